@@ -1,0 +1,154 @@
+// The HTTP binding [TS-0009]: translate, call the pipeline, translate back. Nothing else happens here.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../log/logger.js';
+import { CseError, badRequest } from '../../primitive/errors.js';
+import type { RequestPrimitive } from '../../primitive/request.js';
+import type { ResponsePrimitive } from '../../primitive/response.js';
+import { RSC, httpStatusOf } from '../../primitive/rsc.js';
+import type { TransportContext } from '../../primitive/transport.js';
+import { codecForAccept, codecForContentType, type Codec } from '../../serialization/codec.js';
+import { jsonCodec } from '../../serialization/json.js';
+import { decodeHttpRequest } from './decode.js';
+
+export type RequestHandler = (request: RequestPrimitive, transport: TransportContext) => Promise<ResponsePrimitive>;
+
+export interface HttpBindingOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  maxQueryParameters: number;
+  requestTimeoutSeconds: number;
+}
+
+export interface RunningHttpBinding {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function singleHeader(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): void {
+  const headers: Record<string, string> = {
+    'X-M2M-RSC': String(response.rsc),
+    'X-M2M-RI': response.rqi,
+  };
+  if (response.rvi) headers['X-M2M-RVI'] = response.rvi;
+  if (response.vsi) headers['X-M2M-VSI'] = response.vsi;
+  if (response.location) headers['Content-Location'] = response.location;
+  let body: Buffer | undefined;
+  if (response.pc !== undefined) {
+    body = codec.encode(response.pc);
+    headers['Content-Type'] = response.ty === undefined ? codec.mediaType : `${codec.mediaType};ty=${response.ty}`;
+    headers['Content-Length'] = String(body.length);
+  } else {
+    headers['Content-Length'] = '0';
+  }
+  res.writeHead(httpStatusOf(response.rsc), headers);
+  res.end(body);
+}
+
+/** Answers a request that could not be decoded into a primitive (so the pipeline never saw it). */
+function sendDecodeError(res: ServerResponse, req: IncomingMessage, err: CseError): void {
+  const rqi = singleHeader(req, 'x-m2m-ri') ?? '';
+  const rvi = singleHeader(req, 'x-m2m-rvi');
+  send(res, { rsc: err.rsc, rqi: rqi.slice(0, 256), ...(rvi ? { rvi: rvi.slice(0, 8) } : {}), pc: { 'm2m:dbg': err.message } }, jsonCodec);
+}
+
+export async function startHttpBinding(handle: RequestHandler, options: HttpBindingOptions, log: Logger): Promise<RunningHttpBinding> {
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let responseCodec: Codec = jsonCodec;
+    try {
+      const contentType = singleHeader(req, 'content-type');
+      let requestCodec = jsonCodec;
+      if (contentType) {
+        try {
+          requestCodec = codecForContentType(contentType);
+        } catch {
+          // reported below, when the body is decoded; the response still uses JSON
+        }
+      }
+      responseCodec = codecForAccept(singleHeader(req, 'accept'), requestCodec);
+      let body: Buffer;
+      try {
+        body = await readBody(req, options.maxBodyBytes);
+      } catch (err) {
+        if (err instanceof BodyTooLarge) {
+          res.setHeader('Connection', 'close');
+          throw badRequest(`the request body exceeds ${options.maxBodyBytes} bytes`);
+        }
+        throw err;
+      }
+      const primitive = decodeHttpRequest({ method: req.method ?? '', url: req.url ?? '/', headers: req.headers, body }, options.maxQueryParameters);
+      const transport: TransportContext = { binding: 'http', remoteAddress: req.socket.remoteAddress ?? '', secure: false };
+      const authorization = singleHeader(req, 'authorization');
+      if (authorization !== undefined) transport.authorization = authorization;
+      const response = await handle(primitive, transport);
+      send(res, response, responseCodec);
+    } catch (err) {
+      if (res.headersSent || res.destroyed) return;
+      if (err instanceof CseError) {
+        sendDecodeError(res, req, err);
+        return;
+      }
+      log.error({ err }, 'HTTP binding failure');
+      sendDecodeError(res, req, new CseError(RSC.INTERNAL_SERVER_ERROR, 'internal server error'));
+    }
+  };
+
+  const server: Server = createServer(
+    { requestTimeout: options.requestTimeoutSeconds * 1000, headersTimeout: Math.min(options.requestTimeoutSeconds, 60) * 1000, maxHeaderSize: 16_384 },
+    (req, res) => {
+      void serve(req, res);
+    },
+  );
+  server.maxHeadersCount = 100;
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    log.debug({ err: err.message }, 'malformed HTTP from client');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,82 @@
+// The `warden` command: parse arguments, load configuration, start. Thin by design.
+import { ConfigError, describeConfig, loadConfig, type ConfigOverrides } from '../config/config.js';
+import { startCse } from '../main.js';
+
+const USAGE = `Usage: warden <command> [--config FILE] [--<section>.<key>=<value> ...]
+
+Commands:
+  serve        start the CSE (what \`npm start\` runs)
+  help         show this text (also --help)
+
+Configuration: every key has a default; a JSON file (--config FILE), environment variables
+WARDEN_<SECTION>_<KEY> and flags --<section>.<key>=<value> override it, in that order (flag wins).
+
+Keys:
+`;
+
+interface ParsedArgs {
+  command: string;
+  configFile?: string;
+  flags: ConfigOverrides;
+}
+
+function parseArgs(argv: readonly string[]): ParsedArgs {
+  const parsed: ParsedArgs = { command: '', flags: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') parsed.command = 'help';
+    else if (arg === '--config') {
+      const file = argv[++i];
+      if (!file) throw new ConfigError('--config needs a file name');
+      parsed.configFile = file;
+    } else if (arg.startsWith('--config=')) parsed.configFile = arg.slice('--config='.length);
+    else if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      if (eq < 0) {
+        const value = argv[i + 1];
+        if (value === undefined || value.startsWith('--')) throw new ConfigError(`${arg} needs a value (--section.key=value)`);
+        parsed.flags[arg.slice(2)] = value;
+        i++;
+      } else parsed.flags[arg.slice(2, eq)] = arg.slice(eq + 1);
+    } else if (!parsed.command) parsed.command = arg;
+    else throw new ConfigError(`unexpected argument '${arg}'`);
+  }
+  return parsed;
+}
+
+export async function runCli(argv: readonly string[]): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`warden: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (args.command === '' || args.command === 'help') {
+    process.stdout.write(USAGE + describeConfig().join('\n') + '\n');
+    return args.command === 'help' ? 0 : 2;
+  }
+  if (args.command !== 'serve') {
+    process.stderr.write(`warden: unknown command '${args.command}' (try --help)\n`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig({ ...(args.configFile ? { file: args.configFile } : {}), env: process.env, flags: args.flags });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`warden: invalid configuration: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const cse = await startCse(config);
+  process.stdout.write(`Warden CSE ${config.cse.id} listening on http://${config.http.host}:${cse.httpPort}/${config.cse.rn}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await cse.close();
+  return 0;
+}

@@ -1,0 +1,198 @@
+// Typed configuration: one schema, each key with a default; sources layered file < env < CLI flags.
+import { readFileSync } from 'node:fs';
+
+type Kind =
+  | { kind: 'string'; pattern?: RegExp; hint?: string }
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'bool' }
+  | { kind: 'enum'; values: readonly string[] };
+
+interface KeySpec<T> {
+  readonly type: Kind;
+  readonly default: T;
+  readonly doc: string;
+}
+
+const str = (def: string, doc: string, pattern?: RegExp, hint?: string): KeySpec<string> => ({
+  type: { kind: 'string', pattern, hint },
+  default: def,
+  doc,
+});
+const int = (def: number, min: number, max: number, doc: string): KeySpec<number> => ({ type: { kind: 'int', min, max }, default: def, doc });
+const oneOf = <V extends string>(values: readonly V[], def: V, doc: string): KeySpec<V> => ({
+  type: { kind: 'enum', values },
+  default: def,
+  doc,
+});
+
+const ID_TOKEN = /^[A-Za-z0-9][A-Za-z0-9\-._~]{0,63}$/;
+
+export const SCHEMA = {
+  cse: {
+    type: oneOf(['IN', 'MN', 'ASN'] as const, 'IN', 'CSE type (TS-0001 cseType)'),
+    id: str('id-in', 'CSE-ID without the leading slash', ID_TOKEN, 'letters, digits, - . _ ~ (max 64)'),
+    rn: str('cse-in', 'resource name of the CSEBase', ID_TOKEN, 'letters, digits, - . _ ~ (max 64)'),
+    spid: str('warden.example.net', 'M2M-SP-ID (domain form, no slashes)', /^[A-Za-z0-9][A-Za-z0-9\-.]{0,252}$/, 'a domain name'),
+    defaultExpiration: int(31_536_000, 1, 3_153_600_000, 'seconds added to now for a resource created without et'),
+    maxExpiration: int(315_360_000, 1, 3_153_600_000, 'largest et distance from now that is accepted (later values are clamped)'),
+  },
+  http: {
+    host: str('127.0.0.1', 'address the HTTP binding listens on'),
+    port: int(8080, 0, 65_535, 'TCP port of the HTTP binding; 0 picks a free port'),
+    maxBodyBytes: int(1_048_576, 1024, 268_435_456, 'largest accepted request body'),
+    maxQueryParameters: int(64, 1, 10_000, 'most query parameters accepted in one request'),
+    requestTimeout: int(30, 1, 3600, 'seconds a client has to send a whole request'),
+  },
+  security: {
+    admin: str('CAdmin', 'originator with every privilege', /^[A-Za-z0-9/][A-Za-z0-9\-._~/]{0,127}$/, 'an originator ID'),
+  },
+  storage: {
+    path: str('data/warden.sqlite', 'SQLite database file, or :memory:'),
+    durability: oneOf(['full', 'normal'] as const, 'full', 'full: fsync every commit (survives power loss); normal: survives a process crash only'),
+  },
+  housekeeping: {
+    interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),
+  },
+  log: {
+    level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info', 'log level'),
+  },
+} as const;
+
+type Schema = typeof SCHEMA;
+type ValueOf<S> = S extends KeySpec<infer T> ? T : never;
+export type Config = { [Sec in keyof Schema]: { [K in keyof Schema[Sec]]: ValueOf<Schema[Sec][K]> } };
+export type ConfigOverrides = Record<string, string | number | boolean>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+interface Sources {
+  /** Path of a JSON config file: { "http": { "port": 8081 } }. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** `section.key` → raw value, e.g. from `--http.port=8081`. */
+  flags?: ConfigOverrides;
+}
+
+export function defaultConfig(): Config {
+  return loadConfig({});
+}
+
+/** Builds the configuration; throws ConfigError with one line naming the key and the problem. */
+export function loadConfig(sources: Sources): Config {
+  const out: Record<string, Record<string, unknown>> = {};
+  const fileValues = sources.file ? readConfigFile(sources.file) : {};
+  const flagValues = normaliseFlags(sources.flags ?? {});
+  for (const [section, keys] of Object.entries(SCHEMA)) {
+    const target: Record<string, unknown> = (out[section] = {});
+    for (const [key, spec] of Object.entries(keys) as [string, KeySpec<unknown>][]) {
+      const name = `${section}.${key}`;
+      const envName = `WARDEN_${section}_${key}`.toUpperCase();
+      let value: unknown = spec.default;
+      const fromFile = fileValues[name];
+      if (fromFile !== undefined) value = coerce(name, spec, fromFile, `config file ${sources.file ?? ''}`);
+      const fromEnv = sources.env?.[envName];
+      if (fromEnv !== undefined && fromEnv !== '') value = coerce(name, spec, fromEnv, `environment ${envName}`);
+      const fromFlag = flagValues.get(name.toLowerCase());
+      if (fromFlag !== undefined) value = coerce(name, spec, fromFlag, `flag --${name}`);
+      target[key] = value;
+    }
+  }
+  for (const name of flagValues.keys()) {
+    if (!KNOWN_KEYS.has(name)) throw new ConfigError(`unknown configuration key '${name}'`);
+  }
+  const config = out as Config;
+  if (config.cse.defaultExpiration > config.cse.maxExpiration) {
+    throw new ConfigError('cse.defaultExpiration: must not exceed cse.maxExpiration');
+  }
+  return config;
+}
+
+const KNOWN_KEYS = new Set(
+  Object.entries(SCHEMA).flatMap(([section, keys]) => Object.keys(keys).map((k) => `${section}.${k}`.toLowerCase())),
+);
+
+function normaliseFlags(flags: ConfigOverrides): Map<string, string | number | boolean> {
+  return new Map(Object.entries(flags).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`config file ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!isRecord(parsed)) throw new ConfigError(`config file ${path}: must be a JSON object of sections`);
+  const flat: Record<string, unknown> = {};
+  for (const [section, keys] of Object.entries(parsed)) {
+    if (!isRecord(keys)) throw new ConfigError(`config file ${path}: section '${section}' must be an object`);
+    for (const [key, value] of Object.entries(keys)) {
+      const name = `${section}.${key}`;
+      if (!KNOWN_KEYS.has(name.toLowerCase())) throw new ConfigError(`config file ${path}: unknown configuration key '${name}'`);
+      flat[canonicalName(name)] = value;
+    }
+  }
+  return flat;
+}
+
+function canonicalName(name: string): string {
+  for (const [section, keys] of Object.entries(SCHEMA)) {
+    for (const key of Object.keys(keys)) {
+      const candidate = `${section}.${key}`;
+      if (candidate.toLowerCase() === name.toLowerCase()) return candidate;
+    }
+  }
+  return name;
+}
+
+function coerce(name: string, spec: KeySpec<unknown>, raw: unknown, source: string): unknown {
+  const fail = (problem: string): never => {
+    throw new ConfigError(`${name}: ${problem} (from ${source})`);
+  };
+  const t = spec.type;
+  switch (t.kind) {
+    case 'string': {
+      if (typeof raw !== 'string' && typeof raw !== 'number') return fail('must be a string');
+      const s = String(raw);
+      if (t.pattern && !t.pattern.test(s)) return fail(`'${s}' is not valid: expected ${t.hint ?? t.pattern.source}`);
+      return s;
+    }
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n)) return fail(`'${String(raw)}' is not an integer`);
+      if (n < t.min || n > t.max) return fail(`${n} is out of range ${t.min}..${t.max}`);
+      return n;
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+      if (raw === 'false' || raw === '0' || raw === 'no') return false;
+      return fail(`'${String(raw)}' is not a boolean (true/false)`);
+    }
+    case 'enum': {
+      const s = String(raw);
+      if (!t.values.includes(s)) return fail(`'${s}' is not one of ${t.values.join(', ')}`);
+      return s;
+    }
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Lines for `warden --help`: every key, its default and its meaning. */
+export function describeConfig(): string[] {
+  const lines: string[] = [];
+  for (const [section, keys] of Object.entries(SCHEMA)) {
+    for (const [key, spec] of Object.entries(keys) as [string, KeySpec<unknown>][]) {
+      lines.push(`  --${section}.${key}=<v>`.padEnd(36) + `${spec.doc} (default ${JSON.stringify(spec.default)}; env WARDEN_${section.toUpperCase()}_${key.toUpperCase()})`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,62 @@
+// CREATE [TS-0004 §7.3.3.3 / §7.4.x]: defaults, identifiers, hooks and the parent's bookkeeping in one transaction.
+import { CseError, notFound } from '../primitive/errors.js';
+import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
+import { RSC } from '../primitive/rsc.js';
+import type { Outcome, RequestContext } from '../pipeline/context.js';
+import { INTERNAL_PREFIX } from '../resources/representation.js';
+import { StoreConflictError, type StoredResource } from '../storage/store.js';
+import { resolveExpiration } from './expiration.js';
+import { hookContext } from './hookContext.js';
+import { modifiedAttributes } from './modified.js';
+
+/** Internal record of who created a resource, for the default access policy [TS-0001 §9.6.1.3.2]. */
+export const CREATOR_KEY = `${INTERNAL_PREFIX}creator`;
+
+export async function createResource(ctx: RequestContext): Promise<Outcome> {
+  const { registry, store, clock, config } = ctx.services;
+  const definition = registry.get(ctx.request.ty ?? -1);
+  const content = ctx.content;
+  const parentRi = ctx.resource?.ri;
+  if (!definition || !content || parentRi === undefined) throw new Error('create runs after validateContent');
+  const originator = ctx.originator?.id ?? '';
+
+  return store.transaction(async (tx) => {
+    const parent = await tx.get(parentRi);
+    if (!parent) throw notFound('the parent resource was deleted meanwhile');
+    const hooks = hookContext(ctx, tx);
+    const now = clock.now();
+    const shortType = definition.typeName.slice(definition.typeName.indexOf(':') + 1);
+    const { rn, et, ...attributes } = content;
+    const doc: Record<string, unknown> = { ...attributes, [CREATOR_KEY]: originator };
+    // creator is only ever filled in by the CSE, and only when the request asked for it with null.
+    if ('cr' in doc) doc.cr = originator;
+    const ts = formatTimestamp(now);
+    const resource: StoredResource = {
+      ri: `${shortType}${randomIdSuffix()}`,
+      pi: parent.ri,
+      ty: definition.ty,
+      rn: '',
+      srn: '',
+      ct: ts,
+      lt: ts,
+      et: resolveExpiration(et, parent, now, config),
+      doc,
+    };
+    if (parent.owner !== undefined) resource.owner = parent.owner;
+    await definition.hooks.beforeCreate?.(hooks, resource, parent);
+    resource.rn = typeof rn === 'string' ? rn : resource.ri;
+    resource.srn = `${parent.srn}/${resource.rn}`;
+    if (await tx.getByPath(resource.srn)) {
+      throw new CseError(RSC.CONFLICT, `a resource named '${resource.rn}' already exists under '${parent.srn}'`);
+    }
+    let stored: StoredResource;
+    try {
+      stored = await tx.insert(resource);
+    } catch (err) {
+      if (err instanceof StoreConflictError) throw new CseError(RSC.CONFLICT, `resource '${resource.rn}' conflicts with an existing resource`);
+      throw err;
+    }
+    await registry.get(parent.ty)?.hooks.afterChildAdded?.(hooks, parent, stored);
+    return { rsc: RSC.CREATED, resource: stored, modified: modifiedAttributes(content, stored) };
+  });
+}

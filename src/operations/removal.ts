@@ -1,0 +1,29 @@
+// Removing a subtree, shared by DELETE and the expiry sweep: the parent's hooks keep counters right and the
+// access decider forgets deleted policies.
+import type { CseServices } from '../pipeline/context.js';
+import type { RequestPrimitive } from '../primitive/request.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import type { StoredResource } from '../storage/store.js';
+
+export async function deleteWithBookkeeping(
+  services: CseServices,
+  ri: string,
+  now: number,
+  originator: string,
+  request: RequestPrimitive,
+): Promise<StoredResource | undefined> {
+  const { store, registry, config, self, access } = services;
+  const removed = await store.transaction(async (tx) => {
+    const deleted = await tx.deleteSubtree(ri);
+    const root = deleted[0];
+    if (!root) return deleted;
+    const parent = await tx.get(root.pi);
+    if (parent) {
+      const hooks = { store: tx, now, config, self, originator, request };
+      await registry.get(parent.ty)?.hooks.afterChildRemoved?.(hooks, parent, root);
+    }
+    return deleted;
+  });
+  for (const r of removed) if (r.ty === RESOURCE_TYPE.accessControlPolicy) access.forget(r.ri);
+  return removed[0];
+}

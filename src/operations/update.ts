@@ -1,0 +1,39 @@
+// UPDATE [TS-0004 §7.3.3.5]: merge, null deletes an optional attribute, hooks check and derive, one transaction.
+import { notFound } from '../primitive/errors.js';
+import { formatTimestamp } from '../primitive/identifiers.js';
+import { RSC } from '../primitive/rsc.js';
+import type { Outcome, RequestContext } from '../pipeline/context.js';
+import { representation } from '../resources/representation.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import { resolveExpiration } from './expiration.js';
+import { hookContext } from './hookContext.js';
+import { modifiedAttributes } from './modified.js';
+
+export async function updateResource(ctx: RequestContext): Promise<Outcome> {
+  const { registry, store, clock, config, access } = ctx.services;
+  const content = ctx.content;
+  const targetRi = ctx.resource?.ri;
+  if (!content || targetRi === undefined) throw new Error('update runs after validateContent');
+  const outcome = await store.transaction(async (tx) => {
+    const resource = await tx.get(targetRi);
+    if (!resource) throw notFound('the resource was deleted meanwhile');
+    const before = representation(resource);
+    const definition = registry.get(resource.ty);
+    const now = clock.now();
+    const { et, ...changes } = content;
+    if (et !== undefined) {
+      const parent = await tx.get(resource.pi);
+      resource.et = et === null ? resolveExpiration(undefined, parent, now, config) : resolveExpiration(et, parent, now, config);
+    }
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null) delete resource.doc[name];
+      else resource.doc[name] = value;
+    }
+    await definition?.hooks.beforeUpdate?.(hookContext(ctx, tx), resource, changes);
+    resource.lt = formatTimestamp(now);
+    await tx.update(resource);
+    return { rsc: RSC.UPDATED, resource, modified: modifiedAttributes(content, resource, before) } satisfies Outcome;
+  });
+  if (outcome.resource.ty === RESOURCE_TYPE.accessControlPolicy) access.forget(outcome.resource.ri);
+  return outcome;
+}

@@ -1,0 +1,58 @@
+// The state one request carries through the pipeline stages.
+import type { Config } from '../config/config.js';
+import type { LocalIdentity, ParsedTarget, VirtualName } from '../primitive/identifiers.js';
+import type { RequestPrimitive } from '../primitive/request.js';
+import type { ResponsePrimitive } from '../primitive/response.js';
+import type { Rsc } from '../primitive/rsc.js';
+import type { TransportContext } from '../primitive/transport.js';
+import type { ResourceRegistry } from '../resources/registry.js';
+import type { AccessDecider, Decision } from '../security/authorize.js';
+import type { ResourceStore, StoredResource } from '../storage/store.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock } from './clock.js';
+
+/** What the pipeline needs from the running CSE; built once in main.ts. */
+export interface CseServices {
+  readonly config: Config;
+  readonly self: LocalIdentity;
+  readonly store: ResourceStore;
+  readonly registry: ResourceRegistry;
+  readonly access: AccessDecider;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** Who sent the request, as far as the authenticate stage could establish it. */
+export interface Originator {
+  /** The From value the request is processed as (empty only for an AE registration). */
+  readonly id: string;
+  /** rq_authn [TS-0003 table 7.1.2-3]: authenticated and From matches the credential. */
+  readonly authenticated: boolean;
+}
+
+/** The result of the execute stage, turned into response content by shapeResult. */
+export interface Outcome {
+  rsc: Rsc;
+  resource?: StoredResource;
+  /** Attributes the CSE set or changed beyond what the request asked for (rcn=9). */
+  modified?: Record<string, unknown>;
+  /** Children to embed for rcn 4/5/6/8, captured before a DELETE. */
+  children?: StoredResource[];
+}
+
+export interface RequestContext {
+  readonly request: RequestPrimitive;
+  readonly transport: TransportContext;
+  readonly services: CseServices;
+  readonly receivedAt: number;
+  originator?: Originator;
+  target?: ParsedTarget;
+  /** The addressed resource; for CREATE, the parent. */
+  resource?: StoredResource;
+  virtual?: VirtualName;
+  /** The validated attributes of a CREATE or UPDATE, unwrapped from their type name. */
+  content?: Record<string, unknown>;
+  decision?: Decision;
+  outcome?: Outcome;
+  response?: ResponsePrimitive;
+}

@@ -1,0 +1,86 @@
+// The one entry every binding calls: an ordered list of named stages over one request context.
+import { CseError } from '../primitive/errors.js';
+import { OPERATION_NAMES, type RequestPrimitive } from '../primitive/request.js';
+import type { ResponsePrimitive } from '../primitive/response.js';
+import { RSC } from '../primitive/rsc.js';
+import type { TransportContext } from '../primitive/transport.js';
+import type { CseServices, RequestContext } from './context.js';
+import { authenticate } from './stages/authenticate.js';
+import { authorize } from './stages/authorize.js';
+import { checkExpiry } from './stages/checkExpiry.js';
+import { checkPrimitive } from './stages/checkPrimitive.js';
+import { execute } from './stages/execute.js';
+import { resolveTarget } from './stages/resolveTarget.js';
+import { route } from './stages/route.js';
+import { shapeResult } from './stages/shapeResult.js';
+import { validateContent } from './stages/validateContent.js';
+
+export interface Stage {
+  readonly name: string;
+  run(ctx: RequestContext): Promise<void>;
+}
+
+export const DEFAULT_STAGES: readonly Stage[] = [
+  checkPrimitive,
+  authenticate,
+  checkExpiry,
+  route,
+  resolveTarget,
+  authorize,
+  validateContent,
+  execute,
+  shapeResult,
+];
+
+export class Pipeline {
+  constructor(
+    private readonly services: CseServices,
+    private readonly stages: readonly Stage[] = DEFAULT_STAGES,
+  ) {}
+
+  async handle(request: RequestPrimitive, transport: TransportContext): Promise<ResponsePrimitive> {
+    const started = process.hrtime.bigint();
+    const ctx: RequestContext = { request, transport, services: this.services, receivedAt: this.services.clock.now() };
+    let stage = '';
+    try {
+      for (const s of this.stages) {
+        stage = s.name;
+        await s.run(ctx);
+        if (ctx.response) break;
+      }
+      if (!ctx.response) throw new Error('the pipeline ended without a response');
+    } catch (err) {
+      ctx.response = this.errorResponse(ctx, err, stage);
+    }
+    this.logRequest(ctx, started);
+    return ctx.response;
+  }
+
+  /** The one place a thrown error becomes a response. Unexpected errors never show their details. */
+  private errorResponse(ctx: RequestContext, err: unknown, stage: string): ResponsePrimitive {
+    const base = { rqi: ctx.request.rqi, fr: `/${this.services.self.cseId}`, ...(ctx.request.rvi ? { rvi: ctx.request.rvi } : {}) };
+    if (err instanceof CseError) return { ...base, rsc: err.rsc, pc: { 'm2m:dbg': err.message } };
+    this.services.log.error({ err, stage, rqi: ctx.request.rqi }, 'unexpected error');
+    return { ...base, rsc: RSC.INTERNAL_SERVER_ERROR, pc: { 'm2m:dbg': 'internal server error' } };
+  }
+
+  private logRequest(ctx: RequestContext, started: bigint): void {
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const r = ctx.request;
+    const d = ctx.decision;
+    this.services.log.info(
+      {
+        rqi: r.rqi,
+        originator: ctx.originator?.id ?? r.fr,
+        authenticated: ctx.originator?.authenticated ?? false,
+        op: OPERATION_NAMES[r.op] ?? r.op,
+        to: r.to,
+        rsc: ctx.response?.rsc,
+        ms: Math.round(ms * 1000) / 1000,
+        binding: ctx.transport.binding,
+        ...(d ? { access: d.granted ? { basis: d.basis, policy: d.policy, rule: d.rule } : { denied: d.reason } } : {}),
+      },
+      'request',
+    );
+  }
+}

@@ -1,0 +1,68 @@
+// Stage 7: the privilege decision, made by security/authorize.ts. Deny answers 4103 with a message that
+// names the operation and target but never the policy contents.
+import { badRequest, noPrivilege } from '../../primitive/errors.js';
+import { FILTER_USAGE, OPERATION, OPERATION_NAMES, type Operation } from '../../primitive/request.js';
+import { ACCESS_OPERATION, normaliseAddress, type AccessOperation } from '../../security/acp.js';
+import { RESOURCE_TYPE } from '../../resources/types.js';
+import type { RequestContext } from '../context.js';
+import type { Stage } from '../pipeline.js';
+
+function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
+  switch (op) {
+    case OPERATION.CREATE:
+      return ACCESS_OPERATION.CREATE;
+    case OPERATION.RETRIEVE:
+      // A RETRIEVE with filterUsage discovery needs DISCOVERY [TS-0003 §7.1.3].
+      return ctx.request.fc?.fu === FILTER_USAGE.DISCOVERY ? ACCESS_OPERATION.DISCOVERY : ACCESS_OPERATION.RETRIEVE;
+    case OPERATION.UPDATE:
+      return ACCESS_OPERATION.UPDATE;
+    case OPERATION.DELETE:
+      return ACCESS_OPERATION.DELETE;
+    case OPERATION.NOTIFY:
+      return ACCESS_OPERATION.NOTIFY;
+  }
+}
+
+/** The attributes an UPDATE sends, whatever its type wrapper, for the acpi rule. */
+function updatedAttributes(pc: unknown): string[] {
+  if (typeof pc !== 'object' || pc === null) return [];
+  const [inner] = Object.values(pc as Record<string, unknown>);
+  return typeof inner === 'object' && inner !== null ? Object.keys(inner) : [];
+}
+
+export const authorize: Stage = {
+  name: 'authorize',
+  async run(ctx) {
+    const resource = ctx.resource;
+    const originator = ctx.originator;
+    if (!resource || !originator) throw new Error('authorize runs after resolveTarget and authenticate');
+    const r = ctx.request;
+    // AE registration is not an ACP decision [TS-0004 §7.3.2.7]; the AE hook applies the AE-ID rules.
+    if (r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE && resource.ty === RESOURCE_TYPE.CSEBase) {
+      ctx.decision = { granted: true, basis: 'registration' };
+      return;
+    }
+    let updatesAcpi = false;
+    if (r.op === OPERATION.UPDATE) {
+      const names = updatedAttributes(r.pc);
+      updatesAcpi = names.includes('acpi');
+      // acpi must be the only attribute of such an UPDATE [TS-0001 table 9.6.1.3.2-1].
+      if (updatesAcpi && names.length > 1) throw badRequest('an UPDATE of acpi must not change other attributes');
+    }
+    const decision = await ctx.services.access.decide({
+      originator: originator.id,
+      authenticated: originator.authenticated,
+      roleIds: [],
+      operation: accessOperation(r.op, ctx),
+      resource,
+      ip: normaliseAddress(ctx.transport.remoteAddress),
+      time: ctx.receivedAt,
+      ...(r.op === OPERATION.CREATE && r.ty !== undefined ? { childType: r.ty } : {}),
+      updatesAcpi,
+    });
+    ctx.decision = decision;
+    if (!decision.granted) {
+      throw noPrivilege(`originator '${originator.id}' has no privilege to ${OPERATION_NAMES[r.op]} '${r.to}'`);
+    }
+  },
+};

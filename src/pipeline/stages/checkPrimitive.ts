@@ -1,0 +1,69 @@
+// Stage 1: mandatory parameters, value ranges and the release version [TS-0004 §7.3.2.1].
+import { CseError, badRequest } from '../../primitive/errors.js';
+import { parseTimestamp } from '../../primitive/identifiers.js';
+import { OPERATION, RESULT_CONTENT, type Operation } from '../../primitive/request.js';
+import { RSC } from '../../primitive/rsc.js';
+import { RESOURCE_TYPE } from '../../resources/types.js';
+import type { Stage } from '../pipeline.js';
+
+/** Release versions this CSE serves; a request without X-M2M-RVI is a Release 1 request [TS-0004 §7.3.2.1]. */
+export const SUPPORTED_RELEASES = ['1', '2', '2a', '3', '4', '5'] as const;
+
+/** Result content values allowed per operation, and the default [TS-0001 table 8.1.2-1, TS-0004 §7.3.3.12]. */
+const RESULT_CONTENT_RULES: Readonly<Record<Operation, { allowed: readonly number[]; default: number }>> = {
+  [OPERATION.CREATE]: { allowed: [0, 1, 2, 3, 9], default: RESULT_CONTENT.ATTRIBUTES },
+  [OPERATION.RETRIEVE]: { allowed: [1, 4, 5, 6, 8], default: RESULT_CONTENT.ATTRIBUTES },
+  [OPERATION.UPDATE]: { allowed: [0, 1, 9], default: RESULT_CONTENT.ATTRIBUTES },
+  [OPERATION.DELETE]: { allowed: [0, 1, 4, 5, 6, 8], default: RESULT_CONTENT.NOTHING },
+  [OPERATION.NOTIFY]: { allowed: [0], default: RESULT_CONTENT.NOTHING },
+};
+
+export function effectiveResultContent(op: Operation, rcn: number | undefined): number {
+  return rcn ?? RESULT_CONTENT_RULES[op].default;
+}
+
+/** Every resource type number of TS-0004 §6.3.4.2.1 that Warden does not (yet) implement → 5001, not 4000. */
+const KNOWN_TYPES = new Set([
+  ...Array.from({ length: 65 }, (_, i) => i + 1),
+  ...Array.from({ length: 65 }, (_, i) => 10_001 + i),
+]);
+
+const RQI = /^[\x21-\x7e]{1,256}$/;
+
+export const checkPrimitive: Stage = {
+  name: 'checkPrimitive',
+  run(ctx) {
+    const r = ctx.request;
+    if (!Object.values(OPERATION).includes(r.op)) throw badRequest(`operation ${String(r.op)} is not a oneM2M operation`);
+    if (!RQI.test(r.rqi)) throw badRequest('request identifier (X-M2M-RI) is missing or malformed');
+    if (r.rvi !== undefined && !(SUPPORTED_RELEASES as readonly string[]).includes(r.rvi)) {
+      throw new CseError(RSC.RELEASE_VERSION_NOT_SUPPORTED, `release version '${r.rvi}' is not supported (supported: ${SUPPORTED_RELEASES.join(', ')})`);
+    }
+    const registration = r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE;
+    if (r.fr === '' && !registration) throw badRequest('originator (X-M2M-Origin) is missing');
+    if (r.fr.length > 1024) throw badRequest('originator is longer than 1024 characters');
+    if (r.op === OPERATION.CREATE) {
+      if (r.ty === undefined) throw badRequest('resource type (ty) is missing for CREATE');
+      if (!ctx.services.registry.get(r.ty)) {
+        if (KNOWN_TYPES.has(r.ty)) throw new CseError(RSC.NOT_IMPLEMENTED, `resource type ${r.ty} is not supported by this CSE`);
+        throw badRequest(`resource type ${r.ty} is not a oneM2M resource type`);
+      }
+      if (r.fc !== undefined) throw badRequest('filter criteria are not allowed in CREATE');
+    }
+    if ((r.op === OPERATION.CREATE || r.op === OPERATION.UPDATE || r.op === OPERATION.NOTIFY) && r.pc === undefined) {
+      throw badRequest('content is missing');
+    }
+    if (r.rcn !== undefined && !RESULT_CONTENT_RULES[r.op].allowed.includes(r.rcn)) {
+      throw badRequest(`result content ${r.rcn} is not allowed for this operation (allowed: ${RESULT_CONTENT_RULES[r.op].allowed.join(', ')})`);
+    }
+    for (const [name, value] of [
+      ['rqet', r.rqet],
+      ['rset', r.rset],
+      ['oet', r.oet],
+      ['ot', r.ot],
+    ] as const) {
+      if (value !== undefined && parseTimestamp(value) === undefined) throw badRequest(`${name} '${value}' is not a timestamp`);
+    }
+    return Promise.resolve();
+  },
+};

@@ -1,0 +1,31 @@
+// Stage 9: carry out the operation.
+import { CseError } from '../../primitive/errors.js';
+import { OPERATION } from '../../primitive/request.js';
+import { RSC } from '../../primitive/rsc.js';
+import { createResource } from '../../operations/create.js';
+import { deleteResource } from '../../operations/delete.js';
+import { retrieveResource } from '../../operations/retrieve.js';
+import { updateResource } from '../../operations/update.js';
+import type { Stage } from '../pipeline.js';
+
+export const execute: Stage = {
+  name: 'execute',
+  async run(ctx) {
+    switch (ctx.request.op) {
+      case OPERATION.CREATE:
+        ctx.outcome = await createResource(ctx);
+        return;
+      case OPERATION.RETRIEVE:
+        ctx.outcome = await retrieveResource(ctx);
+        return;
+      case OPERATION.UPDATE:
+        ctx.outcome = await updateResource(ctx);
+        return;
+      case OPERATION.DELETE:
+        ctx.outcome = await deleteResource(ctx);
+        return;
+      case OPERATION.NOTIFY:
+        throw new CseError(RSC.NOT_IMPLEMENTED, 'NOTIFY to this CSE is not supported yet (a POST without ty in Content-Type is a NOTIFY)');
+    }
+  },
+};

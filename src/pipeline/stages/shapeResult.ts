@@ -1,0 +1,78 @@
+// Stage 11: the response content for the requested result content (rcn) [TS-0004 §7.3.3.12, §6.3.4.2.7].
+import { RESULT_CONTENT } from '../../primitive/request.js';
+import { representation } from '../../resources/representation.js';
+import type { StoredResource } from '../../storage/store.js';
+import type { CseServices } from '../context.js';
+import type { Stage } from '../pipeline.js';
+import { effectiveResultContent } from './checkPrimitive.js';
+
+function typeNameOf(services: CseServices, r: StoredResource): string {
+  return services.registry.get(r.ty)?.typeName ?? `m2m:ty${r.ty}`;
+}
+
+/** Child references {nm, typ, val} [TS-0004 m2m:childResourceRef]; val follows drt (structured by default). */
+function references(children: readonly StoredResource[], unstructured: boolean): Array<{ nm: string; typ: number; val: string }> {
+  return children.map((c) => ({ nm: c.rn, typ: c.ty, val: unstructured ? c.ri : c.srn }));
+}
+
+/** Children grouped under their type names, as rcn 4 and 8 embed them. */
+function embedded(services: CseServices, children: readonly StoredResource[]): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const c of children) (out[typeNameOf(services, c)] ??= []).push(representation(c));
+  return out;
+}
+
+export const shapeResult: Stage = {
+  name: 'shapeResult',
+  run(ctx) {
+    const outcome = ctx.outcome;
+    if (!outcome) throw new Error('shapeResult runs after execute');
+    const services = ctx.services;
+    const response: NonNullable<typeof ctx.response> = {
+      rsc: outcome.rsc,
+      rqi: ctx.request.rqi,
+      fr: `/${services.self.cseId}`,
+      ...(ctx.request.rvi ? { rvi: ctx.request.rvi } : {}),
+      ...(ctx.request.vsi ? { vsi: ctx.request.vsi } : {}),
+    };
+    const r = outcome.resource;
+    if (r) {
+      if (outcome.rsc === 2001) response.location = r.srn;
+      const name = typeNameOf(services, r);
+      const shortName = name.slice(name.indexOf(':') + 1);
+      const children = outcome.children ?? [];
+      const unstructured = ctx.request.drt === 2;
+      switch (effectiveResultContent(ctx.request.op, ctx.request.rcn)) {
+        case RESULT_CONTENT.NOTHING:
+          break;
+        case RESULT_CONTENT.ATTRIBUTES:
+          response.pc = { [name]: representation(r) };
+          response.ty = r.ty;
+          break;
+        case RESULT_CONTENT.HIERARCHICAL_ADDRESS:
+          response.pc = { 'm2m:uri': r.srn };
+          break;
+        case RESULT_CONTENT.HIERARCHICAL_ADDRESS_AND_ATTRIBUTES:
+          response.pc = { 'm2m:rce': { [shortName]: representation(r), uri: r.srn } };
+          break;
+        case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES:
+          response.pc = { [name]: { ...representation(r), ...embedded(services, children) } };
+          break;
+        case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES:
+          response.pc = { [name]: { ...representation(r), ch: references(children, unstructured) } };
+          break;
+        case RESULT_CONTENT.CHILD_RESOURCE_REFERENCES:
+          response.pc = { 'm2m:rrl': { rrf: references(children, unstructured) } };
+          break;
+        case RESULT_CONTENT.CHILD_RESOURCES:
+          response.pc = { [name]: embedded(services, children) };
+          break;
+        case RESULT_CONTENT.MODIFIED_ATTRIBUTES:
+          if (outcome.modified && Object.keys(outcome.modified).length > 0) response.pc = { [name]: outcome.modified };
+          break;
+      }
+    }
+    ctx.response = response;
+    return Promise.resolve();
+  },
+};

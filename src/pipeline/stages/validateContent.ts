@@ -1,0 +1,54 @@
+// Stage 8: the content of CREATE and UPDATE against the type's attribute table and the parent's child types.
+import { CseError, badRequest, notAllowed } from '../../primitive/errors.js';
+import { checkResourceName } from '../../primitive/identifiers.js';
+import { OPERATION } from '../../primitive/request.js';
+import { RSC } from '../../primitive/rsc.js';
+import type { ResourceTypeDefinition } from '../../resources/define.js';
+import { validateAttributes } from '../../resources/validate.js';
+import type { Stage } from '../pipeline.js';
+
+function unwrap(pc: unknown, definition: ResourceTypeDefinition): Record<string, unknown> {
+  if (typeof pc !== 'object' || pc === null || Array.isArray(pc)) throw badRequest(`content must be an object {"${definition.typeName}": {...}}`);
+  const keys = Object.keys(pc);
+  if (keys.length !== 1 || keys[0] !== definition.typeName) {
+    throw badRequest(`content must hold exactly one resource named '${definition.typeName}', found ${keys.map((k) => `'${k}'`).join(', ') || 'nothing'}`);
+  }
+  const inner = (pc as Record<string, unknown>)[definition.typeName];
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) throw badRequest(`'${definition.typeName}' must be an object of attributes`);
+  return inner as Record<string, unknown>;
+}
+
+export const validateContent: Stage = {
+  name: 'validateContent',
+  run(ctx) {
+    const r = ctx.request;
+    const { registry } = ctx.services;
+    const resource = ctx.resource;
+    if (!resource) throw new Error('validateContent runs after resolveTarget');
+    if (r.op === OPERATION.CREATE) {
+      const definition = registry.get(r.ty ?? -1);
+      const parentDefinition = registry.get(resource.ty);
+      if (!definition || !parentDefinition) throw badRequest(`resource type ${String(r.ty)} is not supported`);
+      if (!definition.creatable) throw notAllowed(`${definition.typeName} cannot be created by a request`);
+      if (!parentDefinition.childTypes.includes(definition.ty)) {
+        throw new CseError(RSC.INVALID_CHILD_RESOURCE_TYPE, `${definition.typeName} cannot be a child of ${parentDefinition.typeName}`);
+      }
+      const content = unwrap(r.pc, definition);
+      validateAttributes(definition.typeName, definition.attributes, content, 'create');
+      if (content.rn !== undefined) {
+        const problem = checkResourceName(content.rn as string);
+        if (problem) throw badRequest(`attribute 'rn' ${problem}`);
+      }
+      ctx.content = content;
+    } else if (r.op === OPERATION.UPDATE) {
+      const definition = registry.get(resource.ty);
+      if (!definition) throw new Error(`stored resource of unknown type ${resource.ty}`);
+      if (!definition.updatable) throw notAllowed(`${definition.typeName} cannot be updated`);
+      const content = unwrap(r.pc, definition);
+      if (Object.keys(content).length === 0) throw badRequest('UPDATE content names no attribute');
+      validateAttributes(definition.typeName, definition.attributes, content, 'update');
+      ctx.content = content;
+    }
+    return Promise.resolve();
+  },
+};

@@ -1,0 +1,20 @@
+import { RSC, type Rsc } from './rsc.js';
+
+/**
+ * The one error type of the CSE. Stages throw it; `handle()` converts it into a response once.
+ * The message is shown to the client in `m2m:dbg`, so it must never carry secrets or stack traces.
+ */
+export class CseError extends Error {
+  readonly rsc: Rsc;
+
+  constructor(rsc: Rsc, message: string) {
+    super(message);
+    this.name = 'CseError';
+    this.rsc = rsc;
+  }
+}
+
+export const badRequest = (message: string): CseError => new CseError(RSC.BAD_REQUEST, message);
+export const notFound = (message: string): CseError => new CseError(RSC.NOT_FOUND, message);
+export const noPrivilege = (message: string): CseError => new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, message);
+export const notAllowed = (message: string): CseError => new CseError(RSC.OPERATION_NOT_ALLOWED, message);

@@ -1,0 +1,110 @@
+// Resource identifiers, addressing forms (TS-0001 §7.2) and oneM2M timestamps (TS-0004 §6.3.3: ISO 8601 basic).
+import { randomBytes } from 'node:crypto';
+import { badRequest } from './errors.js';
+
+/** Virtual child resources that are addressed by a reserved name under their parent. */
+export const VIRTUAL_NAMES = ['la', 'ol'] as const;
+export type VirtualName = (typeof VIRTUAL_NAMES)[number];
+
+/** Characters a resourceName may use: URI unreserved characters (RFC 3986 §2.3). */
+const RESOURCE_NAME = /^[A-Za-z0-9\-._~]+$/;
+export const MAX_NAME_LENGTH = 255;
+export const MAX_PATH_SEGMENTS = 64;
+
+export function checkResourceName(rn: string): string | undefined {
+  if (rn.length === 0) return 'must not be empty';
+  if (rn.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`;
+  if (!RESOURCE_NAME.test(rn)) return 'may only contain letters, digits and - . _ ~';
+  if (rn === '.' || rn === '..') return 'must not be a path step';
+  if ((VIRTUAL_NAMES as readonly string[]).includes(rn)) return `'${rn}' is reserved for a virtual resource`;
+  return undefined;
+}
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A random identifier suffix; 16 base-36 characters carry ~82 bits, enough to never collide in practice. */
+export function randomIdSuffix(length = 16): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += ID_ALPHABET[b % ID_ALPHABET.length];
+  return out;
+}
+
+/** Where a request's `to` points, after the CSE-ID / SP-ID prefixes are checked. */
+export type ParsedTarget =
+  | { kind: 'local'; structured: boolean; segments: string[]; virtual?: VirtualName }
+  | { kind: 'remote'; cseId: string; spId?: string };
+
+export interface LocalIdentity {
+  cseId: string;
+  cseRn: string;
+  spId: string;
+}
+
+/**
+ * Splits `to` into a local target or a remote CSE. Forms (TS-0001 §9.3.1):
+ * CSE-relative `cse-in/ae/cnt` or `ri`; SP-relative `/id-in/...`; absolute `//sp/id-in/...`.
+ * Structured addresses start with the CSEBase name (or `-`, its shorthand).
+ */
+export function parseTarget(to: string, self: LocalIdentity): ParsedTarget {
+  if (to.length === 0) throw badRequest('target (to) is missing');
+  if (to.length > 4096) throw badRequest('target (to) is longer than 4096 characters');
+  let rest = to;
+  if (rest.startsWith('//')) {
+    const [spId, cseId, ...tail] = rest.slice(2).split('/');
+    if (!spId || !cseId) throw badRequest(`target '${to}' is not a valid absolute address`);
+    if (spId !== self.spId || cseId !== self.cseId) return { kind: 'remote', cseId: `/${cseId}`, spId };
+    rest = tail.join('/');
+  } else if (rest.startsWith('/')) {
+    const [cseId, ...tail] = rest.slice(1).split('/');
+    if (!cseId) throw badRequest(`target '${to}' is not a valid SP-relative address`);
+    if (cseId !== self.cseId) return { kind: 'remote', cseId: `/${cseId}` };
+    rest = tail.join('/');
+  }
+  const segments = rest.split('/');
+  if (segments.length > MAX_PATH_SEGMENTS) throw badRequest(`target has more than ${MAX_PATH_SEGMENTS} path segments`);
+  if (rest === '') return { kind: 'local', structured: true, segments: [self.cseRn] };
+  for (const s of segments) {
+    if (s === '') throw badRequest(`target '${to}' has an empty path segment`);
+    if (s === '.' || s === '..') throw badRequest(`target '${to}' contains a path traversal step`);
+    if (!RESOURCE_NAME.test(s)) throw badRequest(`target '${to}' contains invalid characters`);
+  }
+  let virtual: VirtualName | undefined;
+  const last = segments[segments.length - 1] as string;
+  if (segments.length > 1 && (VIRTUAL_NAMES as readonly string[]).includes(last)) {
+    virtual = last as VirtualName;
+    segments.pop();
+  }
+  const first = segments[0] as string;
+  const structured = first === self.cseRn || first === '-';
+  if (first === '-') segments[0] = self.cseRn;
+  return virtual ? { kind: 'local', structured, segments, virtual } : { kind: 'local', structured, segments };
+}
+
+/** oneM2M timestamp, basic ISO 8601 with microsecond fraction: 20261125T131327,123000. */
+export function formatTimestamp(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return (
+    `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}T` +
+    `${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())},${p(d.getUTCMilliseconds(), 3)}000`
+  );
+}
+
+const TIMESTAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Parses a oneM2M timestamp (UTC unless an offset is given); undefined when it is not one. */
+export function parseTimestamp(value: string): number | undefined {
+  const m = TIMESTAMP.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0);
+  if (Number.isNaN(ms)) return undefined;
+  const check = new Date(ms);
+  if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  if (!zone || zone === 'Z') return ms;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const offset = (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
+  return ms - sign * offset;
+}

@@ -1,0 +1,112 @@
+// The neutral request primitive (TS-0004 §7.2.1.1). Bindings build it; the pipeline reads only this.
+
+export const OPERATION = { CREATE: 1, RETRIEVE: 2, UPDATE: 3, DELETE: 4, NOTIFY: 5 } as const;
+export type Operation = (typeof OPERATION)[keyof typeof OPERATION];
+export const OPERATION_NAMES: Readonly<Record<Operation, string>> = {
+  1: 'CREATE',
+  2: 'RETRIEVE',
+  3: 'UPDATE',
+  4: 'DELETE',
+  5: 'NOTIFY',
+};
+
+/** responseTypeValue (TS-0004 §6.3.4.2.6). */
+export const RESPONSE_TYPE = {
+  NON_BLOCKING_SYNCH: 1,
+  NON_BLOCKING_ASYNCH: 2,
+  BLOCKING: 3,
+  FLEX_BLOCKING: 4,
+  NO_RESPONSE: 5,
+} as const;
+export type ResponseTypeValue = (typeof RESPONSE_TYPE)[keyof typeof RESPONSE_TYPE];
+
+/** resultContent (TS-0004 §6.3.4.2.7). */
+export const RESULT_CONTENT = {
+  NOTHING: 0,
+  ATTRIBUTES: 1,
+  HIERARCHICAL_ADDRESS: 2,
+  HIERARCHICAL_ADDRESS_AND_ATTRIBUTES: 3,
+  ATTRIBUTES_AND_CHILD_RESOURCES: 4,
+  ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES: 5,
+  CHILD_RESOURCE_REFERENCES: 6,
+  ORIGINAL_RESOURCE: 7,
+  CHILD_RESOURCES: 8,
+  MODIFIED_ATTRIBUTES: 9,
+  SEMANTIC_CONTENT: 10,
+  SEMANTIC_CONTENT_AND_CHILD_RESOURCES: 11,
+  PERMANENT_SEMANTIC_CONTENT: 12,
+} as const;
+export type ResultContent = (typeof RESULT_CONTENT)[keyof typeof RESULT_CONTENT];
+
+/** discoveryResultType (TS-0004 §6.3.4.2.5). */
+export const DISCOVERY_RESULT_TYPE = { STRUCTURED: 1, UNSTRUCTURED: 2 } as const;
+
+/** filterUsage (TS-0004 §6.3.4.2.31). */
+export const FILTER_USAGE = { DISCOVERY: 1, CONDITIONAL_RETRIEVAL: 2, IPE_ON_DEMAND_DISCOVERY: 3, DISCOVERY_BASED_OPERATION: 4 } as const;
+
+/** Filter criteria (TS-0004 §6.3.5.8), kept with short names; their behaviour comes with discovery. */
+export interface FilterCriteria {
+  crb?: string;
+  cra?: string;
+  ms?: string;
+  us?: string;
+  sts?: number;
+  stb?: number;
+  exb?: string;
+  ela?: string;
+  lbl?: string[];
+  clbl?: string[];
+  lbq?: string;
+  ty?: number[];
+  chty?: number[];
+  sza?: number;
+  szb?: number;
+  cty?: string[];
+  atr?: Record<string, string>;
+  fu?: number;
+  lim?: number;
+  off?: number;
+  lvl?: number;
+  fo?: number;
+  arp?: string;
+  smf?: string;
+  gq?: boolean;
+}
+
+export interface ResponseType {
+  rtv: ResponseTypeValue;
+  nu?: string[];
+}
+
+export interface RequestPrimitive {
+  op: Operation;
+  /** Target in the form the originator sent it (CSE-relative, SP-relative or absolute). */
+  to: string;
+  /** Originator as claimed; authenticate decides what it is worth. Empty string when absent. */
+  fr: string;
+  rqi: string;
+  /** Release version indicator; undefined means the originator is a Release 1 entity. */
+  rvi?: string;
+  ty?: number;
+  pc?: unknown;
+  rcn?: ResultContent;
+  rt?: ResponseType;
+  rp?: string;
+  rqet?: string;
+  rset?: string;
+  oet?: string;
+  ot?: string;
+  ec?: number;
+  da?: boolean;
+  gid?: string;
+  fc?: FilterCriteria;
+  drt?: number;
+  atrl?: string[];
+  vsi?: string;
+  /** Role IDs, token IDs, tokens, local token IDs, token request indicator: given behaviour by later issues. */
+  rids?: string[];
+  tids?: string[];
+  tkns?: string[];
+  ltids?: string[];
+  tqi?: boolean;
+}

@@ -1,0 +1,18 @@
+import type { Rsc } from './rsc.js';
+
+/** The neutral response primitive (TS-0004 §7.2.1.2). */
+export interface ResponsePrimitive {
+  rsc: Rsc;
+  rqi: string;
+  pc?: Record<string, unknown>;
+  /** Originator of the response: the CSE-ID of this CSE. */
+  fr?: string;
+  to?: string;
+  rvi?: string;
+  ot?: string;
+  vsi?: string;
+  /** Content-Location for a created resource (binding-level header on HTTP). */
+  location?: string;
+  /** The resource type of the content, when the content is one resource. */
+  ty?: number;
+}

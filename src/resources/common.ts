@@ -1,0 +1,26 @@
+// Universal and common attributes (TS-0001 §9.6.1.3), shared by every type's table.
+import type { AttributeSpec } from './define.js';
+
+const readOnly = (type: AttributeSpec['type']): AttributeSpec => ({ type, create: 'NP', update: 'NP' });
+
+export const UNIVERSAL = {
+  ty: readOnly('enum'),
+  ri: readOnly('string'),
+  rn: { type: 'string', create: 'O', update: 'NP' },
+  pi: readOnly('string'),
+  ct: readOnly('timestamp'),
+  lt: readOnly('timestamp'),
+} as const satisfies Record<string, AttributeSpec>;
+
+export const EXPIRATION = { et: { type: 'timestamp', create: 'O', update: 'O' } } as const satisfies Record<string, AttributeSpec>;
+export const LABELS = { lbl: { type: 'stringList', create: 'O', update: 'O' } } as const satisfies Record<string, AttributeSpec>;
+export const ACCESS_CONTROL = {
+  acpi: { type: 'anyURIList', create: 'O', update: 'O' },
+  cstn: { type: 'anyURI', create: 'O', update: 'O' },
+} as const satisfies Record<string, AttributeSpec>;
+/** creator: the request may only name it (with null); the CSE fills in the originator [TS-0001 §9.6.1.3.2]. */
+export const CREATOR = { cr: { type: 'any', create: 'O', update: 'NP', check: (v) => (v === null ? undefined : 'must be null in a request: the CSE sets it') } } as const satisfies Record<string, AttributeSpec>;
+export const STATE_TAG = { st: readOnly('nonNegInteger') } as const satisfies Record<string, AttributeSpec>;
+
+/** Universal attributes live in store columns; the document holds everything else. */
+export const COLUMN_ATTRIBUTES = new Set(['ri', 'rn', 'pi', 'ty', 'ct', 'lt', 'et']);

@@ -1,0 +1,96 @@
+// How a resource type is declared: one attribute table (the rules) plus a few lifecycle hooks (the behaviour).
+import type { Config } from '../config/config.js';
+import type { LocalIdentity, VirtualName } from '../primitive/identifiers.js';
+import type { RequestPrimitive } from '../primitive/request.js';
+import type { ResourceStore, StoredResource } from '../storage/store.js';
+
+/** M mandatory, O optional, NP not permitted (TS-0004 attribute tables). */
+export type Presence = 'M' | 'O' | 'NP';
+
+export type AttributeType =
+  | 'string'
+  | 'boolean'
+  | 'integer'
+  | 'nonNegInteger'
+  | 'positiveInteger'
+  | 'timestamp'
+  | 'anyURI'
+  | 'stringList'
+  | 'anyURIList'
+  | 'enumList'
+  | 'enum'
+  | 'object'
+  | 'any';
+
+export interface AttributeSpec {
+  readonly type: AttributeType;
+  readonly create: Presence;
+  readonly update: Presence;
+  /** Allowed numbers for 'enum' and 'enumList'. */
+  readonly values?: readonly number[];
+  /** Longest string (or list) accepted; the CSE's own default applies when absent. */
+  readonly maxLength?: number;
+  /** Extra structural check; returns a problem description or undefined. */
+  readonly check?: (value: unknown) => string | undefined;
+}
+
+export type AttributeTable = Readonly<Record<string, AttributeSpec>>;
+
+type ValueFor<S extends AttributeSpec> = S['type'] extends 'string' | 'timestamp' | 'anyURI'
+  ? string
+  : S['type'] extends 'boolean'
+    ? boolean
+    : S['type'] extends 'integer' | 'nonNegInteger' | 'positiveInteger' | 'enum'
+      ? number
+      : S['type'] extends 'stringList' | 'anyURIList'
+        ? string[]
+        : S['type'] extends 'enumList'
+          ? number[]
+          : unknown;
+
+/** The TypeScript shape of a resource's attributes, derived from its table so the two cannot drift. */
+export type AttributesOf<T extends AttributeTable> = { -readonly [K in keyof T]?: ValueFor<T[K]> };
+
+export interface HookContext {
+  readonly store: ResourceStore;
+  readonly now: number;
+  readonly config: Config;
+  readonly self: LocalIdentity;
+  /** The originator as authenticated for this request. */
+  readonly originator: string;
+  readonly request: RequestPrimitive;
+}
+
+export interface TypeHooks {
+  /** Fill defaults and computed attributes of a new resource; may throw CseError to refuse. */
+  beforeCreate?(ctx: HookContext, resource: StoredResource, parent: StoredResource): Promise<void> | void;
+  /** Called on the parent inside the creating transaction, after the child is stored. */
+  afterChildAdded?(ctx: HookContext, parent: StoredResource, child: StoredResource): Promise<void> | void;
+  /** Called on the parent when a child was deleted (by request or expiry). */
+  afterChildRemoved?(ctx: HookContext, parent: StoredResource, child: StoredResource): Promise<void> | void;
+  /** Check an update (already validated against the table) before it is stored; may refuse it. */
+  beforeUpdate?(ctx: HookContext, resource: StoredResource, changes: Record<string, unknown>): Promise<void> | void;
+  /** Bring derived state up to date before the resource is read (e.g. instances past maxInstanceAge). */
+  beforeRetrieve?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
+}
+
+export interface ResourceTypeDefinition {
+  readonly ty: number;
+  /** Short type name as used in content, e.g. `m2m:cnt`. */
+  readonly typeName: string;
+  readonly attributes: AttributeTable;
+  readonly childTypes: readonly number[];
+  readonly virtualChildren?: readonly VirtualName[];
+  /** False where TS-0001 lets no request create the type (the CSEBase). */
+  readonly creatable: boolean;
+  /** False where UPDATE is refused with 4005 (contentInstance is immutable). */
+  readonly updatable: boolean;
+  readonly deletable: boolean;
+  /** False where access is governed by the parent (contentInstance) or by selfPrivileges (the policy itself). */
+  readonly hasAcpi: boolean;
+  readonly hooks: TypeHooks;
+}
+
+export function defineResourceType<T extends ResourceTypeDefinition>(definition: T): T {
+  return definition;
+}

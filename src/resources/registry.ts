@@ -1,0 +1,33 @@
+// The one list of resource types Warden implements. Adding a type is one file plus one line here.
+import type { ResourceTypeDefinition } from './define.js';
+import { accessControlPolicyType } from './types/accessControlPolicy.js';
+import { aeType } from './types/ae.js';
+import { containerType } from './types/container.js';
+import { contentInstanceType } from './types/contentInstance.js';
+import { cseBaseType } from './types/cseBase.js';
+
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType];
+
+export class ResourceRegistry {
+  private readonly byTy = new Map<number, ResourceTypeDefinition>();
+  private readonly byName = new Map<string, ResourceTypeDefinition>();
+
+  constructor(types: readonly ResourceTypeDefinition[] = ALL_TYPES) {
+    for (const t of types) {
+      this.byTy.set(t.ty, t);
+      this.byName.set(t.typeName, t);
+    }
+  }
+
+  get(ty: number): ResourceTypeDefinition | undefined {
+    return this.byTy.get(ty);
+  }
+
+  byTypeName(name: string): ResourceTypeDefinition | undefined {
+    return this.byName.get(name);
+  }
+
+  supportedTypes(): number[] {
+    return [...this.byTy.keys()].sort((a, b) => a - b);
+  }
+}

@@ -1,0 +1,20 @@
+// How a stored resource is shown to clients: universal columns plus the document, internal keys removed.
+import { formatTimestamp } from '../primitive/identifiers.js';
+import type { StoredResource } from '../storage/store.js';
+import { RESOURCE_TYPE } from './types.js';
+
+/** Document keys starting with this prefix are the CSE's own bookkeeping and never leave it. */
+export const INTERNAL_PREFIX = '__';
+
+export function representation(r: StoredResource): Record<string, unknown> {
+  const out: Record<string, unknown> = { ty: r.ty, ri: r.ri, rn: r.rn };
+  // The CSEBase has no parent: pi is NULL [TS-0001 §9.6.3], so it is left out.
+  if (r.ty !== RESOURCE_TYPE.CSEBase) out.pi = r.pi;
+  out.ct = r.ct;
+  out.lt = r.lt;
+  if (r.et !== undefined) out.et = formatTimestamp(r.et);
+  for (const [k, v] of Object.entries(r.doc)) {
+    if (!k.startsWith(INTERNAL_PREFIX)) out[k] = v;
+  }
+  return out;
+}

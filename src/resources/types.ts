@@ -1,0 +1,8 @@
+// Resource type numbers (TS-0004 §6.3.4.2.1 m2m:resourceType) for the types Warden implements.
+export const RESOURCE_TYPE = {
+  accessControlPolicy: 1,
+  AE: 2,
+  container: 3,
+  contentInstance: 4,
+  CSEBase: 5,
+} as const;

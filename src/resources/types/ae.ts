@@ -1,0 +1,82 @@
+// <AE> (ty 2, TS-0001 §9.6.5 and the registration procedure §10.2.2.2).
+import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
+import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
+import { RESOURCE_TYPE } from '../types.js';
+import { CseError, badRequest } from '../../primitive/errors.js';
+import { RSC } from '../../primitive/rsc.js';
+import { randomIdSuffix } from '../../primitive/identifiers.js';
+
+/** App-ID: 'R' (or R2's 'r') + registered ID, or 'N' + non-registered ID [TS-0004 §7.3.2.1]; anything else is 4000. */
+const APP_ID = /^[RrN][A-Za-z0-9\-._~]+$/;
+const AE_ID = /^[CS][A-Za-z0-9\-._~]{1,254}$/;
+const RELEASES = ['1', '2', '2a', '3', '4', '5'];
+
+const attributes = {
+  ...UNIVERSAL,
+  ...EXPIRATION,
+  ...LABELS,
+  ...ACCESS_CONTROL,
+  apn: { type: 'string', create: 'O', update: 'O', maxLength: 255 },
+  api: {
+    type: 'string',
+    create: 'M',
+    update: 'NP',
+    maxLength: 255,
+    check: (v) => (typeof v === 'string' && APP_ID.test(v) ? undefined : "must be 'R' or 'N' followed by letters, digits or - . _ ~"),
+  },
+  aei: { type: 'string', create: 'NP', update: 'NP' },
+  poa: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 32 },
+  nl: { type: 'anyURI', create: 'O', update: 'O' },
+  rr: { type: 'boolean', create: 'M', update: 'O' },
+  csz: { type: 'stringList', create: 'O', update: 'O', maxLength: 8 },
+  srv: {
+    type: 'stringList',
+    create: 'O',
+    update: 'O',
+    maxLength: 16,
+    check: (v) => (Array.isArray(v) && v.every((r) => RELEASES.includes(String(r))) ? undefined : `may only list releases ${RELEASES.join(', ')}`),
+  },
+  or: { type: 'anyURI', create: 'O', update: 'O' },
+} as const satisfies Record<string, AttributeSpec>;
+
+export type AeAttributes = AttributesOf<typeof attributes>;
+
+/**
+ * The AE-ID for a registration [TS-0001 §10.2.2.2, TS-0004 §7.3.2.1]: an empty From or a bare 'C'/'S' asks
+ * the CSE to assign one; 'C…'/'S…' (optionally SP-relative under this CSE) asks for that ID. Any other
+ * format is BAD_REQUEST.
+ */
+export function assignAeId(originator: string, cseId: string): string {
+  if (originator === '' || originator === 'C') return `C${randomIdSuffix()}`;
+  if (originator === 'S') return `S${randomIdSuffix()}`;
+  const stem = originator.startsWith(`/${cseId}/`) ? originator.slice(cseId.length + 2) : originator;
+  if (AE_ID.test(stem)) return stem;
+  throw badRequest(`originator '${originator}' cannot register an AE: use an AE-ID-Stem starting with C or S, or leave it empty`);
+}
+
+export const aeType = defineResourceType({
+  ty: RESOURCE_TYPE.AE,
+  typeName: 'm2m:ae',
+  attributes,
+  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.container],
+  creatable: true,
+  updatable: true,
+  deletable: true,
+  hasAcpi: true,
+  hooks: {
+    async beforeCreate(ctx, resource) {
+      // supportedReleaseVersions became mandatory with Release 3 [TS-0004 table 7.4.5.1-1].
+      const release = ctx.request.rvi;
+      if (release !== undefined && !['1', '2', '2a'].includes(release) && resource.doc.srv === undefined) {
+        throw badRequest(`mandatory attribute 'srv' is missing in CREATE of m2m:ae (release ${release})`);
+      }
+      const aei = assignAeId(ctx.originator, ctx.self.cseId);
+      if (await ctx.store.get(aei)) {
+        throw new CseError(RSC.ORIGINATOR_HAS_ALREADY_REGISTERED, `an AE with AE-ID '${aei}' is already registered`);
+      }
+      resource.ri = aei;
+      resource.owner = aei;
+      resource.doc.aei = aei;
+    },
+  },
+});

@@ -1,0 +1,31 @@
+// <CSEBase> (ty 5, TS-0001 §9.6.3): the root of the tree, created by the CSE itself at start-up.
+import { UNIVERSAL, LABELS, ACCESS_CONTROL } from '../common.js';
+import { defineResourceType, type AttributeSpec } from '../define.js';
+import { RESOURCE_TYPE } from '../types.js';
+
+const attributes = {
+  ...UNIVERSAL,
+  ...LABELS,
+  ...ACCESS_CONTROL,
+  cst: { type: 'enum', create: 'NP', update: 'NP', values: [1, 2, 3] },
+  csi: { type: 'string', create: 'NP', update: 'NP' },
+  spi: { type: 'string', create: 'NP', update: 'NP' },
+  srt: { type: 'enumList', create: 'NP', update: 'NP' },
+  poa: { type: 'anyURIList', create: 'NP', update: 'O' },
+  srv: { type: 'stringList', create: 'NP', update: 'NP' },
+  csz: { type: 'stringList', create: 'NP', update: 'NP' },
+  ctm: { type: 'timestamp', create: 'NP', update: 'NP' },
+} as const satisfies Record<string, AttributeSpec>;
+
+export const cseBaseType = defineResourceType({
+  ty: RESOURCE_TYPE.CSEBase,
+  typeName: 'm2m:cb',
+  attributes,
+  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.AE, RESOURCE_TYPE.container],
+  // The CSEBase is configured, not changed by requests [TS-0004 §7.4.3]: UPDATE and DELETE are 4005.
+  creatable: false,
+  updatable: false,
+  deletable: false,
+  hasAcpi: true,
+  hooks: {},
+});

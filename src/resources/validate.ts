@@ -1,0 +1,86 @@
+// The one table-driven validator: presence per operation, data types and lengths, from the type's table.
+import { badRequest } from '../primitive/errors.js';
+import { parseTimestamp } from '../primitive/identifiers.js';
+import type { AttributeSpec, AttributeTable } from './define.js';
+
+export const MAX_STRING_LENGTH = 65_536;
+export const MAX_LIST_LENGTH = 1_024;
+
+export type ValidatedOperation = 'create' | 'update';
+
+/**
+ * Checks request content against a type's attribute table. On UPDATE a null value deletes an optional
+ * attribute (TS-0004 §7.3.3.5), so it is accepted there. Throws 4000 naming the attribute and the problem.
+ */
+export function validateAttributes(typeName: string, table: AttributeTable, attrs: Record<string, unknown>, op: ValidatedOperation): void {
+  for (const [name, value] of Object.entries(attrs)) {
+    const spec = table[name];
+    if (!spec) throw badRequest(`attribute '${name}' is not defined for ${typeName}`);
+    const presence = op === 'create' ? spec.create : spec.update;
+    if (presence === 'NP') throw badRequest(`attribute '${name}' is not permitted in ${op.toUpperCase()} of ${typeName}`);
+    if (value === null) {
+      if (op === 'update' && presence !== 'M') continue;
+      if (spec.check && spec.check(null) === undefined) continue;
+      throw badRequest(`attribute '${name}' must not be null`);
+    }
+    const problem = checkValue(spec, value);
+    if (problem) throw badRequest(`attribute '${name}' ${problem}`);
+  }
+  if (op === 'create') {
+    for (const [name, spec] of Object.entries(table)) {
+      if (spec.create === 'M' && attrs[name] === undefined) throw badRequest(`mandatory attribute '${name}' is missing in CREATE of ${typeName}`);
+    }
+  }
+}
+
+function checkValue(spec: AttributeSpec, value: unknown): string | undefined {
+  const basic = checkType(spec, value);
+  if (basic) return basic;
+  return spec.check?.(value);
+}
+
+function checkType(spec: AttributeSpec, value: unknown): string | undefined {
+  const maxLength = spec.maxLength ?? (spec.type.endsWith('List') ? MAX_LIST_LENGTH : MAX_STRING_LENGTH);
+  switch (spec.type) {
+    case 'string':
+    case 'anyURI':
+      if (typeof value !== 'string') return 'must be a string';
+      if (value.length > maxLength) return `is longer than ${maxLength} characters`;
+      return undefined;
+    case 'timestamp':
+      if (typeof value !== 'string' || parseTimestamp(value) === undefined) return 'must be a timestamp like 20261125T120000';
+      return undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'must be a boolean';
+    case 'integer':
+      return Number.isSafeInteger(value) ? undefined : 'must be an integer';
+    case 'nonNegInteger':
+      return Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'must be a non-negative integer';
+    case 'positiveInteger':
+      return Number.isSafeInteger(value) && (value as number) > 0 ? undefined : 'must be a positive integer';
+    case 'enum':
+      if (!Number.isSafeInteger(value)) return 'must be an integer';
+      return !spec.values || spec.values.includes(value as number) ? undefined : `must be one of ${spec.values.join(', ')}`;
+    case 'stringList':
+    case 'anyURIList':
+      if (!Array.isArray(value)) return 'must be a list of strings';
+      if (value.length > maxLength) return `has more than ${maxLength} entries`;
+      for (const item of value) {
+        if (typeof item !== 'string') return 'must be a list of strings';
+        if (item.length > MAX_STRING_LENGTH) return `has an entry longer than ${MAX_STRING_LENGTH} characters`;
+      }
+      return undefined;
+    case 'enumList':
+      if (!Array.isArray(value)) return 'must be a list of integers';
+      if (value.length > maxLength) return `has more than ${maxLength} entries`;
+      for (const item of value) {
+        if (!Number.isSafeInteger(item)) return 'must be a list of integers';
+        if (spec.values && !spec.values.includes(item as number)) return `contains ${String(item)}, not one of ${spec.values.join(', ')}`;
+      }
+      return undefined;
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value) ? undefined : 'must be an object';
+    case 'any':
+      return undefined;
+  }
+}

@@ -1,0 +1,265 @@
+// The accessControlPolicy language [TS-0003 §7.1; TS-0004 §6.3.5.26-28]: parsing (with a precise message
+// for every malformed element) and evaluation of one set of rules. Fail closed: what cannot be decided denies.
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import type { LocalIdentity } from '../primitive/identifiers.js';
+import { compileOriginator, originatorMatches, type OriginatorMatcher } from './originators.js';
+import { compileSchedule, scheduleMatches, type Schedule } from './schedule.js';
+
+/** accessControlOperations bits [TS-0004 §6.3.4.2.29]. */
+export const ACCESS_OPERATION = { CREATE: 1, RETRIEVE: 2, UPDATE: 4, DELETE: 8, NOTIFY: 16, DISCOVERY: 32 } as const;
+export type AccessOperation = (typeof ACCESS_OPERATION)[keyof typeof ACCESS_OPERATION];
+const ALL_OPERATIONS = 63;
+
+interface CompiledContext {
+  readonly windows?: readonly Schedule[];
+  readonly addresses?: BlockList;
+  /** Any location region makes the context depend on the originator's location. */
+  readonly region?: { countries?: readonly string[]; circle?: readonly [number, number, number] };
+}
+
+interface CompiledObjectDetails {
+  readonly ty?: number;
+  readonly spty?: number | string;
+  readonly chty: readonly number[];
+}
+
+export interface CompiledRule {
+  readonly originators: readonly OriginatorMatcher[];
+  readonly operations: number;
+  readonly contexts?: readonly CompiledContext[];
+  readonly requiresAuthentication: boolean;
+  readonly objectDetails?: readonly CompiledObjectDetails[];
+}
+
+/** The facts a rule is evaluated against: the request context of TS-0003 table 7.1.2-2. */
+export interface AccessFacts {
+  /** Originator in absolute segments (see originators.ts). */
+  readonly originator: readonly string[];
+  /** Verified Role-IDs of the originator; never taken from the request unverified. */
+  readonly roleIds: readonly string[];
+  readonly operation: AccessOperation;
+  readonly authenticated: boolean;
+  /** rq_time, epoch ms. */
+  readonly time: number;
+  /** rq_ip: the real peer address of the connection. */
+  readonly ip: string;
+  /** rq_loc: undefined when no trusted location is known, which makes location rules indeterminate (deny). */
+  readonly location?: { country?: string; latitude?: number; longitude?: number };
+  /** For CREATE: the type of the parent (the target) and of the resource to be created. */
+  readonly targetType?: number;
+  readonly childType?: number;
+  readonly specialization?: number | string;
+}
+
+export class PolicyFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyFormatError';
+  }
+}
+
+const fail = (path: string, problem: string): never => {
+  throw new PolicyFormatError(`${path}: ${problem}`);
+};
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function onlyKeys(value: Record<string, unknown>, allowed: readonly string[], path: string): void {
+  for (const key of Object.keys(value)) if (!allowed.includes(key)) fail(`${path}.${key}`, 'is not an element of this structure');
+}
+
+function stringList(value: unknown, path: string, max = 256): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return fail(path, 'must be a list of strings');
+  if (value.length > max) fail(path, `has more than ${max} entries`);
+  return value as string[];
+}
+
+function compileAddresses(value: unknown, path: string): BlockList {
+  if (!isRecord(value)) return fail(path, 'must be an object with ipv4 and/or ipv6 lists');
+  onlyKeys(value, ['ipv4', 'ipv6'], path);
+  if (value.ipv4 === undefined && value.ipv6 === undefined) fail(path, 'needs ipv4 or ipv6');
+  const list = new BlockList();
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    if (value[family] === undefined) continue;
+    for (const [i, entry] of stringList(value[family], `${path}.${family}`).entries()) {
+      const [address, prefixText, extra] = entry.split('/');
+      const valid = family === 'ipv4' ? isIPv4(address ?? '') : isIPv6(address ?? '');
+      const maxPrefix = family === 'ipv4' ? 32 : 128;
+      if (!valid || extra !== undefined) fail(`${path}.${family}[${i}]`, `'${entry}' is not an ${family} address or CIDR range`);
+      if (prefixText === undefined) {
+        list.addAddress(address as string, family);
+        continue;
+      }
+      const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+      if (!(prefix >= 0 && prefix <= maxPrefix)) fail(`${path}.${family}[${i}]`, `'${entry}' has an invalid prefix length`);
+      list.addSubnet(address as string, prefix, family);
+    }
+  }
+  return list;
+}
+
+function compileRegion(value: unknown, path: string): NonNullable<CompiledContext['region']> {
+  if (!isRecord(value)) return fail(path, 'must be an object with accc or accr');
+  onlyKeys(value, ['accc', 'accr'], path);
+  // locationRegion is a choice: exactly one of countryCode and circRegion [TS-0004 table 6.3.5.28-1].
+  if ((value.accc === undefined) === (value.accr === undefined)) fail(path, 'needs exactly one of accc (country codes) or accr (circular region)');
+  if (value.accc !== undefined) {
+    const codes = stringList(value.accc, `${path}.accc`);
+    if (codes.length === 0) fail(`${path}.accc`, 'must not be empty');
+    for (const c of codes) if (!/^[A-Z]{2}$/.test(c)) fail(`${path}.accc`, `'${c}' is not an ISO 3166-1 alpha-2 country code`);
+    return { countries: codes };
+  }
+  const circle = value.accr;
+  if (!Array.isArray(circle) || circle.length !== 3 || circle.some((n) => typeof n !== 'number' || !Number.isFinite(n))) {
+    return fail(`${path}.accr`, 'must be [latitude, longitude, radius in metres]');
+  }
+  const [lat, lon, radius] = circle as [number, number, number];
+  if (lat < -90 || lat > 90) fail(`${path}.accr`, `latitude ${lat} is outside -90..90`);
+  if (lon < -180 || lon > 180) fail(`${path}.accr`, `longitude ${lon} is outside -180..180`);
+  if (!(radius > 0)) fail(`${path}.accr`, 'radius must be positive');
+  return { circle: [lat, lon, radius] };
+}
+
+function compileContext(value: unknown, path: string): CompiledContext {
+  if (!isRecord(value)) return fail(path, 'must be an object');
+  onlyKeys(value, ['actw', 'acip', 'aclr'], path);
+  const ctx: { windows?: Schedule[]; addresses?: BlockList; region?: CompiledContext['region'] } = {};
+  if (value.actw !== undefined) {
+    ctx.windows = stringList(value.actw, `${path}.actw`).map((entry, i) => {
+      try {
+        return compileSchedule(entry);
+      } catch (err) {
+        return fail(`${path}.actw[${i}]`, (err as Error).message);
+      }
+    });
+  }
+  if (value.acip !== undefined) ctx.addresses = compileAddresses(value.acip, `${path}.acip`);
+  if (value.aclr !== undefined) ctx.region = compileRegion(value.aclr, `${path}.aclr`);
+  return ctx;
+}
+
+function compileObjectDetails(value: unknown, path: string): CompiledObjectDetails {
+  if (!isRecord(value)) return fail(path, 'must be an object');
+  onlyKeys(value, ['ty', 'spty', 'chty'], path);
+  const chty = value.chty;
+  if (!Array.isArray(chty) || chty.length === 0 || chty.some((t) => !Number.isSafeInteger(t) || (t as number) < 1)) {
+    return fail(`${path}.chty`, 'is mandatory and must be a non-empty list of resource types');
+  }
+  const details: { ty?: number; spty?: number | string; chty: number[] } = { chty: chty as number[] };
+  if (value.ty !== undefined) {
+    if (!Number.isSafeInteger(value.ty) || (value.ty as number) < 1) fail(`${path}.ty`, 'must be a resource type number');
+    details.ty = value.ty as number;
+  }
+  if (value.spty !== undefined) {
+    if (typeof value.spty !== 'string' && !Number.isSafeInteger(value.spty)) fail(`${path}.spty`, 'must be a specialization type');
+    details.spty = value.spty as number | string;
+  }
+  return details;
+}
+
+function compileRule(value: unknown, path: string, self: LocalIdentity): CompiledRule {
+  if (!isRecord(value)) return fail(path, 'must be an object');
+  onlyKeys(value, ['acor', 'acop', 'acco', 'acaf', 'acod'], path);
+  const acor = stringList(value.acor, `${path}.acor`, 1024);
+  if (acor.length === 0) fail(`${path}.acor`, 'must name at least one originator');
+  const originators = acor.map((entry, i) => {
+    try {
+      return compileOriginator(entry, self);
+    } catch (err) {
+      return fail(`${path}.acor[${i}]`, (err as Error).message);
+    }
+  });
+  const acop = value.acop;
+  if (!Number.isSafeInteger(acop) || (acop as number) < 1 || (acop as number) > ALL_OPERATIONS) {
+    fail(`${path}.acop`, 'must be an operation bitmask from 1 to 63 (CREATE 1, RETRIEVE 2, UPDATE 4, DELETE 8, NOTIFY 16, DISCOVERY 32)');
+  }
+  const rule: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
+    originators,
+    operations: acop as number,
+    requiresAuthentication: false,
+  };
+  if (value.acco !== undefined) {
+    if (!Array.isArray(value.acco)) fail(`${path}.acco`, 'must be a list of contexts');
+    rule.contexts = (value.acco as unknown[]).map((c, i) => compileContext(c, `${path}.acco[${i}]`));
+  }
+  if (value.acaf !== undefined) {
+    if (typeof value.acaf !== 'boolean') fail(`${path}.acaf`, 'must be a boolean');
+    rule.requiresAuthentication = value.acaf as boolean;
+  }
+  if (value.acod !== undefined) {
+    if (!Array.isArray(value.acod)) fail(`${path}.acod`, 'must be a list of object details');
+    rule.objectDetails = (value.acod as unknown[]).map((d, i) => compileObjectDetails(d, `${path}.acod[${i}]`));
+  }
+  return rule;
+}
+
+/** Parses an m2m:setOfAcrs ({acr: [...]}); `minRules` is 1 for selfPrivileges [TS-0004 §7.4.2.2.1]. */
+export function compileRules(value: unknown, name: string, self: LocalIdentity, minRules: number): CompiledRule[] {
+  if (!isRecord(value)) return fail(name, 'must be a set of access control rules: {"acr": [...]}');
+  onlyKeys(value, ['acr'], name);
+  const acr = value.acr ?? [];
+  if (!Array.isArray(acr)) return fail(`${name}.acr`, 'must be a list of access control rules');
+  if (acr.length < minRules) fail(`${name}.acr`, `must contain at least ${minRules} rule`);
+  if (acr.length > 1024) fail(`${name}.acr`, 'has more than 1024 rules');
+  return acr.map((rule, i) => compileRule(rule, `${name}.acr[${i}]`, self));
+}
+
+/** Distance on the WGS84 mean sphere, metres (haversine). */
+function distanceMetres(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * 6_371_008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+function regionMatches(region: NonNullable<CompiledContext['region']>, facts: AccessFacts): boolean {
+  const loc = facts.location;
+  if (!loc) return false; // unknown location: indeterminate, so the context does not admit [TS-0003 §7.1.4]
+  if (region.countries) return loc.country !== undefined && region.countries.includes(loc.country);
+  if (region.circle && loc.latitude !== undefined && loc.longitude !== undefined) {
+    const [lat, lon, radius] = region.circle;
+    return distanceMetres(lat, lon, loc.latitude, loc.longitude) <= radius;
+  }
+  return false;
+}
+
+function contextMatches(ctx: CompiledContext, facts: AccessFacts): boolean {
+  if (ctx.windows && !ctx.windows.some((w) => scheduleMatches(w, facts.time))) return false;
+  if (ctx.addresses) {
+    const family = isIPv4(facts.ip) ? 'ipv4' : isIPv6(facts.ip) ? 'ipv6' : undefined;
+    if (!family || !ctx.addresses.check(facts.ip, family)) return false;
+  }
+  if (ctx.region && !regionMatches(ctx.region, facts)) return false;
+  return true;
+}
+
+function objectDetailsMatch(details: readonly CompiledObjectDetails[], facts: AccessFacts): boolean {
+  if (facts.operation !== ACCESS_OPERATION.CREATE) return true; // acod governs CREATE only [TS-0003 §7.1.5]
+  return details.some(
+    (d) =>
+      (d.ty === undefined || d.ty === facts.targetType) &&
+      (d.spty === undefined || d.spty === facts.specialization) &&
+      facts.childType !== undefined &&
+      d.chty.includes(facts.childType),
+  );
+}
+
+/** res_acr(k) of TS-0003 §7.1.5: authentication AND originator AND operation AND context AND object details. */
+export function ruleGrants(rule: CompiledRule, facts: AccessFacts): boolean {
+  if ((rule.operations & facts.operation) === 0) return false;
+  if (rule.requiresAuthentication && !facts.authenticated) return false;
+  if (!rule.originators.some((m) => originatorMatches(m, facts.originator, facts.roleIds))) return false;
+  if (rule.contexts && rule.contexts.length > 0 && !rule.contexts.some((c) => contextMatches(c, facts))) return false;
+  if (rule.objectDetails && rule.objectDetails.length > 0 && !objectDetailsMatch(rule.objectDetails, facts)) return false;
+  return true;
+}
+
+/** Index of the first rule that permits (permit-overrides), or -1. */
+export function firstGrantingRule(rules: readonly CompiledRule[], facts: AccessFacts): number {
+  return rules.findIndex((rule) => ruleGrants(rule, facts));
+}
+
+/** Normalises a peer address: IPv4-mapped IPv6 (::ffff:a.b.c.d) is the IPv4 address it carries. */
+export function normaliseAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? (mapped[1] as string) : address;
+}

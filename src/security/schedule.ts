@@ -1,0 +1,73 @@
+// accessControlWindow: the extended crontab of TS-0004 §7.4.9.1 (table 7.4.9.1-4), evaluated in UTC.
+// Seven fields: second minute hour day-of-month month day-of-week(0=Sunday) year. Each field is `*` or a
+// comma list of `n`, `a-b`, `a-b/s` or `*/s`. All fields must match (day-of-month AND day-of-week, the
+// literal reading of the spec, as ACME does).
+
+interface FieldRange {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+const FIELDS: readonly FieldRange[] = [
+  { name: 'second', min: 0, max: 59 },
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12 },
+  { name: 'day of week', min: 0, max: 6 },
+  { name: 'year', min: 2000, max: 9999 },
+];
+
+/** A compiled window: one membership test per field. */
+export type Schedule = readonly ((value: number) => boolean)[];
+
+const NUMBER = /^\d{1,4}$/;
+
+function parseNumber(text: string, field: FieldRange): number {
+  if (!NUMBER.test(text)) throw new Error(`'${text}' is not a number in the ${field.name} field`);
+  const n = Number(text);
+  if (n < field.min || n > field.max) throw new Error(`${n} is outside ${field.min}-${field.max} in the ${field.name} field`);
+  return n;
+}
+
+function compileField(text: string, field: FieldRange): (value: number) => boolean {
+  if (text === '*') return () => true;
+  const parts: Array<{ from: number; to: number; step: number }> = [];
+  for (const element of text.split(',')) {
+    const [rangeText, stepText, extra] = element.split('/');
+    if (rangeText === undefined || extra !== undefined) throw new Error(`'${element}' is not a valid ${field.name} element`);
+    const step = stepText === undefined ? 1 : parseNumber(stepText, { ...field, min: 1, max: 9999 });
+    let from: number;
+    let to: number;
+    if (rangeText === '*') {
+      if (stepText === undefined) throw new Error(`'*' cannot be part of a list in the ${field.name} field`);
+      from = field.min;
+      to = field.max;
+    } else if (rangeText.includes('-')) {
+      const [a, b, more] = rangeText.split('-');
+      if (a === undefined || b === undefined || more !== undefined) throw new Error(`'${rangeText}' is not a valid range in the ${field.name} field`);
+      from = parseNumber(a, field);
+      to = parseNumber(b, field);
+      if (from > to) throw new Error(`range ${from}-${to} is reversed in the ${field.name} field`);
+    } else {
+      if (stepText !== undefined) throw new Error(`a step needs a range or '*' in the ${field.name} field`);
+      from = to = parseNumber(rangeText, field);
+    }
+    parts.push({ from, to, step });
+  }
+  return (value) => parts.some((p) => value >= p.from && value <= p.to && (value - p.from) % p.step === 0);
+}
+
+/** Compiles one schedule entry; throws an Error naming the field and the problem. */
+export function compileSchedule(entry: string): Schedule {
+  const fields = entry.trim().split(/\s+/);
+  if (fields.length !== FIELDS.length) throw new Error(`'${entry}' has ${fields.length} fields, expected 7 (second minute hour day month weekday year)`);
+  return fields.map((text, i) => compileField(text, FIELDS[i] as FieldRange));
+}
+
+export function scheduleMatches(schedule: Schedule, epochMs: number): boolean {
+  const d = new Date(epochMs);
+  const values = [d.getUTCSeconds(), d.getUTCMinutes(), d.getUTCHours(), d.getUTCDate(), d.getUTCMonth() + 1, d.getUTCDay(), d.getUTCFullYear()];
+  return schedule.every((test, i) => test(values[i] as number));
+}

@@ -1,0 +1,48 @@
+// One serialization layer for every binding: a codec per media type, chosen by Content-Type / Accept.
+import { CseError, badRequest } from '../primitive/errors.js';
+import { RSC } from '../primitive/rsc.js';
+import { jsonCodec } from './json.js';
+
+export interface Codec {
+  /** Canonical media type sent in responses. */
+  readonly mediaType: string;
+  /** Media types (without parameters) this codec reads. */
+  readonly accepts: readonly string[];
+  decode(body: Buffer): unknown;
+  encode(value: unknown): Buffer;
+}
+
+const CODECS: readonly Codec[] = [jsonCodec];
+
+/** Media type without parameters, lower case: 'application/json;ty=2' → 'application/json'. */
+export function baseMediaType(contentType: string): string {
+  return (contentType.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+export function codecForContentType(contentType: string | undefined): Codec {
+  if (!contentType) throw new CseError(RSC.UNSUPPORTED_MEDIA_TYPE, 'Content-Type is missing for a request with content');
+  const base = baseMediaType(contentType);
+  const codec = CODECS.find((c) => c.accepts.includes(base));
+  if (!codec) throw new CseError(RSC.UNSUPPORTED_MEDIA_TYPE, `content type '${base}' is not supported (use application/json)`);
+  return codec;
+}
+
+/** The codec for the response: the first Accept entry we can produce; absent Accept → the request's codec. */
+export function codecForAccept(accept: string | undefined, fallback: Codec = jsonCodec): Codec {
+  if (!accept || accept.trim() === '') return fallback;
+  for (const entry of accept.split(',')) {
+    const base = baseMediaType(entry);
+    if (base === '*/*' || base === 'application/*') return fallback;
+    const codec = CODECS.find((c) => c.accepts.includes(base));
+    if (codec) return codec;
+  }
+  throw new CseError(RSC.NOT_ACCEPTABLE, `none of the accepted media types '${accept}' can be produced (use application/json)`);
+}
+
+export function decodeBody(codec: Codec, body: Buffer): unknown {
+  try {
+    return codec.decode(body);
+  } catch (err) {
+    throw badRequest(`content is not valid ${codec.mediaType}: ${err instanceof Error ? err.message : 'unreadable'}`);
+  }
+}

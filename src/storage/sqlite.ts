@@ -1,0 +1,321 @@
+// The embedded default backend: one SQLite file (better-sqlite3), WAL journal, one connection.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AsyncMutex } from './mutex.js';
+import {
+  StoreConflictError,
+  type ChildQuery,
+  type FindQuery,
+  type ResourceStore,
+  type StoredResource,
+} from './store.js';
+
+interface Row {
+  seq: number;
+  ri: string;
+  pi: string;
+  ty: number;
+  rn: string;
+  srn: string;
+  ct: string;
+  lt: string;
+  et: number | null;
+  owner: string | null;
+  doc: string;
+}
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE resources (
+     seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+     ri    TEXT NOT NULL UNIQUE,
+     pi    TEXT NOT NULL,
+     ty    INTEGER NOT NULL,
+     rn    TEXT NOT NULL,
+     srn   TEXT NOT NULL UNIQUE,
+     ct    TEXT NOT NULL,
+     lt    TEXT NOT NULL,
+     et    INTEGER,
+     owner TEXT,
+     doc   TEXT NOT NULL
+   );
+   CREATE INDEX resources_children ON resources (pi, ty, seq);
+   CREATE INDEX resources_expiry ON resources (et) WHERE et IS NOT NULL;`,
+];
+
+export interface SqliteOptions {
+  path: string;
+  /** 'full' fsyncs each commit; 'normal' survives a process crash but not a power cut. */
+  durability: 'full' | 'normal';
+}
+
+export function openSqliteStore(options: SqliteOptions): ResourceStore {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('foreign_keys = OFF');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    const step = db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    });
+    step.immediate();
+  }
+}
+
+function toResource(row: Row): StoredResource {
+  const r: StoredResource = {
+    ri: row.ri,
+    pi: row.pi,
+    ty: row.ty,
+    rn: row.rn,
+    srn: row.srn,
+    ct: row.ct,
+    lt: row.lt,
+    seq: row.seq,
+    doc: JSON.parse(row.doc) as Record<string, unknown>,
+  };
+  if (row.et !== null) r.et = row.et;
+  if (row.owner !== null) r.owner = row.owner;
+  return r;
+}
+
+class SqliteStatements {
+  readonly get;
+  readonly getByPath;
+  readonly insert;
+  readonly update;
+  readonly count;
+  readonly countTy;
+  readonly subtree;
+  readonly deleteSubtree;
+
+  constructor(db: Database.Database) {
+    this.get = db.prepare<[string], Row>('SELECT * FROM resources WHERE ri = ?');
+    this.getByPath = db.prepare<[string], Row>('SELECT * FROM resources WHERE srn = ?');
+    this.insert = db.prepare(
+      'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc) VALUES (@ri, @pi, @ty, @rn, @srn, @ct, @lt, @et, @owner, @doc)',
+    );
+    this.update = db.prepare('UPDATE resources SET ct = @ct, lt = @lt, et = @et, owner = @owner, doc = @doc WHERE ri = @ri');
+    this.count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ?');
+    this.countTy = db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ? AND ty = ?');
+    // Descendants by range on the unique srn index: 'a/b/' <= srn < 'a/b0' ('0' follows '/').
+    this.subtree = db.prepare<[string, string, string], Row>('SELECT * FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)');
+    this.deleteSubtree = db.prepare<[string, string, string]>('DELETE FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?)');
+  }
+}
+
+/** Direct access to the connection; used both outside and inside a transaction. */
+class SqliteOperations {
+  private readonly statementCache = new Map<string, Database.Statement<unknown[], Row>>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly s: SqliteStatements,
+  ) {}
+
+  get(ri: string): StoredResource | undefined {
+    const row = this.s.get.get(ri);
+    return row && toResource(row);
+  }
+
+  getByPath(srn: string): StoredResource | undefined {
+    const row = this.s.getByPath.get(srn);
+    return row && toResource(row);
+  }
+
+  children(pi: string, q: ChildQuery = {}): StoredResource[] {
+    const key = `${q.ty !== undefined}|${q.aliveAt !== undefined}|${q.newestFirst === true}`;
+    let stmt = this.statementCache.get(key);
+    if (!stmt) {
+      const where = ['pi = @pi'];
+      if (q.ty !== undefined) where.push('ty = @ty');
+      if (q.aliveAt !== undefined) where.push('(et IS NULL OR et > @aliveAt)');
+      const sql = `SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq ${q.newestFirst ? 'DESC' : 'ASC'} LIMIT @limit OFFSET @offset`;
+      stmt = this.db.prepare<unknown[], Row>(sql);
+      this.statementCache.set(key, stmt);
+    }
+    const rows = stmt.all({ pi, ty: q.ty, aliveAt: q.aliveAt, limit: q.limit ?? -1, offset: q.offset ?? 0 });
+    return rows.map(toResource);
+  }
+
+  count(pi: string, ty?: number): number {
+    const row = ty === undefined ? this.s.count.get(pi) : this.s.countTy.get(pi, ty);
+    return row?.n ?? 0;
+  }
+
+  insert(r: StoredResource): StoredResource {
+    try {
+      const info = this.s.insert.run(bind(r));
+      return { ...r, seq: Number(info.lastInsertRowid) };
+    } catch (err) {
+      if (err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
+        throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
+      }
+      throw err;
+    }
+  }
+
+  update(r: StoredResource): void {
+    this.s.update.run(bind(r));
+  }
+
+  deleteSubtree(ri: string): StoredResource[] {
+    const root = this.s.get.get(ri);
+    if (!root) return [];
+    const args: [string, string, string] = [root.srn, `${root.srn}/`, `${root.srn}0`];
+    const rows = this.s.subtree.all(...args);
+    this.s.deleteSubtree.run(...args);
+    return rows.map(toResource);
+  }
+
+  find(q: FindQuery): StoredResource[] {
+    const key = `find|${q.expiredAt !== undefined}|${q.ty !== undefined}|${q.pi !== undefined}`;
+    let stmt = this.statementCache.get(key);
+    if (!stmt) {
+      const where = ['1 = 1'];
+      if (q.expiredAt !== undefined) where.push('et IS NOT NULL AND et <= @expiredAt');
+      if (q.ty !== undefined) where.push('ty = @ty');
+      if (q.pi !== undefined) where.push('pi = @pi');
+      stmt = this.db.prepare<unknown[], Row>(`SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`);
+      this.statementCache.set(key, stmt);
+    }
+    return stmt.all({ expiredAt: q.expiredAt, ty: q.ty, pi: q.pi, limit: q.limit }).map(toResource);
+  }
+}
+
+function bind(r: StoredResource): Record<string, unknown> {
+  return {
+    ri: r.ri,
+    pi: r.pi,
+    ty: r.ty,
+    rn: r.rn,
+    srn: r.srn,
+    ct: r.ct,
+    lt: r.lt,
+    et: r.et ?? null,
+    owner: r.owner ?? null,
+    doc: JSON.stringify(r.doc),
+  };
+}
+
+/** The view handed to a transaction body: same operations, no locking (the body holds the lock). */
+class SqliteTransactionView implements ResourceStore {
+  constructor(private readonly ops: SqliteOperations) {}
+  get(ri: string): Promise<StoredResource | undefined> {
+    return Promise.resolve(this.ops.get(ri));
+  }
+  getByPath(srn: string): Promise<StoredResource | undefined> {
+    return Promise.resolve(this.ops.getByPath(srn));
+  }
+  children(pi: string, q?: ChildQuery): Promise<StoredResource[]> {
+    return Promise.resolve(this.ops.children(pi, q));
+  }
+  count(pi: string, ty?: number): Promise<number> {
+    return Promise.resolve(this.ops.count(pi, ty));
+  }
+  insert(r: StoredResource): Promise<StoredResource> {
+    return Promise.resolve(this.ops.insert(r));
+  }
+  update(r: StoredResource): Promise<void> {
+    this.ops.update(r);
+    return Promise.resolve();
+  }
+  deleteSubtree(ri: string): Promise<StoredResource[]> {
+    return Promise.resolve(this.ops.deleteSubtree(ri));
+  }
+  find(q: FindQuery): Promise<StoredResource[]> {
+    return Promise.resolve(this.ops.find(q));
+  }
+  transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  close(): Promise<void> {
+    return Promise.reject(new Error('close() inside a transaction'));
+  }
+}
+
+/**
+ * One connection serves every request. A transaction body is async, so other requests could run
+ * between its awaits and their statements would land inside it; the mutex makes every operation
+ * outside a transaction wait until the running transaction has committed or rolled back.
+ */
+class SqliteStore implements ResourceStore {
+  private readonly mutex = new AsyncMutex();
+  private readonly ops: SqliteOperations;
+  private readonly view: SqliteTransactionView;
+
+  constructor(private readonly db: Database.Database) {
+    this.ops = new SqliteOperations(db, new SqliteStatements(db));
+    this.view = new SqliteTransactionView(this.ops);
+  }
+
+  private async exclusive<T>(fn: () => T): Promise<T> {
+    if (!this.mutex.locked) return fn();
+    const release = await this.mutex.acquire();
+    try {
+      return fn();
+    } finally {
+      release();
+    }
+  }
+
+  get(ri: string): Promise<StoredResource | undefined> {
+    return this.exclusive(() => this.ops.get(ri));
+  }
+  getByPath(srn: string): Promise<StoredResource | undefined> {
+    return this.exclusive(() => this.ops.getByPath(srn));
+  }
+  children(pi: string, q?: ChildQuery): Promise<StoredResource[]> {
+    return this.exclusive(() => this.ops.children(pi, q));
+  }
+  count(pi: string, ty?: number): Promise<number> {
+    return this.exclusive(() => this.ops.count(pi, ty));
+  }
+  insert(r: StoredResource): Promise<StoredResource> {
+    return this.exclusive(() => this.ops.insert(r));
+  }
+  update(r: StoredResource): Promise<void> {
+    return this.exclusive(() => this.ops.update(r));
+  }
+  deleteSubtree(ri: string): Promise<StoredResource[]> {
+    return this.transaction(() => Promise.resolve(this.ops.deleteSubtree(ri)));
+  }
+  find(q: FindQuery): Promise<StoredResource[]> {
+    return this.exclusive(() => this.ops.find(q));
+  }
+
+  async transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
+    const release = await this.mutex.acquire();
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.view);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    const release = await this.mutex.acquire();
+    try {
+      if (this.db.open) this.db.close();
+    } finally {
+      release();
+    }
+  }
+}

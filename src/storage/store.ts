@@ -1,0 +1,64 @@
+// The one storage interface. Type-agnostic: a resource is its universal columns plus a JSON document.
+
+export interface StoredResource {
+  ri: string;
+  /** Parent resource ID; empty for the CSEBase. */
+  pi: string;
+  ty: number;
+  rn: string;
+  /** Structured (hierarchical) CSE-relative address, e.g. `cse-in/lamp/data`. */
+  srn: string;
+  ct: string;
+  lt: string;
+  /** Expiration as epoch milliseconds; undefined: never expires (the CSEBase). */
+  et?: number;
+  /** AE-ID at the root of the AE subtree that holds this resource, if any. */
+  owner?: string;
+  /** Insertion order, assigned by the store; orders siblings (oldest/latest). */
+  seq?: number;
+  /** Every other attribute, by short name. */
+  doc: Record<string, unknown>;
+}
+
+export interface ChildQuery {
+  ty?: number;
+  limit?: number;
+  offset?: number;
+  /** Newest first (by insertion order) instead of oldest first. */
+  newestFirst?: boolean;
+  /** Leave out children whose et is at or before this instant (epoch ms). */
+  aliveAt?: number;
+}
+
+export interface FindQuery {
+  /** Resources whose et is at or before this instant (epoch ms). */
+  expiredAt?: number;
+  ty?: number;
+  /** Only children of this parent. */
+  pi?: string;
+  limit: number;
+}
+
+export interface ResourceStore {
+  get(ri: string): Promise<StoredResource | undefined>;
+  getByPath(srn: string): Promise<StoredResource | undefined>;
+  children(pi: string, query?: ChildQuery): Promise<StoredResource[]>;
+  count(pi: string, ty?: number): Promise<number>;
+  /** Inserts; throws StoreConflictError when ri or srn exists. Returns the stored row (with seq). */
+  insert(resource: StoredResource): Promise<StoredResource>;
+  /** Replaces the row with the same ri; the universal columns ri, pi, ty, rn, srn never change. */
+  update(resource: StoredResource): Promise<void>;
+  /** Deletes the resource and all its descendants; returns what was deleted, the root first. */
+  deleteSubtree(ri: string): Promise<StoredResource[]>;
+  find(query: FindQuery): Promise<StoredResource[]>;
+  /** Runs fn atomically: every call on `tx` commits together or not at all. */
+  transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class StoreConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreConflictError';
+  }
+}
