@@ -14,7 +14,8 @@ export type ValidatedOperation = 'create' | 'update';
  */
 export function validateAttributes(typeName: string, table: AttributeTable, attrs: Record<string, unknown>, op: ValidatedOperation): void {
   for (const [name, value] of Object.entries(attrs)) {
-    const spec = table[name];
+    // Own properties only: a key such as '__proto__' must never reach Object.prototype.
+    const spec = Object.hasOwn(table, name) ? table[name] : undefined;
     if (!spec) throw badRequest(`attribute '${name}' is not defined for ${typeName}`);
     const presence = op === 'create' ? spec.create : spec.update;
     if (presence === 'NP') throw badRequest(`attribute '${name}' is not permitted in ${op.toUpperCase()} of ${typeName}`);

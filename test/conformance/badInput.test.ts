@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { startTestCse, type TestCse } from '../harness.js';
+
+type Attrs = Record<string, unknown>;
+
+/** Sends raw bytes and returns the raw HTTP answer (for requests fetch() refuses to build). */
+function rawHttp(port: number, payload: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(payload));
+    let data = '';
+    socket.on('data', (d: Buffer) => (data += d.toString()));
+    socket.on('end', () => resolve(data));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => {
+      socket.destroy();
+      resolve(data);
+    });
+  });
+}
+
+describe('hostile and malformed input over HTTP', () => {
+  let t: TestCse;
+  let ae: string;
+  before(async () => {
+    t = await startTestCse({ 'http.maxBodyBytes': 4096, 'http.maxQueryParameters': 20 });
+    ae = await t.client.registerAe('victim');
+    await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'data' } }, ae);
+    await t.client.create('/cse-in/victim/data', 4, { 'm2m:cin': { rn: 'keep', con: 'precious' } }, ae);
+  });
+  after(() => t.close());
+
+  async function assertIntact(): Promise<void> {
+    const reply = await t.client.retrieve('/cse-in/victim/data/keep', ae);
+    assert.equal(reply.rsc, 2000);
+    assert.equal((reply.body?.['m2m:cin'] as Attrs).con, 'precious');
+  }
+
+  it('malformed JSON → 4000', async () => {
+    const reply = await t.client.request('POST', '/cse-in/victim/data', { origin: ae, ty: 4, raw: '{"m2m:cin": {"con": ' });
+    assert.equal(reply.rsc, 4000);
+    assert.match(String(reply.body?.['m2m:dbg']), /not valid application\/json/);
+  });
+
+  it('an unsupported content type → 4015, an unproducible Accept → 5207', async () => {
+    const wrongType = await t.client.request('POST', '/cse-in/victim/data', {
+      origin: ae,
+      raw: '<cin/>',
+      headers: { 'Content-Type': 'text/plain;ty=4' },
+    });
+    assert.equal(wrongType.rsc, 4015);
+    assert.equal(wrongType.status, 415);
+    const accept = await t.client.request('GET', '/cse-in/victim/data', { origin: ae, headers: { Accept: 'image/png' } });
+    assert.equal(accept.rsc, 5207);
+  });
+
+  it('unknown, not supported and non-numeric ty', async () => {
+    assert.equal((await t.client.create('/cse-in/victim', 999, { 'm2m:x': {} }, ae)).rsc, 4000);
+    assert.equal((await t.client.create('/cse-in/victim', 23, { 'm2m:sub': {} }, ae)).rsc, 5001);
+    const nonNumeric = await t.client.request('POST', '/cse-in/victim', { origin: ae, raw: '{}', headers: { 'Content-Type': 'application/json;ty=abc' } });
+    assert.equal(nonNumeric.rsc, 4000);
+  });
+
+  it('unknown, not permitted and wrongly typed attributes → 4000 naming the attribute', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ 'm2m:cnt': { rn: 'x1', bogus: 1 } }, /'bogus'/],
+      [{ 'm2m:cnt': { rn: 'x2', cni: 5 } }, /'cni' is not permitted/],
+      [{ 'm2m:cnt': { rn: 'x3', ri: 'mine' } }, /'ri' is not permitted/],
+      [{ 'm2m:cnt': { rn: 'x4', mni: 'ten' } }, /'mni'/],
+      [{ 'm2m:cnt': { rn: 'x5', mni: -1 } }, /'mni'/],
+      [{ 'm2m:cnt': { rn: 'x6', lbl: 'notalist' } }, /'lbl'/],
+      [{ 'm2m:cnt': { rn: 'x7', cr: 'Someone' } }, /'cr'/],
+      [{ 'm2m:cin': { con: 'wrong wrapper' } }, /m2m:cnt/],
+      [{ 'm2m:cnt': ['not', 'an', 'object'] }, /object/],
+      [{ 'm2m:cnt': { rn: 'x9', mni: 1.5 } }, /'mni'/],
+    ];
+    for (const [body, message] of cases) {
+      const reply = await t.client.create('/cse-in/victim', 3, body, ae);
+      assert.equal(reply.rsc, 4000, JSON.stringify(body));
+      assert.match(String(reply.body?.['m2m:dbg']), message);
+    }
+    const proto = await t.client.request('POST', '/cse-in/victim', { origin: ae, ty: 3, raw: '{"m2m:cnt":{"rn":"x8","__proto__":{"polluted":true}}}' });
+    assert.equal(proto.rsc, 4000);
+    assert.match(String(proto.body?.['m2m:dbg']), /'__proto__'/);
+    assert.equal(({} as Attrs).polluted, undefined);
+  });
+
+  it('over-long and invalid names and values → 4000; a duplicate name → 4105', async () => {
+    assert.equal((await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'n'.repeat(300) } }, ae)).rsc, 4000);
+    assert.equal((await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'a/b' } }, ae)).rsc, 4000);
+    assert.equal((await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'la' } }, ae)).rsc, 4000);
+    assert.equal((await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: '..' } }, ae)).rsc, 4000);
+    assert.equal((await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'l', lbl: ['x'.repeat(70_000)] } }, ae)).rsc, 4000);
+    const dup = await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'data' } }, ae);
+    assert.equal(dup.rsc, 4105);
+    assert.equal(dup.status, 409);
+  });
+
+  it('an oversize body → 4000, and the server keeps serving', async () => {
+    const reply = await t.client.create('/cse-in/victim/data', 4, { 'm2m:cin': { con: 'x'.repeat(10_000) } }, ae);
+    assert.equal(reply.rsc, 4000);
+    assert.match(String(reply.body?.['m2m:dbg']), /exceeds 4096 bytes/);
+    await assertIntact();
+  });
+
+  it('missing X-M2M-RI, missing originator, unsupported release → their RSCs', async () => {
+    const noRi = await t.client.request('GET', '/cse-in/victim', { origin: ae, rqi: null });
+    assert.equal(noRi.rsc, 4000);
+    assert.match(String(noRi.body?.['m2m:dbg']), /X-M2M-RI/);
+    const noOrigin = await t.client.request('GET', '/cse-in/victim', {});
+    assert.equal(noOrigin.rsc, 4000);
+    assert.match(String(noOrigin.body?.['m2m:dbg']), /X-M2M-Origin/);
+    const badRelease = await t.client.request('GET', '/cse-in/victim', { origin: ae, rvi: '9' });
+    assert.equal(badRelease.rsc, 4001);
+    const r1 = await t.client.request('GET', '/cse-in/victim', { origin: ae, rvi: null });
+    assert.equal(r1.rsc, 2000, 'a request without X-M2M-RVI is served as Release 1');
+  });
+
+  it('too many or malformed query parameters → 4000', async () => {
+    const many = Array.from({ length: 500 }, (_, i) => `p${i}=1`).join('&');
+    const flood = await t.client.retrieve(`/cse-in/victim?${many}`, ae);
+    assert.equal(flood.rsc, 4000);
+    assert.match(String(flood.body?.['m2m:dbg']), /query parameters/);
+    assert.equal((await t.client.retrieve('/cse-in/victim?rcn=abc', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/victim?rcn=1&rcn=4', ae)).rsc, 4000);
+  });
+
+  it('CREATE and UPDATE without content, an empty UPDATE, a method that is no operation', async () => {
+    assert.equal((await t.client.request('POST', '/cse-in/victim', { origin: ae, headers: { 'Content-Type': 'application/json;ty=3' } })).rsc, 4000);
+    assert.equal((await t.client.request('PUT', '/cse-in/victim/data', { origin: ae })).rsc, 4000);
+    assert.equal((await t.client.update('/cse-in/victim/data', { 'm2m:cnt': {} }, ae)).rsc, 4000);
+    assert.equal((await t.client.request('PATCH', '/cse-in/victim/data', { origin: ae })).rsc, 4000);
+    assert.equal((await t.client.request('POST', '/cse-in/victim', { origin: ae, body: { 'm2m:sgn': {} } })).rsc, 5001);
+  });
+
+  it('UPDATE or DELETE of the CSEBase → 4005', async () => {
+    assert.equal((await t.client.update('/cse-in', { 'm2m:cb': { lbl: ['x'] } }, 'CAdmin')).rsc, 4005);
+    assert.equal((await t.client.delete('/cse-in', 'CAdmin')).rsc, 4005);
+  });
+
+  it('garbage on the socket and deeply nested JSON never crash the server', async () => {
+    const garbage = await rawHttp(t.cse.httpPort, 'THIS IS NOT HTTP\r\n\r\n');
+    assert.match(garbage, /400/);
+    for (const path of ['/cse-in/victim/%2E%2E/victim', '/cse-in/victim/../victim', '/cse-in/victim/./data']) {
+      const traversal = await rawHttp(t.cse.httpPort, `GET ${path} HTTP/1.1\r\nHost: x\r\nX-M2M-Origin: ${ae}\r\nX-M2M-RI: t\r\nX-M2M-RVI: 3\r\nConnection: close\r\n\r\n`);
+      assert.match(traversal, /X-M2M-RSC: 4000/, path);
+      assert.match(traversal, /path traversal/, path);
+    }
+    const nested = '['.repeat(5000) + ']'.repeat(5000);
+    const reply = await t.client.request('POST', '/cse-in/victim/data', { origin: ae, ty: 4, raw: `{"m2m:cin":{"con":${nested}}}` });
+    assert.equal(reply.rsc, 4000);
+    await assertIntact();
+  });
+});

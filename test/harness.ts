@@ -1,0 +1,111 @@
+// In-process CSE on an ephemeral loopback port, and a small oneM2M-over-HTTP client for tests.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config, type ConfigOverrides } from '../src/config/config.js';
+import { createLogger } from '../src/log/logger.js';
+import { startCse, type RunningCse } from '../src/main.js';
+import type { Clock } from '../src/pipeline/clock.js';
+
+export interface Reply {
+  status: number;
+  rsc: number;
+  headers: Headers;
+  body: Record<string, unknown> | undefined;
+  text: string;
+}
+
+export interface RequestOptions {
+  origin?: string | undefined;
+  ty?: number;
+  body?: unknown;
+  /** Raw body text, sent as is (for malformed-input tests). */
+  raw?: string;
+  headers?: Record<string, string>;
+  rvi?: string | null;
+  rqi?: string | null;
+  host?: string;
+}
+
+let counter = 0;
+
+export class TestClient {
+  constructor(readonly baseUrl: string) {}
+
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<Reply> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+    if (options.origin !== undefined) headers['X-M2M-Origin'] = options.origin;
+    if (options.rqi !== null) headers['X-M2M-RI'] = options.rqi ?? `rq-${++counter}`;
+    if (options.rvi !== null) headers['X-M2M-RVI'] = options.rvi ?? '3';
+    let body: string | undefined;
+    if (options.raw !== undefined) body = options.raw;
+    else if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined && headers['Content-Type'] === undefined) {
+      headers['Content-Type'] = options.ty === undefined ? 'application/json' : `application/json;ty=${options.ty}`;
+    }
+    const res = await fetch(`${options.host ?? this.baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await res.text();
+    let parsed: Record<string, unknown> | undefined;
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, rsc: Number(res.headers.get('x-m2m-rsc')), headers: res.headers, body: parsed, text };
+  }
+
+  create(path: string, ty: number, body: unknown, origin: string, extra: RequestOptions = {}): Promise<Reply> {
+    return this.request('POST', path, { ...extra, origin, ty, body });
+  }
+  retrieve(path: string, origin: string, extra: RequestOptions = {}): Promise<Reply> {
+    return this.request('GET', path, { ...extra, origin });
+  }
+  update(path: string, body: unknown, origin: string, extra: RequestOptions = {}): Promise<Reply> {
+    return this.request('PUT', path, { ...extra, origin, body });
+  }
+  delete(path: string, origin: string, extra: RequestOptions = {}): Promise<Reply> {
+    return this.request('DELETE', path, { ...extra, origin });
+  }
+
+  /** Registers an AE named `name` with AE-ID `C<name>` and returns that AE-ID. */
+  async registerAe(name: string, extra: Record<string, unknown> = {}): Promise<string> {
+    const reply = await this.create('/cse-in', 2, { 'm2m:ae': { rn: name, api: `N${name}`, rr: false, srv: ['3'], ...extra } }, `C${name}`);
+    if (reply.rsc !== 2001) throw new Error(`registration of ${name} failed: ${reply.rsc} ${reply.text}`);
+    return `C${name}`;
+  }
+}
+
+/** A clock tests move by hand. */
+export class ManualClock implements Clock {
+  constructor(private current = Date.UTC(2026, 10, 25, 12, 0, 0)) {}
+  now(): number {
+    return this.current;
+  }
+  set(ms: number): void {
+    this.current = ms;
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+export interface TestCse {
+  readonly cse: RunningCse;
+  readonly client: TestClient;
+  readonly config: Config;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export function tempDatabase(): string {
+  return join(mkdtempSync(join(tmpdir(), 'warden-test-')), 'warden.sqlite');
+}
+
+export async function startTestCse(overrides: ConfigOverrides = {}, options: { clock?: Clock } = {}): Promise<TestCse> {
+  const config = loadConfig({
+    flags: { 'http.port': 0, 'storage.path': ':memory:', 'storage.durability': 'normal', 'log.level': 'silent', ...overrides },
+  });
+  const cse = await startCse(config, { logger: createLogger('silent'), ...options });
+  const url = `http://127.0.0.1:${cse.httpPort}`;
+  return { cse, client: new TestClient(url), config, url, close: () => cse.close() };
+}
