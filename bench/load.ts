@@ -1,0 +1,60 @@
+// A small closed-loop HTTP load generator: N clients, each sending its next request when the last returns.
+import { Agent, request } from 'node:http';
+
+export interface LoadRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+function send(agent: Agent, port: number, r: LoadRequest): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(Number(res.headers['x-m2m-rsc'] ?? 0)));
+    });
+    req.on('error', reject);
+    req.end(r.body);
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/**
+ * Runs `total` requests from `concurrency` clients; `make(i)` builds request i (unique request IDs).
+ * `ok` decides which RSCs count as success.
+ */
+export async function runLoad(port: number, concurrency: number, total: number, make: (i: number) => LoadRequest, ok: (rsc: number) => boolean): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = process.hrtime.bigint();
+  const client = async (): Promise<void> => {
+    while (next < total) {
+      const i = next++;
+      const t0 = process.hrtime.bigint();
+      const rsc = await send(agent, port, make(i)).catch(() => 0);
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (!ok(rsc)) errors++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { requests: total, errors, seconds, perSecond: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}

@@ -1,0 +1,120 @@
+// The storage contract: every ResourceStore backend must pass this suite unchanged.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { StoreConflictError, type ResourceStore, type StoredResource } from '../../src/storage/store.js';
+
+function resource(ri: string, pi: string, srn: string, extra: Partial<StoredResource> = {}): StoredResource {
+  return { ri, pi, ty: 3, rn: srn.split('/').pop() as string, srn, ct: '20260101T000000', lt: '20260101T000000', doc: { lbl: [ri] }, ...extra };
+}
+
+export function storeContract(name: string, open: () => Promise<ResourceStore>): void {
+  describe(`ResourceStore contract: ${name}`, () => {
+    let store: ResourceStore;
+    before(async () => {
+      store = await open();
+      await store.insert(resource('root', '', 'cb', { ty: 5 }));
+    });
+    after(() => store.close());
+
+    it('inserts and reads back by ri and by path, with its document intact', async () => {
+      const inserted = await store.insert(resource('a1', 'root', 'cb/a1', { et: 1_000, owner: 'Cx', doc: { nested: { k: [1, 'two', null] } } }));
+      assert.equal(typeof inserted.seq, 'number');
+      const byRi = await store.get('a1');
+      const byPath = await store.getByPath('cb/a1');
+      assert.deepEqual(byRi, byPath);
+      assert.equal(byRi?.et, 1_000);
+      assert.equal(byRi?.owner, 'Cx');
+      assert.deepEqual(byRi?.doc, { nested: { k: [1, 'two', null] } });
+      assert.equal(await store.get('nope'), undefined);
+      assert.equal(await store.getByPath('cb/nope'), undefined);
+    });
+
+    it('refuses a duplicate ri or path with StoreConflictError', async () => {
+      await store.insert(resource('dup', 'root', 'cb/dup'));
+      await assert.rejects(store.insert(resource('dup', 'root', 'cb/other')), StoreConflictError);
+      await assert.rejects(store.insert(resource('dup2', 'root', 'cb/dup')), StoreConflictError);
+    });
+
+    it('lists children in insertion order, by type, newest first, with limit/offset, leaving out the expired', async () => {
+      await store.insert(resource('p', 'root', 'cb/p'));
+      for (let i = 0; i < 5; i++) await store.insert(resource(`c${i}`, 'p', `cb/p/c${i}`, { ty: 4, et: i === 2 ? 50 : 10_000 }));
+      await store.insert(resource('sub', 'p', 'cb/p/sub', { ty: 3 }));
+      assert.deepEqual((await store.children('p')).map((r) => r.ri), ['c0', 'c1', 'c2', 'c3', 'c4', 'sub']);
+      assert.deepEqual((await store.children('p', { ty: 4, newestFirst: true, limit: 2 })).map((r) => r.ri), ['c4', 'c3']);
+      assert.deepEqual((await store.children('p', { ty: 4, offset: 1, limit: 2 })).map((r) => r.ri), ['c1', 'c2']);
+      assert.deepEqual((await store.children('p', { ty: 4, aliveAt: 100 })).map((r) => r.ri), ['c0', 'c1', 'c3', 'c4']);
+      assert.equal(await store.count('p'), 6);
+      assert.equal(await store.count('p', 4), 5);
+    });
+
+    it('updates the mutable columns and the document', async () => {
+      const before = await store.get('c0');
+      assert.ok(before);
+      await store.update({ ...before, lt: '20270101T000000', et: 99, doc: { changed: true } });
+      const afterUpdate = await store.get('c0');
+      assert.equal(afterUpdate?.lt, '20270101T000000');
+      assert.equal(afterUpdate?.et, 99);
+      assert.deepEqual(afterUpdate?.doc, { changed: true });
+      assert.equal(afterUpdate?.srn, before.srn);
+    });
+
+    it('deletes a whole subtree and nothing else, returning the root first', async () => {
+      await store.insert(resource('t', 'root', 'cb/t'));
+      await store.insert(resource('t1', 't', 'cb/t/t1'));
+      await store.insert(resource('t11', 't1', 'cb/t/t1/t11'));
+      // names that share a prefix with the subtree but are not inside it
+      await store.insert(resource('tx', 'root', 'cb/t_x'));
+      await store.insert(resource('t0', 'root', 'cb/t0'));
+      const deleted = await store.deleteSubtree('t');
+      assert.deepEqual(deleted.map((r) => r.ri), ['t', 't1', 't11']);
+      assert.equal(await store.get('t11'), undefined);
+      assert.ok(await store.get('tx'));
+      assert.ok(await store.get('t0'));
+      assert.deepEqual(await store.deleteSubtree('t'), []);
+    });
+
+    it('finds expired resources, optionally by parent and type', async () => {
+      const expired = await store.find({ expiredAt: 100, limit: 100 });
+      assert.ok(expired.some((r) => r.ri === 'c2') && expired.some((r) => r.ri === 'c0'));
+      assert.ok(expired.every((r) => r.et !== undefined && r.et <= 100));
+      const inP = await store.find({ expiredAt: 100, pi: 'p', ty: 4, limit: 1 });
+      assert.equal(inP.length, 1);
+    });
+
+    it('a transaction commits all or nothing', async () => {
+      await store.transaction(async (tx) => {
+        await tx.insert(resource('tx-ok', 'root', 'cb/tx-ok'));
+        await tx.update({ ...(await tx.get('tx-ok'))!, doc: { step: 2 } });
+      });
+      assert.deepEqual((await store.get('tx-ok'))?.doc, { step: 2 });
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.insert(resource('tx-no', 'root', 'cb/tx-no'));
+          await tx.deleteSubtree('tx-ok');
+          throw new Error('abort');
+        }),
+        /abort/,
+      );
+      assert.equal(await store.get('tx-no'), undefined);
+      assert.ok(await store.get('tx-ok'));
+    });
+
+    it('concurrent transactions do not see or undo each other', async () => {
+      const slow = store.transaction(async (tx) => {
+        await tx.insert(resource('conc-a', 'root', 'cb/conc-a'));
+        await new Promise((r) => setTimeout(r, 20));
+        throw new Error('rollback a');
+      });
+      const fast = store.transaction(async (tx) => {
+        await tx.insert(resource('conc-b', 'root', 'cb/conc-b'));
+      });
+      const outside = store.insert(resource('conc-c', 'root', 'cb/conc-c'));
+      await assert.rejects(slow, /rollback a/);
+      await fast;
+      await outside;
+      assert.equal(await store.get('conc-a'), undefined);
+      assert.ok(await store.get('conc-b'));
+      assert.ok(await store.get('conc-c'));
+    });
+  });
+}

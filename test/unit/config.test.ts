@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { ConfigError, defaultConfig, loadConfig } from '../../src/config/config.js';
+import { tempDatabase } from '../harness.js';
+
+const WARDEN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
+
+describe('configuration', () => {
+  it('has a default for every key', () => {
+    const c = defaultConfig();
+    assert.equal(c.cse.type, 'IN');
+    assert.equal(c.cse.id, 'id-in');
+    assert.equal(c.cse.rn, 'cse-in');
+    assert.equal(c.http.host, '127.0.0.1');
+    assert.equal(c.http.port, 8080);
+    assert.equal(c.security.admin, 'CAdmin');
+    assert.equal(c.storage.path, 'data/warden.sqlite');
+  });
+
+  it('layers file < environment < flag', () => {
+    const file = tempDatabase().replace(/warden\.sqlite$/, 'config.json');
+    writeFileSync(file, JSON.stringify({ http: { port: 1000 }, cse: { id: 'from-file', rn: 'file-rn' } }));
+    const fileOnly = loadConfig({ file });
+    assert.equal(fileOnly.http.port, 1000);
+    const env = loadConfig({ file, env: { WARDEN_HTTP_PORT: '2000', WARDEN_CSE_ID: 'from-env' } });
+    assert.equal(env.http.port, 2000);
+    assert.equal(env.cse.id, 'from-env');
+    assert.equal(env.cse.rn, 'file-rn');
+    const flag = loadConfig({ file, env: { WARDEN_HTTP_PORT: '2000' }, flags: { 'http.port': '3000' } });
+    assert.equal(flag.http.port, 3000);
+  });
+
+  it('names the key and the problem of an invalid value', () => {
+    assert.throws(() => loadConfig({ flags: { 'http.port': '70000' } }), (e: unknown) => e instanceof ConfigError && /http\.port: 70000 is out of range/.test(e.message));
+    assert.throws(() => loadConfig({ flags: { 'cse.type': 'XX' } }), /cse\.type: 'XX' is not one of IN, MN, ASN/);
+    assert.throws(() => loadConfig({ env: { WARDEN_HTTP_PORT: 'eighty' } }), /http\.port: 'eighty' is not an integer \(from environment WARDEN_HTTP_PORT\)/);
+    assert.throws(() => loadConfig({ flags: { 'cse.id': 'bad id/x' } }), /cse\.id/);
+    assert.throws(() => loadConfig({ flags: { 'no.such': '1' } }), /unknown configuration key 'no\.such'/);
+  });
+
+  it('warden --help lists the keys; an invalid configuration stops start-up with one line', () => {
+    const help = spawnSync(process.execPath, [WARDEN, '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /warden <command>/);
+    assert.match(help.stdout, /--http\.port=<v>/);
+    const bad = spawnSync(process.execPath, [WARDEN, 'serve', '--http.port=-1'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr.trim().split('\n').length, 1);
+    assert.match(bad.stderr, /invalid configuration: http\.port/);
+  });
+});
