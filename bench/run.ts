@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     for (const scenario of SCENARIOS) {
       if (only.length > 0 && !only.includes(scenario.name)) continue;
       const make = await scenario.prepare(ctx);
-      const r: LoadResult = await runLoad(port, concurrency, total, make, scenario.ok);
+      const r: LoadResult = await runLoad(port, concurrency, total, make, (rsc) => scenario.ok(rsc));
       console.log(scenario.name.padEnd(28) + r.perSecond.toFixed(0).padStart(10) + r.p50.toFixed(2).padStart(10) + r.p99.toFixed(2).padStart(10) + String(r.errors).padStart(9));
     }
   } finally {
