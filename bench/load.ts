@@ -28,6 +28,19 @@ function send(agent: Agent, port: number, r: LoadRequest): Promise<number> {
   });
 }
 
+/** One request outside the measured run (scenario set-up): its RSC and parsed body. */
+export function sendOnce(port: number, r: LoadRequest): Promise<{ rsc: number; body: Record<string, unknown> | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ rsc: Number(res.headers['x-m2m-rsc'] ?? 0), body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined }));
+    });
+    req.on('error', reject);
+    req.end(r.body);
+  });
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLoad, type LoadRequest, type LoadResult } from './load.js';
+import { runLoad, sendOnce, type LoadRequest, type LoadResult } from './load.js';
 import { SCENARIOS } from './scenarios.js';
 
 const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
@@ -32,8 +32,8 @@ async function startWarden(durability: string): Promise<{ child: ChildProcess; p
 
 export interface BenchContext {
   port: number;
-  /** One request, awaited; for scenario set-up. */
-  call(r: LoadRequest): Promise<number>;
+  /** One request, awaited; for scenario set-up. Throws unless it succeeds. */
+  call(r: LoadRequest): Promise<Record<string, unknown> | undefined>;
 }
 
 async function main(): Promise<void> {
@@ -44,7 +44,11 @@ async function main(): Promise<void> {
   const { child, port } = await startWarden(durability);
   const ctx: BenchContext = {
     port,
-    call: async (r) => (await runLoad(port, 1, 1, () => r, () => true)).errors,
+    call: async (r) => {
+      const reply = await sendOnce(port, r);
+      if (reply.rsc < 2000 || reply.rsc >= 3000) throw new Error(`set-up request ${r.method} ${r.path} failed: ${reply.rsc} ${JSON.stringify(reply.body)}`);
+      return reply.body;
+    },
   };
   console.log(`Warden benchmark: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
   console.log(`${total} requests per scenario, ${concurrency} concurrent clients, storage.durability=${durability}\n`);

@@ -46,4 +46,41 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     ok: (rsc) => rsc === 2000,
   },
+  {
+    name: 'read (owner)',
+    async prepare(ctx) {
+      await setUp(ctx, 'home', 'data');
+      await ctx.call({ method: 'POST', path: '/cse-in/home/data', headers: headers('Chome', 'seed', 4), body: JSON.stringify({ 'm2m:cin': { rn: 'reading', con: '42' } }) });
+      return (i) => ({ method: 'GET', path: '/cse-in/home/data/reading', headers: headers('Chome', `own-${i}`) });
+    },
+    ok: (rsc) => rsc === 2000,
+  },
+  {
+    // The same read by another AE, granted only by the last of several rules with contexts.
+    name: 'read-by-other (ACP)',
+    async prepare(ctx) {
+      await setUp(ctx, 'shared', 'data');
+      await ctx.call({ method: 'POST', path: '/cse-in', headers: headers('Cvisitor', 'setup-visitor', 2), body: JSON.stringify({ 'm2m:ae': { rn: 'visitor', api: 'Nvisitor', rr: false, srv: ['3'] } }) });
+      const policy = {
+        'm2m:acp': {
+          rn: 'policy',
+          pv: {
+            acr: [
+              { acor: ['Cmaintenance', '/id-in/Cops*'], acop: 63 },
+              { acor: ['Cvisitor'], acop: 2, acco: [{ actw: ['* * * * * * 2000-2001'] }] },
+              { acor: ['Cvisitor'], acop: 2, acco: [{ acip: { ipv4: ['10.0.0.0/8'] } }] },
+              { acor: ['Cvisitor'], acop: 2, acco: [{ actw: ['* * 0-23 * * 0-6 *'], acip: { ipv4: ['127.0.0.0/8'], ipv6: ['::1/128'] } }] },
+            ],
+          },
+          pvs: { acr: [{ acor: ['Cshared'], acop: 63 }] },
+        },
+      };
+      const acp = await ctx.call({ method: 'POST', path: '/cse-in/shared', headers: headers('Cshared', 'setup-acp', 1), body: JSON.stringify(policy) });
+      const acpRi = String((acp?.['m2m:acp'] as Record<string, unknown>).ri);
+      await ctx.call({ method: 'POST', path: '/cse-in/shared/data', headers: headers('Cshared', 'seed', 4), body: JSON.stringify({ 'm2m:cin': { rn: 'reading', con: '42' } }) });
+      await ctx.call({ method: 'PUT', path: '/cse-in/shared/data', headers: { ...headers('Cshared', 'setup-link'), 'Content-Type': 'application/json' }, body: JSON.stringify({ 'm2m:cnt': { acpi: [acpRi] } }) });
+      return (i) => ({ method: 'GET', path: '/cse-in/shared/data/reading', headers: headers('Cvisitor', `other-${i}`) });
+    },
+    ok: (rsc) => rsc === 2000,
+  },
 ];

@@ -3,14 +3,11 @@ import { CseError, notFound } from '../primitive/errors.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
-import { INTERNAL_PREFIX } from '../resources/representation.js';
+import { CREATOR_KEY } from '../resources/common.js';
 import { StoreConflictError, type StoredResource } from '../storage/store.js';
 import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
 import { modifiedAttributes } from './modified.js';
-
-/** Internal record of who created a resource, for the default access policy [TS-0001 §9.6.1.3.2]. */
-export const CREATOR_KEY = `${INTERNAL_PREFIX}creator`;
 
 export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const { registry, store, clock, config } = ctx.services;
@@ -57,6 +54,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
       throw err;
     }
     await registry.get(parent.ty)?.hooks.afterChildAdded?.(hooks, parent, stored);
+    ctx.services.access.invalidate(stored);
     return { rsc: RSC.CREATED, resource: stored, modified: modifiedAttributes(content, stored) };
   });
 }

@@ -1,8 +1,7 @@
 // Removing a subtree, shared by DELETE and the expiry sweep: the parent's hooks keep counters right and the
-// access decider forgets deleted policies.
+// access decider drops what it cached about deleted policies and groups.
 import type { CseServices } from '../pipeline/context.js';
 import type { RequestPrimitive } from '../primitive/request.js';
-import { RESOURCE_TYPE } from '../resources/types.js';
 import type { StoredResource } from '../storage/store.js';
 
 export async function deleteWithBookkeeping(
@@ -24,6 +23,6 @@ export async function deleteWithBookkeeping(
     }
     return deleted;
   });
-  for (const r of removed) if (r.ty === RESOURCE_TYPE.accessControlPolicy) access.forget(r.ri);
+  for (const r of removed) access.invalidate(r);
   return removed[0];
 }

@@ -1,5 +1,6 @@
 // RETRIEVE [TS-0004 §7.3.3.7]: bring derived state up to date, then read.
-import { RESULT_CONTENT } from '../primitive/request.js';
+import { CseError } from '../primitive/errors.js';
+import { FILTER_USAGE, RESULT_CONTENT } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
@@ -38,6 +39,7 @@ export async function childrenOf(ctx: RequestContext, resource: StoredResource):
 export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   const target = ctx.resource;
   if (!target) throw new Error('retrieve runs after resolveTarget');
+  if (ctx.request.fc?.fu === FILTER_USAGE.DISCOVERY) throw new CseError(RSC.NOT_IMPLEMENTED, 'discovery (fu=1) is not supported yet');
   const resource = ctx.virtual ? target : await refreshResource(ctx, target);
   const outcome: Outcome = { rsc: RSC.OK, resource };
   if (needsChildren(ctx)) outcome.children = await childrenOf(ctx, resource);

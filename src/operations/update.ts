@@ -4,7 +4,6 @@ import { formatTimestamp } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { representation } from '../resources/representation.js';
-import { RESOURCE_TYPE } from '../resources/types.js';
 import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
 import { modifiedAttributes } from './modified.js';
@@ -34,6 +33,6 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     await tx.update(resource);
     return { rsc: RSC.UPDATED, resource, modified: modifiedAttributes(content, resource, before) } satisfies Outcome;
   });
-  if (outcome.resource.ty === RESOURCE_TYPE.accessControlPolicy) access.forget(outcome.resource.ri);
+  access.invalidate(outcome.resource);
   return outcome;
 }

@@ -22,5 +22,8 @@ export const ACCESS_CONTROL = {
 export const CREATOR = { cr: { type: 'any', create: 'O', update: 'NP', check: (v) => (v === null ? undefined : 'must be null in a request: the CSE sets it') } } as const satisfies Record<string, AttributeSpec>;
 export const STATE_TAG = { st: readOnly('nonNegInteger') } as const satisfies Record<string, AttributeSpec>;
 
+/** Internal record of who created a resource, for the default access policy [TS-0001 §9.6.1.3.2]. */
+export const CREATOR_KEY = '__creator';
+
 /** Universal attributes live in store columns; the document holds everything else. */
 export const COLUMN_ATTRIBUTES = new Set(['ri', 'rn', 'pi', 'ty', 'ct', 'lt', 'et']);

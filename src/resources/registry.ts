@@ -5,8 +5,9 @@ import { aeType } from './types/ae.js';
 import { containerType } from './types/container.js';
 import { contentInstanceType } from './types/contentInstance.js';
 import { cseBaseType } from './types/cseBase.js';
+import { groupType } from './types/group.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, groupType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

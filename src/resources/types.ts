@@ -5,4 +5,5 @@ export const RESOURCE_TYPE = {
   container: 3,
   contentInstance: 4,
   CSEBase: 5,
+  group: 9,
 } as const;

@@ -1,9 +1,9 @@
 // The accessControlPolicy language [TS-0003 §7.1; TS-0004 §6.3.5.26-28]: parsing (with a precise message
 // for every malformed element) and evaluation of one set of rules. Fail closed: what cannot be decided denies.
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { LocalIdentity } from '../primitive/identifiers.js';
+import { inRange, parseAddress, type AddressRange, type ParsedAddress } from './addresses.js';
 import { compileOriginator, originatorMatches, type OriginatorMatcher } from './originators.js';
-import { compileSchedule, scheduleMatches, type Schedule } from './schedule.js';
+import { compileSchedule, scheduleMatches, type Schedule, type TimeFields } from './schedule.js';
 
 /** accessControlOperations bits [TS-0004 §6.3.4.2.29]. */
 export const ACCESS_OPERATION = { CREATE: 1, RETRIEVE: 2, UPDATE: 4, DELETE: 8, NOTIFY: 16, DISCOVERY: 32 } as const;
@@ -12,7 +12,7 @@ const ALL_OPERATIONS = 63;
 
 interface CompiledContext {
   readonly windows?: readonly Schedule[];
-  readonly addresses?: BlockList;
+  readonly addresses?: readonly AddressRange[];
   /** Any location region makes the context depend on the originator's location. */
   readonly region?: { countries?: readonly string[]; circle?: readonly [number, number, number] };
 }
@@ -37,12 +37,14 @@ export interface AccessFacts {
   readonly originator: readonly string[];
   /** Verified Role-IDs of the originator; never taken from the request unverified. */
   readonly roleIds: readonly string[];
+  /** Local <group> resource IDs whose members (transitively) include the originator. */
+  readonly groups: ReadonlySet<string>;
   readonly operation: AccessOperation;
   readonly authenticated: boolean;
-  /** rq_time, epoch ms. */
-  readonly time: number;
-  /** rq_ip: the real peer address of the connection. */
-  readonly ip: string;
+  /** rq_time, split into the fields a schedule tests (see schedule.ts). */
+  readonly time: TimeFields;
+  /** rq_ip: the real peer address of the connection; undefined when it is not an IP address. */
+  readonly address: ParsedAddress | undefined;
   /** rq_loc: undefined when no trusted location is known, which makes location rules indeterminate (deny). */
   readonly location?: { country?: string; latitude?: number; longitude?: number };
   /** For CREATE: the type of the parent (the target) and of the resource to be created. */
@@ -74,28 +76,26 @@ function stringList(value: unknown, path: string, max = 256): string[] {
   return value as string[];
 }
 
-function compileAddresses(value: unknown, path: string): BlockList {
+function compileAddresses(value: unknown, path: string): AddressRange[] {
   if (!isRecord(value)) return fail(path, 'must be an object with ipv4 and/or ipv6 lists');
   onlyKeys(value, ['ipv4', 'ipv6'], path);
   if (value.ipv4 === undefined && value.ipv6 === undefined) fail(path, 'needs ipv4 or ipv6');
-  const list = new BlockList();
+  const ranges: AddressRange[] = [];
   for (const family of ['ipv4', 'ipv6'] as const) {
     if (value[family] === undefined) continue;
     for (const [i, entry] of stringList(value[family], `${path}.${family}`).entries()) {
-      const [address, prefixText, extra] = entry.split('/');
-      const valid = family === 'ipv4' ? isIPv4(address ?? '') : isIPv6(address ?? '');
+      const [text, prefixText, extra] = entry.split('/');
+      const address = parseAddress(text ?? '');
       const maxPrefix = family === 'ipv4' ? 32 : 128;
-      if (!valid || extra !== undefined) fail(`${path}.${family}[${i}]`, `'${entry}' is not an ${family} address or CIDR range`);
-      if (prefixText === undefined) {
-        list.addAddress(address as string, family);
-        continue;
+      if (address?.family !== family || extra !== undefined || text?.includes('%')) {
+        fail(`${path}.${family}[${i}]`, `'${entry}' is not an ${family} address or CIDR range`);
       }
-      const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+      const prefix = prefixText === undefined ? maxPrefix : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
       if (!(prefix >= 0 && prefix <= maxPrefix)) fail(`${path}.${family}[${i}]`, `'${entry}' has an invalid prefix length`);
-      list.addSubnet(address as string, prefix, family);
+      ranges.push({ address: address as ParsedAddress, prefix });
     }
   }
-  return list;
+  return ranges;
 }
 
 function compileRegion(value: unknown, path: string): NonNullable<CompiledContext['region']> {
@@ -123,7 +123,7 @@ function compileRegion(value: unknown, path: string): NonNullable<CompiledContex
 function compileContext(value: unknown, path: string): CompiledContext {
   if (!isRecord(value)) return fail(path, 'must be an object');
   onlyKeys(value, ['actw', 'acip', 'aclr'], path);
-  const ctx: { windows?: Schedule[]; addresses?: BlockList; region?: CompiledContext['region'] } = {};
+  const ctx: { windows?: Schedule[]; addresses?: AddressRange[]; region?: CompiledContext['region'] } = {};
   if (value.actw !== undefined) {
     ctx.windows = stringList(value.actw, `${path}.actw`).map((entry, i) => {
       try {
@@ -225,8 +225,8 @@ function regionMatches(region: NonNullable<CompiledContext['region']>, facts: Ac
 function contextMatches(ctx: CompiledContext, facts: AccessFacts): boolean {
   if (ctx.windows && !ctx.windows.some((w) => scheduleMatches(w, facts.time))) return false;
   if (ctx.addresses) {
-    const family = isIPv4(facts.ip) ? 'ipv4' : isIPv6(facts.ip) ? 'ipv6' : undefined;
-    if (!family || !ctx.addresses.check(facts.ip, family)) return false;
+    const address = facts.address;
+    if (!address || !ctx.addresses.some((range) => inRange(address, range))) return false;
   }
   if (ctx.region && !regionMatches(ctx.region, facts)) return false;
   return true;
@@ -247,7 +247,7 @@ function objectDetailsMatch(details: readonly CompiledObjectDetails[], facts: Ac
 export function ruleGrants(rule: CompiledRule, facts: AccessFacts): boolean {
   if ((rule.operations & facts.operation) === 0) return false;
   if (rule.requiresAuthentication && !facts.authenticated) return false;
-  if (!rule.originators.some((m) => originatorMatches(m, facts.originator, facts.roleIds))) return false;
+  if (!rule.originators.some((m) => originatorMatches(m, facts.originator, facts.roleIds, facts.groups))) return false;
   if (rule.contexts && rule.contexts.length > 0 && !rule.contexts.some((c) => contextMatches(c, facts))) return false;
   if (rule.objectDetails && rule.objectDetails.length > 0 && !objectDetailsMatch(rule.objectDetails, facts)) return false;
   return true;
@@ -256,10 +256,4 @@ export function ruleGrants(rule: CompiledRule, facts: AccessFacts): boolean {
 /** Index of the first rule that permits (permit-overrides), or -1. */
 export function firstGrantingRule(rules: readonly CompiledRule[], facts: AccessFacts): number {
   return rules.findIndex((rule) => ruleGrants(rule, facts));
-}
-
-/** Normalises a peer address: IPv4-mapped IPv6 (::ffff:a.b.c.d) is the IPv4 address it carries. */
-export function normaliseAddress(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped ? (mapped[1] as string) : address;
 }

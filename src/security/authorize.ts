@@ -4,12 +4,15 @@ import type { Config } from '../config/config.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { ResourceRegistry } from '../resources/registry.js';
+import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { ACCESS_OPERATION, compileRules, firstGrantingRule, type AccessFacts, type AccessOperation, type CompiledRule } from './acp.js';
-import { absoluteSegments } from './originators.js';
+import { parseAddress, unmapped } from './addresses.js';
+import { absoluteSegments, groupCandidates } from './originators.js';
+import { timeFields } from './schedule.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'registration'; policy?: undefined; rule?: undefined }
+  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration'; policy?: undefined; rule?: undefined }
   | { granted: true; basis: 'acp' | 'selfPrivileges'; policy: string; rule: number }
   | { granted: false; reason: string };
 
@@ -30,16 +33,22 @@ export interface AccessQuestion {
 interface CachedPolicy {
   readonly privileges: readonly CompiledRule[];
   readonly selfPrivileges: readonly CompiledRule[];
+  /** acor entries of either rule set that may name local groups. */
+  readonly groupCandidates: readonly string[];
 }
 
 const CACHE_LIMIT = 10_000;
+const MAX_GROUP_DEPTH = 8;
 
 export class AccessDecider {
   /**
-   * Compiled policies by ri, so that a decision does not read and parse policies on every request. Every
-   * write path of a policy (update, delete, expiry) calls forget(); the cache is bounded.
+   * Compiled policies by ri, and group memberships by group ri, so that a decision does not read and
+   * parse policies on every request. Every write path of a policy or group (create, update, delete,
+   * expiry) calls invalidate(); both caches are bounded.
    */
   private readonly policies = new Map<string, CachedPolicy>();
+  /** Group ri → originators (absolute form, joined by '/') that are members, transitively; null: no group. */
+  private readonly groups = new Map<string, ReadonlySet<string> | null>();
 
   constructor(
     private readonly config: Config,
@@ -48,9 +57,11 @@ export class AccessDecider {
     private readonly registry: ResourceRegistry,
   ) {}
 
-  /** Drops a policy from the cache after it was updated or deleted. */
-  forget(ri: string): void {
-    this.policies.delete(ri);
+  /** Drops cached knowledge derived from a resource that was written or deleted. */
+  invalidate(resource: Pick<StoredResource, 'ri' | 'ty'>): void {
+    if (resource.ty === RESOURCE_TYPE.accessControlPolicy) this.policies.delete(resource.ri);
+    // Membership is transitive and the cache also remembers "not a group", so any group write clears it.
+    if (resource.ty === RESOURCE_TYPE.group) this.groups.clear();
   }
 
   isAdmin(originator: string): boolean {
@@ -59,47 +70,105 @@ export class AccessDecider {
 
   async decide(q: AccessQuestion): Promise<Decision> {
     if (this.isAdmin(q.originator)) return { granted: true, basis: 'admin' };
-    const facts: AccessFacts = {
-      originator: absoluteSegments(q.originator, this.self),
+    const originator = absoluteSegments(q.originator, this.self);
+    const peer = parseAddress(q.ip);
+    const base = {
+      originator,
       roleIds: q.roleIds,
       operation: q.operation,
       authenticated: q.authenticated,
-      time: q.time,
-      ip: q.ip,
+      time: timeFields(q.time),
+      address: peer && unmapped(peer),
       targetType: q.resource.ty,
       ...(q.childType === undefined ? {} : { childType: q.childType }),
     };
     // A policy resource is governed by its own selfPrivileges [TS-0001 §9.6.2].
     if (q.resource.ty === RESOURCE_TYPE.accessControlPolicy && q.operation !== ACCESS_OPERATION.CREATE) {
-      return this.decideBySelfPrivileges([q.resource.ri], facts, 'the policy');
+      return this.decideByPolicies([q.resource.ri], base, 'selfPrivileges', 'the policy');
     }
+    const isOwner = q.resource.owner !== undefined && q.resource.owner === q.originator;
+    if (isOwner && !q.updatesAcpi) return { granted: true, basis: 'owner' };
     const governing = await this.governingResource(q.resource);
     const acpi = Array.isArray(governing.doc.acpi) ? (governing.doc.acpi as string[]) : [];
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].
-    if (q.updatesAcpi && acpi.length > 0) return this.decideBySelfPrivileges(acpi, facts, 'the linked policies');
-    if (q.resource.owner !== undefined && q.resource.owner === q.originator) return { granted: true, basis: 'owner' };
-    if (acpi.length === 0) {
-      // Default access policy: only the creator of the resource [TS-0001 table 9.6.1.3.2-1].
-      if (governing.doc.__creator === q.originator && q.originator !== '') return { granted: true, basis: 'creator' };
-      return { granted: false, reason: 'no accessControlPolicy grants access and the originator did not create the resource' };
-    }
-    for (const policyId of acpi) {
-      const policy = await this.loadPolicy(policyId);
-      if (!policy) continue; // a missing policy contributes no permit (fail closed)
-      const rule = firstGrantingRule(policy.privileges, facts);
-      if (rule >= 0) return { granted: true, basis: 'acp', policy: policyId, rule };
-    }
-    return { granted: false, reason: 'no rule of the linked accessControlPolicies grants this operation' };
+    if (q.updatesAcpi && acpi.length > 0) return this.decideByPolicies(acpi, base, 'selfPrivileges', 'the linked policies');
+    if (isOwner) return { granted: true, basis: 'owner' };
+    if (acpi.length === 0) return this.defaultPolicy(governing, q.originator);
+    return this.decideByPolicies(acpi, base, 'privileges', 'the linked accessControlPolicies');
   }
 
-  private async decideBySelfPrivileges(policyIds: readonly string[], facts: AccessFacts, what: string): Promise<Decision> {
-    for (const policyId of policyIds) {
-      const policy = await this.loadPolicy(policyId);
-      if (!policy) continue;
-      const rule = firstGrantingRule(policy.selfPrivileges, facts);
-      if (rule >= 0) return { granted: true, basis: 'selfPrivileges', policy: policyId, rule };
+  /**
+   * Default access policy of a resource without acpi: unrestricted access for the creator only
+   * [TS-0001 table 9.6.1.3.2-1]; a custodian, where set, takes the creator's place (as ACME does; R4).
+   */
+  private defaultPolicy(resource: StoredResource, originator: string): Decision {
+    const custodian = typeof resource.doc.cstn === 'string' ? resource.doc.cstn : undefined;
+    if (custodian !== undefined) {
+      if (custodian === originator) return { granted: true, basis: 'custodian' };
+      return { granted: false, reason: 'the resource has no accessControlPolicy and the originator is not its custodian' };
     }
-    return { granted: false, reason: `no selfPrivileges rule of ${what} grants this operation` };
+    if (originator !== '' && resource.doc[CREATOR_KEY] === originator) return { granted: true, basis: 'creator' };
+    return { granted: false, reason: 'the resource has no accessControlPolicy and the originator did not create it' };
+  }
+
+  private async decideByPolicies(
+    policyIds: readonly string[],
+    base: Omit<AccessFacts, 'groups'>,
+    set: 'privileges' | 'selfPrivileges',
+    what: string,
+  ): Promise<Decision> {
+    const loaded: Array<[string, CachedPolicy]> = [];
+    for (const id of policyIds) {
+      // The cached case stays synchronous: an await per policy would cost a microtask hop on the hot path.
+      const policy = this.policies.get(this.localId(id)) ?? (await this.loadPolicy(id));
+      if (policy) loaded.push([id, policy]); // a missing policy contributes no permit (fail closed)
+    }
+    const facts: AccessFacts = { ...base, groups: await this.groupsContaining(base.originator, loaded) };
+    for (const [id, policy] of loaded) {
+      const rule = firstGrantingRule(policy[set], facts);
+      if (rule >= 0) return { granted: true, basis: set === 'privileges' ? 'acp' : 'selfPrivileges', policy: id, rule };
+    }
+    return { granted: false, reason: `no ${set} rule of ${what} grants this operation` };
+  }
+
+  /** The candidate groups of these policies that have the originator as a (transitive) member. */
+  private async groupsContaining(originator: readonly string[], policies: ReadonlyArray<[string, CachedPolicy]>): Promise<ReadonlySet<string>> {
+    const key = originator.join('/');
+    const found = new Set<string>();
+    for (const [, policy] of policies) {
+      for (const groupId of policy.groupCandidates) {
+        if (found.has(groupId)) continue;
+        const members = this.groups.get(groupId) ?? (await this.membersOf(groupId));
+        if (members?.has(key)) found.add(groupId);
+      }
+    }
+    return found;
+  }
+
+  private async membersOf(groupId: string): Promise<ReadonlySet<string> | null> {
+    const cached = this.groups.get(groupId);
+    if (cached !== undefined) return cached;
+    const members = await this.expandGroup(groupId, new Set(), 0);
+    if (this.groups.size >= CACHE_LIMIT) this.groups.clear();
+    this.groups.set(groupId, members);
+    return members;
+  }
+
+  /** Member originators of a group, nested groups expanded (cycles and depth bounded). */
+  private async expandGroup(groupId: string, seen: Set<string>, depth: number): Promise<Set<string> | null> {
+    const group = await this.store.get(groupId);
+    if (!group || group.ty !== RESOURCE_TYPE.group) return null;
+    const out = new Set<string>();
+    if (seen.has(groupId) || depth > MAX_GROUP_DEPTH) return out;
+    seen.add(groupId);
+    const members = Array.isArray(group.doc.mid) ? (group.doc.mid as string[]) : [];
+    for (const member of members) {
+      const local = member.startsWith(`/${this.self.cseId}/`) ? member.slice(this.self.cseId.length + 2) : member;
+      const nested = local.includes('/') ? null : await this.expandGroup(local, seen, depth + 1);
+      if (nested) for (const m of nested) out.add(m);
+      else out.add(absoluteSegments(member, this.self).join('/'));
+    }
+    return out;
   }
 
   /** Types without acpi (contentInstance) are governed by their parent [TS-0001 §9.6.7]. */
@@ -115,8 +184,13 @@ export class AccessDecider {
     return current;
   }
 
+  /** A policy ID in SP-relative form under this CSE is the same as the bare resource ID. */
+  private localId(ri: string): string {
+    return ri.startsWith(`/${this.self.cseId}/`) ? ri.slice(this.self.cseId.length + 2) : ri;
+  }
+
   private async loadPolicy(ri: string): Promise<CachedPolicy | undefined> {
-    const id = ri.startsWith(`/${this.self.cseId}/`) ? ri.slice(this.self.cseId.length + 2) : ri;
+    const id = this.localId(ri);
     const cached = this.policies.get(id);
     if (cached) return cached;
     const stored = await this.store.get(id);
@@ -130,10 +204,10 @@ export class AccessDecider {
 
   private compile(stored: StoredResource): CachedPolicy | undefined {
     try {
-      return {
-        privileges: compileRules(stored.doc.pv, 'pv', this.self, 0),
-        selfPrivileges: compileRules(stored.doc.pvs, 'pvs', this.self, 1),
-      };
+      const privileges = compileRules(stored.doc.pv, 'pv', this.self, 0);
+      const selfPrivileges = compileRules(stored.doc.pvs, 'pvs', this.self, 1);
+      const candidates = [...privileges, ...selfPrivileges].flatMap((rule) => groupCandidates(rule.originators));
+      return { privileges, selfPrivileges, groupCandidates: [...new Set(candidates)] };
     } catch {
       return undefined; // stored policies were validated on write; anything unreadable grants nothing
     }

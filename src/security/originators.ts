@@ -32,7 +32,8 @@ export function segmentMatches(pattern: string, value: string): boolean {
 
 export type OriginatorMatcher =
   | { kind: 'all' }
-  | { kind: 'id'; segments: readonly string[] }
+  /** `group` is the local resource ID the entry would name if it is a <group> [TS-0003 §7.1.3]. */
+  | { kind: 'id'; segments: readonly string[]; group?: string }
   | { kind: 'domain'; domain: string }
   | { kind: 'role'; roleId: string };
 
@@ -56,10 +57,21 @@ export function compileOriginator(entry: string, self: LocalIdentity): Originato
   }
   const segments = absoluteSegments(entry, self);
   if (segments.some((s) => s === '')) throw new Error(`originator '${entry}' has an empty path segment`);
-  return { kind: 'id', segments };
+  const local = segments.length === 3 && segments[0] === self.spId && segments[1] === self.cseId && !entry.includes('*');
+  return local ? { kind: 'id', segments, group: segments[2] as string } : { kind: 'id', segments };
 }
 
-export function originatorMatches(matcher: OriginatorMatcher, originator: readonly string[], roleIds: readonly string[]): boolean {
+/** Local resource IDs of acor entries that may name groups, to resolve before evaluation. */
+export function groupCandidates(matchers: readonly OriginatorMatcher[]): string[] {
+  return matchers.flatMap((m) => (m.kind === 'id' && m.group !== undefined ? [m.group] : []));
+}
+
+export function originatorMatches(
+  matcher: OriginatorMatcher,
+  originator: readonly string[],
+  roleIds: readonly string[],
+  groups: ReadonlySet<string>,
+): boolean {
   switch (matcher.kind) {
     case 'all':
       return true;
@@ -70,6 +82,7 @@ export function originatorMatches(matcher: OriginatorMatcher, originator: readon
       return sp === matcher.domain || sp.endsWith(`.${matcher.domain}`);
     }
     case 'id':
+      if (matcher.group !== undefined && groups.has(matcher.group)) return true;
       return matcher.segments.length === originator.length && matcher.segments.every((p, i) => segmentMatches(p, originator[i] as string));
   }
 }

@@ -66,8 +66,14 @@ export function compileSchedule(entry: string): Schedule {
   return fields.map((text, i) => compileField(text, FIELDS[i] as FieldRange));
 }
 
-export function scheduleMatches(schedule: Schedule, epochMs: number): boolean {
+/** An instant as the seven schedule fields, computed once per decision. */
+export type TimeFields = readonly number[];
+
+export function timeFields(epochMs: number): TimeFields {
   const d = new Date(epochMs);
-  const values = [d.getUTCSeconds(), d.getUTCMinutes(), d.getUTCHours(), d.getUTCDate(), d.getUTCMonth() + 1, d.getUTCDay(), d.getUTCFullYear()];
-  return schedule.every((test, i) => test(values[i] as number));
+  return [d.getUTCSeconds(), d.getUTCMinutes(), d.getUTCHours(), d.getUTCDate(), d.getUTCMonth() + 1, d.getUTCDay(), d.getUTCFullYear()];
+}
+
+export function scheduleMatches(schedule: Schedule, time: TimeFields): boolean {
+  return schedule.every((test, i) => test(time[i] as number));
 }

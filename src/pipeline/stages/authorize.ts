@@ -2,7 +2,7 @@
 // names the operation and target but never the policy contents.
 import { badRequest, noPrivilege } from '../../primitive/errors.js';
 import { FILTER_USAGE, OPERATION, OPERATION_NAMES, type Operation } from '../../primitive/request.js';
-import { ACCESS_OPERATION, normaliseAddress, type AccessOperation } from '../../security/acp.js';
+import { ACCESS_OPERATION, type AccessOperation } from '../../security/acp.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { RequestContext } from '../context.js';
 import type { Stage } from '../pipeline.js';
@@ -55,7 +55,7 @@ export const authorize: Stage = {
       roleIds: [],
       operation: accessOperation(r.op, ctx),
       resource,
-      ip: normaliseAddress(ctx.transport.remoteAddress),
+      ip: ctx.transport.remoteAddress,
       time: ctx.receivedAt,
       ...(r.op === OPERATION.CREATE && r.ty !== undefined ? { childType: r.ty } : {}),
       updatesAcpi,

@@ -58,7 +58,7 @@ export const aeType = defineResourceType({
   ty: RESOURCE_TYPE.AE,
   typeName: 'm2m:ae',
   attributes,
-  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.container],
+  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.container, RESOURCE_TYPE.group],
   creatable: true,
   updatable: true,
   deletable: true,

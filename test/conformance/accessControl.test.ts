@@ -1,0 +1,289 @@
+// Decision table for the accessControlPolicy language over real HTTP: each element alone and combined.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ManualClock, TestClient, startTestCse, type Reply, type TestCse } from '../harness.js';
+
+type Attrs = Record<string, unknown>;
+type Rule = Attrs;
+
+const OWNER = 'Cowner';
+const GUEST = 'Cguest';
+const OTHER = 'Cother';
+
+describe('accessControlPolicy decisions over HTTP', () => {
+  let t: TestCse;
+  let v4: TestClient;
+  let v6: TestClient;
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0)); // a Wednesday, noon UTC
+  let n = 0;
+
+  before(async () => {
+    t = await startTestCse({ 'http.host': '::' }, { clock });
+    v4 = new TestClient(`http://127.0.0.1:${t.cse.httpPort}`);
+    v6 = new TestClient(`http://[::1]:${t.cse.httpPort}`);
+    for (const name of ['owner', 'guest', 'other']) await v4.registerAe(name);
+  });
+  after(() => t.close());
+
+  /** A fresh container of the owner, linked to a fresh policy with these privileges. */
+  async function guarded(pv: Rule[], pvs: Rule[] = [{ acor: [OWNER], acop: 63 }]): Promise<{ path: string; acp: string }> {
+    n++;
+    const acp = await v4.create('/cse-in/owner', 1, { 'm2m:acp': { rn: `acp${n}`, pv: { acr: pv }, pvs: { acr: pvs } } }, OWNER);
+    assert.equal(acp.rsc, 2001, acp.text);
+    const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    const cnt = await v4.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: `box${n}`, acpi: [acpRi] } }, OWNER);
+    assert.equal(cnt.rsc, 2001, cnt.text);
+    return { path: `/cse-in/owner/box${n}`, acp: acpRi };
+  }
+
+  function assertDenied(reply: Reply, what: string): void {
+    assert.equal(reply.rsc, 4103, `${what}: expected 4103, got ${reply.rsc} ${reply.text}`);
+    assert.equal(reply.status, 403, what);
+  }
+  function assertGranted(reply: Reply, what: string): void {
+    assert.ok(reply.rsc >= 2000 && reply.rsc < 3000, `${what}: expected success, got ${reply.rsc} ${reply.text}`);
+  }
+
+  describe('accessControlOriginators', () => {
+    it('an AE-ID in CSE-relative, SP-relative and absolute form matches the originator in any form', async () => {
+      for (const entry of [GUEST, `/id-in/${GUEST}`, `//warden.example.net/id-in/${GUEST}`]) {
+        const { path } = await guarded([{ acor: [entry], acop: 2 }]);
+        assertGranted(await v4.retrieve(path, GUEST), entry);
+        assertGranted(await v4.retrieve(path, `/id-in/${GUEST}`), `${entry} by SP-relative originator`);
+        assertDenied(await v4.retrieve(path, OTHER), `${entry} vs other`);
+      }
+    });
+
+    it('a wildcard matches within one path segment only', async () => {
+      const { path } = await guarded([{ acor: ['Cgu*'], acop: 2 }]);
+      assertGranted(await v4.retrieve(path, GUEST), 'Cgu*');
+      assertDenied(await v4.retrieve(path, OTHER), 'Cgu* vs Cother');
+      const cse = await guarded([{ acor: ['/id-*'], acop: 2 }]);
+      assertDenied(await v4.retrieve(cse.path, GUEST), '/id-* must not reach the AE segment');
+      const any = await guarded([{ acor: ['/id-in/*'], acop: 2 }]);
+      assertGranted(await v4.retrieve(any.path, OTHER), '/id-in/*');
+      assertDenied(await v4.retrieve(any.path, 'Ssomething'), '/id-in/* does not cover an S-AE');
+    });
+
+    it('"all" admits every originator, registered or not', async () => {
+      const { path } = await guarded([{ acor: ['all'], acop: 2 }]);
+      assertGranted(await v4.retrieve(path, 'Cnobody'), 'all');
+      assertDenied(await v4.update(path, { 'm2m:cnt': { lbl: ['x'] } }, 'Cnobody'), 'all with RETRIEVE only');
+    });
+
+    it('an SP domain admits the originators of that domain only', async () => {
+      const ours = await guarded([{ acor: ['//warden.example.net'], acop: 2 }]);
+      assertGranted(await v4.retrieve(ours.path, GUEST), 'own domain');
+      const theirs = await guarded([{ acor: ['//other.example.org'], acop: 2 }]);
+      assertDenied(await v4.retrieve(theirs.path, GUEST), 'other domain');
+    });
+
+    it('a group admits its members, nested groups included, and follows membership changes', async () => {
+      const inner = await v4.create('/cse-in/owner', 9, { 'm2m:grp': { rn: 'inner', mnm: 10, mid: [GUEST] } }, OWNER);
+      assert.equal(inner.rsc, 2001, inner.text);
+      const innerRi = String((inner.body?.['m2m:grp'] as Attrs).ri);
+      const outer = await v4.create('/cse-in/owner', 9, { 'm2m:grp': { rn: 'outer', mnm: 10, mid: [innerRi] } }, OWNER);
+      const outerRi = String((outer.body?.['m2m:grp'] as Attrs).ri);
+      const { path } = await guarded([{ acor: [outerRi], acop: 2 }]);
+      assertGranted(await v4.retrieve(path, GUEST), 'member of a nested group');
+      assertDenied(await v4.retrieve(path, OTHER), 'not a member');
+      assert.equal((await v4.update('/cse-in/owner/inner', { 'm2m:grp': { mid: [OTHER] } }, OWNER)).rsc, 2004);
+      assertGranted(await v4.retrieve(path, OTHER), 'added member');
+      assertDenied(await v4.retrieve(path, GUEST), 'removed member');
+      assert.equal((await v4.delete('/cse-in/owner/outer', OWNER)).rsc, 2002);
+      assertDenied(await v4.retrieve(path, OTHER), 'group deleted');
+    });
+
+    it('Role-IDs in a request are not trusted until they are verified', async () => {
+      const { path } = await guarded([{ acor: ['operator@example.com'], acop: 2 }]);
+      assertDenied(await v4.retrieve(`${path}?rids=operator@example.com`, GUEST), 'unverified role');
+    });
+  });
+
+  describe('accessControlOperations', () => {
+    it('grants exactly the operations in the bitmask', async () => {
+      const { path } = await guarded([{ acor: [GUEST], acop: 2 + 4 }]);
+      assertGranted(await v4.retrieve(path, GUEST), 'RETRIEVE');
+      assertGranted(await v4.update(path, { 'm2m:cnt': { lbl: ['g'] } }, GUEST), 'UPDATE');
+      assertDenied(await v4.create(path, 4, { 'm2m:cin': { con: 'x' } }, GUEST), 'CREATE');
+      assertDenied(await v4.delete(path, GUEST), 'DELETE');
+      const creator = await guarded([{ acor: [GUEST], acop: 1 }]);
+      assertGranted(await v4.create(creator.path, 4, { 'm2m:cin': { con: 'x' } }, GUEST), 'CREATE');
+      assertDenied(await v4.retrieve(creator.path, GUEST), 'RETRIEVE with CREATE only');
+      const deleter = await guarded([{ acor: [GUEST], acop: 8 }]);
+      assertGranted(await v4.delete(deleter.path, GUEST), 'DELETE');
+    });
+
+    it('a RETRIEVE with filterUsage discovery needs DISCOVERY, not RETRIEVE', async () => {
+      const retrieveOnly = await guarded([{ acor: [GUEST], acop: 2 }]);
+      assertDenied(await v4.retrieve(`${retrieveOnly.path}?fu=1`, GUEST), 'fu=1 with RETRIEVE');
+      const discoverOnly = await guarded([{ acor: [GUEST], acop: 32 }]);
+      assertDenied(await v4.retrieve(discoverOnly.path, GUEST), 'plain RETRIEVE with DISCOVERY only');
+      const discovery = await v4.retrieve(`${discoverOnly.path}?fu=1`, GUEST);
+      assert.notEqual(discovery.rsc, 4103, 'fu=1 with DISCOVERY passes access control');
+    });
+  });
+
+  describe('accessControlContexts', () => {
+    it('accessControlWindow: inside and outside the window (UTC)', async () => {
+      const { path } = await guarded([{ acor: [GUEST], acop: 2, acco: [{ actw: ['* * 8-17 * * 1-5 *'] }] }]);
+      assertGranted(await v4.retrieve(path, GUEST), 'Wednesday noon');
+      clock.set(Date.UTC(2026, 10, 25, 20, 0, 0));
+      assertDenied(await v4.retrieve(path, GUEST), 'Wednesday 20:00');
+      clock.set(Date.UTC(2026, 10, 29, 12, 0, 0));
+      assertDenied(await v4.retrieve(path, GUEST), 'Sunday noon');
+      clock.set(Date.UTC(2026, 10, 25, 12, 0, 0));
+    });
+
+    it('accessControlIpAddresses: IPv4 and IPv6 ranges against the real peer address', async () => {
+      const ipv4 = await guarded([{ acor: [GUEST], acop: 2, acco: [{ acip: { ipv4: ['127.0.0.0/8'] } }] }]);
+      assertGranted(await v4.retrieve(ipv4.path, GUEST), '127.0.0.1 in 127.0.0.0/8');
+      assertDenied(await v6.retrieve(ipv4.path, GUEST), '::1 in an IPv4 range');
+      const exact = await guarded([{ acor: [GUEST], acop: 2, acco: [{ acip: { ipv4: ['127.0.0.2'] } }] }]);
+      assertDenied(await v4.retrieve(exact.path, GUEST), '127.0.0.1 vs 127.0.0.2');
+      const ipv6 = await guarded([{ acor: [GUEST], acop: 2, acco: [{ acip: { ipv6: ['::1/128'] } }] }]);
+      assertGranted(await v6.retrieve(ipv6.path, GUEST), '::1');
+      assertDenied(await v4.retrieve(ipv6.path, GUEST), '127.0.0.1 vs ::1');
+      const spoof = await v4.retrieve(ipv6.path, GUEST, { headers: { 'X-Forwarded-For': '::1', Forwarded: 'for="[::1]"' } });
+      assertDenied(spoof, 'forwarding headers are never trusted');
+    });
+
+    it('accessControlLocationRegion: the location is unknown, so the rule never grants', async () => {
+      const country = await guarded([{ acor: [GUEST], acop: 2, acco: [{ aclr: { accc: ['DE'] } }] }]);
+      assertDenied(await v4.retrieve(country.path, GUEST), 'country');
+      const circle = await guarded([{ acor: [GUEST], acop: 2, acco: [{ aclr: { accr: [52.5, 13.4, 1000] } }] }]);
+      assertDenied(await v4.retrieve(circle.path, GUEST), 'circle');
+    });
+
+    it('elements of one context are ANDed, contexts are ORed', async () => {
+      const anded = await guarded([{ acor: [GUEST], acop: 2, acco: [{ actw: ['* * 8-17 * * * *'], acip: { ipv4: ['10.0.0.0/8'] } }] }]);
+      assertDenied(await v4.retrieve(anded.path, GUEST), 'window matches, address does not');
+      const ored = await guarded([{ acor: [GUEST], acop: 2, acco: [{ actw: ['* * 0-1 * * * *'] }, { acip: { ipv4: ['127.0.0.1'] } }] }]);
+      assertGranted(await v4.retrieve(ored.path, GUEST), 'second context matches');
+    });
+  });
+
+  describe('accessControlAuthenticationFlag and accessControlObjectDetails', () => {
+    it('acaf=true grants nothing to an unauthenticated originator; acaf=false does', async () => {
+      const strict = await guarded([{ acor: [GUEST], acop: 2, acaf: true }]);
+      assertDenied(await v4.retrieve(strict.path, GUEST), 'acaf=true');
+      const lax = await guarded([{ acor: [GUEST], acop: 2, acaf: false }]);
+      assertGranted(await v4.retrieve(lax.path, GUEST), 'acaf=false');
+    });
+
+    it('acod restricts CREATE to the listed child types and parent type', async () => {
+      const { path } = await guarded([{ acor: [GUEST], acop: 1, acod: [{ chty: [4] }] }]);
+      assertGranted(await v4.create(path, 4, { 'm2m:cin': { con: 'ok' } }, GUEST), 'cin allowed');
+      assertDenied(await v4.create(path, 3, { 'm2m:cnt': { rn: 'no' } }, GUEST), 'cnt not in chty');
+      const wrongParent = await guarded([{ acor: [GUEST], acop: 1, acod: [{ ty: 2, chty: [4] }] }]);
+      assertDenied(await v4.create(wrongParent.path, 4, { 'm2m:cin': { con: 'x' } }, GUEST), 'parent is not of type 2');
+      const rightParent = await guarded([{ acor: [GUEST], acop: 1 | 2, acod: [{ ty: 3, chty: [4] }] }]);
+      assertGranted(await v4.create(rightParent.path, 4, { 'm2m:cin': { con: 'x' } }, GUEST), 'parent of type 3');
+      assertGranted(await v4.retrieve(rightParent.path, GUEST), 'acod does not restrict RETRIEVE');
+    });
+  });
+
+  describe('combination and the acpi rules', () => {
+    it('rules and policies combine permit-overrides', async () => {
+      const { path } = await guarded([
+        { acor: [OTHER], acop: 63 },
+        { acor: [GUEST], acop: 2, acco: [{ actw: ['* * 0 * * * *'] }] },
+        { acor: [GUEST], acop: 2 },
+      ]);
+      assertGranted(await v4.retrieve(path, GUEST), 'third rule');
+      const first = await guarded([{ acor: [OTHER], acop: 2 }]);
+      const second = await guarded([{ acor: [GUEST], acop: 2 }]);
+      const both = await v4.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'both', acpi: [first.acp, second.acp] } }, OWNER);
+      assert.equal(both.rsc, 2001);
+      assertGranted(await v4.retrieve('/cse-in/owner/both', GUEST), 'second policy');
+      assertGranted(await v4.retrieve('/cse-in/owner/both', OTHER), 'first policy');
+      assertDenied(await v4.retrieve('/cse-in/owner/both', 'Cthird'), 'neither');
+    });
+
+    it('updating acpi needs UPDATE in the selfPrivileges of the linked policies and must stand alone', async () => {
+      const { path, acp } = await guarded([{ acor: [GUEST], acop: 63 }], [{ acor: [OWNER], acop: 63 }]);
+      assertGranted(await v4.update(path, { 'm2m:cnt': { lbl: ['fine'] } }, GUEST), 'UPDATE of lbl through pv');
+      assertDenied(await v4.update(path, { 'm2m:cnt': { acpi: [acp] } }, GUEST), 'acpi through pv only');
+      const mixed = await v4.update(path, { 'm2m:cnt': { acpi: [acp], lbl: ['x'] } }, OWNER);
+      assert.equal(mixed.rsc, 4000);
+      const selfGrant = await guarded([{ acor: [OTHER], acop: 2 }], [{ acor: [GUEST], acop: 4 }]);
+      assertGranted(await v4.update(selfGrant.path, { 'm2m:cnt': { acpi: [acp] } }, GUEST), 'acpi through pvs');
+      const lockedOut = await guarded([{ acor: [GUEST], acop: 2 }], [{ acor: [GUEST], acop: 63 }]);
+      assertDenied(await v4.update(lockedOut.path, { 'm2m:cnt': { acpi: [] } }, OWNER), 'the owner is not in pvs');
+    });
+
+    it('a policy is governed by its selfPrivileges', async () => {
+      const { acp } = await guarded([{ acor: [OTHER], acop: 63 }], [
+        { acor: [OWNER], acop: 63 },
+        { acor: [GUEST], acop: 2 },
+      ]);
+      assertGranted(await v4.retrieve(`/${acp}`, GUEST), 'RETRIEVE of the policy');
+      assertDenied(await v4.update(`/${acp}`, { 'm2m:acp': { pv: { acr: [{ acor: [GUEST], acop: 63 }] } } }, GUEST), 'UPDATE of the policy');
+      assertDenied(await v4.retrieve(`/${acp}`, OTHER), 'pv does not govern the policy itself');
+      assertDenied(await v4.delete(`/${acp}`, OTHER), 'DELETE of the policy');
+    });
+
+    it('a deleted policy grants nothing', async () => {
+      const { path, acp } = await guarded([{ acor: [GUEST], acop: 2 }]);
+      assertGranted(await v4.retrieve(path, GUEST), 'before');
+      assert.equal((await v4.delete(`/${acp}`, OWNER)).rsc, 2002);
+      assertDenied(await v4.retrieve(path, GUEST), 'after');
+    });
+
+    it('without acpi the creator has access, and a custodian replaces the creator', async () => {
+      const { path } = await guarded([{ acor: [GUEST], acop: 1 }]);
+      const made = await v4.create(path, 3, { 'm2m:cnt': { rn: 'guestmade' } }, GUEST);
+      assert.equal(made.rsc, 2001, made.text);
+      assertGranted(await v4.retrieve(`${path}/guestmade`, GUEST), 'creator');
+      assertDenied(await v4.retrieve(`${path}/guestmade`, OTHER), 'not the creator');
+      assertGranted(await v4.retrieve(`${path}/guestmade`, OWNER), 'owner of the subtree');
+      const kept = await v4.create('/cse-in', 3, { 'm2m:cnt': { rn: 'custodied', cstn: GUEST } }, 'CAdmin');
+      assert.equal(kept.rsc, 2001, kept.text);
+      assertGranted(await v4.retrieve('/cse-in/custodied', GUEST), 'custodian');
+      assertDenied(await v4.retrieve('/cse-in/custodied', OTHER), 'not the custodian');
+    });
+  });
+
+  describe('malformed policies are refused before evaluation', () => {
+    const cases: Array<[string, unknown, unknown, RegExp]> = [
+      ['unknown operation bits', { acr: [{ acor: [GUEST], acop: 64 }] }, undefined, /pv\.acr\[0\]\.acop/],
+      ['zero operations', { acr: [{ acor: [GUEST], acop: 0 }] }, undefined, /acop/],
+      ['operations as a string', { acr: [{ acor: [GUEST], acop: '2' }] }, undefined, /acop/],
+      ['no originators', { acr: [{ acor: [], acop: 2 }] }, undefined, /acor/],
+      ['crontab with six fields', { acr: [{ acor: [GUEST], acop: 2, acco: [{ actw: ['* * * * * *'] }] }] }, undefined, /actw\[0\].*7/],
+      ['crontab out of range', { acr: [{ acor: [GUEST], acop: 2, acco: [{ actw: ['61 * * * * * *'] }] }] }, undefined, /second/],
+      ['crontab garbage', { acr: [{ acor: [GUEST], acop: 2, acco: [{ actw: ['a-b * * * * * *'] }] }] }, undefined, /actw/],
+      ['CIDR prefix too long', { acr: [{ acor: [GUEST], acop: 2, acco: [{ acip: { ipv4: ['10.0.0.0/33'] } }] }] }, undefined, /ipv4\[0\]/],
+      ['not an address', { acr: [{ acor: [GUEST], acop: 2, acco: [{ acip: { ipv4: ['notip'] } }] }] }, undefined, /ipv4/],
+      ['IPv4 in the ipv6 list', { acr: [{ acor: [GUEST], acop: 2, acco: [{ acip: { ipv6: ['10.0.0.1'] } }] }] }, undefined, /ipv6/],
+      ['latitude out of range', { acr: [{ acor: [GUEST], acop: 2, acco: [{ aclr: { accr: [91, 0, 10] } }] }] }, undefined, /latitude/],
+      ['zero radius', { acr: [{ acor: [GUEST], acop: 2, acco: [{ aclr: { accr: [1, 1, 0] } }] }] }, undefined, /radius/],
+      ['circle with two numbers', { acr: [{ acor: [GUEST], acop: 2, acco: [{ aclr: { accr: [1, 1] } }] }] }, undefined, /accr/],
+      ['country and circle', { acr: [{ acor: [GUEST], acop: 2, acco: [{ aclr: { accc: ['DE'], accr: [1, 1, 1] } }] }] }, undefined, /exactly one/],
+      ['bad country code', { acr: [{ acor: [GUEST], acop: 2, acco: [{ aclr: { accc: ['Germany'] } }] }] }, undefined, /country code/],
+      ['acod without chty', { acr: [{ acor: [GUEST], acop: 1, acod: [{ ty: 3 }] }] }, undefined, /chty/],
+      ['acaf not boolean', { acr: [{ acor: [GUEST], acop: 2, acaf: 'yes' }] }, undefined, /acaf/],
+      ['unknown rule element', { acr: [{ acor: [GUEST], acop: 2, xyz: 1 }] }, undefined, /pv\.acr\[0\]\.xyz/],
+      ['unknown context element', { acr: [{ acor: [GUEST], acop: 2, acco: [{ foo: 1 }] }] }, undefined, /acco\[0\]\.foo/],
+      ['wildcard in a domain', { acr: [{ acor: ['//*.example.com'], acop: 2 }] }, undefined, /wildcard/],
+      ['empty selfPrivileges', { acr: [] }, { acr: [] }, /pvs\.acr/],
+      ['selfPrivileges not a set', { acr: [] }, [{ acor: [OWNER], acop: 63 }], /pvs/],
+    ];
+    for (const [name, pv, pvs, message] of cases) {
+      it(`${name} → 4000`, async () => {
+        const reply = await v4.create('/cse-in/owner', 1, { 'm2m:acp': { pv, pvs: pvs ?? { acr: [{ acor: [OWNER], acop: 63 }] } } }, OWNER);
+        assert.equal(reply.rsc, 4000, reply.text);
+        assert.match(String(reply.body?.['m2m:dbg']), message);
+      });
+    }
+
+    it('an UPDATE that would leave the policy malformed is refused and changes nothing', async () => {
+      const { path, acp } = await guarded([{ acor: [GUEST], acop: 2 }]);
+      const bad = await v4.update(`/${acp}`, { 'm2m:acp': { pvs: { acr: [] } } }, OWNER);
+      assert.equal(bad.rsc, 4000);
+      const badPv = await v4.update(`/${acp}`, { 'm2m:acp': { pv: { acr: [{ acor: [GUEST], acop: 99 }] } } }, OWNER);
+      assert.equal(badPv.rsc, 4000);
+      assertGranted(await v4.retrieve(path, GUEST), 'the stored policy is unchanged');
+    });
+  });
+});
