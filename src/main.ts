@@ -9,7 +9,7 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { ensureCseBase } from './resources/bootstrap.js';
 import { ResourceRegistry } from './resources/registry.js';
 import { AccessDecider } from './security/authorize.js';
-import { openSqliteStore } from './storage/sqlite.js';
+import { openStore } from './storage/open.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -27,7 +27,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
   const log = options.logger ?? createLogger(config.log.level);
   const clock = options.clock ?? systemClock;
   const self = { cseId: config.cse.id, cseRn: config.cse.rn, spId: config.cse.spid };
-  const store = openSqliteStore({ path: config.storage.path, durability: config.storage.durability });
+  const store = await openStore(config);
   try {
     const registry = new ResourceRegistry();
     const access = new AccessDecider(config, self, store, registry);
@@ -45,7 +45,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).
     await ensureCseBase(store, config, registry, [`http://${hostForPoa}:${http.port}`]);
     const sweeps = startExpirySweeps(services, config.housekeeping.interval);
-    log.info({ port: http.port, host: config.http.host, cseId: self.cseId, storage: config.storage.path }, 'Warden CSE started');
+    log.info({ port: http.port, host: config.http.host, cseId: self.cseId, storage: config.storage.backend }, 'Warden CSE started');
     return {
       httpPort: http.port,
       services,

@@ -1,5 +1,7 @@
 // In-process CSE on an ephemeral loopback port, and a small oneM2M-over-HTTP client for tests.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config, type ConfigOverrides } from '../src/config/config.js';
@@ -108,4 +110,18 @@ export async function startTestCse(overrides: ConfigOverrides = {}, options: { c
   const cse = await startCse(config, { logger: createLogger('silent'), ...options });
   const url = `http://127.0.0.1:${cse.httpPort}`;
   return { cse, client: new TestClient(url), config, url, close: () => cse.close() };
+}
+
+const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
+
+/** Starts `warden serve` as a separate process and resolves once it listens. */
+export async function spawnWarden(flags: string[]): Promise<{ child: ChildProcess; client: TestClient; port: number }> {
+  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    out += chunk.toString();
+    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+    if (m) return { child, client: new TestClient(`http://127.0.0.1:${m[1]}`), port: Number(m[1]) };
+  }
+  throw new Error(`warden did not start: ${out}`);
 }

@@ -1,11 +1,13 @@
 // The `warden` command: parse arguments, load configuration, start. Thin by design.
 import { ConfigError, describeConfig, loadConfig, type ConfigOverrides } from '../config/config.js';
 import { startCse } from '../main.js';
+import { migratePostgres } from '../storage/postgres.js';
 
 const USAGE = `Usage: warden <command> [--config FILE] [--<section>.<key>=<value> ...]
 
 Commands:
   serve        start the CSE (what \`npm start\` runs)
+  migrate      create or upgrade the PostgreSQL schema (storage.backend=postgres) and exit
   help         show this text (also --help)
 
 Configuration: every key has a default; a JSON file (--config FILE), environment variables
@@ -56,7 +58,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE + describeConfig().join('\n') + '\n');
     return args.command === 'help' ? 0 : 2;
   }
-  if (args.command !== 'serve') {
+  if (args.command !== 'serve' && args.command !== 'migrate') {
     process.stderr.write(`warden: unknown command '${args.command}' (try --help)\n`);
     return 2;
   }
@@ -69,6 +71,15 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return 2;
     }
     throw err;
+  }
+  if (args.command === 'migrate') {
+    if (config.storage.backend !== 'postgres') {
+      process.stderr.write('warden: migrate applies to storage.backend=postgres; SQLite migrates itself when it opens\n');
+      return 2;
+    }
+    const version = await migratePostgres(config.storage.url);
+    process.stdout.write(`schema at version ${version}\n`);
+    return 0;
   }
   const cse = await startCse(config);
   process.stdout.write(`Warden CSE ${config.cse.id} listening on http://${config.http.host}:${cse.httpPort}/${config.cse.rn}\n`);

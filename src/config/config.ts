@@ -47,7 +47,10 @@ export const SCHEMA = {
     admin: str('CAdmin', 'originator with every privilege', /^[A-Za-z0-9/][A-Za-z0-9\-._~/]{0,127}$/, 'an originator ID'),
   },
   storage: {
+    backend: oneOf(['sqlite', 'postgres'] as const, 'sqlite', 'sqlite: embedded file; postgres: a PostgreSQL server shared by several Warden processes'),
     path: str('data/warden.sqlite', 'SQLite database file, or :memory:'),
+    url: str('postgres://127.0.0.1:5432/warden', 'PostgreSQL connection URL (storage.backend=postgres)', /^postgres(ql)?:\/\/\S+$/, 'postgres://user@host:port/database'),
+    poolSize: int(10, 1, 1000, 'PostgreSQL connections per process'),
     durability: oneOf(['full', 'normal'] as const, 'full', 'full: fsync every commit (survives power loss); normal: survives a process crash only'),
   },
   housekeeping: {

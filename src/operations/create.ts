@@ -4,6 +4,7 @@ import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { CREATOR_KEY } from '../resources/common.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
 import { StoreConflictError, type StoredResource } from '../storage/store.js';
 import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
@@ -18,7 +19,8 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const originator = ctx.originator?.id ?? '';
 
   return store.transaction(async (tx) => {
-    const parent = await tx.get(parentRi);
+    // The parent's counters (cni, cbs, st) are derived from this row: lock it against concurrent writers.
+    const parent = await tx.getForUpdate(parentRi);
     if (!parent) throw notFound('the parent resource was deleted meanwhile');
     const hooks = hookContext(ctx, tx);
     const now = clock.now();
@@ -50,11 +52,17 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     try {
       stored = await tx.insert(resource);
     } catch (err) {
-      if (err instanceof StoreConflictError) throw new CseError(RSC.CONFLICT, `resource '${resource.rn}' conflicts with an existing resource`);
+      if (err instanceof StoreConflictError) {
+        // Another process registered the same AE-ID between our check and the insert.
+        if (resource.ty === RESOURCE_TYPE.AE && resource.doc.aei === resource.ri) {
+          throw new CseError(RSC.ORIGINATOR_HAS_ALREADY_REGISTERED, `an AE with AE-ID '${resource.ri}' is already registered`);
+        }
+        throw new CseError(RSC.CONFLICT, `resource '${resource.rn}' conflicts with an existing resource`);
+      }
       throw err;
     }
     await registry.get(parent.ty)?.hooks.afterChildAdded?.(hooks, parent, stored);
-    ctx.services.access.invalidate(stored);
+    await ctx.services.access.invalidate(stored, tx);
     return { rsc: RSC.CREATED, resource: stored, modified: modifiedAttributes(content, stored) };
   });
 }

@@ -1,5 +1,5 @@
 // DELETE [TS-0004 §7.3.3.9]: the whole subtree, then the parent's bookkeeping, in one transaction.
-import { notAllowed } from '../primitive/errors.js';
+import { notAllowed, notFound } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { deleteWithBookkeeping } from './removal.js';
@@ -12,7 +12,9 @@ export async function deleteResource(ctx: RequestContext): Promise<Outcome> {
   if (!definition?.deletable) throw notAllowed(`${definition?.typeName ?? 'this resource'} cannot be deleted`);
   const children = needsChildren(ctx) ? await childrenOf(ctx, target) : undefined;
   const removed = await deleteWithBookkeeping(ctx.services, target.ri, ctx.services.clock.now(), ctx.originator?.id ?? '', ctx.request);
-  const outcome: Outcome = { rsc: RSC.DELETED, resource: removed ?? target };
+  // Another request (or process) deleted it between resolving the target and now.
+  if (!removed) throw notFound(`resource '${ctx.request.to}' does not exist`);
+  const outcome: Outcome = { rsc: RSC.DELETED, resource: removed };
   if (children) outcome.children = children;
   return outcome;
 }

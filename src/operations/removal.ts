@@ -16,13 +16,13 @@ export async function deleteWithBookkeeping(
     const deleted = await tx.deleteSubtree(ri);
     const root = deleted[0];
     if (!root) return deleted;
-    const parent = await tx.get(root.pi);
+    const parent = await tx.getForUpdate(root.pi);
     if (parent) {
       const hooks = { store: tx, now, config, self, originator, request };
       await registry.get(parent.ty)?.hooks.afterChildRemoved?.(hooks, parent, root);
     }
     return deleted;
   });
-  for (const r of removed) access.invalidate(r);
+  for (const r of removed) await access.invalidate(r);
   return removed[0];
 }

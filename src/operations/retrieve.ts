@@ -12,7 +12,7 @@ export async function refreshResource(ctx: RequestContext, resource: StoredResou
   const hooks = ctx.services.registry.get(resource.ty)?.hooks;
   if (!hooks?.beforeRetrieve) return resource;
   return ctx.services.store.transaction(async (tx) => {
-    const fresh = (await tx.get(resource.ri)) ?? resource;
+    const fresh = (await tx.getForUpdate(resource.ri)) ?? resource;
     await hooks.beforeRetrieve?.(hookContext(ctx, tx), fresh);
     return fresh;
   });

@@ -14,7 +14,7 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   const targetRi = ctx.resource?.ri;
   if (!content || targetRi === undefined) throw new Error('update runs after validateContent');
   const outcome = await store.transaction(async (tx) => {
-    const resource = await tx.get(targetRi);
+    const resource = await tx.getForUpdate(targetRi);
     if (!resource) throw notFound('the resource was deleted meanwhile');
     const before = representation(resource);
     const definition = registry.get(resource.ty);
@@ -33,6 +33,6 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     await tx.update(resource);
     return { rsc: RSC.UPDATED, resource, modified: modifiedAttributes(content, resource, before) } satisfies Outcome;
   });
-  access.invalidate(outcome.resource);
+  await access.invalidate(outcome.resource);
   return outcome;
 }

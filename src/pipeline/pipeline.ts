@@ -4,6 +4,7 @@ import { OPERATION_NAMES, type RequestPrimitive } from '../primitive/request.js'
 import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC } from '../primitive/rsc.js';
 import type { TransportContext } from '../primitive/transport.js';
+import { StoreUnavailableError } from '../storage/store.js';
 import type { CseServices, RequestContext } from './context.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
@@ -60,6 +61,10 @@ export class Pipeline {
   private errorResponse(ctx: RequestContext, err: unknown, stage: string): ResponsePrimitive {
     const base = { rqi: ctx.request.rqi, fr: `/${this.services.self.cseId}`, ...(ctx.request.rvi ? { rvi: ctx.request.rvi } : {}) };
     if (err instanceof CseError) return { ...base, rsc: err.rsc, pc: { 'm2m:dbg': err.message } };
+    if (err instanceof StoreUnavailableError) {
+      this.services.log.error({ stage, rqi: ctx.request.rqi }, 'storage unavailable');
+      return { ...base, rsc: RSC.INTERNAL_SERVER_ERROR, pc: { 'm2m:dbg': 'the storage is unavailable; the request was not carried out' } };
+    }
     this.services.log.error({ err, stage, rqi: ctx.request.rqi }, 'unexpected error');
     return { ...base, rsc: RSC.INTERNAL_SERVER_ERROR, pc: { 'm2m:dbg': 'internal server error' } };
   }

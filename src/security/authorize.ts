@@ -38,6 +38,7 @@ interface CachedPolicy {
 }
 
 const CACHE_LIMIT = 10_000;
+const INVALIDATION_TOPIC = 'access-cache';
 const MAX_GROUP_DEPTH = 8;
 
 export class AccessDecider {
@@ -55,13 +56,27 @@ export class AccessDecider {
     private readonly self: LocalIdentity,
     private readonly store: ResourceStore,
     private readonly registry: ResourceRegistry,
-  ) {}
+  ) {
+    store.subscribe(INVALIDATION_TOPIC, (payload) => {
+      const at = payload.indexOf(':');
+      this.forget(Number(payload.slice(0, at)), payload.slice(at + 1));
+    });
+  }
 
-  /** Drops cached knowledge derived from a resource that was written or deleted. */
-  invalidate(resource: Pick<StoredResource, 'ri' | 'ty'>): void {
-    if (resource.ty === RESOURCE_TYPE.accessControlPolicy) this.policies.delete(resource.ri);
+  /**
+   * Drops cached knowledge derived from a resource that was written or deleted, here at once and in every
+   * other process on the same store through a broadcast (delivered on commit when `via` is a transaction).
+   */
+  async invalidate(resource: Pick<StoredResource, 'ri' | 'ty'>, via: ResourceStore = this.store): Promise<void> {
+    if (resource.ty !== RESOURCE_TYPE.accessControlPolicy && resource.ty !== RESOURCE_TYPE.group) return;
+    this.forget(resource.ty, resource.ri);
+    await via.broadcast(INVALIDATION_TOPIC, `${resource.ty}:${resource.ri}`);
+  }
+
+  private forget(ty: number, ri: string): void {
+    if (ty === RESOURCE_TYPE.accessControlPolicy) this.policies.delete(ri);
     // Membership is transitive and the cache also remembers "not a group", so any group write clears it.
-    if (resource.ty === RESOURCE_TYPE.group) this.groups.clear();
+    if (ty === RESOURCE_TYPE.group) this.groups.clear();
   }
 
   isAdmin(originator: string): boolean {

@@ -41,6 +41,7 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX resources_children ON resources (pi, ty, seq);
    CREATE INDEX resources_expiry ON resources (et) WHERE et IS NOT NULL;`,
+  `CREATE INDEX resources_parent_expiry ON resources (pi, et) WHERE et IS NOT NULL;`,
 ];
 
 export interface SqliteOptions {
@@ -209,8 +210,15 @@ function bind(r: StoredResource): Record<string, unknown> {
 
 /** The view handed to a transaction body: same operations, no locking (the body holds the lock). */
 class SqliteTransactionView implements ResourceStore {
-  constructor(private readonly ops: SqliteOperations) {}
+  constructor(
+    private readonly ops: SqliteOperations,
+    private readonly bus: LocalBus,
+  ) {}
   get(ri: string): Promise<StoredResource | undefined> {
+    return Promise.resolve(this.ops.get(ri));
+  }
+  // BEGIN IMMEDIATE already holds the database's only write lock.
+  getForUpdate(ri: string): Promise<StoredResource | undefined> {
     return Promise.resolve(this.ops.get(ri));
   }
   getByPath(srn: string): Promise<StoredResource | undefined> {
@@ -238,8 +246,26 @@ class SqliteTransactionView implements ResourceStore {
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
     return fn(this);
   }
+  broadcast(topic: string, payload: string): Promise<void> {
+    this.bus.emit(topic, payload);
+    return Promise.resolve();
+  }
+  subscribe(topic: string, listener: (payload: string) => void): void {
+    this.bus.on(topic, listener);
+  }
   close(): Promise<void> {
     return Promise.reject(new Error('close() inside a transaction'));
+  }
+}
+
+/** One SQLite file serves one process, so a broadcast only has local listeners. */
+class LocalBus {
+  private readonly listeners = new Map<string, Array<(payload: string) => void>>();
+  on(topic: string, listener: (payload: string) => void): void {
+    this.listeners.set(topic, [...(this.listeners.get(topic) ?? []), listener]);
+  }
+  emit(topic: string, payload: string): void {
+    for (const l of this.listeners.get(topic) ?? []) l(payload);
   }
 }
 
@@ -252,10 +278,11 @@ class SqliteStore implements ResourceStore {
   private readonly mutex = new AsyncMutex();
   private readonly ops: SqliteOperations;
   private readonly view: SqliteTransactionView;
+  private readonly bus = new LocalBus();
 
   constructor(private readonly db: Database.Database) {
     this.ops = new SqliteOperations(db, new SqliteStatements(db));
-    this.view = new SqliteTransactionView(this.ops);
+    this.view = new SqliteTransactionView(this.ops, this.bus);
   }
 
   private async exclusive<T>(fn: () => T): Promise<T> {
@@ -271,11 +298,21 @@ class SqliteStore implements ResourceStore {
   get(ri: string): Promise<StoredResource | undefined> {
     return this.exclusive(() => this.ops.get(ri));
   }
+  getForUpdate(ri: string): Promise<StoredResource | undefined> {
+    return this.get(ri);
+  }
   getByPath(srn: string): Promise<StoredResource | undefined> {
     return this.exclusive(() => this.ops.getByPath(srn));
   }
   children(pi: string, q?: ChildQuery): Promise<StoredResource[]> {
     return this.exclusive(() => this.ops.children(pi, q));
+  }
+  broadcast(topic: string, payload: string): Promise<void> {
+    this.bus.emit(topic, payload);
+    return Promise.resolve();
+  }
+  subscribe(topic: string, listener: (payload: string) => void): void {
+    this.bus.on(topic, listener);
   }
   count(pi: string, ty?: number): Promise<number> {
     return this.exclusive(() => this.ops.count(pi, ty));

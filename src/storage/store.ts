@@ -41,6 +41,11 @@ export interface FindQuery {
 
 export interface ResourceStore {
   get(ri: string): Promise<StoredResource | undefined>;
+  /**
+   * Reads a row that the transaction will derive a write from (a container's counters), locking it
+   * against concurrent writers until the transaction ends. Outside a transaction it is a plain get.
+   */
+  getForUpdate(ri: string): Promise<StoredResource | undefined>;
   getByPath(srn: string): Promise<StoredResource | undefined>;
   children(pi: string, query?: ChildQuery): Promise<StoredResource[]>;
   count(pi: string, ty?: number): Promise<number>;
@@ -53,7 +58,21 @@ export interface ResourceStore {
   find(query: FindQuery): Promise<StoredResource[]>;
   /** Runs fn atomically: every call on `tx` commits together or not at all. */
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
+  /**
+   * Tells every process on this store (this one included) about a change, e.g. so that caches drop
+   * stale entries. Inside a transaction it is delivered only if the transaction commits.
+   */
+  broadcast(topic: string, payload: string): Promise<void>;
+  subscribe(topic: string, listener: (payload: string) => void): void;
   close(): Promise<void>;
+}
+
+/** The backend cannot be reached: the request was not carried out (never a success it cannot keep). */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
 }
 
 export class StoreConflictError extends Error {

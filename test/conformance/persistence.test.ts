@@ -1,26 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { TestClient, startTestCse, tempDatabase } from '../harness.js';
+import { spawnWarden, startTestCse, tempDatabase } from '../harness.js';
 
 type Attrs = Record<string, unknown>;
-const WARDEN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
-
-/** Starts `warden serve` as a separate process and resolves with its port once it listens. */
-async function spawnWarden(storage: string): Promise<{ child: ChildProcess; client: TestClient }> {
-  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', `--storage.path=${storage}`, '--log.level=warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    out += chunk.toString();
-    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-    if (m) return { child, client: new TestClient(`http://127.0.0.1:${m[1]}`) };
-  }
-  throw new Error(`warden did not start: ${out}`);
-}
 
 describe('persistence', () => {
   it('keeps resources across a restart of the CSE', async () => {
@@ -43,7 +26,7 @@ describe('persistence', () => {
 
   it('an acknowledged CREATE survives kill -9 of the process', async () => {
     const storage = tempDatabase();
-    const first = await spawnWarden(storage);
+    const first = await spawnWarden([`--storage.path=${storage}`]);
     const ae = await first.client.registerAe('crashy');
     await first.client.create('/cse-in/crashy', 3, { 'm2m:cnt': { rn: 'c' } }, ae);
     const acked: string[] = [];
@@ -53,7 +36,7 @@ describe('persistence', () => {
     }
     first.child.kill('SIGKILL');
     await once(first.child, 'exit');
-    const second = await spawnWarden(storage);
+    const second = await spawnWarden([`--storage.path=${storage}`]);
     try {
       for (const rn of acked) assert.equal((await second.client.retrieve(`/cse-in/crashy/c/${rn}`, ae)).rsc, 2000, rn);
       assert.equal(((await second.client.retrieve('/cse-in/crashy/c', ae)).body?.['m2m:cnt'] as Attrs).cni, acked.length);

@@ -1,0 +1,300 @@
+// The server backend: PostgreSQL through a connection pool (pg). Several Warden processes may share one
+// database: writers lock the rows they derive state from (getForUpdate), schema changes run under an
+// advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
+import pg from 'pg';
+import { StoreConflictError, StoreUnavailableError, type ChildQuery, type FindQuery, type ResourceStore, type StoredResource } from './store.js';
+
+interface Row {
+  seq: string;
+  ri: string;
+  pi: string;
+  ty: number;
+  rn: string;
+  srn: string;
+  ct: string;
+  lt: string;
+  et: string | null;
+  owner: string | null;
+  doc: string;
+}
+
+/** Versioned migrations; applied in order, each once, in one transaction with the version bump. */
+export const MIGRATIONS: readonly string[] = [
+  // srn is compared byte-wise (COLLATE "C") so that the subtree range 'a/b/' <= srn < 'a/b0' is exact.
+  // doc is text, not jsonb: content is kept exactly as it was sent.
+  `CREATE TABLE resources (
+     seq   BIGSERIAL PRIMARY KEY,
+     ri    TEXT NOT NULL UNIQUE,
+     pi    TEXT NOT NULL,
+     ty    INTEGER NOT NULL,
+     rn    TEXT NOT NULL,
+     srn   TEXT COLLATE "C" NOT NULL UNIQUE,
+     ct    TEXT NOT NULL,
+     lt    TEXT NOT NULL,
+     et    BIGINT,
+     owner TEXT,
+     doc   TEXT NOT NULL
+   );
+   CREATE INDEX resources_children ON resources (pi, ty, seq);
+   CREATE INDEX resources_expiry ON resources (et) WHERE et IS NOT NULL;
+   CREATE INDEX resources_parent_expiry ON resources (pi, et) WHERE et IS NOT NULL;`,
+];
+
+/** Arbitrary constant naming Warden's schema lock among the database's advisory locks. */
+const MIGRATION_LOCK = 0x57415244;
+const CHANNEL = 'warden_broadcast';
+
+export interface PostgresOptions {
+  url: string;
+  poolSize: number;
+}
+
+type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+
+function toResource(row: Row): StoredResource {
+  const r: StoredResource = {
+    ri: row.ri,
+    pi: row.pi,
+    ty: row.ty,
+    rn: row.rn,
+    srn: row.srn,
+    ct: row.ct,
+    lt: row.lt,
+    seq: Number(row.seq),
+    doc: JSON.parse(row.doc) as Record<string, unknown>,
+  };
+  if (row.et !== null) r.et = Number(row.et);
+  if (row.owner !== null) r.owner = row.owner;
+  return r;
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === '57P01' || code.startsWith('08') || /Connection terminated|connect ECONNREFUSED/.test(String(err));
+}
+
+async function run<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isConnectionError(err)) throw new StoreUnavailableError('the database is unavailable');
+    throw err;
+  }
+}
+
+/** Applies pending migrations; safe when several processes start at once. Returns the resulting version. */
+export async function migratePostgres(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS warden_schema (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM warden_schema');
+    const current = rows[0]?.v ?? 0;
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      await client.query(MIGRATIONS[v] as string);
+      await client.query('INSERT INTO warden_schema (version) VALUES ($1)', [v + 1]);
+    }
+    await client.query('COMMIT');
+    return Math.max(current, MIGRATIONS.length);
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await client.end();
+  }
+}
+
+class PostgresOperations {
+  constructor(private readonly db: Queryable) {}
+
+  private async one(sql: string, args: unknown[]): Promise<StoredResource | undefined> {
+    const { rows } = await run(() => this.db.query<Row>(sql, args));
+    return rows[0] && toResource(rows[0]);
+  }
+
+  get(ri: string): Promise<StoredResource | undefined> {
+    return this.one('SELECT * FROM resources WHERE ri = $1', [ri]);
+  }
+
+  getForUpdate(ri: string): Promise<StoredResource | undefined> {
+    return this.one('SELECT * FROM resources WHERE ri = $1 FOR UPDATE', [ri]);
+  }
+
+  getByPath(srn: string): Promise<StoredResource | undefined> {
+    return this.one('SELECT * FROM resources WHERE srn = $1', [srn]);
+  }
+
+  async children(pi: string, q: ChildQuery = {}): Promise<StoredResource[]> {
+    const where = ['pi = $1'];
+    const args: unknown[] = [pi];
+    if (q.ty !== undefined) where.push(`ty = $${args.push(q.ty)}`);
+    if (q.aliveAt !== undefined) where.push(`(et IS NULL OR et > $${args.push(q.aliveAt)})`);
+    const limit = `$${args.push(q.limit ?? null)}`;
+    const offset = `$${args.push(q.offset ?? 0)}`;
+    const sql = `SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq ${q.newestFirst ? 'DESC' : 'ASC'} LIMIT ${limit} OFFSET ${offset}`;
+    const { rows } = await run(() => this.db.query<Row>(sql, args));
+    return rows.map(toResource);
+  }
+
+  async count(pi: string, ty?: number): Promise<number> {
+    const { rows } = await run(() =>
+      ty === undefined
+        ? this.db.query<{ n: string }>('SELECT count(*) AS n FROM resources WHERE pi = $1', [pi])
+        : this.db.query<{ n: string }>('SELECT count(*) AS n FROM resources WHERE pi = $1 AND ty = $2', [pi, ty]),
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async insert(r: StoredResource): Promise<StoredResource> {
+    try {
+      const { rows } = await run(() =>
+        this.db.query<{ seq: string }>(
+          'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq',
+          [r.ri, r.pi, r.ty, r.rn, r.srn, r.ct, r.lt, r.et ?? null, r.owner ?? null, JSON.stringify(r.doc)],
+        ),
+      );
+      return { ...r, seq: Number(rows[0]?.seq) };
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
+      throw err;
+    }
+  }
+
+  async update(r: StoredResource): Promise<void> {
+    await run(() =>
+      this.db.query('UPDATE resources SET ct = $2, lt = $3, et = $4, owner = $5, doc = $6 WHERE ri = $1', [
+        r.ri,
+        r.ct,
+        r.lt,
+        r.et ?? null,
+        r.owner ?? null,
+        JSON.stringify(r.doc),
+      ]),
+    );
+  }
+
+  async deleteSubtree(ri: string): Promise<StoredResource[]> {
+    const root = await this.get(ri);
+    if (!root) return [];
+    // DELETE … RETURNING is atomic: of two processes deleting one subtree, only one gets the rows back.
+    const { rows } = await run(() =>
+      this.db.query<Row>('DELETE FROM resources WHERE srn = $1 OR (srn >= $2 AND srn < $3) RETURNING *', [root.srn, `${root.srn}/`, `${root.srn}0`]),
+    );
+    return rows.map(toResource).sort((a, b) => a.srn.length - b.srn.length);
+  }
+
+  async find(q: FindQuery): Promise<StoredResource[]> {
+    const where = ['TRUE'];
+    const args: unknown[] = [];
+    if (q.expiredAt !== undefined) where.push(`et IS NOT NULL AND et <= $${args.push(q.expiredAt)}`);
+    if (q.ty !== undefined) where.push(`ty = $${args.push(q.ty)}`);
+    if (q.pi !== undefined) where.push(`pi = $${args.push(q.pi)}`);
+    const sql = `SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.push(q.limit)}`;
+    const { rows } = await run(() => this.db.query<Row>(sql, args));
+    return rows.map(toResource);
+  }
+
+  async broadcast(topic: string, payload: string): Promise<void> {
+    await run(() => this.db.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify([topic, payload])]));
+  }
+}
+
+class PostgresTransactionView extends PostgresOperations implements ResourceStore {
+  transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  subscribe(): void {
+    throw new Error('subscribe() inside a transaction');
+  }
+  close(): Promise<void> {
+    return Promise.reject(new Error('close() inside a transaction'));
+  }
+}
+
+class PostgresStore extends PostgresOperations implements ResourceStore {
+  private readonly listeners = new Map<string, Array<(payload: string) => void>>();
+  private listener: pg.Client | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly url: string,
+  ) {
+    super(pool);
+  }
+
+  async transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
+    const client = await run(() => this.pool.connect());
+    try {
+      await run(() => client.query('BEGIN'));
+      try {
+        const result = await fn(new PostgresTransactionView(client));
+        await run(() => client.query('COMMIT'));
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  subscribe(topic: string, listener: (payload: string) => void): void {
+    const list = this.listeners.get(topic) ?? [];
+    list.push(listener);
+    this.listeners.set(topic, list);
+    if (!this.listener) void this.listen();
+  }
+
+  /** One dedicated connection LISTENs; it reconnects with back-off when the database goes away. */
+  private async listen(delay = 100): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.url });
+    this.listener = client;
+    const retry = (): void => {
+      if (this.closed || this.listener !== client) return;
+      this.listener = undefined;
+      client.removeAllListeners();
+      void client.end().catch(() => undefined);
+      setTimeout(() => void this.listen(Math.min(delay * 2, 5_000)), delay).unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', (msg) => {
+      if (msg.channel !== CHANNEL || !msg.payload) return;
+      try {
+        const [topic, payload] = JSON.parse(msg.payload) as [string, string];
+        for (const l of this.listeners.get(topic) ?? []) l(payload);
+      } catch {
+        // a malformed notification is not ours to act on
+      }
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch {
+      retry();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const l = this.listener;
+    this.listener = undefined;
+    if (l) {
+      l.removeAllListeners();
+      await l.end().catch(() => undefined);
+    }
+    await this.pool.end();
+  }
+}
+
+export async function openPostgresStore(options: PostgresOptions): Promise<ResourceStore> {
+  await run(() => migratePostgres(options.url));
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+  pool.on('error', () => undefined); // idle clients that lose the server are replaced on the next query
+  return new PostgresStore(pool, options.url);
+}

@@ -1,0 +1,66 @@
+// The core flows once more with storage.backend=postgres, in process and over HTTP.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sweepExpired } from '../../src/housekeeping/expiry.js';
+import { formatTimestamp } from '../../src/primitive/identifiers.js';
+import { ManualClock, startTestCse, type TestCse } from '../harness.js';
+import { createTestDatabase, type TestDatabase } from '../postgres.js';
+
+type Attrs = Record<string, unknown>;
+
+describe('the CSE on PostgreSQL', () => {
+  let db: TestDatabase;
+  let t: TestCse;
+  let ae: string;
+  const clock = new ManualClock();
+  before(async () => {
+    db = await createTestDatabase();
+    t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url }, { clock });
+    ae = await t.client.registerAe('pgapp');
+  });
+  after(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  it('registration, containers with mni and mbs, la and ol', async () => {
+    assert.equal((await t.client.create('/cse-in', 2, { 'm2m:ae': { api: 'Nx', rr: false, srv: ['3'] } }, ae)).rsc, 4117);
+    await t.client.create('/cse-in/pgapp', 3, { 'm2m:cnt': { rn: 'c', mni: 3, mbs: 12 } }, ae);
+    for (let i = 1; i <= 5; i++) assert.equal((await t.client.create('/cse-in/pgapp/c', 4, { 'm2m:cin': { con: `v${i}` } }, ae)).rsc, 2001);
+    const cnt = (await t.client.retrieve('/cse-in/pgapp/c', ae)).body?.['m2m:cnt'] as Attrs;
+    assert.deepEqual([cnt.cni, cnt.cbs, cnt.st], [3, 6, 5]);
+    assert.equal(((await t.client.retrieve('/cse-in/pgapp/c/ol', ae)).body?.['m2m:cin'] as Attrs).con, 'v3');
+    assert.equal(((await t.client.retrieve('/cse-in/pgapp/c/la', ae)).body?.['m2m:cin'] as Attrs).con, 'v5');
+    assert.equal((await t.client.create('/cse-in/pgapp/c', 4, { 'm2m:cin': { con: 'x'.repeat(13) } }, ae)).rsc, 5207);
+    assert.equal((await t.client.create('/cse-in/pgapp', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 4105);
+  });
+
+  it('content is kept exactly as sent', async () => {
+    const con = { z: 1, a: [true, null, 'é'], m: { y: 2, b: 3 } };
+    await t.client.create('/cse-in/pgapp', 3, { 'm2m:cnt': { rn: 'raw' } }, ae);
+    const created = await t.client.create('/cse-in/pgapp/raw', 4, { 'm2m:cin': { rn: 'exact', con } }, ae);
+    assert.equal(created.rsc, 2001);
+    const back = await t.client.retrieve('/cse-in/pgapp/raw/exact', ae);
+    assert.equal(JSON.stringify((back.body?.['m2m:cin'] as Attrs).con), JSON.stringify(con));
+  });
+
+  it('expiry sweeps and subtree deletes keep the parent right', async () => {
+    await t.client.create('/cse-in/pgapp', 3, { 'm2m:cnt': { rn: 'exp' } }, ae);
+    await t.client.create('/cse-in/pgapp/exp', 4, { 'm2m:cin': { con: 'brief', et: formatTimestamp(clock.now() + 1000) } }, ae);
+    await t.client.create('/cse-in/pgapp/exp', 4, { 'm2m:cin': { con: 'stays' } }, ae);
+    clock.advance(2000);
+    assert.ok((await sweepExpired(t.cse.services)) >= 1);
+    assert.equal(((await t.client.retrieve('/cse-in/pgapp/exp', ae)).body?.['m2m:cnt'] as Attrs).cni, 1);
+    assert.equal((await t.client.delete('/cse-in/pgapp/exp', ae)).rsc, 2002);
+    assert.equal((await t.client.retrieve('/cse-in/pgapp/exp', ae)).rsc, 4004);
+  });
+
+  it('policies grant and revoke', async () => {
+    const reader = await t.client.registerAe('pgreader');
+    const acp = await t.client.create('/cse-in/pgapp', 1, { 'm2m:acp': { rn: 'p', pv: { acr: [{ acor: [reader], acop: 2 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    await t.client.update('/cse-in/pgapp/c', { 'm2m:cnt': { acpi: [String((acp.body?.['m2m:acp'] as Attrs).ri)] } }, ae);
+    assert.equal((await t.client.retrieve('/cse-in/pgapp/c', reader)).rsc, 2000);
+    await t.client.update('/cse-in/pgapp/p', { 'm2m:acp': { pv: { acr: [] } } }, ae);
+    assert.equal((await t.client.retrieve('/cse-in/pgapp/c', reader)).rsc, 4103);
+  });
+});

@@ -1,0 +1,101 @@
+// Two Warden processes on one PostgreSQL database, driven concurrently; the invariants must hold.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { spawnWarden, type TestClient } from '../harness.js';
+import { createTestDatabase, type TestDatabase } from '../postgres.js';
+
+type Attrs = Record<string, unknown>;
+
+describe('scale-out: two processes on one PostgreSQL database', () => {
+  let db: TestDatabase;
+  let a: { child: ChildProcess; client: TestClient };
+  let b: { child: ChildProcess; client: TestClient };
+  let ae: string;
+
+  before(async () => {
+    db = await createTestDatabase();
+    const flags = ['--storage.backend=postgres', `--storage.url=${db.url}`, '--housekeeping.interval=1'];
+    [a, b] = await Promise.all([spawnWarden(flags), spawnWarden(flags)]);
+    ae = await a.client.registerAe('fleet');
+  });
+  after(async () => {
+    for (const p of [a, b]) {
+      p.child.kill('SIGTERM');
+      await once(p.child, 'exit');
+    }
+    await db.drop();
+  });
+
+  async function rows(sql: string, args: unknown[] = []): Promise<Attrs[]> {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      return (await client.query(sql, args)).rows as Attrs[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('concurrent ingest through both keeps cni, cbs and mni exact', async () => {
+    assert.equal((await a.client.create('/cse-in/fleet', 3, { 'm2m:cnt': { rn: 'ingest', mni: 50 } }, ae)).rsc, 2001);
+    const posts = Array.from({ length: 200 }, (_, i) =>
+      (i % 2 === 0 ? a : b).client.create('/cse-in/fleet/ingest', 4, { 'm2m:cin': { con: `value-${i}` } }, ae),
+    );
+    const replies = await Promise.all(posts);
+    assert.ok(replies.every((r) => r.rsc === 2001), replies.find((r) => r.rsc !== 2001)?.text);
+    for (const p of [a, b]) {
+      const cnt = (await p.client.retrieve('/cse-in/fleet/ingest', ae)).body?.['m2m:cnt'] as Attrs;
+      const stored = await rows("SELECT count(*)::int AS n, coalesce(sum((doc::json->>'cs')::int), 0)::int AS bytes FROM resources WHERE pi = $1 AND ty = 4", [cnt.ri]);
+      assert.equal(cnt.cni, 50, 'cni equals mni');
+      assert.equal(stored[0]?.n, 50, 'stored instances equal mni');
+      assert.equal(cnt.cbs, stored[0]?.bytes, 'cbs equals the stored bytes');
+      assert.equal(cnt.st, 200, 'one stateTag step per instance');
+    }
+  });
+
+  it('one AE-ID is registered once when both processes race', async () => {
+    const register = (p: { client: TestClient }): Promise<{ rsc: number }> =>
+      p.client.create('/cse-in', 2, { 'm2m:ae': { rn: 'racer', api: 'Nracer', rr: false, srv: ['3'] } }, 'Cracer');
+    const results = (await Promise.all([register(a), register(b), register(a), register(b)])).map((r) => r.rsc).sort();
+    assert.equal(results.filter((r) => r === 2001).length, 1, JSON.stringify(results));
+    assert.ok(results.filter((r) => r !== 2001).every((r) => r === 4117 || r === 4105), JSON.stringify(results));
+  });
+
+  it('a subtree deleted through both at once is deleted once', async () => {
+    await a.client.create('/cse-in/fleet', 3, { 'm2m:cnt': { rn: 'doomed' } }, ae);
+    for (let i = 0; i < 10; i++) await b.client.create('/cse-in/fleet/doomed', 4, { 'm2m:cin': { con: 'x' } }, ae);
+    const results = (await Promise.all([a.client.delete('/cse-in/fleet/doomed', ae), b.client.delete('/cse-in/fleet/doomed', ae)])).map((r) => r.rsc).sort();
+    assert.deepEqual(results, [2002, 4004]);
+  });
+
+  it('a policy changed through one process is enforced by the other at once', async () => {
+    const reader = await a.client.registerAe('reader');
+    const acp = await a.client.create('/cse-in/fleet', 1, { 'm2m:acp': { rn: 'share', pv: { acr: [{ acor: [reader], acop: 2 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    await a.client.create('/cse-in/fleet', 3, { 'm2m:cnt': { rn: 'shared', acpi: [acpRi] } }, ae);
+    assert.equal((await b.client.retrieve('/cse-in/fleet/shared', reader)).rsc, 2000, 'granted, and now cached in b');
+    assert.equal((await a.client.update('/cse-in/fleet/share', { 'm2m:acp': { pv: { acr: [] } } }, ae)).rsc, 2004);
+    let rsc = 0;
+    for (let i = 0; i < 50; i++) {
+      rsc = (await b.client.retrieve('/cse-in/fleet/shared', reader)).rsc;
+      if (rsc === 4103) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(rsc, 4103, 'b dropped its cached policy');
+  });
+
+  it('expiry sweeps in both processes remove each resource once and keep counters right', async () => {
+    await a.client.create('/cse-in/fleet', 3, { 'm2m:cnt': { rn: 'expiring' } }, ae);
+    const soon = new Date(Date.now() + 1500).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+    for (let i = 0; i < 20; i++) await (i % 2 ? a : b).client.create('/cse-in/fleet/expiring', 4, { 'm2m:cin': { con: 'short', et: soon } }, ae);
+    await b.client.create('/cse-in/fleet/expiring', 4, { 'm2m:cin': { con: 'long' } }, ae);
+    await new Promise((r) => setTimeout(r, 3500));
+    const cnt = (await a.client.retrieve('/cse-in/fleet/expiring', ae)).body?.['m2m:cnt'] as Attrs;
+    const stored = await rows('SELECT count(*)::int AS n FROM resources WHERE pi = $1', [cnt.ri]);
+    assert.equal(stored[0]?.n, 1);
+    assert.equal(cnt.cni, 1);
+  });
+});

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { migratePostgres, openPostgresStore, MIGRATIONS } from '../../src/storage/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../postgres.js';
+import { storeContract } from './contract.js';
+
+const databases: TestDatabase[] = [];
+after(async () => {
+  for (const db of databases) await db.drop();
+});
+
+storeContract('PostgreSQL', async () => {
+  const db = await createTestDatabase();
+  databases.push(db);
+  return openPostgresStore({ url: db.url, poolSize: 4 });
+});
+
+describe('PostgreSQL schema migrations', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase();
+    databases.push(db);
+  });
+
+  it('migrates once, even when several processes start at the same time', async () => {
+    const versions = await Promise.all([migratePostgres(db.url), migratePostgres(db.url), migratePostgres(db.url)]);
+    assert.deepEqual(versions, [MIGRATIONS.length, MIGRATIONS.length, MIGRATIONS.length]);
+    assert.equal(await migratePostgres(db.url), MIGRATIONS.length);
+  });
+
+  it('broadcasts reach the other store on the same database only after commit', async () => {
+    const a = await openPostgresStore({ url: db.url, poolSize: 2 });
+    const b = await openPostgresStore({ url: db.url, poolSize: 2 });
+    try {
+      const received: string[] = [];
+      b.subscribe('t', (p) => received.push(p));
+      await new Promise((r) => setTimeout(r, 200)); // LISTEN is set up asynchronously
+      await assert.rejects(
+        a.transaction(async (tx) => {
+          await tx.broadcast('t', 'rolled-back');
+          throw new Error('abort');
+        }),
+      );
+      await a.transaction((tx) => tx.broadcast('t', 'committed'));
+      for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(received, ['committed']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('an unreachable database is reported as unavailable, not as a crash', async () => {
+    await assert.rejects(openPostgresStore({ url: 'postgres://postgres@127.0.0.1:1/none', poolSize: 1 }), /unavailable/);
+  });
+});
