@@ -50,7 +50,13 @@ function percentile(sorted: readonly number[], p: number): number {
  * Runs `total` requests from `concurrency` clients; `make(i)` builds request i (unique request IDs).
  * `ok` decides which RSCs count as success.
  */
-export async function runLoad(port: number, concurrency: number, total: number, make: (i: number) => LoadRequest, ok: (rsc: number) => boolean): Promise<LoadResult> {
+export async function runLoad(
+  ports: readonly number[],
+  concurrency: number,
+  total: number,
+  make: (i: number) => LoadRequest,
+  ok: (rsc: number) => boolean,
+): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let next = 0;
@@ -60,7 +66,8 @@ export async function runLoad(port: number, concurrency: number, total: number, 
     while (next < total) {
       const i = next++;
       const t0 = process.hrtime.bigint();
-      const rsc = await send(agent, port, make(i)).catch(() => 0);
+      // Round robin over the processes, as a load balancer would.
+      const rsc = await send(agent, ports[i % ports.length] as number, make(i)).catch(() => 0);
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (!ok(rsc)) errors++;
     }

@@ -6,19 +6,32 @@ import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { runLoad, sendOnce, type LoadRequest, type LoadResult } from './load.js';
 import { SCENARIOS } from './scenarios.js';
 
 const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
+
+async function createBenchDatabase(server: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `warden_bench_${process.pid}`;
+  const admin = async (sql: string): Promise<void> => {
+    const c = new pg.Client({ connectionString: `${server}/postgres` });
+    await c.connect();
+    await c.query(sql);
+    await c.end();
+  };
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${name}`);
+  return { url: `${server}/${name}`, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
 }
 
-async function startWarden(durability: string): Promise<{ child: ChildProcess; port: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
-  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', `--storage.path=${join(dir, 'bench.sqlite')}`, `--storage.durability=${durability}`, '--log.level=warn'], {
+async function startWarden(storageFlags: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', ...storageFlags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -31,7 +44,6 @@ async function startWarden(durability: string): Promise<{ child: ChildProcess; p
 }
 
 export interface BenchContext {
-  port: number;
   /** One request, awaited; for scenario set-up. Throws unless it succeeds. */
   call(r: LoadRequest): Promise<Record<string, unknown> | undefined>;
 }
@@ -40,10 +52,23 @@ async function main(): Promise<void> {
   const total = Number(option('requests', '5000'));
   const concurrency = Number(option('concurrency', '16'));
   const durability = option('durability', 'full');
+  const backend = option('backend', 'sqlite');
+  const processes = Number(option('processes', '1'));
   const only = option('only', '').split(',').filter(Boolean);
-  const { child, port } = await startWarden(durability);
+  let database: { url: string; drop(): Promise<void> } | undefined;
+  let storageFlags: string[];
+  if (backend === 'postgres') {
+    database = await createBenchDatabase(option('pg', 'postgres://postgres@127.0.0.1:5432'));
+    storageFlags = ['--storage.backend=postgres', `--storage.url=${database.url}`];
+  } else {
+    if (processes !== 1) throw new Error('SQLite serves one process; use --backend postgres for several');
+    storageFlags = [`--storage.path=${join(mkdtempSync(join(tmpdir(), 'warden-bench-')), 'bench.sqlite')}`, `--storage.durability=${durability}`];
+  }
+  const wardens = [await startWarden(storageFlags)];
+  for (let i = 1; i < processes; i++) wardens.push(await startWarden(storageFlags));
+  const ports = wardens.map((w) => w.port);
+  const port = ports[0] as number;
   const ctx: BenchContext = {
-    port,
     call: async (r) => {
       const reply = await sendOnce(port, r);
       if (reply.rsc < 2000 || reply.rsc >= 3000) throw new Error(`set-up request ${r.method} ${r.path} failed: ${reply.rsc} ${JSON.stringify(reply.body)}`);
@@ -51,18 +76,22 @@ async function main(): Promise<void> {
     },
   };
   console.log(`Warden benchmark: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
-  console.log(`${total} requests per scenario, ${concurrency} concurrent clients, storage.durability=${durability}\n`);
+  const storage = backend === 'postgres' ? `PostgreSQL, ${processes} Warden process(es)` : `SQLite, storage.durability=${durability}`;
+  console.log(`${total} requests per scenario, ${concurrency} concurrent clients, ${storage}\n`);
   console.log('scenario'.padEnd(28) + 'req/s'.padStart(10) + 'p50 ms'.padStart(10) + 'p99 ms'.padStart(10) + 'errors'.padStart(9));
   try {
     for (const scenario of SCENARIOS) {
       if (only.length > 0 && !only.includes(scenario.name)) continue;
       const make = await scenario.prepare(ctx);
-      const r: LoadResult = await runLoad(port, concurrency, total, make, (rsc) => scenario.ok(rsc));
+      const r: LoadResult = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc));
       console.log(scenario.name.padEnd(28) + r.perSecond.toFixed(0).padStart(10) + r.p50.toFixed(2).padStart(10) + r.p99.toFixed(2).padStart(10) + String(r.errors).padStart(9));
     }
   } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+    for (const w of wardens) {
+      w.child.kill('SIGTERM');
+      await once(w.child, 'exit');
+    }
+    await database?.drop();
   }
 }
 

@@ -81,7 +81,13 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     process.stdout.write(`schema at version ${version}\n`);
     return 0;
   }
-  const cse = await startCse(config);
+  let cse;
+  try {
+    cse = await startCse(config);
+  } catch (err) {
+    process.stderr.write(`warden: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
   process.stdout.write(`Warden CSE ${config.cse.id} listening on http://${config.http.host}:${cse.httpPort}/${config.cse.rn}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();

@@ -70,7 +70,7 @@ function toResource(row: Row): StoredResource {
 
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === '57P01' || code.startsWith('08') || /Connection terminated|connect ECONNREFUSED/.test(String(err));
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === '57P01' || code.startsWith('08') || /Connection terminated|connect ECONNREFUSED|not queryable|Connection ended/.test(String(err));
 }
 
 async function run<T>(fn: () => Promise<T>): Promise<T> {
