@@ -114,6 +114,14 @@ export async function startTestCse(overrides: ConfigOverrides = {}, options: { c
 
 const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
 
+/** Stops a spawned Warden and waits for it, whether or not it is still running. */
+export async function stopWarden(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 /** Starts `warden serve` as a separate process and resolves once it listens. */
 export async function spawnWarden(flags: string[]): Promise<{ child: ChildProcess; client: TestClient; port: number }> {
   const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -11,6 +11,7 @@ import { hookContext } from './hookContext.js';
 export async function refreshResource(ctx: RequestContext, resource: StoredResource): Promise<StoredResource> {
   const hooks = ctx.services.registry.get(resource.ty)?.hooks;
   if (!hooks?.beforeRetrieve) return resource;
+  if (hooks.isStale && !(await hooks.isStale(hookContext(ctx, ctx.services.store), resource))) return resource;
   return ctx.services.store.transaction(async (tx) => {
     const fresh = (await tx.getForUpdate(resource.ri)) ?? resource;
     await hooks.beforeRetrieve?.(hookContext(ctx, tx), fresh);

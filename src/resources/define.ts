@@ -70,7 +70,12 @@ export interface TypeHooks {
   afterChildRemoved?(ctx: HookContext, parent: StoredResource, child: StoredResource): Promise<void> | void;
   /** Check an update (already validated against the table) before it is stored; may refuse it. */
   beforeUpdate?(ctx: HookContext, resource: StoredResource, changes: Record<string, unknown>): Promise<void> | void;
-  /** Bring derived state up to date before the resource is read (e.g. instances past maxInstanceAge). */
+  /**
+   * Whether derived state is stale before a read (e.g. instances past maxInstanceAge). Runs outside any
+   * transaction and must not write; reads are the hot path, so the locking refresh below runs only if so.
+   */
+  isStale?(ctx: HookContext, resource: StoredResource): Promise<boolean>;
+  /** Bring derived state up to date; runs in a transaction with the resource locked. */
   beforeRetrieve?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
 }
 

@@ -30,6 +30,22 @@ export interface AccessQuestion {
   readonly updatesAcpi?: boolean;
 }
 
+/** What access control reads of the resource whose acpi governs a request. */
+interface Governor {
+  readonly acpi: readonly string[];
+  readonly custodian?: string;
+  readonly creator?: string;
+}
+
+function governorOf(resource: StoredResource): Governor {
+  const g: { acpi: readonly string[]; custodian?: string; creator?: string } = {
+    acpi: Array.isArray(resource.doc.acpi) ? (resource.doc.acpi as string[]) : [],
+  };
+  if (typeof resource.doc.cstn === 'string') g.custodian = resource.doc.cstn;
+  if (typeof resource.doc[CREATOR_KEY] === 'string') g.creator = resource.doc[CREATOR_KEY];
+  return g;
+}
+
 interface CachedPolicy {
   readonly privileges: readonly CompiledRule[];
   readonly selfPrivileges: readonly CompiledRule[];
@@ -50,6 +66,8 @@ export class AccessDecider {
   private readonly policies = new Map<string, CachedPolicy>();
   /** Group ri → originators (absolute form, joined by '/') that are members, transitively; null: no group. */
   private readonly groups = new Map<string, ReadonlySet<string> | null>();
+  /** Parent ri → its access-relevant attributes, for resources without acpi (a container's instances). */
+  private readonly governors = new Map<string, Governor>();
 
   constructor(
     private readonly config: Config,
@@ -68,15 +86,29 @@ export class AccessDecider {
    * other process on the same store through a broadcast (delivered on commit when `via` is a transaction).
    */
   async invalidate(resource: Pick<StoredResource, 'ri' | 'ty'>, via: ResourceStore = this.store): Promise<void> {
-    if (resource.ty !== RESOURCE_TYPE.accessControlPolicy && resource.ty !== RESOURCE_TYPE.group) return;
+    if (!this.isCached(resource.ty)) return;
     this.forget(resource.ty, resource.ri);
     await via.broadcast(INVALIDATION_TOPIC, `${resource.ty}:${resource.ri}`);
   }
 
+  /** Policies, groups, and parents that govern children without acpi are what the caches hold. */
+  private isCached(ty: number): boolean {
+    if (ty === RESOURCE_TYPE.accessControlPolicy || ty === RESOURCE_TYPE.group) return true;
+    return (this.registry.get(ty)?.childTypes ?? []).some((child) => this.registry.get(child)?.hasAcpi === false && child !== RESOURCE_TYPE.accessControlPolicy);
+  }
+
+  /**
+   * Bumped by every invalidation. A read that started before an invalidation must not fill the cache
+   * afterwards with what it read, or the stale entry would outlive the change.
+   */
+  private generation = 0;
+
   private forget(ty: number, ri: string): void {
+    this.generation++;
     if (ty === RESOURCE_TYPE.accessControlPolicy) this.policies.delete(ri);
     // Membership is transitive and the cache also remembers "not a group", so any group write clears it.
-    if (ty === RESOURCE_TYPE.group) this.groups.clear();
+    else if (ty === RESOURCE_TYPE.group) this.groups.clear();
+    this.governors.delete(ri);
   }
 
   isAdmin(originator: string): boolean {
@@ -103,8 +135,8 @@ export class AccessDecider {
     }
     const isOwner = q.resource.owner !== undefined && q.resource.owner === q.originator;
     if (isOwner && !q.updatesAcpi) return { granted: true, basis: 'owner' };
-    const governing = await this.governingResource(q.resource);
-    const acpi = Array.isArray(governing.doc.acpi) ? (governing.doc.acpi as string[]) : [];
+    const governing = await this.governorFor(q.resource);
+    const acpi = governing.acpi;
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].
     if (q.updatesAcpi && acpi.length > 0) return this.decideByPolicies(acpi, base, 'selfPrivileges', 'the linked policies');
     if (isOwner) return { granted: true, basis: 'owner' };
@@ -116,13 +148,12 @@ export class AccessDecider {
    * Default access policy of a resource without acpi: unrestricted access for the creator only
    * [TS-0001 table 9.6.1.3.2-1]; a custodian, where set, takes the creator's place (as ACME does; R4).
    */
-  private defaultPolicy(resource: StoredResource, originator: string): Decision {
-    const custodian = typeof resource.doc.cstn === 'string' ? resource.doc.cstn : undefined;
-    if (custodian !== undefined) {
-      if (custodian === originator) return { granted: true, basis: 'custodian' };
+  private defaultPolicy(governor: Governor, originator: string): Decision {
+    if (governor.custodian !== undefined) {
+      if (governor.custodian === originator) return { granted: true, basis: 'custodian' };
       return { granted: false, reason: 'the resource has no accessControlPolicy and the originator is not its custodian' };
     }
-    if (originator !== '' && resource.doc[CREATOR_KEY] === originator) return { granted: true, basis: 'creator' };
+    if (originator !== '' && governor.creator === originator) return { granted: true, basis: 'creator' };
     return { granted: false, reason: 'the resource has no accessControlPolicy and the originator did not create it' };
   }
 
@@ -163,9 +194,12 @@ export class AccessDecider {
   private async membersOf(groupId: string): Promise<ReadonlySet<string> | null> {
     const cached = this.groups.get(groupId);
     if (cached !== undefined) return cached;
+    const generation = this.generation;
     const members = await this.expandGroup(groupId, new Set(), 0);
-    if (this.groups.size >= CACHE_LIMIT) this.groups.clear();
-    this.groups.set(groupId, members);
+    if (generation === this.generation) {
+      if (this.groups.size >= CACHE_LIMIT) this.groups.clear();
+      this.groups.set(groupId, members);
+    }
     return members;
   }
 
@@ -186,17 +220,27 @@ export class AccessDecider {
     return out;
   }
 
-  /** Types without acpi (contentInstance) are governed by their parent [TS-0001 §9.6.7]. */
-  private async governingResource(resource: StoredResource): Promise<StoredResource> {
+  /**
+   * Types without acpi (contentInstance) are governed by their parent [TS-0001 §9.6.7]. The parent's part
+   * is cached (instances are read far more often than their container changes) and dropped by invalidate().
+   */
+  private async governorFor(resource: StoredResource): Promise<Governor> {
+    if (this.registry.get(resource.ty)?.hasAcpi !== false) return governorOf(resource);
+    const cached = this.governors.get(resource.pi);
+    if (cached) return cached;
+    const generation = this.generation;
     let current = resource;
-    for (let depth = 0; depth < 64; depth++) {
-      const definition = this.registry.get(current.ty);
-      if (definition?.hasAcpi !== false) return current;
+    for (let depth = 0; depth < 64 && this.registry.get(current.ty)?.hasAcpi === false; depth++) {
       const parent = await this.store.get(current.pi);
-      if (!parent) return current;
+      if (!parent) break;
       current = parent;
     }
-    return current;
+    const governor = governorOf(current);
+    if (generation === this.generation) {
+      if (this.governors.size >= CACHE_LIMIT) this.governors.clear();
+      this.governors.set(resource.pi, governor);
+    }
+    return governor;
   }
 
   /** A policy ID in SP-relative form under this CSE is the same as the bare resource ID. */
@@ -208,12 +252,15 @@ export class AccessDecider {
     const id = this.localId(ri);
     const cached = this.policies.get(id);
     if (cached) return cached;
+    const generation = this.generation;
     const stored = await this.store.get(id);
     if (!stored || stored.ty !== RESOURCE_TYPE.accessControlPolicy) return undefined;
     const compiled = this.compile(stored);
     if (!compiled) return undefined;
-    if (this.policies.size >= CACHE_LIMIT) this.policies.clear();
-    this.policies.set(id, compiled);
+    if (generation === this.generation) {
+      if (this.policies.size >= CACHE_LIMIT) this.policies.clear();
+      this.policies.set(id, compiled);
+    }
     return compiled;
   }
 

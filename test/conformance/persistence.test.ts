@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
-import { spawnWarden, startTestCse, tempDatabase } from '../harness.js';
+import { spawnWarden, startTestCse, stopWarden, tempDatabase } from '../harness.js';
 
 type Attrs = Record<string, unknown>;
 
@@ -41,8 +41,7 @@ describe('persistence', () => {
       for (const rn of acked) assert.equal((await second.client.retrieve(`/cse-in/crashy/c/${rn}`, ae)).rsc, 2000, rn);
       assert.equal(((await second.client.retrieve('/cse-in/crashy/c', ae)).body?.['m2m:cnt'] as Attrs).cni, acked.length);
     } finally {
-      second.child.kill('SIGTERM');
-      await once(second.child, 'exit');
+      await stopWarden(second.child);
     }
   });
 });

@@ -1,10 +1,9 @@
 // Two Warden processes on one PostgreSQL database, driven concurrently; the invariants must hold.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { spawnWarden, type TestClient } from '../harness.js';
+import { spawnWarden, stopWarden, type TestClient } from '../harness.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
 
 type Attrs = Record<string, unknown>;
@@ -22,10 +21,7 @@ describe('scale-out: two processes on one PostgreSQL database', () => {
     ae = await a.client.registerAe('fleet');
   });
   after(async () => {
-    for (const p of [a, b]) {
-      p.child.kill('SIGTERM');
-      await once(p.child, 'exit');
-    }
+    for (const p of [a, b]) await stopWarden(p.child);
     await db.drop();
   });
 

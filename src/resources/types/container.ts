@@ -103,6 +103,15 @@ export const containerType = defineResourceType({
       await purgeExpired(ctx, container);
       await trimInstances(ctx, container);
     },
+    async isStale(ctx, container) {
+      const attrs = container.doc as ContainerAttributes;
+      if (attrs.mia !== undefined) {
+        const [oldest] = await ctx.store.children(container.ri, { ty: RESOURCE_TYPE.contentInstance, limit: 1 });
+        if (oldest && (parseTimestamp(oldest.ct) ?? 0) <= ctx.now - attrs.mia * 1000) return true;
+      }
+      const expired = await ctx.store.find({ pi: container.ri, ty: RESOURCE_TYPE.contentInstance, expiredAt: ctx.now, limit: 1 });
+      return expired.length > 0;
+    },
     async beforeRetrieve(ctx, container) {
       const purged = await purgeExpired(ctx, container);
       const trimmed = await trimInstances(ctx, container);
