@@ -9,6 +9,7 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { ensureCseBase } from './resources/bootstrap.js';
 import { ResourceRegistry } from './resources/registry.js';
 import { AccessDecider } from './security/authorize.js';
+import { RegisteredAes } from './security/registrations.js';
 import { openStore } from './storage/open.js';
 
 export interface StartOptions {
@@ -31,11 +32,13 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
   try {
     const registry = new ResourceRegistry();
     const access = new AccessDecider(config, self, store, registry);
-    const services: CseServices = { config, self, store, registry, access, clock, log };
+    const registrations = new RegisteredAes(store);
+    const services: CseServices = { config, self, store, registry, access, registrations, clock, log };
     const pipeline = new Pipeline(services);
     await ensureCseBase(store, config, registry, []);
     const http = await startHttpBinding((request, transport) => pipeline.handle(request, transport), {
       host: config.http.host,
+      allowedHosts: config.http.allowedHosts.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       port: config.http.port,
       maxBodyBytes: config.http.maxBodyBytes,
       maxQueryParameters: config.http.maxQueryParameters,

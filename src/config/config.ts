@@ -42,6 +42,7 @@ export const SCHEMA = {
     maxBodyBytes: int(1_048_576, 1024, 268_435_456, 'largest accepted request body'),
     maxQueryParameters: int(64, 1, 10_000, 'most query parameters accepted in one request'),
     requestTimeout: int(30, 1, 3600, 'seconds a client has to send a whole request'),
+    allowedHosts: str('', 'host names accepted in the Host header besides IP addresses and localhost (comma-separated; * accepts any)'),
   },
   security: {
     admin: str('CAdmin', 'originator with every privilege', /^[A-Za-z0-9/][A-Za-z0-9\-._~/]{0,127}$/, 'an originator ID'),

@@ -28,16 +28,19 @@ export async function sweepExpired(services: CseServices): Promise<number> {
 
 /** Runs sweeps every `intervalSeconds` until stopped; a failed sweep is logged and retried next time. */
 export function startExpirySweeps(services: CseServices, intervalSeconds: number): { stop(): Promise<void> } {
-  let running: Promise<void> = Promise.resolve();
+  let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    running = running.then(async () => {
+    if (running) return; // a slow sweep is not queued behind by more sweeps
+    running = (async () => {
       try {
         const n = await sweepExpired(services);
         if (n > 0) services.log.debug({ removed: n }, 'expired resources removed');
       } catch (err) {
         services.log.error({ err }, 'expiry sweep failed');
+      } finally {
+        running = undefined;
       }
-    });
+    })();
   }, intervalSeconds * 1000);
   timer.unref();
   return {

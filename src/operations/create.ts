@@ -1,6 +1,6 @@
 // CREATE [TS-0004 §7.3.3.3 / §7.4.x]: defaults, identifiers, hooks and the parent's bookkeeping in one transaction.
 import { CseError, notFound } from '../primitive/errors.js';
-import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
+import { MAX_PATH_SEGMENTS, formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { CREATOR_KEY } from '../resources/common.js';
@@ -9,6 +9,7 @@ import { StoreConflictError, type StoredResource } from '../storage/store.js';
 import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
 import { modifiedAttributes } from './modified.js';
+import { resolvePolicyLinks } from './policyLinks.js';
 
 export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const { registry, store, clock, config } = ctx.services;
@@ -42,9 +43,14 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
       doc,
     };
     if (parent.owner !== undefined) resource.owner = parent.owner;
+    const links = await resolvePolicyLinks(tx, ctx.services.self, doc.acpi);
+    if (links) doc.acpi = links;
     await definition.hooks.beforeCreate?.(hooks, resource, parent);
     resource.rn = typeof rn === 'string' ? rn : resource.ri;
     resource.srn = `${parent.srn}/${resource.rn}`;
+    if (resource.srn.split('/').length > MAX_PATH_SEGMENTS) {
+      throw new CseError(RSC.NOT_ACCEPTABLE, `resources may be nested at most ${MAX_PATH_SEGMENTS} levels deep`);
+    }
     if (await tx.getByPath(resource.srn)) {
       throw new CseError(RSC.CONFLICT, `a resource named '${resource.rn}' already exists under '${parent.srn}'`);
     }

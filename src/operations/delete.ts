@@ -3,11 +3,12 @@ import { notAllowed, notFound } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { deleteWithBookkeeping } from './removal.js';
-import { childrenOf, needsChildren } from './retrieve.js';
+import { childrenOf, needsChildren, resolveVirtual } from './retrieve.js';
 
 export async function deleteResource(ctx: RequestContext): Promise<Outcome> {
-  const target = ctx.resource;
-  if (!target) throw new Error('delete runs after resolveTarget');
+  const addressed = ctx.resource;
+  if (!addressed) throw new Error('delete runs after resolveTarget');
+  const target = ctx.virtual ? await resolveVirtual(ctx, addressed) : addressed;
   const definition = ctx.services.registry.get(target.ty);
   if (!definition?.deletable) throw notAllowed(`${definition?.typeName ?? 'this resource'} cannot be deleted`);
   const children = needsChildren(ctx) ? await childrenOf(ctx, target) : undefined;

@@ -3,6 +3,7 @@
 import type { CseServices } from '../pipeline/context.js';
 import type { RequestPrimitive } from '../primitive/request.js';
 import type { StoredResource } from '../storage/store.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
 
 export async function deleteWithBookkeeping(
   services: CseServices,
@@ -12,17 +13,20 @@ export async function deleteWithBookkeeping(
   request: RequestPrimitive,
 ): Promise<StoredResource | undefined> {
   const { store, registry, config, self, access } = services;
-  const removed = await store.transaction(async (tx) => {
-    const deleted = await tx.deleteSubtree(ri);
-    const root = deleted[0];
-    if (!root) return deleted;
+  const deleted = await store.transaction(async (tx) => {
+    const subtree = await tx.deleteSubtree(ri);
+    if (!subtree) return undefined;
+    const root = subtree.root;
     const parent = await tx.getForUpdate(root.pi);
     if (parent) {
       const hooks = { store: tx, now, config, self, originator, request };
       await registry.get(parent.ty)?.hooks.afterChildRemoved?.(hooks, parent, root);
     }
-    return deleted;
+    return subtree;
   });
-  for (const r of removed) await access.invalidate(r);
-  return removed[0];
+  for (const r of deleted?.removed ?? []) {
+    await access.invalidate(r);
+    if (r.ty === RESOURCE_TYPE.AE) await services.registrations.deregistered(r.ri);
+  }
+  return deleted?.root;
 }

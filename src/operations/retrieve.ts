@@ -5,6 +5,8 @@ import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
 import type { StoredResource } from '../storage/store.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import { ACCESS_OPERATION } from '../security/acp.js';
 import { hookContext } from './hookContext.js';
 
 /** Runs the type's beforeRetrieve hook (e.g. a container dropping instances past maxInstanceAge). */
@@ -19,8 +21,13 @@ export async function refreshResource(ctx: RequestContext, resource: StoredResou
   });
 }
 
-/** Most children embedded in one response (rcn 4, 5, 6, 8); paging of larger sets comes with discovery. */
-export const MAX_EMBEDDED_CHILDREN = 1_000;
+/**
+ * Bounds on children in one response: references (rcn 5, 6) and whole representations (rcn 4, 8, which
+ * also stop at a byte budget). Larger sets are for discovery with limit and offset.
+ */
+export const MAX_CHILD_REFERENCES = 1_000;
+export const MAX_EMBEDDED_CHILDREN = 100;
+export const MAX_EMBEDDED_BYTES = 4 * 1024 * 1024;
 
 const WITH_CHILDREN: readonly number[] = [
   RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES,
@@ -33,13 +40,54 @@ export function needsChildren(ctx: RequestContext): boolean {
   return WITH_CHILDREN.includes(effectiveResultContent(ctx.request.op, ctx.request.rcn));
 }
 
+/** The children the originator may RETRIEVE, within the bounds above; the others are left out silently. */
 export async function childrenOf(ctx: RequestContext, resource: StoredResource): Promise<StoredResource[]> {
-  return ctx.services.store.children(resource.ri, { aliveAt: ctx.services.clock.now(), limit: MAX_EMBEDDED_CHILDREN });
+  const rcn = effectiveResultContent(ctx.request.op, ctx.request.rcn);
+  const whole = rcn === RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES || rcn === RESULT_CONTENT.CHILD_RESOURCES;
+  const limit = whole ? MAX_EMBEDDED_CHILDREN : MAX_CHILD_REFERENCES;
+  const { store, clock, access } = ctx.services;
+  const candidates = await store.children(resource.ri, { aliveAt: clock.now(), limit });
+  const hideInstances = resource.doc.disr === true;
+  const out: StoredResource[] = [];
+  let bytes = 0;
+  for (const child of candidates) {
+    const decision = await access.decide({
+      originator: ctx.originator?.id ?? '',
+      authenticated: ctx.originator?.authenticated ?? false,
+      roleIds: [],
+      operation: ACCESS_OPERATION.RETRIEVE,
+      resource: child,
+      ip: ctx.transport.remoteAddress,
+      time: ctx.receivedAt,
+    });
+    if (!decision.granted || (hideInstances && child.ty === RESOURCE_TYPE.contentInstance)) continue;
+    if (whole) {
+      bytes += JSON.stringify(child.doc).length;
+      if (bytes > MAX_EMBEDDED_BYTES) break;
+    }
+    out.push(child);
+  }
+  return out;
+}
+
+/** The instance that la / ol name in a container, after the container's housekeeping [TS-0004 §7.4.27-28]. */
+export async function resolveVirtual(ctx: RequestContext, container: StoredResource): Promise<StoredResource> {
+  if (container.doc.disr === true) throw new CseError(RSC.OPERATION_NOT_ALLOWED, 'the container has disableRetrieval set');
+  const fresh = await refreshResource(ctx, container);
+  const [instance] = await ctx.services.store.children(fresh.ri, {
+    ty: RESOURCE_TYPE.contentInstance,
+    limit: 1,
+    newestFirst: ctx.virtual === 'la',
+    aliveAt: ctx.services.clock.now(),
+  });
+  if (!instance) throw new CseError(RSC.NOT_FOUND, `container '${fresh.rn}' has no contentInstance`);
+  return instance;
 }
 
 export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
-  const target = ctx.resource;
-  if (!target) throw new Error('retrieve runs after resolveTarget');
+  const addressed = ctx.resource;
+  if (!addressed) throw new Error('retrieve runs after resolveTarget');
+  const target = ctx.virtual ? await resolveVirtual(ctx, addressed) : addressed;
   if (ctx.request.fc?.fu === FILTER_USAGE.DISCOVERY) throw new CseError(RSC.NOT_IMPLEMENTED, 'discovery (fu=1) is not supported yet');
   const resource = ctx.virtual ? target : await refreshResource(ctx, target);
   const outcome: Outcome = { rsc: RSC.OK, resource };

@@ -7,6 +7,7 @@ import { representation } from '../resources/representation.js';
 import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
 import { modifiedAttributes } from './modified.js';
+import { resolvePolicyLinks } from './policyLinks.js';
 
 export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   const { registry, store, clock, config, access } = ctx.services;
@@ -24,6 +25,8 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
       const parent = await tx.get(resource.pi);
       resource.et = et === null ? resolveExpiration(undefined, parent, now, config) : resolveExpiration(et, parent, now, config);
     }
+    const links = await resolvePolicyLinks(tx, ctx.services.self, changes.acpi);
+    if (links) changes.acpi = links;
     for (const [name, value] of Object.entries(changes)) {
       if (value === null) delete resource.doc[name];
       else resource.doc[name] = value;

@@ -7,6 +7,7 @@ import type { Rsc } from '../primitive/rsc.js';
 import type { TransportContext } from '../primitive/transport.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { AccessDecider, Decision } from '../security/authorize.js';
+import type { RegisteredAes } from '../security/registrations.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from './clock.js';
@@ -18,6 +19,7 @@ export interface CseServices {
   readonly store: ResourceStore;
   readonly registry: ResourceRegistry;
   readonly access: AccessDecider;
+  readonly registrations: RegisteredAes;
   readonly clock: Clock;
   readonly log: Logger;
 }

@@ -93,6 +93,15 @@ export function formatTimestamp(ms: number): string {
 
 const TIMESTAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
 
+/**
+ * m2m:absRelTimestamp [TS-0004 §6.3.3]: an absolute timestamp, or a number of milliseconds relative to
+ * `now`. Undefined when it is neither.
+ */
+export function parseAbsRelTimestamp(value: string, now: number): number | undefined {
+  if (/^-?\d{1,15}$/.test(value)) return now + Number(value);
+  return parseTimestamp(value);
+}
+
 /** Parses a oneM2M timestamp (UTC unless an offset is given); undefined when it is not one. */
 export function parseTimestamp(value: string): number | undefined {
   const m = TIMESTAMP.exec(value);

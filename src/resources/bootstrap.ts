@@ -2,7 +2,7 @@
 import type { Config } from '../config/config.js';
 import { SUPPORTED_RELEASES } from '../pipeline/stages/checkPrimitive.js';
 import { formatTimestamp } from '../primitive/identifiers.js';
-import type { ResourceStore } from '../storage/store.js';
+import { StoreConflictError, type ResourceStore } from '../storage/store.js';
 import type { ResourceRegistry } from './registry.js';
 import { RESOURCE_TYPE } from './types.js';
 
@@ -10,13 +10,15 @@ const CSE_TYPES = { IN: 1, MN: 2, ASN: 3 } as const;
 
 export async function ensureCseBase(store: ResourceStore, config: Config, registry: ResourceRegistry, pointOfAccess: string[]): Promise<void> {
   const existing = await store.get(config.cse.id);
+  const [other] = existing ? [] : await store.children('', { ty: RESOURCE_TYPE.CSEBase, limit: 1 });
+  if (other) throw new Error(`the database holds CSEBase '${other.ri}', not cse.id '${config.cse.id}'; use another database`);
   const doc = {
     cst: CSE_TYPES[config.cse.type],
     csi: `/${config.cse.id}`,
     spi: config.cse.spid,
     srt: registry.supportedTypes(),
     poa: pointOfAccess,
-    srv: SUPPORTED_RELEASES.filter((r) => r !== '1' && r !== '2'),
+    srv: [...SUPPORTED_RELEASES],
     csz: ['application/json'],
   };
   if (existing) {
@@ -27,5 +29,11 @@ export async function ensureCseBase(store: ResourceStore, config: Config, regist
     return;
   }
   const now = formatTimestamp(Date.now());
-  await store.insert({ ri: config.cse.id, pi: '', ty: RESOURCE_TYPE.CSEBase, rn: config.cse.rn, srn: config.cse.rn, ct: now, lt: now, doc });
+  try {
+    await store.insert({ ri: config.cse.id, pi: '', ty: RESOURCE_TYPE.CSEBase, rn: config.cse.rn, srn: config.cse.rn, ct: now, lt: now, doc });
+  } catch (err) {
+    // Another process sharing the database created it at the same moment: adopt theirs.
+    if (!(err instanceof StoreConflictError)) throw err;
+    await ensureCseBase(store, config, registry, pointOfAccess);
+  }
 }

@@ -15,7 +15,8 @@ export const UNIVERSAL = {
 export const EXPIRATION = { et: { type: 'timestamp', create: 'O', update: 'O' } } as const satisfies Record<string, AttributeSpec>;
 export const LABELS = { lbl: { type: 'stringList', create: 'O', update: 'O' } } as const satisfies Record<string, AttributeSpec>;
 export const ACCESS_CONTROL = {
-  acpi: { type: 'anyURIList', create: 'O', update: 'O' },
+  // A request pays for every linked policy, so a resource may link only a few.
+  acpi: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 16 },
   cstn: { type: 'anyURI', create: 'O', update: 'O' },
 } as const satisfies Record<string, AttributeSpec>;
 /** creator: the request may only name it (with null); the CSE fills in the originator [TS-0001 §9.6.1.3.2]. */

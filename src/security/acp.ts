@@ -10,6 +10,12 @@ export const ACCESS_OPERATION = { CREATE: 1, RETRIEVE: 2, UPDATE: 4, DELETE: 8, 
 export type AccessOperation = (typeof ACCESS_OPERATION)[keyof typeof ACCESS_OPERATION];
 const ALL_OPERATIONS = 63;
 
+/**
+ * Bounds on one policy. A policy is compiled and evaluated on requests of other originators, so its size
+ * is a cost they pay: these limits keep one decision cheap whatever a policy author writes.
+ */
+export const POLICY_LIMITS = { rules: 64, originators: 64, contexts: 16, windows: 16, addresses: 64, objectDetails: 16, childTypes: 64 } as const;
+
 interface CompiledContext {
   readonly windows?: readonly Schedule[];
   readonly addresses?: readonly AddressRange[];
@@ -70,7 +76,7 @@ function onlyKeys(value: Record<string, unknown>, allowed: readonly string[], pa
   for (const key of Object.keys(value)) if (!allowed.includes(key)) fail(`${path}.${key}`, 'is not an element of this structure');
 }
 
-function stringList(value: unknown, path: string, max = 256): string[] {
+function stringList(value: unknown, path: string, max: number): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return fail(path, 'must be a list of strings');
   if (value.length > max) fail(path, `has more than ${max} entries`);
   return value as string[];
@@ -83,7 +89,7 @@ function compileAddresses(value: unknown, path: string): AddressRange[] {
   const ranges: AddressRange[] = [];
   for (const family of ['ipv4', 'ipv6'] as const) {
     if (value[family] === undefined) continue;
-    for (const [i, entry] of stringList(value[family], `${path}.${family}`).entries()) {
+    for (const [i, entry] of stringList(value[family], `${path}.${family}`, POLICY_LIMITS.addresses).entries()) {
       const [text, prefixText, extra] = entry.split('/');
       const address = parseAddress(text ?? '');
       const maxPrefix = family === 'ipv4' ? 32 : 128;
@@ -104,7 +110,7 @@ function compileRegion(value: unknown, path: string): NonNullable<CompiledContex
   // locationRegion is a choice: exactly one of countryCode and circRegion [TS-0004 table 6.3.5.28-1].
   if ((value.accc === undefined) === (value.accr === undefined)) fail(path, 'needs exactly one of accc (country codes) or accr (circular region)');
   if (value.accc !== undefined) {
-    const codes = stringList(value.accc, `${path}.accc`);
+    const codes = stringList(value.accc, `${path}.accc`, 256);
     if (codes.length === 0) fail(`${path}.accc`, 'must not be empty');
     for (const c of codes) if (!/^[A-Z]{2}$/.test(c)) fail(`${path}.accc`, `'${c}' is not an ISO 3166-1 alpha-2 country code`);
     return { countries: codes };
@@ -125,7 +131,7 @@ function compileContext(value: unknown, path: string): CompiledContext {
   onlyKeys(value, ['actw', 'acip', 'aclr'], path);
   const ctx: { windows?: Schedule[]; addresses?: AddressRange[]; region?: CompiledContext['region'] } = {};
   if (value.actw !== undefined) {
-    ctx.windows = stringList(value.actw, `${path}.actw`).map((entry, i) => {
+    ctx.windows = stringList(value.actw, `${path}.actw`, POLICY_LIMITS.windows).map((entry, i) => {
       try {
         return compileSchedule(entry);
       } catch (err) {
@@ -145,6 +151,7 @@ function compileObjectDetails(value: unknown, path: string): CompiledObjectDetai
   if (!Array.isArray(chty) || chty.length === 0 || chty.some((t) => !Number.isSafeInteger(t) || (t as number) < 1)) {
     return fail(`${path}.chty`, 'is mandatory and must be a non-empty list of resource types');
   }
+  if (chty.length > POLICY_LIMITS.childTypes) fail(`${path}.chty`, `has more than ${POLICY_LIMITS.childTypes} entries`);
   const details: { ty?: number; spty?: number | string; chty: number[] } = { chty: chty as number[] };
   if (value.ty !== undefined) {
     if (!Number.isSafeInteger(value.ty) || (value.ty as number) < 1) fail(`${path}.ty`, 'must be a resource type number');
@@ -160,7 +167,7 @@ function compileObjectDetails(value: unknown, path: string): CompiledObjectDetai
 function compileRule(value: unknown, path: string, self: LocalIdentity): CompiledRule {
   if (!isRecord(value)) return fail(path, 'must be an object');
   onlyKeys(value, ['acor', 'acop', 'acco', 'acaf', 'acod'], path);
-  const acor = stringList(value.acor, `${path}.acor`, 1024);
+  const acor = stringList(value.acor, `${path}.acor`, POLICY_LIMITS.originators);
   if (acor.length === 0) fail(`${path}.acor`, 'must name at least one originator');
   const originators = acor.map((entry, i) => {
     try {
@@ -180,6 +187,7 @@ function compileRule(value: unknown, path: string, self: LocalIdentity): Compile
   };
   if (value.acco !== undefined) {
     if (!Array.isArray(value.acco)) fail(`${path}.acco`, 'must be a list of contexts');
+    if ((value.acco as unknown[]).length > POLICY_LIMITS.contexts) fail(`${path}.acco`, `has more than ${POLICY_LIMITS.contexts} contexts`);
     rule.contexts = (value.acco as unknown[]).map((c, i) => compileContext(c, `${path}.acco[${i}]`));
   }
   if (value.acaf !== undefined) {
@@ -188,6 +196,7 @@ function compileRule(value: unknown, path: string, self: LocalIdentity): Compile
   }
   if (value.acod !== undefined) {
     if (!Array.isArray(value.acod)) fail(`${path}.acod`, 'must be a list of object details');
+    if ((value.acod as unknown[]).length > POLICY_LIMITS.objectDetails) fail(`${path}.acod`, `has more than ${POLICY_LIMITS.objectDetails} entries`);
     rule.objectDetails = (value.acod as unknown[]).map((d, i) => compileObjectDetails(d, `${path}.acod[${i}]`));
   }
   return rule;
@@ -200,7 +209,7 @@ export function compileRules(value: unknown, name: string, self: LocalIdentity, 
   const acr = value.acr ?? [];
   if (!Array.isArray(acr)) return fail(`${name}.acr`, 'must be a list of access control rules');
   if (acr.length < minRules) fail(`${name}.acr`, `must contain at least ${minRules} rule`);
-  if (acr.length > 1024) fail(`${name}.acr`, 'has more than 1024 rules');
+  if (acr.length > POLICY_LIMITS.rules) fail(`${name}.acr`, `has more than ${POLICY_LIMITS.rules} rules`);
   return acr.map((rule, i) => compileRule(rule, `${name}.acr[${i}]`, self));
 }
 

@@ -47,6 +47,8 @@ function governorOf(resource: StoredResource): Governor {
 }
 
 interface CachedPolicy {
+  /** expirationTime (epoch ms): an expired policy grants nothing, even before the sweep removes it. */
+  readonly et: number | undefined;
   readonly privileges: readonly CompiledRule[];
   readonly selfPrivileges: readonly CompiledRule[];
   /** acor entries of either rule set that may name local groups. */
@@ -167,7 +169,8 @@ export class AccessDecider {
     for (const id of policyIds) {
       // The cached case stays synchronous: an await per policy would cost a microtask hop on the hot path.
       const policy = this.policies.get(this.localId(id)) ?? (await this.loadPolicy(id));
-      if (policy) loaded.push([id, policy]); // a missing policy contributes no permit (fail closed)
+      // A missing or expired policy contributes no permit (fail closed).
+      if (policy && (policy.et === undefined || policy.et > base.time.epochMs)) loaded.push([id, policy]);
     }
     const facts: AccessFacts = { ...base, groups: await this.groupsContaining(base.originator, loaded) };
     for (const [id, policy] of loaded) {
@@ -269,7 +272,7 @@ export class AccessDecider {
       const privileges = compileRules(stored.doc.pv, 'pv', this.self, 0);
       const selfPrivileges = compileRules(stored.doc.pvs, 'pvs', this.self, 1);
       const candidates = [...privileges, ...selfPrivileges].flatMap((rule) => groupCandidates(rule.originators));
-      return { privileges, selfPrivileges, groupCandidates: [...new Set(candidates)] };
+      return { et: stored.et, privileges, selfPrivileges, groupCandidates: [...new Set(candidates)] };
     } catch {
       return undefined; // stored policies were validated on write; anything unreadable grants nothing
     }

@@ -38,6 +38,7 @@ export type OriginatorMatcher =
   | { kind: 'role'; roleId: string };
 
 const ROLE_ID = /^[A-Za-z0-9._-]+@[a-z0-9.-]+$/;
+const GROUP_ID = /^grp[a-z0-9]{16}$/;
 
 /** Compiles one acor entry; throws an Error explaining why the entry is malformed. */
 export function compileOriginator(entry: string, self: LocalIdentity): OriginatorMatcher {
@@ -57,8 +58,11 @@ export function compileOriginator(entry: string, self: LocalIdentity): Originato
   }
   const segments = absoluteSegments(entry, self);
   if (segments.some((s) => s === '')) throw new Error(`originator '${entry}' has an empty path segment`);
-  const local = segments.length === 3 && segments[0] === self.spId && segments[1] === self.cseId && !entry.includes('*');
-  return local ? { kind: 'id', segments, group: segments[2] as string } : { kind: 'id', segments };
+  // Group resource IDs are assigned by the CSE as 'grp' + 16 characters (operations/create.ts), so only
+  // entries of that shape can name a group: no store look-up is spent on any other entry.
+  const local = segments.length === 3 && segments[0] === self.spId && segments[1] === self.cseId;
+  const group = local && GROUP_ID.test(segments[2] as string);
+  return group ? { kind: 'id', segments, group: segments[2] as string } : { kind: 'id', segments };
 }
 
 /** Local resource IDs of acor entries that may name groups, to resolve before evaluation. */

@@ -66,12 +66,13 @@ export function compileSchedule(entry: string): Schedule {
   return fields.map((text, i) => compileField(text, FIELDS[i] as FieldRange));
 }
 
-/** An instant as the seven schedule fields, computed once per decision. */
-export type TimeFields = readonly number[];
+/** An instant as the seven schedule fields, computed once per decision, plus the instant itself. */
+export type TimeFields = readonly number[] & { readonly epochMs: number };
 
 export function timeFields(epochMs: number): TimeFields {
   const d = new Date(epochMs);
-  return [d.getUTCSeconds(), d.getUTCMinutes(), d.getUTCHours(), d.getUTCDate(), d.getUTCMonth() + 1, d.getUTCDay(), d.getUTCFullYear()];
+  const fields = [d.getUTCSeconds(), d.getUTCMinutes(), d.getUTCHours(), d.getUTCDate(), d.getUTCMonth() + 1, d.getUTCDay(), d.getUTCFullYear()];
+  return Object.assign(fields, { epochMs });
 }
 
 export function scheduleMatches(schedule: Schedule, time: TimeFields): boolean {

@@ -2,7 +2,7 @@
 // database: writers lock the rows they derive state from (getForUpdate), schema changes run under an
 // advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
 import pg from 'pg';
-import { StoreConflictError, StoreUnavailableError, type ChildQuery, type FindQuery, type ResourceStore, type StoredResource } from './store.js';
+import { StoreConflictError, StoreUnavailableError, type ChildQuery, type DeletedSubtree, type FindQuery, type ResourceStore, type StoredResource } from './store.js';
 
 interface Row {
   seq: string;
@@ -175,14 +175,20 @@ class PostgresOperations {
     );
   }
 
-  async deleteSubtree(ri: string): Promise<StoredResource[]> {
+  async deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     const root = await this.get(ri);
-    if (!root) return [];
+    if (!root) return undefined;
     // DELETE … RETURNING is atomic: of two processes deleting one subtree, only one gets the rows back.
     const { rows } = await run(() =>
-      this.db.query<Row>('DELETE FROM resources WHERE srn = $1 OR (srn >= $2 AND srn < $3) RETURNING *', [root.srn, `${root.srn}/`, `${root.srn}0`]),
+      this.db.query<{ ri: string; ty: number; srn: string }>('DELETE FROM resources WHERE srn = $1 OR (srn >= $2 AND srn < $3) RETURNING ri, ty, srn', [
+        root.srn,
+        `${root.srn}/`,
+        `${root.srn}0`,
+      ]),
     );
-    return rows.map(toResource).sort((a, b) => a.srn.length - b.srn.length);
+    if (!rows.some((r) => r.ri === root.ri)) return undefined;
+    rows.sort((a, b) => a.srn.length - b.srn.length);
+    return { root, removed: rows.map(({ ri: id, ty }) => ({ ri: id, ty })) };
   }
 
   async find(q: FindQuery): Promise<StoredResource[]> {

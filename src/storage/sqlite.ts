@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
 import {
   StoreConflictError,
+  type DeletedSubtree,
   type ChildQuery,
   type FindQuery,
   type ResourceStore,
@@ -109,7 +110,9 @@ class SqliteStatements {
     this.count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ?');
     this.countTy = db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ? AND ty = ?');
     // Descendants by range on the unique srn index: 'a/b/' <= srn < 'a/b0' ('0' follows '/').
-    this.subtree = db.prepare<[string, string, string], Row>('SELECT * FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)');
+    this.subtree = db.prepare<[string, string, string], { ri: string; ty: number }>(
+      'SELECT ri, ty FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
+    );
     this.deleteSubtree = db.prepare<[string, string, string]>('DELETE FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?)');
   }
 }
@@ -169,13 +172,13 @@ class SqliteOperations {
     this.s.update.run(bind(r));
   }
 
-  deleteSubtree(ri: string): StoredResource[] {
+  deleteSubtree(ri: string): DeletedSubtree | undefined {
     const root = this.s.get.get(ri);
-    if (!root) return [];
+    if (!root) return undefined;
     const args: [string, string, string] = [root.srn, `${root.srn}/`, `${root.srn}0`];
-    const rows = this.s.subtree.all(...args);
+    const removed = this.s.subtree.all(...args);
     this.s.deleteSubtree.run(...args);
-    return rows.map(toResource);
+    return { root: toResource(root), removed };
   }
 
   find(q: FindQuery): StoredResource[] {
@@ -237,7 +240,7 @@ class SqliteTransactionView implements ResourceStore {
     this.ops.update(r);
     return Promise.resolve();
   }
-  deleteSubtree(ri: string): Promise<StoredResource[]> {
+  deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return Promise.resolve(this.ops.deleteSubtree(ri));
   }
   find(q: FindQuery): Promise<StoredResource[]> {
@@ -323,7 +326,7 @@ class SqliteStore implements ResourceStore {
   update(r: StoredResource): Promise<void> {
     return this.exclusive(() => this.ops.update(r));
   }
-  deleteSubtree(ri: string): Promise<StoredResource[]> {
+  deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return this.transaction(() => Promise.resolve(this.ops.deleteSubtree(ri)));
   }
   find(q: FindQuery): Promise<StoredResource[]> {

@@ -39,6 +39,11 @@ export interface FindQuery {
   limit: number;
 }
 
+export interface DeletedSubtree {
+  root: StoredResource;
+  removed: ReadonlyArray<{ ri: string; ty: number }>;
+}
+
 export interface ResourceStore {
   get(ri: string): Promise<StoredResource | undefined>;
   /**
@@ -53,8 +58,12 @@ export interface ResourceStore {
   insert(resource: StoredResource): Promise<StoredResource>;
   /** Replaces the row with the same ri; the universal columns ri, pi, ty, rn, srn never change. */
   update(resource: StoredResource): Promise<void>;
-  /** Deletes the resource and all its descendants; returns what was deleted, the root first. */
-  deleteSubtree(ri: string): Promise<StoredResource[]>;
+  /**
+   * Deletes the resource and all its descendants. Returns the root as it was and the identity of every
+   * deleted row (root first), or undefined when nothing was there. Descendants are not materialised:
+   * a subtree may hold millions of rows.
+   */
+  deleteSubtree(ri: string): Promise<DeletedSubtree | undefined>;
   find(query: FindQuery): Promise<StoredResource[]>;
   /** Runs fn atomically: every call on `tx` commits together or not at all. */
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;

@@ -21,7 +21,8 @@ describe('accessControlPolicy decisions over HTTP', () => {
     t = await startTestCse({ 'http.host': '::' }, { clock });
     v4 = new TestClient(`http://127.0.0.1:${t.cse.httpPort}`);
     v6 = new TestClient(`http://[::1]:${t.cse.httpPort}`);
-    for (const name of ['owner', 'guest', 'other']) await v4.registerAe(name);
+    for (const name of ['owner', 'guest', 'other', 'third', 'nobody']) await v4.registerAe(name);
+    assert.equal((await v4.create('/cse-in', 2, { 'm2m:ae': { rn: 'sae', api: 'Nsae', rr: false, srv: ['3'] } }, 'Ssomething')).rsc, 2001);
   });
   after(() => t.close());
 
@@ -65,7 +66,7 @@ describe('accessControlPolicy decisions over HTTP', () => {
       assertDenied(await v4.retrieve(any.path, 'Ssomething'), '/id-in/* does not cover an S-AE');
     });
 
-    it('"all" admits every originator, registered or not', async () => {
+    it('"all" admits every (authenticated or registered) originator', async () => {
       const { path } = await guarded([{ acor: ['all'], acop: 2 }]);
       assertGranted(await v4.retrieve(path, 'Cnobody'), 'all');
       assertDenied(await v4.update(path, { 'm2m:cnt': { lbl: ['x'] } }, 'Cnobody'), 'all with RETRIEVE only');
@@ -221,6 +222,30 @@ describe('accessControlPolicy decisions over HTTP', () => {
       assertDenied(await v4.update(`/${acp}`, { 'm2m:acp': { pv: { acr: [{ acor: [GUEST], acop: 63 }] } } }, GUEST), 'UPDATE of the policy');
       assertDenied(await v4.retrieve(`/${acp}`, OTHER), 'pv does not govern the policy itself');
       assertDenied(await v4.delete(`/${acp}`, OTHER), 'DELETE of the policy');
+    });
+
+    it('an expired policy grants nothing, even before the sweep', async () => {
+      const soon = new Date(clock.now() + 10_000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+      const acp = await v4.create('/cse-in/owner', 1, { 'm2m:acp': { et: soon, pv: { acr: [{ acor: [GUEST], acop: 2 }] }, pvs: { acr: [{ acor: [OWNER], acop: 63 }] } } }, OWNER);
+      const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+      assert.equal((await v4.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'brief', acpi: [acpRi] } }, OWNER)).rsc, 2001);
+      assertGranted(await v4.retrieve('/cse-in/owner/brief', GUEST), 'before expiry');
+      clock.advance(11_000);
+      assertDenied(await v4.retrieve('/cse-in/owner/brief', GUEST), 'after expiry');
+      clock.set(Date.UTC(2026, 10, 25, 12, 0, 0));
+    });
+
+    it('acpi must name existing policies, in any ID form', async () => {
+      const notAPolicy = await v4.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'dangling', acpi: ['acpdoesnotexist'] } }, OWNER);
+      assert.equal(notAPolicy.rsc, 4000);
+      assert.match(String(notAPolicy.body?.['m2m:dbg']), /acpdoesnotexist/);
+      const aeAsPolicy = await v4.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'dangling', acpi: [GUEST] } }, OWNER);
+      assert.equal(aeAsPolicy.rsc, 4000);
+      const { acp } = await guarded([{ acor: [GUEST], acop: 2 }]);
+      const byPath = await v4.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'bypath', acpi: [`/id-in/${acp}`] } }, OWNER);
+      assert.equal(byPath.rsc, 2001, byPath.text);
+      assert.deepEqual((byPath.body?.['m2m:cnt'] as Attrs).acpi, [acp], 'stored as the resource ID');
+      assertGranted(await v4.retrieve('/cse-in/owner/bypath', GUEST), 'linked through the SP-relative ID');
     });
 
     it('a deleted policy grants nothing', async () => {

@@ -41,9 +41,10 @@ describe('authorization basics over HTTP', () => {
     assert.equal((await t.client.retrieve('/cse-in/owner/data', owner)).rsc, 2000, 'the denied DELETE removed nothing');
   });
 
-  it('an unregistered originator and the CSEBase: denied unless admin', async () => {
-    assert.equal((await t.client.retrieve('/cse-in', 'Cstranger')).rsc, 4103);
-    assert.equal((await t.client.retrieve('/cse-in/owner/data', 'Cstranger')).rsc, 4103);
+  it('an unregistered originator is not authenticated; the CSEBase is denied unless admin', async () => {
+    assert.equal((await t.client.retrieve('/cse-in', 'Cstranger')).rsc, 4106);
+    assert.equal((await t.client.retrieve('/cse-in/owner/data', 'Cstranger')).rsc, 4106);
+    assert.equal((await t.client.retrieve('/cse-in', other)).rsc, 4103);
     assert.equal((await t.client.retrieve('/cse-in/owner/data', 'CAdmin')).rsc, 2000);
     assert.equal((await t.client.create('/cse-in', 3, { 'm2m:cnt': { rn: 'top' } }, other)).rsc, 4103);
     assert.equal((await t.client.create('/cse-in', 3, { 'm2m:cnt': { rn: 'top' } }, 'CAdmin')).rsc, 2001);
@@ -71,7 +72,8 @@ describe('authorization basics over HTTP', () => {
     assert.equal((await t.client.update('/cse-in/owner/data', { 'm2m:cnt': { lbl: ['x'] } }, other)).rsc, 4103);
     assert.equal((await t.client.create('/cse-in/owner/data', 4, { 'm2m:cin': { con: 'x' } }, other)).rsc, 4103);
     assert.equal((await t.client.delete('/cse-in/owner/data', other)).rsc, 4103);
-    assert.equal((await t.client.retrieve('/cse-in/owner/data', 'Cthird')).rsc, 4103);
+    const third = await t.client.registerAe('third');
+    assert.equal((await t.client.retrieve('/cse-in/owner/data', third)).rsc, 4103);
   });
 
   it('a policy is governed by its own selfPrivileges', async () => {

@@ -134,6 +134,47 @@ describe('hostile and malformed input over HTTP', () => {
     assert.equal((await t.client.request('POST', '/cse-in/victim', { origin: ae, body: { 'm2m:sgn': {} } })).rsc, 5001);
   });
 
+  it('a Host header naming another site (DNS rebinding) → 4000; IP literals and localhost are served', async () => {
+    // fetch() will not send a Host of our choosing, so these go over a raw socket.
+    const get = (port: number, host: string, origin: string, path: string): Promise<string> =>
+      rawHttp(port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nX-M2M-Origin: ${origin}\r\nX-M2M-RI: h\r\nX-M2M-RVI: 3\r\nConnection: close\r\n\r\n`);
+    const rebinding = await get(t.cse.httpPort, 'attacker.example:8080', ae, '/cse-in/victim');
+    assert.match(rebinding, /X-M2M-RSC: 4000/);
+    assert.match(rebinding, /http\.allowedHosts/);
+    assert.match(await get(t.cse.httpPort, `localhost:${t.cse.httpPort}`, ae, '/cse-in/victim'), /X-M2M-RSC: 2000/);
+    assert.match(await get(t.cse.httpPort, '[::1]:80', ae, '/cse-in/victim'), /X-M2M-RSC: 2000/);
+    const named = await startTestCse({ 'http.allowedHosts': 'cse.example.net' });
+    try {
+      const owner = await named.client.registerAe('named');
+      assert.match(await get(named.cse.httpPort, 'cse.example.net', owner, '/cse-in/named'), /X-M2M-RSC: 2000/);
+      assert.match(await get(named.cse.httpPort, 'evil.example.net', owner, '/cse-in/named'), /X-M2M-RSC: 4000/);
+    } finally {
+      await named.close();
+    }
+  });
+
+  it('response type, result type and expiration parameters are checked', async () => {
+    assert.equal((await t.client.retrieve('/cse-in/victim?rt=1', ae)).rsc, 5206);
+    assert.equal((await t.client.retrieve('/cse-in/victim?rt=9', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/victim?drt=3', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/victim', ae, { headers: { 'X-M2M-RET': '-1000' } })).rsc, 4008, 'relative rqet in the past');
+    assert.equal((await t.client.retrieve('/cse-in/victim', ae, { headers: { 'X-M2M-RET': '60000' } })).rsc, 2000, 'relative rqet ahead');
+    assert.equal((await t.client.retrieve('/cse-in/victim', ae, { headers: { 'X-M2M-RET': '20200101T000000' } })).rsc, 4008);
+    assert.equal((await t.client.retrieve('/cse-in/victim', ae, { headers: { 'X-M2M-RET': 'soon' } })).rsc, 4000);
+  });
+
+  it('nesting deeper than 64 levels is refused at CREATE', async () => {
+    let ri = String(((await t.client.retrieve('/cse-in/victim', ae)).body?.['m2m:ae'] as Attrs).ri);
+    let last = 0;
+    for (let depth = 2; depth <= 65; depth++) {
+      const reply = await t.client.create(`/${ri}`, 3, { 'm2m:cnt': { rn: 'd' } }, ae);
+      last = reply.rsc;
+      if (reply.rsc !== 2001) break;
+      ri = String((reply.body?.['m2m:cnt'] as Attrs).ri);
+    }
+    assert.equal(last, 5207);
+  });
+
   it('UPDATE or DELETE of the CSEBase → 4005', async () => {
     assert.equal((await t.client.update('/cse-in', { 'm2m:cb': { lbl: ['x'] } }, 'CAdmin')).rsc, 4005);
     assert.equal((await t.client.delete('/cse-in', 'CAdmin')).rsc, 4005);
@@ -143,7 +184,7 @@ describe('hostile and malformed input over HTTP', () => {
     const garbage = await rawHttp(t.cse.httpPort, 'THIS IS NOT HTTP\r\n\r\n');
     assert.match(garbage, /400/);
     for (const path of ['/cse-in/victim/%2E%2E/victim', '/cse-in/victim/../victim', '/cse-in/victim/./data']) {
-      const traversal = await rawHttp(t.cse.httpPort, `GET ${path} HTTP/1.1\r\nHost: x\r\nX-M2M-Origin: ${ae}\r\nX-M2M-RI: t\r\nX-M2M-RVI: 3\r\nConnection: close\r\n\r\n`);
+      const traversal = await rawHttp(t.cse.httpPort, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-M2M-Origin: ${ae}\r\nX-M2M-RI: t\r\nX-M2M-RVI: 3\r\nConnection: close\r\n\r\n`);
       assert.match(traversal, /X-M2M-RSC: 4000/, path);
       assert.match(traversal, /path traversal/, path);
     }

@@ -108,6 +108,18 @@ describe('container and contentInstance over HTTP', () => {
     assert.equal(cin(await t.client.retrieve(`/~/id-in/${ri}/ol`, ae)).con, 'only');
   });
 
+  it('disableRetrieval: instances can be created but not read or deleted', async () => {
+    await t.client.create('/cse-in/sensor', 3, { 'm2m:cnt': { rn: 'sealed', disr: true } }, ae);
+    const instance = await post('/cse-in/sensor/sealed', 'hidden');
+    for (const path of [`/cse-in/sensor/sealed/${String(instance.rn)}`, `/${String(instance.ri)}`, '/cse-in/sensor/sealed/la', '/cse-in/sensor/sealed/ol']) {
+      assert.equal((await t.client.retrieve(path, ae)).rsc, 4005, path);
+      assert.equal((await t.client.delete(path, ae)).rsc, 4005, path);
+    }
+    const children = (await t.client.retrieve('/cse-in/sensor/sealed?rcn=4', ae)).body?.['m2m:cnt'] as Attrs;
+    assert.equal(children['m2m:cin'], undefined);
+    assert.equal(children.cni, 1);
+  });
+
   it('contentInstance is immutable: UPDATE is 4005', async () => {
     await t.client.create('/cse-in/sensor', 3, { 'm2m:cnt': { rn: 'immutable' } }, ae);
     const instance = await post('/cse-in/sensor/immutable', 'fixed');

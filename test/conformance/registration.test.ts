@@ -18,7 +18,7 @@ describe('AE registration over HTTP', () => {
     assert.equal(ae.ri, 'Clamp');
     assert.equal(ae.rn, 'lamp');
     assert.equal(ae.pi, 'id-in');
-    assert.equal(reply.headers.get('content-location'), 'cse-in/lamp');
+    assert.equal(reply.headers.get('content-location'), '/cse-in/lamp');
     assert.match(String(ae.ct), /^\d{8}T\d{6}/);
   });
 
@@ -33,6 +33,24 @@ describe('AE registration over HTTP', () => {
       const aei = String((reply.body?.['m2m:ae'] as Record<string, unknown>).aei);
       assert.ok(aei.startsWith(prefix) && aei.length > 8, aei);
     }
+  });
+
+  it('the AE created with a bare C belongs to its new AE-ID, not to whoever sends C', async () => {
+    const reply = await t.client.create('/cse-in', 2, { 'm2m:ae': { rn: 'anon', api: 'Nanon', rr: false, srv: ['3'] } }, 'C');
+    const aei = String((reply.body?.['m2m:ae'] as Record<string, unknown>).aei);
+    assert.equal((await t.client.retrieve('/cse-in/anon', aei)).rsc, 2000);
+    const hijack = await t.client.delete('/cse-in/anon', 'C');
+    assert.equal(hijack.rsc, 4000, hijack.text);
+    assert.equal((await t.client.retrieve('/cse-in/anon', aei)).rsc, 2000);
+  });
+
+  it('an unregistered AE-ID may not act, and a CSE-ID needs a security association', async () => {
+    const unregistered = await t.client.retrieve('/cse-in', 'Cghost');
+    assert.equal(unregistered.rsc, 4106);
+    assert.equal(unregistered.status, 403);
+    assert.equal((await t.client.retrieve('/cse-in', '/id-other')).rsc, 4107);
+    const sp = await t.client.retrieve('/cse-in/lamp', '/id-in/Clamp');
+    assert.equal(sp.rsc, 2000, 'the SP-relative form of a registered AE is that AE');
   });
 
   it('refuses a second registration of the same AE-ID with 4117', async () => {

@@ -67,6 +67,25 @@ describe('result content (rcn) for CREATE, RETRIEVE, UPDATE, DELETE', () => {
     assert.equal((d1.body?.['m2m:cnt'] as Attrs).rn, 'd1');
   });
 
+  it('leaves out the children the originator may not RETRIEVE', async () => {
+    const reader = await t.client.registerAe('rcnreader');
+    const acp = await t.client.create('/cse-in/rcn', 1, { 'm2m:acp': { rn: 'parentonly', pv: { acr: [{ acor: [reader], acop: 2 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    await t.client.create('/cse-in/rcn', 3, { 'm2m:cnt': { rn: 'visible', acpi: [acpRi] } }, ae);
+    await t.client.create('/cse-in/rcn/visible', 3, { 'm2m:cnt': { rn: 'secret' } }, ae);
+    await t.client.create('/cse-in/rcn/visible', 4, { 'm2m:cin': { rn: 'open', con: 'readable' } }, ae);
+    const r4 = await t.client.retrieve('/cse-in/rcn/visible?rcn=4', reader);
+    assert.equal(r4.rsc, 2000);
+    const body = r4.body?.['m2m:cnt'] as Attrs;
+    assert.equal((body['m2m:cin'] as Attrs[]).length, 1, 'the instance follows the container policy');
+    assert.equal(body['m2m:cnt'], undefined, 'the child container without a grant is left out');
+    const r6 = await t.client.retrieve('/cse-in/rcn/visible?rcn=6', reader);
+    const refs = ((r6.body?.['m2m:rrl'] as Attrs).rrf as Attrs[]).map((c) => c.nm);
+    assert.deepEqual(refs, ['open']);
+    const acpChildren = await t.client.retrieve('/cse-in/rcn?rcn=6', ae);
+    assert.ok(((acpChildren.body?.['m2m:rrl'] as Attrs).rrf as Attrs[]).some((c) => c.nm === 'parentonly'), 'the owner sees everything');
+  });
+
   it('refuses rcn values that the operation does not allow with 4000', async () => {
     const refused: Array<[string, string, number]> = [
       ['POST', '/cse-in/rcn/box', 4],

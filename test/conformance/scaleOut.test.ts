@@ -17,11 +17,15 @@ describe('scale-out: two processes on one PostgreSQL database', () => {
   before(async () => {
     db = await createTestDatabase();
     const flags = ['--storage.backend=postgres', `--storage.url=${db.url}`, '--housekeeping.interval=1'];
-    [a, b] = await Promise.all([spawnWarden(flags), spawnWarden(flags)]);
+    const started = await Promise.allSettled([spawnWarden(flags), spawnWarden(flags)]);
+    for (const s of started) if (s.status === 'fulfilled') spawned.push(s.value.child);
+    if (started[0].status === 'rejected' || started[1].status === 'rejected') throw new Error('a Warden process did not start');
+    [a, b] = [started[0].value, started[1].value];
     ae = await a.client.registerAe('fleet');
   });
+  const spawned: ChildProcess[] = [];
   after(async () => {
-    for (const p of [a, b]) await stopWarden(p.child);
+    for (const child of spawned) await stopWarden(child);
     await db.drop();
   });
 

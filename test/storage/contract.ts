@@ -66,11 +66,17 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       await store.insert(resource('tx', 'root', 'cb/t_x'));
       await store.insert(resource('t0', 'root', 'cb/t0'));
       const deleted = await store.deleteSubtree('t');
-      assert.deepEqual(deleted.map((r) => r.ri), ['t', 't1', 't11']);
+      assert.equal(deleted?.root.ri, 't');
+      assert.deepEqual(deleted?.root.doc, { lbl: ['t'] });
+      assert.deepEqual(deleted?.removed, [
+        { ri: 't', ty: 3 },
+        { ri: 't1', ty: 3 },
+        { ri: 't11', ty: 3 },
+      ]);
       assert.equal(await store.get('t11'), undefined);
       assert.ok(await store.get('tx'));
       assert.ok(await store.get('t0'));
-      assert.deepEqual(await store.deleteSubtree('t'), []);
+      assert.equal(await store.deleteSubtree('t'), undefined);
     });
 
     it('finds expired resources, optionally by parent and type', async () => {

@@ -95,12 +95,12 @@ describe('rule evaluation', () => {
   });
 
   it('verified roles and group membership match their acor entries', () => {
-    const [role, group] = compileRules({ acr: [{ acor: ['admin@example.com'], acop: 2 }, { acor: ['grp1'], acop: 2 }] }, 'pv', self, 0);
+    const [role, group] = compileRules({ acr: [{ acor: ['admin@example.com'], acop: 2 }, { acor: ['grpabcdefghijklmnop'], acop: 2 }] }, 'pv', self, 0);
     assert.ok(role && group);
     assert.ok(!ruleGrants(role, facts()));
     assert.ok(ruleGrants(role, facts({ roleIds: ['admin@example.com'] })));
     assert.ok(!ruleGrants(group, facts()));
-    assert.ok(ruleGrants(group, facts({ groups: new Set(['grp1']) })));
+    assert.ok(ruleGrants(group, facts({ groups: new Set(['grpabcdefghijklmnop']) })));
   });
 
   it('location rules grant only with a known location inside the region', () => {

@@ -1,6 +1,6 @@
 // The HTTP binding [TS-0009]: translate, call the pipeline, translate back. Nothing else happens here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
@@ -15,6 +15,8 @@ export type RequestHandler = (request: RequestPrimitive, transport: TransportCon
 
 export interface HttpBindingOptions {
   host: string;
+  /** Host-header names served besides IP literals and localhost; '*' serves any (no DNS-rebinding guard). */
+  allowedHosts: readonly string[];
   port: number;
   maxBodyBytes: number;
   maxQueryParameters: number;
@@ -28,6 +30,18 @@ export interface RunningHttpBinding {
 
 class BodyTooLarge extends Error {}
 
+/**
+ * A browser tricked by DNS rebinding sends the attacker's name in Host; a CSE only answers to names it
+ * was configured with (and to IP literals and localhost, which rebinding cannot produce).
+ */
+function hostAllowed(hostHeader: string | undefined, allowed: readonly string[]): boolean {
+  if (allowed.includes('*')) return true;
+  if (!hostHeader) return true; // HTTP/1.0 clients send none; rebinding needs a browser, which always does
+  const host = hostHeader.startsWith('[') ? hostHeader.slice(1, hostHeader.indexOf(']')) : (hostHeader.split(':')[0] ?? '');
+  const name = host.toLowerCase();
+  return isIP(name) !== 0 || name === 'localhost' || allowed.includes(name);
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -40,8 +54,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        // Stop buffering; the response (with Connection: close) is written before the socket goes.
+        req.removeAllListeners('data');
+        req.pause();
         reject(new BodyTooLarge());
-        req.destroy();
         return;
       }
       chunks.push(chunk);
@@ -63,8 +79,10 @@ function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): v
   };
   if (response.rvi) headers['X-M2M-RVI'] = response.rvi;
   if (response.vsi) headers['X-M2M-VSI'] = response.vsi;
-  if (response.location) headers['Content-Location'] = response.location;
+  // An absolute path, so that it resolves to the created resource whatever the request path was.
+  if (response.location) headers['Content-Location'] = `/${response.location}`;
   let body: Buffer | undefined;
+  if (res.getHeader('Connection') === 'close') res.once('finish', () => res.socket?.destroy());
   if (response.pc !== undefined) {
     body = codec.encode(response.pc);
     headers['Content-Type'] = response.ty === undefined ? codec.mediaType : `${codec.mediaType};ty=${response.ty}`;
@@ -97,6 +115,9 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
         }
       }
       responseCodec = codecForAccept(singleHeader(req, 'accept'), requestCodec);
+      if (!hostAllowed(req.headers.host, options.allowedHosts)) {
+        throw badRequest(`host '${String(req.headers.host).slice(0, 255)}' is not served here (see http.allowedHosts)`);
+      }
       let body: Buffer;
       try {
         body = await readBody(req, options.maxBodyBytes);

@@ -1,6 +1,6 @@
 // Stage 4: a request or result that has already expired is answered with REQUEST_TIMEOUT [TS-0004 §7.3.2.1].
 import { CseError } from '../../primitive/errors.js';
-import { parseTimestamp } from '../../primitive/identifiers.js';
+import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { Stage } from '../pipeline.js';
 
@@ -11,7 +11,7 @@ export const checkExpiry: Stage = {
       ['request expiration timestamp', ctx.request.rqet],
       ['result expiration timestamp', ctx.request.rset],
     ] as const) {
-      const at = value === undefined ? undefined : parseTimestamp(value);
+      const at = value === undefined ? undefined : parseAbsRelTimestamp(value, ctx.receivedAt);
       if (at !== undefined && at <= ctx.receivedAt) throw new CseError(RSC.REQUEST_TIMEOUT, `the ${name} ${value ?? ''} has passed`);
     }
     return Promise.resolve();

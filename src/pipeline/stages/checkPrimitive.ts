@@ -1,7 +1,7 @@
 // Stage 1: mandatory parameters, value ranges and the release version [TS-0004 §7.3.2.1].
 import { CseError, badRequest } from '../../primitive/errors.js';
-import { parseTimestamp } from '../../primitive/identifiers.js';
-import { OPERATION, RESULT_CONTENT, type Operation } from '../../primitive/request.js';
+import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
+import { OPERATION, RESPONSE_TYPE, RESULT_CONTENT, type Operation } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { Stage } from '../pipeline.js';
@@ -53,6 +53,13 @@ export const checkPrimitive: Stage = {
     if ((r.op === OPERATION.CREATE || r.op === OPERATION.UPDATE || r.op === OPERATION.NOTIFY) && r.pc === undefined) {
       throw badRequest('content is missing');
     }
+    if (r.drt !== undefined && r.drt !== 1 && r.drt !== 2) throw badRequest(`desired identifier result type ${r.drt} is not 1 (structured) or 2 (unstructured)`);
+    if (r.rt !== undefined) {
+      if (![1, 2, 3, 4, 5].includes(r.rt.rtv)) throw badRequest(`response type ${r.rt.rtv} is not a oneM2M response type`);
+      if (r.rt.rtv !== RESPONSE_TYPE.BLOCKING) {
+        throw new CseError(RSC.NON_BLOCKING_SYNCH_REQUEST_NOT_SUPPORTED, 'only blocking requests (rt=3) are supported so far');
+      }
+    }
     if (r.rcn !== undefined && !RESULT_CONTENT_RULES[r.op].allowed.includes(r.rcn)) {
       throw badRequest(`result content ${r.rcn} is not allowed for this operation (allowed: ${RESULT_CONTENT_RULES[r.op].allowed.join(', ')})`);
     }
@@ -62,7 +69,7 @@ export const checkPrimitive: Stage = {
       ['oet', r.oet],
       ['ot', r.ot],
     ] as const) {
-      if (value !== undefined && parseTimestamp(value) === undefined) throw badRequest(`${name} '${value}' is not a timestamp`);
+      if (value !== undefined && parseAbsRelTimestamp(value, ctx.receivedAt) === undefined) throw badRequest(`${name} '${value}' is not a timestamp`);
     }
     return Promise.resolve();
   },

@@ -1,8 +1,7 @@
-// Stage 6: find the addressed resource (for CREATE, the parent) and resolve the virtual la / ol children.
+// Stage 6: find the addressed resource (for CREATE, the parent); la / ol address their container here.
 import { CseError, notAllowed, notFound } from '../../primitive/errors.js';
 import { OPERATION } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
-import { refreshResource } from '../../operations/retrieve.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { StoredResource } from '../../storage/store.js';
 import type { Stage } from '../pipeline.js';
@@ -20,22 +19,17 @@ export const resolveTarget: Stage = {
       throw notFound(`resource '${ctx.request.to}' does not exist`);
     }
     if (target.virtual) {
+      // la / ol are resolved to an instance only after authorization, on the container (execute stage).
       const definition = ctx.services.registry.get(resource.ty);
       if (!definition?.virtualChildren?.includes(target.virtual)) throw notFound(`resource '${ctx.request.to}' does not exist`);
       if (ctx.request.op !== OPERATION.RETRIEVE && ctx.request.op !== OPERATION.DELETE) {
         throw notAllowed(`the virtual resource '${target.virtual}' only supports RETRIEVE and DELETE`);
       }
-      if (resource.ty === RESOURCE_TYPE.container && resource.doc.disr === true) throw notAllowed('the container has disableRetrieval set');
-      const container = await refreshResource(ctx, resource);
-      const [instance] = await store.children(container.ri, {
-        ty: RESOURCE_TYPE.contentInstance,
-        limit: 1,
-        newestFirst: target.virtual === 'la',
-        aliveAt: clock.now(),
-      });
-      if (!instance) throw notFound(`container '${container.rn}' has no contentInstance`);
       ctx.virtual = target.virtual;
-      resource = instance;
+    } else if (resource.ty === RESOURCE_TYPE.contentInstance && ctx.request.op !== OPERATION.CREATE) {
+      // disableRetrieval on the container forbids reading and deleting its instances [TS-0001 §9.6.6].
+      const container = await store.get(resource.pi);
+      if (container?.doc.disr === true) throw notAllowed('the container has disableRetrieval set');
     }
     ctx.resource = resource;
   },

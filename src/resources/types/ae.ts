@@ -1,5 +1,5 @@
 // <AE> (ty 2, TS-0001 §9.6.5 and the registration procedure §10.2.2.2).
-import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
+import { ACCESS_CONTROL, CREATOR_KEY, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
@@ -77,6 +77,9 @@ export const aeType = defineResourceType({
       resource.ri = aei;
       resource.owner = aei;
       resource.doc.aei = aei;
+      // The AE is its own creator: the registration originator may have been a bare 'C' or empty.
+      resource.doc[CREATOR_KEY] = aei;
+      if ('cr' in resource.doc) resource.doc.cr = aei;
     },
   },
 });

@@ -38,7 +38,6 @@ export const contentInstanceType = defineResourceType({
   hooks: {
     beforeCreate(ctx, resource, container) {
       const parentAttrs = container.doc as ContainerAttributes;
-      if (parentAttrs.disr === true) throw new CseError(RSC.OPERATION_NOT_ALLOWED, 'the container has disableRetrieval set');
       const cs = contentSize(resource.doc.con);
       if (parentAttrs.mbs !== undefined && cs > parentAttrs.mbs) {
         throw new CseError(RSC.NOT_ACCEPTABLE, `content of ${cs} bytes exceeds the container's maxByteSize of ${parentAttrs.mbs}`);

@@ -7,8 +7,8 @@ import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { StoredResource } from '../../storage/store.js';
 
-/** memberType "mixed" [TS-0004 §6.3.4.2.1]; consistencyStrategy values [TS-0004 §6.3.4.2.20]. */
-export const MIXED = 24;
+/** memberType "mixed" is 0 in Release 2+ [TS-0004 §6.3.5.x memberType]; consistencyStrategy [TS-0004 §6.3.4.2.20]. */
+export const MIXED = 0;
 const CONSISTENCY = { ABANDON_MEMBER: 1, ABANDON_GROUP: 2, SET_MIXED: 3 } as const;
 const MAX_MEMBERS = 10_000;
 
