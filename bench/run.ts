@@ -37,7 +37,7 @@ async function startWarden(storageFlags: string[]): Promise<{ child: ChildProces
   let out = '';
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
     out += chunk.toString();
-    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+    const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(out);
     if (m) return { child, port: Number(m[1]) };
   }
   throw new Error(`warden did not start: ${out}`);

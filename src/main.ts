@@ -10,6 +10,24 @@ import { ensureCseBase } from './resources/bootstrap.js';
 import { ResourceRegistry } from './resources/registry.js';
 import { AccessDecider } from './security/authorize.js';
 import { RegisteredAes } from './security/registrations.js';
+import { Credentials } from './security/credentials.js';
+
+const WARN_DAYS = 30;
+
+function warnIfExpiring(services: CseServices): void {
+  const days = services.credentials.daysOfValidity(services.clock.now());
+  if (days !== undefined && days < WARN_DAYS) {
+    services.log.warn({ event: 'certificate-expiring', days: Math.floor(days) }, `the CSE certificate expires in ${Math.floor(days)} days: renew it and reload`);
+  }
+}
+
+/** Warns at start and twice a day while the CSE's own certificate is close to expiry. */
+function watchOwnCertificate(services: CseServices): NodeJS.Timeout {
+  warnIfExpiring(services);
+  const timer = setInterval(() => warnIfExpiring(services), 12 * 3_600_000);
+  timer.unref();
+  return timer;
+}
 import { openStore } from './storage/open.js';
 
 export interface StartOptions {
@@ -21,6 +39,8 @@ export interface RunningCse {
   readonly httpPort: number;
   readonly services: CseServices;
   readonly pipeline: Pipeline;
+  /** Re-reads certificate, key, trust anchors, CRL and PSK store; new handshakes use them (SIGHUP). */
+  reloadCredentials(): void;
   close(): Promise<void>;
 }
 
@@ -33,7 +53,8 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const registry = new ResourceRegistry();
     const access = new AccessDecider(config, self, store, registry);
     const registrations = new RegisteredAes(store);
-    const services: CseServices = { config, self, store, registry, access, registrations, clock, log };
+    const credentials = new Credentials(config, self);
+    const services: CseServices = { config, self, store, registry, access, registrations, credentials, clock, log };
     const pipeline = new Pipeline(services);
     await ensureCseBase(store, config, registry, []);
     const http = await startHttpBinding((request, transport) => pipeline.handle(request, transport), {
@@ -43,17 +64,34 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       maxBodyBytes: config.http.maxBodyBytes,
       maxQueryParameters: config.http.maxQueryParameters,
       requestTimeoutSeconds: config.http.requestTimeout,
+      ...(config.http.tls
+        ? {
+            tls: {
+              context: credentials.contextOptions(),
+              requestCert: config.tls.clientAuth !== 'none',
+              ...(credentials.hasPsk() ? { pskKey: (identity: string) => credentials.pskKey(identity), pskIdentityHint: self.cseId } : {}),
+            },
+          }
+        : {}),
     }, log);
     const hostForPoa = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).
-    await ensureCseBase(store, config, registry, [`http://${hostForPoa}:${http.port}`]);
+    await ensureCseBase(store, config, registry, [`${config.http.tls ? 'https' : 'http'}://${hostForPoa}:${http.port}`]);
     const sweeps = startExpirySweeps(services, config.housekeeping.interval);
+    const expiryWatch = watchOwnCertificate(services);
     log.info({ port: http.port, host: config.http.host, cseId: self.cseId, storage: config.storage.backend }, 'Warden CSE started');
     return {
       httpPort: http.port,
       services,
       pipeline,
+      reloadCredentials() {
+        credentials.reload();
+        http.setSecureContext(credentials.contextOptions());
+        log.info({ event: 'credentials-reloaded' }, 'TLS credentials reloaded');
+        warnIfExpiring(services);
+      },
       async close() {
+        clearInterval(expiryWatch);
         await http.close();
         await sweeps.stop();
         await store.close();

@@ -128,7 +128,7 @@ export async function spawnWarden(flags: string[]): Promise<{ child: ChildProces
   let out = '';
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
     out += chunk.toString();
-    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+    const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(out);
     if (m) return { child, client: new TestClient(`http://127.0.0.1:${m[1]}`), port: Number(m[1]) };
   }
   throw new Error(`warden did not start: ${out}`);

@@ -2,12 +2,14 @@
 import { ConfigError, describeConfig, loadConfig, type ConfigOverrides } from '../config/config.js';
 import { startCse } from '../main.js';
 import { migratePostgres } from '../storage/postgres.js';
+import { runPki } from './pki.js';
 
 const USAGE = `Usage: warden <command> [--config FILE] [--<section>.<key>=<value> ...]
 
 Commands:
   serve        start the CSE (what \`npm start\` runs)
   migrate      create or upgrade the PostgreSQL schema (storage.backend=postgres) and exit
+  pki          certificates and pre-shared keys for the CSE and its devices (warden pki help)
   help         show this text (also --help)
 
 Configuration: every key has a default; a JSON file (--config FILE), environment variables
@@ -47,6 +49,14 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
 }
 
 export async function runCli(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'pki') {
+    try {
+      return await runPki(argv.slice(1), (line) => process.stdout.write(`${line}\n`));
+    } catch (err) {
+      process.stderr.write(`warden pki: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);
@@ -88,12 +98,22 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     process.stderr.write(`warden: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
-  process.stdout.write(`Warden CSE ${config.cse.id} listening on http://${config.http.host}:${cse.httpPort}/${config.cse.rn}\n`);
+  const scheme = config.http.tls ? 'https' : 'http';
+  process.stdout.write(`Warden CSE ${config.cse.id} listening on ${scheme}://${config.http.host}:${cse.httpPort}/${config.cse.rn}\n`);
+  const reload = (): void => {
+    try {
+      cse.reloadCredentials();
+    } catch (err) {
+      process.stderr.write(`warden: reload failed, keeping the previous credentials: ${(err as Error).message}\n`);
+    }
+  };
+  process.on('SIGHUP', reload);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.off('SIGHUP', reload);
   await cse.close();
   return 0;
 }

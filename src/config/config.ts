@@ -19,6 +19,7 @@ const str = (def: string, doc: string, pattern?: RegExp, hint?: string): KeySpec
   doc,
 });
 const int = (def: number, min: number, max: number, doc: string): KeySpec<number> => ({ type: { kind: 'int', min, max }, default: def, doc });
+const bool = (def: boolean, doc: string): KeySpec<boolean> => ({ type: { kind: 'bool' }, default: def, doc });
 const oneOf = <V extends string>(values: readonly V[], def: V, doc: string): KeySpec<V> => ({
   type: { kind: 'enum', values },
   default: def,
@@ -43,9 +44,28 @@ export const SCHEMA = {
     maxQueryParameters: int(64, 1, 10_000, 'most query parameters accepted in one request'),
     requestTimeout: int(30, 1, 3600, 'seconds a client has to send a whole request'),
     allowedHosts: str('', 'host names accepted in the Host header besides IP addresses and localhost (comma-separated; * accepts any)'),
+    tls: bool(false, 'serve HTTPS with the tls section (mutual TLS, TLS-PSK)'),
+  },
+  tls: {
+    cert: str('', "PEM file of the CSE's certificate (chain)"),
+    key: str('', "PEM file of the CSE's private key"),
+    ca: str('', 'PEM file of the trust anchors for client certificates'),
+    crl: str('', 'PEM file of certificate revocation lists, one current CRL per trust anchor'),
+    psk: str('', 'JSON key store of pre-shared keys: {"keys": [{"identity", "key" (hex), "aeIds", "cseId"}]}'),
+    clientAuth: oneOf(['none', 'optional', 'required'] as const, 'required', 'client credentials: none, optional, or required (a certificate or a PSK)'),
+    minVersion: oneOf(['TLSv1.2', 'TLSv1.3'] as const, 'TLSv1.2', 'lowest TLS version accepted (TS-0003 §10.2 profiles TLS 1.2)'),
+    ciphers: str(
+      'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:PSK-AES128-CBC-SHA256:PSK-AES128-GCM-SHA256:ECDHE-PSK-AES128-CBC-SHA256:ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256',
+      'cipher policy (OpenSSL names); the defaults hold the oneM2M mandatory suites and SHA-256 TLS 1.3 suites for PSK',
+    ),
   },
   security: {
     admin: str('CAdmin', 'originator with every privilege', /^[A-Za-z0-9/][A-Za-z0-9\-._~/]{0,127}$/, 'an originator ID'),
+    authentication: oneOf(
+      ['auto', 'all', 'cse', 'cse-sae'] as const,
+      'auto',
+      'who must be authenticated: all; cse (CSEs only, the TS-0004 minimum); cse-sae (CSEs and S-AEs); auto = all with http.tls, else cse',
+    ),
   },
   storage: {
     backend: oneOf(['sqlite', 'postgres'] as const, 'sqlite', 'sqlite: embedded file; postgres: a PostgreSQL server shared by several Warden processes'),
@@ -110,6 +130,12 @@ export function loadConfig(sources: Sources): Config {
     if (!KNOWN_KEYS.has(name)) throw new ConfigError(`unknown configuration key '${name}'`);
   }
   const config = out as Config;
+  if (config.http.tls && (!config.tls.cert || !config.tls.key)) {
+    throw new ConfigError('tls.cert: http.tls=true needs tls.cert and tls.key');
+  }
+  if (config.http.tls && config.tls.clientAuth !== 'none' && !config.tls.ca && !config.tls.psk) {
+    throw new ConfigError(`tls.ca: tls.clientAuth=${config.tls.clientAuth} needs tls.ca (certificates) or tls.psk (pre-shared keys)`);
+  }
   if (config.cse.defaultExpiration > config.cse.maxExpiration) {
     throw new ConfigError('cse.defaultExpiration: must not exceed cse.maxExpiration');
   }

@@ -11,5 +11,6 @@ export function hookContext(ctx: RequestContext, store: ResourceStore): HookCont
     self: ctx.services.self,
     originator: ctx.originator?.id ?? ctx.request.fr,
     request: ctx.request,
+    ...(ctx.originator?.credentialId ? { credentialId: ctx.originator.credentialId } : {}),
   };
 }

@@ -8,6 +8,7 @@ import type { TransportContext } from '../primitive/transport.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { AccessDecider, Decision } from '../security/authorize.js';
 import type { RegisteredAes } from '../security/registrations.js';
+import type { Credentials } from '../security/credentials.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from './clock.js';
@@ -20,6 +21,7 @@ export interface CseServices {
   readonly registry: ResourceRegistry;
   readonly access: AccessDecider;
   readonly registrations: RegisteredAes;
+  readonly credentials: Credentials;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -30,6 +32,8 @@ export interface Originator {
   readonly id: string;
   /** rq_authn [TS-0003 table 7.1.2-3]: authenticated and From matches the credential. */
   readonly authenticated: boolean;
+  /** The Credential-ID that authenticated it, when it is. */
+  readonly credentialId?: string;
 }
 
 /** The result of the execute stage, turned into response content by shapeResult. */

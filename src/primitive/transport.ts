@@ -2,13 +2,24 @@
 
 export type BindingName = 'http' | 'mqtt' | 'coap' | 'ws';
 
+export interface PeerCertificate {
+  /** Chain, validity period, key usage and revocation were checked against the trust anchors. */
+  readonly verified: boolean;
+  /** Why verification failed (OpenSSL's code, e.g. CERT_REVOKED), when it did. */
+  readonly error?: string;
+  readonly subjectAltNameUris: readonly string[];
+  readonly subject: string;
+  readonly serialNumber: string;
+  readonly fingerprint256: string;
+}
+
 export interface TransportContext {
   binding: BindingName;
   /** The real peer address of the connection (never taken from a header). */
   remoteAddress: string;
   secure: boolean;
-  /** Verified client-certificate identity, when the connection was mutually authenticated. */
-  peerCertificate?: { subjectAltNameUris: readonly string[]; fingerprint256: string };
+  /** The client certificate presented on the connection, with the outcome of its verification. */
+  peerCertificate?: PeerCertificate;
   /** PSK identity of a TLS-PSK connection. */
   pskIdentity?: string;
   /** Raw HTTP Authorization header, when present; tokens are validated by the security stages. */

@@ -58,6 +58,8 @@ export interface HookContext {
   readonly self: LocalIdentity;
   /** The originator as authenticated for this request. */
   readonly originator: string;
+  /** The Credential-ID of an authenticated request. */
+  readonly credentialId?: string;
   readonly request: RequestPrimitive;
 }
 

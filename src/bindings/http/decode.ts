@@ -131,6 +131,27 @@ function applyFilter(fc: FilterCriteria, key: string, query: URLSearchParams): v
   }
 }
 
+/** A JWS (3 parts) or JWE (5 parts) in compact serialization. */
+const COMPACT_JOSE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){2}(\.[A-Za-z0-9_-]*){0,2}$/;
+const BEARER = /^Bearer [A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * The Authorization header [TS-0009 §6.4.19, §7.1]: an OAuth 2.0 `Bearer` access token, or oneM2M tokens
+ * (JWS/JWE compact) joined by '+'. Anything else is refused rather than ignored.
+ */
+export function tokensOf(authorization: string): { bearer?: string; tokens?: string[] } {
+  if (authorization.length > 16_384) throw badRequest('the Authorization header is too long');
+  if (authorization.startsWith('Bearer ')) {
+    if (!BEARER.test(authorization)) throw badRequest('the Authorization header has a malformed Bearer token');
+    return { bearer: authorization.slice(7) };
+  }
+  const tokens = authorization.split('+');
+  if (tokens.length > 32 || !tokens.every((t) => COMPACT_JOSE.test(t) && (t.split('.').length === 3 || t.split('.').length === 5))) {
+    throw badRequest("the Authorization header is neither a Bearer token nor '+'-joined JWS/JWE compact tokens");
+  }
+  return { tokens };
+}
+
 export function decodeHttpRequest(parts: HttpRequestParts, maxQueryParameters: number): RequestPrimitive {
   const headers = parts.headers;
   const contentType = header(headers, 'content-type');
@@ -180,6 +201,11 @@ export function decodeHttpRequest(parts: HttpRequestParts, maxQueryParameters: n
   if (queryAt >= 0) applyQuery(primitive, new URLSearchParams(parts.url.slice(queryAt + 1)), maxQueryParameters);
   const rtu = header(headers, 'x-m2m-rtu');
   if (rtu !== undefined) primitive.rt = { rtv: primitive.rt?.rtv ?? 3, nu: rtu.split('&').filter((u) => u !== '') };
+  const authorization = header(headers, 'authorization');
+  if (authorization !== undefined) {
+    const { tokens } = tokensOf(authorization);
+    if (tokens) primitive.tkns = tokens;
+  }
   if (parts.body.length > 0) primitive.pc = decodeBody(codecForContentType(contentType), parts.body);
   return primitive;
 }

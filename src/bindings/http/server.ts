@@ -1,5 +1,7 @@
 // The HTTP binding [TS-0009]: translate, call the pipeline, translate back. Nothing else happens here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as TlsServer, createServer as createTlsServer } from 'node:https';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { isIP, type AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
@@ -10,6 +12,7 @@ import type { TransportContext } from '../../primitive/transport.js';
 import { codecForAccept, codecForContentType, type Codec } from '../../serialization/codec.js';
 import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from './decode.js';
+import { peerCertificateOf, pskIdentities } from './tls.js';
 
 export type RequestHandler = (request: RequestPrimitive, transport: TransportContext) => Promise<ResponsePrimitive>;
 
@@ -21,10 +24,19 @@ export interface HttpBindingOptions {
   maxBodyBytes: number;
   maxQueryParameters: number;
   requestTimeoutSeconds: number;
+  /** HTTPS: the secure context, whether to ask for client certificates, and the PSK key lookup. */
+  tls?: {
+    context: SecureContextOptions;
+    requestCert: boolean;
+    pskKey?: (identity: string) => Buffer | undefined;
+    pskIdentityHint?: string;
+  };
 }
 
 export interface RunningHttpBinding {
   readonly port: number;
+  /** Replaces certificate, key, trust anchors and CRL for new handshakes; open connections keep theirs. */
+  setSecureContext(context: SecureContextOptions): void;
   close(): Promise<void>;
 }
 
@@ -129,7 +141,14 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
         throw err;
       }
       const primitive = decodeHttpRequest({ method: req.method ?? '', url: req.url ?? '/', headers: req.headers, body }, options.maxQueryParameters);
-      const transport: TransportContext = { binding: 'http', remoteAddress: req.socket.remoteAddress ?? '', secure: false };
+      const transport: TransportContext = { binding: 'http', remoteAddress: req.socket.remoteAddress ?? '', secure: options.tls !== undefined };
+      if (options.tls) {
+        const socket = req.socket as TLSSocket;
+        const certificate = peerCertificateOf(socket);
+        if (certificate) transport.peerCertificate = certificate;
+        const identity = pskIdentities.get(socket);
+        if (identity !== undefined) transport.pskIdentity = identity;
+      }
       const authorization = singleHeader(req, 'authorization');
       if (authorization !== undefined) transport.authorization = authorization;
       const response = await handle(primitive, transport);
@@ -145,12 +164,35 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
     }
   };
 
-  const server: Server = createServer(
-    { requestTimeout: options.requestTimeoutSeconds * 1000, headersTimeout: Math.min(options.requestTimeoutSeconds, 60) * 1000, maxHeaderSize: 16_384 },
-    (req, res) => {
-      void serve(req, res);
-    },
-  );
+  const httpOptions = { requestTimeout: options.requestTimeoutSeconds * 1000, headersTimeout: Math.min(options.requestTimeoutSeconds, 60) * 1000, maxHeaderSize: 16_384 };
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    void serve(req, res);
+  };
+  const tls = options.tls;
+  const server: Server = tls
+    ? createTlsServer(
+        {
+          ...httpOptions,
+          ...tls.context,
+          requestCert: tls.requestCert,
+          // Verification failures become oneM2M answers in authenticate (4107 with the reason), not resets.
+          rejectUnauthorized: false,
+          ...(tls.pskKey
+            ? {
+                pskIdentityHint: tls.pskIdentityHint,
+                pskCallback: (socket: TLSSocket, identity: string): Buffer | null => {
+                  const key = tls.pskKey?.(identity);
+                  if (!key) return null;
+                  pskIdentities.set(socket, identity);
+                  return key;
+                },
+              }
+            : {}),
+        },
+        handler,
+      )
+    : createServer(httpOptions, handler);
+  server.on('tlsClientError', (err: Error) => log.warn({ event: 'tls-handshake-failed', err: err.message }, 'TLS handshake failed'));
   server.maxHeadersCount = 100;
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -166,6 +208,9 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
   const port = (server.address() as AddressInfo).port;
   return {
     port,
+    setSecureContext(context) {
+      if (server instanceof TlsServer) server.setSecureContext(context);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,6 +5,7 @@ import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { randomIdSuffix } from '../../primitive/identifiers.js';
+import { CREDENTIAL_KEY } from '../../security/registrations.js';
 
 /** App-ID: 'R' (or R2's 'r') + registered ID, or 'N' + non-registered ID [TS-0004 §7.3.2.1]; anything else is 4000. */
 const APP_ID = /^[RrN][A-Za-z0-9\-._~]+$/;
@@ -80,6 +81,8 @@ export const aeType = defineResourceType({
       // The AE is its own creator: the registration originator may have been a bare 'C' or empty.
       resource.doc[CREATOR_KEY] = aei;
       if ('cr' in resource.doc) resource.doc.cr = aei;
+      // Registered over an authenticated connection: from now on only that credential may act as this AE.
+      if (ctx.credentialId) resource.doc[CREDENTIAL_KEY] = ctx.credentialId;
     },
   },
 });

@@ -1,0 +1,36 @@
+// What a TLS handshake proved about the peer, worked out once per connection for the HTTP (and later the
+// WebSocket) binding: the verified certificate or the PSK identity. The decision is authenticate's.
+import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate } from '../../primitive/transport.js';
+import { uriSubjectAltNames } from '../../security/pki.js';
+
+/** PSK identities by socket: pskCallback is the only place Node shows them. */
+export const pskIdentities = new WeakMap<TLSSocket, string>();
+const certificates = new WeakMap<TLSSocket, PeerCertificate | null>();
+
+/** The client certificate of a connection, parsed once (URI SANs from the DER, never Node's display string). */
+export function peerCertificateOf(socket: TLSSocket): PeerCertificate | undefined {
+  const known = certificates.get(socket);
+  if (known !== undefined) return known ?? undefined;
+  const x509 = socket.getPeerX509Certificate();
+  let result: PeerCertificate | null = null;
+  if (x509) {
+    let uris: string[] = [];
+    try {
+      uris = uriSubjectAltNames(x509.raw);
+    } catch {
+      uris = [];
+    }
+    const error = socket.authorizationError ? String(socket.authorizationError) : undefined;
+    result = {
+      verified: socket.authorized && !error,
+      ...(error ? { error } : {}),
+      subjectAltNameUris: uris,
+      subject: x509.subject,
+      serialNumber: x509.serialNumber,
+      fingerprint256: x509.fingerprint256,
+    };
+  }
+  certificates.set(socket, result);
+  return result ?? undefined;
+}

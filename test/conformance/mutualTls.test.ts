@@ -1,0 +1,227 @@
+// Mutual authentication over real TLS on loopback: certificates and PSKs made at test time.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { X509Certificate } from 'node:crypto';
+import { Agent, request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { createCa, createCrl, createPskKey, issueCertificate, uriSubjectAltNames, type Pem } from '../../src/security/pki.js';
+import { startTestCse, type TestCse } from '../harness.js';
+import { tlsRequest, type TlsClient } from '../tls.js';
+
+type Attrs = Record<string, unknown>;
+const SP = 'warden.example.net';
+const DAY = 86_400_000;
+const WARDEN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
+
+/** A keep-alive HTTPS connection: the first request opens it, next() reuses it. */
+async function openKeptAlive(port: number, client: TlsClient): Promise<{ firstSerial: string; next(): Promise<{ reused: boolean; serial: string }>; close(): void }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: client.ca, cert: client.cert, key: client.key, servername: 'localhost' });
+  const once = (): Promise<{ reused: boolean; serial: string }> =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        { host: '127.0.0.1', port, path: '/cse-in/sensor', agent, headers: { 'X-M2M-Origin': 'Csensor', 'X-M2M-RI': 'keep', 'X-M2M-RVI': '3' } },
+        (res) => {
+          const serial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
+          res.resume();
+          res.on('end', () => resolve({ reused: req.reusedSocket, serial }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  const first = await once();
+  return { firstSerial: first.serial, next: once, close: () => agent.destroy() };
+}
+
+describe('mutual authentication over TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-tls-'));
+  let ca: Pem;
+  let t: TestCse;
+  let port: number;
+  const clients: Record<string, TlsClient> = {};
+  const psk1 = { identity: 'kpsa-1@warden.example.net', key: Buffer.from(createPskKey(), 'hex') };
+  const psk2 = { identity: 'kpsa-2@warden.example.net', key: Buffer.from(createPskKey(), 'hex') };
+
+  const device = async (id: string, extra: Partial<Parameters<typeof issueCertificate>[1]> = {}, issuer?: Pem): Promise<TlsClient & { serial: string }> => {
+    const pem = await issueCertificate(issuer ?? ca, { commonName: id, uris: [`onem2m://${SP}/id-in/${id}`], usage: 'client', ...extra });
+    return { ca: ca.certificate, cert: pem.certificate, key: pem.key, serial: pem.serialNumber };
+  };
+
+  before(async () => {
+    ca = await createCa('Warden Test CA');
+    const otherCa = await createCa('Somebody Else');
+    const server = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' });
+    clients.sensor = await device('Csensor');
+    clients.admin = await device('CAdmin');
+    clients.foreign = await device('Cforeign', {}, otherCa);
+    clients.expired = await device('Cexpired', { notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - DAY) });
+    clients.future = await device('Cfuture', { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 10 * DAY) });
+    clients.serverOnly = await device('Cwrongusage', { usage: 'server' });
+    const revoked = await device('Crevoked');
+    clients.revoked = revoked;
+    clients.anonymousCert = await device('unused', { uris: [] });
+    clients.none = { ca: ca.certificate };
+    clients.psk1 = { ca: ca.certificate, psk: psk1 };
+    clients.psk2 = { ca: ca.certificate, psk: psk2 };
+    clients.unknownPsk = { ca: ca.certificate, psk: { identity: 'nobody@warden.example.net', key: psk1.key }, maxVersion: 'TLSv1.2' };
+    const files = {
+      cert: join(dir, 'server.pem'),
+      key: join(dir, 'server.key'),
+      ca: join(dir, 'ca.pem'),
+      crl: join(dir, 'crl.pem'),
+      psk: join(dir, 'psk.json'),
+    };
+    writeFileSync(files.cert, server.certificate);
+    writeFileSync(files.key, server.key);
+    writeFileSync(files.ca, ca.certificate);
+    writeFileSync(files.crl, await createCrl(ca, [revoked.serial]));
+    writeFileSync(
+      files.psk,
+      JSON.stringify({
+        keys: [
+          { identity: psk1.identity, key: psk1.key.toString('hex') },
+          { identity: psk2.identity, key: psk2.key.toString('hex'), aeIds: ['Cpskfixed'] },
+        ],
+      }),
+    );
+    t = await startTestCse({
+      'http.tls': true,
+      'tls.cert': files.cert,
+      'tls.key': files.key,
+      'tls.ca': files.ca,
+      'tls.crl': files.crl,
+      'tls.psk': files.psk,
+      'tls.clientAuth': 'required',
+    });
+    port = t.cse.httpPort;
+  });
+  after(() => t.close());
+
+  const call = (who: string, method: string, path: string, origin: string, options: { ty?: number; body?: unknown; headers?: Record<string, string> } = {}) =>
+    tlsRequest(port, clients[who] as TlsClient, method, path, origin, options);
+  const register = (who: string, origin: string, rn: string) =>
+    call(who, 'POST', '/cse-in', origin, { ty: 2, body: { 'm2m:ae': { rn, api: `N${rn}`, rr: false, srv: ['3'] } } });
+
+  it('refuses a connection without a credential, and certificates that do not verify, with 4107', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['none', /requires a client credential/],
+      ['foreign', /not accepted/],
+      ['expired', /CERT_HAS_EXPIRED/],
+      ['future', /CERT_NOT_YET_VALID/],
+      ['serverOnly', /INVALID_PURPOSE/],
+      ['revoked', /CERT_REVOKED/],
+    ];
+    for (const [who, reason] of cases) {
+      const reply = await call(who, 'GET', '/cse-in', 'CAdmin');
+      assert.equal(reply.rsc, 4107, who);
+      assert.equal(reply.status, 403, who);
+      assert.match(String(reply.body?.['m2m:dbg']), reason, who);
+    }
+  });
+
+  it('an unknown PSK identity is refused at the handshake', async () => {
+    await assert.rejects(call('unknownPsk', 'GET', '/cse-in', 'Cnobody'));
+  });
+
+  it('a certificate acts only as the AE-ID in its subjectAltName', async () => {
+    assert.equal((await register('sensor', 'Cimpostor', 'impostor')).rsc, 4106);
+    const reg = await register('sensor', 'Csensor', 'sensor');
+    assert.equal(reg.rsc, 2001);
+    const own = await call('sensor', 'GET', '/cse-in/sensor', 'Csensor');
+    assert.equal(own.rsc, 2000);
+    assert.equal(own.serverSerial !== '', true);
+    const spRelative = await call('sensor', 'GET', '/cse-in/sensor', '/id-in/Csensor');
+    assert.equal(spRelative.rsc, 2000);
+  });
+
+  it('the admin needs a credential that names it', async () => {
+    assert.equal((await call('admin', 'GET', '/cse-in', 'CAdmin')).rsc, 2000);
+    assert.equal((await call('sensor', 'GET', '/cse-in', 'CAdmin')).rsc, 4106);
+    assert.equal((await call('psk1', 'GET', '/cse-in', 'CAdmin')).rsc, 4106);
+  });
+
+  it('a PSK registration binds the assigned AE-ID to that key; no other credential may use it', async () => {
+    const reg = await register('psk1', 'C', 'pskdevice');
+    assert.equal(reg.rsc, 2001);
+    const aei = String((reg.body?.['m2m:ae'] as Attrs).aei);
+    assert.equal((await call('psk1', 'GET', '/cse-in/pskdevice', aei)).rsc, 2000);
+    assert.equal((await call('psk2', 'GET', '/cse-in/pskdevice', aei)).rsc, 4106);
+    assert.equal((await call('sensor', 'GET', '/cse-in/pskdevice', aei)).rsc, 4106);
+    assert.equal((await call('anonymousCert', 'GET', '/cse-in/pskdevice', aei)).rsc, 4106);
+    assert.equal((await call('sensor', 'GET', '/cse-in/sensor', aei)).rsc, 4106, 'From must match the credential');
+  });
+
+  it('a PSK that names its AE-IDs may register only those', async () => {
+    assert.equal((await register('psk2', 'Cother', 'other')).rsc, 4106);
+    assert.equal((await register('psk2', 'Cpskfixed', 'pskfixed')).rsc, 2001);
+    assert.equal((await call('psk2', 'GET', '/cse-in/pskfixed', 'Cpskfixed')).rsc, 2000);
+  });
+
+  it('acaf rules grant to authenticated originators', async () => {
+    const owner = 'Cpskfixed';
+    const acp = await call('psk2', 'POST', '/cse-in/pskfixed', owner, {
+      ty: 1,
+      body: { 'm2m:acp': { rn: 'strict', pv: { acr: [{ acor: ['Csensor'], acop: 2, acaf: true }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } },
+    });
+    assert.equal(acp.rsc, 2001);
+    const acpi = [String((acp.body?.['m2m:acp'] as Attrs).ri)];
+    assert.equal((await call('psk2', 'POST', '/cse-in/pskfixed', owner, { ty: 3, body: { 'm2m:cnt': { rn: 'readings', acpi } } })).rsc, 2001);
+    assert.equal((await call('sensor', 'GET', '/cse-in/pskfixed/readings', 'Csensor')).rsc, 2000);
+  });
+
+  it('a malformed Authorization header is refused with 4000; tokens and Bearer pass', async () => {
+    for (const value of ['Basic dXNlcjpwYXNz', 'Bearer', 'garbage', 'a.b+!!!']) {
+      const reply = await call('sensor', 'GET', '/cse-in/sensor', 'Csensor', { headers: { Authorization: value } });
+      assert.equal(reply.rsc, 4000, value);
+    }
+    assert.equal((await call('sensor', 'GET', '/cse-in/sensor', 'Csensor', { headers: { Authorization: 'Bearer abc.def-ghi' } })).rsc, 2000);
+    assert.equal((await call('sensor', 'GET', '/cse-in/sensor', 'Csensor', { headers: { Authorization: 'eyJh.eyJi.c2ln+eyJh.eyJi.c2ln' } })).rsc, 2000);
+  });
+
+  it('reloads the server certificate without dropping other connections', async () => {
+    const keptAlive = await openKeptAlive(port, clients.sensor as TlsClient);
+    const before = await call('sensor', 'GET', '/cse-in/sensor', 'Csensor');
+    const replacement = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' });
+    writeFileSync(join(dir, 'server.pem'), replacement.certificate);
+    writeFileSync(join(dir, 'server.key'), replacement.key);
+    t.cse.reloadCredentials();
+    const afterReload = await call('sensor', 'GET', '/cse-in/sensor', 'Csensor');
+    assert.equal(afterReload.rsc, 2000);
+    assert.notEqual(afterReload.serverSerial, before.serverSerial);
+    assert.equal(afterReload.serverSerial.toLowerCase(), replacement.serialNumber.toLowerCase());
+    const kept = await keptAlive.next();
+    assert.equal(kept.reused, true, 'the connection opened before the reload is still in use');
+    assert.equal(kept.serial, keptAlive.firstSerial, 'and it keeps the certificate it was opened with');
+    keptAlive.close();
+    assert.equal((await call('revoked', 'GET', '/cse-in', 'CAdmin')).rsc, 4107, 'the CRL survived the reload');
+    writeFileSync(join(dir, 'server.key'), 'not a key');
+    assert.throws(() => t.cse.reloadCredentials());
+    assert.equal((await call('sensor', 'GET', '/cse-in/sensor', 'Csensor')).rsc, 2000, 'a failed reload keeps the old material');
+  });
+
+  it('warden pki makes a CA, device and CSE certificates, PSKs and CRLs', () => {
+    const pki = join(dir, 'pki');
+    const run = (...args: string[]) => spawnSync(process.execPath, [WARDEN, 'pki', ...args], { encoding: 'utf8' });
+    assert.equal(run('ca', '--out', pki).status, 0);
+    assert.equal(run('ca', '--out', pki).status, 2, 'a CA key is never overwritten');
+    assert.equal(run('server', '--ca', pki, '--out', pki).status, 0);
+    const dev = run('device', '--ca', pki, '--out', pki, '--ae-id', 'Cmeter');
+    assert.equal(dev.status, 0, dev.stderr);
+    const cert = new X509Certificate(readFileSync(join(pki, 'Cmeter.pem')));
+    assert.deepEqual(uriSubjectAltNames(cert.raw), [`onem2m://${SP}/id-in/Cmeter`]);
+    assert.ok(cert.checkIssued(new X509Certificate(readFileSync(join(pki, 'ca.pem')))));
+    assert.equal(run('cse', '--ca', pki, '--out', pki, '--cse-id', 'id-mn').status, 0);
+    const psk = run('psk', '--store', join(pki, 'psk.json'), '--identity', 'kpsa-9@warden.example.net', '--ae-id', 'Cmeter');
+    assert.equal(psk.status, 0);
+    assert.match(psk.stdout, /key \(hex\) [0-9a-f]{64}/);
+    const store = JSON.parse(readFileSync(join(pki, 'psk.json'), 'utf8')) as { keys: Attrs[] };
+    assert.deepEqual(store.keys[0]?.aeIds, ['Cmeter']);
+    assert.equal(run('crl', '--ca', pki, '--out', join(pki, 'crl.pem'), '--revoke', '0a0b').status, 0);
+    assert.match(readFileSync(join(pki, 'crl.pem'), 'utf8'), /BEGIN X509 CRL/);
+  });
+});
