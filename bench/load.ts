@@ -1,5 +1,13 @@
 // A small closed-loop HTTP load generator: N clients, each sending its next request when the last returns.
 import { Agent, request } from 'node:http';
+import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
+
+/** Client TLS material, when the CSE serves HTTPS with mutual authentication. */
+export interface ClientTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
 
 export interface LoadRequest {
   method: string;
@@ -17,9 +25,11 @@ export interface LoadResult {
   p99: number;
 }
 
-function send(agent: Agent, port: number, r: LoadRequest): Promise<number> {
+function send(agent: Agent, port: number, r: LoadRequest, tls: ClientTls | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, agent }, (res) => {
+    const options = { host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, agent };
+    const call = tls ? tlsRequest : request;
+    const req = call(options, (res) => {
       res.resume();
       res.on('end', () => resolve(Number(res.headers['x-m2m-rsc'] ?? 0)));
     });
@@ -29,9 +39,11 @@ function send(agent: Agent, port: number, r: LoadRequest): Promise<number> {
 }
 
 /** One request outside the measured run (scenario set-up): its RSC and parsed body. */
-export function sendOnce(port: number, r: LoadRequest): Promise<{ rsc: number; body: Record<string, unknown> | undefined }> {
+export function sendOnce(port: number, r: LoadRequest, tls?: ClientTls): Promise<{ rsc: number; body: Record<string, unknown> | undefined }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers }, (res) => {
+    const options = { host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, ...(tls ? { ...tls, servername: 'localhost', agent: false } : {}) };
+    const call = tls ? tlsRequest : request;
+    const req = call(options, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () => resolve({ rsc: Number(res.headers['x-m2m-rsc'] ?? 0), body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined }));
@@ -56,8 +68,9 @@ export async function runLoad(
   total: number,
   make: (i: number) => LoadRequest,
   ok: (rsc: number) => boolean,
+  tls?: ClientTls,
 ): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const agent = tls ? new TlsAgent({ keepAlive: true, maxSockets: concurrency, ...tls, servername: 'localhost' }) : new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
@@ -67,7 +80,7 @@ export async function runLoad(
       const i = next++;
       const t0 = process.hrtime.bigint();
       // Round robin over the processes, as a load balancer would.
-      const rsc = await send(agent, ports[i % ports.length] as number, make(i)).catch(() => 0);
+      const rsc = await send(agent, ports[i % ports.length] as number, make(i), tls).catch(() => 0);
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (!ok(rsc)) errors++;
     }

@@ -7,7 +7,26 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { runLoad, sendOnce, type LoadRequest, type LoadResult } from './load.js';
+import { runLoad, sendOnce, type ClientTls, type LoadRequest, type LoadResult } from './load.js';
+import { createCa, issueCertificate } from '../src/security/pki.js';
+import { writeFileSync } from 'node:fs';
+
+/**
+ * A CA, a server certificate and one client certificate for the benchmark. The scenarios use several
+ * originators, so the client certificate names them all (a gateway-style credential).
+ */
+async function makeBenchPki(): Promise<{ client: ClientTls; flags: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-tls-'));
+  const ca = await createCa('Warden Bench CA');
+  const server = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' });
+  const names = ['Cingest', 'Creader', 'Chome', 'Cshared', 'Cvisitor'].map((ae) => `onem2m://warden.example.net/id-in/${ae}`);
+  const client = await issueCertificate(ca, { commonName: 'bench', uris: names, usage: 'client' });
+  for (const [name, text] of [['ca.pem', ca.certificate], ['server.pem', server.certificate], ['server.key', server.key]] as const) writeFileSync(join(dir, name), text);
+  return {
+    client: { ca: ca.certificate, cert: client.certificate, key: client.key },
+    flags: ['--http.tls=true', `--tls.cert=${join(dir, 'server.pem')}`, `--tls.key=${join(dir, 'server.key')}`, `--tls.ca=${join(dir, 'ca.pem')}`],
+  };
+}
 import { SCENARIOS } from './scenarios.js';
 
 const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
@@ -64,26 +83,34 @@ async function main(): Promise<void> {
     if (processes !== 1) throw new Error('SQLite serves one process; use --backend postgres for several');
     storageFlags = [`--storage.path=${join(mkdtempSync(join(tmpdir(), 'warden-bench-')), 'bench.sqlite')}`, `--storage.durability=${durability}`];
   }
+  let tls: ClientTls | undefined;
+  if (process.argv.includes('--tls')) {
+    const made = await makeBenchPki();
+    tls = made.client;
+    storageFlags.push(...made.flags);
+  }
   const wardens = [await startWarden(storageFlags)];
   for (let i = 1; i < processes; i++) wardens.push(await startWarden(storageFlags));
   const ports = wardens.map((w) => w.port);
   const port = ports[0] as number;
   const ctx: BenchContext = {
     call: async (r) => {
-      const reply = await sendOnce(port, r);
+      const reply = await sendOnce(port, r, tls);
       if (reply.rsc < 2000 || reply.rsc >= 3000) throw new Error(`set-up request ${r.method} ${r.path} failed: ${reply.rsc} ${JSON.stringify(reply.body)}`);
       return reply.body;
     },
   };
   console.log(`Warden benchmark: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
-  const storage = backend === 'postgres' ? `PostgreSQL, ${processes} Warden process(es)` : `SQLite, storage.durability=${durability}`;
+  const storage =
+    (backend === 'postgres' ? `PostgreSQL, ${processes} Warden process(es)` : `SQLite, storage.durability=${durability}`) +
+    (tls ? ', HTTPS with mutual TLS (client certificate per request identity)' : ', plain HTTP');
   console.log(`${total} requests per scenario, ${concurrency} concurrent clients, ${storage}\n`);
   console.log('scenario'.padEnd(28) + 'req/s'.padStart(10) + 'p50 ms'.padStart(10) + 'p99 ms'.padStart(10) + 'errors'.padStart(9));
   try {
     for (const scenario of SCENARIOS) {
       if (only.length > 0 && !only.includes(scenario.name)) continue;
       const make = await scenario.prepare(ctx);
-      const r: LoadResult = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc));
+      const r: LoadResult = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
       console.log(scenario.name.padEnd(28) + r.perSecond.toFixed(0).padStart(10) + r.p50.toFixed(2).padStart(10) + r.p99.toFixed(2).padStart(10) + String(r.errors).padStart(9));
     }
   } finally {
