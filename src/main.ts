@@ -11,6 +11,9 @@ import { ResourceRegistry } from './resources/registry.js';
 import { AccessDecider } from './security/authorize.js';
 import { RegisteredAes } from './security/registrations.js';
 import { Credentials } from './security/credentials.js';
+import { HttpOutbound } from './bindings/http/client.js';
+import { Deliverer } from './notifications/deliver.js';
+import { readFileSync } from 'node:fs';
 
 const WARN_DAYS = 30;
 
@@ -37,6 +40,7 @@ export interface StartOptions {
 
 export interface RunningCse {
   readonly httpPort: number;
+  readonly deliverer: Deliverer;
   readonly services: CseServices;
   readonly pipeline: Pipeline;
   /** Re-reads certificate, key, trust anchors, CRL and PSK store; new handshakes use them (SIGHUP). */
@@ -54,7 +58,15 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const access = new AccessDecider(config, self, store, registry);
     const registrations = new RegisteredAes(store);
     const credentials = new Credentials(config, self);
-    const services: CseServices = { config, self, store, registry, access, registrations, credentials, clock, log };
+    const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined);
+    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log };
+    const deliverer = new Deliverer(services, outbound, {
+      maxAttempts: config.notifications.maxAttempts,
+      maxBackoffMs: config.notifications.maxBackoff * 1000,
+      maxQueue: config.notifications.maxQueue,
+      concurrency: config.notifications.concurrency,
+      defaultBatchMs: config.notifications.batchDuration * 1000,
+    });
     const pipeline = new Pipeline(services);
     await ensureCseBase(store, config, registry, []);
     const http = await startHttpBinding((request, transport) => pipeline.handle(request, transport), {
@@ -78,10 +90,12 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).
     await ensureCseBase(store, config, registry, [`${config.http.tls ? 'https' : 'http'}://${hostForPoa}:${http.port}`]);
     const sweeps = startExpirySweeps(services, config.housekeeping.interval);
+    deliverer.start();
     const expiryWatch = watchOwnCertificate(services);
     log.info({ port: http.port, host: config.http.host, cseId: self.cseId, storage: config.storage.backend }, 'Warden CSE started');
     return {
       httpPort: http.port,
+      deliverer,
       services,
       pipeline,
       reloadCredentials() {
@@ -93,6 +107,8 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       async close() {
         clearInterval(expiryWatch);
         await http.close();
+        await deliverer.stop();
+        outbound.close();
         await sweeps.stop();
         await store.close();
       },

@@ -74,6 +74,15 @@ export const SCHEMA = {
     poolSize: int(10, 1, 1000, 'PostgreSQL connections per process'),
     durability: oneOf(['full', 'normal'] as const, 'full', 'full: fsync every commit (survives power loss); normal: survives a process crash only'),
   },
+  notifications: {
+    timeout: int(10, 1, 300, 'seconds to wait for a notification target to answer'),
+    maxAttempts: int(10, 1, 1000, 'attempts before a notification is given up'),
+    maxBackoff: int(300, 1, 86_400, 'longest wait between two attempts, seconds'),
+    maxQueue: int(1000, 1, 1_000_000, 'notifications kept per target while it is unreachable (oldest dropped beyond)'),
+    concurrency: int(32, 1, 1024, 'notifications in flight at once'),
+    batchDuration: int(60, 1, 86_400, 'seconds a batch waits when batchNotify gives no duration'),
+    pollTimeout: int(20, 1, 600, 'seconds a polling-channel RETRIEVE waits for a notification (or its X-M2M-RET)'),
+  },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),
   },

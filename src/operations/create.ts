@@ -10,6 +10,11 @@ import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
 import { modifiedAttributes } from './modified.js';
 import { resolvePolicyLinks } from './policyLinks.js';
+import { eventContext } from './events.js';
+import { recordEvent } from '../notifications/events.js';
+import { verifyTargets } from '../notifications/verify.js';
+import { EVENT } from '../resources/types/subscription.js';
+import { OPERATION } from '../primitive/request.js';
 
 export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const { registry, store, clock, config } = ctx.services;
@@ -18,6 +23,12 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const parentRi = ctx.resource?.ri;
   if (!definition || !content || parentRi === undefined) throw new Error('create runs after validateContent');
   const originator = ctx.originator?.id ?? '';
+  const shortType = definition.typeName.slice(definition.typeName.indexOf(':') + 1);
+  const ri = `${shortType}${randomIdSuffix()}`;
+  // Verification talks to the targets: it happens before, never inside, the transaction.
+  if (definition.ty === RESOURCE_TYPE.subscription) {
+    await verifyTargets(ctx.services, (content.nu as string[] | undefined) ?? [], originator, `/${ctx.services.self.cseId}/${ri}`);
+  }
 
   return store.transaction(async (tx) => {
     // The parent's counters (cni, cbs, st) are derived from this row: lock it against concurrent writers.
@@ -25,14 +36,13 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     if (!parent) throw notFound('the parent resource was deleted meanwhile');
     const hooks = hookContext(ctx, tx);
     const now = clock.now();
-    const shortType = definition.typeName.slice(definition.typeName.indexOf(':') + 1);
     const { rn, et, ...attributes } = content;
     const doc: Record<string, unknown> = { ...attributes, [CREATOR_KEY]: originator };
     // creator is only ever filled in by the CSE, and only when the request asked for it with null.
     if ('cr' in doc) doc.cr = originator;
     const ts = formatTimestamp(now);
     const resource: StoredResource = {
-      ri: `${shortType}${randomIdSuffix()}`,
+      ri,
       pi: parent.ri,
       ty: definition.ty,
       rn: '',
@@ -68,6 +78,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
       throw err;
     }
     await registry.get(parent.ty)?.hooks.afterChildAdded?.(hooks, parent, stored);
+    await recordEvent(tx, eventContext(ctx.services, now), parent, { type: EVENT.CREATE_CHILD, resource: stored, operation: OPERATION.CREATE, originator });
     await ctx.services.access.invalidate(stored, tx);
     return { rsc: RSC.CREATED, resource: stored, modified: modifiedAttributes(content, stored) };
   });

@@ -2,8 +2,23 @@
 // access decider drops what it cached about deleted policies and groups.
 import type { CseServices } from '../pipeline/context.js';
 import type { RequestPrimitive } from '../primitive/request.js';
-import type { StoredResource } from '../storage/store.js';
+import type { ResourceStore, StoredResource } from '../storage/store.js';
+import { eventContext } from './events.js';
+import { MAX_SUBSCRIPTIONS_PER_RESOURCE, recordDeletion, recordEvent } from '../notifications/events.js';
+import { EVENT } from '../resources/types/subscription.js';
+import { OPERATION } from '../primitive/request.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+
+/** Before a subtree goes: delete events for the root's and its parent's subscribers, and the end of every subscription in it. */
+async function recordDeletionEvents(tx: ResourceStore, services: CseServices, root: StoredResource, now: number, originator: string): Promise<void> {
+  const ctx = eventContext(services, now);
+  await recordEvent(tx, ctx, root, { type: EVENT.DELETE, resource: root, operation: OPERATION.DELETE, originator });
+  const parent = await tx.get(root.pi);
+  if (parent) await recordEvent(tx, ctx, parent, { type: EVENT.DELETE_CHILD, resource: root, operation: OPERATION.DELETE, originator });
+  const ended = root.ty === RESOURCE_TYPE.subscription ? [root] : [];
+  ended.push(...(await tx.findInSubtree(root.srn, RESOURCE_TYPE.subscription, MAX_SUBSCRIPTIONS_PER_RESOURCE)));
+  for (const sub of ended) await recordDeletion(tx, services.self, sub, now);
+}
 
 export async function deleteWithBookkeeping(
   services: CseServices,
@@ -14,6 +29,8 @@ export async function deleteWithBookkeeping(
 ): Promise<StoredResource | undefined> {
   const { store, registry, config, self, access } = services;
   const deleted = await store.transaction(async (tx) => {
+    const target = await tx.get(ri);
+    if (target) await recordDeletionEvents(tx, services, target, now, originator);
     const subtree = await tx.deleteSubtree(ri);
     if (!subtree) return undefined;
     const root = subtree.root;

@@ -7,6 +7,7 @@ import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
 import type { StoredResource } from '../storage/store.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
+import { pollChannel } from '../notifications/polling.js';
 import { hookContext } from './hookContext.js';
 
 /** Runs the type's beforeRetrieve hook (e.g. a container dropping instances past maxInstanceAge). */
@@ -87,6 +88,7 @@ export async function resolveVirtual(ctx: RequestContext, container: StoredResou
 export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   const addressed = ctx.resource;
   if (!addressed) throw new Error('retrieve runs after resolveTarget');
+  if (ctx.virtual === 'pcu') return { rsc: RSC.OK, content: await pollChannel(ctx, addressed) };
   const target = ctx.virtual ? await resolveVirtual(ctx, addressed) : addressed;
   if (ctx.request.fc?.fu === FILTER_USAGE.DISCOVERY) throw new CseError(RSC.NOT_IMPLEMENTED, 'discovery (fu=1) is not supported yet');
   const resource = ctx.virtual ? target : await refreshResource(ctx, target);

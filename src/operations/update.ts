@@ -8,12 +8,24 @@ import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
 import { modifiedAttributes } from './modified.js';
 import { resolvePolicyLinks } from './policyLinks.js';
+import { eventContext } from './events.js';
+import { recordEvent } from '../notifications/events.js';
+import { verifyTargets } from '../notifications/verify.js';
+import { EVENT } from '../resources/types/subscription.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import { OPERATION } from '../primitive/request.js';
 
 export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   const { registry, store, clock, config, access } = ctx.services;
   const content = ctx.content;
   const targetRi = ctx.resource?.ri;
   if (!content || targetRi === undefined) throw new Error('update runs after validateContent');
+  // New notification targets are verified first, outside the transaction [TS-0001 table 10.2.10.4-1].
+  if (ctx.resource?.ty === RESOURCE_TYPE.subscription && Array.isArray(content.nu)) {
+    const known = new Set((ctx.resource.doc.nu as string[] | undefined) ?? []);
+    const added = (content.nu as string[]).filter((t) => !known.has(t));
+    await verifyTargets(ctx.services, added, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`);
+  }
   const outcome = await store.transaction(async (tx) => {
     const resource = await tx.getForUpdate(targetRi);
     if (!resource) throw notFound('the resource was deleted meanwhile');
@@ -34,6 +46,13 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     await definition?.hooks.beforeUpdate?.(hookContext(ctx, tx), resource, changes);
     resource.lt = formatTimestamp(now);
     await tx.update(resource);
+    await recordEvent(tx, eventContext(ctx.services, now), resource, {
+      type: EVENT.UPDATE,
+      resource,
+      modified: { ...content, lt: resource.lt },
+      operation: OPERATION.UPDATE,
+      originator: ctx.originator?.id ?? '',
+    });
     return { rsc: RSC.UPDATED, resource, modified: modifiedAttributes(content, resource, before) } satisfies Outcome;
   });
   await access.invalidate(outcome.resource);

@@ -9,6 +9,7 @@ import type { ResourceRegistry } from '../resources/registry.js';
 import type { AccessDecider, Decision } from '../security/authorize.js';
 import type { RegisteredAes } from '../security/registrations.js';
 import type { Credentials } from '../security/credentials.js';
+import type { HttpOutbound } from '../bindings/http/client.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from './clock.js';
@@ -22,6 +23,8 @@ export interface CseServices {
   readonly access: AccessDecider;
   readonly registrations: RegisteredAes;
   readonly credentials: Credentials;
+  /** Outgoing requests (notifications); verifies TLS peers. */
+  readonly outbound: HttpOutbound;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -44,6 +47,8 @@ export interface Outcome {
   modified?: Record<string, unknown>;
   /** Children to embed for rcn 4/5/6/8, captured before a DELETE. */
   children?: StoredResource[];
+  /** Content that is not a resource (a polled request primitive). */
+  content?: Record<string, unknown>;
 }
 
 export interface RequestContext {

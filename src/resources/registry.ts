@@ -6,8 +6,10 @@ import { containerType } from './types/container.js';
 import { contentInstanceType } from './types/contentInstance.js';
 import { cseBaseType } from './types/cseBase.js';
 import { groupType } from './types/group.js';
+import { pollingChannelType } from './types/pollingChannel.js';
+import { subscriptionType } from './types/subscription.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, groupType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, groupType, pollingChannelType, subscriptionType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

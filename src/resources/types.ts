@@ -6,4 +6,6 @@ export const RESOURCE_TYPE = {
   contentInstance: 4,
   CSEBase: 5,
   group: 9,
+  pollingChannel: 15,
+  subscription: 23,
 } as const;

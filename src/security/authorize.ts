@@ -136,6 +136,10 @@ export class AccessDecider {
       return this.decideByPolicies([q.resource.ri], base, 'selfPrivileges', 'the policy');
     }
     const isOwner = q.resource.owner !== undefined && q.resource.owner === q.originator;
+    // A polling channel belongs to its AE alone [TS-0004 §7.4.21.2]: no policy can open it to others.
+    if (q.resource.ty === RESOURCE_TYPE.pollingChannel) {
+      return isOwner ? { granted: true, basis: 'owner' } : { granted: false, reason: 'only its AE may use a polling channel' };
+    }
     if (isOwner && !q.updatesAcpi) return { granted: true, basis: 'owner' };
     const governing = await this.governorFor(q.resource);
     const acpi = governing.acpi;

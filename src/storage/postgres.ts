@@ -2,7 +2,13 @@
 // database: writers lock the rows they derive state from (getForUpdate), schema changes run under an
 // advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
 import pg from 'pg';
-import { StoreConflictError, StoreUnavailableError, type ChildQuery, type DeletedSubtree, type FindQuery, type ResourceStore, type StoredResource } from './store.js';
+import {
+  StoreConflictError,
+  StoreUnavailableError,
+  type NewOutboxMessage,
+  type OutboxMessage,
+  type ChildQuery,
+  type DeletedSubtree, type FindQuery, type ResourceStore, type StoredResource } from './store.js';
 
 interface Row {
   seq: string;
@@ -38,7 +44,41 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX resources_children ON resources (pi, ty, seq);
    CREATE INDEX resources_expiry ON resources (et) WHERE et IS NOT NULL;
    CREATE INDEX resources_parent_expiry ON resources (pi, et) WHERE et IS NOT NULL;`,
+  `CREATE TABLE outbox (
+     id           BIGSERIAL PRIMARY KEY,
+     target       TEXT NOT NULL,
+     subscription TEXT NOT NULL,
+     content      TEXT NOT NULL,
+     created      BIGINT NOT NULL,
+     not_before   BIGINT NOT NULL,
+     attempts     INTEGER NOT NULL DEFAULT 0,
+     lease_owner  TEXT,
+     lease_until  BIGINT
+   );
+   CREATE INDEX outbox_target ON outbox (target, id);`,
 ];
+
+interface OutboxRow {
+  id: string;
+  target: string;
+  subscription: string;
+  content: string;
+  created: string;
+  not_before: string;
+  attempts: number;
+}
+
+function toMessage(row: OutboxRow): OutboxMessage {
+  return {
+    id: Number(row.id),
+    target: row.target,
+    subscription: row.subscription,
+    content: row.content,
+    created: Number(row.created),
+    notBefore: Number(row.not_before),
+    attempts: row.attempts,
+  };
+}
 
 /** Arbitrary constant naming Warden's schema lock among the database's advisory locks. */
 const MIGRATION_LOCK = 0x57415244;
@@ -202,6 +242,64 @@ class PostgresOperations {
     return rows.map(toResource);
   }
 
+  async findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {
+    const { rows } = await run(() =>
+      this.db.query<Row>('SELECT * FROM resources WHERE srn >= $1 AND srn < $2 AND ty = $3 ORDER BY seq LIMIT $4', [`${srn}/`, `${srn}0`, ty, limit]),
+    );
+    return rows.map(toResource);
+  }
+
+  async enqueue(messages: readonly NewOutboxMessage[]): Promise<void> {
+    for (const m of messages) {
+      await run(() =>
+        this.db.query('INSERT INTO outbox (target, subscription, content, created, not_before) VALUES ($1, $2, $3, $4, $5)', [
+          m.target,
+          m.subscription,
+          m.content,
+          m.created,
+          m.notBefore,
+        ]),
+      );
+    }
+  }
+
+  async leaseHeads(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
+    // SKIP LOCKED: processes polling at once lease different heads; a head already leased is not due.
+    const { rows } = await run(() =>
+      this.db.query<OutboxRow>(
+        `UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN (
+           SELECT id FROM outbox WHERE id IN (SELECT min(id) FROM outbox GROUP BY target)
+             AND not_before <= $2 AND (lease_until IS NULL OR lease_until <= $2)
+             ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+         RETURNING *`,
+        [owner, now, now + leaseMs, limit],
+      ),
+    );
+    return rows.map(toMessage).sort((a, b) => a.id - b.id);
+  }
+
+  async queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
+    const { rows } = await run(() =>
+      subscription === undefined
+        ? this.db.query<OutboxRow>('SELECT * FROM outbox WHERE target = $1 ORDER BY id LIMIT $2', [target, limit])
+        : this.db.query<OutboxRow>('SELECT * FROM outbox WHERE target = $1 AND subscription = $2 ORDER BY id LIMIT $3', [target, subscription, limit]),
+    );
+    return rows.map(toMessage);
+  }
+
+  async dequeue(ids: readonly number[]): Promise<void> {
+    if (ids.length > 0) await run(() => this.db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]));
+  }
+
+  async postpone(id: number, notBefore: number, attempts: number): Promise<void> {
+    await run(() => this.db.query('UPDATE outbox SET not_before = $2, attempts = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1', [id, notBefore, attempts]));
+  }
+
+  async queueLength(target: string): Promise<number> {
+    const { rows } = await run(() => this.db.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE target = $1', [target]));
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async broadcast(topic: string, payload: string): Promise<void> {
     await run(() => this.db.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify([topic, payload])]));
   }
@@ -211,7 +309,7 @@ class PostgresTransactionView extends PostgresOperations implements ResourceStor
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
     return fn(this);
   }
-  subscribe(): void {
+  subscribe(): () => void {
     throw new Error('subscribe() inside a transaction');
   }
   close(): Promise<void> {
@@ -248,11 +346,10 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
     }
   }
 
-  subscribe(topic: string, listener: (payload: string) => void): void {
-    const list = this.listeners.get(topic) ?? [];
-    list.push(listener);
-    this.listeners.set(topic, list);
+  subscribe(topic: string, listener: (payload: string) => void): () => void {
+    this.listeners.set(topic, [...(this.listeners.get(topic) ?? []), listener]);
     if (!this.listener) void this.listen();
+    return () => this.listeners.set(topic, (this.listeners.get(topic) ?? []).filter((l) => l !== listener));
   }
 
   /** One dedicated connection LISTENs; it reconnects with back-off when the database goes away. */

@@ -6,6 +6,8 @@ import { AsyncMutex } from './mutex.js';
 import {
   StoreConflictError,
   type DeletedSubtree,
+  type NewOutboxMessage,
+  type OutboxMessage,
   type ChildQuery,
   type FindQuery,
   type ResourceStore,
@@ -43,7 +45,41 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX resources_children ON resources (pi, ty, seq);
    CREATE INDEX resources_expiry ON resources (et) WHERE et IS NOT NULL;`,
   `CREATE INDEX resources_parent_expiry ON resources (pi, et) WHERE et IS NOT NULL;`,
+  `CREATE TABLE outbox (
+     id           INTEGER PRIMARY KEY AUTOINCREMENT,
+     target       TEXT NOT NULL,
+     subscription TEXT NOT NULL,
+     content      TEXT NOT NULL,
+     created      INTEGER NOT NULL,
+     not_before   INTEGER NOT NULL,
+     attempts     INTEGER NOT NULL DEFAULT 0,
+     lease_owner  TEXT,
+     lease_until  INTEGER
+   );
+   CREATE INDEX outbox_target ON outbox (target, id);`,
 ];
+
+interface OutboxRow {
+  id: number;
+  target: string;
+  subscription: string;
+  content: string;
+  created: number;
+  not_before: number;
+  attempts: number;
+}
+
+function toMessage(row: OutboxRow): OutboxMessage {
+  return {
+    id: row.id,
+    target: row.target,
+    subscription: row.subscription,
+    content: row.content,
+    created: row.created,
+    notBefore: row.not_before,
+    attempts: row.attempts,
+  };
+}
 
 export interface SqliteOptions {
   path: string;
@@ -181,6 +217,55 @@ class SqliteOperations {
     return { root: toResource(root), removed };
   }
 
+  findInSubtree(srn: string, ty: number, limit: number): StoredResource[] {
+    return this.db
+      .prepare<[string, string, number, number], Row>('SELECT * FROM resources WHERE srn >= ? AND srn < ? AND ty = ? ORDER BY seq LIMIT ?')
+      .all(`${srn}/`, `${srn}0`, ty, limit)
+      .map(toResource);
+  }
+
+  enqueue(messages: readonly NewOutboxMessage[]): void {
+    const insert = this.db.prepare(
+      'INSERT INTO outbox (target, subscription, content, created, not_before) VALUES (@target, @subscription, @content, @created, @notBefore)',
+    );
+    for (const m of messages) insert.run(m);
+  }
+
+  leaseHeads(owner: string, now: number, leaseMs: number, limit: number): OutboxMessage[] {
+    const rows = this.db
+      .prepare<[number, number, number], OutboxRow>(
+        `SELECT * FROM outbox WHERE id IN (SELECT min(id) FROM outbox GROUP BY target)
+           AND not_before <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?`,
+      )
+      .all(now, now, limit);
+    const lease = this.db.prepare('UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?');
+    for (const row of rows) lease.run(owner, now + leaseMs, row.id);
+    return rows.map(toMessage);
+  }
+
+  queued(target: string, subscription: string | undefined, limit: number): OutboxMessage[] {
+    const rows =
+      subscription === undefined
+        ? this.db.prepare<[string, number], OutboxRow>('SELECT * FROM outbox WHERE target = ? ORDER BY id LIMIT ?').all(target, limit)
+        : this.db
+            .prepare<[string, string, number], OutboxRow>('SELECT * FROM outbox WHERE target = ? AND subscription = ? ORDER BY id LIMIT ?')
+            .all(target, subscription, limit);
+    return rows.map(toMessage);
+  }
+
+  dequeue(ids: readonly number[]): void {
+    const remove = this.db.prepare('DELETE FROM outbox WHERE id = ?');
+    for (const id of ids) remove.run(id);
+  }
+
+  postpone(id: number, notBefore: number, attempts: number): void {
+    this.db.prepare('UPDATE outbox SET not_before = ?, attempts = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?').run(notBefore, attempts, id);
+  }
+
+  queueLength(target: string): number {
+    return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM outbox WHERE target = ?').get(target)?.n ?? 0;
+  }
+
   find(q: FindQuery): StoredResource[] {
     const key = `find|${q.expiredAt !== undefined}|${q.ty !== undefined}|${q.pi !== undefined}`;
     let stmt = this.statementCache.get(key);
@@ -246,6 +331,30 @@ class SqliteTransactionView implements ResourceStore {
   find(q: FindQuery): Promise<StoredResource[]> {
     return Promise.resolve(this.ops.find(q));
   }
+  findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {
+    return Promise.resolve(this.ops.findInSubtree(srn, ty, limit));
+  }
+  enqueue(messages: readonly NewOutboxMessage[]): Promise<void> {
+    this.ops.enqueue(messages);
+    return Promise.resolve();
+  }
+  leaseHeads(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
+    return Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit));
+  }
+  queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
+    return Promise.resolve(this.ops.queued(target, subscription, limit));
+  }
+  dequeue(ids: readonly number[]): Promise<void> {
+    this.ops.dequeue(ids);
+    return Promise.resolve();
+  }
+  postpone(id: number, notBefore: number, attempts: number): Promise<void> {
+    this.ops.postpone(id, notBefore, attempts);
+    return Promise.resolve();
+  }
+  queueLength(target: string): Promise<number> {
+    return Promise.resolve(this.ops.queueLength(target));
+  }
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
     return fn(this);
   }
@@ -253,8 +362,8 @@ class SqliteTransactionView implements ResourceStore {
     this.bus.emit(topic, payload);
     return Promise.resolve();
   }
-  subscribe(topic: string, listener: (payload: string) => void): void {
-    this.bus.on(topic, listener);
+  subscribe(topic: string, listener: (payload: string) => void): () => void {
+    return this.bus.on(topic, listener);
   }
   close(): Promise<void> {
     return Promise.reject(new Error('close() inside a transaction'));
@@ -264,8 +373,9 @@ class SqliteTransactionView implements ResourceStore {
 /** One SQLite file serves one process, so a broadcast only has local listeners. */
 class LocalBus {
   private readonly listeners = new Map<string, Array<(payload: string) => void>>();
-  on(topic: string, listener: (payload: string) => void): void {
+  on(topic: string, listener: (payload: string) => void): () => void {
     this.listeners.set(topic, [...(this.listeners.get(topic) ?? []), listener]);
+    return () => this.listeners.set(topic, (this.listeners.get(topic) ?? []).filter((l) => l !== listener));
   }
   emit(topic: string, payload: string): void {
     for (const l of this.listeners.get(topic) ?? []) l(payload);
@@ -314,8 +424,8 @@ class SqliteStore implements ResourceStore {
     this.bus.emit(topic, payload);
     return Promise.resolve();
   }
-  subscribe(topic: string, listener: (payload: string) => void): void {
-    this.bus.on(topic, listener);
+  subscribe(topic: string, listener: (payload: string) => void): () => void {
+    return this.bus.on(topic, listener);
   }
   count(pi: string, ty?: number): Promise<number> {
     return this.exclusive(() => this.ops.count(pi, ty));
@@ -331,6 +441,27 @@ class SqliteStore implements ResourceStore {
   }
   find(q: FindQuery): Promise<StoredResource[]> {
     return this.exclusive(() => this.ops.find(q));
+  }
+  findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {
+    return this.exclusive(() => this.ops.findInSubtree(srn, ty, limit));
+  }
+  enqueue(messages: readonly NewOutboxMessage[]): Promise<void> {
+    return this.transaction(() => Promise.resolve(this.ops.enqueue(messages)));
+  }
+  leaseHeads(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
+    return this.transaction(() => Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit)));
+  }
+  queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
+    return this.exclusive(() => this.ops.queued(target, subscription, limit));
+  }
+  dequeue(ids: readonly number[]): Promise<void> {
+    return this.transaction(() => Promise.resolve(this.ops.dequeue(ids)));
+  }
+  postpone(id: number, notBefore: number, attempts: number): Promise<void> {
+    return this.exclusive(() => this.ops.postpone(id, notBefore, attempts));
+  }
+  queueLength(target: string): Promise<number> {
+    return this.exclusive(() => this.ops.queueLength(target));
   }
 
   async transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {

@@ -39,6 +39,27 @@ export interface FindQuery {
   limit: number;
 }
 
+/**
+ * One pending outgoing message (a notification) in the durable outbox. It is written in the same
+ * transaction as the change that caused it, so an acknowledged change never loses its notification.
+ * Messages to one target are delivered in id order, one at a time, by whichever process leases the head.
+ */
+export interface OutboxMessage {
+  id: number;
+  /** Where it goes: a URL, or 'pch:<polling channel ri>'. */
+  target: string;
+  /** The subscription it belongs to (for batching, latestNotify and expirationCounter). */
+  subscription: string;
+  /** The primitive content, JSON. */
+  content: string;
+  created: number;
+  /** Not before this instant (retries back off; batches wait). */
+  notBefore: number;
+  attempts: number;
+}
+
+export type NewOutboxMessage = Omit<OutboxMessage, 'id' | 'attempts'>;
+
 export interface DeletedSubtree {
   root: StoredResource;
   removed: ReadonlyArray<{ ri: string; ty: number }>;
@@ -65,6 +86,23 @@ export interface ResourceStore {
    */
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined>;
   find(query: FindQuery): Promise<StoredResource[]>;
+  /** Resources of one type anywhere below (not including) the resource at `srn`. */
+  findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]>;
+
+  enqueue(messages: readonly NewOutboxMessage[]): Promise<void>;
+  /**
+   * Leases the head message of up to `limit` target queues whose head is due and not leased by anyone
+   * else, for `leaseMs`. Only a queue's head is ever leased, so each target sees its messages in order.
+   */
+  leaseHeads(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]>;
+  /** The queued messages of a target, oldest first (optionally of one subscription). */
+  queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]>;
+  /** Delivered or given up: removes them. */
+  dequeue(ids: readonly number[]): Promise<void>;
+  /** Releases a lease and sets when the message may be tried again. */
+  postpone(id: number, notBefore: number, attempts: number): Promise<void>;
+  /** Number of queued messages for a target. */
+  queueLength(target: string): Promise<number>;
   /** Runs fn atomically: every call on `tx` commits together or not at all. */
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
   /**
@@ -72,7 +110,8 @@ export interface ResourceStore {
    * stale entries. Inside a transaction it is delivered only if the transaction commits.
    */
   broadcast(topic: string, payload: string): Promise<void>;
-  subscribe(topic: string, listener: (payload: string) => void): void;
+  /** Returns the function that removes the listener again. */
+  subscribe(topic: string, listener: (payload: string) => void): () => void;
   close(): Promise<void>;
 }
 

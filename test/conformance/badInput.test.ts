@@ -57,7 +57,7 @@ describe('hostile and malformed input over HTTP', () => {
 
   it('unknown, not supported and non-numeric ty', async () => {
     assert.equal((await t.client.create('/cse-in/victim', 999, { 'm2m:x': {} }, ae)).rsc, 4000);
-    assert.equal((await t.client.create('/cse-in/victim', 23, { 'm2m:sub': {} }, ae)).rsc, 5001);
+    assert.equal((await t.client.create('/cse-in/victim', 17, { 'm2m:req': {} }, ae)).rsc, 5001);
     const nonNumeric = await t.client.request('POST', '/cse-in/victim', { origin: ae, raw: '{}', headers: { 'Content-Type': 'application/json;ty=abc' } });
     assert.equal(nonNumeric.rsc, 4000);
   });

@@ -64,5 +64,18 @@ export const authorize: Stage = {
     if (!decision.granted) {
       throw noPrivilege(`originator '${originator.id}' has no privilege to ${OPERATION_NAMES[r.op]} '${r.to}'`);
     }
+    // A subscriber must also be allowed to RETRIEVE what it subscribes to [TS-0004 §7.4.8.2.1 Recv-6.3].
+    if (r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.subscription) {
+      const read = await ctx.services.access.decide({
+        originator: originator.id,
+        authenticated: originator.authenticated,
+        roleIds: [],
+        operation: ACCESS_OPERATION.RETRIEVE,
+        resource,
+        ip: ctx.transport.remoteAddress,
+        time: ctx.receivedAt,
+      });
+      if (!read.granted) throw noPrivilege(`originator '${originator.id}' may not RETRIEVE '${r.to}', so it may not subscribe to it`);
+    }
   },
 };

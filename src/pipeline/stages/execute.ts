@@ -25,6 +25,11 @@ export const execute: Stage = {
         ctx.outcome = await deleteResource(ctx);
         return;
       case OPERATION.NOTIFY:
+        // An AE answers the requests it polled with a NOTIFY to its pcu; nothing here waits for those answers.
+        if (ctx.virtual === 'pcu') {
+          ctx.outcome = { rsc: RSC.OK };
+          return;
+        }
         throw new CseError(RSC.NOT_IMPLEMENTED, 'NOTIFY to this CSE is not supported yet (a POST without ty in Content-Type is a NOTIFY)');
     }
   },

@@ -22,8 +22,10 @@ export const resolveTarget: Stage = {
       // la / ol are resolved to an instance only after authorization, on the container (execute stage).
       const definition = ctx.services.registry.get(resource.ty);
       if (!definition?.virtualChildren?.includes(target.virtual)) throw notFound(`resource '${ctx.request.to}' does not exist`);
-      if (ctx.request.op !== OPERATION.RETRIEVE && ctx.request.op !== OPERATION.DELETE) {
-        throw notAllowed(`the virtual resource '${target.virtual}' only supports RETRIEVE and DELETE`);
+      // la / ol: RETRIEVE and DELETE; pcu: RETRIEVE (long poll) and NOTIFY (responses) [TS-0004 §7.4.22].
+      const allowed: readonly number[] = target.virtual === 'pcu' ? [OPERATION.RETRIEVE, OPERATION.NOTIFY] : [OPERATION.RETRIEVE, OPERATION.DELETE];
+      if (!allowed.includes(ctx.request.op)) {
+        throw notAllowed(`the virtual resource '${target.virtual}' does not support this operation`);
       }
       ctx.virtual = target.virtual;
     } else if (resource.ty === RESOURCE_TYPE.contentInstance && ctx.request.op !== OPERATION.CREATE) {

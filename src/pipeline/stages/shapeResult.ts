@@ -36,7 +36,8 @@ export const shapeResult: Stage = {
       ...(ctx.request.vsi ? { vsi: ctx.request.vsi } : {}),
     };
     const r = outcome.resource;
-    if (r) {
+    if (outcome.content) response.pc = outcome.content;
+    else if (r) {
       if (outcome.rsc === 2001) response.location = r.srn;
       const name = typeNameOf(services, r);
       const shortName = name.slice(name.indexOf(':') + 1);

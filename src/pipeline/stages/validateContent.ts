@@ -5,6 +5,7 @@ import { OPERATION } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { ResourceTypeDefinition } from '../../resources/define.js';
 import { validateAttributes } from '../../resources/validate.js';
+import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { Stage } from '../pipeline.js';
 
 function unwrap(pc: unknown, definition: ResourceTypeDefinition): Record<string, unknown> {
@@ -30,6 +31,10 @@ export const validateContent: Stage = {
       const parentDefinition = registry.get(resource.ty);
       if (!definition || !parentDefinition) throw badRequest(`resource type ${String(r.ty)} is not supported`);
       if (!definition.creatable) throw notAllowed(`${definition.typeName} cannot be created by a request`);
+      if (definition.ty === RESOURCE_TYPE.subscription && !parentDefinition.childTypes.includes(definition.ty)) {
+        // The spec's code for a parent that cannot be subscribed to, instead of 4108 [TS-0004 §7.4.8.2.1].
+        throw new CseError(RSC.TARGET_NOT_SUBSCRIBABLE, `${parentDefinition.typeName} cannot be subscribed to`);
+      }
       if (!parentDefinition.childTypes.includes(definition.ty)) {
         throw new CseError(RSC.INVALID_CHILD_RESOURCE_TYPE, `${definition.typeName} cannot be a child of ${parentDefinition.typeName}`);
       }

@@ -31,7 +31,7 @@ export const accessControlPolicyType = defineResourceType({
   ty: RESOURCE_TYPE.accessControlPolicy,
   typeName: 'm2m:acp',
   attributes,
-  childTypes: [],
+  childTypes: [RESOURCE_TYPE.subscription],
   creatable: true,
   updatable: true,
   deletable: true,

@@ -59,7 +59,7 @@ export const aeType = defineResourceType({
   ty: RESOURCE_TYPE.AE,
   typeName: 'm2m:ae',
   attributes,
-  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.container, RESOURCE_TYPE.group],
+  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.container, RESOURCE_TYPE.group, RESOURCE_TYPE.pollingChannel, RESOURCE_TYPE.subscription],
   creatable: true,
   updatable: true,
   deletable: true,

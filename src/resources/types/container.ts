@@ -71,7 +71,7 @@ export const containerType = defineResourceType({
   ty: RESOURCE_TYPE.container,
   typeName: 'm2m:cnt',
   attributes,
-  childTypes: [RESOURCE_TYPE.container, RESOURCE_TYPE.contentInstance],
+  childTypes: [RESOURCE_TYPE.container, RESOURCE_TYPE.contentInstance, RESOURCE_TYPE.subscription],
   virtualChildren: ['la', 'ol'],
   creatable: true,
   updatable: true,

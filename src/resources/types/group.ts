@@ -82,7 +82,7 @@ export const groupType = defineResourceType({
   ty: RESOURCE_TYPE.group,
   typeName: 'm2m:grp',
   attributes,
-  childTypes: [],
+  childTypes: [RESOURCE_TYPE.subscription],
   creatable: true,
   updatable: true,
   deletable: true,

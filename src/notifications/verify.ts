@@ -1,0 +1,33 @@
+// Verification of notification targets at subscription CREATE/UPDATE [TS-0004 §7.4.8.2.1, §7.5.1.2.3].
+// TS-0001 sends it only to targets in resource-ID form; like ACME (which interoperability suites are built
+// against) Warden also verifies URL targets, so a subscription never points at a receiver that refuses it.
+import { CseError } from '../primitive/errors.js';
+import { RSC } from '../primitive/rsc.js';
+import type { CseServices } from '../pipeline/context.js';
+import { targetKey, urlsOfTarget } from './events.js';
+
+export async function verifyTargets(services: CseServices, targets: readonly string[], originator: string, subscriptionUri: string): Promise<void> {
+  const { store, self } = services;
+  for (const target of targets) {
+    const key = await targetKey(store, self, target);
+    // Not the subscriber itself; a polling channel cannot answer until its AE polls.
+    if (key === `ae:${originator}` || key === `pch:${originator}` || target === originator || key.startsWith('pch:')) continue;
+    const urls = await urlsOfTarget(store, key);
+    if (urls.length === 0) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' cannot be reached`);
+    let verified = false;
+    for (const url of urls) {
+      const result = await services.outbound.send(url, {
+        op: 5,
+        to: target,
+        fr: `/${self.cseId}`,
+        rqi: `vrq-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+        rvi: '3',
+        pc: { 'm2m:sgn': { vrq: true, sur: subscriptionUri, cr: originator } },
+      });
+      if (result.rsc === 5103) continue;
+      verified = result.rsc === RSC.OK;
+      break;
+    }
+    if (!verified) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' did not accept the verification request`);
+  }
+}
