@@ -85,6 +85,11 @@ export class Deliverer {
   private async deliver(head: OutboxMessage): Promise<void> {
     const { store, clock, log } = this.services;
     const envelope = JSON.parse(head.content) as Envelope;
+    // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent.
+    if (!envelope.final && (await store.get(head.subscription))?.ty !== RESOURCE_TYPE.subscription) {
+      await store.dequeue([head.id]);
+      return;
+    }
     let batch: OutboxMessage[] = [head];
     if (envelope.batch || envelope.latest || envelope.pendingLatest) {
       const limit = envelope.batch?.num ?? 1_000;

@@ -17,6 +17,8 @@ export interface Envelope {
   readonly batch?: { num?: number; dur?: number };
   readonly latest?: boolean;
   readonly pendingLatest?: boolean;
+  /** Sent even though its subscription is gone (the deletion notification). */
+  readonly final?: boolean;
 }
 
 export const OUTBOX_TOPIC = 'outbox';
@@ -62,10 +64,12 @@ async function messagesFor(
   targets: readonly string[],
   now: number,
   counted: boolean,
+  final: boolean,
 ): Promise<NewOutboxMessage[]> {
   const attrs = sub.doc as SubscriptionAttributes;
   const envelope: Envelope = {
     pc,
+    ...(final ? { final: true } : {}),
     ...(attrs.ln ? { ec: 4, latest: true } : attrs.nec !== undefined ? { ec: attrs.nec } : {}),
     ...(counted && attrs.exc !== undefined ? { counted: true } : {}),
     ...(attrs.bn ? { batch: attrs.bn } : {}),
@@ -97,7 +101,8 @@ export async function recordEvent(tx: ResourceStore, ctx: EventContext, subscrib
     const attrs = sub.doc as SubscriptionAttributes;
     if (!matches(attrs, event)) continue;
     const pc = notificationFor(attrs, subscriptionUri(self, sub), typeName, event);
-    messages.push(...(await messagesFor(tx, self, sub, pc, attrs.nu ?? [], now, true)));
+    // The deletion of the subscribed resource ends the subscription too; its last notification still goes.
+    messages.push(...(await messagesFor(tx, self, sub, pc, attrs.nu ?? [], now, true, event.type === EVENT.DELETE)));
   }
   if (messages.length > 0) {
     await tx.enqueue(messages);
@@ -112,6 +117,6 @@ export async function recordDeletion(tx: ResourceStore, self: LocalIdentity, sub
   const su = (sub.doc as SubscriptionAttributes).su;
   if (!su) return;
   const pc = { 'm2m:sgn': { sud: true, sur: subscriptionUri(self, sub) } };
-  await tx.enqueue(await messagesFor(tx, self, { ...sub, doc: { ...sub.doc, bn: undefined, ln: undefined } }, pc, [su], now, false));
+  await tx.enqueue(await messagesFor(tx, self, { ...sub, doc: { ...sub.doc, bn: undefined, ln: undefined } }, pc, [su], now, false, true));
   await tx.broadcast(OUTBOX_TOPIC, '');
 }

@@ -1,0 +1,233 @@
+// Subscriptions and notifications with real HTTP receivers on loopback.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { startTestCse, type TestCse } from '../harness.js';
+import { Receiver, waitFor } from '../receiver.js';
+
+type Attrs = Record<string, unknown>;
+const sgn = (n: Attrs): Attrs => n['m2m:sgn'] as Attrs;
+const nev = (n: Attrs): Attrs => sgn(n).nev as Attrs;
+
+describe('subscriptions and notifications', () => {
+  let t: TestCse;
+  let ae: string;
+  let rx: Receiver;
+  let box = 0;
+  before(async () => {
+    t = await startTestCse({ 'notifications.maxBackoff': 1, 'notifications.maxAttempts': 3, 'notifications.timeout': 2 });
+    ae = await t.client.registerAe('watcher');
+  });
+  after(() => t.close());
+  beforeEach(async () => {
+    rx = await new Receiver().start();
+  });
+
+  async function container(extra: Attrs = {}): Promise<string> {
+    box++;
+    assert.equal((await t.client.create('/cse-in/watcher', 3, { 'm2m:cnt': { rn: `box${box}`, ...extra } }, ae)).rsc, 2001);
+    return `/cse-in/watcher/box${box}`;
+  }
+  async function subscribe(path: string, attrs: Attrs, origin = ae): Promise<Attrs> {
+    const reply = await t.client.create(path, 23, { 'm2m:sub': { nu: [rx.url], ...attrs } }, origin);
+    assert.equal(reply.rsc, 2001, reply.text);
+    return reply.body?.['m2m:sub'] as Attrs;
+  }
+  const post = (path: string, con: string) => t.client.create(path, 4, { 'm2m:cin': { con } }, ae);
+
+  it('verifies a target before creating the subscription, and refuses it when the target refuses', async () => {
+    const path = await container();
+    const sub = await subscribe(path, { rn: 'verified' });
+    const vrq = sgn(rx.received[0]?.body ?? {});
+    assert.equal(vrq.vrq, true);
+    assert.equal(vrq.cr, ae);
+    assert.equal(vrq.sur, `/id-in/${String(sub.ri)}`);
+    assert.equal(rx.received[0]?.headers['x-m2m-origin'], '/id-in');
+    assert.equal(sub.nct, 1, 'notificationContentType defaults to all attributes');
+    rx.behaviour = 'refuse';
+    const refused = await t.client.create(path, 23, { 'm2m:sub': { rn: 'refused', nu: [rx.url] } }, ae);
+    assert.equal(refused.rsc, 5204);
+    assert.equal((await t.client.retrieve(`${path}/refused`, ae)).rsc, 4004);
+    const unreachable = await t.client.create(path, 23, { 'm2m:sub': { nu: ['http://127.0.0.1:1/nothing'] } }, ae);
+    assert.equal(unreachable.rsc, 5204);
+    await rx.stop();
+  });
+
+  it('notifies child creation (net 3) with the whole resource, in order', async () => {
+    const path = await container();
+    await subscribe(path, { enc: { net: [3] } });
+    for (const v of ['a', 'b', 'c']) assert.equal((await post(path, v)).rsc, 2001);
+    await waitFor(() => rx.notifications().length === 3);
+    assert.deepEqual(rx.notifications().map((n) => (((nev(n).rep as Attrs)['m2m:cin'] as Attrs).con)), ['a', 'b', 'c']);
+    assert.equal(nev(rx.notifications()[0] as Attrs).net, 3);
+    await rx.stop();
+  });
+
+  it('notifies updates (net 1) with modified attributes or the resource ID, and honours atr', async () => {
+    const path = await container();
+    await subscribe(path, { rn: 'modified', enc: { net: [1], atr: ['lbl'] }, nct: 2 });
+    assert.equal((await t.client.update(path, { 'm2m:cnt': { mni: 5 } }, ae)).rsc, 2004);
+    assert.equal((await t.client.update(path, { 'm2m:cnt': { lbl: ['x'] } }, ae)).rsc, 2004);
+    await waitFor(() => rx.notifications().length === 1);
+    const rep = nev(rx.notifications()[0] as Attrs).rep as Attrs;
+    assert.deepEqual((rep['m2m:cnt'] as Attrs).lbl, ['x']);
+    assert.equal((rep['m2m:cnt'] as Attrs).mni, undefined, 'only what changed');
+    const rx2 = await new Receiver().start();
+    const byId = await t.client.create(path, 23, { 'm2m:sub': { nu: [rx2.url], nct: 3 } }, ae);
+    assert.equal(byId.rsc, 2001);
+    await t.client.update(path, { 'm2m:cnt': { lbl: ['y'] } }, ae);
+    await waitFor(() => rx2.notifications().length === 1);
+    const cntRi = String(((await t.client.retrieve(path, ae)).body?.['m2m:cnt'] as Attrs).ri);
+    assert.deepEqual(nev(rx2.notifications()[0] as Attrs).rep, { 'm2m:uri': cntRi });
+    await rx.stop();
+    await rx2.stop();
+  });
+
+  it('notifies deletion of a child (net 4) and of the resource (net 2), then tells the subscriber (sud)', async () => {
+    const path = await container();
+    const subscriber = await new Receiver().start();
+    await subscribe(path, { enc: { net: [2, 4], chty: [4] }, su: subscriber.url });
+    const cin = (await post(path, 'gone')).body?.['m2m:cin'] as Attrs;
+    assert.equal((await t.client.delete(`/${String(cin.ri)}`, ae)).rsc, 2002);
+    await waitFor(() => rx.notifications().length === 1);
+    assert.equal(nev(rx.notifications()[0] as Attrs).net, 4);
+    assert.equal((await t.client.delete(path, ae)).rsc, 2002);
+    await waitFor(() => rx.notifications().length === 2 && subscriber.received.length === 1);
+    assert.equal(nev(rx.notifications()[1] as Attrs).net, 2);
+    assert.equal(sgn(subscriber.received[0]?.body ?? {}).sud, true);
+    await rx.stop();
+    await subscriber.stop();
+  });
+
+  it('batches notifications (bn) and sends only the latest (ln)', async () => {
+    const path = await container();
+    await subscribe(path, { enc: { net: [3] }, bn: { num: 3, dur: 500 } });
+    for (const v of ['1', '2', '3', '4']) await post(path, v);
+    await waitFor(() => rx.notifications().length === 1);
+    const agn = rx.notifications()[0]?.['m2m:agn'] as Attrs;
+    assert.equal((agn['m2m:sgn'] as Attrs[]).length, 3);
+    const rx2 = await new Receiver().start();
+    await t.client.create(path, 23, { 'm2m:sub': { nu: [rx2.url], enc: { net: [3] }, bn: { num: 3, dur: 300 }, ln: true } }, ae);
+    for (const v of ['5', '6', '7']) await post(path, v);
+    await waitFor(() => rx2.notifications().length === 1);
+    const latest = rx2.notifications()[0] as Attrs;
+    assert.equal(((nev(latest).rep as Attrs)['m2m:cin'] as Attrs).con, '7');
+    assert.equal(rx2.received.at(-1)?.headers['x-m2m-ec'], '4');
+    await waitFor(() => rx.notifications().length === 2, 3000);
+    assert.equal(((rx.notifications()[1]?.['m2m:agn'] as Attrs)['m2m:sgn'] as Attrs[]).length >= 1, true, 'the remaining batch goes after its duration');
+    await rx.stop();
+    await rx2.stop();
+  });
+
+  it('expirationCounter ends the subscription after that many notifications', async () => {
+    const path = await container();
+    const subscriber = await new Receiver().start();
+    const sub = await subscribe(path, { enc: { net: [3] }, exc: 2, su: subscriber.url });
+    for (const v of ['1', '2', '3']) await post(path, v);
+    await waitFor(() => subscriber.received.length === 1);
+    assert.equal((await t.client.retrieve(`/${String(sub.ri)}`, ae)).rsc, 4004);
+    assert.equal(rx.notifications().length, 2);
+    await rx.stop();
+    await subscriber.stop();
+  });
+
+  it('needs RETRIEVE on the subscribed resource (4103); a contentInstance cannot be subscribed to (5203)', async () => {
+    const path = await container();
+    const stranger = await t.client.registerAe('stranger');
+    const denied = await t.client.create(path, 23, { 'm2m:sub': { nu: [rx.url] } }, stranger);
+    assert.equal(denied.rsc, 4103);
+    const cin = (await post(path, 'x')).body?.['m2m:cin'] as Attrs;
+    assert.equal((await t.client.create(`/${String(cin.ri)}`, 23, { 'm2m:sub': { nu: [rx.url] } }, ae)).rsc, 5203);
+    await rx.stop();
+  });
+
+  it('refuses invalid targets and criteria with 4000', async () => {
+    const path = await container();
+    const cases: Attrs[] = [
+      { nu: ['ftp://example.com/x'] },
+      { nu: [] },
+      { nu: ['not a uri'] },
+      { nu: [rx.url], enc: { net: [9] } },
+      { nu: [rx.url], enc: { bogus: 1 } },
+      { nu: [rx.url], enc: { net: [1], om: [{ ops: 1 }] } },
+      { nu: [rx.url], bn: { num: 0 } },
+      { nu: [rx.url], bn: { num: 100000000 } },
+      { nu: [rx.url], nct: 2, enc: { net: [3] } },
+      { nu: [rx.url], exc: 0 },
+    ];
+    for (const attrs of cases) assert.equal((await t.client.create(path, 23, { 'm2m:sub': attrs }, ae)).rsc, 4000, JSON.stringify(attrs));
+    await rx.stop();
+  });
+
+  it('a receiver that is down and comes back gets every notification, in order', async () => {
+    const path = await container();
+    await subscribe(path, { enc: { net: [3] } });
+    const port = rx.port;
+    await rx.stop();
+    for (const v of ['1', '2', '3', '4', '5']) assert.equal((await post(path, v)).rsc, 2001);
+    await new Promise((r) => setTimeout(r, 300));
+    rx = await new Receiver().start(port);
+    await waitFor(() => rx.notifications().length === 5, 10_000);
+    assert.deepEqual(rx.notifications().map((n) => ((nev(n).rep as Attrs)['m2m:cin'] as Attrs).con), ['1', '2', '3', '4', '5']);
+    await rx.stop();
+  });
+
+  it('a receiver that answers garbage is retried, then given up; nothing else is affected', async () => {
+    const path = await container();
+    await subscribe(path, { enc: { net: [3] } });
+    rx.behaviour = 'garbage';
+    await post(path, 'x');
+    await waitFor(() => rx.received.length >= 4, 10_000); // verification + 3 attempts
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(rx.received.length, 4, 'no more attempts after maxAttempts');
+    assert.equal((await post(path, 'y')).rsc, 2001);
+    await rx.stop();
+  });
+});
+
+describe('a permanently dead receiver', () => {
+  it('does not slow ingest, and its queue stays bounded', async () => {
+    const t = await startTestCse({ 'notifications.maxQueue': 5, 'notifications.timeout': 1 });
+    try {
+      const ae = await t.client.registerAe('dead');
+      const rx = await new Receiver().start();
+      await t.client.create('/cse-in/dead', 3, { 'm2m:cnt': { rn: 'c' } }, ae);
+      assert.equal((await t.client.create('/cse-in/dead/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+      rx.behaviour = 'hang';
+      for (let i = 0; i < 40; i++) assert.equal((await t.client.create('/cse-in/dead/c', 4, { 'm2m:cin': { con: `v${i}` } }, ae)).rsc, 2001);
+      assert.ok((await t.cse.services.store.queueLength(rx.url)) <= 5);
+      await rx.stop();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('polling channel', () => {
+  it('hands notifications for an unreachable AE out on RETRIEVE of pcu, and times out with 4008', async () => {
+    const t = await startTestCse();
+    try {
+      const owner = await t.client.registerAe('sleepy', { rr: false });
+      const other = await t.client.registerAe('nosy');
+      assert.equal((await t.client.create('/cse-in/sleepy', 15, { 'm2m:pch': { rn: 'pch' } }, other)).rsc, 4103);
+      assert.equal((await t.client.create('/cse-in/sleepy', 15, { 'm2m:pch': { rn: 'pch' } }, owner)).rsc, 2001);
+      await t.client.create('/cse-in/sleepy', 3, { 'm2m:cnt': { rn: 'c' } }, owner);
+      assert.equal((await t.client.create('/cse-in/sleepy/c', 23, { 'm2m:sub': { nu: [owner], enc: { net: [3] } } }, owner)).rsc, 2001);
+      const empty = await t.client.retrieve('/cse-in/sleepy/pch/pcu', owner, { headers: { 'X-M2M-RET': '300' } });
+      assert.equal(empty.rsc, 4008);
+      const waiting = t.client.retrieve('/cse-in/sleepy/pch/pcu', owner, { headers: { 'X-M2M-RET': '5000' } });
+      await new Promise((r) => setTimeout(r, 100));
+      await t.client.create('/cse-in/sleepy/c', 4, { 'm2m:cin': { con: 'wake up' } }, owner);
+      const polled = await waiting;
+      assert.equal(polled.rsc, 2000, polled.text);
+      const rqp = polled.body?.['m2m:rqp'] as Attrs;
+      assert.equal(rqp.op, 5);
+      assert.equal(((((rqp.pc as Attrs)['m2m:sgn'] as Attrs).nev as Attrs).rep as Attrs)['m2m:cin'] && 'ok', 'ok');
+      assert.equal((await t.client.retrieve('/cse-in/sleepy/pch/pcu', other)).rsc, 4103);
+      assert.equal((await t.client.create('/cse-in/sleepy/pch/pcu', 4, { 'm2m:cin': { con: 'x' } }, owner)).rsc, 4005);
+      const answer = await t.client.request('POST', '/cse-in/sleepy/pch/pcu', { origin: owner, body: { 'm2m:rsp': { rsc: 2000, rqi: String(rqp.rqi) } } });
+      assert.equal(answer.rsc, 2000);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,64 @@
+// A notification receiver on loopback for tests: records what it gets, answers as told.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  headers: IncomingMessage['headers'];
+  body: Record<string, unknown>;
+}
+
+export type Behaviour = 'ok' | 'refuse' | 'garbage' | 'hang';
+
+export class Receiver {
+  readonly received: Received[] = [];
+  behaviour: Behaviour = 'ok';
+  private server: Server | undefined;
+  port = 0;
+
+  async start(port = 0): Promise<this> {
+    this.server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
+      req.on('end', () => {
+        if (this.behaviour === 'hang') return;
+        this.received.push({ headers: req.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
+        if (this.behaviour === 'garbage') {
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.end('I am not a oneM2M entity');
+          return;
+        }
+        const rsc = this.behaviour === 'refuse' ? '4101' : '2000';
+        res.writeHead(this.behaviour === 'refuse' ? 403 : 200, { 'X-M2M-RSC': rsc, 'X-M2M-RI': String(req.headers['x-m2m-ri'] ?? '') });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server?.address() as AddressInfo).port;
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/notify`;
+  }
+
+  /** Notifications only (verification requests left out). */
+  notifications(): Record<string, unknown>[] {
+    return this.received.map((r) => r.body).filter((b) => !((b['m2m:sgn'] as Record<string, unknown> | undefined)?.vrq === true));
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
