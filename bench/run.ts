@@ -7,6 +7,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { performance } from 'node:perf_hooks';
 import { runLoad, sendOnce, type ClientTls, type LoadRequest, type LoadResult } from './load.js';
 import { createCa, issueCertificate } from '../src/security/pki.js';
 import { writeFileSync } from 'node:fs';
@@ -110,8 +111,10 @@ async function main(): Promise<void> {
     for (const scenario of SCENARIOS) {
       if (only.length > 0 && !only.includes(scenario.name)) continue;
       const make = await scenario.prepare(ctx);
+      const started = performance.now();
       const r: LoadResult = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
       console.log(scenario.name.padEnd(28) + r.perSecond.toFixed(0).padStart(10) + r.p50.toFixed(2).padStart(10) + r.p99.toFixed(2).padStart(10) + String(r.errors).padStart(9));
+      if (scenario.finish) console.log(await scenario.finish(total, started));
     }
   } finally {
     for (const w of wardens) {

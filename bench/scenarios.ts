@@ -1,4 +1,7 @@
 // Benchmark scenarios: each prepares its resources, then builds request i of the measured run.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { LoadRequest } from './load.js';
 import type { BenchContext } from './run.js';
 
@@ -6,6 +9,43 @@ export interface Scenario {
   name: string;
   prepare(ctx: BenchContext): Promise<(i: number) => LoadRequest>;
   ok(rsc: number): boolean;
+  /** After the measured run: an extra line for the report (e.g. notification throughput). */
+  finish?(requests: number, started: number): Promise<string>;
+}
+
+/** Local HTTP receivers that count the notifications they get. */
+class Receivers {
+  private servers: Server[] = [];
+  count = 0;
+  lastAt = 0;
+  urls: string[] = [];
+
+  async start(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const server = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          const text = req.headers['content-length'];
+          if (text !== undefined) {
+            this.count++;
+            this.lastAt = performance.now();
+          }
+          res.writeHead(200, { 'X-M2M-RSC': '2000', 'X-M2M-RI': String(req.headers['x-m2m-ri'] ?? '') });
+          res.end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      this.servers.push(server);
+      this.urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.servers) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  }
 }
 
 const headers = (origin: string, rqi: string, ty?: number): Record<string, string> => ({
@@ -20,6 +60,9 @@ async function setUp(ctx: BenchContext, ae: string, container: string): Promise<
   await ctx.call({ method: 'POST', path: '/cse-in', headers: headers(`C${ae}`, `setup-${ae}`, 2), body: JSON.stringify({ 'm2m:ae': { rn: ae, api: `N${ae}`, rr: false, srv: ['3'] } }) });
   await ctx.call({ method: 'POST', path: `/cse-in/${ae}`, headers: headers(`C${ae}`, `setup-${ae}-c`, 3), body: JSON.stringify({ 'm2m:cnt': { rn: container, mni: 1000 } }) });
 }
+
+const fanOut = new Receivers();
+const FAN_OUT = 10;
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -82,5 +125,37 @@ export const SCENARIOS: readonly Scenario[] = [
       return (i) => ({ method: 'GET', path: '/cse-in/shared/data/reading', headers: headers('Cvisitor', `other-${i}`) });
     },
     ok: (rsc) => rsc === 2000,
+  },
+  {
+    // Ingest into a container with 10 subscriptions whose targets are local HTTP receivers.
+    name: 'notify-fan-out (10 subs)',
+    async prepare(ctx) {
+      await setUp(ctx, 'fanout', 'data');
+      await fanOut.start(FAN_OUT);
+      for (const [i, url] of fanOut.urls.entries()) {
+        await ctx.call({
+          method: 'POST',
+          path: '/cse-in/fanout/data',
+          headers: headers('Cfanout', `sub-${i}`, 23),
+          body: JSON.stringify({ 'm2m:sub': { rn: `sub${i}`, nu: [url], enc: { net: [3] } } }),
+        });
+      }
+      fanOut.count = 0;
+      return (i) => ({
+        method: 'POST',
+        path: '/cse-in/fanout/data',
+        headers: headers('Cfanout', `fan-${i}`, 4),
+        body: JSON.stringify({ 'm2m:cin': { con: String(i) } }),
+      });
+    },
+    ok: (rsc) => rsc === 2001,
+    async finish(requests, started) {
+      const expected = requests * FAN_OUT;
+      const deadline = Date.now() + 120_000;
+      while (fanOut.count < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const seconds = (fanOut.lastAt - started) / 1000;
+      await fanOut.stop();
+      return `  notifications delivered: ${fanOut.count}/${expected}, ${(fanOut.count / seconds).toFixed(0)} notifications/s (until the last arrived)`;
+    },
   },
 ];

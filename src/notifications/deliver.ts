@@ -26,6 +26,16 @@ export interface DeliveryOptions {
 }
 
 const LEASE_MS = 60_000;
+/** Messages sent to one target in one round, one after the other, behind its leased head. */
+const RUN_LENGTH = 64;
+const BATCH_RECHECK_MS = 50;
+
+/** What one delivery round decided, applied to the outbox in one transaction at its end. */
+interface RoundResult {
+  done: number[];
+  postponed: Array<{ id: number; notBefore: number; attempts: number }>;
+  counted: string[];
+}
 
 export class Deliverer {
   private readonly owner = randomUUID();
@@ -73,22 +83,52 @@ export class Deliverer {
     do {
       this.wakeRequested = false;
       try {
-        const heads = await this.services.store.leaseHeads(this.owner, this.services.clock.now(), LEASE_MS, this.options.concurrency);
-        await Promise.all(heads.filter((m) => !m.target.startsWith('pch:')).map((m) => this.deliver(m)));
-        if (heads.length === this.options.concurrency) this.wakeRequested = true;
+        const { store, clock } = this.services;
+        const heads = (await store.leaseHeads(this.owner, clock.now(), LEASE_MS, this.options.concurrency)).filter((m) => !m.target.startsWith('pch:'));
+        const result: RoundResult = { done: [], postponed: [], counted: [] };
+        await this.boundFailingQueues(heads);
+        await Promise.all(heads.map((head) => this.deliverRun(head, result)));
+        if (result.done.length > 0 || result.postponed.length > 0) {
+          await store.transaction(async (tx) => {
+            await tx.dequeue(result.done);
+            for (const p of result.postponed) await tx.postpone(p.id, p.notBefore, p.attempts);
+          });
+        }
+        for (const subscription of result.counted) await this.count(subscription);
+        // Keep going while there was work: the next heads may already be due.
+        if (heads.length > 0) this.wakeRequested = true;
       } catch (err) {
         this.services.log.error({ err }, 'notification delivery round failed');
       }
     } while (this.wakeRequested && !this.stopped);
   }
 
-  private async deliver(head: OutboxMessage): Promise<void> {
+  /**
+   * Delivers a target's leased head and, while they succeed, the messages queued behind it (nobody else
+   * can lease those: only a queue's head is leasable, and the head is ours). Stops at the first failure.
+   */
+  private async deliverRun(head: OutboxMessage, result: RoundResult): Promise<void> {
+    const envelope = JSON.parse(head.content) as Envelope;
+    if (envelope.batch || envelope.latest || envelope.pendingLatest) {
+      await this.deliver(head, result);
+      return;
+    }
+    const run = [head, ...(await this.services.store.queued(head.target, undefined, RUN_LENGTH)).filter((m) => m.id > head.id)];
+    for (const message of run) {
+      const m = JSON.parse(message.content) as Envelope;
+      if (m.batch || m.latest || m.pendingLatest) break; // another subscription's policy: its own round
+      if (!(await this.deliver(message, result))) break;
+    }
+  }
+
+  /** Delivers one message (or a batch starting with it); true when it is done with (sent or dropped). */
+  private async deliver(head: OutboxMessage, result: RoundResult): Promise<boolean> {
     const { store, clock, log } = this.services;
     const envelope = JSON.parse(head.content) as Envelope;
     // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent.
     if (!envelope.final && (await store.get(head.subscription))?.ty !== RESOURCE_TYPE.subscription) {
-      await store.dequeue([head.id]);
-      return;
+      result.done.push(head.id);
+      return true;
     }
     let batch: OutboxMessage[] = [head];
     if (envelope.batch || envelope.latest || envelope.pendingLatest) {
@@ -100,8 +140,9 @@ export class Deliverer {
         const complete = envelope.batch.num !== undefined && batch.length >= envelope.batch.num;
         // A batch goes when it is full or its duration has passed, whichever comes first [TS-0001 §10.2.10.7].
         if (!complete && clock.now() < due) {
-          await store.postpone(head.id, due, head.attempts);
-          return;
+          // Look again soon: the batch may fill up before its duration ends.
+          result.postponed.push({ id: head.id, notBefore: Math.min(due, clock.now() + BATCH_RECHECK_MS), attempts: head.attempts });
+          return false;
         }
       }
     }
@@ -112,19 +153,36 @@ export class Deliverer {
     else pc = contents[0] as Record<string, unknown>;
     const ok = await this.send(head.target, pc, envelope.ec);
     if (ok) {
-      await store.dequeue(batch.map((m) => m.id));
+      result.done.push(...batch.map((m) => m.id));
       this.delivered += batch.length;
-      if (envelope.counted) await this.count(head.subscription);
-      return;
+      if (envelope.counted) result.counted.push(head.subscription);
+      return true;
     }
     const attempts = head.attempts + 1;
     if (attempts >= this.options.maxAttempts) {
       log.warn({ event: 'notification-dropped', target: head.target, subscription: head.subscription, attempts }, 'notification given up');
-      await store.dequeue([head.id]);
-      return;
+      result.done.push(head.id);
+      return true;
     }
     const backoff = Math.min(this.options.maxBackoffMs, 500 * 2 ** (attempts - 1));
-    await store.postpone(head.id, clock.now() + backoff, attempts);
+    result.postponed.push({ id: head.id, notBefore: clock.now() + backoff, attempts });
+    return false;
+  }
+
+  /**
+   * A target that fails keeps its notifications, but only the newest maxQueue of them: the queue of a dead
+   * receiver cannot grow without bound. Healthy targets drain and are not counted (the ingest path stays cheap).
+   */
+  private async boundFailingQueues(heads: readonly OutboxMessage[]): Promise<void> {
+    const { store, log } = this.services;
+    for (const head of heads) {
+      if (head.attempts === 0) continue;
+      const excess = (await store.queueLength(head.target)) - this.options.maxQueue;
+      if (excess <= 0) continue;
+      const dropped = (await store.queued(head.target, undefined, excess + 1)).filter((m) => m.id !== head.id).slice(0, excess);
+      await store.dequeue(dropped.map((m) => m.id));
+      log.warn({ event: 'notifications-dropped', target: head.target, dropped: dropped.length }, 'notification queue of an unreachable target is full');
+    }
   }
 
   /** One NOTIFY to a target key; true when it answered with a success RSC. */

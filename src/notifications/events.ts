@@ -44,14 +44,6 @@ export async function urlsOfTarget(store: ResourceStore, target: string): Promis
   return [target];
 }
 
-/** Keeps each target's queue within `max` by dropping its oldest messages (the newest matter most). */
-async function boundQueues(tx: ResourceStore, messages: readonly NewOutboxMessage[], max: number): Promise<void> {
-  for (const target of new Set(messages.map((m) => m.target))) {
-    const excess = (await tx.queueLength(target)) - max;
-    if (excess > 0) await tx.dequeue((await tx.queued(target, undefined, excess)).map((m) => m.id));
-  }
-}
-
 export function subscriptionUri(self: LocalIdentity, sub: StoredResource): string {
   return `/${self.cseId}/${sub.ri}`;
 }
@@ -86,8 +78,6 @@ export interface EventContext {
   readonly self: LocalIdentity;
   readonly registry: ResourceRegistry;
   readonly now: number;
-  /** Per-target queue bound. */
-  readonly maxQueue: number;
 }
 
 export async function recordEvent(tx: ResourceStore, ctx: EventContext, subscribedTo: StoredResource, event: NotificationEvent): Promise<number> {
@@ -106,7 +96,6 @@ export async function recordEvent(tx: ResourceStore, ctx: EventContext, subscrib
   }
   if (messages.length > 0) {
     await tx.enqueue(messages);
-    await boundQueues(tx, messages, ctx.maxQueue);
     await tx.broadcast(OUTBOX_TOPIC, '');
   }
   return messages.length;

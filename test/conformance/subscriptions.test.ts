@@ -102,7 +102,7 @@ describe('subscriptions and notifications', () => {
     const path = await container();
     await subscribe(path, { enc: { net: [3] }, bn: { num: 3, dur: 500 } });
     for (const v of ['1', '2', '3', '4']) await post(path, v);
-    await waitFor(() => rx.notifications().length === 1);
+    await waitFor(() => rx.notifications().length >= 1);
     const agn = rx.notifications()[0]?.['m2m:agn'] as Attrs;
     assert.equal((agn['m2m:sgn'] as Attrs[]).length, 3);
     const rx2 = await new Receiver().start();
@@ -112,7 +112,7 @@ describe('subscriptions and notifications', () => {
     const latest = rx2.notifications()[0] as Attrs;
     assert.equal(((nev(latest).rep as Attrs)['m2m:cin'] as Attrs).con, '7');
     assert.equal(rx2.received.at(-1)?.headers['x-m2m-ec'], '4');
-    await waitFor(() => rx.notifications().length === 2, 3000);
+    await waitFor(() => rx.notifications().length >= 2, 3000);
     assert.equal(((rx.notifications()[1]?.['m2m:agn'] as Attrs)['m2m:sgn'] as Attrs[]).length >= 1, true, 'the remaining batch goes after its duration');
     await rx.stop();
     await rx2.stop();
@@ -193,8 +193,9 @@ describe('a permanently dead receiver', () => {
       await t.client.create('/cse-in/dead', 3, { 'm2m:cnt': { rn: 'c' } }, ae);
       assert.equal((await t.client.create('/cse-in/dead/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
       rx.behaviour = 'hang';
+      // Every write is acknowledged while the receiver hangs: none waits for its notification.
       for (let i = 0; i < 40; i++) assert.equal((await t.client.create('/cse-in/dead/c', 4, { 'm2m:cin': { con: `v${i}` } }, ae)).rsc, 2001);
-      assert.ok((await t.cse.services.store.queueLength(rx.url)) <= 5);
+      await waitFor(async () => (await t.cse.services.store.queueLength(rx.url)) <= 5, 10_000);
       await rx.stop();
     } finally {
       await t.close();
