@@ -83,6 +83,9 @@ export const SCHEMA = {
     batchDuration: int(60, 1, 86_400, 'seconds a batch waits when batchNotify gives no duration'),
     pollTimeout: int(20, 1, 600, 'seconds a polling-channel RETRIEVE waits for a notification (or its X-M2M-RET)'),
   },
+  discovery: {
+    maxResults: int(1000, 1, 100_000, 'most resources one discovery returns (larger results are paged with ofst)'),
+  },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),
   },

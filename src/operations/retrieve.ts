@@ -8,6 +8,7 @@ import type { StoredResource } from '../storage/store.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { pollChannel } from '../notifications/polling.js';
+import { discover } from './discover.js';
 import { hookContext } from './hookContext.js';
 
 /** Runs the type's beforeRetrieve hook (e.g. a container dropping instances past maxInstanceAge). */
@@ -90,7 +91,7 @@ export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   if (!addressed) throw new Error('retrieve runs after resolveTarget');
   if (ctx.virtual === 'pcu') return { rsc: RSC.OK, content: await pollChannel(ctx, addressed) };
   const target = ctx.virtual ? await resolveVirtual(ctx, addressed) : addressed;
-  if (ctx.request.fc?.fu === FILTER_USAGE.DISCOVERY) throw new CseError(RSC.NOT_IMPLEMENTED, 'discovery (fu=1) is not supported yet');
+  if (ctx.request.fc?.fu === FILTER_USAGE.DISCOVERY) return discover(ctx);
   const resource = ctx.virtual ? target : await refreshResource(ctx, target);
   const outcome: Outcome = { rsc: RSC.OK, resource };
   if (needsChildren(ctx)) outcome.children = await childrenOf(ctx, resource);

@@ -47,8 +47,11 @@ export interface Outcome {
   modified?: Record<string, unknown>;
   /** Children to embed for rcn 4/5/6/8, captured before a DELETE. */
   children?: StoredResource[];
-  /** Content that is not a resource (a polled request primitive). */
+  /** Content that is not a resource (a polled request primitive, a discovery result). */
   content?: Record<string, unknown>;
+  /** Content status (1 partial, 2 full) and the offset of the next page, for discovery. */
+  contentStatus?: number;
+  contentOffset?: number;
 }
 
 export interface RequestContext {

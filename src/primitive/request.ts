@@ -53,7 +53,7 @@ export interface FilterCriteria {
   sts?: number;
   stb?: number;
   exb?: string;
-  ela?: string;
+  exa?: string;
   lbl?: string[];
   clbl?: string[];
   lbq?: string;

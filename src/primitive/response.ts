@@ -15,4 +15,7 @@ export interface ResponsePrimitive {
   location?: string;
   /** The resource type of the content, when the content is one resource. */
   ty?: number;
+  /** Content status (1 partial, 2 full) and offset of the next part [TS-0004 §7.2.1.2]. */
+  cnst?: number;
+  cnot?: number;
 }

@@ -12,7 +12,7 @@ import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration'; policy?: undefined; rule?: undefined }
+  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery'; policy?: undefined; rule?: undefined }
   | { granted: true; basis: 'acp' | 'selfPrivileges'; policy: string; rule: number }
   | { granted: false; reason: string };
 

@@ -2,7 +2,9 @@
 // database: writers lock the rows they derive state from (getForUpdate), schema changes run under an
 // advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
 import pg from 'pg';
+import { searchSql, type SqlDialect } from './search.js';
 import {
+  type SearchQuery,
   StoreConflictError,
   StoreUnavailableError,
   type NewOutboxMessage,
@@ -90,6 +92,28 @@ export interface PostgresOptions {
 }
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+
+const POSTGRES_DIALECT: SqlDialect = {
+  param(args, value) {
+    args.push(value);
+    return `$${args.length}`;
+  },
+  jsonText(args, name) {
+    args.push(name);
+    return `(doc::json ->> $${args.length})`;
+  },
+  jsonNumber(args, name) {
+    args.push(name);
+    // Only numbers compare: a non-numeric value never matches a size or stateTag condition.
+    return `(CASE WHEN json_typeof(doc::json -> $${args.length}) = 'number' THEN (doc::json ->> $${args.length})::numeric END)`;
+  },
+  jsonListHasAny(args, name, values) {
+    args.push(name);
+    const list = `$${args.length}`;
+    args.push([...values]);
+    return `(json_typeof(doc::json -> ${list}) = 'array' AND EXISTS (SELECT 1 FROM json_array_elements_text(doc::json -> ${list}) v WHERE v = ANY($${args.length}::text[])))`;
+  },
+};
 
 function toResource(row: Row): StoredResource {
   const r: StoredResource = {
@@ -238,6 +262,12 @@ class PostgresOperations {
     if (q.ty !== undefined) where.push(`ty = $${args.push(q.ty)}`);
     if (q.pi !== undefined) where.push(`pi = $${args.push(q.pi)}`);
     const sql = `SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.push(q.limit)}`;
+    const { rows } = await run(() => this.db.query<Row>(sql, args));
+    return rows.map(toResource);
+  }
+
+  async search(q: SearchQuery): Promise<StoredResource[]> {
+    const { sql, args } = searchSql(q, POSTGRES_DIALECT);
     const { rows } = await run(() => this.db.query<Row>(sql, args));
     return rows.map(toResource);
   }

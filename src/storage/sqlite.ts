@@ -3,7 +3,9 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
+import { searchSql, type SqlDialect } from './search.js';
 import {
+  type SearchQuery,
   StoreConflictError,
   type DeletedSubtree,
   type NewOutboxMessage,
@@ -108,6 +110,26 @@ function migrate(db: Database.Database): void {
     step.immediate();
   }
 }
+
+const SQLITE_DIALECT: SqlDialect = {
+  param(args, value) {
+    args.push(value);
+    return '?';
+  },
+  jsonText(args, name) {
+    // As text, like PostgreSQL's ->>: numbers as digits, booleans as true/false.
+    args.push(`$.${name}`, `$.${name}`);
+    return "(CASE json_type(doc, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(json_extract(doc, ?) AS TEXT) END)";
+  },
+  jsonNumber(args, name) {
+    args.push(`$.${name}`);
+    return 'json_extract(doc, ?)';
+  },
+  jsonListHasAny(args, name, values) {
+    args.push(`$.${name}`, ...values);
+    return `EXISTS (SELECT 1 FROM json_each(doc, ?) WHERE json_each.value IN (${values.map(() => '?').join(', ')}))`;
+  },
+};
 
 function toResource(row: Row): StoredResource {
   const r: StoredResource = {
@@ -215,6 +237,11 @@ class SqliteOperations {
     const removed = this.s.subtree.all(...args);
     this.s.deleteSubtree.run(...args);
     return { root: toResource(root), removed };
+  }
+
+  search(q: SearchQuery): StoredResource[] {
+    const { sql, args } = searchSql(q, SQLITE_DIALECT);
+    return this.db.prepare<unknown[], Row>(sql).all(...args).map(toResource);
   }
 
   findInSubtree(srn: string, ty: number, limit: number): StoredResource[] {
@@ -331,6 +358,9 @@ class SqliteTransactionView implements ResourceStore {
   find(q: FindQuery): Promise<StoredResource[]> {
     return Promise.resolve(this.ops.find(q));
   }
+  search(q: SearchQuery): Promise<StoredResource[]> {
+    return Promise.resolve(this.ops.search(q));
+  }
   findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {
     return Promise.resolve(this.ops.findInSubtree(srn, ty, limit));
   }
@@ -441,6 +471,9 @@ class SqliteStore implements ResourceStore {
   }
   find(q: FindQuery): Promise<StoredResource[]> {
     return this.exclusive(() => this.ops.find(q));
+  }
+  search(q: SearchQuery): Promise<StoredResource[]> {
+    return this.exclusive(() => this.ops.search(q));
   }
   findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {
     return this.exclusive(() => this.ops.findInSubtree(srn, ty, limit));

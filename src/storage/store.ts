@@ -65,6 +65,45 @@ export interface DeletedSubtree {
   removed: ReadonlyArray<{ ri: string; ty: number }>;
 }
 
+/**
+ * A filtered search below a resource (discovery, conditional retrieval), run by the database
+ * [TS-0004 §7.3.3.17]. Conditions of different kinds combine with `operation`; values of one kind OR.
+ */
+export interface SearchQuery {
+  /** Descendants of the resource at this path (the resource itself only with `only`). */
+  below: string;
+  /** Only this resource (conditional retrieval of the target). */
+  only?: string;
+  /** Deepest level below `below` (1 = children). */
+  level?: number;
+  ty?: readonly number[];
+  /** Normalised timestamps (YYYYMMDDTHHMMSS,ffffff): ct < createdBefore, ct >= createdAfter … */
+  createdBefore?: string;
+  createdAfter?: string;
+  modifiedSince?: string;
+  unmodifiedSince?: string;
+  /** epoch ms */
+  expireBefore?: number;
+  expireAfter?: number;
+  stateTagSmaller?: number;
+  stateTagBigger?: number;
+  sizeAbove?: number;
+  sizeBelow?: number;
+  labels?: readonly string[];
+  /** Media types matched against the part of cnf before ':'. */
+  contentTypes?: readonly string[];
+  /** Attribute name (validated: letters and digits) → value compared as text. */
+  attributes?: ReadonlyArray<readonly [string, string]>;
+  childTypes?: readonly number[];
+  parentTypes?: readonly number[];
+  operation: 'and' | 'or';
+  /** Alive at this instant (expired resources are never found). */
+  aliveAt: number;
+  /** Insertion order cursor: only resources with seq greater than this. */
+  afterSeq?: number;
+  limit: number;
+}
+
 export interface ResourceStore {
   get(ri: string): Promise<StoredResource | undefined>;
   /**
@@ -86,6 +125,7 @@ export interface ResourceStore {
    */
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined>;
   find(query: FindQuery): Promise<StoredResource[]>;
+  search(query: SearchQuery): Promise<StoredResource[]>;
   /** Resources of one type anywhere below (not including) the resource at `srn`. */
   findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]>;
 

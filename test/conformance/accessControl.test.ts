@@ -116,12 +116,18 @@ describe('accessControlPolicy decisions over HTTP', () => {
     });
 
     it('a RETRIEVE with filterUsage discovery needs DISCOVERY, not RETRIEVE', async () => {
+      const found = async (path: string): Promise<string[]> => {
+        const reply = await v4.retrieve(`${path}?fu=1`, GUEST);
+        assert.equal(reply.rsc, 2000, reply.text);
+        return reply.body?.['m2m:uril'] as string[];
+      };
       const retrieveOnly = await guarded([{ acor: [GUEST], acop: 2 }]);
-      assertDenied(await v4.retrieve(`${retrieveOnly.path}?fu=1`, GUEST), 'fu=1 with RETRIEVE');
+      await v4.create(retrieveOnly.path, 4, { 'm2m:cin': { con: 'x' } }, OWNER);
+      assert.deepEqual(await found(retrieveOnly.path), [], 'RETRIEVE does not make a resource discoverable');
       const discoverOnly = await guarded([{ acor: [GUEST], acop: 32 }]);
+      await v4.create(discoverOnly.path, 4, { 'm2m:cin': { rn: 'seen', con: 'x' } }, OWNER);
       assertDenied(await v4.retrieve(discoverOnly.path, GUEST), 'plain RETRIEVE with DISCOVERY only');
-      const discovery = await v4.retrieve(`${discoverOnly.path}?fu=1`, GUEST);
-      assert.notEqual(discovery.rsc, 4103, 'fu=1 with DISCOVERY passes access control');
+      assert.deepEqual(await found(discoverOnly.path), [`${discoverOnly.path.slice(1)}/seen`]);
     });
   });
 

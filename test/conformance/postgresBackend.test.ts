@@ -55,6 +55,23 @@ describe('the CSE on PostgreSQL', () => {
     assert.equal((await t.client.retrieve('/cse-in/pgapp/exp', ae)).rsc, 4004);
   });
 
+  it('discovery runs as a PostgreSQL query', async () => {
+    await t.client.create('/cse-in/pgapp', 3, { 'm2m:cnt': { rn: 'disc', lbl: ['zone/a'], mni: 7 } }, ae);
+    await t.client.create('/cse-in/pgapp/disc', 4, { 'm2m:cin': { rn: 'pa', cnf: 'text/plain:0', con: 'x'.repeat(40) } }, ae);
+    await t.client.create('/cse-in/pgapp/disc', 4, { 'm2m:cin': { rn: 'pb', con: 'y' } }, ae);
+    const find = async (q: string): Promise<string[]> => {
+      const reply = await t.client.retrieve(`/cse-in/pgapp?fu=1&${q}`, ae);
+      assert.equal(reply.rsc, 2000, reply.text);
+      return (reply.body?.['m2m:uril'] as string[]).map((p) => p.split('/').pop() as string).sort();
+    };
+    assert.deepEqual(await find('lbl=zone/a'), ['disc']);
+    assert.deepEqual(await find('mni=7'), ['disc']);
+    assert.deepEqual(await find('ty=4&cty=text/plain'), ['pa']);
+    assert.deepEqual(await find('ty=4&sza=10&lvl=2'), ['pa']);
+    assert.deepEqual(await find('chty=4&lbl=zone/a'), ['disc']);
+    assert.equal((await t.client.retrieve('/cse-in/pgapp/disc?lbl=zone/b', ae)).rsc, 4004);
+  });
+
   it('policies grant and revoke', async () => {
     const reader = await t.client.registerAe('pgreader');
     const acp = await t.client.create('/cse-in/pgapp', 1, { 'm2m:acp': { rn: 'p', pv: { acr: [{ acor: [reader], acop: 2 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);

@@ -91,6 +91,8 @@ function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): v
   };
   if (response.rvi) headers['X-M2M-RVI'] = response.rvi;
   if (response.vsi) headers['X-M2M-VSI'] = response.vsi;
+  if (response.cnst !== undefined) headers['X-M2M-CTS'] = String(response.cnst);
+  if (response.cnot !== undefined) headers['X-M2M-CTO'] = String(response.cnot);
   // An absolute path, so that it resolves to the created resource whatever the request path was.
   if (response.location) headers['Content-Location'] = `/${response.location}`;
   let body: Buffer | undefined;

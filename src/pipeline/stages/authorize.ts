@@ -42,6 +42,11 @@ export const authorize: Stage = {
       ctx.decision = { granted: true, basis: 'registration' };
       return;
     }
+    // Discovery is not authorized on its target: each result needs DISCOVERY instead [TS-0004 §7.3.3.14].
+    if (r.op === OPERATION.RETRIEVE && r.fc?.fu === FILTER_USAGE.DISCOVERY) {
+      ctx.decision = { granted: true, basis: 'discovery' };
+      return;
+    }
     let updatesAcpi = false;
     if (r.op === OPERATION.UPDATE) {
       const names = updatedAttributes(r.pc);

@@ -60,7 +60,10 @@ export const checkPrimitive: Stage = {
         throw new CseError(RSC.NON_BLOCKING_SYNCH_REQUEST_NOT_SUPPORTED, 'only blocking requests (rt=3) are supported so far');
       }
     }
-    if (r.rcn !== undefined && !RESULT_CONTENT_RULES[r.op].allowed.includes(r.rcn)) {
+    if (r.op === OPERATION.RETRIEVE && r.fc?.fu === 1) {
+      // Discovery answers with references: rcn 11 (the default, a list of IDs) or 6 (child references).
+      if (r.rcn !== undefined && r.rcn !== 11 && r.rcn !== 6) throw badRequest(`result content ${r.rcn} is not allowed for discovery (allowed: 6, 11)`);
+    } else if (r.rcn !== undefined && !RESULT_CONTENT_RULES[r.op].allowed.includes(r.rcn)) {
       throw badRequest(`result content ${r.rcn} is not allowed for this operation (allowed: ${RESULT_CONTENT_RULES[r.op].allowed.join(', ')})`);
     }
     for (const [name, value] of [

@@ -1,6 +1,7 @@
 // Stage 9: carry out the operation.
 import { CseError } from '../../primitive/errors.js';
-import { OPERATION } from '../../primitive/request.js';
+import { FILTER_USAGE, OPERATION } from '../../primitive/request.js';
+import { checkConditions } from '../../operations/discover.js';
 import { RSC } from '../../primitive/rsc.js';
 import { createResource } from '../../operations/create.js';
 import { deleteResource } from '../../operations/delete.js';
@@ -11,6 +12,9 @@ import type { Stage } from '../pipeline.js';
 export const execute: Stage = {
   name: 'execute',
   async run(ctx) {
+    const r = ctx.request;
+    // Conditional retrieve / update / delete: the addressed resource must match [TS-0004 §7.3.3.1].
+    if (ctx.resource && !ctx.virtual && r.fc && r.fc.fu !== FILTER_USAGE.DISCOVERY && r.op !== OPERATION.CREATE) await checkConditions(ctx, ctx.resource);
     switch (ctx.request.op) {
       case OPERATION.CREATE:
         ctx.outcome = await createResource(ctx);

@@ -37,6 +37,8 @@ export const shapeResult: Stage = {
     };
     const r = outcome.resource;
     if (outcome.content) response.pc = outcome.content;
+    if (outcome.contentStatus !== undefined) response.cnst = outcome.contentStatus;
+    if (outcome.contentOffset !== undefined) response.cnot = outcome.contentOffset;
     else if (r) {
       if (outcome.rsc === 2001) response.location = r.srn;
       const name = typeNameOf(services, r);

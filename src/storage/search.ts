@@ -1,0 +1,56 @@
+// SQL for SearchQuery, shared by the backends: they differ only in placeholders and JSON access.
+import type { SearchQuery } from './store.js';
+
+export interface SqlDialect {
+  /** The next positional parameter for a value. */
+  param(args: unknown[], value: unknown): string;
+  /** An attribute of the JSON document as text (name passed as a parameter). */
+  jsonText(args: unknown[], name: string): string;
+  /** An attribute of the JSON document as a number. */
+  jsonNumber(args: unknown[], name: string): string;
+  /** TRUE when the document's list attribute contains any of `values`. */
+  jsonListHasAny(args: unknown[], name: string, values: readonly string[]): string;
+}
+
+export function searchSql(q: SearchQuery, d: SqlDialect, columns = '*'): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const p = (v: unknown): string => d.param(args, v);
+  const scope: string[] = [];
+  if (q.only !== undefined) scope.push(`ri = ${p(q.only)}`);
+  else scope.push(`srn >= ${p(`${q.below}/`)} AND srn < ${p(`${q.below}0`)}`);
+  if (q.level !== undefined) {
+    const baseDepth = q.below.split('/').length;
+    scope.push(`(length(srn) - length(replace(srn, '/', ''))) + 1 <= ${p(baseDepth + q.level)}`);
+  }
+  scope.push(`(et IS NULL OR et > ${p(q.aliveAt)})`);
+  if (q.afterSeq !== undefined) scope.push(`seq > ${p(q.afterSeq)}`);
+  const conditions: string[] = [];
+  const list = (values: readonly (string | number)[]): string => values.map((v) => p(v)).join(', ');
+  if (q.ty?.length) conditions.push(`ty IN (${list(q.ty)})`);
+  if (q.createdBefore !== undefined) conditions.push(`ct < ${p(q.createdBefore)}`);
+  if (q.createdAfter !== undefined) conditions.push(`ct >= ${p(q.createdAfter)}`);
+  if (q.modifiedSince !== undefined) conditions.push(`lt >= ${p(q.modifiedSince)}`);
+  if (q.unmodifiedSince !== undefined) conditions.push(`lt < ${p(q.unmodifiedSince)}`);
+  if (q.expireBefore !== undefined) conditions.push(`(et IS NOT NULL AND et < ${p(q.expireBefore)})`);
+  if (q.expireAfter !== undefined) conditions.push(`(et IS NULL OR et >= ${p(q.expireAfter)})`);
+  if (q.stateTagSmaller !== undefined) conditions.push(`${d.jsonNumber(args, 'st')} < ${p(q.stateTagSmaller)}`);
+  if (q.stateTagBigger !== undefined) conditions.push(`${d.jsonNumber(args, 'st')} >= ${p(q.stateTagBigger)}`);
+  if (q.sizeAbove !== undefined) conditions.push(`${d.jsonNumber(args, 'cs')} >= ${p(q.sizeAbove)}`);
+  if (q.sizeBelow !== undefined) conditions.push(`${d.jsonNumber(args, 'cs')} < ${p(q.sizeBelow)}`);
+  if (q.labels?.length) conditions.push(d.jsonListHasAny(args, 'lbl', q.labels));
+  if (q.contentTypes?.length) {
+    // Each use of a JSON accessor takes its own parameter (SQLite's '?' are positional).
+    const matchers = q.contentTypes.map((t) => {
+      const exact = `${d.jsonText(args, 'cnf')} = ${p(t)}`;
+      const withEncoding = `${d.jsonText(args, 'cnf')} LIKE ${p(`${t.replace(/[%_\\]/g, '')}:%`)}`;
+      return `(${exact} OR ${withEncoding})`;
+    });
+    conditions.push(`(${matchers.join(' OR ')})`);
+  }
+  for (const [name, value] of q.attributes ?? []) conditions.push(`${d.jsonText(args, name)} = ${p(value)}`);
+  if (q.childTypes?.length) conditions.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND c.ty IN (${list(q.childTypes)}))`);
+  if (q.parentTypes?.length) conditions.push(`EXISTS (SELECT 1 FROM resources pr WHERE pr.ri = resources.pi AND pr.ty IN (${list(q.parentTypes)}))`);
+  const where = [...scope];
+  if (conditions.length > 0) where.push(`(${conditions.join(q.operation === 'or' ? ' OR ' : ' AND ')})`);
+  return { sql: `SELECT ${columns} FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${p(q.limit)}`, args };
+}

@@ -1,0 +1,112 @@
+// Discovery and conditional retrieval over HTTP: each filter condition alone and combined, paging, privileges.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { formatTimestamp } from '../../src/primitive/identifiers.js';
+import { ManualClock, startTestCse, type TestCse } from '../harness.js';
+
+type Attrs = Record<string, unknown>;
+
+describe('discovery', () => {
+  let t: TestCse;
+  let ae: string;
+  const clock = new ManualClock();
+  const t0 = clock.now();
+  before(async () => {
+    t = await startTestCse({ 'discovery.maxResults': 50 }, { clock });
+    ae = await t.client.registerAe('finder');
+    const mk = (path: string, ty: number, body: Attrs) => t.client.create(path, ty, body, ae);
+    await mk('/cse-in/finder', 3, { 'm2m:cnt': { rn: 'kitchen', lbl: ['room/kitchen', 'floor/1'], mni: 10 } });
+    await mk('/cse-in/finder', 3, { 'm2m:cnt': { rn: 'garage', lbl: ['room/garage'] } });
+    await mk('/cse-in/finder/kitchen', 3, { 'm2m:cnt': { rn: 'fridge', lbl: ['floor/1'] } });
+    clock.advance(10_000);
+    await mk('/cse-in/finder/kitchen', 4, { 'm2m:cin': { rn: 'small', cnf: 'text/plain:0', con: 'x' } });
+    clock.advance(10_000);
+    await mk('/cse-in/finder/kitchen', 4, { 'm2m:cin': { rn: 'big', cnf: 'application/json:0', con: 'y'.repeat(100) } });
+    await mk('/cse-in/finder/kitchen/fridge', 4, { 'm2m:cin': { rn: 'deep', cnf: 'text/plain:0', con: 'z', et: formatTimestamp(t0 + 3_600_000) } });
+  });
+  after(() => t.close());
+
+  async function find(query: string, origin = ae): Promise<string[]> {
+    const reply = await t.client.retrieve(`/cse-in/finder?fu=1&${query}`, origin);
+    assert.equal(reply.rsc, 2000, `${query}: ${reply.text}`);
+    return ((reply.body?.['m2m:uril'] as string[]) ?? []).map((p) => p.split('/').pop() as string).sort();
+  }
+
+  it('finds by resource type, label, level and child type', async () => {
+    assert.deepEqual(await find('ty=3'), ['fridge', 'garage', 'kitchen']);
+    assert.deepEqual(await find('ty=4'), ['big', 'deep', 'small']);
+    assert.deepEqual(await find('lbl=floor/1'), ['fridge', 'kitchen']);
+    assert.deepEqual(await find('lbl=room/garage+floor/1'), ['fridge', 'garage', 'kitchen'], 'labels OR among themselves');
+    assert.deepEqual(await find('lvl=1'), ['garage', 'kitchen']);
+    assert.deepEqual(await find('lvl=1000000000&ty=4'), ['big', 'deep', 'small']);
+    assert.deepEqual(await find('chty=4'), ['fridge', 'kitchen']);
+  });
+
+  it('finds by creation, modification and expiration time, stateTag, size and content type', async () => {
+    assert.deepEqual(await find(`ty=4&cra=${formatTimestamp(t0 + 15_000)}`), ['big', 'deep']);
+    assert.deepEqual(await find(`ty=4&crb=${formatTimestamp(t0 + 15_000)}`), ['small']);
+    assert.deepEqual(await find(`ty=4&ms=${formatTimestamp(t0 + 15_000)}`), ['big', 'deep']);
+    assert.deepEqual(await find(`ty=4&us=${formatTimestamp(t0 + 15_000)}`), ['small']);
+    assert.deepEqual(await find(`ty=4&exb=${formatTimestamp(t0 + 7_200_000)}`), ['deep']);
+    assert.deepEqual(await find(`ty=4&exa=${formatTimestamp(t0 + 7_200_000)}`), ['big', 'small']);
+    assert.deepEqual(await find('ty=4&sza=50'), ['big']);
+    assert.deepEqual(await find('ty=4&szb=50'), ['deep', 'small']);
+    assert.deepEqual(await find('ty=4&stb=2'), ['big']);
+    assert.deepEqual(await find('ty=4&sts=2'), ['deep', 'small']);
+    assert.deepEqual(await find('cty=text/plain'), ['deep', 'small']);
+    assert.deepEqual(await find('mni=10'), ['kitchen'], 'an attribute condition');
+  });
+
+  it('combines conditions with AND by default and OR on request', async () => {
+    assert.deepEqual(await find('ty=3&lbl=room/garage'), ['garage']);
+    assert.deepEqual(await find('ty=4&lbl=room/garage&fo=2'), ['big', 'deep', 'garage', 'small']);
+  });
+
+  it('answers structured or unstructured identifiers and child references', async () => {
+    const structured = await t.client.retrieve('/cse-in/finder?fu=1&ty=3&lvl=1', ae);
+    assert.deepEqual((structured.body?.['m2m:uril'] as string[]).sort(), ['cse-in/finder/garage', 'cse-in/finder/kitchen']);
+    const unstructured = await t.client.retrieve('/cse-in/finder?fu=1&ty=3&lvl=1&drt=2', ae);
+    assert.ok((unstructured.body?.['m2m:uril'] as string[]).every((id) => id.startsWith('cnt') && !id.includes('/')));
+    const refs = await t.client.retrieve('/cse-in/finder?fu=1&ty=3&lvl=1&rcn=6', ae);
+    assert.deepEqual((((refs.body?.['m2m:rrl'] as Attrs).rrf as Attrs[]).map((r) => r.nm) as string[]).sort(), ['garage', 'kitchen']);
+    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&rcn=1', ae)).rsc, 4000);
+  });
+
+  it('pages with limit and offset and says when more results exist', async () => {
+    const first = await t.client.retrieve('/cse-in/finder?fu=1&lim=2', ae);
+    assert.equal((first.body?.['m2m:uril'] as string[]).length, 2);
+    assert.equal(first.headers.get('x-m2m-cts'), '1');
+    assert.equal(first.headers.get('x-m2m-cto'), '3');
+    const rest = await t.client.retrieve('/cse-in/finder?fu=1&lim=10&ofst=3', ae);
+    assert.equal((rest.body?.['m2m:uril'] as string[]).length, 4);
+    assert.equal(rest.headers.get('x-m2m-cts'), '2');
+    const all = new Set([...(first.body?.['m2m:uril'] as string[]), ...(rest.body?.['m2m:uril'] as string[])]);
+    assert.equal(all.size, 6, 'pages neither overlap nor skip');
+  });
+
+  it('returns only resources the originator may discover', async () => {
+    const other = await t.client.registerAe('peeker');
+    assert.deepEqual(await find('', other), []);
+    const acp = await t.client.create('/cse-in/finder', 1, { 'm2m:acp': { rn: 'discoverable', pv: { acr: [{ acor: [other], acop: 32 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    assert.equal((await t.client.update('/cse-in/finder/garage', { 'm2m:cnt': { acpi: [acpRi] } }, ae)).rsc, 2004);
+    assert.deepEqual(await find('', other), ['garage']);
+    assert.equal((await t.client.retrieve('/cse-in/finder/garage', other)).rsc, 4103, 'DISCOVERY does not grant RETRIEVE');
+  });
+
+  it('conditional retrieval answers 4004 when the target does not match', async () => {
+    assert.equal((await t.client.retrieve('/cse-in/finder/kitchen?lbl=floor/1', ae)).rsc, 2000);
+    assert.equal((await t.client.retrieve('/cse-in/finder/kitchen?lbl=nowhere', ae)).rsc, 4004);
+    assert.equal((await t.client.retrieve('/cse-in/finder/kitchen?ty=4', ae)).rsc, 4004);
+  });
+
+  it('refuses malformed and unsupported criteria', async () => {
+    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lim=-1', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lvl=0', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&crb=yesterday', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&fo=3', ae)).rsc, 5001);
+    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&fo=7', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lbq=x', ae)).rsc, 5001);
+    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&ty=abc', ae)).rsc, 4000);
+  });
+});
