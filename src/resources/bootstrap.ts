@@ -9,9 +9,11 @@ import { RESOURCE_TYPE } from './types.js';
 const CSE_TYPES = { IN: 1, MN: 2, ASN: 3 } as const;
 
 export async function ensureCseBase(store: ResourceStore, config: Config, registry: ResourceRegistry, pointOfAccess: string[]): Promise<void> {
-  const existing = await store.get(config.cse.id);
-  const [other] = existing ? [] : await store.children('', { ty: RESOURCE_TYPE.CSEBase, limit: 1 });
-  if (other) throw new Error(`the database holds CSEBase '${other.ri}', not cse.id '${config.cse.id}'; use another database`);
+  // Read the one CSEBase the database may hold (another process may be creating it right now).
+  const existing = (await store.get(config.cse.id)) ?? (await store.children('', { ty: RESOURCE_TYPE.CSEBase, limit: 1 }))[0];
+  if (existing && existing.ri !== config.cse.id) {
+    throw new Error(`the database holds CSEBase '${existing.ri}', not cse.id '${config.cse.id}'; use another database`);
+  }
   const doc = {
     cst: CSE_TYPES[config.cse.type],
     csi: `/${config.cse.id}`,
