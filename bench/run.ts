@@ -64,6 +64,8 @@ async function startWarden(storageFlags: string[]): Promise<{ child: ChildProces
 }
 
 export interface BenchContext {
+  port: number;
+  tls: ClientTls | undefined;
   /** One request, awaited; for scenario set-up. Throws unless it succeeds. */
   call(r: LoadRequest): Promise<Record<string, unknown> | undefined>;
 }
@@ -95,6 +97,8 @@ async function main(): Promise<void> {
   const ports = wardens.map((w) => w.port);
   const port = ports[0] as number;
   const ctx: BenchContext = {
+    port,
+    tls,
     call: async (r) => {
       const reply = await sendOnce(port, r, tls);
       if (reply.rsc < 2000 || reply.rsc >= 3000) throw new Error(`set-up request ${r.method} ${r.path} failed: ${reply.rsc} ${JSON.stringify(reply.body)}`);

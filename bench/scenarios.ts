@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { LoadRequest } from './load.js';
+import { runLoad, type LoadRequest } from './load.js';
 import type { BenchContext } from './run.js';
 
 export interface Scenario {
@@ -56,9 +56,9 @@ const headers = (origin: string, rqi: string, ty?: number): Record<string, strin
   ...(ty === undefined ? {} : { 'Content-Type': `application/json;ty=${ty}` }),
 });
 
-async function setUp(ctx: BenchContext, ae: string, container: string): Promise<void> {
+async function setUp(ctx: BenchContext, ae: string, container: string, mni: number | undefined = 1000): Promise<void> {
   await ctx.call({ method: 'POST', path: '/cse-in', headers: headers(`C${ae}`, `setup-${ae}`, 2), body: JSON.stringify({ 'm2m:ae': { rn: ae, api: `N${ae}`, rr: false, srv: ['3'] } }) });
-  await ctx.call({ method: 'POST', path: `/cse-in/${ae}`, headers: headers(`C${ae}`, `setup-${ae}-c`, 3), body: JSON.stringify({ 'm2m:cnt': { rn: container, mni: 1000 } }) });
+  await ctx.call({ method: 'POST', path: `/cse-in/${ae}`, headers: headers(`C${ae}`, `setup-${ae}-c`, 3), body: JSON.stringify({ 'm2m:cnt': { rn: container, ...(mni === undefined ? {} : { mni }) } }) });
 }
 
 const fanOut = new Receivers();
@@ -157,5 +157,23 @@ export const SCENARIOS: readonly Scenario[] = [
       await fanOut.stop();
       return `  notifications delivered: ${fanOut.count}/${expected}, ${(fanOut.count / seconds).toFixed(0)} notifications/s (until the last arrived)`;
     },
+  },
+  {
+    // Discovery by label over a large tree: a query on the store, not a walk in memory.
+    name: 'discovery (label)',
+    async prepare(ctx) {
+      await setUp(ctx, 'finder', 'data', undefined);
+      const size = Number(process.env.WARDEN_BENCH_DISCOVERY_SIZE ?? '20000');
+      const started = Date.now();
+      await runLoad([ctx.port], 16, size, (i) => ({
+        method: 'POST',
+        path: '/cse-in/finder/data',
+        headers: headers('Cfinder', `seed-${i}`, 4),
+        body: JSON.stringify({ 'm2m:cin': { lbl: i % 100 === 0 ? ['rare', `n/${i}`] : [`n/${i}`], con: String(i) } }),
+      }), (rsc) => rsc === 2001, ctx.tls);
+      console.log(`  (discovery tree: ${size} contentInstances created in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      return (i) => ({ method: 'GET', path: `/cse-in/finder?fu=1&lbl=rare&lim=20&ofst=${1 + (i % 5) * 20}`, headers: headers('Cfinder', `disc-${i}`) });
+    },
+    ok: (rsc) => rsc === 2000,
   },
 ];
