@@ -59,7 +59,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const registrations = new RegisteredAes(store);
     const credentials = new Credentials(config, self);
     const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined);
-    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log };
+    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, dispatcher: {} };
     const deliverer = new Deliverer(services, outbound, {
       maxAttempts: config.notifications.maxAttempts,
       maxBackoffMs: config.notifications.maxBackoff * 1000,
@@ -68,6 +68,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       defaultBatchMs: config.notifications.batchDuration * 1000,
     });
     const pipeline = new Pipeline(services);
+    services.dispatcher.handle = (request, transport) => pipeline.handle(request, transport);
     await ensureCseBase(store, config, registry, []);
     const http = await startHttpBinding((request, transport) => pipeline.handle(request, transport), {
       host: config.http.host,

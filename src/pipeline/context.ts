@@ -27,6 +27,8 @@ export interface CseServices {
   readonly outbound: HttpOutbound;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The pipeline itself, for requests the CSE makes to itself (group fan-out, non-blocking execution). */
+  readonly dispatcher: { handle?: (request: RequestPrimitive, transport: TransportContext) => Promise<ResponsePrimitive> };
 }
 
 /** Who sent the request, as far as the authenticate stage could establish it. */
@@ -64,6 +66,8 @@ export interface RequestContext {
   /** The addressed resource; for CREATE, the parent. */
   resource?: StoredResource;
   virtual?: VirtualName;
+  /** The path after a group's fopt, applied to each member. */
+  fanOutSuffix?: string[];
   /** The validated attributes of a CREATE or UPDATE, unwrapped from their type name. */
   content?: Record<string, unknown>;
   decision?: Decision;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { badRequest } from './errors.js';
 
 /** Virtual child resources that are addressed by a reserved name under their parent. */
-export const VIRTUAL_NAMES = ['la', 'ol', 'pcu'] as const;
+export const VIRTUAL_NAMES = ['la', 'ol', 'pcu', 'fopt'] as const;
 export type VirtualName = (typeof VIRTUAL_NAMES)[number];
 
 /** Characters a resourceName may use: URI unreserved characters (RFC 3986 §2.3). */
@@ -32,7 +32,8 @@ export function randomIdSuffix(length = 16): string {
 
 /** Where a request's `to` points, after the CSE-ID / SP-ID prefixes are checked. */
 export type ParsedTarget =
-  | { kind: 'local'; structured: boolean; segments: string[]; virtual?: VirtualName }
+  /** `suffix`: what follows a group's fopt (`grp/fopt/la` → ['la']), addressed on every member. */
+  | { kind: 'local'; structured: boolean; segments: string[]; virtual?: VirtualName; suffix?: string[] }
   | { kind: 'remote'; cseId: string; spId?: string };
 
 export interface LocalIdentity {
@@ -68,6 +69,14 @@ export function parseTarget(to: string, self: LocalIdentity): ParsedTarget {
     if (s === '') throw badRequest(`target '${to}' has an empty path segment`);
     if (s === '.' || s === '..') throw badRequest(`target '${to}' contains a path traversal step`);
     if (!RESOURCE_NAME.test(s)) throw badRequest(`target '${to}' contains invalid characters`);
+  }
+  const fanOut = segments.indexOf('fopt');
+  if (fanOut > 0) {
+    const suffix = segments.slice(fanOut + 1);
+    const groupSegments = segments.slice(0, fanOut);
+    const structuredGroup = groupSegments[0] === self.cseRn || groupSegments[0] === '-';
+    if (groupSegments[0] === '-') groupSegments[0] = self.cseRn;
+    return { kind: 'local', structured: structuredGroup, segments: groupSegments, virtual: 'fopt', suffix };
   }
   let virtual: VirtualName | undefined;
   const last = segments[segments.length - 1] as string;

@@ -24,4 +24,6 @@ export interface TransportContext {
   pskIdentity?: string;
   /** Raw HTTP Authorization header, when present; tokens are validated by the security stages. */
   authorization?: string;
+  /** Set on requests a group fan-out makes: how many fopt levels deep they are. */
+  fanOutDepth?: number;
 }

@@ -28,6 +28,8 @@ export interface AccessQuestion {
   readonly childType?: number;
   /** True when the request changes accessControlPolicyIDs: decided by the linked policies' selfPrivileges. */
   readonly updatesAcpi?: boolean;
+  /** Decide by these policies instead of the resource's acpi (a group's macp for fan-out). */
+  readonly policyIds?: readonly string[];
 }
 
 /** What access control reads of the resource whose acpi governs a request. */
@@ -141,6 +143,9 @@ export class AccessDecider {
       return isOwner ? { granted: true, basis: 'owner' } : { granted: false, reason: 'only its AE may use a polling channel' };
     }
     if (isOwner && !q.updatesAcpi) return { granted: true, basis: 'owner' };
+    if (q.policyIds && q.policyIds.length > 0) {
+      return isOwner ? { granted: true, basis: 'owner' } : this.decideByPolicies(q.policyIds, base, 'privileges', 'the membersAccessControlPolicyIDs');
+    }
     const governing = await this.governorFor(q.resource);
     const acpi = governing.acpi;
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].

@@ -63,7 +63,9 @@ export const authorize: Stage = {
       ip: ctx.transport.remoteAddress,
       time: ctx.receivedAt,
       ...(r.op === OPERATION.CREATE && r.ty !== undefined ? { childType: r.ty } : {}),
-      updatesAcpi,
+      updatesAcpi: updatesAcpi && ctx.virtual !== 'fopt',
+      // Fan-out is decided by the group's membersAccessControlPolicyIDs, else its acpi [TS-0001 §9.6.14].
+      ...(ctx.virtual === 'fopt' && Array.isArray(resource.doc.macp) ? { policyIds: resource.doc.macp as string[] } : {}),
     });
     ctx.decision = decision;
     if (!decision.granted) {

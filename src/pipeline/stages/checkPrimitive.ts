@@ -53,6 +53,13 @@ export const checkPrimitive: Stage = {
     if ((r.op === OPERATION.CREATE || r.op === OPERATION.UPDATE || r.op === OPERATION.NOTIFY) && r.pc === undefined) {
       throw badRequest('content is missing');
     }
+    if (r.atrl !== undefined) {
+      // Partial retrieve: RETRIEVE of attributes (rcn 1) only [TS-0004 §7.3.3.6].
+      if (r.op !== OPERATION.RETRIEVE || (r.rcn !== undefined && r.rcn !== RESULT_CONTENT.ATTRIBUTES)) {
+        throw badRequest('an attribute list (atrl) is only allowed in a RETRIEVE of attributes (rcn=1)');
+      }
+      if (r.atrl.length === 0 || r.atrl.length > 64 || r.atrl.some((a) => !/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(a))) throw badRequest('atrl must list attribute short names');
+    }
     if (r.drt !== undefined && r.drt !== 1 && r.drt !== 2) throw badRequest(`desired identifier result type ${r.drt} is not 1 (structured) or 2 (unstructured)`);
     if (r.rt !== undefined) {
       if (![1, 2, 3, 4, 5].includes(r.rt.rtv)) throw badRequest(`response type ${r.rt.rtv} is not a oneM2M response type`);

@@ -2,6 +2,7 @@
 import { CseError } from '../../primitive/errors.js';
 import { FILTER_USAGE, OPERATION } from '../../primitive/request.js';
 import { checkConditions } from '../../operations/discover.js';
+import { fanOut } from '../../operations/fanOut.js';
 import { RSC } from '../../primitive/rsc.js';
 import { createResource } from '../../operations/create.js';
 import { deleteResource } from '../../operations/delete.js';
@@ -15,6 +16,10 @@ export const execute: Stage = {
     const r = ctx.request;
     // Conditional retrieve / update / delete: the addressed resource must match [TS-0004 §7.3.3.1].
     if (ctx.resource && !ctx.virtual && r.fc && r.fc.fu !== FILTER_USAGE.DISCOVERY && r.op !== OPERATION.CREATE) await checkConditions(ctx, ctx.resource);
+    if (ctx.virtual === 'fopt') {
+      ctx.outcome = await fanOut(ctx);
+      return;
+    }
     switch (ctx.request.op) {
       case OPERATION.CREATE:
         ctx.outcome = await createResource(ctx);

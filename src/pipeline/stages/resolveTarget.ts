@@ -23,11 +23,17 @@ export const resolveTarget: Stage = {
       const definition = ctx.services.registry.get(resource.ty);
       if (!definition?.virtualChildren?.includes(target.virtual)) throw notFound(`resource '${ctx.request.to}' does not exist`);
       // la / ol: RETRIEVE and DELETE; pcu: RETRIEVE (long poll) and NOTIFY (responses) [TS-0004 §7.4.22].
-      const allowed: readonly number[] = target.virtual === 'pcu' ? [OPERATION.RETRIEVE, OPERATION.NOTIFY] : [OPERATION.RETRIEVE, OPERATION.DELETE];
+      const allowed: readonly number[] =
+        target.virtual === 'fopt'
+          ? Object.values(OPERATION)
+          : target.virtual === 'pcu'
+            ? [OPERATION.RETRIEVE, OPERATION.NOTIFY]
+            : [OPERATION.RETRIEVE, OPERATION.DELETE];
       if (!allowed.includes(ctx.request.op)) {
         throw notAllowed(`the virtual resource '${target.virtual}' does not support this operation`);
       }
       ctx.virtual = target.virtual;
+      if (target.suffix) ctx.fanOutSuffix = target.suffix;
     } else if (resource.ty === RESOURCE_TYPE.contentInstance && ctx.request.op !== OPERATION.CREATE) {
       // disableRetrieval on the container forbids reading and deleting its instances [TS-0001 §9.6.6].
       const container = await store.get(resource.pi);

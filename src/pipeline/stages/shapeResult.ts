@@ -1,5 +1,6 @@
 // Stage 11: the response content for the requested result content (rcn) [TS-0004 §7.3.3.12, §6.3.4.2.7].
 import { RESULT_CONTENT } from '../../primitive/request.js';
+import { badRequest } from '../../primitive/errors.js';
 import { representation } from '../../resources/representation.js';
 import type { StoredResource } from '../../storage/store.js';
 import type { CseServices } from '../context.js';
@@ -19,6 +20,18 @@ function references(children: readonly StoredResource[], unstructured: boolean):
 function embedded(services: CseServices, children: readonly StoredResource[]): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const c of children) (out[typeNameOf(services, c)] ??= []).push(representation(c));
+  return out;
+}
+
+/** Partial retrieve: the named attributes only; one the type does not define is 4000 [TS-0004 §7.3.3.6]. */
+function partial(services: CseServices, r: StoredResource, names: readonly string[]): Record<string, unknown> {
+  const table = services.registry.get(r.ty)?.attributes ?? {};
+  const full = representation(r);
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    if (!Object.hasOwn(table, name)) throw badRequest(`attribute '${name}' is not defined for this resource type`);
+    if (name in full) out[name] = full[name];
+  }
   return out;
 }
 
@@ -49,7 +62,7 @@ export const shapeResult: Stage = {
         case RESULT_CONTENT.NOTHING:
           break;
         case RESULT_CONTENT.ATTRIBUTES:
-          response.pc = { [name]: representation(r) };
+          response.pc = { [name]: ctx.request.atrl ? partial(services, r, ctx.request.atrl) : representation(r) };
           response.ty = r.ty;
           break;
         case RESULT_CONTENT.HIERARCHICAL_ADDRESS:

@@ -26,6 +26,8 @@ export const validateContent: Stage = {
     const { registry } = ctx.services;
     const resource = ctx.resource;
     if (!resource) throw new Error('validateContent runs after resolveTarget');
+    // Through fopt the content is for the members, each of which validates it itself.
+    if (ctx.virtual === 'fopt') return Promise.resolve();
     if (r.op === OPERATION.CREATE) {
       const definition = registry.get(r.ty ?? -1);
       const parentDefinition = registry.get(resource.ty);

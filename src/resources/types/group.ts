@@ -83,6 +83,7 @@ export const groupType = defineResourceType({
   typeName: 'm2m:grp',
   attributes,
   childTypes: [RESOURCE_TYPE.subscription],
+  virtualChildren: ['fopt'],
   creatable: true,
   updatable: true,
   deletable: true,

@@ -1,0 +1,78 @@
+// Groups: member validation, fan-out through fopt with aggregated responses, macp; and partial retrieve.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestCse, type TestCse } from '../harness.js';
+
+type Attrs = Record<string, unknown>;
+
+describe('groups and fan-out', () => {
+  let t: TestCse;
+  let ae: string;
+  const ri: Record<string, string> = {};
+  before(async () => {
+    t = await startTestCse();
+    ae = await t.client.registerAe('grouper');
+    for (const rn of ['a', 'b']) {
+      const reply = await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn, lbl: [rn] } }, ae);
+      ri[rn] = String((reply.body?.['m2m:cnt'] as Attrs).ri);
+    }
+    const cin = await t.client.create('/cse-in/grouper/a', 4, { 'm2m:cin': { con: 'x' } }, ae);
+    ri.cin = String((cin.body?.['m2m:cin'] as Attrs).ri);
+  });
+  after(() => t.close());
+
+  it('validates members against memberType under the consistency strategy', async () => {
+    const abandon = await t.client.create('/cse-in/grouper', 9, { 'm2m:grp': { rn: 'g1', mt: 3, mnm: 10, mid: [ri.a, ri.b, ri.cin, 'cntnothere'] } }, ae);
+    assert.equal(abandon.rsc, 2001, abandon.text);
+    const g1 = abandon.body?.['m2m:grp'] as Attrs;
+    assert.deepEqual(g1.mid, [ri.a, ri.b], 'a member of another type and a missing one are dropped');
+    assert.equal(g1.cnm, 2);
+    assert.equal(g1.mtv, true);
+    const strict = await t.client.create('/cse-in/grouper', 9, { 'm2m:grp': { mt: 3, mnm: 10, csy: 2, mid: [ri.a, ri.cin] } }, ae);
+    assert.equal(strict.rsc, 4110);
+    const mixed = await t.client.create('/cse-in/grouper', 9, { 'm2m:grp': { mt: 3, mnm: 10, csy: 3, mid: [ri.a, ri.cin] } }, ae);
+    assert.equal((mixed.body?.['m2m:grp'] as Attrs).mt, 0);
+    const tooMany = await t.client.create('/cse-in/grouper', 9, { 'm2m:grp': { mnm: 1, mid: [ri.a, ri.b] } }, ae);
+    assert.equal(tooMany.rsc, 6010);
+  });
+
+  it('fans RETRIEVE and CREATE out to every member and aggregates the answers', async () => {
+    const read = await t.client.retrieve('/cse-in/grouper/g1/fopt', ae);
+    assert.equal(read.rsc, 2000);
+    const rsp = (read.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[];
+    assert.deepEqual(rsp.map((r) => r.fr).sort(), [ri.a, ri.b].sort());
+    assert.ok(rsp.every((r) => r.rsc === 2000 && (r.pc as Attrs)['m2m:cnt']));
+    const created = await t.client.create('/cse-in/grouper/g1/fopt', 4, { 'm2m:cin': { con: 'to all' } }, ae);
+    assert.equal(created.rsc, 2000);
+    assert.ok(((created.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[]).every((r) => r.rsc === 2001));
+    const latest = await t.client.retrieve('/cse-in/grouper/g1/fopt/la', ae);
+    const cons = ((latest.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[]).map((r) => ((r.pc as Attrs)['m2m:cin'] as Attrs).con);
+    assert.deepEqual(cons, ['to all', 'to all']);
+  });
+
+  it('decides fan-out by macp, and each member by its own policies', async () => {
+    const other = await t.client.registerAe('member-reader');
+    const acp = await t.client.create('/cse-in/grouper', 1, { 'm2m:acp': { rn: 'fanout', pv: { acr: [{ acor: [other], acop: 2 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    assert.equal((await t.client.retrieve('/cse-in/grouper/g1/fopt', other)).rsc, 4103, 'no macp: the group acpi (none) decides');
+    assert.equal((await t.client.update('/cse-in/grouper/g1', { 'm2m:grp': { macp: [acpRi] } }, ae)).rsc, 2004);
+    const reply = await t.client.retrieve('/cse-in/grouper/g1/fopt', other);
+    assert.equal(reply.rsc, 2000);
+    const rsp = (reply.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[];
+    assert.ok(rsp.every((r) => r.rsc === 4103), 'members still refuse an originator their own policies do not name');
+    assert.equal((await t.client.retrieve('/cse-in/grouper/g1', other)).rsc, 4103, 'macp governs fan-out only');
+  });
+
+  it('an empty group answers 4109', async () => {
+    await t.client.create('/cse-in/grouper', 9, { 'm2m:grp': { rn: 'empty', mnm: 5, mid: [] } }, ae);
+    assert.equal((await t.client.retrieve('/cse-in/grouper/empty/fopt', ae)).rsc, 4109);
+  });
+
+  it('partial retrieve returns the listed attributes only', async () => {
+    const reply = await t.client.retrieve('/cse-in/grouper/a?atrl=rn+lbl', ae);
+    assert.deepEqual(reply.body?.['m2m:cnt'], { rn: 'a', lbl: ['a'] });
+    assert.deepEqual((await t.client.retrieve('/cse-in/grouper/a?atrl=mni', ae)).body?.['m2m:cnt'], {}, 'defined but absent');
+    assert.equal((await t.client.retrieve('/cse-in/grouper/a?atrl=bogus', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/grouper/a?atrl=rn&rcn=4', ae)).rsc, 4000);
+  });
+});
