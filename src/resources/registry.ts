@@ -8,8 +8,9 @@ import { cseBaseType } from './types/cseBase.js';
 import { groupType } from './types/group.js';
 import { pollingChannelType } from './types/pollingChannel.js';
 import { subscriptionType } from './types/subscription.js';
+import { requestType } from './types/request.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, groupType, pollingChannelType, subscriptionType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, groupType, pollingChannelType, requestType, subscriptionType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

@@ -7,5 +7,6 @@ export const RESOURCE_TYPE = {
   CSEBase: 5,
   group: 9,
   pollingChannel: 15,
+  request: 17,
   subscription: 23,
 } as const;

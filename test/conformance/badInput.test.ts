@@ -57,7 +57,7 @@ describe('hostile and malformed input over HTTP', () => {
 
   it('unknown, not supported and non-numeric ty', async () => {
     assert.equal((await t.client.create('/cse-in/victim', 999, { 'm2m:x': {} }, ae)).rsc, 4000);
-    assert.equal((await t.client.create('/cse-in/victim', 17, { 'm2m:req': {} }, ae)).rsc, 5001);
+    assert.equal((await t.client.create('/cse-in/victim', 13, { 'm2m:mgo': {} }, ae)).rsc, 5001);
     const nonNumeric = await t.client.request('POST', '/cse-in/victim', { origin: ae, raw: '{}', headers: { 'Content-Type': 'application/json;ty=abc' } });
     assert.equal(nonNumeric.rsc, 4000);
   });
@@ -154,7 +154,7 @@ describe('hostile and malformed input over HTTP', () => {
   });
 
   it('response type, result type and expiration parameters are checked', async () => {
-    assert.equal((await t.client.retrieve('/cse-in/victim?rt=1', ae)).rsc, 5206);
+    assert.equal((await t.client.retrieve('/cse-in/victim?rt=2', ae, { headers: { 'X-M2M-RTU': '' } })).rsc, 1002);
     assert.equal((await t.client.retrieve('/cse-in/victim?rt=9', ae)).rsc, 4000);
     assert.equal((await t.client.retrieve('/cse-in/victim?drt=3', ae)).rsc, 4000);
     assert.equal((await t.client.retrieve('/cse-in/victim', ae, { headers: { 'X-M2M-RET': '-1000' } })).rsc, 4008, 'relative rqet in the past');

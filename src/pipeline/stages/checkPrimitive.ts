@@ -63,9 +63,9 @@ export const checkPrimitive: Stage = {
     if (r.drt !== undefined && r.drt !== 1 && r.drt !== 2) throw badRequest(`desired identifier result type ${r.drt} is not 1 (structured) or 2 (unstructured)`);
     if (r.rt !== undefined) {
       if (![1, 2, 3, 4, 5].includes(r.rt.rtv)) throw badRequest(`response type ${r.rt.rtv} is not a oneM2M response type`);
-      if (r.rt.rtv !== RESPONSE_TYPE.BLOCKING) {
-        throw new CseError(RSC.NON_BLOCKING_SYNCH_REQUEST_NOT_SUPPORTED, 'only blocking requests (rt=3) are supported so far');
-      }
+      // flexBlocking leaves the choice to the CSE: Warden answers blocking, as for noResponse.
+      if (r.rt.nu && r.rt.rtv !== RESPONSE_TYPE.NON_BLOCKING_ASYNCH) throw badRequest('notification targets for the result (X-M2M-RTU) need rt=2');
+      if (r.rt.nu && (r.rt.nu.length > 16 || r.rt.nu.some((u) => u.length === 0 || u.length > 2048))) throw badRequest('X-M2M-RTU must list 1 to 16 targets');
     }
     if (r.op === OPERATION.RETRIEVE && r.fc?.fu === 1) {
       // Discovery answers with references: rcn 11 (the default, a list of IDs) or 6 (child references).

@@ -1,6 +1,7 @@
 // Stage 9: carry out the operation.
 import { CseError } from '../../primitive/errors.js';
-import { FILTER_USAGE, OPERATION } from '../../primitive/request.js';
+import { FILTER_USAGE, OPERATION, RESPONSE_TYPE } from '../../primitive/request.js';
+import { acceptNonBlocking } from '../../operations/nonBlocking.js';
 import { checkConditions } from '../../operations/discover.js';
 import { fanOut } from '../../operations/fanOut.js';
 import { RSC } from '../../primitive/rsc.js';
@@ -16,6 +17,11 @@ export const execute: Stage = {
     const r = ctx.request;
     // Conditional retrieve / update / delete: the addressed resource must match [TS-0004 §7.3.3.1].
     if (ctx.resource && !ctx.virtual && r.fc && r.fc.fu !== FILTER_USAGE.DISCOVERY && r.op !== OPERATION.CREATE) await checkConditions(ctx, ctx.resource);
+    // Non-blocking: answered now, carried out in the background as a blocking request.
+    if (r.rt && (r.rt.rtv === RESPONSE_TYPE.NON_BLOCKING_SYNCH || r.rt.rtv === RESPONSE_TYPE.NON_BLOCKING_ASYNCH)) {
+      ctx.outcome = await acceptNonBlocking(ctx);
+      return;
+    }
     if (ctx.virtual === 'fopt') {
       ctx.outcome = await fanOut(ctx);
       return;
