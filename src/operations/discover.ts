@@ -6,6 +6,7 @@ import type { FilterCriteria } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
+import { originatorMay } from '../pipeline/access.js';
 import type { SearchQuery, StoredResource } from '../storage/store.js';
 
 /** Rows read per query round, and the most rows one discovery may look at before answering partially. */
@@ -78,7 +79,7 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   const target = ctx.resource;
   const fc = ctx.request.fc ?? {};
   if (!target) throw new Error('discovery runs after resolveTarget');
-  const { store, clock, access, config } = ctx.services;
+  const { store, clock, config } = ctx.services;
   if (fc.lim !== undefined && fc.lim < 0) throw badRequest('limit must not be negative');
   if (fc.off !== undefined && fc.off < 0) throw badRequest('offset must not be negative');
   const max = config.discovery.maxResults;
@@ -94,16 +95,7 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
     const rows = await store.search(cursor === undefined ? query : { ...query, afterSeq: cursor });
     for (const row of rows) {
       cursor = row.seq;
-      const decision = await access.decide({
-        originator: ctx.originator?.id ?? '',
-        authenticated: ctx.originator?.authenticated ?? false,
-        roleIds: [],
-        operation: ACCESS_OPERATION.DISCOVERY,
-        resource: row,
-        ip: ctx.transport.remoteAddress,
-        time: ctx.receivedAt,
-      });
-      if (!decision.granted) continue;
+      if (!(await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, row))) continue;
       if (skipped < skip) {
         skipped++;
         continue;

@@ -7,6 +7,7 @@ import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
 import type { StoredResource } from '../storage/store.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
+import { originatorMay } from '../pipeline/access.js';
 import { pollChannel } from '../notifications/polling.js';
 import { discover } from './discover.js';
 import { hookContext } from './hookContext.js';
@@ -47,22 +48,14 @@ export async function childrenOf(ctx: RequestContext, resource: StoredResource):
   const rcn = effectiveResultContent(ctx.request.op, ctx.request.rcn);
   const whole = rcn === RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES || rcn === RESULT_CONTENT.CHILD_RESOURCES;
   const limit = whole ? MAX_EMBEDDED_CHILDREN : MAX_CHILD_REFERENCES;
-  const { store, clock, access } = ctx.services;
+  const { store, clock } = ctx.services;
   const candidates = await store.children(resource.ri, { aliveAt: clock.now(), limit });
   const hideInstances = resource.doc.disr === true;
   const out: StoredResource[] = [];
   let bytes = 0;
   for (const child of candidates) {
-    const decision = await access.decide({
-      originator: ctx.originator?.id ?? '',
-      authenticated: ctx.originator?.authenticated ?? false,
-      roleIds: [],
-      operation: ACCESS_OPERATION.RETRIEVE,
-      resource: child,
-      ip: ctx.transport.remoteAddress,
-      time: ctx.receivedAt,
-    });
-    if (!decision.granted || (hideInstances && child.ty === RESOURCE_TYPE.contentInstance)) continue;
+    if (hideInstances && child.ty === RESOURCE_TYPE.contentInstance) continue;
+    if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, child))) continue;
     if (whole) {
       bytes += JSON.stringify(child.doc).length;
       if (bytes > MAX_EMBEDDED_BYTES) break;

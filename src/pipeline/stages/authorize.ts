@@ -5,6 +5,7 @@ import { FILTER_USAGE, OPERATION, OPERATION_NAMES, type Operation } from '../../
 import { ACCESS_OPERATION, type AccessOperation } from '../../security/acp.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { RequestContext } from '../context.js';
+import { originatorMay } from '../access.js';
 import type { Stage } from '../pipeline.js';
 
 function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
@@ -73,16 +74,7 @@ export const authorize: Stage = {
     }
     // A subscriber must also be allowed to RETRIEVE what it subscribes to [TS-0004 §7.4.8.2.1 Recv-6.3].
     if (r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.subscription) {
-      const read = await ctx.services.access.decide({
-        originator: originator.id,
-        authenticated: originator.authenticated,
-        roleIds: [],
-        operation: ACCESS_OPERATION.RETRIEVE,
-        resource,
-        ip: ctx.transport.remoteAddress,
-        time: ctx.receivedAt,
-      });
-      if (!read.granted) throw noPrivilege(`originator '${originator.id}' may not RETRIEVE '${r.to}', so it may not subscribe to it`);
+      if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, resource))) throw noPrivilege(`originator '${originator.id}' may not RETRIEVE '${r.to}', so it may not subscribe to it`);
     }
   },
 };
