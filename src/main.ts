@@ -1,5 +1,7 @@
 // Composition root: config → store → security → pipeline → bindings. No globals: everything is passed down.
 import { startHttpBinding } from './bindings/http/server.js';
+import { startMqttBinding } from './bindings/mqtt/server.js';
+import { startWsBinding } from './bindings/ws/server.js';
 import type { Config } from './config/config.js';
 import { startExpirySweeps } from './housekeeping/expiry.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -40,6 +42,8 @@ export interface StartOptions {
 
 export interface RunningCse {
   readonly httpPort: number;
+  /** Port of the WebSocket binding, when enabled. */
+  readonly wsPort: number | undefined;
   readonly deliverer: Deliverer;
   readonly services: CseServices;
   readonly pipeline: Pipeline;
@@ -70,6 +74,11 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const pipeline = new Pipeline(services);
     services.dispatcher.handle = (request, transport) => pipeline.handle(request, transport);
     await ensureCseBase(store, config, registry, []);
+    const tlsBinding = {
+      context: credentials.contextOptions(),
+      requestCert: config.tls.clientAuth !== 'none',
+      ...(credentials.hasPsk() ? { pskKey: (identity: string) => credentials.pskKey(identity), pskIdentityHint: self.cseId } : {}),
+    };
     const http = await startHttpBinding((request, transport) => pipeline.handle(request, transport), {
       host: config.http.host,
       allowedHosts: config.http.allowedHosts.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
@@ -77,16 +86,26 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       maxBodyBytes: config.http.maxBodyBytes,
       maxQueryParameters: config.http.maxQueryParameters,
       requestTimeoutSeconds: config.http.requestTimeout,
-      ...(config.http.tls
-        ? {
-            tls: {
-              context: credentials.contextOptions(),
-              requestCert: config.tls.clientAuth !== 'none',
-              ...(credentials.hasPsk() ? { pskKey: (identity: string) => credentials.pskKey(identity), pskIdentityHint: self.cseId } : {}),
-            },
-          }
-        : {}),
+      ...(config.http.tls ? { tls: tlsBinding } : {}),
     }, log);
+    const ws = config.ws.enabled
+      ? await startWsBinding((request, transport) => pipeline.handle(request, transport), {
+          host: config.ws.host,
+          port: config.ws.port,
+          maxFrameBytes: config.ws.maxFrameBytes,
+          ...(config.ws.tls ? { tls: tlsBinding } : {}),
+        }, log)
+      : undefined;
+    const mqttBinding = config.mqtt.enabled
+      ? await startMqttBinding((request, transport) => pipeline.handle(request, transport), {
+          url: config.mqtt.url,
+          clientId: config.mqtt.clientId || `warden-${self.cseId}`,
+          ...(config.mqtt.username ? { username: config.mqtt.username, password: config.mqtt.password } : {}),
+          qos: config.mqtt.qos as 0 | 1 | 2,
+          cseId: self.cseId,
+          maxMessageBytes: config.mqtt.maxMessageBytes,
+        }, log)
+      : undefined;
     const hostForPoa = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).
     await ensureCseBase(store, config, registry, [`${config.http.tls ? 'https' : 'http'}://${hostForPoa}:${http.port}`]);
@@ -96,6 +115,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     log.info({ port: http.port, host: config.http.host, cseId: self.cseId, storage: config.storage.backend }, 'Warden CSE started');
     return {
       httpPort: http.port,
+      wsPort: ws?.port,
       deliverer,
       services,
       pipeline,
@@ -108,6 +128,8 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       async close() {
         clearInterval(expiryWatch);
         await http.close();
+        await ws?.close();
+        await mqttBinding?.close();
         await deliverer.stop();
         outbound.close();
         await sweeps.stop();

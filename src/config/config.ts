@@ -46,6 +46,22 @@ export const SCHEMA = {
     allowedHosts: str('', 'host names accepted in the Host header besides IP addresses and localhost (comma-separated; * accepts any)'),
     tls: bool(false, 'serve HTTPS with the tls section (mutual TLS, TLS-PSK)'),
   },
+  mqtt: {
+    enabled: bool(false, 'serve the MQTT binding through a broker (Warden embeds none: run Mosquitto or another broker)'),
+    url: str('mqtt://127.0.0.1:1883', 'broker URL (mqtt:// or mqtts://)', /^mqtts?:\/\/\S+$/, 'mqtt://host:port'),
+    clientId: str('', 'MQTT client ID (default: warden-<cse.id>)'),
+    username: str('', 'broker user name'),
+    password: str('', 'broker password'),
+    qos: int(1, 0, 2, 'MQTT quality of service for requests and responses'),
+    maxMessageBytes: int(1_048_576, 1024, 268_435_456, 'largest accepted MQTT message'),
+  },
+  ws: {
+    enabled: bool(false, 'serve the WebSocket binding'),
+    host: str('127.0.0.1', 'address the WebSocket binding listens on'),
+    port: int(8081, 0, 65_535, 'TCP port of the WebSocket binding; 0 picks a free port'),
+    tls: bool(false, 'WSS with the tls section (client certificates and PSK as on HTTPS)'),
+    maxFrameBytes: int(1_048_576, 1024, 268_435_456, 'largest accepted WebSocket message'),
+  },
   tls: {
     cert: str('', "PEM file of the CSE's certificate (chain)"),
     key: str('', "PEM file of the CSE's private key"),
@@ -142,7 +158,7 @@ export function loadConfig(sources: Sources): Config {
     if (!KNOWN_KEYS.has(name)) throw new ConfigError(`unknown configuration key '${name}'`);
   }
   const config = out as Config;
-  if (config.http.tls && (!config.tls.cert || !config.tls.key)) {
+  if ((config.http.tls || config.ws.tls) && (!config.tls.cert || !config.tls.key)) {
     throw new ConfigError('tls.cert: http.tls=true needs tls.cert and tls.key');
   }
   if (config.http.tls && config.tls.clientAuth !== 'none' && !config.tls.ca && !config.tls.psk) {

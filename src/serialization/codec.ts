@@ -1,7 +1,9 @@
 // One serialization layer for every binding: a codec per media type, chosen by Content-Type / Accept.
 import { CseError, badRequest } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
+import { cborCodec } from './cbor.js';
 import { jsonCodec } from './json.js';
+import { xmlCodec } from './xml.js';
 
 export interface Codec {
   /** Canonical media type sent in responses. */
@@ -12,7 +14,12 @@ export interface Codec {
   encode(value: unknown): Buffer;
 }
 
-const CODECS: readonly Codec[] = [jsonCodec];
+const CODECS: readonly Codec[] = [jsonCodec, cborCodec, xmlCodec];
+
+/** The codec of a serialization name as bindings spell it (MQTT topic suffix, WebSocket sub-protocol). */
+export function codecByName(name: string): Codec | undefined {
+  return { json: jsonCodec, cbor: cborCodec, xml: xmlCodec }[name];
+}
 
 /** Media type without parameters, lower case: 'application/json;ty=2' → 'application/json'. */
 export function baseMediaType(contentType: string): string {
@@ -23,7 +30,7 @@ export function codecForContentType(contentType: string | undefined): Codec {
   if (!contentType) throw new CseError(RSC.UNSUPPORTED_MEDIA_TYPE, 'Content-Type is missing for a request with content');
   const base = baseMediaType(contentType);
   const codec = CODECS.find((c) => c.accepts.includes(base));
-  if (!codec) throw new CseError(RSC.UNSUPPORTED_MEDIA_TYPE, `content type '${base}' is not supported (use application/json)`);
+  if (!codec) throw new CseError(RSC.UNSUPPORTED_MEDIA_TYPE, `content type '${base}' is not supported (use application/json, application/cbor or application/xml)`);
   return codec;
 }
 
@@ -36,7 +43,7 @@ export function codecForAccept(accept: string | undefined, fallback: Codec = jso
     const codec = CODECS.find((c) => c.accepts.includes(base));
     if (codec) return codec;
   }
-  throw new CseError(RSC.NOT_ACCEPTABLE, `none of the accepted media types '${accept}' can be produced (use application/json)`);
+  throw new CseError(RSC.NOT_ACCEPTABLE, `none of the accepted media types '${accept}' can be produced (application/json, application/cbor, application/xml)`);
 }
 
 export function decodeBody(codec: Codec, body: Buffer): unknown {

@@ -1,0 +1,106 @@
+// Request and response primitives as whole documents, for bindings that carry them as messages
+// (MQTT, TS-0010; WebSocket, TS-0020). Every field is checked before it becomes a RequestPrimitive.
+import { badRequest } from '../primitive/errors.js';
+import type { FilterCriteria, Operation, RequestPrimitive, ResponseTypeValue, ResultContent } from '../primitive/request.js';
+import type { ResponsePrimitive } from '../primitive/response.js';
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function text(o: Record<string, unknown>, name: string, max = 4096): string | undefined {
+  const v = o[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v.length > max) throw badRequest(`primitive parameter '${name}' must be a string`);
+  return v;
+}
+
+function int(o: Record<string, unknown>, name: string): number | undefined {
+  const v = o[name];
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === 'string' && /^-?\d{1,15}$/.test(v) ? Number(v) : v;
+  if (!Number.isSafeInteger(n)) throw badRequest(`primitive parameter '${name}' must be an integer`);
+  return n as number;
+}
+
+const FC_NUMBERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'off', 'lvl', 'fo'] as const;
+const FC_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'lbq', 'arp', 'smf'] as const;
+
+function filterCriteria(v: unknown): FilterCriteria {
+  if (!isRecord(v)) throw badRequest("primitive parameter 'fc' must be an object");
+  const fc: FilterCriteria = {};
+  for (const [key, value] of Object.entries(v)) {
+    if ((FC_NUMBERS as readonly string[]).includes(key)) (fc as Record<string, unknown>)[key] = int(v, key);
+    else if ((FC_STRINGS as readonly string[]).includes(key)) (fc as Record<string, unknown>)[key] = text(v, key);
+    else if (key === 'ty' || key === 'chty') {
+      const list = Array.isArray(value) ? value : [value];
+      if (list.some((n) => !Number.isSafeInteger(n))) throw badRequest(`filter criterion '${key}' must list integers`);
+      fc[key] = list as number[];
+    } else if (key === 'lbl' || key === 'cty') {
+      const list = Array.isArray(value) ? value : [value];
+      if (list.some((s) => typeof s !== 'string')) throw badRequest(`filter criterion '${key}' must list strings`);
+      fc[key] = list as string[];
+    } else if (key === 'atr') {
+      const list = Array.isArray(value) ? value : [value];
+      const atr: Record<string, string> = {};
+      for (const item of list) {
+        if (!isRecord(item) || typeof item.nm !== 'string' || !/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(item.nm)) throw badRequest("filter criterion 'atr' must list {nm, val}");
+        atr[item.nm] = String(item.val);
+      }
+      fc.atr = atr;
+    } else throw badRequest(`filter criterion '${key}' is not recognised`);
+  }
+  return fc;
+}
+
+/** XML carries a primitive inside its root element (m2m:rqp / m2m:rsp); JSON and CBOR may or may not. */
+export function unwrapPrimitive(doc: unknown, root: 'm2m:rqp' | 'm2m:rsp'): unknown {
+  return isRecord(doc) && Object.keys(doc).length === 1 && isRecord(doc[root]) ? doc[root] : doc;
+}
+
+export function requestFromDocument(wrapped: unknown): RequestPrimitive {
+  const doc = unwrapPrimitive(wrapped, 'm2m:rqp');
+  if (!isRecord(doc)) throw badRequest('the message is not a request primitive (an object with op, to, fr, rqi)');
+  const op = int(doc, 'op');
+  if (op === undefined || op < 1 || op > 5) throw badRequest("primitive parameter 'op' must be 1 to 5");
+  const to = text(doc, 'to');
+  if (to === undefined) throw badRequest("primitive parameter 'to' is missing");
+  const r: RequestPrimitive = { op: op as Operation, to, fr: text(doc, 'fr', 1024) ?? '', rqi: text(doc, 'rqi', 256) ?? '' };
+  const rvi = text(doc, 'rvi', 8);
+  if (rvi !== undefined) r.rvi = rvi;
+  const ty = int(doc, 'ty');
+  if (ty !== undefined) r.ty = ty;
+  if (doc.pc !== undefined && doc.pc !== null) r.pc = doc.pc;
+  const rcn = int(doc, 'rcn');
+  if (rcn !== undefined) r.rcn = rcn as ResultContent;
+  const drt = int(doc, 'drt');
+  if (drt !== undefined) r.drt = drt;
+  if (doc.rt !== undefined) {
+    if (!isRecord(doc.rt)) throw badRequest("primitive parameter 'rt' must be {rtv, nu}");
+    const rtv = int(doc.rt, 'rtv');
+    if (rtv === undefined) throw badRequest("primitive parameter 'rt' needs rtv");
+    r.rt = { rtv: rtv as ResponseTypeValue };
+    if (Array.isArray(doc.rt.nu)) r.rt.nu = doc.rt.nu.filter((u): u is string => typeof u === 'string');
+  }
+  for (const name of ['rp', 'rqet', 'rset', 'oet', 'ot', 'vsi', 'gid'] as const) {
+    const v = text(doc, name, 256);
+    if (v !== undefined) r[name] = v;
+  }
+  const ec = int(doc, 'ec');
+  if (ec !== undefined) r.ec = ec;
+  if (doc.fc !== undefined) r.fc = filterCriteria(doc.fc);
+  if (Array.isArray(doc.atrl)) r.atrl = doc.atrl.filter((a): a is string => typeof a === 'string');
+  return r;
+}
+
+export function responseDocument(response: ResponsePrimitive, to: string, wrap = false): Record<string, unknown> {
+  const doc = {
+    rsc: response.rsc,
+    rqi: response.rqi,
+    ...(response.pc === undefined ? {} : { pc: response.pc }),
+    to,
+    ...(response.fr ? { fr: response.fr } : {}),
+    ...(response.rvi ? { rvi: response.rvi } : {}),
+    ...(response.cnst === undefined ? {} : { cnst: response.cnst }),
+    ...(response.cnot === undefined ? {} : { cnot: response.cnot }),
+  };
+  return wrap ? { 'm2m:rsp': doc } : doc;
+}

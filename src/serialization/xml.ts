@@ -1,0 +1,71 @@
+// XML content [TS-0004 §8.3]: the root element is the resource type name (m2m:cin), children are the
+// attributes by short name; repeated elements are lists. DOCTYPE and entities are refused outright, so
+// no entity expansion ("billion laughs") or external entity can be triggered.
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import type { Codec } from './codec.js';
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  processEntities: false,
+  // Values stay text; the tables below give numbers and booleans back their type (an rn of "123" stays a name).
+  parseTagValue: false,
+  trimValues: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+});
+const builder = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: false });
+
+const NUMBERS = new Set([
+  'ty', 'cst', 'st', 'cni', 'cbs', 'cs', 'mni', 'mbs', 'mia', 'acop', 'mnm', 'cnm', 'mt', 'csy', 'nct', 'exc', 'pn', 'nsp', 'nec',
+  'rcn', 'op', 'rsc', 'drt', 'lvl', 'lim', 'off', 'rtv', 'num', 'dur', 'fu', 'fo', 'sza', 'szb', 'sts', 'stb', 'ec', 'net', 'typ', 'rs', 'cnst', 'cnot',
+]);
+const NUMBER_LISTS = new Set(['srt', 'chty', 'net', 'accr']);
+const BOOLEANS = new Set(['rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da']);
+/** Lists that may arrive as one element, or as one space-separated value (xs:list). */
+const STRING_LISTS = new Set(['lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'm2m:uril']);
+const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om']);
+
+function scalar(name: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (NUMBERS.has(name) || NUMBER_LISTS.has(name)) return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  if (BOOLEANS.has(name)) return value === 'true' ? true : value === 'false' ? false : value;
+  return value;
+}
+
+function normalise(value: unknown, name: string, root = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => normalise(v, name));
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k.startsWith('@_')) continue;
+      let n = normalise(v, k);
+      // The root element is the document itself, never a list.
+      if (root) out[k] = n;
+      else if (STRING_LISTS.has(k) && !Array.isArray(n)) n = typeof n === 'string' ? n.split(/\s+/).filter(Boolean) : [n];
+      else if (NUMBER_LISTS.has(k) && !Array.isArray(n)) n = typeof n === 'string' ? n.split(/\s+/).filter(Boolean).map((x) => scalar(k, x)) : [n];
+      else if (OBJECT_LISTS.has(k) && !Array.isArray(n)) n = [n];
+      if (!root) out[k] = n;
+    }
+    return out;
+  }
+  return scalar(name, value);
+}
+
+export const xmlCodec: Codec = {
+  mediaType: 'application/xml',
+  accepts: ['application/xml', 'text/xml', 'application/vnd.onem2m-res+xml', 'application/vnd.onem2m-ntfy+xml'],
+  decode(body) {
+    const text = body.toString('utf8');
+    if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new Error('DOCTYPE and ENTITY declarations are not accepted');
+    const parsed = parser.parse(text, true) as Record<string, unknown>;
+    return normalise(parsed, '', true);
+  },
+  encode(value) {
+    const root = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : { 'm2m:dbg': String(value) };
+    const withNamespace: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(root)) {
+      withNamespace[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { '@_xmlns:m2m': 'http://www.onem2m.org/xml/protocols', ...(v as Record<string, unknown>) } : v;
+    }
+    return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>${String(builder.build(withNamespace))}`, 'utf8');
+  },
+};

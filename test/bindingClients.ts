@@ -1,0 +1,108 @@
+// One way to send a request primitive over each binding and serialization, for the cross-binding tests.
+import mqtt from 'mqtt';
+import WebSocket from 'ws';
+import { codecByName, type Codec } from '../src/serialization/codec.js';
+import { unwrapPrimitive } from '../src/bindings/primitiveContent.js';
+
+export interface Primitive {
+  op: number;
+  to: string;
+  fr: string;
+  rqi: string;
+  ty?: number;
+  pc?: unknown;
+  rcn?: number;
+}
+
+export interface Answer {
+  rsc: number;
+  pc?: Record<string, unknown>;
+}
+
+export interface PrimitiveClient {
+  send(request: Primitive): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+export type Format = 'json' | 'cbor' | 'xml';
+const MEDIA: Record<Format, string> = { json: 'application/json', cbor: 'application/cbor', xml: 'application/xml' };
+
+function codec(format: Format): Codec {
+  return codecByName(format) as Codec;
+}
+
+export function httpClient(base: string, format: Format): PrimitiveClient {
+  const c = codec(format);
+  return {
+    async send(r) {
+      const method = ({ 1: 'POST', 2: 'GET', 3: 'PUT', 4: 'DELETE', 5: 'POST' } as Record<number, string>)[r.op] ?? 'GET';
+      const headers: Record<string, string> = { 'X-M2M-Origin': r.fr, 'X-M2M-RI': r.rqi, 'X-M2M-RVI': '3', Accept: MEDIA[format] };
+      if (r.pc !== undefined) headers['Content-Type'] = r.ty === undefined ? MEDIA[format] : `${MEDIA[format]};ty=${r.ty}`;
+      const query = r.rcn === undefined ? '' : `?rcn=${r.rcn}`;
+      const res = await fetch(`${base}/${r.to}${query}`, { method, headers, ...(r.pc === undefined ? {} : { body: c.encode(r.pc) }) });
+      const body = Buffer.from(await res.arrayBuffer());
+      return { rsc: Number(res.headers.get('x-m2m-rsc')), ...(body.length ? { pc: c.decode(body) as Record<string, unknown> } : {}) };
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+export async function mqttClient(url: string, cseId: string, format: Format, originator: string): Promise<PrimitiveClient> {
+  const c = codec(format);
+  const client = await mqtt.connectAsync(url, { clientId: `test-${originator}-${Math.random().toString(36).slice(2, 8)}` });
+  const pending = new Map<string, (a: Answer) => void>();
+  const id = originator.replaceAll('/', ':');
+  await client.subscribeAsync([`/oneM2M/resp/${id}/${cseId}/${format}`, `/oneM2M/reg_resp/${id}/${cseId}/${format}`], { qos: 1 });
+  client.on('message', (_topic, payload) => {
+    const doc = unwrapPrimitive(c.decode(payload), 'm2m:rsp') as Record<string, unknown>;
+    const done = pending.get(String(doc.rqi));
+    if (done) {
+      pending.delete(String(doc.rqi));
+      done({ rsc: Number(doc.rsc), ...(doc.pc === undefined ? {} : { pc: doc.pc as Record<string, unknown> }) });
+    }
+  });
+  return {
+    send(r) {
+      const kind = r.op === 1 && r.ty === 2 ? 'reg_req' : 'req';
+      return new Promise((resolve, reject) => {
+        pending.set(r.rqi, resolve);
+        setTimeout(() => reject(new Error(`no MQTT answer to ${r.rqi}`)), 5000).unref();
+        void client.publishAsync(`/oneM2M/${kind}/${id}/${cseId}/${format}`, c.encode(format === 'xml' ? { 'm2m:rqp': { ...r, rvi: '3' } } : { ...r, rvi: '3' }), { qos: 1 });
+      });
+    },
+    async close() {
+      await client.endAsync();
+    },
+  };
+}
+
+export async function wsClient(url: string, format: Format): Promise<PrimitiveClient> {
+  const c = codec(format);
+  const socket = new WebSocket(url, [`oneM2M.R2.0.${format}`]);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  const pending = new Map<string, (a: Answer) => void>();
+  socket.on('message', (data: Buffer) => {
+    const doc = unwrapPrimitive(c.decode(Buffer.from(data)), 'm2m:rsp') as Record<string, unknown>;
+    const done = pending.get(String(doc.rqi));
+    if (done) {
+      pending.delete(String(doc.rqi));
+      done({ rsc: Number(doc.rsc), ...(doc.pc === undefined ? {} : { pc: doc.pc as Record<string, unknown> }) });
+    }
+  });
+  return {
+    send(r) {
+      return new Promise((resolve, reject) => {
+        pending.set(r.rqi, resolve);
+        setTimeout(() => reject(new Error(`no WebSocket answer to ${r.rqi}`)), 5000).unref();
+        socket.send(c.encode(format === 'xml' ? { 'm2m:rqp': { ...r, rvi: '3' } } : { ...r, rvi: '3' }));
+      });
+    },
+    close() {
+      socket.close();
+      return Promise.resolve();
+    },
+  };
+}

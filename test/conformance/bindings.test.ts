@@ -1,0 +1,101 @@
+// The same scenario over HTTP, MQTT (a real Mosquitto on 127.0.0.1:1883) and WebSocket, each with JSON,
+// CBOR and XML: registration, container, contentInstance, latest, and a subscription's notification.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import mqtt from 'mqtt';
+import WebSocket from 'ws';
+import { startTestCse, type TestCse } from '../harness.js';
+import { Receiver, waitFor } from '../receiver.js';
+import { httpClient, mqttClient, wsClient, type Format, type PrimitiveClient } from '../bindingClients.js';
+
+type Attrs = Record<string, unknown>;
+const BROKER = process.env.WARDEN_TEST_MQTT ?? 'mqtt://127.0.0.1:1883';
+
+describe('bindings and serializations', () => {
+  let t: TestCse;
+  const cseId = `id-bind${process.pid}`;
+  before(async () => {
+    t = await startTestCse({ 'cse.id': cseId, 'mqtt.enabled': true, 'mqtt.url': BROKER, 'ws.enabled': true, 'ws.port': 0 });
+  });
+  after(() => t.close());
+
+  const bindings: Array<[string, (format: Format, ae: string) => Promise<PrimitiveClient>]> = [
+    ['http', (format) => Promise.resolve(httpClient(t.url, format))],
+    ['mqtt', (format, ae) => mqttClient(BROKER, cseId, format, ae)],
+    ['ws', (format) => wsClient(`ws://127.0.0.1:${String(t.cse.wsPort)}`, format)],
+  ];
+
+  for (const [binding, connect] of bindings) {
+    for (const format of ['json', 'cbor', 'xml'] as const) {
+      it(`${binding} with ${format}: register, store, read the latest, get notified`, async () => {
+        const ae = `C${binding}${format}`;
+        const client = await connect(format, ae);
+        const rx = await new Receiver().start();
+        let n = 0;
+        const rqi = (): string => `${binding}-${format}-${++n}`;
+        try {
+          const reg = await client.send({ op: 1, to: 'cse-in', fr: ae, rqi: rqi(), ty: 2, pc: { 'm2m:ae': { rn: ae, api: 'Nbinding', rr: false, srv: ['3'] } } });
+          assert.equal(reg.rsc, 2001, JSON.stringify(reg.pc));
+          assert.equal((reg.pc?.['m2m:ae'] as Attrs).aei, ae);
+          assert.equal((await client.send({ op: 1, to: `cse-in/${ae}`, fr: ae, rqi: rqi(), ty: 3, pc: { 'm2m:cnt': { rn: 'data', mni: 5 } } })).rsc, 2001);
+          const sub = await client.send({ op: 1, to: `cse-in/${ae}/data`, fr: ae, rqi: rqi(), ty: 23, pc: { 'm2m:sub': { rn: 'watch', nu: [rx.url], enc: { net: [3] } } } });
+          assert.equal(sub.rsc, 2001, JSON.stringify(sub.pc));
+          assert.equal((await client.send({ op: 1, to: `cse-in/${ae}/data`, fr: ae, rqi: rqi(), ty: 4, pc: { 'm2m:cin': { cnf: 'text/plain:0', con: 'reading' } } })).rsc, 2001);
+          const latest = await client.send({ op: 2, to: `cse-in/${ae}/data/la`, fr: ae, rqi: rqi() });
+          assert.equal(latest.rsc, 2000);
+          assert.equal((latest.pc?.['m2m:cin'] as Attrs).con, 'reading');
+          const denied = await client.send({ op: 2, to: `cse-in/${ae}/data`, fr: 'CAdmin2', rqi: rqi() });
+          assert.ok(denied.rsc === 4106 || denied.rsc === 4000, `an unregistered originator is refused (${denied.rsc})`);
+          await waitFor(() => rx.notifications().length === 1);
+        } finally {
+          await client.close();
+          await rx.stop();
+        }
+      });
+    }
+  }
+
+  it('mqtt: malformed payloads and a topic that contradicts the originator get answers, and the binding keeps working', async () => {
+    const client = await mqtt.connectAsync(BROKER, { clientId: `test-bad-${process.pid}` });
+    const answers: Attrs[] = [];
+    await client.subscribeAsync(`/oneM2M/resp/Cliar/${cseId}/json`);
+    client.on('message', (_t, payload) => answers.push(JSON.parse(payload.toString()) as Attrs));
+    await client.publishAsync(`/oneM2M/req/Cliar/${cseId}/json`, '{not json');
+    await client.publishAsync(`/oneM2M/req/Cliar/${cseId}/json`, JSON.stringify({ op: 2, to: 'cse-in', fr: 'Csomeoneelse', rqi: 'spoof' }));
+    await client.publishAsync(`/oneM2M/req/Cliar/${cseId}/json`, JSON.stringify({ op: 99, to: 'cse-in', fr: 'Cliar', rqi: 'badop' }));
+    await waitFor(() => answers.length === 3);
+    assert.ok(answers.every((a) => a.rsc === 4000), JSON.stringify(answers));
+    assert.match(String((answers.find((a) => a.rqi === 'spoof')?.pc as Attrs)['m2m:dbg']), /topic names originator/);
+    await client.endAsync();
+    const good = await mqttClient(BROKER, cseId, 'json', 'CAdmin');
+    assert.equal((await good.send({ op: 2, to: 'cse-in', fr: 'CAdmin', rqi: 'after' })).rsc, 4106, 'the admin is honoured only from loopback over HTTP');
+    await good.close();
+  });
+
+  it('ws: a connection without a oneM2M sub-protocol is refused; an oversized frame closes only that connection', async () => {
+    const plain = new WebSocket(`ws://127.0.0.1:${String(t.cse.wsPort)}`);
+    await assert.rejects(new Promise((resolve, reject) => {
+      plain.once('open', resolve);
+      plain.once('error', reject);
+    }));
+    const big = new WebSocket(`ws://127.0.0.1:${String(t.cse.wsPort)}`, ['oneM2M.R2.0.json']);
+    await new Promise((r) => big.once('open', r));
+    const closed = new Promise<number>((r) => big.once('close', (code) => r(code)));
+    big.send('x'.repeat(2 * 1024 * 1024));
+    assert.equal(await closed, 1009);
+    const ok = await wsClient(`ws://127.0.0.1:${String(t.cse.wsPort)}`, 'json');
+    const reply = await ok.send({ op: 2, to: 'cse-in', fr: 'Cnobody', rqi: 'x' });
+    assert.equal(reply.rsc, 4106);
+    const garbage = await ok.send({ op: 2, to: '', fr: 'C', rqi: 'y' });
+    assert.equal(garbage.rsc, 4000);
+    await ok.close();
+  });
+
+  it('http: CBOR and XML requests and answers, and XML entity declarations are refused', async () => {
+    const xml = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><m2m:ae xmlns:m2m="http://www.onem2m.org/xml/protocols"><api>&b;</api></m2m:ae>';
+    const reply = await fetch(`${t.url}/cse-in`, { method: 'POST', headers: { 'X-M2M-Origin': 'Cxml', 'X-M2M-RI': 'e', 'X-M2M-RVI': '3', 'Content-Type': 'application/xml;ty=2' }, body: xml });
+    assert.equal(reply.headers.get('x-m2m-rsc'), '4000');
+    const cbor = await fetch(`${t.url}/cse-in`, { method: 'POST', headers: { 'X-M2M-Origin': 'Ccbor', 'X-M2M-RI': 'c', 'X-M2M-RVI': '3', 'Content-Type': 'application/cbor;ty=2' }, body: Buffer.from([0xff, 0x00, 0x13]) });
+    assert.equal(cbor.headers.get('x-m2m-rsc'), '4000');
+  });
+});
