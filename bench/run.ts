@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { performance } from 'node:perf_hooks';
+import { runMqttIngest } from './mqttLoad.js';
 import { runLoad, sendOnce, type ClientTls, type LoadRequest, type LoadResult } from './load.js';
 import { createCa, issueCertificate } from '../src/security/pki.js';
 import { writeFileSync } from 'node:fs';
@@ -86,6 +87,9 @@ async function main(): Promise<void> {
     if (processes !== 1) throw new Error('SQLite serves one process; use --backend postgres for several');
     storageFlags = [`--storage.path=${join(mkdtempSync(join(tmpdir(), 'warden-bench-')), 'bench.sqlite')}`, `--storage.durability=${durability}`];
   }
+  const broker = process.argv.includes('--mqtt') ? option('broker', 'mqtt://127.0.0.1:1883') : undefined;
+  const cseId = `id-bench${process.pid}`;
+  if (broker) storageFlags.push('--mqtt.enabled=true', `--mqtt.url=${broker}`, `--cse.id=${cseId}`);
   let tls: ClientTls | undefined;
   if (process.argv.includes('--tls')) {
     const made = await makeBenchPki();
@@ -119,6 +123,10 @@ async function main(): Promise<void> {
       const r: LoadResult = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
       console.log(scenario.name.padEnd(28) + r.perSecond.toFixed(0).padStart(10) + r.p50.toFixed(2).padStart(10) + r.p99.toFixed(2).padStart(10) + String(r.errors).padStart(9));
       if (scenario.finish) console.log(await scenario.finish(total, started));
+    }
+    if (broker) {
+      const r = await runMqttIngest(broker, cseId, concurrency, total);
+      console.log('ingest over MQTT (Mosquitto)'.padEnd(28) + r.perSecond.toFixed(0).padStart(10) + r.p50.toFixed(2).padStart(10) + r.p99.toFixed(2).padStart(10) + String(r.errors).padStart(9));
     }
   } finally {
     for (const w of wardens) {

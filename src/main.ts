@@ -106,6 +106,9 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
           maxMessageBytes: config.mqtt.maxMessageBytes,
         }, log)
       : undefined;
+    // Notifications to AEs whose point of access is mqtt:// go through the broker Warden is connected to;
+    // the AE-ID is the target in the request topic [TS-0010 §6.4].
+    if (mqttBinding) outbound.route('mqtt:', (_url, primitive, timeoutMs) => mqttBinding.request(primitive.to, primitive, timeoutMs));
     const hostForPoa = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).
     await ensureCseBase(store, config, registry, [`${config.http.tls ? 'https' : 'http'}://${hostForPoa}:${http.port}`]);

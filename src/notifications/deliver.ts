@@ -187,7 +187,8 @@ export class Deliverer {
 
   /** One NOTIFY to a target key; true when it answered with a success RSC. */
   async send(target: string, pc: Record<string, unknown>, ec?: number): Promise<boolean> {
-    const primitive: RequestPrimitive = { op: OPERATION.NOTIFY, to: target, fr: `/${this.services.self.cseId}`, rqi: `ntf-${randomIdSuffix()}`, rvi: '3', pc };
+    const to = target.startsWith('ae:') ? target.slice(3) : target;
+    const primitive: RequestPrimitive = { op: OPERATION.NOTIFY, to, fr: `/${this.services.self.cseId}`, rqi: `ntf-${randomIdSuffix()}`, rvi: '3', pc };
     if (ec !== undefined) primitive.ec = ec;
     for (const url of await urlsOfTarget(this.services.store, target)) {
       const result = await this.outbound.send(url, primitive);

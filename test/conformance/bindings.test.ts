@@ -55,6 +55,37 @@ describe('bindings and serializations', () => {
     }
   }
 
+  it('mqtt: notifications reach an AE whose point of access is mqtt://, verification included', async () => {
+    const aei = 'Cmqttlistener';
+    const listener = await mqtt.connectAsync(BROKER, { clientId: `test-listener-${process.pid}` });
+    const got: Attrs[] = [];
+    await listener.subscribeAsync(`/oneM2M/req/${cseId}/${aei}/json`, { qos: 1 });
+    listener.on('message', (_t, payload) => {
+      const request = JSON.parse(payload.toString()) as Attrs;
+      got.push(request);
+      void listener.publishAsync(`/oneM2M/resp/${cseId}/${aei}/json`, JSON.stringify({ rsc: 2000, rqi: request.rqi, to: request.fr, fr: aei }));
+    });
+    try {
+      const http = httpClient(t.url, 'json');
+      assert.equal((await http.send({ op: 1, to: 'cse-in', fr: aei, rqi: 'l1', ty: 2, pc: { 'm2m:ae': { rn: aei, api: 'Nl', rr: true, poa: [BROKER], srv: ['3'] } } })).rsc, 2001);
+      assert.equal((await http.send({ op: 1, to: `cse-in/${aei}`, fr: aei, rqi: 'l2', ty: 3, pc: { 'm2m:cnt': { rn: 'c' } } })).rsc, 2001);
+      const other = 'Cmqttwatcher';
+      assert.equal((await http.send({ op: 1, to: 'cse-in', fr: other, rqi: 'l3', ty: 2, pc: { 'm2m:ae': { rn: other, api: 'Nw', rr: false, srv: ['3'] } } })).rsc, 2001);
+      const acp = await http.send({ op: 1, to: `cse-in/${aei}`, fr: aei, rqi: 'l4', ty: 1, pc: { 'm2m:acp': { rn: 'p', pv: { acr: [{ acor: [other], acop: 3 }] }, pvs: { acr: [{ acor: [aei], acop: 63 }] } } } });
+      const acpi = [String((acp.pc?.['m2m:acp'] as Attrs).ri)];
+      assert.equal((await http.send({ op: 3, to: `cse-in/${aei}/c`, fr: aei, rqi: 'l5', pc: { 'm2m:cnt': { acpi } } })).rsc, 2004);
+      const sub = await http.send({ op: 1, to: `cse-in/${aei}/c`, fr: other, rqi: 'l6', ty: 23, pc: { 'm2m:sub': { nu: [aei], enc: { net: [3] } } } });
+      assert.equal(sub.rsc, 2001, JSON.stringify(sub.pc));
+      assert.equal((await http.send({ op: 1, to: `cse-in/${aei}/c`, fr: aei, rqi: 'l7', ty: 4, pc: { 'm2m:cin': { con: 'over mqtt' } } })).rsc, 2001);
+      await waitFor(() => got.length === 2);
+      assert.equal(((got[0]?.pc as Attrs)['m2m:sgn'] as Attrs).vrq, true);
+      assert.equal(got[1]?.op, 5);
+      assert.equal(got[1]?.fr, `/${cseId}`);
+    } finally {
+      await listener.endAsync();
+    }
+  });
+
   it('mqtt: malformed payloads and a topic that contradicts the originator get answers, and the binding keeps working', async () => {
     const client = await mqtt.connectAsync(BROKER, { clientId: `test-bad-${process.pid}` });
     const answers: Attrs[] = [];

@@ -13,7 +13,17 @@ export interface OutboundResult {
 
 const MAX_RESPONSE_BYTES = 1_048_576;
 
+/** A route for other URL schemes (mqtt://), attached once that binding runs. */
+export type SchemeRoute = (url: URL, primitive: RequestPrimitive, timeoutMs: number) => Promise<OutboundResult>;
+
 export class HttpOutbound {
+  private readonly routes = new Map<string, SchemeRoute>();
+
+  /** Lets another binding carry requests to URLs of its scheme (e.g. 'mqtt:'). */
+  route(protocol: string, route: SchemeRoute): void {
+    this.routes.set(protocol, route);
+  }
+
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 64 });
   private readonly https: HttpsAgent;
 
@@ -31,6 +41,15 @@ export class HttpOutbound {
       try {
         target = new URL(url);
       } catch {
+        resolve({ rsc: 5103 });
+        return;
+      }
+      const route = this.routes.get(target.protocol);
+      if (route) {
+        route(target, primitive, this.timeoutMs).then(resolve, () => resolve({ rsc: 5103 }));
+        return;
+      }
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
         resolve({ rsc: 5103 });
         return;
       }

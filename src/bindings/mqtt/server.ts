@@ -9,7 +9,8 @@ import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { codecByName, decodeBody } from '../../serialization/codec.js';
 import type { RequestHandler } from '../http/server.js';
-import { requestFromDocument, responseDocument } from '../primitiveContent.js';
+import { requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
+import type { RequestPrimitive } from '../../primitive/request.js';
 
 export interface MqttBindingOptions {
   url: string;
@@ -23,6 +24,11 @@ export interface MqttBindingOptions {
 }
 
 export interface RunningMqttBinding {
+  /**
+   * Sends a request primitive to an entity listening on the broker (`/oneM2M/req/<CSE-ID>/<target>/json`)
+   * and waits for its answer: how notifications reach AEs whose point of access is mqtt://.
+   */
+  request(target: string, primitive: RequestPrimitive, timeoutMs: number): Promise<{ rsc: number; body?: unknown }>;
   close(): Promise<void>;
 }
 
@@ -42,7 +48,9 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
     client.once('connect', () => resolve());
     client.once('error', reject);
   });
-  const topics = [`/oneM2M/req/+/${options.cseId}/+`, `/oneM2M/reg_req/+/${options.cseId}/+`];
+  const topics = [`/oneM2M/req/+/${options.cseId}/+`, `/oneM2M/reg_req/+/${options.cseId}/+`, `/oneM2M/resp/${options.cseId}/+/json`];
+  // Answers to the requests this CSE sent, by request identifier.
+  const awaiting = new Map<string, (answer: { rsc: number; body?: unknown }) => void>();
   await client.subscribeAsync(topics, { qos: options.qos });
 
   const answer = async (kind: string, originator: string, format: string, response: ResponsePrimitive, to: string): Promise<void> => {
@@ -56,6 +64,16 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
     void (async () => {
       const parts = topic.split('/');
       const [, , kind, originator, , format] = parts;
+      if (kind === 'resp') {
+        try {
+          const doc = unwrapPrimitive(JSON.parse(payload.toString('utf8')), 'm2m:rsp') as { rqi?: unknown; rsc?: unknown; pc?: unknown };
+          const done = awaiting.get(String(doc.rqi));
+          if (done) done({ rsc: Number(doc.rsc) || 5103, body: doc.pc });
+        } catch {
+          // not an answer we can read: the request times out
+        }
+        return;
+      }
       if (parts.length !== 6 || !kind || !originator || !format) return;
       const codec = codecByName(format);
       if (!codec) {
@@ -85,6 +103,25 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
   });
 
   return {
+    request(target, primitive, timeoutMs) {
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          awaiting.delete(primitive.rqi);
+          resolve({ rsc: 5103 });
+        }, timeoutMs);
+        awaiting.set(primitive.rqi, (answer) => {
+          clearTimeout(timer);
+          awaiting.delete(primitive.rqi);
+          resolve(answer);
+        });
+        const doc = { op: primitive.op, to: primitive.to, fr: primitive.fr, rqi: primitive.rqi, rvi: primitive.rvi ?? '3', ...(primitive.pc === undefined ? {} : { pc: primitive.pc }) };
+        client.publishAsync(`/oneM2M/req/${options.cseId}/${topicId(target)}/json`, JSON.stringify(doc), { qos: options.qos }).catch(() => {
+          clearTimeout(timer);
+          awaiting.delete(primitive.rqi);
+          resolve({ rsc: 5103 });
+        });
+      });
+    },
     async close() {
       await client.endAsync();
     },
