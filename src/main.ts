@@ -2,6 +2,7 @@
 import { startHttpBinding } from './bindings/http/server.js';
 import { startMqttBinding } from './bindings/mqtt/server.js';
 import { startWsBinding } from './bindings/ws/server.js';
+import { startCoapBinding } from './bindings/coap/server.js';
 import type { Config } from './config/config.js';
 import { startExpirySweeps } from './housekeeping/expiry.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -44,6 +45,8 @@ export interface RunningCse {
   readonly httpPort: number;
   /** Port of the WebSocket binding, when enabled. */
   readonly wsPort: number | undefined;
+  /** UDP port of the CoAP binding, when enabled. */
+  readonly coapPort: number | undefined;
   readonly deliverer: Deliverer;
   readonly services: CseServices;
   readonly pipeline: Pipeline;
@@ -96,6 +99,13 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
           ...(config.ws.tls ? { tls: tlsBinding } : {}),
         }, log)
       : undefined;
+    const coapBinding = config.coap.enabled
+      ? await startCoapBinding((request, transport) => pipeline.handle(request, transport), {
+          host: config.coap.host,
+          port: config.coap.port,
+          maxQueryParameters: config.http.maxQueryParameters,
+        }, log)
+      : undefined;
     const mqttBinding = config.mqtt.enabled
       ? await startMqttBinding((request, transport) => pipeline.handle(request, transport), {
           url: config.mqtt.url,
@@ -119,6 +129,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     return {
       httpPort: http.port,
       wsPort: ws?.port,
+      coapPort: coapBinding?.port,
       deliverer,
       services,
       pipeline,
@@ -132,6 +143,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         clearInterval(expiryWatch);
         await http.close();
         await ws?.close();
+        await coapBinding?.close();
         await mqttBinding?.close();
         await deliverer.stop();
         outbound.close();

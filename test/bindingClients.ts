@@ -1,4 +1,5 @@
 // One way to send a request primitive over each binding and serialization, for the cross-binding tests.
+import coap from 'coap';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { codecByName, type Codec } from '../src/serialization/codec.js';
@@ -104,5 +105,33 @@ export async function wsClient(url: string, format: Format): Promise<PrimitiveCl
       socket.close();
       return Promise.resolve();
     },
+  };
+}
+
+const COAP_FORMATS: Record<Format, number> = { json: 50, cbor: 60, xml: 41 };
+
+/** CoAP requests (the server registered the oneM2M option numbers in this process). */
+export function coapClient(port: number, format: Format): PrimitiveClient {
+  const c = codec(format);
+  return {
+    send(r) {
+      return new Promise((resolve, reject) => {
+        const method = ({ 1: 'POST', 2: 'GET', 3: 'PUT', 4: 'DELETE', 5: 'POST' } as Record<number, string>)[r.op] ?? 'GET';
+        const req = coap.request({ hostname: '127.0.0.1', port, method: method as 'GET', pathname: `/${r.to}`, ...(r.rcn === undefined ? {} : { query: `rcn=${r.rcn}` }), confirmable: true });
+        req.setOption('279', r.fr);
+        req.setOption('283', r.rqi);
+        req.setOption('271', '3');
+        if (r.ty !== undefined) req.setOption('267', r.ty);
+        req.setOption('Accept', COAP_FORMATS[format]);
+        if (r.pc !== undefined) req.setOption('Content-Format', COAP_FORMATS[format]);
+        req.on('response', (res: { headers: Record<string, unknown>; payload: Buffer }) => {
+          const rsc = Number(res.headers['307']);
+          resolve({ rsc, ...(res.payload.length ? { pc: c.decode(res.payload) as Record<string, unknown> } : {}) });
+        });
+        req.on('error', reject);
+        req.end(r.pc === undefined ? undefined : c.encode(r.pc));
+      });
+    },
+    close: () => Promise.resolve(),
   };
 }

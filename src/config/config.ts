@@ -62,6 +62,11 @@ export const SCHEMA = {
     tls: bool(false, 'WSS with the tls section (client certificates and PSK as on HTTPS)'),
     maxFrameBytes: int(1_048_576, 1024, 268_435_456, 'largest accepted WebSocket message'),
   },
+  coap: {
+    enabled: bool(false, 'serve the CoAP binding (UDP; no DTLS)'),
+    host: str('127.0.0.1', 'address the CoAP binding listens on'),
+    port: int(5683, 0, 65_535, 'UDP port of the CoAP binding; 0 picks a free port'),
+  },
   tls: {
     cert: str('', "PEM file of the CSE's certificate (chain)"),
     key: str('', "PEM file of the CSE's private key"),

@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { startTestCse, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
-import { httpClient, mqttClient, wsClient, type Format, type PrimitiveClient } from '../bindingClients.js';
+import { coapClient, httpClient, mqttClient, wsClient, type Format, type PrimitiveClient } from '../bindingClients.js';
 
 type Attrs = Record<string, unknown>;
 const BROKER = process.env.WARDEN_TEST_MQTT ?? 'mqtt://127.0.0.1:1883';
@@ -15,7 +15,7 @@ describe('bindings and serializations', () => {
   let t: TestCse;
   const cseId = `id-bind${process.pid}`;
   before(async () => {
-    t = await startTestCse({ 'cse.id': cseId, 'mqtt.enabled': true, 'mqtt.url': BROKER, 'ws.enabled': true, 'ws.port': 0 });
+    t = await startTestCse({ 'cse.id': cseId, 'mqtt.enabled': true, 'mqtt.url': BROKER, 'ws.enabled': true, 'ws.port': 0, 'coap.enabled': true, 'coap.port': 0 });
   });
   after(() => t.close());
 
@@ -23,6 +23,7 @@ describe('bindings and serializations', () => {
     ['http', (format) => Promise.resolve(httpClient(t.url, format))],
     ['mqtt', (format, ae) => mqttClient(BROKER, cseId, format, ae)],
     ['ws', (format) => wsClient(`ws://127.0.0.1:${String(t.cse.wsPort)}`, format)],
+    ['coap', (format) => Promise.resolve(coapClient(t.cse.coapPort ?? 0, format))],
   ];
 
   for (const [binding, connect] of bindings) {
@@ -120,6 +121,16 @@ describe('bindings and serializations', () => {
     const garbage = await ok.send({ op: 2, to: '', fr: 'C', rqi: 'y' });
     assert.equal(garbage.rsc, 4000);
     await ok.close();
+  });
+
+  it('coap: status codes from the RSC table, the RSC option, and refusals of bad input', async () => {
+    const client = coapClient(t.cse.coapPort ?? 0, 'json');
+    const missing = await client.send({ op: 2, to: 'cse-in/nothing-here', fr: 'CAdmin', rqi: 'c1' });
+    assert.equal(missing.rsc, 4004);
+    const noRi = await client.send({ op: 2, to: 'cse-in', fr: 'CAdmin', rqi: '' });
+    assert.equal(noRi.rsc, 4000);
+    const bad = await client.send({ op: 1, to: 'cse-in', fr: 'CAdmin', rqi: 'c2', ty: 3, pc: { 'm2m:cnt': { bogus: 1 } } });
+    assert.equal(bad.rsc, 4000);
   });
 
   it('http: CBOR and XML requests and answers, and XML entity declarations are refused', async () => {

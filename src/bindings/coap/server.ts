@@ -1,0 +1,133 @@
+// The CoAP binding [TS-0008]: methods and the oneM2M options translate to the same request primitive as
+// HTTP (the target and query use the HTTP binding's mapping, which TS-0008 shares); RSCs map to CoAP codes
+// through the one status table. Plain UDP only: no maintained DTLS server exists for Node (see README).
+import coap, { type IncomingMessage, type OutgoingMessage } from 'coap';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../log/logger.js';
+import { CseError } from '../../primitive/errors.js';
+import type { ResponsePrimitive } from '../../primitive/response.js';
+import { RSC, coapCodeOf } from '../../primitive/rsc.js';
+import type { TransportContext } from '../../primitive/transport.js';
+import { codecForAccept, codecForContentType, type Codec } from '../../serialization/codec.js';
+import { jsonCodec } from '../../serialization/json.js';
+import { decodeHttpRequest } from '../http/decode.js';
+import type { RequestHandler } from '../http/server.js';
+
+/** oneM2M CoAP options [TS-0008 table 6.2.2.4-1], with the request header each stands for. */
+const STRING_OPTIONS: Record<string, string> = {
+  '259': 'x-m2m-ot',
+  '263': 'x-m2m-rtu',
+  '271': 'x-m2m-rvi',
+  '279': 'x-m2m-origin',
+  '283': 'x-m2m-ri',
+  '291': 'x-m2m-ret',
+  '295': 'x-m2m-rst',
+  '299': 'x-m2m-oet',
+  '311': 'x-m2m-gid',
+  '331': 'x-m2m-vsi',
+};
+const UINT_OPTIONS = { ty: '267', ec: '303', rsc: '307', cto: '319', cts: '323' } as const;
+
+/** Content-Format numbers [RFC 7252, TS-0008 table 6.2.2.2-1] → media types the codecs know. */
+const FORMATS: Record<number, string> = {
+  41: 'application/xml',
+  50: 'application/json',
+  60: 'application/cbor',
+  10001: 'application/vnd.onem2m-res+json',
+  10003: 'application/vnd.onem2m-ntfy+json',
+  10010: 'application/vnd.onem2m-res+cbor',
+  10011: 'application/vnd.onem2m-ntfy+cbor',
+  10014: 'application/vnd.onem2m-res+xml',
+  10002: 'application/vnd.onem2m-ntfy+xml',
+};
+const FORMAT_NUMBERS: Record<string, number> = { 'application/json': 50, 'application/cbor': 60, 'application/xml': 41 };
+
+const uint = (value: number): Buffer => {
+  const bytes: number[] = [];
+  for (let v = value; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
+  return Buffer.from(bytes);
+};
+const readUint = (b: Buffer): number => [...b].reduce((n, byte) => n * 256 + byte, 0);
+
+let registered = false;
+function registerOptions(): void {
+  if (registered) return;
+  registered = true;
+  for (const number of Object.keys(STRING_OPTIONS)) coap.registerOption(number, (v: unknown) => Buffer.from(String(v)), (b: Buffer) => b.toString('utf8'));
+  for (const number of Object.values(UINT_OPTIONS)) coap.registerOption(number, (v: unknown) => uint(Number(v)), readUint);
+  // node-coap's own table gives 10001/10002 to other formats; oneM2M's meaning wins here.
+  for (const [number, name] of Object.entries(FORMATS)) coap.registerFormat(name, Number(number));
+}
+
+export interface CoapBindingOptions {
+  host: string;
+  port: number;
+  maxQueryParameters: number;
+}
+
+export interface RunningCoapBinding {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function formatName(value: unknown): string | undefined {
+  if (typeof value === 'number') return FORMATS[value];
+  if (typeof value === 'string') return value;
+  return undefined;
+}
+
+function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec): void {
+  const code = coapCodeOf(response.rsc);
+  res.code = `${Math.floor(code / 100)}.${String(code % 100).padStart(2, '0')}`;
+  // Several RSCs share one CoAP code: the RSC option is always sent [TS-0008 §6.2.4].
+  res.setOption(UINT_OPTIONS.rsc, response.rsc);
+  if (response.rqi) res.setOption('283', response.rqi);
+  if (response.rvi) res.setOption('271', response.rvi);
+  if (response.cnst !== undefined) res.setOption(UINT_OPTIONS.cts, response.cnst);
+  if (response.cnot !== undefined) res.setOption(UINT_OPTIONS.cto, response.cnot);
+  if (response.location) res.setOption('Location-Path', response.location.split('/').map((s) => Buffer.from(s)));
+  if (response.pc !== undefined) {
+    res.setOption('Content-Format', FORMAT_NUMBERS[codec.mediaType] ?? 50);
+    res.end(codec.encode(response.pc));
+  } else res.end();
+}
+
+export async function startCoapBinding(handle: RequestHandler, options: CoapBindingOptions, log: Logger): Promise<RunningCoapBinding> {
+  registerOptions();
+  const server = coap.createServer({ type: options.host.includes(':') ? 'udp6' : 'udp4' });
+  server.on('request', (req: IncomingMessage, res: OutgoingMessage) => {
+    void (async () => {
+      // Registered oneM2M options appear by number; the library's types only list the standard names.
+      const received = req.headers as unknown as Record<string, unknown>;
+      const headers: Record<string, string> = {};
+      for (const [number, header] of Object.entries(STRING_OPTIONS)) {
+        const value = received[number];
+        if (typeof value === 'string') headers[header] = value;
+      }
+      const ec = received[UINT_OPTIONS.ec];
+      if (typeof ec === 'number') headers['x-m2m-ec'] = String(ec);
+      const ty = received[UINT_OPTIONS.ty];
+      const format = formatName(req.headers['Content-Format']);
+      if (format) headers['content-type'] = typeof ty === 'number' ? `${format};ty=${ty}` : format;
+      else if (typeof ty === 'number') headers['content-type'] = `application/json;ty=${ty}`;
+      const accept = formatName(req.headers.Accept);
+      let codec: Codec = jsonCodec;
+      try {
+        codec = codecForAccept(accept, format ? codecForContentType(format) : jsonCodec);
+        const primitive = decodeHttpRequest({ method: req.method, url: req.url, headers, body: req.payload }, options.maxQueryParameters);
+        const transport: TransportContext = { binding: 'coap', remoteAddress: req.rsinfo.address, secure: false };
+        reply(res, await handle(primitive, transport), codec);
+      } catch (err) {
+        const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
+        if (!(err instanceof CseError)) log.error({ err }, 'CoAP binding failure');
+        reply(res, { rsc, rqi: headers['x-m2m-ri'] ?? '', pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, codec);
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(options.port, options.host, () => resolve()));
+  const socket = (server as unknown as { _sock?: { address(): AddressInfo } })._sock;
+  return {
+    port: socket?.address().port ?? options.port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
