@@ -53,7 +53,7 @@ export function sendOnce(port: number, r: LoadRequest, tls?: ClientTls): Promise
   });
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }

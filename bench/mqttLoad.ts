@@ -2,7 +2,7 @@
 // by request identifier. The load client publishes with QoS 0 (its own QoS 1 book-keeping in mqtt.js, not
 // Warden, was the bottleneck); Warden answers with its configured mqtt.qos.
 import mqtt from 'mqtt';
-import type { LoadResult } from './load.js';
+import { percentile, type LoadResult } from './load.js';
 
 export async function runMqttIngest(broker: string, cseId: string, concurrency: number, total: number): Promise<LoadResult> {
   const ae = 'Cmqttbench';
@@ -38,6 +38,5 @@ export async function runMqttIngest(broker: string, cseId: string, concurrency: 
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await client.endAsync();
   latencies.sort((a, b) => a - b);
-  const pick = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return { requests: total, errors, seconds, perSecond: total / seconds, p50: pick(50), p99: pick(99) };
+  return { requests: total, errors, seconds, perSecond: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }

@@ -1,20 +1,10 @@
 import { Decoder, Encoder } from 'cbor-x';
 import type { Codec } from './codec.js';
-import { MAX_JSON_DEPTH } from './json.js';
+import { MAX_JSON_DEPTH, depthOf } from './json.js';
 
 // Plain maps and arrays only: no records, structured clones or other extensions a peer might not read.
 const decoder = new Decoder({ mapsAsObjects: true, useRecords: false });
 const encoder = new Encoder({ useRecords: false, variableMapSize: true });
-
-function depthOf(value: unknown, depth = 0): number {
-  if (depth > MAX_JSON_DEPTH || typeof value !== 'object' || value === null) return depth;
-  let max = depth;
-  for (const v of Object.values(value)) {
-    max = Math.max(max, depthOf(v, depth + 1));
-    if (max > MAX_JSON_DEPTH) break;
-  }
-  return max;
-}
 
 export const cborCodec: Codec = {
   mediaType: 'application/cbor',

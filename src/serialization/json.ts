@@ -3,7 +3,8 @@ import type { Codec } from './codec.js';
 /** Deepest nesting accepted in request content; deeper documents are a denial-of-service shape, not data. */
 export const MAX_JSON_DEPTH = 64;
 
-function depthOf(value: unknown, depth = 0): number {
+/** Nesting depth of a decoded document, counted only as far as the limit (shared by every codec). */
+export function depthOf(value: unknown, depth = 0): number {
   if (depth > MAX_JSON_DEPTH || typeof value !== 'object' || value === null) return depth;
   let max = depth;
   for (const v of Object.values(value)) {
