@@ -2,7 +2,7 @@
 import { startHttpBinding } from './bindings/http/server.js';
 import { startMqttBinding } from './bindings/mqtt/server.js';
 import { startWsBinding } from './bindings/ws/server.js';
-import { startCoapBinding } from './bindings/coap/server.js';
+import { sendCoap, startCoapBinding } from './bindings/coap/server.js';
 import type { Config } from './config/config.js';
 import { startExpirySweeps } from './housekeeping/expiry.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -119,6 +119,9 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     // Notifications to AEs whose point of access is mqtt:// go through the broker Warden is connected to;
     // the AE-ID is the target in the request topic [TS-0010 §6.4].
     if (mqttBinding) outbound.route('mqtt:', (_url, primitive, timeoutMs) => mqttBinding.request(primitive.to, primitive, timeoutMs));
+    // An AE that talks WebSocket is reached over the connection it opened (its ws:// poa only says so).
+    if (ws) for (const scheme of ['ws:', 'wss:']) outbound.route(scheme, (_url, primitive, timeoutMs) => ws.request(primitive.to, primitive, timeoutMs));
+    outbound.route('coap:', sendCoap);
     const hostForPoa = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).
     await ensureCseBase(store, config, registry, [`${config.http.tls ? 'https' : 'http'}://${hostForPoa}:${http.port}`]);

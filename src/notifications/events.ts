@@ -38,7 +38,7 @@ export async function urlsOfTarget(store: ResourceStore, target: string): Promis
   if (target.startsWith('ae:')) {
     const ae = await store.get(target.slice(3));
     const poa = Array.isArray(ae?.doc.poa) ? (ae.doc.poa as string[]) : [];
-    return poa.filter((p) => /^(https?|mqtts?):\/\//i.test(p));
+    return poa.filter((p) => /^(https?|mqtts?|coap|wss?):\/\//i.test(p));
   }
   if (target.startsWith('pch:') || target.startsWith('id:')) return [];
   return [target];

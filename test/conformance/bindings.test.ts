@@ -87,6 +87,49 @@ describe('bindings and serializations', () => {
     }
   });
 
+  it('ws and coap: notifications reach AEs over their WebSocket connection and at coap:// points of access', async () => {
+    const http = httpClient(t.url, 'json');
+    // An AE that registered over WebSocket answers the requests the CSE sends down its connection.
+    const socket = new WebSocket(`ws://127.0.0.1:${String(t.cse.wsPort)}`, ['oneM2M.R2.0.json']);
+    await new Promise((r) => socket.once('open', r));
+    const overWs: Attrs[] = [];
+    socket.on('message', (data: Buffer) => {
+      const doc = JSON.parse(data.toString()) as Attrs;
+      if (doc.op !== undefined) {
+        overWs.push(doc);
+        socket.send(JSON.stringify({ rsc: 2000, rqi: doc.rqi, to: doc.fr }));
+      }
+    });
+    socket.send(JSON.stringify({ op: 1, to: 'cse-in', fr: 'Cwsae', rqi: 'w1', rvi: '3', ty: 2, pc: { 'm2m:ae': { rn: 'Cwsae', api: 'Nw', rr: true, poa: ['ws://127.0.0.1'], srv: ['3'] } } }));
+    await waitFor(async () => (await http.send({ op: 2, to: 'cse-in/Cwsae', fr: 'Cwsae', rqi: 'w2' })).rsc === 2000);
+    // A CoAP server standing in for an AE with a coap:// point of access.
+    const coap = (await import('coap')).default;
+    const overCoap: string[] = [];
+    const coapAe = coap.createServer();
+    coapAe.on('request', (req: { headers: Record<string, unknown>; payload: Buffer }, res: { code: string; setOption(n: string, v: unknown): void; end(): void }) => {
+      overCoap.push(req.payload.toString());
+      res.code = '2.04';
+      res.setOption('307', 2000);
+      res.end();
+    });
+    await new Promise<void>((r) => coapAe.listen(0, '127.0.0.1', () => r()));
+    const coapPort = ((coapAe as unknown as { _sock: { address(): { port: number } } })._sock).address().port;
+    try {
+      assert.equal((await http.send({ op: 1, to: 'cse-in', fr: 'Ccoapae', rqi: 'k1', ty: 2, pc: { 'm2m:ae': { rn: 'Ccoapae', api: 'Nk', rr: true, poa: [`coap://127.0.0.1:${coapPort}/`], srv: ['3'] } } })).rsc, 2001);
+      assert.equal((await http.send({ op: 1, to: 'cse-in/Cwsae', fr: 'Cwsae', rqi: 'w3', ty: 3, pc: { 'm2m:cnt': { rn: 'c' } } })).rsc, 2001);
+      const sub = await http.send({ op: 1, to: 'cse-in/Cwsae/c', fr: 'Cwsae', rqi: 'w4', ty: 23, pc: { 'm2m:sub': { nu: ['Cwsae', 'Ccoapae'], enc: { net: [3] } } } });
+      assert.equal(sub.rsc, 2001, JSON.stringify(sub.pc));
+      assert.equal((await http.send({ op: 1, to: 'cse-in/Cwsae/c', fr: 'Cwsae', rqi: 'w5', ty: 4, pc: { 'm2m:cin': { con: 'both ways' } } })).rsc, 2001);
+      await waitFor(() => overWs.length >= 1 && overCoap.length >= 2);
+      assert.equal(overWs.at(-1)?.op, 5);
+      assert.ok(overCoap.some((p) => p.includes('"vrq":true')), 'the coap:// target was verified');
+      assert.ok(overCoap.some((p) => p.includes('both ways')));
+    } finally {
+      socket.close();
+      await new Promise<void>((r) => coapAe.close(() => r()));
+    }
+  });
+
   it('mqtt: malformed payloads and a topic that contradicts the originator get answers, and the binding keeps working', async () => {
     const client = await mqtt.connectAsync(BROKER, { clientId: `test-bad-${process.pid}` });
     const answers: Attrs[] = [];

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { CseError } from '../../primitive/errors.js';
 import type { ResponsePrimitive } from '../../primitive/response.js';
+import type { RequestPrimitive } from '../../primitive/request.js';
 import { RSC, coapCodeOf } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { codecForAccept, codecForContentType, type Codec } from '../../serialization/codec.js';
@@ -130,4 +131,35 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
     port: socket?.address().port ?? options.port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Sends a request primitive to a coap:// URL and waits for the RSC option of the answer (outbound route). */
+export function sendCoap(url: URL, primitive: RequestPrimitive, timeoutMs: number): Promise<{ rsc: number; body?: unknown }> {
+  registerOptions();
+  return new Promise((resolve) => {
+    const method = ({ 1: 'POST', 2: 'GET', 3: 'PUT', 4: 'DELETE', 5: 'POST' } as const)[primitive.op];
+    const timer = setTimeout(() => resolve({ rsc: 5103 }), timeoutMs);
+    const req = coap.request({
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 5683),
+      method,
+      pathname: url.pathname,
+      confirmable: true,
+    });
+    req.setOption('279', primitive.fr);
+    req.setOption('283', primitive.rqi);
+    req.setOption('271', primitive.rvi ?? '3');
+    if (primitive.ty !== undefined) req.setOption(UINT_OPTIONS.ty, primitive.ty);
+    if (primitive.pc !== undefined) req.setOption('Content-Format', 50);
+    req.on('response', (res: { headers: Record<string, unknown>; payload: Buffer }) => {
+      clearTimeout(timer);
+      const rsc = Number(res.headers[UINT_OPTIONS.rsc]);
+      resolve({ rsc: Number.isInteger(rsc) && rsc > 0 ? rsc : 5103 });
+    });
+    req.on('error', () => {
+      clearTimeout(timer);
+      resolve({ rsc: 5103 });
+    });
+    req.end(primitive.pc === undefined ? undefined : jsonCodec.encode(primitive.pc));
+  });
 }

@@ -10,10 +10,11 @@ import type { Logger } from '../../log/logger.js';
 import { CseError } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
-import { codecByName, decodeBody } from '../../serialization/codec.js';
+import { codecByName, decodeBody, type Codec } from '../../serialization/codec.js';
 import type { HttpBindingOptions, RequestHandler } from '../http/server.js';
 import { peerCertificateOf, pskIdentities } from '../http/tls.js';
-import { requestFromDocument, responseDocument } from '../primitiveContent.js';
+import { requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
+import type { RequestPrimitive } from '../../primitive/request.js';
 
 export interface WsBindingOptions {
   host: string;
@@ -24,6 +25,11 @@ export interface WsBindingOptions {
 
 export interface RunningWsBinding {
   readonly port: number;
+  /**
+   * Sends a request primitive to an AE over the connection it opened [TS-0020 §6.3]: how notifications
+   * reach AEs that talk WebSocket. 5103 when the AE has no open connection or does not answer in time.
+   */
+  request(originator: string, primitive: RequestPrimitive, timeoutMs: number): Promise<{ rsc: number; body?: unknown }>;
   close(): Promise<void>;
 }
 
@@ -59,6 +65,9 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
         .split(',')
         .some((p) => p.trim() in PROTOCOLS),
   });
+  // The connection each originator last sent a successful request on, and answers awaited on them.
+  const connections = new Map<string, { socket: WebSocket; codec: Codec; xml: boolean }>();
+  const awaiting = new Map<string, (answer: { rsc: number; body?: unknown }) => void>();
   wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
     const codec = codecByName(PROTOCOLS[socket.protocol] ?? '');
     if (!codec) {
@@ -79,10 +88,21 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
         let rqi = '';
         let to = '';
         try {
-          const request = requestFromDocument(decodeBody(codec, payload));
+          const decoded = decodeBody(codec, payload);
+          const answer = unwrapPrimitive(decoded, 'm2m:rsp') as Record<string, unknown> | undefined;
+          // An answer to a request this CSE sent down the connection (it has rsc and no op).
+          if (answer && typeof answer === 'object' && 'rsc' in answer && !('op' in answer)) {
+            awaiting.get(String(answer.rqi))?.({ rsc: Number(answer.rsc) || 5103, body: answer.pc });
+            return;
+          }
+          const request = requestFromDocument(decoded);
           rqi = request.rqi;
           to = request.fr;
           const response = await handle(request, transport);
+          if (response.rsc < 3000) {
+            const created = response.rsc === RSC.CREATED && request.ty === 2 ? (response.pc?.['m2m:ae'] as { aei?: string } | undefined)?.aei : undefined;
+            connections.set(created ?? request.fr, { socket, codec, xml });
+          }
           socket.send(codec.encode(responseDocument(response, to, xml)));
         } catch (err) {
           const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
@@ -92,6 +112,9 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
       })();
     });
     socket.on('error', (err) => log.debug({ err: err.message }, 'WebSocket error'));
+    socket.on('close', () => {
+      for (const [id, c] of connections) if (c.socket === socket) connections.delete(id);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -99,6 +122,26 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
   });
   return {
     port: (server.address() as AddressInfo).port,
+    request(originator, primitive, timeoutMs) {
+      return new Promise((resolve) => {
+        const c = connections.get(originator);
+        if (!c || c.socket.readyState !== c.socket.OPEN) {
+          resolve({ rsc: 5103 });
+          return;
+        }
+        const timer = setTimeout(() => {
+          awaiting.delete(primitive.rqi);
+          resolve({ rsc: 5103 });
+        }, timeoutMs);
+        awaiting.set(primitive.rqi, (answer) => {
+          clearTimeout(timer);
+          awaiting.delete(primitive.rqi);
+          resolve(answer);
+        });
+        const doc = { op: primitive.op, to: primitive.to, fr: primitive.fr, rqi: primitive.rqi, rvi: primitive.rvi ?? '3', ...(primitive.pc === undefined ? {} : { pc: primitive.pc }) };
+        c.socket.send(c.codec.encode(c.xml ? { 'm2m:rqp': doc } : doc));
+      });
+    },
     async close() {
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
