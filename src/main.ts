@@ -60,6 +60,8 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   const self = { cseId: config.cse.id, cseRn: config.cse.rn, spId: config.cse.spid };
   const store = await openStore(config);
+  // What has started so far, stopped again (newest first) if a later part of start-up fails.
+  const started: Array<() => Promise<void>> = [];
   try {
     const registry = new ResourceRegistry();
     const access = new AccessDecider(config, self, store, registry);
@@ -91,6 +93,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       requestTimeoutSeconds: config.http.requestTimeout,
       ...(config.http.tls ? { tls: tlsBinding } : {}),
     }, log);
+    started.push(() => http.close());
     const ws = config.ws.enabled
       ? await startWsBinding((request, transport) => pipeline.handle(request, transport), {
           host: config.ws.host,
@@ -99,6 +102,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
           ...(config.ws.tls ? { tls: tlsBinding } : {}),
         }, log)
       : undefined;
+    if (ws) started.push(() => ws.close());
     const coapBinding = config.coap.enabled
       ? await startCoapBinding((request, transport) => pipeline.handle(request, transport), {
           host: config.coap.host,
@@ -106,12 +110,21 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
           maxQueryParameters: config.http.maxQueryParameters,
         }, log)
       : undefined;
+    if (coapBinding) started.push(() => coapBinding.close());
     const mqttBinding = config.mqtt.enabled
       ? await startMqttBinding((request, transport) => pipeline.handle(request, transport), {
           url: config.mqtt.url,
           clientId: config.mqtt.clientId || `warden-${self.cseId}`,
           ...(config.mqtt.username ? { username: config.mqtt.username, password: config.mqtt.password } : {}),
           qos: config.mqtt.qos as 0 | 1 | 2,
+          ...(config.mqtt.url.startsWith('mqtts:')
+            ? {
+                tls: {
+                  ...(config.mqtt.ca ? { ca: readFileSync(config.mqtt.ca, 'utf8') } : {}),
+                  ...(config.mqtt.cert ? { cert: readFileSync(config.mqtt.cert, 'utf8'), key: readFileSync(config.mqtt.key, 'utf8') } : {}),
+                },
+              }
+            : {}),
           cseId: self.cseId,
           maxMessageBytes: config.mqtt.maxMessageBytes,
         }, log)
@@ -155,6 +168,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       },
     };
   } catch (err) {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
     await store.close();
     throw err;
   }

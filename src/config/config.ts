@@ -53,6 +53,9 @@ export const SCHEMA = {
     username: str('', 'broker user name'),
     password: str('', 'broker password'),
     qos: int(1, 0, 2, 'MQTT quality of service for requests and responses'),
+    ca: str('', 'PEM trust anchors for the broker certificate (mqtts://; the broker is always verified)'),
+    cert: str('', 'PEM client certificate presented to the broker (mqtts://)'),
+    key: str('', 'PEM private key of the client certificate'),
     maxMessageBytes: int(1_048_576, 1024, 268_435_456, 'largest accepted MQTT message'),
   },
   ws: {

@@ -68,7 +68,7 @@ export class Credentials {
   /** Re-reads every file; throws (keeping the old material) when one is unreadable or invalid. */
   reload(): void {
     const t = this.config.tls;
-    if (!this.config.http.tls) return;
+    if (!this.config.http.tls && !this.config.ws.tls) return;
     const cert = readText(t.cert, 'tls.cert');
     const context: SecureContextOptions = {
       cert,

@@ -18,6 +18,8 @@ export interface MqttBindingOptions {
   username?: string;
   password?: string;
   qos: 0 | 1 | 2;
+  /** TLS towards the broker: trust anchors and the client certificate Warden presents. */
+  tls?: { ca?: string; cert?: string; key?: string };
   /** The CSE-ID without its leading slash, as it stands in topics. */
   cseId: string;
   maxMessageBytes: number;
@@ -42,12 +44,19 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
     ...(options.username ? { username: options.username, password: options.password } : {}),
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
+    ...(options.tls ? { ...options.tls, rejectUnauthorized: true } : {}),
   });
   client.on('error', (err) => log.warn({ event: 'mqtt-error', err: err.message }, 'MQTT connection problem'));
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+  } catch (err) {
+    // A first connection that fails stops start-up; the client must not go on reconnecting in the background.
+    await client.endAsync(true);
+    throw err;
+  }
   const topics = [`/oneM2M/req/+/${options.cseId}/+`, `/oneM2M/reg_req/+/${options.cseId}/+`, `/oneM2M/resp/${options.cseId}/+/json`];
   // Answers to the requests this CSE sent, by request identifier.
   const awaiting = new Map<string, (answer: { rsc: number; body?: unknown }) => void>();

@@ -32,7 +32,8 @@ function evidenceOf(services: CseServices, transport: TransportContext): Evidenc
   }
   if (cert) return services.credentials.evidenceOfCertificate(cert.subjectAltNameUris, cert.fingerprint256);
   if (transport.pskIdentity !== undefined) return services.credentials.evidenceOfPsk(transport.pskIdentity);
-  if (transport.secure && services.config.tls.clientAuth === 'required') {
+  // Only where Warden itself terminates TLS: MQTT's TLS ends at the broker.
+  if (transport.secure && (transport.binding === 'http' || transport.binding === 'ws') && services.config.tls.clientAuth === 'required') {
     throw associationRequired('this CSE requires a client credential: a certificate from its trust anchors or a pre-shared key');
   }
   return undefined;
@@ -41,7 +42,7 @@ function evidenceOf(services: CseServices, transport: TransportContext): Evidenc
 /** Which originators must be authenticated [TS-0003 §6.1.2.2.1]: 'auto' is everything once TLS is on. */
 function mustAuthenticate(services: CseServices, id: string): boolean {
   const setting = services.config.security.authentication;
-  const rule = setting === 'auto' ? (services.config.http.tls ? 'all' : 'cse') : setting;
+  const rule = setting === 'auto' ? (services.config.http.tls || services.config.ws.tls ? 'all' : 'cse') : setting;
   switch (rule) {
     case 'all':
       return true;

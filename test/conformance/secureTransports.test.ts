@@ -1,0 +1,181 @@
+// MQTT over TLS with client certificates (a Mosquitto of our own), WSS with client certificates, and
+// malformed CoAP options.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import coap from 'coap';
+import mqtt from 'mqtt';
+import WebSocket from 'ws';
+import { createCa, issueCertificate, type Pem } from '../../src/security/pki.js';
+import { startTestCse, type TestCse } from '../harness.js';
+import { waitFor } from '../receiver.js';
+
+type Attrs = Record<string, unknown>;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('secure transports', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-secure-'));
+  let ca: Pem;
+  let files: Record<string, string>;
+  let broker: ChildProcess;
+  let brokerPort: number;
+  const write = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  before(async () => {
+    ca = await createCa('Secure Transports CA');
+    const server = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' });
+    const warden = await issueCertificate(ca, { commonName: 'warden', uris: ['onem2m://warden.example.net/id-sec'], usage: 'client' });
+    const device = await issueCertificate(ca, { commonName: 'Cwss', uris: ['onem2m://warden.example.net/id-in/Cwss'], usage: 'client' });
+    files = {
+      ca: write('ca.pem', ca.certificate),
+      serverCert: write('server.pem', server.certificate),
+      serverKey: write('server.key', server.key),
+      wardenCert: write('warden.pem', warden.certificate),
+      wardenKey: write('warden.key', warden.key),
+      deviceCert: write('device.pem', device.certificate),
+      deviceKey: write('device.key', device.key),
+    };
+    brokerPort = await freePort();
+    const conf = write(
+      'mosquitto.conf',
+      [
+        `listener ${brokerPort} 127.0.0.1`,
+        `cafile ${files.ca}`,
+        `certfile ${files.serverCert}`,
+        `keyfile ${files.serverKey}`,
+        'require_certificate true',
+        'allow_anonymous true',
+        'persistence false',
+        // Run as the user the tests run as: a broker started as root otherwise drops to 'mosquitto' and
+        // cannot read the test's private directory.
+        `user ${userInfo().username}`,
+        '',
+      ].join('\n'),
+    );
+    broker = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+    await waitFor(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const probe = createServer();
+          probe.once('error', () => resolve(true)); // the port is taken: the broker listens
+          probe.listen(brokerPort, '127.0.0.1', () => probe.close(() => resolve(false)));
+        }),
+      5000,
+    );
+  });
+  after(() => {
+    broker.kill('SIGTERM');
+  });
+
+  it('MQTT over TLS: Warden and its clients present certificates to the broker', async () => {
+    const t: TestCse = await startTestCse({
+      'cse.id': 'id-sec',
+      'mqtt.enabled': true,
+      'mqtt.url': `mqtts://127.0.0.1:${brokerPort}`,
+      'mqtt.ca': files.ca ?? '',
+      'mqtt.cert': files.wardenCert ?? '',
+      'mqtt.key': files.wardenKey ?? '',
+    });
+    try {
+      const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${brokerPort}`, {
+        ca: ca.certificate,
+        cert: files.deviceCert ? (await import('node:fs')).readFileSync(files.deviceCert, 'utf8') : '',
+        key: files.deviceKey ? (await import('node:fs')).readFileSync(files.deviceKey, 'utf8') : '',
+        clientId: 'secure-device',
+      });
+      const answers: Attrs[] = [];
+      await client.subscribeAsync('/oneM2M/reg_resp/Csecure/id-sec/json');
+      client.on('message', (_t, p) => answers.push(JSON.parse(p.toString()) as Attrs));
+      await client.publishAsync('/oneM2M/reg_req/Csecure/id-sec/json', JSON.stringify({ op: 1, to: 'cse-in', fr: 'Csecure', rqi: 's1', rvi: '3', ty: 2, pc: { 'm2m:ae': { rn: 'secure', api: 'Ns', rr: false, srv: ['3'] } } }));
+      await waitFor(() => answers.length === 1);
+      assert.equal(answers[0]?.rsc, 2001);
+      await client.endAsync();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('MQTT over TLS: a broker that the trust anchors do not vouch for is refused', async () => {
+    const other = await createCa('Other CA');
+    await assert.rejects(
+      startTestCse({ 'mqtt.enabled': true, 'mqtt.url': `mqtts://127.0.0.1:${brokerPort}`, 'mqtt.ca': write('other.pem', other.certificate), 'mqtt.cert': files.wardenCert ?? '', 'mqtt.key': files.wardenKey ?? '' }),
+    );
+  });
+
+  it('WSS: the client certificate binds the originator as on HTTPS', async () => {
+    const t = await startTestCse({
+      'ws.enabled': true,
+      'ws.port': 0,
+      'ws.tls': true,
+      'tls.cert': files.serverCert ?? '',
+      'tls.key': files.serverKey ?? '',
+      'tls.ca': files.ca ?? '',
+      'tls.clientAuth': 'required',
+      'security.authentication': 'all',
+    });
+    const { readFileSync } = await import('node:fs');
+    const open = (withCert: boolean): Promise<WebSocket> =>
+      new Promise((resolve, reject) => {
+        const s = new WebSocket(`wss://localhost:${String(t.cse.wsPort)}`, ['oneM2M.R2.0.json'], {
+          ca: ca.certificate,
+          ...(withCert ? { cert: readFileSync(files.deviceCert ?? '', 'utf8'), key: readFileSync(files.deviceKey ?? '', 'utf8') } : {}),
+        });
+        s.once('open', () => resolve(s));
+        s.once('error', reject);
+      });
+    const ask = (s: WebSocket, doc: Attrs): Promise<Attrs> =>
+      new Promise((resolve) => {
+        s.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()) as Attrs));
+        s.send(JSON.stringify({ rvi: '3', ...doc }));
+      });
+    try {
+      const s = await open(true);
+      assert.equal((await ask(s, { op: 1, to: 'cse-in', fr: 'Cwss', rqi: 'w1', ty: 2, pc: { 'm2m:ae': { rn: 'wss', api: 'Nw', rr: false, srv: ['3'] } } })).rsc, 2001);
+      assert.equal((await ask(s, { op: 2, to: 'cse-in/wss', fr: 'Cwss', rqi: 'w2' })).rsc, 2000);
+      assert.equal((await ask(s, { op: 2, to: 'cse-in/wss', fr: 'Cother', rqi: 'w3' })).rsc, 4106);
+      s.close();
+      const anonymous = await open(false);
+      assert.equal((await ask(anonymous, { op: 2, to: 'cse-in/wss', fr: 'Cwss', rqi: 'w4' })).rsc, 4107);
+      anonymous.close();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('CoAP: malformed options and content get their RSC', async () => {
+    const t = await startTestCse({ 'coap.enabled': true, 'coap.port': 0 });
+    const send = (setup: (req: ReturnType<typeof coap.request>) => void, pathname = '/cse-in', method: 'GET' | 'POST' = 'GET', body?: Buffer): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = coap.request({ hostname: '127.0.0.1', port: t.cse.coapPort ?? 0, method, pathname, confirmable: true });
+        setup(req);
+        req.on('response', (res: { headers: Record<string, unknown> }) => resolve(Number(res.headers['307'])));
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      assert.equal(await send((r) => r.setOption('279', 'CAdmin')), 4000, 'no request identifier');
+      assert.equal(await send((r) => (r.setOption('279', 'CAdmin'), r.setOption('283', 'x'), r.setOption('267', Buffer.from([0xff, 0xff, 0xff, 0xff]))), '/cse-in', 'POST', Buffer.from('{}')), 4000, 'a resource type that is none');
+      assert.equal(await send((r) => (r.setOption('279', 'CAdmin'), r.setOption('283', 'x')), '/cse-in/%zz'), 4000, 'bad percent-encoding');
+      assert.equal(await send((r) => (r.setOption('279', 'CAdmin'), r.setOption('283', 'x'), r.setOption('267', 3), r.setOption('Content-Format', 0)), '/cse-in', 'POST', Buffer.from('plain')), 4015, 'text/plain content');
+      assert.equal(await send((r) => (r.setOption('279', 'CAdmin'), r.setOption('283', 'x'), r.setOption('267', 3), r.setOption('Content-Format', 50)), '/cse-in', 'POST', Buffer.from('{broken')), 4000, 'malformed JSON');
+      assert.equal(await send((r) => (r.setOption('279', 'CAdmin'), r.setOption('283', 'ok'))), 2000, 'the binding keeps serving');
+    } finally {
+      await t.close();
+    }
+  });
+});
