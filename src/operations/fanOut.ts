@@ -2,12 +2,28 @@
 // through the whole pipeline as the original originator (so each member's own access control applies),
 // and the answers come back aggregated.
 import { CseError } from '../primitive/errors.js';
-import type { RequestPrimitive } from '../primitive/request.js';
+import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
+import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 
 /** Groups of groups fan out at most this deep: a cycle through other groups cannot loop. */
 const MAX_FAN_OUT_DEPTH = 3;
+
+async function removeMembers(ctx: RequestContext, groupRi: string, gone: ReadonlySet<string>): Promise<void> {
+  const { store, clock, access } = ctx.services;
+  const group = await store.transaction(async (tx) => {
+    const current = await tx.getForUpdate(groupRi);
+    if (!current) return undefined;
+    const mid = (Array.isArray(current.doc.mid) ? (current.doc.mid as string[]) : []).filter((m) => !gone.has(m));
+    current.doc.mid = mid;
+    current.doc.cnm = mid.length;
+    current.lt = formatTimestamp(clock.now());
+    await tx.update(current);
+    return current;
+  });
+  if (group) await access.invalidate(group);
+}
 
 export async function fanOut(ctx: RequestContext): Promise<Outcome> {
   const group = ctx.resource;
@@ -19,13 +35,20 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
   const dispatch = ctx.services.dispatcher.handle;
   if (!dispatch) throw new Error('no dispatcher');
   const suffix = ctx.fanOutSuffix?.length ? `/${ctx.fanOutSuffix.join('/')}` : '';
+  // One group request identifier for every fanned-out request, so members can spot duplicates [TS-0004 §7.4.14.2.4].
+  const gid = ctx.request.gid ?? `${ctx.services.self.cseId}-${randomIdSuffix()}`;
   const responses = await Promise.all(
     members.map(async (member) => {
-      const request: RequestPrimitive = { ...ctx.request, to: `${member}${suffix}` };
+      const request: RequestPrimitive = { ...ctx.request, to: `${member}${suffix}`, gid };
       const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth });
       // Each member's answer says which member it is [TS-0004 table 6.3.5.33-1].
       return { rsc: response.rsc, rqi: response.rqi, fr: member, ...(response.pc === undefined ? {} : { pc: response.pc }), ...(response.rvi ? { rvi: response.rvi } : {}) };
     }),
   );
+  // Members deleted through the group leave it [TS-0004 §7.4.14.3.5].
+  if (ctx.request.op === OPERATION.DELETE && !suffix) {
+    const gone = new Set(responses.filter((r) => r.rsc === RSC.DELETED).map((r) => r.fr));
+    if (gone.size > 0) await removeMembers(ctx, group.ri, gone);
+  }
   return { rsc: RSC.OK, content: { 'm2m:agr': { 'm2m:rsp': responses } } };
 }

@@ -63,6 +63,34 @@ describe('groups and fan-out', () => {
     assert.equal((await t.client.retrieve('/cse-in/grouper/g1', other)).rsc, 4103, 'macp governs fan-out only');
   });
 
+  it('a repeated group request identifier is refused with 4104, and members deleted through fopt leave the group', async () => {
+    const first = await t.client.retrieve('/cse-in/grouper/g1', ae, { headers: { 'X-M2M-GID': 'gid-1' } });
+    assert.equal(first.rsc, 2000);
+    const again = await t.client.retrieve('/cse-in/grouper/g1', ae, { headers: { 'X-M2M-GID': 'gid-1' } });
+    assert.equal(again.rsc, 4104);
+    assert.equal(again.status, 409);
+    for (const rn of ['x1', 'x2']) await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn } }, ae);
+    const members = await Promise.all(['x1', 'x2'].map(async (rn) => String(((await t.client.retrieve(`/cse-in/grouper/${rn}`, ae)).body?.['m2m:cnt'] as Attrs).ri)));
+    await t.client.create('/cse-in/grouper', 9, { 'm2m:grp': { rn: 'doomed', mnm: 5, mid: members } }, ae);
+    const deleted = await t.client.delete('/cse-in/grouper/doomed/fopt', ae);
+    assert.equal(deleted.rsc, 2000);
+    assert.ok(((deleted.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[]).every((r) => r.rsc === 2002));
+    const group = (await t.client.retrieve('/cse-in/grouper/doomed', ae)).body?.['m2m:grp'] as Attrs;
+    assert.deepEqual(group.mid, []);
+    assert.equal(group.cnm, 0);
+  });
+
+  it('an operation execution time delays the operation; one after the request expiry is 4008', async () => {
+    const before = Date.now();
+    const reply = await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn: 'later' } }, ae, { headers: { 'X-M2M-OET': '300' } });
+    assert.equal(reply.rsc, 2001);
+    const created = Date.parse(String((reply.body?.['m2m:cnt'] as Attrs).ct).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}),(\d{3}).*$/, '$1-$2-$3T$4:$5:$6.$7Z'));
+    assert.ok(created >= before + 299, 'not carried out before its execution time');
+    const late = await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn: 'never' } }, ae, { headers: { 'X-M2M-OET': '5000', 'X-M2M-RET': '1000' } });
+    assert.equal(late.rsc, 4008);
+    assert.equal((await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn: 'far' } }, ae, { headers: { 'X-M2M-OET': '999999' } })).rsc, 4000);
+  });
+
   it('an empty group answers 4109', async () => {
     await t.client.create('/cse-in/grouper', 9, { 'm2m:grp': { rn: 'empty', mnm: 5, mid: [] } }, ae);
     assert.equal((await t.client.retrieve('/cse-in/grouper/empty/fopt', ae)).rsc, 4109);

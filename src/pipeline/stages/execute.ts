@@ -1,5 +1,7 @@
 // Stage 9: carry out the operation.
-import { CseError } from '../../primitive/errors.js';
+import { CseError, badRequest } from '../../primitive/errors.js';
+import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
+import type { RequestContext } from '../context.js';
 import { FILTER_USAGE, OPERATION, RESPONSE_TYPE } from '../../primitive/request.js';
 import { acceptNonBlocking } from '../../operations/nonBlocking.js';
 import { checkConditions } from '../../operations/discover.js';
@@ -11,10 +13,46 @@ import { retrieveResource } from '../../operations/retrieve.js';
 import { updateResource } from '../../operations/update.js';
 import type { Stage } from '../pipeline.js';
 
+/** Longest wait for an operation execution time (oet) in a blocking request; later ones need rt=1 or 2. */
+const MAX_EXECUTION_DELAY_MS = 60_000;
+
+/** oet: the operation is carried out at that time, not before [TS-0004 §7.3.3.2]. */
+async function awaitExecutionTime(ctx: RequestContext): Promise<void> {
+  const oet = ctx.request.oet;
+  if (oet === undefined) return;
+  const at = parseAbsRelTimestamp(oet, ctx.receivedAt);
+  const delay = (at ?? 0) - ctx.services.clock.now();
+  if (delay <= 0) return;
+  const rqet = ctx.request.rqet === undefined ? undefined : parseAbsRelTimestamp(ctx.request.rqet, ctx.receivedAt);
+  if (rqet !== undefined && at !== undefined && at > rqet) throw new CseError(RSC.REQUEST_TIMEOUT, 'the operation execution time is after the request expires');
+  if (delay > MAX_EXECUTION_DELAY_MS) throw badRequest(`an operation execution time more than ${MAX_EXECUTION_DELAY_MS / 1000} s ahead needs a non-blocking request`);
+  await new Promise((resolve) => setTimeout(resolve, delay));
+}
+
+const GROUP_REQUEST_MEMORY_MS = 60_000;
+const GROUP_REQUEST_LIMIT = 100_000;
+
+function checkGroupRequestIdentifier(ctx: RequestContext): void {
+  const gid = ctx.request.gid;
+  if (gid === undefined) return;
+  const now = ctx.services.clock.now();
+  const seenGroupRequests = ctx.services.groupRequests;
+  const key = `${gid}|${ctx.resource?.ri ?? ctx.request.to}`;
+  const until = seenGroupRequests.get(key);
+  if (until !== undefined && until > now) throw new CseError(RSC.GROUP_REQUEST_IDENTIFIER_EXISTS, `group request '${gid}' was already received for this target`);
+  if (seenGroupRequests.size >= GROUP_REQUEST_LIMIT) {
+    for (const [k, t] of seenGroupRequests) if (t <= now) seenGroupRequests.delete(k);
+    if (seenGroupRequests.size >= GROUP_REQUEST_LIMIT) seenGroupRequests.clear();
+  }
+  const rqet = ctx.request.rqet === undefined ? undefined : parseAbsRelTimestamp(ctx.request.rqet, ctx.receivedAt);
+  seenGroupRequests.set(key, rqet ?? now + GROUP_REQUEST_MEMORY_MS);
+}
+
 export const execute: Stage = {
   name: 'execute',
   async run(ctx) {
     const r = ctx.request;
+    checkGroupRequestIdentifier(ctx);
     // Conditional retrieve / update / delete: the addressed resource must match [TS-0004 §7.3.3.1].
     if (ctx.resource && !ctx.virtual && r.fc && r.fc.fu !== FILTER_USAGE.DISCOVERY && r.op !== OPERATION.CREATE) await checkConditions(ctx, ctx.resource);
     // Non-blocking: answered now, carried out in the background as a blocking request.
@@ -22,6 +60,7 @@ export const execute: Stage = {
       ctx.outcome = await acceptNonBlocking(ctx);
       return;
     }
+    await awaitExecutionTime(ctx);
     if (ctx.virtual === 'fopt') {
       ctx.outcome = await fanOut(ctx);
       return;
