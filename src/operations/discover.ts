@@ -29,7 +29,7 @@ function epoch(name: string, value: string | undefined): number | undefined {
 
 /** Filter criteria → a store query; refuses what is malformed (4000) or not supported (5001). */
 export function searchQuery(fc: FilterCriteria, below: StoredResource, now: number, limit: number): SearchQuery {
-  const unsupported = (['lbq', 'smf', 'arp', 'clbl'] as const).filter((k) => fc[k] !== undefined);
+  const unsupported = (['lbq', 'smf', 'arp'] as const).filter((k) => fc[k] !== undefined);
   if (fc.gq !== undefined) unsupported.push('lbq');
   if (unsupported.length > 0) throw new CseError(RSC.NOT_IMPLEMENTED, `filter criteria ${unsupported.join(', ')} are not supported`);
   if (fc.fo !== undefined && fc.fo !== 1 && fc.fo !== 2) {
@@ -55,6 +55,8 @@ export function searchQuery(fc: FilterCriteria, below: StoredResource, now: numb
   set('sizeAbove', fc.sza);
   set('sizeBelow', fc.szb);
   if (fc.lbl?.length) q.labels = fc.lbl;
+  if (fc.clbl?.length) q.childLabels = fc.clbl;
+  if (fc.palb?.length) q.parentLabels = fc.palb;
   if (fc.cty?.length) q.contentTypes = fc.cty;
   if (fc.atr) q.attributes = Object.entries(fc.atr);
   return q;

@@ -56,6 +56,7 @@ export interface FilterCriteria {
   exa?: string;
   lbl?: string[];
   clbl?: string[];
+  palb?: string[];
   lbq?: string;
   ty?: number[];
   chty?: number[];

@@ -96,6 +96,9 @@ export interface SearchQuery {
   attributes?: ReadonlyArray<readonly [string, string]>;
   childTypes?: readonly number[];
   parentTypes?: readonly number[];
+  /** Labels of a child / of the parent (childLabels, parentLabels). */
+  childLabels?: readonly string[];
+  parentLabels?: readonly string[];
   operation: 'and' | 'or';
   /** Alive at this instant (expired resources are never found). */
   aliveAt: number;

@@ -40,6 +40,8 @@ describe('discovery', () => {
     assert.deepEqual(await find('lvl=1'), ['garage', 'kitchen']);
     assert.deepEqual(await find('lvl=1000000000&ty=4'), ['big', 'deep', 'small']);
     assert.deepEqual(await find('chty=4'), ['fridge', 'kitchen']);
+    assert.deepEqual(await find('clbl=floor/1'), ['kitchen'], 'a child labelled floor/1');
+    assert.deepEqual(await find('palb=room/kitchen'), ['big', 'fridge', 'small'], 'the parent labelled room/kitchen');
   });
 
   it('finds by creation, modification and expiration time, stateTag, size and content type', async () => {

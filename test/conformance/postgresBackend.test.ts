@@ -69,6 +69,7 @@ describe('the CSE on PostgreSQL', () => {
     assert.deepEqual(await find('ty=4&cty=text/plain'), ['pa']);
     assert.deepEqual((await find('ty=4&sza=10&lvl=2')).filter((n) => n !== 'exact'), ['pa']);
     assert.deepEqual(await find('chty=4&lbl=zone/a'), ['disc']);
+    assert.deepEqual(await find('ty=4&palb=zone/a'), ['pa', 'pb']);
     assert.equal((await t.client.retrieve('/cse-in/pgapp/disc?lbl=zone/b', ae)).rsc, 4004);
   });
 

@@ -74,7 +74,7 @@ function list(values: string[]): string[] {
 const FILTER_INTEGERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'ofst', 'lvl', 'fo'] as const;
 const FILTER_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'lbq', 'arp', 'smf'] as const;
 const REQUEST_KEYS = new Set(['rcn', 'rt', 'rp', 'da', 'drt', 'atrl', 'rids', 'tids', 'ltids', 'tqi', 'nu']);
-const FILTER_LISTS = new Set(['lbl', 'clbl', 'ty', 'chty', 'cty']);
+const FILTER_LISTS = new Set(['lbl', 'clbl', 'palb', 'ty', 'chty', 'cty']);
 
 function applyQuery(primitive: RequestPrimitive, query: URLSearchParams, maxParameters: number): void {
   const keys = new Set<string>();
