@@ -9,6 +9,21 @@ import type { Outcome, RequestContext } from '../pipeline/context.js';
 
 /** Groups of groups fan out at most this deep: a cycle through other groups cannot loop. */
 const MAX_FAN_OUT_DEPTH = 3;
+/** Member requests in flight at once: a group of thousands must not start thousands of requests together. */
+const FAN_OUT_CONCURRENCY = 32;
+
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 async function removeMembers(ctx: RequestContext, groupRi: string, gone: ReadonlySet<string>): Promise<void> {
   const { store, clock, access } = ctx.services;
@@ -37,14 +52,12 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
   const suffix = ctx.fanOutSuffix?.length ? `/${ctx.fanOutSuffix.join('/')}` : '';
   // One group request identifier for every fanned-out request, so members can spot duplicates [TS-0004 §7.4.14.2.4].
   const gid = ctx.request.gid ?? `${ctx.services.self.cseId}-${randomIdSuffix()}`;
-  const responses = await Promise.all(
-    members.map(async (member) => {
+  const responses = await mapBounded(members, FAN_OUT_CONCURRENCY, async (member) => {
       const request: RequestPrimitive = { ...ctx.request, to: `${member}${suffix}`, gid };
       const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth });
       // Each member's answer says which member it is [TS-0004 table 6.3.5.33-1].
       return { rsc: response.rsc, rqi: response.rqi, fr: member, ...(response.pc === undefined ? {} : { pc: response.pc }), ...(response.rvi ? { rvi: response.rvi } : {}) };
-    }),
-  );
+  });
   // Members deleted through the group leave it [TS-0004 §7.4.14.3.5].
   if (ctx.request.op === OPERATION.DELETE && !suffix) {
     const gone = new Set(responses.filter((r) => r.rsc === RSC.DELETED).map((r) => r.fr));

@@ -5,6 +5,7 @@ import { formatTimestamp, parseAbsRelTimestamp, randomIdSuffix } from '../primit
 import { RESPONSE_TYPE, type RequestPrimitive } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC } from '../primitive/rsc.js';
+import { CseError } from '../primitive/errors.js';
 import type { CseServices, Outcome, RequestContext } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { REQUEST_STATUS } from '../resources/types/request.js';
@@ -31,8 +32,15 @@ async function notifyResult(services: CseServices, targets: readonly string[], r
   });
 }
 
+/** Non-blocking requests running at once in this process; more are refused rather than queued without bound. */
+const MAX_IN_FLIGHT = 256;
+
 export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   const { services, request } = ctx;
+  const background = services.backgroundWork;
+  if (background.inFlight >= MAX_IN_FLIGHT) {
+    throw new CseError(RSC.NON_BLOCKING_SYNCH_REQUEST_NOT_SUPPORTED, 'too many non-blocking requests are in progress; retry later or use a blocking request');
+  }
   const { store, clock, self, config } = services;
   const now = clock.now();
   const asynchronous = request.rt?.rtv === RESPONSE_TYPE.NON_BLOCKING_ASYNCH;
@@ -57,6 +65,7 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   });
   const blocking: RequestPrimitive = { ...request, rt: { rtv: RESPONSE_TYPE.BLOCKING } };
   const transport = ctx.transport;
+  background.inFlight++;
   setImmediate(() => {
     void (async () => {
       const dispatch = services.dispatcher.handle;
@@ -70,7 +79,11 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
         await store.update(done);
       }
       if (asynchronous) await notifyResult(services, request.rt?.nu ?? [], response, ri);
-    })().catch((err: unknown) => services.log.error({ err, rqi: request.rqi }, 'non-blocking request failed'));
+    })()
+      .catch((err: unknown) => services.log.error({ err, rqi: request.rqi }, 'non-blocking request failed'))
+      .finally(() => {
+        background.inFlight--;
+      });
   });
   return asynchronous
     ? { rsc: RSC.ACCEPTED_NON_BLOCKING_REQUEST_ASYNCH }
