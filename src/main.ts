@@ -108,6 +108,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
           host: config.coap.host,
           port: config.coap.port,
           maxQueryParameters: config.http.maxQueryParameters,
+          maxBodyBytes: config.http.maxBodyBytes,
         }, log)
       : undefined;
     if (coapBinding) started.push(() => coapBinding.close());

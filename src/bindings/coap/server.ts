@@ -64,6 +64,7 @@ export interface CoapBindingOptions {
   host: string;
   port: number;
   maxQueryParameters: number;
+  maxBodyBytes: number;
 }
 
 export interface RunningCoapBinding {
@@ -115,6 +116,7 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
       let codec: Codec = jsonCodec;
       try {
         codec = codecForAccept(accept, format ? codecForContentType(format) : jsonCodec);
+        if (req.payload.length > options.maxBodyBytes) throw new CseError(RSC.BAD_REQUEST, `the request content exceeds ${options.maxBodyBytes} bytes`);
         const primitive = decodeHttpRequest({ method: req.method, url: req.url, headers, body: req.payload }, options.maxQueryParameters);
         const transport: TransportContext = { binding: 'coap', remoteAddress: req.rsinfo.address, secure: false };
         reply(res, await handle(primitive, transport), codec);
