@@ -108,12 +108,16 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
   };
   process.on('SIGHUP', reload);
+  // A network-facing server logs an error it did not expect instead of stopping every connection with it.
+  const unexpected = (err: unknown): void => cse.services.log.error({ err }, 'unhandled error');
+  process.on('unhandledRejection', unexpected);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   process.off('SIGHUP', reload);
+  process.off('unhandledRejection', unexpected);
   await cse.close();
   return 0;
 }

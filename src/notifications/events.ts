@@ -22,6 +22,19 @@ export interface Envelope {
 }
 
 export const OUTBOX_TOPIC = 'outbox';
+
+/** How long a group gathers its members' notifications when notifyAggregation gives no duration, ms. */
+const GROUP_AGGREGATION_MS = 1_000;
+
+/** The group of a group subscription and its aggregation: nar, else one notification per member [TS-0001 §10.2.7.11]. */
+async function groupAggregation(store: ResourceStore, self: LocalIdentity, gpi: string): Promise<{ ri: string; batch: { num: number; dur: number } } | undefined> {
+  const ri = gpi.startsWith(`/${self.cseId}/`) ? gpi.slice(self.cseId.length + 2) : gpi;
+  const group = await store.get(ri);
+  if (group?.ty !== RESOURCE_TYPE.group) return undefined;
+  const nar = (group.doc.nar ?? {}) as { num?: number; dur?: number };
+  const members = typeof group.doc.cnm === 'number' && group.doc.cnm > 0 ? group.doc.cnm : 1;
+  return { ri, batch: { num: Number.isSafeInteger(nar.num) && (nar.num as number) > 0 ? (nar.num as number) : members, dur: Number.isSafeInteger(nar.dur) && (nar.dur as number) > 0 ? (nar.dur as number) : GROUP_AGGREGATION_MS } };
+}
 export const MAX_SUBSCRIPTIONS_PER_RESOURCE = 1_000;
 
 /** The queue a notification target belongs to: a URL, an AE reached through its poa, or its polling channel. */
@@ -91,6 +104,13 @@ export async function recordEvent(tx: ResourceStore, ctx: EventContext, subscrib
     const attrs = sub.doc as SubscriptionAttributes;
     if (!matches(attrs, event)) continue;
     const pc = notificationFor(attrs, subscriptionUri(self, sub), typeName, event);
+    const group = typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' ? await groupAggregation(tx, self, attrs.gpi) : undefined;
+    if (group && typeof attrs.nfu === 'string') {
+      // A group subscription with forwarding: the group gathers its members' notifications for the nfu.
+      const envelope: Envelope = { pc, final: true, batch: group.batch };
+      messages.push({ target: await targetKey(tx, self, attrs.nfu), subscription: `group:${group.ri}`, content: JSON.stringify(envelope), created: now, notBefore: now });
+      continue;
+    }
     // The deletion of the subscribed resource ends the subscription too; its last notification still goes.
     messages.push(...(await messagesFor(tx, self, sub, pc, attrs.nu ?? [], now, true, event.type === EVENT.DELETE)));
   }

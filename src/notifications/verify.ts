@@ -3,6 +3,7 @@
 // against) Warden also verifies URL targets, so a subscription never points at a receiver that refuses it.
 import { CseError } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
+import { randomIdSuffix } from '../primitive/identifiers.js';
 import type { CseServices } from '../pipeline/context.js';
 import { targetKey, urlsOfTarget } from './events.js';
 
@@ -10,8 +11,13 @@ export async function verifyTargets(services: CseServices, targets: readonly str
   const { store, self } = services;
   for (const target of targets) {
     const key = await targetKey(store, self, target);
-    // Not the subscriber itself; a polling channel cannot answer until its AE polls.
-    if (key === `ae:${originator}` || key === `pch:${originator}` || target === originator || key.startsWith('pch:')) continue;
+    // Not the subscriber itself (its own AE, or its own polling channel).
+    if (key === `ae:${originator}` || key === `pch:${originator}` || target === originator) continue;
+    // Another AE's polling channel cannot answer a verification until that AE polls: never accept it
+    // unverified, or anyone could push notifications into another AE's channel.
+    if (key.startsWith('pch:')) {
+      throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' is only reachable by polling and cannot be verified`);
+    }
     const urls = await urlsOfTarget(store, key);
     if (urls.length === 0) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' cannot be reached`);
     let verified = false;
@@ -20,7 +26,7 @@ export async function verifyTargets(services: CseServices, targets: readonly str
         op: 5,
         to: target,
         fr: `/${self.cseId}`,
-        rqi: `vrq-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+        rqi: `vrq-${randomIdSuffix()}`,
         rvi: '3',
         pc: { 'm2m:sgn': { vrq: true, sur: subscriptionUri, cr: originator } },
       });

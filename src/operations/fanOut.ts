@@ -4,6 +4,7 @@
 import { CseError } from '../primitive/errors.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 
@@ -23,6 +24,18 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/**
+ * A subscription created through fopt is a group subscription [TS-0004 §7.4.14.2.3]: each member's copy
+ * carries the group's ID (gpi), and when the subscriber asked for forwarding (nfu) the members' notifications
+ * are aggregated by the group and sent there (notifications/events.ts).
+ */
+function groupSubscription(ctx: RequestContext, groupRi: string): Partial<RequestPrimitive> {
+  const pc = ctx.request.pc as Record<string, unknown> | undefined;
+  const sub = pc?.['m2m:sub'];
+  if (ctx.request.op !== OPERATION.CREATE || ctx.request.ty !== RESOURCE_TYPE.subscription || typeof sub !== 'object' || sub === null) return {};
+  return { pc: { 'm2m:sub': { ...(sub as Record<string, unknown>), gpi: `/${ctx.services.self.cseId}/${groupRi}` } } };
 }
 
 async function removeMembers(ctx: RequestContext, groupRi: string, gone: ReadonlySet<string>): Promise<void> {
@@ -53,7 +66,7 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
   // One group request identifier for every fanned-out request, so members can spot duplicates [TS-0004 §7.4.14.2.4].
   const gid = ctx.request.gid ?? `${ctx.services.self.cseId}-${randomIdSuffix()}`;
   const responses = await mapBounded(members, FAN_OUT_CONCURRENCY, async (member) => {
-      const request: RequestPrimitive = { ...ctx.request, to: `${member}${suffix}`, gid };
+      const request: RequestPrimitive = { ...ctx.request, to: `${member}${suffix}`, gid, ...groupSubscription(ctx, group.ri) };
       const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth });
       // Each member's answer says which member it is [TS-0004 table 6.3.5.33-1].
       return { rsc: response.rsc, rqi: response.rqi, fr: member, ...(response.pc === undefined ? {} : { pc: response.pc }), ...(response.rvi ? { rvi: response.rvi } : {}) };

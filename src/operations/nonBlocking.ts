@@ -10,6 +10,7 @@ import type { CseServices, Outcome, RequestContext } from '../pipeline/context.j
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { REQUEST_STATUS } from '../resources/types/request.js';
 import { targetKey } from '../notifications/events.js';
+import { verifyTargets } from '../notifications/verify.js';
 import { OUTBOX_TOPIC } from '../notifications/events.js';
 import type { NewOutboxMessage } from '../storage/store.js';
 
@@ -49,6 +50,9 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   const et = Math.min(persistence ?? rset ?? now + DEFAULT_PERSISTENCE_MS, now + config.cse.maxExpiration * 1000);
   const ri = `req${randomIdSuffix()}`;
   const originator = ctx.originator?.id ?? request.fr;
+  // Result targets are verified like notification targets: a request cannot make the CSE push its result
+  // into somebody else's receiver or polling channel.
+  if (asynchronous) await verifyTargets(services, request.rt?.nu ?? [], originator, `/${self.cseId}/${ri}`);
   const ts = formatTimestamp(now);
   const stored = await store.insert({
     ri,

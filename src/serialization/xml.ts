@@ -3,6 +3,7 @@
 // no entity expansion ("billion laughs") or external entity can be triggered.
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { Codec } from './codec.js';
+import { MAX_JSON_DEPTH, depthOf } from './json.js';
 
 const parser = new XMLParser({
   ignoreAttributes: true,
@@ -58,6 +59,7 @@ export const xmlCodec: Codec = {
     const text = body.toString('utf8');
     if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new Error('DOCTYPE and ENTITY declarations are not accepted');
     const parsed = parser.parse(text, true) as Record<string, unknown>;
+    if (depthOf(parsed) > MAX_JSON_DEPTH) throw new Error(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
     return normalise(parsed, '', true);
   },
   encode(value) {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestCse, type TestCse } from '../harness.js';
+import { Receiver, waitFor } from '../receiver.js';
 
 type Attrs = Record<string, unknown>;
 
@@ -89,6 +90,29 @@ describe('groups and fan-out', () => {
     const late = await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn: 'never' } }, ae, { headers: { 'X-M2M-OET': '5000', 'X-M2M-RET': '1000' } });
     assert.equal(late.rsc, 4008);
     assert.equal((await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn: 'far' } }, ae, { headers: { 'X-M2M-OET': '999999' } })).rsc, 4000);
+  });
+
+  it('a subscription through fopt becomes a group subscription whose notifications the group aggregates for nfu', async () => {
+    const rx = await new Receiver().start();
+    const forward = await new Receiver().start();
+    try {
+      for (const rn of ['s1', 's2']) await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn } }, ae);
+      const ids = await Promise.all(['s1', 's2'].map(async (rn) => String(((await t.client.retrieve(`/cse-in/grouper/${rn}`, ae)).body?.['m2m:cnt'] as Attrs).ri)));
+      const grp = await t.client.create('/cse-in/grouper', 9, { 'm2m:grp': { rn: 'sensors', mt: 3, mnm: 5, mid: ids, nar: { num: 2, dur: 5000 } } }, ae);
+      const grpRi = String((grp.body?.['m2m:grp'] as Attrs).ri);
+      const sub = await t.client.create('/cse-in/grouper/sensors/fopt', 23, { 'm2m:sub': { rn: 'watch', nu: [rx.url], nfu: forward.url, enc: { net: [3] } } }, ae);
+      assert.equal(sub.rsc, 2000, sub.text);
+      const rsp = (sub.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[];
+      assert.ok(rsp.every((r) => r.rsc === 2001 && ((r.pc as Attrs)['m2m:sub'] as Attrs).gpi === `/id-in/${grpRi}`));
+      for (const rn of ['s1', 's2']) await t.client.create(`/cse-in/grouper/${rn}`, 4, { 'm2m:cin': { con: rn } }, ae);
+      await waitFor(() => forward.notifications().length === 1);
+      const agn = forward.notifications()[0]?.['m2m:agn'] as Attrs;
+      assert.equal((agn['m2m:sgn'] as Attrs[]).length, 2, 'one aggregated notification for both members');
+      assert.equal(rx.notifications().length, 0, 'nothing goes to nu directly');
+    } finally {
+      await rx.stop();
+      await forward.stop();
+    }
   });
 
   it('an empty group answers 4109', async () => {

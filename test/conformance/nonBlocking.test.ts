@@ -50,12 +50,28 @@ describe('non-blocking requests', () => {
     try {
       const ack = await t.client.request('GET', '/cse-in/patient/c?rt=2', { origin: ae, headers: { 'X-M2M-RTU': rx.url } });
       assert.equal(ack.rsc, 1002);
-      await waitFor(() => rx.received.length === 1);
-      const rsp = rx.received[0]?.body['m2m:rsp'] as Attrs;
+      await waitFor(() => rx.notifications().length === 1);
+      assert.equal(((rx.received[0]?.body['m2m:sgn'] as Attrs) ?? {}).vrq, true, 'the result target was verified first');
+      const rsp = rx.notifications()[0]?.['m2m:rsp'] as Attrs;
       assert.equal(rsp.rsc, 2000);
       assert.equal(((rsp.pc as Attrs)['m2m:cnt'] as Attrs).rn, 'c');
     } finally {
       await rx.stop();
+    }
+  });
+
+  it('rt=2 results only go to targets that accept them', async () => {
+    const refusing = await new Receiver().start();
+    refusing.behaviour = 'refuse';
+    try {
+      const reply = await t.client.request('GET', '/cse-in/patient/c?rt=2', { origin: ae, headers: { 'X-M2M-RTU': refusing.url } });
+      assert.equal(reply.rsc, 5204);
+      await t.client.registerAe('victim', { rr: false });
+      await t.client.create('/cse-in/victim', 15, { 'm2m:pch': { rn: 'pch' } }, 'Cvictim');
+      const intoChannel = await t.client.request('GET', '/cse-in/patient/c?rt=2', { origin: ae, headers: { 'X-M2M-RTU': 'Cvictim' } });
+      assert.equal(intoChannel.rsc, 5204, "nobody may push results into another AE's polling channel");
+    } finally {
+      await refusing.stop();
     }
   });
 

@@ -125,7 +125,7 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
         if (!(err instanceof CseError)) log.error({ err }, 'CoAP binding failure');
         reply(res, { rsc, rqi: headers['x-m2m-ri'] ?? '', pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, codec);
       }
-    })();
+    })().catch((err: unknown) => log.error({ err }, 'CoAP request handling failed'));
   });
   await new Promise<void>((resolve) => server.listen(options.port, options.host, () => resolve()));
   const socket = (server as unknown as { _sock?: { address(): AddressInfo } })._sock;

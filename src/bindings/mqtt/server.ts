@@ -59,7 +59,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
   }
   const topics = [`/oneM2M/req/+/${options.cseId}/+`, `/oneM2M/reg_req/+/${options.cseId}/+`, `/oneM2M/resp/${options.cseId}/+/json`];
   // Answers to the requests this CSE sent, by request identifier.
-  const awaiting = new Map<string, (answer: { rsc: number; body?: unknown }) => void>();
+  const awaiting = new Map<string, { target: string; done: (answer: { rsc: number; body?: unknown }) => void }>();
   await client.subscribeAsync(topics, { qos: options.qos });
 
   const answer = async (kind: string, originator: string, format: string, response: ResponsePrimitive, to: string): Promise<void> => {
@@ -76,8 +76,9 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
       if (kind === 'resp') {
         try {
           const doc = unwrapPrimitive(JSON.parse(payload.toString('utf8')), 'm2m:rsp') as { rqi?: unknown; rsc?: unknown; pc?: unknown };
-          const done = awaiting.get(String(doc.rqi));
-          if (done) done({ rsc: Number(doc.rsc) || 5103, body: doc.pc });
+          // Only an answer on the target's own response topic counts (parts[4] is the answering entity).
+          const waiting = awaiting.get(String(doc.rqi));
+          if (waiting && waiting.target === parts[4]) waiting.done({ rsc: Number(doc.rsc) || 5103, body: doc.pc });
         } catch {
           // not an answer we can read: the request times out
         }
@@ -108,7 +109,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
         if (!(err instanceof CseError)) log.error({ err }, 'MQTT binding failure');
         await answer(kind, originator, format, { rsc, rqi, pc: { 'm2m:dbg': message } }, fromTopicId(originator)).catch(() => undefined);
       }
-    })();
+    })().catch((err: unknown) => log.error({ err }, 'MQTT message handling failed'));
   });
 
   return {
@@ -118,10 +119,13 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
           awaiting.delete(primitive.rqi);
           resolve({ rsc: 5103 });
         }, timeoutMs);
-        awaiting.set(primitive.rqi, (answer) => {
-          clearTimeout(timer);
-          awaiting.delete(primitive.rqi);
-          resolve(answer);
+        awaiting.set(primitive.rqi, {
+          target: topicId(target),
+          done: (answer) => {
+            clearTimeout(timer);
+            awaiting.delete(primitive.rqi);
+            resolve(answer);
+          },
         });
         const doc = { op: primitive.op, to: primitive.to, fr: primitive.fr, rqi: primitive.rqi, rvi: primitive.rvi ?? '3', ...(primitive.pc === undefined ? {} : { pc: primitive.pc }) };
         client.publishAsync(`/oneM2M/req/${options.cseId}/${topicId(target)}/json`, JSON.stringify(doc), { qos: options.qos }).catch(() => {

@@ -67,7 +67,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
   });
   // The connection each originator last sent a successful request on, and answers awaited on them.
   const connections = new Map<string, { socket: WebSocket; codec: Codec; xml: boolean }>();
-  const awaiting = new Map<string, (answer: { rsc: number; body?: unknown }) => void>();
+  const awaiting = new Map<string, { socket: WebSocket; done: (answer: { rsc: number; body?: unknown }) => void }>();
   wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
     const codec = codecByName(PROTOCOLS[socket.protocol] ?? '');
     if (!codec) {
@@ -92,7 +92,9 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
           const answer = unwrapPrimitive(decoded, 'm2m:rsp') as Record<string, unknown> | undefined;
           // An answer to a request this CSE sent down the connection (it has rsc and no op).
           if (answer && typeof answer === 'object' && 'rsc' in answer && !('op' in answer)) {
-            awaiting.get(String(answer.rqi))?.({ rsc: Number(answer.rsc) || 5103, body: answer.pc });
+            // Only the connection the request went down may answer it.
+            const waiting = awaiting.get(String(answer.rqi));
+            if (waiting?.socket === socket) waiting.done({ rsc: Number(answer.rsc) || 5103, body: answer.pc });
             return;
           }
           const request = requestFromDocument(decoded);
@@ -109,7 +111,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
           if (!(err instanceof CseError)) log.error({ err }, 'WebSocket binding failure');
           socket.send(codec.encode(responseDocument({ rsc, rqi, pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, to, xml)));
         }
-      })();
+      })().catch((err: unknown) => log.error({ err }, 'WebSocket message handling failed'));
     });
     socket.on('error', (err) => log.debug({ err: err.message }, 'WebSocket error'));
     socket.on('close', () => {
@@ -133,10 +135,13 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
           awaiting.delete(primitive.rqi);
           resolve({ rsc: 5103 });
         }, timeoutMs);
-        awaiting.set(primitive.rqi, (answer) => {
-          clearTimeout(timer);
-          awaiting.delete(primitive.rqi);
-          resolve(answer);
+        awaiting.set(primitive.rqi, {
+          socket: c.socket,
+          done: (answer) => {
+            clearTimeout(timer);
+            awaiting.delete(primitive.rqi);
+            resolve(answer);
+          },
         });
         const doc = { op: primitive.op, to: primitive.to, fr: primitive.fr, rqi: primitive.rqi, rvi: primitive.rvi ?? '3', ...(primitive.pc === undefined ? {} : { pc: primitive.pc }) };
         c.socket.send(c.codec.encode(c.xml ? { 'm2m:rqp': doc } : doc));

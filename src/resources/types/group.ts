@@ -26,6 +26,8 @@ const attributes = {
   mtv: { type: 'boolean', create: 'NP', update: 'NP' },
   csy: { type: 'enum', create: 'O', update: 'NP', values: [1, 2, 3] },
   gn: { type: 'string', create: 'O', update: 'O', maxLength: 255 },
+  // notifyAggregation: how notifications of the members' subscriptions are batched [TS-0001 §9.6.13].
+  nar: { type: 'object', create: 'O', update: 'O' },
 } as const satisfies Record<string, AttributeSpec>;
 
 export type GroupAttributes = AttributesOf<typeof attributes>;

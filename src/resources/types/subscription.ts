@@ -93,6 +93,9 @@ const attributes = {
   nct: { type: 'enum', create: 'O', update: 'O', values: [1, 2, 3] },
   nec: { type: 'nonNegInteger', create: 'O', update: 'O' },
   su: { type: 'anyURI', create: 'O', update: 'NP', check: (v) => checkTargets([v]) },
+  // Set by the group host on subscriptions made through a group's fopt [TS-0004 §7.4.14.2.3].
+  gpi: { type: 'anyURI', create: 'O', update: 'NP' },
+  nfu: { type: 'anyURI', create: 'O', update: 'O', check: (v) => checkTargets([v]) },
 } as const satisfies Record<string, AttributeSpec>;
 
 export type SubscriptionAttributes = AttributesOf<typeof attributes>;
