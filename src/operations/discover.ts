@@ -59,6 +59,8 @@ export function searchQuery(fc: FilterCriteria, below: StoredResource, now: numb
   if (fc.palb?.length) q.parentLabels = fc.palb;
   if (fc.cty?.length) q.contentTypes = fc.cty;
   if (fc.atr) q.attributes = Object.entries(fc.atr);
+  if (fc.catr) q.childAttributes = Object.entries(fc.catr);
+  if (fc.patr) q.parentAttributes = Object.entries(fc.patr);
   return q;
 }
 

@@ -64,6 +64,9 @@ export interface FilterCriteria {
   szb?: number;
   cty?: string[];
   atr?: Record<string, string>;
+  /** childAttribute / parentAttribute: conditions on a child's or the parent's attributes (R4). */
+  catr?: Record<string, string>;
+  patr?: Record<string, string>;
   fu?: number;
   lim?: number;
   off?: number;

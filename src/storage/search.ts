@@ -52,6 +52,12 @@ export function searchSql(q: SearchQuery, d: SqlDialect, columns = '*'): { sql: 
   // Inside these sub-queries the JSON accessors read the child's / the parent's document.
   if (q.childLabels?.length) conditions.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND ${d.jsonListHasAny(args, 'lbl', q.childLabels)})`);
   if (q.parentLabels?.length) conditions.push(`EXISTS (SELECT 1 FROM resources pr WHERE pr.ri = resources.pi AND ${d.jsonListHasAny(args, 'lbl', q.parentLabels)})`);
+  for (const [name, value] of q.childAttributes ?? []) {
+    conditions.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND ${d.jsonText(args, name)} = ${p(value)})`);
+  }
+  for (const [name, value] of q.parentAttributes ?? []) {
+    conditions.push(`EXISTS (SELECT 1 FROM resources pr WHERE pr.ri = resources.pi AND ${d.jsonText(args, name)} = ${p(value)})`);
+  }
   if (q.parentTypes?.length) conditions.push(`EXISTS (SELECT 1 FROM resources pr WHERE pr.ri = resources.pi AND pr.ty IN (${list(q.parentTypes)}))`);
   const where = [...scope];
   if (conditions.length > 0) where.push(`(${conditions.join(q.operation === 'or' ? ' OR ' : ' AND ')})`);

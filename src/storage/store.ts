@@ -99,6 +99,9 @@ export interface SearchQuery {
   /** Labels of a child / of the parent (childLabels, parentLabels). */
   childLabels?: readonly string[];
   parentLabels?: readonly string[];
+  /** Attribute conditions on a child / on the parent. */
+  childAttributes?: ReadonlyArray<readonly [string, string]>;
+  parentAttributes?: ReadonlyArray<readonly [string, string]>;
   operation: 'and' | 'or';
   /** Alive at this instant (expired resources are never found). */
   aliveAt: number;

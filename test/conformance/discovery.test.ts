@@ -42,6 +42,8 @@ describe('discovery', () => {
     assert.deepEqual(await find('chty=4'), ['fridge', 'kitchen']);
     assert.deepEqual(await find('clbl=floor/1'), ['kitchen'], 'a child labelled floor/1');
     assert.deepEqual(await find('palb=room/kitchen'), ['big', 'fridge', 'small'], 'the parent labelled room/kitchen');
+    assert.deepEqual(await find('c.cnf=application/json:0'), ['kitchen'], 'a child with that contentInfo');
+    assert.deepEqual(await find('p.mni=10'), ['big', 'fridge', 'small'], 'the parent with mni 10');
   });
 
   it('finds by creation, modification and expiration time, stateTag, size and content type', async () => {

@@ -125,6 +125,13 @@ function applyFilter(fc: FilterCriteria, key: string, query: URLSearchParams): v
     if (key === 'ty' || key === 'chty') fc[key] = items.map((v) => integer(key, v));
     else (fc as Record<string, unknown>)[key] = items;
   } else {
+    // c.<attribute> / p.<attribute> are child / parent attribute conditions [TS-0009 §6.2.2.2, R4].
+    const scoped = /^([cp])\.([A-Za-z][A-Za-z0-9]{0,31})$/.exec(key);
+    if (scoped) {
+      const target = scoped[1] === 'c' ? (fc.catr ??= {}) : (fc.patr ??= {});
+      target[scoped[2] as string] = values.join(' ');
+      return;
+    }
     // Any other key is an attribute condition, written <attribute>=<value> [TS-0009 table 6.2.2.2-1, atr].
     if (!/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(key)) throw badRequest(`query parameter '${key}' is not recognised`);
     (fc.atr ??= {})[key] = values.join(' ');
