@@ -1,6 +1,7 @@
 // In-process CSE on an ephemeral loopback port, and a small oneM2M-over-HTTP client for tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,4 +133,13 @@ export async function spawnWarden(flags: string[]): Promise<{ child: ChildProces
     if (m) return { child, client: new TestClient(`http://127.0.0.1:${m[1]}`), port: Number(m[1]) };
   }
   throw new Error(`warden did not start: ${out}`);
+}
+
+/** A TCP port that was free a moment ago, for helpers that cannot bind to port 0 themselves. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }

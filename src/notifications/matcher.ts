@@ -1,6 +1,7 @@
 // Does an event match a subscription's eventNotificationCriteria, and what does its notification say?
 // Pure functions [TS-0004 §7.5.1.2.2, table 6.3.5.7-1].
 import { parseTimestamp } from '../primitive/identifiers.js';
+import type { FilterCriteria } from '../primitive/request.js';
 import { representation } from '../resources/representation.js';
 import { CONTENT, EVENT, eventTypes, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { StoredResource } from '../storage/store.js';
@@ -15,23 +16,12 @@ export interface NotificationEvent {
   readonly originator: string;
 }
 
-interface Criteria {
+/** eventNotificationCriteria: the time, stateTag and size conditions of filterCriteria plus the event ones. */
+type Criteria = Pick<FilterCriteria, 'chty' | 'crb' | 'cra' | 'ms' | 'us' | 'sts' | 'stb' | 'exb' | 'exa' | 'sza' | 'szb' | 'fo'> & {
   net?: number[];
   atr?: string[];
-  chty?: number[];
-  crb?: string;
-  cra?: string;
-  ms?: string;
-  us?: string;
-  sts?: number;
-  stb?: number;
-  exb?: string;
-  exa?: string;
-  sza?: number;
-  szb?: number;
   om?: Array<{ ops?: number; or?: string[] }>;
-  fo?: number;
-}
+};
 
 const at = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseTimestamp(v));
 

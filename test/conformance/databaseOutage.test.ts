@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startTestCse, type TestCse } from '../harness.js';
+import { freePort, startTestCse, type TestCse } from '../harness.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
 
 /** A TCP relay to the database that the test can cut and restore. */
@@ -31,13 +31,6 @@ class Relay {
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('database outage', () => {
   let db: TestDatabase;

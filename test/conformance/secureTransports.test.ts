@@ -11,18 +11,11 @@ import coap from 'coap';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { createCa, issueCertificate, type Pem } from '../../src/security/pki.js';
-import { startTestCse, type TestCse } from '../harness.js';
+import { freePort, startTestCse, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
 
 type Attrs = Record<string, unknown>;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('secure transports', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-secure-'));
