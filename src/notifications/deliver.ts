@@ -10,7 +10,8 @@ import { RESOURCE_TYPE } from '../resources/types.js';
 import type { SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { OutboxMessage } from '../storage/store.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
-import { OUTBOX_TOPIC, urlsOfTarget, type Envelope } from './events.js';
+import { OUTBOX_TOPIC, targetKey, urlsOfTarget, type Envelope } from './events.js';
+import { countStats } from '../resources/types/subscription.js';
 
 export interface DeliveryOptions {
   /** Attempts before a message is given up (and logged). */
@@ -152,6 +153,7 @@ export class Deliverer {
     else if (envelope.batch) pc = { 'm2m:agn': { 'm2m:sgn': contents.map((c) => c['m2m:sgn']) } };
     else pc = contents[0] as Record<string, unknown>;
     const ok = await this.send(head.target, pc, envelope.ec);
+    await this.recordStats(head, ok);
     if (ok) {
       result.done.push(...batch.map((m) => m.id));
       this.delivered += batch.length;
@@ -183,6 +185,21 @@ export class Deliverer {
       await store.dequeue(dropped.map((m) => m.id));
       log.warn({ event: 'notifications-dropped', target: head.target, dropped: dropped.length }, 'notification queue of an unreachable target is full');
     }
+  }
+
+  /** Notification statistics of subscriptions that asked for them (nse). */
+  private async recordStats(message: OutboxMessage, answered: boolean): Promise<void> {
+    const { store, self } = this.services;
+    const sub = await store.get(message.subscription);
+    if (sub?.ty !== RESOURCE_TYPE.subscription || sub.doc.nse !== true) return;
+    await store.transaction(async (tx) => {
+      const fresh = await tx.getForUpdate(sub.ri);
+      if (!fresh) return;
+      for (const nu of (fresh.doc.nu as string[] | undefined) ?? []) {
+        if ((await targetKey(tx, self, nu)) === message.target) countStats(fresh.doc, nu, { rqs: 1, rsr: answered ? 1 : 0 });
+      }
+      await tx.update(fresh);
+    });
   }
 
   /** One NOTIFY to a target key; true when it answered with a success RSC. */

@@ -2,7 +2,7 @@
 // never loses its notifications, and a rolled-back one never sends any.
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { EVENT, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { EVENT, countStats, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { matches, notificationFor, type NotificationEvent } from './matcher.js';
@@ -113,6 +113,11 @@ export async function recordEvent(tx: ResourceStore, ctx: EventContext, subscrib
     }
     // The deletion of the subscribed resource ends the subscription too; its last notification still goes.
     messages.push(...(await messagesFor(tx, self, sub, pc, attrs.nu ?? [], now, true, event.type === EVENT.DELETE)));
+    if (attrs.nse === true) {
+      const fresh = (await tx.getForUpdate(sub.ri)) ?? sub;
+      for (const target of attrs.nu ?? []) countStats(fresh.doc, target, { noec: 1 });
+      await tx.update(fresh);
+    }
   }
   if (messages.length > 0) {
     await tx.enqueue(messages);

@@ -130,6 +130,22 @@ describe('subscriptions and notifications', () => {
     await subscriber.stop();
   });
 
+  it('keeps notification statistics per target when asked (nse)', async () => {
+    const path = await container();
+    const sub = await subscribe(path, { enc: { net: [3] }, nse: true });
+    for (const v of ['1', '2']) await post(path, v);
+    await waitFor(() => rx.notifications().length === 2);
+    await waitFor(async () => {
+      const nsi = ((await t.client.retrieve(`/${String(sub.ri)}`, ae)).body?.['m2m:sub'] as Attrs).nsi as Attrs[];
+      return nsi?.[0]?.rsr === 2;
+    });
+    const nsi = ((await t.client.retrieve(`/${String(sub.ri)}`, ae)).body?.['m2m:sub'] as Attrs).nsi as Attrs[];
+    assert.deepEqual(nsi, [{ tg: rx.url, rqs: 2, rsr: 2, noec: 2 }]);
+    assert.equal((await t.client.update(`/${String(sub.ri)}`, { 'm2m:sub': { nse: false } }, ae)).rsc, 2004);
+    assert.equal(((await t.client.retrieve(`/${String(sub.ri)}`, ae)).body?.['m2m:sub'] as Attrs).nsi, undefined);
+    await rx.stop();
+  });
+
   it('needs RETRIEVE on the subscribed resource (4103); a contentInstance cannot be subscribed to (5203)', async () => {
     const path = await container();
     const stranger = await t.client.registerAe('stranger');

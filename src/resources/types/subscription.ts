@@ -95,10 +95,37 @@ const attributes = {
   su: { type: 'anyURI', create: 'O', update: 'NP', check: (v) => checkTargets([v]) },
   // Set by the group host on subscriptions made through a group's fopt [TS-0004 §7.4.14.2.3].
   gpi: { type: 'anyURI', create: 'O', update: 'NP' },
+  // Notification statistics (Release 4): per target, events, requests sent and responses received.
+  nse: { type: 'boolean', create: 'O', update: 'O' },
+  nsi: { type: 'object', create: 'NP', update: 'NP' },
   nfu: { type: 'anyURI', create: 'O', update: 'O', check: (v) => checkTargets([v]) },
 } as const satisfies Record<string, AttributeSpec>;
 
 export type SubscriptionAttributes = AttributesOf<typeof attributes>;
+
+export interface NotificationStats {
+  tg: string;
+  /** Requests sent, responses received, events that caused a notification. */
+  rqs: number;
+  rsr: number;
+  noec: number;
+}
+
+/** Adds to the statistics of one target of a subscription whose nse is true (in place). */
+export function countStats(doc: Record<string, unknown>, target: string, add: Partial<Omit<NotificationStats, 'tg'>>): boolean {
+  if (doc.nse !== true) return false;
+  const list = (Array.isArray(doc.nsi) ? doc.nsi : []) as NotificationStats[];
+  let entry = list.find((e) => e.tg === target);
+  if (!entry) {
+    entry = { tg: target, rqs: 0, rsr: 0, noec: 0 };
+    list.push(entry);
+  }
+  entry.rqs += add.rqs ?? 0;
+  entry.rsr += add.rsr ?? 0;
+  entry.noec += add.noec ?? 0;
+  doc.nsi = list;
+  return true;
+}
 
 /** The event types a subscription listens to: update by default [TS-0004 §7.4.8.2.1]. */
 export function eventTypes(sub: SubscriptionAttributes): number[] {
@@ -127,9 +154,13 @@ export const subscriptionType = defineResourceType({
   hooks: {
     beforeCreate(_ctx, resource) {
       checkContentType(resource.doc);
+      if (resource.doc.nse === true) resource.doc.nsi = [];
     },
-    beforeUpdate(_ctx, resource) {
+    beforeUpdate(_ctx, resource, changes) {
       checkContentType(resource.doc);
+      // Switching statistics on starts them afresh; switching them off drops them (Release 4).
+      if (changes.nse === true) resource.doc.nsi = [];
+      if (changes.nse === false || changes.nse === null) delete resource.doc.nsi;
     },
   },
 });
