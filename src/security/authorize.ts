@@ -12,7 +12,7 @@ import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery'; policy?: undefined; rule?: undefined }
+  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree'; policy?: undefined; rule?: undefined }
   | { granted: true; basis: 'acp' | 'selfPrivileges'; policy: string; rule: number }
   | { granted: false; reason: string };
 
@@ -148,6 +148,11 @@ export class AccessDecider {
     }
     const governing = await this.governorFor(q.resource);
     const acpi = governing.acpi;
+    // A registered AE may read the CSEBase (its capabilities, srt, poa), as the open CSEs allow; the
+    // authenticate stage has already refused AE-IDs that are not registered [TS-0004 §7.3.2.1].
+    if (q.resource.ty === RESOURCE_TYPE.CSEBase && q.operation === ACCESS_OPERATION.RETRIEVE && acpi.length === 0 && /^[CS]/.test(q.originator)) {
+      return { granted: true, basis: 'registree' };
+    }
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].
     if (q.updatesAcpi && acpi.length > 0) return this.decideByPolicies(acpi, base, 'selfPrivileges', 'the linked policies');
     if (isOwner) return { granted: true, basis: 'owner' };

@@ -41,10 +41,15 @@ describe('authorization basics over HTTP', () => {
     assert.equal((await t.client.retrieve('/cse-in/owner/data', owner)).rsc, 2000, 'the denied DELETE removed nothing');
   });
 
-  it('an unregistered originator is not authenticated; the CSEBase is denied unless admin', async () => {
+  it('an unregistered originator is not authenticated; a registered AE may read the CSEBase, nothing more', async () => {
     assert.equal((await t.client.retrieve('/cse-in', 'Cstranger')).rsc, 4106);
     assert.equal((await t.client.retrieve('/cse-in/owner/data', 'Cstranger')).rsc, 4106);
-    assert.equal((await t.client.retrieve('/cse-in', other)).rsc, 4103);
+    const cb = await t.client.retrieve('/cse-in', other);
+    assert.equal(cb.rsc, 2000);
+    assert.equal((cb.body?.['m2m:cb'] as Attrs).csi, '/id-in');
+    assert.equal((await t.client.retrieve('/cse-in?rcn=4', other)).body?.['m2m:cb'] && 'ok', 'ok');
+    const children = ((await t.client.retrieve('/cse-in?rcn=6', other)).body?.['m2m:rrl'] as Attrs).rrf as Attrs[];
+    assert.ok(children.every((c) => c.nm === 'other'), 'only the children it may read are listed');
     assert.equal((await t.client.retrieve('/cse-in/owner/data', 'CAdmin')).rsc, 2000);
     assert.equal((await t.client.create('/cse-in', 3, { 'm2m:cnt': { rn: 'top' } }, other)).rsc, 4103);
     assert.equal((await t.client.create('/cse-in', 3, { 'm2m:cnt': { rn: 'top' } }, 'CAdmin')).rsc, 2001);
