@@ -36,6 +36,8 @@ interface RoundResult {
   done: number[];
   postponed: Array<{ id: number; notBefore: number; attempts: number }>;
   counted: string[];
+  /** expirationCounter left per subscription during this round (the store is updated at its end). */
+  remaining: Map<string, number>;
 }
 
 export class Deliverer {
@@ -86,7 +88,7 @@ export class Deliverer {
       try {
         const { store, clock } = this.services;
         const heads = (await store.leaseHeads(this.owner, clock.now(), LEASE_MS, this.options.concurrency)).filter((m) => !m.target.startsWith('pch:'));
-        const result: RoundResult = { done: [], postponed: [], counted: [] };
+        const result: RoundResult = { done: [], postponed: [], counted: [], remaining: new Map() };
         await this.boundFailingQueues(heads);
         await Promise.all(heads.map((head) => this.deliverRun(head, result)));
         if (result.done.length > 0 || result.postponed.length > 0) {
@@ -127,9 +129,17 @@ export class Deliverer {
     const { store, clock, log } = this.services;
     const envelope = JSON.parse(head.content) as Envelope;
     // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent.
-    if (!envelope.final && (await store.get(head.subscription))?.ty !== RESOURCE_TYPE.subscription) {
+    const subscription = envelope.final ? undefined : await store.get(head.subscription);
+    if (!envelope.final && subscription?.ty !== RESOURCE_TYPE.subscription) {
       result.done.push(head.id);
       return true;
+    }
+    if (envelope.counted && subscription) {
+      const left = result.remaining.get(subscription.ri) ?? (typeof subscription.doc.exc === 'number' ? subscription.doc.exc : Infinity);
+      if (left <= 0) {
+        result.done.push(head.id); // the counter ran out earlier in this round
+        return true;
+      }
     }
     let batch: OutboxMessage[] = [head];
     if (envelope.batch || envelope.latest || envelope.pendingLatest) {
@@ -157,7 +167,11 @@ export class Deliverer {
     if (ok) {
       result.done.push(...batch.map((m) => m.id));
       this.delivered += batch.length;
-      if (envelope.counted) result.counted.push(head.subscription);
+      if (envelope.counted) {
+        result.counted.push(head.subscription);
+        const left = result.remaining.get(head.subscription) ?? (typeof subscription?.doc.exc === 'number' ? subscription.doc.exc : Infinity);
+        result.remaining.set(head.subscription, left - 1);
+      }
       return true;
     }
     const attempts = head.attempts + 1;

@@ -7,6 +7,11 @@ export class AsyncMutex {
     return this.held;
   }
 
+  /** How many are queued for the lock. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   acquire(): Promise<() => void> {
     return new Promise((resolve) => {
       const grant = (): void => {

@@ -30,6 +30,9 @@ interface Row {
   doc: string;
 }
 
+/** Most transactions one COMMIT may carry before it happens even though more are queued. */
+const MAX_COMMIT_GROUP = 64;
+
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE resources (
      seq   INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -429,11 +432,12 @@ class SqliteStore implements ResourceStore {
   }
 
   private async exclusive<T>(fn: () => T): Promise<T> {
-    if (!this.mutex.locked) return fn();
+    if (!this.mutex.locked && !this.db.inTransaction) return fn();
     const release = await this.mutex.acquire();
     try {
       return fn();
     } finally {
+      this.settle();
       release();
     }
   }
@@ -497,26 +501,83 @@ class SqliteStore implements ResourceStore {
     return this.exclusive(() => this.ops.queueLength(target));
   }
 
+  /**
+   * Group commit: transactions that queue up behind each other share one database transaction (each in
+   * its own savepoint, so one that fails undoes only itself) and one fsync. None of them returns before
+   * the COMMIT that makes it durable, so "acknowledged means on disk" still holds.
+   */
   async transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
     const release = await this.mutex.acquire();
+    let result!: T;
+    let durable!: Promise<void>;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      if (!this.db.inTransaction) this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('SAVEPOINT warden_tx');
       try {
-        const result = await fn(this.view);
-        this.db.exec('COMMIT');
-        return result;
+        result = await fn(this.view);
+        this.db.exec('RELEASE warden_tx');
       } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) {
+          this.db.exec('ROLLBACK TO warden_tx');
+          this.db.exec('RELEASE warden_tx');
+        }
         throw err;
       }
+      durable = new Promise<void>((resolve, reject) => this.awaitingCommit.push({ resolve, reject }));
+    } finally {
+      this.settle();
+      release();
+    }
+    await durable;
+    return result;
+  }
+
+  private readonly awaitingCommit: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+
+  private flushScheduled = false;
+
+  /**
+   * Commits the shared transaction — not at once: better-sqlite3 is synchronous, so requests that arrived
+   * meanwhile only start on the next turn of the event loop. The COMMIT waits for that turn (setImmediate),
+   * so they join the group; a large group commits at once.
+   */
+  private settle(force = false): void {
+    if (!this.db.inTransaction) return;
+    if (force || this.awaitingCommit.length >= MAX_COMMIT_GROUP) {
+      this.commitGroup();
+      return;
+    }
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const release = await this.mutex.acquire();
+    try {
+      this.flushScheduled = false;
+      this.commitGroup();
     } finally {
       release();
+    }
+  }
+
+  private commitGroup(): void {
+    if (!this.db.inTransaction) return;
+    const group = this.awaitingCommit.splice(0);
+    try {
+      this.db.exec('COMMIT');
+      for (const t of group) t.resolve();
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const t of group) t.reject(err);
     }
   }
 
   async close(): Promise<void> {
     const release = await this.mutex.acquire();
     try {
+      this.settle(true);
       if (this.db.open) this.db.close();
     } finally {
       release();
