@@ -542,7 +542,7 @@ class SqliteStore implements ResourceStore {
    * so they join the group; a large group commits at once.
    */
   private settle(force = false): void {
-    if (!this.db.inTransaction) return;
+    if (!this.db.open || !this.db.inTransaction) return;
     if (force || this.awaitingCommit.length >= MAX_COMMIT_GROUP) {
       this.commitGroup();
       return;
@@ -563,7 +563,8 @@ class SqliteStore implements ResourceStore {
   }
 
   private commitGroup(): void {
-    if (!this.db.inTransaction) return;
+    // A flush scheduled before close() finds the connection closed: close() already committed.
+    if (!this.db.open || !this.db.inTransaction) return;
     const group = this.awaitingCommit.splice(0);
     try {
       this.db.exec('COMMIT');
