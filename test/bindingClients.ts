@@ -48,20 +48,22 @@ export function httpClient(base: string, format: Format): PrimitiveClient {
   };
 }
 
+/** Resolves the waiting request that an answer (a response primitive, wrapped or not) belongs to. */
+function settle(pending: Map<string, (a: Answer) => void>, c: Codec, payload: Buffer): void {
+  const doc = unwrapPrimitive(c.decode(payload), 'm2m:rsp') as Record<string, unknown>;
+  const done = pending.get(String(doc.rqi));
+  if (!done) return;
+  pending.delete(String(doc.rqi));
+  done({ rsc: Number(doc.rsc), ...(doc.pc === undefined ? {} : { pc: doc.pc as Record<string, unknown> }) });
+}
+
 export async function mqttClient(url: string, cseId: string, format: Format, originator: string): Promise<PrimitiveClient> {
   const c = codec(format);
   const client = await mqtt.connectAsync(url, { clientId: `test-${originator}-${Math.random().toString(36).slice(2, 8)}` });
   const pending = new Map<string, (a: Answer) => void>();
   const id = originator.replaceAll('/', ':');
   await client.subscribeAsync([`/oneM2M/resp/${id}/${cseId}/${format}`, `/oneM2M/reg_resp/${id}/${cseId}/${format}`], { qos: 1 });
-  client.on('message', (_topic, payload) => {
-    const doc = unwrapPrimitive(c.decode(payload), 'm2m:rsp') as Record<string, unknown>;
-    const done = pending.get(String(doc.rqi));
-    if (done) {
-      pending.delete(String(doc.rqi));
-      done({ rsc: Number(doc.rsc), ...(doc.pc === undefined ? {} : { pc: doc.pc as Record<string, unknown> }) });
-    }
-  });
+  client.on('message', (_topic, payload) => settle(pending, c, payload));
   return {
     send(r) {
       const kind = r.op === 1 && r.ty === 2 ? 'reg_req' : 'req';
@@ -85,14 +87,7 @@ export async function wsClient(url: string, format: Format): Promise<PrimitiveCl
     socket.once('error', reject);
   });
   const pending = new Map<string, (a: Answer) => void>();
-  socket.on('message', (data: Buffer) => {
-    const doc = unwrapPrimitive(c.decode(Buffer.from(data)), 'm2m:rsp') as Record<string, unknown>;
-    const done = pending.get(String(doc.rqi));
-    if (done) {
-      pending.delete(String(doc.rqi));
-      done({ rsc: Number(doc.rsc), ...(doc.pc === undefined ? {} : { pc: doc.pc as Record<string, unknown> }) });
-    }
-  });
+  socket.on('message', (data: Buffer) => settle(pending, c, Buffer.from(data)));
   return {
     send(r) {
       return new Promise((resolve, reject) => {
