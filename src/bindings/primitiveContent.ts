@@ -21,8 +21,16 @@ function int(o: Record<string, unknown>, name: string): number | undefined {
   return n as number;
 }
 
-const FC_NUMBERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'off', 'lvl', 'fo'] as const;
-const FC_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'lbq', 'arp', 'smf'] as const;
+const FC_NUMBERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'off', 'lvl', 'fo', 'gmty', 'gsf'] as const;
+const FC_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp', 'smf'] as const;
+const FC_STRING_LISTS = ['lbl', 'clbl', 'palb', 'cty', 'lbq'] as const;
+
+/** geometry: coordinates as JSON text, or already as a JSON array. */
+function geometryText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return JSON.stringify(value);
+  throw badRequest("filter criterion 'geom' must be coordinates (a JSON array or its text)");
+}
 
 function filterCriteria(v: unknown): FilterCriteria {
   if (!isRecord(v)) throw badRequest("primitive parameter 'fc' must be an object");
@@ -34,18 +42,28 @@ function filterCriteria(v: unknown): FilterCriteria {
       const list = Array.isArray(value) ? value : [value];
       if (list.some((n) => !Number.isSafeInteger(n))) throw badRequest(`filter criterion '${key}' must list integers`);
       fc[key] = list as number[];
-    } else if (key === 'lbl' || key === 'cty') {
+    } else if ((FC_STRING_LISTS as readonly string[]).includes(key)) {
       const list = Array.isArray(value) ? value : [value];
       if (list.some((s) => typeof s !== 'string')) throw badRequest(`filter criterion '${key}' must list strings`);
-      fc[key] = list as string[];
-    } else if (key === 'atr') {
+      fc[key as (typeof FC_STRING_LISTS)[number]] = list as string[];
+    } else if (key === 'geom') {
+      fc.geom = geometryText(value);
+    } else if (key === 'gq') {
+      // geoQuery as one complex value {gmty, geom, gsf}.
+      if (!isRecord(value)) throw badRequest("filter criterion 'gq' must be {gmty, geom, gsf}");
+      const gmty = int(value, 'gmty');
+      const gsf = int(value, 'gsf');
+      if (gmty !== undefined) fc.gmty = gmty;
+      if (gsf !== undefined) fc.gsf = gsf;
+      if (value.geom !== undefined) fc.geom = geometryText(value.geom);
+    } else if (key === 'atr' || key === 'catr' || key === 'patr') {
       const list = Array.isArray(value) ? value : [value];
       const atr: Record<string, string> = {};
       for (const item of list) {
         if (!isRecord(item) || typeof item.nm !== 'string' || !/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(item.nm)) throw badRequest("filter criterion 'atr' must list {nm, val}");
         atr[item.nm] = String(item.val);
       }
-      fc.atr = atr;
+      fc[key] = atr;
     } else throw badRequest(`filter criterion '${key}' is not recognised`);
   }
   return fc;

@@ -4,10 +4,14 @@ import { CseError, badRequest } from '../primitive/errors.js';
 import { formatTimestamp, parseTimestamp } from '../primitive/identifiers.js';
 import type { FilterCriteria } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { originatorMay } from '../pipeline/access.js';
-import type { SearchQuery, StoredResource } from '../storage/store.js';
+import type { SearchHit, SearchQuery, StoredResource } from '../storage/store.js';
+import { GEO_FUNCTION, GeometryError, locationOf, parseCoordinates, spatialMatch, toGeometry } from '../resources/geometry.js';
+import { compileLabelsQuery } from './labelsQuery.js';
+import type { Geometry } from 'geojson';
 
 /** Rows read per query round, and the most rows one discovery may look at before answering partially. */
 const BATCH = 500;
@@ -27,17 +31,52 @@ function epoch(name: string, value: string | undefined): number | undefined {
   return ms;
 }
 
-/** Filter criteria → a store query; refuses what is malformed (4000) or not supported (5001). */
-export function searchQuery(fc: FilterCriteria, below: StoredResource, now: number, limit: number): SearchQuery {
-  const unsupported = (['lbq', 'smf', 'arp'] as const).filter((k) => fc[k] !== undefined);
-  if (fc.gq !== undefined) unsupported.push('lbq');
-  if (unsupported.length > 0) throw new CseError(RSC.NOT_IMPLEMENTED, `filter criteria ${unsupported.join(', ')} are not supported`);
-  if (fc.fo !== undefined && fc.fo !== 1 && fc.fo !== 2) {
-    throw fc.fo === 3 ? new CseError(RSC.NOT_IMPLEMENTED, 'filterOperation XOR is not supported') : badRequest('filterOperation must be 1 (AND) or 2 (OR)');
+/** A filter compiled once per request: the database part, and the conditions tested on each row found. */
+export interface CompiledFilter {
+  query: SearchQuery;
+  residual: Array<(row: StoredResource) => boolean>;
+}
+
+const FILTER_OPERATION: Record<number, SearchQuery['operation']> = { 1: 'and', 2: 'or', 3: 'xor' };
+
+/** geoQuery: geometryType, geometry and geoSpatialFunction come together or not at all (4000, as in ACME). */
+function geoCondition(fc: FilterCriteria): ((row: StoredResource) => boolean) | undefined {
+  const given = [fc.gmty, fc.geom, fc.gsf].filter((v) => v !== undefined).length;
+  if (given === 0) return undefined;
+  if (given < 3) throw badRequest('geoQuery needs geometryType (gmty), geometry (geom) and geoSpatialFunction (gsf) together');
+  if (!Object.values(GEO_FUNCTION).includes(fc.gsf as 1 | 2 | 3)) throw badRequest('geoSpatialFunction (gsf) must be 1 (Within), 2 (Contains) or 3 (Intersects)');
+  let query: Geometry;
+  try {
+    query = toGeometry(fc.gmty as number, parseCoordinates(fc.geom as string));
+  } catch (err) {
+    throw badRequest(`geoQuery geometry is not valid: ${err instanceof GeometryError ? err.message : 'unreadable'}`);
   }
+  const fn = fc.gsf as number;
+  // A resource without a location never meets a geo condition.
+  return (row) => {
+    const location = locationOf(row.doc);
+    return location !== undefined && spatialMatch(fn, query, location);
+  };
+}
+
+/** Filter criteria → a store query plus row tests; refuses what is malformed (4000) or not supported (5001). */
+export function compileFilter(fc: FilterCriteria, below: StoredResource, now: number, limit: number): CompiledFilter {
+  if (fc.smf !== undefined) throw new CseError(RSC.NOT_IMPLEMENTED, 'semanticsFilter needs semanticDescriptor resources, which this CSE does not support');
+  if (fc.fo !== undefined && FILTER_OPERATION[fc.fo] === undefined) throw badRequest('filterOperation must be 1 (AND), 2 (OR) or 3 (XOR)');
   if (fc.lvl !== undefined && fc.lvl < 1) throw badRequest('level must be at least 1');
   for (const n of ['sts', 'stb', 'sza', 'szb'] as const) if (fc[n] !== undefined && (fc[n]) < 0) throw badRequest(`filter criterion '${n}' must not be negative`);
-  const q: SearchQuery = { below: below.srn, operation: fc.fo === 2 ? 'or' : 'and', aliveAt: now, limit };
+  const residual: CompiledFilter['residual'] = [];
+  if (fc.lbq !== undefined) {
+    const labelsQuery = compileLabelsQuery(fc.lbq);
+    residual.push((row) => labelsQuery(row.doc.lbl));
+  }
+  const geo = geoCondition(fc);
+  if (geo) residual.push(geo);
+  const operation = FILTER_OPERATION[fc.fo ?? 1] as SearchQuery['operation'];
+  const q: SearchQuery = { below: below.srn, operation, aliveAt: now, limit };
+  if (residual.length > 0) q.residual = residual.length;
+  // Under AND a geo condition can only hold where there is a location: let the database skip the rest.
+  if (geo && operation === 'and') q.present = ['loc'];
   if (fc.lvl !== undefined) q.level = Math.min(fc.lvl, 64);
   if (fc.ty) q.ty = fc.ty;
   if (fc.chty) q.childTypes = fc.chty;
@@ -61,7 +100,23 @@ export function searchQuery(fc: FilterCriteria, below: StoredResource, now: numb
   if (fc.atr) q.attributes = Object.entries(fc.atr);
   if (fc.catr) q.childAttributes = Object.entries(fc.catr);
   if (fc.patr) q.parentAttributes = Object.entries(fc.patr);
-  return q;
+  return { query: q, residual };
+}
+
+/** Whether a row the database returned meets the whole filter, row tests included. */
+export function meetsFilter(filter: CompiledFilter, hit: SearchHit): boolean {
+  if (filter.residual.length === 0) return true;
+  let met = 0;
+  for (const test of filter.residual) if (test(hit)) met++;
+  switch (filter.query.operation) {
+    case 'and':
+      // The database already required its own conditions.
+      return met === filter.residual.length;
+    case 'or':
+      return (hit.matched ?? 0) + met > 0;
+    case 'xor':
+      return ((hit.matched ?? 0) + met) % 2 === 1;
+  }
 }
 
 /** Whether the request's conditions (other than usage and paging) say anything at all. */
@@ -74,9 +129,47 @@ export function hasConditions(fc: FilterCriteria | undefined): boolean {
 export async function checkConditions(ctx: RequestContext, target: StoredResource): Promise<void> {
   const fc = ctx.request.fc;
   if (!fc || !hasConditions(fc)) return;
-  const query = { ...searchQuery(fc, target, ctx.services.clock.now(), 1), only: target.ri };
-  const found = await ctx.services.store.search(query);
-  if (found.length === 0) throw new CseError(RSC.NOT_FOUND, 'the target does not match the filter criteria');
+  const filter = compileFilter(fc, target, ctx.services.clock.now(), 1);
+  const [found] = await ctx.services.store.search({ ...filter.query, only: target.ri });
+  if (!found || !meetsFilter(filter, found)) throw new CseError(RSC.NOT_FOUND, 'the target does not match the filter criteria');
+}
+
+/**
+ * applyRelativePath (Release 4): the result is each matching resource's path extended by this relative path
+ * (`..` climbs, `la`/`ol` name a container's newest/oldest instance); where that names nothing, there is no
+ * entry [TS-0004 §7.3.3.17].
+ */
+function relativePathSegments(arp: string): string[] {
+  const segments = arp.split('/');
+  if (arp.length > 1_024 || arp.startsWith('/') || segments.some((s) => s === '' || s.length > 255)) {
+    throw badRequest('applyRelativePath must be a relative path such as ../container/la');
+  }
+  if (segments.length > 32) throw badRequest('applyRelativePath has too many segments');
+  return segments;
+}
+
+async function resolveRelative(ctx: RequestContext, from: StoredResource, relative: readonly string[]): Promise<StoredResource | undefined> {
+  const { store, clock, registry } = ctx.services;
+  const path = from.srn.split('/');
+  for (const segment of relative) {
+    if (segment === '.') continue;
+    if (segment === '..') {
+      // Never above the CSEBase.
+      if (path.length <= 1) return undefined;
+      path.pop();
+    } else path.push(segment);
+  }
+  const now = clock.now();
+  const last = path[path.length - 1];
+  if ((last === 'la' || last === 'ol') && path.length > 1) {
+    const container = await store.getByPath(path.slice(0, -1).join('/'));
+    if (container && registry.get(container.ty)?.virtualChildren?.includes(last) && container.doc.disr !== true) {
+      const [instance] = await store.children(container.ri, { ty: RESOURCE_TYPE.contentInstance, limit: 1, newestFirst: last === 'la', aliveAt: now });
+      return instance;
+    }
+  }
+  const resource = await store.getByPath(path.join('/'));
+  return resource && (resource.et === undefined || resource.et > now) ? resource : undefined;
 }
 
 export async function discover(ctx: RequestContext): Promise<Outcome> {
@@ -89,7 +182,10 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   const max = config.discovery.maxResults;
   const limit = Math.min(fc.lim ?? max, max);
   const skip = Math.max(0, (fc.off ?? 1) - 1);
-  const query = searchQuery(fc, target, clock.now(), BATCH);
+  const filter = compileFilter(fc, target, clock.now(), BATCH);
+  const query = filter.query;
+  const relativePath = fc.arp === undefined ? undefined : relativePathSegments(fc.arp);
+  const seen = new Set<string>();
   const found: StoredResource[] = [];
   let skipped = 0;
   let scanned = 0;
@@ -97,8 +193,12 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   let cursor: number | undefined;
   outer: for (;;) {
     const rows = await store.search(cursor === undefined ? query : { ...query, afterSeq: cursor });
-    for (const row of rows) {
-      cursor = row.seq;
+    for (const hit of rows) {
+      cursor = hit.seq;
+      if (!meetsFilter(filter, hit)) continue;
+      const row = relativePath ? await resolveRelative(ctx, hit, relativePath) : hit;
+      if (!row || seen.has(row.ri)) continue;
+      if (relativePath) seen.add(row.ri);
       if (!(await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, row))) continue;
       if (skipped < skip) {
         skipped++;

@@ -57,7 +57,8 @@ export interface FilterCriteria {
   lbl?: string[];
   clbl?: string[];
   palb?: string[];
-  lbq?: string;
+  /** labelsQuery expressions (TS-0004 §7.3.3.17.16); the condition holds when any of them matches. */
+  lbq?: string[];
   ty?: number[];
   chty?: number[];
   sza?: number;
@@ -74,7 +75,10 @@ export interface FilterCriteria {
   fo?: number;
   arp?: string;
   smf?: string;
-  gq?: boolean;
+  /** geoQuery (Release 4): geometryType, geometry (coordinates as JSON text) and geoSpatialFunction. */
+  gmty?: number;
+  geom?: string;
+  gsf?: number;
 }
 
 export interface ResponseType {

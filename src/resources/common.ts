@@ -1,5 +1,6 @@
 // Universal and common attributes (TS-0001 §9.6.1.3), shared by every type's table.
 import type { AttributeSpec } from './define.js';
+import { checkLocation } from './geometry.js';
 
 const readOnly = (type: AttributeSpec['type']): AttributeSpec => ({ type, create: 'NP', update: 'NP' });
 
@@ -21,6 +22,10 @@ export const ACCESS_CONTROL = {
 } as const satisfies Record<string, AttributeSpec>;
 /** creator: the request may only name it (with null); the CSE fills in the originator [TS-0001 §9.6.1.3.2]. */
 export const CREATOR = { cr: { type: 'any', create: 'O', update: 'NP', check: (v) => (v === null ? undefined : 'must be null in a request: the CSE sets it') } } as const satisfies Record<string, AttributeSpec>;
+/** location (Release 4): a geometry that geoQuery filter criteria test [TS-0004 §7.3.3.17]. */
+export const LOCATION = { loc: { type: 'object', create: 'O', update: 'O', check: checkLocation } } as const satisfies Record<string, AttributeSpec>;
+/** A contentInstance's location is fixed with it, like the rest of the instance. */
+export const FIXED_LOCATION = { loc: { ...LOCATION.loc, update: 'NP' } } as const satisfies Record<string, AttributeSpec>;
 export const STATE_TAG = { st: readOnly('nonNegInteger') } as const satisfies Record<string, AttributeSpec>;
 
 /** Internal record of who created a resource, for the default access policy [TS-0001 §9.6.1.3.2]. */

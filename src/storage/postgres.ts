@@ -10,7 +10,7 @@ import {
   type NewOutboxMessage,
   type OutboxMessage,
   type ChildQuery,
-  type DeletedSubtree, type FindQuery, type ResourceStore, type StoredResource } from './store.js';
+  type DeletedSubtree, type FindQuery, type ResourceStore, type SearchHit, type StoredResource } from './store.js';
 
 interface Row {
   seq: string;
@@ -130,6 +130,12 @@ function toResource(row: Row): StoredResource {
   if (row.et !== null) r.et = Number(row.et);
   if (row.owner !== null) r.owner = row.owner;
   return r;
+}
+
+function toHit(row: Row & { matched?: number | string }): SearchHit {
+  const hit: SearchHit = toResource(row);
+  if (row.matched !== undefined && row.matched !== null) hit.matched = Number(row.matched);
+  return hit;
 }
 
 function isConnectionError(err: unknown): boolean {
@@ -266,10 +272,10 @@ class PostgresOperations {
     return rows.map(toResource);
   }
 
-  async search(q: SearchQuery): Promise<StoredResource[]> {
+  async search(q: SearchQuery): Promise<SearchHit[]> {
     const { sql, args } = searchSql(q, POSTGRES_DIALECT);
-    const { rows } = await run(() => this.db.query<Row>(sql, args));
-    return rows.map(toResource);
+    const { rows } = await run(() => this.db.query<Row & { matched?: number }>(sql, args));
+    return rows.map(toHit);
   }
 
   async findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {

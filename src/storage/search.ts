@@ -12,8 +12,7 @@ export interface SqlDialect {
   jsonListHasAny(args: unknown[], name: string, values: readonly string[]): string;
 }
 
-export function searchSql(q: SearchQuery, d: SqlDialect, columns = '*'): { sql: string; args: unknown[] } {
-  const args: unknown[] = [];
+function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
   const p = (v: unknown): string => d.param(args, v);
   const scope: string[] = [];
   if (q.only !== undefined) scope.push(`ri = ${p(q.only)}`);
@@ -23,7 +22,13 @@ export function searchSql(q: SearchQuery, d: SqlDialect, columns = '*'): { sql: 
     scope.push(`(length(srn) - length(replace(srn, '/', ''))) + 1 <= ${p(baseDepth + q.level)}`);
   }
   scope.push(`(et IS NULL OR et > ${p(q.aliveAt)})`);
+  for (const name of q.present ?? []) scope.push(`${d.jsonText(args, name)} IS NOT NULL`);
   if (q.afterSeq !== undefined) scope.push(`seq > ${p(q.afterSeq)}`);
+  return scope;
+}
+
+function conditionsOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
+  const p = (v: unknown): string => d.param(args, v);
   const conditions: string[] = [];
   const list = (values: readonly (string | number)[]): string => values.map((v) => p(v)).join(', ');
   if (q.ty?.length) conditions.push(`ty IN (${list(q.ty)})`);
@@ -59,7 +64,28 @@ export function searchSql(q: SearchQuery, d: SqlDialect, columns = '*'): { sql: 
     conditions.push(`EXISTS (SELECT 1 FROM resources pr WHERE pr.ri = resources.pi AND ${d.jsonText(args, name)} = ${p(value)})`);
   }
   if (q.parentTypes?.length) conditions.push(`EXISTS (SELECT 1 FROM resources pr WHERE pr.ri = resources.pi AND pr.ty IN (${list(q.parentTypes)}))`);
-  const where = [...scope];
-  if (conditions.length > 0) where.push(`(${conditions.join(q.operation === 'or' ? ' OR ' : ' AND ')})`);
-  return { sql: `SELECT ${columns} FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${p(q.limit)}`, args };
+  return conditions;
+}
+
+export function searchSql(q: SearchQuery, d: SqlDialect, columns = '*'): { sql: string; args: unknown[] } {
+  // Placeholders are positional in SQLite: the parts are built in the order they appear in the text.
+  const args: unknown[] = [];
+  const truth = (c: string): string => `(CASE WHEN ${c} THEN 1 ELSE 0 END)`;
+  let select = columns;
+  let where: string[];
+  if (q.residual && q.operation !== 'and') {
+    // Conditions evaluated after the query take part in OR / XOR: every row in scope comes back with the
+    // number of database conditions it meets, and the caller adds its own.
+    const conditions = conditionsOf(q, d, args);
+    select = `${columns}, ${conditions.length > 0 ? conditions.map(truth).join(' + ') : '0'} AS matched`;
+    where = scopeOf(q, d, args);
+  } else {
+    where = scopeOf(q, d, args);
+    const conditions = conditionsOf(q, d, args);
+    if (conditions.length > 0) {
+      if (q.operation === 'xor') where.push(`(${conditions.map(truth).join(' + ')}) % 2 = 1`);
+      else where.push(`(${conditions.join(q.operation === 'or' ? ' OR ' : ' AND ')})`);
+    }
+  }
+  return { sql: `SELECT ${select} FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${d.param(args, q.limit)}`, args };
 }

@@ -12,7 +12,7 @@ import {
   type OutboxMessage,
   type ChildQuery,
   type FindQuery,
-  type ResourceStore,
+  type ResourceStore, type SearchHit,
   type StoredResource,
 } from './store.js';
 
@@ -151,6 +151,12 @@ function toResource(row: Row): StoredResource {
   return r;
 }
 
+function toHit(row: Row & { matched?: number | string }): SearchHit {
+  const hit: SearchHit = toResource(row);
+  if (row.matched !== undefined && row.matched !== null) hit.matched = Number(row.matched);
+  return hit;
+}
+
 class SqliteStatements {
   readonly get;
   readonly getByPath;
@@ -242,9 +248,9 @@ class SqliteOperations {
     return { root: toResource(root), removed };
   }
 
-  search(q: SearchQuery): StoredResource[] {
+  search(q: SearchQuery): SearchHit[] {
     const { sql, args } = searchSql(q, SQLITE_DIALECT);
-    return this.db.prepare<unknown[], Row>(sql).all(...args).map(toResource);
+    return this.db.prepare<unknown[], Row & { matched?: number }>(sql).all(...args).map(toHit);
   }
 
   findInSubtree(srn: string, ty: number, limit: number): StoredResource[] {
@@ -361,7 +367,7 @@ class SqliteTransactionView implements ResourceStore {
   find(q: FindQuery): Promise<StoredResource[]> {
     return Promise.resolve(this.ops.find(q));
   }
-  search(q: SearchQuery): Promise<StoredResource[]> {
+  search(q: SearchQuery): Promise<SearchHit[]> {
     return Promise.resolve(this.ops.search(q));
   }
   findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {
@@ -476,7 +482,7 @@ class SqliteStore implements ResourceStore {
   find(q: FindQuery): Promise<StoredResource[]> {
     return this.exclusive(() => this.ops.find(q));
   }
-  search(q: SearchQuery): Promise<StoredResource[]> {
+  search(q: SearchQuery): Promise<SearchHit[]> {
     return this.exclusive(() => this.ops.search(q));
   }
   findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {

@@ -74,6 +74,8 @@ export interface SearchQuery {
   below: string;
   /** Only this resource (conditional retrieval of the target). */
   only?: string;
+  /** Only resources whose document has these attributes. */
+  present?: readonly string[];
   /** Deepest level below `below` (1 = children). */
   level?: number;
   ty?: readonly number[];
@@ -102,12 +104,26 @@ export interface SearchQuery {
   /** Attribute conditions on a child / on the parent. */
   childAttributes?: ReadonlyArray<readonly [string, string]>;
   parentAttributes?: ReadonlyArray<readonly [string, string]>;
-  operation: 'and' | 'or';
+  /**
+   * How conditions combine [TS-0004 §6.3.4.2.34 filterOperation]. XOR is the logical exclusive or over all
+   * conditions: an odd number of them hold (the spec gives no n-ary rule; this is the usual one).
+   */
+  operation: 'and' | 'or' | 'xor';
+  /**
+   * How many conditions the caller evaluates itself on the rows found (label queries, geo queries). With
+   * OR / XOR the database then returns every row in scope, each with `matched`.
+   */
+  residual?: number;
   /** Alive at this instant (expired resources are never found). */
   aliveAt: number;
   /** Insertion order cursor: only resources with seq greater than this. */
   afterSeq?: number;
   limit: number;
+}
+
+/** A search result; `matched` is set when the query has residual conditions under OR / XOR. */
+export interface SearchHit extends StoredResource {
+  matched?: number;
 }
 
 export interface ResourceStore {
@@ -131,7 +147,7 @@ export interface ResourceStore {
    */
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined>;
   find(query: FindQuery): Promise<StoredResource[]>;
-  search(query: SearchQuery): Promise<StoredResource[]>;
+  search(query: SearchQuery): Promise<SearchHit[]>;
   /** Resources of one type anywhere below (not including) the resource at `srn`. */
   findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]>;
 

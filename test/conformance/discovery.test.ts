@@ -108,9 +108,9 @@ describe('discovery', () => {
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lim=-1', ae)).rsc, 4000);
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lvl=0', ae)).rsc, 4000);
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&crb=yesterday', ae)).rsc, 4000);
-    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&fo=3', ae)).rsc, 5001);
+    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&fo=0', ae)).rsc, 4000);
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&fo=7', ae)).rsc, 4000);
-    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lbq=x', ae)).rsc, 5001);
+    assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lbq=x%20EQ', ae)).rsc, 4000);
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&ty=abc', ae)).rsc, 4000);
   });
 });

@@ -87,6 +87,22 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.equal(inP.length, 1);
     });
 
+    it('searches with AND, OR and XOR, and counts met conditions for row tests', async () => {
+      await store.insert(resource('s', 'root', 'cb/s'));
+      await store.insert(resource('s1', 's', 'cb/s/s1', { ty: 4, doc: { lbl: ['x'], loc: { typ: 1 } } }));
+      await store.insert(resource('s2', 's', 'cb/s/s2', { ty: 4, doc: { lbl: ['y'] } }));
+      await store.insert(resource('s3', 's', 'cb/s/s3', { ty: 3, doc: { lbl: ['x'] } }));
+      const base = { below: 'cb/s', aliveAt: 0, limit: 10, ty: [4], labels: ['x'] } as const;
+      const ids = async (q: Parameters<ResourceStore['search']>[0]) => (await store.search(q)).map((r) => r.ri).sort();
+      assert.deepEqual(await ids({ ...base, operation: 'and' }), ['s1']);
+      assert.deepEqual(await ids({ ...base, operation: 'or' }), ['s1', 's2', 's3']);
+      assert.deepEqual(await ids({ ...base, operation: 'xor' }), ['s2', 's3']);
+      const scored = await store.search({ ...base, operation: 'xor', residual: 1 });
+      assert.deepEqual(scored.map((r) => [r.ri, r.matched]), [['s1', 2], ['s2', 1], ['s3', 1]]);
+      assert.deepEqual(await ids({ ...base, operation: 'and', present: ['loc'] }), ['s1']);
+      assert.deepEqual(await ids({ below: 'cb/s', aliveAt: 0, limit: 10, operation: 'and', present: ['loc'] }), ['s1']);
+    });
+
     it('a transaction commits all or nothing', async () => {
       await store.transaction(async (tx) => {
         await tx.insert(resource('tx-ok', 'root', 'cb/tx-ok'));

@@ -71,8 +71,8 @@ function list(values: string[]): string[] {
   return values.flatMap((v) => v.split(/[ +]/)).filter((v) => v !== '');
 }
 
-const FILTER_INTEGERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'ofst', 'lvl', 'fo'] as const;
-const FILTER_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'lbq', 'arp', 'smf'] as const;
+const FILTER_INTEGERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'ofst', 'lvl', 'fo', 'gmty', 'gsf'] as const;
+const FILTER_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp', 'smf', 'geom'] as const;
 const REQUEST_KEYS = new Set(['rcn', 'rt', 'rp', 'da', 'drt', 'atrl', 'rids', 'tids', 'ltids', 'tqi', 'nu']);
 const FILTER_LISTS = new Set(['lbl', 'clbl', 'palb', 'ty', 'chty', 'cty']);
 
@@ -120,6 +120,9 @@ function applyFilter(fc: FilterCriteria, key: string, query: URLSearchParams): v
   } else if ((FILTER_STRINGS as readonly string[]).includes(key)) {
     if (values.length > 1) throw badRequest(`query parameter '${key}' is given more than once`);
     (fc as Record<string, unknown>)[key] = values[0];
+  } else if (key === 'lbq') {
+    // A label query holds spaces ("color EQ red"), so each expression is its own lbq parameter.
+    fc.lbq = values;
   } else if (FILTER_LISTS.has(key)) {
     const items = list(values);
     if (key === 'ty' || key === 'chty') fc[key] = items.map((v) => integer(key, v));

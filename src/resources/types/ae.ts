@@ -1,5 +1,5 @@
 // <AE> (ty 2, TS-0001 §9.6.5 and the registration procedure §10.2.2.2).
-import { ACCESS_CONTROL, CREATOR_KEY, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
+import { ACCESS_CONTROL, CREATOR_KEY, EXPIRATION, LABELS, LOCATION, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
@@ -16,6 +16,7 @@ const attributes = {
   ...UNIVERSAL,
   ...EXPIRATION,
   ...LABELS,
+  ...LOCATION,
   ...ACCESS_CONTROL,
   apn: { type: 'string', create: 'O', update: 'O', maxLength: 255 },
   api: {

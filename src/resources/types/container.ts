@@ -1,5 +1,5 @@
 // <container> (ty 3, TS-0001 §9.6.6; TS-0004 §7.4.6): keeps contentInstances within mni / mbs / mia.
-import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, STATE_TAG, UNIVERSAL } from '../common.js';
+import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, LOCATION, STATE_TAG, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { formatTimestamp, parseTimestamp } from '../../primitive/identifiers.js';
@@ -9,6 +9,7 @@ const attributes = {
   ...UNIVERSAL,
   ...EXPIRATION,
   ...LABELS,
+  ...LOCATION,
   ...ACCESS_CONTROL,
   ...CREATOR,
   ...STATE_TAG,

@@ -1,5 +1,5 @@
 // <contentInstance> (ty 4, TS-0001 §9.6.7; TS-0004 §7.4.7): immutable data under a container.
-import { CREATOR, EXPIRATION, LABELS, STATE_TAG, UNIVERSAL } from '../common.js';
+import { CREATOR, EXPIRATION, LABELS, FIXED_LOCATION, STATE_TAG, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { nextStateTag, type ContainerAttributes } from './container.js';
@@ -10,6 +10,7 @@ const attributes = {
   ...UNIVERSAL,
   ...EXPIRATION,
   ...LABELS,
+  ...FIXED_LOCATION,
   ...CREATOR,
   ...STATE_TAG,
   cnf: { type: 'string', create: 'O', update: 'NP', maxLength: 1024 },

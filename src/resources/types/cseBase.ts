@@ -1,11 +1,12 @@
 // <CSEBase> (ty 5, TS-0001 §9.6.3): the root of the tree, created by the CSE itself at start-up.
-import { UNIVERSAL, LABELS, ACCESS_CONTROL } from '../common.js';
+import { UNIVERSAL, LABELS, LOCATION, ACCESS_CONTROL } from '../common.js';
 import { defineResourceType, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 
 const attributes = {
   ...UNIVERSAL,
   ...LABELS,
+  ...LOCATION,
   ...ACCESS_CONTROL,
   cst: { type: 'enum', create: 'NP', update: 'NP', values: [1, 2, 3] },
   csi: { type: 'string', create: 'NP', update: 'NP' },

@@ -1,0 +1,162 @@
+// Locations (m2m:geoCoordinates: geometryType `typ` + coordinates `crd`, TS-0004 §6.3.5.x, Release 4) and the
+// spatial functions of a geoQuery (Within, Contains, Intersects). The relations themselves come from Turf.
+import { booleanContains } from '@turf/boolean-contains';
+import { booleanIntersects } from '@turf/boolean-intersects';
+import type { Geometry, Position } from 'geojson';
+
+/** m2m:geometryType [TS-0004 §6.3.4.2.x]. */
+export const GEOMETRY_TYPE = { Point: 1, LineString: 2, Polygon: 3, MultiPoint: 4, MultiLineString: 5, MultiPolygon: 6 } as const;
+/** m2m:geoSpatialFunctionType. */
+export const GEO_FUNCTION = { WITHIN: 1, CONTAINS: 2, INTERSECTS: 3 } as const;
+
+/** Most positions one geometry may hold: a location is a place, not a map. */
+const MAX_POSITIONS = 10_000;
+const MAX_COORDINATES_TEXT = 256 * 1024;
+
+export class GeometryError extends Error {}
+
+function position(value: unknown, count: { n: number }): Position {
+  if (!Array.isArray(value) || value.length < 2 || value.length > 3 || !value.every((c) => typeof c === 'number' && Number.isFinite(c))) {
+    throw new GeometryError('a position is [longitude, latitude] (or with altitude) of finite numbers');
+  }
+  if (++count.n > MAX_POSITIONS) throw new GeometryError(`a geometry may hold at most ${MAX_POSITIONS} positions`);
+  return value as Position;
+}
+
+function positions(value: unknown, min: number, count: { n: number }): Position[] {
+  if (!Array.isArray(value)) throw new GeometryError('expected a list of positions');
+  const list = value.map((p) => position(p, count));
+  if (list.length < min) throw new GeometryError(`expected at least ${min} positions`);
+  return list;
+}
+
+function ring(value: unknown, count: { n: number }): Position[] {
+  const list = positions(value, 4, count);
+  const first = list[0] as Position;
+  const last = list[list.length - 1] as Position;
+  if (first[0] !== last[0] || first[1] !== last[1]) throw new GeometryError('a polygon ring must end where it starts');
+  return list;
+}
+
+/** A ring list, also accepting the single ring open CSEs (ACME) write for a polygon without holes. */
+function polygon(value: unknown, count: { n: number }): Position[][] {
+  if (!Array.isArray(value) || value.length === 0) throw new GeometryError('a polygon is a list of rings');
+  const isSingleRing = Array.isArray(value[0]) && typeof (value[0] as unknown[])[0] === 'number';
+  return isSingleRing ? [ring(value, count)] : value.map((r) => ring(r, count));
+}
+
+function list<T>(value: unknown, item: (v: unknown) => T): T[] {
+  if (!Array.isArray(value) || value.length === 0) throw new GeometryError('expected a non-empty list');
+  return value.map(item);
+}
+
+/** The GeoJSON geometry that a geometryType and coordinates (already parsed from JSON) describe. */
+export function toGeometry(type: number, coordinates: unknown): Geometry {
+  const count = { n: 0 };
+  switch (type) {
+    case GEOMETRY_TYPE.Point:
+      return { type: 'Point', coordinates: position(coordinates, count) };
+    case GEOMETRY_TYPE.LineString:
+      return { type: 'LineString', coordinates: positions(coordinates, 2, count) };
+    case GEOMETRY_TYPE.Polygon:
+      return { type: 'Polygon', coordinates: polygon(coordinates, count) };
+    case GEOMETRY_TYPE.MultiPoint:
+      return { type: 'MultiPoint', coordinates: positions(coordinates, 1, count) };
+    case GEOMETRY_TYPE.MultiLineString:
+      return { type: 'MultiLineString', coordinates: list(coordinates, (l) => positions(l, 2, count)) };
+    case GEOMETRY_TYPE.MultiPolygon: {
+      // GeoJSON nests rings in polygons; ACME writes a list of single rings. Both are accepted.
+      const isRingList = Array.isArray(coordinates) && Array.isArray(coordinates[0]) && Array.isArray((coordinates[0] as unknown[])[0]) && typeof ((coordinates[0] as unknown[][])[0] as unknown[])[0] === 'number';
+      return { type: 'MultiPolygon', coordinates: isRingList ? list(coordinates, (r) => [ring(r, count)]) : list(coordinates, (p) => polygon(p, count)) };
+    }
+    default:
+      throw new GeometryError('geometryType must be 1 (Point) … 6 (MultiPolygon)');
+  }
+}
+
+/** Coordinates travel as JSON text (crd, geom); parsed here with a bound on their size. */
+export function parseCoordinates(text: string): unknown {
+  if (text.length > MAX_COORDINATES_TEXT) throw new GeometryError('coordinates are too long');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new GeometryError('coordinates must be a JSON array such as [8.4, 49.0]');
+  }
+}
+
+/** Validation of a `loc` attribute value (m2m:geoCoordinates); returns a problem or undefined. */
+export function checkLocation(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object with typ and crd';
+  const keys = Object.keys(value);
+  if (keys.some((k) => k !== 'typ' && k !== 'crd')) return 'may hold only typ (geometryType) and crd (coordinates)';
+  const { typ, crd } = value as { typ?: unknown; crd?: unknown };
+  if (typeof typ !== 'number' || typeof crd !== 'string') return 'needs typ (geometryType 1-6) and crd (coordinates as JSON text)';
+  try {
+    toGeometry(typ, parseCoordinates(crd));
+    return undefined;
+  } catch (err) {
+    return err instanceof GeometryError ? `is not a valid location: ${err.message}` : 'is not a valid location';
+  }
+}
+
+/** The geometry of a stored `loc`, or undefined when the resource has none (or an unreadable one). */
+export function locationOf(doc: Record<string, unknown>): Geometry | undefined {
+  const loc = doc.loc;
+  if (typeof loc !== 'object' || loc === null) return undefined;
+  const { typ, crd } = loc as { typ?: unknown; crd?: unknown };
+  if (typeof typ !== 'number' || typeof crd !== 'string') return undefined;
+  try {
+    return toGeometry(typ, parseCoordinates(crd));
+  } catch {
+    return undefined;
+  }
+}
+
+function parts(g: Geometry): Geometry[] {
+  switch (g.type) {
+    case 'MultiPoint':
+      return g.coordinates.map((coordinates) => ({ type: 'Point', coordinates }));
+    case 'MultiLineString':
+      return g.coordinates.map((coordinates) => ({ type: 'LineString', coordinates }));
+    case 'MultiPolygon':
+      return g.coordinates.map((coordinates) => ({ type: 'Polygon', coordinates }));
+    default:
+      return [g];
+  }
+}
+
+/**
+ * Whether `outer` contains `inner`. Turf covers the usual pairs; for the others a multi-part inner is
+ * contained when each part is, and a multi-part outer contains what one of its parts contains.
+ */
+export function contains(outer: Geometry, inner: Geometry): boolean {
+  try {
+    return booleanContains(outer, inner);
+  } catch {
+    const inners = parts(inner);
+    if (inners.length > 1 || inners[0] !== inner) return inners.every((p) => contains(outer, p));
+    const outers = parts(outer);
+    if (outers.length > 1 || outers[0] !== outer) return outers.some((p) => contains(p, inner));
+    // What Turf leaves out is a lower-dimensional set around a higher one (a point around a line, a line
+    // around a polygon): never a containment.
+    return false;
+  }
+}
+
+/**
+ * The spatial function of a geoQuery. As in ACME (which passes the oneM2M test suite), the query geometry is
+ * the first operand: Within holds when the query geometry lies within the resource's location, Contains
+ * when it contains the location. (Mobius reverses the operands; TS-0004 does not spell the order out.)
+ */
+export function spatialMatch(fn: number, query: Geometry, location: Geometry): boolean {
+  switch (fn) {
+    case GEO_FUNCTION.WITHIN:
+      return contains(location, query);
+    case GEO_FUNCTION.CONTAINS:
+      return contains(query, location);
+    case GEO_FUNCTION.INTERSECTS:
+      return booleanIntersects(query, location);
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,110 @@
+// The Release 4 parts of the filter language over HTTP: labelsQuery, geoQuery on `loc`, filterOperation XOR
+// (also with conditions tested after the query) and applyRelativePath.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestCse, type TestCse } from '../harness.js';
+
+const UNIT_SQUARE = '[[0.0,0.0],[1.0,0.0],[1.0,1.0],[0.0,1.0],[0.0,0.0]]';
+
+describe('filter language (labelsQuery, geoQuery, XOR, applyRelativePath)', () => {
+  let t: TestCse;
+  let ae: string;
+  before(async () => {
+    t = await startTestCse({ 'discovery.maxResults': 50 });
+    ae = await t.client.registerAe('mapper');
+    const cnt = async (rn: string, extra: Record<string, unknown>) => {
+      const reply = await t.client.create('/cse-in/mapper', 3, { 'm2m:cnt': { rn, ...extra } }, ae);
+      assert.equal(reply.rsc, 2001, reply.text);
+    };
+    await cnt('a', { lbl: ['color:red', 'size:big', 'tagged'], loc: { typ: 1, crd: '[0.5,0.5]' } });
+    await cnt('b', { lbl: ['color:blue', 'size:small'], loc: { typ: 3, crd: UNIT_SQUARE } });
+    await cnt('c', { lbl: ['color:green'] });
+    await cnt('d', { lbl: ['shape'], loc: { typ: 2, crd: '[[1.0,1.0],[2.0,2.0]]' } });
+    const cin = await t.client.create('/cse-in/mapper/a', 4, { 'm2m:cin': { rn: 'reading', lbl: ['color:red'], con: '21', loc: { typ: 1, crd: '[5.0,5.0]' } } }, ae);
+    assert.equal(cin.rsc, 2001, cin.text);
+  });
+  after(() => t.close());
+
+  async function find(query: string): Promise<string[]> {
+    const reply = await t.client.retrieve(`/cse-in/mapper?fu=1&${query}`, ae);
+    assert.equal(reply.rsc, 2000, `${query}: ${reply.text}`);
+    return ((reply.body?.['m2m:uril'] as string[]) ?? []).map((p) => p.split('/').pop() as string).sort();
+  }
+  const q = (s: string) => encodeURIComponent(s);
+
+  it('evaluates every labelsQuery form', async () => {
+    assert.deepEqual(await find(`ty=3&lbq=${q('color')}`), ['a', 'b', 'c'], 'key alone or with a value');
+    assert.deepEqual(await find(`ty=3&lbq=${q('tagged')}`), ['a'], 'a key-only label');
+    assert.deepEqual(await find(`ty=3&lbq=${q('NT color')}`), ['d']);
+    assert.deepEqual(await find(`ty=3&lbq=${q('color EQ red')}`), ['a']);
+    assert.deepEqual(await find(`ty=3&lbq=${q('color:red')}`), ['a']);
+    assert.deepEqual(await find(`ty=3&lbq=${q('color NE red')}`), ['b', 'c'], 'NE needs the key with another value');
+    assert.deepEqual(await find(`ty=3&lbq=${q('color IN (red, green)')}`), ['a', 'c']);
+    assert.deepEqual(await find(`ty=3&lbq=${q('color NI (red, green)')}`), ['b']);
+    assert.deepEqual(await find(`lbq=${q('shape')}&lbq=${q('size:small')}`), ['b', 'd'], 'expressions of the list OR');
+    assert.deepEqual(await find(`ty=4&lbq=${q('color:red')}`), ['reading'], 'AND with the other conditions');
+  });
+
+  it('refuses malformed label queries with 4000', async () => {
+    for (const bad of ['color EQ', 'color IN red', 'color EQ red blue', 'NT a b', 'a b c', '(x)', 'color IN ()']) {
+      const reply = await t.client.retrieve(`/cse-in/mapper?fu=1&lbq=${q(bad)}`, ae);
+      assert.equal(reply.rsc, 4000, `${bad}: ${reply.text}`);
+    }
+  });
+
+  it('evaluates geoQuery Within, Contains and Intersects on loc', async () => {
+    // As in ACME: the query geometry is the first operand.
+    assert.deepEqual(await find('gmty=1&gsf=1&geom=[0.5,0.5]'), ['a', 'b'], 'the point lies within the square (and on point a)');
+    assert.deepEqual(await find(`gmty=3&gsf=2&geom=${q('[[-1.0,-1.0],[3.0,-1.0],[3.0,3.0],[-1.0,3.0],[-1.0,-1.0]]')}`), ['a', 'b', 'd'], 'the query polygon contains them, not the reading at 5,5');
+    assert.deepEqual(await find(`gmty=2&gsf=3&geom=${q('[[0.5,-1.0],[0.5,2.0]]')}`), ['a', 'b'], 'the line crosses a and b');
+    assert.deepEqual(await find(`gmty=3&gsf=2&geom=${q('[[[4.0,4.0],[6.0,4.0],[6.0,6.0],[4.0,6.0],[4.0,4.0]]]')}`), ['reading'], 'GeoJSON ring nesting is accepted too');
+    assert.deepEqual(await find('ty=3&gmty=1&gsf=1&geom=[9.0,9.0]'), [], 'no location matches');
+  });
+
+  it('refuses incomplete or invalid geo queries with 4000', async () => {
+    for (const bad of ['gmty=1&geom=[0.5,0.5]', 'gsf=1', 'gmty=1&gsf=9&geom=[0.5,0.5]', 'gmty=3&gsf=1&geom=[[0,0],[1,1]]', 'gmty=1&gsf=1&geom=nope', 'gmty=7&gsf=1&geom=[1,1]']) {
+      const reply = await t.client.retrieve(`/cse-in/mapper?fu=1&${bad}`, ae);
+      assert.equal(reply.rsc, 4000, `${bad}: ${reply.text}`);
+    }
+  });
+
+  it('validates loc on create and update, and finds an updated location', async () => {
+    for (const loc of ['wrong', { typ: 3, crd: '[[0,0],[1,1]]' }, { typ: 1, crd: '[1,2]', x: 1 }, { typ: 3, crd: '[[0,0],[1,0],[1,1],[0,1]]' }, { typ: 1 }]) {
+      const reply = await t.client.create('/cse-in/mapper', 3, { 'm2m:cnt': { loc } }, ae);
+      assert.equal(reply.rsc, 4000, `${JSON.stringify(loc)}: ${reply.text}`);
+    }
+    const moved = await t.client.update('/cse-in/mapper/c', { 'm2m:cnt': { loc: { typ: 1, crd: '[0.25,0.25]' } } }, ae);
+    assert.equal(moved.rsc, 2004, moved.text);
+    assert.deepEqual((moved.body?.['m2m:cnt'] as { loc?: unknown }).loc, { typ: 1, crd: '[0.25,0.25]' });
+    assert.deepEqual(await find(`ty=3&gmty=3&gsf=2&geom=${q(UNIT_SQUARE)}`), ['a', 'b', 'c'], 'the square contains both points and itself');
+    const stuck = await t.client.update('/cse-in/mapper/a/reading', { 'm2m:cin': { loc: { typ: 1, crd: '[0.0,0.0]' } } }, ae);
+    assert.notEqual(stuck.rsc, 2004, 'an instance keeps its location');
+    assert.equal((await t.client.update('/cse-in/mapper/c', { 'm2m:cnt': { loc: null } }, ae)).rsc, 2004);
+  });
+
+  it('combines conditions tested after the query with OR and XOR', async () => {
+    assert.deepEqual(await find('lvl=1&fo=2&lbl=color:green&gmty=1&gsf=1&geom=[0.5,0.5]'), ['a', 'b', 'c'], 'OR: a label or a location');
+    assert.deepEqual(await find('fo=3&lbl=color:red&ty=3'), ['b', 'c', 'd', 'reading'], 'XOR: exactly one of the two');
+    assert.deepEqual(await find(`fo=3&ty=4&lbq=${q('color:red')}`), ['a'], 'XOR with a label query: a meets only the query, the reading both');
+    assert.deepEqual(await find(`fo=2&ty=4&lbq=${q('shape')}`), ['d', 'reading']);
+  });
+
+  it('applies a relative path to each match', async () => {
+    assert.deepEqual(await find('ty=3&lbl=color:red&arp=la'), ['reading'], "a's latest instance");
+    assert.deepEqual(await find('ty=3&lbl=size:small&arp=../a'), ['a'], 'a sibling');
+    assert.deepEqual(await find('ty=3&arp=..'), ['mapper'], 'every match has the same parent: one entry');
+    assert.deepEqual(await find('ty=3&arp=nothing'), [], 'a path that names nothing gives no entry');
+    assert.equal((await t.client.retrieve('/cse-in/mapper?fu=1&arp=/cse-in', ae)).rsc, 4000);
+  });
+
+  it('applies label and geo queries to conditional retrieval', async () => {
+    assert.equal((await t.client.retrieve(`/cse-in/mapper/a?lbq=${q('color:red')}`, ae)).rsc, 2000);
+    assert.equal((await t.client.retrieve(`/cse-in/mapper/a?lbq=${q('color:blue')}`, ae)).rsc, 4004);
+    assert.equal((await t.client.retrieve('/cse-in/mapper/b?gmty=1&gsf=1&geom=[0.5,0.5]', ae)).rsc, 2000);
+    assert.equal((await t.client.retrieve('/cse-in/mapper/b?gmty=1&gsf=1&geom=[7.0,0.5]', ae)).rsc, 4004);
+  });
+
+  it('refuses semanticsFilter with 5001: no semanticDescriptor resources here', async () => {
+    assert.equal((await t.client.retrieve(`/cse-in/mapper?fu=1&smf=${q('SELECT ?s WHERE { ?s ?p ?o }')}`, ae)).rsc, 5001);
+  });
+});
