@@ -15,6 +15,7 @@ import { AccessDecider } from './security/authorize.js';
 import { RegisteredAes } from './security/registrations.js';
 import { Credentials } from './security/credentials.js';
 import { HttpOutbound } from './bindings/http/client.js';
+import { JOB_TARGET_PREFIX, runRequestJob } from './operations/nonBlocking.js';
 import { Deliverer } from './notifications/deliver.js';
 import { readFileSync } from 'node:fs';
 
@@ -68,13 +69,14 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const registrations = new RegisteredAes(store);
     const credentials = new Credentials(config, self);
     const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined);
-    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, dispatcher: {}, groupRequests: new Map(), backgroundWork: { inFlight: 0 } };
+    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, dispatcher: {}, groupRequests: new Map() };
     const deliverer = new Deliverer(services, outbound, {
       maxAttempts: config.notifications.maxAttempts,
       maxBackoffMs: config.notifications.maxBackoff * 1000,
       maxQueue: config.notifications.maxQueue,
       concurrency: config.notifications.concurrency,
       defaultBatchMs: config.notifications.batchDuration * 1000,
+      jobs: { [JOB_TARGET_PREFIX]: (message, owner) => runRequestJob(services, message, owner) },
     });
     const pipeline = new Pipeline(services);
     services.dispatcher.handle = (request, transport) => pipeline.handle(request, transport);

@@ -24,6 +24,11 @@ export interface DeliveryOptions {
   concurrency: number;
   /** Default batch duration when batchNotify gives only num, ms. */
   defaultBatchMs: number;
+  /**
+   * Other work kept in the outbox, by target prefix (non-blocking request jobs): the handler carries out a
+   * leased message and removes it itself; if it throws, the message is retried once its lease ends.
+   */
+  jobs?: Readonly<Record<string, (message: OutboxMessage, owner: string) => Promise<void>>>;
 }
 
 const LEASE_MS = 60_000;
@@ -87,10 +92,17 @@ export class Deliverer {
       this.wakeRequested = false;
       try {
         const { store, clock } = this.services;
-        const heads = (await store.leaseHeads(this.owner, clock.now(), LEASE_MS, this.options.concurrency)).filter((m) => !m.target.startsWith('pch:'));
+        const leased = (await store.leaseHeads(this.owner, clock.now(), LEASE_MS, this.options.concurrency)).filter((m) => !m.target.startsWith('pch:'));
+        const heads: OutboxMessage[] = [];
+        const jobs: Array<Promise<void>> = [];
+        for (const head of leased) {
+          const handler = this.jobHandler(head.target);
+          if (!handler) heads.push(head);
+          else jobs.push(handler(head, this.owner).catch((err: unknown) => this.services.log.error({ err, target: head.target }, 'outbox job failed; retried when its lease ends')));
+        }
         const result: RoundResult = { done: [], postponed: [], counted: [], remaining: new Map() };
         await this.boundFailingQueues(heads);
-        await Promise.all(heads.map((head) => this.deliverRun(head, result)));
+        await Promise.all([...heads.map((head) => this.deliverRun(head, result)), ...jobs]);
         if (result.done.length > 0 || result.postponed.length > 0) {
           await store.transaction(async (tx) => {
             await tx.dequeue(result.done);
@@ -99,11 +111,16 @@ export class Deliverer {
         }
         for (const subscription of result.counted) await this.count(subscription);
         // Keep going while there was work: the next heads may already be due.
-        if (heads.length > 0) this.wakeRequested = true;
+        if (leased.length > 0) this.wakeRequested = true;
       } catch (err) {
         this.services.log.error({ err }, 'notification delivery round failed');
       }
     } while (this.wakeRequested && !this.stopped);
+  }
+
+  private jobHandler(target: string): ((message: OutboxMessage, owner: string) => Promise<void>) | undefined {
+    for (const [prefix, handler] of Object.entries(this.options.jobs ?? {})) if (target.startsWith(prefix)) return handler;
+    return undefined;
   }
 
   /**

@@ -1,30 +1,49 @@
 // Non-blocking requests [TS-0004 §7.3.3.2 responseType, TS-0001 §8.2.2]: the originator is answered at
-// once (1001 with a <request> resource to poll, or 1002 with the result notified later); the request then
-// runs through the whole pipeline again, as a blocking request, in the background.
+// once (1001 with a <request> resource to poll, or 1002 with the result notified later); the request is
+// kept as a job in the durable outbox, in the same transaction as its <request>, and carried out as a
+// blocking request by whichever process leases it: at its operation execution time (oet), and again after a
+// crash or restart. A job that had started when its process died is not run twice: its outcome is unknown,
+// so it is recorded as failed.
 import { formatTimestamp, parseAbsRelTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { RESPONSE_TYPE, type RequestPrimitive } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC } from '../primitive/rsc.js';
-import { CseError } from '../primitive/errors.js';
+import { CseError, badRequest } from '../primitive/errors.js';
+import type { TransportContext } from '../primitive/transport.js';
 import type { CseServices, Outcome, RequestContext } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { REQUEST_STATUS } from '../resources/types/request.js';
 import { targetKey } from '../notifications/events.js';
 import { verifyTargets } from '../notifications/verify.js';
 import { OUTBOX_TOPIC } from '../notifications/events.js';
-import type { NewOutboxMessage } from '../storage/store.js';
+import type { NewOutboxMessage, OutboxMessage, ResourceStore } from '../storage/store.js';
 
 /** How long a <request> keeps its result without rp/rset: one hour. */
 const DEFAULT_PERSISTENCE_MS = 3_600_000;
+/** Outbox targets of request jobs: one queue per job, so jobs never wait behind each other. */
+export const JOB_TARGET_PREFIX = 'req:';
+/** Jobs waiting or running at once over the whole cluster; more are refused rather than queued without bound. */
+const MAX_PENDING_JOBS = 10_000;
+/** Marks a <request> whose job has started, with the runner that started it. */
+const STARTED_KEY = '__startedBy';
 
-function responseRecord(response: ResponsePrimitive): Record<string, unknown> {
+/** What a job message carries: the request as it is to be carried out, and the connection it came on. */
+interface RequestJob {
+  request: RequestPrimitive;
+  /** The transport as authenticated when the request arrived; authentication runs again against it. */
+  transport: TransportContext;
+  ri: string;
+  notify: string[];
+}
+
+function responseRecord(response: Pick<ResponsePrimitive, 'rsc' | 'rqi' | 'pc' | 'fr'>): Record<string, unknown> {
   return { rsc: response.rsc, rqi: response.rqi, ...(response.pc === undefined ? {} : { pc: response.pc }), ...(response.fr ? { fr: response.fr } : {}) };
 }
 
-async function notifyResult(services: CseServices, targets: readonly string[], response: ResponsePrimitive, requestRi: string): Promise<void> {
+async function notifyResult(services: CseServices, targets: readonly string[], response: Record<string, unknown>, requestRi: string): Promise<void> {
   if (targets.length === 0) return;
   const now = services.clock.now();
-  const content = JSON.stringify({ pc: { 'm2m:rsp': responseRecord(response) }, final: true });
+  const content = JSON.stringify({ pc: { 'm2m:rsp': response }, final: true });
   const messages: NewOutboxMessage[] = [];
   for (const target of targets) messages.push({ target: await targetKey(services.store, services.self, target), subscription: requestRi, content, created: now, notBefore: now });
   await services.store.transaction(async (tx) => {
@@ -33,63 +52,102 @@ async function notifyResult(services: CseServices, targets: readonly string[], r
   });
 }
 
-/** Non-blocking requests running at once in this process; more are refused rather than queued without bound. */
-const MAX_IN_FLIGHT = 256;
-
 export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   const { services, request } = ctx;
-  const background = services.backgroundWork;
-  if (background.inFlight >= MAX_IN_FLIGHT) {
+  const { store, clock, self, config } = services;
+  if ((await store.countQueuedByPrefix(JOB_TARGET_PREFIX, MAX_PENDING_JOBS)) >= MAX_PENDING_JOBS) {
     throw new CseError(RSC.NON_BLOCKING_SYNCH_REQUEST_NOT_SUPPORTED, 'too many non-blocking requests are in progress; retry later or use a blocking request');
   }
-  const { store, clock, self, config } = services;
   const now = clock.now();
   const asynchronous = request.rt?.rtv === RESPONSE_TYPE.NON_BLOCKING_ASYNCH;
   const persistence = request.rp === undefined ? undefined : parseAbsRelTimestamp(request.rp, now);
   const rset = request.rset === undefined ? undefined : parseAbsRelTimestamp(request.rset, now);
-  const et = Math.min(persistence ?? rset ?? now + DEFAULT_PERSISTENCE_MS, now + config.cse.maxExpiration * 1000);
   const ri = `req${randomIdSuffix()}`;
   const originator = ctx.originator?.id ?? request.fr;
+  const notify = asynchronous ? (request.rt?.nu ?? []) : [];
   // Result targets are verified like notification targets: a request cannot make the CSE push its result
   // into somebody else's receiver or polling channel.
-  if (asynchronous) await verifyTargets(services, request.rt?.nu ?? [], originator, `/${self.cseId}/${ri}`);
-  const ts = formatTimestamp(now);
-  const stored = await store.insert({
-    ri,
-    pi: self.cseId,
-    ty: RESOURCE_TYPE.request,
-    rn: ri,
-    srn: `${self.cseRn}/${ri}`,
-    ct: ts,
-    lt: ts,
-    et,
-    // The originator owns its request: it may read and delete it [TS-0004 table 7.3.2.2-1].
-    owner: originator,
-    doc: { op: request.op, tg: request.to, org: originator, rid: request.rqi, rs: REQUEST_STATUS.PENDING, __creator: originator },
-  });
+  if (asynchronous) await verifyTargets(services, notify, originator, `/${self.cseId}/${ri}`);
+  // oet is when the job becomes due; rqet and the rest stay in the request, checked again when it runs.
+  const executeAt = request.oet === undefined ? now : Math.max(now, parseAbsRelTimestamp(request.oet, ctx.receivedAt) ?? now);
+  // The <request> lives until its result has been kept for rp (or until rset), counted from when it runs.
+  const et = Math.min(persistence ?? rset ?? executeAt + DEFAULT_PERSISTENCE_MS, now + config.cse.maxExpiration * 1000);
+  if (et <= executeAt) throw badRequest('the request would be forgotten before its operation execution time (see rp, rset and oet)');
   const blocking: RequestPrimitive = { ...request, rt: { rtv: RESPONSE_TYPE.BLOCKING } };
-  const transport = ctx.transport;
-  background.inFlight++;
-  setImmediate(() => {
-    void (async () => {
-      const dispatch = services.dispatcher.handle;
-      if (!dispatch) return;
-      const response = await dispatch(blocking, transport);
-      const done = await store.get(ri);
-      if (done) {
-        done.doc.rs = response.rsc >= 2000 && response.rsc < 3000 ? REQUEST_STATUS.COMPLETED : REQUEST_STATUS.FAILED;
-        done.doc.ors = responseRecord(response);
-        done.lt = formatTimestamp(clock.now());
-        await store.update(done);
-      }
-      if (asynchronous) await notifyResult(services, request.rt?.nu ?? [], response, ri);
-    })()
-      .catch((err: unknown) => services.log.error({ err, rqi: request.rqi }, 'non-blocking request failed'))
-      .finally(() => {
-        background.inFlight--;
-      });
+  delete blocking.oet;
+  const job: RequestJob = { request: blocking, transport: ctx.transport, ri, notify };
+  const ts = formatTimestamp(now);
+  const stored = await store.transaction(async (tx) => {
+    const inserted = await tx.insert({
+      ri,
+      pi: self.cseId,
+      ty: RESOURCE_TYPE.request,
+      rn: ri,
+      srn: `${self.cseRn}/${ri}`,
+      ct: ts,
+      lt: ts,
+      et,
+      // The originator owns its request: it may read and delete it [TS-0004 table 7.3.2.2-1].
+      owner: originator,
+      doc: { op: request.op, tg: request.to, org: originator, rid: request.rqi, rs: REQUEST_STATUS.PENDING, __creator: originator },
+    });
+    await tx.enqueue([{ target: `${JOB_TARGET_PREFIX}${ri}`, subscription: ri, content: JSON.stringify(job), created: now, notBefore: executeAt }]);
+    await tx.broadcast(OUTBOX_TOPIC, '');
+    return inserted;
   });
   return asynchronous
     ? { rsc: RSC.ACCEPTED_NON_BLOCKING_REQUEST_ASYNCH }
     : { rsc: RSC.ACCEPTED_NON_BLOCKING_REQUEST_SYNCH, content: { 'm2m:uri': stored.srn } };
+}
+
+/** Records the outcome on the <request> (if this runner still holds it) and removes the job, in one transaction. */
+async function finish(store: ResourceStore, services: CseServices, message: OutboxMessage, job: RequestJob, runner: string, outcome: Record<string, unknown>): Promise<boolean> {
+  return store.transaction(async (tx) => {
+    await tx.dequeue([message.id]);
+    const current = await tx.getForUpdate(job.ri);
+    if (!current || current.doc[STARTED_KEY] !== runner) return false;
+    const rsc = Number(outcome.rsc);
+    current.doc.rs = rsc >= 2000 && rsc < 3000 ? REQUEST_STATUS.COMPLETED : REQUEST_STATUS.FAILED;
+    current.doc.ors = outcome;
+    delete current.doc[STARTED_KEY];
+    current.lt = formatTimestamp(services.clock.now());
+    await tx.update(current);
+    return true;
+  });
+}
+
+/**
+ * Carries out one leased job. The <request> is marked started before the request runs; a job found already
+ * started belongs to a runner that died while running it, and is recorded as failed with its outcome unknown.
+ */
+export async function runRequestJob(services: CseServices, message: OutboxMessage, runner: string): Promise<void> {
+  const { store, log } = services;
+  const job = JSON.parse(message.content) as RequestJob;
+  const claim = await store.transaction(async (tx) => {
+    const current = await tx.getForUpdate(job.ri);
+    if (!current || current.doc.rs !== REQUEST_STATUS.PENDING) {
+      // Deleted by its originator, expired, or already finished: nothing left to do.
+      await tx.dequeue([message.id]);
+      return 'gone' as const;
+    }
+    if (current.doc[STARTED_KEY] !== undefined) return 'interrupted' as const;
+    current.doc[STARTED_KEY] = runner;
+    await tx.update(current);
+    return 'claimed' as const;
+  });
+  if (claim === 'gone') return;
+  if (claim === 'interrupted') {
+    const interruptedBy = await store.get(job.ri);
+    const outcome = responseRecord({ rsc: RSC.INTERNAL_SERVER_ERROR, rqi: job.request.rqi, pc: { 'm2m:dbg': 'the CSE stopped while carrying out this request; whether it took effect is unknown' } });
+    if (await finish(store, services, message, job, String(interruptedBy?.doc[STARTED_KEY]), outcome)) {
+      log.warn({ request: job.ri }, 'non-blocking request interrupted by a stop of the CSE; recorded as failed');
+      await notifyResult(services, job.notify, outcome, job.ri);
+    }
+    return;
+  }
+  const dispatch = services.dispatcher.handle;
+  if (!dispatch) throw new Error('no dispatcher');
+  const response = await dispatch(job.request, job.transport);
+  const outcome = responseRecord(response);
+  if (await finish(store, services, message, job, runner, outcome)) await notifyResult(services, job.notify, outcome, job.ri);
 }

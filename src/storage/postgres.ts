@@ -336,6 +336,14 @@ class PostgresOperations {
     return Number(rows[0]?.n ?? 0);
   }
 
+  async countQueuedByPrefix(prefix: string, limit: number): Promise<number> {
+    const { rows } = await run(() =>
+      // starts_with, not a range: under a linguistic collation punctuation does not order by code point.
+      this.db.query<{ n: string }>('SELECT count(*) AS n FROM (SELECT 1 FROM outbox WHERE starts_with(target, $1) LIMIT $2) q', [prefix, limit]),
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async broadcast(topic: string, payload: string): Promise<void> {
     await run(() => this.db.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify([topic, payload])]));
   }

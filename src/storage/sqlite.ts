@@ -14,6 +14,7 @@ import {
   type FindQuery,
   type ResourceStore, type SearchHit,
   type StoredResource,
+  prefixEnd,
 } from './store.js';
 
 interface Row {
@@ -302,6 +303,14 @@ class SqliteOperations {
     return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM outbox WHERE target = ?').get(target)?.n ?? 0;
   }
 
+  countQueuedByPrefix(prefix: string, limit: number): number {
+    return (
+      this.db
+        .prepare<[string, string, number], { n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM outbox WHERE target >= ? AND target < ? LIMIT ?)')
+        .get(prefix, prefixEnd(prefix), limit)?.n ?? 0
+    );
+  }
+
   find(q: FindQuery): StoredResource[] {
     const key = `find|${q.expiredAt !== undefined}|${q.ty !== undefined}|${q.pi !== undefined}`;
     let stmt = this.statementCache.get(key);
@@ -393,6 +402,9 @@ class SqliteTransactionView implements ResourceStore {
   }
   queueLength(target: string): Promise<number> {
     return Promise.resolve(this.ops.queueLength(target));
+  }
+  countQueuedByPrefix(prefix: string, limit: number): Promise<number> {
+    return Promise.resolve(this.ops.countQueuedByPrefix(prefix, limit));
   }
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
     return fn(this);
@@ -505,6 +517,10 @@ class SqliteStore implements ResourceStore {
   }
   queueLength(target: string): Promise<number> {
     return this.exclusive(() => this.ops.queueLength(target));
+  }
+
+  countQueuedByPrefix(prefix: string, limit: number): Promise<number> {
+    return this.exclusive(() => this.ops.countQueuedByPrefix(prefix, limit));
   }
 
   /**

@@ -165,6 +165,8 @@ export interface ResourceStore {
   postpone(id: number, notBefore: number, attempts: number): Promise<void>;
   /** Number of queued messages for a target. */
   queueLength(target: string): Promise<number>;
+  /** Messages queued for all targets starting with `prefix`, counted up to `limit` (a bounded count). */
+  countQueuedByPrefix(prefix: string, limit: number): Promise<number>;
   /** Runs fn atomically: every call on `tx` commits together or not at all. */
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
   /**
@@ -183,6 +185,11 @@ export class StoreUnavailableError extends Error {
     super(message);
     this.name = 'StoreUnavailableError';
   }
+}
+
+/** The first string after every string starting with `prefix` (for range scans on an index). */
+export function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
 export class StoreConflictError extends Error {

@@ -1,7 +1,10 @@
 // Non-blocking requests: synchronous (a <request> to poll) and asynchronous (the result notified).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestCse, type TestCse } from '../harness.js';
+import { once } from 'node:events';
+import { ManualClock, spawnWarden, startTestCse, stopWarden, tempDatabase, type TestCse } from '../harness.js';
+import { RESOURCE_TYPE } from '../../src/resources/types.js';
+import { formatTimestamp } from '../../src/primitive/identifiers.js';
 import { Receiver, waitFor } from '../receiver.js';
 
 type Attrs = Record<string, unknown>;
@@ -78,5 +81,69 @@ describe('non-blocking requests', () => {
   it('a <request> cannot be created by a request, and RTU needs rt=2', async () => {
     assert.equal((await t.client.create('/cse-in', 17, { 'm2m:req': {} }, 'CAdmin')).rsc, 4005);
     assert.equal((await t.client.request('GET', '/cse-in/patient/c?rt=1', { origin: ae, headers: { 'X-M2M-RTU': 'http://127.0.0.1:1/' } })).rsc, 4000);
+  });
+});
+
+describe('non-blocking requests are durable jobs', () => {
+  it('waits for a far operation execution time, then runs', async () => {
+    const clock = new ManualClock();
+    const t = await startTestCse({}, { clock });
+    try {
+      const ae = await t.client.registerAe('patient');
+      const ack = await t.client.request('POST', '/cse-in/patient?rt=1', { origin: ae, ty: 3, body: { 'm2m:cnt': { rn: 'tomorrow' } }, headers: { 'X-M2M-OET': String(24 * 3_600_000) } });
+      assert.equal(ack.rsc, 1001, ack.text);
+      const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
+      t.cse.deliverer.wake();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(((await t.client.retrieve(requestPath, ae)).body?.['m2m:req'] as Attrs).rs, 3, 'pending until its execution time');
+      assert.equal((await t.client.retrieve('/cse-in/patient/tomorrow', ae)).rsc, 4004);
+      clock.advance(24 * 3_600_000 + 1);
+      t.cse.deliverer.wake();
+      await waitFor(async () => ((await t.client.retrieve(requestPath, ae)).body?.['m2m:req'] as Attrs).rs === 1);
+      assert.equal((await t.client.retrieve('/cse-in/patient/tomorrow', ae)).rsc, 2000);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a job whose process died before it ran is carried out after a restart', async () => {
+    const storage = tempDatabase();
+    const first = await spawnWarden([`--storage.path=${storage}`]);
+    const ae = await first.client.registerAe('survivor');
+    const ack = await first.client.request('POST', '/cse-in/survivor?rt=1', { origin: ae, ty: 3, body: { 'm2m:cnt': { rn: 'afterwards' } }, headers: { 'X-M2M-OET': '1500' } });
+    assert.equal(ack.rsc, 1001, ack.text);
+    first.child.kill('SIGKILL');
+    await once(first.child, 'exit');
+    const second = await spawnWarden([`--storage.path=${storage}`]);
+    try {
+      const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
+      await waitFor(async () => ((await second.client.retrieve(requestPath, ae)).body?.['m2m:req'] as Attrs | undefined)?.rs === 1, 10_000);
+      assert.equal((await second.client.retrieve('/cse-in/survivor/afterwards', ae)).rsc, 2000);
+    } finally {
+      await stopWarden(second.child);
+    }
+  });
+
+  it('a job that had started when its runner died is recorded as failed, not run twice', async () => {
+    const t = await startTestCse();
+    try {
+      const ae = await t.client.registerAe('orphan');
+      const { store, self, clock } = t.cse.services;
+      const now = clock.now();
+      const ts = formatTimestamp(now);
+      await store.insert({
+        ri: 'reqorphan', pi: self.cseId, ty: RESOURCE_TYPE.request, rn: 'reqorphan', srn: `${self.cseRn}/reqorphan`, ct: ts, lt: ts, et: now + 60_000, owner: ae,
+        doc: { op: 1, tg: '/cse-in/orphan', org: ae, rid: 'r1', rs: 3, __creator: ae, __startedBy: 'a-runner-that-died' },
+      });
+      const job = { request: { op: 1, to: '/cse-in/orphan', fr: ae, rqi: 'r1', ty: 3, pc: { 'm2m:cnt': { rn: 'twice' } } }, transport: { binding: 'http', remoteAddress: '127.0.0.1', secure: false }, ri: 'reqorphan', notify: [] };
+      await store.enqueue([{ target: 'req:reqorphan', subscription: 'reqorphan', content: JSON.stringify(job), created: now, notBefore: now }]);
+      t.cse.deliverer.wake();
+      await waitFor(async () => ((await t.client.retrieve('/cse-in/reqorphan', ae)).body?.['m2m:req'] as Attrs).rs === 2);
+      const req = (await t.client.retrieve('/cse-in/reqorphan', ae)).body?.['m2m:req'] as Attrs;
+      assert.equal((req.ors as Attrs).rsc, 5000);
+      assert.equal((await t.client.retrieve('/cse-in/orphan/twice', ae)).rsc, 4004, 'not carried out again');
+    } finally {
+      await t.close();
+    }
   });
 });
