@@ -69,7 +69,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const registrations = new RegisteredAes(store);
     const credentials = new Credentials(config, self);
     const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined);
-    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, dispatcher: {}, groupRequests: new Map() };
+    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, dispatcher: {} };
     const deliverer = new Deliverer(services, outbound, {
       maxAttempts: config.notifications.maxAttempts,
       maxBackoffMs: config.notifications.maxBackoff * 1000,

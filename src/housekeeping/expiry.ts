@@ -23,6 +23,8 @@ export async function sweepExpired(services: CseServices): Promise<number> {
     }
     if (expired.length < BATCH) break;
   }
+  // Remembered group request identifiers whose time is over.
+  await services.store.forgetClaims(now);
   return removed;
 }
 

@@ -28,8 +28,6 @@ export interface CseServices {
   readonly clock: Clock;
   readonly log: Logger;
   /** The pipeline itself, for requests the CSE makes to itself (group fan-out, non-blocking execution). */
-  /** (group request identifier | target) → until when it counts as seen [TS-0004 §7.3.3.2]; this process only. */
-  readonly groupRequests: Map<string, number>;
   readonly dispatcher: { handle?: (request: RequestPrimitive, transport: TransportContext) => Promise<ResponsePrimitive> };
 }
 

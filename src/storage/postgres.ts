@@ -58,6 +58,8 @@ export const MIGRATIONS: readonly string[] = [
      lease_until  BIGINT
    );
    CREATE INDEX outbox_target ON outbox (target, id);`,
+  `CREATE TABLE claims (key TEXT PRIMARY KEY, until BIGINT NOT NULL);
+   CREATE INDEX claims_until ON claims (until);`,
 ];
 
 interface OutboxRow {
@@ -334,6 +336,18 @@ class PostgresOperations {
   async queueLength(target: string): Promise<number> {
     const { rows } = await run(() => this.db.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE target = $1', [target]));
     return Number(rows[0]?.n ?? 0);
+  }
+
+  async claimOnce(key: string, until: number, now: number): Promise<boolean> {
+    const { rowCount } = await run(() =>
+      this.db.query('INSERT INTO claims (key, until) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET until = excluded.until WHERE claims.until <= $3', [key, until, now]),
+    );
+    return rowCount === 1;
+  }
+
+  async forgetClaims(now: number): Promise<number> {
+    const { rowCount } = await run(() => this.db.query('DELETE FROM claims WHERE until <= $1', [now]));
+    return rowCount ?? 0;
   }
 
   async countQueuedByPrefix(prefix: string, limit: number): Promise<number> {

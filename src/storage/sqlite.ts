@@ -63,6 +63,8 @@ const MIGRATIONS: readonly string[] = [
      lease_until  INTEGER
    );
    CREATE INDEX outbox_target ON outbox (target, id);`,
+  `CREATE TABLE claims (key TEXT PRIMARY KEY, until INTEGER NOT NULL);
+   CREATE INDEX claims_until ON claims (until);`,
 ];
 
 interface OutboxRow {
@@ -303,6 +305,17 @@ class SqliteOperations {
     return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM outbox WHERE target = ?').get(target)?.n ?? 0;
   }
 
+  claimOnce(key: string, until: number, now: number): boolean {
+    const result = this.db
+      .prepare('INSERT INTO claims (key, until) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET until = excluded.until WHERE claims.until <= ?')
+      .run(key, until, now);
+    return result.changes === 1;
+  }
+
+  forgetClaims(now: number): number {
+    return this.db.prepare('DELETE FROM claims WHERE until <= ?').run(now).changes;
+  }
+
   countQueuedByPrefix(prefix: string, limit: number): number {
     return (
       this.db
@@ -405,6 +418,12 @@ class SqliteTransactionView implements ResourceStore {
   }
   countQueuedByPrefix(prefix: string, limit: number): Promise<number> {
     return Promise.resolve(this.ops.countQueuedByPrefix(prefix, limit));
+  }
+  claimOnce(key: string, until: number, now: number): Promise<boolean> {
+    return Promise.resolve(this.ops.claimOnce(key, until, now));
+  }
+  forgetClaims(now: number): Promise<number> {
+    return Promise.resolve(this.ops.forgetClaims(now));
   }
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
     return fn(this);
@@ -521,6 +540,14 @@ class SqliteStore implements ResourceStore {
 
   countQueuedByPrefix(prefix: string, limit: number): Promise<number> {
     return this.exclusive(() => this.ops.countQueuedByPrefix(prefix, limit));
+  }
+
+  claimOnce(key: string, until: number, now: number): Promise<boolean> {
+    return this.exclusive(() => this.ops.claimOnce(key, until, now));
+  }
+
+  forgetClaims(now: number): Promise<number> {
+    return this.exclusive(() => this.ops.forgetClaims(now));
   }
 
   /**

@@ -165,6 +165,13 @@ export interface ResourceStore {
   postpone(id: number, notBefore: number, attempts: number): Promise<void>;
   /** Number of queued messages for a target. */
   queueLength(target: string): Promise<number>;
+  /**
+   * Remembers `key` until `until` (epoch ms); true when it was not remembered at `now` (the first sighting),
+   * false for a repeat. Shared by every process on the store (duplicate group requests).
+   */
+  claimOnce(key: string, until: number, now: number): Promise<boolean>;
+  /** Forgets remembered keys whose time ended; returns how many. */
+  forgetClaims(now: number): Promise<number>;
   /** Messages queued for all targets starting with `prefix`, counted up to `limit` (a bounded count). */
   countQueuedByPrefix(prefix: string, limit: number): Promise<number>;
   /** Runs fn atomically: every call on `tx` commits together or not at all. */

@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { spawnWarden, stopWarden, type TestClient } from '../harness.js';
+import { waitFor } from '../receiver.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
 
 type Attrs = Record<string, unknown>;
@@ -54,6 +55,21 @@ describe('scale-out: two processes on one PostgreSQL database', () => {
       assert.equal(cnt.cbs, stored[0]?.bytes, 'cbs equals the stored bytes');
       assert.equal(cnt.st, 200, 'one stateTag step per instance');
     }
+  });
+
+  it('a group request identifier seen by one process is a duplicate for the other', async () => {
+    const gid = { headers: { 'X-M2M-GID': 'gid-shared-1' } };
+    assert.equal((await a.client.retrieve('/cse-in/fleet', ae, gid)).rsc, 2000);
+    assert.equal((await b.client.retrieve('/cse-in/fleet', ae, gid)).rsc, 4104);
+  });
+
+  it('a non-blocking request accepted by one process is carried out once', async () => {
+    const ack = await a.client.request('POST', '/cse-in/fleet?rt=1', { origin: ae, ty: 3, body: { 'm2m:cnt': { rn: 'deferred' } }, headers: { 'X-M2M-OET': '500' } });
+    assert.equal(ack.rsc, 1001, ack.text);
+    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
+    await waitFor(async () => ((await b.client.retrieve(requestPath, ae)).body?.['m2m:req'] as Attrs | undefined)?.rs === 1, 10_000);
+    assert.equal((await b.client.retrieve('/cse-in/fleet/deferred', ae)).rsc, 2000);
+    assert.deepEqual(await rows("SELECT count(*)::int AS n FROM outbox WHERE target LIKE 'req:%'"), [{ n: 0 }], 'the job is gone');
   });
 
   it('one AE-ID is registered once when both processes race', async () => {

@@ -103,6 +103,15 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.deepEqual(await ids({ below: 'cb/s', aliveAt: 0, limit: 10, operation: 'and', present: ['loc'] }), ['s1']);
     });
 
+    it('claims a key once until its time ends, for every process on the store', async () => {
+      assert.equal(await store.claimOnce('k', 2_000, 1_000), true);
+      assert.equal(await store.claimOnce('k', 3_000, 1_500), false, 'a repeat within its time');
+      assert.equal(await store.claimOnce('k', 4_000, 2_000), true, 'claimable again once its time ended');
+      assert.equal(await store.forgetClaims(3_999), 0);
+      assert.equal(await store.forgetClaims(4_000), 1);
+      assert.equal(await store.claimOnce('k', 5_000, 4_001), true);
+    });
+
     it('a transaction commits all or nothing', async () => {
       await store.transaction(async (tx) => {
         await tx.insert(resource('tx-ok', 'root', 'cb/tx-ok'));

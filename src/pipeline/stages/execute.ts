@@ -1,4 +1,5 @@
 // Stage 9: carry out the operation.
+import { createHash } from 'node:crypto';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
 import type { RequestContext } from '../context.js';
@@ -29,30 +30,29 @@ async function awaitExecutionTime(ctx: RequestContext): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, delay));
 }
 
+/** How long a group request identifier is remembered when the request has no expiration timestamp. */
 const GROUP_REQUEST_MEMORY_MS = 60_000;
-const GROUP_REQUEST_LIMIT = 100_000;
 
-function checkGroupRequestIdentifier(ctx: RequestContext): void {
+/**
+ * A member that receives the same group request twice (through two groups, or a retry) carries it out once
+ * [TS-0004 §7.3.3.2 gid]; the memory is in the store, so every process of a cluster shares it.
+ */
+async function checkGroupRequestIdentifier(ctx: RequestContext): Promise<void> {
   const gid = ctx.request.gid;
   if (gid === undefined) return;
   const now = ctx.services.clock.now();
-  const seenGroupRequests = ctx.services.groupRequests;
-  const key = `${gid}|${ctx.resource?.ri ?? ctx.request.to}`;
-  const until = seenGroupRequests.get(key);
-  if (until !== undefined && until > now) throw new CseError(RSC.GROUP_REQUEST_IDENTIFIER_EXISTS, `group request '${gid}' was already received for this target`);
-  if (seenGroupRequests.size >= GROUP_REQUEST_LIMIT) {
-    for (const [k, t] of seenGroupRequests) if (t <= now) seenGroupRequests.delete(k);
-    if (seenGroupRequests.size >= GROUP_REQUEST_LIMIT) seenGroupRequests.clear();
-  }
   const rqet = ctx.request.rqet === undefined ? undefined : parseAbsRelTimestamp(ctx.request.rqet, ctx.receivedAt);
-  seenGroupRequests.set(key, rqet ?? now + GROUP_REQUEST_MEMORY_MS);
+  const key = createHash('sha256').update(`gid|${gid}|${ctx.resource?.ri ?? ctx.request.to}`).digest('base64url');
+  if (!(await ctx.services.store.claimOnce(key, Math.max(rqet ?? 0, now + GROUP_REQUEST_MEMORY_MS), now))) {
+    throw new CseError(RSC.GROUP_REQUEST_IDENTIFIER_EXISTS, `group request '${gid.slice(0, 64)}' was already received for this target`);
+  }
 }
 
 export const execute: Stage = {
   name: 'execute',
   async run(ctx) {
     const r = ctx.request;
-    checkGroupRequestIdentifier(ctx);
+    await checkGroupRequestIdentifier(ctx);
     // Conditional retrieve / update / delete: the addressed resource must match [TS-0004 §7.3.3.1].
     if (ctx.resource && !ctx.virtual && r.fc && r.fc.fu !== FILTER_USAGE.DISCOVERY && r.op !== OPERATION.CREATE) await checkConditions(ctx, ctx.resource);
     // Non-blocking: answered now, carried out in the background as a blocking request.
