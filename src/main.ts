@@ -16,6 +16,7 @@ import { RegisteredAes } from './security/registrations.js';
 import { Credentials } from './security/credentials.js';
 import { HttpOutbound } from './bindings/http/client.js';
 import { JOB_TARGET_PREFIX, runRequestJob } from './operations/nonBlocking.js';
+import { SparqlEngine } from './semantics/sparql.js';
 import { Deliverer } from './notifications/deliver.js';
 import { readFileSync } from 'node:fs';
 
@@ -69,7 +70,9 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const registrations = new RegisteredAes(store);
     const credentials = new Credentials(config, self);
     const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined);
-    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, dispatcher: {} };
+    const semantics = new SparqlEngine(config.discovery.semanticTimeLimit * 1000);
+    started.push(() => semantics.close());
+    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, semantics, dispatcher: {} };
     const deliverer = new Deliverer(services, outbound, {
       maxAttempts: config.notifications.maxAttempts,
       maxBackoffMs: config.notifications.maxBackoff * 1000,
@@ -167,6 +170,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         await deliverer.stop();
         outbound.close();
         await sweeps.stop();
+        await semantics.close();
         await store.close();
       },
     };

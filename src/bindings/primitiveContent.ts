@@ -22,8 +22,8 @@ function int(o: Record<string, unknown>, name: string): number | undefined {
 }
 
 const FC_NUMBERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'off', 'lvl', 'fo', 'gmty', 'gsf'] as const;
-const FC_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp', 'smf'] as const;
-const FC_STRING_LISTS = ['lbl', 'clbl', 'palb', 'cty', 'lbq'] as const;
+const FC_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp'] as const;
+const FC_STRING_LISTS = ['lbl', 'clbl', 'palb', 'cty', 'lbq', 'smf'] as const;
 
 /** geometry: coordinates as JSON text, or already as a JSON array. */
 function geometryText(value: unknown): string {
@@ -101,6 +101,10 @@ export function requestFromDocument(wrapped: unknown): RequestPrimitive {
   for (const name of ['rp', 'rqet', 'rset', 'oet', 'ot', 'vsi', 'gid'] as const) {
     const v = text(doc, name, 256);
     if (v !== undefined) r[name] = v;
+  }
+  if (doc.sqi !== undefined) {
+    if (typeof doc.sqi !== 'boolean') throw badRequest("primitive parameter 'sqi' must be a boolean");
+    r.sqi = doc.sqi;
   }
   const ec = int(doc, 'ec');
   if (ec !== undefined) r.ec = ec;

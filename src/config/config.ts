@@ -109,6 +109,7 @@ export const SCHEMA = {
   },
   discovery: {
     maxResults: int(1000, 1, 100_000, 'most resources one discovery returns (larger results are paged with ofst)'),
+    semanticTimeLimit: int(5, 1, 60, 'seconds a semantic operation (SPARQL query or update) may run before it is stopped'),
   },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),

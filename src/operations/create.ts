@@ -29,6 +29,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   if (definition.ty === RESOURCE_TYPE.subscription) {
     await verifyTargets(ctx.services, (content.nu as string[] | undefined) ?? [], originator, `/${ctx.services.self.cseId}/${ri}`);
   }
+  await definition.hooks.prepare?.(hookContext(ctx, store), content, 'create', ctx.resource as StoredResource);
 
   return store.transaction(async (tx) => {
     // The parent's counters (cni, cbs, st) are derived from this row: lock it against concurrent writers.

@@ -11,6 +11,7 @@ import { originatorMay } from '../pipeline/access.js';
 import type { SearchHit, SearchQuery, StoredResource } from '../storage/store.js';
 import { GEO_FUNCTION, GeometryError, locationOf, parseCoordinates, spatialMatch, toGeometry } from '../resources/geometry.js';
 import { compileLabelsQuery } from './labelsQuery.js';
+import { semanticCondition, semanticsQueryText } from './semantic.js';
 import type { Geometry } from 'geojson';
 
 /** Rows read per query round, and the most rows one discovery may look at before answering partially. */
@@ -34,13 +35,19 @@ function epoch(name: string, value: string | undefined): number | undefined {
 /** A filter compiled once per request: the database part, and the conditions tested on each row found. */
 export interface CompiledFilter {
   query: SearchQuery;
-  residual: Array<(row: StoredResource) => boolean>;
+  residual: ResidualCondition[];
+}
+
+/** A condition the database cannot decide: tested on each row found, after an optional look at the batch. */
+export interface ResidualCondition {
+  prepare?(rows: readonly StoredResource[]): Promise<void>;
+  test(row: StoredResource): boolean;
 }
 
 const FILTER_OPERATION: Record<number, SearchQuery['operation']> = { 1: 'and', 2: 'or', 3: 'xor' };
 
 /** geoQuery: geometryType, geometry and geoSpatialFunction come together or not at all (4000, as in ACME). */
-function geoCondition(fc: FilterCriteria): ((row: StoredResource) => boolean) | undefined {
+function geoCondition(fc: FilterCriteria): ResidualCondition | undefined {
   const given = [fc.gmty, fc.geom, fc.gsf].filter((v) => v !== undefined).length;
   if (given === 0) return undefined;
   if (given < 3) throw badRequest('geoQuery needs geometryType (gmty), geometry (geom) and geoSpatialFunction (gsf) together');
@@ -53,30 +60,37 @@ function geoCondition(fc: FilterCriteria): ((row: StoredResource) => boolean) | 
   }
   const fn = fc.gsf as number;
   // A resource without a location never meets a geo condition.
-  return (row) => {
-    const location = locationOf(row.doc);
-    return location !== undefined && spatialMatch(fn, query, location);
+  return {
+    test(row) {
+      const location = locationOf(row.doc);
+      return location !== undefined && spatialMatch(fn, query, location);
+    },
   };
 }
 
 /** Filter criteria → a store query plus row tests; refuses what is malformed (4000) or not supported (5001). */
-export function compileFilter(fc: FilterCriteria, below: StoredResource, now: number, limit: number): CompiledFilter {
-  if (fc.smf !== undefined) throw new CseError(RSC.NOT_IMPLEMENTED, 'semanticsFilter needs semanticDescriptor resources, which this CSE does not support');
+export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: StoredResource, limit: number): CompiledFilter {
+  const now = ctx.services.clock.now();
   if (fc.fo !== undefined && FILTER_OPERATION[fc.fo] === undefined) throw badRequest('filterOperation must be 1 (AND), 2 (OR) or 3 (XOR)');
   if (fc.lvl !== undefined && fc.lvl < 1) throw badRequest('level must be at least 1');
   for (const n of ['sts', 'stb', 'sza', 'szb'] as const) if (fc[n] !== undefined && (fc[n]) < 0) throw badRequest(`filter criterion '${n}' must not be negative`);
   const residual: CompiledFilter['residual'] = [];
   if (fc.lbq !== undefined) {
     const labelsQuery = compileLabelsQuery(fc.lbq);
-    residual.push((row) => labelsQuery(row.doc.lbl));
+    residual.push({ test: (row) => labelsQuery(row.doc.lbl) });
   }
   const geo = geoCondition(fc);
   if (geo) residual.push(geo);
+  // A semantic query (sqi=true) uses smf differently: it is answered by semanticQuery, not filtered here.
+  const semantic = fc.smf !== undefined && ctx.request.sqi !== true ? semanticCondition(ctx, semanticsQueryText(fc.smf)) : undefined;
+  if (semantic) residual.push(semantic);
   const operation = FILTER_OPERATION[fc.fo ?? 1] as SearchQuery['operation'];
   const q: SearchQuery = { below: below.srn, operation, aliveAt: now, limit };
   if (residual.length > 0) q.residual = residual.length;
   // Under AND a geo condition can only hold where there is a location: let the database skip the rest.
   if (geo && operation === 'and') q.present = ['loc'];
+  // Likewise a semantic condition needs a semanticDescriptor child.
+  if (semantic && operation === 'and') q.withChildType = RESOURCE_TYPE.semanticDescriptor;
   if (fc.lvl !== undefined) q.level = Math.min(fc.lvl, 64);
   if (fc.ty) q.ty = fc.ty;
   if (fc.chty) q.childTypes = fc.chty;
@@ -103,11 +117,15 @@ export function compileFilter(fc: FilterCriteria, below: StoredResource, now: nu
   return { query: q, residual };
 }
 
+export async function prepareBatch(filter: CompiledFilter, rows: readonly StoredResource[]): Promise<void> {
+  for (const condition of filter.residual) await condition.prepare?.(rows);
+}
+
 /** Whether a row the database returned meets the whole filter, row tests included. */
 export function meetsFilter(filter: CompiledFilter, hit: SearchHit): boolean {
   if (filter.residual.length === 0) return true;
   let met = 0;
-  for (const test of filter.residual) if (test(hit)) met++;
+  for (const condition of filter.residual) if (condition.test(hit)) met++;
   switch (filter.query.operation) {
     case 'and':
       // The database already required its own conditions.
@@ -129,8 +147,9 @@ export function hasConditions(fc: FilterCriteria | undefined): boolean {
 export async function checkConditions(ctx: RequestContext, target: StoredResource): Promise<void> {
   const fc = ctx.request.fc;
   if (!fc || !hasConditions(fc)) return;
-  const filter = compileFilter(fc, target, ctx.services.clock.now(), 1);
+  const filter = compileFilter(ctx, fc, target, 1);
   const [found] = await ctx.services.store.search({ ...filter.query, only: target.ri });
+  if (found) await prepareBatch(filter, [found]);
   if (!found || !meetsFilter(filter, found)) throw new CseError(RSC.NOT_FOUND, 'the target does not match the filter criteria');
 }
 
@@ -176,13 +195,13 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   const target = ctx.resource;
   const fc = ctx.request.fc ?? {};
   if (!target) throw new Error('discovery runs after resolveTarget');
-  const { store, clock, config } = ctx.services;
+  const { store, config } = ctx.services;
   if (fc.lim !== undefined && fc.lim < 0) throw badRequest('limit must not be negative');
   if (fc.off !== undefined && fc.off < 0) throw badRequest('offset must not be negative');
   const max = config.discovery.maxResults;
   const limit = Math.min(fc.lim ?? max, max);
   const skip = Math.max(0, (fc.off ?? 1) - 1);
-  const filter = compileFilter(fc, target, clock.now(), BATCH);
+  const filter = compileFilter(ctx, fc, target, BATCH);
   const query = filter.query;
   const relativePath = fc.arp === undefined ? undefined : relativePathSegments(fc.arp);
   const seen = new Set<string>();
@@ -193,6 +212,7 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   let cursor: number | undefined;
   outer: for (;;) {
     const rows = await store.search(cursor === undefined ? query : { ...query, afterSeq: cursor });
+    await prepareBatch(filter, rows);
     for (const hit of rows) {
       cursor = hit.seq;
       if (!meetsFilter(filter, hit)) continue;

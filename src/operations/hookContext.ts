@@ -11,6 +11,7 @@ export function hookContext(ctx: RequestContext, store: ResourceStore): HookCont
     self: ctx.services.self,
     originator: ctx.originator?.id ?? ctx.request.fr,
     request: ctx.request,
+    semantics: ctx.services.semantics,
     ...(ctx.originator?.credentialId ? { credentialId: ctx.originator.credentialId } : {}),
   };
 }

@@ -36,7 +36,7 @@ export async function deleteWithBookkeeping(
     const root = subtree.root;
     const parent = await tx.getForUpdate(root.pi);
     if (parent) {
-      const hooks = { store: tx, now, config, self, originator, request };
+      const hooks = { store: tx, now, config, self, originator, request, semantics: services.semantics };
       await registry.get(parent.ty)?.hooks.afterChildRemoved?.(hooks, parent, root);
     }
     return subtree;

@@ -9,6 +9,7 @@ import { RESOURCE_TYPE } from '../resources/types.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { originatorMay } from '../pipeline/access.js';
 import { pollChannel } from '../notifications/polling.js';
+import { semanticQuery } from './semantic.js';
 import { discover } from './discover.js';
 import { hookContext } from './hookContext.js';
 
@@ -84,6 +85,7 @@ export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   if (!addressed) throw new Error('retrieve runs after resolveTarget');
   if (ctx.virtual === 'pcu') return { rsc: RSC.OK, content: await pollChannel(ctx, addressed) };
   const target = ctx.virtual ? await resolveVirtual(ctx, addressed) : addressed;
+  if (ctx.request.sqi === true) return semanticQuery(ctx, target);
   if (ctx.request.fc?.fu === FILTER_USAGE.DISCOVERY) return discover(ctx);
   const resource = ctx.virtual ? target : await refreshResource(ctx, target);
   const outcome: Outcome = { rsc: RSC.OK, resource };

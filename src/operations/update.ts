@@ -7,6 +7,7 @@ import { representation } from '../resources/representation.js';
 import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
 import { modifiedAttributes } from './modified.js';
+import type { StoredResource } from '../storage/store.js';
 import { resolvePolicyLinks } from './policyLinks.js';
 import { eventContext } from './events.js';
 import { recordEvent } from '../notifications/events.js';
@@ -26,6 +27,7 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     const added = (content.nu as string[]).filter((t) => !known.has(t));
     await verifyTargets(ctx.services, added, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`);
   }
+  await registry.get(ctx.resource?.ty ?? -1)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource as StoredResource);
   const outcome = await store.transaction(async (tx) => {
     const resource = await tx.getForUpdate(targetRi);
     if (!resource) throw notFound('the resource was deleted meanwhile');

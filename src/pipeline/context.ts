@@ -13,6 +13,7 @@ import type { HttpOutbound } from '../bindings/http/client.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from './clock.js';
+import type { SparqlEngine } from '../semantics/sparql.js';
 
 /** What the pipeline needs from the running CSE; built once in main.ts. */
 export interface CseServices {
@@ -27,6 +28,7 @@ export interface CseServices {
   readonly outbound: HttpOutbound;
   readonly clock: Clock;
   readonly log: Logger;
+  readonly semantics: SparqlEngine;
   /** The pipeline itself, for requests the CSE makes to itself (group fan-out, non-blocking execution). */
   readonly dispatcher: { handle?: (request: RequestPrimitive, transport: TransportContext) => Promise<ResponsePrimitive> };
 }

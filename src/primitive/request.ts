@@ -33,8 +33,10 @@ export const RESULT_CONTENT = {
   CHILD_RESOURCES: 8,
   MODIFIED_ATTRIBUTES: 9,
   SEMANTIC_CONTENT: 10,
-  SEMANTIC_CONTENT_AND_CHILD_RESOURCES: 11,
-  PERMANENT_SEMANTIC_CONTENT: 12,
+  /** The default of discovery (a list of addresses), as ACME and the oneM2M tests number it. */
+  DISCOVERY_RESULT_REFERENCES: 11,
+  /** Release 4 "permissions": no normative representation exists yet, so Warden refuses it. */
+  PERMISSIONS: 12,
 } as const;
 export type ResultContent = (typeof RESULT_CONTENT)[keyof typeof RESULT_CONTENT];
 
@@ -74,7 +76,8 @@ export interface FilterCriteria {
   lvl?: number;
   fo?: number;
   arp?: string;
-  smf?: string;
+  /** semanticsFilter: SPARQL (TS-0004 §7.3.3.18); a list is one query, its parts joined by line breaks. */
+  smf?: string[];
   /** geoQuery (Release 4): geometryType, geometry (coordinates as JSON text) and geoSpatialFunction. */
   gmty?: number;
   geom?: string;
@@ -107,6 +110,8 @@ export interface RequestPrimitive {
   ec?: number;
   da?: boolean;
   gid?: string;
+  /** semanticQueryIndicator: true asks for a semantic query (rcn 10) instead of semantic discovery. */
+  sqi?: boolean;
   fc?: FilterCriteria;
   drt?: number;
   atrl?: string[];

@@ -24,6 +24,8 @@ export interface TransportContext {
   pskIdentity?: string;
   /** Raw HTTP Authorization header, when present; tokens are validated by the security stages. */
   authorization?: string;
+  /** The serialization the response will be sent in, where the binding knows it (SPARQL results follow it). */
+  responseFormat?: 'json' | 'cbor' | 'xml';
   /** Set on requests a group fan-out makes: how many fopt levels deep they are. */
   fanOutDepth?: number;
 }

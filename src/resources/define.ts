@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import type { LocalIdentity, VirtualName } from '../primitive/identifiers.js';
 import type { RequestPrimitive } from '../primitive/request.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
+import type { SparqlEngine } from '../semantics/sparql.js';
 
 /** M mandatory, O optional, NP not permitted (TS-0004 attribute tables). */
 export type Presence = 'M' | 'O' | 'NP';
@@ -61,9 +62,17 @@ export interface HookContext {
   /** The Credential-ID of an authenticated request. */
   readonly credentialId?: string;
   readonly request: RequestPrimitive;
+  /** SPARQL for semantic descriptors (checks and semanticOpExec). */
+  readonly semantics: SparqlEngine;
 }
 
 export interface TypeHooks {
+  /**
+   * Slow checks and derivations of request content (a worker thread, the network) that must not run while a
+   * transaction holds the store: called before the CREATE / UPDATE transaction, with the target as it was read
+   * (the parent for CREATE). beforeCreate / beforeUpdate then see what it left in the content.
+   */
+  prepare?(ctx: HookContext, content: Record<string, unknown>, operation: 'create' | 'update', target: StoredResource): Promise<void>;
   /** Fill defaults and computed attributes of a new resource; may throw CseError to refuse. */
   beforeCreate?(ctx: HookContext, resource: StoredResource, parent: StoredResource): Promise<void> | void;
   /** Called on the parent inside the creating transaction, after the child is stored. */

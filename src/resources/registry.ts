@@ -9,8 +9,9 @@ import { groupType } from './types/group.js';
 import { pollingChannelType } from './types/pollingChannel.js';
 import { subscriptionType } from './types/subscription.js';
 import { requestType } from './types/request.js';
+import { semanticDescriptorType } from './types/semanticDescriptor.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, groupType, pollingChannelType, requestType, subscriptionType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, groupType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

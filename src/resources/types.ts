@@ -9,4 +9,5 @@ export const RESOURCE_TYPE = {
   pollingChannel: 15,
   request: 17,
   subscription: 23,
+  semanticDescriptor: 24,
 } as const;

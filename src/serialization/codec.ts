@@ -21,6 +21,11 @@ export function codecByName(name: string): Codec | undefined {
   return { json: jsonCodec, cbor: cborCodec, xml: xmlCodec }[name];
 }
 
+/** The serialization name of a codec (for content that must follow it, such as SPARQL results). */
+export function formatOfCodec(codec: Codec): 'json' | 'cbor' | 'xml' {
+  return codec === xmlCodec ? 'xml' : codec === cborCodec ? 'cbor' : 'json';
+}
+
 /** Media type without parameters, lower case: 'application/json;ty=2' → 'application/json'. */
 export function baseMediaType(contentType: string): string {
   return (contentType.split(';')[0] ?? '').trim().toLowerCase();

@@ -23,6 +23,7 @@ function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
   }
   scope.push(`(et IS NULL OR et > ${p(q.aliveAt)})`);
   for (const name of q.present ?? []) scope.push(`${d.jsonText(args, name)} IS NOT NULL`);
+  if (q.withChildType !== undefined) scope.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND c.ty = ${p(q.withChildType)})`);
   if (q.afterSeq !== undefined) scope.push(`seq > ${p(q.afterSeq)}`);
   return scope;
 }

@@ -76,6 +76,8 @@ export interface SearchQuery {
   only?: string;
   /** Only resources whose document has these attributes. */
   present?: readonly string[];
+  /** Only resources with a child of this type. */
+  withChildType?: number;
   /** Deepest level below `below` (1 = children). */
   level?: number;
   ty?: readonly number[];

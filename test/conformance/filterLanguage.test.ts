@@ -103,8 +103,4 @@ describe('filter language (labelsQuery, geoQuery, XOR, applyRelativePath)', () =
     assert.equal((await t.client.retrieve('/cse-in/mapper/b?gmty=1&gsf=1&geom=[0.5,0.5]', ae)).rsc, 2000);
     assert.equal((await t.client.retrieve('/cse-in/mapper/b?gmty=1&gsf=1&geom=[7.0,0.5]', ae)).rsc, 4004);
   });
-
-  it('refuses semanticsFilter with 5001: no semanticDescriptor resources here', async () => {
-    assert.equal((await t.client.retrieve(`/cse-in/mapper?fu=1&smf=${q('SELECT ?s WHERE { ?s ?p ?o }')}`, ae)).rsc, 5001);
-  });
 });

@@ -9,7 +9,7 @@ import type { ResponsePrimitive } from '../../primitive/response.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 import { RSC, coapCodeOf } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
-import { codecForAccept, codecForContentType, type Codec } from '../../serialization/codec.js';
+import { codecForAccept, codecForContentType, type Codec, formatOfCodec } from '../../serialization/codec.js';
 import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from '../http/decode.js';
 import type { RequestHandler } from '../http/server.js';
@@ -118,7 +118,7 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
         codec = codecForAccept(accept, format ? codecForContentType(format) : jsonCodec);
         if (req.payload.length > options.maxBodyBytes) throw new CseError(RSC.BAD_REQUEST, `the request content exceeds ${options.maxBodyBytes} bytes`);
         const primitive = decodeHttpRequest({ method: req.method, url: req.url, headers, body: req.payload }, options.maxQueryParameters);
-        const transport: TransportContext = { binding: 'coap', remoteAddress: req.rsinfo.address, secure: false };
+        const transport: TransportContext = { binding: 'coap', remoteAddress: req.rsinfo.address, secure: false, responseFormat: formatOfCodec(codec) };
         reply(res, await handle(primitive, transport), codec);
       } catch (err) {
         const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;

@@ -72,8 +72,8 @@ function list(values: string[]): string[] {
 }
 
 const FILTER_INTEGERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'ofst', 'lvl', 'fo', 'gmty', 'gsf'] as const;
-const FILTER_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp', 'smf', 'geom'] as const;
-const REQUEST_KEYS = new Set(['rcn', 'rt', 'rp', 'da', 'drt', 'atrl', 'rids', 'tids', 'ltids', 'tqi', 'nu']);
+const FILTER_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp', 'geom'] as const;
+const REQUEST_KEYS = new Set(['rcn', 'rt', 'rp', 'da', 'drt', 'atrl', 'rids', 'tids', 'ltids', 'tqi', 'nu', 'sqi']);
 const FILTER_LISTS = new Set(['lbl', 'clbl', 'palb', 'ty', 'chty', 'cty']);
 
 function applyQuery(primitive: RequestPrimitive, query: URLSearchParams, maxParameters: number): void {
@@ -101,6 +101,7 @@ function applyQuery(primitive: RequestPrimitive, query: URLSearchParams, maxPara
     else if (key === 'tids') primitive.tids = list(query.getAll(key));
     else if (key === 'ltids') primitive.ltids = list(query.getAll(key));
     else if (key === 'tqi') primitive.tqi = boolean(key, one(key));
+    else if (key === 'sqi') primitive.sqi = boolean(key, one(key));
     else if (REQUEST_KEYS.has(key)) continue;
     else {
       hasFilter = true;
@@ -120,9 +121,9 @@ function applyFilter(fc: FilterCriteria, key: string, query: URLSearchParams): v
   } else if ((FILTER_STRINGS as readonly string[]).includes(key)) {
     if (values.length > 1) throw badRequest(`query parameter '${key}' is given more than once`);
     (fc as Record<string, unknown>)[key] = values[0];
-  } else if (key === 'lbq') {
-    // A label query holds spaces ("color EQ red"), so each expression is its own lbq parameter.
-    fc.lbq = values;
+  } else if (key === 'lbq' || key === 'smf') {
+    // Label queries and SPARQL hold spaces and '+', so each value is its own parameter.
+    fc[key] = values;
   } else if (FILTER_LISTS.has(key)) {
     const items = list(values);
     if (key === 'ty' || key === 'chty') fc[key] = items.map((v) => integer(key, v));

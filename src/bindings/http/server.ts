@@ -9,7 +9,7 @@ import type { RequestPrimitive } from '../../primitive/request.js';
 import type { ResponsePrimitive } from '../../primitive/response.js';
 import { RSC, httpStatusOf } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
-import { codecForAccept, codecForContentType, type Codec } from '../../serialization/codec.js';
+import { codecForAccept, codecForContentType, type Codec, formatOfCodec } from '../../serialization/codec.js';
 import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from './decode.js';
 import { peerCertificateOf, pskIdentities } from './tls.js';
@@ -143,7 +143,7 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
         throw err;
       }
       const primitive = decodeHttpRequest({ method: req.method ?? '', url: req.url ?? '/', headers: req.headers, body }, options.maxQueryParameters);
-      const transport: TransportContext = { binding: 'http', remoteAddress: req.socket.remoteAddress ?? '', secure: options.tls !== undefined };
+      const transport: TransportContext = { binding: 'http', remoteAddress: req.socket.remoteAddress ?? '', secure: options.tls !== undefined, responseFormat: formatOfCodec(responseCodec) };
       if (options.tls) {
         const socket = req.socket as TLSSocket;
         const certificate = peerCertificateOf(socket);

@@ -7,7 +7,7 @@ import { CseError } from '../../primitive/errors.js';
 import type { ResponsePrimitive } from '../../primitive/response.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
-import { codecByName, decodeBody } from '../../serialization/codec.js';
+import { codecByName, decodeBody, formatOfCodec } from '../../serialization/codec.js';
 import type { RequestHandler } from '../http/server.js';
 import { requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
@@ -100,7 +100,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
           throw new CseError(RSC.BAD_REQUEST, `the topic names originator '${fromTopicId(originator)}' but the request says '${request.fr}'`);
         }
         if (request.fr === '' && kind !== 'reg_req') request.fr = fromTopicId(originator);
-        const transport: TransportContext = { binding: 'mqtt', remoteAddress: '', secure: options.url.startsWith('mqtts:') };
+        const transport: TransportContext = { binding: 'mqtt', remoteAddress: '', secure: options.url.startsWith('mqtts:'), responseFormat: formatOfCodec(codec) };
         const response = await handle(request, transport);
         await answer(kind, originator, format, response, request.fr);
       } catch (err) {

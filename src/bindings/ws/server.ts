@@ -10,7 +10,7 @@ import type { Logger } from '../../log/logger.js';
 import { CseError } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
-import { codecByName, decodeBody, type Codec } from '../../serialization/codec.js';
+import { codecByName, decodeBody, type Codec, formatOfCodec } from '../../serialization/codec.js';
 import type { HttpBindingOptions, RequestHandler } from '../http/server.js';
 import { peerCertificateOf, pskIdentities } from '../http/tls.js';
 import { requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
@@ -75,7 +75,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
       return;
     }
     const xml = codec.mediaType === 'application/xml';
-    const transport: TransportContext = { binding: 'ws', remoteAddress: req.socket.remoteAddress ?? '', secure: tls !== undefined };
+    const transport: TransportContext = { binding: 'ws', remoteAddress: req.socket.remoteAddress ?? '', secure: tls !== undefined, responseFormat: formatOfCodec(codec) };
     if (tls) {
       const cert = peerCertificateOf(req.socket as TLSSocket);
       if (cert) transport.peerCertificate = cert;

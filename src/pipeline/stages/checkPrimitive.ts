@@ -67,7 +67,16 @@ export const checkPrimitive: Stage = {
       if (r.rt.nu && r.rt.rtv !== RESPONSE_TYPE.NON_BLOCKING_ASYNCH) throw badRequest('notification targets for the result (X-M2M-RTU) need rt=2');
       if (r.rt.nu && (r.rt.nu.length > 16 || r.rt.nu.some((u) => u.length === 0 || u.length > 2048))) throw badRequest('X-M2M-RTU must list 1 to 16 targets');
     }
-    if (r.op === OPERATION.RETRIEVE && r.fc?.fu === 1) {
+    // Semantic query: sqi=true asks for SPARQL results (rcn 10) of a RETRIEVE, not a discovery [TS-0004 §7.3.3.19].
+    if (r.sqi !== undefined && r.op !== OPERATION.RETRIEVE) throw badRequest('semanticQueryIndicator (sqi) is only allowed in a RETRIEVE');
+    if (r.sqi === true && (r.rcn !== RESULT_CONTENT.SEMANTIC_CONTENT || r.fc?.fu === 1)) throw badRequest('a semantic query (sqi=true) is a RETRIEVE with rcn=10, without fu=1');
+    if (r.rcn === RESULT_CONTENT.PERMISSIONS) {
+      // TS-0004 names rcn 12 but defines no representation for it; ACME answers it like rcn 4 (a stub).
+      throw new CseError(RSC.NOT_IMPLEMENTED, 'result content 12 (permissions) has no defined representation and is not supported');
+    }
+    if (r.rcn === RESULT_CONTENT.SEMANTIC_CONTENT) {
+      if (r.sqi !== true) throw badRequest('result content 10 (semantic content) needs a semantic query (sqi=true)');
+    } else if (r.op === OPERATION.RETRIEVE && r.fc?.fu === 1) {
       // Discovery answers with references: rcn 11 (the default, a list of IDs) or 6 (child references).
       if (r.rcn !== undefined && r.rcn !== 11 && r.rcn !== 6) throw badRequest(`result content ${r.rcn} is not allowed for discovery (allowed: 6, 11)`);
     } else if (r.rcn !== undefined && !RESULT_CONTENT_RULES[r.op].allowed.includes(r.rcn)) {

@@ -72,7 +72,7 @@ export const containerType = defineResourceType({
   ty: RESOURCE_TYPE.container,
   typeName: 'm2m:cnt',
   attributes,
-  childTypes: [RESOURCE_TYPE.container, RESOURCE_TYPE.contentInstance, RESOURCE_TYPE.subscription],
+  childTypes: [RESOURCE_TYPE.container, RESOURCE_TYPE.contentInstance, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor],
   virtualChildren: ['la', 'ol'],
   creatable: true,
   updatable: true,

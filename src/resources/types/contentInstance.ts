@@ -31,7 +31,7 @@ export const contentInstanceType = defineResourceType({
   ty: RESOURCE_TYPE.contentInstance,
   typeName: 'm2m:cin',
   attributes,
-  childTypes: [],
+  childTypes: [RESOURCE_TYPE.semanticDescriptor],
   creatable: true,
   updatable: false,
   deletable: true,

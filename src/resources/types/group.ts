@@ -84,7 +84,7 @@ export const groupType = defineResourceType({
   ty: RESOURCE_TYPE.group,
   typeName: 'm2m:grp',
   attributes,
-  childTypes: [RESOURCE_TYPE.subscription],
+  childTypes: [RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor],
   virtualChildren: ['fopt'],
   creatable: true,
   updatable: true,

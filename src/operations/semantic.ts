@@ -1,0 +1,135 @@
+// Semantic discovery and semantic queries [TS-0004 §7.3.3.18-19, TS-0034 §7.4]. A resource meets a
+// semanticsFilter when the SPARQL query answers (a row, true, a triple) over its semanticDescriptor children
+// together with the descriptors they link through relatedSemantics; a semantic query (sqi=true, rcn=10) runs
+// the query once over every descriptor below the target and returns the SPARQL results.
+import { badRequest } from '../primitive/errors.js';
+import { parseTarget } from '../primitive/identifiers.js';
+import { RSC } from '../primitive/rsc.js';
+import type { Outcome, RequestContext } from '../pipeline/context.js';
+import { originatorMay } from '../pipeline/access.js';
+import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import { descriptorText, formatOf } from '../resources/types/semanticDescriptor.js';
+import type { Descriptor } from '../semantics/sparql.js';
+import type { StoredResource } from '../storage/store.js';
+
+/** Descriptors considered per resource (its own, then linked ones). */
+const MAX_DESCRIPTORS_PER_RESOURCE = 16;
+/** Descriptor text sent to the worker in one call; larger batches are split. */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/** Descriptors one semantic query may span. */
+const MAX_QUERY_DESCRIPTORS = 2_000;
+
+function toDescriptor(smd: StoredResource): Descriptor | undefined {
+  try {
+    return { name: smd.ri, text: descriptorText(smd.doc.dsp), format: formatOf(smd.doc.dcrp) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function linkedDescriptor(ctx: RequestContext, uri: string, operation: AccessOperation): Promise<StoredResource | undefined> {
+  const { store, self, clock } = ctx.services;
+  let resource: StoredResource | undefined;
+  try {
+    const target = parseTarget(uri, self);
+    if (target.kind !== 'local' || target.virtual) return undefined;
+    resource = target.structured ? await store.getByPath(target.segments.join('/')) : await store.get(target.segments[0] as string);
+  } catch {
+    return undefined;
+  }
+  if (resource?.ty !== RESOURCE_TYPE.semanticDescriptor || (resource.et !== undefined && resource.et <= clock.now())) return undefined;
+  return (await originatorMay(ctx, operation, resource)) ? resource : undefined;
+}
+
+/** A resource's descriptors: its semanticDescriptor children and what they link, each one the originator may use. */
+async function descriptorsOf(ctx: RequestContext, resource: StoredResource, operation: AccessOperation): Promise<StoredResource[]> {
+  const { store, clock } = ctx.services;
+  const own = await store.children(resource.ri, { ty: RESOURCE_TYPE.semanticDescriptor, aliveAt: clock.now(), limit: MAX_DESCRIPTORS_PER_RESOURCE });
+  const out: StoredResource[] = [];
+  const seen = new Set<string>();
+  const add = (smd: StoredResource): void => {
+    if (out.length < MAX_DESCRIPTORS_PER_RESOURCE && !seen.has(smd.ri)) {
+      seen.add(smd.ri);
+      out.push(smd);
+    }
+  };
+  for (const smd of own) if (await originatorMay(ctx, operation, smd)) add(smd);
+  // Link-based related semantics, one hop [TS-0034 §7.4.2].
+  for (const smd of [...out]) {
+    for (const uri of Array.isArray(smd.doc.rels) ? (smd.doc.rels as string[]) : []) {
+      const linked = await linkedDescriptor(ctx, uri, operation);
+      if (linked) add(linked);
+    }
+  }
+  return out;
+}
+
+export function semanticsQueryText(smf: readonly string[]): string {
+  const text = smf.join('\n').trim();
+  if (text === '') throw badRequest('semanticsFilter is empty');
+  return text;
+}
+
+/** The semanticsFilter condition: prepared for a batch of rows (one worker call per budget), then tested per row. */
+export function semanticCondition(ctx: RequestContext, query: string): { prepare(rows: readonly StoredResource[]): Promise<void>; test(row: StoredResource): boolean } {
+  let matched = new Set<string>();
+  return {
+    async prepare(rows) {
+      matched = new Set();
+      let descriptors = new Map<string, Descriptor>();
+      let groups: Array<{ key: string; names: string[] }> = [];
+      let bytes = 0;
+      const flush = async (): Promise<void> => {
+        if (groups.length === 0) return;
+        for (const key of await ctx.services.semantics.matching(query, [...descriptors.values()], groups)) matched.add(key);
+        descriptors = new Map();
+        groups = [];
+        bytes = 0;
+      };
+      for (const row of rows) {
+        const smds = await descriptorsOf(ctx, row, ACCESS_OPERATION.DISCOVERY);
+        const names: string[] = [];
+        for (const smd of smds) {
+          const d = descriptors.get(smd.ri) ?? toDescriptor(smd);
+          if (!d) continue;
+          if (!descriptors.has(smd.ri)) {
+            if (bytes + d.text.length > MAX_BATCH_BYTES) await flush();
+            descriptors.set(smd.ri, d);
+            bytes += d.text.length;
+          }
+          names.push(smd.ri);
+        }
+        if (names.length > 0) groups.push({ key: row.ri, names });
+      }
+      await flush();
+    },
+    test: (row) => matched.has(row.ri),
+  };
+}
+
+/**
+ * Semantic query (sqi=true): the SPARQL query over all descriptors below the target that the originator may
+ * retrieve, answered in the SPARQL results format of the request's serialization, as ACME does (m2m:qres).
+ */
+export async function semanticQuery(ctx: RequestContext, target: StoredResource): Promise<Outcome> {
+  const fc = ctx.request.fc;
+  if (!fc?.smf?.length) throw badRequest('a semantic query (sqi=true) needs a semanticsFilter (smf)');
+  const query = semanticsQueryText(fc.smf);
+  const { store } = ctx.services;
+  const candidates = target.ty === RESOURCE_TYPE.semanticDescriptor ? [target] : await store.findInSubtree(target.srn, RESOURCE_TYPE.semanticDescriptor, MAX_QUERY_DESCRIPTORS);
+  const descriptors = new Map<string, Descriptor>();
+  for (const smd of candidates) {
+    if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, smd))) continue;
+    const d = toDescriptor(smd);
+    if (d) descriptors.set(smd.ri, d);
+    for (const uri of Array.isArray(smd.doc.rels) ? (smd.doc.rels as string[]) : []) {
+      const linked = await linkedDescriptor(ctx, uri, ACCESS_OPERATION.RETRIEVE);
+      const ld = linked && !descriptors.has(linked.ri) ? toDescriptor(linked) : undefined;
+      if (ld) descriptors.set(ld.name, ld);
+    }
+  }
+  const format = ctx.transport.responseFormat === 'xml' ? 'xml' : 'json';
+  const result = await ctx.services.semantics.query(query, [...descriptors.values()], format);
+  return { rsc: RSC.OK, content: { 'm2m:qres': result } };
+}
