@@ -38,7 +38,7 @@ function filterCriteria(v: unknown): FilterCriteria {
   for (const [key, value] of Object.entries(v)) {
     if ((FC_NUMBERS as readonly string[]).includes(key)) (fc as Record<string, unknown>)[key] = int(v, key);
     else if ((FC_STRINGS as readonly string[]).includes(key)) (fc as Record<string, unknown>)[key] = text(v, key);
-    else if (key === 'ty' || key === 'chty') {
+    else if (key === 'ty' || key === 'chty' || key === 'pty') {
       const list = Array.isArray(value) ? value : [value];
       if (list.some((n) => !Number.isSafeInteger(n))) throw badRequest(`filter criterion '${key}' must list integers`);
       fc[key] = list as number[];

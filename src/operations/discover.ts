@@ -94,6 +94,7 @@ export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: St
   if (fc.lvl !== undefined) q.level = Math.min(fc.lvl, 64);
   if (fc.ty) q.ty = fc.ty;
   if (fc.chty) q.childTypes = fc.chty;
+  if (fc.pty) q.parentTypes = fc.pty;
   const set = <K extends keyof SearchQuery>(key: K, value: SearchQuery[K] | undefined): void => {
     if (value !== undefined) q[key] = value;
   };

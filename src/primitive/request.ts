@@ -63,6 +63,8 @@ export interface FilterCriteria {
   lbq?: string[];
   ty?: number[];
   chty?: number[];
+  /** parentResourceType: the parent is of one of these types. */
+  pty?: number[];
   sza?: number;
   szb?: number;
   cty?: string[];

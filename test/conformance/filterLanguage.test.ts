@@ -89,6 +89,12 @@ describe('filter language (labelsQuery, geoQuery, XOR, applyRelativePath)', () =
     assert.deepEqual(await find(`fo=2&ty=4&lbq=${q('shape')}`), ['d', 'reading']);
   });
 
+  it('finds by parent resource type', async () => {
+    assert.deepEqual(await find('pty=3'), ['reading']);
+    assert.deepEqual(await find('pty=2&lbq=color'), ['a', 'b', 'c']);
+    assert.equal((await t.client.retrieve('/cse-in/mapper?fu=1&pty=x', ae)).rsc, 4000);
+  });
+
   it('applies a relative path to each match', async () => {
     assert.deepEqual(await find('ty=3&lbl=color:red&arp=la'), ['reading'], "a's latest instance");
     assert.deepEqual(await find('ty=3&lbl=size:small&arp=../a'), ['a'], 'a sibling');

@@ -74,7 +74,7 @@ function list(values: string[]): string[] {
 const FILTER_INTEGERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'ofst', 'lvl', 'fo', 'gmty', 'gsf'] as const;
 const FILTER_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp', 'geom'] as const;
 const REQUEST_KEYS = new Set(['rcn', 'rt', 'rp', 'da', 'drt', 'atrl', 'rids', 'tids', 'ltids', 'tqi', 'nu', 'sqi']);
-const FILTER_LISTS = new Set(['lbl', 'clbl', 'palb', 'ty', 'chty', 'cty']);
+const FILTER_LISTS = new Set(['lbl', 'clbl', 'palb', 'ty', 'chty', 'pty', 'cty']);
 
 function applyQuery(primitive: RequestPrimitive, query: URLSearchParams, maxParameters: number): void {
   const keys = new Set<string>();
@@ -126,7 +126,7 @@ function applyFilter(fc: FilterCriteria, key: string, query: URLSearchParams): v
     fc[key] = values;
   } else if (FILTER_LISTS.has(key)) {
     const items = list(values);
-    if (key === 'ty' || key === 'chty') fc[key] = items.map((v) => integer(key, v));
+    if (key === 'ty' || key === 'chty' || key === 'pty') fc[key] = items.map((v) => integer(key, v));
     else (fc as Record<string, unknown>)[key] = items;
   } else {
     // c.<attribute> / p.<attribute> are child / parent attribute conditions [TS-0009 §6.2.2.2, R4].

@@ -70,6 +70,10 @@ export const checkPrimitive: Stage = {
     // Semantic query: sqi=true asks for SPARQL results (rcn 10) of a RETRIEVE, not a discovery [TS-0004 §7.3.3.19].
     if (r.sqi !== undefined && r.op !== OPERATION.RETRIEVE) throw badRequest('semanticQueryIndicator (sqi) is only allowed in a RETRIEVE');
     if (r.sqi === true && (r.rcn !== RESULT_CONTENT.SEMANTIC_CONTENT || r.fc?.fu === 1)) throw badRequest('a semantic query (sqi=true) is a RETRIEVE with rcn=10, without fu=1');
+    if (r.rcn === RESULT_CONTENT.ORIGINAL_RESOURCE) {
+      // Valid only when the target is an announced resource [TS-0004 §7.3.3.12]; this CSE hosts none.
+      throw badRequest('result content 7 (original resource) applies to announced resources only, and this CSE hosts none');
+    }
     if (r.rcn === RESULT_CONTENT.PERMISSIONS) {
       // TS-0004 names rcn 12 but defines no representation for it; ACME answers it like rcn 4 (a stub).
       throw new CseError(RSC.NOT_IMPLEMENTED, 'result content 12 (permissions) has no defined representation and is not supported');
