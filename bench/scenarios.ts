@@ -176,4 +176,35 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     ok: (rsc) => rsc === 2000,
   },
+  {
+    // Conditions the database cannot decide (label query, geo query) are tested on the rows it returns: 1 % of
+    // the instances match, so each page of 20 looks at about 2 000 rows.
+    name: 'discovery (labelsQuery+geo)',
+    async prepare(ctx) {
+      await setUp(ctx, 'mapper', 'data', undefined);
+      const size = Number(process.env.WARDEN_BENCH_DISCOVERY_SIZE ?? '20000');
+      const started = Date.now();
+      await runLoad([ctx.port], 16, size, (i) => {
+        const inside = i % 100 === 0;
+        // Inside: the unit square around (8.5, 49.5); outside: 10 degrees east.
+        const x = (inside ? 8 : 18) + (i % 97) / 97;
+        const y = 49 + (i % 89) / 89;
+        return {
+          method: 'POST',
+          path: '/cse-in/mapper/data',
+          headers: headers('Cmapper', `seed-${i}`, 4),
+          body: JSON.stringify({ 'm2m:cin': { lbl: [inside ? 'kind:rare' : 'kind:common'], loc: { typ: 1, crd: JSON.stringify([x, y]) }, con: String(i) } }),
+        };
+      }, (rsc) => rsc === 2001, ctx.tls);
+      console.log(`  (tree: ${size} located contentInstances created in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      const square = encodeURIComponent('[[8.0,49.0],[9.0,49.0],[9.0,50.0],[8.0,50.0],[8.0,49.0]]');
+      const rare = encodeURIComponent('kind IN (rare, odd)');
+      return (i) => ({
+        method: 'GET',
+        path: i % 2 === 0 ? `/cse-in/mapper?fu=1&gmty=3&gsf=2&geom=${square}&lim=20&ofst=${1 + (i % 5) * 20}` : `/cse-in/mapper?fu=1&lbq=${rare}&lim=20&ofst=${1 + (i % 5) * 20}`,
+        headers: headers('Cmapper', `disc-${i}`),
+      });
+    },
+    ok: (rsc) => rsc === 2000,
+  },
 ];

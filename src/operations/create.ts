@@ -4,6 +4,7 @@ import { MAX_PATH_SEGMENTS, formatTimestamp, randomIdSuffix } from '../primitive
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { CREATOR_KEY } from '../resources/common.js';
+import { deriveLocationBox } from '../resources/geometry.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { StoreConflictError, type StoredResource } from '../storage/store.js';
 import { resolveExpiration } from './expiration.js';
@@ -41,6 +42,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     const doc: Record<string, unknown> = { ...attributes, [CREATOR_KEY]: originator };
     // creator is only ever filled in by the CSE, and only when the request asked for it with null.
     if ('cr' in doc) doc.cr = originator;
+    deriveLocationBox(doc);
     const ts = formatTimestamp(now);
     const resource: StoredResource = {
       ri,

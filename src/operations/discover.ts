@@ -9,7 +9,7 @@ import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { originatorMay } from '../pipeline/access.js';
 import type { SearchHit, SearchQuery, StoredResource } from '../storage/store.js';
-import { GEO_FUNCTION, GeometryError, locationOf, parseCoordinates, spatialMatch, toGeometry } from '../resources/geometry.js';
+import { GEO_FUNCTION, GeometryError, boxConditions, locationOf, parseCoordinates, spatialMatch, toGeometry } from '../resources/geometry.js';
 import { compileLabelsQuery } from './labelsQuery.js';
 import { semanticCondition, semanticsQueryText } from './semantic.js';
 import type { Geometry } from 'geojson';
@@ -47,7 +47,7 @@ export interface ResidualCondition {
 const FILTER_OPERATION: Record<number, SearchQuery['operation']> = { 1: 'and', 2: 'or', 3: 'xor' };
 
 /** geoQuery: geometryType, geometry and geoSpatialFunction come together or not at all (4000, as in ACME). */
-function geoCondition(fc: FilterCriteria): ResidualCondition | undefined {
+function geoCondition(fc: FilterCriteria): (ResidualCondition & { box: ReturnType<typeof boxConditions> }) | undefined {
   const given = [fc.gmty, fc.geom, fc.gsf].filter((v) => v !== undefined).length;
   if (given === 0) return undefined;
   if (given < 3) throw badRequest('geoQuery needs geometryType (gmty), geometry (geom) and geoSpatialFunction (gsf) together');
@@ -61,6 +61,7 @@ function geoCondition(fc: FilterCriteria): ResidualCondition | undefined {
   const fn = fc.gsf as number;
   // A resource without a location never meets a geo condition.
   return {
+    box: boxConditions(fn, query),
     test(row) {
       const location = locationOf(row.doc);
       return location !== undefined && spatialMatch(fn, query, location);
@@ -75,10 +76,8 @@ export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: St
   if (fc.lvl !== undefined && fc.lvl < 1) throw badRequest('level must be at least 1');
   for (const n of ['sts', 'stb', 'sza', 'szb'] as const) if (fc[n] !== undefined && (fc[n]) < 0) throw badRequest(`filter criterion '${n}' must not be negative`);
   const residual: CompiledFilter['residual'] = [];
-  if (fc.lbq !== undefined) {
-    const labelsQuery = compileLabelsQuery(fc.lbq);
-    residual.push({ test: (row) => labelsQuery(row.doc.lbl) });
-  }
+  const labelsQuery = fc.lbq === undefined ? undefined : compileLabelsQuery(fc.lbq);
+  if (labelsQuery) residual.push({ test: (row) => labelsQuery.test(row.doc.lbl) });
   const geo = geoCondition(fc);
   if (geo) residual.push(geo);
   // A semantic query (sqi=true) uses smf differently: it is answered by semanticQuery, not filtered here.
@@ -87,8 +86,11 @@ export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: St
   const operation = FILTER_OPERATION[fc.fo ?? 1] as SearchQuery['operation'];
   const q: SearchQuery = { below: below.srn, operation, aliveAt: now, limit };
   if (residual.length > 0) q.residual = residual.length;
-  // Under AND a geo condition can only hold where there is a location: let the database skip the rest.
-  if (geo && operation === 'and') q.present = ['loc'];
+  // Under AND, what the row tests need is also required of the rows: the database narrows by it first (a
+  // location whose bounding box fits the query's, a label with a key the query names).
+  if (geo && operation === 'and') q.numberRanges = geo.box;
+  if (labelsQuery?.exact && operation === 'and') q.labelsIn = labelsQuery.exact;
+  else if (labelsQuery?.keys && operation === 'and') q.labelKeys = labelsQuery.keys;
   // Likewise a semantic condition needs a semanticDescriptor child.
   if (semantic && operation === 'and') q.withChildType = RESOURCE_TYPE.semanticDescriptor;
   if (fc.lvl !== undefined) q.level = Math.min(fc.lvl, 64);

@@ -64,14 +64,21 @@ function parseExpression(raw: string): Expression {
   throw malformed(raw, 'expected key, NT key, key EQ|NE value, key:value or key IN|NI (values)');
 }
 
-export type LabelsQuery = (labels: unknown) => boolean;
+export interface LabelsQuery {
+  test(labels: unknown): boolean;
+  /** Label keys one of which a match must carry (every form but NT needs its key), for the database to narrow by. */
+  keys?: string[];
+  /** When every expression names exact labels (EQ, IN, key:value): a match carries one of these. */
+  exact?: string[];
+}
 
 /** Compiles the expressions once per request; throws 4000 on the first malformed one. */
 export function compileLabelsQuery(expressions: readonly string[]): LabelsQuery {
   if (expressions.length === 0) throw badRequest('labelsQuery is empty');
   if (expressions.length > MAX_EXPRESSIONS) throw badRequest(`labelsQuery holds at most ${MAX_EXPRESSIONS} expressions`);
   const compiled = expressions.map(parseExpression);
-  return (labels) => {
+  const keys = compiled.some((e) => e.kind === 'not') ? undefined : [...new Set(compiled.map((e) => e.key))];
+  const test = (labels: unknown): boolean => {
     const list = Array.isArray(labels) ? labels.filter((l): l is string => typeof l === 'string') : [];
     // key → the values it carries; a key-only label contributes the key with no value.
     const byKey = new Map<string, string[]>();
@@ -96,4 +103,6 @@ export function compileLabelsQuery(expressions: readonly string[]): LabelsQuery 
       }
     });
   };
+  const exact = compiled.every((e) => e.kind === 'in') ? compiled.flatMap((e) => (e.kind === 'in' ? e.values.map((v) => `${e.key}:${v}`) : [])) : undefined;
+  return { test, ...(keys ? { keys } : {}), ...(exact ? { exact } : {}) };
 }

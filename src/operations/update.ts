@@ -7,6 +7,7 @@ import { representation } from '../resources/representation.js';
 import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
 import { modifiedAttributes } from './modified.js';
+import { deriveLocationBox } from '../resources/geometry.js';
 import type { StoredResource } from '../storage/store.js';
 import { resolvePolicyLinks } from './policyLinks.js';
 import { eventContext } from './events.js';
@@ -45,6 +46,7 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
       if (value === null) delete resource.doc[name];
       else resource.doc[name] = value;
     }
+    if ('loc' in changes) deriveLocationBox(resource.doc);
     await definition?.hooks.beforeUpdate?.(hookContext(ctx, tx), resource, changes);
     resource.lt = formatTimestamp(now);
     await tx.update(resource);

@@ -160,3 +160,51 @@ export function spatialMatch(fn: number, query: Geometry, location: Geometry): b
       return false;
   }
 }
+
+/** The bounding box of a geometry: [west, south, east, north]. */
+export function boundingBox(g: Geometry): [number, number, number, number] {
+  const box: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+  const visit = (c: unknown): void => {
+    if (Array.isArray(c) && typeof c[0] === 'number') {
+      const [x, y] = c as [number, number];
+      box[0] = Math.min(box[0], x);
+      box[1] = Math.min(box[1], y);
+      box[2] = Math.max(box[2], x);
+      box[3] = Math.max(box[3], y);
+    } else if (Array.isArray(c)) for (const inner of c) visit(inner);
+  };
+  if (g.type !== 'GeometryCollection') visit(g.coordinates);
+  return box;
+}
+
+/** Internal document keys holding the bounding box of `loc`, so the database can narrow geo queries. */
+export const LOCATION_BOX_KEYS = ['__locW', '__locS', '__locE', '__locN'] as const;
+
+/** Keeps the bounding-box keys of a document in step with its `loc` (call after every write of loc). */
+export function deriveLocationBox(doc: Record<string, unknown>): void {
+  const geometry = doc.loc === undefined ? undefined : locationOf(doc);
+  const box = geometry ? boundingBox(geometry) : undefined;
+  LOCATION_BOX_KEYS.forEach((key, i) => {
+    if (box) doc[key] = box[i];
+    else delete doc[key];
+  });
+}
+
+/**
+ * What a geoSpatialFunction requires of a location's bounding box, given the query geometry's box: necessary
+ * conditions the database can test before the exact test (inclusive bounds; [key, min, max]).
+ */
+export function boxConditions(fn: number, query: Geometry): Array<[string, number | undefined, number | undefined]> {
+  const [w, s, e, n] = boundingBox(query);
+  switch (fn) {
+    case GEO_FUNCTION.CONTAINS:
+      // The query contains the location: the location's box lies inside the query's.
+      return [['__locW', w, undefined], ['__locS', s, undefined], ['__locE', undefined, e], ['__locN', undefined, n]];
+    case GEO_FUNCTION.WITHIN:
+      // The query lies within the location: the location's box holds the query's.
+      return [['__locW', undefined, w], ['__locS', undefined, s], ['__locE', e, undefined], ['__locN', n, undefined]];
+    default:
+      // They intersect: the boxes overlap.
+      return [['__locW', undefined, e], ['__locS', undefined, n], ['__locE', w, undefined], ['__locN', s, undefined]];
+  }
+}

@@ -109,6 +109,12 @@ const POSTGRES_DIALECT: SqlDialect = {
     // Only numbers compare: a non-numeric value never matches a size or stateTag condition.
     return `(CASE WHEN json_typeof(doc::json -> $${args.length}) = 'number' THEN (doc::json ->> $${args.length})::numeric END)`;
   },
+  jsonListHasKey(args, name, keys) {
+    args.push(name);
+    const list = `$${args.length}`;
+    args.push([...keys]);
+    return `(json_typeof(doc::json -> ${list}) = 'array' AND EXISTS (SELECT 1 FROM json_array_elements_text(doc::json -> ${list}) v WHERE v = ANY($${args.length}::text[]) OR split_part(v, ':', 1) = ANY($${args.length}::text[])))`;
+  },
   jsonListHasAny(args, name, values) {
     args.push(name);
     const list = `$${args.length}`;

@@ -8,6 +8,8 @@ export interface SqlDialect {
   jsonText(args: unknown[], name: string): string;
   /** An attribute of the JSON document as a number. */
   jsonNumber(args: unknown[], name: string): string;
+  /** TRUE when the document's list attribute has an entry that is one of `keys` or starts with `<key>:`. */
+  jsonListHasKey(args: unknown[], name: string, keys: readonly string[]): string;
   /** TRUE when the document's list attribute contains any of `values`. */
   jsonListHasAny(args: unknown[], name: string, values: readonly string[]): string;
 }
@@ -23,6 +25,12 @@ function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
   }
   scope.push(`(et IS NULL OR et > ${p(q.aliveAt)})`);
   for (const name of q.present ?? []) scope.push(`${d.jsonText(args, name)} IS NOT NULL`);
+  for (const [name, min, max] of q.numberRanges ?? []) {
+    if (min !== undefined) scope.push(`${d.jsonNumber(args, name)} >= ${p(min)}`);
+    if (max !== undefined) scope.push(`${d.jsonNumber(args, name)} <= ${p(max)}`);
+  }
+  if (q.labelKeys?.length) scope.push(d.jsonListHasKey(args, 'lbl', q.labelKeys));
+  if (q.labelsIn?.length) scope.push(d.jsonListHasAny(args, 'lbl', q.labelsIn));
   if (q.withChildType !== undefined) scope.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND c.ty = ${p(q.withChildType)})`);
   if (q.afterSeq !== undefined) scope.push(`seq > ${p(q.afterSeq)}`);
   return scope;

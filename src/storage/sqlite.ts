@@ -128,8 +128,14 @@ const SQLITE_DIALECT: SqlDialect = {
     return "(CASE json_type(doc, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(json_extract(doc, ?) AS TEXT) END)";
   },
   jsonNumber(args, name) {
-    args.push(`$.${name}`);
-    return 'json_extract(doc, ?)';
+    // Only numbers compare (as in PostgreSQL): SQLite would order any text above every number.
+    args.push(`$.${name}`, `$.${name}`);
+    return "(CASE WHEN json_type(doc, ?) IN ('integer', 'real') THEN json_extract(doc, ?) END)";
+  },
+  jsonListHasKey(args, name, keys) {
+    args.push(`$.${name}`, ...keys, ...keys);
+    const list = keys.map(() => '?').join(', ');
+    return `EXISTS (SELECT 1 FROM json_each(doc, ?) WHERE json_each.value IN (${list}) OR substr(json_each.value, 1, instr(json_each.value, ':') - 1) IN (${list}))`;
   },
   jsonListHasAny(args, name, values) {
     args.push(`$.${name}`, ...values);

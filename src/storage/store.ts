@@ -78,6 +78,12 @@ export interface SearchQuery {
   present?: readonly string[];
   /** Only resources with a child of this type. */
   withChildType?: number;
+  /** Only resources whose numeric attribute lies in [min, max] (either bound optional). */
+  numberRanges?: ReadonlyArray<readonly [string, number | undefined, number | undefined]>;
+  /** Only resources with a label whose key (the part before ':', or the whole label) is one of these. */
+  labelKeys?: readonly string[];
+  /** Only resources carrying one of these labels (a requirement, unlike the `labels` condition). */
+  labelsIn?: readonly string[];
   /** Deepest level below `below` (1 = children). */
   level?: number;
   ty?: readonly number[];

@@ -103,6 +103,21 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.deepEqual(await ids({ below: 'cb/s', aliveAt: 0, limit: 10, operation: 'and', present: ['loc'] }), ['s1']);
     });
 
+    it('narrows by numeric ranges and by label keys', async () => {
+      await store.insert(resource('n', 'root', 'cb/n'));
+      await store.insert(resource('n1', 'n', 'cb/n/n1', { doc: { lbl: ['color:red', 'tag'], __x: 1.5 } }));
+      await store.insert(resource('n2', 'n', 'cb/n/n2', { doc: { lbl: ['colour:red'], __x: 3 } }));
+      await store.insert(resource('n3', 'n', 'cb/n/n3', { doc: { lbl: ['color'], __x: 'text' } }));
+      const ids = async (q: Partial<Parameters<ResourceStore['search']>[0]>) =>
+        (await store.search({ below: 'cb/n', aliveAt: 0, limit: 10, operation: 'and', ...q })).map((r) => r.ri).sort();
+      assert.deepEqual(await ids({ numberRanges: [['__x', 1, 2]] }), ['n1']);
+      assert.deepEqual(await ids({ numberRanges: [['__x', 1.5, undefined]] }), ['n1', 'n2']);
+      assert.deepEqual(await ids({ numberRanges: [['__x', undefined, 2.9]] }), ['n1']);
+      assert.deepEqual(await ids({ labelKeys: ['color'] }), ['n1', 'n3']);
+      assert.deepEqual(await ids({ labelKeys: ['tag', 'colour'] }), ['n1', 'n2']);
+      assert.deepEqual(await ids({ labelKeys: ['col'] }), []);
+    });
+
     it('claims a key once until its time ends, for every process on the store', async () => {
       assert.equal(await store.claimOnce('k', 2_000, 1_000), true);
       assert.equal(await store.claimOnce('k', 3_000, 1_500), false, 'a repeat within its time');
