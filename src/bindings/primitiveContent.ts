@@ -21,8 +21,8 @@ function int(o: Record<string, unknown>, name: string): number | undefined {
   return n as number;
 }
 
-const FC_NUMBERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'off', 'lvl', 'fo', 'gmty', 'gsf'] as const;
-const FC_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp'] as const;
+const FC_NUMBERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'off', 'lvl', 'fo', 'gmty', 'gsf', 'cfs'] as const;
+const FC_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp', 'cfq'] as const;
 const FC_STRING_LISTS = ['lbl', 'clbl', 'palb', 'cty', 'lbq', 'smf'] as const;
 
 /** geometry: coordinates as JSON text, or already as a JSON array. */

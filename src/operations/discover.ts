@@ -11,6 +11,7 @@ import { originatorMay } from '../pipeline/access.js';
 import type { SearchHit, SearchQuery, StoredResource } from '../storage/store.js';
 import { GEO_FUNCTION, GeometryError, boxConditions, locationOf, parseCoordinates, spatialMatch, toGeometry } from '../resources/geometry.js';
 import { compileLabelsQuery } from './labelsQuery.js';
+import { compileContentFilter } from './contentFilter.js';
 import { semanticCondition, semanticsQueryText } from './semantic.js';
 import type { Geometry } from 'geojson';
 
@@ -80,6 +81,9 @@ export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: St
   if (labelsQuery) residual.push({ test: (row) => labelsQuery.test(row.doc.lbl) });
   const geo = geoCondition(fc);
   if (geo) residual.push(geo);
+  // Content-based discovery applies to contentInstances only [TS-0001 annex on jsonpath query syntax].
+  const contentFilter = fc.cfs !== undefined || fc.cfq !== undefined ? compileContentFilter(fc.cfs, fc.cfq) : undefined;
+  if (contentFilter) residual.push({ test: (row) => row.ty === RESOURCE_TYPE.contentInstance && contentFilter(row.doc) });
   // A semantic query (sqi=true) uses smf differently: it is answered by semanticQuery, not filtered here.
   const semantic = fc.smf !== undefined && ctx.request.sqi !== true ? semanticCondition(ctx, semanticsQueryText(fc.smf)) : undefined;
   if (semantic) residual.push(semantic);
@@ -89,6 +93,7 @@ export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: St
   // Under AND, what the row tests need is also required of the rows: the database narrows by it first (a
   // location whose bounding box fits the query's, a label with a key the query names).
   if (geo && operation === 'and') q.numberRanges = geo.box;
+  if (contentFilter && operation === 'and') q.onlyTypes = [RESOURCE_TYPE.contentInstance];
   if (labelsQuery?.exact && operation === 'and') q.labelsIn = labelsQuery.exact;
   else if (labelsQuery?.keys && operation === 'and') q.labelKeys = labelsQuery.keys;
   // Likewise a semantic condition needs a semanticDescriptor child.

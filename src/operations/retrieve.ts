@@ -1,6 +1,6 @@
 // RETRIEVE [TS-0004 §7.3.3.7]: bring derived state up to date, then read.
 import { CseError } from '../primitive/errors.js';
-import { FILTER_USAGE, RESULT_CONTENT } from '../primitive/request.js';
+import { RESULT_CONTENT, isDiscovery } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
@@ -86,7 +86,7 @@ export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   if (ctx.virtual === 'pcu') return { rsc: RSC.OK, content: await pollChannel(ctx, addressed) };
   const target = ctx.virtual ? await resolveVirtual(ctx, addressed) : addressed;
   if (ctx.request.sqi === true) return semanticQuery(ctx, target);
-  if (ctx.request.fc?.fu === FILTER_USAGE.DISCOVERY) return discover(ctx);
+  if (isDiscovery(ctx.request.fc)) return discover(ctx);
   const resource = ctx.virtual ? target : await refreshResource(ctx, target);
   const outcome: Outcome = { rsc: RSC.OK, resource };
   if (needsChildren(ctx)) outcome.children = await childrenOf(ctx, resource);

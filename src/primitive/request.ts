@@ -46,6 +46,15 @@ export const DISCOVERY_RESULT_TYPE = { STRUCTURED: 1, UNSTRUCTURED: 2 } as const
 /** filterUsage (TS-0004 §6.3.4.2.31). */
 export const FILTER_USAGE = { DISCOVERY: 1, CONDITIONAL_RETRIEVAL: 2, IPE_ON_DEMAND_DISCOVERY: 3, DISCOVERY_BASED_OPERATION: 4 } as const;
 
+/**
+ * Whether the filter asks for a discovery: fu=1, or fu=3 (IPE on-demand discovery), which is a discovery whose
+ * empty result would be completed by asking an IPE [TS-0004 §7.3.3.14] — Warden has no IPE link, so it answers
+ * what it holds. (ACME treats 3 as conditional retrieval; the spec says discovery.)
+ */
+export function isDiscovery(fc: { fu?: number } | undefined): boolean {
+  return fc?.fu === FILTER_USAGE.DISCOVERY || fc?.fu === FILTER_USAGE.IPE_ON_DEMAND_DISCOVERY;
+}
+
 /** Filter criteria (TS-0004 §6.3.5.8), kept with short names; their behaviour comes with discovery. */
 export interface FilterCriteria {
   crb?: string;
@@ -81,6 +90,9 @@ export interface FilterCriteria {
   /** semanticsFilter: SPARQL (TS-0004 §7.3.3.18); a list is one query, its parts joined by line breaks. */
   smf?: string[];
   /** geoQuery (Release 4): geometryType, geometry (coordinates as JSON text) and geoSpatialFunction. */
+  /** contentFilterSyntax (1 = JSON-path) and contentFilterQuery (Release 3, content-based discovery). */
+  cfs?: number;
+  cfq?: string;
   gmty?: number;
   geom?: string;
   gsf?: number;

@@ -18,7 +18,7 @@ const builder = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: fal
 
 const NUMBERS = new Set([
   'ty', 'cst', 'st', 'cni', 'cbs', 'cs', 'mni', 'mbs', 'mia', 'acop', 'mnm', 'cnm', 'mt', 'csy', 'nct', 'exc', 'pn', 'nsp', 'nec',
-  'rcn', 'op', 'rsc', 'drt', 'lvl', 'lim', 'off', 'rtv', 'num', 'dur', 'fu', 'fo', 'sza', 'szb', 'sts', 'stb', 'ec', 'net', 'typ', 'gmty', 'gsf', 'rs', 'cnst', 'cnot',
+  'rcn', 'op', 'rsc', 'drt', 'lvl', 'lim', 'off', 'rtv', 'num', 'dur', 'fu', 'fo', 'sza', 'szb', 'sts', 'stb', 'ec', 'net', 'typ', 'gmty', 'gsf', 'cfs', 'rs', 'cnst', 'cnot',
 ]);
 const NUMBER_LISTS = new Set(['srt', 'chty', 'net', 'accr']);
 const BOOLEANS = new Set(['rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da']);

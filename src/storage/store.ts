@@ -76,6 +76,8 @@ export interface SearchQuery {
   only?: string;
   /** Only resources whose document has these attributes. */
   present?: readonly string[];
+  /** Only resources of these types (a requirement, unlike the `ty` condition). */
+  onlyTypes?: readonly number[];
   /** Only resources with a child of this type. */
   withChildType?: number;
   /** Only resources whose numeric attribute lies in [min, max] (either bound optional). */

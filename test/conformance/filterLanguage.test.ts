@@ -1,5 +1,6 @@
-// The Release 4 parts of the filter language over HTTP: labelsQuery, geoQuery on `loc`, filterOperation XOR
-// (also with conditions tested after the query) and applyRelativePath.
+// The later parts of the filter language over HTTP: labelsQuery, geoQuery on `loc`, filterOperation XOR (also
+// with conditions tested after the query), applyRelativePath, parentResourceType, content-based discovery and
+// the filterUsage values.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestCse, type TestCse } from '../harness.js';
@@ -108,5 +109,70 @@ describe('filter language (labelsQuery, geoQuery, XOR, applyRelativePath)', () =
     assert.equal((await t.client.retrieve(`/cse-in/mapper/a?lbq=${q('color:blue')}`, ae)).rsc, 4004);
     assert.equal((await t.client.retrieve('/cse-in/mapper/b?gmty=1&gsf=1&geom=[0.5,0.5]', ae)).rsc, 2000);
     assert.equal((await t.client.retrieve('/cse-in/mapper/b?gmty=1&gsf=1&geom=[7.0,0.5]', ae)).rsc, 4004);
+  });
+});
+
+describe('content-based discovery (contentFilterSyntax / contentFilterQuery) and filterUsage', () => {
+  let t: TestCse;
+  let ae: string;
+  before(async () => {
+    t = await startTestCse();
+    ae = await t.client.registerAe('meter');
+    assert.equal((await t.client.create('/cse-in/meter', 3, { 'm2m:cnt': { rn: 'r' } }, ae)).rsc, 2001);
+    const cin = async (rn: string, cnf: string | undefined, con: string) => {
+      const reply = await t.client.create('/cse-in/meter/r', 4, { 'm2m:cin': { rn, con, ...(cnf ? { cnf } : {}) } }, ae);
+      assert.equal(reply.rsc, 2001, reply.text);
+    };
+    await cin('warm', 'application/json:0', JSON.stringify({ temp: 21.5, room: 'kitchen', tags: ['a', 'b'], 'a b': 1, ok: true }));
+    await cin('cold', 'application/json:0', JSON.stringify({ temp: 18, room: 'cellar', tags: ['c'] }));
+    await cin('text', 'text/plain:0', JSON.stringify({ temp: 30 }));
+    await cin('bare', undefined, JSON.stringify({ temp: 40 }));
+    await cin('broken', 'application/json:0', '{"temp": ');
+  });
+  after(() => t.close());
+
+  async function find(query: string): Promise<string[]> {
+    const reply = await t.client.retrieve(`/cse-in/meter?fu=1&${query}`, ae);
+    assert.equal(reply.rsc, 2000, `${query}: ${reply.text}`);
+    return ((reply.body?.['m2m:uril'] as string[]) ?? []).map((p) => p.split('/').pop() as string).sort();
+  }
+  const cf = (query: string) => `cfs=1&cfq=${encodeURIComponent(query)}`;
+
+  it('evaluates clauses on JSON content only', async () => {
+    assert.deepEqual(await find(cf('$.temp GT 20')), ['warm'], 'text/plain and unlabelled content is not JSON content');
+    assert.deepEqual(await find(cf('$.temp LE 18')), ['cold']);
+    assert.deepEqual(await find(cf('$.room EQ "cellar"')), ['cold']);
+    assert.deepEqual(await find(cf('$.room NE "cellar"')), ['warm']);
+    assert.deepEqual(await find(cf('$.room MATCH "itch"')), ['warm']);
+    assert.deepEqual(await find(cf('$.tags[1] EQ "b"')), ['warm']);
+    assert.deepEqual(await find(cf('$."a b" EQ 1')), ['warm']);
+    assert.deepEqual(await find(cf('$.ok EQ true')), ['warm']);
+    assert.deepEqual(await find(cf('$.temp EQ "21.5"')), [], 'a number never equals a string');
+    assert.deepEqual(await find(cf('$.missing.deeper GT 1')), [], 'a path that leads nowhere is false');
+  });
+
+  it('combines clauses from left to right, and with other conditions', async () => {
+    assert.deepEqual(await find(cf('$.temp GT 20 OR $.room EQ "cellar"')), ['cold', 'warm']);
+    assert.deepEqual(await find(cf('$.temp GT 20 AND $.room EQ "cellar"')), []);
+    assert.deepEqual(await find(cf('$.temp GT 100 AND $.room EQ "x" OR $.temp LT 19')), ['cold'], '(false AND false) OR true');
+    assert.deepEqual(await find(`${cf('$.temp GT 20')}&fo=2&ty=3`), ['r', 'warm']);
+    assert.deepEqual(await find(`cfq=${encodeURIComponent('$.temp GT 20')}`), ['warm'], 'without cfs the only syntax applies');
+    assert.equal((await t.client.retrieve(`/cse-in/meter/r/warm?${cf('$.temp GT 20')}`, ae)).rsc, 2000, 'conditional retrieval');
+    assert.equal((await t.client.retrieve(`/cse-in/meter/r/cold?${cf('$.temp GT 20')}`, ae)).rsc, 4004);
+  });
+
+  it('refuses malformed content filters with 4000', async () => {
+    for (const bad of ['cfs=1', 'cfs=2&cfq=%24.a%20EQ%201', cf('temp GT 1'), cf('$.temp BIGGER 1'), cf('$.temp GT'), cf('$.temp GT 1 AND'), cf('$.temp GT 1 XOR $.a EQ 2'), cf('$.a[x] EQ 1'), cf('$.a EQ "open'), cf('$.a EQ nonsense')]) {
+      const reply = await t.client.retrieve(`/cse-in/meter?fu=1&${bad}`, ae);
+      assert.equal(reply.rsc, 4000, `${bad}: ${reply.text}`);
+    }
+  });
+
+  it('treats filterUsage 3 as discovery and refuses 4 and unknown values', async () => {
+    const reply = await t.client.retrieve('/cse-in/meter?fu=3&ty=4', ae);
+    assert.equal(reply.rsc, 2000, reply.text);
+    assert.equal((reply.body?.['m2m:uril'] as string[]).length, 5);
+    assert.equal((await t.client.retrieve('/cse-in/meter?fu=4&ty=4', ae)).rsc, 5001);
+    assert.equal((await t.client.retrieve('/cse-in/meter?fu=9&ty=4', ae)).rsc, 4000);
   });
 });

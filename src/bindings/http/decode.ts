@@ -71,8 +71,8 @@ function list(values: string[]): string[] {
   return values.flatMap((v) => v.split(/[ +]/)).filter((v) => v !== '');
 }
 
-const FILTER_INTEGERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'ofst', 'lvl', 'fo', 'gmty', 'gsf'] as const;
-const FILTER_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp', 'geom'] as const;
+const FILTER_INTEGERS = ['sts', 'stb', 'sza', 'szb', 'fu', 'lim', 'ofst', 'lvl', 'fo', 'gmty', 'gsf', 'cfs'] as const;
+const FILTER_STRINGS = ['crb', 'cra', 'ms', 'us', 'exb', 'exa', 'arp', 'geom', 'cfq'] as const;
 const REQUEST_KEYS = new Set(['rcn', 'rt', 'rp', 'da', 'drt', 'atrl', 'rids', 'tids', 'ltids', 'tqi', 'nu', 'sqi']);
 const FILTER_LISTS = new Set(['lbl', 'clbl', 'palb', 'ty', 'chty', 'pty', 'cty']);
 

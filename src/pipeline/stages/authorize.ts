@@ -1,7 +1,7 @@
 // Stage 7: the privilege decision, made by security/authorize.ts. Deny answers 4103 with a message that
 // names the operation and target but never the policy contents.
 import { badRequest, noPrivilege } from '../../primitive/errors.js';
-import { FILTER_USAGE, OPERATION, OPERATION_NAMES, type Operation } from '../../primitive/request.js';
+import { OPERATION, OPERATION_NAMES, isDiscovery, type Operation } from '../../primitive/request.js';
 import { ACCESS_OPERATION, type AccessOperation } from '../../security/acp.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { RequestContext } from '../context.js';
@@ -14,7 +14,7 @@ function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
       return ACCESS_OPERATION.CREATE;
     case OPERATION.RETRIEVE:
       // A RETRIEVE with filterUsage discovery needs DISCOVERY [TS-0003 §7.1.3].
-      return ctx.request.fc?.fu === FILTER_USAGE.DISCOVERY ? ACCESS_OPERATION.DISCOVERY : ACCESS_OPERATION.RETRIEVE;
+      return isDiscovery(ctx.request.fc) ? ACCESS_OPERATION.DISCOVERY : ACCESS_OPERATION.RETRIEVE;
     case OPERATION.UPDATE:
       return ACCESS_OPERATION.UPDATE;
     case OPERATION.DELETE:
@@ -44,7 +44,7 @@ export const authorize: Stage = {
       return;
     }
     // Discovery is not authorized on its target: each result needs DISCOVERY instead [TS-0004 §7.3.3.14].
-    if (r.op === OPERATION.RETRIEVE && r.fc?.fu === FILTER_USAGE.DISCOVERY) {
+    if (r.op === OPERATION.RETRIEVE && isDiscovery(r.fc)) {
       ctx.decision = { granted: true, basis: 'discovery' };
       return;
     }

@@ -1,7 +1,7 @@
 // Stage 1: mandatory parameters, value ranges and the release version [TS-0004 §7.3.2.1].
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
-import { OPERATION, RESPONSE_TYPE, RESULT_CONTENT, type Operation } from '../../primitive/request.js';
+import { OPERATION, RESPONSE_TYPE, RESULT_CONTENT, isDiscovery, type Operation } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { Stage } from '../pipeline.js';
@@ -67,9 +67,14 @@ export const checkPrimitive: Stage = {
       if (r.rt.nu && r.rt.rtv !== RESPONSE_TYPE.NON_BLOCKING_ASYNCH) throw badRequest('notification targets for the result (X-M2M-RTU) need rt=2');
       if (r.rt.nu && (r.rt.nu.length > 16 || r.rt.nu.some((u) => u.length === 0 || u.length > 2048))) throw badRequest('X-M2M-RTU must list 1 to 16 targets');
     }
+    if (r.fc?.fu !== undefined && r.fc.fu !== 1 && r.fc.fu !== 2 && r.fc.fu !== 3) {
+      // 4, discovery-based operation (Release 4), is not implemented; other numbers are no filterUsage at all.
+      if (r.fc.fu === 4) throw new CseError(RSC.NOT_IMPLEMENTED, 'filterUsage 4 (discovery-based operation) is not supported');
+      throw badRequest('filterUsage must be 1 (discovery), 2 (conditional retrieval) or 3 (IPE on-demand discovery)');
+    }
     // Semantic query: sqi=true asks for SPARQL results (rcn 10) of a RETRIEVE, not a discovery [TS-0004 §7.3.3.19].
     if (r.sqi !== undefined && r.op !== OPERATION.RETRIEVE) throw badRequest('semanticQueryIndicator (sqi) is only allowed in a RETRIEVE');
-    if (r.sqi === true && (r.rcn !== RESULT_CONTENT.SEMANTIC_CONTENT || r.fc?.fu === 1)) throw badRequest('a semantic query (sqi=true) is a RETRIEVE with rcn=10, without fu=1');
+    if (r.sqi === true && (r.rcn !== RESULT_CONTENT.SEMANTIC_CONTENT || isDiscovery(r.fc))) throw badRequest('a semantic query (sqi=true) is a RETRIEVE with rcn=10, without fu=1');
     if (r.rcn === RESULT_CONTENT.ORIGINAL_RESOURCE) {
       // Valid only when the target is an announced resource [TS-0004 §7.3.3.12]; this CSE hosts none.
       throw badRequest('result content 7 (original resource) applies to announced resources only, and this CSE hosts none');
@@ -80,7 +85,7 @@ export const checkPrimitive: Stage = {
     }
     if (r.rcn === RESULT_CONTENT.SEMANTIC_CONTENT) {
       if (r.sqi !== true) throw badRequest('result content 10 (semantic content) needs a semantic query (sqi=true)');
-    } else if (r.op === OPERATION.RETRIEVE && r.fc?.fu === 1) {
+    } else if (r.op === OPERATION.RETRIEVE && isDiscovery(r.fc)) {
       // Discovery answers with references: rcn 11 (the default, a list of IDs) or 6 (child references).
       if (r.rcn !== undefined && r.rcn !== 11 && r.rcn !== 6) throw badRequest(`result content ${r.rcn} is not allowed for discovery (allowed: 6, 11)`);
     } else if (r.rcn !== undefined && !RESULT_CONTENT_RULES[r.op].allowed.includes(r.rcn)) {

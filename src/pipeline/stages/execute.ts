@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
 import type { RequestContext } from '../context.js';
-import { FILTER_USAGE, OPERATION, RESPONSE_TYPE } from '../../primitive/request.js';
+import { OPERATION, RESPONSE_TYPE, isDiscovery } from '../../primitive/request.js';
 import { acceptNonBlocking } from '../../operations/nonBlocking.js';
 import { checkConditions } from '../../operations/discover.js';
 import { fanOut } from '../../operations/fanOut.js';
@@ -54,7 +54,7 @@ export const execute: Stage = {
     const r = ctx.request;
     await checkGroupRequestIdentifier(ctx);
     // Conditional retrieve / update / delete: the addressed resource must match [TS-0004 §7.3.3.1].
-    if (ctx.resource && !ctx.virtual && r.fc && r.fc.fu !== FILTER_USAGE.DISCOVERY && r.op !== OPERATION.CREATE) await checkConditions(ctx, ctx.resource);
+    if (ctx.resource && !ctx.virtual && r.fc && !isDiscovery(r.fc) && r.op !== OPERATION.CREATE) await checkConditions(ctx, ctx.resource);
     // Non-blocking: answered now, carried out in the background as a blocking request.
     if (r.rt && (r.rt.rtv === RESPONSE_TYPE.NON_BLOCKING_SYNCH || r.rt.rtv === RESPONSE_TYPE.NON_BLOCKING_ASYNCH)) {
       ctx.outcome = await acceptNonBlocking(ctx);
