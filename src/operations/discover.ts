@@ -15,9 +15,14 @@ import { compileContentFilter } from './contentFilter.js';
 import { semanticCondition, semanticsQueryText } from './semantic.js';
 import type { Geometry } from 'geojson';
 
-/** Rows read per query round, and the most rows one discovery may look at before answering partially. */
+/** Rows read per query round. */
 const BATCH = 500;
-const MAX_SCAN = 20_000;
+/**
+ * Rows one discovery may pass over to reach its offset. Offsets count results the originator may see, so a
+ * page that ended early at the scan limit (discovery.scanLimit) is followed by one that first skips those
+ * results (all within the rows already read) and then reads up to the limit further: paging always advances.
+ */
+const MAX_SKIP_SCAN = 500_000;
 
 function timestamp(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -215,6 +220,7 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   const seen = new Set<string>();
   const found: StoredResource[] = [];
   let skipped = 0;
+  let scannedWhileSkipping = 0;
   let scanned = 0;
   let more = false;
   let cursor: number | undefined;
@@ -223,6 +229,8 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
     await prepareBatch(filter, rows);
     for (const hit of rows) {
       cursor = hit.seq;
+      if (skipped < skip) scannedWhileSkipping++;
+      else scanned++;
       if (!meetsFilter(filter, hit)) continue;
       const row = relativePath ? await resolveRelative(ctx, hit, relativePath) : hit;
       if (!row || seen.has(row.ri)) continue;
@@ -238,12 +246,14 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       }
       found.push(row);
     }
-    scanned += rows.length;
     if (rows.length < BATCH) break;
     // A bounded amount of work per request: the rest is for the next page.
-    if (scanned >= MAX_SCAN) {
+    if (scanned >= config.discovery.scanLimit) {
       more = true;
       break;
+    }
+    if (scannedWhileSkipping >= MAX_SKIP_SCAN) {
+      throw badRequest(`offset ${skip + 1} lies beyond the ${MAX_SKIP_SCAN} resources one discovery may pass over; narrow the filter criteria`);
     }
   }
   const unstructured = ctx.request.drt === 2;

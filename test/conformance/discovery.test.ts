@@ -104,6 +104,31 @@ describe('discovery', () => {
     assert.equal((await t.client.retrieve('/cse-in/finder/kitchen?ty=4', ae)).rsc, 4004);
   });
 
+  it('pages through results spread over more rows than one page may read', async () => {
+    const sparse = await startTestCse({ 'discovery.scanLimit': 500 });
+    try {
+      const owner = await sparse.client.registerAe('sparse');
+      await sparse.client.create('/cse-in/sparse', 3, { 'm2m:cnt': { rn: 'c' } }, owner);
+      for (let i = 0; i < 2000; i += 50) {
+        await Promise.all(Array.from({ length: 50 }, (_, j) => sparse.client.create('/cse-in/sparse/c', 4, { 'm2m:cin': { rn: `i${i + j}`, con: 'x', lbl: (i + j) % 100 === 0 ? ['rare'] : [] } }, owner)));
+      }
+      // Under OR a label query is tested on every row the database returns: each row counts against the limit.
+      const seen: string[] = [];
+      let offset = 1;
+      for (let page = 0; page < 40; page++) {
+        const reply = await sparse.client.retrieve(`/cse-in/sparse?fu=1&fo=2&lbq=rare&lim=8&ofst=${offset}`, owner);
+        assert.equal(reply.rsc, 2000, reply.text);
+        seen.push(...((reply.body?.['m2m:uril'] as string[]) ?? []));
+        if (reply.headers.get('x-m2m-cts') !== '1') break;
+        offset = Number(reply.headers.get('x-m2m-cto'));
+      }
+      assert.equal(new Set(seen).size, 20, 'every match once, though no page may read all 2000 rows');
+      assert.equal(seen.length, 20);
+    } finally {
+      await sparse.close();
+    }
+  });
+
   it('refuses malformed and unsupported criteria', async () => {
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lim=-1', ae)).rsc, 4000);
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lvl=0', ae)).rsc, 4000);
