@@ -11,6 +11,7 @@ import { originatorMay } from '../pipeline/access.js';
 import { pollChannel } from '../notifications/polling.js';
 import { semanticQuery } from './semantic.js';
 import { discover } from './discover.js';
+import { descendantsOf } from './descendants.js';
 import { hookContext } from './hookContext.js';
 
 /** Runs the type's beforeRetrieve hook (e.g. a container dropping instances past maxInstanceAge). */
@@ -25,14 +26,6 @@ export async function refreshResource(ctx: RequestContext, resource: StoredResou
   });
 }
 
-/**
- * Bounds on children in one response: references (rcn 5, 6) and whole representations (rcn 4, 8, which
- * also stop at a byte budget). Larger sets are for discovery with limit and offset.
- */
-export const MAX_CHILD_REFERENCES = 1_000;
-export const MAX_EMBEDDED_CHILDREN = 100;
-export const MAX_EMBEDDED_BYTES = 4 * 1024 * 1024;
-
 const WITH_CHILDREN: readonly number[] = [
   RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES,
   RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES,
@@ -40,30 +33,20 @@ const WITH_CHILDREN: readonly number[] = [
   RESULT_CONTENT.CHILD_RESOURCES,
 ];
 
+/** Whether the result content returns children and descendants (rcn 4, 5, 6, 8). */
 export function needsChildren(ctx: RequestContext): boolean {
   return WITH_CHILDREN.includes(effectiveResultContent(ctx.request.op, ctx.request.rcn));
 }
 
-/** The children the originator may RETRIEVE, within the bounds above; the others are left out silently. */
-export async function childrenOf(ctx: RequestContext, resource: StoredResource): Promise<StoredResource[]> {
-  const rcn = effectiveResultContent(ctx.request.op, ctx.request.rcn);
-  const whole = rcn === RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES || rcn === RESULT_CONTENT.CHILD_RESOURCES;
-  const limit = whole ? MAX_EMBEDDED_CHILDREN : MAX_CHILD_REFERENCES;
-  const { store, clock } = ctx.services;
-  const candidates = await store.children(resource.ri, { aliveAt: clock.now(), limit });
-  const hideInstances = resource.doc.disr === true;
-  const out: StoredResource[] = [];
-  let bytes = 0;
-  for (const child of candidates) {
-    if (hideInstances && child.ty === RESOURCE_TYPE.contentInstance) continue;
-    if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, child))) continue;
-    if (whole) {
-      bytes += JSON.stringify(child.doc).length;
-      if (bytes > MAX_EMBEDDED_BYTES) break;
-    }
-    out.push(child);
+/** Adds the descendants the result content asks for, with partial-content paging when they do not all fit. */
+export async function withDescendants(ctx: RequestContext, outcome: Outcome, root: StoredResource, filtered: boolean): Promise<Outcome> {
+  const found = await descendantsOf(ctx, root, filtered);
+  outcome.children = found.resources;
+  if (found.nextOffset !== undefined) {
+    outcome.contentStatus = 1;
+    outcome.contentOffset = found.nextOffset;
   }
-  return out;
+  return outcome;
 }
 
 /** The instance that la / ol name in a container, after the container's housekeeping [TS-0004 §7.4.27-28]. */
@@ -89,6 +72,5 @@ export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   if (isDiscovery(ctx.request.fc)) return discover(ctx);
   const resource = ctx.virtual ? target : await refreshResource(ctx, target);
   const outcome: Outcome = { rsc: RSC.OK, resource };
-  if (needsChildren(ctx)) outcome.children = await childrenOf(ctx, resource);
-  return outcome;
+  return needsChildren(ctx) ? withDescendants(ctx, outcome, resource, true) : outcome;
 }

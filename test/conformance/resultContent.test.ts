@@ -107,3 +107,78 @@ describe('result content (rcn) for CREATE, RETRIEVE, UPDATE, DELETE', () => {
     assert.equal((await t.client.retrieve('/cse-in/rcn/box', ae)).rsc, 2000, 'nothing was deleted by a refused DELETE');
   });
 });
+
+describe('result content 4, 5, 6, 8: descendants, filter criteria, level, offset and limit', () => {
+  let t: TestCse;
+  let ae: string;
+  const refs = (body: Attrs | undefined): string[] => (((body?.['m2m:rrl'] as Attrs)?.rrf as Attrs[]) ?? []).map((r) => String(r.nm));
+  before(async () => {
+    t = await startTestCse();
+    ae = await t.client.registerAe('tree');
+    const mk = async (path: string, ty: number, body: Attrs) => assert.equal((await t.client.create(path, ty, body, ae)).rsc, 2001);
+    await mk('/cse-in/tree', 3, { 'm2m:cnt': { rn: 'a', lbl: ['x'] } });
+    await mk('/cse-in/tree/a', 3, { 'm2m:cnt': { rn: 'a1', lbl: ['x'] } });
+    await mk('/cse-in/tree/a/a1', 4, { 'm2m:cin': { rn: 'i1', con: '1' } });
+    await mk('/cse-in/tree/a', 4, { 'm2m:cin': { rn: 'i0', con: '0' } });
+    await mk('/cse-in/tree', 3, { 'm2m:cnt': { rn: 'b', lbl: ['y'] } });
+    await mk('/cse-in/tree/b', 4, { 'm2m:cin': { rn: 'j0', con: 'j' } });
+  });
+  after(() => t.close());
+
+  it('rcn=4 nests every descendant under its parent; lvl limits the depth', async () => {
+    const ae4 = (await t.client.retrieve('/cse-in/tree?rcn=4', ae)).body?.['m2m:ae'] as Attrs;
+    const [a, b] = ae4['m2m:cnt'] as Attrs[];
+    assert.equal(a?.rn, 'a');
+    assert.equal(b?.rn, 'b');
+    assert.deepEqual(((a?.['m2m:cnt'] as Attrs[])[0]?.['m2m:cin'] as Attrs[]).map((c) => c.rn), ['i1'], 'a grandchild inside its parent');
+    assert.deepEqual((a?.['m2m:cin'] as Attrs[]).map((c) => c.rn), ['i0']);
+    assert.deepEqual((b?.['m2m:cin'] as Attrs[]).map((c) => c.rn), ['j0']);
+    const shallow = (await t.client.retrieve('/cse-in/tree?rcn=4&lvl=1', ae)).body?.['m2m:ae'] as Attrs;
+    assert.deepEqual((shallow['m2m:cnt'] as Attrs[]).map((c) => [c.rn, 'm2m:cin' in c]), [['a', false], ['b', false]]);
+    const eight = (await t.client.retrieve('/cse-in/tree?rcn=8&lvl=2', ae)).body?.['m2m:ae'] as Attrs;
+    assert.equal('ri' in eight, false, 'rcn=8 leaves out the target');
+    assert.deepEqual(((eight['m2m:cnt'] as Attrs[])[0]?.['m2m:cnt'] as Attrs[]).map((c) => [c.rn, 'm2m:cin' in c]), [['a1', false]]);
+  });
+
+  it('rcn=5 and 6 list every descendant; filter criteria select them instead of testing the target', async () => {
+    assert.deepEqual(refs((await t.client.retrieve('/cse-in/tree?rcn=6', ae)).body), ['a', 'a1', 'i1', 'i0', 'b', 'j0']);
+    assert.deepEqual(refs((await t.client.retrieve('/cse-in/tree?rcn=6&ty=4', ae)).body), ['i1', 'i0', 'j0']);
+    const five = (await t.client.retrieve('/cse-in/tree?rcn=5&lbl=x', ae)).body?.['m2m:ae'] as Attrs;
+    assert.deepEqual((five.ch as Attrs[]).map((c) => c.nm), ['a', 'a1']);
+    // Nested forms hold a resource only below a parent they hold.
+    const four = (await t.client.retrieve('/cse-in/tree?rcn=4&lbl=x', ae)).body?.['m2m:ae'] as Attrs;
+    assert.deepEqual((four['m2m:cnt'] as Attrs[]).map((c) => c.rn), ['a']);
+    assert.deepEqual(((four['m2m:cnt'] as Attrs[])[0]?.['m2m:cnt'] as Attrs[]).map((c) => c.rn), ['a1']);
+    const none = await t.client.retrieve('/cse-in/tree?rcn=4&lbl=nothing', ae);
+    assert.equal(none.rsc, 2000, 'no matching descendant is not a missing target');
+    assert.equal('m2m:cnt' in (none.body?.['m2m:ae'] as Attrs), false);
+    assert.equal((await t.client.retrieve('/cse-in/tree?rcn=1&lbl=nothing', ae)).rsc, 4004, 'rcn=1: the target must match');
+  });
+
+  it('limit and offset page by direct child, with partial content', async () => {
+    const first = await t.client.retrieve('/cse-in/tree?rcn=6&lim=2', ae);
+    assert.deepEqual(refs(first.body), ['a', 'a1']);
+    assert.equal(first.headers.get('x-m2m-cts'), '1');
+    assert.equal(first.headers.get('x-m2m-cto'), '2');
+    const second = await t.client.retrieve('/cse-in/tree?rcn=6&ofst=2', ae);
+    assert.deepEqual(refs(second.body), ['b', 'j0']);
+    assert.equal(second.headers.get('x-m2m-cts'), null);
+    const whole = await t.client.retrieve('/cse-in/tree?rcn=6&lim=5', ae);
+    assert.deepEqual(refs(whole.body), ['a', 'a1', 'i1', 'i0'], 'b does not fit with its subtree: it starts the next page');
+    assert.equal(whole.headers.get('x-m2m-cto'), '2');
+  });
+
+  it('leaves out descendants the originator may not RETRIEVE', async () => {
+    const guest = await t.client.registerAe('guest');
+    await t.client.create('/cse-in/tree', 1, { 'm2m:acp': { rn: 'p', pv: { acr: [{ acor: [guest], acop: 2 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    assert.equal((await t.client.update('/cse-in/tree', { 'm2m:ae': { acpi: ['cse-in/tree/p'] } }, ae)).rsc, 2004);
+    assert.equal((await t.client.update('/cse-in/tree/b', { 'm2m:cnt': { acpi: ['cse-in/tree/p'] } }, ae)).rsc, 2004);
+    assert.deepEqual(refs((await t.client.retrieve('/cse-in/tree?rcn=6&ty=3+4', guest)).body), ['b', 'j0']);
+  });
+
+  it('DELETE with rcn=6 lists what it removed', async () => {
+    const reply = await t.client.request('DELETE', '/cse-in/tree/a?rcn=6', { origin: ae });
+    assert.equal(reply.rsc, 2002);
+    assert.deepEqual(refs(reply.body), ['a1', 'i1', 'i0']);
+  });
+});

@@ -10,7 +10,7 @@ import { fanOut } from '../../operations/fanOut.js';
 import { RSC } from '../../primitive/rsc.js';
 import { createResource } from '../../operations/create.js';
 import { deleteResource } from '../../operations/delete.js';
-import { retrieveResource } from '../../operations/retrieve.js';
+import { needsChildren, retrieveResource } from '../../operations/retrieve.js';
 import { updateResource } from '../../operations/update.js';
 import type { Stage } from '../pipeline.js';
 
@@ -54,7 +54,9 @@ export const execute: Stage = {
     const r = ctx.request;
     await checkGroupRequestIdentifier(ctx);
     // Conditional retrieve / update / delete: the addressed resource must match [TS-0004 §7.3.3.1].
-    if (ctx.resource && !ctx.virtual && r.fc && !isDiscovery(r.fc) && r.op !== OPERATION.CREATE) await checkConditions(ctx, ctx.resource);
+    // With rcn 4/5/6/8 a RETRIEVE's conditions select the descendants returned instead [TS-0001 §8.1.2].
+    const selectsDescendants = r.op === OPERATION.RETRIEVE && needsChildren(ctx);
+    if (ctx.resource && !ctx.virtual && r.fc && !isDiscovery(r.fc) && r.op !== OPERATION.CREATE && !selectsDescendants) await checkConditions(ctx, ctx.resource);
     // Non-blocking: answered now, carried out in the background as a blocking request.
     if (r.rt && (r.rt.rtv === RESPONSE_TYPE.NON_BLOCKING_SYNCH || r.rt.rtv === RESPONSE_TYPE.NON_BLOCKING_ASYNCH)) {
       ctx.outcome = await acceptNonBlocking(ctx);

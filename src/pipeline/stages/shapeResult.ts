@@ -16,11 +16,21 @@ function references(children: readonly StoredResource[], unstructured: boolean):
   return children.map((c) => ({ nm: c.rn, typ: c.ty, val: unstructured ? c.ri : c.srn }));
 }
 
-/** Children grouped under their type names, as rcn 4 and 8 embed them. */
-function embedded(services: CseServices, children: readonly StoredResource[]): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
-  for (const c of children) (out[typeNameOf(services, c)] ??= []).push(representation(c));
-  return out;
+/**
+ * Descendants nested under their parents and grouped under their type names, as rcn 4 and 8 embed them. The
+ * list comes parents first, so each resource's node exists before its children are attached.
+ */
+function embedded(services: CseServices, rootRi: string, descendants: readonly StoredResource[]): Record<string, unknown[]> {
+  const top: Record<string, unknown[]> = {};
+  const nodes = new Map<string, Record<string, unknown>>();
+  for (const d of descendants) {
+    const node = representation(d);
+    nodes.set(d.ri, node);
+    const parent = d.pi === rootRi ? top : nodes.get(d.pi);
+    if (!parent) continue;
+    ((parent[typeNameOf(services, d)] ??= []) as unknown[]).push(node);
+  }
+  return top;
 }
 
 /** Partial retrieve: the named attributes only; one the type does not define is 4000 [TS-0004 §7.3.3.6]. */
@@ -52,7 +62,7 @@ export const shapeResult: Stage = {
     if (outcome.content) response.pc = outcome.content;
     if (outcome.contentStatus !== undefined) response.cnst = outcome.contentStatus;
     if (outcome.contentOffset !== undefined) response.cnot = outcome.contentOffset;
-    else if (r) {
+    if (r && !outcome.content) {
       if (outcome.rsc === 2001) response.location = r.srn;
       const name = typeNameOf(services, r);
       const shortName = name.slice(name.indexOf(':') + 1);
@@ -72,7 +82,7 @@ export const shapeResult: Stage = {
           response.pc = { 'm2m:rce': { [shortName]: representation(r), uri: r.srn } };
           break;
         case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES:
-          response.pc = { [name]: { ...representation(r), ...embedded(services, children) } };
+          response.pc = { [name]: { ...representation(r), ...embedded(services, r.ri, children) } };
           break;
         case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES:
           response.pc = { [name]: { ...representation(r), ch: references(children, unstructured) } };
@@ -81,7 +91,7 @@ export const shapeResult: Stage = {
           response.pc = { 'm2m:rrl': { rrf: references(children, unstructured) } };
           break;
         case RESULT_CONTENT.CHILD_RESOURCES:
-          response.pc = { [name]: embedded(services, children) };
+          response.pc = { [name]: embedded(services, r.ri, children) };
           break;
         case RESULT_CONTENT.MODIFIED_ATTRIBUTES:
           if (outcome.modified && Object.keys(outcome.modified).length > 0) response.pc = { [name]: outcome.modified };

@@ -1,0 +1,110 @@
+// The children and descendants that result content 4, 5, 6 and 8 return [TS-0001 §8.1.2]: every descendant
+// (not only the direct children), parents before children, each one the originator may RETRIEVE, selected by
+// the request's filter criteria when it has them (a RETRIEVE without fu=1); level limits the depth, offset
+// skips direct children with their subtrees, limit caps the count. Nested forms (4, 8) hold a resource only
+// below a parent they hold; reference lists (5, 6) are flat. Too much for one response is partial content
+// with the offset of the direct child to restart at.
+import { RESULT_CONTENT, isDiscovery, type FilterCriteria } from '../primitive/request.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { originatorMay } from '../pipeline/access.js';
+import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
+import { ACCESS_OPERATION } from '../security/acp.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import type { StoredResource } from '../storage/store.js';
+import { compileFilter, meetsFilter, prepareBatch } from './discover.js';
+
+const BATCH = 500;
+/** Bytes of embedded representations one response may carry (rcn 4, 8). */
+export const MAX_EMBEDDED_BYTES = 4 * 1024 * 1024;
+
+export interface Descendants {
+  /** In insertion order: a parent always comes before its children. */
+  resources: StoredResource[];
+  /** Set when not everything fitted: the offset (1-based direct child) where the next request restarts. */
+  nextOffset?: number;
+}
+
+/** Whether this result content embeds whole representations (4, 8) rather than references (5, 6). */
+export function embedsRepresentations(rcn: number): boolean {
+  return rcn === RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES || rcn === RESULT_CONTENT.CHILD_RESOURCES;
+}
+
+/**
+ * The descendants of `root` for the request's result content. `filtered`: apply the request's matching
+ * conditions (a RETRIEVE); without it only level, offset and limit apply (a DELETE showing what it removed).
+ */
+export async function descendantsOf(ctx: RequestContext, root: StoredResource, filtered: boolean): Promise<Descendants> {
+  const { store, clock, config } = ctx.services;
+  const rcn = effectiveResultContent(ctx.request.op, ctx.request.rcn);
+  const nested = embedsRepresentations(rcn);
+  const fc: FilterCriteria = ctx.request.fc && !isDiscovery(ctx.request.fc) ? ctx.request.fc : {};
+  const structural: FilterCriteria = {};
+  if (fc.lvl !== undefined) structural.lvl = fc.lvl;
+  const filter = compileFilter(ctx, filtered ? fc : structural, root, BATCH);
+  const limit = Math.min(fc.lim ?? config.discovery.maxResults, config.discovery.maxResults);
+  const skipBefore = Math.max(1, fc.off ?? 1);
+  const now = clock.now();
+
+  const out: StoredResource[] = [];
+  const included = new Set<string>([root.ri]);
+  /** Direct child (first path segment below the root) → its 1-based position among those met. */
+  const positions = new Map<string, number>();
+  const hiddenInstances = new Map<string, boolean>();
+  let bytes = 0;
+  let scanned = 0;
+  let cursor: number | undefined;
+  const prefix = root.srn.length + 1;
+
+  const instancesHidden = async (containerRi: string): Promise<boolean> => {
+    let hidden = hiddenInstances.get(containerRi);
+    if (hidden === undefined) {
+      hidden = containerRi === root.ri ? root.doc.disr === true : (await store.get(containerRi))?.doc.disr === true;
+      hiddenInstances.set(containerRi, hidden);
+    }
+    return hidden;
+  };
+
+  for (;;) {
+    const rows = await store.search(cursor === undefined ? filter.query : { ...filter.query, afterSeq: cursor });
+    await prepareBatch(filter, rows);
+    for (const row of rows) {
+      cursor = row.seq;
+      scanned++;
+      const segment = row.srn.slice(prefix).split('/')[0] as string;
+      let position = positions.get(segment);
+      if (position === undefined) {
+        position = positions.size + 1;
+        positions.set(segment, position);
+      }
+      if (position < skipBefore) continue;
+      if (!meetsFilter(filter, row) || (row.et !== undefined && row.et <= now)) continue;
+      if (nested && !included.has(row.pi)) continue;
+      // disableRetrieval keeps a container's instances out of every retrieval [TS-0001 §9.6.6].
+      if (row.ty === RESOURCE_TYPE.contentInstance && (await instancesHidden(row.pi))) continue;
+      if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, row))) continue;
+      const size = nested ? JSON.stringify(row.doc).length : 0;
+      if (out.length >= limit || bytes + size > MAX_EMBEDDED_BYTES) return cut(out, positions, root, position);
+      bytes += size;
+      out.push(row);
+      included.add(row.ri);
+    }
+    if (rows.length < BATCH) return { resources: out };
+    if (scanned >= config.discovery.scanLimit) {
+      const last = out[out.length - 1];
+      const position = last ? (positions.get(last.srn.slice(prefix).split('/')[0] as string) ?? 1) + 1 : positions.size + 1;
+      return { resources: out, nextOffset: position };
+    }
+  }
+}
+
+/**
+ * Stops before a resource that does not fit. The direct child it belongs to is left out whole (it is sent from
+ * the restart offset), unless it is the only one in the response: then what fitted is kept and paging moves on.
+ */
+function cut(out: StoredResource[], positions: Map<string, number>, root: StoredResource, position: number): Descendants {
+  const prefix = root.srn.length + 1;
+  const positionOf = (r: StoredResource): number => positions.get(r.srn.slice(prefix).split('/')[0] as string) ?? 0;
+  const kept = out.filter((r) => positionOf(r) < position);
+  if (kept.length > 0) return { resources: kept, nextOffset: position };
+  return { resources: out, nextOffset: position + 1 };
+}
