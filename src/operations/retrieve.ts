@@ -6,8 +6,6 @@ import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
 import type { StoredResource } from '../storage/store.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { ACCESS_OPERATION } from '../security/acp.js';
-import { originatorMay } from '../pipeline/access.js';
 import { pollChannel } from '../notifications/polling.js';
 import { semanticQuery } from './semantic.js';
 import { discover } from './discover.js';
