@@ -232,6 +232,9 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       if (skipped < skip) scannedWhileSkipping++;
       else scanned++;
       if (!meetsFilter(filter, hit)) continue;
+      // The match itself must be discoverable too: otherwise a relative path would tell, by what it leads to,
+      // which hidden resources meet the conditions.
+      if (relativePath && !(await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, hit))) continue;
       const row = relativePath ? await resolveRelative(ctx, hit, relativePath) : hit;
       if (!row || seen.has(row.ri)) continue;
       if (relativePath) seen.add(row.ri);

@@ -75,6 +75,13 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   if (et <= executeAt) throw badRequest('the request would be forgotten before its operation execution time (see rp, rset and oet)');
   const blocking: RequestPrimitive = { ...request, rt: { rtv: RESPONSE_TYPE.BLOCKING } };
   delete blocking.oet;
+  // The group request identifier was claimed when the request was accepted; the job must not claim it again.
+  delete blocking.gid;
+  // Relative expiration times count from when the request arrived, not from when the job runs.
+  for (const name of ['rqet', 'rset'] as const) {
+    const at = request[name] === undefined ? undefined : parseAbsRelTimestamp(request[name], ctx.receivedAt);
+    if (at !== undefined) blocking[name] = formatTimestamp(at);
+  }
   const job: RequestJob = { request: blocking, transport: ctx.transport, ri, notify };
   const ts = formatTimestamp(now);
   const stored = await store.transaction(async (tx) => {

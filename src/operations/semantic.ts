@@ -2,7 +2,7 @@
 // semanticsFilter when the SPARQL query answers (a row, true, a triple) over its semanticDescriptor children
 // together with the descriptors they link through relatedSemantics; a semantic query (sqi=true, rcn=10) runs
 // the query once over every descriptor below the target and returns the SPARQL results.
-import { badRequest } from '../primitive/errors.js';
+import { CseError, badRequest } from '../primitive/errors.js';
 import { parseTarget } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
@@ -89,18 +89,22 @@ export function semanticCondition(ctx: RequestContext, query: string): { prepare
       };
       for (const row of rows) {
         const smds = await descriptorsOf(ctx, row, ACCESS_OPERATION.DISCOVERY);
-        const names: string[] = [];
+        const own: Descriptor[] = [];
         for (const smd of smds) {
           const d = descriptors.get(smd.ri) ?? toDescriptor(smd);
-          if (!d) continue;
-          if (!descriptors.has(smd.ri)) {
-            if (bytes + d.text.length > MAX_BATCH_BYTES) await flush();
-            descriptors.set(smd.ri, d);
+          if (d) own.push(d);
+        }
+        if (own.length === 0) continue;
+        // A row's descriptors travel in one call: the batch is flushed before them, never between them.
+        const added = own.filter((d) => !descriptors.has(d.name)).reduce((n, d) => n + d.text.length, 0);
+        if (bytes + added > MAX_BATCH_BYTES) await flush();
+        for (const d of own) {
+          if (!descriptors.has(d.name)) {
+            descriptors.set(d.name, d);
             bytes += d.text.length;
           }
-          names.push(smd.ri);
         }
-        if (names.length > 0) groups.push({ key: row.ri, names });
+        groups.push({ key: row.ri, names: own.map((d) => d.name) });
       }
       await flush();
     },
@@ -116,17 +120,30 @@ export async function semanticQuery(ctx: RequestContext, target: StoredResource)
   const fc = ctx.request.fc;
   if (!fc?.smf?.length) throw badRequest('a semantic query (sqi=true) needs a semanticsFilter (smf)');
   const query = semanticsQueryText(fc.smf);
-  const { store } = ctx.services;
-  const candidates = target.ty === RESOURCE_TYPE.semanticDescriptor ? [target] : await store.findInSubtree(target.srn, RESOURCE_TYPE.semanticDescriptor, MAX_QUERY_DESCRIPTORS);
+  const { store, clock } = ctx.services;
+  const now = clock.now();
+  const candidates = target.ty === RESOURCE_TYPE.semanticDescriptor ? [target] : await store.findInSubtree(target.srn, RESOURCE_TYPE.semanticDescriptor, MAX_QUERY_DESCRIPTORS + 1);
+  // An answer over part of the descriptors would look complete: too many is refused, not cut.
+  if (candidates.length > MAX_QUERY_DESCRIPTORS) {
+    throw new CseError(RSC.NOT_ACCEPTABLE, `more than ${MAX_QUERY_DESCRIPTORS} semanticDescriptors lie below the target; query a narrower target`);
+  }
   const descriptors = new Map<string, Descriptor>();
+  let bytes = 0;
   for (const smd of candidates) {
+    if (smd.et !== undefined && smd.et <= now) continue;
     if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, smd))) continue;
     const d = toDescriptor(smd);
-    if (d) descriptors.set(smd.ri, d);
+    const found = d ? [d] : [];
     for (const uri of Array.isArray(smd.doc.rels) ? (smd.doc.rels as string[]) : []) {
       const linked = await linkedDescriptor(ctx, uri, ACCESS_OPERATION.RETRIEVE);
-      const ld = linked && !descriptors.has(linked.ri) ? toDescriptor(linked) : undefined;
-      if (ld) descriptors.set(ld.name, ld);
+      const ld = linked ? toDescriptor(linked) : undefined;
+      if (ld) found.push(ld);
+    }
+    for (const one of found) {
+      if (descriptors.has(one.name)) continue;
+      bytes += one.text.length;
+      if (bytes > MAX_BATCH_BYTES) throw new CseError(RSC.NOT_ACCEPTABLE, 'the semanticDescriptors below the target are too large for one semantic query; query a narrower target');
+      descriptors.set(one.name, one);
     }
   }
   const format = ctx.transport.responseFormat === 'xml' ? 'xml' : 'json';

@@ -26,5 +26,5 @@ export interface SparqlReply {
   ok?: true;
   text?: string;
   keys?: string[];
-  error?: { kind: 'descriptor' | 'query' | 'update'; message: string };
+  error?: { kind: 'descriptor' | 'query' | 'update' | 'size'; message: string };
 }

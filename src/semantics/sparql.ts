@@ -20,6 +20,14 @@ export const SEMANTIC_FORMATS: Readonly<Record<number, string>> = {
 export const MAX_SPARQL_LENGTH = 16_384;
 /** Calls waiting for the worker at once; more are refused rather than queued without bound. */
 const MAX_PENDING = 64;
+/**
+ * Oxigraph's WebAssembly memory is outside the worker's heap limit and never shrinks: the process's resident
+ * memory is watched while calls run (a call that grows it by more than this is stopped), and a worker that
+ * has grown by more than RECYCLE_GROWTH is replaced once it is idle.
+ */
+const MAX_CALL_GROWTH = 768 * 1024 * 1024;
+const RECYCLE_GROWTH = 256 * 1024 * 1024;
+const WATCH_INTERVAL_MS = 50;
 
 interface Pending {
   resolve: (reply: SparqlReply) => void;
@@ -32,6 +40,9 @@ export class SparqlEngine {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
+  private rssAtWorkerStart = 0;
+  private watch: NodeJS.Timeout | undefined;
+  private rssLimit = Infinity;
 
   constructor(private readonly timeLimitMs: number) {}
 
@@ -46,6 +57,7 @@ export class SparqlEngine {
     checkLength(update);
     const reply = await this.call({ op: 'update', text, format, query: update });
     if (reply.error?.kind === 'update') throw new CseError(RSC.SPARQL_UPDATE_ERROR, `semanticOpExec failed: ${reply.error.message.slice(0, 300)}`);
+    if (reply.error?.kind === 'size') throw new CseError(RSC.NOT_ACCEPTABLE, reply.error.message);
     if (reply.error) throw badRequest(`the stored descriptor is not valid ${format}: ${reply.error.message.slice(0, 300)}`);
     return reply.text ?? '';
   }
@@ -63,12 +75,14 @@ export class SparqlEngine {
   async query(query: string, descriptors: Descriptor[], resultsFormat: 'json' | 'xml'): Promise<string> {
     checkLength(query);
     const reply = await this.call({ op: 'query', query, descriptors, resultsFormat });
+    if (reply.error?.kind === 'size') throw new CseError(RSC.NOT_ACCEPTABLE, reply.error.message);
     if (reply.error) throw new CseError(RSC.INVALID_SPARQL_QUERY, `semantic query: ${reply.error.message.slice(0, 300)}`);
     return reply.text ?? '';
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopWatching();
     this.failAll(new CseError(RSC.INTERNAL_SERVER_ERROR, 'the CSE is stopping'));
     const worker = this.worker;
     this.worker = undefined;
@@ -80,16 +94,49 @@ export class SparqlEngine {
     if (this.pending.size >= MAX_PENDING) return Promise.reject(new CseError(RSC.INTERNAL_SERVER_ERROR, 'too many semantic operations at once; retry later'));
     const worker = this.ensureWorker();
     const id = this.nextId++;
+    this.startWatching();
     return new Promise<SparqlReply>((resolve, reject) => {
       const timer = setTimeout(() => {
         // Every call queued on this worker is lost with it; they fail rather than wait for ever.
-        this.failAll(new CseError(RSC.REQUEST_TIMEOUT, `a semantic operation took longer than ${this.timeLimitMs} ms and was stopped`));
-        this.worker = undefined;
-        void worker.terminate();
+        this.stop(new CseError(RSC.REQUEST_TIMEOUT, `a semantic operation took longer than ${this.timeLimitMs} ms and was stopped`));
       }, this.timeLimitMs);
       this.pending.set(id, { resolve, reject, timer });
       worker.postMessage({ ...message, id } satisfies SparqlCall);
     });
+  }
+
+  /** Ends the worker and every call on it. */
+  private stop(err: Error): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failAll(err);
+    if (worker) void worker.terminate();
+  }
+
+  private startWatching(): void {
+    if (this.watch) return;
+    this.rssLimit = process.memoryUsage.rss() + MAX_CALL_GROWTH;
+    this.watch = setInterval(() => {
+      if (process.memoryUsage.rss() > this.rssLimit) {
+        this.stop(new CseError(RSC.NOT_ACCEPTABLE, `a semantic operation needed more than ${MAX_CALL_GROWTH >> 20} MiB and was stopped`));
+      }
+    }, WATCH_INTERVAL_MS);
+    this.watch.unref();
+  }
+
+  private stopWatching(): void {
+    if (this.watch) clearInterval(this.watch);
+    this.watch = undefined;
+  }
+
+  /** Once idle: stop watching, and replace a worker whose memory has grown (WebAssembly memory never shrinks). */
+  private idle(): void {
+    if (this.pending.size > 0) return;
+    this.stopWatching();
+    if (this.worker && process.memoryUsage.rss() - this.rssAtWorkerStart > RECYCLE_GROWTH) {
+      void this.worker.terminate();
+      this.worker = undefined;
+    }
   }
 
   private ensureWorker(): Worker {
@@ -97,12 +144,14 @@ export class SparqlEngine {
     // The worker's heap is bounded: a query that materialises too much ends the worker, not the CSE.
     const worker = new Worker(new URL('./sparqlWorker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 512 } });
     worker.unref();
+    this.rssAtWorkerStart = process.memoryUsage.rss();
     worker.on('message', (reply: SparqlReply) => {
       const pending = this.pending.get(reply.id);
       if (!pending) return;
       this.pending.delete(reply.id);
       clearTimeout(pending.timer);
       pending.resolve(reply);
+      this.idle();
     });
     worker.on('error', (err) => {
       if (this.worker === worker) this.worker = undefined;
@@ -124,6 +173,7 @@ export class SparqlEngine {
       pending.reject(err);
       this.pending.delete(id);
     }
+    this.stopWatching();
   }
 }
 

@@ -4,6 +4,9 @@ import { parentPort } from 'node:worker_threads';
 import * as ox from 'oxigraph';
 import type { SparqlCall, SparqlReply } from './protocol.js';
 
+/** Largest SPARQL result (or updated descriptor) handed back. */
+const MAX_RESULT_LENGTH = 16 * 1024 * 1024;
+
 function graphName(name: string): ox.NamedNode {
   return ox.namedNode(`urn:warden:smd:${encodeURIComponent(name)}`);
 }
@@ -47,7 +50,9 @@ function handle(call: SparqlCall): SparqlReply {
       } catch (err) {
         return { id: call.id, error: { kind: 'update', message: (err as Error).message } };
       }
-      return { id: call.id, text: store.dump({ format: call.format ?? '', from_graph_name: ox.defaultGraph() }) };
+      const text = store.dump({ format: call.format ?? '', from_graph_name: ox.defaultGraph() });
+      if (text.length > MAX_RESULT_LENGTH) return { id: call.id, error: { kind: 'size', message: 'the updated descriptor is too large' } };
+      return { id: call.id, text };
     }
     case 'match': {
       const store = storeOf(call.descriptors);
@@ -55,7 +60,9 @@ function handle(call: SparqlCall): SparqlReply {
       try {
         for (const group of call.groups ?? []) {
           if (group.names.length === 0) continue;
-          if (nonEmpty(store.query(call.query ?? '', { default_graph: group.names.map(graphName) }))) keys.push(group.key);
+          // The group's own graphs, also for GRAPH patterns: no query sees another resource's descriptors.
+          const graphs = group.names.map(graphName);
+          if (nonEmpty(store.query(call.query ?? '', { default_graph: graphs, named_graphs: graphs }))) keys.push(group.key);
         }
       } catch (err) {
         return { id: call.id, error: { kind: 'query', message: (err as Error).message } };
@@ -66,8 +73,10 @@ function handle(call: SparqlCall): SparqlReply {
       const store = storeOf(call.descriptors);
       try {
         const names = (call.descriptors ?? []).map((d) => graphName(d.name));
-        const result = store.query(call.query ?? '', { default_graph: names, results_format: call.resultsFormat ?? 'json' });
-        return { id: call.id, text: typeof result === 'string' ? result : JSON.stringify(result) };
+        const result = store.query(call.query ?? '', { default_graph: names, named_graphs: names, results_format: call.resultsFormat ?? 'json' });
+        const text = typeof result === 'string' ? result : JSON.stringify(result);
+        if (text.length > MAX_RESULT_LENGTH) return { id: call.id, error: { kind: 'size', message: `the semantic query result exceeds ${MAX_RESULT_LENGTH >> 20} MiB` } };
+        return { id: call.id, text };
       } catch (err) {
         return { id: call.id, error: { kind: 'query', message: (err as Error).message } };
       }

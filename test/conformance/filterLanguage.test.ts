@@ -168,8 +168,25 @@ describe('content-based discovery (contentFilterSyntax / contentFilterQuery) and
     }
   });
 
+  it('a relative path does not reveal matches the originator may not discover', async () => {
+    const snoop = await t.client.registerAe('snoop');
+    await t.client.create('/cse-in/meter', 1, { 'm2m:acp': { rn: 'peek', pv: { acr: [{ acor: [snoop], acop: 32 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    assert.equal((await t.client.update('/cse-in/meter/r', { 'm2m:cnt': { acpi: ['cse-in/meter/peek'] } }, ae)).rsc, 2004);
+    assert.equal((await t.client.create('/cse-in/meter/r', 3, { 'm2m:cnt': { rn: 'vault' } }, ae)).rsc, 2001);
+    assert.equal((await t.client.create('/cse-in/meter/r/vault', 4, { 'm2m:cin': { rn: 'pin', cnf: 'application/json:0', con: '{"pin": 4711}' } }, ae)).rsc, 2001);
+    const guess = async (pin: number) => {
+      const reply = await t.client.retrieve(`/cse-in/meter?fu=1&${cf(`$.pin EQ ${pin}`)}&arp=../..`, snoop);
+      assert.equal(reply.rsc, 2000, reply.text);
+      return (reply.body?.['m2m:uril'] as string[]) ?? [];
+    };
+    assert.deepEqual(await guess(4711), [], 'the right guess looks like a wrong one');
+    assert.deepEqual(await guess(4712), []);
+    const owner = await t.client.retrieve(`/cse-in/meter?fu=1&${cf('$.pin EQ 4711')}&arp=../..`, ae);
+    assert.deepEqual(owner.body?.['m2m:uril'], ['cse-in/meter/r'], 'the owner may follow the path');
+  });
+
   it('treats filterUsage 3 as discovery and refuses 4 and unknown values', async () => {
-    const reply = await t.client.retrieve('/cse-in/meter?fu=3&ty=4', ae);
+    const reply = await t.client.retrieve('/cse-in/meter?fu=3&ty=4&lvl=2', ae);
     assert.equal(reply.rsc, 2000, reply.text);
     assert.equal((reply.body?.['m2m:uril'] as string[]).length, 5);
     assert.equal((await t.client.retrieve('/cse-in/meter?fu=4&ty=4', ae)).rsc, 5001);

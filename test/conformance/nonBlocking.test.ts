@@ -39,6 +39,18 @@ describe('non-blocking requests', () => {
     assert.equal((await t.client.delete(requestPath, ae)).rsc, 2002);
   });
 
+  it('a non-blocking request with a group request identifier runs once, not as its own duplicate', async () => {
+    const ack = await t.client.request('POST', '/cse-in/patient/c?rt=1', { origin: ae, ty: 4, body: { 'm2m:cin': { rn: 'grouped', con: 'g' } }, headers: { 'X-M2M-GID': 'gid-nb-1' } });
+    assert.equal(ack.rsc, 1001);
+    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
+    let req: Attrs = {};
+    await waitFor(async () => {
+      req = (await t.client.retrieve(requestPath, ae)).body?.['m2m:req'] as Attrs;
+      return req.rs !== 3;
+    });
+    assert.equal((req.ors as Attrs).rsc, 2001);
+  });
+
   it('a failing non-blocking request records the failure', async () => {
     const ack = await t.client.request('POST', '/cse-in/patient/c?rt=1', { origin: ae, ty: 4, body: { 'm2m:cin': { rn: 'later', con: 'dup' } } });
     assert.equal(ack.rsc, 1001);

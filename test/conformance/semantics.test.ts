@@ -80,6 +80,10 @@ describe('semantics', () => {
     assert.deepEqual(await discover(SENSORS, peer), ['temp'], 'the peer may not discover the humidity descriptor');
   });
 
+  it("a query sees only the candidate's own descriptors, also through GRAPH patterns", async () => {
+    assert.deepEqual(await discover('SELECT ?s WHERE { GRAPH ?g { ?s a <http://ex.org/HumiditySensor> } }'), ['hum']);
+  });
+
   it('follows relatedSemantics links', async () => {
     const link = await t.client.create('/cse-in/sem/plain', 24, { 'm2m:smd': { rn: 'linked', dcrp: 5, dsp: b64('@prefix ex: <http://ex.org/> . ex:plain ex:near ex:temp .'), rels: ['cse-in/sem/temp/desc'] } }, ae);
     assert.equal(link.rsc, 2001, link.text);
@@ -137,5 +141,23 @@ describe('semantics', () => {
     const reply = await t.client.retrieve(`/cse-in/sem?fu=1&smf=${q(slow)}`, ae);
     assert.equal(reply.rsc, 4008, reply.text);
     assert.deepEqual(await discover(TEMPERATURE_SENSORS), ['temp'], 'a fresh worker answers the next query');
+  });
+});
+
+describe('semantics: resource bounds', () => {
+  it('stops a semantic query that grows the memory without bound, and keeps serving', async () => {
+    const t = await startTestCse({ 'discovery.semanticTimeLimit': 30 });
+    try {
+      const ae = await t.client.registerAe('hungry');
+      let ttl = '';
+      for (let i = 0; i < 1500; i++) ttl += `<urn:a${i}> <urn:p> "${'x'.repeat(200)}${i}" .\n`;
+      assert.equal((await t.client.create('/cse-in/hungry', 24, { 'm2m:smd': { rn: 'big', dcrp: 5, dsp: b64(ttl) } }, ae)).rsc, 2001);
+      const explode = 'SELECT (GROUP_CONCAT(?o) AS ?c) WHERE { ?a ?p ?o . ?b ?q ?r }';
+      assert.equal((await t.client.retrieve(`/cse-in/hungry?sqi=true&rcn=10&smf=${q(explode)}`, ae)).rsc, 5207);
+      const next = await t.client.retrieve(`/cse-in/hungry?sqi=true&rcn=10&smf=${q('ASK { ?a ?b ?c }')}`, ae);
+      assert.equal(next.rsc, 2000, next.text);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -32,6 +32,8 @@ async function awaitExecutionTime(ctx: RequestContext): Promise<void> {
 
 /** How long a group request identifier is remembered when the request has no expiration timestamp. */
 const GROUP_REQUEST_MEMORY_MS = 60_000;
+/** The longest a group request identifier is remembered, whatever rqet says: the memory is bounded. */
+const GROUP_REQUEST_MAX_MEMORY_MS = 86_400_000;
 
 /**
  * A member that receives the same group request twice (through two groups, or a retry) carries it out once
@@ -42,8 +44,11 @@ async function checkGroupRequestIdentifier(ctx: RequestContext): Promise<void> {
   if (gid === undefined) return;
   const now = ctx.services.clock.now();
   const rqet = ctx.request.rqet === undefined ? undefined : parseAbsRelTimestamp(ctx.request.rqet, ctx.receivedAt);
-  const key = createHash('sha256').update(`gid|${gid}|${ctx.resource?.ri ?? ctx.request.to}`).digest('base64url');
-  if (!(await ctx.services.store.claimOnce(key, Math.max(rqet ?? 0, now + GROUP_REQUEST_MEMORY_MS), now))) {
+  // Keyed by originator too: nobody can spoil another originator's group request by guessing its gid.
+  const originator = ctx.originator?.id ?? ctx.request.fr;
+  const key = createHash('sha256').update(`gid|${originator}|${gid}|${ctx.resource?.ri ?? ctx.request.to}`).digest('base64url');
+  const until = Math.min(Math.max(rqet ?? 0, now + GROUP_REQUEST_MEMORY_MS), now + GROUP_REQUEST_MAX_MEMORY_MS);
+  if (!(await ctx.services.store.claimOnce(key, until, now))) {
     throw new CseError(RSC.GROUP_REQUEST_IDENTIFIER_EXISTS, `group request '${gid.slice(0, 64)}' was already received for this target`);
   }
 }
