@@ -11,7 +11,7 @@ import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import type { StoredResource } from '../storage/store.js';
-import { compileFilter, meetsFilter, prepareBatch } from './discover.js';
+import { compileFilter, filterExhausted, meetsFilter, prepareBatch } from './discover.js';
 
 const BATCH = 500;
 /** Bytes of embedded representations one response may carry (rcn 4, 8). */
@@ -77,7 +77,9 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
         positions.set(segment, position);
       }
       if (position < skipBefore) continue;
-      if (!meetsFilter(filter, row) || (row.et !== undefined && row.et <= now)) continue;
+      const meets = meetsFilter(filter, row);
+      if (filterExhausted(filter)) return cut(out, positions, root, position);
+      if (!meets || (row.et !== undefined && row.et <= now)) continue;
       if (nested && !included.has(row.pi)) continue;
       // disableRetrieval keeps a container's instances out of every retrieval [TS-0001 §9.6.6].
       if (row.ty === RESOURCE_TYPE.contentInstance && (await instancesHidden(row.pi))) continue;

@@ -9,7 +9,7 @@ import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { originatorMay } from '../pipeline/access.js';
 import type { SearchHit, SearchQuery, StoredResource } from '../storage/store.js';
-import { GEO_FUNCTION, GeometryError, boxConditions, locationOf, parseCoordinates, spatialMatch, toGeometry } from '../resources/geometry.js';
+import { GEO_FUNCTION, GeometryError, MAX_QUERY_POSITIONS, boxConditions, locationOf, positionCount, parseCoordinates, spatialMatch, toGeometry } from '../resources/geometry.js';
 import { compileLabelsQuery } from './labelsQuery.js';
 import { compileContentFilter } from './contentFilter.js';
 import { semanticCondition, semanticsQueryText } from './semantic.js';
@@ -48,7 +48,22 @@ export interface CompiledFilter {
 export interface ResidualCondition {
   prepare?(rows: readonly StoredResource[]): Promise<void>;
   test(row: StoredResource): boolean;
+  /**
+   * True once the condition has spent its work budget for this request: the row just tested is undecided and
+   * the page ends there (partial content; the next page carries on with a fresh budget).
+   */
+  exhausted?(): boolean;
+  /** Discovery passes over `skip` results first, then fills the page; each phase has its own budget. */
+  phase?(phase: 'skip' | 'fill'): void;
 }
+
+/**
+ * Spatial test work one page may do: the sum over rows of (location positions × query positions); a pair costs
+ * about a microsecond, so a page spends at most about 0.2 s on the main thread. Passing over
+ * earlier pages' results may cost more (their work is done again), up to a bound that ends deep paging.
+ */
+const GEO_WORK_BUDGET = 250_000;
+const GEO_SKIP_BUDGET = 2_500_000;
 
 const FILTER_OPERATION: Record<number, SearchQuery['operation']> = { 1: 'and', 2: 'or', 3: 'xor' };
 
@@ -60,17 +75,34 @@ function geoCondition(fc: FilterCriteria): (ResidualCondition & { box: ReturnTyp
   if (!Object.values(GEO_FUNCTION).includes(fc.gsf as 1 | 2 | 3)) throw badRequest('geoSpatialFunction (gsf) must be 1 (Within), 2 (Contains) or 3 (Intersects)');
   let query: Geometry;
   try {
-    query = toGeometry(fc.gmty as number, parseCoordinates(fc.geom as string));
+    query = toGeometry(fc.gmty as number, parseCoordinates(fc.geom as string), MAX_QUERY_POSITIONS);
   } catch (err) {
     throw badRequest(`geoQuery geometry is not valid: ${err instanceof GeometryError ? err.message : 'unreadable'}`);
   }
   const fn = fc.gsf as number;
+  const querySize = positionCount(query);
+  let budget = GEO_WORK_BUDGET;
+  let spent = 0;
+  let exhausted = false;
   // A resource without a location never meets a geo condition.
   return {
     box: boxConditions(fn, query),
     test(row) {
       const location = locationOf(row.doc);
-      return location !== undefined && spatialMatch(fn, query, location);
+      if (location === undefined) return false;
+      // Within a fresh budget the first test always runs: a single test costs at most the product of the caps.
+      const cost = positionCount(location) * querySize;
+      if (spent > 0 && spent + cost > budget) {
+        exhausted = true;
+        return false;
+      }
+      spent += cost;
+      return spatialMatch(fn, query, location);
+    },
+    exhausted: () => exhausted,
+    phase(phase) {
+      budget = phase === 'skip' ? GEO_SKIP_BUDGET : GEO_WORK_BUDGET;
+      spent = 0;
     },
   };
 }
@@ -132,6 +164,11 @@ export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: St
 
 export async function prepareBatch(filter: CompiledFilter, rows: readonly StoredResource[]): Promise<void> {
   for (const condition of filter.residual) await condition.prepare?.(rows);
+}
+
+/** Whether a row test has run out of budget: the last row is undecided and the page must end before it. */
+export function filterExhausted(filter: CompiledFilter): boolean {
+  return filter.residual.some((c) => c.exhausted?.() === true);
 }
 
 /** Whether a row the database returned meets the whole filter, row tests included. */
@@ -219,6 +256,10 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   const relativePath = fc.arp === undefined ? undefined : relativePathSegments(fc.arp);
   const seen = new Set<string>();
   const found: StoredResource[] = [];
+  const phase = (p: 'skip' | 'fill'): void => {
+    for (const c of filter.residual) c.phase?.(p);
+  };
+  phase(skip > 0 ? 'skip' : 'fill');
   let skipped = 0;
   let scannedWhileSkipping = 0;
   let scanned = 0;
@@ -231,7 +272,13 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       cursor = hit.seq;
       if (skipped < skip) scannedWhileSkipping++;
       else scanned++;
-      if (!meetsFilter(filter, hit)) continue;
+      const meets = meetsFilter(filter, hit);
+      if (filterExhausted(filter)) {
+        if (skipped < skip) throw badRequest(`offset ${skip + 1} lies too deep for this query's spatial tests; narrow the filter criteria`);
+        more = true;
+        break outer;
+      }
+      if (!meets) continue;
       // The match itself must be discoverable too: otherwise a relative path would tell, by what it leads to,
       // which hidden resources meet the conditions.
       if (relativePath && !(await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, hit))) continue;
@@ -241,6 +288,7 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       if (!(await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, row))) continue;
       if (skipped < skip) {
         skipped++;
+        if (skipped === skip) phase('fill');
         continue;
       }
       if (found.length >= limit) {

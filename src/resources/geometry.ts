@@ -9,28 +9,37 @@ export const GEOMETRY_TYPE = { Point: 1, LineString: 2, Polygon: 3, MultiPoint: 
 /** m2m:geoSpatialFunctionType. */
 export const GEO_FUNCTION = { WITHIN: 1, CONTAINS: 2, INTERSECTS: 3 } as const;
 
-/** Most positions one geometry may hold: a location is a place, not a map. */
-const MAX_POSITIONS = 10_000;
+/**
+ * Most positions one geometry may hold: a location is a place, not a map. Spatial tests cost up to the product
+ * of both geometries' positions, so a query geometry is held to fewer.
+ */
+export const MAX_LOCATION_POSITIONS = 500;
+export const MAX_QUERY_POSITIONS = 128;
 const MAX_COORDINATES_TEXT = 256 * 1024;
 
 export class GeometryError extends Error {}
 
-function position(value: unknown, count: { n: number }): Position {
+interface Counter {
+  n: number;
+  max: number;
+}
+
+function position(value: unknown, count: Counter): Position {
   if (!Array.isArray(value) || value.length < 2 || value.length > 3 || !value.every((c) => typeof c === 'number' && Number.isFinite(c))) {
     throw new GeometryError('a position is [longitude, latitude] (or with altitude) of finite numbers');
   }
-  if (++count.n > MAX_POSITIONS) throw new GeometryError(`a geometry may hold at most ${MAX_POSITIONS} positions`);
+  if (++count.n > count.max) throw new GeometryError(`a geometry may hold at most ${count.max} positions`);
   return value as Position;
 }
 
-function positions(value: unknown, min: number, count: { n: number }): Position[] {
+function positions(value: unknown, min: number, count: Counter): Position[] {
   if (!Array.isArray(value)) throw new GeometryError('expected a list of positions');
   const list = value.map((p) => position(p, count));
   if (list.length < min) throw new GeometryError(`expected at least ${min} positions`);
   return list;
 }
 
-function ring(value: unknown, count: { n: number }): Position[] {
+function ring(value: unknown, count: Counter): Position[] {
   const list = positions(value, 4, count);
   const first = list[0] as Position;
   const last = list[list.length - 1] as Position;
@@ -39,7 +48,7 @@ function ring(value: unknown, count: { n: number }): Position[] {
 }
 
 /** A ring list, also accepting the single ring open CSEs (ACME) write for a polygon without holes. */
-function polygon(value: unknown, count: { n: number }): Position[][] {
+function polygon(value: unknown, count: Counter): Position[][] {
   if (!Array.isArray(value) || value.length === 0) throw new GeometryError('a polygon is a list of rings');
   const isSingleRing = Array.isArray(value[0]) && typeof (value[0] as unknown[])[0] === 'number';
   return isSingleRing ? [ring(value, count)] : value.map((r) => ring(r, count));
@@ -51,8 +60,8 @@ function list<T>(value: unknown, item: (v: unknown) => T): T[] {
 }
 
 /** The GeoJSON geometry that a geometryType and coordinates (already parsed from JSON) describe. */
-export function toGeometry(type: number, coordinates: unknown): Geometry {
-  const count = { n: 0 };
+export function toGeometry(type: number, coordinates: unknown, maxPositions = MAX_LOCATION_POSITIONS): Geometry {
+  const count: Counter = { n: 0, max: maxPositions };
   switch (type) {
     case GEOMETRY_TYPE.Point:
       return { type: 'Point', coordinates: position(coordinates, count) };
@@ -207,4 +216,15 @@ export function boxConditions(fn: number, query: Geometry): Array<[string, numbe
       // They intersect: the boxes overlap.
       return [['__locW', undefined, e], ['__locS', undefined, n], ['__locE', w, undefined], ['__locN', s, undefined]];
   }
+}
+
+/** How many positions a geometry holds (the size that spatial tests cost). */
+export function positionCount(g: Geometry): number {
+  let n = 0;
+  const visit = (c: unknown): void => {
+    if (Array.isArray(c) && typeof c[0] === 'number') n++;
+    else if (Array.isArray(c)) for (const inner of c) visit(inner);
+  };
+  if (g.type !== 'GeometryCollection') visit(g.coordinates);
+  return n;
 }

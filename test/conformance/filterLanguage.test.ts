@@ -193,3 +193,37 @@ describe('content-based discovery (contentFilterSyntax / contentFilterQuery) and
     assert.equal((await t.client.retrieve('/cse-in/meter?fu=9&ty=4', ae)).rsc, 4000);
   });
 });
+
+describe('geo queries within a work budget', () => {
+  it('ends a page early when spatial tests get expensive, and paging still reaches every match', async () => {
+    const t = await startTestCse();
+    try {
+      const ae = await t.client.registerAe('shapes');
+      const ring = (n: number, r: number): string => {
+        const points = Array.from({ length: n }, (_, i) => [Number((r * Math.cos((2 * Math.PI * i) / n)).toFixed(6)), Number((r * Math.sin((2 * Math.PI * i) / n)).toFixed(6))]);
+        return JSON.stringify([...points, points[0]]);
+      };
+      for (let i = 0; i < 6; i++) {
+        const reply = await t.client.create('/cse-in/shapes', 3, { 'm2m:cnt': { rn: `s${i}`, loc: { typ: 3, crd: ring(499, 1) } } }, ae);
+        assert.equal(reply.rsc, 2001, reply.text);
+      }
+      assert.equal((await t.client.create('/cse-in/shapes', 3, { 'm2m:cnt': { loc: { typ: 3, crd: ring(600, 1) } } }, ae)).rsc, 4000, 'at most 500 positions');
+      const query = `fu=1&gmty=3&gsf=2&geom=${encodeURIComponent(ring(127, 10))}`;
+      assert.equal((await t.client.retrieve(`/cse-in/shapes?fu=1&gmty=3&gsf=2&geom=${encodeURIComponent(ring(200, 10))}`, ae)).rsc, 4000, 'a query geometry holds at most 128 positions');
+      const seen: string[] = [];
+      let offset = 1;
+      let pages = 0;
+      for (; pages < 10; pages++) {
+        const reply = await t.client.retrieve(`/cse-in/shapes?${query}&ofst=${offset}`, ae);
+        assert.equal(reply.rsc, 2000, reply.text);
+        seen.push(...((reply.body?.['m2m:uril'] as string[]) ?? []));
+        if (reply.headers.get('x-m2m-cts') !== '1') break;
+        offset = Number(reply.headers.get('x-m2m-cto'));
+      }
+      assert.ok(pages >= 1, 'the spatial work did not fit one page');
+      assert.deepEqual([...new Set(seen)].sort(), ['s0', 's1', 's2', 's3', 's4', 's5'].map((n) => `cse-in/shapes/${n}`));
+    } finally {
+      await t.close();
+    }
+  });
+});
