@@ -32,6 +32,9 @@ export interface DeliveryOptions {
 }
 
 const LEASE_MS = 60_000;
+/** Outbox jobs running at once in this process, and held (leased, waiting for a slot) at most. */
+const JOBS_RUNNING = 16;
+const JOBS_HELD = 64;
 /** Messages sent to one target in one round, one after the other, behind its leased head. */
 const RUN_LENGTH = 64;
 const BATCH_RECHECK_MS = 50;
@@ -52,6 +55,10 @@ export class Deliverer {
   private wakeRequested = false;
   private stopped = false;
   private loop: Promise<void> = Promise.resolve();
+  /** Jobs this process has leased: waiting for a slot, or running (their leases are renewed meanwhile). */
+  private readonly heldJobs = new Map<number, { message: OutboxMessage; handler: (message: OutboxMessage, owner: string) => Promise<void> }>();
+  private readonly runningJobs = new Map<number, Promise<void>>();
+  private leaseRenewal: NodeJS.Timeout | undefined;
   delivered = 0;
 
   constructor(
@@ -65,13 +72,43 @@ export class Deliverer {
   start(): void {
     this.timer = setInterval(() => this.wake(), 250);
     this.timer.unref();
+    // A job may run longer than its lease: while this process holds it, nobody else may take it over.
+    this.leaseRenewal = setInterval(() => void this.renewJobLeases(), LEASE_MS / 3);
+    this.leaseRenewal.unref();
     this.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.leaseRenewal) clearInterval(this.leaseRenewal);
     await this.loop;
+    await Promise.all(this.runningJobs.values());
+  }
+
+  private async renewJobLeases(): Promise<void> {
+    if (this.heldJobs.size === 0) return;
+    try {
+      await this.services.store.renewLeases([...this.heldJobs.keys()], this.owner, this.services.clock.now() + LEASE_MS);
+    } catch (err) {
+      this.services.log.error({ err }, 'renewing the leases of outbox jobs failed');
+    }
+  }
+
+  /** Starts held jobs while there are free slots; a job never holds up a delivery round. */
+  private pumpJobs(): void {
+    for (const [id, { message, handler }] of this.heldJobs) {
+      if (this.runningJobs.size >= JOBS_RUNNING) return;
+      if (this.runningJobs.has(id)) continue;
+      const run = handler(message, this.owner)
+        .catch((err: unknown) => this.services.log.error({ err, target: message.target }, 'outbox job failed; retried when its lease ends'))
+        .finally(() => {
+          this.runningJobs.delete(id);
+          this.heldJobs.delete(id);
+          this.pumpJobs();
+        });
+      this.runningJobs.set(id, run);
+    }
   }
 
   /** Asks for a delivery round now (after a commit that queued messages). */
@@ -94,15 +131,17 @@ export class Deliverer {
         const { store, clock } = this.services;
         const leased = (await store.leaseHeads(this.owner, clock.now(), LEASE_MS, this.options.concurrency)).filter((m) => !m.target.startsWith('pch:'));
         const heads: OutboxMessage[] = [];
-        const jobs: Array<Promise<void>> = [];
+        const result: RoundResult = { done: [], postponed: [], counted: [], remaining: new Map() };
         for (const head of leased) {
           const handler = this.jobHandler(head.target);
           if (!handler) heads.push(head);
-          else jobs.push(handler(head, this.owner).catch((err: unknown) => this.services.log.error({ err, target: head.target }, 'outbox job failed; retried when its lease ends')));
+          else if (this.heldJobs.size < JOBS_HELD) this.heldJobs.set(head.id, { message: head, handler });
+          // More than this process takes on: handed back for a later round or another process.
+          else result.postponed.push({ id: head.id, notBefore: clock.now() + 1_000, attempts: head.attempts });
         }
-        const result: RoundResult = { done: [], postponed: [], counted: [], remaining: new Map() };
+        this.pumpJobs();
         await this.boundFailingQueues(heads);
-        await Promise.all([...heads.map((head) => this.deliverRun(head, result)), ...jobs]);
+        await Promise.all(heads.map((head) => this.deliverRun(head, result)));
         if (result.done.length > 0 || result.postponed.length > 0) {
           await store.transaction(async (tx) => {
             await tx.dequeue(result.done);

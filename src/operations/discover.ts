@@ -18,11 +18,12 @@ import type { Geometry } from 'geojson';
 /** Rows read per query round. */
 const BATCH = 500;
 /**
- * Rows one discovery may pass over to reach its offset. Offsets count results the originator may see, so a
- * page that ended early at the scan limit (discovery.scanLimit) is followed by one that first skips those
- * results (all within the rows already read) and then reads up to the limit further: paging always advances.
+ * Rows one discovery may pass over to reach its offset, in scan limits. Offsets count results the originator
+ * may see, so a page that ended early at the scan limit (discovery.scanLimit) is followed by one that first
+ * skips those results (all within the rows already read) and then reads up to the limit further: paging always
+ * advances, until an offset lies deeper than this many limits (then narrower criteria are needed).
  */
-const MAX_SKIP_SCAN = 500_000;
+const MAX_SKIP_SCANS = 5;
 
 function timestamp(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -303,8 +304,8 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       more = true;
       break;
     }
-    if (scannedWhileSkipping >= MAX_SKIP_SCAN) {
-      throw badRequest(`offset ${skip + 1} lies beyond the ${MAX_SKIP_SCAN} resources one discovery may pass over; narrow the filter criteria`);
+    if (scannedWhileSkipping >= MAX_SKIP_SCANS * config.discovery.scanLimit) {
+      throw badRequest(`offset ${skip + 1} lies beyond the ${MAX_SKIP_SCANS * config.discovery.scanLimit} resources one discovery may pass over; narrow the filter criteria`);
     }
   }
   const unstructured = ctx.request.drt === 2;

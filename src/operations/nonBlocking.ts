@@ -22,8 +22,17 @@ import type { NewOutboxMessage, OutboxMessage, ResourceStore } from '../storage/
 const DEFAULT_PERSISTENCE_MS = 3_600_000;
 /** Outbox targets of request jobs: one queue per job, so jobs never wait behind each other. */
 export const JOB_TARGET_PREFIX = 'req:';
-/** Jobs waiting or running at once over the whole cluster; more are refused rather than queued without bound. */
+/**
+ * Jobs waiting or running at once over the whole cluster, and per originator; more are refused rather than
+ * queued without bound, and no originator can fill the queue for the others.
+ */
 const MAX_PENDING_JOBS = 10_000;
+const MAX_PENDING_JOBS_PER_ORIGINATOR = 1_000;
+
+/** The outbox target of a job: its originator first (originators hold no blanks), so they can be counted. */
+function jobTarget(originator: string, ri: string): string {
+  return `${JOB_TARGET_PREFIX}${originator || '-'} ${ri}`;
+}
 /** Marks a <request> whose job has started, with the runner that started it. */
 const STARTED_KEY = '__startedBy';
 
@@ -40,22 +49,25 @@ function responseRecord(response: Pick<ResponsePrimitive, 'rsc' | 'rqi' | 'pc' |
   return { rsc: response.rsc, rqi: response.rqi, ...(response.pc === undefined ? {} : { pc: response.pc }), ...(response.fr ? { fr: response.fr } : {}) };
 }
 
-async function notifyResult(services: CseServices, targets: readonly string[], response: Record<string, unknown>, requestRi: string): Promise<void> {
+/** Queues the result for the rt=2 targets, in the transaction that records it. */
+async function notifyResult(tx: ResourceStore, services: CseServices, targets: readonly string[], response: Record<string, unknown>, requestRi: string): Promise<void> {
   if (targets.length === 0) return;
   const now = services.clock.now();
   const content = JSON.stringify({ pc: { 'm2m:rsp': response }, final: true });
   const messages: NewOutboxMessage[] = [];
-  for (const target of targets) messages.push({ target: await targetKey(services.store, services.self, target), subscription: requestRi, content, created: now, notBefore: now });
-  await services.store.transaction(async (tx) => {
-    await tx.enqueue(messages);
-    await tx.broadcast(OUTBOX_TOPIC, '');
-  });
+  for (const target of targets) messages.push({ target: await targetKey(tx, services.self, target), subscription: requestRi, content, created: now, notBefore: now });
+  await tx.enqueue(messages);
+  await tx.broadcast(OUTBOX_TOPIC, '');
 }
 
 export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   const { services, request } = ctx;
   const { store, clock, self, config } = services;
-  if ((await store.countQueuedByPrefix(JOB_TARGET_PREFIX, MAX_PENDING_JOBS)) >= MAX_PENDING_JOBS) {
+  const originator = ctx.originator?.id ?? request.fr;
+  if (
+    (await store.countQueuedByPrefix(jobTarget(originator, ''), MAX_PENDING_JOBS_PER_ORIGINATOR)) >= MAX_PENDING_JOBS_PER_ORIGINATOR ||
+    (await store.countQueuedByPrefix(JOB_TARGET_PREFIX, MAX_PENDING_JOBS)) >= MAX_PENDING_JOBS
+  ) {
     throw new CseError(RSC.NON_BLOCKING_SYNCH_REQUEST_NOT_SUPPORTED, 'too many non-blocking requests are in progress; retry later or use a blocking request');
   }
   const now = clock.now();
@@ -63,7 +75,6 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   const persistence = request.rp === undefined ? undefined : parseAbsRelTimestamp(request.rp, now);
   const rset = request.rset === undefined ? undefined : parseAbsRelTimestamp(request.rset, now);
   const ri = `req${randomIdSuffix()}`;
-  const originator = ctx.originator?.id ?? request.fr;
   const notify = asynchronous ? (request.rt?.nu ?? []) : [];
   // Result targets are verified like notification targets: a request cannot make the CSE push its result
   // into somebody else's receiver or polling channel.
@@ -98,7 +109,7 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
       owner: originator,
       doc: { op: request.op, tg: request.to, org: originator, rid: request.rqi, rs: REQUEST_STATUS.PENDING, __creator: originator },
     });
-    await tx.enqueue([{ target: `${JOB_TARGET_PREFIX}${ri}`, subscription: ri, content: JSON.stringify(job), created: now, notBefore: executeAt }]);
+    await tx.enqueue([{ target: jobTarget(originator, ri), subscription: ri, content: JSON.stringify(job), created: now, notBefore: executeAt }]);
     await tx.broadcast(OUTBOX_TOPIC, '');
     return inserted;
   });
@@ -107,12 +118,16 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
     : { rsc: RSC.ACCEPTED_NON_BLOCKING_REQUEST_SYNCH, content: { 'm2m:uri': stored.srn } };
 }
 
-/** Records the outcome on the <request> (if this runner still holds it) and removes the job, in one transaction. */
+/**
+ * Records the outcome on the <request> (if this runner still holds it), queues its notification (rt=2) and
+ * removes the job, in one transaction: a crash cannot keep one without the others.
+ */
 async function finish(store: ResourceStore, services: CseServices, message: OutboxMessage, job: RequestJob, runner: string, outcome: Record<string, unknown>): Promise<boolean> {
   return store.transaction(async (tx) => {
     await tx.dequeue([message.id]);
     const current = await tx.getForUpdate(job.ri);
     if (!current || current.doc[STARTED_KEY] !== runner) return false;
+    await notifyResult(tx, services, job.notify, outcome, job.ri);
     const rsc = Number(outcome.rsc);
     current.doc.rs = rsc >= 2000 && rsc < 3000 ? REQUEST_STATUS.COMPLETED : REQUEST_STATUS.FAILED;
     current.doc.ors = outcome;
@@ -148,7 +163,6 @@ export async function runRequestJob(services: CseServices, message: OutboxMessag
     const outcome = responseRecord({ rsc: RSC.INTERNAL_SERVER_ERROR, rqi: job.request.rqi, pc: { 'm2m:dbg': 'the CSE stopped while carrying out this request; whether it took effect is unknown' } });
     if (await finish(store, services, message, job, String(interruptedBy?.doc[STARTED_KEY]), outcome)) {
       log.warn({ request: job.ri }, 'non-blocking request interrupted by a stop of the CSE; recorded as failed');
-      await notifyResult(services, job.notify, outcome, job.ri);
     }
     return;
   }
@@ -156,5 +170,5 @@ export async function runRequestJob(services: CseServices, message: OutboxMessag
   if (!dispatch) throw new Error('no dispatcher');
   const response = await dispatch(job.request, job.transport);
   const outcome = responseRecord(response);
-  if (await finish(store, services, message, job, runner, outcome)) await notifyResult(services, job.notify, outcome, job.ri);
+  await finish(store, services, message, job, runner, outcome);
 }

@@ -331,6 +331,10 @@ class PostgresOperations {
     return rows.map(toMessage);
   }
 
+  async renewLeases(ids: readonly number[], owner: string, until: number): Promise<void> {
+    if (ids.length > 0) await run(() => this.db.query('UPDATE outbox SET lease_until = $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3', [until, ids, owner]));
+  }
+
   async dequeue(ids: readonly number[]): Promise<void> {
     if (ids.length > 0) await run(() => this.db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]));
   }

@@ -298,6 +298,11 @@ class SqliteOperations {
     return rows.map(toMessage);
   }
 
+  renewLeases(ids: readonly number[], owner: string, until: number): void {
+    const renew = this.db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ?');
+    for (const id of ids) renew.run(until, id, owner);
+  }
+
   dequeue(ids: readonly number[]): void {
     const remove = this.db.prepare('DELETE FROM outbox WHERE id = ?');
     for (const id of ids) remove.run(id);
@@ -413,6 +418,10 @@ class SqliteTransactionView implements ResourceStore {
   }
   dequeue(ids: readonly number[]): Promise<void> {
     this.ops.dequeue(ids);
+    return Promise.resolve();
+  }
+  renewLeases(ids: readonly number[], owner: string, until: number): Promise<void> {
+    this.ops.renewLeases(ids, owner, until);
     return Promise.resolve();
   }
   postpone(id: number, notBefore: number, attempts: number): Promise<void> {
@@ -536,6 +545,9 @@ class SqliteStore implements ResourceStore {
   }
   dequeue(ids: readonly number[]): Promise<void> {
     return this.transaction(() => Promise.resolve(this.ops.dequeue(ids)));
+  }
+  renewLeases(ids: readonly number[], owner: string, until: number): Promise<void> {
+    return this.exclusive(() => this.ops.renewLeases(ids, owner, until));
   }
   postpone(id: number, notBefore: number, attempts: number): Promise<void> {
     return this.exclusive(() => this.ops.postpone(id, notBefore, attempts));

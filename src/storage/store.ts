@@ -171,6 +171,8 @@ export interface ResourceStore {
   queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]>;
   /** Delivered or given up: removes them. */
   dequeue(ids: readonly number[]): Promise<void>;
+  /** Extends the leases `owner` holds on these messages (long-running outbox jobs). */
+  renewLeases(ids: readonly number[], owner: string, until: number): Promise<void>;
   /** Releases a lease and sets when the message may be tried again. */
   postpone(id: number, notBefore: number, attempts: number): Promise<void>;
   /** Number of queued messages for a target. */

@@ -118,6 +118,19 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.deepEqual(await ids({ labelKeys: ['col'] }), []);
     });
 
+    it('renews the leases its owner holds, and only those', async () => {
+      await store.enqueue([{ target: 'job:renew', subscription: 's', content: '{}', created: 0, notBefore: 0 }]);
+      const mine = (await store.leaseHeads('A', 10, 100, 100)).filter((m) => m.target === 'job:renew');
+      assert.equal(mine.length, 1);
+      const id = (mine[0] as { id: number }).id;
+      await store.renewLeases([id], 'A', 1_000);
+      assert.equal((await store.leaseHeads('B', 500, 100, 100)).filter((m) => m.target === 'job:renew').length, 0, 'still leased by A');
+      await store.renewLeases([id], 'B', 5_000);
+      const taken = (await store.leaseHeads('B', 1_001, 100, 100)).filter((m) => m.target === 'job:renew');
+      assert.equal(taken.length, 1, "B could not extend A's lease; after it ended B takes the job");
+      await store.dequeue([id]);
+    });
+
     it('claims a key once until its time ends, for every process on the store', async () => {
       assert.equal(await store.claimOnce('k', 2_000, 1_000), true);
       assert.equal(await store.claimOnce('k', 3_000, 1_500), false, 'a repeat within its time');
