@@ -168,7 +168,13 @@ export async function runRequestJob(services: CseServices, message: OutboxMessag
   }
   const dispatch = services.dispatcher.handle;
   if (!dispatch) throw new Error('no dispatcher');
-  const response = await dispatch(job.request, job.transport);
+  // The request is authenticated again as it runs; a certificate revoked since it arrived no longer counts.
+  const transport = { ...job.transport };
+  const certificate = transport.peerCertificate;
+  if (certificate?.verified && services.credentials.isRevoked(certificate.serialNumber)) {
+    transport.peerCertificate = { ...certificate, verified: false, error: 'CERT_REVOKED' };
+  }
+  const response = await dispatch(job.request, transport);
   const outcome = responseRecord(response);
   await finish(store, services, message, job, runner, outcome);
 }

@@ -5,6 +5,7 @@ import { X509Certificate, constants } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
+import { normaliseSerial, revokedSerialNumbers } from './pki.js';
 
 /** Credential-ID type numbers [TS-0003 §10.4]: 12 KpsaID (PSK), 31 device, 32 CSE-ID and 33 AE-ID certificates. */
 const CREDENTIAL_TYPE = { psk: 12, deviceCertificate: 31, cseCertificate: 32, aeCertificate: 33 } as const;
@@ -57,6 +58,7 @@ export class Credentials {
   private psk = new Map<string, PskEntry>();
   private context: SecureContextOptions = {};
   private certificate: X509Certificate | undefined;
+  private revoked = new Set<string>();
 
   constructor(
     private readonly config: Config,
@@ -80,10 +82,20 @@ export class Credentials {
     };
     if (t.ca) context.ca = readText(t.ca, 'tls.ca');
     if (t.crl) context.crl = readText(t.crl, 'tls.crl');
+    const revoked = context.crl ? revokedSerialNumbers(context.crl as string) : new Set<string>();
     const psk = t.psk ? parsePskStore(t.psk) : new Map<string, PskEntry>();
     this.certificate = new X509Certificate(cert);
     this.context = context;
     this.psk = psk;
+    this.revoked = revoked;
+  }
+
+  /**
+   * Whether a certificate (by serial number) is revoked by the current CRLs. TLS checks revocation at the
+   * handshake; this is for requests carried out later (non-blocking jobs), when the CRL may have changed.
+   */
+  isRevoked(serialNumber: string): boolean {
+    return this.revoked.has(normaliseSerial(serialNumber));
   }
 
   /** Every option setSecureContext needs: it resets whatever is left out. */

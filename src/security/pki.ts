@@ -134,3 +134,17 @@ export function uriSubjectAltNames(der: Buffer): string[] {
 export function createPskKey(): string {
   return randomBytes(32).toString('hex');
 }
+
+/** A serial number as hex without leading zeros, lower case: how certificates and CRLs are compared here. */
+export function normaliseSerial(serial: string): string {
+  return serial.replace(/[^0-9a-fA-F]/g, '').toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+/** The serial numbers every CRL in a PEM file revokes (checked again when a deferred request finally runs). */
+export function revokedSerialNumbers(pem: string): Set<string> {
+  const out = new Set<string>();
+  for (const der of x509.PemConverter.decode(pem)) {
+    for (const entry of new x509.X509Crl(der).entries) out.add(normaliseSerial(entry.serialNumber));
+  }
+  return out;
+}

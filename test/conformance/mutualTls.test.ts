@@ -204,6 +204,29 @@ describe('mutual authentication over TLS', () => {
     assert.equal((await call('sensor', 'GET', '/cse-in/sensor', 'Csensor')).rsc, 2000, 'a failed reload keeps the old material');
   });
 
+  it('a deferred request whose certificate was revoked meanwhile does not run', async () => {
+    const late = await device('Clate');
+    clients.late = late;
+    assert.equal((await register('late', 'Clate', 'late')).rsc, 2001);
+    const ack = await call('late', 'POST', '/cse-in/late?rt=1', 'Clate', { ty: 3, body: { 'm2m:cnt': { rn: 'later' } }, headers: { 'X-M2M-OET': '1500' } });
+    assert.equal(ack.rsc, 1001);
+    writeFileSync(join(dir, 'crl.pem'), await createCrl(ca, [(clients.revoked as TlsClient & { serial: string }).serial, late.serial]));
+    // The test before left a broken key behind on purpose.
+    const server = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' });
+    writeFileSync(join(dir, 'server.pem'), server.certificate);
+    writeFileSync(join(dir, 'server.key'), server.key);
+    t.cse.reloadCredentials();
+    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
+    let req: Attrs = {};
+    for (let i = 0; i < 100 && req.rs !== 1 && req.rs !== 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      req = (await call('admin', 'GET', requestPath, 'CAdmin')).body?.['m2m:req'] as Attrs;
+    }
+    assert.equal(req.rs, 2, 'recorded as failed');
+    assert.equal((req.ors as Attrs).rsc, 4107);
+    assert.equal((await call('admin', 'GET', '/cse-in/late/later', 'CAdmin')).rsc, 4004);
+  });
+
   it('warden pki makes a CA, device and CSE certificates, PSKs and CRLs', () => {
     const pki = join(dir, 'pki');
     const run = (...args: string[]) => spawnSync(process.execPath, [WARDEN, 'pki', ...args], { encoding: 'utf8' });
