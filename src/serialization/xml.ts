@@ -6,7 +6,9 @@ import type { Codec } from './codec.js';
 import { MAX_JSON_DEPTH, depthOf } from './json.js';
 
 const parser = new XMLParser({
-  ignoreAttributes: true,
+  // Attributes carry a resource's name (rn="…") and a child reference's name and type (nm, typ) [TS-0004 §8.3].
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
   processEntities: false,
   // Values stay text; the tables below give numbers and booleans back their type (an rn of "123" stays a name).
   parseTagValue: false,
@@ -18,12 +20,12 @@ const builder = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: fal
 
 const NUMBERS = new Set([
   'ty', 'cst', 'st', 'cni', 'cbs', 'cs', 'mni', 'mbs', 'mia', 'acop', 'mnm', 'cnm', 'mt', 'csy', 'nct', 'exc', 'pn', 'nsp', 'nec',
-  'rcn', 'op', 'rsc', 'drt', 'lvl', 'lim', 'off', 'rtv', 'num', 'dur', 'fu', 'fo', 'sza', 'szb', 'sts', 'stb', 'ec', 'net', 'typ', 'gmty', 'gsf', 'cfs', 'rs', 'cnst', 'cnot',
+  'rcn', 'op', 'rsc', 'drt', 'lvl', 'lim', 'off', 'rtv', 'num', 'dur', 'fu', 'fo', 'sza', 'szb', 'sts', 'stb', 'ec', 'net', 'typ', 'gmty', 'gsf', 'cfs', 'dcrp', 'rs', 'cnst', 'cnot',
 ]);
-const NUMBER_LISTS = new Set(['srt', 'chty', 'net', 'accr']);
-const BOOLEANS = new Set(['rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da']);
+const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr']);
+const BOOLEANS = new Set(['rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi']);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
-const STRING_LISTS = new Set(['lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'm2m:uril']);
+const STRING_LISTS = new Set(['lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril']);
 const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om']);
 
 function scalar(name: string, value: unknown): unknown {
@@ -37,7 +39,18 @@ function normalise(value: unknown, name: string, root = false): unknown {
   if (Array.isArray(value)) return value.map((v) => normalise(v, name));
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
+    const attributes = value as Record<string, unknown>;
+    // <ch nm="…" typ="…">address</ch>: a child resource reference with its address as text.
+    const isReference = '@_nm' in attributes || '@_typ' in attributes;
     for (const [k, v] of Object.entries(value)) {
+      if (k === '@_rn' || k === '@_nm' || k === '@_typ') {
+        out[k.slice(2)] = scalar(k.slice(2), v);
+        continue;
+      }
+      if (k === '#text' && isReference) {
+        out.val = v;
+        continue;
+      }
       if (k.startsWith('@_')) continue;
       let n = normalise(v, k);
       // The root element is the document itself, never a list.
@@ -52,6 +65,28 @@ function normalise(value: unknown, name: string, root = false): unknown {
   return scalar(name, value);
 }
 
+/** A resource's rn, and a child reference's nm and typ, are XML attributes; the reference's address is its text. */
+function toXmlShape(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toXmlShape);
+  if (typeof value !== 'object' || value === null) return value;
+  const o = value as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.includes('nm') && keys.includes('val') && keys.every((k) => k === 'nm' || k === 'typ' || k === 'val' || k === 'spty')) {
+    const ref: Record<string, unknown> = { '@_nm': o.nm };
+    if (o.typ !== undefined) ref['@_typ'] = o.typ;
+    if (o.spty !== undefined) ref['@_spty'] = o.spty;
+    ref['#text'] = o.val;
+    return ref;
+  }
+  const out: Record<string, unknown> = {};
+  if (typeof o.rn === 'string' && typeof o.ty === 'number') out['@_rn'] = o.rn;
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'rn' && '@_rn' in out) continue;
+    out[k] = toXmlShape(v);
+  }
+  return out;
+}
+
 export const xmlCodec: Codec = {
   mediaType: 'application/xml',
   accepts: ['application/xml', 'text/xml', 'application/vnd.onem2m-res+xml', 'application/vnd.onem2m-ntfy+xml'],
@@ -63,7 +98,7 @@ export const xmlCodec: Codec = {
     return normalise(parsed, '', true);
   },
   encode(value) {
-    const root = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : { 'm2m:dbg': String(value) };
+    const root = typeof value === 'object' && value !== null ? (toXmlShape(value) as Record<string, unknown>) : { 'm2m:dbg': String(value) };
     const withNamespace: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(root)) {
       withNamespace[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { '@_xmlns:m2m': 'http://www.onem2m.org/xml/protocols', ...(v as Record<string, unknown>) } : v;

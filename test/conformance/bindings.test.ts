@@ -183,4 +183,16 @@ describe('bindings and serializations', () => {
     const cbor = await fetch(`${t.url}/cse-in`, { method: 'POST', headers: { 'X-M2M-Origin': 'Ccbor', 'X-M2M-RI': 'c', 'X-M2M-RVI': '3', 'Content-Type': 'application/cbor;ty=2' }, body: Buffer.from([0xff, 0x00, 0x13]) });
     assert.equal(cbor.headers.get('x-m2m-rsc'), '4000');
   });
+
+  it('http with XML: rn is an attribute of the resource element, child references carry nm and typ as attributes', async () => {
+    const xmlHeaders = (ty?: number) => ({ 'X-M2M-Origin': 'Cxmlnamed', 'X-M2M-RI': 'x', 'X-M2M-RVI': '3', Accept: 'application/xml', ...(ty ? { 'Content-Type': `application/xml;ty=${ty}` } : {}) });
+    const ns = 'xmlns:m2m="http://www.onem2m.org/xml/protocols"';
+    const reg = await fetch(`${t.url}/cse-in`, { method: 'POST', headers: xmlHeaders(2), body: `<m2m:ae ${ns} rn="xmlnamed"><api>Nxml</api><rr>false</rr><srv>3</srv></m2m:ae>` });
+    assert.equal(reg.headers.get('x-m2m-rsc'), '2001');
+    assert.match(await reg.text(), /<m2m:ae [^>]*rn="xmlnamed"/);
+    const cnt = await fetch(`${t.url}/cse-in/xmlnamed`, { method: 'POST', headers: xmlHeaders(3), body: `<m2m:cnt ${ns} rn="box"><mni>3</mni></m2m:cnt>` });
+    assert.equal(cnt.headers.get('x-m2m-rsc'), '2001');
+    const refs = await fetch(`${t.url}/cse-in/xmlnamed?rcn=6`, { headers: xmlHeaders() });
+    assert.match(await refs.text(), /<rrf nm="box" typ="3">cse-in\/xmlnamed\/box<\/rrf>/);
+  });
 });
