@@ -4,6 +4,7 @@
 // skips direct children with their subtrees, limit caps the count. Nested forms (4, 8) hold a resource only
 // below a parent they hold; reference lists (5, 6) are flat. Too much for one response is partial content
 // with the offset of the direct child to restart at.
+import { badRequest } from '../primitive/errors.js';
 import { RESULT_CONTENT, isDiscovery, type FilterCriteria } from '../primitive/request.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { originatorMay } from '../pipeline/access.js';
@@ -14,6 +15,8 @@ import type { StoredResource } from '../storage/store.js';
 import { compileFilter, filterExhausted, meetsFilter, prepareBatch } from './discover.js';
 
 const BATCH = 500;
+/** Rows one request may pass over to reach its offset, in scan limits (discovery.scanLimit). */
+const MAX_PASS_OVER_SCANS = 5;
 /** Bytes of embedded representations one response may carry (rcn 4, 8). */
 export const MAX_EMBEDDED_BYTES = 4 * 1024 * 1024;
 
@@ -41,7 +44,10 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
   const structural: FilterCriteria = {};
   if (fc.lvl !== undefined) structural.lvl = fc.lvl;
   const filter = compileFilter(ctx, filtered ? fc : structural, root, BATCH);
+  if (fc.lim !== undefined && fc.lim < 0) throw badRequest('limit must not be negative');
+  if (fc.off !== undefined && fc.off < 0) throw badRequest('offset must not be negative');
   const limit = Math.min(fc.lim ?? config.discovery.maxResults, config.discovery.maxResults);
+  if (limit === 0) return { resources: [] };
   const skipBefore = Math.max(1, fc.off ?? 1);
   const now = clock.now();
 
@@ -52,6 +58,8 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
   const hiddenInstances = new Map<string, boolean>();
   let bytes = 0;
   let scanned = 0;
+  // Rows below the direct children that the offset skips: bounded on their own, so paging always advances.
+  let passedOver = 0;
   let cursor: number | undefined;
   const prefix = root.srn.length + 1;
 
@@ -69,14 +77,17 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
     await prepareBatch(filter, rows);
     for (const row of rows) {
       cursor = row.seq;
-      scanned++;
       const segment = row.srn.slice(prefix).split('/')[0] as string;
       let position = positions.get(segment);
       if (position === undefined) {
         position = positions.size + 1;
         positions.set(segment, position);
       }
-      if (position < skipBefore) continue;
+      if (position < skipBefore) {
+        passedOver++;
+        continue;
+      }
+      scanned++;
       const meets = meetsFilter(filter, row);
       if (filterExhausted(filter)) return cut(out, positions, root, position);
       if (!meets || (row.et !== undefined && row.et <= now)) continue;
@@ -91,6 +102,9 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       included.add(row.ri);
     }
     if (rows.length < BATCH) return { resources: out };
+    if (passedOver >= MAX_PASS_OVER_SCANS * config.discovery.scanLimit) {
+      throw badRequest(`offset ${skipBefore} lies beyond what one request may pass over; use discovery (fu=1) or narrower criteria`);
+    }
     if (scanned >= config.discovery.scanLimit) {
       const last = out[out.length - 1];
       const position = last ? (positions.get(last.srn.slice(prefix).split('/')[0] as string) ?? 1) + 1 : positions.size + 1;

@@ -54,8 +54,12 @@ export interface ResidualCondition {
    * the page ends there (partial content; the next page carries on with a fresh budget).
    */
   exhausted?(): boolean;
-  /** Discovery passes over `skip` results first, then fills the page; each phase has its own budget. */
-  phase?(phase: 'skip' | 'fill'): void;
+  /**
+   * Discovery passes over `skip` results first, then fills the page; each phase has its own budget. A page
+   * whose budget runs out before its first result gets one larger budget ('extend'): a page either returns a
+   * result or ends the paging, so paging cannot stand still.
+   */
+  phase?(phase: 'skip' | 'fill' | 'extend'): void;
 }
 
 /**
@@ -102,8 +106,9 @@ function geoCondition(fc: FilterCriteria): (ResidualCondition & { box: ReturnTyp
     },
     exhausted: () => exhausted,
     phase(phase) {
-      budget = phase === 'skip' ? GEO_SKIP_BUDGET : GEO_WORK_BUDGET;
+      budget = phase === 'fill' ? GEO_WORK_BUDGET : GEO_SKIP_BUDGET;
       spent = 0;
+      exhausted = false;
     },
   };
 }
@@ -251,19 +256,27 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   if (fc.off !== undefined && fc.off < 0) throw badRequest('offset must not be negative');
   const max = config.discovery.maxResults;
   const limit = Math.min(fc.lim ?? max, max);
+  if (limit === 0) return { rsc: RSC.OK, content: ctx.request.rcn === 6 ? { 'm2m:rrl': { rrf: [] } } : { 'm2m:uril': [] }, contentStatus: 2 };
   const skip = Math.max(0, (fc.off ?? 1) - 1);
   const filter = compileFilter(ctx, fc, target, BATCH);
   const query = filter.query;
   const relativePath = fc.arp === undefined ? undefined : relativePathSegments(fc.arp);
   const seen = new Set<string>();
   const found: StoredResource[] = [];
-  const phase = (p: 'skip' | 'fill'): void => {
+  const phase = (p: 'skip' | 'fill' | 'extend'): void => {
     for (const c of filter.residual) c.phase?.(p);
   };
   phase(skip > 0 ? 'skip' : 'fill');
+  const scanLimit = config.discovery.scanLimit;
+  const hardLimit = MAX_SKIP_SCANS * scanLimit;
+  const tooSparse = (examined: number): CseError =>
+    skipped < skip
+      ? badRequest(`offset ${skip + 1} lies beyond what one discovery may pass over (${examined} resources); narrow the filter criteria`)
+      : new CseError(RSC.NOT_ACCEPTABLE, `no further match among the ${examined} resources one discovery may examine; narrow the filter criteria`);
   let skipped = 0;
   let scannedWhileSkipping = 0;
   let scanned = 0;
+  let extended = false;
   let more = false;
   let cursor: number | undefined;
   outer: for (;;) {
@@ -273,11 +286,17 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       cursor = hit.seq;
       if (skipped < skip) scannedWhileSkipping++;
       else scanned++;
-      const meets = meetsFilter(filter, hit);
+      let meets = meetsFilter(filter, hit);
       if (filterExhausted(filter)) {
         if (skipped < skip) throw badRequest(`offset ${skip + 1} lies too deep for this query's spatial tests; narrow the filter criteria`);
-        more = true;
-        break outer;
+        if (found.length > 0) {
+          more = true;
+          break outer;
+        }
+        if (extended) throw new CseError(RSC.NOT_ACCEPTABLE, "no further match within this query's budget for spatial tests; narrow the filter criteria");
+        extended = true;
+        phase('extend');
+        meets = meetsFilter(filter, hit);
       }
       if (!meets) continue;
       // The match itself must be discoverable too: otherwise a relative path would tell, by what it leads to,
@@ -299,14 +318,13 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       found.push(row);
     }
     if (rows.length < BATCH) break;
-    // A bounded amount of work per request: the rest is for the next page.
-    if (scanned >= config.discovery.scanLimit) {
+    // A bounded amount of work per page: the rest is for the next page, which starts after this page's
+    // results. A page without a result could not move the offset on, so it reads further, up to a hard bound.
+    if (scanned >= scanLimit && found.length > 0) {
       more = true;
       break;
     }
-    if (scannedWhileSkipping >= MAX_SKIP_SCANS * config.discovery.scanLimit) {
-      throw badRequest(`offset ${skip + 1} lies beyond the ${MAX_SKIP_SCANS * config.discovery.scanLimit} resources one discovery may pass over; narrow the filter criteria`);
-    }
+    if (scanned + scannedWhileSkipping >= hardLimit) throw tooSparse(scanned + scannedWhileSkipping);
   }
   const unstructured = ctx.request.drt === 2;
   const ids = found.map((r) => (unstructured ? r.ri : r.srn));

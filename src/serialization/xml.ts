@@ -35,23 +35,32 @@ function scalar(name: string, value: unknown): unknown {
   return value;
 }
 
+/** Elements that are child resource references: <ch nm="…" typ="…">address</ch> [TS-0004 m2m:childResourceRef]. */
+const REFERENCE_ELEMENTS = new Set(['ch', 'rrf']);
+
+/** Whether an element name is a resource type name (m2m:cnt …), whose element carries the rn attribute. */
+function isResourceElement(name: string): boolean {
+  return name.startsWith('m2m:');
+}
+
 function normalise(value: unknown, name: string, root = false): unknown {
   if (Array.isArray(value)) return value.map((v) => normalise(v, name));
   if (typeof value === 'object' && value !== null) {
+    const element = value as Record<string, unknown>;
+    if (REFERENCE_ELEMENTS.has(name) && ('@_nm' in element || '@_typ' in element)) {
+      const ref: Record<string, unknown> = {};
+      if (element['@_nm'] !== undefined) ref.nm = element['@_nm'];
+      if (element['@_typ'] !== undefined) ref.typ = scalar('typ', element['@_typ']);
+      if (element['#text'] !== undefined) ref.val = element['#text'];
+      return ref;
+    }
+    const keys = Object.keys(element);
+    // Text with attributes elsewhere (xsi:type, xml:lang …): the attributes say nothing the CSE keeps.
+    if ('#text' in element && keys.every((k) => k === '#text' || k.startsWith('@_'))) return scalar(name, element['#text']);
+    if (keys.length > 0 && keys.every((k) => k.startsWith('@_')) && !(isResourceElement(name) && '@_rn' in element)) return scalar(name, '');
     const out: Record<string, unknown> = {};
-    const attributes = value as Record<string, unknown>;
-    // <ch nm="…" typ="…">address</ch>: a child resource reference with its address as text.
-    const isReference = '@_nm' in attributes || '@_typ' in attributes;
-    for (const [k, v] of Object.entries(value)) {
-      if (k === '@_rn' || k === '@_nm' || k === '@_typ') {
-        out[k.slice(2)] = scalar(k.slice(2), v);
-        continue;
-      }
-      if (k === '#text' && isReference) {
-        out.val = v;
-        continue;
-      }
-      if (k.startsWith('@_')) continue;
+    for (const [k, v] of Object.entries(element)) {
+      if (k.startsWith('@_') || k === '#text') continue;
       let n = normalise(v, k);
       // The root element is the document itself, never a list.
       if (root) out[k] = n;
@@ -60,29 +69,34 @@ function normalise(value: unknown, name: string, root = false): unknown {
       else if (OBJECT_LISTS.has(k) && !Array.isArray(n)) n = [n];
       if (!root) out[k] = n;
     }
+    // The resource name is an attribute of the resource element [TS-0004 §8.3]; given twice, it is ambiguous.
+    if (isResourceElement(name) && element['@_rn'] !== undefined) {
+      if ('rn' in out) throw new Error('rn is given both as an attribute and as an element');
+      out.rn = element['@_rn'];
+    }
     return out;
   }
   return scalar(name, value);
 }
 
 /** A resource's rn, and a child reference's nm and typ, are XML attributes; the reference's address is its text. */
-function toXmlShape(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toXmlShape);
+function toXmlShape(value: unknown, name = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => toXmlShape(v, name));
   if (typeof value !== 'object' || value === null) return value;
   const o = value as Record<string, unknown>;
-  const keys = Object.keys(o);
-  if (keys.includes('nm') && keys.includes('val') && keys.every((k) => k === 'nm' || k === 'typ' || k === 'val' || k === 'spty')) {
+  if (REFERENCE_ELEMENTS.has(name) && typeof o.nm === 'string' && o.val !== undefined) {
     const ref: Record<string, unknown> = { '@_nm': o.nm };
     if (o.typ !== undefined) ref['@_typ'] = o.typ;
-    if (o.spty !== undefined) ref['@_spty'] = o.spty;
     ref['#text'] = o.val;
     return ref;
   }
   const out: Record<string, unknown> = {};
-  if (typeof o.rn === 'string' && typeof o.ty === 'number') out['@_rn'] = o.rn;
+  const named = isResourceElement(name) && typeof o.rn === 'string' && typeof o.ty === 'number';
+  if (named) out['@_rn'] = o.rn;
   for (const [k, v] of Object.entries(o)) {
-    if (k === 'rn' && '@_rn' in out) continue;
-    out[k] = toXmlShape(v);
+    if (k === 'rn' && named) continue;
+    // An instance's content is the application's own: it is never reshaped.
+    out[k] = k === 'con' ? v : toXmlShape(v, k);
   }
   return out;
 }

@@ -194,5 +194,13 @@ describe('bindings and serializations', () => {
     assert.equal(cnt.headers.get('x-m2m-rsc'), '2001');
     const refs = await fetch(`${t.url}/cse-in/xmlnamed?rcn=6`, { headers: xmlHeaders() });
     assert.match(await refs.text(), /<rrf nm="box" typ="3">cse-in\/xmlnamed\/box<\/rrf>/);
+    // Attributes on other elements say nothing the CSE keeps; content is never reshaped.
+    const typed = await fetch(`${t.url}/cse-in/xmlnamed/box`, { method: 'POST', headers: xmlHeaders(4), body: `<m2m:cin ${ns} rn="typed" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><lbl xml:lang="en">a b</lbl><con xsi:type="xs:string">hello</con></m2m:cin>` });
+    assert.equal(typed.headers.get('x-m2m-rsc'), '2001');
+    const typedBody = await typed.text();
+    assert.match(typedBody, /<con>hello<\/con>/);
+    assert.match(typedBody, /<lbl>a<\/lbl><lbl>b<\/lbl>/);
+    const twice = await fetch(`${t.url}/cse-in/xmlnamed/box`, { method: 'POST', headers: xmlHeaders(4), body: `<m2m:cin ${ns} rn="one"><rn>two</rn><con>x</con></m2m:cin>` });
+    assert.equal(twice.headers.get('x-m2m-rsc'), '4000', 'a name given twice is ambiguous');
   });
 });
