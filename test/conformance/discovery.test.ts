@@ -110,7 +110,7 @@ describe('discovery', () => {
       const owner = await sparse.client.registerAe('sparse');
       await sparse.client.create('/cse-in/sparse', 3, { 'm2m:cnt': { rn: 'c' } }, owner);
       for (let i = 0; i < 2000; i += 50) {
-        await Promise.all(Array.from({ length: 50 }, (_, j) => sparse.client.create('/cse-in/sparse/c', 4, { 'm2m:cin': { rn: `i${i + j}`, con: 'x', lbl: (i + j) % 100 === 0 ? ['rare'] : [] } }, owner)));
+        await Promise.all(Array.from({ length: 50 }, (_, j) => sparse.client.create('/cse-in/sparse/c', 4, { 'm2m:cin': { rn: `i${i + j}`, con: 'x', lbl: (i + j) % 100 === 0 ? ['rare'] : i + j === 1999 ? ['last'] : [] } }, owner)));
       }
       // Under OR a label query is tested on every row the database returns: each row counts against the limit.
       const seen: string[] = [];
@@ -124,6 +124,10 @@ describe('discovery', () => {
       }
       assert.equal(new Set(seen).size, 20, 'every match once, though no page may read all 2000 rows');
       assert.equal(seen.length, 20);
+      // A page never comes back empty yet partial (its offset could not move on): it reads on to a match.
+      const last = await sparse.client.retrieve('/cse-in/sparse?fu=1&fo=2&lbq=last', owner);
+      assert.deepEqual(last.body?.['m2m:uril'], ['cse-in/sparse/c/i1999']);
+      assert.equal(last.headers.get('x-m2m-cts'), '2');
     } finally {
       await sparse.close();
     }
