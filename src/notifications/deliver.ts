@@ -35,6 +35,8 @@ const LEASE_MS = 60_000;
 /** Outbox jobs running at once in this process, and held (leased, waiting for a slot) at most. */
 const JOBS_RUNNING = 16;
 const JOBS_HELD = 64;
+/** How long a job this process could not take stays with the outbox before it is offered again. */
+const JOB_HAND_BACK_MS = 2_000;
 /** Messages sent to one target in one round, one after the other, behind its leased head. */
 const RUN_LENGTH = 64;
 const BATCH_RECHECK_MS = 50;
@@ -83,7 +85,17 @@ export class Deliverer {
     if (this.timer) clearInterval(this.timer);
     if (this.leaseRenewal) clearInterval(this.leaseRenewal);
     await this.loop;
-    await Promise.all(this.runningJobs.values());
+    // Running jobs finish (a job stopped half-way would be recorded as interrupted); held ones go back.
+    while (this.runningJobs.size > 0) await Promise.all(this.runningJobs.values());
+    const waiting = [...this.heldJobs.values()].map(({ message }) => message);
+    this.heldJobs.clear();
+    try {
+      await this.services.store.transaction(async (tx) => {
+        for (const m of waiting) await tx.postpone(m.id, this.services.clock.now(), m.attempts);
+      });
+    } catch (err) {
+      this.services.log.warn({ err }, 'held outbox jobs could not be handed back; they are taken up when their leases end');
+    }
   }
 
   private async renewJobLeases(): Promise<void> {
@@ -97,6 +109,7 @@ export class Deliverer {
 
   /** Starts held jobs while there are free slots; a job never holds up a delivery round. */
   private pumpJobs(): void {
+    if (this.stopped) return;
     for (const [id, { message, handler }] of this.heldJobs) {
       if (this.runningJobs.size >= JOBS_RUNNING) return;
       if (this.runningJobs.has(id)) continue;
@@ -132,12 +145,16 @@ export class Deliverer {
         const leased = (await store.leaseHeads(this.owner, clock.now(), LEASE_MS, this.options.concurrency)).filter((m) => !m.target.startsWith('pch:'));
         const heads: OutboxMessage[] = [];
         const result: RoundResult = { done: [], postponed: [], counted: [], remaining: new Map() };
+        let taken = 0;
         for (const head of leased) {
           const handler = this.jobHandler(head.target);
           if (!handler) heads.push(head);
-          else if (this.heldJobs.size < JOBS_HELD) this.heldJobs.set(head.id, { message: head, handler });
-          // More than this process takes on: handed back for a later round or another process.
-          else result.postponed.push({ id: head.id, notBefore: clock.now() + 1_000, attempts: head.attempts });
+          else if (this.heldJobs.size < JOBS_HELD) {
+            this.heldJobs.set(head.id, { message: head, handler });
+            taken++;
+          }
+          // More than this process takes on: handed back, for another process or once a slot is free.
+          else result.postponed.push({ id: head.id, notBefore: clock.now() + JOB_HAND_BACK_MS, attempts: head.attempts });
         }
         this.pumpJobs();
         await this.boundFailingQueues(heads);
@@ -149,8 +166,8 @@ export class Deliverer {
           });
         }
         for (const subscription of result.counted) await this.count(subscription);
-        // Keep going while there was work: the next heads may already be due.
-        if (leased.length > 0) this.wakeRequested = true;
+        // Keep going while there was work: the next heads may already be due. Jobs handed back are not work.
+        if (heads.length > 0 || taken > 0) this.wakeRequested = true;
       } catch (err) {
         this.services.log.error({ err }, 'notification delivery round failed');
       }

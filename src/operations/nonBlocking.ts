@@ -168,11 +168,14 @@ export async function runRequestJob(services: CseServices, message: OutboxMessag
   }
   const dispatch = services.dispatcher.handle;
   if (!dispatch) throw new Error('no dispatcher');
-  // The request is authenticated again as it runs; a certificate revoked since it arrived no longer counts.
+  // The request is authenticated again as it runs; a certificate revoked or expired since it arrived no longer
+  // counts. (Serials are matched without their issuer: a collision can only refuse, never admit.)
   const transport = { ...job.transport };
   const certificate = transport.peerCertificate;
   if (certificate?.verified && services.credentials.isRevoked(certificate.serialNumber)) {
     transport.peerCertificate = { ...certificate, verified: false, error: 'CERT_REVOKED' };
+  } else if (certificate?.verified && certificate.validTo !== undefined && Date.parse(certificate.validTo) <= services.clock.now()) {
+    transport.peerCertificate = { ...certificate, verified: false, error: 'CERT_HAS_EXPIRED' };
   }
   const response = await dispatch(job.request, transport);
   const outcome = responseRecord(response);

@@ -11,6 +11,8 @@ export interface PeerCertificate {
   readonly subject: string;
   readonly serialNumber: string;
   readonly fingerprint256: string;
+  /** End of validity (as node:crypto prints it), for requests carried out after the handshake. */
+  readonly validTo?: string;
 }
 
 export interface TransportContext {

@@ -227,6 +227,23 @@ describe('mutual authentication over TLS', () => {
     assert.equal((await call('admin', 'GET', '/cse-in/late/later', 'CAdmin')).rsc, 4004);
   });
 
+  it('a deferred request whose certificate expired meanwhile does not run', async () => {
+    const brief = await device('Cbrief', { notAfter: new Date(Date.now() + 3_000) });
+    clients.brief = brief;
+    assert.equal((await register('brief', 'Cbrief', 'brief')).rsc, 2001);
+    const ack = await call('brief', 'POST', '/cse-in/brief?rt=1', 'Cbrief', { ty: 3, body: { 'm2m:cnt': { rn: 'later' } }, headers: { 'X-M2M-OET': '4000' } });
+    assert.equal(ack.rsc, 1001);
+    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
+    let req: Attrs = {};
+    for (let i = 0; i < 100 && req.rs !== 1 && req.rs !== 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      req = (await call('admin', 'GET', requestPath, 'CAdmin')).body?.['m2m:req'] as Attrs;
+    }
+    assert.equal(req.rs, 2, 'recorded as failed');
+    assert.equal((req.ors as Attrs).rsc, 4107);
+    assert.match(String(((req.ors as Attrs).pc as Attrs)['m2m:dbg']), /CERT_HAS_EXPIRED/);
+  });
+
   it('warden pki makes a CA, device and CSE certificates, PSKs and CRLs', () => {
     const pki = join(dir, 'pki');
     const run = (...args: string[]) => spawnSync(process.execPath, [WARDEN, 'pki', ...args], { encoding: 'utf8' });

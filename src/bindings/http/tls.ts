@@ -29,6 +29,7 @@ export function peerCertificateOf(socket: TLSSocket): PeerCertificate | undefine
       subject: x509.subject,
       serialNumber: x509.serialNumber,
       fingerprint256: x509.fingerprint256,
+      validTo: x509.validTo,
     };
   }
   certificates.set(socket, result);
