@@ -89,6 +89,7 @@ export class Deliverer {
     while (this.runningJobs.size > 0) await Promise.all(this.runningJobs.values());
     const waiting = [...this.heldJobs.values()].map(({ message }) => message);
     this.heldJobs.clear();
+    if (waiting.length === 0) return;
     try {
       await this.services.store.transaction(async (tx) => {
         for (const m of waiting) await tx.postpone(m.id, this.services.clock.now(), m.attempts);

@@ -399,6 +399,14 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
 
   async transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
     const client = await run(() => this.pool.connect());
+    // A connection that drops between the transaction's queries reports it as an 'error' event on the
+    // checked-out client: unheard, it would end the process. The next query fails instead, and the broken
+    // client is destroyed rather than returned to the pool.
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await run(() => client.query('BEGIN'));
       try {
@@ -410,7 +418,8 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
         throw err;
       }
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 
