@@ -18,31 +18,24 @@ export const SEMANTIC_FORMATS: Readonly<Record<number, string>> = {
 
 /** Longest SPARQL text accepted. */
 export const MAX_SPARQL_LENGTH = 16_384;
-/** Calls waiting for the worker at once; more are refused rather than queued without bound. */
+/** Calls waiting for the worker; more are refused rather than queued without bound. */
 const MAX_PENDING = 64;
 /**
  * Oxigraph's WebAssembly memory is outside the worker's heap limit and never shrinks: the process's resident
- * memory is watched while calls run (a call that grows it by more than this is stopped), and a worker that
- * has grown by more than RECYCLE_GROWTH is replaced once it is idle.
+ * memory is watched while a call runs (a call that grows it by more than this is stopped), and a worker that
+ * has grown by more than RECYCLE_GROWTH is replaced between calls.
  */
 const MAX_CALL_GROWTH = 768 * 1024 * 1024;
 const RECYCLE_GROWTH = 256 * 1024 * 1024;
 const WATCH_INTERVAL_MS = 50;
 
-interface Pending {
-  resolve: (reply: SparqlReply) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 export class SparqlEngine {
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly queue: Array<{ message: Omit<SparqlCall, 'id'>; resolve: (reply: SparqlReply) => void; reject: (err: Error) => void }> = [];
+  private current: { id: number; resolve: (reply: SparqlReply) => void; reject: (err: Error) => void; timer: NodeJS.Timeout; watch: NodeJS.Timeout } | undefined;
   private closed = false;
   private rssAtWorkerStart = 0;
-  private watch: NodeJS.Timeout | undefined;
-  private rssLimit = Infinity;
 
   constructor(private readonly timeLimitMs: number) {}
 
@@ -82,61 +75,68 @@ export class SparqlEngine {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.stopWatching();
-    this.failAll(new CseError(RSC.INTERNAL_SERVER_ERROR, 'the CSE is stopping'));
+    const stopping = new CseError(RSC.INTERNAL_SERVER_ERROR, 'the CSE is stopping');
+    for (const waiting of this.queue.splice(0)) waiting.reject(stopping);
+    this.endCurrent(stopping);
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();
   }
 
+  /**
+   * Calls run one at a time, each with its own time limit and memory watch from the moment it is sent: a
+   * costly call is stopped alone, and the calls queued behind it go to a fresh worker.
+   */
   private call(message: Omit<SparqlCall, 'id'>): Promise<SparqlReply> {
     if (this.closed) return Promise.reject(new CseError(RSC.INTERNAL_SERVER_ERROR, 'the CSE is stopping'));
-    if (this.pending.size >= MAX_PENDING) return Promise.reject(new CseError(RSC.INTERNAL_SERVER_ERROR, 'too many semantic operations at once; retry later'));
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    this.startWatching();
+    if (this.queue.length >= MAX_PENDING) return Promise.reject(new CseError(RSC.INTERNAL_SERVER_ERROR, 'too many semantic operations at once; retry later'));
     return new Promise<SparqlReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // Every call queued on this worker is lost with it; they fail rather than wait for ever.
-        this.stop(new CseError(RSC.REQUEST_TIMEOUT, `a semantic operation took longer than ${this.timeLimitMs} ms and was stopped`));
-      }, this.timeLimitMs);
-      this.pending.set(id, { resolve, reject, timer });
-      worker.postMessage({ ...message, id } satisfies SparqlCall);
+      this.queue.push({ message, resolve, reject });
+      this.next();
     });
   }
 
-  /** Ends the worker and every call on it. */
-  private stop(err: Error): void {
+  private next(): void {
+    if (this.current || this.closed) return;
+    const waiting = this.queue.shift();
+    if (!waiting) return;
+    // A worker whose WebAssembly memory has grown is replaced between calls (that memory never shrinks).
+    if (this.worker && process.memoryUsage.rss() - this.rssAtWorkerStart > RECYCLE_GROWTH) this.discardWorker();
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    const rssLimit = process.memoryUsage.rss() + MAX_CALL_GROWTH;
+    const timer = setTimeout(() => {
+      this.fail(new CseError(RSC.REQUEST_TIMEOUT, `a semantic operation took longer than ${this.timeLimitMs} ms and was stopped`));
+    }, this.timeLimitMs);
+    const watch = setInterval(() => {
+      if (process.memoryUsage.rss() > rssLimit) this.fail(new CseError(RSC.NOT_ACCEPTABLE, `a semantic operation needed more than ${MAX_CALL_GROWTH >> 20} MiB and was stopped`));
+    }, WATCH_INTERVAL_MS);
+    watch.unref();
+    this.current = { id, resolve: waiting.resolve, reject: waiting.reject, timer, watch };
+    worker.postMessage({ ...waiting.message, id } satisfies SparqlCall);
+  }
+
+  /** Ends the current call with an error, and the worker with it (it may be stuck in the call). */
+  private fail(err: Error): void {
+    this.endCurrent(err);
+    this.discardWorker();
+    this.next();
+  }
+
+  private endCurrent(err?: Error, reply?: SparqlReply): void {
+    const current = this.current;
+    if (!current) return;
+    this.current = undefined;
+    clearTimeout(current.timer);
+    clearInterval(current.watch);
+    if (reply) current.resolve(reply);
+    else current.reject(err ?? new CseError(RSC.INTERNAL_SERVER_ERROR, 'the semantic engine stopped'));
+  }
+
+  private discardWorker(): void {
     const worker = this.worker;
     this.worker = undefined;
-    this.failAll(err);
     if (worker) void worker.terminate();
-  }
-
-  private startWatching(): void {
-    if (this.watch) return;
-    this.rssLimit = process.memoryUsage.rss() + MAX_CALL_GROWTH;
-    this.watch = setInterval(() => {
-      if (process.memoryUsage.rss() > this.rssLimit) {
-        this.stop(new CseError(RSC.NOT_ACCEPTABLE, `a semantic operation needed more than ${MAX_CALL_GROWTH >> 20} MiB and was stopped`));
-      }
-    }, WATCH_INTERVAL_MS);
-    this.watch.unref();
-  }
-
-  private stopWatching(): void {
-    if (this.watch) clearInterval(this.watch);
-    this.watch = undefined;
-  }
-
-  /** Once idle: stop watching, and replace a worker whose memory has grown (WebAssembly memory never shrinks). */
-  private idle(): void {
-    if (this.pending.size > 0) return;
-    this.stopWatching();
-    if (this.worker && process.memoryUsage.rss() - this.rssAtWorkerStart > RECYCLE_GROWTH) {
-      void this.worker.terminate();
-      this.worker = undefined;
-    }
   }
 
   private ensureWorker(): Worker {
@@ -146,34 +146,18 @@ export class SparqlEngine {
     worker.unref();
     this.rssAtWorkerStart = process.memoryUsage.rss();
     worker.on('message', (reply: SparqlReply) => {
-      const pending = this.pending.get(reply.id);
-      if (!pending) return;
-      this.pending.delete(reply.id);
-      clearTimeout(pending.timer);
-      pending.resolve(reply);
-      this.idle();
+      if (this.worker !== worker || this.current?.id !== reply.id) return;
+      this.endCurrent(undefined, reply);
+      this.next();
     });
     worker.on('error', (err) => {
-      if (this.worker === worker) this.worker = undefined;
-      this.failAll(new CseError(RSC.INTERNAL_SERVER_ERROR, `the semantic engine failed: ${err.message}`));
+      if (this.worker === worker) this.fail(new CseError(RSC.INTERNAL_SERVER_ERROR, `the semantic engine failed: ${err.message}`));
     });
     worker.on('exit', () => {
-      if (this.worker === worker) {
-        this.worker = undefined;
-        this.failAll(new CseError(RSC.INTERNAL_SERVER_ERROR, 'the semantic engine stopped'));
-      }
+      if (this.worker === worker) this.fail(new CseError(RSC.INTERNAL_SERVER_ERROR, 'the semantic engine stopped'));
     });
     this.worker = worker;
     return worker;
-  }
-
-  private failAll(err: Error): void {
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      pending.reject(err);
-      this.pending.delete(id);
-    }
-    this.stopWatching();
   }
 }
 

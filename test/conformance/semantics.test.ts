@@ -138,8 +138,10 @@ describe('semantics', () => {
     const big = await t.client.create('/cse-in/sem/plain', 24, { 'm2m:smd': { rn: 'big', dcrp: 5, dsp: b64(`@prefix ex: <http://ex.org/> .\n${triples}`) } }, ae);
     assert.equal(big.rsc, 2001, big.text);
     const slow = 'SELECT ?a WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o FILTER(CONCAT(STR(?c), STR(?f), STR(?i), STR(?l), STR(?o)) = "x") }';
-    const reply = await t.client.retrieve(`/cse-in/sem?fu=1&smf=${q(slow)}`, ae);
+    // Sent together: the slow query is stopped alone; the one queued behind it runs on a fresh worker.
+    const [reply, behind] = await Promise.all([t.client.retrieve(`/cse-in/sem?fu=1&smf=${q(slow)}`, ae), discover(TEMPERATURE_SENSORS)]);
     assert.equal(reply.rsc, 4008, reply.text);
+    assert.deepEqual(behind, ['temp'], 'a call queued behind a stopped one is not lost with it');
     assert.deepEqual(await discover(TEMPERATURE_SENSORS), ['temp'], 'a fresh worker answers the next query');
   });
 });
