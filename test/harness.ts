@@ -9,6 +9,7 @@ import { loadConfig, type Config, type ConfigOverrides } from '../src/config/con
 import { createLogger } from '../src/log/logger.js';
 import { startCse, type RunningCse } from '../src/main.js';
 import type { Clock } from '../src/pipeline/clock.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 export interface Reply {
   status: number;
@@ -104,13 +105,36 @@ export function tempDatabase(): string {
   return join(mkdtempSync(join(tmpdir(), 'warden-test-')), 'warden.sqlite');
 }
 
+/** Test files that set this to 'postgres' run their CSEs on a database of their own (see test/onPostgres). */
+export const TEST_BACKEND_VARIABLE = 'WARDEN_TEST_BACKEND';
+
 export async function startTestCse(overrides: ConfigOverrides = {}, options: { clock?: Clock } = {}): Promise<TestCse> {
+  let db: TestDatabase | undefined;
+  if (process.env[TEST_BACKEND_VARIABLE] === 'postgres' && overrides['storage.backend'] === undefined) {
+    db = await createTestDatabase();
+    overrides = { ...overrides, 'storage.backend': 'postgres', 'storage.url': db.url };
+  }
   const config = loadConfig({
     flags: { 'http.port': 0, 'storage.path': ':memory:', 'storage.durability': 'normal', 'log.level': 'silent', ...overrides },
   });
-  const cse = await startCse(config, { logger: createLogger('silent'), ...options });
+  let cse: RunningCse;
+  try {
+    cse = await startCse(config, { logger: createLogger('silent'), ...options });
+  } catch (err) {
+    await db?.drop();
+    throw err;
+  }
   const url = `http://127.0.0.1:${cse.httpPort}`;
-  return { cse, client: new TestClient(url), config, url, close: () => cse.close() };
+  return {
+    cse,
+    client: new TestClient(url),
+    config,
+    url,
+    async close() {
+      await cse.close();
+      await db?.drop();
+    },
+  };
 }
 
 const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));

@@ -321,7 +321,8 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
     // A bounded amount of work per page: the rest is for the next page, which starts after this page's
     // results. A page without a result could not move the offset on, so it reads further, up to a hard bound.
     if (scanned >= scanLimit && found.length > 0) {
-      more = true;
+      // Partial only if anything is left to read: a last batch that happens to be full ends the results.
+      more = (await store.search({ ...query, afterSeq: cursor, limit: 1 })).length > 0;
       break;
     }
     if (scanned + scannedWhileSkipping >= hardLimit) throw tooSparse(scanned + scannedWhileSkipping);
