@@ -24,7 +24,6 @@ function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
     scope.push(`(length(srn) - length(replace(srn, '/', ''))) + 1 <= ${p(baseDepth + q.level)}`);
   }
   scope.push(`(et IS NULL OR et > ${p(q.aliveAt)})`);
-  for (const name of q.present ?? []) scope.push(`${d.jsonText(args, name)} IS NOT NULL`);
   for (const [name, min, max] of q.numberRanges ?? []) {
     if (min !== undefined) scope.push(`${d.jsonNumber(args, name)} >= ${p(min)}`);
     if (max !== undefined) scope.push(`${d.jsonNumber(args, name)} <= ${p(max)}`);

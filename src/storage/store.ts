@@ -74,8 +74,6 @@ export interface SearchQuery {
   below: string;
   /** Only this resource (conditional retrieval of the target). */
   only?: string;
-  /** Only resources whose document has these attributes. */
-  present?: readonly string[];
   /** Only resources of these types (a requirement, unlike the `ty` condition). */
   onlyTypes?: readonly number[];
   /** Only resources with a child of this type. */

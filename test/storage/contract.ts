@@ -99,8 +99,9 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.deepEqual(await ids({ ...base, operation: 'xor' }), ['s2', 's3']);
       const scored = await store.search({ ...base, operation: 'xor', residual: 1 });
       assert.deepEqual(scored.map((r) => [r.ri, r.matched]), [['s1', 2], ['s2', 1], ['s3', 1]]);
-      assert.deepEqual(await ids({ ...base, operation: 'and', present: ['loc'] }), ['s1']);
-      assert.deepEqual(await ids({ below: 'cb/s', aliveAt: 0, limit: 10, operation: 'and', present: ['loc'] }), ['s1']);
+      assert.deepEqual(await ids({ ...base, operation: 'and', onlyTypes: [3] }), [], 'a requirement, not a condition');
+      assert.deepEqual(await ids({ below: 'cb/s', aliveAt: 0, limit: 10, operation: 'or', ty: [3], onlyTypes: [4], labels: ['y'] }), ['s2']);
+      assert.deepEqual(await ids({ below: 'cb/s', aliveAt: 0, limit: 10, operation: 'and', withChildType: 4 }), []);
     });
 
     it('narrows by numeric ranges and by label keys', async () => {
