@@ -1,5 +1,5 @@
 // A notification receiver on loopback for tests: records what it gets, answers as told.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Received {
@@ -12,6 +12,8 @@ export type Behaviour = 'ok' | 'refuse' | 'garbage' | 'hang';
 export class Receiver {
   readonly received: Received[] = [];
   behaviour: Behaviour = 'ok';
+  /** Answers of its own for some requests (an IPE answering an on-demand discovery); undefined: the behaviour. */
+  respond: ((body: Record<string, unknown>) => Promise<{ rsc: number; body?: unknown } | undefined>) | undefined;
   private server: Server | undefined;
   port = 0;
 
@@ -21,20 +23,34 @@ export class Receiver {
       req.on('data', (d: Buffer) => (text += d.toString()));
       req.on('end', () => {
         if (this.behaviour === 'hang') return;
-        this.received.push({ headers: req.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
-        if (this.behaviour === 'garbage') {
-          res.writeHead(200, { 'Content-Type': 'text/plain' });
-          res.end('I am not a oneM2M entity');
+        const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+        this.received.push({ headers: req.headers, body });
+        const own = this.respond;
+        if (own) {
+          void own(body).then((answer) => {
+            if (!answer) return this.answer(req, res);
+            res.writeHead(answer.rsc < 3000 ? 200 : 403, { 'X-M2M-RSC': String(answer.rsc), 'X-M2M-RI': String(req.headers['x-m2m-ri'] ?? ''), 'Content-Type': 'application/json' });
+            res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+          });
           return;
         }
-        const rsc = this.behaviour === 'refuse' ? '4101' : '2000';
-        res.writeHead(this.behaviour === 'refuse' ? 403 : 200, { 'X-M2M-RSC': rsc, 'X-M2M-RI': String(req.headers['x-m2m-ri'] ?? '') });
-        res.end();
+        this.answer(req, res);
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     this.port = (this.server?.address() as AddressInfo).port;
     return this;
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse): void {
+    if (this.behaviour === 'garbage') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('I am not a oneM2M entity');
+      return;
+    }
+    const rsc = this.behaviour === 'refuse' ? '4101' : '2000';
+    res.writeHead(this.behaviour === 'refuse' ? 403 : 200, { 'X-M2M-RSC': rsc, 'X-M2M-RI': String(req.headers['x-m2m-ri'] ?? '') });
+    res.end();
   }
 
   get url(): string {

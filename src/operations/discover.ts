@@ -2,7 +2,7 @@
 // conditions become one database query; every result must be discoverable by the originator.
 import { CseError, badRequest } from '../primitive/errors.js';
 import { formatTimestamp, parseTimestamp } from '../primitive/identifiers.js';
-import type { FilterCriteria } from '../primitive/request.js';
+import { FILTER_USAGE, type FilterCriteria } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
@@ -13,6 +13,7 @@ import { GEO_FUNCTION, GeometryError, MAX_QUERY_POSITIONS, boxConditions, locati
 import { compileLabelsQuery } from './labelsQuery.js';
 import { compileContentFilter } from './contentFilter.js';
 import { semanticCondition, semanticsQueryText } from './semantic.js';
+import { discoverOnDemand } from './ipeDiscovery.js';
 import type { Geometry } from 'geojson';
 
 /** Rows read per query round. */
@@ -326,6 +327,10 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       break;
     }
     if (scanned + scannedWhileSkipping >= hardLimit) throw tooSparse(scanned + scannedWhileSkipping);
+  }
+  // IPE on-demand discovery: nothing found below an <AE>, so the IPE it represents is asked [TS-0004 §7.3.3.14].
+  if (fc.fu === FILTER_USAGE.IPE_ON_DEMAND_DISCOVERY && target.ty === RESOURCE_TYPE.AE && found.length === 0 && skip === 0 && !more) {
+    found.push(...(await discoverOnDemand(ctx, target, fc)).slice(0, limit));
   }
   const unstructured = ctx.request.drt === 2;
   const ids = found.map((r) => (unstructured ? r.ri : r.srn));

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestCse, type TestCse } from '../harness.js';
+import { Receiver } from '../receiver.js';
 
 const UNIT_SQUARE = '[[0.0,0.0],[1.0,0.0],[1.0,1.0],[0.0,1.0],[0.0,0.0]]';
 
@@ -225,5 +226,56 @@ describe('geo queries within a work budget', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('IPE on-demand discovery (filterUsage 3)', () => {
+  let t: TestCse;
+  let ipe: Receiver;
+  let seeker: string;
+  before(async () => {
+    t = await startTestCse();
+    ipe = await new Receiver().start();
+    await t.client.registerAe('ipe', { rr: true, poa: [ipe.url] });
+    seeker = await t.client.registerAe('seeker');
+    assert.equal((await t.client.create('/cse-in/ipe', 1, { 'm2m:acp': { rn: 'share', pv: { acr: [{ acor: [seeker], acop: 34 }] }, pvs: { acr: [{ acor: ['Cipe'], acop: 63 }] } } }, 'Cipe')).rsc, 2001);
+    // The IPE answers an on-demand discovery by creating what it can offer, then listing it.
+    ipe.respond = async (body) => {
+      const idr = (body['m2m:sgn'] as Record<string, unknown> | undefined)?.idr as { or?: string; fc?: { lbl?: string[] } } | undefined;
+      if (!idr) return undefined;
+      if (idr.fc?.lbl?.includes('kind:secret')) return { rsc: 5208 };
+      const made = await t.client.create('/cse-in/ipe', 3, { 'm2m:cnt': { rn: 'lamp', lbl: ['kind:lamp'], acpi: ['cse-in/ipe/share'] } }, 'Cipe');
+      assert.equal(made.rsc, 2001, made.text);
+      await t.client.create('/cse-in/ipe', 3, { 'm2m:cnt': { rn: 'other', lbl: ['kind:other'], acpi: ['cse-in/ipe/share'] } }, 'Cipe');
+      return { rsc: 2000, body: { 'm2m:uril': ['cse-in/ipe/lamp', 'cse-in/ipe/other', 'cse-in/seeker'] } };
+    };
+  });
+  after(async () => {
+    await ipe.stop();
+    await t.close();
+  });
+
+  const idrs = () => ipe.received.map((r) => (r.body['m2m:sgn'] as Record<string, unknown> | undefined)?.idr).filter(Boolean) as Array<{ or: string; fc: Record<string, unknown> }>;
+
+  it('asks the IPE when nothing matches, and answers with what it created that matches', async () => {
+    assert.deepEqual((await t.client.retrieve('/cse-in/ipe?fu=1&lbl=kind:lamp', seeker)).body?.['m2m:uril'], [], 'fu=1 does not ask');
+    assert.equal(idrs().length, 0);
+    const reply = await t.client.retrieve('/cse-in/ipe?fu=3&lbl=kind:lamp', seeker);
+    assert.equal(reply.rsc, 2000, reply.text);
+    assert.deepEqual(reply.body?.['m2m:uril'], ['cse-in/ipe/lamp'], 'only what meets the criteria, and only below the IPE');
+    assert.equal(idrs().length, 1);
+    assert.equal(idrs()[0]?.or, seeker);
+    assert.deepEqual(idrs()[0]?.fc.lbl, ['kind:lamp']);
+    assert.equal(idrs()[0]?.fc.fu, 3);
+  });
+
+  it('finds it locally the next time, without asking', async () => {
+    const reply = await t.client.retrieve('/cse-in/ipe?fu=3&lbl=kind:lamp', seeker);
+    assert.deepEqual(reply.body?.['m2m:uril'], ['cse-in/ipe/lamp']);
+    assert.equal(idrs().length, 1);
+  });
+
+  it("passes the IPE's refusal on", async () => {
+    assert.equal((await t.client.retrieve('/cse-in/ipe?fu=3&lbl=kind:secret', seeker)).rsc, 5208);
   });
 });

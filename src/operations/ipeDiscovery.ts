@@ -1,0 +1,101 @@
+// IPE on-demand discovery (filterUsage 3) [TS-0004 §7.3.3.14, §7.5.1.2.8; TS-0001 §10.2.6.1]: when a discovery
+// addressed to an <AE> finds nothing, the CSE asks that AE — an interworking proxy — with a NOTIFY carrying the
+// originator and the filter criteria (m2m:sgn/idr). The IPE creates the resources it can offer and answers with
+// their addresses; the CSE answers the originator with those of them that meet the criteria and that the
+// originator may DISCOVER. A refusal (e.g. 5208 DISCOVERY_DENIED_BY_IPE) is passed on.
+// TS-0004 speaks of an AE "representing the IPE by its labels" without naming a label; TS-0001 asks any <AE>
+// target. Warden follows TS-0001: an AE that is no IPE has no reason to answer otherwise than 2000 with nothing.
+import { CseError } from '../primitive/errors.js';
+import { parseTarget, randomIdSuffix } from '../primitive/identifiers.js';
+import type { FilterCriteria } from '../primitive/request.js';
+import { RSC, type Rsc } from '../primitive/rsc.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { originatorMay } from '../pipeline/access.js';
+import { ACCESS_OPERATION } from '../security/acp.js';
+import { targetKey, urlsOfTarget } from '../notifications/events.js';
+import type { StoredResource } from '../storage/store.js';
+import { compileFilter, meetsFilter, prepareBatch } from './discover.js';
+
+/** Addresses taken from one IPE answer. */
+const MAX_OFFERED = 1_000;
+
+/** The filter criteria as m2m:filterCriteria content (short names, lists of {nm, val} for attributes). */
+function filterCriteriaContent(fc: FilterCriteria): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fc)) {
+    if (value === undefined) continue;
+    if (key === 'off') out.ofst = value;
+    else if (key === 'atr' || key === 'catr' || key === 'patr') out[key] = Object.entries(value as Record<string, string>).map(([nm, val]) => ({ nm, val }));
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** The addresses in an IPE's answer: a list of URIs (m2m:uril), or child references (m2m:rrl). */
+function offeredAddresses(body: unknown): string[] {
+  if (typeof body !== 'object' || body === null) return [];
+  const doc = body as Record<string, unknown>;
+  const uril = doc['m2m:uril'];
+  if (Array.isArray(uril)) return uril.filter((u): u is string => typeof u === 'string').slice(0, MAX_OFFERED);
+  const rrf = (doc['m2m:rrl'] as { rrf?: unknown } | undefined)?.rrf;
+  if (Array.isArray(rrf)) {
+    return rrf
+      .map((r) => (typeof r === 'object' && r !== null ? (r as { val?: unknown }).val : undefined))
+      .filter((v): v is string => typeof v === 'string')
+      .slice(0, MAX_OFFERED);
+  }
+  return [];
+}
+
+async function localResource(ctx: RequestContext, address: string): Promise<StoredResource | undefined> {
+  const { store, self, clock } = ctx.services;
+  try {
+    const target = parseTarget(address, self);
+    if (target.kind !== 'local' || target.virtual) return undefined;
+    const resource = target.structured ? await store.getByPath(target.segments.join('/')) : await store.get(target.segments[0] as string);
+    return resource && (resource.et === undefined || resource.et > clock.now()) ? resource : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Asks the IPE behind `ae`; returns what it created that the originator may discover and that matches. */
+export async function discoverOnDemand(ctx: RequestContext, ae: StoredResource, fc: FilterCriteria): Promise<StoredResource[]> {
+  const { store, self, outbound } = ctx.services;
+  const aei = typeof ae.doc.aei === 'string' ? ae.doc.aei : ae.ri;
+  const urls = await urlsOfTarget(store, await targetKey(store, self, ae.ri));
+  if (urls.length === 0) throw new CseError(RSC.TARGET_NOT_REACHABLE, `the IPE '${aei}' has no point of access to ask for an on-demand discovery`);
+  const originator = ctx.originator?.id ?? ctx.request.fr;
+  let answer: { rsc: number; body?: unknown } = { rsc: RSC.TARGET_NOT_REACHABLE };
+  for (const url of urls) {
+    answer = await outbound.send(url, {
+      op: 5,
+      to: aei,
+      fr: `/${self.cseId}`,
+      rqi: `ipe-${randomIdSuffix()}`,
+      rvi: '3',
+      pc: { 'm2m:sgn': { idr: { or: originator, fc: filterCriteriaContent(fc) } } },
+    });
+    if (answer.rsc !== RSC.TARGET_NOT_REACHABLE) break;
+  }
+  if (answer.rsc !== RSC.OK) {
+    // The IPE's refusal is the answer [TS-0004 §7.3.3.14]; a code Warden does not know is not passed on as is.
+    const known = (Object.values(RSC) as number[]).includes(answer.rsc);
+    throw new CseError((known ? answer.rsc : RSC.TARGET_NOT_REACHABLE) as Rsc, `the IPE '${aei}' did not carry out the on-demand discovery (${answer.rsc})`);
+  }
+  // The offered resources meet the same criteria, and the originator must be allowed to discover them.
+  const filter = compileFilter(ctx, fc, ae, 1);
+  const out: StoredResource[] = [];
+  const seen = new Set<string>();
+  for (const address of offeredAddresses(answer.body)) {
+    const resource = await localResource(ctx, address);
+    if (!resource || seen.has(resource.ri) || !resource.srn.startsWith(`${ae.srn}/`)) continue;
+    seen.add(resource.ri);
+    const [row] = await store.search({ ...filter.query, only: resource.ri });
+    if (!row) continue;
+    await prepareBatch(filter, [row]);
+    if (!meetsFilter(filter, row)) continue;
+    if (await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, row)) out.push(row);
+  }
+  return out;
+}
