@@ -7,7 +7,7 @@
 // target. Warden follows TS-0001: an AE that is no IPE has no reason to answer otherwise than 2000 with nothing.
 import { CseError } from '../primitive/errors.js';
 import { parseTarget, randomIdSuffix } from '../primitive/identifiers.js';
-import type { FilterCriteria } from '../primitive/request.js';
+import { filterCriteriaContent, type FilterCriteria } from '../primitive/request.js';
 import { RSC, type Rsc } from '../primitive/rsc.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { originatorMay } from '../pipeline/access.js';
@@ -18,18 +18,6 @@ import { compileFilter, meetsFilter, prepareBatch } from './discover.js';
 
 /** Addresses taken from one IPE answer. */
 const MAX_OFFERED = 1_000;
-
-/** The filter criteria as m2m:filterCriteria content (short names, lists of {nm, val} for attributes). */
-function filterCriteriaContent(fc: FilterCriteria): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fc)) {
-    if (value === undefined) continue;
-    if (key === 'off') out.ofst = value;
-    else if (key === 'atr' || key === 'catr' || key === 'patr') out[key] = Object.entries(value as Record<string, string>).map(([nm, val]) => ({ nm, val }));
-    else out[key] = value;
-  }
-  return out;
-}
 
 /** The addresses in an IPE's answer: a list of URIs (m2m:uril), or child references (m2m:rrl). */
 function offeredAddresses(body: unknown): string[] {

@@ -5,7 +5,7 @@
 // crash or restart. A job that had started when its process died is not run twice: its outcome is unknown,
 // so it is recorded as failed.
 import { formatTimestamp, parseAbsRelTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
-import { RESPONSE_TYPE, type RequestPrimitive } from '../primitive/request.js';
+import { RESPONSE_TYPE, filterCriteriaContent, type RequestPrimitive } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC } from '../primitive/rsc.js';
 import { CseError, badRequest } from '../primitive/errors.js';
@@ -60,6 +60,17 @@ async function notifyResult(tx: ResourceStore, services: CseServices, targets: r
   await tx.broadcast(OUTBOX_TOPIC, '');
 }
 
+/** The request's other parameters, as a <request> shows them (m2m:metaInformation) [TS-0004 §6.3.5.x]. */
+function metaInformation(request: RequestPrimitive): Record<string, unknown> {
+  const mi: Record<string, unknown> = {};
+  for (const name of ['ty', 'ot', 'rqet', 'rset', 'oet', 'rp', 'rcn', 'ec', 'gid', 'drt', 'vsi'] as const) {
+    if (request[name] !== undefined) mi[name] = request[name];
+  }
+  if (request.fc) mi.fc = filterCriteriaContent(request.fc);
+  if (request.rt) mi.rt = request.rt;
+  return mi;
+}
+
 export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   const { services, request } = ctx;
   const { store, clock, self, config } = services;
@@ -107,7 +118,16 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
       et,
       // The originator owns its request: it may read and delete it [TS-0004 table 7.3.2.2-1].
       owner: originator,
-      doc: { op: request.op, tg: request.to, org: originator, rid: request.rqi, rs: REQUEST_STATUS.PENDING, __creator: originator },
+      doc: {
+        op: request.op,
+        tg: request.to,
+        org: originator,
+        rid: request.rqi,
+        ...(request.pc === undefined ? {} : { pc: request.pc }),
+        mi: metaInformation(request),
+        rs: REQUEST_STATUS.PENDING,
+        __creator: originator,
+      },
     });
     await tx.enqueue([{ target: jobTarget(originator, ri), subscription: ri, content: JSON.stringify(job), created: now, notBefore: executeAt }]);
     await tx.broadcast(OUTBOX_TOPIC, '');

@@ -98,6 +98,18 @@ export interface FilterCriteria {
   gsf?: number;
 }
 
+/** The filter criteria as m2m:filterCriteria content (short names, lists of {nm, val} for attributes). */
+export function filterCriteriaContent(fc: FilterCriteria): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fc)) {
+    if (value === undefined) continue;
+    if (key === 'off') out.ofst = value;
+    else if (key === 'atr' || key === 'catr' || key === 'patr') out[key] = Object.entries(value as Record<string, string>).map(([nm, val]) => ({ nm, val }));
+    else out[key] = value;
+  }
+  return out;
+}
+
 export interface ResponseType {
   rtv: ResponseTypeValue;
   nu?: string[];

@@ -31,6 +31,8 @@ describe('non-blocking requests', () => {
     });
     assert.equal(req.op, 1);
     assert.equal(req.org, ae);
+    assert.deepEqual(req.pc, { 'm2m:cin': { rn: 'later', con: 'v' } }, 'the request content is kept');
+    assert.deepEqual(req.mi, { ty: 4, rt: { rtv: 1 } }, 'and its other parameters');
     assert.equal((req.ors as Attrs).rsc, 2001);
     assert.equal((((req.ors as Attrs).pc as Attrs)['m2m:cin'] as Attrs).con, 'v');
     assert.equal((await t.client.retrieve('/cse-in/patient/c/later', ae)).rsc, 2000);
