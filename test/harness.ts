@@ -131,8 +131,11 @@ export async function startTestCse(overrides: ConfigOverrides = {}, options: { c
     config,
     url,
     async close() {
-      await cse.close();
-      await db?.drop();
+      try {
+        await cse.close();
+      } finally {
+        await db?.drop();
+      }
     },
   };
 }

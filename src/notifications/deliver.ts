@@ -83,10 +83,11 @@ export class Deliverer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.leaseRenewal) clearInterval(this.leaseRenewal);
     await this.loop;
-    // Running jobs finish (a job stopped half-way would be recorded as interrupted); held ones go back.
+    // Running jobs finish (a job stopped half-way would be recorded as interrupted), their leases renewed
+    // meanwhile; held ones go back.
     while (this.runningJobs.size > 0) await Promise.all(this.runningJobs.values());
+    if (this.leaseRenewal) clearInterval(this.leaseRenewal);
     const waiting = [...this.heldJobs.values()].map(({ message }) => message);
     this.heldJobs.clear();
     if (waiting.length === 0) return;

@@ -330,7 +330,12 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   }
   // IPE on-demand discovery: nothing found below an <AE>, so the IPE it represents is asked [TS-0004 §7.3.3.14].
   if (fc.fu === FILTER_USAGE.IPE_ON_DEMAND_DISCOVERY && target.ty === RESOURCE_TYPE.AE && found.length === 0 && skip === 0 && !more) {
-    found.push(...(await discoverOnDemand(ctx, target, fc)).slice(0, limit));
+    for (const offered of await discoverOnDemand(ctx, target, fc)) {
+      const row = relativePath ? await resolveRelative(ctx, offered, relativePath) : offered;
+      if (!row || seen.has(row.ri) || found.length >= limit) continue;
+      seen.add(row.ri);
+      if (!relativePath || (await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, row))) found.push(row);
+    }
   }
   const unstructured = ctx.request.drt === 2;
   const ids = found.map((r) => (unstructured ? r.ri : r.srn));

@@ -8,7 +8,7 @@
 import { CseError } from '../primitive/errors.js';
 import { parseTarget, randomIdSuffix } from '../primitive/identifiers.js';
 import { filterCriteriaContent, type FilterCriteria } from '../primitive/request.js';
-import { RSC, type Rsc } from '../primitive/rsc.js';
+import { RSC } from '../primitive/rsc.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { originatorMay } from '../pipeline/access.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
@@ -16,8 +16,9 @@ import { targetKey, urlsOfTarget } from '../notifications/events.js';
 import type { StoredResource } from '../storage/store.js';
 import { compileFilter, meetsFilter, prepareBatch } from './discover.js';
 
-/** Addresses taken from one IPE answer. */
-const MAX_OFFERED = 1_000;
+/** Addresses taken from one IPE answer, and points of access tried. */
+const MAX_OFFERED = 100;
+const MAX_URLS = 3;
 
 /** The addresses in an IPE's answer: a list of URIs (m2m:uril), or child references (m2m:rrl). */
 function offeredAddresses(body: unknown): string[] {
@@ -47,12 +48,17 @@ async function localResource(ctx: RequestContext, address: string): Promise<Stor
   }
 }
 
-/** Asks the IPE behind `ae`; returns what it created that the originator may discover and that matches. */
+/**
+ * Asks the IPE behind `ae`; returns what it created that the originator may discover and that matches. The
+ * originator must be allowed to DISCOVER the AE itself (the CSE sends a request on its behalf); an AE that
+ * cannot be reached this way (no point of access, or reachable by polling only) gives no result.
+ */
 export async function discoverOnDemand(ctx: RequestContext, ae: StoredResource, fc: FilterCriteria): Promise<StoredResource[]> {
   const { store, self, outbound } = ctx.services;
+  if (!(await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, ae))) return [];
   const aei = typeof ae.doc.aei === 'string' ? ae.doc.aei : ae.ri;
-  const urls = await urlsOfTarget(store, await targetKey(store, self, ae.ri));
-  if (urls.length === 0) throw new CseError(RSC.TARGET_NOT_REACHABLE, `the IPE '${aei}' has no point of access to ask for an on-demand discovery`);
+  const urls = (await urlsOfTarget(store, await targetKey(store, self, ae.ri))).slice(0, MAX_URLS);
+  if (urls.length === 0) return [];
   const originator = ctx.originator?.id ?? ctx.request.fr;
   let answer: { rsc: number; body?: unknown } = { rsc: RSC.TARGET_NOT_REACHABLE };
   for (const url of urls) {
@@ -66,24 +72,28 @@ export async function discoverOnDemand(ctx: RequestContext, ae: StoredResource, 
     });
     if (answer.rsc !== RSC.TARGET_NOT_REACHABLE) break;
   }
-  if (answer.rsc !== RSC.OK) {
-    // The IPE's refusal is the answer [TS-0004 §7.3.3.14]; a code Warden does not know is not passed on as is.
-    const known = (Object.values(RSC) as number[]).includes(answer.rsc);
-    throw new CseError((known ? answer.rsc : RSC.TARGET_NOT_REACHABLE) as Rsc, `the IPE '${aei}' did not carry out the on-demand discovery (${answer.rsc})`);
+  if (answer.rsc < 2000 || answer.rsc >= 3000) {
+    // The IPE's refusal is the answer [TS-0004 §7.3.3.14]; its other codes would describe the IPE, not the
+    // discovery (a 4004 there is no missing target here), so they read as "the IPE could not be reached".
+    if (answer.rsc === RSC.DISCOVERY_DENIED_BY_IPE) throw new CseError(RSC.DISCOVERY_DENIED_BY_IPE, 'the IPE refused the on-demand discovery');
+    throw new CseError(RSC.TARGET_NOT_REACHABLE, `the IPE did not carry out the on-demand discovery (${answer.rsc})`);
   }
   // The offered resources meet the same criteria, and the originator must be allowed to discover them.
   const filter = compileFilter(ctx, fc, ae, 1);
-  const out: StoredResource[] = [];
+  const candidates: StoredResource[] = [];
   const seen = new Set<string>();
   for (const address of offeredAddresses(answer.body)) {
     const resource = await localResource(ctx, address);
     if (!resource || seen.has(resource.ri) || !resource.srn.startsWith(`${ae.srn}/`)) continue;
     seen.add(resource.ri);
     const [row] = await store.search({ ...filter.query, only: resource.ri });
-    if (!row) continue;
-    await prepareBatch(filter, [row]);
-    if (!meetsFilter(filter, row)) continue;
-    if (await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, row)) out.push(row);
+    if (row) candidates.push(row);
+  }
+  // One look at them all (one SPARQL call for a semantic filter, one spatial budget for a geo filter).
+  await prepareBatch(filter, candidates);
+  const out: StoredResource[] = [];
+  for (const row of candidates) {
+    if (meetsFilter(filter, row) && (await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, row))) out.push(row);
   }
   return out;
 }

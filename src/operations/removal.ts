@@ -43,7 +43,24 @@ export async function deleteWithBookkeeping(
   });
   for (const r of deleted?.removed ?? []) {
     await access.invalidate(r);
-    if (r.ty === RESOURCE_TYPE.AE) await services.registrations.deregistered(r.ri);
+    if (r.ty === RESOURCE_TYPE.AE) {
+      await services.registrations.deregistered(r.ri);
+      // An AE's resource ID is its AE-ID.
+      await forgetRequestsOf(services, r.ri, now);
+    }
   }
   return deleted?.root;
+}
+
+/**
+ * A deregistered AE's <request> resources go with it: they hold its requests and results, and whoever registers
+ * the same AE-ID later must not read them.
+ */
+async function forgetRequestsOf(services: CseServices, aei: string, now: number): Promise<void> {
+  const { store, self } = services;
+  for (;;) {
+    const owned = await store.search({ below: self.cseRn, level: 1, ty: [RESOURCE_TYPE.request], attributes: [['org', aei]], operation: 'and', aliveAt: now, limit: 500 });
+    for (const request of owned) await store.deleteSubtree(request.ri);
+    if (owned.length < 500) return;
+  }
 }

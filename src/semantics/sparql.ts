@@ -102,7 +102,14 @@ export class SparqlEngine {
     if (!waiting) return;
     // A worker whose WebAssembly memory has grown is replaced between calls (that memory never shrinks).
     if (this.worker && process.memoryUsage.rss() - this.rssAtWorkerStart > RECYCLE_GROWTH) this.discardWorker();
-    const worker = this.ensureWorker();
+    let worker: Worker;
+    try {
+      worker = this.ensureWorker();
+    } catch (err) {
+      waiting.reject(new CseError(RSC.INTERNAL_SERVER_ERROR, `the semantic engine could not start: ${(err as Error).message}`));
+      this.next();
+      return;
+    }
     const id = this.nextId++;
     const rssLimit = process.memoryUsage.rss() + MAX_CALL_GROWTH;
     const timer = setTimeout(() => {

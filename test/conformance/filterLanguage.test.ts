@@ -2,6 +2,8 @@
 // with conditions tested after the query), applyRelativePath, parentResourceType, content-based discovery and
 // the filterUsage values.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startTestCse, type TestCse } from '../harness.js';
 import { Receiver } from '../receiver.js';
@@ -239,6 +241,8 @@ describe('IPE on-demand discovery (filterUsage 3)', () => {
     await t.client.registerAe('ipe', { rr: true, poa: [ipe.url] });
     seeker = await t.client.registerAe('seeker');
     assert.equal((await t.client.create('/cse-in/ipe', 1, { 'm2m:acp': { rn: 'share', pv: { acr: [{ acor: [seeker], acop: 34 }] }, pvs: { acr: [{ acor: ['Cipe'], acop: 63 }] } } }, 'Cipe')).rsc, 2001);
+    // Only an originator that may discover the IPE's AE makes the CSE ask it.
+    assert.equal((await t.client.update('/cse-in/ipe', { 'm2m:ae': { acpi: ['cse-in/ipe/share'] } }, 'Cipe')).rsc, 2004);
     // The IPE answers an on-demand discovery by creating what it can offer, then listing it.
     ipe.respond = async (body) => {
       const idr = (body['m2m:sgn'] as Record<string, unknown> | undefined)?.idr as { or?: string; fc?: { lbl?: string[] } } | undefined;
@@ -277,5 +281,47 @@ describe('IPE on-demand discovery (filterUsage 3)', () => {
 
   it("passes the IPE's refusal on", async () => {
     assert.equal((await t.client.retrieve('/cse-in/ipe?fu=3&lbl=kind:secret', seeker)).rsc, 5208);
+  });
+
+  it('asks nobody for an originator that may not discover the AE, or for an AE without a point of access', async () => {
+    const stranger = await t.client.registerAe('stranger');
+    const asked = idrs().length;
+    const reply = await t.client.retrieve('/cse-in/ipe?fu=3&lbl=kind:nothing', stranger);
+    assert.equal(reply.rsc, 2000, reply.text);
+    assert.deepEqual(reply.body?.['m2m:uril'], []);
+    assert.equal(idrs().length, asked, 'the IPE was not asked');
+    const quiet = await t.client.retrieve('/cse-in/stranger?fu=3&lbl=kind:nothing', stranger);
+    assert.equal(quiet.rsc, 2000, 'an AE without a point of access has nothing to offer');
+    assert.deepEqual(quiet.body?.['m2m:uril'], []);
+  });
+});
+
+describe('an IPE that answers too slowly', () => {
+  it('is cut off by the outbound deadline, however it trickles', async () => {
+    const t = await startTestCse({ 'notifications.timeout': 1 });
+    // Headers at once, then one byte every 100 ms: never silent long enough for a socket timeout. After 6 s it
+    // would complete with 2000; the CSE must have given up long before.
+    const timers = new Set<NodeJS.Timeout>();
+    const slow = createServer((_req, res) => {
+      res.writeHead(200, { 'X-M2M-RSC': '2000', 'Content-Type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 100);
+      timers.add(timer);
+      timers.add(setTimeout(() => {
+        clearInterval(timer);
+        res.end('{"m2m:uril": []}');
+      }, 6_000));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`;
+      await t.client.registerAe('trickle', { rr: true, poa: [url] });
+      const reply = await t.client.retrieve('/cse-in/trickle?fu=3&lbl=x', 'Ctrickle');
+      assert.equal(reply.rsc, 5103, reply.text);
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      slow.closeAllConnections();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+      await t.close();
+    }
   });
 });

@@ -53,6 +53,17 @@ describe('non-blocking requests', () => {
     assert.equal((req.ors as Attrs).rsc, 2001);
   });
 
+  it("a deregistered AE's requests go with it", async () => {
+    const leaving = await t.client.registerAe('leaving');
+    await t.client.create('/cse-in/leaving', 3, { 'm2m:cnt': { rn: 'c' } }, leaving);
+    const ack = await t.client.request('GET', '/cse-in/leaving/c?rt=1', { origin: leaving });
+    assert.equal(ack.rsc, 1001);
+    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
+    await waitFor(async () => ((await t.client.retrieve(requestPath, leaving)).body?.['m2m:req'] as Attrs).rs === 1);
+    assert.equal((await t.client.delete('/cse-in/leaving', leaving)).rsc, 2002);
+    assert.equal((await t.client.retrieve(requestPath, 'CAdmin')).rsc, 4004, 'nobody registering as Cleaving later finds it');
+  });
+
   it('a failing non-blocking request records the failure', async () => {
     const ack = await t.client.request('POST', '/cse-in/patient/c?rt=1', { origin: ae, ty: 4, body: { 'm2m:cin': { rn: 'later', con: 'dup' } } });
     assert.equal(ack.rsc, 1001);

@@ -93,6 +93,9 @@ export class HttpOutbound {
         },
       );
       req.on('timeout', () => req.destroy(new Error('timeout')));
+      // The socket timeout only notices silence: a peer that trickles bytes is cut off by a total deadline.
+      const deadline = setTimeout(() => req.destroy(new Error('deadline')), this.timeoutMs);
+      req.on('close', () => clearTimeout(deadline));
       req.on('error', () => resolve({ rsc: 5103 }));
       req.end(body);
     });
