@@ -204,6 +204,17 @@ describe('mutual authentication over TLS', () => {
     assert.equal((await call('sensor', 'GET', '/cse-in/sensor', 'Csensor')).rsc, 2000, 'a failed reload keeps the old material');
   });
 
+  /** The <request> of a non-blocking request once it has run (read by the admin). */
+  const outcomeOf = async (ack: { body?: Record<string, unknown> | undefined }): Promise<Attrs> => {
+    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
+    let req: Attrs = {};
+    for (let i = 0; i < 100 && req.rs !== 1 && req.rs !== 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      req = (await call('admin', 'GET', requestPath, 'CAdmin')).body?.['m2m:req'] as Attrs;
+    }
+    return req;
+  };
+
   it('a deferred request whose certificate was revoked meanwhile does not run', async () => {
     const late = await device('Clate');
     clients.late = late;
@@ -216,12 +227,7 @@ describe('mutual authentication over TLS', () => {
     writeFileSync(join(dir, 'server.pem'), server.certificate);
     writeFileSync(join(dir, 'server.key'), server.key);
     t.cse.reloadCredentials();
-    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
-    let req: Attrs = {};
-    for (let i = 0; i < 100 && req.rs !== 1 && req.rs !== 2; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      req = (await call('admin', 'GET', requestPath, 'CAdmin')).body?.['m2m:req'] as Attrs;
-    }
+    const req = await outcomeOf(ack);
     assert.equal(req.rs, 2, 'recorded as failed');
     assert.equal((req.ors as Attrs).rsc, 4107);
     assert.equal((await call('admin', 'GET', '/cse-in/late/later', 'CAdmin')).rsc, 4004);
@@ -233,12 +239,7 @@ describe('mutual authentication over TLS', () => {
     assert.equal((await register('brief', 'Cbrief', 'brief')).rsc, 2001);
     const ack = await call('brief', 'POST', '/cse-in/brief?rt=1', 'Cbrief', { ty: 3, body: { 'm2m:cnt': { rn: 'later' } }, headers: { 'X-M2M-OET': '4000' } });
     assert.equal(ack.rsc, 1001);
-    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
-    let req: Attrs = {};
-    for (let i = 0; i < 100 && req.rs !== 1 && req.rs !== 2; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      req = (await call('admin', 'GET', requestPath, 'CAdmin')).body?.['m2m:req'] as Attrs;
-    }
+    const req = await outcomeOf(ack);
     assert.equal(req.rs, 2, 'recorded as failed');
     assert.equal((req.ors as Attrs).rsc, 4107);
     assert.match(String(((req.ors as Attrs).pc as Attrs)['m2m:dbg']), /CERT_HAS_EXPIRED/);
