@@ -1,8 +1,9 @@
 // The children and descendants that result content 4, 5, 6 and 8 return [TS-0001 §8.1.2]: every descendant
 // (not only the direct children), parents before children, each one the originator may RETRIEVE, selected by
 // the request's filter criteria when it has them (a RETRIEVE without fu=1); level limits the depth, offset
-// skips direct children with their subtrees, limit caps the count. Nested forms (4, 8) hold a resource only
-// below a parent they hold; reference lists (5, 6) are flat. Too much for one response is partial content
+// skips direct children with their subtrees, limit caps the count. Nested forms (4, 8) place each resource
+// under its nearest ancestor in the answer (or at the top: as ACME does for a match whose parent is not one);
+// reference lists (5, 6) are flat. Too much for one response is partial content
 // with the offset of the direct child to restart at.
 import { badRequest } from '../primitive/errors.js';
 import { RESULT_CONTENT, isDiscovery, type FilterCriteria } from '../primitive/request.js';
@@ -52,7 +53,6 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
   const now = clock.now();
 
   const out: StoredResource[] = [];
-  const included = new Set<string>([root.ri]);
   /** Direct child (first path segment below the root) → its 1-based position among those met. */
   const positions = new Map<string, number>();
   const hiddenInstances = new Map<string, boolean>();
@@ -91,7 +91,6 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       const meets = meetsFilter(filter, row);
       if (filterExhausted(filter)) return cut(out, positions, root, position);
       if (!meets || (row.et !== undefined && row.et <= now)) continue;
-      if (nested && !included.has(row.pi)) continue;
       // disableRetrieval keeps a container's instances out of every retrieval [TS-0001 §9.6.6].
       if (row.ty === RESOURCE_TYPE.contentInstance && (await instancesHidden(row.pi))) continue;
       if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, row))) continue;
@@ -99,7 +98,6 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       if (out.length >= limit || bytes + size > MAX_EMBEDDED_BYTES) return cut(out, positions, root, position);
       bytes += size;
       out.push(row);
-      included.add(row.ri);
     }
     if (rows.length < BATCH) return { resources: out };
     if (passedOver >= MAX_PASS_OVER_SCANS * config.discovery.scanLimit) {

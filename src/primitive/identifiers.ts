@@ -108,7 +108,22 @@ const TIMESTAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:[.,](\d{1,9}))
  */
 export function parseAbsRelTimestamp(value: string, now: number): number | undefined {
   if (/^-?\d{1,15}$/.test(value)) return now + Number(value);
+  const duration = parseDuration(value);
+  if (duration !== undefined) return now + duration;
   return parseTimestamp(value);
+}
+
+const DURATION = /^P(?:(\d{1,4})Y)?(?:(\d{1,5})M)?(?:(\d{1,6})W)?(?:(\d{1,7})D)?(?:T(?:(\d{1,8})H)?(?:(\d{1,9})M)?(?:(\d{1,10}(?:\.\d{1,6})?)S)?)?$/;
+
+/**
+ * An ISO 8601 duration (xs:duration, e.g. PT30S, P1DT2H) in ms; resultPersistence is one, and open CSEs (ACME)
+ * accept one wherever a relative time is allowed. Years and months count 365 and 30 days.
+ */
+export function parseDuration(value: string): number | undefined {
+  const m = DURATION.exec(value);
+  if (!m || value === 'P' || value.endsWith('T')) return undefined;
+  const [, y, mo, w, d, h, mi, s] = m.map((part) => (part === undefined ? 0 : Number(part)));
+  return ((((((y ?? 0) * 365 + (mo ?? 0) * 30 + (w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (mi ?? 0)) * 60 + (s ?? 0)) * 1000);
 }
 
 /** Parses a oneM2M timestamp (UTC unless an offset is given); undefined when it is not one. */

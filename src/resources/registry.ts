@@ -16,6 +16,7 @@ const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, a
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();
   private readonly byName = new Map<string, ResourceTypeDefinition>();
+  private attributeNames: Set<string> | undefined;
 
   constructor(types: readonly ResourceTypeDefinition[] = ALL_TYPES) {
     for (const t of types) {
@@ -30,6 +31,12 @@ export class ResourceRegistry {
 
   byTypeName(name: string): ResourceTypeDefinition | undefined {
     return this.byName.get(name);
+  }
+
+  /** Whether some resource type defines this attribute (short name). */
+  knowsAttribute(name: string): boolean {
+    if (!this.attributeNames) this.attributeNames = new Set([...this.byTy.values()].flatMap((t) => Object.keys(t.attributes)));
+    return this.attributeNames.has(name);
   }
 
   supportedTypes(): number[] {

@@ -138,6 +138,13 @@ describe('discovery', () => {
     }
   });
 
+  it('refuses unknown query parameters and a filterOperation that is none, with or without other conditions', async () => {
+    assert.equal((await t.client.retrieve('/cse-in/finder?xxx=yyy', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/finder?rcn=1&wrong=wrong', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/finder?fo=4223', ae)).rsc, 4000);
+    assert.equal((await t.client.retrieve('/cse-in/finder/kitchen?mni=10', ae)).rsc, 2000, 'a known attribute is a condition');
+  });
+
   it('refuses malformed and unsupported criteria', async () => {
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lim=-1', ae)).rsc, 4000);
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lvl=0', ae)).rsc, 4000);

@@ -53,6 +53,16 @@ describe('non-blocking requests', () => {
     assert.equal((req.ors as Attrs).rsc, 2001);
   });
 
+  it('takes resultPersistence and expiration times as ISO durations too, and refuses what is neither', async () => {
+    const ack = await t.client.request('GET', '/cse-in/patient/c?rt=1&rp=PT2H', { origin: ae, headers: { 'X-M2M-RET': 'PT30S' } });
+    assert.equal(ack.rsc, 1001, ack.text);
+    const req = (await t.client.retrieve(`/${String(ack.body?.['m2m:uri'])}`, ae)).body?.['m2m:req'] as Attrs;
+    const lifetime = Date.parse(String(req.et).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}).*$/, '$1-$2-$3T$4:$5:$6Z')) - Date.parse(String(req.ct).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}).*$/, '$1-$2-$3T$4:$5:$6Z'));
+    assert.ok(Math.abs(lifetime - 7_200_000) <= 2_000, `kept for two hours (${lifetime} ms)`);
+    assert.equal((await t.client.request('GET', '/cse-in/patient/c?rt=1&rp=xxx', { origin: ae })).rsc, 4000);
+    assert.equal((await t.client.request('GET', '/cse-in/patient/c?rt=1', { origin: ae, headers: { 'X-M2M-RET': 'PTxS' } })).rsc, 4000);
+  });
+
   it("a deregistered AE's requests go with it", async () => {
     const leaving = await t.client.registerAe('leaving');
     await t.client.create('/cse-in/leaving', 3, { 'm2m:cnt': { rn: 'c' } }, leaving);

@@ -145,10 +145,13 @@ describe('result content 4, 5, 6, 8: descendants, filter criteria, level, offset
     assert.deepEqual(refs((await t.client.retrieve('/cse-in/tree?rcn=6&ty=4', ae)).body), ['i1', 'i0', 'j0']);
     const five = (await t.client.retrieve('/cse-in/tree?rcn=5&lbl=x', ae)).body?.['m2m:ae'] as Attrs;
     assert.deepEqual((five.ch as Attrs[]).map((c) => c.nm), ['a', 'a1']);
-    // Nested forms hold a resource only below a parent they hold.
+    // Nested forms place a match under its nearest ancestor in the answer, or at the top (as ACME).
     const four = (await t.client.retrieve('/cse-in/tree?rcn=4&lbl=x', ae)).body?.['m2m:ae'] as Attrs;
     assert.deepEqual((four['m2m:cnt'] as Attrs[]).map((c) => c.rn), ['a']);
     assert.deepEqual(((four['m2m:cnt'] as Attrs[])[0]?.['m2m:cnt'] as Attrs[]).map((c) => c.rn), ['a1']);
+    const instances = (await t.client.retrieve('/cse-in/tree?rcn=8&ty=4', ae)).body?.['m2m:ae'] as Attrs;
+    assert.deepEqual((instances['m2m:cin'] as Attrs[]).map((c) => c.rn), ['i1', 'i0', 'j0'], 'instances whose containers are no match: at the top');
+    assert.equal('m2m:cnt' in instances, false);
     const none = await t.client.retrieve('/cse-in/tree?rcn=4&lbl=nothing', ae);
     assert.equal(none.rsc, 2000, 'no matching descendant is not a missing target');
     assert.equal('m2m:cnt' in (none.body?.['m2m:ae'] as Attrs), false);

@@ -1,7 +1,8 @@
 // Stage 1: mandatory parameters, value ranges and the release version [TS-0004 §7.3.2.1].
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
-import { OPERATION, RESPONSE_TYPE, RESULT_CONTENT, isDiscovery, type Operation } from '../../primitive/request.js';
+import { OPERATION, RESPONSE_TYPE, RESULT_CONTENT, isDiscovery, type FilterCriteria, type Operation } from '../../primitive/request.js';
+import type { ResourceRegistry } from '../../resources/registry.js';
 import { RSC } from '../../primitive/rsc.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { Stage } from '../pipeline.js';
@@ -29,6 +30,19 @@ const KNOWN_TYPES = new Set([
 ]);
 
 const RQI = /^[\x21-\x7e]{1,256}$/;
+
+/**
+ * An attribute condition (`<attribute>=<value>`, `c.<attribute>`, `p.<attribute>`) must name an attribute of some
+ * resource type this CSE has; anything else is an unknown parameter (4000), not a condition nothing can meet.
+ */
+function checkAttributeConditions(registry: ResourceRegistry, fc: FilterCriteria | undefined): void {
+  if (!fc) return;
+  for (const conditions of [fc.atr, fc.catr, fc.patr]) {
+    for (const name of Object.keys(conditions ?? {})) {
+      if (!registry.knowsAttribute(name)) throw badRequest(`'${name}' is neither a request parameter nor an attribute of a resource type`);
+    }
+  }
+}
 
 export const checkPrimitive: Stage = {
   name: 'checkPrimitive',
@@ -67,6 +81,8 @@ export const checkPrimitive: Stage = {
       if (r.rt.nu && r.rt.rtv !== RESPONSE_TYPE.NON_BLOCKING_ASYNCH) throw badRequest('notification targets for the result (X-M2M-RTU) need rt=2');
       if (r.rt.nu && (r.rt.nu.length > 16 || r.rt.nu.some((u) => u.length === 0 || u.length > 2048))) throw badRequest('X-M2M-RTU must list 1 to 16 targets');
     }
+    if (r.fc?.fo !== undefined && ![1, 2, 3].includes(r.fc.fo)) throw badRequest('filterOperation must be 1 (AND), 2 (OR) or 3 (XOR)');
+    checkAttributeConditions(ctx.services.registry, r.fc);
     if (r.fc?.fu !== undefined && r.fc.fu !== 1 && r.fc.fu !== 2 && r.fc.fu !== 3) {
       // 4, discovery-based operation (Release 4), is not implemented; other numbers are no filterUsage at all.
       if (r.fc.fu === 4) throw new CseError(RSC.NOT_IMPLEMENTED, 'filterUsage 4 (discovery-based operation) is not supported');
@@ -96,6 +112,7 @@ export const checkPrimitive: Stage = {
       ['rset', r.rset],
       ['oet', r.oet],
       ['ot', r.ot],
+      ['rp', r.rp],
     ] as const) {
       if (value !== undefined && parseAbsRelTimestamp(value, ctx.receivedAt) === undefined) throw badRequest(`${name} '${value}' is not a timestamp`);
     }

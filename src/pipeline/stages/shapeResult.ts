@@ -17,18 +17,25 @@ function references(children: readonly StoredResource[], unstructured: boolean):
 }
 
 /**
- * Descendants nested under their parents and grouped under their type names, as rcn 4 and 8 embed them. The
- * list comes parents first, so each resource's node exists before its children are attached.
+ * Descendants nested under their nearest ancestor in the answer (or at the top), grouped under their type
+ * names, as rcn 4 and 8 embed them. The list comes parents first, so an ancestor's node exists before its
+ * descendants are attached.
  */
-function embedded(services: CseServices, rootRi: string, descendants: readonly StoredResource[]): Record<string, unknown[]> {
+function embedded(services: CseServices, root: StoredResource, descendants: readonly StoredResource[]): Record<string, unknown[]> {
   const top: Record<string, unknown[]> = {};
   const nodes = new Map<string, Record<string, unknown>>();
   for (const d of descendants) {
     const node = representation(d);
-    nodes.set(d.ri, node);
-    const parent = d.pi === rootRi ? top : nodes.get(d.pi);
-    if (!parent) continue;
-    ((parent[typeNameOf(services, d)] ??= []) as unknown[]).push(node);
+    nodes.set(d.srn, node);
+    let parent: Record<string, unknown> | undefined;
+    for (let path = d.srn.slice(0, d.srn.lastIndexOf('/')); path.length > root.srn.length; path = path.slice(0, path.lastIndexOf('/'))) {
+      parent = nodes.get(path);
+      if (parent) break;
+    }
+    const holder: Record<string, unknown> = parent ?? top;
+    const name = typeNameOf(services, d);
+    const siblings = (holder[name] ??= []) as unknown[];
+    siblings.push(node);
   }
   return top;
 }
@@ -82,7 +89,7 @@ export const shapeResult: Stage = {
           response.pc = { 'm2m:rce': { [shortName]: representation(r), uri: r.srn } };
           break;
         case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES:
-          response.pc = { [name]: { ...representation(r), ...embedded(services, r.ri, children) } };
+          response.pc = { [name]: { ...representation(r), ...embedded(services, r, children) } };
           break;
         case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES:
           response.pc = { [name]: { ...representation(r), ch: references(children, unstructured) } };
@@ -91,7 +98,7 @@ export const shapeResult: Stage = {
           response.pc = { 'm2m:rrl': { rrf: references(children, unstructured) } };
           break;
         case RESULT_CONTENT.CHILD_RESOURCES:
-          response.pc = { [name]: embedded(services, r.ri, children) };
+          response.pc = { [name]: embedded(services, r, children) };
           break;
         case RESULT_CONTENT.MODIFIED_ATTRIBUTES:
           if (outcome.modified && Object.keys(outcome.modified).length > 0) response.pc = { [name]: outcome.modified };
