@@ -2,6 +2,7 @@
 // database: writers lock the rows they derive state from (getForUpdate), schema changes run under an
 // advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
 import pg from 'pg';
+import { toHit, toMessage, toResource, type OutboxRow, type ResourceRow } from './rows.js';
 import { searchSql, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
@@ -11,20 +12,6 @@ import {
   type OutboxMessage,
   type ChildQuery,
   type DeletedSubtree, type FindQuery, type ResourceStore, type SearchHit, type StoredResource } from './store.js';
-
-interface Row {
-  seq: string;
-  ri: string;
-  pi: string;
-  ty: number;
-  rn: string;
-  srn: string;
-  ct: string;
-  lt: string;
-  et: string | null;
-  owner: string | null;
-  doc: string;
-}
 
 /** Versioned migrations; applied in order, each once, in one transaction with the version bump. */
 export const MIGRATIONS: readonly string[] = [
@@ -61,28 +48,6 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE claims (key TEXT PRIMARY KEY, until BIGINT NOT NULL);
    CREATE INDEX claims_until ON claims (until);`,
 ];
-
-interface OutboxRow {
-  id: string;
-  target: string;
-  subscription: string;
-  content: string;
-  created: string;
-  not_before: string;
-  attempts: number;
-}
-
-function toMessage(row: OutboxRow): OutboxMessage {
-  return {
-    id: Number(row.id),
-    target: row.target,
-    subscription: row.subscription,
-    content: row.content,
-    created: Number(row.created),
-    notBefore: Number(row.not_before),
-    attempts: row.attempts,
-  };
-}
 
 /** Arbitrary constant naming Warden's schema lock among the database's advisory locks. */
 const MIGRATION_LOCK = 0x57415244;
@@ -122,29 +87,6 @@ const POSTGRES_DIALECT: SqlDialect = {
     return `(json_typeof(doc::json -> ${list}) = 'array' AND EXISTS (SELECT 1 FROM json_array_elements_text(doc::json -> ${list}) v WHERE v = ANY($${args.length}::text[])))`;
   },
 };
-
-function toResource(row: Row): StoredResource {
-  const r: StoredResource = {
-    ri: row.ri,
-    pi: row.pi,
-    ty: row.ty,
-    rn: row.rn,
-    srn: row.srn,
-    ct: row.ct,
-    lt: row.lt,
-    seq: Number(row.seq),
-    doc: JSON.parse(row.doc) as Record<string, unknown>,
-  };
-  if (row.et !== null) r.et = Number(row.et);
-  if (row.owner !== null) r.owner = row.owner;
-  return r;
-}
-
-function toHit(row: Row & { matched?: number | string }): SearchHit {
-  const hit: SearchHit = toResource(row);
-  if (row.matched !== undefined && row.matched !== null) hit.matched = Number(row.matched);
-  return hit;
-}
 
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';
@@ -188,7 +130,7 @@ class PostgresOperations {
   constructor(private readonly db: Queryable) {}
 
   private async one(sql: string, args: unknown[]): Promise<StoredResource | undefined> {
-    const { rows } = await run(() => this.db.query<Row>(sql, args));
+    const { rows } = await run(() => this.db.query<ResourceRow>(sql, args));
     return rows[0] && toResource(rows[0]);
   }
 
@@ -212,7 +154,7 @@ class PostgresOperations {
     const limit = `$${args.push(q.limit ?? null)}`;
     const offset = `$${args.push(q.offset ?? 0)}`;
     const sql = `SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq ${q.newestFirst ? 'DESC' : 'ASC'} LIMIT ${limit} OFFSET ${offset}`;
-    const { rows } = await run(() => this.db.query<Row>(sql, args));
+    const { rows } = await run(() => this.db.query<ResourceRow>(sql, args));
     return rows.map(toResource);
   }
 
@@ -276,19 +218,19 @@ class PostgresOperations {
     if (q.ty !== undefined) where.push(`ty = $${args.push(q.ty)}`);
     if (q.pi !== undefined) where.push(`pi = $${args.push(q.pi)}`);
     const sql = `SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.push(q.limit)}`;
-    const { rows } = await run(() => this.db.query<Row>(sql, args));
+    const { rows } = await run(() => this.db.query<ResourceRow>(sql, args));
     return rows.map(toResource);
   }
 
   async search(q: SearchQuery): Promise<SearchHit[]> {
     const { sql, args } = searchSql(q, POSTGRES_DIALECT);
-    const { rows } = await run(() => this.db.query<Row & { matched?: number }>(sql, args));
+    const { rows } = await run(() => this.db.query<ResourceRow & { matched?: number }>(sql, args));
     return rows.map(toHit);
   }
 
   async findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {
     const { rows } = await run(() =>
-      this.db.query<Row>('SELECT * FROM resources WHERE srn >= $1 AND srn < $2 AND ty = $3 ORDER BY seq LIMIT $4', [`${srn}/`, `${srn}0`, ty, limit]),
+      this.db.query<ResourceRow>('SELECT * FROM resources WHERE srn >= $1 AND srn < $2 AND ty = $3 ORDER BY seq LIMIT $4', [`${srn}/`, `${srn}0`, ty, limit]),
     );
     return rows.map(toResource);
   }

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
+import { toHit, toMessage, toResource, type OutboxRow, type ResourceRow } from './rows.js';
 import { searchSql, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
@@ -16,20 +17,6 @@ import {
   type StoredResource,
   prefixEnd,
 } from './store.js';
-
-interface Row {
-  seq: number;
-  ri: string;
-  pi: string;
-  ty: number;
-  rn: string;
-  srn: string;
-  ct: string;
-  lt: string;
-  et: number | null;
-  owner: string | null;
-  doc: string;
-}
 
 /** Most transactions one COMMIT may carry before it happens even though more are queued. */
 const MAX_COMMIT_GROUP = 64;
@@ -66,28 +53,6 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE claims (key TEXT PRIMARY KEY, until INTEGER NOT NULL);
    CREATE INDEX claims_until ON claims (until);`,
 ];
-
-interface OutboxRow {
-  id: number;
-  target: string;
-  subscription: string;
-  content: string;
-  created: number;
-  not_before: number;
-  attempts: number;
-}
-
-function toMessage(row: OutboxRow): OutboxMessage {
-  return {
-    id: row.id,
-    target: row.target,
-    subscription: row.subscription,
-    content: row.content,
-    created: row.created,
-    notBefore: row.not_before,
-    attempts: row.attempts,
-  };
-}
 
 export interface SqliteOptions {
   path: string;
@@ -143,29 +108,6 @@ const SQLITE_DIALECT: SqlDialect = {
   },
 };
 
-function toResource(row: Row): StoredResource {
-  const r: StoredResource = {
-    ri: row.ri,
-    pi: row.pi,
-    ty: row.ty,
-    rn: row.rn,
-    srn: row.srn,
-    ct: row.ct,
-    lt: row.lt,
-    seq: row.seq,
-    doc: JSON.parse(row.doc) as Record<string, unknown>,
-  };
-  if (row.et !== null) r.et = row.et;
-  if (row.owner !== null) r.owner = row.owner;
-  return r;
-}
-
-function toHit(row: Row & { matched?: number | string }): SearchHit {
-  const hit: SearchHit = toResource(row);
-  if (row.matched !== undefined && row.matched !== null) hit.matched = Number(row.matched);
-  return hit;
-}
-
 class SqliteStatements {
   readonly get;
   readonly getByPath;
@@ -177,8 +119,8 @@ class SqliteStatements {
   readonly deleteSubtree;
 
   constructor(db: Database.Database) {
-    this.get = db.prepare<[string], Row>('SELECT * FROM resources WHERE ri = ?');
-    this.getByPath = db.prepare<[string], Row>('SELECT * FROM resources WHERE srn = ?');
+    this.get = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE ri = ?');
+    this.getByPath = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE srn = ?');
     this.insert = db.prepare(
       'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc) VALUES (@ri, @pi, @ty, @rn, @srn, @ct, @lt, @et, @owner, @doc)',
     );
@@ -195,7 +137,7 @@ class SqliteStatements {
 
 /** Direct access to the connection; used both outside and inside a transaction. */
 class SqliteOperations {
-  private readonly statementCache = new Map<string, Database.Statement<unknown[], Row>>();
+  private readonly statementCache = new Map<string, Database.Statement<unknown[], ResourceRow>>();
 
   constructor(
     private readonly db: Database.Database,
@@ -220,7 +162,7 @@ class SqliteOperations {
       if (q.ty !== undefined) where.push('ty = @ty');
       if (q.aliveAt !== undefined) where.push('(et IS NULL OR et > @aliveAt)');
       const sql = `SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq ${q.newestFirst ? 'DESC' : 'ASC'} LIMIT @limit OFFSET @offset`;
-      stmt = this.db.prepare<unknown[], Row>(sql);
+      stmt = this.db.prepare<unknown[], ResourceRow>(sql);
       this.statementCache.set(key, stmt);
     }
     const rows = stmt.all({ pi, ty: q.ty, aliveAt: q.aliveAt, limit: q.limit ?? -1, offset: q.offset ?? 0 });
@@ -259,12 +201,12 @@ class SqliteOperations {
 
   search(q: SearchQuery): SearchHit[] {
     const { sql, args } = searchSql(q, SQLITE_DIALECT);
-    return this.db.prepare<unknown[], Row & { matched?: number }>(sql).all(...args).map(toHit);
+    return this.db.prepare<unknown[], ResourceRow & { matched?: number }>(sql).all(...args).map(toHit);
   }
 
   findInSubtree(srn: string, ty: number, limit: number): StoredResource[] {
     return this.db
-      .prepare<[string, string, number, number], Row>('SELECT * FROM resources WHERE srn >= ? AND srn < ? AND ty = ? ORDER BY seq LIMIT ?')
+      .prepare<[string, string, number, number], ResourceRow>('SELECT * FROM resources WHERE srn >= ? AND srn < ? AND ty = ? ORDER BY seq LIMIT ?')
       .all(`${srn}/`, `${srn}0`, ty, limit)
       .map(toResource);
   }
@@ -343,7 +285,7 @@ class SqliteOperations {
       if (q.expiredAt !== undefined) where.push('et IS NOT NULL AND et <= @expiredAt');
       if (q.ty !== undefined) where.push('ty = @ty');
       if (q.pi !== undefined) where.push('pi = @pi');
-      stmt = this.db.prepare<unknown[], Row>(`SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`);
+      stmt = this.db.prepare<unknown[], ResourceRow>(`SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`);
       this.statementCache.set(key, stmt);
     }
     return stmt.all({ expiredAt: q.expiredAt, ty: q.ty, pi: q.pi, limit: q.limit }).map(toResource);

@@ -1,0 +1,63 @@
+// Rows as both SQL backends return them, and the store's types they become. PostgreSQL returns BIGINT columns
+// as strings and SQLite as numbers; Number() makes them one.
+import type { OutboxMessage, SearchHit, StoredResource } from './store.js';
+
+export interface ResourceRow {
+  seq: number | string;
+  ri: string;
+  pi: string;
+  ty: number;
+  rn: string;
+  srn: string;
+  ct: string;
+  lt: string;
+  et: number | string | null;
+  owner: string | null;
+  doc: string;
+}
+
+export interface OutboxRow {
+  id: number | string;
+  target: string;
+  subscription: string;
+  content: string;
+  created: number | string;
+  not_before: number | string;
+  attempts: number;
+}
+
+export function toResource(row: ResourceRow): StoredResource {
+  const r: StoredResource = {
+    ri: row.ri,
+    pi: row.pi,
+    ty: row.ty,
+    rn: row.rn,
+    srn: row.srn,
+    ct: row.ct,
+    lt: row.lt,
+    seq: Number(row.seq),
+    doc: JSON.parse(row.doc) as Record<string, unknown>,
+  };
+  if (row.et !== null) r.et = Number(row.et);
+  if (row.owner !== null) r.owner = row.owner;
+  return r;
+}
+
+/** A search row: a resource, with the number of conditions it met when the query asked for it. */
+export function toHit(row: ResourceRow & { matched?: number | string | null }): SearchHit {
+  const hit: SearchHit = toResource(row);
+  if (row.matched !== undefined && row.matched !== null) hit.matched = Number(row.matched);
+  return hit;
+}
+
+export function toMessage(row: OutboxRow): OutboxMessage {
+  return {
+    id: Number(row.id),
+    target: row.target,
+    subscription: row.subscription,
+    content: row.content,
+    created: Number(row.created),
+    notBefore: Number(row.not_before),
+    attempts: row.attempts,
+  };
+}
