@@ -6,7 +6,7 @@
 // TS-0004 speaks of an AE "representing the IPE by its labels" without naming a label; TS-0001 asks any <AE>
 // target. Warden follows TS-0001: an AE that is no IPE has no reason to answer otherwise than 2000 with nothing.
 import { CseError } from '../primitive/errors.js';
-import { parseTarget, randomIdSuffix } from '../primitive/identifiers.js';
+import { randomIdSuffix } from '../primitive/identifiers.js';
 import { filterCriteriaContent, type FilterCriteria } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -15,6 +15,7 @@ import { ACCESS_OPERATION } from '../security/acp.js';
 import { targetKey, urlsOfTarget } from '../notifications/events.js';
 import type { StoredResource } from '../storage/store.js';
 import { compileFilter, meetsFilter, prepareBatch } from './discover.js';
+import { localResource } from './localResource.js';
 
 /** Addresses taken from one IPE answer, and points of access tried. */
 const MAX_OFFERED = 100;
@@ -34,18 +35,6 @@ function offeredAddresses(body: unknown): string[] {
       .slice(0, MAX_OFFERED);
   }
   return [];
-}
-
-async function localResource(ctx: RequestContext, address: string): Promise<StoredResource | undefined> {
-  const { store, self, clock } = ctx.services;
-  try {
-    const target = parseTarget(address, self);
-    if (target.kind !== 'local' || target.virtual) return undefined;
-    const resource = target.structured ? await store.getByPath(target.segments.join('/')) : await store.get(target.segments[0] as string);
-    return resource && (resource.et === undefined || resource.et > clock.now()) ? resource : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -83,7 +72,7 @@ export async function discoverOnDemand(ctx: RequestContext, ae: StoredResource, 
   const candidates: StoredResource[] = [];
   const seen = new Set<string>();
   for (const address of offeredAddresses(answer.body)) {
-    const resource = await localResource(ctx, address);
+    const resource = await localResource(ctx.services, address);
     if (!resource || seen.has(resource.ri) || !resource.srn.startsWith(`${ae.srn}/`)) continue;
     seen.add(resource.ri);
     const [row] = await store.search({ ...filter.query, only: resource.ri });

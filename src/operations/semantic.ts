@@ -3,13 +3,13 @@
 // together with the descriptors they link through relatedSemantics; a semantic query (sqi=true, rcn=10) runs
 // the query once over every descriptor below the target and returns the SPARQL results.
 import { CseError, badRequest } from '../primitive/errors.js';
-import { parseTarget } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { originatorMay } from '../pipeline/access.js';
 import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { descriptorText, formatOf } from '../resources/types/semanticDescriptor.js';
+import { localResource } from './localResource.js';
 import type { Descriptor } from '../semantics/sparql.js';
 import type { StoredResource } from '../storage/store.js';
 
@@ -28,18 +28,14 @@ function toDescriptor(smd: StoredResource): Descriptor | undefined {
   }
 }
 
-async function linkedDescriptor(ctx: RequestContext, uri: string, operation: AccessOperation): Promise<StoredResource | undefined> {
-  const { store, self, clock } = ctx.services;
-  let resource: StoredResource | undefined;
-  try {
-    const target = parseTarget(uri, self);
-    if (target.kind !== 'local' || target.virtual) return undefined;
-    resource = target.structured ? await store.getByPath(target.segments.join('/')) : await store.get(target.segments[0] as string);
-  } catch {
-    return undefined;
+/** The descriptors a descriptor links through relatedSemantics (one hop, TS-0034 §7.4.2) that the originator may use. */
+async function linkedDescriptors(ctx: RequestContext, smd: StoredResource, operation: AccessOperation): Promise<StoredResource[]> {
+  const out: StoredResource[] = [];
+  for (const uri of Array.isArray(smd.doc.rels) ? (smd.doc.rels as string[]) : []) {
+    const linked = await localResource(ctx.services, uri);
+    if (linked?.ty === RESOURCE_TYPE.semanticDescriptor && (await originatorMay(ctx, operation, linked))) out.push(linked);
   }
-  if (resource?.ty !== RESOURCE_TYPE.semanticDescriptor || (resource.et !== undefined && resource.et <= clock.now())) return undefined;
-  return (await originatorMay(ctx, operation, resource)) ? resource : undefined;
+  return out;
 }
 
 /** A resource's descriptors: its semanticDescriptor children and what they link, each one the originator may use. */
@@ -55,13 +51,7 @@ async function descriptorsOf(ctx: RequestContext, resource: StoredResource, oper
     }
   };
   for (const smd of own) if (await originatorMay(ctx, operation, smd)) add(smd);
-  // Link-based related semantics, one hop [TS-0034 §7.4.2].
-  for (const smd of [...out]) {
-    for (const uri of Array.isArray(smd.doc.rels) ? (smd.doc.rels as string[]) : []) {
-      const linked = await linkedDescriptor(ctx, uri, operation);
-      if (linked) add(linked);
-    }
-  }
+  for (const smd of [...out]) for (const linked of await linkedDescriptors(ctx, smd, operation)) add(linked);
   return out;
 }
 
@@ -132,13 +122,7 @@ export async function semanticQuery(ctx: RequestContext, target: StoredResource)
   for (const smd of candidates) {
     if (smd.et !== undefined && smd.et <= now) continue;
     if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, smd))) continue;
-    const d = toDescriptor(smd);
-    const found = d ? [d] : [];
-    for (const uri of Array.isArray(smd.doc.rels) ? (smd.doc.rels as string[]) : []) {
-      const linked = await linkedDescriptor(ctx, uri, ACCESS_OPERATION.RETRIEVE);
-      const ld = linked ? toDescriptor(linked) : undefined;
-      if (ld) found.push(ld);
-    }
+    const found = [smd, ...(await linkedDescriptors(ctx, smd, ACCESS_OPERATION.RETRIEVE))].map(toDescriptor).filter((d): d is Descriptor => d !== undefined);
     for (const one of found) {
       if (descriptors.has(one.name)) continue;
       bytes += one.text.length;
