@@ -13,7 +13,7 @@ import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import type { StoredResource } from '../storage/store.js';
-import { compileFilter, filterExhausted, meetsFilter, prepareBatch } from './discover.js';
+import { compileFilter, filterExhausted, meetsFilter, pageOf, prepareBatch } from './discover.js';
 
 const BATCH = 500;
 /** Rows one request may pass over to reach its offset, in scan limits (discovery.scanLimit). */
@@ -38,19 +38,15 @@ export function embedsRepresentations(rcn: number): boolean {
  * conditions (a RETRIEVE); without it only level, offset and limit apply (a DELETE showing what it removed).
  */
 export async function descendantsOf(ctx: RequestContext, root: StoredResource, filtered: boolean): Promise<Descendants> {
-  const { store, clock, config } = ctx.services;
+  const { store, config } = ctx.services;
   const rcn = effectiveResultContent(ctx.request.op, ctx.request.rcn);
   const nested = embedsRepresentations(rcn);
   const fc: FilterCriteria = ctx.request.fc && !isDiscovery(ctx.request.fc) ? ctx.request.fc : {};
   const structural: FilterCriteria = {};
   if (fc.lvl !== undefined) structural.lvl = fc.lvl;
   const filter = compileFilter(ctx, filtered ? fc : structural, root, BATCH);
-  if (fc.lim !== undefined && fc.lim < 0) throw badRequest('limit must not be negative');
-  if (fc.off !== undefined && fc.off < 0) throw badRequest('offset must not be negative');
-  const limit = Math.min(fc.lim ?? config.discovery.maxResults, config.discovery.maxResults);
+  const { limit, offset: skipBefore } = pageOf(fc, config.discovery.maxResults);
   if (limit === 0) return { resources: [] };
-  const skipBefore = Math.max(1, fc.off ?? 1);
-  const now = clock.now();
 
   const out: StoredResource[] = [];
   /** Direct child (first path segment below the root) → its 1-based position among those met. */
@@ -90,7 +86,8 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       scanned++;
       const meets = meetsFilter(filter, row);
       if (filterExhausted(filter)) return cut(out, positions, root, position);
-      if (!meets || (row.et !== undefined && row.et <= now)) continue;
+      // (Expired rows never come back: the search asks for the living.)
+      if (!meets) continue;
       // disableRetrieval keeps a container's instances out of every retrieval [TS-0001 §9.6.6].
       if (row.ty === RESOURCE_TYPE.contentInstance && (await instancesHidden(row.pi))) continue;
       if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, row))) continue;

@@ -26,18 +26,24 @@ const BATCH = 500;
  */
 const MAX_SKIP_SCANS = 5;
 
-function timestamp(name: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseTimestamp(value);
-  if (ms === undefined) throw badRequest(`filter criterion '${name}' is not a timestamp`);
-  return formatTimestamp(ms);
-}
-
 function epoch(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseTimestamp(value);
   if (ms === undefined) throw badRequest(`filter criterion '${name}' is not a timestamp`);
   return ms;
+}
+
+/** A time condition in the stored form of ct and lt (YYYYMMDDTHHMMSS,ffffff). */
+function timestamp(name: string, value: string | undefined): string | undefined {
+  const ms = epoch(name, value);
+  return ms === undefined ? undefined : formatTimestamp(ms);
+}
+
+/** limit (at most `max`) and offset (1-based) of a page, as discovery and result content 4/5/6/8 page. */
+export function pageOf(fc: FilterCriteria, max: number): { limit: number; offset: number } {
+  if (fc.lim !== undefined && fc.lim < 0) throw badRequest('limit must not be negative');
+  if (fc.off !== undefined && fc.off < 0) throw badRequest('offset must not be negative');
+  return { limit: Math.min(fc.lim ?? max, max), offset: Math.max(1, fc.off ?? 1) };
 }
 
 /** A filter compiled once per request: the database part, and the conditions tested on each row found. */
@@ -117,7 +123,7 @@ function geoCondition(fc: FilterCriteria): (ResidualCondition & { box: ReturnTyp
 /** Filter criteria → a store query plus row tests; refuses what is malformed (4000) or not supported (5001). */
 export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: StoredResource, limit: number): CompiledFilter {
   const now = ctx.services.clock.now();
-  if (fc.fo !== undefined && FILTER_OPERATION[fc.fo] === undefined) throw badRequest('filterOperation must be 1 (AND), 2 (OR) or 3 (XOR)');
+  // filterOperation itself is checked with the primitive (checkPrimitive), for every request.
   if (fc.lvl !== undefined && fc.lvl < 1) throw badRequest('level must be at least 1');
   for (const n of ['sts', 'stb', 'sza', 'szb'] as const) if (fc[n] !== undefined && (fc[n]) < 0) throw badRequest(`filter criterion '${n}' must not be negative`);
   const residual: CompiledFilter['residual'] = [];
@@ -253,12 +259,9 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   const fc = ctx.request.fc ?? {};
   if (!target) throw new Error('discovery runs after resolveTarget');
   const { store, config } = ctx.services;
-  if (fc.lim !== undefined && fc.lim < 0) throw badRequest('limit must not be negative');
-  if (fc.off !== undefined && fc.off < 0) throw badRequest('offset must not be negative');
-  const max = config.discovery.maxResults;
-  const limit = Math.min(fc.lim ?? max, max);
+  const { limit, offset } = pageOf(fc, config.discovery.maxResults);
   if (limit === 0) return { rsc: RSC.OK, content: ctx.request.rcn === 6 ? { 'm2m:rrl': { rrf: [] } } : { 'm2m:uril': [] }, contentStatus: 2 };
-  const skip = Math.max(0, (fc.off ?? 1) - 1);
+  const skip = offset - 1;
   const filter = compileFilter(ctx, fc, target, BATCH);
   const query = filter.query;
   const relativePath = fc.arp === undefined ? undefined : relativePathSegments(fc.arp);
