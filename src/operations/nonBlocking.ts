@@ -142,8 +142,8 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
  * Records the outcome on the <request> (if this runner still holds it), queues its notification (rt=2) and
  * removes the job, in one transaction: a crash cannot keep one without the others.
  */
-async function finish(store: ResourceStore, services: CseServices, message: OutboxMessage, job: RequestJob, runner: string, outcome: Record<string, unknown>): Promise<boolean> {
-  return store.transaction(async (tx) => {
+async function finish(services: CseServices, message: OutboxMessage, job: RequestJob, runner: string, outcome: Record<string, unknown>): Promise<boolean> {
+  return services.store.transaction(async (tx) => {
     await tx.dequeue([message.id]);
     const current = await tx.getForUpdate(job.ri);
     if (!current || current.doc[STARTED_KEY] !== runner) return false;
@@ -172,16 +172,16 @@ export async function runRequestJob(services: CseServices, message: OutboxMessag
       await tx.dequeue([message.id]);
       return 'gone' as const;
     }
-    if (current.doc[STARTED_KEY] !== undefined) return 'interrupted' as const;
+    const startedBy = current.doc[STARTED_KEY];
+    if (startedBy !== undefined) return { state: 'interrupted' as const, startedBy: typeof startedBy === 'string' ? startedBy : '' };
     current.doc[STARTED_KEY] = runner;
     await tx.update(current);
     return 'claimed' as const;
   });
   if (claim === 'gone') return;
-  if (claim === 'interrupted') {
-    const interruptedBy = await store.get(job.ri);
+  if (claim !== 'claimed') {
     const outcome = responseRecord({ rsc: RSC.INTERNAL_SERVER_ERROR, rqi: job.request.rqi, pc: { 'm2m:dbg': 'the CSE stopped while carrying out this request; whether it took effect is unknown' } });
-    if (await finish(store, services, message, job, String(interruptedBy?.doc[STARTED_KEY]), outcome)) {
+    if (await finish(services, message, job, claim.startedBy, outcome)) {
       log.warn({ request: job.ri }, 'non-blocking request interrupted by a stop of the CSE; recorded as failed');
     }
     return;
@@ -199,5 +199,5 @@ export async function runRequestJob(services: CseServices, message: OutboxMessag
   }
   const response = await dispatch(job.request, transport);
   const outcome = responseRecord(response);
-  await finish(store, services, message, job, runner, outcome);
+  await finish(services, message, job, runner, outcome);
 }
