@@ -173,16 +173,12 @@ export function spatialMatch(fn: number, query: Geometry, location: Geometry): b
 /** The bounding box of a geometry: [west, south, east, north]. */
 export function boundingBox(g: Geometry): [number, number, number, number] {
   const box: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
-  const visit = (c: unknown): void => {
-    if (Array.isArray(c) && typeof c[0] === 'number') {
-      const [x, y] = c as [number, number];
-      box[0] = Math.min(box[0], x);
-      box[1] = Math.min(box[1], y);
-      box[2] = Math.max(box[2], x);
-      box[3] = Math.max(box[3], y);
-    } else if (Array.isArray(c)) for (const inner of c) visit(inner);
-  };
-  if (g.type !== 'GeometryCollection') visit(g.coordinates);
+  forEachPosition(g, ([x, y]) => {
+    box[0] = Math.min(box[0], x as number);
+    box[1] = Math.min(box[1], y as number);
+    box[2] = Math.max(box[2], x as number);
+    box[3] = Math.max(box[3], y as number);
+  });
   return box;
 }
 
@@ -221,10 +217,15 @@ export function boxConditions(fn: number, query: Geometry): Array<[string, numbe
 /** How many positions a geometry holds (the size that spatial tests cost). */
 export function positionCount(g: Geometry): number {
   let n = 0;
+  forEachPosition(g, () => n++);
+  return n;
+}
+
+/** Every position of a geometry, at whatever depth its type nests them. */
+function forEachPosition(g: Geometry, fn: (position: Position) => void): void {
   const visit = (c: unknown): void => {
-    if (Array.isArray(c) && typeof c[0] === 'number') n++;
+    if (Array.isArray(c) && typeof c[0] === 'number') fn(c as Position);
     else if (Array.isArray(c)) for (const inner of c) visit(inner);
   };
   if (g.type !== 'GeometryCollection') visit(g.coordinates);
-  return n;
 }
