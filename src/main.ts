@@ -133,6 +133,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
               }
             : {}),
           cseId: self.cseId,
+          spId: self.spId,
           maxMessageBytes: config.mqtt.maxMessageBytes,
         }, log)
       : undefined;
