@@ -108,6 +108,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         }, log)
       : undefined;
     if (ws) started.push(() => ws.close());
+    if (ws) registrations.onDeregistered((aei) => ws.forget(aei));
     const coapBinding = config.coap.enabled
       ? await startCoapBinding((request, transport) => pipeline.handle(request, transport), {
           host: config.coap.host,
@@ -132,6 +133,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
               }
             : {}),
           cseId: self.cseId,
+          spId: self.spId,
           maxMessageBytes: config.mqtt.maxMessageBytes,
         }, log)
       : undefined;

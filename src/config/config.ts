@@ -90,6 +90,8 @@ export const SCHEMA = {
       'auto',
       'who must be authenticated: all; cse (CSEs only, the TS-0004 minimum); cse-sae (CSEs and S-AEs); auto = all with http.tls, else cse',
     ),
+    // Behind a reverse proxy on the same machine every client is a loopback peer: turn this off there.
+    adminFromLoopback: bool(true, 'honour the admin originator without a credential from loopback peers (off: only a credential that names it)'),
   },
   storage: {
     backend: oneOf(['sqlite', 'postgres'] as const, 'sqlite', 'sqlite: embedded file; postgres: a PostgreSQL server shared by several Warden processes'),

@@ -13,5 +13,6 @@ export function hookContext(ctx: RequestContext, store: ResourceStore): HookCont
     request: ctx.request,
     semantics: ctx.services.semantics,
     ...(ctx.originator?.credentialId ? { credentialId: ctx.originator.credentialId } : {}),
+    ...(ctx.originator?.unnamedCredential ? { unnamedCredential: true } : {}),
   };
 }

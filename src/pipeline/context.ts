@@ -41,6 +41,8 @@ export interface Originator {
   readonly authenticated: boolean;
   /** The Credential-ID that authenticated it, when it is. */
   readonly credentialId?: string;
+  /** That credential names no originator (a device certificate without oneM2M names, a PSK without aeIds). */
+  readonly unnamedCredential?: boolean;
 }
 
 /** The result of the execute stage, turned into response content by shapeResult. */

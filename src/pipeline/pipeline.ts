@@ -1,9 +1,10 @@
 // The one entry every binding calls: an ordered list of named stages over one request context.
 import { CseError } from '../primitive/errors.js';
-import { OPERATION_NAMES, type RequestPrimitive } from '../primitive/request.js';
+import { OPERATION, OPERATION_NAMES, type RequestPrimitive } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC } from '../primitive/rsc.js';
 import type { TransportContext } from '../primitive/transport.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
 import { StoreUnavailableError } from '../storage/store.js';
 import type { CseServices, RequestContext } from './context.js';
 import { authenticate } from './stages/authenticate.js';
@@ -33,6 +34,23 @@ export const DEFAULT_STAGES: readonly Stage[] = [
   shapeResult,
 ];
 
+/**
+ * Whom a request proved its connection speaks for (ResponsePrimitive.connectionOriginator). A registration
+ * proves its new AE-ID only when it succeeded: TS-0020 routes requests to a WebSocket client only after a
+ * successful registration. Any other request proves its originator only when the connection's credential
+ * authenticated it; a claimed From proves nothing, and a DELETE may be the AE's own deregistration.
+ */
+function connectionOriginator(ctx: RequestContext): string | undefined {
+  const { request: r, response } = ctx;
+  if (r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE) {
+    const created = ctx.outcome?.resource;
+    const registered = response?.rsc === RSC.CREATED && ctx.resource?.ty === RESOURCE_TYPE.CSEBase && created?.ty === RESOURCE_TYPE.AE;
+    return registered ? created.ri : undefined;
+  }
+  if (r.op === OPERATION.DELETE || ctx.originator?.authenticated !== true) return undefined;
+  return ctx.originator.id;
+}
+
 export class Pipeline {
   constructor(
     private readonly services: CseServices,
@@ -50,6 +68,8 @@ export class Pipeline {
         if (ctx.response) break;
       }
       if (!ctx.response) throw new Error('the pipeline ended without a response');
+      const speaksFor = connectionOriginator(ctx);
+      if (speaksFor !== undefined) ctx.response.connectionOriginator = speaksFor;
     } catch (err) {
       ctx.response = this.errorResponse(ctx, err, stage);
     }

@@ -18,4 +18,10 @@ export interface ResponsePrimitive {
   /** Content status (1 partial, 2 full) and offset of the next part [TS-0004 §7.2.1.2]. */
   cnst?: number;
   cnot?: number;
+  /**
+   * Never sent. The originator this request proved its connection speaks for: the AE-ID a registration
+   * created (2001), or an originator the connection's credential authenticated. A binding that sends
+   * requests back down a client's connection (WebSocket, TS-0020) associates the connection with it only.
+   */
+  connectionOriginator?: string;
 }

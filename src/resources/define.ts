@@ -61,6 +61,8 @@ export interface HookContext {
   readonly originator: string;
   /** The Credential-ID of an authenticated request. */
   readonly credentialId?: string;
+  /** The credential names no originator: the one AE it may register is bound to it (security/credentials.ts). */
+  readonly unnamedCredential?: boolean;
   readonly request: RequestPrimitive;
   /** SPARQL for semantic descriptors (checks and semanticOpExec). */
   readonly semantics: SparqlEngine;

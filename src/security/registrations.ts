@@ -18,8 +18,18 @@ export class RegisteredAes {
   private readonly known = new Map<string, Registration>();
   private generation = 0;
 
+  private readonly listeners = new Set<(aei: string) => void>();
+
   constructor(private readonly store: ResourceStore) {
-    store.subscribe(TOPIC, (aei) => this.drop(aei));
+    store.subscribe(TOPIC, (aei) => {
+      this.drop(aei);
+      for (const listener of this.listeners) listener(aei);
+    });
+  }
+
+  /** Called with the AE-ID of every deregistered AE, in every process (e.g. to forget its connections). */
+  onDeregistered(listener: (aei: string) => void): void {
+    this.listeners.add(listener);
   }
 
   async lookup(aei: string): Promise<Registration | undefined> {

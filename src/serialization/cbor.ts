@@ -1,6 +1,6 @@
 import { Decoder, Encoder } from 'cbor-x';
 import type { Codec } from './codec.js';
-import { MAX_JSON_DEPTH, depthOf } from './json.js';
+import { plainData } from './json.js';
 
 // Plain maps and arrays only: no records, structured clones or other extensions a peer might not read.
 const decoder = new Decoder({ mapsAsObjects: true, useRecords: false });
@@ -12,8 +12,7 @@ export const cborCodec: Codec = {
   decode(body) {
     const value: unknown = decoder.decode(body);
     if (value instanceof Map) throw new Error('map keys must be strings');
-    if (depthOf(value) > MAX_JSON_DEPTH) throw new Error(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
-    return value;
+    return plainData(value);
   },
   encode(value) {
     return Buffer.from(encoder.encode(value));

@@ -14,13 +14,52 @@ export function depthOf(value: unknown, depth = 0): number {
   return max;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Decoded content as the JSON data model (objects, arrays, text, finite numbers, booleans, null) whatever
+ * serialization it came in, nested at most MAX_JSON_DEPTH deep. CBOR carries more — integers beyond 2^53
+ * (bigint), byte strings, tags (dates, bignums), undefined, NaN — and JSON.parse turns 1e400 into Infinity:
+ * such values would fail (5000) or silently change wherever content is stored or sent, so they are refused
+ * here, where the answer is still 4000. An integer within ±(2^53 - 1) sent as a CBOR uint64 is a number.
+ */
+export function plainData(value: unknown, depth = 0): unknown {
+  if (depth > MAX_JSON_DEPTH) throw new Error(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error('numbers must be finite');
+      return value;
+    case 'bigint':
+      if (value > MAX_SAFE || value < -MAX_SAFE) throw new Error('an integer is out of range (at most 2^53 - 1 in magnitude)');
+      return Number(value);
+    case 'object': {
+      if (value === null) return null;
+      const prototype: unknown = Object.getPrototypeOf(value);
+      if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) {
+        throw new Error('only maps, arrays, text, numbers, booleans and null are accepted (no byte strings, tags or dates)');
+      }
+      const container = value as Record<string, unknown>;
+      for (const key of Object.keys(container)) {
+        const item = container[key];
+        const plain = plainData(item, depth + 1);
+        // defineProperty: a '__proto__' key is data, never the prototype setter.
+        if (plain !== item) Object.defineProperty(container, key, { value: plain, writable: true, enumerable: true, configurable: true });
+      }
+      return value;
+    }
+    default:
+      throw new Error(`a value of type ${typeof value} is not accepted`);
+  }
+}
+
 export const jsonCodec: Codec = {
   mediaType: 'application/json',
   accepts: ['application/json', 'application/vnd.onem2m-res+json', 'application/vnd.onem2m-ntfy+json', 'application/vnd.onem2m-preq+json', 'application/vnd.onem2m-prsp+json'],
   decode(body) {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    if (depthOf(value) > MAX_JSON_DEPTH) throw new Error(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
-    return value;
+    return plainData(JSON.parse(body.toString('utf8')));
   },
   encode(value) {
     return Buffer.from(JSON.stringify(value), 'utf8');

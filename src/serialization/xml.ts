@@ -3,7 +3,7 @@
 // no entity expansion ("billion laughs") or external entity can be triggered.
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { Codec } from './codec.js';
-import { MAX_JSON_DEPTH, depthOf } from './json.js';
+import { MAX_JSON_DEPTH, depthOf, plainData } from './json.js';
 
 const parser = new XMLParser({
   // Attributes carry a resource's name (rn="…") and a child reference's name and type (nm, typ) [TS-0004 §8.3].
@@ -109,7 +109,8 @@ export const xmlCodec: Codec = {
     if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new Error('DOCTYPE and ENTITY declarations are not accepted');
     const parsed = parser.parse(text, true) as Record<string, unknown>;
     if (depthOf(parsed) > MAX_JSON_DEPTH) throw new Error(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
-    return normalise(parsed, '', true);
+    // Numbers are read from text (scalar): 400 digits become Infinity, refused like in JSON.
+    return plainData(normalise(parsed, '', true));
   },
   encode(value) {
     const root = typeof value === 'object' && value !== null ? (toXmlShape(value) as Record<string, unknown>) : { 'm2m:dbg': String(value) };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { Encoder } from 'cbor-x';
 import { startTestCse, type TestCse } from '../harness.js';
 
 type Attrs = Record<string, unknown>;
@@ -173,6 +174,40 @@ describe('hostile and malformed input over HTTP', () => {
       ri = String((reply.body?.['m2m:cnt'] as Attrs).ri);
     }
     assert.equal(last, 5207);
+  });
+
+  it('numbers and values JSON cannot hold (CBOR uint64, bignums, byte strings, dates, NaN; 1e400 in JSON and XML) → 4000', async () => {
+    const cbor = new Encoder({ useRecords: false });
+    const post = async (contentType: string, body: Buffer | string): Promise<{ rsc: string | null; text: string }> => {
+      const reply = await fetch(`${t.url}/cse-in/victim/data`, {
+        method: 'POST',
+        headers: { 'X-M2M-Origin': ae, 'X-M2M-RI': 'big', 'X-M2M-RVI': '3', 'Content-Type': `${contentType};ty=4`, Accept: 'application/json' },
+        body,
+      });
+      return { rsc: reply.headers.get('x-m2m-rsc'), text: await reply.text() };
+    };
+    const cases: Array<[string, string, Buffer | string]> = [
+      // Major type 0, additional information 27: an 8-byte unsigned integer, 2^64 - 1.
+      ['uint64 con', 'application/cbor', Buffer.from('a1676d326d3a63696ea163636f6e1bffffffffffffffff', 'hex')],
+      ['uint64 deep in con', 'application/cbor', Buffer.from(cbor.encode({ 'm2m:cin': { con: { readings: [1, 18446744073709551615n] } } }))],
+      ['bignum tag', 'application/cbor', Buffer.from(cbor.encode({ 'm2m:cin': { con: 2n ** 80n } }))],
+      ['byte string', 'application/cbor', Buffer.from(cbor.encode({ 'm2m:cin': { con: Buffer.from([1, 2, 3]) } }))],
+      ['date tag', 'application/cbor', Buffer.from(cbor.encode({ 'm2m:cin': { con: new Date(0) } }))],
+      ['NaN', 'application/cbor', Buffer.from(cbor.encode({ 'm2m:cin': { con: NaN } }))],
+      ['1e400 in JSON', 'application/json', '{"m2m:cin": {"con": 1e400}}'],
+      ['1e400 in JSON, deep', 'application/json', '{"m2m:cin": {"con": {"a": [-1e400]}}}'],
+      // XML reads numbers of known numeric names from text, also inside structured content.
+      ['400 digits in XML', 'application/xml', `<m2m:cin xmlns:m2m="http://www.onem2m.org/xml/protocols"><con><mni>${'9'.repeat(400)}</mni></con></m2m:cin>`],
+    ];
+    for (const [name, type, body] of cases) {
+      const reply = await post(type, body);
+      assert.equal(reply.rsc, '4000', `${name}: ${reply.text}`);
+    }
+    // An integer that fits, sent as a CBOR uint64, is a number.
+    const fits = await post('application/cbor', Buffer.from('a1676d326d3a63696ea163636f6e1b0000000000000007', 'hex'));
+    assert.equal(fits.rsc, '2001', fits.text);
+    assert.equal((JSON.parse(fits.text) as { 'm2m:cin': Attrs })['m2m:cin'].con, 7);
+    await assertIntact();
   });
 
   it('UPDATE or DELETE of the CSEBase → 4005', async () => {

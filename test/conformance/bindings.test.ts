@@ -87,6 +87,54 @@ describe('bindings and serializations', () => {
     }
   });
 
+  it('mqtt: another broker client cannot answer the verification request meant for an AE', async () => {
+    const impostorCse = `id-imp${process.pid}`;
+    const u = await startTestCse({ 'cse.id': impostorCse, 'mqtt.enabled': true, 'mqtt.url': BROKER, 'notifications.timeout': 2 });
+    const victim = 'Cmqttvictim';
+    // The impostor reads the request (this test broker has no ACLs) and answers on the victim's response topic:
+    // with its own From, without one, and with the victim's From but a guessed request identifier.
+    const impostor = await mqtt.connectAsync(BROKER, { clientId: `test-impostor-${process.pid}` });
+    const seen: Attrs[] = [];
+    await impostor.subscribeAsync(`/oneM2M/req/${impostorCse}/${victim}/json`, { qos: 1 });
+    impostor.on('message', (_t, payload) => {
+      const request = JSON.parse(payload.toString()) as Attrs;
+      seen.push(request);
+      const topic = `/oneM2M/resp/${impostorCse}/${victim}/json`;
+      void impostor.publishAsync(topic, JSON.stringify({ rsc: 2000, rqi: request.rqi, to: request.fr, fr: 'Cimpostor' }));
+      void impostor.publishAsync(topic, JSON.stringify({ rsc: 2000, rqi: request.rqi, to: request.fr }));
+      void impostor.publishAsync(topic, JSON.stringify({ rsc: 2000, rqi: `${String(request.rqi).slice(0, 4)}guessed`, to: request.fr, fr: victim }));
+    });
+    const http = httpClient(u.url, 'json');
+    try {
+      assert.equal((await http.send({ op: 1, to: 'cse-in', fr: victim, rqi: 'i1', ty: 2, pc: { 'm2m:ae': { rn: victim, api: 'Nv', rr: true, poa: [BROKER], srv: ['3'] } } })).rsc, 2001);
+      const watcher = 'Cmqttwatcher';
+      assert.equal((await http.send({ op: 1, to: 'cse-in', fr: watcher, rqi: 'i2', ty: 2, pc: { 'm2m:ae': { rn: watcher, api: 'Nw', rr: false, srv: ['3'] } } })).rsc, 2001);
+      assert.equal((await http.send({ op: 1, to: `cse-in/${watcher}`, fr: watcher, rqi: 'i3', ty: 3, pc: { 'm2m:cnt': { rn: 'c' } } })).rsc, 2001);
+      const refused = await http.send({ op: 1, to: `cse-in/${watcher}/c`, fr: watcher, rqi: 'i4', ty: 23, pc: { 'm2m:sub': { nu: [victim], enc: { net: [3] } } } });
+      assert.equal(seen.length, 1, 'the impostor saw the verification request');
+      assert.equal(refused.rsc, 5204, JSON.stringify(refused.pc));
+      // The AE itself, answering after the impostor on its own topic with its own From, is heard.
+      const real = await mqtt.connectAsync(BROKER, { clientId: `test-real-${process.pid}` });
+      await real.subscribeAsync(`/oneM2M/req/${impostorCse}/${victim}/json`, { qos: 1 });
+      real.on('message', (_t, payload) => {
+        const request = JSON.parse(payload.toString()) as Attrs;
+        // Once the impostor has the request too: its answers must not have used up the wait.
+        void waitFor(() => seen.some((r) => r.rqi === request.rqi)).then(() =>
+          real.publishAsync(`/oneM2M/resp/${impostorCse}/${victim}/json`, JSON.stringify({ rsc: 2000, rqi: request.rqi, to: request.fr, fr: `/${impostorCse}/${victim}` })),
+        );
+      });
+      try {
+        const accepted = await http.send({ op: 1, to: `cse-in/${watcher}/c`, fr: watcher, rqi: 'i5', ty: 23, pc: { 'm2m:sub': { nu: [victim], enc: { net: [3] } } } });
+        assert.equal(accepted.rsc, 2001, JSON.stringify(accepted.pc));
+      } finally {
+        await real.endAsync();
+      }
+    } finally {
+      await impostor.endAsync();
+      await u.close();
+    }
+  });
+
   it('ws and coap: notifications reach AEs over their WebSocket connection and at coap:// points of access', async () => {
     const http = httpClient(t.url, 'json');
     // An AE that registered over WebSocket answers the requests the CSE sends down its connection.

@@ -162,6 +162,32 @@ describe('mutual authentication over TLS', () => {
     assert.equal((await call('psk2', 'GET', '/cse-in/pskfixed', 'Cpskfixed')).rsc, 2000);
   });
 
+  it('a credential that names no originator is no AE until it registers one new AE-ID on the CSEBase', async () => {
+    // A CREATE of <AE> anywhere but the CSEBase is no registration: From is checked as on any request.
+    for (const path of ['/cse-in/sensor?rt=1', '/cse-in/sensor', '/~/id-in/cse-in/sensor', '/id-in/sensor']) {
+      const reply = await call('anonymousCert', 'POST', path, 'Csensor', { ty: 2, body: { 'm2m:ae': { api: 'Nx', rr: false, srv: ['3'] } } });
+      assert.equal(reply.rsc, 4106, `${path}: ${JSON.stringify(reply.body)}`);
+    }
+    assert.equal((await call('anonymousCert', 'POST', '/cse-in/sensor', 'CAdmin', { ty: 2, body: { 'm2m:ae': { api: 'Nx', rr: false, srv: ['3'] } } })).rsc, 4106);
+    // Never an AE-ID that is registered, never the admin.
+    assert.equal((await register('anonymousCert', 'Csensor', 'again')).rsc, 4106);
+    assert.equal((await register('psk1', 'Csensor', 'again')).rsc, 4106);
+    assert.equal((await register('anonymousCert', 'CAdmin', 'admin')).rsc, 4106);
+    assert.equal((await call('admin', 'GET', '/cse-in/admin', 'CAdmin')).rsc, 4004, 'no AE took the admin’s name');
+    // One AE per such credential: psk1 registered one above.
+    assert.equal((await register('psk1', 'Cother', 'other')).rsc, 4117);
+    // The CSEBase in every address form is the registration target.
+    const targets = ['/id-in', '/~/id-in/cse-in', '/~/id-in', '/_/warden.example.net/id-in/-'];
+    for (const [i, path] of targets.entries()) {
+      const who = `anonymous${i}`;
+      clients[who] = await device('unused', { uris: [] });
+      const reg = await call(who, 'POST', path, `Canon${i}`, { ty: 2, body: { 'm2m:ae': { rn: `anon${i}`, api: 'Nanon', rr: false, srv: ['3'] } } });
+      assert.equal(reg.rsc, 2001, `${path}: ${JSON.stringify(reg.body)}`);
+      assert.equal((await call(who, 'GET', `/cse-in/anon${i}`, `Canon${i}`)).rsc, 2000);
+      assert.equal((await call('anonymousCert', 'GET', `/cse-in/anon${i}`, `Canon${i}`)).rsc, 4106, 'bound to that credential alone');
+    }
+  });
+
   it('acaf rules grant to authenticated originators', async () => {
     const owner = 'Cpskfixed';
     const acp = await call('psk2', 'POST', '/cse-in/pskfixed', owner, {

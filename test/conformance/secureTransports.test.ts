@@ -150,6 +150,32 @@ describe('secure transports', () => {
     }
   });
 
+  it('CoAP: an unrecognised critical option is 4.02 Bad Option and nothing is done; an elective one is ignored', async () => {
+    const t = await startTestCse({ 'coap.enabled': true, 'coap.port': 0 });
+    const send = (setup: (req: ReturnType<typeof coap.request>) => void, method: 'GET' | 'POST' = 'GET', body?: Buffer): Promise<{ code: string; rsc: number }> =>
+      new Promise((resolve, reject) => {
+        const req = coap.request({ hostname: '127.0.0.1', port: t.cse.coapPort ?? 0, method, pathname: '/cse-in', confirmable: true });
+        req.setOption('279', 'CAdmin');
+        req.setOption('283', 'opt');
+        setup(req);
+        req.on('response', (res: { code: string; headers: Record<string, unknown> }) => resolve({ code: res.code, rsc: Number(res.headers['307']) }));
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      assert.deepEqual(await send((r) => r.setOption('2051', Buffer.from('x'))), { code: '4.02', rsc: 4000 }, 'an unknown odd (critical) option');
+      assert.deepEqual(await send((r) => r.setOption('If-Match', Buffer.from('etag'))), { code: '4.02', rsc: 4000 }, 'a precondition Warden does not evaluate');
+      assert.deepEqual(await send((r) => r.setOption('2050', Buffer.from('x'))), { code: '2.05', rsc: 2000 }, 'an unknown even (elective) option is ignored');
+      const ae = { 'm2m:ae': { rn: 'badoption', api: 'Nbad', rr: false, srv: ['3'] } };
+      const create = (extra?: string) =>
+        send((r) => (r.setOption('279', 'Cbadoption'), r.setOption('267', 2), r.setOption('Content-Format', 50), extra ? r.setOption(extra, Buffer.from('x')) : undefined), 'POST', Buffer.from(JSON.stringify(ae)));
+      assert.equal((await create('2051')).code, '4.02');
+      assert.equal((await create()).rsc, 2001, 'the refused request created nothing');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('CoAP: malformed options and content get their RSC', async () => {
     const t = await startTestCse({ 'coap.enabled': true, 'coap.port': 0 });
     const send = (setup: (req: ReturnType<typeof coap.request>) => void, pathname = '/cse-in', method: 'GET' | 'POST' = 'GET', body?: Buffer): Promise<number> =>

@@ -60,6 +60,53 @@ function registerOptions(): void {
   for (const [number, name] of Object.entries(FORMATS)) coap.registerFormat(name, Number(number));
 }
 
+/** Option numbers node-coap reports by name [RFC 7252 §12.2, RFC 7959, RFC 7641, RFC 8768 …]. */
+const OPTION_NUMBERS: Record<string, number> = {
+  'If-Match': 1,
+  'Uri-Host': 3,
+  ETag: 4,
+  'If-None-Match': 5,
+  Observe: 6,
+  'Uri-Port': 7,
+  'Location-Path': 8,
+  OSCORE: 9,
+  'Uri-Path': 11,
+  'Content-Format': 12,
+  'Max-Age': 14,
+  'Uri-Query': 15,
+  'Hop-Limit': 16,
+  Accept: 17,
+  'Q-Block1': 19,
+  'Location-Query': 20,
+  Block2: 23,
+  Block1: 27,
+  Size2: 28,
+  'Q-Block2': 31,
+  'Proxy-Uri': 35,
+  'Proxy-Scheme': 39,
+  Size1: 60,
+  'No-Response': 258,
+  'OCF-Accept-Content-Format-Version': 2049,
+  'OCF-Content-Format-Version': 2053,
+};
+/**
+ * Critical options this binding acts on: the target (Uri-Host/Port/Path/Query), Accept, block-wise transfer
+ * (node-coap) and the oneM2M options. Any other critical (odd-numbered) option asks for something Warden does
+ * not do — a precondition, a proxy, OSCORE — so the request is refused rather than carried out without it.
+ */
+const UNDERSTOOD_CRITICAL = new Set([3, 7, 11, 15, 17, 23, 27, ...Object.keys(STRING_OPTIONS).map(Number), ...Object.values(UINT_OPTIONS).map(Number)]);
+
+/** The first critical option of a request that this binding does not understand [RFC 7252 §5.4.1]. */
+function unknownCriticalOption(options: ReadonlyArray<{ name: unknown }> | undefined): number | undefined {
+  for (const option of options ?? []) {
+    const number = typeof option.name === 'string' ? (OPTION_NUMBERS[option.name] ?? (/^\d+$/.test(option.name) ? Number(option.name) : Number.NaN)) : Number.NaN;
+    // A name node-coap knows and this table does not: its number is unknown, so it cannot be judged elective.
+    if (Number.isNaN(number)) return -1;
+    if (number % 2 === 1 && !UNDERSTOOD_CRITICAL.has(number)) return number;
+  }
+  return undefined;
+}
+
 export interface CoapBindingOptions {
   host: string;
   port: number;
@@ -98,6 +145,17 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
   registerOptions();
   const server = coap.createServer({ type: options.host.includes(':') ? 'udp6' : 'udp4' });
   server.on('request', (req: IncomingMessage, res: OutgoingMessage) => {
+    const critical = unknownCriticalOption((req as unknown as { options?: Array<{ name: unknown }> }).options);
+    if (critical !== undefined) {
+      // 4.02 Bad Option [RFC 7252 §5.4.1]; the request is not carried out. The RSC option says 4000.
+      const rqi = (req.headers as unknown as Record<string, unknown>)['283'];
+      res.code = '4.02';
+      res.setOption(UINT_OPTIONS.rsc, RSC.BAD_REQUEST);
+      if (typeof rqi === 'string') res.setOption('283', rqi);
+      res.setOption('Content-Format', 50);
+      res.end(jsonCodec.encode({ 'm2m:dbg': critical < 0 ? 'the request carries a critical option this CSE cannot identify' : `critical option ${critical} is not supported` }));
+      return;
+    }
     void (async () => {
       // Registered oneM2M options appear by number; the library's types only list the standard names.
       const received = req.headers as unknown as Record<string, unknown>;

@@ -22,6 +22,8 @@ export interface MqttBindingOptions {
   tls?: { ca?: string; cert?: string; key?: string };
   /** The CSE-ID without its leading slash, as it stands in topics. */
   cseId: string;
+  /** The M2M-SP-ID, to read an answer's From in absolute form. */
+  spId: string;
   maxMessageBytes: number;
 }
 
@@ -58,8 +60,15 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
     throw err;
   }
   const topics = [`/oneM2M/req/+/${options.cseId}/+`, `/oneM2M/reg_req/+/${options.cseId}/+`, `/oneM2M/resp/${options.cseId}/+/json`];
-  // Answers to the requests this CSE sent, by request identifier.
-  const awaiting = new Map<string, { target: string; done: (answer: { rsc: number; body?: unknown }) => void }>();
+  // Answers to the requests this CSE sent, by request identifier, with the entity that must give them.
+  const awaiting = new Map<string, { target: string; responder: string; done: (answer: { rsc: number; body?: unknown }) => void }>();
+  /** An ID in the form this CSE's own AEs are named in (CSE-relative C-AE-ID, S-AE-ID, or a CSE-ID). */
+  const localForm = (id: string): string => {
+    let rest = id.startsWith(`//${options.spId}/`) ? id.slice(options.spId.length + 2) : id;
+    if (rest.startsWith(`/${options.cseId}/`)) rest = rest.slice(options.cseId.length + 2);
+    else if (/^\/S[^/]*$/.test(rest)) rest = rest.slice(1);
+    return rest;
+  };
   await client.subscribeAsync(topics, { qos: options.qos });
 
   const answer = async (kind: string, originator: string, format: string, response: ResponsePrimitive, to: string): Promise<void> => {
@@ -75,10 +84,17 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
       const [, , kind, originator, , format] = parts;
       if (kind === 'resp') {
         try {
-          const doc = unwrapPrimitive(JSON.parse(payload.toString('utf8')), 'm2m:rsp') as { rqi?: unknown; rsc?: unknown; pc?: unknown };
-          // Only an answer on the target's own response topic counts (parts[4] is the answering entity).
+          const doc = unwrapPrimitive(JSON.parse(payload.toString('utf8')), 'm2m:rsp') as { rqi?: unknown; rsc?: unknown; pc?: unknown; fr?: unknown };
           const waiting = awaiting.get(String(doc.rqi));
-          if (waiting && waiting.target === parts[4]) waiting.done({ rsc: Number(doc.rsc) || 5103, body: doc.pc });
+          if (!waiting) return;
+          // The broker lets any client publish anywhere it is not forbidden to: an answer counts only on the
+          // asked entity's own response topic (parts[4]) and from that entity (fr). Anything else is ignored and
+          // the real answer is still awaited. Only broker ACLs stop a client that can read the request.
+          if (parts.length !== 6 || waiting.target !== parts[4] || typeof doc.fr !== 'string' || localForm(doc.fr) !== waiting.responder) {
+            log.warn({ event: 'mqtt-answer-refused', topic, rqi: String(doc.rqi), from: typeof doc.fr === 'string' ? doc.fr : null, expected: waiting.responder }, 'security event');
+            return;
+          }
+          waiting.done({ rsc: Number(doc.rsc) || 5103, body: doc.pc });
         } catch {
           // not an answer we can read: the request times out
         }
@@ -121,6 +137,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
         }, timeoutMs);
         awaiting.set(primitive.rqi, {
           target: topicId(target),
+          responder: localForm(target),
           done: (answer) => {
             clearTimeout(timer);
             awaiting.delete(primitive.rqi);

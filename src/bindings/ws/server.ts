@@ -30,6 +30,8 @@ export interface RunningWsBinding {
    * reach AEs that talk WebSocket. 5103 when the AE has no open connection or does not answer in time.
    */
   request(originator: string, primitive: RequestPrimitive, timeoutMs: number): Promise<{ rsc: number; body?: unknown }>;
+  /** Drops the association of a deregistered AE: the next holder of its AE-ID must register or prove itself. */
+  forget(originator: string): void;
   close(): Promise<void>;
 }
 
@@ -65,7 +67,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
         .split(',')
         .some((p) => p.trim() in PROTOCOLS),
   });
-  // The connection each originator last sent a successful request on, and answers awaited on them.
+  // The connection each AE last registered on or proved itself on, and answers awaited on them.
   const connections = new Map<string, { socket: WebSocket; codec: Codec; xml: boolean }>();
   const awaiting = new Map<string, { socket: WebSocket; done: (answer: { rsc: number; body?: unknown }) => void }>();
   wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
@@ -101,10 +103,9 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
           rqi = request.rqi;
           to = request.fr;
           const response = await handle(request, transport);
-          if (response.rsc < 3000) {
-            const created = response.rsc === RSC.CREATED && request.ty === 2 ? (response.pc?.['m2m:ae'] as { aei?: string } | undefined)?.aei : undefined;
-            connections.set(created ?? request.fr, { socket, codec, xml });
-          }
+          // Only a successful registration on this connection, or an originator its credential proved, makes it
+          // the way to reach that AE [TS-0020]: a From that merely answered 2000 (or 1001) is only a claim.
+          if (response.connectionOriginator !== undefined) connections.set(response.connectionOriginator, { socket, codec, xml });
           socket.send(codec.encode(responseDocument(response, to, xml)));
         } catch (err) {
           const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
@@ -146,6 +147,9 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
         const doc = { op: primitive.op, to: primitive.to, fr: primitive.fr, rqi: primitive.rqi, rvi: primitive.rvi ?? '3', ...(primitive.pc === undefined ? {} : { pc: primitive.pc }) };
         c.socket.send(c.codec.encode(c.xml ? { 'm2m:rqp': doc } : doc));
       });
+    },
+    forget(originator) {
+      connections.delete(originator);
     },
     async close() {
       for (const client of wss.clients) client.terminate();

@@ -2,6 +2,7 @@
 // connection's TLS handshake proved (a verified certificate or a PSK identity); From is only a claim that
 // the evidence must allow. rq_authn is true only when there is evidence and From matches it.
 import { CseError, badRequest } from '../../primitive/errors.js';
+import { parseTarget } from '../../primitive/identifiers.js';
 import { OPERATION } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
@@ -53,31 +54,69 @@ function mustAuthenticate(services: CseServices, id: string): boolean {
   }
 }
 
-async function check(ctx: RequestContext, id: string, evidence: Evidence | undefined): Promise<boolean> {
-  const { services, request: r } = ctx;
-  const registration = r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE;
-  if (registration) {
-    if (!evidence) {
-      if (mustAuthenticate(services, id || 'C')) throw associationRequired('registration requires an authenticated connection (TLS client certificate or PSK)');
-      return false;
-    }
-    // A credential that names its AE-IDs may only register those; one that names none binds the new AE to itself.
-    if (!evidence.bindsAtRegistration && !evidence.aeIds.includes(id)) {
-      throw notAuthenticated(`credential ${evidence.credentialId} may not register as '${id || '(assigned)'}'`);
-    }
-    return true;
+/**
+ * Whether the request is an AE registration: a CREATE of <AE> whose target is this CSE's CSEBase, in any
+ * address form [TS-0001 §9.3.1, §10.2.2.2]. A CREATE of <AE> anywhere else is no registration: its From is
+ * checked like any other request's, so it cannot make a credential act as an AE it does not hold.
+ */
+function isRegistration(ctx: RequestContext): boolean {
+  const r = ctx.request;
+  if (r.op !== OPERATION.CREATE || r.ty !== RESOURCE_TYPE.AE) return false;
+  const { self } = ctx.services;
+  let target;
+  try {
+    target = parseTarget(r.to, self);
+  } catch {
+    return false; // the route stage answers a malformed target
   }
-  if (services.access.isAdmin(id)) {
-    if (evidence) {
-      if (evidence.aeIds.includes(id)) return true;
-      throw notAuthenticated(`credential ${evidence.credentialId} does not allow the admin originator`);
-    }
-    if (mustAuthenticate(services, id)) throw associationRequired('the admin originator requires an authenticated connection');
-    // Until the admin is bound to a credential, its name alone is honoured only from this machine.
-    if (!isLoopback(ctx.transport.remoteAddress)) throw notAuthenticated('the admin originator must connect from the local machine');
+  if (target.kind !== 'local' || target.virtual !== undefined || target.segments.length !== 1) return false;
+  // Structured: the CSEBase's name; unstructured: its resource ID, which is the CSE-ID (resources/bootstrap.ts).
+  return target.structured ? target.segments[0] === self.cseRn : target.segments[0] === self.cseId;
+}
+
+/** The admin originator: by the credential that names it, else (when allowed) by connecting from this machine. */
+function checkAdmin(ctx: RequestContext, id: string, evidence: Evidence | undefined): boolean {
+  const { services } = ctx;
+  if (evidence) {
+    if (evidence.aeIds.includes(id)) return true;
+    throw notAuthenticated(`credential ${evidence.credentialId} does not allow the admin originator`);
+  }
+  if (mustAuthenticate(services, id)) throw associationRequired('the admin originator requires an authenticated connection');
+  // A reverse proxy on this machine makes every client a loopback peer: such deployments turn this off.
+  if (!services.config.security.adminFromLoopback) {
+    throw associationRequired('the admin originator requires a credential that names it (security.adminFromLoopback is off)');
+  }
+  if (!isLoopback(ctx.transport.remoteAddress)) throw notAuthenticated('the admin originator must connect from the local machine');
+  return false;
+}
+
+async function checkRegistration(ctx: RequestContext, id: string, evidence: Evidence | undefined): Promise<boolean> {
+  const { services } = ctx;
+  // Registering under the admin's name needs whatever acting as the admin needs.
+  if (services.access.isAdmin(id)) return checkAdmin(ctx, id, evidence);
+  const registered = /^[CS]./.test(id) ? await services.registrations.lookup(id) : undefined;
+  if (!evidence) {
+    if (mustAuthenticate(services, id || 'C')) throw associationRequired('registration requires an authenticated connection (TLS client certificate or PSK)');
+    if (registered?.credentialId !== undefined) throw notAuthenticated(`AE '${id}' is bound to a credential and must present it`);
     return false;
   }
+  // A credential that names its AE-IDs may register only those.
+  if (evidence.aeIds.includes(id)) return true;
+  if (!evidence.bindsAtRegistration) throw notAuthenticated(`credential ${evidence.credentialId} may not register as '${id || '(assigned)'}'`);
+  // One that names none registers a new AE-ID, bound to it from then on; never one registered already (the
+  // same credential asking again for its own AE is told 4117 by the AE type).
+  if (registered && registered.credentialId !== evidence.credentialId) {
+    throw notAuthenticated(`credential ${evidence.credentialId} may not register as '${id}': that AE-ID is registered already`);
+  }
+  return true;
+}
+
+async function check(ctx: RequestContext, id: string, evidence: Evidence | undefined): Promise<boolean> {
+  const { services } = ctx;
+  if (isRegistration(ctx)) return checkRegistration(ctx, id, evidence);
+  if (services.access.isAdmin(id)) return checkAdmin(ctx, id, evidence);
   if (id === 'C' || id === 'S') throw badRequest(`'${id}' only asks for an AE-ID at registration; use the assigned AE-ID`);
+  if (id === '') throw badRequest('an originator is required: only a registration (CREATE of <AE> on the CSEBase) may leave it empty');
   if (id.startsWith('/')) {
     if (!evidence) throw associationRequired(`originator '${id}' is a CSE-ID, which requires a security association`);
     if (evidence.cseIds.includes(id)) return true;
@@ -112,7 +151,10 @@ export const authenticate: Stage = {
     try {
       evidence = evidenceOf(ctx.services, ctx.transport);
       const authenticated = await check(ctx, id, evidence);
-      ctx.originator = authenticated && evidence ? { id, authenticated, credentialId: evidence.credentialId } : { id, authenticated };
+      ctx.originator =
+        authenticated && evidence
+          ? { id, authenticated, credentialId: evidence.credentialId, ...(evidence.bindsAtRegistration ? { unnamedCredential: true } : {}) }
+          : { id, authenticated };
     } catch (err) {
       if (err instanceof CseError) {
         const cert = ctx.transport.peerCertificate;

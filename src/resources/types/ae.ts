@@ -1,6 +1,6 @@
 // <AE> (ty 2, TS-0001 §9.6.5 and the registration procedure §10.2.2.2).
 import { ACCESS_CONTROL, CREATOR_KEY, EXPIRATION, LABELS, LOCATION, UNIVERSAL } from '../common.js';
-import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
+import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
@@ -56,6 +56,22 @@ export function assignAeId(originator: string, cseId: string): string {
   throw badRequest(`originator '${originator}' cannot register an AE: use an AE-ID-Stem starting with C or S, or leave it empty`);
 }
 
+/**
+ * A credential that names no originator (a device certificate without oneM2M names, a PSK without aeIds)
+ * stands for one device: it may hold one AE. Checked inside the registration's transaction, which holds the
+ * CSEBase row (operations/create.ts), so two registrations with one credential cannot both pass. The scan
+ * reads the CSEBase's AEs and runs only for such registrations.
+ */
+async function refuseSecondAe(ctx: HookContext, cseBaseRi: string, credentialId: string): Promise<void> {
+  const page = 500;
+  for (let offset = 0; ; offset += page) {
+    const aes = await ctx.store.children(cseBaseRi, { ty: RESOURCE_TYPE.AE, aliveAt: ctx.now, limit: page, offset });
+    const bound = aes.find((ae) => ae.doc[CREDENTIAL_KEY] === credentialId);
+    if (bound) throw new CseError(RSC.ORIGINATOR_HAS_ALREADY_REGISTERED, `credential ${credentialId} names no AE-ID and is bound to AE '${bound.ri}' already: it may register one AE`);
+    if (aes.length < page) return;
+  }
+}
+
 export const aeType = defineResourceType({
   ty: RESOURCE_TYPE.AE,
   typeName: 'm2m:ae',
@@ -66,7 +82,7 @@ export const aeType = defineResourceType({
   deletable: true,
   hasAcpi: true,
   hooks: {
-    async beforeCreate(ctx, resource) {
+    async beforeCreate(ctx, resource, parent) {
       // supportedReleaseVersions became mandatory with Release 3 [TS-0004 table 7.4.5.1-1].
       const release = ctx.request.rvi;
       if (release !== undefined && !['1', '2', '2a'].includes(release) && resource.doc.srv === undefined) {
@@ -83,7 +99,10 @@ export const aeType = defineResourceType({
       resource.doc[CREATOR_KEY] = aei;
       if ('cr' in resource.doc) resource.doc.cr = aei;
       // Registered over an authenticated connection: from now on only that credential may act as this AE.
-      if (ctx.credentialId) resource.doc[CREDENTIAL_KEY] = ctx.credentialId;
+      if (ctx.credentialId) {
+        if (ctx.unnamedCredential) await refuseSecondAe(ctx, parent.ri, ctx.credentialId);
+        resource.doc[CREDENTIAL_KEY] = ctx.credentialId;
+      }
     },
   },
 });
