@@ -1,0 +1,86 @@
+// Notification delivery under hostile or broken receivers (issue #20): targets never wait for each other,
+// slow targets are backed off, su/nfu are verified like nu, and a resource's subscriptions are bounded.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock, startTestCse } from '../harness.js';
+import { Receiver, waitFor } from '../receiver.js';
+
+type Attrs = Record<string, unknown>;
+const con = (n: Attrs): unknown => ((((n['m2m:sgn'] as Attrs).nev as Attrs).rep as Attrs)['m2m:cin'] as Attrs).con;
+
+describe('notification targets do not wait for each other', () => {
+  it("delivers a fast target's notifications while another target holds its request open", async () => {
+    // The stalled receiver's request would only end at the timeout, far beyond the test's waits.
+    const t = await startTestCse({ 'notifications.timeout': 120 });
+    const stalled = await new Receiver().start();
+    const fast = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('fanout');
+      assert.equal((await t.client.create('/cse-in/fanout', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      for (const rx of [stalled, fast]) {
+        assert.equal((await t.client.create('/cse-in/fanout/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+      }
+      stalled.behaviour = 'hold';
+      const post = (v: string) => t.client.create('/cse-in/fanout/c', 4, { 'm2m:cin': { con: v } }, ae);
+      assert.equal((await post('e1')).rsc, 2001);
+      await waitFor(() => stalled.holding === 1 && fast.notifications().length === 1);
+      for (const v of ['e2', 'e3']) assert.equal((await post(v)).rsc, 2001);
+      // The stalled receiver still holds e1: the fast one gets everything meanwhile.
+      await waitFor(() => fast.notifications().length === 3);
+      assert.equal(stalled.holding, 1);
+      assert.equal(stalled.notifications().length, 1, 'one message in flight per target');
+      assert.deepEqual(fast.notifications().map(con), ['e1', 'e2', 'e3']);
+      stalled.release();
+      await waitFor(() => stalled.notifications().length === 3);
+      assert.deepEqual(stalled.notifications().map(con), ['e1', 'e2', 'e3'], 'order per target holds');
+    } finally {
+      stalled.release();
+      await t.close();
+      await stalled.stop();
+      await fast.stop();
+    }
+  });
+
+  it('backs a slow target off like a failing one, without holding up the others', async () => {
+    const clock = new ManualClock();
+    const t = await startTestCse({ 'notifications.timeout': 120, 'notifications.slowAfter': 2 }, { clock });
+    const slow = await new Receiver().start();
+    const fast = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('slowpoke');
+      assert.equal((await t.client.create('/cse-in/slowpoke', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const subs: string[] = [];
+      for (const rx of [slow, fast]) {
+        const reply = await t.client.create('/cse-in/slowpoke/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] }, nse: true } }, ae);
+        assert.equal(reply.rsc, 2001);
+        subs.push(`/cse-in/slowpoke/c/${String((reply.body?.['m2m:sub'] as Attrs).rn)}`);
+      }
+      const answered = async (path: string): Promise<number> => {
+        const nsi = ((await t.client.retrieve(path, ae)).body?.['m2m:sub'] as Attrs).nsi as Array<{ rsr: number }>;
+        return nsi[0]?.rsr ?? 0;
+      };
+      slow.behaviour = 'hold';
+      const post = (v: string) => t.client.create('/cse-in/slowpoke/c', 4, { 'm2m:cin': { con: v } }, ae);
+      assert.equal((await post('e1')).rsc, 2001);
+      assert.equal((await post('e2')).rsc, 2001);
+      await waitFor(() => slow.holding === 1);
+      // The answer comes 3 s (CSE time) after the request: slower than notifications.slowAfter.
+      clock.advance(3_000);
+      slow.release();
+      await waitFor(async () => (await answered(subs[0] as string)) === 1);
+      // e1 was delivered; the rest of the slow target's queue now waits for its back-off (CSE time stands still),
+      // while the fast target keeps being served.
+      assert.equal((await post('e3')).rsc, 2001);
+      await waitFor(() => fast.notifications().length === 3);
+      assert.deepEqual(slow.notifications().map(con), ['e1']);
+      clock.advance(60_000);
+      await waitFor(() => slow.notifications().length === 3);
+      assert.deepEqual(slow.notifications().map(con), ['e1', 'e2', 'e3']);
+    } finally {
+      slow.release();
+      await t.close();
+      await slow.stop();
+      await fast.stop();
+    }
+  });
+});
