@@ -84,3 +84,75 @@ describe('notification targets do not wait for each other', () => {
     }
   });
 });
+
+describe('subscriberURI and notificationForwardingURI are verified like notificationURI', () => {
+  const isVrq = (body: Attrs): boolean => (body['m2m:sgn'] as Attrs | undefined)?.vrq === true;
+
+  it('refuses an su naming another AE that refuses or cannot be asked, and sends it nothing on deletion', async () => {
+    const t = await startTestCse({ 'notifications.timeout': 1 });
+    const own = await new Receiver().start();
+    const victimRx = await new Receiver().start();
+    const muteRx = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('mallory');
+      victimRx.behaviour = 'refuse';
+      muteRx.behaviour = 'hang';
+      const victim = await t.client.registerAe('victim', { rr: true, poa: [victimRx.url] });
+      const mute = await t.client.registerAe('mute', { rr: true, poa: [muteRx.url] });
+      const sleeper = await t.client.registerAe('sleeper', { rr: false });
+      assert.equal((await t.client.create('/cse-in/sleeper', 15, { 'm2m:pch': { rn: 'pch' } }, sleeper)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/mallory', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const subscribe = (su: string) => t.client.create('/cse-in/mallory/c', 23, { 'm2m:sub': { nu: [own.url], su, enc: { net: [3] } } }, ae);
+      for (const su of [victim, mute, sleeper, `/id-in/${victim}`]) {
+        const reply = await subscribe(su);
+        assert.equal(reply.rsc, 5204, `su ${su}: ${reply.text}`);
+      }
+      assert.ok(victimRx.received.length >= 1 && victimRx.received.every((r) => isVrq(r.body)), 'the victim was only asked');
+      // The subscriber itself needs no verification (its own polling channel here, as for nu).
+      assert.equal((await subscribe(ae)).rsc, 2001);
+      const control = await t.client.create('/cse-in/mallory/c', 23, { 'm2m:sub': { nu: [own.url], su: own.url, enc: { net: [3] } } }, ae);
+      assert.equal(control.rsc, 2001);
+      assert.equal((await t.client.delete('/cse-in/mallory/c', ae)).rsc, 2002);
+      await waitFor(() => own.notifications().some((n) => (n['m2m:sgn'] as Attrs | undefined)?.sud === true));
+      assert.deepEqual(victimRx.notifications(), [], 'no deletion notification reaches the victim');
+      const polled = await t.client.retrieve('/cse-in/sleeper/pch/pcu', sleeper, { headers: { 'X-M2M-RET': '200' } });
+      assert.equal(polled.rsc, 4008, 'nothing was queued for the polling AE');
+    } finally {
+      await t.close();
+      await own.stop();
+      await victimRx.stop();
+      await muteRx.stop();
+    }
+  });
+
+  it('verifies nfu on create and when an update changes it', async () => {
+    const t = await startTestCse();
+    const own = await new Receiver().start();
+    const refusing = await new Receiver().start();
+    const accepting = await new Receiver().start();
+    try {
+      refusing.behaviour = 'refuse';
+      const ae = await t.client.registerAe('forwarder');
+      assert.equal((await t.client.create('/cse-in/forwarder', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const refused = await t.client.create('/cse-in/forwarder/c', 23, { 'm2m:sub': { nu: [own.url], nfu: refusing.url } }, ae);
+      assert.equal(refused.rsc, 5204, refused.text);
+      assert.equal(refusing.received.length, 1);
+      assert.ok(isVrq(refusing.received[0]?.body ?? {}));
+      assert.equal((await t.client.create('/cse-in/forwarder/c', 23, { 'm2m:sub': { rn: 's', nu: [own.url] } }, ae)).rsc, 2001);
+      assert.equal((await t.client.update('/cse-in/forwarder/c/s', { 'm2m:sub': { nfu: refusing.url } }, ae)).rsc, 5204);
+      assert.equal(refusing.received.length, 2);
+      assert.equal(((await t.client.retrieve('/cse-in/forwarder/c/s', ae)).body?.['m2m:sub'] as Attrs).nfu, undefined);
+      assert.equal((await t.client.update('/cse-in/forwarder/c/s', { 'm2m:sub': { nfu: accepting.url } }, ae)).rsc, 2004);
+      assert.equal(accepting.received.length, 1);
+      assert.ok(isVrq(accepting.received[0]?.body ?? {}));
+      // Unchanged targets are not asked again.
+      assert.equal((await t.client.update('/cse-in/forwarder/c/s', { 'm2m:sub': { nfu: accepting.url, nu: [own.url] } }, ae)).rsc, 2004);
+      assert.equal(accepting.received.length, 1);
+    } finally {
+      await t.close();
+      await own.stop();
+      await refusing.stop();
+      await accepting.stop();
+    }
+  });
+});
