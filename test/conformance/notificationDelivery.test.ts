@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock, startTestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
+import { createTestDatabase } from '../postgres.js';
 
 type Attrs = Record<string, unknown>;
 const con = (n: Attrs): unknown => ((((n['m2m:sgn'] as Attrs).nev as Attrs).rep as Attrs)['m2m:cin'] as Attrs).con;
@@ -155,4 +156,31 @@ describe('subscriberURI and notificationForwardingURI are verified like notifica
       await accepting.stop();
     }
   });
+});
+
+describe('a resource holds a bounded number of subscriptions', () => {
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    it(`refuses one beyond notifications.maxSubscriptionsPerResource with 5207, also under concurrent creates (${backend})`, async () => {
+      const db = backend === 'postgres' ? await createTestDatabase() : undefined;
+      const t = await startTestCse({ 'notifications.maxSubscriptionsPerResource': 3, ...(db ? { 'storage.backend': 'postgres', 'storage.url': db.url } : {}) });
+      try {
+        const ae = await t.client.registerAe('crowd');
+        for (const rn of ['a', 'b']) assert.equal((await t.client.create('/cse-in/crowd', 3, { 'm2m:cnt': { rn } }, ae)).rsc, 2001);
+        const subscribe = (path: string, rn?: string) => t.client.create(path, 23, { 'm2m:sub': { nu: [ae], enc: { net: [3] }, ...(rn ? { rn } : {}) } }, ae);
+        for (const rn of ['s1', 's2', 's3']) assert.equal((await subscribe('/cse-in/crowd/a', rn)).rsc, 2001);
+        const refused = await subscribe('/cse-in/crowd/a');
+        assert.equal(refused.rsc, 5207, refused.text);
+        assert.equal((await t.client.delete('/cse-in/crowd/a/s1', ae)).rsc, 2002);
+        assert.equal((await subscribe('/cse-in/crowd/a')).rsc, 2001, 'room again after a deletion');
+        // Ten at once on an empty resource: exactly three get a place.
+        const replies = await Promise.all(Array.from({ length: 10 }, () => subscribe('/cse-in/crowd/b')));
+        assert.deepEqual(replies.map((r) => r.rsc).sort(), [2001, 2001, 2001, 5207, 5207, 5207, 5207, 5207, 5207, 5207]);
+        const listed = await t.client.retrieve('/cse-in/crowd/b?fu=1&ty=23', ae);
+        assert.equal((listed.body?.['m2m:uril'] as string[]).length, 3);
+      } finally {
+        await t.close();
+        await db?.drop();
+      }
+    });
+  }
 });
