@@ -51,6 +51,8 @@ const BATCH_RECHECK_MS = 50;
 const POLLED_PREFIX = 'pch:';
 /** Slow targets remembered at most; beyond it those whose back-off has ended are forgotten. */
 const SLOW_TARGETS_KEPT = 10_000;
+/** How long the head of a failing or slow target waits when the slots such targets may use are all busy. */
+const PENALIZED_HAND_BACK_MS = 1_000;
 
 /** What one worker decided about its target's queue, applied to the outbox in one transaction at its end. */
 interface RunResult {
@@ -76,8 +78,8 @@ export class Deliverer {
   /** Jobs this process has leased: waiting for a slot, or running (their leases are renewed meanwhile). */
   private readonly heldJobs = new Map<number, { message: OutboxMessage; handler: (message: OutboxMessage, owner: string) => Promise<void> }>();
   private readonly runningJobs = new Map<number, Promise<void>>();
-  /** Targets being served, by target key: the head this process leased for it, and its worker. */
-  private readonly serving = new Map<string, { head: number; worker: Promise<void> }>();
+  /** Targets being served, by target key: the head this process leased for it, its worker, and whether it was failing or slow. */
+  private readonly serving = new Map<string, { head: number; worker: Promise<void>; penalized: boolean }>();
   /** Targets that answered slowly: consecutive slow answers, and until when their queue waits. */
   private readonly slow = new Map<string, { strikes: number; until: number }>();
   private readonly counting = new Map<string, CountState>();
@@ -177,11 +179,18 @@ export class Deliverer {
         // already: only other targets come back.
         const free = this.options.concurrency - this.serving.size;
         const heads = free > 0 ? await store.leaseHeads(this.owner, clock.now(), LEASE_MS, free, { except: [POLLED_PREFIX, ...jobPrefixes] }) : [];
+        // A quarter of the slots stays for targets in good standing: however many receivers hang or fail,
+        // they take their turns in the rest, and healthy targets are never all queued behind them.
+        const penalizedSlots = Math.max(1, this.options.concurrency - Math.ceil(this.options.concurrency / 4));
+        let penalizedServing = [...this.serving.values()].filter((s) => s.penalized).length;
         for (const head of heads) {
           const slowUntil = this.slow.get(head.target)?.until ?? 0;
+          const penalized = head.attempts > 0 || this.slow.has(head.target);
           if (slowUntil > clock.now()) handBack.push({ id: head.id, notBefore: slowUntil, attempts: head.attempts });
+          else if (penalized && penalizedServing >= penalizedSlots) handBack.push({ id: head.id, notBefore: clock.now() + PENALIZED_HAND_BACK_MS, attempts: head.attempts });
           else {
-            this.serve(head);
+            this.serve(head, penalized);
+            if (penalized) penalizedServing++;
             started++;
           }
         }
@@ -209,14 +218,14 @@ export class Deliverer {
   }
 
   /** Serves one target's queue in a worker of its own; its slot frees (and refills) when the worker ends. */
-  private serve(head: OutboxMessage): void {
+  private serve(head: OutboxMessage, penalized: boolean): void {
     const worker = this.serveTarget(head)
       .catch((err: unknown) => this.services.log.error({ err, target: head.target }, 'notification delivery failed; retried when its lease ends'))
       .finally(() => {
         this.serving.delete(head.target);
         this.wake();
       });
-    this.serving.set(head.target, { head: head.id, worker });
+    this.serving.set(head.target, { head: head.id, worker, penalized });
   }
 
   private async serveTarget(head: OutboxMessage): Promise<void> {

@@ -10,35 +10,70 @@ type Attrs = Record<string, unknown>;
 const con = (n: Attrs): unknown => ((((n['m2m:sgn'] as Attrs).nev as Attrs).rep as Attrs)['m2m:cin'] as Attrs).con;
 
 describe('notification targets do not wait for each other', () => {
-  it("delivers a fast target's notifications while another target holds its request open", async () => {
-    // The stalled receiver's request would only end at the timeout, far beyond the test's waits.
-    const t = await startTestCse({ 'notifications.timeout': 120 });
-    const stalled = await new Receiver().start();
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    it(`delivers a fast target's notifications while another target holds its request open (${backend})`, async () => {
+      // The stalled receiver's request would only end at the timeout, far beyond the test's waits.
+      const db = backend === 'postgres' ? await createTestDatabase() : undefined;
+      const t = await startTestCse({ 'notifications.timeout': 120, ...(db ? { 'storage.backend': 'postgres', 'storage.url': db.url } : {}) });
+      const stalled = await new Receiver().start();
+      const fast = await new Receiver().start();
+      try {
+        const ae = await t.client.registerAe('fanout');
+        assert.equal((await t.client.create('/cse-in/fanout', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+        for (const rx of [stalled, fast]) {
+          assert.equal((await t.client.create('/cse-in/fanout/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+        }
+        stalled.behaviour = 'hold';
+        const post = (v: string) => t.client.create('/cse-in/fanout/c', 4, { 'm2m:cin': { con: v } }, ae);
+        assert.equal((await post('e1')).rsc, 2001);
+        await waitFor(() => stalled.holding === 1 && fast.notifications().length === 1);
+        for (const v of ['e2', 'e3']) assert.equal((await post(v)).rsc, 2001);
+        // The stalled receiver still holds e1: the fast one gets everything meanwhile.
+        await waitFor(() => fast.notifications().length === 3);
+        assert.equal(stalled.holding, 1);
+        assert.equal(stalled.notifications().length, 1, 'one message in flight per target');
+        assert.deepEqual(fast.notifications().map(con), ['e1', 'e2', 'e3']);
+        stalled.release();
+        await waitFor(() => stalled.notifications().length === 3);
+        assert.deepEqual(stalled.notifications().map(con), ['e1', 'e2', 'e3'], 'order per target holds');
+      } finally {
+        stalled.release();
+        await t.close();
+        await stalled.stop();
+        await fast.stop();
+        await db?.drop();
+      }
+    });
+  }
+
+  it('keeps slots for healthy targets however many targets fail', async () => {
+    // Two slots, two receivers that never answer (each try ends at the 1 s timeout), one that does.
+    const clock = new ManualClock();
+    const t = await startTestCse({ 'notifications.timeout': 1, 'notifications.concurrency': 2 }, { clock });
+    const dead = [await new Receiver().start(), await new Receiver().start()];
     const fast = await new Receiver().start();
     try {
-      const ae = await t.client.registerAe('fanout');
-      assert.equal((await t.client.create('/cse-in/fanout', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
-      for (const rx of [stalled, fast]) {
-        assert.equal((await t.client.create('/cse-in/fanout/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+      const ae = await t.client.registerAe('crowded');
+      assert.equal((await t.client.create('/cse-in/crowded', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      for (const rx of [...dead, fast]) {
+        assert.equal((await t.client.create('/cse-in/crowded/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
       }
-      stalled.behaviour = 'hold';
-      const post = (v: string) => t.client.create('/cse-in/fanout/c', 4, { 'm2m:cin': { con: v } }, ae);
+      for (const rx of dead) rx.behaviour = 'hold';
+      const post = (v: string) => t.client.create('/cse-in/crowded/c', 4, { 'm2m:cin': { con: v } }, ae);
       assert.equal((await post('e1')).rsc, 2001);
-      await waitFor(() => stalled.holding === 1 && fast.notifications().length === 1);
-      for (const v of ['e2', 'e3']) assert.equal((await post(v)).rsc, 2001);
-      // The stalled receiver still holds e1: the fast one gets everything meanwhile.
-      await waitFor(() => fast.notifications().length === 3);
-      assert.equal(stalled.holding, 1);
-      assert.equal(stalled.notifications().length, 1, 'one message in flight per target');
-      assert.deepEqual(fast.notifications().map(con), ['e1', 'e2', 'e3']);
-      stalled.release();
-      await waitFor(() => stalled.notifications().length === 3);
-      assert.deepEqual(stalled.notifications().map(con), ['e1', 'e2', 'e3'], 'order per target holds');
+      // Both dead targets failed once (their heads wait for a back-off that CSE time, standing still, never ends).
+      const failedOnce = async (url: string) => (await t.cse.services.store.queued(url, undefined, 1))[0]?.attempts === 1;
+      await waitFor(async () => fast.notifications().length === 1 && (await failedOnce(dead[0]?.url ?? '')) && (await failedOnce(dead[1]?.url ?? '')));
+      clock.advance(10_000);
+      assert.equal((await post('e2')).rsc, 2001);
+      await waitFor(() => fast.notifications().length === 2, 10_000);
+      // Only one of the failing targets was tried again before the healthy one got e2 (the other slot was kept).
+      const retries = dead.reduce((n, rx) => n + rx.notifications().length, 0) - 2;
+      assert.equal(retries, 1, 'failing targets took one slot, not both');
     } finally {
-      stalled.release();
+      for (const rx of dead) rx.release();
       await t.close();
-      await stalled.stop();
-      await fast.stop();
+      for (const rx of [...dead, fast]) await rx.stop();
     }
   });
 
