@@ -46,6 +46,24 @@ describe('notification targets do not wait for each other', () => {
     });
   }
 
+  it('spends expirationCounter exactly while several targets of one subscription are served at once', async () => {
+    const t = await startTestCse();
+    const targets = [await new Receiver().start(), await new Receiver().start(), await new Receiver().start()];
+    const subscriber = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('counter');
+      assert.equal((await t.client.create('/cse-in/counter', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const sub = { nu: targets.map((rx) => rx.url), su: subscriber.url, exc: 2, enc: { net: [3] } };
+      assert.equal((await t.client.create('/cse-in/counter/c', 23, { 'm2m:sub': sub }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/counter/c', 4, { 'm2m:cin': { con: 'once' } }, ae)).rsc, 2001);
+      await waitFor(() => subscriber.notifications().length === 1);
+      assert.equal(targets.reduce((n, rx) => n + rx.notifications().length, 0), 2);
+    } finally {
+      await t.close();
+      for (const rx of [...targets, subscriber]) await rx.stop();
+    }
+  });
+
   it('keeps slots for healthy targets however many targets fail', async () => {
     // Two slots, two receivers that never answer (each try ends at the 1 s timeout), one that does.
     const clock = new ManualClock();
