@@ -79,6 +79,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       maxQueue: config.notifications.maxQueue,
       concurrency: config.notifications.concurrency,
       defaultBatchMs: config.notifications.batchDuration * 1000,
+      slowAfterMs: config.notifications.slowAfter * 1000,
       jobs: { [JOB_TARGET_PREFIX]: (message, owner) => runRequestJob(services, message, owner) },
     });
     const pipeline = new Pipeline(services);

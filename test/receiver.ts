@@ -7,7 +7,8 @@ export interface Received {
   body: Record<string, unknown>;
 }
 
-export type Behaviour = 'ok' | 'refuse' | 'garbage' | 'hang';
+/** hang: never answers; hold: records the request and answers it (as 'ok') only when release() is called. */
+export type Behaviour = 'ok' | 'refuse' | 'garbage' | 'hang' | 'hold';
 
 export class Receiver {
   readonly received: Received[] = [];
@@ -15,6 +16,7 @@ export class Receiver {
   /** Answers of its own for some requests (an IPE answering an on-demand discovery); undefined: the behaviour. */
   respond: ((body: Record<string, unknown>) => Promise<{ rsc: number; body?: unknown } | undefined>) | undefined;
   private server: Server | undefined;
+  private readonly held: Array<() => void> = [];
   port = 0;
 
   async start(port = 0): Promise<this> {
@@ -25,6 +27,10 @@ export class Receiver {
         if (this.behaviour === 'hang') return;
         const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
         this.received.push({ headers: req.headers, body });
+        if (this.behaviour === 'hold') {
+          this.held.push(() => this.answer(req, res));
+          return;
+        }
         const own = this.respond;
         if (own) {
           void own(body).then((answer) => {
@@ -51,6 +57,17 @@ export class Receiver {
     const rsc = this.behaviour === 'refuse' ? '4101' : '2000';
     res.writeHead(this.behaviour === 'refuse' ? 403 : 200, { 'X-M2M-RSC': rsc, 'X-M2M-RI': String(req.headers['x-m2m-ri'] ?? '') });
     res.end();
+  }
+
+  /** Requests held open so far (behaviour 'hold'). */
+  get holding(): number {
+    return this.held.length;
+  }
+
+  /** Answers every held request with 2000 and stops holding new ones. */
+  release(): void {
+    this.behaviour = 'ok';
+    for (const answer of this.held.splice(0)) answer();
   }
 
   get url(): string {

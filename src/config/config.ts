@@ -108,6 +108,10 @@ export const SCHEMA = {
     concurrency: int(32, 1, 1024, 'notifications in flight at once'),
     batchDuration: int(60, 1, 86_400, 'seconds a batch waits when batchNotify gives no duration'),
     pollTimeout: int(20, 1, 600, 'seconds a polling-channel RETRIEVE waits for a notification (or its X-M2M-RET)'),
+    // Issue #20: a slow receiver is backed off; a resource holds a bounded number of subscriptions.
+    slowAfter: int(5, 1, 300, 'seconds after which an answering notification target counts as slow: its queue is backed off like a failing one'),
+    // The upper bound is SUBSCRIPTION_LIMITS.perResource (resources/types/subscription.ts): what an event reads.
+    maxSubscriptionsPerResource: int(1000, 1, 1000, 'subscriptions one resource may hold (at most 1000, the most an event reads); more are refused with 5207'),
   },
   discovery: {
     maxResults: int(1000, 1, 100_000, 'most resources one discovery returns (larger results are paged with ofst)'),

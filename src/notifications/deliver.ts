@@ -1,6 +1,12 @@
 // Delivery of the outbox: per-target ordered queues in the database, one message in flight per target,
 // retries with exponential back-off, batching and latestNotify, expirationCounter. Triggering requests
 // never wait for any of it; a dead receiver only grows its own bounded queue.
+//
+// Targets never wait for each other: each target whose queue head this process leased is served by a
+// worker of its own (at most notifications.concurrency at once), and a slot is taken up again as soon as
+// its worker ends, whatever the others do. A target that answers, but slower than notifications.slowAfter,
+// has its queue backed off like a failing one, so a receiver that answers just under the timeout cannot
+// keep a slot busy on every event.
 import { randomUUID } from 'node:crypto';
 import type { HttpOutbound } from '../bindings/http/client.js';
 import type { CseServices } from '../pipeline/context.js';
@@ -9,6 +15,7 @@ import { randomIdSuffix } from '../primitive/identifiers.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import type { SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { OutboxMessage } from '../storage/store.js';
+import { AsyncMutex } from '../storage/mutex.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { OUTBOX_TOPIC, targetKey, urlsOfTarget, type Envelope } from './events.js';
 import { countStats } from '../resources/types/subscription.js';
@@ -20,10 +27,12 @@ export interface DeliveryOptions {
   maxBackoffMs: number;
   /** Messages kept per target; beyond it the oldest are dropped (logged). */
   maxQueue: number;
-  /** Messages in flight at once, over all targets. */
+  /** Targets served at once (one message in flight each). */
   concurrency: number;
   /** Default batch duration when batchNotify gives only num, ms. */
   defaultBatchMs: number;
+  /** A target that takes at least this long to answer is backed off like a failing one, ms. */
+  slowAfterMs?: number;
   /**
    * Other work kept in the outbox, by target prefix (non-blocking request jobs): the handler carries out a
    * leased message and removes it itself; if it throws, the message is retried once its lease ends.
@@ -35,19 +44,28 @@ const LEASE_MS = 60_000;
 /** Outbox jobs running at once in this process, and held (leased, waiting for a slot) at most. */
 const JOBS_RUNNING = 16;
 const JOBS_HELD = 64;
-/** How long a job this process could not take stays with the outbox before it is offered again. */
-const JOB_HAND_BACK_MS = 2_000;
-/** Messages sent to one target in one round, one after the other, behind its leased head. */
+/** Messages sent to one target by one worker, one after the other, behind its leased head. */
 const RUN_LENGTH = 64;
 const BATCH_RECHECK_MS = 50;
+/** Polling-channel queues are read by their AE (notifications/polling.ts), never delivered from here. */
+const POLLED_PREFIX = 'pch:';
+/** Slow targets remembered at most; beyond it those whose back-off has ended are forgotten. */
+const SLOW_TARGETS_KEPT = 10_000;
+/** How long the head of a failing or slow target waits when the slots such targets may use are all busy. */
+const PENALIZED_HAND_BACK_MS = 1_000;
 
-/** What one delivery round decided, applied to the outbox in one transaction at its end. */
-interface RoundResult {
+/** What one worker decided about its target's queue, applied to the outbox in one transaction at its end. */
+interface RunResult {
   done: number[];
   postponed: Array<{ id: number; notBefore: number; attempts: number }>;
-  counted: string[];
-  /** expirationCounter left per subscription during this round (the store is updated at its end). */
-  remaining: Map<string, number>;
+  /** The target answered slowly: what is left of its queue waits until then. */
+  slowUntil?: number;
+}
+
+/** expirationCounter bookkeeping of one subscription while this process has deliveries of it in flight. */
+interface CountState {
+  readonly lock: AsyncMutex;
+  inFlight: number;
 }
 
 export class Deliverer {
@@ -60,6 +78,11 @@ export class Deliverer {
   /** Jobs this process has leased: waiting for a slot, or running (their leases are renewed meanwhile). */
   private readonly heldJobs = new Map<number, { message: OutboxMessage; handler: (message: OutboxMessage, owner: string) => Promise<void> }>();
   private readonly runningJobs = new Map<number, Promise<void>>();
+  /** Targets being served, by target key: the head this process leased for it, its worker, and whether it was failing or slow. */
+  private readonly serving = new Map<string, { head: number; worker: Promise<void>; penalized: boolean }>();
+  /** Targets that answered slowly: consecutive slow answers, and until when their queue waits. */
+  private readonly slow = new Map<string, { strikes: number; until: number }>();
+  private readonly counting = new Map<string, CountState>();
   private leaseRenewal: NodeJS.Timeout | undefined;
   delivered = 0;
 
@@ -74,8 +97,9 @@ export class Deliverer {
   start(): void {
     this.timer = setInterval(() => this.wake(), 250);
     this.timer.unref();
-    // A job may run longer than its lease: while this process holds it, nobody else may take it over.
-    this.leaseRenewal = setInterval(() => void this.renewJobLeases(), LEASE_MS / 3);
+    // A job, or a run of messages to one target, may take longer than its lease: while this process holds
+    // it, nobody else may take it over.
+    this.leaseRenewal = setInterval(() => void this.renewLeases(), LEASE_MS / 3);
     this.leaseRenewal.unref();
     this.wake();
   }
@@ -84,8 +108,9 @@ export class Deliverer {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.loop;
-    // Running jobs finish (a job stopped half-way would be recorded as interrupted), their leases renewed
-    // meanwhile; held ones go back.
+    // Workers end after the message they are sending; running jobs finish (a job stopped half-way would be
+    // recorded as interrupted), their leases renewed meanwhile; held ones go back.
+    while (this.serving.size > 0) await Promise.all([...this.serving.values()].map(({ worker }) => worker));
     while (this.runningJobs.size > 0) await Promise.all(this.runningJobs.values());
     if (this.leaseRenewal) clearInterval(this.leaseRenewal);
     const waiting = [...this.heldJobs.values()].map(({ message }) => message);
@@ -100,16 +125,17 @@ export class Deliverer {
     }
   }
 
-  private async renewJobLeases(): Promise<void> {
-    if (this.heldJobs.size === 0) return;
+  private async renewLeases(): Promise<void> {
+    const held = [...this.heldJobs.keys(), ...[...this.serving.values()].map(({ head }) => head)];
+    if (held.length === 0) return;
     try {
-      await this.services.store.renewLeases([...this.heldJobs.keys()], this.owner, this.services.clock.now() + LEASE_MS);
+      await this.services.store.renewLeases(held, this.owner, this.services.clock.now() + LEASE_MS);
     } catch (err) {
-      this.services.log.error({ err }, 'renewing the leases of outbox jobs failed');
+      this.services.log.error({ err }, 'renewing the leases of outbox messages failed');
     }
   }
 
-  /** Starts held jobs while there are free slots; a job never holds up a delivery round. */
+  /** Starts held jobs while there are free slots; a job never holds up a delivery. */
   private pumpJobs(): void {
     if (this.stopped) return;
     for (const [id, { message, handler }] of this.heldJobs) {
@@ -126,7 +152,7 @@ export class Deliverer {
     }
   }
 
-  /** Asks for a delivery round now (after a commit that queued messages). */
+  /** Asks for free slots to be filled now (after a commit that queued messages, or a worker that ended). */
   wake(): void {
     if (this.stopped) return;
     if (this.running) {
@@ -139,53 +165,91 @@ export class Deliverer {
     });
   }
 
+  /** Leases due queue heads for the free slots and starts a worker per target; never waits for a worker. */
   private async rounds(): Promise<void> {
     do {
       this.wakeRequested = false;
       try {
         const { store, clock } = this.services;
-        const leased = (await store.leaseHeads(this.owner, clock.now(), LEASE_MS, this.options.concurrency)).filter((m) => !m.target.startsWith('pch:'));
-        const heads: OutboxMessage[] = [];
-        const result: RoundResult = { done: [], postponed: [], counted: [], remaining: new Map() };
-        let taken = 0;
-        for (const head of leased) {
-          const handler = this.jobHandler(head.target);
-          if (!handler) heads.push(head);
-          else if (this.heldJobs.size < JOBS_HELD) {
-            this.heldJobs.set(head.id, { message: head, handler });
-            taken++;
+        const jobPrefixes = Object.keys(this.options.jobs ?? {});
+        const handBack: Array<{ id: number; notBefore: number; attempts: number }> = [];
+        let started = 0;
+        // Deliveries and jobs have slots of their own: targets that keep every delivery slot busy do not
+        // hold jobs up, nor jobs deliveries. The head of a queue this process serves is leased by it
+        // already: only other targets come back.
+        const free = this.options.concurrency - this.serving.size;
+        const heads = free > 0 ? await store.leaseHeads(this.owner, clock.now(), LEASE_MS, free, { except: [POLLED_PREFIX, ...jobPrefixes] }) : [];
+        // A quarter of the slots stays for targets in good standing: however many receivers hang or fail,
+        // they take their turns in the rest, and healthy targets are never all queued behind them.
+        const penalizedSlots = Math.max(1, this.options.concurrency - Math.ceil(this.options.concurrency / 4));
+        let penalizedServing = [...this.serving.values()].filter((s) => s.penalized).length;
+        for (const head of heads) {
+          const slowUntil = this.slow.get(head.target)?.until ?? 0;
+          const penalized = head.attempts > 0 || this.slow.has(head.target);
+          if (slowUntil > clock.now()) handBack.push({ id: head.id, notBefore: slowUntil, attempts: head.attempts });
+          else if (penalized && penalizedServing >= penalizedSlots) handBack.push({ id: head.id, notBefore: clock.now() + PENALIZED_HAND_BACK_MS, attempts: head.attempts });
+          else {
+            this.serve(head, penalized);
+            if (penalized) penalizedServing++;
+            started++;
           }
-          // More than this process takes on: handed back, for another process or once a slot is free.
-          else result.postponed.push({ id: head.id, notBefore: clock.now() + JOB_HAND_BACK_MS, attempts: head.attempts });
+        }
+        for (const prefix of jobPrefixes) {
+          const room = JOBS_HELD - this.heldJobs.size;
+          const handler = this.options.jobs?.[prefix];
+          if (room <= 0 || !handler) break;
+          for (const job of await store.leaseHeads(this.owner, clock.now(), LEASE_MS, room, { only: prefix })) {
+            this.heldJobs.set(job.id, { message: job, handler });
+            started++;
+          }
         }
         this.pumpJobs();
-        await this.boundFailingQueues(heads);
-        await Promise.all(heads.map((head) => this.deliverRun(head, result)));
-        if (result.done.length > 0 || result.postponed.length > 0) {
+        if (handBack.length > 0) {
           await store.transaction(async (tx) => {
-            await tx.dequeue(result.done);
-            for (const p of result.postponed) await tx.postpone(p.id, p.notBefore, p.attempts);
+            for (const p of handBack) await tx.postpone(p.id, p.notBefore, p.attempts);
           });
         }
-        for (const subscription of result.counted) await this.count(subscription);
-        // Keep going while there was work: the next heads may already be due. Jobs handed back are not work.
-        if (heads.length > 0 || taken > 0) this.wakeRequested = true;
+        // Keep going while there was work: more heads may be due. Heads handed back are not work.
+        if (started > 0) this.wakeRequested = true;
       } catch (err) {
-        this.services.log.error({ err }, 'notification delivery round failed');
+        this.services.log.error({ err }, 'leasing notifications for delivery failed');
       }
     } while (this.wakeRequested && !this.stopped);
   }
 
-  private jobHandler(target: string): ((message: OutboxMessage, owner: string) => Promise<void>) | undefined {
-    for (const [prefix, handler] of Object.entries(this.options.jobs ?? {})) if (target.startsWith(prefix)) return handler;
-    return undefined;
+  /** Serves one target's queue in a worker of its own; its slot frees (and refills) when the worker ends. */
+  private serve(head: OutboxMessage, penalized: boolean): void {
+    const worker = this.serveTarget(head)
+      .catch((err: unknown) => this.services.log.error({ err, target: head.target }, 'notification delivery failed; retried when its lease ends'))
+      .finally(() => {
+        this.serving.delete(head.target);
+        this.wake();
+      });
+    this.serving.set(head.target, { head: head.id, worker, penalized });
+  }
+
+  private async serveTarget(head: OutboxMessage): Promise<void> {
+    const { store } = this.services;
+    await this.boundFailingQueue(head);
+    const result: RunResult = { done: [], postponed: [] };
+    await this.deliverRun(head, result);
+    await store.transaction(async (tx) => {
+      await tx.dequeue(result.done);
+      for (const p of result.postponed) await tx.postpone(p.id, p.notBefore, p.attempts);
+      if (result.slowUntil === undefined) return;
+      // The next message waits out the back-off, in every process: only a queue's head can be leased,
+      // and until this commits the head is still ours.
+      const [next] = await tx.queued(head.target, undefined, 1);
+      if (next && next.notBefore < result.slowUntil) await tx.postpone(next.id, result.slowUntil, next.attempts);
+    });
   }
 
   /**
    * Delivers a target's leased head and, while they succeed, the messages queued behind it (nobody else
-   * can lease those: only a queue's head is leasable, and the head is ours). Stops at the first failure.
+   * can lease those: only a queue's head is leasable, and the head is ours). Stops at the first failure,
+   * or at a slow answer.
    */
-  private async deliverRun(head: OutboxMessage, result: RoundResult): Promise<void> {
+  private async deliverRun(head: OutboxMessage, result: RunResult): Promise<void> {
     const envelope = JSON.parse(head.content) as Envelope;
     if (envelope.batch || envelope.latest || envelope.pendingLatest) {
       await this.deliver(head, result);
@@ -194,13 +258,13 @@ export class Deliverer {
     const run = [head, ...(await this.services.store.queued(head.target, undefined, RUN_LENGTH)).filter((m) => m.id > head.id)];
     for (const message of run) {
       const m = JSON.parse(message.content) as Envelope;
-      if (m.batch || m.latest || m.pendingLatest) break; // another subscription's policy: its own round
-      if (!(await this.deliver(message, result))) break;
+      if (m.batch || m.latest || m.pendingLatest) break; // another subscription's policy: its own run
+      if (!(await this.deliver(message, result)) || result.slowUntil !== undefined || this.stopped) break;
     }
   }
 
   /** Delivers one message (or a batch starting with it); true when it is done with (sent or dropped). */
-  private async deliver(head: OutboxMessage, result: RoundResult): Promise<boolean> {
+  private async deliver(head: OutboxMessage, result: RunResult): Promise<boolean> {
     const { store, clock, log } = this.services;
     const envelope = JSON.parse(head.content) as Envelope;
     // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent.
@@ -208,13 +272,6 @@ export class Deliverer {
     if (!envelope.final && subscription?.ty !== RESOURCE_TYPE.subscription) {
       result.done.push(head.id);
       return true;
-    }
-    if (envelope.counted && subscription) {
-      const left = result.remaining.get(subscription.ri) ?? (typeof subscription.doc.exc === 'number' ? subscription.doc.exc : Infinity);
-      if (left <= 0) {
-        result.done.push(head.id); // the counter ran out earlier in this round
-        return true;
-      }
     }
     let batch: OutboxMessage[] = [head];
     if (envelope.batch || envelope.latest || envelope.pendingLatest) {
@@ -232,21 +289,37 @@ export class Deliverer {
         }
       }
     }
+    const counted = envelope.counted === true && subscription !== undefined;
+    if (counted) {
+      const verdict = await this.reserveCount(head.subscription);
+      if (verdict === 'spent') {
+        result.done.push(head.id); // the counter ran out (or the subscription ended) meanwhile
+        return true;
+      }
+      if (verdict === 'wait') {
+        // Deliveries to other targets may still spend the counter: decide once they have answered.
+        result.postponed.push({ id: head.id, notBefore: clock.now() + BATCH_RECHECK_MS, attempts: head.attempts });
+        return false;
+      }
+    }
     const contents = batch.map((m) => (JSON.parse(m.content) as Envelope).pc);
     let pc: Record<string, unknown>;
     if (envelope.latest || envelope.pendingLatest) pc = contents[contents.length - 1] as Record<string, unknown>;
     else if (envelope.batch) pc = { 'm2m:agn': { 'm2m:sgn': contents.map((c) => c['m2m:sgn']) } };
     else pc = contents[0] as Record<string, unknown>;
-    const ok = await this.send(head.target, pc, envelope.ec);
+    const sentAt = clock.now();
+    let ok = false;
+    try {
+      ok = await this.send(head.target, pc, envelope.ec);
+    } finally {
+      if (counted) await this.settleCount(head.subscription, ok);
+    }
+    const took = clock.now() - sentAt;
     await this.recordStats(head, ok);
     if (ok) {
       result.done.push(...batch.map((m) => m.id));
       this.delivered += batch.length;
-      if (envelope.counted) {
-        result.counted.push(head.subscription);
-        const left = result.remaining.get(head.subscription) ?? (typeof subscription?.doc.exc === 'number' ? subscription.doc.exc : Infinity);
-        result.remaining.set(head.subscription, left - 1);
-      }
+      this.noteAnswerTime(head.target, took, result);
       return true;
     }
     const attempts = head.attempts + 1;
@@ -255,25 +328,95 @@ export class Deliverer {
       result.done.push(head.id);
       return true;
     }
-    const backoff = Math.min(this.options.maxBackoffMs, 500 * 2 ** (attempts - 1));
-    result.postponed.push({ id: head.id, notBefore: clock.now() + backoff, attempts });
+    result.postponed.push({ id: head.id, notBefore: clock.now() + this.backoff(attempts), attempts });
     return false;
   }
 
+  /** Exponential back-off after `failures` failed (or slow) tries in a row. */
+  private backoff(failures: number): number {
+    return Math.min(this.options.maxBackoffMs, 500 * 2 ** (Math.min(failures, 32) - 1));
+  }
+
   /**
-   * A target that fails keeps its notifications, but only the newest maxQueue of them: the queue of a dead
-   * receiver cannot grow without bound. Healthy targets drain and are not counted (the ingest path stays cheap).
+   * A successful answer that took slowAfter or longer counts like a failure for the back-off of the
+   * target's queue (the message itself was delivered and is not sent again); a quick one clears it.
    */
-  private async boundFailingQueues(heads: readonly OutboxMessage[]): Promise<void> {
-    const { store, log } = this.services;
-    for (const head of heads) {
-      if (head.attempts === 0) continue;
-      const excess = (await store.queueLength(head.target)) - this.options.maxQueue;
-      if (excess <= 0) continue;
-      const dropped = (await store.queued(head.target, undefined, excess + 1)).filter((m) => m.id !== head.id).slice(0, excess);
-      await store.dequeue(dropped.map((m) => m.id));
-      log.warn({ event: 'notifications-dropped', target: head.target, dropped: dropped.length }, 'notification queue of an unreachable target is full');
+  private noteAnswerTime(target: string, took: number, result: RunResult): void {
+    const { clock, log } = this.services;
+    const limit = this.options.slowAfterMs;
+    if (limit === undefined || took < limit) {
+      this.slow.delete(target);
+      return;
     }
+    const strikes = (this.slow.get(target)?.strikes ?? 0) + 1;
+    const until = clock.now() + this.backoff(strikes);
+    if (this.slow.size >= SLOW_TARGETS_KEPT) {
+      for (const [key, entry] of this.slow) if (entry.until <= clock.now()) this.slow.delete(key);
+    }
+    if (this.slow.size < SLOW_TARGETS_KEPT || this.slow.has(target)) this.slow.set(target, { strikes, until });
+    result.slowUntil = until;
+    log.warn({ event: 'notification-target-slow', target, tookMs: took, strikes }, 'notification target answers slowly; its queue is backed off');
+  }
+
+  /**
+   * expirationCounter with several targets served at once: a delivery is only started while the counter,
+   * less the deliveries of the subscription in flight in this process, is above zero [TS-0001 §9.6.8].
+   * 'wait' when only the outcome of those in flight decides it.
+   */
+  private async reserveCount(subscriptionRi: string): Promise<'go' | 'wait' | 'spent'> {
+    let state = this.counting.get(subscriptionRi);
+    if (!state) {
+      state = { lock: new AsyncMutex(), inFlight: 0 };
+      this.counting.set(subscriptionRi, state);
+    }
+    const release = await state.lock.acquire();
+    try {
+      const sub = await this.services.store.get(subscriptionRi);
+      const exc = typeof sub?.doc.exc === 'number' ? sub.doc.exc : Infinity;
+      if (sub?.ty === RESOURCE_TYPE.subscription && exc - state.inFlight > 0) {
+        state.inFlight++;
+        return 'go';
+      }
+      return sub?.ty === RESOURCE_TYPE.subscription && state.inFlight > 0 ? 'wait' : 'spent';
+    } finally {
+      release();
+      this.forgetCount(subscriptionRi, state);
+    }
+  }
+
+  /** Ends a reserved delivery: a successful one is counted in the store before the reservation goes. */
+  private async settleCount(subscriptionRi: string, delivered: boolean): Promise<void> {
+    const state = this.counting.get(subscriptionRi);
+    if (!state) return;
+    const release = await state.lock.acquire();
+    try {
+      if (delivered) await this.count(subscriptionRi);
+    } catch (err) {
+      this.services.log.error({ err, subscription: subscriptionRi }, 'counting a delivery against expirationCounter failed');
+    } finally {
+      state.inFlight--;
+      release();
+      this.forgetCount(subscriptionRi, state);
+    }
+  }
+
+  private forgetCount(subscriptionRi: string, state: CountState): void {
+    if (state.inFlight === 0 && !state.lock.locked && state.lock.waiting === 0) this.counting.delete(subscriptionRi);
+  }
+
+  /**
+   * A target that fails (or is backed off as slow) keeps its notifications, but only the newest maxQueue
+   * of them: the queue of a dead receiver cannot grow without bound. Healthy targets drain and are not
+   * counted (the ingest path stays cheap).
+   */
+  private async boundFailingQueue(head: OutboxMessage): Promise<void> {
+    const { store, log } = this.services;
+    if (head.attempts === 0 && !this.slow.has(head.target)) return;
+    const excess = (await store.queueLength(head.target)) - this.options.maxQueue;
+    if (excess <= 0) return;
+    const dropped = (await store.queued(head.target, undefined, excess + 1)).filter((m) => m.id !== head.id).slice(0, excess);
+    await store.dequeue(dropped.map((m) => m.id));
+    log.warn({ event: 'notifications-dropped', target: head.target, dropped: dropped.length }, 'notification queue of an unreachable target is full');
   }
 
   /** Notification statistics of subscriptions that asked for them (nse). */

@@ -2,7 +2,7 @@
 // never loses its notifications, and a rolled-back one never sends any.
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { EVENT, countStats, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { EVENT, SUBSCRIPTION_LIMITS, countStats, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { matches, notificationFor, type NotificationEvent } from './matcher.js';
@@ -35,7 +35,8 @@ async function groupAggregation(store: ResourceStore, self: LocalIdentity, gpi: 
   const members = typeof group.doc.cnm === 'number' && group.doc.cnm > 0 ? group.doc.cnm : 1;
   return { ri, batch: { num: Number.isSafeInteger(nar.num) && (nar.num as number) > 0 ? (nar.num as number) : members, dur: Number.isSafeInteger(nar.dur) && (nar.dur as number) > 0 ? (nar.dur as number) : GROUP_AGGREGATION_MS } };
 }
-export const MAX_SUBSCRIPTIONS_PER_RESOURCE = 1_000;
+/** The subscriptions of a resource an event reads: all of them, as creation refuses more. */
+export const MAX_SUBSCRIPTIONS_PER_RESOURCE = SUBSCRIPTION_LIMITS.perResource;
 
 /** The queue a notification target belongs to: a URL, an AE reached through its poa, or its polling channel. */
 export async function targetKey(store: ResourceStore, self: LocalIdentity, target: string): Promise<string> {

@@ -1,11 +1,28 @@
 // Verification of notification targets at subscription CREATE/UPDATE [TS-0004 §7.4.8.2.1, §7.5.1.2.3].
 // TS-0001 sends it only to targets in resource-ID form; like ACME (which interoperability suites are built
 // against) Warden also verifies URL targets, so a subscription never points at a receiver that refuses it.
+// Warden verifies subscriberURI (the deletion notification's target) and notificationForwardingURI (the
+// target of a group's aggregated notifications) the same way: both are targets the CSE will send to on the
+// subscriber's word, and TS-0001 verifies neither.
 import { CseError } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
 import type { CseServices } from '../pipeline/context.js';
 import { targetKey, urlsOfTarget } from './events.js';
+
+/**
+ * The targets a CREATE or UPDATE of a subscription would make the CSE send to that it does not send to yet
+ * (nu, su, nfu), each once; `before` is the subscription as stored (UPDATE).
+ */
+export function targetsToVerify(content: Readonly<Record<string, unknown>>, before?: Readonly<Record<string, unknown>>): string[] {
+  const listed = (doc: Readonly<Record<string, unknown>> | undefined): string[] => {
+    if (!doc) return [];
+    const nu = Array.isArray(doc.nu) ? doc.nu.filter((t): t is string => typeof t === 'string') : [];
+    return [...nu, ...[doc.su, doc.nfu].filter((t): t is string => typeof t === 'string')];
+  };
+  const known = new Set(listed(before));
+  return [...new Set(listed(content))].filter((t) => !known.has(t));
+}
 
 export async function verifyTargets(services: CseServices, targets: readonly string[], originator: string, subscriptionUri: string): Promise<void> {
   const { store, self } = services;

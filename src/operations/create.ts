@@ -13,7 +13,7 @@ import { modifiedAttributes } from './modified.js';
 import { resolvePolicyLinks } from './policyLinks.js';
 import { eventContext } from './events.js';
 import { recordEvent } from '../notifications/events.js';
-import { verifyTargets } from '../notifications/verify.js';
+import { targetsToVerify, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
 
@@ -28,7 +28,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const ri = `${shortType}${randomIdSuffix()}`;
   // Verification talks to the targets: it happens before, never inside, the transaction.
   if (definition.ty === RESOURCE_TYPE.subscription) {
-    await verifyTargets(ctx.services, (content.nu as string[] | undefined) ?? [], originator, `/${ctx.services.self.cseId}/${ri}`);
+    await verifyTargets(ctx.services, targetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`);
   }
   await definition.hooks.prepare?.(hookContext(ctx, store), content, 'create', ctx.resource as StoredResource);
 

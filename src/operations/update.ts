@@ -12,7 +12,7 @@ import type { StoredResource } from '../storage/store.js';
 import { resolvePolicyLinks } from './policyLinks.js';
 import { eventContext } from './events.js';
 import { recordEvent } from '../notifications/events.js';
-import { verifyTargets } from '../notifications/verify.js';
+import { targetsToVerify, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { OPERATION } from '../primitive/request.js';
@@ -23,10 +23,8 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   const targetRi = ctx.resource?.ri;
   if (!content || targetRi === undefined) throw new Error('update runs after validateContent');
   // New notification targets are verified first, outside the transaction [TS-0001 table 10.2.10.4-1].
-  if (ctx.resource?.ty === RESOURCE_TYPE.subscription && Array.isArray(content.nu)) {
-    const known = new Set((ctx.resource.doc.nu as string[] | undefined) ?? []);
-    const added = (content.nu as string[]).filter((t) => !known.has(t));
-    await verifyTargets(ctx.services, added, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`);
+  if (ctx.resource?.ty === RESOURCE_TYPE.subscription) {
+    await verifyTargets(ctx.services, targetsToVerify(content, ctx.resource.doc), ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`);
   }
   await registry.get(ctx.resource?.ty ?? -1)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource as StoredResource);
   const outcome = await store.transaction(async (tx) => {

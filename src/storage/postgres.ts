@@ -9,6 +9,7 @@ import {
   StoreConflictError,
   StoreUnavailableError,
   type NewOutboxMessage,
+  type LeaseScope,
   type OutboxMessage,
   type ChildQuery,
   type DeletedSubtree, type FindQuery, type ResourceStore, type SearchHit, type StoredResource } from './store.js';
@@ -249,16 +250,21 @@ class PostgresOperations {
     }
   }
 
-  async leaseHeads(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
+  async leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope: LeaseScope = {}): Promise<OutboxMessage[]> {
+    const args: unknown[] = [owner, now, now + leaseMs, limit];
+    // starts_with, not a range: text ranges follow the database's collation, which need not be bytewise.
+    const where: string[] = [];
+    if (scope.only) where.push(`starts_with(target, $${args.push(scope.only)}::text)`);
+    for (const prefix of scope.except ?? []) if (prefix) where.push(`NOT starts_with(target, $${args.push(prefix)}::text)`);
     // SKIP LOCKED: processes polling at once lease different heads; a head already leased is not due.
     const { rows } = await run(() =>
       this.db.query<OutboxRow>(
         `UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN (
-           SELECT id FROM outbox WHERE id IN (SELECT min(id) FROM outbox GROUP BY target)
+           SELECT id FROM outbox WHERE id IN (SELECT min(id) FROM outbox ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY target)
              AND not_before <= $2 AND (lease_until IS NULL OR lease_until <= $2)
              ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
          RETURNING *`,
-        [owner, now, now + leaseMs, limit],
+        args,
       ),
     );
     return rows.map(toMessage).sort((a, b) => a.id - b.id);

@@ -10,6 +10,7 @@ import {
   StoreConflictError,
   type DeletedSubtree,
   type NewOutboxMessage,
+  type LeaseScope,
   type OutboxMessage,
   type ChildQuery,
   type FindQuery,
@@ -218,13 +219,25 @@ class SqliteOperations {
     for (const m of messages) insert.run(m);
   }
 
-  leaseHeads(owner: string, now: number, leaseMs: number, limit: number): OutboxMessage[] {
+  leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope: LeaseScope = {}): OutboxMessage[] {
+    // Prefixes as ranges on the (target, id) index (SQLite compares text bytewise).
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (scope.only) {
+      where.push('target >= ? AND target < ?');
+      args.push(scope.only, prefixEnd(scope.only));
+    }
+    for (const prefix of scope.except ?? []) {
+      if (!prefix) continue;
+      where.push('NOT (target >= ? AND target < ?)');
+      args.push(prefix, prefixEnd(prefix));
+    }
     const rows = this.db
-      .prepare<[number, number, number], OutboxRow>(
-        `SELECT * FROM outbox WHERE id IN (SELECT min(id) FROM outbox GROUP BY target)
+      .prepare<Array<string | number>, OutboxRow>(
+        `SELECT * FROM outbox WHERE id IN (SELECT min(id) FROM outbox ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY target)
            AND not_before <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?`,
       )
-      .all(now, now, limit);
+      .all(...args, now, now, limit);
     const lease = this.db.prepare('UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?');
     for (const row of rows) lease.run(owner, now + leaseMs, row.id);
     return rows.map(toMessage);
@@ -352,8 +365,8 @@ class SqliteTransactionView implements ResourceStore {
     this.ops.enqueue(messages);
     return Promise.resolve();
   }
-  leaseHeads(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
-    return Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit));
+  leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]> {
+    return Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit, scope));
   }
   queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
     return Promise.resolve(this.ops.queued(target, subscription, limit));
@@ -479,8 +492,8 @@ class SqliteStore implements ResourceStore {
   enqueue(messages: readonly NewOutboxMessage[]): Promise<void> {
     return this.transaction(() => Promise.resolve(this.ops.enqueue(messages)));
   }
-  leaseHeads(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
-    return this.transaction(() => Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit)));
+  leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]> {
+    return this.transaction(() => Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit, scope)));
   }
   queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
     return this.exclusive(() => this.ops.queued(target, subscription, limit));

@@ -60,6 +60,12 @@ export interface OutboxMessage {
 
 export type NewOutboxMessage = Omit<OutboxMessage, 'id' | 'attempts'>;
 
+/** Which outbox queues a lease looks at, by target prefix. */
+export interface LeaseScope {
+  readonly only?: string;
+  readonly except?: readonly string[];
+}
+
 export interface DeletedSubtree {
   root: StoredResource;
   removed: ReadonlyArray<{ ri: string; ty: number }>;
@@ -163,8 +169,10 @@ export interface ResourceStore {
   /**
    * Leases the head message of up to `limit` target queues whose head is due and not leased by anyone
    * else, for `leaseMs`. Only a queue's head is ever leased, so each target sees its messages in order.
+   * `scope` narrows the queues by target prefix: only those starting with `only`, none starting with one
+   * of `except` (so that kinds of work with slots of their own never take up each other's).
    */
-  leaseHeads(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxMessage[]>;
+  leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]>;
   /** The queued messages of a target, oldest first (optionally of one subscription). */
   queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]>;
   /** Delivered or given up: removes them. */

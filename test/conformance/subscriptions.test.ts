@@ -91,9 +91,9 @@ describe('subscriptions and notifications', () => {
     await waitFor(() => rx.notifications().length === 1);
     assert.equal(nev(rx.notifications()[0] as Attrs).net, 4);
     assert.equal((await t.client.delete(path, ae)).rsc, 2002);
-    await waitFor(() => rx.notifications().length === 2 && subscriber.received.length === 1);
+    await waitFor(() => rx.notifications().length === 2 && subscriber.notifications().length === 1);
     assert.equal(nev(rx.notifications()[1] as Attrs).net, 2);
-    assert.equal(sgn(subscriber.received[0]?.body ?? {}).sud, true);
+    assert.equal(sgn(subscriber.notifications()[0] ?? {}).sud, true);
     await rx.stop();
     await subscriber.stop();
   });
@@ -123,7 +123,7 @@ describe('subscriptions and notifications', () => {
     const subscriber = await new Receiver().start();
     const sub = await subscribe(path, { enc: { net: [3] }, exc: 2, su: subscriber.url });
     for (const v of ['1', '2', '3']) await post(path, v);
-    await waitFor(() => subscriber.received.length === 1);
+    await waitFor(() => subscriber.notifications().length === 1);
     assert.equal((await t.client.retrieve(`/${String(sub.ri)}`, ae)).rsc, 4004);
     assert.equal(rx.notifications().length, 2);
     await rx.stop();

@@ -132,6 +132,18 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       await store.dequeue([id]);
     });
 
+    it('leases the queues of the target prefixes asked for, and never those excepted', async () => {
+      await store.enqueue([
+        { target: 'pch:sleeper', subscription: 's', content: '{}', created: 0, notBefore: 0 },
+        { target: 'http://x.example/except', subscription: 's', content: '{}', created: 0, notBefore: 0 },
+      ]);
+      const leased = (await store.leaseHeads('A', 10, 100, 1, { except: ['pch:'] })).filter((m) => m.target === 'pch:sleeper' || m.target === 'http://x.example/except');
+      assert.deepEqual(leased.map((m) => m.target), ['http://x.example/except'], 'the polled queue takes none of the slots');
+      const polled = await store.leaseHeads('A', 10, 100, 10, { only: 'pch:' });
+      assert.deepEqual(polled.map((m) => m.target), ['pch:sleeper'], 'only the queues asked for');
+      await store.dequeue([...polled, ...leased].map((m) => m.id));
+    });
+
     it('claims a key once until its time ends, for every process on the store', async () => {
       assert.equal(await store.claimOnce('k', 2_000, 1_000), true);
       assert.equal(await store.claimOnce('k', 3_000, 1_500), false, 'a repeat within its time');

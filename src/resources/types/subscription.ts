@@ -3,15 +3,20 @@
 import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
-import { badRequest } from '../../primitive/errors.js';
+import { CseError, badRequest } from '../../primitive/errors.js';
+import { RSC } from '../../primitive/rsc.js';
 import { parseTimestamp } from '../../primitive/identifiers.js';
 
 /** notificationEventType [TS-0004 §6.3.4.2.19]. */
 export const EVENT = { UPDATE: 1, DELETE: 2, CREATE_CHILD: 3, DELETE_CHILD: 4 } as const;
 /** notificationContentType [TS-0004 §6.3.4.2.18]. */
 export const CONTENT = { ALL_ATTRIBUTES: 1, MODIFIED_ATTRIBUTES: 2, RESOURCE_ID: 3 } as const;
-/** Bounds that keep one subscription's cost on every write of its parent small. */
-export const SUBSCRIPTION_LIMITS = { targets: 16, batchNumber: 1_000, batchSeconds: 86_400 } as const;
+/**
+ * Bounds that keep one subscription's cost on every write of its parent small. perResource: the most
+ * subscriptions a resource holds; an event reads no more than these (notifications/events.ts), so more are
+ * refused at creation rather than silently never notified.
+ */
+export const SUBSCRIPTION_LIMITS = { targets: 16, batchNumber: 1_000, batchSeconds: 86_400, perResource: 1_000 } as const;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -152,8 +157,17 @@ export const subscriptionType = defineResourceType({
   deletable: true,
   hasAcpi: true,
   hooks: {
-    beforeCreate(_ctx, resource) {
+    async beforeCreate(ctx, resource, parent) {
       checkContentType(resource.doc);
+      // Counted inside the creating transaction, with the parent's row locked (operations/create.ts):
+      // concurrent creates under one parent cannot both take the last place. Expired subscriptions not yet
+      // swept count too, which only errs on the safe side. 5207 as for the CSE's other structural limits
+      // (nesting depth): the request is well-formed (not 4000), and MAX_NUMBER_OF_MEMBER_EXCEEDED (6010)
+      // is about group members; TS-0004 has no code of its own for it.
+      const limit = Math.min(ctx.config.notifications.maxSubscriptionsPerResource, SUBSCRIPTION_LIMITS.perResource);
+      if ((await ctx.store.count(parent.ri, RESOURCE_TYPE.subscription)) >= limit) {
+        throw new CseError(RSC.NOT_ACCEPTABLE, `the resource already has ${limit} subscriptions, the most it may hold`);
+      }
       if (resource.doc.nse === true) resource.doc.nsi = [];
     },
     beforeUpdate(_ctx, resource, changes) {

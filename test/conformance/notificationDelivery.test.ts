@@ -1,0 +1,239 @@
+// Notification delivery under hostile or broken receivers (issue #20): targets never wait for each other,
+// slow targets are backed off, su/nfu are verified like nu, and a resource's subscriptions are bounded.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock, startTestCse } from '../harness.js';
+import { Receiver, waitFor } from '../receiver.js';
+import { createTestDatabase } from '../postgres.js';
+
+type Attrs = Record<string, unknown>;
+const con = (n: Attrs): unknown => ((((n['m2m:sgn'] as Attrs).nev as Attrs).rep as Attrs)['m2m:cin'] as Attrs).con;
+
+describe('notification targets do not wait for each other', () => {
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    it(`delivers a fast target's notifications while another target holds its request open (${backend})`, async () => {
+      // The stalled receiver's request would only end at the timeout, far beyond the test's waits.
+      const db = backend === 'postgres' ? await createTestDatabase() : undefined;
+      const t = await startTestCse({ 'notifications.timeout': 120, ...(db ? { 'storage.backend': 'postgres', 'storage.url': db.url } : {}) });
+      const stalled = await new Receiver().start();
+      const fast = await new Receiver().start();
+      try {
+        const ae = await t.client.registerAe('fanout');
+        assert.equal((await t.client.create('/cse-in/fanout', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+        for (const rx of [stalled, fast]) {
+          assert.equal((await t.client.create('/cse-in/fanout/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+        }
+        stalled.behaviour = 'hold';
+        const post = (v: string) => t.client.create('/cse-in/fanout/c', 4, { 'm2m:cin': { con: v } }, ae);
+        assert.equal((await post('e1')).rsc, 2001);
+        await waitFor(() => stalled.holding === 1 && fast.notifications().length === 1);
+        for (const v of ['e2', 'e3']) assert.equal((await post(v)).rsc, 2001);
+        // The stalled receiver still holds e1: the fast one gets everything meanwhile.
+        await waitFor(() => fast.notifications().length === 3);
+        assert.equal(stalled.holding, 1);
+        assert.equal(stalled.notifications().length, 1, 'one message in flight per target');
+        assert.deepEqual(fast.notifications().map(con), ['e1', 'e2', 'e3']);
+        stalled.release();
+        await waitFor(() => stalled.notifications().length === 3);
+        assert.deepEqual(stalled.notifications().map(con), ['e1', 'e2', 'e3'], 'order per target holds');
+      } finally {
+        stalled.release();
+        await t.close();
+        await stalled.stop();
+        await fast.stop();
+        await db?.drop();
+      }
+    });
+  }
+
+  it('spends expirationCounter exactly while several targets of one subscription are served at once', async () => {
+    const t = await startTestCse();
+    const targets = [await new Receiver().start(), await new Receiver().start(), await new Receiver().start()];
+    const subscriber = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('counter');
+      assert.equal((await t.client.create('/cse-in/counter', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const sub = { nu: targets.map((rx) => rx.url), su: subscriber.url, exc: 2, enc: { net: [3] } };
+      assert.equal((await t.client.create('/cse-in/counter/c', 23, { 'm2m:sub': sub }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/counter/c', 4, { 'm2m:cin': { con: 'once' } }, ae)).rsc, 2001);
+      await waitFor(() => subscriber.notifications().length === 1);
+      assert.equal(targets.reduce((n, rx) => n + rx.notifications().length, 0), 2);
+    } finally {
+      await t.close();
+      for (const rx of [...targets, subscriber]) await rx.stop();
+    }
+  });
+
+  it('keeps slots for healthy targets however many targets fail', async () => {
+    // Two slots, two receivers that never answer (each try ends at the 1 s timeout), one that does.
+    const clock = new ManualClock();
+    const t = await startTestCse({ 'notifications.timeout': 1, 'notifications.concurrency': 2 }, { clock });
+    const dead = [await new Receiver().start(), await new Receiver().start()];
+    const fast = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('crowded');
+      assert.equal((await t.client.create('/cse-in/crowded', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      for (const rx of [...dead, fast]) {
+        assert.equal((await t.client.create('/cse-in/crowded/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+      }
+      for (const rx of dead) rx.behaviour = 'hold';
+      const post = (v: string) => t.client.create('/cse-in/crowded/c', 4, { 'm2m:cin': { con: v } }, ae);
+      assert.equal((await post('e1')).rsc, 2001);
+      // Both dead targets failed once (their heads wait for a back-off that CSE time, standing still, never ends).
+      const failedOnce = async (url: string) => (await t.cse.services.store.queued(url, undefined, 1))[0]?.attempts === 1;
+      await waitFor(async () => fast.notifications().length === 1 && (await failedOnce(dead[0]?.url ?? '')) && (await failedOnce(dead[1]?.url ?? '')));
+      clock.advance(10_000);
+      assert.equal((await post('e2')).rsc, 2001);
+      await waitFor(() => fast.notifications().length === 2, 10_000);
+      // Only one of the failing targets was tried again before the healthy one got e2 (the other slot was kept).
+      const retries = dead.reduce((n, rx) => n + rx.notifications().length, 0) - 2;
+      assert.equal(retries, 1, 'failing targets took one slot, not both');
+    } finally {
+      for (const rx of dead) rx.release();
+      await t.close();
+      for (const rx of [...dead, fast]) await rx.stop();
+    }
+  });
+
+  it('backs a slow target off like a failing one, without holding up the others', async () => {
+    const clock = new ManualClock();
+    const t = await startTestCse({ 'notifications.timeout': 120, 'notifications.slowAfter': 2 }, { clock });
+    const slow = await new Receiver().start();
+    const fast = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('slowpoke');
+      assert.equal((await t.client.create('/cse-in/slowpoke', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const subs: string[] = [];
+      for (const rx of [slow, fast]) {
+        const reply = await t.client.create('/cse-in/slowpoke/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] }, nse: true } }, ae);
+        assert.equal(reply.rsc, 2001);
+        subs.push(`/cse-in/slowpoke/c/${String((reply.body?.['m2m:sub'] as Attrs).rn)}`);
+      }
+      const answered = async (path: string): Promise<number> => {
+        const nsi = ((await t.client.retrieve(path, ae)).body?.['m2m:sub'] as Attrs).nsi as Array<{ rsr: number }>;
+        return nsi[0]?.rsr ?? 0;
+      };
+      slow.behaviour = 'hold';
+      const post = (v: string) => t.client.create('/cse-in/slowpoke/c', 4, { 'm2m:cin': { con: v } }, ae);
+      assert.equal((await post('e1')).rsc, 2001);
+      assert.equal((await post('e2')).rsc, 2001);
+      await waitFor(() => slow.holding === 1);
+      // The answer comes 3 s (CSE time) after the request: slower than notifications.slowAfter.
+      clock.advance(3_000);
+      slow.release();
+      await waitFor(async () => (await answered(subs[0] as string)) === 1);
+      // e1 was delivered; the rest of the slow target's queue now waits for its back-off (CSE time stands still),
+      // while the fast target keeps being served.
+      assert.equal((await post('e3')).rsc, 2001);
+      await waitFor(() => fast.notifications().length === 3);
+      assert.deepEqual(slow.notifications().map(con), ['e1']);
+      clock.advance(60_000);
+      await waitFor(() => slow.notifications().length === 3);
+      assert.deepEqual(slow.notifications().map(con), ['e1', 'e2', 'e3']);
+    } finally {
+      slow.release();
+      await t.close();
+      await slow.stop();
+      await fast.stop();
+    }
+  });
+});
+
+describe('subscriberURI and notificationForwardingURI are verified like notificationURI', () => {
+  const isVrq = (body: Attrs): boolean => (body['m2m:sgn'] as Attrs | undefined)?.vrq === true;
+
+  it('refuses an su naming another AE that refuses or cannot be asked, and sends it nothing on deletion', async () => {
+    const t = await startTestCse({ 'notifications.timeout': 1 });
+    const own = await new Receiver().start();
+    const victimRx = await new Receiver().start();
+    const muteRx = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('mallory');
+      victimRx.behaviour = 'refuse';
+      muteRx.behaviour = 'hang';
+      const victim = await t.client.registerAe('victim', { rr: true, poa: [victimRx.url] });
+      const mute = await t.client.registerAe('mute', { rr: true, poa: [muteRx.url] });
+      const sleeper = await t.client.registerAe('sleeper', { rr: false });
+      assert.equal((await t.client.create('/cse-in/sleeper', 15, { 'm2m:pch': { rn: 'pch' } }, sleeper)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/mallory', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const subscribe = (su: string) => t.client.create('/cse-in/mallory/c', 23, { 'm2m:sub': { nu: [own.url], su, enc: { net: [3] } } }, ae);
+      for (const su of [victim, mute, sleeper, `/id-in/${victim}`]) {
+        const reply = await subscribe(su);
+        assert.equal(reply.rsc, 5204, `su ${su}: ${reply.text}`);
+      }
+      assert.ok(victimRx.received.length >= 1 && victimRx.received.every((r) => isVrq(r.body)), 'the victim was only asked');
+      // The subscriber itself needs no verification (its own polling channel here, as for nu).
+      assert.equal((await subscribe(ae)).rsc, 2001);
+      const control = await t.client.create('/cse-in/mallory/c', 23, { 'm2m:sub': { nu: [own.url], su: own.url, enc: { net: [3] } } }, ae);
+      assert.equal(control.rsc, 2001);
+      assert.equal((await t.client.delete('/cse-in/mallory/c', ae)).rsc, 2002);
+      await waitFor(() => own.notifications().some((n) => (n['m2m:sgn'] as Attrs | undefined)?.sud === true));
+      assert.deepEqual(victimRx.notifications(), [], 'no deletion notification reaches the victim');
+      const polled = await t.client.retrieve('/cse-in/sleeper/pch/pcu', sleeper, { headers: { 'X-M2M-RET': '200' } });
+      assert.equal(polled.rsc, 4008, 'nothing was queued for the polling AE');
+    } finally {
+      await t.close();
+      await own.stop();
+      await victimRx.stop();
+      await muteRx.stop();
+    }
+  });
+
+  it('verifies nfu on create and when an update changes it', async () => {
+    const t = await startTestCse();
+    const own = await new Receiver().start();
+    const refusing = await new Receiver().start();
+    const accepting = await new Receiver().start();
+    try {
+      refusing.behaviour = 'refuse';
+      const ae = await t.client.registerAe('forwarder');
+      assert.equal((await t.client.create('/cse-in/forwarder', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const refused = await t.client.create('/cse-in/forwarder/c', 23, { 'm2m:sub': { nu: [own.url], nfu: refusing.url } }, ae);
+      assert.equal(refused.rsc, 5204, refused.text);
+      assert.equal(refusing.received.length, 1);
+      assert.ok(isVrq(refusing.received[0]?.body ?? {}));
+      assert.equal((await t.client.create('/cse-in/forwarder/c', 23, { 'm2m:sub': { rn: 's', nu: [own.url] } }, ae)).rsc, 2001);
+      assert.equal((await t.client.update('/cse-in/forwarder/c/s', { 'm2m:sub': { nfu: refusing.url } }, ae)).rsc, 5204);
+      assert.equal(refusing.received.length, 2);
+      assert.equal(((await t.client.retrieve('/cse-in/forwarder/c/s', ae)).body?.['m2m:sub'] as Attrs).nfu, undefined);
+      assert.equal((await t.client.update('/cse-in/forwarder/c/s', { 'm2m:sub': { nfu: accepting.url } }, ae)).rsc, 2004);
+      assert.equal(accepting.received.length, 1);
+      assert.ok(isVrq(accepting.received[0]?.body ?? {}));
+      // Unchanged targets are not asked again.
+      assert.equal((await t.client.update('/cse-in/forwarder/c/s', { 'm2m:sub': { nfu: accepting.url, nu: [own.url] } }, ae)).rsc, 2004);
+      assert.equal(accepting.received.length, 1);
+    } finally {
+      await t.close();
+      await own.stop();
+      await refusing.stop();
+      await accepting.stop();
+    }
+  });
+});
+
+describe('a resource holds a bounded number of subscriptions', () => {
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    it(`refuses one beyond notifications.maxSubscriptionsPerResource with 5207, also under concurrent creates (${backend})`, async () => {
+      const db = backend === 'postgres' ? await createTestDatabase() : undefined;
+      const t = await startTestCse({ 'notifications.maxSubscriptionsPerResource': 3, ...(db ? { 'storage.backend': 'postgres', 'storage.url': db.url } : {}) });
+      try {
+        const ae = await t.client.registerAe('crowd');
+        for (const rn of ['a', 'b']) assert.equal((await t.client.create('/cse-in/crowd', 3, { 'm2m:cnt': { rn } }, ae)).rsc, 2001);
+        const subscribe = (path: string, rn?: string) => t.client.create(path, 23, { 'm2m:sub': { nu: [ae], enc: { net: [3] }, ...(rn ? { rn } : {}) } }, ae);
+        for (const rn of ['s1', 's2', 's3']) assert.equal((await subscribe('/cse-in/crowd/a', rn)).rsc, 2001);
+        const refused = await subscribe('/cse-in/crowd/a');
+        assert.equal(refused.rsc, 5207, refused.text);
+        assert.equal((await t.client.delete('/cse-in/crowd/a/s1', ae)).rsc, 2002);
+        assert.equal((await subscribe('/cse-in/crowd/a')).rsc, 2001, 'room again after a deletion');
+        // Ten at once on an empty resource: exactly three get a place.
+        const replies = await Promise.all(Array.from({ length: 10 }, () => subscribe('/cse-in/crowd/b')));
+        assert.deepEqual(replies.map((r) => r.rsc).sort(), [2001, 2001, 2001, 5207, 5207, 5207, 5207, 5207, 5207, 5207]);
+        const listed = await t.client.retrieve('/cse-in/crowd/b?fu=1&ty=23', ae);
+        assert.equal((listed.body?.['m2m:uril'] as string[]).length, 3);
+      } finally {
+        await t.close();
+        await db?.drop();
+      }
+    });
+  }
+});
