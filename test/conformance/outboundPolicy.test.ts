@@ -3,10 +3,13 @@
 // addresses, however they are spelled, and only an explicit outbound.allow opens them.
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startTestCse, type TestCse } from '../harness.js';
+import { createCa, issueCertificate } from '../../src/security/pki.js';
+import { startTestCse, tempDatabase, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
 
 type Attrs = Record<string, unknown>;
@@ -183,6 +186,36 @@ describe('outbound destination policy, configured', () => {
     } finally {
       await stop(redirecting.server);
       await rx.stop();
+      await t.close();
+    }
+  });
+
+  it('over HTTPS the certificate is still verified against the host name of the URL, not the address', async () => {
+    const ca = await createCa('Outbound Test CA');
+    const named = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], usage: 'server' });
+    const caFile = tempDatabase().replace(/warden\.sqlite$/, 'ca.pem');
+    writeFileSync(caFile, ca.certificate);
+    const hits: string[] = [];
+    const server = createHttpsServer({ cert: named.certificate, key: named.key }, (req, res) => {
+      hits.push(String(req.headers.host));
+      req.resume();
+      req.on('end', () => ok(res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const t = await startTestCse({ 'tls.ca': caFile });
+    try {
+      const ae = await t.client.registerAe('secure');
+      const byName = await t.client.create('/cse-in/secure', 23, { 'm2m:sub': { nu: [`https://localhost:${port}/`] } }, ae);
+      assert.equal(byName.rsc, 2001, byName.text);
+      assert.deepEqual(hits, [`localhost:${port}`], 'the Host header names the host, not the address');
+      // The certificate names localhost only: connecting by address must fail the TLS check.
+      const byAddress = await t.client.create('/cse-in/secure', 23, { 'm2m:sub': { nu: [`https://127.0.0.1:${port}/`] } }, ae);
+      assert.equal(byAddress.rsc, 5204, byAddress.text);
+      assert.equal(hits.length, 1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
       await t.close();
     }
   });

@@ -1,6 +1,8 @@
 // Address classification of the outbound destination policy (src/security/outboundPolicy.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { HttpOutbound } from '../../src/bindings/http/client.js';
+import type { Logger } from '../../src/log/logger.js';
 import { DEFAULT_OUTBOUND, OutboundPolicy, isOutboundRefused } from '../../src/security/outboundPolicy.js';
 
 const policy = (extra: Partial<typeof DEFAULT_OUTBOUND> = {}): OutboundPolicy => new OutboundPolicy({ ...DEFAULT_OUTBOUND, ...extra });
@@ -33,7 +35,7 @@ describe('outbound policy: addresses', () => {
     }
   });
 
-  it('lets the most specific range decide; a tie refuses', () => {
+  it("lets the most specific range decide; between equal ranges the operator's deny, then allow, then the built-in list", () => {
     const p = policy({ allow: '127.0.0.1/32,10.0.0.0/8', deny: '10.1.0.0/16,192.168.0.0/16,0.0.0.0/0,::/0' });
     assert.equal(p.checkAddress('127.0.0.1'), undefined, 'allow /32 beats the built-in /8');
     assert.equal(p.checkAddress('::ffff:127.0.0.1'), undefined, 'and covers its IPv4-mapped form');
@@ -42,7 +44,8 @@ describe('outbound policy: addresses', () => {
     assert.match(p.checkAddress('10.1.2.3') ?? '', /outbound\.deny 10\.1\.0\.0\/16/, 'deny /16 beats allow /8');
     assert.ok(p.checkAddress('8.8.8.8'), 'deny 0.0.0.0/0: only the allow list');
     assert.ok(p.checkAddress('2001:db8::1'));
-    assert.ok(policy({ allow: '10.0.0.0/8', deny: '10.0.0.0/8' }).checkAddress('10.0.0.1'), 'a tie refuses');
+    assert.ok(policy({ allow: '10.0.0.0/8', deny: '10.0.0.0/8' }).checkAddress('10.0.0.1'), "the operator's deny beats its allow");
+    assert.equal(policy({ allow: '127.0.0.0/8' }).checkAddress('127.0.0.9'), undefined, "the operator's allow beats the built-in list");
     assert.equal(policy({ allow: '::1' }).checkAddress('::1'), undefined, 'a single address is a /128');
     assert.ok(policy({ deny: '10.0.0.0/8' }).checkAddress('::ffff:10.0.0.1'), 'operator ranges see mapped forms too');
   });
@@ -98,5 +101,32 @@ describe('outbound policy: resolution', () => {
     const open = policy({ allow: '127.0.0.0/8' });
     const all = await new Promise<unknown>((resolve, reject) => open.lookup('localhost', { all: true, family: 4 }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
     assert.deepEqual(all, [{ address: '127.0.0.1', family: 4 }]);
+  });
+});
+
+describe('outbound policy: the HTTP client', () => {
+  it('sends nothing to a refused destination, logs a security event and answers like an unreachable target', async () => {
+    const events: Array<Record<string, unknown>> = [];
+    const log = { warn: (fields: Record<string, unknown>, message: string) => events.push({ ...fields, message }) } as unknown as Logger;
+    const outbound = new HttpOutbound(1000, undefined, { log });
+    try {
+      const primitive = { op: 5, to: 'Cx', fr: '/id-in', rqi: 'r1', pc: {} } as const;
+      const literal = await outbound.send('http://user:secret@2130706433:9/x?token=t', primitive);
+      assert.equal(literal.rsc, 5103);
+      assert.match(literal.refused ?? '', /loopback/);
+      const named = await outbound.send('http://localhost:9/', primitive);
+      assert.match(named.refused ?? '', /loopback/, 'refused once resolved');
+      assert.equal(events.length, 2);
+      assert.equal(events[0]?.event, 'outbound-refused');
+      assert.equal(events[0]?.message, 'security event');
+      assert.equal(events[0]?.destination, 'http://127.0.0.1:9', 'no user info, path or query in the log');
+      const open = new HttpOutbound(1000, undefined, { policy: policy({ allow: '127.0.0.0/8' }) });
+      const unreachable = await open.send('http://127.0.0.1:9/', primitive);
+      open.close();
+      assert.equal(unreachable.rsc, 5103);
+      assert.equal(unreachable.refused, undefined, 'a network failure is no refusal');
+    } finally {
+      outbound.close();
+    }
   });
 });
