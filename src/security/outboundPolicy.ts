@@ -142,17 +142,19 @@ export function formatAddress(address: ParsedAddress): string {
 }
 
 export class OutboundPolicy {
-  private readonly rules: Rule[];
+  /** By address family, so a decision looks only at ranges that can contain the address. */
+  private readonly rules: Readonly<Record<ParsedAddress['family'], readonly Rule[]>>;
   private readonly schemes: ReadonlySet<string>;
   private readonly ports: Array<readonly [number, number]> | undefined;
 
   /** Throws an Error naming the bad entry (the config loader turns it into a ConfigError). */
   constructor(options: OutboundPolicyOptions) {
-    this.rules = [
+    const rules: Rule[] = [
       ...BUILT_IN_DENY.map(([cidr, label]) => ({ range: parseRange(cidr), allow: false, label: `${label} (${cidr})`, weight: 0 })),
       ...parseList(options.allow).map((cidr) => ({ range: parseRange(cidr), allow: true, label: `outbound.allow ${cidr}`, weight: 1 })),
       ...parseList(options.deny).map((cidr) => ({ range: parseRange(cidr), allow: false, label: `outbound.deny ${cidr}`, weight: 2 })),
     ];
+    this.rules = { ipv4: rules.filter((r) => r.range.address.family === 'ipv4'), ipv6: rules.filter((r) => r.range.address.family === 'ipv6') };
     this.schemes = new Set(
       parseList(options.schemes).map((s) => {
         const scheme = s.toLowerCase().replace(/:$/, '');
@@ -177,7 +179,7 @@ export class OutboundPolicy {
   /** The label of the most specific range containing the address when that range refuses it. */
   private refusingRule(address: ParsedAddress): string | undefined {
     let best: Rule | undefined;
-    for (const rule of this.rules) {
+    for (const rule of this.rules[address.family]) {
       if (!inRange(address, rule.range)) continue;
       if (!best || rule.range.prefix > best.range.prefix || (rule.range.prefix === best.range.prefix && rule.weight > best.weight)) best = rule;
     }
