@@ -52,7 +52,7 @@ function option(name: string, fallback: string): string {
 }
 
 async function startWarden(storageFlags: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', ...storageFlags], {
+  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', '--outbound.allow=127.0.0.0/8', ...storageFlags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -15,6 +15,7 @@ import { AccessDecider } from './security/authorize.js';
 import { RegisteredAes } from './security/registrations.js';
 import { Credentials } from './security/credentials.js';
 import { HttpOutbound } from './bindings/http/client.js';
+import { OutboundPolicy } from './security/outboundPolicy.js';
 import { JOB_TARGET_PREFIX, runRequestJob } from './operations/nonBlocking.js';
 import { SparqlEngine } from './semantics/sparql.js';
 import { Deliverer } from './notifications/deliver.js';
@@ -69,7 +70,10 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const access = new AccessDecider(config, self, store, registry);
     const registrations = new RegisteredAes(store);
     const credentials = new Credentials(config, self);
-    const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined);
+    const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined, {
+      policy: new OutboundPolicy(config.outbound),
+      log,
+    });
     const semantics = new SparqlEngine(config.discovery.semanticTimeLimit * 1000);
     started.push(() => semantics.close());
     const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, semantics, dispatcher: {} };
@@ -139,10 +143,11 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         }, log)
       : undefined;
     // Notifications to AEs whose point of access is mqtt:// go through the broker Warden is connected to;
-    // the AE-ID is the target in the request topic [TS-0010 §6.4].
-    if (mqttBinding) outbound.route('mqtt:', (_url, primitive, timeoutMs) => mqttBinding.request(primitive.to, primitive, timeoutMs));
+    // the AE-ID is the target in the request topic [TS-0010 §6.4]. The URL's host is never connected to (the
+    // broker is the operator's choice), so the outbound policy checks only its scheme.
+    if (mqttBinding) outbound.route('mqtt:', (_url, primitive, timeoutMs) => mqttBinding.request(primitive.to, primitive, timeoutMs), 'elsewhere');
     // An AE that talks WebSocket is reached over the connection it opened (its ws:// poa only says so).
-    if (ws) for (const scheme of ['ws:', 'wss:']) outbound.route(scheme, (_url, primitive, timeoutMs) => ws.request(primitive.to, primitive, timeoutMs));
+    if (ws) for (const scheme of ['ws:', 'wss:']) outbound.route(scheme, (_url, primitive, timeoutMs) => ws.request(primitive.to, primitive, timeoutMs), 'elsewhere');
     outbound.route('coap:', sendCoap);
     const hostForPoa = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).

@@ -1,5 +1,6 @@
 // Typed configuration: one schema, each key with a default; sources layered file < env < CLI flags.
 import { readFileSync } from 'node:fs';
+import { DEFAULT_OUTBOUND, OutboundPolicy } from '../security/outboundPolicy.js';
 
 type Kind =
   | { kind: 'string'; pattern?: RegExp; hint?: string }
@@ -118,6 +119,15 @@ export const SCHEMA = {
     scanLimit: int(20_000, 500, 10_000_000, 'rows one discovery page may read before it answers partially (the next page continues)'),
     semanticTimeLimit: int(5, 1, 60, 'seconds a semantic operation (SPARQL query or update) may run before it is stopped'),
   },
+  // Where the CSE may connect on an originator's behalf (nu, poa, X-M2M-RTU, IPE discovery); see
+  // src/security/outboundPolicy.ts. Loopback, link-local (cloud metadata), unspecified and multicast are
+  // refused unless `allow` names them.
+  outbound: {
+    allow: str('', 'CIDR ranges permitted even inside a refused range, comma-separated (e.g. 127.0.0.1/32 for a receiver on this machine)'),
+    deny: str('', 'CIDR ranges refused besides loopback, link-local, unspecified, multicast and reserved (e.g. 10.0.0.0/8,fc00::/7)'),
+    schemes: str(DEFAULT_OUTBOUND.schemes, 'URL schemes the CSE may send requests to, comma-separated'),
+    ports: str('', 'ports or ranges the CSE may connect to, comma-separated (e.g. 80,443,8000-8999); empty: any'),
+  },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),
   },
@@ -182,6 +192,13 @@ export function loadConfig(sources: Sources): Config {
   }
   if (config.cse.defaultExpiration > config.cse.maxExpiration) {
     throw new ConfigError('cse.defaultExpiration: must not exceed cse.maxExpiration');
+  }
+  for (const key of ['allow', 'deny', 'schemes', 'ports'] as const) {
+    try {
+      new OutboundPolicy({ allow: '', deny: '', schemes: '', ports: '', [key]: config.outbound[key] });
+    } catch (err) {
+      throw new ConfigError(`outbound.${key}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   return config;
 }

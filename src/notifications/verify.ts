@@ -38,6 +38,7 @@ export async function verifyTargets(services: CseServices, targets: readonly str
     const urls = await urlsOfTarget(store, key);
     if (urls.length === 0) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' cannot be reached`);
     let verified = false;
+    let refused = true;
     for (const url of urls) {
       const result = await services.outbound.send(url, {
         op: 5,
@@ -47,10 +48,14 @@ export async function verifyTargets(services: CseServices, targets: readonly str
         rvi: '3',
         pc: { 'm2m:sgn': { vrq: true, sur: subscriptionUri, cr: originator } },
       });
+      if (result.refused === undefined) refused = false;
       if (result.rsc === 5103) continue;
       verified = result.rsc === RSC.OK;
       break;
     }
+    // Every point of access refused by the outbound policy. Its reason (what a name resolved to) is logged, not
+    // told to the originator.
+    if (!verified && refused) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' is a destination the outbound policy refuses`);
     if (!verified) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' did not accept the verification request`);
   }
 }

@@ -1,15 +1,38 @@
 // Outbound requests over HTTP(S) [TS-0009]: a request primitive to a URL, the response primitive back.
 // Outgoing TLS verifies the peer against the system roots plus the CSE's trust anchors, always.
+// Every outbound primitive, whatever its scheme, passes the outbound destination policy here
+// (src/security/outboundPolicy.ts): HTTP(S) connects through the policy's lookup, so the address checked is the
+// one connected to (the Host header and the TLS server name stay the URL's host, and the certificate is
+// verified against it); routes that connect to the URL's host (CoAP) are handed the address the policy
+// resolved. Redirects are never followed: a 3xx carries no X-M2M-RSC and counts as unreachable.
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import type { Logger } from '../../log/logger.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
+import { DEFAULT_OUTBOUND, isOutboundRefused, OutboundPolicy } from '../../security/outboundPolicy.js';
 
 export interface OutboundResult {
   /** The X-M2M-RSC of the answer; 5103 when nothing usable came back. */
   rsc: number;
   body?: unknown;
+  /** Set when the outbound policy refused the destination (rsc is then 5103): nothing was sent. */
+  refused?: string;
 }
+
+export interface HttpOutboundOptions {
+  /** The destination policy; the default refuses loopback, link-local, unspecified and multicast. */
+  policy?: OutboundPolicy;
+  /** Where refusals are logged as security events. */
+  log?: Logger;
+}
+
+/**
+ * How a route reaches its destination: 'url-host' routes open a connection to the URL's host (CoAP) and get a
+ * URL whose host is the address the policy resolved and accepted; 'elsewhere' routes never connect to it (MQTT
+ * publishes on the operator's broker, WebSocket answers over the AE's own connection): only the scheme is checked.
+ */
+export type RouteReach = 'url-host' | 'elsewhere';
 
 const MAX_RESPONSE_BYTES = 1_048_576;
 
@@ -17,11 +40,14 @@ const MAX_RESPONSE_BYTES = 1_048_576;
 export type SchemeRoute = (url: URL, primitive: RequestPrimitive, timeoutMs: number) => Promise<OutboundResult>;
 
 export class HttpOutbound {
-  private readonly routes = new Map<string, SchemeRoute>();
+  private readonly routes = new Map<string, { route: SchemeRoute; reach: RouteReach }>();
+  /** The destination policy, also for later code that opens connections of its own (registrar, DAS, EST …). */
+  readonly policy: OutboundPolicy;
+  private readonly log: Logger | undefined;
 
   /** Lets another binding carry requests to URLs of its scheme (e.g. 'mqtt:'). */
-  route(protocol: string, route: SchemeRoute): void {
-    this.routes.set(protocol, route);
+  route(protocol: string, route: SchemeRoute, reach: RouteReach = 'url-host'): void {
+    this.routes.set(protocol, { route, reach });
   }
 
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 64 });
@@ -30,7 +56,10 @@ export class HttpOutbound {
   constructor(
     private readonly timeoutMs: number,
     trustAnchors?: string,
+    options: HttpOutboundOptions = {},
   ) {
+    this.policy = options.policy ?? new OutboundPolicy(DEFAULT_OUTBOUND);
+    this.log = options.log;
     this.https = new HttpsAgent({ keepAlive: true, maxSockets: 64, ca: trustAnchors ? [...rootCertificates, trustAnchors] : [...rootCertificates], rejectUnauthorized: true });
   }
 
@@ -44,13 +73,31 @@ export class HttpOutbound {
         resolve({ rsc: 5103 });
         return;
       }
+      const refuse = (reason: string): void => resolve(this.refused(target, primitive, reason));
       const route = this.routes.get(target.protocol);
-      if (route) {
-        route(target, primitive, this.timeoutMs).then(resolve, () => resolve({ rsc: 5103 }));
+      if (!route && target.protocol !== 'http:' && target.protocol !== 'https:') {
+        resolve({ rsc: 5103 });
         return;
       }
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-        resolve({ rsc: 5103 });
+      const refusal = this.policy.checkUrl(target, route?.reach !== 'elsewhere');
+      if (refusal) {
+        refuse(refusal);
+        return;
+      }
+      if (route?.reach === 'elsewhere') {
+        route.route(target, primitive, this.timeoutMs).then(resolve, () => resolve({ rsc: 5103 }));
+        return;
+      }
+      if (route) {
+        // Resolved once here; the route gets the address, so its library does not resolve the name again.
+        this.policy.resolve(target.hostname).then(
+          ({ address }) => {
+            const pinned = new URL(target);
+            pinned.hostname = address.includes(':') ? `[${address}]` : address;
+            route.route(pinned, primitive, this.timeoutMs).then(resolve, () => resolve({ rsc: 5103 }));
+          },
+          (err: unknown) => (isOutboundRefused(err) ? refuse(err.reason) : resolve({ rsc: 5103 })),
+        );
         return;
       }
       const body = primitive.pc === undefined ? undefined : Buffer.from(JSON.stringify(primitive.pc));
@@ -69,7 +116,7 @@ export class HttpOutbound {
       const call = secure ? httpsRequest : httpRequest;
       const req = call(
         target,
-        { method: primitive.op === 2 ? 'GET' : 'POST', headers, agent: secure ? this.https : this.http, timeout: this.timeoutMs },
+        { method: primitive.op === 2 ? 'GET' : 'POST', headers, agent: secure ? this.https : this.http, timeout: this.timeoutMs, lookup: this.policy.lookup },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -96,9 +143,16 @@ export class HttpOutbound {
       // The socket timeout only notices silence: a peer that trickles bytes is cut off by a total deadline.
       const deadline = setTimeout(() => req.destroy(new Error('deadline')), this.timeoutMs);
       req.on('close', () => clearTimeout(deadline));
-      req.on('error', () => resolve({ rsc: 5103 }));
+      req.on('error', (err) => (isOutboundRefused(err) ? refuse(err.reason) : resolve({ rsc: 5103 })));
       req.end(body);
     });
+  }
+
+  /** A refused destination: a security event, and the caller sees an unreachable target. */
+  private refused(target: URL, primitive: RequestPrimitive, reason: string): OutboundResult {
+    // Scheme, host and port only: a URL's user info or query is the originator's and may hold secrets.
+    this.log?.warn({ event: 'outbound-refused', destination: `${target.protocol}//${target.host}`, to: primitive.to, rqi: primitive.rqi, reason }, 'security event');
+    return { rsc: 5103, refused: reason };
   }
 
   close(): void {
