@@ -15,7 +15,7 @@ import { AccessDecider } from './security/authorize.js';
 import { RegisteredAes } from './security/registrations.js';
 import { Credentials } from './security/credentials.js';
 import { HttpOutbound } from './bindings/http/client.js';
-import { OutboundPolicy } from './security/outboundPolicy.js';
+import { OutboundPolicy, loopbackOpen } from './security/outboundPolicy.js';
 import { JOB_TARGET_PREFIX, runRequestJob } from './operations/nonBlocking.js';
 import { SparqlEngine } from './semantics/sparql.js';
 import { Deliverer } from './notifications/deliver.js';
@@ -71,7 +71,14 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const registrations = new RegisteredAes(store);
     const credentials = new Credentials(config, self);
     const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined, {
-      policy: new OutboundPolicy(config.outbound),
+      policy: new OutboundPolicy({
+        ...config.outbound,
+        loopback: loopbackOpen({
+          setting: config.outbound.loopback,
+          hosts: [config.http.host, ...(config.ws.enabled ? [config.ws.host] : []), ...(config.coap.enabled ? [config.coap.host] : [])],
+          mqtt: config.mqtt.enabled,
+        }),
+      }),
       log,
     });
     const semantics = new SparqlEngine(config.discovery.semanticTimeLimit * 1000);

@@ -127,6 +127,7 @@ export const SCHEMA = {
     deny: str('', 'CIDR ranges refused besides loopback, link-local, unspecified, multicast and reserved (e.g. 10.0.0.0/8,fc00::/7)'),
     schemes: str(DEFAULT_OUTBOUND.schemes, 'URL schemes the CSE may send requests to, comma-separated'),
     ports: str('', 'ports or ranges the CSE may connect to, comma-separated (e.g. 80,443,8000-8999); empty: any'),
+    loopback: oneOf(['auto', 'allow', 'deny'] as const, 'auto', 'loopback destinations: auto = open only while every listener (and the MQTT broker) is loopback-only'),
   },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),

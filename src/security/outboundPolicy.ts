@@ -30,6 +30,40 @@ export interface OutboundPolicyOptions {
   readonly schemes: string;
   /** Comma-separated ports or ranges (8000-8999) the CSE may connect to; empty: any. */
   readonly ports: string;
+  /**
+   * Whether loopback destinations (127.0.0.0/8, ::1) are open without an `allow` entry. Decided by
+   * `loopbackOpen` from `outbound.loopback`; absent: refused, as every other built-in range.
+   */
+  readonly loopback?: boolean;
+}
+
+/** The listener addresses and the loopback setting `loopbackOpen` decides from. */
+export interface ListenerFacts {
+  readonly setting: 'auto' | 'allow' | 'deny';
+  /** Host of every enabled listener (HTTP, WebSocket, CoAP). */
+  readonly hosts: readonly string[];
+  /** MQTT requests come through a broker whose listeners Warden cannot know: never loopback-only. */
+  readonly mqtt: boolean;
+}
+
+/**
+ * `auto` opens loopback only while every way into this CSE is itself loopback: then every originator already runs
+ * on this machine and reaches its loopback services directly, so a loopback `nu` gives it nothing it did not have
+ * (the single-machine quick start and the community test suite, whose receivers listen on 127.0.0.1). As soon as
+ * one listener is reachable from elsewhere (or the MQTT binding is on: the broker's listeners are not Warden's to
+ * know), loopback is refused like the other built-in ranges and only `outbound.allow` opens it.
+ */
+export function loopbackOpen(facts: ListenerFacts): boolean {
+  if (facts.setting !== 'auto') return facts.setting === 'allow';
+  if (facts.mqtt) return false;
+  return facts.hosts.every((host) => {
+    if (host.toLowerCase() === 'localhost') return true;
+    const address = parseAddress(host.replace(/^\[|\]$/g, ''));
+    if (!address) return false;
+    const v4 = embeddedIpv4(address);
+    const plain = v4?.same ? v4.v4 : address;
+    return plain.family === 'ipv4' ? (plain.groups[0] ?? 0) >> 8 === 127 : plain.groups.every((g, i) => g === (i === 7 ? 1 : 0));
+  });
 }
 
 /** The policy of a CSE configured with nothing but defaults. */
@@ -150,7 +184,12 @@ export class OutboundPolicy {
   /** Throws an Error naming the bad entry (the config loader turns it into a ConfigError). */
   constructor(options: OutboundPolicyOptions) {
     const rules: Rule[] = [
-      ...BUILT_IN_DENY.map(([cidr, label]) => ({ range: parseRange(cidr), allow: false, label: `${label} (${cidr})`, weight: 0 })),
+      ...BUILT_IN_DENY.filter(([, label]) => !(options.loopback === true && label === 'loopback')).map(([cidr, label]) => ({
+        range: parseRange(cidr),
+        allow: false,
+        label: `${label} (${cidr})`,
+        weight: 0,
+      })),
       ...parseList(options.allow).map((cidr) => ({ range: parseRange(cidr), allow: true, label: `outbound.allow ${cidr}`, weight: 1 })),
       ...parseList(options.deny).map((cidr) => ({ range: parseRange(cidr), allow: false, label: `outbound.deny ${cidr}`, weight: 2 })),
     ];

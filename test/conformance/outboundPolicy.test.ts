@@ -36,13 +36,14 @@ async function stop(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-describe('outbound destination policy, defaults', () => {
+describe('outbound destination policy, loopback refused (a listener reachable from elsewhere)', () => {
   let t: TestCse;
   let rx: Receiver;
   let ae: string;
   before(async () => {
-    // The defaults, not the harness's loopback allowance.
-    t = await startTestCse({ 'outbound.allow': '', 'notifications.timeout': 2 });
+    // The defaults, not the harness's loopback allowance; loopback refused as it is by default once any listener
+    // is reachable from another machine (the test itself listens on loopback only: see the 'auto' test below).
+    t = await startTestCse({ 'outbound.allow': '', 'outbound.loopback': 'deny', 'notifications.timeout': 2 });
     rx = await new Receiver().start();
     ae = await t.client.registerAe('prober');
     assert.equal((await t.client.create('/cse-in/prober', 3, { 'm2m:cnt': { rn: 'box' } }, ae)).rsc, 2001);
@@ -118,9 +119,29 @@ describe('outbound destination policy, defaults', () => {
   });
 });
 
+describe('outbound destination policy, loopback while every listener is loopback (outbound.loopback=auto)', () => {
+  it('reaches a loopback receiver with no allow entry, still refuses link-local and unspecified', async () => {
+    const t = await startTestCse({ 'outbound.allow': '' });
+    const rx = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('demo');
+      assert.equal((await t.client.create('/cse-in/demo', 3, { 'm2m:cnt': { rn: 'box' } }, ae)).rsc, 2001);
+      const ok = await t.client.create('/cse-in/demo/box', 23, { 'm2m:sub': { nu: [rx.url] } }, ae);
+      assert.equal(ok.rsc, 2001, ok.text);
+      for (const nu of ['http://169.254.169.254/latest/meta-data/', `http://0.0.0.0:${rx.port}/notify`]) {
+        const refused = await t.client.create('/cse-in/demo/box', 23, { 'm2m:sub': { nu: [nu] } }, ae);
+        assert.equal(refused.rsc, 5204, `${nu}: ${refused.text}`);
+      }
+    } finally {
+      await rx.stop();
+      await t.close();
+    }
+  });
+});
+
 describe('outbound destination policy, configured', () => {
   it('an explicitly allowed CIDR is reached; other loopback addresses still are not, also for notifications', async () => {
-    const t = await startTestCse({ 'outbound.allow': '127.0.0.1/32', 'notifications.maxBackoff': 1, 'notifications.maxAttempts': 3 });
+    const t = await startTestCse({ 'outbound.allow': '127.0.0.1/32', 'outbound.loopback': 'deny', 'notifications.maxBackoff': 1, 'notifications.maxAttempts': 3 });
     const rx = await new Receiver().start();
     // 127.0.0.2 is loopback too (Linux routes all of 127/8), but not the allowed /32.
     const other = await recorder('127.0.0.2', ok);

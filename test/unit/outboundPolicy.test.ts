@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HttpOutbound } from '../../src/bindings/http/client.js';
 import type { Logger } from '../../src/log/logger.js';
-import { DEFAULT_OUTBOUND, OutboundPolicy, isOutboundRefused } from '../../src/security/outboundPolicy.js';
+import { DEFAULT_OUTBOUND, OutboundPolicy, isOutboundRefused, loopbackOpen } from '../../src/security/outboundPolicy.js';
 
 const policy = (extra: Partial<typeof DEFAULT_OUTBOUND> = {}): OutboundPolicy => new OutboundPolicy({ ...DEFAULT_OUTBOUND, ...extra });
 
@@ -53,6 +53,28 @@ describe('outbound policy: addresses', () => {
   it('refuses what is not an address', () => {
     assert.ok(defaults.checkAddress('localhost'));
     assert.ok(defaults.checkAddress('2130706433'), 'a number is resolved first, never compared as text');
+  });
+});
+
+describe('outbound policy: loopback by listeners (outbound.loopback)', () => {
+  it('auto opens loopback only while every listener is loopback and MQTT is off', () => {
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1'], mqtt: false }), true);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.2'], mqtt: false }), true);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1', '0.0.0.0'], mqtt: false }), false);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['::'], mqtt: false }), false);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['192.168.1.10'], mqtt: false }), false);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1'], mqtt: true }), false);
+    assert.equal(loopbackOpen({ setting: 'allow', hosts: ['0.0.0.0'], mqtt: true }), true);
+    assert.equal(loopbackOpen({ setting: 'deny', hosts: ['127.0.0.1'], mqtt: false }), false);
+  });
+  it('an open loopback is only 127.0.0.0/8 and ::1: unspecified and link-local stay refused', () => {
+    const policy = new OutboundPolicy({ ...DEFAULT_OUTBOUND, loopback: true });
+    assert.equal(policy.checkAddress('127.0.0.1'), undefined);
+    assert.equal(policy.checkAddress('::1'), undefined);
+    assert.equal(policy.checkAddress('::ffff:127.0.0.1'), undefined);
+    assert.notEqual(policy.checkAddress('0.0.0.0'), undefined);
+    assert.notEqual(policy.checkAddress('169.254.169.254'), undefined);
+    assert.notEqual(new OutboundPolicy(DEFAULT_OUTBOUND).checkAddress('127.0.0.1'), undefined);
   });
 });
 
