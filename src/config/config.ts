@@ -112,6 +112,9 @@ export const SCHEMA = {
     scanLimit: int(20_000, 500, 10_000_000, 'rows one discovery page may read before it answers partially (the next page continues)'),
     semanticTimeLimit: int(5, 1, 60, 'seconds a semantic operation (SPARQL query or update) may run before it is stopped'),
   },
+  nonBlocking: {
+    maxRetention: int(172_800, 60, 31_536_000, 'seconds a non-blocking request (its <request> and result) is kept at most, whatever rp or rset ask; an oet later than that is refused'),
+  },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),
   },

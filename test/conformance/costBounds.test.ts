@@ -1,0 +1,57 @@
+// What an originator without privileges can make the CSE spend (issue #20, finding 9): non-blocking requests
+// are authorized and accounted before anything is stored, access control windows are bounded at write, discovery
+// pages are bounded in bytes, and group fan-out is linear and bounded in size.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestCse, type TestCse } from '../harness.js';
+
+type Attrs = Record<string, unknown>;
+
+const epoch = (ts: unknown): number => Date.parse(String(ts).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}).*$/, '$1-$2-$3T$4:$5:$6Z'));
+
+describe('non-blocking requests are authorized and accounted before they are stored', () => {
+  let t: TestCse;
+  let owner: string;
+  let nosy: string;
+  const requests = async (): Promise<number> => {
+    const found = await t.client.retrieve('/cse-in?fu=1&ty=17', 'CAdmin');
+    return ((found.body?.['m2m:uril'] as string[] | undefined) ?? []).length;
+  };
+  before(async () => {
+    t = await startTestCse({ 'nonBlocking.maxRetention': 3600 });
+    owner = await t.client.registerAe('keeper');
+    nosy = await t.client.registerAe('prober');
+    await t.client.create('/cse-in/keeper', 3, { 'm2m:cnt': { rn: 'c' } }, owner);
+  });
+  after(() => t.close());
+
+  it('an unregistered, unauthenticated originator may not make the CSE keep a request', async () => {
+    for (const query of ['fu=1&rt=1', 'fu=1&rt=1&rp=P3650D', 'rt=1']) {
+      const reply = await t.client.retrieve(`/cse-in/keeper/c?${query}`, 'stranger');
+      assert.equal(reply.rsc, 4103, `${query}: ${reply.text}`);
+    }
+    const registration = await t.client.request('POST', '/cse-in?rt=1', { origin: 'Cnewcomer', ty: 2, body: { 'm2m:ae': { rn: 'newcomer', api: 'Nnew', rr: false, srv: ['3'] } } });
+    assert.equal(registration.rsc, 4103, registration.text);
+    assert.equal(await requests(), 0, 'no <request> was stored');
+  });
+
+  it('a discovery kept for later needs DISCOVERY or RETRIEVE on its target, unlike one answered at once', async () => {
+    assert.equal((await t.client.retrieve('/cse-in/keeper?fu=1', nosy)).rsc, 2000, 'a blocking discovery is answered (with what nosy may see)');
+    const kept = await t.client.retrieve('/cse-in/keeper?fu=1&rt=1', nosy);
+    assert.equal(kept.rsc, 4103, kept.text);
+    assert.equal(await requests(), 0);
+    const own = await t.client.retrieve('/cse-in/keeper?fu=1&rt=1', owner);
+    assert.equal(own.rsc, 1001, own.text);
+    assert.equal(await requests(), 1);
+  });
+
+  it('resultPersistence is bounded by nonBlocking.maxRetention, and an oet beyond it is refused', async () => {
+    const ack = await t.client.request('GET', '/cse-in/keeper/c?rt=1&rp=P3650D', { origin: owner });
+    assert.equal(ack.rsc, 1001, ack.text);
+    const req = (await t.client.retrieve(`/${String(ack.body?.['m2m:uri'])}`, owner)).body?.['m2m:req'] as Attrs;
+    const lifetime = epoch(req.et) - epoch(req.ct);
+    assert.ok(lifetime <= 3_600_000 + 2_000, `kept for at most an hour (${lifetime} ms)`);
+    const late = await t.client.request('GET', '/cse-in/keeper/c?rt=1', { origin: owner, headers: { 'X-M2M-OET': 'P2D' } });
+    assert.equal(late.rsc, 4000, late.text);
+  });
+});
