@@ -110,6 +110,7 @@ export const SCHEMA = {
   discovery: {
     maxResults: int(1000, 1, 100_000, 'most resources one discovery returns (larger results are paged with ofst)'),
     scanLimit: int(20_000, 500, 10_000_000, 'rows one discovery page may read before it answers partially (the next page continues)'),
+    maxPageBytes: int(33_554_432, 65_536, 1_073_741_824, 'bytes of stored documents one discovery or result-content page may read before it answers partially'),
     semanticTimeLimit: int(5, 1, 60, 'seconds a semantic operation (SPARQL query or update) may run before it is stopped'),
   },
   nonBlocking: {

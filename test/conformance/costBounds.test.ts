@@ -55,3 +55,56 @@ describe('non-blocking requests are authorized and accounted before they are sto
     assert.equal(late.rsc, 4000, late.text);
   });
 });
+
+describe('a discovery or result-content page reads a bounded number of bytes', () => {
+  let t: TestCse;
+  let ae: string;
+  const INSTANCES = 8;
+  const cf = (query: string): string => `cfs=1&cfq=${encodeURIComponent(query)}`;
+  before(async () => {
+    t = await startTestCse({ 'discovery.maxPageBytes': 65_536 });
+    ae = await t.client.registerAe('hoarder');
+    await t.client.create('/cse-in/hoarder', 3, { 'm2m:cnt': { rn: 'big', mni: 100, mbs: 10_000_000 } }, ae);
+    for (let i = 0; i < INSTANCES; i++) {
+      const reply = await t.client.create('/cse-in/hoarder/big', 4, { 'm2m:cin': { rn: `i${i}`, cnf: 'application/json:0', con: JSON.stringify({ n: i, pad: 'x'.repeat(30_000) }) } }, ae);
+      assert.equal(reply.rsc, 2001, reply.text);
+    }
+  });
+  after(() => t.close());
+
+  it('a content filter reads instances whole, so its pages end at maxPageBytes and paging carries on', async () => {
+    const all: string[] = [];
+    let offset = 1;
+    let pages = 0;
+    for (;;) {
+      const reply = await t.client.retrieve(`/cse-in/hoarder/big?fu=1&${cf('$.n GE 0')}&ofst=${offset}`, ae);
+      assert.equal(reply.rsc, 2000, reply.text);
+      const ids = reply.body?.['m2m:uril'] as string[];
+      pages++;
+      // 64 KiB of documents a page, instances of about 30 kB: never more than three whole ones.
+      assert.ok(ids.length >= 1 && ids.length <= 3, `page ${pages}: ${ids.length} results`);
+      all.push(...ids);
+      if (reply.headers.get('x-m2m-cts') !== '1') break;
+      offset = Number(reply.headers.get('x-m2m-cto'));
+      assert.equal(offset, all.length + 1);
+    }
+    assert.ok(pages >= 3, `${pages} pages`);
+    assert.equal(new Set(all).size, INSTANCES, 'every instance once');
+  });
+
+  it('without a content filter the content is not read: one page holds them all', async () => {
+    const reply = await t.client.retrieve('/cse-in/hoarder/big?fu=1&ty=4', ae);
+    assert.equal((reply.body?.['m2m:uril'] as string[]).length, INSTANCES);
+    assert.equal(reply.headers.get('x-m2m-cts'), '2');
+    const references = await t.client.retrieve('/cse-in/hoarder/big?rcn=6', ae);
+    assert.equal(((references.body?.['m2m:rrl'] as Attrs).rrf as unknown[]).length, INSTANCES);
+  });
+
+  it('result content 4 embeds whole instances only up to maxPageBytes a page', async () => {
+    const reply = await t.client.retrieve('/cse-in/hoarder/big?rcn=4', ae);
+    assert.equal(reply.rsc, 2000, reply.text);
+    const embedded = ((reply.body?.['m2m:cnt'] as Attrs)['m2m:cin'] as Attrs[] | undefined) ?? [];
+    assert.ok(embedded.length >= 1 && embedded.length <= 3, `${embedded.length} embedded`);
+    assert.equal(reply.headers.get('x-m2m-cts'), '1');
+  });
+});

@@ -80,3 +80,71 @@ describe('fu=1 on virtual resources', () => {
     assert.equal(own.rsc, 2000, own.text);
   });
 });
+
+// Child and parent conditions of discovery (clbl, catr, chty, palb, patr, pty) are met only through a child or
+// parent the originator may DISCOVER (issue #20, finding 12).
+describe('child and parent conditions see only what the originator may discover', () => {
+  let t: TestCse;
+  let holder: string;
+  let seeker: string;
+  let boxPath: string;
+  const discover = async (query: string): Promise<string[]> => {
+    const reply = await t.client.retrieve(`/cse-in/holder?fu=1&${query}`, seeker);
+    assert.equal(reply.rsc, 2000, `${query}: ${reply.text}`);
+    return (reply.body?.['m2m:uril'] as string[]).slice().sort();
+  };
+  before(async () => {
+    t = await startTestCse();
+    holder = await t.client.registerAe('holder');
+    seeker = await t.client.registerAe('seeker');
+    const acp = await t.client.create('/cse-in/holder', 1, { 'm2m:acp': { rn: 'find', pv: { acr: [{ acor: [seeker], acop: 32 }] }, pvs: { acr: [{ acor: [holder], acop: 63 }] } } }, holder);
+    const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    // box: discoverable; its child 'secret' is not (no acpi: its creator only).
+    assert.equal((await t.client.create('/cse-in/holder', 3, { 'm2m:cnt': { rn: 'box', acpi: [acpRi] } }, holder)).rsc, 2001);
+    assert.equal((await t.client.create('/cse-in/holder/box', 3, { 'm2m:cnt': { rn: 'secret', lbl: ['pin:1234'], mni: 7 } }, holder)).rsc, 2001);
+    // hidden: not discoverable; its child 'shown' is.
+    assert.equal((await t.client.create('/cse-in/holder', 3, { 'm2m:cnt': { rn: 'hidden', lbl: ['room:42'], mni: 5 } }, holder)).rsc, 2001);
+    assert.equal((await t.client.create('/cse-in/holder/hidden', 3, { 'm2m:cnt': { rn: 'shown', acpi: [acpRi] } }, holder)).rsc, 2001);
+    boxPath = 'cse-in/holder/box';
+  });
+  after(() => t.close());
+
+  it('a right guess about a hidden child answers exactly like a wrong one', async () => {
+    const pairs: Array<[string, string]> = [
+      ['clbl=pin:1234', 'clbl=pin:0000'],
+      ['c.mni=7', 'c.mni=8'],
+      ['chty=3', 'chty=23'],
+      ['clbl=pin:1234&lbl=nothing&fo=2', 'clbl=pin:0000&lbl=nothing&fo=2'],
+      ['clbl=pin:1234&lbl=nothing&fo=3', 'clbl=pin:0000&lbl=nothing&fo=3'],
+    ];
+    for (const [right, wrong] of pairs) {
+      const answer = await discover(right);
+      assert.deepEqual(answer, await discover(wrong), `${right} vs ${wrong}`);
+      assert.ok(!answer.includes(boxPath), `${right}: the hidden child does not make box meet it`);
+    }
+  });
+
+  it('a right guess about a hidden parent answers exactly like a wrong one', async () => {
+    for (const [right, wrong] of [
+      ['palb=room:42', 'palb=room:43'],
+      ['p.mni=5', 'p.mni=6'],
+      ['palb=room:42&lbl=nothing&fo=2', 'palb=room:43&lbl=nothing&fo=2'],
+    ]) {
+      const answer = await discover(right as string);
+      assert.deepEqual(answer, await discover(wrong as string), `${right} vs ${wrong}`);
+      assert.deepEqual(answer, []);
+    }
+  });
+
+  it('a child or parent the originator may discover still meets the conditions', async () => {
+    const acp = await t.client.retrieve('/cse-in/holder/find', holder);
+    const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    assert.equal((await t.client.create('/cse-in/holder/box', 3, { 'm2m:cnt': { rn: 'open', lbl: ['pin:1234'], acpi: [acpRi] } }, holder)).rsc, 2001);
+    assert.deepEqual(await discover('clbl=pin:1234'), [boxPath]);
+    assert.deepEqual(await discover('clbl=pin:1234&lbl=nothing&fo=2'), [boxPath]);
+    assert.deepEqual(await discover('pty=3&ty=3'), ['cse-in/holder/box/open'], 'box is the parent of open, and discoverable');
+    // The owner sees through its own resources as before.
+    const own = await t.client.retrieve('/cse-in/holder?fu=1&palb=room:42', holder);
+    assert.deepEqual(own.body?.['m2m:uril'], ['cse-in/holder/hidden/shown']);
+  });
+});
