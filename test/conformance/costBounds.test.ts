@@ -108,3 +108,35 @@ describe('a discovery or result-content page reads a bounded number of bytes', (
     assert.equal(reply.headers.get('x-m2m-cts'), '1');
   });
 });
+
+describe('access control windows are bounded when a policy is written', () => {
+  let t: TestCse;
+  let ae: string;
+  before(async () => {
+    t = await startTestCse();
+    ae = await t.client.registerAe('scheduler');
+  });
+  after(() => t.close());
+
+  const policy = (actw: string[]) => ({ 'm2m:acp': { pv: { acr: [{ acor: ['Cguest'], acop: 2, acco: [{ actw }] }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } });
+
+  it('refuses a year list longer than 32 elements, and a window longer than 512 characters, naming the element', async () => {
+    const years = Array.from({ length: 100 }, (_, i) => String(2000 + i)).join(',');
+    const long = await t.client.create('/cse-in/scheduler', 1, policy(['* * * * * * 2026', `* * * * * * ${years}`]), ae);
+    assert.equal(long.rsc, 4000, long.text);
+    assert.match(long.text, /pv\.acr\[0\]\.acco\[0\]\.actw\[1\]/);
+    assert.match(long.text, /year field has 100 elements/);
+    const wide = await t.client.create('/cse-in/scheduler', 1, policy([`* * * * * * ${'2026-2027,'.repeat(60)}2030`]), ae);
+    assert.equal(wide.rsc, 4000, wide.text);
+    assert.match(wide.text, /actw\[0\]: the window has \d+ characters/);
+    const update = await t.client.create('/cse-in/scheduler', 1, { ...policy(['* * * * * * *']), 'm2m:acp': { ...policy(['* * * * * * *'])['m2m:acp'], rn: 'fine' } }, ae);
+    assert.equal(update.rsc, 2001, update.text);
+    const changed = await t.client.update('/cse-in/scheduler/fine', { 'm2m:acp': { pv: policy([`* * * * * * ${years}`])['m2m:acp'].pv } }, ae);
+    assert.equal(changed.rsc, 4000, 'an UPDATE is bounded too');
+  });
+
+  it('ranges, steps and short lists still decide as before', async () => {
+    const ok = await t.client.create('/cse-in/scheduler', 1, policy(['*/5 0-59 0,6,12,18 1-31/2 * 1-5 2000-9999/4', '* * * * * * 2026,2027,2028']), ae);
+    assert.equal(ok.rsc, 2001, ok.text);
+  });
+});
