@@ -113,6 +113,10 @@ export const SCHEMA = {
     maxPageBytes: int(33_554_432, 65_536, 1_073_741_824, 'bytes of stored documents one discovery or result-content page may read before it answers partially'),
     semanticTimeLimit: int(5, 1, 60, 'seconds a semantic operation (SPARQL query or update) may run before it is stopped'),
   },
+  groups: {
+    maxFanOutRequests: int(10_000, 1, 1_000_000, 'member requests one fan-out through fopt may make, over all nested groups together (members beyond answer 5209)'),
+    maxAnswerBytes: int(8_388_608, 1024, 268_435_456, 'bytes of member answers one fan-out aggregates (answers beyond keep their status but not their content)'),
+  },
   nonBlocking: {
     maxRetention: int(172_800, 60, 31_536_000, 'seconds a non-blocking request (its <request> and result) is kept at most, whatever rp or rset ask; an oet later than that is refused'),
   },

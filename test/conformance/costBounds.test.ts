@@ -140,3 +140,54 @@ describe('access control windows are bounded when a policy is written', () => {
     assert.equal(ok.rsc, 2001, ok.text);
   });
 });
+
+describe('group fan-out is bounded over all nested groups together', () => {
+  let t: TestCse;
+  let ae: string;
+  const leaves: string[] = [];
+  const riOf = (reply: { body?: Record<string, unknown> | undefined }, type: string): string => String((reply.body?.[type] as Attrs).ri);
+  before(async () => {
+    t = await startTestCse({ 'groups.maxFanOutRequests': 50, 'groups.maxAnswerBytes': 65_536 });
+    ae = await t.client.registerAe('fanner');
+    for (let i = 0; i < 10; i++) {
+      const cnt = await t.client.create('/cse-in/fanner', 3, { 'm2m:cnt': { rn: `c${i}`, mbs: 1_000_000 } }, ae);
+      leaves.push(riOf(cnt, 'm2m:cnt'));
+      await t.client.create(`/cse-in/fanner/c${i}`, 4, { 'm2m:cin': { con: 'x'.repeat(20_000) } }, ae);
+    }
+    const inner: string[] = [];
+    for (let i = 0; i < 10; i++) inner.push(riOf(await t.client.create('/cse-in/fanner', 9, { 'm2m:grp': { rn: `b${i}`, mnm: 100, mid: leaves } }, ae), 'm2m:grp'));
+    assert.equal((await t.client.create('/cse-in/fanner', 9, { 'm2m:grp': { rn: 'outer', mnm: 100, mid: inner } }, ae)).rsc, 2001);
+    assert.equal((await t.client.create('/cse-in/fanner', 9, { 'm2m:grp': { rn: 'flat', mnm: 100, mid: leaves } }, ae)).rsc, 2001);
+  });
+  after(() => t.close());
+
+  it('a group of groups makes at most groups.maxFanOutRequests member requests, not members × members', async () => {
+    const reply = await t.client.retrieve('/cse-in/fanner/outer/fopt/fopt', ae);
+    assert.equal(reply.rsc, 2000, reply.text.slice(0, 300));
+    const outer = (reply.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[];
+    assert.equal(outer.length, 10);
+    let sent = 0;
+    let refused = 0;
+    for (const entry of outer) {
+      const nested = ((entry.pc as Attrs | undefined)?.['m2m:agr'] as Attrs | undefined)?.['m2m:rsp'] as Attrs[] | undefined;
+      for (const leaf of nested ?? []) {
+        if (leaf.rsc === 5209) refused++;
+        else sent++; // 2000, or 4104 for a container already reached through another group
+      }
+    }
+    // 10 requests to the inner groups, so at most 40 reach a container; the other 60 are answered 5209.
+    assert.ok(sent <= 40, `${sent} requests reached a container`);
+    assert.equal(sent + refused, 100);
+  });
+
+  it('member answers beyond groups.maxAnswerBytes keep their status, not their content, and later RETRIEVEs are not sent', async () => {
+    const reply = await t.client.retrieve('/cse-in/fanner/flat/fopt/la', ae);
+    assert.equal(reply.rsc, 2000);
+    assert.ok(reply.text.length < 65_536 + 8_192, `${reply.text.length} characters`);
+    const entries = (reply.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[];
+    assert.equal(entries.length, 10);
+    const whole = entries.filter((e) => (e.pc as Attrs | undefined)?.['m2m:cin'] !== undefined);
+    assert.ok(whole.length >= 2 && whole.length <= 3, `${whole.length} answers whole`);
+    assert.ok(entries.every((e) => e.rsc === 2000 || e.rsc === 5209));
+  });
+});
