@@ -117,6 +117,7 @@ export const SCHEMA = {
   discovery: {
     maxResults: int(1000, 1, 100_000, 'most resources one discovery returns (larger results are paged with ofst)'),
     scanLimit: int(20_000, 500, 10_000_000, 'rows one discovery page may read before it answers partially (the next page continues)'),
+    maxPageBytes: int(33_554_432, 65_536, 1_073_741_824, 'bytes of stored documents one discovery or result-content page may read before it answers partially'),
     semanticTimeLimit: int(5, 1, 60, 'seconds a semantic operation (SPARQL query or update) may run before it is stopped'),
   },
   // Where the CSE may connect on an originator's behalf (nu, poa, X-M2M-RTU, IPE discovery); see
@@ -127,7 +128,14 @@ export const SCHEMA = {
     deny: str('', 'CIDR ranges refused besides loopback, link-local, unspecified, multicast and reserved (e.g. 10.0.0.0/8,fc00::/7)'),
     schemes: str(DEFAULT_OUTBOUND.schemes, 'URL schemes the CSE may send requests to, comma-separated'),
     ports: str('', 'ports or ranges the CSE may connect to, comma-separated (e.g. 80,443,8000-8999); empty: any'),
-    loopback: oneOf(['auto', 'allow', 'deny'] as const, 'auto', 'loopback destinations: auto = open only while every listener (and the MQTT broker) is loopback-only'),
+    loopback: oneOf(['auto', 'allow', 'deny'] as const, 'auto', 'loopback destinations: auto = open only while every listener is loopback-only and MQTT is off'),
+  },
+  groups: {
+    maxFanOutRequests: int(10_000, 1, 1_000_000, 'member requests one fan-out through fopt may make, over all nested groups together (members beyond answer 5209)'),
+    maxAnswerBytes: int(8_388_608, 1024, 268_435_456, 'bytes of member answers one fan-out aggregates (answers beyond keep their status but not their content)'),
+  },
+  nonBlocking: {
+    maxRetention: int(172_800, 60, 31_536_000, 'seconds a non-blocking request (its <request> and result) is kept at most, whatever rp or rset ask; an oet later than that is refused'),
   },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),

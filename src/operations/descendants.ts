@@ -13,7 +13,7 @@ import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import type { StoredResource } from '../storage/store.js';
-import { compileFilter, filterExhausted, meetsFilter, pageOf, prepareBatch } from './discover.js';
+import { CHUNK_BYTES, compileFilter, filterExhausted, filterWork, meetsFilter, pageOf, prepareBatch, readRows, yieldToEventLoop } from './discover.js';
 
 const BATCH = 500;
 /** Rows one request may pass over to reach its offset, in scan limits (discovery.scanLimit). */
@@ -68,9 +68,14 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
     return hidden;
   };
 
+  // Embedded representations need whole documents; references, access decisions and most row tests do not.
+  const pageBytes = config.discovery.maxPageBytes;
+  let read = 0;
+  let passedBytes = 0;
   for (;;) {
-    const rows = await store.search(cursor === undefined ? filter.query : { ...filter.query, afterSeq: cursor });
+    const { rows, end } = await readRows(store, cursor === undefined ? filter.query : { ...filter.query, afterSeq: cursor }, nested || filter.needsContent, Math.min(CHUNK_BYTES, Math.max(0, pageBytes - read)));
     await prepareBatch(filter, rows);
+    scanned += filterWork(filter);
     for (const row of rows) {
       cursor = row.seq;
       const segment = row.srn.slice(prefix).split('/')[0] as string;
@@ -81,9 +86,11 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       }
       if (position < skipBefore) {
         passedOver++;
+        passedBytes += row.bytes ?? 0;
         continue;
       }
       scanned++;
+      read += row.bytes ?? 0;
       const meets = meetsFilter(filter, row);
       if (filterExhausted(filter)) return cut(out, positions, root, position);
       // (Expired rows never come back: the search asks for the living.)
@@ -91,20 +98,21 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       // disableRetrieval keeps a container's instances out of every retrieval [TS-0001 §9.6.6].
       if (row.ty === RESOURCE_TYPE.contentInstance && (await instancesHidden(row.pi))) continue;
       if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, row))) continue;
-      const size = nested ? JSON.stringify(row.doc).length : 0;
+      const size = nested ? (row.size ?? row.bytes ?? JSON.stringify(row.doc).length) : 0;
       if (out.length >= limit || bytes + size > MAX_EMBEDDED_BYTES) return cut(out, positions, root, position);
       bytes += size;
       out.push(row);
     }
-    if (rows.length < BATCH) return { resources: out };
-    if (passedOver >= MAX_PASS_OVER_SCANS * config.discovery.scanLimit) {
+    if (end) return { resources: out };
+    if (passedOver >= MAX_PASS_OVER_SCANS * config.discovery.scanLimit || passedBytes >= MAX_PASS_OVER_SCANS * pageBytes) {
       throw badRequest(`offset ${skipBefore} lies beyond what one request may pass over; use discovery (fu=1) or narrower criteria`);
     }
-    if (scanned >= config.discovery.scanLimit) {
+    if (scanned >= config.discovery.scanLimit || read >= pageBytes) {
       const last = out[out.length - 1];
       const position = last ? (positions.get(last.srn.slice(prefix).split('/')[0] as string) ?? 1) + 1 : positions.size + 1;
       return { resources: out, nextOffset: position };
     }
+    await yieldToEventLoop();
   }
 }
 

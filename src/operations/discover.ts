@@ -8,7 +8,7 @@ import { RESOURCE_TYPE } from '../resources/types.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { originatorMay } from '../pipeline/access.js';
-import type { SearchHit, SearchQuery, StoredResource } from '../storage/store.js';
+import type { ChildCondition, ResourceStore, SearchHit, SearchQuery, StoredResource } from '../storage/store.js';
 import { GEO_FUNCTION, GeometryError, MAX_QUERY_POSITIONS, boxConditions, locationOf, positionCount, parseCoordinates, spatialMatch, toGeometry } from '../resources/geometry.js';
 import { compileLabelsQuery } from './labelsQuery.js';
 import { compileContentFilter } from './contentFilter.js';
@@ -18,6 +18,8 @@ import type { Geometry } from 'geojson';
 
 /** Rows read per query round. */
 const BATCH = 500;
+/** Bytes of whole contentInstances read per query round (a round with a content filter stops early). */
+export const CHUNK_BYTES = 4 * 1024 * 1024;
 /**
  * Rows one discovery may pass over to reach its offset, in scan limits. Offsets count results the originator
  * may see, so a page that ended early at the scan limit (discovery.scanLimit) is followed by one that first
@@ -50,6 +52,8 @@ export function pageOf(fc: FilterCriteria, max: number): { limit: number; offset
 export interface CompiledFilter {
   query: SearchQuery;
   residual: ResidualCondition[];
+  /** Whether a row test reads contentInstances' content (con): otherwise rows are read without it. */
+  needsContent: boolean;
 }
 
 /** A condition the database cannot decide: tested on each row found, after an optional look at the batch. */
@@ -67,6 +71,137 @@ export interface ResidualCondition {
    * result or ends the paging, so paging cannot stand still.
    */
   phase?(phase: 'skip' | 'fill' | 'extend'): void;
+  /** Database reads the condition made since it was last asked, counted like rows scanned (then reset). */
+  work?(): number;
+}
+
+/**
+ * Children of one resource a child condition looks at (oldest first), and distinct access settings among them.
+ * Beyond these, a resource whose matching children are all hidden from the originator does not meet it.
+ */
+const RELATION_SCAN = 1_000;
+const RELATION_CLASSES = 32;
+
+/**
+ * A condition on a child (clbl, catr, chty) holds only through a child the originator may DISCOVER: otherwise the
+ * answer would tell, one guess at a time, the labels and attributes of children it may not see. The children
+ * that meet the condition are reduced to their distinct access settings in the database, and each setting is
+ * decided once.
+ */
+function childCondition(ctx: RequestContext, condition: ChildCondition, aliveAt: number): ResidualCondition {
+  let met = new Set<string>();
+  let reads = 0;
+  return {
+    async prepare(rows) {
+      met = new Set();
+      for (const row of rows) {
+        reads++;
+        for (const setting of await ctx.services.store.childAccessClasses(row.ri, condition, aliveAt, RELATION_SCAN, RELATION_CLASSES)) {
+          if (await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, setting)) {
+            met.add(row.ri);
+            break;
+          }
+        }
+      }
+    },
+    test: (row) => met.has(row.ri),
+    work() {
+      const n = reads;
+      reads = 0;
+      return n;
+    },
+  };
+}
+
+/** Parents decided per request, at most: beyond, a parent is decided again when it comes up again. */
+const PARENTS_REMEMBERED = 10_000;
+
+/** A condition on the parent (palb, patr, pty) holds only when the originator may DISCOVER the parent. */
+function parentCondition(ctx: RequestContext, condition: ChildCondition, aliveAt: number): ResidualCondition {
+  const decided = new Map<string, boolean>();
+  let reads = 0;
+  return {
+    async prepare(rows) {
+      const { store } = ctx.services;
+      for (const pi of new Set(rows.map((r) => r.pi))) {
+        if (decided.has(pi)) continue;
+        reads++;
+        const parent = await store.get(pi);
+        let meets = false;
+        if (parent && (parent.et === undefined || parent.et > aliveAt) && (await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, parent))) {
+          const query: SearchQuery = { below: parent.srn, only: parent.ri, operation: 'and', aliveAt, limit: 1, withoutContent: true };
+          if (condition.labels) query.labels = condition.labels;
+          if (condition.attributes) query.attributes = condition.attributes;
+          if (condition.ty) query.ty = condition.ty;
+          meets = (await store.search(query)).length > 0;
+        }
+        if (decided.size >= PARENTS_REMEMBERED) decided.clear();
+        decided.set(pi, meets);
+      }
+    },
+    test: (row) => decided.get(row.pi) === true,
+    work() {
+      const n = reads;
+      reads = 0;
+      return n;
+    },
+  };
+}
+
+/** The child and parent conditions of a filter, one row test each (each is one condition of filterOperation). */
+function relationConditions(ctx: RequestContext, fc: FilterCriteria, aliveAt: number): ResidualCondition[] {
+  const out: ResidualCondition[] = [];
+  if (fc.chty?.length) out.push(childCondition(ctx, { ty: fc.chty }, aliveAt));
+  if (fc.clbl?.length) out.push(childCondition(ctx, { labels: fc.clbl }, aliveAt));
+  for (const pair of Object.entries(fc.catr ?? {})) out.push(childCondition(ctx, { attributes: [pair] }, aliveAt));
+  if (fc.pty?.length) out.push(parentCondition(ctx, { ty: fc.pty }, aliveAt));
+  if (fc.palb?.length) out.push(parentCondition(ctx, { labels: fc.palb }, aliveAt));
+  for (const pair of Object.entries(fc.patr ?? {})) out.push(parentCondition(ctx, { attributes: [pair] }, aliveAt));
+  return out;
+}
+
+/** Reads counted by the row tests since the last call (see ResidualCondition.work). */
+export function filterWork(filter: CompiledFilter): number {
+  let n = 0;
+  for (const c of filter.residual) n += c.work?.() ?? 0;
+  return n;
+}
+
+/** Lets other requests run between two rounds of a long read (SQLite answers synchronously). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * One round of a search: rows without their content, unless the filter reads it; then contentInstances are read
+ * whole only while they fit `chunkBytes` (at least one), and `end` is false when the round stopped early.
+ */
+export async function readRows(store: ResourceStore, query: SearchQuery, content: boolean, chunkBytes: number): Promise<{ rows: SearchHit[]; end: boolean }> {
+  const fetched = await store.search({ ...query, withoutContent: true });
+  const end = fetched.length < query.limit;
+  if (!content) return { rows: fetched, end };
+  const rows: SearchHit[] = [];
+  let bytes = 0;
+  for (const hit of fetched) {
+    if (hit.ty !== RESOURCE_TYPE.contentInstance) {
+      rows.push(hit);
+      continue;
+    }
+    const size = hit.size ?? 0;
+    if (rows.length > 0 && bytes + size > chunkBytes) return { rows, end: false };
+    const whole = await store.get(hit.ri);
+    bytes += size;
+    // One deleted since the search stays as it was found (without content), so the cursor still moves past it.
+    rows.push(whole ? { ...whole, ...(hit.matched === undefined ? {} : { matched: hit.matched }), bytes: size } : hit);
+  }
+  return { rows, end };
+}
+
+/** Characters of stored documents these rows made the CSE parse. */
+export function rowBytes(rows: readonly SearchHit[]): number {
+  let n = 0;
+  for (const r of rows) n += r.bytes ?? 0;
+  return n;
 }
 
 /**
@@ -137,6 +272,7 @@ export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: St
   // A semantic query (sqi=true) uses smf differently: it is answered by semanticQuery, not filtered here.
   const semantic = fc.smf !== undefined && ctx.request.sqi !== true ? semanticCondition(ctx, semanticsQueryText(fc.smf)) : undefined;
   if (semantic) residual.push(semantic);
+  residual.push(...relationConditions(ctx, fc, now));
   const operation = FILTER_OPERATION[fc.fo ?? 1] as SearchQuery['operation'];
   const q: SearchQuery = { below: below.srn, operation, aliveAt: now, limit };
   if (residual.length > 0) q.residual = residual.length;
@@ -150,8 +286,10 @@ export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: St
   if (semantic && operation === 'and') q.withChildType = RESOURCE_TYPE.semanticDescriptor;
   if (fc.lvl !== undefined) q.level = Math.min(fc.lvl, 64);
   if (fc.ty) q.ty = fc.ty;
-  if (fc.chty) q.childTypes = fc.chty;
-  if (fc.pty) q.parentTypes = fc.pty;
+  // Under AND the database narrows by the child and parent conditions first (any child, any parent); the row
+  // tests then require a discoverable one. Under OR / XOR only the row tests count them.
+  if (fc.chty && operation === 'and') q.childTypes = fc.chty;
+  if (fc.pty && operation === 'and') q.parentTypes = fc.pty;
   const set = <K extends keyof SearchQuery>(key: K, value: SearchQuery[K] | undefined): void => {
     if (value !== undefined) q[key] = value;
   };
@@ -166,13 +304,13 @@ export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: St
   set('sizeAbove', fc.sza);
   set('sizeBelow', fc.szb);
   if (fc.lbl?.length) q.labels = fc.lbl;
-  if (fc.clbl?.length) q.childLabels = fc.clbl;
-  if (fc.palb?.length) q.parentLabels = fc.palb;
+  if (fc.clbl?.length && operation === 'and') q.childLabels = fc.clbl;
+  if (fc.palb?.length && operation === 'and') q.parentLabels = fc.palb;
   if (fc.cty?.length) q.contentTypes = fc.cty;
   if (fc.atr) q.attributes = Object.entries(fc.atr);
-  if (fc.catr) q.childAttributes = Object.entries(fc.catr);
-  if (fc.patr) q.parentAttributes = Object.entries(fc.patr);
-  return { query: q, residual };
+  if (fc.catr && operation === 'and') q.childAttributes = Object.entries(fc.catr);
+  if (fc.patr && operation === 'and') q.parentAttributes = Object.entries(fc.patr);
+  return { query: q, residual, needsContent: contentFilter !== undefined };
 }
 
 export async function prepareBatch(filter: CompiledFilter, rows: readonly StoredResource[]): Promise<void> {
@@ -283,9 +421,17 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   let extended = false;
   let more = false;
   let cursor: number | undefined;
+  // Bytes of stored documents one page may parse, like scanLimit for rows: a page of big instances ends early.
+  const pageBytes = config.discovery.maxPageBytes;
+  let bytes = 0;
   outer: for (;;) {
-    const rows = await store.search(cursor === undefined ? query : { ...query, afterSeq: cursor });
+    // A round reads whole instances up to what is left of the page's bytes (at least one).
+    const chunkBytes = Math.min(CHUNK_BYTES, Math.max(0, pageBytes - bytes));
+    const { rows, end } = await readRows(store, cursor === undefined ? query : { ...query, afterSeq: cursor }, filter.needsContent, chunkBytes);
     await prepareBatch(filter, rows);
+    bytes += rowBytes(rows);
+    if (skipped < skip) scannedWhileSkipping += filterWork(filter);
+    else scanned += filterWork(filter);
     for (const hit of rows) {
       cursor = hit.seq;
       if (skipped < skip) scannedWhileSkipping++;
@@ -321,15 +467,16 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       }
       found.push(row);
     }
-    if (rows.length < BATCH) break;
+    if (end) break;
     // A bounded amount of work per page: the rest is for the next page, which starts after this page's
     // results. A page without a result could not move the offset on, so it reads further, up to a hard bound.
-    if (scanned >= scanLimit && found.length > 0) {
+    if ((scanned >= scanLimit || bytes >= pageBytes) && found.length > 0) {
       // Partial only if anything is left to read: a last batch that happens to be full ends the results.
-      more = (await store.search({ ...query, afterSeq: cursor, limit: 1 })).length > 0;
+      more = (await store.search({ ...query, afterSeq: cursor, limit: 1, withoutContent: true })).length > 0;
       break;
     }
-    if (scanned + scannedWhileSkipping >= hardLimit) throw tooSparse(scanned + scannedWhileSkipping);
+    if (scanned + scannedWhileSkipping >= hardLimit || bytes >= MAX_SKIP_SCANS * pageBytes) throw tooSparse(scanned + scannedWhileSkipping);
+    await yieldToEventLoop();
   }
   // IPE on-demand discovery: nothing found below an <AE>, so the IPE it represents is asked [TS-0004 §7.3.3.14].
   if (fc.fu === FILTER_USAGE.IPE_ON_DEMAND_DISCOVERY && target.ty === RESOURCE_TYPE.AE && found.length === 0 && skip === 0 && !more) {

@@ -10,6 +10,8 @@ import type { Outcome, RequestContext } from '../pipeline/context.js';
 
 /** Groups of groups fan out at most this deep: a cycle through other groups cannot loop. */
 const MAX_FAN_OUT_DEPTH = 3;
+/** Less than this left of the answer bytes: a RETRIEVE asks no further members (nothing useful would fit). */
+const MIN_ANSWER_BYTES = 256;
 /** Member requests in flight at once: a group of thousands must not start thousands of requests together. */
 const FAN_OUT_CONCURRENCY = 32;
 
@@ -53,6 +55,10 @@ async function removeMembers(ctx: RequestContext, groupRi: string, gone: Readonl
   if (group) await access.invalidate(group);
 }
 
+function isAggregate(pc: unknown): boolean {
+  return typeof pc === 'object' && pc !== null && 'm2m:agr' in pc;
+}
+
 export async function fanOut(ctx: RequestContext): Promise<Outcome> {
   const group = ctx.resource;
   if (!group) throw new Error('fan-out runs after resolveTarget');
@@ -65,11 +71,29 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
   const suffix = ctx.fanOutSuffix?.length ? `/${ctx.fanOutSuffix.join('/')}` : '';
   // One group request identifier for every fanned-out request, so members can spot duplicates [TS-0004 §7.4.14.2.4].
   const gid = ctx.request.gid ?? `${ctx.services.self.cseId}-${randomIdSuffix()}`;
+  // One budget for the whole fan-out, nested groups included: a group of groups costs what its leaves cost up to
+  // the bound, not members × members, and its answer cannot grow beyond maxAnswerBytes.
+  const { maxFanOutRequests, maxAnswerBytes } = ctx.services.config.groups;
+  const budget = ctx.transport.fanOutBudget ?? { requests: maxFanOutRequests, bytes: maxAnswerBytes };
+  const retrieving = ctx.request.op === OPERATION.RETRIEVE;
   const responses = await mapBounded(members, FAN_OUT_CONCURRENCY, async (member) => {
+      // A RETRIEVE changes nothing, so once no answer fits, the remaining members are not asked either.
+      if (budget.requests <= 0 || (retrieving && budget.bytes <= MIN_ANSWER_BYTES)) {
+        const bound = budget.requests <= 0 ? `${maxFanOutRequests} member requests` : `${maxAnswerBytes} bytes of answers`;
+        return { rsc: RSC.GROUP_MEMBERS_NOT_RESPONDED, rqi: ctx.request.rqi, fr: member, pc: { 'm2m:dbg': `not sent: the fan-out reached its bound of ${bound} (groups.maxFanOutRequests / groups.maxAnswerBytes)` } };
+      }
+      budget.requests--;
       const request: RequestPrimitive = { ...ctx.request, to: `${member}${suffix}`, gid, ...groupSubscription(ctx, group.ri) };
-      const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth });
+      const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth, fanOutBudget: budget });
+      let pc = response.pc;
+      // A nested aggregate was counted member by member where it was made.
+      if (pc !== undefined && !isAggregate(pc)) {
+        const size = JSON.stringify(pc).length;
+        if (size > budget.bytes) pc = { 'm2m:dbg': `content omitted: the aggregated answer reached groups.maxAnswerBytes (${maxAnswerBytes} bytes)` };
+        else budget.bytes -= size;
+      }
       // Each member's answer says which member it is [TS-0004 table 6.3.5.33-1].
-      return { rsc: response.rsc, rqi: response.rqi, fr: member, ...(response.pc === undefined ? {} : { pc: response.pc }), ...(response.rvi ? { rvi: response.rvi } : {}) };
+      return { rsc: response.rsc, rqi: response.rqi, fr: member, ...(pc === undefined ? {} : { pc }), ...(response.rvi ? { rvi: response.rvi } : {}) };
   });
   // Members deleted through the group leave it [TS-0004 §7.4.14.3.5].
   if (ctx.request.op === OPERATION.DELETE && !suffix) {

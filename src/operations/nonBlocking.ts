@@ -71,12 +71,13 @@ function metaInformation(request: RequestPrimitive): Record<string, unknown> {
   return mi;
 }
 
-export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
+/** `account`: the registered or authenticated identity the job cap is counted under (execute stage). */
+export async function acceptNonBlocking(ctx: RequestContext, account: string): Promise<Outcome> {
   const { services, request } = ctx;
   const { store, clock, self, config } = services;
   const originator = ctx.originator?.id ?? request.fr;
   if (
-    (await store.countQueuedByPrefix(jobTarget(originator, ''), MAX_PENDING_JOBS_PER_ORIGINATOR)) >= MAX_PENDING_JOBS_PER_ORIGINATOR ||
+    (await store.countQueuedByPrefix(jobTarget(account, ''), MAX_PENDING_JOBS_PER_ORIGINATOR)) >= MAX_PENDING_JOBS_PER_ORIGINATOR ||
     (await store.countQueuedByPrefix(JOB_TARGET_PREFIX, MAX_PENDING_JOBS)) >= MAX_PENDING_JOBS
   ) {
     throw new CseError(RSC.NON_BLOCKING_SYNCH_REQUEST_NOT_SUPPORTED, 'too many non-blocking requests are in progress; retry later or use a blocking request');
@@ -93,7 +94,8 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   // oet is when the job becomes due; rqet and the rest stay in the request, checked again when it runs.
   const executeAt = request.oet === undefined ? now : Math.max(now, parseAbsRelTimestamp(request.oet, ctx.receivedAt) ?? now);
   // The <request> lives until its result has been kept for rp (or until rset), counted from when it runs.
-  const et = Math.min(persistence ?? rset ?? executeAt + DEFAULT_PERSISTENCE_MS, now + config.cse.maxExpiration * 1000);
+  // Bounded by nonBlocking.maxRetention (from now): the originator chooses rp, and the CSE pays for the storage.
+  const et = Math.min(persistence ?? rset ?? executeAt + DEFAULT_PERSISTENCE_MS, now + config.cse.maxExpiration * 1000, now + config.nonBlocking.maxRetention * 1000);
   if (et <= executeAt) throw badRequest('the request would be forgotten before its operation execution time (see rp, rset and oet)');
   const blocking: RequestPrimitive = { ...request, rt: { rtv: RESPONSE_TYPE.BLOCKING } };
   delete blocking.oet;
@@ -129,7 +131,7 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
         __creator: originator,
       },
     });
-    await tx.enqueue([{ target: jobTarget(originator, ri), subscription: ri, content: JSON.stringify(job), created: now, notBefore: executeAt }]);
+    await tx.enqueue([{ target: jobTarget(account, ri), subscription: ri, content: JSON.stringify(job), created: now, notBefore: executeAt }]);
     await tx.broadcast(OUTBOX_TOPIC, '');
     return inserted;
   });

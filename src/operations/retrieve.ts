@@ -1,5 +1,5 @@
 // RETRIEVE [TS-0004 §7.3.3.7]: bring derived state up to date, then read.
-import { CseError } from '../primitive/errors.js';
+import { CseError, badRequest } from '../primitive/errors.js';
 import { RESULT_CONTENT, isDiscovery } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
@@ -64,6 +64,8 @@ export async function resolveVirtual(ctx: RequestContext, container: StoredResou
 export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   const addressed = ctx.resource;
   if (!addressed) throw new Error('retrieve runs after resolveTarget');
+  // A virtual resource has no descendants to discover; it was authorized as a RETRIEVE, so it must not act as one.
+  if (ctx.virtual && isDiscovery(ctx.request.fc)) throw badRequest(`'${ctx.virtual}' is a virtual resource and takes no discovery (fu=1); discover below its parent`);
   if (ctx.virtual === 'pcu') return { rsc: RSC.OK, content: await pollChannel(ctx, addressed) };
   const target = ctx.virtual ? await resolveVirtual(ctx, addressed) : addressed;
   if (ctx.request.sqi === true) return semanticQuery(ctx, target);

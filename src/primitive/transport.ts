@@ -30,4 +30,9 @@ export interface TransportContext {
   responseFormat?: 'json' | 'cbor' | 'xml';
   /** Set on requests a group fan-out makes: how many fopt levels deep they are. */
   fanOutDepth?: number;
+  /**
+   * Set on requests a group fan-out makes: what is left, over every level of one fan-out, of the member
+   * requests it may make and of the bytes of member answers it may aggregate (shared by reference).
+   */
+  fanOutBudget?: { requests: number; bytes: number };
 }

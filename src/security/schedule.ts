@@ -24,6 +24,13 @@ export type Schedule = readonly ((value: number) => boolean)[];
 
 const NUMBER = /^\d{1,4}$/;
 
+/**
+ * Bounds on one window, checked when a policy is written. Windows are evaluated on every decision that reaches
+ * their rule, for every originator, so what an author writes must stay cheap to test: a field is a short list,
+ * and each field becomes a table (or, for the year, a few ranges) when the policy is compiled.
+ */
+export const WINDOW_LIMITS = { characters: 512, elementsPerField: 32 } as const;
+
 function parseNumber(text: string, field: FieldRange): number {
   if (!NUMBER.test(text)) throw new Error(`'${text}' is not a number in the ${field.name} field`);
   const n = Number(text);
@@ -31,10 +38,17 @@ function parseNumber(text: string, field: FieldRange): number {
   return n;
 }
 
+/** Fields with at most this many values are compiled into a lookup table. */
+const TABLE_SPAN = 64;
+
 function compileField(text: string, field: FieldRange): (value: number) => boolean {
   if (text === '*') return () => true;
+  const elements = text.split(',');
+  if (elements.length > WINDOW_LIMITS.elementsPerField) {
+    throw new Error(`the ${field.name} field has ${elements.length} elements; at most ${WINDOW_LIMITS.elementsPerField} are allowed (use ranges)`);
+  }
   const parts: Array<{ from: number; to: number; step: number }> = [];
-  for (const element of text.split(',')) {
+  for (const element of elements) {
     const [rangeText, stepText, extra] = element.split('/');
     if (rangeText === undefined || extra !== undefined) throw new Error(`'${element}' is not a valid ${field.name} element`);
     const step = stepText === undefined ? 1 : parseNumber(stepText, { ...field, min: 1, max: 9999 });
@@ -56,11 +70,18 @@ function compileField(text: string, field: FieldRange): (value: number) => boole
     }
     parts.push({ from, to, step });
   }
+  if (field.max - field.min < TABLE_SPAN) {
+    // At most 32 elements over at most 64 values: a table filled once, one lookup per test.
+    const table = new Uint8Array(field.max - field.min + 1);
+    for (const p of parts) for (let v = p.from; v <= p.to; v += p.step) table[v - field.min] = 1;
+    return (value) => table[value - field.min] === 1;
+  }
   return (value) => parts.some((p) => value >= p.from && value <= p.to && (value - p.from) % p.step === 0);
 }
 
 /** Compiles one schedule entry; throws an Error naming the field and the problem. */
 export function compileSchedule(entry: string): Schedule {
+  if (entry.length > WINDOW_LIMITS.characters) throw new Error(`the window has ${entry.length} characters; at most ${WINDOW_LIMITS.characters} are allowed`);
   const fields = entry.trim().split(/\s+/);
   if (fields.length !== FIELDS.length) throw new Error(`'${entry}' has ${fields.length} fields, expected 7 (second minute hour day month weekday year)`);
   return fields.map((text, i) => compileField(text, FIELDS[i] as FieldRange));

@@ -2,10 +2,11 @@
 // database: writers lock the rows they derive state from (getForUpdate), schema changes run under an
 // advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
 import pg from 'pg';
-import { toHit, toMessage, toResource, type OutboxRow, type ResourceRow } from './rows.js';
-import { searchSql, type SqlDialect } from './search.js';
+import { toAccessClass, toHit, toMessage, toResource, type AccessClassRow, type OutboxRow, type ResourceRow } from './rows.js';
+import { childAccessSql, searchSql, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
+  type ChildCondition,
   StoreConflictError,
   StoreUnavailableError,
   type NewOutboxMessage,
@@ -86,6 +87,10 @@ const POSTGRES_DIALECT: SqlDialect = {
     const list = `$${args.length}`;
     args.push([...values]);
     return `(json_typeof(doc::json -> ${list}) = 'array' AND EXISTS (SELECT 1 FROM json_array_elements_text(doc::json -> ${list}) v WHERE v = ANY($${args.length}::text[])))`;
+  },
+  docWithout(args, name) {
+    args.push(name);
+    return `((doc::jsonb - $${args.length}::text)::text)`;
   },
 };
 
@@ -227,6 +232,12 @@ class PostgresOperations {
     const { sql, args } = searchSql(q, POSTGRES_DIALECT);
     const { rows } = await run(() => this.db.query<ResourceRow & { matched?: number }>(sql, args));
     return rows.map(toHit);
+  }
+
+  async childAccessClasses(pi: string, condition: ChildCondition, aliveAt: number, scan: number, limit: number): Promise<StoredResource[]> {
+    const { sql, args } = childAccessSql(pi, condition, aliveAt, scan, limit, POSTGRES_DIALECT);
+    const { rows } = await run(() => this.db.query<AccessClassRow>(sql, args));
+    return rows.map(toAccessClass);
   }
 
   async findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {

@@ -1,6 +1,7 @@
 // Rows as both SQL backends return them, and the store's types they become. PostgreSQL returns BIGINT columns
 // as strings and SQLite as numbers; Number() makes them one.
 import type { OutboxMessage, SearchHit, StoredResource } from './store.js';
+import { CREATOR_KEY } from '../resources/common.js';
 
 export interface ResourceRow {
   seq: number | string;
@@ -44,10 +45,38 @@ export function toResource(row: ResourceRow): StoredResource {
 }
 
 /** A search row: a resource, with the number of conditions it met when the query asked for it. */
-export function toHit(row: ResourceRow & { matched?: number | string | null }): SearchHit {
-  const hit: SearchHit = toResource(row);
+export function toHit(row: ResourceRow & { matched?: number | string | null; size?: number | string | null }): SearchHit {
+  const hit: SearchHit = { ...toResource(row), bytes: row.doc.length };
+  if (row.size !== undefined && row.size !== null) hit.size = Number(row.size);
   if (row.matched !== undefined && row.matched !== null) hit.matched = Number(row.matched);
   return hit;
+}
+
+/** A row of childAccessSql: a stand-in resource that carries only what an access decision reads. */
+export interface AccessClassRow {
+  ty: number;
+  owner: string | null;
+  pi: string;
+  first_ri: string;
+  acpi: string | null;
+  cstn: string | null;
+  creator: string | null;
+}
+
+export function toAccessClass(row: AccessClassRow): StoredResource {
+  const doc: Record<string, unknown> = {};
+  if (row.acpi !== null) {
+    try {
+      doc.acpi = JSON.parse(row.acpi) as unknown;
+    } catch {
+      doc.acpi = []; // stored documents were validated on write; unreadable grants nothing beyond the default
+    }
+  }
+  if (row.cstn !== null) doc.cstn = row.cstn;
+  if (row.creator !== null) doc[CREATOR_KEY] = row.creator;
+  const r: StoredResource = { ri: row.first_ri, pi: row.pi, ty: Number(row.ty), rn: '', srn: '', ct: '', lt: '', doc };
+  if (row.owner !== null) r.owner = row.owner;
+  return r;
 }
 
 export function toMessage(row: OutboxRow): OutboxMessage {

@@ -1,5 +1,6 @@
 // SQL for SearchQuery, shared by the backends: they differ only in placeholders and JSON access.
-import type { SearchQuery } from './store.js';
+import type { ChildCondition, SearchQuery } from './store.js';
+import { CREATOR_KEY } from '../resources/common.js';
 
 export interface SqlDialect {
   /** The next positional parameter for a value. */
@@ -12,6 +13,8 @@ export interface SqlDialect {
   jsonListHasKey(args: unknown[], name: string, keys: readonly string[]): string;
   /** TRUE when the document's list attribute contains any of `values`. */
   jsonListHasAny(args: unknown[], name: string, values: readonly string[]): string;
+  /** The document as JSON text without the attribute `name`. */
+  docWithout(args: unknown[], name: string): string;
 }
 
 function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
@@ -76,9 +79,10 @@ function conditionsOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] 
   return conditions;
 }
 
-export function searchSql(q: SearchQuery, d: SqlDialect, columns = '*'): { sql: string; args: unknown[] } {
+export function searchSql(q: SearchQuery, d: SqlDialect): { sql: string; args: unknown[] } {
   // Placeholders are positional in SQLite: the parts are built in the order they appear in the text.
   const args: unknown[] = [];
+  const columns = q.withoutContent ? `seq, ri, pi, ty, rn, srn, ct, lt, et, owner, ${d.docWithout(args, 'con')} AS doc, length(doc) AS size` : '*';
   const truth = (c: string): string => `(CASE WHEN ${c} THEN 1 ELSE 0 END)`;
   let select = columns;
   let where: string[];
@@ -97,4 +101,21 @@ export function searchSql(q: SearchQuery, d: SqlDialect, columns = '*'): { sql: 
     }
   }
   return { sql: `SELECT ${select} FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${d.param(args, q.limit)}`, args };
+}
+
+/**
+ * The distinct access settings among the children of `pi` that meet `condition` (see ResourceStore
+ * childAccessClasses). An accessControlPolicy is governed by itself, so each one is a class of its own.
+ */
+export function childAccessSql(pi: string, condition: ChildCondition, aliveAt: number, scan: number, limit: number, d: SqlDialect): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const p = (v: unknown): string => d.param(args, v);
+  const select = `ty, owner, pi, MIN(ri) AS first_ri, ${d.jsonText(args, 'acpi')} AS acpi, ${d.jsonText(args, 'cstn')} AS cstn, ${d.jsonText(args, CREATOR_KEY)} AS creator`;
+  const where = [`pi = ${p(pi)}`, `(et IS NULL OR et > ${p(aliveAt)})`];
+  if (condition.ty?.length) where.push(`ty IN (${condition.ty.map((t) => p(t)).join(', ')})`);
+  if (condition.labels?.length) where.push(d.jsonListHasAny(args, 'lbl', condition.labels));
+  for (const [name, value] of condition.attributes ?? []) where.push(`${d.jsonText(args, name)} = ${p(value)}`);
+  const inner = `SELECT ri, pi, ty, owner, doc FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${p(scan)}`;
+  const policyType = p(1);
+  return { sql: `SELECT ${select} FROM (${inner}) c GROUP BY 1, 2, 3, 5, 6, 7, CASE WHEN ty = ${policyType} THEN ri END LIMIT ${p(limit)}`, args };
 }

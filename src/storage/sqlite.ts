@@ -3,10 +3,11 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
-import { toHit, toMessage, toResource, type OutboxRow, type ResourceRow } from './rows.js';
-import { searchSql, type SqlDialect } from './search.js';
+import { toAccessClass, toHit, toMessage, toResource, type AccessClassRow, type OutboxRow, type ResourceRow } from './rows.js';
+import { childAccessSql, searchSql, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
+  type ChildCondition,
   StoreConflictError,
   type DeletedSubtree,
   type NewOutboxMessage,
@@ -107,6 +108,10 @@ const SQLITE_DIALECT: SqlDialect = {
     args.push(`$.${name}`, ...values);
     return `EXISTS (SELECT 1 FROM json_each(doc, ?) WHERE json_each.value IN (${values.map(() => '?').join(', ')}))`;
   },
+  docWithout(args, name) {
+    args.push(`$.${name}`);
+    return 'json_remove(doc, ?)';
+  },
 };
 
 class SqliteStatements {
@@ -203,6 +208,11 @@ class SqliteOperations {
   search(q: SearchQuery): SearchHit[] {
     const { sql, args } = searchSql(q, SQLITE_DIALECT);
     return this.db.prepare<unknown[], ResourceRow & { matched?: number }>(sql).all(...args).map(toHit);
+  }
+
+  childAccessClasses(pi: string, condition: ChildCondition, aliveAt: number, scan: number, limit: number): StoredResource[] {
+    const { sql, args } = childAccessSql(pi, condition, aliveAt, scan, limit, SQLITE_DIALECT);
+    return this.db.prepare<unknown[], AccessClassRow>(sql).all(...args).map(toAccessClass);
   }
 
   findInSubtree(srn: string, ty: number, limit: number): StoredResource[] {
@@ -358,6 +368,9 @@ class SqliteTransactionView implements ResourceStore {
   search(q: SearchQuery): Promise<SearchHit[]> {
     return Promise.resolve(this.ops.search(q));
   }
+  childAccessClasses(pi: string, condition: ChildCondition, aliveAt: number, scan: number, limit: number): Promise<StoredResource[]> {
+    return Promise.resolve(this.ops.childAccessClasses(pi, condition, aliveAt, scan, limit));
+  }
   findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {
     return Promise.resolve(this.ops.findInSubtree(srn, ty, limit));
   }
@@ -485,6 +498,9 @@ class SqliteStore implements ResourceStore {
   }
   search(q: SearchQuery): Promise<SearchHit[]> {
     return this.exclusive(() => this.ops.search(q));
+  }
+  childAccessClasses(pi: string, condition: ChildCondition, aliveAt: number, scan: number, limit: number): Promise<StoredResource[]> {
+    return this.exclusive(() => this.ops.childAccessClasses(pi, condition, aliveAt, scan, limit));
   }
   findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]> {
     return this.exclusive(() => this.ops.findInSubtree(srn, ty, limit));

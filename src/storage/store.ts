@@ -132,12 +132,28 @@ export interface SearchQuery {
   aliveAt: number;
   /** Insertion order cursor: only resources with seq greater than this. */
   afterSeq?: number;
+  /**
+   * Documents come back without `con` (and each hit says its stored size): a search that needs only metadata
+   * does not read and parse what may be megabytes of content per row.
+   */
+  withoutContent?: boolean;
   limit: number;
 }
 
 /** A search result; `matched` is set when the query has residual conditions under OR / XOR. */
 export interface SearchHit extends StoredResource {
   matched?: number;
+  /** Characters of document text this row made the CSE parse (set by the stores). */
+  bytes?: number;
+  /** Characters of the whole stored document (set for withoutContent searches). */
+  size?: number;
+}
+
+/** Conditions on a child itself (a child condition of discovery turned around): any label, every attribute, any type. */
+export interface ChildCondition {
+  labels?: readonly string[];
+  attributes?: ReadonlyArray<readonly [string, string]>;
+  ty?: readonly number[];
 }
 
 export interface ResourceStore {
@@ -162,6 +178,12 @@ export interface ResourceStore {
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined>;
   find(query: FindQuery): Promise<StoredResource[]>;
   search(query: SearchQuery): Promise<SearchHit[]>;
+  /**
+   * The distinct access settings (type, owner, acpi, custodian, creator; each policy on its own) among the
+   * oldest `scan` living children of `pi` that meet `condition`, at most `limit` of them, each as a resource
+   * whose document holds only those attributes: enough for an access decision about every such child.
+   */
+  childAccessClasses(pi: string, condition: ChildCondition, aliveAt: number, scan: number, limit: number): Promise<StoredResource[]>;
   /** Resources of one type anywhere below (not including) the resource at `srn`. */
   findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]>;
 

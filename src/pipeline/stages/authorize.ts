@@ -13,8 +13,9 @@ function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
     case OPERATION.CREATE:
       return ACCESS_OPERATION.CREATE;
     case OPERATION.RETRIEVE:
-      // A RETRIEVE with filterUsage discovery needs DISCOVERY [TS-0003 §7.1.3].
-      return isDiscovery(ctx.request.fc) ? ACCESS_OPERATION.DISCOVERY : ACCESS_OPERATION.RETRIEVE;
+      // A RETRIEVE with filterUsage discovery needs DISCOVERY [TS-0003 §7.1.3]; through fopt that is what each
+      // member carries out. pcu, la and ol perform a RETRIEVE (a poll dequeues) whatever the filterUsage says.
+      return isDiscovery(ctx.request.fc) && (!ctx.virtual || ctx.virtual === 'fopt') ? ACCESS_OPERATION.DISCOVERY : ACCESS_OPERATION.RETRIEVE;
     case OPERATION.UPDATE:
       return ACCESS_OPERATION.UPDATE;
     case OPERATION.DELETE:
@@ -22,6 +23,11 @@ function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
     case OPERATION.NOTIFY:
       return ACCESS_OPERATION.NOTIFY;
   }
+}
+
+/** A RETRIEVE with filterUsage discovery (or IPE on-demand discovery) of a resource that is not virtual. */
+export function isRealDiscovery(ctx: RequestContext): boolean {
+  return ctx.request.op === OPERATION.RETRIEVE && isDiscovery(ctx.request.fc) && ctx.virtual === undefined;
 }
 
 /** The attributes an UPDATE sends, whatever its type wrapper, for the acpi rule. */
@@ -43,8 +49,10 @@ export const authorize: Stage = {
       ctx.decision = { granted: true, basis: 'registration' };
       return;
     }
-    // Discovery is not authorized on its target: each result needs DISCOVERY instead [TS-0004 §7.3.3.14].
-    if (r.op === OPERATION.RETRIEVE && isDiscovery(r.fc)) {
+    // Discovery is not authorized on its target: each result needs DISCOVERY instead [TS-0004 §7.3.3.14]. Only a
+    // real discovery: a virtual resource (pcu, fopt, la, ol) is always authorized as the operation it performs,
+    // or fu=1 would open another AE's polling channel or a group's fan-out to anyone.
+    if (isRealDiscovery(ctx)) {
       ctx.decision = { granted: true, basis: 'discovery' };
       return;
     }

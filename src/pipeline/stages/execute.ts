@@ -1,6 +1,10 @@
 // Stage 9: carry out the operation.
 import { createHash } from 'node:crypto';
-import { CseError, badRequest } from '../../primitive/errors.js';
+import { CseError, badRequest, noPrivilege } from '../../primitive/errors.js';
+import { RESOURCE_TYPE } from '../../resources/types.js';
+import { ACCESS_OPERATION } from '../../security/acp.js';
+import { originatorMay } from '../access.js';
+import { isRealDiscovery } from './authorize.js';
 import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
 import type { RequestContext } from '../context.js';
 import { OPERATION, RESPONSE_TYPE, isDiscovery } from '../../primitive/request.js';
@@ -53,6 +57,38 @@ async function checkGroupRequestIdentifier(ctx: RequestContext): Promise<void> {
   }
 }
 
+/**
+ * A non-blocking request makes the CSE keep state for the originator (a <request> and a job) for as long as
+ * rp says, so Warden accepts it only from an originator it can hold to account, and only once the request is
+ * authorized on its target. Returns the identity the originator's job cap is counted under. Refusals are
+ * 4103: TS-0004 names no code for this, and it is a privilege this CSE grants (creating state on its behalf).
+ */
+async function nonBlockingAccount(ctx: RequestContext): Promise<string> {
+  const originator = ctx.originator;
+  const r = ctx.request;
+  if (!originator || !ctx.resource) throw new Error('execute runs after authenticate and resolveTarget');
+  let account: string | undefined;
+  if (r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE) {
+    // From of a registration is not verified (the AE does not exist yet): only its credential identifies it.
+    if (originator.authenticated && originator.credentialId !== undefined) account = `~${encodeURIComponent(originator.credentialId)}`;
+  } else if (originator.authenticated || ctx.services.access.isAdmin(originator.id) || /^[CS]/.test(originator.id)) {
+    // authenticate has refused AE-IDs that are not registered, and CSE-IDs without their credential.
+    account = originator.id;
+  }
+  if (account === undefined) {
+    throw noPrivilege('a non-blocking request needs a registered AE, a CSE, or an authenticated originator; send it blocking (rt=3)');
+  }
+  // A discovery is not authorized on its target when it is answered at once (each result is checked); one that
+  // is kept for later needs DISCOVERY or RETRIEVE on its target, like every other kept request.
+  if (isRealDiscovery(ctx)) {
+    const target = ctx.resource;
+    if (!(await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, target)) && !(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, target))) {
+      throw noPrivilege(`originator '${originator.id}' has no privilege to discover '${r.to}' in a non-blocking request`);
+    }
+  }
+  return account;
+}
+
 export const execute: Stage = {
   name: 'execute',
   async run(ctx) {
@@ -64,7 +100,7 @@ export const execute: Stage = {
     if (ctx.resource && !ctx.virtual && r.fc && !isDiscovery(r.fc) && r.op !== OPERATION.CREATE && !selectsDescendants) await checkConditions(ctx, ctx.resource);
     // Non-blocking: answered now, carried out in the background as a blocking request.
     if (r.rt && (r.rt.rtv === RESPONSE_TYPE.NON_BLOCKING_SYNCH || r.rt.rtv === RESPONSE_TYPE.NON_BLOCKING_ASYNCH)) {
-      ctx.outcome = await acceptNonBlocking(ctx);
+      ctx.outcome = await acceptNonBlocking(ctx, await nonBlockingAccount(ctx));
       return;
     }
     await awaitExecutionTime(ctx);
