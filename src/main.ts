@@ -70,7 +70,10 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const registrations = new RegisteredAes(store);
     const credentials = new Credentials(config, self);
     const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined);
-    const semantics = new SparqlEngine(config.discovery.semanticTimeLimit * 1000);
+    const semantics = new SparqlEngine(config.discovery.semanticTimeLimit * 1000, {
+      secondsPerMinute: config.discovery.semanticSecondsPerMinute,
+      queuedPerOriginator: config.discovery.semanticQueuePerOriginator,
+    });
     started.push(() => semantics.close());
     const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, semantics, dispatcher: {} };
     const deliverer = new Deliverer(services, outbound, {

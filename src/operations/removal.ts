@@ -52,7 +52,7 @@ export async function deleteWithBookkeeping(
     const root = subtree.root;
     if (topLevel) parent = await tx.getForUpdate(root.pi);
     if (parent) {
-      const hooks = { store: tx, now, config, self, originator, request, semantics: services.semantics };
+      const hooks = { store: tx, now, config, self, originator, request, semantics: services.semantics.as({ key: `/${self.cseId}`, limited: false }) };
       await registry.get(parent.ty)?.hooks.afterChildRemoved?.(hooks, parent, root);
     }
     return subtree;
