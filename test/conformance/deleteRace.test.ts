@@ -150,4 +150,38 @@ describe('creates racing the deletion of their parent on PostgreSQL (two process
     assert.equal((await a.create('/cse-in/victim4', 3, { 'm2m:cnt': { rn: 'data' } }, ae)).rsc, 2001);
     assert.equal((await b.retrieve('/cse-in/victim4/data/late', ae)).rsc, 4004);
   });
+
+  it('a non-blocking request accepted while its AE is deregistered goes with the AE', async () => {
+    const ae = await a.registerAe('victim5');
+    // The request's transaction is held at its outbox write, after the request passed authentication.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    let accepted: Reply;
+    let deleted: Reply;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE outbox IN SHARE MODE');
+      // Delivery also waits for the outbox (its leases): count only the statements of the two requests.
+      const waiting = async (statement: string): Promise<boolean> =>
+        (await query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND starts_with(query, $1)", [statement])).length > 0;
+      const request = a.request('POST', '/cse-in/victim5?rt=1', { origin: ae, ty: 3, body: { 'm2m:cnt': { rn: 'later' } }, headers: { 'X-M2M-OET': '600000' } });
+      await waitFor(() => waiting('INSERT INTO outbox'), 10_000);
+      let done = false;
+      const removal = b.delete('/cse-in/victim5', ae).then((r) => {
+        done = true;
+        return r;
+      });
+      // Either the deregistration waits for the request, or it is over before the request goes on.
+      await waitFor(async () => done || (await waiting('SELECT * FROM resources WHERE ri = $1 FOR UPDATE')), 10_000);
+      await holder.query('COMMIT');
+      [accepted, deleted] = await Promise.all([request, removal]);
+    } finally {
+      await holder.end();
+    }
+    assert.equal(deleted.rsc, 2002, deleted.text);
+    assert.ok([1001, 4004, 4106].includes(accepted.rsc), accepted.text);
+    assert.deepEqual(await query("SELECT srn FROM resources WHERE doc::json->>'org' = $1", [ae]), [], 'no <request> of the deregistered AE is left');
+    await a.registerAe('victim5');
+    if (accepted.rsc === 1001) assert.equal((await a.retrieve(`/${String(accepted.body?.['m2m:uri'])}`, ae)).rsc, 4004);
+  });
 });
