@@ -25,8 +25,8 @@ const MAX_PENDING = 64;
 const MAX_BUDGETS = 10_000;
 const MINUTE_MS = 60_000;
 /**
- * Budget an originator must have left for a call to start: a call cut off after a few milliseconds would do
- * nothing useful and cost a fresh worker (stopping a call ends its worker).
+ * Budget an originator must have left for a call to start: a started call runs up to its time limit whatever
+ * is left, so the last crumbs of a budget do not buy a whole call.
  */
 const MIN_START_MS = 250;
 /** The key that originators the CSE cannot vouch for share; no oneM2M ID holds '(' or ')'. */
@@ -98,8 +98,6 @@ export class SparqlEngine {
         id: number;
         caller: SemanticCaller;
         servedAt: number;
-        /** What was left of the caller's budget when the call's turn came, in ms. */
-        budgetMs: number;
         /** When the worker, ready, got the call: its time limit and its cost count from here. */
         startedAt?: number;
         resolve: (reply: SparqlReply) => void;
@@ -241,18 +239,13 @@ export class SparqlEngine {
     if (this.current || this.closed || this.paused) return;
     let waiting: Waiting;
     let servedAt: number;
-    let budgetMs = Infinity;
     for (;;) {
       const taken = this.takeNext();
       if (!taken) return;
       ({ waiting, servedAt } = taken);
-      const now = performance.now();
       // The budget is checked again when the call's turn comes: calls queued before it ran out wait no more.
-      const refusal = this.overBudget(waiting.caller, now);
-      if (!refusal) {
-        budgetMs = this.budgetLeft(waiting.caller, now);
-        break;
-      }
+      const refusal = this.overBudget(waiting.caller, performance.now());
+      if (!refusal) break;
       waiting.reject(refusal);
     }
     // A worker whose WebAssembly memory has grown is replaced between calls (that memory never shrinks).
@@ -268,7 +261,7 @@ export class SparqlEngine {
     const id = this.nextId++;
     // Until the worker is ready, only its start-up is timed; the call's own time starts in startClock.
     const timer = setTimeout(() => this.fail(new CseError(RSC.INTERNAL_SERVER_ERROR, 'the semantic engine did not start in time')), STARTUP_LIMIT_MS);
-    this.current = { id, caller: waiting.caller, servedAt, budgetMs, resolve: waiting.resolve, reject: waiting.reject, timer };
+    this.current = { id, caller: waiting.caller, servedAt, resolve: waiting.resolve, reject: waiting.reject, timer };
     if (this.workerReady) this.startClock();
     worker.postMessage({ ...waiting.message, id } satisfies SparqlCall);
   }
@@ -278,21 +271,14 @@ export class SparqlEngine {
     const current = this.current;
     if (!current || current.startedAt !== undefined) return;
     clearTimeout(current.timer);
-    const { caller, budgetMs } = current;
     current.startedAt = performance.now();
     const rssLimit = process.memoryUsage.rss() + MAX_CALL_GROWTH;
-    // A call never runs past what is left of its originator's budget: the budget is a bound, not a hint.
-    const cutByBudget = budgetMs < this.timeLimitMs;
-    current.timer = setTimeout(
-      () => {
-        this.fail(
-          cutByBudget
-            ? this.budgetExhausted(caller, `its semantic operation was stopped when it had used ${describeBudget(this.fairness.secondsPerMinute)}`)
-            : new CseError(RSC.REQUEST_TIMEOUT, `a semantic operation took longer than ${this.timeLimitMs} ms and was stopped`),
-        );
-      },
-      Math.max(1, Math.min(budgetMs, this.timeLimitMs)),
-    );
+    // A started call may run its whole time limit even past its originator's budget: the budget may go into
+    // debt by one call at most, which the originator then waits out. The budget refuses calls, never cuts
+    // one short, so a call's fate does not depend on what else its originator did that minute.
+    current.timer = setTimeout(() => {
+      this.fail(new CseError(RSC.REQUEST_TIMEOUT, `a semantic operation took longer than ${this.timeLimitMs} ms and was stopped`));
+    }, this.timeLimitMs);
     current.watch = setInterval(() => {
       if (process.memoryUsage.rss() > rssLimit) this.fail(new CseError(RSC.NOT_ACCEPTABLE, `a semantic operation needed more than ${MAX_CALL_GROWTH >> 20} MiB and was stopped`));
     }, WATCH_INTERVAL_MS);
@@ -311,13 +297,12 @@ export class SparqlEngine {
   private overBudget(caller: SemanticCaller, now: number): CseError | undefined {
     const left = this.budgetLeft(caller, now);
     if (left >= Math.min(MIN_START_MS, this.fairness.secondsPerMinute * 1000)) return undefined;
-    return this.budgetExhausted(caller, `it has used ${describeBudget(this.fairness.secondsPerMinute)}`, left);
-  }
-
-  private budgetExhausted(caller: SemanticCaller, what: string, left = 0): CseError {
     const perMs = (this.fairness.secondsPerMinute * 1000) / MINUTE_MS;
     const retry = Math.max(1, Math.ceil((MIN_START_MS - left) / perMs / 1000));
-    return new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `${whoIs(caller)} is out of semantic processing time: ${what}; retry in ${retry} s`);
+    return new CseError(
+      RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED,
+      `${whoIs(caller)} is out of semantic processing time: it has used its ${this.fairness.secondsPerMinute} s per minute (discovery.semanticSecondsPerMinute); retry in ${retry} s`,
+    );
   }
 
   private charge(caller: SemanticCaller, ms: number, now: number): void {
@@ -396,8 +381,4 @@ function checkLength(sparql: string): void {
 
 function whoIs(caller: SemanticCaller): string {
   return caller.key === ANONYMOUS_CALLER ? 'the originators that are neither authenticated nor registered (they share one quota)' : `originator '${caller.key}'`;
-}
-
-function describeBudget(secondsPerMinute: number): string {
-  return `its ${secondsPerMinute} s per minute (discovery.semanticSecondsPerMinute)`;
 }
