@@ -36,7 +36,8 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     // The parent's counters (cni, cbs, st) are derived from this row: lock it against concurrent writers. Its
     // ancestors are locked against deletion: a resource must not outlive a subtree deleted meanwhile.
     const parent = await tx.getParentForInsert(addressed);
-    if (!parent) throw notFound('the parent resource was deleted meanwhile');
+    // The same ri at another path is an AE registered again under another name: not the parent addressed.
+    if (parent?.srn !== addressed.srn) throw notFound('the parent resource was deleted meanwhile');
     const hooks = hookContext(ctx, tx);
     const now = clock.now();
     const { rn, et, ...attributes } = content;
