@@ -81,7 +81,10 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       }),
       log,
     });
-    const semantics = new SparqlEngine(config.discovery.semanticTimeLimit * 1000);
+    const semantics = new SparqlEngine(config.discovery.semanticTimeLimit * 1000, {
+      secondsPerMinute: config.discovery.semanticSecondsPerMinute,
+      queuedPerOriginator: config.discovery.semanticQueuePerOriginator,
+    });
     started.push(() => semantics.close());
     const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, semantics, dispatcher: {} };
     const deliverer = new Deliverer(services, outbound, {

@@ -118,6 +118,9 @@ export const SCHEMA = {
     maxResults: int(1000, 1, 100_000, 'most resources one discovery returns (larger results are paged with ofst)'),
     scanLimit: int(20_000, 500, 10_000_000, 'rows one discovery page may read before it answers partially (the next page continues)'),
     maxPageBytes: int(33_554_432, 65_536, 1_073_741_824, 'bytes of stored documents one discovery or result-content page may read before it answers partially'),
+    // Fair shares of the one SPARQL worker, per originator (authenticated or registered; the others share one).
+    semanticSecondsPerMinute: int(20, 0, 60, 'seconds of SPARQL worker time one originator may use per minute (refilled continuously); 0: no limit'),
+    semanticQueuePerOriginator: int(8, 1, 64, 'semantic operations one originator may have waiting for the SPARQL worker'),
     semanticTimeLimit: int(5, 1, 60, 'seconds a semantic operation (SPARQL query or update) may run before it is stopped'),
   },
   // Where the CSE may connect on an originator's behalf (nu, poa, X-M2M-RTU, IPE discovery); see

@@ -21,8 +21,8 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const { registry, store, clock, config } = ctx.services;
   const definition = registry.get(ctx.request.ty ?? -1);
   const content = ctx.content;
-  const parentRi = ctx.resource?.ri;
-  if (!definition || !content || parentRi === undefined) throw new Error('create runs after validateContent');
+  const addressed = ctx.resource;
+  if (!definition || !content || addressed === undefined) throw new Error('create runs after validateContent');
   const originator = ctx.originator?.id ?? '';
   const shortType = definition.typeName.slice(definition.typeName.indexOf(':') + 1);
   const ri = `${shortType}${randomIdSuffix()}`;
@@ -30,12 +30,14 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   if (definition.ty === RESOURCE_TYPE.subscription) {
     await verifyTargets(ctx.services, targetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`);
   }
-  await definition.hooks.prepare?.(hookContext(ctx, store), content, 'create', ctx.resource as StoredResource);
+  await definition.hooks.prepare?.(hookContext(ctx, store), content, 'create', addressed);
 
   return store.transaction(async (tx) => {
-    // The parent's counters (cni, cbs, st) are derived from this row: lock it against concurrent writers.
-    const parent = await tx.getForUpdate(parentRi);
-    if (!parent) throw notFound('the parent resource was deleted meanwhile');
+    // The parent's counters (cni, cbs, st) are derived from this row: lock it against concurrent writers. Its
+    // ancestors are locked against deletion: a resource must not outlive a subtree deleted meanwhile.
+    const parent = await tx.getParentForInsert(addressed);
+    // The same ri at another path is an AE registered again under another name: not the parent addressed.
+    if (parent?.srn !== addressed.srn) throw notFound('the parent resource was deleted meanwhile');
     const hooks = hookContext(ctx, tx);
     const now = clock.now();
     const { rn, et, ...attributes } = content;

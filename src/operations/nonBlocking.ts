@@ -5,7 +5,7 @@
 // crash or restart. A job that had started when its process died is not run twice: its outcome is unknown,
 // so it is recorded as failed.
 import { formatTimestamp, parseAbsRelTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
-import { RESPONSE_TYPE, filterCriteriaContent, type RequestPrimitive } from '../primitive/request.js';
+import { OPERATION, RESPONSE_TYPE, filterCriteriaContent, type RequestPrimitive } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC } from '../primitive/rsc.js';
 import { CseError, badRequest } from '../primitive/errors.js';
@@ -109,6 +109,18 @@ export async function acceptNonBlocking(ctx: RequestContext, account: string): P
   const job: RequestJob = { request: blocking, transport: ctx.transport, ri, notify };
   const ts = formatTimestamp(now);
   const stored = await store.transaction(async (tx) => {
+    // The <request> of an AE goes when the AE is deregistered (removal.ts forgets them after the deletion
+    // commits). Its AE is locked against deletion here: a request accepted while the AE is being deregistered
+    // commits first and is forgotten with the others, or finds the AE gone, and is refused. Otherwise it would
+    // outlive its AE, readable by the next holder of the AE-ID.
+    // (Past the authenticate stage, a C/S originator other than the admin is an AE registered here, unless the
+    // request registers it.)
+    if (/^[CS]/.test(originator) && !services.access.isAdmin(originator) && !(request.op === OPERATION.CREATE && request.ty === RESOURCE_TYPE.AE)) {
+      const ae = await tx.get(originator);
+      if (ae?.ty !== RESOURCE_TYPE.AE || !(await tx.getParentForInsert(ae))) {
+        throw new CseError(RSC.ORIGINATOR_NOT_AUTHENTICATED, `originator '${originator}' was deregistered meanwhile`);
+      }
+    }
     const inserted = await tx.insert({
       ri,
       pi: self.cseId,

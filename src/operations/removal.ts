@@ -10,10 +10,16 @@ import { OPERATION } from '../primitive/request.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 
 /** Before a subtree goes: delete events for the root's and its parent's subscribers, and the end of every subscription in it. */
-async function recordDeletionEvents(tx: ResourceStore, services: CseServices, root: StoredResource, now: number, originator: string): Promise<void> {
+async function recordDeletionEvents(
+  tx: ResourceStore,
+  services: CseServices,
+  root: StoredResource,
+  parent: StoredResource | undefined,
+  now: number,
+  originator: string,
+): Promise<void> {
   const ctx = eventContext(services, now);
   await recordEvent(tx, ctx, root, { type: EVENT.DELETE, resource: root, operation: OPERATION.DELETE, originator });
-  const parent = await tx.get(root.pi);
   if (parent) await recordEvent(tx, ctx, parent, { type: EVENT.DELETE_CHILD, resource: root, operation: OPERATION.DELETE, originator });
   const ended = root.ty === RESOURCE_TYPE.subscription ? [root] : [];
   ended.push(...(await tx.findInSubtree(root.srn, RESOURCE_TYPE.subscription, MAX_SUBSCRIPTIONS_PER_RESOURCE)));
@@ -29,14 +35,24 @@ export async function deleteWithBookkeeping(
 ): Promise<StoredResource | undefined> {
   const { store, registry, config, self, access } = services;
   const deleted = await store.transaction(async (tx) => {
-    const target = await tx.get(ri);
-    if (target) await recordDeletionEvents(tx, services, target, now, originator);
+    const seen = await tx.get(ri);
+    if (!seen) return undefined;
+    // Locks are taken from the top down, as inserts take them: the parent (whose counters the hook below
+    // derives), then the root. A delete below waits for a delete above instead of deadlocking with it. The
+    // CSEBase is never deleted, so an AE's deregistration locks it only at the end, not holding up
+    // registrations while the subtree goes.
+    const topLevel = seen.pi === self.cseId;
+    let parent = topLevel ? undefined : await tx.getForUpdate(seen.pi);
+    // From here on nothing can be created below the root: the subscriptions found below are all there are.
+    const target = await tx.lockSubtree(ri);
+    if (!target) return undefined;
+    await recordDeletionEvents(tx, services, target, parent ?? (await tx.get(target.pi)), now, originator);
     const subtree = await tx.deleteSubtree(ri);
     if (!subtree) return undefined;
     const root = subtree.root;
-    const parent = await tx.getForUpdate(root.pi);
+    if (topLevel) parent = await tx.getForUpdate(root.pi);
     if (parent) {
-      const hooks = { store: tx, now, config, self, originator, request, semantics: services.semantics };
+      const hooks = { store: tx, now, config, self, originator, request, semantics: services.semantics.as({ key: `/${self.cseId}`, limited: false }) };
       await registry.get(parent.ty)?.hooks.afterChildRemoved?.(hooks, parent, root);
     }
     return subtree;

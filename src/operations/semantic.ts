@@ -11,6 +11,7 @@ import { RESOURCE_TYPE } from '../resources/types.js';
 import { descriptorText, formatOf } from '../resources/types/semanticDescriptor.js';
 import { localResource } from './localResource.js';
 import type { Descriptor } from '../semantics/sparql.js';
+import { semanticCaller } from '../semantics/caller.js';
 import type { StoredResource } from '../storage/store.js';
 
 /** Descriptors considered per resource (its own, then linked ones). */
@@ -72,7 +73,7 @@ export function semanticCondition(ctx: RequestContext, query: string): { prepare
       let bytes = 0;
       const flush = async (): Promise<void> => {
         if (groups.length === 0) return;
-        for (const key of await ctx.services.semantics.matching(query, [...descriptors.values()], groups)) matched.add(key);
+        for (const key of await ctx.services.semantics.as(semanticCaller(ctx)).matching(query, [...descriptors.values()], groups)) matched.add(key);
         descriptors = new Map();
         groups = [];
         bytes = 0;
@@ -131,6 +132,6 @@ export async function semanticQuery(ctx: RequestContext, target: StoredResource)
     }
   }
   const format = ctx.transport.responseFormat === 'xml' ? 'xml' : 'json';
-  const result = await ctx.services.semantics.query(query, [...descriptors.values()], format);
+  const result = await ctx.services.semantics.as(semanticCaller(ctx)).query(query, [...descriptors.values()], format);
   return { rsc: RSC.OK, content: { 'm2m:qres': result } };
 }

@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { LocalIdentity, VirtualName } from '../primitive/identifiers.js';
 import type { RequestPrimitive } from '../primitive/request.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
-import type { SparqlEngine } from '../semantics/sparql.js';
+import type { SemanticOperations } from '../semantics/sparql.js';
 
 /** M mandatory, O optional, NP not permitted (TS-0004 attribute tables). */
 export type Presence = 'M' | 'O' | 'NP';
@@ -65,7 +65,7 @@ export interface HookContext {
   readonly unnamedCredential?: boolean;
   readonly request: RequestPrimitive;
   /** SPARQL for semantic descriptors (checks and semanticOpExec). */
-  readonly semantics: SparqlEngine;
+  readonly semantics: SemanticOperations;
 }
 
 export interface TypeHooks {

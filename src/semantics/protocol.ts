@@ -21,6 +21,9 @@ export interface SparqlCall {
   resultsFormat?: string;
 }
 
+/** The id of the reply a worker sends, unasked, once it has loaded Oxigraph and takes calls. */
+export const READY = 0;
+
 export interface SparqlReply {
   id: number;
   ok?: true;

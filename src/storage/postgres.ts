@@ -132,6 +132,17 @@ export async function migratePostgres(url: string): Promise<number> {
   }
 }
 
+/**
+ * The paths of a parent's ancestors that an insert below it locks: not the CSEBase, which is never deleted (and
+ * would be one row every insert in the CSE locks), nor the parent, which the insert locks for update.
+ */
+function ancestorPaths(srn: string): string[] {
+  const segments = srn.split('/');
+  const paths: string[] = [];
+  for (let n = 2; n < segments.length; n++) paths.push(segments.slice(0, n).join('/'));
+  return paths;
+}
+
 class PostgresOperations {
   constructor(private readonly db: Queryable) {}
 
@@ -145,6 +156,25 @@ class PostgresOperations {
   }
 
   getForUpdate(ri: string): Promise<StoredResource | undefined> {
+    // NO KEY UPDATE (what an UPDATE that keeps ri and srn takes): it excludes other writers and deletes, but not
+    // the KEY SHARE locks that inserts further down take on their ancestors (getParentForInsert).
+    return this.one('SELECT * FROM resources WHERE ri = $1 FOR NO KEY UPDATE', [ri]);
+  }
+
+  async getParentForInsert(parent: Pick<StoredResource, 'ri' | 'srn'>): Promise<StoredResource | undefined> {
+    const ancestors = ancestorPaths(parent.srn);
+    if (ancestors.length > 0) {
+      // KEY SHARE conflicts only with a delete's lock (lockSubtree, FOR UPDATE): inserts below one AE do not wait
+      // for each other nor for updates of it. Sorted by srn, a path before its extensions, the rows are locked
+      // from the top down, the order deletes lock in, so an insert and a delete cannot deadlock.
+      const { rowCount } = await run(() => this.db.query('SELECT 1 FROM resources WHERE srn = ANY($1::text[]) ORDER BY srn FOR KEY SHARE', [ancestors]));
+      // A row deleted by a transaction that committed meanwhile is skipped, not locked.
+      if (rowCount !== ancestors.length) return undefined;
+    }
+    return this.getForUpdate(parent.ri);
+  }
+
+  lockSubtree(ri: string): Promise<StoredResource | undefined> {
     return this.one('SELECT * FROM resources WHERE ri = $1 FOR UPDATE', [ri]);
   }
 
@@ -202,7 +232,11 @@ class PostgresOperations {
   }
 
   async deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
-    const root = await this.get(ri);
+    // The root's lock is taken in a statement of its own, before the DELETE: under READ COMMITTED each statement
+    // reads its own snapshot, and the DELETE's is then taken after every insert that held the root (or a row
+    // below it) when the lock was asked for has committed, so it sees their rows. A DELETE alone reads a
+    // snapshot from before it waits for those inserts and leaves their rows behind, parentless.
+    const root = await this.lockSubtree(ri);
     if (!root) return undefined;
     // DELETE … RETURNING is atomic: of two processes deleting one subtree, only one gets the rows back.
     const { rows } = await run(() =>
@@ -354,6 +388,11 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
     private readonly url: string,
   ) {
     super(pool);
+  }
+
+  /** The root's lock and the DELETE must share a transaction (outside one, the lock ends with its statement). */
+  override deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
+    return this.transaction((tx) => tx.deleteSubtree(ri));
   }
 
   async transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {

@@ -343,6 +343,14 @@ class SqliteTransactionView implements ResourceStore {
   getForUpdate(ri: string): Promise<StoredResource | undefined> {
     return Promise.resolve(this.ops.get(ri));
   }
+  // Transactions run one after the other: a subtree is deleted in one, so a parent that exists at the
+  // start of an insert's transaction has all its ancestors, and none of them goes before it commits.
+  getParentForInsert(parent: Pick<StoredResource, 'ri' | 'srn'>): Promise<StoredResource | undefined> {
+    return Promise.resolve(this.ops.get(parent.ri));
+  }
+  lockSubtree(ri: string): Promise<StoredResource | undefined> {
+    return Promise.resolve(this.ops.get(ri));
+  }
   getByPath(srn: string): Promise<StoredResource | undefined> {
     return Promise.resolve(this.ops.getByPath(srn));
   }
@@ -466,6 +474,12 @@ class SqliteStore implements ResourceStore {
     return this.exclusive(() => this.ops.get(ri));
   }
   getForUpdate(ri: string): Promise<StoredResource | undefined> {
+    return this.get(ri);
+  }
+  getParentForInsert(parent: Pick<StoredResource, 'ri' | 'srn'>): Promise<StoredResource | undefined> {
+    return this.get(parent.ri);
+  }
+  lockSubtree(ri: string): Promise<StoredResource | undefined> {
     return this.get(ri);
   }
   getByPath(srn: string): Promise<StoredResource | undefined> {

@@ -163,6 +163,19 @@ export interface ResourceStore {
    * against concurrent writers until the transaction ends. Outside a transaction it is a plain get.
    */
   getForUpdate(ri: string): Promise<StoredResource | undefined>;
+  /**
+   * Reads the parent of a resource about to be inserted, locked as getForUpdate, after locking its ancestors
+   * (from the top) against deletion; undefined when the parent or an ancestor is gone. With lockSubtree it
+   * keeps a resource from being inserted below a subtree that a concurrent transaction is deleting (it would
+   * outlive its parent, and the next resource at the same path would inherit it).
+   */
+  getParentForInsert(parent: Pick<StoredResource, 'ri' | 'srn'>): Promise<StoredResource | undefined>;
+  /**
+   * Reads the root of a subtree about to be deleted and locks it: until the transaction ends nothing can be
+   * inserted anywhere below it, and every later read in the transaction sees the whole subtree, including
+   * what inserts that held the root when the lock was asked for added. deleteSubtree takes it itself.
+   */
+  lockSubtree(ri: string): Promise<StoredResource | undefined>;
   getByPath(srn: string): Promise<StoredResource | undefined>;
   children(pi: string, query?: ChildQuery): Promise<StoredResource[]>;
   count(pi: string, ty?: number): Promise<number>;

@@ -79,6 +79,21 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.equal(await store.deleteSubtree('t'), undefined);
     });
 
+    it('finds no parent for an insert once an ancestor is gone, and locks a subtree root it reads back', async () => {
+      await store.insert(resource('g', 'root', 'cb/g'));
+      await store.insert(resource('g1', 'g', 'cb/g/g1'));
+      await store.insert(resource('g11', 'g1', 'cb/g/g1/g11'));
+      await store.transaction(async (tx) => {
+        assert.equal((await tx.getParentForInsert({ ri: 'g11', srn: 'cb/g/g1/g11' }))?.ri, 'g11');
+        assert.equal((await tx.lockSubtree('g1'))?.ri, 'g1');
+        assert.equal(await tx.lockSubtree('nope'), undefined);
+      });
+      await store.deleteSubtree('g');
+      await store.transaction(async (tx) => {
+        assert.equal(await tx.getParentForInsert({ ri: 'g11', srn: 'cb/g/g1/g11' }), undefined);
+      });
+    });
+
     it('finds expired resources, optionally by parent and type', async () => {
       const expired = await store.find({ expiredAt: 100, limit: 100 });
       assert.ok(expired.some((r) => r.ri === 'c2') && expired.some((r) => r.ri === 'c0'));
