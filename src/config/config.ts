@@ -106,6 +106,14 @@ export const SCHEMA = {
     concurrency: int(32, 1, 1024, 'notifications in flight at once'),
     batchDuration: int(60, 1, 86_400, 'seconds a batch waits when batchNotify gives no duration'),
     pollTimeout: int(20, 1, 600, 'seconds a polling-channel RETRIEVE waits for a notification (or its X-M2M-RET)'),
+    // Bounds on what notifications may write to the outbox (issue #20, finding 4).
+    maxEventBytes: int(1_048_576, 1024, 1_073_741_824, 'outbox bytes the notifications of one event may add beyond its payload, which is stored once (later ones dropped, logged)'),
+    maxOutboxBytesPerOriginator: int(
+      67_108_864,
+      1024,
+      1_099_511_627_776,
+      "bytes of queued notifications (each with its payload) per subscription creator; beyond it that creator's new notifications are dropped (logged)",
+    ),
   },
   discovery: {
     maxResults: int(1000, 1, 100_000, 'most resources one discovery returns (larger results are paged with ofst)'),

@@ -11,7 +11,9 @@ import { deriveLocationBox } from '../resources/geometry.js';
 import type { StoredResource } from '../storage/store.js';
 import { resolvePolicyLinks } from './policyLinks.js';
 import { eventContext } from './events.js';
-import { recordEvent } from '../notifications/events.js';
+import { TARGET_BINDING_KEY, bindTargets, recordEvent, resolveTarget } from '../notifications/events.js';
+import type { LocalIdentity } from '../primitive/identifiers.js';
+import type { ResourceStore } from '../storage/store.js';
 import { verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -23,9 +25,10 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   const targetRi = ctx.resource?.ri;
   if (!content || targetRi === undefined) throw new Error('update runs after validateContent');
   // New notification targets are verified first, outside the transaction [TS-0001 table 10.2.10.4-1].
+  let added: string[] | undefined;
   if (ctx.resource?.ty === RESOURCE_TYPE.subscription && Array.isArray(content.nu)) {
     const known = new Set((ctx.resource.doc.nu as string[] | undefined) ?? []);
-    const added = (content.nu as string[]).filter((t) => !known.has(t));
+    added = (content.nu as string[]).filter((t) => !known.has(t));
     await verifyTargets(ctx.services, added, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`);
   }
   await registry.get(ctx.resource?.ty ?? -1)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource as StoredResource);
@@ -48,6 +51,10 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     }
     if ('loc' in changes) deriveLocationBox(resource.doc);
     await definition?.hooks.beforeUpdate?.(hookContext(ctx, tx), resource, changes);
+    if (resource.ty === RESOURCE_TYPE.subscription && ('nu' in changes || 'nfu' in changes)) {
+      const nfu = 'nfu' in changes && typeof changes.nfu === 'string' ? [changes.nfu] : [];
+      await rebindTargets(tx, ctx.services.self, resource, [...(added ?? []), ...nfu]);
+    }
     resource.lt = formatTimestamp(now);
     await tx.update(resource);
     await recordEvent(tx, eventContext(ctx.services, now), resource, {
@@ -61,4 +68,21 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   });
   await access.invalidate(outcome.resource);
   return outcome;
+}
+
+/**
+ * The registrations a subscription's targets name after an update: added targets (just verified) name the
+ * AE holding their AE-ID now; a target kept keeps the registration it named before, so an update never
+ * hands a subscription over to a later holder of an AE-ID it named.
+ */
+async function rebindTargets(tx: ResourceStore, self: LocalIdentity, sub: StoredResource, added: readonly string[]): Promise<void> {
+  const before = (sub.doc[TARGET_BINDING_KEY] ?? {}) as Record<string, number>;
+  const current = [...((sub.doc.nu as string[] | undefined) ?? []), sub.doc.su, sub.doc.nfu].filter((t): t is string => typeof t === 'string');
+  const addedSet = new Set(added);
+  const bound = await bindTargets(tx, self, current.filter((t) => addedSet.has(t)));
+  for (const target of current.filter((t) => !addedSet.has(t))) {
+    const { ae } = await resolveTarget(tx, self, target);
+    if (ae && typeof before[ae.ri] === 'number') bound[ae.ri] = before[ae.ri] as number;
+  }
+  sub.doc[TARGET_BINDING_KEY] = bound;
 }
