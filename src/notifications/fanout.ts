@@ -18,6 +18,7 @@ import {
   sameRegistration,
   subscriptionUri,
   type RecordedEvent,
+  type ResolvedTarget,
   type SharedSgn,
   type StoredEnvelope,
 } from './events.js';
@@ -178,6 +179,8 @@ export async function runFanOut(services: CseServices, message: OutboxMessage, o
       const messages: NewOutboxMessage[] = [];
       const polled = new Set<string>();
       let eventBytes = 0;
+      // Subscriptions of one resource tend to name the same targets: each is looked up once per event.
+      const resolvedTargets = new Map<string, ResolvedTarget>();
       for (const sub of notify) {
         const attrs = sub.doc as SubscriptionAttributes;
         const creator = creatorOf(sub);
@@ -186,7 +189,8 @@ export async function runFanOut(services: CseServices, message: OutboxMessage, o
         // One message per queue: the same target named twice (or as AE-ID and as path) is notified once.
         const keys = new Map<string, string>();
         for (const target of targets) {
-          const resolved = await resolveTarget(tx, self, target);
+          const resolved = resolvedTargets.get(target) ?? (await resolveTarget(tx, self, target));
+        resolvedTargets.set(target, resolved);
           if (keys.has(resolved.key)) continue;
           // An AE-ID the subscription named may have been deregistered and taken by another AE since.
           if (resolved.ae && !sameRegistration(sub, resolved.ae)) {
