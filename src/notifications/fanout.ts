@@ -3,11 +3,10 @@
 // other writers never wait for its fan-out inside their transaction. Its messages and the removal of the
 // event row commit together: the event is fanned out exactly once, or retried when its lease ends.
 import type { CseServices } from '../pipeline/context.js';
-import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { CONTENT, countStats, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
-import type { NewOutboxMessage, OutboxMessage, StoredResource } from '../storage/store.js';
+import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import {
   MAX_SUBSCRIPTIONS_PER_RESOURCE,
   OUTBOX_TOPIC,
@@ -70,15 +69,19 @@ async function creatorMay(
 ): Promise<boolean> {
   const creator = creatorOf(sub);
   const authenticated = sub.doc[SUBSCRIBER_AUTHENTICATED_KEY] === true;
+  // Everything a decision reads of the resource but its ID (which only a policy's own decision reads): the
+  // events of one container's instances share their decisions.
+  const facts = about.ty === RESOURCE_TYPE.accessControlPolicy ? about.ri : `${about.ty}|${about.pi}|${about.owner ?? ''}|${JSON.stringify(about.doc)}`;
   for (const operation of operationsFor(sub)) {
     const key = `${creator}|${operation}`;
-    let allowed = granted?.[key] ?? memo.get(`${key}|${authenticated}`);
+    const memoKey = `${key}|${authenticated}|${facts}`;
+    let allowed = granted?.[key] ?? memo.get(memoKey);
     if (allowed === undefined) {
       // No request carries a notification: no peer address (rules bound to one grant nothing), the
       // subscription's authentication as it was made, and the time of the notification.
       const decision = await services.access.decide({ originator: creator, authenticated, roleIds: [], operation, resource: about, ip: '', time: now });
       allowed = decision.granted;
-      memo.set(`${key}|${authenticated}`, allowed);
+      memo.set(memoKey, allowed);
     }
     if (allowed) return true;
   }
@@ -128,157 +131,200 @@ class FanOutTakenOver extends Error {
   }
 }
 
-/** The fan-out job for an event row (target `fanout:<subscribed-to ri>`): it removes the row itself. */
-export async function runFanOut(services: CseServices, message: OutboxMessage, owner: string): Promise<void> {
-  const { store, clock, log, config, self } = services;
-  const event = JSON.parse(message.content) as RecordedEvent;
-  const now = clock.now();
-  const ending = event.ending !== undefined;
-  let subs: StoredResource[];
-  if (event.ending) subs = [...event.ending];
-  else {
-    // Read again: a subscription deleted since the event is not notified (its messages would be dropped anyway).
-    const wanted = new Set(event.subs);
-    subs = (await store.children(message.subscription, { ty: RESOURCE_TYPE.subscription, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE })).filter((s) => wanted.has(s.ri));
-  }
-  const dropped = event.subs.length - subs.length;
-  if (ending && dropped > 0) {
-    log.warn({ event: 'notifications-over-event-bound', resource: message.subscription, dropped }, 'deletion notifications beyond notifications.maxEventBytes dropped');
-  }
+/** An event read and decided on, ready to be written as messages. */
+interface PreparedEvent {
+  readonly message: OutboxMessage;
+  readonly event: RecordedEvent;
+  /** Subscriptions whose creator may be told, fairest order first. */
+  readonly notify: readonly StoredResource[];
+}
 
+/** Events of one resource fanned out together, in order, by the holder of the first one's lease. */
+const RUN_LENGTH = 64;
+
+/**
+ * The fan-out job for the event rows of one resource (target `fanout:<subscribed-to ri>`): it takes the leased
+ * head and the events queued behind it (nobody else can lease those while the head is there) and removes
+ * them itself, in the transaction that writes their messages.
+ */
+export async function runFanOut(services: CseServices, head: OutboxMessage, owner: string): Promise<void> {
+  const { store, clock, log } = services;
+  const run = [head, ...(await store.queued(head.target, undefined, RUN_LENGTH)).filter((m) => m.id > head.id)];
+  const now = clock.now();
+  // Read again: a subscription deleted since the event is not notified (its messages would be dropped anyway).
+  const current = await store.children(head.subscription, { ty: RESOURCE_TYPE.subscription, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
   // Access decisions first, outside the transaction: the decider reads policies through the store.
   const memo = new Map<string, boolean>();
-  const notify: StoredResource[] = [];
-  for (const sub of interleaveByCreator(subs)) {
-    if (await creatorMay(services, sub, event.about, now, memo, event.granted)) {
-      notify.push(sub);
-      continue;
+  const prepared: PreparedEvent[] = [];
+  for (const message of run) {
+    const event = JSON.parse(message.content) as RecordedEvent;
+    let subs: StoredResource[];
+    if (event.ending) {
+      subs = [...event.ending];
+      if (subs.length < event.subs.length) {
+        log.warn({ event: 'notifications-over-event-bound', resource: head.subscription, dropped: event.subs.length - subs.length }, 'deletion notifications beyond notifications.maxEventBytes dropped');
+      }
+    } else {
+      const wanted = new Set(event.subs);
+      subs = current.filter((s) => wanted.has(s.ri));
     }
-    const { total, log: shouldLog } = count(notificationCounters.withheld, sub.ri);
-    if (shouldLog) {
-      log.warn(
-        { event: 'notification-withheld', subscription: sub.ri, creator: sub.doc[CREATOR_KEY], resource: event.about.ri, withheld: total },
-        "notification not sent: the subscription's creator may not read the resource (the subscription stays)",
-      );
+    const notify: StoredResource[] = [];
+    for (const sub of interleaveByCreator(subs)) {
+      if (await creatorMay(services, sub, event.about, now, memo, event.granted)) {
+        notify.push(sub);
+        continue;
+      }
+      const { total, log: shouldLog } = count(notificationCounters.withheld, sub.ri);
+      if (shouldLog) {
+        log.warn(
+          { event: 'notification-withheld', subscription: sub.ri, creator: creatorOf(sub), resource: event.about.ri, withheld: total },
+          "notification not sent: the subscription's creator may not read the resource (the subscription stays)",
+        );
+      }
     }
+    prepared.push({ message, event, notify });
   }
   const groups = new Map<string, Awaited<ReturnType<typeof groupAggregation>>>();
-  for (const sub of notify) {
+  for (const sub of prepared.flatMap((p) => p.notify)) {
     const attrs = sub.doc as SubscriptionAttributes;
     if (typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' && !groups.has(attrs.gpi)) groups.set(attrs.gpi, await groupAggregation(services, attrs.gpi));
   }
 
-  const sharedBytes = message.shared === undefined ? 0 : byteLength(message.shared);
-  let over: { overEvent: Map<string, number>; overOriginator: Map<string, number> };
+  const over: Over = { event: new Map(), originator: new Map() };
   try {
-    over = await store.transaction(async (tx) => {
-      const overEvent = new Map<string, number>();
-      const overOriginator = new Map<string, number>();
-      const creators = notify.map((sub) => creatorOf(sub));
-      const usage = await tx.outboxUsage(creators);
-      const messages: NewOutboxMessage[] = [];
+    await store.transaction(async (tx) => {
+      over.event.clear();
+      over.originator.clear();
+      const usage = await tx.outboxUsage(prepared.flatMap((p) => p.notify.map(creatorOf)));
+      // Subscriptions of one resource tend to name the same targets: each is looked up once per run.
+      const resolved = new Map<string, ResolvedTarget>();
       const polled = new Set<string>();
-      let eventBytes = 0;
-      // Subscriptions of one resource tend to name the same targets: each is looked up once per event.
-      const resolvedTargets = new Map<string, ResolvedTarget>();
-      for (const sub of notify) {
-        const attrs = sub.doc as SubscriptionAttributes;
-        const creator = creatorOf(sub);
-        const group = typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' ? groups.get(attrs.gpi) : undefined;
-        const targets = group && typeof attrs.nfu === 'string' ? [attrs.nfu] : (attrs.nu ?? []);
-        // One message per queue: the same target named twice (or as AE-ID and as path) is notified once.
-        const keys = new Map<string, string>();
-        for (const target of targets) {
-          const resolved = resolvedTargets.get(target) ?? (await resolveTarget(tx, self, target));
-        resolvedTargets.set(target, resolved);
-          if (keys.has(resolved.key)) continue;
-          // An AE-ID the subscription named may have been deregistered and taken by another AE since.
-          if (resolved.ae && !sameRegistration(sub, resolved.ae)) {
-            log.warn({ event: 'notification-target-reregistered', subscription: sub.ri, target }, 'notification not sent: the AE-ID it names belongs to a later registration');
-            continue;
-          }
-          keys.set(resolved.key, target);
-        }
-        const sgn: SharedSgn = {
-          sur: subscriptionUri(self, sub),
-          ...(typeof attrs.cr === 'string' ? { cr: attrs.cr } : {}),
-          net: event.net,
-          rep: attrs.nct === CONTENT.RESOURCE_ID ? 'uri' : attrs.nct === CONTENT.MODIFIED_ATTRIBUTES ? 'mod' : 'full',
-        };
-        let envelope: StoredEnvelope;
-        let subscription = sub.ri;
-        if (group) {
-          // A group subscription with forwarding: the group gathers its members' notifications for the nfu.
-          envelope = { sgn, final: true, batch: group.batch };
-          subscription = `group:${group.ri}`;
-        } else {
-          envelope = {
-            sgn,
-            // The deletion of the subscribed-to resource ends the subscription too; its last notification still goes.
-            ...(ending ? { final: true } : {}),
-            ...(attrs.ln ? { ec: 4, latest: true } : attrs.nec !== undefined ? { ec: attrs.nec } : {}),
-            ...(attrs.exc !== undefined ? { counted: true } : {}),
-            ...(attrs.bn ? { batch: attrs.bn } : {}),
-            ...(attrs.pn === 1 ? { pendingLatest: true } : {}),
-          };
-        }
-        const content = JSON.stringify(envelope);
-        const own = byteLength(content);
-        let made = 0;
-        for (const key of keys.keys()) {
-          // The event's bound counts what it writes (its payload is stored once); an originator's counts
-          // every queued notification with its payload, what delivering it costs.
-          if (eventBytes + own > config.notifications.maxEventBytes) {
-            overEvent.set(sub.ri, (overEvent.get(sub.ri) ?? 0) + 1);
-            continue;
-          }
-          const used = usage.get(creator) ?? 0;
-          if (used + own + sharedBytes > config.notifications.maxOutboxBytesPerOriginator) {
-            overOriginator.set(creator, (overOriginator.get(creator) ?? 0) + 1);
-            continue;
-          }
-          eventBytes += own;
-          usage.set(creator, used + own + sharedBytes);
-          const m: NewOutboxMessage = { target: key, subscription, content, created: now, notBefore: now, originator: creator, bytes: own + sharedBytes };
-          messages.push(message.payload === undefined ? m : { ...m, payload: message.payload });
-          if (key.startsWith('pch:')) polled.add(key);
-          made++;
-        }
-        if (made > 0 && attrs.nse === true && !ending) {
-          const fresh = await tx.getForUpdate(sub.ri);
-          if (fresh) {
-            for (const target of keys.values()) countStats(fresh.doc, target, { noec: 1 });
-            await tx.update(fresh);
-          }
-        }
-      }
-      await tx.enqueue(messages);
+      for (const p of prepared) await writeMessages(services, tx, p, { usage, resolved, polled, groups, over, now });
       // A polling channel's queue is bounded like any target's: its oldest messages go first.
       for (const key of polled) {
-        const excess = (await tx.queueLength(key)) - config.notifications.maxQueue;
+        const excess = (await tx.queueLength(key)) - services.config.notifications.maxQueue;
         if (excess <= 0) continue;
         const oldest = await tx.queued(key, undefined, excess);
         await tx.dequeue(oldest.map((m) => m.id));
         log.warn({ event: 'notifications-dropped', target: key, dropped: oldest.length }, 'notification queue of a polling channel is full');
       }
-      // Of two processes holding this event (a lease that ran out meanwhile), only the lease holder's fan-out
+      await tx.dequeue(run.slice(1).map((m) => m.id));
+      // Of two processes holding this run (a lease that ran out meanwhile), only the lease holder's fan-out
       // commits: the other one rolls back.
-      if (!(await tx.dequeueLeased(message.id, owner))) throw new FanOutTakenOver();
+      if (!(await tx.dequeueLeased(head.id, owner))) throw new FanOutTakenOver();
       await tx.broadcast(OUTBOX_TOPIC, '');
-      return { overEvent, overOriginator };
     });
   } catch (err) {
     if (err instanceof FanOutTakenOver) return;
     throw err;
   }
-  for (const [ri, n] of over.overEvent) {
+  for (const [ri, n] of over.event) {
     const { total, log: shouldLog } = count(notificationCounters.overEventBound, ri, n);
-    if (shouldLog) log.warn({ event: 'notifications-over-event-bound', subscription: ri, resource: message.subscription, dropped: total }, 'notifications beyond notifications.maxEventBytes dropped');
+    if (shouldLog) log.warn({ event: 'notifications-over-event-bound', subscription: ri, resource: head.subscription, dropped: total }, 'notifications beyond notifications.maxEventBytes dropped');
   }
-  for (const [creator, n] of over.overOriginator) {
+  for (const [creator, n] of over.originator) {
     const { total, log: shouldLog } = count(notificationCounters.overOriginatorBound, creator, n);
     if (shouldLog) {
       log.warn({ event: 'notifications-over-originator-bound', originator: creator, dropped: total }, "notifications dropped: their subscriptions' creator is over notifications.maxOutboxBytesPerOriginator");
     }
   }
+}
+
+/** Notifications not made for the bounds: per subscription (one event's bound) and per creator. */
+interface Over {
+  readonly event: Map<string, number>;
+  readonly originator: Map<string, number>;
+}
+
+interface RunState {
+  /** Bytes counted against each creator, as the run adds messages. */
+  readonly usage: Map<string, number>;
+  readonly resolved: Map<string, ResolvedTarget>;
+  readonly polled: Set<string>;
+  readonly groups: ReadonlyMap<string, Awaited<ReturnType<typeof groupAggregation>>>;
+  readonly over: Over;
+  readonly now: number;
+}
+
+/** The messages of one event: a target once per subscription, within the event's and each creator's bound. */
+async function writeMessages(services: CseServices, tx: ResourceStore, prepared: PreparedEvent, state: RunState): Promise<void> {
+  const { config, self, log } = services;
+  const { message, event, notify } = prepared;
+  const { usage, resolved, polled, groups, over, now } = state;
+  const ending = event.ending !== undefined;
+  const sharedBytes = message.shared === undefined ? 0 : byteLength(message.shared);
+  const messages: NewOutboxMessage[] = [];
+  let eventBytes = 0;
+  for (const sub of notify) {
+    const attrs = sub.doc as SubscriptionAttributes;
+    const creator = creatorOf(sub);
+    const group = typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' ? groups.get(attrs.gpi) : undefined;
+    const targets = group && typeof attrs.nfu === 'string' ? [attrs.nfu] : (attrs.nu ?? []);
+    // One message per queue: the same target named twice (or as AE-ID and as path) is notified once.
+    const keys = new Map<string, string>();
+    for (const target of targets) {
+      const found = resolved.get(target) ?? (await resolveTarget(tx, self, target));
+      resolved.set(target, found);
+      if (keys.has(found.key)) continue;
+      // An AE-ID the subscription named may have been deregistered and taken by another AE since.
+      if (found.ae && !sameRegistration(sub, found.ae)) {
+        log.warn({ event: 'notification-target-reregistered', subscription: sub.ri, target }, 'notification not sent: the AE-ID it names belongs to a later registration');
+        continue;
+      }
+      keys.set(found.key, target);
+    }
+    const sgn: SharedSgn = {
+      sur: subscriptionUri(self, sub),
+      ...(typeof attrs.cr === 'string' ? { cr: attrs.cr } : {}),
+      net: event.net,
+      rep: attrs.nct === CONTENT.RESOURCE_ID ? 'uri' : attrs.nct === CONTENT.MODIFIED_ATTRIBUTES ? 'mod' : 'full',
+    };
+    let envelope: StoredEnvelope;
+    let subscription = sub.ri;
+    if (group) {
+      // A group subscription with forwarding: the group gathers its members' notifications for the nfu.
+      envelope = { sgn, final: true, batch: group.batch };
+      subscription = `group:${group.ri}`;
+    } else {
+      envelope = {
+        sgn,
+        // The deletion of the subscribed-to resource ends the subscription too; its last notification still goes.
+        ...(ending ? { final: true } : {}),
+        ...(attrs.ln ? { ec: 4, latest: true } : attrs.nec !== undefined ? { ec: attrs.nec } : {}),
+        ...(attrs.exc !== undefined ? { counted: true } : {}),
+        ...(attrs.bn ? { batch: attrs.bn } : {}),
+        ...(attrs.pn === 1 ? { pendingLatest: true } : {}),
+      };
+    }
+    const content = JSON.stringify(envelope);
+    const own = byteLength(content);
+    let made = 0;
+    for (const key of keys.keys()) {
+      // The event's bound counts what it writes (its payload is stored once); a creator's counts every
+      // queued notification with its payload, what delivering it costs.
+      if (eventBytes + own > config.notifications.maxEventBytes) {
+        over.event.set(sub.ri, (over.event.get(sub.ri) ?? 0) + 1);
+        continue;
+      }
+      const used = usage.get(creator) ?? 0;
+      if (used + own + sharedBytes > config.notifications.maxOutboxBytesPerOriginator) {
+        over.originator.set(creator, (over.originator.get(creator) ?? 0) + 1);
+        continue;
+      }
+      eventBytes += own;
+      usage.set(creator, used + own + sharedBytes);
+      const m: NewOutboxMessage = { target: key, subscription, content, created: now, notBefore: now, originator: creator, bytes: own + sharedBytes };
+      messages.push(message.payload === undefined ? m : { ...m, payload: message.payload });
+      if (key.startsWith('pch:')) polled.add(key);
+      made++;
+    }
+    if (made > 0 && attrs.nse === true && !ending) {
+      const fresh = await tx.getForUpdate(sub.ri);
+      if (fresh) {
+        for (const target of keys.values()) countStats(fresh.doc, target, { noec: 1 });
+        await tx.update(fresh);
+      }
+    }
+  }
+  await tx.enqueue(messages);
 }
