@@ -199,7 +199,14 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
       // Subscriptions of one resource tend to name the same targets: each is looked up once per run.
       const resolved = new Map<string, ResolvedTarget>();
       const polled = new Set<string>();
-      for (const p of prepared) await writeMessages(services, tx, p, { usage, resolved, polled, groups, over, now });
+      // A run writes about as much as one event may: a transaction other writers wait for stays short.
+      let written = 0;
+      const done: OutboxMessage[] = [];
+      for (const p of prepared) {
+        if (done.length > 0 && written >= services.config.notifications.maxEventBytes) break;
+        written += await writeMessages(services, tx, p, { usage, resolved, polled, groups, over, now });
+        done.push(p.message);
+      }
       // A polling channel's queue is bounded like any target's: its oldest messages go first.
       for (const key of polled) {
         const excess = (await tx.queueLength(key)) - services.config.notifications.maxQueue;
@@ -208,7 +215,7 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
         await tx.dequeue(oldest.map((m) => m.id));
         log.warn({ event: 'notifications-dropped', target: key, dropped: oldest.length }, 'notification queue of a polling channel is full');
       }
-      await tx.dequeue(run.slice(1).map((m) => m.id));
+      await tx.dequeue(done.slice(1).map((m) => m.id));
       // Of two processes holding this run (a lease that ran out meanwhile), only the lease holder's fan-out
       // commits: the other one rolls back.
       if (!(await tx.dequeueLeased(head.id, owner))) throw new FanOutTakenOver();
@@ -246,8 +253,8 @@ interface RunState {
   readonly now: number;
 }
 
-/** The messages of one event: a target once per subscription, within the event's and each creator's bound. */
-async function writeMessages(services: CseServices, tx: ResourceStore, prepared: PreparedEvent, state: RunState): Promise<void> {
+/** The messages of one event: a target once per subscription, within the event's and each creator's bound; returns the bytes written. */
+async function writeMessages(services: CseServices, tx: ResourceStore, prepared: PreparedEvent, state: RunState): Promise<number> {
   const { config, self, log } = services;
   const { message, event, notify } = prepared;
   const { usage, resolved, polled, groups, over, now } = state;
@@ -327,4 +334,5 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
     }
   }
   await tx.enqueue(messages);
+  return eventBytes;
 }

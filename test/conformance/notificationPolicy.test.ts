@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTestCse, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
 import type { ResourceStore } from '../../src/storage/store.js';
+import { notificationCounters } from '../../src/notifications/fanout.js';
 
 type Attrs = Record<string, unknown>;
 const sgn = (n: Attrs): Attrs => n['m2m:sgn'] as Attrs;
@@ -25,7 +26,6 @@ async function queueFootprint(store: ResourceStore, target: string): Promise<{ r
   for (const m of rows) {
     bytes += m.content.length;
     if (m.payload !== undefined) payloads.set(m.payload, m.shared?.length ?? 0);
-    else bytes += 0;
   }
   for (const size of payloads.values()) bytes += size;
   return { rows: rows.length, bytes };
@@ -65,6 +65,7 @@ describe("notifications follow the subscriber's privileges (finding 3)", () => {
     assert.equal((await post('revoked')).rsc, 2001);
     await fannedOut(t.cse.services.store);
     assert.equal((await t.client.retrieve('/cse-in/owner/feed/watch', 'Cowner')).rsc, 2000, 'the subscription stays');
+    assert.equal(notificationCounters.withheld.get(String((sub.body?.['m2m:sub'] as Attrs).ri)), 1, 'counted for the subscription');
     // Restored: the next event is delivered again, and the one made while revoked never is.
     assert.equal((await t.client.update(`/${acp}`, { 'm2m:acp': { pv: { acr: [{ acor: ['Creader'], acop: 3 }] } } }, 'Cowner')).rsc, 2004);
     assert.equal((await post('restored')).rsc, 2001);
