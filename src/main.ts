@@ -19,6 +19,8 @@ import { OutboundPolicy, loopbackOpen } from './security/outboundPolicy.js';
 import { JOB_TARGET_PREFIX, runRequestJob } from './operations/nonBlocking.js';
 import { SparqlEngine } from './semantics/sparql.js';
 import { Deliverer } from './notifications/deliver.js';
+import { FANOUT_TARGET_PREFIX } from './notifications/events.js';
+import { runFanOut } from './notifications/fanout.js';
 import { readFileSync } from 'node:fs';
 
 const WARN_DAYS = 30;
@@ -94,7 +96,10 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       concurrency: config.notifications.concurrency,
       defaultBatchMs: config.notifications.batchDuration * 1000,
       slowAfterMs: config.notifications.slowAfter * 1000,
-      jobs: { [JOB_TARGET_PREFIX]: (message, owner) => runRequestJob(services, message, owner) },
+      jobs: {
+        [JOB_TARGET_PREFIX]: (message, owner) => runRequestJob(services, message, owner),
+        [FANOUT_TARGET_PREFIX]: (message, owner) => runFanOut(services, message, owner),
+      },
     });
     const pipeline = new Pipeline(services);
     services.dispatcher.handle = (request, transport) => pipeline.handle(request, transport);

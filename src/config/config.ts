@@ -113,6 +113,14 @@ export const SCHEMA = {
     slowAfter: int(5, 1, 300, 'seconds after which an answering notification target counts as slow: its queue is backed off like a failing one'),
     // The upper bound is SUBSCRIPTION_LIMITS.perResource (resources/types/subscription.ts): what an event reads.
     maxSubscriptionsPerResource: int(1000, 1, 1000, 'subscriptions one resource may hold (at most 1000, the most an event reads); more are refused with 5207'),
+    // Bounds on what notifications may write to the outbox (issue #20, finding 4).
+    maxEventBytes: int(1_048_576, 1024, 1_073_741_824, 'outbox bytes the notifications of one event may add beyond its payload, which is stored once (later ones dropped, logged)'),
+    maxOutboxBytesPerOriginator: int(
+      67_108_864,
+      1024,
+      1_099_511_627_776,
+      "bytes of queued notifications (each with its payload) per subscription creator; beyond it that creator's new notifications are dropped (logged)",
+    ),
   },
   discovery: {
     maxResults: int(1000, 1, 100_000, 'most resources one discovery returns (larger results are paged with ofst)'),

@@ -17,7 +17,7 @@ import type { SubscriptionAttributes } from '../resources/types/subscription.js'
 import type { OutboxMessage } from '../storage/store.js';
 import { AsyncMutex } from '../storage/mutex.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
-import { OUTBOX_TOPIC, targetKey, urlsOfTarget, type Envelope } from './events.js';
+import { OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type Envelope } from './events.js';
 import { countStats } from '../resources/types/subscription.js';
 
 export interface DeliveryOptions {
@@ -302,7 +302,7 @@ export class Deliverer {
         return false;
       }
     }
-    const contents = batch.map((m) => (JSON.parse(m.content) as Envelope).pc);
+    const contents = batch.map((m) => readEnvelope(m).pc);
     let pc: Record<string, unknown>;
     if (envelope.latest || envelope.pendingLatest) pc = contents[contents.length - 1] as Record<string, unknown>;
     else if (envelope.batch) pc = { 'm2m:agn': { 'm2m:sgn': contents.map((c) => c['m2m:sgn']) } };

@@ -1,11 +1,19 @@
-// Turns a change into outbox messages, inside the transaction of the change itself: an acknowledged change
-// never loses its notifications, and a rolled-back one never sends any.
+// Turns a change into outbox messages in two steps, so that an acknowledged change never loses its
+// notifications and a rolled-back one never sends any, while a write pays for one row however many
+// subscriptions it matches:
+// 1. inside the transaction of the change: the subscriptions the event matches, and one event row carrying
+//    the event's payload (stored once, shared by all its notifications);
+// 2. after the commit, the fan-out job (fanout.ts) checks each subscriber's access, resolves and
+//    deduplicates targets, applies the outbox bounds, and writes the per-target messages in the same
+//    transaction that removes the event row.
 import type { LocalIdentity } from '../primitive/identifiers.js';
+import { CREATOR_KEY } from '../resources/common.js';
+import { representation } from '../resources/representation.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { EVENT, SUBSCRIPTION_LIMITS, countStats, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { CONTENT, EVENT, SUBSCRIPTION_LIMITS, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { ResourceRegistry } from '../resources/registry.js';
-import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
-import { matches, notificationFor, type NotificationEvent } from './matcher.js';
+import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
+import { matches, type NotificationEvent } from './matcher.js';
 
 /** What the deliverer needs besides the primitive content; stored with the message. */
 export interface Envelope {
@@ -21,30 +29,104 @@ export interface Envelope {
   readonly final?: boolean;
 }
 
-export const OUTBOX_TOPIC = 'outbox';
-
-/** How long a group gathers its members' notifications when notifyAggregation gives no duration, ms. */
-const GROUP_AGGREGATION_MS = 1_000;
-
-/** The group of a group subscription and its aggregation: nar, else one notification per member [TS-0001 §10.2.7.11]. */
-async function groupAggregation(store: ResourceStore, self: LocalIdentity, gpi: string): Promise<{ ri: string; batch: { num: number; dur: number } } | undefined> {
-  const ri = gpi.startsWith(`/${self.cseId}/`) ? gpi.slice(self.cseId.length + 2) : gpi;
-  const group = await store.get(ri);
-  if (group?.ty !== RESOURCE_TYPE.group) return undefined;
-  const nar = (group.doc.nar ?? {}) as { num?: number; dur?: number };
-  const members = typeof group.doc.cnm === 'number' && group.doc.cnm > 0 ? group.doc.cnm : 1;
-  return { ri, batch: { num: Number.isSafeInteger(nar.num) && (nar.num as number) > 0 ? (nar.num as number) : members, dur: Number.isSafeInteger(nar.dur) && (nar.dur as number) > 0 ? (nar.dur as number) : GROUP_AGGREGATION_MS } };
+/** The per-subscription part of a notification whose representation is its event's shared payload. */
+export interface SharedSgn {
+  readonly sur: string;
+  readonly cr?: string;
+  readonly net: number;
+  /** Which representation of the payload: all attributes, the modified ones, or the resource ID (nct 1/2/3). */
+  readonly rep: 'full' | 'mod' | 'uri';
 }
+
+/** An outbox message as stored: either a whole primitive content, or `sgn` over the shared payload. */
+export type StoredEnvelope = Omit<Envelope, 'pc'> & { pc?: Record<string, unknown>; sgn?: SharedSgn };
+
+/** An event's payload, stored once for all its notifications (only the representations some subscription asked for). */
+export interface EventPayload {
+  readonly typeName: string;
+  readonly uri: string;
+  readonly full?: Record<string, unknown>;
+  readonly mod?: Record<string, unknown>;
+}
+
+/** The envelope of a queued message, its primitive content rebuilt from the shared payload where it has one. */
+export function readEnvelope(message: Pick<OutboxMessage, 'content' | 'shared'>): Envelope {
+  const stored = JSON.parse(message.content) as StoredEnvelope;
+  const { sgn, ...rest } = stored;
+  if (!sgn) return stored as Envelope;
+  const payload = (message.shared === undefined ? {} : JSON.parse(message.shared)) as Partial<EventPayload>;
+  const typeName = payload.typeName ?? 'm2m:rsc';
+  const rep = sgn.rep === 'uri' ? { 'm2m:uri': payload.uri } : { [typeName]: (sgn.rep === 'mod' ? payload.mod : payload.full) ?? {} };
+  const out: Record<string, unknown> = { nev: { rep, net: sgn.net }, sur: sgn.sur };
+  if (sgn.cr !== undefined) out.cr = sgn.cr;
+  return { ...rest, pc: { 'm2m:sgn': out } };
+}
+
+export const OUTBOX_TOPIC = 'outbox';
+/** Outbox job target of the events recorded for a resource's subscriptions: one queue per resource keeps them in order. */
+export const FANOUT_TARGET_PREFIX = 'fanout:';
+/** Subscription document key: the creator's request was authenticated (rq_authn) when it made the subscription. */
+export const SUBSCRIBER_AUTHENTICATED_KEY = '__authn';
+/** Subscription document key: AE resource ID → seq of the registration its targets named (see sameRegistration). */
+export const TARGET_BINDING_KEY = '__nub';
+
 /** The subscriptions of a resource an event reads: all of them, as creation refuses more. */
 export const MAX_SUBSCRIPTIONS_PER_RESOURCE = SUBSCRIPTION_LIMITS.perResource;
 
-/** The queue a notification target belongs to: a URL, an AE reached through its poa, or its polling channel. */
-export async function targetKey(store: ResourceStore, self: LocalIdentity, target: string): Promise<string> {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return target;
+/** An event as recorded in the transaction of the change, for the fan-out job. */
+export interface RecordedEvent {
+  readonly net: number;
+  readonly at: number;
+  /** What access control reads of the resource the notifications are about (the event's resource). */
+  readonly about: StoredResource;
+  /** The matched subscriptions, in order, read again at fan-out. */
+  readonly subs: readonly string[];
+  /** Matched subscriptions that end with the event (a DELETE of the subscribed-to resource), as they were. */
+  readonly ending?: readonly StoredResource[];
+  /** Access decisions taken before the change removed the policies they rest on: `${creator}|${operation}`. */
+  readonly granted?: Readonly<Record<string, boolean>>;
+}
+
+export interface ResolvedTarget {
+  /** The queue: a URL, `ae:<ri>` (through its poa), `pch:<ri>` (its polling channel), or `id:<target>`. */
+  readonly key: string;
+  /** The AE the target names, when it names one. */
+  readonly ae?: StoredResource;
+}
+
+export async function resolveTarget(store: ResourceStore, self: LocalIdentity, target: string): Promise<ResolvedTarget> {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return { key: target };
   const id = target.startsWith(`/${self.cseId}/`) ? target.slice(self.cseId.length + 2) : target;
   const resource = id.startsWith(`${self.cseRn}/`) ? await store.getByPath(id) : await store.get(id);
-  if (resource?.ty === RESOURCE_TYPE.AE) return resource.doc.rr === false ? `pch:${resource.ri}` : `ae:${resource.ri}`;
-  return `id:${target}`;
+  if (resource?.ty === RESOURCE_TYPE.AE) return { key: resource.doc.rr === false ? `pch:${resource.ri}` : `ae:${resource.ri}`, ae: resource };
+  return { key: `id:${target}` };
+}
+
+/** The queue a notification target belongs to: a URL, an AE reached through its poa, or its polling channel. */
+export async function targetKey(store: ResourceStore, self: LocalIdentity, target: string): Promise<string> {
+  return (await resolveTarget(store, self, target)).key;
+}
+
+/** The registration (store seq) of each AE these targets name, recorded when a subscription names them. */
+export async function bindTargets(store: ResourceStore, self: LocalIdentity, targets: readonly string[]): Promise<Record<string, number>> {
+  const bound: Record<string, number> = {};
+  for (const target of targets) {
+    const { ae } = await resolveTarget(store, self, target);
+    if (ae?.seq !== undefined) bound[ae.ri] = ae.seq;
+  }
+  return bound;
+}
+
+/**
+ * Whether an AE a subscription's target resolves to now is the registration the subscription named, and
+ * not a later holder of the same AE-ID (an AE's resource ID is its AE-ID): seq is never reused. A
+ * subscription made before bindings were recorded accepts only an AE registered before it.
+ */
+export function sameRegistration(sub: StoredResource, ae: StoredResource): boolean {
+  const bound = sub.doc[TARGET_BINDING_KEY] as Record<string, unknown> | undefined;
+  const seq = bound?.[ae.ri];
+  if (typeof seq === 'number') return seq === ae.seq;
+  return ae.ct <= sub.ct;
 }
 
 /** URLs to try for a target key: the URL itself, or the points of access of an AE. */
@@ -62,76 +144,102 @@ export function subscriptionUri(self: LocalIdentity, sub: StoredResource): strin
   return `/${self.cseId}/${sub.ri}`;
 }
 
-async function messagesFor(
-  store: ResourceStore,
-  self: LocalIdentity,
-  sub: StoredResource,
-  pc: Record<string, unknown>,
-  targets: readonly string[],
-  now: number,
-  counted: boolean,
-  final: boolean,
-): Promise<NewOutboxMessage[]> {
-  const attrs = sub.doc as SubscriptionAttributes;
-  const envelope: Envelope = {
-    pc,
-    ...(final ? { final: true } : {}),
-    ...(attrs.ln ? { ec: 4, latest: true } : attrs.nec !== undefined ? { ec: attrs.nec } : {}),
-    ...(counted && attrs.exc !== undefined ? { counted: true } : {}),
-    ...(attrs.bn ? { batch: attrs.bn } : {}),
-    ...(attrs.pn === 1 ? { pendingLatest: true } : {}),
-  };
-  const content = JSON.stringify(envelope);
-  const out: NewOutboxMessage[] = [];
-  for (const target of targets) out.push({ target: await targetKey(store, self, target), subscription: sub.ri, content, created: now, notBefore: now });
-  return out;
-}
-
 /** Records the notifications an event causes for the subscriptions of `subscribedTo`. */
 export interface EventContext {
   readonly self: LocalIdentity;
   readonly registry: ResourceRegistry;
   readonly now: number;
+  /** notifications.maxEventBytes: also bounds the subscriptions an ending event carries along. */
+  readonly maxEventBytes: number;
 }
 
-export async function recordEvent(tx: ResourceStore, ctx: EventContext, subscribedTo: StoredResource, event: NotificationEvent): Promise<number> {
-  const { self, registry, now } = ctx;
+/** What the access decider reads of a resource: its identity, owner and governing attributes. */
+function accessFacts(r: StoredResource): StoredResource {
+  const doc: Record<string, unknown> = {};
+  for (const key of ['acpi', 'cstn', CREATOR_KEY]) if (r.doc[key] !== undefined) doc[key] = r.doc[key];
+  return { ri: r.ri, pi: r.pi, ty: r.ty, rn: r.rn, srn: r.srn, ct: r.ct, lt: r.lt, ...(r.owner === undefined ? {} : { owner: r.owner }), doc };
+}
+
+/** The subscription's creator (who it notifies on behalf of); empty when unknown. */
+export function creatorOf(sub: StoredResource): string {
+  const creator = sub.doc[CREATOR_KEY];
+  return typeof creator === 'string' ? creator : '';
+}
+
+/** Round-robin by creator, so a bound cuts every creator's share alike rather than the last creators' whole. */
+export function interleaveByCreator<T extends StoredResource>(subs: readonly T[]): T[] {
+  const byCreator = new Map<string, T[]>();
+  for (const sub of subs) {
+    const creator = creatorOf(sub);
+    byCreator.set(creator, [...(byCreator.get(creator) ?? []), sub]);
+  }
+  const out: T[] = [];
+  for (let i = 0; out.length < subs.length; i++) for (const list of byCreator.values()) if (i < list.length) out.push(list[i] as T);
+  return out;
+}
+
+export async function recordEvent(
+  tx: ResourceStore,
+  ctx: EventContext,
+  subscribedTo: StoredResource,
+  event: NotificationEvent & { granted?: Readonly<Record<string, boolean>> },
+): Promise<number> {
+  const { registry, now } = ctx;
   // Subscriptions are not notified about subscriptions coming and going (as ACME does).
   if ((event.type === EVENT.CREATE_CHILD || event.type === EVENT.DELETE_CHILD) && event.resource.ty === RESOURCE_TYPE.subscription) return 0;
   const subs = await tx.children(subscribedTo.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
-  const typeName = registry.get(event.resource.ty)?.typeName ?? `m2m:ty${event.resource.ty}`;
-  const messages: NewOutboxMessage[] = [];
-  for (const sub of subs) {
-    const attrs = sub.doc as SubscriptionAttributes;
-    if (!matches(attrs, event)) continue;
-    const pc = notificationFor(attrs, subscriptionUri(self, sub), typeName, event);
-    const group = typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' ? await groupAggregation(tx, self, attrs.gpi) : undefined;
-    if (group && typeof attrs.nfu === 'string') {
-      // A group subscription with forwarding: the group gathers its members' notifications for the nfu.
-      const envelope: Envelope = { pc, final: true, batch: group.batch };
-      messages.push({ target: await targetKey(tx, self, attrs.nfu), subscription: `group:${group.ri}`, content: JSON.stringify(envelope), created: now, notBefore: now });
-      continue;
-    }
-    // The deletion of the subscribed resource ends the subscription too; its last notification still goes.
-    messages.push(...(await messagesFor(tx, self, sub, pc, attrs.nu ?? [], now, true, event.type === EVENT.DELETE)));
-    if (attrs.nse === true) {
-      const fresh = (await tx.getForUpdate(sub.ri)) ?? sub;
-      for (const target of attrs.nu ?? []) countStats(fresh.doc, target, { noec: 1 });
-      await tx.update(fresh);
+  const matched = subs.filter((sub) => matches(sub.doc as SubscriptionAttributes, event));
+  if (matched.length === 0) return 0;
+  const kinds = new Set(matched.map((sub) => (sub.doc as SubscriptionAttributes).nct ?? CONTENT.ALL_ATTRIBUTES));
+  const payload: EventPayload = {
+    typeName: registry.get(event.resource.ty)?.typeName ?? `m2m:ty${event.resource.ty}`,
+    uri: event.resource.ri,
+    ...(kinds.has(CONTENT.ALL_ATTRIBUTES) ? { full: representation(event.resource) } : {}),
+    ...(kinds.has(CONTENT.MODIFIED_ATTRIBUTES) ? { mod: { ...(event.modified ?? {}) } } : {}),
+  };
+  // The deletion of the subscribed-to resource ends its subscriptions in this transaction: they travel
+  // with the event, as many as fit in the event's byte bound.
+  let ending: StoredResource[] | undefined;
+  if (event.type === EVENT.DELETE) {
+    ending = [];
+    let bytes = 0;
+    for (const sub of interleaveByCreator(matched)) {
+      const size = JSON.stringify(sub).length;
+      if (bytes + size > ctx.maxEventBytes) break;
+      bytes += size;
+      ending.push(sub);
     }
   }
-  if (messages.length > 0) {
-    await tx.enqueue(messages);
-    await tx.broadcast(OUTBOX_TOPIC, '');
-  }
-  return messages.length;
+  const recorded: RecordedEvent = {
+    net: event.type,
+    at: now,
+    about: accessFacts(event.resource),
+    subs: matched.map((sub) => sub.ri),
+    ...(ending ? { ending } : {}),
+    ...(event.granted ? { granted: event.granted } : {}),
+  };
+  const shared = await tx.storePayload(JSON.stringify(payload));
+  await tx.enqueue([{ target: `${FANOUT_TARGET_PREFIX}${subscribedTo.ri}`, subscription: subscribedTo.ri, content: JSON.stringify(recorded), created: now, notBefore: now, payload: shared }]);
+  await tx.broadcast(OUTBOX_TOPIC, '');
+  return matched.length;
 }
 
 /** The deletion notification of a subscription to its subscriberURI [TS-0004 §7.5.1.2.4]. */
 export async function recordDeletion(tx: ResourceStore, self: LocalIdentity, sub: StoredResource, now: number): Promise<void> {
   const su = (sub.doc as SubscriptionAttributes).su;
   if (!su) return;
-  const pc = { 'm2m:sgn': { sud: true, sur: subscriptionUri(self, sub) } };
-  await tx.enqueue(await messagesFor(tx, self, { ...sub, doc: { ...sub.doc, bn: undefined, ln: undefined } }, pc, [su], now, false, true));
+  const { key, ae } = await resolveTarget(tx, self, su);
+  // Not to a later holder of the subscriber's AE-ID.
+  if (ae && !sameRegistration(sub, ae)) return;
+  const attrs = sub.doc as SubscriptionAttributes;
+  const envelope: StoredEnvelope = {
+    pc: { 'm2m:sgn': { sud: true, sur: subscriptionUri(self, sub) } },
+    final: true,
+    ...(attrs.nec !== undefined ? { ec: attrs.nec } : {}),
+    ...(attrs.pn === 1 ? { pendingLatest: true } : {}),
+  };
+  const creator = sub.doc[CREATOR_KEY];
+  const message: NewOutboxMessage = { target: key, subscription: sub.ri, content: JSON.stringify(envelope), created: now, notBefore: now };
+  await tx.enqueue([typeof creator === 'string' ? { ...message, originator: creator } : message]);
   await tx.broadcast(OUTBOX_TOPIC, '');
 }

@@ -5,7 +5,7 @@ import { parseAbsRelTimestamp } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { StoredResource } from '../storage/store.js';
-import { OUTBOX_TOPIC, type Envelope } from './events.js';
+import { OUTBOX_TOPIC, readEnvelope } from './events.js';
 
 export async function pollChannel(ctx: RequestContext, channel: StoredResource): Promise<Record<string, unknown>> {
   const { store, clock, config, self } = ctx.services;
@@ -16,7 +16,7 @@ export async function pollChannel(ctx: RequestContext, channel: StoredResource):
     const [message] = await store.queued(`pch:${aei}`, undefined, 1);
     if (message) {
       await store.dequeue([message.id]);
-      const envelope = JSON.parse(message.content) as Envelope;
+      const envelope = readEnvelope(message);
       return { 'm2m:rqp': { op: 5, to: aei, fr: `/${self.cseId}`, rqi: `pch-${message.id}`, rvi: '3', pc: envelope.pc } };
     }
     const wait = deadline - clock.now();

@@ -12,7 +12,7 @@ import { hookContext } from './hookContext.js';
 import { modifiedAttributes } from './modified.js';
 import { resolvePolicyLinks } from './policyLinks.js';
 import { eventContext } from './events.js';
-import { recordEvent } from '../notifications/events.js';
+import { SUBSCRIBER_AUTHENTICATED_KEY, TARGET_BINDING_KEY, bindTargets, recordEvent } from '../notifications/events.js';
 import { targetsToVerify, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
@@ -61,6 +61,13 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     const links = await resolvePolicyLinks(tx, ctx.services.self, doc.acpi);
     if (links) doc.acpi = links;
     await definition.hooks.beforeCreate?.(hooks, resource, parent);
+    if (definition.ty === RESOURCE_TYPE.subscription) {
+      // What later notifications are decided by (fanout.ts): whether the subscriber was authenticated, and
+      // which registration each AE-ID target named — its verification went to that AE, not to a later holder.
+      doc[SUBSCRIBER_AUTHENTICATED_KEY] = ctx.originator?.authenticated === true;
+      const targets = [...((doc.nu as string[] | undefined) ?? []), doc.su, doc.nfu].filter((t): t is string => typeof t === 'string');
+      doc[TARGET_BINDING_KEY] = await bindTargets(tx, ctx.services.self, targets);
+    }
     resource.rn = typeof rn === 'string' ? rn : resource.ri;
     resource.srn = `${parent.srn}/${resource.rn}`;
     if (resource.srn.split('/').length > MAX_PATH_SEGMENTS) {

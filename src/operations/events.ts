@@ -3,5 +3,5 @@ import type { EventContext } from '../notifications/events.js';
 
 /** What recording a notification event needs from the running CSE. */
 export function eventContext(services: CseServices, now: number): EventContext {
-  return { self: services.self, registry: services.registry, now };
+  return { self: services.self, registry: services.registry, now, maxEventBytes: services.config.notifications.maxEventBytes };
 }

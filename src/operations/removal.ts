@@ -5,6 +5,7 @@ import type { RequestPrimitive } from '../primitive/request.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import { eventContext } from './events.js';
 import { MAX_SUBSCRIPTIONS_PER_RESOURCE, recordDeletion, recordEvent } from '../notifications/events.js';
+import { decideBeforeDeletion } from '../notifications/fanout.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -17,10 +18,12 @@ async function recordDeletionEvents(
   parent: StoredResource | undefined,
   now: number,
   originator: string,
+  granted: Readonly<Record<string, boolean>> | undefined,
 ): Promise<void> {
   const ctx = eventContext(services, now);
-  await recordEvent(tx, ctx, root, { type: EVENT.DELETE, resource: root, operation: OPERATION.DELETE, originator });
-  if (parent) await recordEvent(tx, ctx, parent, { type: EVENT.DELETE_CHILD, resource: root, operation: OPERATION.DELETE, originator });
+  const decided = granted ? { granted } : {};
+  await recordEvent(tx, ctx, root, { type: EVENT.DELETE, resource: root, operation: OPERATION.DELETE, originator, ...decided });
+  if (parent) await recordEvent(tx, ctx, parent, { type: EVENT.DELETE_CHILD, resource: root, operation: OPERATION.DELETE, originator, ...decided });
   const ended = root.ty === RESOURCE_TYPE.subscription ? [root] : [];
   ended.push(...(await tx.findInSubtree(root.srn, RESOURCE_TYPE.subscription, MAX_SUBSCRIPTIONS_PER_RESOURCE)));
   for (const sub of ended) await recordDeletion(tx, services.self, sub, now);
@@ -34,6 +37,10 @@ export async function deleteWithBookkeeping(
   request: RequestPrimitive,
 ): Promise<StoredResource | undefined> {
   const { store, registry, config, self, access } = services;
+  // Notifications are made after the commit; the policies an AE holds go with it, so the decisions that
+  // rest on them are taken now (the decider cannot read through a transaction).
+  const before = await store.get(ri);
+  const granted = before ? await decideBeforeDeletion(services, before, now) : undefined;
   const deleted = await store.transaction(async (tx) => {
     const seen = await tx.get(ri);
     if (!seen) return undefined;
@@ -46,10 +53,14 @@ export async function deleteWithBookkeeping(
     // From here on nothing can be created below the root: the subscriptions found below are all there are.
     const target = await tx.lockSubtree(ri);
     if (!target) return undefined;
-    await recordDeletionEvents(tx, services, target, parent ?? (await tx.get(target.pi)), now, originator);
+    await recordDeletionEvents(tx, services, target, parent ?? (await tx.get(target.pi)), now, originator, granted);
     const subtree = await tx.deleteSubtree(ri);
     if (!subtree) return undefined;
     const root = subtree.root;
+    // Whatever is queued for a deregistered AE goes with it, in the same transaction: whoever registers its
+    // AE-ID next (an AE's resource ID is its AE-ID) must not poll or receive it.
+    const aes = subtree.removed.filter((r) => r.ty === RESOURCE_TYPE.AE).map((r) => r.ri);
+    if (aes.length > 0) await tx.dropQueued(aes.flatMap((aei) => [`pch:${aei}`, `ae:${aei}`, `id:${aei}`]));
     if (topLevel) parent = await tx.getForUpdate(root.pi);
     if (parent) {
       const hooks = { store: tx, now, config, self, originator, request, semantics: services.semantics.as({ key: `/${self.cseId}`, limited: false }) };

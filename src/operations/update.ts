@@ -11,7 +11,9 @@ import { deriveLocationBox } from '../resources/geometry.js';
 import type { StoredResource } from '../storage/store.js';
 import { resolvePolicyLinks } from './policyLinks.js';
 import { eventContext } from './events.js';
-import { recordEvent } from '../notifications/events.js';
+import { TARGET_BINDING_KEY, bindTargets, recordEvent, resolveTarget } from '../notifications/events.js';
+import type { LocalIdentity } from '../primitive/identifiers.js';
+import type { ResourceStore } from '../storage/store.js';
 import { targetsToVerify, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -23,8 +25,13 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   const targetRi = ctx.resource?.ri;
   if (!content || targetRi === undefined) throw new Error('update runs after validateContent');
   // New notification targets are verified first, outside the transaction [TS-0001 table 10.2.10.4-1].
+  let added: string[] | undefined;
   if (ctx.resource?.ty === RESOURCE_TYPE.subscription) {
-    await verifyTargets(ctx.services, targetsToVerify(content, ctx.resource.doc), ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`);
+    // nu, su and nfu targets the subscription did not have yet are verified; the new nu ones are bound below.
+    const toVerify = targetsToVerify(content, ctx.resource.doc);
+    await verifyTargets(ctx.services, toVerify, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`);
+    const nu = content.nu;
+    if (Array.isArray(nu)) added = toVerify.filter((t) => nu.includes(t));
   }
   await registry.get(ctx.resource?.ty ?? -1)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource as StoredResource);
   const outcome = await store.transaction(async (tx) => {
@@ -46,6 +53,10 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     }
     if ('loc' in changes) deriveLocationBox(resource.doc);
     await definition?.hooks.beforeUpdate?.(hookContext(ctx, tx), resource, changes);
+    if (resource.ty === RESOURCE_TYPE.subscription && ('nu' in changes || 'nfu' in changes)) {
+      const nfu = 'nfu' in changes && typeof changes.nfu === 'string' ? [changes.nfu] : [];
+      await rebindTargets(tx, ctx.services.self, resource, [...(added ?? []), ...nfu]);
+    }
     resource.lt = formatTimestamp(now);
     await tx.update(resource);
     await recordEvent(tx, eventContext(ctx.services, now), resource, {
@@ -59,4 +70,21 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   });
   await access.invalidate(outcome.resource);
   return outcome;
+}
+
+/**
+ * The registrations a subscription's targets name after an update: added targets (just verified) name the
+ * AE holding their AE-ID now; a target kept keeps the registration it named before, so an update never
+ * hands a subscription over to a later holder of an AE-ID it named.
+ */
+async function rebindTargets(tx: ResourceStore, self: LocalIdentity, sub: StoredResource, added: readonly string[]): Promise<void> {
+  const before = (sub.doc[TARGET_BINDING_KEY] ?? {}) as Record<string, number>;
+  const current = [...((sub.doc.nu as string[] | undefined) ?? []), sub.doc.su, sub.doc.nfu].filter((t): t is string => typeof t === 'string');
+  const addedSet = new Set(added);
+  const bound = await bindTargets(tx, self, current.filter((t) => addedSet.has(t)));
+  for (const target of current.filter((t) => !addedSet.has(t))) {
+    const { ae } = await resolveTarget(tx, self, target);
+    if (ae && typeof before[ae.ri] === 'number') bound[ae.ri] = before[ae.ri] as number;
+  }
+  sub.doc[TARGET_BINDING_KEY] = bound;
 }

@@ -49,7 +49,23 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX outbox_target ON outbox (target, id);`,
   `CREATE TABLE claims (key TEXT PRIMARY KEY, until BIGINT NOT NULL);
    CREATE INDEX claims_until ON claims (until);`,
+  // One event's payload stored once for all its notifications; outbox bytes counted per originator.
+  `CREATE TABLE outbox_payloads (id BIGSERIAL PRIMARY KEY, content TEXT NOT NULL);
+   ALTER TABLE outbox ADD COLUMN payload BIGINT;
+   ALTER TABLE outbox ADD COLUMN originator TEXT;
+   ALTER TABLE outbox ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
+   CREATE INDEX outbox_payload ON outbox (payload) WHERE payload IS NOT NULL;
+   CREATE TABLE outbox_usage (originator TEXT PRIMARY KEY, bytes BIGINT NOT NULL);`,
 ];
+
+/** Outbox rows with the content of the payload they refer to. */
+const OUTBOX_SELECT = 'SELECT o.*, p.content AS shared FROM outbox o LEFT JOIN outbox_payloads p ON p.id = o.payload';
+
+interface RemovedRow {
+  payload: string | null;
+  originator: string | null;
+  bytes: string;
+}
 
 /** Arbitrary constant naming Warden's schema lock among the database's advisory locks. */
 const MIGRATION_LOCK = 0x57415244;
@@ -282,17 +298,74 @@ class PostgresOperations {
   }
 
   async enqueue(messages: readonly NewOutboxMessage[]): Promise<void> {
+    const usage = new Map<string, number>();
     for (const m of messages) {
+      const bytes = m.bytes ?? m.content.length;
       await run(() =>
-        this.db.query('INSERT INTO outbox (target, subscription, content, created, not_before) VALUES ($1, $2, $3, $4, $5)', [
-          m.target,
-          m.subscription,
-          m.content,
-          m.created,
-          m.notBefore,
-        ]),
+        this.db.query(
+          'INSERT INTO outbox (target, subscription, content, created, not_before, payload, originator, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [m.target, m.subscription, m.content, m.created, m.notBefore, m.payload ?? null, m.originator ?? null, bytes],
+        ),
+      );
+      if (m.originator !== undefined) usage.set(m.originator, (usage.get(m.originator) ?? 0) + bytes);
+    }
+    for (const [originator, bytes] of usage) {
+      await run(() =>
+        this.db.query(
+          'INSERT INTO outbox_usage (originator, bytes) VALUES ($1, $2) ON CONFLICT (originator) DO UPDATE SET bytes = outbox_usage.bytes + excluded.bytes',
+          [originator, bytes],
+        ),
       );
     }
+  }
+
+  async storePayload(content: string): Promise<number> {
+    const { rows } = await run(() => this.db.query<{ id: string }>('INSERT INTO outbox_payloads (content) VALUES ($1) RETURNING id', [content]));
+    return Number(rows[0]?.id);
+  }
+
+  async outboxUsage(originators: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>(originators.map((o) => [o, 0]));
+    if (originators.length === 0) return out;
+    const { rows } = await run(() =>
+      this.db.query<{ originator: string; bytes: string }>('SELECT originator, bytes FROM outbox_usage WHERE originator = ANY($1::text[])', [[...out.keys()]]),
+    );
+    for (const r of rows) out.set(r.originator, Number(r.bytes));
+    return out;
+  }
+
+  /** Uncounts deleted rows and drops the payloads no row refers to any more. */
+  private async removed(rows: readonly RemovedRow[]): Promise<void> {
+    const usage = new Map<string, number>();
+    const payloads = new Set<number>();
+    for (const r of rows) {
+      if (r.originator !== null) usage.set(r.originator, (usage.get(r.originator) ?? 0) + Number(r.bytes));
+      if (r.payload !== null) payloads.add(Number(r.payload));
+    }
+    for (const [originator, bytes] of usage) {
+      await run(() => this.db.query('UPDATE outbox_usage SET bytes = bytes - $2 WHERE originator = $1', [originator, bytes]));
+      await run(() => this.db.query('DELETE FROM outbox_usage WHERE originator = $1 AND bytes <= 0', [originator]));
+    }
+    if (payloads.size > 0) {
+      await run(() =>
+        this.db.query('DELETE FROM outbox_payloads p WHERE p.id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.payload = p.id)', [[...payloads]]),
+      );
+    }
+  }
+
+  async dropQueued(targets: readonly string[]): Promise<number> {
+    if (targets.length === 0) return 0;
+    const { rows } = await run(() =>
+      this.db.query<RemovedRow>('DELETE FROM outbox WHERE target = ANY($1::text[]) RETURNING payload, originator, bytes', [[...targets]]),
+    );
+    await this.removed(rows);
+    return rows.length;
+  }
+
+  async dequeueLeased(id: number, owner: string): Promise<boolean> {
+    const { rows } = await run(() => this.db.query<RemovedRow>('DELETE FROM outbox WHERE id = $1 AND lease_owner = $2 RETURNING payload, originator, bytes', [id, owner]));
+    await this.removed(rows);
+    return rows.length > 0;
   }
 
   async leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope: LeaseScope = {}): Promise<OutboxMessage[]> {
@@ -304,11 +377,12 @@ class PostgresOperations {
     // SKIP LOCKED: processes polling at once lease different heads; a head already leased is not due.
     const { rows } = await run(() =>
       this.db.query<OutboxRow>(
-        `UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN (
+        `WITH leased AS (UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN (
            SELECT id FROM outbox WHERE id IN (SELECT min(id) FROM outbox ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY target)
              AND not_before <= $2 AND (lease_until IS NULL OR lease_until <= $2)
              ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-         RETURNING *`,
+         RETURNING *)
+         SELECT o.*, p.content AS shared FROM leased o LEFT JOIN outbox_payloads p ON p.id = o.payload`,
         args,
       ),
     );
@@ -318,8 +392,8 @@ class PostgresOperations {
   async queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
     const { rows } = await run(() =>
       subscription === undefined
-        ? this.db.query<OutboxRow>('SELECT * FROM outbox WHERE target = $1 ORDER BY id LIMIT $2', [target, limit])
-        : this.db.query<OutboxRow>('SELECT * FROM outbox WHERE target = $1 AND subscription = $2 ORDER BY id LIMIT $3', [target, subscription, limit]),
+        ? this.db.query<OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = $1 ORDER BY o.id LIMIT $2`, [target, limit])
+        : this.db.query<OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = $1 AND o.subscription = $2 ORDER BY o.id LIMIT $3`, [target, subscription, limit]),
     );
     return rows.map(toMessage);
   }
@@ -329,7 +403,9 @@ class PostgresOperations {
   }
 
   async dequeue(ids: readonly number[]): Promise<void> {
-    if (ids.length > 0) await run(() => this.db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]));
+    if (ids.length === 0) return;
+    const { rows } = await run(() => this.db.query<RemovedRow>('DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING payload, originator, bytes', [ids]));
+    await this.removed(rows);
   }
 
   async postpone(id: number, notBefore: number, attempts: number): Promise<void> {

@@ -25,6 +25,9 @@ export interface OutboxRow {
   created: number | string;
   not_before: number | string;
   attempts: number;
+  payload?: number | string | null;
+  /** The referenced payload's content, where the query joins it. */
+  shared?: string | null;
 }
 
 export function toResource(row: ResourceRow): StoredResource {
@@ -88,5 +91,7 @@ export function toMessage(row: OutboxRow): OutboxMessage {
     created: Number(row.created),
     notBefore: Number(row.not_before),
     attempts: row.attempts,
+    ...(row.payload !== undefined && row.payload !== null ? { payload: Number(row.payload) } : {}),
+    ...(typeof row.shared === 'string' ? { shared: row.shared } : {}),
   };
 }

@@ -54,7 +54,17 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX outbox_target ON outbox (target, id);`,
   `CREATE TABLE claims (key TEXT PRIMARY KEY, until INTEGER NOT NULL);
    CREATE INDEX claims_until ON claims (until);`,
+  // One event's payload stored once for all its notifications; outbox bytes counted per originator.
+  `CREATE TABLE outbox_payloads (id INTEGER PRIMARY KEY AUTOINCREMENT, content TEXT NOT NULL);
+   ALTER TABLE outbox ADD COLUMN payload INTEGER;
+   ALTER TABLE outbox ADD COLUMN originator TEXT;
+   ALTER TABLE outbox ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX outbox_payload ON outbox (payload) WHERE payload IS NOT NULL;
+   CREATE TABLE outbox_usage (originator TEXT PRIMARY KEY, bytes INTEGER NOT NULL);`,
 ];
+
+/** Outbox rows with the content of the payload they refer to. */
+const OUTBOX_SELECT = 'SELECT o.*, p.content AS shared FROM outbox o LEFT JOIN outbox_payloads p ON p.id = o.payload';
 
 export interface SqliteOptions {
   path: string;
@@ -224,9 +234,65 @@ class SqliteOperations {
 
   enqueue(messages: readonly NewOutboxMessage[]): void {
     const insert = this.db.prepare(
-      'INSERT INTO outbox (target, subscription, content, created, not_before) VALUES (@target, @subscription, @content, @created, @notBefore)',
+      `INSERT INTO outbox (target, subscription, content, created, not_before, payload, originator, bytes)
+         VALUES (@target, @subscription, @content, @created, @notBefore, @payload, @originator, @bytes)`,
     );
-    for (const m of messages) insert.run(m);
+    const usage = new Map<string, number>();
+    for (const m of messages) {
+      const bytes = m.bytes ?? m.content.length;
+      insert.run({ ...m, payload: m.payload ?? null, originator: m.originator ?? null, bytes });
+      if (m.originator !== undefined) usage.set(m.originator, (usage.get(m.originator) ?? 0) + bytes);
+    }
+    const count = this.db.prepare('INSERT INTO outbox_usage (originator, bytes) VALUES (?, ?) ON CONFLICT (originator) DO UPDATE SET bytes = bytes + excluded.bytes');
+    for (const [originator, bytes] of usage) count.run(originator, bytes);
+  }
+
+  storePayload(content: string): number {
+    return Number(this.db.prepare('INSERT INTO outbox_payloads (content) VALUES (?)').run(content).lastInsertRowid);
+  }
+
+  outboxUsage(originators: readonly string[]): Map<string, number> {
+    const read = this.db.prepare<[string], { bytes: number }>('SELECT bytes FROM outbox_usage WHERE originator = ?');
+    const out = new Map<string, number>();
+    for (const o of new Set(originators)) out.set(o, read.get(o)?.bytes ?? 0);
+    return out;
+  }
+
+  /** Deletes rows, uncounts them, and drops the payloads no row refers to any more. */
+  private remove(rows: ReadonlyArray<{ payload: number | null; originator: string | null; bytes: number }>): void {
+    const usage = new Map<string, number>();
+    const payloads = new Set<number>();
+    for (const r of rows) {
+      if (r.originator !== null) usage.set(r.originator, (usage.get(r.originator) ?? 0) + r.bytes);
+      if (r.payload !== null) payloads.add(r.payload);
+    }
+    const uncount = this.db.prepare('UPDATE outbox_usage SET bytes = bytes - ? WHERE originator = ?');
+    const forget = this.db.prepare('DELETE FROM outbox_usage WHERE originator = ? AND bytes <= 0');
+    for (const [originator, bytes] of usage) {
+      uncount.run(bytes, originator);
+      forget.run(originator);
+    }
+    const drop = this.db.prepare('DELETE FROM outbox_payloads WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE payload = ?)');
+    for (const id of payloads) drop.run(id, id);
+  }
+
+  dropQueued(targets: readonly string[]): number {
+    const del = this.db.prepare<[string], { payload: number | null; originator: string | null; bytes: number }>(
+      'DELETE FROM outbox WHERE target = ? RETURNING payload, originator, bytes',
+    );
+    const rows = targets.flatMap((t) => del.all(t));
+    this.remove(rows);
+    return rows.length;
+  }
+
+  dequeueLeased(id: number, owner: string): boolean {
+    const rows = this.db
+      .prepare<[number, string], { payload: number | null; originator: string | null; bytes: number }>(
+        'DELETE FROM outbox WHERE id = ? AND lease_owner = ? RETURNING payload, originator, bytes',
+      )
+      .all(id, owner);
+    this.remove(rows);
+    return rows.length > 0;
   }
 
   leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope: LeaseScope = {}): OutboxMessage[] {
@@ -244,8 +310,8 @@ class SqliteOperations {
     }
     const rows = this.db
       .prepare<Array<string | number>, OutboxRow>(
-        `SELECT * FROM outbox WHERE id IN (SELECT min(id) FROM outbox ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY target)
-           AND not_before <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?`,
+        `${OUTBOX_SELECT} WHERE o.id IN (SELECT min(id) FROM outbox ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY target)
+           AND o.not_before <= ? AND (o.lease_until IS NULL OR o.lease_until <= ?) ORDER BY o.id LIMIT ?`,
       )
       .all(...args, now, now, limit);
     const lease = this.db.prepare('UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?');
@@ -256,9 +322,9 @@ class SqliteOperations {
   queued(target: string, subscription: string | undefined, limit: number): OutboxMessage[] {
     const rows =
       subscription === undefined
-        ? this.db.prepare<[string, number], OutboxRow>('SELECT * FROM outbox WHERE target = ? ORDER BY id LIMIT ?').all(target, limit)
+        ? this.db.prepare<[string, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? ORDER BY o.id LIMIT ?`).all(target, limit)
         : this.db
-            .prepare<[string, string, number], OutboxRow>('SELECT * FROM outbox WHERE target = ? AND subscription = ? ORDER BY id LIMIT ?')
+            .prepare<[string, string, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? AND o.subscription = ? ORDER BY o.id LIMIT ?`)
             .all(target, subscription, limit);
     return rows.map(toMessage);
   }
@@ -269,8 +335,12 @@ class SqliteOperations {
   }
 
   dequeue(ids: readonly number[]): void {
-    const remove = this.db.prepare('DELETE FROM outbox WHERE id = ?');
-    for (const id of ids) remove.run(id);
+    const del = this.db.prepare<[number], { payload: number | null; originator: string | null; bytes: number }>(
+      'DELETE FROM outbox WHERE id = ? RETURNING payload, originator, bytes',
+    );
+    const rows = [];
+    for (const id of ids) rows.push(...del.all(id));
+    this.remove(rows);
   }
 
   postpone(id: number, notBefore: number, attempts: number): void {
@@ -385,6 +455,18 @@ class SqliteTransactionView implements ResourceStore {
   enqueue(messages: readonly NewOutboxMessage[]): Promise<void> {
     this.ops.enqueue(messages);
     return Promise.resolve();
+  }
+  storePayload(content: string): Promise<number> {
+    return Promise.resolve(this.ops.storePayload(content));
+  }
+  outboxUsage(originators: readonly string[]): Promise<Map<string, number>> {
+    return Promise.resolve(this.ops.outboxUsage(originators));
+  }
+  dropQueued(targets: readonly string[]): Promise<number> {
+    return Promise.resolve(this.ops.dropQueued(targets));
+  }
+  dequeueLeased(id: number, owner: string): Promise<boolean> {
+    return Promise.resolve(this.ops.dequeueLeased(id, owner));
   }
   leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]> {
     return Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit, scope));
@@ -521,6 +603,18 @@ class SqliteStore implements ResourceStore {
   }
   enqueue(messages: readonly NewOutboxMessage[]): Promise<void> {
     return this.transaction(() => Promise.resolve(this.ops.enqueue(messages)));
+  }
+  storePayload(content: string): Promise<number> {
+    return this.transaction(() => Promise.resolve(this.ops.storePayload(content)));
+  }
+  outboxUsage(originators: readonly string[]): Promise<Map<string, number>> {
+    return this.exclusive(() => this.ops.outboxUsage(originators));
+  }
+  dropQueued(targets: readonly string[]): Promise<number> {
+    return this.transaction(() => Promise.resolve(this.ops.dropQueued(targets)));
+  }
+  dequeueLeased(id: number, owner: string): Promise<boolean> {
+    return this.transaction(() => Promise.resolve(this.ops.dequeueLeased(id, owner)));
   }
   leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]> {
     return this.transaction(() => Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit, scope)));

@@ -56,9 +56,22 @@ export interface OutboxMessage {
   /** Not before this instant (retries back off; batches wait). */
   notBefore: number;
   attempts: number;
+  /** The payload the message refers to (see NewOutboxMessage.payload), and its content read with it. */
+  payload?: number;
+  shared?: string;
 }
 
-export type NewOutboxMessage = Omit<OutboxMessage, 'id' | 'attempts'>;
+export interface NewOutboxMessage extends Omit<OutboxMessage, 'id' | 'attempts' | 'shared'> {
+  /**
+   * A payload stored once with storePayload() for every message of one event; the message reads it as
+   * `shared`. It goes when the last message referring to it goes.
+   */
+  payload?: number;
+  /** Whose outbox usage the message counts against (the creator of its subscription). */
+  originator?: string;
+  /** What it counts for there, bytes (default: its content's length). */
+  bytes?: number;
+}
 
 /** Which outbox queues a lease looks at, by target prefix. */
 export interface LeaseScope {
@@ -201,6 +214,12 @@ export interface ResourceStore {
   findInSubtree(srn: string, ty: number, limit: number): Promise<StoredResource[]>;
 
   enqueue(messages: readonly NewOutboxMessage[]): Promise<void>;
+  /** Stores content shared by several outbox messages once; returns its id for NewOutboxMessage.payload. */
+  storePayload(content: string): Promise<number>;
+  /** Bytes of queued messages counted against each of these originators (missing: none). */
+  outboxUsage(originators: readonly string[]): Promise<Map<string, number>>;
+  /** Removes every queued message of these targets (a deregistered AE's); returns how many. */
+  dropQueued(targets: readonly string[]): Promise<number>;
   /**
    * Leases the head message of up to `limit` target queues whose head is due and not leased by anyone
    * else, for `leaseMs`. Only a queue's head is ever leased, so each target sees its messages in order.
@@ -212,6 +231,8 @@ export interface ResourceStore {
   queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]>;
   /** Delivered or given up: removes them. */
   dequeue(ids: readonly number[]): Promise<void>;
+  /** Removes a message `owner` holds the lease of; false (nothing removed) when its lease went to someone else. */
+  dequeueLeased(id: number, owner: string): Promise<boolean>;
   /** Extends the leases `owner` holds on these messages (long-running outbox jobs). */
   renewLeases(ids: readonly number[], owner: string, until: number): Promise<void>;
   /** Releases a lease and sets when the message may be tried again. */

@@ -1,0 +1,338 @@
+// The second step of making notifications (see events.ts): an outbox job that turns one recorded event into
+// per-target messages after the change has committed, so that however many subscriptions an event matches,
+// other writers never wait for its fan-out inside their transaction. Its messages and the removal of the
+// event row commit together: the event is fanned out exactly once, or retried when its lease ends.
+import type { CseServices } from '../pipeline/context.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import { CONTENT, countStats, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
+import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
+import {
+  MAX_SUBSCRIPTIONS_PER_RESOURCE,
+  OUTBOX_TOPIC,
+  SUBSCRIBER_AUTHENTICATED_KEY,
+  creatorOf,
+  interleaveByCreator,
+  resolveTarget,
+  sameRegistration,
+  subscriptionUri,
+  type RecordedEvent,
+  type ResolvedTarget,
+  type SharedSgn,
+  type StoredEnvelope,
+} from './events.js';
+
+/** When a group gathers its members' notifications and notifyAggregation gives no duration, ms. */
+const GROUP_AGGREGATION_MS = 1_000;
+/** Subscriptions and originators whose dropped notifications are counted here (memory bound). */
+const COUNTED_LIMIT = 10_000;
+
+/**
+ * Notifications not made, per subscription (withheld: its creator may no longer read the resource) and per
+ * originator (over its outbox bound), in this process. Logged at the 1st, 2nd, 4th, 8th … occurrence.
+ */
+export const notificationCounters = {
+  withheld: new Map<string, number>(),
+  overOriginatorBound: new Map<string, number>(),
+  overEventBound: new Map<string, number>(),
+};
+
+function count(map: Map<string, number>, key: string, by = 1): { total: number; log: boolean } {
+  const before = map.get(key) ?? 0;
+  if (before === 0 && map.size >= COUNTED_LIMIT) map.clear();
+  const total = before + by;
+  map.set(key, total);
+  // Logged when the count passes a power of two: nobody can flood the log through it.
+  return { total, log: before === 0 || Math.floor(Math.log2(total)) > Math.floor(Math.log2(before)) };
+}
+
+/**
+ * The privilege a notification needs of the resource it is about. Warden policy beyond TS-0004, which
+ * checks RETRIEVE only when the subscription is created [TS-0004 §7.4.8.2.1]: privileges change
+ * afterwards, and a subscription to a parent would otherwise carry new children its creator may not read.
+ * A representation (nct 1, 2) needs RETRIEVE; a resource ID alone (nct 3) discloses what discovery
+ * discloses [TS-0001 §9.6.2], so RETRIEVE or DISCOVERY suffices.
+ */
+function operationsFor(sub: StoredResource): AccessOperation[] {
+  const nct = (sub.doc as SubscriptionAttributes).nct ?? CONTENT.ALL_ATTRIBUTES;
+  return nct === CONTENT.RESOURCE_ID ? [ACCESS_OPERATION.RETRIEVE, ACCESS_OPERATION.DISCOVERY] : [ACCESS_OPERATION.RETRIEVE];
+}
+
+/** Whether the subscription's creator may be told about `about` now; decisions memoised per event. */
+async function creatorMay(
+  services: CseServices,
+  sub: StoredResource,
+  about: StoredResource,
+  now: number,
+  memo: Map<string, boolean>,
+  granted: Readonly<Record<string, boolean>> | undefined,
+): Promise<boolean> {
+  const creator = creatorOf(sub);
+  const authenticated = sub.doc[SUBSCRIBER_AUTHENTICATED_KEY] === true;
+  // Everything a decision reads of the resource but its ID (which only a policy's own decision reads): the
+  // events of one container's instances share their decisions.
+  const facts = about.ty === RESOURCE_TYPE.accessControlPolicy ? about.ri : `${about.ty}|${about.pi}|${about.owner ?? ''}|${JSON.stringify(about.doc)}`;
+  for (const operation of operationsFor(sub)) {
+    const key = `${creator}|${operation}`;
+    const memoKey = `${key}|${authenticated}|${facts}`;
+    let allowed = granted?.[key] ?? memo.get(memoKey);
+    if (allowed === undefined) {
+      // No request carries a notification: no peer address (rules bound to one grant nothing), the
+      // subscription's authentication as it was made, and the time of the notification.
+      const decision = await services.access.decide({ originator: creator, authenticated, roleIds: [], operation, resource: about, ip: '', time: now });
+      allowed = decision.granted;
+      memo.set(memoKey, allowed);
+    }
+    if (allowed) return true;
+  }
+  return false;
+}
+
+/**
+ * Decisions for an event whose resource goes away with the policies it may hold (an AE and its
+ * accessControlPolicies): taken before the deletion, for the subscriptions of the resource and of its parent.
+ */
+export async function decideBeforeDeletion(services: CseServices, root: StoredResource, now: number): Promise<Record<string, boolean> | undefined> {
+  const { registry, store } = services;
+  if (!(registry.get(root.ty)?.childTypes ?? []).includes(RESOURCE_TYPE.accessControlPolicy)) return undefined;
+  const granted: Record<string, boolean> = {};
+  for (const holder of [root.ri, root.pi]) {
+    const subs = await store.children(holder, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
+    for (const sub of subs) {
+      const creator = creatorOf(sub);
+      const authenticated = sub.doc[SUBSCRIBER_AUTHENTICATED_KEY] === true;
+      for (const operation of operationsFor(sub)) {
+        const key = `${creator}|${operation}`;
+        if (key in granted) continue;
+        granted[key] = (await services.access.decide({ originator: creator, authenticated, roleIds: [], operation, resource: root, ip: '', time: now })).granted;
+      }
+    }
+  }
+  return granted;
+}
+
+/** The group of a group subscription and its aggregation: nar, else one notification per member [TS-0001 §10.2.7.11]. */
+async function groupAggregation(services: CseServices, gpi: string): Promise<{ ri: string; batch: { num: number; dur: number } } | undefined> {
+  const { store, self } = services;
+  const ri = gpi.startsWith(`/${self.cseId}/`) ? gpi.slice(self.cseId.length + 2) : gpi;
+  const group = await store.get(ri);
+  if (group?.ty !== RESOURCE_TYPE.group) return undefined;
+  const nar = (group.doc.nar ?? {}) as { num?: number; dur?: number };
+  const members = typeof group.doc.cnm === 'number' && group.doc.cnm > 0 ? group.doc.cnm : 1;
+  return { ri, batch: { num: Number.isSafeInteger(nar.num) && (nar.num as number) > 0 ? (nar.num as number) : members, dur: Number.isSafeInteger(nar.dur) && (nar.dur as number) > 0 ? (nar.dur as number) : GROUP_AGGREGATION_MS } };
+}
+
+const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+class FanOutTakenOver extends Error {
+  constructor() {
+    super('another process holds the lease of this event now');
+    this.name = 'FanOutTakenOver';
+  }
+}
+
+/** An event read and decided on, ready to be written as messages. */
+interface PreparedEvent {
+  readonly message: OutboxMessage;
+  readonly event: RecordedEvent;
+  /** Subscriptions whose creator may be told, fairest order first. */
+  readonly notify: readonly StoredResource[];
+}
+
+/** Events of one resource fanned out together, in order, by the holder of the first one's lease. */
+const RUN_LENGTH = 64;
+
+/**
+ * The fan-out job for the event rows of one resource (target `fanout:<subscribed-to ri>`): it takes the leased
+ * head and the events queued behind it (nobody else can lease those while the head is there) and removes
+ * them itself, in the transaction that writes their messages.
+ */
+export async function runFanOut(services: CseServices, head: OutboxMessage, owner: string): Promise<void> {
+  const { store, clock, log } = services;
+  const run = [head, ...(await store.queued(head.target, undefined, RUN_LENGTH)).filter((m) => m.id > head.id)];
+  const now = clock.now();
+  // Read again: a subscription deleted since the event is not notified (its messages would be dropped anyway).
+  const current = await store.children(head.subscription, { ty: RESOURCE_TYPE.subscription, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
+  // Access decisions first, outside the transaction: the decider reads policies through the store.
+  const memo = new Map<string, boolean>();
+  const prepared: PreparedEvent[] = [];
+  for (const message of run) {
+    const event = JSON.parse(message.content) as RecordedEvent;
+    let subs: StoredResource[];
+    if (event.ending) {
+      subs = [...event.ending];
+      if (subs.length < event.subs.length) {
+        log.warn({ event: 'notifications-over-event-bound', resource: head.subscription, dropped: event.subs.length - subs.length }, 'deletion notifications beyond notifications.maxEventBytes dropped');
+      }
+    } else {
+      const wanted = new Set(event.subs);
+      subs = current.filter((s) => wanted.has(s.ri));
+    }
+    const notify: StoredResource[] = [];
+    for (const sub of interleaveByCreator(subs)) {
+      if (await creatorMay(services, sub, event.about, now, memo, event.granted)) {
+        notify.push(sub);
+        continue;
+      }
+      const { total, log: shouldLog } = count(notificationCounters.withheld, sub.ri);
+      if (shouldLog) {
+        log.warn(
+          { event: 'notification-withheld', subscription: sub.ri, creator: creatorOf(sub), resource: event.about.ri, withheld: total },
+          "notification not sent: the subscription's creator may not read the resource (the subscription stays)",
+        );
+      }
+    }
+    prepared.push({ message, event, notify });
+  }
+  const groups = new Map<string, Awaited<ReturnType<typeof groupAggregation>>>();
+  for (const sub of prepared.flatMap((p) => p.notify)) {
+    const attrs = sub.doc as SubscriptionAttributes;
+    if (typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' && !groups.has(attrs.gpi)) groups.set(attrs.gpi, await groupAggregation(services, attrs.gpi));
+  }
+
+  const over: Over = { event: new Map(), originator: new Map() };
+  try {
+    await store.transaction(async (tx) => {
+      over.event.clear();
+      over.originator.clear();
+      const usage = await tx.outboxUsage(prepared.flatMap((p) => p.notify.map(creatorOf)));
+      // Subscriptions of one resource tend to name the same targets: each is looked up once per run.
+      const resolved = new Map<string, ResolvedTarget>();
+      const polled = new Set<string>();
+      // A run writes about as much as one event may: a transaction other writers wait for stays short.
+      let written = 0;
+      const done: OutboxMessage[] = [];
+      for (const p of prepared) {
+        if (done.length > 0 && written >= services.config.notifications.maxEventBytes) break;
+        written += await writeMessages(services, tx, p, { usage, resolved, polled, groups, over, now });
+        done.push(p.message);
+      }
+      // A polling channel's queue is bounded like any target's: its oldest messages go first.
+      for (const key of polled) {
+        const excess = (await tx.queueLength(key)) - services.config.notifications.maxQueue;
+        if (excess <= 0) continue;
+        const oldest = await tx.queued(key, undefined, excess);
+        await tx.dequeue(oldest.map((m) => m.id));
+        log.warn({ event: 'notifications-dropped', target: key, dropped: oldest.length }, 'notification queue of a polling channel is full');
+      }
+      await tx.dequeue(done.slice(1).map((m) => m.id));
+      // Of two processes holding this run (a lease that ran out meanwhile), only the lease holder's fan-out
+      // commits: the other one rolls back.
+      if (!(await tx.dequeueLeased(head.id, owner))) throw new FanOutTakenOver();
+      await tx.broadcast(OUTBOX_TOPIC, '');
+    });
+  } catch (err) {
+    if (err instanceof FanOutTakenOver) return;
+    throw err;
+  }
+  for (const [ri, n] of over.event) {
+    const { total, log: shouldLog } = count(notificationCounters.overEventBound, ri, n);
+    if (shouldLog) log.warn({ event: 'notifications-over-event-bound', subscription: ri, resource: head.subscription, dropped: total }, 'notifications beyond notifications.maxEventBytes dropped');
+  }
+  for (const [creator, n] of over.originator) {
+    const { total, log: shouldLog } = count(notificationCounters.overOriginatorBound, creator, n);
+    if (shouldLog) {
+      log.warn({ event: 'notifications-over-originator-bound', originator: creator, dropped: total }, "notifications dropped: their subscriptions' creator is over notifications.maxOutboxBytesPerOriginator");
+    }
+  }
+}
+
+/** Notifications not made for the bounds: per subscription (one event's bound) and per creator. */
+interface Over {
+  readonly event: Map<string, number>;
+  readonly originator: Map<string, number>;
+}
+
+interface RunState {
+  /** Bytes counted against each creator, as the run adds messages. */
+  readonly usage: Map<string, number>;
+  readonly resolved: Map<string, ResolvedTarget>;
+  readonly polled: Set<string>;
+  readonly groups: ReadonlyMap<string, Awaited<ReturnType<typeof groupAggregation>>>;
+  readonly over: Over;
+  readonly now: number;
+}
+
+/** The messages of one event: a target once per subscription, within the event's and each creator's bound; returns the bytes written. */
+async function writeMessages(services: CseServices, tx: ResourceStore, prepared: PreparedEvent, state: RunState): Promise<number> {
+  const { config, self, log } = services;
+  const { message, event, notify } = prepared;
+  const { usage, resolved, polled, groups, over, now } = state;
+  const ending = event.ending !== undefined;
+  const sharedBytes = message.shared === undefined ? 0 : byteLength(message.shared);
+  const messages: NewOutboxMessage[] = [];
+  let eventBytes = 0;
+  for (const sub of notify) {
+    const attrs = sub.doc as SubscriptionAttributes;
+    const creator = creatorOf(sub);
+    const group = typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' ? groups.get(attrs.gpi) : undefined;
+    const targets = group && typeof attrs.nfu === 'string' ? [attrs.nfu] : (attrs.nu ?? []);
+    // One message per queue: the same target named twice (or as AE-ID and as path) is notified once.
+    const keys = new Map<string, string>();
+    for (const target of targets) {
+      const found = resolved.get(target) ?? (await resolveTarget(tx, self, target));
+      resolved.set(target, found);
+      if (keys.has(found.key)) continue;
+      // An AE-ID the subscription named may have been deregistered and taken by another AE since.
+      if (found.ae && !sameRegistration(sub, found.ae)) {
+        log.warn({ event: 'notification-target-reregistered', subscription: sub.ri, target }, 'notification not sent: the AE-ID it names belongs to a later registration');
+        continue;
+      }
+      keys.set(found.key, target);
+    }
+    const sgn: SharedSgn = {
+      sur: subscriptionUri(self, sub),
+      ...(typeof attrs.cr === 'string' ? { cr: attrs.cr } : {}),
+      net: event.net,
+      rep: attrs.nct === CONTENT.RESOURCE_ID ? 'uri' : attrs.nct === CONTENT.MODIFIED_ATTRIBUTES ? 'mod' : 'full',
+    };
+    let envelope: StoredEnvelope;
+    let subscription = sub.ri;
+    if (group) {
+      // A group subscription with forwarding: the group gathers its members' notifications for the nfu.
+      envelope = { sgn, final: true, batch: group.batch };
+      subscription = `group:${group.ri}`;
+    } else {
+      envelope = {
+        sgn,
+        // The deletion of the subscribed-to resource ends the subscription too; its last notification still goes.
+        ...(ending ? { final: true } : {}),
+        ...(attrs.ln ? { ec: 4, latest: true } : attrs.nec !== undefined ? { ec: attrs.nec } : {}),
+        ...(attrs.exc !== undefined ? { counted: true } : {}),
+        ...(attrs.bn ? { batch: attrs.bn } : {}),
+        ...(attrs.pn === 1 ? { pendingLatest: true } : {}),
+      };
+    }
+    const content = JSON.stringify(envelope);
+    const own = byteLength(content);
+    let made = 0;
+    for (const key of keys.keys()) {
+      // The event's bound counts what it writes (its payload is stored once); a creator's counts every
+      // queued notification with its payload, what delivering it costs.
+      if (eventBytes + own > config.notifications.maxEventBytes) {
+        over.event.set(sub.ri, (over.event.get(sub.ri) ?? 0) + 1);
+        continue;
+      }
+      const used = usage.get(creator) ?? 0;
+      if (used + own + sharedBytes > config.notifications.maxOutboxBytesPerOriginator) {
+        over.originator.set(creator, (over.originator.get(creator) ?? 0) + 1);
+        continue;
+      }
+      eventBytes += own;
+      usage.set(creator, used + own + sharedBytes);
+      const m: NewOutboxMessage = { target: key, subscription, content, created: now, notBefore: now, originator: creator, bytes: own + sharedBytes };
+      messages.push(message.payload === undefined ? m : { ...m, payload: message.payload });
+      if (key.startsWith('pch:')) polled.add(key);
+      made++;
+    }
+    if (made > 0 && attrs.nse === true && !ending) {
+      const fresh = await tx.getForUpdate(sub.ri);
+      if (fresh) {
+        for (const target of keys.values()) countStats(fresh.doc, target, { noec: 1 });
+        await tx.update(fresh);
+      }
+    }
+  }
+  await tx.enqueue(messages);
+  return eventBytes;
+}
