@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
-import { toHit, toMessage, toResource, type OutboxRow, type ResourceRow } from './rows.js';
+import { sumCharges, toHit, toMessage, toResource, type OutboxRow, type ResourceRow } from './rows.js';
 import { searchSql, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
@@ -15,7 +15,14 @@ import {
   type FindQuery,
   type ResourceStore, type SearchHit,
   type StoredResource,
+  type Usage,
+  type UsageLimits,
+  NO_USAGE,
+  SUBSCRIPTION_TY,
+  exceededLimit,
   prefixEnd,
+  refusal,
+  sqlLimit,
 } from './store.js';
 
 /** Most transactions one COMMIT may carry before it happens even though more are queued. */
@@ -52,6 +59,19 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX outbox_target ON outbox (target, id);`,
   `CREATE TABLE claims (key TEXT PRIMARY KEY, until INTEGER NOT NULL);
    CREATE INDEX claims_until ON claims (until);`,
+  // Quotas: each resource knows whose quota it counts against and its size; the sums per originator are kept
+  // in the transaction that changes them. Resources stored before count for the creator they record.
+  `ALTER TABLE resources ADD COLUMN charge TEXT;
+   ALTER TABLE resources ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE quota_usage (
+     originator    TEXT PRIMARY KEY,
+     resources     INTEGER NOT NULL DEFAULT 0,
+     bytes         INTEGER NOT NULL DEFAULT 0,
+     subscriptions INTEGER NOT NULL DEFAULT 0
+   );
+   UPDATE resources SET charge = json_extract(doc, '$.__creator'), bytes = length(CAST(doc AS BLOB));
+   INSERT INTO quota_usage (originator, resources, bytes, subscriptions)
+     SELECT charge, count(*), sum(bytes), sum(ty = ${SUBSCRIPTION_TY}) FROM resources WHERE charge IS NOT NULL GROUP BY charge;`,
 ];
 
 export interface SqliteOptions {
@@ -117,19 +137,32 @@ class SqliteStatements {
   readonly countTy;
   readonly subtree;
   readonly deleteSubtree;
+  readonly chargeOf;
+  readonly charge;
+  readonly discharge;
+  readonly usage;
 
   constructor(db: Database.Database) {
     this.get = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE ri = ?');
     this.getByPath = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE srn = ?');
     this.insert = db.prepare(
-      'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc) VALUES (@ri, @pi, @ty, @rn, @srn, @ct, @lt, @et, @owner, @doc)',
+      'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc, charge, bytes) VALUES (@ri, @pi, @ty, @rn, @srn, @ct, @lt, @et, @owner, @doc, @charge, @bytes)',
     );
-    this.update = db.prepare('UPDATE resources SET ct = @ct, lt = @lt, et = @et, owner = @owner, doc = @doc WHERE ri = @ri');
+    this.update = db.prepare('UPDATE resources SET ct = @ct, lt = @lt, et = @et, owner = @owner, doc = @doc, bytes = @bytes WHERE ri = @ri');
+    this.chargeOf = db.prepare<[string], { charge: string | null; bytes: number }>('SELECT charge, bytes FROM resources WHERE ri = ?');
+    // The check and the count in one statement: the WHERE of the upsert refuses to go above a limit.
+    this.charge = db.prepare(
+      `INSERT INTO quota_usage (originator, resources, bytes, subscriptions) VALUES (@originator, 1, @bytes, @subscriptions)
+       ON CONFLICT (originator) DO UPDATE SET resources = resources + 1, bytes = bytes + excluded.bytes, subscriptions = subscriptions + excluded.subscriptions
+       WHERE resources + 1 <= @maxResources AND bytes + excluded.bytes <= @maxBytes AND subscriptions + excluded.subscriptions <= @maxSubscriptions`,
+    );
+    this.discharge = db.prepare('UPDATE quota_usage SET resources = resources - @resources, bytes = bytes - @bytes, subscriptions = subscriptions - @subscriptions WHERE originator = @originator');
+    this.usage = db.prepare<[string], Usage>('SELECT resources, bytes, subscriptions FROM quota_usage WHERE originator = ?');
     this.count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ?');
     this.countTy = db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ? AND ty = ?');
     // Descendants by range on the unique srn index: 'a/b/' <= srn < 'a/b0' ('0' follows '/').
-    this.subtree = db.prepare<[string, string, string], { ri: string; ty: number }>(
-      'SELECT ri, ty FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
+    this.subtree = db.prepare<[string, string, string], { ri: string; ty: number; charge: string | null; bytes: number }>(
+      'SELECT ri, ty, charge, bytes FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
     );
     this.deleteSubtree = db.prepare<[string, string, string]>('DELETE FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?)');
   }
@@ -174,29 +207,60 @@ class SqliteOperations {
     return row?.n ?? 0;
   }
 
-  insert(r: StoredResource): StoredResource {
-    try {
-      const info = this.s.insert.run(bind(r));
-      return { ...r, seq: Number(info.lastInsertRowid) };
-    } catch (err) {
-      if (err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
-        throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
+  insert(r: StoredResource, limits: UsageLimits = {}): StoredResource {
+    const row = bind(r);
+    const store = (): StoredResource => {
+      try {
+        const info = this.s.insert.run(row);
+        return { ...r, seq: Number(info.lastInsertRowid) };
+      } catch (err) {
+        if (err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
+          throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
+        }
+        throw err;
       }
-      throw err;
-    }
+    };
+    const charge = r.charge;
+    if (charge === undefined) return store();
+    const subscription = r.ty === SUBSCRIPTION_TY;
+    const alone = exceededLimit(NO_USAGE, row.bytes, subscription, limits);
+    if (alone) throw alone;
+    // A savepoint of its own: a refused charge or a conflicting insert leaves neither behind.
+    return this.db.transaction(() => {
+      const counted = this.s.charge.run({
+        originator: charge,
+        bytes: row.bytes,
+        subscriptions: subscription ? 1 : 0,
+        maxResources: sqlLimit(limits.resources),
+        maxBytes: sqlLimit(limits.bytes),
+        maxSubscriptions: sqlLimit(limits.subscriptions),
+      });
+      if (counted.changes === 0) throw refusal(this.usage(charge), row.bytes, subscription, limits);
+      return store();
+    })();
   }
 
   update(r: StoredResource): void {
-    this.s.update.run(bind(r));
+    const row = bind(r);
+    const before = this.s.chargeOf.get(r.ri);
+    this.s.update.run(row);
+    if (before?.charge && before.bytes !== row.bytes) {
+      this.s.discharge.run({ originator: before.charge, resources: 0, bytes: before.bytes - row.bytes, subscriptions: 0 });
+    }
+  }
+
+  usage(originator: string): Usage {
+    return this.s.usage.get(originator) ?? { resources: 0, bytes: 0, subscriptions: 0 };
   }
 
   deleteSubtree(ri: string): DeletedSubtree | undefined {
     const root = this.s.get.get(ri);
     if (!root) return undefined;
     const args: [string, string, string] = [root.srn, `${root.srn}/`, `${root.srn}0`];
-    const removed = this.s.subtree.all(...args);
+    const rows = this.s.subtree.all(...args);
     this.s.deleteSubtree.run(...args);
-    return { root: toResource(root), removed };
+    for (const [originator, freed] of sumCharges(rows)) this.s.discharge.run({ originator, ...freed });
+    return { root: toResource(root), removed: rows.map(({ ri: id, ty }) => ({ ri: id, ty })) };
   }
 
   search(q: SearchQuery): SearchHit[] {
@@ -292,7 +356,8 @@ class SqliteOperations {
   }
 }
 
-function bind(r: StoredResource): Record<string, unknown> {
+function bind(r: StoredResource): Record<string, unknown> & { bytes: number } {
+  const doc = JSON.stringify(r.doc);
   return {
     ri: r.ri,
     pi: r.pi,
@@ -303,7 +368,9 @@ function bind(r: StoredResource): Record<string, unknown> {
     lt: r.lt,
     et: r.et ?? null,
     owner: r.owner ?? null,
-    doc: JSON.stringify(r.doc),
+    doc,
+    charge: r.charge ?? null,
+    bytes: Buffer.byteLength(doc),
   };
 }
 
@@ -329,8 +396,11 @@ class SqliteTransactionView implements ResourceStore {
   count(pi: string, ty?: number): Promise<number> {
     return Promise.resolve(this.ops.count(pi, ty));
   }
-  insert(r: StoredResource): Promise<StoredResource> {
-    return Promise.resolve(this.ops.insert(r));
+  insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
+    return Promise.resolve(this.ops.insert(r, limits));
+  }
+  usage(originator: string): Promise<Usage> {
+    return Promise.resolve(this.ops.usage(originator));
   }
   update(r: StoredResource): Promise<void> {
     this.ops.update(r);
@@ -458,8 +528,11 @@ class SqliteStore implements ResourceStore {
   count(pi: string, ty?: number): Promise<number> {
     return this.exclusive(() => this.ops.count(pi, ty));
   }
-  insert(r: StoredResource): Promise<StoredResource> {
-    return this.exclusive(() => this.ops.insert(r));
+  insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
+    return this.exclusive(() => this.ops.insert(r, limits));
+  }
+  usage(originator: string): Promise<Usage> {
+    return this.exclusive(() => this.ops.usage(originator));
   }
   update(r: StoredResource): Promise<void> {
     return this.exclusive(() => this.ops.update(r));
