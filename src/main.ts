@@ -82,7 +82,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       jobs: { [JOB_TARGET_PREFIX]: (message, owner) => runRequestJob(services, message, owner) },
     });
     const pipeline = new Pipeline(services);
-    services.dispatcher.handle = (request, transport) => pipeline.handle(request, transport);
+    services.dispatcher.handle = (request, transport) => pipeline.handle(request, { ...transport, internal: true });
     await ensureCseBase(store, config, registry, []);
     const tlsBinding = {
       context: credentials.contextOptions(),

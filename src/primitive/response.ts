@@ -18,4 +18,6 @@ export interface ResponsePrimitive {
   /** Content status (1 partial, 2 full) and offset of the next part [TS-0004 §7.2.1.2]. */
   cnst?: number;
   cnot?: number;
+  /** Seconds after which the request may be sent again (HTTP Retry-After, CoAP Max-Age); never sent in a primitive. */
+  retryAfter?: number;
 }

@@ -37,6 +37,8 @@ export const RSC = {
   APP_RULE_VALIDATION_FAILED: 4126,
   OPERATION_DENIED_BY_REMOTE_ENTITY: 4127,
   SERVICE_SUBSCRIPTION_NOT_ESTABLISHED: 4128,
+  /** Warden answers it when an originator exceeds its request rate or its non-blocking request quota. */
+  SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED: 4141,
   INVALID_SPARQL_QUERY: 4143,
   INTERNAL_SERVER_ERROR: 5000,
   NOT_IMPLEMENTED: 5001,
@@ -112,6 +114,8 @@ const MAPPING: Readonly<Record<number, RscMapping>> = {
   4126: { http: 403, coap: 403 },
   4127: { http: 403, coap: 403 },
   4128: { http: 403, coap: 403 },
+  // No oneM2M table maps 4141: "retry later" is HTTP 429 (RFC 6585 §4) and CoAP 4.29 (RFC 8516).
+  4141: { http: 429, coap: 429 },
   4143: { http: 400, coap: 400 },
   5000: { http: 500, coap: 500 },
   5001: { http: 501, coap: 501 },

@@ -30,4 +30,6 @@ export interface TransportContext {
   responseFormat?: 'json' | 'cbor' | 'xml';
   /** Set on requests a group fan-out makes: how many fopt levels deep they are. */
   fanOutDepth?: number;
+  /** Set on requests the CSE makes to itself (group fan-out, non-blocking execution): quotas counted them on arrival. */
+  internal?: boolean;
 }

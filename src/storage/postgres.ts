@@ -197,7 +197,7 @@ class PostgresOperations {
     const charge = r.charge;
     const subscription = r.ty === SUBSCRIPTION_TY;
     if (charge !== undefined) {
-      const alone = exceededLimit(NO_USAGE, bytes, subscription, limits);
+      const alone = exceededLimit(charge, NO_USAGE, bytes, subscription, limits);
       if (alone) throw alone;
     }
     let row: { seq: string; charged: string | null } | undefined;
@@ -220,7 +220,7 @@ class PostgresOperations {
       if ((err as { code?: string }).code === '23505') throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
       throw err;
     }
-    if (charge !== undefined && Number(row?.charged) === 0) throw refusal(await this.usage(charge), bytes, subscription, limits);
+    if (charge !== undefined && Number(row?.charged) === 0) throw refusal(charge, await this.usage(charge), bytes, subscription, limits);
     return { ...r, seq: Number(row?.seq) };
   }
 

@@ -223,7 +223,7 @@ class SqliteOperations {
     const charge = r.charge;
     if (charge === undefined) return store();
     const subscription = r.ty === SUBSCRIPTION_TY;
-    const alone = exceededLimit(NO_USAGE, row.bytes, subscription, limits);
+    const alone = exceededLimit(charge, NO_USAGE, row.bytes, subscription, limits);
     if (alone) throw alone;
     // A savepoint of its own: a refused charge or a conflicting insert leaves neither behind.
     return this.db.transaction(() => {
@@ -235,7 +235,7 @@ class SqliteOperations {
         maxBytes: sqlLimit(limits.bytes),
         maxSubscriptions: sqlLimit(limits.subscriptions),
       });
-      if (counted.changes === 0) throw refusal(this.usage(charge), row.bytes, subscription, limits);
+      if (counted.changes === 0) throw refusal(charge, this.usage(charge), row.bytes, subscription, limits);
       return store();
     })();
   }

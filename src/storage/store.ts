@@ -159,20 +159,21 @@ export interface UsageLimits {
 /** An insert would have taken its charge's usage above a limit; nothing was stored. */
 export class QuotaExceededError extends Error {
   constructor(
+    readonly originator: string,
     readonly quota: keyof Usage,
     readonly limit: number,
     readonly usage: Usage,
   ) {
-    super(`the ${quota} quota (${limit}) is exhausted: ${usage[quota]} in use`);
+    super(`the ${quota} quota (${limit}) of '${originator}' is exhausted: ${usage[quota]} in use`);
     this.name = 'QuotaExceededError';
   }
 }
 
 /** Which limit, if any, one more resource of `bytes` (a subscription or not) would break, for `usage`. */
-export function exceededLimit(usage: Usage, bytes: number, subscription: boolean, limits: UsageLimits): QuotaExceededError | undefined {
+export function exceededLimit(originator: string, usage: Usage, bytes: number, subscription: boolean, limits: UsageLimits): QuotaExceededError | undefined {
   const over = (quota: keyof Usage, add: number): QuotaExceededError | undefined => {
     const limit = limits[quota] ?? 0;
-    return limit > 0 && usage[quota] + add > limit ? new QuotaExceededError(quota, limit, usage) : undefined;
+    return limit > 0 && usage[quota] + add > limit ? new QuotaExceededError(originator, quota, limit, usage) : undefined;
   };
   return over('resources', 1) ?? over('bytes', bytes) ?? (subscription ? over('subscriptions', 1) : undefined);
 }
@@ -180,8 +181,8 @@ export function exceededLimit(usage: Usage, bytes: number, subscription: boolean
 export const NO_USAGE: Usage = { resources: 0, bytes: 0, subscriptions: 0 };
 
 /** The error for an insert the database refused to count: the limit `usage` is at. */
-export function refusal(usage: Usage, bytes: number, subscription: boolean, limits: UsageLimits): QuotaExceededError {
-  return exceededLimit(usage, bytes, subscription, limits) ?? new QuotaExceededError('resources', limits.resources ?? 0, usage);
+export function refusal(originator: string, usage: Usage, bytes: number, subscription: boolean, limits: UsageLimits): QuotaExceededError {
+  return exceededLimit(originator, usage, bytes, subscription, limits) ?? new QuotaExceededError(originator, 'resources', limits.resources ?? 0, usage);
 }
 
 /** A limit as the SQL compares it: 0 (none) becomes a bound no usage reaches. */
