@@ -138,6 +138,7 @@ class SqliteStatements {
   readonly subtree;
   readonly deleteSubtree;
   readonly chargeOf;
+  readonly deleteOne;
   readonly charge;
   readonly discharge;
   readonly usage;
@@ -149,6 +150,7 @@ class SqliteStatements {
       'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc, charge, bytes) VALUES (@ri, @pi, @ty, @rn, @srn, @ct, @lt, @et, @owner, @doc, @charge, @bytes)',
     );
     this.update = db.prepare('UPDATE resources SET ct = @ct, lt = @lt, et = @et, owner = @owner, doc = @doc, bytes = @bytes WHERE ri = @ri');
+    this.deleteOne = db.prepare<[string]>('DELETE FROM resources WHERE ri = ?');
     this.chargeOf = db.prepare<[string], { charge: string | null; bytes: number }>('SELECT charge, bytes FROM resources WHERE ri = ?');
     // The check and the count in one statement: the WHERE of the upsert refuses to go above a limit.
     this.charge = db.prepare(
@@ -225,19 +227,22 @@ class SqliteOperations {
     const subscription = r.ty === SUBSCRIPTION_TY;
     const alone = exceededLimit(charge, NO_USAGE, row.bytes, subscription, limits);
     if (alone) throw alone;
-    // A savepoint of its own: a refused charge or a conflicting insert leaves neither behind.
-    return this.db.transaction(() => {
-      const counted = this.s.charge.run({
-        originator: charge,
-        bytes: row.bytes,
-        subscriptions: subscription ? 1 : 0,
-        maxResources: sqlLimit(limits.resources),
-        maxBytes: sqlLimit(limits.bytes),
-        maxSubscriptions: sqlLimit(limits.subscriptions),
-      });
-      if (counted.changes === 0) throw refusal(charge, this.usage(charge), row.bytes, subscription, limits);
-      return store();
-    })();
+    // The row first: a conflicting insert throws before anything is counted. A refused charge removes the row
+    // again before anyone else can run (better-sqlite3 is synchronous), so no savepoint is needed.
+    const stored = store();
+    const counted = this.s.charge.run({
+      originator: charge,
+      bytes: row.bytes,
+      subscriptions: subscription ? 1 : 0,
+      maxResources: sqlLimit(limits.resources),
+      maxBytes: sqlLimit(limits.bytes),
+      maxSubscriptions: sqlLimit(limits.subscriptions),
+    });
+    if (counted.changes === 0) {
+      this.s.deleteOne.run(r.ri);
+      throw refusal(charge, this.usage(charge), row.bytes, subscription, limits);
+    }
+    return stored;
   }
 
   update(r: StoredResource): void {

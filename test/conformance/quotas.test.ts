@@ -2,6 +2,7 @@
 // jobs. Small limits through configuration; a manual clock instead of waiting.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import coap from 'coap';
 import { ManualClock, startTestCse, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
 
@@ -46,6 +47,36 @@ describe('request rate per originator', () => {
 
   it('never limits the admin', async () => {
     for (let i = 0; i < 10; i++) assert.equal((await t.client.retrieve('/cse-in', 'CAdmin')).rsc, 2000);
+  });
+});
+
+describe('request rate over CoAP', () => {
+  let t: TestCse;
+  const clock = new ManualClock();
+  let a: string;
+  before(async () => {
+    t = await startTestCse({ 'coap.enabled': true, 'coap.port': 0, 'quota.rate': 1, 'quota.burst': 1 }, { clock });
+    a = await t.client.registerAe('coapA');
+  });
+  after(() => t.close());
+
+  const get = (origin: string): Promise<{ code: string; headers: Record<string, unknown> }> =>
+    new Promise((resolve, reject) => {
+      const req = coap.request({ hostname: '127.0.0.1', port: t.cse.coapPort ?? 0, method: 'GET', pathname: '/cse-in/coapA', confirmable: true });
+      req.setOption('279', origin);
+      req.setOption('283', 'rq-coap');
+      req.setOption('271', '3');
+      req.on('response', (res: { code: string; headers: Record<string, unknown> }) => resolve(res));
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('answers 4.29 Too Many Requests with Max-Age (RFC 8516) and the RSC option 4141', async () => {
+    assert.equal((await get(a)).code, '2.05');
+    const refused = await get(a);
+    assert.equal(refused.code, '4.29');
+    assert.equal(refused.headers['Max-Age'], 1);
+    assert.equal(Number(refused.headers['307']), 4141);
   });
 });
 
