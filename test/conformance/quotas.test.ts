@@ -50,6 +50,38 @@ describe('request rate per originator', () => {
   });
 });
 
+describe('request rate: shares and requests the CSE makes to itself', () => {
+  let t: TestCse;
+  const clock = new ManualClock();
+  let a: string;
+  before(async () => {
+    // Two processes share the rate: this one enforces half of the burst of 8.
+    t = await startTestCse({ 'quota.rate': 2, 'quota.burst': 8, 'quota.processes': 2 }, { clock });
+    a = await t.client.registerAe('shareA');
+  });
+  after(() => t.close());
+
+  it('a group request counts once, not once per member; the process enforces its share of the burst', async () => {
+    const mids: string[] = [];
+    clock.advance(10_000);
+    for (const rn of ['m1', 'm2', 'm3']) {
+      const made = await t.client.create('/cse-in/shareA', 3, { 'm2m:cnt': { rn } }, a);
+      assert.equal(made.rsc, 2001);
+      mids.push(String((made.body?.['m2m:cnt'] as Attrs).ri));
+    }
+    clock.advance(10_000);
+    assert.equal((await t.client.create('/cse-in/shareA', 9, { 'm2m:grp': { rn: 'g', mt: 3, mnm: 10, mid: mids } }, a)).rsc, 2001);
+    // The bucket holds 4 (8 / 2 processes); one was just spent on the group.
+    const fanned = await t.client.retrieve('/cse-in/shareA/g/fopt', a);
+    assert.equal(fanned.rsc, 2000, fanned.text);
+    const members = ((fanned.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[]).map((r) => r.rsc);
+    assert.deepEqual(members, [2000, 2000, 2000], 'three members, and not one of them refused');
+    assert.equal((await t.client.retrieve('/cse-in/shareA', a)).rsc, 2000);
+    assert.equal((await t.client.retrieve('/cse-in/shareA', a)).rsc, 2000);
+    assert.equal((await t.client.retrieve('/cse-in/shareA', a)).rsc, 4141, 'four requests since the refill: the share of the burst is spent');
+  });
+});
+
 describe('request rate over CoAP', () => {
   let t: TestCse;
   const clock = new ManualClock();
