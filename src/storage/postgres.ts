@@ -214,7 +214,7 @@ class PostgresOperations {
                 WHERE u.resources + 1 <= $14 AND u.bytes + excluded.bytes <= $15 AND u.subscriptions + excluded.subscriptions <= $16
                 RETURNING 1)
           SELECT (SELECT seq FROM ins) AS seq, (SELECT count(*) FROM q) AS charged`;
-        row = (await run(() => this.db.query<{ seq: string; charged: string }>(sql, args))).rows[0];
+        row = (await run(() => this.db.query<{ seq: string; charged: string }>({ name: 'warden_insert_charged', text: sql, values: args }))).rows[0];
       }
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
@@ -228,14 +228,15 @@ class PostgresOperations {
     const doc = JSON.stringify(r.doc);
     // The charge follows the document's size; the old size is read under the row's lock, in the same statement.
     await run(() =>
-      this.db.query(
-        `WITH upd AS (UPDATE resources r SET ct = $2, lt = $3, et = $4, owner = $5, doc = $6, bytes = $7
+      this.db.query({
+        name: 'warden_update',
+        text: `WITH upd AS (UPDATE resources r SET ct = $2, lt = $3, et = $4, owner = $5, doc = $6, bytes = $7
                        FROM (SELECT ri, charge, bytes AS old_bytes FROM resources WHERE ri = $1 FOR UPDATE) o
                        WHERE r.ri = o.ri RETURNING o.charge, o.old_bytes)
          UPDATE quota_usage u SET bytes = u.bytes + $7 - upd.old_bytes FROM upd
          WHERE upd.charge IS NOT NULL AND u.originator = upd.charge AND upd.old_bytes <> $7`,
-        [r.ri, r.ct, r.lt, r.et ?? null, r.owner ?? null, doc, Buffer.byteLength(doc)],
-      ),
+        values: [r.ri, r.ct, r.lt, r.et ?? null, r.owner ?? null, doc, Buffer.byteLength(doc)],
+      }),
     );
   }
 
@@ -253,14 +254,15 @@ class PostgresOperations {
     // DELETE … RETURNING is atomic: of two processes deleting one subtree, only one gets the rows back, and only
     // that one gives back what they were charged.
     const { rows } = await run(() =>
-      this.db.query<{ ri: string; ty: number; srn: string }>(
-        `WITH del AS (DELETE FROM resources WHERE srn = $1 OR (srn >= $2 AND srn < $3) RETURNING ri, ty, srn, charge, bytes),
+      this.db.query<{ ri: string; ty: number; srn: string }>({
+        name: 'warden_delete_subtree',
+        text: `WITH del AS (DELETE FROM resources WHERE srn = $1 OR (srn >= $2 AND srn < $3) RETURNING ri, ty, srn, charge, bytes),
            freed AS (SELECT charge, count(*) AS n, sum(bytes) AS b, count(*) FILTER (WHERE ty = ${SUBSCRIPTION_TY}) AS s FROM del WHERE charge IS NOT NULL GROUP BY charge)
          , q AS (UPDATE quota_usage u SET resources = u.resources - freed.n, bytes = u.bytes - freed.b, subscriptions = u.subscriptions - freed.s
                  FROM freed WHERE u.originator = freed.charge RETURNING 1)
          SELECT ri, ty, srn FROM del`,
-        [root.srn, `${root.srn}/`, `${root.srn}0`],
-      ),
+        values: [root.srn, `${root.srn}/`, `${root.srn}0`],
+      }),
     );
     if (!rows.some((r) => r.ri === root.ri)) return undefined;
     rows.sort((a, b) => a.srn.length - b.srn.length);
