@@ -1,6 +1,6 @@
 // Rows as both SQL backends return them, and the store's types they become. PostgreSQL returns BIGINT columns
 // as strings and SQLite as numbers; Number() makes them one.
-import { SUBSCRIPTION_TY, type OutboxMessage, type SearchHit, type StoredResource, type Usage } from './store.js';
+import type { OutboxMessage, SearchHit, StoredResource } from './store.js';
 
 export interface ResourceRow {
   seq: number | string;
@@ -43,20 +43,6 @@ export function toResource(row: ResourceRow): StoredResource {
   if (row.owner !== null) r.owner = row.owner;
   if (typeof row.charge === 'string') r.charge = row.charge;
   return r;
-}
-
-/** What deleted rows freed, per originator they were charged to. */
-export function sumCharges(rows: ReadonlyArray<{ ty: number; charge: string | null; bytes: number | string }>): Map<string, Usage> {
-  const freed = new Map<string, Usage>();
-  for (const row of rows) {
-    if (row.charge === null) continue;
-    const sum = freed.get(row.charge) ?? { resources: 0, bytes: 0, subscriptions: 0 };
-    sum.resources++;
-    sum.bytes += Number(row.bytes);
-    if (row.ty === SUBSCRIPTION_TY) sum.subscriptions++;
-    freed.set(row.charge, sum);
-  }
-  return freed;
 }
 
 /** A search row: a resource, with the number of conditions it met when the query asked for it. */

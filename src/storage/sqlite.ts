@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
-import { sumCharges, toHit, toMessage, toResource, type OutboxRow, type ResourceRow } from './rows.js';
+import { toHit, toMessage, toResource, type OutboxRow, type ResourceRow } from './rows.js';
 import { searchSql, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
@@ -71,7 +71,12 @@ const MIGRATIONS: readonly string[] = [
    );
    UPDATE resources SET charge = json_extract(doc, '$.__creator'), bytes = length(CAST(doc AS BLOB));
    INSERT INTO quota_usage (originator, resources, bytes, subscriptions)
-     SELECT charge, count(*), sum(bytes), sum(ty = ${SUBSCRIPTION_TY}) FROM resources WHERE charge IS NOT NULL GROUP BY charge;`,
+     SELECT charge, count(*), sum(bytes), sum(ty = ${SUBSCRIPTION_TY}) FROM resources WHERE charge IS NOT NULL GROUP BY charge;
+   -- Updates and deletes give back inside SQLite, whoever runs them (the insert counts, and checks, in JS).
+   CREATE TRIGGER quota_resize AFTER UPDATE OF bytes ON resources WHEN old.charge IS NOT NULL AND old.bytes <> new.bytes
+   BEGIN UPDATE quota_usage SET bytes = bytes + new.bytes - old.bytes WHERE originator = old.charge; END;
+   CREATE TRIGGER quota_free AFTER DELETE ON resources WHEN old.charge IS NOT NULL
+   BEGIN UPDATE quota_usage SET resources = resources - 1, bytes = bytes - old.bytes, subscriptions = subscriptions - (old.ty = ${SUBSCRIPTION_TY}) WHERE originator = old.charge; END;`,
 ];
 
 export interface SqliteOptions {
@@ -137,10 +142,8 @@ class SqliteStatements {
   readonly countTy;
   readonly subtree;
   readonly deleteSubtree;
-  readonly chargeOf;
-  readonly deleteOne;
+  readonly uncharge;
   readonly charge;
-  readonly discharge;
   readonly usage;
 
   constructor(db: Database.Database) {
@@ -150,21 +153,19 @@ class SqliteStatements {
       'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc, charge, bytes) VALUES (@ri, @pi, @ty, @rn, @srn, @ct, @lt, @et, @owner, @doc, @charge, @bytes)',
     );
     this.update = db.prepare('UPDATE resources SET ct = @ct, lt = @lt, et = @et, owner = @owner, doc = @doc, bytes = @bytes WHERE ri = @ri');
-    this.deleteOne = db.prepare<[string]>('DELETE FROM resources WHERE ri = ?');
-    this.chargeOf = db.prepare<[string], { charge: string | null; bytes: number }>('SELECT charge, bytes FROM resources WHERE ri = ?');
+    this.uncharge = db.prepare<[number, number, string]>('UPDATE quota_usage SET resources = resources - 1, bytes = bytes - ?, subscriptions = subscriptions - ? WHERE originator = ?');
     // The check and the count in one statement: the WHERE of the upsert refuses to go above a limit.
     this.charge = db.prepare(
       `INSERT INTO quota_usage (originator, resources, bytes, subscriptions) VALUES (@originator, 1, @bytes, @subscriptions)
        ON CONFLICT (originator) DO UPDATE SET resources = resources + 1, bytes = bytes + excluded.bytes, subscriptions = subscriptions + excluded.subscriptions
        WHERE resources + 1 <= @maxResources AND bytes + excluded.bytes <= @maxBytes AND subscriptions + excluded.subscriptions <= @maxSubscriptions`,
     );
-    this.discharge = db.prepare('UPDATE quota_usage SET resources = resources - @resources, bytes = bytes - @bytes, subscriptions = subscriptions - @subscriptions WHERE originator = @originator');
     this.usage = db.prepare<[string], Usage>('SELECT resources, bytes, subscriptions FROM quota_usage WHERE originator = ?');
     this.count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ?');
     this.countTy = db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ? AND ty = ?');
     // Descendants by range on the unique srn index: 'a/b/' <= srn < 'a/b0' ('0' follows '/').
-    this.subtree = db.prepare<[string, string, string], { ri: string; ty: number; charge: string | null; bytes: number }>(
-      'SELECT ri, ty, charge, bytes FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
+    this.subtree = db.prepare<[string, string, string], { ri: string; ty: number }>(
+      'SELECT ri, ty FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
     );
     this.deleteSubtree = db.prepare<[string, string, string]>('DELETE FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?)');
   }
@@ -227,9 +228,9 @@ class SqliteOperations {
     const subscription = r.ty === SUBSCRIPTION_TY;
     const alone = exceededLimit(charge, NO_USAGE, row.bytes, subscription, limits);
     if (alone) throw alone;
-    // The row first: a conflicting insert throws before anything is counted. A refused charge removes the row
-    // again before anyone else can run (better-sqlite3 is synchronous), so no savepoint is needed.
-    const stored = store();
+    // The count first, checked by the upsert's WHERE; an insert that then conflicts gives the count back (the
+    // trigger that frees a deleted row's charge makes a compensating delete impossible). Nothing runs in between:
+    // better-sqlite3 is synchronous.
     const counted = this.s.charge.run({
       originator: charge,
       bytes: row.bytes,
@@ -238,20 +239,17 @@ class SqliteOperations {
       maxBytes: sqlLimit(limits.bytes),
       maxSubscriptions: sqlLimit(limits.subscriptions),
     });
-    if (counted.changes === 0) {
-      this.s.deleteOne.run(r.ri);
-      throw refusal(charge, this.usage(charge), row.bytes, subscription, limits);
+    if (counted.changes === 0) throw refusal(charge, this.usage(charge), row.bytes, subscription, limits);
+    try {
+      return store();
+    } catch (err) {
+      this.s.uncharge.run(row.bytes, subscription ? 1 : 0, charge);
+      throw err;
     }
-    return stored;
   }
 
   update(r: StoredResource): void {
-    const row = bind(r);
-    const before = this.s.chargeOf.get(r.ri);
-    this.s.update.run(row);
-    if (before?.charge && before.bytes !== row.bytes) {
-      this.s.discharge.run({ originator: before.charge, resources: 0, bytes: before.bytes - row.bytes, subscriptions: 0 });
-    }
+    this.s.update.run(bind(r));
   }
 
   usage(originator: string): Usage {
@@ -262,10 +260,9 @@ class SqliteOperations {
     const root = this.s.get.get(ri);
     if (!root) return undefined;
     const args: [string, string, string] = [root.srn, `${root.srn}/`, `${root.srn}0`];
-    const rows = this.s.subtree.all(...args);
+    const removed = this.s.subtree.all(...args);
     this.s.deleteSubtree.run(...args);
-    for (const [originator, freed] of sumCharges(rows)) this.s.discharge.run({ originator, ...freed });
-    return { root: toResource(root), removed: rows.map(({ ri: id, ty }) => ({ ri: id, ty })) };
+    return { root: toResource(root), removed };
   }
 
   search(q: SearchQuery): SearchHit[] {
