@@ -52,7 +52,10 @@ function option(name: string, fallback: string): string {
 }
 
 async function startWarden(storageFlags: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', '--outbound.allow=127.0.0.0/8', ...storageFlags], {
+  // Each scenario is one originator at full speed: the request rate quota is set above what a machine serves, so
+  // the token bucket still runs on every request but refuses none.
+  const quotaFlags = ['--quota.rate=1000000', '--quota.burst=10000000'];
+  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -102,7 +102,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       },
     });
     const pipeline = new Pipeline(services);
-    services.dispatcher.handle = (request, transport) => pipeline.handle(request, transport);
+    services.dispatcher.handle = (request, transport) => pipeline.handle(request, { ...transport, internal: true });
     await ensureCseBase(store, config, registry, []);
     const tlsBinding = {
       context: credentials.contextOptions(),

@@ -16,6 +16,7 @@ import { SUBSCRIBER_AUTHENTICATED_KEY, TARGET_BINDING_KEY, bindTargets, recordEv
 import { targetsToVerify, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
+import { storageCharge } from '../quotas/stored.js';
 
 export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const { registry, store, clock, config } = ctx.services;
@@ -76,9 +77,12 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     if (await tx.getByPath(resource.srn)) {
       throw new CseError(RSC.CONFLICT, `a resource named '${resource.rn}' already exists under '${parent.srn}'`);
     }
+    // An AE counts against its own quota (its registration had no identity yet); the rest against their creator.
+    const { charge, limits } = storageCharge(ctx);
+    resource.charge = resource.ty === RESOURCE_TYPE.AE && resource.owner !== undefined ? resource.owner : charge;
     let stored: StoredResource;
     try {
-      stored = await tx.insert(resource);
+      stored = await tx.insert(resource, limits);
     } catch (err) {
       if (err instanceof StoreConflictError) {
         // Another process registered the same AE-ID between our check and the insert.

@@ -16,6 +16,7 @@ import { REQUEST_STATUS } from '../resources/types/request.js';
 import { targetKey } from '../notifications/events.js';
 import { verifyTargets } from '../notifications/verify.js';
 import { OUTBOX_TOPIC } from '../notifications/events.js';
+import { storageCharge } from '../quotas/stored.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore } from '../storage/store.js';
 
 /** How long a <request> keeps its result without rp/rset: one hour. */
@@ -23,11 +24,10 @@ const DEFAULT_PERSISTENCE_MS = 3_600_000;
 /** Outbox targets of request jobs: one queue per job, so jobs never wait behind each other. */
 export const JOB_TARGET_PREFIX = 'req:';
 /**
- * Jobs waiting or running at once over the whole cluster, and per originator; more are refused rather than
- * queued without bound, and no originator can fill the queue for the others.
+ * Jobs waiting or running at once over the whole cluster; more are refused rather than queued without bound.
+ * Each originator may have quota.jobs of them, so that none can fill the queue for the others.
  */
 const MAX_PENDING_JOBS = 10_000;
-const MAX_PENDING_JOBS_PER_ORIGINATOR = 1_000;
 
 /** The outbox target of a job: its originator first (originators hold no blanks), so they can be counted. */
 function jobTarget(originator: string, ri: string): string {
@@ -71,16 +71,19 @@ function metaInformation(request: RequestPrimitive): Record<string, unknown> {
   return mi;
 }
 
-/** `account`: the registered or authenticated identity the job cap is counted under (execute stage). */
-export async function acceptNonBlocking(ctx: RequestContext, account: string): Promise<Outcome> {
+export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   const { services, request } = ctx;
   const { store, clock, self, config } = services;
   const originator = ctx.originator?.id ?? request.fr;
-  if (
-    (await store.countQueuedByPrefix(jobTarget(account, ''), MAX_PENDING_JOBS_PER_ORIGINATOR)) >= MAX_PENDING_JOBS_PER_ORIGINATOR ||
-    (await store.countQueuedByPrefix(JOB_TARGET_PREFIX, MAX_PENDING_JOBS)) >= MAX_PENDING_JOBS
-  ) {
-    throw new CseError(RSC.NON_BLOCKING_SYNCH_REQUEST_NOT_SUPPORTED, 'too many non-blocking requests are in progress; retry later or use a blocking request');
+  // Jobs are counted per quota key (authenticated or registered identities; the rest share one), never per
+  // claimed From; the admin has no per-originator cap.
+  const { charge, limits } = storageCharge(ctx);
+  const perOriginator = config.quota.jobs;
+  if (limits && (await store.countQueuedByPrefix(jobTarget(charge, ''), perOriginator)) >= perOriginator) {
+    throw new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `${perOriginator} non-blocking requests of this originator are in progress (quota.jobs); retry when one has finished`);
+  }
+  if ((await store.countQueuedByPrefix(JOB_TARGET_PREFIX, MAX_PENDING_JOBS)) >= MAX_PENDING_JOBS) {
+    throw new CseError(RSC.NOT_ACCEPTABLE, 'this CSE has as many non-blocking requests in progress as it takes; retry later or use a blocking request');
   }
   const now = clock.now();
   const asynchronous = request.rt?.rtv === RESPONSE_TYPE.NON_BLOCKING_ASYNCH;
@@ -132,6 +135,7 @@ export async function acceptNonBlocking(ctx: RequestContext, account: string): P
       et,
       // The originator owns its request: it may read and delete it [TS-0004 table 7.3.2.2-1].
       owner: originator,
+      charge,
       doc: {
         op: request.op,
         tg: request.to,
@@ -142,8 +146,8 @@ export async function acceptNonBlocking(ctx: RequestContext, account: string): P
         rs: REQUEST_STATUS.PENDING,
         __creator: originator,
       },
-    });
-    await tx.enqueue([{ target: jobTarget(account, ri), subscription: ri, content: JSON.stringify(job), created: now, notBefore: executeAt }]);
+    }, limits);
+    await tx.enqueue([{ target: jobTarget(charge, ri), subscription: ri, content: JSON.stringify(job), created: now, notBefore: executeAt }]);
     await tx.broadcast(OUTBOX_TOPIC, '');
     return inserted;
   });

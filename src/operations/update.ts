@@ -18,6 +18,7 @@ import { targetsToVerify, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { OPERATION } from '../primitive/request.js';
+import { checkGrowth, documentBytes } from '../quotas/stored.js';
 
 export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   const { registry, store, clock, config, access } = ctx.services;
@@ -38,6 +39,7 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     const resource = await tx.getForUpdate(targetRi);
     if (!resource) throw notFound('the resource was deleted meanwhile');
     const before = representation(resource);
+    const sizeBefore = documentBytes(resource);
     const definition = registry.get(resource.ty);
     const now = clock.now();
     const { et, ...changes } = content;
@@ -59,6 +61,7 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     }
     resource.lt = formatTimestamp(now);
     await tx.update(resource);
+    await checkGrowth(ctx, tx, resource, sizeBefore);
     await recordEvent(tx, eventContext(ctx.services, now), resource, {
       type: EVENT.UPDATE,
       resource,

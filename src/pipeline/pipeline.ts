@@ -5,10 +5,12 @@ import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC } from '../primitive/rsc.js';
 import type { TransportContext } from '../primitive/transport.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { StoreUnavailableError } from '../storage/store.js';
+import { QuotaExceededError, StoreUnavailableError } from '../storage/store.js';
+import { quotaRefusal } from '../quotas/stored.js';
 import type { CseServices, RequestContext } from './context.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
+import { rateLimit } from '../quotas/stage.js';
 import { checkExpiry } from './stages/checkExpiry.js';
 import { checkPrimitive } from './stages/checkPrimitive.js';
 import { execute } from './stages/execute.js';
@@ -25,6 +27,7 @@ export interface Stage {
 export const DEFAULT_STAGES: readonly Stage[] = [
   checkPrimitive,
   authenticate,
+  rateLimit,
   checkExpiry,
   route,
   resolveTarget,
@@ -80,7 +83,8 @@ export class Pipeline {
   /** The one place a thrown error becomes a response. Unexpected errors never show their details. */
   private errorResponse(ctx: RequestContext, err: unknown, stage: string): ResponsePrimitive {
     const base = { rqi: ctx.request.rqi, fr: `/${this.services.self.cseId}`, ...(ctx.request.rvi ? { rvi: ctx.request.rvi } : {}) };
-    if (err instanceof CseError) return { ...base, rsc: err.rsc, pc: { 'm2m:dbg': err.message } };
+    if (err instanceof QuotaExceededError) err = quotaRefusal(err);
+    if (err instanceof CseError) return { ...base, rsc: err.rsc, pc: { 'm2m:dbg': err.message }, ...(err.retryAfter === undefined ? {} : { retryAfter: err.retryAfter }) };
     if (err instanceof StoreUnavailableError) {
       this.services.log.error({ stage, rqi: ctx.request.rqi }, 'storage unavailable');
       return { ...base, rsc: RSC.INTERNAL_SERVER_ERROR, pc: { 'm2m:dbg': 'the storage is unavailable; the request was not carried out' } };

@@ -6,11 +6,14 @@ import { RSC, type Rsc } from './rsc.js';
  */
 export class CseError extends Error {
   readonly rsc: Rsc;
+  /** Seconds after which the same request may succeed (a rate limit); bindings that can carry it do. */
+  readonly retryAfter: number | undefined;
 
-  constructor(rsc: Rsc, message: string) {
+  constructor(rsc: Rsc, message: string, retryAfter?: number) {
     super(message);
     this.name = 'CseError';
     this.rsc = rsc;
+    this.retryAfter = retryAfter;
   }
 }
 

@@ -24,4 +24,6 @@ export interface ResponsePrimitive {
    * requests back down a client's connection (WebSocket, TS-0020) associates the connection with it only.
    */
   connectionOriginator?: string;
+  /** Seconds after which the request may be sent again (HTTP Retry-After, CoAP Max-Age); never sent in a primitive. */
+  retryAfter?: number;
 }

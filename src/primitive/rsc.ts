@@ -37,7 +37,7 @@ export const RSC = {
   APP_RULE_VALIDATION_FAILED: 4126,
   OPERATION_DENIED_BY_REMOTE_ENTITY: 4127,
   SERVICE_SUBSCRIPTION_NOT_ESTABLISHED: 4128,
-  /** Warden answers it when an originator exceeds its request rate or its non-blocking request quota. */
+  /** Warden answers it when an originator exceeds its request rate, its non-blocking job quota or its SPARQL share. */
   SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED: 4141,
   INVALID_SPARQL_QUERY: 4143,
   INTERNAL_SERVER_ERROR: 5000,

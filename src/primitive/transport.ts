@@ -35,4 +35,6 @@ export interface TransportContext {
    * requests it may make and of the bytes of member answers it may aggregate (shared by reference).
    */
   fanOutBudget?: { requests: number; bytes: number };
+  /** Set on requests the CSE makes to itself (group fan-out, non-blocking execution): quotas counted them on arrival. */
+  internal?: boolean;
 }

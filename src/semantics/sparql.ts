@@ -198,7 +198,7 @@ export class SparqlEngine {
     let lane = this.lanes.get(caller.key);
     if ((lane?.calls.length ?? 0) >= this.fairness.queuedPerOriginator) {
       return Promise.reject(
-        new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `${whoIs(caller)} already has ${this.fairness.queuedPerOriginator} semantic operations waiting; retry later`),
+        new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `${whoIs(caller)} already has ${this.fairness.queuedPerOriginator} semantic operations waiting; retry later`, 1),
       );
     }
     const refusal = this.overBudget(caller, performance.now());
@@ -302,6 +302,7 @@ export class SparqlEngine {
     return new CseError(
       RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED,
       `${whoIs(caller)} is out of semantic processing time: it has used its ${this.fairness.secondsPerMinute} s per minute (discovery.semanticSecondsPerMinute); retry in ${retry} s`,
+      retry,
     );
   }
 

@@ -13,7 +13,15 @@ import {
   type LeaseScope,
   type OutboxMessage,
   type ChildQuery,
-  type DeletedSubtree, type FindQuery, type ResourceStore, type SearchHit, type StoredResource } from './store.js';
+  type DeletedSubtree, type FindQuery, type ResourceStore, type SearchHit, type StoredResource,
+  type Usage,
+  type UsageLimits,
+  NO_USAGE,
+  SUBSCRIPTION_TY,
+  exceededLimit,
+  refusal,
+  sqlLimit,
+} from './store.js';
 
 /** Versioned migrations; applied in order, each once, in one transaction with the version bump. */
 export const MIGRATIONS: readonly string[] = [
@@ -56,6 +64,19 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE outbox ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
    CREATE INDEX outbox_payload ON outbox (payload) WHERE payload IS NOT NULL;
    CREATE TABLE outbox_usage (originator TEXT PRIMARY KEY, bytes BIGINT NOT NULL);`,
+  // Quotas: each resource knows whose quota it counts against and its size; the sums per originator are kept
+  // in the statement that changes them. Resources stored before count for the creator they record.
+  `ALTER TABLE resources ADD COLUMN charge TEXT;
+   ALTER TABLE resources ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
+   CREATE TABLE quota_usage (
+     originator    TEXT PRIMARY KEY,
+     resources     BIGINT NOT NULL DEFAULT 0,
+     bytes         BIGINT NOT NULL DEFAULT 0,
+     subscriptions BIGINT NOT NULL DEFAULT 0
+   );
+   UPDATE resources SET charge = doc::json ->> '__creator', bytes = octet_length(doc);
+   INSERT INTO quota_usage (originator, resources, bytes, subscriptions)
+     SELECT charge, count(*), sum(bytes), count(*) FILTER (WHERE ty = ${SUBSCRIPTION_TY}) FROM resources WHERE charge IS NOT NULL GROUP BY charge;`,
 ];
 
 /** Outbox rows with the content of the payload they refer to. */
@@ -219,32 +240,64 @@ class PostgresOperations {
     return Number(rows[0]?.n ?? 0);
   }
 
-  async insert(r: StoredResource): Promise<StoredResource> {
+  /** Inside a transaction when the resource has a charge (PostgresStore makes one): a refusal must undo the row. */
+  async insert(r: StoredResource, limits: UsageLimits = {}): Promise<StoredResource> {
+    const doc = JSON.stringify(r.doc);
+    const bytes = Buffer.byteLength(doc);
+    const args: unknown[] = [r.ri, r.pi, r.ty, r.rn, r.srn, r.ct, r.lt, r.et ?? null, r.owner ?? null, doc, r.charge ?? null, bytes];
+    const insert = 'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc, charge, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq';
+    const charge = r.charge;
+    const subscription = r.ty === SUBSCRIPTION_TY;
+    if (charge !== undefined) {
+      const alone = exceededLimit(charge, NO_USAGE, bytes, subscription, limits);
+      if (alone) throw alone;
+    }
+    let row: { seq: string; charged: string | null } | undefined;
     try {
-      const { rows } = await run(() =>
-        this.db.query<{ seq: string }>(
-          'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq',
-          [r.ri, r.pi, r.ty, r.rn, r.srn, r.ct, r.lt, r.et ?? null, r.owner ?? null, JSON.stringify(r.doc)],
-        ),
-      );
-      return { ...r, seq: Number(rows[0]?.seq) };
+      if (charge === undefined) {
+        row = (await run(() => this.db.query<{ seq: string; charged: null }>(insert, args))).rows[0];
+      } else {
+        // The row and its count in one round trip; the upsert's WHERE refuses to go above a limit (the usage row
+        // stays locked until commit, so processes never both take the last unit).
+        args.push(subscription ? 1 : 0, sqlLimit(limits.resources), sqlLimit(limits.bytes), sqlLimit(limits.subscriptions));
+        const sql = `WITH ins AS (${insert}),
+          q AS (INSERT INTO quota_usage AS u (originator, resources, bytes, subscriptions) VALUES ($11, 1, $12, $13)
+                ON CONFLICT (originator) DO UPDATE SET resources = u.resources + 1, bytes = u.bytes + excluded.bytes, subscriptions = u.subscriptions + excluded.subscriptions
+                WHERE u.resources + 1 <= $14 AND u.bytes + excluded.bytes <= $15 AND u.subscriptions + excluded.subscriptions <= $16
+                RETURNING 1)
+          SELECT (SELECT seq FROM ins) AS seq, (SELECT count(*) FROM q) AS charged`;
+        row = (await run(() => this.db.query<{ seq: string; charged: string }>({ name: 'warden_insert_charged', text: sql, values: args }))).rows[0];
+      }
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
       throw err;
     }
+    if (charge !== undefined && Number(row?.charged) === 0) throw refusal(charge, await this.usage(charge), bytes, subscription, limits);
+    return { ...r, seq: Number(row?.seq) };
   }
 
   async update(r: StoredResource): Promise<void> {
+    const doc = JSON.stringify(r.doc);
+    // The charge follows the document's size; the old size is read under the row's lock, in the same statement.
     await run(() =>
-      this.db.query('UPDATE resources SET ct = $2, lt = $3, et = $4, owner = $5, doc = $6 WHERE ri = $1', [
-        r.ri,
-        r.ct,
-        r.lt,
-        r.et ?? null,
-        r.owner ?? null,
-        JSON.stringify(r.doc),
-      ]),
+      this.db.query({
+        name: 'warden_update',
+        text: `WITH upd AS (UPDATE resources r SET ct = $2, lt = $3, et = $4, owner = $5, doc = $6, bytes = $7
+                       FROM (SELECT ri, charge, bytes AS old_bytes FROM resources WHERE ri = $1 FOR UPDATE) o
+                       WHERE r.ri = o.ri RETURNING o.charge, o.old_bytes)
+         UPDATE quota_usage u SET bytes = u.bytes + $7 - upd.old_bytes FROM upd
+         WHERE upd.charge IS NOT NULL AND u.originator = upd.charge AND upd.old_bytes <> $7`,
+        values: [r.ri, r.ct, r.lt, r.et ?? null, r.owner ?? null, doc, Buffer.byteLength(doc)],
+      }),
     );
+  }
+
+  async usage(originator: string): Promise<Usage> {
+    const { rows } = await run(() =>
+      this.db.query<{ resources: string; bytes: string; subscriptions: string }>('SELECT resources, bytes, subscriptions FROM quota_usage WHERE originator = $1', [originator]),
+    );
+    const row = rows[0];
+    return row ? { resources: Number(row.resources), bytes: Number(row.bytes), subscriptions: Number(row.subscriptions) } : { ...NO_USAGE };
   }
 
   async deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
@@ -254,13 +307,18 @@ class PostgresOperations {
     // snapshot from before it waits for those inserts and leaves their rows behind, parentless.
     const root = await this.lockSubtree(ri);
     if (!root) return undefined;
-    // DELETE … RETURNING is atomic: of two processes deleting one subtree, only one gets the rows back.
+    // DELETE … RETURNING is atomic: of two processes deleting one subtree, only one gets the rows back, and only
+    // that one gives back what they were charged.
     const { rows } = await run(() =>
-      this.db.query<{ ri: string; ty: number; srn: string }>('DELETE FROM resources WHERE srn = $1 OR (srn >= $2 AND srn < $3) RETURNING ri, ty, srn', [
-        root.srn,
-        `${root.srn}/`,
-        `${root.srn}0`,
-      ]),
+      this.db.query<{ ri: string; ty: number; srn: string }>({
+        name: 'warden_delete_subtree',
+        text: `WITH del AS (DELETE FROM resources WHERE srn = $1 OR (srn >= $2 AND srn < $3) RETURNING ri, ty, srn, charge, bytes),
+           freed AS (SELECT charge, count(*) AS n, sum(bytes) AS b, count(*) FILTER (WHERE ty = ${SUBSCRIPTION_TY}) AS s FROM del WHERE charge IS NOT NULL GROUP BY charge)
+         , q AS (UPDATE quota_usage u SET resources = u.resources - freed.n, bytes = u.bytes - freed.b, subscriptions = u.subscriptions - freed.s
+                 FROM freed WHERE u.originator = freed.charge RETURNING 1)
+         SELECT ri, ty, srn FROM del`,
+        values: [root.srn, `${root.srn}/`, `${root.srn}0`],
+      }),
     );
     if (!rows.some((r) => r.ri === root.ri)) return undefined;
     rows.sort((a, b) => a.srn.length - b.srn.length);
@@ -469,6 +527,12 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
   /** The root's lock and the DELETE must share a transaction (outside one, the lock ends with its statement). */
   override deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return this.transaction((tx) => tx.deleteSubtree(ri));
+  }
+
+  /** A charged insert outside a transaction gets one, so that a refused charge leaves no row behind. */
+  override insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
+    if (r.charge === undefined) return super.insert(r, limits);
+    return this.transaction((tx) => tx.insert(r, limits));
   }
 
   async transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {

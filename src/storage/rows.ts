@@ -15,6 +15,7 @@ export interface ResourceRow {
   et: number | string | null;
   owner: string | null;
   doc: string;
+  charge?: string | null;
 }
 
 export interface OutboxRow {
@@ -44,6 +45,7 @@ export function toResource(row: ResourceRow): StoredResource {
   };
   if (row.et !== null) r.et = Number(row.et);
   if (row.owner !== null) r.owner = row.owner;
+  if (typeof row.charge === 'string') r.charge = row.charge;
   return r;
 }
 

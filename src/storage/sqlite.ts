@@ -17,7 +17,14 @@ import {
   type FindQuery,
   type ResourceStore, type SearchHit,
   type StoredResource,
+  type Usage,
+  type UsageLimits,
+  NO_USAGE,
+  SUBSCRIPTION_TY,
+  exceededLimit,
   prefixEnd,
+  refusal,
+  sqlLimit,
 } from './store.js';
 
 /** Most transactions one COMMIT may carry before it happens even though more are queued. */
@@ -61,6 +68,24 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE outbox ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX outbox_payload ON outbox (payload) WHERE payload IS NOT NULL;
    CREATE TABLE outbox_usage (originator TEXT PRIMARY KEY, bytes INTEGER NOT NULL);`,
+  // Quotas: each resource knows whose quota it counts against and its size; the sums per originator are kept
+  // in the transaction that changes them. Resources stored before count for the creator they record.
+  `ALTER TABLE resources ADD COLUMN charge TEXT;
+   ALTER TABLE resources ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE quota_usage (
+     originator    TEXT PRIMARY KEY,
+     resources     INTEGER NOT NULL DEFAULT 0,
+     bytes         INTEGER NOT NULL DEFAULT 0,
+     subscriptions INTEGER NOT NULL DEFAULT 0
+   );
+   UPDATE resources SET charge = json_extract(doc, '$.__creator'), bytes = length(CAST(doc AS BLOB));
+   INSERT INTO quota_usage (originator, resources, bytes, subscriptions)
+     SELECT charge, count(*), sum(bytes), sum(ty = ${SUBSCRIPTION_TY}) FROM resources WHERE charge IS NOT NULL GROUP BY charge;
+   -- Updates and deletes give back inside SQLite, whoever runs them (the insert counts, and checks, in JS).
+   CREATE TRIGGER quota_resize AFTER UPDATE OF bytes ON resources WHEN old.charge IS NOT NULL AND old.bytes <> new.bytes
+   BEGIN UPDATE quota_usage SET bytes = bytes + new.bytes - old.bytes WHERE originator = old.charge; END;
+   CREATE TRIGGER quota_free AFTER DELETE ON resources WHEN old.charge IS NOT NULL
+   BEGIN UPDATE quota_usage SET resources = resources - 1, bytes = bytes - old.bytes, subscriptions = subscriptions - (old.ty = ${SUBSCRIPTION_TY}) WHERE originator = old.charge; END;`,
 ];
 
 /** Outbox rows with the content of the payload they refer to. */
@@ -133,14 +158,25 @@ class SqliteStatements {
   readonly countTy;
   readonly subtree;
   readonly deleteSubtree;
+  readonly uncharge;
+  readonly charge;
+  readonly usage;
 
   constructor(db: Database.Database) {
     this.get = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE ri = ?');
     this.getByPath = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE srn = ?');
     this.insert = db.prepare(
-      'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc) VALUES (@ri, @pi, @ty, @rn, @srn, @ct, @lt, @et, @owner, @doc)',
+      'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc, charge, bytes) VALUES (@ri, @pi, @ty, @rn, @srn, @ct, @lt, @et, @owner, @doc, @charge, @bytes)',
     );
-    this.update = db.prepare('UPDATE resources SET ct = @ct, lt = @lt, et = @et, owner = @owner, doc = @doc WHERE ri = @ri');
+    this.update = db.prepare('UPDATE resources SET ct = @ct, lt = @lt, et = @et, owner = @owner, doc = @doc, bytes = @bytes WHERE ri = @ri');
+    this.uncharge = db.prepare<[number, number, string]>('UPDATE quota_usage SET resources = resources - 1, bytes = bytes - ?, subscriptions = subscriptions - ? WHERE originator = ?');
+    // The check and the count in one statement: the WHERE of the upsert refuses to go above a limit.
+    this.charge = db.prepare(
+      `INSERT INTO quota_usage (originator, resources, bytes, subscriptions) VALUES (@originator, 1, @bytes, @subscriptions)
+       ON CONFLICT (originator) DO UPDATE SET resources = resources + 1, bytes = bytes + excluded.bytes, subscriptions = subscriptions + excluded.subscriptions
+       WHERE resources + 1 <= @maxResources AND bytes + excluded.bytes <= @maxBytes AND subscriptions + excluded.subscriptions <= @maxSubscriptions`,
+    );
+    this.usage = db.prepare<[string], Usage>('SELECT resources, bytes, subscriptions FROM quota_usage WHERE originator = ?');
     this.count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ?');
     this.countTy = db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ? AND ty = ?');
     // Descendants by range on the unique srn index: 'a/b/' <= srn < 'a/b0' ('0' follows '/').
@@ -190,20 +226,50 @@ class SqliteOperations {
     return row?.n ?? 0;
   }
 
-  insert(r: StoredResource): StoredResource {
-    try {
-      const info = this.s.insert.run(bind(r));
-      return { ...r, seq: Number(info.lastInsertRowid) };
-    } catch (err) {
-      if (err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
-        throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
+  insert(r: StoredResource, limits: UsageLimits = {}): StoredResource {
+    const row = bind(r);
+    const store = (): StoredResource => {
+      try {
+        const info = this.s.insert.run(row);
+        return { ...r, seq: Number(info.lastInsertRowid) };
+      } catch (err) {
+        if (err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
+          throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
+        }
+        throw err;
       }
+    };
+    const charge = r.charge;
+    if (charge === undefined) return store();
+    const subscription = r.ty === SUBSCRIPTION_TY;
+    const alone = exceededLimit(charge, NO_USAGE, row.bytes, subscription, limits);
+    if (alone) throw alone;
+    // The count first, checked by the upsert's WHERE; an insert that then conflicts gives the count back (the
+    // trigger that frees a deleted row's charge makes a compensating delete impossible). Nothing runs in between:
+    // better-sqlite3 is synchronous.
+    const counted = this.s.charge.run({
+      originator: charge,
+      bytes: row.bytes,
+      subscriptions: subscription ? 1 : 0,
+      maxResources: sqlLimit(limits.resources),
+      maxBytes: sqlLimit(limits.bytes),
+      maxSubscriptions: sqlLimit(limits.subscriptions),
+    });
+    if (counted.changes === 0) throw refusal(charge, this.usage(charge), row.bytes, subscription, limits);
+    try {
+      return store();
+    } catch (err) {
+      this.s.uncharge.run(row.bytes, subscription ? 1 : 0, charge);
       throw err;
     }
   }
 
   update(r: StoredResource): void {
     this.s.update.run(bind(r));
+  }
+
+  usage(originator: string): Usage {
+    return this.s.usage.get(originator) ?? { resources: 0, bytes: 0, subscriptions: 0 };
   }
 
   deleteSubtree(ri: string): DeletedSubtree | undefined {
@@ -385,7 +451,8 @@ class SqliteOperations {
   }
 }
 
-function bind(r: StoredResource): Record<string, unknown> {
+function bind(r: StoredResource): Record<string, unknown> & { bytes: number } {
+  const doc = JSON.stringify(r.doc);
   return {
     ri: r.ri,
     pi: r.pi,
@@ -396,7 +463,9 @@ function bind(r: StoredResource): Record<string, unknown> {
     lt: r.lt,
     et: r.et ?? null,
     owner: r.owner ?? null,
-    doc: JSON.stringify(r.doc),
+    doc,
+    charge: r.charge ?? null,
+    bytes: Buffer.byteLength(doc),
   };
 }
 
@@ -430,8 +499,11 @@ class SqliteTransactionView implements ResourceStore {
   count(pi: string, ty?: number): Promise<number> {
     return Promise.resolve(this.ops.count(pi, ty));
   }
-  insert(r: StoredResource): Promise<StoredResource> {
-    return Promise.resolve(this.ops.insert(r));
+  insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
+    return Promise.resolve(this.ops.insert(r, limits));
+  }
+  usage(originator: string): Promise<Usage> {
+    return Promise.resolve(this.ops.usage(originator));
   }
   update(r: StoredResource): Promise<void> {
     this.ops.update(r);
@@ -580,8 +652,11 @@ class SqliteStore implements ResourceStore {
   count(pi: string, ty?: number): Promise<number> {
     return this.exclusive(() => this.ops.count(pi, ty));
   }
-  insert(r: StoredResource): Promise<StoredResource> {
-    return this.exclusive(() => this.ops.insert(r));
+  insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
+    return this.exclusive(() => this.ops.insert(r, limits));
+  }
+  usage(originator: string): Promise<Usage> {
+    return this.exclusive(() => this.ops.usage(originator));
   }
   update(r: StoredResource): Promise<void> {
     return this.exclusive(() => this.ops.update(r));

@@ -16,6 +16,11 @@ export interface StoredResource {
   owner?: string;
   /** Insertion order, assigned by the store; orders siblings (oldest/latest). */
   seq?: number;
+  /**
+   * Whose quota the resource counts against (set at insert, never changed): one resource, the bytes of its
+   * document as stored (kept current by every update), and one subscription if it is one.
+   */
+  charge?: string;
   /** Every other attribute, by short name. */
   doc: Record<string, unknown>;
 }
@@ -169,6 +174,57 @@ export interface ChildCondition {
   ty?: readonly number[];
 }
 
+/** The <subscription> resource type [TS-0004 table 6.3.4.2.1-1]: counted separately in a quota. */
+export const SUBSCRIPTION_TY = 23;
+
+/** What the resources charged to one originator add up to, as the store counts them. */
+export interface Usage {
+  resources: number;
+  bytes: number;
+  subscriptions: number;
+}
+
+/** The most an insert may bring an originator's usage to; 0 or absent: no limit. */
+export interface UsageLimits {
+  readonly resources?: number;
+  readonly bytes?: number;
+  readonly subscriptions?: number;
+}
+
+/** An insert would have taken its charge's usage above a limit; nothing was stored. */
+export class QuotaExceededError extends Error {
+  constructor(
+    readonly originator: string,
+    readonly quota: keyof Usage,
+    readonly limit: number,
+    readonly usage: Usage,
+  ) {
+    super(`the ${quota} quota (${limit}) of '${originator}' is exhausted: ${usage[quota]} in use`);
+    this.name = 'QuotaExceededError';
+  }
+}
+
+/** Which limit, if any, one more resource of `bytes` (a subscription or not) would break, for `usage`. */
+export function exceededLimit(originator: string, usage: Usage, bytes: number, subscription: boolean, limits: UsageLimits): QuotaExceededError | undefined {
+  const over = (quota: keyof Usage, add: number): QuotaExceededError | undefined => {
+    const limit = limits[quota] ?? 0;
+    return limit > 0 && usage[quota] + add > limit ? new QuotaExceededError(originator, quota, limit, usage) : undefined;
+  };
+  return over('resources', 1) ?? over('bytes', bytes) ?? (subscription ? over('subscriptions', 1) : undefined);
+}
+
+export const NO_USAGE: Usage = { resources: 0, bytes: 0, subscriptions: 0 };
+
+/** The error for an insert the database refused to count: the limit `usage` is at. */
+export function refusal(originator: string, usage: Usage, bytes: number, subscription: boolean, limits: UsageLimits): QuotaExceededError {
+  return exceededLimit(originator, usage, bytes, subscription, limits) ?? new QuotaExceededError(originator, 'resources', limits.resources ?? 0, usage);
+}
+
+/** A limit as the SQL compares it: 0 (none) becomes a bound no usage reaches. */
+export function sqlLimit(limit: number | undefined): number {
+  return limit === undefined || limit <= 0 ? Number.MAX_SAFE_INTEGER : limit;
+}
+
 export interface ResourceStore {
   get(ri: string): Promise<StoredResource | undefined>;
   /**
@@ -192,10 +248,19 @@ export interface ResourceStore {
   getByPath(srn: string): Promise<StoredResource | undefined>;
   children(pi: string, query?: ChildQuery): Promise<StoredResource[]>;
   count(pi: string, ty?: number): Promise<number>;
-  /** Inserts; throws StoreConflictError when ri or srn exists. Returns the stored row (with seq). */
-  insert(resource: StoredResource): Promise<StoredResource>;
-  /** Replaces the row with the same ri; the universal columns ri, pi, ty, rn, srn never change. */
+  /**
+   * Inserts; throws StoreConflictError when ri or srn exists. Returns the stored row (with seq). A resource with
+   * a `charge` is counted to it in the same statement; with `limits`, an insert that would take the charge's usage
+   * above one throws QuotaExceededError and stores nothing (atomic across processes: the count is a locked row).
+   */
+  insert(resource: StoredResource, limits?: UsageLimits): Promise<StoredResource>;
+  /**
+   * Replaces the row with the same ri; the universal columns ri, pi, ty, rn, srn and the charge never change.
+   * The charge's byte count follows the document's new size.
+   */
   update(resource: StoredResource): Promise<void>;
+  /** What is charged to `originator` now (zeros when nothing is). */
+  usage(originator: string): Promise<Usage>;
   /**
    * Deletes the resource and all its descendants. Returns the root as it was and the identity of every
    * deleted row (root first), or undefined when nothing was there. Descendants are not materialised:

@@ -1,7 +1,7 @@
 // The storage contract: every ResourceStore backend must pass this suite unchanged.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { StoreConflictError, type ResourceStore, type StoredResource } from '../../src/storage/store.js';
+import { QuotaExceededError, StoreConflictError, type ResourceStore, type StoredResource } from '../../src/storage/store.js';
 
 function resource(ri: string, pi: string, srn: string, extra: Partial<StoredResource> = {}): StoredResource {
   return { ri, pi, ty: 3, rn: srn.split('/').pop() as string, srn, ct: '20260101T000000', lt: '20260101T000000', doc: { lbl: [ri] }, ...extra };
@@ -166,6 +166,48 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.equal(await store.forgetClaims(3_999), 0);
       assert.equal(await store.forgetClaims(4_000), 1);
       assert.equal(await store.claimOnce('k', 5_000, 4_001), true);
+    });
+
+    it('counts what is charged to an originator, refuses past a limit storing nothing, and frees it on delete', async () => {
+      await store.insert(resource('q', 'root', 'cb/q'));
+      const charged = (ri: string, charge: string, extra: Partial<StoredResource> = {}): StoredResource => resource(ri, 'q', `cb/q/${ri}`, { charge, ...extra });
+      const size = (doc: unknown): number => Buffer.byteLength(JSON.stringify(doc));
+      const refused = (quota: string) => (err: unknown) => err instanceof QuotaExceededError && err.quota === quota;
+      assert.deepEqual(await store.usage('Cqa'), { resources: 0, bytes: 0, subscriptions: 0 });
+      await store.insert(charged('qa1', 'Cqa'));
+      await store.insert(charged('qa2', 'Cqa', { ty: 23 }), { resources: 2, subscriptions: 1 });
+      const two = size({ lbl: ['qa1'] }) + size({ lbl: ['qa2'] });
+      assert.deepEqual(await store.usage('Cqa'), { resources: 2, bytes: two, subscriptions: 1 });
+      await assert.rejects(store.insert(charged('qa3', 'Cqa'), { resources: 2 }), refused('resources'));
+      await assert.rejects(store.insert(charged('qa3', 'Cqa', { ty: 23 }), { subscriptions: 1 }), refused('subscriptions'));
+      await assert.rejects(store.insert(charged('qa3', 'Cqa'), { bytes: two + size({ lbl: ['qa3'] }) - 1 }), refused('bytes'));
+      await assert.rejects(store.insert(charged('qb0', 'Cqb'), { bytes: 1 }), refused('bytes'), 'a first resource larger than the limit');
+      assert.equal(await store.get('qa3'), undefined, 'a refused insert stores nothing');
+      assert.equal(await store.get('qb0'), undefined);
+      assert.deepEqual(await store.usage('Cqa'), { resources: 2, bytes: two, subscriptions: 1 }, 'a refusal counts nothing');
+      // Another originator has a count of its own; a conflicting insert counts nothing.
+      await store.insert(charged('qb1', 'Cqb'), { resources: 1 });
+      await assert.rejects(store.insert(charged('qb1', 'Cqb')), StoreConflictError);
+      assert.deepEqual(await store.usage('Cqb'), { resources: 1, bytes: size({ lbl: ['qb1'] }), subscriptions: 0 });
+      // An update moves the byte count with the document; a rolled back insert counts nothing.
+      const qa1 = await store.get('qa1');
+      assert.equal(qa1?.charge, 'Cqa');
+      await store.update({ ...(qa1), doc: { lbl: ['qa1'], more: 'x'.repeat(100) } });
+      const grown = two - size({ lbl: ['qa1'] }) + size({ lbl: ['qa1'], more: 'x'.repeat(100) });
+      assert.equal((await store.usage('Cqa')).bytes, grown);
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.insert(charged('qa4', 'Cqa'));
+          throw new Error('abort');
+        }),
+        /abort/,
+      );
+      assert.deepEqual(await store.usage('Cqa'), { resources: 2, bytes: grown, subscriptions: 1 });
+      await store.deleteSubtree('qa2');
+      assert.deepEqual(await store.usage('Cqa'), { resources: 1, bytes: grown - size({ lbl: ['qa2'] }), subscriptions: 0 });
+      await store.deleteSubtree('q');
+      assert.deepEqual(await store.usage('Cqa'), { resources: 0, bytes: 0, subscriptions: 0 });
+      assert.deepEqual(await store.usage('Cqb'), { resources: 0, bytes: 0, subscriptions: 0 });
     });
 
     it('a transaction commits all or nothing', async () => {

@@ -135,6 +135,8 @@ function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec):
   if (response.cnst !== undefined) res.setOption(UINT_OPTIONS.cts, response.cnst);
   if (response.cnot !== undefined) res.setOption(UINT_OPTIONS.cto, response.cnot);
   if (response.location) res.setOption('Location-Path', response.location.split('/').map((s) => Buffer.from(s)));
+  // 4.29 Too Many Requests says when to come back in Max-Age [RFC 8516 §3].
+  if (response.retryAfter !== undefined) res.setOption('Max-Age', response.retryAfter);
   if (response.pc !== undefined) {
     res.setOption('Content-Format', FORMAT_NUMBERS[codec.mediaType] ?? 50);
     res.end(codec.encode(response.pc));

@@ -95,6 +95,7 @@ function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): v
   if (response.cnot !== undefined) headers['X-M2M-CTO'] = String(response.cnot);
   // An absolute path, so that it resolves to the created resource whatever the request path was.
   if (response.location) headers['Content-Location'] = `/${response.location}`;
+  if (response.retryAfter !== undefined) headers['Retry-After'] = String(response.retryAfter);
   let body: Buffer | undefined;
   if (res.getHeader('Connection') === 'close') res.once('finish', () => res.socket?.destroy());
   if (response.pc !== undefined) {

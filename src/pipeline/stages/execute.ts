@@ -1,7 +1,6 @@
 // Stage 9: carry out the operation.
 import { createHash } from 'node:crypto';
 import { CseError, badRequest, noPrivilege } from '../../primitive/errors.js';
-import { RESOURCE_TYPE } from '../../resources/types.js';
 import { ACCESS_OPERATION } from '../../security/acp.js';
 import { originatorMay } from '../access.js';
 import { isRealDiscovery } from './authorize.js';
@@ -9,6 +8,7 @@ import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
 import type { RequestContext } from '../context.js';
 import { OPERATION, RESPONSE_TYPE, isDiscovery } from '../../primitive/request.js';
 import { acceptNonBlocking } from '../../operations/nonBlocking.js';
+import { ANONYMOUS, quotaKey } from '../../quotas/keys.js';
 import { checkConditions } from '../../operations/discover.js';
 import { fanOut } from '../../operations/fanOut.js';
 import { RSC } from '../../primitive/rsc.js';
@@ -59,23 +59,16 @@ async function checkGroupRequestIdentifier(ctx: RequestContext): Promise<void> {
 
 /**
  * A non-blocking request makes the CSE keep state for the originator (a <request> and a job) for as long as
- * rp says, so Warden accepts it only from an originator it can hold to account, and only once the request is
- * authorized on its target. Returns the identity the originator's job cap is counted under. Refusals are
- * 4103: TS-0004 names no code for this, and it is a privilege this CSE grants (creating state on its behalf).
+ * rp says, so Warden accepts it only from an originator it can hold to account — one with a quota of its own
+ * (quotas/keys.ts: authenticated, a registered AE or CSE, the admin; a registration only with a credential) —
+ * and only once the request is authorized on its target. Refusals are 4103: TS-0004 names no code for this,
+ * and it is a privilege this CSE grants (creating state on its behalf).
  */
-async function nonBlockingAccount(ctx: RequestContext): Promise<string> {
+async function admitNonBlocking(ctx: RequestContext): Promise<void> {
   const originator = ctx.originator;
   const r = ctx.request;
   if (!originator || !ctx.resource) throw new Error('execute runs after authenticate and resolveTarget');
-  let account: string | undefined;
-  if (r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE) {
-    // From of a registration is not verified (the AE does not exist yet): only its credential identifies it.
-    if (originator.authenticated && originator.credentialId !== undefined) account = `~${encodeURIComponent(originator.credentialId)}`;
-  } else if (originator.authenticated || ctx.services.access.isAdmin(originator.id) || /^[CS]/.test(originator.id)) {
-    // authenticate has refused AE-IDs that are not registered, and CSE-IDs without their credential.
-    account = originator.id;
-  }
-  if (account === undefined) {
+  if (quotaKey(ctx) === ANONYMOUS) {
     throw noPrivilege('a non-blocking request needs a registered AE, a CSE, or an authenticated originator; send it blocking (rt=3)');
   }
   // A discovery is not authorized on its target when it is answered at once (each result is checked); one that
@@ -86,7 +79,6 @@ async function nonBlockingAccount(ctx: RequestContext): Promise<string> {
       throw noPrivilege(`originator '${originator.id}' has no privilege to discover '${r.to}' in a non-blocking request`);
     }
   }
-  return account;
 }
 
 export const execute: Stage = {
@@ -100,7 +92,8 @@ export const execute: Stage = {
     if (ctx.resource && !ctx.virtual && r.fc && !isDiscovery(r.fc) && r.op !== OPERATION.CREATE && !selectsDescendants) await checkConditions(ctx, ctx.resource);
     // Non-blocking: answered now, carried out in the background as a blocking request.
     if (r.rt && (r.rt.rtv === RESPONSE_TYPE.NON_BLOCKING_SYNCH || r.rt.rtv === RESPONSE_TYPE.NON_BLOCKING_ASYNCH)) {
-      ctx.outcome = await acceptNonBlocking(ctx, await nonBlockingAccount(ctx));
+      await admitNonBlocking(ctx);
+      ctx.outcome = await acceptNonBlocking(ctx);
       return;
     }
     await awaitExecutionTime(ctx);

@@ -1,0 +1,28 @@
+// Whose quota a request counts against. Only identities the CSE can vouch for get a quota of their own:
+// an authenticated originator, or a registered AE (authenticate has refused unregistered AE-IDs by then).
+// Everything else shares one anonymous key, so inventing new From values never buys a fresh quota.
+import type { RequestContext } from '../pipeline/context.js';
+import { OPERATION } from '../primitive/request.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+
+/** The key of every originator that is neither authenticated nor registered; no oneM2M ID holds '(' or ')'. */
+export const ANONYMOUS = '(anonymous)';
+
+/**
+ * The quota key of the request's originator, or undefined for the admin, whose requests are never limited
+ * (it is one configured identity, and the one that has to clean up after an originator that went wild).
+ */
+export function quotaKey(ctx: RequestContext): string | undefined {
+  const originator = ctx.originator;
+  if (!originator) return ANONYMOUS;
+  if (ctx.services.access.isAdmin(originator.id)) return undefined;
+  const r = ctx.request;
+  // A registration names an AE-ID that is not registered yet: only its credential identifies the sender.
+  if (r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE) {
+    return originator.authenticated && originator.credentialId !== undefined ? `credential:${encodeURIComponent(originator.credentialId)}` : ANONYMOUS;
+  }
+  if (originator.authenticated) return originator.id;
+  // Without evidence, authenticate lets through only registered AE-IDs among the C/S names.
+  if (/^[CS]/.test(originator.id)) return originator.id;
+  return ANONYMOUS;
+}

@@ -1,0 +1,202 @@
+// Per-originator quotas: request rate (token bucket), stored resources, bytes and subscriptions, non-blocking
+// jobs. Small limits through configuration; a manual clock instead of waiting.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import coap from 'coap';
+import { ManualClock, startTestCse, type TestCse } from '../harness.js';
+import { waitFor } from '../receiver.js';
+
+type Attrs = Record<string, unknown>;
+const dbg = (body: Attrs | undefined): string => String(body?.['m2m:dbg']);
+
+describe('request rate per originator', () => {
+  let t: TestCse;
+  const clock = new ManualClock();
+  let a: string;
+  let b: string;
+  before(async () => {
+    t = await startTestCse({ 'quota.rate': 1, 'quota.burst': 3, 'quota.anonymousRate': 1, 'quota.anonymousBurst': 4 }, { clock });
+    a = await t.client.registerAe('rateA');
+    b = await t.client.registerAe('rateB');
+  });
+  after(() => t.close());
+
+  it('an originator past its burst gets 4141 with HTTP 429 and Retry-After, while another is served', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await t.client.retrieve(`/cse-in/rateA`, a)).rsc, 2000);
+    const refused = await t.client.retrieve('/cse-in/rateA', a);
+    assert.equal(refused.rsc, 4141);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.match(dbg(refused.body), /too many requests from originator 'CrateA'; retry in 1 s/);
+    assert.equal((await t.client.retrieve('/cse-in/rateB', b)).rsc, 2000, 'another originator is not affected');
+    assert.equal((await t.client.retrieve('/cse-in/rateA', a)).rsc, 4141, 'refused requests do not refill the bucket');
+    clock.advance(1000);
+    assert.equal((await t.client.retrieve('/cse-in/rateA', a)).rsc, 2000, 'one token a second');
+    assert.equal((await t.client.retrieve('/cse-in/rateA', a)).rsc, 4141);
+  });
+
+  it('originators that are neither authenticated nor registered share one bucket; registered ones keep theirs', async () => {
+    let answers = 0;
+    while ((await t.client.retrieve('/cse-in', 'Xstranger')).rsc !== 4141) assert.ok(++answers <= 5, 'the anonymous bucket holds at most its burst');
+    const other = await t.client.retrieve('/cse-in', 'Xsomebody-else');
+    assert.equal(other.rsc, 4141, 'a new From value does not buy a new bucket');
+    assert.match(dbg(other.body), /neither authenticated nor registered/);
+    assert.equal((await t.client.create('/cse-in', 2, { 'm2m:ae': { rn: 'late', api: 'Nlate', rr: false, srv: ['3'] } }, 'Clate')).rsc, 4141, 'registrations are anonymous too');
+    assert.equal((await t.client.retrieve('/cse-in/rateB', b)).rsc, 2000);
+  });
+
+  it('never limits the admin', async () => {
+    for (let i = 0; i < 10; i++) assert.equal((await t.client.retrieve('/cse-in', 'CAdmin')).rsc, 2000);
+  });
+});
+
+describe('request rate: shares and requests the CSE makes to itself', () => {
+  let t: TestCse;
+  const clock = new ManualClock();
+  let a: string;
+  before(async () => {
+    // Two processes share the rate: this one enforces half of the burst of 8.
+    t = await startTestCse({ 'quota.rate': 2, 'quota.burst': 8, 'quota.processes': 2 }, { clock });
+    a = await t.client.registerAe('shareA');
+  });
+  after(() => t.close());
+
+  it('a group request counts once, not once per member; the process enforces its share of the burst', async () => {
+    const mids: string[] = [];
+    clock.advance(10_000);
+    for (const rn of ['m1', 'm2', 'm3']) {
+      const made = await t.client.create('/cse-in/shareA', 3, { 'm2m:cnt': { rn } }, a);
+      assert.equal(made.rsc, 2001);
+      mids.push(String((made.body?.['m2m:cnt'] as Attrs).ri));
+    }
+    clock.advance(10_000);
+    assert.equal((await t.client.create('/cse-in/shareA', 9, { 'm2m:grp': { rn: 'g', mt: 3, mnm: 10, mid: mids } }, a)).rsc, 2001);
+    // The bucket holds 4 (8 / 2 processes); one was just spent on the group.
+    const fanned = await t.client.retrieve('/cse-in/shareA/g/fopt', a);
+    assert.equal(fanned.rsc, 2000, fanned.text);
+    const members = ((fanned.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[]).map((r) => r.rsc);
+    assert.deepEqual(members, [2000, 2000, 2000], 'three members, and not one of them refused');
+    assert.equal((await t.client.retrieve('/cse-in/shareA', a)).rsc, 2000);
+    assert.equal((await t.client.retrieve('/cse-in/shareA', a)).rsc, 2000);
+    assert.equal((await t.client.retrieve('/cse-in/shareA', a)).rsc, 4141, 'four requests since the refill: the share of the burst is spent');
+  });
+});
+
+describe('request rate over CoAP', () => {
+  let t: TestCse;
+  const clock = new ManualClock();
+  let a: string;
+  before(async () => {
+    t = await startTestCse({ 'coap.enabled': true, 'coap.port': 0, 'quota.rate': 1, 'quota.burst': 1 }, { clock });
+    a = await t.client.registerAe('coapA');
+  });
+  after(() => t.close());
+
+  const get = (origin: string): Promise<{ code: string; headers: Record<string, unknown> }> =>
+    new Promise((resolve, reject) => {
+      const req = coap.request({ hostname: '127.0.0.1', port: t.cse.coapPort ?? 0, method: 'GET', pathname: '/cse-in/coapA', confirmable: true });
+      req.setOption('279', origin);
+      req.setOption('283', 'rq-coap');
+      req.setOption('271', '3');
+      req.on('response', (res: { code: string; headers: Record<string, unknown> }) => resolve(res));
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('answers 4.29 Too Many Requests with Max-Age (RFC 8516) and the RSC option 4141', async () => {
+    assert.equal((await get(a)).code, '2.05');
+    const refused = await get(a);
+    assert.equal(refused.code, '4.29');
+    assert.equal(refused.headers['Max-Age'], 1);
+    assert.equal(Number(refused.headers['307']), 4141);
+  });
+});
+
+describe('stored resources, bytes and subscriptions per originator', () => {
+  let t: TestCse;
+  let a: string;
+  let b: string;
+  before(async () => {
+    t = await startTestCse({ 'quota.rate': 0, 'quota.anonymousRate': 0, 'quota.resources': 5, 'quota.subscriptions': 1, 'quota.storedBytes': 4000 });
+    a = await t.client.registerAe('storeA');
+    b = await t.client.registerAe('storeB');
+    for (const [ae, name] of [[a, 'storeA'], [b, 'storeB']] as const) {
+      assert.equal((await t.client.create(`/cse-in/${name}`, 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+    }
+  });
+  after(() => t.close());
+
+  it('refuses the resource past the limit with 5207 to that originator only, and a delete frees it', async () => {
+    // The AE and its container are two of A's five.
+    for (const rn of ['one', 'two', 'three']) assert.equal((await t.client.create('/cse-in/storeA/c', 4, { 'm2m:cin': { rn, con: 'v' } }, a)).rsc, 2001);
+    const refused = await t.client.create('/cse-in/storeA/c', 4, { 'm2m:cin': { rn: 'four', con: 'v' } }, a);
+    assert.equal(refused.rsc, 5207);
+    assert.equal(refused.status, 406);
+    assert.match(dbg(refused.body), /quota of 5 resources of originator 'CstoreA' is reached \(5 in use; quota\.resources\)/);
+    assert.equal((await t.client.retrieve('/cse-in/storeA/c/four', a)).rsc, 4004, 'nothing was stored');
+    assert.equal((await t.client.create('/cse-in/storeB/c', 4, { 'm2m:cin': { rn: 'one', con: 'v' } }, b)).rsc, 2001, 'B is not affected');
+    assert.equal((await t.client.delete('/cse-in/storeA/c/one', a)).rsc, 2002);
+    assert.equal((await t.client.create('/cse-in/storeA/c', 4, { 'm2m:cin': { rn: 'four', con: 'v' } }, a)).rsc, 2001, 'the delete gave the quota back');
+  });
+
+  it('refuses a second subscription to that originator only', async () => {
+    assert.equal((await t.client.create('/cse-in/storeB/c', 23, { 'm2m:sub': { rn: 's1', nu: [b] } }, b)).rsc, 2001);
+    const refused = await t.client.create('/cse-in/storeB', 23, { 'm2m:sub': { rn: 's2', nu: [b] } }, b);
+    assert.equal(refused.rsc, 5207);
+    assert.match(dbg(refused.body), /quota of 1 subscriptions of originator 'CstoreB'/);
+    assert.equal((await t.client.delete('/cse-in/storeB/c/s1', b)).rsc, 2002);
+    assert.equal((await t.client.create('/cse-in/storeB', 23, { 'm2m:sub': { rn: 's2', nu: [b] } }, b)).rsc, 2001);
+  });
+
+  it('counts the bytes of what is stored, on create and on an update that grows it, and frees them on delete', async () => {
+    const big = 'x'.repeat(3000);
+    assert.equal((await t.client.delete('/cse-in/storeB/c/one', b)).rsc, 2002, 'room for one more resource');
+    assert.equal((await t.client.create('/cse-in/storeB/c', 4, { 'm2m:cin': { rn: 'big', con: big } }, b)).rsc, 2001);
+    const refused = await t.client.create('/cse-in/storeB/c', 4, { 'm2m:cin': { rn: 'big2', con: big } }, b);
+    assert.equal(refused.rsc, 5207);
+    assert.match(dbg(refused.body), /quota of 4000 bytes of stored resources of originator 'CstoreB'.*quota\.storedBytes/);
+    const grown = await t.client.update('/cse-in/storeB', { 'm2m:ae': { lbl: [big] } }, b);
+    assert.equal(grown.rsc, 5207, 'an update that grows a resource past the quota is refused');
+    assert.equal(((await t.client.retrieve('/cse-in/storeB', b)).body?.['m2m:ae'] as Attrs).lbl, undefined, 'and undone');
+    assert.equal((await t.client.update('/cse-in/storeA', { 'm2m:ae': { lbl: ['small'] } }, a)).rsc, 2004, 'A is not affected');
+    assert.equal((await t.client.delete('/cse-in/storeB/c/big', b)).rsc, 2002);
+    assert.equal((await t.client.create('/cse-in/storeB/c', 4, { 'm2m:cin': { rn: 'big2', con: big } }, b)).rsc, 2001, 'the delete gave the bytes back');
+  });
+
+  it('gives back everything an AE held when it deregisters', async () => {
+    const usage = await t.cse.services.store.usage('CstoreB');
+    assert.ok(usage.resources > 0 && usage.bytes > 0);
+    assert.equal((await t.client.delete('/cse-in/storeB', b)).rsc, 2002);
+    assert.deepEqual(await t.cse.services.store.usage('CstoreB'), { resources: 0, bytes: 0, subscriptions: 0 });
+  });
+});
+
+describe('non-blocking requests per originator', () => {
+  let t: TestCse;
+  const clock = new ManualClock();
+  let a: string;
+  let b: string;
+  before(async () => {
+    t = await startTestCse({ 'quota.jobs': 2 }, { clock });
+    a = await t.client.registerAe('jobsA');
+    b = await t.client.registerAe('jobsB');
+  });
+  after(() => t.close());
+
+  // Due in an hour of the manual clock: the jobs stay in progress until the test moves it.
+  const later = (origin: string, rn: string) =>
+    t.client.request('POST', `/cse-in/${origin.slice(1)}?rt=1`, { origin, ty: 3, body: { 'm2m:cnt': { rn } }, headers: { 'X-M2M-OET': String(3_600_000) } });
+
+  it('refuses the job past quota.jobs with 4141 and HTTP 429 to that originator only', async () => {
+    assert.equal((await later(a, 'one')).rsc, 1001);
+    assert.equal((await later(a, 'two')).rsc, 1001);
+    const refused = await later(a, 'three');
+    assert.equal(refused.rsc, 4141, 'not 5206, which says non-blocking requests are not supported');
+    assert.equal(refused.status, 429);
+    assert.match(dbg(refused.body), /2 non-blocking requests of this originator are in progress \(quota\.jobs\)/);
+    assert.equal((await later(b, 'one')).rsc, 1001, 'B is not affected');
+    clock.advance(2 * 3_600_000);
+    await waitFor(async () => (await t.client.retrieve('/cse-in/jobsA/two', a)).rsc === 2000);
+    await waitFor(async () => (await later(a, 'three')).rsc === 1001);
+  });
+});
