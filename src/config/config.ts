@@ -151,13 +151,13 @@ export const SCHEMA = {
   // Per-originator quotas (src/quotas): who counts as an originator is decided there (authenticated or
   // registered identities; everyone else shares one anonymous key; the admin is never limited).
   quota: {
-    rate: int(100, 0, 1_000_000, 'requests per second one originator may send on average (token bucket); 0: no limit'),
-    burst: int(1000, 1, 10_000_000, 'requests one originator may send at once before quota.rate applies (bucket size)'),
-    anonymousRate: int(100, 0, 1_000_000, 'requests per second shared by all originators that are neither authenticated nor registered; 0: no limit'),
-    anonymousBurst: int(1000, 1, 10_000_000, 'bucket size shared by all originators that are neither authenticated nor registered'),
+    rate: int(1000, 0, 1_000_000, 'requests per second one originator may send on average while other originators are active (token bucket); 0: no limit'),
+    burst: int(10_000, 1, 10_000_000, 'requests one originator may send at once before quota.rate applies (bucket size)'),
+    anonymousRate: int(500, 0, 1_000_000, 'requests per second shared by all originators that are neither authenticated nor registered; 0: no limit'),
+    anonymousBurst: int(5000, 1, 10_000_000, 'bucket size shared by all originators that are neither authenticated nor registered'),
     processes: int(1, 1, 1024, 'Warden processes serving one database: each enforces 1/processes of the rates and bursts, with no database round trip'),
-    resources: int(100_000, 0, 1_000_000_000, 'resources one originator may hold (those it created; counted in the database); 0: no limit'),
-    storedBytes: int(1_073_741_824, 0, 2 ** 50, 'bytes of resource documents one originator may hold (counted in the database); 0: no limit'),
+    resources: int(10_000_000, 0, 1_000_000_000, 'resources one originator may hold (those it created; counted in the database); 0: no limit'),
+    storedBytes: int(10_737_418_240, 0, 2 ** 50, 'bytes of resource documents one originator may hold (counted in the database); 0: no limit'),
     subscriptions: int(10_000, 0, 1_000_000_000, 'subscriptions one originator may hold; 0: no limit'),
     jobs: int(1000, 1, 1_000_000, 'non-blocking requests one originator may have waiting or running'),
   },

@@ -11,6 +11,30 @@ import { TokenBuckets } from './rateLimiter.js';
 interface Limiters {
   readonly named: TokenBuckets;
   readonly anonymous: TokenBuckets;
+  readonly activity: RecentKeys;
+}
+
+/** How recently another originator must have sent a request for a spent bucket to refuse. */
+const CONTENTION_WINDOW_MS = 1000;
+
+/**
+ * The two most recent distinct quota keys and when each last sent a request: enough to tell, in O(1), whether any
+ * originator other than this one has been active within the contention window.
+ */
+class RecentKeys {
+  private latest: { key: string; at: number } | undefined;
+  private previous: { key: string; at: number } | undefined;
+
+  /** Records a request of `key`; true when another key was active within the window. */
+  seen(key: string, now: number): boolean {
+    if (this.latest?.key === key) this.latest.at = now;
+    else {
+      this.previous = this.latest;
+      this.latest = { key, at: now };
+    }
+    const other = this.previous;
+    return other !== undefined && other.key !== key && now - other.at <= CONTENTION_WINDOW_MS;
+  }
 }
 
 const limiters = new WeakMap<CseServices, Limiters>();
@@ -27,6 +51,7 @@ function limitersOf(services: CseServices): Limiters {
     found = {
       named: new TokenBuckets({ rate: share(q.rate), burst: share(q.burst) }, services.clock),
       anonymous: new TokenBuckets({ rate: share(q.anonymousRate), burst: share(q.anonymousBurst) }, services.clock),
+      activity: new RecentKeys(),
     };
     limiters.set(services, found);
   }
@@ -41,8 +66,12 @@ export const rateLimit: Stage = {
     const key = quotaKey(ctx);
     if (key === undefined) return Promise.resolve();
     const buckets = limitersOf(ctx.services);
+    const contended = buckets.activity.seen(key, ctx.services.clock.now());
     const admission = key === ANONYMOUS ? buckets.anonymous.take(key) : buckets.named.take(key);
-    if (admission.admitted) return Promise.resolve();
+    // Work-conserving: a spent bucket refuses only while another originator is active (within the last second).
+    // The limit exists so that no originator can starve the others; one that has the CSE to itself (a gateway
+    // catching up, a benchmark) is not slowed down for nobody's benefit.
+    if (admission.admitted || !contended) return Promise.resolve();
     const who = key === ANONYMOUS ? 'originators that are neither authenticated nor registered (they share one limit)' : `originator '${key}'`;
     return Promise.reject(
       new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests from ${who}; retry in ${admission.retryAfterSeconds} s`, admission.retryAfterSeconds),

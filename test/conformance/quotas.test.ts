@@ -54,10 +54,12 @@ describe('request rate: shares and requests the CSE makes to itself', () => {
   let t: TestCse;
   const clock = new ManualClock();
   let a: string;
+  let b: string;
   before(async () => {
     // Two processes share the rate: this one enforces half of the burst of 8.
     t = await startTestCse({ 'quota.rate': 2, 'quota.burst': 8, 'quota.processes': 2 }, { clock });
     a = await t.client.registerAe('shareA');
+    b = await t.client.registerAe('shareB');
   });
   after(() => t.close());
 
@@ -78,7 +80,31 @@ describe('request rate: shares and requests the CSE makes to itself', () => {
     assert.deepEqual(members, [2000, 2000, 2000], 'three members, and not one of them refused');
     assert.equal((await t.client.retrieve('/cse-in/shareA', a)).rsc, 2000);
     assert.equal((await t.client.retrieve('/cse-in/shareA', a)).rsc, 2000);
+    // Another originator is active: the spent bucket now refuses (it does not while A has the CSE to itself).
+    assert.equal((await t.client.retrieve('/cse-in/shareB', b)).rsc, 2000);
     assert.equal((await t.client.retrieve('/cse-in/shareA', a)).rsc, 4141, 'four requests since the refill: the share of the burst is spent');
+  });
+});
+
+describe('request rate is work-conserving', () => {
+  let t: TestCse;
+  const clock = new ManualClock();
+  before(async () => {
+    t = await startTestCse({ 'quota.rate': 1, 'quota.burst': 1 }, { clock });
+  });
+  after(() => t.close());
+
+  it('a spent bucket refuses only while another originator is active within the last second', async () => {
+    const a = await t.client.registerAe('aloneA');
+    const b = await t.client.registerAe('aloneB');
+    clock.advance(5_000);
+    for (let i = 0; i < 5; i++) assert.equal((await t.client.retrieve('/cse-in/aloneA', a)).rsc, 2000, 'alone on the CSE: never refused');
+    assert.equal((await t.client.retrieve('/cse-in/aloneB', b)).rsc, 2000);
+    const refused = await t.client.retrieve('/cse-in/aloneA', a);
+    assert.equal(refused.rsc, 4141, 'B is active: A is held to its rate');
+    assert.equal(refused.status, 429);
+    clock.advance(1_500);
+    assert.equal((await t.client.retrieve('/cse-in/aloneA', a)).rsc, 2000, 'B has been quiet for more than a second, and A has a token again');
   });
 });
 
