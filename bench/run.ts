@@ -55,7 +55,9 @@ async function startWarden(storageFlags: string[]): Promise<{ child: ChildProces
   // Each scenario is one originator at full speed: the request rate quota is set above what a machine serves, so
   // the token bucket still runs on every request but refuses none.
   const quotaFlags = ['--quota.rate=1000000', '--quota.burst=10000000'];
-  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
+  // WARDEN_BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=prof`) profiles the CSE, not the load generator.
+  const nodeArgs = (process.env.WARDEN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', '--log.level=warn', '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -73,7 +73,13 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
   let read = 0;
   let passedBytes = 0;
   for (;;) {
-    const { rows, end } = await readRows(store, cursor === undefined ? filter.query : { ...filter.query, afterSeq: cursor }, nested || filter.needsContent, Math.min(CHUNK_BYTES, Math.max(0, pageBytes - read)));
+    const { rows, end } = await readRows(
+      store,
+      cursor === undefined ? filter.query : { ...filter.query, afterSeq: cursor },
+      nested || filter.needsContent,
+      Math.min(CHUNK_BYTES, Math.max(0, pageBytes - read)),
+      (hit) => originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, hit),
+    );
     await prepareBatch(filter, rows);
     scanned += filterWork(filter);
     for (const row of rows) {

@@ -176,14 +176,25 @@ export function yieldToEventLoop(): Promise<void> {
  * One round of a search: rows without their content, unless the filter reads it; then contentInstances are read
  * whole only while they fit `chunkBytes` (at least one), and `end` is false when the round stopped early.
  */
-export async function readRows(store: ResourceStore, query: SearchQuery, content: boolean, chunkBytes: number): Promise<{ rows: SearchHit[]; end: boolean }> {
+/**
+ * Rows of one round, whole (with `con`) only where `content` asks for it and only for rows `visible` admits: a row
+ * the originator may not see can never be a result, so its content is never read or parsed on its behalf (an
+ * originator without privileges must not make the CSE parse other AEs' instances).
+ */
+export async function readRows(
+  store: ResourceStore,
+  query: SearchQuery,
+  content: boolean,
+  chunkBytes: number,
+  visible: (hit: SearchHit) => Promise<boolean>,
+): Promise<{ rows: SearchHit[]; end: boolean }> {
   const fetched = await store.search({ ...query, withoutContent: true });
   const end = fetched.length < query.limit;
   if (!content) return { rows: fetched, end };
   const rows: SearchHit[] = [];
   let bytes = 0;
   for (const hit of fetched) {
-    if (hit.ty !== RESOURCE_TYPE.contentInstance) {
+    if (hit.ty !== RESOURCE_TYPE.contentInstance || !(await visible(hit))) {
       rows.push(hit);
       continue;
     }
@@ -427,7 +438,9 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   outer: for (;;) {
     // A round reads whole instances up to what is left of the page's bytes (at least one).
     const chunkBytes = Math.min(CHUNK_BYTES, Math.max(0, pageBytes - bytes));
-    const { rows, end } = await readRows(store, cursor === undefined ? query : { ...query, afterSeq: cursor }, filter.needsContent, chunkBytes);
+    const { rows, end } = await readRows(store, cursor === undefined ? query : { ...query, afterSeq: cursor }, filter.needsContent, chunkBytes, (hit) =>
+      originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, hit),
+    );
     await prepareBatch(filter, rows);
     bytes += rowBytes(rows);
     if (skipped < skip) scannedWhileSkipping += filterWork(filter);

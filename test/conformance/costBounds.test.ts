@@ -109,6 +109,31 @@ describe('a discovery or result-content page reads a bounded number of bytes', (
   });
 });
 
+describe('a content filter reads nothing the originator may not see', () => {
+  let t: TestCse;
+  before(async () => {
+    t = await startTestCse({ 'discovery.maxPageBytes': 65_536 });
+    const ae = await t.client.registerAe('keeperOfData');
+    await t.client.create('/cse-in/keeperOfData', 3, { 'm2m:cnt': { rn: 'big', mni: 100, mbs: 10_000_000 } }, ae);
+    // 12 × 30 kB: more than five pages' worth of bytes (the most a page without results may read) of 64 KiB.
+    for (let i = 0; i < 12; i++) {
+      const reply = await t.client.create('/cse-in/keeperOfData/big', 4, { 'm2m:cin': { rn: `i${i}`, cnf: 'application/json:0', con: JSON.stringify({ n: i, pad: 'x'.repeat(30_000) }) } }, ae);
+      assert.equal(reply.rsc, 2001, reply.text);
+    }
+  });
+  after(() => t.close());
+
+  it('an originator who may see none of the instances makes the CSE read none of their content', async () => {
+    // Before, the content filter read (and parsed) every instance for anyone, up to five pages of bytes, and then
+    // refused the page as too sparse: an originator without privileges made the CSE parse other AEs' data.
+    const stranger = await t.client.registerAe('outsider');
+    const reply = await t.client.retrieve(`/cse-in/keeperOfData/big?fu=1&cfs=1&cfq=${encodeURIComponent('$.n GE 0')}`, stranger);
+    assert.equal(reply.rsc, 2000, reply.text);
+    assert.deepEqual(reply.body?.['m2m:uril'] ?? [], []);
+    assert.equal(reply.headers.get('x-m2m-cts'), '2', 'one complete answer');
+  });
+});
+
 describe('access control windows are bounded when a policy is written', () => {
   let t: TestCse;
   let ae: string;
