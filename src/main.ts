@@ -79,6 +79,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
           setting: config.outbound.loopback,
           hosts: [config.http.host, ...(config.ws.enabled ? [config.ws.host] : []), ...(config.coap.enabled ? [config.coap.host] : [])],
           mqtt: config.mqtt.enabled,
+          behindProxy: !config.security.adminFromLoopback,
         }),
       }),
       log,

@@ -139,7 +139,7 @@ export const SCHEMA = {
     deny: str('', 'CIDR ranges refused besides loopback, link-local, unspecified, multicast and reserved (e.g. 10.0.0.0/8,fc00::/7)'),
     schemes: str(DEFAULT_OUTBOUND.schemes, 'URL schemes the CSE may send requests to, comma-separated'),
     ports: str('', 'ports or ranges the CSE may connect to, comma-separated (e.g. 80,443,8000-8999); empty: any'),
-    loopback: oneOf(['auto', 'allow', 'deny'] as const, 'auto', 'loopback destinations: auto = open only while every listener is loopback-only and MQTT is off'),
+    loopback: oneOf(['auto', 'allow', 'deny'] as const, 'auto', 'loopback destinations: auto = open only while every listener is loopback-only, MQTT is off and security.adminFromLoopback is on (no proxy)'),
   },
   groups: {
     maxFanOutRequests: int(10_000, 1, 1_000_000, 'member requests one fan-out through fopt may make, over all nested groups together (members beyond answer 5209)'),
@@ -159,7 +159,7 @@ export const SCHEMA = {
     resources: int(10_000_000, 0, 1_000_000_000, 'resources one originator may hold (those it created; counted in the database); 0: no limit'),
     storedBytes: int(10_737_418_240, 0, 2 ** 50, 'bytes of resource documents one originator may hold (counted in the database); 0: no limit'),
     subscriptions: int(10_000, 0, 1_000_000_000, 'subscriptions one originator may hold; 0: no limit'),
-    jobs: int(1000, 1, 1_000_000, 'non-blocking requests one originator may have waiting or running'),
+    jobs: int(100, 1, 1_000_000, 'non-blocking requests one originator may have waiting or running'),
   },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),

@@ -95,11 +95,27 @@ export interface ResolvedTarget {
 }
 
 export async function resolveTarget(store: ResourceStore, self: LocalIdentity, target: string): Promise<ResolvedTarget> {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return { key: target };
+  if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return { key: canonicalUrl(target) };
   const id = target.startsWith(`/${self.cseId}/`) ? target.slice(self.cseId.length + 2) : target;
   const resource = id.startsWith(`${self.cseRn}/`) ? await store.getByPath(id) : await store.get(id);
   if (resource?.ty === RESOURCE_TYPE.AE) return { key: resource.doc.rr === false ? `pch:${resource.ri}` : `ae:${resource.ri}`, ae: resource };
   return { key: `id:${target}` };
+}
+
+/**
+ * One queue per destination, however the URL is spelled: the WHATWG parser lowers the scheme and host, writes
+ * every IPv4 spelling (2130706433, 0x7f.1) and IPv6 form one way and drops a default port; the fragment is never
+ * sent, so it is dropped too. Without this, one subscription listing a URL in many spellings made one event send
+ * that many notifications to one receiver.
+ */
+function canonicalUrl(target: string): string {
+  try {
+    const url = new URL(target);
+    url.hash = '';
+    return url.href;
+  } catch {
+    return target;
+  }
 }
 
 /** The queue a notification target belongs to: a URL, an AE reached through its poa, or its polling channel. */

@@ -44,6 +44,11 @@ export interface ListenerFacts {
   readonly hosts: readonly string[];
   /** MQTT requests come through a broker whose listeners Warden cannot know: never loopback-only. */
   readonly mqtt: boolean;
+  /**
+   * `security.adminFromLoopback=false` says a proxy on this machine forwards clients from elsewhere: loopback
+   * listeners are then no sign that every originator is local.
+   */
+  readonly behindProxy: boolean;
 }
 
 /**
@@ -51,11 +56,11 @@ export interface ListenerFacts {
  * on this machine and reaches its loopback services directly, so a loopback `nu` gives it nothing it did not have
  * (the single-machine quick start and the community test suite, whose receivers listen on 127.0.0.1). As soon as
  * one listener is reachable from elsewhere (or the MQTT binding is on: the broker's listeners are not Warden's to
- * know), loopback is refused like the other built-in ranges and only `outbound.allow` opens it.
+ * know; or a reverse proxy forwards remote clients, `security.adminFromLoopback=false`), loopback is refused like the other built-in ranges and only `outbound.allow` opens it.
  */
 export function loopbackOpen(facts: ListenerFacts): boolean {
   if (facts.setting !== 'auto') return facts.setting === 'allow';
-  if (facts.mqtt) return false;
+  if (facts.mqtt || facts.behindProxy) return false;
   return facts.hosts.every((host) => {
     if (host.toLowerCase() === 'localhost') return true;
     const address = parseAddress(host.replace(/^\[|\]$/g, ''));

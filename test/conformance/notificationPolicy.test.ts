@@ -237,3 +237,28 @@ describe('a later holder of an AE-ID gets nothing meant for the earlier one (fin
     }
   });
 });
+
+describe('one receiver spelled many ways is one target (review of finding 4)', () => {
+  it('notifies a URL once per event, however its scheme, host, address or fragment is written', async () => {
+    const t = await startTestCse();
+    const rx = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('speller');
+      assert.equal((await t.client.create('/cse-in/speller', 3, { 'm2m:cnt': { rn: 'box' } }, ae)).rsc, 2001);
+      const { port } = rx;
+      const path = new URL(rx.url).pathname;
+      const spellings = [rx.url, `HTTP://127.0.0.1:${port}${path}`, `http://127.0.0.1:${port}${path}#again`, `http://2130706433:${port}${path}`, `http://0x7f.1:${port}${path}`];
+      const sub = await t.client.create('/cse-in/speller/box', 23, { 'm2m:sub': { nu: spellings, enc: { net: [3] } } }, ae);
+      assert.equal(sub.rsc, 2001, sub.text);
+      assert.equal((await t.client.create('/cse-in/speller/box', 4, { 'm2m:cin': { con: 'once' } }, ae)).rsc, 2001);
+      await fannedOut(t.cse.services.store);
+      await waitFor(() => rx.notifications().length >= 1);
+      // Anything more would have been fanned out and queued with the first.
+      await waitFor(async () => (await t.cse.services.store.countQueuedByPrefix('http', 10)) === 0);
+      assert.equal(rx.notifications().length, 1, 'one notification for one event');
+    } finally {
+      await rx.stop();
+      await t.close();
+    }
+  });
+});

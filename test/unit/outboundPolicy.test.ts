@@ -58,14 +58,16 @@ describe('outbound policy: addresses', () => {
 
 describe('outbound policy: loopback by listeners (outbound.loopback)', () => {
   it('auto opens loopback only while every listener is loopback and MQTT is off', () => {
-    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1'], mqtt: false }), true);
-    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.2'], mqtt: false }), true);
-    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1', '0.0.0.0'], mqtt: false }), false);
-    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['::'], mqtt: false }), false);
-    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['192.168.1.10'], mqtt: false }), false);
-    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1'], mqtt: true }), false);
-    assert.equal(loopbackOpen({ setting: 'allow', hosts: ['0.0.0.0'], mqtt: true }), true);
-    assert.equal(loopbackOpen({ setting: 'deny', hosts: ['127.0.0.1'], mqtt: false }), false);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1'], mqtt: false, behindProxy: false }), true);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.2'], mqtt: false, behindProxy: false }), true);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1', '0.0.0.0'], mqtt: false, behindProxy: false }), false);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['::'], mqtt: false, behindProxy: false }), false);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['192.168.1.10'], mqtt: false, behindProxy: false }), false);
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1'], mqtt: true, behindProxy: false }), false);
+    assert.equal(loopbackOpen({ setting: 'allow', hosts: ['0.0.0.0'], mqtt: true, behindProxy: false }), true);
+    assert.equal(loopbackOpen({ setting: 'deny', hosts: ['127.0.0.1'], mqtt: false, behindProxy: false }), false);
+    // A reverse proxy on this machine (security.adminFromLoopback=false) forwards remote clients to a loopback listener.
+    assert.equal(loopbackOpen({ setting: 'auto', hosts: ['127.0.0.1'], mqtt: false, behindProxy: true }), false);
   });
   it('an open loopback is only 127.0.0.0/8 and ::1: unspecified and link-local stay refused', () => {
     const policy = new OutboundPolicy({ ...DEFAULT_OUTBOUND, loopback: true });
