@@ -47,6 +47,8 @@ const JOBS_HELD = 64;
 /** Messages sent to one target by one worker, one after the other, behind its leased head. */
 const RUN_LENGTH = 64;
 const BATCH_RECHECK_MS = 50;
+/** How long the asks for a delivery round gather before one round serves them all. */
+const WAKE_COALESCE_MS = 2;
 /** Polling-channel queues are read by their AE (notifications/polling.ts), never delivered from here. */
 const POLLED_PREFIX = 'pch:';
 /** Slow targets remembered at most; beyond it those whose back-off has ended are forgotten. */
@@ -91,7 +93,7 @@ export class Deliverer {
     private readonly outbound: HttpOutbound,
     private readonly options: DeliveryOptions,
   ) {
-    services.store.subscribe(OUTBOX_TOPIC, () => this.wake());
+    services.store.subscribe(OUTBOX_TOPIC, () => this.wakeSoon());
   }
 
   start(): void {
@@ -152,7 +154,22 @@ export class Deliverer {
     }
   }
 
-  /** Asks for free slots to be filled now (after a commit that queued messages, or a worker that ended). */
+  /**
+   * Asks for free slots to be filled shortly: every commit that queues messages and every worker that ends asks,
+   * and a round scans the outbox for due heads, so the asks of one moment share one round instead of a scan each.
+   */
+  private wakeSoon(): void {
+    if (this.wakeScheduled || this.stopped) return;
+    this.wakeScheduled = true;
+    setTimeout(() => {
+      this.wakeScheduled = false;
+      this.wake();
+    }, WAKE_COALESCE_MS).unref();
+  }
+
+  private wakeScheduled = false;
+
+  /** Asks for free slots to be filled now. */
   wake(): void {
     if (this.stopped) return;
     if (this.running) {
@@ -223,7 +240,7 @@ export class Deliverer {
       .catch((err: unknown) => this.services.log.error({ err, target: head.target }, 'notification delivery failed; retried when its lease ends'))
       .finally(() => {
         this.serving.delete(head.target);
-        this.wake();
+        this.wakeSoon();
       });
     this.serving.set(head.target, { head: head.id, worker, penalized });
   }

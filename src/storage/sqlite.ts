@@ -196,6 +196,21 @@ class SqliteOperations {
     private readonly s: SqliteStatements,
   ) {}
 
+  /**
+   * Statements by SQL text: preparing one costs more than running most of them (the deliverer leases queue heads
+   * many times a second), and the texts are few (dynamic SQL differs only by the shape of a scope or a filter).
+   */
+  private readonly statements = new Map<string, unknown>();
+  private readonly prepare = ((sql: string) => {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      if (this.statements.size >= 512) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }) as Database.Database['prepare'];
+
   get(ri: string): StoredResource | undefined {
     const row = this.s.get.get(ri);
     return row && toResource(row);
@@ -214,7 +229,7 @@ class SqliteOperations {
       if (q.ty !== undefined) where.push('ty = @ty');
       if (q.aliveAt !== undefined) where.push('(et IS NULL OR et > @aliveAt)');
       const sql = `SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq ${q.newestFirst ? 'DESC' : 'ASC'} LIMIT @limit OFFSET @offset`;
-      stmt = this.db.prepare<unknown[], ResourceRow>(sql);
+      stmt = this.prepare<unknown[], ResourceRow>(sql);
       this.statementCache.set(key, stmt);
     }
     const rows = stmt.all({ pi, ty: q.ty, aliveAt: q.aliveAt, limit: q.limit ?? -1, offset: q.offset ?? 0 });
@@ -283,23 +298,23 @@ class SqliteOperations {
 
   search(q: SearchQuery): SearchHit[] {
     const { sql, args } = searchSql(q, SQLITE_DIALECT);
-    return this.db.prepare<unknown[], ResourceRow & { matched?: number }>(sql).all(...args).map(toHit);
+    return this.prepare<unknown[], ResourceRow & { matched?: number }>(sql).all(...args).map(toHit);
   }
 
   childAccessClasses(pi: string, condition: ChildCondition, aliveAt: number, scan: number, limit: number): StoredResource[] {
     const { sql, args } = childAccessSql(pi, condition, aliveAt, scan, limit, SQLITE_DIALECT);
-    return this.db.prepare<unknown[], AccessClassRow>(sql).all(...args).map(toAccessClass);
+    return this.prepare<unknown[], AccessClassRow>(sql).all(...args).map(toAccessClass);
   }
 
   findInSubtree(srn: string, ty: number, limit: number): StoredResource[] {
-    return this.db
+    return this
       .prepare<[string, string, number, number], ResourceRow>('SELECT * FROM resources WHERE srn >= ? AND srn < ? AND ty = ? ORDER BY seq LIMIT ?')
       .all(`${srn}/`, `${srn}0`, ty, limit)
       .map(toResource);
   }
 
   enqueue(messages: readonly NewOutboxMessage[]): void {
-    const insert = this.db.prepare(
+    const insert = this.prepare(
       `INSERT INTO outbox (target, subscription, content, created, not_before, payload, originator, bytes)
          VALUES (@target, @subscription, @content, @created, @notBefore, @payload, @originator, @bytes)`,
     );
@@ -309,16 +324,16 @@ class SqliteOperations {
       insert.run({ ...m, payload: m.payload ?? null, originator: m.originator ?? null, bytes });
       if (m.originator !== undefined) usage.set(m.originator, (usage.get(m.originator) ?? 0) + bytes);
     }
-    const count = this.db.prepare('INSERT INTO outbox_usage (originator, bytes) VALUES (?, ?) ON CONFLICT (originator) DO UPDATE SET bytes = bytes + excluded.bytes');
+    const count = this.prepare('INSERT INTO outbox_usage (originator, bytes) VALUES (?, ?) ON CONFLICT (originator) DO UPDATE SET bytes = bytes + excluded.bytes');
     for (const [originator, bytes] of usage) count.run(originator, bytes);
   }
 
   storePayload(content: string): number {
-    return Number(this.db.prepare('INSERT INTO outbox_payloads (content) VALUES (?)').run(content).lastInsertRowid);
+    return Number(this.prepare('INSERT INTO outbox_payloads (content) VALUES (?)').run(content).lastInsertRowid);
   }
 
   outboxUsage(originators: readonly string[]): Map<string, number> {
-    const read = this.db.prepare<[string], { bytes: number }>('SELECT bytes FROM outbox_usage WHERE originator = ?');
+    const read = this.prepare<[string], { bytes: number }>('SELECT bytes FROM outbox_usage WHERE originator = ?');
     const out = new Map<string, number>();
     for (const o of new Set(originators)) out.set(o, read.get(o)?.bytes ?? 0);
     return out;
@@ -332,18 +347,18 @@ class SqliteOperations {
       if (r.originator !== null) usage.set(r.originator, (usage.get(r.originator) ?? 0) + r.bytes);
       if (r.payload !== null) payloads.add(r.payload);
     }
-    const uncount = this.db.prepare('UPDATE outbox_usage SET bytes = bytes - ? WHERE originator = ?');
-    const forget = this.db.prepare('DELETE FROM outbox_usage WHERE originator = ? AND bytes <= 0');
+    const uncount = this.prepare('UPDATE outbox_usage SET bytes = bytes - ? WHERE originator = ?');
+    const forget = this.prepare('DELETE FROM outbox_usage WHERE originator = ? AND bytes <= 0');
     for (const [originator, bytes] of usage) {
       uncount.run(bytes, originator);
       forget.run(originator);
     }
-    const drop = this.db.prepare('DELETE FROM outbox_payloads WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE payload = ?)');
+    const drop = this.prepare('DELETE FROM outbox_payloads WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE payload = ?)');
     for (const id of payloads) drop.run(id, id);
   }
 
   dropQueued(targets: readonly string[]): number {
-    const del = this.db.prepare<[string], { payload: number | null; originator: string | null; bytes: number }>(
+    const del = this.prepare<[string], { payload: number | null; originator: string | null; bytes: number }>(
       'DELETE FROM outbox WHERE target = ? RETURNING payload, originator, bytes',
     );
     const rows = targets.flatMap((t) => del.all(t));
@@ -352,7 +367,7 @@ class SqliteOperations {
   }
 
   dequeueLeased(id: number, owner: string): boolean {
-    const rows = this.db
+    const rows = this
       .prepare<[number, string], { payload: number | null; originator: string | null; bytes: number }>(
         'DELETE FROM outbox WHERE id = ? AND lease_owner = ? RETURNING payload, originator, bytes',
       )
@@ -374,13 +389,13 @@ class SqliteOperations {
       where.push('NOT (target >= ? AND target < ?)');
       args.push(prefix, prefixEnd(prefix));
     }
-    const rows = this.db
+    const rows = this
       .prepare<Array<string | number>, OutboxRow>(
         `${OUTBOX_SELECT} WHERE o.id IN (SELECT min(id) FROM outbox ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY target)
            AND o.not_before <= ? AND (o.lease_until IS NULL OR o.lease_until <= ?) ORDER BY o.id LIMIT ?`,
       )
       .all(...args, now, now, limit);
-    const lease = this.db.prepare('UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?');
+    const lease = this.prepare('UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?');
     for (const row of rows) lease.run(owner, now + leaseMs, row.id);
     return rows.map(toMessage);
   }
@@ -388,20 +403,20 @@ class SqliteOperations {
   queued(target: string, subscription: string | undefined, limit: number): OutboxMessage[] {
     const rows =
       subscription === undefined
-        ? this.db.prepare<[string, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? ORDER BY o.id LIMIT ?`).all(target, limit)
-        : this.db
+        ? this.prepare<[string, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? ORDER BY o.id LIMIT ?`).all(target, limit)
+        : this
             .prepare<[string, string, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? AND o.subscription = ? ORDER BY o.id LIMIT ?`)
             .all(target, subscription, limit);
     return rows.map(toMessage);
   }
 
   renewLeases(ids: readonly number[], owner: string, until: number): void {
-    const renew = this.db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ?');
+    const renew = this.prepare('UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ?');
     for (const id of ids) renew.run(until, id, owner);
   }
 
   dequeue(ids: readonly number[]): void {
-    const del = this.db.prepare<[number], { payload: number | null; originator: string | null; bytes: number }>(
+    const del = this.prepare<[number], { payload: number | null; originator: string | null; bytes: number }>(
       'DELETE FROM outbox WHERE id = ? RETURNING payload, originator, bytes',
     );
     const rows = [];
@@ -410,27 +425,27 @@ class SqliteOperations {
   }
 
   postpone(id: number, notBefore: number, attempts: number): void {
-    this.db.prepare('UPDATE outbox SET not_before = ?, attempts = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?').run(notBefore, attempts, id);
+    this.prepare('UPDATE outbox SET not_before = ?, attempts = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?').run(notBefore, attempts, id);
   }
 
   queueLength(target: string): number {
-    return this.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM outbox WHERE target = ?').get(target)?.n ?? 0;
+    return this.prepare<[string], { n: number }>('SELECT count(*) AS n FROM outbox WHERE target = ?').get(target)?.n ?? 0;
   }
 
   claimOnce(key: string, until: number, now: number): boolean {
-    const result = this.db
+    const result = this
       .prepare('INSERT INTO claims (key, until) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET until = excluded.until WHERE claims.until <= ?')
       .run(key, until, now);
     return result.changes === 1;
   }
 
   forgetClaims(now: number): number {
-    return this.db.prepare('DELETE FROM claims WHERE until <= ?').run(now).changes;
+    return this.prepare('DELETE FROM claims WHERE until <= ?').run(now).changes;
   }
 
   countQueuedByPrefix(prefix: string, limit: number): number {
     return (
-      this.db
+      this
         .prepare<[string, string, number], { n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM outbox WHERE target >= ? AND target < ? LIMIT ?)')
         .get(prefix, prefixEnd(prefix), limit)?.n ?? 0
     );
@@ -444,7 +459,7 @@ class SqliteOperations {
       if (q.expiredAt !== undefined) where.push('et IS NOT NULL AND et <= @expiredAt');
       if (q.ty !== undefined) where.push('ty = @ty');
       if (q.pi !== undefined) where.push('pi = @pi');
-      stmt = this.db.prepare<unknown[], ResourceRow>(`SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`);
+      stmt = this.prepare<unknown[], ResourceRow>(`SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`);
       this.statementCache.set(key, stmt);
     }
     return stmt.all({ expiredAt: q.expiredAt, ty: q.ty, pi: q.pi, limit: q.limit }).map(toResource);
