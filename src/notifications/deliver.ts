@@ -93,7 +93,7 @@ export class Deliverer {
     private readonly outbound: HttpOutbound,
     private readonly options: DeliveryOptions,
   ) {
-    services.store.subscribe(OUTBOX_TOPIC, () => this.wakeSoon());
+    services.store.subscribe(OUTBOX_TOPIC, () => this.wake());
   }
 
   start(): void {

@@ -108,7 +108,7 @@ export async function resolveTarget(store: ResourceStore, self: LocalIdentity, t
  * sent, so it is dropped too. Without this, one subscription listing a URL in many spellings made one event send
  * that many notifications to one receiver.
  */
-function canonicalUrl(target: string): string {
+export function canonicalUrl(target: string): string {
   try {
     const url = new URL(target);
     url.hash = '';

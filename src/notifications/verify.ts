@@ -8,7 +8,8 @@ import { CseError } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
 import type { CseServices } from '../pipeline/context.js';
-import { targetKey, urlsOfTarget } from './events.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import { canonicalUrl, targetKey, urlsOfTarget } from './events.js';
 
 /**
  * The targets a CREATE or UPDATE of a subscription would make the CSE send to that it does not send to yet
@@ -24,12 +25,24 @@ export function targetsToVerify(content: Readonly<Record<string, unknown>>, befo
   return [...new Set(listed(content))].filter((t) => !known.has(t));
 }
 
+/**
+ * The subscriber's own points of access, as queue keys: a URL among them reaches the subscriber itself, exactly as
+ * its AE-ID in nu would (which is not verified either), so sending there needs no verification (as in ACME).
+ */
+async function ownPointsOfAccess(services: CseServices, originator: string): Promise<ReadonlySet<string>> {
+  const ae = /^[CS]/.test(originator) ? await services.store.get(originator) : undefined;
+  if (ae?.ty !== RESOURCE_TYPE.AE || !Array.isArray(ae.doc.poa)) return new Set();
+  return new Set(ae.doc.poa.filter((p): p is string => typeof p === 'string').map(canonicalUrl));
+}
+
 export async function verifyTargets(services: CseServices, targets: readonly string[], originator: string, subscriptionUri: string): Promise<void> {
   const { store, self } = services;
+  let own: ReadonlySet<string> | undefined;
   for (const target of targets) {
     const key = await targetKey(store, self, target);
-    // Not the subscriber itself (its own AE, or its own polling channel).
+    // Not the subscriber itself (its own AE, its own polling channel, or one of its own points of access).
     if (key === `ae:${originator}` || key === `pch:${originator}` || target === originator) continue;
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(key) && (own ??= await ownPointsOfAccess(services, originator)).has(key)) continue;
     // Another AE's polling channel cannot answer a verification until that AE polls: never accept it
     // unverified, or anyone could push notifications into another AE's channel.
     if (key.startsWith('pch:')) {

@@ -52,6 +52,19 @@ describe('subscriptions and notifications', () => {
     await rx.stop();
   });
 
+  it("sends no verification to the subscriber's own point of access (su or nu), as to its own AE-ID", async () => {
+    const own = await t.client.registerAe('ownPoa');
+    assert.equal((await t.client.update('/cse-in/ownPoa', { 'm2m:ae': { poa: [rx.url] } }, own)).rsc, 2004);
+    assert.equal((await t.client.create('/cse-in/ownPoa', 3, { 'm2m:cnt': { rn: 'c' } }, own)).rsc, 2001);
+    try {
+      const reply = await t.client.create('/cse-in/ownPoa/c', 23, { 'm2m:sub': { nu: [own], su: rx.url } }, own);
+      assert.equal(reply.rsc, 2001, reply.text);
+      assert.equal(rx.received.length, 0, 'nothing was asked of the subscriber itself');
+    } finally {
+      await rx.stop();
+    }
+  });
+
   it('notifies child creation (net 3) with the whole resource, in order', async () => {
     const path = await container();
     await subscribe(path, { enc: { net: [3] } });
