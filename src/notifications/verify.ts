@@ -26,8 +26,9 @@ export function targetsToVerify(content: Readonly<Record<string, unknown>>, befo
 }
 
 /**
- * The subscriber's own points of access, as queue keys: a URL among them reaches the subscriber itself, exactly as
- * its AE-ID in nu would (which is not verified either), so sending there needs no verification (as in ACME).
+ * The subscriber's own points of access, as queue keys. A subscriberURI among them names the subscriber itself, as
+ * its AE-ID would, so it needs no verification request (ACME sends none for su); the outbound policy still decides
+ * when the deletion notification is sent. nu URLs are verified whatever they are, as before.
  */
 async function ownPointsOfAccess(services: CseServices, originator: string): Promise<ReadonlySet<string>> {
   const ae = /^[CS]/.test(originator) ? await services.store.get(originator) : undefined;
@@ -35,14 +36,20 @@ async function ownPointsOfAccess(services: CseServices, originator: string): Pro
   return new Set(ae.doc.poa.filter((p): p is string => typeof p === 'string').map(canonicalUrl));
 }
 
-export async function verifyTargets(services: CseServices, targets: readonly string[], originator: string, subscriptionUri: string): Promise<void> {
+export async function verifyTargets(
+  services: CseServices,
+  targets: readonly string[],
+  originator: string,
+  subscriptionUri: string,
+  subscriberUri?: string,
+): Promise<void> {
   const { store, self } = services;
   let own: ReadonlySet<string> | undefined;
   for (const target of targets) {
     const key = await targetKey(store, self, target);
-    // Not the subscriber itself (its own AE, its own polling channel, or one of its own points of access).
+    // Not the subscriber itself (its own AE, its own polling channel, or a su that is one of its own points of access).
     if (key === `ae:${originator}` || key === `pch:${originator}` || target === originator) continue;
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(key) && (own ??= await ownPointsOfAccess(services, originator)).has(key)) continue;
+    if (target === subscriberUri && /^[a-z][a-z0-9+.-]*:\/\//i.test(key) && (own ??= await ownPointsOfAccess(services, originator)).has(key)) continue;
     // Another AE's polling channel cannot answer a verification until that AE polls: never accept it
     // unverified, or anyone could push notifications into another AE's channel.
     if (key.startsWith('pch:')) {

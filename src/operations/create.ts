@@ -29,7 +29,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const ri = `${shortType}${randomIdSuffix()}`;
   // Verification talks to the targets: it happens before, never inside, the transaction.
   if (definition.ty === RESOURCE_TYPE.subscription) {
-    await verifyTargets(ctx.services, targetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`);
+    await verifyTargets(ctx.services, targetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, typeof content.su === 'string' ? content.su : undefined);
   }
   await definition.hooks.prepare?.(hookContext(ctx, store), content, 'create', addressed);
 

@@ -52,7 +52,7 @@ describe('subscriptions and notifications', () => {
     await rx.stop();
   });
 
-  it("sends no verification to the subscriber's own point of access (su or nu), as to its own AE-ID", async () => {
+  it("sends no verification to a subscriberURI that is the subscriber's own point of access, as to its own AE-ID", async () => {
     const own = await t.client.registerAe('ownPoa');
     assert.equal((await t.client.update('/cse-in/ownPoa', { 'm2m:ae': { poa: [rx.url] } }, own)).rsc, 2004);
     assert.equal((await t.client.create('/cse-in/ownPoa', 3, { 'm2m:cnt': { rn: 'c' } }, own)).rsc, 2001);
