@@ -33,15 +33,7 @@ describe('creates racing the deletion of their parent on PostgreSQL (two process
     await db.drop();
   });
 
-  async function query(sql: string, args: unknown[] = []): Promise<Attrs[]> {
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      return (await client.query(sql, args)).rows as Attrs[];
-    } finally {
-      await client.end();
-    }
-  }
+  const query = (sql: string, args: unknown[] = []): Promise<Attrs[]> => db.query(sql, args);
 
   /**
    * Holds a lock on the row at `srn` from a third connection, starts the create (through a) and waits until

@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { spawnWarden, stopWarden, type TestClient } from '../harness.js';
 import { waitFor } from '../receiver.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
@@ -30,15 +29,7 @@ describe('scale-out: two processes on one PostgreSQL database', () => {
     await db.drop();
   });
 
-  async function rows(sql: string, args: unknown[] = []): Promise<Attrs[]> {
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      return (await client.query(sql, args)).rows as Attrs[];
-    } finally {
-      await client.end();
-    }
-  }
+  const rows = (sql: string, args: unknown[] = []): Promise<Attrs[]> => db.query(sql, args);
 
   it('concurrent ingest through both keeps cni, cbs and mni exact', async () => {
     assert.equal((await a.client.create('/cse-in/fleet', 3, { 'm2m:cnt': { rn: 'ingest', mni: 50 } }, ae)).rsc, 2001);
