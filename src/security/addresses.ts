@@ -40,6 +40,14 @@ export function unmapped(address: ParsedAddress): ParsedAddress {
   return address;
 }
 
+/** Whether an address (IPv4-mapped forms included) is loopback: 127.0.0.0/8 or ::1. Not an address: false. */
+export function isLoopbackAddress(text: string): boolean {
+  const parsed = parseAddress(text.replace(/^\[|\]$/g, ''));
+  if (!parsed) return false;
+  const a = unmapped(parsed);
+  return a.family === 'ipv4' ? (a.groups[0] ?? 0) >> 8 === 127 : a.groups.every((g, i) => g === (i === 7 ? 1 : 0));
+}
+
 export function inRange(address: ParsedAddress, range: AddressRange): boolean {
   if (address.family !== range.address.family) return false;
   let bits = range.prefix;

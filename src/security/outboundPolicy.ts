@@ -19,7 +19,7 @@
 // `outbound.deny=0.0.0.0/0,::/0` with a narrower allow list permits only that list.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { inRange, parseAddress, type AddressRange, type ParsedAddress } from './addresses.js';
+import { inRange, isLoopbackAddress, parseAddress, type AddressRange, type ParsedAddress } from './addresses.js';
 
 export interface OutboundPolicyOptions {
   /** Comma-separated CIDR ranges (or single addresses) that are permitted even inside a denied range. */
@@ -61,14 +61,7 @@ export interface ListenerFacts {
 export function loopbackOpen(facts: ListenerFacts): boolean {
   if (facts.setting !== 'auto') return facts.setting === 'allow';
   if (facts.mqtt || facts.behindProxy) return false;
-  return facts.hosts.every((host) => {
-    if (host.toLowerCase() === 'localhost') return true;
-    const address = parseAddress(host.replace(/^\[|\]$/g, ''));
-    if (!address) return false;
-    const v4 = embeddedIpv4(address);
-    const plain = v4?.same ? v4.v4 : address;
-    return plain.family === 'ipv4' ? (plain.groups[0] ?? 0) >> 8 === 127 : plain.groups.every((g, i) => g === (i === 7 ? 1 : 0));
-  });
+  return facts.hosts.every((host) => host.toLowerCase() === 'localhost' || isLoopbackAddress(host));
 }
 
 /** The policy of a CSE configured with nothing but defaults. */

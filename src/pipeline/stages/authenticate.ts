@@ -7,15 +7,12 @@ import { OPERATION } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
+import { isLoopbackAddress } from '../../security/addresses.js';
 import type { Evidence } from '../../security/credentials.js';
 import type { CseServices, RequestContext } from '../context.js';
 import type { Stage } from '../pipeline.js';
 
 const ORIGINATOR = /^[A-Za-z0-9\-._~/]{1,1024}$/;
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
 
 function notAuthenticated(message: string): CseError {
   return new CseError(RSC.ORIGINATOR_NOT_AUTHENTICATED, message);
@@ -86,7 +83,7 @@ function checkAdmin(ctx: RequestContext, id: string, evidence: Evidence | undefi
   if (!services.config.security.adminFromLoopback) {
     throw associationRequired('the admin originator requires a credential that names it (security.adminFromLoopback is off)');
   }
-  if (!isLoopback(ctx.transport.remoteAddress)) throw notAuthenticated('the admin originator must connect from the local machine');
+  if (!isLoopbackAddress(ctx.transport.remoteAddress)) throw notAuthenticated('the admin originator must connect from the local machine');
   return false;
 }
 
