@@ -12,12 +12,14 @@ export type AttributeType =
   | 'string'
   | 'boolean'
   | 'integer'
+  | 'number'
   | 'nonNegInteger'
   | 'positiveInteger'
   | 'timestamp'
   | 'anyURI'
   | 'stringList'
   | 'anyURIList'
+  | 'list'
   | 'enumList'
   | 'enum'
   | 'object'
@@ -41,7 +43,7 @@ type ValueFor<S extends AttributeSpec> = S['type'] extends 'string' | 'timestamp
   ? string
   : S['type'] extends 'boolean'
     ? boolean
-    : S['type'] extends 'integer' | 'nonNegInteger' | 'positiveInteger' | 'enum'
+    : S['type'] extends 'integer' | 'nonNegInteger' | 'positiveInteger' | 'enum' | 'number'
       ? number
       : S['type'] extends 'stringList' | 'anyURIList'
         ? string[]
@@ -90,6 +92,27 @@ export interface TypeHooks {
   isStale?(ctx: HookContext, resource: StoredResource): Promise<boolean>;
   /** Bring derived state up to date; runs in a transaction with the resource locked. */
   beforeRetrieve?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
+  /** Called inside the creating transaction once the new resource is stored (e.g. to store its first instance). */
+  afterCreate?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
+}
+
+/** One specialization of a type whose content is named per resource (a <flexContainer>'s containerDefinition). */
+export interface Specialization {
+  /** The name its content goes under, e.g. `cod:tempe`. */
+  readonly typeName: string;
+  readonly attributes: AttributeTable;
+}
+
+export interface SpecializedType {
+  /**
+   * The specialization a CREATE's content names by its one key; throws the CseError the request earns
+   * (an unknown containerDefinition is 4125).
+   */
+  forCreate(contentName: string, content: Record<string, unknown>): Specialization;
+  /** The specialization of a stored resource. */
+  of(resource: StoredResource): Specialization;
+  /** Whether some specialization defines this attribute (short name). */
+  knowsAttribute(name: string): boolean;
 }
 
 export interface ResourceTypeDefinition {
@@ -107,6 +130,10 @@ export interface ResourceTypeDefinition {
   /** False where access is governed by the parent (contentInstance) or by selfPrivileges (the policy itself). */
   readonly hasAcpi: boolean;
   readonly hooks: TypeHooks;
+  /** The instance type whose oldest and newest children `ol` and `la` name (contentInstance for a container). */
+  readonly instanceType?: number;
+  /** For a type whose content name and attributes vary per resource; typeName and attributes are then the base. */
+  readonly specialization?: SpecializedType;
 }
 
 export function defineResourceType<T extends ResourceTypeDefinition>(definition: T): T {

@@ -3,20 +3,30 @@ import { CseError, badRequest, notAllowed } from '../../primitive/errors.js';
 import { checkResourceName } from '../../primitive/identifiers.js';
 import { OPERATION } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
-import type { ResourceTypeDefinition } from '../../resources/define.js';
+import type { ResourceTypeDefinition, Specialization } from '../../resources/define.js';
 import { validateAttributes } from '../../resources/validate.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { Stage } from '../pipeline.js';
 
-function unwrap(pc: unknown, definition: ResourceTypeDefinition): Record<string, unknown> {
-  if (typeof pc !== 'object' || pc === null || Array.isArray(pc)) throw badRequest(`content must be an object {"${definition.typeName}": {...}}`);
+/** The content's one resource: its name and its attributes. */
+function unwrap(pc: unknown, expected: string): [string, Record<string, unknown>] {
+  if (typeof pc !== 'object' || pc === null || Array.isArray(pc)) throw badRequest(`content must be an object {"${expected}": {...}}`);
   const keys = Object.keys(pc);
-  if (keys.length !== 1 || keys[0] !== definition.typeName) {
-    throw badRequest(`content must hold exactly one resource named '${definition.typeName}', found ${keys.map((k) => `'${k}'`).join(', ') || 'nothing'}`);
+  const [name] = keys;
+  if (keys.length !== 1 || name === undefined) {
+    throw badRequest(`content must hold exactly one resource named '${expected}', found ${keys.map((k) => `'${k}'`).join(', ') || 'nothing'}`);
   }
-  const inner = (pc as Record<string, unknown>)[definition.typeName];
-  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) throw badRequest(`'${definition.typeName}' must be an object of attributes`);
-  return inner as Record<string, unknown>;
+  const inner = (pc as Record<string, unknown>)[name];
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) throw badRequest(`'${name}' must be an object of attributes`);
+  return [name, inner as Record<string, unknown>];
+}
+
+/** The named content of a CREATE: a specialized type (flexContainer) takes its table from the name. */
+function createContent(pc: unknown, definition: ResourceTypeDefinition): [Specialization, Record<string, unknown>] {
+  const [name, content] = unwrap(pc, definition.typeName);
+  const specialization = definition.specialization?.forCreate(name, content) ?? definition;
+  if (name !== specialization.typeName) throw badRequest(`content must hold exactly one resource named '${specialization.typeName}', found '${name}'`);
+  return [specialization, content];
 }
 
 export const validateContent: Stage = {
@@ -40,8 +50,8 @@ export const validateContent: Stage = {
       if (!parentDefinition.childTypes.includes(definition.ty)) {
         throw new CseError(RSC.INVALID_CHILD_RESOURCE_TYPE, `${definition.typeName} cannot be a child of ${parentDefinition.typeName}`);
       }
-      const content = unwrap(r.pc, definition);
-      validateAttributes(definition.typeName, definition.attributes, content, 'create');
+      const [specialization, content] = createContent(r.pc, definition);
+      validateAttributes(specialization.typeName, specialization.attributes, content, 'create');
       if (content.rn !== undefined) {
         const problem = checkResourceName(content.rn as string);
         if (problem) throw badRequest(`attribute 'rn' ${problem}`);
@@ -51,9 +61,11 @@ export const validateContent: Stage = {
       const definition = registry.get(resource.ty);
       if (!definition) throw new Error(`stored resource of unknown type ${resource.ty}`);
       if (!definition.updatable) throw notAllowed(`${definition.typeName} cannot be updated`);
-      const content = unwrap(r.pc, definition);
+      const specialization = definition.specialization?.of(resource) ?? definition;
+      const [name, content] = unwrap(r.pc, specialization.typeName);
+      if (name !== specialization.typeName) throw badRequest(`content must hold exactly one resource named '${specialization.typeName}', found '${name}'`);
       if (Object.keys(content).length === 0) throw badRequest('UPDATE content names no attribute');
-      validateAttributes(definition.typeName, definition.attributes, content, 'update');
+      validateAttributes(specialization.typeName, specialization.attributes, content, 'update');
       ctx.content = content;
     }
     return Promise.resolve();
