@@ -177,6 +177,24 @@ describe('flexContainer and flexContainerInstance over HTTP', () => {
     assert.equal((await t.client.retrieve('/cse-in/home/shared/yes', guest)).rsc, 2000, 'the creator may read what it created');
   });
 
+  it('reads and writes a specialization in XML, with its data points typed', async () => {
+    const headers = (ty?: number): Record<string, string> => ({ Accept: 'application/xml', ...(ty ? { 'Content-Type': `application/xml;ty=${ty}` } : {}) });
+    const body = `<cod:tempe xmlns:m2m="http://www.onem2m.org/xml/protocols" rn="xmlThermo"><cnd>${TEMPERATURE}</cnd><curT0>19.5</curT0><unit>1</unit></cod:tempe>`;
+    const created = await t.client.request('POST', '/cse-in/home', { origin: ae, raw: body, headers: headers(FCNT) });
+    assert.equal(created.rsc, 2001, created.text);
+    const json = under(await t.client.retrieve('/cse-in/home/xmlThermo', ae), 'cod:tempe');
+    assert.equal(json.curT0, 19.5);
+    assert.equal(json.unit, 1);
+    const xml = await t.client.request('GET', '/cse-in/home/xmlThermo', { origin: ae, headers: headers() });
+    assert.match(xml.text, /<cod:tempe [^>]*rn="xmlThermo"/);
+    assert.match(xml.text, /<curT0>19.5<\/curT0>/);
+    const wrong = await t.client.request('PUT', '/cse-in/home/xmlThermo', { origin: ae, raw: '<cod:tempe><unit>many</unit></cod:tempe>', headers: { ...headers(), 'Content-Type': 'application/xml' } });
+    assert.equal(wrong.rsc, 4000);
+    assert.match(wrong.text, /unit/);
+    const right = await t.client.request('PUT', '/cse-in/home/xmlThermo', { origin: ae, raw: '<cod:tempe><unit>2</unit></cod:tempe>', headers: { ...headers(), 'Content-Type': 'application/xml' } });
+    assert.equal(right.rsc, 2004, right.text);
+  });
+
   it('notifies its subscribers under the specialization name', async () => {
     const rx = await new Receiver().start();
     try {
