@@ -68,6 +68,8 @@ export interface HookContext {
   readonly request: RequestPrimitive;
   /** SPARQL for semantic descriptors (checks and semanticOpExec). */
   readonly semantics: SemanticOperations;
+  /** Tells the parent's subscribers of a child the CSE created itself (a flexContainerInstance), in this transaction. */
+  readonly recordChildCreated?: (parent: StoredResource, child: StoredResource) => Promise<void>;
 }
 
 export interface TypeHooks {

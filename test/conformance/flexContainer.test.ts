@@ -206,6 +206,18 @@ describe('flexContainer and flexContainerInstance over HTTP', () => {
       const sgn = rx.received[1]?.body['m2m:sgn'] as Attrs;
       const rep = (sgn.nev as Attrs).rep as Attrs;
       assert.equal((rep['cod:binSh'] as Attrs).state, true);
+
+      // Each instance it stores is a child created: subscribers to that event hear of it, as of a contentInstance.
+      assert.equal((await t.client.update('/cse-in/home/watched', { 'cod:binSh': { fcied: true } }, ae)).rsc, 2004);
+      const childSub = await t.client.create('/cse-in/home/watched', 23, { 'm2m:sub': { rn: 'children', nu: [rx.url], enc: { net: [3], chty: [FCI] } } }, ae);
+      assert.equal(childSub.rsc, 2001, childSub.text);
+      const before = rx.received.length;
+      assert.equal((await t.client.update('/cse-in/home/watched', { 'cod:binSh': { state: false } }, ae)).rsc, 2004);
+      await waitFor(() => rx.received.some((r, i) => i >= before && ((r.body['m2m:sgn'] as Attrs).nev as Attrs | undefined)?.net === 3));
+      const created = rx.received.slice(before).map((r) => (r.body['m2m:sgn'] as Attrs).nev as Attrs | undefined).find((nev) => nev?.net === 3);
+      const instance = (created?.rep as Attrs)['cod:binSh'] as Attrs;
+      assert.equal(instance.ty, FCI);
+      assert.equal(instance.state, false);
     } finally {
       await rx.stop();
     }

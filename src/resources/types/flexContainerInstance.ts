@@ -47,6 +47,7 @@ export async function storeSnapshot(ctx: HookContext, flexContainer: StoredResou
   if (flexContainer.charge !== undefined) instance.charge = flexContainer.charge;
   const stored = await ctx.store.insert(instance, storedLimits(ctx.config));
   countInstanceAdded(flexContainer, stored);
+  await ctx.recordChildCreated?.(flexContainer, stored);
 }
 
 export const flexContainerInstanceType = defineResourceType({
