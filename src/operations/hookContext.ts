@@ -6,6 +6,7 @@ import { recordEvent } from '../notifications/events.js';
 import { OPERATION } from '../primitive/request.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { eventContext } from './events.js';
+import { storageCharge } from '../quotas/stored.js';
 
 /** The view of a request that type hooks get: the transaction's store, the time, the originator. */
 export function hookContext(ctx: RequestContext, store: ResourceStore): HookContext {
@@ -19,6 +20,7 @@ export function hookContext(ctx: RequestContext, store: ResourceStore): HookCont
     originator,
     request: ctx.request,
     semantics: ctx.services.semantics.as(semanticCaller(ctx)),
+    storage: storageCharge(ctx),
     recordChildCreated: async (parent, child) => {
       await recordEvent(store, eventContext(ctx.services, now), parent, { type: EVENT.CREATE_CHILD, resource: child, operation: OPERATION.CREATE, originator });
     },

@@ -2,7 +2,7 @@
 import type { Config } from '../config/config.js';
 import type { LocalIdentity, VirtualName } from '../primitive/identifiers.js';
 import type { RequestPrimitive } from '../primitive/request.js';
-import type { ResourceStore, StoredResource } from '../storage/store.js';
+import type { ResourceStore, StoredResource, UsageLimits } from '../storage/store.js';
 import type { SemanticOperations } from '../semantics/sparql.js';
 
 /** M mandatory, O optional, NP not permitted (TS-0004 attribute tables). */
@@ -69,6 +69,8 @@ export interface HookContext {
   /** SPARQL for semantic descriptors (checks and semanticOpExec). */
   readonly semantics: SemanticOperations;
   /** Tells the parent's subscribers of a child the CSE created itself (a flexContainerInstance), in this transaction. */
+  /** Whose stored-amount quota what the CSE stores for this request counts against, and its limits (none for the admin). */
+  readonly storage?: { readonly charge: string; readonly limits: UsageLimits | undefined };
   readonly recordChildCreated?: (parent: StoredResource, child: StoredResource) => Promise<void>;
 }
 

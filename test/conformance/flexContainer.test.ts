@@ -223,3 +223,22 @@ describe('flexContainer and flexContainerInstance over HTTP', () => {
     }
   });
 });
+
+describe('flexContainerInstances and the stored-amount quota', () => {
+  let t: TestCse;
+  before(async () => {
+    t = await startTestCse({ 'quota.rate': 0, 'quota.anonymousRate': 0, 'quota.resources': 4 });
+  });
+  after(() => t.close());
+
+  it('counts each instance against the quota of the originator whose change stored it; over it, the change is refused whole', async () => {
+    const ae = await t.client.registerAe('meter');
+    const created = await t.client.create('/cse-in/meter', FCNT, { 'cod:tempe': { rn: 'log', cnd: TEMPERATURE, curT0: 1, fcied: true } }, ae);
+    assert.equal(created.rsc, 2001, created.text); // AE, flexContainer, first instance: 3 of 4
+    assert.equal((await t.client.update('/cse-in/meter/log', { 'cod:tempe': { curT0: 2 } }, ae)).rsc, 2004);
+    const refused = await t.client.update('/cse-in/meter/log', { 'cod:tempe': { curT0: 3 } }, ae);
+    assert.equal(refused.rsc, 5207, refused.text);
+    const fcnt = under(await t.client.retrieve('/cse-in/meter/log', ae), 'cod:tempe');
+    assert.deepEqual([fcnt.curT0, fcnt.cni, fcnt.st], [2, 2, 1]);
+  });
+});

@@ -8,7 +8,6 @@ import { SPECIALIZATION_KEY, customAttributeNames, specializedTables, storedSpec
 import { countInstanceAdded } from '../instances.js';
 import { notAllowed } from '../../primitive/errors.js';
 import { formatTimestamp, randomIdSuffix } from '../../primitive/identifiers.js';
-import { storedLimits } from '../../quotas/stored.js';
 import type { StoredResource } from '../../storage/store.js';
 
 const attributes = {
@@ -44,8 +43,9 @@ export async function storeSnapshot(ctx: HookContext, flexContainer: StoredResou
   const instance: StoredResource = { ri, pi: flexContainer.ri, ty: RESOURCE_TYPE.flexContainerInstance, rn: ri, srn: `${flexContainer.srn}/${ri}`, ct: ts, lt: ts, doc };
   if (et !== undefined) instance.et = et;
   if (flexContainer.owner !== undefined) instance.owner = flexContainer.owner;
-  if (flexContainer.charge !== undefined) instance.charge = flexContainer.charge;
-  const stored = await ctx.store.insert(instance, storedLimits(ctx.config));
+  // Like a contentInstance, a snapshot counts against the quota of whoever caused it.
+  instance.charge = ctx.storage?.charge ?? ctx.originator;
+  const stored = await ctx.store.insert(instance, ctx.storage?.limits);
   countInstanceAdded(flexContainer, stored);
   await ctx.recordChildCreated?.(flexContainer, stored);
 }
