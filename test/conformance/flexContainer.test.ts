@@ -154,6 +154,11 @@ describe('flexContainer and flexContainerInstance over HTTP', () => {
     assert.equal((await t.client.create('/cse-in/home/rooms', FCNT, { 'cod:binSh': { rn: 'lamp', cnd: SWITCH, state: true, fcied: true } }, ae)).rsc, 2001);
     const found = await t.client.retrieve('/cse-in/home/rooms?fu=1&ty=28', ae);
     assert.deepEqual(found.body?.['m2m:uril'], ['cse-in/home/rooms/lamp']);
+    const byDataPoint = await t.client.retrieve('/cse-in/home/rooms?fu=1&state=true', ae);
+    assert.equal(byDataPoint.rsc, 2000, byDataPoint.text);
+    assert.ok((byDataPoint.body?.['m2m:uril'] as string[]).includes('cse-in/home/rooms/lamp'), byDataPoint.text);
+    const noMatch = await t.client.retrieve('/cse-in/home/rooms?fu=1&ty=28&state=false', ae);
+    assert.deepEqual((noMatch.body?.['m2m:uril'] as string[] | undefined) ?? [], []);
     const instances = await t.client.retrieve('/cse-in/home/rooms?fu=1&ty=58', ae);
     assert.equal((instances.body?.['m2m:uril'] as string[]).length, 1);
     const embedded = await t.client.retrieve('/cse-in/home/rooms?rcn=4', ae);
