@@ -1,4 +1,4 @@
-// <flexContainerInstance> (ty 58, TS-0001 §9.6.61; TS-0004 §7.4.71): an immutable snapshot of a flexContainer's
+// <flexContainerInstance> (ty 58, Release 4): an immutable snapshot of a flexContainer's
 // custom attributes, stored by the CSE itself when the flexContainer changes; no request creates or updates one.
 import { EXPIRATION, FIXED_LOCATION, LABELS, STATE_TAG, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributeSpec, type AttributeTable, type HookContext, type Specialization } from '../define.js';
