@@ -31,6 +31,10 @@ fi
 npm run build --silent || exit 2
 
 port="${CONFORMANCE_PORT:-18400}"
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "conformance: port $port is taken (another Warden?); set CONFORMANCE_PORT" >&2
+  exit 2
+fi
 state="$(mktemp -d "${TMPDIR:-/tmp}/warden-conformance-state.XXXXXX")"
 export LOG_DIR="${LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/warden-conformance-logs.XXXXXX")}"
 # shellcheck disable=SC2086 # WARDEN_FLAGS is a list of flags on purpose
