@@ -201,6 +201,19 @@ describe('container and contentInstance: formats, Release 4 attributes and trans
     }
   });
 
+  it('dcnt and conr arrive in XML as a number and a list', async () => {
+    const path = await container('xml');
+    const ns = 'xmlns:m2m="http://www.onem2m.org/xml/protocols"';
+    const body = `<m2m:cin ${ns} rn="once"><con>x</con><dcnt>1</dcnt><conr><nm>schema</nm><uri>/id-in/cse-in/meter</uri></conr></m2m:cin>`;
+    const headers = { 'X-M2M-Origin': ae, 'X-M2M-RI': 'x', 'X-M2M-RVI': '3', 'Content-Type': 'application/xml;ty=4' };
+    const reply = await fetch(`${t.url}${path}`, { method: 'POST', headers, body });
+    assert.equal(reply.headers.get('x-m2m-rsc'), '2001', await reply.text());
+    const stored = cin(await t.client.retrieve(`${path}/once`, ae));
+    assert.equal(stored.dcnt, 1);
+    assert.deepEqual(stored.conr, [{ nm: 'schema', uri: '/id-in/cse-in/meter' }]);
+    assert.equal((await t.client.retrieve(`${path}/once`, ae)).rsc, 4004);
+  });
+
   it('disableRetrieval going from true to false (or removed) deletes the instances written meanwhile', async () => {
     for (const off of [false, null]) {
       const path = await container(`sealed-${String(off)}`, { disr: true });
