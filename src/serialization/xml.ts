@@ -20,13 +20,13 @@ const builder = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: fal
 
 const NUMBERS = new Set([
   'ty', 'cst', 'st', 'cni', 'cbs', 'cs', 'mni', 'mbs', 'mia', 'acop', 'mnm', 'cnm', 'mt', 'csy', 'nct', 'exc', 'pn', 'nsp', 'nec',
-  'rcn', 'op', 'rsc', 'drt', 'lvl', 'lim', 'off', 'rtv', 'num', 'dur', 'fu', 'fo', 'sza', 'szb', 'sts', 'stb', 'ec', 'net', 'typ', 'gmty', 'gsf', 'cfs', 'dcrp', 'rs', 'cnst', 'cnot',
+  'dcnt', 'rcn', 'op', 'rsc', 'drt', 'lvl', 'lim', 'off', 'rtv', 'num', 'dur', 'fu', 'fo', 'sza', 'szb', 'sts', 'stb', 'ec', 'net', 'typ', 'gmty', 'gsf', 'cfs', 'dcrp', 'rs', 'cnst', 'cnot',
 ]);
 const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr']);
 const BOOLEANS = new Set(['rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi']);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
 const STRING_LISTS = new Set(['lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril']);
-const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om']);
+const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr']);
 
 function scalar(name: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
