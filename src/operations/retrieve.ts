@@ -11,6 +11,7 @@ import { semanticQuery } from './semantic.js';
 import { discover } from './discover.js';
 import { descendantsOf } from './descendants.js';
 import { hookContext } from './hookContext.js';
+import { withCurrentTime } from '../resources/types/cseBase.js';
 
 /** Runs the type's beforeRetrieve hook (e.g. a container dropping instances past maxInstanceAge). */
 export async function refreshResource(ctx: RequestContext, resource: StoredResource): Promise<StoredResource> {
@@ -70,7 +71,8 @@ export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   const target = ctx.virtual ? await resolveVirtual(ctx, addressed) : addressed;
   if (ctx.request.sqi === true) return semanticQuery(ctx, target);
   if (isDiscovery(ctx.request.fc)) return discover(ctx);
-  const resource = ctx.virtual ? target : await refreshResource(ctx, target);
+  const fresh = ctx.virtual ? target : await refreshResource(ctx, target);
+  const resource = fresh.ty === RESOURCE_TYPE.CSEBase ? withCurrentTime(fresh, ctx.services.clock.now()) : fresh;
   const outcome: Outcome = { rsc: RSC.OK, resource };
   return needsChildren(ctx) ? withDescendants(ctx, outcome, resource, true) : outcome;
 }
