@@ -28,7 +28,7 @@ export const pollingChannelType = defineResourceType({
       // One polling channel per AE, created by that AE [TS-0004 §7.4.21.2.1].
       if (ctx.originator !== parent.ri) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, 'only the AE itself may create its polling channel');
       const existing = await ctx.store.children(parent.ri, { ty: RESOURCE_TYPE.pollingChannel, limit: 1 });
-      // An <AE> has at most one <pollingChannel> child [TS-0004 table 7.4.5.1-3, multiplicity 0..1]. TS-0004 names no
+      // An <AE> has at most one <pollingChannel> child [TS-0004 table 7.4.5.1-4, multiplicity 0..1]. TS-0004 names no
       // code for a second one; like ACME, Warden answers 4000 (the request breaks a rule of the resource type).
       if (existing.length > 0) throw badRequest(`the AE already has a polling channel ('${existing[0]?.rn ?? ''}'); an AE may have one`);
       resource.owner = parent.ri;
