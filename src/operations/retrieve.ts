@@ -12,6 +12,7 @@ import { discover } from './discover.js';
 import { descendantsOf } from './descendants.js';
 import { hookContext } from './hookContext.js';
 import { deleteWithBookkeeping } from './removal.js';
+import { withCurrentTime } from '../resources/types/cseBase.js';
 
 /** Runs the type's beforeRetrieve hook (e.g. a container dropping instances past maxInstanceAge). */
 export async function refreshResource(ctx: RequestContext, resource: StoredResource): Promise<StoredResource> {
@@ -96,7 +97,12 @@ export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   if (ctx.request.sqi === true) return semanticQuery(ctx, target);
   if (isDiscovery(ctx.request.fc)) return discover(ctx);
   const refreshed = ctx.virtual ? target : await refreshResource(ctx, target);
-  const resource = refreshed.ty === RESOURCE_TYPE.contentInstance && refreshed.doc.dcnt !== undefined ? await countDownRetrievals(ctx, refreshed) : refreshed;
+  const resource =
+    refreshed.ty === RESOURCE_TYPE.contentInstance && refreshed.doc.dcnt !== undefined
+      ? await countDownRetrievals(ctx, refreshed)
+      : refreshed.ty === RESOURCE_TYPE.CSEBase
+        ? withCurrentTime(refreshed, ctx.services.clock.now())
+        : refreshed;
   const outcome: Outcome = { rsc: RSC.OK, resource };
   return needsChildren(ctx) ? withDescendants(ctx, outcome, resource, true) : outcome;
 }
