@@ -23,18 +23,19 @@ const NUMBERS = new Set([
   'rcn', 'op', 'rsc', 'drt', 'lvl', 'lim', 'off', 'rtv', 'num', 'dur', 'fu', 'fo', 'sza', 'szb', 'sts', 'stb', 'ec', 'net', 'typ', 'gmty', 'gsf', 'cfs', 'dcrp', 'rs', 'cnst', 'cnot',
   // <node> and <mgmtObj>
   'nty', 'mgd', 'sus', 'mma', 'mmt', 'sli', 'sld', 'btl', 'bts', 'lgt', 'lgst', 'meil',
+  'enct', 'cons', 'sist', 'sity', 'cnb', 'rss', 'liqu', 'ceid', 'smnc', 'smcc', 'lac', 'coel',
 ]);
-const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr']);
+const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids']);
 const BOOLEANS = new Set([
   'rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi',
-  'rms', 'ud', 'in', 'un', 'act', 'dea', 'att', 'ena', 'dis', 'cus', 'rbo', 'far', 'lga', 'lgo',
+  'rms', 'ud', 'in', 'un', 'act', 'dea', 'att', 'ena', 'dis', 'cus', 'rbo', 'far', 'lga', 'lgo', 'scan', 'trdst', 'rdst',
 ]);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
 const STRING_LISTS = new Set([
   'lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril',
-  'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'sce',
+  'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'sce', 'scanr',
 ]);
-const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'cmlk', 'rpsc', 'mesc']);
+const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'cmlk', 'rpsc', 'mesc', 'ipad', 'ripa']);
 
 function scalar(name: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;

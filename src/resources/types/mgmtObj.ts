@@ -232,6 +232,87 @@ const dataCollection = specialization('dcfg:datc', 1021, {
   },
 });
 
+// The other TS-0022 device configuration objects the community suite exercises: plain tables, except the
+// WiFi credentials, whose members must fit the encryption type (as ACME checks them).
+const myCertFileCred = specialization('dcfg:nycfc', 1023, {
+  suids: { type: 'enumList', create: 'M', update: 'O', values: [10, 11, 12, 13, 14, 15, 21, 22, 23, 24, 25, 32, 33, 34, 35, 40, 41, 42, 43, 44, 45] },
+  mcff: { type: 'anyURI', create: 'M', update: 'NP' },
+  mcfc: text('M', 'NP'),
+});
+
+/** dcfg:wifiCredentials {enct, unm, pwd, wepk, wpap}: user name and password for enterprise, a WEP key for WEP, a pre-shared key for personal. */
+function checkWifiCredentials(v: unknown): string | undefined {
+  if (!isRecord(v)) return 'must be wifiCredentials {enct, …}';
+  for (const [key, value] of Object.entries(v)) {
+    if (!['enct', 'unm', 'pwd', 'wepk', 'wpap'].includes(key)) return `member '${key}' is not part of wifiCredentials`;
+    if (key !== 'enct' && (typeof value !== 'string' || value.length > 1024)) return `member '${key}' must be a string`;
+  }
+  const enct = v.enct;
+  if (!Number.isSafeInteger(enct) || (enct as number) < 1 || (enct as number) > 8) return "member 'enct' must be an encryption type 1 to 8";
+  const enterprise = [6, 7, 8].includes(enct as number);
+  const personal = [3, 4, 5].includes(enct as number);
+  if ((v.unm !== undefined || v.pwd !== undefined) !== enterprise) return enterprise ? "needs 'unm' and 'pwd' for enct 6, 7 and 8" : "may hold 'unm' and 'pwd' only for enct 6, 7 and 8";
+  if ((v.wepk !== undefined) !== (enct === 2)) return enct === 2 ? "needs 'wepk' for enct 2" : "may hold 'wepk' only for enct 2";
+  if ((v.wpap !== undefined) !== personal) return personal ? "needs 'wpap' for enct 3, 4 and 5" : "may hold 'wpap' only for enct 3, 4 and 5";
+  return undefined;
+}
+
+const wifiClient = specialization('dcfg:wific', 1028, {
+  ssid: text('M'),
+  wcrds: { type: 'object', create: 'O', update: 'O', check: checkWifiCredentials },
+  maca: text(),
+  chanl: text(),
+  cons: { type: 'enum', create: 'O', update: 'O', values: [0, 1, 2, 3, 4, 5, 6] },
+  scan: flag('M'),
+  scanr: { type: 'stringList', create: 'O', update: 'O' },
+  ud: flag(),
+  uds: actionStatus('NP', 'O'),
+  trdst: flag(),
+  rdst: flag(),
+}, {
+  beforeCreate(_ctx, resource) {
+    resource.doc = { scanr: [], ud: false, rdst: false, ...resource.doc, trdst: false, uds: { ...UNINITIALIZED } };
+  },
+  beforeUpdate(_ctx, resource) {
+    // toggleRadioStatus is a trigger: it reads back false, as ACME keeps it.
+    resource.doc.trdst = false;
+  },
+});
+
+const credentials = specialization('dcfg:crds', 1029, { pur: text(), crid: text(), crse: text(), crtk: text() });
+
+const sim = specialization('dcfg:sim', 1030, {
+  imsi: text(),
+  icid: text('M'),
+  sist: { type: 'enum', create: 'O', update: 'O', values: [0, 1] },
+  sity: { type: 'enum', create: 'O', update: 'O', values: [0, 1, 2, 3] },
+  spn: text(),
+});
+
+/** A list of m2m:ipAddress {ip4, ip6}. */
+function checkAddresses(v: unknown): string | undefined {
+  if (!Array.isArray(v) || v.length > 64) return 'must be a list of at most 64 ipAddress {ip4, ip6}';
+  for (const address of v) {
+    if (!isRecord(address) || Object.entries(address).some(([k, a]) => !['ip4', 'ip6'].includes(k) || typeof a !== 'string' || a.length > 64)) return 'must be a list of ipAddress {ip4, ip6}';
+  }
+  return undefined;
+}
+
+const integer = (): AttributeSpec => ({ type: 'integer', create: 'O', update: 'O' });
+const mobileNetwork = specialization('dcfg:mnwk', 1031, {
+  cnb: { type: 'enum', create: 'M', update: 'O', values: [0, 1, 2, 3, 4, 5, 6, 7] },
+  rss: integer(),
+  liqu: integer(),
+  ipad: { type: 'any', create: 'O', update: 'O', check: checkAddresses },
+  ripa: { type: 'any', create: 'O', update: 'O', check: checkAddresses },
+  apna: text(),
+  ceid: integer(),
+  smnc: integer(),
+  smcc: integer(),
+  lac: integer(),
+  coel: { type: 'enum', create: 'O', update: 'O', values: [0, 1, 2, 3, 4] },
+});
+
 export const MGMT_OBJ_SPECIALIZATIONS: readonly ResourceTypeDefinition[] = [
   firmware,
   software,
@@ -244,6 +325,11 @@ export const MGMT_OBJ_SPECIALIZATIONS: readonly ResourceTypeDefinition[] = [
   reboot,
   eventLog,
   dataCollection,
+  myCertFileCred,
+  wifiClient,
+  credentials,
+  sim,
+  mobileNetwork,
 ];
 
 /** The base type: what all specializations share; a request always names one of them. */
