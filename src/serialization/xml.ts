@@ -33,9 +33,10 @@ const BOOLEANS = new Set([
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
 const STRING_LISTS = new Set([
   'lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril',
-  'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'sce', 'scanr',
+  'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'scanr',
 ]);
-const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'cmlk', 'rpsc', 'mesc', 'ipad', 'ripa']);
+/** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
+const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa']);
 
 function scalar(name: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
