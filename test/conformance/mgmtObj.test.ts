@@ -50,8 +50,8 @@ describe('mgmtObj over HTTP', () => {
       const updated = await t.client.update(`${NODE}/${rn}`, { [name]: change }, ADMIN);
       assert.equal(updated.rsc, 2004, `${name}: ${updated.text}`);
       for (const [key, value] of Object.entries(change)) assert.deepEqual((updated.body?.[name] as Attrs)[key], value, `${name}.${key}`);
-      const found = await t.client.retrieve(`${NODE}?fu=1&ty=13&lbl=none&fo=2&dc=${encodeURIComponent(name)}`, ADMIN);
-      assert.equal(found.rsc, 2000, found.text);
+      const found = await t.client.retrieve(`${NODE}?fu=1&ty=13&mgd=${mgd}`, ADMIN);
+      assert.deepEqual(found.body?.['m2m:uril'], [`cse-in/device/${rn}`], found.text);
     }
     const all = await t.client.retrieve(`${NODE}?fu=1&ty=13`, ADMIN);
     assert.equal((all.body?.['m2m:uril'] as string[]).length, SPECIALIZATIONS.length);
@@ -89,7 +89,9 @@ describe('mgmtObj over HTTP', () => {
       assert.equal(policy.rsc, 2001, policy.text);
       const acpi = [String((policy.body?.['m2m:acp'] as Attrs).ri)];
       assert.equal((await t.client.create(NODE, 13, { 'm2m:rbo': { rn: 'reboot', mgd: 1009, acpi } }, ADMIN)).rsc, 2001);
-      assert.equal((await t.client.retrieve(`${NODE}/reboot`, 'Cstranger')).rsc >= 4000, true, 'others may not read it');
+      const other = await t.client.registerAe('otherApp');
+      assert.equal((await t.client.retrieve(`${NODE}/reboot`, other)).rsc, 4103, 'the policy grants others nothing');
+      assert.equal((await t.client.create(`${NODE}/reboot`, 23, { 'm2m:sub': { nu: [rx.url] } }, other)).rsc, 4103, 'nor a subscription');
       const sub = await t.client.create(`${NODE}/reboot`, 23, { 'm2m:sub': { rn: 'ipe', nu: [rx.url], nct: 2, enc: { net: [1], atr: ['rbo', 'far'] } } }, ipe);
       assert.equal(sub.rsc, 2001, sub.text);
       const both = await t.client.update(`${NODE}/reboot`, { 'm2m:rbo': { rbo: true, far: true } }, ADMIN);
