@@ -16,7 +16,7 @@ import { withCurrentTime } from '../resources/types/cseBase.js';
 
 /** Runs the type's beforeRetrieve hook (e.g. a container dropping instances past maxInstanceAge). */
 export async function refreshResource(ctx: RequestContext, resource: StoredResource): Promise<StoredResource> {
-  const hooks = ctx.services.registry.get(resource.ty)?.hooks;
+  const hooks = ctx.services.registry.of(resource)?.hooks;
   if (!hooks?.beforeRetrieve) return resource;
   if (hooks.isStale && !(await hooks.isStale(hookContext(ctx, ctx.services.store), resource))) return resource;
   return ctx.services.store.transaction(async (tx) => {

@@ -112,6 +112,13 @@ export interface ResourceTypeDefinition {
   /** False where access is governed by the parent (contentInstance) or by selfPrivileges (the policy itself). */
   readonly hasAcpi: boolean;
   readonly hooks: TypeHooks;
+  /**
+   * The specializations of a type that has them (mgmtObj by mgd): each a whole definition with the same ty, its
+   * own type name (the content's root element) and table. A stored resource is the one its attribute names.
+   */
+  readonly specializations?: readonly ResourceTypeDefinition[];
+  /** For a specialization: the stored attribute and value that make a resource this specialization. */
+  readonly specializedBy?: { readonly attribute: string; readonly value: unknown };
 }
 
 export function defineResourceType<T extends ResourceTypeDefinition>(definition: T): T {

@@ -6,6 +6,7 @@ import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { randomIdSuffix } from '../../primitive/identifiers.js';
 import { CREDENTIAL_KEY } from '../../security/registrations.js';
+import { linkAeToNode } from './node.js';
 
 /** App-ID: 'R' (or R2's 'r') + registered ID, or 'N' + non-registered ID [TS-0004 §7.3.2.1]; anything else is 4000. */
 const APP_ID = /^[RrN][A-Za-z0-9\-._~]+$/;
@@ -139,6 +140,10 @@ export const aeType = defineResourceType({
         if (ctx.unnamedCredential) await refuseSecondAe(ctx, parent.ri, ctx.credentialId);
         resource.doc[CREDENTIAL_KEY] = ctx.credentialId;
       }
+      await linkAeToNode(ctx, resource);
+    },
+    async beforeUpdate(ctx, resource, changes) {
+      if ('nl' in changes) await linkAeToNode(ctx, resource);
     },
   },
 });

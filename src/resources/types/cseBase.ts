@@ -4,6 +4,7 @@ import { defineResourceType, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
 import type { StoredResource } from '../../storage/store.js';
+import { unlinkRemoved } from './node.js';
 
 const attributes = {
   ...UNIVERSAL,
@@ -24,13 +25,15 @@ export const cseBaseType = defineResourceType({
   ty: RESOURCE_TYPE.CSEBase,
   typeName: 'm2m:cb',
   attributes,
-  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.AE, RESOURCE_TYPE.container, RESOURCE_TYPE.group, RESOURCE_TYPE.subscription],
+  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.AE, RESOURCE_TYPE.container, RESOURCE_TYPE.group, RESOURCE_TYPE.node, RESOURCE_TYPE.subscription],
   // The CSEBase is configured, not changed by requests [TS-0004 §7.4.3]: UPDATE and DELETE are 4005.
   creatable: false,
   updatable: false,
   deletable: false,
   hasAcpi: true,
-  hooks: {},
+  hooks: {
+    afterChildRemoved: (ctx, _cseBase, child) => unlinkRemoved(ctx, child),
+  },
 });
 
 /**
