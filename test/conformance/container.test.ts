@@ -78,6 +78,17 @@ describe('container and contentInstance over HTTP', () => {
     assert.equal(cnt(await t.client.retrieve('/cse-in/sensor/mia', ae)).cni, 0);
   });
 
+  it('instances that age out move st and lt like a deletion', async () => {
+    await t.client.create('/cse-in/sensor', 3, { 'm2m:cnt': { rn: 'aging', mia: 60 } }, ae);
+    await post('/cse-in/sensor/aging', 'old');
+    const before = cnt(await t.client.retrieve('/cse-in/sensor/aging', ae));
+    clock.advance(61_000);
+    const after = cnt(await t.client.retrieve('/cse-in/sensor/aging', ae));
+    assert.equal(after.cni, 0);
+    assert.equal(after.st, Number(before.st) + 1);
+    assert.notEqual(after.lt, before.lt);
+  });
+
   it('lowering mni by UPDATE trims at once', async () => {
     await t.client.create('/cse-in/sensor', 3, { 'm2m:cnt': { rn: 'shrink' } }, ae);
     for (let i = 1; i <= 4; i++) await post('/cse-in/sensor/shrink', `v${i}`);

@@ -135,7 +135,12 @@ export const containerType = defineResourceType({
     async beforeRetrieve(ctx, container) {
       const purged = await purgeExpired(ctx, container);
       const trimmed = await trimInstances(ctx, container);
-      if (purged || trimmed) await ctx.store.update(container);
+      if (!purged && !trimmed) return;
+      // Instances that aged out change cni and cbs as a deletion does: the same modification of the container.
+      const attrs = container.doc as ContainerAttributes;
+      attrs.st = num(attrs.st) + 1;
+      container.lt = formatTimestamp(ctx.now);
+      await ctx.store.update(container);
     },
   },
 });
