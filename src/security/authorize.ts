@@ -41,8 +41,9 @@ export interface AccessQuestion {
   /**
    * The attributes the operation touches, for rules with accessControlAttributes: those a CREATE or UPDATE sends,
    * those a partial RETRIEVE asks for. Undefined: every attribute of the resource (a CREATE: none can be granted).
+   * Null: not known before the operation runs (la, ol, a fan-out): such rules cannot grant.
    */
-  readonly attributes?: readonly string[];
+  readonly attributes?: readonly string[] | null;
 }
 
 /** What access control reads of the resource whose acpi governs a request. */
@@ -79,7 +80,10 @@ const ATTRIBUTE_OPERATIONS: ReadonlySet<AccessOperation> = new Set([ACCESS_OPERA
  * addresses the parent, whose attributes are not the ones created: without a list nothing can be granted.
  */
 function touchedAttributes(q: AccessQuestion): () => readonly string[] | undefined {
-  return () => q.attributes ?? (q.operation === ACCESS_OPERATION.CREATE ? undefined : Object.keys(representation(q.resource)));
+  return () => {
+    if (q.attributes === null) return undefined;
+    return q.attributes ?? (q.operation === ACCESS_OPERATION.CREATE ? undefined : Object.keys(representation(q.resource)));
+  };
 }
 
 const CACHE_LIMIT = 10_000;

@@ -372,10 +372,25 @@ describe('accessControlPolicy decisions over HTTP', () => {
       assertGranted(await v4.delete(path, GUEST), 'every attribute listed');
     });
 
-    it('grants no DISCOVERY or NOTIFY', async () => {
-      const { path } = await labelled([{ acor: [GUEST], acop: 32, aca: ['lbl', 'rn', 'ri', 'ty'] }]);
-      const found = await v4.retrieve('/cse-in/owner?fu=1&lbl=tag', GUEST);
-      assert.ok(!((found.body?.['m2m:uril'] as string[] | undefined) ?? []).includes(path.slice(1)), found.text);
+    it('does not open la or ol, whose answer is another resource', async () => {
+      const { path, acp } = await labelled([{ acor: [GUEST], acop: 2, aca: ['lbl'] }]);
+      assert.equal((await v4.create(path, 4, { 'm2m:cin': { con: 'secret' } }, 'CAdmin')).rsc, 2001);
+      const every = Object.keys((await v4.retrieve(path, 'CAdmin')).body?.['m2m:cnt'] as Attrs);
+      assertGranted(await v4.update(`/${acp}`, { 'm2m:acp': { pv: { acr: [{ acor: [GUEST], acop: 2, aca: every }] } } }, OWNER), 'list them all');
+      assertGranted(await v4.retrieve(path, GUEST), 'the container itself');
+      assertDenied(await v4.retrieve(`${path}/la`, GUEST), 'la');
+      assertDenied(await v4.retrieve(`${path}/ol`, GUEST), 'ol');
+    });
+
+    it('grants no DISCOVERY, even when it lists every attribute', async () => {
+      const { path, acp } = await labelled([{ acor: [GUEST], acop: 32, aca: ['lbl'] }]);
+      const every = Object.keys((await v4.retrieve(path, 'CAdmin')).body?.['m2m:cnt'] as Attrs);
+      const setRule = async (rule: Rule) => assertGranted(await v4.update(`/${acp}`, { 'm2m:acp': { pv: { acr: [rule] } } }, OWNER), 'policy');
+      const found = async () => ((await v4.retrieve('/cse-in/owner?fu=1&lbl=tag', GUEST)).body?.['m2m:uril'] as string[] | undefined) ?? [];
+      await setRule({ acor: [GUEST], acop: 32, aca: every });
+      assert.ok(!(await found()).includes(path.slice(1)), 'aca rule');
+      await setRule({ acor: [GUEST], acop: 32 });
+      assert.ok((await found()).includes(path.slice(1)), 'the same rule without aca');
     });
   });
 

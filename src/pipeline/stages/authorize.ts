@@ -76,8 +76,9 @@ export const authorize: Stage = {
       updatesAcpi: updatesAcpi && ctx.virtual !== 'fopt',
       // Fan-out is decided by the group's membersAccessControlPolicyIDs, else its acpi [TS-0001 §9.6.14].
       ...(ctx.virtual === 'fopt' && Array.isArray(resource.doc.macp) ? { policyIds: resource.doc.macp as string[] } : {}),
-      // What a rule with accessControlAttributes must cover; a RETRIEVE without atrl touches every attribute.
-      ...(sent ? { attributes: sent } : r.op === OPERATION.RETRIEVE && r.atrl && !ctx.virtual ? { attributes: r.atrl } : {}),
+      // What a rule with accessControlAttributes must cover; a RETRIEVE without atrl touches every attribute. A
+      // virtual resource answers with another resource (la, ol) or other resources (fopt, pcu): not known yet.
+      attributes: ctx.virtual ? null : (sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined)),
     });
     ctx.decision = decision;
     if (!decision.granted) {
