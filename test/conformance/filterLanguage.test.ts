@@ -173,7 +173,9 @@ describe('content-based discovery (contentFilterSyntax / contentFilterQuery) and
 
   it('a relative path does not reveal matches the originator may not discover', async () => {
     const snoop = await t.client.registerAe('snoop');
-    await t.client.create('/cse-in/meter', 1, { 'm2m:acp': { rn: 'peek', pv: { acr: [{ acor: [snoop], acop: 32 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    // The AE keeps its privileges through a rule of its own: acpi decides for it too [TS-0001 §9.6.1.3].
+    const pv = { acr: [{ acor: [snoop], acop: 32 }, { acor: [ae], acop: 63 }] };
+    await t.client.create('/cse-in/meter', 1, { 'm2m:acp': { rn: 'peek', pv, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
     assert.equal((await t.client.update('/cse-in/meter/r', { 'm2m:cnt': { acpi: ['cse-in/meter/peek'] } }, ae)).rsc, 2004);
     assert.equal((await t.client.create('/cse-in/meter/r', 3, { 'm2m:cnt': { rn: 'vault' } }, ae)).rsc, 2001);
     assert.equal((await t.client.create('/cse-in/meter/r/vault', 4, { 'm2m:cin': { rn: 'pin', cnf: 'application/json:0', con: '{"pin": 4711}' } }, ae)).rsc, 2001);
@@ -241,7 +243,9 @@ describe('IPE on-demand discovery (filterUsage 3)', () => {
     ipe = await new Receiver().start();
     await t.client.registerAe('ipe', { rr: true, poa: [ipe.url] });
     seeker = await t.client.registerAe('seeker');
-    assert.equal((await t.client.create('/cse-in/ipe', 1, { 'm2m:acp': { rn: 'share', pv: { acr: [{ acor: [seeker], acop: 34 }] }, pvs: { acr: [{ acor: ['Cipe'], acop: 63 }] } } }, 'Cipe')).rsc, 2001);
+    // The IPE keeps its privileges through a rule of its own: acpi decides for it too [TS-0001 §9.6.1.3].
+    const pv = { acr: [{ acor: [seeker], acop: 34 }, { acor: ['Cipe'], acop: 63 }] };
+    assert.equal((await t.client.create('/cse-in/ipe', 1, { 'm2m:acp': { rn: 'share', pv, pvs: { acr: [{ acor: ['Cipe'], acop: 63 }] } } }, 'Cipe')).rsc, 2001);
     // Only an originator that may discover the IPE's AE makes the CSE ask it.
     assert.equal((await t.client.update('/cse-in/ipe', { 'm2m:ae': { acpi: ['cse-in/ipe/share'] } }, 'Cipe')).rsc, 2004);
     // The IPE answers an on-demand discovery by creating what it can offer, then listing it.
