@@ -49,12 +49,13 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     }
     const links = await resolvePolicyLinks(tx, ctx.services.self, changes.acpi);
     if (links) changes.acpi = links;
+    const previous = { ...resource.doc };
     for (const [name, value] of Object.entries(changes)) {
       if (value === null) delete resource.doc[name];
       else resource.doc[name] = value;
     }
     if ('loc' in changes) deriveLocationBox(resource.doc);
-    await definition?.hooks.beforeUpdate?.(hookContext(ctx, tx), resource, changes);
+    await definition?.hooks.beforeUpdate?.(hookContext(ctx, tx), resource, changes, previous);
     if (resource.ty === RESOURCE_TYPE.subscription && ('nu' in changes || 'nfu' in changes)) {
       const nfu = 'nfu' in changes && typeof changes.nfu === 'string' ? [changes.nfu] : [];
       await rebindTargets(tx, ctx.services.self, resource, [...(added ?? []), ...nfu]);

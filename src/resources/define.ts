@@ -15,6 +15,8 @@ export type AttributeType =
   | 'nonNegInteger'
   | 'positiveInteger'
   | 'timestamp'
+  /** xs:duration ('PT1S') or milliseconds: read it with durationMs (validate.ts). */
+  | 'duration'
   | 'anyURI'
   | 'stringList'
   | 'anyURIList'
@@ -81,8 +83,11 @@ export interface TypeHooks {
   afterChildAdded?(ctx: HookContext, parent: StoredResource, child: StoredResource): Promise<void> | void;
   /** Called on the parent when a child was deleted (by request or expiry). */
   afterChildRemoved?(ctx: HookContext, parent: StoredResource, child: StoredResource): Promise<void> | void;
-  /** Check an update (already validated against the table) before it is stored; may refuse it. */
-  beforeUpdate?(ctx: HookContext, resource: StoredResource, changes: Record<string, unknown>): Promise<void> | void;
+  /**
+   * Check an update (already validated against the table and merged into the resource) before it is stored; may
+   * refuse it. `previous` is the document as it was before the merge, for rules on transitions.
+   */
+  beforeUpdate?(ctx: HookContext, resource: StoredResource, changes: Record<string, unknown>, previous: Readonly<Record<string, unknown>>): Promise<void> | void;
   /**
    * Whether derived state is stale before a read (e.g. instances past maxInstanceAge). Runs outside any
    * transaction and must not write; reads are the hot path, so the locking refresh below runs only if so.

@@ -202,9 +202,10 @@ describe('geo queries within a work budget', () => {
     const t = await startTestCse();
     try {
       const ae = await t.client.registerAe('shapes');
+      // Written out with fractions: a stored location's coordinates are decimals (1.0, not 1), as in ACME.
       const ring = (n: number, r: number): string => {
-        const points = Array.from({ length: n }, (_, i) => [Number((r * Math.cos((2 * Math.PI * i) / n)).toFixed(6)), Number((r * Math.sin((2 * Math.PI * i) / n)).toFixed(6))]);
-        return JSON.stringify([...points, points[0]]);
+        const points = Array.from({ length: n }, (_, i) => `[${(r * Math.cos((2 * Math.PI * i) / n)).toFixed(6)},${(r * Math.sin((2 * Math.PI * i) / n)).toFixed(6)}]`);
+        return `[${[...points, points[0]].join(',')}]`;
       };
       for (let i = 0; i < 6; i++) {
         const reply = await t.client.create('/cse-in/shapes', 3, { 'm2m:cnt': { rn: `s${i}`, loc: { typ: 3, crd: ring(499, 1) } } }, ae);

@@ -66,6 +66,10 @@ export const validateContent: Stage = {
       }
       const content = unwrap(r.pc, definition);
       validateAttributes(definition.typeName, definition.attributes, content, 'create');
+      // The parent's virtual children (a container's la / ol) own these names: no request may create them.
+      if (typeof content.rn === 'string' && (parentDefinition.virtualChildren as readonly string[] | undefined)?.includes(content.rn)) {
+        throw notAllowed(`attribute 'rn': '${content.rn}' names a virtual resource of ${parentDefinition.typeName}`);
+      }
       if (content.rn !== undefined) {
         const problem = checkResourceName(content.rn as string);
         if (problem) throw badRequest(`attribute 'rn' ${problem}`);
@@ -76,7 +80,8 @@ export const validateContent: Stage = {
       if (!definition) throw new Error(`stored resource of unknown type ${resource.ty}`);
       if (!definition.updatable) throw notAllowed(`${definition.typeName} cannot be updated`);
       const content = unwrap(r.pc, definition);
-      if (Object.keys(content).length === 0) throw badRequest('UPDATE content names no attribute');
+      // An UPDATE naming no attribute changes none, and is still an update: lt and st move [TS-0004 §7.3.3.7], and
+      // §7.2.1.1 requires attributes only in a CREATE's Content (an UPDATE's is a partial resource).
       validateAttributes(definition.typeName, definition.attributes, content, 'update');
       ctx.content = content;
     }

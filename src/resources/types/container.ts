@@ -68,6 +68,18 @@ async function purgeExpired(ctx: HookContext, container: StoredResource): Promis
   return expired.length > 0;
 }
 
+/** Removes every instance of a container, as housekeeping (no deletion notifications, like trimming). */
+async function dropAllInstances(ctx: HookContext, container: StoredResource): Promise<void> {
+  const attrs = container.doc as ContainerAttributes;
+  for (;;) {
+    const batch = await ctx.store.children(container.ri, { ty: RESOURCE_TYPE.contentInstance, limit: 500 });
+    for (const cin of batch) await ctx.store.deleteSubtree(cin.ri);
+    if (batch.length < 500) break;
+  }
+  attrs.cni = 0;
+  attrs.cbs = 0;
+}
+
 export const containerType = defineResourceType({
   ty: RESOURCE_TYPE.container,
   typeName: 'm2m:cnt',
@@ -96,11 +108,18 @@ export const containerType = defineResourceType({
       const attrs = container.doc as ContainerAttributes;
       attrs.cni = Math.max(0, num(attrs.cni) - 1);
       attrs.cbs = Math.max(0, num(attrs.cbs) - sizeOf(child));
+      // cni and cbs changed: a modification of the container, which its stateTag counts [TS-0001 §9.6.1.3.2].
+      attrs.st = num(attrs.st) + 1;
+      container.lt = formatTimestamp(ctx.now);
       await ctx.store.update(container);
     },
-    async beforeUpdate(ctx, container) {
+    async beforeUpdate(ctx, container, _changes, previous) {
       const attrs = container.doc as ContainerAttributes;
       attrs.st = num(attrs.st) + 1;
+      // Instances written while retrieval was disabled are never to be read: when disableRetrieval goes from
+      // TRUE to FALSE they are all deleted [TS-0001 §9.6.6 disableRetrieval]. Removing the attribute (null) makes
+      // it FALSE too (its default, TS-0004 §7.4.6.1), so that deletes them as well; ACME does so only for false.
+      if (previous.disr === true && attrs.disr !== true) await dropAllInstances(ctx, container);
       await purgeExpired(ctx, container);
       await trimInstances(ctx, container);
     },

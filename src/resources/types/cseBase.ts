@@ -2,6 +2,8 @@
 import { UNIVERSAL, LABELS, LOCATION, ACCESS_CONTROL } from '../common.js';
 import { defineResourceType, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
+import { formatTimestamp } from '../../primitive/identifiers.js';
+import type { StoredResource } from '../../storage/store.js';
 import { unlinkRemoved } from './node.js';
 
 const attributes = {
@@ -33,3 +35,11 @@ export const cseBaseType = defineResourceType({
     afterChildRemoved: (ctx, _cseBase, child) => unlinkRemoved(ctx, child),
   },
 });
+
+/**
+ * The CSEBase as shown at `now`: currentTime (ctm, Release 4; taken from ACME's reference data, it is not in the V3
+ * texts) is the CSE's clock when it answers, so it is added to each representation and never stored.
+ */
+export function withCurrentTime(cseBase: StoredResource, now: number): StoredResource {
+  return { ...cseBase, doc: { ...cseBase.doc, ctm: formatTimestamp(now) } };
+}
