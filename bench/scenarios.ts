@@ -90,6 +90,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ok: (rsc) => rsc === 2000,
   },
   {
+    // The AE reads what it created; the container has no acpi, so the default policy (its creator) decides.
     name: 'read (owner)',
     async prepare(ctx) {
       await setUp(ctx, 'home', 'data');

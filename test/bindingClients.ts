@@ -13,11 +13,21 @@ export interface Primitive {
   ty?: number;
   pc?: unknown;
   rcn?: number;
+  /** Result expiration timestamp, sent as X-M2M-RST / CoAP option 295 / rset. */
+  rset?: string;
 }
 
 export interface Answer {
   rsc: number;
   pc?: Record<string, unknown>;
+  /** Originating timestamp and echoed result expiration timestamp of the response, when it carries them. */
+  ot?: string;
+  rset?: string;
+}
+
+/** The response's ot and rset, where the binding carried them. */
+function timestamps(ot: unknown, rset: unknown): Pick<Answer, 'ot' | 'rset'> {
+  return { ...(typeof ot === 'string' ? { ot } : {}), ...(typeof rset === 'string' ? { rset } : {}) };
 }
 
 export interface PrimitiveClient {
@@ -39,10 +49,11 @@ export function httpClient(base: string, format: Format): PrimitiveClient {
       const method = ({ 1: 'POST', 2: 'GET', 3: 'PUT', 4: 'DELETE', 5: 'POST' } as Record<number, string>)[r.op] ?? 'GET';
       const headers: Record<string, string> = { 'X-M2M-Origin': r.fr, 'X-M2M-RI': r.rqi, 'X-M2M-RVI': '3', Accept: MEDIA[format] };
       if (r.pc !== undefined) headers['Content-Type'] = r.ty === undefined ? MEDIA[format] : `${MEDIA[format]};ty=${r.ty}`;
+      if (r.rset !== undefined) headers['X-M2M-RST'] = r.rset;
       const query = r.rcn === undefined ? '' : `?rcn=${r.rcn}`;
       const res = await fetch(`${base}/${r.to}${query}`, { method, headers, ...(r.pc === undefined ? {} : { body: c.encode(r.pc) }) });
       const body = Buffer.from(await res.arrayBuffer());
-      return { rsc: Number(res.headers.get('x-m2m-rsc')), ...(body.length ? { pc: c.decode(body) as Record<string, unknown> } : {}) };
+      return { rsc: Number(res.headers.get('x-m2m-rsc')), ...(body.length ? { pc: c.decode(body) as Record<string, unknown> } : {}), ...timestamps(res.headers.get('x-m2m-ot'), res.headers.get('x-m2m-rst')) };
     },
     close: () => Promise.resolve(),
   };
@@ -54,7 +65,7 @@ function settle(pending: Map<string, (a: Answer) => void>, c: Codec, payload: Bu
   const done = pending.get(String(doc.rqi));
   if (!done) return;
   pending.delete(String(doc.rqi));
-  done({ rsc: Number(doc.rsc), ...(doc.pc === undefined ? {} : { pc: doc.pc as Record<string, unknown> }) });
+  done({ rsc: Number(doc.rsc), ...(doc.pc === undefined ? {} : { pc: doc.pc as Record<string, unknown> }), ...timestamps(doc.ot, doc.rset) });
 }
 
 export async function mqttClient(url: string, cseId: string, format: Format, originator: string): Promise<PrimitiveClient> {
@@ -79,9 +90,10 @@ export async function mqttClient(url: string, cseId: string, format: Format, ori
   };
 }
 
-export async function wsClient(url: string, format: Format): Promise<PrimitiveClient> {
+/** `protocol`: the sub-protocol asked for; by default the Release 2 name (TS-0020 V3 names it oneM2M.<format>). */
+export async function wsClient(url: string, format: Format, protocol = `oneM2M.R2.0.${format}`): Promise<PrimitiveClient> {
   const c = codec(format);
-  const socket = new WebSocket(url, [`oneM2M.R2.0.${format}`]);
+  const socket = new WebSocket(url, [protocol]);
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
@@ -117,11 +129,12 @@ export function coapClient(port: number, format: Format): PrimitiveClient {
         req.setOption('283', r.rqi);
         req.setOption('271', '3');
         if (r.ty !== undefined) req.setOption('267', r.ty);
+        if (r.rset !== undefined) req.setOption('295', r.rset);
         req.setOption('Accept', COAP_FORMATS[format]);
         if (r.pc !== undefined) req.setOption('Content-Format', COAP_FORMATS[format]);
         req.on('response', (res: { headers: Record<string, unknown>; payload: Buffer }) => {
           const rsc = Number(res.headers['307']);
-          resolve({ rsc, ...(res.payload.length ? { pc: c.decode(res.payload) as Record<string, unknown> } : {}) });
+          resolve({ rsc, ...(res.payload.length ? { pc: c.decode(res.payload) as Record<string, unknown> } : {}), ...timestamps(res.headers['259'], res.headers['295']) });
         });
         req.on('error', reject);
         req.end(r.pc === undefined ? undefined : c.encode(r.pc));

@@ -123,6 +123,8 @@ export function responseDocument(response: ResponsePrimitive, to: string, wrap =
     ...(response.rvi ? { rvi: response.rvi } : {}),
     ...(response.cnst === undefined ? {} : { cnst: response.cnst }),
     ...(response.cnot === undefined ? {} : { cnot: response.cnot }),
+    ...(response.ot ? { ot: response.ot } : {}),
+    ...(response.rset ? { rset: response.rset } : {}),
   };
   return wrap ? { 'm2m:rsp': doc } : doc;
 }

@@ -4,6 +4,7 @@
 // event row commit together: the event is fanned out exactly once, or retried when its lease ends.
 import type { CseServices } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { durationMs } from '../resources/validate.js';
 import { CONTENT, countStats, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
@@ -111,15 +112,21 @@ export async function decideBeforeDeletion(services: CseServices, root: StoredRe
   return granted;
 }
 
+function batchInMs(bn: { num?: number; dur?: unknown }): { num?: number; dur?: number } {
+  const dur = durationMs(bn.dur);
+  return { ...(bn.num !== undefined ? { num: bn.num } : {}), ...(dur !== undefined ? { dur } : {}) };
+}
+
 /** The group of a group subscription and its aggregation: nar, else one notification per member [TS-0001 §10.2.7.11]. */
 async function groupAggregation(services: CseServices, gpi: string): Promise<{ ri: string; batch: { num: number; dur: number } } | undefined> {
   const { store, self } = services;
   const ri = gpi.startsWith(`/${self.cseId}/`) ? gpi.slice(self.cseId.length + 2) : gpi;
   const group = await store.get(ri);
   if (group?.ty !== RESOURCE_TYPE.group) return undefined;
-  const nar = (group.doc.nar ?? {}) as { num?: number; dur?: number };
+  const nar = (group.doc.nar ?? {}) as { num?: number; dur?: unknown };
   const members = typeof group.doc.cnm === 'number' && group.doc.cnm > 0 ? group.doc.cnm : 1;
-  return { ri, batch: { num: Number.isSafeInteger(nar.num) && (nar.num as number) > 0 ? (nar.num as number) : members, dur: Number.isSafeInteger(nar.dur) && (nar.dur as number) > 0 ? (nar.dur as number) : GROUP_AGGREGATION_MS } };
+  const dur = durationMs(nar.dur);
+  return { ri, batch: { num: Number.isSafeInteger(nar.num) && (nar.num as number) > 0 ? (nar.num as number) : members, dur: dur !== undefined && dur > 0 ? dur : GROUP_AGGREGATION_MS } };
 }
 
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -299,7 +306,8 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
         ...(ending ? { final: true } : {}),
         ...(attrs.ln ? { ec: 4, latest: true } : attrs.nec !== undefined ? { ec: attrs.nec } : {}),
         ...(attrs.exc !== undefined ? { counted: true } : {}),
-        ...(attrs.bn ? { batch: attrs.bn } : {}),
+        // Delivery counts in milliseconds; bn.dur may be an xs:duration.
+        ...(attrs.bn ? { batch: batchInMs(attrs.bn) } : {}),
         ...(attrs.pn === 1 ? { pendingLatest: true } : {}),
       };
     }

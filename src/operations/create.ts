@@ -17,10 +17,11 @@ import { targetsToVerify, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
 import { storageCharge } from '../quotas/stored.js';
+import { createdDefinition } from '../pipeline/stages/validateContent.js';
 
 export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const { registry, store, clock, config } = ctx.services;
-  const definition = registry.get(ctx.request.ty ?? -1);
+  const definition = createdDefinition(registry, ctx.request.ty, ctx.request.pc);
   const content = ctx.content;
   const addressed = ctx.resource;
   if (!definition || !content || addressed === undefined) throw new Error('create runs after validateContent');
@@ -94,7 +95,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
       throw err;
     }
     await definition.hooks.afterCreate?.(hooks, stored);
-    await registry.get(parent.ty)?.hooks.afterChildAdded?.(hooks, parent, stored);
+    await registry.of(parent)?.hooks.afterChildAdded?.(hooks, parent, stored);
     await recordEvent(tx, eventContext(ctx.services, now), parent, { type: EVENT.CREATE_CHILD, resource: stored, operation: OPERATION.CREATE, originator });
     await ctx.services.access.invalidate(stored, tx);
     return { rsc: RSC.CREATED, resource: stored, modified: modifiedAttributes(content, stored) };

@@ -10,7 +10,7 @@ export async function deleteResource(ctx: RequestContext): Promise<Outcome> {
   const addressed = ctx.resource;
   if (!addressed) throw new Error('delete runs after resolveTarget');
   const target = ctx.virtual ? await resolveVirtual(ctx, addressed) : addressed;
-  const definition = ctx.services.registry.get(target.ty);
+  const definition = ctx.services.registry.of(target);
   if (!definition?.deletable) throw notAllowed(`${definition?.typeName ?? 'this resource'} cannot be deleted`);
   // What a DELETE with rcn 4/5/6/8 shows is read before the subtree goes.
   const children = needsChildren(ctx) ? await descendantsOf(ctx, target, false) : undefined;

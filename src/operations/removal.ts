@@ -64,7 +64,7 @@ export async function deleteWithBookkeeping(
     if (topLevel) parent = await tx.getForUpdate(root.pi);
     if (parent) {
       const hooks = { store: tx, now, config, self, originator, request, semantics: services.semantics.as({ key: `/${self.cseId}`, limited: false }) };
-      await registry.get(parent.ty)?.hooks.afterChildRemoved?.(hooks, parent, root);
+      await registry.of(parent)?.hooks.afterChildRemoved?.(hooks, parent, root);
     }
     return subtree;
   });

@@ -11,10 +11,12 @@ import { semanticQuery } from './semantic.js';
 import { discover } from './discover.js';
 import { descendantsOf } from './descendants.js';
 import { hookContext } from './hookContext.js';
+import { deleteWithBookkeeping } from './removal.js';
+import { withCurrentTime } from '../resources/types/cseBase.js';
 
 /** Runs the type's beforeRetrieve hook (e.g. a container dropping instances past maxInstanceAge). */
 export async function refreshResource(ctx: RequestContext, resource: StoredResource): Promise<StoredResource> {
-  const hooks = ctx.services.registry.get(resource.ty)?.hooks;
+  const hooks = ctx.services.registry.of(resource)?.hooks;
   if (!hooks?.beforeRetrieve) return resource;
   if (hooks.isStale && !(await hooks.isStale(hookContext(ctx, ctx.services.store), resource))) return resource;
   return ctx.services.store.transaction(async (tx) => {
@@ -62,6 +64,30 @@ export async function resolveVirtual(ctx: RequestContext, container: StoredResou
   return instance;
 }
 
+/**
+ * A contentInstance with deletionCnt (Release 4, ACME's reading) may be retrieved that many times: each RETRIEVE
+ * shows the count before it and takes one off; the last one deletes the instance. The count is taken under the
+ * row's lock, and only the request whose delete succeeds gets the last read, so no count is read twice.
+ */
+async function countDownRetrievals(ctx: RequestContext, instance: StoredResource): Promise<StoredResource> {
+  const { store, clock } = ctx.services;
+  const gone = (): CseError => new CseError(RSC.NOT_FOUND, `resource '${ctx.request.to}' does not exist`);
+  const counted = await store.transaction(async (tx) => {
+    const fresh = await tx.getForUpdate(instance.ri);
+    if (!fresh) throw gone();
+    const left = typeof fresh.doc.dcnt === 'number' ? fresh.doc.dcnt : 1;
+    if (left <= 1) return { last: true, shown: fresh };
+    const shown: StoredResource = { ...fresh, doc: { ...fresh.doc } };
+    fresh.doc.dcnt = left - 1;
+    await tx.update(fresh);
+    return { last: false, shown };
+  });
+  if (!counted.last) return counted.shown;
+  const removed = await deleteWithBookkeeping(ctx.services, instance.ri, clock.now(), ctx.originator?.id ?? '', ctx.request);
+  if (!removed) throw gone();
+  return counted.shown;
+}
+
 export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   const addressed = ctx.resource;
   if (!addressed) throw new Error('retrieve runs after resolveTarget');
@@ -71,7 +97,13 @@ export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   const target = ctx.virtual ? await resolveVirtual(ctx, addressed) : addressed;
   if (ctx.request.sqi === true) return semanticQuery(ctx, target);
   if (isDiscovery(ctx.request.fc)) return discover(ctx);
-  const resource = ctx.virtual ? target : await refreshResource(ctx, target);
+  const refreshed = ctx.virtual ? target : await refreshResource(ctx, target);
+  const resource =
+    refreshed.ty === RESOURCE_TYPE.contentInstance && refreshed.doc.dcnt !== undefined
+      ? await countDownRetrievals(ctx, refreshed)
+      : refreshed.ty === RESOURCE_TYPE.CSEBase
+        ? withCurrentTime(refreshed, ctx.services.clock.now())
+        : refreshed;
   const outcome: Outcome = { rsc: RSC.OK, resource };
   return needsChildren(ctx) ? withDescendants(ctx, outcome, resource, true) : outcome;
 }

@@ -34,13 +34,13 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     const nu = content.nu;
     if (Array.isArray(nu)) added = toVerify.filter((t) => nu.includes(t));
   }
-  await registry.get(ctx.resource?.ty ?? -1)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource as StoredResource);
+  if (ctx.resource) await registry.of(ctx.resource)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource);
   const outcome = await store.transaction(async (tx) => {
     const resource = await tx.getForUpdate(targetRi);
     if (!resource) throw notFound('the resource was deleted meanwhile');
     const before = representation(resource);
     const sizeBefore = documentBytes(resource);
-    const definition = registry.get(resource.ty);
+    const definition = registry.of(resource);
     const now = clock.now();
     const { et, ...changes } = content;
     if (et !== undefined) {
@@ -49,12 +49,13 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     }
     const links = await resolvePolicyLinks(tx, ctx.services.self, changes.acpi);
     if (links) changes.acpi = links;
+    const previous = { ...resource.doc };
     for (const [name, value] of Object.entries(changes)) {
       if (value === null) delete resource.doc[name];
       else resource.doc[name] = value;
     }
     if ('loc' in changes) deriveLocationBox(resource.doc);
-    await definition?.hooks.beforeUpdate?.(hookContext(ctx, tx), resource, changes);
+    await definition?.hooks.beforeUpdate?.(hookContext(ctx, tx), resource, changes, previous);
     if (resource.ty === RESOURCE_TYPE.subscription && ('nu' in changes || 'nfu' in changes)) {
       const nfu = 'nfu' in changes && typeof changes.nfu === 'string' ? [changes.nfu] : [];
       await rebindTargets(tx, ctx.services.self, resource, [...(added ?? []), ...nfu]);

@@ -5,6 +5,7 @@ import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC } from '../primitive/rsc.js';
 import type { TransportContext } from '../primitive/transport.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { formatTimestamp } from '../primitive/identifiers.js';
 import { QuotaExceededError, StoreUnavailableError } from '../storage/store.js';
 import { quotaRefusal } from '../quotas/stored.js';
 import type { CseServices, RequestContext } from './context.js';
@@ -76,6 +77,10 @@ export class Pipeline {
     } catch (err) {
       ctx.response = this.errorResponse(ctx, err, stage);
     }
+    // Every response carries its originating timestamp, and echoes the result expiration timestamp it was
+    // asked to meet [TS-0004 table 7.2.1.2-1; TS-0001 §8.1.3: "the Receiver shall echo the result expiration timestamp"].
+    ctx.response.ot = formatTimestamp(this.services.clock.now());
+    if (request.rset !== undefined) ctx.response.rset = request.rset;
     this.logRequest(ctx, started);
     return ctx.response;
   }

@@ -55,11 +55,15 @@ export function parseTarget(to: string, self: LocalIdentity): ParsedTarget {
     const [spId, cseId, ...tail] = rest.slice(2).split('/');
     if (!spId || !cseId) throw badRequest(`target '${to}' is not a valid absolute address`);
     if (spId !== self.spId || cseId !== self.cseId) return { kind: 'remote', cseId: `/${cseId}`, spId };
+    if (tail.length === 0) throw badRequest(`target '${to}' is an absolute CSE-ID, not a resource: add the CSEBase name or a resource ID`);
     rest = tail.join('/');
   } else if (rest.startsWith('/')) {
     const [cseId, ...tail] = rest.slice(1).split('/');
     if (!cseId) throw badRequest(`target '${to}' is not a valid SP-relative address`);
     if (cseId !== self.cseId) return { kind: 'remote', cseId: `/${cseId}` };
+    // An SP-relative-Resource-ID is {SP-relative-CSE-ID}/{CSE-relative-Resource-ID} [TS-0001 table 7.2-1]: the
+    // CSE-ID alone names the CSE, not a resource (ACME answers 4000 too).
+    if (tail.length === 0) throw badRequest(`target '${to}' is an SP-relative CSE-ID, not a resource: add the CSEBase name or a resource ID`);
     rest = tail.join('/');
   }
   const segments = rest.split('/');
@@ -88,6 +92,12 @@ export function parseTarget(to: string, self: LocalIdentity): ParsedTarget {
   const structured = first === self.cseRn || first === '-';
   if (first === '-') segments[0] = self.cseRn;
   return virtual ? { kind: 'local', structured, segments, virtual } : { kind: 'local', structured, segments };
+}
+
+/** Whether a parsed target is this CSE's CSEBase: its name (structured) or its resource ID, the CSE-ID (unstructured). */
+export function isCseBaseTarget(target: ParsedTarget, self: LocalIdentity): boolean {
+  if (target.kind !== 'local' || target.virtual !== undefined || target.segments.length !== 1) return false;
+  return target.structured ? target.segments[0] === self.cseRn : target.segments[0] === self.cseId;
 }
 
 /** oneM2M timestamp, basic ISO 8601 with microsecond fraction: 20261125T131327,123000. */

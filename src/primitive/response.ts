@@ -1,4 +1,5 @@
-import type { Rsc } from './rsc.js';
+import { RESPONSE_TYPE, type RequestPrimitive } from './request.js';
+import { isSuccess, type Rsc } from './rsc.js';
 
 /** The neutral response primitive (TS-0004 §7.2.1.2). */
 export interface ResponsePrimitive {
@@ -9,7 +10,10 @@ export interface ResponsePrimitive {
   fr?: string;
   to?: string;
   rvi?: string;
+  /** Originating timestamp: when this CSE produced the response. */
   ot?: string;
+  /** Result expiration timestamp, echoed from the request. */
+  rset?: string;
   vsi?: string;
   /** Content-Location for a created resource (binding-level header on HTTP). */
   location?: string;
@@ -26,4 +30,14 @@ export interface ResponsePrimitive {
   connectionOriginator?: string;
   /** Seconds after which the request may be sent again (HTTP Retry-After, CoAP Max-Age); never sent in a primitive. */
   retryAfter?: number;
+}
+
+/**
+ * Response Type noResponse: "the Receiver CSE or AE does not respond with the result of the requested operation"
+ * [TS-0001 §8.1.2]. Warden carries the request out as a blocking one and then sends no result (HTTP: 204 without
+ * content, as ACME does; MQTT and WebSocket: no response message). A refused request is still answered with its
+ * error: it was not accepted.
+ */
+export function withholdsResult(request: Pick<RequestPrimitive, 'rt'>, response: Pick<ResponsePrimitive, 'rsc'>): boolean {
+  return request.rt?.rtv === RESPONSE_TYPE.NO_RESPONSE && isSuccess(response.rsc);
 }

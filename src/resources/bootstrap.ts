@@ -21,7 +21,8 @@ export async function ensureCseBase(store: ResourceStore, config: Config, regist
     srt: registry.supportedTypes(),
     poa: pointOfAccess,
     srv: [...SUPPORTED_RELEASES],
-    csz: ['application/json'],
+    // Every serialization the bindings serve (serialization/codec.ts).
+    csz: ['application/json', 'application/cbor', 'application/xml'],
   };
   if (existing) {
     if (existing.rn !== config.cse.rn) {

@@ -14,7 +14,18 @@ export const UNIVERSAL = {
 } as const satisfies Record<string, AttributeSpec>;
 
 export const EXPIRATION = { et: { type: 'timestamp', create: 'O', update: 'O' } } as const satisfies Record<string, AttributeSpec>;
-export const LABELS = { lbl: { type: 'stringList', create: 'O', update: 'O' } } as const satisfies Record<string, AttributeSpec>;
+/**
+ * labels is a list of xs:token [TS-0004 §6.3.3, m2m:labels]: no tab, line feed or carriage return, no leading or
+ * trailing space, no two spaces in a row. xs:token allows an empty one, which no discovery can name; like ACME,
+ * Warden refuses it.
+ */
+const XS_TOKEN = /^[^\t\n\r ](?:[^\t\n\r ]| (?! ))*(?<! )$/u;
+function checkLabels(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return 'must be a list of labels';
+  const bad: unknown = value.find((label) => typeof label === 'string' && !XS_TOKEN.test(label));
+  return bad === undefined ? undefined : `contains ${JSON.stringify(bad)}, which is no token (empty, or with tabs, line breaks, or leading, trailing or double spaces)`;
+}
+export const LABELS = { lbl: { type: 'stringList', create: 'O', update: 'O', check: checkLabels } } as const satisfies Record<string, AttributeSpec>;
 export const ACCESS_CONTROL = {
   // A request pays for every linked policy, so a resource may link only a few.
   acpi: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 16 },

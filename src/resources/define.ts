@@ -16,6 +16,8 @@ export type AttributeType =
   | 'nonNegInteger'
   | 'positiveInteger'
   | 'timestamp'
+  /** xs:duration ('PT1S') or milliseconds: read it with durationMs (validate.ts). */
+  | 'duration'
   | 'anyURI'
   | 'stringList'
   | 'anyURIList'
@@ -87,8 +89,11 @@ export interface TypeHooks {
   afterChildAdded?(ctx: HookContext, parent: StoredResource, child: StoredResource): Promise<void> | void;
   /** Called on the parent when a child was deleted (by request or expiry). */
   afterChildRemoved?(ctx: HookContext, parent: StoredResource, child: StoredResource): Promise<void> | void;
-  /** Check an update (already validated against the table) before it is stored; may refuse it. */
-  beforeUpdate?(ctx: HookContext, resource: StoredResource, changes: Record<string, unknown>): Promise<void> | void;
+  /**
+   * Check an update (already validated against the table and merged into the resource) before it is stored; may
+   * refuse it. `previous` is the document as it was before the merge, for rules on transitions.
+   */
+  beforeUpdate?(ctx: HookContext, resource: StoredResource, changes: Record<string, unknown>, previous: Readonly<Record<string, unknown>>): Promise<void> | void;
   /**
    * Whether derived state is stale before a read (e.g. instances past maxInstanceAge). Runs outside any
    * transaction and must not write; reads are the hot path, so the locking refresh below runs only if so.
@@ -138,6 +143,13 @@ export interface ResourceTypeDefinition {
   readonly instanceType?: number;
   /** For a type whose content name and attributes vary per resource; typeName and attributes are then the base. */
   readonly specialization?: SpecializedType;
+  /**
+   * The specializations of a type that has them (mgmtObj by mgd): each a whole definition with the same ty, its
+   * own type name (the content's root element) and table. A stored resource is the one its attribute names.
+   */
+  readonly specializations?: readonly ResourceTypeDefinition[];
+  /** For a specialization: the stored attribute and value that make a resource this specialization. */
+  readonly specializedBy?: { readonly attribute: string; readonly value: unknown };
 }
 
 export function defineResourceType<T extends ResourceTypeDefinition>(definition: T): T {

@@ -102,11 +102,18 @@ export function checkLocation(value: unknown): string | undefined {
   if (typeof typ !== 'number' || typeof crd !== 'string') return 'needs typ (geometryType 1-6) and crd (coordinates as JSON text)';
   try {
     toGeometry(typ, parseCoordinates(crd));
-    return undefined;
   } catch (err) {
     return err instanceof GeometryError ? `is not a valid location: ${err.message}` : 'is not a valid location';
   }
+  // The Release 4 data type (geoJsonCoordinate) is not in the V3 texts; ACME, whose reading the community suite
+  // encodes, takes a position's numbers as floats and refuses [1, 2]: Warden does the same for a stored location
+  // (not for a query's geom, which ACME takes as written). Numbers are written with a fraction or an exponent.
+  if (INTEGER_NUMBER.test(crd)) return 'is not a valid location: coordinates are decimal numbers written with a fraction (1.0, not 1)';
+  return undefined;
 }
+
+/** A JSON number token without fraction or exponent; crd has been checked to hold numbers only, no strings. */
+const INTEGER_NUMBER = /(?<![\d.eE+-])-?\d+(?![\d.eE])/;
 
 /** The geometry of a stored `loc`, or undefined when the resource has none (or an unreadable one). */
 export function locationOf(doc: Record<string, unknown>): Geometry | undefined {

@@ -68,3 +68,14 @@ export async function instancesStale(ctx: HookContext, parent: StoredResource, i
   const expired = await ctx.store.find({ pi: parent.ri, ty: instanceType, expiredAt: ctx.now, limit: 1 });
   return expired.length > 0;
 }
+
+/** Removes every instance, as housekeeping (no deletion notifications, like trimming); cni and cbs go to 0. */
+export async function dropAllInstances(ctx: HookContext, parent: StoredResource, instanceType: number): Promise<void> {
+  for (;;) {
+    const batch = await ctx.store.children(parent.ri, { ty: instanceType, limit: 500 });
+    for (const instance of batch) await ctx.store.deleteSubtree(instance.ri);
+    if (batch.length < 500) break;
+  }
+  parent.doc.cni = 0;
+  parent.doc.cbs = 0;
+}

@@ -13,8 +13,10 @@ import { pollingChannelType } from './types/pollingChannel.js';
 import { subscriptionType } from './types/subscription.js';
 import { requestType } from './types/request.js';
 import { semanticDescriptorType } from './types/semanticDescriptor.js';
+import { mgmtObjType } from './types/mgmtObj.js';
+import { nodeType } from './types/node.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();
@@ -24,7 +26,7 @@ export class ResourceRegistry {
   constructor(types: readonly ResourceTypeDefinition[] = ALL_TYPES) {
     for (const t of types) {
       this.byTy.set(t.ty, t);
-      this.byName.set(t.typeName, t);
+      for (const named of [t, ...(t.specializations ?? [])]) this.byName.set(named.typeName, named);
     }
   }
 
@@ -36,21 +38,27 @@ export class ResourceRegistry {
     return this.byName.get(name);
   }
 
+  /** The definition a stored resource follows: its specialization where its type has them. */
+  of(resource: { readonly ty: number; readonly doc: Readonly<Record<string, unknown>> }): ResourceTypeDefinition | undefined {
+    const base = this.byTy.get(resource.ty);
+    return base?.specializations?.find((s) => s.specializedBy && resource.doc[s.specializedBy.attribute] === s.specializedBy.value) ?? base;
+  }
+
   /** Whether some resource type defines this attribute (short name). */
   knowsAttribute(name: string): boolean {
-    if (!this.attributeNames) this.attributeNames = new Set([...this.byTy.values()].flatMap((t) => Object.keys(t.attributes)));
+    if (!this.attributeNames) this.attributeNames = new Set([...this.byName.values()].flatMap((t) => Object.keys(t.attributes)));
     return this.attributeNames.has(name) || [...this.byTy.values()].some((t) => t.specialization?.knowsAttribute(name));
   }
 
   /** The name a stored resource's content goes under: its specialization's (a flexContainer's), else its type's. */
   contentName(resource: StoredResource): string {
-    const definition = this.byTy.get(resource.ty);
+    const definition = this.of(resource);
     return definition?.specialization?.of(resource).typeName ?? definition?.typeName ?? `m2m:ty${resource.ty}`;
   }
 
   /** The attribute table that holds for a stored resource (its specialization's, where it has one). */
   attributesOf(resource: StoredResource): AttributeTable {
-    const definition = this.byTy.get(resource.ty);
+    const definition = this.of(resource);
     return definition?.specialization?.of(resource).attributes ?? definition?.attributes ?? {};
   }
 

@@ -8,8 +8,8 @@ export const INTERNAL_PREFIX = '__';
 
 export function representation(r: StoredResource): Record<string, unknown> {
   const out: Record<string, unknown> = { ty: r.ty, ri: r.ri, rn: r.rn };
-  // The CSEBase has no parent: pi is NULL [TS-0001 §9.6.3], so it is left out.
-  if (r.ty !== RESOURCE_TYPE.CSEBase) out.pi = r.pi;
+  // The CSEBase has no parent: its parentID "shall be an empty string" [TS-0004 §7.4.3.1].
+  out.pi = r.ty === RESOURCE_TYPE.CSEBase ? '' : r.pi;
   out.ct = r.ct;
   out.lt = r.lt;
   if (r.et !== undefined) out.et = formatTimestamp(r.et);

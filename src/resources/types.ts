@@ -6,6 +6,8 @@ export const RESOURCE_TYPE = {
   contentInstance: 4,
   CSEBase: 5,
   group: 9,
+  mgmtObj: 13,
+  node: 14,
   pollingChannel: 15,
   request: 17,
   subscription: 23,

@@ -1,12 +1,30 @@
 // The one table-driven validator: presence per operation, data types and lengths, from the type's table.
 import { badRequest } from '../primitive/errors.js';
-import { parseTimestamp } from '../primitive/identifiers.js';
+import { parseDuration, parseTimestamp } from '../primitive/identifiers.js';
 import type { AttributeSpec, AttributeTable } from './define.js';
 
 export const MAX_STRING_LENGTH = 65_536;
 export const MAX_LIST_LENGTH = 1_024;
 
 export type ValidatedOperation = 'create' | 'update';
+
+/**
+ * A duration in milliseconds, from what the XSD types xs:duration ('PT1S', 'P1DT2H') or from a number of
+ * milliseconds (what Warden took before, and what a relative time is elsewhere in oneM2M). Undefined when it is
+ * neither. The one reading of a duration attribute for every type, and for whoever acts on the stored value.
+ */
+export function durationMs(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  return typeof value === 'string' ? parseDuration(value) : undefined;
+}
+
+/** Validation of a duration attribute or member within [min, max] ms; returns a problem or undefined. */
+export function checkDuration(value: unknown, minMs = 0, maxMs = Number.MAX_SAFE_INTEGER): string | undefined {
+  const ms = durationMs(value);
+  if (ms === undefined) return "must be an xs:duration such as 'PT1S', or a number of milliseconds";
+  if (ms < minMs || ms > maxMs) return `must be from ${minMs} to ${maxMs} milliseconds`;
+  return undefined;
+}
 
 /**
  * Checks request content against a type's attribute table. On UPDATE a null value deletes an optional
@@ -84,6 +102,8 @@ function checkType(spec: AttributeSpec, value: unknown): string | undefined {
         if (spec.values && !spec.values.includes(item as number)) return `contains ${String(item)}, not one of ${spec.values.join(', ')}`;
       }
       return undefined;
+    case 'duration':
+      return checkDuration(value);
     case 'object':
       return typeof value === 'object' && value !== null && !Array.isArray(value) ? undefined : 'must be an object';
     case 'any':

@@ -14,7 +14,7 @@ const ALL_OPERATIONS = 63;
  * Bounds on one policy. A policy is compiled and evaluated on requests of other originators, so its size
  * is a cost they pay: these limits keep one decision cheap whatever a policy author writes.
  */
-export const POLICY_LIMITS = { rules: 64, originators: 64, contexts: 16, windows: 16, addresses: 64, objectDetails: 16, childTypes: 64 } as const;
+export const POLICY_LIMITS = { rules: 64, originators: 64, contexts: 16, windows: 16, addresses: 64, objectDetails: 16, childTypes: 64, attributes: 64 } as const;
 
 interface CompiledContext {
   readonly windows?: readonly Schedule[];
@@ -35,6 +35,13 @@ export interface CompiledRule {
   readonly contexts?: readonly CompiledContext[];
   readonly requiresAuthentication: boolean;
   readonly objectDetails?: readonly CompiledObjectDetails[];
+  /**
+   * accessControlAttributes (aca, Release 4): the rule grants its operations on these attributes only. Release 4
+   * TS-0001 text was not available here; the reading is ACME's (testACP test_*ACA*): a CREATE or UPDATE may send
+   * only these, a RETRIEVE may return only these (all of them, or the atrl asked for), a DELETE is allowed only
+   * when the resource has no other attribute. Undefined: every attribute.
+   */
+  readonly attributes?: readonly string[];
 }
 
 /** The facts a rule is evaluated against: the request context of TS-0003 table 7.1.2-2. */
@@ -69,6 +76,9 @@ export class PolicyFormatError extends Error {
 const fail = (path: string, problem: string): never => {
   throw new PolicyFormatError(`${path}: ${problem}`);
 };
+
+/** An attribute short name (an NCName in practice: letters and digits). */
+const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9]{0,31}$/;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -166,7 +176,7 @@ function compileObjectDetails(value: unknown, path: string): CompiledObjectDetai
 
 function compileRule(value: unknown, path: string, self: LocalIdentity): CompiledRule {
   if (!isRecord(value)) return fail(path, 'must be an object');
-  onlyKeys(value, ['acor', 'acop', 'acco', 'acaf', 'acod'], path);
+  onlyKeys(value, ['acor', 'acop', 'acco', 'acaf', 'acod', 'aca'], path);
   const acor = stringList(value.acor, `${path}.acor`, POLICY_LIMITS.originators);
   if (acor.length === 0) fail(`${path}.acor`, 'must name at least one originator');
   const originators = acor.map((entry, i) => {
@@ -198,6 +208,13 @@ function compileRule(value: unknown, path: string, self: LocalIdentity): Compile
     if (!Array.isArray(value.acod)) fail(`${path}.acod`, 'must be a list of object details');
     if ((value.acod as unknown[]).length > POLICY_LIMITS.objectDetails) fail(`${path}.acod`, `has more than ${POLICY_LIMITS.objectDetails} entries`);
     rule.objectDetails = (value.acod as unknown[]).map((d, i) => compileObjectDetails(d, `${path}.acod[${i}]`));
+  }
+  if (value.aca !== undefined) {
+    const names = stringList(value.aca, `${path}.aca`, POLICY_LIMITS.attributes);
+    // An empty list would read as "no attribute" to some and "every attribute" to others (ACME): refuse it.
+    if (names.length === 0) fail(`${path}.aca`, 'must name at least one attribute (leave aca out to grant every attribute)');
+    for (const name of names) if (!ATTRIBUTE_NAME.test(name)) fail(`${path}.aca`, `'${name}' is not an attribute short name`);
+    rule.attributes = names;
   }
   return rule;
 }
@@ -262,7 +279,16 @@ export function ruleGrants(rule: CompiledRule, facts: AccessFacts): boolean {
   return true;
 }
 
-/** Index of the first rule that permits (permit-overrides), or -1. */
+/** Index of the first rule that permits on every attribute (permit-overrides), or -1. */
 export function firstGrantingRule(rules: readonly CompiledRule[], facts: AccessFacts): number {
-  return rules.findIndex((rule) => ruleGrants(rule, facts));
+  return rules.findIndex((rule) => rule.attributes === undefined && ruleGrants(rule, facts));
+}
+
+/** The rules that permit the operation on some attributes only (aca), by index. */
+export function attributeGrantingRules(rules: readonly CompiledRule[], facts: AccessFacts): number[] {
+  const found: number[] = [];
+  rules.forEach((rule, i) => {
+    if (rule.attributes !== undefined && ruleGrants(rule, facts)) found.push(i);
+  });
+  return found;
 }

@@ -6,14 +6,22 @@ import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { ACCESS_OPERATION, compileRules, firstGrantingRule, type AccessFacts, type AccessOperation, type CompiledRule } from './acp.js';
+import { representation } from '../resources/representation.js';
+import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRule, type AccessFacts, type AccessOperation, type CompiledRule } from './acp.js';
 import { parseAddress, unmapped } from './addresses.js';
 import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree'; policy?: undefined; rule?: undefined }
-  | { granted: true; basis: 'acp' | 'selfPrivileges'; policy: string; rule: number }
+  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree'; policy?: undefined; rule?: undefined; attributes?: undefined }
+  | {
+      granted: true;
+      basis: 'acp' | 'selfPrivileges';
+      policy: string;
+      rule: number;
+      /** Set when only rules with accessControlAttributes granted: the answer may show these attributes only. */
+      attributes?: readonly string[];
+    }
   | { granted: false; reason: string };
 
 export interface AccessQuestion {
@@ -30,6 +38,12 @@ export interface AccessQuestion {
   readonly updatesAcpi?: boolean;
   /** Decide by these policies instead of the resource's acpi (a group's macp for fan-out). */
   readonly policyIds?: readonly string[];
+  /**
+   * The attributes the operation touches, for rules with accessControlAttributes: those a CREATE or UPDATE sends,
+   * those a partial RETRIEVE asks for. Undefined: every attribute of the resource (a CREATE: none can be granted).
+   * Null: not known before the operation runs (la, ol, a fan-out): such rules cannot grant.
+   */
+  readonly attributes?: readonly string[] | null;
 }
 
 /** What access control reads of the resource whose acpi governs a request. */
@@ -55,6 +69,21 @@ interface CachedPolicy {
   readonly selfPrivileges: readonly CompiledRule[];
   /** acor entries of either rule set that may name local groups. */
   readonly groupCandidates: readonly string[];
+}
+
+/** The operations a rule with accessControlAttributes can grant. */
+const ATTRIBUTE_OPERATIONS: ReadonlySet<AccessOperation> = new Set([ACCESS_OPERATION.CREATE, ACCESS_OPERATION.RETRIEVE, ACCESS_OPERATION.UPDATE, ACCESS_OPERATION.DELETE]);
+
+/**
+ * What an operation touches, computed only when a rule with accessControlAttributes is asked: what the request
+ * names, else every attribute the resource shows (a RETRIEVE returns them, a DELETE removes them). A CREATE
+ * addresses the parent, whose attributes are not the ones created: without a list nothing can be granted.
+ */
+function touchedAttributes(q: AccessQuestion): () => readonly string[] | undefined {
+  return () => {
+    if (q.attributes === null) return undefined;
+    return q.attributes ?? (q.operation === ACCESS_OPERATION.CREATE ? undefined : Object.keys(representation(q.resource)));
+  };
 }
 
 const CACHE_LIMIT = 10_000;
@@ -135,16 +164,18 @@ export class AccessDecider {
     };
     // A policy resource is governed by its own selfPrivileges [TS-0001 §9.6.2].
     if (q.resource.ty === RESOURCE_TYPE.accessControlPolicy && q.operation !== ACCESS_OPERATION.CREATE) {
-      return this.decideByPolicies([q.resource.ri], base, 'selfPrivileges', 'the policy');
+      return this.decideByPolicies([q.resource.ri], base, 'selfPrivileges', 'the policy', touchedAttributes(q));
     }
-    const isOwner = q.resource.owner !== undefined && q.resource.owner === q.originator;
     // A polling channel belongs to its AE alone [TS-0004 §7.4.21.2]: no policy can open it to others.
     if (q.resource.ty === RESOURCE_TYPE.pollingChannel) {
+      const isOwner = q.resource.owner !== undefined && q.resource.owner === q.originator;
       return isOwner ? { granted: true, basis: 'owner' } : { granted: false, reason: 'only its AE may use a polling channel' };
     }
-    if (isOwner && !q.updatesAcpi) return { granted: true, basis: 'owner' };
+    // Being the AE at the root of a subtree grants nothing by itself: where acpi is set, the linked policies
+    // decide for every originator, the creator and the AE included; the default policy (creator or custodian)
+    // holds only while acpi is not set [TS-0001 §9.6.1.3]. ACME decides the same way (no owner rule).
     if (q.policyIds && q.policyIds.length > 0) {
-      return isOwner ? { granted: true, basis: 'owner' } : this.decideByPolicies(q.policyIds, base, 'privileges', 'the membersAccessControlPolicyIDs');
+      return this.decideByPolicies(q.policyIds, base, 'privileges', 'the membersAccessControlPolicyIDs', touchedAttributes(q));
     }
     const governing = await this.governorFor(q.resource);
     const acpi = governing.acpi;
@@ -154,10 +185,9 @@ export class AccessDecider {
       return { granted: true, basis: 'registree' };
     }
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].
-    if (q.updatesAcpi && acpi.length > 0) return this.decideByPolicies(acpi, base, 'selfPrivileges', 'the linked policies');
-    if (isOwner) return { granted: true, basis: 'owner' };
+    if (q.updatesAcpi && acpi.length > 0) return this.decideByPolicies(acpi, base, 'selfPrivileges', 'the linked policies', touchedAttributes(q));
     if (acpi.length === 0) return this.defaultPolicy(governing, q.originator);
-    return this.decideByPolicies(acpi, base, 'privileges', 'the linked accessControlPolicies');
+    return this.decideByPolicies(acpi, base, 'privileges', 'the linked accessControlPolicies', touchedAttributes(q));
   }
 
   /**
@@ -178,6 +208,7 @@ export class AccessDecider {
     base: Omit<AccessFacts, 'groups'>,
     set: 'privileges' | 'selfPrivileges',
     what: string,
+    touched: () => readonly string[] | undefined,
   ): Promise<Decision> {
     const loaded: Array<[string, CachedPolicy]> = [];
     for (const id of policyIds) {
@@ -187,11 +218,27 @@ export class AccessDecider {
       if (policy && (policy.et === undefined || policy.et > base.time.epochMs)) loaded.push([id, policy]);
     }
     const facts: AccessFacts = { ...base, groups: await this.groupsContaining(base.originator, loaded) };
+    const basis = set === 'privileges' ? 'acp' : 'selfPrivileges';
     for (const [id, policy] of loaded) {
       const rule = firstGrantingRule(policy[set], facts);
-      if (rule >= 0) return { granted: true, basis: set === 'privileges' ? 'acp' : 'selfPrivileges', policy: id, rule };
+      if (rule >= 0) return { granted: true, basis, policy: id, rule };
     }
-    return { granted: false, reason: `no ${set} rule of ${what} grants this operation` };
+    // No rule grants every attribute: rules limited to some attributes (aca) together may still cover what the
+    // operation touches. As ACME does, they count for CREATE, RETRIEVE, UPDATE and DELETE only.
+    if (!ATTRIBUTE_OPERATIONS.has(base.operation)) return { granted: false, reason: `no ${set} rule of ${what} grants this operation` };
+    const granted = new Set<string>();
+    let first: { policy: string; rule: number } | undefined;
+    for (const [id, policy] of loaded) {
+      for (const index of attributeGrantingRules(policy[set], facts)) {
+        first ??= { policy: id, rule: index };
+        for (const name of policy[set][index]?.attributes ?? []) granted.add(name);
+      }
+    }
+    if (!first) return { granted: false, reason: `no ${set} rule of ${what} grants this operation` };
+    const needed = touched();
+    const missing = needed === undefined ? '(unknown)' : needed.find((name) => !granted.has(name));
+    if (missing !== undefined) return { granted: false, reason: `the ${set} rules of ${what} that grant this operation do not cover attribute ${missing}` };
+    return { granted: true, basis, ...first, attributes: [...granted] };
   }
 
   /** The candidate groups of these policies that have the originator as a (transitive) member. */

@@ -16,7 +16,8 @@ const FIELDS: readonly FieldRange[] = [
   { name: 'day of month', min: 1, max: 31 },
   { name: 'month', min: 1, max: 12 },
   { name: 'day of week', min: 0, max: 6 },
-  { name: 'year', min: 2000, max: 9999 },
+  // Any four-digit year is valid: a year that has passed simply never matches again (as ACME reads it).
+  { name: 'year', min: 0, max: 9999 },
 ];
 
 /** A compiled window: one membership test per field. */

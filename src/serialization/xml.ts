@@ -21,13 +21,23 @@ const builder = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: fal
 
 const NUMBERS = new Set([
   'ty', 'cst', 'st', 'cni', 'cbs', 'cs', 'mni', 'mbs', 'mia', 'acop', 'mnm', 'cnm', 'mt', 'csy', 'nct', 'exc', 'pn', 'nsp', 'nec',
-  'rcn', 'op', 'rsc', 'drt', 'lvl', 'lim', 'off', 'rtv', 'num', 'dur', 'fu', 'fo', 'sza', 'szb', 'sts', 'stb', 'ec', 'net', 'typ', 'gmty', 'gsf', 'cfs', 'dcrp', 'rs', 'cnst', 'cnot',
+  'dcnt', 'rcn', 'op', 'rsc', 'drt', 'lvl', 'lim', 'off', 'rtv', 'num', 'dur', 'fu', 'fo', 'sza', 'szb', 'sts', 'stb', 'ec', 'net', 'typ', 'gmty', 'gsf', 'cfs', 'dcrp', 'rs', 'cnst', 'cnot',
+  // <node> and <mgmtObj>
+  'nty', 'mgd', 'sus', 'mma', 'mmt', 'sli', 'sld', 'btl', 'bts', 'lgt', 'lgst', 'meil',
+  'enct', 'cons', 'sist', 'sity', 'cnb', 'rss', 'liqu', 'ceid', 'smnc', 'smcc', 'lac', 'coel',
 ]);
-const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr']);
-const BOOLEANS = new Set(['rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi']);
+const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids']);
+const BOOLEANS = new Set([
+  'rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi',
+  'rms', 'ud', 'in', 'un', 'act', 'dea', 'att', 'ena', 'dis', 'cus', 'rbo', 'far', 'lga', 'lgo', 'scan', 'trdst', 'rdst',
+]);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
-const STRING_LISTS = new Set(['lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril']);
-const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om']);
+const STRING_LISTS = new Set([
+  'lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril',
+  'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'scanr',
+]);
+/** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
+const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa']);
 
 function scalar(name: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
@@ -41,7 +51,8 @@ const REFERENCE_ELEMENTS = new Set(['ch', 'rrf']);
 
 /** Whether an element name is a resource type name (m2m:cnt, a flexContainer's cod:binSh …), whose element carries the rn attribute. */
 function isResourceElement(name: string): boolean {
-  return name.startsWith('m2m:') || SDT_CATALOG.named(name) !== undefined;
+  // dcfg: is the namespace of the TS-0022 device configuration mgmtObjs (dcfg:datc).
+  return name.startsWith('m2m:') || name.startsWith('dcfg:') || SDT_CATALOG.named(name) !== undefined;
 }
 
 /**

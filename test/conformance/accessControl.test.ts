@@ -121,10 +121,12 @@ describe('accessControlPolicy decisions over HTTP', () => {
         assert.equal(reply.rsc, 2000, reply.text);
         return reply.body?.['m2m:uril'] as string[];
       };
-      const retrieveOnly = await guarded([{ acor: [GUEST], acop: 2 }]);
+      // The owner writes through a rule of its own: acpi decides for it too [TS-0001 §9.6.1.3].
+      const ownerCreates = { acor: [OWNER], acop: 1 };
+      const retrieveOnly = await guarded([{ acor: [GUEST], acop: 2 }, ownerCreates]);
       await v4.create(retrieveOnly.path, 4, { 'm2m:cin': { con: 'x' } }, OWNER);
       assert.deepEqual(await found(retrieveOnly.path), [], 'RETRIEVE does not make a resource discoverable');
-      const discoverOnly = await guarded([{ acor: [GUEST], acop: 32 }]);
+      const discoverOnly = await guarded([{ acor: [GUEST], acop: 32 }, ownerCreates]);
       await v4.create(discoverOnly.path, 4, { 'm2m:cin': { rn: 'seen', con: 'x' } }, OWNER);
       assertDenied(await v4.retrieve(discoverOnly.path, GUEST), 'plain RETRIEVE with DISCOVERY only');
       assert.deepEqual(await found(discoverOnly.path), [`${discoverOnly.path.slice(1)}/seen`]);
@@ -140,6 +142,13 @@ describe('accessControlPolicy decisions over HTTP', () => {
       clock.set(Date.UTC(2026, 10, 29, 12, 0, 0));
       assertDenied(await v4.retrieve(path, GUEST), 'Sunday noon');
       clock.set(Date.UTC(2026, 10, 25, 12, 0, 0));
+    });
+
+    it('accessControlWindow: a past year is a valid window that never matches; the current year matches', async () => {
+      const past = await guarded([{ acor: [GUEST], acop: 2, acco: [{ actw: ['* * * * * * 1984'] }] }]);
+      assertDenied(await v4.retrieve(past.path, GUEST), '1984');
+      const range = await guarded([{ acor: [GUEST], acop: 2, acco: [{ actw: ['* * * * * * 1970-1999,2026'] }] }]);
+      assertGranted(await v4.retrieve(range.path, GUEST), '2026 in a list that starts in the past');
     });
 
     it('accessControlIpAddresses: IPv4 and IPv6 ranges against the real peer address', async () => {
@@ -267,11 +276,121 @@ describe('accessControlPolicy decisions over HTTP', () => {
       assert.equal(made.rsc, 2001, made.text);
       assertGranted(await v4.retrieve(`${path}/guestmade`, GUEST), 'creator');
       assertDenied(await v4.retrieve(`${path}/guestmade`, OTHER), 'not the creator');
-      assertGranted(await v4.retrieve(`${path}/guestmade`, OWNER), 'owner of the subtree');
+      // Only the creator: the AE above it is no creator [TS-0001 table 9.6.1.3.2-1].
+      assertDenied(await v4.retrieve(`${path}/guestmade`, OWNER), 'the AE whose subtree holds it');
       const kept = await v4.create('/cse-in', 3, { 'm2m:cnt': { rn: 'custodied', cstn: GUEST } }, 'CAdmin');
       assert.equal(kept.rsc, 2001, kept.text);
       assertGranted(await v4.retrieve('/cse-in/custodied', GUEST), 'custodian');
       assertDenied(await v4.retrieve('/cse-in/custodied', OTHER), 'not the custodian');
+    });
+  });
+
+  describe('acpi decides for the AE that holds the resource too (TS-0001 §9.6.1.3)', () => {
+    it('an AE that links a policy granting it nothing keeps only what the selfPrivileges give', async () => {
+      const { path, acp } = await guarded([{ acor: [GUEST], acop: 63 }]);
+      assertDenied(await v4.retrieve(path, OWNER), 'RETRIEVE of its own container');
+      assertDenied(await v4.create(path, 4, { 'm2m:cin': { con: 'x' } }, OWNER), 'CREATE under it');
+      assertDenied(await v4.update(path, { 'm2m:cnt': { lbl: ['x'] } }, OWNER), 'UPDATE of an attribute');
+      assertDenied(await v4.delete(path, OWNER), 'DELETE');
+      assertGranted(await v4.retrieve(path, GUEST), 'the policy grants the guest');
+      // What the AE keeps: its policy (selfPrivileges) and the acpi of what links it.
+      assertGranted(await v4.retrieve(`/${acp}`, OWNER), 'RETRIEVE of its policy');
+      const pv = { acr: [{ acor: [GUEST], acop: 63 }, { acor: [OWNER], acop: 2 }] };
+      assertGranted(await v4.update(`/${acp}`, { 'm2m:acp': { pv } }, OWNER), 'it grants itself RETRIEVE');
+      assertGranted(await v4.retrieve(path, OWNER), 'RETRIEVE through its own rule');
+      assertDenied(await v4.update(path, { 'm2m:cnt': { lbl: ['x'] } }, OWNER), 'its rule grants RETRIEVE only');
+      assertGranted(await v4.update(path, { 'm2m:cnt': { acpi: null } }, OWNER), 'it unlinks the policy through selfPrivileges');
+      // Without acpi the default policy holds again: its creator.
+      assertGranted(await v4.update(path, { 'm2m:cnt': { lbl: ['mine'] } }, OWNER), 'creator once acpi is gone');
+      assertDenied(await v4.retrieve(path, GUEST), 'the guest lost its grant with the policy');
+    });
+
+    it("an AE's own resource is governed by its acpi; the admin can always repair a lock-out", async () => {
+      const locked = await v4.registerAe('locked');
+      const acp = await v4.create('/cse-in/locked', 1, { 'm2m:acp': { rn: 'only', pv: { acr: [{ acor: [GUEST], acop: 2 }] }, pvs: { acr: [{ acor: [GUEST], acop: 63 }] } } }, locked);
+      assert.equal(acp.rsc, 2001, acp.text);
+      const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+      assertGranted(await v4.update('/cse-in/locked', { 'm2m:ae': { acpi: [acpRi] } }, locked), 'the creator links a policy');
+      assertDenied(await v4.retrieve('/cse-in/locked', locked), 'RETRIEVE of its own AE');
+      assertDenied(await v4.create('/cse-in/locked', 3, { 'm2m:cnt': { rn: 'c' } }, locked), 'CREATE under its own AE');
+      assertDenied(await v4.update('/cse-in/locked', { 'm2m:ae': { acpi: null } }, locked), 'not in the selfPrivileges');
+      assertDenied(await v4.delete('/cse-in/locked', locked), 'not even its deregistration');
+      assertGranted(await v4.retrieve('/cse-in/locked', GUEST), 'the policy decides');
+      assertGranted(await v4.update('/cse-in/locked', { 'm2m:ae': { acpi: null } }, 'CAdmin'), 'the admin unlinks it');
+      assertGranted(await v4.retrieve('/cse-in/locked', locked), 'default policy: the AE is its creator');
+    });
+  });
+
+  describe('accessControlAttributes (aca, Release 4)', () => {
+    /** A container of the owner's, with a label, behind a policy the owner may change. */
+    async function labelled(pv: Rule[]): Promise<{ path: string; acp: string }> {
+      const guard = await guarded(pv);
+      assertGranted(await v4.update(guard.path, { 'm2m:cnt': { lbl: ['tag'] } }, 'CAdmin'), 'label');
+      return guard;
+    }
+
+    it('a RETRIEVE is granted only when every attribute it returns, or asks for with atrl, is listed', async () => {
+      const { path } = await labelled([{ acor: [GUEST], acop: 2, aca: ['lbl', 'rn'] }]);
+      assertDenied(await v4.retrieve(path, GUEST), 'the whole resource');
+      const partial = await v4.retrieve(`${path}?atrl=lbl+rn`, GUEST);
+      assertGranted(partial, 'atrl=lbl+rn');
+      assert.deepEqual(partial.body?.['m2m:cnt'], { lbl: ['tag'], rn: path.slice(path.lastIndexOf('/') + 1) });
+      assertDenied(await v4.retrieve(`${path}?atrl=lbl+ct`, GUEST), 'atrl with an attribute not listed');
+      assertDenied(await v4.retrieve(`${path}?atrl=lbl`, OTHER), 'the rule names the guest only');
+      assertDenied(await v4.update(path, { 'm2m:cnt': { lbl: ['x'] } }, GUEST), 'UPDATE is not in acop');
+    });
+
+    it('a rule without aca grants every attribute, whatever other rules list', async () => {
+      const { path } = await labelled([
+        { acor: [GUEST], acop: 2, aca: ['lbl'] },
+        { acor: [GUEST], acop: 2 },
+      ]);
+      assertGranted(await v4.retrieve(path, GUEST), 'the whole resource');
+      assert.ok((await v4.retrieve(path, GUEST)).body?.['m2m:cnt'] !== undefined);
+    });
+
+    it('a CREATE or UPDATE may send only listed attributes, refused changes nothing, and the answer shows no other', async () => {
+      const { path } = await labelled([{ acor: [GUEST], acop: 1 + 4, aca: ['rn', 'lbl', 'mni'] }]);
+      const made = await v4.create(path, 3, { 'm2m:cnt': { rn: 'inner', lbl: ['x'], mni: 3 } }, GUEST);
+      assert.equal(made.rsc, 2001, made.text);
+      assert.deepEqual(Object.keys(made.body?.['m2m:cnt'] as Attrs).sort(), ['lbl', 'mni', 'rn'], 'no ri, ct, st, …');
+      assertDenied(await v4.create(path, 3, { 'm2m:cnt': { rn: 'other', mbs: 10 } }, GUEST), 'mbs is not listed');
+      assert.equal((await v4.retrieve(`${path}/other`, 'CAdmin')).rsc, 4004, 'nothing was created');
+      const updated = await v4.update(path, { 'm2m:cnt': { lbl: ['changed'] } }, GUEST);
+      assertGranted(updated, 'UPDATE of lbl');
+      assert.deepEqual(Object.keys(updated.body?.['m2m:cnt'] as Attrs).sort(), ['lbl', 'rn'], 'the listed attributes the container has');
+      assertDenied(await v4.update(path, { 'm2m:cnt': { lbl: ['again'], mbs: 10 } }, GUEST), 'UPDATE with mbs');
+      const stored = (await v4.retrieve(path, 'CAdmin')).body?.['m2m:cnt'] as Attrs;
+      assert.deepEqual([stored.lbl, stored.mbs], [['changed'], undefined], 'the refused UPDATE changed nothing');
+    });
+
+    it('a DELETE is granted only when the resource has no attribute outside the list', async () => {
+      const { path, acp } = await labelled([{ acor: [GUEST], acop: 8, aca: ['lbl'] }]);
+      assertDenied(await v4.delete(path, GUEST), 'only lbl listed');
+      const every = Object.keys((await v4.retrieve(path, 'CAdmin')).body?.['m2m:cnt'] as Attrs);
+      assertGranted(await v4.update(`/${acp}`, { 'm2m:acp': { pv: { acr: [{ acor: [GUEST], acop: 8, aca: every }] } } }, OWNER), 'list them all');
+      assertGranted(await v4.delete(path, GUEST), 'every attribute listed');
+    });
+
+    it('does not open la or ol, whose answer is another resource', async () => {
+      const { path, acp } = await labelled([{ acor: [GUEST], acop: 2, aca: ['lbl'] }]);
+      assert.equal((await v4.create(path, 4, { 'm2m:cin': { con: 'secret' } }, 'CAdmin')).rsc, 2001);
+      const every = Object.keys((await v4.retrieve(path, 'CAdmin')).body?.['m2m:cnt'] as Attrs);
+      assertGranted(await v4.update(`/${acp}`, { 'm2m:acp': { pv: { acr: [{ acor: [GUEST], acop: 2, aca: every }] } } }, OWNER), 'list them all');
+      assertGranted(await v4.retrieve(path, GUEST), 'the container itself');
+      assertDenied(await v4.retrieve(`${path}/la`, GUEST), 'la');
+      assertDenied(await v4.retrieve(`${path}/ol`, GUEST), 'ol');
+    });
+
+    it('grants no DISCOVERY, even when it lists every attribute', async () => {
+      const { path, acp } = await labelled([{ acor: [GUEST], acop: 32, aca: ['lbl'] }]);
+      const every = Object.keys((await v4.retrieve(path, 'CAdmin')).body?.['m2m:cnt'] as Attrs);
+      const setRule = async (rule: Rule) => assertGranted(await v4.update(`/${acp}`, { 'm2m:acp': { pv: { acr: [rule] } } }, OWNER), 'policy');
+      const found = async () => ((await v4.retrieve('/cse-in/owner?fu=1&lbl=tag', GUEST)).body?.['m2m:uril'] as string[] | undefined) ?? [];
+      await setRule({ acor: [GUEST], acop: 32, aca: every });
+      assert.ok(!(await found()).includes(path.slice(1)), 'aca rule');
+      await setRule({ acor: [GUEST], acop: 32 });
+      assert.ok((await found()).includes(path.slice(1)), 'the same rule without aca');
     });
   });
 
@@ -295,6 +414,9 @@ describe('accessControlPolicy decisions over HTTP', () => {
       ['acod without chty', { acr: [{ acor: [GUEST], acop: 1, acod: [{ ty: 3 }] }] }, undefined, /chty/],
       ['acaf not boolean', { acr: [{ acor: [GUEST], acop: 2, acaf: 'yes' }] }, undefined, /acaf/],
       ['unknown rule element', { acr: [{ acor: [GUEST], acop: 2, xyz: 1 }] }, undefined, /pv\.acr\[0\]\.xyz/],
+      ['empty aca', { acr: [{ acor: [GUEST], acop: 2, aca: [] }] }, undefined, /pv\.acr\[0\]\.aca.*at least one/],
+      ['aca not a list', { acr: [{ acor: [GUEST], acop: 2, aca: 'lbl' }] }, undefined, /pv\.acr\[0\]\.aca/],
+      ['aca entry not a name', { acr: [{ acor: [GUEST], acop: 2, aca: ['l b'] }] }, undefined, /aca.*'l b'/],
       ['unknown context element', { acr: [{ acor: [GUEST], acop: 2, acco: [{ foo: 1 }] }] }, undefined, /acco\[0\]\.foo/],
       ['wildcard in a domain', { acr: [{ acor: ['//*.example.com'], acop: 2 }] }, undefined, /wildcard/],
       ['empty selfPrivileges', { acr: [] }, { acr: [] }, /pvs\.acr/],

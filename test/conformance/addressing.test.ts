@@ -35,7 +35,7 @@ describe('addressing forms over HTTP', () => {
   });
 
   it('retrieves the CSEBase in each form', async () => {
-    for (const path of ['/cse-in', '/~/id-in', '/~/id-in/cse-in', '/_/example.org/id-in', '/id-in']) {
+    for (const path of ['/cse-in', '/~/id-in/cse-in', '/_/example.org/id-in/cse-in', '/~/id-in/id-in', '/id-in', '/-']) {
       const reply = await t.client.retrieve(path, 'CAdmin');
       assert.equal(reply.rsc, 2000, path);
       const cb = reply.body?.['m2m:cb'] as Attrs;
@@ -45,11 +45,29 @@ describe('addressing forms over HTTP', () => {
     }
   });
 
-  it('answers a target on another CSE with 5103 and an unknown resource with 4004', async () => {
+  it('refuses a CSE-ID alone, SP-relative or absolute, with 4000: it names the CSE, not a resource', async () => {
+    // An SP-relative-Resource-ID is {SP-relative-CSE-ID}/{CSE-relative-Resource-ID} [TS-0001 table 7.2-1].
+    for (const path of ['/~/id-in', '/_/example.org/id-in']) {
+      const reply = await t.client.retrieve(path, 'CAdmin');
+      assert.equal(reply.rsc, 4000, `${path}: ${reply.text}`);
+      assert.match(String(reply.body?.['m2m:dbg']), /CSE-ID, not a resource/);
+    }
+  });
+
+  it('answers a target on another CSE with 4004 on an IN-CSE (no <remoteCSE> matches), 5103 elsewhere', async () => {
+    // TS-0004 §7.3.2.6: an IN-CSE that finds no matching <remoteCSE> answers NOT_FOUND.
     const remote = await t.client.retrieve('/~/id-other/cse-x', ae);
-    assert.equal(remote.rsc, 5103);
+    assert.equal(remote.rsc, 4004, remote.text);
     const otherSp = await t.client.retrieve('/_/other.org/id-in/cse-in', ae);
-    assert.equal(otherSp.rsc, 5103);
+    assert.equal(otherSp.rsc, 4004, otherSp.text);
+    // A middle node would retarget to its registrar, which Warden has none of: unreachable.
+    const mn = await startTestCse({ 'cse.type': 'MN' });
+    try {
+      const mnAe = await mn.client.registerAe('mnaddr');
+      assert.equal((await mn.client.retrieve('/~/id-other/cse-x', mnAe)).rsc, 5103);
+    } finally {
+      await mn.close();
+    }
     const missing = await t.client.retrieve('/cse-in/addr/nothing', ae);
     assert.equal(missing.rsc, 4004);
     assert.equal(missing.status, 404);

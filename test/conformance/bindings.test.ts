@@ -72,7 +72,7 @@ describe('bindings and serializations', () => {
       assert.equal((await http.send({ op: 1, to: `cse-in/${aei}`, fr: aei, rqi: 'l2', ty: 3, pc: { 'm2m:cnt': { rn: 'c' } } })).rsc, 2001);
       const other = 'Cmqttwatcher';
       assert.equal((await http.send({ op: 1, to: 'cse-in', fr: other, rqi: 'l3', ty: 2, pc: { 'm2m:ae': { rn: other, api: 'Nw', rr: false, srv: ['3'] } } })).rsc, 2001);
-      const acp = await http.send({ op: 1, to: `cse-in/${aei}`, fr: aei, rqi: 'l4', ty: 1, pc: { 'm2m:acp': { rn: 'p', pv: { acr: [{ acor: [other], acop: 3 }] }, pvs: { acr: [{ acor: [aei], acop: 63 }] } } } });
+      const acp = await http.send({ op: 1, to: `cse-in/${aei}`, fr: aei, rqi: 'l4', ty: 1, pc: { 'm2m:acp': { rn: 'p', pv: { acr: [{ acor: [other], acop: 3 }, { acor: [aei], acop: 1 }] }, pvs: { acr: [{ acor: [aei], acop: 63 }] } } } });
       const acpi = [String((acp.pc?.['m2m:acp'] as Attrs).ri)];
       assert.equal((await http.send({ op: 3, to: `cse-in/${aei}/c`, fr: aei, rqi: 'l5', pc: { 'm2m:cnt': { acpi } } })).rsc, 2004);
       const sub = await http.send({ op: 1, to: `cse-in/${aei}/c`, fr: other, rqi: 'l6', ty: 23, pc: { 'm2m:sub': { nu: [aei], enc: { net: [3] } } } });

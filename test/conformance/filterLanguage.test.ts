@@ -173,7 +173,9 @@ describe('content-based discovery (contentFilterSyntax / contentFilterQuery) and
 
   it('a relative path does not reveal matches the originator may not discover', async () => {
     const snoop = await t.client.registerAe('snoop');
-    await t.client.create('/cse-in/meter', 1, { 'm2m:acp': { rn: 'peek', pv: { acr: [{ acor: [snoop], acop: 32 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    // The AE keeps its privileges through a rule of its own: acpi decides for it too [TS-0001 §9.6.1.3].
+    const pv = { acr: [{ acor: [snoop], acop: 32 }, { acor: [ae], acop: 63 }] };
+    await t.client.create('/cse-in/meter', 1, { 'm2m:acp': { rn: 'peek', pv, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
     assert.equal((await t.client.update('/cse-in/meter/r', { 'm2m:cnt': { acpi: ['cse-in/meter/peek'] } }, ae)).rsc, 2004);
     assert.equal((await t.client.create('/cse-in/meter/r', 3, { 'm2m:cnt': { rn: 'vault' } }, ae)).rsc, 2001);
     assert.equal((await t.client.create('/cse-in/meter/r/vault', 4, { 'm2m:cin': { rn: 'pin', cnf: 'application/json:0', con: '{"pin": 4711}' } }, ae)).rsc, 2001);
@@ -202,9 +204,10 @@ describe('geo queries within a work budget', () => {
     const t = await startTestCse();
     try {
       const ae = await t.client.registerAe('shapes');
+      // Written out with fractions: a stored location's coordinates are decimals (1.0, not 1), as in ACME.
       const ring = (n: number, r: number): string => {
-        const points = Array.from({ length: n }, (_, i) => [Number((r * Math.cos((2 * Math.PI * i) / n)).toFixed(6)), Number((r * Math.sin((2 * Math.PI * i) / n)).toFixed(6))]);
-        return JSON.stringify([...points, points[0]]);
+        const points = Array.from({ length: n }, (_, i) => `[${(r * Math.cos((2 * Math.PI * i) / n)).toFixed(6)},${(r * Math.sin((2 * Math.PI * i) / n)).toFixed(6)}]`);
+        return `[${[...points, points[0]].join(',')}]`;
       };
       for (let i = 0; i < 6; i++) {
         const reply = await t.client.create('/cse-in/shapes', 3, { 'm2m:cnt': { rn: `s${i}`, loc: { typ: 3, crd: ring(499, 1) } } }, ae);
@@ -240,7 +243,9 @@ describe('IPE on-demand discovery (filterUsage 3)', () => {
     ipe = await new Receiver().start();
     await t.client.registerAe('ipe', { rr: true, poa: [ipe.url] });
     seeker = await t.client.registerAe('seeker');
-    assert.equal((await t.client.create('/cse-in/ipe', 1, { 'm2m:acp': { rn: 'share', pv: { acr: [{ acor: [seeker], acop: 34 }] }, pvs: { acr: [{ acor: ['Cipe'], acop: 63 }] } } }, 'Cipe')).rsc, 2001);
+    // The IPE keeps its privileges through a rule of its own: acpi decides for it too [TS-0001 §9.6.1.3].
+    const pv = { acr: [{ acor: [seeker], acop: 34 }, { acor: ['Cipe'], acop: 63 }] };
+    assert.equal((await t.client.create('/cse-in/ipe', 1, { 'm2m:acp': { rn: 'share', pv, pvs: { acr: [{ acor: ['Cipe'], acop: 63 }] } } }, 'Cipe')).rsc, 2001);
     // Only an originator that may discover the IPE's AE makes the CSE ask it.
     assert.equal((await t.client.update('/cse-in/ipe', { 'm2m:ae': { acpi: ['cse-in/ipe/share'] } }, 'Cipe')).rsc, 2004);
     // The IPE answers an on-demand discovery by creating what it can offer, then listing it.

@@ -69,7 +69,9 @@ describe('result content (rcn) for CREATE, RETRIEVE, UPDATE, DELETE', () => {
 
   it('leaves out the children the originator may not RETRIEVE', async () => {
     const reader = await t.client.registerAe('rcnreader');
-    const acp = await t.client.create('/cse-in/rcn', 1, { 'm2m:acp': { rn: 'parentonly', pv: { acr: [{ acor: [reader], acop: 2 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    // The AE writes through a rule of its own: acpi decides for it too [TS-0001 §9.6.1.3].
+    const pv = { acr: [{ acor: [reader], acop: 2 }, { acor: [ae], acop: 63 }] };
+    const acp = await t.client.create('/cse-in/rcn', 1, { 'm2m:acp': { rn: 'parentonly', pv, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
     const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
     await t.client.create('/cse-in/rcn', 3, { 'm2m:cnt': { rn: 'visible', acpi: [acpRi] } }, ae);
     await t.client.create('/cse-in/rcn/visible', 3, { 'm2m:cnt': { rn: 'secret' } }, ae);

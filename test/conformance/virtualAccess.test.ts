@@ -75,7 +75,10 @@ describe('fu=1 on virtual resources', () => {
     assert.equal(allowed.rsc, 2000, allowed.text);
     const rsp = (allowed.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[];
     assert.equal(rsp.length, 1);
-    // The owner fans its own discovery out.
+    // macp decides for the group's own AE too [TS-0001 §9.6.1.3]: it fans out once macp names it.
+    assert.equal((await t.client.retrieve('/cse-in/gowner/g/fopt?fu=1', owner)).rsc, 4103);
+    const named = await t.client.update('/cse-in/gowner/fan', { 'm2m:acp': { pv: { acr: [{ acor: [nosy, owner], acop: 32 }] } } }, owner);
+    assert.equal(named.rsc, 2004, named.text);
     const own = await t.client.retrieve('/cse-in/gowner/g/fopt?fu=1', owner);
     assert.equal(own.rsc, 2000, own.text);
   });
@@ -97,7 +100,9 @@ describe('child and parent conditions see only what the originator may discover'
     t = await startTestCse();
     holder = await t.client.registerAe('holder');
     seeker = await t.client.registerAe('seeker');
-    const acp = await t.client.create('/cse-in/holder', 1, { 'm2m:acp': { rn: 'find', pv: { acr: [{ acor: [seeker], acop: 32 }] }, pvs: { acr: [{ acor: [holder], acop: 63 }] } } }, holder);
+    // The holder keeps every privilege through a rule of its own: acpi decides for the AE too [TS-0001 §9.6.1.3].
+    const pv = { acr: [{ acor: [seeker], acop: 32 }, { acor: [holder], acop: 63 }] };
+    const acp = await t.client.create('/cse-in/holder', 1, { 'm2m:acp': { rn: 'find', pv, pvs: { acr: [{ acor: [holder], acop: 63 }] } } }, holder);
     const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
     // box: discoverable; its child 'secret' is not (no acpi: its creator only).
     assert.equal((await t.client.create('/cse-in/holder', 3, { 'm2m:cnt': { rn: 'box', acpi: [acpRi] } }, holder)).rsc, 2001);

@@ -24,10 +24,13 @@ describe('accessControlWindow schedules', () => {
     assert.ok(!scheduleMatches(steps, at(2026, 3, 3, 5, 10, 30)));
     assert.ok(!scheduleMatches(steps, at(2026, 3, 3, 4, 10, 31)));
     assert.ok(!scheduleMatches(steps, at(2027, 3, 3, 4, 10, 30)));
+    // A past year is a valid window that never matches again (issue #12).
+    assert.ok(!scheduleMatches(compileSchedule('* * * * * * 1999'), at(2026, 3, 3, 4, 10, 30)));
+    assert.ok(scheduleMatches(compileSchedule('* * * * * * 1984-2030'), at(2026, 3, 3, 4, 10, 30)));
   });
 
   it('refuses malformed entries with a reason', () => {
-    for (const bad of ['* * * * * *', '60 * * * * * *', '* * 24 * * * *', '* * * 0 * * *', '* * * * 13 * *', '* * * * * 7 *', '* * * * * * 1999', '5-1 * * * * * *', '*/0 * * * * * *', '1/5 * * * * * *', 'a * * * * * *', '*,1 * * * * * *']) {
+    for (const bad of ['* * * * * *', '60 * * * * * *', '* * 24 * * * *', '* * * 0 * * *', '* * * * 13 * *', '* * * * * 7 *', '* * * * * * 10000', '5-1 * * * * * *', '*/0 * * * * * *', '1/5 * * * * * *', 'a * * * * * *', '*,1 * * * * * *']) {
       assert.throws(() => compileSchedule(bad), Error, bad);
     }
   });

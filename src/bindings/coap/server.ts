@@ -132,6 +132,8 @@ function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec):
   res.setOption(UINT_OPTIONS.rsc, response.rsc);
   if (response.rqi) res.setOption('283', response.rqi);
   if (response.rvi) res.setOption('271', response.rvi);
+  if (response.ot) res.setOption('259', response.ot);
+  if (response.rset) res.setOption('295', response.rset);
   if (response.cnst !== undefined) res.setOption(UINT_OPTIONS.cts, response.cnst);
   if (response.cnot !== undefined) res.setOption(UINT_OPTIONS.cto, response.cnot);
   if (response.location) res.setOption('Location-Path', response.location.split('/').map((s) => Buffer.from(s)));

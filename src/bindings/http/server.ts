@@ -6,8 +6,9 @@ import { isIP, type AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
-import type { ResponsePrimitive } from '../../primitive/response.js';
+import { withholdsResult, type ResponsePrimitive } from '../../primitive/response.js';
 import { RSC, httpStatusOf } from '../../primitive/rsc.js';
+import { formatTimestamp } from '../../primitive/identifiers.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { codecForAccept, codecForContentType, type Codec, formatOfCodec } from '../../serialization/codec.js';
 import { jsonCodec } from '../../serialization/json.js';
@@ -91,6 +92,8 @@ function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): v
   };
   if (response.rvi) headers['X-M2M-RVI'] = response.rvi;
   if (response.vsi) headers['X-M2M-VSI'] = response.vsi;
+  if (response.ot) headers['X-M2M-OT'] = response.ot;
+  if (response.rset) headers['X-M2M-RST'] = response.rset;
   if (response.cnst !== undefined) headers['X-M2M-CTS'] = String(response.cnst);
   if (response.cnot !== undefined) headers['X-M2M-CTO'] = String(response.cnot);
   // An absolute path, so that it resolves to the created resource whatever the request path was.
@@ -113,7 +116,7 @@ function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): v
 function sendDecodeError(res: ServerResponse, req: IncomingMessage, err: CseError): void {
   const rqi = singleHeader(req, 'x-m2m-ri') ?? '';
   const rvi = singleHeader(req, 'x-m2m-rvi');
-  send(res, { rsc: err.rsc, rqi: rqi.slice(0, 256), ...(rvi ? { rvi: rvi.slice(0, 8) } : {}), pc: { 'm2m:dbg': err.message } }, jsonCodec);
+  send(res, { rsc: err.rsc, rqi: rqi.slice(0, 256), ...(rvi ? { rvi: rvi.slice(0, 8) } : {}), ot: formatTimestamp(Date.now()), pc: { 'm2m:dbg': err.message } }, jsonCodec);
 }
 
 export async function startHttpBinding(handle: RequestHandler, options: HttpBindingOptions, log: Logger): Promise<RunningHttpBinding> {
@@ -155,6 +158,11 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
       const authorization = singleHeader(req, 'authorization');
       if (authorization !== undefined) transport.authorization = authorization;
       const response = await handle(primitive, transport);
+      if (withholdsResult(primitive, response)) {
+        res.writeHead(204, { 'Content-Length': '0' });
+        res.end();
+        return;
+      }
       send(res, response, responseCodec);
     } catch (err) {
       if (res.headersSent || res.destroyed) return;

@@ -4,7 +4,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../../log/logger.js';
 import { CseError } from '../../primitive/errors.js';
-import type { ResponsePrimitive } from '../../primitive/response.js';
+import { withholdsResult, type ResponsePrimitive } from '../../primitive/response.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { codecByName, decodeBody, formatOfCodec } from '../../serialization/codec.js';
@@ -118,7 +118,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
         if (request.fr === '' && kind !== 'reg_req') request.fr = fromTopicId(originator);
         const transport: TransportContext = { binding: 'mqtt', remoteAddress: '', secure: options.url.startsWith('mqtts:'), responseFormat: formatOfCodec(codec) };
         const response = await handle(request, transport);
-        await answer(kind, originator, format, response, request.fr);
+        if (!withholdsResult(request, response)) await answer(kind, originator, format, response, request.fr);
       } catch (err) {
         const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
         const message = err instanceof CseError ? err.message : 'internal server error';

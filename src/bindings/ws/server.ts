@@ -1,5 +1,5 @@
 // The WebSocket binding [TS-0020]: request and response primitives as messages on a connection opened with
-// a oneM2M sub-protocol (oneM2M.R2.0.json, .cbor or .xml). Over TLS it shares the HTTPS credentials, and the
+// a oneM2M sub-protocol (oneM2M.json, .cbor or .xml, or their Release 2 names oneM2M.R2.0.*). Over TLS it shares the HTTPS credentials, and the
 // client's certificate or PSK reaches the authenticate stage as on HTTPS.
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -15,6 +15,7 @@ import type { HttpBindingOptions, RequestHandler } from '../http/server.js';
 import { peerCertificateOf, pskIdentities } from '../http/tls.js';
 import { requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
+import { withholdsResult } from '../../primitive/response.js';
 
 export interface WsBindingOptions {
   host: string;
@@ -35,7 +36,18 @@ export interface RunningWsBinding {
   close(): Promise<void>;
 }
 
-const PROTOCOLS: Record<string, string> = { 'oneM2M.R2.0.json': 'json', 'oneM2M.R2.0.cbor': 'cbor', 'oneM2M.R2.0.xml': 'xml' };
+/**
+ * Sub-protocol → serialization. TS-0020 V3 names them oneM2M.json / .cbor / .xml [TS-0020 table 6.2.2.9-1]; the
+ * Release 2 names (oneM2M.R2.0.*) stay accepted for older clients.
+ */
+const PROTOCOLS: Record<string, string> = {
+  'oneM2M.json': 'json',
+  'oneM2M.cbor': 'cbor',
+  'oneM2M.xml': 'xml',
+  'oneM2M.R2.0.json': 'json',
+  'oneM2M.R2.0.cbor': 'cbor',
+  'oneM2M.R2.0.xml': 'xml',
+};
 
 export async function startWsBinding(handle: RequestHandler, options: WsBindingOptions, log: Logger): Promise<RunningWsBinding> {
   const tls = options.tls;
@@ -106,7 +118,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
           // Only a successful registration on this connection, or an originator its credential proved, makes it
           // the way to reach that AE [TS-0020]: a From that merely answered 2000 (or 1001) is only a claim.
           if (response.connectionOriginator !== undefined) connections.set(response.connectionOriginator, { socket, codec, xml });
-          socket.send(codec.encode(responseDocument(response, to, xml)));
+          if (!withholdsResult(request, response)) socket.send(codec.encode(responseDocument(response, to, xml)));
         } catch (err) {
           const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
           if (!(err instanceof CseError)) log.error({ err }, 'WebSocket binding failure');

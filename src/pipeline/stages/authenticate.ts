@@ -2,7 +2,7 @@
 // connection's TLS handshake proved (a verified certificate or a PSK identity); From is only a claim that
 // the evidence must allow. rq_authn is true only when there is evidence and From matches it.
 import { CseError, badRequest } from '../../primitive/errors.js';
-import { parseTarget } from '../../primitive/identifiers.js';
+import { isCseBaseTarget, parseTarget } from '../../primitive/identifiers.js';
 import { OPERATION } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
@@ -66,9 +66,7 @@ function isRegistration(ctx: RequestContext): boolean {
   } catch {
     return false; // the route stage answers a malformed target
   }
-  if (target.kind !== 'local' || target.virtual !== undefined || target.segments.length !== 1) return false;
-  // Structured: the CSEBase's name; unstructured: its resource ID, which is the CSE-ID (resources/bootstrap.ts).
-  return target.structured ? target.segments[0] === self.cseRn : target.segments[0] === self.cseId;
+  return isCseBaseTarget(target, self);
 }
 
 /** The admin originator: by the credential that names it, else (when allowed) by connecting from this machine. */
@@ -112,6 +110,11 @@ async function check(ctx: RequestContext, id: string, evidence: Evidence | undef
   const { services } = ctx;
   if (isRegistration(ctx)) return checkRegistration(ctx, id, evidence);
   if (services.access.isAdmin(id)) return checkAdmin(ctx, id, evidence);
+  if ((id === 'C' || id === 'S' || id === '') && ctx.request.op === OPERATION.CREATE && ctx.request.ty === RESOURCE_TYPE.AE) {
+    // An AE asking for an AE-ID anywhere but on the CSEBase: an <AE> is a child of the <CSEBase> only [TS-0004
+    // table 7.4.3.1-4], so this is 4108 INVALID_CHILD_RESOURCE_TYPE (as ACME answers), not a malformed originator.
+    throw new CseError(RSC.INVALID_CHILD_RESOURCE_TYPE, `an <AE> can only be created (registered) under the CSEBase, not under '${ctx.request.to}'`);
+  }
   if (id === 'C' || id === 'S') throw badRequest(`'${id}' only asks for an AE-ID at registration; use the assigned AE-ID`);
   if (id === '') throw badRequest('an originator is required: only a registration (CREATE of <AE> on the CSEBase) may leave it empty');
   if (id.startsWith('/')) {

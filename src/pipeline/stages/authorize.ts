@@ -30,8 +30,8 @@ export function isRealDiscovery(ctx: RequestContext): boolean {
   return ctx.request.op === OPERATION.RETRIEVE && isDiscovery(ctx.request.fc) && ctx.virtual === undefined;
 }
 
-/** The attributes an UPDATE sends, whatever its type wrapper, for the acpi rule. */
-function updatedAttributes(pc: unknown): string[] {
+/** The attributes a CREATE or UPDATE sends, whatever its type wrapper (the acpi rule, accessControlAttributes). */
+function sentAttributes(pc: unknown): string[] {
   if (typeof pc !== 'object' || pc === null) return [];
   const [inner] = Object.values(pc as Record<string, unknown>);
   return typeof inner === 'object' && inner !== null ? Object.keys(inner) : [];
@@ -57,8 +57,9 @@ export const authorize: Stage = {
       return;
     }
     let updatesAcpi = false;
+    const sent = r.op === OPERATION.CREATE || r.op === OPERATION.UPDATE ? sentAttributes(r.pc) : undefined;
     if (r.op === OPERATION.UPDATE) {
-      const names = updatedAttributes(r.pc);
+      const names = sent ?? [];
       updatesAcpi = names.includes('acpi');
       // acpi must be the only attribute of such an UPDATE [TS-0001 table 9.6.1.3.2-1].
       if (updatesAcpi && names.length > 1) throw badRequest('an UPDATE of acpi must not change other attributes');
@@ -75,6 +76,9 @@ export const authorize: Stage = {
       updatesAcpi: updatesAcpi && ctx.virtual !== 'fopt',
       // Fan-out is decided by the group's membersAccessControlPolicyIDs, else its acpi [TS-0001 §9.6.14].
       ...(ctx.virtual === 'fopt' && Array.isArray(resource.doc.macp) ? { policyIds: resource.doc.macp as string[] } : {}),
+      // What a rule with accessControlAttributes must cover; a RETRIEVE without atrl touches every attribute. A
+      // virtual resource answers with another resource (la, ol) or other resources (fopt, pcu): not known yet.
+      attributes: ctx.virtual ? null : (sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined)),
     });
     ctx.decision = decision;
     if (!decision.granted) {

@@ -10,6 +10,13 @@ import type { Stage } from '../pipeline.js';
 /** Release versions this CSE serves; a request without X-M2M-RVI is a Release 1 request [TS-0004 §7.3.2.1]. */
 export const SUPPORTED_RELEASES = ['1', '2', '2a', '3', '4', '5'] as const;
 
+/**
+ * Values a Release Version Indicator may carry: m2m:releaseVersion has no "1" [TS-0004 §6.3.3, "the permitted values
+ * are 2, 2a, and 3" in Release 3, 4 and 5 added since], because a Release 1 originator sends no indicator at all.
+ * An explicit "1" is therefore a release this CSE does not support as a value: 4001, as ACME answers.
+ */
+const RELEASE_INDICATORS: readonly string[] = SUPPORTED_RELEASES.filter((release) => release !== '1');
+
 /** Result content values allowed per operation, and the default [TS-0001 table 8.1.2-1, TS-0004 §7.3.3.12]. */
 const RESULT_CONTENT_RULES: Readonly<Record<Operation, { allowed: readonly number[]; default: number }>> = {
   [OPERATION.CREATE]: { allowed: [0, 1, 2, 3, 9], default: RESULT_CONTENT.ATTRIBUTES },
@@ -29,7 +36,24 @@ const KNOWN_TYPES = new Set([
   ...Array.from({ length: 65 }, (_, i) => 10_001 + i),
 ]);
 
-const RQI = /^[\x21-\x7e]{1,256}$/;
+/** m2m:requestID is any xs:string [TS-0004 §6.3.3]: spaces included; bounded, and no control characters. */
+const RQI = /^\P{Cc}{1,256}$/u;
+
+/** Absolute or relative timestamps of the request, resolved against its arrival (undefined when absent). */
+function requestTime(value: string | undefined, receivedAt: number): number | undefined {
+  return value === undefined ? undefined : parseAbsRelTimestamp(value, receivedAt);
+}
+
+/**
+ * The request's deadlines must be consistent [TS-0001 §8.1.2]: the result cannot be due before the request expires,
+ * and the operation cannot be executed at or after either deadline. TS-0004 names no code; like ACME
+ * (oneM2M issue 217), Warden answers 4000.
+ */
+function checkDeadlines(rqet: number | undefined, rset: number | undefined, oet: number | undefined): void {
+  if (rqet !== undefined && rset !== undefined && rset < rqet) throw badRequest('the result expiration timestamp (rset) is before the request expiration timestamp (rqet)');
+  if (oet !== undefined && rqet !== undefined && oet >= rqet) throw badRequest('the operation execution time (oet) is not before the request expiration timestamp (rqet)');
+  if (oet !== undefined && rset !== undefined && oet >= rset) throw badRequest('the operation execution time (oet) is not before the result expiration timestamp (rset)');
+}
 
 /**
  * An attribute condition (`<attribute>=<value>`, `c.<attribute>`, `p.<attribute>`) must name an attribute of some
@@ -50,8 +74,8 @@ export const checkPrimitive: Stage = {
     const r = ctx.request;
     if (!Object.values(OPERATION).includes(r.op)) throw badRequest(`operation ${String(r.op)} is not a oneM2M operation`);
     if (!RQI.test(r.rqi)) throw badRequest('request identifier (X-M2M-RI) is missing or malformed');
-    if (r.rvi !== undefined && !(SUPPORTED_RELEASES as readonly string[]).includes(r.rvi)) {
-      throw new CseError(RSC.RELEASE_VERSION_NOT_SUPPORTED, `release version '${r.rvi}' is not supported (supported: ${SUPPORTED_RELEASES.join(', ')})`);
+    if (r.rvi !== undefined && !RELEASE_INDICATORS.includes(r.rvi)) {
+      throw new CseError(RSC.RELEASE_VERSION_NOT_SUPPORTED, `release version '${r.rvi}' is not supported (X-M2M-RVI may be ${RELEASE_INDICATORS.join(', ')}; a Release 1 request sends none)`);
     }
     const registration = r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE;
     if (r.fr === '' && !registration) throw badRequest('originator (X-M2M-Origin) is missing');
@@ -63,6 +87,9 @@ export const checkPrimitive: Stage = {
         throw badRequest(`resource type ${r.ty} is not a oneM2M resource type`);
       }
       if (r.fc !== undefined) throw badRequest('filter criteria are not allowed in CREATE');
+    } else if (r.ty !== undefined) {
+      // Resource Type is NP in every request but CREATE [TS-0004 table 7.2.1.1-1].
+      throw badRequest(`resource type (ty=${r.ty}) is only allowed in a CREATE request`);
     }
     if ((r.op === OPERATION.CREATE || r.op === OPERATION.UPDATE || r.op === OPERATION.NOTIFY) && r.pc === undefined) {
       throw badRequest('content is missing');
@@ -77,7 +104,8 @@ export const checkPrimitive: Stage = {
     if (r.drt !== undefined && r.drt !== 1 && r.drt !== 2) throw badRequest(`desired identifier result type ${r.drt} is not 1 (structured) or 2 (unstructured)`);
     if (r.rt !== undefined) {
       if (![1, 2, 3, 4, 5].includes(r.rt.rtv)) throw badRequest(`response type ${r.rt.rtv} is not a oneM2M response type`);
-      // flexBlocking leaves the choice to the CSE: Warden answers blocking, as for noResponse.
+      // flexBlocking leaves the choice to the CSE: Warden answers blocking. noResponse is carried out blocking, its
+      // result withheld by the binding (primitive/response.ts withholdsResult).
       if (r.rt.nu && r.rt.rtv !== RESPONSE_TYPE.NON_BLOCKING_ASYNCH) throw badRequest('notification targets for the result (X-M2M-RTU) need rt=2');
       if (r.rt.nu && (r.rt.nu.length > 16 || r.rt.nu.some((u) => u.length === 0 || u.length > 2048))) throw badRequest('X-M2M-RTU must list 1 to 16 targets');
     }
@@ -116,6 +144,7 @@ export const checkPrimitive: Stage = {
     ] as const) {
       if (value !== undefined && parseAbsRelTimestamp(value, ctx.receivedAt) === undefined) throw badRequest(`${name} '${value}' is not a timestamp`);
     }
+    checkDeadlines(requestTime(r.rqet, ctx.receivedAt), requestTime(r.rset, ctx.receivedAt), requestTime(r.oet, ctx.receivedAt));
     return Promise.resolve();
   },
 };

@@ -16,6 +16,7 @@ import { createResource } from '../../operations/create.js';
 import { deleteResource } from '../../operations/delete.js';
 import { needsChildren, retrieveResource } from '../../operations/retrieve.js';
 import { updateResource } from '../../operations/update.js';
+import { notifyResource } from '../../operations/notify.js';
 import type { Stage } from '../pipeline.js';
 
 /** Longest wait for an operation execution time (oet) in a blocking request; later ones need rt=1 or 2. */
@@ -28,8 +29,7 @@ async function awaitExecutionTime(ctx: RequestContext): Promise<void> {
   const at = parseAbsRelTimestamp(oet, ctx.receivedAt);
   const delay = (at ?? 0) - ctx.services.clock.now();
   if (delay <= 0) return;
-  const rqet = ctx.request.rqet === undefined ? undefined : parseAbsRelTimestamp(ctx.request.rqet, ctx.receivedAt);
-  if (rqet !== undefined && at !== undefined && at > rqet) throw new CseError(RSC.REQUEST_TIMEOUT, 'the operation execution time is after the request expires');
+  // An oet at or after rqet or rset was refused as inconsistent by checkPrimitive.
   if (delay > MAX_EXECUTION_DELAY_MS) throw badRequest(`an operation execution time more than ${MAX_EXECUTION_DELAY_MS / 1000} s ahead needs a non-blocking request`);
   await new Promise((resolve) => setTimeout(resolve, delay));
 }
@@ -120,7 +120,8 @@ export const execute: Stage = {
           ctx.outcome = { rsc: RSC.OK };
           return;
         }
-        throw new CseError(RSC.NOT_IMPLEMENTED, 'NOTIFY to this CSE is not supported yet (a POST without ty in Content-Type is a NOTIFY)');
+        ctx.outcome = await notifyResource(ctx);
+        return;
     }
   },
 };

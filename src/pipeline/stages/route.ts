@@ -15,6 +15,11 @@ export const route: Stage = {
       if (ctx.request.op === OPERATION.CREATE && ctx.request.ty === RESOURCE_TYPE.AE) {
         throw badRequest('an AE registers with its registrar CSE, not through a transit CSE');
       }
+      // No <remoteCSE> matches (Warden has none): an IN-CSE answers NOT_FOUND [TS-0004 §7.3.2.6]; another CSE
+      // would retarget to its registrar, which Warden does not have, so the target is unreachable.
+      if (ctx.services.config.cse.type === 'IN') {
+        throw new CseError(RSC.NOT_FOUND, `no CSE ${target.spId === undefined ? '' : `//${target.spId}`}${target.cseId} is known to this IN-CSE`);
+      }
       throw new CseError(RSC.TARGET_NOT_REACHABLE, `no route to CSE ${target.cseId}: it is not registered with this CSE`);
     }
     ctx.target = target;

@@ -52,6 +52,15 @@ function partial(services: CseServices, r: StoredResource, names: readonly strin
   return out;
 }
 
+/**
+ * A grant through rules with accessControlAttributes covers those attributes only: the answer about the target
+ * shows no other (a CREATE or UPDATE answer would otherwise reveal what the rule does not grant, as in ACME).
+ */
+function onlyGranted(granted: readonly string[] | undefined, attributes: Record<string, unknown>): Record<string, unknown> {
+  if (!granted) return attributes;
+  return Object.fromEntries(Object.entries(attributes).filter(([name]) => granted.includes(name)));
+}
+
 export const shapeResult: Stage = {
   name: 'shapeResult',
   run(ctx) {
@@ -75,24 +84,26 @@ export const shapeResult: Stage = {
       const shortName = name.slice(name.indexOf(':') + 1);
       const children = outcome.children ?? [];
       const unstructured = ctx.request.drt === 2;
+      const granted = ctx.decision?.granted ? ctx.decision.attributes : undefined;
+      const shown = (resource: StoredResource): Record<string, unknown> => onlyGranted(granted, representation(resource));
       switch (effectiveResultContent(ctx.request.op, ctx.request.rcn)) {
         case RESULT_CONTENT.NOTHING:
           break;
         case RESULT_CONTENT.ATTRIBUTES:
-          response.pc = { [name]: ctx.request.atrl ? partial(services, r, ctx.request.atrl) : representation(r) };
+          response.pc = { [name]: ctx.request.atrl ? partial(services, r, ctx.request.atrl) : shown(r) };
           response.ty = r.ty;
           break;
         case RESULT_CONTENT.HIERARCHICAL_ADDRESS:
           response.pc = { 'm2m:uri': r.srn };
           break;
         case RESULT_CONTENT.HIERARCHICAL_ADDRESS_AND_ATTRIBUTES:
-          response.pc = { 'm2m:rce': { [shortName]: representation(r), uri: r.srn } };
+          response.pc = { 'm2m:rce': { [shortName]: shown(r), uri: r.srn } };
           break;
         case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES:
-          response.pc = { [name]: { ...representation(r), ...embedded(services, r, children) } };
+          response.pc = { [name]: { ...shown(r), ...embedded(services, r, children) } };
           break;
         case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES:
-          response.pc = { [name]: { ...representation(r), ch: references(children, unstructured) } };
+          response.pc = { [name]: { ...shown(r), ch: references(children, unstructured) } };
           break;
         case RESULT_CONTENT.CHILD_RESOURCE_REFERENCES:
           response.pc = { 'm2m:rrl': { rrf: references(children, unstructured) } };
@@ -101,7 +112,7 @@ export const shapeResult: Stage = {
           response.pc = { [name]: embedded(services, r, children) };
           break;
         case RESULT_CONTENT.MODIFIED_ATTRIBUTES:
-          if (outcome.modified && Object.keys(outcome.modified).length > 0) response.pc = { [name]: outcome.modified };
+          if (outcome.modified && Object.keys(outcome.modified).length > 0) response.pc = { [name]: onlyGranted(granted, outcome.modified) };
           break;
       }
     }

@@ -4,6 +4,7 @@ import { checkResourceName } from '../../primitive/identifiers.js';
 import { OPERATION } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { ResourceTypeDefinition, Specialization } from '../../resources/define.js';
+import type { ResourceRegistry } from '../../resources/registry.js';
 import { validateAttributes } from '../../resources/validate.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { Stage } from '../pipeline.js';
@@ -29,6 +30,29 @@ function createContent(pc: unknown, definition: ResourceTypeDefinition): [Specia
   return [specialization, content];
 }
 
+/**
+ * The definition a CREATE asks for. A type with specializations (mgmtObj) is told by the content's root element
+ * (m2m:fwr …); a root that names none is 4000 naming the attribute that tells them apart when it has a value no
+ * specialization has (an unknown mgd), else listing the names this CSE knows.
+ */
+export function createdDefinition(registry: ResourceRegistry, ty: number | undefined, pc: unknown): ResourceTypeDefinition | undefined {
+  const base = registry.get(ty ?? -1);
+  const specializations = base?.specializations;
+  if (!specializations) return base;
+  const content = typeof pc === 'object' && pc !== null && !Array.isArray(pc) ? (pc as Record<string, unknown>) : {};
+  const [root] = Object.keys(content);
+  const named = specializations.find((s) => s.typeName === root);
+  if (named) return named;
+  const known = specializations.map((s) => `${String(s.specializedBy?.value)} (${s.typeName})`).join(', ');
+  const attribute = specializations[0]?.specializedBy?.attribute;
+  const inner = root === undefined ? undefined : content[root];
+  const value = attribute && typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>)[attribute] : undefined;
+  if (attribute && value !== undefined && !specializations.some((s) => s.specializedBy?.value === value)) {
+    throw badRequest(`attribute '${attribute}' ${JSON.stringify(value)} names no ${base.typeName} specialization this CSE supports: ${known}`);
+  }
+  throw badRequest(`content must hold one ${base.typeName} specialization named by its root element, found ${root === undefined ? 'nothing' : `'${root}'`}: ${known}`);
+}
+
 export const validateContent: Stage = {
   name: 'validateContent',
   run(ctx) {
@@ -39,8 +63,8 @@ export const validateContent: Stage = {
     // Through fopt the content is for the members, each of which validates it itself.
     if (ctx.virtual === 'fopt') return Promise.resolve();
     if (r.op === OPERATION.CREATE) {
-      const definition = registry.get(r.ty ?? -1);
-      const parentDefinition = registry.get(resource.ty);
+      const definition = createdDefinition(registry, r.ty, r.pc);
+      const parentDefinition = registry.of(resource);
       if (!definition || !parentDefinition) throw badRequest(`resource type ${String(r.ty)} is not supported`);
       if (!definition.creatable) throw notAllowed(`${definition.typeName} cannot be created by a request`);
       if (definition.ty === RESOURCE_TYPE.subscription && !parentDefinition.childTypes.includes(definition.ty)) {
@@ -52,19 +76,24 @@ export const validateContent: Stage = {
       }
       const [specialization, content] = createContent(r.pc, definition);
       validateAttributes(specialization.typeName, specialization.attributes, content, 'create');
+      // The parent's virtual children (a container's la / ol) own these names: no request may create them.
+      if (typeof content.rn === 'string' && (parentDefinition.virtualChildren as readonly string[] | undefined)?.includes(content.rn)) {
+        throw notAllowed(`attribute 'rn': '${content.rn}' names a virtual resource of ${parentDefinition.typeName}`);
+      }
       if (content.rn !== undefined) {
         const problem = checkResourceName(content.rn as string);
         if (problem) throw badRequest(`attribute 'rn' ${problem}`);
       }
       ctx.content = content;
     } else if (r.op === OPERATION.UPDATE) {
-      const definition = registry.get(resource.ty);
+      const definition = registry.of(resource);
       if (!definition) throw new Error(`stored resource of unknown type ${resource.ty}`);
       if (!definition.updatable) throw notAllowed(`${definition.typeName} cannot be updated`);
       const specialization = definition.specialization?.of(resource) ?? definition;
       const [name, content] = unwrap(r.pc, specialization.typeName);
       if (name !== specialization.typeName) throw badRequest(`content must hold exactly one resource named '${specialization.typeName}', found '${name}'`);
-      if (Object.keys(content).length === 0) throw badRequest('UPDATE content names no attribute');
+      // An UPDATE naming no attribute changes none, and is still an update: lt and st move [TS-0004 §7.3.3.7], and
+      // §7.2.1.1 requires attributes only in a CREATE's Content (an UPDATE's is a partial resource).
       validateAttributes(specialization.typeName, specialization.attributes, content, 'update');
       ctx.content = content;
     }

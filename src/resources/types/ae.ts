@@ -6,11 +6,32 @@ import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { randomIdSuffix } from '../../primitive/identifiers.js';
 import { CREDENTIAL_KEY } from '../../security/registrations.js';
+import { linkAeToNode } from './node.js';
 
 /** App-ID: 'R' (or R2's 'r') + registered ID, or 'N' + non-registered ID [TS-0004 §7.3.2.1]; anything else is 4000. */
 const APP_ID = /^[RrN][A-Za-z0-9\-._~]+$/;
 const AE_ID = /^[CS][A-Za-z0-9\-._~]{1,254}$/;
 const RELEASES = ['1', '2', '2a', '3', '4', '5'];
+/**
+ * Releases whose TS-0004 lets an App-ID start with a lower-case 'r' [TS-0004 V3 §7.4.5.2.1: "anything other than
+ * 'r', 'R' or 'N'" is 4000]; Release 4 keeps only 'R' and 'N'. A request without X-M2M-RVI is Release 1. As ACME.
+ */
+const LOWER_CASE_R_RELEASES: readonly (string | undefined)[] = [undefined, '2', '2a', '3'];
+/**
+ * contentSerialization values: m2m:serializations lists xml, json, cbor [TS-0004 §6.3.3]; Release 4 clients (and
+ * ACME) write them as media types, which Warden accepts too. Each names a serialization Warden serves.
+ */
+const SERIALIZATIONS = new Set([
+  'json',
+  'cbor',
+  'xml',
+  'application/json',
+  'application/cbor',
+  'application/xml',
+  'application/vnd.onem2m-res+json',
+  'application/vnd.onem2m-res+cbor',
+  'application/vnd.onem2m-res+xml',
+]);
 
 const attributes = {
   ...UNIVERSAL,
@@ -30,7 +51,13 @@ const attributes = {
   poa: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 32 },
   nl: { type: 'anyURI', create: 'O', update: 'O' },
   rr: { type: 'boolean', create: 'M', update: 'O' },
-  csz: { type: 'stringList', create: 'O', update: 'O', maxLength: 8 },
+  csz: {
+    type: 'stringList',
+    create: 'O',
+    update: 'O',
+    maxLength: 8,
+    check: (v) => (Array.isArray(v) && v.length > 0 && v.every((c) => SERIALIZATIONS.has(String(c))) ? undefined : 'must list serializations: json, cbor, xml (or their media types)'),
+  },
   srv: {
     type: 'stringList',
     create: 'O',
@@ -48,7 +75,13 @@ export type AeAttributes = AttributesOf<typeof attributes>;
  * the CSE to assign one; 'C…'/'S…' (optionally SP-relative under this CSE) asks for that ID. Any other
  * format is BAD_REQUEST.
  */
-export function assignAeId(originator: string, cseId: string): string {
+export function assignAeId(originator: string, cseId: string, authenticated: boolean): string {
+  // A CSE-ID as From outside a security association is 4107 [TS-0004 §7.3.2.1]; this CSE's own ID without its
+  // slash is one too (ACME answers so). Within one, it is no AE-ID-Stem: 4000 below.
+  const isCseId = originator === cseId || /^\/[^/]+$/.test(originator) || /^\/\/[^/]+\/[^/]+$/.test(originator);
+  if (!authenticated && isCseId) {
+    throw new CseError(RSC.SECURITY_ASSOCIATION_REQUIRED, `originator '${originator}' is a CSE-ID, which requires a security association`);
+  }
   if (originator === '' || originator === 'C') return `C${randomIdSuffix()}`;
   if (originator === 'S') return `S${randomIdSuffix()}`;
   const stem = originator.startsWith(`/${cseId}/`) ? originator.slice(cseId.length + 2) : originator;
@@ -88,7 +121,11 @@ export const aeType = defineResourceType({
       if (release !== undefined && !['1', '2', '2a'].includes(release) && resource.doc.srv === undefined) {
         throw badRequest(`mandatory attribute 'srv' is missing in CREATE of m2m:ae (release ${release})`);
       }
-      const aei = assignAeId(ctx.originator, ctx.self.cseId);
+      const api = String(resource.doc.api);
+      if (api.startsWith('r') && !LOWER_CASE_R_RELEASES.includes(release)) {
+        throw badRequest(`attribute 'api' may start with a lower-case 'r' only up to Release 3 (this request is Release ${release ?? '1'}): use 'R'`);
+      }
+      const aei = assignAeId(ctx.originator, ctx.self.cseId, ctx.credentialId !== undefined);
       if (await ctx.store.get(aei)) {
         throw new CseError(RSC.ORIGINATOR_HAS_ALREADY_REGISTERED, `an AE with AE-ID '${aei}' is already registered`);
       }
@@ -103,6 +140,10 @@ export const aeType = defineResourceType({
         if (ctx.unnamedCredential) await refuseSecondAe(ctx, parent.ri, ctx.credentialId);
         resource.doc[CREDENTIAL_KEY] = ctx.credentialId;
       }
+      await linkAeToNode(ctx, resource);
+    },
+    async beforeUpdate(ctx, resource, changes) {
+      if ('nl' in changes) await linkAeToNode(ctx, resource);
     },
   },
 });

@@ -3,7 +3,7 @@ import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, LOCATION, STATE_TAG, UNIVE
 import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
-import { countInstanceAdded, countInstanceRemoved, instancesStale, purgeExpiredInstances, trimInstances } from '../instances.js';
+import { countInstanceAdded, countInstanceRemoved, dropAllInstances, instancesStale, purgeExpiredInstances, trimInstances } from '../instances.js';
 import type { StoredResource } from '../../storage/store.js';
 
 const attributes = {
@@ -54,11 +54,19 @@ export const containerType = defineResourceType({
     async afterChildRemoved(ctx, container, child) {
       if (child.ty !== INSTANCE) return;
       countInstanceRemoved(container, child);
+      const attrs = container.doc as ContainerAttributes;
+      // cni and cbs changed: a modification of the container, which its stateTag counts [TS-0001 §9.6.1.3.2].
+      attrs.st = num(attrs.st) + 1;
+      container.lt = formatTimestamp(ctx.now);
       await ctx.store.update(container);
     },
-    async beforeUpdate(ctx, container) {
+    async beforeUpdate(ctx, container, _changes, previous) {
       const attrs = container.doc as ContainerAttributes;
       attrs.st = num(attrs.st) + 1;
+      // Instances written while retrieval was disabled are never to be read: when disableRetrieval goes from
+      // TRUE to FALSE they are all deleted [TS-0001 §9.6.6 disableRetrieval]. Removing the attribute (null) makes
+      // it FALSE too (its default, TS-0004 §7.4.6.1), so that deletes them as well; ACME does so only for false.
+      if (previous.disr === true && attrs.disr !== true) await dropAllInstances(ctx, container, INSTANCE);
       await purgeExpiredInstances(ctx, container, INSTANCE);
       await trimInstances(ctx, container, INSTANCE);
     },
@@ -68,7 +76,12 @@ export const containerType = defineResourceType({
     async beforeRetrieve(ctx, container) {
       const purged = await purgeExpiredInstances(ctx, container, INSTANCE);
       const trimmed = await trimInstances(ctx, container, INSTANCE);
-      if (purged || trimmed) await ctx.store.update(container);
+      if (!purged && !trimmed) return;
+      // Instances that aged out change cni and cbs as a deletion does: the same modification of the container.
+      const attrs = container.doc as ContainerAttributes;
+      attrs.st = num(attrs.st) + 1;
+      container.lt = formatTimestamp(ctx.now);
+      await ctx.store.update(container);
     },
   },
 });

@@ -2,6 +2,9 @@
 import { UNIVERSAL, LABELS, LOCATION, ACCESS_CONTROL } from '../common.js';
 import { defineResourceType, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
+import { formatTimestamp } from '../../primitive/identifiers.js';
+import type { StoredResource } from '../../storage/store.js';
+import { unlinkRemoved } from './node.js';
 
 const attributes = {
   ...UNIVERSAL,
@@ -22,11 +25,21 @@ export const cseBaseType = defineResourceType({
   ty: RESOURCE_TYPE.CSEBase,
   typeName: 'm2m:cb',
   attributes,
-  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.AE, RESOURCE_TYPE.container, RESOURCE_TYPE.flexContainer, RESOURCE_TYPE.group, RESOURCE_TYPE.subscription],
+  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.AE, RESOURCE_TYPE.container, RESOURCE_TYPE.flexContainer, RESOURCE_TYPE.group, RESOURCE_TYPE.node, RESOURCE_TYPE.subscription],
   // The CSEBase is configured, not changed by requests [TS-0004 §7.4.3]: UPDATE and DELETE are 4005.
   creatable: false,
   updatable: false,
   deletable: false,
   hasAcpi: true,
-  hooks: {},
+  hooks: {
+    afterChildRemoved: (ctx, _cseBase, child) => unlinkRemoved(ctx, child),
+  },
 });
+
+/**
+ * The CSEBase as shown at `now`: currentTime (ctm, Release 4; taken from ACME's reference data, it is not in the V3
+ * texts) is the CSE's clock when it answers, so it is added to each representation and never stored.
+ */
+export function withCurrentTime(cseBase: StoredResource, now: number): StoredResource {
+  return { ...cseBase, doc: { ...cseBase.doc, ctm: formatTimestamp(now) } };
+}

@@ -2,10 +2,10 @@
 // specialization (containerDefinition, the SDT models of TS-0023), optionally keeping flexContainerInstances of
 // its past states like a container keeps contentInstances.
 import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, LOCATION, STATE_TAG, UNIVERSAL } from '../common.js';
-import { defineResourceType, type AttributeSpec, type HookContext, type Specialization } from '../define.js';
+import { defineResourceType, type AttributeSpec, type Specialization } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { SDT_CATALOG, SPECIALIZATION_KEY, customAttributeNames, specializedTables, storedSpecialization } from '../sdt/catalog.js';
-import { instancesStale, purgeExpiredInstances, trimInstances, countInstanceRemoved, type InstanceLimits } from '../instances.js';
+import { countInstanceRemoved, dropAllInstances, instancesStale, purgeExpiredInstances, trimInstances, type InstanceLimits } from '../instances.js';
 import { contentSize } from './contentInstance.js';
 import { storeSnapshot } from './flexContainerInstance.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
@@ -86,14 +86,6 @@ function checkMaxByteSize(resource: StoredResource): void {
   if (mbs !== undefined && mbs < cs) throw badRequest(`attribute 'mbs' (${mbs}) is smaller than the contentSize of the custom attributes (${cs})`);
 }
 
-async function dropAllInstances(ctx: HookContext, flexContainer: StoredResource): Promise<void> {
-  for (;;) {
-    const batch = await ctx.store.children(flexContainer.ri, { ty: INSTANCE, limit: 100 });
-    if (batch.length === 0) return;
-    for (const instance of batch) await ctx.store.deleteSubtree(instance.ri);
-  }
-}
-
 export const flexContainerType = defineResourceType({
   ty: RESOURCE_TYPE.flexContainer,
   typeName: 'm2m:fcnt',
@@ -138,8 +130,8 @@ export const flexContainerType = defineResourceType({
       resource.doc.cs = customSize(resource, specialization);
       if (resource.doc.fcied === undefined) {
         refuseLimitsWithoutInstances(changes);
+        if (hadInstances) await dropAllInstances(ctx, resource, INSTANCE);
         for (const name of [...LIMITS, 'cni', 'cbs']) delete resource.doc[name];
-        if (hadInstances) await dropAllInstances(ctx, resource);
         return;
       }
       checkMaxByteSize(resource);

@@ -6,6 +6,7 @@ import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { parseTimestamp } from '../../primitive/identifiers.js';
+import { checkDuration } from '../validate.js';
 
 /** notificationEventType [TS-0004 §6.3.4.2.19]. */
 export const EVENT = { UPDATE: 1, DELETE: 2, CREATE_CHILD: 3, DELETE_CHILD: 4 } as const;
@@ -76,10 +77,9 @@ function checkBatch(v: unknown): string | undefined {
   if (v.num !== undefined && (!Number.isSafeInteger(v.num) || (v.num as number) < 1 || (v.num as number) > SUBSCRIPTION_LIMITS.batchNumber)) {
     return `num must be 1 to ${SUBSCRIPTION_LIMITS.batchNumber}`;
   }
-  if (v.dur !== undefined && (!Number.isSafeInteger(v.dur) || (v.dur as number) < 1 || (v.dur as number) > SUBSCRIPTION_LIMITS.batchSeconds * 1000)) {
-    return `dur must be 1 to ${SUBSCRIPTION_LIMITS.batchSeconds * 1000} milliseconds`;
-  }
-  return undefined;
+  // xs:duration in the XSD (m2m:batchNotify, TS-0004 §6.3.5.6); milliseconds as before are still taken.
+  const problem = v.dur === undefined ? undefined : checkDuration(v.dur, 1, SUBSCRIPTION_LIMITS.batchSeconds * 1000);
+  return problem ? `dur ${problem}` : undefined;
 }
 
 const attributes = {

@@ -1,0 +1,78 @@
+// NOTIFY addressed to a resource of this CSE [TS-0004 §7.3.3.9]. A notification to an <AE> is re-targeted to the
+// AE through its points of access (§7.3.3.9.1); one to the <CSEBase> is processed by the CSE (§7.3.3.9.2), and this
+// CSE makes no subscriptions of its own, so no notification can be for it. A polling channel's pcu answers are
+// handled by the caller.
+import { CseError, badRequest } from '../primitive/errors.js';
+import type { RequestPrimitive } from '../primitive/request.js';
+import { RSC, isKnownRsc, type Rsc } from '../primitive/rsc.js';
+import type { Outcome, RequestContext } from '../pipeline/context.js';
+import { SUPPORTED_RELEASES } from '../pipeline/stages/checkPrimitive.js';
+import { targetKey, urlsOfTarget } from '../notifications/events.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import type { StoredResource } from '../storage/store.js';
+
+/** Content a NOTIFY may carry [TS-0004 §7.2.1.1]: a notification, an aggregated notification, or a response primitive. */
+const NOTIFY_CONTENT = ['m2m:sgn', 'm2m:agn', 'm2m:rsp'];
+
+/** Points of access tried, in order, before the AE counts as unreachable. */
+const MAX_POINTS_OF_ACCESS = 3;
+
+function checkContent(pc: unknown): void {
+  const names = typeof pc === 'object' && pc !== null && !Array.isArray(pc) ? Object.keys(pc) : [];
+  if (names.length !== 1 || !NOTIFY_CONTENT.includes(names[0] as string)) {
+    // Over HTTP a POST without ty in Content-Type is a NOTIFY: a CREATE that forgot ty lands here (4000, as for a
+    // missing ty [TS-0004 §7.3.2.1]).
+    throw badRequest(`NOTIFY content must be one of ${NOTIFY_CONTENT.join(', ')} (a CREATE needs ty in Content-Type)`);
+  }
+}
+
+/**
+ * The release version the re-targeted primitive is sent with: the highest this CSE serves among the AE's
+ * supportedReleaseVersions, so that the AE gets a primitive of a release it declared (ACME does the same);
+ * an AE that declares none gets the originator's.
+ */
+function releaseForAe(ae: StoredResource, requested: string | undefined): string | undefined {
+  const declared = Array.isArray(ae.doc.srv) ? ae.doc.srv.map(String) : [];
+  const usable = SUPPORTED_RELEASES.filter((release) => release !== '1' && declared.includes(release));
+  return usable.length > 0 ? usable[usable.length - 1] : requested;
+}
+
+async function retargetToAe(ctx: RequestContext, ae: StoredResource): Promise<Outcome> {
+  const { store, self, outbound } = ctx.services;
+  const r = ctx.request;
+  const channels = await store.children(ae.ri, { ty: RESOURCE_TYPE.pollingChannel, limit: 1 });
+  if (channels.length > 0) {
+    // §7.3.3.9.1 re-targets only an AE without a <pollingChannel>; Warden does not relay requests through a
+    // channel and wait for their answers at pcu.
+    throw new CseError(RSC.TARGET_NOT_REACHABLE, `AE '${ae.ri}' is reachable only through its polling channel, which does not relay NOTIFY requests`);
+  }
+  const urls = (await urlsOfTarget(store, await targetKey(store, self, ae.ri))).slice(0, MAX_POINTS_OF_ACCESS);
+  if (urls.length === 0) throw new CseError(RSC.TARGET_NOT_REACHABLE, `AE '${ae.ri}' has no point of access (poa) to re-target the NOTIFY to`);
+  const rvi = releaseForAe(ae, r.rvi);
+  const primitive: RequestPrimitive = { op: r.op, to: ae.ri, fr: ctx.originator?.id ?? r.fr, rqi: r.rqi, pc: r.pc, ...(rvi === undefined ? {} : { rvi }) };
+  for (const url of urls) {
+    const answer = await outbound.send(url, primitive);
+    // "If the forwarding fails due to 'Target not reachable', iterate with the next address."
+    if (answer.rsc === RSC.TARGET_NOT_REACHABLE) continue;
+    if (!isKnownRsc(answer.rsc)) throw new CseError(RSC.TARGET_NOT_REACHABLE, `AE '${ae.ri}' answered with ${answer.rsc}, which is no oneM2M response status code`);
+    const body = answer.body;
+    const content = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+    return { rsc: answer.rsc as Rsc, ...(content ? { content } : {}) };
+  }
+  throw new CseError(RSC.TARGET_NOT_REACHABLE, `AE '${ae.ri}' could not be reached at any of its points of access`);
+}
+
+export async function notifyResource(ctx: RequestContext): Promise<Outcome> {
+  const target = ctx.resource;
+  if (!target) throw new Error('notify runs after resolveTarget');
+  checkContent(ctx.request.pc);
+  switch (target.ty) {
+    case RESOURCE_TYPE.AE:
+      return retargetToAe(ctx, target);
+    case RESOURCE_TYPE.CSEBase:
+      // §7.3.3.9.2: the CSE processes the notification; it is for none of this CSE's subscriptions (it makes none).
+      throw badRequest('this CSE has made no subscription that a notification to its CSEBase could be for');
+    default:
+      throw badRequest(`a resource of type ${target.ty} does not receive notifications (only an <AE> or the <CSEBase> does)`);
+  }
+}

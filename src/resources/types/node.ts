@@ -1,0 +1,91 @@
+// <node> (ty 14, TS-0001 §9.6.18): the node-specific information of a device, parent of its <mgmtObj>s. An
+// <AE>'s nodeLink (nl) and the node's hostedAELinks (hael) name each other; this file keeps them consistent.
+import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
+import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
+import { RESOURCE_TYPE } from '../types.js';
+import { badRequest } from '../../primitive/errors.js';
+import { formatTimestamp } from '../../primitive/identifiers.js';
+import type { StoredResource } from '../../storage/store.js';
+import { localResourceIn } from '../../operations/localResource.js';
+
+/** The resource ID of the node an AE's nl names, as resolved when it was written (nl may use any ID form). */
+export const NODE_LINK_KEY = '__node';
+
+const attributes = {
+  ...UNIVERSAL,
+  ...EXPIRATION,
+  ...LABELS,
+  ...ACCESS_CONTROL,
+  ni: { type: 'string', create: 'M', update: 'O' },
+  hcl: { type: 'anyURI', create: 'O', update: 'O' },
+  // listNE: a list given must name at least one AE.
+  hael: { type: 'anyURIList', create: 'O', update: 'O', check: (v) => (Array.isArray(v) && v.length > 0 ? undefined : 'must not be an empty list') },
+  hsl: { type: 'stringList', create: 'O', update: 'O' },
+  mgca: { type: 'stringList', create: 'O', update: 'O' },
+  rms: { type: 'boolean', create: 'NP', update: 'NP' },
+  nid: { type: 'string', create: 'NP', update: 'NP' },
+  nty: { type: 'nonNegInteger', create: 'O', update: 'O' },
+} as const satisfies Record<string, AttributeSpec>;
+
+export type NodeAttributes = AttributesOf<typeof attributes>;
+
+export const nodeType = defineResourceType({
+  ty: RESOURCE_TYPE.node,
+  typeName: 'm2m:nod',
+  attributes,
+  childTypes: [RESOURCE_TYPE.mgmtObj, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor],
+  creatable: true,
+  updatable: true,
+  deletable: true,
+  hasAcpi: true,
+  hooks: {},
+});
+
+async function changeHostedAes(ctx: HookContext, nodeRi: string, change: (hael: string[]) => string[]): Promise<void> {
+  const node = await ctx.store.getForUpdate(nodeRi);
+  if (node?.ty !== RESOURCE_TYPE.node) return;
+  const attrs = node.doc as NodeAttributes;
+  const hael = change([...(attrs.hael ?? [])]);
+  // The attribute goes when its last AE does: hael is a non-empty list when present (ACME does the same).
+  if (hael.length > 0) attrs.hael = hael;
+  else delete attrs.hael;
+  node.lt = formatTimestamp(ctx.now);
+  await ctx.store.update(node);
+}
+
+/**
+ * Points an AE (just created or updated; its doc already holds the new nl) at the node its nl names, moving it
+ * off the node it named before. An nl naming no <node> of this CSE is 4000: a link must lead somewhere
+ * [TS-0001 §9.6.5 nodeLink: "the resource ID of a <node> resource"].
+ */
+export async function linkAeToNode(ctx: HookContext, ae: StoredResource): Promise<void> {
+  const before = typeof ae.doc[NODE_LINK_KEY] === 'string' ? (ae.doc[NODE_LINK_KEY]) : undefined;
+  let after: string | undefined;
+  if (typeof ae.doc.nl === 'string') {
+    const node = await localResourceIn(ctx.store, ctx.self, ctx.now, ae.doc.nl);
+    if (node?.ty !== RESOURCE_TYPE.node) throw badRequest(`attribute 'nl' '${ae.doc.nl}' names no <node> resource of this CSE`);
+    after = node.ri;
+  }
+  if (before === after) return;
+  if (before) await changeHostedAes(ctx, before, (hael) => hael.filter((ri) => ri !== ae.ri));
+  if (after) await changeHostedAes(ctx, after, (hael) => (hael.includes(ae.ri) ? hael : [...hael, ae.ri]));
+  if (after) ae.doc[NODE_LINK_KEY] = after;
+  else delete ae.doc[NODE_LINK_KEY];
+}
+
+/** A deleted AE leaves the hael of its node; a deleted node leaves the nl of the AEs it hosted. */
+export async function unlinkRemoved(ctx: HookContext, removed: StoredResource): Promise<void> {
+  if (removed.ty === RESOURCE_TYPE.AE && typeof removed.doc[NODE_LINK_KEY] === 'string') {
+    await changeHostedAes(ctx, removed.doc[NODE_LINK_KEY], (hael) => hael.filter((ri) => ri !== removed.ri));
+  }
+  if (removed.ty === RESOURCE_TYPE.node) {
+    for (const aeRi of (removed.doc as NodeAttributes).hael ?? []) {
+      const ae = await ctx.store.getForUpdate(aeRi);
+      if (ae?.ty !== RESOURCE_TYPE.AE || ae.doc[NODE_LINK_KEY] !== removed.ri) continue;
+      delete ae.doc.nl;
+      delete ae.doc[NODE_LINK_KEY];
+      ae.lt = formatTimestamp(ctx.now);
+      await ctx.store.update(ae);
+    }
+  }
+}
