@@ -5,7 +5,8 @@ import { defineResourceType, type AttributesOf, type AttributeSpec, type HookCon
 import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
-import type { StoredResource } from '../../storage/store.js';
+import type { ResourceStore, StoredResource } from '../../storage/store.js';
+import type { LocalIdentity } from '../../primitive/identifiers.js';
 
 /** memberType "mixed" is 0 in Release 2+ [TS-0004 §6.3.5.x memberType]; consistencyStrategy [TS-0004 §6.3.4.2.20]. */
 export const MIXED = 0;
@@ -78,6 +79,46 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
   attrs.mid = kept;
   attrs.cnm = kept.length;
   attrs.mtv = validated;
+}
+
+/** Deleted resources looked up in groups' memberIDs per query, and in all (a subtree beyond that keeps its IDs in groups). */
+const LEAVE_BATCH = 200;
+const LEAVE_MOST = 5_000;
+const GROUPS_PER_QUERY = 500;
+
+/**
+ * Deleted local resources leave the groups that list them, and currentNrOfMembers follows (ACME does so;
+ * TS-0001 §9.6.13 has cnm count the members, and a deleted resource is none). Runs in the deleting
+ * transaction; returns the groups changed, for the access cache.
+ */
+export async function leaveGroups(
+  tx: ResourceStore,
+  self: LocalIdentity,
+  root: StoredResource,
+  removed: ReadonlyArray<{ ri: string }>,
+  now: number,
+): Promise<StoredResource[]> {
+  const changed = new Map<string, StoredResource>();
+  const gone = removed.slice(0, LEAVE_MOST);
+  for (let i = 0; i < gone.length; i += LEAVE_BATCH) {
+    // Members are listed by resource ID, SP-relative ID or (the root, whose name is at hand) structured name.
+    const names = gone.slice(i, i + LEAVE_BATCH).flatMap((r) => [r.ri, `/${self.cseId}/${r.ri}`]);
+    if (i === 0) names.push(root.srn, `/${self.cseId}/${root.srn}`);
+    const hits = await tx.search({ below: self.cseRn, onlyTypes: [RESOURCE_TYPE.group], listHasAny: ['mid', names], operation: 'and', aliveAt: now, withoutContent: true, limit: GROUPS_PER_QUERY });
+    const forgotten = new Set(names);
+    for (const hit of hits) {
+      const group = changed.get(hit.ri) ?? (await tx.getForUpdate(hit.ri));
+      if (!group) continue;
+      const attrs = group.doc as GroupAttributes;
+      const mid = (attrs.mid ?? []).filter((m) => !forgotten.has(m));
+      if (mid.length === (attrs.mid ?? []).length) continue;
+      attrs.mid = mid;
+      attrs.cnm = mid.length;
+      await tx.update(group);
+      changed.set(group.ri, group);
+    }
+  }
+  return [...changed.values()];
 }
 
 export const groupType = defineResourceType({
