@@ -102,6 +102,13 @@ describe('subscription event types, criteria and notification forms', () => {
     assert.equal(sgn(rx.notifications()[1] as Attrs).cr, ae);
   });
 
+  it("verifies a notification target that is also the subscriber's own point of access and its su", async () => {
+    const own = await t.client.registerAe('ownTarget', { rr: true, poa: [rx.url] });
+    const reply = await t.client.create('/cse-in/ownTarget', 23, { 'm2m:sub': { nu: [rx.url], su: rx.url } }, own);
+    assert.equal(reply.rsc, 2001, reply.text);
+    assert.equal(sgn(rx.received[0]?.body ?? {}).vrq, true, 'as nu it is verified');
+  });
+
   it('the deletion notification to su carries cr when the subscription has one', async () => {
     const path = await container();
     const subscriber = await new Receiver().start();
