@@ -6,7 +6,7 @@ import type { CseServices } from '../pipeline/context.js';
 import { CseError } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { EVENT, SUBSCRIPTION_LIMITS, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { BLOCKING_WATCHED_KEY, EVENT, SUBSCRIPTION_LIMITS, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import type { StoredResource } from '../storage/store.js';
 import { AsyncMutex } from '../storage/mutex.js';
@@ -23,6 +23,7 @@ const held = new Map<string, AsyncMutex>();
  */
 export async function blockingUpdate(services: CseServices, target: StoredResource, content: Record<string, unknown>): Promise<() => void> {
   const none = (): void => undefined;
+  if (target.doc[BLOCKING_WATCHED_KEY] !== true) return none;
   const sub = await blockingSubscription(services, target);
   if (!sub) return none;
   const attrs = sub.doc as SubscriptionAttributes;

@@ -64,7 +64,7 @@ export async function deleteWithBookkeeping(
     // AE-ID next (an AE's resource ID is its AE-ID) must not poll or receive it.
     const aes = subtree.removed.filter((r) => r.ty === RESOURCE_TYPE.AE).map((r) => r.ri);
     if (aes.length > 0) await tx.dropQueued(aes.flatMap((aei) => [`pch:${aei}`, `ae:${aei}`, `id:${aei}`]));
-    leftGroups = await leaveGroups(tx, self, subtree.root, subtree.removed, now);
+    leftGroups = await leaveGroups(tx, self, target, now);
     if (topLevel) parent = await tx.getForUpdate(root.pi);
     if (parent) {
       const hooks = { store: tx, now, config, self, originator, request, semantics: services.semantics.as({ key: `/${self.cseId}`, limited: false }) };

@@ -71,6 +71,7 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
       if (strategy === CONSISTENCY.ABANDON_MEMBER) continue;
       attrs.mt = MIXED;
     }
+    await markMember(ctx, resolved);
     kept.push(member);
   }
   if (attrs.mnm !== undefined && kept.length > attrs.mnm) {
@@ -81,44 +82,46 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
   attrs.mtv = validated;
 }
 
-/** Deleted resources looked up in groups' memberIDs per query, and in all (a subtree beyond that keeps its IDs in groups). */
-const LEAVE_BATCH = 200;
-const LEAVE_MOST = 5_000;
+/**
+ * Document key of a resource some group lists as a member: only the deletion of such a resource looks for the
+ * groups to leave (a search over all groups), not every DELETE. Set when a group takes the member, never cleared.
+ */
+const MEMBER_KEY = '__member';
 const GROUPS_PER_QUERY = 500;
 
+/** Marks a local member (its row locked first: its other attributes may be changing meanwhile). */
+async function markMember(ctx: HookContext, member: StoredResource): Promise<void> {
+  if (member.doc[MEMBER_KEY] === true) return;
+  const fresh = await ctx.store.getForUpdate(member.ri);
+  if (!fresh || fresh.doc[MEMBER_KEY] === true) return;
+  fresh.doc[MEMBER_KEY] = true;
+  await ctx.store.update(fresh);
+}
+
 /**
- * Deleted local resources leave the groups that list them, and currentNrOfMembers follows (ACME does so;
- * TS-0001 §9.6.13 has cnm count the members, and a deleted resource is none). Runs in the deleting
- * transaction; returns the groups changed, for the access cache.
+ * A deleted member leaves the groups that list it, and currentNrOfMembers follows (ACME does so; TS-0001
+ * §9.6.13 has cnm count the members, and a deleted resource is none). Runs in the deleting transaction, for
+ * the deleted resource itself (members deleted with an ancestor stay listed, and fan-out answers 4004 for
+ * them); returns the groups changed, for the access cache.
  */
-export async function leaveGroups(
-  tx: ResourceStore,
-  self: LocalIdentity,
-  root: StoredResource,
-  removed: ReadonlyArray<{ ri: string }>,
-  now: number,
-): Promise<StoredResource[]> {
-  const changed = new Map<string, StoredResource>();
-  const gone = removed.slice(0, LEAVE_MOST);
-  for (let i = 0; i < gone.length; i += LEAVE_BATCH) {
-    // Members are listed by resource ID, SP-relative ID or (the root, whose name is at hand) structured name.
-    const names = gone.slice(i, i + LEAVE_BATCH).flatMap((r) => [r.ri, `/${self.cseId}/${r.ri}`]);
-    if (i === 0) names.push(root.srn, `/${self.cseId}/${root.srn}`);
-    const hits = await tx.search({ below: self.cseRn, onlyTypes: [RESOURCE_TYPE.group], listHasAny: ['mid', names], operation: 'and', aliveAt: now, withoutContent: true, limit: GROUPS_PER_QUERY });
-    const forgotten = new Set(names);
-    for (const hit of hits) {
-      const group = changed.get(hit.ri) ?? (await tx.getForUpdate(hit.ri));
-      if (!group) continue;
-      const attrs = group.doc as GroupAttributes;
-      const mid = (attrs.mid ?? []).filter((m) => !forgotten.has(m));
-      if (mid.length === (attrs.mid ?? []).length) continue;
-      attrs.mid = mid;
-      attrs.cnm = mid.length;
-      await tx.update(group);
-      changed.set(group.ri, group);
-    }
+export async function leaveGroups(tx: ResourceStore, self: LocalIdentity, root: StoredResource, now: number): Promise<StoredResource[]> {
+  if (root.doc[MEMBER_KEY] !== true) return [];
+  // Members are listed by resource ID, SP-relative ID or structured name.
+  const names = [root.ri, `/${self.cseId}/${root.ri}`, root.srn, `/${self.cseId}/${root.srn}`];
+  const hits = await tx.search({ below: self.cseRn, onlyTypes: [RESOURCE_TYPE.group], listHasAny: ['mid', names], operation: 'and', aliveAt: now, withoutContent: true, limit: GROUPS_PER_QUERY });
+  const changed: StoredResource[] = [];
+  for (const hit of hits) {
+    const group = await tx.getForUpdate(hit.ri);
+    if (!group) continue;
+    const attrs = group.doc as GroupAttributes;
+    const mid = (attrs.mid ?? []).filter((m) => !names.includes(m));
+    if (mid.length === (attrs.mid ?? []).length) continue;
+    attrs.mid = mid;
+    attrs.cnm = mid.length;
+    await tx.update(group);
+    changed.push(group);
   }
-  return [...changed.values()];
+  return changed;
 }
 
 export const groupType = defineResourceType({

@@ -50,6 +50,8 @@ export const RETRIEVED = 0;
  * (a resource whose watcher went only costs that look).
  */
 export const RETRIEVE_WATCHED_KEY = '__rw';
+/** Document key of a resource that has (or had) a Blocking_Update subscription: only its UPDATEs look for one. */
+export const BLOCKING_WATCHED_KEY = '__bu';
 
 /** Whether a subscription listens to RETRIEVEs of its parent. */
 function watchesRetrieve(sub: SubscriptionAttributes): boolean {
@@ -298,6 +300,11 @@ async function checkBlockingUpdate(ctx: HookContext, sub: SubscriptionAttributes
   const siblings = await ctx.store.children(parent.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: ctx.now, limit: SUBSCRIPTION_LIMITS.perResource });
   if (siblings.some((s) => s.ri !== self && ((s.doc.enc as { net?: number[] } | undefined)?.net ?? []).includes(EVENT.BLOCKING_UPDATE))) {
     throw new CseError(RSC.BLOCKING_SUBSCRIPTION_ALREADY_EXISTS, 'the resource already has a Blocking_Update subscription');
+  }
+  // The parent's row is locked by the creating transaction (operations/create.ts).
+  if (parent.doc[BLOCKING_WATCHED_KEY] !== true) {
+    parent.doc[BLOCKING_WATCHED_KEY] = true;
+    await ctx.store.update(parent);
   }
 }
 
