@@ -13,6 +13,7 @@ export function hookContext(ctx: RequestContext, store: ResourceStore): HookCont
     originator: ctx.originator?.id ?? ctx.request.fr,
     request: ctx.request,
     semantics: ctx.services.semantics.as(semanticCaller(ctx)),
+    childTypesOf: (ty) => ctx.services.registry.get(ty)?.childTypes ?? [],
     ...(ctx.originator?.credentialId ? { credentialId: ctx.originator.credentialId } : {}),
     ...(ctx.originator?.unnamedCredential ? { unnamedCredential: true } : {}),
   };

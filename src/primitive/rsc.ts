@@ -34,6 +34,7 @@ export const RSC = {
   ESPRIM_BAD_MAC: 4115,
   ESPRIM_IMPERSONATION_ERROR: 4116,
   ORIGINATOR_HAS_ALREADY_REGISTERED: 4117,
+  BLOCKING_SUBSCRIPTION_ALREADY_EXISTS: 4124,
   APP_RULE_VALIDATION_FAILED: 4126,
   OPERATION_DENIED_BY_REMOTE_ENTITY: 4127,
   SERVICE_SUBSCRIPTION_NOT_ESTABLISHED: 4128,
@@ -111,6 +112,8 @@ const MAPPING: Readonly<Record<number, RscMapping>> = {
   4115: { http: 403, coap: 403 },
   4116: { http: 403, coap: 403 },
   4117: { http: 403, coap: 403 },
+  // TS-0009 table 6.3.3-1 and TS-0008 table 6.3.4-2.
+  4124: { http: 409, coap: 400 },
   4126: { http: 403, coap: 403 },
   4127: { http: 403, coap: 403 },
   4128: { http: 403, coap: 403 },

@@ -68,6 +68,8 @@ export interface HookContext {
   readonly request: RequestPrimitive;
   /** SPARQL for semantic descriptors (checks and semanticOpExec). */
   readonly semantics: SemanticOperations;
+  /** The child types a resource type may have (what a subscription's chty may name); absent outside requests. */
+  readonly childTypesOf?: (ty: number) => readonly number[];
 }
 
 export interface TypeHooks {

@@ -33,6 +33,7 @@ function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
   }
   if (q.labelKeys?.length) scope.push(d.jsonListHasKey(args, 'lbl', q.labelKeys));
   if (q.labelsIn?.length) scope.push(d.jsonListHasAny(args, 'lbl', q.labelsIn));
+  if (q.listHasAny?.[1].length) scope.push(d.jsonListHasAny(args, q.listHasAny[0], q.listHasAny[1]));
   if (q.onlyTypes?.length) scope.push(`ty IN (${q.onlyTypes.map((t) => p(t)).join(', ')})`);
   if (q.withChildType !== undefined) scope.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND c.ty = ${p(q.withChildType)})`);
   if (q.afterSeq !== undefined) scope.push(`seq > ${p(q.afterSeq)}`);
