@@ -129,6 +129,8 @@ const POSTGRES_DIALECT: SqlDialect = {
     args.push(name);
     return `((doc::jsonb - $${args.length}::text)::text)`;
   },
+  // PostgreSQL chooses between the path range and the seq order from its statistics.
+  unindexed: (column) => column,
 };
 
 function isConnectionError(err: unknown): boolean {

@@ -15,13 +15,33 @@ export interface SqlDialect {
   jsonListHasAny(args: unknown[], name: string, values: readonly string[]): string;
   /** The document as JSON text without the attribute `name`. */
   docWithout(args: unknown[], name: string): string;
+  /** A column in a comparison that must not choose the index (SQLite: `+column`). */
+  unindexed(column: string): string;
 }
 
-function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
+/**
+ * How the database walks the rows: by default the subtree's path range (its index lists the subtree in path
+ * order, so the rows are sorted by seq afterwards: a cost in the size of the subtree); `sequenceUpTo` instead
+ * walks the table in seq order from afterSeq to this seq, testing the path of each row (a cost in the size of
+ * that window, whatever the subtree holds).
+ */
+export interface SearchPlan {
+  sequenceUpTo?: number;
+}
+
+/** The query that counts, up to a bound, the rows of the subtree below a path (an index-only scan). */
+export function subtreeSizeSql(below: string, bound: number, d: SqlDialect): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const p = (v: unknown): string => d.param(args, v);
+  return { sql: `SELECT count(*) AS n FROM (SELECT 1 FROM resources WHERE srn >= ${p(`${below}/`)} AND srn < ${p(`${below}0`)} LIMIT ${p(bound)}) s`, args };
+}
+
+function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[], plan: SearchPlan): string[] {
   const p = (v: unknown): string => d.param(args, v);
   const scope: string[] = [];
+  const srn = plan.sequenceUpTo === undefined ? 'srn' : d.unindexed('srn');
   if (q.only !== undefined) scope.push(`ri = ${p(q.only)}`);
-  else scope.push(`srn >= ${p(`${q.below}/`)} AND srn < ${p(`${q.below}0`)}`);
+  else scope.push(`${srn} >= ${p(`${q.below}/`)} AND ${srn} < ${p(`${q.below}0`)}`);
   if (q.level !== undefined) {
     const baseDepth = q.below.split('/').length;
     scope.push(`(length(srn) - length(replace(srn, '/', ''))) + 1 <= ${p(baseDepth + q.level)}`);
@@ -36,6 +56,7 @@ function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
   if (q.onlyTypes?.length) scope.push(`ty IN (${q.onlyTypes.map((t) => p(t)).join(', ')})`);
   if (q.withChildType !== undefined) scope.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND c.ty = ${p(q.withChildType)})`);
   if (q.afterSeq !== undefined) scope.push(`seq > ${p(q.afterSeq)}`);
+  if (plan.sequenceUpTo !== undefined) scope.push(`seq <= ${p(plan.sequenceUpTo)}`);
   return scope;
 }
 
@@ -79,7 +100,7 @@ function conditionsOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] 
   return conditions;
 }
 
-export function searchSql(q: SearchQuery, d: SqlDialect): { sql: string; args: unknown[] } {
+export function searchSql(q: SearchQuery, d: SqlDialect, plan: SearchPlan = {}): { sql: string; args: unknown[] } {
   // Placeholders are positional in SQLite: the parts are built in the order they appear in the text.
   const args: unknown[] = [];
   const columns = q.withoutContent ? `seq, ri, pi, ty, rn, srn, ct, lt, et, owner, ${d.docWithout(args, 'con')} AS doc, length(doc) AS size` : '*';
@@ -91,9 +112,9 @@ export function searchSql(q: SearchQuery, d: SqlDialect): { sql: string; args: u
     // number of database conditions it meets, and the caller adds its own.
     const conditions = conditionsOf(q, d, args);
     select = `${columns}, ${conditions.length > 0 ? conditions.map(truth).join(' + ') : '0'} AS matched`;
-    where = scopeOf(q, d, args);
+    where = scopeOf(q, d, args, plan);
   } else {
-    where = scopeOf(q, d, args);
+    where = scopeOf(q, d, args, plan);
     const conditions = conditionsOf(q, d, args);
     if (conditions.length > 0) {
       if (q.operation === 'xor') where.push(`(${conditions.map(truth).join(' + ')}) % 2 = 1`);
