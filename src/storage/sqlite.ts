@@ -154,7 +154,7 @@ const SQLITE_DIALECT: SqlDialect = {
  * A subtree with at least this many rows is searched by windows of seq (see search): below it, the path range
  * read whole and sorted costs less than any window.
  */
-const LARGE_SUBTREE = 2_048;
+const LARGE_SUBTREE = 512;
 /** Rows of seq windows one search may walk before it reads the rest by the path range after all. */
 const SEQUENCE_BUDGET = 16_384;
 
@@ -171,9 +171,11 @@ class SqliteStatements {
   readonly charge;
   readonly usage;
   readonly lastSeq;
+  readonly seqByPath;
 
   constructor(db: Database.Database) {
     this.lastSeq = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM resources');
+    this.seqByPath = db.prepare<[string], { seq: number }>('SELECT seq FROM resources WHERE srn = ?');
     this.get = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE ri = ?');
     this.getByPath = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE srn = ?');
     this.insert = db.prepare(
@@ -322,7 +324,10 @@ class SqliteOperations {
     if (size < LARGE_SUBTREE) return this.searchBy(q, {});
     const top = Number(this.s.lastSeq.get()?.seq ?? 0);
     const hits: SearchHit[] = [];
-    let after = q.afterSeq ?? 0;
+    // A descendant is inserted after its ancestors (its parent must exist), so nothing before the root's seq
+    // is in the subtree.
+    const rootSeq = Number(this.s.seqByPath.get(q.below)?.seq ?? 0);
+    let after = Math.max(q.afterSeq ?? 0, rootSeq);
     let window = Math.max(256, 4 * q.limit);
     let walked = 0;
     while (hits.length < q.limit && after < top) {

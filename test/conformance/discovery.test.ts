@@ -139,7 +139,7 @@ describe('discovery', () => {
   });
 
   it('pages over rows the originator may not discover, in creation order, each result once', async () => {
-    // More than 2048 rows below the AE (SQLite reads such a subtree by windows of insertion order), most of them
+    // More than 512 rows below the AE (SQLite reads such a subtree by windows of insertion order), most of them
     // hidden from the discovering AE: a page reads on past the refused rows, and offsets count only results.
     const big = await startTestCse();
     try {
