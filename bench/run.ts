@@ -1,5 +1,5 @@
 // `npm run bench`: starts Warden as its own process on a fresh database and loads it over HTTP.
-// Usage: npm run bench -- [--requests N] [--concurrency C] [--durability full|normal] [--only a,b]
+// Usage: npm run bench -- [--requests N] [--concurrency C] [--durability full|normal] [--log-level info|warn] [--only a,b]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -70,17 +70,6 @@ function cpuOf(children: readonly ChildProcess[]): number | undefined {
   return sum;
 }
 
-async function startReference(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [REFERENCE], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    out += chunk.toString();
-    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-    if (m) return { child, port: Number(m[1]) };
-  }
-  throw new Error(`the reference server did not start: ${out}`);
-}
-
 async function createBenchDatabase(server: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `warden_bench_${process.pid}`;
   const admin = async (sql: string): Promise<void> => {
@@ -105,16 +94,41 @@ async function startWarden(storageFlags: string[]): Promise<{ child: ChildProces
   const quotaFlags = ['--quota.rate=1000000', '--quota.burst=10000000'];
   // WARDEN_BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=prof`) profiles the CSE, not the load generator.
   const nodeArgs = (process.env.WARDEN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', '--log.level=warn', '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
+  // Warden's default log level (info: one line per request) unless --log-level says otherwise.
+  const logLevel = option('log-level', 'info');
+  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let out = '';
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    out += chunk.toString();
-    const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-    if (m) return { child, port: Number(m[1]) };
-  }
-  throw new Error(`warden did not start: ${out}`);
+  return startedOn(child, /listening on https?:\/\/127\.0\.0\.1:(\d+)/, 'warden');
+}
+
+async function startReference(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [REFERENCE], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return startedOn(child, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 'the reference server');
+}
+
+/**
+ * The port a child process says it listens on. Its output is read (and dropped) for as long as it runs: a full
+ * pipe would stall its writes (the request log).
+ */
+function startedOn(child: ChildProcess, listening: RegExp, name: string): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let found = false;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (found) return;
+      out += chunk.toString();
+      const m = listening.exec(out);
+      if (m) {
+        found = true;
+        out = '';
+        resolve({ child, port: Number(m[1]) });
+      }
+    });
+    child.once('exit', () => {
+      if (!found) reject(new Error(`${name} did not start: ${out}`));
+    });
+  });
 }
 
 export interface BenchContext {
