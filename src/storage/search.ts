@@ -29,6 +29,49 @@ export interface SearchPlan {
   sequenceUpTo?: number;
 }
 
+/**
+ * A subtree with at least this many rows is searched by windows of seq (see searchRounds): below it, the path
+ * range read whole and sorted costs less than any window.
+ */
+export const LARGE_SUBTREE = 512;
+/** Rows of seq windows one search may walk before it reads the rest by the path range after all. */
+const SEQUENCE_BUDGET = 16_384;
+
+/**
+ * The statements one search runs, as (query, plan) rounds; the caller runs each and answers with the number of
+ * rows it returned. Ordering a path range by seq reads the whole subtree and sorts it, so a page of a big subtree
+ * would cost the whole subtree. A big subtree (`subtreeSize` ≥ LARGE_SUBTREE, counted with subtreeSizeSql) is
+ * read instead in windows of seq (the table in insertion order, each row's path tested), growing until the page
+ * is full: a cost in the rows up to the page's last one when the subtree holds much of what was stored since
+ * the cursor. When it holds little (a window finds few rows), the windows stop after a bounded walk and the path
+ * range serves the rest. The rows and their order are those of the one query over the path range.
+ *
+ * `rootSeq` is the seq of the resource at `below` (0 when unknown): a descendant is inserted after its ancestors
+ * (its parent must exist then), so nothing older is in the subtree. `lastSeq` is the newest seq stored.
+ */
+export function* searchRounds(q: SearchQuery, subtreeSize: number, rootSeq: number, lastSeq: number): Generator<{ query: SearchQuery; plan: SearchPlan }, void, number> {
+  if (q.only !== undefined || q.limit <= 0 || subtreeSize < LARGE_SUBTREE) {
+    yield { query: q, plan: {} };
+    return;
+  }
+  let found = 0;
+  let after = Math.max(q.afterSeq ?? 0, rootSeq);
+  let window = Math.max(256, 4 * q.limit);
+  let walked = 0;
+  while (found < q.limit && after < lastSeq) {
+    const query = { ...q, afterSeq: after, limit: q.limit - found };
+    if (walked >= SEQUENCE_BUDGET) {
+      yield { query, plan: {} };
+      return;
+    }
+    const upTo = Math.min(lastSeq, after + window);
+    found += yield { query, plan: { sequenceUpTo: upTo } };
+    walked += upTo - after;
+    after = upTo;
+    window *= 2;
+  }
+}
+
 /** The query that counts, up to a bound, the rows of the subtree below a path (an index-only scan). */
 export function subtreeSizeSql(below: string, bound: number, d: SqlDialect): { sql: string; args: unknown[] } {
   const args: unknown[] = [];

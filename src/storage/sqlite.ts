@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
 import { toAccessClass, toHit, toMessage, toResource, type AccessClassRow, type OutboxRow, type ResourceRow } from './rows.js';
-import { childAccessSql, searchSql, subtreeSizeSql, type SearchPlan, type SqlDialect } from './search.js';
+import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeSizeSql, type SearchPlan, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
   type ChildCondition,
@@ -149,14 +149,6 @@ const SQLITE_DIALECT: SqlDialect = {
   },
   unindexed: (column) => `+${column}`,
 };
-
-/**
- * A subtree with at least this many rows is searched by windows of seq (see search): below it, the path range
- * read whole and sorted costs less than any window.
- */
-const LARGE_SUBTREE = 512;
-/** Rows of seq windows one search may walk before it reads the rest by the path range after all. */
-const SEQUENCE_BUDGET = 16_384;
 
 class SqliteStatements {
   readonly get;
@@ -309,38 +301,25 @@ class SqliteOperations {
     return { root: toResource(root), removed };
   }
 
-  /**
-   * SQLite plans `ORDER BY seq LIMIT n` over a path range with the path index: every row of the subtree, then a
-   * sort, so a page of a big subtree costs the whole subtree. A big subtree is read instead in windows of seq
-   * (the table in insertion order, each row's path tested), growing until the page is full: a cost in the rows
-   * up to the page's last one when the subtree holds much of what was stored since the cursor. When it holds
-   * little (a window finds few rows), the windows stop after a bounded walk and the path range serves the rest.
-   * The rows and their order are the same either way.
-   */
+  /** See searchRounds: a page of a big subtree is read by windows of insertion order. */
   search(q: SearchQuery): SearchHit[] {
-    if (q.only !== undefined || q.limit <= 0) return this.searchBy(q, {});
-    const probe = subtreeSizeSql(q.below, LARGE_SUBTREE, SQLITE_DIALECT);
-    const size = this.prepare<unknown[], { n: number }>(probe.sql).get(...probe.args)?.n ?? 0;
-    if (size < LARGE_SUBTREE) return this.searchBy(q, {});
-    const top = Number(this.s.lastSeq.get()?.seq ?? 0);
-    const hits: SearchHit[] = [];
-    // A descendant is inserted after its ancestors (its parent must exist), so nothing before the root's seq
-    // is in the subtree.
-    const rootSeq = Number(this.s.seqByPath.get(q.below)?.seq ?? 0);
-    let after = Math.max(q.afterSeq ?? 0, rootSeq);
-    let window = Math.max(256, 4 * q.limit);
-    let walked = 0;
-    while (hits.length < q.limit && after < top) {
-      const rest = { ...q, afterSeq: after, limit: q.limit - hits.length };
-      if (walked >= SEQUENCE_BUDGET) {
-        hits.push(...this.searchBy(rest, {}));
-        break;
+    let size = 0;
+    let rootSeq = 0;
+    let lastSeq = 0;
+    if (q.only === undefined) {
+      const probe = subtreeSizeSql(q.below, LARGE_SUBTREE, SQLITE_DIALECT);
+      size = this.prepare<unknown[], { n: number }>(probe.sql).get(...probe.args)?.n ?? 0;
+      if (size >= LARGE_SUBTREE) {
+        rootSeq = Number(this.s.seqByPath.get(q.below)?.seq ?? 0);
+        lastSeq = Number(this.s.lastSeq.get()?.seq ?? 0);
       }
-      const upTo = Math.min(top, after + window);
-      hits.push(...this.searchBy(rest, { sequenceUpTo: upTo }));
-      walked += upTo - after;
-      after = upTo;
-      window *= 2;
+    }
+    const hits: SearchHit[] = [];
+    const rounds = searchRounds(q, size, rootSeq, lastSeq);
+    for (let round = rounds.next(); !round.done; ) {
+      const found = this.searchBy(round.value.query, round.value.plan);
+      hits.push(...found);
+      round = rounds.next(found.length);
     }
     return hits;
   }
