@@ -72,11 +72,18 @@ export function* searchRounds(q: SearchQuery, subtreeSize: number, rootSeq: numb
   }
 }
 
-/** The query that counts, up to a bound, the rows of the subtree below a path (an index-only scan). */
+/**
+ * The query that counts, up to a bound, the rows of the subtree below a path. The subtree is one run of the path
+ * index from `<below>/`: the query walks the index from there for `bound` entries and counts those still inside.
+ * With only a lower bound no planner collects the whole range first (PostgreSQL without statistics would, for a
+ * closed range).
+ */
 export function subtreeSizeSql(below: string, bound: number, d: SqlDialect): { sql: string; args: unknown[] } {
   const args: unknown[] = [];
   const p = (v: unknown): string => d.param(args, v);
-  return { sql: `SELECT count(*) AS n FROM (SELECT 1 FROM resources WHERE srn >= ${p(`${below}/`)} AND srn < ${p(`${below}0`)} LIMIT ${p(bound)}) s`, args };
+  const from = p(`${below}/`);
+  const limit = p(bound);
+  return { sql: `SELECT count(*) AS n FROM (SELECT srn FROM resources WHERE srn >= ${from} ORDER BY srn LIMIT ${limit}) s WHERE srn < ${p(`${below}0`)}`, args };
 }
 
 function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[], plan: SearchPlan): string[] {
