@@ -181,6 +181,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   pageOfInstances(10_000),
   pageOfInstances(100_000),
+  pageOfInstances(1_000_000),
   {
     // Discovery by label over a large tree: a query on the store, not a walk in memory.
     name: 'discovery (label)',
