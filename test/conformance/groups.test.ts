@@ -81,14 +81,15 @@ describe('groups and fan-out', () => {
     assert.equal(group.cnm, 0);
   });
 
-  it('an operation execution time delays the operation; one after the request expiry is 4008', async () => {
+  it('an operation execution time delays the operation; one after the request expiry is 4000', async () => {
     const before = Date.now();
     const reply = await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn: 'later' } }, ae, { headers: { 'X-M2M-OET': '300' } });
     assert.equal(reply.rsc, 2001);
     const created = Date.parse(String((reply.body?.['m2m:cnt'] as Attrs).ct).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}),(\d{3}).*$/, '$1-$2-$3T$4:$5:$6.$7Z'));
     assert.ok(created >= before + 299, 'not carried out before its execution time');
     const late = await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn: 'never' } }, ae, { headers: { 'X-M2M-OET': '5000', 'X-M2M-RET': '1000' } });
-    assert.equal(late.rsc, 4008);
+    // Deadlines that contradict each other are 4000, as ACME answers (TS-0004 names no code; see checkPrimitive).
+    assert.equal(late.rsc, 4000);
     assert.equal((await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn: 'far' } }, ae, { headers: { 'X-M2M-OET': '999999' } })).rsc, 4000);
   });
 
