@@ -1,5 +1,5 @@
 // `npm run bench`: starts Warden as its own process on a fresh database and loads it over HTTP.
-// Usage: npm run bench -- [--requests N] [--concurrency C] [--durability full|normal] [--only a,b]
+// Usage: npm run bench -- [--requests N] [--concurrency C] [--durability full|normal] [--log-level info|warn] [--only a,b]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -11,7 +11,9 @@ import { performance } from 'node:perf_hooks';
 import { runMqttIngest } from './mqttLoad.js';
 import { runLoad, sendOnce, type ClientTls, type LoadRequest, type LoadResult } from './load.js';
 import { createCa, issueCertificate } from '../src/security/pki.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyInstance, type SeedTarget } from './seed.js';
 
 /**
  * A CA, a server certificate and one client certificate for the benchmark. The scenarios use several
@@ -32,6 +34,41 @@ async function makeBenchPki(): Promise<{ client: ClientTls; flags: string[] }> {
 import { SCENARIOS } from './scenarios.js';
 
 const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
+const REFERENCE = fileURLToPath(new URL('./reference.js', import.meta.url));
+
+/** Clock ticks per second of /proc/<pid>/stat. */
+const TICKS = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU time (user + system, µs) a process has used so far, read from /proc (Linux; undefined elsewhere). Over a
+ * run of thousands of requests the 10 ms tick is precise enough to tell CPU per request.
+ */
+function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuOf(children: readonly ChildProcess[]): number | undefined {
+  let sum = 0;
+  for (const c of children) {
+    const us = cpuMicros(c.pid);
+    if (us === undefined) return undefined;
+    sum += us;
+  }
+  return sum;
+}
 
 async function createBenchDatabase(server: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `warden_bench_${process.pid}`;
@@ -57,16 +94,41 @@ async function startWarden(storageFlags: string[]): Promise<{ child: ChildProces
   const quotaFlags = ['--quota.rate=1000000', '--quota.burst=10000000'];
   // WARDEN_BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=prof`) profiles the CSE, not the load generator.
   const nodeArgs = (process.env.WARDEN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', '--log.level=warn', '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
+  // Warden's default log level (info: one line per request) unless --log-level says otherwise.
+  const logLevel = option('log-level', 'info');
+  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let out = '';
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    out += chunk.toString();
-    const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-    if (m) return { child, port: Number(m[1]) };
-  }
-  throw new Error(`warden did not start: ${out}`);
+  return startedOn(child, /listening on https?:\/\/127\.0\.0\.1:(\d+)/, 'warden');
+}
+
+async function startReference(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [REFERENCE], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return startedOn(child, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 'the reference server');
+}
+
+/**
+ * The port a child process says it listens on. Its output is read (and dropped) for as long as it runs: a full
+ * pipe would stall its writes (the request log).
+ */
+function startedOn(child: ChildProcess, listening: RegExp, name: string): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let found = false;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (found) return;
+      out += chunk.toString();
+      const m = listening.exec(out);
+      if (m) {
+        found = true;
+        out = '';
+        resolve({ child, port: Number(m[1]) });
+      }
+    });
+    child.once('exit', () => {
+      if (!found) reject(new Error(`${name} did not start: ${out}`));
+    });
+  });
 }
 
 export interface BenchContext {
@@ -74,6 +136,8 @@ export interface BenchContext {
   tls: ClientTls | undefined;
   /** One request, awaited; for scenario set-up. Throws unless it succeeds. */
   call(r: LoadRequest): Promise<Record<string, unknown> | undefined>;
+  /** Adds `count` copies of a stored contentInstance to its container, in the database (fast set-up). */
+  copyInstance(templateRi: string, count: number): Promise<void>;
 }
 
 async function main(): Promise<void> {
@@ -85,12 +149,16 @@ async function main(): Promise<void> {
   const only = option('only', '').split(',').filter(Boolean);
   let database: { url: string; drop(): Promise<void> } | undefined;
   let storageFlags: string[];
+  let seedTarget: SeedTarget;
   if (backend === 'postgres') {
     database = await createBenchDatabase(option('pg', 'postgres://postgres@127.0.0.1:5432'));
     storageFlags = ['--storage.backend=postgres', `--storage.url=${database.url}`];
+    seedTarget = { backend: 'postgres', url: database.url };
   } else {
     if (processes !== 1) throw new Error('SQLite serves one process; use --backend postgres for several');
-    storageFlags = [`--storage.path=${join(mkdtempSync(join(tmpdir(), 'warden-bench-')), 'bench.sqlite')}`, `--storage.durability=${durability}`];
+    const path = join(mkdtempSync(join(tmpdir(), 'warden-bench-')), 'bench.sqlite');
+    storageFlags = [`--storage.path=${path}`, `--storage.durability=${durability}`];
+    seedTarget = { backend: 'sqlite', path };
   }
   const broker = process.argv.includes('--mqtt') ? option('broker', 'mqtt://127.0.0.1:1883') : undefined;
   const cseId = `id-bench${process.pid}`;
@@ -113,29 +181,55 @@ async function main(): Promise<void> {
       if (reply.rsc < 2000 || reply.rsc >= 3000) throw new Error(`set-up request ${r.method} ${r.path} failed: ${reply.rsc} ${JSON.stringify(reply.body)}`);
       return reply.body;
     },
+    copyInstance: (templateRi, count) => copyInstance(seedTarget, templateRi, count),
   };
+  const reference = await startReference();
   console.log(`Warden benchmark: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
   const storage =
     (backend === 'postgres' ? `PostgreSQL, ${processes} Warden process(es)` : `SQLite, storage.durability=${durability}`) +
     (tls ? ', HTTPS with mutual TLS (client certificate per request identity)' : ', plain HTTP');
   console.log(`${total} requests per scenario, ${concurrency} concurrent clients, ${storage}\n`);
-  console.log('scenario'.padEnd(28) + 'req/s'.padStart(10) + 'p50 ms'.padStart(10) + 'p99 ms'.padStart(10) + 'errors'.padStart(9));
+  console.log(
+    `reference: a trivial Node.js HTTP server (fixed body) answering the same requests from the same client${tls ? ' (plain HTTP)' : ''}; ` +
+      'CPU µs/req: user + system time of the Warden process(es) over the measured run\n',
+  );
+  console.log(
+    'scenario'.padEnd(36) + 'req/s'.padStart(9) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'errors'.padStart(8) + 'CPU µs/req'.padStart(12) + 'reference'.padStart(11) + '× ref'.padStart(8),
+  );
   try {
     for (const scenario of SCENARIOS) {
       if (only.length > 0 && !only.includes(scenario.name)) continue;
       const make = await scenario.prepare(ctx);
       // A warm-up run first (not measured): every scenario is measured with the JIT and caches warm.
       if (!scenario.finish) await runLoad(ports, concurrency, Math.min(2000, total), (i) => make(total + i), () => true, tls);
+      const cpuBefore = cpuOf(wardens.map((w) => w.child));
       const started = performance.now();
       const r: LoadResult = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
-      console.log(scenario.name.padEnd(28) + r.perSecond.toFixed(0).padStart(10) + r.p50.toFixed(2).padStart(10) + r.p99.toFixed(2).padStart(10) + String(r.errors).padStart(9));
-      if (scenario.finish) console.log(await scenario.finish(total, started));
+      const cpuAfter = cpuOf(wardens.map((w) => w.child));
+      const finished = scenario.finish ? await scenario.finish(total, started) : undefined;
+      // The same requests to the reference server (its answer is fixed, so every reply counts).
+      await runLoad([reference.port], concurrency, Math.min(2000, total), make, () => true);
+      const ref = await runLoad([reference.port], concurrency, total, make, () => true);
+      const cpu = cpuBefore === undefined || cpuAfter === undefined ? '–' : ((cpuAfter - cpuBefore) / total).toFixed(0);
+      console.log(
+        scenario.name.padEnd(36) +
+          r.perSecond.toFixed(0).padStart(9) +
+          r.p50.toFixed(2).padStart(9) +
+          r.p99.toFixed(2).padStart(9) +
+          String(r.errors).padStart(8) +
+          cpu.padStart(12) +
+          ref.perSecond.toFixed(0).padStart(11) +
+          (r.perSecond / ref.perSecond).toFixed(3).padStart(8),
+      );
+      if (finished !== undefined) console.log(finished);
     }
     if (broker) {
       const r = await runMqttIngest(broker, cseId, concurrency, total);
-      console.log('ingest over MQTT (Mosquitto)'.padEnd(28) + r.perSecond.toFixed(0).padStart(10) + r.p50.toFixed(2).padStart(10) + r.p99.toFixed(2).padStart(10) + String(r.errors).padStart(9));
+      console.log('ingest over MQTT (Mosquitto)'.padEnd(36) + r.perSecond.toFixed(0).padStart(9) + r.p50.toFixed(2).padStart(9) + r.p99.toFixed(2).padStart(9) + String(r.errors).padStart(8));
     }
   } finally {
+    reference.child.kill('SIGTERM');
+    await once(reference.child, 'exit');
     for (const w of wardens) {
       w.child.kill('SIGTERM');
       await once(w.child, 'exit');

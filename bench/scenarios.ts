@@ -61,6 +61,27 @@ async function setUp(ctx: BenchContext, ae: string, container: string, mni: numb
   await ctx.call({ method: 'POST', path: `/cse-in/${ae}`, headers: headers(`C${ae}`, `setup-${ae}-c`, 3), body: JSON.stringify({ 'm2m:cnt': { rn: container, ...(mni === undefined ? {} : { mni }) } }) });
 }
 
+/**
+ * The owner discovers the first 100 contentInstances below its AE, which holds `size` of them: the cost should
+ * follow the page, not the tree. The instances are copied in the database (creating them one request at a time
+ * would take minutes at the larger sizes).
+ */
+function pageOfInstances(size: number): Scenario {
+  const ae = `page${size}`;
+  return {
+    name: `discovery ty=4 lim=100 (${size / 1000}k cin)`,
+    async prepare(ctx) {
+      await setUp(ctx, ae, 'data', undefined);
+      const created = await ctx.call({ method: 'POST', path: `/cse-in/${ae}/data`, headers: headers(`C${ae}`, `seed-${ae}`, 4), body: JSON.stringify({ 'm2m:cin': { rn: 'i', con: '21.5' } }) });
+      const started = Date.now();
+      await ctx.copyInstance(String((created?.['m2m:cin'] as Record<string, unknown>).ri), size - 1);
+      console.log(`  (${size} contentInstances stored in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      return (i) => ({ method: 'GET', path: `/cse-in/${ae}?fu=1&ty=4&lim=100`, headers: headers(`C${ae}`, `page-${i}`) });
+    },
+    ok: (rsc) => rsc === 2000,
+  };
+}
+
 const fanOut = new Receivers();
 const FAN_OUT = 10;
 
@@ -159,6 +180,9 @@ export const SCENARIOS: readonly Scenario[] = [
       return `  notifications delivered: ${fanOut.count}/${expected}, ${(fanOut.count / seconds).toFixed(0)} notifications/s (until the last arrived)`;
     },
   },
+  pageOfInstances(10_000),
+  pageOfInstances(100_000),
+  pageOfInstances(1_000_000),
   {
     // Discovery by label over a large tree: a query on the store, not a walk in memory.
     name: 'discovery (label)',

@@ -1,6 +1,9 @@
 // A notification receiver on loopback for tests: records what it gets, answers as told.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Decoder } from 'cbor-x';
+
+const cborDecoder = new Decoder({ mapsAsObjects: true, useRecords: false });
 
 export interface Received {
   headers: IncomingMessage['headers'];
@@ -13,6 +16,8 @@ export type Behaviour = 'ok' | 'refuse' | 'garbage' | 'hang' | 'hold';
 export class Receiver {
   readonly received: Received[] = [];
   behaviour: Behaviour = 'ok';
+  /** The RSC of a refusal (behaviour 'refuse'). */
+  refusal = 4101;
   /** Answers of its own for some requests (an IPE answering an on-demand discovery); undefined: the behaviour. */
   respond: ((body: Record<string, unknown>) => Promise<{ rsc: number; body?: unknown } | undefined>) | undefined;
   private server: Server | undefined;
@@ -21,11 +26,14 @@ export class Receiver {
 
   async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => {
-      let text = '';
-      req.on('data', (d: Buffer) => (text += d.toString()));
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', () => {
         if (this.behaviour === 'hang') return;
-        const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+        const raw = Buffer.concat(chunks);
+        // A notification in CBOR (the receiver's csz or a ct= key asked for it) is read as such.
+        const cbor = String(req.headers['content-type'] ?? '').startsWith('application/cbor');
+        const body = raw.length === 0 ? {} : cbor ? (cborDecoder.decode(raw) as Record<string, unknown>) : (JSON.parse(raw.toString()) as Record<string, unknown>);
         this.received.push({ headers: req.headers, body });
         if (this.behaviour === 'hold') {
           this.held.push(() => this.answer(req, res));
@@ -54,7 +62,7 @@ export class Receiver {
       res.end('I am not a oneM2M entity');
       return;
     }
-    const rsc = this.behaviour === 'refuse' ? '4101' : '2000';
+    const rsc = this.behaviour === 'refuse' ? String(this.refusal) : '2000';
     res.writeHead(this.behaviour === 'refuse' ? 403 : 200, { 'X-M2M-RSC': rsc, 'X-M2M-RI': String(req.headers['x-m2m-ri'] ?? '') });
     res.end();
   }

@@ -19,6 +19,11 @@ import { AsyncMutex } from '../storage/mutex.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type Envelope } from './events.js';
 import { countStats } from '../resources/types/subscription.js';
+import { durationMs } from '../resources/validate.js';
+import { baseMediaType, codecByName, type Codec } from '../serialization/codec.js';
+import { jsonCodec } from '../serialization/json.js';
+import { cborCodec } from '../serialization/cbor.js';
+import { xmlCodec } from '../serialization/xml.js';
 
 export interface DeliveryOptions {
   /** Attempts before a message is given up (and logged). */
@@ -284,9 +289,11 @@ export class Deliverer {
   private async deliver(head: OutboxMessage, result: RunResult): Promise<boolean> {
     const { store, clock, log } = this.services;
     const envelope = JSON.parse(head.content) as Envelope;
-    // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent.
+    // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent, but for
+    // a batch it was gathering: that goes at once (as ACME does on deletion), nothing is left waiting for it.
     const subscription = envelope.final ? undefined : await store.get(head.subscription);
-    if (!envelope.final && subscription?.ty !== RESOURCE_TYPE.subscription) {
+    const ended = !envelope.final && subscription?.ty !== RESOURCE_TYPE.subscription;
+    if (ended && !envelope.batch) {
       result.done.push(head.id);
       return true;
     }
@@ -295,8 +302,8 @@ export class Deliverer {
       const limit = envelope.batch?.num ?? 1_000;
       batch = await store.queued(head.target, head.subscription, envelope.batch ? limit : 1_000);
       if (batch[0]?.id !== head.id) batch = [head, ...batch.filter((m) => m.id !== head.id)];
-      if (envelope.batch) {
-        const due = head.created + (envelope.batch.dur ?? this.options.defaultBatchMs);
+      if (envelope.batch && !ended) {
+        const due = head.created + (durationMs(envelope.batch.dur) ?? this.options.defaultBatchMs);
         const complete = envelope.batch.num !== undefined && batch.length >= envelope.batch.num;
         // A batch goes when it is full or its duration has passed, whichever comes first [TS-0001 §10.2.10.7].
         if (!complete && clock.now() < due) {
@@ -306,7 +313,7 @@ export class Deliverer {
         }
       }
     }
-    const counted = envelope.counted === true && subscription !== undefined;
+    const counted = envelope.counted === true && subscription !== undefined && !ended;
     if (counted) {
       const verdict = await this.reserveCount(head.subscription);
       if (verdict === 'spent') {
@@ -321,8 +328,10 @@ export class Deliverer {
     }
     const contents = batch.map((m) => readEnvelope(m).pc);
     let pc: Record<string, unknown>;
-    if (envelope.latest || envelope.pendingLatest) pc = contents[contents.length - 1] as Record<string, unknown>;
-    else if (envelope.batch) pc = { 'm2m:agn': { 'm2m:sgn': contents.map((c) => c['m2m:sgn']) } };
+    // latestNotify with batchNotify: the batch carries its latest notification only [TS-0001 §10.2.10.8].
+    const sent = envelope.latest || envelope.pendingLatest ? contents.slice(-1) : contents;
+    if (envelope.batch) pc = { 'm2m:agn': { 'm2m:sgn': sent.map((c) => c['m2m:sgn']) } };
+    else if (envelope.latest || envelope.pendingLatest) pc = sent[0] as Record<string, unknown>;
     else pc = contents[0] as Record<string, unknown>;
     const sentAt = clock.now();
     let ok = false;
@@ -332,7 +341,7 @@ export class Deliverer {
       if (counted) await this.settleCount(head.subscription, ok);
     }
     const took = clock.now() - sentAt;
-    await this.recordStats(head, ok);
+    await this.recordStats(head, ok, sent.length);
     if (ok) {
       result.done.push(...batch.map((m) => m.id));
       this.delivered += batch.length;
@@ -437,7 +446,8 @@ export class Deliverer {
   }
 
   /** Notification statistics of subscriptions that asked for them (nse). */
-  private async recordStats(message: OutboxMessage, answered: boolean): Promise<void> {
+  /** A batch counts as the notifications it carries (as ACME counts them). */
+  private async recordStats(message: OutboxMessage, answered: boolean, notifications: number): Promise<void> {
     const { store, self } = this.services;
     const sub = await store.get(message.subscription);
     if (sub?.ty !== RESOURCE_TYPE.subscription || sub.doc.nse !== true) return;
@@ -445,7 +455,7 @@ export class Deliverer {
       const fresh = await tx.getForUpdate(sub.ri);
       if (!fresh) return;
       for (const nu of (fresh.doc.nu as string[] | undefined) ?? []) {
-        if ((await targetKey(tx, self, nu)) === message.target) countStats(fresh.doc, nu, { rqs: 1, rsr: answered ? 1 : 0 });
+        if ((await targetKey(tx, self, nu)) === message.target) countStats(fresh.doc, nu, { rqs: notifications, rsr: answered ? notifications : 0 });
       }
       await tx.update(fresh);
     });
@@ -453,15 +463,8 @@ export class Deliverer {
 
   /** One NOTIFY to a target key; true when it answered with a success RSC. */
   async send(target: string, pc: Record<string, unknown>, ec?: number): Promise<boolean> {
-    const to = target.startsWith('ae:') ? target.slice(3) : target;
-    const primitive: RequestPrimitive = { op: OPERATION.NOTIFY, to, fr: `/${this.services.self.cseId}`, rqi: `ntf-${randomIdSuffix()}`, rvi: '3', pc };
-    if (ec !== undefined) primitive.ec = ec;
-    for (const url of await urlsOfTarget(this.services.store, target)) {
-      const result = await this.outbound.send(url, primitive);
-      if (result.rsc >= 2000 && result.rsc < 3000) return true;
-      if (result.rsc !== 5103) return false; // it answered: another point of access would not change its mind
-    }
-    return false;
+    const rsc = await notifyTarget(this.services, this.outbound, target, pc, ec);
+    return rsc >= 2000 && rsc < 3000;
   }
 
   /** expirationCounter: one less per delivered notification; at zero the subscription ends [TS-0001 §9.6.8]. */
@@ -489,3 +492,51 @@ export class Deliverer {
     }
   }
 }
+
+/**
+ * One NOTIFY to a target key, tried on each of its URLs until one answers; the receiver's RSC, 5103 when none
+ * did. Serialized as the receiver asked: the `ct=` key of a URL (removed before sending, as ACME does), else
+ * the first serialization of the target AE's csz that the CSE produces [TS-0001 §9.6.5 contentSerialization],
+ * else JSON.
+ */
+export async function notifyTarget(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number): Promise<number> {
+  const to = target.startsWith('ae:') ? target.slice(3) : target;
+  const primitive: RequestPrimitive = { op: OPERATION.NOTIFY, to, fr: `/${services.self.cseId}`, rqi: `ntf-${randomIdSuffix()}`, rvi: '3', pc };
+  if (ec !== undefined) primitive.ec = ec;
+  const ae = target.startsWith('ae:') ? await services.store.get(target.slice(3)) : undefined;
+  const preferred = preferredCodec(ae?.doc.csz);
+  let rsc = 5103;
+  for (const url of await urlsOfTarget(services.store, target)) {
+    const { url: plain, codec } = serializationOf(url, preferred);
+    rsc = (await outbound.send(plain, primitive, codec)).rsc;
+    if (rsc !== 5103) return rsc; // it answered: another point of access would not change its mind
+  }
+  return rsc;
+}
+
+/** The first media type of a csz list that the CSE can produce. */
+function preferredCodec(csz: unknown): Codec | undefined {
+  if (!Array.isArray(csz)) return undefined;
+  for (const entry of csz) {
+    if (typeof entry !== 'string') continue;
+    const codec = [jsonCodec, cborCodec, xmlCodec].find((c) => c.accepts.includes(baseMediaType(entry)));
+    if (codec) return codec;
+  }
+  return undefined;
+}
+
+/** A URL's `ct=` key (json, cbor, xml) chooses the serialization and is not sent on. */
+function serializationOf(url: string, fallback: Codec | undefined): { url: string; codec: Codec } {
+  try {
+    const parsed = new URL(url);
+    const ct = parsed.searchParams.get('ct');
+    if (ct !== null) {
+      parsed.searchParams.delete('ct');
+      return { url: parsed.href, codec: codecByName(ct.toLowerCase()) ?? fallback ?? jsonCodec };
+    }
+  } catch {
+    // not a URL: sent as it is
+  }
+  return { url, codec: fallback ?? jsonCodec };
+}
+

@@ -10,7 +10,7 @@ import type { LocalIdentity } from '../primitive/identifiers.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { representation } from '../resources/representation.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { CONTENT, EVENT, SUBSCRIPTION_LIMITS, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { CONTENT, EVENT, RETRIEVED, SUBSCRIPTION_LIMITS, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { matches, type NotificationEvent } from './matcher.js';
@@ -22,7 +22,7 @@ export interface Envelope {
   readonly ec?: number;
   /** The subscription counts deliveries (expirationCounter). */
   readonly counted?: boolean;
-  readonly batch?: { num?: number; dur?: number };
+  readonly batch?: { num?: number; dur?: number | string };
   readonly latest?: boolean;
   readonly pendingLatest?: boolean;
   /** Sent even though its subscription is gone (the deletion notification). */
@@ -36,6 +36,8 @@ export interface SharedSgn {
   readonly net: number;
   /** Which representation of the payload: all attributes, the modified ones, or the resource ID (nct 1/2/3). */
   readonly rep: 'full' | 'mod' | 'uri';
+  /** The operation monitored (operationMonitor subscriptions): the operation and its originator. */
+  readonly om?: Readonly<Record<string, unknown>>;
 }
 
 /** An outbox message as stored: either a whole primitive content, or `sgn` over the shared payload. */
@@ -57,7 +59,8 @@ export function readEnvelope(message: Pick<OutboxMessage, 'content' | 'shared'>)
   const payload = (message.shared === undefined ? {} : JSON.parse(message.shared)) as Partial<EventPayload>;
   const typeName = payload.typeName ?? 'm2m:rsc';
   const rep = sgn.rep === 'uri' ? { 'm2m:uri': payload.uri } : { [typeName]: (sgn.rep === 'mod' ? payload.mod : payload.full) ?? {} };
-  const out: Record<string, unknown> = { nev: { rep, net: sgn.net }, sur: sgn.sur };
+  // A RETRIEVE seen by an operationMonitor has no notificationEventType.
+  const out: Record<string, unknown> = { nev: { rep, ...(sgn.net === RETRIEVED ? {} : { net: sgn.net }), ...(sgn.om ? { om: sgn.om } : {}) }, sur: sgn.sur };
   if (sgn.cr !== undefined) out.cr = sgn.cr;
   return { ...rest, pc: { 'm2m:sgn': out } };
 }
@@ -85,6 +88,9 @@ export interface RecordedEvent {
   readonly ending?: readonly StoredResource[];
   /** Access decisions taken before the change removed the policies they rest on: `${creator}|${operation}`. */
   readonly granted?: Readonly<Record<string, boolean>>;
+  /** The request that caused the event: its operation and originator (operationMonitor, eeno). */
+  readonly op?: number;
+  readonly by?: string;
 }
 
 export interface ResolvedTarget {
@@ -233,6 +239,8 @@ export async function recordEvent(
     subs: matched.map((sub) => sub.ri),
     ...(ending ? { ending } : {}),
     ...(event.granted ? { granted: event.granted } : {}),
+    op: event.operation,
+    by: event.originator,
   };
   const shared = await tx.storePayload(JSON.stringify(payload));
   await tx.enqueue([{ target: `${FANOUT_TARGET_PREFIX}${subscribedTo.ri}`, subscription: subscribedTo.ri, content: JSON.stringify(recorded), created: now, notBefore: now, payload: shared }]);
@@ -248,8 +256,9 @@ export async function recordDeletion(tx: ResourceStore, self: LocalIdentity, sub
   // Not to a later holder of the subscriber's AE-ID.
   if (ae && !sameRegistration(sub, ae)) return;
   const attrs = sub.doc as SubscriptionAttributes;
+  // The creator goes along when the subscription asked for it (cr), as in every notification of it.
   const envelope: StoredEnvelope = {
-    pc: { 'm2m:sgn': { sud: true, sur: subscriptionUri(self, sub) } },
+    pc: { 'm2m:sgn': { sud: true, sur: subscriptionUri(self, sub), ...(typeof attrs.cr === 'string' ? { cr: attrs.cr } : {}) } },
     final: true,
     ...(attrs.nec !== undefined ? { ec: attrs.nec } : {}),
     ...(attrs.pn === 1 ? { pendingLatest: true } : {}),

@@ -8,6 +8,7 @@ import { durationMs } from '../resources/validate.js';
 import { CONTENT, countStats, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
+import { monitoringEntry } from './matcher.js';
 import {
   MAX_SUBSCRIPTIONS_PER_RESOURCE,
   OUTBOX_TOPIC,
@@ -260,6 +261,25 @@ interface RunState {
   readonly now: number;
 }
 
+/**
+ * The `cr` of a notification: the subscription's creator when it asked for it (cr), else, with
+ * enableEventNotificationOriginator (Release 4), the originator of the request that caused the event (ACME).
+ */
+function creatorInNotification(attrs: SubscriptionAttributes, event: RecordedEvent): { cr?: string } {
+  if (typeof attrs.cr === 'string') return { cr: attrs.cr };
+  if (attrs.eeno === true && event.by) return { cr: event.by };
+  return {};
+}
+
+/** nev.om of an operationMonitor subscription: the operation and originator that matched, spelled as the subscription spells it. */
+function monitoredOperation(attrs: SubscriptionAttributes, event: RecordedEvent): { om?: Record<string, unknown> } {
+  const om = (attrs.enc as { om?: Array<{ ops?: number; or?: string; org?: string }> } | undefined)?.om;
+  if (!om || event.op === undefined) return {};
+  const entry = monitoringEntry(om, { operation: event.op, originator: event.by ?? '' });
+  const key = entry && 'org' in entry ? 'org' : 'or';
+  return { om: { ops: event.op, ...(event.by ? { [key]: event.by } : {}) } };
+}
+
 /** The messages of one event: a target once per subscription, within the event's and each creator's bound; returns the bytes written. */
 async function writeMessages(services: CseServices, tx: ResourceStore, prepared: PreparedEvent, state: RunState): Promise<number> {
   const { config, self, log } = services;
@@ -289,9 +309,10 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
     }
     const sgn: SharedSgn = {
       sur: subscriptionUri(self, sub),
-      ...(typeof attrs.cr === 'string' ? { cr: attrs.cr } : {}),
+      ...creatorInNotification(attrs, event),
       net: event.net,
       rep: attrs.nct === CONTENT.RESOURCE_ID ? 'uri' : attrs.nct === CONTENT.MODIFIED_ATTRIBUTES ? 'mod' : 'full',
+      ...monitoredOperation(attrs, event),
     };
     let envelope: StoredEnvelope;
     let subscription = sub.ri;

@@ -3,11 +3,11 @@
 import { parseTimestamp } from '../primitive/identifiers.js';
 import type { FilterCriteria } from '../primitive/request.js';
 import { representation } from '../resources/representation.js';
-import { CONTENT, EVENT, eventTypes, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { CONTENT, EVENT, RETRIEVED, eventTypes, monitoredOriginator, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { StoredResource } from '../storage/store.js';
 
 export interface NotificationEvent {
-  readonly type: (typeof EVENT)[keyof typeof EVENT];
+  readonly type: (typeof EVENT)[keyof typeof EVENT] | typeof RETRIEVED;
   /** The resource the event is about: the updated/deleted one, or the created/deleted child. */
   readonly resource: StoredResource;
   /** For updates: the attributes the request changed, with their new values. */
@@ -20,7 +20,7 @@ export interface NotificationEvent {
 type Criteria = Pick<FilterCriteria, 'chty' | 'crb' | 'cra' | 'ms' | 'us' | 'sts' | 'stb' | 'exb' | 'exa' | 'sza' | 'szb' | 'fo'> & {
   net?: number[];
   atr?: string[];
-  om?: Array<{ ops?: number; or?: string[] }>;
+  om?: Array<{ ops?: number; or?: string; org?: string }>;
 };
 
 const at = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseTimestamp(v));
@@ -51,12 +51,20 @@ function conditions(enc: Criteria, r: StoredResource): boolean[] {
   return out;
 }
 
+/** The operationMonitor entry an event's operation and originator fall under, if any. */
+export function monitoringEntry<T extends { ops?: number; or?: string; org?: string }>(om: readonly T[], event: Pick<NotificationEvent, 'operation' | 'originator'>): T | undefined {
+  return om.find((o) => {
+    const originator = monitoredOriginator(o);
+    return (o.ops === undefined || o.ops === event.operation) && (originator === undefined || originator === event.originator);
+  });
+}
+
 export function matches(sub: SubscriptionAttributes, event: NotificationEvent): boolean {
   const enc = (sub.enc ?? {}) as Criteria;
   if (enc.om) {
-    const monitored = enc.om.some((o) => (o.ops === undefined || o.ops === event.operation) && (o.or === undefined || o.or.includes(event.originator)));
-    if (!monitored) return false;
-  } else if (!eventTypes(sub).includes(event.type)) return false;
+    // A RETRIEVE reaches an operationMonitor once, as the RETRIEVED event, not again as net 5.
+    if (event.type === EVENT.RETRIEVE_CONTAINER_NO_CHILD || !monitoringEntry(enc.om, event)) return false;
+  } else if (event.type === RETRIEVED || !eventTypes(sub).includes(event.type)) return false;
   if (event.type === EVENT.UPDATE && enc.atr && enc.atr.length > 0) {
     const changed = Object.keys(event.modified ?? {});
     if (!enc.atr.some((a) => changed.includes(a))) return false;

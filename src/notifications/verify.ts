@@ -36,6 +36,16 @@ async function ownPointsOfAccess(services: CseServices, originator: string): Pro
   return new Set(ae.doc.poa.filter((p): p is string => typeof p === 'string').map(canonicalUrl));
 }
 
+/**
+ * The subscriberURI that may go unverified when it is the subscriber's own point of access: not when the same
+ * URI is also a notification target, which is verified whatever it is (the community suite expects that request).
+ */
+export function unverifiedSubscriberUri(content: Readonly<Record<string, unknown>>): string | undefined {
+  const su = content.su;
+  if (typeof su !== 'string') return undefined;
+  return Array.isArray(content.nu) && content.nu.includes(su) ? undefined : su;
+}
+
 export async function verifyTargets(
   services: CseServices,
   targets: readonly string[],

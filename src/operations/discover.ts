@@ -436,12 +436,20 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   // Bytes of stored documents one page may parse, like scanLimit for rows: a page of big instances ends early.
   const pageBytes = config.discovery.maxPageBytes;
   let bytes = 0;
+  // Without row tests, the first round reads only what the page needs when every row passes (the results to
+  // pass over, the page, and one more to tell that more follow); where rows are refused, the next round reads
+  // the rest of the batch, and rounds then go by whole batches as before, so the points where a page may end
+  // early (scanLimit, checked between rounds) are the same. A round of BATCH rows would cost the database and
+  // the parsing of 500 rows for a page of 10.
+  const firstRound = filter.residual.length === 0 && !filter.needsContent ? Math.min(BATCH, skip + limit + 1) : BATCH;
+  let roundLimit = firstRound;
   outer: for (;;) {
     // A round reads whole instances up to what is left of the page's bytes (at least one).
     const chunkBytes = Math.min(CHUNK_BYTES, Math.max(0, pageBytes - bytes));
-    const { rows, end } = await readRows(store, cursor === undefined ? query : { ...query, afterSeq: cursor }, filter.needsContent, chunkBytes, (hit) =>
-      originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, hit),
-    );
+    const round: SearchQuery = { ...query, limit: roundLimit, ...(cursor === undefined ? {} : { afterSeq: cursor }) };
+    const { rows, end } = await readRows(store, round, filter.needsContent, chunkBytes, (hit) => originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, hit));
+    // The second round completes the first batch; the following ones are whole batches.
+    roundLimit = cursor === undefined && firstRound < BATCH ? BATCH - firstRound : BATCH;
     await prepareBatch(filter, rows);
     bytes += rowBytes(rows);
     if (skipped < skip) scannedWhileSkipping += filterWork(filter);

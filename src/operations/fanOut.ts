@@ -6,6 +6,7 @@ import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { RSC } from '../primitive/rsc.js';
+import { resolveLocalMember } from '../resources/types/group.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 
 /** Groups of groups fan out at most this deep: a cycle through other groups cannot loop. */
@@ -55,6 +56,17 @@ async function removeMembers(ctx: RequestContext, groupRi: string, gone: Readonl
   if (group) await access.invalidate(group);
 }
 
+/**
+ * Where a member request goes: the member, and what followed fopt below it. A path below a resource ID is no
+ * address (TS-0001 §9.3.1: an unstructured ID names one resource), so a local member listed by its ID is
+ * addressed by its structured name when a suffix follows.
+ */
+async function memberTarget(ctx: RequestContext, member: string, suffix: string): Promise<string> {
+  if (!suffix) return member;
+  const local = await resolveLocalMember(ctx.services, member);
+  return local && local !== 'remote' ? `${local.srn}${suffix}` : `${member}${suffix}`;
+}
+
 function isAggregate(pc: unknown): boolean {
   return typeof pc === 'object' && pc !== null && 'm2m:agr' in pc;
 }
@@ -83,7 +95,7 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
         return { rsc: RSC.GROUP_MEMBERS_NOT_RESPONDED, rqi: ctx.request.rqi, fr: member, pc: { 'm2m:dbg': `not sent: the fan-out reached its bound of ${bound} (groups.maxFanOutRequests / groups.maxAnswerBytes)` } };
       }
       budget.requests--;
-      const request: RequestPrimitive = { ...ctx.request, to: `${member}${suffix}`, gid, ...groupSubscription(ctx, group.ri) };
+      const request: RequestPrimitive = { ...ctx.request, to: await memberTarget(ctx, member, suffix), gid, ...groupSubscription(ctx, group.ri) };
       const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth, fanOutBudget: budget });
       let pc = response.pc;
       // A nested aggregate was counted member by member where it was made.

@@ -24,6 +24,7 @@ export function hookContext(ctx: RequestContext, store: ResourceStore): HookCont
     recordChildCreated: async (parent, child) => {
       await recordEvent(store, eventContext(ctx.services, now), parent, { type: EVENT.CREATE_CHILD, resource: child, operation: OPERATION.CREATE, originator });
     },
+    childTypesOf: (ty) => ctx.services.registry.get(ty)?.childTypes ?? [],
     ...(ctx.originator?.credentialId ? { credentialId: ctx.originator.credentialId } : {}),
     ...(ctx.originator?.unnamedCredential ? { unnamedCredential: true } : {}),
   };

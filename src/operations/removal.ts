@@ -9,6 +9,7 @@ import { decideBeforeDeletion } from '../notifications/fanout.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { leaveGroups } from '../resources/types/group.js';
 
 /** Before a subtree goes: delete events for the root's and its parent's subscribers, and the end of every subscription in it. */
 async function recordDeletionEvents(
@@ -41,7 +42,9 @@ export async function deleteWithBookkeeping(
   // rest on them are taken now (the decider cannot read through a transaction).
   const before = await store.get(ri);
   const granted = before ? await decideBeforeDeletion(services, before, now) : undefined;
+  let leftGroups: StoredResource[] = [];
   const deleted = await store.transaction(async (tx) => {
+    leftGroups = [];
     const seen = await tx.get(ri);
     if (!seen) return undefined;
     // Locks are taken from the top down, as inserts take them: the parent (whose counters the hook below
@@ -61,6 +64,7 @@ export async function deleteWithBookkeeping(
     // AE-ID next (an AE's resource ID is its AE-ID) must not poll or receive it.
     const aes = subtree.removed.filter((r) => r.ty === RESOURCE_TYPE.AE).map((r) => r.ri);
     if (aes.length > 0) await tx.dropQueued(aes.flatMap((aei) => [`pch:${aei}`, `ae:${aei}`, `id:${aei}`]));
+    leftGroups = await leaveGroups(tx, self, target, now);
     if (topLevel) parent = await tx.getForUpdate(root.pi);
     if (parent) {
       const hooks = { store: tx, now, config, self, originator, request, semantics: services.semantics.as({ key: `/${self.cseId}`, limited: false }) };
@@ -68,6 +72,7 @@ export async function deleteWithBookkeeping(
     }
     return subtree;
   });
+  for (const group of leftGroups) await access.invalidate(group);
   for (const r of deleted?.removed ?? []) {
     await access.invalidate(r);
     if (r.ty === RESOURCE_TYPE.AE) {

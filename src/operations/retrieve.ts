@@ -1,6 +1,9 @@
 // RETRIEVE [TS-0004 §7.3.3.7]: bring derived state up to date, then read.
 import { CseError, badRequest } from '../primitive/errors.js';
-import { RESULT_CONTENT, isDiscovery } from '../primitive/request.js';
+import { OPERATION, RESULT_CONTENT, isDiscovery } from '../primitive/request.js';
+import { EVENT, RETRIEVED, RETRIEVE_WATCHED_KEY } from '../resources/types/subscription.js';
+import { recordEvent } from '../notifications/events.js';
+import { eventContext } from './events.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
@@ -98,6 +101,7 @@ export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
   if (ctx.request.sqi === true) return semanticQuery(ctx, target);
   if (isDiscovery(ctx.request.fc)) return discover(ctx);
   const refreshed = ctx.virtual ? target : await refreshResource(ctx, target);
+  if (refreshed.doc[RETRIEVE_WATCHED_KEY] === true) await recordRetrieval(ctx, refreshed);
   const resource =
     refreshed.ty === RESOURCE_TYPE.contentInstance && refreshed.doc.dcnt !== undefined
       ? await countDownRetrievals(ctx, refreshed)
@@ -106,4 +110,27 @@ export async function retrieveResource(ctx: RequestContext): Promise<Outcome> {
         : refreshed;
   const outcome: Outcome = { rsc: RSC.OK, resource };
   return needsChildren(ctx) ? withDescendants(ctx, outcome, resource, true) : outcome;
+}
+
+/**
+ * The notifications a RETRIEVE causes, for resources whose subscriptions listen to reads: operationMonitor, and
+ * Retrieve_of_Container_Resource_With_No_Child_Resource [TS-0004 table 6.3.4.2.19-1: a RETRIEVE of the container
+ * with rcn child-resources or attributes+child-resources, when it has no contentInstance].
+ */
+async function recordRetrieval(ctx: RequestContext, resource: StoredResource): Promise<void> {
+  const { store, clock } = ctx.services;
+  const now = clock.now();
+  const rcn = effectiveResultContent(ctx.request.op, ctx.request.rcn);
+  const asksChildren = rcn === RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES || rcn === RESULT_CONTENT.CHILD_RESOURCES;
+  const empty =
+    resource.ty === RESOURCE_TYPE.container &&
+    asksChildren &&
+    (await store.children(resource.ri, { ty: RESOURCE_TYPE.contentInstance, limit: 1, aliveAt: now })).length === 0;
+  const originator = ctx.originator?.id ?? ctx.request.fr;
+  await store.transaction(async (tx) => {
+    const context = eventContext(ctx.services, now);
+    const seen = { resource, operation: OPERATION.RETRIEVE, originator } as const;
+    if (empty) await recordEvent(tx, context, resource, { ...seen, type: EVENT.RETRIEVE_CONTAINER_NO_CHILD });
+    await recordEvent(tx, context, resource, { ...seen, type: RETRIEVED });
+  });
 }

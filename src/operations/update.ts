@@ -19,9 +19,10 @@ import { EVENT } from '../resources/types/subscription.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { OPERATION } from '../primitive/request.js';
 import { checkGrowth, documentBytes } from '../quotas/stored.js';
+import { blockingUpdate } from '../notifications/blocking.js';
 
 export async function updateResource(ctx: RequestContext): Promise<Outcome> {
-  const { registry, store, clock, config, access } = ctx.services;
+  const { registry, store } = ctx.services;
   const content = ctx.content;
   const targetRi = ctx.resource?.ri;
   if (!content || targetRi === undefined) throw new Error('update runs after validateContent');
@@ -35,6 +36,16 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     if (Array.isArray(nu)) added = toVerify.filter((t) => nu.includes(t));
   }
   if (ctx.resource) await registry.of(ctx.resource)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource);
+  const release = await blockingUpdate(ctx.services, ctx.resource as StoredResource, content);
+  try {
+    return await applyUpdate(ctx, content, targetRi, added);
+  } finally {
+    release();
+  }
+}
+
+async function applyUpdate(ctx: RequestContext, content: Record<string, unknown>, targetRi: string, added: string[] | undefined): Promise<Outcome> {
+  const { registry, store, clock, config, access } = ctx.services;
   const outcome = await store.transaction(async (tx) => {
     const resource = await tx.getForUpdate(targetRi);
     if (!resource) throw notFound('the resource was deleted meanwhile');

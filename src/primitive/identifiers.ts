@@ -22,9 +22,28 @@ export function checkResourceName(rn: string): string | undefined {
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
+/**
+ * Random bytes drawn from the system generator ahead of use, a few kilobytes at a time: one call per identifier
+ * cost more than everything else of making it (as crypto.randomUUID does with its own cache). The bytes name
+ * resources and requests; they are no secret.
+ */
+const RANDOM_POOL_BYTES = 4_096;
+let randomPool = Buffer.alloc(0);
+let randomPoolAt = 0;
+
+function randomRun(length: number): Buffer {
+  if (randomPoolAt + length > randomPool.length) {
+    randomPool = randomBytes(Math.max(RANDOM_POOL_BYTES, length));
+    randomPoolAt = 0;
+  }
+  const run = randomPool.subarray(randomPoolAt, randomPoolAt + length);
+  randomPoolAt += length;
+  return run;
+}
+
 /** A random identifier suffix; 16 base-36 characters carry ~82 bits, enough to never collide in practice. */
 export function randomIdSuffix(length = 16): string {
-  const bytes = randomBytes(length);
+  const bytes = randomRun(length);
   let out = '';
   for (const b of bytes) out += ID_ALPHABET[b % ID_ALPHABET.length];
   return out;

@@ -34,6 +34,7 @@ export const RSC = {
   ESPRIM_BAD_MAC: 4115,
   ESPRIM_IMPERSONATION_ERROR: 4116,
   ORIGINATOR_HAS_ALREADY_REGISTERED: 4117,
+  BLOCKING_SUBSCRIPTION_ALREADY_EXISTS: 4124,
   /** A <flexContainer> whose containerDefinition names no specialization the CSE knows [TS-0004 §7.4.37.2.1]. */
   SPECIALIZATION_SCHEMA_NOT_FOUND: 4125,
   APP_RULE_VALIDATION_FAILED: 4126,
@@ -113,6 +114,8 @@ const MAPPING: Readonly<Record<number, RscMapping>> = {
   4115: { http: 403, coap: 403 },
   4116: { http: 403, coap: 403 },
   4117: { http: 403, coap: 403 },
+  // TS-0009 table 6.3.3-1 and TS-0008 table 6.3.4-2.
+  4124: { http: 409, coap: 400 },
   // TS-0009 maps it with 4001 and 5001 to 501; CoAP follows the same class as 4001 does here.
   4125: { http: 501, coap: 501 },
   4126: { http: 403, coap: 403 },

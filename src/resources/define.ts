@@ -70,10 +70,12 @@ export interface HookContext {
   readonly request: RequestPrimitive;
   /** SPARQL for semantic descriptors (checks and semanticOpExec). */
   readonly semantics: SemanticOperations;
-  /** Tells the parent's subscribers of a child the CSE created itself (a flexContainerInstance), in this transaction. */
   /** Whose stored-amount quota what the CSE stores for this request counts against, and its limits (none for the admin). */
   readonly storage?: { readonly charge: string; readonly limits: UsageLimits | undefined };
+  /** Tells the parent's subscribers of a child the CSE created itself (a flexContainerInstance), in this transaction. */
   readonly recordChildCreated?: (parent: StoredResource, child: StoredResource) => Promise<void>;
+  /** The child types a resource type may have (what a subscription's chty may name); absent outside requests. */
+  readonly childTypesOf?: (ty: number) => readonly number[];
 }
 
 export interface TypeHooks {

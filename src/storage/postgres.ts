@@ -3,7 +3,7 @@
 // advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
 import pg from 'pg';
 import { toAccessClass, toHit, toMessage, toResource, type AccessClassRow, type OutboxRow, type ResourceRow } from './rows.js';
-import { childAccessSql, searchSql, type SqlDialect } from './search.js';
+import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeSizeSql, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
   type ChildCondition,
@@ -129,6 +129,8 @@ const POSTGRES_DIALECT: SqlDialect = {
     args.push(name);
     return `((doc::jsonb - $${args.length}::text)::text)`;
   },
+  // An expression the path index does not serve (its collation stays the column's, "C").
+  unindexed: (column) => `(${column} || '')`,
 };
 
 function isConnectionError(err: unknown): boolean {
@@ -336,10 +338,31 @@ class PostgresOperations {
     return rows.map(toResource);
   }
 
+  /** See searchRounds: a page of a big subtree is read by windows of insertion order. */
   async search(q: SearchQuery): Promise<SearchHit[]> {
-    const { sql, args } = searchSql(q, POSTGRES_DIALECT);
-    const { rows } = await run(() => this.db.query<ResourceRow & { matched?: number }>(sql, args));
-    return rows.map(toHit);
+    let size = 0;
+    let rootSeq = 0;
+    let lastSeq = 0;
+    if (q.only === undefined) {
+      const probe = subtreeSizeSql(q.below, LARGE_SUBTREE, POSTGRES_DIALECT);
+      size = Number((await run(() => this.db.query<{ n: string }>(probe.sql, probe.args))).rows[0]?.n ?? 0);
+      if (size >= LARGE_SUBTREE) {
+        const { rows } = await run(() =>
+          this.db.query<{ root: string | null; last: string | null }>('SELECT (SELECT seq FROM resources WHERE srn = $1) AS root, (SELECT max(seq) FROM resources) AS last', [q.below]),
+        );
+        rootSeq = Number(rows[0]?.root ?? 0);
+        lastSeq = Number(rows[0]?.last ?? 0);
+      }
+    }
+    const hits: SearchHit[] = [];
+    const rounds = searchRounds(q, size, rootSeq, lastSeq);
+    for (let round = rounds.next(); !round.done; ) {
+      const { sql, args } = searchSql(round.value.query, POSTGRES_DIALECT, round.value.plan);
+      const { rows } = await run(() => this.db.query<ResourceRow & { matched?: number }>(sql, args));
+      hits.push(...rows.map(toHit));
+      round = rounds.next(rows.length);
+    }
+    return hits;
   }
 
   async childAccessClasses(pi: string, condition: ChildCondition, aliveAt: number, scan: number, limit: number): Promise<StoredResource[]> {

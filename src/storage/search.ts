@@ -15,13 +15,83 @@ export interface SqlDialect {
   jsonListHasAny(args: unknown[], name: string, values: readonly string[]): string;
   /** The document as JSON text without the attribute `name`. */
   docWithout(args: unknown[], name: string): string;
+  /** A column in a comparison that must not choose the index (SQLite: `+column`). */
+  unindexed(column: string): string;
 }
 
-function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
+/**
+ * How the database walks the rows: by default the subtree's path range (its index lists the subtree in path
+ * order, so the rows are sorted by seq afterwards: a cost in the size of the subtree); `sequenceUpTo` instead
+ * walks the table in seq order from afterSeq to this seq, testing the path of each row (a cost in the size of
+ * that window, whatever the subtree holds).
+ */
+export interface SearchPlan {
+  sequenceUpTo?: number;
+}
+
+/**
+ * A subtree with at least this many rows is searched by windows of seq (see searchRounds): below it, the path
+ * range read whole and sorted costs less than any window.
+ */
+export const LARGE_SUBTREE = 512;
+/** Rows of seq windows one search may walk before it reads the rest by the path range after all. */
+const SEQUENCE_BUDGET = 16_384;
+
+/**
+ * The statements one search runs, as (query, plan) rounds; the caller runs each and answers with the number of
+ * rows it returned. Ordering a path range by seq reads the whole subtree and sorts it, so a page of a big subtree
+ * would cost the whole subtree. A big subtree (`subtreeSize` ≥ LARGE_SUBTREE, counted with subtreeSizeSql) is
+ * read instead in windows of seq (the table in insertion order, each row's path tested), growing until the page
+ * is full: a cost in the rows up to the page's last one when the subtree holds much of what was stored since
+ * the cursor. When it holds little (a window finds few rows), the windows stop after a bounded walk and the path
+ * range serves the rest. The rows and their order are those of the one query over the path range.
+ *
+ * `rootSeq` is the seq of the resource at `below` (0 when unknown): a descendant is inserted after its ancestors
+ * (its parent must exist then), so nothing older is in the subtree. `lastSeq` is the newest seq stored.
+ */
+export function* searchRounds(q: SearchQuery, subtreeSize: number, rootSeq: number, lastSeq: number): Generator<{ query: SearchQuery; plan: SearchPlan }, void, number> {
+  if (q.only !== undefined || q.limit <= 0 || subtreeSize < LARGE_SUBTREE) {
+    yield { query: q, plan: {} };
+    return;
+  }
+  let found = 0;
+  let after = Math.max(q.afterSeq ?? 0, rootSeq);
+  let window = Math.max(256, 4 * q.limit);
+  let walked = 0;
+  while (found < q.limit && after < lastSeq) {
+    const query = { ...q, afterSeq: after, limit: q.limit - found };
+    if (walked >= SEQUENCE_BUDGET) {
+      yield { query, plan: {} };
+      return;
+    }
+    const upTo = Math.min(lastSeq, after + window);
+    found += yield { query, plan: { sequenceUpTo: upTo } };
+    walked += upTo - after;
+    after = upTo;
+    window *= 2;
+  }
+}
+
+/**
+ * The query that counts, up to a bound, the rows of the subtree below a path. The subtree is one run of the path
+ * index from `<below>/`: the query walks the index from there for `bound` entries and counts those still inside.
+ * With only a lower bound no planner collects the whole range first (PostgreSQL without statistics would, for a
+ * closed range).
+ */
+export function subtreeSizeSql(below: string, bound: number, d: SqlDialect): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const p = (v: unknown): string => d.param(args, v);
+  const from = p(`${below}/`);
+  const limit = p(bound);
+  return { sql: `SELECT count(*) AS n FROM (SELECT srn FROM resources WHERE srn >= ${from} ORDER BY srn LIMIT ${limit}) s WHERE srn < ${p(`${below}0`)}`, args };
+}
+
+function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[], plan: SearchPlan): string[] {
   const p = (v: unknown): string => d.param(args, v);
   const scope: string[] = [];
+  const srn = plan.sequenceUpTo === undefined ? 'srn' : d.unindexed('srn');
   if (q.only !== undefined) scope.push(`ri = ${p(q.only)}`);
-  else scope.push(`srn >= ${p(`${q.below}/`)} AND srn < ${p(`${q.below}0`)}`);
+  else scope.push(`${srn} >= ${p(`${q.below}/`)} AND ${srn} < ${p(`${q.below}0`)}`);
   if (q.level !== undefined) {
     const baseDepth = q.below.split('/').length;
     scope.push(`(length(srn) - length(replace(srn, '/', ''))) + 1 <= ${p(baseDepth + q.level)}`);
@@ -33,9 +103,11 @@ function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] {
   }
   if (q.labelKeys?.length) scope.push(d.jsonListHasKey(args, 'lbl', q.labelKeys));
   if (q.labelsIn?.length) scope.push(d.jsonListHasAny(args, 'lbl', q.labelsIn));
+  if (q.listHasAny?.[1].length) scope.push(d.jsonListHasAny(args, q.listHasAny[0], q.listHasAny[1]));
   if (q.onlyTypes?.length) scope.push(`ty IN (${q.onlyTypes.map((t) => p(t)).join(', ')})`);
   if (q.withChildType !== undefined) scope.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND c.ty = ${p(q.withChildType)})`);
   if (q.afterSeq !== undefined) scope.push(`seq > ${p(q.afterSeq)}`);
+  if (plan.sequenceUpTo !== undefined) scope.push(`seq <= ${p(plan.sequenceUpTo)}`);
   return scope;
 }
 
@@ -79,7 +151,7 @@ function conditionsOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] 
   return conditions;
 }
 
-export function searchSql(q: SearchQuery, d: SqlDialect): { sql: string; args: unknown[] } {
+export function searchSql(q: SearchQuery, d: SqlDialect, plan: SearchPlan = {}): { sql: string; args: unknown[] } {
   // Placeholders are positional in SQLite: the parts are built in the order they appear in the text.
   const args: unknown[] = [];
   const columns = q.withoutContent ? `seq, ri, pi, ty, rn, srn, ct, lt, et, owner, ${d.docWithout(args, 'con')} AS doc, length(doc) AS size` : '*';
@@ -91,9 +163,9 @@ export function searchSql(q: SearchQuery, d: SqlDialect): { sql: string; args: u
     // number of database conditions it meets, and the caller adds its own.
     const conditions = conditionsOf(q, d, args);
     select = `${columns}, ${conditions.length > 0 ? conditions.map(truth).join(' + ') : '0'} AS matched`;
-    where = scopeOf(q, d, args);
+    where = scopeOf(q, d, args, plan);
   } else {
-    where = scopeOf(q, d, args);
+    where = scopeOf(q, d, args, plan);
     const conditions = conditionsOf(q, d, args);
     if (conditions.length > 0) {
       if (q.operation === 'xor') where.push(`(${conditions.map(truth).join(' + ')}) % 2 = 1`);

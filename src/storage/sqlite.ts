@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
 import { toAccessClass, toHit, toMessage, toResource, type AccessClassRow, type OutboxRow, type ResourceRow } from './rows.js';
-import { childAccessSql, searchSql, type SqlDialect } from './search.js';
+import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeSizeSql, type SearchPlan, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
   type ChildCondition,
@@ -147,6 +147,7 @@ const SQLITE_DIALECT: SqlDialect = {
     args.push(`$.${name}`);
     return 'json_remove(doc, ?)';
   },
+  unindexed: (column) => `+${column}`,
 };
 
 class SqliteStatements {
@@ -161,8 +162,12 @@ class SqliteStatements {
   readonly uncharge;
   readonly charge;
   readonly usage;
+  readonly lastSeq;
+  readonly seqByPath;
 
   constructor(db: Database.Database) {
+    this.lastSeq = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM resources');
+    this.seqByPath = db.prepare<[string], { seq: number }>('SELECT seq FROM resources WHERE srn = ?');
     this.get = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE ri = ?');
     this.getByPath = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE srn = ?');
     this.insert = db.prepare(
@@ -296,8 +301,31 @@ class SqliteOperations {
     return { root: toResource(root), removed };
   }
 
+  /** See searchRounds: a page of a big subtree is read by windows of insertion order. */
   search(q: SearchQuery): SearchHit[] {
-    const { sql, args } = searchSql(q, SQLITE_DIALECT);
+    let size = 0;
+    let rootSeq = 0;
+    let lastSeq = 0;
+    if (q.only === undefined) {
+      const probe = subtreeSizeSql(q.below, LARGE_SUBTREE, SQLITE_DIALECT);
+      size = this.prepare<unknown[], { n: number }>(probe.sql).get(...probe.args)?.n ?? 0;
+      if (size >= LARGE_SUBTREE) {
+        rootSeq = Number(this.s.seqByPath.get(q.below)?.seq ?? 0);
+        lastSeq = Number(this.s.lastSeq.get()?.seq ?? 0);
+      }
+    }
+    const hits: SearchHit[] = [];
+    const rounds = searchRounds(q, size, rootSeq, lastSeq);
+    for (let round = rounds.next(); !round.done; ) {
+      const found = this.searchBy(round.value.query, round.value.plan);
+      hits.push(...found);
+      round = rounds.next(found.length);
+    }
+    return hits;
+  }
+
+  private searchBy(q: SearchQuery, plan: SearchPlan): SearchHit[] {
+    const { sql, args } = searchSql(q, SQLITE_DIALECT, plan);
     return this.prepare<unknown[], ResourceRow & { matched?: number }>(sql).all(...args).map(toHit);
   }
 

@@ -108,6 +108,8 @@ export interface SearchQuery {
   labelKeys?: readonly string[];
   /** Only resources carrying one of these labels (a requirement, unlike the `labels` condition). */
   labelsIn?: readonly string[];
+  /** Only resources whose list attribute (name) holds one of these values (a requirement). */
+  listHasAny?: readonly [string, readonly string[]];
   /** Deepest level below `below` (1 = children). */
   level?: number;
   ty?: readonly number[];

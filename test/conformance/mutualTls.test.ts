@@ -177,7 +177,8 @@ describe('mutual authentication over TLS', () => {
     // One AE per such credential: psk1 registered one above.
     assert.equal((await register('psk1', 'Cother', 'other')).rsc, 4117);
     // The CSEBase in every address form is the registration target.
-    const targets = ['/id-in', '/~/id-in/cse-in', '/~/id-in', '/_/warden.example.net/id-in/-'];
+    // (The SP-relative CSE-ID alone, /~/id-in, names the CSE and no resource: 4000, see addressing.test.ts.)
+    const targets = ['/id-in', '/~/id-in/cse-in', '/~/id-in/id-in', '/_/warden.example.net/id-in/-'];
     for (const [i, path] of targets.entries()) {
       const who = `anonymous${i}`;
       clients[who] = await device('unused', { uris: [] });

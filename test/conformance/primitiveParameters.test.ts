@@ -86,6 +86,8 @@ describe('request and response parameters over HTTP', () => {
       assert.equal(reply.rsc, 4000, `${JSON.stringify(headers)}: ${reply.text}`);
     }
     assert.equal((await t.client.retrieve('/cse-in/params', ae, { headers: { 'X-M2M-RET': '10000', 'X-M2M-RST': '20000', 'X-M2M-OET': '1' } })).rsc, 2000);
+    // A deadline already passed is a timeout (4008) before it is an inconsistency.
+    assert.equal((await t.client.retrieve('/cse-in/params', ae, { headers: { 'X-M2M-RET': '10000', 'X-M2M-RST': '-1000' } })).rsc, 4008);
   });
 
   it('carries out a request with rt=noResponse and answers 204 without content; a refused one gets its error', async () => {

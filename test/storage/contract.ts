@@ -134,6 +134,52 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.deepEqual(await ids({ labelKeys: ['col'] }), []);
     });
 
+    it('pages a large subtree in insertion order, whatever else was stored between its rows', async () => {
+      // Dense at first (two rows in three inside), then sparse (one in a thousand): a page of a big subtree is
+      // read by windows of seq in SQLite, and a sparse one falls back to the path range; the rows must not differ.
+      type Row = { ri: string; seq: number; ty: number; et?: number; deep: boolean };
+      const inside: Row[] = [];
+      await store.transaction(async (tx) => {
+        await tx.insert(resource('big', 'root', 'cb/big'));
+        await tx.insert(resource('bigger', 'root', 'cb/bigger'));
+        for (let i = 0; i < 24_000; i++) {
+          const isInside = i < 4_500 ? i % 3 !== 0 : i % 1_000 === 0;
+          if (!isInside) {
+            await tx.insert(resource(`out${i}`, 'bigger', `cb/bigger/out${i}`, { ty: 4 }));
+            continue;
+          }
+          const deep = i % 50 === 1;
+          const ty = i % 100 === 2 || i >= 4_500 ? 3 : 4;
+          const et = i % 7 === 4 ? 50 : undefined;
+          const ri = `in${i}`;
+          const stored = await tx.insert(resource(ri, deep ? 'in0' : 'big', deep ? `cb/big/in0/${ri}` : `cb/big/${ri}`, { ty, ...(et === undefined ? {} : { et }) }));
+          inside.push({ ri, seq: stored.seq as number, ty, deep, ...(et === undefined ? {} : { et }) });
+        }
+      });
+      const pageAll = async (q: Partial<Parameters<ResourceStore['search']>[0]>, limit: number, from?: number): Promise<string[]> => {
+        const out: string[] = [];
+        let after = from;
+        for (;;) {
+          const hits = await store.search({ below: 'cb/big', operation: 'and', aliveAt: 100, withoutContent: true, limit, ...q, ...(after === undefined ? {} : { afterSeq: after }) });
+          out.push(...hits.map((h) => h.ri));
+          if (hits.length < limit) return out;
+          after = hits[hits.length - 1]?.seq;
+        }
+      };
+      const alive = inside.filter((r) => r.et === undefined);
+      const expect = (rows: Row[], from = 0): string[] => rows.filter((r) => r.seq > from).map((r) => r.ri);
+      assert.deepEqual(await pageAll({}, 101), expect(alive));
+      assert.deepEqual(await pageAll({}, 500), expect(alive));
+      assert.deepEqual(await pageAll({ aliveAt: 0 }, 1_000), expect(inside), 'the expired only once they have expired');
+      const middle = (alive[1_000] as Row).seq;
+      assert.deepEqual(await pageAll({}, 7, middle), expect(alive, middle));
+      assert.deepEqual(await pageAll({ ty: [3] }, 10), expect(alive.filter((r) => r.ty === 3)), 'a rare type, read past the dense part');
+      assert.deepEqual(await pageAll({ level: 1 }, 101), expect(alive.filter((r) => !r.deep)));
+      assert.deepEqual(await pageAll({ ty: [3], operation: 'or', residual: 1 }, 101), expect(alive), 'under OR with row tests every row in scope');
+      const beside = await store.search({ below: 'cb/bigger', operation: 'and', aliveAt: 100, limit: 3 });
+      assert.deepEqual(beside.map((h) => h.ri), ['out0', 'out3', 'out6'], 'a sibling whose path begins like it is another subtree');
+    });
+
     it('renews the leases its owner holds, and only those', async () => {
       await store.enqueue([{ target: 'job:renew', subscription: 's', content: '{}', created: 0, notBefore: 0 }]);
       const mine = (await store.leaseHeads('A', 10, 100, 100)).filter((m) => m.target === 'job:renew');

@@ -11,6 +11,10 @@ import { rootCertificates } from 'node:tls';
 import type { Logger } from '../../log/logger.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 import { DEFAULT_OUTBOUND, isOutboundRefused, OutboundPolicy } from '../../security/outboundPolicy.js';
+import { baseMediaType, type Codec } from '../../serialization/codec.js';
+import { jsonCodec } from '../../serialization/json.js';
+import { cborCodec } from '../../serialization/cbor.js';
+import { xmlCodec } from '../../serialization/xml.js';
 
 export interface OutboundResult {
   /** The X-M2M-RSC of the answer; 5103 when nothing usable came back. */
@@ -63,8 +67,11 @@ export class HttpOutbound {
     this.https = new HttpsAgent({ keepAlive: true, maxSockets: 64, ca: trustAnchors ? [...rootCertificates, trustAnchors] : [...rootCertificates], rejectUnauthorized: true });
   }
 
-  /** Sends a NOTIFY (no ty) or other primitive; never throws: failures are 5103 TARGET_NOT_REACHABLE. */
-  send(url: string, primitive: RequestPrimitive): Promise<OutboundResult> {
+  /**
+   * Sends a NOTIFY (no ty) or other primitive; never throws: failures are 5103 TARGET_NOT_REACHABLE. The body
+   * is serialized with `codec` (JSON unless the receiver asked for another, e.g. through its csz).
+   */
+  send(url: string, primitive: RequestPrimitive, codec: Codec = jsonCodec): Promise<OutboundResult> {
     return new Promise((resolve) => {
       let target: URL;
       try {
@@ -100,16 +107,16 @@ export class HttpOutbound {
         );
         return;
       }
-      const body = primitive.pc === undefined ? undefined : Buffer.from(JSON.stringify(primitive.pc));
+      const body = primitive.pc === undefined ? undefined : codec.encode(primitive.pc);
       const headers: Record<string, string> = {
         'X-M2M-Origin': primitive.fr,
         'X-M2M-RI': primitive.rqi,
         'X-M2M-RVI': primitive.rvi ?? '3',
-        Accept: 'application/json',
+        Accept: codec.mediaType,
       };
       if (primitive.ec !== undefined) headers['X-M2M-EC'] = String(primitive.ec);
       if (body) {
-        headers['Content-Type'] = primitive.ty === undefined ? 'application/json' : `application/json;ty=${primitive.ty}`;
+        headers['Content-Type'] = primitive.ty === undefined ? codec.mediaType : `${codec.mediaType};ty=${primitive.ty}`;
         headers['Content-Length'] = String(body.length);
       }
       const secure = target.protocol === 'https:';
@@ -129,7 +136,8 @@ export class HttpOutbound {
             const rsc = Number(res.headers['x-m2m-rsc']);
             let parsed: unknown;
             try {
-              parsed = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+              const answered = [jsonCodec, cborCodec, xmlCodec].find((c) => c.accepts.includes(baseMediaType(String(res.headers['content-type'] ?? '')))) ?? jsonCodec;
+              parsed = chunks.length ? answered.decode(Buffer.concat(chunks)) : undefined;
             } catch {
               parsed = undefined;
             }

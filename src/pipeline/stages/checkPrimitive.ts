@@ -49,7 +49,9 @@ function requestTime(value: string | undefined, receivedAt: number): number | un
  * and the operation cannot be executed at or after either deadline. TS-0004 names no code; like ACME
  * (oneM2M issue 217), Warden answers 4000.
  */
-function checkDeadlines(rqet: number | undefined, rset: number | undefined, oet: number | undefined): void {
+function checkDeadlines(rqet: number | undefined, rset: number | undefined, oet: number | undefined, receivedAt: number): void {
+  // A deadline that has passed already is 4008, answered by checkExpiry: that is what is wrong with the request.
+  if ((rqet !== undefined && rqet <= receivedAt) || (rset !== undefined && rset <= receivedAt)) return;
   if (rqet !== undefined && rset !== undefined && rset < rqet) throw badRequest('the result expiration timestamp (rset) is before the request expiration timestamp (rqet)');
   if (oet !== undefined && rqet !== undefined && oet >= rqet) throw badRequest('the operation execution time (oet) is not before the request expiration timestamp (rqet)');
   if (oet !== undefined && rset !== undefined && oet >= rset) throw badRequest('the operation execution time (oet) is not before the result expiration timestamp (rset)');
@@ -144,7 +146,7 @@ export const checkPrimitive: Stage = {
     ] as const) {
       if (value !== undefined && parseAbsRelTimestamp(value, ctx.receivedAt) === undefined) throw badRequest(`${name} '${value}' is not a timestamp`);
     }
-    checkDeadlines(requestTime(r.rqet, ctx.receivedAt), requestTime(r.rset, ctx.receivedAt), requestTime(r.oet, ctx.receivedAt));
+    checkDeadlines(requestTime(r.rqet, ctx.receivedAt), requestTime(r.rset, ctx.receivedAt), requestTime(r.oet, ctx.receivedAt), ctx.receivedAt);
     return Promise.resolve();
   },
 };

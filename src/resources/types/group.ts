@@ -5,7 +5,8 @@ import { defineResourceType, type AttributesOf, type AttributeSpec, type HookCon
 import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
-import type { StoredResource } from '../../storage/store.js';
+import type { ResourceStore, StoredResource } from '../../storage/store.js';
+import type { LocalIdentity } from '../../primitive/identifiers.js';
 
 /** memberType "mixed" is 0 in Release 2+ [TS-0004 §6.3.5.x memberType]; consistencyStrategy [TS-0004 §6.3.4.2.20]. */
 export const MIXED = 0;
@@ -70,6 +71,7 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
       if (strategy === CONSISTENCY.ABANDON_MEMBER) continue;
       attrs.mt = MIXED;
     }
+    await markMember(ctx, resolved);
     kept.push(member);
   }
   if (attrs.mnm !== undefined && kept.length > attrs.mnm) {
@@ -78,6 +80,48 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
   attrs.mid = kept;
   attrs.cnm = kept.length;
   attrs.mtv = validated;
+}
+
+/**
+ * Document key of a resource some group lists as a member: only the deletion of such a resource looks for the
+ * groups to leave (a search over all groups), not every DELETE. Set when a group takes the member, never cleared.
+ */
+const MEMBER_KEY = '__member';
+const GROUPS_PER_QUERY = 500;
+
+/** Marks a local member (its row locked first: its other attributes may be changing meanwhile). */
+async function markMember(ctx: HookContext, member: StoredResource): Promise<void> {
+  if (member.doc[MEMBER_KEY] === true) return;
+  const fresh = await ctx.store.getForUpdate(member.ri);
+  if (!fresh || fresh.doc[MEMBER_KEY] === true) return;
+  fresh.doc[MEMBER_KEY] = true;
+  await ctx.store.update(fresh);
+}
+
+/**
+ * A deleted member leaves the groups that list it, and currentNrOfMembers follows (ACME does so; TS-0001
+ * §9.6.13 has cnm count the members, and a deleted resource is none). Runs in the deleting transaction, for
+ * the deleted resource itself (members deleted with an ancestor stay listed, and fan-out answers 4004 for
+ * them); returns the groups changed, for the access cache.
+ */
+export async function leaveGroups(tx: ResourceStore, self: LocalIdentity, root: StoredResource, now: number): Promise<StoredResource[]> {
+  if (root.doc[MEMBER_KEY] !== true) return [];
+  // Members are listed by resource ID, SP-relative ID or structured name.
+  const names = [root.ri, `/${self.cseId}/${root.ri}`, root.srn, `/${self.cseId}/${root.srn}`];
+  const hits = await tx.search({ below: self.cseRn, onlyTypes: [RESOURCE_TYPE.group], listHasAny: ['mid', names], operation: 'and', aliveAt: now, withoutContent: true, limit: GROUPS_PER_QUERY });
+  const changed: StoredResource[] = [];
+  for (const hit of hits) {
+    const group = await tx.getForUpdate(hit.ri);
+    if (!group) continue;
+    const attrs = group.doc as GroupAttributes;
+    const mid = (attrs.mid ?? []).filter((m) => !names.includes(m));
+    if (mid.length === (attrs.mid ?? []).length) continue;
+    attrs.mid = mid;
+    attrs.cnm = mid.length;
+    await tx.update(group);
+    changed.push(group);
+  }
+  return changed;
 }
 
 export const groupType = defineResourceType({

@@ -1,7 +1,8 @@
 // <subscription> (ty 23, TS-0001 §9.6.8, TS-0004 §7.4.8): who is told what about the parent resource.
 // Validation lives here; matching is notifications/matcher.ts, delivery notifications/deliver.ts.
 import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
-import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
+import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
+import type { StoredResource } from '../../storage/store.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
@@ -9,9 +10,65 @@ import { parseTimestamp } from '../../primitive/identifiers.js';
 import { checkDuration } from '../validate.js';
 
 /** notificationEventType [TS-0004 §6.3.4.2.19]. */
-export const EVENT = { UPDATE: 1, DELETE: 2, CREATE_CHILD: 3, DELETE_CHILD: 4 } as const;
+export const EVENT = {
+  UPDATE: 1,
+  DELETE: 2,
+  CREATE_CHILD: 3,
+  DELETE_CHILD: 4,
+  RETRIEVE_CONTAINER_NO_CHILD: 5,
+  TRIGGER_RECEIVED_FOR_AE: 6,
+  BLOCKING_UPDATE: 7,
+  MISSING_DATA: 8,
+} as const;
 /** notificationContentType [TS-0004 §6.3.4.2.18]. */
-export const CONTENT = { ALL_ATTRIBUTES: 1, MODIFIED_ATTRIBUTES: 2, RESOURCE_ID: 3 } as const;
+export const CONTENT = { ALL_ATTRIBUTES: 1, MODIFIED_ATTRIBUTES: 2, RESOURCE_ID: 3, TRIGGER_PAYLOAD: 4, TIME_SERIES: 5 } as const;
+
+/**
+ * The content types each event type can be told with, the first its default (ACME's table: the spec names the
+ * pairs only in the event types' own clauses): a trigger carries its payload, a blocking update the attributes
+ * the UPDATE would change, a missing-data report its time series notification.
+ */
+const CONTENT_TYPES_OF_EVENT: Readonly<Record<number, readonly number[]>> = {
+  [EVENT.UPDATE]: [CONTENT.ALL_ATTRIBUTES, CONTENT.MODIFIED_ATTRIBUTES, CONTENT.RESOURCE_ID],
+  [EVENT.DELETE]: [CONTENT.ALL_ATTRIBUTES, CONTENT.RESOURCE_ID],
+  [EVENT.CREATE_CHILD]: [CONTENT.ALL_ATTRIBUTES, CONTENT.RESOURCE_ID],
+  [EVENT.DELETE_CHILD]: [CONTENT.ALL_ATTRIBUTES, CONTENT.RESOURCE_ID],
+  [EVENT.RETRIEVE_CONTAINER_NO_CHILD]: [CONTENT.ALL_ATTRIBUTES, CONTENT.RESOURCE_ID],
+  [EVENT.TRIGGER_RECEIVED_FOR_AE]: [CONTENT.TRIGGER_PAYLOAD],
+  [EVENT.BLOCKING_UPDATE]: [CONTENT.MODIFIED_ATTRIBUTES],
+  [EVENT.MISSING_DATA]: [CONTENT.TIME_SERIES],
+};
+
+/**
+ * Not a notificationEventType: the event of a RETRIEVE, which only operationMonitor subscriptions (and
+ * Retrieve_of_Container_Resource_With_No_Child_Resource, which has its own type) listen to.
+ */
+export const RETRIEVED = 0;
+
+/**
+ * Document key of a resource some subscription listens to RETRIEVEs of (operationMonitor, net 5): only such
+ * resources pay for looking at their subscriptions when read. Set when such a subscription is made, never cleared
+ * (a resource whose watcher went only costs that look).
+ */
+export const RETRIEVE_WATCHED_KEY = '__rw';
+/** Document key of a resource that has (or had) a Blocking_Update subscription: only its UPDATEs look for one. */
+export const BLOCKING_WATCHED_KEY = '__bu';
+
+/** Whether a subscription listens to RETRIEVEs of its parent. */
+function watchesRetrieve(sub: SubscriptionAttributes): boolean {
+  const enc = (isRecord(sub.enc) ? sub.enc : {}) as { net?: number[]; om?: Array<{ ops?: number }> };
+  return (enc.net ?? []).includes(EVENT.RETRIEVE_CONTAINER_NO_CHILD) || (enc.om ?? []).some((o) => o.ops === undefined || o.ops === 2);
+}
+
+/** Marks the parent as read-watched (in the subscription's transaction, the parent's row locked). */
+async function markRetrieveWatched(ctx: HookContext, sub: SubscriptionAttributes, parent: StoredResource): Promise<void> {
+  if (!watchesRetrieve(sub) || parent.doc[RETRIEVE_WATCHED_KEY] === true) return;
+  parent.doc[RETRIEVE_WATCHED_KEY] = true;
+  await ctx.store.update(parent);
+}
+
+/** Subscription attributes a Blocking_Update subscription may not carry [TS-0004 §7.4.8.2.1 Recv-6.4]. */
+const NOT_WITH_BLOCKING_UPDATE = ['exc', 'gpi', 'nfu', 'bn', 'pn', 'nsp', 'ln', 'nec', 'su', 'nse'];
 /**
  * Bounds that keep one subscription's cost on every write of its parent small. perResource: the most
  * subscriptions a resource holds; an event reads no more than these (notifications/events.ts), so more are
@@ -40,7 +97,32 @@ function checkTargets(v: unknown): string | undefined {
   return undefined;
 }
 
-const ENC_KEYS = ['net', 'atr', 'chty', 'crb', 'cra', 'ms', 'us', 'sts', 'stb', 'exb', 'exa', 'sza', 'szb', 'om', 'fo'];
+const ENC_KEYS = ['net', 'atr', 'chty', 'crb', 'cra', 'ms', 'us', 'sts', 'stb', 'exb', 'exa', 'sza', 'szb', 'om', 'fo', 'md'];
+/** The operations an operationMonitor can name (m2m:operation). */
+const MONITORED_OPERATIONS = [1, 2, 3, 4, 5];
+
+/**
+ * One m2m:operationMonitor: operations (`ops`) and originator. The complex type's short name of the originator
+ * is `or` (TS-0004 m2m:operationMonitor); ACME, and clients written against it, send `org`: both are read,
+ * and the subscription keeps the spelling it was given.
+ */
+function checkOperationMonitor(entry: unknown): string | undefined {
+  if (!isRecord(entry)) return "member 'om' must be a list of {ops, or}";
+  for (const key of Object.keys(entry)) if (key !== 'ops' && key !== 'or' && key !== 'org') return `member 'om' entry member '${key}' is not part of m2m:operationMonitor`;
+  if (entry.ops === undefined && entry.or === undefined && entry.org === undefined) return "each entry of member 'om' needs 'ops' or an originator";
+  if (entry.ops !== undefined && !MONITORED_OPERATIONS.includes(entry.ops as number)) return "member 'om' entry 'ops' must be an operation (1 to 5)";
+  for (const key of ['or', 'org']) {
+    const originator = entry[key];
+    if (originator !== undefined && (typeof originator !== 'string' || originator.length === 0 || originator.length > 256)) return `member 'om' entry '${key}' must be an originator ID`;
+  }
+  return undefined;
+}
+
+/** The originator an operationMonitor entry names, however it is spelled. */
+export function monitoredOriginator(entry: { or?: unknown; org?: unknown }): string | undefined {
+  const originator = entry.or ?? entry.org;
+  return typeof originator === 'string' ? originator : undefined;
+}
 
 function checkCriteria(v: unknown): string | undefined {
   if (!isRecord(v)) return 'must be an object of event notification criteria';
@@ -52,12 +134,15 @@ function checkCriteria(v: unknown): string | undefined {
     if (allowed && list.some((n) => !allowed.includes(n as number))) return `member '${name}' may only hold ${allowed.join(', ')}`;
     return undefined;
   };
-  const problem = intList('net', [1, 2, 3, 4]) ?? intList('chty');
+  const problem = intList('net', Object.values(EVENT)) ?? intList('chty');
   if (problem) return problem;
+  // TS-0004 §7.4.8.2.1 Recv-6.4: both present is a BAD_REQUEST.
   if (v.net !== undefined && v.om !== undefined) return "'net' and 'om' cannot be combined";
   if (v.om !== undefined) {
-    if (!Array.isArray(v.om) || v.om.length > 16 || !v.om.every((o) => isRecord(o) && Object.keys(o).every((k) => k === 'ops' || k === 'or'))) {
-      return "member 'om' must be a list of {ops, or}";
+    if (!Array.isArray(v.om) || v.om.length === 0 || v.om.length > 16) return "member 'om' must be a list of {ops, or}";
+    for (const entry of v.om) {
+      const wrong = checkOperationMonitor(entry);
+      if (wrong) return wrong;
     }
   }
   if (v.atr !== undefined && (!Array.isArray(v.atr) || v.atr.length > 64 || v.atr.some((a) => typeof a !== 'string'))) return "member 'atr' must be a list of attribute names";
@@ -95,7 +180,7 @@ const attributes = {
   pn: { type: 'enum', create: 'O', update: 'O', values: [1, 2] },
   nsp: { type: 'positiveInteger', create: 'O', update: 'O' },
   ln: { type: 'boolean', create: 'O', update: 'O' },
-  nct: { type: 'enum', create: 'O', update: 'O', values: [1, 2, 3] },
+  nct: { type: 'enum', create: 'O', update: 'O', values: Object.values(CONTENT) },
   nec: { type: 'nonNegInteger', create: 'O', update: 'O' },
   su: { type: 'anyURI', create: 'O', update: 'NP', check: (v) => checkTargets([v]) },
   // Set by the group host on subscriptions made through a group's fopt [TS-0004 §7.4.14.2.3].
@@ -104,6 +189,9 @@ const attributes = {
   nse: { type: 'boolean', create: 'O', update: 'O' },
   nsi: { type: 'object', create: 'NP', update: 'NP' },
   nfu: { type: 'anyURI', create: 'O', update: 'O', check: (v) => checkTargets([v]) },
+  // enableEventNotificationOriginator (Release 4, from ACME's reference data): without a creator in the
+  // notification, it names the originator of the request that caused the event.
+  eeno: { type: 'boolean', create: 'O', update: 'O' },
 } as const satisfies Record<string, AttributeSpec>;
 
 export type SubscriptionAttributes = AttributesOf<typeof attributes>;
@@ -138,13 +226,73 @@ export function eventTypes(sub: SubscriptionAttributes): number[] {
   return net && net.length > 0 ? net : [EVENT.UPDATE];
 }
 
-/** nct defaults to all attributes; modified attributes only make sense for updates [TS-0001 table 9.6.8-4]. */
+/**
+ * nct defaults to what the first event type is told with (ACME: the spec gives each event type its content
+ * type in its own clause); every event type listed must be able to use it [TS-0001 table 9.6.8-4].
+ */
 function checkContentType(sub: SubscriptionAttributes): void {
-  const nct = sub.nct ?? CONTENT.ALL_ATTRIBUTES;
-  if (nct === CONTENT.MODIFIED_ATTRIBUTES && eventTypes(sub).some((e) => e !== EVENT.UPDATE)) {
-    throw badRequest('notificationContentType 2 (modified attributes) applies to update events only');
+  const events = eventTypes(sub);
+  const first = events[0] ?? EVENT.UPDATE;
+  const nct = sub.nct ?? CONTENT_TYPES_OF_EVENT[first]?.[0] ?? CONTENT.ALL_ATTRIBUTES;
+  for (const net of events) {
+    if (!(CONTENT_TYPES_OF_EVENT[net] ?? []).includes(nct)) {
+      throw badRequest(`notificationContentType ${nct} cannot be used with notificationEventType ${net}`);
+    }
   }
   sub.nct = nct;
+}
+
+/**
+ * eventNotificationCriteria with neither event types nor an operationMonitor listen to updates: the default is
+ * written out (as ACME does), so that removing `enc` leaves a subscription that says what it listens to.
+ */
+function applyDefaultCriteria(sub: SubscriptionAttributes): void {
+  const enc = isRecord(sub.enc) ? sub.enc : {};
+  if (enc.net === undefined && enc.om === undefined) sub.enc = { ...enc, net: [EVENT.UPDATE] };
+}
+
+/** A batchNotify without a duration gets the CSE's (notifications.batchDuration), written out as ACME does, in ms. */
+function applyDefaultBatchDuration(ctx: HookContext, sub: SubscriptionAttributes): void {
+  if (isRecord(sub.bn) && sub.bn.dur === undefined) sub.bn = { ...sub.bn, dur: ctx.config.notifications.batchDuration * 1000 };
+}
+
+/** Checks that depend on the subscribed-to resource and the event types [TS-0004 §7.4.8.2.1 Recv-6.4]. */
+function checkCriteriaFor(ctx: HookContext, sub: SubscriptionAttributes, parent: StoredResource): void {
+  const enc = (isRecord(sub.enc) ? sub.enc : {}) as { net?: number[]; chty?: number[]; md?: unknown };
+  const childTypes = ctx.childTypesOf?.(parent.ty);
+  if (childTypes && enc.chty) {
+    const invalid = enc.chty.find((ty) => !childTypes.includes(ty));
+    // "If the Originator provides a value of childResourceType which is not a valid child of the subscribed-to
+    // resource, the request shall be rejected with ... BAD_REQUEST".
+    if (invalid !== undefined) throw badRequest(`attribute 'enc' member 'chty': resource type ${invalid} cannot be a child of resource type ${parent.ty}`);
+  }
+  // Missing data points are reported for a <timeSeries> only, which this CSE does not host yet.
+  if (enc.md !== undefined || enc.net?.includes(EVENT.MISSING_DATA)) {
+    throw badRequest("attribute 'enc': missing data reports (net 8, md) need a timeSeries as subscribed-to resource, and this CSE has no timeSeries type yet");
+  }
+}
+
+/** A Blocking_Update subscription's own rules [TS-0004 §7.4.8.2.1 Recv-6.4]. */
+async function checkBlockingUpdate(ctx: HookContext, sub: SubscriptionAttributes, parent: StoredResource, self: string): Promise<void> {
+  const enc = isRecord(sub.enc) ? sub.enc : {};
+  const net = (enc.net as number[] | undefined) ?? [];
+  if (!net.includes(EVENT.BLOCKING_UPDATE)) return;
+  if (net.length > 1) throw badRequest("attribute 'enc' member 'net': Blocking_Update (7) must be the only event type");
+  const extra = Object.keys(enc).find((k) => k !== 'net' && k !== 'atr');
+  if (extra) throw badRequest(`attribute 'enc' member '${extra}' cannot be used with Blocking_Update: only the attribute condition (atr) can`);
+  const other = NOT_WITH_BLOCKING_UPDATE.find((k) => (sub as Record<string, unknown>)[k] !== undefined);
+  if (other) throw badRequest(`attribute '${other}' cannot be used in a Blocking_Update subscription`);
+  if ((sub.nu ?? []).length !== 1) throw badRequest("attribute 'nu': a Blocking_Update subscription has exactly one notification target");
+  if (/^[a-z][a-z0-9+.-]*:/i.test(sub.nu?.[0] ?? '')) throw badRequest("attribute 'nu': the target of a Blocking_Update subscription must be a oneM2M resource ID, not a URL");
+  const siblings = await ctx.store.children(parent.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: ctx.now, limit: SUBSCRIPTION_LIMITS.perResource });
+  if (siblings.some((s) => s.ri !== self && ((s.doc.enc as { net?: number[] } | undefined)?.net ?? []).includes(EVENT.BLOCKING_UPDATE))) {
+    throw new CseError(RSC.BLOCKING_SUBSCRIPTION_ALREADY_EXISTS, 'the resource already has a Blocking_Update subscription');
+  }
+  // The parent's row is locked by the creating transaction (operations/create.ts).
+  if (parent.doc[BLOCKING_WATCHED_KEY] !== true) {
+    parent.doc[BLOCKING_WATCHED_KEY] = true;
+    await ctx.store.update(parent);
+  }
 }
 
 export const subscriptionType = defineResourceType({
@@ -158,7 +306,11 @@ export const subscriptionType = defineResourceType({
   hasAcpi: true,
   hooks: {
     async beforeCreate(ctx, resource, parent) {
+      applyDefaultCriteria(resource.doc);
+      checkCriteriaFor(ctx, resource.doc, parent);
       checkContentType(resource.doc);
+      await checkBlockingUpdate(ctx, resource.doc, parent, resource.ri);
+      await markRetrieveWatched(ctx, resource.doc, parent);
       // Counted inside the creating transaction, with the parent's row locked (operations/create.ts):
       // concurrent creates under one parent cannot both take the last place. Expired subscriptions not yet
       // swept count too, which only errs on the safe side. 5207 as for the CSE's other structural limits
@@ -168,13 +320,27 @@ export const subscriptionType = defineResourceType({
       if ((await ctx.store.count(parent.ri, RESOURCE_TYPE.subscription)) >= limit) {
         throw new CseError(RSC.NOT_ACCEPTABLE, `the resource already has ${limit} subscriptions, the most it may hold`);
       }
-      if (resource.doc.nse === true) resource.doc.nsi = [];
+      // nsi appears with the first statistics recorded (as in ACME).
+      delete resource.doc.nsi;
+      applyDefaultBatchDuration(ctx, resource.doc);
     },
-    beforeUpdate(_ctx, resource, changes) {
+    async beforeUpdate(ctx, resource, changes) {
+      // nu is mandatory: an UPDATE may replace the targets, not remove them [TS-0001 table 9.6.8-2].
+      if ('nu' in changes && changes.nu === null) throw badRequest("attribute 'nu' is mandatory and cannot be removed");
+      const net = (changes.enc as { net?: unknown } | null | undefined)?.net;
+      // A Blocking_Update is only ever set up by CREATE, where the checks for a second one hold (ACME).
+      if (Array.isArray(net) && net.includes(EVENT.BLOCKING_UPDATE)) throw badRequest("attribute 'enc' member 'net': Blocking_Update (7) can only be set when the subscription is created");
+      applyDefaultCriteria(resource.doc);
+      // A new event type list brings its own default content type.
+      if (changes.enc !== undefined && changes.nct === undefined) delete resource.doc.nct;
+      const parent = changes.enc === undefined ? await ctx.store.get(resource.pi) : await ctx.store.getForUpdate(resource.pi);
+      if (parent) checkCriteriaFor(ctx, resource.doc, parent);
       checkContentType(resource.doc);
-      // Switching statistics on starts them afresh; switching them off drops them (Release 4).
-      if (changes.nse === true) resource.doc.nsi = [];
-      if (changes.nse === false || changes.nse === null) delete resource.doc.nsi;
+      if (parent && changes.enc !== undefined) await markRetrieveWatched(ctx, resource.doc, parent);
+      // Switching statistics on starts them afresh; switching them off keeps what was counted, removing nse
+      // removes them too (Release 4, as ACME does).
+      if (changes.nse === true || changes.nse === null) delete resource.doc.nsi;
+      if (changes.bn !== undefined) applyDefaultBatchDuration(ctx, resource.doc);
     },
   },
 });

@@ -1,0 +1,89 @@
+// Blocking_Update (notificationEventType 7) [TS-0004 §7.5.1.2.19, §7.3.2.9]: an UPDATE of a resource that has
+// such a subscription waits for its subscriber's answer to the notification, and fails when the subscriber
+// says no. This is the one notification that cannot go through the outbox: the request's outcome depends on it.
+// Creation allows one Blocking_Update subscription per resource, with one target (subscription.ts).
+import type { CseServices } from '../pipeline/context.js';
+import { CseError } from '../primitive/errors.js';
+import { RSC } from '../primitive/rsc.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import { BLOCKING_WATCHED_KEY, EVENT, SUBSCRIPTION_LIMITS, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { ACCESS_OPERATION } from '../security/acp.js';
+import type { StoredResource } from '../storage/store.js';
+import { AsyncMutex } from '../storage/mutex.js';
+import { notifyTarget } from './deliver.js';
+import { SUBSCRIBER_AUTHENTICATED_KEY, creatorOf, resolveTarget, sameRegistration, subscriptionUri } from './events.js';
+
+/** UPDATEs of one resource waiting for its Blocking_Update subscriber, one after the other (in this process). */
+const held = new Map<string, AsyncMutex>();
+
+/**
+ * Runs the Blocking_Update procedure for an UPDATE of `target` with `content`, when the target has such a
+ * subscription whose attribute condition the UPDATE meets; returns what releases the resource to other UPDATEs
+ * once this one is done. Throws 4127 when the subscriber refuses, 5107 when it cannot be reached.
+ */
+export async function blockingUpdate(services: CseServices, target: StoredResource, content: Record<string, unknown>): Promise<() => void> {
+  const none = (): void => undefined;
+  if (target.doc[BLOCKING_WATCHED_KEY] !== true) return none;
+  const sub = await blockingSubscription(services, target);
+  if (!sub) return none;
+  const attrs = sub.doc as SubscriptionAttributes;
+  const atr = (attrs.enc as { atr?: string[] } | undefined)?.atr;
+  if (atr && atr.length > 0 && !atr.some((name) => name in content)) return none;
+  // "Prevent or block all other UPDATE request primitives to this target resource" until the answer is in.
+  let lock = held.get(target.ri);
+  if (!lock) {
+    lock = new AsyncMutex();
+    held.set(target.ri, lock);
+  }
+  const mutex = lock;
+  const unlock = await mutex.acquire();
+  const release = (): void => {
+    unlock();
+    if (!mutex.locked && mutex.waiting === 0) held.delete(target.ri);
+  };
+  try {
+    await notifySubscriber(services, sub, target, content);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return release;
+}
+
+async function blockingSubscription(services: CseServices, target: StoredResource): Promise<StoredResource | undefined> {
+  const { store, clock } = services;
+  const subs = await store.children(target.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: clock.now(), limit: SUBSCRIPTION_LIMITS.perResource });
+  return subs.find((s) => ((s.doc.enc as { net?: number[] } | undefined)?.net ?? []).includes(EVENT.BLOCKING_UPDATE));
+}
+
+async function notifySubscriber(services: CseServices, sub: StoredResource, target: StoredResource, content: Record<string, unknown>): Promise<void> {
+  const { store, self, registry, access, clock } = services;
+  // Warden asks the access decision for every notification (docs/conformance.md): a subscriber that may no
+  // longer read the resource is not told, and so has no say.
+  const decision = await access.decide({
+    originator: creatorOf(sub),
+    authenticated: sub.doc[SUBSCRIBER_AUTHENTICATED_KEY] === true,
+    roleIds: [],
+    operation: ACCESS_OPERATION.RETRIEVE,
+    resource: target,
+    ip: '',
+    time: clock.now(),
+  });
+  if (!decision.granted) return;
+  const nu = (sub.doc as SubscriptionAttributes).nu?.[0];
+  if (!nu) return;
+  const { key, ae } = await resolveTarget(store, self, nu);
+  if (ae && !sameRegistration(sub, ae)) throw new CseError(RSC.REMOTE_ENTITY_NOT_REACHABLE, 'the Blocking_Update subscriber is no longer registered');
+  const typeName = registry.get(target.ty)?.typeName ?? `m2m:ty${target.ty}`;
+  // "Set the representation attribute of the notification to the representation of the target resource
+  // contained in the received UPDATE request primitive": the attributes the UPDATE carries.
+  const sgn: Record<string, unknown> = { nev: { rep: { [typeName]: content }, net: EVENT.BLOCKING_UPDATE }, sur: subscriptionUri(self, sub) };
+  if (typeof sub.doc.cr === 'string') sgn.cr = sub.doc.cr;
+  // A polling channel is read when its AE asks: nobody would answer while the UPDATE waits.
+  const rsc = key.startsWith('pch:') || key.startsWith('id:') ? RSC.TARGET_NOT_REACHABLE : await notifyTarget(services, services.outbound, key, { 'm2m:sgn': sgn });
+  if (rsc >= 2000 && rsc < 3000) return;
+  // §7.3.2.9: TARGET_NOT_REACHABLE → REMOTE_ENTITY_NOT_REACHABLE, OPERATION_NOT_ALLOWED → OPERATION_DENIED_BY_REMOTE_ENTITY;
+  // any other refusal is a refusal by the remote entity too.
+  if (rsc === RSC.TARGET_NOT_REACHABLE) throw new CseError(RSC.REMOTE_ENTITY_NOT_REACHABLE, 'the Blocking_Update subscriber could not be reached');
+  throw new CseError(RSC.OPERATION_DENIED_BY_REMOTE_ENTITY, `the Blocking_Update subscriber refused the update (${rsc})`);
+}
