@@ -214,7 +214,7 @@ export async function recordEvent(
   if (matched.length === 0) return 0;
   const kinds = new Set(matched.map((sub) => (sub.doc as SubscriptionAttributes).nct ?? CONTENT.ALL_ATTRIBUTES));
   const payload: EventPayload = {
-    typeName: registry.of(event.resource)?.typeName ?? `m2m:ty${event.resource.ty}`,
+    typeName: registry.contentName(event.resource),
     uri: event.resource.ri,
     ...(kinds.has(CONTENT.ALL_ATTRIBUTES) ? { full: representation(event.resource) } : {}),
     ...(kinds.has(CONTENT.MODIFIED_ATTRIBUTES) ? { mod: { ...(event.modified ?? {}) } } : {}),

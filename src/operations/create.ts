@@ -94,6 +94,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
       }
       throw err;
     }
+    await definition.hooks.afterCreate?.(hooks, stored);
     await registry.of(parent)?.hooks.afterChildAdded?.(hooks, parent, stored);
     await recordEvent(tx, eventContext(ctx.services, now), parent, { type: EVENT.CREATE_CHILD, resource: stored, operation: OPERATION.CREATE, originator });
     await ctx.services.access.invalidate(stored, tx);

@@ -394,8 +394,9 @@ async function resolveRelative(ctx: RequestContext, from: StoredResource, relati
   const last = path[path.length - 1];
   if ((last === 'la' || last === 'ol') && path.length > 1) {
     const container = await store.getByPath(path.slice(0, -1).join('/'));
-    if (container && registry.get(container.ty)?.virtualChildren?.includes(last) && container.doc.disr !== true) {
-      const [instance] = await store.children(container.ri, { ty: RESOURCE_TYPE.contentInstance, limit: 1, newestFirst: last === 'la', aliveAt: now });
+    const definition = container && registry.get(container.ty);
+    if (container && definition?.instanceType !== undefined && definition.virtualChildren?.includes(last) && container.doc.disr !== true) {
+      const [instance] = await store.children(container.ri, { ty: definition.instanceType, limit: 1, newestFirst: last === 'la', aliveAt: now });
       return instance;
     }
   }

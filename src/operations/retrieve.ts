@@ -56,13 +56,14 @@ export async function withDescendants(ctx: RequestContext, outcome: Outcome, roo
 export async function resolveVirtual(ctx: RequestContext, container: StoredResource): Promise<StoredResource> {
   if (container.doc.disr === true) throw new CseError(RSC.OPERATION_NOT_ALLOWED, 'the container has disableRetrieval set');
   const fresh = await refreshResource(ctx, container);
+  const instanceType = ctx.services.registry.get(fresh.ty)?.instanceType ?? RESOURCE_TYPE.contentInstance;
   const [instance] = await ctx.services.store.children(fresh.ri, {
-    ty: RESOURCE_TYPE.contentInstance,
+    ty: instanceType,
     limit: 1,
     newestFirst: ctx.virtual === 'la',
     aliveAt: ctx.services.clock.now(),
   });
-  if (!instance) throw new CseError(RSC.NOT_FOUND, `container '${fresh.rn}' has no contentInstance`);
+  if (!instance) throw new CseError(RSC.NOT_FOUND, `'${fresh.rn}' has no instance`);
   return instance;
 }
 

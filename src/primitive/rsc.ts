@@ -35,6 +35,8 @@ export const RSC = {
   ESPRIM_IMPERSONATION_ERROR: 4116,
   ORIGINATOR_HAS_ALREADY_REGISTERED: 4117,
   BLOCKING_SUBSCRIPTION_ALREADY_EXISTS: 4124,
+  /** A <flexContainer> whose containerDefinition names no specialization the CSE knows [TS-0004 §7.4.37.2.1]. */
+  SPECIALIZATION_SCHEMA_NOT_FOUND: 4125,
   APP_RULE_VALIDATION_FAILED: 4126,
   OPERATION_DENIED_BY_REMOTE_ENTITY: 4127,
   SERVICE_SUBSCRIPTION_NOT_ESTABLISHED: 4128,
@@ -114,6 +116,8 @@ const MAPPING: Readonly<Record<number, RscMapping>> = {
   4117: { http: 403, coap: 403 },
   // TS-0009 table 6.3.3-1 and TS-0008 table 6.3.4-2.
   4124: { http: 409, coap: 400 },
+  // TS-0009 maps it with 4001 and 5001 to 501; CoAP follows the same class as 4001 does here.
+  4125: { http: 501, coap: 501 },
   4126: { http: 403, coap: 403 },
   4127: { http: 403, coap: 403 },
   4128: { http: 403, coap: 403 },

@@ -2,7 +2,7 @@
 import type { Config } from '../config/config.js';
 import type { LocalIdentity, VirtualName } from '../primitive/identifiers.js';
 import type { RequestPrimitive } from '../primitive/request.js';
-import type { ResourceStore, StoredResource } from '../storage/store.js';
+import type { ResourceStore, StoredResource, UsageLimits } from '../storage/store.js';
 import type { SemanticOperations } from '../semantics/sparql.js';
 
 /** M mandatory, O optional, NP not permitted (TS-0004 attribute tables). */
@@ -12,6 +12,7 @@ export type AttributeType =
   | 'string'
   | 'boolean'
   | 'integer'
+  | 'number'
   | 'nonNegInteger'
   | 'positiveInteger'
   | 'timestamp'
@@ -20,6 +21,7 @@ export type AttributeType =
   | 'anyURI'
   | 'stringList'
   | 'anyURIList'
+  | 'list'
   | 'enumList'
   | 'enum'
   | 'object'
@@ -43,7 +45,7 @@ type ValueFor<S extends AttributeSpec> = S['type'] extends 'string' | 'timestamp
   ? string
   : S['type'] extends 'boolean'
     ? boolean
-    : S['type'] extends 'integer' | 'nonNegInteger' | 'positiveInteger' | 'enum'
+    : S['type'] extends 'integer' | 'nonNegInteger' | 'positiveInteger' | 'enum' | 'number'
       ? number
       : S['type'] extends 'stringList' | 'anyURIList'
         ? string[]
@@ -68,6 +70,10 @@ export interface HookContext {
   readonly request: RequestPrimitive;
   /** SPARQL for semantic descriptors (checks and semanticOpExec). */
   readonly semantics: SemanticOperations;
+  /** Whose stored-amount quota what the CSE stores for this request counts against, and its limits (none for the admin). */
+  readonly storage?: { readonly charge: string; readonly limits: UsageLimits | undefined };
+  /** Tells the parent's subscribers of a child the CSE created itself (a flexContainerInstance), in this transaction. */
+  readonly recordChildCreated?: (parent: StoredResource, child: StoredResource) => Promise<void>;
   /** The child types a resource type may have (what a subscription's chty may name); absent outside requests. */
   readonly childTypesOf?: (ty: number) => readonly number[];
 }
@@ -97,6 +103,27 @@ export interface TypeHooks {
   isStale?(ctx: HookContext, resource: StoredResource): Promise<boolean>;
   /** Bring derived state up to date; runs in a transaction with the resource locked. */
   beforeRetrieve?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
+  /** Called inside the creating transaction once the new resource is stored (e.g. to store its first instance). */
+  afterCreate?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
+}
+
+/** One specialization of a type whose content is named per resource (a <flexContainer>'s containerDefinition). */
+export interface Specialization {
+  /** The name its content goes under, e.g. `cod:tempe`. */
+  readonly typeName: string;
+  readonly attributes: AttributeTable;
+}
+
+export interface SpecializedType {
+  /**
+   * The specialization a CREATE's content names by its one key; throws the CseError the request earns
+   * (an unknown containerDefinition is 4125).
+   */
+  forCreate(contentName: string, content: Record<string, unknown>): Specialization;
+  /** The specialization of a stored resource. */
+  of(resource: StoredResource): Specialization;
+  /** Whether some specialization defines this attribute (short name). */
+  knowsAttribute(name: string): boolean;
 }
 
 export interface ResourceTypeDefinition {
@@ -114,6 +141,10 @@ export interface ResourceTypeDefinition {
   /** False where access is governed by the parent (contentInstance) or by selfPrivileges (the policy itself). */
   readonly hasAcpi: boolean;
   readonly hooks: TypeHooks;
+  /** The instance type whose oldest and newest children `ol` and `la` name (contentInstance for a container). */
+  readonly instanceType?: number;
+  /** For a type whose content name and attributes vary per resource; typeName and attributes are then the base. */
+  readonly specialization?: SpecializedType;
   /**
    * The specializations of a type that has them (mgmtObj by mgd): each a whole definition with the same ty, its
    * own type name (the content's root element) and table. A stored resource is the one its attribute names.

@@ -1,10 +1,13 @@
 // The one list of resource types Warden implements. Adding a type is one file plus one line here.
-import type { ResourceTypeDefinition } from './define.js';
+import type { AttributeTable, ResourceTypeDefinition } from './define.js';
+import type { StoredResource } from '../storage/store.js';
 import { accessControlPolicyType } from './types/accessControlPolicy.js';
 import { aeType } from './types/ae.js';
 import { containerType } from './types/container.js';
 import { contentInstanceType } from './types/contentInstance.js';
 import { cseBaseType } from './types/cseBase.js';
+import { flexContainerType } from './types/flexContainer.js';
+import { flexContainerInstanceType } from './types/flexContainerInstance.js';
 import { groupType } from './types/group.js';
 import { pollingChannelType } from './types/pollingChannel.js';
 import { subscriptionType } from './types/subscription.js';
@@ -13,7 +16,7 @@ import { semanticDescriptorType } from './types/semanticDescriptor.js';
 import { mgmtObjType } from './types/mgmtObj.js';
 import { nodeType } from './types/node.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();
@@ -44,7 +47,19 @@ export class ResourceRegistry {
   /** Whether some resource type defines this attribute (short name). */
   knowsAttribute(name: string): boolean {
     if (!this.attributeNames) this.attributeNames = new Set([...this.byName.values()].flatMap((t) => Object.keys(t.attributes)));
-    return this.attributeNames.has(name);
+    return this.attributeNames.has(name) || [...this.byTy.values()].some((t) => t.specialization?.knowsAttribute(name));
+  }
+
+  /** The name a stored resource's content goes under: its specialization's (a flexContainer's), else its type's. */
+  contentName(resource: StoredResource): string {
+    const definition = this.of(resource);
+    return definition?.specialization?.of(resource).typeName ?? definition?.typeName ?? `m2m:ty${resource.ty}`;
+  }
+
+  /** The attribute table that holds for a stored resource (its specialization's, where it has one). */
+  attributesOf(resource: StoredResource): AttributeTable {
+    const definition = this.of(resource);
+    return definition?.specialization?.of(resource).attributes ?? definition?.attributes ?? {};
   }
 
   supportedTypes(): number[] {

@@ -12,4 +12,6 @@ export const RESOURCE_TYPE = {
   request: 17,
   subscription: 23,
   semanticDescriptor: 24,
+  flexContainer: 28,
+  flexContainerInstance: 58,
 } as const;

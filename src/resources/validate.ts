@@ -73,6 +73,8 @@ function checkType(spec: AttributeSpec, value: unknown): string | undefined {
       return typeof value === 'boolean' ? undefined : 'must be a boolean';
     case 'integer':
       return Number.isSafeInteger(value) ? undefined : 'must be an integer';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a number';
     case 'nonNegInteger':
       return Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'must be a non-negative integer';
     case 'positiveInteger':
@@ -89,6 +91,9 @@ function checkType(spec: AttributeSpec, value: unknown): string | undefined {
         if (item.length > MAX_STRING_LENGTH) return `has an entry longer than ${MAX_STRING_LENGTH} characters`;
       }
       return undefined;
+    case 'list':
+      if (!Array.isArray(value)) return 'must be a list';
+      return value.length > maxLength ? `has more than ${maxLength} entries` : undefined;
     case 'enumList':
       if (!Array.isArray(value)) return 'must be a list of integers';
       if (value.length > maxLength) return `has more than ${maxLength} entries`;

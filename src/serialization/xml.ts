@@ -4,6 +4,7 @@
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { Codec } from './codec.js';
 import { MAX_JSON_DEPTH, depthOf, plainData } from './json.js';
+import { SDT_CATALOG } from '../resources/sdt/catalog.js';
 
 const parser = new XMLParser({
   // Attributes carry a resource's name (rn="…") and a child reference's name and type (nm, typ) [TS-0004 §8.3].
@@ -48,10 +49,29 @@ function scalar(name: string, value: unknown): unknown {
 /** Elements that are child resource references: <ch nm="…" typ="…">address</ch> [TS-0004 m2m:childResourceRef]. */
 const REFERENCE_ELEMENTS = new Set(['ch', 'rrf']);
 
-/** Whether an element name is a resource type name (m2m:cnt …), whose element carries the rn attribute. */
+/** Whether an element name is a resource type name (m2m:cnt, a flexContainer's cod:binSh …), whose element carries the rn attribute. */
 function isResourceElement(name: string): boolean {
   // dcfg: is the namespace of the TS-0022 device configuration mgmtObjs (dcfg:datc).
-  return name.startsWith('m2m:') || name.startsWith('dcfg:');
+  return name.startsWith('m2m:') || name.startsWith('dcfg:') || SDT_CATALOG.named(name) !== undefined;
+}
+
+/**
+ * A specialization's custom attributes arrive as text like every element: its data point types (the catalog)
+ * give numbers, booleans and lists back their type, as the tables above do for the attributes of every type.
+ */
+function typedDataPoints(root: Record<string, unknown>): void {
+  for (const [name, attrs] of Object.entries(root)) {
+    const points = SDT_CATALOG.named(name)?.dataPoints;
+    if (!points || typeof attrs !== 'object' || attrs === null || Array.isArray(attrs)) continue;
+    const values = attrs as Record<string, unknown>;
+    for (const [key, value] of Object.entries(values)) {
+      const type = Object.hasOwn(points, key) ? points[key]?.type : undefined;
+      if (typeof value !== 'string' || !type) continue;
+      if ((type === 'number' || type === 'integer' || type === 'nonNegInteger') && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value)) values[key] = Number(value);
+      else if (type === 'boolean' && (value === 'true' || value === 'false')) values[key] = value === 'true';
+      else if (type === 'list') values[key] = value.split(/\s+/).filter(Boolean);
+    }
+  }
 }
 
 function normalise(value: unknown, name: string, root = false): unknown {
@@ -120,8 +140,10 @@ export const xmlCodec: Codec = {
     if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new Error('DOCTYPE and ENTITY declarations are not accepted');
     const parsed = parser.parse(text, true) as Record<string, unknown>;
     if (depthOf(parsed) > MAX_JSON_DEPTH) throw new Error(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
+    const root = normalise(parsed, '', true) as Record<string, unknown>;
+    typedDataPoints(root);
     // Numbers are read from text (scalar): 400 digits become Infinity, refused like in JSON.
-    return plainData(normalise(parsed, '', true));
+    return plainData(root);
   },
   encode(value) {
     const root = typeof value === 'object' && value !== null ? (toXmlShape(value) as Record<string, unknown>) : { 'm2m:dbg': String(value) };

@@ -8,7 +8,7 @@ import type { Stage } from '../pipeline.js';
 import { effectiveResultContent } from './checkPrimitive.js';
 
 function typeNameOf(services: CseServices, r: StoredResource): string {
-  return services.registry.of(r)?.typeName ?? `m2m:ty${r.ty}`;
+  return services.registry.contentName(r);
 }
 
 /** Child references {nm, typ, val} [TS-0004 m2m:childResourceRef]; val follows drt (structured by default). */
@@ -42,7 +42,7 @@ function embedded(services: CseServices, root: StoredResource, descendants: read
 
 /** Partial retrieve: the named attributes only; one the type does not define is 4000 [TS-0004 §7.3.3.6]. */
 function partial(services: CseServices, r: StoredResource, names: readonly string[]): Record<string, unknown> {
-  const table = services.registry.of(r)?.attributes ?? {};
+  const table = services.registry.attributesOf(r);
   const full = representation(r);
   const out: Record<string, unknown> = {};
   for (const name of names) {

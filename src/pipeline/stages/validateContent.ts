@@ -3,21 +3,31 @@ import { CseError, badRequest, notAllowed } from '../../primitive/errors.js';
 import { checkResourceName } from '../../primitive/identifiers.js';
 import { OPERATION } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
-import type { ResourceTypeDefinition } from '../../resources/define.js';
+import type { ResourceTypeDefinition, Specialization } from '../../resources/define.js';
 import type { ResourceRegistry } from '../../resources/registry.js';
 import { validateAttributes } from '../../resources/validate.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { Stage } from '../pipeline.js';
 
-function unwrap(pc: unknown, definition: ResourceTypeDefinition): Record<string, unknown> {
-  if (typeof pc !== 'object' || pc === null || Array.isArray(pc)) throw badRequest(`content must be an object {"${definition.typeName}": {...}}`);
+/** The content's one resource: its name and its attributes. */
+function unwrap(pc: unknown, expected: string): [string, Record<string, unknown>] {
+  if (typeof pc !== 'object' || pc === null || Array.isArray(pc)) throw badRequest(`content must be an object {"${expected}": {...}}`);
   const keys = Object.keys(pc);
-  if (keys.length !== 1 || keys[0] !== definition.typeName) {
-    throw badRequest(`content must hold exactly one resource named '${definition.typeName}', found ${keys.map((k) => `'${k}'`).join(', ') || 'nothing'}`);
+  const [name] = keys;
+  if (keys.length !== 1 || name === undefined) {
+    throw badRequest(`content must hold exactly one resource named '${expected}', found ${keys.map((k) => `'${k}'`).join(', ') || 'nothing'}`);
   }
-  const inner = (pc as Record<string, unknown>)[definition.typeName];
-  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) throw badRequest(`'${definition.typeName}' must be an object of attributes`);
-  return inner as Record<string, unknown>;
+  const inner = (pc as Record<string, unknown>)[name];
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) throw badRequest(`'${name}' must be an object of attributes`);
+  return [name, inner as Record<string, unknown>];
+}
+
+/** The named content of a CREATE: a specialized type (flexContainer) takes its table from the name. */
+function createContent(pc: unknown, definition: ResourceTypeDefinition): [Specialization, Record<string, unknown>] {
+  const [name, content] = unwrap(pc, definition.typeName);
+  const specialization = definition.specialization?.forCreate(name, content) ?? definition;
+  if (name !== specialization.typeName) throw badRequest(`content must hold exactly one resource named '${specialization.typeName}', found '${name}'`);
+  return [specialization, content];
 }
 
 /**
@@ -64,8 +74,8 @@ export const validateContent: Stage = {
       if (!parentDefinition.childTypes.includes(definition.ty)) {
         throw new CseError(RSC.INVALID_CHILD_RESOURCE_TYPE, `${definition.typeName} cannot be a child of ${parentDefinition.typeName}`);
       }
-      const content = unwrap(r.pc, definition);
-      validateAttributes(definition.typeName, definition.attributes, content, 'create');
+      const [specialization, content] = createContent(r.pc, definition);
+      validateAttributes(specialization.typeName, specialization.attributes, content, 'create');
       // The parent's virtual children (a container's la / ol) own these names: no request may create them.
       if (typeof content.rn === 'string' && (parentDefinition.virtualChildren as readonly string[] | undefined)?.includes(content.rn)) {
         throw notAllowed(`attribute 'rn': '${content.rn}' names a virtual resource of ${parentDefinition.typeName}`);
@@ -79,10 +89,12 @@ export const validateContent: Stage = {
       const definition = registry.of(resource);
       if (!definition) throw new Error(`stored resource of unknown type ${resource.ty}`);
       if (!definition.updatable) throw notAllowed(`${definition.typeName} cannot be updated`);
-      const content = unwrap(r.pc, definition);
+      const specialization = definition.specialization?.of(resource) ?? definition;
+      const [name, content] = unwrap(r.pc, specialization.typeName);
+      if (name !== specialization.typeName) throw badRequest(`content must hold exactly one resource named '${specialization.typeName}', found '${name}'`);
       // An UPDATE naming no attribute changes none, and is still an update: lt and st move [TS-0004 §7.3.3.7], and
       // §7.2.1.1 requires attributes only in a CREATE's Content (an UPDATE's is a partial resource).
-      validateAttributes(definition.typeName, definition.attributes, content, 'update');
+      validateAttributes(specialization.typeName, specialization.attributes, content, 'update');
       ctx.content = content;
     }
     return Promise.resolve();

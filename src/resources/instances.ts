@@ -1,0 +1,81 @@
+// A parent's instances (a container's contentInstances, a flexContainer's flexContainerInstances): kept within
+// mni / mbs / mia, with cni / cbs counting them [TS-0004 §7.4.7.2.1, §7.4.37.2.3].
+import { parseTimestamp } from '../primitive/identifiers.js';
+import type { StoredResource } from '../storage/store.js';
+import type { HookContext } from './define.js';
+
+export interface InstanceLimits {
+  readonly mni?: number | undefined;
+  readonly mbs?: number | undefined;
+  readonly mia?: number | undefined;
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+/** An instance's contentSize. */
+export const instanceSize = (instance: StoredResource): number => num(instance.doc.cs);
+
+export function countInstanceAdded(parent: StoredResource, instance: StoredResource): void {
+  parent.doc.cni = num(parent.doc.cni) + 1;
+  parent.doc.cbs = num(parent.doc.cbs) + instanceSize(instance);
+}
+
+export function countInstanceRemoved(parent: StoredResource, instance: StoredResource): void {
+  parent.doc.cni = Math.max(0, num(parent.doc.cni) - 1);
+  parent.doc.cbs = Math.max(0, num(parent.doc.cbs) - instanceSize(instance));
+}
+
+/**
+ * Drops the oldest instances until cni ≤ mni, cbs ≤ mbs and none is older than mia. These removals are
+ * housekeeping: they send no deletion notifications. Returns true when it removed any.
+ */
+export async function trimInstances(ctx: HookContext, parent: StoredResource, instanceType: number, limits: InstanceLimits = parent.doc): Promise<boolean> {
+  const { mni, mbs } = limits;
+  const oldestAllowed = limits.mia === undefined ? undefined : ctx.now - limits.mia * 1000;
+  let removed = false;
+  for (;;) {
+    const overCount = mni !== undefined && num(parent.doc.cni) > mni;
+    const overSize = mbs !== undefined && num(parent.doc.cbs) > mbs;
+    if (!overCount && !overSize && oldestAllowed === undefined) break;
+    const [oldest] = await ctx.store.children(parent.ri, { ty: instanceType, limit: 1 });
+    if (!oldest) break;
+    const tooOld = oldestAllowed !== undefined && (parseTimestamp(oldest.ct) ?? 0) <= oldestAllowed;
+    if (!overCount && !overSize && !tooOld) break;
+    await ctx.store.deleteSubtree(oldest.ri);
+    countInstanceRemoved(parent, oldest);
+    removed = true;
+  }
+  return removed;
+}
+
+/** Removes instances whose et has passed, so counters and la/ol never show expired data. */
+export async function purgeExpiredInstances(ctx: HookContext, parent: StoredResource, instanceType: number): Promise<boolean> {
+  const expired = await ctx.store.find({ pi: parent.ri, ty: instanceType, expiredAt: ctx.now, limit: 10_000 });
+  for (const instance of expired) {
+    await ctx.store.deleteSubtree(instance.ri);
+    countInstanceRemoved(parent, instance);
+  }
+  return expired.length > 0;
+}
+
+/** Whether instances past mia or their et wait for removal (checked outside any transaction, before a read). */
+export async function instancesStale(ctx: HookContext, parent: StoredResource, instanceType: number): Promise<boolean> {
+  const mia = (parent.doc as InstanceLimits).mia;
+  if (mia !== undefined) {
+    const [oldest] = await ctx.store.children(parent.ri, { ty: instanceType, limit: 1 });
+    if (oldest && (parseTimestamp(oldest.ct) ?? 0) <= ctx.now - mia * 1000) return true;
+  }
+  const expired = await ctx.store.find({ pi: parent.ri, ty: instanceType, expiredAt: ctx.now, limit: 1 });
+  return expired.length > 0;
+}
+
+/** Removes every instance, as housekeeping (no deletion notifications, like trimming); cni and cbs go to 0. */
+export async function dropAllInstances(ctx: HookContext, parent: StoredResource, instanceType: number): Promise<void> {
+  for (;;) {
+    const batch = await ctx.store.children(parent.ri, { ty: instanceType, limit: 500 });
+    for (const instance of batch) await ctx.store.deleteSubtree(instance.ri);
+    if (batch.length < 500) break;
+  }
+  parent.doc.cni = 0;
+  parent.doc.cbs = 0;
+}
