@@ -145,7 +145,7 @@ describe('discovery', () => {
     try {
       const owner = await big.client.registerAe('mixed');
       const visitor = await big.client.registerAe('visitor');
-      const acp = await big.client.create('/cse-in/mixed', 1, { 'm2m:acp': { rn: 'seeing', pv: { acr: [{ acor: [visitor], acop: 32 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+      const acp = await big.client.create('/cse-in/mixed', 1, { 'm2m:acp': { rn: 'seeing', pv: { acr: [{ acor: [visitor], acop: 32 }, { acor: [owner], acop: 63 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
       const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
       await big.client.create('/cse-in/mixed', 3, { 'm2m:cnt': { rn: 'open', acpi: [acpRi] } }, owner);
       await big.client.create('/cse-in/mixed', 3, { 'm2m:cnt': { rn: 'closed' } }, owner);
