@@ -12,8 +12,8 @@ import { originatorMay } from '../pipeline/access.js';
 import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import type { StoredResource } from '../storage/store.js';
-import { CHUNK_BYTES, compileFilter, filterExhausted, filterWork, meetsFilter, pageOf, prepareBatch, readRows, yieldToEventLoop } from './discover.js';
+import type { SearchHit, StoredResource } from '../storage/store.js';
+import { CHUNK_BYTES, compileFilter, filterExhausted, filterWork, meetsFilter, pageOf, prepareBatch, readRows, relativePathSegments, resolveRelative, yieldToEventLoop } from './discover.js';
 
 const BATCH = 500;
 /** Rows one request may pass over to reach its offset, in scan limits (discovery.scanLimit). */
@@ -47,6 +47,9 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
   const filter = compileFilter(ctx, filtered ? fc : structural, root, BATCH);
   const { limit, offset: skipBefore } = pageOf(fc, config.discovery.maxResults);
   if (limit === 0) return { resources: [] };
+  // applyRelativePath replaces each match by the resource at that path from it [TS-0004 §7.3.3.17.17].
+  const relativePath = filtered && fc.arp !== undefined ? relativePathSegments(fc.arp) : undefined;
+  const seen = new Set<string>();
 
   const out: StoredResource[] = [];
   /** Direct child (first path segment below the root) → its 1-based position among those met. */
@@ -101,13 +104,21 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       if (filterExhausted(filter)) return cut(out, positions, root, position);
       // (Expired rows never come back: the search asks for the living.)
       if (!meets) continue;
+      // The match must be readable itself: otherwise what its relative path leads to would tell that it matches.
+      if (relativePath && !(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, row))) continue;
+      const result: SearchHit | undefined = relativePath ? await resolveRelative(ctx, row, relativePath) : row;
+      if (!result) continue;
+      if (relativePath) {
+        if (seen.has(result.ri)) continue;
+        seen.add(result.ri);
+      }
       // disableRetrieval keeps a container's instances out of every retrieval [TS-0001 §9.6.6].
-      if (row.ty === RESOURCE_TYPE.contentInstance && (await instancesHidden(row.pi))) continue;
-      if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, row))) continue;
-      const size = nested ? (row.size ?? row.bytes ?? JSON.stringify(row.doc).length) : 0;
+      if (result.ty === RESOURCE_TYPE.contentInstance && (await instancesHidden(result.pi))) continue;
+      if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, result))) continue;
+      const size = nested ? (result.size ?? result.bytes ?? JSON.stringify(result.doc).length) : 0;
       if (out.length >= limit || bytes + size > MAX_EMBEDDED_BYTES) return cut(out, positions, root, position);
       bytes += size;
-      out.push(row);
+      out.push(result);
     }
     if (end) return { resources: out };
     if (passedOver >= MAX_PASS_OVER_SCANS * config.discovery.scanLimit || passedBytes >= MAX_PASS_OVER_SCANS * pageBytes) {

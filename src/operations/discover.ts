@@ -368,9 +368,10 @@ export async function checkConditions(ctx: RequestContext, target: StoredResourc
 /**
  * applyRelativePath (Release 4): the result is each matching resource's path extended by this relative path
  * (`..` climbs, `la`/`ol` name a container's newest/oldest instance); where that names nothing, there is no
- * entry [TS-0004 §7.3.3.17].
+ * entry [TS-0004 §7.3.3.17.17]. It applies to every use of filter criteria: discovery and the children a
+ * RETRIEVE returns (rcn 4, 5, 6, 8; as in ACME).
  */
-function relativePathSegments(arp: string): string[] {
+export function relativePathSegments(arp: string): string[] {
   const segments = arp.split('/');
   if (arp.length > 1_024 || arp.startsWith('/') || segments.some((s) => s === '' || s.length > 255)) {
     throw badRequest('applyRelativePath must be a relative path such as ../container/la');
@@ -379,7 +380,7 @@ function relativePathSegments(arp: string): string[] {
   return segments;
 }
 
-async function resolveRelative(ctx: RequestContext, from: StoredResource, relative: readonly string[]): Promise<StoredResource | undefined> {
+export async function resolveRelative(ctx: RequestContext, from: StoredResource, relative: readonly string[]): Promise<StoredResource | undefined> {
   const { store, clock, registry } = ctx.services;
   const path = from.srn.split('/');
   for (const segment of relative) {

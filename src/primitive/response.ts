@@ -15,7 +15,7 @@ export interface ResponsePrimitive {
   /** Result expiration timestamp, echoed from the request. */
   rset?: string;
   vsi?: string;
-  /** Content-Location for a created resource (binding-level header on HTTP). */
+  /** The created resource's URI when the Content carries it (rcn 2, 3): Content-Location on HTTP, Location-Path on CoAP. */
   location?: string;
   /** The resource type of the content, when the content is one resource. */
   ty?: number;

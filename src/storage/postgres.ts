@@ -125,6 +125,10 @@ const POSTGRES_DIALECT: SqlDialect = {
     args.push([...values]);
     return `(json_typeof(doc::json -> ${list}) = 'array' AND EXISTS (SELECT 1 FROM json_array_elements_text(doc::json -> ${list}) v WHERE v = ANY($${args.length}::text[])))`;
   },
+  wildcardMatch(args, text, pattern) {
+    args.push(pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%'));
+    return `(${text} LIKE $${args.length} ESCAPE '\\')`;
+  },
   docWithout(args, name) {
     args.push(name);
     return `((doc::jsonb - $${args.length}::text)::text)`;

@@ -15,6 +15,11 @@ export interface SqlDialect {
   jsonListHasAny(args: unknown[], name: string, values: readonly string[]): string;
   /** The document as JSON text without the attribute `name`. */
   docWithout(args: unknown[], name: string): string;
+  /**
+   * TRUE when `text` matches `pattern`, in which `*` stands for any 0 or more characters and everything else for
+   * itself, case-sensitively (SQLite's LIKE ignores case, so it uses GLOB with the other GLOB characters escaped).
+   */
+  wildcardMatch(args: unknown[], text: string, pattern: string): string;
   /** A column in a comparison that must not choose the index (SQLite: `+column`). */
   unindexed(column: string): string;
 }
@@ -86,6 +91,20 @@ export function subtreeSizeSql(below: string, bound: number, d: SqlDialect): { s
   return { sql: `SELECT count(*) AS n FROM (SELECT srn FROM resources WHERE srn >= ${from} ORDER BY srn LIMIT ${limit}) s WHERE srn < ${p(`${below}0`)}`, args };
 }
 
+/** Common attributes stored as columns, in the form the representation shows them. */
+const COLUMN_ATTRIBUTES: ReadonlySet<string> = new Set(['ri', 'rn', 'pi', 'ct', 'lt']);
+
+/**
+ * An attribute condition: equality, or with `*` in the value a match where `*` stands for 0 or more characters
+ * [TS-0001 table 8.1.2-2 "attribute": "creator=Sam*"; TS-0004 §7.3.3.17.9]. The JSON accessor is placed first,
+ * as SQLite's positional parameters need.
+ */
+function attributeCondition(d: SqlDialect, args: unknown[], name: string, value: string): string {
+  // These are columns, not part of the stored document (in a child or parent sub-query they name its columns).
+  const text = COLUMN_ATTRIBUTES.has(name) ? name : d.jsonText(args, name);
+  return value.includes('*') ? d.wildcardMatch(args, text, value) : `${text} = ${d.param(args, value)}`;
+}
+
 function scopeOf(q: SearchQuery, d: SqlDialect, args: unknown[], plan: SearchPlan): string[] {
   const p = (v: unknown): string => d.param(args, v);
   const scope: string[] = [];
@@ -136,16 +155,16 @@ function conditionsOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] 
     });
     conditions.push(`(${matchers.join(' OR ')})`);
   }
-  for (const [name, value] of q.attributes ?? []) conditions.push(`${d.jsonText(args, name)} = ${p(value)}`);
+  for (const [name, value] of q.attributes ?? []) conditions.push(attributeCondition(d, args, name, value));
   if (q.childTypes?.length) conditions.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND c.ty IN (${list(q.childTypes)}))`);
   // Inside these sub-queries the JSON accessors read the child's / the parent's document.
   if (q.childLabels?.length) conditions.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND ${d.jsonListHasAny(args, 'lbl', q.childLabels)})`);
   if (q.parentLabels?.length) conditions.push(`EXISTS (SELECT 1 FROM resources pr WHERE pr.ri = resources.pi AND ${d.jsonListHasAny(args, 'lbl', q.parentLabels)})`);
   for (const [name, value] of q.childAttributes ?? []) {
-    conditions.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND ${d.jsonText(args, name)} = ${p(value)})`);
+    conditions.push(`EXISTS (SELECT 1 FROM resources c WHERE c.pi = resources.ri AND ${attributeCondition(d, args, name, value)})`);
   }
   for (const [name, value] of q.parentAttributes ?? []) {
-    conditions.push(`EXISTS (SELECT 1 FROM resources pr WHERE pr.ri = resources.pi AND ${d.jsonText(args, name)} = ${p(value)})`);
+    conditions.push(`EXISTS (SELECT 1 FROM resources pr WHERE pr.ri = resources.pi AND ${attributeCondition(d, args, name, value)})`);
   }
   if (q.parentTypes?.length) conditions.push(`EXISTS (SELECT 1 FROM resources pr WHERE pr.ri = resources.pi AND pr.ty IN (${list(q.parentTypes)}))`);
   return conditions;
@@ -186,7 +205,7 @@ export function childAccessSql(pi: string, condition: ChildCondition, aliveAt: n
   const where = [`pi = ${p(pi)}`, `(et IS NULL OR et > ${p(aliveAt)})`];
   if (condition.ty?.length) where.push(`ty IN (${condition.ty.map((t) => p(t)).join(', ')})`);
   if (condition.labels?.length) where.push(d.jsonListHasAny(args, 'lbl', condition.labels));
-  for (const [name, value] of condition.attributes ?? []) where.push(`${d.jsonText(args, name)} = ${p(value)}`);
+  for (const [name, value] of condition.attributes ?? []) where.push(attributeCondition(d, args, name, value));
   const inner = `SELECT ri, pi, ty, owner, doc FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${p(scan)}`;
   const policyType = p(1);
   return { sql: `SELECT ${select} FROM (${inner}) c GROUP BY 1, 2, 3, 5, 6, 7, CASE WHEN ty = ${policyType} THEN ri END LIMIT ${p(limit)}`, args };

@@ -147,6 +147,11 @@ const SQLITE_DIALECT: SqlDialect = {
     args.push(`$.${name}`);
     return 'json_remove(doc, ?)';
   },
+  wildcardMatch(args, text, pattern) {
+    // In GLOB only '*' keeps its meaning: '?' and '[' stand for themselves inside brackets.
+    args.push(pattern.replace(/[?[]/g, (c) => `[${c}]`));
+    return `(${text} GLOB ?)`;
+  },
   unindexed: (column) => `+${column}`,
 };
 

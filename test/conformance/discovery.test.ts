@@ -145,7 +145,9 @@ describe('discovery', () => {
     try {
       const owner = await big.client.registerAe('mixed');
       const visitor = await big.client.registerAe('visitor');
-      const acp = await big.client.create('/cse-in/mixed', 1, { 'm2m:acp': { rn: 'seeing', pv: { acr: [{ acor: [visitor], acop: 32 }, { acor: [owner], acop: 63 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+      // The owner writes through a rule of its own: acpi decides for it too [TS-0001 §9.6.1.3].
+      const pv = { acr: [{ acor: [visitor], acop: 32 }, { acor: [owner], acop: 63 }] };
+      const acp = await big.client.create('/cse-in/mixed', 1, { 'm2m:acp': { rn: 'seeing', pv, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
       const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
       await big.client.create('/cse-in/mixed', 3, { 'm2m:cnt': { rn: 'open', acpi: [acpRi] } }, owner);
       await big.client.create('/cse-in/mixed', 3, { 'm2m:cnt': { rn: 'closed' } }, owner);
@@ -202,5 +204,88 @@ describe('discovery', () => {
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&fo=7', ae)).rsc, 4000);
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&lbq=x%20EQ', ae)).rsc, 4000);
     assert.equal((await t.client.retrieve('/cse-in/finder?fu=1&ty=abc', ae)).rsc, 4000);
+  });
+});
+
+describe('attribute wildcards and applyRelativePath in conditional retrieval', () => {
+  let t: TestCse;
+  let ae: string;
+  before(async () => {
+    t = await startTestCse();
+    ae = await t.client.registerAe('rooms');
+    const mk = async (path: string, ty: number, body: Attrs) => assert.equal((await t.client.create(path, ty, body, ae)).rsc, 2001, path);
+    await mk('/cse-in/rooms', 3, { 'm2m:cnt': { rn: 'kitchen', lbl: ['room/kitchen'] } });
+    await mk('/cse-in/rooms', 3, { 'm2m:cnt': { rn: 'garage', lbl: ['room/garage'] } });
+    await mk('/cse-in/rooms/kitchen', 3, { 'm2m:cnt': { rn: 'fridge' } });
+    await mk('/cse-in/rooms/garage', 3, { 'm2m:cnt': { rn: 'shelf' } });
+    await mk('/cse-in/rooms/kitchen', 4, { 'm2m:cin': { rn: 'small', con: 'x1' } });
+    await mk('/cse-in/rooms/kitchen', 4, { 'm2m:cin': { rn: 'big', con: 'y'.repeat(100) } });
+  });
+  after(() => t.close());
+
+  async function find(query: string): Promise<string[]> {
+    const reply = await t.client.retrieve(`/cse-in/rooms?fu=1&${query}`, ae);
+    assert.equal(reply.rsc, 2000, `${query}: ${reply.text}`);
+    return ((reply.body?.['m2m:uril'] as string[]) ?? []).map((p) => p.split('/').pop() as string).sort();
+  }
+  const names = (list: unknown): unknown[] => ((list as Attrs[] | undefined) ?? []).map((c) => c.rn);
+
+  it('matches attribute values with the wildcard *, case-sensitively, in discovery and conditional retrieval', async () => {
+    // TS-0001 table 8.1.2-2 "attribute": "creator=Sam*", "creator=*Sam"; TS-0004 §7.3.3.17.9.
+    assert.deepEqual(await find('ty=3&rn=*e'), ['fridge', 'garage']);
+    assert.deepEqual(await find('rn=k*n'), ['kitchen']);
+    assert.deepEqual(await find('ty=3&rn=*'), ['fridge', 'garage', 'kitchen', 'shelf']);
+    assert.deepEqual(await find('rn=K*'), [], 'case-sensitive');
+    assert.deepEqual(await find('rn=ki?chen*'), [], "'?' stands for itself");
+    assert.deepEqual(await find('rn=kitch%25*'), [], "'%' stands for itself");
+    assert.deepEqual(await find('rn=kitchen'), ['kitchen'], 'without * the value is compared exactly');
+    assert.deepEqual(await find('con=*'), ['big', 'small'], 'the content is an attribute too');
+    assert.deepEqual(await find('con=y*'), ['big']);
+    const children = await t.client.retrieve('/cse-in/rooms/kitchen?rcn=8&con=x*', ae);
+    assert.equal(children.rsc, 2000, children.text);
+    assert.deepEqual(names((children.body?.['m2m:cnt'] as Attrs)['m2m:cin']), ['small']);
+    assert.equal((await t.client.retrieve('/cse-in/rooms/kitchen?rn=kit*', ae)).rsc, 2000);
+    assert.equal((await t.client.retrieve('/cse-in/rooms/kitchen?rn=gar*', ae)).rsc, 4004);
+  });
+
+  it('applies a relative path (arp) to the children a RETRIEVE returns', async () => {
+    // TS-0004 §7.3.3.17.17: the filtering result is each match's path extended by the relative path.
+    const r8 = await t.client.retrieve('/cse-in/rooms?rcn=8&ty=3&lbl=room/garage&arp=shelf', ae);
+    assert.equal(r8.rsc, 2000, r8.text);
+    assert.deepEqual(names((r8.body?.['m2m:ae'] as Attrs)['m2m:cnt']), ['shelf']);
+    const latest = await t.client.retrieve('/cse-in/rooms?rcn=8&ty=3&lbl=room/kitchen&arp=la', ae);
+    assert.deepEqual(names((latest.body?.['m2m:ae'] as Attrs)['m2m:cin']), ['big']);
+    const parents = await t.client.retrieve('/cse-in/rooms?rcn=6&ty=3&lvl=2&arp=..', ae);
+    const refs = ((parents.body?.['m2m:rrl'] as Attrs).rrf as Attrs[]).map((c) => c.nm).sort();
+    assert.deepEqual(refs, ['garage', 'kitchen', 'rooms'], 'each resource once');
+    const none = await t.client.retrieve('/cse-in/rooms?rcn=8&ty=3&arp=nothing', ae);
+    assert.equal(none.rsc, 2000);
+    assert.deepEqual(none.body?.['m2m:ae'], {}, 'a path that names nothing gives no entry');
+    assert.equal((await t.client.retrieve('/cse-in/rooms?rcn=8&arp=/cse-in', ae)).rsc, 4000);
+  });
+
+  it('follows a relative path only from a match the originator may read, to a resource it may read', async () => {
+    const reader = await t.client.registerAe('roomreader');
+    const policy = async (rn: string, acr: Attrs[]) => {
+      const reply = await t.client.create('/cse-in/rooms', 1, { 'm2m:acp': { rn, pv: { acr }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+      return String((reply.body?.['m2m:acp'] as Attrs).ri);
+    };
+    const readable = await policy('readable', [{ acor: [reader], acop: 2 }, { acor: [ae], acop: 63 }]);
+    const ownerOnly = await policy('owneronly', [{ acor: [ae], acop: 63 }]);
+    const mk = async (path: string, rn: string, acpi: string) => assert.equal((await t.client.create(path, 3, { 'm2m:cnt': { rn, acpi: [acpi] } }, ae)).rsc, 2001);
+    await mk('/cse-in/rooms', 'vault', readable);
+    await mk('/cse-in/rooms/vault', 'locked', ownerOnly);
+    await mk('/cse-in/rooms/vault/locked', 'leaf', readable);
+    await mk('/cse-in/rooms/vault', 'open', readable);
+    await mk('/cse-in/rooms/vault/open', 'leaf', readable);
+    await mk('/cse-in/rooms/vault', 'closed', readable);
+    await mk('/cse-in/rooms/vault/closed', 'leaf', ownerOnly);
+    const leaves = async (origin: string): Promise<unknown[]> => {
+      const reply = await t.client.retrieve('/cse-in/rooms/vault?rcn=6&lvl=1&arp=leaf', origin);
+      assert.equal(reply.rsc, 2000, reply.text);
+      return ((reply.body?.['m2m:rrl'] as Attrs).rrf as Attrs[]).map((c) => c.val).sort();
+    };
+    assert.deepEqual(await leaves(reader), ['cse-in/rooms/vault/open/leaf']);
+    assert.deepEqual(await leaves(ae), ['cse-in/rooms/vault/closed/leaf', 'cse-in/rooms/vault/locked/leaf', 'cse-in/rooms/vault/open/leaf']);
   });
 });

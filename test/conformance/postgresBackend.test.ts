@@ -71,6 +71,13 @@ describe('the CSE on PostgreSQL', () => {
     assert.deepEqual(await find('chty=4&lbl=zone/a'), ['disc']);
     assert.deepEqual(await find('ty=4&palb=zone/a'), ['pa', 'pb']);
     assert.equal((await t.client.retrieve('/cse-in/pgapp/disc?lbl=zone/b', ae)).rsc, 4004);
+    // Attribute wildcards: '*' only, case-sensitive; LIKE's own '%' and '_' stand for themselves.
+    assert.deepEqual(await find('ty=4&con=x*'), ['pa']);
+    assert.deepEqual(await find('rn=p*'), ['pa', 'pb']);
+    assert.deepEqual(await find('rn=P*'), []);
+    assert.deepEqual(await find('rn=p_*'), []);
+    assert.deepEqual(await find('rn=%25*'), []);
+    assert.deepEqual(await find('ty=3&cra=19700101T000000&rn=di*'), ['disc']);
   });
 
   it('policies grant and revoke', async () => {

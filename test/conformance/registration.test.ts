@@ -18,7 +18,8 @@ describe('AE registration over HTTP', () => {
     assert.equal(ae.ri, 'Clamp');
     assert.equal(ae.rn, 'lamp');
     assert.equal(ae.pi, 'id-in');
-    assert.equal(reply.headers.get('content-location'), '/cse-in/lamp');
+    // The URI goes in Content-Location only when the Content carries it (rcn 2 or 3) [TS-0009 §6.4.4].
+    assert.equal(reply.headers.get('content-location'), null);
     assert.match(String(ae.ct), /^\d{8}T\d{6}/);
   });
 

@@ -32,6 +32,28 @@ describe('result content (rcn) for CREATE, RETRIEVE, UPDATE, DELETE', () => {
     assert.ok(!('con' in modified) && !('rn' in modified), 'attributes stored as sent are not repeated');
   });
 
+  it('CREATE: Content-Location is the URI the Content carries (rcn 2, 3), and absent otherwise', async () => {
+    // TS-0009 §6.4.4: "set to the URI of the created resource, if this URI is present in the Content parameter".
+    const r2 = await t.client.request('POST', '/cse-in/rcn/box?rcn=2', { origin: ae, ty: 4, body: { 'm2m:cin': { rn: 'loc2', con: 'b' } } });
+    assert.equal(r2.headers.get('content-location'), r2.body?.['m2m:uri']);
+    assert.equal(r2.headers.get('content-location'), 'cse-in/rcn/box/loc2');
+    const r3 = await t.client.request('POST', '/cse-in/rcn/box?rcn=3', { origin: ae, ty: 4, body: { 'm2m:cin': { rn: 'loc3', con: 'c' } } });
+    assert.equal(r3.headers.get('content-location'), (r3.body?.['m2m:rce'] as Attrs).uri);
+    for (const rcn of [0, 1, 9]) {
+      const reply = await t.client.request('POST', `/cse-in/rcn/box?rcn=${rcn}`, { origin: ae, ty: 4, body: { 'm2m:cin': { con: 'd' } } });
+      assert.equal(reply.rsc, 2001);
+      assert.equal(reply.headers.get('content-location'), null, `rcn=${rcn}`);
+    }
+  });
+
+  it('CREATE with rcn=0: no Content, so neither a body nor a Content-Type [TS-0004 §7.3.3.12, TS-0009 §6.4.3]', async () => {
+    const r0 = await t.client.request('POST', '/cse-in/rcn/box?rcn=0', { origin: ae, ty: 4, body: { 'm2m:cin': { con: 'e' } } });
+    assert.equal(r0.status, 201);
+    assert.equal(r0.text, '');
+    assert.equal(r0.headers.get('content-type'), null);
+    assert.equal(r0.headers.get('content-length'), '0');
+  });
+
   it('RETRIEVE: 4 embeds children, 5 and 6 give references, 8 children only', async () => {
     const r4 = await t.client.retrieve('/cse-in/rcn/box?rcn=4', ae);
     const withChildren = r4.body?.['m2m:cnt'] as Attrs;
@@ -100,6 +122,10 @@ describe('result content (rcn) for CREATE, RETRIEVE, UPDATE, DELETE', () => {
       ['DELETE', '/cse-in/rcn/box', 9],
       ['DELETE', '/cse-in/rcn/box', 2],
       ['GET', '/cse-in/rcn/box', 99],
+      // permissions (12) concerns a RETRIEVE: with another operation it is invalid for it [TS-0004 §7.3.2.1].
+      ['POST', '/cse-in/rcn/box', 12],
+      ['PUT', '/cse-in/rcn/box', 12],
+      ['DELETE', '/cse-in/rcn/box', 12],
     ];
     for (const [method, path, rcn] of refused) {
       const body = method === 'POST' ? { 'm2m:cin': { con: 'x' } } : method === 'PUT' ? { 'm2m:cnt': { lbl: ['x'] } } : undefined;

@@ -96,8 +96,9 @@ function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): v
   if (response.rset) headers['X-M2M-RST'] = response.rset;
   if (response.cnst !== undefined) headers['X-M2M-CTS'] = String(response.cnst);
   if (response.cnot !== undefined) headers['X-M2M-CTO'] = String(response.cnot);
-  // An absolute path, so that it resolves to the created resource whatever the request path was.
-  if (response.location) headers['Content-Location'] = `/${response.location}`;
+  // The URI of the created resource exactly as the Content carries it (m2m:uri / m2m:rce uri), and only then
+  // [TS-0009 §6.4.4].
+  if (response.location) headers['Content-Location'] = response.location;
   if (response.retryAfter !== undefined) headers['Retry-After'] = String(response.retryAfter);
   let body: Buffer | undefined;
   if (res.getHeader('Connection') === 'close') res.once('finish', () => res.socket?.destroy());

@@ -125,6 +125,10 @@ export const checkPrimitive: Stage = {
       // Valid only when the target is an announced resource [TS-0004 §7.3.3.12]; this CSE hosts none.
       throw badRequest('result content 7 (original resource) applies to announced resources only, and this CSE hosts none');
     }
+    // permissions (12) is about reading a resource: a CREATE, UPDATE or DELETE with it carries a result content
+    // invalid for the operation, 4000 [TS-0004 §7.3.2.1] (as in ACME); only for a RETRIEVE is it a value Warden
+    // does not implement.
+    if (r.rcn === RESULT_CONTENT.PERMISSIONS && r.op !== OPERATION.RETRIEVE) throw badRequest('result content 12 (permissions) is only allowed in a RETRIEVE');
     if (r.rcn === RESULT_CONTENT.PERMISSIONS) {
       // TS-0004 names rcn 12 but defines no representation for it; ACME answers it like rcn 4 (a stub).
       throw new CseError(RSC.NOT_IMPLEMENTED, 'result content 12 (permissions) has no defined representation and is not supported');

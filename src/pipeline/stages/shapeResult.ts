@@ -79,7 +79,6 @@ export const shapeResult: Stage = {
     if (outcome.contentStatus !== undefined) response.cnst = outcome.contentStatus;
     if (outcome.contentOffset !== undefined) response.cnot = outcome.contentOffset;
     if (r && !outcome.content) {
-      if (outcome.rsc === 2001) response.location = r.srn;
       const name = typeNameOf(services, r);
       const shortName = name.slice(name.indexOf(':') + 1);
       const children = outcome.children ?? [];
@@ -95,9 +94,11 @@ export const shapeResult: Stage = {
           break;
         case RESULT_CONTENT.HIERARCHICAL_ADDRESS:
           response.pc = { 'm2m:uri': r.srn };
+          response.location = r.srn;
           break;
         case RESULT_CONTENT.HIERARCHICAL_ADDRESS_AND_ATTRIBUTES:
           response.pc = { 'm2m:rce': { [shortName]: shown(r), uri: r.srn } };
+          response.location = r.srn;
           break;
         case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES:
           response.pc = { [name]: { ...shown(r), ...embedded(services, r, children) } };
