@@ -20,6 +20,8 @@ import { OUTBOX_TOPIC, readEnvelope, type StoredEnvelope } from './events.js';
 
 /** Outbox queues of the answers to requests passed through a polling channel: one per request. */
 export const CHANNEL_ANSWER_PREFIX = 'pcr:';
+/** Request identifiers of the requests the CSE passes through a channel and awaits the answer of. */
+const AWAITED_RQI_PREFIX = 'pcr-';
 /** Requests one aggregated poll hands out at most (rqag). */
 const AGGREGATED_AT_MOST = 100;
 /** How long an answer nobody collected is kept before it is swept, beyond the longest wait for it. */
@@ -114,8 +116,9 @@ export async function answerThroughChannel(ctx: RequestContext, channel: StoredR
   const answerPc = (rsp as Record<string, unknown>).pc;
   if (answerPc !== undefined && (typeof answerPc !== 'object' || answerPc === null || Array.isArray(answerPc))) throw badRequest('m2m:rsp pc must be an object');
   const now = clock.now();
-  // Probing the claim with an end of `now` leaves nothing behind that is still in force.
-  const awaited = !(await store.claimOnce(awaitedClaim(aei, rqi), now, now));
+  // Only a request of the CSE's making can be awaited. Probing its claim with an end of `now` leaves nothing behind
+  // that is still in force.
+  const awaited = rqi.startsWith(AWAITED_RQI_PREFIX) && !(await store.claimOnce(awaitedClaim(aei, rqi), now, now));
   if (!awaited) return;
   const answer: StoredEnvelope = { pc: { rsc, ...(answerPc === undefined ? {} : { pc: answerPc }) } };
   const sweepAt = now + config.notifications.pollResponseTimeout * 1000 + ANSWER_GRACE_MS;
@@ -145,7 +148,7 @@ export async function requestThroughChannel(
   const { store, clock, config } = services;
   const now = clock.now();
   const until = Math.min(deadline, now + config.notifications.pollResponseTimeout * 1000);
-  const rqi = `pcr-${randomIdSuffix()}`;
+  const rqi = `${AWAITED_RQI_PREFIX}${randomIdSuffix()}`;
   const envelope: StoredEnvelope = { pc: {}, rqp: { ...primitive, rqi }, expires: until };
   await store.claimOnce(awaitedClaim(aei, rqi), until, now);
   await store.transaction(async (tx) => {
