@@ -21,6 +21,7 @@ import { SparqlEngine } from './semantics/sparql.js';
 import { Deliverer } from './notifications/deliver.js';
 import { FANOUT_TARGET_PREFIX } from './notifications/events.js';
 import { runFanOut } from './notifications/fanout.js';
+import { CHANNEL_ANSWER_PREFIX, sweepChannelAnswer } from './notifications/polling.js';
 import { readFileSync } from 'node:fs';
 
 const WARN_DAYS = 30;
@@ -100,6 +101,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       jobs: {
         [JOB_TARGET_PREFIX]: (message, owner) => runRequestJob(services, message, owner),
         [FANOUT_TARGET_PREFIX]: (message, owner) => runFanOut(services, message, owner),
+        [CHANNEL_ANSWER_PREFIX]: (message, owner) => sweepChannelAnswer(services, message, owner),
       },
     });
     const pipeline = new Pipeline(services);

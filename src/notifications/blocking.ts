@@ -11,6 +11,8 @@ import { ACCESS_OPERATION } from '../security/acp.js';
 import type { StoredResource } from '../storage/store.js';
 import { AsyncMutex } from '../storage/mutex.js';
 import { notifyTarget } from './deliver.js';
+import { hasPollingChannel, requestThroughChannel } from './polling.js';
+import { OPERATION } from '../primitive/request.js';
 import { SUBSCRIBER_AUTHENTICATED_KEY, creatorOf, resolveTarget, sameRegistration, subscriptionUri } from './events.js';
 
 /** UPDATEs of one resource waiting for its Blocking_Update subscriber, one after the other (in this process). */
@@ -19,9 +21,10 @@ const held = new Map<string, AsyncMutex>();
 /**
  * Runs the Blocking_Update procedure for an UPDATE of `target` with `content`, when the target has such a
  * subscription whose attribute condition the UPDATE meets; returns what releases the resource to other UPDATEs
- * once this one is done. Throws 4127 when the subscriber refuses, 5107 when it cannot be reached.
+ * once this one is done (`deadline`: when the UPDATE expires). Throws 4127 when the subscriber refuses, 5107 when it
+ * cannot be reached.
  */
-export async function blockingUpdate(services: CseServices, target: StoredResource, content: Record<string, unknown>): Promise<() => void> {
+export async function blockingUpdate(services: CseServices, target: StoredResource, content: Record<string, unknown>, deadline = Infinity): Promise<() => void> {
   const none = (): void => undefined;
   if (target.doc[BLOCKING_WATCHED_KEY] !== true) return none;
   const sub = await blockingSubscription(services, target);
@@ -42,7 +45,7 @@ export async function blockingUpdate(services: CseServices, target: StoredResour
     if (!mutex.locked && mutex.waiting === 0) held.delete(target.ri);
   };
   try {
-    await notifySubscriber(services, sub, target, content);
+    await notifySubscriber(services, sub, target, content, deadline);
   } catch (err) {
     release();
     throw err;
@@ -56,7 +59,18 @@ async function blockingSubscription(services: CseServices, target: StoredResourc
   return subs.find((s) => ((s.doc.enc as { net?: number[] } | undefined)?.net ?? []).includes(EVENT.BLOCKING_UPDATE));
 }
 
-async function notifySubscriber(services: CseServices, sub: StoredResource, target: StoredResource, content: Record<string, unknown>): Promise<void> {
+/**
+ * A subscriber reachable only by polling answers through its polling channel [TS-0001 §10.2.5.12], while the UPDATE
+ * waits (until its request expires, at most notifications.pollResponseTimeout); no channel or no answer in time:
+ * TARGET_NOT_REACHABLE.
+ */
+async function notifyThroughChannel(services: CseServices, aei: string, nu: string, sgn: Record<string, unknown>, deadline: number): Promise<number> {
+  if (!(await hasPollingChannel(services.store, aei))) return RSC.TARGET_NOT_REACHABLE;
+  const request = { op: OPERATION.NOTIFY, to: nu, fr: `/${services.self.cseId}`, rvi: '3', pc: { 'm2m:sgn': sgn } };
+  return (await requestThroughChannel(services, aei, request, deadline))?.rsc ?? RSC.TARGET_NOT_REACHABLE;
+}
+
+async function notifySubscriber(services: CseServices, sub: StoredResource, target: StoredResource, content: Record<string, unknown>, deadline: number): Promise<void> {
   const { store, self, registry, access, clock } = services;
   // Warden asks the access decision for every notification (docs/conformance.md): a subscriber that may no
   // longer read the resource is not told, and so has no say.
@@ -79,8 +93,11 @@ async function notifySubscriber(services: CseServices, sub: StoredResource, targ
   // contained in the received UPDATE request primitive": the attributes the UPDATE carries.
   const sgn: Record<string, unknown> = { nev: { rep: { [typeName]: content }, net: EVENT.BLOCKING_UPDATE }, sur: subscriptionUri(self, sub) };
   if (typeof sub.doc.cr === 'string') sgn.cr = sub.doc.cr;
-  // A polling channel is read when its AE asks: nobody would answer while the UPDATE waits.
-  const rsc = key.startsWith('pch:') || key.startsWith('id:') ? RSC.TARGET_NOT_REACHABLE : await notifyTarget(services, services.outbound, key, { 'm2m:sgn': sgn });
+  const rsc = key.startsWith('pch:')
+    ? await notifyThroughChannel(services, key.slice(4), nu, sgn, deadline)
+    : key.startsWith('id:')
+      ? RSC.TARGET_NOT_REACHABLE
+      : await notifyTarget(services, services.outbound, key, { 'm2m:sgn': sgn });
   if (rsc >= 2000 && rsc < 3000) return;
   // §7.3.2.9: TARGET_NOT_REACHABLE → REMOTE_ENTITY_NOT_REACHABLE, OPERATION_NOT_ALLOWED → OPERATION_DENIED_BY_REMOTE_ENTITY;
   // any other refusal is a refusal by the remote entity too.

@@ -27,6 +27,10 @@ export interface Envelope {
   readonly pendingLatest?: boolean;
   /** Sent even though its subscription is gone (the deletion notification). */
   readonly final?: boolean;
+  /** A whole request primitive the CSE passes through a polling channel and awaits the answer of (polling.ts). */
+  readonly rqp?: Record<string, unknown>;
+  /** When a request passed through a polling channel stops being handed out (epoch ms): nobody awaits its answer then. */
+  readonly expires?: number;
 }
 
 /** The per-subscription part of a notification whose representation is its event's shared payload. */

@@ -10,6 +10,8 @@ import { randomIdSuffix } from '../primitive/identifiers.js';
 import type { CseServices } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { canonicalUrl, targetKey, urlsOfTarget } from './events.js';
+import { hasPollingChannel, requestThroughChannel } from './polling.js';
+import { ACCESS_OPERATION } from '../security/acp.js';
 
 /**
  * The targets a CREATE or UPDATE of a subscription would make the CSE send to that it does not send to yet
@@ -46,12 +48,41 @@ export function unverifiedSubscriberUri(content: Readonly<Record<string, unknown
   return Array.isArray(content.nu) && content.nu.includes(su) ? undefined : su;
 }
 
+/** What verification needs to know of the request that names the targets. */
+export interface VerificationOptions {
+  /** The subscriber's request was authenticated (rq_authn): what access control sees of it. */
+  readonly authenticated?: boolean;
+  /** When the request expires (epoch ms): a verification through a polling channel waits no longer. */
+  readonly deadline?: number;
+}
+
+/**
+ * Verification of a target that is another AE reachable only by polling (rr=false) [TS-0001 §10.2.5.12]: the
+ * request is queued on that AE's <pollingChannel> and the AE's answer awaited. Nobody may push into another AE's
+ * channel unless that AE's policies grant the subscriber NOTIFY on it (ACME asks the same privilege of a request
+ * it sends on somebody's behalf); without it, or without a channel, or without a positive answer in time: 5204.
+ */
+async function verifyThroughChannel(services: CseServices, aei: string, target: string, originator: string, subscriptionUri: string, options: VerificationOptions): Promise<void> {
+  const { store, clock, self, access } = services;
+  const fail = (why: string): CseError => new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' ${why}`);
+  const ae = await store.get(aei);
+  if (ae?.ty !== RESOURCE_TYPE.AE) throw fail('cannot be reached');
+  const decision = await access.decide({ originator, authenticated: options.authenticated ?? false, roleIds: [], operation: ACCESS_OPERATION.NOTIFY, resource: ae, ip: '', time: clock.now() });
+  if (!decision.granted) throw fail("is only reachable by polling, and its AE's policies do not grant the subscriber NOTIFY on it");
+  if (!(await hasPollingChannel(store, aei))) throw fail('is not request reachable and has no polling channel');
+  const verification = { op: 5, to: target, fr: `/${self.cseId}`, rvi: '3', pc: { 'm2m:sgn': { vrq: true, sur: subscriptionUri, cr: originator } } };
+  const answer = await requestThroughChannel(services, aei, verification, options.deadline ?? Infinity);
+  if (!answer) throw fail('did not answer the verification request through its polling channel in time');
+  if (answer.rsc !== RSC.OK) throw fail(`did not accept the verification request (it answered ${answer.rsc})`);
+}
+
 export async function verifyTargets(
   services: CseServices,
   targets: readonly string[],
   originator: string,
   subscriptionUri: string,
   subscriberUri?: string,
+  options: VerificationOptions = {},
 ): Promise<void> {
   const { store, self } = services;
   let own: ReadonlySet<string> | undefined;
@@ -60,10 +91,10 @@ export async function verifyTargets(
     // Not the subscriber itself (its own AE, its own polling channel, or a su that is one of its own points of access).
     if (key === `ae:${originator}` || key === `pch:${originator}` || target === originator) continue;
     if (target === subscriberUri && /^[a-z][a-z0-9+.-]*:\/\//i.test(key) && (own ??= await ownPointsOfAccess(services, originator)).has(key)) continue;
-    // Another AE's polling channel cannot answer a verification until that AE polls: never accept it
-    // unverified, or anyone could push notifications into another AE's channel.
+    // Another AE reachable only by polling is verified through its channel, never accepted unverified.
     if (key.startsWith('pch:')) {
-      throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' is only reachable by polling and cannot be verified`);
+      await verifyThroughChannel(services, key.slice(4), target, originator, subscriptionUri, options);
+      continue;
     }
     const urls = await urlsOfTarget(store, key);
     if (urls.length === 0) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' cannot be reached`);

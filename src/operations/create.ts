@@ -13,6 +13,7 @@ import { modifiedAttributes } from './modified.js';
 import { resolvePolicyLinks } from './policyLinks.js';
 import { eventContext } from './events.js';
 import { SUBSCRIBER_AUTHENTICATED_KEY, TARGET_BINDING_KEY, bindTargets, recordEvent } from '../notifications/events.js';
+import { requestExpiry } from '../notifications/polling.js';
 import { targetsToVerify, unverifiedSubscriberUri, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
@@ -30,7 +31,10 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const ri = `${shortType}${randomIdSuffix()}`;
   // Verification talks to the targets: it happens before, never inside, the transaction.
   if (definition.ty === RESOURCE_TYPE.subscription) {
-    await verifyTargets(ctx.services, targetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content));
+    await verifyTargets(ctx.services, targetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), {
+      authenticated: ctx.originator?.authenticated ?? false,
+      deadline: requestExpiry(ctx),
+    });
   }
   await definition.hooks.prepare?.(hookContext(ctx, store), content, 'create', addressed);
 

@@ -1,6 +1,7 @@
 // NOTIFY addressed to a resource of this CSE [TS-0004 §7.3.3.9]. A notification to an <AE> is re-targeted to the
 // AE through its points of access (§7.3.3.9.1); one to the <CSEBase> is processed by the CSE (§7.3.3.9.2), and this
-// CSE makes no subscriptions of its own, so no notification can be for it. A polling channel's pcu answers are
+// CSE makes no subscriptions of its own, so no notification can be for it. An <AE> with a <pollingChannel> gets it
+// through the channel, and its answer at the pollingChannelURI is the response. A polling channel's pcu answers are
 // handled by the caller.
 import { CseError, badRequest } from '../primitive/errors.js';
 import type { RequestPrimitive } from '../primitive/request.js';
@@ -8,6 +9,7 @@ import { RSC, isKnownRsc, type Rsc } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { SUPPORTED_RELEASES } from '../pipeline/stages/checkPrimitive.js';
 import { targetKey, urlsOfTarget } from '../notifications/events.js';
+import { hasPollingChannel, requestExpiry, requestThroughChannel } from '../notifications/polling.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import type { StoredResource } from '../storage/store.js';
 
@@ -37,19 +39,31 @@ function releaseForAe(ae: StoredResource, requested: string | undefined): string
   return usable.length > 0 ? usable[usable.length - 1] : requested;
 }
 
+/**
+ * An <AE> with a <pollingChannel> gets the NOTIFY through it (TS-0004 §7.3.3.9.1 re-targets directly only to an AE
+ * without one): the primitive is queued on the channel and the AE's response, sent to its pollingChannelURI, is the
+ * answer. None in time: 4008 when the originator's request expired, else 5103 (notifications.pollResponseTimeout).
+ */
+async function relayThroughChannel(ctx: RequestContext, ae: StoredResource, primitive: RequestPrimitive): Promise<Outcome> {
+  const deadline = requestExpiry(ctx);
+  // The relayed primitive gets a request identifier of the CSE's making (see requestThroughChannel).
+  const answer = await requestThroughChannel(ctx.services, ae.ri, primitive, deadline);
+  if (!answer) {
+    if (deadline <= ctx.services.clock.now()) throw new CseError(RSC.REQUEST_TIMEOUT, `AE '${ae.ri}' did not answer through its polling channel before the request expired`);
+    throw new CseError(RSC.TARGET_NOT_REACHABLE, `AE '${ae.ri}' did not answer through its polling channel in time`);
+  }
+  if (!isKnownRsc(answer.rsc)) throw new CseError(RSC.TARGET_NOT_REACHABLE, `AE '${ae.ri}' answered with ${answer.rsc}, which is no oneM2M response status code`);
+  return { rsc: answer.rsc as Rsc, ...(answer.pc ? { content: answer.pc } : {}) };
+}
+
 async function retargetToAe(ctx: RequestContext, ae: StoredResource): Promise<Outcome> {
   const { store, self, outbound } = ctx.services;
   const r = ctx.request;
-  const channels = await store.children(ae.ri, { ty: RESOURCE_TYPE.pollingChannel, limit: 1 });
-  if (channels.length > 0) {
-    // §7.3.3.9.1 re-targets only an AE without a <pollingChannel>; Warden does not relay requests through a
-    // channel and wait for their answers at pcu.
-    throw new CseError(RSC.TARGET_NOT_REACHABLE, `AE '${ae.ri}' is reachable only through its polling channel, which does not relay NOTIFY requests`);
-  }
-  const urls = (await urlsOfTarget(store, await targetKey(store, self, ae.ri))).slice(0, MAX_POINTS_OF_ACCESS);
-  if (urls.length === 0) throw new CseError(RSC.TARGET_NOT_REACHABLE, `AE '${ae.ri}' has no point of access (poa) to re-target the NOTIFY to`);
   const rvi = releaseForAe(ae, r.rvi);
   const primitive: RequestPrimitive = { op: r.op, to: ae.ri, fr: ctx.originator?.id ?? r.fr, rqi: r.rqi, pc: r.pc, ...(rvi === undefined ? {} : { rvi }) };
+  if (await hasPollingChannel(store, ae.ri)) return relayThroughChannel(ctx, ae, primitive);
+  const urls = (await urlsOfTarget(store, await targetKey(store, self, ae.ri))).slice(0, MAX_POINTS_OF_ACCESS);
+  if (urls.length === 0) throw new CseError(RSC.TARGET_NOT_REACHABLE, `AE '${ae.ri}' has no point of access (poa) to re-target the NOTIFY to`);
   for (const url of urls) {
     const answer = await outbound.send(url, primitive);
     // "If the forwarding fails due to 'Target not reachable', iterate with the next address."

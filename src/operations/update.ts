@@ -14,6 +14,7 @@ import { eventContext } from './events.js';
 import { TARGET_BINDING_KEY, bindTargets, recordEvent, resolveTarget } from '../notifications/events.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import type { ResourceStore } from '../storage/store.js';
+import { requestExpiry } from '../notifications/polling.js';
 import { targetsToVerify, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -31,12 +32,15 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   if (ctx.resource?.ty === RESOURCE_TYPE.subscription) {
     // nu, su and nfu targets the subscription did not have yet are verified; the new nu ones are bound below.
     const toVerify = targetsToVerify(content, ctx.resource.doc);
-    await verifyTargets(ctx.services, toVerify, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`);
+    await verifyTargets(ctx.services, toVerify, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`, undefined, {
+      authenticated: ctx.originator?.authenticated ?? false,
+      deadline: requestExpiry(ctx),
+    });
     const nu = content.nu;
     if (Array.isArray(nu)) added = toVerify.filter((t) => nu.includes(t));
   }
   if (ctx.resource) await registry.of(ctx.resource)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource);
-  const release = await blockingUpdate(ctx.services, ctx.resource as StoredResource, content);
+  const release = await blockingUpdate(ctx.services, ctx.resource as StoredResource, content, requestExpiry(ctx));
   try {
     return await applyUpdate(ctx, content, targetRi, added);
   } finally {

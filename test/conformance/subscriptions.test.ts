@@ -261,10 +261,12 @@ describe('polling channel', () => {
       assert.equal((await t.client.create('/cse-in/sleepy/pch/pcu', 4, { 'm2m:cin': { con: 'x' } }, owner)).rsc, 4005);
       const answer = await t.client.request('POST', '/cse-in/sleepy/pch/pcu', { origin: owner, body: { 'm2m:rsp': { rsc: 2000, rqi: String(rqp.rqi) } } });
       assert.equal(answer.rsc, 2000);
-      // Another AE cannot aim a subscription at this AE's polling channel: it cannot be verified there.
+      // Another AE cannot aim a subscription at this AE's polling channel unless the AE's policies grant it NOTIFY
+      // (this AE has none): the verification request is not even queued (pollingChannel.test.ts has the rest).
       await t.client.create('/cse-in/nosy', 3, { 'm2m:cnt': { rn: 'bait' } }, other);
       const pushed = await t.client.create('/cse-in/nosy/bait', 23, { 'm2m:sub': { nu: [owner], enc: { net: [3] } } }, other);
       assert.equal(pushed.rsc, 5204);
+      assert.equal(await t.cse.services.store.queueLength('pch:Csleepy'), 0);
     } finally {
       await t.close();
     }

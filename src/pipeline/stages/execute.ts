@@ -17,6 +17,7 @@ import { deleteResource } from '../../operations/delete.js';
 import { needsChildren, retrieveResource } from '../../operations/retrieve.js';
 import { updateResource } from '../../operations/update.js';
 import { notifyResource } from '../../operations/notify.js';
+import { answerThroughChannel } from '../../notifications/polling.js';
 import type { Stage } from '../pipeline.js';
 
 /** Longest wait for an operation execution time (oet) in a blocking request; later ones need rt=1 or 2. */
@@ -115,8 +116,9 @@ export const execute: Stage = {
         ctx.outcome = await deleteResource(ctx);
         return;
       case OPERATION.NOTIFY:
-        // An AE answers the requests it polled with a NOTIFY to its pcu; nothing here waits for those answers.
-        if (ctx.virtual === 'pcu') {
+        // An AE answers the requests it polled with a NOTIFY to its pcu [TS-0004 §7.4.22.2.2].
+        if (ctx.virtual === 'pcu' && ctx.resource) {
+          await answerThroughChannel(ctx, ctx.resource);
           ctx.outcome = { rsc: RSC.OK };
           return;
         }
