@@ -12,8 +12,11 @@ export interface InstanceLimits {
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
+/** Where an instance keeps its contentSize. */
+const SIZE = 'cs';
+
 /** An instance's contentSize. */
-export const instanceSize = (instance: StoredResource): number => num(instance.doc.cs);
+export const instanceSize = (instance: StoredResource): number => num(instance.doc[SIZE]);
 
 export function countInstanceAdded(parent: StoredResource, instance: StoredResource): void {
   parent.doc.cni = num(parent.doc.cni) + 1;
@@ -34,15 +37,20 @@ export async function trimInstances(ctx: HookContext, parent: StoredResource, in
   const oldestAllowed = limits.mia === undefined ? undefined : ctx.now - limits.mia * 1000;
   let removed = false;
   for (;;) {
-    const overCount = mni !== undefined && num(parent.doc.cni) > mni;
+    const excess = mni === undefined ? 0 : num(parent.doc.cni) - mni;
     const overSize = mbs !== undefined && num(parent.doc.cbs) > mbs;
-    if (!overCount && !overSize && oldestAllowed === undefined) break;
-    const [oldest] = await ctx.store.children(parent.ri, { ty: instanceType, limit: 1 });
-    if (!oldest) break;
-    const tooOld = oldestAllowed !== undefined && (parseTimestamp(oldest.ct) ?? 0) <= oldestAllowed;
-    if (!overCount && !overSize && !tooOld) break;
-    await ctx.store.deleteSubtree(oldest.ri);
-    countInstanceRemoved(parent, oldest);
+    let drop = Math.max(excess, overSize ? 1 : 0);
+    if (drop === 0) {
+      if (oldestAllowed === undefined) break;
+      const [oldest] = await ctx.store.children(parent.ri, { ty: instanceType, limit: 1 });
+      if (!oldest || (parseTimestamp(oldest.ct) ?? 0) > oldestAllowed) break;
+      drop = 1;
+    }
+    // Over mni by n: the n oldest go at once. Over mbs, one at a time: how many depends on their sizes.
+    const dropped = await ctx.store.dropOldestChildren(parent.ri, instanceType, drop, SIZE);
+    if (dropped.count === 0) break;
+    parent.doc.cni = Math.max(0, num(parent.doc.cni) - dropped.count);
+    parent.doc.cbs = Math.max(0, num(parent.doc.cbs) - dropped.size);
     removed = true;
   }
   return removed;
@@ -71,11 +79,7 @@ export async function instancesStale(ctx: HookContext, parent: StoredResource, i
 
 /** Removes every instance, as housekeeping (no deletion notifications, like trimming); cni and cbs go to 0. */
 export async function dropAllInstances(ctx: HookContext, parent: StoredResource, instanceType: number): Promise<void> {
-  for (;;) {
-    const batch = await ctx.store.children(parent.ri, { ty: instanceType, limit: 500 });
-    for (const instance of batch) await ctx.store.deleteSubtree(instance.ri);
-    if (batch.length < 500) break;
-  }
+  while ((await ctx.store.dropOldestChildren(parent.ri, instanceType, 500, SIZE)).count === 500);
   parent.doc.cni = 0;
   parent.doc.cbs = 0;
 }

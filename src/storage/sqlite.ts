@@ -10,6 +10,7 @@ import {
   type ChildCondition,
   StoreConflictError,
   type DeletedSubtree,
+  type DroppedChildren,
   type NewOutboxMessage,
   type LeaseScope,
   type OutboxMessage,
@@ -159,6 +160,8 @@ class SqliteStatements {
   readonly countTy;
   readonly subtree;
   readonly deleteSubtree;
+  readonly dropOldest;
+  readonly dropDescendants;
   readonly uncharge;
   readonly charge;
   readonly usage;
@@ -189,6 +192,11 @@ class SqliteStatements {
       'SELECT ri, ty FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
     );
     this.deleteSubtree = db.prepare<[string, string, string]>('DELETE FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?)');
+    // The oldest children walk the (pi, ty, seq) index from its low end; the quota trigger frees each row's charge.
+    this.dropOldest = db.prepare<[string, number, number, string], { ri: string; ty: number; srn: string; size: unknown }>(
+      'DELETE FROM resources WHERE seq IN (SELECT seq FROM resources WHERE pi = ? AND ty = ? ORDER BY seq LIMIT ?) RETURNING ri, ty, srn, json_extract(doc, ?) AS size',
+    );
+    this.dropDescendants = db.prepare<[string, string], { ri: string; ty: number; srn: string }>('DELETE FROM resources WHERE srn >= ? AND srn < ? RETURNING ri, ty, srn');
   }
 }
 
@@ -299,6 +307,21 @@ class SqliteOperations {
     const removed = this.s.subtree.all(...args);
     this.s.deleteSubtree.run(...args);
     return { root: toResource(root), removed };
+  }
+
+  dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): DroppedChildren {
+    if (count <= 0) return { count: 0, size: 0, removed: [] };
+    const dropped = this.s.dropOldest.all(pi, ty, count, `$.${sizeAttribute}`);
+    const removed: Array<{ ri: string; ty: number }> = dropped.map(({ ri, ty: type }) => ({ ri, ty: type }));
+    let size = 0;
+    for (const child of dropped) {
+      if (typeof child.size === 'number') size += child.size;
+      // Usually nothing is below an instance: one probe of the srn index finds that out.
+      const below = this.s.dropDescendants.all(`${child.srn}/`, `${child.srn}0`);
+      below.sort((a, b) => a.srn.length - b.srn.length);
+      for (const row of below) removed.push({ ri: row.ri, ty: row.ty });
+    }
+    return { count: dropped.length, size, removed };
   }
 
   /** See searchRounds: a page of a big subtree is read by windows of insertion order. */
@@ -555,6 +578,9 @@ class SqliteTransactionView implements ResourceStore {
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return Promise.resolve(this.ops.deleteSubtree(ri));
   }
+  dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): Promise<DroppedChildren> {
+    return Promise.resolve(this.ops.dropOldestChildren(pi, ty, count, sizeAttribute));
+  }
   find(q: FindQuery): Promise<StoredResource[]> {
     return Promise.resolve(this.ops.find(q));
   }
@@ -706,6 +732,9 @@ class SqliteStore implements ResourceStore {
   }
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return this.transaction(() => Promise.resolve(this.ops.deleteSubtree(ri)));
+  }
+  dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): Promise<DroppedChildren> {
+    return this.transaction(() => Promise.resolve(this.ops.dropOldestChildren(pi, ty, count, sizeAttribute)));
   }
   find(q: FindQuery): Promise<StoredResource[]> {
     return this.exclusive(() => this.ops.find(q));
