@@ -98,6 +98,19 @@ describe('container and contentInstance over HTTP', () => {
     assert.equal(cin(await t.client.retrieve('/cse-in/sensor/shrink/ol', ae)).con, 'v4');
   });
 
+  it('an instance trimmed away takes what was created below it along', async () => {
+    await t.client.create('/cse-in/sensor', 3, { 'm2m:cnt': { rn: 'described', mni: 1 } }, ae);
+    const first = await post('/cse-in/sensor/described', 'v1');
+    const turtle = Buffer.from('@prefix ex: <http://ex.org/> . ex:a ex:b ex:c .').toString('base64');
+    const below = `/cse-in/sensor/described/${String(first.rn)}/desc`;
+    const smd = await t.client.create(`/cse-in/sensor/described/${String(first.rn)}`, 24, { 'm2m:smd': { rn: 'desc', dcrp: 5, dsp: turtle } }, ae);
+    assert.equal(smd.rsc, 2001, smd.text);
+    await post('/cse-in/sensor/described', 'v2');
+    assert.equal((await t.client.retrieve(below, ae)).rsc, 4004);
+    const container = cnt(await t.client.retrieve('/cse-in/sensor/described', ae));
+    assert.deepEqual([container.cni, container.cbs], [1, 2]);
+  });
+
   it('la and ol: 4004 on an empty container, DELETE removes the instance, CREATE/UPDATE are 4005', async () => {
     await t.client.create('/cse-in/sensor', 3, { 'm2m:cnt': { rn: 'virt' } }, ae);
     assert.equal((await t.client.retrieve('/cse-in/sensor/virt/la', ae)).rsc, 4004);
