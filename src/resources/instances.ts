@@ -1,7 +1,7 @@
 // A parent's instances (a container's contentInstances, a flexContainer's flexContainerInstances): kept within
 // mni / mbs / mia, with cni / cbs counting them [TS-0004 §7.4.7.2.1, §7.4.37.2.3].
 import { parseTimestamp } from '../primitive/identifiers.js';
-import type { StoredResource } from '../storage/store.js';
+import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { HookContext } from './define.js';
 
 export interface InstanceLimits {
@@ -75,6 +75,17 @@ export async function instancesStale(ctx: HookContext, parent: StoredResource, i
   }
   const expired = await ctx.store.find({ pi: parent.ri, ty: instanceType, expiredAt: ctx.now, limit: 1 });
   return expired.length > 0;
+}
+
+/**
+ * The newest (or oldest) living instance in one read, when that read can also tell that nothing waits for removal
+ * (what instancesStale checks): undefined when there is none, 'refresh first' when an instance expired or mia
+ * applies (whether one aged out needs the oldest instance's ct).
+ */
+export async function edgeInstanceIfFresh(store: ResourceStore, parent: StoredResource, instanceType: number, newest: boolean, now: number): Promise<StoredResource | undefined | 'refresh first'> {
+  if ((parent.doc as InstanceLimits).mia !== undefined) return 'refresh first';
+  const { child, expired } = await store.edgeChild(parent.ri, instanceType, newest, now);
+  return expired ? 'refresh first' : child;
 }
 
 /** Removes every instance, as housekeeping (no deletion notifications, like trimming); cni and cbs go to 0. */

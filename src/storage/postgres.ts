@@ -2,7 +2,7 @@
 // database: writers lock the rows they derive state from (getForUpdate), schema changes run under an
 // advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
 import pg from 'pg';
-import { toAccessClass, toHit, toMessage, toResource, type AccessClassRow, type OutboxRow, type ResourceRow } from './rows.js';
+import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
 import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeSizeSql, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
@@ -13,7 +13,7 @@ import {
   type LeaseScope,
   type OutboxMessage,
   type ChildQuery,
-  type DeletedSubtree, type DroppedChildren, type FindQuery, type ResourceStore, type SearchHit, type StoredResource,
+  type DeletedSubtree, type DroppedChildren, type EdgeChild, type FindQuery, type ResourceStore, type SearchHit, type StoredResource,
   type Usage,
   type UsageLimits,
   NO_USAGE,
@@ -231,6 +231,19 @@ class PostgresOperations {
     const sql = `SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq ${q.newestFirst ? 'DESC' : 'ASC'} LIMIT ${limit} OFFSET ${offset}`;
     const { rows } = await run(() => this.db.query<ResourceRow>(sql, args));
     return rows.map(toResource);
+  }
+
+  async edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild> {
+    const order = newest ? 'DESC' : 'ASC';
+    const { rows } = await run(() =>
+      this.db.query<EdgeRow>({
+        name: `warden_edge_child_${order}`,
+        text: `SELECT r.*, EXISTS (SELECT 1 FROM resources WHERE pi = $1 AND ty = $2 AND et IS NOT NULL AND et <= $3) AS expired
+               FROM (SELECT 1) one LEFT JOIN (SELECT * FROM resources WHERE pi = $1 AND ty = $2 AND (et IS NULL OR et > $3) ORDER BY seq ${order} LIMIT 1) r ON TRUE`,
+        values: [pi, ty, aliveAt],
+      }),
+    );
+    return toEdgeChild(rows[0]);
   }
 
   async count(pi: string, ty?: number): Promise<number> {

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
-import { toAccessClass, toHit, toMessage, toResource, type AccessClassRow, type OutboxRow, type ResourceRow } from './rows.js';
+import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
 import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeSizeSql, type SearchPlan, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
@@ -11,6 +11,7 @@ import {
   StoreConflictError,
   type DeletedSubtree,
   type DroppedChildren,
+  type EdgeChild,
   type NewOutboxMessage,
   type LeaseScope,
   type OutboxMessage,
@@ -160,6 +161,8 @@ class SqliteStatements {
   readonly countTy;
   readonly subtree;
   readonly deleteSubtree;
+  readonly newestChild;
+  readonly oldestChild;
   readonly oldestChildren;
   readonly dropSubtree;
   readonly uncharge;
@@ -192,6 +195,11 @@ class SqliteStatements {
       'SELECT ri, ty FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
     );
     this.deleteSubtree = db.prepare<[string, string, string]>('DELETE FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?)');
+    const edgeChild = (order: 'ASC' | 'DESC'): string =>
+      `SELECT r.*, EXISTS (SELECT 1 FROM resources WHERE pi = @pi AND ty = @ty AND et IS NOT NULL AND et <= @at) AS expired
+       FROM (SELECT 1) LEFT JOIN (SELECT * FROM resources WHERE pi = @pi AND ty = @ty AND (et IS NULL OR et > @at) ORDER BY seq ${order} LIMIT 1) r ON 1`;
+    this.newestChild = db.prepare<[{ pi: string; ty: number; at: number }], EdgeRow>(edgeChild('DESC'));
+    this.oldestChild = db.prepare<[{ pi: string; ty: number; at: number }], EdgeRow>(edgeChild('ASC'));
     // The oldest children by the (pi, ty, seq) index from its low end. Then each with its subtree by the srn range
     // (the quota trigger frees every row's charge): measured, this pair costs half of a DELETE … WHERE seq IN
     // (SELECT …), which SQLite runs in two passes.
@@ -251,6 +259,11 @@ class SqliteOperations {
     }
     const rows = stmt.all({ pi, ty: q.ty, aliveAt: q.aliveAt, limit: q.limit ?? -1, offset: q.offset ?? 0 });
     return rows.map(toResource);
+  }
+
+  edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): EdgeChild {
+    const row = (newest ? this.s.newestChild : this.s.oldestChild).get({ pi, ty, at: aliveAt });
+    return toEdgeChild(row);
   }
 
   count(pi: string, ty?: number): number {
@@ -567,6 +580,9 @@ class SqliteTransactionView implements ResourceStore {
   count(pi: string, ty?: number): Promise<number> {
     return Promise.resolve(this.ops.count(pi, ty));
   }
+  edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild> {
+    return Promise.resolve(this.ops.edgeChild(pi, ty, newest, aliveAt));
+  }
   insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
     return Promise.resolve(this.ops.insert(r, limits));
   }
@@ -722,6 +738,9 @@ class SqliteStore implements ResourceStore {
   }
   count(pi: string, ty?: number): Promise<number> {
     return this.exclusive(() => this.ops.count(pi, ty));
+  }
+  edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild> {
+    return this.exclusive(() => this.ops.edgeChild(pi, ty, newest, aliveAt));
   }
   insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
     return this.exclusive(() => this.ops.insert(r, limits));

@@ -89,6 +89,14 @@ export interface DeletedSubtree {
   removed: ReadonlyArray<{ ri: string; ty: number }>;
 }
 
+/** What edgeChild found. */
+export interface EdgeChild {
+  /** The newest (or oldest) child of the type alive at the instant; undefined when none is. */
+  child: StoredResource | undefined;
+  /** Whether a child of the type had expired by then (it waits for removal). */
+  expired: boolean;
+}
+
 /** What dropOldestChildren removed. */
 export interface DroppedChildren {
   /** Children dropped (their descendants not counted). */
@@ -260,6 +268,11 @@ export interface ResourceStore {
   getByPath(srn: string): Promise<StoredResource | undefined>;
   children(pi: string, query?: ChildQuery): Promise<StoredResource[]>;
   count(pi: string, ty?: number): Promise<number>;
+  /**
+   * The newest (or oldest) child of type `ty` alive at `aliveAt`, and whether one of that type had expired by then,
+   * in one read: a container's la / ol when no housekeeping waits.
+   */
+  edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild>;
   /**
    * Inserts; throws StoreConflictError when ri or srn exists. Returns the stored row (with seq). A resource with
    * a `charge` is counted to it in the same statement; with `limits`, an insert that would take the charge's usage

@@ -47,6 +47,26 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.equal(await store.count('p', 4), 5);
     });
 
+    it('reads the newest or oldest living child of a type, telling whether one of that type expired', async () => {
+      await store.insert(resource('e', 'root', 'cb/e'));
+      const edge = async (newest: boolean, at: number): Promise<[string | undefined, boolean]> => {
+        const found = await store.edgeChild('e', 4, newest, at);
+        return [found.child?.ri, found.expired];
+      };
+      assert.deepEqual(await edge(true, 100), [undefined, false]);
+      await store.insert(resource('e0', 'e', 'cb/e/e0', { ty: 4, et: 200 }));
+      await store.insert(resource('e1', 'e', 'cb/e/e1', { ty: 4 }));
+      await store.insert(resource('e2', 'e', 'cb/e/e2', { ty: 4, et: 300, doc: { cs: 3 } }));
+      await store.insert(resource('e3', 'e', 'cb/e/e3', { ty: 3, et: 50 }));
+      assert.deepEqual(await edge(true, 100), ['e2', false], 'another type expiring is not counted');
+      assert.equal((await store.edgeChild('e', 4, true, 100)).child?.doc.cs, 3);
+      assert.deepEqual(await edge(false, 100), ['e0', false]);
+      assert.deepEqual(await edge(false, 200), ['e1', true]);
+      assert.deepEqual(await edge(true, 300), ['e1', true]);
+      await store.deleteSubtree('e1');
+      assert.deepEqual(await edge(true, 300), [undefined, true]);
+    });
+
     it('updates the mutable columns and the document', async () => {
       const before = await store.get('c0');
       assert.ok(before);
