@@ -16,6 +16,7 @@ import { descendantsOf } from './descendants.js';
 import { hookContext } from './hookContext.js';
 import { deleteWithBookkeeping } from './removal.js';
 import { withCurrentTime } from '../resources/types/cseBase.js';
+import { edgeInstanceIfFresh } from '../resources/instances.js';
 
 /** Runs the type's beforeRetrieve hook (e.g. a container dropping instances past maxInstanceAge). */
 export async function refreshResource(ctx: RequestContext, resource: StoredResource): Promise<StoredResource> {
@@ -55,15 +56,15 @@ export async function withDescendants(ctx: RequestContext, outcome: Outcome, roo
 /** The instance that la / ol name in a container, after the container's housekeeping [TS-0004 §7.4.27-28]. */
 export async function resolveVirtual(ctx: RequestContext, container: StoredResource): Promise<StoredResource> {
   if (container.doc.disr === true) throw new CseError(RSC.OPERATION_NOT_ALLOWED, 'the container has disableRetrieval set');
-  const fresh = await refreshResource(ctx, container);
-  const instanceType = ctx.services.registry.get(fresh.ty)?.instanceType ?? RESOURCE_TYPE.contentInstance;
-  const [instance] = await ctx.services.store.children(fresh.ri, {
-    ty: instanceType,
-    limit: 1,
-    newestFirst: ctx.virtual === 'la',
-    aliveAt: ctx.services.clock.now(),
-  });
-  if (!instance) throw new CseError(RSC.NOT_FOUND, `'${fresh.rn}' has no instance`);
+  const { store, clock, registry } = ctx.services;
+  const instanceType = registry.get(container.ty)?.instanceType ?? RESOURCE_TYPE.contentInstance;
+  const newestFirst = ctx.virtual === 'la';
+  let instance = await edgeInstanceIfFresh(store, container, instanceType, newestFirst, clock.now());
+  if (instance === 'refresh first') {
+    const fresh = await refreshResource(ctx, container);
+    [instance] = await store.children(fresh.ri, { ty: instanceType, limit: 1, newestFirst, aliveAt: clock.now() });
+  }
+  if (!instance) throw new CseError(RSC.NOT_FOUND, `'${container.rn}' has no instance`);
   return instance;
 }
 

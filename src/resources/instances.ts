@@ -1,7 +1,7 @@
 // A parent's instances (a container's contentInstances, a flexContainer's flexContainerInstances): kept within
 // mni / mbs / mia, with cni / cbs counting them [TS-0004 §7.4.7.2.1, §7.4.37.2.3].
 import { parseTimestamp } from '../primitive/identifiers.js';
-import type { StoredResource } from '../storage/store.js';
+import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { HookContext } from './define.js';
 
 export interface InstanceLimits {
@@ -12,8 +12,11 @@ export interface InstanceLimits {
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
+/** Where an instance keeps its contentSize. */
+const SIZE = 'cs';
+
 /** An instance's contentSize. */
-export const instanceSize = (instance: StoredResource): number => num(instance.doc.cs);
+export const instanceSize = (instance: StoredResource): number => num(instance.doc[SIZE]);
 
 export function countInstanceAdded(parent: StoredResource, instance: StoredResource): void {
   parent.doc.cni = num(parent.doc.cni) + 1;
@@ -34,15 +37,20 @@ export async function trimInstances(ctx: HookContext, parent: StoredResource, in
   const oldestAllowed = limits.mia === undefined ? undefined : ctx.now - limits.mia * 1000;
   let removed = false;
   for (;;) {
-    const overCount = mni !== undefined && num(parent.doc.cni) > mni;
+    const excess = mni === undefined ? 0 : num(parent.doc.cni) - mni;
     const overSize = mbs !== undefined && num(parent.doc.cbs) > mbs;
-    if (!overCount && !overSize && oldestAllowed === undefined) break;
-    const [oldest] = await ctx.store.children(parent.ri, { ty: instanceType, limit: 1 });
-    if (!oldest) break;
-    const tooOld = oldestAllowed !== undefined && (parseTimestamp(oldest.ct) ?? 0) <= oldestAllowed;
-    if (!overCount && !overSize && !tooOld) break;
-    await ctx.store.deleteSubtree(oldest.ri);
-    countInstanceRemoved(parent, oldest);
+    let drop = Math.max(excess, overSize ? 1 : 0);
+    if (drop === 0) {
+      if (oldestAllowed === undefined) break;
+      const [oldest] = await ctx.store.children(parent.ri, { ty: instanceType, limit: 1 });
+      if (!oldest || (parseTimestamp(oldest.ct) ?? 0) > oldestAllowed) break;
+      drop = 1;
+    }
+    // Over mni by n: the n oldest go at once. Over mbs, one at a time: how many depends on their sizes.
+    const dropped = await ctx.store.dropOldestChildren(parent.ri, instanceType, drop, SIZE);
+    if (dropped.count === 0) break;
+    parent.doc.cni = Math.max(0, num(parent.doc.cni) - dropped.count);
+    parent.doc.cbs = Math.max(0, num(parent.doc.cbs) - dropped.size);
     removed = true;
   }
   return removed;
@@ -69,13 +77,20 @@ export async function instancesStale(ctx: HookContext, parent: StoredResource, i
   return expired.length > 0;
 }
 
+/**
+ * The newest (or oldest) living instance in one read, when that read can also tell that nothing waits for removal
+ * (what instancesStale checks): undefined when there is none, 'refresh first' when an instance expired or mia
+ * applies (whether one aged out needs the oldest instance's ct).
+ */
+export async function edgeInstanceIfFresh(store: ResourceStore, parent: StoredResource, instanceType: number, newest: boolean, now: number): Promise<StoredResource | undefined | 'refresh first'> {
+  if ((parent.doc as InstanceLimits).mia !== undefined) return 'refresh first';
+  const { child, expired } = await store.edgeChild(parent.ri, instanceType, newest, now);
+  return expired ? 'refresh first' : child;
+}
+
 /** Removes every instance, as housekeeping (no deletion notifications, like trimming); cni and cbs go to 0. */
 export async function dropAllInstances(ctx: HookContext, parent: StoredResource, instanceType: number): Promise<void> {
-  for (;;) {
-    const batch = await ctx.store.children(parent.ri, { ty: instanceType, limit: 500 });
-    for (const instance of batch) await ctx.store.deleteSubtree(instance.ri);
-    if (batch.length < 500) break;
-  }
+  while ((await ctx.store.dropOldestChildren(parent.ri, instanceType, 500, SIZE)).count === 500);
   parent.doc.cni = 0;
   parent.doc.cbs = 0;
 }

@@ -2,7 +2,7 @@
 // database: writers lock the rows they derive state from (getForUpdate), schema changes run under an
 // advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
 import pg from 'pg';
-import { toAccessClass, toHit, toMessage, toResource, type AccessClassRow, type OutboxRow, type ResourceRow } from './rows.js';
+import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
 import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeSizeSql, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
@@ -13,7 +13,7 @@ import {
   type LeaseScope,
   type OutboxMessage,
   type ChildQuery,
-  type DeletedSubtree, type FindQuery, type ResourceStore, type SearchHit, type StoredResource,
+  type DeletedSubtree, type DroppedChildren, type EdgeChild, type FindQuery, type ResourceStore, type SearchHit, type StoredResource,
   type Usage,
   type UsageLimits,
   NO_USAGE,
@@ -237,6 +237,19 @@ class PostgresOperations {
     return rows.map(toResource);
   }
 
+  async edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild> {
+    const order = newest ? 'DESC' : 'ASC';
+    const { rows } = await run(() =>
+      this.db.query<EdgeRow>({
+        name: `warden_edge_child_${order}`,
+        text: `SELECT r.*, EXISTS (SELECT 1 FROM resources WHERE pi = $1 AND ty = $2 AND et IS NOT NULL AND et <= $3) AS expired
+               FROM (SELECT 1) one LEFT JOIN (SELECT * FROM resources WHERE pi = $1 AND ty = $2 AND (et IS NULL OR et > $3) ORDER BY seq ${order} LIMIT 1) r ON TRUE`,
+        values: [pi, ty, aliveAt],
+      }),
+    );
+    return toEdgeChild(rows[0]);
+  }
+
   async count(pi: string, ty?: number): Promise<number> {
     const { rows } = await run(() =>
       ty === undefined
@@ -313,8 +326,16 @@ class PostgresOperations {
     // snapshot from before it waits for those inserts and leaves their rows behind, parentless.
     const root = await this.lockSubtree(ri);
     if (!root) return undefined;
-    // DELETE … RETURNING is atomic: of two processes deleting one subtree, only one gets the rows back, and only
-    // that one gives back what they were charged.
+    const removed = await this.deleteLocked(root);
+    return removed && { root, removed };
+  }
+
+  /**
+   * Deletes the subtree of a root this transaction has locked; undefined when a concurrent transaction deleted the
+   * root first. DELETE … RETURNING is atomic: of two processes deleting one subtree, only one gets the rows back,
+   * and only that one gives back what they were charged.
+   */
+  private async deleteLocked(root: Pick<StoredResource, 'ri' | 'srn'>): Promise<Array<{ ri: string; ty: number }> | undefined> {
     const { rows } = await run(() =>
       this.db.query<{ ri: string; ty: number; srn: string }>({
         name: 'warden_delete_subtree',
@@ -328,7 +349,30 @@ class PostgresOperations {
     );
     if (!rows.some((r) => r.ri === root.ri)) return undefined;
     rows.sort((a, b) => a.srn.length - b.srn.length);
-    return { root, removed: rows.map(({ ri: id, ty }) => ({ ri: id, ty })) };
+    return rows.map(({ ri, ty }) => ({ ri, ty }));
+  }
+
+  async dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): Promise<DroppedChildren> {
+    const dropped: DroppedChildren = { count: 0, size: 0, removed: [] };
+    if (count <= 0) return dropped;
+    // Locked before they are deleted, for the reason deleteSubtree gives. A child a concurrent transaction deleted
+    // meanwhile is skipped: fewer come back, and only those this transaction deletes count.
+    const { rows } = await run(() =>
+      this.db.query<{ ri: string; srn: string; size: unknown }>({
+        name: 'warden_lock_oldest_children',
+        text: 'SELECT ri, srn, doc::json -> $4::text AS size FROM resources WHERE pi = $1 AND ty = $2 ORDER BY seq LIMIT $3 FOR UPDATE',
+        values: [pi, ty, count, sizeAttribute],
+      }),
+    );
+    const removed: Array<{ ri: string; ty: number }> = [];
+    for (const child of rows) {
+      const subtree = await this.deleteLocked(child);
+      if (!subtree) continue;
+      removed.push(...subtree);
+      dropped.count++;
+      if (typeof child.size === 'number') dropped.size += child.size;
+    }
+    return { ...dropped, removed };
   }
 
   async find(q: FindQuery): Promise<StoredResource[]> {
@@ -554,6 +598,11 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
   /** The root's lock and the DELETE must share a transaction (outside one, the lock ends with its statement). */
   override deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return this.transaction((tx) => tx.deleteSubtree(ri));
+  }
+
+  /** The locks and the DELETEs share a transaction, as in deleteSubtree. */
+  override dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): Promise<DroppedChildren> {
+    return this.transaction((tx) => tx.dropOldestChildren(pi, ty, count, sizeAttribute));
   }
 
   /** A charged insert outside a transaction gets one, so that a refused charge leaves no row behind. */

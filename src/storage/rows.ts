@@ -1,6 +1,6 @@
 // Rows as both SQL backends return them, and the store's types they become. PostgreSQL returns BIGINT columns
 // as strings and SQLite as numbers; Number() makes them one.
-import type { OutboxMessage, SearchHit, StoredResource } from './store.js';
+import type { EdgeChild, OutboxMessage, SearchHit, StoredResource } from './store.js';
 import { CREATOR_KEY } from '../resources/common.js';
 
 export interface ResourceRow {
@@ -96,4 +96,12 @@ export function toMessage(row: OutboxRow): OutboxMessage {
     ...(row.payload !== undefined && row.payload !== null ? { payload: Number(row.payload) } : {}),
     ...(typeof row.shared === 'string' ? { shared: row.shared } : {}),
   };
+}
+
+/** A child row or, when there is none, a row of NULLs; either with whether a sibling expired. */
+export type EdgeRow = { [K in keyof ResourceRow]: ResourceRow[K] | null } & { expired: number | boolean };
+
+export function toEdgeChild(row: EdgeRow | undefined): EdgeChild {
+  const expired = row?.expired === true || Number(row?.expired) === 1;
+  return { child: row?.ri == null ? undefined : toResource(row as ResourceRow), expired };
 }

@@ -3,13 +3,15 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
-import { toAccessClass, toHit, toMessage, toResource, type AccessClassRow, type OutboxRow, type ResourceRow } from './rows.js';
+import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
 import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeSizeSql, type SearchPlan, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
   type ChildCondition,
   StoreConflictError,
   type DeletedSubtree,
+  type DroppedChildren,
+  type EdgeChild,
   type NewOutboxMessage,
   type LeaseScope,
   type OutboxMessage,
@@ -164,6 +166,10 @@ class SqliteStatements {
   readonly countTy;
   readonly subtree;
   readonly deleteSubtree;
+  readonly newestChild;
+  readonly oldestChild;
+  readonly oldestChildren;
+  readonly dropSubtree;
   readonly uncharge;
   readonly charge;
   readonly usage;
@@ -194,6 +200,20 @@ class SqliteStatements {
       'SELECT ri, ty FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
     );
     this.deleteSubtree = db.prepare<[string, string, string]>('DELETE FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?)');
+    const edgeChild = (order: 'ASC' | 'DESC'): string =>
+      `SELECT r.*, EXISTS (SELECT 1 FROM resources WHERE pi = @pi AND ty = @ty AND et IS NOT NULL AND et <= @at) AS expired
+       FROM (SELECT 1) LEFT JOIN (SELECT * FROM resources WHERE pi = @pi AND ty = @ty AND (et IS NULL OR et > @at) ORDER BY seq ${order} LIMIT 1) r ON 1`;
+    this.newestChild = db.prepare<[{ pi: string; ty: number; at: number }], EdgeRow>(edgeChild('DESC'));
+    this.oldestChild = db.prepare<[{ pi: string; ty: number; at: number }], EdgeRow>(edgeChild('ASC'));
+    // The oldest children by the (pi, ty, seq) index from its low end. Then each with its subtree by the srn range
+    // (the quota trigger frees every row's charge): measured, this pair costs half of a DELETE … WHERE seq IN
+    // (SELECT …), which SQLite runs in two passes.
+    this.oldestChildren = db.prepare<[string, string, number, number], { ri: string; srn: string; size: unknown }>(
+      'SELECT ri, srn, json_extract(doc, ?) AS size FROM resources WHERE pi = ? AND ty = ? ORDER BY seq LIMIT ?',
+    );
+    this.dropSubtree = db.prepare<[string, string, string], { ri: string; ty: number; srn: string }>(
+      'DELETE FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) RETURNING ri, ty, srn',
+    );
   }
 }
 
@@ -244,6 +264,11 @@ class SqliteOperations {
     }
     const rows = stmt.all({ pi, ty: q.ty, aliveAt: q.aliveAt, limit: q.limit ?? -1, offset: q.offset ?? 0 });
     return rows.map(toResource);
+  }
+
+  edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): EdgeChild {
+    const row = (newest ? this.s.newestChild : this.s.oldestChild).get({ pi, ty, at: aliveAt });
+    return toEdgeChild(row);
   }
 
   count(pi: string, ty?: number): number {
@@ -304,6 +329,19 @@ class SqliteOperations {
     const removed = this.s.subtree.all(...args);
     this.s.deleteSubtree.run(...args);
     return { root: toResource(root), removed };
+  }
+
+  dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): DroppedChildren {
+    const dropped = { count: 0, size: 0, removed: [] as Array<{ ri: string; ty: number }> };
+    if (count <= 0) return dropped;
+    for (const child of this.s.oldestChildren.all(`$.${sizeAttribute}`, pi, ty, count)) {
+      const rows = this.s.dropSubtree.all(child.srn, `${child.srn}/`, `${child.srn}0`);
+      rows.sort((a, b) => a.srn.length - b.srn.length);
+      for (const row of rows) dropped.removed.push({ ri: row.ri, ty: row.ty });
+      dropped.count++;
+      if (typeof child.size === 'number') dropped.size += child.size;
+    }
+    return dropped;
   }
 
   /** See searchRounds: a page of a big subtree is read by windows of insertion order. */
@@ -547,6 +585,9 @@ class SqliteTransactionView implements ResourceStore {
   count(pi: string, ty?: number): Promise<number> {
     return Promise.resolve(this.ops.count(pi, ty));
   }
+  edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild> {
+    return Promise.resolve(this.ops.edgeChild(pi, ty, newest, aliveAt));
+  }
   insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
     return Promise.resolve(this.ops.insert(r, limits));
   }
@@ -559,6 +600,9 @@ class SqliteTransactionView implements ResourceStore {
   }
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return Promise.resolve(this.ops.deleteSubtree(ri));
+  }
+  dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): Promise<DroppedChildren> {
+    return Promise.resolve(this.ops.dropOldestChildren(pi, ty, count, sizeAttribute));
   }
   find(q: FindQuery): Promise<StoredResource[]> {
     return Promise.resolve(this.ops.find(q));
@@ -700,6 +744,9 @@ class SqliteStore implements ResourceStore {
   count(pi: string, ty?: number): Promise<number> {
     return this.exclusive(() => this.ops.count(pi, ty));
   }
+  edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild> {
+    return this.exclusive(() => this.ops.edgeChild(pi, ty, newest, aliveAt));
+  }
   insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
     return this.exclusive(() => this.ops.insert(r, limits));
   }
@@ -711,6 +758,9 @@ class SqliteStore implements ResourceStore {
   }
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return this.transaction(() => Promise.resolve(this.ops.deleteSubtree(ri)));
+  }
+  dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): Promise<DroppedChildren> {
+    return this.transaction(() => Promise.resolve(this.ops.dropOldestChildren(pi, ty, count, sizeAttribute)));
   }
   find(q: FindQuery): Promise<StoredResource[]> {
     return this.exclusive(() => this.ops.find(q));

@@ -89,6 +89,24 @@ export interface DeletedSubtree {
   removed: ReadonlyArray<{ ri: string; ty: number }>;
 }
 
+/** What edgeChild found. */
+export interface EdgeChild {
+  /** The newest (or oldest) child of the type alive at the instant; undefined when none is. */
+  child: StoredResource | undefined;
+  /** Whether a child of the type had expired by then (it waits for removal). */
+  expired: boolean;
+}
+
+/** What dropOldestChildren removed. */
+export interface DroppedChildren {
+  /** Children dropped (their descendants not counted). */
+  count: number;
+  /** The sum of their documents' numeric size attribute (absent: 0). */
+  size: number;
+  /** The identity of every deleted row, descendants included. */
+  removed: ReadonlyArray<{ ri: string; ty: number }>;
+}
+
 /**
  * A filtered search below a resource (discovery, conditional retrieval), run by the database
  * [TS-0004 §7.3.3.17]. Conditions of different kinds combine with `operation`; values of one kind OR.
@@ -251,6 +269,11 @@ export interface ResourceStore {
   children(pi: string, query?: ChildQuery): Promise<StoredResource[]>;
   count(pi: string, ty?: number): Promise<number>;
   /**
+   * The newest (or oldest) child of type `ty` alive at `aliveAt`, and whether one of that type had expired by then,
+   * in one read: a container's la / ol when no housekeeping waits.
+   */
+  edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild>;
+  /**
    * Inserts; throws StoreConflictError when ri or srn exists. Returns the stored row (with seq). A resource with
    * a `charge` is counted to it in the same statement; with `limits`, an insert that would take the charge's usage
    * above one throws QuotaExceededError and stores nothing (atomic across processes: the count is a locked row).
@@ -269,6 +292,14 @@ export interface ResourceStore {
    * a subtree may hold millions of rows.
    */
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined>;
+  /**
+   * Deletes the `count` oldest (by insertion order) children of `pi` of type `ty`, each with its subtree, and says
+   * how many went and what their `sizeAttribute` (a top-level numeric attribute of the document, e.g. cs) adds up
+   * to: a container's instance bookkeeping in one step instead of a look-up and a deleteSubtree per instance.
+   * Fewer go when fewer are there (or a concurrent transaction deleted some first: only what this call deleted
+   * counts).
+   */
+  dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): Promise<DroppedChildren>;
   find(query: FindQuery): Promise<StoredResource[]>;
   search(query: SearchQuery): Promise<SearchHit[]>;
   /**

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, startTestCse, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
+import { formatTimestamp } from '../../src/primitive/identifiers.js';
 
 type Attrs = Record<string, unknown>;
 const cnt = (reply: { body: Attrs | undefined }): Attrs => reply.body?.['m2m:cnt'] as Attrs;
@@ -98,6 +99,19 @@ describe('container and contentInstance over HTTP', () => {
     assert.equal(cin(await t.client.retrieve('/cse-in/sensor/shrink/ol', ae)).con, 'v4');
   });
 
+  it('an instance trimmed away takes what was created below it along', async () => {
+    await t.client.create('/cse-in/sensor', 3, { 'm2m:cnt': { rn: 'described', mni: 1 } }, ae);
+    const first = await post('/cse-in/sensor/described', 'v1');
+    const turtle = Buffer.from('@prefix ex: <http://ex.org/> . ex:a ex:b ex:c .').toString('base64');
+    const below = `/cse-in/sensor/described/${String(first.rn)}/desc`;
+    const smd = await t.client.create(`/cse-in/sensor/described/${String(first.rn)}`, 24, { 'm2m:smd': { rn: 'desc', dcrp: 5, dsp: turtle } }, ae);
+    assert.equal(smd.rsc, 2001, smd.text);
+    await post('/cse-in/sensor/described', 'v2');
+    assert.equal((await t.client.retrieve(below, ae)).rsc, 4004);
+    const container = cnt(await t.client.retrieve('/cse-in/sensor/described', ae));
+    assert.deepEqual([container.cni, container.cbs], [1, 2]);
+  });
+
   it('la and ol: 4004 on an empty container, DELETE removes the instance, CREATE/UPDATE are 4005', async () => {
     await t.client.create('/cse-in/sensor', 3, { 'm2m:cnt': { rn: 'virt' } }, ae);
     assert.equal((await t.client.retrieve('/cse-in/sensor/virt/la', ae)).rsc, 4004);
@@ -110,6 +124,17 @@ describe('container and contentInstance over HTTP', () => {
     assert.equal(cnt(await t.client.retrieve('/cse-in/sensor/virt', ae)).cni, 1);
     assert.equal((await t.client.create('/cse-in/sensor/virt/la', 4, { 'm2m:cin': { con: 'x' } }, ae)).rsc, 4005);
     assert.equal((await t.client.update('/cse-in/sensor/virt/ol', { 'm2m:cin': { lbl: ['x'] } }, ae)).rsc, 4005);
+  });
+
+  it('la skips an expired newest instance and, reading it, removes it from the counters', async () => {
+    const created = await t.client.create('/cse-in/sensor', 3, { 'm2m:cnt': { rn: 'lapsed' } }, ae);
+    const ri = String(cnt(created).ri);
+    await post('/cse-in/sensor/lapsed', 'kept');
+    await post('/cse-in/sensor/lapsed', 'brief', { et: formatTimestamp(clock.now() + 10_000) });
+    assert.equal(cin(await t.client.retrieve('/cse-in/sensor/lapsed/la', ae)).con, 'brief');
+    clock.advance(11_000);
+    assert.equal(cin(await t.client.retrieve('/cse-in/sensor/lapsed/la', ae)).con, 'kept');
+    assert.equal((await t.cse.services.store.get(ri))?.doc.cni, 1, 'the read of la did the housekeeping');
   });
 
   it('la and ol work in unstructured (resource ID) form', async () => {

@@ -47,6 +47,26 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.equal(await store.count('p', 4), 5);
     });
 
+    it('reads the newest or oldest living child of a type, telling whether one of that type expired', async () => {
+      await store.insert(resource('e', 'root', 'cb/e'));
+      const edge = async (newest: boolean, at: number): Promise<[string | undefined, boolean]> => {
+        const found = await store.edgeChild('e', 4, newest, at);
+        return [found.child?.ri, found.expired];
+      };
+      assert.deepEqual(await edge(true, 100), [undefined, false]);
+      await store.insert(resource('e0', 'e', 'cb/e/e0', { ty: 4, et: 200 }));
+      await store.insert(resource('e1', 'e', 'cb/e/e1', { ty: 4 }));
+      await store.insert(resource('e2', 'e', 'cb/e/e2', { ty: 4, et: 300, doc: { cs: 3 } }));
+      await store.insert(resource('e3', 'e', 'cb/e/e3', { ty: 3, et: 50 }));
+      assert.deepEqual(await edge(true, 100), ['e2', false], 'another type expiring is not counted');
+      assert.equal((await store.edgeChild('e', 4, true, 100)).child?.doc.cs, 3);
+      assert.deepEqual(await edge(false, 100), ['e0', false]);
+      assert.deepEqual(await edge(false, 200), ['e1', true]);
+      assert.deepEqual(await edge(true, 300), ['e1', true]);
+      await store.deleteSubtree('e1');
+      assert.deepEqual(await edge(true, 300), [undefined, true]);
+    });
+
     it('updates the mutable columns and the document', async () => {
       const before = await store.get('c0');
       assert.ok(before);
@@ -77,6 +97,50 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.ok(await store.get('tx'));
       assert.ok(await store.get('t0'));
       assert.equal(await store.deleteSubtree('t'), undefined);
+    });
+
+    it('drops the oldest children of a type with their subtrees, counting them and adding up their size', async () => {
+      await store.insert(resource('o', 'root', 'cb/o'));
+      const instance = (i: number, doc: Record<string, unknown>): StoredResource => resource(`o${i}`, 'o', `cb/o/o${i}`, { ty: 4, charge: 'Co', doc });
+      await store.insert(instance(0, { cs: 10 }));
+      await store.insert(resource('oc', 'o', 'cb/o/oc', { charge: 'Co' }));
+      await store.insert(instance(1, { cs: 20 }));
+      await store.insert(resource('o1s', 'o1', 'cb/o/o1/o1s', { ty: 24, charge: 'Co' }));
+      await store.insert(resource('o1ss', 'o1s', 'cb/o/o1/o1s/o1ss', { ty: 23, charge: 'Co' }));
+      await store.insert(instance(2, { cs: 30 }));
+      await store.insert(instance(3, { cs: 'not a number' }));
+      await store.insert(instance(4, { cs: 50 }));
+      // Names that share a prefix with a dropped instance but are not below it.
+      await store.insert(resource('o1x', 'o', 'cb/o/o1_x', { charge: 'Co' }));
+      const before = await store.usage('Co');
+
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          assert.equal((await tx.dropOldestChildren('o', 4, 2, 'cs')).count, 2);
+          throw new Error('abort');
+        }),
+        /abort/,
+      );
+      assert.equal(await store.count('o', 4), 5, 'a rolled back drop drops nothing');
+
+      const dropped = await store.dropOldestChildren('o', 4, 2, 'cs');
+      assert.equal(dropped.count, 2);
+      assert.equal(dropped.size, 30);
+      const ris = (rows: ReadonlyArray<{ ri: string }>): string[] => rows.map((r) => r.ri).sort();
+      assert.deepEqual(ris(dropped.removed), ['o0', 'o1', 'o1s', 'o1ss']);
+      assert.deepEqual(dropped.removed.find((r) => r.ri === 'o1s'), { ri: 'o1s', ty: 24 });
+      assert.deepEqual(ris(await store.children('o')), ['o1x', 'o2', 'o3', 'o4', 'oc']);
+      assert.equal(await store.get('o1ss'), undefined);
+      const sizeOf = (doc: unknown): number => Buffer.byteLength(JSON.stringify(doc));
+      const freed = sizeOf({ cs: 10 }) + sizeOf({ cs: 20 }) + sizeOf({ lbl: ['o1s'] }) + sizeOf({ lbl: ['o1ss'] });
+      assert.deepEqual(await store.usage('Co'), { resources: before.resources - 4, bytes: before.bytes - freed, subscriptions: before.subscriptions - 1 });
+
+      // A size that is no number counts nothing; asking for more than there are drops what there is.
+      const rest = await store.dropOldestChildren('o', 4, 10, 'cs');
+      assert.equal(rest.count, 3);
+      assert.equal(rest.size, 80);
+      assert.deepEqual(await store.dropOldestChildren('o', 4, 1, 'cs'), { count: 0, size: 0, removed: [] });
+      assert.deepEqual(ris(await store.children('o')), ['o1x', 'oc']);
     });
 
     it('finds no parent for an insert once an ancestor is gone, and locks a subtree root it reads back', async () => {
