@@ -21,7 +21,13 @@ import { SparqlEngine } from './semantics/sparql.js';
 import { Deliverer } from './notifications/deliver.js';
 import { FANOUT_TARGET_PREFIX } from './notifications/events.js';
 import { runFanOut } from './notifications/fanout.js';
+import { missingDataTimer } from './notifications/missingData.js';
+import { MISSING_DATA_TIMER } from './resources/types/timeSeries.js';
+import { TIMER_TARGET_PREFIX, runTimer, type TimerHandler } from './scheduler/timers.js';
 import { readFileSync } from 'node:fs';
+
+/** The durable timers, by kind (scheduler/timers.ts). */
+const TIMERS: Readonly<Record<string, TimerHandler>> = { [MISSING_DATA_TIMER]: missingDataTimer };
 
 const WARN_DAYS = 30;
 
@@ -100,6 +106,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       jobs: {
         [JOB_TARGET_PREFIX]: (message, owner) => runRequestJob(services, message, owner),
         [FANOUT_TARGET_PREFIX]: (message, owner) => runFanOut(services, message, owner),
+        [TIMER_TARGET_PREFIX]: (message, owner) => runTimer(services, TIMERS, message, owner),
       },
     });
     const pipeline = new Pipeline(services);

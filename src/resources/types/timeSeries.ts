@@ -3,10 +3,13 @@
 import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, STATE_TAG, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
-import { formatTimestamp } from '../../primitive/identifiers.js';
+import { formatTimestamp, parseTimestamp } from '../../primitive/identifiers.js';
 import { badRequest } from '../../primitive/errors.js';
 import { countInstanceAdded, countInstanceRemoved, instancesStale, purgeExpiredInstances, trimInstances } from '../instances.js';
 import { checkContentInfo } from './contentInstance.js';
+import { cancelTimer, setTimer } from '../../scheduler/timers.js';
+import type { HookContext } from '../define.js';
+import type { StoredResource } from '../../storage/store.js';
 
 const attributes = {
   ...UNIVERSAL,
@@ -36,6 +39,34 @@ const attributes = {
 export type TimeSeriesAttributes = AttributesOf<typeof attributes>;
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+/** The timer kind of missing data detection (notifications/missingData.ts runs it). */
+export const MISSING_DATA_TIMER = 'missingData';
+/** Document key: the dataGenerationTime (epoch ms) the next reading is expected at, while monitoring runs. */
+export const EXPECTED_KEY = '__mdExpected';
+
+/**
+ * A reading moves the watch: the next one is expected a periodicInterval after it, and counts as missing once
+ * missingDataDetectTimer has passed after that [TS-0004 §7.4.38.2.1]. The first instance starts monitoring. A
+ * reading generated before the one expected (less its tolerance) is a late one and leaves the watch as it is.
+ */
+async function watchAfterReading(ctx: HookContext, timeSeries: StoredResource, instance: StoredResource): Promise<void> {
+  const attrs = timeSeries.doc as TimeSeriesAttributes;
+  if (attrs.mdd !== true || attrs.pei === undefined || attrs.mdt === undefined) return;
+  const generated = parseTimestamp(String(instance.doc.dgt));
+  if (generated === undefined) return;
+  const expected = timeSeries.doc[EXPECTED_KEY];
+  if (typeof expected === 'number' && generated < expected - num(attrs.peid)) return;
+  const next = generated + attrs.pei;
+  timeSeries.doc[EXPECTED_KEY] = next;
+  await setTimer(ctx.store, MISSING_DATA_TIMER, timeSeries.ri, next + attrs.mdt, { expected: next }, ctx.now);
+}
+
+async function stopWatching(ctx: HookContext, timeSeries: StoredResource): Promise<void> {
+  delete timeSeries.doc[EXPECTED_KEY];
+  await cancelTimer(ctx.store, MISSING_DATA_TIMER, timeSeries.ri);
+}
+
 const INSTANCE = RESOURCE_TYPE.timeSeriesInstance;
 /** The attributes that shape the monitoring: fixed while it runs [TS-0004 §7.4.38.2.3]. */
 const MONITORING = ['mdt', 'mdn', 'peid', 'pei'] as const;
@@ -73,13 +104,15 @@ export const timeSeriesType = defineResourceType({
     beforeCreate(_ctx, resource) {
       const attrs = resource.doc as TimeSeriesAttributes;
       checkPeriodicity(attrs, attrs.peid !== undefined);
-      Object.assign(resource.doc, { st: 0, cni: 0, cbs: 0, mdc: 0, mdlt: [] });
+      // mdlt appears with the first missing data point (ACME shows no empty list either).
+      Object.assign(resource.doc, { st: 0, cni: 0, cbs: 0, mdc: 0 });
       if (attrs.mdd === undefined) attrs.mdd = false;
     },
     async afterChildAdded(ctx, timeSeries, child) {
       if (child.ty !== INSTANCE) return;
       countInstanceAdded(timeSeries, child);
       await trimInstances(ctx, timeSeries, INSTANCE);
+      await watchAfterReading(ctx, timeSeries, child);
       timeSeries.lt = formatTimestamp(ctx.now);
       await ctx.store.update(timeSeries);
     },
@@ -98,8 +131,13 @@ export const timeSeriesType = defineResourceType({
       if (previous.mdd === true && fixed.length > 0) throw badRequest(`attribute '${fixed[0]}' cannot change while missing data detection runs (mdd true)`);
       if (changes.mdd === null) attrs.mdd = false;
       checkPeriodicity(attrs, 'peid' in changes || (previous.peid !== undefined && !('pei' in changes)));
-      // Turning detection on (again) starts from a clean list [TS-0004 §7.4.38.2.3]; turning it off keeps it.
-      if (changes.mdd === true) Object.assign(attrs, { mdlt: [], mdc: 0 });
+      // Turning detection on (again) starts from a clean list [TS-0004 §7.4.38.2.3], and monitoring starts
+      // again with the next reading; turning it off keeps the list.
+      if (changes.mdd === true) {
+        delete attrs.mdlt;
+        attrs.mdc = 0;
+      }
+      if ('mdd' in changes) await stopWatching(ctx, timeSeries);
       attrs.st = num(attrs.st) + 1;
       await purgeExpiredInstances(ctx, timeSeries, INSTANCE);
       await trimInstances(ctx, timeSeries, INSTANCE);
