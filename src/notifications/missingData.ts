@@ -1,11 +1,11 @@
-// Missing data detection of a <timeSeries> [TS-0004 §7.4.38.2.1] and its reports to the subscriptions with
+// Missing data detection of a <timeSeries> [TS-0001 §10.2.4.29, TS-0004 §7.4.38.2.1] and its reports to the subscriptions with
 // notificationEventType 8 [TS-0004 §7.5.1.2.9], run by the durable timer the timeSeries sets (scheduler/timers.ts).
 import type { CseServices } from '../pipeline/context.js';
 import { formatTimestamp } from '../primitive/identifiers.js';
 import { durationMs } from '../resources/validate.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { EXPECTED_KEY, MISSING_DATA_TIMER, type TimeSeriesAttributes } from '../resources/types/timeSeries.js';
-import { CONTENT, EVENT, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { MISSING_DATA_TIMER, WATCH_KEY, type MissingDataWatch, type TimeSeriesAttributes } from '../resources/types/timeSeries.js';
+import { CONTENT, EVENT, MISSING_DATA_WINDOW_KEY as WINDOW_KEY, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import { setTimer, type TimerHandler } from '../scheduler/timers.js';
 import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { CREATOR_KEY } from '../resources/common.js';
@@ -15,8 +15,6 @@ import { MAX_SUBSCRIPTIONS_PER_RESOURCE, OUTBOX_TOPIC, resolveTarget, sameRegist
 const POINTS_PER_RUN = 1_000;
 /** missingDataList without missingDataMaxNr keeps this many points, the newest. */
 const UNBOUNDED_LIST = 1_000;
-/** Document key of a subscription: its missingData window (the "timer" of TS-0004 §7.5.1.2.9). */
-const WINDOW_KEY = '__mdWindow';
 
 interface Window {
   /** When the window started (epoch ms): the first missing point after the previous window ended. */
@@ -30,34 +28,38 @@ interface Window {
 export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, payload) => {
   if (timeSeries?.ty !== RESOURCE_TYPE.timeSeries) return;
   const attrs = timeSeries.doc as TimeSeriesAttributes;
-  const expected = (payload as { expected?: unknown }).expected;
-  if (attrs.mdd !== true || attrs.pei === undefined || attrs.mdt === undefined || timeSeries.doc[EXPECTED_KEY] !== expected || typeof expected !== 'number') return;
+  const watch = timeSeries.doc[WATCH_KEY] as MissingDataWatch | undefined;
+  // A timer of a monitoring stopped (and perhaps started again from another first reading) since it was set.
+  if (attrs.mdd !== true || attrs.pei === undefined || attrs.mdt === undefined || !watch || watch.first !== (payload as { first?: unknown }).first) return;
+  const { pei, mdt } = attrs;
   const now = services.clock.now();
-  const missing: string[] = [];
-  let next = expected;
-  while (next + attrs.mdt <= now && missing.length < POINTS_PER_RUN) {
-    missing.push(formatTimestamp(next));
-    next += attrs.pei;
+  const missing: number[] = [];
+  const expectedAt = (slot: number): number => watch.first + slot * pei;
+  for (let runs = 0; expectedAt(watch.next) + mdt <= now && runs < POINTS_PER_RUN; runs++, watch.next++) {
+    const filled = watch.filled.indexOf(watch.next);
+    if (filled >= 0) watch.filled.splice(filled, 1);
+    else missing.push(expectedAt(watch.next));
   }
   if (missing.length > 0) {
-    // The oldest points leave the list beyond missingDataMaxNr, and the count stays at it [TS-0004 §7.4.38.2.1].
-    const list = [...(Array.isArray(attrs.mdlt) ? (attrs.mdlt as string[]) : []), ...missing];
+    // The oldest points leave the list beyond missingDataMaxNr, and the count stays at it [TS-0001 §10.2.4.29].
+    const list = [...(Array.isArray(attrs.mdlt) ? (attrs.mdlt as string[]) : []), ...missing.map(formatTimestamp)];
     attrs.mdlt = list.slice(-(attrs.mdn ?? UNBOUNDED_LIST));
     attrs.mdc = Math.min((attrs.mdc ?? 0) + missing.length, attrs.mdn ?? Number.MAX_SAFE_INTEGER);
     attrs.st = (typeof attrs.st === 'number' ? attrs.st : 0) + 1;
     timeSeries.lt = formatTimestamp(now);
   }
-  timeSeries.doc[EXPECTED_KEY] = next;
   await tx.update(timeSeries);
-  await setTimer(tx, MISSING_DATA_TIMER, timeSeries.ri, next + attrs.mdt, { expected: next }, now);
-  if (missing.length > 0) await report(tx, services, timeSeries, missing, now);
+  await setTimer(tx, MISSING_DATA_TIMER, timeSeries.ri, expectedAt(watch.next) + mdt, { first: watch.first }, now);
+  if (missing.length > 0) await report(tx, services, timeSeries, missing, mdt, now);
 };
 
 /**
- * Each subscription counts the points in its window of md.dur, opened by the first point after the last
- * window ended; every point from the md.num-th of a window on is reported, with those not reported yet.
+ * Each subscription counts the points in its window of md.dur, opened at the detection time of the first point
+ * after the last window ended; every point from the md.num-th of a window on is reported, with those not reported
+ * yet [TS-0001 §10.2.4.29]. Detection times, not the time this runs, place a point: a catch-up after a stop counts
+ * as the points would have been counted.
  */
-async function report(tx: ResourceStore, services: CseServices, timeSeries: StoredResource, missing: readonly string[], now: number): Promise<void> {
+async function report(tx: ResourceStore, services: CseServices, timeSeries: StoredResource, missing: readonly number[], mdt: number, now: number): Promise<void> {
   const subs = await tx.children(timeSeries.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
   let queued = false;
   for (const sub of subs) {
@@ -66,17 +68,19 @@ async function report(tx: ResourceStore, services: CseServices, timeSeries: Stor
     if (!enc.net?.includes(EVENT.MISSING_DATA) || !enc.md) continue;
     const num = enc.md.num ?? 1;
     const dur = durationMs(enc.md.dur) ?? 0;
-    const stored = sub.doc[WINDOW_KEY] as Window | undefined;
-    const window: Window = stored && now < stored.start + dur ? stored : { start: now, count: 0, pending: [] };
+    let window = sub.doc[WINDOW_KEY] as Window | undefined;
     const reports: Array<{ mdlt: string[]; mdc: number }> = [];
     for (const point of missing) {
+      const detectedAt = point + mdt;
+      if (!window || detectedAt >= window.start + dur) window = { start: detectedAt, count: 0, pending: [] };
       window.count++;
-      window.pending.push(point);
+      window.pending.push(formatTimestamp(point));
       if (window.count >= num) {
         reports.push({ mdlt: window.pending, mdc: window.count });
         window.pending = [];
       }
     }
+    if (!window) continue;
     window.pending = window.pending.slice(-UNBOUNDED_LIST);
     sub.doc[WINDOW_KEY] = window;
     await tx.update(sub);

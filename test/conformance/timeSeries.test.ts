@@ -130,30 +130,33 @@ describe('timeSeries and timeSeriesInstance over HTTP', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(ts(await t.client.retrieve('/cse-in/meter/beat', ae)).mdc, 0);
       await reading('/cse-in/meter/beat', base + 5000, 'r0');
-      // The reading expected at +6 s comes at +6.2 s: in time.
-      clock.advance(1200);
-      await reading('/cse-in/meter/beat', base + 6200, 'r1');
-      // None for +7.2 s and +8.2 s: both missing once 500 ms have passed after each.
-      clock.advance(2600);
+      // Expected: +6 s, +7 s, … (± 100 ms), each missing 500 ms after. The one at +6 s comes generated at
+      // +6.05 s; those at +7 s and +8 s never come.
+      clock.advance(1100);
+      await reading('/cse-in/meter/beat', base + 6050, 'r1');
+      clock.advance(2500);
       t.cse.deliverer.wake();
       await waitFor(async () => ts(await t.client.retrieve('/cse-in/meter/beat', ae)).mdc === 2);
       const watched = ts(await t.client.retrieve('/cse-in/meter/beat', ae));
-      assert.deepEqual(watched.mdlt, [formatTimestamp(base + 7200), formatTimestamp(base + 8200)]);
+      assert.deepEqual(watched.mdlt, [formatTimestamp(base + 7000), formatTimestamp(base + 8000)]);
       await waitFor(() => rx.received.length === 1);
       const sgn = rx.received[0]?.body['m2m:sgn'] as Attrs;
       const nev = sgn.nev as Attrs;
       assert.equal(nev.net, 8);
-      assert.deepEqual(nev.rep, { 'm2m:tsn': { mdlt: [formatTimestamp(base + 7200), formatTimestamp(base + 8200)], mdc: 2 } });
-      // Two more points: the list keeps the newest mdn (3), the count stays at mdn; the window, still open,
-      // reports each further point.
-      clock.advance(2000);
+      assert.deepEqual(nev.rep, { 'm2m:tsn': { mdlt: [formatTimestamp(base + 7000), formatTimestamp(base + 8000)], mdc: 2 } });
+      // A reading off the grid (+8.7 s) fills nothing and moves nothing; one sent early for +11 s fills it.
+      await reading('/cse-in/meter/beat', base + 8700, 'off');
+      await reading('/cse-in/meter/beat', base + 10_950, 'early');
+      // +9 s and +10 s missing: the list keeps the newest mdn (3), the count stays at mdn; the window, still
+      // open, reports each further point.
+      clock.advance(3000);
       t.cse.deliverer.wake();
       await waitFor(async () => ((ts(await t.client.retrieve('/cse-in/meter/beat', ae)).mdlt as string[] | undefined) ?? []).length === 3 && rx.received.length === 3);
       const later = ts(await t.client.retrieve('/cse-in/meter/beat', ae));
       assert.equal(later.mdc, 3);
-      assert.deepEqual(later.mdlt, [8200, 9200, 10_200].map((d) => formatTimestamp(base + d)));
+      assert.deepEqual(later.mdlt, [8000, 9000, 10_000].map((d) => formatTimestamp(base + d)));
       const lastReport = ((rx.received[2]?.body['m2m:sgn'] as Attrs).nev as Attrs).rep as Attrs;
-      assert.deepEqual(lastReport, { 'm2m:tsn': { mdlt: [formatTimestamp(base + 10_200)], mdc: 4 } });
+      assert.deepEqual(lastReport, { 'm2m:tsn': { mdlt: [formatTimestamp(base + 10_000)], mdc: 4 } });
       // Turning detection off stops it; the list stays.
       assert.equal((await t.client.update('/cse-in/meter/beat', { 'm2m:ts': { mdd: false } }, ae)).rsc, 2004);
       clock.advance(5000);

@@ -20,6 +20,8 @@ export const EVENT = {
   BLOCKING_UPDATE: 7,
   MISSING_DATA: 8,
 } as const;
+/** Document key of a subscription's missingData window and counter (notifications/missingData.ts). */
+export const MISSING_DATA_WINDOW_KEY = '__mdWindow';
 /** notificationContentType [TS-0004 §6.3.4.2.18]. */
 export const CONTENT = { ALL_ATTRIBUTES: 1, MODIFIED_ATTRIBUTES: 2, RESOURCE_ID: 3, TRIGGER_PAYLOAD: 4, TIME_SERIES: 5 } as const;
 
@@ -354,6 +356,8 @@ export const subscriptionType = defineResourceType({
       // removes them too (Release 4, as ACME does).
       if (changes.nse === true || changes.nse === null) delete resource.doc.nsi;
       if (changes.bn !== undefined) applyDefaultBatchDuration(ctx, resource.doc);
+      // A new missingData condition stops and restarts its window and counter [TS-0001 table 9.6.8-2 missingData].
+      if (changes.enc !== undefined) delete resource.doc[MISSING_DATA_WINDOW_KEY];
     },
   },
 });

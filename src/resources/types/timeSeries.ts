@@ -42,28 +42,44 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
 /** The timer kind of missing data detection (notifications/missingData.ts runs it). */
 export const MISSING_DATA_TIMER = 'missingData';
-/** Document key: the dataGenerationTime (epoch ms) the next reading is expected at, while monitoring runs. */
-export const EXPECTED_KEY = '__mdExpected';
+/**
+ * Document key of the monitoring state while it runs: the dataGenerationTime of the first reading (epoch ms),
+ * the number of the next expected one, and the numbers of expected ones whose reading has arrived already.
+ */
+export const WATCH_KEY = '__mdWatch';
+/** Expected readings ahead of the detection that an early reading may fill, at most. */
+const SLOTS_AHEAD = 1_000;
+
+export interface MissingDataWatch {
+  first: number;
+  next: number;
+  filled: number[];
+}
 
 /**
- * A reading moves the watch: the next one is expected a periodicInterval after it, and counts as missing once
- * missingDataDetectTimer has passed after that [TS-0004 §7.4.38.2.1]. The first instance starts monitoring. A
- * reading generated before the one expected (less its tolerance) is a late one and leaves the watch as it is.
+ * The expected dataGenerationTimes are the first reading's plus N periodicIntervals, each with a tolerance of
+ * ± periodicIntervalDelta, and one is missing when no reading within it is present missingDataDetectTimer after
+ * it [TS-0001 §10.2.4.29]. The first instance starts monitoring; later readings fill the expected one they fall
+ * within (readings off the grid fill none, and never move it).
  */
 async function watchAfterReading(ctx: HookContext, timeSeries: StoredResource, instance: StoredResource): Promise<void> {
   const attrs = timeSeries.doc as TimeSeriesAttributes;
   if (attrs.mdd !== true || attrs.pei === undefined || attrs.mdt === undefined) return;
   const generated = parseTimestamp(String(instance.doc.dgt));
   if (generated === undefined) return;
-  const expected = timeSeries.doc[EXPECTED_KEY];
-  if (typeof expected === 'number' && generated < expected - num(attrs.peid)) return;
-  const next = generated + attrs.pei;
-  timeSeries.doc[EXPECTED_KEY] = next;
-  await setTimer(ctx.store, MISSING_DATA_TIMER, timeSeries.ri, next + attrs.mdt, { expected: next }, ctx.now);
+  const watch = timeSeries.doc[WATCH_KEY] as MissingDataWatch | undefined;
+  if (!watch) {
+    timeSeries.doc[WATCH_KEY] = { first: generated, next: 1, filled: [] } satisfies MissingDataWatch;
+    await setTimer(ctx.store, MISSING_DATA_TIMER, timeSeries.ri, generated + attrs.pei + attrs.mdt, { first: generated }, ctx.now);
+    return;
+  }
+  const slot = Math.round((generated - watch.first) / attrs.pei);
+  const inRange = Math.abs(generated - (watch.first + slot * attrs.pei)) <= num(attrs.peid);
+  if (inRange && slot >= watch.next && slot < watch.next + SLOTS_AHEAD && !watch.filled.includes(slot)) watch.filled.push(slot);
 }
 
 async function stopWatching(ctx: HookContext, timeSeries: StoredResource): Promise<void> {
-  delete timeSeries.doc[EXPECTED_KEY];
+  delete timeSeries.doc[WATCH_KEY];
   await cancelTimer(ctx.store, MISSING_DATA_TIMER, timeSeries.ri);
 }
 
