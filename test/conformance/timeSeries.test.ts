@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock, startTestCse, type TestCse } from '../harness.js';
+import { once } from 'node:events';
+import { ManualClock, spawnWarden, startTestCse, stopWarden, tempDatabase, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
 import { formatTimestamp } from '../../src/primitive/identifiers.js';
 
@@ -167,6 +168,25 @@ describe('timeSeries and timeSeriesInstance over HTTP', () => {
       assert.equal(rx.received.length, 3);
     } finally {
       await rx.stop();
+    }
+  });
+});
+
+describe('missing data detection is durable', () => {
+  it('goes on after a restart of the CSE between the first reading and the missing ones', async () => {
+    const storage = tempDatabase();
+    const first = await spawnWarden([`--storage.path=${storage}`]);
+    const ae = await first.client.registerAe('survivor');
+    const created = await first.client.create('/cse-in/survivor', 29, { 'm2m:ts': { rn: 'beat', pei: 1000, peid: 100, mdt: 500, mdd: true } }, ae);
+    assert.equal(created.rsc, 2001, created.text);
+    assert.equal((await first.client.create('/cse-in/survivor/beat', 30, { 'm2m:tsi': { dgt: formatTimestamp(Date.now()), con: 'r0' } }, ae)).rsc, 2001);
+    first.child.kill('SIGKILL');
+    await once(first.child, 'exit');
+    const second = await spawnWarden([`--storage.path=${storage}`]);
+    try {
+      await waitFor(async () => Number(ts(await second.client.retrieve('/cse-in/survivor/beat', ae)).mdc) >= 2, 10_000);
+    } finally {
+      await stopWarden(second.child);
     }
   });
 });
