@@ -166,6 +166,9 @@ describe('timeSeries and timeSeriesInstance over HTTP', () => {
       const stopped = ts(await t.client.retrieve('/cse-in/meter/beat', ae));
       assert.equal(stopped.mdc, 3);
       assert.equal(rx.received.length, 3);
+      // A new parameter while paused clears them.
+      const changed = ts(await t.client.update('/cse-in/meter/beat', { 'm2m:ts': { mdn: 5 } }, ae));
+      assert.deepEqual([changed.mdc, changed.mdlt], [0, undefined]);
     } finally {
       await rx.stop();
     }

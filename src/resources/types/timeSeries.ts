@@ -147,9 +147,10 @@ export const timeSeriesType = defineResourceType({
       if (previous.mdd === true && fixed.length > 0) throw badRequest(`attribute '${fixed[0]}' cannot change while missing data detection runs (mdd true)`);
       if (changes.mdd === null) attrs.mdd = false;
       checkPeriodicity(attrs, 'peid' in changes || (previous.peid !== undefined && !('pei' in changes)));
-      // Turning detection on (again) starts from a clean list [TS-0004 §7.4.38.2.3], and monitoring starts
-      // again with the next reading; turning it off keeps the list.
-      if (changes.mdd === true) {
+      // Turning detection on (again) starts from a clean list [TS-0004 §7.4.38.2.3], and so does a change of its
+      // parameters while it is paused [TS-0001 table 10.2.4.23-1]; turning it off keeps the list. Monitoring
+      // starts again with the next reading.
+      if (changes.mdd === true || fixed.length > 0) {
         delete attrs.mdlt;
         attrs.mdc = 0;
       }
