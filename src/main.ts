@@ -22,7 +22,13 @@ import { Deliverer } from './notifications/deliver.js';
 import { FANOUT_TARGET_PREFIX } from './notifications/events.js';
 import { runFanOut } from './notifications/fanout.js';
 import { CHANNEL_ANSWER_PREFIX, sweepChannelAnswer } from './notifications/polling.js';
+import { missingDataTimer } from './notifications/missingData.js';
+import { MISSING_DATA_TIMER } from './resources/types/timeSeries.js';
+import { TIMER_TARGET_PREFIX, runTimer, type TimerHandler } from './scheduler/timers.js';
 import { readFileSync } from 'node:fs';
+
+/** The durable timers, by kind (scheduler/timers.ts). */
+const TIMERS: Readonly<Record<string, TimerHandler>> = { [MISSING_DATA_TIMER]: missingDataTimer };
 
 const WARN_DAYS = 30;
 
@@ -102,6 +108,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         [JOB_TARGET_PREFIX]: (message, owner) => runRequestJob(services, message, owner),
         [FANOUT_TARGET_PREFIX]: (message, owner) => runFanOut(services, message, owner),
         [CHANNEL_ANSWER_PREFIX]: (message, owner) => sweepChannelAnswer(services, message, owner),
+        [TIMER_TARGET_PREFIX]: (message, owner) => runTimer(services, TIMERS, message, owner),
       },
     });
     const pipeline = new Pipeline(services);

@@ -15,8 +15,10 @@ import { requestType } from './types/request.js';
 import { semanticDescriptorType } from './types/semanticDescriptor.js';
 import { mgmtObjType } from './types/mgmtObj.js';
 import { nodeType } from './types/node.js';
+import { timeSeriesType } from './types/timeSeries.js';
+import { timeSeriesInstanceType } from './types/timeSeriesInstance.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

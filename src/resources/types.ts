@@ -13,5 +13,7 @@ export const RESOURCE_TYPE = {
   subscription: 23,
   semanticDescriptor: 24,
   flexContainer: 28,
+  timeSeries: 29,
+  timeSeriesInstance: 30,
   flexContainerInstance: 58,
 } as const;

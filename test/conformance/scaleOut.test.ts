@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { spawnWarden, stopWarden, type TestClient } from '../harness.js';
-import { waitFor } from '../receiver.js';
+import { Receiver, waitFor } from '../receiver.js';
+import { formatTimestamp } from '../../src/primitive/identifiers.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
 
 type Attrs = Record<string, unknown>;
@@ -104,5 +105,25 @@ describe('scale-out: two processes on one PostgreSQL database', () => {
     const stored = await rows('SELECT count(*)::int AS n FROM resources WHERE pi = $1', [cnt.ri]);
     assert.equal(stored[0]?.n, 1);
     assert.equal(cnt.cni, 1);
+  });
+
+  it('a time series watched by both processes has each missing reading detected and reported once', async () => {
+    const rx = await new Receiver().start();
+    try {
+      assert.equal((await a.client.create('/cse-in/fleet', 29, { 'm2m:ts': { rn: 'beat', pei: 1000, peid: 100, mdt: 300, mdd: true, mdn: 100 } }, ae)).rsc, 2001);
+      const sub = await b.client.create('/cse-in/fleet/beat', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [8], md: { num: 1, dur: 'PT600S' } } } }, ae);
+      assert.equal(sub.rsc, 2001, sub.text);
+      assert.equal((await a.client.create('/cse-in/fleet/beat', 30, { 'm2m:tsi': { dgt: formatTimestamp(Date.now()), con: 'r0' } }, ae)).rsc, 2001);
+      const beat = async (): Promise<Attrs> => (await b.client.retrieve('/cse-in/fleet/beat', ae)).body?.['m2m:ts'] as Attrs;
+      await waitFor(async () => Number((await beat()).mdc) >= 3, 10_000);
+      assert.equal((await a.client.update('/cse-in/fleet/beat', { 'm2m:ts': { mdd: false } }, ae)).rsc, 2004);
+      const detected = (await beat()).mdlt as string[];
+      assert.equal(new Set(detected).size, detected.length, 'no point detected twice');
+      const reported = (): string[] => rx.received.filter((r) => r.body['m2m:sgn'] && !(r.body['m2m:sgn'] as Attrs).vrq).flatMap((r) => (((r.body['m2m:sgn'] as Attrs).nev as Attrs).rep as { 'm2m:tsn': { mdlt: string[] } })['m2m:tsn'].mdlt);
+      await waitFor(() => reported().length >= detected.length, 10_000);
+      assert.deepEqual(reported(), detected, 'each point reported once, in order');
+    } finally {
+      await rx.stop();
+    }
   });
 });

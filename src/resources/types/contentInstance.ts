@@ -14,7 +14,7 @@ const MEDIA_NAME = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
  */
 const CONTENT_INFO = new RegExp(`^${MEDIA_NAME}/${MEDIA_NAME}(?:\\s*;\\s*${MEDIA_NAME}=(?:[^;:"\\s]+|"[^";:]*"))*:[0-2](?::[0-5])?$`);
 
-function checkContentInfo(value: unknown): string | undefined {
+export function checkContentInfo(value: unknown): string | undefined {
   return typeof value === 'string' && CONTENT_INFO.test(value) ? undefined : "must be '<type>/<subtype>:<encodingType 0-2>[:<contentSecurity 0-5>]', e.g. 'text/plain:0'";
 }
 

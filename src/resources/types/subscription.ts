@@ -7,7 +7,7 @@ import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { parseTimestamp } from '../../primitive/identifiers.js';
-import { checkDuration } from '../validate.js';
+import { checkDuration, durationMs } from '../validate.js';
 
 /** notificationEventType [TS-0004 §6.3.4.2.19]. */
 export const EVENT = {
@@ -20,6 +20,8 @@ export const EVENT = {
   BLOCKING_UPDATE: 7,
   MISSING_DATA: 8,
 } as const;
+/** Document key of a subscription's missingData window and counter (notifications/missingData.ts). */
+export const MISSING_DATA_WINDOW_KEY = '__mdWindow';
 /** notificationContentType [TS-0004 §6.3.4.2.18]. */
 export const CONTENT = { ALL_ATTRIBUTES: 1, MODIFIED_ATTRIBUTES: 2, RESOURCE_ID: 3, TRIGGER_PAYLOAD: 4, TIME_SERIES: 5 } as const;
 
@@ -124,6 +126,17 @@ export function monitoredOriginator(entry: { or?: unknown; org?: unknown }): str
   return typeof originator === 'string' ? originator : undefined;
 }
 
+/** m2m:missingData [TS-0004 §6.3.5.40]: a number of missing points (positive) within a duration. */
+function checkMissingData(md: unknown): string | undefined {
+  if (!isRecord(md)) return "member 'md' must be {num, dur}";
+  const extra = Object.keys(md).find((key) => key !== 'num' && key !== 'dur');
+  if (extra !== undefined) return `member 'md' member '${extra}' is not part of m2m:missingData`;
+  if (!Number.isSafeInteger(md.num) || (md.num as number) < 1) return "member 'md' member 'num' must be a positive integer";
+  const dur = durationMs(md.dur);
+  if (dur === undefined || dur === 0) return "member 'md' member 'dur' must be a positive duration";
+  return undefined;
+}
+
 function checkCriteria(v: unknown): string | undefined {
   if (!isRecord(v)) return 'must be an object of event notification criteria';
   for (const key of Object.keys(v)) if (!ENC_KEYS.includes(key)) return `member '${key}' is not supported`;
@@ -153,7 +166,7 @@ function checkCriteria(v: unknown): string | undefined {
     if (v[n] !== undefined && (!Number.isSafeInteger(v[n]) || (v[n] as number) < 0)) return `member '${n}' must be a non-negative integer`;
   }
   if (v.fo !== undefined && v.fo !== 1 && v.fo !== 2) return "member 'fo' must be 1 (AND) or 2 (OR)";
-  return undefined;
+  return v.md === undefined ? undefined : checkMissingData(v.md);
 }
 
 function checkBatch(v: unknown): string | undefined {
@@ -266,10 +279,12 @@ function checkCriteriaFor(ctx: HookContext, sub: SubscriptionAttributes, parent:
     // resource, the request shall be rejected with ... BAD_REQUEST".
     if (invalid !== undefined) throw badRequest(`attribute 'enc' member 'chty': resource type ${invalid} cannot be a child of resource type ${parent.ty}`);
   }
-  // Missing data points are reported for a <timeSeries> only, which this CSE does not host yet.
-  if (enc.md !== undefined || enc.net?.includes(EVENT.MISSING_DATA)) {
-    throw badRequest("attribute 'enc': missing data reports (net 8, md) need a timeSeries as subscribed-to resource, and this CSE has no timeSeries type yet");
+  // Missing data points are reported for a <timeSeries> only, and net 8 needs md to say how [TS-0004 §7.4.8.2.1].
+  const reportsMissingData = enc.net?.includes(EVENT.MISSING_DATA) === true;
+  if ((enc.md !== undefined || reportsMissingData) && parent.ty !== RESOURCE_TYPE.timeSeries) {
+    throw badRequest("attribute 'enc': missing data reports (net 8, md) need a timeSeries as subscribed-to resource");
   }
+  if (reportsMissingData && enc.md === undefined) throw badRequest("attribute 'enc': notificationEventType 8 (missing data) needs member 'md'");
 }
 
 /** A Blocking_Update subscription's own rules [TS-0004 §7.4.8.2.1 Recv-6.4]. */
@@ -341,6 +356,8 @@ export const subscriptionType = defineResourceType({
       // removes them too (Release 4, as ACME does).
       if (changes.nse === true || changes.nse === null) delete resource.doc.nsi;
       if (changes.bn !== undefined) applyDefaultBatchDuration(ctx, resource.doc);
+      // A new missingData condition stops and restarts its window and counter [TS-0001 table 9.6.8-2 missingData].
+      if (changes.enc !== undefined) delete resource.doc[MISSING_DATA_WINDOW_KEY];
     },
   },
 });

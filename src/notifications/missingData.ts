@@ -1,0 +1,117 @@
+// Missing data detection of a <timeSeries> [TS-0001 §10.2.4.29, TS-0004 §7.4.38.2.1] and its reports to the subscriptions with
+// notificationEventType 8 [TS-0004 §7.5.1.2.9], run by the durable timer the timeSeries sets (scheduler/timers.ts).
+import type { CseServices } from '../pipeline/context.js';
+import { formatTimestamp } from '../primitive/identifiers.js';
+import { durationMs } from '../resources/validate.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import { MISSING_DATA_TIMER, WATCH_KEY, type MissingDataWatch, type TimeSeriesAttributes } from '../resources/types/timeSeries.js';
+import { CONTENT, EVENT, MISSING_DATA_WINDOW_KEY as WINDOW_KEY, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { setTimer, type TimerHandler } from '../scheduler/timers.js';
+import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
+import { CREATOR_KEY } from '../resources/common.js';
+import { MAX_SUBSCRIPTIONS_PER_RESOURCE, OUTBOX_TOPIC, resolveTarget, sameRegistration, subscriptionUri, type StoredEnvelope } from './events.js';
+
+/** Points recorded in one run at most: a long outage is caught up in several runs, not one long transaction. */
+const POINTS_PER_RUN = 1_000;
+/** missingDataList without missingDataMaxNr keeps this many points, the newest. */
+const UNBOUNDED_LIST = 1_000;
+
+interface Window {
+  /** When the window started (epoch ms): the first missing point after the previous window ended. */
+  start: number;
+  /** Missing points in this window. */
+  count: number;
+  /** Points not reported yet (timestamps). */
+  pending: string[];
+}
+
+export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, payload) => {
+  if (timeSeries?.ty !== RESOURCE_TYPE.timeSeries) return;
+  const attrs = timeSeries.doc as TimeSeriesAttributes;
+  const watch = timeSeries.doc[WATCH_KEY] as MissingDataWatch | undefined;
+  // A timer of a monitoring stopped (and perhaps started again from another first reading) since it was set.
+  if (attrs.mdd !== true || attrs.pei === undefined || attrs.mdt === undefined || !watch || watch.first !== (payload as { first?: unknown }).first) return;
+  const { pei, mdt } = attrs;
+  const now = services.clock.now();
+  const missing: number[] = [];
+  const expectedAt = (slot: number): number => watch.first + slot * pei;
+  for (let runs = 0; expectedAt(watch.next) + mdt <= now && runs < POINTS_PER_RUN; runs++, watch.next++) {
+    const filled = watch.filled.indexOf(watch.next);
+    if (filled >= 0) watch.filled.splice(filled, 1);
+    else missing.push(expectedAt(watch.next));
+  }
+  if (missing.length > 0) {
+    // The oldest points leave the list beyond missingDataMaxNr, and the count stays at it [TS-0001 §10.2.4.29].
+    const list = [...(Array.isArray(attrs.mdlt) ? (attrs.mdlt as string[]) : []), ...missing.map(formatTimestamp)];
+    attrs.mdlt = list.slice(-(attrs.mdn ?? UNBOUNDED_LIST));
+    attrs.mdc = Math.min((attrs.mdc ?? 0) + missing.length, attrs.mdn ?? Number.MAX_SAFE_INTEGER);
+    attrs.st = (typeof attrs.st === 'number' ? attrs.st : 0) + 1;
+    timeSeries.lt = formatTimestamp(now);
+  }
+  await tx.update(timeSeries);
+  await setTimer(tx, MISSING_DATA_TIMER, timeSeries.ri, expectedAt(watch.next) + mdt, { first: watch.first }, now);
+  if (missing.length > 0) await report(tx, services, timeSeries, missing, mdt, now);
+};
+
+/**
+ * Each subscription counts the points in its window of md.dur, opened at the detection time of the first point
+ * after the last window ended; every point from the md.num-th of a window on is reported, with those not reported
+ * yet [TS-0001 §10.2.4.29]. Detection times, not the time this runs, place a point: a catch-up after a stop counts
+ * as the points would have been counted.
+ */
+async function report(tx: ResourceStore, services: CseServices, timeSeries: StoredResource, missing: readonly number[], mdt: number, now: number): Promise<void> {
+  const subs = await tx.children(timeSeries.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
+  let queued = false;
+  for (const sub of subs) {
+    const attrs = sub.doc as SubscriptionAttributes;
+    const enc = (attrs.enc ?? {}) as { net?: number[]; md?: { num?: number; dur?: unknown } };
+    if (!enc.net?.includes(EVENT.MISSING_DATA) || !enc.md) continue;
+    const num = enc.md.num ?? 1;
+    const dur = durationMs(enc.md.dur) ?? 0;
+    let window = sub.doc[WINDOW_KEY] as Window | undefined;
+    const reports: Array<{ mdlt: string[]; mdc: number }> = [];
+    for (const point of missing) {
+      const detectedAt = point + mdt;
+      if (!window || detectedAt >= window.start + dur) window = { start: detectedAt, count: 0, pending: [] };
+      window.count++;
+      window.pending.push(formatTimestamp(point));
+      if (window.count >= num) {
+        reports.push({ mdlt: window.pending, mdc: window.count });
+        window.pending = [];
+      }
+    }
+    if (!window) continue;
+    window.pending = window.pending.slice(-UNBOUNDED_LIST);
+    sub.doc[WINDOW_KEY] = window;
+    await tx.update(sub);
+    for (const tsn of reports) queued = (await enqueueReport(tx, services, sub, tsn)) || queued;
+  }
+  if (queued) await tx.broadcast(OUTBOX_TOPIC, '');
+}
+
+/** One time series notification (nct 5) to each target of the subscription. */
+async function enqueueReport(tx: ResourceStore, services: CseServices, sub: StoredResource, tsn: { mdlt: string[]; mdc: number }): Promise<boolean> {
+  const attrs = sub.doc as SubscriptionAttributes;
+  const rep = attrs.nct === CONTENT.RESOURCE_ID ? { 'm2m:uri': sub.pi } : { 'm2m:tsn': tsn };
+  const sgn: Record<string, unknown> = { nev: { rep, net: EVENT.MISSING_DATA }, sur: subscriptionUri(services.self, sub) };
+  if (typeof attrs.cr === 'string') sgn.cr = attrs.cr;
+  const envelope: StoredEnvelope = {
+    pc: { 'm2m:sgn': sgn },
+    ...(attrs.nec !== undefined ? { ec: attrs.nec } : {}),
+    ...(attrs.exc !== undefined ? { counted: true } : {}),
+  };
+  const content = JSON.stringify(envelope);
+  const creator = sub.doc[CREATOR_KEY];
+  const keys = new Set<string>();
+  const messages: NewOutboxMessage[] = [];
+  for (const target of attrs.nu ?? []) {
+    const { key, ae } = await resolveTarget(tx, services.self, target);
+    // Not to a later holder of the subscriber's AE-ID; one message per queue.
+    if ((ae && !sameRegistration(sub, ae)) || keys.has(key)) continue;
+    keys.add(key);
+    const message: NewOutboxMessage = { target: key, subscription: sub.ri, content, created: services.clock.now(), notBefore: services.clock.now() };
+    messages.push(typeof creator === 'string' ? { ...message, originator: creator } : message);
+  }
+  if (messages.length > 0) await tx.enqueue(messages);
+  return messages.length > 0;
+}

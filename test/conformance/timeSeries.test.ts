@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { once } from 'node:events';
+import { ManualClock, spawnWarden, startTestCse, stopWarden, tempDatabase, type TestCse } from '../harness.js';
+import { Receiver, waitFor } from '../receiver.js';
+import { formatTimestamp } from '../../src/primitive/identifiers.js';
+
+type Attrs = Record<string, unknown>;
+const ts = (reply: { body: Attrs | undefined }): Attrs => reply.body?.['m2m:ts'] as Attrs;
+const tsi = (reply: { body: Attrs | undefined }): Attrs => reply.body?.['m2m:tsi'] as Attrs;
+const START = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+describe('timeSeries and timeSeriesInstance over HTTP', () => {
+  let t: TestCse;
+  let ae: string;
+  const clock = new ManualClock(START);
+  before(async () => {
+    t = await startTestCse({}, { clock });
+    ae = await t.client.registerAe('meter');
+  });
+  after(() => t.close());
+
+  async function series(rn: string, extra: Attrs = {}): Promise<Attrs> {
+    const reply = await t.client.create('/cse-in/meter', 29, { 'm2m:ts': { rn, ...extra } }, ae);
+    assert.equal(reply.rsc, 2001, reply.text);
+    return ts(reply);
+  }
+  async function reading(path: string, at: number, con: unknown, extra: Attrs = {}): Promise<Attrs> {
+    const reply = await t.client.create(path, 30, { 'm2m:tsi': { dgt: formatTimestamp(at), con, ...extra } }, ae);
+    assert.equal(reply.rsc, 2001, reply.text);
+    return tsi(reply);
+  }
+
+  it('creates, retrieves, updates, discovers and deletes a timeSeries with its instances', async () => {
+    const created = await series('power', { pei: 10_000, mdd: true, mdt: 5001, mdn: 10, cnf: 'text/plain:0' });
+    assert.equal(created.ty, 29);
+    assert.deepEqual([created.cni, created.cbs, created.mdc, created.mdd, created.peid], [0, 0, 0, true, 5000]);
+    assert.equal(created.mdlt, undefined, 'no missing data list before a point is missing');
+    const first = await reading('/cse-in/meter/power', START, '42', { snr: 1 });
+    assert.deepEqual([first.ty, first.con, first.cs, first.snr], [30, '42', 2, 1]);
+    assert.equal(ts(await t.client.retrieve('/cse-in/meter/power', ae)).cni, 1);
+    const updated = await t.client.update('/cse-in/meter/power', { 'm2m:ts': { mni: 5, lbl: ['kitchen'] } }, ae);
+    assert.equal(updated.rsc, 2004, updated.text);
+    const found = await t.client.retrieve('/cse-in/meter?fu=1&ty=29', ae);
+    assert.deepEqual(found.body?.['m2m:uril'], ['cse-in/meter/power']);
+    const instances = await t.client.retrieve('/cse-in/meter/power?fu=1&ty=30', ae);
+    assert.equal((instances.body?.['m2m:uril'] as string[]).length, 1);
+    assert.equal((await t.client.update(`/cse-in/meter/power/${String(first.rn)}`, { 'm2m:tsi': { con: 'x' } }, ae)).rsc, 4005);
+    assert.equal((await t.client.delete('/cse-in/meter/power', ae)).rsc, 2002);
+    assert.equal((await t.client.retrieve('/cse-in/meter/power', ae)).rsc, 4004);
+  });
+
+  it('refuses a second instance with the same dataGenerationTime with 4105, and takes a sequenceNr that wrapped', async () => {
+    await series('dup', { mni: 3 });
+    await reading('/cse-in/meter/dup', START, 'a', { snr: 3 });
+    const again = await t.client.create('/cse-in/meter/dup', 30, { 'm2m:tsi': { dgt: formatTimestamp(START), con: 'b' } }, ae);
+    assert.equal(again.rsc, 4105, again.text);
+    assert.match(String(again.body?.['m2m:dbg']), /dgt/);
+    const wrapped = await reading('/cse-in/meter/dup', START + 1000, 'c', { snr: 1 });
+    assert.equal(wrapped.snr, 1);
+    assert.equal(ts(await t.client.retrieve('/cse-in/meter/dup', ae)).cni, 2);
+  });
+
+  it('keeps la / ol and drops the oldest instances beyond mni', async () => {
+    await series('trim', { mni: 2 });
+    for (let i = 0; i < 4; i++) await reading('/cse-in/meter/trim', START + i * 1000, `v${i}`);
+    assert.equal(ts(await t.client.retrieve('/cse-in/meter/trim', ae)).cni, 2);
+    assert.equal(tsi(await t.client.retrieve('/cse-in/meter/trim/ol', ae)).con, 'v2');
+    assert.equal(tsi(await t.client.retrieve('/cse-in/meter/trim/la', ae)).con, 'v3');
+  });
+
+  it('refuses bad input naming the attribute, and stores nothing', async () => {
+    const cases: Array<[Attrs, string]> = [
+      [{ pei: 1000, peid: 501 }, 'peid'],
+      [{ pei: 5000, peid: 200, mdd: true }, 'mdt'],
+      [{ pei: 5000, peid: 200, mdd: true, mdt: 100 }, 'mdt'],
+      [{ pei: 0 }, 'pei'],
+      [{ mdlt: [] }, 'mdlt'],
+      [{ cnf: 'nonsense' }, 'cnf'],
+    ];
+    for (const [attrs, name] of cases) {
+      const reply = await t.client.create('/cse-in/meter', 29, { 'm2m:ts': { rn: 'bad', ...attrs } }, ae);
+      assert.equal(reply.rsc, 4000, `${JSON.stringify(attrs)}: ${reply.text}`);
+      assert.match(String(reply.body?.['m2m:dbg']), new RegExp(name));
+    }
+    assert.equal((await t.client.retrieve('/cse-in/meter/bad', ae)).rsc, 4004);
+    await series('rules', { pei: 2000, mdt: 1500 });
+    for (const attrs of [{ mdd: true, pei: 1000 }, { mdc: 3 }, { cnf: 'text/plain:0' }]) {
+      assert.equal((await t.client.update('/cse-in/meter/rules', { 'm2m:ts': attrs }, ae)).rsc, 4000, JSON.stringify(attrs));
+    }
+    assert.equal((await t.client.update('/cse-in/meter/rules', { 'm2m:ts': { mdd: true } }, ae)).rsc, 2004);
+    assert.equal((await t.client.update('/cse-in/meter/rules', { 'm2m:ts': { pei: 4000 } }, ae)).rsc, 4000, 'pei is fixed while mdd is true');
+    const noDgt = await t.client.create('/cse-in/meter/rules', 30, { 'm2m:tsi': { con: 'x' } }, ae);
+    assert.equal(noDgt.rsc, 4000);
+    assert.match(String(noDgt.body?.['m2m:dbg']), /dgt/);
+    assert.equal(ts(await t.client.retrieve('/cse-in/meter/rules', ae)).cni, 0);
+    assert.equal((await t.client.create('/cse-in/meter/rules', 29, { 'm2m:ts': { rn: 'inner' } }, ae)).rsc, 4108);
+  });
+
+  it('accepts missing data subscriptions on a timeSeries only, and net 8 only with md', async () => {
+    await series('subs', { pei: 1000, mdt: 600 });
+    await t.client.create('/cse-in/meter', 3, { 'm2m:cnt': { rn: 'box' } }, ae);
+    const rx = await new Receiver().start();
+    try {
+      const noMd = await t.client.create('/cse-in/meter/subs', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [8] } } }, ae);
+      assert.equal(noMd.rsc, 4000);
+      assert.match(String(noMd.body?.['m2m:dbg']), /md/);
+      const onContainer = await t.client.create('/cse-in/meter/box', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [8], md: { num: 1, dur: 'PT10S' } } } }, ae);
+      assert.equal(onContainer.rsc, 4000);
+      const badMd = await t.client.create('/cse-in/meter/subs', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [8], md: { num: 0, dur: 'PT10S' } } } }, ae);
+      assert.equal(badMd.rsc, 4000);
+      const ok = await t.client.create('/cse-in/meter/subs', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [8], md: { num: 1, dur: 'PT10S' } } } }, ae);
+      assert.equal(ok.rsc, 2001, ok.text);
+      assert.equal((ok.body?.['m2m:sub'] as Attrs).nct, 5);
+    } finally {
+      await rx.stop();
+    }
+  });
+
+  it('detects missing readings from the first instance on and reports them as md says', async () => {
+    const rx = await new Receiver().start();
+    try {
+      await series('beat', { pei: 1000, peid: 100, mdt: 500, mdd: true, mdn: 3 });
+      const sub = await t.client.create('/cse-in/meter/beat', 23, { 'm2m:sub': { rn: 'gaps', nu: [rx.url], enc: { net: [8], md: { num: 2, dur: 'PT60S' } } } }, ae);
+      assert.equal(sub.rsc, 2001, sub.text);
+      rx.received.length = 0;
+      const base = clock.now();
+      // Nothing is watched before the first reading.
+      clock.advance(5000);
+      t.cse.deliverer.wake();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(ts(await t.client.retrieve('/cse-in/meter/beat', ae)).mdc, 0);
+      await reading('/cse-in/meter/beat', base + 5000, 'r0');
+      // Expected: +6 s, +7 s, … (± 100 ms), each missing 500 ms after. The one at +6 s comes generated at
+      // +6.05 s; those at +7 s and +8 s never come.
+      clock.advance(1100);
+      await reading('/cse-in/meter/beat', base + 6050, 'r1');
+      clock.advance(2500);
+      t.cse.deliverer.wake();
+      await waitFor(async () => ts(await t.client.retrieve('/cse-in/meter/beat', ae)).mdc === 2);
+      const watched = ts(await t.client.retrieve('/cse-in/meter/beat', ae));
+      assert.deepEqual(watched.mdlt, [formatTimestamp(base + 7000), formatTimestamp(base + 8000)]);
+      await waitFor(() => rx.received.length === 1);
+      const sgn = rx.received[0]?.body['m2m:sgn'] as Attrs;
+      const nev = sgn.nev as Attrs;
+      assert.equal(nev.net, 8);
+      assert.deepEqual(nev.rep, { 'm2m:tsn': { mdlt: [formatTimestamp(base + 7000), formatTimestamp(base + 8000)], mdc: 2 } });
+      // A reading off the grid (+8.7 s) fills nothing and moves nothing; one sent early for +11 s fills it.
+      await reading('/cse-in/meter/beat', base + 8700, 'off');
+      await reading('/cse-in/meter/beat', base + 10_950, 'early');
+      // +9 s and +10 s missing: the list keeps the newest mdn (3), the count stays at mdn; the window, still
+      // open, reports each further point.
+      clock.advance(3000);
+      t.cse.deliverer.wake();
+      await waitFor(async () => ((ts(await t.client.retrieve('/cse-in/meter/beat', ae)).mdlt as string[] | undefined) ?? []).length === 3 && rx.received.length === 3);
+      const later = ts(await t.client.retrieve('/cse-in/meter/beat', ae));
+      assert.equal(later.mdc, 3);
+      assert.deepEqual(later.mdlt, [8000, 9000, 10_000].map((d) => formatTimestamp(base + d)));
+      const lastReport = ((rx.received[2]?.body['m2m:sgn'] as Attrs).nev as Attrs).rep as Attrs;
+      assert.deepEqual(lastReport, { 'm2m:tsn': { mdlt: [formatTimestamp(base + 10_000)], mdc: 4 } });
+      // Turning detection off stops it; the list stays.
+      assert.equal((await t.client.update('/cse-in/meter/beat', { 'm2m:ts': { mdd: false } }, ae)).rsc, 2004);
+      clock.advance(5000);
+      t.cse.deliverer.wake();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const stopped = ts(await t.client.retrieve('/cse-in/meter/beat', ae));
+      assert.equal(stopped.mdc, 3);
+      assert.equal(rx.received.length, 3);
+      // A new parameter while paused clears them.
+      const changed = ts(await t.client.update('/cse-in/meter/beat', { 'm2m:ts': { mdn: 5 } }, ae));
+      assert.deepEqual([changed.mdc, changed.mdlt], [0, undefined]);
+    } finally {
+      await rx.stop();
+    }
+  });
+});
+
+describe('missing data detection is durable', () => {
+  it('goes on after a restart of the CSE between the first reading and the missing ones', async () => {
+    const storage = tempDatabase();
+    const first = await spawnWarden([`--storage.path=${storage}`]);
+    const ae = await first.client.registerAe('survivor');
+    const created = await first.client.create('/cse-in/survivor', 29, { 'm2m:ts': { rn: 'beat', pei: 1000, peid: 100, mdt: 500, mdd: true } }, ae);
+    assert.equal(created.rsc, 2001, created.text);
+    assert.equal((await first.client.create('/cse-in/survivor/beat', 30, { 'm2m:tsi': { dgt: formatTimestamp(Date.now()), con: 'r0' } }, ae)).rsc, 2001);
+    first.child.kill('SIGKILL');
+    await once(first.child, 'exit');
+    const second = await spawnWarden([`--storage.path=${storage}`]);
+    try {
+      await waitFor(async () => Number(ts(await second.client.retrieve('/cse-in/survivor/beat', ae)).mdc) >= 2, 10_000);
+    } finally {
+      await stopWarden(second.child);
+    }
+  });
+});
