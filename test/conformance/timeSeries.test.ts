@@ -107,6 +107,10 @@ describe('timeSeries and timeSeriesInstance over HTTP', () => {
       assert.match(String(noMd.body?.['m2m:dbg']), /md/);
       const onContainer = await t.client.create('/cse-in/meter/box', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [8], md: { num: 1, dur: 'PT10S' } } } }, ae);
       assert.equal(onContainer.rsc, 4000);
+      for (const dur of [10, '10', undefined]) {
+        const plainNumber = await t.client.create('/cse-in/meter/subs', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [8], md: { num: 1, dur } } } }, ae);
+        assert.equal(plainNumber.rsc, 4000, `md.dur ${String(dur)} is no xs:duration`);
+      }
       const badMd = await t.client.create('/cse-in/meter/subs', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [8], md: { num: 0, dur: 'PT10S' } } } }, ae);
       assert.equal(badMd.rsc, 4000);
       const ok = await t.client.create('/cse-in/meter/subs', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [8], md: { num: 1, dur: 'PT10S' } } } }, ae);

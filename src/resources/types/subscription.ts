@@ -132,8 +132,9 @@ function checkMissingData(md: unknown): string | undefined {
   const extra = Object.keys(md).find((key) => key !== 'num' && key !== 'dur');
   if (extra !== undefined) return `member 'md' member '${extra}' is not part of m2m:missingData`;
   if (!Number.isSafeInteger(md.num) || (md.num as number) < 1) return "member 'md' member 'num' must be a positive integer";
-  const dur = durationMs(md.dur);
-  if (dur === undefined || dur === 0) return "member 'md' member 'dur' must be a positive duration";
+  // m2m:missingData's duration is an xs:duration (TS-0004 §6.3.5.40): a new member, so no milliseconds as bn.dur takes.
+  const dur = typeof md.dur === 'string' && md.dur.startsWith('P') ? durationMs(md.dur) : undefined;
+  if (dur === undefined || dur === 0) return "member 'md' member 'dur' must be a positive xs:duration such as 'PT10S'";
   return undefined;
 }
 
