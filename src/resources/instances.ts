@@ -1,6 +1,6 @@
 // A parent's instances (a container's contentInstances, a flexContainer's flexContainerInstances): kept within
 // mni / mbs / mia, with cni / cbs counting them [TS-0004 §7.4.7.2.1, §7.4.37.2.3].
-import { parseTimestamp } from '../primitive/identifiers.js';
+import { formatTimestamp, parseTimestamp } from '../primitive/identifiers.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { HookContext } from './define.js';
 
@@ -26,6 +26,17 @@ export function countInstanceAdded(parent: StoredResource, instance: StoredResou
 export function countInstanceRemoved(parent: StoredResource, instance: StoredResource): void {
   parent.doc.cni = Math.max(0, num(parent.doc.cni) - 1);
   parent.doc.cbs = Math.max(0, num(parent.doc.cbs) - instanceSize(instance));
+}
+
+/**
+ * The bookkeeping of a container or timeSeries whose instance was removed: cni and cbs changed, a modification
+ * of the parent that its stateTag counts [TS-0001 §9.6.1.3.2] and its lastModifiedTime shows.
+ */
+export async function instanceRemoved(ctx: HookContext, parent: StoredResource, instance: StoredResource): Promise<void> {
+  countInstanceRemoved(parent, instance);
+  parent.doc.st = num(parent.doc.st) + 1;
+  parent.lt = formatTimestamp(ctx.now);
+  await ctx.store.update(parent);
 }
 
 /**

@@ -3,7 +3,7 @@ import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, LOCATION, STATE_TAG, UNIVE
 import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
-import { countInstanceAdded, countInstanceRemoved, dropAllInstances, instancesStale, purgeExpiredInstances, trimInstances } from '../instances.js';
+import { countInstanceAdded, dropAllInstances, instanceRemoved, instancesStale, purgeExpiredInstances, trimInstances } from '../instances.js';
 import type { StoredResource } from '../../storage/store.js';
 
 const attributes = {
@@ -52,13 +52,7 @@ export const containerType = defineResourceType({
       await ctx.store.update(container);
     },
     async afterChildRemoved(ctx, container, child) {
-      if (child.ty !== INSTANCE) return;
-      countInstanceRemoved(container, child);
-      const attrs = container.doc as ContainerAttributes;
-      // cni and cbs changed: a modification of the container, which its stateTag counts [TS-0001 §9.6.1.3.2].
-      attrs.st = num(attrs.st) + 1;
-      container.lt = formatTimestamp(ctx.now);
-      await ctx.store.update(container);
+      if (child.ty === INSTANCE) await instanceRemoved(ctx, container, child);
     },
     async beforeUpdate(ctx, container, _changes, previous) {
       const attrs = container.doc as ContainerAttributes;

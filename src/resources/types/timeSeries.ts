@@ -5,7 +5,7 @@ import { defineResourceType, type AttributesOf, type AttributeSpec } from '../de
 import { RESOURCE_TYPE } from '../types.js';
 import { formatTimestamp, parseTimestamp } from '../../primitive/identifiers.js';
 import { badRequest } from '../../primitive/errors.js';
-import { countInstanceAdded, countInstanceRemoved, instancesStale, purgeExpiredInstances, trimInstances } from '../instances.js';
+import { countInstanceAdded, instanceRemoved, instancesStale, purgeExpiredInstances, trimInstances } from '../instances.js';
 import { checkContentInfo } from './contentInstance.js';
 import { cancelTimer, setTimer } from '../../scheduler/timers.js';
 import type { HookContext } from '../define.js';
@@ -133,12 +133,7 @@ export const timeSeriesType = defineResourceType({
       await ctx.store.update(timeSeries);
     },
     async afterChildRemoved(ctx, timeSeries, child) {
-      if (child.ty !== INSTANCE) return;
-      countInstanceRemoved(timeSeries, child);
-      const attrs = timeSeries.doc as TimeSeriesAttributes;
-      attrs.st = num(attrs.st) + 1;
-      timeSeries.lt = formatTimestamp(ctx.now);
-      await ctx.store.update(timeSeries);
+      if (child.ty === INSTANCE) await instanceRemoved(ctx, timeSeries, child);
     },
     async beforeUpdate(ctx, timeSeries, changes, previous) {
       const attrs = timeSeries.doc as TimeSeriesAttributes;
