@@ -40,6 +40,19 @@ export async function instanceRemoved(ctx: HookContext, parent: StoredResource, 
 }
 
 /**
+ * A read of a container or timeSeries first removes its expired and aged-out instances; that changes cni and cbs
+ * as a deletion does, so it is the same modification of the parent (st, lt).
+ */
+export async function tidyBeforeRead(ctx: HookContext, parent: StoredResource, instanceType: number): Promise<void> {
+  const purged = await purgeExpiredInstances(ctx, parent, instanceType);
+  const trimmed = await trimInstances(ctx, parent, instanceType);
+  if (!purged && !trimmed) return;
+  parent.doc.st = num(parent.doc.st) + 1;
+  parent.lt = formatTimestamp(ctx.now);
+  await ctx.store.update(parent);
+}
+
+/**
  * Drops the oldest instances until cni ≤ mni, cbs ≤ mbs and none is older than mia. These removals are
  * housekeeping: they send no deletion notifications. Returns true when it removed any.
  */

@@ -3,7 +3,7 @@ import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, LOCATION, STATE_TAG, UNIVE
 import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
-import { countInstanceAdded, dropAllInstances, instanceRemoved, instancesStale, purgeExpiredInstances, trimInstances } from '../instances.js';
+import { countInstanceAdded, dropAllInstances, instanceRemoved, instancesStale, tidyBeforeRead, purgeExpiredInstances, trimInstances } from '../instances.js';
 import type { StoredResource } from '../../storage/store.js';
 
 const attributes = {
@@ -67,15 +67,8 @@ export const containerType = defineResourceType({
     isStale(ctx, container) {
       return instancesStale(ctx, container, INSTANCE);
     },
-    async beforeRetrieve(ctx, container) {
-      const purged = await purgeExpiredInstances(ctx, container, INSTANCE);
-      const trimmed = await trimInstances(ctx, container, INSTANCE);
-      if (!purged && !trimmed) return;
-      // Instances that aged out change cni and cbs as a deletion does: the same modification of the container.
-      const attrs = container.doc as ContainerAttributes;
-      attrs.st = num(attrs.st) + 1;
-      container.lt = formatTimestamp(ctx.now);
-      await ctx.store.update(container);
+    beforeRetrieve(ctx, container) {
+      return tidyBeforeRead(ctx, container, INSTANCE);
     },
   },
 });

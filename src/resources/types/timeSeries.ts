@@ -5,7 +5,7 @@ import { defineResourceType, type AttributesOf, type AttributeSpec } from '../de
 import { RESOURCE_TYPE } from '../types.js';
 import { formatTimestamp, parseTimestamp } from '../../primitive/identifiers.js';
 import { badRequest } from '../../primitive/errors.js';
-import { countInstanceAdded, instanceRemoved, instancesStale, purgeExpiredInstances, trimInstances } from '../instances.js';
+import { countInstanceAdded, instanceRemoved, instancesStale, tidyBeforeRead, purgeExpiredInstances, trimInstances } from '../instances.js';
 import { checkContentInfo } from './contentInstance.js';
 import { cancelTimer, setTimer } from '../../scheduler/timers.js';
 import type { HookContext } from '../define.js';
@@ -157,14 +157,8 @@ export const timeSeriesType = defineResourceType({
     isStale(ctx, timeSeries) {
       return instancesStale(ctx, timeSeries, INSTANCE);
     },
-    async beforeRetrieve(ctx, timeSeries) {
-      const purged = await purgeExpiredInstances(ctx, timeSeries, INSTANCE);
-      const trimmed = await trimInstances(ctx, timeSeries, INSTANCE);
-      if (!purged && !trimmed) return;
-      const attrs = timeSeries.doc as TimeSeriesAttributes;
-      attrs.st = num(attrs.st) + 1;
-      timeSeries.lt = formatTimestamp(ctx.now);
-      await ctx.store.update(timeSeries);
+    beforeRetrieve(ctx, timeSeries) {
+      return tidyBeforeRead(ctx, timeSeries, INSTANCE);
     },
   },
 });
