@@ -1,6 +1,8 @@
 // A parent's instances (a container's contentInstances, a flexContainer's flexContainerInstances): kept within
 // mni / mbs / mia, with cni / cbs counting them [TS-0004 §7.4.7.2.1, §7.4.37.2.3].
+import { CseError, badRequest } from '../primitive/errors.js';
 import { formatTimestamp, parseTimestamp } from '../primitive/identifiers.js';
+import { RSC } from '../primitive/rsc.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { HookContext } from './define.js';
 
@@ -17,6 +19,29 @@ const SIZE = 'cs';
 
 /** An instance's contentSize. */
 export const instanceSize = (instance: StoredResource): number => num(instance.doc[SIZE]);
+
+/** contentSize is the size of con in bytes [TS-0001 §9.6.7]: UTF-8 for strings, the JSON text otherwise. */
+export function contentSize(con: unknown): number {
+  return Buffer.byteLength(typeof con === 'string' ? con : JSON.stringify(con) ?? '', 'utf8');
+}
+
+/**
+ * The contentSize of a new instance's con: beyond its parent's maxByteSize it could never be kept (5207), beyond a
+ * request body it is 4000. `parentName` names the parent in the message ("container", "timeSeries'").
+ */
+export function admittedContentSize(ctx: HookContext, instance: StoredResource, parent: StoredResource, parentName: string): number {
+  const mbs = parent.doc.mbs;
+  const cs = contentSize(instance.doc.con);
+  if (typeof mbs === 'number' && cs > mbs) throw new CseError(RSC.NOT_ACCEPTABLE, `content of ${cs} bytes exceeds the ${parentName} maxByteSize of ${mbs}`);
+  if (cs > ctx.config.http.maxBodyBytes) throw badRequest('content is too large');
+  return cs;
+}
+
+/** maxInstanceAge bounds a new instance's life [TS-0004 §7.4.7.2.1 step 7]. */
+export function boundByMaxInstanceAge(ctx: HookContext, instance: StoredResource, parent: StoredResource): void {
+  const mia = parent.doc.mia;
+  if (typeof mia === 'number' && instance.et !== undefined) instance.et = Math.min(instance.et, ctx.now + mia * 1000);
+}
 
 export function countInstanceAdded(parent: StoredResource, instance: StoredResource): void {
   parent.doc.cni = num(parent.doc.cni) + 1;

@@ -2,9 +2,8 @@
 import { CREATOR, EXPIRATION, LABELS, FIXED_LOCATION, STATE_TAG, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
-import { nextStateTag, type ContainerAttributes } from './container.js';
-import { CseError, badRequest } from '../../primitive/errors.js';
-import { RSC } from '../../primitive/rsc.js';
+import { nextStateTag } from './container.js';
+import { admittedContentSize, boundByMaxInstanceAge } from '../instances.js';
 
 /** A media type's type or subtype [RFC 6838 §4.2 restricted-name]. */
 const MEDIA_NAME = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
@@ -57,11 +56,6 @@ const attributes = {
 
 export type ContentInstanceAttributes = AttributesOf<typeof attributes>;
 
-/** contentSize is the size of con in bytes [TS-0001 §9.6.7]: UTF-8 for strings, the JSON text otherwise. */
-export function contentSize(con: unknown): number {
-  return Buffer.byteLength(typeof con === 'string' ? con : JSON.stringify(con) ?? '', 'utf8');
-}
-
 export const contentInstanceType = defineResourceType({
   ty: RESOURCE_TYPE.contentInstance,
   typeName: 'm2m:cin',
@@ -73,18 +67,9 @@ export const contentInstanceType = defineResourceType({
   hasAcpi: false,
   hooks: {
     beforeCreate(ctx, resource, container) {
-      const parentAttrs = container.doc as ContainerAttributes;
-      const cs = contentSize(resource.doc.con);
-      if (parentAttrs.mbs !== undefined && cs > parentAttrs.mbs) {
-        throw new CseError(RSC.NOT_ACCEPTABLE, `content of ${cs} bytes exceeds the container's maxByteSize of ${parentAttrs.mbs}`);
-      }
-      if (cs > ctx.config.http.maxBodyBytes) throw badRequest('content is too large');
-      resource.doc.cs = cs;
+      resource.doc.cs = admittedContentSize(ctx, resource, container, "container's");
       resource.doc.st = nextStateTag(container);
-      // maxInstanceAge bounds the instance's life [TS-0004 §7.4.7.2.1 step 7].
-      if (parentAttrs.mia !== undefined && resource.et !== undefined) {
-        resource.et = Math.min(resource.et, ctx.now + parentAttrs.mia * 1000);
-      }
+      boundByMaxInstanceAge(ctx, resource, container);
     },
   },
 });

@@ -6,7 +6,7 @@ import { defineResourceType, type AttributeSpec, type Specialization } from '../
 import { RESOURCE_TYPE } from '../types.js';
 import { SDT_CATALOG, SPECIALIZATION_KEY, customAttributeNames, specializedTables, storedSpecialization } from '../sdt/catalog.js';
 import { countInstanceRemoved, dropAllInstances, instancesStale, purgeExpiredInstances, trimInstances, type InstanceLimits } from '../instances.js';
-import { contentSize } from './contentInstance.js';
+import { contentSize } from '../instances.js';
 import { storeSnapshot } from './flexContainerInstance.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';

@@ -2,8 +2,7 @@
 import { EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
-import { contentSize } from './contentInstance.js';
-import type { TimeSeriesAttributes } from './timeSeries.js';
+import { admittedContentSize, boundByMaxInstanceAge } from '../instances.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { parseTimestamp } from '../../primitive/identifiers.js';
 import { RSC } from '../../primitive/rsc.js';
@@ -45,20 +44,13 @@ export const timeSeriesInstanceType = defineResourceType({
   hasAcpi: false,
   hooks: {
     async beforeCreate(ctx, resource, timeSeries) {
-      const parentAttrs = timeSeries.doc as TimeSeriesAttributes;
       const dgt = parseTimestamp(resource.doc.dgt as string);
       if (dgt === undefined) throw badRequest("attribute 'dgt' must be a timestamp");
-      const cs = contentSize(resource.doc.con);
-      if (parentAttrs.mbs !== undefined && cs > parentAttrs.mbs) {
-        throw new CseError(RSC.NOT_ACCEPTABLE, `content of ${cs} bytes exceeds the timeSeries' maxByteSize of ${parentAttrs.mbs}`);
-      }
-      if (cs > ctx.config.http.maxBodyBytes) throw badRequest('content is too large');
+      const cs = admittedContentSize(ctx, resource, timeSeries, "timeSeries'");
       // [TS-0004 §7.4.39.2.1] another instance with the same dataGenerationTime is a CONFLICT.
       if (await hasReadingAt(ctx, timeSeries, dgt)) throw new CseError(RSC.CONFLICT, `attribute 'dgt': the timeSeries already holds an instance generated at ${resource.doc.dgt as string}`);
       resource.doc.cs = cs;
-      if (parentAttrs.mia !== undefined && resource.et !== undefined) {
-        resource.et = Math.min(resource.et, ctx.now + parentAttrs.mia * 1000);
-      }
+      boundByMaxInstanceAge(ctx, resource, timeSeries);
     },
   },
 });
