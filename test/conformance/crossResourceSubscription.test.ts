@@ -72,9 +72,10 @@ describe('crossResourceSubscription over HTTP', () => {
     assert.equal(rrats.length, 2);
     assert.equal(crs.eem, 1);
     for (const [i, container] of ['c1', 'c2'].entries()) {
-      const [sub] = await subscriptionsUnder(container);
-      assert.ok(sub);
-      const made = (await t.client.retrieve(`/~${rrats[i] ?? ''}`, owner)).body?.['m2m:sub'] as Attrs;
+      // Named as discovery names them with drt=2.
+      const listed = await t.client.retrieve(`/cse-in/owner/${container}?fu=1&ty=23&drt=2`, owner);
+      assert.deepEqual(listed.body?.['m2m:uril'], [rrats[i]]);
+      const made = (await t.client.retrieve(`/${rrats[i] ?? ''}`, owner)).body?.['m2m:sub'] as Attrs;
       assert.deepEqual(made.nu, [crsUri(crs.ri as string)]);
       assert.deepEqual(made.acrs, [crsUri(crs.ri as string)]);
       assert.deepEqual(made.enc, { net: [3] });
@@ -142,7 +143,7 @@ describe('crossResourceSubscription over HTTP', () => {
   it('ends with one of its subscriptions, and removes the others', async () => {
     const crs = await createCrs('fragile', {});
     const rrats = crs.rrats as string[];
-    assert.equal((await t.client.delete(`/~${rrats[0] ?? ''}`, owner)).rsc, 2002);
+    assert.equal((await t.client.delete(`/${rrats[0] ?? ''}`, owner)).rsc, 2002);
     assert.equal((await t.client.retrieve('/cse-in/owner/fragile', owner)).rsc, 4004);
     assert.deepEqual(await subscriptionsUnder('c2'), []);
   });
