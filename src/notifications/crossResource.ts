@@ -305,10 +305,9 @@ export async function linkSources(ctx: RequestContext, created: StoredResource):
       });
       const sub = answer.pc?.['m2m:sub'] as Record<string, unknown> | undefined;
       if (answer.rsc !== RSC.CREATED || typeof sub?.ri !== 'string') throw failure(`no subscription could be made under '${address}' in rrat (${reason(answer)})`);
-      // "the resource identifier of the recently created <subscription> shall be added to the
-      // regularResourcesAsTargetSubscriptions attribute" [TS-0004 §7.4.58.2.1 c) iv)]: its ri, as discovery
-      // names it with drt=2 (ACME writes it SP-relative).
-      rrats.push(sub.ri);
+      // SP-relative, as the subscription's nu and acrs name this resource and as ACME writes it: an address
+      // that holds beyond this CSE.
+      rrats.push(crsUri(services, sub.ri));
     }
   } catch (err) {
     await services.store.transaction(async (tx) => {

@@ -72,10 +72,11 @@ describe('crossResourceSubscription over HTTP', () => {
     assert.equal(rrats.length, 2);
     assert.equal(crs.eem, 1);
     for (const [i, container] of ['c1', 'c2'].entries()) {
-      // Named as discovery names them with drt=2.
+      // SP-relative: /<CSE-ID>/<ri> of the subscription discovery finds there.
       const listed = await t.client.retrieve(`/cse-in/owner/${container}?fu=1&ty=23&drt=2`, owner);
-      assert.deepEqual(listed.body?.['m2m:uril'], [rrats[i]]);
-      const made = (await t.client.retrieve(`/${rrats[i] ?? ''}`, owner)).body?.['m2m:sub'] as Attrs;
+      assert.deepEqual(listed.body?.['m2m:uril'], [rrats[i]?.split('/').pop()]);
+      assert.equal(rrats[i], crsUri(rrats[i]?.split('/').pop() ?? ''));
+      const made = (await t.client.retrieve(`/~${rrats[i] ?? ''}`, owner)).body?.['m2m:sub'] as Attrs;
       assert.deepEqual(made.nu, [crsUri(crs.ri as string)]);
       assert.deepEqual(made.acrs, [crsUri(crs.ri as string)]);
       assert.deepEqual(made.enc, { net: [3] });
@@ -143,7 +144,7 @@ describe('crossResourceSubscription over HTTP', () => {
   it('ends with one of its subscriptions, and removes the others', async () => {
     const crs = await createCrs('fragile', {});
     const rrats = crs.rrats as string[];
-    assert.equal((await t.client.delete(`/${rrats[0] ?? ''}`, owner)).rsc, 2002);
+    assert.equal((await t.client.delete(`/~${rrats[0] ?? ''}`, owner)).rsc, 2002);
     assert.equal((await t.client.retrieve('/cse-in/owner/fragile', owner)).rsc, 4004);
     assert.deepEqual(await subscriptionsUnder('c2'), []);
   });
@@ -256,6 +257,46 @@ describe('crossResourceSubscription windows are durable', () => {
       if (second) await stopWarden(second.child);
       await stopWarden(first.child);
       await rx.stop();
+    }
+  });
+});
+
+describe('crossResourceSubscription on two processes sharing PostgreSQL', () => {
+  it('gathers the events both processes deliver, and ends the window once', async () => {
+    const { createTestDatabase } = await import('../postgres.js');
+    const db = await createTestDatabase();
+    const rx = await new Receiver().start();
+    const flags = ['--storage.backend=postgres', `--storage.url=${db.url}`];
+    const started = await Promise.allSettled([spawnWarden(flags), spawnWarden(flags)]);
+    try {
+      if (started[0].status === 'rejected' || started[1].status === 'rejected') throw new Error('a Warden process did not start');
+      const [a, b] = [started[0].value, started[1].value];
+      const ae = await a.client.registerAe('pair');
+      const ris: string[] = [];
+      for (const rn of ['a', 'b']) {
+        const reply = await a.client.create('/cse-in/pair', 3, { 'm2m:cnt': { rn } }, ae);
+        ris.push((reply.body?.['m2m:cnt'] as Attrs).ri as string);
+      }
+      const created = await b.client.create('/cse-in/pair', 48, { 'm2m:crs': { rn: 'x', nu: [rx.url], twt: 2, tws: 'PT2S', rrat: ris, encs: CREATE_CHILD } }, ae);
+      assert.equal(created.rsc, 2001, created.text);
+      const ri = crsOf(created).ri as string;
+      assert.equal((await a.client.create('/cse-in/pair/a', 4, { 'm2m:cin': { con: '1' } }, ae)).rsc, 2001);
+      assert.equal((await b.client.create('/cse-in/pair/b', 4, { 'm2m:cin': { con: '2' } }, ae)).rsc, 2001);
+      const ofCrs = (): Attrs[] => rx.notifications().filter((n) => typeof (n['m2m:sgn'] as Attrs | undefined)?.sur === 'string' && ((n['m2m:sgn'] as Attrs).sur as string).endsWith(`/${ri}`));
+      await waitFor(() => ofCrs().length >= 1, 10_000);
+      // Settled: the window closed, no timer left for it, nothing queued for the receiver.
+      await waitFor(async () => {
+        const [row] = await db.query('SELECT doc FROM resources WHERE ri = $1', [ri]);
+        const doc = (typeof row?.doc === 'string' ? JSON.parse(row.doc) : row?.doc) as Attrs | undefined;
+        const window = doc?.__crsWindow as { seen?: unknown[]; open?: boolean } | undefined;
+        const queued = await db.query("SELECT count(*)::int AS n FROM outbox WHERE target LIKE 'tmr:%' OR target LIKE 'http%' OR target LIKE 'crs:%'");
+        return window?.open !== true && (window?.seen ?? []).length === 0 && queued[0]?.n === 0;
+      }, 10_000);
+      assert.equal(ofCrs().length, 1);
+    } finally {
+      for (const s of started) if (s.status === 'fulfilled') await stopWarden(s.value.child);
+      await rx.stop();
+      await db.drop();
     }
   });
 });
