@@ -222,7 +222,8 @@ export async function receiveAtCrossResourceSubscription(services: CseServices, 
   const { store, clock } = services;
   return store.transaction(async (tx) => {
     const crs = await tx.getForUpdate(ri);
-    if (crs?.ty !== RESOURCE_TYPE.crossResourceSubscription) return RSC.NOT_FOUND;
+    // Gone (resource IDs are never reused): the notification is done with, not retried.
+    if (crs?.ty !== RESOURCE_TYPE.crossResourceSubscription) return RSC.OK;
     if (!sourcesOf(services.self, crs).includes(sur)) return RSC.OK;
     const now = clock.now();
     if (sgn.sud === true) {
