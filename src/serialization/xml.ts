@@ -27,6 +27,8 @@ const NUMBERS = new Set([
   'enct', 'cons', 'sist', 'sity', 'cnb', 'rss', 'liqu', 'ceid', 'smnc', 'smcc', 'lac', 'coel',
   // <timeSeries> and <timeSeriesInstance>
   'pei', 'peid', 'mdn', 'mdc', 'mdt', 'snr',
+  // <crossResourceSubscription>
+  'twt', 'eem',
 ]);
 const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids']);
 const BOOLEANS = new Set([
@@ -37,6 +39,7 @@ const BOOLEANS = new Set([
 const STRING_LISTS = new Set([
   'lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril',
   'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'scanr', 'mdlt',
+  'rrat', 'srat', 'rrats', 'acrs',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
 const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa']);
