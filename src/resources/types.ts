@@ -10,10 +10,12 @@ export const RESOURCE_TYPE = {
   node: 14,
   pollingChannel: 15,
   request: 17,
+  schedule: 18,
   subscription: 23,
   semanticDescriptor: 24,
   flexContainer: 28,
   timeSeries: 29,
   timeSeriesInstance: 30,
   flexContainerInstance: 58,
+  timeSyncBeacon: 60,
 } as const;

@@ -8,6 +8,7 @@ import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { parseTimestamp } from '../../primitive/identifiers.js';
 import { checkDuration, durationMs } from '../validate.js';
+import { notificationScheduleRemoved } from './schedule.js';
 
 /** notificationEventType [TS-0004 §6.3.4.2.19]. */
 export const EVENT = {
@@ -81,7 +82,7 @@ export const SUBSCRIPTION_LIMITS = { targets: 16, batchNumber: 1_000, batchSecon
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Target forms Warden can deliver to: http(s) URLs, and AE resource IDs / AE-IDs (through poa or a polling channel). */
-function checkTargets(v: unknown): string | undefined {
+export function checkTargets(v: unknown): string | undefined {
   if (!Array.isArray(v) || v.length === 0) return 'must list at least one notification target';
   if (v.length > SUBSCRIPTION_LIMITS.targets) return `may list at most ${SUBSCRIPTION_LIMITS.targets} targets`;
   for (const target of v) {
@@ -315,7 +316,7 @@ export const subscriptionType = defineResourceType({
   ty: RESOURCE_TYPE.subscription,
   typeName: 'm2m:sub',
   attributes,
-  childTypes: [],
+  childTypes: [RESOURCE_TYPE.schedule],
   creatable: true,
   updatable: true,
   deletable: true,
@@ -360,5 +361,6 @@ export const subscriptionType = defineResourceType({
       // A new missingData condition stops and restarts its window and counter [TS-0001 table 9.6.8-2 missingData].
       if (changes.enc !== undefined) delete resource.doc[MISSING_DATA_WINDOW_KEY];
     },
+    afterChildRemoved: (ctx, subscription, child) => notificationScheduleRemoved(ctx, subscription, child),
   },
 });
