@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { ManualClock, spawnWarden, startTestCse, stopWarden, tempDatabase, type TestCse } from '../harness.js';
 import { Receiver, waitFor, type Received } from '../receiver.js';
 import { formatTimestamp } from '../../src/primitive/identifiers.js';
+import { createTestDatabase } from '../postgres.js';
 
 type Attrs = Record<string, unknown>;
 const ADMIN = 'CAdmin';
@@ -260,6 +261,42 @@ describe('held notifications are durable', () => {
       if (second) await stopWarden(second.child);
       if (first.child.exitCode === null) await stopWarden(first.child);
       await rx.stop();
+    }
+  });
+});
+
+describe('schedules and beacons on two processes on one PostgreSQL database', () => {
+  it('release held notifications once, and send each beacon once', async () => {
+    const db = await createTestDatabase();
+    const rx = await new Receiver().start();
+    const flags = ['--storage.backend=postgres', `--storage.url=${db.url}`];
+    const started = await Promise.allSettled([spawnWarden(flags), spawnWarden(flags)]);
+    try {
+      if (started[0].status === 'rejected' || started[1].status === 'rejected') throw new Error('a Warden process did not start');
+      const [a, b] = [started[0].value, started[1].value];
+      const ae = await a.client.registerAe('pair');
+      assert.equal((await a.client.create('/cse-in/pair', 3, { 'm2m:cnt': { rn: 'box' } }, ae)).rsc, 2001);
+      remember('shared', await a.client.create('/cse-in/pair/box', 23, { 'm2m:sub': { rn: 'shared', nu: [rx.url], pn: 2 } }, ae));
+      const opens = Math.ceil(Date.now() / 1000) * 1000 + 6000;
+      const sce = Array.from({ length: 30 }, (_, i) => {
+        const d = new Date(opens + i * 1000);
+        return `${d.getUTCSeconds()} ${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} * ${d.getUTCFullYear()}`;
+      });
+      assert.equal((await b.client.create('/cse-in/pair/box/shared', 18, { 'm2m:sch': { se: { sce } } }, ae)).rsc, 2001);
+      for (const [i, p] of [a, b].entries()) assert.equal((await p.client.update('/cse-in/pair/box', { 'm2m:cnt': { lbl: [`by${i}`] } }, ae)).rsc, 2004);
+      const beacon = await b.client.create('/cse-in/pair', 60, { 'm2m:tsb': { rn: 'tick', bcnc: 1, bcni: 'PT1S', bcnu: [rx.url] } }, ae);
+      assert.equal(beacon.rsc, 2001, beacon.text);
+      const beacons = (): Received[] => rx.received.filter((r) => r.body['m2m:tsbn'] !== undefined);
+      await waitFor(() => notificationsFor(rx, 'shared').length >= 2 && beacons().length >= 4, 30_000);
+      assert.equal((await a.client.delete('/cse-in/pair/tick', ae)).rsc, 2002);
+      await pause(1500);
+      assert.deepEqual(notificationsFor(rx, 'shared').map(labelsOf), [['by0'], ['by1']], 'each held notification sent once, in order');
+      const times = beacons().map((r) => (r.body['m2m:tsbn'] as Attrs).ctm);
+      assert.equal(new Set(times).size, times.length, 'no beacon was sent by both processes');
+    } finally {
+      for (const s of started) if (s.status === 'fulfilled') await stopWarden(s.value.child);
+      await rx.stop();
+      await db.drop();
     }
   });
 });
