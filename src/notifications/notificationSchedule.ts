@@ -119,9 +119,10 @@ function released(message: OutboxMessage, latest: boolean): { target: string; co
 }
 
 /**
- * The timer at a window's opening (also set when a schedule is changed or removed): moves what the subscription
- * holds into its targets' queues, as pendingNotification says now (a policy removed meanwhile discards them, one
- * changed to sendLatest keeps the newest per target [TS-0004 §7.4.8.2.3]). Runs with the subscription locked.
+ * The timer at a window's opening (also set when a schedule is changed or removed, or pendingNotification changed):
+ * keeps what the subscription holds as pendingNotification says now (removed: nothing; changed to sendLatest: the
+ * newest per target [TS-0004 §7.4.8.2.3]) and, when the window is open, moves it into its targets' queues. Runs
+ * with the subscription locked.
  */
 export const releaseHeldNotifications: TimerHandler = async (tx, services, resource) => {
   if (resource?.ty !== RESOURCE_TYPE.subscription) return; // a deleted subscription's held queue went with it
@@ -129,17 +130,20 @@ export const releaseHeldNotifications: TimerHandler = async (tx, services, resou
   const queue = heldQueue(resource.ri);
   const held = await tx.queued(queue, undefined, RELEASE_BATCH);
   if (held.length === 0) return;
-  const schedules = notificationSchedule(resource.doc);
-  if (schedules && !anyScheduleMatches(schedules, now)) {
-    await armRelease(tx, resource, now);
-    return;
-  }
   const pn = (resource.doc as SubscriptionAttributes).pn;
   let kept = pn === undefined ? [] : held;
   if (pn === PENDING.SEND_LATEST) {
     const newest = new Map<string, OutboxMessage>();
     for (const m of held) newest.set((JSON.parse(m.content) as HeldContent).target, m);
     kept = held.filter((m) => newest.get((JSON.parse(m.content) as HeldContent).target) === m);
+  }
+  const schedules = notificationSchedule(resource.doc);
+  if (schedules && !anyScheduleMatches(schedules, now)) {
+    // Still closed: only what the policy no longer keeps goes now.
+    const dropped = held.filter((m) => !kept.includes(m));
+    if (dropped.length > 0) await tx.dequeue(dropped.map((m) => m.id));
+    if (kept.length > 0) await armRelease(tx, resource, now);
+    return;
   }
   const creator = creatorOf(resource);
   const messages: NewOutboxMessage[] = kept.map((m) => {

@@ -158,6 +158,29 @@ describe('<schedule> over HTTP', () => {
       await rx.stop();
     }
   });
+  it('applies a changed pendingNotification to what is held at once: sendLatest keeps the newest, none keeps nothing', async () => {
+    clock.set(START);
+    const rx = await new Receiver().start();
+    const held = (): Promise<number> => t.cse.services.store.countQueuedByPrefix('held:', 100);
+    try {
+      assert.equal((await t.client.create('/cse-in/planner', 3, { 'm2m:cnt': { rn: 'drawer' } }, ae)).rsc, 2001);
+      remember('policy', await t.client.create('/cse-in/planner/drawer', 23, { 'm2m:sub': { rn: 'policy', nu: [rx.url], pn: 2 } }, ae));
+      assert.equal((await t.client.create('/cse-in/planner/drawer/policy', 18, schedule(undefined, [AT_ONE_PM]), ae)).rsc, 2001);
+      for (const lbl of ['a', 'b', 'c']) assert.equal((await t.client.update('/cse-in/planner/drawer', { 'm2m:cnt': { lbl: [lbl] } }, ae)).rsc, 2004);
+      t.cse.deliverer.wake();
+      await waitFor(async () => (await held()) === 3);
+      assert.equal((await t.client.update('/cse-in/planner/drawer/policy', { 'm2m:sub': { pn: 1 } }, ae)).rsc, 2004);
+      t.cse.deliverer.wake();
+      await waitFor(async () => (await held()) === 1);
+      assert.equal((await t.client.update('/cse-in/planner/drawer/policy', { 'm2m:sub': { pn: null } }, ae)).rsc, 2004);
+      t.cse.deliverer.wake();
+      await waitFor(async () => (await held()) === 0);
+      assert.equal(notificationsFor(rx, 'policy').length, 0, 'nothing was sent before the window');
+      assert.equal((await t.client.delete('/cse-in/planner/drawer', ae)).rsc, 2002);
+    } finally {
+      await rx.stop();
+    }
+  });
 });
 
 describe('<timeSyncBeacon> over HTTP', () => {

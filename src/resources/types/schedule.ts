@@ -89,6 +89,16 @@ export async function applyNotificationSchedule(ctx: HookContext, subscription: 
   await setTimer(ctx.store, NOTIFICATION_SCHEDULE_TIMER, subscription.ri, ctx.now, null, ctx.now);
 }
 
+/**
+ * For the <subscription>'s beforeUpdate: a pendingNotification removed or changed applies to what is held at once
+ * [TS-0004 §7.4.8.2.3] (the release timer runs now, and keeps what the new policy keeps).
+ */
+export async function pendingPolicyChanged(ctx: HookContext, subscription: StoredResource, changes: Readonly<Record<string, unknown>>): Promise<void> {
+  if ('pn' in changes && subscription.doc[NOTIFICATION_SCHEDULE_KEY] !== undefined) {
+    await setTimer(ctx.store, NOTIFICATION_SCHEDULE_TIMER, subscription.ri, ctx.now, null, ctx.now);
+  }
+}
+
 /** For the parent <subscription>'s afterChildRemoved: without its schedule, whatever it held may go now. */
 export async function notificationScheduleRemoved(ctx: HookContext, subscription: StoredResource, child: StoredResource): Promise<void> {
   if (child.ty !== RESOURCE_TYPE.schedule) return;
