@@ -102,11 +102,26 @@ export async function afterHolding(tx: ResourceStore, services: CseServices, sub
   await armRelease(tx, sub, now);
 }
 
-async function armRelease(tx: ResourceStore, sub: StoredResource, now: number): Promise<void> {
-  const schedules = notificationSchedule(sub.doc) ?? [];
+/**
+ * When to look at a subscription's held notifications again, by its schedule entries: the next opening as computed
+ * from `from`, which holds until that opening (no window opens in between). Searching can take milliseconds (a
+ * schedule that opens years ahead, or never), and every held notification asks.
+ */
+const releaseTimes = new Map<string, { readonly from: number; readonly at: number }>();
+
+function releaseTime(sub: StoredResource, now: number): number {
+  const key = JSON.stringify(sub.doc[NOTIFICATION_SCHEDULE_KEY] ?? null);
+  const known = releaseTimes.get(key);
+  if (known && now >= known.from && now < known.at) return known.at;
   // No opening within the horizon: looked at again then (the schedule may change, or a year field come closer).
-  const opens = nextScheduleMatch(schedules, now + 1) ?? now + SCHEDULE_HORIZON_DAYS * 86_400_000;
-  await setTimer(tx, NOTIFICATION_SCHEDULE_TIMER, sub.ri, opens, null, now);
+  const at = nextScheduleMatch(notificationSchedule(sub.doc) ?? [], now + 1) ?? now + SCHEDULE_HORIZON_DAYS * 86_400_000;
+  if (releaseTimes.size >= COMPILED_KEPT) releaseTimes.clear();
+  releaseTimes.set(key, { from: now, at });
+  return at;
+}
+
+async function armRelease(tx: ResourceStore, sub: StoredResource, now: number): Promise<void> {
+  await setTimer(tx, NOTIFICATION_SCHEDULE_TIMER, sub.ri, releaseTime(sub, now), null, now);
 }
 
 /** The queue a held message goes to, and its envelope as it is sent then. */
