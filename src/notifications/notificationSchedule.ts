@@ -13,7 +13,7 @@ import type { SubscriptionAttributes } from '../resources/types/subscription.js'
 import { SCHEDULE_HORIZON_DAYS, anyScheduleMatches, compileSchedule, nextScheduleMatch, type Schedule } from '../security/schedule.js';
 import { setTimer, type TimerHandler } from '../scheduler/timers.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
-import { OUTBOX_TOPIC, creatorOf, type StoredEnvelope } from './events.js';
+import { OUTBOX_TOPIC, creatorOf, sameRegistration, type StoredEnvelope } from './events.js';
 
 /** Outbox targets of held notifications; deliverers never lease them. */
 export const HELD_PREFIX = 'held:';
@@ -134,6 +134,19 @@ function released(message: OutboxMessage, latest: boolean): { target: string; co
 }
 
 /**
+ * The queue a held notification goes to now. An AE named as target may have deregistered while it was held (its
+ * AE-ID then perhaps taken by another AE, which must not get it: the notification is dropped), or changed its
+ * requestReachability (its poa or its polling channel).
+ */
+async function currentQueue(tx: ResourceStore, sub: StoredResource, heldFor: string): Promise<string | undefined> {
+  const aeKey = /^(ae|pch):/.exec(heldFor);
+  if (!aeKey) return heldFor;
+  const ae = await tx.get(heldFor.slice(aeKey[0].length));
+  if (ae?.ty !== RESOURCE_TYPE.AE || !sameRegistration(sub, ae)) return undefined;
+  return ae.doc.rr === false ? `pch:${ae.ri}` : `ae:${ae.ri}`;
+}
+
+/**
  * The timer at a window's opening (also set when a schedule is changed or removed, or pendingNotification changed):
  * keeps what the subscription holds as pendingNotification says now (removed: nothing; changed to sendLatest: the
  * newest per target [TS-0004 §7.4.8.2.3]) and, when the window is open, moves it into its targets' queues. Runs
@@ -161,12 +174,15 @@ export const releaseHeldNotifications: TimerHandler = async (tx, services, resou
     return;
   }
   const creator = creatorOf(resource);
-  const messages: NewOutboxMessage[] = kept.map((m) => {
-    const { target, content } = released(m, pn === PENDING.SEND_LATEST);
+  const messages: NewOutboxMessage[] = [];
+  for (const m of kept) {
+    const { target: heldFor, content } = released(m, pn === PENDING.SEND_LATEST);
+    const target = await currentQueue(tx, resource, heldFor);
+    if (target === undefined) continue;
     const bytes = Buffer.byteLength(content, 'utf8') + (m.shared === undefined ? 0 : Buffer.byteLength(m.shared, 'utf8'));
     const out: NewOutboxMessage = { target, subscription: resource.ri, content, created: now, notBefore: now, originator: creator, bytes };
-    return m.payload === undefined ? out : { ...out, payload: m.payload };
-  });
+    messages.push(m.payload === undefined ? out : { ...out, payload: m.payload });
+  }
   // Added before the held ones go: a payload they share is kept while a message refers to it.
   await tx.enqueue(messages);
   await tx.dequeue(held.map((m) => m.id));

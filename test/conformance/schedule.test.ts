@@ -181,6 +181,32 @@ describe('<schedule> over HTTP', () => {
       await rx.stop();
     }
   });
+  it('does not hand a held notification to a later holder of the AE-ID it was held for', async () => {
+    clock.set(START);
+    const first = await new Receiver().start();
+    const later = await new Receiver().start();
+    try {
+      const listener = await t.client.registerAe('listener', { rr: true, poa: [first.url] });
+      assert.equal((await t.client.create('/cse-in/planner', 3, { 'm2m:cnt': { rn: 'tray' } }, ae)).rsc, 2001);
+      remember('toAe', await t.client.create('/cse-in/planner/tray', 23, { 'm2m:sub': { rn: 'toAe', nu: [listener], pn: 2 } }, ae));
+      assert.equal((await t.client.create('/cse-in/planner/tray/toAe', 18, schedule(undefined, [AT_ONE_PM]), ae)).rsc, 2001);
+      assert.equal((await t.client.update('/cse-in/planner/tray', { 'm2m:cnt': { lbl: ['private'] } }, ae)).rsc, 2004);
+      t.cse.deliverer.wake();
+      await waitFor(async () => (await t.cse.services.store.countQueuedByPrefix('held:', 10)) === 1);
+      assert.equal((await t.client.delete('/cse-in/listener', listener)).rsc, 2002);
+      await t.client.registerAe('listener', { rr: true, poa: [later.url] });
+      clock.set(ONE_PM);
+      t.cse.deliverer.wake();
+      await waitFor(async () => (await t.cse.services.store.countQueuedByPrefix('held:', 10)) === 0);
+      await pause(300);
+      assert.equal(notificationsFor(later, 'toAe').length, 0);
+      assert.equal(notificationsFor(first, 'toAe').length, 0);
+      assert.equal((await t.client.delete('/cse-in/planner/tray', ae)).rsc, 2002);
+    } finally {
+      await first.stop();
+      await later.stop();
+    }
+  });
 });
 
 describe('<timeSyncBeacon> over HTTP', () => {
