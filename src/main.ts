@@ -26,10 +26,19 @@ import { missingDataTimer } from './notifications/missingData.js';
 import { MISSING_DATA_TIMER } from './resources/types/timeSeries.js';
 import { CRS_WINDOW_TIMER, crossResourceWindowTimer } from './notifications/crossResource.js';
 import { TIMER_TARGET_PREFIX, runTimer, type TimerHandler } from './scheduler/timers.js';
+import { NOTIFICATION_SCHEDULE_TIMER } from './resources/types/schedule.js';
+import { releaseHeldNotifications } from './notifications/notificationSchedule.js';
+import { TIME_SYNC_BEACON_TIMER } from './resources/types/timeSyncBeacon.js';
+import { sendTimeSyncBeacon } from './notifications/timeSyncBeacon.js';
 import { readFileSync } from 'node:fs';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
-const TIMERS: Readonly<Record<string, TimerHandler>> = { [MISSING_DATA_TIMER]: missingDataTimer, [CRS_WINDOW_TIMER]: crossResourceWindowTimer };
+const TIMERS: Readonly<Record<string, TimerHandler>> = {
+  [MISSING_DATA_TIMER]: missingDataTimer,
+  [CRS_WINDOW_TIMER]: crossResourceWindowTimer,
+  [NOTIFICATION_SCHEDULE_TIMER]: releaseHeldNotifications,
+  [TIME_SYNC_BEACON_TIMER]: sendTimeSyncBeacon,
+};
 
 const WARN_DAYS = 30;
 

@@ -18,6 +18,7 @@ import { AsyncMutex } from '../storage/mutex.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { CRS_TARGET_PREFIX, OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type Envelope } from './events.js';
 import { isNotifying, receiveAtCrossResourceSubscription } from './crossResource.js';
+import { HELD_PREFIX } from './notificationSchedule.js';
 import { countStats } from '../resources/types/subscription.js';
 import { durationMs } from '../resources/validate.js';
 import { baseMediaType, codecByName, type Codec } from '../serialization/codec.js';
@@ -200,7 +201,7 @@ export class Deliverer {
         // hold jobs up, nor jobs deliveries. The head of a queue this process serves is leased by it
         // already: only other targets come back.
         const free = this.options.concurrency - this.serving.size;
-        const heads = free > 0 ? await store.leaseHeads(this.owner, clock.now(), LEASE_MS, free, { except: [POLLED_PREFIX, ...jobPrefixes] }) : [];
+        const heads = free > 0 ? await store.leaseHeads(this.owner, clock.now(), LEASE_MS, free, { except: [POLLED_PREFIX, HELD_PREFIX, ...jobPrefixes] }) : [];
         // A quarter of the slots stays for targets in good standing: however many receivers hang or fail,
         // they take their turns in the rest, and healthy targets are never all queued behind them.
         const penalizedSlots = Math.max(1, this.options.concurrency - Math.ceil(this.options.concurrency / 4));

@@ -9,6 +9,7 @@ import { CONTENT, countStats, type SubscriptionAttributes } from '../resources/t
 import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { monitoringEntry } from './matcher.js';
+import { afterHolding, beforeHolding, heldMessage, scheduleVerdict } from './notificationSchedule.js';
 import {
   MAX_SUBSCRIPTIONS_PER_RESOURCE,
   OUTBOX_TOPIC,
@@ -334,6 +335,10 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
     }
     const content = JSON.stringify(envelope);
     const own = byteLength(content);
+    // Outside the subscription's notificationSchedule it is held or dropped (notificationSchedule.ts).
+    const verdict = group ? 'send' : scheduleVerdict(sub, now);
+    if (verdict === 'drop') continue;
+    if (verdict === 'hold') await beforeHolding(tx, sub, [...keys.keys()]);
     let made = 0;
     for (const key of keys.keys()) {
       // The event's bound counts what it writes (its payload is stored once); a creator's counts every
@@ -350,10 +355,12 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
       eventBytes += own;
       usage.set(creator, used + own + sharedBytes);
       const m: NewOutboxMessage = { target: key, subscription, content, created: now, notBefore: now, originator: creator, bytes: own + sharedBytes };
-      messages.push(message.payload === undefined ? m : { ...m, payload: message.payload });
-      if (key.startsWith('pch:')) polled.add(key);
+      const queued = message.payload === undefined ? m : { ...m, payload: message.payload };
+      messages.push(verdict === 'hold' ? heldMessage(queued, sub.ri) : queued);
+      if (key.startsWith('pch:') && verdict === 'send') polled.add(key);
       made++;
     }
+    if (made > 0 && verdict === 'hold') await afterHolding(tx, services, sub, now);
     if (made > 0 && attrs.nse === true && !ending) {
       const fresh = await tx.getForUpdate(sub.ri);
       if (fresh) {

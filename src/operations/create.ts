@@ -75,7 +75,8 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
       const targets = [...((doc.nu as string[] | undefined) ?? []), doc.su, doc.nfu].filter((t): t is string => typeof t === 'string');
       doc[TARGET_BINDING_KEY] = await bindTargets(tx, ctx.services.self, targets);
     }
-    resource.rn = typeof rn === 'string' ? rn : resource.ri;
+    // A hook may name a resource the request left unnamed (a subscription's notificationSchedule).
+    resource.rn = typeof rn === 'string' ? rn : resource.rn || resource.ri;
     resource.srn = `${parent.srn}/${resource.rn}`;
     if (resource.srn.split('/').length > MAX_PATH_SEGMENTS) {
       throw new CseError(RSC.NOT_ACCEPTABLE, `resources may be nested at most ${MAX_PATH_SEGMENTS} levels deep`);

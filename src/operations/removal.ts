@@ -11,6 +11,7 @@ import { OPERATION } from '../primitive/request.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { leaveGroups } from '../resources/types/group.js';
 import { endCrossResourceLinks } from '../notifications/crossResource.js';
+import { heldQueue } from '../notifications/notificationSchedule.js';
 
 /** Before a subtree goes: delete events for the root's and its parent's subscribers, and the end of every subscription in it. */
 async function recordDeletionEvents(
@@ -29,6 +30,8 @@ async function recordDeletionEvents(
   const ended = root.ty === RESOURCE_TYPE.subscription ? [root] : [];
   ended.push(...(await tx.findInSubtree(root.srn, RESOURCE_TYPE.subscription, MAX_SUBSCRIPTIONS_PER_RESOURCE)));
   for (const sub of ended) await recordDeletion(tx, services.self, sub, now);
+  // What a subscription held outside its notificationSchedule goes with it.
+  if (ended.length > 0) await tx.dropQueued(ended.map((sub) => heldQueue(sub.ri)));
 }
 
 export async function deleteWithBookkeeping(

@@ -18,8 +18,10 @@ import { nodeType } from './types/node.js';
 import { timeSeriesType } from './types/timeSeries.js';
 import { timeSeriesInstanceType } from './types/timeSeriesInstance.js';
 import { crossResourceSubscriptionType } from './types/crossResourceSubscription.js';
+import { scheduleType } from './types/schedule.js';
+import { timeSyncBeaconType } from './types/timeSyncBeacon.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, crossResourceSubscriptionType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, crossResourceSubscriptionType, scheduleType, timeSyncBeaconType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

@@ -10,6 +10,7 @@ export const RESOURCE_TYPE = {
   node: 14,
   pollingChannel: 15,
   request: 17,
+  schedule: 18,
   subscription: 23,
   semanticDescriptor: 24,
   flexContainer: 28,
@@ -17,4 +18,5 @@ export const RESOURCE_TYPE = {
   timeSeriesInstance: 30,
   crossResourceSubscription: 48,
   flexContainerInstance: 58,
+  timeSyncBeacon: 60,
 } as const;

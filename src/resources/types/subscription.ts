@@ -8,6 +8,7 @@ import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { parseTimestamp } from '../../primitive/identifiers.js';
 import { checkDuration, durationMs } from '../validate.js';
+import { notificationScheduleRemoved, pendingPolicyChanged } from './schedule.js';
 
 /** notificationEventType [TS-0004 §6.3.4.2.19]. */
 export const EVENT = {
@@ -318,7 +319,7 @@ export const subscriptionType = defineResourceType({
   ty: RESOURCE_TYPE.subscription,
   typeName: 'm2m:sub',
   attributes,
-  childTypes: [],
+  childTypes: [RESOURCE_TYPE.schedule],
   creatable: true,
   updatable: true,
   deletable: true,
@@ -362,6 +363,8 @@ export const subscriptionType = defineResourceType({
       if (changes.bn !== undefined) applyDefaultBatchDuration(ctx, resource.doc);
       // A new missingData condition stops and restarts its window and counter [TS-0001 table 9.6.8-2 missingData].
       if (changes.enc !== undefined) delete resource.doc[MISSING_DATA_WINDOW_KEY];
+      await pendingPolicyChanged(ctx, resource, changes);
     },
+    afterChildRemoved: (ctx, subscription, child) => notificationScheduleRemoved(ctx, subscription, child),
   },
 });
