@@ -14,6 +14,7 @@ import { CONTENT, EVENT, RETRIEVED, SUBSCRIPTION_LIMITS, type SubscriptionAttrib
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { matches, type NotificationEvent } from './matcher.js';
+import { durationMs } from '../resources/validate.js';
 
 /** What the deliverer needs besides the primitive content; stored with the message. */
 export interface Envelope {
@@ -76,6 +77,26 @@ export const FANOUT_TARGET_PREFIX = 'fanout:';
 export const SUBSCRIBER_AUTHENTICATED_KEY = '__authn';
 /** Subscription document key: AE resource ID → seq of the registration its targets named (see sameRegistration). */
 export const TARGET_BINDING_KEY = '__nub';
+
+function batchInMs(bn: { num?: number; dur?: unknown }): { num?: number; dur?: number } {
+  const dur = durationMs(bn.dur);
+  return { ...(bn.num !== undefined ? { num: bn.num } : {}), ...(dur !== undefined ? { dur } : {}) };
+}
+
+/**
+ * How the deliverer treats a subscription's notifications: latestNotify (event category 4) or its
+ * notificationEventCat, expirationCounter, batchNotify, pendingNotification. Every notification of the
+ * subscription carries it, whatever made it (fan-out, missing data detection).
+ */
+export function deliveryPolicy(attrs: SubscriptionAttributes): Pick<StoredEnvelope, 'ec' | 'latest' | 'counted' | 'batch' | 'pendingLatest'> {
+  return {
+    ...(attrs.ln ? { ec: 4, latest: true } : attrs.nec !== undefined ? { ec: attrs.nec } : {}),
+    ...(attrs.exc !== undefined ? { counted: true } : {}),
+    // Delivery counts in milliseconds; bn.dur may be an xs:duration.
+    ...(attrs.bn ? { batch: batchInMs(attrs.bn) } : {}),
+    ...(attrs.pn === 1 ? { pendingLatest: true } : {}),
+  };
+}
 
 /** The subscriptions of a resource an event reads: all of them, as creation refuses more. */
 export const MAX_SUBSCRIPTIONS_PER_RESOURCE = SUBSCRIPTION_LIMITS.perResource;

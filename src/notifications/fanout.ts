@@ -14,6 +14,7 @@ import {
   OUTBOX_TOPIC,
   SUBSCRIBER_AUTHENTICATED_KEY,
   creatorOf,
+  deliveryPolicy,
   interleaveByCreator,
   resolveTarget,
   sameRegistration,
@@ -111,11 +112,6 @@ export async function decideBeforeDeletion(services: CseServices, root: StoredRe
     }
   }
   return granted;
-}
-
-function batchInMs(bn: { num?: number; dur?: unknown }): { num?: number; dur?: number } {
-  const dur = durationMs(bn.dur);
-  return { ...(bn.num !== undefined ? { num: bn.num } : {}), ...(dur !== undefined ? { dur } : {}) };
 }
 
 /** The group of a group subscription and its aggregation: nar, else one notification per member [TS-0001 §10.2.7.11]. */
@@ -346,11 +342,7 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
         sgn,
         // The deletion of the subscribed-to resource ends the subscription too; its last notification still goes.
         ...(ending ? { final: true } : {}),
-        ...(attrs.ln ? { ec: 4, latest: true } : attrs.nec !== undefined ? { ec: attrs.nec } : {}),
-        ...(attrs.exc !== undefined ? { counted: true } : {}),
-        // Delivery counts in milliseconds; bn.dur may be an xs:duration.
-        ...(attrs.bn ? { batch: batchInMs(attrs.bn) } : {}),
-        ...(attrs.pn === 1 ? { pendingLatest: true } : {}),
+        ...deliveryPolicy(attrs),
       };
     }
     const content = JSON.stringify(envelope);
