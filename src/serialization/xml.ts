@@ -58,6 +58,37 @@ function isResourceElement(name: string): boolean {
 }
 
 /**
+ * The namespaces of the TS-0023 SDT domains, by the prefix their flexContainer specializations use (cod:binSh).
+ * TS-0004 §6.3.1 lets a specialization employ a target namespace other than m2m:, and a document must declare
+ * every prefix it uses. The URIs are those the TS-0023 XSDs are generated with (ankraft/SDTTool, its
+ * namespacePrefixMappings). dcfg: (TS-0022) has no URI in any source at hand and stays undeclared.
+ */
+const DOMAIN_NAMESPACES: Readonly<Record<string, string>> = {
+  agd: 'http://www.onem2m.org/xml/protocols/agriculturedomain',
+  cid: 'http://www.onem2m.org/xml/protocols/citydomain',
+  cod: 'http://www.onem2m.org/xml/protocols/commondomain',
+  hed: 'http://www.onem2m.org/xml/protocols/healthdomain',
+  hod: 'http://www.onem2m.org/xml/protocols/homedomain',
+  ind: 'http://www.onem2m.org/xml/protocols/industrydomain',
+  mad: 'http://www.onem2m.org/xml/protocols/managementdomain',
+  mdd: 'http://www.onem2m.org/xml/protocols/metadata',
+  psd: 'http://www.onem2m.org/xml/protocols/publicsafetydomain',
+  rad: 'http://www.onem2m.org/xml/protocols/railwaydomain',
+  ved: 'http://www.onem2m.org/xml/protocols/vehiculardomain',
+};
+
+/** The SDT domain prefixes of the element names in a document (a flexContainer, or one inside a list or a response). */
+function domainPrefixes(value: unknown, found = new Set<string>(), depth = 0): Set<string> {
+  if (depth > MAX_JSON_DEPTH || typeof value !== 'object' || value === null) return found;
+  for (const [key, inner] of Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value)) {
+    const prefix = key.slice(0, Math.max(0, key.indexOf(':')));
+    if (Object.hasOwn(DOMAIN_NAMESPACES, prefix)) found.add(prefix);
+    domainPrefixes(inner, found, depth + 1);
+  }
+  return found;
+}
+
+/**
  * A specialization's custom attributes arrive as text like every element: its data point types (the catalog)
  * give numbers, booleans and lists back their type, as the tables above do for the attributes of every type.
  */
@@ -150,8 +181,10 @@ export const xmlCodec: Codec = {
   encode(value) {
     const root = typeof value === 'object' && value !== null ? (toXmlShape(value) as Record<string, unknown>) : { 'm2m:dbg': String(value) };
     const withNamespace: Record<string, unknown> = {};
+    // Declared once on the root element: every element inside is in their scope.
+    const domains = Object.fromEntries([...domainPrefixes(root)].sort().map((prefix) => [`@_xmlns:${prefix}`, DOMAIN_NAMESPACES[prefix]]));
     for (const [k, v] of Object.entries(root)) {
-      withNamespace[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { '@_xmlns:m2m': 'http://www.onem2m.org/xml/protocols', ...(v as Record<string, unknown>) } : v;
+      withNamespace[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { '@_xmlns:m2m': 'http://www.onem2m.org/xml/protocols', ...domains, ...(v as Record<string, unknown>) } : v;
     }
     return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>${String(builder.build(withNamespace))}`, 'utf8');
   },
