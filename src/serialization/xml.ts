@@ -25,26 +25,31 @@ const NUMBERS = new Set([
   // <node> and <mgmtObj>
   'nty', 'mgd', 'sus', 'mma', 'mmt', 'sli', 'sld', 'btl', 'bts', 'lgt', 'lgst', 'meil',
   'enct', 'cons', 'sist', 'sity', 'cnb', 'rss', 'liqu', 'ceid', 'smnc', 'smcc', 'lac', 'coel',
+  'od', 'dev', 'dqet', 'dset', 'doet', 'drp', 'mrv', 'swt', 'mbfs', 'sgp', 'nwa', 'ibt', 'abt', 'mbt', 'rbt',
   // <timeSeries> and <timeSeriesInstance>
   'pei', 'peid', 'mdn', 'mdc', 'mdt', 'snr',
 ]);
-const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids']);
+const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids', 'aec', 'aecs', 'lec', 'lqet', 'lset', 'loet', 'lrp']);
+/** xs:lists of booleans (a CMDH limit's permitted Delivery Aggregation settings). */
+const BOOLEAN_LISTS = new Set(['lda']);
 const BOOLEANS = new Set([
   'rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi',
   'rms', 'ud', 'in', 'un', 'act', 'dea', 'att', 'ena', 'dis', 'cus', 'rbo', 'far', 'lga', 'lgo', 'scan', 'trdst', 'rdst', 'mdd',
+  'dda', 'rctn',
 ]);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
 const STRING_LISTS = new Set([
   'lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril',
   'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'scanr', 'mdlt',
+  'ror', 'ttn',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
-const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa']);
+const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'bops']);
 
 function scalar(name: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
   if (NUMBERS.has(name) || NUMBER_LISTS.has(name)) return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
-  if (BOOLEANS.has(name)) return value === 'true' ? true : value === 'false' ? false : value;
+  if (BOOLEANS.has(name) || BOOLEAN_LISTS.has(name)) return value === 'true' ? true : value === 'false' ? false : value;
   return value;
 }
 
@@ -129,7 +134,7 @@ function normalise(value: unknown, name: string, root = false): unknown {
       // The root element is the document itself, never a list.
       if (root) out[k] = n;
       else if (STRING_LISTS.has(k) && !Array.isArray(n)) n = typeof n === 'string' ? n.split(/\s+/).filter(Boolean) : [n];
-      else if (NUMBER_LISTS.has(k) && !Array.isArray(n)) n = typeof n === 'string' ? n.split(/\s+/).filter(Boolean).map((x) => scalar(k, x)) : [n];
+      else if ((NUMBER_LISTS.has(k) || BOOLEAN_LISTS.has(k)) && !Array.isArray(n)) n = typeof n === 'string' ? n.split(/\s+/).filter(Boolean).map((x) => scalar(k, x)) : [n];
       else if (OBJECT_LISTS.has(k) && !Array.isArray(n)) n = [n];
       if (!root) out[k] = n;
     }
