@@ -322,6 +322,7 @@ export async function keepPendingBatches(tx: ResourceStore, ctx: EventContext, e
         if (bytes > ctx.maxEventBytes) break;
         gone.push(sub);
       }
+      if (gone.length === 0) continue;
       const copy: RecordedEvent = { ...event, subs: gone.map((sub) => sub.ri), gone };
       const m: NewOutboxMessage = { target: message.target, subscription: message.subscription, content: JSON.stringify(copy), created: ctx.now, notBefore: ctx.now };
       copies.push(message.payload === undefined ? m : { ...m, payload: message.payload });

@@ -271,6 +271,26 @@ describe('a batching subscription deleted before its events were fanned out', ()
       await t.close();
     }
   });
+
+  it('keeps their order when the subscription goes with the resource it watched, the deletion last', async () => {
+    const t = await startTestCse({}, { holdDeliveries: true });
+    const rx = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('batcher');
+      assert.equal((await t.client.create('/cse-in/batcher', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const made = await t.client.create('/cse-in/batcher/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [1, 2] }, bn: { num: 5, dur: 'PT60S' } } }, ae);
+      assert.equal(made.rsc, 2001, made.text);
+      assert.equal((await t.client.update('/cse-in/batcher/c', { 'm2m:cnt': { lbl: ['last words'] } }, ae)).rsc, 2004);
+      assert.equal((await t.client.delete('/cse-in/batcher/c', ae)).rsc, 2002);
+      t.cse.deliverer.start();
+      await waitFor(() => rx.notifications().length === 1);
+      const batch = ((rx.notifications()[0] as Attrs)['m2m:agn'] as Attrs)['m2m:sgn'] as Attrs[];
+      assert.deepEqual(batch.map((n) => (n.nev as Attrs).net), [1, 2]);
+    } finally {
+      await rx.stop();
+      await t.close();
+    }
+  });
 });
 
 describe('polling channel', () => {
