@@ -61,6 +61,8 @@ import { openStore } from './storage/open.js';
 export interface StartOptions {
   clock?: Clock;
   logger?: Logger;
+  /** The outbox fills but nothing is fanned out or delivered until `deliverer.start()` (tests of what a change queues). */
+  holdDeliveries?: boolean;
 }
 
 export interface RunningCse {
@@ -188,7 +190,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).
     await ensureCseBase(store, config, registry, [`${config.http.tls ? 'https' : 'http'}://${hostForPoa}:${http.port}`]);
     const sweeps = startExpirySweeps(services, config.housekeeping.interval);
-    deliverer.start();
+    if (!options.holdDeliveries) deliverer.start();
     const expiryWatch = watchOwnCertificate(services);
     log.info({ port: http.port, host: config.http.host, cseId: self.cseId, storage: config.storage.backend }, 'Warden CSE started');
     return {

@@ -82,6 +82,8 @@ export class Deliverer {
   private timer: NodeJS.Timeout | undefined;
   private wakeRequested = false;
   private stopped = false;
+  /** Nothing is fanned out or delivered before start(): a test may look at the outbox between a change and its fan-out. */
+  private started = false;
   private loop: Promise<void> = Promise.resolve();
   /** Jobs this process has leased: waiting for a slot, or running (their leases are renewed meanwhile). */
   private readonly heldJobs = new Map<number, { message: OutboxMessage; handler: (message: OutboxMessage, owner: string) => Promise<void> }>();
@@ -103,6 +105,7 @@ export class Deliverer {
   }
 
   start(): void {
+    this.started = true;
     this.timer = setInterval(() => this.wake(), 250);
     this.timer.unref();
     // A job, or a run of messages to one target, may take longer than its lease: while this process holds
@@ -177,7 +180,7 @@ export class Deliverer {
 
   /** Asks for free slots to be filled now. */
   wake(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.started) return;
     if (this.running) {
       this.wakeRequested = true;
       return;

@@ -10,7 +10,7 @@ import { setTimer, type TimerHandler } from '../scheduler/timers.js';
 import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { afterHolding, beforeHolding, heldMessage, scheduleVerdict } from './notificationSchedule.js';
-import { MAX_SUBSCRIPTIONS_PER_RESOURCE, OUTBOX_TOPIC, resolveTarget, sameRegistration, subscriptionUri, type StoredEnvelope } from './events.js';
+import { MAX_SUBSCRIPTIONS_PER_RESOURCE, OUTBOX_TOPIC, deliveryPolicy, resolveTarget, sameRegistration, subscriptionUri, type StoredEnvelope } from './events.js';
 
 /** Points recorded in one run at most: a long outage is caught up in several runs, not one long transaction. */
 const POINTS_PER_RUN = 1_000;
@@ -96,11 +96,8 @@ async function enqueueReport(tx: ResourceStore, services: CseServices, sub: Stor
   const rep = attrs.nct === CONTENT.RESOURCE_ID ? { 'm2m:uri': sub.pi } : { 'm2m:tsn': tsn };
   const sgn: Record<string, unknown> = { nev: { rep, net: EVENT.MISSING_DATA }, sur: subscriptionUri(services.self, sub) };
   if (typeof attrs.cr === 'string') sgn.cr = attrs.cr;
-  const envelope: StoredEnvelope = {
-    pc: { 'm2m:sgn': sgn },
-    ...(attrs.nec !== undefined ? { ec: attrs.nec } : {}),
-    ...(attrs.exc !== undefined ? { counted: true } : {}),
-  };
+  // Batched, latest-only … like the subscription's other notifications [TS-0001 §10.2.10.7].
+  const envelope: StoredEnvelope = { pc: { 'm2m:sgn': sgn }, ...deliveryPolicy(attrs) };
   const content = JSON.stringify(envelope);
   // Outside the subscription's notificationSchedule, reports are held or dropped like its other notifications.
   const verdict = scheduleVerdict(sub, services.clock.now());
