@@ -24,11 +24,13 @@ import { runFanOut } from './notifications/fanout.js';
 import { CHANNEL_ANSWER_PREFIX, sweepChannelAnswer } from './notifications/polling.js';
 import { missingDataTimer } from './notifications/missingData.js';
 import { MISSING_DATA_TIMER } from './resources/types/timeSeries.js';
+import { ACTION_JOB_PREFIX, actionPeriodTimer, runActionJob } from './actions/runner.js';
+import { PERIOD_TIMER } from './actions/state.js';
 import { TIMER_TARGET_PREFIX, runTimer, type TimerHandler } from './scheduler/timers.js';
 import { readFileSync } from 'node:fs';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
-const TIMERS: Readonly<Record<string, TimerHandler>> = { [MISSING_DATA_TIMER]: missingDataTimer };
+const TIMERS: Readonly<Record<string, TimerHandler>> = { [MISSING_DATA_TIMER]: missingDataTimer, [PERIOD_TIMER]: actionPeriodTimer };
 
 const WARN_DAYS = 30;
 
@@ -109,6 +111,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         [FANOUT_TARGET_PREFIX]: (message, owner) => runFanOut(services, message, owner),
         [CHANNEL_ANSWER_PREFIX]: (message, owner) => sweepChannelAnswer(services, message, owner),
         [TIMER_TARGET_PREFIX]: (message, owner) => runTimer(services, TIMERS, message, owner),
+        [ACTION_JOB_PREFIX]: (message, owner) => runActionJob(services, message, owner),
       },
     });
     const pipeline = new Pipeline(services);

@@ -16,4 +16,6 @@ export const RESOURCE_TYPE = {
   timeSeries: 29,
   timeSeriesInstance: 30,
   flexContainerInstance: 58,
+  action: 65,
+  dependency: 66,
 } as const;
