@@ -21,7 +21,7 @@ import { OUTBOX_TOPIC } from '../notifications/events.js';
 import { setTimer, type TimerHandler } from '../scheduler/timers.js';
 import type { OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { criteriaMet, type EvalCriteria } from './criteria.js';
-import { EVAL_MODE, MODE_KEY, PERIOD_TIMER, REFUSED_KEY, RUN_AS_KEY, SUBJECT_KEY, TRANSPORT_KEY, periodOf, unwatch, watchersOf, type ModeState } from './state.js';
+import { EVAL_MODE, MODE_KEY, PERIOD_TIMER, REFUSED_KEY, RUN_AS_KEY, RUN_AS_REGISTRATION_KEY, SUBJECT_KEY, TRANSPORT_KEY, periodOf, unwatch, watchersOf, type ModeState } from './state.js';
 
 /** Outbox targets of evaluation jobs: one queue per action, so one action is evaluated by one process at a time, in order. */
 export const ACTION_JOB_PREFIX = 'act:';
@@ -89,10 +89,22 @@ interface Actor {
   readonly depth: number;
 }
 
-function actorOf(services: CseServices, action: StoredResource, depth: number): Actor | undefined {
+/**
+ * Whom the action acts as, or undefined when that is no longer its writer: an AE deregistered since (its AE-ID may
+ * now be another's; registrations are told apart by their store seq, as subscriptions tell their targets apart).
+ */
+async function actorOf(services: CseServices, action: StoredResource, depth: number): Promise<Actor | undefined> {
   const originator = action.doc[RUN_AS_KEY];
   const transport = action.doc[TRANSPORT_KEY] as TransportContext | undefined;
   if (typeof originator !== 'string' || !transport) return undefined;
+  const seq = action.doc[RUN_AS_REGISTRATION_KEY];
+  if (typeof seq === 'number') {
+    const registered = await services.store.get(originator);
+    if (registered?.ty !== RESOURCE_TYPE.AE || registered.seq !== seq) {
+      services.log.info({ event: 'action-writer-gone', action: action.ri, originator }, 'action not evaluated: the AE that wrote it is no longer registered');
+      return undefined;
+    }
+  }
   return { originator, transport: evidenceNow(services, transport), depth };
 }
 
@@ -187,7 +199,7 @@ export async function runActionJob(services: CseServices, message: OutboxMessage
   let met: boolean | undefined;
   let actor: Actor | undefined;
   if (action?.ty === RESOURCE_TYPE.action && action.doc.evm !== EVAL_MODE.OFF && (job.subject === undefined || action.doc[SUBJECT_KEY] === job.subject)) {
-    actor = actorOf(services, action, job.depth);
+    actor = await actorOf(services, action, job.depth);
     if (job.depth > MAX_ACTION_DEPTH) countTooDeep(services, ri, job.depth);
     else if (actor && typeof action.doc[SUBJECT_KEY] === 'string') {
       const subject = await readAs(services, actor, action.doc[SUBJECT_KEY]);

@@ -15,6 +15,8 @@ export const SUBJECT_KEY = '__subject';
 /** On an action: the originator its primitive and its reads are carried out as, and the connection it proved. */
 export const RUN_AS_KEY = '__runAs';
 export const TRANSPORT_KEY = '__transport';
+/** On an action written by an AE: the registration (store seq) of that AE, so that a later holder of its AE-ID is not it. */
+export const RUN_AS_REGISTRATION_KEY = '__runAsSeq';
 /** On an action: the state of its evaluation mode. */
 export const MODE_KEY = '__evm';
 /** On an action: how many of its primitives the pipeline refused at run time for want of privilege. */
@@ -33,6 +35,8 @@ export const DEFAULT_EVALUATIONS = 1_000;
 export const MIN_PERIOD_MS = 1_000;
 /** Actions one resource may be the subject of: each change of it costs one evaluation job per action. */
 export const MAX_WATCHERS = 32;
+/** Of those, one originator's at most: nobody can take every place on a resource they may only read. */
+export const MAX_WATCHERS_PER_ORIGINATOR = 8;
 
 export interface ModeState {
   /** continuous: evaluations left. */
@@ -57,15 +61,19 @@ export function evidenceOnly(transport: TransportContext | undefined): Transport
 }
 
 /** Adds an action to the watchers of a subject the caller has locked, dropping entries of actions that are gone. */
-export async function watch(store: ResourceStore, subject: StoredResource, actionRi: string): Promise<void> {
+export async function watch(store: ResourceStore, subject: StoredResource, actionRi: string, originator: string): Promise<void> {
   const kept: string[] = [];
+  let sameOriginator = 0;
   for (const ri of watchersOf(subject)) {
     if (ri === actionRi) continue;
     const action = await store.get(ri);
-    if (action?.ty === RESOURCE_TYPE.action && action.doc[SUBJECT_KEY] === subject.ri) kept.push(ri);
+    if (action?.ty !== RESOURCE_TYPE.action || action.doc[SUBJECT_KEY] !== subject.ri) continue;
+    kept.push(ri);
+    if (action.doc[RUN_AS_KEY] === originator) sameOriginator += 1;
   }
-  if (kept.length >= MAX_WATCHERS) {
-    throw new CseError(RSC.NOT_ACCEPTABLE, `resource '${subject.ri}' is the subject of ${MAX_WATCHERS} actions already, as many as one resource may be`);
+  if (kept.length >= MAX_WATCHERS || sameOriginator >= MAX_WATCHERS_PER_ORIGINATOR) {
+    const limit = kept.length >= MAX_WATCHERS ? `${MAX_WATCHERS} actions` : `${MAX_WATCHERS_PER_ORIGINATOR} actions of this originator`;
+    throw new CseError(RSC.NOT_ACCEPTABLE, `resource '${subject.ri}' is the subject of ${limit} already, as many as one resource may be`);
   }
   subject.doc[WATCHERS_KEY] = [...kept, actionRi];
   await store.update(subject);

@@ -12,7 +12,7 @@ import { ACCESS_OPERATION } from '../../security/acp.js';
 import { localResourceIn } from '../../operations/localResource.js';
 import { checkCriteriaShape } from '../../actions/criteria.js';
 import { checkCriteriaOn, privilegeOf, usableResource } from '../../actions/references.js';
-import { EVAL_MODE, MIN_PERIOD_MS, RUN_AS_KEY, SUBJECT_KEY, TRANSPORT_KEY, evidenceOnly, startMode, unwatch, watch } from '../../actions/state.js';
+import { EVAL_MODE, MIN_PERIOD_MS, RUN_AS_KEY, RUN_AS_REGISTRATION_KEY, SUBJECT_KEY, TRANSPORT_KEY, evidenceOnly, startMode, unwatch, watch } from '../../actions/state.js';
 import type { StoredResource } from '../../storage/store.js';
 
 /** The members of m2m:requestPrimitive an action may carry: one plain, blocking request. */
@@ -146,7 +146,9 @@ export const actionType = defineResourceType({
       action.doc[SUBJECT_KEY] = subject.ri;
       action.doc[RUN_AS_KEY] = ctx.originator;
       action.doc[TRANSPORT_KEY] = evidenceOnly(ctx.transport);
-      await watch(ctx.store, subject, action.ri);
+      const registered = await ctx.store.get(ctx.originator);
+      if (registered?.ty === RESOURCE_TYPE.AE && registered.seq !== undefined) action.doc[RUN_AS_REGISTRATION_KEY] = registered.seq;
+      await watch(ctx.store, subject, action.ri, ctx.originator);
       await startMode(ctx.store, action, ctx.now);
     },
     async beforeUpdate(ctx, action, changes, previous) {
@@ -158,7 +160,7 @@ export const actionType = defineResourceType({
         if (subject.ri !== previous[SUBJECT_KEY]) {
           if (typeof previous[SUBJECT_KEY] === 'string') await unwatch(ctx.store, previous[SUBJECT_KEY], action.ri);
           action.doc[SUBJECT_KEY] = subject.ri;
-          await watch(ctx.store, subject, action.ri);
+          await watch(ctx.store, subject, action.ri, ctx.originator);
         }
       }
       // A new mode, or a new period or count, starts the evaluation afresh (as ACME restarts it).
