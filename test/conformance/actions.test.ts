@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock, startTestCse, type TestCse } from '../harness.js';
+import { once } from 'node:events';
+import { ManualClock, spawnWarden, startTestCse, stopWarden, tempDatabase, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
 import { MAX_ACTION_DEPTH } from '../../src/actions/runner.js';
 import { REFUSED_KEY } from '../../src/actions/state.js';
@@ -188,5 +189,37 @@ describe('<action> and <dependency> over HTTP', () => {
     assert.equal(wrongDep.rsc, 4000, wrongDep.text);
     assert.equal((await t.client.update('/cse-in/actor/bad/ok', { 'm2m:actr': { orc: null } }, ae)).rsc, 4000);
     assert.equal((await t.client.update('/cse-in/actor/bad/ok', { 'm2m:depr': { sfc: false } }, ae)).rsc, 4102);
+  });
+});
+
+describe('periodic actions are durable', () => {
+  it('go on running each period after a restart of the CSE', async () => {
+    const storage = tempDatabase();
+    const first = await spawnWarden([`--storage.path=${storage}`]);
+    const ae = await first.client.registerAe('keeper');
+    for (const rn of ['src', 'log']) assert.equal((await first.client.create('/cse-in/keeper', 3, { 'm2m:cnt': { rn } }, ae)).rsc, 2001);
+    const made = await first.client.create('/cse-in/keeper/src', 65, {
+      'm2m:actr': {
+        rn: 'act',
+        evc: { sbjt: 'cni', optr: GREATER, thld: 0 },
+        evm: MODE.periodic,
+        ecp: 1000,
+        orc: 'cse-in/keeper/log',
+        apv: { op: 1, fr: ae, ty: 4, rvi: '3', pc: { 'm2m:cin': { con: 'tick' } } },
+      },
+    }, ae);
+    assert.equal(made.rsc, 2001, made.text);
+    assert.equal((await first.client.create('/cse-in/keeper/src', 4, { 'm2m:cin': { con: 'go' } }, ae)).rsc, 2001);
+    const logged = async (client: typeof first.client): Promise<number> => Number(((await client.retrieve('/cse-in/keeper/log', ae)).body?.['m2m:cnt'] as Attrs | undefined)?.cni ?? 0);
+    await waitFor(async () => (await logged(first.client)) >= 1, 10_000);
+    first.child.kill('SIGKILL');
+    await once(first.child, 'exit');
+    const second = await spawnWarden([`--storage.path=${storage}`]);
+    try {
+      const before = await logged(second.client);
+      await waitFor(async () => (await logged(second.client)) >= before + 2, 15_000);
+    } finally {
+      await stopWarden(second.child);
+    }
   });
 });
