@@ -115,9 +115,12 @@ async function dispatchAs(services: CseServices, actor: Actor, request: Omit<Req
   return actionDepth.run(actor.depth, () => dispatch({ ...request, fr: actor.originator }, actor.transport));
 }
 
-/** A resource's attributes as the actor may read them (an access control rule may show only some), or undefined. */
-async function readAs(services: CseServices, actor: Actor, ri: string): Promise<Record<string, unknown> | undefined> {
-  const response = await dispatchAs(services, actor, { op: OPERATION.RETRIEVE, to: ri, rqi: `actr-read-${randomIdSuffix(8)}`, rvi: '3' });
+/**
+ * A resource's attributes as the actor may read them (an access control rule may show only some), or undefined.
+ * Addressed by its structured name, which names the CSEBase too (its resource ID alone would be the CSE-ID).
+ */
+async function readAs(services: CseServices, actor: Actor, srn: string): Promise<Record<string, unknown> | undefined> {
+  const response = await dispatchAs(services, actor, { op: OPERATION.RETRIEVE, to: srn, rqi: `actr-read-${randomIdSuffix(8)}`, rvi: '3' });
   if (response.rsc !== RSC.OK || typeof response.pc !== 'object') return undefined;
   const representation = Object.values(response.pc)[0];
   return typeof representation === 'object' && representation !== null ? (representation as Record<string, unknown>) : undefined;
@@ -140,7 +143,7 @@ async function dependenciesMet(services: CseServices, actor: Actor, action: Stor
       continue;
     }
     const referenced = typeof dependency.doc.rri === 'string' ? await localResource(services, dependency.doc.rri) : undefined;
-    const attributes = referenced ? await readAs(services, actor, referenced.ri) : undefined;
+    const attributes = referenced ? await readAs(services, actor, referenced.srn) : undefined;
     const met = attributes !== undefined && criteriaMet(dependency.doc.evc as EvalCriteria, attributes);
     if (dependency.doc.sfc === true) {
       if (met) return true;
@@ -202,7 +205,8 @@ export async function runActionJob(services: CseServices, message: OutboxMessage
     actor = await actorOf(services, action, job.depth);
     if (job.depth > MAX_ACTION_DEPTH) countTooDeep(services, ri, job.depth);
     else if (actor && typeof action.doc[SUBJECT_KEY] === 'string') {
-      const subject = await readAs(services, actor, action.doc[SUBJECT_KEY]);
+      const stored = await store.get(action.doc[SUBJECT_KEY]);
+      const subject = stored ? await readAs(services, actor, stored.srn) : undefined;
       if (subject === undefined) log.info({ event: 'action-subject-unreadable', action: ri, originator: actor.originator }, 'action evaluated as not met: its creator cannot read its subject');
       met = subject !== undefined && criteriaMet(action.doc.evc as EvalCriteria, subject) && (await dependenciesMet(services, actor, action));
     }
@@ -211,7 +215,11 @@ export async function runActionJob(services: CseServices, message: OutboxMessage
   const toRun = await store.transaction(async (tx) => {
     if (!(await tx.dequeueLeased(message.id, owner))) return undefined;
     const current = await tx.getForUpdate(ri);
-    if (current?.ty !== RESOURCE_TYPE.action) return undefined;
+    if (current?.ty !== RESOURCE_TYPE.action) {
+      // Deleted: the subject forgets it, so its changes stop queueing jobs for it.
+      if (job.subject !== undefined) await unwatch(tx, job.subject, ri);
+      return undefined;
+    }
     // The subject changed since this action was queued for it: the subject's list is out of date.
     if (job.subject !== undefined && current.doc[SUBJECT_KEY] !== job.subject) {
       await unwatch(tx, job.subject, ri);

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { ManualClock, spawnWarden, startTestCse, stopWarden, tempDatabase, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
 import { MAX_ACTION_DEPTH } from '../../src/actions/runner.js';
-import { REFUSED_KEY } from '../../src/actions/state.js';
+import { REFUSED_KEY, WATCHERS_KEY } from '../../src/actions/state.js';
 
 type Attrs = Record<string, unknown>;
 const START = Date.UTC(2026, 11, 4, 12, 0, 0);
@@ -153,6 +153,27 @@ describe('<action> and <dependency> over HTTP', () => {
     await waitFor(async () => (await cni('/cse-in/actor/loop')) === 1 + MAX_ACTION_DEPTH + 1);
     await evaluated();
     assert.equal(await cni('/cse-in/actor/loop'), 1 + MAX_ACTION_DEPTH + 1);
+  });
+
+  it('reads a CSEBase subject by its structured name, and a deleted action leaves its subject', async () => {
+    const admin = t.config.security.admin;
+    const log = await container('/cse-in/actor', 'cselog');
+    const made = await action('/cse-in', {
+      rn: 'onCse',
+      evc: { sbjt: 'rn', optr: EQUAL, thld: 'cse-in' },
+      evm: MODE.continuous,
+      orc: log.ri,
+      apv: { op: 1, fr: admin, ty: 4, rvi: '3', pc: { 'm2m:cin': { con: 'cse changed' } } },
+    }, admin);
+    assert.equal((await t.client.create('/cse-in', 3, { 'm2m:cnt': { rn: 'touch1' } }, admin)).rsc, 2001);
+    await waitFor(async () => (await cni('/cse-in/actor/cselog')) === 1);
+    const watchers = async (): Promise<unknown> => (await t.cse.services.store.getByPath('cse-in'))?.doc[WATCHERS_KEY];
+    assert.deepEqual(await watchers(), [made.ri]);
+    assert.equal((await t.client.delete('/cse-in/onCse', admin)).rsc, 2002);
+    assert.equal((await t.client.create('/cse-in', 3, { 'm2m:cnt': { rn: 'touch2' } }, admin)).rsc, 2001);
+    await evaluated();
+    assert.equal(await watchers(), undefined);
+    assert.equal(await cni('/cse-in/actor/cselog'), 1);
   });
 
   it('refuses malformed actions and dependencies with 4000 (4108 for a dependency outside an action), storing nothing', async () => {
