@@ -25,6 +25,8 @@ import { CHANNEL_ANSWER_PREFIX, sweepChannelAnswer } from './notifications/polli
 import { missingDataTimer } from './notifications/missingData.js';
 import { MISSING_DATA_TIMER } from './resources/types/timeSeries.js';
 import { CRS_WINDOW_TIMER, crossResourceWindowTimer } from './notifications/crossResource.js';
+import { ACTION_JOB_PREFIX, actionPeriodTimer, runActionJob } from './actions/runner.js';
+import { PERIOD_TIMER } from './actions/state.js';
 import { TIMER_TARGET_PREFIX, runTimer, type TimerHandler } from './scheduler/timers.js';
 import { NOTIFICATION_SCHEDULE_TIMER } from './resources/types/schedule.js';
 import { releaseHeldNotifications } from './notifications/notificationSchedule.js';
@@ -38,6 +40,7 @@ const TIMERS: Readonly<Record<string, TimerHandler>> = {
   [CRS_WINDOW_TIMER]: crossResourceWindowTimer,
   [NOTIFICATION_SCHEDULE_TIMER]: releaseHeldNotifications,
   [TIME_SYNC_BEACON_TIMER]: sendTimeSyncBeacon,
+  [PERIOD_TIMER]: actionPeriodTimer,
 };
 
 const WARN_DAYS = 30;
@@ -121,6 +124,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         [FANOUT_TARGET_PREFIX]: (message, owner) => runFanOut(services, message, owner),
         [CHANNEL_ANSWER_PREFIX]: (message, owner) => sweepChannelAnswer(services, message, owner),
         [TIMER_TARGET_PREFIX]: (message, owner) => runTimer(services, TIMERS, message, owner),
+        [ACTION_JOB_PREFIX]: (message, owner) => runActionJob(services, message, owner),
       },
     });
     const pipeline = new Pipeline(services);

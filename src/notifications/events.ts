@@ -15,6 +15,7 @@ import type { ResourceRegistry } from '../resources/registry.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { matches, type NotificationEvent } from './matcher.js';
 import { durationMs } from '../resources/validate.js';
+import { queueEvaluations } from '../actions/runner.js';
 
 /** What the deliverer needs besides the primitive content; stored with the message. */
 export interface Envelope {
@@ -241,6 +242,8 @@ export async function recordEvent(
   event: NotificationEvent & { granted?: Readonly<Record<string, boolean>> },
 ): Promise<number> {
   const { registry, now } = ctx;
+  // The same change is what <action> resources watching the resource are evaluated on (actions/runner.ts).
+  await queueEvaluations(tx, subscribedTo, event, now);
   // Subscriptions are not notified about subscriptions coming and going (as ACME does).
   if ((event.type === EVENT.CREATE_CHILD || event.type === EVENT.DELETE_CHILD) && event.resource.ty === RESOURCE_TYPE.subscription) return 0;
   const subs = await tx.children(subscribedTo.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });

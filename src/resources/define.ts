@@ -5,6 +5,8 @@ import type { RequestPrimitive } from '../primitive/request.js';
 import type { ResourceStore, StoredResource, UsageLimits } from '../storage/store.js';
 import type { SemanticOperations } from '../semantics/sparql.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { AccessOperation } from '../security/acp.js';
+import type { TransportContext } from '../primitive/transport.js';
 
 /** M mandatory, O optional, NP not permitted (TS-0004 attribute tables). */
 export type Presence = 'M' | 'O' | 'NP';
@@ -77,6 +79,12 @@ export interface HookContext {
   readonly recordChildCreated?: (parent: StoredResource, child: StoredResource) => Promise<void>;
   /** The child types a resource type may have (what a subscription's chty may name); absent outside requests. */
   readonly childTypesOf?: (ty: number) => readonly number[];
+  /** Whether the request's originator may do this operation on another resource (the one access decision); absent outside requests. */
+  readonly may?: (operation: AccessOperation, resource: StoredResource) => Promise<boolean>;
+  /** The attribute table of a stored resource's type (registry.attributesOf); absent outside requests. */
+  readonly attributesOf?: (resource: StoredResource) => AttributeTable;
+  /** The connection the request came on, for what the CSE later does as its originator (an <action>). */
+  readonly transport?: TransportContext;
 }
 
 export interface TypeHooks {

@@ -19,4 +19,6 @@ export const RESOURCE_TYPE = {
   crossResourceSubscription: 48,
   flexContainerInstance: 58,
   timeSyncBeacon: 60,
+  action: 65,
+  dependency: 66,
 } as const;

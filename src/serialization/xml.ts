@@ -32,6 +32,8 @@ const NUMBERS = new Set([
   'twt', 'eem',
   // <timeSyncBeacon>
   'bcnc',
+  // <action> and <dependency>
+  'apy', 'evm', 'ecp', 'optr',
 ]);
 const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids', 'aec', 'aecs', 'lec', 'lqet', 'lset', 'loet', 'lrp']);
 /** xs:lists of booleans (a CMDH limit's permitted Delivery Aggregation settings). */
@@ -42,6 +44,7 @@ const BOOLEANS = new Set([
   // <schedule>
   'nco',
   'dda', 'rctn',
+  'sfc',
 ]);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
 const STRING_LISTS = new Set([
@@ -51,6 +54,7 @@ const STRING_LISTS = new Set([
   // <timeSyncBeacon>
   'bcnu',
   'ror', 'ttn',
+  'dep',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
 const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'bops']);
