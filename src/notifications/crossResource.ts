@@ -16,6 +16,7 @@ import { durationMs } from '../resources/validate.js';
 import { cancelTimer, setTimer } from '../scheduler/timers.js';
 import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { OUTBOX_TOPIC, creatorOf, recordDeletion, resolveTarget, sameRegistration, type StoredEnvelope } from './events.js';
+import { afterHolding, beforeHolding, heldMessage, scheduleVerdict } from './notificationSchedule.js';
 
 /** m2m:timeWindowType [TS-0004 §6.3.4.2.61]. */
 export const TIME_WINDOW = { PERIODIC: 1, SLIDING: 2 } as const;
@@ -104,6 +105,11 @@ async function enqueueNotification(tx: ResourceStore, services: CseServices, crs
     if (found.ae && !sameRegistration(crs, found.ae)) continue;
     keys.set(found.key, target);
   }
+  // Outside its notificationSchedule the notification is dropped, or held where pendingNotification is set
+  // (notificationSchedule.ts), as for a <subscription>.
+  const verdict = scheduleVerdict(crs, now);
+  if (verdict === 'drop') return;
+  if (verdict === 'hold') await beforeHolding(tx, crs, [...keys.keys()]);
   let used = (await tx.outboxUsage([creator])).get(creator) ?? 0;
   const messages: NewOutboxMessage[] = [];
   for (const [key, target] of keys) {
@@ -112,12 +118,14 @@ async function enqueueNotification(tx: ResourceStore, services: CseServices, crs
       continue;
     }
     used += bytes;
-    messages.push({ target: key, subscription: crs.ri, content, created: now, notBefore: now, originator: creator, bytes });
+    const message: NewOutboxMessage = { target: key, subscription: crs.ri, content, created: now, notBefore: now, originator: creator, bytes };
+    messages.push(verdict === 'hold' ? heldMessage(message, crs.ri) : message);
     countStats(crs.doc, target, { noec: 1 });
   }
   if (messages.length === 0) return;
   await tx.enqueue(messages);
-  await tx.broadcast(OUTBOX_TOPIC, '');
+  if (verdict === 'hold') await afterHolding(tx, services, crs, now);
+  else await tx.broadcast(OUTBOX_TOPIC, '');
 }
 
 /** The timer at the end of a window: evaluate, notify if met, and start the next periodic window. */

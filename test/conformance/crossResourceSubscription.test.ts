@@ -125,6 +125,31 @@ describe('crossResourceSubscription over HTTP', () => {
     assert.equal((await t.client.delete('/cse-in/owner/sliding', owner)).rsc, 2002);
   });
 
+  it('drops its notification outside its notificationSchedule, and sends it once the schedule opens', async () => {
+    const crs = await createCrs('scheduled', {});
+    const ri = crs.ri as string;
+    // Only between midnight and 2 a.m. (UTC); the clock stands at noon.
+    const sch = await t.client.create('/cse-in/owner/scheduled', 18, { 'm2m:sch': { se: { sce: ['* * 0-1 * * * *'] } } }, owner);
+    assert.equal(sch.rsc, 2001, sch.text);
+    assert.equal((sch.body?.['m2m:sch'] as Attrs).rn, 'notificationSchedule');
+    await event('c1');
+    await event('c2');
+    await heard(ri, 2);
+    await endWindow(ri, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    t.cse.deliverer.wake();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(notificationsFor(ri).length, 0, 'met outside the schedule: dropped (a crossResourceSubscription has no pendingNotification)');
+    const opened = await t.client.update('/cse-in/owner/scheduled/notificationSchedule', { 'm2m:sch': { se: { sce: ['* * * * * * *'] } } }, owner);
+    assert.equal(opened.rsc, 2004, opened.text);
+    await event('c1');
+    await event('c2');
+    await heard(ri, 2);
+    await endWindow(ri, 10_000);
+    await waitFor(() => notificationsFor(ri).length === 1);
+    assert.equal((await t.client.delete('/cse-in/owner/scheduled', owner)).rsc, 2002);
+  });
+
   it('evaluates the modes: all events missing notifies for an empty periodic window', async () => {
     const crs = await createCrs('quiet', { eem: 4 });
     await endWindow(crs.ri as string, 10_000);

@@ -7,6 +7,7 @@ import { RESOURCE_TYPE } from '../types.js';
 import { badRequest } from '../../primitive/errors.js';
 import { checkDuration } from '../validate.js';
 import { checkCriteria, checkTargets } from './subscription.js';
+import { notificationScheduleRemoved } from './schedule.js';
 import { EVALUATION, TIME_WINDOW, linkSources, restartWindow } from '../../notifications/crossResource.js';
 
 /**
@@ -75,7 +76,8 @@ export const crossResourceSubscriptionType = defineResourceType({
   ty: RESOURCE_TYPE.crossResourceSubscription,
   typeName: 'm2m:crs',
   attributes,
-  childTypes: [],
+  // Its notificationSchedule [TS-0001 §9.6.58, child resources]: notifications outside it are dropped (it has no pn).
+  childTypes: [RESOURCE_TYPE.schedule],
   creatable: true,
   updatable: true,
   deletable: true,
@@ -110,5 +112,6 @@ export const crossResourceSubscriptionType = defineResourceType({
       if (changes.twt !== undefined || changes.tws !== undefined) await restartWindow(ctx.store, resource, ctx.now);
     },
     afterCommit: linkSources,
+    afterChildRemoved: (ctx, crs, child) => notificationScheduleRemoved(ctx, crs, child),
   },
 });

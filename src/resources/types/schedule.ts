@@ -72,6 +72,11 @@ function checkNetworkCoordinated(doc: Readonly<Record<string, unknown>>, parent:
   if (doc.nco === true) throw new CseError(RSC.NOT_IMPLEMENTED, "attribute 'nco': this CSE performs no schedule coordination with an Underlying Network");
 }
 
+/** A <subscription> or <crossResourceSubscription>: the parents whose notificationSchedule holds their notifications. */
+function isNotifying(parent: StoredResource): boolean {
+  return parent.ty === RESOURCE_TYPE.subscription || parent.ty === RESOURCE_TYPE.crossResourceSubscription;
+}
+
 /** The resource name the CREATE request gave, if any (the create operation takes it out of the content). */
 function requestedName(ctx: HookContext): unknown {
   const pc = ctx.request.pc;
@@ -97,7 +102,7 @@ export async function pendingPolicyChanged(ctx: HookContext, subscription: Store
   }
 }
 
-/** For the parent <subscription>'s afterChildRemoved: without its schedule, whatever it held may go now. */
+/** For the parent <subscription>'s (or <crossResourceSubscription>'s) afterChildRemoved: without its schedule, whatever it held may go now. */
 export async function notificationScheduleRemoved(ctx: HookContext, subscription: StoredResource, child: StoredResource): Promise<void> {
   if (child.ty !== RESOURCE_TYPE.schedule) return;
   const fresh = await ctx.store.getForUpdate(subscription.ri);
@@ -128,13 +133,13 @@ export const scheduleType = defineResourceType({
         resource.rn = NOTIFICATION_SCHEDULE_NAME;
       }
       // The parent's row is locked by the creating transaction (operations/create.ts).
-      if (parent.ty === RESOURCE_TYPE.subscription) await applyNotificationSchedule(ctx, parent, scheduleEntries(resource));
+      if (isNotifying(parent)) await applyNotificationSchedule(ctx, parent, scheduleEntries(resource));
     },
     async beforeUpdate(ctx, resource, changes) {
       const parent = await ctx.store.getForUpdate(resource.pi);
       if (!parent) return;
       checkNetworkCoordinated(changes, parent);
-      if (parent.ty === RESOURCE_TYPE.subscription && changes.se !== undefined) await applyNotificationSchedule(ctx, parent, scheduleEntries(resource));
+      if (isNotifying(parent) && changes.se !== undefined) await applyNotificationSchedule(ctx, parent, scheduleEntries(resource));
     },
   },
 });
