@@ -181,7 +181,9 @@ export class AccessDecider {
     const acpi = governing.acpi;
     // A registered AE may read the CSEBase (its capabilities, srt, poa), as the open CSEs allow; the
     // authenticate stage has already refused AE-IDs that are not registered [TS-0004 §7.3.2.1].
-    if (q.resource.ty === RESOURCE_TYPE.CSEBase && q.operation === ACCESS_OPERATION.RETRIEVE && acpi.length === 0 && /^[CS]/.test(q.originator)) {
+    // So may an authenticated CSE (a registree or a registrar reading the CSEBase it registers with).
+    const registeredCse = q.authenticated && /^\/[^/]+$/.test(q.originator);
+    if (q.resource.ty === RESOURCE_TYPE.CSEBase && q.operation === ACCESS_OPERATION.RETRIEVE && acpi.length === 0 && (/^[CS]/.test(q.originator) || registeredCse)) {
       return { granted: true, basis: 'registree' };
     }
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].
