@@ -26,6 +26,9 @@ import { missingDataTimer } from './notifications/missingData.js';
 import { MISSING_DATA_TIMER } from './resources/types/timeSeries.js';
 import { TIMER_TARGET_PREFIX, runTimer, type TimerHandler } from './scheduler/timers.js';
 import { readFileSync } from 'node:fs';
+import { CseLink } from './remote/link.js';
+import { RegistrarRegistration } from './remote/registration.js';
+import { RemoteCses } from './remote/remoteCses.js';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
 const TIMERS: Readonly<Record<string, TimerHandler>> = { [MISSING_DATA_TIMER]: missingDataTimer };
@@ -111,6 +114,10 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         [TIMER_TARGET_PREFIX]: (message, owner) => runTimer(services, TIMERS, message, owner),
       },
     });
+    const link = new CseLink(config, outbound.policy, log);
+    const remote = new RemoteCses(services, link, config.registrar.url ? new RegistrarRegistration(services, link) : undefined);
+    services.remote = remote;
+    started.push(() => remote.close());
     const pipeline = new Pipeline(services);
     services.dispatcher.handle = (request, transport) => pipeline.handle(request, { ...transport, internal: true });
     await ensureCseBase(store, config, registry, []);
@@ -177,6 +184,8 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const hostForPoa = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).
     await ensureCseBase(store, config, registry, [`${config.http.tls ? 'https' : 'http'}://${hostForPoa}:${http.port}`]);
+    // Registration needs the point of access, and goes on in the background: local service does not wait for it.
+    remote.registration?.start();
     const sweeps = startExpirySweeps(services, config.housekeeping.interval);
     deliverer.start();
     const expiryWatch = watchOwnCertificate(services);
@@ -191,11 +200,13 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       reloadCredentials() {
         credentials.reload();
         http.setSecureContext(credentials.contextOptions());
+        link.reload();
         log.info({ event: 'credentials-reloaded' }, 'TLS credentials reloaded');
         warnIfExpiring(services);
       },
       async close() {
         clearInterval(expiryWatch);
+        await remote.close();
         await http.close();
         await ws?.close();
         await coapBinding?.close();

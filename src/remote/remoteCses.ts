@@ -1,0 +1,111 @@
+// The other CSEs of the tree: where a request for another CSE goes next [TS-0004 §7.3.2.6], and the link that
+// carries it (link.ts), and this CSE's own registration (registration.ts).
+import { CseError } from '../primitive/errors.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { RequestPrimitive } from '../primitive/request.js';
+import type { ResponsePrimitive } from '../primitive/response.js';
+import { RSC, type Rsc } from '../primitive/rsc.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import { REGISTRAR_KEY, remoteCseRi } from '../resources/types/remoteCse.js';
+import type { StoredResource } from '../storage/store.js';
+import type { CseServices } from '../pipeline/context.js';
+import type { CseLink, PeerIdentity } from './link.js';
+import type { RegistrarRegistration } from './registration.js';
+
+/** The next hop of a request: a CSE and the point of access it is reached at. */
+export interface Hop {
+  readonly peer: PeerIdentity;
+  readonly poa: string;
+  readonly direction: 'down' | 'up';
+}
+
+export class RemoteCses {
+  constructor(
+    private readonly services: CseServices,
+    readonly link: CseLink,
+    readonly registration: RegistrarRegistration | undefined,
+  ) {}
+
+  /** The <remoteCSE> of a CSE registered here (not the registrar's), alive now. */
+  private async registree(csi: string): Promise<StoredResource | undefined> {
+    const { store, self, clock } = this.services;
+    const csr = await store.get(remoteCseRi(csi));
+    if (csr?.ty !== RESOURCE_TYPE.remoteCSE || csr.pi !== self.cseId || csr.doc.csi !== csi) return undefined;
+    if (csr.et !== undefined && csr.et <= clock.now()) return undefined;
+    return csr;
+  }
+
+  /** The registree whose descendantCSEs list the CSE-ID. */
+  private async ancestorOf(csi: string): Promise<StoredResource | undefined> {
+    const { store, self, clock } = this.services;
+    for (let offset = 0; ; offset += 500) {
+      const page = await store.children(self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: clock.now(), limit: 500, offset });
+      const found = page.find((csr) => csr.doc[REGISTRAR_KEY] !== true && Array.isArray(csr.doc.dcse) && csr.doc.dcse.includes(csi));
+      if (found) return found;
+      if (page.length < 500) return undefined;
+    }
+  }
+
+  /**
+   * Where a request for CSE `csi` goes [TS-0004 §7.3.2.6]: down to the registree whose CSE-ID or descendantCSEs
+   * match, else up to the registrar unless it came from there; undefined: nowhere (the caller answers 4004).
+   */
+  async nextHop(csi: string, spId: string | undefined, cameFrom: string | undefined): Promise<Hop | undefined> {
+    const { self, config } = this.services;
+    const registrar = this.registration;
+    const sameSp = spId === undefined || spId.toLowerCase() === self.spId.toLowerCase();
+    if (sameSp) {
+      const registrarCse = registrar?.peer.csi;
+      if (csi !== registrarCse) {
+        const csr = (await this.registree(csi)) ?? (await this.ancestorOf(csi));
+        if (csr) {
+          const poa = (Array.isArray(csr.doc.poa) ? (csr.doc.poa as unknown[]) : []).find((p): p is string => typeof p === 'string' && p.startsWith('https://'));
+          const peer = { csi: String(csr.doc.csi), spId: self.spId };
+          // A registree without an https point of access cannot be reached inside a security association.
+          if (!poa) throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${peer.csi} has no https point of access`);
+          return { peer, poa, direction: 'down' };
+        }
+      }
+    }
+    // Up only what came from an AE here or from below: what came from the registrar goes no further up, so a
+    // request never travels back the way it came [TS-0004 §7.3.2.6].
+    if (!registrar || config.cse.type === 'IN') return undefined;
+    if (cameFrom !== undefined && cameFrom === registrar.peer.csi) return undefined;
+    return { peer: registrar.peer, poa: registrar.url, direction: 'up' };
+  }
+
+  /** Forwards a request whose target is on another CSE, and answers with what came back. */
+  async forward(ctx: RequestContext, csi: string, spId: string | undefined): Promise<ResponsePrimitive> {
+    const { self, config, log } = this.services;
+    const request = ctx.request;
+    const hop = await this.nextHop(csi, spId, ctx.originator?.via);
+    const named = `${spId === undefined ? '' : `//${spId}`}${csi}`;
+    if (!hop) {
+      const why = config.cse.type === 'IN' ? `no CSE ${named} is known to this IN-CSE` : `no CSE ${named} is registered below this CSE`;
+      throw new CseError(RSC.NOT_FOUND, why);
+    }
+    const originator = ctx.originator?.id ?? request.fr;
+    const forwarded: RequestPrimitive = {
+      ...request,
+      // A CSE-relative originator becomes SP-relative by this CSE's CSE-ID [TS-0004 §7.3.2.6].
+      fr: originator.startsWith('/') ? originator : `/${self.cseId}/${originator}`,
+    };
+    const result = await this.link.send(hop.poa, hop.peer, forwarded);
+    if (result.unreachable !== undefined) {
+      log.warn({ event: 'forward-failed', rqi: request.rqi, target: named, via: hop.peer.csi, reason: result.unreachable }, 'request not forwarded');
+      throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${hop.peer.csi} (towards ${named}) is not reachable`);
+    }
+    log.debug({ event: 'forwarded', rqi: request.rqi, target: named, via: hop.peer.csi, direction: hop.direction, rsc: result.rsc }, 'request forwarded');
+    const response: ResponsePrimitive = { rsc: result.rsc as Rsc, rqi: request.rqi };
+    if (result.pc !== undefined) response.pc = result.pc;
+    if (result.cnst !== undefined) response.cnst = result.cnst;
+    if (result.cnot !== undefined) response.cnot = result.cnot;
+    if (request.rvi !== undefined) response.rvi = request.rvi;
+    return response;
+  }
+
+  async close(): Promise<void> {
+    await this.registration?.stop();
+    this.link.close();
+  }
+}

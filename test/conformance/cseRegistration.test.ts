@@ -1,0 +1,188 @@
+// CSE registration, link security and forwarding between Warden CSEs on loopback, with mutual TLS between CSEs
+// [TS-0001 §10.2.2.6–10.2.2.9, TS-0004 §7.3.2.1, §7.3.2.6, §7.4.4].
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort, type TestCse } from '../harness.js';
+import { waitFor } from '../receiver.js';
+import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
+
+type Attrs = Record<string, unknown>;
+const csr = (r: Reply): Attrs => (r.body?.['m2m:csr'] ?? {}) as Attrs;
+
+describe('CSE registration and forwarding', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-cse-'));
+  let pki: TestPki;
+  let ca: string;
+  const files: Record<string, CseFiles> = {};
+  let inCse: TestCse;
+  let mnCse: TestCse;
+  const mnDb = join(dir, 'mn.sqlite');
+  const port = (t: TestCse): number => t.cse.httpPort;
+
+  before(async () => {
+    pki = await TestPki.create(dir);
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    for (const id of ['id-in', 'id-mn', 'id-mn2', 'id-x']) files[id] = await pki.cse(id);
+    inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles);
+    mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, { ...registrarFlags(port(inCse)), 'storage.path': mnDb });
+    await mnCse.cse.services.remote?.registration?.whenRegistered();
+  });
+
+  after(async () => {
+    await mnCse?.close();
+    await inCse?.close();
+  });
+
+  it('creates the registree <remoteCSE> on the registrar and the registrar <remoteCSE> on the registree', async () => {
+    const onIn = await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin');
+    assert.equal(onIn.rsc, 2000, JSON.stringify(onIn.body));
+    assert.equal(csr(onIn).csi, '/id-mn');
+    assert.equal(csr(onIn).cb, '/id-mn/cse-mn');
+    assert.equal(csr(onIn).ty, 16);
+    assert.deepEqual(csr(onIn).poa, [`https://127.0.0.1:${port(mnCse)}`]);
+    const onMn = await call(port(mnCse), ca, 'GET', '/cse-mn/id-in', 'CAdmin');
+    assert.equal(onMn.rsc, 2000, JSON.stringify(onMn.body));
+    assert.equal(csr(onMn).csi, '/id-in');
+    assert.equal(csr(onMn).cb, '/id-in/cse-in');
+    assert.equal(csr(onMn).cst, 1);
+  });
+
+  it('forwards a request from an AE on the registree up to the registrar, with an SP-relative From', async () => {
+    const acp = await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', {
+      ty: 1,
+      body: { 'm2m:acp': { rn: 'remoteReaders', pv: { acr: [{ acor: ['/id-mn/Creader'], acop: 3 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } },
+    });
+    assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+    const acpi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    assert.equal((await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'shared', acpi: [`/id-in/${acpi}`] } } })).rsc, 2001);
+    const ae = await call(port(mnCse), ca, 'POST', '/cse-mn', 'Creader', { ty: 2, body: { 'm2m:ae': { rn: 'reader', api: 'Nreader', rr: false, srv: ['3'] } } });
+    assert.equal(ae.rsc, 2001, JSON.stringify(ae.body));
+    const created = await call(port(mnCse), ca, 'POST', '/~/id-in/cse-in/shared', 'Creader', { ty: 4, body: { 'm2m:cin': { con: 'hello' } } });
+    assert.equal(created.rsc, 2001, JSON.stringify(created.body));
+    assert.equal((created.body?.['m2m:cin'] as Attrs).con, 'hello');
+    const read = await call(port(mnCse), ca, 'GET', '/~/id-in/cse-in/shared/la', 'Creader');
+    assert.equal(read.rsc, 2000, JSON.stringify(read.body));
+    assert.equal((read.body?.['m2m:cin'] as Attrs).con, 'hello');
+    // The hosting CSE saw the originator in SP-relative form: the creator is the AE on the registree.
+    const stored = await inCse.cse.services.store.getByPath('cse-in/shared');
+    const instances = await inCse.cse.services.store.children(String(stored?.ri), { ty: 4 });
+    assert.equal(instances[0]?.doc.__creator, '/id-mn/Creader');
+    // Another AE on the registree is not granted by the policy: the hosting CSE decides.
+    await call(port(mnCse), ca, 'POST', '/cse-mn', 'Cother', { ty: 2, body: { 'm2m:ae': { rn: 'other', api: 'Nother', rr: false, srv: ['3'] } } });
+    assert.equal((await call(port(mnCse), ca, 'GET', '/~/id-in/cse-in/shared', 'Cother')).rsc, 4103);
+  });
+
+  it('forwards a request from the registrar down to the registree', async () => {
+    assert.equal((await call(port(mnCse), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'local' } } })).rsc, 2001);
+    // The admin of the IN-CSE is no admin of the MN-CSE: /id-in/CAdmin has no privilege there.
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-mn/cse-mn/local', 'CAdmin')).rsc, 4103);
+    const acp = await call(port(mnCse), ca, 'POST', '/cse-mn', 'CAdmin', {
+      ty: 1,
+      body: { 'm2m:acp': { rn: 'fromIn', pv: { acr: [{ acor: ['/id-in/CAdmin'], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } },
+    });
+    const acpi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    assert.equal((await call(port(mnCse), ca, 'PUT', '/cse-mn/local', 'CAdmin', { body: { 'm2m:cnt': { acpi: [`/id-mn/${acpi}`] } } })).rsc, 2004);
+    const read = await call(port(inCse), ca, 'GET', '/~/id-mn/cse-mn/local', 'CAdmin');
+    assert.equal(read.rsc, 2000, JSON.stringify(read.body));
+    assert.equal((read.body?.['m2m:cnt'] as Attrs).rn, 'local');
+    // Absolute form too.
+    assert.equal((await call(port(inCse), ca, 'GET', `/_/${'warden.example.net'}/id-mn/cse-mn/local`, 'CAdmin')).rsc, 2000);
+  });
+
+  it('answers 4004 for a CSE that no registree leads to (the IN-CSE, and the MN-CSE through it)', async () => {
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-nowhere/cse-x', 'CAdmin')).rsc, 4004);
+    const viaMn = await call(port(mnCse), ca, 'GET', '/~/id-nowhere/cse-x', 'Creader');
+    assert.equal(viaMn.rsc, 4004, JSON.stringify(viaMn.body));
+  });
+
+  it('refuses registration through a transit CSE', async () => {
+    const ae = await call(port(mnCse), ca, 'POST', '/~/id-in/cse-in', 'Creader', { ty: 2, body: { 'm2m:ae': { api: 'Nx', rr: false, srv: ['3'] } } });
+    assert.equal(ae.rsc, 4000);
+  });
+
+  it('refuses a CSE-ID originator without a credential that names it (4107) or with another CSE credential (4106)', async () => {
+    const body = { 'm2m:csr': { cb: '/id-mn/cse-mn', rr: true, srv: ['3'] } };
+    assert.equal((await call(port(inCse), ca, 'POST', '/cse-in', '/id-mn', { ty: 16, body })).rsc, 4107);
+    assert.equal((await call(port(inCse), ca, 'GET', '/cse-in', '/id-mn')).rsc, 4107);
+    const x = files['id-x'] as CseFiles;
+    const asX = { cert: readFileSync(x.cert, 'utf8'), key: readFileSync(x.key, 'utf8') };
+    assert.equal((await call(port(inCse), ca, 'GET', '/cse-in/id-mn', '/id-mn', { client: asX })).rsc, 4106);
+    // A registree may not relay for another registree, its AEs, this CSE or an unknown CSE [TS-0004 §7.3.2.1].
+    const x2 = await call(port(inCse), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: { 'm2m:csr': { cb: '/id-x/cse-x', rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } }, client: asX });
+    assert.equal(x2.rsc, 2001, JSON.stringify(x2.body));
+    for (const from of ['/id-mn/Creader', '/id-mn', '/id-in/CAdmin', '/id-other/Cx', 'Creader', 'CAdmin']) {
+      const r = await call(port(inCse), ca, 'GET', '/cse-in/shared', from, { client: asX });
+      assert.equal(r.rsc, 4106, `${from}: ${JSON.stringify(r.body)}`);
+    }
+    // A second registration of the same CSE-ID is 4117; an AE cannot create a <remoteCSE>.
+    assert.equal((await call(port(inCse), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: { 'm2m:csr': { cb: '/id-x/cse-x', rr: true, srv: ['3'] } }, client: asX })).rsc, 4117);
+    assert.equal((await call(port(mnCse), ca, 'POST', '/cse-mn', 'Creader', { ty: 16, body })).rsc, 4005);
+    // A registree may not claim another registree (or this CSE) as its descendant.
+    assert.equal((await call(port(inCse), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: ['/id-mn'] } }, client: asX })).rsc, 4000);
+    assert.equal((await call(port(inCse), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: ['/id-in'] } }, client: asX })).rsc, 4000);
+    // Unreachable registree: 5103.
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-x/cse-x', 'CAdmin')).rsc, 5103);
+    assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+  });
+
+  it('finds its <remoteCSE> on the registrar after a restart and updates it', async () => {
+    const before = csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin'));
+    await mnCse.close();
+    // While the registree is down, forwarding to it is 5103.
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-mn/cse-mn/local', 'CAdmin')).rsc, 5103);
+    mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, { ...registrarFlags(port(inCse)), 'storage.path': mnDb });
+    await mnCse.cse.services.remote?.registration?.whenRegistered();
+    const again = csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin'));
+    assert.equal(again.ri, before.ri);
+    assert.equal(again.ct, before.ct);
+    assert.deepEqual(again.poa, [`https://127.0.0.1:${port(mnCse)}`]);
+    assert.notDeepEqual(again.poa, before.poa);
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-mn/cse-mn/local', 'CAdmin')).rsc, 2000);
+  });
+
+  it('deregisters when the registrar <remoteCSE> is deleted on the registree', async () => {
+    assert.equal((await call(port(mnCse), ca, 'DELETE', '/cse-mn/id-in', 'CAdmin')).rsc, 2002);
+    await waitFor(async () => (await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin')).rsc === 4004);
+    assert.equal(mnCse.cse.services.remote?.registration?.status, 'deregistered');
+    // Without the registration, the registrar routes nothing to it.
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-mn/cse-mn/local', 'CAdmin')).rsc, 4004);
+  });
+});
+
+describe('a registrar that cannot be reached', () => {
+  it('keeps serving local requests, retries, and registers once the registrar is up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cse-down-'));
+    const pki = await TestPki.create(dir);
+    const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    const inFiles = await pki.cse('id-in');
+    const asnFiles = await pki.cse('id-asn');
+    const inPort = await freePort();
+    const asn = await startCseNode('id-asn', 'ASN', asnFiles, registrarFlags(inPort));
+    let inCse: TestCse | undefined;
+    try {
+      const registration = asn.cse.services.remote?.registration;
+      assert.equal(registration?.status, 'registering');
+      const ae = await call(asn.cse.httpPort, ca, 'POST', '/cse-asn', 'Clocal', { ty: 2, body: { 'm2m:ae': { rn: 'local', api: 'Nlocal', rr: false, srv: ['3'] } } });
+      assert.equal(ae.rsc, 2001);
+      // A request for the tree goes up to the registrar, which is not there.
+      assert.equal((await call(asn.cse.httpPort, ca, 'GET', '/~/id-in/cse-in', 'Clocal')).rsc, 5103);
+      inCse = await startCseNode('id-in', 'IN', inFiles, { 'http.port': inPort });
+      await registration?.whenRegistered();
+      assert.equal(registration?.status, 'registered');
+      const onIn = await call(inPort, ca, 'GET', '/cse-in/id-asn', 'CAdmin');
+      assert.equal(onIn.rsc, 2000);
+      assert.equal(csr(onIn).cst, 3);
+      // An ASN-CSE accepts no registrations.
+      const mnFiles = await pki.cse('id-mn');
+      const asMn = { cert: readFileSync(mnFiles.cert, 'utf8'), key: readFileSync(mnFiles.key, 'utf8') };
+      const refused = await call(asn.cse.httpPort, ca, 'POST', '/cse-asn', '/id-mn', { ty: 16, body: { 'm2m:csr': { cb: '/id-mn/cse-mn', rr: true, srv: ['3'] } }, client: asMn });
+      assert.equal(refused.rsc, 4005);
+    } finally {
+      await asn.close();
+      await inCse?.close();
+    }
+  });
+});
