@@ -1,6 +1,8 @@
 // CSE-to-CSE test topologies: CSE certificates from one test CA, Warden CSEs on HTTPS (mutual TLS between CSEs;
 // AEs without certificates, security.authentication=cse), and a small HTTPS client that speaks as an AE.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import type { ConfigOverrides } from '../src/config/config.js';
@@ -108,4 +110,50 @@ export function call(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
+
+export interface WardenProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Everything it wrote to stdout so far (its log). */
+  output(): string;
+}
+
+/** `warden <args>` run to its end (e.g. `warden pki cse …`). */
+export function warden(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [WARDEN, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts `warden serve` as a process and resolves with its HTTPS port; its output keeps being read (and kept). */
+export function spawnCse(flags: readonly string[]): Promise<WardenProcess> {
+  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    let started = false;
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      if (out.length > 1_000_000) out = out.slice(-500_000);
+      const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m && !started) {
+        started = true;
+        resolve({ child, port: Number(m[1]), output: () => out });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      if (!started) reject(new Error(`warden exited (${code ?? 'signal'}) before listening: ${out}`));
+    });
+  });
+}
+
+/** Kills a spawned CSE (SIGKILL: no clean shutdown) or stops it (SIGTERM), and waits for it. */
+export async function stopCse(p: WardenProcess, signal: 'SIGKILL' | 'SIGTERM' = 'SIGTERM'): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => p.child.once('exit', resolve));
+  p.child.kill(signal);
+  await exited;
 }

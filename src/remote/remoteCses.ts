@@ -81,8 +81,10 @@ export class RemoteCses {
     const hop = await this.nextHop(csi, spId, ctx.originator?.via);
     const named = `${spId === undefined ? '' : `//${spId}`}${csi}`;
     if (!hop) {
-      const why = config.cse.type === 'IN' ? `no CSE ${named} is known to this IN-CSE` : `no CSE ${named} is registered below this CSE`;
-      throw new CseError(RSC.NOT_FOUND, why);
+      if (config.cse.type === 'IN') throw new CseError(RSC.NOT_FOUND, `no CSE ${named} is known to this IN-CSE`);
+      // A CSE without a registrar cannot retarget upwards: the target is out of reach, not known to be absent.
+      if (!this.registration) throw new CseError(RSC.TARGET_NOT_REACHABLE, `no route to CSE ${named}: it is not registered with this CSE, which has no registrar`);
+      throw new CseError(RSC.NOT_FOUND, `no CSE ${named} is registered below this CSE`);
     }
     const originator = ctx.originator?.id ?? request.fr;
     const forwarded: RequestPrimitive = {
