@@ -111,10 +111,12 @@ export class CseLink {
     this.material = readMaterial(config);
   }
 
+  private closed = false;
+
   /** Re-reads tls.cert, tls.key, tls.ca and tls.crl; connections opened from now on use them. */
   reload(): void {
     this.material = readMaterial(this.config);
-    this.close();
+    this.dropConnections();
   }
 
   private agentFor(peer: PeerIdentity, material: TlsMaterial): Agent {
@@ -151,6 +153,7 @@ export class CseLink {
       this.log.warn({ event: 'cse-link-failed', peer: peer.csi, poa: safeOrigin(poa), rqi: primitive.rqi, reason }, 'CSE link');
       return { rsc: 5103, unreachable: reason };
     };
+    if (this.closed) return Promise.resolve({ rsc: 5103, unreachable: 'this CSE is shutting down' });
     let url: URL;
     try {
       url = new URL(poa);
@@ -245,9 +248,15 @@ export class CseLink {
     });
   }
 
-  close(): void {
+  private dropConnections(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
+  }
+
+  /** Ends every connection, in flight or idle; nothing is sent afterwards. */
+  close(): void {
+    this.closed = true;
+    this.dropConnections();
   }
 }
 

@@ -61,10 +61,14 @@ export class RegistrarRegistration {
     return new Promise((resolve) => this.waiters.add(resolve));
   }
 
-  async stop(): Promise<void> {
+  /** No attempt after this one; `settled` waits for one in flight (the link's close cuts it short). */
+  stop(): void {
     this.state = 'stopped';
     this.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
+  }
+
+  async settled(): Promise<void> {
     await this.running;
   }
 
@@ -124,8 +128,12 @@ export class RegistrarRegistration {
     const { store, self } = this.services;
     const cseBase = await store.get(self.cseId);
     const registrees = await this.descendants();
+    const configured = this.services.config.registrar.poa
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean);
     return {
-      poa: Array.isArray(cseBase?.doc.poa) ? cseBase.doc.poa : [],
+      poa: configured.length > 0 ? configured : Array.isArray(cseBase?.doc.poa) ? cseBase.doc.poa : [],
       rr: true,
       srv: Array.isArray(cseBase?.doc.srv) ? cseBase.doc.srv : ['3'],
       csz: ['application/json'],
@@ -190,6 +198,7 @@ export class RegistrarRegistration {
       log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: base.rsc, reason: 'the registrar CSEBase could not be read or names another CSE-ID' }, 'CSE registration');
       return false;
     }
+    if (this.state === 'stopped') return false;
     return this.storeRegistrarCse(cb);
   }
 

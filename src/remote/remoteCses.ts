@@ -107,7 +107,8 @@ export class RemoteCses {
   }
 
   async close(): Promise<void> {
-    await this.registration?.stop();
+    this.registration?.stop();
     this.link.close();
+    await this.registration?.settled();
   }
 }

@@ -92,6 +92,18 @@ describe('CSE registration and forwarding', () => {
     assert.equal((await call(port(inCse), ca, 'GET', `/_/${'warden.example.net'}/id-mn/cse-mn/local`, 'CAdmin')).rsc, 2000);
   });
 
+  it('fans a group request out to a member on the registree', async () => {
+    const grp = await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', { ty: 9, body: { 'm2m:grp': { rn: 'mixed', mt: 3, mnm: 10, mid: ['/id-mn/cse-mn/local', 'cse-in/shared'] } } });
+    assert.equal(grp.rsc, 2001, JSON.stringify(grp.body));
+    const fanned = await call(port(inCse), ca, 'GET', '/cse-in/mixed/fopt', 'CAdmin');
+    assert.equal(fanned.rsc, 2000, JSON.stringify(fanned.body));
+    const answers = ((fanned.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[]) ?? [];
+    const remote = answers.find((a) => a.fr === '/id-mn/cse-mn/local');
+    assert.equal(remote?.rsc, 2000, JSON.stringify(answers));
+    assert.equal(((remote?.pc as Attrs)['m2m:cnt'] as Attrs).rn, 'local');
+    assert.equal(answers.find((a) => a.fr === 'cse-in/shared')?.rsc, 2000);
+  });
+
   it('answers 4004 for a CSE that no registree leads to (the IN-CSE, and the MN-CSE through it)', async () => {
     assert.equal((await call(port(inCse), ca, 'GET', '/~/id-nowhere/cse-x', 'CAdmin')).rsc, 4004);
     const viaMn = await call(port(mnCse), ca, 'GET', '/~/id-nowhere/cse-x', 'Creader');
