@@ -9,7 +9,8 @@ import { RESOURCE_TYPE } from '../resources/types.js';
 import { REGISTRAR_KEY, remoteCseRi } from '../resources/types/remoteCse.js';
 import type { StoredResource } from '../storage/store.js';
 import type { CseServices } from '../pipeline/context.js';
-import type { CseLink, PeerIdentity } from './link.js';
+import type { CseLink, LinkResult, PeerIdentity } from './link.js';
+import { parseTarget } from '../primitive/identifiers.js';
 import type { RegistrarRegistration } from './registration.js';
 
 /** The next hop of a request: a CSE and the point of access it is reached at. */
@@ -72,6 +73,33 @@ export class RemoteCses {
     if (!registrar || config.cse.type === 'IN') return undefined;
     if (cameFrom !== undefined && cameFrom === registrar.peer.csi) return undefined;
     return { peer: registrar.peer, poa: registrar.url, direction: 'up' };
+  }
+
+  /**
+   * The CSE a notification target or other address names when it is another CSE's (`/id-mn/Cae`,
+   * `//sp/id-mn/Cae`); undefined for this CSE's addresses and URLs.
+   */
+  otherCseOf(address: string): { csi: string; spId?: string } | undefined {
+    const { self } = this.services;
+    if (!address.startsWith('/')) return undefined;
+    try {
+      const target = parseTarget(address, self);
+      if (target.kind !== 'remote') return undefined;
+      return target.spId === undefined ? { csi: target.cseId } : { csi: target.cseId, spId: target.spId };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A request this CSE originates (a notification, a verification request) to an address on another CSE, sent
+   * towards it as a forwarded one would be; 5103 when no route leads there or the next hop does not answer.
+   */
+  async sendToOtherCse(address: string, primitive: RequestPrimitive): Promise<LinkResult> {
+    const other = this.otherCseOf(address);
+    const hop = other ? await this.nextHop(other.csi, other.spId, undefined).catch(() => undefined) : undefined;
+    if (!hop) return { rsc: RSC.TARGET_NOT_REACHABLE, unreachable: `no route to ${address}` };
+    return this.link.send(hop.poa, hop.peer, { ...primitive, to: address });
   }
 
   /** Forwards a request whose target is on another CSE, and answers with what came back. */

@@ -13,7 +13,7 @@ import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree'; policy?: undefined; rule?: undefined; attributes?: undefined }
+  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification'; policy?: undefined; rule?: undefined; attributes?: undefined }
   | {
       granted: true;
       basis: 'acp' | 'selfPrivileges';
@@ -170,6 +170,12 @@ export class AccessDecider {
     if (q.resource.ty === RESOURCE_TYPE.pollingChannel) {
       const isOwner = q.resource.owner !== undefined && q.resource.owner === q.originator;
       return isOwner ? { granted: true, basis: 'owner' } : { granted: false, reason: 'only its AE may use a polling channel' };
+    }
+    // Another CSE delivers the notifications of the subscriptions it hosts to AEs registered here [TS-0001
+    // §10.2.10, TS-0004 §7.3.3.9.1]: a CSE-ID originator (admitted by authenticate only inside a security
+    // association, directly or relayed through the tree) may NOTIFY an <AE>, which this CSE re-targets to it.
+    if (q.resource.ty === RESOURCE_TYPE.AE && q.operation === ACCESS_OPERATION.NOTIFY && /^\/[^/]+$/.test(q.originator) && q.originator !== `/${this.self.cseId}`) {
+      return { granted: true, basis: 'cse-notification' };
     }
     // Being the AE at the root of a subtree grants nothing by itself: where acpi is set, the linked policies
     // decide for every originator, the creator and the AE included; the default policy (creator or custodian)

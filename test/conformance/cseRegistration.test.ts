@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, type TestCse } from '../harness.js';
-import { waitFor } from '../receiver.js';
+import { Receiver, waitFor } from '../receiver.js';
 import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
@@ -102,6 +102,26 @@ describe('CSE registration and forwarding', () => {
     assert.equal(remote?.rsc, 2000, JSON.stringify(answers));
     assert.equal(((remote?.pc as Attrs)['m2m:cnt'] as Attrs).rn, 'local');
     assert.equal(answers.find((a) => a.fr === 'cse-in/shared')?.rsc, 2000);
+  });
+
+  it('notifies an AE registered on the registree of a subscription on the registrar (nu = its AE-ID)', async () => {
+    const receiver = await new Receiver().start();
+    try {
+      const updated = await call(port(mnCse), ca, 'PUT', '/cse-mn/reader', 'Creader', { body: { 'm2m:ae': { rr: true, poa: [receiver.url] } } });
+      assert.equal(updated.rsc, 2004, JSON.stringify(updated.body));
+      const sub = await call(port(mnCse), ca, 'POST', '/~/id-in/cse-in/shared', 'Creader', { ty: 23, body: { 'm2m:sub': { rn: 'watch', nu: ['/id-mn/Creader'], enc: { net: [3] } } } });
+      assert.equal(sub.rsc, 2001, JSON.stringify(sub.body));
+      assert.equal((await call(port(inCse), ca, 'POST', '/cse-in/shared', 'CAdmin', { ty: 4, body: { 'm2m:cin': { con: 'news' } } })).rsc, 2001);
+      await waitFor(() => receiver.notifications().length > 0, 10_000);
+      const sgn = receiver.notifications()[0]?.['m2m:sgn'] as Attrs;
+      assert.equal(((sgn.nev as Attrs).rep as Attrs)['m2m:cin'] !== undefined, true);
+      assert.equal(String(sgn.sur).startsWith('/id-in/'), true);
+      // A subscription of one AE naming another AE on the registree is verified there, through the tree.
+      const other = await call(port(mnCse), ca, 'POST', '/~/id-in/cse-in/shared', 'Creader', { ty: 23, body: { 'm2m:sub': { rn: 'forOther', nu: ['/id-mn/Cnobody'] } } });
+      assert.equal(other.rsc, 5204, JSON.stringify(other.body));
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('answers 4004 for a CSE that no registree leads to (the IN-CSE, and the MN-CSE through it)', async () => {
