@@ -75,6 +75,21 @@ describe('CSE registration and forwarding', () => {
     assert.equal((await call(port(mnCse), ca, 'GET', '/~/id-in/cse-in/shared', 'Cother')).rsc, 4103);
   });
 
+  it("returns the hosting CSE's non-blocking answer, whose <request> the AE then reads through the registree", async () => {
+    const accepted = await call(port(mnCse), ca, 'GET', '/~/id-in/cse-in/shared?rt=1', 'Creader');
+    assert.equal(accepted.rsc, 1001, JSON.stringify(accepted.body));
+    const uri = String(accepted.body?.['m2m:uri']);
+    const path = uri.startsWith('/') ? `/~${uri}` : `/~/id-in/${uri}`;
+    let result: Attrs = {};
+    await waitFor(async () => {
+      const req = await call(port(mnCse), ca, 'GET', path, 'Creader');
+      result = (req.body?.['m2m:req'] ?? {}) as Attrs;
+      return result.rs === 1;
+    }, 10_000);
+    assert.equal((result.ors as Attrs).rsc, 2000);
+    assert.equal((((result.ors as Attrs).pc as Attrs)['m2m:cnt'] as Attrs).rn, 'shared');
+  });
+
   it('forwards a request from the registrar down to the registree', async () => {
     assert.equal((await call(port(mnCse), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'local' } } })).rsc, 2001);
     // The admin of the IN-CSE is no admin of the MN-CSE: /id-in/CAdmin has no privilege there.
