@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { freePort, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
@@ -233,3 +236,71 @@ describe('a registrar that cannot be reached', () => {
     }
   });
 });
+
+describe('a registrar that answers garbage, hangs, or is another CSE', () => {
+  let dir: string;
+  let pki: TestPki;
+  let ca: string;
+  let asnFiles: CseFiles;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'warden-cse-bad-'));
+    pki = await TestPki.create(dir);
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    asnFiles = await pki.cse('id-asn');
+  });
+
+  /** An HTTPS server presenting `files`' certificate that answers every request with `answer` (or never). */
+  async function fakeRegistrar(files: CseFiles, answer: ((res: ServerResponse) => void) | 'hang'): Promise<{ port: number; hits: () => number; connections: () => number; close: () => Promise<void> }> {
+    let hits = 0;
+    let connections = 0;
+    const held: ServerResponse[] = [];
+    const server = createHttpsServer({ cert: readFileSync(files.cert), key: readFileSync(files.key), ca: readFileSync(files.ca), requestCert: true }, (req, res) => {
+      hits++;
+      req.resume();
+      if (answer === 'hang') held.push(res);
+      else answer(res);
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      hits: () => hits,
+      connections: () => connections,
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const res of held) res.destroy();
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  const cases: Array<[string, () => Promise<{ files: CseFiles; answer: ((res: ServerResponse) => void) | 'hang' }>]> = [
+    ['answers without X-M2M-RSC', async () => ({ files: await pki.cse('id-in', pki.ca, 'garbage-in'), answer: (res) => res.end('<html>hello</html>') })],
+    ['answers an RSC with content that is no JSON', async () => ({ files: await pki.cse('id-in', pki.ca, 'junk-in'), answer: (res) => res.writeHead(200, { 'X-M2M-RSC': '2000', 'Content-Type': 'application/json' }).end('{"m2m:csr": ') })],
+    ['never answers', async () => ({ files: await pki.cse('id-in', pki.ca, 'hang-in'), answer: 'hang' })],
+    ['presents a certificate of another CSE-ID', async () => ({ files: await pki.cse('id-x', pki.ca, 'impostor'), answer: (res) => res.writeHead(200, { 'X-M2M-RSC': '2000' }).end() })],
+  ];
+  for (const [what, make] of cases) {
+    it(`stays unregistered and keeps serving when the registrar ${what}`, async () => {
+      const { files, answer } = await make();
+      const registrar = await fakeRegistrar(files, answer);
+      const asn = await startCseNode('id-asn', 'ASN', asnFiles, { ...registrarFlags(registrar.port), 'registrar.timeout': 1 });
+      try {
+        // The first attempt failed and was retried (the impostor's handshake is refused each time: TCP only).
+        await waitFor(() => (what.includes('certificate') ? registrar.connections() >= 2 : registrar.hits() >= 2), 15_000);
+        const ae = await call(asn.cse.httpPort, ca, 'POST', '/cse-asn', 'Cstill', { ty: 2, body: { 'm2m:ae': { rn: 'still', api: 'Nstill', rr: false, srv: ['3'] } } });
+        assert.equal(ae.rsc, 2001);
+        assert.equal(asn.cse.services.remote?.registration?.status, 'registering');
+        assert.equal((await call(asn.cse.httpPort, ca, 'GET', '/cse-asn/id-in', 'CAdmin')).rsc, 4004);
+        // A CSE whose certificate names another CSE-ID is never sent a request at all.
+        if (what.includes('certificate')) assert.equal(registrar.hits(), 0);
+      } finally {
+        await asn.close();
+        await registrar.close();
+      }
+    });
+  }
+});
+
