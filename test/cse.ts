@@ -85,10 +85,10 @@ export function call(
   method: string,
   path: string,
   origin: string,
-  options: { ty?: number; body?: unknown; client?: { cert: string; key: string } } = {},
+  options: { ty?: number; body?: unknown; client?: { cert: string; key: string }; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string> = { 'X-M2M-RI': `cse-${++n}`, 'X-M2M-RVI': '3', Accept: 'application/json', 'X-M2M-Origin': origin };
+  const headers: Record<string, string> = { 'X-M2M-RI': `cse-${++n}`, 'X-M2M-RVI': '3', Accept: 'application/json', 'X-M2M-Origin': origin, ...options.headers };
   if (body !== undefined) headers['Content-Type'] = options.ty === undefined ? 'application/json' : `application/json;ty=${options.ty}`;
   return new Promise((resolve, reject) => {
     const req = httpsRequest(

@@ -148,7 +148,7 @@ export class CseLink {
   }
 
   /** Sends a primitive to the CSE `peer` at `poa`; never throws. */
-  send(poa: string, peer: PeerIdentity, primitive: RequestPrimitive): Promise<LinkResult> {
+  send(poa: string, peer: PeerIdentity, primitive: RequestPrimitive, waitMs?: number): Promise<LinkResult> {
     const unreachable = (reason: string): LinkResult => {
       this.log.warn({ event: 'cse-link-failed', peer: peer.csi, poa: safeOrigin(poa), rqi: primitive.rqi, reason }, 'CSE link');
       return { rsc: 5103, unreachable: reason };
@@ -195,7 +195,8 @@ export class CseLink {
     const query = queryOf(primitive).toString();
     const base = url.pathname.replace(/\/+$/, '');
     const path = `${base}${httpPathOf(primitive.to)}${query ? `?${query}` : ''}`;
-    const timeoutMs = this.config.registrar.timeout * 1000;
+    // The request's own expiry, where it is sooner than the configured wait.
+    const timeoutMs = Math.min(this.config.registrar.timeout * 1000, waitMs ?? Infinity);
     const maxBytes = this.config.http.maxBodyBytes;
     return new Promise((resolve) => {
       const req = httpsRequest(
@@ -236,7 +237,7 @@ export class CseLink {
       );
       req.on('timeout', () => req.destroy(new Error('timeout')));
       // The socket timeout notices only silence: a peer that trickles bytes is cut off by a total deadline.
-      const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+      const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${Math.ceil(timeoutMs) / 1000} s`)), timeoutMs);
       req.on('close', () => clearTimeout(deadline));
       req.on('error', (err) => {
         if (isOutboundRefused(err)) {

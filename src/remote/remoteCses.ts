@@ -10,7 +10,7 @@ import { REGISTRAR_KEY, remoteCseRi } from '../resources/types/remoteCse.js';
 import type { StoredResource } from '../storage/store.js';
 import type { CseServices } from '../pipeline/context.js';
 import type { CseLink, LinkResult, PeerIdentity } from './link.js';
-import { parseTarget } from '../primitive/identifiers.js';
+import { formatTimestamp, parseAbsRelTimestamp, parseTarget } from '../primitive/identifiers.js';
 import type { RegistrarRegistration } from './registration.js';
 
 /** The next hop of a request: a CSE and the point of access it is reached at. */
@@ -120,9 +120,17 @@ export class RemoteCses {
       // A CSE-relative originator becomes SP-relative by this CSE's CSE-ID [TS-0004 §7.3.2.6].
       fr: originator.startsWith('/') ? originator : `/${self.cseId}/${originator}`,
     };
-    const result = await this.link.send(hop.poa, hop.peer, forwarded);
+    // Relative times count from when the originator's request arrived here, not from each later hop.
+    for (const name of ['rqet', 'rset', 'oet'] as const) {
+      const at = request[name] === undefined ? undefined : parseAbsRelTimestamp(request[name], ctx.receivedAt);
+      if (at !== undefined) forwarded[name] = formatTimestamp(at);
+    }
+    const expires = request.rqet === undefined ? undefined : parseAbsRelTimestamp(request.rqet, ctx.receivedAt);
+    const waitMs = expires === undefined ? undefined : Math.max(1, expires - this.services.clock.now());
+    const result = await this.link.send(hop.poa, hop.peer, forwarded, waitMs);
     if (result.unreachable !== undefined) {
       log.warn({ event: 'forward-failed', rqi: request.rqi, target: named, via: hop.peer.csi, reason: result.unreachable }, 'request not forwarded');
+      if (expires !== undefined && expires <= this.services.clock.now()) throw new CseError(RSC.REQUEST_TIMEOUT, `no answer from CSE ${hop.peer.csi} (towards ${named}) before the request expired`);
       throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${hop.peer.csi} (towards ${named}) is not reachable`);
     }
     log.debug({ event: 'forwarded', rqi: request.rqi, target: named, via: hop.peer.csi, direction: hop.direction, rsc: result.rsc }, 'request forwarded');

@@ -276,6 +276,19 @@ describe('a registrar that answers garbage, hangs, or is another CSE', () => {
     };
   }
 
+  it('answers 4008 when the next CSE does not answer before the request expires', async () => {
+    const registrar = await fakeRegistrar(await pki.cse('id-in', pki.ca, 'slow-in'), 'hang');
+    const asn = await startCseNode('id-asn', 'ASN', asnFiles, { ...registrarFlags(registrar.port), 'registrar.timeout': 300 });
+    try {
+      assert.equal((await call(asn.cse.httpPort, ca, 'POST', '/cse-asn', 'Cwait', { ty: 2, body: { 'm2m:ae': { rn: 'wait', api: 'Nwait', rr: false, srv: ['3'] } } })).rsc, 2001);
+      const r = await call(asn.cse.httpPort, ca, 'GET', '/~/id-in/cse-in', 'Cwait', { headers: { 'X-M2M-RET': '800' } });
+      assert.equal(r.rsc, 4008, JSON.stringify(r.body));
+    } finally {
+      await asn.close();
+      await registrar.close();
+    }
+  });
+
   const cases: Array<[string, () => Promise<{ files: CseFiles; answer: ((res: ServerResponse) => void) | 'hang' }>]> = [
     ['answers without X-M2M-RSC', async () => ({ files: await pki.cse('id-in', pki.ca, 'garbage-in'), answer: (res) => res.end('<html>hello</html>') })],
     ['answers an RSC with content that is no JSON', async () => ({ files: await pki.cse('id-in', pki.ca, 'junk-in'), answer: (res) => res.writeHead(200, { 'X-M2M-RSC': '2000', 'Content-Type': 'application/json' }).end('{"m2m:csr": ') })],
