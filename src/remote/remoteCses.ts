@@ -2,15 +2,15 @@
 // carries it (link.ts), and this CSE's own registration (registration.ts).
 import { CseError } from '../primitive/errors.js';
 import type { RequestContext } from '../pipeline/context.js';
-import type { RequestPrimitive } from '../primitive/request.js';
+import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC, type Rsc } from '../primitive/rsc.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { REGISTRAR_KEY, remoteCseRi } from '../resources/types/remoteCse.js';
+import { REGISTRAR_KEY, REMOTE_CSE_TOPIC, remoteCseRi } from '../resources/types/remoteCse.js';
 import type { StoredResource } from '../storage/store.js';
 import type { CseServices } from '../pipeline/context.js';
 import type { CseLink, LinkResult, PeerIdentity } from './link.js';
-import { formatTimestamp, parseAbsRelTimestamp, parseTarget } from '../primitive/identifiers.js';
+import { formatTimestamp, parseAbsRelTimestamp, parseTarget, randomIdSuffix } from '../primitive/identifiers.js';
 import type { RegistrarRegistration } from './registration.js';
 
 /** The next hop of a request: a CSE and the point of access it is reached at. */
@@ -21,11 +21,37 @@ export interface Hop {
 }
 
 export class RemoteCses {
+  private readonly unsubscribe: () => void;
+
   constructor(
     private readonly services: CseServices,
     readonly link: CseLink,
     readonly registration: RegistrarRegistration | undefined,
-  ) {}
+  ) {
+    this.unsubscribe = services.store.subscribe(REMOTE_CSE_TOPIC, (payload) => {
+      if (payload.startsWith('dropped ')) void this.deregisterRegistree(payload.slice('dropped '.length));
+    });
+  }
+
+  /**
+   * A registree's <remoteCSE> was deleted here by a request: the registrar's <remoteCSE> on the registree goes
+   * too [TS-0001 §10.2.2.10, deregistration initiated by the registrar]. Best effort: the registree's own
+   * periodic check finds itself unregistered otherwise, and registers again.
+   */
+  private async deregisterRegistree(payload: string): Promise<void> {
+    const { self, log } = this.services;
+    let dropped: { csi?: unknown; poa?: unknown };
+    try {
+      dropped = JSON.parse(payload) as { csi?: unknown; poa?: unknown };
+    } catch {
+      return;
+    }
+    const csi = typeof dropped.csi === 'string' ? dropped.csi : undefined;
+    const poa = Array.isArray(dropped.poa) ? dropped.poa.find((p): p is string => typeof p === 'string' && p.startsWith('https://')) : undefined;
+    if (!csi || !poa) return;
+    const result = await this.link.send(poa, { csi, spId: self.spId }, { op: OPERATION.DELETE, to: `${csi}/${self.cseId}`, fr: `/${self.cseId}`, rqi: `dereg-${randomIdSuffix(12)}`, rvi: '3' });
+    log.info({ event: 'cse-registree-deregistered', registree: csi, rsc: result.rsc }, `deregistered ${csi}`);
+  }
 
   /** The <remoteCSE> of a CSE registered here (not the registrar's), alive now. */
   private async registree(csi: string): Promise<StoredResource | undefined> {
@@ -143,6 +169,7 @@ export class RemoteCses {
   }
 
   async close(): Promise<void> {
+    this.unsubscribe();
     this.registration?.stop();
     this.link.close();
     await this.registration?.settled();

@@ -230,6 +230,11 @@ describe('a registrar that cannot be reached', () => {
       const asMn = { cert: readFileSync(mnFiles.cert, 'utf8'), key: readFileSync(mnFiles.key, 'utf8') };
       const refused = await call(asn.cse.httpPort, ca, 'POST', '/cse-asn', '/id-mn', { ty: 16, body: { 'm2m:csr': { cb: '/id-mn/cse-mn', rr: true, srv: ['3'] } }, client: asMn });
       assert.equal(refused.rsc, 4005);
+      // The registrar deregisters the ASN: its <remoteCSE> on the ASN goes too, and the ASN stops registering.
+      assert.equal((await call(inPort, ca, 'DELETE', '/cse-in/id-asn', 'CAdmin')).rsc, 2002);
+      await waitFor(() => registration?.status === 'deregistered', 10_000);
+      assert.equal((await call(asn.cse.httpPort, ca, 'GET', '/cse-asn/id-in', 'CAdmin')).rsc, 4004);
+      assert.equal((await call(inPort, ca, 'GET', '/cse-in/id-asn', 'CAdmin')).rsc, 4004);
     } finally {
       await asn.close();
       await inCse?.close();

@@ -5,7 +5,7 @@ import { RESOURCE_TYPE } from '../types.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
 import type { StoredResource } from '../../storage/store.js';
 import { unlinkRemoved } from './node.js';
-import { REMOTE_CSE_TOPIC } from './remoteCse.js';
+import { REGISTRAR_KEY, REMOTE_CSE_TOPIC } from './remoteCse.js';
 
 const attributes = {
   ...UNIVERSAL,
@@ -35,7 +35,15 @@ export const cseBaseType = defineResourceType({
   hooks: {
     async afterChildRemoved(ctx, _cseBase, child) {
       // Routing and this CSE's registration follow its <remoteCSE> resources (src/remote), after the commit.
-      if (child.ty === RESOURCE_TYPE.remoteCSE) await ctx.store.broadcast(REMOTE_CSE_TOPIC, `removed ${child.ri}`);
+      if (child.ty === RESOURCE_TYPE.remoteCSE) {
+        await ctx.store.broadcast(REMOTE_CSE_TOPIC, `removed ${child.ri}`);
+        // A registree deregistered by a request here (not by itself, not by expiry) is told so: the registrar may
+        // initiate the deregistration too [TS-0001 §10.2.2.10].
+        const csi = child.doc.csi;
+        if (child.doc[REGISTRAR_KEY] !== true && typeof csi === 'string' && ctx.originator !== csi && ctx.originator !== `/${ctx.self.cseId}`) {
+          await ctx.store.broadcast(REMOTE_CSE_TOPIC, `dropped ${JSON.stringify({ csi, poa: child.doc.poa })}`);
+        }
+      }
       await unlinkRemoved(ctx, child);
     },
   },
