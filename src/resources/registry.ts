@@ -18,8 +18,9 @@ import { mgmtObjType } from './types/mgmtObj.js';
 import { nodeType } from './types/node.js';
 import { timeSeriesType } from './types/timeSeries.js';
 import { timeSeriesInstanceType } from './types/timeSeriesInstance.js';
+import { crossResourceSubscriptionType } from './types/crossResourceSubscription.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, remoteCseType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, remoteCseType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, crossResourceSubscriptionType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();
