@@ -33,6 +33,9 @@ import { releaseHeldNotifications } from './notifications/notificationSchedule.j
 import { TIME_SYNC_BEACON_TIMER } from './resources/types/timeSyncBeacon.js';
 import { sendTimeSyncBeacon } from './notifications/timeSyncBeacon.js';
 import { readFileSync } from 'node:fs';
+import { CseLink } from './remote/link.js';
+import { RegistrarRegistration } from './remote/registration.js';
+import { RemoteCses } from './remote/remoteCses.js';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
 const TIMERS: Readonly<Record<string, TimerHandler>> = {
@@ -127,6 +130,10 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         [ACTION_JOB_PREFIX]: (message, owner) => runActionJob(services, message, owner),
       },
     });
+    const link = new CseLink(config, outbound.policy, log);
+    const remote = new RemoteCses(services, link, config.registrar.url ? new RegistrarRegistration(services, link) : undefined);
+    services.remote = remote;
+    started.push(() => remote.close());
     const pipeline = new Pipeline(services);
     services.dispatcher.handle = (request, transport) => pipeline.handle(request, { ...transport, internal: true });
     await ensureCseBase(store, config, registry, []);
@@ -193,6 +200,8 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const hostForPoa = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).
     await ensureCseBase(store, config, registry, [`${config.http.tls ? 'https' : 'http'}://${hostForPoa}:${http.port}`]);
+    // Registration needs the point of access, and goes on in the background: local service does not wait for it.
+    remote.registration?.start();
     const sweeps = startExpirySweeps(services, config.housekeeping.interval);
     if (!options.holdDeliveries) deliverer.start();
     const expiryWatch = watchOwnCertificate(services);
@@ -207,11 +216,13 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       reloadCredentials() {
         credentials.reload();
         http.setSecureContext(credentials.contextOptions());
+        link.reload();
         log.info({ event: 'credentials-reloaded' }, 'TLS credentials reloaded');
         warnIfExpiring(services);
       },
       async close() {
         clearInterval(expiryWatch);
+        await remote.close();
         await http.close();
         await ws?.close();
         await coapBinding?.close();

@@ -11,7 +11,10 @@ export const PKI_USAGE = `Usage: warden pki <command> [options]
                                                        certificate for the CSE (serverAuth + clientAuth)
   device  --ca DIR --out DIR --ae-id ID [--sp SP-ID] [--cse CSE-ID]
                                                        AE-ID certificate: subjectAltName onem2m://SP/CSE/ID
-  cse     --ca DIR --out DIR --cse-id ID [--sp SP-ID]  CSE-ID certificate: subjectAltName onem2m://SP/ID
+  cse     --ca DIR --out DIR --cse-id ID [--sp SP-ID] [--dns a,b] [--ip 127.0.0.1]
+                                                       CSE-ID certificate: subjectAltName onem2m://SP/ID (serverAuth +
+                                                       clientAuth); other CSEs verify that name, not host names; add
+                                                       host names only for AEs that check them (curl)
   psk     --store FILE --identity KPSA-ID [--ae-id ID] add a 256-bit pre-shared key to a tls.psk key store
   crl     --ca DIR --out FILE [--revoke SERIAL,...]    a revocation list of this CA (tls.crl)
 `;
@@ -86,7 +89,8 @@ export async function runPki(argv: readonly string[], print: (line: string) => v
       const id = command === 'device' ? need(opts, 'ae-id') : need(opts, 'cse-id').replace(/^\//, '');
       const path = command === 'device' && id.startsWith('C') ? `${opts.get('cse') ?? defaults.id}/${id}` : id;
       const uri = `onem2m://${sp}/${path}`;
-      const pem = await issueCertificate(readCa(need(opts, 'ca')), { commonName: id, uris: [uri], usage: command === 'device' ? 'client' : 'both' });
+      const hostNames = command === 'cse' ? { dnsNames: list(opts.get('dns')), ipAddresses: list(opts.get('ip')) } : {};
+      const pem = await issueCertificate(readCa(need(opts, 'ca')), { commonName: id, uris: [uri], usage: command === 'device' ? 'client' : 'both', ...hostNames });
       write(out, id, pem);
       print(`certificate ${out}/${id}.pem and key ${out}/${id}.key for ${uri} (serial ${pem.serialNumber})`);
       print(`the ${command} connects with them and the CA certificate, and sends X-M2M-Origin: ${command === 'device' ? id : `/${id}`}`);

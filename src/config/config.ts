@@ -94,6 +94,18 @@ export const SCHEMA = {
     // Behind a reverse proxy on the same machine every client is a loopback peer: turn this off there.
     adminFromLoopback: bool(true, 'honour the admin originator without a credential from loopback peers (off: only a credential that names it)'),
   },
+  // CSE registration [TS-0001 §10.2.2.6]: no registrar.url makes this CSE the root of its tree (an IN-CSE).
+  registrar: {
+    url: str('', 'point of access of the registrar CSE (https://host:port); empty: no registrar (an IN-CSE)', /^(https?:\/\/\S+)?$/, 'https://host:port'),
+    cseId: str('', 'CSE-ID of the registrar without the leading slash (its certificate must name it)', /^([A-Za-z0-9][A-Za-z0-9\-._~]{0,63})?$/, 'letters, digits, - . _ ~ (max 64)'),
+    rn: str('', 'resource name of the registrar CSEBase (as in its cb)', /^([A-Za-z0-9][A-Za-z0-9\-._~]{0,63})?$/, 'letters, digits, - . _ ~ (max 64)'),
+    spid: str('', 'M2M-SP-ID of the registrar; empty: cse.spid', /^([A-Za-z0-9][A-Za-z0-9\-.]{0,252})?$/, 'a domain name'),
+    poa: str('', "point(s) of access this CSE gives its registrar, comma-separated https URLs; empty: the CSEBase's (from http.host and the port)"),
+    retryMin: int(2, 1, 3600, 'seconds before the first retry while the registrar cannot be reached (doubled each time)'),
+    retryMax: int(300, 1, 86_400, 'longest wait between two registration attempts, seconds'),
+    checkInterval: int(60, 5, 86_400, 'seconds between checks that this CSE is still registered (its <remoteCSE> is re-created if the registrar lost it)'),
+    timeout: int(10, 1, 300, 'seconds to wait for another CSE to answer a registration or a forwarded request'),
+  },
   storage: {
     backend: oneOf(['sqlite', 'postgres'] as const, 'sqlite', 'sqlite: embedded file; postgres: a PostgreSQL server shared by several Warden processes'),
     path: str('data/warden.sqlite', 'SQLite database file, or :memory:'),
@@ -223,6 +235,24 @@ export function loadConfig(sources: Sources): Config {
   }
   if (config.http.tls && config.tls.clientAuth !== 'none' && !config.tls.ca && !config.tls.psk) {
     throw new ConfigError(`tls.ca: tls.clientAuth=${config.tls.clientAuth} needs tls.ca (certificates) or tls.psk (pre-shared keys)`);
+  }
+  if (config.registrar.url && (!config.registrar.cseId || !config.registrar.rn)) {
+    throw new ConfigError('registrar.cseId: registrar.url needs registrar.cseId and registrar.rn');
+  }
+  if (config.registrar.url && !config.registrar.url.startsWith('https://')) {
+    throw new ConfigError('registrar.url: a CSE registers over https only (every CSE-to-CSE hop is inside a security association)');
+  }
+  if (config.registrar.url && (!config.tls.cert || !config.tls.key || !config.tls.ca)) {
+    throw new ConfigError('tls.cert: registrar.url needs tls.cert, tls.key (a `warden pki cse` certificate) and tls.ca');
+  }
+  if (config.registrar.poa && !config.registrar.poa.split(',').every((u) => /^https:\/\/\S+$/.test(u.trim()))) {
+    throw new ConfigError('registrar.poa: must be https URLs, comma-separated');
+  }
+  if (config.registrar.url && config.registrar.cseId === config.cse.id) {
+    throw new ConfigError('registrar.cseId: a CSE cannot register with itself');
+  }
+  if (config.registrar.url && config.cse.type === 'IN') {
+    throw new ConfigError('registrar.url: an IN-CSE has no registrar (set cse.type to MN or ASN)');
   }
   if (config.cse.defaultExpiration > config.cse.maxExpiration) {
     throw new ConfigError('cse.defaultExpiration: must not exceed cse.maxExpiration');

@@ -508,6 +508,10 @@ export async function notifyTarget(services: CseServices, outbound: HttpOutbound
   const to = target.startsWith('ae:') ? target.slice(3) : target;
   const primitive: RequestPrimitive = { op: OPERATION.NOTIFY, to, fr: `/${services.self.cseId}`, rqi: `ntf-${randomIdSuffix()}`, rvi: '3', pc };
   if (ec !== undefined) primitive.ec = ec;
+  // An AE registered with another CSE (nu = its SP-relative AE-ID) is reached through the CSE tree (src/remote).
+  if (target.startsWith('id:') && services.remote?.otherCseOf(target.slice(3))) {
+    return (await services.remote.sendToOtherCse(target.slice(3), { ...primitive, to: target.slice(3) })).rsc;
+  }
   const ae = target.startsWith('ae:') ? await services.store.get(target.slice(3)) : undefined;
   const preferred = preferredCodec(ae?.doc.csz);
   let rsc = 5103;

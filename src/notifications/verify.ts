@@ -98,6 +98,19 @@ export async function verifyTargets(
       await verifyThroughChannel(services, key.slice(4), target, originator, subscriptionUri, options);
       continue;
     }
+    // A target on another CSE (an AE registered there) is asked through the CSE tree (src/remote).
+    if (key.startsWith('id:') && services.remote?.otherCseOf(target)) {
+      const result = await services.remote.sendToOtherCse(target, {
+        op: 5,
+        to: target,
+        fr: `/${self.cseId}`,
+        rqi: `vrq-${randomIdSuffix()}`,
+        rvi: '3',
+        pc: { 'm2m:sgn': { vrq: true, sur: subscriptionUri, cr: originator } },
+      });
+      if (result.rsc !== RSC.OK) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' did not accept the verification request (${result.rsc})`);
+      continue;
+    }
     const urls = await urlsOfTarget(store, key);
     if (urls.length === 0) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' cannot be reached`);
     let verified = false;

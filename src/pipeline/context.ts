@@ -14,6 +14,7 @@ import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from './clock.js';
 import type { SparqlEngine } from '../semantics/sparql.js';
+import type { RemoteCses } from '../remote/remoteCses.js';
 
 /** What the pipeline needs from the running CSE; built once in main.ts. */
 export interface CseServices {
@@ -29,6 +30,8 @@ export interface CseServices {
   readonly clock: Clock;
   readonly log: Logger;
   readonly semantics: SparqlEngine;
+  /** Links to other CSEs: registration with the registrar and forwarding (src/remote); absent in unit set-ups. */
+  remote?: RemoteCses;
   /** The pipeline itself, for requests the CSE makes to itself (group fan-out, non-blocking execution). */
   readonly dispatcher: { handle?: (request: RequestPrimitive, transport: TransportContext) => Promise<ResponsePrimitive> };
 }
@@ -43,6 +46,8 @@ export interface Originator {
   readonly credentialId?: string;
   /** That credential names no originator (a device certificate without oneM2M names, a PSK without aeIds). */
   readonly unnamedCredential?: boolean;
+  /** The CSE-ID the connection's credential names, when another CSE sent (or relayed) the request. */
+  readonly via?: string;
 }
 
 /** The result of the execute stage, turned into response content by shapeResult. */

@@ -10,6 +10,7 @@ import { flexContainerType } from './types/flexContainer.js';
 import { flexContainerInstanceType } from './types/flexContainerInstance.js';
 import { groupType } from './types/group.js';
 import { pollingChannelType } from './types/pollingChannel.js';
+import { remoteCseType } from './types/remoteCse.js';
 import { subscriptionType } from './types/subscription.js';
 import { requestType } from './types/request.js';
 import { semanticDescriptorType } from './types/semanticDescriptor.js';
@@ -23,7 +24,7 @@ import { timeSyncBeaconType } from './types/timeSyncBeacon.js';
 import { actionType } from './types/action.js';
 import { dependencyType } from './types/dependency.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, crossResourceSubscriptionType, scheduleType, timeSyncBeaconType, actionType, dependencyType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, remoteCseType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, crossResourceSubscriptionType, scheduleType, timeSyncBeaconType, actionType, dependencyType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

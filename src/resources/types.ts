@@ -9,6 +9,7 @@ export const RESOURCE_TYPE = {
   mgmtObj: 13,
   node: 14,
   pollingChannel: 15,
+  remoteCSE: 16,
   request: 17,
   schedule: 18,
   subscription: 23,

@@ -13,7 +13,7 @@ import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree'; policy?: undefined; rule?: undefined; attributes?: undefined }
+  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification'; policy?: undefined; rule?: undefined; attributes?: undefined }
   | {
       granted: true;
       basis: 'acp' | 'selfPrivileges';
@@ -171,6 +171,12 @@ export class AccessDecider {
       const isOwner = q.resource.owner !== undefined && q.resource.owner === q.originator;
       return isOwner ? { granted: true, basis: 'owner' } : { granted: false, reason: 'only its AE may use a polling channel' };
     }
+    // Another CSE delivers the notifications of the subscriptions it hosts to AEs registered here [TS-0001
+    // §10.2.10, TS-0004 §7.3.3.9.1]: a CSE-ID originator (admitted by authenticate only inside a security
+    // association, directly or relayed through the tree) may NOTIFY an <AE>, which this CSE re-targets to it.
+    if (q.resource.ty === RESOURCE_TYPE.AE && q.operation === ACCESS_OPERATION.NOTIFY && /^\/[^/]+$/.test(q.originator) && q.originator !== `/${this.self.cseId}`) {
+      return { granted: true, basis: 'cse-notification' };
+    }
     // Being the AE at the root of a subtree grants nothing by itself: where acpi is set, the linked policies
     // decide for every originator, the creator and the AE included; the default policy (creator or custodian)
     // holds only while acpi is not set [TS-0001 §9.6.1.3]. ACME decides the same way (no owner rule).
@@ -181,7 +187,9 @@ export class AccessDecider {
     const acpi = governing.acpi;
     // A registered AE may read the CSEBase (its capabilities, srt, poa), as the open CSEs allow; the
     // authenticate stage has already refused AE-IDs that are not registered [TS-0004 §7.3.2.1].
-    if (q.resource.ty === RESOURCE_TYPE.CSEBase && q.operation === ACCESS_OPERATION.RETRIEVE && acpi.length === 0 && /^[CS]/.test(q.originator)) {
+    // So may an authenticated CSE (a registree or a registrar reading the CSEBase it registers with).
+    const registeredCse = q.authenticated && /^\/[^/]+$/.test(q.originator);
+    if (q.resource.ty === RESOURCE_TYPE.CSEBase && q.operation === ACCESS_OPERATION.RETRIEVE && acpi.length === 0 && (/^[CS]/.test(q.originator) || registeredCse)) {
       return { granted: true, basis: 'registree' };
     }
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].

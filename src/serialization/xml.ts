@@ -34,12 +34,14 @@ const NUMBERS = new Set([
   'bcnc',
   // <action> and <dependency>
   'apy', 'evm', 'ecp', 'optr',
+  // <remoteCSE>
+  'trn',
 ]);
 const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids', 'aec', 'aecs', 'lec', 'lqet', 'lset', 'loet', 'lrp']);
 /** xs:lists of booleans (a CMDH limit's permitted Delivery Aggregation settings). */
 const BOOLEAN_LISTS = new Set(['lda']);
 const BOOLEANS = new Set([
-  'rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi',
+  'rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi', 'tren',
   'rms', 'ud', 'in', 'un', 'act', 'dea', 'att', 'ena', 'dis', 'cus', 'rbo', 'far', 'lga', 'lgo', 'scan', 'trdst', 'rdst', 'mdd',
   // <schedule>
   'nco',
@@ -55,6 +57,8 @@ const STRING_LISTS = new Set([
   'bcnu',
   'ror', 'ttn',
   'dep',
+  // <remoteCSE>
+  'dcse',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
 const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'bops']);

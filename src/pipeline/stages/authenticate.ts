@@ -7,6 +7,7 @@ import { OPERATION } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
+import { REGISTRAR_KEY, remoteCseRi } from '../../resources/types/remoteCse.js';
 import { isLoopbackAddress } from '../../security/addresses.js';
 import type { Evidence } from '../../security/credentials.js';
 import type { CseServices, RequestContext } from '../context.js';
@@ -106,6 +107,50 @@ async function checkRegistration(ctx: RequestContext, id: string, evidence: Evid
   return true;
 }
 
+/** The SP-relative CSE-ID an SP-relative or absolute (same SP) originator starts with, or undefined. */
+function cseIdOf(id: string, spId: string): string | undefined {
+  let rest = id;
+  if (rest.startsWith('//')) {
+    const [sp, ...tail] = rest.slice(2).split('/');
+    if (sp?.toLowerCase() !== spId.toLowerCase()) return undefined;
+    rest = `/${tail.join('/')}`;
+  }
+  const [, cse] = rest.split('/');
+  return cse ? `/${cse}` : undefined;
+}
+
+/**
+ * Whose requests a CSE may relay to this one [TS-0004 §7.3.2.1]: never as this CSE or its AEs, nor as another
+ * CSE registered here or its AEs (4106). The registrar relays whatever reaches it from the rest of the tree; a
+ * registree only its own descendants (descendantCSEs) and their AEs, which is all a tree routes up through it.
+ */
+async function checkRelayedOriginator(ctx: RequestContext, id: string, evidence: Evidence): Promise<void> {
+  const { services } = ctx;
+  const { self, config, store } = services;
+  const refuse = (why: string): never => {
+    throw notAuthenticated(`credential ${evidence.credentialId} may not relay originator '${id}': ${why}`);
+  };
+  const cse = cseIdOf(id, self.spId);
+  const fromRegistrar = config.registrar.cseId !== '' && evidence.cseIds.includes(`/${config.registrar.cseId}`);
+  if (cse === undefined) {
+    // Another SP's originator reaches this CSE only from above.
+    if (fromRegistrar) return;
+    return refuse('it is of another service provider');
+  }
+  if (cse === `/${self.cseId}`) return refuse('that is this CSE or one of its AEs');
+  const registree = await store.get(remoteCseRi(cse));
+  const isRegistree = registree?.ty === RESOURCE_TYPE.remoteCSE && registree.pi === self.cseId && registree.doc[REGISTRAR_KEY] !== true;
+  if (isRegistree && !evidence.cseIds.includes(cse)) return refuse(`CSE '${cse}' is registered here itself`);
+  // The CSE's own AEs, and whatever the registrar relays.
+  if (evidence.cseIds.includes(cse) || fromRegistrar) return;
+  for (const peer of evidence.cseIds) {
+    const relay = await store.get(remoteCseRi(peer));
+    const descendants = relay?.ty === RESOURCE_TYPE.remoteCSE && Array.isArray(relay.doc.dcse) ? (relay.doc.dcse as unknown[]) : [];
+    if (descendants.includes(cse)) return;
+  }
+  return refuse(`'${cse}' is not among the descendants of ${evidence.cseIds.join(', ')}`);
+}
+
 async function check(ctx: RequestContext, id: string, evidence: Evidence | undefined): Promise<boolean> {
   const { services } = ctx;
   if (isRegistration(ctx)) return checkRegistration(ctx, id, evidence);
@@ -120,6 +165,12 @@ async function check(ctx: RequestContext, id: string, evidence: Evidence | undef
   if (id.startsWith('/')) {
     if (!evidence) throw associationRequired(`originator '${id}' is a CSE-ID, which requires a security association`);
     if (evidence.cseIds.includes(id)) return true;
+    if (evidence.cseIds.length > 0) {
+      // Another CSE's originator, relayed by the CSE of the association: the relay is authenticated, the
+      // originator was not by this CSE (rq_authn false; only end-to-end security would let it be).
+      await checkRelayedOriginator(ctx, id, evidence);
+      return false;
+    }
     throw notAuthenticated(`credential ${evidence.credentialId} does not allow originator '${id}'`);
   }
   if (/^[CS]/.test(id)) {
@@ -151,10 +202,12 @@ export const authenticate: Stage = {
     try {
       evidence = evidenceOf(ctx.services, ctx.transport);
       const authenticated = await check(ctx, id, evidence);
+      // The CSE at the other end of a CSE's security association: where a request came from, for routing.
+      const via = evidence?.cseIds[0];
       ctx.originator =
         authenticated && evidence
-          ? { id, authenticated, credentialId: evidence.credentialId, ...(evidence.bindsAtRegistration ? { unnamedCredential: true } : {}) }
-          : { id, authenticated };
+          ? { id, authenticated, credentialId: evidence.credentialId, ...(evidence.bindsAtRegistration ? { unnamedCredential: true } : {}), ...(via ? { via } : {}) }
+          : { id, authenticated, ...(via ? { via } : {}) };
     } catch (err) {
       if (err instanceof CseError) {
         const cert = ctx.transport.peerCertificate;

@@ -44,8 +44,9 @@ export const authorize: Stage = {
     const originator = ctx.originator;
     if (!resource || !originator) throw new Error('authorize runs after resolveTarget and authenticate');
     const r = ctx.request;
-    // AE registration is not an ACP decision [TS-0004 §7.3.2.7]; the AE hook applies the AE-ID rules.
-    if (r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE && resource.ty === RESOURCE_TYPE.CSEBase) {
+    // AE registration is not an ACP decision [TS-0004 §7.3.2.7]; the AE hook applies the AE-ID rules. Neither is
+    // CSE registration [TS-0004 §7.4.4.2.1]: the security association checked the CSE-ID, the type hook the rest.
+    if (r.op === OPERATION.CREATE && (r.ty === RESOURCE_TYPE.AE || r.ty === RESOURCE_TYPE.remoteCSE) && resource.ty === RESOURCE_TYPE.CSEBase) {
       ctx.decision = { granted: true, basis: 'registration' };
       return;
     }

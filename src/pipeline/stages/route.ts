@@ -1,5 +1,5 @@
-// Stage 5: is the target on this CSE? Transit forwarding comes with CSE-to-CSE registration; until then a
-// target on another CSE cannot be reached [TS-0004 §7.3.2.6].
+// Stage 5: is the target on this CSE? A target on another CSE is forwarded towards it, down to a registree or up
+// to the registrar [TS-0004 §7.3.2.6] (src/remote); its response is this request's response.
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { parseTarget } from '../../primitive/identifiers.js';
 import { OPERATION } from '../../primitive/request.js';
@@ -9,20 +9,23 @@ import type { Stage } from '../pipeline.js';
 
 export const route: Stage = {
   name: 'route',
-  run(ctx) {
+  async run(ctx) {
     const target = parseTarget(ctx.request.to, ctx.services.self);
     if (target.kind === 'remote') {
+      // A registration goes to the registrar itself, never through a transit CSE [TS-0001 §10.2.2.2, §10.2.2.6].
       if (ctx.request.op === OPERATION.CREATE && ctx.request.ty === RESOURCE_TYPE.AE) {
         throw badRequest('an AE registers with its registrar CSE, not through a transit CSE');
       }
-      // No <remoteCSE> matches (Warden has none): an IN-CSE answers NOT_FOUND [TS-0004 §7.3.2.6]; another CSE
-      // would retarget to its registrar, which Warden does not have, so the target is unreachable.
-      if (ctx.services.config.cse.type === 'IN') {
-        throw new CseError(RSC.NOT_FOUND, `no CSE ${target.spId === undefined ? '' : `//${target.spId}`}${target.cseId} is known to this IN-CSE`);
+      if (ctx.request.op === OPERATION.CREATE && ctx.request.ty === RESOURCE_TYPE.remoteCSE) {
+        throw new CseError(RSC.OPERATION_NOT_ALLOWED, 'a CSE registers with its registrar CSE, not through a transit CSE');
       }
-      throw new CseError(RSC.TARGET_NOT_REACHABLE, `no route to CSE ${target.cseId}: it is not registered with this CSE`);
+      const remote = ctx.services.remote;
+      if (!remote) {
+        throw new CseError(RSC.NOT_FOUND, `no CSE ${target.spId === undefined ? '' : `//${target.spId}`}${target.cseId} is known to this CSE`);
+      }
+      ctx.response = await remote.forward(ctx, target.cseId, target.spId);
+      return;
     }
     ctx.target = target;
-    return Promise.resolve();
   },
 };

@@ -5,6 +5,7 @@ import { RESOURCE_TYPE } from '../types.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
 import type { StoredResource } from '../../storage/store.js';
 import { unlinkRemoved } from './node.js';
+import { REGISTRAR_KEY, REMOTE_CSE_TOPIC } from './remoteCse.js';
 
 const attributes = {
   ...UNIVERSAL,
@@ -25,14 +26,26 @@ export const cseBaseType = defineResourceType({
   ty: RESOURCE_TYPE.CSEBase,
   typeName: 'm2m:cb',
   attributes,
-  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.AE, RESOURCE_TYPE.container, RESOURCE_TYPE.flexContainer, RESOURCE_TYPE.group, RESOURCE_TYPE.node, RESOURCE_TYPE.subscription, RESOURCE_TYPE.timeSeries, RESOURCE_TYPE.crossResourceSubscription, RESOURCE_TYPE.schedule, RESOURCE_TYPE.timeSyncBeacon, RESOURCE_TYPE.action],
+  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.AE, RESOURCE_TYPE.container, RESOURCE_TYPE.flexContainer, RESOURCE_TYPE.group, RESOURCE_TYPE.node, RESOURCE_TYPE.remoteCSE, RESOURCE_TYPE.subscription, RESOURCE_TYPE.timeSeries, RESOURCE_TYPE.crossResourceSubscription, RESOURCE_TYPE.schedule, RESOURCE_TYPE.timeSyncBeacon, RESOURCE_TYPE.action],
   // The CSEBase is configured, not changed by requests [TS-0004 §7.4.3]: UPDATE and DELETE are 4005.
   creatable: false,
   updatable: false,
   deletable: false,
   hasAcpi: true,
   hooks: {
-    afterChildRemoved: (ctx, _cseBase, child) => unlinkRemoved(ctx, child),
+    async afterChildRemoved(ctx, _cseBase, child) {
+      // Routing and this CSE's registration follow its <remoteCSE> resources (src/remote), after the commit.
+      if (child.ty === RESOURCE_TYPE.remoteCSE) {
+        await ctx.store.broadcast(REMOTE_CSE_TOPIC, `removed ${child.ri}`);
+        // A registree deregistered by a request here (not by itself, not by expiry) is told so: the registrar may
+        // initiate the deregistration too [TS-0001 §10.2.2.10].
+        const csi = child.doc.csi;
+        if (child.doc[REGISTRAR_KEY] !== true && typeof csi === 'string' && ctx.originator !== csi && ctx.originator !== `/${ctx.self.cseId}`) {
+          await ctx.store.broadcast(REMOTE_CSE_TOPIC, `dropped ${JSON.stringify({ csi, poa: child.doc.poa })}`);
+        }
+      }
+      await unlinkRemoved(ctx, child);
+    },
   },
 });
 

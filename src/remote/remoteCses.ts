@@ -1,0 +1,177 @@
+// The other CSEs of the tree: where a request for another CSE goes next [TS-0004 §7.3.2.6], and the link that
+// carries it (link.ts), and this CSE's own registration (registration.ts).
+import { CseError } from '../primitive/errors.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
+import type { ResponsePrimitive } from '../primitive/response.js';
+import { RSC, type Rsc } from '../primitive/rsc.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import { REGISTRAR_KEY, REMOTE_CSE_TOPIC, remoteCseRi } from '../resources/types/remoteCse.js';
+import type { StoredResource } from '../storage/store.js';
+import type { CseServices } from '../pipeline/context.js';
+import type { CseLink, LinkResult, PeerIdentity } from './link.js';
+import { formatTimestamp, parseAbsRelTimestamp, parseTarget, randomIdSuffix } from '../primitive/identifiers.js';
+import type { RegistrarRegistration } from './registration.js';
+
+/** The next hop of a request: a CSE and the point of access it is reached at. */
+export interface Hop {
+  readonly peer: PeerIdentity;
+  readonly poa: string;
+  readonly direction: 'down' | 'up';
+}
+
+export class RemoteCses {
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly services: CseServices,
+    readonly link: CseLink,
+    readonly registration: RegistrarRegistration | undefined,
+  ) {
+    this.unsubscribe = services.store.subscribe(REMOTE_CSE_TOPIC, (payload) => {
+      if (payload.startsWith('dropped ')) void this.deregisterRegistree(payload.slice('dropped '.length));
+    });
+  }
+
+  /**
+   * A registree's <remoteCSE> was deleted here by a request: the registrar's <remoteCSE> on the registree goes
+   * too [TS-0001 §10.2.2.10, deregistration initiated by the registrar]. Best effort: the registree's own
+   * periodic check finds itself unregistered otherwise, and registers again.
+   */
+  private async deregisterRegistree(payload: string): Promise<void> {
+    const { self, log } = this.services;
+    let dropped: { csi?: unknown; poa?: unknown };
+    try {
+      dropped = JSON.parse(payload) as { csi?: unknown; poa?: unknown };
+    } catch {
+      return;
+    }
+    const csi = typeof dropped.csi === 'string' ? dropped.csi : undefined;
+    const poa = Array.isArray(dropped.poa) ? dropped.poa.find((p): p is string => typeof p === 'string' && p.startsWith('https://')) : undefined;
+    if (!csi || !poa) return;
+    const result = await this.link.send(poa, { csi, spId: self.spId }, { op: OPERATION.DELETE, to: `${csi}/${self.cseId}`, fr: `/${self.cseId}`, rqi: `dereg-${randomIdSuffix(12)}`, rvi: '3' });
+    log.info({ event: 'cse-registree-deregistered', registree: csi, rsc: result.rsc }, `deregistered ${csi}`);
+  }
+
+  /** The <remoteCSE> of a CSE registered here (not the registrar's), alive now. */
+  private async registree(csi: string): Promise<StoredResource | undefined> {
+    const { store, self, clock } = this.services;
+    const csr = await store.get(remoteCseRi(csi));
+    if (csr?.ty !== RESOURCE_TYPE.remoteCSE || csr.pi !== self.cseId || csr.doc.csi !== csi) return undefined;
+    if (csr.et !== undefined && csr.et <= clock.now()) return undefined;
+    return csr;
+  }
+
+  /** The registree whose descendantCSEs list the CSE-ID. */
+  private async ancestorOf(csi: string): Promise<StoredResource | undefined> {
+    const { store, self, clock } = this.services;
+    for (let offset = 0; ; offset += 500) {
+      const page = await store.children(self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: clock.now(), limit: 500, offset });
+      const found = page.find((csr) => csr.doc[REGISTRAR_KEY] !== true && Array.isArray(csr.doc.dcse) && csr.doc.dcse.includes(csi));
+      if (found) return found;
+      if (page.length < 500) return undefined;
+    }
+  }
+
+  /**
+   * Where a request for CSE `csi` goes [TS-0004 §7.3.2.6]: down to the registree whose CSE-ID or descendantCSEs
+   * match, else up to the registrar unless it came from there; undefined: nowhere (the caller answers 4004).
+   */
+  async nextHop(csi: string, spId: string | undefined, cameFrom: string | undefined): Promise<Hop | undefined> {
+    const { self, config } = this.services;
+    const registrar = this.registration;
+    const sameSp = spId === undefined || spId.toLowerCase() === self.spId.toLowerCase();
+    if (sameSp) {
+      const registrarCse = registrar?.peer.csi;
+      if (csi !== registrarCse) {
+        const csr = (await this.registree(csi)) ?? (await this.ancestorOf(csi));
+        if (csr) {
+          const poa = (Array.isArray(csr.doc.poa) ? (csr.doc.poa as unknown[]) : []).find((p): p is string => typeof p === 'string' && p.startsWith('https://'));
+          const peer = { csi: String(csr.doc.csi), spId: self.spId };
+          // A registree without an https point of access cannot be reached inside a security association.
+          if (!poa) throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${peer.csi} has no https point of access`);
+          return { peer, poa, direction: 'down' };
+        }
+      }
+    }
+    // Up only what came from an AE here or from below: what came from the registrar goes no further up, so a
+    // request never travels back the way it came [TS-0004 §7.3.2.6].
+    if (!registrar || config.cse.type === 'IN') return undefined;
+    if (cameFrom !== undefined && cameFrom === registrar.peer.csi) return undefined;
+    return { peer: registrar.peer, poa: registrar.url, direction: 'up' };
+  }
+
+  /**
+   * The CSE a notification target or other address names when it is another CSE's (`/id-mn/Cae`,
+   * `//sp/id-mn/Cae`); undefined for this CSE's addresses and URLs.
+   */
+  otherCseOf(address: string): { csi: string; spId?: string } | undefined {
+    const { self } = this.services;
+    if (!address.startsWith('/')) return undefined;
+    try {
+      const target = parseTarget(address, self);
+      if (target.kind !== 'remote') return undefined;
+      return target.spId === undefined ? { csi: target.cseId } : { csi: target.cseId, spId: target.spId };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A request this CSE originates (a notification, a verification request) to an address on another CSE, sent
+   * towards it as a forwarded one would be; 5103 when no route leads there or the next hop does not answer.
+   */
+  async sendToOtherCse(address: string, primitive: RequestPrimitive): Promise<LinkResult> {
+    const other = this.otherCseOf(address);
+    const hop = other ? await this.nextHop(other.csi, other.spId, undefined).catch(() => undefined) : undefined;
+    if (!hop) return { rsc: RSC.TARGET_NOT_REACHABLE, unreachable: `no route to ${address}` };
+    return this.link.send(hop.poa, hop.peer, { ...primitive, to: address });
+  }
+
+  /** Forwards a request whose target is on another CSE, and answers with what came back. */
+  async forward(ctx: RequestContext, csi: string, spId: string | undefined): Promise<ResponsePrimitive> {
+    const { self, config, log } = this.services;
+    const request = ctx.request;
+    const hop = await this.nextHop(csi, spId, ctx.originator?.via);
+    const named = `${spId === undefined ? '' : `//${spId}`}${csi}`;
+    if (!hop) {
+      if (config.cse.type === 'IN') throw new CseError(RSC.NOT_FOUND, `no CSE ${named} is known to this IN-CSE`);
+      // A CSE without a registrar cannot retarget upwards: the target is out of reach, not known to be absent.
+      if (!this.registration) throw new CseError(RSC.TARGET_NOT_REACHABLE, `no route to CSE ${named}: it is not registered with this CSE, which has no registrar`);
+      throw new CseError(RSC.NOT_FOUND, `no CSE ${named} is registered below this CSE`);
+    }
+    const originator = ctx.originator?.id ?? request.fr;
+    const forwarded: RequestPrimitive = {
+      ...request,
+      // A CSE-relative originator becomes SP-relative by this CSE's CSE-ID [TS-0004 §7.3.2.6].
+      fr: originator.startsWith('/') ? originator : `/${self.cseId}/${originator}`,
+    };
+    // Relative times count from when the originator's request arrived here, not from each later hop.
+    for (const name of ['rqet', 'rset', 'oet'] as const) {
+      const at = request[name] === undefined ? undefined : parseAbsRelTimestamp(request[name], ctx.receivedAt);
+      if (at !== undefined) forwarded[name] = formatTimestamp(at);
+    }
+    const expires = request.rqet === undefined ? undefined : parseAbsRelTimestamp(request.rqet, ctx.receivedAt);
+    const waitMs = expires === undefined ? undefined : Math.max(1, expires - this.services.clock.now());
+    const result = await this.link.send(hop.poa, hop.peer, forwarded, waitMs);
+    if (result.unreachable !== undefined) {
+      log.warn({ event: 'forward-failed', rqi: request.rqi, target: named, via: hop.peer.csi, reason: result.unreachable }, 'request not forwarded');
+      if (expires !== undefined && expires <= this.services.clock.now()) throw new CseError(RSC.REQUEST_TIMEOUT, `no answer from CSE ${hop.peer.csi} (towards ${named}) before the request expired`);
+      throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${hop.peer.csi} (towards ${named}) is not reachable`);
+    }
+    log.debug({ event: 'forwarded', rqi: request.rqi, target: named, via: hop.peer.csi, direction: hop.direction, rsc: result.rsc }, 'request forwarded');
+    const response: ResponsePrimitive = { rsc: result.rsc as Rsc, rqi: request.rqi };
+    if (result.pc !== undefined) response.pc = result.pc;
+    if (result.cnst !== undefined) response.cnst = result.cnst;
+    if (result.cnot !== undefined) response.cnot = result.cnot;
+    if (request.rvi !== undefined) response.rvi = request.rvi;
+    return response;
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    this.registration?.stop();
+    this.link.close();
+    await this.registration?.settled();
+  }
+}

@@ -1,0 +1,324 @@
+// CSE registration, link security and forwarding between Warden CSEs on loopback, with mutual TLS between CSEs
+// [TS-0001 §10.2.2.6–10.2.2.9, TS-0004 §7.3.2.1, §7.3.2.6, §7.4.4].
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { freePort, type TestCse } from '../harness.js';
+import { Receiver, waitFor } from '../receiver.js';
+import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
+
+type Attrs = Record<string, unknown>;
+const csr = (r: Reply): Attrs => (r.body?.['m2m:csr'] ?? {}) as Attrs;
+
+describe('CSE registration and forwarding', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-cse-'));
+  let pki: TestPki;
+  let ca: string;
+  const files: Record<string, CseFiles> = {};
+  let inCse: TestCse;
+  let mnCse: TestCse;
+  const mnDb = join(dir, 'mn.sqlite');
+  const port = (t: TestCse): number => t.cse.httpPort;
+
+  before(async () => {
+    pki = await TestPki.create(dir);
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    for (const id of ['id-in', 'id-mn', 'id-mn2', 'id-x']) files[id] = await pki.cse(id);
+    inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles);
+    mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, { ...registrarFlags(port(inCse)), 'storage.path': mnDb });
+    await mnCse.cse.services.remote?.registration?.whenRegistered();
+  });
+
+  after(async () => {
+    await mnCse?.close();
+    await inCse?.close();
+  });
+
+  it('creates the registree <remoteCSE> on the registrar and the registrar <remoteCSE> on the registree', async () => {
+    const onIn = await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin');
+    assert.equal(onIn.rsc, 2000, JSON.stringify(onIn.body));
+    assert.equal(csr(onIn).csi, '/id-mn');
+    assert.equal(csr(onIn).cb, '/id-mn/cse-mn');
+    assert.equal(csr(onIn).ty, 16);
+    assert.deepEqual(csr(onIn).poa, [`https://127.0.0.1:${port(mnCse)}`]);
+    const onMn = await call(port(mnCse), ca, 'GET', '/cse-mn/id-in', 'CAdmin');
+    assert.equal(onMn.rsc, 2000, JSON.stringify(onMn.body));
+    assert.equal(csr(onMn).csi, '/id-in');
+    assert.equal(csr(onMn).cb, '/id-in/cse-in');
+    assert.equal(csr(onMn).cst, 1);
+  });
+
+  it('forwards a request from an AE on the registree up to the registrar, with an SP-relative From', async () => {
+    const acp = await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', {
+      ty: 1,
+      body: { 'm2m:acp': { rn: 'remoteReaders', pv: { acr: [{ acor: ['/id-mn/Creader'], acop: 3 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } },
+    });
+    assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+    const acpi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    assert.equal((await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'shared', acpi: [`/id-in/${acpi}`] } } })).rsc, 2001);
+    const ae = await call(port(mnCse), ca, 'POST', '/cse-mn', 'Creader', { ty: 2, body: { 'm2m:ae': { rn: 'reader', api: 'Nreader', rr: false, srv: ['3'] } } });
+    assert.equal(ae.rsc, 2001, JSON.stringify(ae.body));
+    const created = await call(port(mnCse), ca, 'POST', '/~/id-in/cse-in/shared', 'Creader', { ty: 4, body: { 'm2m:cin': { con: 'hello' } } });
+    assert.equal(created.rsc, 2001, JSON.stringify(created.body));
+    assert.equal((created.body?.['m2m:cin'] as Attrs).con, 'hello');
+    const read = await call(port(mnCse), ca, 'GET', '/~/id-in/cse-in/shared/la', 'Creader');
+    assert.equal(read.rsc, 2000, JSON.stringify(read.body));
+    assert.equal((read.body?.['m2m:cin'] as Attrs).con, 'hello');
+    // The hosting CSE saw the originator in SP-relative form: the creator is the AE on the registree.
+    const stored = await inCse.cse.services.store.getByPath('cse-in/shared');
+    const instances = await inCse.cse.services.store.children(String(stored?.ri), { ty: 4 });
+    assert.equal(instances[0]?.doc.__creator, '/id-mn/Creader');
+    // Another AE on the registree is not granted by the policy: the hosting CSE decides.
+    await call(port(mnCse), ca, 'POST', '/cse-mn', 'Cother', { ty: 2, body: { 'm2m:ae': { rn: 'other', api: 'Nother', rr: false, srv: ['3'] } } });
+    assert.equal((await call(port(mnCse), ca, 'GET', '/~/id-in/cse-in/shared', 'Cother')).rsc, 4103);
+  });
+
+  it("returns the hosting CSE's non-blocking answer, whose <request> the AE then reads through the registree", async () => {
+    const accepted = await call(port(mnCse), ca, 'GET', '/~/id-in/cse-in/shared?rt=1', 'Creader');
+    assert.equal(accepted.rsc, 1001, JSON.stringify(accepted.body));
+    const uri = String(accepted.body?.['m2m:uri']);
+    const path = uri.startsWith('/') ? `/~${uri}` : `/~/id-in/${uri}`;
+    let result: Attrs = {};
+    await waitFor(async () => {
+      const req = await call(port(mnCse), ca, 'GET', path, 'Creader');
+      result = (req.body?.['m2m:req'] ?? {}) as Attrs;
+      return result.rs === 1;
+    }, 10_000);
+    assert.equal((result.ors as Attrs).rsc, 2000);
+    assert.equal((((result.ors as Attrs).pc as Attrs)['m2m:cnt'] as Attrs).rn, 'shared');
+  });
+
+  it('forwards a request from the registrar down to the registree', async () => {
+    assert.equal((await call(port(mnCse), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'local' } } })).rsc, 2001);
+    // The admin of the IN-CSE is no admin of the MN-CSE: /id-in/CAdmin has no privilege there.
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-mn/cse-mn/local', 'CAdmin')).rsc, 4103);
+    const acp = await call(port(mnCse), ca, 'POST', '/cse-mn', 'CAdmin', {
+      ty: 1,
+      body: { 'm2m:acp': { rn: 'fromIn', pv: { acr: [{ acor: ['/id-in/CAdmin'], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } },
+    });
+    const acpi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    assert.equal((await call(port(mnCse), ca, 'PUT', '/cse-mn/local', 'CAdmin', { body: { 'm2m:cnt': { acpi: [`/id-mn/${acpi}`] } } })).rsc, 2004);
+    const read = await call(port(inCse), ca, 'GET', '/~/id-mn/cse-mn/local', 'CAdmin');
+    assert.equal(read.rsc, 2000, JSON.stringify(read.body));
+    assert.equal((read.body?.['m2m:cnt'] as Attrs).rn, 'local');
+    // Absolute form too.
+    assert.equal((await call(port(inCse), ca, 'GET', `/_/${'warden.example.net'}/id-mn/cse-mn/local`, 'CAdmin')).rsc, 2000);
+  });
+
+  it('fans a group request out to a member on the registree', async () => {
+    const grp = await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', { ty: 9, body: { 'm2m:grp': { rn: 'mixed', mt: 3, mnm: 10, mid: ['/id-mn/cse-mn/local', 'cse-in/shared'] } } });
+    assert.equal(grp.rsc, 2001, JSON.stringify(grp.body));
+    const fanned = await call(port(inCse), ca, 'GET', '/cse-in/mixed/fopt', 'CAdmin');
+    assert.equal(fanned.rsc, 2000, JSON.stringify(fanned.body));
+    const answers = ((fanned.body?.['m2m:agr'] as Attrs)['m2m:rsp'] as Attrs[]) ?? [];
+    const remote = answers.find((a) => a.fr === '/id-mn/cse-mn/local');
+    assert.equal(remote?.rsc, 2000, JSON.stringify(answers));
+    assert.equal(((remote?.pc as Attrs)['m2m:cnt'] as Attrs).rn, 'local');
+    assert.equal(answers.find((a) => a.fr === 'cse-in/shared')?.rsc, 2000);
+  });
+
+  it('notifies an AE registered on the registree of a subscription on the registrar (nu = its AE-ID)', async () => {
+    const receiver = await new Receiver().start();
+    try {
+      const updated = await call(port(mnCse), ca, 'PUT', '/cse-mn/reader', 'Creader', { body: { 'm2m:ae': { rr: true, poa: [receiver.url] } } });
+      assert.equal(updated.rsc, 2004, JSON.stringify(updated.body));
+      const sub = await call(port(mnCse), ca, 'POST', '/~/id-in/cse-in/shared', 'Creader', { ty: 23, body: { 'm2m:sub': { rn: 'watch', nu: ['/id-mn/Creader'], enc: { net: [3] } } } });
+      assert.equal(sub.rsc, 2001, JSON.stringify(sub.body));
+      assert.equal((await call(port(inCse), ca, 'POST', '/cse-in/shared', 'CAdmin', { ty: 4, body: { 'm2m:cin': { con: 'news' } } })).rsc, 2001);
+      await waitFor(() => receiver.notifications().length > 0, 10_000);
+      const sgn = receiver.notifications()[0]?.['m2m:sgn'] as Attrs;
+      assert.equal(((sgn.nev as Attrs).rep as Attrs)['m2m:cin'] !== undefined, true);
+      assert.equal(String(sgn.sur).startsWith('/id-in/'), true);
+      // A subscription of one AE naming another AE on the registree is verified there, through the tree.
+      const other = await call(port(mnCse), ca, 'POST', '/~/id-in/cse-in/shared', 'Creader', { ty: 23, body: { 'm2m:sub': { rn: 'forOther', nu: ['/id-mn/Cnobody'] } } });
+      assert.equal(other.rsc, 5204, JSON.stringify(other.body));
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('answers 4004 for a CSE that no registree leads to (the IN-CSE, and the MN-CSE through it)', async () => {
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-nowhere/cse-x', 'CAdmin')).rsc, 4004);
+    const viaMn = await call(port(mnCse), ca, 'GET', '/~/id-nowhere/cse-x', 'Creader');
+    assert.equal(viaMn.rsc, 4004, JSON.stringify(viaMn.body));
+  });
+
+  it('refuses registration through a transit CSE', async () => {
+    const ae = await call(port(mnCse), ca, 'POST', '/~/id-in/cse-in', 'Creader', { ty: 2, body: { 'm2m:ae': { api: 'Nx', rr: false, srv: ['3'] } } });
+    assert.equal(ae.rsc, 4000);
+  });
+
+  it('refuses a CSE-ID originator without a credential that names it (4107) or with another CSE credential (4106)', async () => {
+    const body = { 'm2m:csr': { cb: '/id-mn/cse-mn', rr: true, srv: ['3'] } };
+    assert.equal((await call(port(inCse), ca, 'POST', '/cse-in', '/id-mn', { ty: 16, body })).rsc, 4107);
+    assert.equal((await call(port(inCse), ca, 'GET', '/cse-in', '/id-mn')).rsc, 4107);
+    const x = files['id-x'] as CseFiles;
+    const asX = { cert: readFileSync(x.cert, 'utf8'), key: readFileSync(x.key, 'utf8') };
+    assert.equal((await call(port(inCse), ca, 'GET', '/cse-in/id-mn', '/id-mn', { client: asX })).rsc, 4106);
+    // A registree may not relay for another registree, its AEs, this CSE or an unknown CSE [TS-0004 §7.3.2.1].
+    const x2 = await call(port(inCse), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: { 'm2m:csr': { cb: '/id-x/cse-x', rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } }, client: asX });
+    assert.equal(x2.rsc, 2001, JSON.stringify(x2.body));
+    for (const from of ['/id-mn/Creader', '/id-mn', '/id-in/CAdmin', '/id-other/Cx', 'Creader', 'CAdmin']) {
+      const r = await call(port(inCse), ca, 'GET', '/cse-in/shared', from, { client: asX });
+      assert.equal(r.rsc, 4106, `${from}: ${JSON.stringify(r.body)}`);
+    }
+    // A second registration of the same CSE-ID is 4117; an AE cannot create a <remoteCSE>.
+    assert.equal((await call(port(inCse), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: { 'm2m:csr': { cb: '/id-x/cse-x', rr: true, srv: ['3'] } }, client: asX })).rsc, 4117);
+    assert.equal((await call(port(mnCse), ca, 'POST', '/cse-mn', 'Creader', { ty: 16, body })).rsc, 4005);
+    // A registree may not claim another registree (or this CSE) as its descendant.
+    assert.equal((await call(port(inCse), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: ['/id-mn'] } }, client: asX })).rsc, 4000);
+    assert.equal((await call(port(inCse), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: ['/id-in'] } }, client: asX })).rsc, 4000);
+    // Unreachable registree: 5103.
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-x/cse-x', 'CAdmin')).rsc, 5103);
+    assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+  });
+
+  it('finds its <remoteCSE> on the registrar after a restart and updates it', async () => {
+    const before = csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin'));
+    await mnCse.close();
+    // While the registree is down, forwarding to it is 5103.
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-mn/cse-mn/local', 'CAdmin')).rsc, 5103);
+    mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, { ...registrarFlags(port(inCse)), 'storage.path': mnDb });
+    await mnCse.cse.services.remote?.registration?.whenRegistered();
+    const again = csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin'));
+    assert.equal(again.ri, before.ri);
+    assert.equal(again.ct, before.ct);
+    assert.deepEqual(again.poa, [`https://127.0.0.1:${port(mnCse)}`]);
+    assert.notDeepEqual(again.poa, before.poa);
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-mn/cse-mn/local', 'CAdmin')).rsc, 2000);
+  });
+
+  it('deregisters when the registrar <remoteCSE> is deleted on the registree', async () => {
+    assert.equal((await call(port(mnCse), ca, 'DELETE', '/cse-mn/id-in', 'CAdmin')).rsc, 2002);
+    await waitFor(async () => (await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin')).rsc === 4004);
+    assert.equal(mnCse.cse.services.remote?.registration?.status, 'deregistered');
+    // Without the registration, the registrar routes nothing to it.
+    assert.equal((await call(port(inCse), ca, 'GET', '/~/id-mn/cse-mn/local', 'CAdmin')).rsc, 4004);
+  });
+});
+
+describe('a registrar that cannot be reached', () => {
+  it('keeps serving local requests, retries, and registers once the registrar is up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cse-down-'));
+    const pki = await TestPki.create(dir);
+    const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    const inFiles = await pki.cse('id-in');
+    const asnFiles = await pki.cse('id-asn');
+    const inPort = await freePort();
+    const asn = await startCseNode('id-asn', 'ASN', asnFiles, registrarFlags(inPort));
+    let inCse: TestCse | undefined;
+    try {
+      const registration = asn.cse.services.remote?.registration;
+      assert.equal(registration?.status, 'registering');
+      const ae = await call(asn.cse.httpPort, ca, 'POST', '/cse-asn', 'Clocal', { ty: 2, body: { 'm2m:ae': { rn: 'local', api: 'Nlocal', rr: false, srv: ['3'] } } });
+      assert.equal(ae.rsc, 2001);
+      // A request for the tree goes up to the registrar, which is not there.
+      assert.equal((await call(asn.cse.httpPort, ca, 'GET', '/~/id-in/cse-in', 'Clocal')).rsc, 5103);
+      inCse = await startCseNode('id-in', 'IN', inFiles, { 'http.port': inPort });
+      await registration?.whenRegistered();
+      assert.equal(registration?.status, 'registered');
+      const onIn = await call(inPort, ca, 'GET', '/cse-in/id-asn', 'CAdmin');
+      assert.equal(onIn.rsc, 2000);
+      assert.equal(csr(onIn).cst, 3);
+      // An ASN-CSE accepts no registrations.
+      const mnFiles = await pki.cse('id-mn');
+      const asMn = { cert: readFileSync(mnFiles.cert, 'utf8'), key: readFileSync(mnFiles.key, 'utf8') };
+      const refused = await call(asn.cse.httpPort, ca, 'POST', '/cse-asn', '/id-mn', { ty: 16, body: { 'm2m:csr': { cb: '/id-mn/cse-mn', rr: true, srv: ['3'] } }, client: asMn });
+      assert.equal(refused.rsc, 4005);
+      // The registrar deregisters the ASN: its <remoteCSE> on the ASN goes too, and the ASN stops registering.
+      assert.equal((await call(inPort, ca, 'DELETE', '/cse-in/id-asn', 'CAdmin')).rsc, 2002);
+      await waitFor(() => registration?.status === 'deregistered', 10_000);
+      assert.equal((await call(asn.cse.httpPort, ca, 'GET', '/cse-asn/id-in', 'CAdmin')).rsc, 4004);
+      assert.equal((await call(inPort, ca, 'GET', '/cse-in/id-asn', 'CAdmin')).rsc, 4004);
+    } finally {
+      await asn.close();
+      await inCse?.close();
+    }
+  });
+});
+
+describe('a registrar that answers garbage, hangs, or is another CSE', () => {
+  let dir: string;
+  let pki: TestPki;
+  let ca: string;
+  let asnFiles: CseFiles;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'warden-cse-bad-'));
+    pki = await TestPki.create(dir);
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    asnFiles = await pki.cse('id-asn');
+  });
+
+  /** An HTTPS server presenting `files`' certificate that answers every request with `answer` (or never). */
+  async function fakeRegistrar(files: CseFiles, answer: ((res: ServerResponse) => void) | 'hang'): Promise<{ port: number; hits: () => number; connections: () => number; close: () => Promise<void> }> {
+    let hits = 0;
+    let connections = 0;
+    const held: ServerResponse[] = [];
+    const server = createHttpsServer({ cert: readFileSync(files.cert), key: readFileSync(files.key), ca: readFileSync(files.ca), requestCert: true }, (req, res) => {
+      hits++;
+      req.resume();
+      if (answer === 'hang') held.push(res);
+      else answer(res);
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      hits: () => hits,
+      connections: () => connections,
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const res of held) res.destroy();
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  it('answers 4008 when the next CSE does not answer before the request expires', async () => {
+    const registrar = await fakeRegistrar(await pki.cse('id-in', pki.ca, 'slow-in'), 'hang');
+    const asn = await startCseNode('id-asn', 'ASN', asnFiles, { ...registrarFlags(registrar.port), 'registrar.timeout': 300 });
+    try {
+      assert.equal((await call(asn.cse.httpPort, ca, 'POST', '/cse-asn', 'Cwait', { ty: 2, body: { 'm2m:ae': { rn: 'wait', api: 'Nwait', rr: false, srv: ['3'] } } })).rsc, 2001);
+      const r = await call(asn.cse.httpPort, ca, 'GET', '/~/id-in/cse-in', 'Cwait', { headers: { 'X-M2M-RET': '800' } });
+      assert.equal(r.rsc, 4008, JSON.stringify(r.body));
+    } finally {
+      await asn.close();
+      await registrar.close();
+    }
+  });
+
+  const cases: Array<[string, () => Promise<{ files: CseFiles; answer: ((res: ServerResponse) => void) | 'hang' }>]> = [
+    ['answers without X-M2M-RSC', async () => ({ files: await pki.cse('id-in', pki.ca, 'garbage-in'), answer: (res) => res.end('<html>hello</html>') })],
+    ['answers an RSC with content that is no JSON', async () => ({ files: await pki.cse('id-in', pki.ca, 'junk-in'), answer: (res) => res.writeHead(200, { 'X-M2M-RSC': '2000', 'Content-Type': 'application/json' }).end('{"m2m:csr": ') })],
+    ['never answers', async () => ({ files: await pki.cse('id-in', pki.ca, 'hang-in'), answer: 'hang' })],
+    ['presents a certificate of another CSE-ID', async () => ({ files: await pki.cse('id-x', pki.ca, 'impostor'), answer: (res) => res.writeHead(200, { 'X-M2M-RSC': '2000' }).end() })],
+  ];
+  for (const [what, make] of cases) {
+    it(`stays unregistered and keeps serving when the registrar ${what}`, async () => {
+      const { files, answer } = await make();
+      const registrar = await fakeRegistrar(files, answer);
+      const asn = await startCseNode('id-asn', 'ASN', asnFiles, { ...registrarFlags(registrar.port), 'registrar.timeout': 1 });
+      try {
+        // The first attempt failed and was retried (the impostor's handshake is refused each time: TCP only).
+        await waitFor(() => (what.includes('certificate') ? registrar.connections() >= 2 : registrar.hits() >= 2), 15_000);
+        const ae = await call(asn.cse.httpPort, ca, 'POST', '/cse-asn', 'Cstill', { ty: 2, body: { 'm2m:ae': { rn: 'still', api: 'Nstill', rr: false, srv: ['3'] } } });
+        assert.equal(ae.rsc, 2001);
+        assert.equal(asn.cse.services.remote?.registration?.status, 'registering');
+        assert.equal((await call(asn.cse.httpPort, ca, 'GET', '/cse-asn/id-in', 'CAdmin')).rsc, 4004);
+        // A CSE whose certificate names another CSE-ID is never sent a request at all.
+        if (what.includes('certificate')) assert.equal(registrar.hits(), 0);
+      } finally {
+        await asn.close();
+        await registrar.close();
+      }
+    });
+  }
+});
+
