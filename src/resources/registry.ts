@@ -6,6 +6,7 @@ import { aeType } from './types/ae.js';
 import { containerType } from './types/container.js';
 import { contentInstanceType } from './types/contentInstance.js';
 import { cseBaseType } from './types/cseBase.js';
+import { dynamicAuthorizationConsultationType } from './types/dynamicAuthorizationConsultation.js';
 import { flexContainerType } from './types/flexContainer.js';
 import { flexContainerInstanceType } from './types/flexContainerInstance.js';
 import { groupType } from './types/group.js';
@@ -18,7 +19,7 @@ import { nodeType } from './types/node.js';
 import { timeSeriesType } from './types/timeSeries.js';
 import { timeSeriesInstanceType } from './types/timeSeriesInstance.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, dynamicAuthorizationConsultationType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

@@ -15,5 +15,6 @@ export const RESOURCE_TYPE = {
   flexContainer: 28,
   timeSeries: 29,
   timeSeriesInstance: 30,
+  dynamicAuthorizationConsultation: 34,
   flexContainerInstance: 58,
 } as const;
