@@ -7,6 +7,7 @@ import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { RequestContext } from '../context.js';
 import { originatorMay } from '../access.js';
 import type { Stage } from '../pipeline.js';
+import { dynamicAuthorizationFor } from '../../security/dynamicAuthorization.js';
 
 function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
   switch (op) {
@@ -64,7 +65,7 @@ export const authorize: Stage = {
       // acpi must be the only attribute of such an UPDATE [TS-0001 table 9.6.1.3.2-1].
       if (updatesAcpi && names.length > 1) throw badRequest('an UPDATE of acpi must not change other attributes');
     }
-    const decision = await ctx.services.access.decide({
+    const question = {
       originator: originator.id,
       authenticated: originator.authenticated,
       roleIds: [],
@@ -79,7 +80,14 @@ export const authorize: Stage = {
       // What a rule with accessControlAttributes must cover; a RETRIEVE without atrl touches every attribute. A
       // virtual resource answers with another resource (la, ol) or other resources (fopt, pcu): not known yet.
       attributes: ctx.virtual ? null : (sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined)),
-    });
+    };
+    let decision = await ctx.services.access.decide(question);
+    // Denied by the policies: the DAS may grant privileges, after which the decider is asked again [TS-0003 §7.3.2.2].
+    // Not for an acpi change (selfPrivileges), a group fan-out (its members decide) or a polling channel (its AE's).
+    if (!decision.granted && !question.updatesAcpi && question.policyIds === undefined && resource.ty !== RESOURCE_TYPE.pollingChannel && resource.ty !== RESOURCE_TYPE.accessControlPolicy) {
+      const consulted = await dynamicAuthorizationFor(ctx.services).consult({ originator: originator.id, operation: r.op, resource, ip: question.ip, time: question.time, rqi: r.rqi });
+      if (consulted.granted) decision = await ctx.services.access.decide(question);
+    }
     ctx.decision = decision;
     if (!decision.granted) {
       throw noPrivilege(`originator '${originator.id}' has no privilege to ${OPERATION_NAMES[r.op]} '${r.to}'`);
