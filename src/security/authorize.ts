@@ -11,13 +11,14 @@ import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRu
 import { parseAddress, unmapped } from './addresses.js';
 import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
+import type { VerifiedToken } from './tokens.js';
 
 export type Decision =
   | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree'; policy?: undefined; rule?: undefined; attributes?: undefined }
   | {
       granted: true;
       /** dynamic: a policy a dynamic authorization server granted to this originator on this target (TS-0003 §7.3). */
-      basis: 'acp' | 'selfPrivileges' | 'dynamic';
+      basis: 'acp' | 'selfPrivileges' | 'dynamic' | 'token';
       policy: string;
       rule: number;
       /** Set when only rules with accessControlAttributes granted: the answer may show these attributes only. */
@@ -45,6 +46,8 @@ export interface AccessQuestion {
    * Null: not known before the operation runs (la, ol, a fan-out): such rules cannot grant.
    */
   readonly attributes?: readonly string[] | null;
+  /** Tokens the request carried, already verified for this originator (tokens.ts): their permissions may grant. */
+  readonly tokens?: readonly VerifiedToken[];
 }
 
 /** What access control reads of the resource whose acpi governs a request. */
@@ -222,7 +225,24 @@ export class AccessDecider {
     const decision = acpi.length === 0 ? this.defaultPolicy(governing, q.originator) : await this.decideByPolicies(acpi, base, 'privileges', 'the linked accessControlPolicies', touchedAttributes(q));
     // Privileges a DAS granted add to the static ones, never to acpi changes (selfPrivileges, above).
     if (decision.granted || q.updatesAcpi) return decision;
-    return (await this.dynamicGrant(q, { ...base, groups: NO_GROUPS })) ?? decision;
+    const facts = { ...base, groups: NO_GROUPS };
+    return (await this.dynamicGrant(q, facts)) ?? this.tokenGrant(q, facts) ?? decision;
+  }
+
+  /**
+   * A permission of a token the request carries that names the target and whose privileges grant the operation
+   * [TS-0003 §7.3.2.5]. A token never grants more than its permissions, and nothing once expired.
+   */
+  private tokenGrant(q: AccessQuestion, facts: AccessFacts): Decision | undefined {
+    for (const token of q.tokens ?? []) {
+      if (token.notAfter <= q.time || token.holder !== q.originator) continue;
+      for (const permission of token.permissions) {
+        if (!permission.resources.has(q.resource.ri) && !permission.resources.has(q.resource.srn)) continue;
+        const rule = firstGrantingRule(permission.privileges, facts);
+        if (rule >= 0) return { granted: true, basis: 'token', policy: token.id, rule };
+      }
+    }
+    return undefined;
   }
 
   /** A still valid dynamic policy bound to this originator and target that grants the operation, if any. */

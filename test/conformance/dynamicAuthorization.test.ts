@@ -1,8 +1,13 @@
 // Dynamic authorization, direct flow (TS-0003 §7.3.2.2, TS-0004 §7.5.1.2.10), over HTTP: after the access control
 // policies deny, the CSE asks the DAS of the target's <dynamicAuthorizationConsultation> with an m2m:securityInfo
 // of type 1, stores what a type 2 answer grants as a dynamic policy bound to the originator and the target, and
-// decides again. A DAS that denies, hangs, answers garbage or the wrong type grants nothing: 4103.
+// decides again. A DAS that denies, hangs, answers garbage or the wrong type grants nothing: 4103. Tokens (tkns):
+// oneM2M JWTs of a configured issuer grant their permissions; every bad one is refused.
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -211,5 +216,122 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     das.answer = () => grant('Cguest', 63);
     assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 2000);
     assert.equal((await t.client.update(box, { 'm2m:cnt': { acpi: [] } }, 'Cguest')).rsc, 4103);
+  });
+});
+
+describe('dynamic authorization: oneM2M JWT tokens in tkns (Authorization header)', () => {
+  const clock = new ManualClock(Date.now());
+  let t: TestCse;
+  let owner: string;
+  type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  let privateKey: Key;
+  let otherKey: Key;
+  let box: string;
+  let boxRi: string;
+  const now = (): number => Math.floor(clock.now() / 1000);
+
+  /** A oneM2M JWT with the claim mapping of TS-0003 table 7.3.2.6.2-1, changed as the case needs. */
+  async function token(change: { claims?: Attrs; header?: Attrs; key?: Key } = {}): Promise<string> {
+    const claims: Attrs = {
+      tkvr: '1',
+      jti: `tk-${Math.random().toString(36).slice(2)}`,
+      iss: 'CDas',
+      azp: 'Cguest',
+      nbf: now() - 60,
+      exp: now() + 600,
+      aud: ['/id-in'],
+      tkps: { pm: [{ ris: [boxRi], pv: { acr: [{ acor: ['Cguest'], acop: 2 }] } }] },
+      ...change.claims,
+    };
+    for (const [k, v] of Object.entries(claims)) if (v === undefined) delete claims[k];
+    return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT', ...change.header }).sign(change.key ?? privateKey);
+  }
+  const withToken = (tkns: string): { headers: Record<string, string> } => ({ headers: { Authorization: tkns } });
+
+  before(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    privateKey = pair.privateKey;
+    otherKey = (await generateKeyPair('ES256')).privateKey;
+    const dir = mkdtempSync(join(tmpdir(), 'warden-tokens-'));
+    const issuers = join(dir, 'issuers.json');
+    writeFileSync(issuers, JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey) }] }));
+    t = await startTestCse({ 'dynamicAuthorization.tokenIssuers': issuers, 'dynamicAuthorization.tokenRequiresAuthentication': false }, { clock });
+    owner = await t.client.registerAe('owner');
+    await t.client.registerAe('guest');
+    const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'acp', pv: { acr: [{ acor: [owner], acop: 63 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    const acpRi = (acp.body?.['m2m:acp'] as Attrs).ri as string;
+    const made = await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'box', acpi: [acpRi] } }, owner);
+    boxRi = (made.body?.['m2m:cnt'] as Attrs).ri as string;
+    box = '/cse-in/owner/box';
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('a valid token grants what its permissions grant, and nothing more', async () => {
+    assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 4103);
+    const valid = await token();
+    assert.equal((await t.client.retrieve(box, 'Cguest', withToken(valid))).rsc, 2000);
+    // Twice: the second use is served from the verified-token cache.
+    assert.equal((await t.client.retrieve(box, 'Cguest', withToken(valid))).rsc, 2000);
+    assert.equal((await t.client.delete(box, 'Cguest', withToken(valid))).rsc, 4103);
+    // Two tokens joined by '+' [TS-0009 §6.4.19]: the second one grants DELETE.
+    const deleter = await token({ claims: { tkps: { pm: [{ ris: [`/id-in/${boxRi}`], pv: { acr: [{ acor: ['Cguest'], acop: 8 }] } }] } } });
+    const both = `${valid}+${deleter}`;
+    assert.equal((await t.client.retrieve(box, 'Cguest', withToken(both))).rsc, 2000);
+  });
+
+  it('refuses every bad token, one by one, with 4103', async () => {
+    const header = (h: Attrs): string => Buffer.from(JSON.stringify(h)).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ jti: 'x', iss: 'CDas', azp: 'Cguest', nbf: now() - 60, exp: now() + 600, aud: ['/id-in'] })).toString('base64url');
+    const cases: Array<[string, string]> = [
+      ['forged (another key)', await token({ key: otherKey })],
+      ['expired', await token({ claims: { nbf: now() - 3600, exp: now() - 600 } })],
+      ['not yet valid', await token({ claims: { nbf: now() + 600, exp: now() + 1200 } })],
+      ['wrong audience', await token({ claims: { aud: ['/id-other'] } })],
+      ['no audience', await token({ claims: { aud: undefined } })],
+      ['wrong holder', await token({ claims: { azp: 'Cstranger' } })],
+      ['unknown issuer', await token({ claims: { iss: 'CEvil' } })],
+      ['no typ JWT', await token({ header: { typ: 'at+jwt' } })],
+      ['alg none', `${header({ alg: 'none', typ: 'JWT' })}.${body}.`],
+      ['alg HS256 with the public key as secret', `${header({ alg: 'HS256', typ: 'JWT' })}.${body}.${'A'.repeat(43)}`],
+      ['permission for another resource', await token({ claims: { tkps: { pm: [{ ris: ['cnt-other'], pv: { acr: [{ acor: ['Cguest'], acop: 63 }] } }] } } })],
+      ['permission naming another originator', await token({ claims: { tkps: { pm: [{ ris: [boxRi], pv: { acr: [{ acor: ['Cstranger'], acop: 63 }] } }] } } })],
+      ['no permissions', await token({ claims: { tkps: undefined } })],
+    ];
+    for (const [name, tkns] of cases) {
+      const reply = await t.client.retrieve(box, 'Cguest', withToken(tkns));
+      assert.equal(reply.rsc, 4103, `${name}: ${reply.text}`);
+    }
+  });
+
+  it('answers a malformed or oversized token with 4000', async () => {
+    for (const tkns of ['not-a-token', 'a.b', `${'A'.repeat(9000)}.${'B'.repeat(10)}.${'C'.repeat(10)}`, 'e30.e30.e30.e30.e30']) {
+      const reply = await t.client.retrieve(box, 'Cguest', withToken(tkns));
+      assert.ok(reply.rsc === 4000 || reply.rsc === 4103, `${tkns.slice(0, 20)}: ${reply.rsc}`);
+      assert.notEqual(reply.rsc, 2000);
+    }
+    assert.equal((await t.client.retrieve(box, 'Cguest', withToken('not-a-token'))).rsc, 4000);
+    assert.equal((await t.client.retrieve(box, 'Cguest', withToken(`${'A'.repeat(9000)}.${'B'.repeat(10)}.${'C'.repeat(10)}`))).rsc, 4000);
+  });
+
+  it('a token that was valid grants nothing once expired (cached or not)', async () => {
+    const shortLived = await token({ claims: { exp: now() + 120 } });
+    assert.equal((await t.client.retrieve(box, 'Cguest', withToken(shortLived))).rsc, 2000);
+    clock.advance(200_000); // past exp and the 30 s skew
+    assert.equal((await t.client.retrieve(box, 'Cguest', withToken(shortLived))).rsc, 4103);
+  });
+
+  it('by default accepts tokens only from authenticated originators', async () => {
+    const strict = await startTestCse({ 'dynamicAuthorization.tokenIssuers': '' });
+    try {
+      const holder = await strict.client.registerAe('holder');
+      await strict.client.registerAe('guest');
+      assert.equal((await strict.client.create('/cse-in/holder', 3, { 'm2m:cnt': { rn: 'box' } }, holder)).rsc, 2001);
+      const reply = await strict.client.retrieve('/cse-in/holder/box', 'Cguest', withToken(await token()));
+      assert.equal(reply.rsc, 4103);
+    } finally {
+      await strict.close();
+    }
   });
 });

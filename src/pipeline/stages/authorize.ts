@@ -8,6 +8,7 @@ import type { RequestContext } from '../context.js';
 import { originatorMay } from '../access.js';
 import type { Stage } from '../pipeline.js';
 import { dynamicAuthorizationFor } from '../../security/dynamicAuthorization.js';
+import { TokenRejected, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
 
 function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
   switch (op) {
@@ -36,6 +37,27 @@ function sentAttributes(pc: unknown): string[] {
   if (typeof pc !== 'object' || pc === null) return [];
   const [inner] = Object.values(pc as Record<string, unknown>);
   return typeof inner === 'object' && inner !== null ? Object.keys(inner) : [];
+}
+
+async function verifiedTokens(ctx: RequestContext, tokens: readonly string[]): Promise<VerifiedToken[]> {
+  const originator = ctx.originator;
+  const basis = { event: 'token', originator: originator?.id, rqi: ctx.request.rqi };
+  if (ctx.services.config.dynamicAuthorization.tokenRequiresAuthentication && !originator?.authenticated) {
+    ctx.services.log.warn({ ...basis, granted: false, reason: 'tokens from an unauthenticated originator' }, 'dynamic authorization');
+    throw noPrivilege('tokens are accepted only from an authenticated originator');
+  }
+  const verifier = tokenVerifierFor(ctx.services);
+  const verified: VerifiedToken[] = [];
+  for (const token of tokens) {
+    try {
+      verified.push(await verifier.verify(token, originator?.id ?? '', ctx.receivedAt));
+    } catch (err) {
+      if (!(err instanceof TokenRejected)) throw err;
+      ctx.services.log.warn({ ...basis, granted: false, reason: err.message }, 'dynamic authorization');
+      throw err.malformed ? badRequest(`malformed token: ${err.message}`) : noPrivilege(`a token was refused: ${err.message}`);
+    }
+  }
+  return verified;
 }
 
 export const authorize: Stage = {
@@ -82,6 +104,12 @@ export const authorize: Stage = {
       attributes: ctx.virtual ? null : (sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined)),
     };
     let decision = await ctx.services.access.decide(question);
+    // Tokens carried by the request [TS-0003 §7.3.2.3]: verified only when the policies deny (a granted request
+    // needs none); a token that fails any check refuses the request, it is never silently ignored.
+    if (!decision.granted && r.tkns && r.tkns.length > 0) {
+      const tokens = await verifiedTokens(ctx, r.tkns);
+      decision = await ctx.services.access.decide({ ...question, tokens });
+    }
     // Denied by the policies: the DAS may grant privileges, after which the decider is asked again [TS-0003 §7.3.2.2].
     // Not for an acpi change (selfPrivileges), a group fan-out (its members decide) or a polling channel (its AE's).
     if (!decision.granted && !question.updatesAcpi && question.policyIds === undefined && resource.ty !== RESOURCE_TYPE.pollingChannel && resource.ty !== RESOURCE_TYPE.accessControlPolicy) {
