@@ -113,7 +113,7 @@ interface DynamicPolicy {
 }
 
 /** Dynamic policies one target may hold: more are not read (the consultation stores one per grant). */
-const DYNAMIC_POLICIES_PER_TARGET = 64;
+export const DYNAMIC_POLICIES_PER_TARGET = 64;
 const NO_GROUPS: ReadonlySet<string> = new Set();
 
 const CACHE_LIMIT = 10_000;

@@ -20,7 +20,7 @@ import type { ResourceStore, StoredResource } from '../storage/store.js';
 import { targetKey, urlsOfTarget } from '../notifications/events.js';
 import { compileRules, PolicyFormatError } from './acp.js';
 import { parseAddress, unmapped } from './addresses.js';
-import { DYNAMIC_POLICY_KEY, type AccessDecider, type DynamicPolicyBinding } from './authorize.js';
+import { DYNAMIC_POLICIES_PER_TARGET, DYNAMIC_POLICY_KEY, type AccessDecider, type DynamicPolicyBinding } from './authorize.js';
 import { formatAddress } from './outboundPolicy.js';
 
 /** securityInfoType [TS-0004 table 6.3.4.2.35-1]. */
@@ -33,6 +33,8 @@ const URLS_PER_DAS = 2;
 /** A denial is remembered this long per originator, target and operation, so that a denied originator cannot make the CSE call the DAS at its own request rate. */
 const DENIAL_MEMORY_MS = 2000;
 const DENIAL_MEMORY_LIMIT = 10_000;
+/** Dynamic policies one target may hold (one per originator): what the decider reads of them is bounded too. */
+const MAX_DYNAMIC_POLICIES = DYNAMIC_POLICIES_PER_TARGET;
 /** The operations (bitmask) the CSE keeps on a dynamic policy it created [TS-0004 §7.5.1.2.10]: RETRIEVE, UPDATE, DELETE. */
 const HOSTING_CSE_OPERATIONS = 2 | 4 | 8;
 
@@ -125,12 +127,12 @@ export class DynamicAuthorization {
           if (answer.rsc !== 5103) break;
           continue;
         }
-        const policy = await this.store(q, checked, point);
-        if (!policy) {
-          reason = 'the target was deleted during the consultation';
-          log.info({ ...basis, das: point, granted: false, reason }, 'dynamic authorization');
-          return { granted: false, reason };
+        const stored = await this.store(q, checked, point);
+        if ('refused' in stored) {
+          log.warn({ ...basis, das: point, granted: false, reason: stored.refused }, 'dynamic authorization');
+          return { granted: false, reason: stored.refused };
         }
+        const policy = stored.policy;
         log.info({ ...basis, das: point, granted: true, policy, until: formatTimestamp(checked.until) }, 'dynamic authorization');
         return { granted: true, das: point, policy };
       }
@@ -258,7 +260,7 @@ export class DynamicAuthorization {
    * expirationTime the privileges' lifetime (the expiry sweep removes it, and it grants nothing once past), and
    * selfPrivileges for the hosting CSE only. Stored, so that every process on the same store sees it.
    */
-  private async store(q: ConsultationQuestion, grant: Grant, das: string): Promise<string | undefined> {
+  private async store(q: ConsultationQuestion, grant: Grant, das: string): Promise<{ policy: string } | { refused: string }> {
     const { store, self, access } = this.services;
     const ri = `acp${randomIdSuffix()}`;
     const now = this.services.clock.now();
@@ -266,7 +268,16 @@ export class DynamicAuthorization {
     const binding: DynamicPolicyBinding = { or: q.originator, das };
     return store.transaction(async (tx) => {
       const parent = await tx.getParentForInsert(q.resource);
-      if (parent?.srn !== q.resource.srn) return undefined;
+      if (parent?.srn !== q.resource.srn) return { refused: 'the target was deleted during the consultation' };
+      // The newest grant for an originator on a target replaces the earlier ones, so that repeated consultations
+      // (another operation, after each denial) cannot pile policies up; a target holds a bounded number of them.
+      const existing = (await tx.children(parent.ri, { ty: RESOURCE_TYPE.accessControlPolicy, limit: MAX_DYNAMIC_POLICIES + 1 })).filter((child) => isRecord(child.doc[DYNAMIC_POLICY_KEY]));
+      for (const old of existing.filter((child) => (child.doc[DYNAMIC_POLICY_KEY] as Partial<DynamicPolicyBinding>).or === q.originator)) {
+        await tx.deleteSubtree(old.ri);
+        await access.invalidate(old, tx);
+      }
+      const others = existing.filter((child) => (child.doc[DYNAMIC_POLICY_KEY] as Partial<DynamicPolicyBinding>).or !== q.originator && (child.et ?? Infinity) > now);
+      if (others.length >= MAX_DYNAMIC_POLICIES) return { refused: `the target already holds ${MAX_DYNAMIC_POLICIES} dynamic policies of other originators` };
       const policy: StoredResource = {
         ri,
         pi: parent.ri,
@@ -286,7 +297,7 @@ export class DynamicAuthorization {
       if (parent.owner !== undefined) policy.owner = parent.owner;
       const stored = await tx.insert(policy);
       await access.invalidate(stored, tx);
-      return stored.ri;
+      return { policy: stored.ri };
     });
   }
 }

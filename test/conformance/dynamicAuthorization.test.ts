@@ -211,6 +211,24 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     assert.equal(das.requests.length, 1);
   });
 
+  it('a newer grant for the same originator and target replaces the older one (no pile of policies)', async () => {
+    const box = await guarded();
+    const dynamicPolicies = async (): Promise<number> => {
+      const found = await t.client.retrieve(`${box}?fu=1&ty=1`, 'CAdmin');
+      return ((found.body?.['m2m:uril'] as string[] | undefined) ?? []).length;
+    };
+    das.answer = () => grant('Cguest', 2);
+    assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 2000);
+    assert.equal(await dynamicPolicies(), 1);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(10_000);
+      assert.equal((await t.client.delete(box, 'Cguest')).rsc, 4103);
+    }
+    assert.equal(das.requests.length, 4);
+    assert.equal(await dynamicPolicies(), 1);
+    assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 2000);
+  });
+
   it('a privilege granted by a DAS never lets the originator change acpi', async () => {
     const box = await guarded();
     das.answer = () => grant('Cguest', 63);
