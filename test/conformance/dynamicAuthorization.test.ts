@@ -12,7 +12,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { formatTimestamp } from '../../src/primitive/identifiers.js';
+import { createCa, issueCertificate } from '../../src/security/pki.js';
 import { ManualClock, startTestCse, type TestCse } from '../harness.js';
+import { tlsRequest, type TlsClient, type TlsReply } from '../tls.js';
 
 type Attrs = Record<string, unknown>;
 type Answer = { rsc: number; body?: unknown; raw?: string } | 'hang';
@@ -351,5 +353,72 @@ describe('dynamic authorization: oneM2M JWT tokens in tkns (Authorization header
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('dynamic authorization over HTTPS with mutual TLS (tokens from authenticated originators only, the default)', () => {
+  const SP = 'warden.example.net';
+  let t: TestCse;
+  let das: TestDas;
+  let port: number;
+  let boxRi = '';
+  const clients: Record<string, TlsClient> = {};
+  type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  let issuerKey: Key;
+  const call = (who: string, method: string, path: string, options: { ty?: number; body?: unknown; headers?: Record<string, string> } = {}): Promise<TlsReply> =>
+    tlsRequest(port, clients[who] as TlsClient, method, path, who, options);
+  const token = (holder: string): Promise<string> => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { tkvr: '1', jti: `tk-${holder}`, iss: 'CDas', azp: holder, nbf: now - 60, exp: now + 600, aud: ['/id-in'], tkps: { pm: [{ ris: [boxRi], pv: { acr: [{ acor: [holder], acop: 2 }] } }] } };
+    return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign(issuerKey);
+  };
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-dac-tls-'));
+    const ca = await createCa('Warden DAC Test CA');
+    const server = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' });
+    for (const id of ['Cowner', 'Cguest', 'Cother']) {
+      const pem = await issueCertificate(ca, { commonName: id, uris: [`onem2m://${SP}/id-in/${id}`], usage: 'client' });
+      clients[id] = { ca: ca.certificate, cert: pem.certificate, key: pem.key };
+    }
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    issuerKey = pair.privateKey;
+    const files = { cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), ca: join(dir, 'ca.pem'), issuers: join(dir, 'issuers.json') };
+    writeFileSync(files.cert, server.certificate);
+    writeFileSync(files.key, server.key);
+    writeFileSync(files.ca, ca.certificate);
+    writeFileSync(files.issuers, JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey) }] }));
+    das = await new TestDas().start();
+    t = await startTestCse({ 'http.tls': true, 'tls.cert': files.cert, 'tls.key': files.key, 'tls.ca': files.ca, 'tls.clientAuth': 'required', 'dynamicAuthorization.tokenIssuers': files.issuers });
+    port = t.cse.httpPort;
+    for (const id of ['Cowner', 'Cguest', 'Cother']) {
+      const reply = await call(id, 'POST', '/cse-in', { ty: 2, body: { 'm2m:ae': { rn: id.slice(1), api: `N${id.slice(1)}`, rr: false, srv: ['3'] } } });
+      assert.equal(reply.rsc, 2001, id);
+    }
+    const acp = await call('Cowner', 'POST', '/cse-in/owner', { ty: 1, body: { 'm2m:acp': { rn: 'acp', pv: { acr: [{ acor: ['Cowner'], acop: 63 }] }, pvs: { acr: [{ acor: ['Cowner'], acop: 63 }] } } } });
+    const acpRi = (acp.body?.['m2m:acp'] as Attrs).ri as string;
+    const dac = await call('Cowner', 'POST', '/cse-in/owner', { ty: 34, body: { 'm2m:dac': { rn: 'dac', dae: true, dap: [das.url] } } });
+    const dacRi = (dac.body?.['m2m:dac'] as Attrs).ri as string;
+    const box = await call('Cowner', 'POST', '/cse-in/owner', { ty: 3, body: { 'm2m:cnt': { rn: 'box', acpi: [acpRi], daci: [dacRi] } } });
+    assert.equal(box.rsc, 2001);
+    boxRi = (box.body?.['m2m:cnt'] as Attrs).ri as string;
+  });
+  after(async () => {
+    await t.close();
+    await das.stop();
+  });
+
+  it('a token held by the authenticated originator grants; the same token from another one does not', async () => {
+    const tkns = await token('Cguest');
+    assert.equal((await call('Cguest', 'GET', '/cse-in/owner/box', { headers: { Authorization: tkns } })).rsc, 2000);
+    assert.equal((await call('Cother', 'GET', '/cse-in/owner/box', { headers: { Authorization: tkns } })).rsc, 4103);
+    assert.equal(das.requests.length, 0, 'a refused token refuses the request: no DAS is asked');
+  });
+
+  it('the direct flow grants an authenticated originator what its DAS grants', async () => {
+    das.answer = (request) => grant(String((seci(request).dreq as Attrs).or), 2);
+    assert.equal((await call('Cother', 'GET', '/cse-in/owner/box')).rsc, 2000);
+    assert.equal(das.requests.length, 1);
+    assert.equal((await call('Cother', 'DELETE', '/cse-in/owner/box')).rsc, 4103);
   });
 });
