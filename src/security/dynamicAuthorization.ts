@@ -18,7 +18,8 @@ import { formatTimestamp, parseAbsRelTimestamp, parseTimestamp, randomIdSuffix, 
 import type { Operation } from '../primitive/request.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import { targetKey, urlsOfTarget } from '../notifications/events.js';
-import { compileRules, PolicyFormatError } from './acp.js';
+import { compileRules, POLICY_LIMITS, PolicyFormatError } from './acp.js';
+import { TokenRejected, tokenVerifierFor, type VerifiedToken } from './tokens.js';
 import { parseAddress, unmapped } from './addresses.js';
 import { DYNAMIC_POLICIES_PER_TARGET, DYNAMIC_POLICY_KEY, type AccessDecider, type DynamicPolicyBinding } from './authorize.js';
 import { formatAddress } from './outboundPolicy.js';
@@ -119,7 +120,7 @@ export class DynamicAuthorization {
           return { granted: false, reason };
         }
         const answer = await this.ask(url, point, q, proposed, left);
-        const checked = this.check(answer);
+        const checked = await this.check(answer, q);
         if (typeof checked === 'string') {
           reason = `the DAS at ${point} ${checked}`;
           log.info({ ...basis, das: point, granted: false, reason }, 'dynamic authorization');
@@ -223,7 +224,7 @@ export class DynamicAuthorization {
   }
 
   /** The grant a DAS answer carries, or why it grants nothing. */
-  private check(answer: OutboundResult): Grant | string {
+  private async check(answer: OutboundResult, q: ConsultationQuestion): Promise<Grant | string> {
     if (answer.refused) return `is refused by the outbound destination policy (${answer.refused})`;
     if (answer.rsc === 5103) return 'could not be reached or did not answer in time';
     if (answer.rsc !== 2000) return `answered ${answer.rsc}`;
@@ -234,7 +235,7 @@ export class DynamicAuthorization {
     const dres = seci.dres;
     if (!isRecord(dres)) return 'answered without a dasResponse';
     const dai = dres.dai;
-    if (dai === undefined) return 'granted no privileges (no dynamicACPInfo)';
+    if (dai === undefined) return dres.tkns === undefined ? 'granted no privileges (no dynamicACPInfo, no tokens)' : this.grantOfTokens(dres.tkns, q);
     if (!isRecord(dai) || !isRecord(dai.gp)) return 'answered a dynamicACPInfo without grantedPrivileges';
     try {
       if (compileRules(dai.gp, 'gp', this.services.self, 1).length === 0) return 'granted no privileges';
@@ -253,6 +254,38 @@ export class DynamicAuthorization {
     until = Math.min(until, max);
     if (until <= now) return 'granted privileges whose lifetime is already over';
     return { privileges: dai.gp, until };
+  }
+
+  /**
+   * Tokens a DAS answers instead of dynamicACPInfo [TS-0003 §7.3.2.2]: each is verified like a token in a request
+   * (a configured issuer, its algorithms, audience this CSE, holder the originator, valid now); the privileges of
+   * their permissions that name the target are kept as a dynamic policy until the earliest expiry among them.
+   * The tokens came from the DAS, not from the originator, so the originator need not be authenticated here.
+   */
+  private async grantOfTokens(tkns: unknown, q: ConsultationQuestion): Promise<Grant | string> {
+    if (!Array.isArray(tkns) || tkns.length === 0 || tkns.length > 8 || tkns.some((t) => typeof t !== 'string')) return 'answered malformed tokens (a list of 1 to 8 JWS)';
+    const verifier = tokenVerifierFor(this.services);
+    const now = this.services.clock.now();
+    const acr: unknown[] = [];
+    let until = now + this.services.config.dynamicAuthorization.maxLifetime * 1000;
+    for (const token of tkns as string[]) {
+      let verified: VerifiedToken;
+      try {
+        verified = await verifier.verify(token, q.originator, now);
+      } catch (err) {
+        if (err instanceof TokenRejected) return `answered a token that was refused: ${err.message}`;
+        throw err;
+      }
+      for (const permission of verified.permissions) {
+        if (!permission.resources.has(q.resource.ri) && !permission.resources.has(q.resource.srn)) continue;
+        acr.push(...permission.written.acr);
+        until = Math.min(until, verified.notAfter);
+      }
+    }
+    if (acr.length === 0) return 'answered tokens that grant nothing on the target';
+    if (acr.length > POLICY_LIMITS.rules) return `answered tokens with more than ${POLICY_LIMITS.rules} rules for the target`;
+    if (until <= now) return 'answered tokens whose lifetime is already over';
+    return { privileges: { acr }, until };
   }
 
   /**

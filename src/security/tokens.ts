@@ -19,6 +19,8 @@ export interface TokenPermission {
   /** Resource IDs (bare ri or structured CSE-relative path) the permission applies to. */
   readonly resources: ReadonlySet<string>;
   readonly privileges: readonly CompiledRule[];
+  /** The permission's privileges as the token wrote them (m2m:setOfAcrs), already validated. */
+  readonly written: { readonly acr: readonly unknown[] };
 }
 
 export interface VerifiedToken {
@@ -187,7 +189,8 @@ export class TokenVerifier {
       if (ris.length > MAX_RESOURCES || ris.some((r) => typeof r !== 'string')) throw new TokenRejected(`token ${id}: tkps.pm[${i}].ris must list at most ${MAX_RESOURCES} resource IDs`);
       const resources = new Set((ris as string[]).map((r) => (r.startsWith(absolute) ? r.slice(absolute.length) : r.startsWith(spRelative) ? r.slice(spRelative.length) : r)));
       try {
-        return [{ resources, privileges: compileRules(permission.pv, `tkps.pm[${i}].pv`, this.self, 1) }];
+        const privileges = compileRules(permission.pv, `tkps.pm[${i}].pv`, this.self, 1);
+        return [{ resources, privileges, written: permission.pv as { acr: unknown[] } }];
       } catch (err) {
         if (err instanceof PolicyFormatError) throw new TokenRejected(`token ${id} has malformed privileges: ${err.message}`);
         throw err;

@@ -85,9 +85,22 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     return `/cse-in/owner/box${n}`;
   }
 
+  type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  let dasKey: Key;
+  /** A token the DAS issues for `holder` on `ri`, valid for `seconds` from the CSE's clock. */
+  const dasToken = (holder: string, ri: string, seconds = 600, key?: Key): Promise<string> => {
+    const now = Math.floor(clock.now() / 1000);
+    const claims = { tkvr: '1', jti: `das-${Math.random().toString(36).slice(2)}`, iss: 'CDas', azp: holder, nbf: now - 60, exp: now + seconds, aud: ['/id-in'], tkps: { pm: [{ ris: [ri], pv: { acr: [{ acor: [holder], acop: 2 }] } }] } };
+    return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign(key ?? dasKey);
+  };
+
   before(async () => {
     das = await new TestDas().start();
-    t = await startTestCse({ 'dynamicAuthorization.timeout': 1, 'dynamicAuthorization.defaultConsultation': 'cse-in/systemDac' }, { clock });
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    dasKey = pair.privateKey;
+    const issuers = join(mkdtempSync(join(tmpdir(), 'warden-das-')), 'issuers.json');
+    writeFileSync(issuers, JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey) }] }));
+    t = await startTestCse({ 'dynamicAuthorization.timeout': 1, 'dynamicAuthorization.defaultConsultation': 'cse-in/systemDac', 'dynamicAuthorization.tokenIssuers': issuers }, { clock });
     owner = await t.client.registerAe('owner');
     await t.client.registerAe('guest');
     await t.client.registerAe('stranger');
@@ -229,6 +242,30 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     assert.equal(das.requests.length, 4);
     assert.equal(await dynamicPolicies(), 1);
     assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 2000);
+  });
+
+  it('a DAS may answer with tokens: verified, their permissions on the target kept until the token expires', async () => {
+    const box = await guarded();
+    const ri = ((await t.client.retrieve(box, owner)).body?.['m2m:cnt'] as Attrs).ri as string;
+    const refused: Array<[string, string]> = [
+      ['held by another originator', await dasToken('Cstranger', ri)],
+      ['signed by an unknown key', await dasToken('Cguest', ri, 600, (await generateKeyPair('ES256')).privateKey)],
+      ['for another resource', await dasToken('Cguest', 'cnt-elsewhere')],
+    ];
+    for (const [name, token] of refused) {
+      clock.advance(10_000);
+      das.answer = () => ({ rsc: 2000, body: { 'm2m:seci': { sit: 2, dres: { tkns: [token] } } } });
+      assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 4103, name);
+    }
+    clock.advance(10_000);
+    const good = await dasToken('Cguest', ri, 120);
+    das.answer = () => ({ rsc: 2000, body: { 'm2m:seci': { sit: 2, dres: { tkns: [good] } } } });
+    assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 2000);
+    assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 2000);
+    assert.equal(das.requests.length, refused.length + 1);
+    clock.advance(130_000);
+    das.answer = () => ({ rsc: 2000, body: { 'm2m:seci': { sit: 2, dres: {} } } });
+    assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 4103, 'the grant ends with the token');
   });
 
   it('a privilege granted by a DAS never lets the originator change acpi', async () => {
