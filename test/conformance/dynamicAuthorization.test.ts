@@ -268,6 +268,20 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 4103, 'the grant ends with the token');
   });
 
+  it('changing daci needs what changing acpi needs (selfPrivileges), not just UPDATE', async () => {
+    const box = await guarded();
+    // The policy gives Cguest UPDATE on the container, but no selfPrivileges.
+    const acpPath = box.replace('/box', '/acp');
+    const widened = await t.client.update(acpPath, { 'm2m:acp': { pv: { acr: [{ acor: [owner], acop: 63 }, { acor: ['Cguest'], acop: 4 }] } } }, owner);
+    assert.equal(widened.rsc, 2004, widened.text);
+    const own = await t.client.create('/cse-in/guest', 34, { 'm2m:dac': { rn: 'mine', dae: true, dap: [das.url] } }, 'Cguest');
+    assert.equal(own.rsc, 2001, own.text);
+    const mine = (own.body?.['m2m:dac'] as Attrs).ri as string;
+    assert.equal((await t.client.update(box, { 'm2m:cnt': { lbl: ['updated'] } }, 'Cguest')).rsc, 2004);
+    assert.equal((await t.client.update(box, { 'm2m:cnt': { daci: [mine] } }, 'Cguest')).rsc, 4103);
+    assert.equal((await t.client.update(box, { 'm2m:cnt': { daci: [mine] } }, owner)).rsc, 2004);
+  });
+
   it('a privilege granted by a DAS never lets the originator change acpi', async () => {
     const box = await guarded();
     das.answer = () => grant('Cguest', 63);

@@ -86,6 +86,9 @@ export const authorize: Stage = {
       updatesAcpi = names.includes('acpi');
       // acpi must be the only attribute of such an UPDATE [TS-0001 table 9.6.1.3.2-1].
       if (updatesAcpi && names.length > 1) throw badRequest('an UPDATE of acpi must not change other attributes');
+      // daci chooses who may grant access dynamically: changing it is decided like an acpi change (Warden policy;
+      // TS-0001 leaves daci an ordinary RW attribute), or UPDATE alone would let an originator name its own DAS.
+      if (names.includes('daci')) updatesAcpi = true;
     }
     const question = {
       originator: originator.id,
