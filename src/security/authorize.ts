@@ -235,7 +235,8 @@ export class AccessDecider {
    */
   private tokenGrant(q: AccessQuestion, facts: AccessFacts): Decision | undefined {
     for (const token of q.tokens ?? []) {
-      if (token.notAfter <= q.time || token.holder !== q.originator) continue;
+      // Checked when the token was verified for this request (tokens.ts), and again here: a token is its holder's.
+      if (token.notAfter <= q.time || absoluteSegments(token.holder, this.self).join('/') !== facts.originator.join('/')) continue;
       for (const permission of token.permissions) {
         if (!permission.resources.has(q.resource.ri) && !permission.resources.has(q.resource.srn)) continue;
         const rule = firstGrantingRule(permission.privileges, facts);

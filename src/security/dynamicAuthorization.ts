@@ -48,6 +48,8 @@ export interface ConsultationQuestion {
   readonly ip: string;
   readonly time: number;
   readonly rqi: string;
+  /** tokenIDs the request carried (tids): the DAS is asked for those tokens [TS-0003 §7.3.2.3 step 6]. */
+  readonly tokenIds?: readonly string[];
 }
 
 export type ConsultationResult = { readonly granted: true; readonly das: string; readonly policy: string } | { readonly granted: false; readonly reason: string };
@@ -79,7 +81,7 @@ export class DynamicAuthorization {
 
   async consult(q: ConsultationQuestion): Promise<ConsultationResult> {
     if (q.originator === '') return { granted: false, reason: 'an originator without an ID is never granted privileges dynamically' };
-    const key = `${q.originator}\n${q.resource.ri}\n${q.operation}`;
+    const key = `${q.originator}\n${q.resource.ri}\n${q.operation}\n${(q.tokenIds ?? []).join(' ')}`;
     const now = this.services.clock.now();
     const remembered = this.denied.get(key);
     if (remembered && remembered.until > now) return remembered.result;
@@ -213,6 +215,7 @@ export class DynamicAuthorization {
       rts: formatTimestamp(q.time),
       ppl: formatTimestamp(proposed),
     };
+    if (q.tokenIds && q.tokenIds.length > 0) dreq.tids = q.tokenIds;
     if (plain) dreq.oip = plain.family === 'ipv4' ? { ip4: formatAddress(plain) } : { ip6: formatAddress(plain) };
     // Carried as a NOTIFY to the DAS [TS-0004 §7.5.1.2.10]; From is the hosting CSE.
     return outbound.send(
@@ -276,6 +279,8 @@ export class DynamicAuthorization {
         if (err instanceof TokenRejected) return `answered a token that was refused: ${err.message}`;
         throw err;
       }
+      // Asked for tokens by ID, the DAS must answer those: another token answers another request.
+      if (q.tokenIds && q.tokenIds.length > 0 && !q.tokenIds.includes(verified.id)) return `answered token ${verified.id}, which was not asked for`;
       for (const permission of verified.permissions) {
         if (!permission.resources.has(q.resource.ri) && !permission.resources.has(q.resource.srn)) continue;
         acr.push(...permission.written.acr);

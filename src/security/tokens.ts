@@ -13,6 +13,7 @@ import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } fro
 import type { Config } from '../config/config.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import { compileRules, PolicyFormatError, type CompiledRule } from './acp.js';
+import { absoluteSegments } from './originators.js';
 
 /** What a verified token grants: its permissions, each for a set of resources. */
 export interface TokenPermission {
@@ -123,7 +124,9 @@ export class TokenVerifier {
       this.verified.set(token, verified);
     }
     const skew = this.config.dynamicAuthorization.tokenClockSkew * 1000;
-    if (verified.holder !== originator) throw new TokenRejected(`token ${verified.id} is held by '${verified.holder}', not by the originator`);
+    // holder "shall exactly match the Absolute CSE-ID or AE-ID of the Originator" [TS-0003 §7.3.2.3 step 7.1.3]:
+    // compared in absolute form, so that the relative spellings of one ID are the same ID.
+    if (absoluteSegments(verified.holder, this.self).join('/') !== absoluteSegments(originator, this.self).join('/')) throw new TokenRejected(`token ${verified.id} is held by '${verified.holder}', not by the originator`);
     if (now >= verified.notAfter + skew) throw new TokenRejected(`token ${verified.id} has expired`);
     if (now < verified.notBefore - skew) throw new TokenRejected(`token ${verified.id} is not valid yet`);
     return verified;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -280,6 +280,21 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     assert.equal((await t.client.update(box, { 'm2m:cnt': { lbl: ['updated'] } }, 'Cguest')).rsc, 2004);
     assert.equal((await t.client.update(box, { 'm2m:cnt': { daci: [mine] } }, 'Cguest')).rsc, 4103);
     assert.equal((await t.client.update(box, { 'm2m:cnt': { daci: [mine] } }, owner)).rsc, 2004);
+  });
+
+  it('tokenIDs (tids) are fetched from the DAS, which must answer those tokens', async () => {
+    const box = await guarded();
+    const ri = ((await t.client.retrieve(box, owner)).body?.['m2m:cnt'] as Attrs).ri as string;
+    const issued = await dasToken('Cguest', ri);
+    const jti = String(decodeJwt(issued).jti);
+    // The DAS answers another token than the one asked for: nothing is granted.
+    das.answer = () => ({ rsc: 2000, body: { 'm2m:seci': { sit: 2, dres: { tkns: [issued] } } } });
+    assert.equal((await t.client.retrieve(`${box}?tids=someOtherToken`, 'Cguest')).rsc, 4103);
+    assert.deepEqual((seci(das.requests[0] as Attrs).dreq as Attrs).tids, ['someOtherToken']);
+    clock.advance(10_000);
+    assert.equal((await t.client.retrieve(`${box}?tids=${jti}`, 'Cguest')).rsc, 2000);
+    assert.deepEqual((seci(das.requests[1] as Attrs).dreq as Attrs).tids, [jti]);
+    assert.equal((await t.client.retrieve(`${box}?tids=${'x'.repeat(300)}`, 'Cstranger')).rsc, 4000);
   });
 
   it('a privilege granted by a DAS never lets the originator change acpi', async () => {

@@ -39,6 +39,13 @@ function sentAttributes(pc: unknown): string[] {
   return typeof inner === 'object' && inner !== null ? Object.keys(inner) : [];
 }
 
+/** tids are sent to the DAS as they are: a few, of bounded length, without control characters. */
+function checkedTokenIds(tids: readonly string[]): string[] {
+  if (tids.length > 8) throw badRequest('at most 8 token IDs (tids) may be given');
+  for (const id of tids) if (!/^[\x21-\x7e]{1,256}$/.test(id)) throw badRequest('a token ID (tids) must be 1 to 256 printable characters without spaces');
+  return [...tids];
+}
+
 async function verifiedTokens(ctx: RequestContext, tokens: readonly string[]): Promise<VerifiedToken[]> {
   const originator = ctx.originator;
   const basis = { event: 'token', originator: originator?.id, rqi: ctx.request.rqi };
@@ -116,7 +123,15 @@ export const authorize: Stage = {
     // Denied by the policies: the DAS may grant privileges, after which the decider is asked again [TS-0003 §7.3.2.2].
     // Not for an acpi change (selfPrivileges), a group fan-out (its members decide) or a polling channel (its AE's).
     if (!decision.granted && !question.updatesAcpi && question.policyIds === undefined && resource.ty !== RESOURCE_TYPE.pollingChannel && resource.ty !== RESOURCE_TYPE.accessControlPolicy) {
-      const consulted = await dynamicAuthorizationFor(ctx.services).consult({ originator: originator.id, operation: r.op, resource, ip: question.ip, time: question.time, rqi: r.rqi });
+      const consulted = await dynamicAuthorizationFor(ctx.services).consult({
+        originator: originator.id,
+        operation: r.op,
+        resource,
+        ip: question.ip,
+        time: question.time,
+        rqi: r.rqi,
+        ...(r.tids && r.tids.length > 0 ? { tokenIds: checkedTokenIds(r.tids) } : {}),
+      });
       if (consulted.granted) decision = await ctx.services.access.decide(question);
     }
     ctx.decision = decision;
