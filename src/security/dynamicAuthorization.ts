@@ -203,8 +203,24 @@ export class DynamicAuthorization {
     }
   }
 
-  private ask(url: string, point: string, q: ConsultationQuestion, proposed: number, timeoutMs: number): Promise<OutboundResult> {
-    const { self, outbound } = this.services;
+  /**
+   * Token Request Information for the indirect flow [TS-0003 §7.3.2.3 steps 2.2–2.3]: the DAS points of access of
+   * the applicable enabled consultations, each with the dasRequest the originator may take to it. Undefined when
+   * no consultation applies (the 4103 then carries none).
+   */
+  async tokenRequestInfo(q: ConsultationQuestion): Promise<Record<string, unknown> | undefined> {
+    const now = this.services.clock.now();
+    const enabled = (await this.applicableConsultations(q.resource)).filter((dac) => dac.doc.dae === true && (dac.et === undefined || dac.et > now));
+    const points = [...new Set(enabled.flatMap((dac) => (Array.isArray(dac.doc.dap) ? (dac.doc.dap as unknown[]) : []).filter((p): p is string => typeof p === 'string')))].slice(0, MAX_DAS_POINTS_OF_ACCESS);
+    this.services.log.info({ event: 'dynamic-authorization', originator: q.originator, target: q.resource.ri, op: q.operation, rqi: q.rqi, granted: false, indirect: points }, 'dynamic authorization');
+    if (points.length === 0) return undefined;
+    const dreq = this.dasRequest(q, this.proposedLifetime(enabled, now));
+    return { dasi: points.map((uri) => ({ uri, dreq })) };
+  }
+
+  /** m2m:dynAuthDasRequest [TS-0004 table 6.3.5.46-1] for this question. */
+  private dasRequest(q: ConsultationQuestion, proposed: number): Record<string, unknown> {
+    const { self } = this.services;
     const address = parseAddress(q.ip);
     const plain = address && unmapped(address);
     const dreq: Record<string, unknown> = {
@@ -217,6 +233,12 @@ export class DynamicAuthorization {
     };
     if (q.tokenIds && q.tokenIds.length > 0) dreq.tids = q.tokenIds;
     if (plain) dreq.oip = plain.family === 'ipv4' ? { ip4: formatAddress(plain) } : { ip6: formatAddress(plain) };
+    return dreq;
+  }
+
+  private ask(url: string, point: string, q: ConsultationQuestion, proposed: number, timeoutMs: number): Promise<OutboundResult> {
+    const { self, outbound } = this.services;
+    const dreq = this.dasRequest(q, proposed);
     // Carried as a NOTIFY to the DAS [TS-0004 §7.5.1.2.10]; From is the hosting CSE.
     return outbound.send(
       url,

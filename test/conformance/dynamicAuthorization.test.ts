@@ -100,7 +100,7 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     dasKey = pair.privateKey;
     const issuers = join(mkdtempSync(join(tmpdir(), 'warden-das-')), 'issuers.json');
     writeFileSync(issuers, JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey) }] }));
-    t = await startTestCse({ 'dynamicAuthorization.timeout': 1, 'dynamicAuthorization.defaultConsultation': 'cse-in/systemDac', 'dynamicAuthorization.tokenIssuers': issuers }, { clock });
+    t = await startTestCse({ 'dynamicAuthorization.timeout': 1, 'dynamicAuthorization.defaultConsultation': 'cse-in/systemDac', 'dynamicAuthorization.tokenIssuers': issuers, 'dynamicAuthorization.tokenRequiresAuthentication': false }, { clock });
     owner = await t.client.registerAe('owner');
     await t.client.registerAe('guest');
     await t.client.registerAe('stranger');
@@ -295,6 +295,25 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     assert.equal((await t.client.retrieve(`${box}?tids=${jti}`, 'Cguest')).rsc, 2000);
     assert.deepEqual((seci(das.requests[1] as Attrs).dreq as Attrs).tids, [jti]);
     assert.equal((await t.client.retrieve(`${box}?tids=${'x'.repeat(300)}`, 'Cstranger')).rsc, 4000);
+  });
+
+  it('indirect flow: with tqi the 4103 carries the Token Request Information; a token from the DAS then grants', async () => {
+    const box = await guarded();
+    const ri = ((await t.client.retrieve(box, owner)).body?.['m2m:cnt'] as Attrs).ri as string;
+    const denied = await t.client.retrieve(`${box}?tqi=true`, 'Cguest');
+    assert.equal(denied.rsc, 4103);
+    assert.equal(das.requests.length, 0, 'the originator asks the DAS itself');
+    assert.equal(denied.body?.['m2m:dbg'], undefined, 'no debugging information beside tqf (TS-0009 §6.5)');
+    const dasi = ((denied.body?.['m2m:tqf'] as Attrs | undefined)?.dasi ?? []) as Attrs[];
+    assert.equal(dasi.length, 1);
+    assert.equal(dasi[0]?.uri, das.url);
+    const dreq = dasi[0]?.dreq as Attrs;
+    assert.equal(dreq.or, 'Cguest');
+    assert.equal(dreq.op, 2);
+    assert.equal(dreq.trid, `/id-in/${ri}`);
+    // The originator takes dreq to the DAS, gets a token and retries with it.
+    const issued = await dasToken('Cguest', ri);
+    assert.equal((await t.client.retrieve(box, 'Cguest', { headers: { Authorization: issued } })).rsc, 2000);
   });
 
   it('a privilege granted by a DAS never lets the originator change acpi', async () => {

@@ -1,6 +1,7 @@
 // Stage 7: the privilege decision, made by security/authorize.ts. Deny answers 4103 with a message that
 // names the operation and target but never the policy contents.
-import { badRequest, noPrivilege } from '../../primitive/errors.js';
+import { CseError, badRequest, noPrivilege } from '../../primitive/errors.js';
+import { RSC } from '../../primitive/rsc.js';
 import { OPERATION, OPERATION_NAMES, isDiscovery, type Operation } from '../../primitive/request.js';
 import { ACCESS_OPERATION, type AccessOperation } from '../../security/acp.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
@@ -123,7 +124,7 @@ export const authorize: Stage = {
     // Denied by the policies: the DAS may grant privileges, after which the decider is asked again [TS-0003 §7.3.2.2].
     // Not for an acpi change (selfPrivileges), a group fan-out (its members decide) or a polling channel (its AE's).
     if (!decision.granted && !question.updatesAcpi && question.policyIds === undefined && resource.ty !== RESOURCE_TYPE.pollingChannel && resource.ty !== RESOURCE_TYPE.accessControlPolicy) {
-      const consulted = await dynamicAuthorizationFor(ctx.services).consult({
+      const consultation = {
         originator: originator.id,
         operation: r.op,
         resource,
@@ -131,8 +132,18 @@ export const authorize: Stage = {
         time: question.time,
         rqi: r.rqi,
         ...(r.tids && r.tids.length > 0 ? { tokenIds: checkedTokenIds(r.tids) } : {}),
-      });
-      if (consulted.granted) decision = await ctx.services.access.decide(question);
+      };
+      const dynamic = dynamicAuthorizationFor(ctx.services);
+      // An originator that offers to fetch tokens itself (tqi) without naming any (tids) gets the indirect flow: a
+      // 4103 whose content is the Token Request Information, without debugging information [TS-0003 §7.3.2.3
+      // step 2.3; TS-0009 §6.5]. The element name m2m:tqf follows the parameter's short name (unverified).
+      if (r.tqi === true && consultation.tokenIds === undefined) {
+        const tqf = await dynamic.tokenRequestInfo(consultation);
+        ctx.decision = decision;
+        if (tqf) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, 'token request information', undefined, { 'm2m:tqf': tqf });
+      } else if ((await dynamic.consult(consultation)).granted) {
+        decision = await ctx.services.access.decide(question);
+      }
     }
     ctx.decision = decision;
     if (!decision.granted) {
