@@ -8,6 +8,7 @@
 // them together), refused by the outbound policy, or that answers anything but a well-formed
 // m2m:securityInfo of type 2 (DAS response) with grantedPrivileges: nothing is granted and the request keeps
 // its 4103. Every answer is logged with its basis.
+import { performance } from 'node:perf_hooks';
 import type { HttpOutbound, OutboundResult } from '../bindings/http/client.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
@@ -27,6 +28,7 @@ import { formatAddress } from './outboundPolicy.js';
 /** securityInfoType [TS-0004 table 6.3.4.2.35-1]. */
 export const SECURITY_INFO_TYPE = { DAS_REQUEST: 1, DAS_RESPONSE: 2 } as const;
 
+const NO_DAS_ASKED = 'no point of access of the dynamic authorization servers names a reachable URL or registered AE';
 /** How far up the tree a missing daci is looked for: the depth a resource path may have. */
 const MAX_ANCESTORS = 64;
 /** URLs tried per DAS named by an AE-ID (its poa). */
@@ -110,12 +112,13 @@ export class DynamicAuthorization {
     }
     const points = [...new Set(enabled.flatMap((dac) => (Array.isArray(dac.doc.dap) ? (dac.doc.dap as unknown[]) : []).filter((p): p is string => typeof p === 'string')))].slice(0, MAX_DAS_POINTS_OF_ACCESS);
     const proposed = this.proposedLifetime(enabled, now);
-    // One bound for every DAS together: the request waits at most this long, however many are named.
-    const deadline = now + this.services.config.dynamicAuthorization.timeout * 1000;
-    let reason = 'no dynamic authorization server could be asked';
+    // One bound for every DAS together: the request waits at most this long, however many are named. Wall time,
+    // not the CSE clock: this is a wait, not a validity.
+    const deadline = performance.now() + this.services.config.dynamicAuthorization.timeout * 1000;
+    let reason = NO_DAS_ASKED;
     for (const point of points) {
       for (const url of await this.urlsOf(point)) {
-        const left = deadline - this.services.clock.now();
+        const left = Math.floor(deadline - performance.now());
         if (left <= 0) {
           reason = 'the dynamic authorization servers did not answer in time';
           log.warn({ ...basis, das: point, granted: false, reason }, 'dynamic authorization');
@@ -140,6 +143,7 @@ export class DynamicAuthorization {
         return { granted: true, das: point, policy };
       }
     }
+    if (reason === NO_DAS_ASKED) log.info({ ...basis, das: points, granted: false, reason }, 'dynamic authorization');
     return { granted: false, reason };
   }
 
