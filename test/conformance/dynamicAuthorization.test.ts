@@ -507,3 +507,25 @@ describe('dynamic authorization over HTTPS with mutual TLS (tokens from authenti
     assert.equal((await call('Cother', 'DELETE', '/cse-in/owner/box')).rsc, 4103);
   });
 });
+
+describe('dynamic authorization: the DAS request passes the outbound destination policy', () => {
+  it('a DAS on a refused address (loopback, not allowed) is never contacted, and the request is denied', async () => {
+    const das = await new TestDas().start();
+    const t = await startTestCse({ 'outbound.allow': '', 'outbound.loopback': 'deny' });
+    try {
+      das.answer = () => grant('Cguest', 63);
+      const owner = await t.client.registerAe('owner');
+      await t.client.registerAe('guest');
+      const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'acp', pv: { acr: [{ acor: [owner], acop: 63 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+      const dac = await t.client.create('/cse-in/owner', 34, { 'm2m:dac': { rn: 'dac', dae: true, dap: [das.url] } }, owner);
+      const acpi = [(acp.body?.['m2m:acp'] as Attrs).ri as string];
+      const daci = [(dac.body?.['m2m:dac'] as Attrs).ri as string];
+      assert.equal((await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'box', acpi, daci } }, owner)).rsc, 2001);
+      assert.equal((await t.client.retrieve('/cse-in/owner/box', 'Cguest')).rsc, 4103);
+      assert.equal(das.requests.length, 0);
+    } finally {
+      await t.close();
+      await das.stop();
+    }
+  });
+});
