@@ -11,7 +11,7 @@ import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRu
 import { parseAddress, unmapped } from './addresses.js';
 import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
-import type { VerifiedToken } from './tokens.js';
+import { permissionCovers, type VerifiedToken } from './tokens.js';
 
 export type Decision =
   | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree'; policy?: undefined; rule?: undefined; attributes?: undefined }
@@ -190,7 +190,7 @@ export class AccessDecider {
     const peer = parseAddress(q.ip);
     const base = {
       originator,
-      roleIds: q.roleIds,
+      roleIds: q.tokens ? [...q.roleIds, ...this.tokenRoles(q, originator)] : q.roleIds,
       operation: q.operation,
       authenticated: q.authenticated,
       time: timeFields(q.time),
@@ -230,6 +230,19 @@ export class AccessDecider {
   }
 
   /**
+   * Role-IDs the request's verified tokens vouch for on this target [TS-0003 §7.3.2.5 step 3]: the only roles Warden
+   * accepts, as it has no <role> resources; Role-IDs a request merely names (rids) are never trusted.
+   */
+  private tokenRoles(q: AccessQuestion, originator: readonly string[]): string[] {
+    const roles: string[] = [];
+    for (const token of q.tokens ?? []) {
+      if (token.notAfter <= q.time || absoluteSegments(token.holder, this.self).join('/') !== originator.join('/')) continue;
+      for (const permission of token.permissions) if (permissionCovers(permission, q.resource)) roles.push(...permission.roleIds);
+    }
+    return roles;
+  }
+
+  /**
    * A permission of a token the request carries that names the target and whose privileges grant the operation
    * [TS-0003 §7.3.2.5]. A token never grants more than its permissions, and nothing once expired.
    */
@@ -238,7 +251,7 @@ export class AccessDecider {
       // Checked when the token was verified for this request (tokens.ts), and again here: a token is its holder's.
       if (token.notAfter <= q.time || absoluteSegments(token.holder, this.self).join('/') !== facts.originator.join('/')) continue;
       for (const permission of token.permissions) {
-        if (!permission.resources.has(q.resource.ri) && !permission.resources.has(q.resource.srn)) continue;
+        if (!permissionCovers(permission, q.resource)) continue;
         const rule = firstGrantingRule(permission.privileges, facts);
         if (rule >= 0) return { granted: true, basis: 'token', policy: token.id, rule };
       }

@@ -20,7 +20,7 @@ import type { Operation } from '../primitive/request.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import { targetKey, urlsOfTarget } from '../notifications/events.js';
 import { compileRules, POLICY_LIMITS, PolicyFormatError } from './acp.js';
-import { TokenRejected, tokenVerifierFor, type VerifiedToken } from './tokens.js';
+import { permissionCovers, TokenRejected, tokenVerifierFor, type VerifiedToken } from './tokens.js';
 import { parseAddress, unmapped } from './addresses.js';
 import { DYNAMIC_POLICIES_PER_TARGET, DYNAMIC_POLICY_KEY, type AccessDecider, type DynamicPolicyBinding } from './authorize.js';
 import { formatAddress } from './outboundPolicy.js';
@@ -308,7 +308,7 @@ export class DynamicAuthorization {
       // Asked for tokens by ID, the DAS must answer those: another token answers another request.
       if (q.tokenIds && q.tokenIds.length > 0 && !q.tokenIds.includes(verified.id)) return `answered token ${verified.id}, which was not asked for`;
       for (const permission of verified.permissions) {
-        if (!permission.resources.has(q.resource.ri) && !permission.resources.has(q.resource.srn)) continue;
+        if (permission.resources === undefined || !permissionCovers(permission, q.resource)) continue;
         acr.push(...permission.written.acr);
         until = Math.min(until, verified.notAfter);
       }

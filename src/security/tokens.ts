@@ -13,15 +13,23 @@ import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } fro
 import type { Config } from '../config/config.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import { compileRules, PolicyFormatError, type CompiledRule } from './acp.js';
-import { absoluteSegments } from './originators.js';
+import { absoluteSegments, ROLE_ID } from './originators.js';
 
 /** What a verified token grants: its permissions, each for a set of resources. */
 export interface TokenPermission {
-  /** Resource IDs (bare ri or structured CSE-relative path) the permission applies to. */
-  readonly resources: ReadonlySet<string>;
+  /** Resource IDs (bare ri or structured CSE-relative path) the permission applies to; undefined: any resource. */
+  readonly resources: ReadonlySet<string> | undefined;
+  /** Privileges that grant by themselves (empty: none). */
   readonly privileges: readonly CompiledRule[];
   /** The permission's privileges as the token wrote them (m2m:setOfAcrs), already validated. */
   readonly written: { readonly acr: readonly unknown[] };
+  /** Role-IDs the token vouches the holder has, for the linked policies' Role-ID rules [TS-0003 §7.3.2.5 step 3]. */
+  readonly roleIds: readonly string[];
+}
+
+/** Whether a permission applies to this resource. */
+export function permissionCovers(permission: TokenPermission, resource: { readonly ri: string; readonly srn: string }): boolean {
+  return permission.resources === undefined || permission.resources.has(resource.ri) || permission.resources.has(resource.srn);
 }
 
 export interface VerifiedToken {
@@ -188,12 +196,19 @@ export class TokenVerifier {
     return pm.flatMap((permission: unknown, i: number) => {
       if (!isRecord(permission)) throw new TokenRejected(`token ${id}: tkps.pm[${i}] is not an object`);
       const ris = permission.ris;
-      if (permission.pv === undefined || !Array.isArray(ris)) return [];
-      if (ris.length > MAX_RESOURCES || ris.some((r) => typeof r !== 'string')) throw new TokenRejected(`token ${id}: tkps.pm[${i}].ris must list at most ${MAX_RESOURCES} resource IDs`);
-      const resources = new Set((ris as string[]).map((r) => (r.startsWith(absolute) ? r.slice(absolute.length) : r.startsWith(spRelative) ? r.slice(spRelative.length) : r)));
+      // With privileges, resourceIDs must be present [TS-0003 §7.3.2.5 step 1]: privileges for anything are refused.
+      if (permission.pv !== undefined && ris === undefined) throw new TokenRejected(`token ${id}: tkps.pm[${i}] has privileges but no resourceIDs`);
+      if (ris !== undefined && (!Array.isArray(ris) || ris.length > MAX_RESOURCES || ris.some((r) => typeof r !== 'string'))) throw new TokenRejected(`token ${id}: tkps.pm[${i}].ris must list at most ${MAX_RESOURCES} resource IDs`);
+      const resources = ris === undefined ? undefined : new Set((ris as string[]).map((r) => (r.startsWith(absolute) ? r.slice(absolute.length) : r.startsWith(spRelative) ? r.slice(spRelative.length) : r)));
+      const rids = permission.rids;
+      if (rids !== undefined && (!Array.isArray(rids) || rids.length > MAX_RESOURCES || rids.some((r) => typeof r !== 'string' || !ROLE_ID.test(r)))) {
+        throw new TokenRejected(`token ${id}: tkps.pm[${i}].rids must list at most ${MAX_RESOURCES} Role-IDs (issuerRelativeID@issuerFQDN)`);
+      }
+      const roleIds = (rids as string[] | undefined) ?? [];
+      if (permission.pv === undefined) return roleIds.length > 0 ? [{ resources, privileges: [], written: { acr: [] }, roleIds }] : [];
       try {
         const privileges = compileRules(permission.pv, `tkps.pm[${i}].pv`, this.self, 1);
-        return [{ resources, privileges, written: permission.pv as { acr: unknown[] } }];
+        return [{ resources, privileges, written: permission.pv as { acr: unknown[] }, roleIds }];
       } catch (err) {
         if (err instanceof PolicyFormatError) throw new TokenRejected(`token ${id} has malformed privileges: ${err.message}`);
         throw err;

@@ -363,6 +363,7 @@ describe('dynamic authorization: oneM2M JWT tokens in tkns (Authorization header
     t = await startTestCse({ 'dynamicAuthorization.tokenIssuers': issuers, 'dynamicAuthorization.tokenRequiresAuthentication': false }, { clock });
     owner = await t.client.registerAe('owner');
     await t.client.registerAe('guest');
+    await t.client.registerAe('stranger');
     const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'acp', pv: { acr: [{ acor: [owner], acop: 63 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
     const acpRi = (acp.body?.['m2m:acp'] as Attrs).ri as string;
     const made = await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'box', acpi: [acpRi] } }, owner);
@@ -403,11 +404,35 @@ describe('dynamic authorization: oneM2M JWT tokens in tkns (Authorization header
       ['permission for another resource', await token({ claims: { tkps: { pm: [{ ris: ['cnt-other'], pv: { acr: [{ acor: ['Cguest'], acop: 63 }] } }] } } })],
       ['permission naming another originator', await token({ claims: { tkps: { pm: [{ ris: [boxRi], pv: { acr: [{ acor: ['Cstranger'], acop: 63 }] } }] } } })],
       ['no permissions', await token({ claims: { tkps: undefined } })],
+      ['privileges without resourceIDs', await token({ claims: { tkps: { pm: [{ pv: { acr: [{ acor: ['Cguest'], acop: 63 }] } }] } } })],
+      ['a malformed Role-ID', await token({ claims: { tkps: { pm: [{ ris: [boxRi], rids: ['not a role'] }] } } })],
     ];
     for (const [name, tkns] of cases) {
       const reply = await t.client.retrieve(box, 'Cguest', withToken(tkns));
       assert.equal(reply.rsc, 4103, `${name}: ${reply.text}`);
     }
+  });
+
+  it('roles: a Role-ID in acor grants only through a token that vouches for it on the target', async () => {
+    const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'roleAcp', pv: { acr: [{ acor: [owner], acop: 63 }, { acor: ['reader@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    const acpRi = (acp.body?.['m2m:acp'] as Attrs).ri as string;
+    const made = await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'roleBox', acpi: [acpRi] } }, owner);
+    const ri = (made.body?.['m2m:cnt'] as Attrs).ri as string;
+    // Naming the role in the request (rids) proves nothing.
+    assert.equal((await t.client.retrieve('/cse-in/owner/roleBox?rids=reader@das.example.net', 'Cguest')).rsc, 4103);
+    const vouched = await token({ claims: { tkps: { pm: [{ ris: [ri], rids: ['reader@das.example.net'] }] } } });
+    assert.equal((await t.client.retrieve('/cse-in/owner/roleBox', 'Cguest', withToken(vouched))).rsc, 2000);
+    assert.equal((await t.client.delete('/cse-in/owner/roleBox', 'Cguest', withToken(vouched))).rsc, 4103, 'the role grants what the policy gives it');
+    // A role for another resource, another role, or the role in a token held by someone else: nothing.
+    const elsewhere = await token({ claims: { tkps: { pm: [{ ris: [boxRi], rids: ['reader@das.example.net'] }] } } });
+    const otherRole = await token({ claims: { tkps: { pm: [{ ris: [ri], rids: ['writer@das.example.net'] }] } } });
+    for (const [name, tkns] of [['another resource', elsewhere], ['another role', otherRole]] as const) {
+      assert.equal((await t.client.retrieve('/cse-in/owner/roleBox', 'Cguest', withToken(tkns))).rsc, 4103, name);
+    }
+    assert.equal((await t.client.retrieve('/cse-in/owner/roleBox', 'Cstranger', withToken(vouched))).rsc, 4103);
+    // A role for every resource (no ris) is the holder's everywhere.
+    const everywhere = await token({ claims: { tkps: { pm: [{ rids: ['reader@das.example.net'] }] } } });
+    assert.equal((await t.client.retrieve('/cse-in/owner/roleBox', 'Cguest', withToken(everywhere))).rsc, 2000);
   });
 
   it('answers a malformed or oversized token with 4000', async () => {

@@ -120,6 +120,12 @@ export const authorize: Stage = {
     if (!decision.granted && r.tkns && r.tkns.length > 0) {
       const tokens = await verifiedTokens(ctx, r.tkns);
       decision = await ctx.services.access.decide({ ...question, tokens });
+      // The basis of a grant through a token's roles is the linked policy's rule and these tokens and roles.
+      const roles = tokens.flatMap((token) => token.permissions.flatMap((permission) => permission.roleIds));
+      ctx.services.log.info(
+        { event: 'token', originator: originator.id, rqi: r.rqi, tokens: tokens.map((token) => `${token.issuer}:${token.id}`), roles, granted: decision.granted, ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}) },
+        'dynamic authorization',
+      );
     }
     // Denied by the policies: the DAS may grant privileges, after which the decider is asked again [TS-0003 §7.3.2.2].
     // Not for an acpi change (selfPrivileges), a group fan-out (its members decide) or a polling channel (its AE's).
