@@ -31,7 +31,7 @@ async function makeBenchPki(): Promise<{ client: ClientTls; flags: string[] }> {
     flags: ['--http.tls=true', `--tls.cert=${join(dir, 'server.pem')}`, `--tls.key=${join(dir, 'server.key')}`, `--tls.ca=${join(dir, 'ca.pem')}`],
   };
 }
-import { SCENARIOS } from './scenarios.js';
+import { SCENARIOS, tokenIssuerFlags } from './scenarios.js';
 
 const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
 const REFERENCE = fileURLToPath(new URL('./reference.js', import.meta.url));
@@ -169,6 +169,7 @@ async function main(): Promise<void> {
     tls = made.client;
     storageFlags.push(...made.flags);
   }
+  storageFlags.push(...(await tokenIssuerFlags()));
   const wardens = [await startWarden(storageFlags)];
   for (let i = 1; i < processes; i++) wardens.push(await startWarden(storageFlags));
   const ports = wardens.map((w) => w.port);

@@ -2,6 +2,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { runLoad, type LoadRequest } from './load.js';
 import type { BenchContext } from './run.js';
 
@@ -55,6 +59,43 @@ const headers = (origin: string, rqi: string, ty?: number): Record<string, strin
   Accept: 'application/json',
   ...(ty === undefined ? {} : { 'Content-Type': `application/json;ty=${ty}` }),
 });
+
+/** The key pair of the token issuer the benchmark's Warden trusts (see tokenIssuerFlags). */
+const benchIssuer = generateKeyPair('ES256', { extractable: true });
+
+/** Flags that make Warden trust the benchmark's token issuer (tokens from unauthenticated readers too: plain HTTP). */
+export async function tokenIssuerFlags(): Promise<string[]> {
+  const file = join(mkdtempSync(join(tmpdir(), 'warden-bench-issuer-')), 'issuers.json');
+  writeFileSync(file, JSON.stringify({ issuers: [{ id: 'CBenchIssuer', algorithms: ['ES256'], jwk: await exportJWK((await benchIssuer).publicKey) }] }));
+  return [`--dynamicAuthorization.tokenIssuers=${file}`, '--dynamicAuthorization.tokenRequiresAuthentication=false'];
+}
+
+/** A DAS that grants every originator RETRIEVE for an hour; its URL. */
+async function startBenchDas(): Promise<string> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const dreq = (JSON.parse(Buffer.concat(chunks).toString()) as { 'm2m:seci': { dreq: { or: string } } })['m2m:seci'].dreq;
+      res.writeHead(200, { 'X-M2M-RSC': '2000', 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ 'm2m:seci': { sit: 2, dres: { dai: { gp: { acr: [{ acor: [dreq.or], acop: 2 }] }, pl: 'PT1H' } } } }));
+    });
+  });
+  server.unref();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/das`;
+}
+
+/** An AE `ae` with a container `data` whose policy grants RETRIEVE to `readers` only; the container's ri. */
+async function guardedContainer(ctx: BenchContext, ae: string, readers: string[]): Promise<string> {
+  await setUp(ctx, ae, 'data');
+  await ctx.call({ method: 'POST', path: '/cse-in', headers: headers('Creader', `setup-reader-${ae}`, 2), body: JSON.stringify({ 'm2m:ae': { rn: `reader${ae}`, api: 'Nreader', rr: false, srv: ['3'] } }) }).catch(() => undefined);
+  const policy = { 'm2m:acp': { rn: 'policy', pv: { acr: [{ acor: readers, acop: 2 }, { acor: [`C${ae}`], acop: 63 }] }, pvs: { acr: [{ acor: [`C${ae}`], acop: 63 }] } } };
+  const acp = await ctx.call({ method: 'POST', path: `/cse-in/${ae}`, headers: headers(`C${ae}`, 'setup-acp', 1), body: JSON.stringify(policy) });
+  const acpRi = String((acp?.['m2m:acp'] as Record<string, unknown>).ri);
+  const cnt = await ctx.call({ method: 'PUT', path: `/cse-in/${ae}/data`, headers: { ...headers(`C${ae}`, 'setup-link'), 'Content-Type': 'application/json' }, body: JSON.stringify({ 'm2m:cnt': { acpi: [acpRi] } }) });
+  return String((cnt?.['m2m:cnt'] as Record<string, unknown>).ri);
+}
 
 async function setUp(ctx: BenchContext, ae: string, container: string, mni: number | undefined = 1000): Promise<void> {
   await ctx.call({ method: 'POST', path: '/cse-in', headers: headers(`C${ae}`, `setup-${ae}`, 2), body: JSON.stringify({ 'm2m:ae': { rn: ae, api: `N${ae}`, rr: false, srv: ['3'] } }) });
@@ -145,6 +186,39 @@ export const SCENARIOS: readonly Scenario[] = [
       await ctx.call({ method: 'POST', path: '/cse-in/shared/data', headers: headers('Cshared', 'seed', 4), body: JSON.stringify({ 'm2m:cin': { rn: 'reading', con: '42' } }) });
       await ctx.call({ method: 'PUT', path: '/cse-in/shared/data', headers: { ...headers('Cshared', 'setup-link'), 'Content-Type': 'application/json' }, body: JSON.stringify({ 'm2m:cnt': { acpi: [acpRi] } }) });
       return (i) => ({ method: 'GET', path: '/cse-in/shared/data/reading', headers: headers('Cvisitor', `other-${i}`) });
+    },
+    ok: (rsc) => rsc === 2000,
+  },
+  {
+    // Baseline of the next two: a reader granted RETRIEVE by one plain rule of a linked policy.
+    name: 'read (static policy)',
+    async prepare(ctx) {
+      await guardedContainer(ctx, 'statics', ['Creader', 'Cstatics']);
+      return (i) => ({ method: 'GET', path: '/cse-in/statics/data', headers: headers('Creader', `static-${i}`) });
+    },
+    ok: (rsc) => rsc === 2000,
+  },
+  {
+    // The same read, the policy denying and a DAS granting (once; the dynamic policy it stored decides after).
+    name: 'read (dynamic policy)',
+    async prepare(ctx) {
+      const das = await startBenchDas();
+      await guardedContainer(ctx, 'dynamics', ['Cdynamics']);
+      await ctx.call({ method: 'POST', path: '/cse-in/dynamics', headers: headers('Cdynamics', 'setup-dac', 34), body: JSON.stringify({ 'm2m:dac': { rn: 'dac', dae: true, dap: [das] } }) });
+      await ctx.call({ method: 'PUT', path: '/cse-in/dynamics/data', headers: { ...headers('Cdynamics', 'setup-daci'), 'Content-Type': 'application/json' }, body: JSON.stringify({ 'm2m:cnt': { daci: ['cse-in/dynamics/dac'] } }) });
+      return (i) => ({ method: 'GET', path: '/cse-in/dynamics/data', headers: headers('Creader', `dynamic-${i}`) });
+    },
+    ok: (rsc) => rsc === 2000,
+  },
+  {
+    // The same read, the policy denying and a oneM2M JWT in the Authorization header granting (verified once).
+    name: 'read (token)',
+    async prepare(ctx) {
+      const ri = await guardedContainer(ctx, 'tokens', ['Ctokens']);
+      const now = Math.floor(Date.now() / 1000);
+      const claims = { tkvr: '1', jti: 'bench-token', iss: 'CBenchIssuer', azp: 'Creader', nbf: now - 60, exp: now + 3600, aud: ['/id-in'], tkps: { pm: [{ ris: [ri], pv: { acr: [{ acor: ['Creader'], acop: 2 }] } }] } };
+      const token = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign((await benchIssuer).privateKey);
+      return (i) => ({ method: 'GET', path: '/cse-in/tokens/data', headers: { ...headers('Creader', `token-${i}`), Authorization: token } });
     },
     ok: (rsc) => rsc === 2000,
   },

@@ -174,6 +174,16 @@ export const SCHEMA = {
     subscriptions: int(10_000, 0, 1_000_000_000, 'subscriptions one originator may hold; 0: no limit'),
     jobs: int(100, 1, 1_000_000, 'non-blocking requests one originator may have waiting or running'),
   },
+  // Dynamic authorization (TS-0003 §7.3; src/security/dynamicAuthorization.ts, src/security/tokens.ts).
+  dynamicAuthorization: {
+    timeout: int(3, 1, 60, 'seconds a dynamic authorization server (DAS) has to answer a consultation, for all of its points of access together; a later answer is a denial'),
+    defaultConsultation: str('', 'resource ID of the system default <dynamicAuthorizationConsultation>, used when neither the target nor an ancestor links one (empty: none, so no consultation)'),
+    defaultLifetime: int(300, 1, 86_400, 'seconds of privilege the CSE proposes (ppl) when the consultation names no dynamicAuthorizationLifetime, and grants when the DAS answers no privilegesLifetime'),
+    maxLifetime: int(86_400, 1, 31_536_000, 'longest a privilege granted by a DAS is kept, seconds, whatever privilegesLifetime says'),
+    tokenIssuers: str('', 'JSON file of the token issuers whose oneM2M JWTs (tkns) are accepted: {"issuers": [{"id", "algorithms", "publicKey" | "jwk" | "secret"}]} (empty: no token is accepted)'),
+    tokenClockSkew: int(30, 0, 300, 'seconds of clock difference tolerated when checking a token\'s nbf and exp'),
+    tokenRequiresAuthentication: bool(true, 'accept tokens only from authenticated originators (a token is bound to its holder, and From alone proves nothing)'),
+  },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),
   },

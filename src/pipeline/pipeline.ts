@@ -89,7 +89,7 @@ export class Pipeline {
   private errorResponse(ctx: RequestContext, err: unknown, stage: string): ResponsePrimitive {
     const base = { rqi: ctx.request.rqi, fr: `/${this.services.self.cseId}`, ...(ctx.request.rvi ? { rvi: ctx.request.rvi } : {}) };
     if (err instanceof QuotaExceededError) err = quotaRefusal(err);
-    if (err instanceof CseError) return { ...base, rsc: err.rsc, pc: { 'm2m:dbg': err.message }, ...(err.retryAfter === undefined ? {} : { retryAfter: err.retryAfter }) };
+    if (err instanceof CseError) return { ...base, rsc: err.rsc, pc: err.content ?? { 'm2m:dbg': err.message }, ...(err.retryAfter === undefined ? {} : { retryAfter: err.retryAfter }) };
     if (err instanceof StoreUnavailableError) {
       this.services.log.error({ stage, rqi: ctx.request.rqi }, 'storage unavailable');
       return { ...base, rsc: RSC.INTERNAL_SERVER_ERROR, pc: { 'm2m:dbg': 'the storage is unavailable; the request was not carried out' } };

@@ -17,6 +17,7 @@ export const RESOURCE_TYPE = {
   flexContainer: 28,
   timeSeries: 29,
   timeSeriesInstance: 30,
+  dynamicAuthorizationConsultation: 34,
   crossResourceSubscription: 48,
   flexContainerInstance: 58,
   timeSyncBeacon: 60,

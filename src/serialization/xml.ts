@@ -47,6 +47,8 @@ const BOOLEANS = new Set([
   'nco',
   'dda', 'rctn',
   'sfc',
+  'rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi',
+  'rms', 'ud', 'in', 'dae', 'un', 'act', 'dea', 'att', 'ena', 'dis', 'cus', 'rbo', 'far', 'lga', 'lgo', 'scan', 'trdst', 'rdst', 'mdd',
 ]);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
 const STRING_LISTS = new Set([
@@ -59,6 +61,7 @@ const STRING_LISTS = new Set([
   'dep',
   // <remoteCSE>
   'dcse',
+  'hael', 'hsl', 'mgca', 'daci', 'dap', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'scanr', 'mdlt',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
 const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'bops']);
