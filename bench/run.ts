@@ -146,7 +146,9 @@ async function main(): Promise<void> {
   const durability = option('durability', 'full');
   const backend = option('backend', 'sqlite');
   const processes = Number(option('processes', '1'));
-  const only = option('only', '').split(',').filter(Boolean);
+  const only = option('only', '').split(',').map((n) => n.trim()).filter(Boolean);
+  const unknown = only.filter((n) => !SCENARIOS.some((s) => s.key === n || s.name === n));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; scenarios: ${SCENARIOS.map((s) => s.key).join(', ')}`);
   let database: { url: string; drop(): Promise<void> } | undefined;
   let storageFlags: string[];
   let seedTarget: SeedTarget;
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
   );
   try {
     for (const scenario of SCENARIOS) {
-      if (only.length > 0 && !only.includes(scenario.name)) continue;
+      if (only.length > 0 && !only.includes(scenario.key) && !only.includes(scenario.name)) continue;
       const make = await scenario.prepare(ctx);
       // A warm-up run first (not measured): every scenario is measured with the JIT and caches warm.
       if (!scenario.finish) await runLoad(ports, concurrency, Math.min(2000, total), (i) => make(total + i), () => true, tls);
@@ -238,4 +240,27 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const USAGE = `Usage: npm run bench -- [options]
+
+  --requests N            measured requests per scenario (default 5000)
+  --concurrency C         concurrent clients (default 16)
+  --durability full|normal  SQLite storage.durability (default full)
+  --log-level LEVEL       Warden's log level (default info)
+  --only a,b              only these scenarios (short names below, or the full names)
+  --backend sqlite|postgres  (default sqlite; --pg URL names the server, --processes N Warden processes)
+  --tls                   HTTPS with mutual TLS
+  --mqtt                  also ingest over MQTT (--broker URL, default mqtt://127.0.0.1:1883)
+
+Scenarios:
+${SCENARIOS.map((s) => `  ${s.key.padEnd(22)}${s.name}`).join('\n')}
+`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) process.stdout.write(USAGE);
+else {
+  try {
+    await main();
+  } catch (err) {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -6,6 +6,8 @@ import { runLoad, type LoadRequest } from './load.js';
 import type { BenchContext } from './run.js';
 
 export interface Scenario {
+  /** Short name for `--only` (npm run bench -- --only ingest,notify). */
+  key: string;
   name: string;
   prepare(ctx: BenchContext): Promise<(i: number) => LoadRequest>;
   ok(rsc: number): boolean;
@@ -69,6 +71,7 @@ async function setUp(ctx: BenchContext, ae: string, container: string, mni: numb
 function pageOfInstances(size: number): Scenario {
   const ae = `page${size}`;
   return {
+    key: `discovery-${size >= 1_000_000 ? `${size / 1_000_000}m` : `${size / 1000}k`}`,
     name: `discovery ty=4 lim=100 (${size / 1000}k cin)`,
     async prepare(ctx) {
       await setUp(ctx, ae, 'data', undefined);
@@ -87,6 +90,7 @@ const FAN_OUT = 10;
 
 export const SCENARIOS: readonly Scenario[] = [
   {
+    key: 'ingest',
     name: 'ingest (CREATE cin)',
     async prepare(ctx) {
       await setUp(ctx, 'ingest', 'data');
@@ -100,6 +104,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ok: (rsc) => rsc === 2001,
   },
   {
+    key: 'read-latest',
     name: 'read-latest (GET la)',
     async prepare(ctx) {
       await setUp(ctx, 'reader', 'data');
@@ -112,6 +117,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     // The AE reads what it created; the container has no acpi, so the default policy (its creator) decides.
+    key: 'read-owner',
     name: 'read (owner)',
     async prepare(ctx) {
       await setUp(ctx, 'home', 'data');
@@ -122,6 +128,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     // The same read by another AE, granted only by the last of several rules with contexts.
+    key: 'read-other',
     name: 'read-by-other (ACP)',
     async prepare(ctx) {
       await setUp(ctx, 'shared', 'data');
@@ -150,6 +157,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     // Ingest into a container with 10 subscriptions whose targets are local HTTP receivers.
+    key: 'notify',
     name: 'notify-fan-out (10 subs)',
     async prepare(ctx) {
       await setUp(ctx, 'fanout', 'data');
@@ -185,6 +193,7 @@ export const SCENARIOS: readonly Scenario[] = [
   pageOfInstances(1_000_000),
   {
     // Discovery by label over a large tree: a query on the store, not a walk in memory.
+    key: 'discovery-label',
     name: 'discovery (label)',
     async prepare(ctx) {
       await setUp(ctx, 'finder', 'data', undefined);
@@ -204,6 +213,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     // Conditions the database cannot decide (label query, geo query) are tested on the rows it returns: 1 % of
     // the instances match, so each page of 20 looks at about 2 000 rows.
+    key: 'discovery-geo',
     name: 'discovery (labelsQuery+geo)',
     async prepare(ctx) {
       await setUp(ctx, 'mapper', 'data', undefined);

@@ -1,5 +1,5 @@
 // The `warden` command: parse arguments, load configuration, start. Thin by design.
-import { ConfigError, describeConfig, loadConfig, type ConfigOverrides } from '../config/config.js';
+import { ConfigError, describeConfig, loadConfig, unknownEnvironmentKeys, type ConfigOverrides } from '../config/config.js';
 import { startCse } from '../main.js';
 import { migratePostgres } from '../storage/postgres.js';
 import { runPki } from './pki.js';
@@ -75,6 +75,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   let config;
   try {
     config = loadConfig({ ...(args.configFile ? { file: args.configFile } : {}), env: process.env, flags: args.flags });
+    for (const warning of unknownEnvironmentKeys(process.env)) process.stderr.write(`warden: warning: ${warning}\n`);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`warden: invalid configuration: ${err.message}\n`);
@@ -87,15 +88,20 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       process.stderr.write('warden: migrate applies to storage.backend=postgres; SQLite migrates itself when it opens\n');
       return 2;
     }
-    const version = await migratePostgres(config.storage.url);
-    process.stdout.write(`schema at version ${version}\n`);
-    return 0;
+    try {
+      const version = await migratePostgres(config.storage.url);
+      process.stdout.write(`schema at version ${version}\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`warden: migrate failed on ${redactUrl(config.storage.url)}: ${errorText(err)}\n`);
+      return 1;
+    }
   }
   let cse;
   try {
     cse = await startCse(config);
   } catch (err) {
-    process.stderr.write(`warden: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`warden: cannot start: ${errorText(err)}\n`);
     return 1;
   }
   const scheme = config.http.tls ? 'https' : 'http';
@@ -120,4 +126,24 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   process.off('unhandledRejection', unexpected);
   await cse.close();
   return 0;
+}
+
+/** One line for an error: node's network errors may carry their reason only in `errors` or `code`. */
+function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err.message) return err.message;
+  const inner = (err as { errors?: unknown[] }).errors?.[0];
+  if (inner instanceof Error && inner.message) return inner.message;
+  return (err as { code?: string }).code ?? err.name;
+}
+
+/** A connection URL fit for a message: its password is not repeated. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = 'redacted';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
 }
