@@ -96,7 +96,7 @@ async function startWarden(storageFlags: string[]): Promise<{ child: ChildProces
   const nodeArgs = (process.env.WARDEN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   // Warden's default log level (info: one line per request) unless --log-level says otherwise.
   const logLevel = option('log-level', 'info');
-  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
+  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', '--ops.port=0', `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return startedOn(child, /listening on https?:\/\/127\.0\.0\.1:(\d+)/, 'warden');

@@ -167,6 +167,12 @@ export const SCHEMA = {
   },
   log: {
     level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info', 'log level'),
+    pretty: bool(false, 'human-readable coloured lines (pino-pretty) instead of JSON lines'),
+  },
+  // The operations listener (src/ops): /live, /ready, /metrics; never resource data.
+  ops: {
+    host: str('127.0.0.1', 'address of the operations listener (/live, /ready, /metrics)'),
+    port: int(9464, 0, 65_535, 'TCP port of the operations listener; 0 turns it off'),
   },
 } as const;
 

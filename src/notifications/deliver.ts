@@ -7,6 +7,7 @@
 // its worker ends, whatever the others do. A target that answers, but slower than notifications.slowAfter,
 // has its queue backed off like a failing one, so a receiver that answers just under the timeout cannot
 // keep a slot busy on every event.
+import { redactUrl } from '../log/redact.js';
 import { randomUUID } from 'node:crypto';
 import type { HttpOutbound } from '../bindings/http/client.js';
 import type { CseServices } from '../pipeline/context.js';
@@ -509,6 +510,11 @@ export async function notifyTarget(services: CseServices, outbound: HttpOutbound
   for (const url of await urlsOfTarget(services.store, target)) {
     const { url: plain, codec } = serializationOf(url, preferred);
     rsc = (await outbound.send(plain, primitive, codec)).rsc;
+    const delivered = rsc >= 2000 && rsc < 3000;
+    services.metrics?.delivery(plain, delivered);
+    // Where it went and how it was answered, never what it carried; a token in the URL is not logged.
+    if (delivered) services.log.debug({ event: 'notification-delivered', target: redactUrl(plain), rsc, rqi: primitive.rqi }, 'notification delivered');
+    else services.log.warn({ event: 'notification-attempt-failed', target: redactUrl(plain), rsc, rqi: primitive.rqi }, 'notification attempt failed');
     if (rsc !== 5103) return rsc; // it answered: another point of access would not change its mind
   }
   return rsc;

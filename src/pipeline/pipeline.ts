@@ -1,4 +1,5 @@
 // The one entry every binding calls: an ordered list of named stages over one request context.
+import { denialClass } from '../ops/metrics.js';
 import { CseError } from '../primitive/errors.js';
 import { OPERATION, OPERATION_NAMES, type RequestPrimitive } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
@@ -102,6 +103,14 @@ export class Pipeline {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const r = ctx.request;
     const d = ctx.decision;
+    const metrics = this.services.metrics;
+    if (metrics) {
+      const rsc = ctx.response?.rsc ?? 0;
+      metrics.request(r.op, rsc, ctx.transport.binding, ms / 1000);
+      if (d && !d.granted) metrics.denied(denialClass(d.reason));
+      else if (rsc === RSC.ORIGINATOR_NOT_AUTHENTICATED) metrics.denied('originator-not-authenticated');
+      else if (rsc === RSC.SECURITY_ASSOCIATION_REQUIRED) metrics.denied('security-association-required');
+    }
     this.services.log.info(
       {
         rqi: r.rqi,

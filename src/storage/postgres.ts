@@ -596,6 +596,14 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
     super(pool);
   }
 
+  async ping(): Promise<void> {
+    await run(() => this.pool.query('SELECT 1'));
+  }
+
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   /** The root's lock and the DELETE must share a transaction (outside one, the lock ends with its statement). */
   override deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return this.transaction((tx) => tx.deleteSubtree(ri));

@@ -941,6 +941,12 @@ class SqliteStore implements ResourceStore {
     }
   }
 
+  ping(): Promise<void> {
+    return this.exclusive(() => {
+      this.db.prepare('SELECT 1').get();
+    });
+  }
+
   async close(): Promise<void> {
     const release = await this.mutex.acquire();
     try {

@@ -29,7 +29,7 @@ function assertOneClearLine(result: SpawnSyncReturns<string>, status: number, pa
   assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
 }
 
-const serveFlags = ['serve', '--http.port=0', '--storage.path=:memory:', '--log.level=warn'];
+const serveFlags = ['serve', '--http.port=0', '--ops.port=0', '--storage.path=:memory:', '--log.level=warn'];
 
 describe('warden CLI and start-up failures', () => {
   it('a WebSocket port in use stops start-up with one line, like HTTP', async () => {
