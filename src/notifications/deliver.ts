@@ -243,7 +243,7 @@ export class Deliverer {
   /** Serves one target's queue in a worker of its own; its slot frees (and refills) when the worker ends. */
   private serve(head: OutboxMessage, penalized: boolean): void {
     const worker = this.serveTarget(head)
-      .catch((err: unknown) => this.services.log.error({ err, target: head.target }, 'notification delivery failed; retried when its lease ends'))
+      .catch((err: unknown) => this.services.log.error({ err, target: redactUrl(head.target) }, 'notification delivery failed; retried when its lease ends'))
       .finally(() => {
         this.serving.delete(head.target);
         this.wakeSoon();
@@ -351,7 +351,7 @@ export class Deliverer {
     }
     const attempts = head.attempts + 1;
     if (attempts >= this.options.maxAttempts) {
-      log.warn({ event: 'notification-dropped', target: head.target, subscription: head.subscription, attempts }, 'notification given up');
+      log.warn({ event: 'notification-dropped', target: redactUrl(head.target), subscription: head.subscription, attempts }, 'notification given up');
       result.done.push(head.id);
       return true;
     }
@@ -382,7 +382,7 @@ export class Deliverer {
     }
     if (this.slow.size < SLOW_TARGETS_KEPT || this.slow.has(target)) this.slow.set(target, { strikes, until });
     result.slowUntil = until;
-    log.warn({ event: 'notification-target-slow', target, tookMs: took, strikes }, 'notification target answers slowly; its queue is backed off');
+    log.warn({ event: 'notification-target-slow', target: redactUrl(target), tookMs: took, strikes }, 'notification target answers slowly; its queue is backed off');
   }
 
   /**
@@ -443,7 +443,7 @@ export class Deliverer {
     if (excess <= 0) return;
     const dropped = (await store.queued(head.target, undefined, excess + 1)).filter((m) => m.id !== head.id).slice(0, excess);
     await store.dequeue(dropped.map((m) => m.id));
-    log.warn({ event: 'notifications-dropped', target: head.target, dropped: dropped.length }, 'notification queue of an unreachable target is full');
+    log.warn({ event: 'notifications-dropped', target: redactUrl(head.target), dropped: dropped.length }, 'notification queue of an unreachable target is full');
   }
 
   /** Notification statistics of subscriptions that asked for them (nse). */
