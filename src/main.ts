@@ -29,7 +29,7 @@ import { readFileSync } from 'node:fs';
 import { startupBanner } from './log/banner.js';
 import { CseMetrics, type MetricsSources } from './ops/metrics.js';
 import type { ResourceStore } from './storage/store.js';
-import { startOpsListener, type ReadinessCheck } from './ops/server.js';
+import { probe, startOpsListener, type ReadinessCheck } from './ops/server.js';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
 const TIMERS: Readonly<Record<string, TimerHandler>> = { [MISSING_DATA_TIMER]: missingDataTimer };
@@ -105,7 +105,9 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     });
     started.push(() => semantics.close());
     const opsPort = options.opsPort ?? (config.ops.port === 0 ? undefined : config.ops.port);
-    const metrics = opsPort === undefined ? undefined : new CseMetrics(metricsSources(store, credentials, clock));
+    // The checks read the MQTT binding once it exists (it starts after the services are built).
+    const dependencies: { checks: ReadinessCheck[] } = { checks: readinessChecks(store, undefined) };
+    const metrics = opsPort === undefined ? undefined : new CseMetrics(metricsSources(store, credentials, clock, dependencies));
     const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, semantics, dispatcher: {}, ...(metrics ? { metrics } : {}) };
     const deliverer = new Deliverer(services, outbound, {
       maxAttempts: config.notifications.maxAttempts,
@@ -199,7 +201,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const expiryWatch = watchOwnCertificate(services);
     const ops =
       metrics && opsPort !== undefined
-        ? await startOpsListener({ host: config.ops.host, port: opsPort }, readinessChecks(store, mqttBinding), metrics, log)
+        ? await startOpsListener({ host: config.ops.host, port: opsPort }, (dependencies.checks = readinessChecks(store, mqttBinding)), metrics, log)
         : undefined;
     if (ops) started.push(() => ops.close());
     log.info(startupBanner(config, { http: http.port, ws: ws?.port, coap: coapBinding?.port, ops: ops?.port }), 'Warden CSE started');
@@ -261,8 +263,13 @@ const QUEUES: Readonly<Record<string, readonly string[]>> = {
   timers: [TIMER_TARGET_PREFIX],
 };
 
-function metricsSources(store: ResourceStore, credentials: Credentials, clock: Clock): MetricsSources {
+function metricsSources(store: ResourceStore, credentials: Credentials, clock: Clock, dependencies: { checks: readonly ReadinessCheck[] }): MetricsSources {
   return {
+    async dependencies() {
+      const up: Record<string, boolean> = {};
+      for (const check of dependencies.checks) up[check.name] = (await probe(check)) === undefined;
+      return up;
+    },
     async queueDepths() {
       const depths: Record<string, number> = {};
       for (const [queue, prefixes] of Object.entries(QUEUES)) {

@@ -38,6 +38,8 @@ export interface MetricsSources {
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
   /** Seconds until the CSE's own certificate expires, when it has one. */
   certificateSecondsLeft(): number | undefined;
+  /** Whether each dependency answers now (the readiness checks). */
+  dependencies(): Promise<Record<string, boolean>>;
 }
 
 export class CseMetrics {
@@ -72,7 +74,15 @@ export class CseMetrics {
       registers,
     });
     this.jobs = new Counter({ name: 'warden_nonblocking_jobs_total', help: 'Non-blocking requests carried out, by result (done, failed)', labelNames: ['result'], registers });
-    this.dependencyUp = new Gauge({ name: 'warden_dependency_up', help: 'Whether a dependency answered the last readiness check (1) or not (0)', labelNames: ['dependency'], registers });
+    this.dependencyUp = new Gauge({
+      name: 'warden_dependency_up',
+      help: 'Whether a dependency (database, MQTT broker) answers (1) or not (0); checked at every scrape and /ready',
+      labelNames: ['dependency'],
+      registers,
+      async collect() {
+        for (const [dependency, up] of Object.entries(await sources.dependencies())) this.set({ dependency }, up ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'warden_outbox_queue_depth',
       help: 'Messages waiting in the outbox, by queue (notifications, polling channels, fan-out, non-blocking jobs, timers); counted up to 1e6',
@@ -95,13 +105,15 @@ export class CseMetrics {
         this.set({ state: 'waiting' }, stats.waiting);
       },
     });
+    // Labelled, so that without a certificate there is no sample at all (an unlabelled gauge would read 0: "expired").
     new Gauge({
       name: 'warden_certificate_expiry_seconds',
       help: "Seconds until the CSE's own TLS certificate expires (absent without TLS)",
+      labelNames: ['certificate'],
       registers,
       collect() {
         const left = sources.certificateSecondsLeft();
-        if (left !== undefined) this.set(Math.floor(left));
+        if (left !== undefined) this.set({ certificate: 'cse' }, Math.floor(left));
       },
     });
   }

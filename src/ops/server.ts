@@ -21,7 +21,7 @@ export interface RunningOpsListener {
 /** A probe that does not answer within this time counts as failed: /ready must answer while the database hangs. */
 const CHECK_TIMEOUT_MS = 2_000;
 
-async function probe(check: ReadinessCheck): Promise<string | undefined> {
+export async function probe(check: ReadinessCheck): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -3,7 +3,12 @@
 // requests, denials and deliveries, and the listener never serves resource data.
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createCa, issueCertificate } from '../../src/security/pki.js';
 import { startTestCse } from '../harness.js';
 import { createTestDatabase } from '../postgres.js';
 import { Receiver, waitFor } from '../receiver.js';
@@ -172,6 +177,48 @@ describe('operations listener: health and metrics', () => {
       await t.close();
       await good.stop();
       await bad.stop();
+    }
+  });
+
+  it("shows the time left on the CSE's own certificate, and no sample without one", async () => {
+    const plain = await startTestCse({}, { opsPort: 0 });
+    try {
+      assert.doesNotMatch((await get(plain.cse.opsPort as number, '/metrics')).text, /^warden_certificate_expiry_seconds/m);
+    } finally {
+      await plain.close();
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'warden-ops-tls-'));
+    const ca = await createCa('Ops Test CA');
+    const notAfter = new Date(Date.now() + 20 * 86_400_000);
+    const server = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both', notAfter });
+    writeFileSync(join(dir, 'server.pem'), server.certificate);
+    writeFileSync(join(dir, 'server.key'), server.key);
+    writeFileSync(join(dir, 'ca.pem'), ca.certificate);
+    const t = await startTestCse({ 'http.tls': true, 'tls.cert': join(dir, 'server.pem'), 'tls.key': join(dir, 'server.key'), 'tls.ca': join(dir, 'ca.pem') }, { opsPort: 0 });
+    try {
+      const left = sample((await get(t.cse.opsPort as number, '/metrics')).text, 'warden_certificate_expiry_seconds', { certificate: 'cse' });
+      // About 20 days; the margin is only for certificate time granularity, not a timing assertion.
+      assert.ok(left > 19 * 86_400 && left <= 20 * 86_400, String(left));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the example Grafana dashboard (docs/grafana-dashboard.json) asks only for metrics Warden exposes', async () => {
+    const dashboard = JSON.parse(readFileSync(fileURLToPath(new URL('../../../docs/grafana-dashboard.json', import.meta.url)), 'utf8')) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    const t = await startTestCse({}, { opsPort: 0 });
+    try {
+      const exposed = (await get(t.cse.opsPort as number, '/metrics')).text;
+      const names = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((target) => [...target.expr.matchAll(/\b(warden_\w+)/g)].map((m) => m[1] as string))));
+      assert.ok(names.size >= 10);
+      for (const name of names) {
+        const family = name.replace(/_(bucket|sum|count)$/, '');
+        assert.ok(exposed.includes(`# HELP ${family} `), `${name} is exposed`);
+      }
+    } finally {
+      await t.close();
     }
   });
 
