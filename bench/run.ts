@@ -1,6 +1,7 @@
 // `npm run bench`: starts Warden as its own process on a fresh database and loads it over HTTP.
 // Usage: npm run bench -- [--requests N] [--concurrency C] [--durability full|normal] [--log-level info|warn] [--only a,b]
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -96,10 +97,22 @@ async function startWarden(storageFlags: string[]): Promise<{ child: ChildProces
   const nodeArgs = (process.env.WARDEN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   // Warden's default log level (info: one line per request) unless --log-level says otherwise.
   const logLevel = option('log-level', 'info');
-  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', '--ops.port=0', `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
+  // The operations listener is on by default, so the benchmark measures it (metrics on the request path) on a
+  // free port; --no-ops turns it off to compare.
+  const opsPort = process.argv.includes('--no-ops') ? 0 : await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', `--ops.port=${opsPort}`, `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return startedOn(child, /listening on https?:\/\/127\.0\.0\.1:(\d+)/, 'warden');
+}
+
+/** A TCP port that was free a moment ago (the CSE's own --ops.port=0 means off, not "any"). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 async function startReference(): Promise<{ child: ChildProcess; port: number }> {
@@ -250,6 +263,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --backend sqlite|postgres  (default sqlite; --pg URL names the server, --processes N Warden processes)
   --tls                   HTTPS with mutual TLS
   --mqtt                  also ingest over MQTT (--broker URL, default mqtt://127.0.0.1:1883)
+  --no-ops                without the operations listener and its metrics (on by default, as in production)
 
 Scenarios:
 ${SCENARIOS.map((s) => `  ${s.key.padEnd(22)}${s.name}`).join('\n')}

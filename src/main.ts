@@ -108,6 +108,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     // The checks read the MQTT binding once it exists (it starts after the services are built).
     const dependencies: { checks: ReadinessCheck[] } = { checks: readinessChecks(store, undefined) };
     const metrics = opsPort === undefined ? undefined : new CseMetrics(metricsSources(store, credentials, clock, dependencies));
+    if (metrics) started.push(() => Promise.resolve(metrics.close()));
     const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, semantics, dispatcher: {}, ...(metrics ? { metrics } : {}) };
     const deliverer = new Deliverer(services, outbound, {
       maxAttempts: config.notifications.maxAttempts,
@@ -231,6 +232,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         await semantics.close();
         await store.close();
         await ops?.close();
+        metrics?.close();
         log.info({ event: 'stopped', cseId: self.cseId }, 'Warden CSE stopped');
       },
     };
