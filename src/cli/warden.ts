@@ -1,5 +1,5 @@
 // The `warden` command: parse arguments, load configuration, start. Thin by design.
-import { ConfigError, describeConfig, loadConfig, unknownEnvironmentKeys, type ConfigOverrides } from '../config/config.js';
+import { ConfigError, SCHEMA, describeConfig, loadConfig, unknownEnvironmentKeys, type ConfigOverrides } from '../config/config.js';
 import { startCse } from '../main.js';
 import { migratePostgres } from '../storage/postgres.js';
 import { runPki } from './pki.js';
@@ -24,6 +24,12 @@ interface ParsedArgs {
   flags: ConfigOverrides;
 }
 
+function isBooleanKey(name: string): boolean {
+  const [section, key] = name.split('.');
+  const sections = SCHEMA as unknown as Record<string, Record<string, { type: { kind: string } } | undefined> | undefined>;
+  return sections[section ?? '']?.[key ?? '']?.type.kind === 'bool';
+}
+
 function parseArgs(argv: readonly string[]): ParsedArgs {
   const parsed: ParsedArgs = { command: '', flags: {} };
   for (let i = 0; i < argv.length; i++) {
@@ -38,6 +44,11 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
       const eq = arg.indexOf('=');
       if (eq < 0) {
         const value = argv[i + 1];
+        // A boolean key alone is switched on (`--log.pretty`), as command-line users expect.
+        if ((value === undefined || value.startsWith('--')) && isBooleanKey(arg.slice(2))) {
+          parsed.flags[arg.slice(2)] = 'true';
+          continue;
+        }
         if (value === undefined || value.startsWith('--')) throw new ConfigError(`${arg} needs a value (--section.key=value)`);
         parsed.flags[arg.slice(2)] = value;
         i++;

@@ -98,16 +98,17 @@ describe('logs', () => {
     }
   });
 
-  it('--log.pretty prints lines for humans instead of JSON', async () => {
-    const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--ops.port=0', '--storage.path=:memory:', '--log.pretty=true'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('--log.pretty (a boolean flag alone) prints lines for humans instead of JSON', async () => {
+    const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--ops.port=0', '--storage.path=:memory:', '--log.pretty'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     try {
       await waitFor(() => /listening on/.test(out), 30_000);
     } finally {
-      const exited = new Promise((r) => child.once('exit', r));
+      // 'close', not 'exit': the last lines (the shutdown line) may still be in the pipe when the process exits.
+      const closed = new Promise((r) => child.once('close', r));
       child.kill('SIGTERM');
-      await exited;
+      await closed;
     }
     const bannerLine = out.split('\n').find((l) => l.includes('Warden CSE started'));
     assert.ok(bannerLine, out);
