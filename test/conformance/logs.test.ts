@@ -101,7 +101,9 @@ describe('logs', () => {
   it('--log.pretty (a boolean flag alone) prints lines for humans instead of JSON', async () => {
     const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--ops.port=0', '--storage.path=:memory:', '--log.pretty'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     try {
       await waitFor(() => /listening on/.test(out), 30_000);
     } finally {
@@ -115,6 +117,6 @@ describe('logs', () => {
     assert.doesNotMatch(bannerLine, /^\{/, 'not a JSON line');
     assert.match(bannerLine, /INFO/);
     assert.match(out, /bindings:/);
-    assert.match(out, /Warden CSE stopped/);
+    assert.match(out, /Warden CSE stopped/, `exit ${String(child.exitCode)} ${String(child.signalCode)}; stderr: ${err}`);
   });
 });

@@ -222,6 +222,31 @@ describe('operations listener: health and metrics', () => {
     }
   });
 
+  it('follows the MQTT broker when that binding is on: not ready while it is unreachable, ready again after', async () => {
+    const broker = new URL(process.env.WARDEN_TEST_MQTT ?? 'mqtt://127.0.0.1:1883');
+    const relay = await new Relay(broker.hostname, Number(broker.port || 1883)).start();
+    const t = await startTestCse({ 'mqtt.enabled': true, 'mqtt.url': `mqtt://127.0.0.1:${relay.port}`, 'cse.id': `id-ops${process.pid}` }, { opsPort: 0 });
+    const port = t.cse.opsPort as number;
+    try {
+      const ready = await get(port, '/ready');
+      assert.equal(ready.status, 200);
+      assert.deepEqual(JSON.parse(ready.text).dependencies, { database: 'up', mqtt: 'up' });
+      relay.down();
+      let body: Record<string, unknown> = {};
+      await waitFor(async () => {
+        const r = await get(port, '/ready');
+        body = JSON.parse(r.text) as Record<string, unknown>;
+        return r.status === 503;
+      }, EVENTUALLY_MS);
+      assert.equal(body.reason, 'mqtt: not connected to the broker');
+      relay.up();
+      await waitFor(async () => (await get(port, '/ready')).status === 200, EVENTUALLY_MS);
+    } finally {
+      await t.close();
+      await relay.stop();
+    }
+  });
+
   it('turns /ready red with the reason while the database is unreachable, and green again after', async () => {
     const db = await createTestDatabase();
     const server = new URL(db.url);
