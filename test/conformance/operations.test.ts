@@ -230,7 +230,7 @@ describe('operations listener: health and metrics', () => {
     try {
       const ready = await get(port, '/ready');
       assert.equal(ready.status, 200);
-      assert.deepEqual(JSON.parse(ready.text).dependencies, { database: 'up', mqtt: 'up' });
+      assert.deepEqual((JSON.parse(ready.text) as { dependencies: unknown }).dependencies, { database: 'up', mqtt: 'up' });
       relay.down();
       let body: Record<string, unknown> = {};
       await waitFor(async () => {
