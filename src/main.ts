@@ -24,7 +24,14 @@ import { runFanOut } from './notifications/fanout.js';
 import { CHANNEL_ANSWER_PREFIX, sweepChannelAnswer } from './notifications/polling.js';
 import { missingDataTimer } from './notifications/missingData.js';
 import { MISSING_DATA_TIMER } from './resources/types/timeSeries.js';
+import { CRS_WINDOW_TIMER, crossResourceWindowTimer } from './notifications/crossResource.js';
+import { ACTION_JOB_PREFIX, actionPeriodTimer, runActionJob } from './actions/runner.js';
+import { PERIOD_TIMER } from './actions/state.js';
 import { TIMER_TARGET_PREFIX, runTimer, type TimerHandler } from './scheduler/timers.js';
+import { NOTIFICATION_SCHEDULE_TIMER } from './resources/types/schedule.js';
+import { releaseHeldNotifications } from './notifications/notificationSchedule.js';
+import { TIME_SYNC_BEACON_TIMER } from './resources/types/timeSyncBeacon.js';
+import { sendTimeSyncBeacon } from './notifications/timeSyncBeacon.js';
 import { readFileSync } from 'node:fs';
 import { startupBanner } from './log/banner.js';
 import { CseMetrics, type MetricsSources } from './ops/metrics.js';
@@ -32,7 +39,13 @@ import type { ResourceStore } from './storage/store.js';
 import { probe, startOpsListener, type ReadinessCheck } from './ops/server.js';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
-const TIMERS: Readonly<Record<string, TimerHandler>> = { [MISSING_DATA_TIMER]: missingDataTimer };
+const TIMERS: Readonly<Record<string, TimerHandler>> = {
+  [MISSING_DATA_TIMER]: missingDataTimer,
+  [CRS_WINDOW_TIMER]: crossResourceWindowTimer,
+  [NOTIFICATION_SCHEDULE_TIMER]: releaseHeldNotifications,
+  [TIME_SYNC_BEACON_TIMER]: sendTimeSyncBeacon,
+  [PERIOD_TIMER]: actionPeriodTimer,
+};
 
 const WARN_DAYS = 30;
 
@@ -57,6 +70,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Port of the operations listener instead of ops.port (where 0 means off): here 0 picks a free one (tests). */
   opsPort?: number;
+  /** The outbox fills but nothing is fanned out or delivered until `deliverer.start()` (tests of what a change queues). */
+  holdDeliveries?: boolean;
 }
 
 export interface RunningCse {
@@ -129,6 +144,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         [FANOUT_TARGET_PREFIX]: (message, owner) => runFanOut(services, message, owner),
         [CHANNEL_ANSWER_PREFIX]: (message, owner) => sweepChannelAnswer(services, message, owner),
         [TIMER_TARGET_PREFIX]: (message, owner) => runTimer(services, TIMERS, message, owner),
+        [ACTION_JOB_PREFIX]: (message, owner) => runActionJob(services, message, owner),
       },
     });
     const pipeline = new Pipeline(services);
@@ -198,7 +214,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     // The pointOfAccess is only known once the port is bound (http.port=0 picks one).
     await ensureCseBase(store, config, registry, [`${config.http.tls ? 'https' : 'http'}://${hostForPoa}:${http.port}`]);
     const sweeps = startExpirySweeps(services, config.housekeeping.interval);
-    deliverer.start();
+    if (!options.holdDeliveries) deliverer.start();
     const expiryWatch = watchOwnCertificate(services);
     const ops =
       metrics && opsPort !== undefined
@@ -263,6 +279,7 @@ const QUEUES: Readonly<Record<string, readonly string[]>> = {
   fanout: [FANOUT_TARGET_PREFIX],
   nonblocking: [JOB_TARGET_PREFIX],
   timers: [TIMER_TARGET_PREFIX],
+  actions: [ACTION_JOB_PREFIX],
 };
 
 function metricsSources(store: ResourceStore, credentials: Credentials, clock: Clock, dependencies: { checks: readonly ReadinessCheck[] }): MetricsSources {

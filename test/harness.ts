@@ -114,7 +114,7 @@ export const TEST_BACKEND_VARIABLE = 'WARDEN_TEST_BACKEND';
  */
 export const TEST_OUTBOUND_ALLOW = '127.0.0.0/8,::1/128';
 
-export async function startTestCse(overrides: ConfigOverrides = {}, options: { clock?: Clock; opsPort?: number } = {}): Promise<TestCse> {
+export async function startTestCse(overrides: ConfigOverrides = {}, options: { clock?: Clock; holdDeliveries?: boolean; opsPort?: number } = {}): Promise<TestCse> {
   let db: TestDatabase | undefined;
   if (process.env[TEST_BACKEND_VARIABLE] === 'postgres' && overrides['storage.backend'] === undefined) {
     db = await createTestDatabase();

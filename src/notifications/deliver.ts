@@ -13,12 +13,13 @@ import type { HttpOutbound } from '../bindings/http/client.js';
 import type { CseServices } from '../pipeline/context.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
-import { RESOURCE_TYPE } from '../resources/types.js';
 import type { SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { OutboxMessage } from '../storage/store.js';
 import { AsyncMutex } from '../storage/mutex.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
-import { OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type Envelope } from './events.js';
+import { CRS_TARGET_PREFIX, OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type Envelope } from './events.js';
+import { isNotifying, receiveAtCrossResourceSubscription } from './crossResource.js';
+import { HELD_PREFIX } from './notificationSchedule.js';
 import { countStats } from '../resources/types/subscription.js';
 import { durationMs } from '../resources/validate.js';
 import { baseMediaType, codecByName, type Codec } from '../serialization/codec.js';
@@ -82,6 +83,8 @@ export class Deliverer {
   private timer: NodeJS.Timeout | undefined;
   private wakeRequested = false;
   private stopped = false;
+  /** Nothing is fanned out or delivered before start(): a test may look at the outbox between a change and its fan-out. */
+  private started = false;
   private loop: Promise<void> = Promise.resolve();
   /** Jobs this process has leased: waiting for a slot, or running (their leases are renewed meanwhile). */
   private readonly heldJobs = new Map<number, { message: OutboxMessage; handler: (message: OutboxMessage, owner: string) => Promise<void> }>();
@@ -103,6 +106,7 @@ export class Deliverer {
   }
 
   start(): void {
+    this.started = true;
     this.timer = setInterval(() => this.wake(), 250);
     this.timer.unref();
     // A job, or a run of messages to one target, may take longer than its lease: while this process holds
@@ -177,7 +181,7 @@ export class Deliverer {
 
   /** Asks for free slots to be filled now. */
   wake(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.started) return;
     if (this.running) {
       this.wakeRequested = true;
       return;
@@ -201,7 +205,7 @@ export class Deliverer {
         // hold jobs up, nor jobs deliveries. The head of a queue this process serves is leased by it
         // already: only other targets come back.
         const free = this.options.concurrency - this.serving.size;
-        const heads = free > 0 ? await store.leaseHeads(this.owner, clock.now(), LEASE_MS, free, { except: [POLLED_PREFIX, ...jobPrefixes] }) : [];
+        const heads = free > 0 ? await store.leaseHeads(this.owner, clock.now(), LEASE_MS, free, { except: [POLLED_PREFIX, HELD_PREFIX, ...jobPrefixes] }) : [];
         // A quarter of the slots stays for targets in good standing: however many receivers hang or fail,
         // they take their turns in the rest, and healthy targets are never all queued behind them.
         const penalizedSlots = Math.max(1, this.options.concurrency - Math.ceil(this.options.concurrency / 4));
@@ -293,7 +297,7 @@ export class Deliverer {
     // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent, but for
     // a batch it was gathering: that goes at once (as ACME does on deletion), nothing is left waiting for it.
     const subscription = envelope.final ? undefined : await store.get(head.subscription);
-    const ended = !envelope.final && subscription?.ty !== RESOURCE_TYPE.subscription;
+    const ended = !envelope.final && !isNotifying(subscription?.ty);
     if (ended && !envelope.batch) {
       result.done.push(head.id);
       return true;
@@ -400,11 +404,11 @@ export class Deliverer {
     try {
       const sub = await this.services.store.get(subscriptionRi);
       const exc = typeof sub?.doc.exc === 'number' ? sub.doc.exc : Infinity;
-      if (sub?.ty === RESOURCE_TYPE.subscription && exc - state.inFlight > 0) {
+      if (isNotifying(sub?.ty) && exc - state.inFlight > 0) {
         state.inFlight++;
         return 'go';
       }
-      return sub?.ty === RESOURCE_TYPE.subscription && state.inFlight > 0 ? 'wait' : 'spent';
+      return isNotifying(sub?.ty) && state.inFlight > 0 ? 'wait' : 'spent';
     } finally {
       release();
       this.forgetCount(subscriptionRi, state);
@@ -451,7 +455,7 @@ export class Deliverer {
   private async recordStats(message: OutboxMessage, answered: boolean, notifications: number): Promise<void> {
     const { store, self } = this.services;
     const sub = await store.get(message.subscription);
-    if (sub?.ty !== RESOURCE_TYPE.subscription || sub.doc.nse !== true) return;
+    if (!isNotifying(sub?.ty) || sub?.doc.nse !== true) return;
     await store.transaction(async (tx) => {
       const fresh = await tx.getForUpdate(sub.ri);
       if (!fresh) return;
@@ -473,7 +477,7 @@ export class Deliverer {
     const { store, clock } = this.services;
     const exhausted = await store.transaction(async (tx) => {
       const sub = await tx.getForUpdate(subscriptionRi);
-      if (sub?.ty !== RESOURCE_TYPE.subscription) return false;
+      if (!isNotifying(sub?.ty) || !sub) return false;
       const attrs = sub.doc as SubscriptionAttributes;
       if (attrs.exc === undefined) return false;
       attrs.exc = attrs.exc - 1;
@@ -501,6 +505,7 @@ export class Deliverer {
  * else JSON.
  */
 export async function notifyTarget(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number): Promise<number> {
+  if (target.startsWith(CRS_TARGET_PREFIX)) return receiveAtCrossResourceSubscription(services, target.slice(CRS_TARGET_PREFIX.length), pc);
   const to = target.startsWith('ae:') ? target.slice(3) : target;
   const primitive: RequestPrimitive = { op: OPERATION.NOTIFY, to, fr: `/${services.self.cseId}`, rqi: `ntf-${randomIdSuffix()}`, rvi: '3', pc };
   if (ec !== undefined) primitive.ec = ec;

@@ -14,6 +14,8 @@ import { CONTENT, EVENT, RETRIEVED, SUBSCRIPTION_LIMITS, type SubscriptionAttrib
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { matches, type NotificationEvent } from './matcher.js';
+import { durationMs } from '../resources/validate.js';
+import { queueEvaluations } from '../actions/runner.js';
 
 /** What the deliverer needs besides the primitive content; stored with the message. */
 export interface Envelope {
@@ -72,10 +74,32 @@ export function readEnvelope(message: Pick<OutboxMessage, 'content' | 'shared'>)
 export const OUTBOX_TOPIC = 'outbox';
 /** Outbox job target of the events recorded for a resource's subscriptions: one queue per resource keeps them in order. */
 export const FANOUT_TARGET_PREFIX = 'fanout:';
+/** Queue key of notifications to a <crossResourceSubscription> of this CSE. */
+export const CRS_TARGET_PREFIX = 'crs:';
 /** Subscription document key: the creator's request was authenticated (rq_authn) when it made the subscription. */
 export const SUBSCRIBER_AUTHENTICATED_KEY = '__authn';
 /** Subscription document key: AE resource ID → seq of the registration its targets named (see sameRegistration). */
 export const TARGET_BINDING_KEY = '__nub';
+
+function batchInMs(bn: { num?: number; dur?: unknown }): { num?: number; dur?: number } {
+  const dur = durationMs(bn.dur);
+  return { ...(bn.num !== undefined ? { num: bn.num } : {}), ...(dur !== undefined ? { dur } : {}) };
+}
+
+/**
+ * How the deliverer treats a subscription's notifications: latestNotify (event category 4) or its
+ * notificationEventCat, expirationCounter, batchNotify, pendingNotification. Every notification of the
+ * subscription carries it, whatever made it (fan-out, missing data detection).
+ */
+export function deliveryPolicy(attrs: SubscriptionAttributes): Pick<StoredEnvelope, 'ec' | 'latest' | 'counted' | 'batch' | 'pendingLatest'> {
+  return {
+    ...(attrs.ln ? { ec: 4, latest: true } : attrs.nec !== undefined ? { ec: attrs.nec } : {}),
+    ...(attrs.exc !== undefined ? { counted: true } : {}),
+    // Delivery counts in milliseconds; bn.dur may be an xs:duration.
+    ...(attrs.bn ? { batch: batchInMs(attrs.bn) } : {}),
+    ...(attrs.pn === 1 ? { pendingLatest: true } : {}),
+  };
+}
 
 /** The subscriptions of a resource an event reads: all of them, as creation refuses more. */
 export const MAX_SUBSCRIPTIONS_PER_RESOURCE = SUBSCRIPTION_LIMITS.perResource;
@@ -90,6 +114,11 @@ export interface RecordedEvent {
   readonly subs: readonly string[];
   /** Matched subscriptions that end with the event (a DELETE of the subscribed-to resource), as they were. */
   readonly ending?: readonly StoredResource[];
+  /**
+   * Batching subscriptions the event matched that were deleted before it was fanned out, as they were: the
+   * event is fanned out to them alone, and their gathered batch still goes (see keepPendingBatches).
+   */
+  readonly gone?: readonly StoredResource[];
   /** Access decisions taken before the change removed the policies they rest on: `${creator}|${operation}`. */
   readonly granted?: Readonly<Record<string, boolean>>;
   /** The request that caused the event: its operation and originator (operationMonitor, eeno). */
@@ -109,6 +138,8 @@ export async function resolveTarget(store: ResourceStore, self: LocalIdentity, t
   const id = target.startsWith(`/${self.cseId}/`) ? target.slice(self.cseId.length + 2) : target;
   const resource = id.startsWith(`${self.cseRn}/`) ? await store.getByPath(id) : await store.get(id);
   if (resource?.ty === RESOURCE_TYPE.AE) return { key: resource.doc.rr === false ? `pch:${resource.ri}` : `ae:${resource.ri}`, ae: resource };
+  // A <crossResourceSubscription> of this CSE takes its sources' notifications itself (deliver.ts).
+  if (resource?.ty === RESOURCE_TYPE.crossResourceSubscription) return { key: `${CRS_TARGET_PREFIX}${resource.ri}` };
   return { key: `id:${target}` };
 }
 
@@ -211,6 +242,8 @@ export async function recordEvent(
   event: NotificationEvent & { granted?: Readonly<Record<string, boolean>> },
 ): Promise<number> {
   const { registry, now } = ctx;
+  // The same change is what <action> resources watching the resource are evaluated on (actions/runner.ts).
+  await queueEvaluations(tx, subscribedTo, event, now);
   // Subscriptions are not notified about subscriptions coming and going (as ACME does).
   if ((event.type === EVENT.CREATE_CHILD || event.type === EVENT.DELETE_CHILD) && event.resource.ty === RESOURCE_TYPE.subscription) return 0;
   const subs = await tx.children(subscribedTo.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
@@ -250,6 +283,61 @@ export async function recordEvent(
   await tx.enqueue([{ target: `${FANOUT_TARGET_PREFIX}${subscribedTo.ri}`, subscription: subscribedTo.ri, content: JSON.stringify(recorded), created: now, notBefore: now, payload: shared }]);
   await tx.broadcast(OUTBOX_TOPIC, '');
   return matched.length;
+}
+
+/** Events copied for the batching subscriptions one deletion ends, at most: a deletion's transaction stays bounded. */
+export const PENDING_EVENTS_KEPT = 1_000;
+
+/**
+ * A batching subscription that is deleted still sends the batch it was gathering (see deliver.ts). The
+ * specifications leave this open: TS-0004 §7.4.8.2.4 removes the "cached pending Notify request primitives" on
+ * deletion, which Warden reads as those held for an unreachable target (pendingNotification, TS-0001 §9.6.8); no
+ * clause says what becomes of a batch being gathered, and ACME sends it. The batch includes the events the
+ * subscription matched whose fan-out has not run yet, which would otherwise find it gone. Each such
+ * event is queued again behind the others for its fan-out, carrying the subscriptions as they were (`gone`).
+ * Returns how many events were left out over PENDING_EVENTS_KEPT.
+ */
+export async function keepPendingBatches(tx: ResourceStore, ctx: EventContext, ended: readonly StoredResource[]): Promise<number> {
+  const byParent = new Map<string, StoredResource[]>();
+  // Locked in resource-ID order, as a fan-out locks them (lockBatching in fanout.ts).
+  for (const sub of [...ended].sort((a, b) => (a.ri < b.ri ? -1 : a.ri > b.ri ? 1 : 0))) {
+    if (!(sub.doc as SubscriptionAttributes).bn) continue;
+    // Locked in the deletion's transaction: a fan-out that read the subscription before and writes its messages
+    // now takes the same lock (fanout.ts), so the event is either fanned out to it already or copied here.
+    if (!(await tx.getForUpdate(sub.ri))) continue;
+    byParent.set(sub.pi, [...(byParent.get(sub.pi) ?? []), sub]);
+  }
+  let room = PENDING_EVENTS_KEPT;
+  let left = 0;
+  for (const [pi, subs] of byParent) {
+    const copies: NewOutboxMessage[] = [];
+    const pending = room > 0 ? await tx.queued(`${FANOUT_TARGET_PREFIX}${pi}`, undefined, PENDING_EVENTS_KEPT) : [];
+    for (const message of pending) {
+      const event = JSON.parse(message.content) as RecordedEvent;
+      // An ending event carries its subscriptions itself; a copy was made for subscriptions deleted earlier.
+      if (event.ending || event.gone) continue;
+      const matched = subs.filter((sub) => event.subs.includes(sub.ri));
+      if (matched.length === 0) continue;
+      if (copies.length >= room) {
+        left++;
+        continue;
+      }
+      const gone: StoredResource[] = [];
+      let bytes = 0;
+      for (const sub of matched) {
+        bytes += JSON.stringify(sub).length;
+        if (bytes > ctx.maxEventBytes) break;
+        gone.push(sub);
+      }
+      if (gone.length === 0) continue;
+      const copy: RecordedEvent = { ...event, subs: gone.map((sub) => sub.ri), gone };
+      const m: NewOutboxMessage = { target: message.target, subscription: message.subscription, content: JSON.stringify(copy), created: ctx.now, notBefore: ctx.now };
+      copies.push(message.payload === undefined ? m : { ...m, payload: message.payload });
+    }
+    room -= copies.length;
+    await tx.enqueue(copies);
+  }
+  return left;
 }
 
 /** The deletion notification of a subscription to its subscriberURI [TS-0004 §7.5.1.2.4]. */

@@ -9,11 +9,13 @@ import { CONTENT, countStats, type SubscriptionAttributes } from '../resources/t
 import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { monitoringEntry } from './matcher.js';
+import { afterHolding, beforeHolding, heldMessage, scheduleVerdict } from './notificationSchedule.js';
 import {
   MAX_SUBSCRIPTIONS_PER_RESOURCE,
   OUTBOX_TOPIC,
   SUBSCRIBER_AUTHENTICATED_KEY,
   creatorOf,
+  deliveryPolicy,
   interleaveByCreator,
   resolveTarget,
   sameRegistration,
@@ -113,11 +115,6 @@ export async function decideBeforeDeletion(services: CseServices, root: StoredRe
   return granted;
 }
 
-function batchInMs(bn: { num?: number; dur?: unknown }): { num?: number; dur?: number } {
-  const dur = durationMs(bn.dur);
-  return { ...(bn.num !== undefined ? { num: bn.num } : {}), ...(dur !== undefined ? { dur } : {}) };
-}
-
 /** The group of a group subscription and its aggregation: nar, else one notification per member [TS-0001 §10.2.7.11]. */
 async function groupAggregation(services: CseServices, gpi: string): Promise<{ ri: string; batch: { num: number; dur: number } } | undefined> {
   const { store, self } = services;
@@ -172,6 +169,8 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
       if (subs.length < event.subs.length) {
         log.warn({ event: 'notifications-over-event-bound', resource: head.subscription, dropped: event.subs.length - subs.length }, 'deletion notifications beyond notifications.maxEventBytes dropped');
       }
+    } else if (event.gone) {
+      subs = [...event.gone];
     } else {
       const wanted = new Set(event.subs);
       subs = current.filter((s) => wanted.has(s.ri));
@@ -204,6 +203,7 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
       over.event.clear();
       over.originator.clear();
       const usage = await tx.outboxUsage(prepared.flatMap((p) => p.notify.map(creatorOf)));
+      const batching = await lockBatching(tx, prepared);
       // Subscriptions of one resource tend to name the same targets: each is looked up once per run.
       const resolved = new Map<string, ResolvedTarget>();
       const polled = new Set<string>();
@@ -212,7 +212,7 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
       const done: OutboxMessage[] = [];
       for (const p of prepared) {
         if (done.length > 0 && written >= services.config.notifications.maxEventBytes) break;
-        written += await writeMessages(services, tx, p, { usage, resolved, polled, groups, over, now });
+        written += await writeMessages(services, tx, p, { usage, resolved, polled, groups, over, now, batching });
         done.push(p.message);
       }
       // A polling channel's queue is bounded like any target's: its oldest messages go first.
@@ -259,6 +259,22 @@ interface RunState {
   readonly groups: ReadonlyMap<string, Awaited<ReturnType<typeof groupAggregation>>>;
   readonly over: Over;
   readonly now: number;
+  /** Whether each batching subscription read before the run still exists (lockBatching). */
+  readonly batching: Map<string, boolean>;
+}
+
+/**
+ * Whether each batching subscription read before the transaction still exists, locked in resource-ID order (as
+ * their deletion locks them). The lock orders this fan-out with their deletion: a deletion that committed first
+ * copied the event for them (keepPendingBatches), which a message written here would duplicate; one that comes
+ * after finds the event gone from the queue.
+ */
+async function lockBatching(tx: ResourceStore, prepared: readonly PreparedEvent[]): Promise<Map<string, boolean>> {
+  const batching = new Map<string, boolean>();
+  const read = prepared.filter((p) => p.event.ending === undefined && p.event.gone === undefined).flatMap((p) => p.notify);
+  const ris = [...new Set(read.filter((sub) => (sub.doc as SubscriptionAttributes).bn).map((sub) => sub.ri))].sort();
+  for (const ri of ris) batching.set(ri, (await tx.getForUpdate(ri))?.ty === RESOURCE_TYPE.subscription);
+  return batching;
 }
 
 /**
@@ -286,11 +302,13 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
   const { message, event, notify } = prepared;
   const { usage, resolved, polled, groups, over, now } = state;
   const ending = event.ending !== undefined;
+  const current = !ending && event.gone === undefined;
   const sharedBytes = message.shared === undefined ? 0 : byteLength(message.shared);
   const messages: NewOutboxMessage[] = [];
   let eventBytes = 0;
   for (const sub of notify) {
     const attrs = sub.doc as SubscriptionAttributes;
+    if (current && attrs.bn && state.batching.get(sub.ri) !== true) continue;
     const creator = creatorOf(sub);
     const group = typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' ? groups.get(attrs.gpi) : undefined;
     const targets = group && typeof attrs.nfu === 'string' ? [attrs.nfu] : (attrs.nu ?? []);
@@ -325,15 +343,15 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
         sgn,
         // The deletion of the subscribed-to resource ends the subscription too; its last notification still goes.
         ...(ending ? { final: true } : {}),
-        ...(attrs.ln ? { ec: 4, latest: true } : attrs.nec !== undefined ? { ec: attrs.nec } : {}),
-        ...(attrs.exc !== undefined ? { counted: true } : {}),
-        // Delivery counts in milliseconds; bn.dur may be an xs:duration.
-        ...(attrs.bn ? { batch: batchInMs(attrs.bn) } : {}),
-        ...(attrs.pn === 1 ? { pendingLatest: true } : {}),
+        ...deliveryPolicy(attrs),
       };
     }
     const content = JSON.stringify(envelope);
     const own = byteLength(content);
+    // Outside the subscription's notificationSchedule it is held or dropped (notificationSchedule.ts).
+    const verdict = group ? 'send' : scheduleVerdict(sub, now);
+    if (verdict === 'drop') continue;
+    if (verdict === 'hold') await beforeHolding(tx, sub, [...keys.keys()]);
     let made = 0;
     for (const key of keys.keys()) {
       // The event's bound counts what it writes (its payload is stored once); a creator's counts every
@@ -350,10 +368,12 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
       eventBytes += own;
       usage.set(creator, used + own + sharedBytes);
       const m: NewOutboxMessage = { target: key, subscription, content, created: now, notBefore: now, originator: creator, bytes: own + sharedBytes };
-      messages.push(message.payload === undefined ? m : { ...m, payload: message.payload });
-      if (key.startsWith('pch:')) polled.add(key);
+      const queued = message.payload === undefined ? m : { ...m, payload: message.payload };
+      messages.push(verdict === 'hold' ? heldMessage(queued, sub.ri) : queued);
+      if (key.startsWith('pch:') && verdict === 'send') polled.add(key);
       made++;
     }
+    if (made > 0 && verdict === 'hold') await afterHolding(tx, services, sub, now);
     if (made > 0 && attrs.nse === true && !ending) {
       const fresh = await tx.getForUpdate(sub.ri);
       if (fresh) {

@@ -9,7 +9,8 @@ import { CONTENT, EVENT, MISSING_DATA_WINDOW_KEY as WINDOW_KEY, type Subscriptio
 import { setTimer, type TimerHandler } from '../scheduler/timers.js';
 import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { CREATOR_KEY } from '../resources/common.js';
-import { MAX_SUBSCRIPTIONS_PER_RESOURCE, OUTBOX_TOPIC, resolveTarget, sameRegistration, subscriptionUri, type StoredEnvelope } from './events.js';
+import { afterHolding, beforeHolding, heldMessage, scheduleVerdict } from './notificationSchedule.js';
+import { MAX_SUBSCRIPTIONS_PER_RESOURCE, OUTBOX_TOPIC, deliveryPolicy, resolveTarget, sameRegistration, subscriptionUri, type StoredEnvelope } from './events.js';
 
 /** Points recorded in one run at most: a long outage is caught up in several runs, not one long transaction. */
 const POINTS_PER_RUN = 1_000;
@@ -95,12 +96,12 @@ async function enqueueReport(tx: ResourceStore, services: CseServices, sub: Stor
   const rep = attrs.nct === CONTENT.RESOURCE_ID ? { 'm2m:uri': sub.pi } : { 'm2m:tsn': tsn };
   const sgn: Record<string, unknown> = { nev: { rep, net: EVENT.MISSING_DATA }, sur: subscriptionUri(services.self, sub) };
   if (typeof attrs.cr === 'string') sgn.cr = attrs.cr;
-  const envelope: StoredEnvelope = {
-    pc: { 'm2m:sgn': sgn },
-    ...(attrs.nec !== undefined ? { ec: attrs.nec } : {}),
-    ...(attrs.exc !== undefined ? { counted: true } : {}),
-  };
+  // Batched, latest-only … like the subscription's other notifications [TS-0001 §10.2.10.7].
+  const envelope: StoredEnvelope = { pc: { 'm2m:sgn': sgn }, ...deliveryPolicy(attrs) };
   const content = JSON.stringify(envelope);
+  // Outside the subscription's notificationSchedule, reports are held or dropped like its other notifications.
+  const verdict = scheduleVerdict(sub, services.clock.now());
+  if (verdict === 'drop') return false;
   const creator = sub.doc[CREATOR_KEY];
   const keys = new Set<string>();
   const messages: NewOutboxMessage[] = [];
@@ -111,6 +112,12 @@ async function enqueueReport(tx: ResourceStore, services: CseServices, sub: Stor
     keys.add(key);
     const message: NewOutboxMessage = { target: key, subscription: sub.ri, content, created: services.clock.now(), notBefore: services.clock.now() };
     messages.push(typeof creator === 'string' ? { ...message, originator: creator } : message);
+  }
+  if (messages.length > 0 && verdict === 'hold') {
+    await beforeHolding(tx, sub, [...keys]);
+    await tx.enqueue(messages.map((m) => heldMessage(m, sub.ri)));
+    await afterHolding(tx, services, sub, services.clock.now());
+    return false;
   }
   if (messages.length > 0) await tx.enqueue(messages);
   return messages.length > 0;

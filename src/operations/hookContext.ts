@@ -7,6 +7,7 @@ import { OPERATION } from '../primitive/request.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { eventContext } from './events.js';
 import { storageCharge } from '../quotas/stored.js';
+import { originatorMay } from '../pipeline/access.js';
 
 /** The view of a request that type hooks get: the transaction's store, the time, the originator. */
 export function hookContext(ctx: RequestContext, store: ResourceStore): HookContext {
@@ -25,6 +26,9 @@ export function hookContext(ctx: RequestContext, store: ResourceStore): HookCont
       await recordEvent(store, eventContext(ctx.services, now), parent, { type: EVENT.CREATE_CHILD, resource: child, operation: OPERATION.CREATE, originator });
     },
     childTypesOf: (ty) => ctx.services.registry.get(ty)?.childTypes ?? [],
+    may: (operation, resource) => originatorMay(ctx, operation, resource),
+    transport: ctx.transport,
+    attributesOf: (resource) => ctx.services.registry.attributesOf(resource),
     ...(ctx.originator?.credentialId ? { credentialId: ctx.originator.credentialId } : {}),
     ...(ctx.originator?.unnamedCredential ? { unnamedCredential: true } : {}),
   };

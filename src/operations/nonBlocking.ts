@@ -177,6 +177,22 @@ async function finish(services: CseServices, message: OutboxMessage, job: Reques
 }
 
 /**
+ * The connection of a request carried out later (a job, an action), to authenticate it again as it runs: a
+ * certificate revoked or expired since it was presented no longer counts. (Serials are matched without their
+ * issuer: a collision can only refuse, never admit.)
+ */
+export function evidenceNow(services: CseServices, recorded: TransportContext): TransportContext {
+  const transport = { ...recorded };
+  const certificate = transport.peerCertificate;
+  if (certificate?.verified && services.credentials.isRevoked(certificate.serialNumber)) {
+    transport.peerCertificate = { ...certificate, verified: false, error: 'CERT_REVOKED' };
+  } else if (certificate?.verified && certificate.validTo !== undefined && Date.parse(certificate.validTo) <= services.clock.now()) {
+    transport.peerCertificate = { ...certificate, verified: false, error: 'CERT_HAS_EXPIRED' };
+  }
+  return transport;
+}
+
+/**
  * Carries out one leased job. The <request> is marked started before the request runs; a job found already
  * started belongs to a runner that died while running it, and is recorded as failed with its outcome unknown.
  */
@@ -206,16 +222,7 @@ export async function runRequestJob(services: CseServices, message: OutboxMessag
   }
   const dispatch = services.dispatcher.handle;
   if (!dispatch) throw new Error('no dispatcher');
-  // The request is authenticated again as it runs; a certificate revoked or expired since it arrived no longer
-  // counts. (Serials are matched without their issuer: a collision can only refuse, never admit.)
-  const transport = { ...job.transport };
-  const certificate = transport.peerCertificate;
-  if (certificate?.verified && services.credentials.isRevoked(certificate.serialNumber)) {
-    transport.peerCertificate = { ...certificate, verified: false, error: 'CERT_REVOKED' };
-  } else if (certificate?.verified && certificate.validTo !== undefined && Date.parse(certificate.validTo) <= services.clock.now()) {
-    transport.peerCertificate = { ...certificate, verified: false, error: 'CERT_HAS_EXPIRED' };
-  }
-  const response = await dispatch(job.request, transport);
+  const response = await dispatch(job.request, evidenceNow(services, job.transport));
   const outcome = responseRecord(response);
   await finish(services, message, job, runner, outcome);
 }

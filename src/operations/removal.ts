@@ -4,12 +4,14 @@ import type { CseServices } from '../pipeline/context.js';
 import type { RequestPrimitive } from '../primitive/request.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import { eventContext } from './events.js';
-import { MAX_SUBSCRIPTIONS_PER_RESOURCE, recordDeletion, recordEvent } from '../notifications/events.js';
+import { MAX_SUBSCRIPTIONS_PER_RESOURCE, PENDING_EVENTS_KEPT, keepPendingBatches, recordDeletion, recordEvent } from '../notifications/events.js';
 import { decideBeforeDeletion } from '../notifications/fanout.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { leaveGroups } from '../resources/types/group.js';
+import { endCrossResourceLinks } from '../notifications/crossResource.js';
+import { heldQueue } from '../notifications/notificationSchedule.js';
 
 /** Before a subtree goes: delete events for the root's and its parent's subscribers, and the end of every subscription in it. */
 async function recordDeletionEvents(
@@ -23,11 +25,18 @@ async function recordDeletionEvents(
 ): Promise<void> {
   const ctx = eventContext(services, now);
   const decided = granted ? { granted } : {};
-  await recordEvent(tx, ctx, root, { type: EVENT.DELETE, resource: root, operation: OPERATION.DELETE, originator, ...decided });
-  if (parent) await recordEvent(tx, ctx, parent, { type: EVENT.DELETE_CHILD, resource: root, operation: OPERATION.DELETE, originator, ...decided });
   const ended = root.ty === RESOURCE_TYPE.subscription ? [root] : [];
   ended.push(...(await tx.findInSubtree(root.srn, RESOURCE_TYPE.subscription, MAX_SUBSCRIPTIONS_PER_RESOURCE)));
+  // Before the deletion's own events: a batch keeps the order of its events, the deletion of the resource last.
+  const left = await keepPendingBatches(tx, ctx, ended);
+  if (left > 0) {
+    services.log.warn({ event: 'notifications-over-event-bound', resource: root.ri, dropped: left, kept: PENDING_EVENTS_KEPT }, 'events not yet fanned out to deleted batching subscriptions dropped beyond the bound');
+  }
+  await recordEvent(tx, ctx, root, { type: EVENT.DELETE, resource: root, operation: OPERATION.DELETE, originator, ...decided });
+  if (parent) await recordEvent(tx, ctx, parent, { type: EVENT.DELETE_CHILD, resource: root, operation: OPERATION.DELETE, originator, ...decided });
   for (const sub of ended) await recordDeletion(tx, services.self, sub, now);
+  // What a subscription held outside its notificationSchedule goes with it.
+  if (ended.length > 0) await tx.dropQueued(ended.map((sub) => heldQueue(sub.ri)));
 }
 
 export async function deleteWithBookkeeping(
@@ -57,6 +66,7 @@ export async function deleteWithBookkeeping(
     const target = await tx.lockSubtree(ri);
     if (!target) return undefined;
     await recordDeletionEvents(tx, services, target, parent ?? (await tx.get(target.pi)), now, originator, granted);
+    await endCrossResourceLinks(tx, services, target, now, MAX_SUBSCRIPTIONS_PER_RESOURCE);
     const subtree = await tx.deleteSubtree(ri);
     if (!subtree) return undefined;
     const root = subtree.root;

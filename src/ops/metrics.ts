@@ -86,7 +86,7 @@ export class CseMetrics {
     });
     new Gauge({
       name: 'warden_outbox_queue_depth',
-      help: 'Messages waiting in the outbox, by queue (notifications, polling channels, fan-out, non-blocking jobs, timers); counted up to 1e6',
+      help: 'Messages waiting in the outbox, by queue (notifications, polling channels, fan-out, non-blocking jobs, timers, actions); counted up to 1e6',
       labelNames: ['queue'],
       registers,
       async collect() {

@@ -4,6 +4,9 @@ import type { LocalIdentity, VirtualName } from '../primitive/identifiers.js';
 import type { RequestPrimitive } from '../primitive/request.js';
 import type { ResourceStore, StoredResource, UsageLimits } from '../storage/store.js';
 import type { SemanticOperations } from '../semantics/sparql.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { AccessOperation } from '../security/acp.js';
+import type { TransportContext } from '../primitive/transport.js';
 
 /** M mandatory, O optional, NP not permitted (TS-0004 attribute tables). */
 export type Presence = 'M' | 'O' | 'NP';
@@ -76,6 +79,12 @@ export interface HookContext {
   readonly recordChildCreated?: (parent: StoredResource, child: StoredResource) => Promise<void>;
   /** The child types a resource type may have (what a subscription's chty may name); absent outside requests. */
   readonly childTypesOf?: (ty: number) => readonly number[];
+  /** Whether the request's originator may do this operation on another resource (the one access decision); absent outside requests. */
+  readonly may?: (operation: AccessOperation, resource: StoredResource) => Promise<boolean>;
+  /** The attribute table of a stored resource's type (registry.attributesOf); absent outside requests. */
+  readonly attributesOf?: (resource: StoredResource) => AttributeTable;
+  /** The connection the request came on, for what the CSE later does as its originator (an <action>). */
+  readonly transport?: TransportContext;
 }
 
 export interface TypeHooks {
@@ -105,6 +114,12 @@ export interface TypeHooks {
   beforeRetrieve?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
   /** Called inside the creating transaction once the new resource is stored (e.g. to store its first instance). */
   afterCreate?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
+  /**
+   * After the CREATE committed: requests the CSE makes on the originator's behalf through the pipeline (a
+   * crossResourceSubscription's subscriptions). Returns the resource as the response shows it; a throw is the
+   * CREATE's answer, and the hook has undone what it did (the resource included).
+   */
+  afterCommit?(ctx: RequestContext, resource: StoredResource): Promise<StoredResource>;
 }
 
 /** One specialization of a type whose content is named per resource (a <flexContainer>'s containerDefinition). */

@@ -52,7 +52,8 @@ export function validateAttributes(typeName: string, table: AttributeTable, attr
   }
 }
 
-function checkValue(spec: AttributeSpec, value: unknown): string | undefined {
+/** One value against one attribute spec (its type and its own check): a problem, or undefined. */
+export function checkValue(spec: AttributeSpec, value: unknown): string | undefined {
   const basic = checkType(spec, value);
   if (basic) return basic;
   return spec.check?.(value);

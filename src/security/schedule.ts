@@ -100,3 +100,57 @@ export function timeFields(epochMs: number): TimeFields {
 export function scheduleMatches(schedule: Schedule, time: TimeFields): boolean {
   return schedule.every((test, i) => test(time[i] as number));
 }
+
+/** Whether any of the schedules matches the instant (a list of entries is a union of windows). */
+export function anyScheduleMatches(schedules: readonly Schedule[], epochMs: number): boolean {
+  const time = timeFields(epochMs);
+  return schedules.some((schedule) => scheduleMatches(schedule, time));
+}
+
+const DAY_MS = 86_400_000;
+/** How far ahead a window's opening is looked for: beyond it, the caller looks again then. */
+export const SCHEDULE_HORIZON_DAYS = 4 * 366;
+
+/**
+ * The first whole second at or after `fromMs` at which one of the schedules matches, or undefined when none does
+ * within SCHEDULE_HORIZON_DAYS. Days are tested first, then hours, minutes and seconds of a matching day: every
+ * field accepts at least one value, so a matching day is searched in at most 24 + 60 + 60 steps per schedule.
+ */
+export function nextScheduleMatch(schedules: readonly Schedule[], fromMs: number): number | undefined {
+  const start = Math.ceil(fromMs / 1000) * 1000;
+  let best: number | undefined;
+  for (const schedule of schedules) {
+    const [second, minute, hour, day, month, weekday, year] = schedule as [
+      (v: number) => boolean, (v: number) => boolean, (v: number) => boolean, (v: number) => boolean,
+      (v: number) => boolean, (v: number) => boolean, (v: number) => boolean,
+    ];
+    const firstDay = Math.floor(start / DAY_MS) * DAY_MS;
+    for (let d = 0; d <= SCHEDULE_HORIZON_DAYS; d++) {
+      const dayStart = firstDay + d * DAY_MS;
+      if (best !== undefined && dayStart > best) break;
+      const date = new Date(dayStart);
+      if (!year(date.getUTCFullYear()) || !month(date.getUTCMonth() + 1) || !day(date.getUTCDate()) || !weekday(date.getUTCDay())) continue;
+      const found = firstSecondOfDay(dayStart, Math.max(start, dayStart), hour, minute, second);
+      if (found !== undefined) {
+        if (best === undefined || found < best) best = found;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+function firstSecondOfDay(dayStart: number, notBefore: number, hour: (v: number) => boolean, minute: (v: number) => boolean, second: (v: number) => boolean): number | undefined {
+  for (let h = 0; h < 24; h++) {
+    if (!hour(h) || dayStart + (h + 1) * 3_600_000 <= notBefore) continue;
+    for (let m = 0; m < 60; m++) {
+      const minuteStart = dayStart + h * 3_600_000 + m * 60_000;
+      if (!minute(m) || minuteStart + 60_000 <= notBefore) continue;
+      for (let s = 0; s < 60; s++) {
+        const at = minuteStart + s * 1000;
+        if (at >= notBefore && second(s)) return at;
+      }
+    }
+  }
+  return undefined;
+}

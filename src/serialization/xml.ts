@@ -25,26 +25,44 @@ const NUMBERS = new Set([
   // <node> and <mgmtObj>
   'nty', 'mgd', 'sus', 'mma', 'mmt', 'sli', 'sld', 'btl', 'bts', 'lgt', 'lgst', 'meil',
   'enct', 'cons', 'sist', 'sity', 'cnb', 'rss', 'liqu', 'ceid', 'smnc', 'smcc', 'lac', 'coel',
+  'od', 'dev', 'dqet', 'dset', 'doet', 'drp', 'mrv', 'swt', 'mbfs', 'sgp', 'nwa', 'ibt', 'abt', 'mbt', 'rbt',
   // <timeSeries> and <timeSeriesInstance>
   'pei', 'peid', 'mdn', 'mdc', 'mdt', 'snr',
+  // <crossResourceSubscription>
+  'twt', 'eem',
+  // <timeSyncBeacon>
+  'bcnc',
+  // <action> and <dependency>
+  'apy', 'evm', 'ecp', 'optr',
 ]);
-const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids']);
+const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids', 'aec', 'aecs', 'lec', 'lqet', 'lset', 'loet', 'lrp']);
+/** xs:lists of booleans (a CMDH limit's permitted Delivery Aggregation settings). */
+const BOOLEAN_LISTS = new Set(['lda']);
 const BOOLEANS = new Set([
   'rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi',
   'rms', 'ud', 'in', 'un', 'act', 'dea', 'att', 'ena', 'dis', 'cus', 'rbo', 'far', 'lga', 'lgo', 'scan', 'trdst', 'rdst', 'mdd',
+  // <schedule>
+  'nco',
+  'dda', 'rctn',
+  'sfc',
 ]);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
 const STRING_LISTS = new Set([
   'lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril',
   'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'scanr', 'mdlt',
+  'rrat', 'srat', 'rrats', 'acrs',
+  // <timeSyncBeacon>
+  'bcnu',
+  'ror', 'ttn',
+  'dep',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
-const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa']);
+const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'bops']);
 
 function scalar(name: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
   if (NUMBERS.has(name) || NUMBER_LISTS.has(name)) return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
-  if (BOOLEANS.has(name)) return value === 'true' ? true : value === 'false' ? false : value;
+  if (BOOLEANS.has(name) || BOOLEAN_LISTS.has(name)) return value === 'true' ? true : value === 'false' ? false : value;
   return value;
 }
 
@@ -55,6 +73,37 @@ const REFERENCE_ELEMENTS = new Set(['ch', 'rrf']);
 function isResourceElement(name: string): boolean {
   // dcfg: is the namespace of the TS-0022 device configuration mgmtObjs (dcfg:datc).
   return name.startsWith('m2m:') || name.startsWith('dcfg:') || SDT_CATALOG.named(name) !== undefined;
+}
+
+/**
+ * The namespaces of the TS-0023 SDT domains, by the prefix their flexContainer specializations use (cod:binSh).
+ * TS-0004 §6.3.1 lets a specialization employ a target namespace other than m2m:, and a document must declare
+ * every prefix it uses. The URIs are those the TS-0023 XSDs are generated with (ankraft/SDTTool, its
+ * namespacePrefixMappings). dcfg: (TS-0022) has no URI in any source at hand and stays undeclared.
+ */
+const DOMAIN_NAMESPACES: Readonly<Record<string, string>> = {
+  agd: 'http://www.onem2m.org/xml/protocols/agriculturedomain',
+  cid: 'http://www.onem2m.org/xml/protocols/citydomain',
+  cod: 'http://www.onem2m.org/xml/protocols/commondomain',
+  hed: 'http://www.onem2m.org/xml/protocols/healthdomain',
+  hod: 'http://www.onem2m.org/xml/protocols/homedomain',
+  ind: 'http://www.onem2m.org/xml/protocols/industrydomain',
+  mad: 'http://www.onem2m.org/xml/protocols/managementdomain',
+  mdd: 'http://www.onem2m.org/xml/protocols/metadata',
+  psd: 'http://www.onem2m.org/xml/protocols/publicsafetydomain',
+  rad: 'http://www.onem2m.org/xml/protocols/railwaydomain',
+  ved: 'http://www.onem2m.org/xml/protocols/vehiculardomain',
+};
+
+/** The SDT domain prefixes of the element names in a document (a flexContainer, or one inside a list or a response). */
+function domainPrefixes(value: unknown, found = new Set<string>(), depth = 0): Set<string> {
+  if (depth > MAX_JSON_DEPTH || typeof value !== 'object' || value === null) return found;
+  for (const [key, inner] of Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value)) {
+    const prefix = key.slice(0, Math.max(0, key.indexOf(':')));
+    if (Object.hasOwn(DOMAIN_NAMESPACES, prefix)) found.add(prefix);
+    domainPrefixes(inner, found, depth + 1);
+  }
+  return found;
 }
 
 /**
@@ -98,7 +147,7 @@ function normalise(value: unknown, name: string, root = false): unknown {
       // The root element is the document itself, never a list.
       if (root) out[k] = n;
       else if (STRING_LISTS.has(k) && !Array.isArray(n)) n = typeof n === 'string' ? n.split(/\s+/).filter(Boolean) : [n];
-      else if (NUMBER_LISTS.has(k) && !Array.isArray(n)) n = typeof n === 'string' ? n.split(/\s+/).filter(Boolean).map((x) => scalar(k, x)) : [n];
+      else if ((NUMBER_LISTS.has(k) || BOOLEAN_LISTS.has(k)) && !Array.isArray(n)) n = typeof n === 'string' ? n.split(/\s+/).filter(Boolean).map((x) => scalar(k, x)) : [n];
       else if (OBJECT_LISTS.has(k) && !Array.isArray(n)) n = [n];
       if (!root) out[k] = n;
     }
@@ -150,8 +199,10 @@ export const xmlCodec: Codec = {
   encode(value) {
     const root = typeof value === 'object' && value !== null ? (toXmlShape(value) as Record<string, unknown>) : { 'm2m:dbg': String(value) };
     const withNamespace: Record<string, unknown> = {};
+    // Declared once on the root element: every element inside is in their scope.
+    const domains = Object.fromEntries([...domainPrefixes(root)].sort().map((prefix) => [`@_xmlns:${prefix}`, DOMAIN_NAMESPACES[prefix]]));
     for (const [k, v] of Object.entries(root)) {
-      withNamespace[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { '@_xmlns:m2m': 'http://www.onem2m.org/xml/protocols', ...(v as Record<string, unknown>) } : v;
+      withNamespace[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { '@_xmlns:m2m': 'http://www.onem2m.org/xml/protocols', ...domains, ...(v as Record<string, unknown>) } : v;
     }
     return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>${String(builder.build(withNamespace))}`, 'utf8');
   },

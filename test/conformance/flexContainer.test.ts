@@ -193,6 +193,14 @@ describe('flexContainer and flexContainerInstance over HTTP', () => {
     const xml = await t.client.request('GET', '/cse-in/home/xmlThermo', { origin: ae, headers: headers() });
     assert.match(xml.text, /<cod:tempe [^>]*rn="xmlThermo"/);
     assert.match(xml.text, /<curT0>19.5<\/curT0>/);
+    // Every prefix used is declared (TS-0004 §6.3.1: a specialization may have its own namespace), on the root
+    // element also where the flexContainer is nested (a parent's children, rcn 4).
+    const commonDomain = 'xmlns:cod="http://www.onem2m.org/xml/protocols/commondomain"';
+    assert.match(xml.text, new RegExp(`<cod:tempe [^>]*${commonDomain}`));
+    const parent = await t.client.request('GET', '/cse-in/home?rcn=4', { origin: ae, headers: headers() });
+    assert.equal(parent.rsc, 2000, parent.text);
+    assert.match(parent.text, new RegExp(`^<\\?xml[^>]*\\?><m2m:\\w+ [^>]*${commonDomain}[^>]*>.*<cod:tempe `));
+    assert.doesNotMatch(parent.text, /xmlns:hod=/, 'only the prefixes used are declared');
     const wrong = await t.client.request('PUT', '/cse-in/home/xmlThermo', { origin: ae, raw: '<cod:tempe><unit>many</unit></cod:tempe>', headers: { ...headers(), 'Content-Type': 'application/xml' } });
     assert.equal(wrong.rsc, 4000);
     assert.match(wrong.text, /unit/);

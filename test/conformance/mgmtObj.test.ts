@@ -22,6 +22,15 @@ const SPECIALIZATIONS: Array<[string, number, Attrs, Attrs]> = [
   ['m2m:dvc', 1008, { can: 'camera', att: true, cas: { acn: 'enable', sus: 1 }, cus: true }, { cus: false }],
   ['m2m:rbo', 1009, {}, { dc: 'reboot me' }],
   ['m2m:evl', 1010, { lgt: 1, lgd: 'log', lgst: 2 }, { lgst: 1 }],
+  ['m2m:cmp', 1011, { cpn: 'night', cmlk: [{ nm: 'defaults', typ: 13, val: 'cmdf1' }] }, { cpn: 'day' }],
+  ['m2m:acmp', 1012, { acmlk: 'cmp1' }, { acmlk: 'cmp2' }],
+  ['m2m:cmdf', 1013, { cmlk: [{ nm: 'ec', typ: 13, val: 'cmdv1' }] }, { dc: 'defaults' }],
+  ['m2m:cmdv', 1014, { od: 1, dev: 3, ror: ['localAE', 'thisCSE'], rctn: false }, { dev: 100 }],
+  ['m2m:cmpv', 1015, { aec: [0], dqet: -1, dset: 60_000, doet: 1000, drp: 0, dda: false }, { aec: [2, 0] }],
+  ['m2m:cml', 1016, { od: 1, ror: ['localAE'], lec: [3], lqet: [0, -1], lset: [1000, 2000], loet: [0, 0], lrp: [-1, -1], lda: [false, true] }, { lda: [true] }],
+  ['m2m:cmnr', 1017, { aecs: [0] }, { cmlk: [{ nm: 'rule', typ: 13, val: 'cmwr1' }] }],
+  ['m2m:cmwr', 1018, { ttn: ['3GPP'], mrv: 0, swt: 100, bop: { bops: [{ nwa: 5, ibt: 1000, abt: 500, mbt: 60_000 }] }, cmlk: [{ nm: 'allowedSchedule', typ: 18, val: 'sch1' }] }, { swt: 200 }],
+  ['m2m:cmbf', 1019, { aec: [0], mbfs: 65_536, sgp: 10 }, { sgp: 1 }],
   ['dcfg:datc', 1021, { cntp: 'cse-in/ae/cnt', meil: 60 }, { rpsc: [{ sce: ['0 0 * * * * *'] }] }],
   ['dcfg:nycfc', 1023, { suids: [42], mcff: 'application/pkcs7mime', mcfc: 'c2VjcmV0' }, { suids: [41] }],
   ['dcfg:wific', 1028, { ssid: 'home', scan: false, wcrds: { enct: 4, wpap: 'psk' } }, { chanl: '11' }],
@@ -70,6 +79,14 @@ describe('mgmtObj over HTTP', () => {
       [{ 'm2m:bat': { rn: 'bad', mgd: 1006, btl: 3, bts: 99 } }, 'bts'],
       [{ 'dcfg:datc': { rn: 'bad', mgd: 1021, cntp: 'c', mesc: [{ sce: ['* * * * *'] }] } }, 'mesc'],
       [{ 'dcfg:datc': { rn: 'bad', mgd: 1021, cntp: 'c', meil: 10, mesc: [{ sce: ['* * * * * * *'] }] } }, 'meil'],
+      [{ 'm2m:cmp': { rn: 'bad', mgd: 1011, cpn: 'no links' } }, 'cmlk'],
+      [{ 'm2m:cmdv': { rn: 'bad', mgd: 1014, od: 1, dev: 5, ror: ['localAE'] } }, 'dev'],
+      [{ 'm2m:cmpv': { rn: 'bad', mgd: 1015, aec: [], dqet: 0, dset: 0, doet: 0, drp: 0, dda: true } }, 'aec'],
+      [{ 'm2m:cmpv': { rn: 'bad', mgd: 1015, aec: [0], dqet: -2, dset: 0, doet: 0, drp: 0, dda: true } }, 'dqet'],
+      [{ 'm2m:cml': { rn: 'bad', mgd: 1016, od: 1, ror: ['localAE'], lec: [3], lqet: [5, 1], lset: [0, 1], loet: [0, 1], lrp: [0, 1], lda: [true] } }, 'lqet'],
+      [{ 'm2m:cml': { rn: 'bad', mgd: 1016, od: 1, ror: ['localAE'], lec: [3], lqet: [0, 1], lset: [0, 1], loet: [0, 1], lrp: [0, 1], lda: [true, true] } }, 'lda'],
+      [{ 'm2m:cmwr': { rn: 'bad', mgd: 1018, ttn: ['x'], mrv: 0, swt: 0, bop: { bops: [{ ibt: 1, abt: 1 }] }, cmlk: [] } }, 'bop'],
+      [{ 'm2m:cmbf': { rn: 'bad', mgd: 1019, aec: [0], mbfs: 1, sgp: 11 } }, 'sgp'],
       [{ 'dcfg:wific': { rn: 'bad', mgd: 1028, ssid: 's', scan: false, wcrds: { enct: 2, unm: 'u', pwd: 'p' } } }, 'wcrds'],
     ];
     for (const [content, attribute] of cases) {
@@ -79,6 +96,11 @@ describe('mgmtObj over HTTP', () => {
       assert.equal((await t.client.retrieve(`${NODE}/bad`, ADMIN)).rsc, 4004);
     }
     assert.equal((await t.client.create('/cse-in', 13, { 'm2m:mem': { mgd: 1003, mma: 1, mmt: 2 } }, ADMIN)).rsc, 4108, 'a mgmtObj lives under a node');
+    // TS-0004 Annex D.12.1: "the optional <subscription> child resources are not used for CMDH policies".
+    assert.equal((await t.client.create(NODE, 13, { 'm2m:cmbf': { rn: 'buffer', mgd: 1019, aec: [0], mbfs: 1, sgp: 1 } }, ADMIN)).rsc, 2001);
+    const watched = await t.client.create(`${NODE}/buffer`, 23, { 'm2m:sub': { nu: [ADMIN], enc: { net: [1] } } }, ADMIN);
+    assert.equal(watched.rsc, 5203, watched.text);
+    assert.equal((await t.client.delete(`${NODE}/buffer`, ADMIN)).rsc, 2002);
   });
 
   it('delivers a reboot to the device-management IPE through its subscription; reboot with factoryReset is 4000', async () => {
@@ -135,6 +157,13 @@ describe('mgmtObj over HTTP', () => {
     assert.equal(collected.headers.get('x-m2m-rsc'), '2001', await collected.text());
     const stored = (await t.client.retrieve(`${NODE}/xmlCollect`, ADMIN)).body?.['dcfg:datc'] as Attrs;
     assert.deepEqual(stored.rpsc, [{ sce: ['0 0 * * * * *'] }]);
+    // A CMDH limit: its lists of numbers and of booleans, and its boolean, come back typed.
+    const limits = '<m2m:cml xmlns:m2m="http://www.onem2m.org/xml/protocols" rn="xmlLimits"><mgd>1016</mgd><od>2</od><ror>localAE thisCSE</ror>'
+      + '<rctn>true</rctn><lec>3 100</lec><lqet>0 -1</lqet><lset>0 1000</lset><loet>0 0</loet><lrp>-1 -1</lrp><lda>false true</lda></m2m:cml>';
+    const limited = await fetch(`${t.url}${NODE}`, { method: 'POST', headers, body: limits });
+    assert.equal(limited.headers.get('x-m2m-rsc'), '2001', await limited.text());
+    const cml = (await t.client.retrieve(`${NODE}/xmlLimits`, ADMIN)).body?.['m2m:cml'] as Attrs;
+    assert.deepEqual([cml.od, cml.ror, cml.rctn, cml.lec, cml.lqet, cml.lda], [2, ['localAE', 'thisCSE'], true, [3, 100], [0, -1], [false, true]]);
     const cbor = await fetch(`${t.url}${NODE}/xmlBattery`, { headers: { 'X-M2M-Origin': ADMIN, 'X-M2M-RI': 'c', 'X-M2M-RVI': '3', Accept: 'application/cbor' } });
     const decoded = new Decoder({ useRecords: false }).decode(Buffer.from(await cbor.arrayBuffer())) as Attrs;
     assert.deepEqual([(decoded['m2m:bat'] as Attrs).btl, (decoded['m2m:bat'] as Attrs).bts], [42, 2]);

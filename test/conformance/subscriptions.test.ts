@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startTestCse, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
+import { canonicalUrl } from '../../src/notifications/events.js';
 
 type Attrs = Record<string, unknown>;
 const sgn = (n: Attrs): Attrs => n['m2m:sgn'] as Attrs;
@@ -232,6 +233,61 @@ describe('a permanently dead receiver', () => {
       await waitFor(async () => (await t.cse.services.store.queueLength(rx.url)) <= 5, 10_000);
       await rx.stop();
     } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('a batching subscription deleted before its events were fanned out', () => {
+  it('still sends them in its last batch, once, and the subscription that stays gets its own', async () => {
+    // Deliveries held: the events wait in the fan-out queue while the subscription is deleted.
+    const t = await startTestCse({}, { holdDeliveries: true });
+    const rx = await new Receiver().start();
+    const stays = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('batcher');
+      assert.equal((await t.client.create('/cse-in/batcher', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const made = await t.client.create('/cse-in/batcher/c', 23, { 'm2m:sub': { rn: 'goes', nu: [rx.url], enc: { net: [1] }, bn: { num: 5, dur: 'PT60S' } } }, ae);
+      assert.equal(made.rsc, 2001, made.text);
+      const ri = String((made.body?.['m2m:sub'] as Attrs).ri);
+      const other = await t.client.create('/cse-in/batcher/c', 23, { 'm2m:sub': { rn: 'stays', nu: [stays.url], enc: { net: [1] }, bn: { num: 2, dur: 'PT60S' } } }, ae);
+      assert.equal(other.rsc, 2001, other.text);
+      for (const lbl of ['98', '99']) assert.equal((await t.client.update('/cse-in/batcher/c', { 'm2m:cnt': { lbl: [lbl] } }, ae)).rsc, 2004);
+      const store = t.cse.services.store;
+      assert.equal(await store.countQueuedByPrefix('fanout:', 10), 2, 'the events wait for their fan-out');
+      assert.equal((await t.client.delete('/cse-in/batcher/c/goes', ae)).rsc, 2002);
+      t.cse.deliverer.start();
+      await waitFor(() => rx.notifications().length === 1 && stays.notifications().length === 1);
+      for (const received of [rx, stays]) {
+        const batch = ((received.notifications()[0] as Attrs)['m2m:agn'] as Attrs)['m2m:sgn'] as Attrs[];
+        assert.deepEqual(batch.map((n) => (((n.nev as Attrs).rep as Attrs)['m2m:cnt'] as Attrs).lbl), [['98'], ['99']]);
+      }
+      assert.equal(((((rx.notifications()[0] as Attrs)['m2m:agn'] as Attrs)['m2m:sgn'] as Attrs[])[0] as Attrs).sur, `/id-in/${ri}`);
+      await waitFor(async () => (await store.countQueuedByPrefix('fanout:', 10)) === 0 && (await store.queueLength(canonicalUrl(rx.url))) === 0);
+      assert.equal(rx.notifications().length, 1, 'the events went once');
+    } finally {
+      await rx.stop();
+      await stays.stop();
+      await t.close();
+    }
+  });
+
+  it('keeps their order when the subscription goes with the resource it watched, the deletion last', async () => {
+    const t = await startTestCse({}, { holdDeliveries: true });
+    const rx = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('batcher');
+      assert.equal((await t.client.create('/cse-in/batcher', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const made = await t.client.create('/cse-in/batcher/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [1, 2] }, bn: { num: 5, dur: 'PT60S' } } }, ae);
+      assert.equal(made.rsc, 2001, made.text);
+      assert.equal((await t.client.update('/cse-in/batcher/c', { 'm2m:cnt': { lbl: ['last words'] } }, ae)).rsc, 2004);
+      assert.equal((await t.client.delete('/cse-in/batcher/c', ae)).rsc, 2002);
+      t.cse.deliverer.start();
+      await waitFor(() => rx.notifications().length === 1);
+      const batch = ((rx.notifications()[0] as Attrs)['m2m:agn'] as Attrs)['m2m:sgn'] as Attrs[];
+      assert.deepEqual(batch.map((n) => (n.nev as Attrs).net), [1, 2]);
+    } finally {
+      await rx.stop();
       await t.close();
     }
   });

@@ -177,6 +177,30 @@ describe('timeSeries and timeSeriesInstance over HTTP', () => {
       await rx.stop();
     }
   });
+
+  it('batches missing data reports as the subscription asks (bn), like its other notifications', async () => {
+    const rx = await new Receiver().start();
+    try {
+      await series('batched', { pei: 1000, peid: 100, mdt: 500, mdd: true });
+      const sub = await t.client.create('/cse-in/meter/batched', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [8], md: { num: 1, dur: 'PT60S' } }, bn: { num: 2 } } }, ae);
+      assert.equal(sub.rsc, 2001, sub.text);
+      rx.received.length = 0;
+      const base = clock.now();
+      await reading('/cse-in/meter/batched', base, 'r0');
+      // +1 s and +2 s never come: two reports, one batch of two.
+      clock.advance(2600);
+      t.cse.deliverer.wake();
+      await waitFor(() => rx.notifications().length === 1);
+      const batch = (rx.notifications()[0]?.['m2m:agn'] as Attrs | undefined)?.['m2m:sgn'] as Attrs[] | undefined;
+      assert.ok(batch, 'the reports arrive as one aggregated notification');
+      assert.deepEqual(
+        batch.map((n) => (n.nev as Attrs).rep),
+        [1000, 2000].map((d, i) => ({ 'm2m:tsn': { mdlt: [formatTimestamp(base + d)], mdc: i + 1 } })),
+      );
+    } finally {
+      await rx.stop();
+    }
+  });
 });
 
 describe('missing data detection is durable', () => {

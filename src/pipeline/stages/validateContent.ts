@@ -91,7 +91,8 @@ export const validateContent: Stage = {
       if (!definition.updatable) throw notAllowed(`${definition.typeName} cannot be updated`);
       const specialization = definition.specialization?.of(resource) ?? definition;
       const [name, content] = unwrap(r.pc, specialization.typeName);
-      if (name !== specialization.typeName) throw badRequest(`content must hold exactly one resource named '${specialization.typeName}', found '${name}'`);
+      // TS-0004 names no code for an UPDATE whose content is another type than its target; ACME answers 4102.
+      if (name !== specialization.typeName) throw new CseError(RSC.CONTENTS_UNACCEPTABLE, `the content is a '${name}', and the target is a '${specialization.typeName}'`);
       // An UPDATE naming no attribute changes none, and is still an update: lt and st move [TS-0004 §7.3.3.7], and
       // §7.2.1.1 requires attributes only in a CREATE's Content (an UPDATE's is a partial resource).
       validateAttributes(specialization.typeName, specialization.attributes, content, 'update');

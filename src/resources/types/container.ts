@@ -33,7 +33,7 @@ export const containerType = defineResourceType({
   ty: RESOURCE_TYPE.container,
   typeName: 'm2m:cnt',
   attributes,
-  childTypes: [RESOURCE_TYPE.container, RESOURCE_TYPE.contentInstance, RESOURCE_TYPE.flexContainer, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor, RESOURCE_TYPE.timeSeries],
+  childTypes: [RESOURCE_TYPE.container, RESOURCE_TYPE.contentInstance, RESOURCE_TYPE.flexContainer, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor, RESOURCE_TYPE.timeSeries, RESOURCE_TYPE.action],
   virtualChildren: ['la', 'ol'],
   instanceType: INSTANCE,
   creatable: true,

@@ -90,7 +90,7 @@ export const flexContainerType = defineResourceType({
   ty: RESOURCE_TYPE.flexContainer,
   typeName: 'm2m:fcnt',
   attributes,
-  childTypes: [RESOURCE_TYPE.container, RESOURCE_TYPE.flexContainer, INSTANCE, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor, RESOURCE_TYPE.timeSeries],
+  childTypes: [RESOURCE_TYPE.container, RESOURCE_TYPE.flexContainer, INSTANCE, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor, RESOURCE_TYPE.timeSeries, RESOURCE_TYPE.action],
   virtualChildren: ['la', 'ol'],
   instanceType: INSTANCE,
   creatable: true,

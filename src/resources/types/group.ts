@@ -128,7 +128,7 @@ export const groupType = defineResourceType({
   ty: RESOURCE_TYPE.group,
   typeName: 'm2m:grp',
   attributes,
-  childTypes: [RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor],
+  childTypes: [RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor, RESOURCE_TYPE.action],
   virtualChildren: ['fopt'],
   creatable: true,
   updatable: true,

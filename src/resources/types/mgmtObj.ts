@@ -71,12 +71,12 @@ const MGMT_OBJ = {
 
 const CHILD_TYPES = [RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor];
 
-function specialization(typeName: string, mgd: number, own: AttributeTable, hooks: TypeHooks = {}): ResourceTypeDefinition {
+function specialization(typeName: string, mgd: number, own: AttributeTable, hooks: TypeHooks = {}, childTypes: readonly number[] = CHILD_TYPES): ResourceTypeDefinition {
   return defineResourceType({
     ty: RESOURCE_TYPE.mgmtObj,
     typeName,
     attributes: { ...MGMT_OBJ, mgd: { type: 'enum', create: 'M', update: 'NP', values: [mgd] }, ...own },
-    childTypes: CHILD_TYPES,
+    childTypes,
     creatable: true,
     updatable: true,
     deletable: true,
@@ -214,6 +214,113 @@ const eventLog = specialization('m2m:evl', 1010, {
   },
 });
 
+// The CMDH policies of a node [TS-0001 Annex D.12; TS-0004 Annex D.12 for short names, types and create/update
+// rules]. Warden stores and checks them for the device-management IPE that provisions them to the field node; it
+// forwards no requests to other CSEs, so it applies none itself. TS-0004 D.12.1: "the optional <subscription>
+// child resources are not used for CMDH policies".
+const CMDH_CHILD_TYPES = [RESOURCE_TYPE.semanticDescriptor];
+
+const STD_EVENT_CATS = [2, 3, 4];
+/** m2m:eventCat: 2 immediate, 3 best effort, 4 latest, or a user-defined category 100 to 999 [TS-0004 §6.3.3]. */
+const isEventCat = (v: unknown): boolean => Number.isSafeInteger(v) && (STD_EVENT_CATS.includes(v as number) || ((v as number) >= 100 && (v as number) <= 999));
+
+/** A list of m2m:eventCatWithDef: event categories, or 0 for "default"; at least one. */
+function checkEventCatsWithDefault(v: unknown): string | undefined {
+  if (!Array.isArray(v) || v.length === 0 || v.length > 64) return 'must be a list of 1 to 64 event categories (2, 3, 4, 100 to 999, or 0 for default)';
+  return v.every((c) => c === 0 || isEventCat(c)) ? undefined : 'must hold event categories 2, 3, 4, 100 to 999, or 0 for default';
+}
+
+function checkEventCats(v: unknown): string | undefined {
+  if (!Array.isArray(v) || v.length === 0 || v.length > 64) return 'must be a list of 1 to 64 event categories (2, 3, 4, 100 to 999)';
+  return v.every(isEventCat) ? undefined : 'must hold event categories 2, 3, 4 or 100 to 999';
+}
+
+/** m2m:listOfMinMax: [min, max] in milliseconds, -1 for infinity. */
+function checkMinMax(v: unknown): string | undefined {
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isSafeInteger(x) && (x as number) >= -1)) return 'must be [min, max] in milliseconds (-1 for infinity)';
+  const [min, max] = v as [number, number];
+  return max !== -1 && (min === -1 || min > max) ? 'must have its min at most its max' : undefined;
+}
+
+/** limitsDelAggregation: the permitted Delivery Aggregation settings, false and/or true. */
+function checkPermittedFlags(v: unknown): string | undefined {
+  if (!Array.isArray(v) || v.length === 0 || v.length > 2 || !v.every((x) => typeof x === 'boolean') || new Set(v).size !== v.length) return 'must list false, true, or both';
+  return undefined;
+}
+
+/** m2m:backOffParameters {bops: [{nwa, ibt, abt, mbt, rbt}]} [TS-0004 §6.3.5.54]. */
+function checkBackOff(v: unknown): string | undefined {
+  if (!isRecord(v) || Object.keys(v).some((k) => k !== 'bops')) return 'must be backOffParameters {bops}';
+  const sets = v.bops;
+  if (!Array.isArray(sets) || sets.length === 0 || sets.length > 16) return "must give 'bops' as a list of 1 to 16 backOffParametersSet";
+  for (const set of sets) {
+    if (!isRecord(set)) return 'must give each backOffParametersSet as {nwa, ibt, abt, mbt, rbt}';
+    for (const [key, value] of Object.entries(set)) {
+      if (!['nwa', 'ibt', 'abt', 'mbt', 'rbt'].includes(key)) return `member '${key}' is not part of backOffParametersSet`;
+      if (key === 'nwa' ? ![1, 2, 3, 4, 5].includes(value as number) : !(Number.isSafeInteger(value) && (value as number) >= 0)) {
+        return key === 'nwa' ? "member 'nwa' must be a networkAction 1 to 5" : `member '${key}' must be a non-negative number of milliseconds`;
+      }
+    }
+    for (const key of ['ibt', 'abt', 'mbt']) if (set[key] === undefined) return `needs '${key}' in each backOffParametersSet`;
+  }
+  return undefined;
+}
+
+const cmdhLinks = (create: 'M' | 'O'): AttributeSpec => ({ type: 'any', create, update: 'O', check: checkLinks });
+/** xs:long milliseconds, -1 for infinity. */
+const milliseconds = (): AttributeSpec => ({ type: 'integer', create: 'M', update: 'O', check: (v) => ((v as number) >= -1 ? undefined : 'must be milliseconds, or -1 for infinity') });
+const minMax = (): AttributeSpec => ({ type: 'any', create: 'M', update: 'O', check: checkMinMax });
+/** Where cmdhDefEcValue and cmdhLimits apply: AE-IDs, App-IDs, 'localAE' or 'thisCSE' (m2m:listOfM2MID). */
+const REQUEST_MATCH = {
+  od: { type: 'positiveInteger', create: 'M', update: 'O' },
+  ror: { type: 'stringList', create: 'M', update: 'O' },
+  rct: { type: 'any', create: 'O', update: 'O' },
+  rctn: { type: 'boolean', create: 'O', update: 'O' },
+  rch: { type: 'any', create: 'O', update: 'O' },
+} as const satisfies Record<string, AttributeSpec>;
+
+const cmdhPolicy = specialization('m2m:cmp', 1011, { cpn: text('M'), cmlk: cmdhLinks('M') }, {}, CMDH_CHILD_TYPES);
+const activeCmdhPolicy = specialization('m2m:acmp', 1012, { acmlk: text('M') }, {}, CMDH_CHILD_TYPES);
+const cmdhDefaults = specialization('m2m:cmdf', 1013, { cmlk: cmdhLinks('M') }, {}, CMDH_CHILD_TYPES);
+const cmdhDefEcValue = specialization('m2m:cmdv', 1014, {
+  ...REQUEST_MATCH,
+  dev: { type: 'integer', create: 'M', update: 'O', check: (v) => (isEventCat(v) ? undefined : 'must be an event category 2, 3, 4 or 100 to 999') },
+}, {}, CMDH_CHILD_TYPES);
+const cmdhEcDefParamValues = specialization('m2m:cmpv', 1015, {
+  aec: { type: 'any', create: 'M', update: 'O', check: checkEventCatsWithDefault },
+  dqet: milliseconds(),
+  dset: milliseconds(),
+  doet: milliseconds(),
+  drp: milliseconds(),
+  dda: { type: 'boolean', create: 'M', update: 'O' },
+}, {}, CMDH_CHILD_TYPES);
+const cmdhLimits = specialization('m2m:cml', 1016, {
+  ...REQUEST_MATCH,
+  lec: { type: 'any', create: 'M', update: 'O', check: checkEventCats },
+  lqet: minMax(),
+  lset: minMax(),
+  loet: minMax(),
+  lrp: minMax(),
+  lda: { type: 'any', create: 'M', update: 'O', check: checkPermittedFlags },
+}, {}, CMDH_CHILD_TYPES);
+const cmdhNetworkAccessRules = specialization('m2m:cmnr', 1017, {
+  aecs: { type: 'any', create: 'M', update: 'O', check: checkEventCatsWithDefault },
+  cmlk: cmdhLinks('O'),
+}, {}, CMDH_CHILD_TYPES);
+const cmdhNwAccessRule = specialization('m2m:cmwr', 1018, {
+  ttn: { type: 'stringList', create: 'M', update: 'O' },
+  mrv: count('M'),
+  swt: count('M'),
+  bop: { type: 'object', create: 'M', update: 'O', check: checkBackOff },
+  ohc: { type: 'any', create: 'O', update: 'O' },
+  cmlk: cmdhLinks('M'),
+}, {}, CMDH_CHILD_TYPES);
+const cmdhBuffer = specialization('m2m:cmbf', 1019, {
+  aec: { type: 'any', create: 'M', update: 'O', check: checkEventCatsWithDefault },
+  mbfs: count('M'),
+  sgp: { type: 'enum', create: 'M', update: 'O', values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+}, {}, CMDH_CHILD_TYPES);
+
 // TS-0022 dataCollection: measurements either on a schedule (mesc) or at an interval (meil), never both.
 function checkCollection(doc: Record<string, unknown>): void {
   if (doc.mesc !== undefined && doc.meil !== undefined) throw badRequest("attributes 'mesc' and 'meil' cannot both be set: measure on a schedule or at an interval");
@@ -324,6 +431,15 @@ export const MGMT_OBJ_SPECIALIZATIONS: readonly ResourceTypeDefinition[] = [
   deviceCapability,
   reboot,
   eventLog,
+  cmdhPolicy,
+  activeCmdhPolicy,
+  cmdhDefaults,
+  cmdhDefEcValue,
+  cmdhEcDefParamValues,
+  cmdhLimits,
+  cmdhNetworkAccessRules,
+  cmdhNwAccessRule,
+  cmdhBuffer,
   dataCollection,
   myCertFileCred,
   wifiClient,

@@ -33,7 +33,7 @@ export const nodeType = defineResourceType({
   ty: RESOURCE_TYPE.node,
   typeName: 'm2m:nod',
   attributes,
-  childTypes: [RESOURCE_TYPE.mgmtObj, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor],
+  childTypes: [RESOURCE_TYPE.mgmtObj, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor, RESOURCE_TYPE.schedule, RESOURCE_TYPE.action],
   creatable: true,
   updatable: true,
   deletable: true,

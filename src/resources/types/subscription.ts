@@ -8,6 +8,7 @@ import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { parseTimestamp } from '../../primitive/identifiers.js';
 import { checkDuration, durationMs } from '../validate.js';
+import { notificationScheduleRemoved, pendingPolicyChanged } from './schedule.js';
 
 /** notificationEventType [TS-0004 §6.3.4.2.19]. */
 export const EVENT = {
@@ -81,7 +82,7 @@ export const SUBSCRIPTION_LIMITS = { targets: 16, batchNumber: 1_000, batchSecon
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Target forms Warden can deliver to: http(s) URLs, and AE resource IDs / AE-IDs (through poa or a polling channel). */
-function checkTargets(v: unknown): string | undefined {
+export function checkTargets(v: unknown): string | undefined {
   if (!Array.isArray(v) || v.length === 0) return 'must list at least one notification target';
   if (v.length > SUBSCRIPTION_LIMITS.targets) return `may list at most ${SUBSCRIPTION_LIMITS.targets} targets`;
   for (const target of v) {
@@ -138,7 +139,7 @@ function checkMissingData(md: unknown): string | undefined {
   return undefined;
 }
 
-function checkCriteria(v: unknown): string | undefined {
+export function checkCriteria(v: unknown): string | undefined {
   if (!isRecord(v)) return 'must be an object of event notification criteria';
   for (const key of Object.keys(v)) if (!ENC_KEYS.includes(key)) return `member '${key}' is not supported`;
   const intList = (name: string, allowed?: readonly number[]): string | undefined => {
@@ -206,6 +207,9 @@ const attributes = {
   // enableEventNotificationOriginator (Release 4, from ACME's reference data): without a creator in the
   // notification, it names the originator of the request that caused the event.
   eeno: { type: 'boolean', create: 'O', update: 'O' },
+  // associatedCrossResourceSub: the <crossResourceSubscription>s this subscription is a source of
+  // (notifications/crossResource.ts); removing one ends it [TS-0004 §7.4.8.2.3 Recv-6.5].
+  acrs: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 16 },
 } as const satisfies Record<string, AttributeSpec>;
 
 export type SubscriptionAttributes = AttributesOf<typeof attributes>;
@@ -315,7 +319,7 @@ export const subscriptionType = defineResourceType({
   ty: RESOURCE_TYPE.subscription,
   typeName: 'm2m:sub',
   attributes,
-  childTypes: [],
+  childTypes: [RESOURCE_TYPE.schedule],
   creatable: true,
   updatable: true,
   deletable: true,
@@ -359,6 +363,8 @@ export const subscriptionType = defineResourceType({
       if (changes.bn !== undefined) applyDefaultBatchDuration(ctx, resource.doc);
       // A new missingData condition stops and restarts its window and counter [TS-0001 table 9.6.8-2 missingData].
       if (changes.enc !== undefined) delete resource.doc[MISSING_DATA_WINDOW_KEY];
+      await pendingPolicyChanged(ctx, resource, changes);
     },
+    afterChildRemoved: (ctx, subscription, child) => notificationScheduleRemoved(ctx, subscription, child),
   },
 });

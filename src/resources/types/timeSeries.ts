@@ -109,7 +109,7 @@ export const timeSeriesType = defineResourceType({
   ty: RESOURCE_TYPE.timeSeries,
   typeName: 'm2m:ts',
   attributes,
-  childTypes: [INSTANCE, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor],
+  childTypes: [INSTANCE, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor, RESOURCE_TYPE.action],
   virtualChildren: ['la', 'ol'],
   instanceType: INSTANCE,
   creatable: true,

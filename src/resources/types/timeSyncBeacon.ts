@@ -1,0 +1,88 @@
+// <timeSyncBeacon> (ty 60, Release 4): the CSE tells the beaconNotificationURIs (bcnu) its current time, periodically
+// every beaconInterval (bcni), or when a beaconRequester (bcnr) is out of sync by more than beaconThreshold (bcnt).
+// The V3 texts Warden follows do not have it: attributes, defaults and rules are taken from ACME's reference data and
+// its TSB resource (say docs/conformance.md). The beacons themselves: notifications/timeSyncBeacon.ts.
+import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
+import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
+import { RESOURCE_TYPE } from '../types.js';
+import { badRequest } from '../../primitive/errors.js';
+import type { StoredResource } from '../../storage/store.js';
+import { cancelTimer, setTimer } from '../../scheduler/timers.js';
+import { checkDuration, durationMs } from '../validate.js';
+import { checkTargets } from './subscription.js';
+
+/** m2m:beaconCriteria (ACME's BeaconCriteria). */
+export const BEACON_CRITERIA = { PERIODIC: 1, LOSS_OF_SYNCHRONIZATION: 2 } as const;
+/** Durable timer kind (scheduler/timers.ts) of a periodic beacon. */
+export const TIME_SYNC_BEACON_TIMER = 'timeSyncBeacon';
+/** ACME's defaults ([resource.tsb] bcni and bcnt): an hour between periodic beacons, a minute of tolerated drift. */
+export const DEFAULT_BEACON_INTERVAL = 'PT1H';
+export const DEFAULT_BEACON_THRESHOLD_MS = 60_000;
+/**
+ * The shortest beaconInterval: each beacon is a notification to every bcnu, so an interval of a millisecond would
+ * make one resource a flood. A day is the longest, so that a beacon's timer is never out of reach.
+ */
+export const BEACON_INTERVAL_LIMITS = { minMs: 1_000, maxMs: 86_400_000 } as const;
+
+const attributes = {
+  ...UNIVERSAL,
+  ...EXPIRATION,
+  ...LABELS,
+  ...ACCESS_CONTROL,
+  bcnc: { type: 'enum', create: 'M', update: 'O', values: Object.values(BEACON_CRITERIA) },
+  bcni: { type: 'duration', create: 'O', update: 'O', check: (v) => (v === null ? undefined : checkDuration(v, BEACON_INTERVAL_LIMITS.minMs, BEACON_INTERVAL_LIMITS.maxMs)) },
+  bcnt: { type: 'duration', create: 'O', update: 'O', check: (v) => (v === null ? undefined : checkDuration(v, 1)) },
+  bcnr: { type: 'string', create: 'O', update: 'NP', maxLength: 256 },
+  // ACME's cardinality 1LN: at least one target; the same target forms as a subscription's nu.
+  bcnu: { type: 'anyURIList', create: 'M', update: 'O', check: checkTargets },
+} as const satisfies Record<string, AttributeSpec>;
+
+export type TimeSyncBeaconAttributes = AttributesOf<typeof attributes>;
+
+/**
+ * The rules between the attributes, on the beacon as it will be (ACME's TSB.validate): bcni only with periodic
+ * beacons (defaulted there), bcnt and bcnr only with loss-of-synchronization ones (bcnt defaulted, bcnr required).
+ */
+function checkCriteria(beacon: TimeSyncBeaconAttributes): void {
+  const periodic = beacon.bcnc === BEACON_CRITERIA.PERIODIC;
+  if (beacon.bcni !== undefined && !periodic) throw badRequest("attribute 'bcni' (beaconInterval) is only allowed when 'bcnc' is 1 (periodic)");
+  if (beacon.bcnt !== undefined && periodic) throw badRequest("attribute 'bcnt' (beaconThreshold) is only allowed when 'bcnc' is 2 (loss of synchronization)");
+  if (beacon.bcnr !== undefined && periodic) throw badRequest("attribute 'bcnr' (beaconRequester) is only allowed when 'bcnc' is 2 (loss of synchronization)");
+  if (beacon.bcnr === undefined && !periodic) throw badRequest("attribute 'bcnr' (beaconRequester) is required when 'bcnc' is 2 (loss of synchronization)");
+  if (periodic) beacon.bcni ??= DEFAULT_BEACON_INTERVAL;
+  else beacon.bcnt ??= DEFAULT_BEACON_THRESHOLD_MS;
+}
+
+/** The interval of a periodic beacon, ms; undefined for any other. */
+export function beaconIntervalMs(beacon: StoredResource): number | undefined {
+  const attrs = beacon.doc as TimeSyncBeaconAttributes;
+  return attrs.bcnc === BEACON_CRITERIA.PERIODIC ? durationMs(attrs.bcni) : undefined;
+}
+
+/** A periodic beacon's first one goes an interval after it was set up (ACME starts its worker with a delay too). */
+async function armBeacon(ctx: HookContext, beacon: StoredResource): Promise<void> {
+  const interval = beaconIntervalMs(beacon);
+  if (interval === undefined) await cancelTimer(ctx.store, TIME_SYNC_BEACON_TIMER, beacon.ri);
+  else await setTimer(ctx.store, TIME_SYNC_BEACON_TIMER, beacon.ri, ctx.now + interval, null, ctx.now);
+}
+
+export const timeSyncBeaconType = defineResourceType({
+  ty: RESOURCE_TYPE.timeSyncBeacon,
+  typeName: 'm2m:tsb',
+  attributes,
+  childTypes: [RESOURCE_TYPE.subscription],
+  creatable: true,
+  updatable: true,
+  deletable: true,
+  hasAcpi: true,
+  hooks: {
+    async beforeCreate(ctx, resource) {
+      checkCriteria(resource.doc);
+      await armBeacon(ctx, resource);
+    },
+    async beforeUpdate(ctx, resource, changes) {
+      checkCriteria(resource.doc);
+      if ('bcnc' in changes || 'bcni' in changes) await armBeacon(ctx, resource);
+    },
+  },
+});
