@@ -10,6 +10,8 @@ import { runLoad, type LoadRequest } from './load.js';
 import type { BenchContext } from './run.js';
 
 export interface Scenario {
+  /** Short name for `--only` (npm run bench -- --only ingest,notify). */
+  key: string;
   name: string;
   prepare(ctx: BenchContext): Promise<(i: number) => LoadRequest>;
   ok(rsc: number): boolean;
@@ -110,6 +112,7 @@ async function setUp(ctx: BenchContext, ae: string, container: string, mni: numb
 function pageOfInstances(size: number): Scenario {
   const ae = `page${size}`;
   return {
+    key: `discovery-${size >= 1_000_000 ? `${size / 1_000_000}m` : `${size / 1000}k`}`,
     name: `discovery ty=4 lim=100 (${size / 1000}k cin)`,
     async prepare(ctx) {
       await setUp(ctx, ae, 'data', undefined);
@@ -128,6 +131,7 @@ const FAN_OUT = 10;
 
 export const SCENARIOS: readonly Scenario[] = [
   {
+    key: 'ingest',
     name: 'ingest (CREATE cin)',
     async prepare(ctx) {
       await setUp(ctx, 'ingest', 'data');
@@ -141,6 +145,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ok: (rsc) => rsc === 2001,
   },
   {
+    key: 'read-latest',
     name: 'read-latest (GET la)',
     async prepare(ctx) {
       await setUp(ctx, 'reader', 'data');
@@ -153,6 +158,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     // The AE reads what it created; the container has no acpi, so the default policy (its creator) decides.
+    key: 'read-owner',
     name: 'read (owner)',
     async prepare(ctx) {
       await setUp(ctx, 'home', 'data');
@@ -163,6 +169,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     // The same read by another AE, granted only by the last of several rules with contexts.
+    key: 'read-other',
     name: 'read-by-other (ACP)',
     async prepare(ctx) {
       await setUp(ctx, 'shared', 'data');
@@ -192,6 +199,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     // Baseline of the next two: a reader granted RETRIEVE by one plain rule of a linked policy.
     name: 'read (static policy)',
+    key: 'read-static',
     async prepare(ctx) {
       await guardedContainer(ctx, 'statics', ['Creader', 'Cstatics']);
       return (i) => ({ method: 'GET', path: '/cse-in/statics/data', headers: headers('Creader', `static-${i}`) });
@@ -201,6 +209,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     // The same read, the policy denying and a DAS granting (once; the dynamic policy it stored decides after).
     name: 'read (dynamic policy)',
+    key: 'read-dynamic',
     async prepare(ctx) {
       const das = await startBenchDas();
       await guardedContainer(ctx, 'dynamics', ['Cdynamics']);
@@ -213,6 +222,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     // The same read, the policy denying and a oneM2M JWT in the Authorization header granting (verified once).
     name: 'read (token)',
+    key: 'read-token',
     async prepare(ctx) {
       const ri = await guardedContainer(ctx, 'tokens', ['Ctokens']);
       const now = Math.floor(Date.now() / 1000);
@@ -224,6 +234,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     // Ingest into a container with 10 subscriptions whose targets are local HTTP receivers.
+    key: 'notify',
     name: 'notify-fan-out (10 subs)',
     async prepare(ctx) {
       await setUp(ctx, 'fanout', 'data');
@@ -259,6 +270,7 @@ export const SCENARIOS: readonly Scenario[] = [
   pageOfInstances(1_000_000),
   {
     // Discovery by label over a large tree: a query on the store, not a walk in memory.
+    key: 'discovery-label',
     name: 'discovery (label)',
     async prepare(ctx) {
       await setUp(ctx, 'finder', 'data', undefined);
@@ -278,6 +290,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     // Conditions the database cannot decide (label query, geo query) are tested on the rows it returns: 1 % of
     // the instances match, so each page of 20 looks at about 2 000 rows.
+    key: 'discovery-geo',
     name: 'discovery (labelsQuery+geo)',
     async prepare(ctx) {
       await setUp(ctx, 'mapper', 'data', undefined);

@@ -129,7 +129,7 @@ export function warden(...args: string[]): { status: number | null; stdout: stri
 
 /** Starts `warden serve` as a process and resolves with its HTTPS port; its output keeps being read (and kept). */
 export function spawnCse(flags: readonly string[]): Promise<WardenProcess> {
-  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--ops.port=0', '--log.level=warn', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     let started = false;

@@ -189,6 +189,12 @@ export const SCHEMA = {
   },
   log: {
     level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info', 'log level'),
+    pretty: bool(false, 'human-readable coloured lines (pino-pretty) instead of JSON lines'),
+  },
+  // The operations listener (src/ops): /live, /ready, /metrics; never resource data.
+  ops: {
+    host: str('127.0.0.1', 'address of the operations listener (/live, /ready, /metrics)'),
+    port: int(9464, 0, 65_535, 'TCP port of the operations listener; 0 turns it off'),
   },
 } as const;
 
@@ -280,6 +286,35 @@ export function loadConfig(sources: Sources): Config {
 const KNOWN_KEYS = new Set(
   Object.entries(SCHEMA).flatMap(([section, keys]) => Object.keys(keys).map((k) => `${section}.${k}`.toLowerCase())),
 );
+
+/**
+ * WARDEN_* variables that name no configuration key (a typo is otherwise silently ignored), each as a warning
+ * with the closest key. WARDEN_TEST_* and WARDEN_BENCH_* belong to the test suite and the benchmark.
+ */
+export function unknownEnvironmentKeys(env: NodeJS.ProcessEnv): string[] {
+  const known = [...KNOWN_KEYS].map((k) => `WARDEN_${k.replace('.', '_')}`.toUpperCase());
+  const warnings: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('WARDEN_') || /^WARDEN_(TEST|BENCH)_/.test(name) || name === 'WARDEN_FLAGS') continue;
+    if (known.includes(name.toUpperCase())) continue;
+    const closest = known.map((k) => ({ k, d: editDistance(k, name.toUpperCase()) })).sort((a, b) => a.d - b.d)[0];
+    const hint = closest && closest.d <= 3 ? ` (did you mean ${closest.k}?)` : '';
+    warnings.push(`environment variable ${name} is not a configuration key and is ignored${hint}`);
+  }
+  return warnings;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
 
 function normaliseFlags(flags: ConfigOverrides): Map<string, string | number | boolean> {
   return new Map(Object.entries(flags).map(([k, v]) => [k.toLowerCase(), v]));
