@@ -105,6 +105,8 @@ export interface TypeHooks {
   beforeRetrieve?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
   /** Called inside the creating transaction once the new resource is stored (e.g. to store its first instance). */
   afterCreate?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
+  /** Why a DELETE request may not remove this resource (answered 4000), or undefined when it may. */
+  refuseDeletion?(resource: StoredResource): string | undefined;
 }
 
 /** One specialization of a type whose content is named per resource (a <flexContainer>'s containerDefinition). */

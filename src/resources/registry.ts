@@ -17,8 +17,11 @@ import { mgmtObjType } from './types/mgmtObj.js';
 import { nodeType } from './types/node.js';
 import { timeSeriesType } from './types/timeSeries.js';
 import { timeSeriesInstanceType } from './types/timeSeriesInstance.js';
+import { notificationTargetMgmtPolicyRefType } from './types/notificationTargetMgmtPolicyRef.js';
+import { notificationTargetPolicyType } from './types/notificationTargetPolicy.js';
+import { policyDeletionRulesType } from './types/policyDeletionRules.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, notificationTargetMgmtPolicyRefType, notificationTargetPolicyType, policyDeletionRulesType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

@@ -27,19 +27,23 @@ const NUMBERS = new Set([
   'enct', 'cons', 'sist', 'sity', 'cnb', 'rss', 'liqu', 'ceid', 'smnc', 'smcc', 'lac', 'coel',
   // <timeSeries> and <timeSeriesInstance>
   'pei', 'peid', 'mdn', 'mdc', 'mdt', 'snr',
+  // notification target policies
+  'acn', 'rrs', 'drr',
 ]);
 const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids']);
 const BOOLEANS = new Set([
   'rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi',
   'rms', 'ud', 'in', 'un', 'act', 'dea', 'att', 'ena', 'dis', 'cus', 'rbo', 'far', 'lga', 'lgo', 'scan', 'trdst', 'rdst', 'mdd',
+  'tra', 'trr',
 ]);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
 const STRING_LISTS = new Set([
   'lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril',
   'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'scanr', 'mdlt',
+  'ntu',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
-const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa']);
+const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'tod']);
 
 function scalar(name: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;

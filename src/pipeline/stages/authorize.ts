@@ -79,6 +79,7 @@ export const authorize: Stage = {
       // What a rule with accessControlAttributes must cover; a RETRIEVE without atrl touches every attribute. A
       // virtual resource answers with another resource (la, ol) or other resources (fopt, pcu): not known yet.
       attributes: ctx.virtual ? null : (sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined)),
+      ...(ctx.virtual === 'ntsr' ? { selfReference: true } : {}),
     });
     ctx.decision = decision;
     if (!decision.granted) {
