@@ -20,8 +20,9 @@ import { timeSeriesInstanceType } from './types/timeSeriesInstance.js';
 import { notificationTargetMgmtPolicyRefType } from './types/notificationTargetMgmtPolicyRef.js';
 import { notificationTargetPolicyType } from './types/notificationTargetPolicy.js';
 import { policyDeletionRulesType } from './types/policyDeletionRules.js';
+import { locationPolicyType } from './types/locationPolicy.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, notificationTargetMgmtPolicyRefType, notificationTargetPolicyType, policyDeletionRulesType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, notificationTargetMgmtPolicyRefType, notificationTargetPolicyType, policyDeletionRulesType, locationPolicyType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

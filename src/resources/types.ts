@@ -6,6 +6,7 @@ export const RESOURCE_TYPE = {
   contentInstance: 4,
   CSEBase: 5,
   group: 9,
+  locationPolicy: 10,
   mgmtObj: 13,
   node: 14,
   pollingChannel: 15,

@@ -29,18 +29,20 @@ const NUMBERS = new Set([
   'pei', 'peid', 'mdn', 'mdc', 'mdt', 'snr',
   // notification target policies
   'acn', 'rrs', 'drr',
+  // <locationPolicy>
+  'los', 'lit', 'gec', 'luec',
 ]);
 const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids']);
 const BOOLEANS = new Set([
   'rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi',
   'rms', 'ud', 'in', 'un', 'act', 'dea', 'att', 'ena', 'dis', 'cus', 'rbo', 'far', 'lga', 'lgo', 'scan', 'trdst', 'rdst', 'mdd',
-  'tra', 'trr',
+  'tra', 'trr', 'rlkl',
 ]);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
 const STRING_LISTS = new Set([
   'lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril',
   'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'scanr', 'mdlt',
-  'ntu',
+  'ntu', 'lou',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
 const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'tod']);
