@@ -3,8 +3,10 @@
 // subscription's notificationTargetSelfReference (ntsr), decided by the policy that applies to it.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ManualClock, startTestCse, type TestCse } from '../harness.js';
+import type { ChildProcess } from 'node:child_process';
+import { ManualClock, spawnWarden, startTestCse, stopWarden, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
+import { createTestDatabase, type TestDatabase } from '../postgres.js';
 
 type Attrs = Record<string, unknown>;
 const NTP = 26;
@@ -246,6 +248,46 @@ describe('the system default notificationTargetPolicy is configurable', () => {
     } finally {
       await rx.stop();
       await t.close();
+    }
+  });
+});
+
+describe('notification target policies across processes and a restart (PostgreSQL)', () => {
+  let db: TestDatabase;
+  const spawned: ChildProcess[] = [];
+  after(async () => {
+    for (const child of spawned) await stopWarden(child);
+    await db.drop();
+  });
+
+  it('one system default however many processes start; a policy written through one decides a removal through the other', async () => {
+    db = await createTestDatabase();
+    const flags = ['--storage.backend=postgres', `--storage.url=${db.url}`];
+    const started = await Promise.allSettled([spawnWarden(flags), spawnWarden(flags)]);
+    for (const s of started) if (s.status === 'fulfilled') spawned.push(s.value.child);
+    if (started[0].status === 'rejected' || started[1].status === 'rejected') throw new Error('a Warden process did not start');
+    const [a, b] = [started[0].value, started[1].value];
+    const defaults = await db.query("SELECT count(*)::int AS n FROM resources WHERE ty = 26 AND rn = 'defaultNTP'");
+    assert.equal(defaults[0]?.n, 1);
+    const rx = await new Receiver().start();
+    try {
+      await a.client.registerAe('owner');
+      await a.client.registerAe('target', { rr: true, poa: [rx.url] });
+      assert.equal((await a.client.create('/cse-in/owner', 23, { 'm2m:sub': { rn: 's', nu: ['Ctarget'] } }, 'Cowner')).rsc, 2001);
+      assert.equal((await b.client.delete('/cse-in/owner/s/ntsr', 'Ctarget')).rsc, 4103, 'the system default rejects');
+      assert.equal((await b.client.create('/cse-in', NTP, { 'm2m:ntp': { rn: 'own', acn: 1, plbl: 'Default' } }, 'Cowner')).rsc, 2001);
+      assert.equal((await a.client.create('/cse-in', NTP, { 'm2m:ntp': { rn: 'twin', acn: 2, plbl: 'Default' } }, 'Cowner')).rsc, 4000, 'the label is taken, whichever process is asked');
+      // A restart keeps the policies, and the system default is not made twice.
+      const [first] = spawned.splice(0, 1);
+      if (first) await stopWarden(first);
+      const again = await spawnWarden(flags);
+      spawned.push(again.child);
+      assert.equal((await again.client.delete('/cse-in/owner/s/ntsr', 'Ctarget')).rsc, 2002);
+      assert.deepEqual(body(await b.client.retrieve('/cse-in/owner/s', 'Cowner'), 'm2m:sub').nu, []);
+      const after = await db.query("SELECT count(*)::int AS n FROM resources WHERE ty = 26 AND rn = 'defaultNTP'");
+      assert.equal(after[0]?.n, 1);
+    } finally {
+      await rx.stop();
     }
   });
 });
