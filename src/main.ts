@@ -24,11 +24,12 @@ import { runFanOut } from './notifications/fanout.js';
 import { CHANNEL_ANSWER_PREFIX, sweepChannelAnswer } from './notifications/polling.js';
 import { missingDataTimer } from './notifications/missingData.js';
 import { MISSING_DATA_TIMER } from './resources/types/timeSeries.js';
+import { CRS_WINDOW_TIMER, crossResourceWindowTimer } from './notifications/crossResource.js';
 import { TIMER_TARGET_PREFIX, runTimer, type TimerHandler } from './scheduler/timers.js';
 import { readFileSync } from 'node:fs';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
-const TIMERS: Readonly<Record<string, TimerHandler>> = { [MISSING_DATA_TIMER]: missingDataTimer };
+const TIMERS: Readonly<Record<string, TimerHandler>> = { [MISSING_DATA_TIMER]: missingDataTimer, [CRS_WINDOW_TIMER]: crossResourceWindowTimer };
 
 const WARN_DAYS = 30;
 

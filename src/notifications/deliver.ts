@@ -12,12 +12,12 @@ import type { HttpOutbound } from '../bindings/http/client.js';
 import type { CseServices } from '../pipeline/context.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
-import { RESOURCE_TYPE } from '../resources/types.js';
 import type { SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { OutboxMessage } from '../storage/store.js';
 import { AsyncMutex } from '../storage/mutex.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
-import { OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type Envelope } from './events.js';
+import { CRS_TARGET_PREFIX, OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type Envelope } from './events.js';
+import { isNotifying, receiveAtCrossResourceSubscription } from './crossResource.js';
 import { countStats } from '../resources/types/subscription.js';
 import { durationMs } from '../resources/validate.js';
 import { baseMediaType, codecByName, type Codec } from '../serialization/codec.js';
@@ -292,7 +292,7 @@ export class Deliverer {
     // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent, but for
     // a batch it was gathering: that goes at once (as ACME does on deletion), nothing is left waiting for it.
     const subscription = envelope.final ? undefined : await store.get(head.subscription);
-    const ended = !envelope.final && subscription?.ty !== RESOURCE_TYPE.subscription;
+    const ended = !envelope.final && !isNotifying(subscription?.ty);
     if (ended && !envelope.batch) {
       result.done.push(head.id);
       return true;
@@ -399,11 +399,11 @@ export class Deliverer {
     try {
       const sub = await this.services.store.get(subscriptionRi);
       const exc = typeof sub?.doc.exc === 'number' ? sub.doc.exc : Infinity;
-      if (sub?.ty === RESOURCE_TYPE.subscription && exc - state.inFlight > 0) {
+      if (isNotifying(sub?.ty) && exc - state.inFlight > 0) {
         state.inFlight++;
         return 'go';
       }
-      return sub?.ty === RESOURCE_TYPE.subscription && state.inFlight > 0 ? 'wait' : 'spent';
+      return isNotifying(sub?.ty) && state.inFlight > 0 ? 'wait' : 'spent';
     } finally {
       release();
       this.forgetCount(subscriptionRi, state);
@@ -450,7 +450,7 @@ export class Deliverer {
   private async recordStats(message: OutboxMessage, answered: boolean, notifications: number): Promise<void> {
     const { store, self } = this.services;
     const sub = await store.get(message.subscription);
-    if (sub?.ty !== RESOURCE_TYPE.subscription || sub.doc.nse !== true) return;
+    if (!isNotifying(sub?.ty) || sub?.doc.nse !== true) return;
     await store.transaction(async (tx) => {
       const fresh = await tx.getForUpdate(sub.ri);
       if (!fresh) return;
@@ -472,7 +472,7 @@ export class Deliverer {
     const { store, clock } = this.services;
     const exhausted = await store.transaction(async (tx) => {
       const sub = await tx.getForUpdate(subscriptionRi);
-      if (sub?.ty !== RESOURCE_TYPE.subscription) return false;
+      if (!isNotifying(sub?.ty) || !sub) return false;
       const attrs = sub.doc as SubscriptionAttributes;
       if (attrs.exc === undefined) return false;
       attrs.exc = attrs.exc - 1;
@@ -500,6 +500,7 @@ export class Deliverer {
  * else JSON.
  */
 export async function notifyTarget(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number): Promise<number> {
+  if (target.startsWith(CRS_TARGET_PREFIX)) return receiveAtCrossResourceSubscription(services, target.slice(CRS_TARGET_PREFIX.length), pc);
   const to = target.startsWith('ae:') ? target.slice(3) : target;
   const primitive: RequestPrimitive = { op: OPERATION.NOTIFY, to, fr: `/${services.self.cseId}`, rqi: `ntf-${randomIdSuffix()}`, rvi: '3', pc };
   if (ec !== undefined) primitive.ec = ec;

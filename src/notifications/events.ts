@@ -72,6 +72,8 @@ export function readEnvelope(message: Pick<OutboxMessage, 'content' | 'shared'>)
 export const OUTBOX_TOPIC = 'outbox';
 /** Outbox job target of the events recorded for a resource's subscriptions: one queue per resource keeps them in order. */
 export const FANOUT_TARGET_PREFIX = 'fanout:';
+/** Queue key of notifications to a <crossResourceSubscription> of this CSE. */
+export const CRS_TARGET_PREFIX = 'crs:';
 /** Subscription document key: the creator's request was authenticated (rq_authn) when it made the subscription. */
 export const SUBSCRIBER_AUTHENTICATED_KEY = '__authn';
 /** Subscription document key: AE resource ID → seq of the registration its targets named (see sameRegistration). */
@@ -109,6 +111,8 @@ export async function resolveTarget(store: ResourceStore, self: LocalIdentity, t
   const id = target.startsWith(`/${self.cseId}/`) ? target.slice(self.cseId.length + 2) : target;
   const resource = id.startsWith(`${self.cseRn}/`) ? await store.getByPath(id) : await store.get(id);
   if (resource?.ty === RESOURCE_TYPE.AE) return { key: resource.doc.rr === false ? `pch:${resource.ri}` : `ae:${resource.ri}`, ae: resource };
+  // A <crossResourceSubscription> of this CSE takes its sources' notifications itself (deliver.ts).
+  if (resource?.ty === RESOURCE_TYPE.crossResourceSubscription) return { key: `${CRS_TARGET_PREFIX}${resource.ri}` };
   return { key: `id:${target}` };
 }
 

@@ -9,7 +9,7 @@ import { RSC } from '../primitive/rsc.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
 import type { CseServices } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { canonicalUrl, targetKey, urlsOfTarget } from './events.js';
+import { CRS_TARGET_PREFIX, canonicalUrl, targetKey, urlsOfTarget } from './events.js';
 import { hasPollingChannel, requestThroughChannel } from './polling.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 
@@ -90,6 +90,8 @@ export async function verifyTargets(
     const key = await targetKey(store, self, target);
     // Not the subscriber itself (its own AE, its own polling channel, or a su that is one of its own points of access).
     if (key === `ae:${originator}` || key === `pch:${originator}` || target === originator) continue;
+    // A <crossResourceSubscription> of this CSE accepts the subscriptions made for it [TS-0004 §7.4.58.2.1 Recv-6.5].
+    if (key.startsWith(CRS_TARGET_PREFIX)) continue;
     if (target === subscriberUri && /^[a-z][a-z0-9+.-]*:\/\//i.test(key) && (own ??= await ownPointsOfAccess(services, originator)).has(key)) continue;
     // Another AE reachable only by polling is verified through its channel, never accepted unverified.
     if (key.startsWith('pch:')) {

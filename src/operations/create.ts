@@ -16,6 +16,7 @@ import { SUBSCRIBER_AUTHENTICATED_KEY, TARGET_BINDING_KEY, bindTargets, recordEv
 import { requestExpiry } from '../notifications/polling.js';
 import { targetsToVerify, unverifiedSubscriberUri, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
+import { isNotifying } from '../notifications/crossResource.js';
 import { OPERATION } from '../primitive/request.js';
 import { storageCharge } from '../quotas/stored.js';
 import { createdDefinition } from '../pipeline/stages/validateContent.js';
@@ -30,7 +31,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const shortType = definition.typeName.slice(definition.typeName.indexOf(':') + 1);
   const ri = `${shortType}${randomIdSuffix()}`;
   // Verification talks to the targets: it happens before, never inside, the transaction.
-  if (definition.ty === RESOURCE_TYPE.subscription) {
+  if (isNotifying(definition.ty)) {
     await verifyTargets(ctx.services, targetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), {
       authenticated: ctx.originator?.authenticated ?? false,
       deadline: requestExpiry(ctx),
@@ -38,7 +39,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   }
   await definition.hooks.prepare?.(hookContext(ctx, store), content, 'create', addressed);
 
-  return store.transaction(async (tx) => {
+  const outcome = await store.transaction(async (tx) => {
     // The parent's counters (cni, cbs, st) are derived from this row: lock it against concurrent writers. Its
     // ancestors are locked against deletion: a resource must not outlive a subtree deleted meanwhile.
     const parent = await tx.getParentForInsert(addressed);
@@ -67,7 +68,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     const links = await resolvePolicyLinks(tx, ctx.services.self, doc.acpi);
     if (links) doc.acpi = links;
     await definition.hooks.beforeCreate?.(hooks, resource, parent);
-    if (definition.ty === RESOURCE_TYPE.subscription) {
+    if (isNotifying(definition.ty)) {
       // What later notifications are decided by (fanout.ts): whether the subscriber was authenticated, and
       // which registration each AE-ID target named — its verification went to that AE, not to a later holder.
       doc[SUBSCRIBER_AUTHENTICATED_KEY] = ctx.originator?.authenticated === true;
@@ -102,6 +103,8 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     await registry.of(parent)?.hooks.afterChildAdded?.(hooks, parent, stored);
     await recordEvent(tx, eventContext(ctx.services, now), parent, { type: EVENT.CREATE_CHILD, resource: stored, operation: OPERATION.CREATE, originator });
     await ctx.services.access.invalidate(stored, tx);
-    return { rsc: RSC.CREATED, resource: stored, modified: modifiedAttributes(content, stored) };
+    return { rsc: RSC.CREATED, resource: stored, modified: modifiedAttributes(content, stored) } satisfies Outcome;
   });
+  if (definition.hooks.afterCommit) outcome.resource = await definition.hooks.afterCommit(ctx, outcome.resource);
+  return outcome;
 }

@@ -10,6 +10,7 @@ import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { leaveGroups } from '../resources/types/group.js';
+import { endCrossResourceLinks } from '../notifications/crossResource.js';
 
 /** Before a subtree goes: delete events for the root's and its parent's subscribers, and the end of every subscription in it. */
 async function recordDeletionEvents(
@@ -57,6 +58,7 @@ export async function deleteWithBookkeeping(
     const target = await tx.lockSubtree(ri);
     if (!target) return undefined;
     await recordDeletionEvents(tx, services, target, parent ?? (await tx.get(target.pi)), now, originator, granted);
+    await endCrossResourceLinks(tx, services, target, now, MAX_SUBSCRIPTIONS_PER_RESOURCE);
     const subtree = await tx.deleteSubtree(ri);
     if (!subtree) return undefined;
     const root = subtree.root;

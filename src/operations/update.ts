@@ -17,6 +17,7 @@ import type { ResourceStore } from '../storage/store.js';
 import { requestExpiry } from '../notifications/polling.js';
 import { targetsToVerify, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
+import { isNotifying, leaveCrossResourceSubscriptions } from '../notifications/crossResource.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { OPERATION } from '../primitive/request.js';
 import { checkGrowth, documentBytes } from '../quotas/stored.js';
@@ -29,7 +30,7 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   if (!content || targetRi === undefined) throw new Error('update runs after validateContent');
   // New notification targets are verified first, outside the transaction [TS-0001 table 10.2.10.4-1].
   let added: string[] | undefined;
-  if (ctx.resource?.ty === RESOURCE_TYPE.subscription) {
+  if (ctx.resource && isNotifying(ctx.resource.ty)) {
     // nu, su and nfu targets the subscription did not have yet are verified; the new nu ones are bound below.
     const toVerify = targetsToVerify(content, ctx.resource.doc);
     await verifyTargets(ctx.services, toVerify, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`, undefined, {
@@ -71,7 +72,12 @@ async function applyUpdate(ctx: RequestContext, content: Record<string, unknown>
     }
     if ('loc' in changes) deriveLocationBox(resource.doc);
     await definition?.hooks.beforeUpdate?.(hookContext(ctx, tx), resource, changes, previous);
-    if (resource.ty === RESOURCE_TYPE.subscription && ('nu' in changes || 'nfu' in changes)) {
+    if (resource.ty === RESOURCE_TYPE.subscription && 'acrs' in changes) {
+      const kept = new Set(Array.isArray(resource.doc.acrs) ? resource.doc.acrs : []);
+      const left = (Array.isArray(previous.acrs) ? (previous.acrs as unknown[]) : []).filter((a): a is string => typeof a === 'string' && !kept.has(a));
+      await leaveCrossResourceSubscriptions(tx, ctx.services, resource, left, now);
+    }
+    if (isNotifying(resource.ty) && ('nu' in changes || 'nfu' in changes)) {
       const nfu = 'nfu' in changes && typeof changes.nfu === 'string' ? [changes.nfu] : [];
       await rebindTargets(tx, ctx.services.self, resource, [...(added ?? []), ...nfu]);
     }

@@ -59,6 +59,7 @@ export const RSC = {
   ESPRIM_DECRYPTION_ERROR: 5210,
   ESPRIM_ENCRYPTION_ERROR: 5211,
   SPARQL_UPDATE_ERROR: 5212,
+  CROSS_RESOURCE_OPERATION_FAILURE: 5221,
   EXTERNAL_OBJECT_NOT_REACHABLE: 6003,
   EXTERNAL_OBJECT_NOT_FOUND: 6005,
   MAX_NUMBER_OF_MEMBER_EXCEEDED: 6010,
@@ -140,6 +141,8 @@ const MAPPING: Readonly<Record<number, RscMapping>> = {
   5210: { http: 500, coap: 500 },
   5211: { http: 500, coap: 500 },
   5212: { http: 500, coap: 500 },
+  // TS-0009 table 6.3.3-1.
+  5221: { http: 500, coap: 500 },
   6003: { http: 404, coap: 404 },
   6005: { http: 404, coap: 404 },
   6010: { http: 400, coap: 400 },

@@ -4,6 +4,7 @@ import type { LocalIdentity, VirtualName } from '../primitive/identifiers.js';
 import type { RequestPrimitive } from '../primitive/request.js';
 import type { ResourceStore, StoredResource, UsageLimits } from '../storage/store.js';
 import type { SemanticOperations } from '../semantics/sparql.js';
+import type { RequestContext } from '../pipeline/context.js';
 
 /** M mandatory, O optional, NP not permitted (TS-0004 attribute tables). */
 export type Presence = 'M' | 'O' | 'NP';
@@ -105,6 +106,12 @@ export interface TypeHooks {
   beforeRetrieve?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
   /** Called inside the creating transaction once the new resource is stored (e.g. to store its first instance). */
   afterCreate?(ctx: HookContext, resource: StoredResource): Promise<void> | void;
+  /**
+   * After the CREATE committed: requests the CSE makes on the originator's behalf through the pipeline (a
+   * crossResourceSubscription's subscriptions). Returns the resource as the response shows it; a throw is the
+   * CREATE's answer, and the hook has undone what it did (the resource included).
+   */
+  afterCommit?(ctx: RequestContext, resource: StoredResource): Promise<StoredResource>;
   /** Why a DELETE request may not remove this resource (answered 4000), or undefined when it may. */
   refuseDeletion?(resource: StoredResource): string | undefined;
 }

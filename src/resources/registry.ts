@@ -17,12 +17,13 @@ import { mgmtObjType } from './types/mgmtObj.js';
 import { nodeType } from './types/node.js';
 import { timeSeriesType } from './types/timeSeries.js';
 import { timeSeriesInstanceType } from './types/timeSeriesInstance.js';
+import { crossResourceSubscriptionType } from './types/crossResourceSubscription.js';
 import { notificationTargetMgmtPolicyRefType } from './types/notificationTargetMgmtPolicyRef.js';
 import { notificationTargetPolicyType } from './types/notificationTargetPolicy.js';
 import { policyDeletionRulesType } from './types/policyDeletionRules.js';
 import { locationPolicyType } from './types/locationPolicy.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, notificationTargetMgmtPolicyRefType, notificationTargetPolicyType, policyDeletionRulesType, locationPolicyType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, crossResourceSubscriptionType, notificationTargetMgmtPolicyRefType, notificationTargetPolicyType, policyDeletionRulesType, locationPolicyType];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

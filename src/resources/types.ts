@@ -19,5 +19,6 @@ export const RESOURCE_TYPE = {
   flexContainer: 28,
   timeSeries: 29,
   timeSeriesInstance: 30,
+  crossResourceSubscription: 48,
   flexContainerInstance: 58,
 } as const;

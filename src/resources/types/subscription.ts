@@ -81,7 +81,7 @@ export const SUBSCRIPTION_LIMITS = { targets: 16, batchNumber: 1_000, batchSecon
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Target forms Warden can deliver to: http(s) URLs, and AE resource IDs / AE-IDs (through poa or a polling channel). */
-function checkTargets(v: unknown): string | undefined {
+export function checkTargets(v: unknown): string | undefined {
   if (!Array.isArray(v) || v.length === 0) return 'must list at least one notification target';
   if (v.length > SUBSCRIPTION_LIMITS.targets) return `may list at most ${SUBSCRIPTION_LIMITS.targets} targets`;
   for (const target of v) {
@@ -138,7 +138,7 @@ function checkMissingData(md: unknown): string | undefined {
   return undefined;
 }
 
-function checkCriteria(v: unknown): string | undefined {
+export function checkCriteria(v: unknown): string | undefined {
   if (!isRecord(v)) return 'must be an object of event notification criteria';
   for (const key of Object.keys(v)) if (!ENC_KEYS.includes(key)) return `member '${key}' is not supported`;
   const intList = (name: string, allowed?: readonly number[]): string | undefined => {
@@ -206,6 +206,9 @@ const attributes = {
   // enableEventNotificationOriginator (Release 4, from ACME's reference data): without a creator in the
   // notification, it names the originator of the request that caused the event.
   eeno: { type: 'boolean', create: 'O', update: 'O' },
+  // associatedCrossResourceSub: the <crossResourceSubscription>s this subscription is a source of
+  // (notifications/crossResource.ts); removing one ends it [TS-0004 §7.4.8.2.3 Recv-6.5].
+  acrs: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 16 },
 } as const satisfies Record<string, AttributeSpec>;
 
 export type SubscriptionAttributes = AttributesOf<typeof attributes>;
