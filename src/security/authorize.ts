@@ -155,7 +155,9 @@ export class AccessDecider {
     // Removing oneself from a subscription's targets is the target's own business [TS-0001 §9.6.34], whatever the
     // subscription's policies grant, and no one else's (the admin's neither): it only ever removes the requester.
     if (q.selfReference) {
-      if (q.resource.ty !== RESOURCE_TYPE.subscription) return { granted: false, reason: 'only a subscription has a notificationTargetSelfReference' };
+      if (q.resource.ty !== RESOURCE_TYPE.subscription && q.resource.ty !== RESOURCE_TYPE.crossResourceSubscription) {
+        return { granted: false, reason: 'only a subscription has a notificationTargetSelfReference' };
+      }
       const named = await entriesNaming(this.store, this.self, q.resource, q.originator);
       return named.length > 0 ? { granted: true, basis: 'notificationTarget' } : { granted: false, reason: 'the originator is not a Notification Target of the subscription' };
     }

@@ -222,6 +222,21 @@ describe('notification target policies', () => {
     });
   });
 
+  it('lets a target of a crossResourceSubscription remove itself the same way', async () => {
+    const source = await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'crsSource' } }, 'Cowner');
+    assert.equal(source.rsc, 2001, source.text);
+    const crs = { rn: 'crs', nu: ['Ctarget', 'Cother'], twt: 1, tws: 'PT10S', rrat: [String(body(source, 'm2m:cnt').ri)], encs: { enc: [{ net: [3] }] } };
+    const created = await t.client.create('/cse-in/owner', 48, { 'm2m:crs': crs }, 'Cowner');
+    assert.equal(created.rsc, 2001, created.text);
+    assert.equal((await t.client.delete('/cse-in/owner/crs/ntsr', 'Ctarget')).rsc, 4103, 'the system default rejects');
+    await policy('crsDefault', { acn: 1, plbl: 'Default' });
+    assert.equal((await t.client.delete('/cse-in/owner/crs/ntsr', 'Cowner')).rsc, 4103, 'the creator is no target');
+    assert.equal((await t.client.delete('/cse-in/owner/crs/ntsr', 'Ctarget')).rsc, 2002);
+    assert.deepEqual(body(await t.client.retrieve('/cse-in/owner/crs', 'Cowner'), 'm2m:crs').nu, ['Cother']);
+    assert.equal((await t.client.delete('/cse-in/crsDefault', 'Cowner')).rsc, 2002);
+    assert.equal((await t.client.delete('/cse-in/owner/crs', 'Cowner')).rsc, 2002);
+  });
+
   it('lets a target refuse a subscription that points at it (its verification answer)', async () => {
     targetRx.behaviour = 'refuse';
     try {

@@ -75,7 +75,9 @@ export const crossResourceSubscriptionType = defineResourceType({
   ty: RESOURCE_TYPE.crossResourceSubscription,
   typeName: 'm2m:crs',
   attributes,
-  childTypes: [],
+  // Its Notification Targets may remove themselves as a <subscription>'s can [TS-0001 table 9.6.58-1].
+  childTypes: [RESOURCE_TYPE.notificationTargetMgmtPolicyRef],
+  virtualChildren: ['ntsr'],
   creatable: true,
   updatable: true,
   deletable: true,
