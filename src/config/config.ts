@@ -121,6 +121,8 @@ export const SCHEMA = {
     concurrency: int(32, 1, 1024, 'notifications in flight at once'),
     batchDuration: int(60, 1, 86_400, 'seconds a batch waits when batchNotify gives no duration'),
     pollTimeout: int(20, 1, 600, 'seconds a polling-channel RETRIEVE waits for a notification (or its X-M2M-RET)'),
+    // TS-0001 §9.6.31: "The system created default policy shall be configurable by the M2M Service Provider."
+    defaultTargetPolicy: oneOf(['accept', 'reject', 'seekAuthorization', 'inform'] as const, 'reject', 'action of the system default notificationTargetPolicy: what a Notification Target asking to be removed from a subscription gets when no other policy applies'),
     pollResponseTimeout: int(5, 1, 600, 'seconds the CSE waits for an AE reachable only by polling to answer a request it passed through the polling channel (verification, relayed NOTIFY)'),
     // Issue #20: a slow receiver is backed off; a resource holds a bounded number of subscriptions.
     slowAfter: int(5, 1, 300, 'seconds after which an answering notification target counts as slow: its queue is backed off like a failing one'),

@@ -12,9 +12,10 @@ import { parseAddress, unmapped } from './addresses.js';
 import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
 import { permissionCovers, type VerifiedToken } from './tokens.js';
+import { entriesNaming } from '../notifications/selfReference.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification'; policy?: undefined; rule?: undefined; attributes?: undefined }
+  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget'; policy?: undefined; rule?: undefined; attributes?: undefined }
   | {
       granted: true;
       /** dynamic: a policy a dynamic authorization server granted to this originator on this target (TS-0003 §7.3). */
@@ -48,6 +49,8 @@ export interface AccessQuestion {
   readonly attributes?: readonly string[] | null;
   /** Tokens the request carried, already verified for this originator (tokens.ts): their permissions may grant. */
   readonly tokens?: readonly VerifiedToken[];
+  /** A DELETE of the resource's (a subscription's) notificationTargetSelfReference: a target removing itself. */
+  readonly selfReference?: boolean;
 }
 
 /** What access control reads of the resource whose acpi governs a request. */
@@ -185,6 +188,15 @@ export class AccessDecider {
   }
 
   async decide(q: AccessQuestion): Promise<Decision> {
+    // Removing oneself from a subscription's targets is the target's own business [TS-0001 §9.6.34], whatever the
+    // subscription's policies grant, and no one else's (the admin's neither): it only ever removes the requester.
+    if (q.selfReference) {
+      if (q.resource.ty !== RESOURCE_TYPE.subscription && q.resource.ty !== RESOURCE_TYPE.crossResourceSubscription) {
+        return { granted: false, reason: 'only a subscription has a notificationTargetSelfReference' };
+      }
+      const named = await entriesNaming(this.store, this.self, q.resource, q.originator);
+      return named.length > 0 ? { granted: true, basis: 'notificationTarget' } : { granted: false, reason: 'the originator is not a Notification Target of the subscription' };
+    }
     if (this.isAdmin(q.originator)) return { granted: true, basis: 'admin' };
     const originator = absoluteSegments(q.originator, this.self);
     const peer = parseAddress(q.ip);
@@ -226,6 +238,18 @@ export class AccessDecider {
     // So may an authenticated CSE (a registree or a registrar reading the CSEBase it registers with).
     const registeredCse = q.authenticated && /^\/[^/]+$/.test(q.originator);
     if (q.resource.ty === RESOURCE_TYPE.CSEBase && q.operation === ACCESS_OPERATION.RETRIEVE && acpi.length === 0 && (/^[CS]/.test(q.originator) || registeredCse)) {
+      return { granted: true, basis: 'registree' };
+    }
+    // A subscription originator may define its own "Default" <notificationTargetPolicy>, a child of the CSEBase
+    // [TS-0001 §9.6.32: "a single notificationTargetPolicy which can be defined by the subscription originator with
+    // the label 'default'"]: a registered AE may create one there (nothing else), bounded per creator.
+    if (
+      q.resource.ty === RESOURCE_TYPE.CSEBase &&
+      q.operation === ACCESS_OPERATION.CREATE &&
+      q.childType === RESOURCE_TYPE.notificationTargetPolicy &&
+      acpi.length === 0 &&
+      /^[CS]/.test(q.originator)
+    ) {
       return { granted: true, basis: 'registree' };
     }
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].

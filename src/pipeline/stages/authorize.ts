@@ -114,6 +114,7 @@ export const authorize: Stage = {
       // What a rule with accessControlAttributes must cover; a RETRIEVE without atrl touches every attribute. A
       // virtual resource answers with another resource (la, ol) or other resources (fopt, pcu): not known yet.
       attributes: ctx.virtual ? null : (sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined)),
+      ...(ctx.virtual === 'ntsr' ? { selfReference: true } : {}),
     };
     let decision = await ctx.services.access.decide(question);
     // Tokens carried by the request [TS-0003 §7.3.2.3]: verified only when the policies deny (a granted request
