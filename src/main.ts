@@ -227,7 +227,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const expiryWatch = watchOwnCertificate(services);
     const ops =
       metrics && opsPort !== undefined
-        ? await startOpsListener({ host: config.ops.host, port: opsPort }, (dependencies.checks = readinessChecks(store, mqttBinding)), metrics, log)
+        ? await startOpsListener({ host: config.ops.host, port: opsPort }, (dependencies.checks = readinessChecks(store, mqttBinding, remote.registration)), metrics, log)
         : undefined;
     if (ops) started.push(() => ops.close());
     log.info(startupBanner(config, { http: http.port, ws: ws?.port, coap: coapBinding?.port, ops: ops?.port }), 'Warden CSE started');
@@ -271,8 +271,20 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
 }
 
 /** What /ready asks: the database always, the MQTT broker when that binding is on (both required). */
-function readinessChecks(store: ResourceStore, mqtt: { readonly connected: boolean } | undefined): ReadinessCheck[] {
+function readinessChecks(
+  store: ResourceStore,
+  mqtt: { readonly connected: boolean } | undefined,
+  registration?: { readonly status: string },
+): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [{ name: 'database', required: true, check: () => store.ping?.() ?? Promise.resolve() }];
+  // Not registered with the registrar: degraded, not unready — local AEs are still served (issue #16).
+  if (registration) {
+    checks.push({
+      name: 'registrar',
+      required: false,
+      check: () => (registration.status === 'registered' ? Promise.resolve() : Promise.reject(new Error(`${registration.status}, not registered`))),
+    });
+  }
   if (mqtt) {
     checks.push({
       name: 'mqtt',

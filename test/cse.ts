@@ -64,8 +64,8 @@ export function cseFlags(id: string, type: 'IN' | 'MN' | 'ASN', files: CseFiles,
   };
 }
 
-export async function startCseNode(id: string, type: 'IN' | 'MN' | 'ASN', files: CseFiles, extra: ConfigOverrides = {}): Promise<TestCse> {
-  return startTestCse(cseFlags(id, type, files, extra));
+export async function startCseNode(id: string, type: 'IN' | 'MN' | 'ASN', files: CseFiles, extra: ConfigOverrides = {}, options: { opsPort?: number } = {}): Promise<TestCse> {
+  return startTestCse(cseFlags(id, type, files, extra), options);
 }
 
 /** Flags that register a CSE with the registrar at `port`. */
