@@ -2,6 +2,10 @@
 // Seven fields: second minute hour day-of-month month day-of-week(0=Sunday) year. Each field is `*` or a
 // comma list of `n`, `a-b`, `a-b/s` or `*/s`. All fields must match (day-of-month AND day-of-week, the
 // literal reading of the spec, as ACME does).
+// A range whose end is below its start wraps round a cyclic field: hours `22-6` are the night, seconds `58-2` the
+// five seconds around a full minute. TS-0004 table 7.4.9.1-4 defines a range as "two numbers separated by a hyphen"
+// and says nothing of the order; read literally such a range holds no value (ACME accepts it and never matches it),
+// which no author means. The year is not cyclic: a reversed year range is refused.
 
 interface FieldRange {
   readonly name: string;
@@ -64,7 +68,7 @@ function compileField(text: string, field: FieldRange): (value: number) => boole
       if (a === undefined || b === undefined || more !== undefined) throw new Error(`'${rangeText}' is not a valid range in the ${field.name} field`);
       from = parseNumber(a, field);
       to = parseNumber(b, field);
-      if (from > to) throw new Error(`range ${from}-${to} is reversed in the ${field.name} field`);
+      if (from > to && field.max - field.min >= TABLE_SPAN) throw new Error(`range ${from}-${to} is reversed in the ${field.name} field`);
     } else {
       if (stepText !== undefined) throw new Error(`a step needs a range or '*' in the ${field.name} field`);
       from = to = parseNumber(rangeText, field);
@@ -74,7 +78,12 @@ function compileField(text: string, field: FieldRange): (value: number) => boole
   if (field.max - field.min < TABLE_SPAN) {
     // At most 32 elements over at most 64 values: a table filled once, one lookup per test.
     const table = new Uint8Array(field.max - field.min + 1);
-    for (const p of parts) for (let v = p.from; v <= p.to; v += p.step) table[v - field.min] = 1;
+    const size = field.max - field.min + 1;
+    for (const p of parts) {
+      // Counted from `from` round the cycle, so that a wrapping range keeps its step across the wrap (22-6/2: 22, 0, 2 …).
+      const span = (((p.to - p.from) % size) + size) % size;
+      for (let k = 0; k <= span; k += p.step) table[((p.from - field.min + k) % size)] = 1;
+    }
     return (value) => table[value - field.min] === 1;
   }
   return (value) => parts.some((p) => value >= p.from && value <= p.to && (value - p.from) % p.step === 0);
