@@ -53,6 +53,27 @@ describe('CSE registration and forwarding', () => {
     assert.equal(csr(onMn).cst, 1);
   });
 
+  it("keeps a <remoteCSE>'s nodeLink and its node's hostedCSELink consistent", async () => {
+    const node = await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', { ty: 14, body: { 'm2m:nod': { rn: 'mnBox', ni: 'mn-box' } } });
+    assert.equal(node.rsc, 2001, JSON.stringify(node.body));
+    const nodeRi = (node.body?.['m2m:nod'] as Record<string, unknown>).ri as string;
+    const linked = await call(port(inCse), ca, 'PUT', '/cse-in/id-mn', 'CAdmin', { body: { 'm2m:csr': { nl: 'cse-in/mnBox' } } });
+    assert.equal(linked.rsc, 2004, JSON.stringify(linked.body));
+    const hcl = async (): Promise<unknown> => ((await call(port(inCse), ca, 'GET', '/cse-in/mnBox', 'CAdmin')).body?.['m2m:nod'] as Record<string, unknown>).hcl;
+    assert.equal(await hcl(), csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin')).ri);
+    // A node hosts one CSE: another that is named there already is refused, not taken over.
+    const other = await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', { ty: 14, body: { 'm2m:nod': { rn: 'taken', ni: 'taken', hcl: 'somebodyElse' } } });
+    assert.equal(other.rsc, 2001);
+    assert.equal((await call(port(inCse), ca, 'PUT', '/cse-in/id-mn', 'CAdmin', { body: { 'm2m:csr': { nl: 'cse-in/taken' } } })).rsc, 4000);
+    // Unlinked: the node's hcl goes; the node deleted: the <remoteCSE>'s nl goes.
+    assert.equal((await call(port(inCse), ca, 'PUT', '/cse-in/id-mn', 'CAdmin', { body: { 'm2m:csr': { nl: null } } })).rsc, 2004);
+    assert.equal(await hcl(), undefined);
+    assert.equal((await call(port(inCse), ca, 'PUT', '/cse-in/id-mn', 'CAdmin', { body: { 'm2m:csr': { nl: nodeRi } } })).rsc, 2004);
+    assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/mnBox', 'CAdmin')).rsc, 2002);
+    assert.equal(csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin')).nl, undefined);
+    assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/taken', 'CAdmin')).rsc, 2002);
+  });
+
   it('forwards a request from an AE on the registree up to the registrar, with an SP-relative From', async () => {
     const acp = await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', {
       ty: 1,

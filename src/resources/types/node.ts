@@ -1,5 +1,6 @@
 // <node> (ty 14, TS-0001 §9.6.18): the node-specific information of a device, parent of its <mgmtObj>s. An
-// <AE>'s nodeLink (nl) and the node's hostedAELinks (hael) name each other; this file keeps them consistent.
+// <AE>'s nodeLink (nl) and the node's hostedAELinks (hael) name each other, as do a <remoteCSE>'s nl and the node's
+// hostedCSELink (hcl); this file keeps them consistent.
 import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
@@ -73,10 +74,60 @@ export async function linkAeToNode(ctx: HookContext, ae: StoredResource): Promis
   else delete ae.doc[NODE_LINK_KEY];
 }
 
-/** A deleted AE leaves the hael of its node; a deleted node leaves the nl of the AEs it hosted. */
+async function changeHostedCse(ctx: HookContext, nodeRi: string, cseRi: string | undefined, leaving: string): Promise<void> {
+  const node = await ctx.store.getForUpdate(nodeRi);
+  if (node?.ty !== RESOURCE_TYPE.node) return;
+  if (cseRi === undefined) {
+    if (node.doc.hcl !== leaving) return;
+    delete node.doc.hcl;
+  } else {
+    node.doc.hcl = cseRi;
+  }
+  node.lt = formatTimestamp(ctx.now);
+  await ctx.store.update(node);
+}
+
+/**
+ * Points a <remoteCSE> (just created or updated) at the node its nl names: that node's hostedCSELink becomes the
+ * <remoteCSE> [TS-0001 §9.6.18 hostedCSELink: "the resource is a <CSEBase> resource or a <remoteCSE> resource …
+ * hosted on the same CSE as the present <node> resource"]. A node hosts one CSE: one whose hcl already names
+ * another is 4000, never silently taken over.
+ */
+export async function linkCseToNode(ctx: HookContext, csr: StoredResource): Promise<void> {
+  const before = typeof csr.doc[NODE_LINK_KEY] === 'string' ? csr.doc[NODE_LINK_KEY] : undefined;
+  let after: string | undefined;
+  if (typeof csr.doc.nl === 'string') {
+    const node = await localResourceIn(ctx.store, ctx.self, ctx.now, csr.doc.nl);
+    if (node?.ty !== RESOURCE_TYPE.node) throw badRequest(`attribute 'nl' '${csr.doc.nl}' names no <node> resource of this CSE`);
+    if (typeof node.doc.hcl === 'string' && node.doc.hcl !== csr.ri) throw badRequest(`attribute 'nl': <node> '${node.ri}' already hosts the CSE '${node.doc.hcl}'`);
+    after = node.ri;
+  }
+  if (before === after) return;
+  if (before) await changeHostedCse(ctx, before, undefined, csr.ri);
+  if (after) await changeHostedCse(ctx, after, csr.ri, csr.ri);
+  if (after) csr.doc[NODE_LINK_KEY] = after;
+  else delete csr.doc[NODE_LINK_KEY];
+}
+
+/**
+ * A deleted AE leaves the hael of its node, a deleted <remoteCSE> its hcl; a deleted node leaves the nl of the AEs
+ * and the CSE it hosted.
+ */
 export async function unlinkRemoved(ctx: HookContext, removed: StoredResource): Promise<void> {
   if (removed.ty === RESOURCE_TYPE.AE && typeof removed.doc[NODE_LINK_KEY] === 'string') {
     await changeHostedAes(ctx, removed.doc[NODE_LINK_KEY], (hael) => hael.filter((ri) => ri !== removed.ri));
+  }
+  if (removed.ty === RESOURCE_TYPE.remoteCSE && typeof removed.doc[NODE_LINK_KEY] === 'string') {
+    await changeHostedCse(ctx, removed.doc[NODE_LINK_KEY], undefined, removed.ri);
+  }
+  if (removed.ty === RESOURCE_TYPE.node && typeof removed.doc.hcl === 'string') {
+    const csr = await ctx.store.getForUpdate(removed.doc.hcl);
+    if (csr?.ty === RESOURCE_TYPE.remoteCSE && csr.doc[NODE_LINK_KEY] === removed.ri) {
+      delete csr.doc.nl;
+      delete csr.doc[NODE_LINK_KEY];
+      csr.lt = formatTimestamp(ctx.now);
+      await ctx.store.update(csr);
+    }
   }
   if (removed.ty === RESOURCE_TYPE.node) {
     for (const aeRi of (removed.doc as NodeAttributes).hael ?? []) {

@@ -7,6 +7,7 @@ import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest, notAllowed } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { StoredResource } from '../../storage/store.js';
+import { linkCseToNode } from './node.js';
 
 const RELEASES = ['1', '2', '2a', '3', '4', '5'];
 /** An SP-relative CSE-ID: `/` and one segment [TS-0001 §7.2, table 7.2-1]. */
@@ -104,10 +105,12 @@ export const remoteCseType = defineResourceType({
       resource.doc[CREATOR_KEY] = from;
       if ('cr' in resource.doc) resource.doc.cr = from;
       await checkDescendants(ctx, resource);
+      await linkCseToNode(ctx, resource);
       await ctx.store.broadcast(REMOTE_CSE_TOPIC, `changed ${ri}`);
     },
     async beforeUpdate(ctx, resource, changes) {
       if ('dcse' in changes) await checkDescendants(ctx, resource);
+      if ('nl' in changes) await linkCseToNode(ctx, resource);
       await ctx.store.broadcast(REMOTE_CSE_TOPIC, `changed ${resource.ri}`);
     },
   },
