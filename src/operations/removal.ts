@@ -12,6 +12,7 @@ import { RESOURCE_TYPE } from '../resources/types.js';
 import { leaveGroups } from '../resources/types/group.js';
 import { endCrossResourceLinks } from '../notifications/crossResource.js';
 import { heldQueue } from '../notifications/notificationSchedule.js';
+import { ANNOUNCED_TO_KEY } from '../remote/announcement.js';
 
 /** Before a subtree goes: delete events for the root's and its parent's subscribers, and the end of every subscription in it. */
 async function recordDeletionEvents(
@@ -55,6 +56,7 @@ export async function deleteWithBookkeeping(
   const before = await store.get(ri);
   const granted = before ? await decideBeforeDeletion(services, before, now) : undefined;
   let leftGroups: StoredResource[] = [];
+  let announced: StoredResource[] = [];
   const deleted = await store.transaction(async (tx) => {
     leftGroups = [];
     const seen = await tx.get(ri);
@@ -70,6 +72,7 @@ export async function deleteWithBookkeeping(
     if (!target) return undefined;
     await recordDeletionEvents(tx, services, target, parent ?? (await tx.get(target.pi)), now, originator, granted);
     await endCrossResourceLinks(tx, services, target, now, MAX_SUBSCRIPTIONS_PER_RESOURCE);
+    announced = await announcedIn(tx, target);
     const subtree = await tx.deleteSubtree(ri);
     if (!subtree) return undefined;
     const root = subtree.root;
@@ -86,6 +89,8 @@ export async function deleteWithBookkeeping(
     return subtree;
   });
   for (const group of leftGroups) await access.invalidate(group);
+  // Their announced resources on other CSEs go too [TS-0004 §7.3.3.11], after the commit.
+  if (deleted) services.remote?.announcements.deleted(announced);
   for (const r of deleted?.removed ?? []) {
     await access.invalidate(r);
     if (r.ty === RESOURCE_TYPE.AE) {
@@ -95,6 +100,20 @@ export async function deleteWithBookkeeping(
     }
   }
   return deleted?.root;
+}
+
+/** Bound on the announced descendants a deletion de-announces one by one (the rest go with their announced parent). */
+const ANNOUNCED_DESCENDANTS = 100;
+
+/** The resources of a subtree that are announced to other CSEs: the root, and descendants of the types that can be. */
+async function announcedIn(tx: ResourceStore, root: StoredResource): Promise<StoredResource[]> {
+  const out = [root];
+  if (root.ty === RESOURCE_TYPE.AE || root.ty === RESOURCE_TYPE.container) {
+    for (const ty of [RESOURCE_TYPE.container, RESOURCE_TYPE.group, RESOURCE_TYPE.accessControlPolicy]) {
+      out.push(...(await tx.findInSubtree(root.srn, ty, ANNOUNCED_DESCENDANTS)));
+    }
+  }
+  return out.filter((r) => r.doc[ANNOUNCED_TO_KEY] !== undefined);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { representation } from '../resources/representation.js';
 import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRule, type AccessFacts, type AccessOperation, type CompiledRule } from './acp.js';
 import { parseAddress, unmapped } from './addresses.js';
@@ -13,7 +14,7 @@ import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification'; policy?: undefined; rule?: undefined; attributes?: undefined }
+  | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification'; policy?: undefined; rule?: undefined; attributes?: undefined }
   | {
       granted: true;
       basis: 'acp' | 'selfPrivileges';
@@ -149,6 +150,8 @@ export class AccessDecider {
   }
 
   async decide(q: AccessQuestion): Promise<Decision> {
+    const announced = this.announcedResourceAccess(q);
+    if (announced) return announced;
     if (this.isAdmin(q.originator)) return { granted: true, basis: 'admin' };
     const originator = absoluteSegments(q.originator, this.self);
     const peer = parseAddress(q.ip);
@@ -196,6 +199,24 @@ export class AccessDecider {
     if (q.updatesAcpi && acpi.length > 0) return this.decideByPolicies(acpi, base, 'selfPrivileges', 'the linked policies', touchedAttributes(q));
     if (acpi.length === 0) return this.defaultPolicy(governing, q.originator);
     return this.decideByPolicies(acpi, base, 'privileges', 'the linked accessControlPolicies', touchedAttributes(q));
+  }
+
+  /**
+   * Announced resources are written only by the CSE hosting their originals [TS-0001 §10.2.13.5, 10.2.13.6,
+   * 10.2.13.11: "if From is identical with the CSE-ID included in the link attribute"], as an authenticated CSE-ID:
+   * no policy and no admin creates one (that CSE grants it, not this one); that CSE may also read, update and delete
+   * them whatever their policies say. Undefined: the ordinary rules decide (other originators reading them).
+   */
+  private announcedResourceAccess(q: AccessQuestion): Decision | undefined {
+    const from = q.originator;
+    const isOtherCse = q.authenticated && /^\/[^/]+$/.test(from) && from !== `/${this.self.cseId}`;
+    if (q.operation === ACCESS_OPERATION.CREATE && q.childType !== undefined && isAnnouncedType(q.childType)) {
+      if (!isOtherCse) return { granted: false, reason: 'an announced resource is created only by the CSE hosting the original' };
+      if (q.resource.ty === RESOURCE_TYPE.CSEBase || (isAnnouncedType(q.resource.ty) && cseIdOfAddress(q.resource.doc.lnk) === from)) return { granted: true, basis: 'announcer' };
+      return { granted: false, reason: `the parent was not announced by ${from}` };
+    }
+    if (isAnnouncedType(q.resource.ty) && isOtherCse && cseIdOfAddress(q.resource.doc.lnk) === from) return { granted: true, basis: 'announcer' };
+    return undefined;
   }
 
   /**
