@@ -203,13 +203,15 @@ export class AccessDecider {
 
   /**
    * Announced resources are written only by the CSE hosting their originals [TS-0001 §10.2.13.5, 10.2.13.6,
-   * 10.2.13.11: "if From is identical with the CSE-ID included in the link attribute"], as an authenticated CSE-ID:
+   * 10.2.13.11: "if From is identical with the CSE-ID included in the link attribute"], as a CSE-ID originator:
    * no policy and no admin creates one (that CSE grants it, not this one); that CSE may also read, update and delete
    * them whatever their policies say. Undefined: the ordinary rules decide (other originators reading them).
    */
   private announcedResourceAccess(q: AccessQuestion): Decision | undefined {
     const from = q.originator;
-    const isOtherCse = q.authenticated && /^\/[^/]+$/.test(from) && from !== `/${this.self.cseId}`;
+    // A CSE-ID originator here was admitted by authenticate: named by the credential of its security association,
+    // or relayed by a registree it descends from or by the registrar [TS-0004 §7.3.2.1].
+    const isOtherCse = /^\/[^/]+$/.test(from) && from !== `/${this.self.cseId}`;
     if (q.operation === ACCESS_OPERATION.CREATE && q.childType !== undefined && isAnnouncedType(q.childType)) {
       if (!isOtherCse) return { granted: false, reason: 'an announced resource is created only by the CSE hosting the original' };
       if (q.resource.ty === RESOURCE_TYPE.CSEBase || (isAnnouncedType(q.resource.ty) && cseIdOfAddress(q.resource.doc.lnk) === from)) return { granted: true, basis: 'announcer' };

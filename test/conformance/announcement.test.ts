@@ -189,3 +189,49 @@ describe('resource announcement', () => {
     assert.deepEqual(acpA.pv, { acr: [{ acor: ['all'], acop: 2 }] });
   });
 });
+
+describe('announcement through a transit CSE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-annc3-'));
+  let ca: string;
+  let inCse: TestCse;
+  let mnCse: TestCse;
+  let asnCse: TestCse;
+
+  before(async () => {
+    const pki = await TestPki.create(dir);
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    inCse = await startCseNode('id-in', 'IN', await pki.cse('id-in'));
+    mnCse = await startCseNode('id-mn', 'MN', await pki.cse('id-mn'), registrarFlags(inCse.cse.httpPort));
+    await mnCse.cse.services.remote?.registration?.whenRegistered();
+    asnCse = await startCseNode('id-asn', 'ASN', await pki.cse('id-asn'), registrarFlags(mnCse.cse.httpPort, 'id-mn'));
+    await asnCse.cse.services.remote?.registration?.whenRegistered();
+    // The MN-CSE tells the IN-CSE about the ASN-CSE below it (dcse) on its next registration update.
+    await waitFor(async () => {
+      const csr = await call(inCse.cse.httpPort, ca, 'GET', '/cse-in/id-mn', 'CAdmin');
+      return Array.isArray(of(csr, 'm2m:csr').dcse) && (of(csr, 'm2m:csr').dcse as string[]).includes('/id-asn');
+    }, 10_000);
+  });
+
+  after(async () => {
+    await asnCse?.close();
+    await mnCse?.close();
+    await inCse?.close();
+  });
+
+  it('announces from the ASN-CSE to the IN-CSE through the MN-CSE, and rcn 7 comes back down', async () => {
+    const asn = asnCse.cse.httpPort;
+    const acp = await call(asn, ca, 'POST', '/cse-asn', 'CAdmin', { ty: 1, body: { 'm2m:acp': { rn: 'inReads', pv: { acr: [{ acor: ['/id-in/CAdmin'], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } } });
+    assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+    const cnt = await call(asn, ca, 'POST', '/cse-asn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'far', acpi: [String(of(acp, 'm2m:acp').ri)], at: ['/id-in'], lbl: ['far'] } } });
+    assert.equal(cnt.rsc, 2001, JSON.stringify(cnt.body));
+    const at = of(cnt, 'm2m:cnt').at as string[];
+    assert.equal(at.length, 1, JSON.stringify(at));
+    const onIn = await call(inCse.cse.httpPort, ca, 'GET', `/~${String(at[0])}`, 'CAdmin');
+    assert.equal(onIn.rsc, 2000, JSON.stringify(onIn.body));
+    assert.equal(of(onIn, 'm2m:cntA').lnk, `/id-asn/${String(of(cnt, 'm2m:cnt').ri)}`);
+    assert.deepEqual(of(onIn, 'm2m:cntA').lbl, ['far']);
+    const original = await call(inCse.cse.httpPort, ca, 'GET', `/~${String(at[0])}?rcn=7`, 'CAdmin');
+    assert.equal(original.rsc, 2000, JSON.stringify(original.body));
+    assert.equal(of(original, 'm2m:cnt').rn, 'far');
+  });
+});
