@@ -80,6 +80,10 @@ describe('resource announcement', () => {
     assert.equal(cntA.pi, riIn(aeAt));
     assert.equal(cntA.mni, 10);
     assert.equal(cntA.lnk, `/id-mn/${String(of(cnt, 'm2m:cnt').ri)}`);
+    // Served locally: discovery on the IN-CSE finds it.
+    const found = await onIn('/cse-in?fu=1&ty=10003');
+    assert.equal(found.rsc, 2000, JSON.stringify(found.body));
+    assert.equal((found.body?.['m2m:uril'] as string[]).some((u) => u.endsWith(String(cntA.rn))), true, JSON.stringify(found.body));
 
     const cin = await call(mnPort(), ca, 'POST', '/cse-mn/annc/data', 'Cannc', { ty: 4, body: { 'm2m:cin': { con: 'hello', at: ['/id-in'], aa: ['con'] } } });
     assert.equal(cin.rsc, 2001, JSON.stringify(cin.body));
