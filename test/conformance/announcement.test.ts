@@ -178,8 +178,10 @@ describe('resource announcement', () => {
   });
 
   it('announces a group and an accessControlPolicy to a CSE below: the registrar announces to its registree', async () => {
-    const grp = await call(inPort(), ca, 'POST', '/cse-in', 'CAdmin', { ty: 9, body: { 'm2m:grp': { rn: 'g', mt: 3, mnm: 4, mid: [], at: ['/id-mn'], aa: ['mnm'] } } });
+    const grp = await call(inPort(), ca, 'POST', '/cse-in', 'CAdmin', { ty: 9, body: { 'm2m:grp': { rn: 'g', mt: 3, mnm: 4, mid: [], at: ['/id-mn', '/id-unknown'], aa: ['mnm'] } } });
     assert.equal(grp.rsc, 2001, JSON.stringify(grp.body));
+    // The IN-CSE has no route to /id-unknown (5103): only the MN-CSE is listed.
+    assert.equal((of(grp, 'm2m:grp').at as string[]).length, 1);
     const grpAt = String((of(grp, 'm2m:grp').at as string[])[0]);
     assert.match(grpAt, /^\/id-mn\//);
     const grpA = of(await call(mnPort(), ca, 'GET', `/~${grpAt}`, 'CAdmin'), 'm2m:grpA');
