@@ -13,13 +13,11 @@ import { notAllowed } from '../primitive/errors.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
-import { ANNOUNCEABLE, CSE_BASE_ANNC, INSTANCE_TYPES, cseIdOfAddress } from '../resources/announceable.js';
+import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, CSE_BASE_ANNC, INSTANCE_TYPES, cseIdOfAddress } from '../resources/announceable.js';
+import { deleteWithBookkeeping } from '../operations/removal.js';
 import { SP_RELATIVE_CSE_ID } from '../resources/types/remoteCse.js';
 import type { StoredResource } from '../storage/store.js';
 import type { LinkResult } from './link.js';
-
-/** Document key: CSE-ID → SP-relative address of the announced resource there (the CSEBase: of its <CSEBaseAnnc>). */
-export const ANNOUNCED_TO_KEY = '__announcedTo';
 
 type AnnouncedTo = Record<string, string>;
 
@@ -261,6 +259,24 @@ export class Announcements {
     }
     if ('at' in content || JSON.stringify(before) !== JSON.stringify(after)) return (await this.record(resource.ri, () => after, true)) ?? resource;
     return resource;
+  }
+
+  /**
+   * A CSE left the tree here (its <remoteCSE> was deleted or expired): what it announced here goes too — its
+   * <CSEBaseAnnc> and everything below it. Announced resources of a CSE that is no longer linked would otherwise stay
+   * forever, with nobody left who may update or delete them.
+   */
+  async dropAnnouncedBy(csi: string): Promise<void> {
+    const { store, self, clock, log } = this.services;
+    const mine = `/${self.cseId}`;
+    for (let offset = 0; ; offset += 500) {
+      const page = await store.children(self.cseId, { ty: CSE_BASE_ANNC, limit: 500, offset });
+      for (const cbA of page.filter((r) => cseIdOfAddress(r.doc.lnk) === csi)) {
+        const gone = await deleteWithBookkeeping(this.services, cbA.ri, clock.now(), mine, { op: OPERATION.DELETE, to: cbA.ri, fr: mine, rqi: 'deregistered' });
+        if (gone) log.info({ event: 'announced-resources-dropped', cse: csi, resource: cbA.ri }, `announced resources of ${csi} removed`);
+      }
+      if (page.length < 500) return;
+    }
   }
 
   private async withdraw(csi: string, address: string, ri: string): Promise<void> {

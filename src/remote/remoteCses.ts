@@ -34,6 +34,7 @@ export class RemoteCses {
     this.announcements = new Announcements(services);
     this.unsubscribe = services.store.subscribe(REMOTE_CSE_TOPIC, (payload) => {
       if (payload.startsWith('dropped ')) void this.deregisterRegistree(payload.slice('dropped '.length));
+      else if (payload.startsWith('removed ')) void this.announcements.dropAnnouncedBy(`/${payload.slice('removed '.length)}`).catch((err: unknown) => services.log.error({ err }, 'removing announced resources failed'));
     });
   }
 

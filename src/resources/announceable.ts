@@ -24,6 +24,9 @@ export const ANNOUNCEABLE: Readonly<Record<number, Announceable>> = {
   9: { annc: 10009, anncName: 'm2m:grpA', ma: ['et', 'lbl'], oa: ['mt', 'spty', 'mnm', 'mid', 'mtv', 'csy', 'gn'] },
 };
 
+/** Document key: CSE-ID → SP-relative address of the announced resource there (the CSEBase: of its <CSEBaseAnnc>). */
+export const ANNOUNCED_TO_KEY = '__announcedTo';
+
 /** The <CSEBaseAnnc> that stands for the announcing CSE on the target CSE [TS-0004 §7.3.3.10]. */
 export const CSE_BASE_ANNC = 10005;
 

@@ -194,6 +194,14 @@ describe('resource announcement', () => {
     assert.equal(acpA.ty, 10001);
     assert.deepEqual(acpA.pv, { acr: [{ acor: ['all'], acop: 2 }] });
   });
+
+  it('removes what a CSE announced when it leaves the tree (deregistration), on both sides', async () => {
+    assert.equal((await call(mnPort(), ca, 'GET', '/cse-mn/id-inAnnc', 'CAdmin')).rsc, 2000);
+    assert.equal((await onIn('/cse-in/id-mnAnnc')).rsc, 2000);
+    assert.equal((await call(mnPort(), ca, 'DELETE', '/cse-mn/id-in', 'CAdmin')).rsc, 2002);
+    await waitFor(async () => (await call(mnPort(), ca, 'GET', '/cse-mn/id-inAnnc', 'CAdmin')).rsc === 4004, 10_000);
+    await waitFor(async () => (await onIn('/cse-in/id-mnAnnc')).rsc === 4004, 10_000);
+  });
 });
 
 describe('announcement through a transit CSE', () => {
