@@ -108,8 +108,8 @@ const ANNOUNCED_DESCENDANTS = 100;
 /** The resources of a subtree that are announced to other CSEs: the root, and descendants of the types that can be. */
 async function announcedIn(tx: ResourceStore, root: StoredResource): Promise<StoredResource[]> {
   const out = [root];
-  if (root.ty === RESOURCE_TYPE.AE || root.ty === RESOURCE_TYPE.container) {
-    for (const ty of [RESOURCE_TYPE.container, RESOURCE_TYPE.group, RESOURCE_TYPE.accessControlPolicy]) {
+  if (root.ty === RESOURCE_TYPE.AE || root.ty === RESOURCE_TYPE.container || root.ty === RESOURCE_TYPE.node) {
+    for (const ty of [RESOURCE_TYPE.container, RESOURCE_TYPE.group, RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.timeSeries, RESOURCE_TYPE.schedule]) {
       out.push(...(await tx.findInSubtree(root.srn, ty, ANNOUNCED_DESCENDANTS)));
     }
   }

@@ -22,6 +22,10 @@ export const ANNOUNCEABLE: Readonly<Record<number, Announceable>> = {
   3: { annc: 10003, anncName: 'm2m:cntA', ma: ['et', 'lbl'], oa: ['mni', 'mbs', 'mia', 'li', 'or', 'disr', 'loc'] },
   4: { annc: 10004, anncName: 'm2m:cinA', ma: ['et', 'lbl'], oa: ['cnf', 'con', 'or', 'loc'] },
   9: { annc: 10009, anncName: 'm2m:grpA', ma: ['et', 'lbl'], oa: ['mt', 'spty', 'mnm', 'mid', 'mtv', 'csy', 'gn'] },
+  14: { annc: 10014, anncName: 'm2m:nodA', ma: ['et', 'lbl', 'ni'], oa: ['hcl', 'hael', 'hsl', 'mgca', 'rms', 'nid', 'nty'] },
+  18: { annc: 10018, anncName: 'm2m:schA', ma: ['et', 'lbl'], oa: ['se', 'nco'] },
+  29: { annc: 10029, anncName: 'm2m:tsA', ma: ['et', 'lbl'], oa: ['loc', 'mni', 'mbs', 'mia', 'pei', 'peid', 'mdn', 'mdt', 'cnf', 'or'] },
+  30: { annc: 10030, anncName: 'm2m:tsiA', ma: ['et', 'lbl'], oa: ['loc', 'dgt', 'con', 'snr'] },
 };
 
 /** Document key: CSE-ID → SP-relative address of the announced resource there (the CSEBase: of its <CSEBaseAnnc>). */
@@ -30,8 +34,8 @@ export const ANNOUNCED_TO_KEY = '__announcedTo';
 /** The <CSEBaseAnnc> that stands for the announcing CSE on the target CSE [TS-0004 §7.3.3.10]. */
 export const CSE_BASE_ANNC = 10005;
 
-/** Types whose announcement needs the parent announced to the same CSE first [TS-0001 table 10.2.13.2-1]. */
-export const INSTANCE_TYPES: ReadonlySet<number> = new Set([4]);
+/** Types whose announcement needs the parent announced to the same CSE first (contentInstance, timeSeriesInstance) [TS-0001 table 10.2.13.2-1]. */
+export const INSTANCE_TYPES: ReadonlySet<number> = new Set([4, 30]);
 
 /** The CSE-ID an SP-relative (/csi/…) or absolute (//sp/csi/…) address starts with. */
 export function cseIdOfAddress(address: unknown): string | undefined {

@@ -195,6 +195,34 @@ describe('resource announcement', () => {
     assert.deepEqual(acpA.pv, { acr: [{ acor: ['all'], acop: 2 }] });
   });
 
+  it('announces a timeSeries with its instances, and a node with its schedule', async () => {
+    const ts = await call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 29, body: { 'm2m:ts': { rn: 'series', mni: 3, at: ['/id-in'], aa: ['mni'] } } });
+    assert.equal(ts.rsc, 2001, JSON.stringify(ts.body));
+    const tsAt = String((of(ts, 'm2m:ts').at as string[])[0]);
+    const tsA = of(await onIn(`/~${tsAt}`), 'm2m:tsA');
+    assert.equal(tsA.ty, 10029);
+    assert.equal(tsA.mni, 3);
+    const tsi = await call(mnPort(), ca, 'POST', '/cse-mn/series', 'CAdmin', { ty: 30, body: { 'm2m:tsi': { dgt: '20260101T000000', con: '21', at: ['/id-in'], aa: ['con', 'dgt'] } } });
+    assert.equal(tsi.rsc, 2001, JSON.stringify(tsi.body));
+    const tsiA = of(await onIn(`/~${String((of(tsi, 'm2m:tsi').at as string[])[0])}`), 'm2m:tsiA');
+    assert.equal(tsiA.ty, 10030);
+    assert.equal(tsiA.con, '21');
+    assert.equal(tsiA.pi, riIn(tsAt));
+    const nod = await call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 14, body: { 'm2m:nod': { rn: 'box', ni: 'box-1', at: ['/id-in'] } } });
+    assert.equal(nod.rsc, 2001, JSON.stringify(nod.body));
+    const nodAt = String((of(nod, 'm2m:nod').at as string[])[0]);
+    assert.equal(of(await onIn(`/~${nodAt}`), 'm2m:nodA').ni, 'box-1');
+    const sch = await call(mnPort(), ca, 'POST', '/cse-mn/box', 'CAdmin', { ty: 18, body: { 'm2m:sch': { rn: 'hours', se: { sce: ['* 0-5 2,6,10 * * * *'] }, at: ['/id-in'], aa: ['se'] } } });
+    assert.equal(sch.rsc, 2001, JSON.stringify(sch.body));
+    const schA = of(await onIn(`/~${String((of(sch, 'm2m:sch').at as string[])[0])}`), 'm2m:schA');
+    assert.equal(schA.ty, 10018);
+    assert.equal(schA.pi, riIn(nodAt));
+    assert.deepEqual(schA.se, { sce: ['* 0-5 2,6,10 * * * *'] });
+    // Deleting the node de-announces it, its schedule with it.
+    assert.equal((await call(mnPort(), ca, 'DELETE', '/cse-mn/box', 'CAdmin')).rsc, 2002);
+    await waitFor(async () => (await onIn(`/~${nodAt}`)).rsc === 4004, 10_000);
+  });
+
   it('removes what a CSE announced when it leaves the tree (deregistration), on both sides', async () => {
     assert.equal((await call(mnPort(), ca, 'GET', '/cse-mn/id-inAnnc', 'CAdmin')).rsc, 2000);
     assert.equal((await onIn('/cse-in/id-mnAnnc')).rsc, 2000);

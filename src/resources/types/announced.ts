@@ -13,6 +13,10 @@ import { aeType } from './ae.js';
 import { containerType } from './container.js';
 import { contentInstanceType } from './contentInstance.js';
 import { groupType } from './group.js';
+import { nodeType } from './node.js';
+import { scheduleType } from './schedule.js';
+import { timeSeriesType } from './timeSeries.js';
+import { timeSeriesInstanceType } from './timeSeriesInstance.js';
 import { SP_RELATIVE_CSE_ID } from './remoteCse.js';
 
 const COMMON = {
@@ -75,6 +79,10 @@ const ANNC = {
   cnt: ANNOUNCEABLE[RESOURCE_TYPE.container]?.annc ?? 0,
   cin: ANNOUNCEABLE[RESOURCE_TYPE.contentInstance]?.annc ?? 0,
   grp: ANNOUNCEABLE[RESOURCE_TYPE.group]?.annc ?? 0,
+  nod: ANNOUNCEABLE[RESOURCE_TYPE.node]?.annc ?? 0,
+  sch: ANNOUNCEABLE[RESOURCE_TYPE.schedule]?.annc ?? 0,
+  ts: ANNOUNCEABLE[RESOURCE_TYPE.timeSeries]?.annc ?? 0,
+  tsi: ANNOUNCEABLE[RESOURCE_TYPE.timeSeriesInstance]?.annc ?? 0,
 };
 
 /** <CSEBaseAnnc>: the announcing CSE, under this CSEBase; the resources it announces go below it [TS-0004 §7.3.3.10]. */
@@ -89,7 +97,7 @@ export const cseBaseAnncType = defineResourceType({
     poa: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 32 },
     csz: { type: 'stringList', create: 'O', update: 'O', maxLength: 8 },
   },
-  childTypes: [ANNC.acp, ANNC.ae, ANNC.cnt, ANNC.grp],
+  childTypes: [ANNC.acp, ANNC.ae, ANNC.cnt, ANNC.grp, ANNC.nod, ANNC.sch, ANNC.ts],
   creatable: true,
   updatable: true,
   deletable: true,
@@ -105,8 +113,12 @@ export const cseBaseAnncType = defineResourceType({
 export const ANNOUNCED_TYPES: readonly ResourceTypeDefinition[] = [
   cseBaseAnncType,
   announcedType(accessControlPolicyType, []),
-  announcedType(aeType, [ANNC.acp, ANNC.cnt, ANNC.grp]),
-  announcedType(containerType, [ANNC.cnt, ANNC.cin]),
+  announcedType(aeType, [ANNC.acp, ANNC.cnt, ANNC.grp, ANNC.ts]),
+  announcedType(containerType, [ANNC.cnt, ANNC.cin, ANNC.ts]),
   announcedType(contentInstanceType, []),
   announcedType(groupType, []),
+  announcedType(nodeType, [ANNC.sch]),
+  announcedType(scheduleType, []),
+  announcedType(timeSeriesType, [ANNC.tsi]),
+  announcedType(timeSeriesInstanceType, []),
 ];
