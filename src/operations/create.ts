@@ -38,7 +38,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     });
   }
   await definition.hooks.prepare?.(hookContext(ctx, store), content, 'create', addressed);
-  if (content.at !== undefined) await ctx.services.remote?.announcements.checkCreate(definition.ty, content, addressed);
+  if (content.at !== undefined) ctx.services.remote?.announcements.checkCreate(definition.ty, content, addressed);
 
   const outcome = await store.transaction(async (tx) => {
     // The parent's counters (cni, cbs, st) are derived from this row: lock it against concurrent writers. Its

@@ -69,7 +69,7 @@ export class Announcements {
    * Before the CREATE's transaction: an instance (contentInstance) is announced only where its parent is, else the
    * request fails with 4005 [TS-0004 §7.3.3.10].
    */
-  async checkCreate(ty: number, content: Readonly<Record<string, unknown>>, parent: StoredResource): Promise<void> {
+  checkCreate(ty: number, content: Readonly<Record<string, unknown>>, parent: StoredResource): void {
     if (!INSTANCE_TYPES.has(ty)) return;
     const parentAnnounced = announcedToOf(parent.doc);
     for (const target of this.newTargets(strings(content.at), {})) {
@@ -77,7 +77,6 @@ export class Announcements {
         throw notAllowed(`the parent is not announced to ${target.csi}: its instances cannot be announced there`);
       }
     }
-    await Promise.resolve();
   }
 
   private primitive(op: RequestPrimitive['op'], to: string, extra: Partial<RequestPrimitive> = {}): RequestPrimitive {
