@@ -36,6 +36,7 @@ import { readFileSync } from 'node:fs';
 import { CseLink } from './remote/link.js';
 import { RegistrarRegistration } from './remote/registration.js';
 import { RemoteCses } from './remote/remoteCses.js';
+import { WITHDRAWAL_JOB_PREFIX, runWithdrawalJob } from './remote/announcement.js';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
 const TIMERS: Readonly<Record<string, TimerHandler>> = {
@@ -128,6 +129,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         [CHANNEL_ANSWER_PREFIX]: (message, owner) => sweepChannelAnswer(services, message, owner),
         [TIMER_TARGET_PREFIX]: (message, owner) => runTimer(services, TIMERS, message, owner),
         [ACTION_JOB_PREFIX]: (message, owner) => runActionJob(services, message, owner),
+        [WITHDRAWAL_JOB_PREFIX]: (message, owner) => runWithdrawalJob(services, message, owner),
       },
     });
     const link = new CseLink(config, outbound.policy, log);

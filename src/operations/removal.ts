@@ -13,6 +13,7 @@ import { leaveGroups } from '../resources/types/group.js';
 import { endCrossResourceLinks } from '../notifications/crossResource.js';
 import { heldQueue } from '../notifications/notificationSchedule.js';
 import { ANNOUNCED_TO_KEY } from '../resources/announceable.js';
+import { queueWithdrawals } from '../remote/announcement.js';
 
 /** Before a subtree goes: delete events for the root's and its parent's subscribers, and the end of every subscription in it. */
 async function recordDeletionEvents(
@@ -56,7 +57,6 @@ export async function deleteWithBookkeeping(
   const before = await store.get(ri);
   const granted = before ? await decideBeforeDeletion(services, before, now) : undefined;
   let leftGroups: StoredResource[] = [];
-  let announced: StoredResource[] = [];
   const deleted = await store.transaction(async (tx) => {
     leftGroups = [];
     const seen = await tx.get(ri);
@@ -72,7 +72,7 @@ export async function deleteWithBookkeeping(
     if (!target) return undefined;
     await recordDeletionEvents(tx, services, target, parent ?? (await tx.get(target.pi)), now, originator, granted);
     await endCrossResourceLinks(tx, services, target, now, MAX_SUBSCRIPTIONS_PER_RESOURCE);
-    announced = await announcedIn(tx, target);
+    await queueWithdrawals(tx, await announcedIn(tx, target), now);
     const subtree = await tx.deleteSubtree(ri);
     if (!subtree) return undefined;
     const root = subtree.root;
@@ -89,8 +89,6 @@ export async function deleteWithBookkeeping(
     return subtree;
   });
   for (const group of leftGroups) await access.invalidate(group);
-  // Their announced resources on other CSEs go too [TS-0004 §7.3.3.11], after the commit.
-  if (deleted) services.remote?.announcements.deleted(announced);
   for (const r of deleted?.removed ?? []) {
     await access.invalidate(r);
     if (r.ty === RESOURCE_TYPE.AE) {

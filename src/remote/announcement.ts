@@ -16,7 +16,7 @@ import { RSC } from '../primitive/rsc.js';
 import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, CSE_BASE_ANNC, INSTANCE_TYPES, cseIdOfAddress } from '../resources/announceable.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { SP_RELATIVE_CSE_ID } from '../resources/types/remoteCse.js';
-import type { StoredResource } from '../storage/store.js';
+import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import type { LinkResult } from './link.js';
 
 type AnnouncedTo = Record<string, string>;
@@ -232,8 +232,12 @@ export class Announcements {
       const asked = strings(content.at).map((e) => this.spRelative(e));
       for (const [csi, address] of Object.entries(before)) {
         if (asked.includes(address) || asked.includes(csi)) continue;
-        // As ACME does, the entry leaves at even when the target could not be told: it is no announcement any more.
-        await this.withdraw(csi, address, resource.ri);
+        // The entry leaves at at once (as ACME does); a target that cannot be told now is told later, from the outbox.
+        const job: Withdrawal = { csi, address, ri: resource.ri };
+        if (retryable(await this.sendWithdrawal(job))) {
+          const now = this.services.clock.now();
+          await this.services.store.transaction(async (tx) => tx.enqueue([withdrawalMessage(job, now + 5_000)]));
+        }
         delete after[csi];
       }
       for (const target of this.newTargets(asked, after)) {
@@ -278,28 +282,71 @@ export class Announcements {
     }
   }
 
-  private async withdraw(csi: string, address: string, ri: string): Promise<void> {
-    const result = await this.send(this.primitive(OPERATION.DELETE, address));
-    if (result.rsc === RSC.DELETED || result.rsc === RSC.NOT_FOUND) this.services.log.info({ event: 'de-announced', target: csi, resource: ri, at: address }, `de-announced from ${csi}`);
-    else this.refused('delete', csi, ri, result);
+  /** Sends one de-announcement (an outbox job, runWithdrawalJob); the answer decides whether it is tried again. */
+  async sendWithdrawal(job: Withdrawal): Promise<LinkResult> {
+    const result = await this.send(this.primitive(OPERATION.DELETE, job.address));
+    if (result.rsc === RSC.DELETED || result.rsc === RSC.NOT_FOUND) this.services.log.info({ event: 'de-announced', target: job.csi, resource: job.ri, at: job.address }, `de-announced from ${job.csi}`);
+    else this.refused('delete', job.csi, job.ri, result);
+    return result;
   }
+}
 
-  /**
-   * Resources that were deleted (by a request or expiry): their announced resources are deleted on the targets.
-   * Not awaited by the deletion, and not retried: a target that misses it keeps an announced resource whose
-   * rcn 7 answers 4004.
-   */
-  deleted(removed: readonly StoredResource[]): void {
-    const gone = new Map(removed.map((r) => [r.ri, announcedToOf(r.doc)]));
-    // What was announced under an announced parent that goes too goes with it on the target.
-    const work = removed.flatMap((r) =>
-      Object.entries(announcedToOf(r.doc))
-        .filter(([csi]) => gone.get(r.pi)?.[csi] === undefined)
-        .map(([csi, address]) => ({ csi, address, ri: r.ri })),
-    );
-    if (work.length === 0) return;
-    void (async () => {
-      for (const { csi, address, ri } of work) await this.withdraw(csi, address, ri);
-    })().catch((err: unknown) => this.services.log.error({ err }, 'de-announcement failed'));
+/** Outbox target prefix of de-announcements: one queue per target CSE (`annc:/id-in`). */
+export const WITHDRAWAL_JOB_PREFIX = 'annc:';
+/** Attempts at a de-announcement whose target cannot be reached (5 s apart, doubling up to an hour) before it is given up, logged. */
+const WITHDRAWAL_ATTEMPTS = 24;
+
+interface Withdrawal {
+  readonly csi: string;
+  readonly address: string;
+  readonly ri: string;
+}
+
+function withdrawalMessage(job: Withdrawal, notBefore: number): NewOutboxMessage {
+  return { target: `${WITHDRAWAL_JOB_PREFIX}${job.csi}`, subscription: job.ri, content: JSON.stringify(job), created: notBefore, notBefore };
+}
+
+/** Unreachable, or failing on its side: worth another attempt. A refusal is final (the target keeps what it refused to delete). */
+function retryable(result: LinkResult): boolean {
+  return result.rsc === RSC.TARGET_NOT_REACHABLE || result.rsc >= 5000;
+}
+
+/**
+ * The de-announcements of deleted resources, queued in the deleting transaction: the announced resources on other
+ * CSEs are deleted after the commit, and again later while their CSE cannot be reached [TS-0004 §7.3.3.11]. What was
+ * announced under an announced parent that goes too goes with it there, and is not sent separately.
+ */
+export async function queueWithdrawals(tx: ResourceStore, removed: readonly StoredResource[], now: number): Promise<void> {
+  const records = new Map(removed.map((r) => [r.ri, announcedToOf(r.doc)]));
+  const messages: NewOutboxMessage[] = [];
+  for (const r of removed) {
+    for (const [csi, address] of Object.entries(records.get(r.ri) ?? {})) {
+      if (records.get(r.pi)?.[csi] !== undefined) continue;
+      messages.push(withdrawalMessage({ csi, address, ri: r.ri }, now));
+    }
   }
+  if (messages.length > 0) await tx.enqueue(messages);
+}
+
+/** The outbox job of a de-announcement: sent, then done, or tried again later while the target is unreachable. */
+export async function runWithdrawalJob(services: CseServices, message: OutboxMessage, owner: string): Promise<void> {
+  const { store, clock, log, remote } = services;
+  let job: Withdrawal;
+  try {
+    job = JSON.parse(message.content) as Withdrawal;
+  } catch {
+    await store.transaction(async (tx) => void (await tx.dequeueLeased(message.id, owner)));
+    return;
+  }
+  const result = remote ? await remote.announcements.sendWithdrawal(job) : { rsc: RSC.TARGET_NOT_REACHABLE };
+  const again = retryable(result);
+  await store.transaction(async (tx) => {
+    if (again && message.attempts + 1 < WITHDRAWAL_ATTEMPTS) {
+      const delayMs = Math.min(5_000 * 2 ** message.attempts, 3_600_000);
+      await tx.postpone(message.id, clock.now() + delayMs, message.attempts + 1);
+      return;
+    }
+    if (again) log.warn({ event: 'de-announcement-given-up', target: job.csi, resource: job.ri, at: job.address }, `de-announcement from ${job.csi} given up`);
+    await tx.dequeueLeased(message.id, owner);
+  });
 }

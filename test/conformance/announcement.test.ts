@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TestCse } from '../harness.js';
+import { freePort, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
 import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
 
@@ -275,5 +275,32 @@ describe('announcement through a transit CSE', () => {
     const original = await call(inCse.cse.httpPort, ca, 'GET', `/~${String(at[0])}?rcn=7`, 'CAdmin');
     assert.equal(original.rsc, 2000, JSON.stringify(original.body));
     assert.equal(of(original, 'm2m:cnt').rn, 'far');
+  });
+});
+
+describe('de-announcement while the target is down', () => {
+  it('is kept in the outbox and carried out once the target is back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-annc-down-'));
+    const pki = await TestPki.create(dir);
+    const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    const inFiles = await pki.cse('id-in');
+    const inPort = await freePort();
+    const inFlags = { 'http.port': inPort, 'storage.path': join(dir, 'in.sqlite') };
+    let inCse = await startCseNode('id-in', 'IN', inFiles, inFlags);
+    const mnCse = await startCseNode('id-mn', 'MN', await pki.cse('id-mn'), registrarFlags(inPort));
+    try {
+      await mnCse.cse.services.remote?.registration?.whenRegistered();
+      const cnt = await call(mnCse.cse.httpPort, ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'gone', at: ['/id-in'] } } });
+      assert.equal(cnt.rsc, 2001, JSON.stringify(cnt.body));
+      const at = String((of(cnt, 'm2m:cnt').at as string[])[0]);
+      await inCse.close();
+      assert.equal((await call(mnCse.cse.httpPort, ca, 'DELETE', '/cse-mn/gone', 'CAdmin')).rsc, 2002);
+      inCse = await startCseNode('id-in', 'IN', inFiles, inFlags);
+      assert.equal((await call(inPort, ca, 'GET', `/~${at}`, 'CAdmin')).rsc, 2000);
+      await waitFor(async () => (await call(inPort, ca, 'GET', `/~${at}`, 'CAdmin')).rsc === 4004, 30_000);
+    } finally {
+      await mnCse.close();
+      await inCse.close();
+    }
   });
 });
