@@ -36,7 +36,7 @@ import { readFileSync } from 'node:fs';
 import { CseLink } from './remote/link.js';
 import { RegistrarRegistration } from './remote/registration.js';
 import { RemoteCses } from './remote/remoteCses.js';
-import { WITHDRAWAL_JOB_PREFIX, runWithdrawalJob } from './remote/announcement.js';
+import { WITHDRAWAL_JOB_PREFIX, runWithdrawalJob } from './remote/withdrawals.js';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
 const TIMERS: Readonly<Record<string, TimerHandler>> = {

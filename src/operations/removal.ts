@@ -13,7 +13,7 @@ import { leaveGroups } from '../resources/types/group.js';
 import { endCrossResourceLinks } from '../notifications/crossResource.js';
 import { heldQueue } from '../notifications/notificationSchedule.js';
 import { ANNOUNCED_TO_KEY } from '../resources/announceable.js';
-import { queueWithdrawals } from '../remote/announcement.js';
+import { queueWithdrawals } from '../remote/withdrawals.js';
 
 /** Before a subtree goes: delete events for the root's and its parent's subscribers, and the end of every subscription in it. */
 async function recordDeletionEvents(

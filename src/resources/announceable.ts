@@ -31,6 +31,14 @@ export const ANNOUNCEABLE: Readonly<Record<number, Announceable>> = {
 /** Document key: CSE-ID → SP-relative address of the announced resource there (the CSEBase: of its <CSEBaseAnnc>). */
 export const ANNOUNCED_TO_KEY = '__announcedTo';
 
+export type AnnouncedTo = Record<string, string>;
+
+/** A resource's announcement record (a copy). */
+export function announcedToOf(doc: Readonly<Record<string, unknown>>): AnnouncedTo {
+  const value = doc[ANNOUNCED_TO_KEY];
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(value as AnnouncedTo) } : {};
+}
+
 /** The <CSEBaseAnnc> that stands for the announcing CSE on the target CSE [TS-0004 §7.3.3.10]. */
 export const CSE_BASE_ANNC = 10005;
 
