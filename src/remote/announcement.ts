@@ -16,6 +16,7 @@ import { RSC } from '../primitive/rsc.js';
 import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, CSE_BASE_ANNC, INSTANCE_TYPES, announcedToOf, cseIdOfAddress, type AnnouncedTo } from '../resources/announceable.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { SP_RELATIVE_CSE_ID } from '../resources/types/remoteCse.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
 import type { StoredResource } from '../storage/store.js';
 import { retryable, withdrawalMessage, type Withdrawal } from './withdrawals.js';
 import type { LinkResult } from './link.js';
@@ -69,7 +70,7 @@ export class Announcements {
     if (!INSTANCE_TYPES.has(ty)) return;
     const parentAnnounced = announcedToOf(parent.doc);
     for (const target of this.newTargets(strings(content.at), {})) {
-      if (target.parent === undefined && !(target.csi in parentAnnounced)) {
+      if (!(target.csi in parentAnnounced)) {
         throw notAllowed(`the parent is not announced to ${target.csi}: its instances cannot be announced there`);
       }
     }
@@ -152,22 +153,25 @@ export class Announcements {
 
   /** Creates the announced resource of `resource` on the target; its address there, or undefined. */
   private async announceTo(resource: StoredResource, target: Target): Promise<string | undefined> {
-    const { store, self } = this.services;
+    const { store } = this.services;
     const announceable = ANNOUNCEABLE[resource.ty];
     if (!announceable) return undefined;
     const { csi } = target;
     const pc = { [announceable.anncName]: { ...this.values(resource, this.announcedNames(resource)), lnk: `${this.cse}/${resource.ri}` } };
     const create = (to: string): Promise<LinkResult> => this.send(this.primitive(OPERATION.CREATE, to, { ty: announceable.annc, pc }));
-    let to = target.parent;
-    let underCseBase = false;
+    const parent = await store.get(resource.pi);
+    let to = parent ? announcedToOf(parent.doc)[csi] : undefined;
+    // An address in at is honoured only where it is the place this CSE would choose anyway: the other CSE knows only
+    // this CSE as the originator, so an AE must not use it to put announced resources under another AE's.
+    if (target.parent !== undefined && target.parent !== to) {
+      this.refused(announceable.anncName, csi, resource.ri, { rsc: RSC.BAD_REQUEST, unreachable: `${target.parent} is not the announced parent of this resource` });
+      return undefined;
+    }
+    // The CSEBase's record is its <CSEBaseAnnc> there, which the other CSE may have lost.
+    const underCseBase = to === undefined || parent?.ty === RESOURCE_TYPE.CSEBase;
     if (to === undefined) {
-      const parent = resource.pi === self.cseId ? undefined : await store.get(resource.pi);
-      to = parent ? announcedToOf(parent.doc)[csi] : undefined;
-      if (to === undefined) {
-        if (INSTANCE_TYPES.has(resource.ty)) return undefined;
-        to = await this.cseBaseAnnc(csi, false);
-        underCseBase = true;
-      }
+      if (INSTANCE_TYPES.has(resource.ty)) return undefined;
+      to = await this.cseBaseAnnc(csi, false);
     }
     if (to === undefined) return undefined;
     let result = await create(to);

@@ -85,6 +85,15 @@ describe('resource announcement', () => {
     assert.equal(found.rsc, 2000, JSON.stringify(found.body));
     assert.equal((found.body?.['m2m:uril'] as string[]).some((u) => u.endsWith(String(cntA.rn))), true, JSON.stringify(found.body));
 
+    // Another AE may not have its container announced under this AE's announced AE by naming its address.
+    assert.equal((await call(mnPort(), ca, 'POST', '/cse-mn', 'Cother', { ty: 2, body: { 'm2m:ae': { rn: 'other', api: 'Nother', rr: false, srv: ['3'] } } })).rsc, 2001);
+    const squatter = await call(mnPort(), ca, 'POST', '/cse-mn/other', 'Cother', { ty: 3, body: { 'm2m:cnt': { rn: 'squat', at: [aeAt] } } });
+    assert.equal(squatter.rsc, 2001, JSON.stringify(squatter.body));
+    assert.equal(of(squatter, 'm2m:cnt').at, undefined);
+    // Its own announced parent's address is the same as the CSE-ID.
+    const named = await call(mnPort(), ca, 'POST', '/cse-mn/annc', 'Cannc', { ty: 3, body: { 'm2m:cnt': { rn: 'named', at: [aeAt] } } });
+    assert.equal(of(await onIn(`/~${String((of(named, 'm2m:cnt').at as string[])[0])}`), 'm2m:cntA').pi, riIn(aeAt));
+
     const cin = await call(mnPort(), ca, 'POST', '/cse-mn/annc/data', 'Cannc', { ty: 4, body: { 'm2m:cin': { con: 'hello', at: ['/id-in'], aa: ['con'] } } });
     assert.equal(cin.rsc, 2001, JSON.stringify(cin.body));
     const cinAt = String((of(cin, 'm2m:cin').at as string[])[0]);
