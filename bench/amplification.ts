@@ -22,7 +22,7 @@ const BYTES = option('bytes', 100_000);
 const BYSTANDER_WRITES = 20;
 
 const path = join(mkdtempSync(join(tmpdir(), 'warden-amplification-')), 'warden.sqlite');
-const config = loadConfig({ flags: { 'http.port': 0, 'storage.path': path, 'storage.durability': 'normal', 'log.level': 'silent' } });
+const config = loadConfig({ flags: { 'http.port': 0, 'ops.port': 0, 'storage.path': path, 'storage.durability': 'normal', 'log.level': 'silent' } });
 const cse = await startCse(config, { logger: createLogger('silent') });
 const base = `http://127.0.0.1:${cse.httpPort}`;
 let rqi = 0;

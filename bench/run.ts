@@ -1,6 +1,7 @@
 // `npm run bench`: starts Warden as its own process on a fresh database and loads it over HTTP.
 // Usage: npm run bench -- [--requests N] [--concurrency C] [--durability full|normal] [--log-level info|warn] [--only a,b]
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -31,7 +32,7 @@ async function makeBenchPki(): Promise<{ client: ClientTls; flags: string[] }> {
     flags: ['--http.tls=true', `--tls.cert=${join(dir, 'server.pem')}`, `--tls.key=${join(dir, 'server.key')}`, `--tls.ca=${join(dir, 'ca.pem')}`],
   };
 }
-import { SCENARIOS } from './scenarios.js';
+import { SCENARIOS, tokenIssuerFlags } from './scenarios.js';
 
 const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
 const REFERENCE = fileURLToPath(new URL('./reference.js', import.meta.url));
@@ -96,10 +97,22 @@ async function startWarden(storageFlags: string[]): Promise<{ child: ChildProces
   const nodeArgs = (process.env.WARDEN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   // Warden's default log level (info: one line per request) unless --log-level says otherwise.
   const logLevel = option('log-level', 'info');
-  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
+  // The operations listener is on by default, so the benchmark measures it (metrics on the request path) on a
+  // free port; --no-ops turns it off to compare.
+  const opsPort = process.argv.includes('--no-ops') ? 0 : await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', `--ops.port=${opsPort}`, `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return startedOn(child, /listening on https?:\/\/127\.0\.0\.1:(\d+)/, 'warden');
+}
+
+/** A TCP port that was free a moment ago (the CSE's own --ops.port=0 means off, not "any"). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 async function startReference(): Promise<{ child: ChildProcess; port: number }> {
@@ -146,7 +159,9 @@ async function main(): Promise<void> {
   const durability = option('durability', 'full');
   const backend = option('backend', 'sqlite');
   const processes = Number(option('processes', '1'));
-  const only = option('only', '').split(',').filter(Boolean);
+  const only = option('only', '').split(',').map((n) => n.trim()).filter(Boolean);
+  const unknown = only.filter((n) => !SCENARIOS.some((s) => s.key === n || s.name === n));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; scenarios: ${SCENARIOS.map((s) => s.key).join(', ')}`);
   let database: { url: string; drop(): Promise<void> } | undefined;
   let storageFlags: string[];
   let seedTarget: SeedTarget;
@@ -169,6 +184,7 @@ async function main(): Promise<void> {
     tls = made.client;
     storageFlags.push(...made.flags);
   }
+  storageFlags.push(...(await tokenIssuerFlags()));
   const wardens = [await startWarden(storageFlags)];
   for (let i = 1; i < processes; i++) wardens.push(await startWarden(storageFlags));
   const ports = wardens.map((w) => w.port);
@@ -198,7 +214,7 @@ async function main(): Promise<void> {
   );
   try {
     for (const scenario of SCENARIOS) {
-      if (only.length > 0 && !only.includes(scenario.name)) continue;
+      if (only.length > 0 && !only.includes(scenario.key) && !only.includes(scenario.name)) continue;
       const make = await scenario.prepare(ctx);
       // A warm-up run first (not measured): every scenario is measured with the JIT and caches warm.
       if (!scenario.finish) await runLoad(ports, concurrency, Math.min(2000, total), (i) => make(total + i), () => true, tls);
@@ -238,4 +254,28 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const USAGE = `Usage: npm run bench -- [options]
+
+  --requests N            measured requests per scenario (default 5000)
+  --concurrency C         concurrent clients (default 16)
+  --durability full|normal  SQLite storage.durability (default full)
+  --log-level LEVEL       Warden's log level (default info)
+  --only a,b              only these scenarios (short names below, or the full names)
+  --backend sqlite|postgres  (default sqlite; --pg URL names the server, --processes N Warden processes)
+  --tls                   HTTPS with mutual TLS
+  --mqtt                  also ingest over MQTT (--broker URL, default mqtt://127.0.0.1:1883)
+  --no-ops                without the operations listener and its metrics (on by default, as in production)
+
+Scenarios:
+${SCENARIOS.map((s) => `  ${s.key.padEnd(22)}${s.name}`).join('\n')}
+`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) process.stdout.write(USAGE);
+else {
+  try {
+    await main();
+  } catch (err) {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  }
+}

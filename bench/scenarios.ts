@@ -2,10 +2,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { runLoad, type LoadRequest } from './load.js';
 import type { BenchContext } from './run.js';
 
 export interface Scenario {
+  /** Short name for `--only` (npm run bench -- --only ingest,notify). */
+  key: string;
   name: string;
   prepare(ctx: BenchContext): Promise<(i: number) => LoadRequest>;
   ok(rsc: number): boolean;
@@ -56,6 +62,43 @@ const headers = (origin: string, rqi: string, ty?: number): Record<string, strin
   ...(ty === undefined ? {} : { 'Content-Type': `application/json;ty=${ty}` }),
 });
 
+/** The key pair of the token issuer the benchmark's Warden trusts (see tokenIssuerFlags). */
+const benchIssuer = generateKeyPair('ES256', { extractable: true });
+
+/** Flags that make Warden trust the benchmark's token issuer (tokens from unauthenticated readers too: plain HTTP). */
+export async function tokenIssuerFlags(): Promise<string[]> {
+  const file = join(mkdtempSync(join(tmpdir(), 'warden-bench-issuer-')), 'issuers.json');
+  writeFileSync(file, JSON.stringify({ issuers: [{ id: 'CBenchIssuer', algorithms: ['ES256'], jwk: await exportJWK((await benchIssuer).publicKey) }] }));
+  return [`--dynamicAuthorization.tokenIssuers=${file}`, '--dynamicAuthorization.tokenRequiresAuthentication=false'];
+}
+
+/** A DAS that grants every originator RETRIEVE for an hour; its URL. */
+async function startBenchDas(): Promise<string> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const dreq = (JSON.parse(Buffer.concat(chunks).toString()) as { 'm2m:seci': { dreq: { or: string } } })['m2m:seci'].dreq;
+      res.writeHead(200, { 'X-M2M-RSC': '2000', 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ 'm2m:seci': { sit: 2, dres: { dai: { gp: { acr: [{ acor: [dreq.or], acop: 2 }] }, pl: 'PT1H' } } } }));
+    });
+  });
+  server.unref();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/das`;
+}
+
+/** An AE `ae` with a container `data` whose policy grants RETRIEVE to `readers` only; the container's ri. */
+async function guardedContainer(ctx: BenchContext, ae: string, readers: string[]): Promise<string> {
+  await setUp(ctx, ae, 'data');
+  await ctx.call({ method: 'POST', path: '/cse-in', headers: headers('Creader', `setup-reader-${ae}`, 2), body: JSON.stringify({ 'm2m:ae': { rn: `reader${ae}`, api: 'Nreader', rr: false, srv: ['3'] } }) }).catch(() => undefined);
+  const policy = { 'm2m:acp': { rn: 'policy', pv: { acr: [{ acor: readers, acop: 2 }, { acor: [`C${ae}`], acop: 63 }] }, pvs: { acr: [{ acor: [`C${ae}`], acop: 63 }] } } };
+  const acp = await ctx.call({ method: 'POST', path: `/cse-in/${ae}`, headers: headers(`C${ae}`, 'setup-acp', 1), body: JSON.stringify(policy) });
+  const acpRi = String((acp?.['m2m:acp'] as Record<string, unknown>).ri);
+  const cnt = await ctx.call({ method: 'PUT', path: `/cse-in/${ae}/data`, headers: { ...headers(`C${ae}`, 'setup-link'), 'Content-Type': 'application/json' }, body: JSON.stringify({ 'm2m:cnt': { acpi: [acpRi] } }) });
+  return String((cnt?.['m2m:cnt'] as Record<string, unknown>).ri);
+}
+
 async function setUp(ctx: BenchContext, ae: string, container: string, mni: number | undefined = 1000): Promise<void> {
   await ctx.call({ method: 'POST', path: '/cse-in', headers: headers(`C${ae}`, `setup-${ae}`, 2), body: JSON.stringify({ 'm2m:ae': { rn: ae, api: `N${ae}`, rr: false, srv: ['3'] } }) });
   await ctx.call({ method: 'POST', path: `/cse-in/${ae}`, headers: headers(`C${ae}`, `setup-${ae}-c`, 3), body: JSON.stringify({ 'm2m:cnt': { rn: container, ...(mni === undefined ? {} : { mni }) } }) });
@@ -69,6 +112,7 @@ async function setUp(ctx: BenchContext, ae: string, container: string, mni: numb
 function pageOfInstances(size: number): Scenario {
   const ae = `page${size}`;
   return {
+    key: `discovery-${size >= 1_000_000 ? `${size / 1_000_000}m` : `${size / 1000}k`}`,
     name: `discovery ty=4 lim=100 (${size / 1000}k cin)`,
     async prepare(ctx) {
       await setUp(ctx, ae, 'data', undefined);
@@ -87,6 +131,7 @@ const FAN_OUT = 10;
 
 export const SCENARIOS: readonly Scenario[] = [
   {
+    key: 'ingest',
     name: 'ingest (CREATE cin)',
     async prepare(ctx) {
       await setUp(ctx, 'ingest', 'data');
@@ -100,6 +145,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ok: (rsc) => rsc === 2001,
   },
   {
+    key: 'read-latest',
     name: 'read-latest (GET la)',
     async prepare(ctx) {
       await setUp(ctx, 'reader', 'data');
@@ -112,6 +158,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     // The AE reads what it created; the container has no acpi, so the default policy (its creator) decides.
+    key: 'read-owner',
     name: 'read (owner)',
     async prepare(ctx) {
       await setUp(ctx, 'home', 'data');
@@ -122,6 +169,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     // The same read by another AE, granted only by the last of several rules with contexts.
+    key: 'read-other',
     name: 'read-by-other (ACP)',
     async prepare(ctx) {
       await setUp(ctx, 'shared', 'data');
@@ -149,7 +197,44 @@ export const SCENARIOS: readonly Scenario[] = [
     ok: (rsc) => rsc === 2000,
   },
   {
+    // Baseline of the next two: a reader granted RETRIEVE by one plain rule of a linked policy.
+    name: 'read (static policy)',
+    key: 'read-static',
+    async prepare(ctx) {
+      await guardedContainer(ctx, 'statics', ['Creader', 'Cstatics']);
+      return (i) => ({ method: 'GET', path: '/cse-in/statics/data', headers: headers('Creader', `static-${i}`) });
+    },
+    ok: (rsc) => rsc === 2000,
+  },
+  {
+    // The same read, the policy denying and a DAS granting (once; the dynamic policy it stored decides after).
+    name: 'read (dynamic policy)',
+    key: 'read-dynamic',
+    async prepare(ctx) {
+      const das = await startBenchDas();
+      await guardedContainer(ctx, 'dynamics', ['Cdynamics']);
+      await ctx.call({ method: 'POST', path: '/cse-in/dynamics', headers: headers('Cdynamics', 'setup-dac', 34), body: JSON.stringify({ 'm2m:dac': { rn: 'dac', dae: true, dap: [das] } }) });
+      await ctx.call({ method: 'PUT', path: '/cse-in/dynamics/data', headers: { ...headers('Cdynamics', 'setup-daci'), 'Content-Type': 'application/json' }, body: JSON.stringify({ 'm2m:cnt': { daci: ['cse-in/dynamics/dac'] } }) });
+      return (i) => ({ method: 'GET', path: '/cse-in/dynamics/data', headers: headers('Creader', `dynamic-${i}`) });
+    },
+    ok: (rsc) => rsc === 2000,
+  },
+  {
+    // The same read, the policy denying and a oneM2M JWT in the Authorization header granting (verified once).
+    name: 'read (token)',
+    key: 'read-token',
+    async prepare(ctx) {
+      const ri = await guardedContainer(ctx, 'tokens', ['Ctokens']);
+      const now = Math.floor(Date.now() / 1000);
+      const claims = { tkvr: '1', jti: 'bench-token', iss: 'CBenchIssuer', azp: 'Creader', nbf: now - 60, exp: now + 3600, aud: ['/id-in'], tkps: { pm: [{ ris: [ri], pv: { acr: [{ acor: ['Creader'], acop: 2 }] } }] } };
+      const token = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign((await benchIssuer).privateKey);
+      return (i) => ({ method: 'GET', path: '/cse-in/tokens/data', headers: { ...headers('Creader', `token-${i}`), Authorization: token } });
+    },
+    ok: (rsc) => rsc === 2000,
+  },
+  {
     // Ingest into a container with 10 subscriptions whose targets are local HTTP receivers.
+    key: 'notify',
     name: 'notify-fan-out (10 subs)',
     async prepare(ctx) {
       await setUp(ctx, 'fanout', 'data');
@@ -185,6 +270,7 @@ export const SCENARIOS: readonly Scenario[] = [
   pageOfInstances(1_000_000),
   {
     // Discovery by label over a large tree: a query on the store, not a walk in memory.
+    key: 'discovery-label',
     name: 'discovery (label)',
     async prepare(ctx) {
       await setUp(ctx, 'finder', 'data', undefined);
@@ -204,6 +290,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     // Conditions the database cannot decide (label query, geo query) are tested on the rows it returns: 1 % of
     // the instances match, so each page of 20 looks at about 2 000 rows.
+    key: 'discovery-geo',
     name: 'discovery (labelsQuery+geo)',
     async prepare(ctx) {
       await setUp(ctx, 'mapper', 'data', undefined);

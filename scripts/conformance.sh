@@ -38,7 +38,8 @@ fi
 state="$(mktemp -d "${TMPDIR:-/tmp}/warden-conformance-state.XXXXXX")"
 export LOG_DIR="${LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/warden-conformance-logs.XXXXXX")}"
 # shellcheck disable=SC2086 # WARDEN_FLAGS is a list of flags on purpose
-export BEFORE_MODULE="bash $harness/fresh-warden.sh $port $state ${WARDEN_FLAGS:-}"
+# --ops.port=0: runs side by side must not meet on the default operations port (9464).
+export BEFORE_MODULE="bash $harness/fresh-warden.sh $port $state --ops.port=0 ${WARDEN_FLAGS:-}"
 export CSE_URL="http://127.0.0.1:$port" CSE_ID=/id-in CSE_RN=cse-in ADMIN=CAdmin SPID=acme.example.com
 export UPPER_TESTER=0
 

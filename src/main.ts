@@ -36,6 +36,10 @@ import { readFileSync } from 'node:fs';
 import { CseLink } from './remote/link.js';
 import { RegistrarRegistration } from './remote/registration.js';
 import { RemoteCses } from './remote/remoteCses.js';
+import { startupBanner } from './log/banner.js';
+import { CseMetrics, type MetricsSources } from './ops/metrics.js';
+import type { ResourceStore } from './storage/store.js';
+import { probe, startOpsListener, type ReadinessCheck } from './ops/server.js';
 import { WITHDRAWAL_JOB_PREFIX, runWithdrawalJob } from './remote/withdrawals.js';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
@@ -68,6 +72,8 @@ import { openStore } from './storage/open.js';
 export interface StartOptions {
   clock?: Clock;
   logger?: Logger;
+  /** Port of the operations listener instead of ops.port (where 0 means off): here 0 picks a free one (tests). */
+  opsPort?: number;
   /** The outbox fills but nothing is fanned out or delivered until `deliverer.start()` (tests of what a change queues). */
   holdDeliveries?: boolean;
 }
@@ -78,6 +84,8 @@ export interface RunningCse {
   readonly wsPort: number | undefined;
   /** UDP port of the CoAP binding, when enabled. */
   readonly coapPort: number | undefined;
+  /** Port of the operations listener (/live, /ready, /metrics), when on. */
+  readonly opsPort: number | undefined;
   readonly deliverer: Deliverer;
   readonly services: CseServices;
   readonly pipeline: Pipeline;
@@ -87,7 +95,7 @@ export interface RunningCse {
 }
 
 export async function startCse(config: Config, options: StartOptions = {}): Promise<RunningCse> {
-  const log = options.logger ?? createLogger(config.log.level);
+  const log = options.logger ?? createLogger(config.log.level, config.log.pretty);
   const clock = options.clock ?? systemClock;
   const self = { cseId: config.cse.id, cseRn: config.cse.rn, spId: config.cse.spid };
   const store = await openStore(config);
@@ -115,7 +123,12 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       queuedPerOriginator: config.discovery.semanticQueuePerOriginator,
     });
     started.push(() => semantics.close());
-    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, semantics, dispatcher: {} };
+    const opsPort = options.opsPort ?? (config.ops.port === 0 ? undefined : config.ops.port);
+    // The checks read the MQTT binding once it exists (it starts after the services are built).
+    const dependencies: { checks: ReadinessCheck[] } = { checks: readinessChecks(store, undefined) };
+    const metrics = opsPort === undefined ? undefined : new CseMetrics(metricsSources(store, credentials, clock, dependencies));
+    if (metrics) started.push(() => Promise.resolve(metrics.close()));
+    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, semantics, dispatcher: {}, ...(metrics ? { metrics } : {}) };
     const deliverer = new Deliverer(services, outbound, {
       maxAttempts: config.notifications.maxAttempts,
       maxBackoffMs: config.notifications.maxBackoff * 1000,
@@ -124,7 +137,14 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       defaultBatchMs: config.notifications.batchDuration * 1000,
       slowAfterMs: config.notifications.slowAfter * 1000,
       jobs: {
-        [JOB_TARGET_PREFIX]: (message, owner) => runRequestJob(services, message, owner),
+        [JOB_TARGET_PREFIX]: (message, owner) =>
+          runRequestJob(services, message, owner).then(
+            () => metrics?.job(true),
+            (err: unknown) => {
+              metrics?.job(false);
+              throw err;
+            },
+          ),
         [FANOUT_TARGET_PREFIX]: (message, owner) => runFanOut(services, message, owner),
         [CHANNEL_ANSWER_PREFIX]: (message, owner) => sweepChannelAnswer(services, message, owner),
         [TIMER_TARGET_PREFIX]: (message, owner) => runTimer(services, TIMERS, message, owner),
@@ -207,11 +227,17 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const sweeps = startExpirySweeps(services, config.housekeeping.interval);
     if (!options.holdDeliveries) deliverer.start();
     const expiryWatch = watchOwnCertificate(services);
-    log.info({ port: http.port, host: config.http.host, cseId: self.cseId, storage: config.storage.backend }, 'Warden CSE started');
+    const ops =
+      metrics && opsPort !== undefined
+        ? await startOpsListener({ host: config.ops.host, port: opsPort }, (dependencies.checks = readinessChecks(store, mqttBinding, remote.registration)), metrics, log)
+        : undefined;
+    if (ops) started.push(() => ops.close());
+    log.info(startupBanner(config, { http: http.port, ws: ws?.port, coap: coapBinding?.port, ops: ops?.port }), 'Warden CSE started');
     return {
       httpPort: http.port,
       wsPort: ws?.port,
       coapPort: coapBinding?.port,
+      opsPort: ops?.port,
       deliverer,
       services,
       pipeline,
@@ -234,6 +260,9 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         await sweeps.stop();
         await semantics.close();
         await store.close();
+        await ops?.close();
+        metrics?.close();
+        log.info({ event: 'stopped', cseId: self.cseId }, 'Warden CSE stopped');
       },
     };
   } catch (err) {
@@ -241,4 +270,63 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     await store.close();
     throw err;
   }
+}
+
+/** What /ready asks: the database always, the MQTT broker when that binding is on (both required). */
+function readinessChecks(
+  store: ResourceStore,
+  mqtt: { readonly connected: boolean } | undefined,
+  registration?: { readonly status: string },
+): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [{ name: 'database', required: true, check: () => store.ping?.() ?? Promise.resolve() }];
+  // Not registered with the registrar: degraded, not unready — local AEs are still served (issue #16).
+  if (registration) {
+    checks.push({
+      name: 'registrar',
+      required: false,
+      check: () => (registration.status === 'registered' ? Promise.resolve() : Promise.reject(new Error(`${registration.status}, not registered`))),
+    });
+  }
+  if (mqtt) {
+    checks.push({
+      name: 'mqtt',
+      required: true,
+      check: () => (mqtt.connected ? Promise.resolve() : Promise.reject(new Error('not connected to the broker'))),
+    });
+  }
+  return checks;
+}
+
+/** The outbox queues the metrics show, by the prefixes of their targets; the rest are notification targets. */
+const QUEUES: Readonly<Record<string, readonly string[]>> = {
+  notifications: ['http:', 'https:', 'ae:', 'mqtt:', 'mqtts:', 'coap:', 'ws:', 'wss:'],
+  polling: ['pch:'],
+  fanout: [FANOUT_TARGET_PREFIX],
+  nonblocking: [JOB_TARGET_PREFIX],
+  timers: [TIMER_TARGET_PREFIX],
+  actions: [ACTION_JOB_PREFIX],
+};
+
+function metricsSources(store: ResourceStore, credentials: Credentials, clock: Clock, dependencies: { checks: readonly ReadinessCheck[] }): MetricsSources {
+  return {
+    async dependencies() {
+      const up: Record<string, boolean> = {};
+      for (const check of dependencies.checks) up[check.name] = (await probe(check)) === undefined;
+      return up;
+    },
+    async queueDepths() {
+      const depths: Record<string, number> = {};
+      for (const [queue, prefixes] of Object.entries(QUEUES)) {
+        let n = 0;
+        for (const prefix of prefixes) n += await store.countQueuedByPrefix(prefix, 1_000_000);
+        depths[queue] = n;
+      }
+      return depths;
+    },
+    poolStats: () => store.poolStats?.(),
+    certificateSecondsLeft() {
+      const days = credentials.daysOfValidity(clock.now());
+      return days === undefined ? undefined : days * 86_400;
+    },
+  };
 }

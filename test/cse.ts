@@ -64,8 +64,8 @@ export function cseFlags(id: string, type: 'IN' | 'MN' | 'ASN', files: CseFiles,
   };
 }
 
-export async function startCseNode(id: string, type: 'IN' | 'MN' | 'ASN', files: CseFiles, extra: ConfigOverrides = {}): Promise<TestCse> {
-  return startTestCse(cseFlags(id, type, files, extra));
+export async function startCseNode(id: string, type: 'IN' | 'MN' | 'ASN', files: CseFiles, extra: ConfigOverrides = {}, options: { opsPort?: number } = {}): Promise<TestCse> {
+  return startTestCse(cseFlags(id, type, files, extra), options);
 }
 
 /** Flags that register a CSE with the registrar at `port`. */
@@ -129,7 +129,7 @@ export function warden(...args: string[]): { status: number | null; stdout: stri
 
 /** Starts `warden serve` as a process and resolves with its HTTPS port; its output keeps being read (and kept). */
 export function spawnCse(flags: readonly string[]): Promise<WardenProcess> {
-  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--ops.port=0', '--log.level=warn', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     let started = false;

@@ -114,14 +114,14 @@ export const TEST_BACKEND_VARIABLE = 'WARDEN_TEST_BACKEND';
  */
 export const TEST_OUTBOUND_ALLOW = '127.0.0.0/8,::1/128';
 
-export async function startTestCse(overrides: ConfigOverrides = {}, options: { clock?: Clock; holdDeliveries?: boolean } = {}): Promise<TestCse> {
+export async function startTestCse(overrides: ConfigOverrides = {}, options: { clock?: Clock; holdDeliveries?: boolean; opsPort?: number } = {}): Promise<TestCse> {
   let db: TestDatabase | undefined;
   if (process.env[TEST_BACKEND_VARIABLE] === 'postgres' && overrides['storage.backend'] === undefined) {
     db = await createTestDatabase();
     overrides = { ...overrides, 'storage.backend': 'postgres', 'storage.url': db.url };
   }
   const config = loadConfig({
-    flags: { 'http.port': 0, 'storage.path': ':memory:', 'storage.durability': 'normal', 'log.level': 'silent', 'outbound.allow': TEST_OUTBOUND_ALLOW, ...overrides },
+    flags: { 'http.port': 0, 'ops.port': 0, 'storage.path': ':memory:', 'storage.durability': 'normal', 'log.level': 'silent', 'outbound.allow': TEST_OUTBOUND_ALLOW, ...overrides },
   });
   let cse: RunningCse;
   try {
@@ -158,7 +158,7 @@ export async function stopWarden(child: ChildProcess): Promise<void> {
 
 /** Starts `warden serve` as a separate process and resolves once it listens. */
 export async function spawnWarden(flags: string[]): Promise<{ child: ChildProcess; client: TestClient; port: number }> {
-  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--log.level=warn', `--outbound.allow=${TEST_OUTBOUND_ALLOW}`, ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [WARDEN, 'serve', '--http.port=0', '--ops.port=0', '--log.level=warn', `--outbound.allow=${TEST_OUTBOUND_ALLOW}`, ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
     out += chunk.toString();

@@ -87,6 +87,11 @@ export async function runPki(argv: readonly string[], print: (line: string) => v
     case 'cse': {
       const out = need(opts, 'out');
       const id = command === 'device' ? need(opts, 'ae-id') : need(opts, 'cse-id').replace(/^\//, '');
+      // An AE-ID starts with C (CSE-relative) or S (SP-relative) [TS-0001 §7.2]; anything else would be issued
+      // as a CSE-ID-shaped identity (onem2m://SP/ID), which the CSE would then read as a CSE.
+      if (command === 'device' && !/^[CS][A-Za-z0-9\-._~]+$/.test(id)) {
+        throw new Error(`--ae-id '${id}' is not an AE-ID: it starts with C (e.g. C${id.replace(/^[^A-Za-z0-9]+/, '')}) or S, followed by letters, digits, - . _ ~`);
+      }
       const path = command === 'device' && id.startsWith('C') ? `${opts.get('cse') ?? defaults.id}/${id}` : id;
       const uri = `onem2m://${sp}/${path}`;
       const hostNames = command === 'cse' ? { dnsNames: list(opts.get('dns')), ipAddresses: list(opts.get('ip')) } : {};

@@ -1,5 +1,5 @@
 // The `warden` command: parse arguments, load configuration, start. Thin by design.
-import { ConfigError, describeConfig, loadConfig, type ConfigOverrides } from '../config/config.js';
+import { ConfigError, SCHEMA, describeConfig, loadConfig, unknownEnvironmentKeys, type ConfigOverrides } from '../config/config.js';
 import { startCse } from '../main.js';
 import { migratePostgres } from '../storage/postgres.js';
 import { runPki } from './pki.js';
@@ -24,6 +24,12 @@ interface ParsedArgs {
   flags: ConfigOverrides;
 }
 
+function isBooleanKey(name: string): boolean {
+  const [section, key] = name.split('.');
+  const sections = SCHEMA as unknown as Record<string, Record<string, { type: { kind: string } } | undefined> | undefined>;
+  return sections[section ?? '']?.[key ?? '']?.type.kind === 'bool';
+}
+
 function parseArgs(argv: readonly string[]): ParsedArgs {
   const parsed: ParsedArgs = { command: '', flags: {} };
   for (let i = 0; i < argv.length; i++) {
@@ -38,6 +44,11 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
       const eq = arg.indexOf('=');
       if (eq < 0) {
         const value = argv[i + 1];
+        // A boolean key alone is switched on (`--log.pretty`), as command-line users expect.
+        if ((value === undefined || value.startsWith('--')) && isBooleanKey(arg.slice(2))) {
+          parsed.flags[arg.slice(2)] = 'true';
+          continue;
+        }
         if (value === undefined || value.startsWith('--')) throw new ConfigError(`${arg} needs a value (--section.key=value)`);
         parsed.flags[arg.slice(2)] = value;
         i++;
@@ -75,6 +86,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   let config;
   try {
     config = loadConfig({ ...(args.configFile ? { file: args.configFile } : {}), env: process.env, flags: args.flags });
+    for (const warning of unknownEnvironmentKeys(process.env)) process.stderr.write(`warden: warning: ${warning}\n`);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`warden: invalid configuration: ${err.message}\n`);
@@ -87,15 +99,20 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       process.stderr.write('warden: migrate applies to storage.backend=postgres; SQLite migrates itself when it opens\n');
       return 2;
     }
-    const version = await migratePostgres(config.storage.url);
-    process.stdout.write(`schema at version ${version}\n`);
-    return 0;
+    try {
+      const version = await migratePostgres(config.storage.url);
+      process.stdout.write(`schema at version ${version}\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`warden: migrate failed on ${redactUrl(config.storage.url)}: ${errorText(err)}\n`);
+      return 1;
+    }
   }
   let cse;
   try {
     cse = await startCse(config);
   } catch (err) {
-    process.stderr.write(`warden: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`warden: cannot start: ${errorText(err)}\n`);
     return 1;
   }
   const scheme = config.http.tls ? 'https' : 'http';
@@ -120,4 +137,24 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   process.off('unhandledRejection', unexpected);
   await cse.close();
   return 0;
+}
+
+/** One line for an error: node's network errors may carry their reason only in `errors` or `code`. */
+function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err.message) return err.message;
+  const inner = (err as { errors?: unknown[] }).errors?.[0];
+  if (inner instanceof Error && inner.message) return inner.message;
+  return (err as { code?: string }).code ?? err.name;
+}
+
+/** A connection URL fit for a message: its password is not repeated. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = 'redacted';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
 }

@@ -121,6 +121,8 @@ export const SCHEMA = {
     concurrency: int(32, 1, 1024, 'notifications in flight at once'),
     batchDuration: int(60, 1, 86_400, 'seconds a batch waits when batchNotify gives no duration'),
     pollTimeout: int(20, 1, 600, 'seconds a polling-channel RETRIEVE waits for a notification (or its X-M2M-RET)'),
+    // TS-0001 §9.6.31: "The system created default policy shall be configurable by the M2M Service Provider."
+    defaultTargetPolicy: oneOf(['accept', 'reject', 'seekAuthorization', 'inform'] as const, 'reject', 'action of the system default notificationTargetPolicy: what a Notification Target asking to be removed from a subscription gets when no other policy applies'),
     pollResponseTimeout: int(5, 1, 600, 'seconds the CSE waits for an AE reachable only by polling to answer a request it passed through the polling channel (verification, relayed NOTIFY)'),
     // Issue #20: a slow receiver is backed off; a resource holds a bounded number of subscriptions.
     slowAfter: int(5, 1, 300, 'seconds after which an answering notification target counts as slow: its queue is backed off like a failing one'),
@@ -174,11 +176,27 @@ export const SCHEMA = {
     subscriptions: int(10_000, 0, 1_000_000_000, 'subscriptions one originator may hold; 0: no limit'),
     jobs: int(100, 1, 1_000_000, 'non-blocking requests one originator may have waiting or running'),
   },
+  // Dynamic authorization (TS-0003 §7.3; src/security/dynamicAuthorization.ts, src/security/tokens.ts).
+  dynamicAuthorization: {
+    timeout: int(3, 1, 60, 'seconds a dynamic authorization server (DAS) has to answer a consultation, for all of its points of access together; a later answer is a denial'),
+    defaultConsultation: str('', 'resource ID of the system default <dynamicAuthorizationConsultation>, used when neither the target nor an ancestor links one (empty: none, so no consultation)'),
+    defaultLifetime: int(300, 1, 86_400, 'seconds of privilege the CSE proposes (ppl) when the consultation names no dynamicAuthorizationLifetime, and grants when the DAS answers no privilegesLifetime'),
+    maxLifetime: int(86_400, 1, 31_536_000, 'longest a privilege granted by a DAS is kept, seconds, whatever privilegesLifetime says'),
+    tokenIssuers: str('', 'JSON file of the token issuers whose oneM2M JWTs (tkns) are accepted: {"issuers": [{"id", "algorithms", "publicKey" | "jwk" | "secret"}]} (empty: no token is accepted)'),
+    tokenClockSkew: int(30, 0, 300, 'seconds of clock difference tolerated when checking a token\'s nbf and exp'),
+    tokenRequiresAuthentication: bool(true, 'accept tokens only from authenticated originators (a token is bound to its holder, and From alone proves nothing)'),
+  },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),
   },
   log: {
     level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info', 'log level'),
+    pretty: bool(false, 'human-readable coloured lines (pino-pretty) instead of JSON lines'),
+  },
+  // The operations listener (src/ops): /live, /ready, /metrics; never resource data.
+  ops: {
+    host: str('127.0.0.1', 'address of the operations listener (/live, /ready, /metrics)'),
+    port: int(9464, 0, 65_535, 'TCP port of the operations listener; 0 turns it off'),
   },
 } as const;
 
@@ -270,6 +288,35 @@ export function loadConfig(sources: Sources): Config {
 const KNOWN_KEYS = new Set(
   Object.entries(SCHEMA).flatMap(([section, keys]) => Object.keys(keys).map((k) => `${section}.${k}`.toLowerCase())),
 );
+
+/**
+ * WARDEN_* variables that name no configuration key (a typo is otherwise silently ignored), each as a warning
+ * with the closest key. WARDEN_TEST_* and WARDEN_BENCH_* belong to the test suite and the benchmark.
+ */
+export function unknownEnvironmentKeys(env: NodeJS.ProcessEnv): string[] {
+  const known = [...KNOWN_KEYS].map((k) => `WARDEN_${k.replace('.', '_')}`.toUpperCase());
+  const warnings: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('WARDEN_') || /^WARDEN_(TEST|BENCH)_/.test(name) || name === 'WARDEN_FLAGS') continue;
+    if (known.includes(name.toUpperCase())) continue;
+    const closest = known.map((k) => ({ k, d: editDistance(k, name.toUpperCase()) })).sort((a, b) => a.d - b.d)[0];
+    const hint = closest && closest.d <= 3 ? ` (did you mean ${closest.k}?)` : '';
+    warnings.push(`environment variable ${name} is not a configuration key and is ignored${hint}`);
+  }
+  return warnings;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
 
 function normaliseFlags(flags: ConfigOverrides): Map<string, string | number | boolean> {
   return new Map(Object.entries(flags).map(([k, v]) => [k.toLowerCase(), v]));

@@ -64,7 +64,7 @@ async function blockingSubscription(services: CseServices, target: StoredResourc
  * waits (until its request expires, at most notifications.pollResponseTimeout); no channel or no answer in time:
  * TARGET_NOT_REACHABLE.
  */
-async function notifyThroughChannel(services: CseServices, aei: string, nu: string, sgn: Record<string, unknown>, deadline: number): Promise<number> {
+export async function notifyThroughChannel(services: CseServices, aei: string, nu: string, sgn: Record<string, unknown>, deadline: number): Promise<number> {
   if (!(await hasPollingChannel(services.store, aei))) return RSC.TARGET_NOT_REACHABLE;
   const request = { op: OPERATION.NOTIFY, to: nu, fr: `/${services.self.cseId}`, rvi: '3', pc: { 'm2m:sgn': sgn } };
   return (await requestThroughChannel(services, aei, request, deadline))?.rsc ?? RSC.TARGET_NOT_REACHABLE;

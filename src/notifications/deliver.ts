@@ -7,6 +7,7 @@
 // its worker ends, whatever the others do. A target that answers, but slower than notifications.slowAfter,
 // has its queue backed off like a failing one, so a receiver that answers just under the timeout cannot
 // keep a slot busy on every event.
+import { redactUrl } from '../log/redact.js';
 import { randomUUID } from 'node:crypto';
 import type { HttpOutbound } from '../bindings/http/client.js';
 import type { CseServices } from '../pipeline/context.js';
@@ -246,7 +247,7 @@ export class Deliverer {
   /** Serves one target's queue in a worker of its own; its slot frees (and refills) when the worker ends. */
   private serve(head: OutboxMessage, penalized: boolean): void {
     const worker = this.serveTarget(head)
-      .catch((err: unknown) => this.services.log.error({ err, target: head.target }, 'notification delivery failed; retried when its lease ends'))
+      .catch((err: unknown) => this.services.log.error({ err, target: redactUrl(head.target) }, 'notification delivery failed; retried when its lease ends'))
       .finally(() => {
         this.serving.delete(head.target);
         this.wakeSoon();
@@ -354,7 +355,7 @@ export class Deliverer {
     }
     const attempts = head.attempts + 1;
     if (attempts >= this.options.maxAttempts) {
-      log.warn({ event: 'notification-dropped', target: head.target, subscription: head.subscription, attempts }, 'notification given up');
+      log.warn({ event: 'notification-dropped', target: redactUrl(head.target), subscription: head.subscription, attempts }, 'notification given up');
       result.done.push(head.id);
       return true;
     }
@@ -385,7 +386,7 @@ export class Deliverer {
     }
     if (this.slow.size < SLOW_TARGETS_KEPT || this.slow.has(target)) this.slow.set(target, { strikes, until });
     result.slowUntil = until;
-    log.warn({ event: 'notification-target-slow', target, tookMs: took, strikes }, 'notification target answers slowly; its queue is backed off');
+    log.warn({ event: 'notification-target-slow', target: redactUrl(target), tookMs: took, strikes }, 'notification target answers slowly; its queue is backed off');
   }
 
   /**
@@ -446,7 +447,7 @@ export class Deliverer {
     if (excess <= 0) return;
     const dropped = (await store.queued(head.target, undefined, excess + 1)).filter((m) => m.id !== head.id).slice(0, excess);
     await store.dequeue(dropped.map((m) => m.id));
-    log.warn({ event: 'notifications-dropped', target: head.target, dropped: dropped.length }, 'notification queue of an unreachable target is full');
+    log.warn({ event: 'notifications-dropped', target: redactUrl(head.target), dropped: dropped.length }, 'notification queue of an unreachable target is full');
   }
 
   /** Notification statistics of subscriptions that asked for them (nse). */
@@ -518,6 +519,11 @@ export async function notifyTarget(services: CseServices, outbound: HttpOutbound
   for (const url of await urlsOfTarget(services.store, target)) {
     const { url: plain, codec } = serializationOf(url, preferred);
     rsc = (await outbound.send(plain, primitive, codec)).rsc;
+    const delivered = rsc >= 2000 && rsc < 3000;
+    services.metrics?.delivery(plain, delivered);
+    // Where it went and how it was answered, never what it carried; a token in the URL is not logged.
+    if (delivered) services.log.debug({ event: 'notification-delivered', target: redactUrl(plain), rsc, rqi: primitive.rqi }, 'notification delivered');
+    else services.log.warn({ event: 'notification-attempt-failed', target: redactUrl(plain), rsc, rqi: primitive.rqi }, 'notification attempt failed');
     if (rsc !== 5103) return rsc; // it answered: another point of access would not change its mind
   }
   return rsc;

@@ -97,6 +97,12 @@ export async function deleteWithBookkeeping(
       await forgetRequestsOf(services, r.ri, now);
     }
   }
+  // A <locationPolicy>'s container goes with it [TS-0001 table 10.2.9.5-1], as a deletion of its own (events and
+  // all). Only a policy deleted by itself needs it: one in a deleted subtree has its container there too.
+  if (deleted && before?.ty === RESOURCE_TYPE.locationPolicy && typeof before.doc.loi === 'string') {
+    const container = await store.get(before.doc.loi);
+    if (container?.ty === RESOURCE_TYPE.container && container.doc.li === before.ri) await deleteWithBookkeeping(services, container.ri, now, originator, request);
+  }
   return deleted?.root;
 }
 

@@ -1,4 +1,5 @@
 // The state one request carries through the pipeline stages.
+import type { CseMetrics } from '../ops/metrics.js';
 import type { Config } from '../config/config.js';
 import type { LocalIdentity, ParsedTarget, VirtualName } from '../primitive/identifiers.js';
 import type { RequestPrimitive } from '../primitive/request.js';
@@ -34,6 +35,8 @@ export interface CseServices {
   remote?: RemoteCses;
   /** The pipeline itself, for requests the CSE makes to itself (group fan-out, non-blocking execution). */
   readonly dispatcher: { handle?: (request: RequestPrimitive, transport: TransportContext) => Promise<ResponsePrimitive> };
+  /** Prometheus metrics, when the operations listener is on (src/ops). */
+  readonly metrics?: CseMetrics;
 }
 
 /** Who sent the request, as far as the authenticate stage could establish it. */

@@ -1,4 +1,5 @@
 // The one entry every binding calls: an ordered list of named stages over one request context.
+import { denialClass } from '../ops/metrics.js';
 import { CseError } from '../primitive/errors.js';
 import { OPERATION, OPERATION_NAMES, type RequestPrimitive } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
@@ -65,10 +66,13 @@ export class Pipeline {
     const started = process.hrtime.bigint();
     const ctx: RequestContext = { request, transport, services: this.services, receivedAt: this.services.clock.now() };
     let stage = '';
+    // Decided once per request: with trace off no stage line is built.
+    const tracing = this.services.log.isLevelEnabled('trace');
     try {
       for (const s of this.stages) {
         stage = s.name;
         await s.run(ctx);
+        if (tracing) this.services.log.trace({ rqi: request.rqi, stage, answered: ctx.response?.rsc }, 'stage done');
         if (ctx.response) break;
       }
       if (!ctx.response) throw new Error('the pipeline ended without a response');
@@ -89,7 +93,9 @@ export class Pipeline {
   private errorResponse(ctx: RequestContext, err: unknown, stage: string): ResponsePrimitive {
     const base = { rqi: ctx.request.rqi, fr: `/${this.services.self.cseId}`, ...(ctx.request.rvi ? { rvi: ctx.request.rvi } : {}) };
     if (err instanceof QuotaExceededError) err = quotaRefusal(err);
-    if (err instanceof CseError) return { ...base, rsc: err.rsc, pc: { 'm2m:dbg': err.message }, ...(err.retryAfter === undefined ? {} : { retryAfter: err.retryAfter }) };
+    // At debug: which stage refused the request and why, beside the request line (which has the RSC only).
+    if (err instanceof CseError && this.services.log.isLevelEnabled('debug')) this.services.log.debug({ rqi: ctx.request.rqi, stage, rsc: err.rsc, reason: err.message }, 'request refused');
+    if (err instanceof CseError) return { ...base, rsc: err.rsc, pc: err.content ?? { 'm2m:dbg': err.message }, ...(err.retryAfter === undefined ? {} : { retryAfter: err.retryAfter }) };
     if (err instanceof StoreUnavailableError) {
       this.services.log.error({ stage, rqi: ctx.request.rqi }, 'storage unavailable');
       return { ...base, rsc: RSC.INTERNAL_SERVER_ERROR, pc: { 'm2m:dbg': 'the storage is unavailable; the request was not carried out' } };
@@ -102,6 +108,14 @@ export class Pipeline {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const r = ctx.request;
     const d = ctx.decision;
+    const metrics = this.services.metrics;
+    if (metrics) {
+      const rsc = ctx.response?.rsc ?? 0;
+      metrics.request(r.op, rsc, ctx.transport.binding, ms / 1000);
+      if (d && !d.granted) metrics.denied(denialClass(d.reason));
+      else if (rsc === RSC.ORIGINATOR_NOT_AUTHENTICATED) metrics.denied('originator-not-authenticated');
+      else if (rsc === RSC.SECURITY_ASSOCIATION_REQUIRED) metrics.denied('security-association-required');
+    }
     this.services.log.info(
       {
         rqi: r.rqi,

@@ -8,12 +8,15 @@ export class CseError extends Error {
   readonly rsc: Rsc;
   /** Seconds after which the same request may succeed (a rate limit); bindings that can carry it do. */
   readonly retryAfter: number | undefined;
+  /** Content the error response carries instead of m2m:dbg (the Token Request Information of a 4103). */
+  readonly content: Record<string, unknown> | undefined;
 
-  constructor(rsc: Rsc, message: string, retryAfter?: number) {
+  constructor(rsc: Rsc, message: string, retryAfter?: number, content?: Record<string, unknown>) {
     super(message);
     this.name = 'CseError';
     this.rsc = rsc;
     this.retryAfter = retryAfter;
+    this.content = content;
   }
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { badRequest } from './errors.js';
 
 /** Virtual child resources that are addressed by a reserved name under their parent. */
-export const VIRTUAL_NAMES = ['la', 'ol', 'pcu', 'fopt'] as const;
+export const VIRTUAL_NAMES = ['la', 'ol', 'pcu', 'fopt', 'ntsr'] as const;
 export type VirtualName = (typeof VIRTUAL_NAMES)[number];
 
 /** Characters a resourceName may use: URI unreserved characters (RFC 3986 §2.3). */

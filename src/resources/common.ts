@@ -30,6 +30,8 @@ export const ACCESS_CONTROL = {
   // A request pays for every linked policy, so a resource may link only a few.
   acpi: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 16 },
   cstn: { type: 'anyURI', create: 'O', update: 'O' },
+  // Few, for the same reason: a denied request may consult each linked <dynamicAuthorizationConsultation>.
+  daci: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 8 },
 } as const satisfies Record<string, AttributeSpec>;
 /** creator: the request may only name it (with null); the CSE fills in the originator [TS-0001 §9.6.1.3.2]. */
 export const CREATOR = { cr: { type: 'any', create: 'O', update: 'NP', check: (v) => (v === null ? undefined : 'must be null in a request: the CSE sets it') } } as const satisfies Record<string, AttributeSpec>;

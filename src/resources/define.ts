@@ -120,6 +120,8 @@ export interface TypeHooks {
    * CREATE's answer, and the hook has undone what it did (the resource included).
    */
   afterCommit?(ctx: RequestContext, resource: StoredResource): Promise<StoredResource>;
+  /** Why a DELETE request may not remove this resource (answered 4000), or undefined when it may. */
+  refuseDeletion?(resource: StoredResource): string | undefined;
 }
 
 /** One specialization of a type whose content is named per resource (a <flexContainer>'s containerDefinition). */

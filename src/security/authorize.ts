@@ -12,12 +12,15 @@ import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRu
 import { parseAddress, unmapped } from './addresses.js';
 import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
+import { permissionCovers, type VerifiedToken } from './tokens.js';
+import { entriesNaming } from '../notifications/selfReference.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification'; policy?: undefined; rule?: undefined; attributes?: undefined }
+  | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget'; policy?: undefined; rule?: undefined; attributes?: undefined }
   | {
       granted: true;
-      basis: 'acp' | 'selfPrivileges';
+      /** dynamic: a policy a dynamic authorization server granted to this originator on this target (TS-0003 §7.3). */
+      basis: 'acp' | 'selfPrivileges' | 'dynamic' | 'token';
       policy: string;
       rule: number;
       /** Set when only rules with accessControlAttributes granted: the answer may show these attributes only. */
@@ -45,6 +48,10 @@ export interface AccessQuestion {
    * Null: not known before the operation runs (la, ol, a fan-out): such rules cannot grant.
    */
   readonly attributes?: readonly string[] | null;
+  /** Tokens the request carried, already verified for this originator (tokens.ts): their permissions may grant. */
+  readonly tokens?: readonly VerifiedToken[];
+  /** A DELETE of the resource's (a subscription's) notificationTargetSelfReference: a target removing itself. */
+  readonly selfReference?: boolean;
 }
 
 /** What access control reads of the resource whose acpi governs a request. */
@@ -87,6 +94,32 @@ function touchedAttributes(q: AccessQuestion): () => readonly string[] | undefin
   };
 }
 
+/**
+ * Marks an <accessControlPolicy> the CSE created from a DAS answer [TS-0004 §7.5.1.2.10] under the target it grants
+ * access to, and binds it to the originator it was granted for: it is consulted for that originator on that
+ * target only, whatever its rules name, and never linked through acpi.
+ */
+export const DYNAMIC_POLICY_KEY = '__dynamic';
+
+export interface DynamicPolicyBinding {
+  /** The originator the DAS granted the privileges to. */
+  readonly or: string;
+  /** The point of access of the DAS that granted them (for the log). */
+  readonly das: string;
+}
+
+interface DynamicPolicy {
+  readonly ri: string;
+  readonly et: number;
+  readonly originator: string;
+  readonly das: string;
+  readonly privileges: readonly CompiledRule[];
+}
+
+/** Dynamic policies one target may hold: more are not read (the consultation stores one per grant). */
+export const DYNAMIC_POLICIES_PER_TARGET = 64;
+const NO_GROUPS: ReadonlySet<string> = new Set();
+
 const CACHE_LIMIT = 10_000;
 const INVALIDATION_TOPIC = 'access-cache';
 const MAX_GROUP_DEPTH = 8;
@@ -102,6 +135,8 @@ export class AccessDecider {
   private readonly groups = new Map<string, ReadonlySet<string> | null>();
   /** Parent ri → its access-relevant attributes, for resources without acpi (a container's instances). */
   private readonly governors = new Map<string, Governor>();
+  /** Target ri → the dynamic policies stored under it (empty: none), so that a denial costs no read each time. */
+  private readonly dynamic = new Map<string, readonly DynamicPolicy[]>();
 
   constructor(
     private readonly config: Config,
@@ -139,7 +174,11 @@ export class AccessDecider {
 
   private forget(ty: number, ri: string): void {
     this.generation++;
-    if (ty === RESOURCE_TYPE.accessControlPolicy) this.policies.delete(ri);
+    if (ty === RESOURCE_TYPE.accessControlPolicy) {
+      this.policies.delete(ri);
+      // A policy write does not say which target it is under; policy writes are rare, grants rarer still.
+      this.dynamic.clear();
+    }
     // Membership is transitive and the cache also remembers "not a group", so any group write clears it.
     else if (ty === RESOURCE_TYPE.group) this.groups.clear();
     this.governors.delete(ri);
@@ -150,6 +189,15 @@ export class AccessDecider {
   }
 
   async decide(q: AccessQuestion): Promise<Decision> {
+    // Removing oneself from a subscription's targets is the target's own business [TS-0001 §9.6.34], whatever the
+    // subscription's policies grant, and no one else's (the admin's neither): it only ever removes the requester.
+    if (q.selfReference) {
+      if (q.resource.ty !== RESOURCE_TYPE.subscription && q.resource.ty !== RESOURCE_TYPE.crossResourceSubscription) {
+        return { granted: false, reason: 'only a subscription has a notificationTargetSelfReference' };
+      }
+      const named = await entriesNaming(this.store, this.self, q.resource, q.originator);
+      return named.length > 0 ? { granted: true, basis: 'notificationTarget' } : { granted: false, reason: 'the originator is not a Notification Target of the subscription' };
+    }
     const announced = this.announcedResourceAccess(q);
     if (announced) return announced;
     if (this.isAdmin(q.originator)) return { granted: true, basis: 'admin' };
@@ -157,7 +205,7 @@ export class AccessDecider {
     const peer = parseAddress(q.ip);
     const base = {
       originator,
-      roleIds: q.roleIds,
+      roleIds: q.tokens ? [...q.roleIds, ...this.tokenRoles(q, originator)] : q.roleIds,
       operation: q.operation,
       authenticated: q.authenticated,
       time: timeFields(q.time),
@@ -195,10 +243,86 @@ export class AccessDecider {
     if (q.resource.ty === RESOURCE_TYPE.CSEBase && q.operation === ACCESS_OPERATION.RETRIEVE && acpi.length === 0 && (/^[CS]/.test(q.originator) || registeredCse)) {
       return { granted: true, basis: 'registree' };
     }
+    // A subscription originator may define its own "Default" <notificationTargetPolicy>, a child of the CSEBase
+    // [TS-0001 §9.6.32: "a single notificationTargetPolicy which can be defined by the subscription originator with
+    // the label 'default'"]: a registered AE may create one there (nothing else), bounded per creator.
+    if (
+      q.resource.ty === RESOURCE_TYPE.CSEBase &&
+      q.operation === ACCESS_OPERATION.CREATE &&
+      q.childType === RESOURCE_TYPE.notificationTargetPolicy &&
+      acpi.length === 0 &&
+      /^[CS]/.test(q.originator)
+    ) {
+      return { granted: true, basis: 'registree' };
+    }
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].
     if (q.updatesAcpi && acpi.length > 0) return this.decideByPolicies(acpi, base, 'selfPrivileges', 'the linked policies', touchedAttributes(q));
-    if (acpi.length === 0) return this.defaultPolicy(governing, q.originator);
-    return this.decideByPolicies(acpi, base, 'privileges', 'the linked accessControlPolicies', touchedAttributes(q));
+    const decision = acpi.length === 0 ? this.defaultPolicy(governing, q.originator) : await this.decideByPolicies(acpi, base, 'privileges', 'the linked accessControlPolicies', touchedAttributes(q));
+    // Privileges a DAS granted add to the static ones, never to acpi changes (selfPrivileges, above).
+    if (decision.granted || q.updatesAcpi) return decision;
+    const facts = { ...base, groups: NO_GROUPS };
+    return (await this.dynamicGrant(q, facts)) ?? this.tokenGrant(q, facts) ?? decision;
+  }
+
+  /**
+   * Role-IDs the request's verified tokens vouch for on this target [TS-0003 §7.3.2.5 step 3]: the only roles Warden
+   * accepts, as it has no <role> resources; Role-IDs a request merely names (rids) are never trusted.
+   */
+  private tokenRoles(q: AccessQuestion, originator: readonly string[]): string[] {
+    const roles: string[] = [];
+    for (const token of q.tokens ?? []) {
+      if (token.notAfter <= q.time || absoluteSegments(token.holder, this.self).join('/') !== originator.join('/')) continue;
+      for (const permission of token.permissions) if (permissionCovers(permission, q.resource)) roles.push(...permission.roleIds);
+    }
+    return roles;
+  }
+
+  /**
+   * A permission of a token the request carries that names the target and whose privileges grant the operation
+   * [TS-0003 §7.3.2.5]. A token never grants more than its permissions, and nothing once expired.
+   */
+  private tokenGrant(q: AccessQuestion, facts: AccessFacts): Decision | undefined {
+    for (const token of q.tokens ?? []) {
+      // Checked when the token was verified for this request (tokens.ts), and again here: a token is its holder's.
+      if (token.notAfter <= q.time || absoluteSegments(token.holder, this.self).join('/') !== facts.originator.join('/')) continue;
+      for (const permission of token.permissions) {
+        if (!permissionCovers(permission, q.resource)) continue;
+        const rule = firstGrantingRule(permission.privileges, facts);
+        if (rule >= 0) return { granted: true, basis: 'token', policy: token.id, rule };
+      }
+    }
+    return undefined;
+  }
+
+  /** A still valid dynamic policy bound to this originator and target that grants the operation, if any. */
+  private async dynamicGrant(q: AccessQuestion, facts: AccessFacts): Promise<Decision | undefined> {
+    const policies = this.dynamic.get(q.resource.ri) ?? (await this.loadDynamic(q.resource.ri));
+    for (const policy of policies) {
+      if (policy.originator !== q.originator || policy.et <= q.time) continue;
+      const rule = firstGrantingRule(policy.privileges, facts);
+      if (rule >= 0) return { granted: true, basis: 'dynamic', policy: policy.ri, rule };
+    }
+    return undefined;
+  }
+
+  private async loadDynamic(target: string): Promise<readonly DynamicPolicy[]> {
+    const generation = this.generation;
+    const children = await this.store.children(target, { ty: RESOURCE_TYPE.accessControlPolicy, limit: DYNAMIC_POLICIES_PER_TARGET });
+    const found: DynamicPolicy[] = [];
+    for (const child of children) {
+      const binding = child.doc[DYNAMIC_POLICY_KEY] as Partial<DynamicPolicyBinding> | undefined;
+      if (typeof binding?.or !== 'string' || child.et === undefined) continue;
+      try {
+        found.push({ ri: child.ri, et: child.et, originator: binding.or, das: String(binding.das), privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
+      } catch {
+        // Validated when the DAS answer was accepted; anything unreadable grants nothing.
+      }
+    }
+    if (generation === this.generation) {
+      if (this.dynamic.size >= CACHE_LIMIT) this.dynamic.clear();
+      this.dynamic.set(target, found);
+    }
+    return found;
   }
 
   /**

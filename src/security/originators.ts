@@ -37,7 +37,7 @@ export type OriginatorMatcher =
   | { kind: 'domain'; domain: string }
   | { kind: 'role'; roleId: string };
 
-const ROLE_ID = /^[A-Za-z0-9._-]+@[a-z0-9.-]+$/;
+export const ROLE_ID = /^[A-Za-z0-9._-]+@[a-z0-9.-]+$/;
 const GROUP_ID = /^grp[a-z0-9]{16}$/;
 
 /** Compiles one acor entry; throws an Error explaining why the entry is malformed. */

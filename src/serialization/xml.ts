@@ -36,6 +36,10 @@ const NUMBERS = new Set([
   'apy', 'evm', 'ecp', 'optr',
   // <remoteCSE>
   'trn',
+  // notification target policies
+  'acn', 'rrs', 'drr',
+  // <locationPolicy>
+  'los', 'lit', 'gec', 'luec',
 ]);
 const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids', 'aec', 'aecs', 'lec', 'lqet', 'lset', 'loet', 'lrp']);
 /** xs:lists of booleans (a CMDH limit's permitted Delivery Aggregation settings). */
@@ -43,27 +47,38 @@ const BOOLEAN_LISTS = new Set(['lda']);
 const BOOLEANS = new Set([
   'rr', 'acaf', 'disr', 'ln', 'mtv', 'vrq', 'sud', 'rqag', 'tqi', 'da', 'vlde', 'svd', 'sqi', 'tren',
   'rms', 'ud', 'in', 'un', 'act', 'dea', 'att', 'ena', 'dis', 'cus', 'rbo', 'far', 'lga', 'lgo', 'scan', 'trdst', 'rdst', 'mdd',
+  'dda', 'rctn',
   // <schedule>
   'nco',
-  'dda', 'rctn',
+  // <dependency>
   'sfc',
+  // <dynamicAuthorizationConsultation>
+  'dae',
+  // notification target policies
+  'tra', 'trr', 'rlkl',
 ]);
 /** Lists that may arrive as one element, or as one space-separated value (xs:list). */
 const STRING_LISTS = new Set([
   'lbl', 'acpi', 'poa', 'srv', 'csz', 'nu', 'mid', 'macp', 'acor', 'actw', 'ipv4', 'ipv6', 'accc', 'cty', 'atrl', 'rels', 'clbl', 'palb', 'm2m:uril',
   'hael', 'hsl', 'mgca', 'obis', 'obps', 'ldv', 'lnh', 'ptl', 'scanr', 'mdlt',
+  'ror', 'ttn',
+  // <crossResourceSubscription>
   'rrat', 'srat', 'rrats', 'acrs',
   // <timeSyncBeacon>
   'bcnu',
-  'ror', 'ttn',
+  // <dependency>
   'dep',
   // <remoteCSE>
   'dcse',
+  // <dynamicAuthorizationConsultation>
+  'daci', 'dap',
+  // notification target policies, <locationPolicy>
+  'ntu', 'lou',
   // announcement
   'at', 'aa',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
-const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'bops']);
+const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'bops', 'tod']);
 
 function scalar(name: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;

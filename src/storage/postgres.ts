@@ -153,7 +153,8 @@ async function run<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Applies pending migrations; safe when several processes start at once. Returns the resulting version. */
 export async function migratePostgres(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
+  // A server that never answers (a firewall dropping packets) fails start-up or `warden migrate` in seconds.
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     await client.query('BEGIN');
@@ -593,6 +594,14 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
     private readonly url: string,
   ) {
     super(pool);
+  }
+
+  async ping(): Promise<void> {
+    await run(() => this.pool.query('SELECT 1'));
+  }
+
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   /** The root's lock and the DELETE must share a transaction (outside one, the lock ends with its statement). */

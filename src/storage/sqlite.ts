@@ -100,14 +100,58 @@ export interface SqliteOptions {
 }
 
 export function openSqliteStore(options: SqliteOptions): ResourceStore {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('foreign_keys = OFF');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return new SqliteStore(db);
+  let lock: Database.Database | undefined;
+  let db: Database.Database | undefined;
+  try {
+    if (options.path !== ':memory:') {
+      mkdirSync(dirname(options.path), { recursive: true });
+      lock = lockDatabaseFile(options.path);
+    }
+    db = new Database(options.path);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = OFF');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return new SqliteStore(db, lock);
+  } catch (err) {
+    db?.close();
+    lock?.close();
+    if (err instanceof StorageOpenError) throw err;
+    throw new StorageOpenError(`storage.path ${options.path}: cannot open the SQLite database: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Start-up failures of the store, worded for the operator (one line naming the path or URL). */
+export class StorageOpenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageOpenError';
+  }
+}
+
+/**
+ * One SQLite file serves one process (the caches, the commit grouping and the local bus assume it): a second
+ * Warden on the same file is refused. The lock is an exclusive SQLite lock on a companion file, held for the life
+ * of the store and released by the operating system if the process dies, so a crash leaves no stale lock; the
+ * database itself stays readable by other tools (bench seeding, sqlite3).
+ */
+function lockDatabaseFile(path: string): Database.Database {
+  const lock = new Database(`${path}.lock`);
+  try {
+    // No waiting: a held lock means another process, and start-up must say so at once.
+    lock.pragma('busy_timeout = 0');
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE');
+    lock.exec('COMMIT');
+    return lock;
+  } catch (err) {
+    lock.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new StorageOpenError(`storage.path ${path}: the database is in use by another Warden process (one SQLite file serves one process; use storage.backend=postgres for several)`);
+    }
+    throw err;
+  }
 }
 
 function migrate(db: Database.Database): void {
@@ -700,7 +744,10 @@ class SqliteStore implements ResourceStore {
   private readonly view: SqliteTransactionView;
   private readonly bus = new LocalBus();
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly fileLock?: Database.Database,
+  ) {
     this.ops = new SqliteOperations(db, new SqliteStatements(db));
     this.view = new SqliteTransactionView(this.ops, this.bus);
   }
@@ -894,11 +941,18 @@ class SqliteStore implements ResourceStore {
     }
   }
 
+  ping(): Promise<void> {
+    return this.exclusive(() => {
+      this.db.prepare('SELECT 1').get();
+    });
+  }
+
   async close(): Promise<void> {
     const release = await this.mutex.acquire();
     try {
       this.settle(true);
       if (this.db.open) this.db.close();
+      if (this.fileLock?.open) this.fileLock.close();
     } finally {
       release();
     }

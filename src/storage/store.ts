@@ -355,6 +355,10 @@ export interface ResourceStore {
   broadcast(topic: string, payload: string): Promise<void>;
   /** Returns the function that removes the listener again. */
   subscribe(topic: string, listener: (payload: string) => void): () => void;
+  /** Resolves when the database answers a trivial query (readiness); rejects with the reason when it does not. */
+  ping?(): Promise<void>;
+  /** Connections of the backend's pool, where it keeps one (metrics). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 

@@ -58,8 +58,8 @@ describe('hostile and malformed input over HTTP', () => {
 
   it('unknown, not supported and non-numeric ty', async () => {
     assert.equal((await t.client.create('/cse-in/victim', 999, { 'm2m:x': {} }, ae)).rsc, 4000);
-    // locationPolicy (10) stands for a type Warden does not implement (13, used here before, is mgmtObj now).
-    assert.equal((await t.client.create('/cse-in/victim', 10, { 'm2m:lcp': {} }, ae)).rsc, 5001);
+    // statsConfig (19) stands for a type Warden does not implement (13 and 10, used here before, are implemented now).
+    assert.equal((await t.client.create('/cse-in/victim', 19, { 'm2m:stcg': {} }, ae)).rsc, 5001);
     const nonNumeric = await t.client.request('POST', '/cse-in/victim', { origin: ae, raw: '{}', headers: { 'Content-Type': 'application/json;ty=abc' } });
     assert.equal(nonNumeric.rsc, 4000);
   });

@@ -210,11 +210,20 @@ describe('a registrar that cannot be reached', () => {
     const inFiles = await pki.cse('id-in');
     const asnFiles = await pki.cse('id-asn');
     const inPort = await freePort();
-    const asn = await startCseNode('id-asn', 'ASN', asnFiles, registrarFlags(inPort));
+    const asn = await startCseNode('id-asn', 'ASN', asnFiles, registrarFlags(inPort), { opsPort: 0 });
     let inCse: TestCse | undefined;
+    /** The ASN-CSE's readiness: an unreachable registrar degrades it, local service goes on (issue #16). */
+    const ready = async (): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(`http://127.0.0.1:${String(asn.cse.opsPort)}/ready`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
     try {
       const registration = asn.cse.services.remote?.registration;
       assert.equal(registration?.status, 'registering');
+      const degraded = await ready();
+      assert.equal(degraded.status, 200);
+      assert.equal(degraded.body.status, 'degraded');
+      assert.deepEqual(degraded.body.degraded, ['registrar']);
       const ae = await call(asn.cse.httpPort, ca, 'POST', '/cse-asn', 'Clocal', { ty: 2, body: { 'm2m:ae': { rn: 'local', api: 'Nlocal', rr: false, srv: ['3'] } } });
       assert.equal(ae.rsc, 2001);
       // A request for the tree goes up to the registrar, which is not there.
@@ -222,6 +231,7 @@ describe('a registrar that cannot be reached', () => {
       inCse = await startCseNode('id-in', 'IN', inFiles, { 'http.port': inPort });
       await registration?.whenRegistered();
       assert.equal(registration?.status, 'registered');
+      assert.deepEqual(await ready(), { status: 200, body: { status: 'ready', dependencies: { database: 'up', registrar: 'up' } } });
       const onIn = await call(inPort, ca, 'GET', '/cse-in/id-asn', 'CAdmin');
       assert.equal(onIn.rsc, 2000);
       assert.equal(csr(onIn).cst, 3);

@@ -147,7 +147,8 @@ function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec):
 
 export async function startCoapBinding(handle: RequestHandler, options: CoapBindingOptions, log: Logger): Promise<RunningCoapBinding> {
   registerOptions();
-  const server = coap.createServer({ type: options.host.includes(':') ? 'udp6' : 'udp4' });
+  // Exclusive: with address reuse a second CSE on the same port would silently take the traffic (UDP).
+  const server = coap.createServer({ type: options.host.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
   server.on('request', (req: IncomingMessage, res: OutgoingMessage) => {
     const critical = unknownCriticalOption((req as unknown as { options?: Array<{ name: unknown }> }).options);
     if (critical !== undefined) {
@@ -189,7 +190,16 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
       }
     })().catch((err: unknown) => log.error({ err }, 'CoAP request handling failed'));
   });
-  await new Promise<void>((resolve) => server.listen(options.port, options.host, () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const failed = (err: Error): void => reject(new Error(`the CoAP binding cannot listen on ${options.host}:${options.port} (coap.port): ${err.message}`));
+    server.once('error', failed);
+    server.listen(options.port, options.host, (err?: Error) => {
+      if (err) return failed(err);
+      server.off('error', failed);
+      server.on('error', (e: Error) => log.error({ err: e.message }, 'CoAP socket error'));
+      resolve();
+    });
+  });
   const socket = (server as unknown as { _sock?: { address(): AddressInfo } })._sock;
   return {
     port: socket?.address().port ?? options.port,

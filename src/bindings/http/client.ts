@@ -69,9 +69,10 @@ export class HttpOutbound {
 
   /**
    * Sends a NOTIFY (no ty) or other primitive; never throws: failures are 5103 TARGET_NOT_REACHABLE. The body
-   * is serialized with `codec` (JSON unless the receiver asked for another, e.g. through its csz).
+   * is serialized with `codec` (JSON unless the receiver asked for another, e.g. through its csz). `timeoutMs`
+   * replaces the configured wait for callers with a tighter bound of their own (a DAS consultation).
    */
-  send(url: string, primitive: RequestPrimitive, codec: Codec = jsonCodec): Promise<OutboundResult> {
+  send(url: string, primitive: RequestPrimitive, codec: Codec = jsonCodec, timeoutMs = this.timeoutMs): Promise<OutboundResult> {
     return new Promise((resolve) => {
       let target: URL;
       try {
@@ -92,7 +93,7 @@ export class HttpOutbound {
         return;
       }
       if (route?.reach === 'elsewhere') {
-        route.route(target, primitive, this.timeoutMs).then(resolve, () => resolve({ rsc: 5103 }));
+        route.route(target, primitive, timeoutMs).then(resolve, () => resolve({ rsc: 5103 }));
         return;
       }
       if (route) {
@@ -101,7 +102,7 @@ export class HttpOutbound {
           ({ address }) => {
             const pinned = new URL(target);
             pinned.hostname = address.includes(':') ? `[${address}]` : address;
-            route.route(pinned, primitive, this.timeoutMs).then(resolve, () => resolve({ rsc: 5103 }));
+            route.route(pinned, primitive, timeoutMs).then(resolve, () => resolve({ rsc: 5103 }));
           },
           (err: unknown) => (isOutboundRefused(err) ? refuse(err.reason) : resolve({ rsc: 5103 })),
         );
@@ -123,7 +124,7 @@ export class HttpOutbound {
       const call = secure ? httpsRequest : httpRequest;
       const req = call(
         target,
-        { method: primitive.op === 2 ? 'GET' : 'POST', headers, agent: secure ? this.https : this.http, timeout: this.timeoutMs, lookup: this.policy.lookup },
+        { method: primitive.op === 2 ? 'GET' : 'POST', headers, agent: secure ? this.https : this.http, timeout: timeoutMs, lookup: this.policy.lookup },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -149,7 +150,7 @@ export class HttpOutbound {
       );
       req.on('timeout', () => req.destroy(new Error('timeout')));
       // The socket timeout only notices silence: a peer that trickles bytes is cut off by a total deadline.
-      const deadline = setTimeout(() => req.destroy(new Error('deadline')), this.timeoutMs);
+      const deadline = setTimeout(() => req.destroy(new Error('deadline')), timeoutMs);
       req.on('close', () => clearTimeout(deadline));
       req.on('error', (err) => (isOutboundRefused(err) ? refuse(err.reason) : resolve({ rsc: 5103 })));
       req.end(body);

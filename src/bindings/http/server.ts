@@ -211,9 +211,10 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
     log.debug({ err: err.message }, 'malformed HTTP from client');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error): void => reject(new Error(`the HTTP binding cannot listen on ${options.host}:${options.port} (http.port): ${err.message}`));
+    server.once('error', failed);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -33,6 +33,8 @@ export interface RunningMqttBinding {
    * and waits for its answer: how notifications reach AEs whose point of access is mqtt://.
    */
   request(target: string, primitive: RequestPrimitive, timeoutMs: number): Promise<{ rsc: number; body?: unknown }>;
+  /** Whether the broker connection is up (readiness). */
+  readonly connected: boolean;
   close(): Promise<void>;
 }
 
@@ -129,6 +131,9 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
   });
 
   return {
+    get connected() {
+      return client.connected;
+    },
     request(target, primitive, timeoutMs) {
       return new Promise((resolve) => {
         const timer = setTimeout(() => {

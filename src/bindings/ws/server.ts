@@ -131,8 +131,11 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
       for (const [id, c] of connections) if (c.socket === socket) connections.delete(id);
     });
   });
+  // The WebSocketServer re-emits its HTTP server's errors: without a listener a port in use would crash the
+  // process with an unhandled 'error' event instead of failing start-up like the HTTP binding.
+  wss.on('error', (err: Error) => log.error({ err: err.message }, 'WebSocket server error'));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: Error) => reject(new Error(`the WebSocket binding cannot listen on ${options.host}:${options.port} (ws.port): ${err.message}`)));
     server.listen(options.port, options.host, () => resolve());
   });
   return {

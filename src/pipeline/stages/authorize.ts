@@ -1,12 +1,15 @@
 // Stage 7: the privilege decision, made by security/authorize.ts. Deny answers 4103 with a message that
 // names the operation and target but never the policy contents.
-import { badRequest, noPrivilege } from '../../primitive/errors.js';
+import { CseError, badRequest, noPrivilege } from '../../primitive/errors.js';
+import { RSC } from '../../primitive/rsc.js';
 import { OPERATION, OPERATION_NAMES, isDiscovery, type Operation } from '../../primitive/request.js';
 import { ACCESS_OPERATION, type AccessOperation } from '../../security/acp.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { RequestContext } from '../context.js';
 import { originatorMay } from '../access.js';
 import type { Stage } from '../pipeline.js';
+import { dynamicAuthorizationFor } from '../../security/dynamicAuthorization.js';
+import { TokenRejected, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
 
 function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
   switch (op) {
@@ -37,6 +40,34 @@ function sentAttributes(pc: unknown): string[] {
   return typeof inner === 'object' && inner !== null ? Object.keys(inner) : [];
 }
 
+/** tids are sent to the DAS as they are: a few, of bounded length, without control characters. */
+function checkedTokenIds(tids: readonly string[]): string[] {
+  if (tids.length > 8) throw badRequest('at most 8 token IDs (tids) may be given');
+  for (const id of tids) if (!/^[\x21-\x7e]{1,256}$/.test(id)) throw badRequest('a token ID (tids) must be 1 to 256 printable characters without spaces');
+  return [...tids];
+}
+
+async function verifiedTokens(ctx: RequestContext, tokens: readonly string[]): Promise<VerifiedToken[]> {
+  const originator = ctx.originator;
+  const basis = { event: 'token', originator: originator?.id, rqi: ctx.request.rqi };
+  if (ctx.services.config.dynamicAuthorization.tokenRequiresAuthentication && !originator?.authenticated) {
+    ctx.services.log.warn({ ...basis, granted: false, reason: 'tokens from an unauthenticated originator' }, 'dynamic authorization');
+    throw noPrivilege('tokens are accepted only from an authenticated originator');
+  }
+  const verifier = tokenVerifierFor(ctx.services);
+  const verified: VerifiedToken[] = [];
+  for (const token of tokens) {
+    try {
+      verified.push(await verifier.verify(token, originator?.id ?? '', ctx.receivedAt));
+    } catch (err) {
+      if (!(err instanceof TokenRejected)) throw err;
+      ctx.services.log.warn({ ...basis, granted: false, reason: err.message }, 'dynamic authorization');
+      throw err.malformed ? badRequest(`malformed token: ${err.message}`) : noPrivilege(`a token was refused: ${err.message}`);
+    }
+  }
+  return verified;
+}
+
 export const authorize: Stage = {
   name: 'authorize',
   async run(ctx) {
@@ -64,8 +95,11 @@ export const authorize: Stage = {
       updatesAcpi = names.includes('acpi');
       // acpi must be the only attribute of such an UPDATE [TS-0001 table 9.6.1.3.2-1].
       if (updatesAcpi && names.length > 1) throw badRequest('an UPDATE of acpi must not change other attributes');
+      // daci chooses who may grant access dynamically: changing it is decided like an acpi change (Warden policy;
+      // TS-0001 leaves daci an ordinary RW attribute), or UPDATE alone would let an originator name its own DAS.
+      if (names.includes('daci')) updatesAcpi = true;
     }
-    const decision = await ctx.services.access.decide({
+    const question = {
       originator: originator.id,
       authenticated: originator.authenticated,
       roleIds: [],
@@ -80,7 +114,45 @@ export const authorize: Stage = {
       // What a rule with accessControlAttributes must cover; a RETRIEVE without atrl touches every attribute. A
       // virtual resource answers with another resource (la, ol) or other resources (fopt, pcu): not known yet.
       attributes: ctx.virtual ? null : (sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined)),
-    });
+      ...(ctx.virtual === 'ntsr' ? { selfReference: true } : {}),
+    };
+    let decision = await ctx.services.access.decide(question);
+    // Tokens carried by the request [TS-0003 §7.3.2.3]: verified only when the policies deny (a granted request
+    // needs none); a token that fails any check refuses the request, it is never silently ignored.
+    if (!decision.granted && r.tkns && r.tkns.length > 0) {
+      const tokens = await verifiedTokens(ctx, r.tkns);
+      decision = await ctx.services.access.decide({ ...question, tokens });
+      // The basis of a grant through a token's roles is the linked policy's rule and these tokens and roles.
+      const roles = tokens.flatMap((token) => token.permissions.flatMap((permission) => permission.roleIds));
+      ctx.services.log.info(
+        { event: 'token', originator: originator.id, rqi: r.rqi, tokens: tokens.map((token) => `${token.issuer}:${token.id}`), roles, granted: decision.granted, ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}) },
+        'dynamic authorization',
+      );
+    }
+    // Denied by the policies: the DAS may grant privileges, after which the decider is asked again [TS-0003 §7.3.2.2].
+    // Not for an acpi change (selfPrivileges), a group fan-out (its members decide) or a polling channel (its AE's).
+    if (!decision.granted && !question.updatesAcpi && question.policyIds === undefined && resource.ty !== RESOURCE_TYPE.pollingChannel && resource.ty !== RESOURCE_TYPE.accessControlPolicy) {
+      const consultation = {
+        originator: originator.id,
+        operation: r.op,
+        resource,
+        ip: question.ip,
+        time: question.time,
+        rqi: r.rqi,
+        ...(r.tids && r.tids.length > 0 ? { tokenIds: checkedTokenIds(r.tids) } : {}),
+      };
+      const dynamic = dynamicAuthorizationFor(ctx.services);
+      // An originator that offers to fetch tokens itself (tqi) without naming any (tids) gets the indirect flow: a
+      // 4103 whose content is the Token Request Information, without debugging information [TS-0003 §7.3.2.3
+      // step 2.3; TS-0009 §6.5]. The element name m2m:tqf follows the parameter's short name (unverified).
+      if (r.tqi === true && consultation.tokenIds === undefined) {
+        const tqf = await dynamic.tokenRequestInfo(consultation);
+        ctx.decision = decision;
+        if (tqf) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, 'token request information', undefined, { 'm2m:tqf': tqf });
+      } else if ((await dynamic.consult(consultation)).granted) {
+        decision = await ctx.services.access.decide(question);
+      }
+    }
     ctx.decision = decision;
     if (!decision.granted) {
       throw noPrivilege(`originator '${originator.id}' has no privilege to ${OPERATION_NAMES[r.op]} '${r.to}'`);

@@ -22,13 +22,16 @@ export const resolveTarget: Stage = {
       // la / ol are resolved to an instance only after authorization, on the container (execute stage).
       const definition = ctx.services.registry.get(resource.ty);
       if (!definition?.virtualChildren?.includes(target.virtual)) throw notFound(`resource '${ctx.request.to}' does not exist`);
-      // la / ol: RETRIEVE and DELETE; pcu: RETRIEVE (long poll) and NOTIFY (responses) [TS-0004 §7.4.22].
+      // la / ol: RETRIEVE and DELETE; pcu: RETRIEVE (long poll) and NOTIFY (responses) [TS-0004 §7.4.22];
+      // ntsr: "Only Delete operations shall be allowed" [TS-0001 §10.2.10.9].
       const allowed: readonly number[] =
         target.virtual === 'fopt'
           ? Object.values(OPERATION)
           : target.virtual === 'pcu'
             ? [OPERATION.RETRIEVE, OPERATION.NOTIFY]
-            : [OPERATION.RETRIEVE, OPERATION.DELETE];
+            : target.virtual === 'ntsr'
+              ? [OPERATION.DELETE]
+              : [OPERATION.RETRIEVE, OPERATION.DELETE];
       if (!allowed.includes(ctx.request.op)) {
         throw notAllowed(`the virtual resource '${target.virtual}' does not support this operation`);
       }

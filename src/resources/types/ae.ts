@@ -111,7 +111,7 @@ export const aeType = defineResourceType({
   ty: RESOURCE_TYPE.AE,
   typeName: 'm2m:ae',
   attributes,
-  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.container, RESOURCE_TYPE.flexContainer, RESOURCE_TYPE.group, RESOURCE_TYPE.pollingChannel, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor, RESOURCE_TYPE.timeSeries, RESOURCE_TYPE.crossResourceSubscription, RESOURCE_TYPE.timeSyncBeacon, RESOURCE_TYPE.action],
+  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.dynamicAuthorizationConsultation, RESOURCE_TYPE.container, RESOURCE_TYPE.flexContainer, RESOURCE_TYPE.group, RESOURCE_TYPE.pollingChannel, RESOURCE_TYPE.subscription, RESOURCE_TYPE.semanticDescriptor, RESOURCE_TYPE.timeSeries, RESOURCE_TYPE.crossResourceSubscription, RESOURCE_TYPE.timeSyncBeacon, RESOURCE_TYPE.action, RESOURCE_TYPE.locationPolicy],
   creatable: true,
   updatable: true,
   deletable: true,

@@ -5,6 +5,7 @@ import { RESOURCE_TYPE } from '../types.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
 import { countInstanceAdded, dropAllInstances, instanceRemoved, instancesStale, tidyBeforeRead, purgeExpiredInstances, trimInstances } from '../instances.js';
 import type { StoredResource } from '../../storage/store.js';
+import { reportedLocation } from './locationPolicy.js';
 import { announceAttributes } from '../announceable.js';
 
 const attributes = {
@@ -49,6 +50,8 @@ export const containerType = defineResourceType({
     async afterChildAdded(ctx, container, child) {
       if (child.ty !== INSTANCE) return;
       countInstanceAdded(container, child);
+      // A location reported into a <locationPolicy>'s container may make a geofence event.
+      if (container.doc.li !== undefined) await reportedLocation(ctx, container, child);
       await trimInstances(ctx, container, INSTANCE);
       container.lt = formatTimestamp(ctx.now);
       await ctx.store.update(container);

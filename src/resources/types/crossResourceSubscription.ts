@@ -76,8 +76,10 @@ export const crossResourceSubscriptionType = defineResourceType({
   ty: RESOURCE_TYPE.crossResourceSubscription,
   typeName: 'm2m:crs',
   attributes,
-  // Its notificationSchedule [TS-0001 §9.6.58, child resources]: notifications outside it are dropped (it has no pn).
-  childTypes: [RESOURCE_TYPE.schedule],
+  // Its notificationSchedule: notifications outside it are dropped (it has no pn); its Notification Targets may
+  // remove themselves as a <subscription>'s can [TS-0001 §9.6.58, table 9.6.58-1].
+  childTypes: [RESOURCE_TYPE.schedule, RESOURCE_TYPE.notificationTargetMgmtPolicyRef],
+  virtualChildren: ['ntsr'],
   creatable: true,
   updatable: true,
   deletable: true,

@@ -1,0 +1,230 @@
+// oneM2M JWT (m2m:dynAuthJWT) verification for tokens carried in requests (tkns) [TS-0003 §7.3.2.4–7.3.2.6]:
+// signature by a configured issuer with one of its allowed algorithms (never `alg: none`), the claim mapping of
+// TS-0003 table 7.3.2.6.2-1 (tkvr, jti, iss, azp, nbf, exp, aud, tkps), audience = this CSE, holder = the
+// originator, validity within a bounded clock skew. What a token may grant is its permissions, compiled like
+// any access control rule; whether they grant a request is decided in authorize.ts, like everything else.
+//
+// Issuers are configured in a JSON file (dynamicAuthorization.tokenIssuers) — TS-0003 §7.3.2.6.3 leaves the
+// form open:  {"issuers": [{"id": "CDas", "algorithms": ["ES256"], "publicKey": "-----BEGIN PUBLIC KEY-----…"}]}
+// with `publicKey` (PEM SPKI), `jwk` (a public JWK) or `secret` (base64url, HS* algorithms only).
+import { readFileSync } from 'node:fs';
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import type { Config } from '../config/config.js';
+import type { LocalIdentity } from '../primitive/identifiers.js';
+import { compileRules, PolicyFormatError, type CompiledRule } from './acp.js';
+import { absoluteSegments, ROLE_ID } from './originators.js';
+
+/** What a verified token grants: its permissions, each for a set of resources. */
+export interface TokenPermission {
+  /** Resource IDs (bare ri or structured CSE-relative path) the permission applies to; undefined: any resource. */
+  readonly resources: ReadonlySet<string> | undefined;
+  /** Privileges that grant by themselves (empty: none). */
+  readonly privileges: readonly CompiledRule[];
+  /** The permission's privileges as the token wrote them (m2m:setOfAcrs), already validated. */
+  readonly written: { readonly acr: readonly unknown[] };
+  /** Role-IDs the token vouches the holder has, for the linked policies' Role-ID rules [TS-0003 §7.3.2.5 step 3]. */
+  readonly roleIds: readonly string[];
+}
+
+/** Whether a permission applies to this resource. */
+export function permissionCovers(permission: TokenPermission, resource: { readonly ri: string; readonly srn: string }): boolean {
+  return permission.resources === undefined || permission.resources.has(resource.ri) || permission.resources.has(resource.srn);
+}
+
+export interface VerifiedToken {
+  readonly id: string;
+  readonly issuer: string;
+  readonly holder: string;
+  /** exp as epoch ms: the token grants nothing from then on. */
+  readonly notAfter: number;
+  readonly notBefore: number;
+  readonly permissions: readonly TokenPermission[];
+}
+
+export class TokenRejected extends Error {
+  constructor(
+    message: string,
+    /** true: the token is not a token at all (4000); false: a token that grants nothing (4103). */
+    readonly malformed = false,
+  ) {
+    super(message);
+    this.name = 'TokenRejected';
+  }
+}
+
+interface Issuer {
+  readonly id: string;
+  readonly algorithms: readonly string[];
+  readonly key: KeyObject;
+}
+
+/** JWS algorithms an issuer may be configured with; `none` is not among them, whatever the configuration says. */
+const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+const SYMMETRIC = new Set(['HS256', 'HS384', 'HS512']);
+/** A token longer than this is refused before any parsing (the HTTP header bound is larger, for several tokens). */
+export const MAX_TOKEN_CHARS = 8192;
+const CACHE_LIMIT = 10_000;
+/** Permissions per token and resources per permission read: a token's size is a cost of every request carrying it. */
+const MAX_PERMISSIONS = 16;
+const MAX_RESOURCES = 64;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads and checks the issuer file; throws an Error naming the problem. */
+export function loadIssuers(path: string): Issuer[] {
+  if (path === '') return [];
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  if (!isRecord(parsed) || !Array.isArray(parsed.issuers)) throw new Error(`${path}: expected {"issuers": [...]}`);
+  return parsed.issuers.map((entry: unknown, i: number) => {
+    const where = `${path}: issuers[${i}]`;
+    if (!isRecord(entry) || typeof entry.id !== 'string' || entry.id === '') throw new Error(`${where}: needs an id (the iss the issuer writes)`);
+    const algorithms = entry.algorithms;
+    if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => typeof a !== 'string')) throw new Error(`${where}: needs a non-empty list of algorithms`);
+    const symmetric = typeof entry.secret === 'string';
+    for (const alg of algorithms as string[]) {
+      if (alg.toLowerCase() === 'none') throw new Error(`${where}: alg none is never accepted`);
+      if (!(symmetric ? SYMMETRIC : ASYMMETRIC).has(alg)) throw new Error(`${where}: algorithm ${alg} does not fit its ${symmetric ? 'secret' : 'public key'}`);
+    }
+    let key: KeyObject;
+    if (symmetric) key = createSecretKey(Buffer.from(entry.secret as string, 'base64url'));
+    else if (typeof entry.publicKey === 'string') key = createPublicKey(entry.publicKey);
+    else if (isRecord(entry.jwk)) key = createPublicKey({ key: entry.jwk as never, format: 'jwk' });
+    else throw new Error(`${where}: needs publicKey (PEM), jwk or secret`);
+    if (!symmetric && key.type !== 'public') throw new Error(`${where}: the key must be a public key`);
+    return { id: entry.id, algorithms: algorithms as string[], key };
+  });
+}
+
+export class TokenVerifier {
+  private issuers: Map<string, Issuer> | undefined;
+  private issuerError: string | undefined;
+  /** Verified tokens by their compact form: a token is checked cryptographically once, its validity every use. */
+  private readonly verified = new Map<string, VerifiedToken>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly self: LocalIdentity,
+  ) {}
+
+  private issuerFor(id: string): Issuer | undefined {
+    if (!this.issuers) {
+      try {
+        this.issuers = new Map(loadIssuers(this.config.dynamicAuthorization.tokenIssuers).map((issuer) => [issuer.id, issuer]));
+      } catch (err) {
+        // A broken issuer file accepts no token (fail closed) and says why on every refusal.
+        this.issuers = new Map();
+        this.issuerError = err instanceof Error ? err.message : String(err);
+      }
+    }
+    return this.issuers.get(id);
+  }
+
+  /**
+   * The token, verified and checked for this originator at `now`; throws TokenRejected. The cryptographic part is
+   * cached; holder, validity period and audience were bound at verification and are checked again every use.
+   */
+  async verify(token: string, originator: string, now: number): Promise<VerifiedToken> {
+    let verified = this.verified.get(token);
+    if (!verified) {
+      verified = await this.verifyOnce(token, now);
+      if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
+      this.verified.set(token, verified);
+    }
+    const skew = this.config.dynamicAuthorization.tokenClockSkew * 1000;
+    // holder "shall exactly match the Absolute CSE-ID or AE-ID of the Originator" [TS-0003 §7.3.2.3 step 7.1.3]:
+    // compared in absolute form, so that the relative spellings of one ID are the same ID.
+    if (absoluteSegments(verified.holder, this.self).join('/') !== absoluteSegments(originator, this.self).join('/')) throw new TokenRejected(`token ${verified.id} is held by '${verified.holder}', not by the originator`);
+    if (now >= verified.notAfter + skew) throw new TokenRejected(`token ${verified.id} has expired`);
+    if (now < verified.notBefore - skew) throw new TokenRejected(`token ${verified.id} is not valid yet`);
+    return verified;
+  }
+
+  private async verifyOnce(token: string, now: number): Promise<VerifiedToken> {
+    if (token.length > MAX_TOKEN_CHARS) throw new TokenRejected(`a token is longer than ${MAX_TOKEN_CHARS} characters`, true);
+    const parts = token.split('.');
+    if (parts.length === 5) throw new TokenRejected('encrypted tokens (JWE) are not accepted: no decryption key is configured');
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    let unverified: ReturnType<typeof decodeJwt>;
+    try {
+      header = decodeProtectedHeader(token);
+      unverified = decodeJwt(token);
+    } catch {
+      throw new TokenRejected('a token is not a JWS in compact serialization', true);
+    }
+    if (typeof header.alg !== 'string' || header.alg.toLowerCase() === 'none') throw new TokenRejected('unsecured tokens (alg none) are never accepted');
+    // The JOSE header of a oneM2M JWT names typ JWT [TS-0003 §7.3.2.6.2].
+    if (header.typ !== 'JWT') throw new TokenRejected('a token whose JOSE header has no typ JWT is not a oneM2M JWT');
+    const issuer = typeof unverified.iss === 'string' ? this.issuerFor(unverified.iss) : undefined;
+    if (!issuer) throw new TokenRejected(`a token's issuer ${JSON.stringify(unverified.iss)} is not a configured token issuer${this.issuerError ? ` (${this.issuerError})` : ''}`);
+    if (!issuer.algorithms.includes(header.alg)) throw new TokenRejected(`issuer ${issuer.id} does not use algorithm ${header.alg}`);
+    const cse = this.self.cseId;
+    let claims: Record<string, unknown>;
+    try {
+      ({ payload: claims } = await jwtVerify(token, issuer.key, {
+        algorithms: [...issuer.algorithms],
+        issuer: issuer.id,
+        // The audience must name this CSE, in any of its ID forms; a token without one could be replayed anywhere.
+        audience: [`/${cse}`, cse, `//${this.self.spId}/${cse}`],
+        requiredClaims: ['jti', 'iss', 'azp', 'nbf', 'exp', 'aud'],
+        clockTolerance: this.config.dynamicAuthorization.tokenClockSkew,
+        currentDate: new Date(now),
+        typ: 'JWT',
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new TokenRejected('a token has expired');
+      if (err instanceof joseErrors.JWTClaimValidationFailed) throw new TokenRejected(`a token fails its ${err.claim} check (${err.reason})`);
+      throw new TokenRejected(`a token's signature does not verify with the key of issuer ${issuer.id}`);
+    }
+    return {
+      id: String(claims.jti),
+      issuer: issuer.id,
+      holder: typeof claims.azp === 'string' ? claims.azp : '',
+      notAfter: Number(claims.exp) * 1000,
+      notBefore: Number(claims.nbf) * 1000,
+      permissions: this.permissionsOf(claims.tkps, String(claims.jti)),
+    };
+  }
+
+  /** tkps = {pm: [{ris, pv, rids}]} [TS-0004 m2m:tokenPermissions]; a permission by roles only grants nothing here. */
+  private permissionsOf(tkps: unknown, id: string): TokenPermission[] {
+    if (tkps === undefined) return [];
+    const pm = isRecord(tkps) ? tkps.pm : undefined;
+    if (!Array.isArray(pm) || pm.length > MAX_PERMISSIONS) throw new TokenRejected(`token ${id} has malformed permissions (tkps.pm, at most ${MAX_PERMISSIONS})`);
+    const spRelative = `/${this.self.cseId}/`;
+    const absolute = `//${this.self.spId}${spRelative}`;
+    return pm.flatMap((permission: unknown, i: number) => {
+      if (!isRecord(permission)) throw new TokenRejected(`token ${id}: tkps.pm[${i}] is not an object`);
+      const ris = permission.ris;
+      // With privileges, resourceIDs must be present [TS-0003 §7.3.2.5 step 1]: privileges for anything are refused.
+      if (permission.pv !== undefined && ris === undefined) throw new TokenRejected(`token ${id}: tkps.pm[${i}] has privileges but no resourceIDs`);
+      if (ris !== undefined && (!Array.isArray(ris) || ris.length > MAX_RESOURCES || ris.some((r) => typeof r !== 'string'))) throw new TokenRejected(`token ${id}: tkps.pm[${i}].ris must list at most ${MAX_RESOURCES} resource IDs`);
+      const resources = ris === undefined ? undefined : new Set((ris as string[]).map((r) => (r.startsWith(absolute) ? r.slice(absolute.length) : r.startsWith(spRelative) ? r.slice(spRelative.length) : r)));
+      const rids = permission.rids;
+      if (rids !== undefined && (!Array.isArray(rids) || rids.length > MAX_RESOURCES || rids.some((r) => typeof r !== 'string' || !ROLE_ID.test(r)))) {
+        throw new TokenRejected(`token ${id}: tkps.pm[${i}].rids must list at most ${MAX_RESOURCES} Role-IDs (issuerRelativeID@issuerFQDN)`);
+      }
+      const roleIds = (rids as string[] | undefined) ?? [];
+      if (permission.pv === undefined) return roleIds.length > 0 ? [{ resources, privileges: [], written: { acr: [] }, roleIds }] : [];
+      try {
+        const privileges = compileRules(permission.pv, `tkps.pm[${i}].pv`, this.self, 1);
+        return [{ resources, privileges, written: permission.pv as { acr: unknown[] }, roleIds }];
+      } catch (err) {
+        if (err instanceof PolicyFormatError) throw new TokenRejected(`token ${id} has malformed privileges: ${err.message}`);
+        throw err;
+      }
+    });
+  }
+}
+
+/** One verifier per CSE (its issuer keys and cache), made when first needed. */
+const instances = new WeakMap<object, TokenVerifier>();
+
+export function tokenVerifierFor(services: { readonly config: Config; readonly self: LocalIdentity }): TokenVerifier {
+  let instance = instances.get(services);
+  if (!instance) {
+    instance = new TokenVerifier(services.config, services.self);
+    instances.set(services, instance);
+  }
+  return instance;
+}
