@@ -109,6 +109,6 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   });
   if (definition.hooks.afterCommit) outcome.resource = await definition.hooks.afterCommit(ctx, outcome.resource);
   // Announcement talks to other CSEs: after the commit, and at shows where it succeeded [TS-0004 §7.3.3.10].
-  if (content.at !== undefined && ctx.services.remote) outcome.resource = await ctx.services.remote.announcements.afterCreate(ctx, outcome.resource);
+  if (content.at !== undefined && ctx.services.remote) outcome.resource = await ctx.services.remote.announcements.afterCreate(outcome.resource);
   return outcome;
 }

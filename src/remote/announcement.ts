@@ -207,14 +207,13 @@ export class Announcements {
   }
 
   /** After a CREATE committed: announces to what at names; the resource as it is now (at = what succeeded). */
-  async afterCreate(ctx: RequestContext, resource: StoredResource): Promise<StoredResource> {
+  async afterCreate(resource: StoredResource): Promise<StoredResource> {
     if (!ANNOUNCEABLE[resource.ty] || !Array.isArray(resource.doc.at)) return resource;
     const done: AnnouncedTo = {};
     for (const target of this.newTargets(strings(resource.doc.at), {})) {
       const address = await this.announceTo(resource, target);
       if (address !== undefined) done[target.csi] = address;
     }
-    void ctx;
     return (await this.record(resource.ri, () => done, true)) ?? resource;
   }
 
