@@ -40,6 +40,7 @@ import { startupBanner } from './log/banner.js';
 import { CseMetrics, type MetricsSources } from './ops/metrics.js';
 import type { ResourceStore } from './storage/store.js';
 import { probe, startOpsListener, type ReadinessCheck } from './ops/server.js';
+import { WITHDRAWAL_JOB_PREFIX, runWithdrawalJob } from './remote/withdrawals.js';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
 const TIMERS: Readonly<Record<string, TimerHandler>> = {
@@ -148,6 +149,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         [CHANNEL_ANSWER_PREFIX]: (message, owner) => sweepChannelAnswer(services, message, owner),
         [TIMER_TARGET_PREFIX]: (message, owner) => runTimer(services, TIMERS, message, owner),
         [ACTION_JOB_PREFIX]: (message, owner) => runActionJob(services, message, owner),
+        [WITHDRAWAL_JOB_PREFIX]: (message, owner) => runWithdrawalJob(services, message, owner),
       },
     });
     const link = new CseLink(config, outbound.policy, log);

@@ -38,6 +38,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     });
   }
   await definition.hooks.prepare?.(hookContext(ctx, store), content, 'create', addressed);
+  if (content.at !== undefined) ctx.services.remote?.announcements.checkCreate(definition.ty, content, addressed);
 
   const outcome = await store.transaction(async (tx) => {
     // The parent's counters (cni, cbs, st) are derived from this row: lock it against concurrent writers. Its
@@ -107,5 +108,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     return { rsc: RSC.CREATED, resource: stored, modified: modifiedAttributes(content, stored) } satisfies Outcome;
   });
   if (definition.hooks.afterCommit) outcome.resource = await definition.hooks.afterCommit(ctx, outcome.resource);
+  // Announcement talks to other CSEs: after the commit, and at shows where it succeeded [TS-0004 §7.3.3.10].
+  if (content.at !== undefined && ctx.services.remote) outcome.resource = await ctx.services.remote.announcements.afterCreate(outcome.resource);
   return outcome;
 }

@@ -12,6 +12,8 @@ import { RESOURCE_TYPE } from '../resources/types.js';
 import { leaveGroups } from '../resources/types/group.js';
 import { endCrossResourceLinks } from '../notifications/crossResource.js';
 import { heldQueue } from '../notifications/notificationSchedule.js';
+import { ANNOUNCED_TO_KEY } from '../resources/announceable.js';
+import { queueWithdrawals } from '../remote/withdrawals.js';
 
 /** Before a subtree goes: delete events for the root's and its parent's subscribers, and the end of every subscription in it. */
 async function recordDeletionEvents(
@@ -70,6 +72,7 @@ export async function deleteWithBookkeeping(
     if (!target) return undefined;
     await recordDeletionEvents(tx, services, target, parent ?? (await tx.get(target.pi)), now, originator, granted);
     await endCrossResourceLinks(tx, services, target, now, MAX_SUBSCRIPTIONS_PER_RESOURCE);
+    await queueWithdrawals(tx, await announcedIn(tx, target), now);
     const subtree = await tx.deleteSubtree(ri);
     if (!subtree) return undefined;
     const root = subtree.root;
@@ -101,6 +104,20 @@ export async function deleteWithBookkeeping(
     if (container?.ty === RESOURCE_TYPE.container && container.doc.li === before.ri) await deleteWithBookkeeping(services, container.ri, now, originator, request);
   }
   return deleted?.root;
+}
+
+/** Bound on the announced descendants a deletion de-announces one by one (the rest go with their announced parent). */
+const ANNOUNCED_DESCENDANTS = 100;
+
+/** The resources of a subtree that are announced to other CSEs: the root, and descendants of the types that can be. */
+async function announcedIn(tx: ResourceStore, root: StoredResource): Promise<StoredResource[]> {
+  const out = [root];
+  if (root.ty === RESOURCE_TYPE.AE || root.ty === RESOURCE_TYPE.container || root.ty === RESOURCE_TYPE.node) {
+    for (const ty of [RESOURCE_TYPE.container, RESOURCE_TYPE.group, RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.timeSeries, RESOURCE_TYPE.schedule]) {
+      out.push(...(await tx.findInSubtree(root.srn, ty, ANNOUNCED_DESCENDANTS)));
+    }
+  }
+  return out.filter((r) => r.doc[ANNOUNCED_TO_KEY] !== undefined);
 }
 
 /**

@@ -42,11 +42,16 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   }
   if (ctx.resource) await registry.of(ctx.resource)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource);
   const release = await blockingUpdate(ctx.services, ctx.resource as StoredResource, content, requestExpiry(ctx));
+  let outcome: Outcome;
   try {
-    return await applyUpdate(ctx, content, targetRi, added);
+    outcome = await applyUpdate(ctx, content, targetRi, added);
   } finally {
     release();
   }
+  // Announced resources follow the original after the commit: at, and the announced attributes [TS-0004 §7.3.3.10–11].
+  const previous = ctx.resource?.doc;
+  if (previous && outcome.resource && ctx.services.remote) outcome.resource = await ctx.services.remote.announcements.afterUpdate(ctx, previous, outcome.resource);
+  return outcome;
 }
 
 async function applyUpdate(ctx: RequestContext, content: Record<string, unknown>, targetRi: string, added: string[] | undefined): Promise<Outcome> {

@@ -12,6 +12,7 @@ import type { CseServices } from '../pipeline/context.js';
 import type { CseLink, LinkResult, PeerIdentity } from './link.js';
 import { formatTimestamp, parseAbsRelTimestamp, parseTarget, randomIdSuffix } from '../primitive/identifiers.js';
 import type { RegistrarRegistration } from './registration.js';
+import { Announcements } from './announcement.js';
 
 /** The next hop of a request: a CSE and the point of access it is reached at. */
 export interface Hop {
@@ -22,14 +23,18 @@ export interface Hop {
 
 export class RemoteCses {
   private readonly unsubscribe: () => void;
+  /** Announcement of resources hosted here to other CSEs (announcement.ts). */
+  readonly announcements: Announcements;
 
   constructor(
     private readonly services: CseServices,
     readonly link: CseLink,
     readonly registration: RegistrarRegistration | undefined,
   ) {
+    this.announcements = new Announcements(services);
     this.unsubscribe = services.store.subscribe(REMOTE_CSE_TOPIC, (payload) => {
       if (payload.startsWith('dropped ')) void this.deregisterRegistree(payload.slice('dropped '.length));
+      else if (payload.startsWith('removed ')) void this.announcements.dropAnnouncedBy(`/${payload.slice('removed '.length)}`).catch((err: unknown) => services.log.error({ err }, 'removing announced resources failed'));
     });
   }
 

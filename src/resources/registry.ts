@@ -24,12 +24,13 @@ import { scheduleType } from './types/schedule.js';
 import { timeSyncBeaconType } from './types/timeSyncBeacon.js';
 import { actionType } from './types/action.js';
 import { dependencyType } from './types/dependency.js';
+import { ANNOUNCED_TYPES } from './types/announced.js';
 import { notificationTargetMgmtPolicyRefType } from './types/notificationTargetMgmtPolicyRef.js';
 import { notificationTargetPolicyType } from './types/notificationTargetPolicy.js';
 import { policyDeletionRulesType } from './types/policyDeletionRules.js';
 import { locationPolicyType } from './types/locationPolicy.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, remoteCseType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, crossResourceSubscriptionType, scheduleType, timeSyncBeaconType, actionType, dependencyType, dynamicAuthorizationConsultationType, notificationTargetMgmtPolicyRefType, notificationTargetPolicyType, policyDeletionRulesType, locationPolicyType];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, remoteCseType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, crossResourceSubscriptionType, scheduleType, timeSyncBeaconType, actionType, dependencyType, dynamicAuthorizationConsultationType, notificationTargetMgmtPolicyRefType, notificationTargetPolicyType, policyDeletionRulesType, locationPolicyType, ...ANNOUNCED_TYPES];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

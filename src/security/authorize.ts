@@ -6,6 +6,7 @@ import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { representation } from '../resources/representation.js';
 import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRule, type AccessFacts, type AccessOperation, type CompiledRule } from './acp.js';
 import { parseAddress, unmapped } from './addresses.js';
@@ -15,7 +16,7 @@ import { permissionCovers, type VerifiedToken } from './tokens.js';
 import { entriesNaming } from '../notifications/selfReference.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget'; policy?: undefined; rule?: undefined; attributes?: undefined }
+  | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget'; policy?: undefined; rule?: undefined; attributes?: undefined }
   | {
       granted: true;
       /** dynamic: a policy a dynamic authorization server granted to this originator on this target (TS-0003 §7.3). */
@@ -197,6 +198,8 @@ export class AccessDecider {
       const named = await entriesNaming(this.store, this.self, q.resource, q.originator);
       return named.length > 0 ? { granted: true, basis: 'notificationTarget' } : { granted: false, reason: 'the originator is not a Notification Target of the subscription' };
     }
+    const announced = this.announcedResourceAccess(q);
+    if (announced) return announced;
     if (this.isAdmin(q.originator)) return { granted: true, basis: 'admin' };
     const originator = absoluteSegments(q.originator, this.self);
     const peer = parseAddress(q.ip);
@@ -320,6 +323,26 @@ export class AccessDecider {
       this.dynamic.set(target, found);
     }
     return found;
+  }
+
+  /**
+   * Announced resources are written only by the CSE hosting their originals [TS-0001 §10.2.13.5, 10.2.13.6,
+   * 10.2.13.11: "if From is identical with the CSE-ID included in the link attribute"], as a CSE-ID originator:
+   * no policy and no admin creates one (that CSE grants it, not this one); that CSE may also read, update and delete
+   * them whatever their policies say. Undefined: the ordinary rules decide (other originators reading them).
+   */
+  private announcedResourceAccess(q: AccessQuestion): Decision | undefined {
+    const from = q.originator;
+    // A CSE-ID originator here was admitted by authenticate: named by the credential of its security association,
+    // or relayed by a registree it descends from or by the registrar [TS-0004 §7.3.2.1].
+    const isOtherCse = /^\/[^/]+$/.test(from) && from !== `/${this.self.cseId}`;
+    if (q.operation === ACCESS_OPERATION.CREATE && q.childType !== undefined && isAnnouncedType(q.childType)) {
+      if (!isOtherCse) return { granted: false, reason: 'an announced resource is created only by the CSE hosting the original' };
+      if (q.resource.ty === RESOURCE_TYPE.CSEBase || (isAnnouncedType(q.resource.ty) && cseIdOfAddress(q.resource.doc.lnk) === from)) return { granted: true, basis: 'announcer' };
+      return { granted: false, reason: `the parent was not announced by ${from}` };
+    }
+    if (isAnnouncedType(q.resource.ty) && isOtherCse && cseIdOfAddress(q.resource.doc.lnk) === from) return { granted: true, basis: 'announcer' };
+    return undefined;
   }
 
   /**

@@ -74,6 +74,8 @@ const STRING_LISTS = new Set([
   'daci', 'dap',
   // notification target policies, <locationPolicy>
   'ntu', 'lou',
+  // announcement
+  'at', 'aa',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
 const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'bops', 'tod']);

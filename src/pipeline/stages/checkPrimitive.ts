@@ -20,7 +20,7 @@ const RELEASE_INDICATORS: readonly string[] = SUPPORTED_RELEASES.filter((release
 /** Result content values allowed per operation, and the default [TS-0001 table 8.1.2-1, TS-0004 §7.3.3.12]. */
 const RESULT_CONTENT_RULES: Readonly<Record<Operation, { allowed: readonly number[]; default: number }>> = {
   [OPERATION.CREATE]: { allowed: [0, 1, 2, 3, 9], default: RESULT_CONTENT.ATTRIBUTES },
-  [OPERATION.RETRIEVE]: { allowed: [1, 4, 5, 6, 8], default: RESULT_CONTENT.ATTRIBUTES },
+  [OPERATION.RETRIEVE]: { allowed: [1, 4, 5, 6, 7, 8], default: RESULT_CONTENT.ATTRIBUTES },
   [OPERATION.UPDATE]: { allowed: [0, 1, 9], default: RESULT_CONTENT.ATTRIBUTES },
   [OPERATION.DELETE]: { allowed: [0, 1, 4, 5, 6, 8], default: RESULT_CONTENT.NOTHING },
   [OPERATION.NOTIFY]: { allowed: [0], default: RESULT_CONTENT.NOTHING },
@@ -121,9 +121,9 @@ export const checkPrimitive: Stage = {
     // Semantic query: sqi=true asks for SPARQL results (rcn 10) of a RETRIEVE, not a discovery [TS-0004 §7.3.3.19].
     if (r.sqi !== undefined && r.op !== OPERATION.RETRIEVE) throw badRequest('semanticQueryIndicator (sqi) is only allowed in a RETRIEVE');
     if (r.sqi === true && (r.rcn !== RESULT_CONTENT.SEMANTIC_CONTENT || isDiscovery(r.fc))) throw badRequest('a semantic query (sqi=true) is a RETRIEVE with rcn=10, without fu=1');
-    if (r.rcn === RESULT_CONTENT.ORIGINAL_RESOURCE) {
-      // Valid only when the target is an announced resource [TS-0004 §7.3.3.12]; this CSE hosts none.
-      throw badRequest('result content 7 (original resource) applies to announced resources only, and this CSE hosts none');
+    if (r.rcn === RESULT_CONTENT.ORIGINAL_RESOURCE && (r.op !== OPERATION.RETRIEVE || isDiscovery(r.fc))) {
+      // Valid only in a RETRIEVE of an announced resource [TS-0004 §7.3.3.12]; the target is checked once known (execute).
+      throw badRequest('result content 7 (original resource) applies to a RETRIEVE of an announced resource only');
     }
     // permissions (12) is about reading a resource: a CREATE, UPDATE or DELETE with it carries a result content
     // invalid for the operation, 4000 [TS-0004 §7.3.2.1] (as in ACME); only for a RETRIEVE is it a value Warden

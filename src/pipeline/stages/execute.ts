@@ -19,6 +19,9 @@ import { updateResource } from '../../operations/update.js';
 import { notifyResource } from '../../operations/notify.js';
 import { answerThroughChannel } from '../../notifications/polling.js';
 import type { Stage } from '../pipeline.js';
+import type { ResponsePrimitive } from '../../primitive/response.js';
+import { RESULT_CONTENT } from '../../primitive/request.js';
+import { isAnnouncedType } from '../../resources/announceable.js';
 
 /** Longest wait for an operation execution time (oet) in a blocking request; later ones need rt=1 or 2. */
 const MAX_EXECUTION_DELAY_MS = 60_000;
@@ -33,6 +36,23 @@ async function awaitExecutionTime(ctx: RequestContext): Promise<void> {
   // An oet at or after rqet or rset was refused as inconsistent by checkPrimitive.
   if (delay > MAX_EXECUTION_DELAY_MS) throw badRequest(`an operation execution time more than ${MAX_EXECUTION_DELAY_MS / 1000} s ahead needs a non-blocking request`);
   await new Promise((resolve) => setTimeout(resolve, delay));
+}
+
+/**
+ * rcn 7 on an announced resource: the original, retrieved from the CSE that link names through forwarding, for the
+ * same originator (whose access the original's Hosting CSE decides) [TS-0001 §10.2.13.3, TS-0004 §7.3.3.12].
+ */
+async function retrieveOriginal(ctx: RequestContext): Promise<ResponsePrimitive> {
+  const target = ctx.resource;
+  const lnk = target?.doc.lnk;
+  if (!target || ctx.virtual || !isAnnouncedType(target.ty) || typeof lnk !== 'string') throw badRequest('result content 7 (original resource) applies to announced resources only');
+  const remote = ctx.services.remote;
+  // link is SP-relative (/csi/...) or absolute (//sp/csi/...) [TS-0001 §9.6.26.1].
+  const named = /^(?:\/\/([^/]+))?(\/[^/]+)\/./.exec(lnk);
+  if (!remote || !named) throw new CseError(RSC.TARGET_NOT_REACHABLE, `the original ${lnk} cannot be reached from this CSE`);
+  const { rcn: _rcn, ...request } = ctx.request;
+  void _rcn;
+  return remote.forward({ ...ctx, request: { ...request, to: lnk } }, named[2] as string, named[1]);
 }
 
 /** How long a group request identifier is remembered when the request has no expiration timestamp. */
@@ -107,6 +127,10 @@ export const execute: Stage = {
         ctx.outcome = await createResource(ctx);
         return;
       case OPERATION.RETRIEVE:
+        if (ctx.request.rcn === RESULT_CONTENT.ORIGINAL_RESOURCE) {
+          ctx.response = await retrieveOriginal(ctx);
+          return;
+        }
         ctx.outcome = await retrieveResource(ctx);
         return;
       case OPERATION.UPDATE:

@@ -6,9 +6,11 @@ import { RESOURCE_TYPE } from '../types.js';
 import { badRequest } from '../../primitive/errors.js';
 import { compileRules, PolicyFormatError } from '../../security/acp.js';
 import type { LocalIdentity } from '../../primitive/identifiers.js';
+import { announceAttributes } from '../announceable.js';
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.accessControlPolicy),
   ...EXPIRATION,
   ...LABELS,
   pv: { type: 'object', create: 'M', update: 'O' },

@@ -7,6 +7,7 @@ import { RSC } from '../../primitive/rsc.js';
 import { randomIdSuffix } from '../../primitive/identifiers.js';
 import { CREDENTIAL_KEY } from '../../security/registrations.js';
 import { linkAeToNode } from './node.js';
+import { announceAttributes } from '../announceable.js';
 
 /** App-ID: 'R' (or R2's 'r') + registered ID, or 'N' + non-registered ID [TS-0004 §7.3.2.1]; anything else is 4000. */
 const APP_ID = /^[RrN][A-Za-z0-9\-._~]+$/;
@@ -35,6 +36,7 @@ const SERIALIZATIONS = new Set([
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.AE),
   ...EXPIRATION,
   ...LABELS,
   ...LOCATION,

@@ -6,9 +6,11 @@ import { formatTimestamp } from '../../primitive/identifiers.js';
 import { countInstanceAdded, dropAllInstances, instanceRemoved, instancesStale, tidyBeforeRead, purgeExpiredInstances, trimInstances } from '../instances.js';
 import type { StoredResource } from '../../storage/store.js';
 import { reportedLocation } from './locationPolicy.js';
+import { announceAttributes } from '../announceable.js';
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.container),
   ...EXPIRATION,
   ...LABELS,
   ...LOCATION,

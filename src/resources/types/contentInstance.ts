@@ -4,6 +4,7 @@ import { defineResourceType, type AttributesOf, type AttributeSpec } from '../de
 import { RESOURCE_TYPE } from '../types.js';
 import { nextStateTag } from './container.js';
 import { admittedContentSize, boundByMaxInstanceAge } from '../instances.js';
+import { announceAttributes } from '../announceable.js';
 
 /** A media type's type or subtype [RFC 6838 §4.2 restricted-name]. */
 const MEDIA_NAME = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
@@ -38,6 +39,7 @@ const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,254}$/;
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.contentInstance),
   ...EXPIRATION,
   ...LABELS,
   ...FIXED_LOCATION,

@@ -7,6 +7,7 @@ import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { ResourceStore, StoredResource } from '../../storage/store.js';
 import type { LocalIdentity } from '../../primitive/identifiers.js';
+import { announceAttributes } from '../announceable.js';
 
 /** memberType "mixed" is 0 in Release 2+ [TS-0004 §6.3.5.x memberType]; consistencyStrategy [TS-0004 §6.3.4.2.20]. */
 export const MIXED = 0;
@@ -15,6 +16,7 @@ const MAX_MEMBERS = 10_000;
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.group),
   ...EXPIRATION,
   ...LABELS,
   ...ACCESS_CONTROL,

@@ -8,12 +8,14 @@ import { badRequest } from '../../primitive/errors.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
 import type { StoredResource } from '../../storage/store.js';
 import { localResourceIn } from '../../operations/localResource.js';
+import { announceAttributes } from '../announceable.js';
 
 /** The resource ID of the node an AE's nl names, as resolved when it was written (nl may use any ID form). */
 export const NODE_LINK_KEY = '__node';
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.node),
   ...EXPIRATION,
   ...LABELS,
   ...ACCESS_CONTROL,

@@ -11,6 +11,7 @@ import { RSC } from '../../primitive/rsc.js';
 import type { StoredResource } from '../../storage/store.js';
 import { WINDOW_LIMITS, compileSchedule } from '../../security/schedule.js';
 import { setTimer } from '../../scheduler/timers.js';
+import { announceAttributes } from '../announceable.js';
 
 /** The one name a <schedule> under a <subscription> (or <crossResourceSubscription>) may have [TS-0001 table 9.6.8-1]. */
 export const NOTIFICATION_SCHEDULE_NAME = 'notificationSchedule';
@@ -48,6 +49,7 @@ function checkScheduleElement(value: unknown): string | undefined {
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.schedule),
   ...EXPIRATION,
   ...LABELS,
   ...ACCESS_CONTROL,

@@ -10,9 +10,11 @@ import { checkContentInfo } from './contentInstance.js';
 import { cancelTimer, setTimer } from '../../scheduler/timers.js';
 import type { HookContext } from '../define.js';
 import type { StoredResource } from '../../storage/store.js';
+import { announceAttributes } from '../announceable.js';
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.timeSeries),
   ...EXPIRATION,
   ...LABELS,
   ...ACCESS_CONTROL,

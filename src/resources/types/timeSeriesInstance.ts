@@ -7,9 +7,11 @@ import { CseError, badRequest } from '../../primitive/errors.js';
 import { parseTimestamp } from '../../primitive/identifiers.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { StoredResource } from '../../storage/store.js';
+import { announceAttributes } from '../announceable.js';
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.timeSeriesInstance),
   ...EXPIRATION,
   ...LABELS,
   dgt: { type: 'timestamp', create: 'M', update: 'NP' },

@@ -1,0 +1,291 @@
+// Announcement from this CSE, the Hosting CSE of the originals [TS-0001 §10.2.13, TS-0004 §7.3.3.10–11]: a CREATE or
+// UPDATE whose announceTo (at) names a CSE makes this CSE create the announced resource there — under the announced
+// parent, or under the <CSEBaseAnnc> that stands for this CSE on that CSE (created first when missing) — with link
+// to the original; at then lists the addresses of the announced resources that were created, in place of the
+// CSE-IDs asked for. MA attributes and those announcedAttribute (aa) names are kept in sync by UPDATEs; a CSE
+// removed from at, or the original's deletion, deletes the announced resource (de-announcement).
+//
+// Every request goes over the CSE link (remoteCses.sendToOtherCse → link.ts, inside the outbound policy) after the
+// original's transaction committed: a target that refuses or is not reachable costs the original nothing but its
+// place in at, and is logged with its CSE-ID.
+import type { CseServices, RequestContext } from '../pipeline/context.js';
+import { notAllowed } from '../primitive/errors.js';
+import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
+import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
+import { RSC } from '../primitive/rsc.js';
+import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, CSE_BASE_ANNC, INSTANCE_TYPES, announcedToOf, cseIdOfAddress, type AnnouncedTo } from '../resources/announceable.js';
+import { deleteWithBookkeeping } from '../operations/removal.js';
+import { SP_RELATIVE_CSE_ID } from '../resources/types/remoteCse.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import type { StoredResource } from '../storage/store.js';
+import { retryable, withdrawalMessage, type Withdrawal } from './withdrawals.js';
+import type { LinkResult } from './link.js';
+
+
+/** An entry of at as asked for: a CSE to announce to, or the address of an announced parent there. */
+interface Target {
+  readonly csi: string;
+  /** Where to create the announced resource when the request named it; else the CSE decides. */
+  readonly parent?: string;
+}
+
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+export class Announcements {
+  constructor(private readonly services: CseServices) {}
+
+  private get cse(): string {
+    return `/${this.services.self.cseId}`;
+  }
+
+  /** An at entry as SP-relative: this SP's absolute form loses its SP-ID; another SP's stays as it is (and fails). */
+  private spRelative(entry: string): string {
+    const prefix = `//${this.services.self.spId}/`;
+    return entry.toLowerCase().startsWith(prefix.toLowerCase()) ? `/${entry.slice(prefix.length)}` : entry;
+  }
+
+  /** The targets an at list asks for that are not announced yet (announcedTo: those that are). */
+  private newTargets(at: readonly string[], announcedTo: AnnouncedTo): Target[] {
+    const known = new Set(Object.values(announcedTo));
+    const out: Target[] = [];
+    for (const raw of at) {
+      const entry = this.spRelative(raw);
+      if (known.has(entry)) continue;
+      const csi = SP_RELATIVE_CSE_ID.test(entry) ? entry : cseIdOfAddress(entry);
+      // As ACME does, this CSE is no announcement target of itself: the entry is dropped.
+      if (csi === undefined || csi === this.cse || csi in announcedTo || out.some((t) => t.csi === csi)) continue;
+      out.push(csi === entry ? { csi } : { csi, parent: entry });
+    }
+    return out;
+  }
+
+  /**
+   * Before the CREATE's transaction: an instance (contentInstance) is announced only where its parent is, else the
+   * request fails with 4005 [TS-0004 §7.3.3.10].
+   */
+  checkCreate(ty: number, content: Readonly<Record<string, unknown>>, parent: StoredResource): void {
+    if (!INSTANCE_TYPES.has(ty)) return;
+    const parentAnnounced = announcedToOf(parent.doc);
+    for (const target of this.newTargets(strings(content.at), {})) {
+      if (!(target.csi in parentAnnounced)) {
+        throw notAllowed(`the parent is not announced to ${target.csi}: its instances cannot be announced there`);
+      }
+    }
+  }
+
+  private primitive(op: RequestPrimitive['op'], to: string, extra: Partial<RequestPrimitive> = {}): RequestPrimitive {
+    return { op, to, fr: this.cse, rqi: `annc-${randomIdSuffix(12)}`, rvi: '3', ...extra };
+  }
+
+  private async send(primitive: RequestPrimitive): Promise<LinkResult> {
+    const remote = this.services.remote;
+    if (!remote) return { rsc: RSC.TARGET_NOT_REACHABLE, unreachable: 'no links to other CSEs' };
+    return remote.sendToOtherCse(primitive.to, primitive);
+  }
+
+  private refused(what: string, csi: string, ri: string, result: LinkResult): void {
+    const dbg = result.pc?.['m2m:dbg'];
+    this.services.log.warn(
+      { event: 'announcement-failed', target: csi, resource: ri, what, rsc: result.rsc, reason: typeof dbg === 'string' ? dbg.slice(0, 200) : result.unreachable },
+      `announcement to ${csi} failed`,
+    );
+  }
+
+  /** The attribute values as announced: identifiers this CSE-relative become SP-relative [TS-0004 §7.3.3.10]. */
+  private values(resource: StoredResource, names: Iterable<string>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const spRelative = (id: unknown): unknown => (typeof id === 'string' && !id.startsWith('/') ? `${this.cse}/${id}` : id);
+    for (const name of names) {
+      const value = name === 'et' ? (resource.et === undefined ? undefined : formatTimestamp(resource.et)) : resource.doc[name];
+      if (value === undefined) continue;
+      if (name === 'aei') out[name] = spRelative(value);
+      else if (name === 'mid' && Array.isArray(value)) out[name] = value.map(spRelative);
+      else out[name] = value;
+    }
+    return out;
+  }
+
+  /** MA attributes, and the OA ones announcedAttribute names. */
+  private announcedNames(resource: StoredResource): string[] {
+    const announceable = ANNOUNCEABLE[resource.ty];
+    if (!announceable) return [];
+    const oa = new Set(announceable.oa);
+    return [...announceable.ma, ...strings(resource.doc.aa).filter((n) => oa.has(n))];
+  }
+
+  /**
+   * The <CSEBaseAnnc> of this CSE on `csi`: the one recorded, else created there (or, when one already exists
+   * there under its name, found and checked to be this CSE's).
+   */
+  private async cseBaseAnnc(csi: string, forget: boolean): Promise<string | undefined> {
+    const { store, self } = this.services;
+    const cseBase = await store.get(self.cseId);
+    if (!cseBase) return undefined;
+    const recorded = announcedToOf(cseBase.doc)[csi];
+    if (recorded !== undefined && !forget) return recorded;
+    const rn = `${self.cseId}Annc`;
+    const lnk = `${this.cse}/${cseBase.ri}`;
+    const created = await this.send(
+      this.primitive(OPERATION.CREATE, `${csi}/-`, {
+        ty: CSE_BASE_ANNC,
+        pc: { 'm2m:cbA': { rn, lnk, csi: this.cse, ...this.values(cseBase, ['lbl', 'srv', 'cst', 'csz', 'poa']) } },
+      }),
+    );
+    let ri: unknown;
+    if (created.rsc === RSC.CREATED) {
+      ri = (created.pc?.['m2m:cbA'] as Record<string, unknown> | undefined)?.ri;
+    } else if (created.rsc === RSC.CONFLICT) {
+      const found = await this.send(this.primitive(OPERATION.RETRIEVE, `${csi}/-/${rn}`));
+      const cbA = found.pc?.['m2m:cbA'] as Record<string, unknown> | undefined;
+      if (found.rsc === RSC.OK && cbA?.lnk === lnk) ri = cbA.ri;
+      else this.refused('CSEBaseAnnc', csi, cseBase.ri, found);
+    } else {
+      this.refused('CSEBaseAnnc', csi, cseBase.ri, created);
+    }
+    if (typeof ri !== 'string') return undefined;
+    const address = `${csi}/${ri}`;
+    await this.record(cseBase.ri, (doc) => ({ ...announcedToOf(doc), [csi]: address }));
+    return address;
+  }
+
+  /** Creates the announced resource of `resource` on the target; its address there, or undefined. */
+  private async announceTo(resource: StoredResource, target: Target): Promise<string | undefined> {
+    const { store } = this.services;
+    const announceable = ANNOUNCEABLE[resource.ty];
+    if (!announceable) return undefined;
+    const { csi } = target;
+    const pc = { [announceable.anncName]: { ...this.values(resource, this.announcedNames(resource)), lnk: `${this.cse}/${resource.ri}` } };
+    const create = (to: string): Promise<LinkResult> => this.send(this.primitive(OPERATION.CREATE, to, { ty: announceable.annc, pc }));
+    const parent = await store.get(resource.pi);
+    let to = parent ? announcedToOf(parent.doc)[csi] : undefined;
+    // An address in at is honoured only where it is the place this CSE would choose anyway: the other CSE knows only
+    // this CSE as the originator, so an AE must not use it to put announced resources under another AE's.
+    if (target.parent !== undefined && target.parent !== to) {
+      this.refused(announceable.anncName, csi, resource.ri, { rsc: RSC.BAD_REQUEST, unreachable: `${target.parent} is not the announced parent of this resource` });
+      return undefined;
+    }
+    // The CSEBase's record is its <CSEBaseAnnc> there, which the other CSE may have lost.
+    const underCseBase = to === undefined || parent?.ty === RESOURCE_TYPE.CSEBase;
+    if (to === undefined) {
+      if (INSTANCE_TYPES.has(resource.ty)) return undefined;
+      to = await this.cseBaseAnnc(csi, false);
+    }
+    if (to === undefined) return undefined;
+    let result = await create(to);
+    // The target lost this CSE's <CSEBaseAnnc> (a reset, an expiry): made again, once.
+    if (result.rsc === RSC.NOT_FOUND && underCseBase) {
+      const again = await this.cseBaseAnnc(csi, true);
+      if (again !== undefined) result = await create(again);
+    }
+    const ri = (result.pc?.[announceable.anncName] as Record<string, unknown> | undefined)?.ri;
+    if (result.rsc !== RSC.CREATED || typeof ri !== 'string') {
+      this.refused(announceable.anncName, csi, resource.ri, result);
+      return undefined;
+    }
+    this.services.log.info({ event: 'announced', target: csi, resource: resource.ri, at: `${csi}/${ri}` }, `announced to ${csi}`);
+    return `${csi}/${ri}`;
+  }
+
+  /** Writes the announcement record (and at with it) of a resource that may have changed or gone meanwhile. */
+  private async record(ri: string, next: (doc: Readonly<Record<string, unknown>>) => AnnouncedTo, withAt = false): Promise<StoredResource | undefined> {
+    return this.services.store.transaction(async (tx) => {
+      const current = await tx.getForUpdate(ri);
+      if (!current) return undefined;
+      const announcedTo = next(current.doc);
+      current.doc[ANNOUNCED_TO_KEY] = announcedTo;
+      if (withAt) {
+        const addresses = Object.values(announcedTo);
+        if (addresses.length > 0) current.doc.at = addresses;
+        else delete current.doc.at;
+      }
+      await tx.update(current);
+      return current;
+    });
+  }
+
+  /** After a CREATE committed: announces to what at names; the resource as it is now (at = what succeeded). */
+  async afterCreate(resource: StoredResource): Promise<StoredResource> {
+    if (!ANNOUNCEABLE[resource.ty] || !Array.isArray(resource.doc.at)) return resource;
+    const done: AnnouncedTo = {};
+    for (const target of this.newTargets(strings(resource.doc.at), {})) {
+      const address = await this.announceTo(resource, target);
+      if (address !== undefined) done[target.csi] = address;
+    }
+    return (await this.record(resource.ri, () => done, true)) ?? resource;
+  }
+
+  /**
+   * After an UPDATE committed: CSEs that left at are de-announced, new ones announced, and the announced resources
+   * that stay are sent the announced attributes that changed (null for those no longer announced).
+   */
+  async afterUpdate(ctx: RequestContext, previous: Readonly<Record<string, unknown>>, resource: StoredResource): Promise<StoredResource> {
+    const announceable = ANNOUNCEABLE[resource.ty];
+    if (!announceable) return resource;
+    const content = ctx.content ?? {};
+    const before = announcedToOf(previous);
+    const after: AnnouncedTo = { ...before };
+    if ('at' in content) {
+      const asked = strings(content.at).map((e) => this.spRelative(e));
+      for (const [csi, address] of Object.entries(before)) {
+        if (asked.includes(address) || asked.includes(csi)) continue;
+        // The entry leaves at at once (as ACME does); a target that cannot be told now is told later, from the outbox.
+        const job: Withdrawal = { csi, address, ri: resource.ri };
+        if (retryable(await this.sendWithdrawal(job))) {
+          const now = this.services.clock.now();
+          await this.services.store.transaction(async (tx) => tx.enqueue([withdrawalMessage(job, now + 5_000)]));
+        }
+        delete after[csi];
+      }
+      for (const target of this.newTargets(asked, after)) {
+        const address = await this.announceTo(resource, target);
+        if (address !== undefined) after[target.csi] = address;
+      }
+    }
+    // What changed among the announced attributes, and what left announcedAttribute.
+    const oa = new Set(announceable.oa);
+    const names = new Set(this.announcedNames(resource));
+    const changed = Object.keys(content).filter((n) => names.has(n));
+    const added = strings(resource.doc.aa).filter((n) => oa.has(n) && !strings(previous.aa).includes(n));
+    const dropped = strings(previous.aa).filter((n) => oa.has(n) && !names.has(n));
+    const update: Record<string, unknown> = this.values(resource, new Set([...changed, ...added]));
+    for (const n of [...changed, ...dropped]) if (!(n in update)) update[n] = null;
+    if (Object.keys(update).length > 0) {
+      for (const [csi, address] of Object.entries(after)) {
+        if (before[csi] !== address) continue;
+        const result = await this.send(this.primitive(OPERATION.UPDATE, address, { pc: { [announceable.anncName]: update } }));
+        if (result.rsc !== RSC.UPDATED) this.refused('update', csi, resource.ri, result);
+      }
+    }
+    if ('at' in content || JSON.stringify(before) !== JSON.stringify(after)) return (await this.record(resource.ri, () => after, true)) ?? resource;
+    return resource;
+  }
+
+  /**
+   * A CSE left the tree here (its <remoteCSE> was deleted or expired): what it announced here goes too — its
+   * <CSEBaseAnnc> and everything below it. Announced resources of a CSE that is no longer linked would otherwise stay
+   * forever, with nobody left who may update or delete them.
+   */
+  async dropAnnouncedBy(csi: string): Promise<void> {
+    const { store, self, clock, log } = this.services;
+    const mine = `/${self.cseId}`;
+    for (let offset = 0; ; offset += 500) {
+      const page = await store.children(self.cseId, { ty: CSE_BASE_ANNC, limit: 500, offset });
+      for (const cbA of page.filter((r) => cseIdOfAddress(r.doc.lnk) === csi)) {
+        const gone = await deleteWithBookkeeping(this.services, cbA.ri, clock.now(), mine, { op: OPERATION.DELETE, to: cbA.ri, fr: mine, rqi: 'deregistered' });
+        if (gone) log.info({ event: 'announced-resources-dropped', cse: csi, resource: cbA.ri }, `announced resources of ${csi} removed`);
+      }
+      if (page.length < 500) return;
+    }
+  }
+
+  /** Sends one de-announcement (an outbox job, runWithdrawalJob); the answer decides whether it is tried again. */
+  async sendWithdrawal(job: Withdrawal): Promise<LinkResult> {
+    const result = await this.send(this.primitive(OPERATION.DELETE, job.address));
+    if (result.rsc === RSC.DELETED || result.rsc === RSC.NOT_FOUND) this.services.log.info({ event: 'de-announced', target: job.csi, resource: job.ri, at: job.address }, `de-announced from ${job.csi}`);
+    else this.refused('delete', job.csi, job.ri, result);
+    return result;
+  }
+}

@@ -1,0 +1,78 @@
+// Which types can be announced to other CSEs [TS-0001 §9.6.26, §10.2.13], the type of their announced variant, and
+// which attributes travel: MA ones always (when the original has them), OA ones when announcedAttribute names them.
+// The MA/OA columns are those of the TS-0001 resource tables (as in ../shared/reference attributePolicies.ap).
+// A leaf module: the type files import it for their announceTo / announcedAttribute entries.
+import type { AttributeSpec } from './define.js';
+
+export interface Announceable {
+  /** The resource type of the announced variant (ty 100xx). */
+  readonly annc: number;
+  /** Its content name, e.g. `m2m:aeA`. */
+  readonly anncName: string;
+  /** Mandatory announced attributes: sent whenever the original has them. */
+  readonly ma: readonly string[];
+  /** Optional announced attributes: sent only when announcedAttribute names them. */
+  readonly oa: readonly string[];
+}
+
+/** Keyed by the original's ty (RESOURCE_TYPE numbers; literal here so that this module imports no type file). */
+export const ANNOUNCEABLE: Readonly<Record<number, Announceable>> = {
+  1: { annc: 10001, anncName: 'm2m:acpA', ma: ['et', 'lbl', 'pv', 'pvs'], oa: [] },
+  2: { annc: 10002, anncName: 'm2m:aeA', ma: ['et', 'lbl', 'srv'], oa: ['apn', 'api', 'aei', 'poa', 'nl', 'rr', 'csz', 'loc', 'tren', 'ape', 'or'] },
+  3: { annc: 10003, anncName: 'm2m:cntA', ma: ['et', 'lbl'], oa: ['mni', 'mbs', 'mia', 'li', 'or', 'disr', 'loc'] },
+  4: { annc: 10004, anncName: 'm2m:cinA', ma: ['et', 'lbl'], oa: ['cnf', 'con', 'or', 'loc'] },
+  9: { annc: 10009, anncName: 'm2m:grpA', ma: ['et', 'lbl'], oa: ['mt', 'spty', 'mnm', 'mid', 'mtv', 'csy', 'gn'] },
+  14: { annc: 10014, anncName: 'm2m:nodA', ma: ['et', 'lbl', 'ni'], oa: ['hcl', 'hael', 'hsl', 'mgca', 'rms', 'nid', 'nty'] },
+  18: { annc: 10018, anncName: 'm2m:schA', ma: ['et', 'lbl'], oa: ['se', 'nco'] },
+  29: { annc: 10029, anncName: 'm2m:tsA', ma: ['et', 'lbl'], oa: ['loc', 'mni', 'mbs', 'mia', 'pei', 'peid', 'mdn', 'mdt', 'cnf', 'or'] },
+  30: { annc: 10030, anncName: 'm2m:tsiA', ma: ['et', 'lbl'], oa: ['loc', 'dgt', 'con', 'snr'] },
+};
+
+/** Document key: CSE-ID → SP-relative address of the announced resource there (the CSEBase: of its <CSEBaseAnnc>). */
+export const ANNOUNCED_TO_KEY = '__announcedTo';
+
+export type AnnouncedTo = Record<string, string>;
+
+/** A resource's announcement record (a copy). */
+export function announcedToOf(doc: Readonly<Record<string, unknown>>): AnnouncedTo {
+  const value = doc[ANNOUNCED_TO_KEY];
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(value as AnnouncedTo) } : {};
+}
+
+/** The <CSEBaseAnnc> that stands for the announcing CSE on the target CSE [TS-0004 §7.3.3.10]. */
+export const CSE_BASE_ANNC = 10005;
+
+/** Types whose announcement needs the parent announced to the same CSE first (contentInstance, timeSeriesInstance) [TS-0001 table 10.2.13.2-1]. */
+export const INSTANCE_TYPES: ReadonlySet<number> = new Set([4, 30]);
+
+/** The CSE-ID an SP-relative (/csi/…) or absolute (//sp/csi/…) address starts with. */
+export function cseIdOfAddress(address: unknown): string | undefined {
+  if (typeof address !== 'string') return undefined;
+  const m = /^(?:\/\/[^/]+)?(\/[^/]+)\//.exec(address);
+  return m?.[1];
+}
+
+export function isAnnouncedType(ty: number): boolean {
+  return ty > 10000 && ty < 10100;
+}
+
+/**
+ * announceTo and announcedAttribute for an announceable type's table. An announcedAttribute entry must be one of
+ * the type's OA attributes [TS-0001 table 10.2.13.7-1: others are invalid], 4000 otherwise.
+ */
+export function announceAttributes(ty: number): { at: AttributeSpec; aa: AttributeSpec } {
+  const oa = new Set(ANNOUNCEABLE[ty]?.oa ?? []);
+  return {
+    at: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 16 },
+    aa: {
+      type: 'stringList',
+      create: 'O',
+      update: 'O',
+      maxLength: 32,
+      check: (v) => {
+        const bad: unknown = Array.isArray(v) ? v.find((name) => !oa.has(String(name))) : undefined;
+        return bad === undefined ? undefined : `${JSON.stringify(bad)} is no optional announced attribute of this type (allowed: ${[...oa].join(', ') || 'none'})`;
+      },
+    },
+  };
+}

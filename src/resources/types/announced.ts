@@ -1,0 +1,124 @@
+// The announced resource types (ty 100xx, TS-0001 §9.6.26, TS-0004 §7.4.26): what another CSE announced here of a
+// resource it hosts. Each carries link (lnk) to its original and copies of the announced attributes, validated by
+// the original type's own rules; only the CSE that lnk names creates, updates and deletes them (the access rule is
+// in security/authorize.ts). They are stored and served here; rcn 7 retrieves the original (pipeline/execute.ts).
+import { ACCESS_CONTROL, EXPIRATION, LABELS, LOCATION, UNIVERSAL } from '../common.js';
+import { defineResourceType, type AttributeSpec, type AttributeTable, type HookContext, type ResourceTypeDefinition } from '../define.js';
+import { ANNOUNCEABLE, CSE_BASE_ANNC, cseIdOfAddress } from '../announceable.js';
+import { RESOURCE_TYPE } from '../types.js';
+import { badRequest } from '../../primitive/errors.js';
+import type { StoredResource } from '../../storage/store.js';
+import { accessControlPolicyType } from './accessControlPolicy.js';
+import { aeType } from './ae.js';
+import { containerType } from './container.js';
+import { contentInstanceType } from './contentInstance.js';
+import { groupType } from './group.js';
+import { nodeType } from './node.js';
+import { scheduleType } from './schedule.js';
+import { timeSeriesType } from './timeSeries.js';
+import { timeSeriesInstanceType } from './timeSeriesInstance.js';
+import { SP_RELATIVE_CSE_ID } from './remoteCse.js';
+
+const COMMON = {
+  ...UNIVERSAL,
+  ...EXPIRATION,
+  ...LABELS,
+  ...LOCATION,
+  ...ACCESS_CONTROL,
+  // The original's address, SP-relative or absolute [TS-0001 §9.6.26.1]; it does not move.
+  lnk: { type: 'anyURI', create: 'M', update: 'NP', maxLength: 512 },
+} as const satisfies Record<string, AttributeSpec>;
+
+/**
+ * An announced resource comes from the CSE hosting its original: lnk names a resource of the originator (the
+ * CSE-ID authenticated by the link), and an announced parent, where there is one, came from the same CSE.
+ */
+function checkOrigin(ctx: HookContext, resource: StoredResource, parent: StoredResource): void {
+  const from = ctx.originator;
+  const lnk = resource.doc.lnk;
+  if (!SP_RELATIVE_CSE_ID.test(from)) throw badRequest(`an announced resource is created by the CSE hosting its original, not by '${from}'`);
+  if (typeof lnk !== 'string' || cseIdOfAddress(lnk) !== from) throw badRequest(`link must name a resource of the announcing CSE ${from}`);
+  if (parent.ty !== RESOURCE_TYPE.CSEBase && (typeof parent.doc.lnk !== 'string' || cseIdOfAddress(parent.doc.lnk) !== from)) {
+    throw badRequest(`the parent was announced by another CSE than ${from}`);
+  }
+}
+
+/** Everything announced is optional here: the original's rules decided what it holds, these check the copy's shape. */
+function copies(original: AttributeTable, names: readonly string[]): Record<string, AttributeSpec> {
+  const out: Record<string, AttributeSpec> = {};
+  for (const name of names) {
+    const spec = original[name];
+    if (spec) out[name] = { ...spec, create: 'O', update: 'O' };
+  }
+  return out;
+}
+
+function announcedType(original: ResourceTypeDefinition, childTypes: readonly number[]): ResourceTypeDefinition {
+  const announceable = ANNOUNCEABLE[original.ty];
+  if (!announceable) throw new Error(`type ${original.ty} is not announceable`);
+  return defineResourceType({
+    ty: announceable.annc,
+    typeName: announceable.anncName,
+    attributes: { ...copies(original.attributes, [...announceable.ma, ...announceable.oa]), ...COMMON },
+    childTypes,
+    creatable: true,
+    updatable: true,
+    deletable: true,
+    hasAcpi: true,
+    hooks: {
+      beforeCreate(ctx, resource, parent) {
+        checkOrigin(ctx, resource, parent);
+      },
+    },
+  });
+}
+
+const ANNC = {
+  acp: ANNOUNCEABLE[RESOURCE_TYPE.accessControlPolicy]?.annc ?? 0,
+  ae: ANNOUNCEABLE[RESOURCE_TYPE.AE]?.annc ?? 0,
+  cnt: ANNOUNCEABLE[RESOURCE_TYPE.container]?.annc ?? 0,
+  cin: ANNOUNCEABLE[RESOURCE_TYPE.contentInstance]?.annc ?? 0,
+  grp: ANNOUNCEABLE[RESOURCE_TYPE.group]?.annc ?? 0,
+  nod: ANNOUNCEABLE[RESOURCE_TYPE.node]?.annc ?? 0,
+  sch: ANNOUNCEABLE[RESOURCE_TYPE.schedule]?.annc ?? 0,
+  ts: ANNOUNCEABLE[RESOURCE_TYPE.timeSeries]?.annc ?? 0,
+  tsi: ANNOUNCEABLE[RESOURCE_TYPE.timeSeriesInstance]?.annc ?? 0,
+};
+
+/** <CSEBaseAnnc>: the announcing CSE, under this CSEBase; the resources it announces go below it [TS-0004 §7.3.3.10]. */
+export const cseBaseAnncType = defineResourceType({
+  ty: CSE_BASE_ANNC,
+  typeName: 'm2m:cbA',
+  attributes: {
+    ...COMMON,
+    csi: { type: 'string', create: 'O', update: 'O', maxLength: 65 },
+    cst: { type: 'enum', create: 'O', update: 'O', values: [1, 2, 3] },
+    srv: { type: 'stringList', create: 'O', update: 'O', maxLength: 16 },
+    poa: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 32 },
+    csz: { type: 'stringList', create: 'O', update: 'O', maxLength: 8 },
+  },
+  childTypes: [ANNC.acp, ANNC.ae, ANNC.cnt, ANNC.grp, ANNC.nod, ANNC.sch, ANNC.ts],
+  creatable: true,
+  updatable: true,
+  deletable: true,
+  hasAcpi: true,
+  hooks: {
+    beforeCreate(ctx, resource, parent) {
+      checkOrigin(ctx, resource, parent);
+      if (resource.doc.csi !== undefined && resource.doc.csi !== ctx.originator) throw badRequest(`csi must be the announcing CSE's ${ctx.originator}`);
+    },
+  },
+});
+
+export const ANNOUNCED_TYPES: readonly ResourceTypeDefinition[] = [
+  cseBaseAnncType,
+  announcedType(accessControlPolicyType, []),
+  announcedType(aeType, [ANNC.acp, ANNC.cnt, ANNC.grp, ANNC.ts]),
+  announcedType(containerType, [ANNC.cnt, ANNC.cin, ANNC.ts]),
+  announcedType(contentInstanceType, []),
+  announcedType(groupType, []),
+  announcedType(nodeType, [ANNC.sch]),
+  announcedType(scheduleType, []),
+  announcedType(timeSeriesType, [ANNC.tsi]),
+  announcedType(timeSeriesInstanceType, []),
+];
