@@ -403,7 +403,17 @@ class SqliteOperations {
 
   private searchBy(q: SearchQuery, plan: SearchPlan): SearchHit[] {
     const { sql, args } = searchSql(q, SQLITE_DIALECT, plan);
-    return this.prepare<unknown[], ResourceRow & { matched?: number }>(sql).all(...args).map(toHit);
+    // A discovery page reads hundreds of rows of a dozen columns. better-sqlite3 builds each row object through
+    // its native API, a third of the cost of the query measured; rows read as arrays and named here in one
+    // shape cost that much less. Only searchBy runs these texts, so the raw mode set on the cached statement
+    // changes no other reader.
+    const statement = this.prepare<unknown[], unknown[]>(sql).raw(true);
+    const names = statement.columns().map((c) => c.name);
+    return statement.all(...args).map((values) => {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
+      return toHit(row as unknown as ResourceRow & { matched?: number });
+    });
   }
 
   childAccessClasses(pi: string, condition: ChildCondition, aliveAt: number, scan: number, limit: number): StoredResource[] {
