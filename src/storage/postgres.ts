@@ -135,6 +135,10 @@ const POSTGRES_DIALECT: SqlDialect = {
   },
   // An expression the path index does not serve (its collation stays the column's, "C").
   unindexed: (column) => `(${column} || '')`,
+  rowCount(args, value) {
+    args.push(value);
+    return `$${args.length}`;
+  },
 };
 
 function isConnectionError(err: unknown): boolean {

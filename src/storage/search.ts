@@ -22,6 +22,8 @@ export interface SqlDialect {
   wildcardMatch(args: unknown[], text: string, pattern: string): string;
   /** A column in a comparison that must not choose the index (SQLite: `+column`). */
   unindexed(column: string): string;
+  /** A LIMIT or OFFSET value, as a parameter (SQLite: see ROW_COUNT in sqlite.ts). */
+  rowCount(args: unknown[], value: number): string;
 }
 
 /**
@@ -87,7 +89,7 @@ export function subtreeSizeSql(below: string, bound: number, d: SqlDialect): { s
   const args: unknown[] = [];
   const p = (v: unknown): string => d.param(args, v);
   const from = p(`${below}/`);
-  const limit = p(bound);
+  const limit = d.rowCount(args, bound);
   return { sql: `SELECT count(*) AS n FROM (SELECT srn FROM resources WHERE srn >= ${from} ORDER BY srn LIMIT ${limit}) s WHERE srn < ${p(`${below}0`)}`, args };
 }
 
@@ -191,7 +193,7 @@ export function searchSql(q: SearchQuery, d: SqlDialect, plan: SearchPlan = {}):
       else where.push(`(${conditions.join(q.operation === 'or' ? ' OR ' : ' AND ')})`);
     }
   }
-  return { sql: `SELECT ${select} FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${d.param(args, q.limit)}`, args };
+  return { sql: `SELECT ${select} FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${d.rowCount(args, q.limit)}`, args };
 }
 
 /**
@@ -206,7 +208,7 @@ export function childAccessSql(pi: string, condition: ChildCondition, aliveAt: n
   if (condition.ty?.length) where.push(`ty IN (${condition.ty.map((t) => p(t)).join(', ')})`);
   if (condition.labels?.length) where.push(d.jsonListHasAny(args, 'lbl', condition.labels));
   for (const [name, value] of condition.attributes ?? []) where.push(attributeCondition(d, args, name, value));
-  const inner = `SELECT ri, pi, ty, owner, doc FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${p(scan)}`;
+  const inner = `SELECT ri, pi, ty, owner, doc FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${d.rowCount(args, scan)}`;
   const policyType = p(1);
-  return { sql: `SELECT ${select} FROM (${inner}) c GROUP BY 1, 2, 3, 5, 6, 7, CASE WHEN ty = ${policyType} THEN ri END LIMIT ${p(limit)}`, args };
+  return { sql: `SELECT ${select} FROM (${inner}) c GROUP BY 1, 2, 3, 5, 6, 7, CASE WHEN ty = ${policyType} THEN ri END LIMIT ${d.rowCount(args, limit)}`, args };
 }

@@ -1,7 +1,7 @@
 // The storage contract: every ResourceStore backend must pass this suite unchanged.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { QuotaExceededError, StoreConflictError, type ResourceStore, type StoredResource } from '../../src/storage/store.js';
+import { QuotaExceededError, StoreConflictError, type NewOutboxMessage, type OutboxMessage, type ResourceStore, type StoredResource } from '../../src/storage/store.js';
 
 function resource(ri: string, pi: string, srn: string, extra: Partial<StoredResource> = {}): StoredResource {
   return { ri, pi, ty: 3, rn: srn.split('/').pop() as string, srn, ct: '20260101T000000', lt: '20260101T000000', doc: { lbl: [ri] }, ...extra };
@@ -267,6 +267,26 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       const polled = await store.leaseHeads('A', 10, 100, 10, { only: 'pch:' });
       assert.deepEqual(polled.map((m) => m.target), ['pch:sleeper'], 'only the queues asked for');
       await store.dequeue([...polled, ...leased].map((m) => m.id));
+    });
+
+    it('leases only the due, unleased head of each queue in scope, oldest first, however long the queues', async () => {
+      const msg = (target: string, notBefore = 0): NewOutboxMessage => ({ target, subscription: 's', content: '{}', created: 0, notBefore });
+      await store.enqueue([msg('http://h.example/b'), msg('tmr:x 1'), msg('http://h.example/a'), msg('held:q'), msg('http://h.example/later', 50), msg('tmr:y 2')]);
+      for (let i = 0; i < 200; i++) await store.enqueue([msg('http://h.example/a'), msg('http://h.example/b'), msg('tmr:x 1'), msg('nbr:z')]);
+      const ours = (m: OutboxMessage): boolean => /^(http:\/\/h\.example|tmr:|held:|nbr:)/.test(m.target);
+      const first = (await store.leaseHeads('A', 10, 100, 1, { except: ['tmr:', 'held:', 'nbr:'] })).filter(ours);
+      assert.deepEqual(first.map((m) => m.target), ['http://h.example/b'], 'the oldest head first; the limit holds');
+      const rest = (await store.leaseHeads('A', 10, 100, 10, { except: ['tmr:', 'held:', 'tmr:x', 'nbr:'] })).filter(ours);
+      assert.deepEqual(rest.map((m) => m.target), ['http://h.example/a'], 'one head per queue; a leased head and a head not yet due are not taken');
+      const later = (await store.leaseHeads('A', 60, 100, 10, { except: ['tmr:', 'held:', 'nbr:'] })).filter(ours);
+      assert.deepEqual(later.map((m) => m.target), ['http://h.example/later']);
+      const timers = await store.leaseHeads('A', 10, 100, 10, { only: 'tmr:' });
+      assert.deepEqual(timers.map((m) => m.target), ['tmr:x 1', 'tmr:y 2']);
+      const everything = (await store.leaseHeads('B', 1_000, 100, 100)).filter(ours);
+      assert.deepEqual(everything.map((m) => m.target).sort(), ['held:q', 'http://h.example/a', 'http://h.example/b', 'http://h.example/later', 'nbr:z', 'tmr:x 1', 'tmr:y 2'], 'expired leases are taken over');
+      for (const target of ['http://h.example/a', 'http://h.example/b', 'http://h.example/later', 'tmr:x 1', 'tmr:y 2', 'held:q', 'nbr:z']) {
+        await store.dequeue((await store.queued(target, undefined, 1_000)).map((m) => m.id));
+      }
     });
 
     it('claims a key once until its time ends, for every process on the store', async () => {
