@@ -7,6 +7,7 @@
 import { CseError } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
+import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import type { CseServices } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { CRS_TARGET_PREFIX, canonicalUrl, targetKey, urlsOfTarget } from './events.js';
@@ -87,6 +88,15 @@ export async function verifyTargets(
   const { store, self } = services;
   let own: ReadonlySet<string> | undefined;
   for (const target of targets) {
+    // The verification request [TS-0004 §7.5.1.2.1]; each attempt has a request ID of its own.
+    const verificationRequest = (): RequestPrimitive => ({
+      op: OPERATION.NOTIFY,
+      to: target,
+      fr: `/${self.cseId}`,
+      rqi: `vrq-${randomIdSuffix()}`,
+      rvi: '3',
+      pc: { 'm2m:sgn': { vrq: true, sur: subscriptionUri, cr: originator } },
+    });
     const key = await targetKey(store, self, target);
     // Not the subscriber itself (its own AE, its own polling channel, or a su that is one of its own points of access).
     if (key === `ae:${originator}` || key === `pch:${originator}` || target === originator) continue;
@@ -100,14 +110,7 @@ export async function verifyTargets(
     }
     // A target on another CSE (an AE registered there) is asked through the CSE tree (src/remote).
     if (key.startsWith('id:') && services.remote?.otherCseOf(target)) {
-      const result = await services.remote.sendToOtherCse(target, {
-        op: 5,
-        to: target,
-        fr: `/${self.cseId}`,
-        rqi: `vrq-${randomIdSuffix()}`,
-        rvi: '3',
-        pc: { 'm2m:sgn': { vrq: true, sur: subscriptionUri, cr: originator } },
-      });
+      const result = await services.remote.sendToOtherCse(target, verificationRequest());
       if (result.rsc !== RSC.OK) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' did not accept the verification request (${result.rsc})`);
       continue;
     }
@@ -116,14 +119,7 @@ export async function verifyTargets(
     let verified = false;
     let refused = true;
     for (const url of urls) {
-      const result = await services.outbound.send(url, {
-        op: 5,
-        to: target,
-        fr: `/${self.cseId}`,
-        rqi: `vrq-${randomIdSuffix()}`,
-        rvi: '3',
-        pc: { 'm2m:sgn': { vrq: true, sur: subscriptionUri, cr: originator } },
-      });
+      const result = await services.outbound.send(url, verificationRequest());
       if (result.refused === undefined) refused = false;
       if (result.rsc === 5103) continue;
       verified = result.rsc === RSC.OK;
