@@ -3,26 +3,15 @@
 // access decision reads the store), in the types' prepare hooks.
 import { badRequest } from '../primitive/errors.js';
 import { OPERATION } from '../primitive/request.js';
-import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
+import { ACCESS_OPERATION, privilegeOf, type AccessOperation } from '../security/acp.js';
 import { localResourceIn } from '../operations/localResource.js';
 import type { HookContext } from '../resources/define.js';
 import type { StoredResource } from '../storage/store.js';
 import { checkCriteriaFor } from './criteria.js';
 
-/** The privilege a primitive's operation needs of its target. */
-export function privilegeOf(op: unknown): AccessOperation {
-  switch (op) {
-    case OPERATION.CREATE:
-      return ACCESS_OPERATION.CREATE;
-    case OPERATION.RETRIEVE:
-      return ACCESS_OPERATION.RETRIEVE;
-    case OPERATION.UPDATE:
-      return ACCESS_OPERATION.UPDATE;
-    case OPERATION.DELETE:
-      return ACCESS_OPERATION.DELETE;
-    default:
-      return ACCESS_OPERATION.NOTIFY;
-  }
+/** The privilege an action primitive's operation needs of its target (security/acp.ts); any other value: NOTIFY. */
+export function primitivePrivilege(op: unknown): AccessOperation {
+  return op === OPERATION.CREATE || op === OPERATION.RETRIEVE || op === OPERATION.UPDATE || op === OPERATION.DELETE ? privilegeOf(op) : ACCESS_OPERATION.NOTIFY;
 }
 
 /**

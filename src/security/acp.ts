@@ -1,6 +1,7 @@
 // The accessControlPolicy language [TS-0003 §7.1; TS-0004 §6.3.5.26-28]: parsing (with a precise message
 // for every malformed element) and evaluation of one set of rules. Fail closed: what cannot be decided denies.
 import type { LocalIdentity } from '../primitive/identifiers.js';
+import { OPERATION, type Operation } from '../primitive/request.js';
 import { inRange, parseAddress, type AddressRange, type ParsedAddress } from './addresses.js';
 import { compileOriginator, originatorMatches, type OriginatorMatcher } from './originators.js';
 import { compileSchedule, scheduleMatches, type Schedule, type TimeFields } from './schedule.js';
@@ -8,6 +9,19 @@ import { compileSchedule, scheduleMatches, type Schedule, type TimeFields } from
 /** accessControlOperations bits [TS-0004 §6.3.4.2.29]. */
 export const ACCESS_OPERATION = { CREATE: 1, RETRIEVE: 2, UPDATE: 4, DELETE: 8, NOTIFY: 16, DISCOVERY: 32 } as const;
 export type AccessOperation = (typeof ACCESS_OPERATION)[keyof typeof ACCESS_OPERATION];
+
+const PRIVILEGE_OF: Readonly<Record<Operation, AccessOperation>> = {
+  [OPERATION.CREATE]: ACCESS_OPERATION.CREATE,
+  [OPERATION.RETRIEVE]: ACCESS_OPERATION.RETRIEVE,
+  [OPERATION.UPDATE]: ACCESS_OPERATION.UPDATE,
+  [OPERATION.DELETE]: ACCESS_OPERATION.DELETE,
+  [OPERATION.NOTIFY]: ACCESS_OPERATION.NOTIFY,
+};
+
+/** The privilege an operation needs of its target (a RETRIEVE that is a discovery needs DISCOVERY instead: the authorize stage). */
+export function privilegeOf(op: Operation): AccessOperation {
+  return PRIVILEGE_OF[op];
+}
 const ALL_OPERATIONS = 63;
 
 /**

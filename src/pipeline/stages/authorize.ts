@@ -3,7 +3,7 @@
 import { CseError, badRequest, noPrivilege } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { OPERATION, OPERATION_NAMES, isDiscovery, type Operation } from '../../primitive/request.js';
-import { ACCESS_OPERATION, type AccessOperation } from '../../security/acp.js';
+import { ACCESS_OPERATION, privilegeOf, type AccessOperation } from '../../security/acp.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { RequestContext } from '../context.js';
 import { originatorMay } from '../access.js';
@@ -12,20 +12,10 @@ import { dynamicAuthorizationFor } from '../../security/dynamicAuthorization.js'
 import { TokenRejected, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
 
 function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
-  switch (op) {
-    case OPERATION.CREATE:
-      return ACCESS_OPERATION.CREATE;
-    case OPERATION.RETRIEVE:
-      // A RETRIEVE with filterUsage discovery needs DISCOVERY [TS-0003 §7.1.3]; through fopt that is what each
-      // member carries out. pcu, la and ol perform a RETRIEVE (a poll dequeues) whatever the filterUsage says.
-      return isDiscovery(ctx.request.fc) && (!ctx.virtual || ctx.virtual === 'fopt') ? ACCESS_OPERATION.DISCOVERY : ACCESS_OPERATION.RETRIEVE;
-    case OPERATION.UPDATE:
-      return ACCESS_OPERATION.UPDATE;
-    case OPERATION.DELETE:
-      return ACCESS_OPERATION.DELETE;
-    case OPERATION.NOTIFY:
-      return ACCESS_OPERATION.NOTIFY;
-  }
+  // A RETRIEVE with filterUsage discovery needs DISCOVERY [TS-0003 §7.1.3]; through fopt that is what each
+  // member carries out. pcu, la and ol perform a RETRIEVE (a poll dequeues) whatever the filterUsage says.
+  if (op === OPERATION.RETRIEVE && isDiscovery(ctx.request.fc) && (!ctx.virtual || ctx.virtual === 'fopt')) return ACCESS_OPERATION.DISCOVERY;
+  return privilegeOf(op);
 }
 
 /** A RETRIEVE with filterUsage discovery (or IPE on-demand discovery) of a resource that is not virtual. */

@@ -11,7 +11,7 @@ import { OPERATION } from '../../primitive/request.js';
 import { ACCESS_OPERATION } from '../../security/acp.js';
 import { localResourceIn } from '../../operations/localResource.js';
 import { checkCriteriaShape } from '../../actions/criteria.js';
-import { checkCriteriaOn, privilegeOf, usableResource } from '../../actions/references.js';
+import { checkCriteriaOn, primitivePrivilege, usableResource } from '../../actions/references.js';
 import { EVAL_MODE, MIN_PERIOD_MS, RUN_AS_KEY, RUN_AS_REGISTRATION_KEY, SUBJECT_KEY, TRANSPORT_KEY, evidenceOnly, startMode, unwatch, watch } from '../../actions/state.js';
 import type { StoredResource } from '../../storage/store.js';
 
@@ -115,7 +115,7 @@ export const actionType = defineResourceType({
         checkMode(content.evm, content.ecp);
         checkFrom(content.apv, ctx.originator);
         checkCriteriaOn(ctx, content.evc, await subjectOf(ctx, content.sri, target));
-        await usableResource(ctx, content.orc, 'orc', privilegeOf((content.apv as { op?: unknown }).op));
+        await usableResource(ctx, content.orc, 'orc', primitivePrivilege((content.apv as { op?: unknown }).op));
         return;
       }
       // Only the originator the action acts as may change it: otherwise a writer could point the creator's
@@ -131,7 +131,7 @@ export const actionType = defineResourceType({
         if (!parent) throw badRequest('the action has no parent any more');
         checkCriteriaOn(ctx, after.evc, await subjectOf(ctx, after.sri, parent));
       }
-      if ('orc' in content || 'apv' in content) await usableResource(ctx, after.orc, 'orc', privilegeOf((after.apv as { op?: unknown }).op));
+      if ('orc' in content || 'apv' in content) await usableResource(ctx, after.orc, 'orc', primitivePrivilege((after.apv as { op?: unknown }).op));
       if (Array.isArray(content.dep)) {
         for (const entry of content.dep as string[]) {
           const dependency = await localResourceIn(ctx.store, ctx.self, ctx.now, entry);
