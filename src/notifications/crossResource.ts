@@ -16,7 +16,7 @@ import { durationMs } from '../resources/validate.js';
 import { cancelTimer, setTimer } from '../scheduler/timers.js';
 import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { OUTBOX_TOPIC, creatorOf, recordDeletion, resolveTarget, sameRegistration, type StoredEnvelope } from './events.js';
-import { afterHolding, beforeHolding, heldMessage, scheduleVerdict } from './notificationSchedule.js';
+import { scheduleVerdict } from './notificationSchedule.js';
 
 /** m2m:timeWindowType [TS-0004 §6.3.4.2.61]. */
 export const TIME_WINDOW = { PERIODIC: 1, SLIDING: 2 } as const;
@@ -89,6 +89,9 @@ export async function restartWindow(tx: ResourceStore, crs: StoredResource, now:
  * each notificationURI through the outbox, counted against expirationCounter as it is delivered (deliver.ts).
  */
 async function enqueueNotification(tx: ResourceStore, services: CseServices, crs: StoredResource, now: number): Promise<void> {
+  // Outside its notificationSchedule the notification is dropped, as a <subscription>'s without pendingNotification
+  // (notificationSchedule.ts): a <crossResourceSubscription> has no pendingNotification to hold it by.
+  if (scheduleVerdict(crs, now) !== 'send') return;
   const { self, config, log } = services;
   const creator = creatorOf(crs);
   const envelope: StoredEnvelope = {
@@ -105,11 +108,6 @@ async function enqueueNotification(tx: ResourceStore, services: CseServices, crs
     if (found.ae && !sameRegistration(crs, found.ae)) continue;
     keys.set(found.key, target);
   }
-  // Outside its notificationSchedule the notification is dropped, or held where pendingNotification is set
-  // (notificationSchedule.ts), as for a <subscription>.
-  const verdict = scheduleVerdict(crs, now);
-  if (verdict === 'drop') return;
-  if (verdict === 'hold') await beforeHolding(tx, crs, [...keys.keys()]);
   let used = (await tx.outboxUsage([creator])).get(creator) ?? 0;
   const messages: NewOutboxMessage[] = [];
   for (const [key, target] of keys) {
@@ -118,14 +116,12 @@ async function enqueueNotification(tx: ResourceStore, services: CseServices, crs
       continue;
     }
     used += bytes;
-    const message: NewOutboxMessage = { target: key, subscription: crs.ri, content, created: now, notBefore: now, originator: creator, bytes };
-    messages.push(verdict === 'hold' ? heldMessage(message, crs.ri) : message);
+    messages.push({ target: key, subscription: crs.ri, content, created: now, notBefore: now, originator: creator, bytes });
     countStats(crs.doc, target, { noec: 1 });
   }
   if (messages.length === 0) return;
   await tx.enqueue(messages);
-  if (verdict === 'hold') await afterHolding(tx, services, crs, now);
-  else await tx.broadcast(OUTBOX_TOPIC, '');
+  await tx.broadcast(OUTBOX_TOPIC, '');
 }
 
 /** The timer at the end of a window: evaluate, notify if met, and start the next periodic window. */

@@ -153,8 +153,8 @@ async function currentQueue(tx: ResourceStore, sub: StoredResource, heldFor: str
  * with the subscription locked.
  */
 export const releaseHeldNotifications: TimerHandler = async (tx, services, resource) => {
-  // A deleted subscription's held queue went with it.
-  if (resource?.ty !== RESOURCE_TYPE.subscription && resource?.ty !== RESOURCE_TYPE.crossResourceSubscription) return;
+  // A deleted subscription's held queue went with it; a <crossResourceSubscription> holds nothing (it has no pn).
+  if (resource?.ty !== RESOURCE_TYPE.subscription) return;
   const now = services.clock.now();
   const queue = heldQueue(resource.ri);
   const held = await tx.queued(queue, undefined, RELEASE_BATCH);

@@ -37,11 +37,8 @@ async function recordDeletionEvents(
   await recordEvent(tx, ctx, root, { type: EVENT.DELETE, resource: root, operation: OPERATION.DELETE, originator, ...decided });
   if (parent) await recordEvent(tx, ctx, parent, { type: EVENT.DELETE_CHILD, resource: root, operation: OPERATION.DELETE, originator, ...decided });
   for (const sub of ended) await recordDeletion(tx, services.self, sub, now);
-  // What a subscription or crossResourceSubscription held outside its notificationSchedule goes with it.
-  const crossEnded = root.ty === RESOURCE_TYPE.crossResourceSubscription ? [root] : [];
-  crossEnded.push(...(await tx.findInSubtree(root.srn, RESOURCE_TYPE.crossResourceSubscription, MAX_SUBSCRIPTIONS_PER_RESOURCE)));
-  const holding = [...ended, ...crossEnded];
-  if (holding.length > 0) await tx.dropQueued(holding.map((sub) => heldQueue(sub.ri)));
+  // What a subscription held outside its notificationSchedule goes with it (a crossResourceSubscription's: crossResource.ts).
+  if (ended.length > 0) await tx.dropQueued(ended.map((sub) => heldQueue(sub.ri)));
 }
 
 export async function deleteWithBookkeeping(
