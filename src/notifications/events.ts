@@ -40,8 +40,12 @@ export interface SharedSgn {
   readonly sur: string;
   readonly cr?: string;
   readonly net: number;
-  /** Which representation of the payload: all attributes, the modified ones, or the resource ID (nct 1/2/3). */
-  readonly rep: 'full' | 'mod' | 'uri';
+  /**
+   * Which representation of the payload: all attributes, the modified ones, or the resource ID (nct 1/2/3);
+   * `tsn`: the time series notification carried in the message itself (missing data reports).
+   */
+  readonly rep: 'full' | 'mod' | 'uri' | 'tsn';
+  readonly tsn?: MissingDataReport;
   /** The operation monitored (operationMonitor subscriptions): the operation and its originator. */
   readonly om?: Readonly<Record<string, unknown>>;
 }
@@ -64,7 +68,8 @@ export function readEnvelope(message: Pick<OutboxMessage, 'content' | 'shared'>)
   if (!sgn) return stored as Envelope;
   const payload = (message.shared === undefined ? {} : JSON.parse(message.shared)) as Partial<EventPayload>;
   const typeName = payload.typeName ?? 'm2m:rsc';
-  const rep = sgn.rep === 'uri' ? { 'm2m:uri': payload.uri } : { [typeName]: (sgn.rep === 'mod' ? payload.mod : payload.full) ?? {} };
+  const rep =
+    sgn.rep === 'uri' ? { 'm2m:uri': payload.uri } : sgn.rep === 'tsn' ? { 'm2m:tsn': sgn.tsn ?? {} } : { [typeName]: (sgn.rep === 'mod' ? payload.mod : payload.full) ?? {} };
   // A RETRIEVE seen by an operationMonitor has no notificationEventType.
   const out: Record<string, unknown> = { nev: { rep, ...(sgn.net === RETRIEVED ? {} : { net: sgn.net }), ...(sgn.om ? { om: sgn.om } : {}) }, sur: sgn.sur };
   if (sgn.cr !== undefined) out.cr = sgn.cr;
@@ -124,6 +129,14 @@ export interface RecordedEvent {
   /** The request that caused the event: its operation and originator (operationMonitor, eeno). */
   readonly op?: number;
   readonly by?: string;
+  /** Missing data events (net 8): the time series notifications each subscription is owed (notifications/missingData.ts). */
+  readonly reports?: Readonly<Record<string, readonly MissingDataReport[]>>;
+}
+
+/** m2m:timeSeriesNotification [TS-0004 §6.3.5.41]: the missing points of one report and their count. */
+export interface MissingDataReport {
+  readonly mdlt: readonly string[];
+  readonly mdc: number;
 }
 
 export interface ResolvedTarget {
@@ -283,6 +296,20 @@ export async function recordEvent(
   await tx.enqueue([{ target: `${FANOUT_TARGET_PREFIX}${subscribedTo.ri}`, subscription: subscribedTo.ri, content: JSON.stringify(recorded), created: now, notBefore: now, payload: shared }]);
   await tx.broadcast(OUTBOX_TOPIC, '');
   return matched.length;
+}
+
+/**
+ * Missing data reports of a <timeSeries> [TS-0004 §7.5.1.2.9] go through fan-out like any other event, so that
+ * they are sent only while each subscription's creator may still read the timeSeries, and count against its
+ * outbox bound.
+ */
+export async function recordMissingData(tx: ResourceStore, registry: ResourceRegistry, timeSeries: StoredResource, reports: ReadonlyMap<string, readonly MissingDataReport[]>, now: number): Promise<void> {
+  if (reports.size === 0) return;
+  const payload: EventPayload = { typeName: registry.contentName(timeSeries), uri: timeSeries.ri };
+  const recorded: RecordedEvent = { net: EVENT.MISSING_DATA, at: now, about: accessFacts(timeSeries), subs: [...reports.keys()], reports: Object.fromEntries(reports) };
+  const shared = await tx.storePayload(JSON.stringify(payload));
+  await tx.enqueue([{ target: `${FANOUT_TARGET_PREFIX}${timeSeries.ri}`, subscription: timeSeries.ri, content: JSON.stringify(recorded), created: now, notBefore: now, payload: shared }]);
+  await tx.broadcast(OUTBOX_TOPIC, '');
 }
 
 /** Events copied for the batching subscriptions one deletion ends, at most: a deletion's transaction stays bounded. */

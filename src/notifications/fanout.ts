@@ -332,53 +332,57 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
       rep: attrs.nct === CONTENT.RESOURCE_ID ? 'uri' : attrs.nct === CONTENT.MODIFIED_ATTRIBUTES ? 'mod' : 'full',
       ...monitoredOperation(attrs, event),
     };
-    let envelope: StoredEnvelope;
-    let subscription = sub.ri;
-    if (group) {
-      // A group subscription with forwarding: the group gathers its members' notifications for the nfu.
-      envelope = { sgn, final: true, batch: group.batch };
-      subscription = `group:${group.ri}`;
-    } else {
-      envelope = {
-        sgn,
-        // The deletion of the subscribed-to resource ends the subscription too; its last notification still goes.
-        ...(ending ? { final: true } : {}),
-        ...deliveryPolicy(attrs),
-      };
-    }
-    const content = JSON.stringify(envelope);
-    const own = byteLength(content);
-    // Outside the subscription's notificationSchedule it is held or dropped (notificationSchedule.ts).
-    const verdict = group ? 'send' : scheduleVerdict(sub, now);
-    if (verdict === 'drop') continue;
-    if (verdict === 'hold') await beforeHolding(tx, sub, [...keys.keys()]);
-    let made = 0;
-    for (const key of keys.keys()) {
-      // The event's bound counts what it writes (its payload is stored once); a creator's counts every
-      // queued notification with its payload, what delivering it costs.
-      if (eventBytes + own > config.notifications.maxEventBytes) {
-        over.event.set(sub.ri, (over.event.get(sub.ri) ?? 0) + 1);
-        continue;
+    // A missing data event owes each subscription its own reports (m2m:tsn), one notification each.
+    const sgns: SharedSgn[] = event.reports ? (event.reports[sub.ri] ?? []).map((tsn) => (sgn.rep === 'uri' ? sgn : { ...sgn, rep: 'tsn', tsn })) : [sgn];
+    for (const sgn of sgns) {
+      let envelope: StoredEnvelope;
+      let subscription = sub.ri;
+      if (group) {
+        // A group subscription with forwarding: the group gathers its members' notifications for the nfu.
+        envelope = { sgn, final: true, batch: group.batch };
+        subscription = `group:${group.ri}`;
+      } else {
+        envelope = {
+          sgn,
+          // The deletion of the subscribed-to resource ends the subscription too; its last notification still goes.
+          ...(ending ? { final: true } : {}),
+          ...deliveryPolicy(attrs),
+        };
       }
-      const used = usage.get(creator) ?? 0;
-      if (used + own + sharedBytes > config.notifications.maxOutboxBytesPerOriginator) {
-        over.originator.set(creator, (over.originator.get(creator) ?? 0) + 1);
-        continue;
+      const content = JSON.stringify(envelope);
+      const own = byteLength(content);
+      // Outside the subscription's notificationSchedule it is held or dropped (notificationSchedule.ts).
+      const verdict = group ? 'send' : scheduleVerdict(sub, now);
+      if (verdict === 'drop') continue;
+      if (verdict === 'hold') await beforeHolding(tx, sub, [...keys.keys()]);
+      let made = 0;
+      for (const key of keys.keys()) {
+        // The event's bound counts what it writes (its payload is stored once); a creator's counts every
+        // queued notification with its payload, what delivering it costs.
+        if (eventBytes + own > config.notifications.maxEventBytes) {
+          over.event.set(sub.ri, (over.event.get(sub.ri) ?? 0) + 1);
+          continue;
+        }
+        const used = usage.get(creator) ?? 0;
+        if (used + own + sharedBytes > config.notifications.maxOutboxBytesPerOriginator) {
+          over.originator.set(creator, (over.originator.get(creator) ?? 0) + 1);
+          continue;
+        }
+        eventBytes += own;
+        usage.set(creator, used + own + sharedBytes);
+        const m: NewOutboxMessage = { target: key, subscription, content, created: now, notBefore: now, originator: creator, bytes: own + sharedBytes };
+        const queued = message.payload === undefined ? m : { ...m, payload: message.payload };
+        messages.push(verdict === 'hold' ? heldMessage(queued, sub.ri) : queued);
+        if (key.startsWith('pch:') && verdict === 'send') polled.add(key);
+        made++;
       }
-      eventBytes += own;
-      usage.set(creator, used + own + sharedBytes);
-      const m: NewOutboxMessage = { target: key, subscription, content, created: now, notBefore: now, originator: creator, bytes: own + sharedBytes };
-      const queued = message.payload === undefined ? m : { ...m, payload: message.payload };
-      messages.push(verdict === 'hold' ? heldMessage(queued, sub.ri) : queued);
-      if (key.startsWith('pch:') && verdict === 'send') polled.add(key);
-      made++;
-    }
-    if (made > 0 && verdict === 'hold') await afterHolding(tx, services, sub, now);
-    if (made > 0 && attrs.nse === true && !ending) {
-      const fresh = await tx.getForUpdate(sub.ri);
-      if (fresh) {
-        for (const target of keys.values()) countStats(fresh.doc, target, { noec: 1 });
-        await tx.update(fresh);
+      if (made > 0 && verdict === 'hold') await afterHolding(tx, services, sub, now);
+      if (made > 0 && attrs.nse === true && !ending) {
+        const fresh = await tx.getForUpdate(sub.ri);
+        if (fresh) {
+          for (const target of keys.values()) countStats(fresh.doc, target, { noec: 1 });
+          await tx.update(fresh);
+        }
       }
     }
   }

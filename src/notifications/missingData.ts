@@ -5,12 +5,10 @@ import { formatTimestamp } from '../primitive/identifiers.js';
 import { durationMs } from '../resources/validate.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { MISSING_DATA_TIMER, WATCH_KEY, type MissingDataWatch, type TimeSeriesAttributes } from '../resources/types/timeSeries.js';
-import { CONTENT, EVENT, MISSING_DATA_WINDOW_KEY as WINDOW_KEY, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { EVENT, MISSING_DATA_WINDOW_KEY as WINDOW_KEY, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import { setTimer, type TimerHandler } from '../scheduler/timers.js';
-import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
-import { CREATOR_KEY } from '../resources/common.js';
-import { afterHolding, beforeHolding, heldMessage, scheduleVerdict } from './notificationSchedule.js';
-import { MAX_SUBSCRIPTIONS_PER_RESOURCE, OUTBOX_TOPIC, deliveryPolicy, resolveTarget, sameRegistration, subscriptionUri, type StoredEnvelope } from './events.js';
+import type { ResourceStore, StoredResource } from '../storage/store.js';
+import { MAX_SUBSCRIPTIONS_PER_RESOURCE, recordMissingData, type MissingDataReport } from './events.js';
 
 /** Points recorded in one run at most: a long outage is caught up in several runs, not one long transaction. */
 const POINTS_PER_RUN = 1_000;
@@ -62,7 +60,7 @@ export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, p
  */
 async function report(tx: ResourceStore, services: CseServices, timeSeries: StoredResource, missing: readonly number[], mdt: number, now: number): Promise<void> {
   const subs = await tx.children(timeSeries.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
-  let queued = false;
+  const owed = new Map<string, MissingDataReport[]>();
   for (const sub of subs) {
     const attrs = sub.doc as SubscriptionAttributes;
     const enc = (attrs.enc ?? {}) as { net?: number[]; md?: { num?: number; dur?: unknown } };
@@ -70,7 +68,7 @@ async function report(tx: ResourceStore, services: CseServices, timeSeries: Stor
     const num = enc.md.num ?? 1;
     const dur = durationMs(enc.md.dur) ?? 0;
     let window = sub.doc[WINDOW_KEY] as Window | undefined;
-    const reports: Array<{ mdlt: string[]; mdc: number }> = [];
+    const reports: MissingDataReport[] = [];
     for (const point of missing) {
       const detectedAt = point + mdt;
       if (!window || detectedAt >= window.start + dur) window = { start: detectedAt, count: 0, pending: [] };
@@ -85,40 +83,9 @@ async function report(tx: ResourceStore, services: CseServices, timeSeries: Stor
     window.pending = window.pending.slice(-UNBOUNDED_LIST);
     sub.doc[WINDOW_KEY] = window;
     await tx.update(sub);
-    for (const tsn of reports) queued = (await enqueueReport(tx, services, sub, tsn)) || queued;
+    if (reports.length > 0) owed.set(sub.ri, reports);
   }
-  if (queued) await tx.broadcast(OUTBOX_TOPIC, '');
-}
-
-/** One time series notification (nct 5) to each target of the subscription. */
-async function enqueueReport(tx: ResourceStore, services: CseServices, sub: StoredResource, tsn: { mdlt: string[]; mdc: number }): Promise<boolean> {
-  const attrs = sub.doc as SubscriptionAttributes;
-  const rep = attrs.nct === CONTENT.RESOURCE_ID ? { 'm2m:uri': sub.pi } : { 'm2m:tsn': tsn };
-  const sgn: Record<string, unknown> = { nev: { rep, net: EVENT.MISSING_DATA }, sur: subscriptionUri(services.self, sub) };
-  if (typeof attrs.cr === 'string') sgn.cr = attrs.cr;
-  // Batched, latest-only … like the subscription's other notifications [TS-0001 §10.2.10.7].
-  const envelope: StoredEnvelope = { pc: { 'm2m:sgn': sgn }, ...deliveryPolicy(attrs) };
-  const content = JSON.stringify(envelope);
-  // Outside the subscription's notificationSchedule, reports are held or dropped like its other notifications.
-  const verdict = scheduleVerdict(sub, services.clock.now());
-  if (verdict === 'drop') return false;
-  const creator = sub.doc[CREATOR_KEY];
-  const keys = new Set<string>();
-  const messages: NewOutboxMessage[] = [];
-  for (const target of attrs.nu ?? []) {
-    const { key, ae } = await resolveTarget(tx, services.self, target);
-    // Not to a later holder of the subscriber's AE-ID; one message per queue.
-    if ((ae && !sameRegistration(sub, ae)) || keys.has(key)) continue;
-    keys.add(key);
-    const message: NewOutboxMessage = { target: key, subscription: sub.ri, content, created: services.clock.now(), notBefore: services.clock.now() };
-    messages.push(typeof creator === 'string' ? { ...message, originator: creator } : message);
-  }
-  if (messages.length > 0 && verdict === 'hold') {
-    await beforeHolding(tx, sub, [...keys]);
-    await tx.enqueue(messages.map((m) => heldMessage(m, sub.ri)));
-    await afterHolding(tx, services, sub, services.clock.now());
-    return false;
-  }
-  if (messages.length > 0) await tx.enqueue(messages);
-  return messages.length > 0;
+  // The reports go through fan-out (fanout.ts), which sends each only while the subscription's creator may
+  // still read the timeSeries, within its outbox bound and notificationSchedule, like every other notification.
+  await recordMissingData(tx, services.registry, timeSeries, owed, now);
 }

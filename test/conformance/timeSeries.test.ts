@@ -178,6 +178,39 @@ describe('timeSeries and timeSeriesInstance over HTTP', () => {
     }
   });
 
+  it("sends a missing data report only while the subscription's creator may still read the timeSeries", async () => {
+    const owner = await new Receiver().start();
+    const auditorRx = await new Receiver().start();
+    try {
+      const auditor = await t.client.registerAe('auditor');
+      const acp = await t.client.create('/cse-in/meter', 1, { 'm2m:acp': { rn: 'guard', pv: { acr: [{ acor: [ae, auditor], acop: 63 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+      assert.equal(acp.rsc, 2001, acp.text);
+      const acpRi = (acp.body?.['m2m:acp'] as Attrs).ri as string;
+      await series('guarded', { pei: 1000, peid: 100, mdt: 500, mdd: true, acpi: [acpRi] });
+      const watchBoth = { enc: { net: [8], md: { num: 1, dur: 'PT60S' } } };
+      assert.equal((await t.client.create('/cse-in/meter/guarded', 23, { 'm2m:sub': { nu: [owner.url], ...watchBoth } }, ae)).rsc, 2001);
+      const theirs = await t.client.create('/cse-in/meter/guarded', 23, { 'm2m:sub': { nu: [auditorRx.url], ...watchBoth } }, auditor);
+      assert.equal(theirs.rsc, 2001, theirs.text);
+      // The auditor loses its privileges after subscribing: its subscription stays, its reports must not go.
+      const revoked = await t.client.update(`/cse-in/meter/guard`, { 'm2m:acp': { pv: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+      assert.equal(revoked.rsc, 2004, revoked.text);
+      owner.received.length = 0;
+      auditorRx.received.length = 0;
+      const base = clock.now();
+      await reading('/cse-in/meter/guarded', base, 'r0');
+      clock.advance(1600);
+      t.cse.deliverer.wake();
+      await waitFor(() => owner.received.length === 1);
+      assert.deepEqual(((owner.received[0]?.body['m2m:sgn'] as Attrs).nev as Attrs).rep, { 'm2m:tsn': { mdlt: [formatTimestamp(base + 1000)], mdc: 1 } });
+      // Both reports were made by one fan-out run: the owner's arrived, the auditor's was never queued.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(auditorRx.received.length, 0);
+    } finally {
+      await owner.stop();
+      await auditorRx.stop();
+    }
+  });
+
   it('batches missing data reports as the subscription asks (bn), like its other notifications', async () => {
     const rx = await new Receiver().start();
     try {
