@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock, startTestCse, type TestCse } from '../harness.js';
+import { once } from 'node:events';
+import { ManualClock, spawnWarden, startTestCse, stopWarden, type TestCse } from '../harness.js';
+import { createTestDatabase } from '../postgres.js';
 import { waitFor } from '../receiver.js';
 
 type Attrs = Record<string, unknown>;
@@ -30,7 +32,7 @@ class FakeLocationServer {
   readonly queries: URL[] = [];
   failWith: number | undefined;
   private server: Server | undefined;
-  constructor(private readonly clock: ManualClock) {}
+  constructor(private readonly clock: { now(): number }) {}
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -236,6 +238,43 @@ describe('network-based <locationPolicy> without a reachable server', () => {
       assert.equal((await t.client.create('/cse-in', LCP, { 'm2m:lcp': { los: 1, lot: 'tel:+1' } }, 'CAdmin')).rsc, 5001);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('network-based <locationPolicy> on two processes sharing one PostgreSQL database', () => {
+  it('keeps asking each period after the process that took the request stops, and both decide aclr alike', async () => {
+    const db = await createTestDatabase();
+    const server = await new FakeLocationServer({ now: () => Date.now() }).start();
+    server.terminals.set('tel:+4930444', { ...BERLIN });
+    const flags = ['--storage.backend=postgres', `--storage.url=${db.url}`, `--location.server=${server.url}`];
+    const started = await Promise.allSettled([spawnWarden(flags), spawnWarden(flags)]);
+    const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.child] : []));
+    try {
+      if (started[0].status === 'rejected' || started[1].status === 'rejected') throw new Error('a Warden process did not start');
+      const [a, b] = [started[0].value, started[1].value];
+      const ae = await a.client.registerAe('pairRoamer');
+      const acp = await a.client.create('/cse-in', 1, {
+        'm2m:acp': { rn: 'pairBerlin', pv: { acr: [{ acor: [ae], acop: 2, acco: [{ aclr: { accr: [BERLIN.latitude, BERLIN.longitude, 1000] } }] }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } },
+      }, 'CAdmin');
+      assert.equal(acp.rsc, 2001, acp.text);
+      assert.equal((await a.client.create('/cse-in', 3, { 'm2m:cnt': { rn: 'pairVault', acpi: [String((acp.body?.['m2m:acp'] as Attrs).ri)] } }, 'CAdmin')).rsc, 2001);
+      const made = await b.client.create('/cse-in/pairRoamer', LCP, { 'm2m:lcp': { rn: 'net', los: 1, lot: 'tel:+4930444', lou: ['PT1S'] } }, 'CAdmin');
+      assert.equal(made.rsc, 2001, made.text);
+      await waitFor(async () => (await a.client.retrieve('/cse-in/pairVault', ae)).rsc === 2000, 15_000);
+      assert.equal((await b.client.retrieve('/cse-in/pairVault', ae)).rsc, 2000, 'the other process decides alike');
+      // One process goes; the periods go on in the other, which sees the terminal leave.
+      a.child.kill('SIGKILL');
+      await once(a.child, 'exit');
+      const asked = server.queries.length;
+      server.terminals.set('tel:+4930444', { ...MUNICH });
+      // A lease the killed process held on the timer or the job ends within a minute (deliver.ts LEASE_MS).
+      await waitFor(() => server.queries.length >= asked + 2, 90_000);
+      await waitFor(async () => (await b.client.retrieve('/cse-in/pairVault', ae)).rsc === 4103, 15_000);
+    } finally {
+      for (const child of children) if (child.exitCode === null) await stopWarden(child);
+      await server.stop();
+      await db.drop();
     }
   });
 });
