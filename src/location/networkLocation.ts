@@ -119,56 +119,88 @@ function vouchedFor(services: CseServices, policy: StoredResource, parent: Store
   return parent?.ty === RESOURCE_TYPE.AE && policy.doc[CREATOR_KEY] === services.config.security.admin;
 }
 
-/**
- * The outbox job of a network-based policy: one location request to the server (outside any transaction), then,
- * in one transaction, locationStatus, the position fix or geofence event in the policy's container, and the located
- * AE's trusted location (set from a position, removed when the request failed: unknown fails closed).
- */
-export async function runLocationJob(services: CseServices, message: OutboxMessage, owner: string): Promise<void> {
-  const { store, clock, log } = services;
-  const ri = message.target.slice(LOCATION_JOB_PREFIX.length);
-  const policy = await store.get(ri);
+/** Asks the location server for a network-based policy's terminal; undefined when the policy asks nothing. */
+async function askServer(services: CseServices, policy: StoredResource | undefined): Promise<ServerAnswer | undefined> {
   const url = policy?.ty === RESOURCE_TYPE.locationPolicy && policy.doc.los === LOCATION_SOURCE.NETWORK ? queryUrl(services, policy) : undefined;
-  let answer: ServerAnswer | undefined;
-  if (url && policy) {
-    const reply = await services.outbound.getJson(url, services.config.location.timeout * 1000);
-    if (reply === undefined) answer = { status: 'Error: the location server could not be reached' };
-    else if ('refused' in reply) answer = { status: `Error: the outbound destination policy refused the location server (${reply.refused})` };
-    else if (reply.status < 200 || reply.status >= 300) answer = { status: `Error: the location server answered HTTP ${reply.status}` };
-    else answer = readAnswer(reply.body, String(policy.doc.lot), clock.now());
-    if (!answer.position) log.warn({ event: 'location-not-retrieved', policy: ri, server: redactUrl(services.config.location.server), status: answer.status }, 'network location not retrieved');
+  if (!url || !policy) return undefined;
+  const reply = await services.outbound.getJson(url, services.config.location.timeout * 1000);
+  let answer: ServerAnswer;
+  if (reply === undefined) answer = { status: 'Error: the location server could not be reached' };
+  else if ('refused' in reply) answer = { status: `Error: the outbound destination policy refused the location server (${reply.refused})` };
+  else if (reply.status < 200 || reply.status >= 300) answer = { status: `Error: the location server answered HTTP ${reply.status}` };
+  else answer = readAnswer(reply.body, String(policy.doc.lot), services.clock.now());
+  if (!answer.position) services.log.warn({ event: 'location-not-retrieved', policy: policy.ri, server: redactUrl(services.config.location.server), status: answer.status }, 'network location not retrieved');
+  return answer;
+}
+
+/**
+ * Takes an answer in, in the caller's transaction: locationStatus, the position fix or geofence event in the
+ * policy's container, and the located AE's trusted location (set from a position, removed when the request failed:
+ * unknown fails closed).
+ */
+async function keepAnswer(services: CseServices, tx: ResourceStore, ri: string, lot: unknown, answer: ServerAnswer, now: number): Promise<void> {
+  const current = await tx.getForUpdate(ri);
+  if (current?.ty !== RESOURCE_TYPE.locationPolicy || current.doc.los !== LOCATION_SOURCE.NETWORK || current.doc.lot !== lot) return;
+  const parent = await tx.getForUpdate(current.pi);
+  current.doc.lost = answer.status;
+  await tx.update(current);
+  const container = typeof current.doc.loi === 'string' ? await tx.getForUpdate(current.doc.loi) : undefined;
+  const position = answer.position;
+  if (position && container?.ty === RESOURCE_TYPE.container) {
+    const ctx = writeContext(services, tx, current, now);
+    const point: [number, number] = [position.longitude, position.latitude];
+    // Position fix: the position as a GeoJSON Point (as devices report theirs); geofence: only the event.
+    if (current.doc.lit === LOCATION_INFORMATION.GEOFENCE_EVENT) await evaluateFence(ctx, container, current, point);
+    else await storeLocationInstance(ctx, container, current, JSON.stringify({ type: 'Point', coordinates: point }));
+    await tx.update(container);
   }
-  const now = clock.now();
-  await store.transaction(async (tx) => {
+  if (vouchedFor(services, current, parent)) {
+    const previous = parent.doc[TRUSTED_LOCATION_KEY] as TrustedLocation | undefined;
+    if (position) {
+      const trusted: TrustedLocation = { latitude: position.latitude, longitude: position.longitude, at: position.at, policy: current.ri };
+      parent.doc[TRUSTED_LOCATION_KEY] = trusted;
+      await tx.update(parent);
+    } else if (previous?.policy === current.ri) {
+      delete parent.doc[TRUSTED_LOCATION_KEY];
+      await tx.update(parent);
+    }
+  }
+}
+
+/** The outbox job of a network-based policy: one location request (outside any transaction), its answer kept with the job's removal. */
+export async function runLocationJob(services: CseServices, message: OutboxMessage, owner: string): Promise<void> {
+  const ri = message.target.slice(LOCATION_JOB_PREFIX.length);
+  const policy = await services.store.get(ri);
+  const answer = await askServer(services, policy);
+  const now = services.clock.now();
+  await services.store.transaction(async (tx) => {
     if (!(await tx.dequeueLeased(message.id, owner))) return;
-    if (!answer) return;
-    const current = await tx.getForUpdate(ri);
-    if (current?.ty !== RESOURCE_TYPE.locationPolicy || current.doc.los !== LOCATION_SOURCE.NETWORK || current.doc.lot !== policy?.doc.lot) return;
-    const parent = await tx.getForUpdate(current.pi);
-    current.doc.lost = answer.status;
-    await tx.update(current);
-    const container = typeof current.doc.loi === 'string' ? await tx.getForUpdate(current.doc.loi) : undefined;
-    const position = answer.position;
-    if (position && container?.ty === RESOURCE_TYPE.container) {
-      const ctx = writeContext(services, tx, current, now);
-      const point: [number, number] = [position.longitude, position.latitude];
-      // Position fix: the position as a GeoJSON Point (as devices report theirs); geofence: only the event.
-      if (current.doc.lit === LOCATION_INFORMATION.GEOFENCE_EVENT) await evaluateFence(ctx, container, current, point);
-      else await storeLocationInstance(ctx, container, current, JSON.stringify({ type: 'Point', coordinates: point }));
-      await tx.update(container);
-    }
-    if (vouchedFor(services, current, parent)) {
-      const previous = parent.doc[TRUSTED_LOCATION_KEY] as TrustedLocation | undefined;
-      if (position) {
-        const trusted: TrustedLocation = { latitude: position.latitude, longitude: position.longitude, at: position.at, policy: current.ri };
-        parent.doc[TRUSTED_LOCATION_KEY] = trusted;
-        await tx.update(parent);
-      } else if (previous?.policy === current.ri) {
-        delete parent.doc[TRUSTED_LOCATION_KEY];
-        await tx.update(parent);
-      }
-    }
+    if (answer) await keepAnswer(services, tx, ri, policy?.doc.lot, answer, now);
   });
+}
+
+/** Readers of one policy's <latest> at once share one location request (per process). */
+const positioning = new Map<string, Promise<void>>();
+
+/**
+ * A RETRIEVE of <latest> of a location container: when its policy is network-based without a locationUpdatePeriod,
+ * "location information is updated only when a retrieval request to the <latest> child resource [...] is detected"
+ * (TS-0001 table 9.6.10-2, §10.2.9.7): the server is asked first, and the reader gets the position it answered. The
+ * reader waits at most location.timeout; concurrent readers share one request.
+ */
+export async function positionBeforeLatest(services: CseServices, container: StoredResource): Promise<void> {
+  const ri = container.doc.li;
+  if (typeof ri !== 'string' || services.config.location.server === '') return;
+  const pending = positioning.get(ri);
+  if (pending) return pending;
+  const run = (async () => {
+    const policy = await services.store.get(ri);
+    if (policy?.ty !== RESOURCE_TYPE.locationPolicy || policy.doc.los !== LOCATION_SOURCE.NETWORK || activeUpdatePeriod(policy) !== undefined) return;
+    const answer = await askServer(services, policy);
+    if (answer) await services.store.transaction((tx) => keepAnswer(services, tx, ri, policy.doc.lot, answer, services.clock.now()));
+  })().finally(() => positioning.delete(ri));
+  positioning.set(ri, run);
+  return run;
 }
 
 /**

@@ -166,6 +166,21 @@ describe('network-based <locationPolicy> and accessControlLocationRegion', () =>
     assert.equal(await vault(), 4103);
   });
 
+  it('without a locationUpdatePeriod, positions the terminal when the container\'s <latest> is read', async () => {
+    server.terminals.set('tel:+4930555', { ...BERLIN });
+    assert.equal((await t.client.create('/cse-in/roamer', LCP, { 'm2m:lcp': { rn: 'onRead', los: 1, lot: 'tel:+4930555', lon: 'onReadPositions' } }, ADMIN)).rsc, 2001);
+    await waitFor(async () => (await policy('/cse-in/roamer/onRead')).lost === 'Retrieved');
+    server.terminals.set('tel:+4930555', { ...MUNICH });
+    const asked = server.queries.length;
+    const read = JSON.parse(String(await latest('/cse-in/roamer/onReadPositions'))) as { coordinates: unknown };
+    assert.deepEqual(read.coordinates, [MUNICH.longitude, MUNICH.latitude], 'the reader gets the position the server gave for its read');
+    assert.equal(server.queries.length, asked + 1);
+    // The oldest instance is no <latest>: reading it asks nothing.
+    assert.equal((await t.client.retrieve('/cse-in/roamer/onReadPositions/ol', ADMIN)).rsc, 2000);
+    assert.equal(server.queries.length, asked + 1);
+    assert.equal((await t.client.delete('/cse-in/roamer/onRead', ADMIN)).rsc, 2002);
+  });
+
   it('reports geofence events from network positions', async () => {
     const area = { type: 'Polygon', coordinates: [[[13, 52], [13, 53], [14, 53], [14, 52]]] };
     server.terminals.set('tel:+4930333', { ...BERLIN });
