@@ -27,6 +27,8 @@ import { MISSING_DATA_TIMER } from './resources/types/timeSeries.js';
 import { CRS_WINDOW_TIMER, crossResourceWindowTimer } from './notifications/crossResource.js';
 import { ACTION_JOB_PREFIX, actionPeriodTimer, runActionJob } from './actions/runner.js';
 import { PERIOD_TIMER } from './actions/state.js';
+import { locationUpdateTimer, runLocationJob, trustedLocationOf } from './location/networkLocation.js';
+import { LOCATION_JOB_PREFIX, LOCATION_UPDATE_TIMER } from './resources/types/locationPolicy.js';
 import { TIMER_TARGET_PREFIX, runTimer, type TimerHandler } from './scheduler/timers.js';
 import { NOTIFICATION_SCHEDULE_TIMER } from './resources/types/schedule.js';
 import { releaseHeldNotifications } from './notifications/notificationSchedule.js';
@@ -49,6 +51,7 @@ const TIMERS: Readonly<Record<string, TimerHandler>> = {
   [NOTIFICATION_SCHEDULE_TIMER]: releaseHeldNotifications,
   [TIME_SYNC_BEACON_TIMER]: sendTimeSyncBeacon,
   [PERIOD_TIMER]: actionPeriodTimer,
+  [LOCATION_UPDATE_TIMER]: locationUpdateTimer,
 };
 
 const WARN_DAYS = 30;
@@ -129,6 +132,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const metrics = opsPort === undefined ? undefined : new CseMetrics(metricsSources(store, credentials, clock, dependencies));
     if (metrics) started.push(() => Promise.resolve(metrics.close()));
     const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, semantics, dispatcher: {}, ...(metrics ? { metrics } : {}) };
+    access.locate = (originator, now) => trustedLocationOf(services, originator, now);
     const deliverer = new Deliverer(services, outbound, {
       maxAttempts: config.notifications.maxAttempts,
       maxBackoffMs: config.notifications.maxBackoff * 1000,
@@ -149,6 +153,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
         [CHANNEL_ANSWER_PREFIX]: (message, owner) => sweepChannelAnswer(services, message, owner),
         [TIMER_TARGET_PREFIX]: (message, owner) => runTimer(services, TIMERS, message, owner),
         [ACTION_JOB_PREFIX]: (message, owner) => runActionJob(services, message, owner),
+        [LOCATION_JOB_PREFIX]: (message, owner) => runLocationJob(services, message, owner),
         [WITHDRAWAL_JOB_PREFIX]: (message, owner) => runWithdrawalJob(services, message, owner),
       },
     });
@@ -305,6 +310,7 @@ const QUEUES: Readonly<Record<string, readonly string[]>> = {
   nonblocking: [JOB_TARGET_PREFIX],
   timers: [TIMER_TARGET_PREFIX],
   actions: [ACTION_JOB_PREFIX],
+  location: [LOCATION_JOB_PREFIX],
 };
 
 function metricsSources(store: ResourceStore, credentials: Credentials, clock: Clock, dependencies: { checks: readonly ReadinessCheck[] }): MetricsSources {

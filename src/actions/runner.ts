@@ -1,5 +1,6 @@
 // Evaluating <action> resources and carrying out their primitives. A change of a subject resource queues one
-// evaluation job per action watching it, in the change's transaction (the event path, notifications/events.ts);
+// evaluation job for the actions watching it (carried out in actionPriority order), in the change's transaction
+// (the event path, notifications/events.ts);
 // a periodic action's durable timer queues one each period. The job reads the subject and the dependencies, and
 // carries out the primitive, as the action's creator through the whole pipeline: authenticated again against the
 // evidence of the connection the action was written on, its access decided as for any request. A primitive the
@@ -21,7 +22,7 @@ import { OUTBOX_TOPIC } from '../notifications/events.js';
 import { setTimer, type TimerHandler } from '../scheduler/timers.js';
 import type { OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { criteriaMet, type EvalCriteria } from './criteria.js';
-import { EVAL_MODE, MODE_KEY, PERIOD_TIMER, REFUSED_KEY, RUN_AS_KEY, RUN_AS_REGISTRATION_KEY, SUBJECT_KEY, TRANSPORT_KEY, periodOf, unwatch, watchersOf, type ModeState } from './state.js';
+import { EVAL_MODE, MAX_WATCHERS, MODE_KEY, PERIOD_TIMER, REFUSED_KEY, RUN_AS_KEY, RUN_AS_REGISTRATION_KEY, SUBJECT_KEY, TRANSPORT_KEY, periodOf, unwatch, watchersOf, type ModeState } from './state.js';
 
 /** Outbox targets of evaluation jobs: one queue per action, so one action is evaluated by one process at a time, in order. */
 export const ACTION_JOB_PREFIX = 'act:';
@@ -47,6 +48,12 @@ interface EvaluationJob {
   /** The subject whose change queued it (absent for a period's evaluation). */
   readonly subject?: string;
   readonly depth: number;
+  /**
+   * A change's job: every action watching the subject, evaluated in one job in actionPriority order, so that the
+   * primitives of the actions one change sets off are carried out in that order. Absent: the one action the job's
+   * queue is named after (a period's evaluation).
+   */
+  readonly actions?: readonly string[];
 }
 
 /** Children that change nothing an action could test on their parent. */
@@ -62,9 +69,9 @@ export async function queueEvaluations(tx: ResourceStore, changed: StoredResourc
   const watchers = watchersOf(changed);
   if (watchers.length === 0) return;
   const parentDepth = actionDepth.getStore();
-  const job: EvaluationJob = { subject: changed.ri, depth: parentDepth === undefined ? 0 : parentDepth + 1 };
-  const content = JSON.stringify(job);
-  await tx.enqueue(watchers.map((ri) => ({ target: `${ACTION_JOB_PREFIX}${ri}`, subscription: ri, content, created: now, notBefore: now })));
+  const job: EvaluationJob = { subject: changed.ri, depth: parentDepth === undefined ? 0 : parentDepth + 1, actions: watchers };
+  // One queue per subject: its changes are evaluated one job at a time, in order, by whichever process leases it.
+  await tx.enqueue([{ target: `${ACTION_JOB_PREFIX}${changed.ri}`, subscription: changed.ri, content: JSON.stringify(job), created: now, notBefore: now }]);
   await tx.broadcast(OUTBOX_TOPIC, '');
 }
 
@@ -193,46 +200,96 @@ function countTooDeep(services: CseServices, ri: string, depth: number): void {
   }
 }
 
-/** The outbox job: evaluate one action, and carry out its primitive when the evaluation says so. */
-export async function runActionJob(services: CseServices, message: OutboxMessage, owner: string): Promise<void> {
-  const { store, clock, log } = services;
-  const ri = message.target.slice(ACTION_JOB_PREFIX.length);
-  const job = JSON.parse(message.content) as EvaluationJob;
+/** actionPriority: lower first; an action without one after those with one (as ACME sorts them). */
+function priorityOf(action: StoredResource | undefined): number {
+  const apy = action?.doc.apy;
+  return typeof apy === 'number' ? apy : Number.MAX_SAFE_INTEGER;
+}
+
+interface Evaluation {
+  readonly ri: string;
+  readonly action: StoredResource | undefined;
+  readonly met: boolean | undefined;
+  readonly actor: Actor | undefined;
+}
+
+/** Reads the subject and the dependencies as the action's creator: whether its criteria are met (undefined: not evaluated). */
+async function evaluate(services: CseServices, ri: string, job: EvaluationJob): Promise<Evaluation> {
+  const { store, log } = services;
   const action = await store.get(ri);
-  let met: boolean | undefined;
-  let actor: Actor | undefined;
-  if (action?.ty === RESOURCE_TYPE.action && action.doc.evm !== EVAL_MODE.OFF && (job.subject === undefined || action.doc[SUBJECT_KEY] === job.subject)) {
-    actor = await actorOf(services, action, job.depth);
-    if (job.depth > MAX_ACTION_DEPTH) countTooDeep(services, ri, job.depth);
-    else if (actor && typeof action.doc[SUBJECT_KEY] === 'string') {
-      const stored = await store.get(action.doc[SUBJECT_KEY]);
-      const subject = stored ? await readAs(services, actor, stored.srn) : undefined;
-      if (subject === undefined) log.info({ event: 'action-subject-unreadable', action: ri, originator: actor.originator }, 'action evaluated as not met: its creator cannot read its subject');
-      met = subject !== undefined && criteriaMet(action.doc.evc as EvalCriteria, subject) && (await dependenciesMet(services, actor, action));
-    }
+  if (action?.ty !== RESOURCE_TYPE.action || action.doc.evm === EVAL_MODE.OFF || (job.subject !== undefined && action.doc[SUBJECT_KEY] !== job.subject)) {
+    return { ri, action, met: undefined, actor: undefined };
   }
+  const actor = await actorOf(services, action, job.depth);
+  if (job.depth > MAX_ACTION_DEPTH) {
+    countTooDeep(services, ri, job.depth);
+    return { ri, action, met: undefined, actor };
+  }
+  if (!actor || typeof action.doc[SUBJECT_KEY] !== 'string') return { ri, action, met: undefined, actor };
+  const stored = await store.get(action.doc[SUBJECT_KEY]);
+  const subject = stored ? await readAs(services, actor, stored.srn) : undefined;
+  if (subject === undefined) log.info({ event: 'action-subject-unreadable', action: ri, originator: actor.originator }, 'action evaluated as not met: its creator cannot read its subject');
+  const met = subject !== undefined && criteriaMet(action.doc.evc as EvalCriteria, subject) && (await dependenciesMet(services, actor, action));
+  return { ri, action, met, actor };
+}
+
+/** In the job's transaction, the action locked: takes the evaluation into its mode's state; the action when it is to run. */
+async function settle(tx: ResourceStore, job: EvaluationJob, evaluation: Evaluation, now: number): Promise<StoredResource | undefined> {
+  const { ri, met } = evaluation;
+  const current = await tx.getForUpdate(ri);
+  if (current?.ty !== RESOURCE_TYPE.action) {
+    // Deleted: the subject forgets it, so its changes stop queueing jobs for it.
+    if (job.subject !== undefined) await unwatch(tx, job.subject, ri);
+    return undefined;
+  }
+  // The subject changed since this action was queued for it: the subject's list is out of date.
+  if (job.subject !== undefined && current.doc[SUBJECT_KEY] !== job.subject) {
+    await unwatch(tx, job.subject, ri);
+    return undefined;
+  }
+  if (met === undefined || !claim(current, met, now)) {
+    if (met !== undefined) await tx.update(current);
+    return undefined;
+  }
+  await tx.update(current);
+  return current;
+}
+
+/**
+ * The outbox job: evaluate the actions a change (or a period) concerns, and carry out the primitives of those the
+ * evaluation says so, in actionPriority order. What each evaluation decided (its claim on its mode: fired, this
+ * period's run, an evaluation less) commits with the job's removal, in one transaction that only the process
+ * holding the job's lease can make: whatever the number of processes, each claim is made once, and a primitive is
+ * carried out at most once per claim (a process that stops after the commit leaves it not carried out).
+ */
+export async function runActionJob(services: CseServices, message: OutboxMessage, owner: string): Promise<void> {
+  const { store, clock } = services;
+  const job = JSON.parse(message.content) as EvaluationJob;
+  const ris = [...new Set(job.actions ?? [message.target.slice(ACTION_JOB_PREFIX.length)])].slice(0, MAX_WATCHERS);
+  const evaluations: Evaluation[] = [];
+  for (const ri of ris) evaluations.push(await evaluate(services, ri, job));
   const now = clock.now();
   const toRun = await store.transaction(async (tx) => {
-    if (!(await tx.dequeueLeased(message.id, owner))) return undefined;
-    const current = await tx.getForUpdate(ri);
-    if (current?.ty !== RESOURCE_TYPE.action) {
-      // Deleted: the subject forgets it, so its changes stop queueing jobs for it.
-      if (job.subject !== undefined) await unwatch(tx, job.subject, ri);
-      return undefined;
+    if (!(await tx.dequeueLeased(message.id, owner))) return [];
+    const claimed: Array<{ action: StoredResource; actor: Actor }> = [];
+    // Locked in resource ID order, whatever their priorities: two jobs never wait for each other's locks.
+    for (const evaluation of [...evaluations].sort((x, y) => (x.ri < y.ri ? -1 : x.ri > y.ri ? 1 : 0))) {
+      const action = await settle(tx, job, evaluation, now);
+      if (action && evaluation.actor) claimed.push({ action, actor: evaluation.actor });
     }
-    // The subject changed since this action was queued for it: the subject's list is out of date.
-    if (job.subject !== undefined && current.doc[SUBJECT_KEY] !== job.subject) {
-      await unwatch(tx, job.subject, ri);
-      return undefined;
-    }
-    if (met === undefined || !claim(current, met, now)) {
-      if (met !== undefined) await tx.update(current);
-      return undefined;
-    }
-    await tx.update(current);
-    return current;
+    return claimed;
   });
-  if (toRun && actor) await carryOut(services, toRun, actor);
+  const ordered = toRun
+    .map((run) => ({ ...run, position: ris.indexOf(run.action.ri) }))
+    .sort((x, y) => priorityOf(x.action) - priorityOf(y.action) || x.position - y.position);
+  for (const { action, actor } of ordered) {
+    try {
+      await carryOut(services, action, actor);
+    } catch (err) {
+      // One action's failure does not keep the actions after it from running.
+      services.log.error({ err, action: action.ri }, 'carrying out an action primitive failed');
+    }
+  }
 }
 
 /** The primitive, sent to objectResourceID (as ACME); its response becomes the action's actionResult. */

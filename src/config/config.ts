@@ -189,6 +189,13 @@ export const SCHEMA = {
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),
   },
+  // Network-based <locationPolicy> (resources/types/locationPolicy.ts, location/server.ts): the Underlying Network's
+  // location server, asked over OMA RESTful NetAPI for Terminal Location through the outbound destination policy.
+  location: {
+    server: str('', 'base URL of the location server (OMA RESTful NetAPI for Terminal Location, http(s)://); empty: network-based locationPolicy is 5001', /^(https?:\/\/\S+)?$/, 'an http(s):// URL'),
+    maxAge: int(300, 1, 86_400, 'seconds a network-reported location stays the trusted location of its AE for accessControlLocationRegion (older: unknown, denied)'),
+    timeout: int(10, 1, 120, 'seconds to wait for the location server'),
+  },
   log: {
     level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info', 'log level'),
     pretty: bool(false, 'human-readable coloured lines (pino-pretty) instead of JSON lines'),

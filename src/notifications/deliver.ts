@@ -20,6 +20,7 @@ import { deleteWithBookkeeping } from '../operations/removal.js';
 import { CRS_TARGET_PREFIX, OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type Envelope } from './events.js';
 import { isNotifying, receiveAtCrossResourceSubscription } from './crossResource.js';
 import { HELD_PREFIX } from './notificationSchedule.js';
+import { asksForRemoval, removalRequestedInResponse } from './targetRemoval.js';
 import { countStats } from '../resources/types/subscription.js';
 import { durationMs } from '../resources/validate.js';
 import { baseMediaType, codecByName, type Codec } from '../serialization/codec.js';
@@ -341,7 +342,7 @@ export class Deliverer {
     const sentAt = clock.now();
     let ok = false;
     try {
-      ok = await this.send(head.target, pc, envelope.ec);
+      ok = await this.send(head.target, pc, envelope.ec, envelope.final || ended ? undefined : head.subscription);
     } finally {
       if (counted) await this.settleCount(head.subscription, ok);
     }
@@ -467,9 +468,19 @@ export class Deliverer {
   }
 
   /** One NOTIFY to a target key; true when it answered with a success RSC. */
-  async send(target: string, pc: Record<string, unknown>, ec?: number): Promise<boolean> {
-    const rsc = await notifyTarget(this.services, this.outbound, target, pc, ec);
-    return rsc >= 2000 && rsc < 3000;
+  async send(target: string, pc: Record<string, unknown>, ec?: number, subscriptionRi?: string): Promise<boolean> {
+    const { rsc, body } = await notifyTargetAnswer(this.services, this.outbound, target, pc, ec);
+    const ok = rsc >= 2000 && rsc < 3000;
+    // The target answered that it wants to be removed from notificationURI [TS-0001 table 10.2.10.7-1]:
+    // decided by its notificationTargetPolicy (targetRemoval.ts). Never fails the delivery, which happened.
+    if (ok && subscriptionRi !== undefined && asksForRemoval(body)) {
+      try {
+        await removalRequestedInResponse(this.services, subscriptionRi, target);
+      } catch (err) {
+        this.services.log.warn({ err, subscription: subscriptionRi, target: redactUrl(target) }, 'notification target removal requested in a Notify response could not be handled');
+      }
+    }
+    return ok;
   }
 
   /** expirationCounter: one less per delivered notification; at zero the subscription ends [TS-0001 §9.6.8]. */
@@ -505,28 +516,34 @@ export class Deliverer {
  * else JSON.
  */
 export async function notifyTarget(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number): Promise<number> {
-  if (target.startsWith(CRS_TARGET_PREFIX)) return receiveAtCrossResourceSubscription(services, target.slice(CRS_TARGET_PREFIX.length), pc);
+  return (await notifyTargetAnswer(services, outbound, target, pc, ec)).rsc;
+}
+
+/** notifyTarget, with the content of the answer when one came back over HTTP (a targetRemoval request may be in it). */
+export async function notifyTargetAnswer(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number): Promise<{ rsc: number; body?: unknown }> {
+  if (target.startsWith(CRS_TARGET_PREFIX)) return { rsc: await receiveAtCrossResourceSubscription(services, target.slice(CRS_TARGET_PREFIX.length), pc) };
   const to = target.startsWith('ae:') ? target.slice(3) : target;
   const primitive: RequestPrimitive = { op: OPERATION.NOTIFY, to, fr: `/${services.self.cseId}`, rqi: `ntf-${randomIdSuffix()}`, rvi: '3', pc };
   if (ec !== undefined) primitive.ec = ec;
   // An AE registered with another CSE (nu = its SP-relative AE-ID) is reached through the CSE tree (src/remote).
   if (target.startsWith('id:') && services.remote?.otherCseOf(target.slice(3))) {
-    return (await services.remote.sendToOtherCse(target.slice(3), { ...primitive, to: target.slice(3) })).rsc;
+    return { rsc: (await services.remote.sendToOtherCse(target.slice(3), { ...primitive, to: target.slice(3) })).rsc };
   }
   const ae = target.startsWith('ae:') ? await services.store.get(target.slice(3)) : undefined;
   const preferred = preferredCodec(ae?.doc.csz);
   let rsc = 5103;
   for (const url of await urlsOfTarget(services.store, target)) {
     const { url: plain, codec } = serializationOf(url, preferred);
-    rsc = (await outbound.send(plain, primitive, codec)).rsc;
+    const answer = await outbound.send(plain, primitive, codec);
+    rsc = answer.rsc;
     const delivered = rsc >= 2000 && rsc < 3000;
     services.metrics?.delivery(plain, delivered);
     // Where it went and how it was answered, never what it carried; a token in the URL is not logged.
     if (delivered) services.log.debug({ event: 'notification-delivered', target: redactUrl(plain), rsc, rqi: primitive.rqi }, 'notification delivered');
     else services.log.warn({ event: 'notification-attempt-failed', target: redactUrl(plain), rsc, rqi: primitive.rqi }, 'notification attempt failed');
-    if (rsc !== 5103) return rsc; // it answered: another point of access would not change its mind
+    if (rsc !== 5103) return { rsc, body: answer.body }; // it answered: another point of access would not change its mind
   }
-  return rsc;
+  return { rsc };
 }
 
 /** The first media type of a csz list that the CSE can produce. */

@@ -14,7 +14,8 @@ import { compileSchedule, scheduleMatches, timeFields } from '../security/schedu
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import { notifyThroughChannel } from './blocking.js';
 import { notifyTarget } from './deliver.js';
-import { OUTBOX_TOPIC, creatorOf, resolveTarget, subscriptionUri, type StoredEnvelope } from './events.js';
+import { OUTBOX_TOPIC, creatorOf, resolveTarget, sameRegistration, subscriptionUri, type StoredEnvelope } from './events.js';
+import { redactUrl } from '../log/redact.js';
 import { requestExpiry } from './polling.js';
 import { entriesNaming } from './selfReference.js';
 
@@ -77,13 +78,16 @@ async function rulesHold(store: ResourceStore, policy: StoredResource, now: numb
   return policy.doc.rrs === LOGICAL_OPERATOR.OR ? results.some(Boolean) : results.every(Boolean);
 }
 
-/** Removes the requester's entries from notificationURI, in a transaction with the subscription locked. */
-async function removeEntries(services: CseServices, sub: StoredResource, originator: string, now: number): Promise<void> {
-  const { store, self } = services;
+/** The notificationURI entries one Notification Target holds in a subscription (as it is now). */
+type EntriesOf = (tx: ResourceStore, sub: StoredResource) => Promise<string[]>;
+
+/** Removes the target's entries from notificationURI, in a transaction with the subscription locked. */
+async function removeEntries(services: CseServices, sub: StoredResource, entriesOf: EntriesOf, now: number): Promise<void> {
+  const { store } = services;
   return store.transaction(async (tx) => {
     const current = await tx.getForUpdate(sub.ri);
     if (!alive(current, now)) throw notFound('the subscription does not exist any more');
-    const naming = new Set(await entriesNaming(tx, self, current, originator));
+    const naming = new Set(await entriesOf(tx, current));
     const nu = Array.isArray(current.doc.nu) ? (current.doc.nu as string[]) : [];
     current.doc.nu = nu.filter((entry) => !naming.has(entry));
     current.lt = formatTimestamp(now);
@@ -101,14 +105,13 @@ function notificationFor(services: CseServices, sub: StoredResource, originator:
  * waits (TS-0001 lets the Notifier answer the target first; Warden, as ACME, answers with the outcome, so the
  * target learns whether it was removed). A creator that cannot be reached has not allowed it.
  */
-async function creatorAllows(ctx: RequestContext, sub: StoredResource, originator: string): Promise<boolean> {
-  const services = ctx.services;
+async function creatorAllows(services: CseServices, sub: StoredResource, originator: string, expiry: number): Promise<boolean> {
   const creator = creatorOf(sub);
   if (creator === '') return false;
   const { key } = await resolveTarget(services.store, services.self, creator);
   const sgn = notificationFor(services, sub, originator, 'tra');
   const rsc = key.startsWith('pch:')
-    ? await notifyThroughChannel(services, key.slice(4), creator, sgn, requestExpiry(ctx))
+    ? await notifyThroughChannel(services, key.slice(4), creator, sgn, expiry)
     : key.startsWith('id:')
       ? RSC.TARGET_NOT_REACHABLE
       : await notifyTarget(services, services.outbound, key, { 'm2m:sgn': sgn });
@@ -136,19 +139,20 @@ export async function removeNotificationTarget(ctx: RequestContext): Promise<Out
   if (!sub || originator === undefined) throw new Error('target removal runs after resolveTarget and authenticate');
   const services = ctx.services;
   const now = services.clock.now();
-  const names = new Set([originator, ...(await entriesNaming(services.store, services.self, sub, originator))]);
+  const entriesOf: EntriesOf = (tx, current) => entriesNaming(tx, services.self, current, originator);
+  const names = new Set([originator, ...(await entriesOf(services.store, sub))]);
   const policy = await applicablePolicy(services, sub, names, now);
   // No policy at all (the system default is missing): nothing allows the removal.
   if (!policy) throw noPrivilege('no notificationTargetPolicy applies to this target');
   if (!(await rulesHold(services.store, policy, now))) throw noPrivilege(`the policyDeletionRules of notificationTargetPolicy '${policy.rn}' do not hold now`);
   switch (policy.doc.acn) {
     case TARGET_POLICY_ACTION.ACCEPT:
-      await removeEntries(services, sub, originator, now);
+      await removeEntries(services, sub, entriesOf, now);
       // The subscription is not shown: its target need not be allowed to read it.
       return { rsc: RSC.DELETED };
     case TARGET_POLICY_ACTION.SEEK_AUTHORIZATION:
-      if (!(await creatorAllows(ctx, sub, originator))) throw noPrivilege('the subscription creator did not allow the removal');
-      await removeEntries(services, sub, originator, services.clock.now());
+      if (!(await creatorAllows(services, sub, originator, requestExpiry(ctx)))) throw noPrivilege('the subscription creator did not allow the removal');
+      await removeEntries(services, sub, entriesOf, services.clock.now());
       return { rsc: RSC.DELETED };
     case TARGET_POLICY_ACTION.INFORM:
       // The target stays until the creator removes it: answered as a refusal (as ACME does), which is the truth
@@ -158,4 +162,72 @@ export async function removeNotificationTarget(ctx: RequestContext): Promise<Out
     default:
       throw noPrivilege(`notificationTargetPolicy '${policy.rn}' rejects the removal`);
   }
+}
+
+/**
+ * Whether a Notify response asks for the target's removal: TS-0001 table 10.2.10.7-1 ("If the response includes
+ * 'targetRemoval' indicator which is set to TRUE") names no response parameter for it, and TS-0004 has none; the
+ * only carrier TS-0004 defines is m2m:notification's targetRemovalRequest (`trr`, table 6.3.5.13-1), so the
+ * response's content must be an m2m:notification with trr true. Anything else asks nothing.
+ */
+export function asksForRemoval(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const sgn = (body as Record<string, unknown>)['m2m:sgn'];
+  return typeof sgn === 'object' && sgn !== null && !Array.isArray(sgn) && (sgn as Record<string, unknown>).trr === true;
+}
+
+/** How long the subscription creator is given to answer a seek-authorization Notify sent from the delivery path. */
+const CREATOR_ANSWER_MS = 30_000;
+
+/**
+ * A Notification Target answered a Notify with the 'targetRemoval' indicator [TS-0001 §10.2.10.6, table
+ * 10.2.10.7-1]: the Notifier handles it per clause 10.2.10.8, as a DELETE of ntsr is handled, except that there is
+ * nobody to answer. The target is the queue the notification went to (`targetKey`, a URL or an AE reached through
+ * its poa): whoever answered there is the receiver the subscription sends to, so only the entries of notificationURI
+ * that lead to that same queue are removed, and an AE's only while it is the registration the subscription named.
+ */
+export async function removalRequestedInResponse(services: CseServices, subscriptionRi: string, targetKey: string): Promise<void> {
+  const { store, self, clock, log } = services;
+  const now = clock.now();
+  const sub = await store.get(subscriptionRi);
+  if (!alive(sub, now) || (sub.ty !== RESOURCE_TYPE.subscription && sub.ty !== RESOURCE_TYPE.crossResourceSubscription)) return;
+  const entriesOf: EntriesOf = async (tx, current) => {
+    const nu = Array.isArray(current.doc.nu) ? (current.doc.nu as unknown[]).filter((e): e is string => typeof e === 'string') : [];
+    const leading: string[] = [];
+    for (const entry of nu) {
+      const { key, ae } = await resolveTarget(tx, self, entry);
+      if (key === targetKey && (!ae || sameRegistration(current, ae))) leading.push(entry);
+    }
+    return leading;
+  };
+  const entries = await entriesOf(store, sub);
+  if (entries.length === 0) return;
+  // The Notification Target as the policies and the creator know it: the AE's ID, else the address written in nu.
+  const target = targetKey.startsWith('ae:') ? targetKey.slice(3) : (entries[0] as string);
+  const names = new Set([target, ...entries]);
+  const policy = await applicablePolicy(services, sub, names, now);
+  const context = { subscription: sub.ri, target: redactUrl(target) };
+  if (!policy || !(await rulesHold(store, policy, now))) {
+    log.info({ ...context, event: 'target-removal-refused' }, 'notification target removal requested in a Notify response: no applicable policy, or its policyDeletionRules do not hold');
+    return;
+  }
+  switch (policy.doc.acn) {
+    case TARGET_POLICY_ACTION.ACCEPT:
+      await removeEntries(services, sub, entriesOf, now);
+      break;
+    case TARGET_POLICY_ACTION.SEEK_AUTHORIZATION:
+      if (!(await creatorAllows(services, sub, target, now + CREATOR_ANSWER_MS))) {
+        log.info({ ...context, event: 'target-removal-refused' }, 'notification target removal requested in a Notify response: the subscription creator did not allow it');
+        return;
+      }
+      await removeEntries(services, sub, entriesOf, clock.now());
+      break;
+    case TARGET_POLICY_ACTION.INFORM:
+      await informCreator(services, sub, target, now);
+      break;
+    default:
+      log.info({ ...context, event: 'target-removal-refused', policy: policy.rn }, 'notification target removal requested in a Notify response: its notificationTargetPolicy rejects it');
+      return;
+  }
+  log.info({ ...context, event: 'target-removal', action: policy.doc.acn }, 'notification target removal requested in a Notify response handled');
 }

@@ -1,4 +1,5 @@
 // RETRIEVE [TS-0004 §7.3.3.7]: bring derived state up to date, then read.
+import { positionBeforeLatest } from '../location/networkLocation.js';
 import { CseError, badRequest } from '../primitive/errors.js';
 import { OPERATION, RESULT_CONTENT, isDiscovery } from '../primitive/request.js';
 import { EVENT, RETRIEVED, RETRIEVE_WATCHED_KEY } from '../resources/types/subscription.js';
@@ -59,6 +60,8 @@ export async function resolveVirtual(ctx: RequestContext, container: StoredResou
   const { store, clock, registry } = ctx.services;
   const instanceType = registry.get(container.ty)?.instanceType ?? RESOURCE_TYPE.contentInstance;
   const newestFirst = ctx.virtual === 'la';
+  // A network-based <locationPolicy> without a period positions its node when its <latest> is read.
+  if (newestFirst && container.ty === RESOURCE_TYPE.container && typeof container.doc.li === 'string') await positionBeforeLatest(ctx.services, container);
   let instance = await edgeInstanceIfFresh(store, container, instanceType, newestFirst, clock.now());
   if (instance === 'refresh first') {
     const fresh = await refreshResource(ctx, container);

@@ -20,15 +20,20 @@ import { resolveTarget } from './stages/resolveTarget.js';
 import { route } from './stages/route.js';
 import { shapeResult } from './stages/shapeResult.js';
 import { validateContent } from './stages/validateContent.js';
+import { checkClockDrift } from '../notifications/timeSyncBeacon.js';
 
 export interface Stage {
   readonly name: string;
   run(ctx: RequestContext): Promise<void>;
 }
 
+/** Loss-of-synchronization time sync beacons watch the originating timestamps of their requesters' requests. */
+const clockDrift: Stage = { name: 'clockDrift', run: checkClockDrift };
+
 export const DEFAULT_STAGES: readonly Stage[] = [
   checkPrimitive,
   authenticate,
+  clockDrift,
   rateLimit,
   checkExpiry,
   route,

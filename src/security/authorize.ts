@@ -137,6 +137,12 @@ export class AccessDecider {
   private readonly governors = new Map<string, Governor>();
   /** Target ri → the dynamic policies stored under it (empty: none), so that a denial costs no read each time. */
   private readonly dynamic = new Map<string, readonly DynamicPolicy[]>();
+  /**
+   * rq_loc [TS-0003 table 7.1.2-2]: the trusted location of an originator (absolute segments) at a time, or
+   * undefined when none is known. Set by main.ts to the network-based source (location/networkLocation.ts); unset,
+   * every location rule is indeterminate and does not admit.
+   */
+  locate: ((originator: readonly string[], now: number) => Promise<AccessFacts['location']>) | undefined;
 
   constructor(
     private readonly config: Config,
@@ -372,7 +378,10 @@ export class AccessDecider {
       // A missing or expired policy contributes no permit (fail closed).
       if (policy && (policy.et === undefined || policy.et > base.time.epochMs)) loaded.push([id, policy]);
     }
-    const facts: AccessFacts = { ...base, groups: await this.groupsContaining(base.originator, loaded) };
+    // rq_loc only where a rule tests it: the network-reported location of the originator's AE (location/networkLocation.ts).
+    const needsLocation = this.locate !== undefined && loaded.some(([, policy]) => policy[set].some((rule) => rule.contexts?.some((c) => c.region !== undefined)));
+    const location = needsLocation ? await this.locate?.(base.originator, base.time.epochMs) : undefined;
+    const facts: AccessFacts = { ...base, ...(location ? { location } : {}), groups: await this.groupsContaining(base.originator, loaded) };
     const basis = set === 'privileges' ? 'acp' : 'selfPrivileges';
     for (const [id, policy] of loaded) {
       const rule = firstGrantingRule(policy[set], facts);

@@ -90,6 +90,28 @@ describe('<action> and <dependency> over HTTP', () => {
     assert.equal(await cni('/cse-in/actor/log'), 3);
   });
 
+  it('carries out the actions one change sets off in actionPriority (apy) order, lowest first, those without one last', async () => {
+    await container('/cse-in/actor', 'ranked');
+    const log = await container('/cse-in/actor', 'rankLog');
+    const write = (con: string): Attrs => ({ op: 1, fr: ae, to: log.ri, ty: 4, rvi: '3', pc: { 'm2m:cin': { con } } });
+    // Written in an order that is neither the priority order nor its reverse.
+    const ranked = [
+      { rn: 'none', con: 'last' },
+      { rn: 'p5', apy: 5, con: 'third' },
+      { rn: 'p1', apy: 1, con: 'first' },
+      { rn: 'p3', apy: 3, con: 'second' },
+    ];
+    for (const { rn, apy, con } of ranked) {
+      await action('/cse-in/actor/ranked', { rn, ...(apy === undefined ? {} : { apy }), evc: { sbjt: 'cni', optr: GREATER, thld: 0 }, evm: MODE.once, orc: log.ri, apv: write(con) });
+    }
+    await instance('/cse-in/actor/ranked');
+    await waitFor(async () => (await cni('/cse-in/actor/rankLog')) === 4);
+    const listed = await t.client.retrieve('/cse-in/actor/rankLog?rcn=4', ae);
+    const instances = (body(listed, 'm2m:cnt')['m2m:cin'] as Attrs[]).sort((x, y) => Number(x.st) - Number(y.st));
+    assert.deepEqual(instances.map((c) => c.con), ['first', 'second', 'third', 'last']);
+    assert.equal((await t.client.create('/cse-in/actor/ranked', 65, { 'm2m:actr': { apy: 0, evc: { sbjt: 'cni', optr: GREATER, thld: 0 }, evm: MODE.once, orc: log.ri, apv: write('x') } }, ae)).rsc, 4000, 'apy is a positiveInteger');
+  });
+
   it('runs an action only while its dependencies hold', async () => {
     const subject = await container('/cse-in/actor', 'gated');
     const gate = await container('/cse-in/actor', 'gate');

@@ -237,6 +237,113 @@ describe('notification target policies', () => {
     assert.equal((await t.client.delete('/cse-in/owner/crs', 'Cowner')).rsc, 2002);
   });
 
+  describe("a Notification Target asking for its removal in a Notify response ('targetRemoval', TS-0001 §10.2.10.6)", () => {
+    let leaving: Receiver;
+    let staying: Receiver;
+    let n = 0;
+    /** Answers notifications (not verifications) with an m2m:notification whose targetRemovalRequest is true. */
+    const asksToLeave = (rx: Receiver): void => {
+      rx.respond = (b) => Promise.resolve((b['m2m:sgn'] as Attrs | undefined)?.vrq === true ? undefined : { rsc: 2000, body: { 'm2m:sgn': { trr: true } } });
+    };
+    before(async () => {
+      leaving = await new Receiver().start();
+      staying = await new Receiver().start();
+      await t.client.registerAe('leaver', { rr: true, poa: [leaving.url] });
+    });
+    after(async () => {
+      await leaving.stop();
+      await staying.stop();
+    });
+    beforeEach(() => {
+      leaving.respond = undefined;
+      leaving.received.length = 0;
+      staying.received.length = 0;
+    });
+
+    /** A container of Cowner's with a subscription notifying `nu`; one event; the subscription's path. */
+    async function notifiedOnce(nu: string[]): Promise<{ path: string; cnt: string }> {
+      const cnt = `/cse-in/owner/c${++n}`;
+      assert.equal((await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: `c${n}` } }, 'Cowner')).rsc, 2001);
+      const made = await t.client.create(cnt, 23, { 'm2m:sub': { rn: 'sub', nu, enc: { net: [3] } } }, 'Cowner');
+      assert.equal(made.rsc, 2001, made.text);
+      assert.equal((await t.client.create(cnt, 4, { 'm2m:cin': { con: 'one' } }, 'Cowner')).rsc, 2001);
+      return { path: `${cnt}/sub`, cnt };
+    }
+    const events = (rx: Receiver): number => rx.notifications().length;
+    /** Every notification of the CSE has been delivered (and what its answers asked for handled). */
+    const drained = (): Promise<void> => waitFor(async () => (await t.cse.services.store.countQueuedByPrefix('', 10)) === 0);
+
+    it('is refused by the system default (reject): the target stays and is notified again', async () => {
+      asksToLeave(leaving);
+      const { path, cnt } = await notifiedOnce(['Cleaver', staying.url]);
+      await waitFor(() => events(leaving) === 1 && events(staying) === 1);
+      await drained();
+      assert.deepEqual(await targetsOf(path), ['Cleaver', staying.url]);
+      assert.equal((await t.client.create(cnt, 4, { 'm2m:cin': { con: 'two' } }, 'Cowner')).rsc, 2001);
+      await waitFor(() => events(leaving) === 2);
+    });
+
+    it("follows the creator's Default policy (accept): only the target that asked leaves, and hears no more", async () => {
+      await policy('leaveOk', { acn: 1, plbl: 'Default' });
+      try {
+        asksToLeave(leaving);
+        const { path, cnt } = await notifiedOnce(['Cleaver', staying.url]);
+        await waitFor(async () => JSON.stringify(await targetsOf(path)) === JSON.stringify([staying.url]));
+        // A URL target is removed the same way, when it is the one that asks.
+        leaving.respond = undefined;
+        asksToLeave(staying);
+        assert.equal((await t.client.create(cnt, 4, { 'm2m:cin': { con: 'two' } }, 'Cowner')).rsc, 2001);
+        await waitFor(async () => JSON.stringify(await targetsOf(path)) === '[]');
+        await drained();
+        assert.equal(events(leaving), 1, 'the removed AE was not notified of the second event');
+        assert.equal(events(staying), 2);
+        staying.respond = undefined;
+        // An answer without the indicator, or with it not true, asks nothing.
+        leaving.respond = (b) => Promise.resolve((b['m2m:sgn'] as Attrs | undefined)?.vrq === true ? undefined : { rsc: 2000, body: { 'm2m:sgn': { trr: 'true' } } });
+        const kept = await notifiedOnce(['Cleaver']);
+        await waitFor(() => events(leaving) === 2);
+        await drained();
+        assert.deepEqual(await targetsOf(kept.path), ['Cleaver']);
+      } finally {
+        staying.respond = undefined;
+        assert.equal((await t.client.delete('/cse-in/leaveOk', 'Cowner')).rsc, 2002);
+      }
+    });
+
+    it("seeks the creator's authorization, and informs the creator, as for a DELETE of ntsr", async () => {
+      await policy('leaveAsk', { acn: 3, plbl: 'Default' });
+      try {
+        asksToLeave(leaving);
+        const asked = await notifiedOnce(['Cleaver', staying.url]);
+        await waitFor(async () => JSON.stringify(await targetsOf(asked.path)) === JSON.stringify([staying.url]));
+        const ri = String(body(await t.client.retrieve(asked.path, 'Cowner'), 'm2m:sub').ri);
+        assert.deepEqual(creatorRx.notifications().map((x) => x['m2m:sgn']), [{ sur: `/id-in/${ri}`, ntt: 'Cleaver', tra: true }]);
+        // The creator refuses: the target stays.
+        creatorRx.received.length = 0;
+        creatorRx.behaviour = 'refuse';
+        const refused = await notifiedOnce(['Cleaver']);
+        await waitFor(() => creatorRx.notifications().length === 1);
+        await drained();
+        assert.deepEqual(await targetsOf(refused.path), ['Cleaver']);
+      } finally {
+        assert.equal((await t.client.delete('/cse-in/leaveAsk', 'Cowner')).rsc, 2002);
+      }
+      creatorRx.behaviour = 'ok';
+      creatorRx.received.length = 0;
+      await policy('leaveTell', { acn: 4, plbl: 'Default' });
+      try {
+        const told = await notifiedOnce(['Cleaver']);
+        await waitFor(() => creatorRx.notifications().length === 1);
+        const sgn = creatorRx.notifications()[0]?.['m2m:sgn'] as Attrs;
+        assert.equal(sgn.trr, true);
+        assert.equal(sgn.ntt, 'Cleaver');
+        assert.deepEqual(await targetsOf(told.path), ['Cleaver'], 'the creator decides');
+      } finally {
+        assert.equal((await t.client.delete('/cse-in/leaveTell', 'Cowner')).rsc, 2002);
+      }
+    });
+  });
+
   it('lets a target refuse a subscription that points at it (its verification answer)', async () => {
     targetRx.behaviour = 'refuse';
     try {

@@ -250,6 +250,55 @@ describe('<timeSyncBeacon> over HTTP', () => {
     }
   });
 
+  it('sends a loss-of-synchronization beacon when its requester\'s originating timestamp is off by more than bcnt', async () => {
+    const rx = await new Receiver().start();
+    const other = await t.client.registerAe('unwatched');
+    try {
+      const created = await t.client.create('/cse-in/clocked', 60, { 'm2m:tsb': { rn: 'drift', bcnc: 2, bcnr: ae, bcnt: 'PT5S', bcnu: [rx.url] } }, ae);
+      assert.equal(created.rsc, 2001, created.text);
+      const tbr = (created.body?.['m2m:tsb'] as Attrs).ri;
+      /** A request of `origin` whose clock reads `offset` ms from the CSE's (none: no ot). */
+      const ask = async (origin: string, offset?: number): Promise<void> => {
+        const headers: Record<string, string> = offset === undefined ? {} : { 'X-M2M-OT': formatTimestamp(clock.now() + offset) };
+        assert.equal((await t.client.retrieve(origin === ae ? '/cse-in/clocked' : '/cse-in/unwatched', origin, { headers })).rsc, 2000);
+      };
+      const settled = async (): Promise<void> => {
+        t.cse.deliverer.wake();
+        await waitFor(async () => (await t.cse.services.store.countQueuedByPrefix('', 10)) === 0);
+      };
+      await ask(ae, 4_000);
+      await ask(ae, -4_000);
+      await ask(ae);
+      await ask(other, -60_000);
+      await settled();
+      assert.equal(rx.received.length, 0, 'within the threshold, without ot, or another originator: no beacon');
+      await ask(ae, -60_000);
+      await waitFor(() => rx.received.length === 1);
+      assert.deepEqual(rx.received[0]?.body, { 'm2m:tsbn': { tbr, ctm: formatTimestamp(clock.now()) } });
+      // Bounded: not one beacon per drifting request.
+      await ask(ae, 60_000);
+      await settled();
+      assert.equal(rx.received.length, 1);
+      clock.advance(10_000);
+      await ask(ae, 60_000);
+      await waitFor(() => rx.received.length === 2);
+      assert.deepEqual(rx.received[1]?.body, { 'm2m:tsbn': { tbr, ctm: formatTimestamp(clock.now()) } });
+      // A larger threshold (UPDATE) tolerates the drift; a deleted beacon sends nothing.
+      assert.equal((await t.client.update('/cse-in/clocked/drift', { 'm2m:tsb': { bcnt: 'PT2M' } }, ae)).rsc, 2004);
+      clock.advance(10_000);
+      await ask(ae, 60_000);
+      await settled();
+      assert.equal(rx.received.length, 2);
+      assert.equal((await t.client.delete('/cse-in/clocked/drift', ae)).rsc, 2002);
+      clock.advance(10_000);
+      await ask(ae, 600_000);
+      await settled();
+      assert.equal(rx.received.length, 2);
+    } finally {
+      await rx.stop();
+    }
+  });
+
   it('applies the criteria rules and defaults, and refuses what breaks them with 4000', async () => {
     const make = (attrs: Attrs) => t.client.create('/cse-in/clocked', 60, { 'm2m:tsb': { rn: 'b', bcnu: ['http://127.0.0.1:1/beacon'], ...attrs } }, ae);
     const periodic = await make({ bcnc: 1 });

@@ -157,6 +157,63 @@ export class HttpOutbound {
     });
   }
 
+  /**
+   * A plain GET of a JSON document (a location server's answer), through the same destination policy, agents and
+   * bounds as the primitives: never throws; undefined when nothing usable came back, `refused` when the policy
+   * refused the destination (a security event, logged).
+   */
+  getJson(url: string, timeoutMs = this.timeoutMs): Promise<{ status: number; body: unknown } | { refused: string } | undefined> {
+    return new Promise((resolve) => {
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        resolve(undefined);
+        return;
+      }
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+        resolve(undefined);
+        return;
+      }
+      const refusal = this.policy.checkUrl(target);
+      const refuse = (reason: string): void => {
+        this.log?.warn({ event: 'outbound-refused', destination: `${target.protocol}//${target.host}`, reason }, 'security event');
+        resolve({ refused: reason });
+      };
+      if (refusal) {
+        refuse(refusal);
+        return;
+      }
+      const secure = target.protocol === 'https:';
+      const req = (secure ? httpsRequest : httpRequest)(
+        target,
+        { method: 'GET', headers: { Accept: 'application/json' }, agent: secure ? this.https : this.http, timeout: timeoutMs, lookup: this.policy.lookup },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_RESPONSE_BYTES) req.destroy();
+            else chunks.push(c);
+          });
+          res.on('end', () => {
+            try {
+              resolve({ status: res.statusCode ?? 0, body: chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown) : undefined });
+            } catch {
+              resolve(undefined);
+            }
+          });
+          res.on('error', () => resolve(undefined));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      const deadline = setTimeout(() => req.destroy(new Error('deadline')), timeoutMs);
+      req.on('close', () => clearTimeout(deadline));
+      req.on('error', (err) => (isOutboundRefused(err) ? refuse(err.reason) : resolve(undefined)));
+      req.end();
+    });
+  }
+
   /** A refused destination: a security event, and the caller sees an unreachable target. */
   private refused(target: URL, primitive: RequestPrimitive, reason: string): OutboundResult {
     // Scheme, host and port only: a URL's user info or query is the originator's and may hold secrets.

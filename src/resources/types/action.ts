@@ -32,7 +32,10 @@ function checkActionPrimitive(value: unknown): string | undefined {
   return undefined;
 }
 
-/** m2m:actionInput: validated and kept; ACME does not apply it either (no procedure is written for it). */
+/**
+ * m2m:actionInput (input, `ipu`): validated and kept, never used. Neither the V3 texts nor the reference data nor ACME
+ * say what the CSE does with it (ACME stores it only); a use Warden made up could not be interoperable.
+ */
 const INPUT_MEMBERS = new Set(['cstr', 'rsid', 'raid']);
 function checkInput(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an m2m:actionInput object';
@@ -48,6 +51,7 @@ const attributes = {
   ...LABELS,
   ...ACCESS_CONTROL,
   ...CREATOR,
+  // actionPriority: the order in which the actions one change sets off are carried out (runner.ts; as ACME).
   apy: { type: 'positiveInteger', create: 'O', update: 'O' },
   sri: { type: 'anyURI', create: 'O', update: 'O', maxLength: 4096 },
   evc: { type: 'object', create: 'M', update: 'O', check: checkCriteriaShape },

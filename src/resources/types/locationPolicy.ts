@@ -1,8 +1,10 @@
 // <locationPolicy> (ty 10, TS-0001 §9.6.10, §10.2.9): how a node's location is obtained, and the <container> the
 // CSE creates beside it (locationContainerID ↔ the container's locationID) where locations and geofence events go.
-// Device-based only: the device reports its positions into that container, and with a geographicalTargetArea the
-// CSE turns each report into the geofence event geofenceEventCriteria asks for. Network- and sharing-based sources
-// are 5001: Warden has no location server connection, so no location it stores is ever one the network vouched for.
+// Device-based: the device reports its positions into that container, and with a geographicalTargetArea the CSE
+// turns them into the geofence event geofenceEventCriteria asks for: each report as it is written, or, with a
+// locationUpdatePeriod (lou), the latest report once per period. Network-based (when location.server is
+// configured): the CSE asks the Underlying Network's location server for locationTargetID's position at creation,
+// update and each period (location/networkLocation.ts). Sharing-based is 5001.
 import { ACCESS_CONTROL, CREATOR_KEY, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
@@ -14,6 +16,9 @@ import { checkDuration } from '../validate.js';
 import { MAX_LOCATION_POSITIONS } from '../geometry.js';
 import { contentSize, countInstanceAdded } from '../instances.js';
 import { containerType, nextStateTag } from './container.js';
+import { cancelTimer, setTimer } from '../../scheduler/timers.js';
+import { durationMs } from '../validate.js';
+import { OUTBOX_TOPIC } from '../../notifications/events.js';
 
 /** m2m:locationSource [TS-0004 §6.3.4.2.x]. */
 export const LOCATION_SOURCE = { NETWORK: 1, DEVICE: 2, SHARING: 3 } as const;
@@ -83,13 +88,30 @@ export function insideArea(ring: readonly Position[], [x, y]: Position): boolean
   return inside;
 }
 
+/** The shortest locationUpdatePeriod Warden runs: each period is a location request (or a fence evaluation). */
+export const MIN_UPDATE_PERIOD_MS = 1_000;
+/** Durable timer kind (scheduler/timers.ts) of a policy's periodic positioning. */
+export const LOCATION_UPDATE_TIMER = 'locationUpdate';
+
 function checkUpdatePeriods(value: unknown): string | undefined {
   if (!Array.isArray(value) || value.length > 16) return 'must be a list of at most 16 xs:durations';
   for (const period of value) {
     const problem = checkDuration(period);
     if (problem) return problem;
+    const ms = durationMs(period);
+    if (ms !== undefined && ms > 0 && ms < MIN_UPDATE_PERIOD_MS) return `has a period shorter than ${MIN_UPDATE_PERIOD_MS / 1000} s, the shortest this CSE runs`;
   }
+  // TS-0001 table 9.6.10-2: "Zero ('0') shall not be stored with non zero value(s)."
+  const zero = value.some((p) => durationMs(p) === 0);
+  if (zero && value.some((p) => (durationMs(p) ?? 0) > 0)) return "may not hold zero ('0') with non-zero values";
   return undefined;
+}
+
+/** The active locationUpdatePeriod, ms: "the first value in the list is the current active update period"; undefined when 0 or absent. */
+export function activeUpdatePeriod(policy: StoredResource): number | undefined {
+  const lou = policy.doc.lou;
+  const first = Array.isArray(lou) ? durationMs(lou[0]) : undefined;
+  return first !== undefined && first > 0 ? first : undefined;
 }
 
 const attributes = {
@@ -112,13 +134,22 @@ const attributes = {
   luec: { type: 'enum', create: 'O', update: 'O', values: [0] },
 } as const satisfies Record<string, AttributeSpec>;
 
-/** Only a device-based source is provided; it takes none of the network-based attributes (as ACME: 4000). */
-function checkSource(doc: Record<string, unknown>): void {
-  if (doc.los !== LOCATION_SOURCE.DEVICE) {
-    throw new CseError(RSC.NOT_IMPLEMENTED, 'only a device-based locationSource (2) is supported: Warden has no location server connection');
+/**
+ * Device-based takes none of the network-based attributes (as ACME: 4000). Network-based needs a configured
+ * location server (else 5001, as before) and a locationTargetID; a locationServer, when given, must be that server:
+ * the CSE asks no server an originator names (it would be a request to any address, on the CSE's credentials).
+ */
+function checkSource(doc: Record<string, unknown>, config: HookContext['config']): void {
+  if (doc.los === LOCATION_SOURCE.DEVICE) {
+    const networkOnly = NETWORK_ONLY.find((name) => doc[name] !== undefined);
+    if (networkOnly) throw badRequest(`attribute '${networkOnly}' applies to a network-based locationSource only`);
+    return;
   }
-  const networkOnly = NETWORK_ONLY.find((name) => doc[name] !== undefined);
-  if (networkOnly) throw badRequest(`attribute '${networkOnly}' applies to a network-based locationSource only`);
+  if (doc.los !== LOCATION_SOURCE.NETWORK || config.location.server === '') {
+    throw new CseError(RSC.NOT_IMPLEMENTED, 'only a device-based locationSource (2), or a network-based one (1) when a location server is configured (location.server), is supported');
+  }
+  if (typeof doc.lot !== 'string' || doc.lot === '') throw badRequest("a network-based locationPolicy needs 'lot' (locationTargetID), the terminal the location server locates");
+  if (doc.lor !== undefined && doc.lor !== config.location.server) throw badRequest("'lor' (locationServer) must be the location server this CSE is configured with, or absent");
 }
 
 /**
@@ -144,17 +175,34 @@ async function createLocationContainer(ctx: HookContext, policy: StoredResource)
   return stored;
 }
 
+/** What writing a location instance needs of a request, or of the background work that stands in for one. */
+export type LocationWriteContext = Pick<HookContext, 'store' | 'now' | 'originator' | 'storage' | 'recordChildCreated'>;
+
 /**
- * A position a device reported into a policy's container [TS-0001 §9.6.10, figure 9.6.10-1]: compared with the
- * geographicalTargetArea, and the geofence event the policy's geofenceEventCriteria asks for, when this report makes
- * it, is stored as the next <contentInstance> (its content the event number), as ACME does. The position before
- * the first report counts as inside (ACME's default). Called in the transaction that stores the report.
+ * Stores the next <contentInstance> of a policy's container (a geofence event, or a network position fix), in the
+ * caller's transaction; the caller stores the container (its counters changed) unless the request does.
  */
-export async function reportedLocation(ctx: HookContext, container: StoredResource, report: StoredResource): Promise<void> {
-  const point = reportedPoint(report.doc.con);
-  if (!point || typeof container.doc.li !== 'string') return;
-  const policy = await ctx.store.getForUpdate(container.doc.li);
-  if (policy?.ty !== RESOURCE_TYPE.locationPolicy || policy.doc.lit !== LOCATION_INFORMATION.GEOFENCE_EVENT) return;
+export async function storeLocationInstance(ctx: LocationWriteContext, container: StoredResource, policy: StoredResource, con: unknown, et?: number): Promise<void> {
+  const ri = `cin${randomIdSuffix()}`;
+  const ts = formatTimestamp(ctx.now);
+  const doc: Record<string, unknown> = { con, cs: contentSize(con), st: nextStateTag(container), [CREATOR_KEY]: policy.doc[CREATOR_KEY] };
+  const instance: StoredResource = { ri, pi: container.ri, ty: RESOURCE_TYPE.contentInstance, rn: ri, srn: `${container.srn}/${ri}`, ct: ts, lt: ts, doc };
+  if (et !== undefined) instance.et = et;
+  if (container.owner !== undefined) instance.owner = container.owner;
+  instance.charge = ctx.storage?.charge ?? ctx.originator;
+  const stored = await ctx.store.insert(instance, ctx.storage?.limits);
+  countInstanceAdded(container, stored);
+  await ctx.recordChildCreated?.(container, stored);
+}
+
+/**
+ * A position of the policy's node [TS-0001 §9.6.10, figure 9.6.10-1], with the policy locked: compared with the
+ * geographicalTargetArea, and the geofence event the policy's geofenceEventCriteria asks for, when this position
+ * makes it, is stored as the next <contentInstance> (its content the event number), as ACME does. The position
+ * before the first one counts as inside (ACME's default).
+ */
+export async function evaluateFence(ctx: LocationWriteContext, container: StoredResource, policy: StoredResource, point: readonly [number, number], et?: number): Promise<void> {
+  if (policy.doc.lit !== LOCATION_INFORMATION.GEOFENCE_EVENT) return;
   const area = targetArea(policy.doc.gta);
   if (!area) return;
   const wasInside = policy.doc[POSITION_KEY] !== GEOFENCE_EVENT.OUTSIDE;
@@ -162,17 +210,59 @@ export async function reportedLocation(ctx: HookContext, container: StoredResour
   policy.doc[POSITION_KEY] = isInside ? GEOFENCE_EVENT.INSIDE : GEOFENCE_EVENT.OUTSIDE;
   await ctx.store.update(policy);
   const event = isInside ? (wasInside ? GEOFENCE_EVENT.INSIDE : GEOFENCE_EVENT.ENTERING) : wasInside ? GEOFENCE_EVENT.LEAVING : GEOFENCE_EVENT.OUTSIDE;
-  if (policy.doc.gec !== event) return;
-  const ri = `cin${randomIdSuffix()}`;
-  const ts = formatTimestamp(ctx.now);
-  const doc: Record<string, unknown> = { con: event, cs: contentSize(event), st: nextStateTag(container), [CREATOR_KEY]: policy.doc[CREATOR_KEY] };
-  const instance: StoredResource = { ri, pi: container.ri, ty: RESOURCE_TYPE.contentInstance, rn: ri, srn: `${container.srn}/${ri}`, ct: ts, lt: ts, doc };
-  if (report.et !== undefined) instance.et = report.et;
-  if (container.owner !== undefined) instance.owner = container.owner;
-  instance.charge = ctx.storage?.charge ?? ctx.originator;
-  const stored = await ctx.store.insert(instance, ctx.storage?.limits);
-  countInstanceAdded(container, stored);
-  await ctx.recordChildCreated?.(container, stored);
+  if (policy.doc.gec === event) await storeLocationInstance(ctx, container, policy, event, et);
+}
+
+/**
+ * A position a device reported into a device-based policy's container: evaluated as it is stored (in its
+ * transaction) when the policy has no locationUpdatePeriod; with one, the period's timer evaluates the latest
+ * report instead (the time between t1 and t2 of figure 9.6.10-1 "is defined by locationUpdatePeriod"). A report
+ * written into a network-based policy's container is stored and nothing more: that policy's positions are the
+ * network's.
+ */
+export async function reportedLocation(ctx: HookContext, container: StoredResource, report: StoredResource): Promise<void> {
+  const point = reportedPoint(report.doc.con);
+  if (!point || typeof container.doc.li !== 'string') return;
+  const policy = await ctx.store.getForUpdate(container.doc.li);
+  if (policy?.ty !== RESOURCE_TYPE.locationPolicy || policy.doc.los !== LOCATION_SOURCE.DEVICE || activeUpdatePeriod(policy) !== undefined) return;
+  await evaluateFence(ctx, container, policy, point, report.et);
+}
+
+/** Newest reports looked at for the latest position (events and other content in between are skipped). */
+const REPORTS_SCANNED = 16;
+
+/** A device-based policy's period: the fence evaluated on the latest position its device reported. */
+export async function evaluateLatestReport(ctx: LocationWriteContext, policy: StoredResource): Promise<void> {
+  if (policy.doc.lit !== LOCATION_INFORMATION.GEOFENCE_EVENT || typeof policy.doc.loi !== 'string') return;
+  const container = await ctx.store.getForUpdate(policy.doc.loi);
+  if (container?.ty !== RESOURCE_TYPE.container) return;
+  const recent = await ctx.store.children(container.ri, { ty: RESOURCE_TYPE.contentInstance, newestFirst: true, limit: REPORTS_SCANNED, aliveAt: ctx.now });
+  for (const report of recent) {
+    const point = reportedPoint(report.doc.con);
+    if (point) {
+      await evaluateFence(ctx, container, policy, point);
+      await ctx.store.update(container);
+      return;
+    }
+  }
+}
+
+/** Sets (or stops) the period's timer as the policy now says; part of the write's transaction. */
+async function armUpdates(ctx: HookContext, policy: StoredResource): Promise<void> {
+  const period = activeUpdatePeriod(policy);
+  if (period === undefined) await cancelTimer(ctx.store, LOCATION_UPDATE_TIMER, policy.ri);
+  else await setTimer(ctx.store, LOCATION_UPDATE_TIMER, policy.ri, ctx.now + period, null, ctx.now);
+}
+
+/** Outbox jobs of network-based policies (location/networkLocation.ts): one queue per policy, one request at a time. */
+export const LOCATION_JOB_PREFIX = 'loc:';
+
+/** Queues a location request for a network-based policy, replacing one still waiting; part of the caller's transaction. */
+export async function requestLocation(ctx: Pick<HookContext, 'store' | 'now'>, policy: StoredResource): Promise<void> {
+  const target = `${LOCATION_JOB_PREFIX}${policy.ri}`;
+  await ctx.store.dropQueued([target]);
+  await ctx.store.enqueue([{ target, subscription: policy.ri, content: '{}', created: ctx.now, notBefore: ctx.now }]);
+  await ctx.store.broadcast(OUTBOX_TOPIC, '');
 }
 
 export const locationPolicyType = defineResourceType({
@@ -185,20 +275,25 @@ export const locationPolicyType = defineResourceType({
   deletable: true,
   hasAcpi: true,
   hooks: {
-    beforeCreate(_ctx, resource) {
-      checkSource(resource.doc);
-      // locationStatus: no location server, so no status of one (ACME writes the empty string too).
+    beforeCreate(ctx, resource) {
+      checkSource(resource.doc, ctx.config);
+      // locationStatus: none yet (a device-based source never has one; ACME writes the empty string too).
       resource.doc.lost = '';
     },
     async afterCreate(ctx, resource) {
       const container = await createLocationContainer(ctx, resource);
       resource.doc.loi = container.ri;
       await ctx.store.update(resource);
+      await armUpdates(ctx, resource);
+      // "The Location Request can be triggered [...] the <locationPolicy> is created or updated" (TS-0001 §7.3.x NOTE 2).
+      if (resource.doc.los === LOCATION_SOURCE.NETWORK) await requestLocation(ctx, resource);
     },
-    beforeUpdate(_ctx, resource, changes) {
-      checkSource(resource.doc);
+    async beforeUpdate(ctx, resource, changes) {
+      checkSource(resource.doc, ctx.config);
       // A new area or criterion starts from the default position again.
       if (changes.gta !== undefined || changes.gec !== undefined || changes.lit !== undefined) delete resource.doc[POSITION_KEY];
+      if ('lou' in changes) await armUpdates(ctx, resource);
+      if (resource.doc.los === LOCATION_SOURCE.NETWORK) await requestLocation(ctx, resource);
     },
   },
 });

@@ -1,5 +1,6 @@
 // <timeSyncBeacon> (ty 60, Release 4): the CSE tells the beaconNotificationURIs (bcnu) its current time, periodically
-// every beaconInterval (bcni), or when a beaconRequester (bcnr) is out of sync by more than beaconThreshold (bcnt).
+// every beaconInterval (bcni), or when a beaconRequester (bcnr) is out of sync by more than beaconThreshold (bcnt),
+// as the originating timestamp of its requests shows.
 // The V3 texts Warden follows do not have it: attributes, defaults and rules are taken from ACME's reference data and
 // its TSB resource (say docs/conformance.md). The beacons themselves: notifications/timeSyncBeacon.ts.
 import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
@@ -15,6 +16,8 @@ import { checkTargets } from './subscription.js';
 export const BEACON_CRITERIA = { PERIODIC: 1, LOSS_OF_SYNCHRONIZATION: 2 } as const;
 /** Durable timer kind (scheduler/timers.ts) of a periodic beacon. */
 export const TIME_SYNC_BEACON_TIMER = 'timeSyncBeacon';
+/** Broadcast when a beacon is written: each process reloads its index of loss-of-synchronization requesters. */
+export const TIME_SYNC_BEACON_TOPIC = 'timeSyncBeacon';
 /** ACME's defaults ([resource.tsb] bcni and bcnt): an hour between periodic beacons, a minute of tolerated drift. */
 export const DEFAULT_BEACON_INTERVAL = 'PT1H';
 export const DEFAULT_BEACON_THRESHOLD_MS = 60_000;
@@ -79,10 +82,12 @@ export const timeSyncBeaconType = defineResourceType({
     async beforeCreate(ctx, resource) {
       checkCriteria(resource.doc);
       await armBeacon(ctx, resource);
+      await ctx.store.broadcast(TIME_SYNC_BEACON_TOPIC, resource.ri);
     },
     async beforeUpdate(ctx, resource, changes) {
       checkCriteria(resource.doc);
       if ('bcnc' in changes || 'bcni' in changes) await armBeacon(ctx, resource);
+      await ctx.store.broadcast(TIME_SYNC_BEACON_TOPIC, resource.ri);
     },
   },
 });
