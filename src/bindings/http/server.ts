@@ -9,7 +9,7 @@ import type { RequestPrimitive } from '../../primitive/request.js';
 import { withholdsResult, type ResponsePrimitive } from '../../primitive/response.js';
 import { RSC, httpStatusOf } from '../../primitive/rsc.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
-import type { TransportContext } from '../../primitive/transport.js';
+import type { PeerCertificate, TransportContext } from '../../primitive/transport.js';
 import { codecForAccept, codecForContentType, type Codec, formatOfCodec } from '../../serialization/codec.js';
 import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from './decode.js';
@@ -26,6 +26,8 @@ export interface HttpBindingOptions {
   maxQueryParameters: number;
   requestTimeoutSeconds: number;
   /** HTTPS: the secure context, whether to ask for client certificates, and the PSK key lookup. */
+  /** The web console (src/console), served under /console/ when enabled; /.well-known/ is reserved either way. */
+  console?: (req: IncomingMessage, res: ServerResponse, connection: { remoteAddress: string; secure: boolean; peerCertificate?: PeerCertificate }) => Promise<void>;
   tls?: {
     context: SecureContextOptions;
     requestCert: boolean;
@@ -136,6 +138,17 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
       responseCodec = codecForAccept(singleHeader(req, 'accept'), requestCodec);
       if (!hostAllowed(req.headers.host, options.allowedHosts)) {
         throw badRequest(`host '${String(req.headers.host).slice(0, 255)}' is not served here (see http.allowedHosts)`);
+      }
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      if (path.startsWith('/.well-known/')) {
+        res.writeHead(404, { 'Content-Length': '0' });
+        res.end();
+        return;
+      }
+      if (options.console && (path === '/console' || path.startsWith('/console/'))) {
+        const certificate = options.tls ? peerCertificateOf(req.socket as TLSSocket) : undefined;
+        await options.console(req, res, { remoteAddress: req.socket.remoteAddress ?? '', secure: options.tls !== undefined, ...(certificate ? { peerCertificate: certificate } : {}) });
+        return;
       }
       let body: Buffer;
       try {
