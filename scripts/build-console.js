@@ -21,4 +21,4 @@ await build({
   logLevel: 'warning',
 });
 copyFileSync(join(root, 'ui', 'console', 'app.css'), join(out, 'app.css'));
-copyFileSync(join(root, 'ui', 'console', 'index.html'), join(out, 'index.html'));
+for (const name of ['index.html', 'favicon.svg']) copyFileSync(join(root, 'ui', 'console', name), join(out, name));

@@ -62,3 +62,36 @@ export async function consoleRequest(base: string, session: Signed, method: stri
   if (reply.status !== 200) throw new Error(`console request refused: ${reply.status} ${JSON.stringify(reply.body)}`);
   return { rsc: Number(reply.body.rsc), pc: reply.body.pc as Record<string, unknown> | undefined };
 }
+
+/** A stored XSS attempt: markup in labels and content, which the console must show as text. */
+export const XSS_LABELS = ['<img src=x onerror="window.__xss=1">', '<script>window.__xss=2</script>'];
+
+export interface Demo {
+  /** The policy on alice's `data` container: bob may RETRIEVE (and discover) it, alice may do anything. */
+  readonly acpRi: string;
+}
+
+/**
+ * The tree the browser tests and the screenshots use: AEs alice and bob; alice's `data` (readable by bob through a
+ * policy only alice may read), `private` (alice's alone, no policy) and `labelled` (an XSS payload in its labels).
+ */
+export async function seedDemo(t: TestCse): Promise<Demo> {
+  await t.client.registerAe('alice');
+  await t.client.registerAe('bob');
+  const acp = await t.client.create(
+    '/cse-in/alice',
+    1,
+    { 'm2m:acp': { rn: 'acp', pv: { acr: [{ acor: ['Cbob'], acop: 34 }, { acor: ['Calice'], acop: 63 }] }, pvs: { acr: [{ acor: ['Calice'], acop: 63 }] } } },
+    'Calice',
+  );
+  const acpRi = String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri);
+  const made = [
+    await t.client.create('/cse-in/alice', 3, { 'm2m:cnt': { rn: 'data', acpi: [acpRi], lbl: ['sensor', 'temperature'] } }, 'Calice'),
+    await t.client.create('/cse-in/alice/data', 4, { 'm2m:cin': { cnf: 'text/plain:0', con: '21.5' } }, 'Calice'),
+    await t.client.create('/cse-in/alice', 3, { 'm2m:cnt': { rn: 'private' } }, 'Calice'),
+    await t.client.create('/cse-in/alice', 3, { 'm2m:cnt': { rn: 'labelled', lbl: XSS_LABELS } }, 'Calice'),
+    await t.client.create('/cse-in/alice/labelled', 4, { 'm2m:cin': { con: '<svg onload="window.__xss=3"></svg>' } }, 'Calice'),
+  ];
+  for (const reply of made) if (reply.rsc !== 2001) throw new Error(`seeding the demo tree failed: ${reply.rsc} ${reply.text}`);
+  return { acpRi };
+}

@@ -56,6 +56,7 @@ function Main({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
   const [selected, setSelected] = useState(root);
   const [view, setView] = useState<'resources' | 'events'>('resources');
   const [revision, setRevision] = useState(0);
+  const [goto, setGoto] = useState('');
   async function signOut(): Promise<void> {
     await call('DELETE', 'session').catch(() => undefined);
     onSignedOut();
@@ -84,6 +85,19 @@ function Main({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
       {view === 'resources' ? (
         <div class="split">
           <aside class="tree" id="tree">
+            <form
+              class="goto"
+              onSubmit={(e) => {
+                e.preventDefault();
+                const path = goto.trim();
+                if (path.startsWith('/')) setSelected(path);
+              }}
+            >
+              <input id="goto" placeholder="/cse-in/… (path)" value={goto} onInput={(e) => setGoto((e.target as HTMLInputElement).value)} />
+              <button type="submit" id="goto-submit">
+                Open
+              </button>
+            </form>
             <ul>
               <TreeNode path={root} selected={selected} onSelect={setSelected} revision={revision} initiallyOpen />
             </ul>

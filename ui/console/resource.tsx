@@ -6,8 +6,11 @@ import { onem2m, messageOf, resourceOf, rscText, type Answer } from './api.js';
 import { LiveView } from './live.js';
 import { AccessView } from './access.js';
 
+/** A value as text: a string as it is, a list of strings one per line, anything else as JSON. */
 export function valueText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value, null, 1);
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join('\n');
+  return JSON.stringify(value, null, 1);
 }
 
 /** What the CSE answered, as text: the RSC with its name and the message (m2m:dbg) when there is one. */
@@ -188,11 +191,14 @@ export function ResourceView({ path, me, onChanged }: { path: string; me: { orig
   const [answer, setAnswer] = useState<Answer | undefined>();
   const [tab, setTab] = useState<Tab>('attributes');
   const [revision, setRevision] = useState(0);
+  // A new resource starts blank on its attributes; a reload after a change keeps the open tab and its answer.
   useEffect(() => {
     setAnswer(undefined);
+    setTab('attributes');
+  }, [path]);
+  useEffect(() => {
     void onem2m('GET', path).then(setAnswer);
   }, [path, revision]);
-  useEffect(() => setTab('attributes'), [path]);
   const resource = answer ? resourceOf(answer) : undefined;
   const ty = typeof resource?.attributes.ty === 'number' ? resource.attributes.ty : undefined;
   const typeInfo = ty === undefined ? undefined : RESOURCE_TYPE_NAMES[ty];

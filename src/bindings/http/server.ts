@@ -125,6 +125,21 @@ function sendDecodeError(res: ServerResponse, req: IncomingMessage, err: CseErro
 export async function startHttpBinding(handle: RequestHandler, options: HttpBindingOptions, log: Logger): Promise<RunningHttpBinding> {
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let responseCodec: Codec = jsonCodec;
+    // Not oneM2M paths: /.well-known/ is reserved, /console/ is the web console (when on). The DNS-rebinding guard
+    // applies to them as to everything else.
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const isConsole = options.console !== undefined && (path === '/console' || path.startsWith('/console/'));
+    if (isConsole || path.startsWith('/.well-known/')) {
+      const allowed = hostAllowed(req.headers.host, options.allowedHosts);
+      if (!allowed || !options.console || !isConsole) {
+        res.writeHead(allowed ? 404 : 400, { 'Content-Length': '0' });
+        res.end();
+        return;
+      }
+      const certificate = options.tls ? peerCertificateOf(req.socket as TLSSocket) : undefined;
+      await options.console(req, res, { remoteAddress: req.socket.remoteAddress ?? '', secure: options.tls !== undefined, ...(certificate ? { peerCertificate: certificate } : {}) });
+      return;
+    }
     try {
       const contentType = singleHeader(req, 'content-type');
       let requestCodec = jsonCodec;
@@ -138,17 +153,6 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
       responseCodec = codecForAccept(singleHeader(req, 'accept'), requestCodec);
       if (!hostAllowed(req.headers.host, options.allowedHosts)) {
         throw badRequest(`host '${String(req.headers.host).slice(0, 255)}' is not served here (see http.allowedHosts)`);
-      }
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      if (path.startsWith('/.well-known/')) {
-        res.writeHead(404, { 'Content-Length': '0' });
-        res.end();
-        return;
-      }
-      if (options.console && (path === '/console' || path.startsWith('/console/'))) {
-        const certificate = options.tls ? peerCertificateOf(req.socket as TLSSocket) : undefined;
-        await options.console(req, res, { remoteAddress: req.socket.remoteAddress ?? '', secure: options.tls !== undefined, ...(certificate ? { peerCertificate: certificate } : {}) });
-        return;
       }
       let body: Buffer;
       try {
