@@ -53,7 +53,7 @@ export async function api(base: string, method: string, route: string, body?: un
 export async function signIn(base: string, token: string, cookie?: string): Promise<Signed & { reply: ApiReply }> {
   const reply = await api(base, 'POST', 'session', { token }, cookie ? { cookie } : undefined);
   const set = reply.headers.get('set-cookie') ?? '';
-  return { cookie: set.split(';')[0] ?? '', csrf: String(reply.body.csrf ?? ''), reply };
+  return { cookie: set.split(';')[0] ?? '', csrf: typeof reply.body.csrf === 'string' ? reply.body.csrf : '', reply };
 }
 
 /** A oneM2M request through the console as the session's originator. */

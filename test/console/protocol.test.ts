@@ -325,7 +325,7 @@ describe('warden console-token', () => {
       process.stdout.write = ((chunk: string) => {
         lines.push(String(chunk));
         return true;
-      }) as typeof process.stdout.write;
+      });
       let code: number;
       try {
         code = await runCli(['console-token', '--originator', 'CAdmin', `--console.tokenDir=${t.tokenDir}`]);
