@@ -14,6 +14,56 @@ function policyPath(id: string): string {
   return id.startsWith('/') ? `/~${id}` : `/${id}`;
 }
 
+const OPERATION_BITS: ReadonlyArray<[number, string]> = [
+  [1, 'CREATE'],
+  [2, 'RETRIEVE'],
+  [4, 'UPDATE'],
+  [8, 'DELETE'],
+  [16, 'NOTIFY'],
+  [32, 'DISCOVERY'],
+];
+
+/** accessControlOperations as names. */
+function operationsOf(acop: unknown): string {
+  if (typeof acop !== 'number') return valueText(acop);
+  return OPERATION_BITS.filter(([bit]) => (acop & bit) !== 0)
+    .map(([, name]) => name)
+    .join(', ');
+}
+
+/** One rule set (setOfAcrs) as a table: rule number (as the why view counts them), originators, operations, conditions. */
+function Rules({ title, set }: { title: string; set: unknown }) {
+  const rules = Array.isArray((set as { acr?: unknown } | undefined)?.acr) ? ((set as { acr: unknown[] }).acr as Array<Record<string, unknown>>) : [];
+  return (
+    <table class="attributes rules-table">
+      <caption>{title}</caption>
+      <thead>
+        <tr>
+          <th>Rule</th>
+          <th>Originators (acor)</th>
+          <th>Operations (acop)</th>
+          <th>Conditions</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rules.map((rule, i) => {
+          const { acor, acop, ...rest } = rule;
+          return (
+            <tr key={i}>
+              <td>{i}</td>
+              <td>
+                <pre class="value">{valueText(acor)}</pre>
+              </td>
+              <td>{operationsOf(acop)}</td>
+              <td>{Object.keys(rest).length > 0 && <pre class="value">{valueText(rest)}</pre>}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
 function Policy({ id }: { id: string }) {
   const [answer, setAnswer] = useState<Answer | undefined>();
   useEffect(() => void onem2m('GET', policyPath(id)).then(setAnswer), [id]);
@@ -29,10 +79,8 @@ function Policy({ id }: { id: string }) {
       )}
       {policy && (
         <div class="rules">
-          <p>privileges (pv):</p>
-          <pre class="value">{valueText(policy.attributes.pv)}</pre>
-          <p>selfPrivileges (pvs):</p>
-          <pre class="value">{valueText(policy.attributes.pvs)}</pre>
+          <Rules title="privileges (pv)" set={policy.attributes.pv} />
+          <Rules title="selfPrivileges (pvs)" set={policy.attributes.pvs} />
         </div>
       )}
     </li>
