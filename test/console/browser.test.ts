@@ -169,7 +169,7 @@ describe('web console in a browser', { skip, timeout: 120_000 }, () => {
     const p = await page();
     await signInThroughPage(p, t.url, t.mint('CAdmin'));
     await p.locator('#view-events').click();
-    await p.locator('#events-table tr.event.refused', { hasText: 'cse-in/alice/private' }).first().waitFor();
+    await p.locator('#events-table tr.event.kind-refused', { hasText: 'cse-in/alice/private' }).first().waitFor();
     await p.close();
   });
 });

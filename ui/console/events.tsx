@@ -44,7 +44,7 @@ export function EventsView() {
             </thead>
             <tbody>
               {data.events.map((e, i) => (
-                <tr key={i} class={`event ${e.kind}`}>
+                <tr key={i} class={`event kind-${e.kind}`}>
                   <td>{new Date(e.at).toISOString()}</td>
                   <td>{e.kind}</td>
                   <td>
