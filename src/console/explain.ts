@@ -66,15 +66,21 @@ export class Explainer {
     const resource = ri ? await store.get(ri) : undefined;
     if (!resource) return { shown: false, why: 'only resources of this CSE are explained' };
     // The policies that govern it: its own selfPrivileges for a policy, else its acpi, else (for types without acpi,
-    // such as a contentInstance) its parent's.
+    // such as a contentInstance) the nearest ancestor's that has them.
     let governedBy: 'policies' | 'selfPrivileges' | 'default' = 'policies';
     let policies: string[];
     if (resource.ty === RESOURCE_TYPE.accessControlPolicy && q.operation !== 'CREATE') {
       policies = [resource.ri];
       governedBy = 'selfPrivileges';
     } else {
-      const parent = registry.get(resource.ty)?.hasAcpi === false && resource.pi ? await store.get(resource.pi) : undefined;
-      policies = acpiOf(parent ?? resource);
+      // Walked up as AccessDecider does: through every ancestor without acpi of its own.
+      let governor = resource;
+      for (let depth = 0; depth < 64 && registry.get(governor.ty)?.hasAcpi === false; depth++) {
+        const parent = await store.get(governor.pi);
+        if (!parent) break;
+        governor = parent;
+      }
+      policies = acpiOf(governor);
       if (policies.length === 0) governedBy = 'default';
     }
     if (!access.isAdmin(session.originator)) {

@@ -256,6 +256,14 @@ describe('web console: requests as the signed-in originator', () => {
     const unreadable = await api(t.url, 'POST', 'explain', { target: '/cse-in/alice/private', originator: 'Cbob', operation: 'RETRIEVE' }, bob);
     assert.equal(unreadable.body.shown, false);
     assert.equal((await api(t.url, 'POST', 'explain', { ...q, operation: 'FLY' }, admin)).status, 400);
+    // An instance has no acpi: the container's policy governs it, and is what the why view checks and names.
+    const cin = await t.client.create('/cse-in/alice/data', 4, { 'm2m:cin': { rn: 'reading', con: '1' } }, 'Calice');
+    assert.equal(cin.rsc, 2001);
+    const inherited = (await api(t.url, 'POST', 'explain', { target: '/cse-in/alice/data/reading', originator: 'Cbob', operation: 'DELETE' }, alice)).body;
+    assert.equal(inherited.shown, true);
+    assert.deepEqual(inherited.policies, [acpRi]);
+    assert.equal((inherited.decision as Record<string, unknown>).granted, false);
+    assert.equal((await api(t.url, 'POST', 'explain', { target: '/cse-in/alice/data/reading', originator: 'Cbob', operation: 'DELETE' }, bob)).body.shown, false);
   });
 
   it('shows security events to the admin only', async () => {
