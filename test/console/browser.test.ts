@@ -7,7 +7,7 @@ import { browserUnavailable, expandNode, launchBrowser, openPath, selectNode, si
 import { XSS_LABELS, seedDemo, startConsoleCse, type ConsoleCse } from './fixture.js';
 
 const skip = browserUnavailable();
-if (skip) process.stdout.write(`# ${skip}\n`);
+if (skip) process.stdout.write(`${skip}\n`);
 
 describe('web console in a browser', { skip, timeout: 120_000 }, () => {
   let t: ConsoleCse;
@@ -71,6 +71,26 @@ describe('web console in a browser', { skip, timeout: 120_000 }, () => {
     await p.locator('#create-form .answer.ok', { hasText: '2001 CREATED' }).waitFor();
     const stored = await t.client.retrieve('/cse-in/alice/fromBrowser/la', 'Calice');
     assert.equal((stored.body?.['m2m:cin'] as Record<string, unknown>).con, 'typed in a browser');
+    await p.close();
+  });
+
+  it('pages the children of a node: the first page, then more on demand', async () => {
+    await t.client.create('/cse-in/alice', 3, { 'm2m:cnt': { rn: 'many' } }, 'Calice');
+    for (let i = 0; i < 60; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, (_, j) => t.client.create('/cse-in/alice/many', 3, { 'm2m:cnt': { rn: `n${String(i + j).padStart(2, '0')}` } }, 'Calice')));
+    }
+    const p = await page();
+    await signInThroughPage(p, t.url, t.mint('Calice'));
+    await expandNode(p, '/cse-in');
+    await expandNode(p, '/cse-in/alice');
+    await expandNode(p, '/cse-in/alice/many');
+    const children = p.locator('li.node', { has: p.locator('> button.name[data-path="/cse-in/alice/many"]') }).locator('> ul.children > li.node');
+    await p.locator('button.more').waitFor();
+    assert.equal(await children.count(), 50, 'one page of 50');
+    await p.locator('button.more').click();
+    await p.locator('button.name[data-path="/cse-in/alice/many/n59"]').waitFor();
+    assert.equal(await children.count(), 60);
+    assert.equal(await p.locator('button.more').count(), 0);
     await p.close();
   });
 

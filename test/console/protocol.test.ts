@@ -315,6 +315,21 @@ describe('web console: requests as the signed-in originator', () => {
     assert.deepEqual(subs, []);
   });
 
+  it('removes the subscription of a live view when its session ends', async () => {
+    const s = await signIn(t.url, t.mint('Calice'));
+    const opened = await api(t.url, 'POST', 'live', { target: '/cse-in/alice/data' }, s);
+    assert.equal(opened.body.rsc, 2001);
+    const count = async (): Promise<number> => ((await t.client.retrieve('/cse-in/alice/data?fu=1&ty=23', 'Calice')).body?.['m2m:uril'] as unknown[]).length;
+    assert.equal(await count(), 1);
+    assert.equal((await api(t.url, 'DELETE', 'session', undefined, s)).status, 200);
+    let left = 1;
+    for (let i = 0; i < 100 && left > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = await count();
+    }
+    assert.equal(left, 0);
+  });
+
   it('signs out: the cookie is cleared and the session is gone', async () => {
     const s = await signIn(t.url, t.mint('Cbob'));
     const out = await api(t.url, 'DELETE', 'session', undefined, s);
