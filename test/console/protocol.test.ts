@@ -7,7 +7,8 @@ import { request as httpRequest } from 'node:http';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { consoleEnabled } from '../../src/console/settings.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/console/httpKit.js';
-import { runCli } from '../../src/cli/warden.js';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../harness.js';
 import { api, consoleRequest, signIn, startConsoleCse, type ConsoleCse } from './fixture.js';
 
@@ -339,29 +340,23 @@ describe('web console: requests as the signed-in originator', () => {
   });
 });
 
+const WARDEN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
+
 describe('warden console-token', () => {
   it('mints a token the server accepts once', async () => {
     const t = await startConsoleCse();
     try {
-      const lines: string[] = [];
-      const write = process.stdout.write.bind(process.stdout);
-      process.stdout.write = ((chunk: string) => {
-        lines.push(String(chunk));
-        return true;
-      });
-      let code: number;
-      try {
-        code = await runCli(['console-token', '--originator', 'CAdmin', `--console.tokenDir=${t.tokenDir}`]);
-      } finally {
-        process.stdout.write = write;
-      }
-      assert.equal(code, 0);
-      const token = lines.join('').split('\n').find((l) => /^[A-Za-z0-9_-]{43}$/.test(l));
-      assert.ok(token, lines.join(''));
+      // The command as an operator runs it, in a process of its own.
+      const out = execFileSync(process.execPath, [WARDEN, 'console-token', '--originator', 'CAdmin', `--console.tokenDir=${t.tokenDir}`], { encoding: 'utf8' });
+      const token = out.split('\n').find((l) => /^[A-Za-z0-9_-]{43}$/.test(l));
+      assert.ok(token, out);
+      assert.match(out, /single use/);
       assert.equal((await signIn(t.url, token)).reply.status, 200);
       assert.equal((await signIn(t.url, token)).reply.status, 401);
       assert.equal(existsSync(t.tokenDir), true);
-      assert.equal(await runCli(['console-token', `--console.tokenDir=${t.tokenDir}`]), 2, '--originator is required');
+      const missing = spawnSync(process.execPath, [WARDEN, 'console-token', `--console.tokenDir=${t.tokenDir}`], { encoding: 'utf8' });
+      assert.equal(missing.status, 2);
+      assert.match(missing.stderr, /--originator <id> is required/);
     } finally {
       await t.close();
     }
