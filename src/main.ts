@@ -196,6 +196,8 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       requestTimeoutSeconds: config.http.requestTimeout,
       ...(config.http.tls ? { tls: tlsBinding } : {}),
       ...(webConsole ? { console: (req, res, connection) => webConsole.serve(req, res, connection) } : {}),
+      onTlsFailure: (remote, reason) =>
+        securityEvents.record({ at: clock.now(), kind: 'authentication-failed', originator: '(TLS handshake)', reason: reason.slice(0, 512), remote, binding: 'http' }),
     }, log);
     started.push(() => http.close());
     const ws = config.ws.enabled

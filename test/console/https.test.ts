@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueCertificate, type Pem } from '../../src/security/pki.js';
@@ -22,6 +23,7 @@ describe('web console over HTTPS', () => {
   let ca: Pem;
   let alice: { cert: string; key: string };
   let carol: { cert: string; key: string };
+  let admin: { cert: string; key: string };
   let base = '';
 
   function call(method: string, route: string, options: { client?: { cert: string; key: string }; body?: unknown; cookie?: string; csrf?: string } = {}): Promise<Reply> {
@@ -54,6 +56,8 @@ describe('web console over HTTPS', () => {
     const a = await issueCertificate(ca, { commonName: 'Calice', uris: [`onem2m://${SP}/id-in/Calice`], usage: 'client' });
     const c = await issueCertificate(ca, { commonName: 'Ccarol', uris: [`onem2m://${SP}/id-in/Ccarol`], usage: 'client' });
     alice = { cert: a.certificate, key: a.key };
+    const adm = await issueCertificate(ca, { commonName: 'CAdmin', uris: [`onem2m://${SP}/id-in/CAdmin`], usage: 'client' });
+    admin = { cert: adm.certificate, key: adm.key };
     carol = { cert: c.certificate, key: c.key };
     for (const [name, pem] of [['server.pem', server.certificate], ['server.key', server.key], ['ca.pem', ca.certificate]] as const) writeFileSync(join(dir, name), pem);
     t = await startConsoleCse({ 'http.tls': true, 'tls.cert': join(dir, 'server.pem'), 'tls.key': join(dir, 'server.key'), 'tls.ca': join(dir, 'ca.pem'), 'tls.clientAuth': 'optional' });
@@ -102,6 +106,24 @@ describe('web console over HTTPS', () => {
     // Even when the browser presents a certificate, a token session does not borrow it.
     const withCert = await call('POST', 'request', { client: carol, ...session, body: { method: 'GET', path: '/cse-in/alice/strict' } });
     assert.ok([4106, 4107].includes(Number(withCert.body.rsc)), JSON.stringify(withCert.body));
+  });
+
+  it('shows a failed TLS handshake among the security events, to the admin signed in by certificate only', async () => {
+    await new Promise<void>((resolve) => {
+      const socket = connect(t.cse.httpPort, '127.0.0.1', () => socket.end('this is not TLS\r\n\r\n'));
+      socket.on('close', () => resolve());
+      socket.on('error', () => resolve());
+    });
+    // A token session for the admin is refused by the pipeline here (TLS: the admin must present its credential).
+    const byToken = await call('POST', 'session', { body: { token: t.mint('CAdmin') } });
+    assert.equal((await call('GET', 'events', { cookie: cookieOf(byToken), csrf: String(byToken.body.csrf) })).status, 403);
+    const signed = await call('POST', 'session', { client: admin, body: { certificate: true } });
+    assert.equal(signed.body.admin, true);
+    const events = await call('GET', 'events', { client: admin, cookie: cookieOf(signed), csrf: String(signed.body.csrf) });
+    assert.equal(events.status, 200);
+    const list = events.body.events as Array<Record<string, unknown>>;
+    assert.ok(list.some((e) => e.kind === 'authentication-failed' && e.originator === '(TLS handshake)'), JSON.stringify(list));
+    assert.equal(typeof events.body.certificateDays, 'number');
   });
 
   it('refuses certificate sign-in without a verified certificate', async () => {

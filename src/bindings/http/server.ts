@@ -27,6 +27,8 @@ export interface HttpBindingOptions {
   requestTimeoutSeconds: number;
   /** HTTPS: the secure context, whether to ask for client certificates, and the PSK key lookup. */
   /** The web console (src/console), served under /console/ when enabled; /.well-known/ is reserved either way. */
+  /** Told of every failed TLS handshake (the console's security events). */
+  onTlsFailure?: (remoteAddress: string, reason: string) => void;
   console?: (req: IncomingMessage, res: ServerResponse, connection: { remoteAddress: string; secure: boolean; peerCertificate?: PeerCertificate }) => Promise<void>;
   tls?: {
     context: SecureContextOptions;
@@ -221,7 +223,10 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
         handler,
       )
     : createServer(httpOptions, handler);
-  server.on('tlsClientError', (err: Error) => log.warn({ event: 'tls-handshake-failed', err: err.message }, 'TLS handshake failed'));
+  server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+    log.warn({ event: 'tls-handshake-failed', err: err.message }, 'TLS handshake failed');
+    options.onTlsFailure?.(socket.remoteAddress ?? '', err.message);
+  });
   server.maxHeadersCount = 100;
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
