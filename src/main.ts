@@ -41,8 +41,15 @@ import { RemoteCses } from './remote/remoteCses.js';
 import { startupBanner } from './log/banner.js';
 import { CseMetrics, type MetricsSources } from './ops/metrics.js';
 import type { ResourceStore } from './storage/store.js';
+import type { RequestPrimitive } from './primitive/request.js';
+import type { ResponsePrimitive } from './primitive/response.js';
+import type { TransportContext } from './primitive/transport.js';
 import { probe, startOpsListener, type ReadinessCheck } from './ops/server.js';
 import { WITHDRAWAL_JOB_PREFIX, runWithdrawalJob } from './remote/withdrawals.js';
+import { WebConsole } from './console/console.js';
+import { CONSOLE_SCHEME } from './console/live.js';
+import { SecurityEvents } from './console/securityEvents.js';
+import { consoleEnabled } from './console/settings.js';
 
 /** The durable timers, by kind (scheduler/timers.ts). */
 const TIMERS: Readonly<Record<string, TimerHandler>> = {
@@ -112,6 +119,8 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined, {
       policy: new OutboundPolicy({
         ...config.outbound,
+        // The console's live views are delivered to console:// (src/console/live.ts), never over a network.
+        ...(consoleEnabled(config) ? { schemes: `${config.outbound.schemes},console` } : {}),
         loopback: loopbackOpen({
           setting: config.outbound.loopback,
           hosts: [config.http.host, ...(config.ws.enabled ? [config.ws.host] : []), ...(config.coap.enabled ? [config.coap.host] : [])],
@@ -169,7 +178,21 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       requestCert: config.tls.clientAuth !== 'none',
       ...(credentials.hasPsk() ? { pskKey: (identity: string) => credentials.pskKey(identity), pskIdentityHint: self.cseId } : {}),
     };
-    const http = await startHttpBinding((request, transport) => pipeline.handle(request, transport), {
+    // What the bindings hand their requests to: the pipeline, with refusals noted for the console's security view.
+    const securityEvents = new SecurityEvents(500, WARN_DAYS);
+    const handle = async (request: RequestPrimitive, transport: TransportContext): Promise<ResponsePrimitive> => {
+      const response = await pipeline.handle(request, transport);
+      securityEvents.observe(request, transport, response, clock.now());
+      return response;
+    };
+    const webConsole = consoleEnabled(config) ? new WebConsole(services, { handle, events: securityEvents }) : undefined;
+    if (webConsole) {
+      started.push(() => webConsole.close());
+      outbound.route(CONSOLE_SCHEME, (url, primitive) => webConsole.live.deliver(url, primitive), 'elsewhere');
+      const days = credentials.daysOfValidity(clock.now());
+      if (days !== undefined) securityEvents.certificateSeen('this CSE', 'own', clock.now() + days * 86_400_000, clock.now());
+    }
+    const http = await startHttpBinding(handle, {
       host: config.http.host,
       allowedHosts: config.http.allowedHosts.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       port: config.http.port,
@@ -177,10 +200,13 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       maxQueryParameters: config.http.maxQueryParameters,
       requestTimeoutSeconds: config.http.requestTimeout,
       ...(config.http.tls ? { tls: tlsBinding } : {}),
+      ...(webConsole ? { console: (req, res, connection) => webConsole.serve(req, res, connection) } : {}),
+      onTlsFailure: (remote, reason) =>
+        securityEvents.record({ at: clock.now(), kind: 'authentication-failed', originator: '(TLS handshake)', reason: reason.slice(0, 512), remote, binding: 'http' }),
     }, log);
     started.push(() => http.close());
     const ws = config.ws.enabled
-      ? await startWsBinding((request, transport) => pipeline.handle(request, transport), {
+      ? await startWsBinding(handle, {
           host: config.ws.host,
           port: config.ws.port,
           maxFrameBytes: config.ws.maxFrameBytes,
@@ -190,7 +216,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     if (ws) started.push(() => ws.close());
     if (ws) registrations.onDeregistered((aei) => ws.forget(aei));
     const coapBinding = config.coap.enabled
-      ? await startCoapBinding((request, transport) => pipeline.handle(request, transport), {
+      ? await startCoapBinding(handle, {
           host: config.coap.host,
           port: config.coap.port,
           maxQueryParameters: config.http.maxQueryParameters,
@@ -199,7 +225,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       : undefined;
     if (coapBinding) started.push(() => coapBinding.close());
     const mqttBinding = config.mqtt.enabled
-      ? await startMqttBinding((request, transport) => pipeline.handle(request, transport), {
+      ? await startMqttBinding(handle, {
           url: config.mqtt.url,
           clientId: config.mqtt.clientId || `warden-${self.cseId}`,
           ...(config.mqtt.username ? { username: config.mqtt.username, password: config.mqtt.password } : {}),
@@ -256,6 +282,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       async close() {
         clearInterval(expiryWatch);
         await remote.close();
+        await webConsole?.close();
         await http.close();
         await ws?.close();
         await coapBinding?.close();

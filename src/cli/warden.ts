@@ -3,6 +3,7 @@ import { ConfigError, SCHEMA, describeConfig, loadConfig, unknownEnvironmentKeys
 import { startCse } from '../main.js';
 import { migratePostgres } from '../storage/postgres.js';
 import { runPki } from './pki.js';
+import { consoleToken } from './consoleToken.js';
 
 const USAGE = `Usage: warden <command> [--config FILE] [--<section>.<key>=<value> ...]
 
@@ -10,6 +11,8 @@ Commands:
   serve        start the CSE (what \`npm start\` runs)
   migrate      create or upgrade the PostgreSQL schema (storage.backend=postgres) and exit
   pki          certificates and pre-shared keys for the CSE and its devices (warden pki help)
+  console-token --originator <id>
+               mint a single-use sign-in token for the web console (/console/), valid console.tokenLifetime
   help         show this text (also --help)
 
 Configuration: every key has a default; a JSON file (--config FILE), environment variables
@@ -65,6 +68,17 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return await runPki(argv.slice(1), (line) => process.stdout.write(`${line}\n`));
     } catch (err) {
       process.stderr.write(`warden pki: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+  if (argv[0] === 'console-token') {
+    try {
+      return consoleToken(argv.slice(1), (rest) => {
+        const parsed = parseArgs(['console-token', ...rest]);
+        return loadConfig({ ...(parsed.configFile ? { file: parsed.configFile } : {}), env: process.env, flags: parsed.flags });
+      }, (line) => process.stdout.write(`${line}\n`));
+    } catch (err) {
+      process.stderr.write(`warden console-token: ${(err as Error).message}\n`);
       return 2;
     }
   }

@@ -200,6 +200,14 @@ export const SCHEMA = {
     level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info', 'log level'),
     pretty: bool(false, 'human-readable coloured lines (pino-pretty) instead of JSON lines'),
   },
+  // The web console (src/console), served at /console/ on the HTTP(S) listener.
+  console: {
+    enabled: oneOf(['auto', 'on', 'off'] as const, 'auto', 'serve the web console at /console/: auto = only while http.host is a loopback address'),
+    tokenDir: str('', 'directory of pending console sign-in tokens (hashes only, 0700); empty: console-tokens beside storage.path'),
+    tokenLifetime: int(300, 30, 3600, 'seconds a sign-in token minted by `warden console-token` stays valid (it is single-use)'),
+    sessionLifetime: int(3600, 60, 86_400, 'seconds a console session lasts from sign-in, whatever its activity'),
+    signInAttempts: int(10, 1, 1000, 'sign-in attempts one client address may make per minute (all addresses together: ten times that)'),
+  },
   // The operations listener (src/ops): /live, /ready, /metrics; never resource data.
   ops: {
     host: str('127.0.0.1', 'address of the operations listener (/live, /ready, /metrics)'),
@@ -278,6 +286,10 @@ export function loadConfig(sources: Sources): Config {
   }
   if (config.registrar.url && config.cse.type === 'IN') {
     throw new ConfigError('registrar.url: an IN-CSE has no registrar (set cse.type to MN or ASN)');
+  }
+  // /console/ and /.well-known/ are served by Warden itself: a CSEBase of that name could not be addressed.
+  if (['console', '.well-known'].includes(config.cse.rn.toLowerCase())) {
+    throw new ConfigError(`cse.rn: '${config.cse.rn}' is reserved (/console/ and /.well-known/ are not oneM2M paths)`);
   }
   if (config.cse.defaultExpiration > config.cse.maxExpiration) {
     throw new ConfigError('cse.defaultExpiration: must not exceed cse.maxExpiration');

@@ -9,7 +9,7 @@ import type { RequestPrimitive } from '../../primitive/request.js';
 import { withholdsResult, type ResponsePrimitive } from '../../primitive/response.js';
 import { RSC, httpStatusOf } from '../../primitive/rsc.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
-import type { TransportContext } from '../../primitive/transport.js';
+import type { PeerCertificate, TransportContext } from '../../primitive/transport.js';
 import { codecForAccept, codecForContentType, type Codec, formatOfCodec } from '../../serialization/codec.js';
 import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from './decode.js';
@@ -26,6 +26,10 @@ export interface HttpBindingOptions {
   maxQueryParameters: number;
   requestTimeoutSeconds: number;
   /** HTTPS: the secure context, whether to ask for client certificates, and the PSK key lookup. */
+  /** The web console (src/console), served under /console/ when enabled; /.well-known/ is reserved either way. */
+  /** Told of every failed TLS handshake (the console's security events). */
+  onTlsFailure?: (remoteAddress: string, reason: string) => void;
+  console?: (req: IncomingMessage, res: ServerResponse, connection: { remoteAddress: string; secure: boolean; peerCertificate?: PeerCertificate }) => Promise<void>;
   tls?: {
     context: SecureContextOptions;
     requestCert: boolean;
@@ -123,6 +127,21 @@ function sendDecodeError(res: ServerResponse, req: IncomingMessage, err: CseErro
 export async function startHttpBinding(handle: RequestHandler, options: HttpBindingOptions, log: Logger): Promise<RunningHttpBinding> {
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let responseCodec: Codec = jsonCodec;
+    // Not oneM2M paths: /.well-known/ is reserved, /console/ is the web console (when on). The DNS-rebinding guard
+    // applies to them as to everything else.
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const isConsole = options.console !== undefined && (path === '/console' || path.startsWith('/console/'));
+    if (isConsole || path.startsWith('/.well-known/')) {
+      const allowed = hostAllowed(req.headers.host, options.allowedHosts);
+      if (!allowed || !options.console || !isConsole) {
+        res.writeHead(allowed ? 404 : 400, { 'Content-Length': '0' });
+        res.end();
+        return;
+      }
+      const certificate = options.tls ? peerCertificateOf(req.socket as TLSSocket) : undefined;
+      await options.console(req, res, { remoteAddress: req.socket.remoteAddress ?? '', secure: options.tls !== undefined, ...(certificate ? { peerCertificate: certificate } : {}) });
+      return;
+    }
     try {
       const contentType = singleHeader(req, 'content-type');
       let requestCodec = jsonCodec;
@@ -204,7 +223,10 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
         handler,
       )
     : createServer(httpOptions, handler);
-  server.on('tlsClientError', (err: Error) => log.warn({ event: 'tls-handshake-failed', err: err.message }, 'TLS handshake failed'));
+  server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+    log.warn({ event: 'tls-handshake-failed', err: err.message }, 'TLS handshake failed');
+    options.onTlsFailure?.(socket.remoteAddress ?? '', err.message);
+  });
   server.maxHeadersCount = 100;
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

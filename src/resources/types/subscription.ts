@@ -94,7 +94,8 @@ export function checkTargets(v: unknown): string | undefined {
       } catch {
         return `'${target}' is not a valid URI`;
       }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') return `scheme '${url.protocol}' of '${target}' is not supported (http, https, or an AE-ID)`;
+      // console: is the web console's live view (src/console/live.ts); it accepts only its own subscriptions.
+      if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'console:') return `scheme '${url.protocol}' of '${target}' is not supported (http, https, or an AE-ID)`;
     } else if (!/^[A-Za-z0-9\-._~/]+$/.test(target)) return `'${target}' is neither a URL nor a oneM2M ID`;
   }
   return undefined;

@@ -1,0 +1,91 @@
+// The console's small parts on their own: the security-event ring, the sign-in limiter, the token store.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SecurityEvents } from '../../src/console/securityEvents.js';
+import { AttemptLimiter } from '../../src/console/rateLimit.js';
+import { mintToken, redeemToken, sweepTokens } from '../../src/console/signInTokens.js';
+
+const DAY = 86_400_000;
+
+describe('console security events', () => {
+  it('keeps the newest events up to its capacity, newest first', () => {
+    const events = new SecurityEvents(3, 30);
+    for (let i = 0; i < 5; i++) events.record({ at: i, kind: 'refused', originator: `C${i}`, reason: 'r' });
+    assert.deepEqual(
+      events.recent().map((e) => e.originator),
+      ['C4', 'C3', 'C2'],
+    );
+  });
+
+  it('notes refusals and failed authentications from responses, nothing else', () => {
+    const events = new SecurityEvents(10, 30);
+    const transport = { binding: 'http' as const, remoteAddress: '192.0.2.1', secure: false };
+    events.observe({ op: 2, to: 'cse-in/x', fr: 'Cbob', rqi: '1' }, transport, { rsc: 4103, rqi: '1', pc: { 'm2m:dbg': 'no privilege' } }, 1);
+    events.observe({ op: 1, to: 'cse-in', fr: 'Cx', rqi: '2' }, transport, { rsc: 4106, rqi: '2' }, 2);
+    events.observe({ op: 2, to: 'cse-in', fr: 'Cok', rqi: '3' }, transport, { rsc: 2000, rqi: '3' }, 3);
+    events.observe({ op: 2, to: 'cse-in/nothing', fr: 'Cok', rqi: '4' }, transport, { rsc: 4004, rqi: '4' }, 4);
+    const [auth, refused, ...rest] = events.recent();
+    assert.equal(rest.length, 0);
+    assert.deepEqual([auth?.kind, auth?.rsc, auth?.reason], ['authentication-failed', 4106, 'answered 4106']);
+    assert.deepEqual([refused?.kind, refused?.operation, refused?.target, refused?.reason, refused?.remote], ['refused', 'RETRIEVE', 'cse-in/x', 'no privilege', '192.0.2.1']);
+  });
+
+  it('warns of a certificate expiring within the period, once a day per certificate', () => {
+    const events = new SecurityEvents(10, 30);
+    const now = Date.UTC(2026, 0, 1);
+    events.certificateSeen('far', 'f1', now + 90 * DAY, now);
+    events.certificateSeen('near', 'f2', now + 10 * DAY, now);
+    events.certificateSeen('near', 'f2', now + 10 * DAY, now + 1000);
+    events.certificateSeen('expired', 'f3', now - DAY, now);
+    assert.deepEqual(
+      events.recent().map((e) => [e.originator, e.reason]),
+      [
+        ['expired', 'the certificate has expired'],
+        ['near', 'the certificate expires in 10 days'],
+      ],
+    );
+    events.certificateSeen('near', 'f2', now + 10 * DAY, now + DAY + 1);
+    assert.equal(events.recent().length, 3);
+  });
+});
+
+describe('console sign-in limiter', () => {
+  it('allows a number of attempts per address and in total per minute', () => {
+    const limiter = new AttemptLimiter(2, 3);
+    assert.equal(limiter.allow('a', 0), true);
+    assert.equal(limiter.allow('a', 1), true);
+    assert.equal(limiter.allow('a', 2), false, 'per address');
+    assert.equal(limiter.allow('b', 3), true);
+    assert.equal(limiter.allow('c', 4), false, 'in total');
+    assert.equal(limiter.retryAfter(4), 60);
+    assert.equal(limiter.allow('a', 60_000), true, 'a new window');
+  });
+});
+
+describe('console sign-in tokens', () => {
+  it('redeems once, refuses malformed, expired and loosely permitted token files', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'warden-tokens-')), 't');
+    const { token } = mintToken(dir, 'CAdmin', 60, 1000);
+    assert.equal(redeemToken(dir, '../../etc/passwd', 1000), undefined);
+    assert.equal(redeemToken(dir, token, 1000), 'CAdmin');
+    assert.equal(redeemToken(dir, token, 1000), undefined);
+    const late = mintToken(dir, 'CAdmin', 60, 1000).token;
+    assert.equal(redeemToken(dir, late, 61_001), undefined);
+    const loose = mintToken(dir, 'CAdmin', 60, 1000).token;
+    for (const name of readdirSync(dir)) chmodSync(join(dir, name), 0o644);
+    assert.equal(redeemToken(dir, loose, 1000), undefined, 'a file others could have written is not trusted');
+    assert.throws(() => mintToken(dir, 'not an originator!', 60, 1000));
+  });
+
+  it('sweeps expired and unreadable pending tokens', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'warden-tokens-')), 't');
+    mintToken(dir, 'CAdmin', 60, 1000);
+    mintToken(dir, 'CAdmin', 600, 1000);
+    writeFileSync(join(dir, 'garbage.json'), '{', { mode: 0o600 });
+    sweepTokens(dir, 100_000);
+    assert.equal(readdirSync(dir).length, 1);
+  });
+});
