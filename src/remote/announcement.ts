@@ -103,7 +103,50 @@ export class Announcements {
       if (value === undefined) continue;
       if (name === 'aei') out[name] = spRelative(value);
       else if (name === 'mid' && Array.isArray(value)) out[name] = value.map(spRelative);
+      // An announced policy is read on the other CSE: its originators there must still name this CSE's entities.
+      else if (name === 'pv' || name === 'pvs') out[name] = this.rulesSpRelative(value);
       else out[name] = value;
+    }
+    return out;
+  }
+
+  /**
+   * Access control rules with their CSE-relative originators (AE-IDs, group IDs of this CSE) made SP-relative, so that
+   * `Cae` in a policy announced to another CSE still means this CSE's AE there and not one registered there [TS-0001
+   * §10.2.13.5: identifiers are converted to the form the receiver needs]. `all`, Role-IDs and SP-relative or absolute
+   * entries stay as they are.
+   */
+  private rulesSpRelative(value: unknown): unknown {
+    const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (!isRecord(value) || !Array.isArray(value.acr)) return value;
+    const entry = (e: unknown): unknown => (typeof e === 'string' && e !== 'all' && !e.includes('@') && !e.startsWith('/') ? `${this.cse}/${e}` : e);
+    return { ...value, acr: value.acr.map((rule: unknown) => (isRecord(rule) && Array.isArray(rule.acor) ? { ...rule, acor: rule.acor.map(entry) } : rule)) };
+  }
+
+  /**
+   * The acpi of the announced resource on `csi`: the policies of the original — or, where it has no acpi, of its
+   * parent [TS-0001 §9.6.26.1, §10.2.13.5] — as announced to that CSE, each announced there first where it is not yet
+   * (and recorded in its at). A policy that cannot be announced is left out: the announced resource is then governed
+   * by fewer policies there, never by more. Undefined for types without acpi.
+   */
+  private async announcedAcpi(resource: StoredResource, csi: string): Promise<string[] | undefined> {
+    const { store, registry } = this.services;
+    if (registry.get(resource.ty)?.hasAcpi !== true) return undefined;
+    const own = resource.doc.acpi;
+    const ids = Array.isArray(own) ? strings(own) : strings((await store.get(resource.pi))?.doc.acpi);
+    const out: string[] = [];
+    for (const id of ids) {
+      const policy = await store.get(id);
+      if (policy?.ty !== RESOURCE_TYPE.accessControlPolicy) continue;
+      let address = announcedToOf(policy.doc)[csi];
+      if (address === undefined) {
+        address = await this.announceTo(policy, { csi });
+        if (address !== undefined) {
+          const announced = address;
+          await this.record(policy.ri, (doc) => ({ ...announcedToOf(doc), [csi]: announced }), true);
+        }
+      }
+      if (address !== undefined && !out.includes(address)) out.push(address);
     }
     return out;
   }
@@ -157,7 +200,8 @@ export class Announcements {
     const announceable = ANNOUNCEABLE[resource.ty];
     if (!announceable) return undefined;
     const { csi } = target;
-    const pc = { [announceable.anncName]: { ...this.values(resource, this.announcedNames(resource)), lnk: `${this.cse}/${resource.ri}` } };
+    const acpi = await this.announcedAcpi(resource, csi);
+    const pc = { [announceable.anncName]: { ...this.values(resource, this.announcedNames(resource)), ...(acpi === undefined || acpi.length === 0 ? {} : { acpi }), lnk: `${this.cse}/${resource.ri}` } };
     const create = (to: string): Promise<LinkResult> => this.send(this.primitive(OPERATION.CREATE, to, { ty: announceable.annc, pc }));
     const parent = await store.get(resource.pi);
     let to = parent ? announcedToOf(parent.doc)[csi] : undefined;
@@ -252,10 +296,14 @@ export class Announcements {
     const dropped = strings(previous.aa).filter((n) => oa.has(n) && !names.has(n));
     const update: Record<string, unknown> = this.values(resource, new Set([...changed, ...added]));
     for (const n of [...changed, ...dropped]) if (!(n in update)) update[n] = null;
-    if (Object.keys(update).length > 0) {
+    // The announced resources' policies follow the original's [TS-0001 §9.6.26.1].
+    const acpiChanged = 'acpi' in content;
+    if (Object.keys(update).length > 0 || acpiChanged) {
       for (const [csi, address] of Object.entries(after)) {
         if (before[csi] !== address) continue;
-        const result = await this.send(this.primitive(OPERATION.UPDATE, address, { pc: { [announceable.anncName]: update } }));
+        const acpi = acpiChanged ? await this.announcedAcpi(resource, csi) : undefined;
+        const changes = acpi === undefined ? update : { ...update, acpi: acpi.length === 0 ? null : acpi };
+        const result = await this.send(this.primitive(OPERATION.UPDATE, address, { pc: { [announceable.anncName]: changes } }));
         if (result.rsc !== RSC.UPDATED) this.refused('update', csi, resource.ri, result);
       }
     }

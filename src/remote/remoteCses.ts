@@ -133,6 +133,18 @@ export class RemoteCses {
     return this.link.send(hop.poa, hop.peer, { ...primitive, to: address });
   }
 
+  /**
+   * Forwards a request to the resource an SP-relative (`/csi/...`) or absolute (`//sp/csi/...`) address names on
+   * another CSE — an announced resource's link [TS-0001 §9.6.26.1] — and answers with what came back; 5103 when the
+   * address names no other CSE's resource.
+   */
+  async forwardTo(ctx: RequestContext, address: string): Promise<ResponsePrimitive> {
+    const named = /^(?:\/\/([^/]+))?(\/[^/]+)\/./.exec(address);
+    const other = named ? this.otherCseOf(address) : undefined;
+    if (!named || !other) throw new CseError(RSC.TARGET_NOT_REACHABLE, `${address} is no resource on another CSE`);
+    return this.forward({ ...ctx, request: { ...ctx.request, to: address } }, other.csi, other.spId);
+  }
+
   /** Forwards a request whose target is on another CSE, and answers with what came back. */
   async forward(ctx: RequestContext, csi: string, spId: string | undefined): Promise<ResponsePrimitive> {
     const { self, config, log } = this.services;
