@@ -303,8 +303,10 @@ export class Announcements {
         if (before[csi] !== address) continue;
         const acpi = acpiChanged ? await this.announcedAcpi(resource, csi) : undefined;
         const changes = acpi === undefined ? update : { ...update, acpi: acpi.length === 0 ? null : acpi };
-        const result = await this.send(this.primitive(OPERATION.UPDATE, address, { pc: { [announceable.anncName]: changes } }));
+        const result = await this.sendUpdate(address, announceable.anncName, changes);
         if (result.rsc !== RSC.UPDATED) this.refused('update', csi, resource.ri, result);
+        // A target that cannot be reached now gets the announced attributes later, from the outbox (a refusal is final).
+        if (retryable(result)) await this.queueSync({ csi, address, ri: resource.ri, sync: true });
       }
     }
     if ('at' in content || JSON.stringify(before) !== JSON.stringify(after)) return (await this.record(resource.ri, () => after, true)) ?? resource;
@@ -327,6 +329,44 @@ export class Announcements {
       }
       if (page.length < 500) return;
     }
+  }
+
+  /**
+   * UPDATEs an announced resource; acpi goes in a request of its own, as an UPDATE of acpi must change nothing else
+   * [TS-0001 §9.6.1.3.2]. The first answer that is no success is the answer.
+   */
+  private async sendUpdate(address: string, anncName: string, changes: Readonly<Record<string, unknown>>): Promise<LinkResult> {
+    const { acpi, ...others } = changes;
+    let result: LinkResult = { rsc: RSC.UPDATED };
+    if (Object.keys(others).length > 0) result = await this.send(this.primitive(OPERATION.UPDATE, address, { pc: { [anncName]: others } }));
+    if (result.rsc === RSC.UPDATED && acpi !== undefined) result = await this.send(this.primitive(OPERATION.UPDATE, address, { pc: { [anncName]: { acpi } } }));
+    return result;
+  }
+
+  private async queueSync(job: Withdrawal): Promise<void> {
+    const notBefore = this.services.clock.now() + 5_000;
+    await this.services.store.transaction(async (tx) => tx.enqueue([withdrawalMessage(job, notBefore)]));
+  }
+
+  /**
+   * Sends the announced attributes of the original again (an outbox job after a failed sync-update): all of them, as
+   * they are now, so that the order of the failed updates does not matter. Nothing to do (2004) when the original or
+   * this announcement of it is gone meanwhile.
+   */
+  async sendSync(job: Withdrawal): Promise<LinkResult> {
+    const original = await this.services.store.get(job.ri);
+    const announceable = original ? ANNOUNCEABLE[original.ty] : undefined;
+    if (!original || !announceable || announcedToOf(original.doc)[job.csi] !== job.address) return { rsc: RSC.UPDATED };
+    const names = new Set(this.announcedNames(original));
+    const changes: Record<string, unknown> = this.values(original, names);
+    // What is not announced (any more) is removed there; MA and OA names the type has, minus those sent.
+    for (const name of [...announceable.ma, ...announceable.oa]) if (!(name in changes) && name !== 'et') changes[name] = null;
+    const acpi = await this.announcedAcpi(original, job.csi);
+    if (acpi !== undefined) changes.acpi = acpi.length === 0 ? null : acpi;
+    const result = await this.sendUpdate(job.address, announceable.anncName, changes);
+    if (result.rsc === RSC.UPDATED) this.services.log.info({ event: 'announcement-synced', target: job.csi, resource: job.ri, at: job.address }, `announced attributes synced to ${job.csi}`);
+    else this.refused('sync', job.csi, job.ri, result);
+    return result;
   }
 
   /** Sends one de-announcement (an outbox job, runWithdrawalJob); the answer decides whether it is tried again. */
