@@ -13,7 +13,7 @@ import { notAllowed } from '../primitive/errors.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
-import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, CSE_BASE_ANNC, INSTANCE_TYPES, announcedToOf, cseIdOfAddress, type AnnouncedTo } from '../resources/announceable.js';
+import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, CSE_BASE_ANNC, INSTANCE_TYPES, announcedToOf, cseIdOfAddress, specializedOa, type Announceable, type AnnouncedTo } from '../resources/announceable.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { SP_RELATIVE_CSE_ID } from '../resources/types/remoteCse.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -151,9 +151,21 @@ export class Announcements {
     return out;
   }
 
+  /**
+   * What is announced of this resource: its type's announced variant — for a specialization (a mgmtObj's mgd), its own
+   * content name + 'A' and its own attributes as OA ones (resources/announceable.ts specializedOa).
+   */
+  private announceableOf(resource: StoredResource): Announceable | undefined {
+    const announceable = ANNOUNCEABLE[resource.ty];
+    if (!announceable) return undefined;
+    const definition = this.services.registry.of(resource);
+    if (resource.ty !== RESOURCE_TYPE.mgmtObj || !definition?.specializedBy) return announceable;
+    return { ...announceable, anncName: `${definition.typeName}A`, oa: specializedOa(resource.ty, Object.keys(definition.attributes)) };
+  }
+
   /** MA attributes, and the OA ones announcedAttribute names. */
   private announcedNames(resource: StoredResource): string[] {
-    const announceable = ANNOUNCEABLE[resource.ty];
+    const announceable = this.announceableOf(resource);
     if (!announceable) return [];
     const oa = new Set(announceable.oa);
     return [...announceable.ma, ...strings(resource.doc.aa).filter((n) => oa.has(n))];
@@ -197,7 +209,7 @@ export class Announcements {
   /** Creates the announced resource of `resource` on the target; its address there, or undefined. */
   private async announceTo(resource: StoredResource, target: Target): Promise<string | undefined> {
     const { store } = this.services;
-    const announceable = ANNOUNCEABLE[resource.ty];
+    const announceable = this.announceableOf(resource);
     if (!announceable) return undefined;
     const { csi } = target;
     const acpi = await this.announcedAcpi(resource, csi);
@@ -266,7 +278,7 @@ export class Announcements {
    * that stay are sent the announced attributes that changed (null for those no longer announced).
    */
   async afterUpdate(ctx: RequestContext, previous: Readonly<Record<string, unknown>>, resource: StoredResource): Promise<StoredResource> {
-    const announceable = ANNOUNCEABLE[resource.ty];
+    const announceable = this.announceableOf(resource);
     if (!announceable) return resource;
     const content = ctx.content ?? {};
     const before = announcedToOf(previous);
@@ -355,7 +367,7 @@ export class Announcements {
    */
   async sendSync(job: Withdrawal): Promise<LinkResult> {
     const original = await this.services.store.get(job.ri);
-    const announceable = original ? ANNOUNCEABLE[original.ty] : undefined;
+    const announceable = original ? this.announceableOf(original) : undefined;
     if (!original || !announceable || announcedToOf(original.doc)[job.csi] !== job.address) return { rsc: RSC.UPDATED };
     const names = new Set(this.announcedNames(original));
     const changes: Record<string, unknown> = this.values(original, names);

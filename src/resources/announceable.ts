@@ -26,7 +26,25 @@ export const ANNOUNCEABLE: Readonly<Record<number, Announceable>> = {
   18: { annc: 10018, anncName: 'm2m:schA', ma: ['et', 'lbl'], oa: ['se', 'nco'] },
   29: { annc: 10029, anncName: 'm2m:tsA', ma: ['et', 'lbl'], oa: ['loc', 'mni', 'mbs', 'mia', 'pei', 'peid', 'mdn', 'mdt', 'cnf', 'or'] },
   30: { annc: 10030, anncName: 'm2m:tsiA', ma: ['et', 'lbl'], oa: ['loc', 'dgt', 'con', 'snr'] },
+  // mgmtObj: each specialization (mgd) is announced as its own content name + 'A' (m2m:fwr → m2m:fwrA, as in TS-0004
+  // and ACME); its own attributes are its OA ones (SPECIALIZED_OA), mgd and mgs are MA [TS-0001 table 9.6.15-3].
+  13: { annc: 10013, anncName: 'm2m:mgoA', ma: ['et', 'lbl', 'mgd', 'mgs'], oa: ['obis', 'obps', 'dc', 'cmlk'] },
 };
+
+/**
+ * Attributes of a specialized type (a mgmtObj's own) that are never announced: the common ones, which the announced
+ * resource has of its own, and the announcement's own.
+ */
+export const NEVER_ANNOUNCED: ReadonlySet<string> = new Set(['ri', 'pi', 'ty', 'rn', 'ct', 'lt', 'st', 'et', 'lbl', 'acpi', 'cstn', 'daci', 'at', 'aa', 'ast', 'cr', 'lnk']);
+
+/** The OA attributes of a resource whose type has specializations: the type's, and the specialization's own. */
+export function specializedOa(ty: number, attributeNames: Iterable<string>): string[] {
+  const announceable = ANNOUNCEABLE[ty];
+  if (!announceable) return [];
+  const out = new Set(announceable.oa);
+  for (const name of attributeNames) if (!NEVER_ANNOUNCED.has(name) && !announceable.ma.includes(name)) out.add(name);
+  return [...out];
+}
 
 /** Document key: CSE-ID → SP-relative address of the announced resource there (the CSEBase: of its <CSEBaseAnnc>). */
 export const ANNOUNCED_TO_KEY = '__announcedTo';
@@ -60,8 +78,8 @@ export function isAnnouncedType(ty: number): boolean {
  * announceTo and announcedAttribute for an announceable type's table. An announcedAttribute entry must be one of
  * the type's OA attributes [TS-0001 table 10.2.13.7-1: others are invalid], 4000 otherwise.
  */
-export function announceAttributes(ty: number): { at: AttributeSpec; aa: AttributeSpec } {
-  const oa = new Set(ANNOUNCEABLE[ty]?.oa ?? []);
+export function announceAttributes(ty: number, specializedNames?: Iterable<string>): { at: AttributeSpec; aa: AttributeSpec } {
+  const oa = new Set(specializedNames === undefined ? (ANNOUNCEABLE[ty]?.oa ?? []) : specializedOa(ty, specializedNames));
   return {
     at: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 16 },
     aa: {

@@ -111,4 +111,34 @@ describe('discovery of announced resources on the IN-CSE', () => {
     assert.equal((await call(inPort(), ca, 'GET', `/~/id-in/${id}`, 'Cstranger')).rsc, 4103);
     assert.equal((await call(inPort(), ca, 'GET', `/~/id-in/${id}`, 'Cfinder')).rsc, 2000);
   });
+
+  it('announces a mgmtObj under its announced node as its specialization + A (m2m:fwrA, ty 10013), kept in sync', async () => {
+    const nod = await call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 14, body: { 'm2m:nod': { rn: 'gateway', ni: 'gw-1', at: ['/id-in'] } } });
+    assert.equal(nod.rsc, 2001, JSON.stringify(nod.body));
+    const nodAt = String((of(nod, 'm2m:nod').at as string[])[0]);
+    // announcedAttribute names only attributes the specialization has.
+    const badAa = await call(mnPort(), ca, 'POST', '/cse-mn/gateway', 'CAdmin', { ty: 13, body: { 'm2m:fwr': { rn: 'bad', mgd: 1001, vr: '1.0', fwn: 'fw', url: 'http://example.com/fw', ud: false, aa: ['btl'] } } });
+    assert.equal(badAa.rsc, 4000, JSON.stringify(badAa.body));
+    const fwr = await call(mnPort(), ca, 'POST', '/cse-mn/gateway', 'CAdmin', {
+      ty: 13,
+      body: { 'm2m:fwr': { rn: 'firmware', mgd: 1001, vr: '1.0', fwn: 'fw', url: 'http://example.com/fw', ud: false, dc: 'main firmware', at: ['/id-in'], aa: ['vr', 'fwn'] } },
+    });
+    assert.equal(fwr.rsc, 2001, JSON.stringify(fwr.body));
+    const fwrAt = String((of(fwr, 'm2m:fwr').at as string[])[0]);
+    const announced = await call(inPort(), ca, 'GET', `/~${fwrAt}`, 'CAdmin');
+    assert.equal(announced.rsc, 2000, JSON.stringify(announced.body));
+    const fwrA = of(announced, 'm2m:fwrA');
+    assert.equal(fwrA.ty, 10013);
+    assert.equal(fwrA.mgd, 1001);
+    assert.equal(fwrA.vr, '1.0');
+    assert.equal(fwrA.fwn, 'fw');
+    assert.equal(fwrA.url, undefined, 'url is not in announcedAttribute');
+    assert.equal(fwrA.dc, undefined, 'dc is OA and not in announcedAttribute');
+    assert.equal(fwrA.pi, nodAt.replace(/^\/id-in\//, ''));
+    assert.equal(fwrA.lnk, `/id-mn/${String(of(fwr, 'm2m:fwr').ri)}`);
+    assert.equal((await call(mnPort(), ca, 'PUT', '/cse-mn/gateway/firmware', 'CAdmin', { body: { 'm2m:fwr': { vr: '1.1' } } })).rsc, 2004);
+    assert.equal(of(await call(inPort(), ca, 'GET', `/~${fwrAt}`, 'CAdmin'), 'm2m:fwrA').vr, '1.1');
+    // Found by its announced type on the IN.
+    assert.deepEqual(uril(await call(inPort(), ca, 'GET', '/cse-in?fu=1&ty=10013&drt=2', 'CAdmin')), [fwrAt.replace(/^\/id-in\//, '')]);
+  });
 });

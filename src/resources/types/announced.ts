@@ -4,7 +4,8 @@
 // in security/authorize.ts). They are stored and served here; rcn 7 retrieves the original (pipeline/execute.ts).
 import { ACCESS_CONTROL, EXPIRATION, LABELS, LOCATION, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributeSpec, type AttributeTable, type HookContext, type ResourceTypeDefinition } from '../define.js';
-import { ANNOUNCEABLE, CSE_BASE_ANNC, cseIdOfAddress } from '../announceable.js';
+import { ANNOUNCEABLE, CSE_BASE_ANNC, NEVER_ANNOUNCED, cseIdOfAddress } from '../announceable.js';
+import { mgmtObjType } from './mgmtObj.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { badRequest } from '../../primitive/errors.js';
 import type { StoredResource } from '../../storage/store.js';
@@ -73,7 +74,48 @@ function announcedType(original: ResourceTypeDefinition, childTypes: readonly nu
   });
 }
 
+/**
+ * <mgmtObjAnnc> (ty 10013): one announced specialization per mgmtObj specialization, told apart by mgd as the
+ * originals are, named as its original + 'A' (m2m:fwrA); it holds copies of whatever its original announced.
+ */
+function announcedMgmtObjType(): ResourceTypeDefinition {
+  const announceable = ANNOUNCEABLE[RESOURCE_TYPE.mgmtObj];
+  if (!announceable) throw new Error('mgmtObj is not announceable');
+  const hooks = {
+    beforeCreate(ctx: HookContext, resource: StoredResource, parent: StoredResource) {
+      checkOrigin(ctx, resource, parent);
+    },
+  };
+  const specializations = (mgmtObjType.specializations ?? []).map((original) =>
+    defineResourceType({
+      ty: announceable.annc,
+      typeName: `${original.typeName}A`,
+      attributes: { ...copies(original.attributes, Object.keys(original.attributes).filter((n) => !NEVER_ANNOUNCED.has(n) || n === 'lbl')), ...COMMON },
+      childTypes: [],
+      creatable: true,
+      updatable: true,
+      deletable: true,
+      hasAcpi: true,
+      hooks,
+      ...(original.specializedBy ? { specializedBy: original.specializedBy } : {}),
+    }),
+  );
+  return defineResourceType({
+    ty: announceable.annc,
+    typeName: announceable.anncName,
+    attributes: { ...copies(mgmtObjType.attributes, [...announceable.ma, ...announceable.oa]), ...COMMON },
+    childTypes: [],
+    creatable: true,
+    updatable: true,
+    deletable: true,
+    hasAcpi: true,
+    hooks,
+    specializations,
+  });
+}
+
 const ANNC = {
+  mgo: ANNOUNCEABLE[RESOURCE_TYPE.mgmtObj]?.annc ?? 0,
   acp: ANNOUNCEABLE[RESOURCE_TYPE.accessControlPolicy]?.annc ?? 0,
   ae: ANNOUNCEABLE[RESOURCE_TYPE.AE]?.annc ?? 0,
   cnt: ANNOUNCEABLE[RESOURCE_TYPE.container]?.annc ?? 0,
@@ -117,7 +159,8 @@ export const ANNOUNCED_TYPES: readonly ResourceTypeDefinition[] = [
   announcedType(containerType, [ANNC.cnt, ANNC.cin, ANNC.ts]),
   announcedType(contentInstanceType, []),
   announcedType(groupType, []),
-  announcedType(nodeType, [ANNC.sch]),
+  announcedType(nodeType, [ANNC.sch, ANNC.mgo]),
+  announcedMgmtObjType(),
   announcedType(scheduleType, []),
   announcedType(timeSeriesType, [ANNC.tsi]),
   announcedType(timeSeriesInstanceType, []),
