@@ -158,7 +158,14 @@ export class Announcements {
   private announceableOf(resource: StoredResource): Announceable | undefined {
     const announceable = ANNOUNCEABLE[resource.ty];
     if (!announceable) return undefined;
-    const definition = this.services.registry.of(resource);
+    const { registry } = this.services;
+    const definition = registry.of(resource);
+    if (resource.ty === RESOURCE_TYPE.flexContainer && definition) {
+      const contentName = registry.contentName(resource);
+      if (contentName === definition.typeName) return announceable;
+      const custom = Object.keys(registry.attributesOf(resource)).filter((name) => !Object.hasOwn(definition.attributes, name));
+      return { ...announceable, anncName: `${contentName}Annc`, oa: specializedOa(resource.ty, custom) };
+    }
     if (resource.ty !== RESOURCE_TYPE.mgmtObj || !definition?.specializedBy) return announceable;
     return { ...announceable, anncName: `${definition.typeName}A`, oa: specializedOa(resource.ty, Object.keys(definition.attributes)) };
   }

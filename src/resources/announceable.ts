@@ -29,6 +29,9 @@ export const ANNOUNCEABLE: Readonly<Record<number, Announceable>> = {
   // mgmtObj: each specialization (mgd) is announced as its own content name + 'A' (m2m:fwr → m2m:fwrA, as in TS-0004
   // and ACME); its own attributes are its OA ones (SPECIALIZED_OA), mgd and mgs are MA [TS-0001 table 9.6.15-3].
   13: { annc: 10013, anncName: 'm2m:mgoA', ma: ['et', 'lbl', 'mgd', 'mgs'], oa: ['obis', 'obps', 'dc', 'cmlk'] },
+  // flexContainer: a specialization is announced as its content name + 'Annc' (cod:tempe → cod:tempeAnnc, as ACME
+  // names it), the plain one as m2m:fcntA; its custom attributes (SDT data points) are OA ones [TS-0001 §9.6.35].
+  28: { annc: 10028, anncName: 'm2m:fcntA', ma: ['et', 'lbl', 'cnd'], oa: ['or', 'nl', 'loc', 'mni', 'mbs', 'mia', 'fcied'] },
 };
 
 /**
@@ -78,7 +81,7 @@ export function isAnnouncedType(ty: number): boolean {
  * announceTo and announcedAttribute for an announceable type's table. An announcedAttribute entry must be one of
  * the type's OA attributes [TS-0001 table 10.2.13.7-1: others are invalid], 4000 otherwise.
  */
-export function announceAttributes(ty: number, specializedNames?: Iterable<string>): { at: AttributeSpec; aa: AttributeSpec } {
+export function announceAttributes(ty: number, specializedNames?: Iterable<string>, customAttribute?: (name: string) => boolean): { at: AttributeSpec; aa: AttributeSpec } {
   const oa = new Set(specializedNames === undefined ? (ANNOUNCEABLE[ty]?.oa ?? []) : specializedOa(ty, specializedNames));
   return {
     at: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 16 },
@@ -88,7 +91,9 @@ export function announceAttributes(ty: number, specializedNames?: Iterable<strin
       update: 'O',
       maxLength: 32,
       check: (v) => {
-        const bad: unknown = Array.isArray(v) ? v.find((name) => !oa.has(String(name))) : undefined;
+        // customAttribute: a type whose specialization is chosen per resource (flexContainer) also takes the custom
+        // attributes some specialization defines; only those the resource has are announced (remote/announcement.ts).
+        const bad: unknown = Array.isArray(v) ? v.find((name) => !oa.has(String(name)) && customAttribute?.(String(name)) !== true) : undefined;
         return bad === undefined ? undefined : `${JSON.stringify(bad)} is no optional announced attribute of this type (allowed: ${[...oa].join(', ') || 'none'})`;
       },
     },

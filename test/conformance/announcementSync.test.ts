@@ -57,6 +57,7 @@ describe('discovery of announced resources on the IN-CSE', () => {
   const inPort = (): number => inCse.cse.httpPort;
   const mnPort = (): number => mnCse.cse.httpPort;
   let cntAt = '';
+  let mnFiles: CseFiles;
 
   before(async () => {
     const pki = await TestPki.create(dir);
@@ -64,7 +65,8 @@ describe('discovery of announced resources on the IN-CSE', () => {
     const files: Record<string, CseFiles> = {};
     for (const id of ['id-in', 'id-mn']) files[id] = await pki.cse(id);
     inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles);
-    mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, registrarFlags(inPort()));
+    mnFiles = files['id-mn'] as CseFiles;
+    mnCse = await startCseNode('id-mn', 'MN', mnFiles, registrarFlags(inPort()));
     await mnCse.cse.services.remote?.registration?.whenRegistered();
     for (const aei of ['Cfinder', 'Cstranger']) {
       assert.equal((await call(inPort(), ca, 'POST', '/cse-in', aei, { ty: 2, body: { 'm2m:ae': { rn: aei, api: 'Ndisc', rr: false, srv: ['3'] } } })).rsc, 2001);
@@ -140,5 +142,30 @@ describe('discovery of announced resources on the IN-CSE', () => {
     assert.equal(of(await call(inPort(), ca, 'GET', `/~${fwrAt}`, 'CAdmin'), 'm2m:fwrA').vr, '1.1');
     // Found by its announced type on the IN.
     assert.deepEqual(uril(await call(inPort(), ca, 'GET', '/cse-in?fu=1&ty=10013&drt=2', 'CAdmin')), [fwrAt.replace(/^\/id-in\//, '')]);
+  });
+
+  it('announces a flexContainer as its specialization + Annc (cod:binShAnnc, ty 10028) with the custom attributes aa names', async () => {
+    const fcnt = await call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', {
+      ty: 28,
+      body: { 'cod:binSh': { rn: 'switch', cnd: 'org.onem2m.common.moduleclass.binarySwitch', state: false, lbl: ['hall'], at: ['/id-in'], aa: ['state'] } },
+    });
+    assert.equal(fcnt.rsc, 2001, JSON.stringify(fcnt.body));
+    const fcntAt = String((of(fcnt, 'cod:binSh').at as string[])[0]);
+    const announced = await call(inPort(), ca, 'GET', `/~${fcntAt}`, 'CAdmin');
+    assert.equal(announced.rsc, 2000, JSON.stringify(announced.body));
+    const binShA = of(announced, 'cod:binShAnnc');
+    assert.equal(binShA.ty, 10028);
+    assert.equal(binShA.cnd, 'org.onem2m.common.moduleclass.binarySwitch');
+    assert.equal(binShA.state, false);
+    assert.deepEqual(binShA.lbl, ['hall']);
+    assert.equal((await call(mnPort(), ca, 'PUT', '/cse-mn/switch', 'CAdmin', { body: { 'cod:binSh': { state: true } } })).rsc, 2004);
+    assert.equal(of(await call(inPort(), ca, 'GET', `/~${fcntAt}`, 'CAdmin'), 'cod:binShAnnc').state, true);
+    // An announced specialization the IN-CSE does not know is refused (4125), as is one whose cnd is another's (4000).
+    const asMn = { cert: readFileSync(mnFiles.cert, 'utf8'), key: readFileSync(mnFiles.key, 'utf8') };
+    const cbA = '/cse-in/id-mnAnnc';
+    const unknown = await call(inPort(), ca, 'POST', cbA, '/id-mn', { ty: 10028, body: { 'cod:nopeAnnc': { lnk: '/id-mn/x', cnd: 'x' } }, client: asMn });
+    assert.equal(unknown.rsc, 4125, JSON.stringify(unknown.body));
+    const wrongCnd = await call(inPort(), ca, 'POST', cbA, '/id-mn', { ty: 10028, body: { 'cod:binShAnnc': { lnk: '/id-mn/x', cnd: 'org.onem2m.common.moduleclass.colour' } }, client: asMn });
+    assert.equal(wrongCnd.rsc, 4000, JSON.stringify(wrongCnd.body));
   });
 });
