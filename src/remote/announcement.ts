@@ -13,7 +13,7 @@ import { notAllowed } from '../primitive/errors.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
-import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, CSE_BASE_ANNC, INSTANCE_TYPES, announcedToOf, cseIdOfAddress, specializedOa, type Announceable, type AnnouncedTo } from '../resources/announceable.js';
+import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, BI_DIRECTIONAL, CSE_BASE_ANNC, INSTANCE_TYPES, announcedToOf, cseIdOfAddress, isAnnouncedType, specializedOa, type Announceable, type AnnouncedTo } from '../resources/announceable.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { SP_RELATIVE_CSE_ID } from '../resources/types/remoteCse.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -175,7 +175,8 @@ export class Announcements {
     const announceable = this.announceableOf(resource);
     if (!announceable) return [];
     const oa = new Set(announceable.oa);
-    return [...announceable.ma, ...strings(resource.doc.aa).filter((n) => oa.has(n))];
+    // announceSyncType travels with the MA attributes: the announced resource's CSE acts on it.
+    return [...announceable.ma, 'ast', ...strings(resource.doc.aa).filter((n) => oa.has(n))];
   }
 
   /**
@@ -285,6 +286,10 @@ export class Announcements {
    * that stay are sent the announced attributes that changed (null for those no longer announced).
    */
   async afterUpdate(ctx: RequestContext, previous: Readonly<Record<string, unknown>>, resource: StoredResource): Promise<StoredResource> {
+    if (isAnnouncedType(resource.ty)) {
+      await this.syncBack(ctx, resource);
+      return resource;
+    }
     const announceable = this.announceableOf(resource);
     if (!announceable) return resource;
     const content = ctx.content ?? {};
@@ -386,6 +391,28 @@ export class Announcements {
     if (result.rsc === RSC.UPDATED) this.services.log.info({ event: 'announcement-synced', target: job.csi, resource: job.ri, at: job.address }, `announced attributes synced to ${job.csi}`);
     else this.refused('sync', job.csi, job.ri, result);
     return result;
+  }
+
+  /**
+   * announceSyncType 2 (bi-directional, Release 4; as ACME does it): an UPDATE of an announced resource here by anyone
+   * but the CSE that announced it is sent on to the original, as this CSE (From = its CSE-ID, so the original's
+   * policies must grant this CSE UPDATE); the original's CSE then syncs every announced resource as usual. The
+   * announcing CSE's own syncs are not sent back (no loop), nor are acpi, at, aa, ast, lnk and et, which the original
+   * governs. Best effort: a refusal or an unreachable original is logged and the change stays here.
+   */
+  private async syncBack(ctx: RequestContext, announced: StoredResource): Promise<void> {
+    const lnk = announced.doc.lnk;
+    if (announced.doc.ast !== BI_DIRECTIONAL || typeof lnk !== 'string') return;
+    const announcer = cseIdOfAddress(lnk);
+    if (announcer === undefined || ctx.originator?.id === announcer) return;
+    const skipped = new Set(['acpi', 'at', 'aa', 'ast', 'lnk', 'et', 'lbl']);
+    const changes = Object.fromEntries(Object.entries(ctx.content ?? {}).filter(([name]) => !skipped.has(name)));
+    if (Object.keys(changes).length === 0) return;
+    const anncName = this.services.registry.contentName(announced);
+    const originalName = anncName.endsWith('Annc') ? anncName.slice(0, -'Annc'.length) : anncName.replace(/A$/, '');
+    const result = await this.send(this.primitive(OPERATION.UPDATE, lnk, { pc: { [originalName]: changes } }));
+    if (result.rsc === RSC.UPDATED) this.services.log.info({ event: 'announcement-synced-back', original: lnk, resource: announced.ri }, `announced change sent back to ${announcer}`);
+    else this.refused('sync-back', announcer, announced.ri, result);
   }
 
   /** Sends one de-announcement (an outbox job, runWithdrawalJob); the answer decides whether it is tried again. */

@@ -81,9 +81,17 @@ export function isAnnouncedType(ty: number): boolean {
  * announceTo and announcedAttribute for an announceable type's table. An announcedAttribute entry must be one of
  * the type's OA attributes [TS-0001 table 10.2.13.7-1: others are invalid], 4000 otherwise.
  */
-export function announceAttributes(ty: number, specializedNames?: Iterable<string>, customAttribute?: (name: string) => boolean): { at: AttributeSpec; aa: AttributeSpec } {
+/**
+ * announceSyncType (Release 4; as ACME: 1 uni-directional, the default, 2 bi-directional): with 2, a change of an
+ * announced attribute made on the announced resource is sent back to the original (remote/announcement.ts).
+ */
+export const ANNOUNCE_SYNC_TYPE: AttributeSpec = { type: 'enum', create: 'O', update: 'O', values: [1, 2] };
+export const BI_DIRECTIONAL = 2;
+
+export function announceAttributes(ty: number, specializedNames?: Iterable<string>, customAttribute?: (name: string) => boolean): { at: AttributeSpec; aa: AttributeSpec; ast: AttributeSpec } {
   const oa = new Set(specializedNames === undefined ? (ANNOUNCEABLE[ty]?.oa ?? []) : specializedOa(ty, specializedNames));
   return {
+    ast: ANNOUNCE_SYNC_TYPE,
     at: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 16 },
     aa: {
       type: 'stringList',

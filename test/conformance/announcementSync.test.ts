@@ -168,4 +168,28 @@ describe('discovery of announced resources on the IN-CSE', () => {
     const wrongCnd = await call(inPort(), ca, 'POST', cbA, '/id-mn', { ty: 10028, body: { 'cod:binShAnnc': { lnk: '/id-mn/x', cnd: 'org.onem2m.common.moduleclass.colour' } }, client: asMn });
     assert.equal(wrongCnd.rsc, 4000, JSON.stringify(wrongCnd.body));
   });
+
+  it('sends a change of the announced resource back to the original with announceSyncType 2, not with 1', async () => {
+    const acp = await call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', {
+      ty: 1,
+      body: { 'm2m:acp': { rn: 'syncPolicy', pv: { acr: [{ acor: ['/id-in/Cfinder'], acop: 6 }, { acor: ['/id-in'], acop: 4 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } },
+    });
+    assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+    const acpi = [String(of(acp, 'm2m:acp').ri)];
+    const announce = async (rn: string, ast: number): Promise<string> => {
+      const cnt = await call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn, mni: 3, acpi, ast, at: ['/id-in'], aa: ['mni'] } } });
+      assert.equal(cnt.rsc, 2001, JSON.stringify(cnt.body));
+      return String((of(cnt, 'm2m:cnt').at as string[])[0]);
+    };
+    const twoWay = await announce('twoWay', 2);
+    assert.equal(of(await call(inPort(), ca, 'GET', `/~${twoWay}`, 'Cfinder'), 'm2m:cntA').ast, 2);
+    const changed = await call(inPort(), ca, 'PUT', `/~${twoWay}`, 'Cfinder', { body: { 'm2m:cntA': { mni: 9 } } });
+    assert.equal(changed.rsc, 2004, JSON.stringify(changed.body));
+    assert.equal(of(await call(mnPort(), ca, 'GET', '/cse-mn/twoWay', 'CAdmin'), 'm2m:cnt').mni, 9);
+    const oneWay = await announce('oneWay', 1);
+    assert.equal((await call(inPort(), ca, 'PUT', `/~${oneWay}`, 'Cfinder', { body: { 'm2m:cntA': { mni: 9 } } })).rsc, 2004);
+    assert.equal(of(await call(mnPort(), ca, 'GET', '/cse-mn/oneWay', 'CAdmin'), 'm2m:cnt').mni, 3);
+    // announceSyncType is 1 or 2.
+    assert.equal((await call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'badAst', ast: 3 } } })).rsc, 4000);
+  });
 });

@@ -4,7 +4,7 @@
 // in security/authorize.ts). They are stored and served here; rcn 7 retrieves the original (pipeline/execute.ts).
 import { ACCESS_CONTROL, EXPIRATION, LABELS, LOCATION, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributeSpec, type AttributeTable, type HookContext, type ResourceTypeDefinition } from '../define.js';
-import { ANNOUNCEABLE, CSE_BASE_ANNC, NEVER_ANNOUNCED, cseIdOfAddress } from '../announceable.js';
+import { ANNOUNCEABLE, ANNOUNCE_SYNC_TYPE, CSE_BASE_ANNC, NEVER_ANNOUNCED, cseIdOfAddress } from '../announceable.js';
 import { mgmtObjType } from './mgmtObj.js';
 import { flexContainerType } from './flexContainer.js';
 import { SDT_CATALOG, SPECIALIZATION_KEY, type SdtDefinition } from '../sdt/catalog.js';
@@ -33,6 +33,8 @@ const COMMON = {
   ...ACCESS_CONTROL,
   // The original's address, SP-relative or absolute [TS-0001 §9.6.26.1]; it does not move.
   lnk: { type: 'anyURI', create: 'M', update: 'NP', maxLength: 512 },
+  // The original's announceSyncType, sent with it (MA): 2 sends changes made here back to the original.
+  ast: ANNOUNCE_SYNC_TYPE,
 } as const satisfies Record<string, AttributeSpec>;
 
 /**
