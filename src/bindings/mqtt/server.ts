@@ -93,7 +93,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
    */
   const linkCseOf = (segment: string, fr: string): string | undefined => {
     if (options.cseLinks !== true || !options.url.startsWith('mqtts:') || !fr.startsWith('/')) return undefined;
-    if (!/^[A-Za-z0-9._~-]+$/.test(segment) || /^[CS]/.test(segment)) return undefined;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._~-]*$/.test(segment) || /^[CS]/.test(segment)) return undefined;
     return `/${segment}`;
   };
 
