@@ -241,12 +241,15 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
           cseId: self.cseId,
           spId: self.spId,
           maxMessageBytes: config.mqtt.maxMessageBytes,
+          cseLinks: config.mqtt.cseLinks,
         }, log)
       : undefined;
     // Notifications to AEs whose point of access is mqtt:// go through the broker Warden is connected to;
     // the AE-ID is the target in the request topic [TS-0010 §6.4]. The URL's host is never connected to (the
     // broker is the operator's choice), so the outbound policy checks only its scheme.
     if (mqttBinding) outbound.route('mqtt:', (_url, primitive, timeoutMs) => mqttBinding.request(primitive.to, primitive, timeoutMs), 'elsewhere');
+    // Links to other CSEs through the same broker, where it authenticates CSEs (mqtt.cseLinks; src/remote/link.ts).
+    if (mqttBinding && config.mqtt.cseLinks) remote.link.useMqtt((target, primitive, timeoutMs) => mqttBinding.request(target, primitive, timeoutMs));
     // An AE that talks WebSocket is reached over the connection it opened (its ws:// poa only says so).
     if (ws) for (const scheme of ['ws:', 'wss:']) outbound.route(scheme, (_url, primitive, timeoutMs) => ws.request(primitive.to, primitive, timeoutMs), 'elsewhere');
     outbound.route('coap:', sendCoap);

@@ -1,7 +1,7 @@
 // Request and response primitives as whole documents, for bindings that carry them as messages
 // (MQTT, TS-0010; WebSocket, TS-0020). Every field is checked before it becomes a RequestPrimitive.
 import { badRequest } from '../primitive/errors.js';
-import type { FilterCriteria, Operation, RequestPrimitive, ResponseTypeValue, ResultContent } from '../primitive/request.js';
+import { filterCriteriaContent, type FilterCriteria, type Operation, type RequestPrimitive, type ResponseTypeValue, type ResultContent } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -111,6 +111,15 @@ export function requestFromDocument(wrapped: unknown): RequestPrimitive {
   if (doc.fc !== undefined) r.fc = filterCriteria(doc.fc);
   if (Array.isArray(doc.atrl)) r.atrl = doc.atrl.filter((a): a is string => typeof a === 'string');
   return r;
+}
+
+/** A request primitive as a JSON document, the inverse of requestFromDocument (MQTT requests this CSE sends). */
+export function requestDocument(p: RequestPrimitive): Record<string, unknown> {
+  const doc: Record<string, unknown> = { op: p.op, to: p.to, fr: p.fr, rqi: p.rqi, rvi: p.rvi ?? '3' };
+  const optional = { ty: p.ty, pc: p.pc, rcn: p.rcn, drt: p.drt, rt: p.rt, rp: p.rp, rqet: p.rqet, rset: p.rset, oet: p.oet, ot: p.ot, vsi: p.vsi, gid: p.gid, sqi: p.sqi, ec: p.ec, atrl: p.atrl };
+  for (const [name, value] of Object.entries(optional)) if (value !== undefined) doc[name] = value;
+  if (p.fc !== undefined) doc.fc = filterCriteriaContent(p.fc);
+  return doc;
 }
 
 export function responseDocument(response: ResponsePrimitive, to: string, wrap = false): Record<string, unknown> {

@@ -58,6 +58,7 @@ export const SCHEMA = {
     cert: str('', 'PEM client certificate presented to the broker (mqtts://)'),
     key: str('', 'PEM private key of the client certificate'),
     maxMessageBytes: int(1_048_576, 1024, 268_435_456, 'largest accepted MQTT message'),
+    cseLinks: bool(false, 'links to other CSEs through this broker (mqtts:// only): the broker requires client certificates and its ACL lets each CSE publish requests only as itself (docs/deploy/mosquitto.md); a request on /oneM2M/req/<CSE-ID>/... then counts as sent by that CSE'),
   },
   ws: {
     enabled: bool(false, 'serve the WebSocket binding'),
@@ -96,7 +97,7 @@ export const SCHEMA = {
   },
   // CSE registration [TS-0001 §10.2.2.6]: no registrar.url makes this CSE the root of its tree (an IN-CSE).
   registrar: {
-    url: str('', 'point of access of the registrar CSE (https://host:port); empty: no registrar (an IN-CSE)', /^(https?:\/\/\S+)?$/, 'https://host:port'),
+    url: str('', 'point of access of the registrar CSE (https://host:port, or the mqtts:// broker of mqtt.url with mqtt.cseLinks); empty: no registrar (an IN-CSE)', /^((https?|mqtts):\/\/\S+)?$/, 'https://host:port'),
     cseId: str('', 'CSE-ID of the registrar without the leading slash (its certificate must name it)', /^([A-Za-z0-9][A-Za-z0-9\-._~]{0,63})?$/, 'letters, digits, - . _ ~ (max 64)'),
     rn: str('', 'resource name of the registrar CSEBase (as in its cb)', /^([A-Za-z0-9][A-Za-z0-9\-._~]{0,63})?$/, 'letters, digits, - . _ ~ (max 64)'),
     spid: str('', 'M2M-SP-ID of the registrar; empty: cse.spid', /^([A-Za-z0-9][A-Za-z0-9\-.]{0,252})?$/, 'a domain name'),
@@ -272,14 +273,21 @@ export function loadConfig(sources: Sources): Config {
   if (config.registrar.url && (!config.registrar.cseId || !config.registrar.rn)) {
     throw new ConfigError('registrar.cseId: registrar.url needs registrar.cseId and registrar.rn');
   }
-  if (config.registrar.url && !config.registrar.url.startsWith('https://')) {
-    throw new ConfigError('registrar.url: a CSE registers over https only (every CSE-to-CSE hop is inside a security association)');
+  if (config.mqtt.cseLinks && (!config.mqtt.enabled || !config.mqtt.url.startsWith('mqtts://') || !config.mqtt.ca || !config.mqtt.cert || !config.mqtt.key)) {
+    throw new ConfigError('mqtt.cseLinks: CSE links over MQTT need mqtt.enabled, an mqtts:// broker, mqtt.ca, and a client certificate (mqtt.cert, mqtt.key)');
+  }
+  const overMqtt = config.registrar.url.startsWith('mqtts://');
+  if (config.registrar.url && !config.registrar.url.startsWith('https://') && !overMqtt) {
+    throw new ConfigError('registrar.url: a CSE registers over https or mqtts only (every CSE-to-CSE hop is inside a security association)');
+  }
+  if (overMqtt && (!config.mqtt.cseLinks || config.registrar.url !== config.mqtt.url)) {
+    throw new ConfigError('registrar.url: an mqtts:// registrar must be the broker of mqtt.url, with mqtt.cseLinks=true');
   }
   if (config.registrar.url && (!config.tls.cert || !config.tls.key || !config.tls.ca)) {
     throw new ConfigError('tls.cert: registrar.url needs tls.cert, tls.key (a `warden pki cse` certificate) and tls.ca');
   }
-  if (config.registrar.poa && !config.registrar.poa.split(',').every((u) => /^https:\/\/\S+$/.test(u.trim()))) {
-    throw new ConfigError('registrar.poa: must be https URLs, comma-separated');
+  if (config.registrar.poa && !config.registrar.poa.split(',').every((u) => /^(https|mqtts):\/\/\S+$/.test(u.trim()))) {
+    throw new ConfigError('registrar.poa: must be https (or, with mqtt.cseLinks, mqtts) URLs, comma-separated');
   }
   if (config.registrar.url && config.registrar.cseId === config.cse.id) {
     throw new ConfigError('registrar.cseId: a CSE cannot register with itself');

@@ -10,6 +10,7 @@ import type { LocalIdentity } from '../primitive/identifiers.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { representation } from '../resources/representation.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { ANNOUNCEABLE, cseIdOfAddress } from '../resources/announceable.js';
 import { CONTENT, EVENT, RETRIEVED, SUBSCRIPTION_LIMITS, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
@@ -146,11 +147,17 @@ export interface ResolvedTarget {
   readonly ae?: StoredResource;
 }
 
+/** The type of <AEAnnc>. */
+const ANNOUNCED_AE = ANNOUNCEABLE[RESOURCE_TYPE.AE]?.annc;
+
 export async function resolveTarget(store: ResourceStore, self: LocalIdentity, target: string): Promise<ResolvedTarget> {
   if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return { key: canonicalUrl(target) };
   const id = target.startsWith(`/${self.cseId}/`) ? target.slice(self.cseId.length + 2) : target;
   const resource = id.startsWith(`${self.cseRn}/`) ? await store.getByPath(id) : await store.get(id);
   if (resource?.ty === RESOURCE_TYPE.AE) return { key: resource.doc.rr === false ? `pch:${resource.ri}` : `ae:${resource.ri}`, ae: resource };
+  // An <AEAnnc> stands for an AE registered with the CSE that announced it: its notifications go to that AE, through
+  // the CSE tree [TS-0001 §10.2.13.12]. lnk was set by that CSE alone (resources/types/announced.ts).
+  if (resource && resource.ty === ANNOUNCED_AE && typeof resource.doc.lnk === 'string' && cseIdOfAddress(resource.doc.lnk) !== undefined) return { key: `id:${resource.doc.lnk}` };
   // A <crossResourceSubscription> of this CSE takes its sources' notifications itself (deliver.ts).
   if (resource?.ty === RESOURCE_TYPE.crossResourceSubscription) return { key: `${CRS_TARGET_PREFIX}${resource.ri}` };
   return { key: `id:${target}` };

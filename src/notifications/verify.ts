@@ -109,8 +109,10 @@ export async function verifyTargets(
       continue;
     }
     // A target on another CSE (an AE registered there) is asked through the CSE tree (src/remote).
-    if (key.startsWith('id:') && services.remote?.otherCseOf(target)) {
-      const result = await services.remote.sendToOtherCse(target, verificationRequest());
+    // The key names the AE itself where the target is an <AEAnnc> standing for it (events.ts resolveTarget).
+    if (key.startsWith('id:') && services.remote?.otherCseOf(key.slice(3))) {
+      if (key.slice(3) === originator) continue;
+      const result = await services.remote.sendToOtherCse(key.slice(3), verificationRequest());
       if (result.rsc !== RSC.OK) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' did not accept the verification request (${result.rsc})`);
       continue;
     }

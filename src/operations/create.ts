@@ -11,6 +11,7 @@ import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
 import { modifiedAttributes } from './modified.js';
 import { resolvePolicyLinks } from './policyLinks.js';
+import { cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { eventContext } from './events.js';
 import { SUBSCRIBER_AUTHENTICATED_KEY, TARGET_BINDING_KEY, bindTargets, recordEvent } from '../notifications/events.js';
 import { requestExpiry } from '../notifications/polling.js';
@@ -66,7 +67,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
       doc,
     };
     if (parent.owner !== undefined) resource.owner = parent.owner;
-    const links = await resolvePolicyLinks(tx, ctx.services.self, doc.acpi);
+    const links = await resolvePolicyLinks(tx, ctx.services.self, doc.acpi, isAnnouncedType(definition.ty) ? cseIdOfAddress(doc.lnk) : undefined);
     if (links) doc.acpi = links;
     await definition.hooks.beforeCreate?.(hooks, resource, parent);
     if (isNotifying(definition.ty)) {

@@ -5,6 +5,7 @@
 // handled by the caller.
 import { CseError, badRequest } from '../primitive/errors.js';
 import type { RequestPrimitive } from '../primitive/request.js';
+import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC, isKnownRsc, type Rsc } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { SUPPORTED_RELEASES } from '../pipeline/stages/checkPrimitive.js';
@@ -74,6 +75,20 @@ async function retargetToAe(ctx: RequestContext, ae: StoredResource): Promise<Ou
     return { rsc: answer.rsc as Rsc, ...(content ? { content } : {}) };
   }
   throw new CseError(RSC.TARGET_NOT_REACHABLE, `AE '${ae.ri}' could not be reached at any of its points of access`);
+}
+
+/**
+ * A NOTIFY to an <AEAnnc> goes on to the original <AE> on the CSE that announced it [TS-0001 §10.2.13.12], forwarded
+ * for the same originator (the original's Hosting CSE decides its access); its answer is the answer.
+ */
+export async function notifyOriginalAe(ctx: RequestContext): Promise<ResponsePrimitive> {
+  const target = ctx.resource;
+  const lnk = target?.doc.lnk;
+  if (!target || typeof lnk !== 'string') throw new Error('notifyOriginalAe runs on an announced resource');
+  checkContent(ctx.request.pc);
+  const remote = ctx.services.remote;
+  if (!remote) throw new CseError(RSC.TARGET_NOT_REACHABLE, `the original AE ${lnk} cannot be reached from this CSE`);
+  return remote.forwardTo(ctx, lnk);
 }
 
 export async function notifyResource(ctx: RequestContext): Promise<Outcome> {

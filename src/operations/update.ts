@@ -10,6 +10,7 @@ import { modifiedAttributes } from './modified.js';
 import { deriveLocationBox } from '../resources/geometry.js';
 import type { StoredResource } from '../storage/store.js';
 import { resolvePolicyLinks } from './policyLinks.js';
+import { cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { eventContext } from './events.js';
 import { TARGET_BINDING_KEY, bindTargets, recordEvent, resolveTarget } from '../notifications/events.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
@@ -68,7 +69,7 @@ async function applyUpdate(ctx: RequestContext, content: Record<string, unknown>
       const parent = await tx.get(resource.pi);
       resource.et = et === null ? resolveExpiration(undefined, parent, now, config) : resolveExpiration(et, parent, now, config);
     }
-    const links = await resolvePolicyLinks(tx, ctx.services.self, changes.acpi);
+    const links = await resolvePolicyLinks(tx, ctx.services.self, changes.acpi, isAnnouncedType(resource.ty) ? cseIdOfAddress(resource.doc.lnk) : undefined);
     if (links) changes.acpi = links;
     const previous = { ...resource.doc };
     for (const [name, value] of Object.entries(changes)) {

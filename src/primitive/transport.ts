@@ -22,6 +22,11 @@ export interface TransportContext {
   secure: boolean;
   /** The client certificate presented on the connection, with the outcome of its verification. */
   peerCertificate?: PeerCertificate;
+  /**
+   * MQTT with mqtt.cseLinks: the CSE the broker let publish the request (its topic's originator segment), vouched for
+   * by the broker's client certificate check and ACL (bindings/mqtt/server.ts).
+   */
+  brokerCse?: string;
   /** PSK identity of a TLS-PSK connection. */
   pskIdentity?: string;
   /** Raw HTTP Authorization header, when present; tokens are validated by the security stages. */

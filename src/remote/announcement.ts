@@ -13,7 +13,7 @@ import { notAllowed } from '../primitive/errors.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
-import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, CSE_BASE_ANNC, INSTANCE_TYPES, announcedToOf, cseIdOfAddress, type AnnouncedTo } from '../resources/announceable.js';
+import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, BI_DIRECTIONAL, CSE_BASE_ANNC, INSTANCE_TYPES, announcedToOf, cseIdOfAddress, isAnnouncedType, specializedOa, type Announceable, type AnnouncedTo } from '../resources/announceable.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { SP_RELATIVE_CSE_ID } from '../resources/types/remoteCse.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -103,17 +103,80 @@ export class Announcements {
       if (value === undefined) continue;
       if (name === 'aei') out[name] = spRelative(value);
       else if (name === 'mid' && Array.isArray(value)) out[name] = value.map(spRelative);
+      // An announced policy is read on the other CSE: its originators there must still name this CSE's entities.
+      else if (name === 'pv' || name === 'pvs') out[name] = this.rulesSpRelative(value);
       else out[name] = value;
     }
     return out;
   }
 
+  /**
+   * Access control rules with their CSE-relative originators (AE-IDs, group IDs of this CSE) made SP-relative, so that
+   * `Cae` in a policy announced to another CSE still means this CSE's AE there and not one registered there [TS-0001
+   * §10.2.13.5: identifiers are converted to the form the receiver needs]. `all`, Role-IDs and SP-relative or absolute
+   * entries stay as they are.
+   */
+  private rulesSpRelative(value: unknown): unknown {
+    const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (!isRecord(value) || !Array.isArray(value.acr)) return value;
+    const entry = (e: unknown): unknown => (typeof e === 'string' && e !== 'all' && !e.includes('@') && !e.startsWith('/') ? `${this.cse}/${e}` : e);
+    return { ...value, acr: value.acr.map((rule: unknown) => (isRecord(rule) && Array.isArray(rule.acor) ? { ...rule, acor: rule.acor.map(entry) } : rule)) };
+  }
+
+  /**
+   * The acpi of the announced resource on `csi`: the policies of the original — or, where it has no acpi, of its
+   * parent [TS-0001 §9.6.26.1, §10.2.13.5] — as announced to that CSE, each announced there first where it is not yet
+   * (and recorded in its at). A policy that cannot be announced is left out: the announced resource is then governed
+   * by fewer policies there, never by more. Undefined for types without acpi.
+   */
+  private async announcedAcpi(resource: StoredResource, csi: string): Promise<string[] | undefined> {
+    const { store, registry } = this.services;
+    if (registry.get(resource.ty)?.hasAcpi !== true) return undefined;
+    const own = resource.doc.acpi;
+    const ids = Array.isArray(own) ? strings(own) : strings((await store.get(resource.pi))?.doc.acpi);
+    const out: string[] = [];
+    for (const id of ids) {
+      const policy = await store.get(id);
+      if (policy?.ty !== RESOURCE_TYPE.accessControlPolicy) continue;
+      let address = announcedToOf(policy.doc)[csi];
+      if (address === undefined) {
+        address = await this.announceTo(policy, { csi });
+        if (address !== undefined) {
+          const announced = address;
+          await this.record(policy.ri, (doc) => ({ ...announcedToOf(doc), [csi]: announced }), true);
+        }
+      }
+      if (address !== undefined && !out.includes(address)) out.push(address);
+    }
+    return out;
+  }
+
+  /**
+   * What is announced of this resource: its type's announced variant — for a specialization (a mgmtObj's mgd), its own
+   * content name + 'A' and its own attributes as OA ones (resources/announceable.ts specializedOa).
+   */
+  private announceableOf(resource: StoredResource): Announceable | undefined {
+    const announceable = ANNOUNCEABLE[resource.ty];
+    if (!announceable) return undefined;
+    const { registry } = this.services;
+    const definition = registry.of(resource);
+    if (resource.ty === RESOURCE_TYPE.flexContainer && definition) {
+      const contentName = registry.contentName(resource);
+      if (contentName === definition.typeName) return announceable;
+      const custom = Object.keys(registry.attributesOf(resource)).filter((name) => !Object.hasOwn(definition.attributes, name));
+      return { ...announceable, anncName: `${contentName}Annc`, oa: specializedOa(resource.ty, custom) };
+    }
+    if (resource.ty !== RESOURCE_TYPE.mgmtObj || !definition?.specializedBy) return announceable;
+    return { ...announceable, anncName: `${definition.typeName}A`, oa: specializedOa(resource.ty, Object.keys(definition.attributes)) };
+  }
+
   /** MA attributes, and the OA ones announcedAttribute names. */
   private announcedNames(resource: StoredResource): string[] {
-    const announceable = ANNOUNCEABLE[resource.ty];
+    const announceable = this.announceableOf(resource);
     if (!announceable) return [];
     const oa = new Set(announceable.oa);
-    return [...announceable.ma, ...strings(resource.doc.aa).filter((n) => oa.has(n))];
+    // announceSyncType travels with the MA attributes: the announced resource's CSE acts on it.
+    return [...announceable.ma, 'ast', ...strings(resource.doc.aa).filter((n) => oa.has(n))];
   }
 
   /**
@@ -154,10 +217,11 @@ export class Announcements {
   /** Creates the announced resource of `resource` on the target; its address there, or undefined. */
   private async announceTo(resource: StoredResource, target: Target): Promise<string | undefined> {
     const { store } = this.services;
-    const announceable = ANNOUNCEABLE[resource.ty];
+    const announceable = this.announceableOf(resource);
     if (!announceable) return undefined;
     const { csi } = target;
-    const pc = { [announceable.anncName]: { ...this.values(resource, this.announcedNames(resource)), lnk: `${this.cse}/${resource.ri}` } };
+    const acpi = await this.announcedAcpi(resource, csi);
+    const pc = { [announceable.anncName]: { ...this.values(resource, this.announcedNames(resource)), ...(acpi === undefined || acpi.length === 0 ? {} : { acpi }), lnk: `${this.cse}/${resource.ri}` } };
     const create = (to: string): Promise<LinkResult> => this.send(this.primitive(OPERATION.CREATE, to, { ty: announceable.annc, pc }));
     const parent = await store.get(resource.pi);
     let to = parent ? announcedToOf(parent.doc)[csi] : undefined;
@@ -222,7 +286,11 @@ export class Announcements {
    * that stay are sent the announced attributes that changed (null for those no longer announced).
    */
   async afterUpdate(ctx: RequestContext, previous: Readonly<Record<string, unknown>>, resource: StoredResource): Promise<StoredResource> {
-    const announceable = ANNOUNCEABLE[resource.ty];
+    if (isAnnouncedType(resource.ty)) {
+      await this.syncBack(ctx, resource);
+      return resource;
+    }
+    const announceable = this.announceableOf(resource);
     if (!announceable) return resource;
     const content = ctx.content ?? {};
     const before = announcedToOf(previous);
@@ -252,11 +320,17 @@ export class Announcements {
     const dropped = strings(previous.aa).filter((n) => oa.has(n) && !names.has(n));
     const update: Record<string, unknown> = this.values(resource, new Set([...changed, ...added]));
     for (const n of [...changed, ...dropped]) if (!(n in update)) update[n] = null;
-    if (Object.keys(update).length > 0) {
+    // The announced resources' policies follow the original's [TS-0001 §9.6.26.1].
+    const acpiChanged = 'acpi' in content;
+    if (Object.keys(update).length > 0 || acpiChanged) {
       for (const [csi, address] of Object.entries(after)) {
         if (before[csi] !== address) continue;
-        const result = await this.send(this.primitive(OPERATION.UPDATE, address, { pc: { [announceable.anncName]: update } }));
+        const acpi = acpiChanged ? await this.announcedAcpi(resource, csi) : undefined;
+        const changes = acpi === undefined ? update : { ...update, acpi: acpi.length === 0 ? null : acpi };
+        const result = await this.sendUpdate(address, announceable.anncName, changes);
         if (result.rsc !== RSC.UPDATED) this.refused('update', csi, resource.ri, result);
+        // A target that cannot be reached now gets the announced attributes later, from the outbox (a refusal is final).
+        if (retryable(result)) await this.queueSync({ csi, address, ri: resource.ri, sync: true });
       }
     }
     if ('at' in content || JSON.stringify(before) !== JSON.stringify(after)) return (await this.record(resource.ri, () => after, true)) ?? resource;
@@ -279,6 +353,66 @@ export class Announcements {
       }
       if (page.length < 500) return;
     }
+  }
+
+  /**
+   * UPDATEs an announced resource; acpi goes in a request of its own, as an UPDATE of acpi must change nothing else
+   * [TS-0001 §9.6.1.3.2]. The first answer that is no success is the answer.
+   */
+  private async sendUpdate(address: string, anncName: string, changes: Readonly<Record<string, unknown>>): Promise<LinkResult> {
+    const { acpi, ...others } = changes;
+    let result: LinkResult = { rsc: RSC.UPDATED };
+    if (Object.keys(others).length > 0) result = await this.send(this.primitive(OPERATION.UPDATE, address, { pc: { [anncName]: others } }));
+    if (result.rsc === RSC.UPDATED && acpi !== undefined) result = await this.send(this.primitive(OPERATION.UPDATE, address, { pc: { [anncName]: { acpi } } }));
+    return result;
+  }
+
+  private async queueSync(job: Withdrawal): Promise<void> {
+    const notBefore = this.services.clock.now() + 5_000;
+    await this.services.store.transaction(async (tx) => tx.enqueue([withdrawalMessage(job, notBefore)]));
+  }
+
+  /**
+   * Sends the announced attributes of the original again (an outbox job after a failed sync-update): all of them, as
+   * they are now, so that the order of the failed updates does not matter. Nothing to do (2004) when the original or
+   * this announcement of it is gone meanwhile.
+   */
+  async sendSync(job: Withdrawal): Promise<LinkResult> {
+    const original = await this.services.store.get(job.ri);
+    const announceable = original ? this.announceableOf(original) : undefined;
+    if (!original || !announceable || announcedToOf(original.doc)[job.csi] !== job.address) return { rsc: RSC.UPDATED };
+    const names = new Set(this.announcedNames(original));
+    const changes: Record<string, unknown> = this.values(original, names);
+    // What is not announced (any more) is removed there; MA and OA names the type has, minus those sent.
+    for (const name of [...announceable.ma, ...announceable.oa]) if (!(name in changes) && name !== 'et') changes[name] = null;
+    const acpi = await this.announcedAcpi(original, job.csi);
+    if (acpi !== undefined) changes.acpi = acpi.length === 0 ? null : acpi;
+    const result = await this.sendUpdate(job.address, announceable.anncName, changes);
+    if (result.rsc === RSC.UPDATED) this.services.log.info({ event: 'announcement-synced', target: job.csi, resource: job.ri, at: job.address }, `announced attributes synced to ${job.csi}`);
+    else this.refused('sync', job.csi, job.ri, result);
+    return result;
+  }
+
+  /**
+   * announceSyncType 2 (bi-directional, Release 4; as ACME does it): an UPDATE of an announced resource here by anyone
+   * but the CSE that announced it is sent on to the original, as this CSE (From = its CSE-ID, so the original's
+   * policies must grant this CSE UPDATE); the original's CSE then syncs every announced resource as usual. The
+   * announcing CSE's own syncs are not sent back (no loop), nor are acpi, at, aa, ast, lnk and et, which the original
+   * governs. Best effort: a refusal or an unreachable original is logged and the change stays here.
+   */
+  private async syncBack(ctx: RequestContext, announced: StoredResource): Promise<void> {
+    const lnk = announced.doc.lnk;
+    if (announced.doc.ast !== BI_DIRECTIONAL || typeof lnk !== 'string') return;
+    const announcer = cseIdOfAddress(lnk);
+    if (announcer === undefined || ctx.originator?.id === announcer) return;
+    const skipped = new Set(['acpi', 'at', 'aa', 'ast', 'lnk', 'et', 'lbl']);
+    const changes = Object.fromEntries(Object.entries(ctx.content ?? {}).filter(([name]) => !skipped.has(name)));
+    if (Object.keys(changes).length === 0) return;
+    const anncName = this.services.registry.contentName(announced);
+    const originalName = anncName.endsWith('Annc') ? anncName.slice(0, -'Annc'.length) : anncName.replace(/A$/, '');
+    const result = await this.send(this.primitive(OPERATION.UPDATE, lnk, { pc: { [originalName]: changes } }));
+    if (result.rsc === RSC.UPDATED) this.services.log.info({ event: 'announcement-synced-back', original: lnk, resource: announced.ri }, `announced change sent back to ${announcer}`);
+    else this.refused('sync-back', announcer, announced.ri, result);
   }
 
   /** Sends one de-announcement (an outbox job, runWithdrawalJob); the answer decides whether it is tried again. */

@@ -112,6 +112,36 @@ export class CseLink {
   }
 
   private closed = false;
+  /** The broker connection of the MQTT binding, for links through it (mqtt.cseLinks); undefined: https only. */
+  private mqtt: ((target: string, primitive: RequestPrimitive, timeoutMs: number) => Promise<{ rsc: number; body?: unknown }>) | undefined;
+
+  /**
+   * Links to points of access `mqtts://` go through this broker connection (TS-0010; the request topic names the
+   * target CSE, and the broker's client certificates and ACL are the security association — mqtt.cseLinks).
+   */
+  useMqtt(request: (target: string, primitive: RequestPrimitive, timeoutMs: number) => Promise<{ rsc: number; body?: unknown }>): void {
+    this.mqtt = request;
+  }
+
+  /** A request to the CSE `peer` through the MQTT broker: only the broker of mqtt.url, only with mqtt.cseLinks. */
+  private async sendMqtt(url: URL, peer: PeerIdentity, primitive: RequestPrimitive, timeoutMs: number, unreachable: (reason: string) => LinkResult): Promise<LinkResult> {
+    const mqtt = this.mqtt;
+    if (!mqtt || !this.config.mqtt.cseLinks) return unreachable('CSE links over MQTT need mqtt.enabled and mqtt.cseLinks');
+    let broker: URL;
+    try {
+      broker = new URL(this.config.mqtt.url);
+    } catch {
+      return unreachable('mqtt.url is no URL');
+    }
+    // The point of access names a broker; this CSE reaches CSEs only through the one it is connected to (and trusts).
+    if (url.protocol !== 'mqtts:' || url.host !== broker.host) return unreachable(`${url.protocol}//${url.host} is not the broker of mqtt.url`);
+    const answer = await mqtt(peer.csi, primitive, timeoutMs);
+    if (!Number.isInteger(answer.rsc) || answer.rsc < 1000 || answer.rsc > 9999) return unreachable('the peer answered without a valid response status code');
+    if (answer.rsc === 5103 && answer.body === undefined) return unreachable('no answer through the broker');
+    const result: LinkResult = { rsc: answer.rsc };
+    if (typeof answer.body === 'object' && answer.body !== null && !Array.isArray(answer.body)) result.pc = answer.body as Record<string, unknown>;
+    return result;
+  }
 
   /** Re-reads tls.cert, tls.key, tls.ca and tls.crl; connections opened from now on use them. */
   reload(): void {
@@ -160,8 +190,9 @@ export class CseLink {
     } catch {
       return Promise.resolve(unreachable('the point of access is no URL'));
     }
-    // Every CSE-to-CSE hop is inside a security association: plain HTTP carries no CSE's identity.
-    if (url.protocol !== 'https:') return Promise.resolve(unreachable(`scheme ${url.protocol} carries no security association: CSE links use https`));
+    if (url.protocol === 'mqtts:') return this.sendMqtt(url, peer, primitive, Math.min(this.config.registrar.timeout * 1000, waitMs ?? Infinity), unreachable);
+    // Every CSE-to-CSE hop is inside a security association: plain HTTP (or MQTT) carries no CSE's identity.
+    if (url.protocol !== 'https:') return Promise.resolve(unreachable(`scheme ${url.protocol} carries no security association: CSE links use https (or mqtts with mqtt.cseLinks)`));
     const material = this.material;
     if (!material) return Promise.resolve(unreachable('tls.cert, tls.key and tls.ca are needed for links to other CSEs'));
     const refusal = this.policy.checkUrl(url);

@@ -52,7 +52,7 @@ export class RemoteCses {
       return;
     }
     const csi = typeof dropped.csi === 'string' ? dropped.csi : undefined;
-    const poa = Array.isArray(dropped.poa) ? dropped.poa.find((p): p is string => typeof p === 'string' && p.startsWith('https://')) : undefined;
+    const poa = Array.isArray(dropped.poa) ? dropped.poa.find((p): p is string => typeof p === 'string' && (p.startsWith('https://') || (this.services.config.mqtt.cseLinks && p.startsWith('mqtts://')))) : undefined;
     if (!csi || !poa) return;
     const result = await this.link.send(poa, { csi, spId: self.spId }, { op: OPERATION.DELETE, to: `${csi}/${self.cseId}`, fr: `/${self.cseId}`, rqi: `dereg-${randomIdSuffix(12)}`, rvi: '3' });
     log.info({ event: 'cse-registree-deregistered', registree: csi, rsc: result.rsc }, `deregistered ${csi}`);
@@ -91,10 +91,12 @@ export class RemoteCses {
       if (csi !== registrarCse) {
         const csr = (await this.registree(csi)) ?? (await this.ancestorOf(csi));
         if (csr) {
-          const poa = (Array.isArray(csr.doc.poa) ? (csr.doc.poa as unknown[]) : []).find((p): p is string => typeof p === 'string' && p.startsWith('https://'));
+          const poas = Array.isArray(csr.doc.poa) ? (csr.doc.poa as unknown[]).filter((p): p is string => typeof p === 'string') : [];
+          // https first; mqtts (the broker of mqtt.url) only where links through it are on (link.ts).
+          const poa = poas.find((p) => p.startsWith('https://')) ?? (config.mqtt.cseLinks ? poas.find((p) => p.startsWith('mqtts://')) : undefined);
           const peer = { csi: String(csr.doc.csi), spId: self.spId };
-          // A registree without an https point of access cannot be reached inside a security association.
-          if (!poa) throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${peer.csi} has no https point of access`);
+          // A registree without such a point of access cannot be reached inside a security association.
+          if (!poa) throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${peer.csi} has no https (or mqtts) point of access`);
           return { peer, poa, direction: 'down' };
         }
       }
@@ -131,6 +133,18 @@ export class RemoteCses {
     const hop = other ? await this.nextHop(other.csi, other.spId, undefined).catch(() => undefined) : undefined;
     if (!hop) return { rsc: RSC.TARGET_NOT_REACHABLE, unreachable: `no route to ${address}` };
     return this.link.send(hop.poa, hop.peer, { ...primitive, to: address });
+  }
+
+  /**
+   * Forwards a request to the resource an SP-relative (`/csi/...`) or absolute (`//sp/csi/...`) address names on
+   * another CSE — an announced resource's link [TS-0001 §9.6.26.1] — and answers with what came back; 5103 when the
+   * address names no other CSE's resource.
+   */
+  async forwardTo(ctx: RequestContext, address: string): Promise<ResponsePrimitive> {
+    const named = /^(?:\/\/([^/]+))?(\/[^/]+)\/./.exec(address);
+    const other = named ? this.otherCseOf(address) : undefined;
+    if (!named || !other) throw new CseError(RSC.TARGET_NOT_REACHABLE, `${address} is no resource on another CSE`);
+    return this.forward({ ...ctx, request: { ...ctx.request, to: address } }, other.csi, other.spId);
   }
 
   /** Forwards a request whose target is on another CSE, and answers with what came back. */

@@ -1,4 +1,4 @@
-// De-announcement as outbox jobs [TS-0004 §7.3.3.11]: the announced resources of deleted originals are deleted on
+// De-announcement, and attribute sync-updates that could not be delivered, as outbox jobs [TS-0004 §7.3.3.11]: the announced resources of deleted originals are deleted on
 // their CSEs after the commit, queued in the deleting transaction, and tried again while a CSE cannot be reached.
 // Apart from announcement.ts so that removal (operations/removal.ts) can queue them without importing it back.
 import type { CseServices } from '../pipeline/context.js';
@@ -16,6 +16,11 @@ export interface Withdrawal {
   readonly csi: string;
   readonly address: string;
   readonly ri: string;
+  /**
+   * Not a de-announcement but an attribute sync-update that the target could not take [TS-0001 §10.2.13.11]: the
+   * announced attributes are sent again, as the original has them when the job runs (later changes included).
+   */
+  readonly sync?: true;
 }
 
 export function withdrawalMessage(job: Withdrawal, notBefore: number): NewOutboxMessage {
@@ -54,7 +59,7 @@ export async function runWithdrawalJob(services: CseServices, message: OutboxMes
     await store.transaction(async (tx) => void (await tx.dequeueLeased(message.id, owner)));
     return;
   }
-  const result = remote ? await remote.announcements.sendWithdrawal(job) : { rsc: RSC.TARGET_NOT_REACHABLE };
+  const result = !remote ? { rsc: RSC.TARGET_NOT_REACHABLE } : job.sync ? await remote.announcements.sendSync(job) : await remote.announcements.sendWithdrawal(job);
   const again = retryable(result);
   await store.transaction(async (tx) => {
     if (again && message.attempts + 1 < WITHDRAWAL_ATTEMPTS) {
@@ -62,7 +67,8 @@ export async function runWithdrawalJob(services: CseServices, message: OutboxMes
       await tx.postpone(message.id, clock.now() + delayMs, message.attempts + 1);
       return;
     }
-    if (again) log.warn({ event: 'de-announcement-given-up', target: job.csi, resource: job.ri, at: job.address }, `de-announcement from ${job.csi} given up`);
+    if (again && job.sync) log.warn({ event: 'announcement-sync-given-up', target: job.csi, resource: job.ri, at: job.address }, `attribute sync to ${job.csi} given up`);
+    else if (again) log.warn({ event: 'de-announcement-given-up', target: job.csi, resource: job.ri, at: job.address }, `de-announcement from ${job.csi} given up`);
     await tx.dequeueLeased(message.id, owner);
   });
 }

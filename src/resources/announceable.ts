@@ -26,7 +26,28 @@ export const ANNOUNCEABLE: Readonly<Record<number, Announceable>> = {
   18: { annc: 10018, anncName: 'm2m:schA', ma: ['et', 'lbl'], oa: ['se', 'nco'] },
   29: { annc: 10029, anncName: 'm2m:tsA', ma: ['et', 'lbl'], oa: ['loc', 'mni', 'mbs', 'mia', 'pei', 'peid', 'mdn', 'mdt', 'cnf', 'or'] },
   30: { annc: 10030, anncName: 'm2m:tsiA', ma: ['et', 'lbl'], oa: ['loc', 'dgt', 'con', 'snr'] },
+  // mgmtObj: each specialization (mgd) is announced as its own content name + 'A' (m2m:fwr → m2m:fwrA, as in TS-0004
+  // and ACME); its own attributes are its OA ones (SPECIALIZED_OA), mgd and mgs are MA [TS-0001 table 9.6.15-3].
+  13: { annc: 10013, anncName: 'm2m:mgoA', ma: ['et', 'lbl', 'mgd', 'mgs'], oa: ['obis', 'obps', 'dc', 'cmlk'] },
+  // flexContainer: a specialization is announced as its content name + 'Annc' (cod:tempe → cod:tempeAnnc, as ACME
+  // names it), the plain one as m2m:fcntA; its custom attributes (SDT data points) are OA ones [TS-0001 §9.6.35].
+  28: { annc: 10028, anncName: 'm2m:fcntA', ma: ['et', 'lbl', 'cnd'], oa: ['or', 'nl', 'loc', 'mni', 'mbs', 'mia', 'fcied'] },
 };
+
+/**
+ * Attributes of a specialized type (a mgmtObj's own) that are never announced: the common ones, which the announced
+ * resource has of its own, and the announcement's own.
+ */
+export const NEVER_ANNOUNCED: ReadonlySet<string> = new Set(['ri', 'pi', 'ty', 'rn', 'ct', 'lt', 'st', 'et', 'lbl', 'acpi', 'cstn', 'daci', 'at', 'aa', 'ast', 'cr', 'lnk']);
+
+/** The OA attributes of a resource whose type has specializations: the type's, and the specialization's own. */
+export function specializedOa(ty: number, attributeNames: Iterable<string>): string[] {
+  const announceable = ANNOUNCEABLE[ty];
+  if (!announceable) return [];
+  const out = new Set(announceable.oa);
+  for (const name of attributeNames) if (!NEVER_ANNOUNCED.has(name) && !announceable.ma.includes(name)) out.add(name);
+  return [...out];
+}
 
 /** Document key: CSE-ID → SP-relative address of the announced resource there (the CSEBase: of its <CSEBaseAnnc>). */
 export const ANNOUNCED_TO_KEY = '__announcedTo';
@@ -60,9 +81,17 @@ export function isAnnouncedType(ty: number): boolean {
  * announceTo and announcedAttribute for an announceable type's table. An announcedAttribute entry must be one of
  * the type's OA attributes [TS-0001 table 10.2.13.7-1: others are invalid], 4000 otherwise.
  */
-export function announceAttributes(ty: number): { at: AttributeSpec; aa: AttributeSpec } {
-  const oa = new Set(ANNOUNCEABLE[ty]?.oa ?? []);
+/**
+ * announceSyncType (Release 4; as ACME: 1 uni-directional, the default, 2 bi-directional): with 2, a change of an
+ * announced attribute made on the announced resource is sent back to the original (remote/announcement.ts).
+ */
+export const ANNOUNCE_SYNC_TYPE: AttributeSpec = { type: 'enum', create: 'O', update: 'O', values: [1, 2] };
+export const BI_DIRECTIONAL = 2;
+
+export function announceAttributes(ty: number, specializedNames?: Iterable<string>, customAttribute?: (name: string) => boolean): { at: AttributeSpec; aa: AttributeSpec; ast: AttributeSpec } {
+  const oa = new Set(specializedNames === undefined ? (ANNOUNCEABLE[ty]?.oa ?? []) : specializedOa(ty, specializedNames));
   return {
+    ast: ANNOUNCE_SYNC_TYPE,
     at: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 16 },
     aa: {
       type: 'stringList',
@@ -70,7 +99,9 @@ export function announceAttributes(ty: number): { at: AttributeSpec; aa: Attribu
       update: 'O',
       maxLength: 32,
       check: (v) => {
-        const bad: unknown = Array.isArray(v) ? v.find((name) => !oa.has(String(name))) : undefined;
+        // customAttribute: a type whose specialization is chosen per resource (flexContainer) also takes the custom
+        // attributes some specialization defines; only those the resource has are announced (remote/announcement.ts).
+        const bad: unknown = Array.isArray(v) ? v.find((name) => !oa.has(String(name)) && customAttribute?.(String(name)) !== true) : undefined;
         return bad === undefined ? undefined : `${JSON.stringify(bad)} is no optional announced attribute of this type (allowed: ${[...oa].join(', ') || 'none'})`;
       },
     },

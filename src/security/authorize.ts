@@ -6,7 +6,7 @@ import type { ResourceStore, StoredResource } from '../storage/store.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
+import { ANNOUNCEABLE, cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { representation } from '../resources/representation.js';
 import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRule, type AccessFacts, type AccessOperation, type CompiledRule } from './acp.js';
 import { parseAddress, unmapped } from './addresses.js';
@@ -124,6 +124,10 @@ const CACHE_LIMIT = 10_000;
 const INVALIDATION_TOPIC = 'access-cache';
 const MAX_GROUP_DEPTH = 8;
 
+
+/** <accessControlPolicyAnnc>: a policy another CSE announced here, for its announced resources. */
+const ANNOUNCED_POLICY = ANNOUNCEABLE[RESOURCE_TYPE.accessControlPolicy]?.annc;
+
 export class AccessDecider {
   /**
    * Compiled policies by ri, and group memberships by group ri, so that a decision does not read and
@@ -168,7 +172,7 @@ export class AccessDecider {
 
   /** Policies, groups, and parents that govern children without acpi are what the caches hold. */
   private isCached(ty: number): boolean {
-    if (ty === RESOURCE_TYPE.accessControlPolicy || ty === RESOURCE_TYPE.group) return true;
+    if (ty === RESOURCE_TYPE.accessControlPolicy || ty === ANNOUNCED_POLICY || ty === RESOURCE_TYPE.group) return true;
     return (this.registry.get(ty)?.childTypes ?? []).some((child) => this.registry.get(child)?.hasAcpi === false && child !== RESOURCE_TYPE.accessControlPolicy);
   }
 
@@ -180,7 +184,7 @@ export class AccessDecider {
 
   private forget(ty: number, ri: string): void {
     this.generation++;
-    if (ty === RESOURCE_TYPE.accessControlPolicy) {
+    if (ty === RESOURCE_TYPE.accessControlPolicy || ty === ANNOUNCED_POLICY) {
       this.policies.delete(ri);
       // A policy write does not say which target it is under; policy writes are rare, grants rarer still.
       this.dynamic.clear();
@@ -482,7 +486,9 @@ export class AccessDecider {
     if (cached) return cached;
     const generation = this.generation;
     const stored = await this.store.get(id);
-    if (!stored || stored.ty !== RESOURCE_TYPE.accessControlPolicy) return undefined;
+    // An announced policy governs the announced resources whose acpi names it (operations/policyLinks.ts lets only
+    // those of the same announcing CSE name it); its rules were made SP-relative by that CSE (remote/announcement.ts).
+    if (!stored || (stored.ty !== RESOURCE_TYPE.accessControlPolicy && stored.ty !== ANNOUNCED_POLICY)) return undefined;
     const compiled = this.compile(stored);
     if (!compiled) return undefined;
     if (generation === this.generation) {

@@ -20,6 +20,19 @@ describe('configuration', () => {
     assert.equal(c.storage.path, 'data/warden.sqlite');
   });
 
+  it('allows CSE links through MQTT only over mqtts with a client certificate, and a mqtts registrar only as that broker', () => {
+    const tls = { 'tls.cert': 'c.pem', 'tls.key': 'c.key', 'tls.ca': 'ca.pem', 'cse.id': 'id-mn', 'cse.rn': 'cse-mn', 'cse.type': 'MN' };
+    const broker = { 'mqtt.enabled': 'true', 'mqtt.url': 'mqtts://127.0.0.1:8883', 'mqtt.ca': 'ca.pem', 'mqtt.cert': 'c.pem', 'mqtt.key': 'c.key' };
+    assert.throws(() => loadConfig({ flags: { ...broker, 'mqtt.url': 'mqtt://127.0.0.1:1883', 'mqtt.cseLinks': 'true' } }), /mqtt\.cseLinks: CSE links over MQTT need/);
+    assert.throws(() => loadConfig({ flags: { ...broker, 'mqtt.cert': '', 'mqtt.cseLinks': 'true' } }), /mqtt\.cseLinks/);
+    assert.throws(() => loadConfig({ flags: { ...tls, ...broker, 'registrar.url': 'mqtts://127.0.0.1:8883', 'registrar.cseId': 'id-in', 'registrar.rn': 'cse-in' } }), /registrar\.url: an mqtts:\/\/ registrar must be the broker of mqtt\.url, with mqtt\.cseLinks=true/);
+    assert.throws(() => loadConfig({ flags: { ...tls, ...broker, 'mqtt.cseLinks': 'true', 'registrar.url': 'mqtts://10.0.0.1:8883', 'registrar.cseId': 'id-in', 'registrar.rn': 'cse-in' } }), /must be the broker of mqtt\.url/);
+    assert.throws(() => loadConfig({ flags: { ...tls, 'registrar.url': 'mqtt://127.0.0.1:1883' } }), /registrar\.url/);
+    const linked = loadConfig({ flags: { ...tls, ...broker, 'mqtt.cseLinks': 'true', 'registrar.url': 'mqtts://127.0.0.1:8883', 'registrar.cseId': 'id-in', 'registrar.rn': 'cse-in', 'registrar.poa': 'mqtts://127.0.0.1:8883' } });
+    assert.equal(linked.mqtt.cseLinks, true);
+    assert.equal(linked.registrar.url, 'mqtts://127.0.0.1:8883');
+  });
+
   it('layers file < environment < flag', () => {
     const file = tempDatabase().replace(/warden\.sqlite$/, 'config.json');
     writeFileSync(file, JSON.stringify({ http: { port: 1000 }, cse: { id: 'from-file', rn: 'file-rn' } }));

@@ -9,7 +9,7 @@ import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { codecByName, decodeBody, formatOfCodec } from '../../serialization/codec.js';
 import type { RequestHandler } from '../http/server.js';
-import { requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
+import { requestDocument, requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 
 export interface MqttBindingOptions {
@@ -25,6 +25,12 @@ export interface MqttBindingOptions {
   /** The M2M-SP-ID, to read an answer's From in absolute form. */
   spId: string;
   maxMessageBytes: number;
+  /**
+   * mqtt.cseLinks: the broker (mqtts://, client certificates, an ACL per CSE) lets a CSE publish requests only on
+   * /oneM2M/req/<its CSE-ID>/..., so that segment names the CSE that sent the request (TS-0010 §6.4: on Mcc it is the
+   * sending CSE's CSE-ID even when From names an AE it relays).
+   */
+  cseLinks?: boolean;
 }
 
 export interface RunningMqttBinding {
@@ -63,7 +69,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
   }
   const topics = [`/oneM2M/req/+/${options.cseId}/+`, `/oneM2M/reg_req/+/${options.cseId}/+`, `/oneM2M/resp/${options.cseId}/+/json`];
   // Answers to the requests this CSE sent, by request identifier, with the entity that must give them.
-  const awaiting = new Map<string, { target: string; responder: string; done: (answer: { rsc: number; body?: unknown }) => void }>();
+  const awaiting = new Map<string, { target: string; responder: string; vouched: boolean; done: (answer: { rsc: number; body?: unknown }) => void }>();
   /** An ID in the form this CSE's own AEs are named in (CSE-relative C-AE-ID, S-AE-ID, or a CSE-ID). */
   const localForm = (id: string): string => {
     let rest = id.startsWith(`//${options.spId}/`) ? id.slice(options.spId.length + 2) : id;
@@ -80,6 +86,17 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
     await client.publishAsync(responseTopic, codec.encode(responseDocument(response, to, codec.mediaType === 'application/xml')), { qos: options.qos });
   };
 
+  /**
+   * The CSE a request on a CSE link comes from: the topic's originator segment as an SP-relative CSE-ID, when links
+   * through this broker are on (mqtts:// only) and From is a CSE-ID or an SP-relative ID (an AE of another CSE). A
+   * segment shaped like an AE-ID (C…, S…, or with ':') never names a CSE: an AE's own topic is no CSE's.
+   */
+  const linkCseOf = (segment: string, fr: string): string | undefined => {
+    if (options.cseLinks !== true || !options.url.startsWith('mqtts:') || !fr.startsWith('/')) return undefined;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._~-]*$/.test(segment) || /^[CS]/.test(segment)) return undefined;
+    return `/${segment}`;
+  };
+
   client.on('message', (topic, payload) => {
     void (async () => {
       const parts = topic.split('/');
@@ -92,7 +109,10 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
           // The broker lets any client publish anywhere it is not forbidden to: an answer counts only on the
           // asked entity's own response topic (parts[4]) and from that entity (fr). Anything else is ignored and
           // the real answer is still awaited. Only broker ACLs stop a client that can read the request.
-          if (parts.length !== 6 || waiting.target !== parts[4] || typeof doc.fr !== 'string' || localForm(doc.fr) !== waiting.responder) {
+          // On a CSE link the broker's ACL lets only that CSE answer on its response topic: the topic vouches for it
+          // (a forwarded answer need not carry From).
+          const fromResponder = waiting.vouched || (typeof doc.fr === 'string' && localForm(doc.fr) === waiting.responder);
+          if (parts.length !== 6 || waiting.target !== parts[4] || !fromResponder) {
             log.warn({ event: 'mqtt-answer-refused', topic, rqi: String(doc.rqi), from: typeof doc.fr === 'string' ? doc.fr : null, expected: waiting.responder }, 'security event');
             return;
           }
@@ -113,12 +133,14 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
         if (payload.length > options.maxMessageBytes) throw new CseError(RSC.BAD_REQUEST, `the message exceeds ${options.maxMessageBytes} bytes`);
         const request = requestFromDocument(decodeBody(codec, payload));
         rqi = request.rqi;
-        // The originator in the topic and in the primitive must agree [TS-0010 §6.4.2].
-        if (request.fr !== '' && request.fr !== fromTopicId(originator)) {
+        const linkCse = linkCseOf(originator, request.fr);
+        // The originator in the topic and in the primitive must agree [TS-0010 §6.4.2]; on a CSE link the topic names
+        // the sending CSE, and From is that CSE, or an originator it relays (checked as on HTTPS, authenticate.ts).
+        if (linkCse === undefined && request.fr !== '' && request.fr !== fromTopicId(originator)) {
           throw new CseError(RSC.BAD_REQUEST, `the topic names originator '${fromTopicId(originator)}' but the request says '${request.fr}'`);
         }
         if (request.fr === '' && kind !== 'reg_req') request.fr = fromTopicId(originator);
-        const transport: TransportContext = { binding: 'mqtt', remoteAddress: '', secure: options.url.startsWith('mqtts:'), responseFormat: formatOfCodec(codec) };
+        const transport: TransportContext = { binding: 'mqtt', remoteAddress: '', secure: options.url.startsWith('mqtts:'), responseFormat: formatOfCodec(codec), ...(linkCse === undefined ? {} : { brokerCse: linkCse }) };
         const response = await handle(request, transport);
         if (!withholdsResult(request, response)) await answer(kind, originator, format, response, request.fr);
       } catch (err) {
@@ -140,17 +162,20 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
           awaiting.delete(primitive.rqi);
           resolve({ rsc: 5103 });
         }, timeoutMs);
+        // A CSE is addressed by its CSE-ID without the leading '/' [TS-0010 §6.4], an AE by its (SP-relative) AE-ID.
+        const topicTarget = /^\/[^/]+$/.test(target) ? target.slice(1) : topicId(target);
         awaiting.set(primitive.rqi, {
-          target: topicId(target),
+          target: topicTarget,
           responder: localForm(target),
+          vouched: options.cseLinks === true && options.url.startsWith('mqtts:') && /^\/[^/]+$/.test(target),
           done: (answer) => {
             clearTimeout(timer);
             awaiting.delete(primitive.rqi);
             resolve(answer);
           },
         });
-        const doc = { op: primitive.op, to: primitive.to, fr: primitive.fr, rqi: primitive.rqi, rvi: primitive.rvi ?? '3', ...(primitive.pc === undefined ? {} : { pc: primitive.pc }) };
-        client.publishAsync(`/oneM2M/req/${options.cseId}/${topicId(target)}/json`, JSON.stringify(doc), { qos: options.qos }).catch(() => {
+        const doc = requestDocument(primitive);
+        client.publishAsync(`/oneM2M/req/${options.cseId}/${topicTarget}/json`, JSON.stringify(doc), { qos: options.qos }).catch(() => {
           clearTimeout(timer);
           awaiting.delete(primitive.rqi);
           resolve({ rsc: 5103 });

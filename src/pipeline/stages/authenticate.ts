@@ -31,6 +31,11 @@ function evidenceOf(services: CseServices, transport: TransportContext): Evidenc
   }
   if (cert) return services.credentials.evidenceOfCertificate(cert.subjectAltNameUris, cert.fingerprint256);
   if (transport.pskIdentity !== undefined) return services.credentials.evidenceOfPsk(transport.pskIdentity);
+  // A CSE link through an MQTT broker that authenticates CSEs (mqtt.cseLinks): the broker's client certificate check
+  // and ACL are the security association [TS-0003 §6.1.2.2.1]; the CSE is the one whose topic carried the request.
+  if (transport.binding === 'mqtt' && transport.brokerCse !== undefined && services.config.mqtt.cseLinks) {
+    return { credentialId: `mqtt-broker:${transport.brokerCse}`, aeIds: [], cseIds: [transport.brokerCse], bindsAtRegistration: false };
+  }
   // Only where Warden itself terminates TLS: MQTT's TLS ends at the broker.
   if (transport.secure && (transport.binding === 'http' || transport.binding === 'ws') && services.config.tls.clientAuth === 'required') {
     throw associationRequired('this CSE requires a client credential: a certificate from its trust anchors or a pre-shared key');

@@ -16,12 +16,13 @@ import { createResource } from '../../operations/create.js';
 import { deleteResource } from '../../operations/delete.js';
 import { needsChildren, retrieveResource } from '../../operations/retrieve.js';
 import { updateResource } from '../../operations/update.js';
-import { notifyResource } from '../../operations/notify.js';
+import { notifyOriginalAe, notifyResource } from '../../operations/notify.js';
+import { RESOURCE_TYPE } from '../../resources/types.js';
 import { answerThroughChannel } from '../../notifications/polling.js';
 import type { Stage } from '../pipeline.js';
 import type { ResponsePrimitive } from '../../primitive/response.js';
 import { RESULT_CONTENT } from '../../primitive/request.js';
-import { isAnnouncedType } from '../../resources/announceable.js';
+import { ANNOUNCEABLE, isAnnouncedType } from '../../resources/announceable.js';
 
 /** Longest wait for an operation execution time (oet) in a blocking request; later ones need rt=1 or 2. */
 const MAX_EXECUTION_DELAY_MS = 60_000;
@@ -47,12 +48,11 @@ async function retrieveOriginal(ctx: RequestContext): Promise<ResponsePrimitive>
   const lnk = target?.doc.lnk;
   if (!target || ctx.virtual || !isAnnouncedType(target.ty) || typeof lnk !== 'string') throw badRequest('result content 7 (original resource) applies to announced resources only');
   const remote = ctx.services.remote;
-  // link is SP-relative (/csi/...) or absolute (//sp/csi/...) [TS-0001 §9.6.26.1].
-  const named = /^(?:\/\/([^/]+))?(\/[^/]+)\/./.exec(lnk);
-  if (!remote || !named) throw new CseError(RSC.TARGET_NOT_REACHABLE, `the original ${lnk} cannot be reached from this CSE`);
+  if (!remote) throw new CseError(RSC.TARGET_NOT_REACHABLE, `the original ${lnk} cannot be reached from this CSE`);
   const { rcn: _rcn, ...request } = ctx.request;
   void _rcn;
-  return remote.forward({ ...ctx, request: { ...request, to: lnk } }, named[2] as string, named[1]);
+  // link is SP-relative (/csi/...) or absolute (//sp/csi/...) [TS-0001 §9.6.26.1].
+  return remote.forwardTo({ ...ctx, request }, lnk);
 }
 
 /** How long a group request identifier is remembered when the request has no expiration timestamp. */
@@ -144,6 +144,10 @@ export const execute: Stage = {
         if (ctx.virtual === 'pcu' && ctx.resource) {
           await answerThroughChannel(ctx, ctx.resource);
           ctx.outcome = { rsc: RSC.OK };
+          return;
+        }
+        if (ctx.resource && !ctx.virtual && ctx.resource.ty === ANNOUNCEABLE[RESOURCE_TYPE.AE]?.annc) {
+          ctx.response = await notifyOriginalAe(ctx);
           return;
         }
         ctx.outcome = await notifyResource(ctx);

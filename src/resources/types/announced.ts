@@ -4,7 +4,13 @@
 // in security/authorize.ts). They are stored and served here; rcn 7 retrieves the original (pipeline/execute.ts).
 import { ACCESS_CONTROL, EXPIRATION, LABELS, LOCATION, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributeSpec, type AttributeTable, type HookContext, type ResourceTypeDefinition } from '../define.js';
-import { ANNOUNCEABLE, CSE_BASE_ANNC, cseIdOfAddress } from '../announceable.js';
+import { ANNOUNCEABLE, ANNOUNCE_SYNC_TYPE, CSE_BASE_ANNC, NEVER_ANNOUNCED, cseIdOfAddress } from '../announceable.js';
+import { mgmtObjType } from './mgmtObj.js';
+import { flexContainerType } from './flexContainer.js';
+import { SDT_CATALOG, SPECIALIZATION_KEY, type SdtDefinition } from '../sdt/catalog.js';
+import type { Specialization } from '../define.js';
+import { CseError } from '../../primitive/errors.js';
+import { RSC } from '../../primitive/rsc.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { badRequest } from '../../primitive/errors.js';
 import type { StoredResource } from '../../storage/store.js';
@@ -27,6 +33,8 @@ const COMMON = {
   ...ACCESS_CONTROL,
   // The original's address, SP-relative or absolute [TS-0001 §9.6.26.1]; it does not move.
   lnk: { type: 'anyURI', create: 'M', update: 'NP', maxLength: 512 },
+  // The original's announceSyncType, sent with it (MA): 2 sends changes made here back to the original.
+  ast: ANNOUNCE_SYNC_TYPE,
 } as const satisfies Record<string, AttributeSpec>;
 
 /**
@@ -73,7 +81,104 @@ function announcedType(original: ResourceTypeDefinition, childTypes: readonly nu
   });
 }
 
+/**
+ * <mgmtObjAnnc> (ty 10013): one announced specialization per mgmtObj specialization, told apart by mgd as the
+ * originals are, named as its original + 'A' (m2m:fwrA); it holds copies of whatever its original announced.
+ */
+function announcedMgmtObjType(): ResourceTypeDefinition {
+  const announceable = ANNOUNCEABLE[RESOURCE_TYPE.mgmtObj];
+  if (!announceable) throw new Error('mgmtObj is not announceable');
+  const hooks = {
+    beforeCreate(ctx: HookContext, resource: StoredResource, parent: StoredResource) {
+      checkOrigin(ctx, resource, parent);
+    },
+  };
+  const specializations = (mgmtObjType.specializations ?? []).map((original) =>
+    defineResourceType({
+      ty: announceable.annc,
+      typeName: `${original.typeName}A`,
+      attributes: { ...copies(original.attributes, Object.keys(original.attributes).filter((n) => !NEVER_ANNOUNCED.has(n) || n === 'lbl')), ...COMMON },
+      childTypes: [],
+      creatable: true,
+      updatable: true,
+      deletable: true,
+      hasAcpi: true,
+      hooks,
+      ...(original.specializedBy ? { specializedBy: original.specializedBy } : {}),
+    }),
+  );
+  return defineResourceType({
+    ty: announceable.annc,
+    typeName: announceable.anncName,
+    attributes: { ...copies(mgmtObjType.attributes, [...announceable.ma, ...announceable.oa]), ...COMMON },
+    childTypes: [],
+    creatable: true,
+    updatable: true,
+    deletable: true,
+    hasAcpi: true,
+    hooks,
+    specializations,
+  });
+}
+
+/**
+ * <flexContainerAnnc> (ty 10028): m2m:fcntA, or a specialization's content name + 'Annc' (cod:tempeAnnc) with copies
+ * of its custom attributes — the specialization this CSE knows by that name, whose containerDefinition must be cnd.
+ */
+function announcedFlexContainerType(childTypes: readonly number[]): ResourceTypeDefinition {
+  const announceable = ANNOUNCEABLE[RESOURCE_TYPE.flexContainer];
+  if (!announceable) throw new Error('flexContainer is not announceable');
+  const attributes = { ...copies(flexContainerType.attributes, [...announceable.ma, ...announceable.oa]), ...COMMON };
+  const base: Specialization = { typeName: announceable.anncName, attributes };
+  const built = new Map<string, Specialization>();
+  const tableFor = (definition: SdtDefinition): Specialization => {
+    let specialization = built.get(definition.typeName);
+    if (!specialization) {
+      specialization = { typeName: `${definition.typeName}Annc`, attributes: { ...copies(definition.dataPoints, Object.keys(definition.dataPoints)), ...attributes } };
+      built.set(definition.typeName, specialization);
+    }
+    return specialization;
+  };
+  const forCreate = (contentName: string, content: Record<string, unknown>): Specialization => {
+    if (contentName === announceable.anncName) return base;
+    const definition = contentName.endsWith('Annc') ? SDT_CATALOG.named(contentName.slice(0, -'Annc'.length)) : undefined;
+    if (!definition) throw new CseError(RSC.SPECIALIZATION_SCHEMA_NOT_FOUND, `'${contentName}' is no announced flexContainer specialization known to this CSE`);
+    if (definition.containerDefinition !== undefined && content.cnd !== definition.containerDefinition) {
+      throw badRequest(`attribute 'cnd' must be '${definition.containerDefinition}' for ${contentName}`);
+    }
+    return tableFor(definition);
+  };
+  return defineResourceType({
+    ty: announceable.annc,
+    typeName: announceable.anncName,
+    attributes,
+    childTypes,
+    creatable: true,
+    updatable: true,
+    deletable: true,
+    hasAcpi: true,
+    specialization: {
+      forCreate,
+      of: (resource) => {
+        const name = resource.doc[SPECIALIZATION_KEY];
+        const definition = typeof name === 'string' ? SDT_CATALOG.named(name) : undefined;
+        return definition ? tableFor(definition) : base;
+      },
+      knowsAttribute: (name) => SDT_CATALOG.definesDataPoint(name),
+    },
+    hooks: {
+      beforeCreate(ctx, resource, parent) {
+        checkOrigin(ctx, resource, parent);
+        const [contentName = ''] = Object.keys(ctx.request.pc as object);
+        if (forCreate(contentName, resource.doc) !== base) resource.doc[SPECIALIZATION_KEY] = contentName.slice(0, -'Annc'.length);
+      },
+    },
+  });
+}
+
 const ANNC = {
+  fcnt: ANNOUNCEABLE[RESOURCE_TYPE.flexContainer]?.annc ?? 0,
+  mgo: ANNOUNCEABLE[RESOURCE_TYPE.mgmtObj]?.annc ?? 0,
   acp: ANNOUNCEABLE[RESOURCE_TYPE.accessControlPolicy]?.annc ?? 0,
   ae: ANNOUNCEABLE[RESOURCE_TYPE.AE]?.annc ?? 0,
   cnt: ANNOUNCEABLE[RESOURCE_TYPE.container]?.annc ?? 0,
@@ -97,7 +202,7 @@ export const cseBaseAnncType = defineResourceType({
     poa: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 32 },
     csz: { type: 'stringList', create: 'O', update: 'O', maxLength: 8 },
   },
-  childTypes: [ANNC.acp, ANNC.ae, ANNC.cnt, ANNC.grp, ANNC.nod, ANNC.sch, ANNC.ts],
+  childTypes: [ANNC.acp, ANNC.ae, ANNC.cnt, ANNC.grp, ANNC.nod, ANNC.sch, ANNC.ts, ANNC.fcnt],
   creatable: true,
   updatable: true,
   deletable: true,
@@ -113,11 +218,13 @@ export const cseBaseAnncType = defineResourceType({
 export const ANNOUNCED_TYPES: readonly ResourceTypeDefinition[] = [
   cseBaseAnncType,
   announcedType(accessControlPolicyType, []),
-  announcedType(aeType, [ANNC.acp, ANNC.cnt, ANNC.grp, ANNC.ts]),
-  announcedType(containerType, [ANNC.cnt, ANNC.cin, ANNC.ts]),
+  announcedType(aeType, [ANNC.acp, ANNC.cnt, ANNC.grp, ANNC.ts, ANNC.fcnt]),
+  announcedType(containerType, [ANNC.cnt, ANNC.cin, ANNC.ts, ANNC.fcnt]),
+  announcedFlexContainerType([ANNC.cnt, ANNC.fcnt, ANNC.ts]),
   announcedType(contentInstanceType, []),
   announcedType(groupType, []),
-  announcedType(nodeType, [ANNC.sch]),
+  announcedType(nodeType, [ANNC.sch, ANNC.mgo]),
+  announcedMgmtObjType(),
   announcedType(scheduleType, []),
   announcedType(timeSeriesType, [ANNC.tsi]),
   announcedType(timeSeriesInstanceType, []),

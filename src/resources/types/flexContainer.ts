@@ -4,6 +4,7 @@
 import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, LOCATION, STATE_TAG, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributeSpec, type Specialization } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
+import { announceAttributes } from '../announceable.js';
 import { SDT_CATALOG, SPECIALIZATION_KEY, customAttributeNames, specializedTables, storedSpecialization } from '../sdt/catalog.js';
 import { countInstanceRemoved, dropAllInstances, instancesStale, purgeExpiredInstances, trimInstances, type InstanceLimits } from '../instances.js';
 import { contentSize } from '../instances.js';
@@ -36,6 +37,7 @@ const attributes = {
    * mia; false, it keeps only the latest.
    */
   fcied: { type: 'boolean', create: 'O', update: 'O' },
+  ...announceAttributes(RESOURCE_TYPE.flexContainer, undefined, (name) => SDT_CATALOG.definesDataPoint(name)),
 } as const satisfies Record<string, AttributeSpec>;
 
 const INSTANCE = RESOURCE_TYPE.flexContainerInstance;

@@ -9,6 +9,7 @@
 import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributeSpec, type AttributeTable, type ResourceTypeDefinition, type TypeHooks } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
+import { announceAttributes } from '../announceable.js';
 import { badRequest } from '../../primitive/errors.js';
 import { compileSchedule } from '../../security/schedule.js';
 
@@ -75,7 +76,7 @@ function specialization(typeName: string, mgd: number, own: AttributeTable, hook
   return defineResourceType({
     ty: RESOURCE_TYPE.mgmtObj,
     typeName,
-    attributes: { ...MGMT_OBJ, mgd: { type: 'enum', create: 'M', update: 'NP', values: [mgd] }, ...own },
+    attributes: { ...MGMT_OBJ, mgd: { type: 'enum', create: 'M', update: 'NP', values: [mgd] }, ...own, ...announceAttributes(RESOURCE_TYPE.mgmtObj, [...Object.keys(MGMT_OBJ), ...Object.keys(own)]) },
     childTypes,
     creatable: true,
     updatable: true,
