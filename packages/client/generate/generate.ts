@@ -111,7 +111,8 @@ export function renderClientTypes(registry = new ResourceRegistry()): string {
     lines.push(`/** What an UPDATE of <${definition.typeName}> may carry (null removes an optional attribute). */`, `export interface ${name}Update {`);
     for (const [attr, spec] of table) {
       if (spec.update === 'NP') continue;
-      lines.push(`  ${attr}?: ${valueType(spec)}${spec.update === 'O' ? ' | null' : ''};`);
+      const type = valueType(spec);
+      lines.push(`  ${attr}?: ${type}${spec.update === 'O' && type !== 'unknown' ? ' | null' : ''};`);
     }
     if (flexible) lines.push('  [custom: string]: unknown;');
     lines.push('}', '');

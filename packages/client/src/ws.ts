@@ -20,7 +20,8 @@ export async function wsTransport(options: WsTransportOptions): Promise<Transpor
   const codec = codecOf(options.format);
   const protocol = `oneM2M.${options.format}`;
   const socket = new WebSocket(options.url, [protocol], {
-    handshakeTimeout: options.connectTimeoutMs,
+    // Our own timer below says TimeoutError first; ws's is only the backstop.
+    handshakeTimeout: options.connectTimeoutMs + 1000,
     maxPayload: options.maxResponseBytes ?? 16 * 1024 * 1024,
     ...(tlsConnectionOptions(options.tls) as WsOptions),
   });
@@ -38,7 +39,7 @@ export async function wsTransport(options: WsTransportOptions): Promise<Transpor
     const timer = setTimeout(() => {
       socket.terminate();
       reject(new TimeoutError(options.connectTimeoutMs, `the WebSocket handshake with ${options.url}`));
-    }, options.connectTimeoutMs + 100);
+    }, options.connectTimeoutMs);
     socket.once('open', () => {
       clearTimeout(timer);
       resolve();

@@ -1,7 +1,6 @@
 // GENERATED from Warden's attribute tables (src/resources/types/*.ts, src/primitive/rsc.ts) by
 // packages/client/generate/generate.ts. Do not edit: change the tables and run the generator;
 // test/client/generated.test.ts fails when this file and the tables differ.
-/* eslint-disable */
 
 /** Every resource type by its content name: its number (ty) and its name in TS-0004. */
 export const RESOURCE_TYPES = {
@@ -258,7 +257,7 @@ export interface ContainerCreate {
   aa?: string[];
   acpi?: string[];
   at?: string[];
-  cr?: unknown | null;
+  cr?: null;
   cstn?: string;
   daci?: string[];
   disr?: boolean;
@@ -340,7 +339,7 @@ export interface ContentInstanceCreate {
   cnf?: string;
   con: unknown;
   conr?: unknown;
-  cr?: unknown | null;
+  cr?: null;
   dcnt?: number;
   dgt?: string;
   et?: string;
@@ -475,7 +474,7 @@ export interface GroupCreate {
   aa?: string[];
   acpi?: string[];
   at?: string[];
-  cr?: unknown | null;
+  cr?: null;
   cstn?: string;
   csy?: 1 | 2 | 3;
   daci?: string[];
@@ -587,7 +586,7 @@ export interface LocationPolicyUpdate {
   daci?: string[] | null;
   et?: string | null;
   gec?: 1 | 2 | 3 | 4 | null;
-  gta?: unknown | null;
+  gta?: unknown;
   lbl?: string[] | null;
   lit?: 1 | 2 | null;
   lou?: unknown[] | null;
@@ -652,7 +651,7 @@ export interface MgmtObjCreate {
 /** What an UPDATE of <m2m:mgo> may carry (null removes an optional attribute). */
 export interface MgmtObjUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -731,7 +730,7 @@ export interface MgmtObjFwrCreate {
 /** What an UPDATE of <m2m:fwr> may carry (null removes an optional attribute). */
 export interface MgmtObjFwrUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -823,7 +822,7 @@ export interface MgmtObjSwrCreate {
 export interface MgmtObjSwrUpdate {
   acpi?: string[] | null;
   act?: boolean | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -900,7 +899,7 @@ export interface MgmtObjMemCreate {
 /** What an UPDATE of <m2m:mem> may carry (null removes an optional attribute). */
 export interface MgmtObjMemUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -974,7 +973,7 @@ export interface MgmtObjAniCreate {
 export interface MgmtObjAniUpdate {
   acpi?: string[] | null;
   ant?: string | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -1062,7 +1061,7 @@ export interface MgmtObjAndiCreate {
 export interface MgmtObjAndiUpdate {
   acpi?: string[] | null;
   awi?: string | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -1141,7 +1140,7 @@ export interface MgmtObjBatUpdate {
   acpi?: string[] | null;
   btl?: number | null;
   bts?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -1260,7 +1259,7 @@ export interface MgmtObjDviCreate {
 /** What an UPDATE of <m2m:dvi> may carry (null removes an optional attribute). */
 export interface MgmtObjDviUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -1362,7 +1361,7 @@ export interface MgmtObjDvcUpdate {
   att?: boolean | null;
   can?: string | null;
   cas?: Record<string, unknown> | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   cus?: boolean | null;
   daci?: string[] | null;
@@ -1436,7 +1435,7 @@ export interface MgmtObjRboCreate {
 /** What an UPDATE of <m2m:rbo> may carry (null removes an optional attribute). */
 export interface MgmtObjRboUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -1518,7 +1517,7 @@ export interface MgmtObjEvlCreate {
 /** What an UPDATE of <m2m:evl> may carry (null removes an optional attribute). */
 export interface MgmtObjEvlUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -1591,7 +1590,7 @@ export interface MgmtObjCmpCreate {
 /** What an UPDATE of <m2m:cmp> may carry (null removes an optional attribute). */
 export interface MgmtObjCmpUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cpn?: string | null;
   cstn?: string | null;
   daci?: string[] | null;
@@ -1661,7 +1660,7 @@ export interface MgmtObjAcmpCreate {
 export interface MgmtObjAcmpUpdate {
   acmlk?: string | null;
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -1726,7 +1725,7 @@ export interface MgmtObjCmdfCreate {
 /** What an UPDATE of <m2m:cmdf> may carry (null removes an optional attribute). */
 export interface MgmtObjCmdfUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -1809,7 +1808,7 @@ export interface MgmtObjCmdvCreate {
 /** What an UPDATE of <m2m:cmdv> may carry (null removes an optional attribute). */
 export interface MgmtObjCmdvUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -1817,8 +1816,8 @@ export interface MgmtObjCmdvUpdate {
   et?: string | null;
   lbl?: string[] | null;
   od?: number | null;
-  rch?: unknown | null;
-  rct?: unknown | null;
+  rch?: unknown;
+  rct?: unknown;
   rctn?: boolean | null;
   ror?: string[] | null;
 }
@@ -1898,8 +1897,8 @@ export interface MgmtObjCmpvCreate {
 /** What an UPDATE of <m2m:cmpv> may carry (null removes an optional attribute). */
 export interface MgmtObjCmpvUpdate {
   acpi?: string[] | null;
-  aec?: unknown | null;
-  cmlk?: unknown | null;
+  aec?: unknown;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -2002,21 +2001,21 @@ export interface MgmtObjCmlCreate {
 /** What an UPDATE of <m2m:cml> may carry (null removes an optional attribute). */
 export interface MgmtObjCmlUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
   et?: string | null;
   lbl?: string[] | null;
-  lda?: unknown | null;
-  lec?: unknown | null;
-  loet?: unknown | null;
-  lqet?: unknown | null;
-  lrp?: unknown | null;
-  lset?: unknown | null;
+  lda?: unknown;
+  lec?: unknown;
+  loet?: unknown;
+  lqet?: unknown;
+  lrp?: unknown;
+  lset?: unknown;
   od?: number | null;
-  rch?: unknown | null;
-  rct?: unknown | null;
+  rch?: unknown;
+  rct?: unknown;
   rctn?: boolean | null;
   ror?: string[] | null;
 }
@@ -2081,8 +2080,8 @@ export interface MgmtObjCmnrCreate {
 /** What an UPDATE of <m2m:cmnr> may carry (null removes an optional attribute). */
 export interface MgmtObjCmnrUpdate {
   acpi?: string[] | null;
-  aecs?: unknown | null;
-  cmlk?: unknown | null;
+  aecs?: unknown;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -2163,14 +2162,14 @@ export interface MgmtObjCmwrCreate {
 export interface MgmtObjCmwrUpdate {
   acpi?: string[] | null;
   bop?: Record<string, unknown> | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
   et?: string | null;
   lbl?: string[] | null;
   mrv?: number | null;
-  ohc?: unknown | null;
+  ohc?: unknown;
   swt?: number | null;
   ttn?: string[] | null;
 }
@@ -2241,8 +2240,8 @@ export interface MgmtObjCmbfCreate {
 /** What an UPDATE of <m2m:cmbf> may carry (null removes an optional attribute). */
 export interface MgmtObjCmbfUpdate {
   acpi?: string[] | null;
-  aec?: unknown | null;
-  cmlk?: unknown | null;
+  aec?: unknown;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -2321,7 +2320,7 @@ export interface MgmtObjDatcCreate {
 /** What an UPDATE of <dcfg:datc> may carry (null removes an optional attribute). */
 export interface MgmtObjDatcUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cntp?: string | null;
   cstn?: string | null;
   daci?: string[] | null;
@@ -2329,8 +2328,8 @@ export interface MgmtObjDatcUpdate {
   et?: string | null;
   lbl?: string[] | null;
   meil?: number | null;
-  mesc?: unknown | null;
-  rpsc?: unknown | null;
+  mesc?: unknown;
+  rpsc?: unknown;
 }
 
 /** <dcfg:nycfc> (ty 13) as the CSE shows it. */
@@ -2399,7 +2398,7 @@ export interface MgmtObjNycfcCreate {
 /** What an UPDATE of <dcfg:nycfc> may carry (null removes an optional attribute). */
 export interface MgmtObjNycfcUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -2498,7 +2497,7 @@ export interface MgmtObjWificCreate {
 export interface MgmtObjWificUpdate {
   acpi?: string[] | null;
   chanl?: string | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cons?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | null;
   cstn?: string | null;
   daci?: string[] | null;
@@ -2585,7 +2584,7 @@ export interface MgmtObjCrdsCreate {
 /** What an UPDATE of <dcfg:crds> may carry (null removes an optional attribute). */
 export interface MgmtObjCrdsUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   crid?: string | null;
   crse?: string | null;
   crtk?: string | null;
@@ -2669,7 +2668,7 @@ export interface MgmtObjSimCreate {
 /** What an UPDATE of <dcfg:sim> may carry (null removes an optional attribute). */
 export interface MgmtObjSimUpdate {
   acpi?: string[] | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
@@ -2774,18 +2773,18 @@ export interface MgmtObjMnwkUpdate {
   acpi?: string[] | null;
   apna?: string | null;
   ceid?: number | null;
-  cmlk?: unknown | null;
+  cmlk?: unknown;
   cnb?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | null;
   coel?: 0 | 1 | 2 | 3 | 4 | null;
   cstn?: string | null;
   daci?: string[] | null;
   dc?: string | null;
   et?: string | null;
-  ipad?: unknown | null;
+  ipad?: unknown;
   lac?: number | null;
   lbl?: string[] | null;
   liqu?: number | null;
-  ripa?: unknown | null;
+  ripa?: unknown;
   rss?: number | null;
   smcc?: number | null;
   smnc?: number | null;
@@ -2978,7 +2977,7 @@ export interface RemoteCSECreate {
   acpi?: string[];
   ape?: unknown[];
   cb: string;
-  cr?: unknown | null;
+  cr?: null;
   csi?: string;
   cst?: 1 | 2 | 3;
   cstn?: string;
@@ -3201,7 +3200,7 @@ export interface SubscriptionCreate {
   acpi?: string[];
   acrs?: string[];
   bn?: Record<string, unknown>;
-  cr?: unknown | null;
+  cr?: null;
   cstn?: string;
   daci?: string[];
   eeno?: boolean;
@@ -3289,7 +3288,7 @@ export interface SemanticDescriptor {
 /** What a CREATE of <m2m:smd> may carry (M required, O optional, NP left out). */
 export interface SemanticDescriptorCreate {
   acpi?: string[];
-  cr?: unknown | null;
+  cr?: null;
   cstn?: string;
   daci?: string[];
   dcrp: 1 | 2 | 3 | 4 | 5 | 6 | 7;
@@ -3408,7 +3407,7 @@ export interface NotificationTargetPolicy {
 export interface NotificationTargetPolicyCreate {
   acn: 1 | 2 | 3 | 4;
   acpi?: string[];
-  cr?: unknown | null;
+  cr?: null;
   cstn?: string;
   daci?: string[];
   et?: string;
@@ -3539,7 +3538,7 @@ export interface FlexContainer {
 export interface FlexContainerCreate {
   acpi?: string[];
   cnd: string;
-  cr?: unknown | null;
+  cr?: null;
   cstn?: string;
   daci?: string[];
   et?: string;
@@ -3640,7 +3639,7 @@ export interface TimeSeriesCreate {
   acpi?: string[];
   at?: string[];
   cnf?: string;
-  cr?: unknown | null;
+  cr?: null;
   cstn?: string;
   daci?: string[];
   et?: string;
@@ -3843,7 +3842,7 @@ export interface CrossResourceSubscription {
 /** What a CREATE of <m2m:crs> may carry (M required, O optional, NP left out). */
 export interface CrossResourceSubscriptionCreate {
   acpi?: string[];
-  cr?: unknown | null;
+  cr?: null;
   cstn?: string;
   daci?: string[];
   eem?: 1 | 2 | 3 | 4 | 5;
@@ -4040,7 +4039,7 @@ export interface ActionCreate {
   acpi?: string[];
   apv: Record<string, unknown>;
   apy?: number;
-  cr?: unknown | null;
+  cr?: null;
   cstn?: string;
   daci?: string[];
   ecp?: number;
@@ -4109,7 +4108,7 @@ export interface Dependency {
 /** What a CREATE of <m2m:depr> may carry (M required, O optional, NP left out). */
 export interface DependencyCreate {
   acpi?: string[];
-  cr?: unknown | null;
+  cr?: null;
   cstn?: string;
   daci?: string[];
   et?: string;
