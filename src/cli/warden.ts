@@ -3,6 +3,7 @@ import { ConfigError, SCHEMA, describeConfig, loadConfig, unknownEnvironmentKeys
 import { startCse } from '../main.js';
 import { migratePostgres } from '../storage/postgres.js';
 import { runPki } from './pki.js';
+import { runReq } from './req.js';
 
 const USAGE = `Usage: warden <command> [--config FILE] [--<section>.<key>=<value> ...]
 
@@ -10,6 +11,7 @@ Commands:
   serve        start the CSE (what \`npm start\` runs)
   migrate      create or upgrade the PostgreSQL schema (storage.backend=postgres) and exit
   pki          certificates and pre-shared keys for the CSE and its devices (warden pki help)
+  req          one oneM2M request: get, create, update, delete, discover (warden req --help)
   help         show this text (also --help)
 
 Configuration: every key has a default; a JSON file (--config FILE), environment variables
@@ -68,6 +70,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return 2;
     }
   }
+  if (argv[0] === 'req') return runReq(argv.slice(1), (text) => process.stdout.write(text), (text) => process.stderr.write(text));
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);
