@@ -3,6 +3,7 @@
 // connection (the CSE's requests come down the WebSocket / to the AE's MQTT topic, the client answers them).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import mqtt from 'mqtt';
 import { ConflictError, NoPrivilegeError, NotFoundError, connect, type ClientOptions, type Format, type WardenClient } from '../../packages/client/src/index.js';
 import { startTestCse, type TestCse } from '../harness.js';
 
@@ -20,6 +21,25 @@ describe('client library over MQTT and WebSocket', () => {
     ['mqtt', () => ({ url: BROKER, cseId }), () => BROKER],
     ['ws', () => ({ url: `ws://127.0.0.1:${String(t.cse.wsPort)}` }), () => 'ws://127.0.0.1'],
   ];
+
+  it('mqtt: an answer another broker client publishes in the CSE\'s place is ignored; the CSE\'s is taken', async () => {
+    const ae = await connect({ url: BROKER, cseId, originator: 'Cmqttvictim', timeoutMs: 5000 });
+    const impostor = await mqtt.connectAsync(BROKER, { clientId: `impostor-${process.pid}` });
+    try {
+      await ae.registerAe({ rn: 'mqttvictim', api: 'Nv', rr: false, srv: ['3'] });
+      await impostor.subscribeAsync(`/oneM2M/req/Cmqttvictim/${cseId}/json`, { qos: 1 });
+      impostor.on('message', (_topic, payload) => {
+        const request = JSON.parse(payload.toString()) as { rqi: string };
+        const fake = { rsc: 2000, rqi: request.rqi, fr: 'Cimpostor', pc: { 'm2m:cnt': { rn: 'forged' } } };
+        void impostor.publishAsync(`/oneM2M/resp/Cmqttvictim/${cseId}/json`, JSON.stringify(fake), { qos: 1 });
+      });
+      await ae.create('cse-in/mqttvictim', 'm2m:cnt', { rn: 'real' });
+      assert.equal((await ae.retrieve('cse-in/mqttvictim/real', 'm2m:cnt')).rn, 'real');
+    } finally {
+      await impostor.endAsync();
+      await ae.close();
+    }
+  });
 
   for (const [binding, where, poa] of bindings) {
     for (const format of ['json', 'cbor'] as Format[]) {

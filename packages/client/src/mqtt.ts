@@ -54,6 +54,9 @@ export async function mqttTransport(options: MqttTransportOptions): Promise<Tran
   // Later connection problems show as timeouts of the requests they hold up; the client reconnects meanwhile.
   client.on('error', () => undefined);
 
+  const bareCseId = options.cseId.replace(/^\//, '');
+  /** The CSE-ID in its forms: SP-relative (/id-in), bare, or absolute (//sp/id-in). */
+  const namesCse = (fr: string): boolean => fr === `/${bareCseId}` || fr === bareCseId || (fr.startsWith('//') && fr.split('/').length === 4 && fr.endsWith(`/${bareCseId}`));
   const pending = new Map<string, { resolve: (r: ResponsePrimitive) => void; reject: (e: Error) => void }>();
   const subscribed = new Set<string>();
   const listeners = new Map<string, IncomingRequestHandler>();
@@ -80,6 +83,9 @@ export async function mqttTransport(options: MqttTransportOptions): Promise<Tran
       const rqi = response?.rqi ?? (typeof doc === 'object' && doc !== null ? (doc as { rqi?: unknown }).rqi : undefined);
       const waiting = typeof rqi === 'string' ? pending.get(rqi) : undefined;
       if (!waiting) return; // not ours, or undecodable: the request it belongs to (if any) times out
+      // Any broker client may publish on this topic: an answer that says it comes from another entity than the
+      // CSE is ignored and the real one still awaited (a CSE's own decode errors may carry no fr at all).
+      if (response?.fr !== undefined && !namesCse(response.fr)) return;
       pending.delete(rqi as string);
       if (response) waiting.resolve(response);
       else waiting.reject(new ProtocolError('the answer on the response topic is no oneM2M response (no rsc)'));

@@ -1,5 +1,6 @@
 // What every binding offers the client: send one request primitive and get its response within a time limit,
 // and (where the connection carries requests from the CSE, MQTT and WebSocket) answer what the CSE sends.
+import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import type { Codec } from './codec.js';
 import type { RequestPrimitive, ResponsePrimitive } from './primitive.js';
@@ -61,10 +62,10 @@ export function tlsConnectionOptions(tls: TlsOptions | undefined): ConnectionOpt
   return options;
 }
 
-let sequence = 0;
-
-/** A request identifier unique within this process (and unlikely to repeat across processes). */
+/**
+ * A fresh request identifier. Random, not a counter: on a broker (MQTT) other clients may see the topics, and an
+ * identifier they could guess would let them answer in the CSE's place.
+ */
 export function nextRequestId(): string {
-  sequence = (sequence + 1) % Number.MAX_SAFE_INTEGER;
-  return `wc-${process.pid.toString(36)}-${Date.now().toString(36)}-${sequence.toString(36)}`;
+  return `wc-${randomBytes(12).toString('base64url')}`;
 }
