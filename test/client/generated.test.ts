@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { GENERATED_FILE, renderClientTypes } from '../../packages/client/generate/generate.js';
-import { RESOURCE_TYPES, RSC } from '../../packages/client/src/index.js';
+import { RESOURCE_TYPES, RSC, type WardenClient } from '../../packages/client/src/index.js';
 import { ResourceRegistry } from '../../src/resources/registry.js';
 import { RSC as WARDEN_RSC } from '../../src/primitive/rsc.js';
 
@@ -29,6 +29,22 @@ describe('client library types generated from the attribute tables', () => {
       assert.equal(entry?.ty, ty, definition.typeName);
     }
     assert.deepEqual(RSC, WARDEN_RSC);
+  });
+
+  it('the compiler refuses what the tables refuse (each line below must be a type error, or tsc fails)', () => {
+    const misuse = (c: WardenClient): void => {
+      // @ts-expect-error: ri is not permitted on CREATE (NP)
+      void c.create('cse-in', 'm2m:cnt', { ri: 'mine' });
+      // @ts-expect-error: an AE's api is mandatory on CREATE (M)
+      void c.create('cse-in', 'm2m:ae', { rr: false });
+      // @ts-expect-error: currentNrOfInstances is not permitted on UPDATE (NP)
+      void c.update('cse-in/x', 'm2m:cnt', { cni: 1 });
+      // @ts-expect-error: maxNrOfInstances is a number
+      void c.create('cse-in', 'm2m:cnt', { mni: 'ten' });
+      // @ts-expect-error: no such content name
+      void c.retrieve('cse-in/x', 'm2m:nothing');
+    };
+    assert.equal(typeof misuse, 'function');
   });
 
   it('a changed table shows in the output', () => {
