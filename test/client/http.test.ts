@@ -140,6 +140,30 @@ describe('client library over HTTP', () => {
     }
   });
 
+  it('a receiver that takes known subscriptions only refuses notifications nobody subscribed to it', async () => {
+    const rx = await NotificationReceiver.start({ knownSubscriptionsOnly: true });
+    try {
+      await ae.create('cse-in/client', 'm2m:cnt', { rn: 'strict' });
+      const sub = await ae.subscribe('cse-in/client/strict', { enc: { net: [3] } }, rx);
+      await ae.create('cse-in/client/strict', 'm2m:cin', { con: 'genuine' });
+      assert.equal((await rx.next({ subscription: sub.ri, timeoutMs: 5000 })).resource?.con, 'genuine');
+      // A stranger posting a notification straight to the receiver, with a made-up subscription reference.
+      const forged = await fetch(rx.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-M2M-Origin': '/id-in', 'X-M2M-RI': 'forged', 'X-M2M-RVI': '3' },
+        body: JSON.stringify({ 'm2m:sgn': { sur: '/id-in/subguessed', nev: { net: 3, rep: { 'm2m:cin': { con: 'forged' } } } } }),
+      });
+      assert.equal(forged.headers.get('x-m2m-rsc'), '4101');
+      assert.equal(rx.pending, 0, 'nothing was delivered');
+      const result = await fetch(rx.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ 'm2m:rsp': { rsc: 2000, rqi: 'never-sent' } }) });
+      assert.equal(result.headers.get('x-m2m-rsc'), '4101');
+      const garbage = await fetch(rx.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"m2m:sgn": ' });
+      assert.equal(garbage.headers.get('x-m2m-rsc'), '4000');
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('a polling channel brings notifications to an AE that cannot be reached', async () => {
     const sleepy = await connect({ url: t.url, originator: 'Csleepy' });
     try {

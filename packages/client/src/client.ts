@@ -288,6 +288,7 @@ export class WardenClient {
     sink.acceptCreator(options.from ?? this.originator);
     const created = await this.create(target, 'm2m:sub', { ...subscription, nu }, options);
     if (typeof created.ri !== 'string') throw new ProtocolError('subscribe: the created subscription has no ri');
+    sink.expectSubscription(created.ri);
     return created as Subscription & { ri: string };
   }
 
@@ -306,7 +307,11 @@ export class WardenClient {
   async nonBlocking(request: Omit<RequestPrimitive, 'rqi' | 'rvi' | 'fr' | 'rt'> & { fr?: string }, mode: 'synch' | 'asynch' = 'synch', notify?: NotificationSink & { url?: string }): Promise<PendingRequest> {
     const rqi = nextRequestId();
     const rt = mode === 'synch' ? { rtv: ResponseType.NonBlockingSynch } : { rtv: ResponseType.NonBlockingAsynch, ...(notify?.url ? { nu: [notify.url] } : {}) };
-    if (mode === 'asynch') notify?.acceptCreator(request.fr ?? this.originator);
+    if (mode === 'asynch') {
+      const sink = notify ?? this.notifications;
+      sink.acceptCreator(request.fr ?? this.originator);
+      sink.expectResult(rqi);
+    }
     const response = await this.request({ ...request, rqi, rt });
     if (mode === 'synch') {
       const uri = response.pc?.['m2m:uri'];

@@ -108,7 +108,17 @@ class Mailbox<T> {
 export interface SinkOptions {
   /** How many unread notifications are kept for next() (default 1000; the oldest go first). */
   keep?: number;
+  /**
+   * Take notifications only of subscriptions this sink knows: verified here, or created through
+   * `WardenClient.subscribe` with it. Others are refused (4101). Off by default, so that subscriptions made
+   * before a restart keep being heard; on, a stranger who can reach the receiver cannot feed it notifications
+   * without knowing a subscription's resource ID.
+   */
+  knownSubscriptionsOnly?: boolean;
 }
+
+/** The resource ID at the end of a subscription reference (sur is SP-relative or absolute, or the ID alone). */
+const lastSegment = (sur: string): string => sur.slice(sur.lastIndexOf('/') + 1);
 
 /**
  * What the CSE sends, read and answered. A verification is accepted only for subscriptions whose creator this
@@ -117,6 +127,9 @@ export interface SinkOptions {
  */
 export class NotificationSink {
   private readonly creators = new Set<string>();
+  private readonly subscriptions = new Set<string>();
+  private readonly awaitedResults = new Set<string>();
+  private readonly knownOnly: boolean;
   private readonly notifications: Mailbox<Notification>;
   private readonly results: Mailbox<NonBlockingResult>;
   private readonly listeners = new Set<(n: Notification) => void>();
@@ -126,6 +139,21 @@ export class NotificationSink {
   constructor(options: SinkOptions = {}) {
     this.notifications = new Mailbox(options.keep ?? 1000);
     this.results = new Mailbox(options.keep ?? 1000);
+    this.knownOnly = options.knownSubscriptionsOnly === true;
+  }
+
+  /** A subscription (its resource ID or reference) whose notifications this sink takes. */
+  expectSubscription(ri: string): void {
+    this.subscriptions.add(lastSegment(ri));
+  }
+
+  /** A non-blocking request (its rqi) whose result this sink takes. */
+  expectResult(rqi: string): void {
+    this.awaitedResults.add(rqi);
+  }
+
+  private knows(sur: unknown): boolean {
+    return !this.knownOnly || (typeof sur === 'string' && this.subscriptions.has(lastSegment(sur)));
   }
 
   /** Accept verification requests for subscriptions this originator creates. */
@@ -167,20 +195,26 @@ export class NotificationSink {
       if (sgn.vrq === true) {
         const v: Verification = { subscription: typeof sgn.sur === 'string' ? sgn.sur : undefined, creator: typeof sgn.cr === 'string' ? sgn.cr : undefined, from };
         const accepted = (v.creator !== undefined && this.creators.has(v.creator)) || (this.verify ? await this.verify(v) : false);
-        return accepted ? { rsc: 2000 } : { rsc: 4101, pc: { 'm2m:dbg': 'this receiver does not accept notifications of that subscription' } };
+        if (!accepted) return { rsc: 4101, pc: { 'm2m:dbg': 'this receiver does not accept notifications of that subscription' } };
+        if (v.subscription !== undefined) this.expectSubscription(v.subscription);
+        return { rsc: 2000 };
       }
+      if (!this.knows(sgn.sur)) return { rsc: 4101, pc: { 'm2m:dbg': 'no subscription of this receiver' } };
       this.deliver(notificationOf(sgn, from));
       return { rsc: 2000 };
     }
     // A batch: m2m:agn holds a list of m2m:sgn [TS-0004 §7.5.1.2.3].
     const agn = content['m2m:agn'];
     if (isRecord(agn) && Array.isArray(agn['m2m:sgn'])) {
-      for (const item of agn['m2m:sgn']) if (isRecord(item)) this.deliver(notificationOf(item, from));
+      const items = agn['m2m:sgn'].filter(isRecord);
+      if (!items.every((item) => this.knows(item.sur))) return { rsc: 4101, pc: { 'm2m:dbg': 'no subscription of this receiver' } };
+      for (const item of items) this.deliver(notificationOf(item, from));
       return { rsc: 2000 };
     }
     if (isRecord(content['m2m:rsp'])) {
       const response = responseFromDocument(content['m2m:rsp']);
       if (!response) return { rsc: 4000, pc: { 'm2m:dbg': 'm2m:rsp without a status code' } };
+      if (this.knownOnly && !this.awaitedResults.delete(response.rqi)) return { rsc: 4101, pc: { 'm2m:dbg': 'no request of this receiver' } };
       this.results.put({ response, from });
       return { rsc: 2000 };
     }
