@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { createCa, issueCertificate } from '../../src/security/pki.js';
+import { createCa, createPskKey, issueCertificate } from '../../src/security/pki.js';
 import { startTestCse, type TestCse } from '../harness.js';
 
 const WARDEN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
@@ -46,7 +46,8 @@ describe('warden req', () => {
   let tls: TestCse;
   const dir = mkdtempSync(join(tmpdir(), 'warden-req-'));
   const cseId = `id-req${process.pid}`;
-  const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'op.pem'), key: join(dir, 'op.key'), content: join(dir, 'cnt.json') };
+  const files = { ca: join(dir, 'ca.pem'), cert: join(dir, 'op.pem'), key: join(dir, 'op.key'), content: join(dir, 'cnt.json'), psk: join(dir, 'psk.json'), pskKey: join(dir, 'psk.hex') };
+  const pskKey = createPskKey();
 
   before(async () => {
     t = await startTestCse({ 'cse.id': cseId, 'mqtt.enabled': true, 'mqtt.url': BROKER, 'ws.enabled': true, 'ws.port': 0 });
@@ -58,7 +59,9 @@ describe('warden req', () => {
     writeFileSync(files.key, operator.key);
     writeFileSync(join(dir, 'server.pem'), server.certificate);
     writeFileSync(join(dir, 'server.key'), server.key);
-    tls = await startTestCse({ 'cse.spid': SP, 'http.tls': true, 'tls.cert': join(dir, 'server.pem'), 'tls.key': join(dir, 'server.key'), 'tls.ca': files.ca, 'tls.clientAuth': 'required' });
+    writeFileSync(files.psk, JSON.stringify({ keys: [{ identity: 'kpsa-op@warden.example.net', key: pskKey, aeIds: ['Cpskop'] }] }));
+    writeFileSync(files.pskKey, `${pskKey}\n`);
+    tls = await startTestCse({ 'cse.spid': SP, 'http.tls': true, 'tls.cert': join(dir, 'server.pem'), 'tls.key': join(dir, 'server.key'), 'tls.ca': files.ca, 'tls.psk': files.psk, 'tls.clientAuth': 'required' });
   });
   after(async () => {
     await t.close();
@@ -120,7 +123,7 @@ describe('warden req', () => {
     for (const run of [missing, conflict, nobody]) assert.doesNotMatch(run.stderr, /^\s+at /m);
   });
 
-  it('over HTTPS with a client certificate, and over MQTT and WebSocket', async () => {
+  it('over HTTPS with a client certificate or a PSK, and over MQTT and WebSocket', async () => {
     const https = ['--url', `https://127.0.0.1:${tls.cse.httpPort}`, '--from', 'Coperator', '--ca', files.ca, '--cert', files.cert, '--key', files.key];
     const reg = await req(['create', 'cse-in', ...https, '--ty', 'AE', '--content', '{"rn": "operator", "api": "Nop", "rr": false, "srv": ["3"]}']);
     assert.equal(reg.status, 0, reg.stderr);
@@ -128,6 +131,12 @@ describe('warden req', () => {
     const noCert = await req(['get', 'cse-in/operator', '--url', `https://127.0.0.1:${tls.cse.httpPort}`, '--from', 'Coperator', '--ca', files.ca]);
     assert.equal(noCert.status, 1);
     assert.match(noCert.stderr, /4107/);
+    const psk = ['--url', `https://127.0.0.1:${tls.cse.httpPort}`, '--from', 'Cpskop', '--psk-identity', 'kpsa-op@warden.example.net', '--psk-key', `@${files.pskKey}`];
+    const pskReg = await req(['create', 'cse-in', ...psk, '--ty', '2', '--content', '{"rn": "pskop", "api": "Np", "rr": false, "srv": ["3"]}']);
+    assert.equal(pskReg.status, 0, pskReg.stderr);
+    assert.equal((json(await req(['get', 'cse-in/pskop', ...psk]))['m2m:ae'] as Record<string, unknown>).aei, 'Cpskop');
+    const wrongKey = await req(['get', 'cse-in/pskop', ...psk.slice(0, -1), createPskKey()]);
+    assert.equal(wrongKey.status, 3, 'a wrong key fails the handshake');
     const mqtt = await req(['create', 'cse-in', '--url', BROKER, '--cse-id', cseId, '--from', 'Cmqttop', '--ty', 'AE', '--content', '{"rn": "mqttop", "api": "Nm", "rr": false, "srv": ["3"]}']);
     assert.equal(mqtt.status, 0, mqtt.stderr);
     const ws = await req(['get', 'cse-in/mqttop', '--url', `ws://127.0.0.1:${String(t.cse.wsPort)}`, '--from', 'Cmqttop', '--format', 'cbor']);
