@@ -241,6 +241,16 @@ async function perform(client: WardenClient, verb: string, target: string, value
   }
 }
 
+/**
+ * One line of text from the CSE (its m2m:dbg) fit for a terminal: a hostile CSE must not be able to send escape
+ * sequences to the operator's terminal, nor pages of text. (Content on stdout is JSON, which escapes them.)
+ */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return clean.length > 2000 ? `${clean.slice(0, 2000)}…` : clean;
+}
+
 /** Runs `warden req …`; returns the exit status. */
 export async function runReq(argv: readonly string[], out: (text: string) => void, err: (text: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let values: Values;
@@ -272,15 +282,15 @@ export async function runReq(argv: readonly string[], out: (text: string) => voi
       return 2;
     }
     if (e instanceof OneM2MError) {
-      err(`warden req: ${e.message}\n`);
+      err(`warden req: ${printable(e.message)}\n`);
       return 1;
     }
     if (e instanceof WardenClientError) {
-      err(`warden req: ${e.name}: ${e.message}\n`);
+      err(`warden req: ${e.name}: ${printable(e.message)}\n`);
       return 3;
     }
     // Bad TLS material and the like: node's message, on one line.
-    err(`warden req: ${(e as Error).message.split('\n')[0] ?? String(e)}\n`);
+    err(`warden req: ${printable((e as Error).message.split('\n')[0] ?? String(e))}\n`);
     return 3;
   } finally {
     await client?.close();

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,7 +104,9 @@ describe('warden req', () => {
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /^warden req: 4004 NOT_FOUND: /);
     assert.equal(missing.stdout, '');
-    const conflict = await req(['create', 'cse-in', '--url', t.url, '--from', 'CAdmin', '--content', '{"m2m:cnt": {"rn": "ops"}}']);
+    const twice = ['create', 'cse-in', '--url', t.url, '--from', 'CAdmin', '--content', '{"m2m:cnt": {"rn": "twice"}}'];
+    assert.equal((await req(twice)).status, 0);
+    const conflict = await req(twice);
     assert.equal(conflict.status, 1);
     assert.match(conflict.stderr, /4105 CONFLICT/);
     for (const [args, pattern] of [
@@ -121,6 +125,20 @@ describe('warden req', () => {
     assert.equal(nobody.status, 3);
     assert.match(nobody.stderr, /ConnectionError/);
     for (const run of [missing, conflict, nobody]) assert.doesNotMatch(run.stderr, /^\s+at /m);
+    // A hostile CSE's message reaches the terminal without its escape sequences.
+    const hostile = createServer((_req, res) => {
+      res.writeHead(400, { 'X-M2M-RSC': '4000', 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ 'm2m:dbg': '\u001b]0;owned\u0007\u001b[2Jcleared' }));
+    });
+    await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+    try {
+      const run = await req(['get', 'cse-in', '--url', `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`, '--from', 'CAdmin']);
+      assert.equal(run.status, 1);
+      assert.match(run.stderr, /4000 BAD_REQUEST: .*cleared/);
+      assert.ok(!run.stderr.includes('\u001b') && !run.stderr.includes('\u0007'), JSON.stringify(run.stderr));
+    } finally {
+      hostile.close();
+    }
   });
 
   it('over HTTPS with a client certificate or a PSK, and over MQTT and WebSocket', async () => {

@@ -93,6 +93,9 @@ export interface PolledRequest {
   raw: Record<string, unknown>;
 }
 
+/** How much longer than its wait a poll may take before the client gives up on the CSE's answer. */
+const POLL_MARGIN_MS = 5_000;
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** A text field of an untrusted document, '' when it is none. */
 const textOf = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -413,7 +416,7 @@ export class PollingChannel {
    * request's own time limit is a little longer than the wait, so the CSE's "nothing" arrives before it.
    */
   async poll(waitMs = 5_000): Promise<PolledRequest[] | undefined> {
-    const response = await this.client.send({ op: 2, to: this.uri, rqet: String(waitMs) }, waitMs + this.margin());
+    const response = await this.client.send({ op: 2, to: this.uri, rqet: String(waitMs) }, waitMs + POLL_MARGIN_MS);
     if (response.rsc === 4008) return undefined;
     if (response.rsc >= 4000) throw errorFor(response.rsc, response.pc, response.rqi);
     const pc = response.pc ?? {};
@@ -421,10 +424,6 @@ export class PollingChannel {
     const list = isRecord(pc['m2m:rqp']) ? [pc['m2m:rqp']] : Array.isArray(pc['m2m:agrp']) ? pc['m2m:agrp'].filter(isRecord) : undefined;
     if (!list) throw new ProtocolError('a polling channel answered neither m2m:rqp nor m2m:agrp');
     return list.map((raw) => ({ op: Number(raw.op), rqi: textOf(raw.rqi), fr: textOf(raw.fr), to: textOf(raw.to), pc: raw.pc, raw }));
-  }
-
-  private margin(): number {
-    return 5_000;
   }
 
   /** Answers a polled request (a NOTIFY of m2m:rsp to the pcu). */
