@@ -2,6 +2,7 @@
 // paging, subscriptions with the built-in receiver (verification included), polling channel, non-blocking
 // requests and group fan-out.
 import assert from 'node:assert/strict';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import {
   ConflictError,
@@ -16,6 +17,7 @@ import {
   isRsc,
   type WardenClient,
 } from '../../packages/client/src/index.js';
+import { createCa, issueCertificate } from '../../src/security/pki.js';
 import { startTestCse, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
 
@@ -159,6 +161,29 @@ describe('client library over HTTP', () => {
       assert.equal(result.headers.get('x-m2m-rsc'), '4101');
       const garbage = await fetch(rx.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"m2m:sgn": ' });
       assert.equal(garbage.headers.get('x-m2m-rsc'), '4000');
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('the receiver serves HTTPS when given a certificate', async () => {
+    const ca = await createCa('Receiver CA');
+    const cert = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
+    const rx = await NotificationReceiver.start({ tls: { cert: cert.certificate, key: cert.key } });
+    try {
+      assert.match(rx.url, /^https:\/\/127\.0\.0\.1:\d+\/notify$/);
+      rx.verify = () => true;
+      const body = JSON.stringify({ 'm2m:sgn': { sur: '/id-in/sub1', nev: { net: 3, rep: { 'm2m:cin': { con: 'secure' } } } } });
+      const rsc = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(rx.url, { method: 'POST', ca: ca.certificate, headers: { 'Content-Type': 'application/json', 'X-M2M-Origin': '/id-in', 'X-M2M-RI': 'n1' } }, (res) => {
+          res.resume();
+          resolve(String(res.headers['x-m2m-rsc']));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(rsc, '2000');
+      assert.equal((await rx.next({ subscription: 'sub1', timeoutMs: 1000 })).resource?.con, 'secure');
     } finally {
       await rx.close();
     }
