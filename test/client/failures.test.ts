@@ -33,16 +33,15 @@ async function httpServer(handler: Parameters<typeof createHttpServer>[1]): Prom
   return (server.address() as AddressInfo).port;
 }
 
-/** The error a request to a CSE at `url` ends with, and how long it took. */
-async function failure(url: string, timeoutMs = 500, cseId?: string): Promise<{ error: unknown; ms: number }> {
-  const started = Date.now();
+/** The error a request to a CSE at `url` ends with. */
+async function failure(url: string, timeoutMs = 500, cseId?: string): Promise<{ error: unknown }> {
   const client = await connect({ url, originator: 'Cx', timeoutMs, ...(cseId === undefined ? {} : { cseId }) });
   try {
     const error = await client.retrieve('cse-in', 'm2m:cb').then(
       () => undefined,
       (e: unknown) => e,
     );
-    return { error, ms: Date.now() - started };
+    return { error };
   } finally {
     await client.close();
   }
@@ -56,10 +55,10 @@ describe('client library against a broken or silent CSE', () => {
 
   it('HTTP: a peer that never answers is a TimeoutError within the time limit', async () => {
     const port = await tcpServer(() => undefined);
-    const { error, ms } = await failure(`http://127.0.0.1:${port}`, 300);
+    const { error } = await failure(`http://127.0.0.1:${port}`, 300);
+    // The client's own timer ended it (no durations are compared: the machine's load must not decide a test).
     assert.ok(error instanceof TimeoutError, String(error));
     assert.equal(error.timeoutMs, 300);
-    assert.ok(ms < 5000, `gave up in ${ms} ms`);
   });
 
   it('HTTP: a peer that answers headers and then stalls is a TimeoutError too', async () => {
@@ -129,8 +128,8 @@ describe('client library against a broken or silent CSE', () => {
       assert.ok(silent.error instanceof TimeoutError, String(silent.error));
       mode = 'junk';
       const junk = await failure(url, 2000);
+      // Failed by the junk (a ProtocolError), not by waiting for the time limit (a TimeoutError).
       assert.ok(junk.error instanceof ProtocolError, String(junk.error));
-      assert.ok(junk.ms < 2000, 'not by waiting for the time limit');
       mode = 'close';
       const closed = await failure(url, 2000);
       assert.ok(closed.error instanceof ConnectionError, String(closed.error));
