@@ -36,7 +36,9 @@ function filterCriteria(v: unknown): FilterCriteria {
   if (!isRecord(v)) throw badRequest("primitive parameter 'fc' must be an object");
   const fc: FilterCriteria = {};
   for (const [key, value] of Object.entries(v)) {
-    if ((FC_NUMBERS as readonly string[]).includes(key)) (fc as Record<string, unknown>)[key] = int(v, key);
+    // offset is `ofst` in a primitive [TS-0004 table 8.2.5-1]; `off` (the name inside Warden) stays accepted.
+    if (key === 'ofst') fc.off = int(v, key);
+    else if ((FC_NUMBERS as readonly string[]).includes(key)) (fc as Record<string, unknown>)[key] = int(v, key);
     else if ((FC_STRINGS as readonly string[]).includes(key)) (fc as Record<string, unknown>)[key] = text(v, key);
     else if (key === 'ty' || key === 'chty' || key === 'pty') {
       const list = Array.isArray(value) ? value : [value];

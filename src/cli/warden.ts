@@ -4,6 +4,7 @@ import { startCse } from '../main.js';
 import { migratePostgres } from '../storage/postgres.js';
 import { runPki } from './pki.js';
 import { consoleToken } from './consoleToken.js';
+import { runReq } from './req.js';
 
 const USAGE = `Usage: warden <command> [--config FILE] [--<section>.<key>=<value> ...]
 
@@ -13,6 +14,7 @@ Commands:
   pki          certificates and pre-shared keys for the CSE and its devices (warden pki help)
   console-token --originator <id>
                mint a single-use sign-in token for the web console (/console/), valid console.tokenLifetime
+  req          one oneM2M request: get, create, update, delete, discover (warden req --help)
   help         show this text (also --help)
 
 Configuration: every key has a default; a JSON file (--config FILE), environment variables
@@ -82,6 +84,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return 2;
     }
   }
+  if (argv[0] === 'req') return runReq(argv.slice(1), (text) => process.stdout.write(text), (text) => process.stderr.write(text));
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);

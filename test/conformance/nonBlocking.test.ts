@@ -6,81 +6,88 @@ import { ManualClock, spawnWarden, startTestCse, stopWarden, tempDatabase, type 
 import { RESOURCE_TYPE } from '../../src/resources/types.js';
 import { formatTimestamp } from '../../src/primitive/identifiers.js';
 import { Receiver, waitFor } from '../receiver.js';
+import { BadRequestError, ConflictError, NoPrivilegeError, NotFoundError, connect, type WardenClient } from '../../packages/client/src/index.js';
 
 type Attrs = Record<string, unknown>;
 
 describe('non-blocking requests', () => {
+  // Written with the client library where it says more plainly what happens (nonBlocking → result, the typed
+  // <request>); the rt=2 tests below read the wire as it is.
   let t: TestCse;
   let ae: string;
+  let client: WardenClient;
   before(async () => {
     t = await startTestCse();
-    ae = await t.client.registerAe('patient');
-    await t.client.create('/cse-in/patient', 3, { 'm2m:cnt': { rn: 'c' } }, ae);
+    client = await connect({ url: t.url, originator: 'Cpatient' });
+    ae = (await client.registerAe({ rn: 'patient', api: 'Npatient', rr: false, srv: ['3'] })).aei as string;
+    await client.create('cse-in/patient', 'm2m:cnt', { rn: 'c' });
   });
-  after(() => t.close());
+  after(async () => {
+    await client.close();
+    await t.close();
+  });
 
   it('rt=1 answers 1001 with a <request> that the originator polls for the result', async () => {
-    const ack = await t.client.request('POST', '/cse-in/patient/c?rt=1', { origin: ae, ty: 4, body: { 'm2m:cin': { rn: 'later', con: 'v' } } });
+    const ack = await t.client.request('GET', '/cse-in/patient/c?rt=1', { origin: ae });
     assert.equal(ack.rsc, 1001);
     assert.equal(ack.status, 202);
-    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
-    let req: Attrs = {};
-    await waitFor(async () => {
-      req = (await t.client.retrieve(requestPath, ae)).body?.['m2m:req'] as Attrs;
-      return req.rs === 1;
-    });
+    const pending = await client.nonBlocking({ op: 1, to: 'cse-in/patient/c', ty: 4, pc: { 'm2m:cin': { rn: 'later', con: 'v' } } });
+    const result = await pending.result({ intervalMs: 20 });
+    assert.equal(result.rsc, 2001);
+    assert.equal((result.pc?.['m2m:cin'] as Attrs).con, 'v');
+    const requestPath = pending.requestResource as string;
+    const req = await client.retrieve(requestPath, 'm2m:req');
+    assert.equal(req.rs, 1);
     assert.equal(req.op, 1);
     assert.equal(req.org, ae);
     assert.deepEqual(req.pc, { 'm2m:cin': { rn: 'later', con: 'v' } }, 'the request content is kept');
     assert.deepEqual(req.mi, { ty: 4, rt: { rtv: 1 } }, 'and its other parameters');
-    assert.equal((req.ors as Attrs).rsc, 2001);
-    assert.equal((((req.ors as Attrs).pc as Attrs)['m2m:cin'] as Attrs).con, 'v');
-    assert.equal((await t.client.retrieve('/cse-in/patient/c/later', ae)).rsc, 2000);
-    const other = await t.client.registerAe('curious');
-    assert.equal((await t.client.retrieve(requestPath, other)).rsc, 4103, 'only the originator reads its request');
-    assert.equal((await t.client.delete(requestPath, ae)).rsc, 2002);
+    assert.equal(req.ors?.rsc, 2001);
+    await client.retrieve('cse-in/patient/c/later', 'm2m:cin');
+    const other = await connect({ url: t.url, originator: 'Ccurious' });
+    try {
+      await other.registerAe({ rn: 'curious', api: 'Ncurious', rr: false, srv: ['3'] });
+      await assert.rejects(other.retrieve(requestPath, 'm2m:req'), NoPrivilegeError, 'only the originator reads its request');
+    } finally {
+      await other.close();
+    }
+    await client.delete(requestPath);
   });
 
   it('a non-blocking request with a group request identifier runs once, not as its own duplicate', async () => {
-    const ack = await t.client.request('POST', '/cse-in/patient/c?rt=1', { origin: ae, ty: 4, body: { 'm2m:cin': { rn: 'grouped', con: 'g' } }, headers: { 'X-M2M-GID': 'gid-nb-1' } });
-    assert.equal(ack.rsc, 1001);
-    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
-    let req: Attrs = {};
-    await waitFor(async () => {
-      req = (await t.client.retrieve(requestPath, ae)).body?.['m2m:req'] as Attrs;
-      return req.rs !== 3;
-    });
-    assert.equal((req.ors as Attrs).rsc, 2001);
+    const pending = await client.nonBlocking({ op: 1, to: 'cse-in/patient/c', ty: 4, pc: { 'm2m:cin': { rn: 'grouped', con: 'g' } }, gid: 'gid-nb-1' });
+    assert.equal((await pending.result({ intervalMs: 20 })).rsc, 2001);
   });
 
   it('takes resultPersistence and expiration times as ISO durations too, and refuses what is neither', async () => {
-    const ack = await t.client.request('GET', '/cse-in/patient/c?rt=1&rp=PT2H', { origin: ae, headers: { 'X-M2M-RET': 'PT30S' } });
-    assert.equal(ack.rsc, 1001, ack.text);
-    const req = (await t.client.retrieve(`/${String(ack.body?.['m2m:uri'])}`, ae)).body?.['m2m:req'] as Attrs;
+    const pending = await client.nonBlocking({ op: 2, to: 'cse-in/patient/c', rp: 'PT2H', rqet: 'PT30S' });
+    const req = await client.retrieve(pending.requestResource as string, 'm2m:req');
     const lifetime = Date.parse(String(req.et).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}).*$/, '$1-$2-$3T$4:$5:$6Z')) - Date.parse(String(req.ct).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2}).*$/, '$1-$2-$3T$4:$5:$6Z'));
     assert.ok(Math.abs(lifetime - 7_200_000) <= 2_000, `kept for two hours (${lifetime} ms)`);
-    assert.equal((await t.client.request('GET', '/cse-in/patient/c?rt=1&rp=xxx', { origin: ae })).rsc, 4000);
-    assert.equal((await t.client.request('GET', '/cse-in/patient/c?rt=1', { origin: ae, headers: { 'X-M2M-RET': 'PTxS' } })).rsc, 4000);
+    await assert.rejects(client.nonBlocking({ op: 2, to: 'cse-in/patient/c', rp: 'xxx' }), BadRequestError);
+    await assert.rejects(client.nonBlocking({ op: 2, to: 'cse-in/patient/c', rqet: 'PTxS' }), BadRequestError);
   });
 
   it("a deregistered AE's requests go with it", async () => {
-    const leaving = await t.client.registerAe('leaving');
-    await t.client.create('/cse-in/leaving', 3, { 'm2m:cnt': { rn: 'c' } }, leaving);
-    const ack = await t.client.request('GET', '/cse-in/leaving/c?rt=1', { origin: leaving });
-    assert.equal(ack.rsc, 1001);
-    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
-    await waitFor(async () => ((await t.client.retrieve(requestPath, leaving)).body?.['m2m:req'] as Attrs).rs === 1);
-    assert.equal((await t.client.delete('/cse-in/leaving', leaving)).rsc, 2002);
-    assert.equal((await t.client.retrieve(requestPath, 'CAdmin')).rsc, 4004, 'nobody registering as Cleaving later finds it');
+    const leaving = await connect({ url: t.url, originator: 'Cleaving' });
+    try {
+      await leaving.registerAe({ rn: 'leaving', api: 'Nleaving', rr: false, srv: ['3'] });
+      await leaving.create('cse-in/leaving', 'm2m:cnt', { rn: 'c' });
+      const pending = await leaving.nonBlocking({ op: 2, to: 'cse-in/leaving/c' });
+      await pending.result({ intervalMs: 20 });
+      await leaving.deregisterAe();
+      await assert.rejects(client.retrieve(pending.requestResource as string, 'm2m:req', { from: 'CAdmin' }), NotFoundError, 'nobody registering as Cleaving later finds it');
+    } finally {
+      await leaving.close();
+    }
   });
 
   it('a failing non-blocking request records the failure', async () => {
-    const ack = await t.client.request('POST', '/cse-in/patient/c?rt=1', { origin: ae, ty: 4, body: { 'm2m:cin': { rn: 'later', con: 'dup' } } });
-    assert.equal(ack.rsc, 1001);
-    const requestPath = `/${String(ack.body?.['m2m:uri'])}`;
-    await waitFor(async () => ((await t.client.retrieve(requestPath, ae)).body?.['m2m:req'] as Attrs).rs === 2);
-    const req = (await t.client.retrieve(requestPath, ae)).body?.['m2m:req'] as Attrs;
-    assert.equal((req.ors as Attrs).rsc, 4105);
+    const pending = await client.nonBlocking({ op: 1, to: 'cse-in/patient/c', ty: 4, pc: { 'm2m:cin': { rn: 'later', con: 'dup' } } });
+    await assert.rejects(pending.result({ intervalMs: 20 }), ConflictError);
+    const req = await client.retrieve(pending.requestResource as string, 'm2m:req');
+    assert.equal(req.rs, 2);
+    assert.equal(req.ors?.rsc, 4105);
   });
 
   it('rt=2 answers 1002 and notifies the result to X-M2M-RTU', async () => {
