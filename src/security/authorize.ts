@@ -16,7 +16,7 @@ import { permissionCovers, type VerifiedToken } from './tokens.js';
 import { entriesNaming } from '../notifications/selfReference.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget'; policy?: undefined; rule?: undefined; attributes?: undefined }
+  | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget' | 'das-request'; policy?: undefined; rule?: undefined; attributes?: undefined }
   | {
       granted: true;
       /** dynamic: a policy a dynamic authorization server granted to this originator on this target (TS-0003 §7.3). */
@@ -221,6 +221,11 @@ export class AccessDecider {
     if (q.resource.ty === RESOURCE_TYPE.pollingChannel) {
       const isOwner = q.resource.owner !== undefined && q.resource.owner === q.originator;
       return isOwner ? { granted: true, basis: 'owner' } : { granted: false, reason: 'only its AE may use a polling channel' };
+    }
+    // A DAS request to the built-in dynamic authorization server (security/das.ts) is answered by its own rules
+    // (which consulters, which originators): access control of the CSEBase does not decide who may ask.
+    if (q.resource.ty === RESOURCE_TYPE.CSEBase && q.operation === ACCESS_OPERATION.NOTIFY && this.config.dynamicAuthorization.dasRules !== '') {
+      return { granted: true, basis: 'das-request' };
     }
     // Another CSE delivers the notifications of the subscriptions it hosts to AEs registered here [TS-0001
     // §10.2.10, TS-0004 §7.3.3.9.1]: a CSE-ID originator (admitted by authenticate only inside a security

@@ -24,10 +24,15 @@ import { permissionCovers, TokenRejected, tokenVerifierFor, type VerifiedToken }
 import { parseAddress, unmapped } from './addresses.js';
 import { DYNAMIC_POLICIES_PER_TARGET, DYNAMIC_POLICY_KEY, type AccessDecider, type DynamicPolicyBinding } from './authorize.js';
 import { formatAddress } from './outboundPolicy.js';
+import type { RemoteCses } from '../remote/remoteCses.js';
+import { builtInDasFor } from './das.js';
 
 /** securityInfoType [TS-0004 table 6.3.4.2.35-1]. */
 export const SECURITY_INFO_TYPE = { DAS_REQUEST: 1, DAS_RESPONSE: 2 } as const;
 
+/** Markers urlsOf answers for a DAS that is not reached by a URL: this CSE's own, or one on another CSE. */
+const LOCAL_DAS = 'local:das';
+const OTHER_CSE = 'cse:das';
 const NO_DAS_ASKED = 'no point of access of the dynamic authorization servers names a reachable URL or registered AE';
 /** How far up the tree a missing daci is looked for: the depth a resource path may have. */
 const MAX_ANCESTORS = 64;
@@ -64,6 +69,8 @@ export interface DynamicAuthorizationServices {
   readonly outbound: HttpOutbound;
   readonly log: Logger;
   readonly clock: { now(): number };
+  /** Links to other CSEs: a DAS named by an address on another CSE is reached through them (src/remote). */
+  readonly remote?: Pick<RemoteCses, 'otherCseOf' | 'sendToOtherCse'>;
 }
 
 /** What a DAS answer grants, once checked: privileges and until when. */
@@ -197,9 +204,16 @@ export class DynamicAuthorization {
     return now + this.services.config.dynamicAuthorization.defaultLifetime * 1000;
   }
 
-  /** A dap entry is a URL, or the ID of a registered AE (or its resource) reached through its poa. */
+  /**
+   * A dap entry is a URL, or the ID of a registered AE (or its resource) reached through its poa, or this CSE's
+   * CSEBase (its built-in DAS, security/das.ts), or an address on another CSE (its CSEBase, /id-mn/cse-mn: that
+   * CSE's built-in DAS), reached through the CSE links.
+   */
   private async urlsOf(point: string): Promise<string[]> {
-    const { store, self } = this.services;
+    const { store, self, remote } = this.services;
+    const ownCseBase = [`/${self.cseId}`, `/${self.cseId}/${self.cseRn}`, `//${self.spId}/${self.cseId}`, `//${self.spId}/${self.cseId}/${self.cseRn}`, self.cseRn];
+    if (ownCseBase.includes(point)) return builtInDasFor(this.services).enabled ? [LOCAL_DAS] : [];
+    if (remote?.otherCseOf(point)) return [OTHER_CSE];
     try {
       return (await urlsOfTarget(store, await targetKey(store, self, point))).slice(0, URLS_PER_DAS);
     } catch {
@@ -240,16 +254,26 @@ export class DynamicAuthorization {
     return dreq;
   }
 
-  private ask(url: string, point: string, q: ConsultationQuestion, proposed: number, timeoutMs: number): Promise<OutboundResult> {
-    const { self, outbound } = this.services;
+  private async ask(url: string, point: string, q: ConsultationQuestion, proposed: number, timeoutMs: number): Promise<OutboundResult> {
+    const { self, outbound, remote } = this.services;
     const dreq = this.dasRequest(q, proposed);
     // Carried as a NOTIFY to the DAS [TS-0004 §7.5.1.2.10]; From is the hosting CSE.
-    return outbound.send(
-      url,
-      { op: 5, to: point, fr: `/${self.cseId}`, rqi: `das-${randomIdSuffix()}`, rvi: '3', pc: { 'm2m:seci': { sit: SECURITY_INFO_TYPE.DAS_REQUEST, dreq } } },
-      undefined,
-      timeoutMs,
-    );
+    const primitive = { op: 5 as const, to: point, fr: `/${self.cseId}`, rqi: `das-${randomIdSuffix()}`, rvi: '3', pc: { 'm2m:seci': { sit: SECURITY_INFO_TYPE.DAS_REQUEST, dreq } } };
+    if (url === LOCAL_DAS) {
+      // This CSE's own built-in DAS: asked in process, by the same rules another CSE's request would meet.
+      try {
+        return { rsc: 2000, body: await builtInDasFor(this.services).answer(primitive.pc['m2m:seci'], { id: `/${self.cseId}`, authenticated: true, rqi: primitive.rqi }) };
+      } catch (err) {
+        return { rsc: typeof (err as { rsc?: unknown }).rsc === 'number' ? (err as { rsc: number }).rsc : 5000 };
+      }
+    }
+    if (url === OTHER_CSE && remote) {
+      // A DAS on another CSE is CSE-to-CSE traffic: over the CSE link, inside its security association (mutual TLS,
+      // the peer certificate naming that CSE) and through the outbound destination policy (src/remote/link.ts).
+      const result = await remote.sendToOtherCse(point, primitive, timeoutMs);
+      return { rsc: result.unreachable === undefined ? result.rsc : 5103, ...(result.pc === undefined ? {} : { body: result.pc }) };
+    }
+    return outbound.send(url, primitive, undefined, timeoutMs);
   }
 
   /** The grant a DAS answer carries, or why it grants nothing. */

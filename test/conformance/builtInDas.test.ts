@@ -1,0 +1,154 @@
+// Warden as a dynamic authorization server (security/das.ts), reached over the real protocol: a second Warden
+// process (an MN-CSE registered with the hosting IN-CSE, mutual TLS between them) runs the built-in DAS; the hosting
+// CSE consults it as CSE-to-CSE traffic (src/remote/link.ts, inside the outbound destination policy) when its
+// policies deny, and grants what the DAS's rules and roles grant, for as long as they say.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
+import { pino } from 'pino';
+import type { Logger } from '../../src/log/logger.js';
+import { ManualClock, startTestCse, type TestCse } from '../harness.js';
+import { TestPki, call, cseFlags, registrarFlags, spawnCse, stopCse, type WardenProcess } from '../cse.js';
+import { waitFor } from '../receiver.js';
+
+type Attrs = Record<string, unknown>;
+
+/** A pino logger whose JSON lines a test can read. */
+function capturingLogger(): { logger: Logger; lines: Attrs[] } {
+  const lines: Attrs[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Attrs);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info', base: undefined }, stream), lines };
+}
+
+describe('the built-in DAS in a second Warden process, consulted over HTTPS with mutual TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-das-'));
+  const clock = new ManualClock(Date.now());
+  const captured = capturingLogger();
+  let pki: TestPki;
+  let hosting: TestCse;
+  let das: WardenProcess;
+  let port = 0;
+  let ca = '';
+  const request = (method: string, path: string, origin: string, options: { ty?: number; body?: unknown; headers?: Record<string, string> } = {}): ReturnType<typeof call> => call(port, ca, method, path, origin, options);
+  let counter = 0;
+
+  /** A container only its owner may use, whose consultation names the DAS on the other CSE (/id-mn/cse-mn). */
+  async function guarded(): Promise<{ path: string; ri: string }> {
+    const n = ++counter;
+    const acp = await request('POST', '/cse-in/owner', 'Cowner', { ty: 1, body: { 'm2m:acp': { rn: `acp${n}`, pv: { acr: [{ acor: ['Cowner'], acop: 63 }] }, pvs: { acr: [{ acor: ['Cowner'], acop: 63 }] } } } });
+    const dac = await request('POST', '/cse-in/owner', 'Cowner', { ty: 34, body: { 'm2m:dac': { rn: `dac${n}`, dae: true, dap: ['/id-mn/cse-mn'] } } });
+    assert.equal(dac.rsc, 2001);
+    const box = await request('POST', '/cse-in/owner', 'Cowner', {
+      ty: 3,
+      body: { 'm2m:cnt': { rn: `box${n}`, acpi: [(acp.body?.['m2m:acp'] as Attrs).ri], daci: [(dac.body?.['m2m:dac'] as Attrs).ri] } },
+    });
+    assert.equal(box.rsc, 2001);
+    return { path: `/cse-in/owner/box${n}`, ri: (box.body?.['m2m:cnt'] as Attrs).ri as string };
+  }
+  const dasLines = (): Attrs[] =>
+    das
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"event":"das"'))
+      .map((line) => JSON.parse(line) as Attrs);
+
+  before(async () => {
+    pki = await TestPki.create(dir);
+    const inFiles = await pki.cse('id-in');
+    const mnFiles = await pki.cse('id-mn');
+    ca = pki.ca.certificate;
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const rules = join(dir, 'das.json');
+    writeFileSync(
+      rules,
+      JSON.stringify({
+        consulters: ['/id-in'],
+        rules: [{ originators: ['/id-in/Cguest'], targets: ['/id-in/cnt*'], types: [3], operations: ['RETRIEVE'], lifetime: 60 }],
+        roles: [
+          { roleId: 'writer@das.example.net', holders: ['/id-in/Cwriter'], targets: ['*'], operations: ['RETRIEVE', 'UPDATE'], lifetime: 60 },
+          { roleId: 'former@das.example.net', holders: ['/id-in/Cformer'], notAfter: '20200101T000000', targets: ['*'], operations: ['RETRIEVE'] },
+        ],
+        tokens: { issuer: 'CWardenDas', algorithm: 'ES256', privateKey: await exportPKCS8(pair.privateKey) },
+      }),
+    );
+    const issuers = join(dir, 'issuers.json');
+    writeFileSync(issuers, JSON.stringify({ issuers: [{ id: 'CWardenDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey) }] }));
+    hosting = await startTestCse(
+      cseFlags('id-in', 'IN', inFiles, { 'dynamicAuthorization.timeout': 10, 'dynamicAuthorization.tokenIssuers': issuers, 'dynamicAuthorization.tokenRequiresAuthentication': false }),
+      { clock, logger: captured.logger },
+    );
+    port = hosting.cse.httpPort;
+    const flags = cseFlags('id-mn', 'MN', mnFiles, { ...registrarFlags(port), 'dynamicAuthorization.dasRules': rules, 'log.level': 'info', 'storage.path': join(dir, 'mn.sqlite') });
+    das = await spawnCse(Object.entries(flags).map(([k, v]) => `--${k}=${String(v)}`));
+    await waitFor(async () => (await request('GET', '/cse-in/id-mn', 'CAdmin')).rsc === 2000, 30_000);
+    for (const ae of ['owner', 'guest', 'writer', 'former', 'stranger']) {
+      const made = await request('POST', '/cse-in', `C${ae}`, { ty: 2, body: { 'm2m:ae': { rn: ae, api: `N${ae}`, rr: false, srv: ['3'] } } });
+      assert.equal(made.rsc, 2001, ae);
+    }
+  });
+  after(async () => {
+    if (das) await stopCse(das);
+    await hosting?.close();
+  });
+
+  it('grants what a rule of the DAS grants, to that originator only, and logs the basis on both sides', async () => {
+    const box = await guarded();
+    const granted = await request('GET', box.path, 'Cguest');
+    assert.equal(granted.rsc, 2000, JSON.stringify(captured.lines.filter((l) => l.event === 'dynamic-authorization' || l.event === 'cse-link-failed' || l.event === 'outbound-refused')) + das.output().split('\n').filter((l) => l.includes('NOTIFY') || l.includes('dbg')).join('\n'));
+    const answered = dasLines().filter((line) => line.granted === true);
+    assert.equal(answered.length, 1);
+    assert.equal(answered[0]?.consulter, '/id-in');
+    assert.equal(answered[0]?.originator, '/id-in/Cguest');
+    assert.equal(answered[0]?.target, `/id-in/${box.ri}`);
+    const decided = captured.lines.filter((line) => line.event === 'dynamic-authorization' && line.granted === true);
+    assert.equal(decided.at(-1)?.das, '/id-mn/cse-mn');
+    // Stored as a dynamic policy: the next read asks nobody.
+    assert.equal((await request('GET', box.path, 'Cguest')).rsc, 2000);
+    assert.equal(dasLines().filter((line) => line.granted === true).length, 1);
+    // Only the operations the rule names, only for the originators it names.
+    clock.advance(10_000);
+    assert.equal((await request('DELETE', box.path, 'Cguest')).rsc, 4103);
+    assert.equal((await request('GET', box.path, 'Cstranger')).rsc, 4103);
+    const refusals = dasLines().filter((line) => line.granted === false);
+    assert.ok(refusals.length >= 2, 'the DAS logs its refusals with their reason');
+    assert.equal(typeof refusals[0]?.reason, 'string');
+  });
+
+  it('a role assigned by the DAS grants the role privileges while the assignment lasts', async () => {
+    const box = await guarded();
+    clock.advance(10_000);
+    const updated = await request('PUT', box.path, 'Cwriter', { body: { 'm2m:cnt': { lbl: ['by-role'] } } });
+    assert.equal(updated.rsc, 2004);
+    const line = dasLines().filter((l) => l.granted === true && l.originator === '/id-in/Cwriter').at(-1);
+    assert.deepEqual(line?.roles, ['writer@das.example.net']);
+    // An assignment whose notAfter has passed grants nothing.
+    assert.equal((await request('GET', box.path, 'Cformer')).rsc, 4103);
+  });
+
+  it('a granted privilege ends with the lifetime the DAS gave it', async () => {
+    const box = await guarded();
+    clock.advance(10_000);
+    assert.equal((await request('GET', box.path, 'Cguest')).rsc, 2000);
+    const before = dasLines().length;
+    clock.advance(65_000);
+    assert.equal((await request('GET', box.path, 'Cguest')).rsc, 2000, 'asked again, granted again');
+    assert.equal(dasLines().length, before + 1, 'the expired policy granted nothing: the DAS was asked again');
+  });
+
+  it('refuses a DAS request from anyone but a configured consulter or the originator itself', async () => {
+    const seci = { 'm2m:seci': { sit: 1, dreq: { or: 'Cguest', op: 2, trt: 3, trid: '/id-in/cnt1' } } };
+    // An AE of the hosting CSE (no certificate: not authenticated) asking the DAS directly.
+    const reply = await call(das.port, ca, 'POST', '/~/id-mn/cse-mn', 'Cguest', { body: seci });
+    assert.notEqual(reply.rsc, 2000);
+    assert.equal(reply.body?.['m2m:seci'], undefined, 'no grant, no token');
+  });
+});
