@@ -12,7 +12,7 @@ import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRu
 import { parseAddress, unmapped } from './addresses.js';
 import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
-import { permissionCovers, type VerifiedToken } from './tokens.js';
+import { permissionCovers, RevocationList, type VerifiedToken } from './tokens.js';
 import { entriesNaming } from '../notifications/selfReference.js';
 
 export type Decision =
@@ -106,6 +106,8 @@ export interface DynamicPolicyBinding {
   readonly or: string;
   /** The point of access of the DAS that granted them (for the log). */
   readonly das: string;
+  /** The tokens (IDs) the privileges came from, when the DAS answered tokens: a revoked one ends the grant. */
+  readonly tokens?: readonly string[];
 }
 
 interface DynamicPolicy {
@@ -113,6 +115,7 @@ interface DynamicPolicy {
   readonly et: number;
   readonly originator: string;
   readonly das: string;
+  readonly tokens: readonly string[];
   readonly privileges: readonly CompiledRule[];
 }
 
@@ -137,6 +140,8 @@ export class AccessDecider {
   private readonly governors = new Map<string, Governor>();
   /** Target ri → the dynamic policies stored under it (empty: none), so that a denial costs no read each time. */
   private readonly dynamic = new Map<string, readonly DynamicPolicy[]>();
+  /** Revoked token IDs (tokens.ts): privileges that came from a revoked token grant nothing. Errors are logged by the token verifier. */
+  private readonly revocations: RevocationList;
 
   constructor(
     private readonly config: Config,
@@ -144,6 +149,7 @@ export class AccessDecider {
     private readonly store: ResourceStore,
     private readonly registry: ResourceRegistry,
   ) {
+    this.revocations = new RevocationList(config.dynamicAuthorization.revokedTokens, () => undefined);
     store.subscribe(INVALIDATION_TOPIC, (payload) => {
       const at = payload.indexOf(':');
       this.forget(Number(payload.slice(0, at)), payload.slice(at + 1));
@@ -304,6 +310,8 @@ export class AccessDecider {
     const policies = this.dynamic.get(q.resource.ri) ?? (await this.loadDynamic(q.resource.ri));
     for (const policy of policies) {
       if (policy.originator !== q.originator || policy.et <= q.time) continue;
+      // Privileges that came from tokens end when one of them is revoked (tokens.ts RevocationList).
+      if (policy.tokens.length > 0 && policy.tokens.some((id) => this.revocations.check(id) !== undefined)) continue;
       const rule = firstGrantingRule(policy.privileges, facts);
       if (rule >= 0) return { granted: true, basis: 'dynamic', policy: policy.ri, rule };
     }
@@ -318,7 +326,8 @@ export class AccessDecider {
       const binding = child.doc[DYNAMIC_POLICY_KEY] as Partial<DynamicPolicyBinding> | undefined;
       if (typeof binding?.or !== 'string' || child.et === undefined) continue;
       try {
-        found.push({ ri: child.ri, et: child.et, originator: binding.or, das: String(binding.das), privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
+        const tokens = Array.isArray(binding.tokens) ? binding.tokens.filter((t): t is string => typeof t === 'string') : [];
+        found.push({ ri: child.ri, et: child.et, originator: binding.or, das: String(binding.das), tokens, privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
       } catch {
         // Validated when the DAS answer was accepted; anything unreadable grants nothing.
       }

@@ -77,6 +77,8 @@ export interface DynamicAuthorizationServices {
 interface Grant {
   readonly privileges: Record<string, unknown>;
   readonly until: number;
+  /** IDs of the tokens the privileges came from: revoking one ends the grant. */
+  readonly tokens?: readonly string[];
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -320,6 +322,7 @@ export class DynamicAuthorization {
     const verifier = tokenVerifierFor(this.services);
     const now = this.services.clock.now();
     const acr: unknown[] = [];
+    const ids: string[] = [];
     let until = now + this.services.config.dynamicAuthorization.maxLifetime * 1000;
     for (const token of tkns as string[]) {
       let verified: VerifiedToken;
@@ -335,12 +338,13 @@ export class DynamicAuthorization {
         if (permission.resources === undefined || !permissionCovers(permission, q.resource)) continue;
         acr.push(...permission.written.acr);
         until = Math.min(until, verified.notAfter);
+        if (!ids.includes(verified.id)) ids.push(verified.id);
       }
     }
     if (acr.length === 0) return 'answered tokens that grant nothing on the target';
     if (acr.length > POLICY_LIMITS.rules) return `answered tokens with more than ${POLICY_LIMITS.rules} rules for the target`;
     if (until <= now) return 'answered tokens whose lifetime is already over';
-    return { privileges: { acr }, until };
+    return { privileges: { acr }, until, tokens: ids };
   }
 
   /**
@@ -353,7 +357,7 @@ export class DynamicAuthorization {
     const ri = `acp${randomIdSuffix()}`;
     const now = this.services.clock.now();
     const ts = formatTimestamp(now);
-    const binding: DynamicPolicyBinding = { or: q.originator, das };
+    const binding: DynamicPolicyBinding = { or: q.originator, das, ...(grant.tokens && grant.tokens.length > 0 ? { tokens: grant.tokens } : {}) };
     return store.transaction(async (tx) => {
       const parent = await tx.getParentForInsert(q.resource);
       if (parent?.srn !== q.resource.srn) return { refused: 'the target was deleted during the consultation' };

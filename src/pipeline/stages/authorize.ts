@@ -9,7 +9,7 @@ import type { RequestContext } from '../context.js';
 import { originatorMay } from '../access.js';
 import type { Stage } from '../pipeline.js';
 import { dynamicAuthorizationFor } from '../../security/dynamicAuthorization.js';
-import { TokenRejected, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
+import { MAX_LOCAL_TOKEN_IDS, TokenRejected, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
 
 function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
   // A RETRIEVE with filterUsage discovery needs DISCOVERY [TS-0003 §7.1.3]; through fopt that is what each
@@ -56,6 +56,28 @@ async function verifiedTokens(ctx: RequestContext, tokens: readonly string[]): P
     }
   }
   return verified;
+}
+
+/** The tokens that Local-Token-IDs (ltids) stand for; a bad one refuses the request like a bad token. */
+function localTokens(ctx: RequestContext, ltids: readonly string[]): VerifiedToken[] {
+  const originator = ctx.originator;
+  const basis = { event: 'token', originator: originator?.id, rqi: ctx.request.rqi, ltids };
+  if (ltids.length > MAX_LOCAL_TOKEN_IDS) throw badRequest(`at most ${MAX_LOCAL_TOKEN_IDS} Local-Token-IDs (ltids) may be given`);
+  // Assigned only to tokens accepted from this originator, so the same authentication applies to their use.
+  if (ctx.services.config.dynamicAuthorization.tokenRequiresAuthentication && !originator?.authenticated) {
+    ctx.services.log.warn({ ...basis, granted: false, reason: 'Local-Token-IDs from an unauthenticated originator' }, 'dynamic authorization');
+    throw noPrivilege('Local-Token-IDs are accepted only from an authenticated originator');
+  }
+  const verifier = tokenVerifierFor(ctx.services);
+  return ltids.map((lti) => {
+    try {
+      return verifier.resolveLocal(lti, originator?.id ?? '', ctx.receivedAt);
+    } catch (err) {
+      if (!(err instanceof TokenRejected)) throw err;
+      ctx.services.log.warn({ ...basis, granted: false, reason: err.message }, 'dynamic authorization');
+      throw err.malformed ? badRequest(`malformed Local-Token-ID: ${err.message}`) : noPrivilege(`a Local-Token-ID was refused: ${err.message}`);
+    }
+  });
 }
 
 export const authorize: Stage = {
@@ -109,13 +131,33 @@ export const authorize: Stage = {
     let decision = await ctx.services.access.decide(question);
     // Tokens carried by the request [TS-0003 §7.3.2.3]: verified only when the policies deny (a granted request
     // needs none); a token that fails any check refuses the request, it is never silently ignored.
-    if (!decision.granted && r.tkns && r.tkns.length > 0) {
-      const tokens = await verifiedTokens(ctx, r.tkns);
+    if (!decision.granted && ((r.tkns && r.tkns.length > 0) || (r.ltids && r.ltids.length > 0))) {
+      const presented = await verifiedTokens(ctx, r.tkns ?? []);
+      const tokens = [...presented, ...localTokens(ctx, r.ltids ?? [])];
       decision = await ctx.services.access.decide({ ...question, tokens });
+      // Tokens presented whole get Local-Token-IDs, returned in ati, for later requests (ltids) [TS-0003 §7.3.2.3 steps 7.2, 8.1].
+      if (decision.granted) {
+        const verifier = tokenVerifierFor(ctx.services);
+        const assigned = presented.flatMap((token) => {
+          const lti = verifier.assignLocal(token, originator.id);
+          return lti === undefined ? [] : [{ lti, tkid: token.id }];
+        });
+        if (assigned.length > 0) ctx.assignedTokens = assigned;
+      }
       // The basis of a grant through a token's roles is the linked policy's rule and these tokens and roles.
       const roles = tokens.flatMap((token) => token.permissions.flatMap((permission) => permission.roleIds));
       ctx.services.log.info(
-        { event: 'token', originator: originator.id, rqi: r.rqi, tokens: tokens.map((token) => `${token.issuer}:${token.id}`), roles, granted: decision.granted, ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}) },
+        {
+          event: 'token',
+          originator: originator.id,
+          rqi: r.rqi,
+          tokens: tokens.map((token) => `${token.issuer}:${token.id}`),
+          ...(r.ltids && r.ltids.length > 0 ? { ltids: r.ltids } : {}),
+          roles,
+          granted: decision.granted,
+          ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}),
+          ...(ctx.assignedTokens ? { assigned: ctx.assignedTokens.map((a) => a.lti) } : {}),
+        },
         'dynamic authorization',
       );
     }

@@ -1,0 +1,139 @@
+// Tokens beyond the first use (TS-0003 §7.3.2.3 steps 7.2, 8): a token presented whole gets a Local-Token-ID,
+// answered in ati (X-M2M-ATI, CoAP option 327, ati in the MQTT / WebSocket primitive), which its holder — and no one
+// else — may present instead (ltids). A revoked token (dynamicAuthorization.revokedTokens) grants nothing, however
+// it is presented. tkns and ltids travel on every binding (HTTP Authorization, CoAP Uri-Query, the primitive).
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { startTestCse, type TestCse } from '../harness.js';
+import { coapClient, httpClient, mqttClient, wsClient, type PrimitiveClient } from '../bindingClients.js';
+
+type Attrs = Record<string, unknown>;
+const BROKER = process.env.WARDEN_TEST_MQTT ?? 'mqtt://127.0.0.1:1883';
+
+describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every binding', () => {
+  const cseId = `id-ltid${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'warden-ltids-'));
+  const revocations = join(dir, 'revoked.json');
+  let t: TestCse;
+  type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  let key: Key;
+  let boxRi = '';
+  const box = '/cse-in/owner/box';
+  let serial = 0;
+
+  const token = (holder = 'Cguest', acop = 2): Promise<string> => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { tkvr: '1', jti: `tk${++serial}@das.example.net`, iss: 'CDas', azp: holder, nbf: now - 60, exp: now + 600, aud: [`/${cseId}`], tkps: { pm: [{ ris: [boxRi], pv: { acr: [{ acor: [holder], acop }] } }] } };
+    return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign(key);
+  };
+  const get = (from: string, options: { tkns?: string; ltids?: string } = {}): ReturnType<TestCse['client']['retrieve']> =>
+    t.client.retrieve(`${box}${options.ltids === undefined ? '' : `?ltids=${options.ltids}`}`, from, options.tkns === undefined ? {} : { headers: { Authorization: options.tkns } });
+  /** The Local-Token-ID an X-M2M-ATI header assigns to a token ID. */
+  const assignedIn = (header: string | null, tkid: string): string | undefined =>
+    (header ?? '')
+      .split('+')
+      .map((pair) => pair.split(':'))
+      .find(([, id]) => id === tkid)?.[0];
+
+  before(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    key = pair.privateKey;
+    const issuers = join(dir, 'issuers.json');
+    writeFileSync(issuers, JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey) }] }));
+    writeFileSync(revocations, JSON.stringify({ revoked: [] }));
+    t = await startTestCse({
+      'cse.id': cseId,
+      'dynamicAuthorization.tokenIssuers': issuers,
+      'dynamicAuthorization.revokedTokens': revocations,
+      'dynamicAuthorization.tokenRequiresAuthentication': false,
+      'mqtt.enabled': true,
+      'mqtt.url': BROKER,
+      'ws.enabled': true,
+      'ws.port': 0,
+      'coap.enabled': true,
+      'coap.port': 0,
+    });
+    const owner = await t.client.registerAe('owner');
+    await t.client.registerAe('guest');
+    await t.client.registerAe('stranger');
+    const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'acp', pv: { acr: [{ acor: [owner], acop: 63 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    const made = await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'box', acpi: [(acp.body?.['m2m:acp'] as Attrs).ri] } }, owner);
+    boxRi = (made.body?.['m2m:cnt'] as Attrs).ri as string;
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('a token used once gets a Local-Token-ID in X-M2M-ATI, which its holder may present instead', async () => {
+    const tkns = await token();
+    const first = await get('Cguest', { tkns });
+    assert.equal(first.rsc, 2000);
+    const lti = assignedIn(first.headers.get('x-m2m-ati'), `tk${serial}@das.example.net`);
+    assert.ok(lti, `X-M2M-ATI: ${first.headers.get('x-m2m-ati')}`);
+    // Only new assignments are answered: the same token again gets none.
+    assert.equal((await get('Cguest', { tkns })).headers.get('x-m2m-ati'), null);
+    assert.equal((await get('Cguest', { ltids: lti })).rsc, 2000);
+    // The Local-Token-ID grants what its token grants, nothing more.
+    assert.equal((await t.client.delete(`${box}?ltids=${lti}`, 'Cguest')).rsc, 4103);
+    // Replayed by another originator: refused.
+    assert.equal((await get('Cstranger', { ltids: lti })).rsc, 4103);
+  });
+
+  it('refuses unknown, malformed and too many Local-Token-IDs', async () => {
+    assert.equal((await get('Cguest', { ltids: `lt${'0'.repeat(20)}` })).rsc, 4103);
+    assert.equal((await get('Cguest', { ltids: 'not-one-of-ours' })).rsc, 4000);
+    assert.equal((await get('Cguest', { ltids: Array.from({ length: 9 }, (_, i) => `lt${String(i).repeat(20)}`).join('+') })).rsc, 4000);
+    // A denied request gets no ati.
+    const denied = await get('Cstranger', { tkns: await token() });
+    assert.equal(denied.rsc, 4103);
+    assert.equal(denied.headers.get('x-m2m-ati'), null);
+  });
+
+  it('a revoked token grants nothing, presented whole or through its Local-Token-ID', async () => {
+    const tkns = await token();
+    const tkid = `tk${serial}@das.example.net`;
+    const first = await get('Cguest', { tkns });
+    assert.equal(first.rsc, 2000);
+    const lti = assignedIn(first.headers.get('x-m2m-ati'), tkid);
+    assert.ok(lti);
+    writeFileSync(revocations, JSON.stringify({ revoked: [tkid] }));
+    await sleep(1100); // the list is looked at no more than once a second
+    assert.equal((await get('Cguest', { tkns })).rsc, 4103);
+    assert.equal((await get('Cguest', { ltids: lti })).rsc, 4103);
+    // Another token of the same holder is not revoked.
+    assert.equal((await get('Cguest', { tkns: await token() })).rsc, 2000);
+  });
+
+  const bindings: Array<[string, () => Promise<PrimitiveClient>]> = [
+    ['http', () => Promise.resolve(httpClient(t.url, 'json'))],
+    ['mqtt', () => mqttClient(BROKER, cseId, 'json', 'Cguest')],
+    ['ws', () => wsClient(`ws://127.0.0.1:${String(t.cse.wsPort)}`, 'json')],
+    ['coap', () => Promise.resolve(coapClient(t.cse.coapPort ?? 0, 'json'))],
+  ];
+  for (const [binding, connect] of bindings) {
+    it(`${binding}: tkns grants, its ati assigns a Local-Token-ID, ltids grants; a bad token is refused`, async () => {
+      const client = await connect();
+      try {
+        const rq = (): string => `${binding}-${Math.random().toString(36).slice(2)}`;
+        assert.equal((await client.send({ op: 2, to: box.slice(1), fr: 'Cguest', rqi: rq() })).rsc, 4103);
+        const tkns = await token();
+        const granted = await client.send({ op: 2, to: box.slice(1), fr: 'Cguest', rqi: rq(), tkns: [tkns] });
+        assert.equal(granted.rsc, 2000);
+        const pair = (granted.ati ?? []).find((p) => p.endsWith(`:tk${serial}@das.example.net`));
+        assert.ok(pair, `ati: ${JSON.stringify(granted.ati)}`);
+        const lti = pair.split(':')[0] as string;
+        assert.equal((await client.send({ op: 2, to: box.slice(1), fr: 'Cguest', rqi: rq(), ltids: [lti] })).rsc, 2000);
+        assert.equal((await client.send({ op: 2, to: box.slice(1), fr: 'Cguest', rqi: rq(), tkns: [await token('Cstranger')] })).rsc, 4103);
+        const forged = `${tkns.slice(0, tkns.lastIndexOf('.'))}.${'A'.repeat(86)}`;
+        assert.equal((await client.send({ op: 2, to: box.slice(1), fr: 'Cguest', rqi: rq(), tkns: [forged] })).rsc, 4103);
+      } finally {
+        await client.close();
+      }
+    });
+  }
+});
