@@ -12,6 +12,7 @@ import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRu
 import { parseAddress, unmapped } from './addresses.js';
 import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
+import { parseTimestamp } from '../primitive/identifiers.js';
 import { permissionCovers, RevocationList, type VerifiedToken } from './tokens.js';
 import { entriesNaming } from '../notifications/selfReference.js';
 
@@ -124,6 +125,8 @@ export const DYNAMIC_POLICIES_PER_TARGET = 64;
 const NO_GROUPS: ReadonlySet<string> = new Set();
 
 const CACHE_LIMIT = 10_000;
+/** <role> and <token> resources read per look-up (children of the CSEBase). */
+const MAX_ROLES_READ = 1000;
 const INVALIDATION_TOPIC = 'access-cache';
 const MAX_GROUP_DEPTH = 8;
 
@@ -276,8 +279,42 @@ export class AccessDecider {
   }
 
   /**
-   * Role-IDs the request's verified tokens vouch for on this target [TS-0003 §7.3.2.5 step 3]: the only roles Warden
-   * accepts, as it has no <role> resources; Role-IDs a request merely names (rids) are never trusted.
+   * The Role-IDs among `roleIds` (a request's rids) that the originator verifiably holds [TS-0003 §7.4.3]: a <role>
+   * of this CSE (a child of the CSEBase) assigns it to the originator (holder, compared in absolute form) and is
+   * valid at `time` (notBefore ≤ time < notAfter, not expired). A Role-ID merely named grants nothing.
+   */
+  async rolesHeld(originator: string, roleIds: readonly string[], time: number): Promise<{ held: string[]; roles: string[] }> {
+    const wanted = new Set(roleIds);
+    const who = absoluteSegments(originator, this.self).join('/');
+    const held: string[] = [];
+    const roles: string[] = [];
+    const assigned = await this.store.children(this.self.cseId, { ty: RESOURCE_TYPE.role, aliveAt: time, limit: MAX_ROLES_READ });
+    for (const role of assigned) {
+      const id = role.doc.rlid;
+      if (typeof id !== 'string' || !wanted.has(id) || held.includes(id)) continue;
+      if (typeof role.doc.tkhd !== 'string' || absoluteSegments(role.doc.tkhd, this.self).join('/') !== who) continue;
+      const from = typeof role.doc.tknb === 'string' ? parseTimestamp(role.doc.tknb) : undefined;
+      const until = typeof role.doc.tkna === 'string' ? parseTimestamp(role.doc.tkna) : undefined;
+      if (from === undefined || until === undefined || time < from || time >= until) continue;
+      held.push(id);
+      roles.push(role.ri);
+    }
+    return { held, roles };
+  }
+
+  /** The tokenObjects of this CSE's <token> resources with these token IDs, alive at `time` (TS-0003 §7.3.2.3 step 6, the CSE as PIP). */
+  async storedTokens(tokenIds: readonly string[], time: number): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const stored = await this.store.children(this.self.cseId, { ty: RESOURCE_TYPE.token, aliveAt: time, limit: MAX_ROLES_READ });
+    for (const token of stored) {
+      if (typeof token.doc.tkid === 'string' && tokenIds.includes(token.doc.tkid) && typeof token.doc.tkob === 'string') found.set(token.doc.tkid, token.doc.tkob);
+    }
+    return found;
+  }
+
+  /**
+   * Role-IDs the request's verified tokens vouch for on this target [TS-0003 §7.3.2.5 step 3]. Besides these, only
+   * Role-IDs a <role> of this CSE assigns to the originator count (rolesHeld); a Role-ID merely named is never trusted.
    */
   private tokenRoles(q: AccessQuestion, originator: readonly string[]): string[] {
     const roles: string[] = [];

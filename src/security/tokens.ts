@@ -338,10 +338,11 @@ export class TokenVerifier {
 const instances = new WeakMap<object, TokenVerifier>();
 
 export function tokenVerifierFor(services: { readonly config: Config; readonly self: LocalIdentity; readonly log?: { error(obj: object, msg: string): void } }): TokenVerifier {
-  let instance = instances.get(services);
+  // By the configuration, one object per CSE: the pipeline's services and a resource hook's context share it.
+  let instance = instances.get(services.config);
   if (!instance) {
     instance = new TokenVerifier(services.config, services.self, (message) => services.log?.error({ event: 'token-revocations', reason: message }, 'the token revocation list cannot be read'));
-    instances.set(services, instance);
+    instances.set(services.config, instance);
   }
   return instance;
 }

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { startTestCse, type TestCse } from '../harness.js';
+import { formatTimestamp } from '../../src/primitive/identifiers.js';
 import { coapClient, httpClient, mqttClient, wsClient, type PrimitiveClient } from '../bindingClients.js';
 
 type Attrs = Record<string, unknown>;
@@ -107,6 +108,54 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     assert.equal((await get('Cguest', { ltids: lti })).rsc, 4103);
     // Another token of the same holder is not revoked.
     assert.equal((await get('Cguest', { tkns: await token() })).rsc, 2000);
+  });
+
+  it('<role> (ty 31): a Role-ID in rids grants only while a <role> here assigns it to the originator', async () => {
+    const now = Date.now();
+    const ts = (ms: number): string => formatTimestamp(ms);
+    const owner = 'Cowner';
+    const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'roleAcp', pv: { acr: [{ acor: [owner], acop: 63 }, { acor: ['reader@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    assert.equal((await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'roleBox', acpi: [(acp.body?.['m2m:acp'] as Attrs).ri] } }, owner)).rsc, 2001);
+    const path = '/cse-in/owner/roleBox';
+    const role = (rn: string, holder: string, from: number, until: number, issuer = 'CAdmin'): Attrs => ({ 'm2m:rol': { rn, rlid: 'reader@das.example.net', tkis: issuer, tkhd: holder, tknb: ts(from), tkna: ts(until), rlnm: 'reader' } });
+    // Named but not assigned: nothing.
+    assert.equal((await t.client.retrieve(`${path}?rids=reader@das.example.net`, 'Cguest')).rsc, 4103);
+    // Assigned by someone the CSEBase does not let create roles (the holder itself): refused.
+    assert.equal((await t.client.create('/cse-in', 31, role('selfMade', 'Cstranger', now - 60_000, now + 600_000, 'Cstranger'), 'Cstranger')).rsc, 4103);
+    assert.equal((await t.client.create('/cse-in', 31, role('backwards', 'Cguest', now + 600_000, now), 'CAdmin')).rsc, 4000);
+    const made = await t.client.create('/cse-in', 31, role('guestReader', 'Cguest', now - 60_000, now + 600_000), 'CAdmin');
+    assert.equal(made.rsc, 2001, made.text);
+    assert.equal((made.body?.['m2m:rol'] as Attrs).ty, 31);
+    assert.equal((await t.client.retrieve(`${path}?rids=reader@das.example.net`, 'Cguest')).rsc, 2000);
+    assert.equal((await t.client.retrieve(path, 'Cguest')).rsc, 4103, 'a role counts where the request names it');
+    assert.equal((await t.client.delete(`${path}?rids=reader@das.example.net`, 'Cguest')).rsc, 4103, 'the role grants what the policy gives it');
+    assert.equal((await t.client.retrieve(`${path}?rids=reader@das.example.net`, 'Cstranger')).rsc, 4103, 'assigned to another originator');
+    assert.equal((await t.client.retrieve(`${path}?rids=not-a-role`, 'Cguest')).rsc, 4000);
+    // An assignment not yet valid, or over, grants nothing; a deleted one neither.
+    assert.equal((await t.client.create('/cse-in', 31, role('later', 'Cstranger', now + 600_000, now + 1_200_000), 'CAdmin')).rsc, 2001);
+    assert.equal((await t.client.retrieve(`${path}?rids=reader@das.example.net`, 'Cstranger')).rsc, 4103);
+    assert.equal((await t.client.delete('/cse-in/guestReader', 'CAdmin')).rsc, 2002);
+    assert.equal((await t.client.retrieve(`${path}?rids=reader@das.example.net`, 'Cguest')).rsc, 4103);
+  });
+
+  it('<token> (ty 32): a stored token is verified on creation and used for tids; deleting it ends that', async () => {
+    const tkob = await token();
+    const tkid = `tk${serial}@das.example.net`;
+    assert.equal((await t.client.create('/cse-in', 32, { 'm2m:tk': { rn: 'wrongId', tkid: 'other@das.example.net', tkob } }, 'CAdmin')).rsc, 4000);
+    const forged = `${tkob.slice(0, tkob.lastIndexOf('.'))}.${'A'.repeat(86)}`;
+    assert.equal((await t.client.create('/cse-in', 32, { 'm2m:tk': { rn: 'forged', tkid, tkob: forged } }, 'CAdmin')).rsc, 4000);
+    assert.equal((await t.client.create('/cse-in', 32, { 'm2m:tk': { rn: 'byGuest', tkid, tkob } }, 'Cguest')).rsc, 4103);
+    const made = await t.client.create('/cse-in', 32, { 'm2m:tk': { rn: 'guestToken', tkid, tkob } }, 'CAdmin');
+    assert.equal(made.rsc, 2001, made.text);
+    const stored = made.body?.['m2m:tk'] as Attrs;
+    assert.equal(stored.tkhd, 'Cguest');
+    assert.equal(stored.tkis, 'CDas');
+    assert.deepEqual(stored.tkau, [`/${cseId}`]);
+    assert.equal((await get('Cguest')).rsc, 4103);
+    assert.equal((await t.client.retrieve(`${box}?tids=${tkid}`, 'Cguest')).rsc, 2000);
+    assert.equal((await t.client.retrieve(`${box}?tids=${tkid}`, 'Cstranger')).rsc, 4103, 'the token is its holder\'s');
+    assert.equal((await t.client.delete('/cse-in/guestToken', 'CAdmin')).rsc, 2002);
+    assert.equal((await t.client.retrieve(`${box}?tids=${tkid}`, 'Cguest')).rsc, 4103);
   });
 
   const bindings: Array<[string, () => Promise<PrimitiveClient>]> = [

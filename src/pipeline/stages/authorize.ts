@@ -9,6 +9,7 @@ import type { RequestContext } from '../context.js';
 import { originatorMay } from '../access.js';
 import type { Stage } from '../pipeline.js';
 import { dynamicAuthorizationFor } from '../../security/dynamicAuthorization.js';
+import { ROLE_ID } from '../../security/originators.js';
 import { MAX_LOCAL_TOKEN_IDS, TokenRejected, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
 
 function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
@@ -35,6 +36,13 @@ function checkedTokenIds(tids: readonly string[]): string[] {
   if (tids.length > 8) throw badRequest('at most 8 token IDs (tids) may be given');
   for (const id of tids) if (!/^[\x21-\x7e]{1,256}$/.test(id)) throw badRequest('a token ID (tids) must be 1 to 256 printable characters without spaces');
   return [...tids];
+}
+
+/** rids: a few Role-IDs (issuerRelativeID@issuerFQDN) [TS-0004 m2m:roleID]. */
+function checkedRoleIds(rids: readonly string[]): string[] {
+  if (rids.length > 16) throw badRequest('at most 16 Role-IDs (rids) may be given');
+  for (const id of rids) if (!ROLE_ID.test(id)) throw badRequest(`'${id.slice(0, 64)}' is not a Role-ID (issuerRelativeID@issuerFQDN)`);
+  return [...rids];
 }
 
 async function verifiedTokens(ctx: RequestContext, tokens: readonly string[]): Promise<VerifiedToken[]> {
@@ -111,10 +119,10 @@ export const authorize: Stage = {
       // TS-0001 leaves daci an ordinary RW attribute), or UPDATE alone would let an originator name its own DAS.
       if (names.includes('daci')) updatesAcpi = true;
     }
-    const question = {
+    let question = {
       originator: originator.id,
       authenticated: originator.authenticated,
-      roleIds: [],
+      roleIds: [] as string[],
       operation: accessOperation(r.op, ctx),
       resource,
       ip: ctx.transport.remoteAddress,
@@ -129,10 +137,35 @@ export const authorize: Stage = {
       ...(ctx.virtual === 'ntsr' ? { selfReference: true } : {}),
     };
     let decision = await ctx.services.access.decide(question);
+    // Role-IDs the request names (rids) count only where a <role> of this CSE assigns them to the originator and is
+    // valid now [TS-0003 §7.4.3]; then the linked policies' Role-ID rules may grant.
+    if (!decision.granted && r.rids && r.rids.length > 0) {
+      const rids = checkedRoleIds(r.rids);
+      const { held, roles } = await ctx.services.access.rolesHeld(originator.id, rids, ctx.receivedAt);
+      if (held.length > 0) {
+        question = { ...question, roleIds: held };
+        decision = await ctx.services.access.decide(question);
+      }
+      ctx.services.log.info(
+        { event: 'role', originator: originator.id, rqi: r.rqi, rids, held, roles, granted: decision.granted, ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}) },
+        'dynamic authorization',
+      );
+    }
+    // Token IDs (tids) of tokens stored here as <token> resources are used without asking a DAS (the CSE as PIP).
+    let presentedTokens = r.tkns ?? [];
+    let remoteTokenIds = r.tids && r.tids.length > 0 ? checkedTokenIds(r.tids) : undefined;
+    if (!decision.granted && remoteTokenIds) {
+      const stored = await ctx.services.access.storedTokens(remoteTokenIds, ctx.receivedAt);
+      if (stored.size > 0) {
+        presentedTokens = [...presentedTokens, ...stored.values()];
+        remoteTokenIds = remoteTokenIds.filter((id) => !stored.has(id));
+        if (remoteTokenIds.length === 0) remoteTokenIds = undefined;
+      }
+    }
     // Tokens carried by the request [TS-0003 §7.3.2.3]: verified only when the policies deny (a granted request
     // needs none); a token that fails any check refuses the request, it is never silently ignored.
-    if (!decision.granted && ((r.tkns && r.tkns.length > 0) || (r.ltids && r.ltids.length > 0))) {
-      const presented = await verifiedTokens(ctx, r.tkns ?? []);
+    if (!decision.granted && (presentedTokens.length > 0 || (r.ltids && r.ltids.length > 0))) {
+      const presented = await verifiedTokens(ctx, presentedTokens);
       const tokens = [...presented, ...localTokens(ctx, r.ltids ?? [])];
       decision = await ctx.services.access.decide({ ...question, tokens });
       // Tokens presented whole get Local-Token-IDs, returned in ati, for later requests (ltids) [TS-0003 §7.3.2.3 steps 7.2, 8.1].
@@ -171,7 +204,7 @@ export const authorize: Stage = {
         ip: question.ip,
         time: question.time,
         rqi: r.rqi,
-        ...(r.tids && r.tids.length > 0 ? { tokenIds: checkedTokenIds(r.tids) } : {}),
+        ...(remoteTokenIds ? { tokenIds: remoteTokenIds } : {}),
       };
       const dynamic = dynamicAuthorizationFor(ctx.services);
       // An originator that offers to fetch tokens itself (tqi) without naming any (tids) gets the indirect flow: a
