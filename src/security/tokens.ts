@@ -9,8 +9,8 @@
 // with `publicKey` (PEM SPKI), `jwk` (a public JWK) or `secret` (base64url, HS* algorithms only).
 import { readFileSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { compactDecrypt, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config } from '../config/config.js';
 import { randomIdSuffix, type LocalIdentity } from '../primitive/identifiers.js';
 import { compileRules, PolicyFormatError, type CompiledRule } from './acp.js';
@@ -63,6 +63,9 @@ interface Issuer {
 /** JWS algorithms an issuer may be configured with; `none` is not among them, whatever the configuration says. */
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 const SYMMETRIC = new Set(['HS256', 'HS384', 'HS512']);
+/** JWE algorithms accepted for encrypted tokens: key management, then content encryption. */
+const JWE_KEY_ALGORITHMS = ['RSA-OAEP', 'RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'] as const;
+const JWE_CONTENT_ALGORITHMS = ['A128GCM', 'A256GCM', 'A128CBC-HS256', 'A256CBC-HS512'] as const;
 /** A token longer than this is refused before any parsing (the HTTP header bound is larger, for several tokens). */
 export const MAX_TOKEN_CHARS = 8192;
 const CACHE_LIMIT = 10_000;
@@ -257,10 +260,51 @@ export class TokenVerifier {
     return verified;
   }
 
-  private async verifyOnce(token: string, now: number): Promise<VerifiedToken> {
+  private decryptionKey: KeyObject | null | undefined;
+  private decryptionError: string | undefined;
+
+  /** dynamicAuthorization.tokenDecryptionKey, read once: null when none is configured or it cannot be read. */
+  private decryptionKeyOf(): KeyObject | null {
+    if (this.decryptionKey === undefined) {
+      const path = this.config.dynamicAuthorization.tokenDecryptionKey;
+      try {
+        this.decryptionKey = path === '' ? null : createPrivateKey(readFileSync(path, 'utf8'));
+      } catch (err) {
+        this.decryptionKey = null;
+        this.decryptionError = `${path}: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    return this.decryptionKey;
+  }
+
+  /**
+   * The JWS inside a JWE token [TS-0003 §7.3.2.6: nested sign-then-encrypt, cty JWT on the outer JWE], decrypted with
+   * the configured key and only by the algorithms below (no RSA1_5, whose padding leaks). An encrypted token whose
+   * content is not a signed JWT is refused: encryption hides the claims but does not say who issued them.
+   */
+  private async decrypt(token: string): Promise<string> {
+    const key = this.decryptionKeyOf();
+    if (!key) throw new TokenRejected(`encrypted tokens (JWE) are not accepted: ${this.decryptionError ?? 'no decryption key is configured (dynamicAuthorization.tokenDecryptionKey)'}`);
+    let decrypted: Awaited<ReturnType<typeof compactDecrypt>>;
+    try {
+      decrypted = await compactDecrypt(token, key, { keyManagementAlgorithms: [...JWE_KEY_ALGORITHMS], contentEncryptionAlgorithms: [...JWE_CONTENT_ALGORITHMS] });
+    } catch (err) {
+      if (err instanceof joseErrors.JWEInvalid) throw new TokenRejected('an encrypted token is not a JWE in compact serialization', true);
+      throw new TokenRejected('an encrypted token does not decrypt with the configured key and algorithms');
+    }
+    if (decrypted.protectedHeader.cty !== 'JWT') throw new TokenRejected('an encrypted token must carry a signed JWT (cty JWT: nested sign-then-encrypt)');
+    const inner = new TextDecoder().decode(decrypted.plaintext);
+    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(inner)) throw new TokenRejected('an encrypted token must carry a signed JWT (JWS compact serialization)');
+    return inner;
+  }
+
+  private async verifyOnce(token: string, now: number, nested = false): Promise<VerifiedToken> {
     if (token.length > MAX_TOKEN_CHARS) throw new TokenRejected(`a token is longer than ${MAX_TOKEN_CHARS} characters`, true);
     const parts = token.split('.');
-    if (parts.length === 5) throw new TokenRejected('encrypted tokens (JWE) are not accepted: no decryption key is configured');
+    if (parts.length === 5) {
+      if (nested) throw new TokenRejected('an encrypted token must carry a signed JWT, not another encrypted one');
+      return this.verifyOnce(await this.decrypt(token), now, true);
+    }
     let header: ReturnType<typeof decodeProtectedHeader>;
     let unverified: ReturnType<typeof decodeJwt>;
     try {
