@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { exportJWK, exportPKCS8, generateKeyPair } from 'jose';
+import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
+import { createCa, issueCertificate } from '../../src/security/pki.js';
+import { tlsRequest, type TlsClient, type TlsReply } from '../tls.js';
 import { pino } from 'pino';
 import type { Logger } from '../../src/log/logger.js';
 import { ManualClock, startTestCse, type TestCse } from '../harness.js';
@@ -150,5 +152,100 @@ describe('the built-in DAS in a second Warden process, consulted over HTTPS with
     const reply = await call(das.port, ca, 'POST', '/~/id-mn/cse-mn', 'Cguest', { body: seci });
     assert.notEqual(reply.rsc, 2000);
     assert.equal(reply.body?.['m2m:seci'], undefined, 'no grant, no token');
+  });
+});
+
+describe("the built-in DAS of the hosting CSE itself: direct flow, and the indirect flow with originators authenticated by their certificates", () => {
+  const SP_ID = 'warden.example.net';
+  let t: TestCse;
+  let port = 0;
+  let boxRi = '';
+  const clients: Record<string, TlsClient> = {};
+  const call2 = (who: string, method: string, path: string, options: { ty?: number; body?: unknown; headers?: Record<string, string> } = {}): Promise<TlsReply> =>
+    tlsRequest(port, clients[who] as TlsClient, method, path, who, options);
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-das-local-'));
+    const ca = await createCa('Warden DAS Test CA');
+    const server = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' });
+    for (const id of ['Cowner', 'Cguest', 'Cother']) {
+      const pem = await issueCertificate(ca, { commonName: id, uris: [`onem2m://${SP_ID}/id-in/${id}`], usage: 'client' });
+      clients[id] = { ca: ca.certificate, cert: pem.certificate, key: pem.key };
+    }
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const files = { cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), ca: join(dir, 'ca.pem'), issuers: join(dir, 'issuers.json'), rules: join(dir, 'das.json') };
+    writeFileSync(files.cert, server.certificate);
+    writeFileSync(files.key, server.key);
+    writeFileSync(files.ca, ca.certificate);
+    writeFileSync(files.issuers, JSON.stringify({ issuers: [{ id: 'CWardenDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey) }] }));
+    writeFileSync(
+      files.rules,
+      JSON.stringify({
+        consulters: ['/id-in'],
+        rules: [
+          { originators: ['Cguest'], targets: ['/id-in/cnt*'], operations: ['RETRIEVE'], lifetime: 120 },
+          { originators: ['Cother'], targets: ['/id-in/cnt*'], operations: ['RETRIEVE'], lifetime: 120 },
+        ],
+        tokens: { issuer: 'CWardenDas', algorithm: 'ES256', privateKey: await exportPKCS8(pair.privateKey) },
+      }),
+    );
+    t = await startTestCse({
+      'cse.spid': SP_ID,
+      'http.tls': true,
+      'tls.cert': files.cert,
+      'tls.key': files.key,
+      'tls.ca': files.ca,
+      'tls.clientAuth': 'required',
+      'dynamicAuthorization.tokenIssuers': files.issuers,
+      'dynamicAuthorization.dasRules': files.rules,
+    });
+    port = t.cse.httpPort;
+    for (const id of ['Cowner', 'Cguest', 'Cother']) {
+      assert.equal((await call2(id, 'POST', '/cse-in', { ty: 2, body: { 'm2m:ae': { rn: id.slice(1), api: `N${id.slice(1)}`, rr: false, srv: ['3'] } } })).rsc, 2001, id);
+    }
+    const acp = await call2('Cowner', 'POST', '/cse-in/owner', { ty: 1, body: { 'm2m:acp': { rn: 'acp', pv: { acr: [{ acor: ['Cowner'], acop: 63 }] }, pvs: { acr: [{ acor: ['Cowner'], acop: 63 }] } } } });
+    // The consultation names this CSE's own CSEBase: its built-in DAS, asked in process.
+    const dac = await call2('Cowner', 'POST', '/cse-in/owner', { ty: 34, body: { 'm2m:dac': { rn: 'dac', dae: true, dap: ['/id-in/cse-in'] } } });
+    const box = await call2('Cowner', 'POST', '/cse-in/owner', { ty: 3, body: { 'm2m:cnt': { rn: 'box', acpi: [(acp.body?.['m2m:acp'] as Attrs).ri], daci: [(dac.body?.['m2m:dac'] as Attrs).ri] } } });
+    assert.equal(box.rsc, 2001);
+    boxRi = (box.body?.['m2m:cnt'] as Attrs).ri as string;
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  it('direct flow: the hosting CSE asks its own DAS and grants what its rules grant', async () => {
+    assert.equal((await call2('Cother', 'GET', '/cse-in/owner/box')).rsc, 2000);
+    assert.equal((await call2('Cother', 'DELETE', '/cse-in/owner/box')).rsc, 4103);
+  });
+
+  it('indirect flow: tqf names the DAS, the originator gets a token from it for itself, and the token grants', async () => {
+    const denied = await call2('Cguest', 'GET', '/cse-in/owner/box?tqi=true');
+    assert.equal(denied.rsc, 4103);
+    const dasi = ((denied.body?.['m2m:tqf'] as Attrs | undefined)?.dasi ?? []) as Attrs[];
+    assert.equal(dasi[0]?.uri, '/id-in/cse-in');
+    const dreq = dasi[0]?.dreq as Attrs;
+    // The originator takes dreq to the DAS (a NOTIFY to its CSEBase) as itself.
+    const answer = await call2('Cguest', 'POST', '/cse-in', { body: { 'm2m:seci': { sit: 1, dreq } } });
+    assert.equal(answer.rsc, 2000);
+    const dres = (answer.body?.['m2m:seci'] as Attrs).dres as Attrs;
+    assert.equal(dres.dai, undefined, 'an originator asking for itself gets tokens, not privileges');
+    const [issued] = dres.tkns as string[];
+    assert.ok(issued);
+    assert.equal((await call2('Cguest', 'GET', '/cse-in/owner/box', { headers: { Authorization: issued } })).rsc, 2000);
+    // Another originator may not ask the DAS on Cguest's behalf, nor use Cguest's token.
+    assert.equal((await call2('Cother', 'POST', '/cse-in', { body: { 'm2m:seci': { sit: 1, dreq } } })).rsc, 4103);
+    assert.equal((await call2('Cother', 'PUT', '/cse-in/owner/box', { body: { 'm2m:cnt': { lbl: ['x'] } }, headers: { Authorization: issued } })).rsc, 4103);
+    // By its ID (tids): the hosting CSE fetches the token from the DAS, which issued it to Cguest.
+    const jti = String(decodeJwt(issued).jti);
+    assert.equal((await call2('Cguest', 'DELETE', `/cse-in/owner/box?tids=${encodeURIComponent(jti)}`)).rsc, 4103, 'the token grants RETRIEVE only');
+    assert.equal((await call2('Cguest', 'GET', `/cse-in/owner/box?tids=${encodeURIComponent(jti)}`)).rsc, 2000);
+    assert.equal(typeof boxRi, 'string');
+  });
+
+  it('refuses malformed DAS requests with 4000', async () => {
+    for (const seci of [{ sit: 1 }, { sit: 1, dreq: { or: 'Cguest' } }, { sit: 1, dreq: { or: 'Cguest', op: 9 } }, { sit: 2, dres: {} }, 'hello']) {
+      assert.equal((await call2('Cguest', 'POST', '/cse-in', { body: { 'm2m:seci': seci } })).rsc, 4000, JSON.stringify(seci));
+    }
   });
 });
