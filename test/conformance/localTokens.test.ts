@@ -90,6 +90,12 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     assert.equal((await get('Cstranger', { ltids: lti })).rsc, 4103);
   });
 
+  it('a token is needed only where the policies deny: a refused token does not refuse what they grant', async () => {
+    const forged = `${(await token('Cowner')).split('.').slice(0, 2).join('.')}.${'A'.repeat(86)}`;
+    assert.equal((await get('Cowner', { tkns: forged })).rsc, 2000);
+    assert.equal((await get('Cguest', { tkns: forged })).rsc, 4103);
+  });
+
   it('refuses unknown, malformed and too many Local-Token-IDs', async () => {
     assert.equal((await get('Cguest', { ltids: `lt${'0'.repeat(20)}` })).rsc, 4103);
     assert.equal((await get('Cguest', { ltids: 'not-one-of-ours' })).rsc, 4000);

@@ -2,6 +2,7 @@
 // names the operation and target but never the policy contents.
 import { CseError, badRequest, noPrivilege } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
+import type { Decision } from '../../security/authorize.js';
 import { OPERATION, OPERATION_NAMES, isDiscovery, type Operation } from '../../primitive/request.js';
 import { ACCESS_OPERATION, privilegeOf, type AccessOperation } from '../../security/acp.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
@@ -88,6 +89,39 @@ function localTokens(ctx: RequestContext, ltids: readonly string[]): VerifiedTok
   });
 }
 
+/**
+ * After a decision with tokens: tokens presented whole get Local-Token-IDs, returned in ati, for later requests
+ * (ltids) [TS-0003 §7.3.2.3 steps 7.2, 8.1]; the decision is logged with its tokens and roles.
+ */
+function afterTokens(ctx: RequestContext, decision: Decision, presented: readonly VerifiedToken[], tokens: readonly VerifiedToken[]): void {
+  const r = ctx.request;
+  const originator = ctx.originator?.id ?? '';
+  if (decision.granted) {
+    const verifier = tokenVerifierFor(ctx.services);
+    const assigned = presented.flatMap((token) => {
+      const lti = verifier.assignLocal(token, originator);
+      return lti === undefined ? [] : [{ lti, tkid: token.id }];
+    });
+    if (assigned.length > 0) ctx.assignedTokens = assigned;
+  }
+  // The basis of a grant through a token's roles is the linked policy's rule and these tokens and roles.
+  const roles = tokens.flatMap((token) => token.permissions.flatMap((permission) => permission.roleIds));
+  ctx.services.log.info(
+    {
+      event: 'token',
+      originator,
+      rqi: r.rqi,
+      tokens: tokens.map((token) => `${token.issuer}:${token.id}`),
+      ...(r.ltids && r.ltids.length > 0 ? { ltids: r.ltids } : {}),
+      roles,
+      granted: decision.granted,
+      ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}),
+      ...(ctx.assignedTokens ? { assigned: ctx.assignedTokens.map((a) => a.lti) } : {}),
+    },
+    'dynamic authorization',
+  );
+}
+
 export const authorize: Stage = {
   name: 'authorize',
   async run(ctx) {
@@ -136,7 +170,33 @@ export const authorize: Stage = {
       attributes: ctx.virtual ? null : (sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined)),
       ...(ctx.virtual === 'ntsr' ? { selfReference: true } : {}),
     };
-    let decision = await ctx.services.access.decide(question);
+    // A request with tokens or Local-Token-IDs only (the common case of a token holder) is decided once, with its
+    // tokens, instead of once without and again with them. A token that fails its checks is held back: the policies
+    // alone may still grant (tokens are needed only where they deny), and if they do not, the token's refusal is the
+    // answer, as on the longer path below.
+    let decision: Decision;
+    let tokensDecided = false;
+    if (((r.tkns?.length ?? 0) > 0 || (r.ltids?.length ?? 0) > 0) && (r.rids?.length ?? 0) === 0 && (r.tids?.length ?? 0) === 0) {
+      let failure: CseError | undefined;
+      let presented: VerifiedToken[] = [];
+      let tokens: VerifiedToken[] | undefined;
+      try {
+        presented = await verifiedTokens(ctx, r.tkns ?? []);
+        tokens = [...presented, ...localTokens(ctx, r.ltids ?? [])];
+      } catch (err) {
+        if (!(err instanceof CseError)) throw err;
+        failure = err;
+      }
+      decision = await ctx.services.access.decide(tokens ? { ...question, tokens } : question);
+      if (failure && !decision.granted) {
+        ctx.decision = decision;
+        throw failure;
+      }
+      if (tokens) {
+        tokensDecided = true;
+        afterTokens(ctx, decision, presented, tokens);
+      }
+    } else decision = await ctx.services.access.decide(question);
     // Role-IDs the request names (rids) count only where a <role> of this CSE assigns them to the originator and is
     // valid now [TS-0003 §7.4.3]; then the linked policies' Role-ID rules may grant.
     if (!decision.granted && r.rids && r.rids.length > 0) {
@@ -164,35 +224,11 @@ export const authorize: Stage = {
     }
     // Tokens carried by the request [TS-0003 §7.3.2.3]: verified only when the policies deny (a granted request
     // needs none); a token that fails any check refuses the request, it is never silently ignored.
-    if (!decision.granted && (presentedTokens.length > 0 || (r.ltids && r.ltids.length > 0))) {
+    if (!decision.granted && !tokensDecided && (presentedTokens.length > 0 || (r.ltids && r.ltids.length > 0))) {
       const presented = await verifiedTokens(ctx, presentedTokens);
       const tokens = [...presented, ...localTokens(ctx, r.ltids ?? [])];
       decision = await ctx.services.access.decide({ ...question, tokens });
-      // Tokens presented whole get Local-Token-IDs, returned in ati, for later requests (ltids) [TS-0003 §7.3.2.3 steps 7.2, 8.1].
-      if (decision.granted) {
-        const verifier = tokenVerifierFor(ctx.services);
-        const assigned = presented.flatMap((token) => {
-          const lti = verifier.assignLocal(token, originator.id);
-          return lti === undefined ? [] : [{ lti, tkid: token.id }];
-        });
-        if (assigned.length > 0) ctx.assignedTokens = assigned;
-      }
-      // The basis of a grant through a token's roles is the linked policy's rule and these tokens and roles.
-      const roles = tokens.flatMap((token) => token.permissions.flatMap((permission) => permission.roleIds));
-      ctx.services.log.info(
-        {
-          event: 'token',
-          originator: originator.id,
-          rqi: r.rqi,
-          tokens: tokens.map((token) => `${token.issuer}:${token.id}`),
-          ...(r.ltids && r.ltids.length > 0 ? { ltids: r.ltids } : {}),
-          roles,
-          granted: decision.granted,
-          ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}),
-          ...(ctx.assignedTokens ? { assigned: ctx.assignedTokens.map((a) => a.lti) } : {}),
-        },
-        'dynamic authorization',
-      );
+      afterTokens(ctx, decision, presented, tokens);
     }
     // Denied by the policies: the DAS may grant privileges, after which the decider is asked again [TS-0003 §7.3.2.2].
     // Not for an acpi change (selfPrivileges), a group fan-out (its members decide) or a polling channel (its AE's).
