@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { CompactEncrypt, SignJWT, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { startTestCse, type TestCse } from '../harness.js';
 import { formatTimestamp } from '../../src/primitive/identifiers.js';
+import { capturingLogger } from '../logCapture.js';
 import { coapClient, httpClient, mqttClient, wsClient, type PrimitiveClient } from '../bindingClients.js';
 
 type Attrs = Record<string, unknown>;
@@ -25,6 +26,8 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
   let key: Key;
   let boxRi = '';
   let encryptionKey: Key;
+  const captured = capturingLogger();
+  const logged = (event: string): Array<Record<string, unknown>> => captured.lines.filter((line) => line.event === event);
   const box = '/cse-in/owner/box';
   let serial = 0;
 
@@ -63,7 +66,7 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
       'ws.port': 0,
       'coap.enabled': true,
       'coap.port': 0,
-    });
+    }, { logger: captured.logger });
     const owner = await t.client.registerAe('owner');
     await t.client.registerAe('guest');
     await t.client.registerAe('stranger');
@@ -86,8 +89,18 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     assert.equal((await get('Cguest', { ltids: lti })).rsc, 2000);
     // The Local-Token-ID grants what its token grants, nothing more.
     assert.equal((await t.client.delete(`${box}?ltids=${lti}`, 'Cguest')).rsc, 4103);
-    // Replayed by another originator: refused.
+    // Replayed by another originator: refused, and logged with the reason.
     assert.equal((await get('Cstranger', { ltids: lti })).rsc, 4103);
+    const refusal = logged('token').at(-1);
+    assert.equal(refusal?.originator, 'Cstranger');
+    assert.match(String(refusal?.reason), /assigned to another originator/);
+    // Grants are logged with their basis: the token ID, and the Local-Token-ID assigned to it.
+    const grant = logged('token').find((line) => line.granted === true && JSON.stringify(line.assigned) === JSON.stringify([lti]));
+    assert.deepEqual(grant?.tokens, [`CDas:tk${serial}@das.example.net`]);
+    assert.equal(grant?.basis, 'token');
+    // The request line says what granted it: the token, by its ID.
+    const requests = captured.lines.filter((line) => line.msg === 'request' && line.originator === 'Cguest') as Array<{ access?: { basis?: string; policy?: string } }>;
+    assert.ok(requests.some((line) => line.access?.basis === 'token' && line.access.policy === `tk${serial}@das.example.net`), JSON.stringify(requests.map((line) => line.access)));
   });
 
   it('a token is needed only where the policies deny: a refused token does not refuse what they grant', async () => {
@@ -138,6 +151,10 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     assert.equal(made.rsc, 2001, made.text);
     assert.equal((made.body?.['m2m:rol'] as Attrs).ty, 31);
     assert.equal((await t.client.retrieve(`${path}?rids=reader@das.example.net`, 'Cguest')).rsc, 2000);
+    const roleLine = logged('role').at(-1);
+    assert.deepEqual(roleLine?.held, ['reader@das.example.net']);
+    assert.deepEqual(roleLine?.roles, [(made.body?.['m2m:rol'] as Attrs).ri]);
+    assert.equal(roleLine?.granted, true);
     assert.equal((await t.client.retrieve(path, 'Cguest')).rsc, 4103, 'a role counts where the request names it');
     assert.equal((await t.client.delete(`${path}?rids=reader@das.example.net`, 'Cguest')).rsc, 4103, 'the role grants what the policy gives it');
     assert.equal((await t.client.retrieve(`${path}?rids=reader@das.example.net`, 'Cstranger')).rsc, 4103, 'assigned to another originator');
