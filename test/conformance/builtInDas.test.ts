@@ -240,3 +240,43 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
     }
   });
 });
+
+describe('a DAS on another CSE is asked only where the outbound destination policy allows it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-das-policy-'));
+  const captured = capturingLogger();
+  let hosting: TestCse;
+  let das: WardenProcess;
+  let ca = '';
+
+  before(async () => {
+    const pki = await TestPki.create(dir);
+    ca = pki.ca.certificate;
+    const rules = join(dir, 'das.json');
+    writeFileSync(rules, JSON.stringify({ consulters: ['/id-in'], rules: [{ originators: ['/id-in/Cguest'], targets: ['*'], operations: ['RETRIEVE'] }] }));
+    // Loopback refused for this CSE's own requests: the DAS below listens on 127.0.0.1.
+    hosting = await startTestCse(cseFlags('id-in', 'IN', await pki.cse('id-in'), { 'outbound.allow': '', 'outbound.loopback': 'deny' }), { logger: captured.logger });
+    const flags = cseFlags('id-mn', 'MN', await pki.cse('id-mn'), { ...registrarFlags(hosting.cse.httpPort), 'dynamicAuthorization.dasRules': rules, 'log.level': 'info', 'storage.path': join(dir, 'mn.sqlite') });
+    das = await spawnCse(Object.entries(flags).map(([k, v]) => `--${k}=${String(v)}`));
+    await waitFor(async () => (await call(hosting.cse.httpPort, ca, 'GET', '/cse-in/id-mn', 'CAdmin')).rsc === 2000, 30_000);
+  });
+  after(async () => {
+    if (das) await stopCse(das);
+    await hosting?.close();
+  });
+
+  it('refuses the DAS request before it is sent, and the request stays denied', async () => {
+    const port = hosting.cse.httpPort;
+    for (const ae of ['owner', 'guest']) assert.equal((await call(port, ca, 'POST', '/cse-in', `C${ae}`, { ty: 2, body: { 'm2m:ae': { rn: ae, api: `N${ae}`, rr: false, srv: ['3'] } } })).rsc, 2001);
+    const acp = await call(port, ca, 'POST', '/cse-in/owner', 'Cowner', { ty: 1, body: { 'm2m:acp': { rn: 'acp', pv: { acr: [{ acor: ['Cowner'], acop: 63 }] }, pvs: { acr: [{ acor: ['Cowner'], acop: 63 }] } } } });
+    const dac = await call(port, ca, 'POST', '/cse-in/owner', 'Cowner', { ty: 34, body: { 'm2m:dac': { rn: 'dac', dae: true, dap: ['/id-mn/cse-mn'] } } });
+    const acpi = [(acp.body?.['m2m:acp'] as Attrs).ri];
+    const daci = [(dac.body?.['m2m:dac'] as Attrs).ri];
+    assert.equal((await call(port, ca, 'POST', '/cse-in/owner', 'Cowner', { ty: 3, body: { 'm2m:cnt': { rn: 'box', acpi, daci } } })).rsc, 2001);
+    assert.equal((await call(port, ca, 'GET', '/cse-in/owner/box', 'Cguest')).rsc, 4103);
+    assert.ok(captured.lines.some((line) => line.event === 'outbound-refused'), 'the refusal is logged as a security event');
+    const decided = captured.lines.filter((line) => line.event === 'dynamic-authorization').at(-1);
+    assert.equal(decided?.granted, false);
+    assert.match(String(decided?.reason), /could not be reached|refused/);
+    assert.ok(!das.output().includes('"event":"das"'), 'the DAS was never asked');
+  });
+});
