@@ -22,6 +22,7 @@ import { targetKey, urlsOfTarget } from '../notifications/events.js';
 import { compileRules, POLICY_LIMITS, PolicyFormatError } from './acp.js';
 import { permissionCovers, TokenRejected, tokenVerifierFor, type VerifiedToken } from './tokens.js';
 import { parseAddress, unmapped } from './addresses.js';
+import { ROLE_ID } from './originators.js';
 import { DYNAMIC_POLICIES_PER_TARGET, DYNAMIC_POLICY_KEY, type AccessDecider, type DynamicPolicyBinding } from './authorize.js';
 import { formatAddress } from './outboundPolicy.js';
 import type { RemoteCses } from '../remote/remoteCses.js';
@@ -234,12 +235,32 @@ export class DynamicAuthorization {
     const points = [...new Set(enabled.flatMap((dac) => (Array.isArray(dac.doc.dap) ? (dac.doc.dap as unknown[]) : []).filter((p): p is string => typeof p === 'string')))].slice(0, MAX_DAS_POINTS_OF_ACCESS);
     this.services.log.info({ event: 'dynamic-authorization', originator: q.originator, target: q.resource.ri, op: q.operation, rqi: q.rqi, granted: false, indirect: points }, 'dynamic authorization');
     if (points.length === 0) return undefined;
-    const dreq = this.dasRequest(q, this.proposedLifetime(enabled, now));
+    const dreq = this.dasRequest(q, this.proposedLifetime(enabled, now), await this.rolesFromPolicies(q.resource));
     return { dasi: points.map((uri) => ({ uri, dreq })) };
   }
 
+  /**
+   * rolesFromACPs (rfa) [TS-0004 §7.5.1.2.10 g)]: the Role-IDs the access control policies of the target (of its
+   * parent for a type without acpi) name in acor, so that a DAS may vouch for those the originator holds.
+   */
+  private async rolesFromPolicies(resource: StoredResource): Promise<string[]> {
+    let governing: StoredResource | undefined = resource;
+    if (!Array.isArray(resource.doc.acpi) && resource.ty !== RESOURCE_TYPE.CSEBase) governing = await this.services.store.get(resource.pi);
+    const acpi = Array.isArray(governing?.doc.acpi) ? (governing.doc.acpi as unknown[]).filter((id): id is string => typeof id === 'string').slice(0, 16) : [];
+    const roles = new Set<string>();
+    for (const id of acpi) {
+      const policy = await this.localResource(id);
+      const acr = policy?.ty === RESOURCE_TYPE.accessControlPolicy && isRecord(policy.doc.pv) && Array.isArray(policy.doc.pv.acr) ? (policy.doc.pv.acr as unknown[]) : [];
+      for (const rule of acr) {
+        const acor = isRecord(rule) && Array.isArray(rule.acor) ? (rule.acor as unknown[]) : [];
+        for (const entry of acor) if (typeof entry === 'string' && ROLE_ID.test(entry) && roles.size < 64) roles.add(entry);
+      }
+    }
+    return [...roles];
+  }
+
   /** m2m:dynAuthDasRequest [TS-0004 table 6.3.5.46-1] for this question. */
-  private dasRequest(q: ConsultationQuestion, proposed: number): Record<string, unknown> {
+  private dasRequest(q: ConsultationQuestion, proposed: number, rfa: readonly string[] = []): Record<string, unknown> {
     const { self } = this.services;
     const address = parseAddress(q.ip);
     const plain = address && unmapped(address);
@@ -252,13 +273,14 @@ export class DynamicAuthorization {
       ppl: formatTimestamp(proposed),
     };
     if (q.tokenIds && q.tokenIds.length > 0) dreq.tids = q.tokenIds;
+    if (rfa.length > 0) dreq.rfa = rfa;
     if (plain) dreq.oip = plain.family === 'ipv4' ? { ip4: formatAddress(plain) } : { ip6: formatAddress(plain) };
     return dreq;
   }
 
   private async ask(url: string, point: string, q: ConsultationQuestion, proposed: number, timeoutMs: number): Promise<OutboundResult> {
     const { self, outbound, remote } = this.services;
-    const dreq = this.dasRequest(q, proposed);
+    const dreq = this.dasRequest(q, proposed, await this.rolesFromPolicies(q.resource));
     // Carried as a NOTIFY to the DAS [TS-0004 §7.5.1.2.10]; From is the hosting CSE.
     const primitive = { op: 5 as const, to: point, fr: `/${self.cseId}`, rqi: `das-${randomIdSuffix()}`, rvi: '3', pc: { 'm2m:seci': { sit: SECURITY_INFO_TYPE.DAS_REQUEST, dreq } } };
     if (url === LOCAL_DAS) {

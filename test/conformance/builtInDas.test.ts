@@ -181,6 +181,7 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
           { originators: ['Cguest'], targets: ['/id-in/cnt*'], operations: ['RETRIEVE'], lifetime: 120 },
           { originators: ['Cother'], targets: ['/id-in/cnt*'], operations: ['RETRIEVE'], lifetime: 120 },
         ],
+        roles: [{ roleId: 'auditor@das.example.net', holders: ['Cguest'], targets: ['*'], operations: ['RETRIEVE'] }],
         tokens: { issuer: 'CWardenDas', algorithm: 'ES256', privateKey: await exportPKCS8(pair.privateKey) },
       }),
     );
@@ -236,6 +237,21 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
     assert.equal((await call2('Cguest', 'DELETE', `/cse-in/owner/box?tids=${encodeURIComponent(jti)}`)).rsc, 4103, 'the token grants RETRIEVE only');
     assert.equal((await call2('Cguest', 'GET', `/cse-in/owner/box?tids=${encodeURIComponent(jti)}`)).rsc, 2000);
     assert.equal(typeof boxRi, 'string');
+  });
+
+  it("the DAS request names the roles of the target's policies (rfa); the DAS vouches in its token for those the originator holds", async () => {
+    const acp = await call2('Cowner', 'POST', '/cse-in/owner', { ty: 1, body: { 'm2m:acp': { rn: 'auditAcp', pv: { acr: [{ acor: ['Cowner'], acop: 63 }, { acor: ['auditor@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: ['Cowner'], acop: 63 }] } } } });
+    const dacRi = (((await call2('Cowner', 'GET', '/cse-in/owner/dac')).body?.['m2m:dac'] as Attrs).ri as string);
+    assert.equal((await call2('Cowner', 'POST', '/cse-in/owner', { ty: 3, body: { 'm2m:cnt': { rn: 'audited', acpi: [(acp.body?.['m2m:acp'] as Attrs).ri], daci: [dacRi] } } })).rsc, 2001);
+    const denied = await call2('Cguest', 'GET', '/cse-in/owner/audited?tqi=true');
+    assert.equal(denied.rsc, 4103);
+    const dreq = (((denied.body?.['m2m:tqf'] as Attrs).dasi as Attrs[])[0] as Attrs).dreq as Attrs;
+    assert.deepEqual(dreq.rfa, ['auditor@das.example.net']);
+    const answer = await call2('Cguest', 'POST', '/cse-in', { body: { 'm2m:seci': { sit: 1, dreq } } });
+    const [issued] = ((answer.body?.['m2m:seci'] as Attrs).dres as Attrs).tkns as string[];
+    const pm = ((decodeJwt(issued as string).tkps as Attrs).pm as Attrs[])[0] as Attrs;
+    assert.deepEqual(pm.rids, ['auditor@das.example.net']);
+    assert.equal((await call2('Cguest', 'GET', '/cse-in/owner/audited', { headers: { Authorization: issued as string } })).rsc, 2000);
   });
 
   it('refuses malformed DAS requests with 4000', async () => {
