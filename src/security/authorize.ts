@@ -131,6 +131,8 @@ const INVALIDATION_TOPIC = 'access-cache';
 const MAX_GROUP_DEPTH = 8;
 
 export class AccessDecider {
+  /** Revoked token IDs (tokens.ts): privileges that came from a revoked token grant nothing. Errors are logged by the token verifier. */
+  private readonly revocations: RevocationList;
   /**
    * Compiled policies by ri, and group memberships by group ri, so that a decision does not read and
    * parse policies on every request. Every write path of a policy or group (create, update, delete,
@@ -143,8 +145,6 @@ export class AccessDecider {
   private readonly governors = new Map<string, Governor>();
   /** Target ri → the dynamic policies stored under it (empty: none), so that a denial costs no read each time. */
   private readonly dynamic = new Map<string, readonly DynamicPolicy[]>();
-  /** Revoked token IDs (tokens.ts): privileges that came from a revoked token grant nothing. Errors are logged by the token verifier. */
-  private readonly revocations: RevocationList;
 
   constructor(
     private readonly config: Config,
