@@ -104,7 +104,9 @@ function afterTokens(ctx: RequestContext, decision: Decision, presented: readonl
     });
     if (assigned.length > 0) ctx.assignedTokens = assigned;
   }
-  // The basis of a grant through a token's roles is the linked policy's rule and these tokens and roles.
+  // The basis of a grant through a token's roles is the linked policy's rule and these tokens and roles. Built only
+  // when the line is written: a token holder's every request passes here.
+  if (!ctx.services.log.isLevelEnabled('info')) return;
   const roles = tokens.flatMap((token) => token.permissions.flatMap((permission) => permission.roleIds));
   ctx.services.log.info(
     {
