@@ -39,14 +39,14 @@ function send(agent: Agent, port: number, r: LoadRequest, tls: ClientTls | undef
 }
 
 /** One request outside the measured run (scenario set-up): its RSC and parsed body. */
-export function sendOnce(port: number, r: LoadRequest, tls?: ClientTls): Promise<{ rsc: number; body: Record<string, unknown> | undefined }> {
+export function sendOnce(port: number, r: LoadRequest, tls?: ClientTls): Promise<{ rsc: number; body: Record<string, unknown> | undefined; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const options = { host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, ...(tls ? { ...tls, servername: 'localhost', agent: false } : {}) };
     const call = tls ? tlsRequest : request;
     const req = call(options, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ rsc: Number(res.headers['x-m2m-rsc'] ?? 0), body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined }));
+      res.on('end', () => resolve({ rsc: Number(res.headers['x-m2m-rsc'] ?? 0), body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined, headers: res.headers }));
     });
     req.on('error', reject);
     req.end(r.body);

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { runLoad, type LoadRequest } from './load.js';
+import { runLoad, sendOnce, type LoadRequest } from './load.js';
 import type { BenchContext } from './run.js';
 
 export interface Scenario {
@@ -229,6 +229,22 @@ export const SCENARIOS: readonly Scenario[] = [
       const claims = { tkvr: '1', jti: 'bench-token', iss: 'CBenchIssuer', azp: 'Creader', nbf: now - 60, exp: now + 3600, aud: ['/id-in'], tkps: { pm: [{ ris: [ri], pv: { acr: [{ acor: ['Creader'], acop: 2 }] } }] } };
       const token = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign((await benchIssuer).privateKey);
       return (i) => ({ method: 'GET', path: '/cse-in/tokens/data', headers: { ...headers('Creader', `token-${i}`), Authorization: token } });
+    },
+    ok: (rsc) => rsc === 2000,
+  },
+  {
+    // The same read by a Local-Token-ID (ltids): the token was presented once and its ati taken (issue #15).
+    name: 'read (local token ID)',
+    key: 'read-ltid',
+    async prepare(ctx) {
+      const ri = await guardedContainer(ctx, 'ltokens', ['Cltokens']);
+      const now = Math.floor(Date.now() / 1000);
+      const claims = { tkvr: '1', jti: 'bench-ltid-token', iss: 'CBenchIssuer', azp: 'Creader', nbf: now - 60, exp: now + 3600, aud: ['/id-in'], tkps: { pm: [{ ris: [ri], pv: { acr: [{ acor: ['Creader'], acop: 2 }] } }] } };
+      const token = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign((await benchIssuer).privateKey);
+      const first = await sendOnce(ctx.port, { method: 'GET', path: '/cse-in/ltokens/data', headers: { ...headers('Creader', 'setup-ltid'), Authorization: token } }, ctx.tls);
+      const lti = String(first.headers['x-m2m-ati'] ?? '').split(':')[0];
+      if (first.rsc !== 2000 || !lti) throw new Error(`no Local-Token-ID assigned: ${first.rsc}`);
+      return (i) => ({ method: 'GET', path: `/cse-in/ltokens/data?ltids=${lti}`, headers: headers('Creader', `ltid-${i}`) });
     },
     ok: (rsc) => rsc === 2000,
   },

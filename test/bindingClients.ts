@@ -15,6 +15,9 @@ export interface Primitive {
   rcn?: number;
   /** Result expiration timestamp, sent as X-M2M-RST / CoAP option 295 / rset. */
   rset?: string;
+  /** Tokens (HTTP Authorization, CoAP Uri-Query tkns, tkns in the MQTT / WebSocket primitive) and Local-Token-IDs. */
+  tkns?: string[];
+  ltids?: string[];
 }
 
 export interface Answer {
@@ -23,6 +26,8 @@ export interface Answer {
   /** Originating timestamp and echoed result expiration timestamp of the response, when it carries them. */
   ot?: string;
   rset?: string;
+  /** Assigned Token Identifiers as lti:tkid pairs (X-M2M-ATI, CoAP option 327, ati in the primitive). */
+  ati?: string[];
 }
 
 /** The response's ot and rset, where the binding carried them. */
@@ -50,10 +55,20 @@ export function httpClient(base: string, format: Format): PrimitiveClient {
       const headers: Record<string, string> = { 'X-M2M-Origin': r.fr, 'X-M2M-RI': r.rqi, 'X-M2M-RVI': '3', Accept: MEDIA[format] };
       if (r.pc !== undefined) headers['Content-Type'] = r.ty === undefined ? MEDIA[format] : `${MEDIA[format]};ty=${r.ty}`;
       if (r.rset !== undefined) headers['X-M2M-RST'] = r.rset;
-      const query = r.rcn === undefined ? '' : `?rcn=${r.rcn}`;
+      if (r.tkns) headers.Authorization = r.tkns.join('+');
+      const params = new URLSearchParams();
+      if (r.rcn !== undefined) params.set('rcn', String(r.rcn));
+      if (r.ltids) params.set('ltids', r.ltids.join(' '));
+      const query = params.size === 0 ? '' : `?${params.toString()}`;
       const res = await fetch(`${base}/${r.to}${query}`, { method, headers, ...(r.pc === undefined ? {} : { body: c.encode(r.pc) }) });
       const body = Buffer.from(await res.arrayBuffer());
-      return { rsc: Number(res.headers.get('x-m2m-rsc')), ...(body.length ? { pc: c.decode(body) as Record<string, unknown> } : {}), ...timestamps(res.headers.get('x-m2m-ot'), res.headers.get('x-m2m-rst')) };
+      const ati = res.headers.get('x-m2m-ati');
+      return {
+        rsc: Number(res.headers.get('x-m2m-rsc')),
+        ...(body.length ? { pc: c.decode(body) as Record<string, unknown> } : {}),
+        ...timestamps(res.headers.get('x-m2m-ot'), res.headers.get('x-m2m-rst')),
+        ...(ati ? { ati: ati.split('+') } : {}),
+      };
     },
     close: () => Promise.resolve(),
   };
@@ -65,7 +80,8 @@ function settle(pending: Map<string, (a: Answer) => void>, c: Codec, payload: Bu
   const done = pending.get(String(doc.rqi));
   if (!done) return;
   pending.delete(String(doc.rqi));
-  done({ rsc: Number(doc.rsc), ...(doc.pc === undefined ? {} : { pc: doc.pc as Record<string, unknown> }), ...timestamps(doc.ot, doc.rset) });
+  const ltia = (doc.ati as { ltia?: Array<{ lti: string; tkid: string }> } | undefined)?.ltia;
+  done({ rsc: Number(doc.rsc), ...(doc.pc === undefined ? {} : { pc: doc.pc as Record<string, unknown> }), ...timestamps(doc.ot, doc.rset), ...(ltia ? { ati: ltia.map((a) => `${a.lti}:${a.tkid}`) } : {}) });
 }
 
 export async function mqttClient(url: string, cseId: string, format: Format, originator: string): Promise<PrimitiveClient> {
@@ -124,7 +140,11 @@ export function coapClient(port: number, format: Format): PrimitiveClient {
     send(r) {
       return new Promise((resolve, reject) => {
         const method = ({ 1: 'POST', 2: 'GET', 3: 'PUT', 4: 'DELETE', 5: 'POST' } as Record<number, string>)[r.op] ?? 'GET';
-        const req = coap.request({ hostname: '127.0.0.1', port, method: method as 'GET', pathname: `/${r.to}`, ...(r.rcn === undefined ? {} : { query: `rcn=${r.rcn}` }), confirmable: true });
+        const params = new URLSearchParams();
+        if (r.rcn !== undefined) params.set('rcn', String(r.rcn));
+        if (r.tkns) params.set('tkns', r.tkns.join(' '));
+        if (r.ltids) params.set('ltids', r.ltids.join(' '));
+        const req = coap.request({ hostname: '127.0.0.1', port, method: method as 'GET', pathname: `/${r.to}`, ...(params.size === 0 ? {} : { query: params.toString() }), confirmable: true });
         req.setOption('279', r.fr);
         req.setOption('283', r.rqi);
         req.setOption('271', '3');
@@ -134,7 +154,13 @@ export function coapClient(port: number, format: Format): PrimitiveClient {
         if (r.pc !== undefined) req.setOption('Content-Format', COAP_FORMATS[format]);
         req.on('response', (res: { headers: Record<string, unknown>; payload: Buffer }) => {
           const rsc = Number(res.headers['307']);
-          resolve({ rsc, ...(res.payload.length ? { pc: c.decode(res.payload) as Record<string, unknown> } : {}), ...timestamps(res.headers['259'], res.headers['295']) });
+          const ati = res.headers['327'];
+          resolve({
+            rsc,
+            ...(res.payload.length ? { pc: c.decode(res.payload) as Record<string, unknown> } : {}),
+            ...timestamps(res.headers['259'], res.headers['295']),
+            ...(typeof ati === 'string' ? { ati: ati.split('+') } : {}),
+          });
         });
         req.on('error', reject);
         req.end(r.pc === undefined ? undefined : c.encode(r.pc));

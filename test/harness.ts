@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config, type ConfigOverrides } from '../src/config/config.js';
-import { createLogger } from '../src/log/logger.js';
+import { createLogger, type Logger } from '../src/log/logger.js';
 import { startCse, type RunningCse } from '../src/main.js';
 import type { Clock } from '../src/pipeline/clock.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
@@ -114,7 +114,7 @@ export const TEST_BACKEND_VARIABLE = 'WARDEN_TEST_BACKEND';
  */
 export const TEST_OUTBOUND_ALLOW = '127.0.0.0/8,::1/128';
 
-export async function startTestCse(overrides: ConfigOverrides = {}, options: { clock?: Clock; holdDeliveries?: boolean; opsPort?: number } = {}): Promise<TestCse> {
+export async function startTestCse(overrides: ConfigOverrides = {}, options: { clock?: Clock; holdDeliveries?: boolean; opsPort?: number; logger?: Logger } = {}): Promise<TestCse> {
   let db: TestDatabase | undefined;
   if (process.env[TEST_BACKEND_VARIABLE] === 'postgres' && overrides['storage.backend'] === undefined) {
     db = await createTestDatabase();

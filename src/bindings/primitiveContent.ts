@@ -112,6 +112,19 @@ export function requestFromDocument(wrapped: unknown): RequestPrimitive {
   if (ec !== undefined) r.ec = ec;
   if (doc.fc !== undefined) r.fc = filterCriteria(doc.fc);
   if (Array.isArray(doc.atrl)) r.atrl = doc.atrl.filter((a): a is string => typeof a === 'string');
+  // Dynamic authorization parameters [TS-0004 table 8.2.2-1]: the same fields as the HTTP binding's Authorization
+  // header (tkns) and query (rids, tids, ltids, tqi), checked here the same way.
+  for (const name of ['tkns', 'rids', 'tids', 'ltids'] as const) {
+    const v = doc[name];
+    if (v === undefined || v === null) continue;
+    const list = typeof v === 'string' ? v.split(/[ +]/).filter((s) => s !== '') : v;
+    if (!Array.isArray(list) || list.length > 16 || list.some((s) => typeof s !== 'string' || s.length > 16_384)) throw badRequest(`primitive parameter '${name}' must be a list of at most 16 strings`);
+    r[name] = list as string[];
+  }
+  if (doc.tqi !== undefined && doc.tqi !== null) {
+    if (typeof doc.tqi !== 'boolean') throw badRequest("primitive parameter 'tqi' must be a boolean");
+    r.tqi = doc.tqi;
+  }
   return r;
 }
 
@@ -134,6 +147,7 @@ export function responseDocument(response: ResponsePrimitive, to: string, wrap =
     ...(response.rvi ? { rvi: response.rvi } : {}),
     ...(response.cnst === undefined ? {} : { cnst: response.cnst }),
     ...(response.cnot === undefined ? {} : { cnot: response.cnot }),
+    ...(response.ati === undefined ? {} : { ati: response.ati }),
     ...(response.ot ? { ot: response.ot } : {}),
     ...(response.rset ? { rset: response.rset } : {}),
   };

@@ -186,6 +186,9 @@ export const SCHEMA = {
     tokenIssuers: str('', 'JSON file of the token issuers whose oneM2M JWTs (tkns) are accepted: {"issuers": [{"id", "algorithms", "publicKey" | "jwk" | "secret"}]} (empty: no token is accepted)'),
     tokenClockSkew: int(30, 0, 300, 'seconds of clock difference tolerated when checking a token\'s nbf and exp'),
     tokenRequiresAuthentication: bool(true, 'accept tokens only from authenticated originators (a token is bound to its holder, and From alone proves nothing)'),
+    tokenDecryptionKey: str('', 'PEM private key file (RSA or EC) that decrypts JWE tokens (nested sign-then-encrypt, RSA-OAEP or ECDH-ES, AES-GCM or AES-CBC-HMAC); empty: encrypted tokens are refused'),
+    revokedTokens: str('', 'JSON file of revoked token IDs, {"revoked": ["tokenID", …]}, read again when it changes: a revoked token grants nothing (Warden policy; empty: none)'),
+    dasRules: str('', 'JSON file of the rules of the built-in dynamic authorization server (consulters, rules, roles, tokens; src/security/das.ts); empty: this CSE is no DAS'),
   },
   housekeeping: {
     interval: int(10, 1, 86_400, 'seconds between expiry sweeps'),

@@ -13,9 +13,10 @@ import { targetKey, urlsOfTarget } from '../notifications/events.js';
 import { hasPollingChannel, requestExpiry, requestThroughChannel } from '../notifications/polling.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import type { StoredResource } from '../storage/store.js';
+import { builtInDasFor } from '../security/das.js';
 
 /** Content a NOTIFY may carry [TS-0004 §7.2.1.1]: a notification, an aggregated notification, or a response primitive. */
-const NOTIFY_CONTENT = ['m2m:sgn', 'm2m:agn', 'm2m:rsp'];
+const NOTIFY_CONTENT = ['m2m:sgn', 'm2m:agn', 'm2m:rsp', 'm2m:seci'];
 
 /** Points of access tried, in order, before the AE counts as unreachable. */
 const MAX_POINTS_OF_ACCESS = 3;
@@ -98,9 +99,18 @@ export async function notifyResource(ctx: RequestContext): Promise<Outcome> {
   switch (target.ty) {
     case RESOURCE_TYPE.AE:
       return retargetToAe(ctx, target);
-    case RESOURCE_TYPE.CSEBase:
+    case RESOURCE_TYPE.CSEBase: {
+      // A DAS request [TS-0004 §7.5.1.2.10] to this CSE's built-in dynamic authorization server (security/das.ts).
+      const seci = (ctx.request.pc as Record<string, unknown>)['m2m:seci'];
+      if (seci !== undefined) {
+        const das = builtInDasFor(ctx.services);
+        if (!das.enabled) throw badRequest('this CSE is no dynamic authorization server (dynamicAuthorization.dasRules is not set)');
+        const originator = ctx.originator;
+        return { rsc: RSC.OK, content: await das.answer(seci, { id: originator?.id ?? ctx.request.fr, authenticated: originator?.authenticated === true, rqi: ctx.request.rqi }) };
+      }
       // §7.3.3.9.2: the CSE processes the notification; it is for none of this CSE's subscriptions (it makes none).
       throw badRequest('this CSE has made no subscription that a notification to its CSEBase could be for');
+    }
     default:
       throw badRequest(`a resource of type ${target.ty} does not receive notifications (only an <AE> or the <CSEBase> does)`);
   }

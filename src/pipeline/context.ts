@@ -83,6 +83,8 @@ export interface RequestContext {
   /** The validated attributes of a CREATE or UPDATE, unwrapped from their type name. */
   content?: Record<string, unknown>;
   decision?: Decision;
+  /** Local-Token-IDs assigned to this request's tokens, answered in ati [TS-0004 m2m:dynAuthLocalTokenIdAssignments]. */
+  assignedTokens?: Array<{ lti: string; tkid: string }>;
   outcome?: Outcome;
   response?: ResponsePrimitive;
 }

@@ -22,6 +22,8 @@ export interface ResponsePrimitive {
   /** Content status (1 partial, 2 full) and offset of the next part [TS-0004 §7.2.1.2]. */
   cnst?: number;
   cnot?: number;
+  /** Assigned Token Identifiers [TS-0004 §7.2.1.2]: Local-Token-IDs this CSE assigned to the request's tokens. */
+  ati?: { ltia: Array<{ lti: string; tkid: string }> };
   /**
    * Never sent. The originator this request proved its connection speaks for: the AE-ID a registration
    * created (2001), or an originator the connection's credential authenticated. A binding that sends

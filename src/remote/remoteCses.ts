@@ -128,11 +128,11 @@ export class RemoteCses {
    * A request this CSE originates (a notification, a verification request) to an address on another CSE, sent
    * towards it as a forwarded one would be; 5103 when no route leads there or the next hop does not answer.
    */
-  async sendToOtherCse(address: string, primitive: RequestPrimitive): Promise<LinkResult> {
+  async sendToOtherCse(address: string, primitive: RequestPrimitive, waitMs?: number): Promise<LinkResult> {
     const other = this.otherCseOf(address);
     const hop = other ? await this.nextHop(other.csi, other.spId, undefined).catch(() => undefined) : undefined;
     if (!hop) return { rsc: RSC.TARGET_NOT_REACHABLE, unreachable: `no route to ${address}` };
-    return this.link.send(hop.poa, hop.peer, { ...primitive, to: address });
+    return this.link.send(hop.poa, hop.peer, { ...primitive, to: address }, waitMs);
   }
 
   /**

@@ -7,6 +7,8 @@ import { containerType } from './types/container.js';
 import { contentInstanceType } from './types/contentInstance.js';
 import { cseBaseType } from './types/cseBase.js';
 import { dynamicAuthorizationConsultationType } from './types/dynamicAuthorizationConsultation.js';
+import { roleType } from './types/role.js';
+import { tokenType } from './types/token.js';
 import { flexContainerType } from './types/flexContainer.js';
 import { flexContainerInstanceType } from './types/flexContainerInstance.js';
 import { groupType } from './types/group.js';
@@ -30,7 +32,7 @@ import { notificationTargetPolicyType } from './types/notificationTargetPolicy.j
 import { policyDeletionRulesType } from './types/policyDeletionRules.js';
 import { locationPolicyType } from './types/locationPolicy.js';
 
-const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, remoteCseType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, crossResourceSubscriptionType, scheduleType, timeSyncBeaconType, actionType, dependencyType, dynamicAuthorizationConsultationType, notificationTargetMgmtPolicyRefType, notificationTargetPolicyType, policyDeletionRulesType, locationPolicyType, ...ANNOUNCED_TYPES];
+const ALL_TYPES: readonly ResourceTypeDefinition[] = [accessControlPolicyType, aeType, containerType, contentInstanceType, cseBaseType, flexContainerType, flexContainerInstanceType, groupType, mgmtObjType, nodeType, pollingChannelType, remoteCseType, requestType, semanticDescriptorType, subscriptionType, timeSeriesType, timeSeriesInstanceType, crossResourceSubscriptionType, scheduleType, timeSyncBeaconType, actionType, dependencyType, dynamicAuthorizationConsultationType, notificationTargetMgmtPolicyRefType, notificationTargetPolicyType, policyDeletionRulesType, locationPolicyType, roleType, tokenType, ...ANNOUNCED_TYPES];
 
 export class ResourceRegistry {
   private readonly byTy = new Map<number, ResourceTypeDefinition>();

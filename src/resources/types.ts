@@ -21,6 +21,8 @@ export const RESOURCE_TYPE = {
   flexContainer: 28,
   timeSeries: 29,
   timeSeriesInstance: 30,
+  role: 31,
+  token: 32,
   dynamicAuthorizationConsultation: 34,
   crossResourceSubscription: 48,
   flexContainerInstance: 58,

@@ -12,11 +12,12 @@ import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRu
 import { parseAddress, unmapped } from './addresses.js';
 import { absoluteSegments, groupCandidates } from './originators.js';
 import { timeFields } from './schedule.js';
-import { permissionCovers, type VerifiedToken } from './tokens.js';
+import { parseTimestamp } from '../primitive/identifiers.js';
+import { permissionCovers, RevocationList, type VerifiedToken } from './tokens.js';
 import { entriesNaming } from '../notifications/selfReference.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget'; policy?: undefined; rule?: undefined; attributes?: undefined }
+  | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget' | 'das-request'; policy?: undefined; rule?: undefined; attributes?: undefined }
   | {
       granted: true;
       /** dynamic: a policy a dynamic authorization server granted to this originator on this target (TS-0003 §7.3). */
@@ -106,6 +107,8 @@ export interface DynamicPolicyBinding {
   readonly or: string;
   /** The point of access of the DAS that granted them (for the log). */
   readonly das: string;
+  /** The tokens (IDs) the privileges came from, when the DAS answered tokens: a revoked one ends the grant. */
+  readonly tokens?: readonly string[];
 }
 
 interface DynamicPolicy {
@@ -113,6 +116,7 @@ interface DynamicPolicy {
   readonly et: number;
   readonly originator: string;
   readonly das: string;
+  readonly tokens: readonly string[];
   readonly privileges: readonly CompiledRule[];
 }
 
@@ -121,6 +125,8 @@ export const DYNAMIC_POLICIES_PER_TARGET = 64;
 const NO_GROUPS: ReadonlySet<string> = new Set();
 
 const CACHE_LIMIT = 10_000;
+/** <role> and <token> resources read per look-up (children of the CSEBase). */
+const MAX_ROLES_READ = 1000;
 const INVALIDATION_TOPIC = 'access-cache';
 const MAX_GROUP_DEPTH = 8;
 
@@ -129,6 +135,8 @@ const MAX_GROUP_DEPTH = 8;
 const ANNOUNCED_POLICY = ANNOUNCEABLE[RESOURCE_TYPE.accessControlPolicy]?.annc;
 
 export class AccessDecider {
+  /** Revoked token IDs (tokens.ts): privileges that came from a revoked token grant nothing. Errors are logged by the token verifier. */
+  private readonly revocations: RevocationList;
   /**
    * Compiled policies by ri, and group memberships by group ri, so that a decision does not read and
    * parse policies on every request. Every write path of a policy or group (create, update, delete,
@@ -154,6 +162,7 @@ export class AccessDecider {
     private readonly store: ResourceStore,
     private readonly registry: ResourceRegistry,
   ) {
+    this.revocations = new RevocationList(config.dynamicAuthorization.revokedTokens, () => undefined);
     store.subscribe(INVALIDATION_TOPIC, (payload) => {
       const at = payload.indexOf(':');
       this.forget(Number(payload.slice(0, at)), payload.slice(at + 1));
@@ -232,6 +241,11 @@ export class AccessDecider {
       const isOwner = q.resource.owner !== undefined && q.resource.owner === q.originator;
       return isOwner ? { granted: true, basis: 'owner' } : { granted: false, reason: 'only its AE may use a polling channel' };
     }
+    // A DAS request to the built-in dynamic authorization server (security/das.ts) is answered by its own rules
+    // (which consulters, which originators): access control of the CSEBase does not decide who may ask.
+    if (q.resource.ty === RESOURCE_TYPE.CSEBase && q.operation === ACCESS_OPERATION.NOTIFY && this.config.dynamicAuthorization.dasRules !== '') {
+      return { granted: true, basis: 'das-request' };
+    }
     // Another CSE delivers the notifications of the subscriptions it hosts to AEs registered here [TS-0001
     // §10.2.10, TS-0004 §7.3.3.9.1]: a CSE-ID originator (admitted by authenticate only inside a security
     // association, directly or relayed through the tree) may NOTIFY an <AE>, which this CSE re-targets to it.
@@ -275,8 +289,42 @@ export class AccessDecider {
   }
 
   /**
-   * Role-IDs the request's verified tokens vouch for on this target [TS-0003 §7.3.2.5 step 3]: the only roles Warden
-   * accepts, as it has no <role> resources; Role-IDs a request merely names (rids) are never trusted.
+   * The Role-IDs among `roleIds` (a request's rids) that the originator verifiably holds [TS-0003 §7.4.3]: a <role>
+   * of this CSE (a child of the CSEBase) assigns it to the originator (holder, compared in absolute form) and is
+   * valid at `time` (notBefore ≤ time < notAfter, not expired). A Role-ID merely named grants nothing.
+   */
+  async rolesHeld(originator: string, roleIds: readonly string[], time: number): Promise<{ held: string[]; roles: string[] }> {
+    const wanted = new Set(roleIds);
+    const who = absoluteSegments(originator, this.self).join('/');
+    const held: string[] = [];
+    const roles: string[] = [];
+    const assigned = await this.store.children(this.self.cseId, { ty: RESOURCE_TYPE.role, aliveAt: time, limit: MAX_ROLES_READ });
+    for (const role of assigned) {
+      const id = role.doc.rlid;
+      if (typeof id !== 'string' || !wanted.has(id) || held.includes(id)) continue;
+      if (typeof role.doc.tkhd !== 'string' || absoluteSegments(role.doc.tkhd, this.self).join('/') !== who) continue;
+      const from = typeof role.doc.tknb === 'string' ? parseTimestamp(role.doc.tknb) : undefined;
+      const until = typeof role.doc.tkna === 'string' ? parseTimestamp(role.doc.tkna) : undefined;
+      if (from === undefined || until === undefined || time < from || time >= until) continue;
+      held.push(id);
+      roles.push(role.ri);
+    }
+    return { held, roles };
+  }
+
+  /** The tokenObjects of this CSE's <token> resources with these token IDs, alive at `time` (TS-0003 §7.3.2.3 step 6, the CSE as PIP). */
+  async storedTokens(tokenIds: readonly string[], time: number): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const stored = await this.store.children(this.self.cseId, { ty: RESOURCE_TYPE.token, aliveAt: time, limit: MAX_ROLES_READ });
+    for (const token of stored) {
+      if (typeof token.doc.tkid === 'string' && tokenIds.includes(token.doc.tkid) && typeof token.doc.tkob === 'string') found.set(token.doc.tkid, token.doc.tkob);
+    }
+    return found;
+  }
+
+  /**
+   * Role-IDs the request's verified tokens vouch for on this target [TS-0003 §7.3.2.5 step 3]. Besides these, only
+   * Role-IDs a <role> of this CSE assigns to the originator count (rolesHeld); a Role-ID merely named is never trusted.
    */
   private tokenRoles(q: AccessQuestion, originator: readonly string[]): string[] {
     const roles: string[] = [];
@@ -309,6 +357,8 @@ export class AccessDecider {
     const policies = this.dynamic.get(q.resource.ri) ?? (await this.loadDynamic(q.resource.ri));
     for (const policy of policies) {
       if (policy.originator !== q.originator || policy.et <= q.time) continue;
+      // Privileges that came from tokens end when one of them is revoked (tokens.ts RevocationList).
+      if (policy.tokens.length > 0 && policy.tokens.some((id) => this.revocations.check(id) !== undefined)) continue;
       const rule = firstGrantingRule(policy.privileges, facts);
       if (rule >= 0) return { granted: true, basis: 'dynamic', policy: policy.ri, rule };
     }
@@ -323,7 +373,8 @@ export class AccessDecider {
       const binding = child.doc[DYNAMIC_POLICY_KEY] as Partial<DynamicPolicyBinding> | undefined;
       if (typeof binding?.or !== 'string' || child.et === undefined) continue;
       try {
-        found.push({ ri: child.ri, et: child.et, originator: binding.or, das: String(binding.das), privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
+        const tokens = Array.isArray(binding.tokens) ? binding.tokens.filter((t): t is string => typeof t === 'string') : [];
+        found.push({ ri: child.ri, et: child.et, originator: binding.or, das: String(binding.das), tokens, privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
       } catch {
         // Validated when the DAS answer was accepted; anything unreadable grants nothing.
       }

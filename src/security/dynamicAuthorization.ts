@@ -22,12 +22,18 @@ import { targetKey, urlsOfTarget } from '../notifications/events.js';
 import { compileRules, POLICY_LIMITS, PolicyFormatError } from './acp.js';
 import { permissionCovers, TokenRejected, tokenVerifierFor, type VerifiedToken } from './tokens.js';
 import { parseAddress, unmapped } from './addresses.js';
+import { ROLE_ID } from './originators.js';
 import { DYNAMIC_POLICIES_PER_TARGET, DYNAMIC_POLICY_KEY, type AccessDecider, type DynamicPolicyBinding } from './authorize.js';
 import { formatAddress } from './outboundPolicy.js';
+import type { RemoteCses } from '../remote/remoteCses.js';
+import { builtInDasFor } from './das.js';
 
 /** securityInfoType [TS-0004 table 6.3.4.2.35-1]. */
 export const SECURITY_INFO_TYPE = { DAS_REQUEST: 1, DAS_RESPONSE: 2 } as const;
 
+/** Markers urlsOf answers for a DAS that is not reached by a URL: this CSE's own, or one on another CSE. */
+const LOCAL_DAS = 'local:das';
+const OTHER_CSE = 'cse:das';
 const NO_DAS_ASKED = 'no point of access of the dynamic authorization servers names a reachable URL or registered AE';
 /** How far up the tree a missing daci is looked for: the depth a resource path may have. */
 const MAX_ANCESTORS = 64;
@@ -64,12 +70,16 @@ export interface DynamicAuthorizationServices {
   readonly outbound: HttpOutbound;
   readonly log: Logger;
   readonly clock: { now(): number };
+  /** Links to other CSEs: a DAS named by an address on another CSE is reached through them (src/remote). */
+  readonly remote?: Pick<RemoteCses, 'otherCseOf' | 'sendToOtherCse'>;
 }
 
 /** What a DAS answer grants, once checked: privileges and until when. */
 interface Grant {
   readonly privileges: Record<string, unknown>;
   readonly until: number;
+  /** IDs of the tokens the privileges came from: revoking one ends the grant. */
+  readonly tokens?: readonly string[];
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -197,9 +207,16 @@ export class DynamicAuthorization {
     return now + this.services.config.dynamicAuthorization.defaultLifetime * 1000;
   }
 
-  /** A dap entry is a URL, or the ID of a registered AE (or its resource) reached through its poa. */
+  /**
+   * A dap entry is a URL, or the ID of a registered AE (or its resource) reached through its poa, or this CSE's
+   * CSEBase (its built-in DAS, security/das.ts), or an address on another CSE (its CSEBase, /id-mn/cse-mn: that
+   * CSE's built-in DAS), reached through the CSE links.
+   */
   private async urlsOf(point: string): Promise<string[]> {
-    const { store, self } = this.services;
+    const { store, self, remote } = this.services;
+    const ownCseBase = [`/${self.cseId}`, `/${self.cseId}/${self.cseRn}`, `//${self.spId}/${self.cseId}`, `//${self.spId}/${self.cseId}/${self.cseRn}`, self.cseRn];
+    if (ownCseBase.includes(point)) return builtInDasFor(this.services).enabled ? [LOCAL_DAS] : [];
+    if (remote?.otherCseOf(point)) return [OTHER_CSE];
     try {
       return (await urlsOfTarget(store, await targetKey(store, self, point))).slice(0, URLS_PER_DAS);
     } catch {
@@ -218,12 +235,32 @@ export class DynamicAuthorization {
     const points = [...new Set(enabled.flatMap((dac) => (Array.isArray(dac.doc.dap) ? (dac.doc.dap as unknown[]) : []).filter((p): p is string => typeof p === 'string')))].slice(0, MAX_DAS_POINTS_OF_ACCESS);
     this.services.log.info({ event: 'dynamic-authorization', originator: q.originator, target: q.resource.ri, op: q.operation, rqi: q.rqi, granted: false, indirect: points }, 'dynamic authorization');
     if (points.length === 0) return undefined;
-    const dreq = this.dasRequest(q, this.proposedLifetime(enabled, now));
+    const dreq = this.dasRequest(q, this.proposedLifetime(enabled, now), await this.rolesFromPolicies(q.resource));
     return { dasi: points.map((uri) => ({ uri, dreq })) };
   }
 
+  /**
+   * rolesFromACPs (rfa) [TS-0004 §7.5.1.2.10 g)]: the Role-IDs the access control policies of the target (of its
+   * parent for a type without acpi) name in acor, so that a DAS may vouch for those the originator holds.
+   */
+  private async rolesFromPolicies(resource: StoredResource): Promise<string[]> {
+    let governing: StoredResource | undefined = resource;
+    if (!Array.isArray(resource.doc.acpi) && resource.ty !== RESOURCE_TYPE.CSEBase) governing = await this.services.store.get(resource.pi);
+    const acpi = Array.isArray(governing?.doc.acpi) ? (governing.doc.acpi as unknown[]).filter((id): id is string => typeof id === 'string').slice(0, 16) : [];
+    const roles = new Set<string>();
+    for (const id of acpi) {
+      const policy = await this.localResource(id);
+      const acr = policy?.ty === RESOURCE_TYPE.accessControlPolicy && isRecord(policy.doc.pv) && Array.isArray(policy.doc.pv.acr) ? (policy.doc.pv.acr as unknown[]) : [];
+      for (const rule of acr) {
+        const acor = isRecord(rule) && Array.isArray(rule.acor) ? (rule.acor as unknown[]) : [];
+        for (const entry of acor) if (typeof entry === 'string' && ROLE_ID.test(entry) && roles.size < 64) roles.add(entry);
+      }
+    }
+    return [...roles];
+  }
+
   /** m2m:dynAuthDasRequest [TS-0004 table 6.3.5.46-1] for this question. */
-  private dasRequest(q: ConsultationQuestion, proposed: number): Record<string, unknown> {
+  private dasRequest(q: ConsultationQuestion, proposed: number, rfa: readonly string[] = []): Record<string, unknown> {
     const { self } = this.services;
     const address = parseAddress(q.ip);
     const plain = address && unmapped(address);
@@ -236,20 +273,31 @@ export class DynamicAuthorization {
       ppl: formatTimestamp(proposed),
     };
     if (q.tokenIds && q.tokenIds.length > 0) dreq.tids = q.tokenIds;
+    if (rfa.length > 0) dreq.rfa = rfa;
     if (plain) dreq.oip = plain.family === 'ipv4' ? { ip4: formatAddress(plain) } : { ip6: formatAddress(plain) };
     return dreq;
   }
 
-  private ask(url: string, point: string, q: ConsultationQuestion, proposed: number, timeoutMs: number): Promise<OutboundResult> {
-    const { self, outbound } = this.services;
-    const dreq = this.dasRequest(q, proposed);
+  private async ask(url: string, point: string, q: ConsultationQuestion, proposed: number, timeoutMs: number): Promise<OutboundResult> {
+    const { self, outbound, remote } = this.services;
+    const dreq = this.dasRequest(q, proposed, await this.rolesFromPolicies(q.resource));
     // Carried as a NOTIFY to the DAS [TS-0004 §7.5.1.2.10]; From is the hosting CSE.
-    return outbound.send(
-      url,
-      { op: 5, to: point, fr: `/${self.cseId}`, rqi: `das-${randomIdSuffix()}`, rvi: '3', pc: { 'm2m:seci': { sit: SECURITY_INFO_TYPE.DAS_REQUEST, dreq } } },
-      undefined,
-      timeoutMs,
-    );
+    const primitive = { op: 5 as const, to: point, fr: `/${self.cseId}`, rqi: `das-${randomIdSuffix()}`, rvi: '3', pc: { 'm2m:seci': { sit: SECURITY_INFO_TYPE.DAS_REQUEST, dreq } } };
+    if (url === LOCAL_DAS) {
+      // This CSE's own built-in DAS: asked in process, by the same rules another CSE's request would meet.
+      try {
+        return { rsc: 2000, body: await builtInDasFor(this.services).answer(primitive.pc['m2m:seci'], { id: `/${self.cseId}`, authenticated: true, rqi: primitive.rqi }) };
+      } catch (err) {
+        return { rsc: typeof (err as { rsc?: unknown }).rsc === 'number' ? (err as { rsc: number }).rsc : 5000 };
+      }
+    }
+    if (url === OTHER_CSE && remote) {
+      // A DAS on another CSE is CSE-to-CSE traffic: over the CSE link, inside its security association (mutual TLS,
+      // the peer certificate naming that CSE) and through the outbound destination policy (src/remote/link.ts).
+      const result = await remote.sendToOtherCse(point, primitive, timeoutMs);
+      return { rsc: result.unreachable === undefined ? result.rsc : 5103, ...(result.pc === undefined ? {} : { body: result.pc }) };
+    }
+    return outbound.send(url, primitive, undefined, timeoutMs);
   }
 
   /** The grant a DAS answer carries, or why it grants nothing. */
@@ -296,6 +344,7 @@ export class DynamicAuthorization {
     const verifier = tokenVerifierFor(this.services);
     const now = this.services.clock.now();
     const acr: unknown[] = [];
+    const ids: string[] = [];
     let until = now + this.services.config.dynamicAuthorization.maxLifetime * 1000;
     for (const token of tkns as string[]) {
       let verified: VerifiedToken;
@@ -311,12 +360,13 @@ export class DynamicAuthorization {
         if (permission.resources === undefined || !permissionCovers(permission, q.resource)) continue;
         acr.push(...permission.written.acr);
         until = Math.min(until, verified.notAfter);
+        if (!ids.includes(verified.id)) ids.push(verified.id);
       }
     }
     if (acr.length === 0) return 'answered tokens that grant nothing on the target';
     if (acr.length > POLICY_LIMITS.rules) return `answered tokens with more than ${POLICY_LIMITS.rules} rules for the target`;
     if (until <= now) return 'answered tokens whose lifetime is already over';
-    return { privileges: { acr }, until };
+    return { privileges: { acr }, until, tokens: ids };
   }
 
   /**
@@ -329,7 +379,7 @@ export class DynamicAuthorization {
     const ri = `acp${randomIdSuffix()}`;
     const now = this.services.clock.now();
     const ts = formatTimestamp(now);
-    const binding: DynamicPolicyBinding = { or: q.originator, das };
+    const binding: DynamicPolicyBinding = { or: q.originator, das, ...(grant.tokens && grant.tokens.length > 0 ? { tokens: grant.tokens } : {}) };
     return store.transaction(async (tx) => {
       const parent = await tx.getParentForInsert(q.resource);
       if (parent?.srn !== q.resource.srn) return { refused: 'the target was deleted during the consultation' };

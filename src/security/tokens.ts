@@ -7,11 +7,12 @@
 // Issuers are configured in a JSON file (dynamicAuthorization.tokenIssuers) — TS-0003 §7.3.2.6.3 leaves the
 // form open:  {"issuers": [{"id": "CDas", "algorithms": ["ES256"], "publicKey": "-----BEGIN PUBLIC KEY-----…"}]}
 // with `publicKey` (PEM SPKI), `jwk` (a public JWK) or `secret` (base64url, HS* algorithms only).
-import { readFileSync } from 'node:fs';
-import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { readFileSync, statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { compactDecrypt, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config } from '../config/config.js';
-import type { LocalIdentity } from '../primitive/identifiers.js';
+import { randomIdSuffix, type LocalIdentity } from '../primitive/identifiers.js';
 import { compileRules, PolicyFormatError, type CompiledRule } from './acp.js';
 import { absoluteSegments, ROLE_ID } from './originators.js';
 
@@ -62,6 +63,9 @@ interface Issuer {
 /** JWS algorithms an issuer may be configured with; `none` is not among them, whatever the configuration says. */
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 const SYMMETRIC = new Set(['HS256', 'HS384', 'HS512']);
+/** JWE algorithms accepted for encrypted tokens: key management, then content encryption. */
+const JWE_KEY_ALGORITHMS = ['RSA-OAEP', 'RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'] as const;
+const JWE_CONTENT_ALGORITHMS = ['A128GCM', 'A256GCM', 'A128CBC-HS256', 'A256CBC-HS512'] as const;
 /** A token longer than this is refused before any parsing (the HTTP header bound is larger, for several tokens). */
 export const MAX_TOKEN_CHARS = 8192;
 const CACHE_LIMIT = 10_000;
@@ -96,16 +100,130 @@ export function loadIssuers(path: string): Issuer[] {
   });
 }
 
+/**
+ * Revoked token IDs [Warden policy: TS-0001 and TS-0003 define no revocation of a oneM2M token; a token is valid
+ * until its notAfter]. dynamicAuthorization.revokedTokens names a JSON file {"revoked": ["tokenID", …]}, written by
+ * the issuer's operator (or copied from the issuer); it is read again when it changes (looked at no more than once
+ * a second), so a revocation takes effect without a restart. A revoked token grants nothing: not when presented
+ * (tkns), not through a Local-Token-ID assigned earlier (ltids), not through a dynamic policy made from it. A file
+ * that cannot be read keeps the last list read and is reported; one that never could be refuses every token.
+ */
+export class RevocationList {
+  private revoked: ReadonlySet<string> = new Set();
+  private checkedAt = -Infinity;
+  private mtimeMs = -1;
+  private broken: string | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  /** Why the token grants nothing, or undefined when it is not revoked. */
+  check(tokenId: string): string | undefined {
+    if (this.path === '') return undefined;
+    this.refresh();
+    if (this.broken !== undefined && this.mtimeMs < 0) return `the revocation list cannot be read (${this.broken})`;
+    return this.revoked.has(tokenId) ? `token ${tokenId} is revoked` : undefined;
+  }
+
+  private refresh(): void {
+    const now = performance.now();
+    if (now - this.checkedAt < 1000) return;
+    this.checkedAt = now;
+    try {
+      const mtimeMs = statSync(this.path).mtimeMs;
+      if (mtimeMs === this.mtimeMs) return;
+      const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as unknown;
+      if (!isRecord(parsed) || !Array.isArray(parsed.revoked) || parsed.revoked.some((id) => typeof id !== 'string')) throw new Error('expected {"revoked": ["tokenID", …]}');
+      this.revoked = new Set(parsed.revoked as string[]);
+      this.mtimeMs = mtimeMs;
+      this.broken = undefined;
+    } catch (err) {
+      const message = `${this.path}: ${err instanceof Error ? err.message : String(err)}`;
+      if (this.broken !== message) this.onError(message);
+      this.broken = message;
+    }
+  }
+}
+
+/** A Local-Token-ID this CSE assigned to a token it verified [TS-0003 §7.3.2.3 steps 7.2, 8; TS-0004 m2m:dynAuthLocalTokenIdAssignment]. */
+interface LocalToken {
+  readonly token: VerifiedToken;
+  /** The originator it was assigned to, absolute: the only one that may use it. */
+  readonly holder: string;
+}
+
+/** Local-Token-IDs: at most this many are kept (the oldest go first); each lives as long as its token. */
+const LOCAL_TOKEN_LIMIT = 10_000;
+/** ltids a request may name, and the shape of one (an xs:NCName of the CSE's making). */
+export const MAX_LOCAL_TOKEN_IDS = 8;
+const LOCAL_TOKEN_ID = /^lt[a-z0-9]{20}$/;
+
 export class TokenVerifier {
   private issuers: Map<string, Issuer> | undefined;
   private issuerError: string | undefined;
   /** Verified tokens by their compact form: a token is checked cryptographically once, its validity every use. */
   private readonly verified = new Map<string, VerifiedToken>();
 
+  /** Local-Token-IDs by their ID, and the ID assigned to a token for a holder (compact token + holder). */
+  private readonly local = new Map<string, LocalToken>();
+  private readonly localOf = new Map<string, string>();
+  readonly revocations: RevocationList;
+
   constructor(
     private readonly config: Config,
     private readonly self: LocalIdentity,
-  ) {}
+    onError: (message: string) => void = () => undefined,
+  ) {
+    this.revocations = new RevocationList(config.dynamicAuthorization.revokedTokens, onError);
+  }
+
+  /**
+   * The Local-Token-ID of a token verified for this originator: undefined when one was assigned before (only new
+   * assignments are answered in ati [TS-0003 §7.3.2.3 step 8.1]), else a new one.
+   */
+  assignLocal(token: VerifiedToken, originator: string): string | undefined {
+    const holder = absoluteSegments(originator, this.self).join('/');
+    const key = `${holder} ${token.issuer} ${token.id}`;
+    const known = this.localOf.get(key);
+    if (known !== undefined && this.local.has(known)) return undefined;
+    const lti = `lt${randomIdSuffix(20)}`;
+    if (this.local.size >= LOCAL_TOKEN_LIMIT) {
+      const [oldest] = this.local.keys();
+      if (oldest !== undefined) this.local.delete(oldest);
+      if (this.localOf.size >= LOCAL_TOKEN_LIMIT) this.localOf.clear();
+    }
+    this.local.set(lti, { token, holder });
+    this.localOf.set(key, lti);
+    return lti;
+  }
+
+  /**
+   * The token a Local-Token-ID stands for, checked for this originator at `now` like a token presented again;
+   * throws TokenRejected (malformed: 4000) when the ID is unknown, another originator's, expired or revoked.
+   */
+  resolveLocal(lti: string, originator: string, now: number): VerifiedToken {
+    if (!LOCAL_TOKEN_ID.test(lti)) throw new TokenRejected(`'${lti.slice(0, 64)}' is not a Local-Token-ID of this CSE`, true);
+    const found = this.local.get(lti);
+    if (!found) throw new TokenRejected(`Local-Token-ID ${lti} is not known (never assigned, or its token expired)`);
+    // A Local-Token-ID is its holder's: another originator replaying it gets nothing [TS-0003 §7.3.2.3 step 7.1.3].
+    if (found.holder !== absoluteSegments(originator, this.self).join('/')) throw new TokenRejected(`Local-Token-ID ${lti} was assigned to another originator`);
+    const skew = this.config.dynamicAuthorization.tokenClockSkew * 1000;
+    if (now >= found.token.notAfter + skew) {
+      this.local.delete(lti);
+      throw new TokenRejected(`the token of Local-Token-ID ${lti} has expired`);
+    }
+    if (now < found.token.notBefore - skew) throw new TokenRejected(`the token of Local-Token-ID ${lti} is not valid yet`);
+    const revoked = this.revocations.check(found.token.id);
+    if (revoked) throw new TokenRejected(revoked);
+    return found.token;
+  }
+
+  /** Why a token (by ID) grants nothing now, or undefined. */
+  revoked(tokenId: string): string | undefined {
+    return this.revocations.check(tokenId);
+  }
 
   private issuerFor(id: string): Issuer | undefined {
     if (!this.issuers) {
@@ -137,13 +255,56 @@ export class TokenVerifier {
     if (absoluteSegments(verified.holder, this.self).join('/') !== absoluteSegments(originator, this.self).join('/')) throw new TokenRejected(`token ${verified.id} is held by '${verified.holder}', not by the originator`);
     if (now >= verified.notAfter + skew) throw new TokenRejected(`token ${verified.id} has expired`);
     if (now < verified.notBefore - skew) throw new TokenRejected(`token ${verified.id} is not valid yet`);
+    const revoked = this.revocations.check(verified.id);
+    if (revoked) throw new TokenRejected(revoked);
     return verified;
   }
 
-  private async verifyOnce(token: string, now: number): Promise<VerifiedToken> {
+  private decryptionKey: KeyObject | null | undefined;
+  private decryptionError: string | undefined;
+
+  /** dynamicAuthorization.tokenDecryptionKey, read once: null when none is configured or it cannot be read. */
+  private decryptionKeyOf(): KeyObject | null {
+    if (this.decryptionKey === undefined) {
+      const path = this.config.dynamicAuthorization.tokenDecryptionKey;
+      try {
+        this.decryptionKey = path === '' ? null : createPrivateKey(readFileSync(path, 'utf8'));
+      } catch (err) {
+        this.decryptionKey = null;
+        this.decryptionError = `${path}: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    return this.decryptionKey;
+  }
+
+  /**
+   * The JWS inside a JWE token [TS-0003 §7.3.2.6: nested sign-then-encrypt, cty JWT on the outer JWE], decrypted with
+   * the configured key and only by the algorithms below (no RSA1_5, whose padding leaks). An encrypted token whose
+   * content is not a signed JWT is refused: encryption hides the claims but does not say who issued them.
+   */
+  private async decrypt(token: string): Promise<string> {
+    const key = this.decryptionKeyOf();
+    if (!key) throw new TokenRejected(`encrypted tokens (JWE) are not accepted: ${this.decryptionError ?? 'no decryption key is configured (dynamicAuthorization.tokenDecryptionKey)'}`);
+    let decrypted: Awaited<ReturnType<typeof compactDecrypt>>;
+    try {
+      decrypted = await compactDecrypt(token, key, { keyManagementAlgorithms: [...JWE_KEY_ALGORITHMS], contentEncryptionAlgorithms: [...JWE_CONTENT_ALGORITHMS] });
+    } catch (err) {
+      if (err instanceof joseErrors.JWEInvalid) throw new TokenRejected('an encrypted token is not a JWE in compact serialization', true);
+      throw new TokenRejected('an encrypted token does not decrypt with the configured key and algorithms');
+    }
+    if (decrypted.protectedHeader.cty !== 'JWT') throw new TokenRejected('an encrypted token must carry a signed JWT (cty JWT: nested sign-then-encrypt)');
+    const inner = new TextDecoder().decode(decrypted.plaintext);
+    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(inner)) throw new TokenRejected('an encrypted token must carry a signed JWT (JWS compact serialization)');
+    return inner;
+  }
+
+  private async verifyOnce(token: string, now: number, nested = false): Promise<VerifiedToken> {
     if (token.length > MAX_TOKEN_CHARS) throw new TokenRejected(`a token is longer than ${MAX_TOKEN_CHARS} characters`, true);
     const parts = token.split('.');
-    if (parts.length === 5) throw new TokenRejected('encrypted tokens (JWE) are not accepted: no decryption key is configured');
+    if (parts.length === 5) {
+      if (nested) throw new TokenRejected('an encrypted token must carry a signed JWT, not another encrypted one');
+      return this.verifyOnce(await this.decrypt(token), now, true);
+    }
     let header: ReturnType<typeof decodeProtectedHeader>;
     let unverified: ReturnType<typeof decodeJwt>;
     try {
@@ -220,11 +381,12 @@ export class TokenVerifier {
 /** One verifier per CSE (its issuer keys and cache), made when first needed. */
 const instances = new WeakMap<object, TokenVerifier>();
 
-export function tokenVerifierFor(services: { readonly config: Config; readonly self: LocalIdentity }): TokenVerifier {
-  let instance = instances.get(services);
+export function tokenVerifierFor(services: { readonly config: Config; readonly self: LocalIdentity; readonly log?: { error(obj: object, msg: string): void } }): TokenVerifier {
+  // By the configuration, one object per CSE: the pipeline's services and a resource hook's context share it.
+  let instance = instances.get(services.config);
   if (!instance) {
-    instance = new TokenVerifier(services.config, services.self);
-    instances.set(services, instance);
+    instance = new TokenVerifier(services.config, services.self, (message) => services.log?.error({ event: 'token-revocations', reason: message }, 'the token revocation list cannot be read'));
+    instances.set(services.config, instance);
   }
   return instance;
 }

@@ -74,6 +74,8 @@ const STRING_LISTS = new Set([
   'daci', 'dap',
   // notification target policies, <locationPolicy>
   'ntu', 'lou',
+  // <token> audience
+  'tkau',
   // announcement
   'at', 'aa',
 ]);

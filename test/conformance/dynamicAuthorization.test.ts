@@ -177,6 +177,16 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     }
   });
 
+  it('a DAS answer for another request (privileges for another originator or operation) grants nothing', async () => {
+    const box = await guarded();
+    das.answer = () => grant('Cstranger', 63);
+    assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 4103);
+    clock.advance(10_000);
+    das.answer = () => grant('Cguest', 8);
+    assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 4103);
+    assert.equal(das.requests.length, 2);
+  });
+
   it('a DAS that does not answer means 4103 within the bounded wait, not a hung request', async () => {
     const box = await guarded();
     das.answer = () => 'hang';

@@ -26,6 +26,8 @@ const STRING_OPTIONS: Record<string, string> = {
   '299': 'x-m2m-oet',
   '311': 'x-m2m-gid',
   '331': 'x-m2m-vsi',
+  // oneM2M-ATI, a response option (Assigned Token Identifiers) [TS-0008 §6.2.2.4.15]; registered for encoding.
+  '327': 'x-m2m-ati',
 };
 const UINT_OPTIONS = { ty: '267', ec: '303', rsc: '307', cto: '319', cts: '323' } as const;
 
@@ -125,6 +127,23 @@ function formatName(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Tokens travel in the Uri-Query on CoAP (tkns) [TS-0008 §6.2.2.3], on HTTP in the Authorization header: taken out
+ * of the query and handed to the shared decoding as that header (tokens joined by '+', TS-0009 §6.4.19), so that
+ * both bindings check them the same way. The CoAP request's own headers never carry Authorization.
+ */
+function tokensFromQuery(url: string, headers: Record<string, string>): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const query = new URLSearchParams(url.slice(at + 1));
+  const tkns = query.getAll('tkns');
+  if (tkns.length === 0) return url;
+  query.delete('tkns');
+  headers.authorization = tkns.flatMap((v) => v.split(/[ +]/)).filter((v) => v !== '').join('+');
+  const rest = query.toString();
+  return rest === '' ? url.slice(0, at) : `${url.slice(0, at)}?${rest}`;
+}
+
 function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec): void {
   const code = coapCodeOf(response.rsc);
   res.code = `${Math.floor(code / 100)}.${String(code % 100).padStart(2, '0')}`;
@@ -136,6 +155,7 @@ function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec):
   if (response.rset) res.setOption('295', response.rset);
   if (response.cnst !== undefined) res.setOption(UINT_OPTIONS.cts, response.cnst);
   if (response.cnot !== undefined) res.setOption(UINT_OPTIONS.cto, response.cnot);
+  if (response.ati) res.setOption('327', response.ati.ltia.map((a) => `${a.lti}:${a.tkid}`).join('+'));
   if (response.location) res.setOption('Location-Path', response.location.split('/').map((s) => Buffer.from(s)));
   // 4.29 Too Many Requests says when to come back in Max-Age [RFC 8516 §3].
   if (response.retryAfter !== undefined) res.setOption('Max-Age', response.retryAfter);
@@ -180,7 +200,7 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
       try {
         codec = codecForAccept(accept, format ? codecForContentType(format) : jsonCodec);
         if (req.payload.length > options.maxBodyBytes) throw new CseError(RSC.BAD_REQUEST, `the request content exceeds ${options.maxBodyBytes} bytes`);
-        const primitive = decodeHttpRequest({ method: req.method, url: req.url, headers, body: req.payload }, options.maxQueryParameters);
+        const primitive = decodeHttpRequest({ method: req.method, url: tokensFromQuery(req.url, headers), body: req.payload, headers }, options.maxQueryParameters);
         const transport: TransportContext = { binding: 'coap', remoteAddress: req.rsinfo.address, secure: false, responseFormat: formatOfCodec(codec) };
         reply(res, await handle(primitive, transport), codec);
       } catch (err) {

@@ -99,6 +99,8 @@ function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): v
   if (response.ot) headers['X-M2M-OT'] = response.ot;
   if (response.rset) headers['X-M2M-RST'] = response.rset;
   if (response.cnst !== undefined) headers['X-M2M-CTS'] = String(response.cnst);
+  // lti:tkid pairs joined by '+' [TS-0009 §6.4.18].
+  if (response.ati) headers['X-M2M-ATI'] = response.ati.ltia.map((a) => `${a.lti}:${a.tkid}`).join('+');
   if (response.cnot !== undefined) headers['X-M2M-CTO'] = String(response.cnot);
   // The URI of the created resource exactly as the Content carries it (m2m:uri / m2m:rce uri), and only then
   // [TS-0009 §6.4.4].

@@ -2,6 +2,7 @@
 // names the operation and target but never the policy contents.
 import { CseError, badRequest, noPrivilege } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
+import type { Decision } from '../../security/authorize.js';
 import { OPERATION, OPERATION_NAMES, isDiscovery, type Operation } from '../../primitive/request.js';
 import { ACCESS_OPERATION, privilegeOf, type AccessOperation } from '../../security/acp.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
@@ -9,7 +10,8 @@ import type { RequestContext } from '../context.js';
 import { originatorMay } from '../access.js';
 import type { Stage } from '../pipeline.js';
 import { dynamicAuthorizationFor } from '../../security/dynamicAuthorization.js';
-import { TokenRejected, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
+import { ROLE_ID } from '../../security/originators.js';
+import { MAX_LOCAL_TOKEN_IDS, TokenRejected, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
 
 function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
   // A RETRIEVE with filterUsage discovery needs DISCOVERY [TS-0003 §7.1.3]; through fopt that is what each
@@ -37,6 +39,13 @@ function checkedTokenIds(tids: readonly string[]): string[] {
   return [...tids];
 }
 
+/** rids: a few Role-IDs (issuerRelativeID@issuerFQDN) [TS-0004 m2m:roleID]. */
+function checkedRoleIds(rids: readonly string[]): string[] {
+  if (rids.length > 16) throw badRequest('at most 16 Role-IDs (rids) may be given');
+  for (const id of rids) if (!ROLE_ID.test(id)) throw badRequest(`'${id.slice(0, 64)}' is not a Role-ID (issuerRelativeID@issuerFQDN)`);
+  return [...rids];
+}
+
 async function verifiedTokens(ctx: RequestContext, tokens: readonly string[]): Promise<VerifiedToken[]> {
   const originator = ctx.originator;
   const basis = { event: 'token', originator: originator?.id, rqi: ctx.request.rqi };
@@ -56,6 +65,63 @@ async function verifiedTokens(ctx: RequestContext, tokens: readonly string[]): P
     }
   }
   return verified;
+}
+
+/** The tokens that Local-Token-IDs (ltids) stand for; a bad one refuses the request like a bad token. */
+function localTokens(ctx: RequestContext, ltids: readonly string[]): VerifiedToken[] {
+  const originator = ctx.originator;
+  const basis = { event: 'token', originator: originator?.id, rqi: ctx.request.rqi, ltids };
+  if (ltids.length > MAX_LOCAL_TOKEN_IDS) throw badRequest(`at most ${MAX_LOCAL_TOKEN_IDS} Local-Token-IDs (ltids) may be given`);
+  // Assigned only to tokens accepted from this originator, so the same authentication applies to their use.
+  if (ctx.services.config.dynamicAuthorization.tokenRequiresAuthentication && !originator?.authenticated) {
+    ctx.services.log.warn({ ...basis, granted: false, reason: 'Local-Token-IDs from an unauthenticated originator' }, 'dynamic authorization');
+    throw noPrivilege('Local-Token-IDs are accepted only from an authenticated originator');
+  }
+  const verifier = tokenVerifierFor(ctx.services);
+  return ltids.map((lti) => {
+    try {
+      return verifier.resolveLocal(lti, originator?.id ?? '', ctx.receivedAt);
+    } catch (err) {
+      if (!(err instanceof TokenRejected)) throw err;
+      ctx.services.log.warn({ ...basis, granted: false, reason: err.message }, 'dynamic authorization');
+      throw err.malformed ? badRequest(`malformed Local-Token-ID: ${err.message}`) : noPrivilege(`a Local-Token-ID was refused: ${err.message}`);
+    }
+  });
+}
+
+/**
+ * After a decision with tokens: tokens presented whole get Local-Token-IDs, returned in ati, for later requests
+ * (ltids) [TS-0003 §7.3.2.3 steps 7.2, 8.1]; the decision is logged with its tokens and roles.
+ */
+function afterTokens(ctx: RequestContext, decision: Decision, presented: readonly VerifiedToken[], tokens: readonly VerifiedToken[]): void {
+  const r = ctx.request;
+  const originator = ctx.originator?.id ?? '';
+  if (decision.granted) {
+    const verifier = tokenVerifierFor(ctx.services);
+    const assigned = presented.flatMap((token) => {
+      const lti = verifier.assignLocal(token, originator);
+      return lti === undefined ? [] : [{ lti, tkid: token.id }];
+    });
+    if (assigned.length > 0) ctx.assignedTokens = assigned;
+  }
+  // The basis of a grant through a token's roles is the linked policy's rule and these tokens and roles. Built only
+  // when the line is written: a token holder's every request passes here.
+  if (!ctx.services.log.isLevelEnabled('info')) return;
+  const roles = tokens.flatMap((token) => token.permissions.flatMap((permission) => permission.roleIds));
+  ctx.services.log.info(
+    {
+      event: 'token',
+      originator,
+      rqi: r.rqi,
+      tokens: tokens.map((token) => `${token.issuer}:${token.id}`),
+      ...(r.ltids && r.ltids.length > 0 ? { ltids: r.ltids } : {}),
+      roles,
+      granted: decision.granted,
+      ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}),
+      ...(ctx.assignedTokens ? { assigned: ctx.assignedTokens.map((a) => a.lti) } : {}),
+    },
+    'dynamic authorization',
+  );
 }
 
 export const authorize: Stage = {
@@ -89,10 +155,10 @@ export const authorize: Stage = {
       // TS-0001 leaves daci an ordinary RW attribute), or UPDATE alone would let an originator name its own DAS.
       if (names.includes('daci')) updatesAcpi = true;
     }
-    const question = {
+    let question = {
       originator: originator.id,
       authenticated: originator.authenticated,
-      roleIds: [],
+      roleIds: [] as string[],
       operation: accessOperation(r.op, ctx),
       resource,
       ip: ctx.transport.remoteAddress,
@@ -106,18 +172,65 @@ export const authorize: Stage = {
       attributes: ctx.virtual ? null : (sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined)),
       ...(ctx.virtual === 'ntsr' ? { selfReference: true } : {}),
     };
-    let decision = await ctx.services.access.decide(question);
-    // Tokens carried by the request [TS-0003 §7.3.2.3]: verified only when the policies deny (a granted request
-    // needs none); a token that fails any check refuses the request, it is never silently ignored.
-    if (!decision.granted && r.tkns && r.tkns.length > 0) {
-      const tokens = await verifiedTokens(ctx, r.tkns);
-      decision = await ctx.services.access.decide({ ...question, tokens });
-      // The basis of a grant through a token's roles is the linked policy's rule and these tokens and roles.
-      const roles = tokens.flatMap((token) => token.permissions.flatMap((permission) => permission.roleIds));
+    // A request with tokens or Local-Token-IDs only (the common case of a token holder) is decided once, with its
+    // tokens, instead of once without and again with them. A token that fails its checks is held back: the policies
+    // alone may still grant (tokens are needed only where they deny), and if they do not, the token's refusal is the
+    // answer, as on the longer path below.
+    let decision: Decision;
+    let tokensDecided = false;
+    if (((r.tkns?.length ?? 0) > 0 || (r.ltids?.length ?? 0) > 0) && (r.rids?.length ?? 0) === 0 && (r.tids?.length ?? 0) === 0) {
+      let failure: CseError | undefined;
+      let presented: VerifiedToken[] = [];
+      let tokens: VerifiedToken[] | undefined;
+      try {
+        presented = await verifiedTokens(ctx, r.tkns ?? []);
+        tokens = [...presented, ...localTokens(ctx, r.ltids ?? [])];
+      } catch (err) {
+        if (!(err instanceof CseError)) throw err;
+        failure = err;
+      }
+      decision = await ctx.services.access.decide(tokens ? { ...question, tokens } : question);
+      if (failure && !decision.granted) {
+        ctx.decision = decision;
+        throw failure;
+      }
+      if (tokens) {
+        tokensDecided = true;
+        afterTokens(ctx, decision, presented, tokens);
+      }
+    } else decision = await ctx.services.access.decide(question);
+    // Role-IDs the request names (rids) count only where a <role> of this CSE assigns them to the originator and is
+    // valid now [TS-0003 §7.4.3]; then the linked policies' Role-ID rules may grant.
+    if (!decision.granted && r.rids && r.rids.length > 0) {
+      const rids = checkedRoleIds(r.rids);
+      const { held, roles } = await ctx.services.access.rolesHeld(originator.id, rids, ctx.receivedAt);
+      if (held.length > 0) {
+        question = { ...question, roleIds: held };
+        decision = await ctx.services.access.decide(question);
+      }
       ctx.services.log.info(
-        { event: 'token', originator: originator.id, rqi: r.rqi, tokens: tokens.map((token) => `${token.issuer}:${token.id}`), roles, granted: decision.granted, ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}) },
+        { event: 'role', originator: originator.id, rqi: r.rqi, rids, held, roles, granted: decision.granted, ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}) },
         'dynamic authorization',
       );
+    }
+    // Token IDs (tids) of tokens stored here as <token> resources are used without asking a DAS (the CSE as PIP).
+    let presentedTokens = r.tkns ?? [];
+    let remoteTokenIds = r.tids && r.tids.length > 0 ? checkedTokenIds(r.tids) : undefined;
+    if (!decision.granted && remoteTokenIds) {
+      const stored = await ctx.services.access.storedTokens(remoteTokenIds, ctx.receivedAt);
+      if (stored.size > 0) {
+        presentedTokens = [...presentedTokens, ...stored.values()];
+        remoteTokenIds = remoteTokenIds.filter((id) => !stored.has(id));
+        if (remoteTokenIds.length === 0) remoteTokenIds = undefined;
+      }
+    }
+    // Tokens carried by the request [TS-0003 §7.3.2.3]: verified only when the policies deny (a granted request
+    // needs none); a token that fails any check refuses the request, it is never silently ignored.
+    if (!decision.granted && !tokensDecided && (presentedTokens.length > 0 || (r.ltids && r.ltids.length > 0))) {
+      const presented = await verifiedTokens(ctx, presentedTokens);
+      const tokens = [...presented, ...localTokens(ctx, r.ltids ?? [])];
+      decision = await ctx.services.access.decide({ ...question, tokens });
+      afterTokens(ctx, decision, presented, tokens);
     }
     // Denied by the policies: the DAS may grant privileges, after which the decider is asked again [TS-0003 §7.3.2.2].
     // Not for an acpi change (selfPrivileges), a group fan-out (its members decide) or a polling channel (its AE's).
@@ -129,7 +242,7 @@ export const authorize: Stage = {
         ip: question.ip,
         time: question.time,
         rqi: r.rqi,
-        ...(r.tids && r.tids.length > 0 ? { tokenIds: checkedTokenIds(r.tids) } : {}),
+        ...(remoteTokenIds ? { tokenIds: remoteTokenIds } : {}),
       };
       const dynamic = dynamicAuthorizationFor(ctx.services);
       // An originator that offers to fetch tokens itself (tqi) without naming any (tids) gets the indirect flow: a

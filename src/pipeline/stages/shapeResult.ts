@@ -78,6 +78,7 @@ export const shapeResult: Stage = {
     if (outcome.content) response.pc = outcome.content;
     if (outcome.contentStatus !== undefined) response.cnst = outcome.contentStatus;
     if (outcome.contentOffset !== undefined) response.cnot = outcome.contentOffset;
+    if (ctx.assignedTokens) response.ati = { ltia: ctx.assignedTokens };
     if (r && !outcome.content) {
       const name = typeNameOf(services, r);
       const shortName = name.slice(name.indexOf(':') + 1);

@@ -27,7 +27,7 @@ export const cseBaseType = defineResourceType({
   ty: RESOURCE_TYPE.CSEBase,
   typeName: 'm2m:cb',
   attributes,
-  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.dynamicAuthorizationConsultation, RESOURCE_TYPE.AE, RESOURCE_TYPE.container, RESOURCE_TYPE.flexContainer, RESOURCE_TYPE.group, RESOURCE_TYPE.node, RESOURCE_TYPE.remoteCSE, RESOURCE_TYPE.subscription, RESOURCE_TYPE.timeSeries, RESOURCE_TYPE.crossResourceSubscription, RESOURCE_TYPE.schedule, RESOURCE_TYPE.timeSyncBeacon, RESOURCE_TYPE.action, RESOURCE_TYPE.notificationTargetPolicy, RESOURCE_TYPE.locationPolicy, CSE_BASE_ANNC],
+  childTypes: [RESOURCE_TYPE.accessControlPolicy, RESOURCE_TYPE.dynamicAuthorizationConsultation, RESOURCE_TYPE.AE, RESOURCE_TYPE.container, RESOURCE_TYPE.flexContainer, RESOURCE_TYPE.group, RESOURCE_TYPE.node, RESOURCE_TYPE.remoteCSE, RESOURCE_TYPE.subscription, RESOURCE_TYPE.timeSeries, RESOURCE_TYPE.crossResourceSubscription, RESOURCE_TYPE.schedule, RESOURCE_TYPE.timeSyncBeacon, RESOURCE_TYPE.action, RESOURCE_TYPE.notificationTargetPolicy, RESOURCE_TYPE.locationPolicy, RESOURCE_TYPE.role, RESOURCE_TYPE.token, CSE_BASE_ANNC],
   // The CSEBase is configured, not changed by requests [TS-0004 §7.4.3]: UPDATE and DELETE are 4005.
   creatable: false,
   updatable: false,
