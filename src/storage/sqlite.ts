@@ -1,6 +1,6 @@
 // The embedded default backend: one SQLite file (better-sqlite3), WAL journal, one connection.
 import Database from 'better-sqlite3';
-import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
 import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
@@ -110,15 +110,11 @@ export function openSqliteStore(options: SqliteOptions): ResourceStore {
     }
     db = new Database(options.path);
     db.pragma('journal_mode = WAL');
-    // NORMAL in both cases: a COMMIT writes the WAL without waiting for the disk. With durability full the store
-    // then syncs the WAL itself, off the event loop, before it acknowledges the commit (SqliteStore.sync): what
-    // synchronous = FULL does, without blocking every other request for the length of an fsync. Checkpoints still
-    // sync the WAL before they copy it and the database after (SQLite does so at NORMAL in WAL mode).
-    db.pragma('synchronous = NORMAL');
+    db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = OFF');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    return new SqliteStore(db, lock, options.durability === 'full' && options.path !== ':memory:' ? `${options.path}-wal` : undefined);
+    return new SqliteStore(db, lock);
   } catch (err) {
     db?.close();
     lock?.close();
@@ -781,17 +777,11 @@ class SqliteStore implements ResourceStore {
   constructor(
     private readonly db: Database.Database,
     private readonly fileLock?: Database.Database,
-    /** The WAL to sync before a commit is acknowledged (durability full); undefined: not synced (normal). */
-    private readonly walPath?: string,
   ) {
     this.ops = new SqliteOperations(db, new SqliteStatements(db));
     this.view = new SqliteTransactionView(this.ops, this.bus);
   }
 
-  /**
-   * Reads (and nothing that writes: a write outside transaction() would be neither grouped nor synced before its
-   * caller is answered, so every write method goes through transaction()).
-   */
   private async exclusive<T>(fn: () => T): Promise<T> {
     if (!this.mutex.locked && !this.db.inTransaction) return fn();
     const release = await this.mutex.acquire();
@@ -835,13 +825,13 @@ class SqliteStore implements ResourceStore {
     return this.exclusive(() => this.ops.edgeChild(pi, ty, newest, aliveAt));
   }
   insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
-    return this.transaction(() => Promise.resolve(this.ops.insert(r, limits)));
+    return this.exclusive(() => this.ops.insert(r, limits));
   }
   usage(originator: string): Promise<Usage> {
     return this.exclusive(() => this.ops.usage(originator));
   }
   update(r: StoredResource): Promise<void> {
-    return this.transaction(() => Promise.resolve(this.ops.update(r)));
+    return this.exclusive(() => this.ops.update(r));
   }
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return this.transaction(() => Promise.resolve(this.ops.deleteSubtree(ri)));
@@ -886,10 +876,10 @@ class SqliteStore implements ResourceStore {
     return this.transaction(() => Promise.resolve(this.ops.dequeue(ids)));
   }
   renewLeases(ids: readonly number[], owner: string, until: number): Promise<void> {
-    return this.transaction(() => Promise.resolve(this.ops.renewLeases(ids, owner, until)));
+    return this.exclusive(() => this.ops.renewLeases(ids, owner, until));
   }
   postpone(id: number, notBefore: number, attempts: number): Promise<void> {
-    return this.transaction(() => Promise.resolve(this.ops.postpone(id, notBefore, attempts)));
+    return this.exclusive(() => this.ops.postpone(id, notBefore, attempts));
   }
   queueLength(target: string): Promise<number> {
     return this.exclusive(() => this.ops.queueLength(target));
@@ -900,11 +890,11 @@ class SqliteStore implements ResourceStore {
   }
 
   claimOnce(key: string, until: number, now: number): Promise<boolean> {
-    return this.transaction(() => Promise.resolve(this.ops.claimOnce(key, until, now)));
+    return this.exclusive(() => this.ops.claimOnce(key, until, now));
   }
 
   forgetClaims(now: number): Promise<number> {
-    return this.transaction(() => Promise.resolve(this.ops.forgetClaims(now)));
+    return this.exclusive(() => this.ops.forgetClaims(now));
   }
 
   /**
@@ -974,45 +964,11 @@ class SqliteStore implements ResourceStore {
     const group = this.awaitingCommit.splice(0);
     try {
       this.db.exec('COMMIT');
+      for (const t of group) t.resolve();
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       for (const t of group) t.reject(err);
-      return;
     }
-    if (this.walPath === undefined) {
-      for (const t of group) t.resolve();
-      return;
-    }
-    this.unsynced.push(...group);
-    if (this.syncing === undefined) this.syncing = this.sync();
-  }
-
-  /** Commits waiting for the WAL sync that makes them durable. */
-  private readonly unsynced: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
-  /** The sync under way, if any. */
-  private syncing: Promise<void> | undefined;
-  private walFd: number | undefined;
-
-  /**
-   * Makes the committed groups durable: fdatasync of the WAL on libuv's thread pool, while the event loop goes on
-   * serving requests and committing the next groups; the commits that came meanwhile share the next sync. A commit
-   * is acknowledged only after a sync that started after it. The WAL is the file SQLite wrote the commit to: it is
-   * deleted only when the last connection closes (never while this store is open), and a checkpoint or a restart
-   * of the WAL keeps its inode. A failed sync fails its commits (the client is not told they are durable).
-   */
-  private async sync(): Promise<void> {
-    while (this.unsynced.length > 0) {
-      const batch = this.unsynced.splice(0);
-      try {
-        this.walFd ??= openSync(this.walPath as string, 'r+');
-        const fd = this.walFd;
-        await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-        for (const t of batch) t.resolve();
-      } catch (err) {
-        for (const t of batch) t.reject(err);
-      }
-    }
-    this.syncing = undefined;
   }
 
   ping(): Promise<void> {
@@ -1025,10 +981,6 @@ class SqliteStore implements ResourceStore {
     const release = await this.mutex.acquire();
     try {
       this.settle(true);
-      // The syncs under way finish on the open descriptor before it closes (closing the connection checkpoints).
-      while (this.syncing !== undefined) await this.syncing;
-      if (this.walFd !== undefined) closeSync(this.walFd);
-      this.walFd = undefined;
       if (this.db.open) this.db.close();
       if (this.fileLock?.open) this.fileLock.close();
     } finally {
