@@ -551,7 +551,9 @@ class PostgresOperations {
     // The deliverer asks on every round, many times a second under load. Grouping the outbox by target read every
     // queued row, so a backlog made each round slower and the backlog grew further. The heads are walked on the
     // (target, id) index instead (targets compare byte-wise, see MIGRATIONS), one seek per target in the scope
-    // whatever the queues' lengths; excluded prefixes are ranges never entered (leaseRanges, as for SQLite).
+    // whatever the queues' lengths; excluded prefixes are ranges never entered (leaseRanges, as for SQLite). Each
+    // step seeks the next target with no upper bound (a bound the planner can only filter on would make the seek
+    // read every entry beyond the range); a range's walk stops at the first target past its end.
     const ranges = leaseRanges(scope);
     const args: unknown[] = [owner, now, now + leaseMs, limit, ranges.map(([from]) => from), ranges.map(([, below]) => below ?? null)];
     // SKIP LOCKED: processes polling at once lease different heads; a head already leased is not due, and one
@@ -561,12 +563,12 @@ class PostgresOperations {
         name: 'warden_lease_heads',
         text: `WITH RECURSIVE ranges(lo, hi) AS (SELECT * FROM unnest($5::text[], $6::text[])),
            walk(target, hi) AS (
-             SELECT (SELECT o.target FROM outbox o WHERE o.target >= r.lo AND (r.hi IS NULL OR o.target < r.hi) ORDER BY o.target LIMIT 1), r.hi FROM ranges r
+             SELECT (SELECT o.target FROM outbox o WHERE o.target >= r.lo ORDER BY o.target LIMIT 1), r.hi FROM ranges r
              UNION ALL
-             SELECT (SELECT o.target FROM outbox o WHERE o.target > w.target AND (w.hi IS NULL OR o.target < w.hi) ORDER BY o.target LIMIT 1), w.hi
-               FROM walk w WHERE w.target IS NOT NULL),
+             SELECT (SELECT o.target FROM outbox o WHERE o.target > w.target ORDER BY o.target LIMIT 1), w.hi
+               FROM walk w WHERE w.target IS NOT NULL AND (w.hi IS NULL OR w.target < w.hi)),
            heads AS (SELECT h.id FROM walk w CROSS JOIN LATERAL (SELECT o.id, o.not_before, o.lease_until FROM outbox o WHERE o.target = w.target ORDER BY o.id LIMIT 1) h
-             WHERE h.not_before <= $2 AND (h.lease_until IS NULL OR h.lease_until <= $2) ORDER BY h.id LIMIT $4),
+             WHERE (w.hi IS NULL OR w.target < w.hi) AND h.not_before <= $2 AND (h.lease_until IS NULL OR h.lease_until <= $2) ORDER BY h.id LIMIT $4),
            leased AS (UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN (
              SELECT id FROM outbox WHERE id IN (SELECT id FROM heads) AND not_before <= $2 AND (lease_until IS NULL OR lease_until <= $2)
                FOR UPDATE SKIP LOCKED)
