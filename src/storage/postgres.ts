@@ -341,7 +341,12 @@ class PostgresOperations {
         row = (await run(() => this.db.query<{ seq: string; charged: string }>({ name: 'warden_insert_charged', text: sql, values: args }))).rows[0];
       }
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
+      if ((err as { code?: string }).code === '23505') {
+        // The unique constraints of the resources table as CREATE TABLE named them.
+        const constraint = (err as { constraint?: string }).constraint;
+        const on = constraint === 'resources_srn_key' ? 'srn' : constraint === 'resources_ri_key' ? 'ri' : undefined;
+        throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`, on);
+      }
       throw err;
     }
     if (charge !== undefined && Number(row?.charged) === 0) throw refusal(charge, await this.usage(charge), bytes, subscription, limits);

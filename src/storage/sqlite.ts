@@ -341,7 +341,9 @@ class SqliteOperations {
         return { ...r, seq: Number(info.lastInsertRowid) };
       } catch (err) {
         if (err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
-          throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
+          // SQLite names the column of the unique index that refused the row ("UNIQUE constraint failed: resources.srn").
+          const on = /resources\.srn\b/.test(err.message) ? 'srn' : /resources\.ri\b/.test(err.message) ? 'ri' : undefined;
+          throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`, on);
         }
         throw err;
       }

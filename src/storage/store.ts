@@ -398,7 +398,11 @@ export function leaseRanges(scope: LeaseScope): Array<[string, string | undefine
 }
 
 export class StoreConflictError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Which identity is taken, where the backend says: the ri, or the path (srn). */
+    readonly on?: 'ri' | 'srn',
+  ) {
     super(message);
     this.name = 'StoreConflictError';
   }
