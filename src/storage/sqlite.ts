@@ -25,6 +25,7 @@ import {
   SUBSCRIPTION_TY,
   exceededLimit,
   prefixEnd,
+  leaseRanges,
   refusal,
   sqlLimit,
 } from './store.js';
@@ -92,28 +93,6 @@ const MIGRATIONS: readonly string[] = [
 
 /** Outbox rows with the content of the payload they refer to. */
 const OUTBOX_SELECT = 'SELECT o.*, p.content AS shared FROM outbox o LEFT JOIN outbox_payloads p ON p.id = o.payload';
-
-/**
- * The target ranges [from, below) a lease scope covers (below undefined: no upper end): the `only` prefix, less
- * each `except` prefix. Compared as JS strings, which order like SQLite's bytewise text for the ASCII prefixes
- * the callers use.
- */
-function leaseRanges(scope: LeaseScope): Array<[string, string | undefined]> {
-  let ranges: Array<[string, string | undefined]> = [scope.only ? [scope.only, prefixEnd(scope.only)] : ['', undefined]];
-  for (const prefix of scope.except ?? []) {
-    if (!prefix) continue;
-    const end = prefixEnd(prefix);
-    ranges = ranges.flatMap(([from, below]): Array<[string, string | undefined]> => {
-      const kept: Array<[string, string | undefined]> = [];
-      const leftEnd = below === undefined || prefix < below ? prefix : below;
-      if (from < leftEnd) kept.push([from, leftEnd]);
-      const rightStart = end > from ? end : from;
-      if (below === undefined || rightStart < below) kept.push([rightStart, below]);
-      return kept;
-    });
-  }
-  return ranges;
-}
 
 export interface SqliteOptions {
   path: string;
@@ -362,7 +341,9 @@ class SqliteOperations {
         return { ...r, seq: Number(info.lastInsertRowid) };
       } catch (err) {
         if (err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
-          throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`);
+          // SQLite names the column of the unique index that refused the row ("UNIQUE constraint failed: resources.srn").
+          const on = /resources\.srn\b/.test(err.message) ? 'srn' : /resources\.ri\b/.test(err.message) ? 'ri' : undefined;
+          throw new StoreConflictError(`a resource with ri '${r.ri}' or path '${r.srn}' exists`, on);
         }
         throw err;
       }

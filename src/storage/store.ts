@@ -375,8 +375,34 @@ export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
+/**
+ * The target ranges [from, below) a lease scope covers (below undefined: no upper end): the `only` prefix, less
+ * each `except` prefix. Compared as JS strings, which order like SQLite's bytewise text (and PostgreSQL's COLLATE "C") for the ASCII prefixes
+ * the callers use.
+ */
+export function leaseRanges(scope: LeaseScope): Array<[string, string | undefined]> {
+  let ranges: Array<[string, string | undefined]> = [scope.only ? [scope.only, prefixEnd(scope.only)] : ['', undefined]];
+  for (const prefix of scope.except ?? []) {
+    if (!prefix) continue;
+    const end = prefixEnd(prefix);
+    ranges = ranges.flatMap(([from, below]): Array<[string, string | undefined]> => {
+      const kept: Array<[string, string | undefined]> = [];
+      const leftEnd = below === undefined || prefix < below ? prefix : below;
+      if (from < leftEnd) kept.push([from, leftEnd]);
+      const rightStart = end > from ? end : from;
+      if (below === undefined || rightStart < below) kept.push([rightStart, below]);
+      return kept;
+    });
+  }
+  return ranges;
+}
+
 export class StoreConflictError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Which identity is taken, where the backend says: the ri, or the path (srn). */
+    readonly on?: 'ri' | 'srn',
+  ) {
     super(message);
     this.name = 'StoreConflictError';
   }

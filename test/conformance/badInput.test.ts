@@ -97,6 +97,7 @@ describe('hostile and malformed input over HTTP', () => {
     const dup = await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'data' } }, ae);
     assert.equal(dup.rsc, 4105);
     assert.equal(dup.status, 409);
+    assert.match(String(dup.body?.['m2m:dbg']), /a resource named 'data' already exists under/);
   });
 
   it('an oversize body → 4000, and the server keeps serving', async () => {

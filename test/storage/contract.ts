@@ -31,8 +31,10 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
 
     it('refuses a duplicate ri or path with StoreConflictError', async () => {
       await store.insert(resource('dup', 'root', 'cb/dup'));
-      await assert.rejects(store.insert(resource('dup', 'root', 'cb/other')), StoreConflictError);
-      await assert.rejects(store.insert(resource('dup2', 'root', 'cb/dup')), StoreConflictError);
+      await assert.rejects(store.insert(resource('dup', 'root', 'cb/other')), (err) => err instanceof StoreConflictError && err.on === 'ri');
+      // The path's unique index refuses it (a create relies on it to answer CONFLICT for a name in use).
+      await assert.rejects(store.insert(resource('dup2', 'root', 'cb/dup')), (err) => err instanceof StoreConflictError && err.on === 'srn');
+      assert.equal(await store.get('dup2'), undefined);
     });
 
     it('lists children in insertion order, by type, newest first, with limit/offset, leaving out the expired', async () => {
