@@ -50,6 +50,8 @@ export const RESOURCE_TYPES = {
   'm2m:fcnt': { ty: 28, name: 'FlexContainer', creatable: true, updatable: true },
   'm2m:ts': { ty: 29, name: 'TimeSeries', creatable: true, updatable: true },
   'm2m:tsi': { ty: 30, name: 'TimeSeriesInstance', creatable: true, updatable: false },
+  'm2m:rol': { ty: 31, name: 'Role', creatable: true, updatable: true },
+  'm2m:tk': { ty: 32, name: 'Token', creatable: true, updatable: true },
   'm2m:dac': { ty: 34, name: 'DynamicAuthorizationConsultation', creatable: true, updatable: true },
   'm2m:crs': { ty: 48, name: 'CrossResourceSubscription', creatable: true, updatable: true },
   'm2m:fci': { ty: 58, name: 'FlexContainerInstance', creatable: false, updatable: false },
@@ -65,6 +67,8 @@ export type TypeName = keyof typeof RESOURCE_TYPES;
 export interface AccessControlPolicy {
   /** stringList; create O, update O, at most 32 */
   aa?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
   /** anyURIList; create O, update O, at most 16 */
   at?: string[];
   /** timestamp; create NP, update NP */
@@ -92,6 +96,7 @@ export interface AccessControlPolicy {
 /** What a CREATE of <m2m:acp> may carry (M required, O optional, NP left out). */
 export interface AccessControlPolicyCreate {
   aa?: string[];
+  ast?: 1 | 2;
   at?: string[];
   et?: string;
   lbl?: string[];
@@ -103,6 +108,7 @@ export interface AccessControlPolicyCreate {
 /** What an UPDATE of <m2m:acp> may carry (null removes an optional attribute). */
 export interface AccessControlPolicyUpdate {
   aa?: string[] | null;
+  ast?: 1 | 2 | null;
   at?: string[] | null;
   et?: string | null;
   lbl?: string[] | null;
@@ -122,6 +128,8 @@ export interface AE {
   api?: string;
   /** string; create O, update O, at most 255 */
   apn?: string;
+  /** enum; create O, update O */
+  ast?: 1 | 2;
   /** anyURIList; create O, update O, at most 16 */
   at?: string[];
   /** anyURI; create O, update O */
@@ -166,6 +174,7 @@ export interface AECreate {
   acpi?: string[];
   api: string;
   apn?: string;
+  ast?: 1 | 2;
   at?: string[];
   cstn?: string;
   csz?: string[];
@@ -186,6 +195,7 @@ export interface AEUpdate {
   aa?: string[] | null;
   acpi?: string[] | null;
   apn?: string | null;
+  ast?: 1 | 2 | null;
   at?: string[] | null;
   cstn?: string | null;
   csz?: string[] | null;
@@ -206,6 +216,8 @@ export interface Container {
   aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
   /** anyURIList; create O, update O, at most 16 */
   at?: string[];
   /** nonNegInteger; create NP, update NP */
@@ -256,6 +268,7 @@ export interface Container {
 export interface ContainerCreate {
   aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
   at?: string[];
   cr?: null;
   cstn?: string;
@@ -275,6 +288,7 @@ export interface ContainerCreate {
 export interface ContainerUpdate {
   aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
   at?: string[] | null;
   cstn?: string | null;
   daci?: string[] | null;
@@ -292,6 +306,8 @@ export interface ContainerUpdate {
 export interface ContentInstance {
   /** stringList; create O, update O, at most 32 */
   aa?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
   /** anyURIList; create O, update O, at most 16 */
   at?: string[];
   /** string; create O, update NP, at most 1024 */
@@ -335,6 +351,7 @@ export interface ContentInstance {
 /** What a CREATE of <m2m:cin> may carry (M required, O optional, NP left out). */
 export interface ContentInstanceCreate {
   aa?: string[];
+  ast?: 1 | 2;
   at?: string[];
   cnf?: string;
   con: unknown;
@@ -352,6 +369,7 @@ export interface ContentInstanceCreate {
 /** What an UPDATE of <m2m:cin> may carry (null removes an optional attribute). */
 export interface ContentInstanceUpdate {
   aa?: string[] | null;
+  ast?: 1 | 2 | null;
   at?: string[] | null;
   et?: string | null;
   lbl?: string[] | null;
@@ -425,6 +443,8 @@ export interface Group {
   aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
   /** anyURIList; create O, update O, at most 16 */
   at?: string[];
   /** nonNegInteger; create NP, update NP */
@@ -473,6 +493,7 @@ export interface Group {
 export interface GroupCreate {
   aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
   at?: string[];
   cr?: null;
   cstn?: string;
@@ -493,6 +514,7 @@ export interface GroupCreate {
 export interface GroupUpdate {
   aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
   at?: string[] | null;
   cstn?: string | null;
   daci?: string[] | null;
@@ -661,8 +683,14 @@ export interface MgmtObjUpdate {
 
 /** <m2m:fwr> (ty 13) as the CSE shows it. */
 export interface MgmtObjFwr {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -709,7 +737,10 @@ export interface MgmtObjFwr {
 
 /** What a CREATE of <m2m:fwr> may carry (M required, O optional, NP left out). */
 export interface MgmtObjFwrCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -729,7 +760,10 @@ export interface MgmtObjFwrCreate {
 
 /** What an UPDATE of <m2m:fwr> may carry (null removes an optional attribute). */
 export interface MgmtObjFwrUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -745,12 +779,18 @@ export interface MgmtObjFwrUpdate {
 
 /** <m2m:swr> (ty 13) as the CSE shows it. */
 export interface MgmtObjSwr {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
   /** boolean; create NP, update O */
   act?: boolean;
   /** object; create NP, update NP */
   acts?: Record<string, unknown>;
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -801,7 +841,10 @@ export interface MgmtObjSwr {
 
 /** What a CREATE of <m2m:swr> may carry (M required, O optional, NP left out). */
 export interface MgmtObjSwrCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -820,8 +863,11 @@ export interface MgmtObjSwrCreate {
 
 /** What an UPDATE of <m2m:swr> may carry (null removes an optional attribute). */
 export interface MgmtObjSwrUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
   act?: boolean | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -838,8 +884,14 @@ export interface MgmtObjSwrUpdate {
 
 /** <m2m:mem> (ty 13) as the CSE shows it. */
 export interface MgmtObjMem {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -880,7 +932,10 @@ export interface MgmtObjMem {
 
 /** What a CREATE of <m2m:mem> may carry (M required, O optional, NP left out). */
 export interface MgmtObjMemCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -898,7 +953,10 @@ export interface MgmtObjMemCreate {
 
 /** What an UPDATE of <m2m:mem> may carry (null removes an optional attribute). */
 export interface MgmtObjMemUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -911,10 +969,16 @@ export interface MgmtObjMemUpdate {
 
 /** <m2m:ani> (ty 13) as the CSE shows it. */
 export interface MgmtObjAni {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
   /** string; create M, update O */
   ant?: string;
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -953,8 +1017,11 @@ export interface MgmtObjAni {
 
 /** What a CREATE of <m2m:ani> may carry (M required, O optional, NP left out). */
 export interface MgmtObjAniCreate {
+  aa?: string[];
   acpi?: string[];
   ant: string;
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -971,8 +1038,11 @@ export interface MgmtObjAniCreate {
 
 /** What an UPDATE of <m2m:ani> may carry (null removes an optional attribute). */
 export interface MgmtObjAniUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
   ant?: string | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -984,8 +1054,14 @@ export interface MgmtObjAniUpdate {
 
 /** <m2m:andi> (ty 13) as the CSE shows it. */
 export interface MgmtObjAndi {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** anyURI; create M, update O */
   awi?: string;
   /** any; create O, update O */
@@ -1036,7 +1112,10 @@ export interface MgmtObjAndi {
 
 /** What a CREATE of <m2m:andi> may carry (M required, O optional, NP left out). */
 export interface MgmtObjAndiCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   awi: string;
   cmlk?: unknown;
   cstn?: string;
@@ -1059,7 +1138,10 @@ export interface MgmtObjAndiCreate {
 
 /** What an UPDATE of <m2m:andi> may carry (null removes an optional attribute). */
 export interface MgmtObjAndiUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   awi?: string | null;
   cmlk?: unknown;
   cstn?: string | null;
@@ -1077,8 +1159,14 @@ export interface MgmtObjAndiUpdate {
 
 /** <m2m:bat> (ty 13) as the CSE shows it. */
 export interface MgmtObjBat {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** nonNegInteger; create M, update O */
   btl?: number;
   /** enum; create M, update O */
@@ -1119,7 +1207,10 @@ export interface MgmtObjBat {
 
 /** What a CREATE of <m2m:bat> may carry (M required, O optional, NP left out). */
 export interface MgmtObjBatCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   btl: number;
   bts: 1 | 2 | 3 | 4 | 5 | 6 | 7;
   cmlk?: unknown;
@@ -1137,7 +1228,10 @@ export interface MgmtObjBatCreate {
 
 /** What an UPDATE of <m2m:bat> may carry (null removes an optional attribute). */
 export interface MgmtObjBatUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   btl?: number | null;
   bts?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | null;
   cmlk?: unknown;
@@ -1150,8 +1244,14 @@ export interface MgmtObjBatUpdate {
 
 /** <m2m:dvi> (ty 13) as the CSE shows it. */
 export interface MgmtObjDvi {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** string; create O, update NP */
@@ -1224,7 +1324,10 @@ export interface MgmtObjDvi {
 
 /** What a CREATE of <m2m:dvi> may carry (M required, O optional, NP left out). */
 export interface MgmtObjDviCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cnty?: string;
   cstn?: string;
@@ -1258,7 +1361,10 @@ export interface MgmtObjDviCreate {
 
 /** What an UPDATE of <m2m:dvi> may carry (null removes an optional attribute). */
 export interface MgmtObjDviUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -1285,8 +1391,14 @@ export interface MgmtObjDviUpdate {
 
 /** <m2m:dvc> (ty 13) as the CSE shows it. */
 export interface MgmtObjDvc {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** boolean; create M, update O */
   att?: boolean;
   /** string; create M, update O */
@@ -1335,7 +1447,10 @@ export interface MgmtObjDvc {
 
 /** What a CREATE of <m2m:dvc> may carry (M required, O optional, NP left out). */
 export interface MgmtObjDvcCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   att: boolean;
   can: string;
   cas: Record<string, unknown>;
@@ -1357,7 +1472,10 @@ export interface MgmtObjDvcCreate {
 
 /** What an UPDATE of <m2m:dvc> may carry (null removes an optional attribute). */
 export interface MgmtObjDvcUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   att?: boolean | null;
   can?: string | null;
   cas?: Record<string, unknown> | null;
@@ -1374,8 +1492,14 @@ export interface MgmtObjDvcUpdate {
 
 /** <m2m:rbo> (ty 13) as the CSE shows it. */
 export interface MgmtObjRbo {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -1416,7 +1540,10 @@ export interface MgmtObjRbo {
 
 /** What a CREATE of <m2m:rbo> may carry (M required, O optional, NP left out). */
 export interface MgmtObjRboCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -1434,7 +1561,10 @@ export interface MgmtObjRboCreate {
 
 /** What an UPDATE of <m2m:rbo> may carry (null removes an optional attribute). */
 export interface MgmtObjRboUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -1447,8 +1577,14 @@ export interface MgmtObjRboUpdate {
 
 /** <m2m:evl> (ty 13) as the CSE shows it. */
 export interface MgmtObjEvl {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -1495,7 +1631,10 @@ export interface MgmtObjEvl {
 
 /** What a CREATE of <m2m:evl> may carry (M required, O optional, NP left out). */
 export interface MgmtObjEvlCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -1516,7 +1655,10 @@ export interface MgmtObjEvlCreate {
 
 /** What an UPDATE of <m2m:evl> may carry (null removes an optional attribute). */
 export interface MgmtObjEvlUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -1532,8 +1674,14 @@ export interface MgmtObjEvlUpdate {
 
 /** <m2m:cmp> (ty 13) as the CSE shows it. */
 export interface MgmtObjCmp {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create M, update O */
   cmlk?: unknown;
   /** string; create M, update O */
@@ -1572,7 +1720,10 @@ export interface MgmtObjCmp {
 
 /** What a CREATE of <m2m:cmp> may carry (M required, O optional, NP left out). */
 export interface MgmtObjCmpCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk: unknown;
   cpn: string;
   cstn?: string;
@@ -1589,7 +1740,10 @@ export interface MgmtObjCmpCreate {
 
 /** What an UPDATE of <m2m:cmp> may carry (null removes an optional attribute). */
 export interface MgmtObjCmpUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cpn?: string | null;
   cstn?: string | null;
@@ -1601,10 +1755,16 @@ export interface MgmtObjCmpUpdate {
 
 /** <m2m:acmp> (ty 13) as the CSE shows it. */
 export interface MgmtObjAcmp {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** string; create M, update O */
   acmlk?: string;
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -1641,8 +1801,11 @@ export interface MgmtObjAcmp {
 
 /** What a CREATE of <m2m:acmp> may carry (M required, O optional, NP left out). */
 export interface MgmtObjAcmpCreate {
+  aa?: string[];
   acmlk: string;
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -1658,8 +1821,11 @@ export interface MgmtObjAcmpCreate {
 
 /** What an UPDATE of <m2m:acmp> may carry (null removes an optional attribute). */
 export interface MgmtObjAcmpUpdate {
+  aa?: string[] | null;
   acmlk?: string | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -1670,8 +1836,14 @@ export interface MgmtObjAcmpUpdate {
 
 /** <m2m:cmdf> (ty 13) as the CSE shows it. */
 export interface MgmtObjCmdf {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create M, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -1708,7 +1880,10 @@ export interface MgmtObjCmdf {
 
 /** What a CREATE of <m2m:cmdf> may carry (M required, O optional, NP left out). */
 export interface MgmtObjCmdfCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk: unknown;
   cstn?: string;
   daci?: string[];
@@ -1724,7 +1899,10 @@ export interface MgmtObjCmdfCreate {
 
 /** What an UPDATE of <m2m:cmdf> may carry (null removes an optional attribute). */
 export interface MgmtObjCmdfUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -1735,8 +1913,14 @@ export interface MgmtObjCmdfUpdate {
 
 /** <m2m:cmdv> (ty 13) as the CSE shows it. */
 export interface MgmtObjCmdv {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -1785,7 +1969,10 @@ export interface MgmtObjCmdv {
 
 /** What a CREATE of <m2m:cmdv> may carry (M required, O optional, NP left out). */
 export interface MgmtObjCmdvCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -1807,7 +1994,10 @@ export interface MgmtObjCmdvCreate {
 
 /** What an UPDATE of <m2m:cmdv> may carry (null removes an optional attribute). */
 export interface MgmtObjCmdvUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -1824,10 +2014,16 @@ export interface MgmtObjCmdvUpdate {
 
 /** <m2m:cmpv> (ty 13) as the CSE shows it. */
 export interface MgmtObjCmpv {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
   /** any; create M, update O */
   aec?: unknown;
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -1874,8 +2070,11 @@ export interface MgmtObjCmpv {
 
 /** What a CREATE of <m2m:cmpv> may carry (M required, O optional, NP left out). */
 export interface MgmtObjCmpvCreate {
+  aa?: string[];
   acpi?: string[];
   aec: unknown;
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -1896,8 +2095,11 @@ export interface MgmtObjCmpvCreate {
 
 /** What an UPDATE of <m2m:cmpv> may carry (null removes an optional attribute). */
 export interface MgmtObjCmpvUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
   aec?: unknown;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -1913,8 +2115,14 @@ export interface MgmtObjCmpvUpdate {
 
 /** <m2m:cml> (ty 13) as the CSE shows it. */
 export interface MgmtObjCml {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -1973,7 +2181,10 @@ export interface MgmtObjCml {
 
 /** What a CREATE of <m2m:cml> may carry (M required, O optional, NP left out). */
 export interface MgmtObjCmlCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -2000,7 +2211,10 @@ export interface MgmtObjCmlCreate {
 
 /** What an UPDATE of <m2m:cml> may carry (null removes an optional attribute). */
 export interface MgmtObjCmlUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -2022,10 +2236,16 @@ export interface MgmtObjCmlUpdate {
 
 /** <m2m:cmnr> (ty 13) as the CSE shows it. */
 export interface MgmtObjCmnr {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
   /** any; create M, update O */
   aecs?: unknown;
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -2062,8 +2282,11 @@ export interface MgmtObjCmnr {
 
 /** What a CREATE of <m2m:cmnr> may carry (M required, O optional, NP left out). */
 export interface MgmtObjCmnrCreate {
+  aa?: string[];
   acpi?: string[];
   aecs: unknown;
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -2079,8 +2302,11 @@ export interface MgmtObjCmnrCreate {
 
 /** What an UPDATE of <m2m:cmnr> may carry (null removes an optional attribute). */
 export interface MgmtObjCmnrUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
   aecs?: unknown;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -2091,8 +2317,14 @@ export interface MgmtObjCmnrUpdate {
 
 /** <m2m:cmwr> (ty 13) as the CSE shows it. */
 export interface MgmtObjCmwr {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** object; create M, update O */
   bop?: Record<string, unknown>;
   /** any; create M, update O */
@@ -2139,7 +2371,10 @@ export interface MgmtObjCmwr {
 
 /** What a CREATE of <m2m:cmwr> may carry (M required, O optional, NP left out). */
 export interface MgmtObjCmwrCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   bop: Record<string, unknown>;
   cmlk: unknown;
   cstn?: string;
@@ -2160,7 +2395,10 @@ export interface MgmtObjCmwrCreate {
 
 /** What an UPDATE of <m2m:cmwr> may carry (null removes an optional attribute). */
 export interface MgmtObjCmwrUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   bop?: Record<string, unknown> | null;
   cmlk?: unknown;
   cstn?: string | null;
@@ -2176,10 +2414,16 @@ export interface MgmtObjCmwrUpdate {
 
 /** <m2m:cmbf> (ty 13) as the CSE shows it. */
 export interface MgmtObjCmbf {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
   /** any; create M, update O */
   aec?: unknown;
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -2220,8 +2464,11 @@ export interface MgmtObjCmbf {
 
 /** What a CREATE of <m2m:cmbf> may carry (M required, O optional, NP left out). */
 export interface MgmtObjCmbfCreate {
+  aa?: string[];
   acpi?: string[];
   aec: unknown;
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -2239,8 +2486,11 @@ export interface MgmtObjCmbfCreate {
 
 /** What an UPDATE of <m2m:cmbf> may carry (null removes an optional attribute). */
 export interface MgmtObjCmbfUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
   aec?: unknown;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -2253,8 +2503,14 @@ export interface MgmtObjCmbfUpdate {
 
 /** <dcfg:datc> (ty 13) as the CSE shows it. */
 export interface MgmtObjDatc {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** string; create M, update O */
@@ -2299,7 +2555,10 @@ export interface MgmtObjDatc {
 
 /** What a CREATE of <dcfg:datc> may carry (M required, O optional, NP left out). */
 export interface MgmtObjDatcCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cntp: string;
   cstn?: string;
@@ -2319,7 +2578,10 @@ export interface MgmtObjDatcCreate {
 
 /** What an UPDATE of <dcfg:datc> may carry (null removes an optional attribute). */
 export interface MgmtObjDatcUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cntp?: string | null;
   cstn?: string | null;
@@ -2334,8 +2596,14 @@ export interface MgmtObjDatcUpdate {
 
 /** <dcfg:nycfc> (ty 13) as the CSE shows it. */
 export interface MgmtObjNycfc {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -2378,7 +2646,10 @@ export interface MgmtObjNycfc {
 
 /** What a CREATE of <dcfg:nycfc> may carry (M required, O optional, NP left out). */
 export interface MgmtObjNycfcCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -2397,7 +2668,10 @@ export interface MgmtObjNycfcCreate {
 
 /** What an UPDATE of <dcfg:nycfc> may carry (null removes an optional attribute). */
 export interface MgmtObjNycfcUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -2409,8 +2683,14 @@ export interface MgmtObjNycfcUpdate {
 
 /** <dcfg:wific> (ty 13) as the CSE shows it. */
 export interface MgmtObjWific {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** string; create O, update O */
   chanl?: string;
   /** any; create O, update O */
@@ -2469,7 +2749,10 @@ export interface MgmtObjWific {
 
 /** What a CREATE of <dcfg:wific> may carry (M required, O optional, NP left out). */
 export interface MgmtObjWificCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   chanl?: string;
   cmlk?: unknown;
   cons?: 0 | 1 | 2 | 3 | 4 | 5 | 6;
@@ -2495,7 +2778,10 @@ export interface MgmtObjWificCreate {
 
 /** What an UPDATE of <dcfg:wific> may carry (null removes an optional attribute). */
 export interface MgmtObjWificUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   chanl?: string | null;
   cmlk?: unknown;
   cons?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | null;
@@ -2517,8 +2803,14 @@ export interface MgmtObjWificUpdate {
 
 /** <dcfg:crds> (ty 13) as the CSE shows it. */
 export interface MgmtObjCrds {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** string; create O, update O */
@@ -2563,7 +2855,10 @@ export interface MgmtObjCrds {
 
 /** What a CREATE of <dcfg:crds> may carry (M required, O optional, NP left out). */
 export interface MgmtObjCrdsCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   crid?: string;
   crse?: string;
@@ -2583,7 +2878,10 @@ export interface MgmtObjCrdsCreate {
 
 /** What an UPDATE of <dcfg:crds> may carry (null removes an optional attribute). */
 export interface MgmtObjCrdsUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   crid?: string | null;
   crse?: string | null;
@@ -2598,8 +2896,14 @@ export interface MgmtObjCrdsUpdate {
 
 /** <dcfg:sim> (ty 13) as the CSE shows it. */
 export interface MgmtObjSim {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update O */
   cmlk?: unknown;
   /** anyURI; create O, update O */
@@ -2646,7 +2950,10 @@ export interface MgmtObjSim {
 
 /** What a CREATE of <dcfg:sim> may carry (M required, O optional, NP left out). */
 export interface MgmtObjSimCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cmlk?: unknown;
   cstn?: string;
   daci?: string[];
@@ -2667,7 +2974,10 @@ export interface MgmtObjSimCreate {
 
 /** What an UPDATE of <dcfg:sim> may carry (null removes an optional attribute). */
 export interface MgmtObjSimUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cmlk?: unknown;
   cstn?: string | null;
   daci?: string[] | null;
@@ -2683,10 +2993,16 @@ export interface MgmtObjSimUpdate {
 
 /** <dcfg:mnwk> (ty 13) as the CSE shows it. */
 export interface MgmtObjMnwk {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
   /** string; create O, update O */
   apna?: string;
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** integer; create O, update O */
   ceid?: number;
   /** any; create O, update O */
@@ -2743,8 +3059,11 @@ export interface MgmtObjMnwk {
 
 /** What a CREATE of <dcfg:mnwk> may carry (M required, O optional, NP left out). */
 export interface MgmtObjMnwkCreate {
+  aa?: string[];
   acpi?: string[];
   apna?: string;
+  ast?: 1 | 2;
+  at?: string[];
   ceid?: number;
   cmlk?: unknown;
   cnb: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
@@ -2770,8 +3089,11 @@ export interface MgmtObjMnwkCreate {
 
 /** What an UPDATE of <dcfg:mnwk> may carry (null removes an optional attribute). */
 export interface MgmtObjMnwkUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
   apna?: string | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   ceid?: number | null;
   cmlk?: unknown;
   cnb?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | null;
@@ -2796,6 +3118,8 @@ export interface Node {
   aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
   /** anyURIList; create O, update O, at most 16 */
   at?: string[];
   /** anyURI; create O, update O */
@@ -2840,6 +3164,7 @@ export interface Node {
 export interface NodeCreate {
   aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
   at?: string[];
   cstn?: string;
   daci?: string[];
@@ -2858,6 +3183,7 @@ export interface NodeCreate {
 export interface NodeUpdate {
   aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
   at?: string[] | null;
   cstn?: string | null;
   daci?: string[] | null;
@@ -3080,6 +3406,8 @@ export interface Schedule {
   aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
   /** anyURIList; create O, update O, at most 16 */
   at?: string[];
   /** anyURI; create O, update O */
@@ -3112,6 +3440,7 @@ export interface Schedule {
 export interface ScheduleCreate {
   aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
   at?: string[];
   cstn?: string;
   daci?: string[];
@@ -3126,6 +3455,7 @@ export interface ScheduleCreate {
 export interface ScheduleUpdate {
   aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
   at?: string[] | null;
   cstn?: string | null;
   daci?: string[] | null;
@@ -3482,8 +3812,14 @@ export interface PolicyDeletionRulesUpdate {
 
 /** <m2m:fcnt> (ty 28) as the CSE shows it. */
 export interface FlexContainer {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** nonNegInteger; create NP, update NP */
   cbs?: number;
   /** string; create M, update NP */
@@ -3536,7 +3872,10 @@ export interface FlexContainer {
 
 /** What a CREATE of <m2m:fcnt> may carry (M required, O optional, NP left out). */
 export interface FlexContainerCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cnd: string;
   cr?: null;
   cstn?: string;
@@ -3556,7 +3895,10 @@ export interface FlexContainerCreate {
 
 /** What an UPDATE of <m2m:fcnt> may carry (null removes an optional attribute). */
 export interface FlexContainerUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cstn?: string | null;
   daci?: string[] | null;
   et?: string | null;
@@ -3577,6 +3919,8 @@ export interface TimeSeries {
   aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
   /** anyURIList; create O, update O, at most 16 */
   at?: string[];
   /** nonNegInteger; create NP, update NP */
@@ -3637,6 +3981,7 @@ export interface TimeSeries {
 export interface TimeSeriesCreate {
   aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
   at?: string[];
   cnf?: string;
   cr?: null;
@@ -3660,6 +4005,7 @@ export interface TimeSeriesCreate {
 export interface TimeSeriesUpdate {
   aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
   at?: string[] | null;
   cstn?: string | null;
   daci?: string[] | null;
@@ -3680,6 +4026,8 @@ export interface TimeSeriesUpdate {
 export interface TimeSeriesInstance {
   /** stringList; create O, update O, at most 32 */
   aa?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
   /** anyURIList; create O, update O, at most 16 */
   at?: string[];
   /** any; create M, update NP */
@@ -3711,6 +4059,7 @@ export interface TimeSeriesInstance {
 /** What a CREATE of <m2m:tsi> may carry (M required, O optional, NP left out). */
 export interface TimeSeriesInstanceCreate {
   aa?: string[];
+  ast?: 1 | 2;
   at?: string[];
   con: unknown;
   dgt: string;
@@ -3723,7 +4072,153 @@ export interface TimeSeriesInstanceCreate {
 /** What an UPDATE of <m2m:tsi> may carry (null removes an optional attribute). */
 export interface TimeSeriesInstanceUpdate {
   aa?: string[] | null;
+  ast?: 1 | 2 | null;
   at?: string[] | null;
+  et?: string | null;
+  lbl?: string[] | null;
+}
+
+/** <m2m:rol> (ty 31) as the CSE shows it. */
+export interface Role {
+  /** anyURIList; create O, update O, at most 16 */
+  acpi?: string[];
+  /** anyURI; create O, update O */
+  cstn?: string;
+  /** timestamp; create NP, update NP */
+  ct?: string;
+  /** anyURIList; create O, update O, at most 8 */
+  daci?: string[];
+  /** timestamp; create O, update O */
+  et?: string;
+  /** stringList; create O, update O */
+  lbl?: string[];
+  /** timestamp; create NP, update NP */
+  lt?: string;
+  /** string; create NP, update NP */
+  pi?: string;
+  /** string; create NP, update NP */
+  ri?: string;
+  /** string; create M, update NP */
+  rlid?: string;
+  /** string; create O, update NP */
+  rlnm?: string;
+  /** anyURI; create O, update O */
+  rltl?: string;
+  /** string; create O, update NP */
+  rn?: string;
+  /** string; create M, update NP */
+  tkhd?: string;
+  /** string; create M, update NP */
+  tkis?: string;
+  /** timestamp; create M, update NP */
+  tkna?: string;
+  /** timestamp; create M, update NP */
+  tknb?: string;
+  /** enum; create NP, update NP */
+  ty?: number;
+}
+
+/** What a CREATE of <m2m:rol> may carry (M required, O optional, NP left out). */
+export interface RoleCreate {
+  acpi?: string[];
+  cstn?: string;
+  daci?: string[];
+  et?: string;
+  lbl?: string[];
+  rlid: string;
+  rlnm?: string;
+  rltl?: string;
+  rn?: string;
+  tkhd: string;
+  tkis: string;
+  tkna: string;
+  tknb: string;
+}
+
+/** What an UPDATE of <m2m:rol> may carry (null removes an optional attribute). */
+export interface RoleUpdate {
+  acpi?: string[] | null;
+  cstn?: string | null;
+  daci?: string[] | null;
+  et?: string | null;
+  lbl?: string[] | null;
+  rltl?: string | null;
+}
+
+/** <m2m:tk> (ty 32) as the CSE shows it. */
+export interface Token {
+  /** anyURIList; create O, update O, at most 16 */
+  acpi?: string[];
+  /** anyURI; create O, update O */
+  cstn?: string;
+  /** timestamp; create NP, update NP */
+  ct?: string;
+  /** anyURIList; create O, update O, at most 8 */
+  daci?: string[];
+  /** timestamp; create O, update O */
+  et?: string;
+  /** stringList; create O, update O */
+  lbl?: string[];
+  /** timestamp; create NP, update NP */
+  lt?: string;
+  /** string; create NP, update NP */
+  pi?: string;
+  /** string; create NP, update NP */
+  ri?: string;
+  /** string; create O, update NP */
+  rn?: string;
+  /** stringList; create O, update NP */
+  tkau?: string[];
+  /** string; create O, update NP */
+  tkex?: string;
+  /** string; create O, update NP */
+  tkhd?: string;
+  /** string; create M, update NP */
+  tkid?: string;
+  /** string; create O, update NP */
+  tkis?: string;
+  /** timestamp; create O, update NP */
+  tkna?: string;
+  /** timestamp; create O, update NP */
+  tknb?: string;
+  /** string; create O, update NP */
+  tknm?: string;
+  /** string; create M, update NP */
+  tkob?: string;
+  /** object; create O, update NP */
+  tkps?: Record<string, unknown>;
+  /** enum; create NP, update NP */
+  ty?: number;
+  /** string; create O, update NP */
+  vr?: string;
+}
+
+/** What a CREATE of <m2m:tk> may carry (M required, O optional, NP left out). */
+export interface TokenCreate {
+  acpi?: string[];
+  cstn?: string;
+  daci?: string[];
+  et?: string;
+  lbl?: string[];
+  rn?: string;
+  tkau?: string[];
+  tkex?: string;
+  tkhd?: string;
+  tkid: string;
+  tkis?: string;
+  tkna?: string;
+  tknb?: string;
+  tknm?: string;
+  tkob: string;
+  tkps?: Record<string, unknown>;
+  vr?: string;
+}
+
+/** What an UPDATE of <m2m:tk> may carry (null removes an optional attribute). */
+export interface TokenUpdate {
+  acpi?: string[] | null;
+  cstn?: string | null;
+  daci?: string[] | null;
   et?: string | null;
   lbl?: string[] | null;
 }
@@ -4178,6 +4673,8 @@ export interface ResourceMap {
   'm2m:fcnt': FlexContainer;
   'm2m:ts': TimeSeries;
   'm2m:tsi': TimeSeriesInstance;
+  'm2m:rol': Role;
+  'm2m:tk': Token;
   'm2m:dac': DynamicAuthorizationConsultation;
   'm2m:crs': CrossResourceSubscription;
   'm2m:fci': FlexContainerInstance;
@@ -4233,6 +4730,8 @@ export interface CreateMap {
   'm2m:fcnt': FlexContainerCreate;
   'm2m:ts': TimeSeriesCreate;
   'm2m:tsi': TimeSeriesInstanceCreate;
+  'm2m:rol': RoleCreate;
+  'm2m:tk': TokenCreate;
   'm2m:dac': DynamicAuthorizationConsultationCreate;
   'm2m:crs': CrossResourceSubscriptionCreate;
   'm2m:fci': FlexContainerInstanceCreate;
@@ -4288,6 +4787,8 @@ export interface UpdateMap {
   'm2m:fcnt': FlexContainerUpdate;
   'm2m:ts': TimeSeriesUpdate;
   'm2m:tsi': TimeSeriesInstanceUpdate;
+  'm2m:rol': RoleUpdate;
+  'm2m:tk': TokenUpdate;
   'm2m:dac': DynamicAuthorizationConsultationUpdate;
   'm2m:crs': CrossResourceSubscriptionUpdate;
   'm2m:fci': FlexContainerInstanceUpdate;
