@@ -2,7 +2,8 @@
 // IN-CSE, an MN-CSE registered to it over HTTPS with mutual TLS, and an ASN-CSE registered to the MN over MQTT with
 // TLS through a Mosquitto the test starts (client certificates, the per-CSE ACL of docs/deploy/mosquitto.md).
 // Registration of both, an AE on the ASN reading a container on the IN through the MN, a notification from the IN
-// to that AE (nu = its AE-ID, through MN and broker), and the MN killed (kill -9), started again and re-registered.
+// to that AE (nu = its AE-ID, through MN and broker), a group on the ASN aggregating the notifications of its member
+// on the IN with its local member's (nfu), and the MN killed (kill -9), started again and re-registered.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,6 +118,28 @@ describe('IN, MN and ASN as three processes: HTTPS with mutual TLS up from the M
     const sgn = sgnOf(receiver.notifications()[count]);
     assert.equal(sgn.sur, `/id-in/${String(of(sub, 'm2m:sub').ri)}`);
     assert.equal((((sgn.nev as Attrs).rep as Attrs)['m2m:cin'] as Attrs).con, 'interval=30');
+  });
+
+  it('aggregates at a group on the ASN the notifications of its member on the IN (two hops away) with those of its local member', async () => {
+    assert.equal((await call(asnCse.port, ca, 'POST', '/cse-asn/field', 'Cfield', { ty: 3, body: { 'm2m:cnt': { rn: 'nearby' } } })).rsc, 2001);
+    const grp = await call(asnCse.port, ca, 'POST', '/cse-asn/field', 'Cfield', {
+      ty: 9,
+      body: { 'm2m:grp': { rn: 'watched', mt: 3, mnm: 2, mid: ['/id-in/cse-in/settings', 'cse-asn/field/nearby'], nar: { num: 2, dur: 'PT30S' } } },
+    });
+    assert.equal(grp.rsc, 2001, JSON.stringify(grp.body));
+    const fanned = await call(asnCse.port, ca, 'POST', '/cse-asn/field/watched/fopt', 'Cfield', { ty: 23, body: { 'm2m:sub': { rn: 'groupWatch', nu: ['/id-asn/Cfield'], nfu: '/id-asn/Cfield', enc: { net: [3] } } } });
+    assert.equal(fanned.rsc, 2000, JSON.stringify(fanned.body));
+    const answers = (of(fanned, 'm2m:agr')['m2m:rsp'] as Attrs[]) ?? [];
+    assert.deepEqual(answers.map((a) => a.rsc), [2001, 2001], JSON.stringify(answers));
+    const count = receiver.received.length;
+    assert.equal((await call(inCse.port, ca, 'POST', '/cse-in/settings', 'CAdmin', { ty: 4, body: { 'm2m:cin': { con: 'from the IN' } } })).rsc, 2001);
+    assert.equal((await call(asnCse.port, ca, 'POST', '/cse-asn/field/nearby', 'Cfield', { ty: 4, body: { 'm2m:cin': { con: 'from the ASN' } } })).rsc, 2001);
+    await waitFor(() => receiver.received.slice(count).some((r) => r.body['m2m:agn'] !== undefined), 20_000);
+    const agn = receiver.received.slice(count).find((r) => r.body['m2m:agn'] !== undefined)?.body['m2m:agn'] as Attrs;
+    const cons = (agn['m2m:sgn'] as Attrs[]).map((n) => (((n.nev as Attrs).rep as Attrs)['m2m:cin'] as Attrs).con);
+    assert.deepEqual(cons.sort(), ['from the ASN', 'from the IN']);
+    // The IN's fieldWatch subscription (nu, no group) still notifies on its own.
+    await waitFor(() => receiver.received.slice(count).some((r) => (((sgnOf(r.body).nev as Attrs | undefined)?.rep as Attrs | undefined)?.['m2m:cin'] as Attrs | undefined)?.con === 'from the IN'), 20_000);
   });
 
   it('re-registers the MN after kill -9: its <remoteCSE> on the IN found and updated, forwarding and notifications resume', async () => {
