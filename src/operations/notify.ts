@@ -14,6 +14,7 @@ import { groupAggregation } from '../notifications/fanout.js';
 import { GROUP_FORWARDING_KEY } from './fanOut.js';
 import { hasPollingChannel, requestExpiry, requestThroughChannel } from '../notifications/polling.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { cseIdOfAddress } from '../resources/announceable.js';
 import type { StoredResource } from '../storage/store.js';
 import { builtInDasFor } from '../security/das.js';
 
@@ -109,6 +110,9 @@ async function gatherMemberNotification(ctx: RequestContext, group: StoredResour
   const { nfu, ...notification } = sgn as Record<string, unknown>;
   if (typeof nfu !== 'string') throw badRequest('a member notification to a <group> names the notificationForwardingURI (nfu) it is aggregated for');
   if (typeof notification.sur !== 'string') throw badRequest('a member notification names its subscription (sur)');
+  // "Validate if the notification is sent from its member resource": the subscription is one of the sending CSE's.
+  const originator = ctx.originator?.id ?? ctx.request.fr ?? '';
+  if (cseIdOfAddress(notification.sur) !== originator) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, `${originator} sent a notification of a subscription it does not host (${notification.sur})`);
   const known = Array.isArray(group.doc[GROUP_FORWARDING_KEY]) ? (group.doc[GROUP_FORWARDING_KEY] as unknown[]) : [];
   if (!known.includes(nfu)) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, `no group subscription made through this group forwards to '${nfu}'`);
   const aggregation = await groupAggregation(ctx.services, group.ri);
@@ -116,7 +120,6 @@ async function gatherMemberNotification(ctx: RequestContext, group: StoredResour
   const content = JSON.stringify({ pc: { 'm2m:sgn': notification }, final: true, batch: aggregation.batch });
   const bytes = Buffer.byteLength(content, 'utf8');
   // Counted against the member's CSE, the outbox bound of any originator: a member cannot flood the group's queue.
-  const originator = ctx.originator?.id ?? ctx.request.fr ?? '';
   if (bytes > config.notifications.maxEventBytes) throw new CseError(RSC.NOT_ACCEPTABLE, `the notification is larger than notifications.maxEventBytes (${config.notifications.maxEventBytes} bytes)`);
   const now = clock.now();
   await store.transaction(async (tx) => {

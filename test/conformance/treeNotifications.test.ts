@@ -174,6 +174,9 @@ describe('notifications and access control across the CSE tree', () => {
     assert.equal((await call(inPort(), ca, 'POST', group, 'Cnotifier', { body: sgn({ nfu: '/id-mn/Creader' }) })).rsc, 4103);
     assert.equal((await call(mnPort(), ca, 'POST', group, '/id-in', { body: sgn({ nfu: '/id-mn/CAdmin' }), client: asIn })).rsc, 4103);
     assert.equal((await call(mnPort(), ca, 'POST', group, '/id-in', { body: sgn({}), client: asIn })).rsc, 4000);
+    // Nor may it pass off a notification of a subscription on another CSE as its own.
+    const foreign = { 'm2m:sgn': { sur: '/id-mn/sub-x', nfu: '/id-mn/Creader', nev: { net: 3, rep: { 'm2m:cin': { con: 'x' } } } } };
+    assert.equal((await call(mnPort(), ca, 'POST', group, '/id-in', { body: foreign, client: asIn })).rsc, 4103);
     // A group whose members are all on this CSE takes none from the IN.
     assert.equal((await call(mnPort(), ca, 'POST', '/cse-mn/reader', 'Creader', { ty: 9, body: { 'm2m:grp': { rn: 'localOnly', mt: 3, mnm: 2, mid: ['cse-mn/reader/nearPool'] } } })).rsc, 2001);
     assert.equal((await call(mnPort(), ca, 'POST', '/~/id-mn/cse-mn/reader/localOnly', '/id-in', { body: sgn({ nfu: '/id-mn/Creader' }), client: asIn })).rsc, 4103);
