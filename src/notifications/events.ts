@@ -49,6 +49,11 @@ export interface SharedSgn {
   readonly tsn?: MissingDataReport;
   /** The operation monitored (operationMonitor subscriptions): the operation and its originator. */
   readonly om?: Readonly<Record<string, unknown>>;
+  /**
+   * A member's notification of a group subscription whose group is on another CSE: the notificationForwardingURI
+   * the group hosting CSE aggregates it for [TS-0001 §10.2.7.11 "include the notificationForwardingURI"].
+   */
+  readonly nfu?: string;
 }
 
 /** An outbox message as stored: either a whole primitive content, or `sgn` over the shared payload. */
@@ -74,6 +79,7 @@ export function readEnvelope(message: Pick<OutboxMessage, 'content' | 'shared'>)
   // A RETRIEVE seen by an operationMonitor has no notificationEventType.
   const out: Record<string, unknown> = { nev: { rep, ...(sgn.net === RETRIEVED ? {} : { net: sgn.net }), ...(sgn.om ? { om: sgn.om } : {}) }, sur: sgn.sur };
   if (sgn.cr !== undefined) out.cr = sgn.cr;
+  if (sgn.nfu !== undefined) out.nfu = sgn.nfu;
   return { ...rest, pc: { 'm2m:sgn': out } };
 }
 

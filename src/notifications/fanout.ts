@@ -4,6 +4,7 @@
 // event row commit together: the event is fanned out exactly once, or retried when its lease ends.
 import type { CseServices } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { cseIdOfAddress } from '../resources/announceable.js';
 import { durationMs } from '../resources/validate.js';
 import { CONTENT, countStats, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
@@ -116,7 +117,7 @@ export async function decideBeforeDeletion(services: CseServices, root: StoredRe
 }
 
 /** The group of a group subscription and its aggregation: nar, else one notification per member [TS-0001 §10.2.7.11]. */
-async function groupAggregation(services: CseServices, gpi: string): Promise<{ ri: string; batch: { num: number; dur: number } } | undefined> {
+export async function groupAggregation(services: CseServices, gpi: string): Promise<{ ri: string; batch: { num: number; dur: number } } | undefined> {
   const { store, self } = services;
   const ri = gpi.startsWith(`/${self.cseId}/`) ? gpi.slice(self.cseId.length + 2) : gpi;
   const group = await store.get(ri);
@@ -125,6 +126,12 @@ async function groupAggregation(services: CseServices, gpi: string): Promise<{ r
   const members = typeof group.doc.cnm === 'number' && group.doc.cnm > 0 ? group.doc.cnm : 1;
   const dur = durationMs(nar.dur);
   return { ri, batch: { num: Number.isSafeInteger(nar.num) && (nar.num as number) > 0 ? (nar.num as number) : members, dur: dur !== undefined && dur > 0 ? dur : GROUP_AGGREGATION_MS } };
+}
+
+/** Whether a groupID names a <group> hosted by another CSE (SP-relative /csi/ri, or absolute //spid/csi/ri). */
+function groupOnOtherCse(cseId: string, gpi: string): boolean {
+  const csi = cseIdOfAddress(gpi);
+  return csi !== undefined && csi !== `/${cseId}`;
 }
 
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -311,7 +318,10 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
     if (current && attrs.bn && state.batching.get(sub.ri) !== true) continue;
     const creator = creatorOf(sub);
     const group = typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' ? groups.get(attrs.gpi) : undefined;
-    const targets = group && typeof attrs.nfu === 'string' ? [attrs.nfu] : (attrs.nu ?? []);
+    // A member of a group on another CSE: its Hosting CSE aggregates, so the notification goes to the group with the
+    // nfu in it [TS-0001 §10.2.7.11], travelling the tree like any notification to another CSE (notify.ts there).
+    const remoteGroup = !group && typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' && groupOnOtherCse(self.cseId, attrs.gpi) ? attrs.gpi : undefined;
+    const targets = group && typeof attrs.nfu === 'string' ? [attrs.nfu] : remoteGroup ? [remoteGroup] : (attrs.nu ?? []);
     // One message per queue: the same target named twice (or as AE-ID and as path) is notified once.
     const keys = new Map<string, string>();
     for (const target of targets) {
@@ -331,6 +341,7 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
       net: event.net,
       rep: attrs.nct === CONTENT.RESOURCE_ID ? 'uri' : attrs.nct === CONTENT.MODIFIED_ATTRIBUTES ? 'mod' : 'full',
       ...monitoredOperation(attrs, event),
+      ...(remoteGroup && typeof attrs.nfu === 'string' ? { nfu: attrs.nfu } : {}),
     };
     // A missing data event owes each subscription its own reports (m2m:tsn), one notification each.
     const sgns: SharedSgn[] = event.reports ? (event.reports[sub.ri] ?? []).map((tsn) => (sgn.rep === 'uri' ? sgn : { ...sgn, rep: 'tsn', tsn })) : [sgn];

@@ -8,6 +8,16 @@ import { RESOURCE_TYPE } from '../resources/types.js';
 import { RSC } from '../primitive/rsc.js';
 import { resolveLocalMember } from '../resources/types/group.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
+import { INTERNAL_PREFIX } from '../resources/representation.js';
+
+/**
+ * Group document key: the notificationForwardingURIs of the group subscriptions made through this group's fopt. A
+ * member on another CSE sends its notifications to the group with one of them [TS-0001 §10.2.7.11]; the group
+ * aggregates for those only (operations/notify.ts), so a member CSE cannot make it notify anything else.
+ */
+export const GROUP_FORWARDING_KEY = `${INTERNAL_PREFIX}nfu`;
+/** Forwarding URIs a group keeps, the latest: a group subscription made more often than this loses its oldest. */
+const MAX_FORWARDING_URIS = 64;
 
 /** Groups of groups fan out at most this deep: a cycle through other groups cannot loop. */
 const MAX_FAN_OUT_DEPTH = 3;
@@ -39,6 +49,22 @@ function groupSubscription(ctx: RequestContext, groupRi: string): Partial<Reques
   const sub = pc?.['m2m:sub'];
   if (ctx.request.op !== OPERATION.CREATE || ctx.request.ty !== RESOURCE_TYPE.subscription || typeof sub !== 'object' || sub === null) return {};
   return { pc: { 'm2m:sub': { ...(sub as Record<string, unknown>), gpi: `/${ctx.services.self.cseId}/${groupRi}` } } };
+}
+
+/** A group subscription asking for aggregation (nfu): the group keeps its nfu before the members are asked. */
+async function rememberForwarding(ctx: RequestContext, groupRi: string): Promise<void> {
+  const pc = ctx.request.pc as Record<string, unknown> | undefined;
+  const sub = pc?.['m2m:sub'] as Record<string, unknown> | undefined;
+  const nfu = sub?.nfu;
+  if (ctx.request.op !== OPERATION.CREATE || ctx.request.ty !== RESOURCE_TYPE.subscription || typeof nfu !== 'string') return;
+  await ctx.services.store.transaction(async (tx) => {
+    const current = await tx.getForUpdate(groupRi);
+    if (!current) return;
+    const known = Array.isArray(current.doc[GROUP_FORWARDING_KEY]) ? (current.doc[GROUP_FORWARDING_KEY] as unknown[]).filter((u): u is string => typeof u === 'string') : [];
+    if (known.includes(nfu)) return;
+    current.doc[GROUP_FORWARDING_KEY] = [...known, nfu].slice(-MAX_FORWARDING_URIS);
+    await tx.update(current);
+  });
 }
 
 async function removeMembers(ctx: RequestContext, groupRi: string, gone: ReadonlySet<string>): Promise<void> {
@@ -88,6 +114,7 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
   const { maxFanOutRequests, maxAnswerBytes } = ctx.services.config.groups;
   const budget = ctx.transport.fanOutBudget ?? { requests: maxFanOutRequests, bytes: maxAnswerBytes };
   const retrieving = ctx.request.op === OPERATION.RETRIEVE;
+  await rememberForwarding(ctx, group.ri);
   const responses = await mapBounded(members, FAN_OUT_CONCURRENCY, async (member) => {
       // A RETRIEVE changes nothing, so once no answer fits, the remaining members are not asked either.
       if (budget.requests <= 0 || (retrieving && budget.bytes <= MIN_ANSWER_BYTES)) {

@@ -9,9 +9,12 @@ import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC, isKnownRsc, type Rsc } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { SUPPORTED_RELEASES } from '../pipeline/stages/checkPrimitive.js';
-import { targetKey, urlsOfTarget } from '../notifications/events.js';
+import { OUTBOX_TOPIC, resolveTarget, targetKey, urlsOfTarget } from '../notifications/events.js';
+import { groupAggregation } from '../notifications/fanout.js';
+import { GROUP_FORWARDING_KEY } from './fanOut.js';
 import { hasPollingChannel, requestExpiry, requestThroughChannel } from '../notifications/polling.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { cseIdOfAddress } from '../resources/announceable.js';
 import type { StoredResource } from '../storage/store.js';
 import { builtInDasFor } from '../security/das.js';
 
@@ -92,6 +95,45 @@ export async function notifyOriginalAe(ctx: RequestContext): Promise<ResponsePri
   return remote.forwardTo(ctx, lnk);
 }
 
+/**
+ * A member's notification of a group subscription, sent by the CSE hosting that member to the group [TS-0001
+ * §10.2.7.11, "Processing at Group Hosting CSE"] (notifications/fanout.ts there): accepted with an nfu one of this
+ * group's subscriptions asked for (authorize.ts admitted only a CSE hosting a member), then queued where the group
+ * gathers its local members' notifications for that nfu, and sent aggregated as notifyAggregation says. The member's
+ * CSE is answered once it is queued: the aggregate goes later, and the spec's split of the subscriber's answer among
+ * member CSEs would hold each member's notification for the whole aggregation period.
+ */
+async function gatherMemberNotification(ctx: RequestContext, group: StoredResource): Promise<Outcome> {
+  const { store, self, clock, config } = ctx.services;
+  const sgn = (ctx.request.pc as Record<string, unknown>)['m2m:sgn'];
+  if (typeof sgn !== 'object' || sgn === null || Array.isArray(sgn)) throw badRequest("a <group> receives its members' notifications only (m2m:sgn)");
+  const { nfu, ...notification } = sgn as Record<string, unknown>;
+  if (typeof nfu !== 'string') throw badRequest('a member notification to a <group> names the notificationForwardingURI (nfu) it is aggregated for');
+  if (typeof notification.sur !== 'string') throw badRequest('a member notification names its subscription (sur)');
+  // "Validate if the notification is sent from its member resource": the subscription is one of the sending CSE's.
+  const originator = ctx.originator?.id ?? ctx.request.fr ?? '';
+  if (cseIdOfAddress(notification.sur) !== originator) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, `${originator} sent a notification of a subscription it does not host (${notification.sur})`);
+  const known = Array.isArray(group.doc[GROUP_FORWARDING_KEY]) ? (group.doc[GROUP_FORWARDING_KEY] as unknown[]) : [];
+  if (!known.includes(nfu)) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, `no group subscription made through this group forwards to '${nfu}'`);
+  const aggregation = await groupAggregation(ctx.services, group.ri);
+  if (!aggregation) throw new CseError(RSC.NOT_FOUND, `group '${group.ri}' is gone`);
+  const content = JSON.stringify({ pc: { 'm2m:sgn': notification }, final: true, batch: aggregation.batch });
+  const bytes = Buffer.byteLength(content, 'utf8');
+  // Counted against the member's CSE, the outbox bound of any originator: a member cannot flood the group's queue.
+  if (bytes > config.notifications.maxEventBytes) throw new CseError(RSC.NOT_ACCEPTABLE, `the notification is larger than notifications.maxEventBytes (${config.notifications.maxEventBytes} bytes)`);
+  const now = clock.now();
+  await store.transaction(async (tx) => {
+    const used = (await tx.outboxUsage([originator])).get(originator) ?? 0;
+    if (used + bytes > config.notifications.maxOutboxBytesPerOriginator) {
+      throw new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `notifications queued for ${originator} reached notifications.maxOutboxBytesPerOriginator`);
+    }
+    const target = (await resolveTarget(tx, self, nfu)).key;
+    await tx.enqueue([{ target, subscription: `group:${aggregation.ri}`, content, created: now, notBefore: now, originator, bytes }]);
+    await tx.broadcast(OUTBOX_TOPIC, '');
+  });
+  return { rsc: RSC.OK };
+}
+
 export async function notifyResource(ctx: RequestContext): Promise<Outcome> {
   const target = ctx.resource;
   if (!target) throw new Error('notify runs after resolveTarget');
@@ -99,6 +141,8 @@ export async function notifyResource(ctx: RequestContext): Promise<Outcome> {
   switch (target.ty) {
     case RESOURCE_TYPE.AE:
       return retargetToAe(ctx, target);
+    case RESOURCE_TYPE.group:
+      return gatherMemberNotification(ctx, target);
     case RESOURCE_TYPE.CSEBase: {
       // A DAS request [TS-0004 §7.5.1.2.10] to this CSE's built-in dynamic authorization server (security/das.ts).
       const seci = (ctx.request.pc as Record<string, unknown>)['m2m:seci'];
@@ -112,6 +156,6 @@ export async function notifyResource(ctx: RequestContext): Promise<Outcome> {
       throw badRequest('this CSE has made no subscription that a notification to its CSEBase could be for');
     }
     default:
-      throw badRequest(`a resource of type ${target.ty} does not receive notifications (only an <AE> or the <CSEBase> does)`);
+      throw badRequest(`a resource of type ${target.ty} does not receive notifications (only an <AE>, a <group> or the <CSEBase> does)`);
   }
 }

@@ -17,7 +17,7 @@ import { permissionCovers, RevocationList, type VerifiedToken } from './tokens.j
 import { entriesNaming } from '../notifications/selfReference.js';
 
 export type Decision =
-  | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget' | 'das-request'; policy?: undefined; rule?: undefined; attributes?: undefined }
+  | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget' | 'das-request' | 'group-member-notification'; policy?: undefined; rule?: undefined; attributes?: undefined }
   | {
       granted: true;
       /** dynamic: a policy a dynamic authorization server granted to this originator on this target (TS-0003 §7.3). */
@@ -251,6 +251,13 @@ export class AccessDecider {
     // association, directly or relayed through the tree) may NOTIFY an <AE>, which this CSE re-targets to it.
     if (q.resource.ty === RESOURCE_TYPE.AE && q.operation === ACCESS_OPERATION.NOTIFY && /^\/[^/]+$/.test(q.originator) && q.originator !== `/${this.self.cseId}`) {
       return { granted: true, basis: 'cse-notification' };
+    }
+    // A CSE hosting a member of a group sends the group its member's notifications of a group subscription, for the
+    // group to aggregate [TS-0001 §10.2.7.11]: a CSE-ID originator named by a member ID (SP-relative or absolute) may
+    // NOTIFY the group; what it may ask for is checked there (operations/notify.ts: an nfu of this group's).
+    if (q.resource.ty === RESOURCE_TYPE.group && q.operation === ACCESS_OPERATION.NOTIFY && /^\/[^/]+$/.test(q.originator) && q.originator !== `/${this.self.cseId}`) {
+      const mid = Array.isArray(q.resource.doc.mid) ? (q.resource.doc.mid as unknown[]) : [];
+      if (mid.some((m) => cseIdOfAddress(m) === q.originator)) return { granted: true, basis: 'group-member-notification' };
     }
     // Being the AE at the root of a subtree grants nothing by itself: where acpi is set, the linked policies
     // decide for every originator, the creator and the AE included; the default policy (creator or custodian)

@@ -4,7 +4,7 @@
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { Codec } from './codec.js';
 import { MAX_JSON_DEPTH, depthOf, plainData } from './json.js';
-import { SDT_CATALOG } from '../resources/sdt/catalog.js';
+import { SDT_CATALOG, type SdtDefinition } from '../resources/sdt/catalog.js';
 
 const parser = new XMLParser({
   // Attributes carry a resource's name (rn="…") and a child reference's name and type (nm, typ) [TS-0004 §8.3].
@@ -40,6 +40,8 @@ const NUMBERS = new Set([
   'acn', 'rrs', 'drr',
   // <locationPolicy>
   'los', 'lit', 'gec', 'luec',
+  // announcement (Release 4): announceSyncType
+  'ast',
 ]);
 const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids', 'aec', 'aecs', 'lec', 'lqet', 'lset', 'loet', 'lrp']);
 /** xs:lists of booleans (a CMDH limit's permitted Delivery Aggregation settings). */
@@ -92,10 +94,21 @@ function scalar(name: string, value: unknown): unknown {
 /** Elements that are child resource references: <ch nm="…" typ="…">address</ch> [TS-0004 m2m:childResourceRef]. */
 const REFERENCE_ELEMENTS = new Set(['ch', 'rrf']);
 
-/** Whether an element name is a resource type name (m2m:cnt, a flexContainer's cod:binSh …), whose element carries the rn attribute. */
+/**
+ * The SDT specialization an element names: a flexContainer's (cod:binSh), or its announced variant's, whose name is
+ * the specialization's + 'Annc' (cod:binShAnnc, as resources/announceable.ts names it) and whose data points are its.
+ */
+function specializationOf(name: string): SdtDefinition | undefined {
+  return SDT_CATALOG.named(name) ?? (name.endsWith('Annc') ? SDT_CATALOG.named(name.slice(0, -'Annc'.length)) : undefined);
+}
+
+/**
+ * Whether an element name is a resource type name (m2m:cnt, m2m:fwrA, a flexContainer's cod:binSh or its announced
+ * cod:binShAnnc …), whose element carries the rn attribute.
+ */
 function isResourceElement(name: string): boolean {
-  // dcfg: is the namespace of the TS-0022 device configuration mgmtObjs (dcfg:datc).
-  return name.startsWith('m2m:') || name.startsWith('dcfg:') || SDT_CATALOG.named(name) !== undefined;
+  // dcfg: is the namespace of the TS-0022 device configuration mgmtObjs (dcfg:datc, announced dcfg:datcA).
+  return name.startsWith('m2m:') || name.startsWith('dcfg:') || specializationOf(name) !== undefined;
 }
 
 /**
@@ -135,7 +148,7 @@ function domainPrefixes(value: unknown, found = new Set<string>(), depth = 0): S
  */
 function typedDataPoints(root: Record<string, unknown>): void {
   for (const [name, attrs] of Object.entries(root)) {
-    const points = SDT_CATALOG.named(name)?.dataPoints;
+    const points = specializationOf(name)?.dataPoints;
     if (!points || typeof attrs !== 'object' || attrs === null || Array.isArray(attrs)) continue;
     const values = attrs as Record<string, unknown>;
     for (const [key, value] of Object.entries(values)) {

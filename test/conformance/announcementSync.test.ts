@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
+import { xmlCodec } from '../../src/serialization/xml.js';
 import { freePort, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
 import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
@@ -13,6 +15,22 @@ import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply 
 type Attrs = Record<string, unknown>;
 const of = (r: Reply, name: string): Attrs => (r.body?.[name] ?? {}) as Attrs;
 const uril = (r: Reply): string[] => (r.body?.['m2m:uril'] ?? []) as string[];
+
+/** A RETRIEVE asking for XML: the response's RSC and its text as sent. */
+function getXml(port: number, ca: string, path: string, origin: string): Promise<{ rsc: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, method: 'GET', path, agent: false, ca, checkServerIdentity: () => undefined, headers: { 'X-M2M-RI': 'xml-1', 'X-M2M-RVI': '3', 'X-M2M-Origin': origin, Accept: 'application/xml' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ rsc: Number(res.headers['x-m2m-rsc']), text }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('announced attribute sync while the target is down', () => {
   it('keeps the update in the outbox and sends the announced attributes as they are once the target is back', async () => {
@@ -58,6 +76,10 @@ describe('discovery of announced resources on the IN-CSE', () => {
   const mnPort = (): number => mnCse.cse.httpPort;
   let cntAt = '';
   let mnFiles: CseFiles;
+  /** The announced mgmtObj and flexContainer on the IN (SP-relative), and a container announced with ast 2. */
+  let fwrAt = '';
+  let fcntAt = '';
+  let twoWayAt = '';
 
   before(async () => {
     const pki = await TestPki.create(dir);
@@ -126,7 +148,7 @@ describe('discovery of announced resources on the IN-CSE', () => {
       body: { 'm2m:fwr': { rn: 'firmware', mgd: 1001, vr: '1.0', fwn: 'fw', url: 'http://example.com/fw', ud: false, dc: 'main firmware', at: ['/id-in'], aa: ['vr', 'fwn'] } },
     });
     assert.equal(fwr.rsc, 2001, JSON.stringify(fwr.body));
-    const fwrAt = String((of(fwr, 'm2m:fwr').at as string[])[0]);
+    fwrAt = String((of(fwr, 'm2m:fwr').at as string[])[0]);
     const announced = await call(inPort(), ca, 'GET', `/~${fwrAt}`, 'CAdmin');
     assert.equal(announced.rsc, 2000, JSON.stringify(announced.body));
     const fwrA = of(announced, 'm2m:fwrA');
@@ -150,7 +172,7 @@ describe('discovery of announced resources on the IN-CSE', () => {
       body: { 'cod:binSh': { rn: 'switch', cnd: 'org.onem2m.common.moduleclass.binarySwitch', state: false, lbl: ['hall'], at: ['/id-in'], aa: ['state'] } },
     });
     assert.equal(fcnt.rsc, 2001, JSON.stringify(fcnt.body));
-    const fcntAt = String((of(fcnt, 'cod:binSh').at as string[])[0]);
+    fcntAt = String((of(fcnt, 'cod:binSh').at as string[])[0]);
     const announced = await call(inPort(), ca, 'GET', `/~${fcntAt}`, 'CAdmin');
     assert.equal(announced.rsc, 2000, JSON.stringify(announced.body));
     const binShA = of(announced, 'cod:binShAnnc');
@@ -182,6 +204,7 @@ describe('discovery of announced resources on the IN-CSE', () => {
       return String((of(cnt, 'm2m:cnt').at as string[])[0]);
     };
     const twoWay = await announce('twoWay', 2);
+    twoWayAt = twoWay;
     assert.equal(of(await call(inPort(), ca, 'GET', `/~${twoWay}`, 'Cfinder'), 'm2m:cntA').ast, 2);
     const changed = await call(inPort(), ca, 'PUT', `/~${twoWay}`, 'Cfinder', { body: { 'm2m:cntA': { mni: 9 } } });
     assert.equal(changed.rsc, 2004, JSON.stringify(changed.body));
@@ -191,5 +214,31 @@ describe('discovery of announced resources on the IN-CSE', () => {
     assert.equal(of(await call(mnPort(), ca, 'GET', '/cse-mn/oneWay', 'CAdmin'), 'm2m:cnt').mni, 3);
     // announceSyncType is 1 or 2.
     assert.equal((await call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'badAst', ast: 3 } } })).rsc, 4000);
+  });
+
+  it('serves the announced flexContainer, mgmtObj and ast in XML: rn as an attribute of cod:binShAnnc and m2m:fwrA, typed values', async () => {
+    assert.notEqual(fcntAt, '');
+    const flex = await getXml(inPort(), ca, `/~${fcntAt}`, 'CAdmin');
+    assert.equal(flex.rsc, 2000, flex.text);
+    // The announced specialization is a resource element: its name is an attribute, its domain's namespace declared.
+    const flexRn = String(fcntAt.split('/').pop());
+    assert.match(flex.text, new RegExp(`<cod:binShAnnc [^>]*rn="${flexRn}"`));
+    assert.match(flex.text, /xmlns:cod="http:\/\/www\.onem2m\.org\/xml\/protocols\/commondomain"/);
+    const binShA = (xmlCodec.decode(Buffer.from(flex.text)) as Attrs)['cod:binShAnnc'] as Attrs;
+    assert.equal(binShA.rn, flexRn);
+    assert.equal(binShA.ty, 10028);
+    // Its data points read back with the specialization's types (state is xs:boolean).
+    assert.equal(binShA.state, true);
+    assert.deepEqual(binShA.lbl, ['hall']);
+    const mgmt = await getXml(inPort(), ca, `/~${fwrAt}`, 'CAdmin');
+    assert.equal(mgmt.rsc, 2000, mgmt.text);
+    assert.match(mgmt.text, new RegExp(`<m2m:fwrA [^>]*rn="${String(fwrAt.split('/').pop())}"`));
+    const fwrA = (xmlCodec.decode(Buffer.from(mgmt.text)) as Attrs)['m2m:fwrA'] as Attrs;
+    assert.equal(fwrA.mgd, 1001);
+    assert.equal(fwrA.vr, '1.1');
+    const cntA = await getXml(inPort(), ca, `/~${twoWayAt}`, 'CAdmin');
+    assert.equal(cntA.rsc, 2000, cntA.text);
+    assert.match(cntA.text, /<ast>2<\/ast>/);
+    assert.equal(((xmlCodec.decode(Buffer.from(cntA.text)) as Attrs)['m2m:cntA'] as Attrs).ast, 2);
   });
 });

@@ -4,58 +4,22 @@
 // MN-CSE registers with an IN-CSE through it (mqtt.cseLinks), requests are forwarded both ways, and a client the ACL
 // does not name cannot speak as a CSE.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import type { ConfigOverrides } from '../../src/config/config.js';
-import { issueCertificate } from '../../src/security/pki.js';
-import { freePort, type TestCse } from '../harness.js';
+import type { TestCse } from '../harness.js';
+import { startMosquitto, type Mosquitto } from '../mosquitto.js';
 import { TestPki, call, startCseNode, type CseFiles, type Reply } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
 const of = (r: Reply, name: string): Attrs => (r.body?.[name] ?? {}) as Attrs;
 
-async function listening(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`mosquitto did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The ACL of docs/deploy/mosquitto.md: each CSE named, its request and answer topics tied to its CSE-ID. */
-function aclFor(cseIds: readonly string[]): string {
-  return cseIds
-    .map((id) =>
-      [
-        `user ${id}`,
-        `topic write /oneM2M/req/${id}/#`,
-        `topic read /oneM2M/req/+/${id}/#`,
-        `topic read /oneM2M/reg_req/+/${id}/#`,
-        `topic write /oneM2M/resp/+/${id}/#`,
-        `topic write /oneM2M/reg_resp/+/${id}/#`,
-        `topic read /oneM2M/resp/${id}/#`,
-        '',
-      ].join('\n'),
-    )
-    .join('\n');
-}
-
 describe('a CSE link through Mosquitto over TLS with client certificates and an ACL per CSE', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-mqtts-'));
-  let broker: ChildProcess | undefined;
+  let broker: Mosquitto | undefined;
   let brokerUrl = '';
   let pki: TestPki;
   let ca: string;
@@ -73,32 +37,8 @@ describe('a CSE link through Mosquitto over TLS with client certificates and an 
     pki = await TestPki.create(dir);
     ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
     for (const id of ['id-in', 'id-mn', 'id-x']) files[id] = await pki.cse(id);
-    const brokerPem = await issueCertificate(pki.ca, { commonName: 'broker', ipAddresses: ['127.0.0.1'], usage: 'server' });
-    writeFileSync(join(dir, 'broker.pem'), brokerPem.certificate);
-    writeFileSync(join(dir, 'broker.key'), brokerPem.key);
-    writeFileSync(join(dir, 'acl'), aclFor(['id-in', 'id-mn']));
-    const port = await freePort();
-    writeFileSync(
-      join(dir, 'mosquitto.conf'),
-      [
-        'per_listener_settings false',
-        'allow_anonymous false',
-        'persistence false',
-        `acl_file ${join(dir, 'acl')}`,
-        `listener ${port} 127.0.0.1`,
-        `cafile ${join(dir, 'ca.pem')}`,
-        `certfile ${join(dir, 'broker.pem')}`,
-        `keyfile ${join(dir, 'broker.key')}`,
-        'require_certificate true',
-        'use_identity_as_username true',
-        '',
-      ].join('\n'),
-    );
-    // Started as root, Mosquitto drops to its own user: it must be able to read its files (test files only).
-    for (const name of ['', 'ca.pem', 'broker.pem', 'broker.key', 'acl', 'mosquitto.conf']) chmodSync(join(dir, name), name === '' ? 0o755 : 0o644);
-    broker = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
-    await listening(port, 10_000);
-    brokerUrl = `mqtts://127.0.0.1:${port}`;
+    broker = await startMosquitto(pki, ['id-in', 'id-mn']);
+    brokerUrl = broker.url;
     inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles, mqttFlags('id-in'));
     mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, {
       ...mqttFlags('id-mn'),
@@ -113,7 +53,7 @@ describe('a CSE link through Mosquitto over TLS with client certificates and an 
   after(async () => {
     await mnCse?.close();
     await inCse?.close();
-    broker?.kill('SIGTERM');
+    broker?.stop();
   });
 
   it('registers the MN with the IN through the broker: each has the other <remoteCSE>, the MN reached at the broker', async () => {

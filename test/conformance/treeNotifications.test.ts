@@ -134,6 +134,55 @@ describe('notifications and access control across the CSE tree', () => {
     await waitFor(() => receiver.notifications().some((n, i) => i >= count && ((sgnOf(n).nev as Attrs | undefined)?.rep as Attrs | undefined)?.['m2m:cin'] !== undefined && sgnOf(n).sur === `/id-in/${String(memberSub.ri)}`), 10_000);
   });
 
+  it('aggregates, as the group hosting CSE, the notifications of members on another CSE with those of its own (nfu, nar)', async () => {
+    const acp = await call(inPort(), ca, 'POST', '/cse-in/Cnotifier-in', 'Cnotifier', { ty: 1, body: { 'm2m:acp': { rn: 'poolReads', pv: { acr: [{ acor: ['/id-mn/Creader'], acop: 35 }, { acor: ['Cnotifier'], acop: 63 }] }, pvs: { acr: [{ acor: ['Cnotifier'], acop: 63 }] } } } });
+    assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+    assert.equal((await call(inPort(), ca, 'POST', '/cse-in/Cnotifier-in', 'Cnotifier', { ty: 3, body: { 'm2m:cnt': { rn: 'farPool', acpi: [String(of(acp, 'm2m:acp').ri)] } } })).rsc, 2001);
+    assert.equal((await call(mnPort(), ca, 'POST', '/cse-mn/reader', 'Creader', { ty: 3, body: { 'm2m:cnt': { rn: 'nearPool' } } })).rsc, 2001);
+    // Two members, one on each CSE; the group gathers two notifications (or waits 30 s) before it sends them.
+    const grp = await call(mnPort(), ca, 'POST', '/cse-mn/reader', 'Creader', {
+      ty: 9,
+      body: { 'm2m:grp': { rn: 'pooled', mt: 3, mnm: 4, mid: ['/id-in/cse-in/Cnotifier-in/farPool', 'cse-mn/reader/nearPool'], nar: { num: 2, dur: 'PT30S' } } },
+    });
+    assert.equal(grp.rsc, 2001, JSON.stringify(grp.body));
+    const fanned = await call(mnPort(), ca, 'POST', '/cse-mn/reader/pooled/fopt', 'Creader', { ty: 23, body: { 'm2m:sub': { rn: 'pooledWatch', nu: ['/id-mn/Creader'], nfu: '/id-mn/Creader', enc: { net: [3] } } } });
+    assert.equal(fanned.rsc, 2000, JSON.stringify(fanned.body));
+    const answers = (of(fanned, 'm2m:agr')['m2m:rsp'] as Attrs[]) ?? [];
+    assert.deepEqual(answers.map((a) => a.rsc), [2001, 2001], JSON.stringify(answers));
+    const surs = answers.map((a) => String(((a.pc as Attrs)['m2m:sub'] as Attrs).ri));
+    const count = receiver.received.length;
+    assert.equal((await call(inPort(), ca, 'POST', '/cse-in/Cnotifier-in/farPool', 'Cnotifier', { ty: 4, body: { 'm2m:cin': { con: 'far' } } })).rsc, 2001);
+    assert.equal((await call(mnPort(), ca, 'POST', '/cse-mn/reader/nearPool', 'Creader', { ty: 4, body: { 'm2m:cin': { con: 'near' } } })).rsc, 2001);
+    // One aggregated notification with both, the IN member's included; no lone notification of either.
+    await waitFor(() => receiver.received.slice(count).some((r) => r.body['m2m:agn'] !== undefined), 20_000);
+    const got = receiver.received.slice(count).map((r) => r.body);
+    const agn = got.find((b) => b['m2m:agn'] !== undefined)?.['m2m:agn'] as Attrs;
+    const sgns = agn['m2m:sgn'] as Attrs[];
+    assert.equal(sgns.length, 2, JSON.stringify(agn));
+    assert.deepEqual(sgns.map((n) => String(n.sur)).sort(), [`/id-in/${surs[0] as string}`, `/id-mn/${surs[1] as string}`].sort());
+    assert.deepEqual(sgns.map((n) => (((n.nev as Attrs).rep as Attrs)['m2m:cin'] as Attrs).con).sort(), ['far', 'near']);
+    assert.equal(got.filter((b) => b['m2m:sgn'] !== undefined && (b['m2m:sgn'] as Attrs).vrq !== true).length, 0, JSON.stringify(got));
+  });
+
+  it('takes member notifications at a group only from a CSE hosting a member, and only for an nfu of its subscriptions', async () => {
+    const group = '/~/id-mn/cse-mn/reader/pooled';
+    const asIn = { cert: readFileSync(files['id-in']?.cert as string, 'utf8'), key: readFileSync(files['id-in']?.key as string, 'utf8') };
+    const sgn = (extra: Attrs): Attrs => ({ 'm2m:sgn': { sur: '/id-in/sub-x', nev: { net: 3, rep: { 'm2m:cin': { con: 'x' } } }, ...extra } });
+    const count = receiver.received.length;
+    // An AE on the IN (forwarded there as /id-in/Cnotifier) is no member's CSE; the IN is, but no subscription of the group forwards to CAdmin; without nfu it is no
+    // member notification.
+    assert.equal((await call(inPort(), ca, 'POST', group, 'Cnotifier', { body: sgn({ nfu: '/id-mn/Creader' }) })).rsc, 4103);
+    assert.equal((await call(mnPort(), ca, 'POST', group, '/id-in', { body: sgn({ nfu: '/id-mn/CAdmin' }), client: asIn })).rsc, 4103);
+    assert.equal((await call(mnPort(), ca, 'POST', group, '/id-in', { body: sgn({}), client: asIn })).rsc, 4000);
+    // Nor may it pass off a notification of a subscription on another CSE as its own.
+    const foreign = { 'm2m:sgn': { sur: '/id-mn/sub-x', nfu: '/id-mn/Creader', nev: { net: 3, rep: { 'm2m:cin': { con: 'x' } } } } };
+    assert.equal((await call(mnPort(), ca, 'POST', group, '/id-in', { body: foreign, client: asIn })).rsc, 4103);
+    // A group whose members are all on this CSE takes none from the IN.
+    assert.equal((await call(mnPort(), ca, 'POST', '/cse-mn/reader', 'Creader', { ty: 9, body: { 'm2m:grp': { rn: 'localOnly', mt: 3, mnm: 2, mid: ['cse-mn/reader/nearPool'] } } })).rsc, 2001);
+    assert.equal((await call(mnPort(), ca, 'POST', '/~/id-mn/cse-mn/reader/localOnly', '/id-in', { body: sgn({ nfu: '/id-mn/Creader' }), client: asIn })).rsc, 4103);
+    assert.equal(receiver.received.length, count);
+  });
+
   it("keeps the announced resource's acpi in sync with the original's", async () => {
     const other = await call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 1, body: { 'm2m:acp': { rn: 'otherPolicy', pv: { acr: [{ acor: ['/id-in/Cother'], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } } });
     assert.equal(other.rsc, 2001, JSON.stringify(other.body));
