@@ -28,6 +28,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
+import type { ResourceStore, TokenRecord } from '../storage/store.js';
 import { badRequest, noPrivilege } from '../primitive/errors.js';
 import { formatTimestamp, parseTimestamp, randomIdSuffix, type LocalIdentity } from '../primitive/identifiers.js';
 import { OPERATION, type Operation } from '../primitive/request.js';
@@ -49,7 +50,8 @@ const PRIVILEGE_OF_OPERATION: Readonly<Record<number, number>> = {
 const MAX_ENTRIES = 256;
 const MAX_PATTERNS = 64;
 const MAX_LIFETIME = 86_400;
-const MAX_ISSUED = 10_000;
+/** Issued tokens kept per holder for tids (the oldest go first). */
+const MAX_ISSUED_PER_HOLDER = 256;
 
 interface DasEntry {
   readonly originators: readonly OriginatorMatcher[];
@@ -157,6 +159,8 @@ export function loadDasRules(path: string, self: LocalIdentity): DasRules {
 
 export interface DasServices {
   readonly config: Config;
+  /** Where the tokens this DAS issued are kept (TokenRecord kind 'das'), for every process on the store. */
+  readonly store: Pick<ResourceStore, 'keepToken' | 'tokenRecord'>;
   readonly self: LocalIdentity;
   readonly log: Logger;
   readonly clock: { now(): number };
@@ -169,17 +173,9 @@ export interface DasCaller {
   readonly rqi: string;
 }
 
-interface Issued {
-  readonly token: string;
-  readonly holder: string;
-  readonly until: number;
-}
-
 export class BuiltInDas {
   private rules: DasRules | undefined;
   private rulesError: string | undefined;
-  /** Tokens this DAS issued, by tokenID, for DAS requests that name them (tids): bounded, in memory. */
-  private readonly issued = new Map<string, Issued>();
 
   constructor(private readonly services: DasServices) {}
 
@@ -232,7 +228,8 @@ export class BuiltInDas {
     const now = this.services.clock.now();
     // Tokens asked for by ID: those this DAS issued to that originator and that are still valid, or nothing.
     if (tids.length > 0) {
-      const found = tids.map((id) => this.issued.get(id)).filter((t): t is Issued => t !== undefined && t.until > now && t.holder === absoluteSegments(originator, self).join('/'));
+      const holder = absoluteSegments(originator, self).join('/');
+      const found = (await Promise.all(tids.map((id) => this.services.store.tokenRecord('das', id, now)))).filter((t): t is TokenRecord => t !== undefined && t.holder === holder);
       log.info({ ...basis, tids, granted: found.length === tids.length, reason: found.length === tids.length ? 'tokens by ID' : 'unknown, expired or foreign token IDs' }, 'dynamic authorization server');
       return response(found.length === tids.length ? { tkns: found.map((t) => t.token) } : {});
     }
@@ -280,8 +277,9 @@ export class BuiltInDas {
         .setNotBefore(Math.floor(now / 1000))
         .setExpirationTime(Math.floor(tokenUntil / 1000))
         .sign(signer.key);
-      if (this.issued.size >= MAX_ISSUED) for (const [id, t] of this.issued) if (t.until <= now) this.issued.delete(id);
-      if (this.issued.size < MAX_ISSUED) this.issued.set(tokenId, { token, holder: segments.join('/'), until: tokenUntil });
+      // Kept for DAS requests that name it (tids), by any process of this DAS and after a restart; a holder's oldest
+      // go beyond MAX_ISSUED_PER_HOLDER.
+      await this.services.store.keepToken({ kind: 'das', id: tokenId, holder: segments.join('/'), ref: tokenId, token, until: tokenUntil }, MAX_ISSUED_PER_HOLDER, now);
       dres.tkns = [token];
     }
     log.info({ ...basis, granted: true, operations, roles, until: formatTimestamp(until), ...(tokenId ? { token: tokenId } : {}) }, 'dynamic authorization server');

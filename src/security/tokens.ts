@@ -15,6 +15,10 @@ import type { Config } from '../config/config.js';
 import { randomIdSuffix, type LocalIdentity } from '../primitive/identifiers.js';
 import { compileRules, PolicyFormatError, type CompiledRule } from './acp.js';
 import { absoluteSegments, ROLE_ID } from './originators.js';
+import type { ResourceStore } from '../storage/store.js';
+
+/** The part of the store that keeps Local-Token-IDs. */
+export type TokenStore = Pick<ResourceStore, 'keepToken' | 'tokenRecord'>;
 
 /** What a verified token grants: its permissions, each for a set of resources. */
 export interface TokenPermission {
@@ -34,6 +38,8 @@ export function permissionCovers(permission: TokenPermission, resource: { readon
 }
 
 export interface VerifiedToken {
+  /** The token as presented (compact JWS or JWE): what a Local-Token-ID keeps, to verify it again where it is used. */
+  readonly compact: string;
   readonly id: string;
   readonly issuer: string;
   readonly holder: string;
@@ -147,15 +153,12 @@ export class RevocationList {
   }
 }
 
-/** A Local-Token-ID this CSE assigned to a token it verified [TS-0003 §7.3.2.3 steps 7.2, 8; TS-0004 m2m:dynAuthLocalTokenIdAssignment]. */
-interface LocalToken {
-  readonly token: VerifiedToken;
-  /** The originator it was assigned to, absolute: the only one that may use it. */
-  readonly holder: string;
-}
-
-/** Local-Token-IDs: at most this many are kept (the oldest go first); each lives as long as its token. */
-const LOCAL_TOKEN_LIMIT = 10_000;
+/**
+ * Local-Token-IDs a holder keeps at most (the oldest go first); each lives as long as its token. Kept in the store
+ * (TokenRecord kind 'lti'), so that one assigned by one process serves on every process of the same database and
+ * after a restart [TS-0003 §7.3.2.3 steps 7.2, 8; TS-0004 m2m:dynAuthLocalTokenIdAssignment].
+ */
+export const LOCAL_TOKENS_PER_HOLDER = 64;
 /** ltids a request may name, and the shape of one (an xs:NCName of the CSE's making). */
 export const MAX_LOCAL_TOKEN_IDS = 8;
 const LOCAL_TOKEN_ID = /^lt[a-z0-9]{20}$/;
@@ -166,9 +169,6 @@ export class TokenVerifier {
   /** Verified tokens by their compact form: a token is checked cryptographically once, its validity every use. */
   private readonly verified = new Map<string, VerifiedToken>();
 
-  /** Local-Token-IDs by their ID, and the ID assigned to a token for a holder (compact token + holder). */
-  private readonly local = new Map<string, LocalToken>();
-  private readonly localOf = new Map<string, string>();
   readonly revocations: RevocationList;
 
   constructor(
@@ -181,43 +181,33 @@ export class TokenVerifier {
 
   /**
    * The Local-Token-ID of a token verified for this originator: undefined when one was assigned before (only new
-   * assignments are answered in ati [TS-0003 §7.3.2.3 step 8.1]), else a new one.
+   * assignments are answered in ati [TS-0003 §7.3.2.3 step 8.1]), else a new one, kept in the store until the
+   * token's notAfter.
    */
-  assignLocal(token: VerifiedToken, originator: string): string | undefined {
+  async assignLocal(store: TokenStore, token: VerifiedToken, originator: string, now: number): Promise<string | undefined> {
     const holder = absoluteSegments(originator, this.self).join('/');
-    const key = `${holder} ${token.issuer} ${token.id}`;
-    const known = this.localOf.get(key);
-    if (known !== undefined && this.local.has(known)) return undefined;
-    const lti = `lt${randomIdSuffix(20)}`;
-    if (this.local.size >= LOCAL_TOKEN_LIMIT) {
-      const [oldest] = this.local.keys();
-      if (oldest !== undefined) this.local.delete(oldest);
-      if (this.localOf.size >= LOCAL_TOKEN_LIMIT) this.localOf.clear();
-    }
-    this.local.set(lti, { token, holder });
-    this.localOf.set(key, lti);
-    return lti;
+    const record = { kind: 'lti' as const, id: `lt${randomIdSuffix(20)}`, holder, ref: `${token.issuer} ${token.id}`, token: token.compact, until: token.notAfter };
+    const kept = await store.keepToken(record, LOCAL_TOKENS_PER_HOLDER, now);
+    return kept.fresh ? kept.id : undefined;
   }
 
   /**
-   * The token a Local-Token-ID stands for, checked for this originator at `now` like a token presented again;
-   * throws TokenRejected (malformed: 4000) when the ID is unknown, another originator's, expired or revoked.
+   * The token a Local-Token-ID stands for, checked for this originator at `now` like a token presented again (the
+   * stored token is verified again: issuer key, holder, validity, revocation); throws TokenRejected (malformed:
+   * 4000) when the ID is unknown, another originator's, expired or revoked.
    */
-  resolveLocal(lti: string, originator: string, now: number): VerifiedToken {
+  async resolveLocal(store: TokenStore, lti: string, originator: string, now: number): Promise<VerifiedToken> {
     if (!LOCAL_TOKEN_ID.test(lti)) throw new TokenRejected(`'${lti.slice(0, 64)}' is not a Local-Token-ID of this CSE`, true);
-    const found = this.local.get(lti);
+    const found = await store.tokenRecord('lti', lti, now - this.config.dynamicAuthorization.tokenClockSkew * 1000);
     if (!found) throw new TokenRejected(`Local-Token-ID ${lti} is not known (never assigned, or its token expired)`);
     // A Local-Token-ID is its holder's: another originator replaying it gets nothing [TS-0003 §7.3.2.3 step 7.1.3].
     if (found.holder !== absoluteSegments(originator, this.self).join('/')) throw new TokenRejected(`Local-Token-ID ${lti} was assigned to another originator`);
-    const skew = this.config.dynamicAuthorization.tokenClockSkew * 1000;
-    if (now >= found.token.notAfter + skew) {
-      this.local.delete(lti);
-      throw new TokenRejected(`the token of Local-Token-ID ${lti} has expired`);
+    try {
+      return await this.verify(found.token, originator, now);
+    } catch (err) {
+      if (err instanceof TokenRejected) throw new TokenRejected(`the token of Local-Token-ID ${lti}: ${err.message}`);
+      throw err;
     }
-    if (now < found.token.notBefore - skew) throw new TokenRejected(`the token of Local-Token-ID ${lti} is not valid yet`);
-    const revoked = this.revocations.check(found.token.id);
-    if (revoked) throw new TokenRejected(revoked);
-    return found.token;
   }
 
   /** Why a token (by ID) grants nothing now, or undefined. */
@@ -245,7 +235,7 @@ export class TokenVerifier {
   async verify(token: string, originator: string, now: number): Promise<VerifiedToken> {
     let verified = this.verified.get(token);
     if (!verified) {
-      verified = await this.verifyOnce(token, now);
+      verified = { ...(await this.verifyOnce(token, now)), compact: token };
       if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
       this.verified.set(token, verified);
     }
@@ -338,6 +328,7 @@ export class TokenVerifier {
       throw new TokenRejected(`a token's signature does not verify with the key of issuer ${issuer.id}`);
     }
     return {
+      compact: token,
       id: String(claims.jti),
       issuer: issuer.id,
       holder: typeof claims.azp === 'string' ? claims.azp : '',
