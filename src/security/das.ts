@@ -138,10 +138,16 @@ function signerOf(raw: unknown, where: string): TokenSigner {
   if (!isRecord(raw) || typeof raw.issuer !== 'string' || raw.issuer === '') throw new Error(`${where}: needs an issuer (the iss of the tokens)`);
   const algorithm = typeof raw.algorithm === 'string' ? raw.algorithm : 'ES256';
   if (!/^(ES256|ES384|ES512|RS256|RS384|RS512|PS256|PS384|PS512|EdDSA)$/.test(algorithm)) throw new Error(`${where}: algorithm ${algorithm} is not an asymmetric JWS algorithm`);
-  const pem = typeof raw.privateKey === 'string' ? raw.privateKey : typeof raw.privateKeyFile === 'string' ? readFileSync(raw.privateKeyFile, 'utf8') : undefined;
-  if (pem === undefined) throw new Error(`${where}: needs privateKey (PEM) or privateKeyFile`);
+  let key: KeyObject;
+  try {
+    const pem = typeof raw.privateKey === 'string' ? raw.privateKey : typeof raw.privateKeyFile === 'string' ? readFileSync(raw.privateKeyFile, 'utf8') : undefined;
+    if (pem === undefined) throw new Error('needs privateKey (PEM) or privateKeyFile');
+    key = createPrivateKey(pem);
+  } catch (err) {
+    throw new Error(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const audience = raw.audience === undefined ? undefined : stringList(raw.audience, `${where}.audience`);
-  return { issuer: raw.issuer, algorithm, key: createPrivateKey(pem), audience, lifetime: lifetimeOf(raw.lifetime, where) };
+  return { issuer: raw.issuer, algorithm, key, audience, lifetime: lifetimeOf(raw.lifetime, where) };
 }
 
 /** Reads and checks the DAS rule file; throws an Error naming the problem. */

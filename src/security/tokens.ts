@@ -11,7 +11,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { compactDecrypt, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import type { Config } from '../config/config.js';
+import { ConfigError, type Config } from '../config/config.js';
+import { loadDasRules } from './das.js';
 import { randomIdSuffix, type LocalIdentity } from '../primitive/identifiers.js';
 import { compileRules, PolicyFormatError, type CompiledRule } from './acp.js';
 import { absoluteSegments, ROLE_ID } from './originators.js';
@@ -97,13 +98,24 @@ export function loadIssuers(path: string): Issuer[] {
       if (!(symmetric ? SYMMETRIC : ASYMMETRIC).has(alg)) throw new Error(`${where}: algorithm ${alg} does not fit its ${symmetric ? 'secret' : 'public key'}`);
     }
     let key: KeyObject;
-    if (symmetric) key = createSecretKey(Buffer.from(entry.secret as string, 'base64url'));
-    else if (typeof entry.publicKey === 'string') key = createPublicKey(entry.publicKey);
-    else if (isRecord(entry.jwk)) key = createPublicKey({ key: entry.jwk as never, format: 'jwk' });
-    else throw new Error(`${where}: needs publicKey (PEM), jwk or secret`);
+    try {
+      if (symmetric) key = createSecretKey(Buffer.from(entry.secret as string, 'base64url'));
+      else if (typeof entry.publicKey === 'string') key = createPublicKey(entry.publicKey);
+      else if (isRecord(entry.jwk)) key = createPublicKey({ key: entry.jwk as never, format: 'jwk' });
+      else throw new Error('needs publicKey (PEM), jwk or secret');
+    } catch (err) {
+      throw new Error(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     if (!symmetric && key.type !== 'public') throw new Error(`${where}: the key must be a public key`);
     return { id: entry.id, algorithms: algorithms as string[], key };
   });
+}
+
+/** The token IDs of a revocation file; throws an Error naming the problem. */
+export function parseRevocations(text: string): Set<string> {
+  const parsed = JSON.parse(text) as unknown;
+  if (!isRecord(parsed) || !Array.isArray(parsed.revoked) || parsed.revoked.some((id) => typeof id !== 'string')) throw new Error('expected {"revoked": ["tokenID", …]}');
+  return new Set(parsed.revoked as string[]);
 }
 
 /**
@@ -111,8 +123,10 @@ export function loadIssuers(path: string): Issuer[] {
  * until its notAfter]. dynamicAuthorization.revokedTokens names a JSON file {"revoked": ["tokenID", …]}, written by
  * the issuer's operator (or copied from the issuer); it is read again when it changes (looked at no more than once
  * a second), so a revocation takes effect without a restart. A revoked token grants nothing: not when presented
- * (tkns), not through a Local-Token-ID assigned earlier (ltids), not through a dynamic policy made from it. A file
- * that cannot be read keeps the last list read and is reported; one that never could be refuses every token.
+ * (tkns), not through a Local-Token-ID assigned earlier (ltids), not through a dynamic policy made from it. The file
+ * is checked at start-up (checkTokenFiles); one that becomes unreadable or malformed later refuses every token
+ * (fail closed: a revocation written badly must not bring back what it revoked) until it is good again, and each
+ * new problem is logged.
  */
 export class RevocationList {
   private revoked: ReadonlySet<string> = new Set();
@@ -129,7 +143,7 @@ export class RevocationList {
   check(tokenId: string): string | undefined {
     if (this.path === '') return undefined;
     this.refresh();
-    if (this.broken !== undefined && this.mtimeMs < 0) return `the revocation list cannot be read (${this.broken})`;
+    if (this.broken !== undefined) return `the revocation list cannot be used (${this.broken})`;
     return this.revoked.has(tokenId) ? `token ${tokenId} is revoked` : undefined;
   }
 
@@ -140,9 +154,7 @@ export class RevocationList {
     try {
       const mtimeMs = statSync(this.path).mtimeMs;
       if (mtimeMs === this.mtimeMs) return;
-      const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as unknown;
-      if (!isRecord(parsed) || !Array.isArray(parsed.revoked) || parsed.revoked.some((id) => typeof id !== 'string')) throw new Error('expected {"revoked": ["tokenID", …]}');
-      this.revoked = new Set(parsed.revoked as string[]);
+      this.revoked = parseRevocations(readFileSync(this.path, 'utf8'));
       this.mtimeMs = mtimeMs;
       this.broken = undefined;
     } catch (err) {
@@ -369,6 +381,33 @@ export class TokenVerifier {
   }
 }
 
+/**
+ * Start-up check of the files of dynamicAuthorization (issuers, decryption key, revocation list, DAS rules): a file
+ * that is missing, unreadable or malformed stops start-up with one line naming the key, the file and the problem,
+ * instead of a CSE that starts and then refuses every token or consultation. The revocation list is read again
+ * while running (RevocationList); the others are read once.
+ */
+export function checkDynamicAuthorizationFiles(config: Config, self: LocalIdentity): void {
+  const d = config.dynamicAuthorization;
+  const check = (key: string, path: string, use: (path: string) => unknown): void => {
+    if (path === '') return;
+    try {
+      use(path);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      // The loaders name the file themselves; node's and JSON's messages do not.
+      throw new ConfigError(`dynamicAuthorization.${key}: ${message.startsWith(`${path}: `) ? message : `${path}: ${message}`}`);
+    }
+  };
+  check('tokenIssuers', d.tokenIssuers, loadIssuers);
+  check('tokenDecryptionKey', d.tokenDecryptionKey, (path) => {
+    const key = createPrivateKey(readFileSync(path, 'utf8'));
+    if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec') throw new Error(`a ${String(key.asymmetricKeyType)} key cannot decrypt JWE tokens (RSA or EC)`);
+  });
+  check('revokedTokens', d.revokedTokens, (path) => parseRevocations(readFileSync(path, 'utf8')));
+  check('dasRules', d.dasRules, (path) => loadDasRules(path, self));
+}
+
 /** One verifier per CSE (its issuer keys and cache), made when first needed. */
 const instances = new WeakMap<object, TokenVerifier>();
 
@@ -376,7 +415,7 @@ export function tokenVerifierFor(services: { readonly config: Config; readonly s
   // By the configuration, one object per CSE: the pipeline's services and a resource hook's context share it.
   let instance = instances.get(services.config);
   if (!instance) {
-    instance = new TokenVerifier(services.config, services.self, (message) => services.log?.error({ event: 'token-revocations', reason: message }, 'the token revocation list cannot be read'));
+    instance = new TokenVerifier(services.config, services.self, (message) => services.log?.error({ event: 'token-revocations', reason: message }, 'the token revocation list cannot be used: every token is refused until it is good again'));
     instances.set(services.config, instance);
   }
   return instance;
