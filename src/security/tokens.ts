@@ -16,7 +16,7 @@ import { loadDasRules } from './das.js';
 import { randomIdSuffix, type LocalIdentity } from '../primitive/identifiers.js';
 import { compileRules, PolicyFormatError, type CompiledRule } from './acp.js';
 import { absoluteSegments, ROLE_ID } from './originators.js';
-import type { ResourceStore } from '../storage/store.js';
+import type { ResourceStore, TokenRecord } from '../storage/store.js';
 
 /** The part of the store that keeps Local-Token-IDs. */
 export type TokenStore = Pick<ResourceStore, 'keepToken' | 'tokenRecord'>;
@@ -174,6 +174,8 @@ export const LOCAL_TOKENS_PER_HOLDER = 64;
 /** ltids a request may name, and the shape of one (an xs:NCName of the CSE's making). */
 export const MAX_LOCAL_TOKEN_IDS = 8;
 const LOCAL_TOKEN_ID = /^lt[a-z0-9]{20}$/;
+/** How long a Local-Token-ID record read from the store is used again before it is read again. */
+const LOCAL_RECORD_REUSE_MS = 30_000;
 
 export class TokenVerifier {
   private issuers: Map<string, Issuer> | undefined;
@@ -210,7 +212,7 @@ export class TokenVerifier {
    */
   async resolveLocal(store: TokenStore, lti: string, originator: string, now: number): Promise<VerifiedToken> {
     if (!LOCAL_TOKEN_ID.test(lti)) throw new TokenRejected(`'${lti.slice(0, 64)}' is not a Local-Token-ID of this CSE`, true);
-    const found = await store.tokenRecord('lti', lti, now - this.config.dynamicAuthorization.tokenClockSkew * 1000);
+    const found = await this.localRecord(store, lti, now);
     if (!found) throw new TokenRejected(`Local-Token-ID ${lti} is not known (never assigned, or its token expired)`);
     // A Local-Token-ID is its holder's: another originator replaying it gets nothing [TS-0003 §7.3.2.3 step 7.1.3].
     if (found.holder !== absoluteSegments(originator, this.self).join('/')) throw new TokenRejected(`Local-Token-ID ${lti} was assigned to another originator`);
@@ -220,6 +222,25 @@ export class TokenVerifier {
       if (err instanceof TokenRejected) throw new TokenRejected(`the token of Local-Token-ID ${lti}: ${err.message}`);
       throw err;
     }
+  }
+
+  /** Local-Token-ID records read from the store lately: a holder's every request names them. */
+  private readonly localRecords = new Map<string, { readonly record: TokenRecord; readonly readAt: number }>();
+
+  /**
+   * The record of a Local-Token-ID, from the store or read from it less than LOCAL_RECORD_REUSE_MS ago. Only found
+   * records are kept (an unknown ID is asked for every time: it may have been assigned by another process since);
+   * what a kept one grants is checked on every use (verify: validity, revocation), so reuse only delays seeing a
+   * record trimmed by another process.
+   */
+  private async localRecord(store: TokenStore, lti: string, now: number): Promise<TokenRecord | undefined> {
+    const cached = this.localRecords.get(lti);
+    if (cached && now - cached.readAt >= 0 && now - cached.readAt < LOCAL_RECORD_REUSE_MS) return cached.record;
+    const record = await store.tokenRecord('lti', lti, now - this.config.dynamicAuthorization.tokenClockSkew * 1000);
+    if (this.localRecords.size >= CACHE_LIMIT) this.localRecords.clear();
+    if (record) this.localRecords.set(lti, { record, readAt: now });
+    else this.localRecords.delete(lti);
+    return record;
   }
 
   /** Why a token (by ID) grants nothing now, or undefined. */
