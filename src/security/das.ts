@@ -177,6 +177,8 @@ export interface DasCaller {
   readonly id: string;
   readonly authenticated: boolean;
   readonly rqi: string;
+  /** The CSE whose security association relayed the request (an originator of another CSE), if any. */
+  readonly via?: string;
 }
 
 export class BuiltInDas {
@@ -222,8 +224,16 @@ export class BuiltInDas {
     const rfa = Array.isArray(dreq.rfa) ? dreq.rfa.filter((r): r is string => typeof r === 'string' && ROLE_ID.test(r)).slice(0, 64) : [];
     // The originator is named as the hosting CSE sees it: a CSE-relative AE-ID is relative to that CSE.
     const consulter = /^\/[^/]+$/.test(caller.id) ? caller.id : undefined;
-    const originator = !dreq.or.startsWith('/') && !dreq.or.startsWith('S') && consulter ? `${consulter}/${dreq.or}` : dreq.or;
-    const callerIsOriginator = caller.authenticated && absoluteSegments(caller.id, self).join('/') === absoluteSegments(originator, self).join('/');
+    // Without a consulting CSE (an originator asking for itself, the indirect flow), the hosting CSE is the one the
+    // targeted resource is on (trid is SP-relative, /id-in/…): a CSE-relative AE-ID in `or` is relative to it.
+    const targetCse = trid !== undefined && /^\/[^/]+\/./.test(trid) ? `/${trid.split('/')[1] ?? ''}` : undefined;
+    const hosting = consulter ?? targetCse;
+    const originator = !dreq.or.startsWith('/') && !dreq.or.startsWith('S') && hosting ? `${hosting}/${dreq.or}` : dreq.or;
+    // The originator asking for itself is authenticated here, or relayed over the security association of its own
+    // CSE (one of its AEs, /id-in/C… relayed by /id-in) when that CSE is a consulter of this DAS: a CSE this DAS
+    // already trusts to ask on its originators' behalf (hop-by-hop trust, TS-0003 §6.1.2.2; Warden policy).
+    const vouched = caller.authenticated || (caller.via !== undefined && rules.consulters.includes(caller.via) && caller.id.startsWith(`${caller.via}/`));
+    const callerIsOriginator = vouched && absoluteSegments(caller.id, self).join('/') === absoluteSegments(originator, self).join('/');
     const isConsulter = caller.authenticated && consulter !== undefined && rules.consulters.includes(consulter);
     const basis = { event: 'das', consulter: caller.id, originator, target: trid, op, rqi: caller.rqi };
     // Hosting CSEs named in the rule file consult; an authenticated originator may ask for tokens for itself.
