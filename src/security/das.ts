@@ -19,7 +19,8 @@
 // is granted the role's operations; a hosting CSE that names the role among the roles of its policies (rfa) also
 // gets the Role-ID vouched for in a token. With "tokens", the answer also carries a oneM2M JWT (TS-0003 table
 // 7.3.2.6.2-1) signed with that key; an originator may then ask for itself (indirect flow, TS-0003 §7.3.2.3 step
-// 3) and gets tokens only, and a hosting CSE may ask for tokens by their IDs (dreq.tids).
+// 3: authenticated here, or relayed by its own CSE when that CSE is a consulter) and gets tokens only, and a hosting
+// CSE may ask for tokens by their IDs (dreq.tids), kept in the store.
 //
 // Deny by default: an unknown consulter is refused (4103); a request that no rule covers is answered with a DAS
 // response that grants nothing (sit 2, empty dres). Every answer is logged with its basis.
