@@ -124,7 +124,7 @@ export function parseRevocations(text: string): Set<string> {
  * the issuer's operator (or copied from the issuer); it is read again when it changes (looked at no more than once
  * a second), so a revocation takes effect without a restart. A revoked token grants nothing: not when presented
  * (tkns), not through a Local-Token-ID assigned earlier (ltids), not through a dynamic policy made from it. The file
- * is checked at start-up (checkTokenFiles); one that becomes unreadable or malformed later refuses every token
+ * is checked at start-up (checkDynamicAuthorizationFiles); one that becomes unreadable or malformed later refuses every token
  * (fail closed: a revocation written badly must not bring back what it revoked) until it is good again, and each
  * new problem is logged.
  */
@@ -200,8 +200,14 @@ export class TokenVerifier {
    */
   async assignLocal(store: TokenStore, token: VerifiedToken, originator: string, now: number): Promise<string | undefined> {
     const holder = absoluteSegments(originator, this.self).join('/');
-    const record = { kind: 'lti' as const, id: `lt${randomIdSuffix(20)}`, holder, ref: `${token.issuer} ${token.id}`, token: token.compact, until: token.notAfter };
-    const kept = await store.keepToken(record, LOCAL_TOKENS_PER_HOLDER, now);
+    const ref = `${token.issuer} ${token.id}`;
+    // A token its holder keeps presenting was assigned an ID by this process already: the store is not asked again.
+    const seen = `${holder} ${ref}`;
+    const until = this.assigned.get(seen);
+    if (until !== undefined && until > now) return undefined;
+    const kept = await store.keepToken({ kind: 'lti', id: `lt${randomIdSuffix(20)}`, holder, ref, token: token.compact, until: token.notAfter }, LOCAL_TOKENS_PER_HOLDER, now);
+    if (this.assigned.size >= CACHE_LIMIT) this.assigned.clear();
+    this.assigned.set(seen, token.notAfter);
     return kept.fresh ? kept.id : undefined;
   }
 
@@ -223,6 +229,9 @@ export class TokenVerifier {
       throw err;
     }
   }
+
+  /** Tokens (holder, issuer, tokenID) this process has seen assigned a Local-Token-ID, until their notAfter. */
+  private readonly assigned = new Map<string, number>();
 
   /** Local-Token-ID records read from the store lately: a holder's every request names them. */
   private readonly localRecords = new Map<string, { readonly record: TokenRecord; readonly readAt: number }>();
