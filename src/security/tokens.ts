@@ -432,7 +432,8 @@ export function checkDynamicAuthorizationFiles(config: Config, self: LocalIdenti
   check('tokenIssuers', d.tokenIssuers, loadIssuers);
   check('tokenDecryptionKey', d.tokenDecryptionKey, (path) => {
     const key = createPrivateKey(readFileSync(path, 'utf8'));
-    if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec') throw new Error(`a ${String(key.asymmetricKeyType)} key cannot decrypt JWE tokens (RSA or EC)`);
+    // RSA-OAEP needs an RSA key, ECDH-ES an EC or X25519/X448 key; anything else (Ed25519, DSA) decrypts nothing.
+    if (!['rsa', 'ec', 'x25519', 'x448'].includes(key.asymmetricKeyType ?? '')) throw new Error(`a ${String(key.asymmetricKeyType)} key cannot decrypt JWE tokens (RSA, EC, X25519 or X448)`);
   });
   check('revokedTokens', d.revokedTokens, (path) => parseRevocations(readFileSync(path, 'utf8')));
   check('dasRules', d.dasRules, (path) => loadDasRules(path, self));
