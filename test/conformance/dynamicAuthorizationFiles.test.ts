@@ -4,6 +4,7 @@
 // logged) until it is good again.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,7 @@ describe('dynamicAuthorization files are checked at start-up', () => {
     ['tokenIssuers', 'issuers-none.json', JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['none'], secret: 'c2VjcmV0' }] }), /issuers\[0\]: alg none is never accepted/],
     ['tokenIssuers', 'issuers-bad-key.json', JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['ES256'], publicKey: 'not a key' }] }), /issuers\[0\]: /],
     ['tokenDecryptionKey', 'decrypt.pem', 'not a private key', /decrypt\.pem: /],
+    ['tokenDecryptionKey', 'ed25519.pem', generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), /a ed25519 key cannot decrypt JWE tokens/],
     ['revokedTokens', 'revoked-shape.json', JSON.stringify({ revoked: [1, 2] }), /expected \{"revoked"/],
     ['dasRules', 'das-operation.json', JSON.stringify({ rules: [{ originators: ['/id-in/Cx'], targets: ['*'], operations: ['READ'] }] }), /rules\[0\]\.operations: unknown operation READ/],
     ['dasRules', 'das-key.json', JSON.stringify({ tokens: { issuer: 'CWardenDas', privateKeyFile: join(dir, 'absent.pem') } }), /tokens: ENOENT/],
