@@ -78,6 +78,7 @@ function watchOwnCertificate(services: CseServices): NodeJS.Timeout {
   return timer;
 }
 import { openStore } from './storage/open.js';
+import { checkDynamicAuthorizationFiles } from './security/tokens.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -108,6 +109,8 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
   const log = options.logger ?? createLogger(config.log.level, config.log.pretty);
   const clock = options.clock ?? systemClock;
   const self = { cseId: config.cse.id, cseRn: config.cse.rn, spId: config.cse.spid };
+  // Broken token, revocation or DAS rule files stop start-up here, before anything is opened.
+  checkDynamicAuthorizationFiles(config, self);
   const store = await openStore(config);
   // What has started so far, stopped again (newest first) if a later part of start-up fails.
   const started: Array<() => Promise<void>> = [];

@@ -129,6 +129,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   try {
     cse = await startCse(config);
   } catch (err) {
+    // A configuration problem found at start-up (a file a key names) reads like the other configuration errors.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`warden: invalid configuration: ${err.message}\n`);
+      return 2;
+    }
     process.stderr.write(`warden: cannot start: ${errorText(err)}\n`);
     return 1;
   }

@@ -187,7 +187,7 @@ export const SCHEMA = {
     tokenClockSkew: int(30, 0, 300, 'seconds of clock difference tolerated when checking a token\'s nbf and exp'),
     tokenRequiresAuthentication: bool(true, 'accept tokens only from authenticated originators (a token is bound to its holder, and From alone proves nothing)'),
     tokenDecryptionKey: str('', 'PEM private key file (RSA or EC) that decrypts JWE tokens (nested sign-then-encrypt, RSA-OAEP or ECDH-ES, AES-GCM or AES-CBC-HMAC); empty: encrypted tokens are refused'),
-    revokedTokens: str('', 'JSON file of revoked token IDs, {"revoked": ["tokenID", …]}, read again when it changes: a revoked token grants nothing (Warden policy; empty: none)'),
+    revokedTokens: str('', 'JSON file of revoked token IDs, {"revoked": ["tokenID", …]}, checked at start-up and read again when it changes (malformed later: every token is refused until it is good again): a revoked token grants nothing (Warden policy; empty: none)'),
     dasRules: str('', 'JSON file of the rules of the built-in dynamic authorization server (consulters, rules, roles, tokens; src/security/das.ts); empty: this CSE is no DAS'),
   },
   housekeeping: {

@@ -25,6 +25,8 @@ export async function sweepExpired(services: CseServices): Promise<number> {
   }
   // Remembered group request identifiers whose time is over.
   await services.store.forgetClaims(now);
+  // Local-Token-IDs and the built-in DAS's tokens whose token expired.
+  await services.store.forgetTokens(now);
   return removed;
 }
 

@@ -150,7 +150,7 @@ export async function notifyResource(ctx: RequestContext): Promise<Outcome> {
         const das = builtInDasFor(ctx.services);
         if (!das.enabled) throw badRequest('this CSE is no dynamic authorization server (dynamicAuthorization.dasRules is not set)');
         const originator = ctx.originator;
-        return { rsc: RSC.OK, content: await das.answer(seci, { id: originator?.id ?? ctx.request.fr, authenticated: originator?.authenticated === true, rqi: ctx.request.rqi }) };
+        return { rsc: RSC.OK, content: await das.answer(seci, { id: originator?.id ?? ctx.request.fr, authenticated: originator?.authenticated === true, rqi: ctx.request.rqi, ...(originator?.via ? { via: originator.via } : {}) }) };
       }
       // §7.3.3.9.2: the CSE processes the notification; it is for none of this CSE's subscriptions (it makes none).
       throw badRequest('this CSE has made no subscription that a notification to its CSEBase could be for');

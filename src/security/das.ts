@@ -19,7 +19,8 @@
 // is granted the role's operations; a hosting CSE that names the role among the roles of its policies (rfa) also
 // gets the Role-ID vouched for in a token. With "tokens", the answer also carries a oneM2M JWT (TS-0003 table
 // 7.3.2.6.2-1) signed with that key; an originator may then ask for itself (indirect flow, TS-0003 §7.3.2.3 step
-// 3) and gets tokens only, and a hosting CSE may ask for tokens by their IDs (dreq.tids).
+// 3: authenticated here, or relayed by its own CSE when that CSE is a consulter) and gets tokens only, and a hosting
+// CSE may ask for tokens by their IDs (dreq.tids), kept in the store.
 //
 // Deny by default: an unknown consulter is refused (4103); a request that no rule covers is answered with a DAS
 // response that grants nothing (sit 2, empty dres). Every answer is logged with its basis.
@@ -28,6 +29,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
+import type { ResourceStore, TokenRecord } from '../storage/store.js';
 import { badRequest, noPrivilege } from '../primitive/errors.js';
 import { formatTimestamp, parseTimestamp, randomIdSuffix, type LocalIdentity } from '../primitive/identifiers.js';
 import { OPERATION, type Operation } from '../primitive/request.js';
@@ -49,7 +51,8 @@ const PRIVILEGE_OF_OPERATION: Readonly<Record<number, number>> = {
 const MAX_ENTRIES = 256;
 const MAX_PATTERNS = 64;
 const MAX_LIFETIME = 86_400;
-const MAX_ISSUED = 10_000;
+/** Issued tokens kept per holder for tids (the oldest go first). */
+const MAX_ISSUED_PER_HOLDER = 256;
 
 interface DasEntry {
   readonly originators: readonly OriginatorMatcher[];
@@ -136,10 +139,16 @@ function signerOf(raw: unknown, where: string): TokenSigner {
   if (!isRecord(raw) || typeof raw.issuer !== 'string' || raw.issuer === '') throw new Error(`${where}: needs an issuer (the iss of the tokens)`);
   const algorithm = typeof raw.algorithm === 'string' ? raw.algorithm : 'ES256';
   if (!/^(ES256|ES384|ES512|RS256|RS384|RS512|PS256|PS384|PS512|EdDSA)$/.test(algorithm)) throw new Error(`${where}: algorithm ${algorithm} is not an asymmetric JWS algorithm`);
-  const pem = typeof raw.privateKey === 'string' ? raw.privateKey : typeof raw.privateKeyFile === 'string' ? readFileSync(raw.privateKeyFile, 'utf8') : undefined;
-  if (pem === undefined) throw new Error(`${where}: needs privateKey (PEM) or privateKeyFile`);
+  let key: KeyObject;
+  try {
+    const pem = typeof raw.privateKey === 'string' ? raw.privateKey : typeof raw.privateKeyFile === 'string' ? readFileSync(raw.privateKeyFile, 'utf8') : undefined;
+    if (pem === undefined) throw new Error('needs privateKey (PEM) or privateKeyFile');
+    key = createPrivateKey(pem);
+  } catch (err) {
+    throw new Error(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const audience = raw.audience === undefined ? undefined : stringList(raw.audience, `${where}.audience`);
-  return { issuer: raw.issuer, algorithm, key: createPrivateKey(pem), audience, lifetime: lifetimeOf(raw.lifetime, where) };
+  return { issuer: raw.issuer, algorithm, key, audience, lifetime: lifetimeOf(raw.lifetime, where) };
 }
 
 /** Reads and checks the DAS rule file; throws an Error naming the problem. */
@@ -157,6 +166,8 @@ export function loadDasRules(path: string, self: LocalIdentity): DasRules {
 
 export interface DasServices {
   readonly config: Config;
+  /** Where the tokens this DAS issued are kept (TokenRecord kind 'das'), for every process on the store. */
+  readonly store: Pick<ResourceStore, 'keepToken' | 'tokenRecord'>;
   readonly self: LocalIdentity;
   readonly log: Logger;
   readonly clock: { now(): number };
@@ -167,19 +178,13 @@ export interface DasCaller {
   readonly id: string;
   readonly authenticated: boolean;
   readonly rqi: string;
-}
-
-interface Issued {
-  readonly token: string;
-  readonly holder: string;
-  readonly until: number;
+  /** The CSE whose security association relayed the request (an originator of another CSE), if any. */
+  readonly via?: string;
 }
 
 export class BuiltInDas {
   private rules: DasRules | undefined;
   private rulesError: string | undefined;
-  /** Tokens this DAS issued, by tokenID, for DAS requests that name them (tids): bounded, in memory. */
-  private readonly issued = new Map<string, Issued>();
 
   constructor(private readonly services: DasServices) {}
 
@@ -220,8 +225,16 @@ export class BuiltInDas {
     const rfa = Array.isArray(dreq.rfa) ? dreq.rfa.filter((r): r is string => typeof r === 'string' && ROLE_ID.test(r)).slice(0, 64) : [];
     // The originator is named as the hosting CSE sees it: a CSE-relative AE-ID is relative to that CSE.
     const consulter = /^\/[^/]+$/.test(caller.id) ? caller.id : undefined;
-    const originator = !dreq.or.startsWith('/') && !dreq.or.startsWith('S') && consulter ? `${consulter}/${dreq.or}` : dreq.or;
-    const callerIsOriginator = caller.authenticated && absoluteSegments(caller.id, self).join('/') === absoluteSegments(originator, self).join('/');
+    // Without a consulting CSE (an originator asking for itself, the indirect flow), the hosting CSE is the one the
+    // targeted resource is on (trid is SP-relative, /id-in/…): a CSE-relative AE-ID in `or` is relative to it.
+    const targetCse = trid !== undefined && /^\/[^/]+\/./.test(trid) ? `/${trid.split('/')[1] ?? ''}` : undefined;
+    const hosting = consulter ?? targetCse;
+    const originator = !dreq.or.startsWith('/') && !dreq.or.startsWith('S') && hosting ? `${hosting}/${dreq.or}` : dreq.or;
+    // The originator asking for itself is authenticated here, or relayed over the security association of its own
+    // CSE (one of its AEs, /id-in/C… relayed by /id-in) when that CSE is a consulter of this DAS: a CSE this DAS
+    // already trusts to ask on its originators' behalf (hop-by-hop trust, TS-0003 §6.1.2.2; Warden policy).
+    const vouched = caller.authenticated || (caller.via !== undefined && rules.consulters.includes(caller.via) && caller.id.startsWith(`${caller.via}/`));
+    const callerIsOriginator = vouched && absoluteSegments(caller.id, self).join('/') === absoluteSegments(originator, self).join('/');
     const isConsulter = caller.authenticated && consulter !== undefined && rules.consulters.includes(consulter);
     const basis = { event: 'das', consulter: caller.id, originator, target: trid, op, rqi: caller.rqi };
     // Hosting CSEs named in the rule file consult; an authenticated originator may ask for tokens for itself.
@@ -232,7 +245,8 @@ export class BuiltInDas {
     const now = this.services.clock.now();
     // Tokens asked for by ID: those this DAS issued to that originator and that are still valid, or nothing.
     if (tids.length > 0) {
-      const found = tids.map((id) => this.issued.get(id)).filter((t): t is Issued => t !== undefined && t.until > now && t.holder === absoluteSegments(originator, self).join('/'));
+      const holder = absoluteSegments(originator, self).join('/');
+      const found = (await Promise.all(tids.map((id) => this.services.store.tokenRecord('das', id, now)))).filter((t): t is TokenRecord => t !== undefined && t.holder === holder);
       log.info({ ...basis, tids, granted: found.length === tids.length, reason: found.length === tids.length ? 'tokens by ID' : 'unknown, expired or foreign token IDs' }, 'dynamic authorization server');
       return response(found.length === tids.length ? { tkns: found.map((t) => t.token) } : {});
     }
@@ -280,8 +294,9 @@ export class BuiltInDas {
         .setNotBefore(Math.floor(now / 1000))
         .setExpirationTime(Math.floor(tokenUntil / 1000))
         .sign(signer.key);
-      if (this.issued.size >= MAX_ISSUED) for (const [id, t] of this.issued) if (t.until <= now) this.issued.delete(id);
-      if (this.issued.size < MAX_ISSUED) this.issued.set(tokenId, { token, holder: segments.join('/'), until: tokenUntil });
+      // Kept for DAS requests that name it (tids), by any process of this DAS and after a restart; a holder's oldest
+      // go beyond MAX_ISSUED_PER_HOLDER.
+      await this.services.store.keepToken({ kind: 'das', id: tokenId, holder: segments.join('/'), ref: tokenId, token, until: tokenUntil }, MAX_ISSUED_PER_HOLDER, now);
       dres.tkns = [token];
     }
     log.info({ ...basis, granted: true, operations, roles, until: formatTimestamp(until), ...(tokenId ? { token: tokenId } : {}) }, 'dynamic authorization server');

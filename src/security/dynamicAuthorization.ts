@@ -236,7 +236,7 @@ export class DynamicAuthorization {
     this.services.log.info({ event: 'dynamic-authorization', originator: q.originator, target: q.resource.ri, op: q.operation, rqi: q.rqi, granted: false, indirect: points }, 'dynamic authorization');
     if (points.length === 0) return undefined;
     const dreq = this.dasRequest(q, this.proposedLifetime(enabled, now), await this.rolesFromPolicies(q.resource));
-    return { dasi: points.map((uri) => ({ uri, dreq })) };
+    return { dasi: await Promise.all(points.map(async (uri) => ({ uri, dreq: (await this.urlsOf(uri)).includes(OTHER_CSE) ? this.spRelativeOriginator(dreq) : dreq }))) };
   }
 
   /**
@@ -257,6 +257,16 @@ export class DynamicAuthorization {
       }
     }
     return [...roles];
+  }
+
+  /**
+   * The dasRequest with a CSE-relative originator (an AE-ID of this CSE, Cxyz) written SP-relative (/id-in/Cxyz): a
+   * request that crosses CSEs names its originator so that the other CSE does not read it as one of its own
+   * [TS-0001 §7.2 (ID forms)].
+   */
+  private spRelativeOriginator(dreq: Record<string, unknown>): Record<string, unknown> {
+    const or = dreq.or;
+    return typeof or === 'string' && or.startsWith('C') ? { ...dreq, or: `/${this.services.self.cseId}/${or}` } : dreq;
   }
 
   /** m2m:dynAuthDasRequest [TS-0004 table 6.3.5.46-1] for this question. */
@@ -294,7 +304,8 @@ export class DynamicAuthorization {
     if (url === OTHER_CSE && remote) {
       // A DAS on another CSE is CSE-to-CSE traffic: over the CSE link, inside its security association (mutual TLS,
       // the peer certificate naming that CSE) and through the outbound destination policy (src/remote/link.ts).
-      const result = await remote.sendToOtherCse(point, primitive, timeoutMs);
+      const crossing = { ...primitive, pc: { 'm2m:seci': { sit: SECURITY_INFO_TYPE.DAS_REQUEST, dreq: this.spRelativeOriginator(dreq) } } };
+      const result = await remote.sendToOtherCse(point, crossing, timeoutMs);
       return { rsc: result.unreachable === undefined ? result.rsc : 5103, ...(result.pc === undefined ? {} : { body: result.pc }) };
     }
     return outbound.send(url, primitive, undefined, timeoutMs);

@@ -11,10 +11,15 @@ import { readFileSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { compactDecrypt, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import type { Config } from '../config/config.js';
+import { ConfigError, type Config } from '../config/config.js';
+import { loadDasRules } from './das.js';
 import { randomIdSuffix, type LocalIdentity } from '../primitive/identifiers.js';
 import { compileRules, PolicyFormatError, type CompiledRule } from './acp.js';
 import { absoluteSegments, ROLE_ID } from './originators.js';
+import type { ResourceStore, TokenRecord } from '../storage/store.js';
+
+/** The part of the store that keeps Local-Token-IDs. */
+export type TokenStore = Pick<ResourceStore, 'keepToken' | 'tokenRecord'>;
 
 /** What a verified token grants: its permissions, each for a set of resources. */
 export interface TokenPermission {
@@ -34,6 +39,8 @@ export function permissionCovers(permission: TokenPermission, resource: { readon
 }
 
 export interface VerifiedToken {
+  /** The token as presented (compact JWS or JWE): what a Local-Token-ID keeps, to verify it again where it is used. */
+  readonly compact: string;
   readonly id: string;
   readonly issuer: string;
   readonly holder: string;
@@ -91,13 +98,24 @@ export function loadIssuers(path: string): Issuer[] {
       if (!(symmetric ? SYMMETRIC : ASYMMETRIC).has(alg)) throw new Error(`${where}: algorithm ${alg} does not fit its ${symmetric ? 'secret' : 'public key'}`);
     }
     let key: KeyObject;
-    if (symmetric) key = createSecretKey(Buffer.from(entry.secret as string, 'base64url'));
-    else if (typeof entry.publicKey === 'string') key = createPublicKey(entry.publicKey);
-    else if (isRecord(entry.jwk)) key = createPublicKey({ key: entry.jwk as never, format: 'jwk' });
-    else throw new Error(`${where}: needs publicKey (PEM), jwk or secret`);
+    try {
+      if (symmetric) key = createSecretKey(Buffer.from(entry.secret as string, 'base64url'));
+      else if (typeof entry.publicKey === 'string') key = createPublicKey(entry.publicKey);
+      else if (isRecord(entry.jwk)) key = createPublicKey({ key: entry.jwk as never, format: 'jwk' });
+      else throw new Error('needs publicKey (PEM), jwk or secret');
+    } catch (err) {
+      throw new Error(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     if (!symmetric && key.type !== 'public') throw new Error(`${where}: the key must be a public key`);
     return { id: entry.id, algorithms: algorithms as string[], key };
   });
+}
+
+/** The token IDs of a revocation file; throws an Error naming the problem. */
+export function parseRevocations(text: string): Set<string> {
+  const parsed = JSON.parse(text) as unknown;
+  if (!isRecord(parsed) || !Array.isArray(parsed.revoked) || parsed.revoked.some((id) => typeof id !== 'string')) throw new Error('expected {"revoked": ["tokenID", …]}');
+  return new Set(parsed.revoked as string[]);
 }
 
 /**
@@ -105,8 +123,10 @@ export function loadIssuers(path: string): Issuer[] {
  * until its notAfter]. dynamicAuthorization.revokedTokens names a JSON file {"revoked": ["tokenID", …]}, written by
  * the issuer's operator (or copied from the issuer); it is read again when it changes (looked at no more than once
  * a second), so a revocation takes effect without a restart. A revoked token grants nothing: not when presented
- * (tkns), not through a Local-Token-ID assigned earlier (ltids), not through a dynamic policy made from it. A file
- * that cannot be read keeps the last list read and is reported; one that never could be refuses every token.
+ * (tkns), not through a Local-Token-ID assigned earlier (ltids), not through a dynamic policy made from it. The file
+ * is checked at start-up (checkDynamicAuthorizationFiles); one that becomes unreadable or malformed later refuses every token
+ * (fail closed: a revocation written badly must not bring back what it revoked) until it is good again, and each
+ * new problem is logged.
  */
 export class RevocationList {
   private revoked: ReadonlySet<string> = new Set();
@@ -123,7 +143,7 @@ export class RevocationList {
   check(tokenId: string): string | undefined {
     if (this.path === '') return undefined;
     this.refresh();
-    if (this.broken !== undefined && this.mtimeMs < 0) return `the revocation list cannot be read (${this.broken})`;
+    if (this.broken !== undefined) return `the revocation list cannot be used (${this.broken})`;
     return this.revoked.has(tokenId) ? `token ${tokenId} is revoked` : undefined;
   }
 
@@ -134,9 +154,7 @@ export class RevocationList {
     try {
       const mtimeMs = statSync(this.path).mtimeMs;
       if (mtimeMs === this.mtimeMs) return;
-      const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as unknown;
-      if (!isRecord(parsed) || !Array.isArray(parsed.revoked) || parsed.revoked.some((id) => typeof id !== 'string')) throw new Error('expected {"revoked": ["tokenID", …]}');
-      this.revoked = new Set(parsed.revoked as string[]);
+      this.revoked = parseRevocations(readFileSync(this.path, 'utf8'));
       this.mtimeMs = mtimeMs;
       this.broken = undefined;
     } catch (err) {
@@ -147,18 +165,17 @@ export class RevocationList {
   }
 }
 
-/** A Local-Token-ID this CSE assigned to a token it verified [TS-0003 §7.3.2.3 steps 7.2, 8; TS-0004 m2m:dynAuthLocalTokenIdAssignment]. */
-interface LocalToken {
-  readonly token: VerifiedToken;
-  /** The originator it was assigned to, absolute: the only one that may use it. */
-  readonly holder: string;
-}
-
-/** Local-Token-IDs: at most this many are kept (the oldest go first); each lives as long as its token. */
-const LOCAL_TOKEN_LIMIT = 10_000;
+/**
+ * Local-Token-IDs a holder keeps at most (the oldest go first); each lives as long as its token. Kept in the store
+ * (TokenRecord kind 'lti'), so that one assigned by one process serves on every process of the same database and
+ * after a restart [TS-0003 §7.3.2.3 steps 7.2, 8; TS-0004 m2m:dynAuthLocalTokenIdAssignment].
+ */
+export const LOCAL_TOKENS_PER_HOLDER = 64;
 /** ltids a request may name, and the shape of one (an xs:NCName of the CSE's making). */
 export const MAX_LOCAL_TOKEN_IDS = 8;
 const LOCAL_TOKEN_ID = /^lt[a-z0-9]{20}$/;
+/** How long a Local-Token-ID record read from the store is used again before it is read again. */
+const LOCAL_RECORD_REUSE_MS = 30_000;
 
 export class TokenVerifier {
   private issuers: Map<string, Issuer> | undefined;
@@ -166,9 +183,6 @@ export class TokenVerifier {
   /** Verified tokens by their compact form: a token is checked cryptographically once, its validity every use. */
   private readonly verified = new Map<string, VerifiedToken>();
 
-  /** Local-Token-IDs by their ID, and the ID assigned to a token for a holder (compact token + holder). */
-  private readonly local = new Map<string, LocalToken>();
-  private readonly localOf = new Map<string, string>();
   readonly revocations: RevocationList;
 
   constructor(
@@ -181,43 +195,61 @@ export class TokenVerifier {
 
   /**
    * The Local-Token-ID of a token verified for this originator: undefined when one was assigned before (only new
-   * assignments are answered in ati [TS-0003 §7.3.2.3 step 8.1]), else a new one.
+   * assignments are answered in ati [TS-0003 §7.3.2.3 step 8.1]), else a new one, kept in the store until the
+   * token's notAfter.
    */
-  assignLocal(token: VerifiedToken, originator: string): string | undefined {
+  async assignLocal(store: TokenStore, token: VerifiedToken, originator: string, now: number): Promise<string | undefined> {
     const holder = absoluteSegments(originator, this.self).join('/');
-    const key = `${holder} ${token.issuer} ${token.id}`;
-    const known = this.localOf.get(key);
-    if (known !== undefined && this.local.has(known)) return undefined;
-    const lti = `lt${randomIdSuffix(20)}`;
-    if (this.local.size >= LOCAL_TOKEN_LIMIT) {
-      const [oldest] = this.local.keys();
-      if (oldest !== undefined) this.local.delete(oldest);
-      if (this.localOf.size >= LOCAL_TOKEN_LIMIT) this.localOf.clear();
-    }
-    this.local.set(lti, { token, holder });
-    this.localOf.set(key, lti);
-    return lti;
+    const ref = `${token.issuer} ${token.id}`;
+    // A token its holder keeps presenting was assigned an ID by this process already: the store is not asked again.
+    const seen = `${holder} ${ref}`;
+    const until = this.assigned.get(seen);
+    if (until !== undefined && until > now) return undefined;
+    const kept = await store.keepToken({ kind: 'lti', id: `lt${randomIdSuffix(20)}`, holder, ref, token: token.compact, until: token.notAfter }, LOCAL_TOKENS_PER_HOLDER, now);
+    if (this.assigned.size >= CACHE_LIMIT) this.assigned.clear();
+    this.assigned.set(seen, token.notAfter);
+    return kept.fresh ? kept.id : undefined;
   }
 
   /**
-   * The token a Local-Token-ID stands for, checked for this originator at `now` like a token presented again;
-   * throws TokenRejected (malformed: 4000) when the ID is unknown, another originator's, expired or revoked.
+   * The token a Local-Token-ID stands for, checked for this originator at `now` like a token presented again (the
+   * stored token is verified again: issuer key, holder, validity, revocation); throws TokenRejected (malformed:
+   * 4000) when the ID is unknown, another originator's, expired or revoked.
    */
-  resolveLocal(lti: string, originator: string, now: number): VerifiedToken {
+  async resolveLocal(store: TokenStore, lti: string, originator: string, now: number): Promise<VerifiedToken> {
     if (!LOCAL_TOKEN_ID.test(lti)) throw new TokenRejected(`'${lti.slice(0, 64)}' is not a Local-Token-ID of this CSE`, true);
-    const found = this.local.get(lti);
+    const found = await this.localRecord(store, lti, now);
     if (!found) throw new TokenRejected(`Local-Token-ID ${lti} is not known (never assigned, or its token expired)`);
     // A Local-Token-ID is its holder's: another originator replaying it gets nothing [TS-0003 §7.3.2.3 step 7.1.3].
     if (found.holder !== absoluteSegments(originator, this.self).join('/')) throw new TokenRejected(`Local-Token-ID ${lti} was assigned to another originator`);
-    const skew = this.config.dynamicAuthorization.tokenClockSkew * 1000;
-    if (now >= found.token.notAfter + skew) {
-      this.local.delete(lti);
-      throw new TokenRejected(`the token of Local-Token-ID ${lti} has expired`);
+    try {
+      return await this.verify(found.token, originator, now);
+    } catch (err) {
+      if (err instanceof TokenRejected) throw new TokenRejected(`the token of Local-Token-ID ${lti}: ${err.message}`);
+      throw err;
     }
-    if (now < found.token.notBefore - skew) throw new TokenRejected(`the token of Local-Token-ID ${lti} is not valid yet`);
-    const revoked = this.revocations.check(found.token.id);
-    if (revoked) throw new TokenRejected(revoked);
-    return found.token;
+  }
+
+  /** Tokens (holder, issuer, tokenID) this process has seen assigned a Local-Token-ID, until their notAfter. */
+  private readonly assigned = new Map<string, number>();
+
+  /** Local-Token-ID records read from the store lately: a holder's every request names them. */
+  private readonly localRecords = new Map<string, { readonly record: TokenRecord; readonly readAt: number }>();
+
+  /**
+   * The record of a Local-Token-ID, from the store or read from it less than LOCAL_RECORD_REUSE_MS ago. Only found
+   * records are kept (an unknown ID is asked for every time: it may have been assigned by another process since);
+   * what a kept one grants is checked on every use (verify: validity, revocation), so reuse only delays seeing a
+   * record trimmed by another process.
+   */
+  private async localRecord(store: TokenStore, lti: string, now: number): Promise<TokenRecord | undefined> {
+    const cached = this.localRecords.get(lti);
+    if (cached && now - cached.readAt >= 0 && now - cached.readAt < LOCAL_RECORD_REUSE_MS) return cached.record;
+    const record = await store.tokenRecord('lti', lti, now - this.config.dynamicAuthorization.tokenClockSkew * 1000);
+    if (this.localRecords.size >= CACHE_LIMIT) this.localRecords.clear();
+    if (record) this.localRecords.set(lti, { record, readAt: now });
+    else this.localRecords.delete(lti);
+    return record;
   }
 
   /** Why a token (by ID) grants nothing now, or undefined. */
@@ -245,7 +277,7 @@ export class TokenVerifier {
   async verify(token: string, originator: string, now: number): Promise<VerifiedToken> {
     let verified = this.verified.get(token);
     if (!verified) {
-      verified = await this.verifyOnce(token, now);
+      verified = { ...(await this.verifyOnce(token, now)), compact: token };
       if (this.verified.size >= CACHE_LIMIT) this.verified.clear();
       this.verified.set(token, verified);
     }
@@ -338,6 +370,7 @@ export class TokenVerifier {
       throw new TokenRejected(`a token's signature does not verify with the key of issuer ${issuer.id}`);
     }
     return {
+      compact: token,
       id: String(claims.jti),
       issuer: issuer.id,
       holder: typeof claims.azp === 'string' ? claims.azp : '',
@@ -378,6 +411,34 @@ export class TokenVerifier {
   }
 }
 
+/**
+ * Start-up check of the files of dynamicAuthorization (issuers, decryption key, revocation list, DAS rules): a file
+ * that is missing, unreadable or malformed stops start-up with one line naming the key, the file and the problem,
+ * instead of a CSE that starts and then refuses every token or consultation. The revocation list is read again
+ * while running (RevocationList); the others are read once.
+ */
+export function checkDynamicAuthorizationFiles(config: Config, self: LocalIdentity): void {
+  const d = config.dynamicAuthorization;
+  const check = (key: string, path: string, use: (path: string) => unknown): void => {
+    if (path === '') return;
+    try {
+      use(path);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      // The loaders name the file themselves; node's and JSON's messages do not.
+      throw new ConfigError(`dynamicAuthorization.${key}: ${message.startsWith(`${path}: `) ? message : `${path}: ${message}`}`);
+    }
+  };
+  check('tokenIssuers', d.tokenIssuers, loadIssuers);
+  check('tokenDecryptionKey', d.tokenDecryptionKey, (path) => {
+    const key = createPrivateKey(readFileSync(path, 'utf8'));
+    // RSA-OAEP needs an RSA key, ECDH-ES an EC or X25519/X448 key; anything else (Ed25519, DSA) decrypts nothing.
+    if (!['rsa', 'ec', 'x25519', 'x448'].includes(key.asymmetricKeyType ?? '')) throw new Error(`a ${String(key.asymmetricKeyType)} key cannot decrypt JWE tokens (RSA, EC, X25519 or X448)`);
+  });
+  check('revokedTokens', d.revokedTokens, (path) => parseRevocations(readFileSync(path, 'utf8')));
+  check('dasRules', d.dasRules, (path) => loadDasRules(path, self));
+}
+
 /** One verifier per CSE (its issuer keys and cache), made when first needed. */
 const instances = new WeakMap<object, TokenVerifier>();
 
@@ -385,7 +446,7 @@ export function tokenVerifierFor(services: { readonly config: Config; readonly s
   // By the configuration, one object per CSE: the pipeline's services and a resource hook's context share it.
   let instance = instances.get(services.config);
   if (!instance) {
-    instance = new TokenVerifier(services.config, services.self, (message) => services.log?.error({ event: 'token-revocations', reason: message }, 'the token revocation list cannot be read'));
+    instance = new TokenVerifier(services.config, services.self, (message) => services.log?.error({ event: 'token-revocations', reason: message }, 'the token revocation list cannot be used: every token is refused until it is good again'));
     instances.set(services.config, instance);
   }
   return instance;

@@ -14,6 +14,7 @@ import {
   type OutboxMessage,
   type ChildQuery,
   type DeletedSubtree, type DroppedChildren, type EdgeChild, type FindQuery, type ResourceStore, type SearchHit, type StoredResource,
+  type TokenRecord,
   type Usage,
   type UsageLimits,
   NO_USAGE,
@@ -125,6 +126,21 @@ export const MIGRATIONS: readonly string[] = [
          SELECT del.ri, del.ty, del.srn, c.ri, CASE WHEN del.ri = c.ri THEN c.size END FROM del;
      END LOOP;
    END $fn$;`,
+  // Local-Token-IDs and the built-in DAS's tokens (TokenRecord), shared by every process on the database; trimmed
+  // per holder in insertion (seq) order.
+  `CREATE TABLE token_records (
+     seq    BIGSERIAL,
+     kind   TEXT NOT NULL,
+     id     TEXT NOT NULL,
+     holder TEXT NOT NULL,
+     ref    TEXT NOT NULL,
+     token  TEXT NOT NULL,
+     until  BIGINT NOT NULL,
+     PRIMARY KEY (kind, id),
+     UNIQUE (kind, holder, ref)
+   );
+   CREATE INDEX token_records_holder ON token_records (kind, holder, seq);
+   CREATE INDEX token_records_until ON token_records (until);`,
 ];
 
 /** Outbox rows with the content of the payload they refer to. */
@@ -622,6 +638,50 @@ class PostgresOperations {
 
   async forgetClaims(now: number): Promise<number> {
     const { rowCount } = await run(() => this.db.query('DELETE FROM claims WHERE until <= $1', [now]));
+    return rowCount ?? 0;
+  }
+
+  async keepToken(record: TokenRecord, perHolder: number, now: number): Promise<{ id: string; fresh: boolean }> {
+    // Two processes keeping the same token for the same holder at once: the unique (kind, holder, ref) makes one
+    // insert win; the other finds its record. An expired record of it is replaced (with the new ID).
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const { rows } = await run(() =>
+        this.db.query<{ id: string }>(
+          `INSERT INTO token_records (kind, id, holder, ref, token, until) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (kind, holder, ref) DO UPDATE SET id = excluded.id, token = excluded.token, until = excluded.until WHERE token_records.until <= $7
+           RETURNING id`,
+          [record.kind, record.id, record.holder, record.ref, record.token, record.until, now],
+        ),
+      );
+      if (rows.length > 0) {
+        await run(() =>
+          this.db.query(
+            'DELETE FROM token_records WHERE kind = $1 AND holder = $2 AND seq <= (SELECT seq FROM token_records WHERE kind = $1 AND holder = $2 ORDER BY seq DESC LIMIT 1 OFFSET $3)',
+            [record.kind, record.holder, Math.max(1, perHolder)],
+          ),
+        );
+        return { id: record.id, fresh: true };
+      }
+      const kept = await run(() => this.db.query<{ id: string }>('SELECT id FROM token_records WHERE kind = $1 AND holder = $2 AND ref = $3 AND until > $4', [record.kind, record.holder, record.ref, now]));
+      const found = kept.rows[0];
+      if (found) return { id: found.id, fresh: false };
+    }
+    throw new Error('a token record could be neither kept nor found');
+  }
+
+  async tokenRecord(kind: TokenRecord['kind'], id: string, now: number): Promise<TokenRecord | undefined> {
+    const { rows } = await run(() =>
+      this.db.query<{ kind: TokenRecord['kind']; id: string; holder: string; ref: string; token: string; until: string }>(
+        'SELECT kind, id, holder, ref, token, until FROM token_records WHERE kind = $1 AND id = $2 AND until > $3',
+        [kind, id, now],
+      ),
+    );
+    const row = rows[0];
+    return row ? { ...row, until: Number(row.until) } : undefined;
+  }
+
+  async forgetTokens(now: number): Promise<number> {
+    const { rowCount } = await run(() => this.db.query('DELETE FROM token_records WHERE until <= $1', [now]));
     return rowCount ?? 0;
   }
 

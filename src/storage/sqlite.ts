@@ -19,6 +19,7 @@ import {
   type FindQuery,
   type ResourceStore, type SearchHit,
   type StoredResource,
+  type TokenRecord,
   type Usage,
   type UsageLimits,
   NO_USAGE,
@@ -89,6 +90,19 @@ const MIGRATIONS: readonly string[] = [
    BEGIN UPDATE quota_usage SET bytes = bytes + new.bytes - old.bytes WHERE originator = old.charge; END;
    CREATE TRIGGER quota_free AFTER DELETE ON resources WHEN old.charge IS NOT NULL
    BEGIN UPDATE quota_usage SET resources = resources - 1, bytes = bytes - old.bytes, subscriptions = subscriptions - (old.ty = ${SUBSCRIPTION_TY}) WHERE originator = old.charge; END;`,
+  // Local-Token-IDs and the built-in DAS's tokens (TokenRecord), kept across restarts; trimmed per holder in
+  // insertion (rowid) order.
+  `CREATE TABLE token_records (
+     kind   TEXT NOT NULL,
+     id     TEXT NOT NULL,
+     holder TEXT NOT NULL,
+     ref    TEXT NOT NULL,
+     token  TEXT NOT NULL,
+     until  INTEGER NOT NULL,
+     PRIMARY KEY (kind, id),
+     UNIQUE (kind, holder, ref)
+   );
+   CREATE INDEX token_records_until ON token_records (until);`,
 ];
 
 /** Outbox rows with the content of the payload they refer to. */
@@ -590,6 +604,27 @@ class SqliteOperations {
     return this.prepare('DELETE FROM claims WHERE until <= ?').run(now).changes;
   }
 
+  keepToken(record: TokenRecord, perHolder: number, now: number): { id: string; fresh: boolean } {
+    const kept = this.prepare<[string, string, string, number], { id: string }>('SELECT id FROM token_records WHERE kind = ? AND holder = ? AND ref = ? AND until > ?').get(record.kind, record.holder, record.ref, now);
+    if (kept) return { id: kept.id, fresh: false };
+    // An expired record of the same token and holder is replaced (a new ID: the old one is never valid again).
+    this.prepare('INSERT INTO token_records (kind, id, holder, ref, token, until) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, holder, ref) DO UPDATE SET id = excluded.id, token = excluded.token, until = excluded.until').run(
+      record.kind, record.id, record.holder, record.ref, record.token, record.until,
+    );
+    this.prepare(
+      'DELETE FROM token_records WHERE kind = ? AND holder = ? AND rowid <= (SELECT rowid FROM token_records WHERE kind = ? AND holder = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)',
+    ).run(record.kind, record.holder, record.kind, record.holder, Math.max(1, perHolder));
+    return { id: record.id, fresh: true };
+  }
+
+  tokenRecord(kind: TokenRecord['kind'], id: string, now: number): TokenRecord | undefined {
+    return this.prepare<[string, string, number], TokenRecord>('SELECT kind, id, holder, ref, token, until FROM token_records WHERE kind = ? AND id = ? AND until > ?').get(kind, id, now);
+  }
+
+  forgetTokens(now: number): number {
+    return this.prepare('DELETE FROM token_records WHERE until <= ?').run(now).changes;
+  }
+
   countQueuedByPrefix(prefix: string, limit: number): number {
     return (
       this
@@ -737,6 +772,15 @@ class SqliteTransactionView implements ResourceStore {
   }
   forgetClaims(now: number): Promise<number> {
     return Promise.resolve(this.ops.forgetClaims(now));
+  }
+  keepToken(record: TokenRecord, perHolder: number, now: number): Promise<{ id: string; fresh: boolean }> {
+    return Promise.resolve(this.ops.keepToken(record, perHolder, now));
+  }
+  tokenRecord(kind: TokenRecord['kind'], id: string, now: number): Promise<TokenRecord | undefined> {
+    return Promise.resolve(this.ops.tokenRecord(kind, id, now));
+  }
+  forgetTokens(now: number): Promise<number> {
+    return Promise.resolve(this.ops.forgetTokens(now));
   }
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
     return fn(this);
@@ -897,6 +941,18 @@ class SqliteStore implements ResourceStore {
 
   forgetClaims(now: number): Promise<number> {
     return this.exclusive(() => this.ops.forgetClaims(now));
+  }
+
+  keepToken(record: TokenRecord, perHolder: number, now: number): Promise<{ id: string; fresh: boolean }> {
+    return this.exclusive(() => this.ops.keepToken(record, perHolder, now));
+  }
+
+  tokenRecord(kind: TokenRecord['kind'], id: string, now: number): Promise<TokenRecord | undefined> {
+    return this.exclusive(() => this.ops.tokenRecord(kind, id, now));
+  }
+
+  forgetTokens(now: number): Promise<number> {
+    return this.exclusive(() => this.ops.forgetTokens(now));
   }
 
   /**

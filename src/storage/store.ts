@@ -204,6 +204,24 @@ export interface Usage {
   subscriptions: number;
 }
 
+/**
+ * A token kept for later requests by its ID, shared by every process on the store: a Local-Token-ID assigned to a
+ * token an originator presented (kind 'lti'), or a token the built-in DAS issued, for DAS requests naming it in
+ * tids (kind 'das'). The token itself is kept in compact form and verified again by whoever uses the record.
+ */
+export interface TokenRecord {
+  readonly kind: 'lti' | 'das';
+  /** The Local-Token-ID, or the tokenID. */
+  readonly id: string;
+  /** The originator it is for, absolute (//SP/CSE/AE): the only one it may serve. */
+  readonly holder: string;
+  /** What it stands for, unique per holder and kind (issuer and tokenID of the token). */
+  readonly ref: string;
+  readonly token: string;
+  /** epoch ms: useless from then on (the token's exp), and removed by forgetTokens. */
+  readonly until: number;
+}
+
 /** The most an insert may bring an originator's usage to; 0 or absent: no limit. */
 export interface UsageLimits {
   readonly resources?: number;
@@ -344,6 +362,15 @@ export interface ResourceStore {
   claimOnce(key: string, until: number, now: number): Promise<boolean>;
   /** Forgets remembered keys whose time ended; returns how many. */
   forgetClaims(now: number): Promise<number>;
+  /**
+   * Keeps a token record unless one of the same kind, holder and ref is alive at `now`; then that one stays and is
+   * returned with fresh false. A holder keeps at most `perHolder` records of a kind: the oldest beyond go.
+   */
+  keepToken(record: TokenRecord, perHolder: number, now: number): Promise<{ readonly id: string; readonly fresh: boolean }>;
+  /** The token record of this kind and ID alive at `now`, or undefined. */
+  tokenRecord(kind: TokenRecord['kind'], id: string, now: number): Promise<TokenRecord | undefined>;
+  /** Removes token records whose time ended at `now`; returns how many. */
+  forgetTokens(now: number): Promise<number>;
   /** Messages queued for all targets starting with `prefix`, counted up to `limit` (a bounded count). */
   countQueuedByPrefix(prefix: string, limit: number): Promise<number>;
   /** Runs fn atomically: every call on `tx` commits together or not at all. */

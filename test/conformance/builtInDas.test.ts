@@ -126,6 +126,37 @@ describe('the built-in DAS in a second Warden process, consulted over HTTPS with
     assert.equal((await request('GET', box.path, 'Cformer')).rsc, 4103);
   });
 
+  it('indirect flow across CSEs: the tqf names the DAS on the other CSE with the originator SP-relative; the originator takes dreq there through its CSE and its token grants', async () => {
+    // Before the lifetime test moves this CSE's clock past the DAS's (the token's exp is the DAS process's time).
+    const box = await guarded();
+    const denied = await request('GET', `${box.path}?tqi=true`, 'Cguest');
+    assert.equal(denied.rsc, 4103);
+    const [dasi] = ((denied.body?.['m2m:tqf'] as Attrs | undefined)?.dasi ?? []) as Attrs[];
+    assert.equal(dasi?.uri, '/id-mn/cse-mn');
+    const dreq = dasi?.dreq as Attrs;
+    assert.equal(dreq.or, '/id-in/Cguest', 'a dasRequest for another CSE names its originator SP-relative');
+    assert.equal(dreq.trid, `/id-in/${box.ri}`);
+    // The originator sends it to the DAS (a NOTIFY to that CSEBase) through its own CSE, which relays it over the
+    // CSE link: the DAS trusts the relay for its own AEs because it is a consulter of the DAS.
+    const answer = await request('POST', '/~/id-mn/cse-mn', 'Cguest', { body: { 'm2m:seci': { sit: 1, dreq } } });
+    assert.equal(answer.rsc, 2000, JSON.stringify(answer.body));
+    const dres = (answer.body?.['m2m:seci'] as Attrs).dres as Attrs;
+    assert.equal(dres.dai, undefined, 'an originator asking for itself gets tokens, not privileges');
+    const [issued] = dres.tkns as string[];
+    assert.ok(issued);
+    const claims = decodeJwt(issued);
+    assert.equal(claims.azp, '/id-in/Cguest');
+    assert.deepEqual(claims.aud, ['/id-in']);
+    await waitFor(() => dasLines().some((line) => line.token === claims.jti && line.originator === '/id-in/Cguest' && line.consulter === '/id-in/Cguest'), 5000);
+    assert.equal((await request('GET', box.path, 'Cguest', { headers: { Authorization: issued } })).rsc, 2000, JSON.stringify(captured.lines.filter((l) => l.event === 'token').slice(-3)));
+    assert.equal((await request('DELETE', box.path, 'Cguest', { headers: { Authorization: issued } })).rsc, 4103, 'no more than the token grants');
+    // Another AE of the hosting CSE may not ask on Cguest's behalf, nor use its token.
+    assert.equal((await request('POST', '/~/id-mn/cse-mn', 'Cstranger', { body: { 'm2m:seci': { sit: 1, dreq } } })).rsc, 4103);
+    assert.equal((await request('GET', box.path, 'Cstranger', { headers: { Authorization: issued } })).rsc, 4103);
+    // By its ID (tids): the hosting CSE fetches the token from the DAS on the other CSE, which issued it to Cguest.
+    assert.equal((await request('GET', `${box.path}?tids=${encodeURIComponent(String(claims.jti))}`, 'Cguest')).rsc, 2000);
+  });
+
   it('a granted privilege ends with the lifetime the DAS gave it', async () => {
     const box = await guarded();
     clock.advance(10_000);

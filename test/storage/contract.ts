@@ -1,7 +1,7 @@
 // The storage contract: every ResourceStore backend must pass this suite unchanged.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { QuotaExceededError, StoreConflictError, type NewOutboxMessage, type OutboxMessage, type ResourceStore, type StoredResource } from '../../src/storage/store.js';
+import { QuotaExceededError, StoreConflictError, type NewOutboxMessage, type OutboxMessage, type ResourceStore, type StoredResource, type TokenRecord } from '../../src/storage/store.js';
 
 function resource(ri: string, pi: string, srn: string, extra: Partial<StoredResource> = {}): StoredResource {
   return { ri, pi, ty: 3, rn: srn.split('/').pop() as string, srn, ct: '20260101T000000', lt: '20260101T000000', doc: { lbl: [ri] }, ...extra };
@@ -298,6 +298,28 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.equal(await store.forgetClaims(3_999), 0);
       assert.equal(await store.forgetClaims(4_000), 1);
       assert.equal(await store.claimOnce('k', 5_000, 4_001), true);
+    });
+
+    it('keeps a token record once per holder and token, until its time ends, bounded per holder', async () => {
+      const record = (id: string, holder: string, ref: string, until: number): TokenRecord => ({ kind: 'lti', id, holder, ref, token: `tok-${ref}`, until });
+      assert.deepEqual(await store.keepToken(record('l1', '//sp/cse/Ca', 'iss j1', 5_000), 2, 1_000), { id: 'l1', fresh: true });
+      assert.deepEqual(await store.keepToken(record('l2', '//sp/cse/Ca', 'iss j1', 5_000), 2, 1_100), { id: 'l1', fresh: false }, 'the same token for the same holder keeps its ID');
+      assert.deepEqual(await store.keepToken(record('l3', '//sp/cse/Cb', 'iss j1', 5_000), 2, 1_100), { id: 'l3', fresh: true }, 'another holder gets an ID of its own');
+      assert.deepEqual(await store.tokenRecord('lti', 'l1', 4_999), { kind: 'lti', id: 'l1', holder: '//sp/cse/Ca', ref: 'iss j1', token: 'tok-iss j1', until: 5_000 });
+      assert.equal(await store.tokenRecord('das', 'l1', 1_000), undefined, 'kinds are apart');
+      assert.equal(await store.tokenRecord('lti', 'l1', 5_000), undefined, 'not once its time ended');
+      // Expired: the token presented again gets a new ID.
+      assert.deepEqual(await store.keepToken(record('l4', '//sp/cse/Ca', 'iss j1', 9_000), 2, 5_000), { id: 'l4', fresh: true });
+      assert.equal(await store.tokenRecord('lti', 'l1', 1_000), undefined, 'the old ID is gone');
+      // A third record of Ca: the oldest goes.
+      await store.keepToken(record('l5', '//sp/cse/Ca', 'iss j2', 9_000), 2, 5_000);
+      await store.keepToken(record('l6', '//sp/cse/Ca', 'iss j3', 9_000), 2, 5_000);
+      assert.equal(await store.tokenRecord('lti', 'l4', 5_000), undefined, 'trimmed to the newest two');
+      assert.equal((await store.tokenRecord('lti', 'l5', 5_000))?.id, 'l5');
+      assert.equal((await store.tokenRecord('lti', 'l6', 5_000))?.id, 'l6');
+      assert.equal((await store.tokenRecord('lti', 'l3', 4_000))?.id, 'l3', "another holder's records are not trimmed");
+      assert.equal(await store.forgetTokens(5_000), 1, 'l3 swept');
+      assert.equal(await store.forgetTokens(9_000), 2);
     });
 
     it('counts what is charged to an originator, refuses past a limit storing nothing, and frees it on delete', async () => {

@@ -68,7 +68,7 @@ async function verifiedTokens(ctx: RequestContext, tokens: readonly string[]): P
 }
 
 /** The tokens that Local-Token-IDs (ltids) stand for; a bad one refuses the request like a bad token. */
-function localTokens(ctx: RequestContext, ltids: readonly string[]): VerifiedToken[] {
+async function localTokens(ctx: RequestContext, ltids: readonly string[]): Promise<VerifiedToken[]> {
   const originator = ctx.originator;
   const basis = { event: 'token', originator: originator?.id, rqi: ctx.request.rqi, ltids };
   if (ltids.length > MAX_LOCAL_TOKEN_IDS) throw badRequest(`at most ${MAX_LOCAL_TOKEN_IDS} Local-Token-IDs (ltids) may be given`);
@@ -78,30 +78,33 @@ function localTokens(ctx: RequestContext, ltids: readonly string[]): VerifiedTok
     throw noPrivilege('Local-Token-IDs are accepted only from an authenticated originator');
   }
   const verifier = tokenVerifierFor(ctx.services);
-  return ltids.map((lti) => {
+  const tokens: VerifiedToken[] = [];
+  for (const lti of ltids) {
     try {
-      return verifier.resolveLocal(lti, originator?.id ?? '', ctx.receivedAt);
+      tokens.push(await verifier.resolveLocal(ctx.services.store, lti, originator?.id ?? '', ctx.receivedAt));
     } catch (err) {
       if (!(err instanceof TokenRejected)) throw err;
       ctx.services.log.warn({ ...basis, granted: false, reason: err.message }, 'dynamic authorization');
       throw err.malformed ? badRequest(`malformed Local-Token-ID: ${err.message}`) : noPrivilege(`a Local-Token-ID was refused: ${err.message}`);
     }
-  });
+  }
+  return tokens;
 }
 
 /**
  * After a decision with tokens: tokens presented whole get Local-Token-IDs, returned in ati, for later requests
  * (ltids) [TS-0003 §7.3.2.3 steps 7.2, 8.1]; the decision is logged with its tokens and roles.
  */
-function afterTokens(ctx: RequestContext, decision: Decision, presented: readonly VerifiedToken[], tokens: readonly VerifiedToken[]): void {
+async function afterTokens(ctx: RequestContext, decision: Decision, presented: readonly VerifiedToken[], tokens: readonly VerifiedToken[]): Promise<void> {
   const r = ctx.request;
   const originator = ctx.originator?.id ?? '';
   if (decision.granted) {
     const verifier = tokenVerifierFor(ctx.services);
-    const assigned = presented.flatMap((token) => {
-      const lti = verifier.assignLocal(token, originator);
-      return lti === undefined ? [] : [{ lti, tkid: token.id }];
-    });
+    const assigned: Array<{ lti: string; tkid: string }> = [];
+    for (const token of presented) {
+      const lti = await verifier.assignLocal(ctx.services.store, token, originator, ctx.receivedAt);
+      if (lti !== undefined) assigned.push({ lti, tkid: token.id });
+    }
     if (assigned.length > 0) ctx.assignedTokens = assigned;
   }
   // The basis of a grant through a token's roles is the linked policy's rule and these tokens and roles. Built only
@@ -184,7 +187,7 @@ export const authorize: Stage = {
       let tokens: VerifiedToken[] | undefined;
       try {
         presented = await verifiedTokens(ctx, r.tkns ?? []);
-        tokens = [...presented, ...localTokens(ctx, r.ltids ?? [])];
+        tokens = [...presented, ...(await localTokens(ctx, r.ltids ?? []))];
       } catch (err) {
         if (!(err instanceof CseError)) throw err;
         failure = err;
@@ -196,7 +199,7 @@ export const authorize: Stage = {
       }
       if (tokens) {
         tokensDecided = true;
-        afterTokens(ctx, decision, presented, tokens);
+        await afterTokens(ctx, decision, presented, tokens);
       }
     } else decision = await ctx.services.access.decide(question);
     // Role-IDs the request names (rids) count only where a <role> of this CSE assigns them to the originator and is
@@ -228,9 +231,9 @@ export const authorize: Stage = {
     // needs none); a token that fails any check refuses the request, it is never silently ignored.
     if (!decision.granted && !tokensDecided && (presentedTokens.length > 0 || (r.ltids && r.ltids.length > 0))) {
       const presented = await verifiedTokens(ctx, presentedTokens);
-      const tokens = [...presented, ...localTokens(ctx, r.ltids ?? [])];
+      const tokens = [...presented, ...(await localTokens(ctx, r.ltids ?? []))];
       decision = await ctx.services.access.decide({ ...question, tokens });
-      afterTokens(ctx, decision, presented, tokens);
+      await afterTokens(ctx, decision, presented, tokens);
     }
     // Denied by the policies: the DAS may grant privileges, after which the decider is asked again [TS-0003 §7.3.2.2].
     // Not for an acpi change (selfPrivileges), a group fan-out (its members decide) or a polling channel (its AE's).
