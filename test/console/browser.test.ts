@@ -74,6 +74,29 @@ describe('web console in a browser', { skip, timeout: 120_000 }, () => {
     await p.close();
   });
 
+  it("shows each child's resource type in the tree from the one discovery answer (rcn=6), no request per child", async () => {
+    const p = await page();
+    await signInThroughPage(p, t.url, t.mint('Calice'));
+    await expandNode(p, '/cse-in');
+    await p.locator('button.name[data-path="/cse-in/alice"]').waitFor();
+    // Every oneM2M request the page makes from now on goes through /console/api/request: note their paths.
+    const sent: string[] = [];
+    p.on('request', (r) => {
+      if (r.url().endsWith('/console/api/request')) sent.push(String((r.postDataJSON() as { path?: unknown }).path));
+    });
+    await expandNode(p, '/cse-in/alice');
+    const typeOf = (path: string) => p.locator('li.node', { has: p.locator(`> button.name[data-path="${path}"]`) }).locator('> span.node-type');
+    await typeOf('/cse-in/alice/labelled').waitFor();
+    assert.equal(await typeOf('/cse-in/alice/data').innerText(), 'container');
+    assert.equal(await typeOf('/cse-in/alice/data').getAttribute('data-ty'), '3');
+    assert.equal(await typeOf('/cse-in/alice/acp').innerText(), 'accessControlPolicy');
+    assert.equal(await typeOf('/cse-in/alice').innerText(), 'applicationEntity');
+    assert.equal(await typeOf('/cse-in').innerText(), 'CSEBase');
+    // One discovery for the opened node, asking for child references; nothing per child.
+    assert.deepEqual(sent, ['/cse-in/alice?fu=1&lvl=1&rcn=6&lim=50&ofst=0']);
+    await p.close();
+  });
+
   it('pages the children of a node: the first page, then more on demand', async () => {
     await t.client.create('/cse-in/alice', 3, { 'm2m:cnt': { rn: 'many' } }, 'Calice');
     for (let i = 0; i < 60; i += 10) {

@@ -17,10 +17,14 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+/** Context options a test may add: client certificates for an HTTPS origin, and with them ignoreHTTPSErrors. */
+export type ContextOptions = Pick<NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>, 'clientCertificates' | 'ignoreHTTPSErrors'>;
+
 /** A headless Chromium with a fresh profile, no network of its own (no updates, no sync), bounded timeouts. */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(options: ContextOptions = {}): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'warden-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
+    ...options,
     executablePath: CHROMIUM,
     headless: true,
     timeout: 30_000,

@@ -99,7 +99,7 @@ function Main({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
               </button>
             </form>
             <ul>
-              <TreeNode path={root} selected={selected} onSelect={setSelected} revision={revision} initiallyOpen />
+              <TreeNode path={root} ty={5} selected={selected} onSelect={setSelected} revision={revision} initiallyOpen />
             </ul>
           </aside>
           <ResourceView path={selected} me={me} onChanged={() => setRevision((r) => r + 1)} />
