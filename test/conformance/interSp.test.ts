@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../receiver.js';
 import { call, spawnCse, stopCse, warden, type WardenProcess } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
@@ -33,20 +34,21 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
   let ca: string;
   let inA: WardenProcess;
   let inB: WardenProcess;
+  let mnB: WardenProcess;
   // Both IN-CSEs are `id-in`: a CSE-ID is unique within its SP only, so the SP-ID is what tells them apart.
-  const flags = (sp: string, name: string, peers: string, extra: string[] = []): string[] => [
-    '--cse.id=id-in',
-    '--cse.rn=cse-in',
-    '--cse.type=IN',
+  const flags = (sp: string, name: string, peers: string, extra: string[] = [], id = 'id-in'): string[] => [
+    `--cse.id=${id}`,
+    `--cse.rn=${id.replace('id-', 'cse-')}`,
+    `--cse.type=${id === 'id-in' ? 'IN' : 'MN'}`,
     `--cse.spid=${sp}`,
     '--http.tls=true',
-    `--tls.cert=${join(pki, name, 'id-in.pem')}`,
-    `--tls.key=${join(pki, name, 'id-in.key')}`,
+    `--tls.cert=${join(pki, name, `${id}.pem`)}`,
+    `--tls.key=${join(pki, name, `${id}.key`)}`,
     `--tls.ca=${join(pki, 'ca.pem')}`,
     '--tls.clientAuth=optional',
     '--security.authentication=cse',
-    `--storage.path=${join(dir, `${name}.sqlite`)}`,
-    `--peers.list=${peers}`,
+    `--storage.path=${join(dir, `${name}-${id}.sqlite`)}`,
+    ...(peers ? [`--peers.list=${peers}`] : []),
     ...extra,
   ];
   const clientA = (): { cert: string; key: string } => ({ cert: readFileSync(join(pki, 'a', 'id-in.pem'), 'utf8'), key: readFileSync(join(pki, 'a', 'id-in.key'), 'utf8') });
@@ -57,10 +59,15 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
       const made = warden('pki', 'cse', '--ca', pki, '--out', join(pki, name), '--cse-id', 'id-in', '--sp', sp);
       assert.equal(made.status, 0, made.stderr);
     }
+    const mn = warden('pki', 'cse', '--ca', pki, '--out', join(pki, 'b'), '--cse-id', 'id-mn', '--sp', SP_B);
+    assert.equal(mn.status, 0, mn.stderr);
     ca = readFileSync(join(pki, 'ca.pem'), 'utf8');
     const portA = await freePort();
     inB = await spawnCse(flags(SP_B, 'b', `${SP_A}/id-in=https://127.0.0.1:${portA}`));
     inA = await spawnCse(flags(SP_A, 'a', `${SP_B}/id-in=https://127.0.0.1:${inB.port}`, [`--http.port=${portA}`]));
+    // An MN-CSE of SP B, registered with B's IN-CSE.
+    mnB = await spawnCse(flags(SP_B, 'b', '', ['--registrar.url=https://127.0.0.1:' + String(inB.port), '--registrar.cseId=id-in', '--registrar.rn=cse-in', '--registrar.retryMin=1', '--registrar.retryMax=2'], 'id-mn'));
+    await waitFor(async () => (await call(inB.port, ca, 'GET', '/cse-in/id-mn', 'CAdmin')).rsc === 2000, 30_000);
 
     // On SP B: a container that the AE Creader of SP A (absolute: //sp-a/id-in/Creader) may read.
     const acp = await call(inB.port, ca, 'POST', '/cse-in', 'CAdmin', {
@@ -78,7 +85,7 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
   });
 
   after(async () => {
-    for (const p of [inA, inB]) if (p) await stopCse(p);
+    for (const p of [mnB, inA, inB]) if (p) await stopCse(p);
   });
 
   it("lets an AE of SP A read a container of SP B through A's IN-CSE, its originator made absolute", async () => {
@@ -91,6 +98,20 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
     // The SP-ID is a domain name: its case does not matter.
     const upper = await call(inA.port, ca, 'GET', `/_/${SP_B.toUpperCase()}/id-in/cse-in/shared/la`, 'Creader');
     assert.equal(upper.rsc, 2000, JSON.stringify(upper.body));
+  });
+
+  it("reaches an MN-CSE of SP B below B's IN-CSE, the absolute originator relayed down B's tree", async () => {
+    const acp = await call(mnB.port, ca, 'POST', '/cse-mn', 'CAdmin', {
+      ty: 1,
+      body: { 'm2m:acp': { rn: 'partners', pv: { acr: [{ acor: [`//${SP_A}/id-in/Creader`], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } },
+    });
+    assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+    const acpi = `/id-mn/${String((acp.body?.['m2m:acp'] as Attrs).ri)}`;
+    assert.equal((await call(mnB.port, ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'box', acpi: [acpi] } } })).rsc, 2001);
+    const read = await call(inA.port, ca, 'GET', `/_/${SP_B}/id-mn/cse-mn/box`, 'Creader');
+    assert.equal(read.rsc, 2000, JSON.stringify(read.body));
+    assert.equal((read.body?.['m2m:cnt'] as Attrs).rn, 'box');
+    assert.equal((await call(inA.port, ca, 'GET', `/_/${SP_B}/id-mn/cse-mn/box`, 'Cother')).rsc, 4103);
   });
 
   it('answers 4004 for an SP that is no peer, as an IN-CSE does for a CSE it does not know', async () => {
