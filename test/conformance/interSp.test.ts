@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from '../receiver.js';
+import { Receiver, waitFor } from '../receiver.js';
 import { call, spawnCse, stopCse, warden, type WardenProcess } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
@@ -35,6 +35,7 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
   let inA: WardenProcess;
   let inB: WardenProcess;
   let mnB: WardenProcess;
+  const receiver = new Receiver();
   // Both IN-CSEs are `id-in`: a CSE-ID is unique within its SP only, so the SP-ID is what tells them apart.
   const flags = (sp: string, name: string, peers: string, extra: string[] = [], id = 'id-in'): string[] => [
     `--cse.id=${id}`,
@@ -85,6 +86,7 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
   });
 
   after(async () => {
+    await receiver.stop();
     for (const p of [mnB, inA, inB]) if (p) await stopCse(p);
   });
 
@@ -112,6 +114,26 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
     assert.equal(read.rsc, 2000, JSON.stringify(read.body));
     assert.equal((read.body?.['m2m:cnt'] as Attrs).rn, 'box');
     assert.equal((await call(inA.port, ca, 'GET', `/_/${SP_B}/id-mn/cse-mn/box`, 'Cother')).rsc, 4103);
+  });
+
+  it("notifies an AE of SP A of a change on SP B: the notification crosses Mcc' with an absolute From", async () => {
+    await receiver.start();
+    const ae = await call(inA.port, ca, 'POST', '/cse-in', 'Cwatcher', { ty: 2, body: { 'm2m:ae': { rn: 'watcher', api: 'Nwatcher', rr: true, srv: ['3'], poa: [receiver.url] } } });
+    assert.equal(ae.rsc, 2001, JSON.stringify(ae.body));
+    const acp = await call(inB.port, ca, 'POST', '/cse-in', 'CAdmin', {
+      ty: 1,
+      body: { 'm2m:acp': { rn: 'watchers', pv: { acr: [{ acor: [`//${SP_A}/id-in/Cwatcher`], acop: 63 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } },
+    });
+    assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+    const acpi = `/id-in/${String((acp.body?.['m2m:acp'] as Attrs).ri)}`;
+    assert.equal((await call(inB.port, ca, 'POST', '/cse-in', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'watched', acpi: [acpi] } } })).rsc, 2001);
+    const sub = await call(inA.port, ca, 'POST', `/_/${SP_B}/id-in/cse-in/watched`, 'Cwatcher', { ty: 23, body: { 'm2m:sub': { rn: 'fromA', nu: [`//${SP_A}/id-in/Cwatcher`], enc: { net: [3] } } } });
+    assert.equal(sub.rsc, 2001, JSON.stringify(sub.body));
+    assert.equal((await call(inB.port, ca, 'POST', '/cse-in/watched', 'CAdmin', { ty: 4, body: { 'm2m:cin': { con: 'changed-on-b' } } })).rsc, 2001);
+    const carries = (r: { body: Record<string, unknown> }): boolean => JSON.stringify(r.body).includes('changed-on-b');
+    await waitFor(() => receiver.received.some(carries), 15_000);
+    const got = receiver.received.find(carries);
+    assert.equal(got?.headers['x-m2m-origin'], `//${SP_B}/id-in`);
   });
 
   it('answers 4004 for an SP that is no peer, as an IN-CSE does for a CSE it does not know', async () => {
