@@ -312,6 +312,8 @@ export function loadConfig(sources: Sources): Config {
     // Mcc' joins the infrastructure nodes of two SPs: only an IN-CSE has peers, and only over mutual TLS.
     if (config.cse.type !== 'IN') throw new ConfigError('peers.list: only an IN-CSE has peer SPs (cse.type=IN)');
     if (!config.tls.cert || !config.tls.key || !config.tls.ca) throw new ConfigError('peers.list: peer SPs need tls.cert, tls.key (a `warden pki cse` certificate) and tls.ca');
+    // The peer's requests are recognised by its client certificate only: without one they could not be admitted.
+    if (!config.http.tls || config.tls.clientAuth === 'none') throw new ConfigError('peers.list: peer SPs need http.tls=true and tls.clientAuth optional or required (their IN-CSEs present certificates)');
   }
   // /console/ and /.well-known/ are served by Warden itself: a CSEBase of that name could not be addressed.
   if (['console', '.well-known'].includes(config.cse.rn.toLowerCase())) {

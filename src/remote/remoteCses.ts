@@ -195,12 +195,14 @@ export class RemoteCses {
     const expires = request.rqet === undefined ? undefined : parseAbsRelTimestamp(request.rqet, ctx.receivedAt);
     const waitMs = expires === undefined ? undefined : Math.max(1, expires - this.services.clock.now());
     const result = await this.link.send(hop.poa, hop.peer, forwarded, waitMs);
+    // Over Mcc' the next hop's CSE-ID alone is ambiguous (each SP has its own): logs name it absolute.
+    const via = hop.direction === 'peer' ? `//${hop.peer.spId}${hop.peer.csi}` : hop.peer.csi;
     if (result.unreachable !== undefined) {
-      log.warn({ event: 'forward-failed', rqi: request.rqi, target: named, via: hop.peer.csi, reason: result.unreachable }, 'request not forwarded');
-      if (expires !== undefined && expires <= this.services.clock.now()) throw new CseError(RSC.REQUEST_TIMEOUT, `no answer from CSE ${hop.peer.csi} (towards ${named}) before the request expired`);
-      throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${hop.peer.csi} (towards ${named}) is not reachable`);
+      log.warn({ event: 'forward-failed', rqi: request.rqi, target: named, via, reason: result.unreachable }, 'request not forwarded');
+      if (expires !== undefined && expires <= this.services.clock.now()) throw new CseError(RSC.REQUEST_TIMEOUT, `no answer from CSE ${via} (towards ${named}) before the request expired`);
+      throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${via} (towards ${named}) is not reachable`);
     }
-    log.debug({ event: 'forwarded', rqi: request.rqi, target: named, via: hop.peer.csi, direction: hop.direction, rsc: result.rsc }, 'request forwarded');
+    log.debug({ event: 'forwarded', rqi: request.rqi, target: named, via, direction: hop.direction, rsc: result.rsc }, 'request forwarded');
     const response: ResponsePrimitive = { rsc: result.rsc as Rsc, rqi: request.rqi };
     if (result.pc !== undefined) response.pc = result.pc;
     if (result.cnst !== undefined) response.cnst = result.cnst;
