@@ -1,7 +1,8 @@
 // Two IN-CSEs of different M2M Service Providers joined over Mcc' (peers.list), each a Warden process with a
 // `warden pki cse --sp` certificate, mutual TLS between them: an AE of SP A reads a container of SP B (its
-// originator made absolute on the way, and granted by an ACP that names it so), a peer that relays a forged
-// originator is refused (4106), and a request for an SP that is no peer is 4004.
+// originator made absolute on the way, and granted by an ACP that names it so) and one of B's MN-CSE; an AE on A's
+// MN-CSE does too, through A's IN-CSE; B notifies an AE of A; a peer that relays a forged originator is refused
+// (4106), and a request for an SP that is no peer, or onward to a third SP, is 4004.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -35,6 +36,7 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
   let inA: WardenProcess;
   let inB: WardenProcess;
   let mnB: WardenProcess;
+  let mnA: WardenProcess;
   const receiver = new Receiver();
   // Both IN-CSEs are `id-in`: a CSE-ID is unique within its SP only, so the SP-ID is what tells them apart.
   const flags = (sp: string, name: string, peers: string, extra: string[] = [], id = 'id-in'): string[] => [
@@ -60,15 +62,20 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
       const made = warden('pki', 'cse', '--ca', pki, '--out', join(pki, name), '--cse-id', 'id-in', '--sp', sp);
       assert.equal(made.status, 0, made.stderr);
     }
-    const mn = warden('pki', 'cse', '--ca', pki, '--out', join(pki, 'b'), '--cse-id', 'id-mn', '--sp', SP_B);
-    assert.equal(mn.status, 0, mn.stderr);
+    for (const [sp, name] of [[SP_A, 'a'], [SP_B, 'b']] as const) {
+      const mn = warden('pki', 'cse', '--ca', pki, '--out', join(pki, name), '--cse-id', 'id-mn', '--sp', sp);
+      assert.equal(mn.status, 0, mn.stderr);
+    }
     ca = readFileSync(join(pki, 'ca.pem'), 'utf8');
     const portA = await freePort();
     inB = await spawnCse(flags(SP_B, 'b', `${SP_A}/id-in=https://127.0.0.1:${portA}`));
     inA = await spawnCse(flags(SP_A, 'a', `${SP_B}/id-in=https://127.0.0.1:${inB.port}`, [`--http.port=${portA}`]));
     // An MN-CSE of SP B, registered with B's IN-CSE.
     mnB = await spawnCse(flags(SP_B, 'b', '', ['--registrar.url=https://127.0.0.1:' + String(inB.port), '--registrar.cseId=id-in', '--registrar.rn=cse-in', '--registrar.retryMin=1', '--registrar.retryMax=2'], 'id-mn'));
+    // And one of SP A, registered with A's IN-CSE.
+    mnA = await spawnCse(flags(SP_A, 'a', '', ['--registrar.url=https://127.0.0.1:' + String(inA.port), '--registrar.cseId=id-in', '--registrar.rn=cse-in', '--registrar.retryMin=1', '--registrar.retryMax=2'], 'id-mn'));
     await waitFor(async () => (await call(inB.port, ca, 'GET', '/cse-in/id-mn', 'CAdmin')).rsc === 2000, 30_000);
+    await waitFor(async () => (await call(inA.port, ca, 'GET', '/cse-in/id-mn', 'CAdmin')).rsc === 2000, 30_000);
 
     // On SP B: a container that the AE Creader of SP A (absolute: //sp-a/id-in/Creader) may read.
     const acp = await call(inB.port, ca, 'POST', '/cse-in', 'CAdmin', {
@@ -87,7 +94,7 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
 
   after(async () => {
     await receiver.stop();
-    for (const p of [mnB, inA, inB]) if (p) await stopCse(p);
+    for (const p of [mnA, mnB, inA, inB]) if (p) await stopCse(p);
   });
 
   it("lets an AE of SP A read a container of SP B through A's IN-CSE, its originator made absolute", async () => {
@@ -114,6 +121,24 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
     assert.equal(read.rsc, 2000, JSON.stringify(read.body));
     assert.equal((read.body?.['m2m:cnt'] as Attrs).rn, 'box');
     assert.equal((await call(inA.port, ca, 'GET', `/_/${SP_B}/id-mn/cse-mn/box`, 'Cother')).rsc, 4103);
+  });
+
+  it("carries a request of an AE on SP A's MN-CSE up to A's IN-CSE and over to SP B, as //sp-a/id-mn/Cfar", async () => {
+    const acp = await call(inB.port, ca, 'POST', '/cse-in', 'CAdmin', {
+      ty: 1,
+      body: { 'm2m:acp': { rn: 'farReaders', pv: { acr: [{ acor: [`//${SP_A}/id-mn/Cfar`], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } },
+    });
+    assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+    const acpi = `/id-in/${String((acp.body?.['m2m:acp'] as Attrs).ri)}`;
+    assert.equal((await call(inB.port, ca, 'POST', '/cse-in', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'far', acpi: [acpi] } } })).rsc, 2001);
+    const ae = await call(mnA.port, ca, 'POST', '/cse-mn', 'Cfar', { ty: 2, body: { 'm2m:ae': { rn: 'far', api: 'Nfar', rr: false, srv: ['3'] } } });
+    assert.equal(ae.rsc, 2001, JSON.stringify(ae.body));
+    const read = await call(mnA.port, ca, 'GET', `/_/${SP_B}/id-in/cse-in/far`, 'Cfar');
+    assert.equal(read.rsc, 2000, JSON.stringify(read.body));
+    assert.equal((read.body?.['m2m:cnt'] as Attrs).rn, 'far');
+    // The IN-CSE's own AE of the same name is another originator (//sp-a/id-in/Cfar), which the policy does not name.
+    assert.equal((await call(inA.port, ca, 'POST', '/cse-in', 'Cfar', { ty: 2, body: { 'm2m:ae': { rn: 'farIn', api: 'Nfar', rr: false, srv: ['3'] } } })).rsc, 2001);
+    assert.equal((await call(inA.port, ca, 'GET', `/_/${SP_B}/id-in/cse-in/far`, 'Cfar')).rsc, 4103);
   });
 
   it("notifies an AE of SP A of a change on SP B: the notification crosses Mcc' with an absolute From", async () => {
