@@ -1,6 +1,7 @@
 // Typed configuration: one schema, each key with a default; sources layered file < env < CLI flags.
 import { readFileSync } from 'node:fs';
 import { DEFAULT_OUTBOUND, OutboundPolicy } from '../security/outboundPolicy.js';
+import { parsePeers } from './peers.js';
 
 type Kind =
   | { kind: 'string'; pattern?: RegExp; hint?: string }
@@ -94,6 +95,10 @@ export const SCHEMA = {
     ),
     // Behind a reverse proxy on the same machine every client is a loopback peer: turn this off there.
     adminFromLoopback: bool(true, 'honour the admin originator without a credential from loopback peers (off: only a credential that names it)'),
+  },
+  // Other M2M Service Providers' IN-CSEs [TS-0001 §5.2.2.4, Mcc'] that requests for `//their-sp/...` go to (src/config/peers.ts).
+  peers: {
+    list: str('', "peer SPs of this IN-CSE, comma-separated SP-ID/CSE-ID=https://host:port (the peer IN-CSE's certificate must name //SP-ID/CSE-ID); empty: none"),
   },
   // CSE registration [TS-0001 §10.2.2.6]: no registrar.url makes this CSE the root of its tree (an IN-CSE).
   registrar: {
@@ -297,6 +302,18 @@ export function loadConfig(sources: Sources): Config {
   }
   if (config.registrar.url && config.cse.type === 'IN') {
     throw new ConfigError('registrar.url: an IN-CSE has no registrar (set cse.type to MN or ASN)');
+  }
+  if (config.peers.list) {
+    try {
+      parsePeers(config.peers.list, config.cse.spid);
+    } catch (err) {
+      throw new ConfigError(`peers.list: ${(err as Error).message}`);
+    }
+    // Mcc' joins the infrastructure nodes of two SPs: only an IN-CSE has peers, and only over mutual TLS.
+    if (config.cse.type !== 'IN') throw new ConfigError('peers.list: only an IN-CSE has peer SPs (cse.type=IN)');
+    if (!config.tls.cert || !config.tls.key || !config.tls.ca) throw new ConfigError('peers.list: peer SPs need tls.cert, tls.key (a `warden pki cse` certificate) and tls.ca');
+    // The peer's requests are recognised by its client certificate only: without one they could not be admitted.
+    if (!config.http.tls || config.tls.clientAuth === 'none') throw new ConfigError('peers.list: peer SPs need http.tls=true and tls.clientAuth optional or required (their IN-CSEs present certificates)');
   }
   // /console/ and /.well-known/ are served by Warden itself: a CSEBase of that name could not be addressed.
   if (['console', '.well-known'].includes(config.cse.rn.toLowerCase())) {

@@ -51,6 +51,8 @@ export interface Originator {
   readonly unnamedCredential?: boolean;
   /** The CSE-ID the connection's credential names, when another CSE sent (or relayed) the request. */
   readonly via?: string;
+  /** The M2M-SP-ID of the peer SP whose IN-CSE sent the request over Mcc' (peers.list). */
+  readonly viaSp?: string;
 }
 
 /** The result of the execute stage, turned into response content by shapeResult. */

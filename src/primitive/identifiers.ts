@@ -73,7 +73,8 @@ export function parseTarget(to: string, self: LocalIdentity): ParsedTarget {
   if (rest.startsWith('//')) {
     const [spId, cseId, ...tail] = rest.slice(2).split('/');
     if (!spId || !cseId) throw badRequest(`target '${to}' is not a valid absolute address`);
-    if (spId !== self.spId || cseId !== self.cseId) return { kind: 'remote', cseId: `/${cseId}`, spId };
+    // An M2M-SP-ID is a domain name: compared without case, as routing (remoteCses.ts) and certificates do.
+    if (spId.toLowerCase() !== self.spId.toLowerCase() || cseId !== self.cseId) return { kind: 'remote', cseId: `/${cseId}`, spId };
     if (tail.length === 0) throw badRequest(`target '${to}' is an absolute CSE-ID, not a resource: add the CSEBase name or a resource ID`);
     rest = tail.join('/');
   } else if (rest.startsWith('/')) {

@@ -13,18 +13,22 @@ import type { CseLink, LinkResult, PeerIdentity } from './link.js';
 import { formatTimestamp, parseAbsRelTimestamp, parseTarget, randomIdSuffix } from '../primitive/identifiers.js';
 import type { RegistrarRegistration } from './registration.js';
 import { Announcements } from './announcement.js';
+import { parsePeers, peerOf, type PeerSp } from '../config/peers.js';
 
 /** The next hop of a request: a CSE and the point of access it is reached at. */
 export interface Hop {
   readonly peer: PeerIdentity;
   readonly poa: string;
-  readonly direction: 'down' | 'up';
+  /** 'peer': to the IN-CSE of another M2M Service Provider over Mcc' (peers.list). */
+  readonly direction: 'down' | 'up' | 'peer';
 }
 
 export class RemoteCses {
   private readonly unsubscribe: () => void;
   /** Announcement of resources hosted here to other CSEs (announcement.ts). */
   readonly announcements: Announcements;
+  /** The IN-CSEs of other M2M Service Providers this IN-CSE forwards their SPs' requests to (peers.list). */
+  readonly peers: readonly PeerSp[];
 
   constructor(
     private readonly services: CseServices,
@@ -32,6 +36,8 @@ export class RemoteCses {
     readonly registration: RegistrarRegistration | undefined,
   ) {
     this.announcements = new Announcements(services);
+    // Validated when the configuration was loaded (config.ts): only an IN-CSE has any.
+    this.peers = services.config.cse.type === 'IN' ? parsePeers(services.config.peers.list, services.self.spId) : [];
     this.unsubscribe = services.store.subscribe(REMOTE_CSE_TOPIC, (payload) => {
       if (payload.startsWith('dropped ')) void this.deregisterRegistree(payload.slice('dropped '.length));
       else if (payload.startsWith('removed ')) void this.announcements.dropAnnouncedBy(`/${payload.slice('removed '.length)}`).catch((err: unknown) => services.log.error({ err }, 'removing announced resources failed'));
@@ -82,10 +88,18 @@ export class RemoteCses {
    * Where a request for CSE `csi` goes [TS-0004 §7.3.2.6]: down to the registree whose CSE-ID or descendantCSEs
    * match, else up to the registrar unless it came from there; undefined: nowhere (the caller answers 4004).
    */
-  async nextHop(csi: string, spId: string | undefined, cameFrom: string | undefined): Promise<Hop | undefined> {
+  async nextHop(csi: string, spId: string | undefined, cameFrom: string | undefined, cameFromSp?: string): Promise<Hop | undefined> {
     const { self, config } = this.services;
     const registrar = this.registration;
     const sameSp = spId === undefined || spId.toLowerCase() === self.spId.toLowerCase();
+    if (!sameSp && config.cse.type === 'IN') {
+      // Another SP's target leaves through its IN-CSE over Mcc' [TS-0001 §5.2.2.4], when that SP is a configured
+      // peer. Not what came in over Mcc' itself: an IN-CSE is no transit between two other SPs (no business
+      // agreement covers it, and it would let two peers loop a request), so that is 4004 like an unknown SP.
+      const peer = peerOf(this.peers, spId);
+      if (!peer || cameFromSp !== undefined) return undefined;
+      return { peer: { csi: peer.csi, spId: peer.spId }, poa: peer.url, direction: 'peer' };
+    }
     if (sameSp) {
       const registrarCse = registrar?.peer.csi;
       if (csi !== registrarCse) {
@@ -132,7 +146,11 @@ export class RemoteCses {
     const other = this.otherCseOf(address);
     const hop = other ? await this.nextHop(other.csi, other.spId, undefined).catch(() => undefined) : undefined;
     if (!hop) return { rsc: RSC.TARGET_NOT_REACHABLE, unreachable: `no route to ${address}` };
-    return this.link.send(hop.poa, hop.peer, { ...primitive, to: address }, waitMs);
+    // Over Mcc' this CSE names itself (or its AE) in absolute form, as a forwarded originator is [TS-0004 §7.3.2.6].
+    const { self } = this.services;
+    const fr = primitive.fr;
+    const absolute = fr.startsWith('//') ? fr : `//${self.spId}${fr.startsWith('/') ? fr : `/${self.cseId}/${fr}`}`;
+    return this.link.send(hop.poa, hop.peer, { ...primitive, to: address, ...(hop.direction === 'peer' ? { fr: absolute } : {}) }, waitMs);
   }
 
   /**
@@ -151,20 +169,24 @@ export class RemoteCses {
   async forward(ctx: RequestContext, csi: string, spId: string | undefined): Promise<ResponsePrimitive> {
     const { self, config, log } = this.services;
     const request = ctx.request;
-    const hop = await this.nextHop(csi, spId, ctx.originator?.via);
+    const hop = await this.nextHop(csi, spId, ctx.originator?.via, ctx.originator?.viaSp);
     const named = `${spId === undefined ? '' : `//${spId}`}${csi}`;
     if (!hop) {
+      if (config.cse.type === 'IN' && spId !== undefined && spId.toLowerCase() !== self.spId.toLowerCase()) {
+        throw new CseError(RSC.NOT_FOUND, ctx.originator?.viaSp !== undefined ? `this IN-CSE forwards no request of SP ${ctx.originator.viaSp} on to another SP (${spId})` : `SP ${spId} is no peer of this IN-CSE (peers.list)`);
+      }
       if (config.cse.type === 'IN') throw new CseError(RSC.NOT_FOUND, `no CSE ${named} is known to this IN-CSE`);
       // A CSE without a registrar cannot retarget upwards: the target is out of reach, not known to be absent.
       if (!this.registration) throw new CseError(RSC.TARGET_NOT_REACHABLE, `no route to CSE ${named}: it is not registered with this CSE, which has no registrar`);
       throw new CseError(RSC.NOT_FOUND, `no CSE ${named} is registered below this CSE`);
     }
     const originator = ctx.originator?.id ?? request.fr;
-    const forwarded: RequestPrimitive = {
-      ...request,
-      // A CSE-relative originator becomes SP-relative by this CSE's CSE-ID [TS-0004 §7.3.2.6].
-      fr: originator.startsWith('/') ? originator : `/${self.cseId}/${originator}`,
-    };
+    // A CSE-relative originator becomes SP-relative by this CSE's CSE-ID [TS-0004 §7.3.2.6].
+    let fr = originator.startsWith('/') ? originator : `/${self.cseId}/${originator}`;
+    // Leaving the SP over Mcc', the originator becomes absolute by this SP's SP-ID [TS-0004 §7.3.2.6], so the
+    // other SP's CSEs (and their ACPs) tell it from their own.
+    if (hop.direction === 'peer' && !fr.startsWith('//')) fr = `//${self.spId}${fr}`;
+    const forwarded: RequestPrimitive = { ...request, fr };
     // Relative times count from when the originator's request arrived here, not from each later hop.
     for (const name of ['rqet', 'rset', 'oet'] as const) {
       const at = request[name] === undefined ? undefined : parseAbsRelTimestamp(request[name], ctx.receivedAt);
@@ -173,12 +195,14 @@ export class RemoteCses {
     const expires = request.rqet === undefined ? undefined : parseAbsRelTimestamp(request.rqet, ctx.receivedAt);
     const waitMs = expires === undefined ? undefined : Math.max(1, expires - this.services.clock.now());
     const result = await this.link.send(hop.poa, hop.peer, forwarded, waitMs);
+    // Over Mcc' the next hop's CSE-ID alone is ambiguous (each SP has its own): logs name it absolute.
+    const via = hop.direction === 'peer' ? `//${hop.peer.spId}${hop.peer.csi}` : hop.peer.csi;
     if (result.unreachable !== undefined) {
-      log.warn({ event: 'forward-failed', rqi: request.rqi, target: named, via: hop.peer.csi, reason: result.unreachable }, 'request not forwarded');
-      if (expires !== undefined && expires <= this.services.clock.now()) throw new CseError(RSC.REQUEST_TIMEOUT, `no answer from CSE ${hop.peer.csi} (towards ${named}) before the request expired`);
-      throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${hop.peer.csi} (towards ${named}) is not reachable`);
+      log.warn({ event: 'forward-failed', rqi: request.rqi, target: named, via, reason: result.unreachable }, 'request not forwarded');
+      if (expires !== undefined && expires <= this.services.clock.now()) throw new CseError(RSC.REQUEST_TIMEOUT, `no answer from CSE ${via} (towards ${named}) before the request expired`);
+      throw new CseError(RSC.TARGET_NOT_REACHABLE, `CSE ${via} (towards ${named}) is not reachable`);
     }
-    log.debug({ event: 'forwarded', rqi: request.rqi, target: named, via: hop.peer.csi, direction: hop.direction, rsc: result.rsc }, 'request forwarded');
+    log.debug({ event: 'forwarded', rqi: request.rqi, target: named, via, direction: hop.direction, rsc: result.rsc }, 'request forwarded');
     const response: ResponsePrimitive = { rsc: result.rsc as Rsc, rqi: request.rqi };
     if (result.pc !== undefined) response.pc = result.pc;
     if (result.cnst !== undefined) response.cnst = result.cnst;

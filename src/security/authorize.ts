@@ -260,6 +260,12 @@ export class AccessDecider {
     if (q.resource.ty === RESOURCE_TYPE.AE && q.operation === ACCESS_OPERATION.NOTIFY && /^\/[^/]+$/.test(q.originator) && q.originator !== `/${this.self.cseId}`) {
       return { granted: true, basis: 'cse-notification' };
     }
+    // The same for a CSE of another SP, in absolute form: authenticate admits one only from that SP's IN-CSE over
+    // Mcc' (peers.list), which makes the notifications of its SP's subscriptions absolute [TS-0004 §7.3.2.6].
+    const absoluteCse = /^\/\/([^/]+)\/[^/]+$/.exec(q.originator);
+    if (q.resource.ty === RESOURCE_TYPE.AE && q.operation === ACCESS_OPERATION.NOTIFY && absoluteCse && (absoluteCse[1] as string).toLowerCase() !== this.self.spId.toLowerCase()) {
+      return { granted: true, basis: 'cse-notification' };
+    }
     // A CSE hosting a member of a group sends the group its member's notifications of a group subscription, for the
     // group to aggregate [TS-0001 §10.2.7.11]: a CSE-ID originator named by a member ID (SP-relative or absolute) may
     // NOTIFY the group; what it may ask for is checked there (operations/notify.ts: an nfu of this group's).

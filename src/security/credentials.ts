@@ -25,6 +25,8 @@ export interface Evidence {
   readonly cseIds: readonly string[];
   /** True when the credential names no originator, so a registration binds one to it. */
   readonly bindsAtRegistration: boolean;
+  /** The M2M-SP-ID of a peer SP (peers.list) whose IN-CSE the certificate names: a link over Mcc'. */
+  readonly peerSp?: string;
 }
 
 const PSK_IDENTITY = /^[A-Za-z0-9._@-]{1,128}$/;

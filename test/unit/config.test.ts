@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { ConfigError, defaultConfig, loadConfig } from '../../src/config/config.js';
+import { parsePeers } from '../../src/config/peers.js';
 import { tempDatabase } from '../harness.js';
 
 const WARDEN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
@@ -31,6 +32,21 @@ describe('configuration', () => {
     const linked = loadConfig({ flags: { ...tls, ...broker, 'mqtt.cseLinks': 'true', 'registrar.url': 'mqtts://127.0.0.1:8883', 'registrar.cseId': 'id-in', 'registrar.rn': 'cse-in', 'registrar.poa': 'mqtts://127.0.0.1:8883' } });
     assert.equal(linked.mqtt.cseLinks, true);
     assert.equal(linked.registrar.url, 'mqtts://127.0.0.1:8883');
+  });
+
+  it("takes peer SPs (peers.list) only on an IN-CSE with TLS, as SP-ID/CSE-ID=https URL of another SP, each once", () => {
+    const tls = { 'tls.cert': 'c.pem', 'tls.key': 'c.key', 'tls.ca': 'ca.pem', 'http.tls': 'true', 'tls.clientAuth': 'optional', 'cse.spid': 'sp-a.example.net' };
+    const ok = loadConfig({ flags: { ...tls, 'peers.list': 'sp-b.example.net/id-in=https://10.0.0.2:8443, sp-c.example.net/in-c=https://in.sp-c.example:443' } });
+    assert.deepEqual(parsePeers(ok.peers.list, ok.cse.spid), [
+      { spId: 'sp-b.example.net', csi: '/id-in', url: 'https://10.0.0.2:8443' },
+      { spId: 'sp-c.example.net', csi: '/in-c', url: 'https://in.sp-c.example:443' },
+    ]);
+    assert.throws(() => loadConfig({ flags: { 'cse.spid': 'sp-a.example.net', 'peers.list': 'sp-b.example.net/id-in=https://10.0.0.2:8443' } }), /peers\.list: peer SPs need tls\.cert/);
+    assert.throws(() => loadConfig({ flags: { ...tls, 'tls.clientAuth': 'none', 'peers.list': 'sp-b.example.net/id-in=https://10.0.0.2:8443' } }), /peers\.list: peer SPs need http\.tls=true and tls\.clientAuth/);
+    assert.throws(() => loadConfig({ flags: { ...tls, 'cse.type': 'MN', 'cse.id': 'id-mn', 'cse.rn': 'cse-mn', 'peers.list': 'sp-b.example.net/id-in=https://10.0.0.2:8443' } }), /peers\.list: only an IN-CSE/);
+    assert.throws(() => loadConfig({ flags: { ...tls, 'peers.list': 'sp-b.example.net/id-in=http://10.0.0.2:8080' } }), /peers\.list: .* is not SP-ID\/CSE-ID=https/);
+    assert.throws(() => loadConfig({ flags: { ...tls, 'peers.list': 'SP-A.example.net/id-in=https://10.0.0.2:8443' } }), /own SP/);
+    assert.throws(() => loadConfig({ flags: { ...tls, 'peers.list': 'sp-b.example.net/id-in=https://a:1,SP-B.example.net/x=https://b:1' } }), /listed twice/);
   });
 
   it('layers file < environment < flag', () => {

@@ -12,6 +12,7 @@ import { isLoopbackAddress } from '../../security/addresses.js';
 import type { Evidence } from '../../security/credentials.js';
 import type { CseServices, RequestContext } from '../context.js';
 import type { Stage } from '../pipeline.js';
+import { certificateNamesCse } from '../../remote/link.js';
 
 const ORIGINATOR = /^[A-Za-z0-9\-._~/]{1,1024}$/;
 
@@ -29,7 +30,13 @@ function evidenceOf(services: CseServices, transport: TransportContext): Evidenc
   if (cert && !cert.verified) {
     throw associationRequired(`the client certificate was not accepted (${cert.error ?? 'unverified'})`);
   }
-  if (cert) return services.credentials.evidenceOfCertificate(cert.subjectAltNameUris, cert.fingerprint256);
+  if (cert) {
+    // The IN-CSE of a peer SP (peers.list) is known by the `//SP/CSE-ID` its certificate names: a certificate of
+    // another SP names nothing in this one (credentials.ts), so this is the only way its links are recognised.
+    const peer = services.remote?.peers.find((p) => certificateNamesCse(cert.subjectAltNameUris, p));
+    if (peer) return { credentialId: `32-//${peer.spId}${peer.csi}`, aeIds: [], cseIds: [], bindsAtRegistration: false, peerSp: peer.spId };
+    return services.credentials.evidenceOfCertificate(cert.subjectAltNameUris, cert.fingerprint256);
+  }
   if (transport.pskIdentity !== undefined) return services.credentials.evidenceOfPsk(transport.pskIdentity);
   // A CSE link through an MQTT broker that authenticates CSEs (mqtt.cseLinks): the broker's client certificate check
   // and ACL are the security association [TS-0003 §6.1.2.2.1]; the CSE is the one whose topic carried the request.
@@ -156,9 +163,26 @@ async function checkRelayedOriginator(ctx: RequestContext, id: string, evidence:
   return refuse(`'${cse}' is not among the descendants of ${evidence.cseIds.join(', ')}`);
 }
 
+/**
+ * What the IN-CSE of a peer SP may send over Mcc': requests of its own SP's originators, which it converted to
+ * absolute form when they left that SP [TS-0004 §7.3.2.6]. Anything else — a relative originator, or an absolute
+ * one of another SP (this one included) — is not an originator that credential can vouch for: 4106, as for a
+ * registree CSE relaying another's originator [TS-0004 §7.3.2.1]. Not authenticated by this CSE (rq_authn false).
+ */
+function checkPeerSpOriginator(id: string, evidence: Evidence, peerSp: string, ownSp: string): boolean {
+  const m = /^\/\/([^/]+)\/[^/]+/.exec(id);
+  if (!m) throw notAuthenticated(`credential ${evidence.credentialId} (an IN-CSE of SP ${peerSp}) relays only absolute originators //${peerSp}/…, not '${id}'`);
+  const sp = (m[1] as string).toLowerCase();
+  if (sp !== peerSp.toLowerCase()) {
+    throw notAuthenticated(`credential ${evidence.credentialId} may not relay originator '${id}': it names ${sp === ownSp.toLowerCase() ? 'this SP' : `SP ${m[1] as string}`}, not ${peerSp}`);
+  }
+  return false;
+}
+
 async function check(ctx: RequestContext, id: string, evidence: Evidence | undefined): Promise<boolean> {
   const { services } = ctx;
   if (isRegistration(ctx)) return checkRegistration(ctx, id, evidence);
+  if (evidence?.peerSp !== undefined) return checkPeerSpOriginator(id, evidence, evidence.peerSp, services.self.spId);
   if (services.access.isAdmin(id)) return checkAdmin(ctx, id, evidence);
   if ((id === 'C' || id === 'S' || id === '') && ctx.request.op === OPERATION.CREATE && ctx.request.ty === RESOURCE_TYPE.AE) {
     // An AE asking for an AE-ID anywhere but on the CSEBase: an <AE> is a child of the <CSEBase> only [TS-0004
@@ -209,10 +233,11 @@ export const authenticate: Stage = {
       const authenticated = await check(ctx, id, evidence);
       // The CSE at the other end of a CSE's security association: where a request came from, for routing.
       const via = evidence?.cseIds[0];
+      const viaSp = evidence?.peerSp;
       ctx.originator =
         authenticated && evidence
           ? { id, authenticated, credentialId: evidence.credentialId, ...(evidence.bindsAtRegistration ? { unnamedCredential: true } : {}), ...(via ? { via } : {}) }
-          : { id, authenticated, ...(via ? { via } : {}) };
+          : { id, authenticated, ...(via ? { via } : {}), ...(viaSp ? { viaSp } : {}) };
     } catch (err) {
       if (err instanceof CseError) {
         const cert = ctx.transport.peerCertificate;

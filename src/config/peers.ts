@@ -1,0 +1,40 @@
+// Peer M2M Service Providers of an IN-CSE [TS-0001 §5.2.2.4, the Mcc' reference point]: for each, the SP-ID, the
+// CSE-ID of its IN-CSE (which that IN-CSE's certificate must name, `onem2m://SP/CSE-ID`) and the https URL it is
+// reached at. Configured as `peers.list`: comma-separated `SP-ID/CSE-ID=https://host:port` entries.
+
+/** One peer SP: requests for `//spId/...` go to its IN-CSE `csi` (SP-relative, `/id-in`) at `url`. */
+export interface PeerSp {
+  readonly spId: string;
+  readonly csi: string;
+  readonly url: string;
+}
+
+const ENTRY = /^([A-Za-z0-9][A-Za-z0-9\-.]{0,252})\/([A-Za-z0-9][A-Za-z0-9\-._~]{0,63})=(https:\/\/\S+)$/;
+
+/** Parses `peers.list`; throws an Error naming the malformed entry. */
+export function parsePeers(list: string, ownSpId: string): PeerSp[] {
+  const peers: PeerSp[] = [];
+  for (const raw of list.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const m = ENTRY.exec(entry);
+    if (!m) throw new Error(`'${entry}' is not SP-ID/CSE-ID=https://host:port`);
+    const [, spId, cse, url] = m as unknown as [string, string, string, string];
+    try {
+      new URL(url);
+    } catch {
+      throw new Error(`'${entry}': ${url} is no URL`);
+    }
+    // SP-IDs are domain names: compared without case.
+    if (spId.toLowerCase() === ownSpId.toLowerCase()) throw new Error(`'${entry}': ${spId} is this CSE's own SP (cse.spid)`);
+    if (peers.some((p) => p.spId.toLowerCase() === spId.toLowerCase())) throw new Error(`'${entry}': SP ${spId} is listed twice`);
+    peers.push({ spId, csi: `/${cse}`, url });
+  }
+  return peers;
+}
+
+/** The configured peer SP of that SP-ID, compared without case. */
+export function peerOf(peers: readonly PeerSp[], spId: string): PeerSp | undefined {
+  const wanted = spId.toLowerCase();
+  return peers.find((p) => p.spId.toLowerCase() === wanted);
+}
