@@ -8,7 +8,8 @@ import { issueCertificate } from '../src/security/pki.js';
 import { freePort } from './harness.js';
 import type { TestPki } from './cse.js';
 
-async function listening(port: number, timeoutMs: number): Promise<void> {
+/** Resolves once something accepts TCP connections on the loopback port (a broker the test started). */
+export async function listening(port: number, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {

@@ -1,32 +1,17 @@
 // Over MQTT the broker terminates the connection: Warden sees no credential of the client that published a request,
 // so a CSE-ID originator (a CSE, or an AE of another CSE relayed by one) has no security association here and is
-// refused with 4107 [TS-0004 §7.3.2.1] — whatever the broker lets through. The test starts its own Mosquitto on an
-// ephemeral port; no CSE-to-CSE link uses MQTT (src/remote/link.ts speaks HTTPS only).
+// refused with 4107 [TS-0004 §7.3.2.1] — whatever the broker lets through — unless mqtt.cseLinks makes a TLS broker
+// with client certificates and a per-CSE ACL the security association (mqttCseLink.test.ts). The test starts its own
+// plain Mosquitto on an ephemeral port.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startTestCse, type TestCse } from '../harness.js';
 import { mqttClient } from '../bindingClients.js';
-
-async function listening(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`mosquitto did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { listening } from '../mosquitto.js';
 
 describe('CSE-ID originators over MQTT', () => {
   let broker: ChildProcess | undefined;

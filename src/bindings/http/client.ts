@@ -5,7 +5,7 @@
 // one connected to (the Host header and the TLS server name stay the URL's host, and the certificate is
 // verified against it); routes that connect to the URL's host (CoAP) are handed the address the policy
 // resolved. Redirects are never followed: a 3xx carries no X-M2M-RSC and counts as unreachable.
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { Logger } from '../../log/logger.js';
@@ -42,6 +42,25 @@ const MAX_RESPONSE_BYTES = 1_048_576;
 
 /** A route for other URL schemes (mqtt://), attached once that binding runs. */
 export type SchemeRoute = (url: URL, primitive: RequestPrimitive, timeoutMs: number) => Promise<OutboundResult>;
+
+/** The answer's body, cut off (the request destroyed) beyond MAX_RESPONSE_BYTES; `done` gets its chunks at the end. */
+function readBounded(req: ClientRequest, res: IncomingMessage, done: (chunks: Buffer[]) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_RESPONSE_BYTES) req.destroy();
+    else chunks.push(c);
+  });
+  res.on('end', () => done(chunks));
+}
+
+/** The socket timeout only notices silence: a peer that trickles bytes is cut off by a total deadline too. */
+function bounded(req: ClientRequest, timeoutMs: number): void {
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  const deadline = setTimeout(() => req.destroy(new Error('deadline')), timeoutMs);
+  req.on('close', () => clearTimeout(deadline));
+}
 
 export class HttpOutbound {
   private readonly routes = new Map<string, { route: SchemeRoute; reach: RouteReach }>();
@@ -126,14 +145,7 @@ export class HttpOutbound {
         target,
         { method: primitive.op === 2 ? 'GET' : 'POST', headers, agent: secure ? this.https : this.http, timeout: timeoutMs, lookup: this.policy.lookup },
         (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > MAX_RESPONSE_BYTES) req.destroy();
-            else chunks.push(c);
-          });
-          res.on('end', () => {
+          readBounded(req, res, (chunks) => {
             const rsc = Number(res.headers['x-m2m-rsc']);
             let parsed: unknown;
             try {
@@ -148,10 +160,7 @@ export class HttpOutbound {
           res.on('error', () => resolve({ rsc: 5103 }));
         },
       );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      // The socket timeout only notices silence: a peer that trickles bytes is cut off by a total deadline.
-      const deadline = setTimeout(() => req.destroy(new Error('deadline')), timeoutMs);
-      req.on('close', () => clearTimeout(deadline));
+      bounded(req, timeoutMs);
       req.on('error', (err) => (isOutboundRefused(err) ? refuse(err.reason) : resolve({ rsc: 5103 })));
       req.end(body);
     });
@@ -189,14 +198,7 @@ export class HttpOutbound {
         target,
         { method: 'GET', headers: { Accept: 'application/json' }, agent: secure ? this.https : this.http, timeout: timeoutMs, lookup: this.policy.lookup },
         (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > MAX_RESPONSE_BYTES) req.destroy();
-            else chunks.push(c);
-          });
-          res.on('end', () => {
+          readBounded(req, res, (chunks) => {
             try {
               resolve({ status: res.statusCode ?? 0, body: chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown) : undefined });
             } catch {
@@ -206,9 +208,7 @@ export class HttpOutbound {
           res.on('error', () => resolve(undefined));
         },
       );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      const deadline = setTimeout(() => req.destroy(new Error('deadline')), timeoutMs);
-      req.on('close', () => clearTimeout(deadline));
+      bounded(req, timeoutMs);
       req.on('error', (err) => (isOutboundRefused(err) ? refuse(err.reason) : resolve(undefined)));
       req.end();
     });
