@@ -9,7 +9,7 @@
 //     "rules": [{"originators": ["/id-in/C*"], "targets": ["/id-in/cnt*"], "types": [3, 4],
 //                "operations": ["RETRIEVE", "DISCOVERY"], "lifetime": 300}],
 //     "roles": [{"roleId": "reader@das.example.net", "holders": ["/id-in/Cguest"], "notAfter": "20301231T000000",
-//                "targets": ["*"], "operations": ["RETRIEVE"], "lifetime": 600}],
+//                "targets": ["*"], "operations": ["RETRIEVE"], "lifetime": 600, "oridFrom": ["/id-in"]}],
 //     "tokens": {"issuer": "CWardenDas", "algorithm": "ES256", "privateKey": "-----BEGIN PRIVATE KEY-----…",
 //                "audience": ["/id-in"], "lifetime": 600}
 //   }
@@ -17,7 +17,8 @@
 // `*` any run of characters) and, if given, of those resource types. A role entry is both the assignment (which
 // originators hold the role, until when) and the role-to-privilege table (what holding it grants, where): a holder
 // is granted the role's operations; a hosting CSE that names the role among the roles of its policies (rfa) also
-// gets the Role-ID vouched for in a token. With "tokens", the answer also carries a oneM2M JWT (TS-0003 table
+// gets the Role-ID vouched for in a token. With "oridFrom", an originator that a consulter named there says holds the
+// role (dreq.orid: a <role> of that CSE assigns it) is a holder too ("holders" may then be left out). With "tokens", the answer also carries a oneM2M JWT (TS-0003 table
 // 7.3.2.6.2-1) signed with that key; an originator may then ask for itself (indirect flow, TS-0003 §7.3.2.3 step
 // 3: authenticated here, or relayed by its own CSE when that CSE is a consulter) and gets tokens only, and a hosting
 // CSE may ask for tokens by their IDs (dreq.tids), kept in the store.
@@ -34,6 +35,7 @@ import { badRequest, noPrivilege } from '../primitive/errors.js';
 import { formatTimestamp, parseTimestamp, randomIdSuffix, type LocalIdentity } from '../primitive/identifiers.js';
 import { OPERATION, type Operation } from '../primitive/request.js';
 import { ACCESS_OPERATION } from './acp.js';
+import { RevocationList } from './tokens.js';
 import { absoluteSegments, compileOriginator, originatorMatches, ROLE_ID, segmentMatches, type OriginatorMatcher } from './originators.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -63,6 +65,8 @@ interface DasEntry {
   readonly roleId?: string;
   /** A role assignment ends here (epoch ms). */
   readonly notAfter?: number;
+  /** Consulters (CSE-IDs) whose dreq.orid saying the originator holds this role counts as an assignment. */
+  readonly oridFrom?: readonly string[];
 }
 
 interface TokenSigner {
@@ -105,7 +109,9 @@ function lifetimeOf(value: unknown, where: string): number {
 
 function entryOf(raw: unknown, where: string, self: LocalIdentity, role: boolean): DasEntry {
   if (!isRecord(raw)) throw new Error(`${where}: expected an object`);
-  const originators = stringList(role ? raw.holders : raw.originators, `${where}.${role ? 'holders' : 'originators'}`).map((o) => {
+  // A role whose holders are only those its consulters vouch for (oridFrom) may name no holders itself.
+  const noHolders = role && raw.holders === undefined && raw.oridFrom !== undefined;
+  const originators = (noHolders ? [] : stringList(role ? raw.holders : raw.originators, `${where}.${role ? 'holders' : 'originators'}`)).map((o) => {
     try {
       const matcher = compileOriginator(o, self);
       if (matcher.kind === 'role') throw new Error('a Role-ID names no originator here');
@@ -130,6 +136,11 @@ function entryOf(raw: unknown, where: string, self: LocalIdentity, role: boolean
       const until = typeof raw.notAfter === 'string' ? parseTimestamp(raw.notAfter) : undefined;
       if (until === undefined) throw new Error(`${where}.notAfter: expected a timestamp (YYYYMMDDTHHMMSS)`);
       entry.notAfter = until;
+    }
+    if (raw.oridFrom !== undefined) {
+      const from = stringList(raw.oridFrom, `${where}.oridFrom`);
+      for (const c of from) if (!/^\/[^/]+$/.test(c)) throw new Error(`${where}.oridFrom: ${c} is not an SP-relative CSE-ID (/id-in)`);
+      entry.oridFrom = from;
     }
   }
   return entry;
@@ -185,8 +196,17 @@ export interface DasCaller {
 export class BuiltInDas {
   private rules: DasRules | undefined;
   private rulesError: string | undefined;
+  /**
+   * dynamicAuthorization.revokedTokens, as the hosting side reads it (tokens.ts): a token this DAS issued and that is
+   * revoked since is not handed out again by its ID (tids); a broken list hands out none (fail closed).
+   */
+  private readonly revocations: RevocationList;
 
-  constructor(private readonly services: DasServices) {}
+  constructor(private readonly services: DasServices) {
+    this.revocations = new RevocationList(services.config.dynamicAuthorization.revokedTokens, (message) =>
+      services.log.error({ event: 'das', reason: message }, 'the revocation list cannot be used: no token is handed out by its ID'),
+    );
+  }
 
   get enabled(): boolean {
     return this.services.config.dynamicAuthorization.dasRules !== '';
@@ -222,6 +242,8 @@ export class BuiltInDas {
     const trid = typeof dreq.trid === 'string' && dreq.trid.length <= 1024 ? dreq.trid : undefined;
     const trt = Number.isSafeInteger(dreq.trt) ? (dreq.trt as number) : undefined;
     const tids = Array.isArray(dreq.tids) ? dreq.tids.filter((t): t is string => typeof t === 'string').slice(0, 8) : [];
+    // originatorRoleIDs (orid, TS-0004 table 6.3.5.46-1): the Role-IDs the hosting CSE says the originator holds.
+    const orid = Array.isArray(dreq.orid) ? dreq.orid.filter((r): r is string => typeof r === 'string' && ROLE_ID.test(r)).slice(0, 64) : [];
     const rfa = Array.isArray(dreq.rfa) ? dreq.rfa.filter((r): r is string => typeof r === 'string' && ROLE_ID.test(r)).slice(0, 64) : [];
     // The originator is named as the hosting CSE sees it: a CSE-relative AE-ID is relative to that CSE.
     const consulter = /^\/[^/]+$/.test(caller.id) ? caller.id : undefined;
@@ -236,7 +258,7 @@ export class BuiltInDas {
     const vouched = caller.authenticated || (caller.via !== undefined && rules.consulters.includes(caller.via) && caller.id.startsWith(`${caller.via}/`));
     const callerIsOriginator = vouched && absoluteSegments(caller.id, self).join('/') === absoluteSegments(originator, self).join('/');
     const isConsulter = caller.authenticated && consulter !== undefined && rules.consulters.includes(consulter);
-    const basis = { event: 'das', consulter: caller.id, originator, target: trid, op, rqi: caller.rqi };
+    const basis = { event: 'das', consulter: caller.id, originator, target: trid, op, rqi: caller.rqi, ...(orid.length > 0 ? { orid } : {}) };
     // Hosting CSEs named in the rule file consult; an authenticated originator may ask for tokens for itself.
     if (!isConsulter && !callerIsOriginator) {
       log.warn({ ...basis, granted: false, reason: 'not a consulter of this DAS' }, 'dynamic authorization server');
@@ -247,6 +269,11 @@ export class BuiltInDas {
     if (tids.length > 0) {
       const holder = absoluteSegments(originator, self).join('/');
       const found = (await Promise.all(tids.map((id) => this.services.store.tokenRecord('das', id, now)))).filter((t): t is TokenRecord => t !== undefined && t.holder === holder);
+      const revoked = tids.map((id) => this.revocations.check(id)).filter((why): why is string => why !== undefined);
+      if (revoked.length > 0) {
+        log.warn({ ...basis, tids, granted: false, reason: revoked[0] }, 'dynamic authorization server');
+        return response({});
+      }
       log.info({ ...basis, tids, granted: found.length === tids.length, reason: found.length === tids.length ? 'tokens by ID' : 'unknown, expired or foreign token IDs' }, 'dynamic authorization server');
       return response(found.length === tids.length ? { tkns: found.map((t) => t.token) } : {});
     }
@@ -257,7 +284,12 @@ export class BuiltInDas {
     const roles: string[] = [];
     for (const entry of rules.entries) {
       if (entry.notAfter !== undefined && entry.notAfter <= now) continue;
-      if (!entry.originators.some((m) => originatorMatches(m, segments, [], new Set()))) continue;
+      // TS-0003 §7.3.2.2 step 3.1 leaves the decision to the DAS's own policies (NOTE 2); Warden's: orid counts only
+      // when an authenticated consulter sends it (it checked the assignment, a <role> of its own) and the role entry
+      // trusts that consulter for it (oridFrom). Sent by an originator for itself (the indirect flow), it is a claim
+      // and counts for nothing.
+      const vouchedRole = entry.roleId !== undefined && isConsulter && consulter !== undefined && (entry.oridFrom?.includes(consulter) ?? false) && orid.includes(entry.roleId);
+      if (!vouchedRole && !entry.originators.some((m) => originatorMatches(m, segments, [], new Set()))) continue;
       if (trid === undefined ? !entry.targets.includes('*') : !entry.targets.some((pattern) => segmentMatches(pattern, trid))) continue;
       if (entry.types !== undefined && (trt === undefined || !entry.types.includes(trt))) continue;
       if ((entry.operations & wanted) === 0) continue;

@@ -58,6 +58,11 @@ export interface ConsultationQuestion {
   readonly rqi: string;
   /** tokenIDs the request carried (tids): the DAS is asked for those tokens [TS-0003 §7.3.2.3 step 6]. */
   readonly tokenIds?: readonly string[];
+  /**
+   * originatorRoleIDs (orid) [TS-0003 table 7.3.2.2-1; TS-0004 table 6.3.5.46-1]: the Role-IDs of the request (rids)
+   * that the originator verifiably holds here (AccessDecider.rolesHeld), never a Role-ID merely named.
+   */
+  readonly roleIds?: readonly string[];
 }
 
 export type ConsultationResult = { readonly granted: true; readonly das: string; readonly policy: string } | { readonly granted: false; readonly reason: string };
@@ -93,7 +98,7 @@ export class DynamicAuthorization {
 
   async consult(q: ConsultationQuestion): Promise<ConsultationResult> {
     if (q.originator === '') return { granted: false, reason: 'an originator without an ID is never granted privileges dynamically' };
-    const key = `${q.originator}\n${q.resource.ri}\n${q.operation}\n${(q.tokenIds ?? []).join(' ')}`;
+    const key = `${q.originator}\n${q.resource.ri}\n${q.operation}\n${(q.tokenIds ?? []).join(' ')}\n${(q.roleIds ?? []).join(' ')}`;
     const now = this.services.clock.now();
     const remembered = this.denied.get(key);
     if (remembered && remembered.until > now) return remembered.result;
@@ -284,6 +289,7 @@ export class DynamicAuthorization {
     };
     if (q.tokenIds && q.tokenIds.length > 0) dreq.tids = q.tokenIds;
     if (rfa.length > 0) dreq.rfa = rfa;
+    if (q.roleIds && q.roleIds.length > 0) dreq.orid = q.roleIds;
     if (plain) dreq.oip = plain.family === 'ipv4' ? { ip4: formatAddress(plain) } : { ip6: formatAddress(plain) };
     return dreq;
   }

@@ -42,6 +42,8 @@ const NUMBERS = new Set([
   'los', 'lit', 'gec', 'luec',
   // announcement (Release 4): announceSyncType
   'ast',
+  // m2m:securityInfo (a DAS request or response in a NOTIFY): securityInfoType, dreq's targetedResourceType
+  'sit', 'trt',
 ]);
 const NUMBER_LISTS = new Set(['srt', 'chty', 'pty', 'net', 'accr', 'suids', 'aec', 'aecs', 'lec', 'lqet', 'lset', 'loet', 'lrp']);
 /** xs:lists of booleans (a CMDH limit's permitted Delivery Aggregation settings). */
@@ -78,11 +80,16 @@ const STRING_LISTS = new Set([
   'ntu', 'lou',
   // <token> audience
   'tkau',
+  // <token> permissions (m2m:tokenPermission: resourceIDs, roleIDs); a DAS request's role and token IDs, a DAS
+  // response's tokens (m2m:dynAuthDasRequest orid, rfa, tids; m2m:dynAuthDasResponse tkns)
+  'ris', 'rids', 'orid', 'rfa', 'tids', 'tkns',
   // announcement
   'at', 'aa',
 ]);
 /** Lists given as repeated elements only: one element is a list of one, and a value with spaces is never split (a schedule). */
-const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'bops', 'tod']);
+const OBJECT_LISTS = new Set(['acr', 'acco', 'acod', 'rrf', 'ch', 'm2m:sgn', 'm2m:rsp', 'om', 'conr', 'cmlk', 'rpsc', 'mesc', 'sce', 'ipad', 'ripa', 'bops', 'tod',
+  // <token>: tokenPermissions' permission (m2m:tokenPermission 0..n)
+  'pm']);
 
 function scalar(name: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;

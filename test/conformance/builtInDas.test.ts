@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { createCa, issueCertificate } from '../../src/security/pki.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatTimestamp } from '../../src/primitive/identifiers.js';
 import { tlsRequest, type TlsClient, type TlsReply } from '../tls.js';
 import { capturingLogger } from '../logCapture.js';
 import { ManualClock, startTestCse, type TestCse } from '../harness.js';
@@ -183,6 +185,8 @@ describe('the built-in DAS in a second Warden process, consulted over HTTPS with
 
 describe("the built-in DAS of the hosting CSE itself: direct flow, and the indirect flow with originators authenticated by their certificates", () => {
   const SP_ID = 'warden.example.net';
+  const captured = capturingLogger();
+  let revokedFile = '';
   let t: TestCse;
   let port = 0;
   let boxRi = '';
@@ -194,12 +198,14 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
     const dir = mkdtempSync(join(tmpdir(), 'warden-das-local-'));
     const ca = await createCa('Warden DAS Test CA');
     const server = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' });
-    for (const id of ['Cowner', 'Cguest', 'Cother']) {
+    for (const id of ['Cowner', 'Cguest', 'Cother', 'Crole', 'CAdmin']) {
       const pem = await issueCertificate(ca, { commonName: id, uris: [`onem2m://${SP_ID}/id-in/${id}`], usage: 'client' });
       clients[id] = { ca: ca.certificate, cert: pem.certificate, key: pem.key };
     }
     const pair = await generateKeyPair('ES256', { extractable: true });
-    const files = { cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), ca: join(dir, 'ca.pem'), issuers: join(dir, 'issuers.json'), rules: join(dir, 'das.json') };
+    const files = { cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), ca: join(dir, 'ca.pem'), issuers: join(dir, 'issuers.json'), rules: join(dir, 'das.json'), revoked: join(dir, 'revoked.json') };
+    revokedFile = files.revoked;
+    writeFileSync(files.revoked, JSON.stringify({ revoked: [] }));
     writeFileSync(files.cert, server.certificate);
     writeFileSync(files.key, server.key);
     writeFileSync(files.ca, ca.certificate);
@@ -212,7 +218,11 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
           { originators: ['Cguest'], targets: ['/id-in/cnt*'], operations: ['RETRIEVE'], lifetime: 120 },
           { originators: ['Cother'], targets: ['/id-in/cnt*'], operations: ['RETRIEVE'], lifetime: 120 },
         ],
-        roles: [{ roleId: 'auditor@das.example.net', holders: ['Cguest'], targets: ['*'], operations: ['RETRIEVE'] }],
+        roles: [
+          { roleId: 'auditor@das.example.net', holders: ['Cguest'], targets: ['*'], operations: ['RETRIEVE'] },
+          // Held by whoever the hosting CSE /id-in says holds it (orid): no holders of its own.
+          { roleId: 'operator@das.example.net', oridFrom: ['/id-in'], targets: ['/id-in/cnt*'], operations: ['RETRIEVE'] },
+        ],
         tokens: { issuer: 'CWardenDas', algorithm: 'ES256', privateKey: await exportPKCS8(pair.privateKey) },
       }),
     );
@@ -225,9 +235,10 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
       'tls.clientAuth': 'required',
       'dynamicAuthorization.tokenIssuers': files.issuers,
       'dynamicAuthorization.dasRules': files.rules,
-    });
+      'dynamicAuthorization.revokedTokens': files.revoked,
+    }, { logger: captured.logger });
     port = t.cse.httpPort;
-    for (const id of ['Cowner', 'Cguest', 'Cother']) {
+    for (const id of ['Cowner', 'Cguest', 'Cother', 'Crole']) {
       assert.equal((await call2(id, 'POST', '/cse-in', { ty: 2, body: { 'm2m:ae': { rn: id.slice(1), api: `N${id.slice(1)}`, rr: false, srv: ['3'] } } })).rsc, 2001, id);
     }
     const acp = await call2('Cowner', 'POST', '/cse-in/owner', { ty: 1, body: { 'm2m:acp': { rn: 'acp', pv: { acr: [{ acor: ['Cowner'], acop: 63 }] }, pvs: { acr: [{ acor: ['Cowner'], acop: 63 }] } } } });
@@ -283,6 +294,57 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
     const pm = ((decodeJwt(issued as string).tkps as Attrs).pm as Attrs[])[0] as Attrs;
     assert.deepEqual(pm.rids, ['auditor@das.example.net']);
     assert.equal((await call2('Cguest', 'GET', '/cse-in/owner/audited', { headers: { Authorization: issued as string } })).rsc, 2000);
+  });
+
+  it('a token the DAS issued is not handed out by its ID (tids) once it is revoked', async () => {
+    // A container of its own: Cguest holds no dynamic policy or token on it from the tests above.
+    const box = ((await call2('Cowner', 'GET', '/cse-in/owner/box')).body?.['m2m:cnt'] as Attrs);
+    assert.equal((await call2('Cowner', 'POST', '/cse-in/owner', { ty: 3, body: { 'm2m:cnt': { rn: 'revocable', acpi: box.acpi, daci: box.daci } } })).rsc, 2001);
+    const denied = await call2('Cguest', 'GET', '/cse-in/owner/revocable?tqi=true');
+    const dreq = (((denied.body?.['m2m:tqf'] as Attrs).dasi as Attrs[])[0] as Attrs).dreq as Attrs;
+    const issued = await call2('Cguest', 'POST', '/cse-in', { body: { 'm2m:seci': { sit: 1, dreq } } });
+    const [token] = ((issued.body?.['m2m:seci'] as Attrs).dres as Attrs).tkns as string[];
+    const jti = String(decodeJwt(token as string).jti);
+    const byId = async (): Promise<Attrs> => {
+      const answer = await call2('Cguest', 'POST', '/cse-in', { body: { 'm2m:seci': { sit: 1, dreq: { ...dreq, tids: [jti] } } } });
+      assert.equal(answer.rsc, 2000);
+      return (answer.body?.['m2m:seci'] as Attrs).dres as Attrs;
+    };
+    assert.deepEqual((await byId()).tkns, [token], 'not revoked: handed out by its ID');
+    writeFileSync(revokedFile, JSON.stringify({ revoked: [jti] }));
+    await sleep(1100); // the list is looked at no more than once a second
+    assert.equal((await byId()).tkns, undefined, 'revoked: not handed out');
+    const line = captured.lines.filter((l) => l.event === 'das').at(-1);
+    assert.equal(line?.granted, false);
+    assert.match(String(line?.reason), /revoked/);
+    // Nor through the hosting CSE asking for it by ID.
+    assert.equal((await call2('Cguest', 'GET', `/cse-in/owner/revocable?tids=${encodeURIComponent(jti)}`)).rsc, 4103);
+    writeFileSync(revokedFile, JSON.stringify({ revoked: [] }));
+  });
+
+  it('orid: the DAS request names the Role-IDs the originator holds here, and the DAS trusts them only from a consulter', async () => {
+    const path = '/cse-in/owner/box';
+    // No <role> assigns operator@ to Crole: the request's rids count for nothing, and orid is not sent.
+    assert.equal((await call2('Crole', 'GET', `${path}?rids=operator@das.example.net`)).rsc, 4103);
+    const claimed = await call2('Crole', 'GET', `${path}?tqi=true&rids=operator@das.example.net`);
+    const dreq = (((claimed.body?.['m2m:tqf'] as Attrs).dasi as Attrs[])[0] as Attrs).dreq as Attrs;
+    assert.equal(dreq.orid, undefined, 'a Role-ID merely named is not sent as held');
+    // The originator claiming the role itself in a DAS request gets nothing for it.
+    const self = await call2('Crole', 'POST', '/cse-in', { body: { 'm2m:seci': { sit: 1, dreq: { ...dreq, orid: ['operator@das.example.net'] } } } });
+    assert.equal(self.rsc, 2000);
+    assert.deepEqual((self.body?.['m2m:seci'] as Attrs).dres, {});
+    // Assigned by a <role> of the hosting CSE: orid carries it, and the DAS grants what the role gives.
+    const now = Date.now();
+    const role = { 'm2m:rol': { rn: 'roleOperator', rlid: 'operator@das.example.net', tkis: 'CAdmin', tkhd: 'Crole', tknb: formatTimestamp(now - 60_000), tkna: formatTimestamp(now + 600_000) } };
+    assert.equal((await call2('CAdmin', 'POST', '/cse-in', { ty: 31, body: role })).rsc, 2001);
+    const held = await call2('Crole', 'GET', `${path}?tqi=true&rids=operator@das.example.net`);
+    assert.deepEqual(((((held.body?.['m2m:tqf'] as Attrs).dasi as Attrs[])[0] as Attrs).dreq as Attrs).orid, ['operator@das.example.net']);
+    assert.equal((await call2('Crole', 'GET', `${path}?rids=operator@das.example.net`)).rsc, 2000);
+    const line = captured.lines.filter((l) => l.event === 'das').at(-1);
+    assert.deepEqual(line?.orid, ['operator@das.example.net']);
+    assert.equal(line?.granted, true);
+    assert.deepEqual(line?.roles, ['operator@das.example.net']);
+    assert.equal((await call2('Crole', 'DELETE', `${path}?rids=operator@das.example.net`)).rsc, 4103, 'the role gives RETRIEVE only');
   });
 
   it('refuses malformed DAS requests with 4000', async () => {

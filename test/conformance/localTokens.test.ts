@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { CompactEncrypt, SignJWT, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { startTestCse, type TestCse } from '../harness.js';
 import { formatTimestamp } from '../../src/primitive/identifiers.js';
+import { xmlCodec } from '../../src/serialization/xml.js';
 import { capturingLogger } from '../logCapture.js';
 import { coapClient, httpClient, mqttClient, wsClient, type PrimitiveClient } from '../bindingClients.js';
 
@@ -184,6 +185,51 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     assert.equal((await t.client.retrieve(`${box}?tids=${tkid}`, 'Cstranger')).rsc, 4103, 'the token is its holder\'s');
     assert.equal((await t.client.delete('/cse-in/guestToken', 'CAdmin')).rsc, 2002);
     assert.equal((await t.client.retrieve(`${box}?tids=${tkid}`, 'Cguest')).rsc, 4103);
+  });
+
+  it('<role> and <token> in XML: created and retrieved with their lists, timestamps and permissions', async () => {
+    const now = Date.now();
+    const xml = (ty?: number): Record<string, string> => ({ 'X-M2M-Origin': 'CAdmin', 'X-M2M-RI': 'xml', 'X-M2M-RVI': '3', Accept: 'application/xml', ...(ty ? { 'Content-Type': `application/xml;ty=${ty}` } : {}) });
+    const m2m = 'xmlns:m2m="http://www.onem2m.org/xml/protocols"';
+    const roleXml = `<m2m:rol ${m2m} rn="xmlRole"><lbl>audit night</lbl><rlid>reader@das.example.net</rlid><tkis>CAdmin</tkis><tkhd>Cguest</tkhd><tknb>${formatTimestamp(now - 60_000)}</tknb><tkna>${formatTimestamp(now + 600_000)}</tkna><rlnm>reader</rlnm><rltl>http://das.example.net/roles/reader</rltl></m2m:rol>`;
+    const created = await fetch(`${t.url}/cse-in`, { method: 'POST', headers: xml(31), body: roleXml });
+    const createdText = await created.text();
+    assert.equal(created.headers.get('x-m2m-rsc'), '2001', createdText);
+    assert.match(createdText, /<m2m:rol [^>]*rn="xmlRole"/);
+    const read = await fetch(`${t.url}/cse-in/xmlRole`, { headers: xml() });
+    const readText = await read.text();
+    assert.equal(read.headers.get('x-m2m-rsc'), '2000');
+    assert.match(readText, /<rlid>reader@das\.example\.net<\/rlid>/);
+    const decodedRole = (xmlCodec.decode(Buffer.from(readText)) as Attrs)['m2m:rol'] as Attrs;
+    assert.equal(decodedRole.ty, 31);
+    assert.deepEqual(decodedRole.lbl, ['audit', 'night']);
+    const stored = (await t.client.retrieve('/cse-in/xmlRole', 'CAdmin')).body?.['m2m:rol'] as Attrs;
+    assert.deepEqual(stored.lbl, ['audit', 'night']);
+    assert.equal(stored.tkhd, 'Cguest');
+    assert.equal(stored.rltl, 'http://das.example.net/roles/reader');
+    assert.equal(stored.tkna, formatTimestamp(now + 600_000));
+    // The role it assigns counts as one created in JSON does.
+    const roleBox = '/cse-in/owner/roleBox';
+    assert.equal((await t.client.retrieve(`${roleBox}?rids=reader@das.example.net`, 'Cguest')).rsc, 2000);
+    assert.equal((await fetch(`${t.url}/cse-in/xmlRole`, { method: 'DELETE', headers: xml() })).headers.get('x-m2m-rsc'), '2002');
+    // <token>: the permissions (tkps/pm, ris as a list) and audience come back in XML, and read back as lists.
+    const tkob = await token();
+    const tkid = `tk${serial}@das.example.net`;
+    const tokenXml = `<m2m:tk ${m2m} rn="xmlToken"><tkid>${tkid}</tkid><tkob>${tkob}</tkob></m2m:tk>`;
+    const tokenMade = await fetch(`${t.url}/cse-in`, { method: 'POST', headers: xml(32), body: tokenXml });
+    const tokenText = await tokenMade.text();
+    assert.equal(tokenMade.headers.get('x-m2m-rsc'), '2001', tokenText);
+    assert.match(tokenText, new RegExp(`<tkps><pm><ris>${boxRi}</ris><pv><acr><acor>Cguest</acor><acop>2</acop></acr></pv></pm></tkps>`));
+    assert.match(tokenText, new RegExp(`<tkau>/${cseId}</tkau>`));
+    // An XML reader gets the types back: permissions (pm) and their resource IDs are lists even with one entry.
+    const decoded = (xmlCodec.decode(Buffer.from(tokenText)) as Attrs)['m2m:tk'] as Attrs;
+    assert.equal(decoded.ty, 32);
+    assert.deepEqual(decoded.tkau, [`/${cseId}`]);
+    assert.deepEqual(decoded.tkps, { pm: [{ ris: [boxRi], pv: { acr: [{ acor: ['Cguest'], acop: 2 }] } }] });
+    const tokenStored = (await t.client.retrieve('/cse-in/xmlToken', 'CAdmin')).body?.['m2m:tk'] as Attrs;
+    assert.deepEqual((tokenStored.tkps as Attrs).pm, [{ ris: [boxRi], pv: { acr: [{ acor: ['Cguest'], acop: 2 }] } }]);
+    assert.equal((await t.client.retrieve(`${box}?tids=${tkid}`, 'Cguest')).rsc, 2000);
+    assert.equal((await t.client.delete('/cse-in/xmlToken', 'CAdmin')).rsc, 2002);
   });
 
   it('JWE: a signed token encrypted to this CSE (nested sign-then-encrypt) grants; any other encrypted token does not', async () => {

@@ -204,9 +204,12 @@ export const authorize: Stage = {
     } else decision = await ctx.services.access.decide(question);
     // Role-IDs the request names (rids) count only where a <role> of this CSE assigns them to the originator and is
     // valid now [TS-0003 §7.4.3]; then the linked policies' Role-ID rules may grant.
+    // The Role-IDs held are also what a DAS request says the originator holds (orid).
+    let heldRoleIds: string[] = [];
     if (!decision.granted && r.rids && r.rids.length > 0) {
       const rids = checkedRoleIds(r.rids);
       const { held, roles } = await ctx.services.access.rolesHeld(originator.id, rids, ctx.receivedAt);
+      heldRoleIds = held;
       if (held.length > 0) {
         question = { ...question, roleIds: held };
         decision = await ctx.services.access.decide(question);
@@ -246,6 +249,7 @@ export const authorize: Stage = {
         time: question.time,
         rqi: r.rqi,
         ...(remoteTokenIds ? { tokenIds: remoteTokenIds } : {}),
+        ...(heldRoleIds.length > 0 ? { roleIds: heldRoleIds } : {}),
       };
       const dynamic = dynamicAuthorizationFor(ctx.services);
       // An originator that offers to fetch tokens itself (tqi) without naming any (tids) gets the indirect flow: a
