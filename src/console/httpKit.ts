@@ -1,5 +1,6 @@
 // HTTP details of the console's own endpoints: security headers, cookies, JSON bodies, same-origin checks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLarge, readBody } from '../bindings/http/body.js';
 
 /** No inline script or style, nothing from elsewhere, no framing, no plug-ins. */
 export const CONTENT_SECURITY_POLICY =
@@ -75,36 +76,19 @@ export function sameOrigin(req: IncomingMessage, secure: boolean): boolean {
 export class BodyError extends Error {}
 
 /** A JSON body of at most `limit` bytes, sent as application/json (so that no simple cross-site form can send it). */
-export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const type = (headerOf(req, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') {
-      reject(new BodyError('the body must be application/json'));
-      return;
-    }
-    if (Number(headerOf(req, 'content-length') ?? 0) > limit) {
-      reject(new BodyError(`the body exceeds ${limit} bytes`));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.pause();
-        reject(new BodyError(`the body exceeds ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      try {
-        resolve(size === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown));
-      } catch {
-        reject(new BodyError('the body is not valid JSON'));
-      }
-    });
-    req.on('error', reject);
-  });
+export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const type = (headerOf(req, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') throw new BodyError('the body must be application/json');
+  let body: Buffer;
+  try {
+    body = await readBody(req, limit);
+  } catch (err) {
+    throw err instanceof BodyTooLarge ? new BodyError(`the body exceeds ${limit} bytes`) : err;
+  }
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    throw new BodyError('the body is not valid JSON');
+  }
 }

@@ -14,6 +14,7 @@ import { codecForAccept, codecForContentType, type Codec, formatOfCodec } from '
 import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from './decode.js';
 import { peerCertificateOf, pskIdentities } from './tls.js';
+import { BodyTooLarge, readBody } from './body.js';
 
 export type RequestHandler = (request: RequestPrimitive, transport: TransportContext) => Promise<ResponsePrimitive>;
 
@@ -45,8 +46,6 @@ export interface RunningHttpBinding {
   close(): Promise<void>;
 }
 
-class BodyTooLarge extends Error {}
-
 /**
  * A browser tricked by DNS rebinding sends the attacker's name in Host; a CSE only answers to names it
  * was configured with (and to IP literals and localhost, which rebinding cannot produce).
@@ -57,31 +56,6 @@ function hostAllowed(hostHeader: string | undefined, allowed: readonly string[])
   const host = hostHeader.startsWith('[') ? hostHeader.slice(1, hostHeader.indexOf(']')) : (hostHeader.split(':')[0] ?? '');
   const name = host.toLowerCase();
   return isIP(name) !== 0 || name === 'localhost' || allowed.includes(name);
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      reject(new BodyTooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        // Stop buffering; the response (with Connection: close) is written before the socket goes.
-        req.removeAllListeners('data');
-        req.pause();
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function singleHeader(req: IncomingMessage, name: string): string | undefined {
