@@ -5,8 +5,8 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { codecOf, type Format } from './codec.js';
 import { ConnectionError, ProtocolError, TimeoutError } from './errors.js';
-import { isRequestDocument, requestDocument, responseFromDocument, type ResponsePrimitive } from './primitive.js';
-import { tlsConnectionOptions, type IncomingRequestHandler, type TlsOptions, type Transport } from './transport.js';
+import { isRequestDocument, requestDocument, responseFromDocument } from './primitive.js';
+import { PendingAnswers, tlsConnectionOptions, type IncomingRequestHandler, type TlsOptions, type Transport } from './transport.js';
 
 export interface MqttTransportOptions {
   url: string;
@@ -57,7 +57,7 @@ export async function mqttTransport(options: MqttTransportOptions): Promise<Tran
   const bareCseId = options.cseId.replace(/^\//, '');
   /** The CSE-ID in its forms: SP-relative (/id-in), bare, or absolute (//sp/id-in). */
   const namesCse = (fr: string): boolean => fr === `/${bareCseId}` || fr === bareCseId || (fr.startsWith('//') && fr.split('/').length === 4 && fr.endsWith(`/${bareCseId}`));
-  const pending = new Map<string, { resolve: (r: ResponsePrimitive) => void; reject: (e: Error) => void }>();
+  const pending = new PendingAnswers();
   const subscribed = new Set<string>();
   const listeners = new Map<string, IncomingRequestHandler>();
   const subscribe = async (topics: string[]): Promise<void> => {
@@ -81,14 +81,12 @@ export async function mqttTransport(options: MqttTransportOptions): Promise<Tran
     if ((kind === 'resp' || kind === 'reg_resp') && to === cse) {
       const response = responseFromDocument(doc);
       const rqi = response?.rqi ?? (typeof doc === 'object' && doc !== null ? (doc as { rqi?: unknown }).rqi : undefined);
-      const waiting = typeof rqi === 'string' ? pending.get(rqi) : undefined;
-      if (!waiting) return; // not ours, or undecodable: the request it belongs to (if any) times out
+      if (!pending.has(rqi)) return; // not ours, or undecodable: the request it belongs to (if any) times out
       // Any broker client may publish on this topic: an answer that says it comes from another entity than the
       // CSE is ignored and the real one still awaited (a CSE's own decode errors may carry no fr at all).
       if (response?.fr !== undefined && !namesCse(response.fr)) return;
-      pending.delete(rqi as string);
-      if (response) waiting.resolve(response);
-      else waiting.reject(new ProtocolError('the answer on the response topic is no oneM2M response (no rsc)'));
+      if (response) pending.resolve(rqi, response);
+      else pending.reject(rqi, new ProtocolError('the answer on the response topic is no oneM2M response (no rsc)'));
       return;
     }
     if (kind === 'req' && from === cse && to !== undefined) {
@@ -112,29 +110,12 @@ export async function mqttTransport(options: MqttTransportOptions): Promise<Tran
       const registration = r.op === 1 && r.ty === 2;
       const kind = registration ? 'reg_req' : 'req';
       const answerTopic = `/oneM2M/${registration ? 'reg_resp' : 'resp'}/${originator}/${cse}/${options.format}`;
-      const answered = new Promise<ResponsePrimitive>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(r.rqi);
-          reject(new TimeoutError(timeoutMs, `request ${r.rqi} to ${r.to} over MQTT`));
-        }, timeoutMs);
-        pending.set(r.rqi, {
-          resolve: (v) => {
-            clearTimeout(timer);
-            resolve(v);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-      });
+      const answered = pending.wait(r.rqi, timeoutMs, `request ${r.rqi} to ${r.to} over MQTT`);
       try {
         await subscribe([answerTopic]);
         await client.publishAsync(`/oneM2M/${kind}/${originator}/${cse}/${options.format}`, codec.encode(requestDocument(r)), { qos: 1 });
       } catch (err) {
-        const waiting = pending.get(r.rqi);
-        pending.delete(r.rqi);
-        waiting?.reject(new ConnectionError(`MQTT publish failed: ${(err as Error).message}`));
+        pending.reject(r.rqi, new ConnectionError(`MQTT publish failed: ${(err as Error).message}`));
       }
       return answered;
     },
@@ -144,10 +125,7 @@ export async function mqttTransport(options: MqttTransportOptions): Promise<Tran
       await subscribe([`/oneM2M/req/${cse}/${id}/+`]);
     },
     async close() {
-      for (const [rqi, waiting] of pending) {
-        pending.delete(rqi);
-        waiting.reject(new ConnectionError('the client was closed'));
-      }
+      pending.rejectAll(new ConnectionError('the client was closed'));
       await client.endAsync();
     },
   };

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import type { Codec } from './codec.js';
+import { TimeoutError } from './errors.js';
 import type { RequestPrimitive, ResponsePrimitive } from './primitive.js';
 
 /** A request the CSE sent to this client (a notification, a verification), and how to answer it. */
@@ -68,4 +69,52 @@ export function tlsConnectionOptions(tls: TlsOptions | undefined): ConnectionOpt
  */
 export function nextRequestId(): string {
   return `wc-${randomBytes(12).toString('base64url')}`;
+}
+
+/**
+ * Requests sent over a connection that carries answers for many (MQTT, WebSocket), awaiting theirs by request
+ * identifier: each within its own timeout, settled once, and all failed together when the connection goes.
+ */
+export class PendingAnswers {
+  private readonly waiting = new Map<string, { resolve: (r: ResponsePrimitive) => void; reject: (e: Error) => void }>();
+
+  /** The answer to `rqi`, or a TimeoutError naming `what` after `timeoutMs`. */
+  wait(rqi: string, timeoutMs: number, what: string): Promise<ResponsePrimitive> {
+    return new Promise<ResponsePrimitive>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(rqi);
+        reject(new TimeoutError(timeoutMs, what));
+      }, timeoutMs);
+      this.waiting.set(rqi, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  has(rqi: unknown): rqi is string {
+    return typeof rqi === 'string' && this.waiting.has(rqi);
+  }
+
+  resolve(rqi: string, response: ResponsePrimitive): void {
+    const w = this.waiting.get(rqi);
+    this.waiting.delete(rqi);
+    w?.resolve(response);
+  }
+
+  reject(rqi: string, err: Error): void {
+    const w = this.waiting.get(rqi);
+    this.waiting.delete(rqi);
+    w?.reject(err);
+  }
+
+  rejectAll(err: Error): void {
+    for (const rqi of [...this.waiting.keys()]) this.reject(rqi, err);
+  }
 }

@@ -4,8 +4,8 @@
 import WebSocket, { type ClientOptions as WsOptions, type RawData } from 'ws';
 import { codecOf, type Format } from './codec.js';
 import { ConnectionError, ProtocolError, TimeoutError } from './errors.js';
-import { isRequestDocument, requestDocument, responseFromDocument, type ResponsePrimitive } from './primitive.js';
-import { tlsConnectionOptions, type IncomingRequestHandler, type TlsOptions, type Transport } from './transport.js';
+import { isRequestDocument, requestDocument, responseFromDocument } from './primitive.js';
+import { PendingAnswers, tlsConnectionOptions, type IncomingRequestHandler, type TlsOptions, type Transport } from './transport.js';
 
 export interface WsTransportOptions {
   url: string;
@@ -25,16 +25,11 @@ export async function wsTransport(options: WsTransportOptions): Promise<Transpor
     maxPayload: options.maxResponseBytes ?? 16 * 1024 * 1024,
     ...(tlsConnectionOptions(options.tls) as WsOptions),
   });
-  const pending = new Map<string, { resolve: (r: ResponsePrimitive) => void; reject: (e: Error) => void }>();
+  const pending = new PendingAnswers();
   let handler: IncomingRequestHandler | undefined;
   let localOriginator = '';
   let closedWith: Error | undefined;
-  const failAll = (err: Error): void => {
-    for (const [rqi, waiting] of pending) {
-      pending.delete(rqi);
-      waiting.reject(err);
-    }
-  };
+  const failAll = (err: Error): void => pending.rejectAll(err);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.terminate();
@@ -82,11 +77,9 @@ export async function wsTransport(options: WsTransportOptions): Promise<Transpor
     }
     const response = responseFromDocument(doc);
     const rqi = response?.rqi ?? (typeof doc === 'object' && doc !== null ? (doc as { rqi?: unknown }).rqi : undefined);
-    const waiting = typeof rqi === 'string' ? pending.get(rqi) : undefined;
-    if (waiting) {
-      pending.delete(rqi as string);
-      if (response) waiting.resolve(response);
-      else waiting.reject(new ProtocolError('the answer is no oneM2M response (no rsc)'));
+    if (pending.has(rqi)) {
+      if (response) pending.resolve(rqi, response);
+      else pending.reject(rqi, new ProtocolError('the answer is no oneM2M response (no rsc)'));
     } else if (!response) {
       failAll(new ProtocolError('the CSE sent a message that is neither a request nor a response primitive'));
     }
@@ -96,28 +89,11 @@ export async function wsTransport(options: WsTransportOptions): Promise<Transpor
     codec,
     send(r, timeoutMs) {
       if (closedWith || socket.readyState !== WebSocket.OPEN) return Promise.reject(closedWith ?? new ConnectionError('the WebSocket connection is not open'));
-      return new Promise<ResponsePrimitive>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(r.rqi);
-          reject(new TimeoutError(timeoutMs, `request ${r.rqi} to ${r.to} over WebSocket`));
-        }, timeoutMs);
-        pending.set(r.rqi, {
-          resolve: (v) => {
-            clearTimeout(timer);
-            resolve(v);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-        socket.send(codec.encode(requestDocument(r)), (err) => {
-          if (!err) return;
-          const waiting = pending.get(r.rqi);
-          pending.delete(r.rqi);
-          waiting?.reject(new ConnectionError(`WebSocket send failed: ${err.message}`));
-        });
+      const answered = pending.wait(r.rqi, timeoutMs, `request ${r.rqi} to ${r.to} over WebSocket`);
+      socket.send(codec.encode(requestDocument(r)), (err) => {
+        if (err) pending.reject(r.rqi, new ConnectionError(`WebSocket send failed: ${err.message}`));
       });
+      return answered;
     },
     listen(originator, h) {
       localOriginator = originator;
