@@ -181,14 +181,18 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       requestCert: config.tls.clientAuth !== 'none',
       ...(credentials.hasPsk() ? { pskKey: (identity: string) => credentials.pskKey(identity), pskIdentityHint: self.cseId } : {}),
     };
-    // What the bindings hand their requests to: the pipeline, with refusals noted for the console's security view.
+    // What the bindings hand their requests to: the pipeline, with refusals noted for the console's security view
+    // when there is a console to show them (nothing else reads the ring; the log has every refusal anyway).
     const securityEvents = new SecurityEvents(500, WARN_DAYS);
-    const handle = async (request: RequestPrimitive, transport: TransportContext): Promise<ResponsePrimitive> => {
-      const response = await pipeline.handle(request, transport);
-      securityEvents.observe(request, transport, response, clock.now());
-      return response;
-    };
-    const webConsole = consoleEnabled(config) ? new WebConsole(services, { handle, events: securityEvents }) : undefined;
+    const withConsole = consoleEnabled(config);
+    const handle = withConsole
+      ? async (request: RequestPrimitive, transport: TransportContext): Promise<ResponsePrimitive> => {
+          const response = await pipeline.handle(request, transport);
+          securityEvents.observe(request, transport, response, clock.now());
+          return response;
+        }
+      : (request: RequestPrimitive, transport: TransportContext): Promise<ResponsePrimitive> => pipeline.handle(request, transport);
+    const webConsole = withConsole ? new WebConsole(services, { handle, events: securityEvents }) : undefined;
     if (webConsole) {
       started.push(() => webConsole.close());
       outbound.route(CONSOLE_SCHEME, (url, primitive) => webConsole.live.deliver(url, primitive), 'elsewhere');
@@ -204,8 +208,12 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       requestTimeoutSeconds: config.http.requestTimeout,
       ...(config.http.tls ? { tls: tlsBinding } : {}),
       ...(webConsole ? { console: (req, res, connection) => webConsole.serve(req, res, connection) } : {}),
-      onTlsFailure: (remote, reason) =>
-        securityEvents.record({ at: clock.now(), kind: 'authentication-failed', originator: '(TLS handshake)', reason: reason.slice(0, 512), remote, binding: 'http' }),
+      ...(webConsole
+        ? {
+            onTlsFailure: (remote: string, reason: string) =>
+              securityEvents.record({ at: clock.now(), kind: 'authentication-failed', originator: '(TLS handshake)', reason: reason.slice(0, 512), remote, binding: 'http' }),
+          }
+        : {}),
     }, log);
     started.push(() => http.close());
     const ws = config.ws.enabled
