@@ -101,7 +101,7 @@ function batchInMs(bn: { num?: number; dur?: unknown }): { num?: number; dur?: n
 /**
  * How the deliverer treats a subscription's notifications: latestNotify (event category 4) or its
  * notificationEventCat, expirationCounter, batchNotify, pendingNotification. Every notification of the
- * subscription carries it, whatever made it (fan-out, missing data detection).
+ * subscription carries it, missing data reports included (they are fanned out like any event).
  */
 export function deliveryPolicy(attrs: SubscriptionAttributes): Pick<StoredEnvelope, 'ec' | 'latest' | 'counted' | 'batch' | 'pendingLatest'> {
   return {
