@@ -68,14 +68,15 @@ export function toSlimHits(value: unknown, view: SlimView): SearchHit[] {
   const rows = (typeof value === 'string' ? JSON.parse(value) : (value ?? [])) as unknown[][];
   const hits = rows.map((r): SearchHit => {
     const doc: Record<string, unknown> = {};
-    const attrs = r[8] as unknown[] | null;
+    const attrs = r[6] as unknown[] | null;
     if (attrs !== null) {
       for (let i = 0; i < view.attributes.length; i++) if (attrs[i] !== null && attrs[i] !== undefined) doc[view.attributes[i] as string] = attrs[i];
     }
-    const hit: SearchHit = { seq: Number(r[0]), ri: r[1] as string, pi: r[2] as string, ty: Number(r[3]), rn: r[4] as string, srn: r[5] as string, ct: '', lt: '', doc };
-    if (r[6] !== null) hit.owner = r[6] as string;
-    if (r[7] !== null) hit.et = Number(r[7]);
-    if (r.length > 9 && r[9] !== null) hit.matched = Number(r[9]);
+    const srn = r[4] as string;
+    // A resource's path is its parent's and its name (operations/create.ts), the CSEBase's its name alone.
+    const hit: SearchHit = { seq: Number(r[0]), ri: r[1] as string, pi: r[2] as string, ty: Number(r[3]), rn: srn.slice(srn.lastIndexOf('/') + 1), srn, ct: '', lt: '', doc };
+    if (r[5] !== null) hit.owner = r[5] as string;
+    if (r.length > 7 && r[7] !== null) hit.matched = Number(r[7]);
     return hit;
   });
   return hits.sort((a, b) => (a.seq as number) - (b.seq as number));

@@ -184,10 +184,11 @@ export interface SearchQuery {
 }
 
 /**
- * What a slim search reads of a row: its columns (ri, pi, ty, rn, srn, owner, et, seq; ct and lt come back empty)
- * and, of its document, only `attributes` (those set), or nothing for rows of the `bare` types. The whole
- * document of a row is not read, copied or parsed: in a discovery page of 100 small instances that was most of
- * the database's and the parser's work (issue #18).
+ * What a slim search reads of a row: ri, pi, ty, rn, srn, owner and seq (ct and lt come back empty, et absent: the
+ * row is alive at the query's aliveAt, all a discovery needs to know) and, of its document, only `attributes`
+ * (those set), or nothing for rows of the `bare` types. The whole document of a row is not read, copied or
+ * parsed: in a discovery page of 100 small instances that was most of the database's and the parser's work
+ * (issue #18).
  */
 export interface SlimView {
   readonly attributes: readonly string[];
