@@ -7,7 +7,7 @@ import { RSC } from '../primitive/rsc.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
-import { originatorMay } from '../pipeline/access.js';
+import { OriginatorDecisions, originatorMay } from '../pipeline/access.js';
 import type { ChildCondition, ResourceStore, SearchHit, SearchQuery, StoredResource } from '../storage/store.js';
 import { GEO_FUNCTION, GeometryError, MAX_QUERY_POSITIONS, boxConditions, locationOf, positionCount, parseCoordinates, spatialMatch, toGeometry } from '../resources/geometry.js';
 import { compileLabelsQuery } from './labelsQuery.js';
@@ -186,7 +186,7 @@ export async function readRows(
   query: SearchQuery,
   content: boolean,
   chunkBytes: number,
-  visible: (hit: SearchHit) => Promise<boolean>,
+  visible: (hit: SearchHit) => boolean | Promise<boolean>,
 ): Promise<{ rows: SearchHit[]; end: boolean }> {
   const fetched = await store.search({ ...query, withoutContent: true });
   const end = fetched.length < query.limit;
@@ -415,6 +415,10 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
   const skip = offset - 1;
   const filter = compileFilter(ctx, fc, target, BATCH);
   const query = filter.query;
+  // Rows nothing is tested on are read only as far as naming them and deciding on them needs (their whole
+  // documents were most of a page's cost), and a page of siblings is decided once (issue #18).
+  if (filter.residual.length === 0 && !filter.needsContent) query.slim = ctx.services.access.discoveryView();
+  const decisions = new OriginatorDecisions(ctx, ACCESS_OPERATION.DISCOVERY);
   const relativePath = fc.arp === undefined ? undefined : relativePathSegments(fc.arp);
   const seen = new Set<string>();
   const found: StoredResource[] = [];
@@ -448,7 +452,7 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
     // A round reads whole instances up to what is left of the page's bytes (at least one).
     const chunkBytes = Math.min(CHUNK_BYTES, Math.max(0, pageBytes - bytes));
     const round: SearchQuery = { ...query, limit: roundLimit, ...(cursor === undefined ? {} : { afterSeq: cursor }) };
-    const { rows, end } = await readRows(store, round, filter.needsContent, chunkBytes, (hit) => originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, hit));
+    const { rows, end } = await readRows(store, round, filter.needsContent, chunkBytes, (hit) => decisions.may(hit));
     // The second round completes the first batch; the following ones are whole batches.
     roundLimit = cursor === undefined && firstRound < BATCH ? BATCH - firstRound : BATCH;
     await prepareBatch(filter, rows);
@@ -474,11 +478,13 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       if (!meets) continue;
       // The match itself must be discoverable too: otherwise a relative path would tell, by what it leads to,
       // which hidden resources meet the conditions.
-      if (relativePath && !(await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, hit))) continue;
+      if (relativePath && !(await decisions.may(hit))) continue;
       const row = relativePath ? await resolveRelative(ctx, hit, relativePath) : hit;
       if (!row || seen.has(row.ri)) continue;
       if (relativePath) seen.add(row.ri);
-      if (!(await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, row))) continue;
+      // A remembered grant comes without waiting: a page of siblings costs no turn of the event loop per row.
+      const allowed = decisions.may(row);
+      if (!(typeof allowed === 'boolean' ? allowed : await allowed)) continue;
       if (skipped < skip) {
         skipped++;
         if (skipped === skip) phase('fill');
@@ -507,7 +513,7 @@ export async function discover(ctx: RequestContext): Promise<Outcome> {
       const row = relativePath ? await resolveRelative(ctx, offered, relativePath) : offered;
       if (!row || seen.has(row.ri) || found.length >= limit) continue;
       seen.add(row.ri);
-      if (!relativePath || (await originatorMay(ctx, ACCESS_OPERATION.DISCOVERY, row))) found.push(row);
+      if (!relativePath || (await decisions.may(row))) found.push(row);
     }
   }
   const unstructured = ctx.request.drt === 2;

@@ -2,7 +2,7 @@
 // answer carries its basis so that it can be logged and audited.
 import type { Config } from '../config/config.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
-import type { ResourceStore, StoredResource } from '../storage/store.js';
+import type { ResourceStore, SlimView, StoredResource } from '../storage/store.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -53,6 +53,74 @@ export interface AccessQuestion {
   readonly tokens?: readonly VerifiedToken[];
   /** A DELETE of the resource's (a subscription's) notificationTargetSelfReference: a target removing itself. */
   readonly selfReference?: boolean;
+  /** Grants of the same request to reuse for siblings (see DecisionMemo). */
+  readonly memo?: DecisionMemo;
+}
+
+/**
+ * What a DISCOVERY decision reads of a resource's document (besides ri, pi, ty, srn and owner): its acpi, custodian
+ * and creator, and the link of an announced resource; nothing at all for a type governed by its parent. A
+ * discovery that tests nothing on its rows reads them only this far (SearchQuery.slim). Kept beside decide(),
+ * which reads nothing else of the document for DISCOVERY; test/unit/decisionMemo.test.ts compares decisions on
+ * such slim rows with decisions on whole resources.
+ */
+export const DISCOVERY_ATTRIBUTES: readonly string[] = ['acpi', 'cstn', CREATOR_KEY, 'lnk'];
+
+/** Grants that follow from the originator and the governing parent alone, never from the resource itself. */
+const SIBLING_BASES: ReadonlySet<string> = new Set(['admin', 'creator', 'custodian', 'acp']);
+
+/** A question less the resource it is about: who asks what, when and from where. */
+export type Asker = Omit<AccessQuestion, 'resource' | 'memo'>;
+
+/**
+ * Grants of one request about resources governed by their parent (contentInstances and the other instance
+ * types): such a grant holds for every sibling of the same type, so a page of 100 instances of one container
+ * needs one decision, not 100. Made for one asker (a request's originator and operation): questions that ask
+ * differently neither use nor fill it. Refusals are not remembered (a dynamic policy may still grant one
+ * resource), and nothing outlives the request: a memo is made for one request and dropped with it.
+ */
+export class DecisionMemo {
+  private readonly grants = new Map<string, Decision>();
+  /** The last grant found or set: the rows of a page mostly come in runs of siblings. */
+  private last: { ty: number; pi: string; decision: Decision } | undefined;
+
+  constructor(readonly asker: Asker) {}
+
+  /** Whether `q` asks as the memo's asker (originator, time, address, operation …). */
+  asksAlike(q: AccessQuestion): boolean {
+    const a = this.asker;
+    return (
+      a.originator === q.originator &&
+      a.authenticated === q.authenticated &&
+      a.ip === q.ip &&
+      a.time === q.time &&
+      a.operation === q.operation &&
+      sameList(a.roleIds, q.roleIds) &&
+      a.selfReference === q.selfReference &&
+      a.updatesAcpi === q.updatesAcpi &&
+      a.childType === q.childType &&
+      a.policyIds === q.policyIds &&
+      a.tokens === q.tokens &&
+      (a.attributes === q.attributes || (Array.isArray(a.attributes) && Array.isArray(q.attributes) && sameList(a.attributes, q.attributes)))
+    );
+  }
+
+  get(ty: number, pi: string): Decision | undefined {
+    const last = this.last;
+    if (last !== undefined && last.ty === ty && last.pi === pi) return last.decision;
+    const decision = this.grants.get(`${ty}/${pi}`);
+    if (decision !== undefined) this.last = { ty, pi, decision };
+    return decision;
+  }
+
+  set(ty: number, pi: string, decision: Decision): void {
+    this.grants.set(`${ty}/${pi}`, decision);
+    this.last = { ty, pi, decision };
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((v, i) => v === b[i]));
 }
 
 /** What access control reads of the resource whose acpi governs a request. */
@@ -207,7 +275,41 @@ export class AccessDecider {
     return originator === this.config.security.admin;
   }
 
+  /** The SlimView of a discovery's rows: what a DISCOVERY decision reads of them (see DISCOVERY_ATTRIBUTES). */
+  discoveryView(): SlimView {
+    this.slimView ??= { attributes: DISCOVERY_ATTRIBUTES, bare: this.registry.supportedTypes().filter((ty) => this.registry.get(ty)?.hasAcpi === false) };
+    return this.slimView;
+  }
+
+  private slimView: SlimView | undefined;
+
+  /**
+   * Whether a grant to this asker about this resource holds for its siblings of the same type (DecisionMemo):
+   * not where the decision may depend on the resource itself (a type with acpi of its own, a policy, a polling
+   * channel's owner, an announced resource's link, tokens naming resources) or on more than the parent's
+   * policies (acpi changes, creation, group policies, self-references).
+   */
+  private sharedWithSiblings(asker: Asker, resource: StoredResource): boolean {
+    if (asker.selfReference || asker.updatesAcpi || asker.policyIds || asker.childType !== undefined || (asker.tokens?.length ?? 0) > 0) return false;
+    return this.registry.get(resource.ty)?.hasAcpi === false && resource.ty !== RESOURCE_TYPE.pollingChannel && resource.ty !== RESOURCE_TYPE.accessControlPolicy && !isAnnouncedType(resource.ty);
+  }
+
+  /** A grant the memo holds for this resource, for the memo's asker; undefined: decide() must be asked. */
+  remembered(memo: DecisionMemo, resource: StoredResource): Decision | undefined {
+    return this.sharedWithSiblings(memo.asker, resource) ? memo.get(resource.ty, resource.pi) : undefined;
+  }
+
   async decide(q: AccessQuestion): Promise<Decision> {
+    const memo = q.memo !== undefined && q.memo.asksAlike(q) && this.sharedWithSiblings(q, q.resource) ? q.memo : undefined;
+    const known = memo?.get(q.resource.ty, q.resource.pi);
+    if (known) return known;
+    const decision = await this.decideFor(q);
+    // A grant limited to some attributes depends on what the resource shows: not shared.
+    if (memo && decision.granted && SIBLING_BASES.has(decision.basis) && decision.attributes === undefined) memo.set(q.resource.ty, q.resource.pi, decision);
+    return decision;
+  }
+
+  private async decideFor(q: AccessQuestion): Promise<Decision> {
     // Removing oneself from a subscription's targets is the target's own business [TS-0001 §9.6.34], whatever the
     // subscription's policies grant, and no one else's (the admin's neither): it only ever removes the requester.
     if (q.selfReference) {
@@ -220,13 +322,13 @@ export class AccessDecider {
     const announced = this.announcedResourceAccess(q);
     if (announced) return announced;
     if (this.isAdmin(q.originator)) return { granted: true, basis: 'admin' };
-    const originator = absoluteSegments(q.originator, this.self);
     // The facts a policy is evaluated on, built when a policy is evaluated: most requests are decided by the
     // owner or default policy, which reads none of them (parsing the address and the time fields was about 3 µs
     // of every such request, issue #18). Built once per decision at most.
     let built: Omit<AccessFacts, 'groups'> | undefined;
     const base = (): Omit<AccessFacts, 'groups'> => {
       if (built) return built;
+      const originator = absoluteSegments(q.originator, this.self);
       const peer = parseAddress(q.ip);
       built = {
         originator,

@@ -2,8 +2,8 @@
 // database: writers lock the rows they derive state from (getForUpdate), schema changes run under an
 // advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
 import pg from 'pg';
-import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
-import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeSizeSql, type SqlDialect } from './search.js';
+import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, toSlimHits, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
+import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeProbeSql, type ProbeRow, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
   type ChildCondition,
@@ -197,6 +197,13 @@ const POSTGRES_DIALECT: SqlDialect = {
     args.push(name);
     return `((doc::jsonb - $${args.length}::text)::text)`;
   },
+  docAttributes(args, names) {
+    const values = names.map((n) => `doc::json -> $${args.push(n)}::text`);
+    return `json_build_array(${values.join(', ')})`;
+  },
+  jsonArray: (items) => `json_build_array(${items.map((i) => i.sql).join(', ')})`,
+  // json_agg of no rows is NULL.
+  jsonRows: (item, from) => `SELECT json_agg(${item}) AS rows FROM ${from}`,
   // An expression the path index does not serve (its collation stays the column's, "C").
   unindexed: (column) => `(${column} || '')`,
   rowCount(args, value) {
@@ -459,27 +466,25 @@ class PostgresOperations {
 
   /** See searchRounds: a page of a big subtree is read by windows of insertion order. */
   async search(q: SearchQuery): Promise<SearchHit[]> {
-    let size = 0;
-    let rootSeq = 0;
-    let lastSeq = 0;
+    let probe: ProbeRow | undefined;
     if (q.only === undefined) {
-      const probe = subtreeSizeSql(q.below, LARGE_SUBTREE, POSTGRES_DIALECT);
-      size = Number((await run(() => this.db.query<{ n: string }>(probe.sql, probe.args))).rows[0]?.n ?? 0);
-      if (size >= LARGE_SUBTREE) {
-        const { rows } = await run(() =>
-          this.db.query<{ root: string | null; last: string | null }>('SELECT (SELECT seq FROM resources WHERE srn = $1) AS root, (SELECT max(seq) FROM resources) AS last', [q.below]),
-        );
-        rootSeq = Number(rows[0]?.root ?? 0);
-        lastSeq = Number(rows[0]?.last ?? 0);
-      }
+      const { sql, args } = subtreeProbeSql(q.below, LARGE_SUBTREE, POSTGRES_DIALECT);
+      probe = (await run(() => this.db.query<ProbeRow>(sql, args))).rows[0];
     }
     const hits: SearchHit[] = [];
-    const rounds = searchRounds(q, size, rootSeq, lastSeq);
+    const rounds = searchRounds(q, probe);
     for (let round = rounds.next(); !round.done; ) {
       const { sql, args } = searchSql(round.value.query, POSTGRES_DIALECT, round.value.plan);
-      const { rows } = await run(() => this.db.query<ResourceRow & { matched?: number }>(sql, args));
-      hits.push(...rows.map(toHit));
-      round = rounds.next(rows.length);
+      let found: SearchHit[];
+      if (q.slim) {
+        const { rows } = await run(() => this.db.query<{ rows: unknown }>(sql, args));
+        found = toSlimHits(rows[0]?.rows, q.slim);
+      } else {
+        const { rows } = await run(() => this.db.query<ResourceRow & { matched?: number }>(sql, args));
+        found = rows.map(toHit);
+      }
+      hits.push(...found);
+      round = rounds.next(found.length);
     }
     return hits;
   }

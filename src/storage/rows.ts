@@ -1,6 +1,6 @@
 // Rows as both SQL backends return them, and the store's types they become. PostgreSQL returns BIGINT columns
 // as strings and SQLite as numbers; Number() makes them one.
-import type { EdgeChild, OutboxMessage, SearchHit, StoredResource } from './store.js';
+import type { EdgeChild, OutboxMessage, SearchHit, SlimView, StoredResource } from './store.js';
 import { CREATOR_KEY } from '../resources/common.js';
 
 export interface ResourceRow {
@@ -57,6 +57,29 @@ export function toHit(row: ResourceRow & { matched?: number | string | null; siz
   if (row.size !== undefined && row.size !== null) hit.size = Number(row.size);
   if (row.matched !== undefined && row.matched !== null) hit.matched = Number(row.matched);
   return hit;
+}
+
+/**
+ * The rows of a slim search (search.ts slimRows): the JSON array of the page's rows, as text (SQLite) or parsed
+ * (PostgreSQL; NULL when there is none), each an array of SLIM_COLUMNS and maybe `matched`. Sorted into seq
+ * order here, since an aggregate need not keep its input's order.
+ */
+export function toSlimHits(value: unknown, view: SlimView): SearchHit[] {
+  const rows = (typeof value === 'string' ? JSON.parse(value) : (value ?? [])) as unknown[][];
+  const hits = rows.map((r): SearchHit => {
+    const doc: Record<string, unknown> = {};
+    const attrs = r[6] as unknown[] | null;
+    if (attrs !== null) {
+      for (let i = 0; i < view.attributes.length; i++) if (attrs[i] !== null && attrs[i] !== undefined) doc[view.attributes[i] as string] = attrs[i];
+    }
+    const srn = r[4] as string;
+    // A resource's path is its parent's and its name (operations/create.ts), the CSEBase's its name alone.
+    const hit: SearchHit = { seq: Number(r[0]), ri: r[1] as string, pi: r[2] as string, ty: Number(r[3]), rn: srn.slice(srn.lastIndexOf('/') + 1), srn, ct: '', lt: '', doc };
+    if (r[5] !== null) hit.owner = r[5] as string;
+    if (r.length > 7 && r[7] !== null) hit.matched = Number(r[7]);
+    return hit;
+  });
+  return hits.sort((a, b) => (a.seq as number) - (b.seq as number));
 }
 
 /** A row of childAccessSql: a stand-in resource that carries only what an access decision reads. */

@@ -1,5 +1,5 @@
 // SQL for SearchQuery, shared by the backends: they differ only in placeholders and JSON access.
-import type { ChildCondition, SearchQuery } from './store.js';
+import type { ChildCondition, SearchQuery, SlimView } from './store.js';
 import { CREATOR_KEY } from '../resources/common.js';
 
 export interface SqlDialect {
@@ -24,6 +24,12 @@ export interface SqlDialect {
   unindexed(column: string): string;
   /** A LIMIT or OFFSET value, as a parameter (SQLite: see ROW_COUNT in sqlite.ts). */
   rowCount(args: unknown[], value: number): string;
+  /** A JSON array of these attributes of the document (null where one is not set), in this order. */
+  docAttributes(args: unknown[], names: readonly string[]): string;
+  /** A JSON array of these values (`json` marks those that are JSON already and are embedded as such). */
+  jsonArray(items: ReadonlyArray<{ sql: string; json?: boolean }>): string;
+  /** The JSON array of `item` over every row of the sub-query `from` (an empty result: [] or NULL). */
+  jsonRows(item: string, from: string): string;
 }
 
 /**
@@ -47,20 +53,23 @@ const SEQUENCE_BUDGET = 16_384;
 /**
  * The statements one search runs, as (query, plan) rounds; the caller runs each and answers with the number of
  * rows it returned. Ordering a path range by seq reads the whole subtree and sorts it, so a page of a big subtree
- * would cost the whole subtree. A big subtree (`subtreeSize` ≥ LARGE_SUBTREE, counted with subtreeSizeSql) is
+ * would cost the whole subtree. A big subtree (at least LARGE_SUBTREE rows, as `probe` says: subtreeProbeSql) is
  * read instead in windows of seq (the table in insertion order, each row's path tested), growing until the page
  * is full: a cost in the rows up to the page's last one when the subtree holds much of what was stored since
  * the cursor. When it holds little (a window finds few rows), the windows stop after a bounded walk and the path
  * range serves the rest. The rows and their order are those of the one query over the path range.
  *
- * `rootSeq` is the seq of the resource at `below` (0 when unknown): a descendant is inserted after its ancestors
- * (its parent must exist then), so nothing older is in the subtree. `lastSeq` is the newest seq stored.
+ * The probe's `root` is the seq of the resource at `below` (0 when unknown): a descendant is inserted after its
+ * ancestors (its parent must exist then), so nothing older is in the subtree. Its `last` is the newest seq stored.
  */
-export function* searchRounds(q: SearchQuery, subtreeSize: number, rootSeq: number, lastSeq: number): Generator<{ query: SearchQuery; plan: SearchPlan }, void, number> {
-  if (q.only !== undefined || q.limit <= 0 || subtreeSize < LARGE_SUBTREE) {
+export function* searchRounds(q: SearchQuery, probe: ProbeRow | undefined): Generator<{ query: SearchQuery; plan: SearchPlan }, void, number> {
+  const large = probe !== undefined && (probe.large === true || Number(probe.large) === 1);
+  if (q.only !== undefined || q.limit <= 0 || !large) {
     yield { query: q, plan: {} };
     return;
   }
+  const rootSeq = Number(probe.root ?? 0);
+  const lastSeq = Number(probe.last ?? 0);
   let found = 0;
   let after = Math.max(q.afterSeq ?? 0, rootSeq);
   let window = Math.max(256, 4 * q.limit);
@@ -80,17 +89,31 @@ export function* searchRounds(q: SearchQuery, subtreeSize: number, rootSeq: numb
 }
 
 /**
- * The query that counts, up to a bound, the rows of the subtree below a path. The subtree is one run of the path
- * index from `<below>/`: the query walks the index from there for `bound` entries and counts those still inside.
- * With only a lower bound no planner collects the whole range first (PostgreSQL without statistics would, for a
- * closed range).
+ * The one statement a search of a subtree starts with: whether the subtree below a path holds at least `bound`
+ * rows (`large`), the seq of the resource at the path (`root`) and the newest seq stored (`last`). The subtree is
+ * one run of the path index from `<below>/`: it is large when the bound-th entry from there is still inside it,
+ * which the database finds by stepping over index entries without counting or reading them (a third of what
+ * counting them cost). With only a lower bound no planner collects the whole range first (PostgreSQL without
+ * statistics would, for a closed range).
  */
-export function subtreeSizeSql(below: string, bound: number, d: SqlDialect): { sql: string; args: unknown[] } {
+export function subtreeProbeSql(below: string, bound: number, d: SqlDialect): { sql: string; args: unknown[] } {
   const args: unknown[] = [];
   const p = (v: unknown): string => d.param(args, v);
   const from = p(`${below}/`);
-  const limit = d.rowCount(args, bound);
-  return { sql: `SELECT count(*) AS n FROM (SELECT srn FROM resources WHERE srn >= ${from} ORDER BY srn LIMIT ${limit}) s WHERE srn < ${p(`${below}0`)}`, args };
+  const offset = d.rowCount(args, bound - 1);
+  const to = p(`${below}0`);
+  const boundth = `SELECT srn FROM resources WHERE srn >= ${from} ORDER BY srn LIMIT 1 OFFSET ${offset}`;
+  return {
+    sql: `SELECT EXISTS (SELECT 1 FROM (${boundth}) s WHERE srn < ${to}) AS large, (SELECT seq FROM resources WHERE srn = ${p(below)}) AS root, (SELECT max(seq) FROM resources) AS last`,
+    args,
+  };
+}
+
+/** A row of subtreeProbeSql, as either backend returns it. */
+export interface ProbeRow {
+  large: number | boolean;
+  root: number | string | null;
+  last: number | string | null;
 }
 
 /** Common attributes stored as columns, in the form the representation shows them. */
@@ -172,14 +195,43 @@ function conditionsOf(q: SearchQuery, d: SqlDialect, args: unknown[]): string[] 
   return conditions;
 }
 
+/**
+ * The columns of a slim row (SlimView), in the order of the JSON array each row comes back as; then `matched`.
+ * Not rn (the last segment of srn), nor et, ct, lt: each column costs the database and the parser a few
+ * microseconds per page.
+ */
+export const SLIM_COLUMNS = ['seq', 'ri', 'pi', 'ty', 'srn', 'owner', 'attrs'] as const;
+
+function slimColumns(view: SlimView, d: SqlDialect, args: unknown[]): string {
+  const p = (v: unknown): string => d.param(args, v);
+  const plain = SLIM_COLUMNS.filter((c) => c !== 'attrs').join(', ');
+  if (view.attributes.length === 0) return `${plain}, NULL AS attrs`;
+  // Rows of the bare types (all of a page of contentInstances) do not touch their document at all.
+  const bare = view.bare.length > 0 ? `ty IN (${view.bare.map((t) => p(t)).join(', ')})` : undefined;
+  const attributes = d.docAttributes(args, view.attributes);
+  return `${plain}, ${bare ? `CASE WHEN ${bare} THEN NULL ELSE ${attributes} END` : attributes} AS attrs`;
+}
+
+/**
+ * A slim search answers one row whose one column is the JSON array of the page's rows (each an array of
+ * SLIM_COLUMNS, then `matched` when the query has it): one value to hand over and parse instead of a dozen per
+ * row. The rows of the array are not necessarily in seq order.
+ */
+function slimRows(page: string, matched: boolean, d: SqlDialect): string {
+  const items = SLIM_COLUMNS.map((c) => ({ sql: `page.${c}`, json: c === 'attrs' }));
+  if (matched) items.push({ sql: 'page.matched', json: false });
+  return d.jsonRows(d.jsonArray(items), `(${page}) page`);
+}
+
 export function searchSql(q: SearchQuery, d: SqlDialect, plan: SearchPlan = {}): { sql: string; args: unknown[] } {
   // Placeholders are positional in SQLite: the parts are built in the order they appear in the text.
   const args: unknown[] = [];
-  const columns = q.withoutContent ? `seq, ri, pi, ty, rn, srn, ct, lt, et, owner, ${d.docWithout(args, 'con')} AS doc, length(doc) AS size` : '*';
+  const columns = q.slim ? slimColumns(q.slim, d, args) : q.withoutContent ? `seq, ri, pi, ty, rn, srn, ct, lt, et, owner, ${d.docWithout(args, 'con')} AS doc, length(doc) AS size` : '*';
   const truth = (c: string): string => `(CASE WHEN ${c} THEN 1 ELSE 0 END)`;
   let select = columns;
   let where: string[];
-  if (q.residual && q.operation !== 'and') {
+  const withMatched = q.residual !== undefined && q.residual > 0 && q.operation !== 'and';
+  if (withMatched) {
     // Conditions evaluated after the query take part in OR / XOR: every row in scope comes back with the
     // number of database conditions it meets, and the caller adds its own.
     const conditions = conditionsOf(q, d, args);
@@ -193,7 +245,8 @@ export function searchSql(q: SearchQuery, d: SqlDialect, plan: SearchPlan = {}):
       else where.push(`(${conditions.join(q.operation === 'or' ? ' OR ' : ' AND ')})`);
     }
   }
-  return { sql: `SELECT ${select} FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${d.rowCount(args, q.limit)}`, args };
+  const page = `SELECT ${select} FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${d.rowCount(args, q.limit)}`;
+  return { sql: q.slim ? slimRows(page, withMatched, d) : page, args };
 }
 
 /**

@@ -3,8 +3,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
-import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
-import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeSizeSql, type SearchPlan, type SqlDialect } from './search.js';
+import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, toSlimHits, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
+import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeProbeSql, type ProbeRow, type SearchPlan, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
   type ChildCondition,
@@ -216,6 +216,14 @@ const SQLITE_DIALECT: SqlDialect = {
     args.push(`$.${name}`);
     return 'json_remove(doc, ?)';
   },
+  docAttributes(args, names) {
+    args.push(...names.map((n) => `$.${n}`));
+    // With two paths or more json_extract answers the JSON array of their values (null where missing) itself.
+    return names.length === 1 ? 'json_array(json_extract(doc, ?))' : `json_extract(doc, ${names.map(() => '?').join(', ')})`;
+  },
+  // JSON text read from a sub-query's column is text again to json_array: json() marks it as JSON.
+  jsonArray: (items) => `json_array(${items.map((i) => (i.json === true ? `json(${i.sql})` : i.sql)).join(', ')})`,
+  jsonRows: (item, from) => `SELECT json_group_array(${item}) AS rows FROM ${from}`,
   wildcardMatch(args, text, pattern) {
     // In GLOB only '*' keeps its meaning: '?' and '[' stand for themselves inside brackets.
     args.push(pattern.replace(/[?[]/g, (c) => `[${c}]`));
@@ -244,12 +252,8 @@ class SqliteStatements {
   readonly uncharge;
   readonly charge;
   readonly usage;
-  readonly lastSeq;
-  readonly seqByPath;
 
   constructor(db: Database.Database) {
-    this.lastSeq = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM resources');
-    this.seqByPath = db.prepare<[string], { seq: number }>('SELECT seq FROM resources WHERE srn = ?');
     this.get = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE ri = ?');
     this.getByPath = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE srn = ?');
     this.insert = db.prepare(
@@ -419,19 +423,13 @@ class SqliteOperations {
 
   /** See searchRounds: a page of a big subtree is read by windows of insertion order. */
   search(q: SearchQuery): SearchHit[] {
-    let size = 0;
-    let rootSeq = 0;
-    let lastSeq = 0;
+    let probe: ProbeRow | undefined;
     if (q.only === undefined) {
-      const probe = subtreeSizeSql(q.below, LARGE_SUBTREE, SQLITE_DIALECT);
-      size = this.prepare<unknown[], { n: number }>(probe.sql).get(...probe.args)?.n ?? 0;
-      if (size >= LARGE_SUBTREE) {
-        rootSeq = Number(this.s.seqByPath.get(q.below)?.seq ?? 0);
-        lastSeq = Number(this.s.lastSeq.get()?.seq ?? 0);
-      }
+      const { sql, args } = subtreeProbeSql(q.below, LARGE_SUBTREE, SQLITE_DIALECT);
+      probe = this.prepare<unknown[], ProbeRow>(sql).get(...args);
     }
     const hits: SearchHit[] = [];
-    const rounds = searchRounds(q, size, rootSeq, lastSeq);
+    const rounds = searchRounds(q, probe);
     for (let round = rounds.next(); !round.done; ) {
       const found = this.searchBy(round.value.query, round.value.plan);
       hits.push(...found);
@@ -442,6 +440,7 @@ class SqliteOperations {
 
   private searchBy(q: SearchQuery, plan: SearchPlan): SearchHit[] {
     const { sql, args } = searchSql(q, SQLITE_DIALECT, plan);
+    if (q.slim) return toSlimHits(this.prepare<unknown[], { rows: string }>(sql).get(...args)?.rows, q.slim);
     // A discovery page reads hundreds of rows of a dozen columns. better-sqlite3 builds each row object through
     // its native API, a third of the cost of the query measured; rows read as arrays and named here in one
     // shape cost that much less. Only searchBy runs these texts, so the raw mode set on the cached statement

@@ -185,6 +185,25 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.deepEqual(await ids({ below: 'cb/s', aliveAt: 0, limit: 10, operation: 'and', withChildType: 4 }), []);
     });
 
+    it('reads slim rows: the same rows with their columns and only the attributes asked for, none for bare types', async () => {
+      await store.insert(resource('sl', 'root', 'cb/sl', { owner: 'Csl' }));
+      const tricky = 'quote " backslash \\ ünï ☃';
+      await store.insert(resource('sl1', 'sl', 'cb/sl/sl1', { owner: 'Csl', doc: { acpi: ['p1', 'p2'], cstn: tricky, lbl: ['a'], con: 'x'.repeat(1000) } }));
+      await store.insert(resource('sl2', 'sl', 'cb/sl/sl2', { ty: 4, owner: 'Csl', et: 10_000, doc: { acpi: ['never read'], __creator: 'Csl', lbl: ['a'] } }));
+      await store.insert(resource('sl3', 'sl', 'cb/sl/sl3', { doc: { __creator: 'Cother', lnk: '/id-x/y', n: 1, lbl: ['b'] } }));
+      const view = { attributes: ['acpi', 'cstn', '__creator', 'lnk'], bare: [4] };
+      const query = { below: 'cb/sl', aliveAt: 0, limit: 10, operation: 'and' } as const;
+      const slim = await store.search({ ...query, slim: view });
+      const whole = await store.search(query);
+      assert.deepEqual(slim.map((h) => [h.ri, h.seq, h.pi, h.ty, h.rn, h.srn, h.owner]), whole.map((h) => [h.ri, h.seq, h.pi, h.ty, h.rn, h.srn, h.owner]));
+      assert.deepEqual(slim.map((h) => h.doc), [{ acpi: ['p1', 'p2'], cstn: tricky }, {}, { __creator: 'Cother', lnk: '/id-x/y' }]);
+      assert.deepEqual(await store.search({ ...query, slim: { attributes: ['cstn'], bare: [] }, limit: 1 }).then((hits) => hits.map((h) => h.doc)), [{ cstn: tricky }]);
+      assert.deepEqual(await store.search({ ...query, slim: view, below: 'cb/sl/sl1' }), [], 'no rows');
+      // Under OR with row tests each row says how many database conditions it met, slim or not.
+      const scored = await store.search({ ...query, operation: 'or', residual: 1, labels: ['a'], ty: [4], slim: view });
+      assert.deepEqual(scored.map((h) => [h.ri, h.matched]), [['sl1', 1], ['sl2', 2], ['sl3', 0]]);
+    });
+
     it('narrows by numeric ranges and by label keys', async () => {
       await store.insert(resource('n', 'root', 'cb/n'));
       await store.insert(resource('n1', 'n', 'cb/n/n1', { doc: { lbl: ['color:red', 'tag'], __x: 1.5 } }));
@@ -242,6 +261,9 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.deepEqual(await pageAll({ ty: [3] }, 10), expect(alive.filter((r) => r.ty === 3)), 'a rare type, read past the dense part');
       assert.deepEqual(await pageAll({ level: 1 }, 101), expect(alive.filter((r) => !r.deep)));
       assert.deepEqual(await pageAll({ ty: [3], operation: 'or', residual: 1 }, 101), expect(alive), 'under OR with row tests every row in scope');
+      const slim = { attributes: ['acpi'], bare: [4] };
+      assert.deepEqual(await pageAll({ slim }, 101), expect(alive), 'slim rows are the same rows');
+      assert.deepEqual(await pageAll({ slim, ty: [3] }, 10), expect(alive.filter((r) => r.ty === 3)));
       const beside = await store.search({ below: 'cb/bigger', operation: 'and', aliveAt: 100, limit: 3 });
       assert.deepEqual(beside.map((h) => h.ri), ['out0', 'out3', 'out6'], 'a sibling whose path begins like it is another subtree');
     });
