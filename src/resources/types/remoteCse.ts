@@ -90,6 +90,10 @@ export const remoteCseType = defineResourceType({
       // Only a CSE registers a CSE [TS-0004 §7.4.4.2.1]: an AE-ID originator is 4005; a CSE-ID originator has been
       // authenticated by the authenticate stage (4107 outside a security association).
       if (!SP_RELATIVE_CSE_ID.test(from)) throw notAllowed(`only a CSE may create a <remoteCSE>: '${from}' is no CSE-ID`);
+      // The credential of the security association must name the registering CSE itself [TS-0004 §7.4.4.2.1 Recv-6.3,
+      // 4107]: authenticate admits originators a registree relays (its descendantCSEs, which it writes itself), and
+      // one of those registering here would take another CSE's name and route with a point of access of its choosing.
+      if (ctx.credentialId === undefined) throw new CseError(RSC.SECURITY_ASSOCIATION_REQUIRED, `CSE '${from}' registers only over a security association whose credential names it`);
       if (parent.ty !== RESOURCE_TYPE.CSEBase) throw new CseError(RSC.INVALID_CHILD_RESOURCE_TYPE, 'a <remoteCSE> is created directly under the CSEBase');
       if (ctx.config.cse.type === 'ASN') throw notAllowed('an ASN-CSE accepts no CSE registrations');
       if (from === `/${ctx.self.cseId}`) throw notAllowed('a CSE cannot register with itself');
