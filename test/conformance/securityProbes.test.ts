@@ -47,4 +47,15 @@ describe('security probes of the CSE-to-CSE surface', () => {
     assert.equal(real.rsc, 2001, JSON.stringify(real.body));
     for (const [id, client] of [['id-y', asY], ['id-x', asX]] as const) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${id}`, `/${id}`, { client })).rsc, 2002);
   });
+
+  it('refuses an announced resource whose link names another SP: rcn 7 would forward a reader there as this CSE', async () => {
+    const asX = certs['id-x'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+    const elsewhere = await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 10005, body: { 'm2m:cbA': { lnk: '//other-sp.example.org/id-x/cse-x' } }, client: asX });
+    assert.equal(elsewhere.rsc, 4000, JSON.stringify(elsewhere.body));
+    // The same CSE-ID in this SP's absolute form (the SP-ID compared without case) is the announcing CSE's.
+    const here = await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 10005, body: { 'm2m:cbA': { lnk: '//WARDEN.example.net/id-x/cse-x' } }, client: asX });
+    assert.equal(here.rsc, 2001, JSON.stringify(here.body));
+    assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+  });
 });
