@@ -1,12 +1,16 @@
 // Attacks on the CSE-to-CSE surface, through the real protocol: an IN-CSE on loopback (mutual TLS) and CSE
 // certificates that a test presents as a registree would. Each test names the attack it refuses.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestCse } from '../harness.js';
-import { TestPki, call, startCseNode, type CseFiles } from '../cse.js';
+import { createCa, issueCertificate } from '../../src/security/pki.js';
+import { SP, TestPki, call, startCseNode, type CseFiles } from '../cse.js';
+
+/** A registration (CREATE <remoteCSE>) body for a CSE that cannot be reached. */
+const registration = (csi: string): unknown => ({ 'm2m:csr': { cb: `${csi}/cse-${csi.slice(4)}`, rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } });
 
 describe('security probes of the CSE-to-CSE surface', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-probe-'));
@@ -14,7 +18,6 @@ describe('security probes of the CSE-to-CSE surface', () => {
   let inCse: TestCse;
   const certs: Record<string, { cert: string; key: string }> = {};
   const port = (): number => inCse.cse.httpPort;
-  const registration = (csi: string): unknown => ({ 'm2m:csr': { cb: `${csi}/cse-${csi.slice(4)}`, rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } });
 
   before(async () => {
     const pki = await TestPki.create(dir);
@@ -57,5 +60,51 @@ describe('security probes of the CSE-to-CSE surface', () => {
     const here = await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 10005, body: { 'm2m:cbA': { lnk: '//WARDEN.example.net/id-x/cse-x' } }, client: asX });
     assert.equal(here.rsc, 2001, JSON.stringify(here.body));
     assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+  });
+});
+
+describe("the CAs of peer SPs (peers.ca) vouch for their IN-CSEs only", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-peerca-'));
+  let ca: string;
+  let inCse: TestCse;
+  let pki: TestPki;
+  let peerCa: Awaited<ReturnType<typeof createCa>>;
+  const port = (): number => inCse.cse.httpPort;
+  const issue = async (issuer: Awaited<ReturnType<typeof createCa>>, uri: string): Promise<{ cert: string; key: string }> => {
+    const pem = await issueCertificate(issuer, { commonName: uri, uris: [uri], usage: 'both' });
+    return { cert: pem.certificate, key: pem.key };
+  };
+
+  before(async () => {
+    pki = await TestPki.create(dir);
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    peerCa = await createCa('Peer SP CA');
+    writeFileSync(join(dir, 'peer-ca.pem'), peerCa.certificate);
+    const files = await pki.cse('id-in');
+    inCse = await startCseNode('id-in', 'IN', files, { 'peers.list': 'peer.example.org/id-in=https://127.0.0.1:1', 'peers.ca': join(dir, 'peer-ca.pem') });
+  });
+
+  after(async () => {
+    await inCse?.close();
+  });
+
+  it("refuses a certificate a peer SP's CA issued for this SP's admin or CSEs (4107), and accepts the peer's IN-CSE", async () => {
+    // Before peers.ca the peer's CA had to go into tls.ca, where it vouched for every name of this SP: such a
+    // certificate for CAdmin read and wrote everything here.
+    const forgedAdmin = await issue(peerCa, `onem2m://${SP}/id-in/CAdmin`);
+    const asAdmin = await call(port(), ca, 'POST', '/cse-in', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'planted' } }, client: forgedAdmin });
+    assert.equal(asAdmin.rsc, 4107, JSON.stringify(asAdmin.body));
+    const forgedCse = await issue(peerCa, `onem2m://${SP}/id-x`);
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: forgedCse })).rsc, 4107);
+    // The peer's IN-CSE passes authentication (its originators are then decided by access control: 4103 here).
+    const peerIn = await issue(peerCa, 'onem2m://peer.example.org/id-in');
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', '//peer.example.org/id-in/Cae', { client: peerIn })).rsc, 4103);
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', 'Cae', { client: peerIn })).rsc, 4106);
+    // A peer's IN-CSE is vouched for by peers.ca only, not by this SP's CA.
+    const ownForPeer = await issue(pki.ca, 'onem2m://peer.example.org/id-in');
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', '//peer.example.org/id-in/Cae', { client: ownForPeer })).rsc, 4107);
+    // This SP's own CA still vouches for its names.
+    const ownAdmin = await issue(pki.ca, `onem2m://${SP}/id-in/CAdmin`);
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', 'CAdmin', { client: ownAdmin })).rsc, 2000);
   });
 });
