@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TestCse } from '../harness.js';
+import { startTestCse, type TestCse } from '../harness.js';
 import { createCa, issueCertificate } from '../../src/security/pki.js';
 import { SP, TestPki, call, startCseNode, type CseFiles } from '../cse.js';
 
@@ -106,5 +106,32 @@ describe("the CAs of peer SPs (peers.ca) vouch for their IN-CSEs only", () => {
     // This SP's own CA still vouches for its names.
     const ownAdmin = await issue(pki.ca, `onem2m://${SP}/id-in/CAdmin`);
     assert.equal((await call(port(), ca, 'GET', '/cse-in', 'CAdmin', { client: ownAdmin })).rsc, 2000);
+  });
+});
+
+describe('access control: an acor entry that names a <group> grants its members only', () => {
+  let cse: TestCse;
+  before(async () => {
+    cse = await startTestCse();
+  });
+  after(async () => {
+    await cse?.close();
+  });
+
+  it("refuses an unregistered originator that calls itself by the group's resource ID", async () => {
+    const c = cse.client;
+    const owner = await c.registerAe('owner');
+    const member = await c.registerAe('member');
+    const group = await c.create('/cse-in/owner', 9, { 'm2m:grp': { rn: 'readers', mt: 2, mnm: 10, mid: [member] } }, owner);
+    assert.equal(group.rsc, 2001, group.text);
+    const groupRi = String((group.body?.['m2m:grp'] as Record<string, unknown>).ri);
+    const acp = await c.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'byGroup', pv: { acr: [{ acor: [groupRi], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    assert.equal(acp.rsc, 2001, acp.text);
+    const acpRi = String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri);
+    assert.equal((await c.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'data', acpi: [acpRi] } }, owner)).rsc, 2001);
+    assert.equal((await c.retrieve('/cse-in/owner/data', member)).rsc, 2000);
+    // An originator that is no AE-ID needs no registration here; named like the group, it matched the entry itself.
+    const forged = await c.retrieve('/cse-in/owner/data', groupRi);
+    assert.equal(forged.rsc, 4103, forged.text);
   });
 });
