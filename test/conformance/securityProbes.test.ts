@@ -51,6 +51,21 @@ describe('security probes of the CSE-to-CSE surface', () => {
     for (const [id, client] of [['id-y', asY], ['id-x', asX]] as const) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${id}`, `/${id}`, { client })).rsc, 2002);
   });
 
+  it("refuses a registree's claim to another registree's descendant: it would speak for that CSE and its AEs (4000, then 4106)", async () => {
+    const asX = certs['id-x'];
+    const asY = certs['id-y'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: { 'm2m:csr': { ...(registration('/id-x') as { 'm2m:csr': object })['m2m:csr'], dcse: ['/id-z'] } }, client: asX })).rsc, 2001);
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-y', { ty: 16, body: registration('/id-y'), client: asY })).rsc, 2001);
+    const claim = await call(port(), ca, 'PUT', '/cse-in/id-y', '/id-y', { body: { 'm2m:csr': { dcse: ['/id-z'] } }, client: asY });
+    assert.equal(claim.rsc, 4000, JSON.stringify(claim.body));
+    const relayed = await call(port(), ca, 'GET', '/cse-in', '/id-z/Cae', { client: asY });
+    assert.equal(relayed.rsc, 4106, JSON.stringify(relayed.body));
+    // Its own descendants it still lists, and sends the same list again.
+    for (let i = 0; i < 2; i++) assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-y', '/id-y', { body: { 'm2m:csr': { dcse: ['/id-w'] } }, client: asY })).rsc, 2004);
+    assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: ['/id-z', '/id-v'] } }, client: asX })).rsc, 2004);
+    for (const [id, client] of [['id-y', asY], ['id-x', asX]] as const) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${id}`, `/${id}`, { client })).rsc, 2002);
+  });
+
   it('refuses an announced resource whose link names another SP: rcn 7 would forward a reader there as this CSE', async () => {
     const asX = certs['id-x'];
     assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);

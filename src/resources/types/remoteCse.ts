@@ -61,10 +61,13 @@ export function remoteCseRi(csi: string): string {
 }
 
 /**
- * A registree's descendantCSEs must not name this CSE, the registree itself or another CSE registered here:
- * requests are routed by them, and such an entry would draw another CSE's traffic to the registree.
+ * A registree's descendantCSEs must not name this CSE, the registree itself, another CSE registered here, or a
+ * descendant of another registree: requests are routed by them, and authenticate lets a registree relay its
+ * descendants' originators, so such an entry would draw another CSE's traffic to the registree and let it speak for
+ * that CSE and its AEs. A CSE sits in one branch of the tree only. Only entries new to the list are looked up in the
+ * other registrees (a registree sends its whole list again at every check).
  */
-async function checkDescendants(ctx: HookContext, resource: StoredResource): Promise<void> {
+async function checkDescendants(ctx: HookContext, resource: StoredResource, previous: unknown = undefined): Promise<void> {
   const dcse = resource.doc.dcse;
   if (!Array.isArray(dcse)) return;
   const own = resource.doc.csi;
@@ -73,7 +76,22 @@ async function checkDescendants(ctx: HookContext, resource: StoredResource): Pro
     const other = await ctx.store.get(remoteCseRi(id));
     if (other?.ty === RESOURCE_TYPE.remoteCSE && other.ri !== resource.ri) throw badRequest(`descendantCSEs may not name '${id}': it is registered here itself`);
   }
+  const known = Array.isArray(previous) ? (previous as unknown[]) : [];
+  const added = (dcse as string[]).filter((id) => !known.includes(id));
+  if (added.length === 0) return;
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await ctx.store.children(ctx.self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: ctx.now, limit: PAGE, offset });
+    for (const other of page) {
+      if (other.ri === resource.ri || other.doc[REGISTRAR_KEY] === true || !Array.isArray(other.doc.dcse)) continue;
+      const taken = added.find((id) => (other.doc.dcse as unknown[]).includes(id));
+      if (taken) throw badRequest(`descendantCSEs may not name '${taken}': it is a descendant of ${String(other.doc.csi)} already`);
+    }
+    if (page.length < PAGE) return;
+  }
 }
+
+/** <remoteCSE> resources read per page when the other registrees' descendants are checked. */
+const PAGE = 500;
 
 export const remoteCseType = defineResourceType({
   ty: RESOURCE_TYPE.remoteCSE,
@@ -112,8 +130,8 @@ export const remoteCseType = defineResourceType({
       await linkCseToNode(ctx, resource);
       await ctx.store.broadcast(REMOTE_CSE_TOPIC, `changed ${ri}`);
     },
-    async beforeUpdate(ctx, resource, changes) {
-      if ('dcse' in changes) await checkDescendants(ctx, resource);
+    async beforeUpdate(ctx, resource, changes, previous) {
+      if ('dcse' in changes) await checkDescendants(ctx, resource, previous.dcse);
       if ('nl' in changes) await linkCseToNode(ctx, resource);
       await ctx.store.broadcast(REMOTE_CSE_TOPIC, `changed ${resource.ri}`);
     },
