@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import { startTestCse, type TestCse } from '../harness.js';
 import { createCa, issueCertificate } from '../../src/security/pki.js';
 import { SP, TestPki, call, startCseNode, type CseFiles } from '../cse.js';
@@ -148,5 +149,39 @@ describe('access control: an acor entry that names a <group> grants its members 
     // An originator that is no AE-ID needs no registration here; named like the group, it matched the entry itself.
     const forged = await c.retrieve('/cse-in/owner/data', groupRi);
     assert.equal(forged.rsc, 4103, forged.text);
+  });
+});
+
+describe('forwarding: parameters that become HTTP headers on the CSE link', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-headers-'));
+  let inCse: TestCse;
+  let ws: WebSocket;
+
+  before(async () => {
+    const pki = await TestPki.create(dir);
+    const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    inCse = await startCseNode('id-in', 'IN', await pki.cse('id-in'), { 'ws.enabled': true, 'ws.port': 0 });
+    const x = await pki.cse('id-x');
+    const asX = { cert: readFileSync(x.cert, 'utf8'), key: readFileSync(x.key, 'utf8') };
+    assert.equal((await call(inCse.cse.httpPort, ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+    ws = new WebSocket(`ws://127.0.0.1:${String(inCse.cse.wsPort)}`, 'oneM2M.R2.0.json');
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+  });
+
+  after(async () => {
+    ws?.close();
+    await inCse?.close();
+  });
+
+  it('answers control characters in vsi, gid, rt.nu and tkns with 4000, not a 5000 from the link', async () => {
+    for (const extra of [{ vsi: 'a\r\nX-Injected: 1' }, { gid: 'a\nb' }, { rt: { rtv: 2, nu: ['http://x/\r\nA: b'] } }, { tkns: ['a\r\nb'] }]) {
+      const answer = new Promise<string>((resolve) => ws.once('message', (data: Buffer) => resolve(data.toString('utf8'))));
+      ws.send(JSON.stringify({ op: 2, to: '/id-x/cse-x', fr: 'probe', rqi: 'r1', rvi: '3', ...extra }));
+      const rsc = (JSON.parse(await answer) as { rsc: number }).rsc;
+      assert.equal(rsc, 4000, JSON.stringify(extra));
+    }
   });
 });
