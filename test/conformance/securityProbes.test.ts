@@ -104,6 +104,34 @@ describe("the CAs of peer SPs (peers.ca) vouch for their IN-CSEs only", () => {
     await inCse?.close();
   });
 
+  it("forwards over Mcc' to a peer IN-CSE whose certificate only peers.ca vouches for, and that peer admits this IN-CSE by its own peers.ca", async () => {
+    // SP B: its own CA, and SP A's CA (this suite's) as its peers.ca.
+    const dirB = mkdtempSync(join(tmpdir(), 'warden-peerca-b-'));
+    const inB = await issue(peerCa, 'onem2m://peer.example.org/id-in');
+    const filesB = { cert: join(dirB, 'in.pem'), key: join(dirB, 'in.key'), ca: join(dirB, 'ca.pem') };
+    writeFileSync(filesB.cert, inB.cert);
+    writeFileSync(filesB.key, inB.key);
+    writeFileSync(filesB.ca, peerCa.certificate);
+    const b = await startCseNode('id-in', 'IN', filesB, { 'cse.spid': 'peer.example.org', 'peers.list': `${SP}/id-in=https://127.0.0.1:${port()}`, 'peers.ca': join(dir, 'ca.pem') });
+    try {
+      const acp = await call(b.cse.httpPort, peerCa.certificate, 'POST', '/cse-in', 'CAdmin', { ty: 1, body: { 'm2m:acp': { rn: 'fromA', pv: { acr: [{ acor: [`//${SP}/id-in/Creader`], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } } });
+      assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+      const acpi = String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri);
+      assert.equal((await call(b.cse.httpPort, peerCa.certificate, 'POST', '/cse-in', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'shared', acpi: [acpi] } } })).rsc, 2001);
+      // This IN-CSE (SP A) learns where B is: a second CSE with the peer's URL.
+      const a = await startCseNode('id-in', 'IN', await pki.cse('id-in', pki.ca, 'id-in-a'), { 'peers.list': `peer.example.org/id-in=https://127.0.0.1:${b.cse.httpPort}`, 'peers.ca': join(dir, 'peer-ca.pem') });
+      try {
+        assert.equal((await call(a.cse.httpPort, ca, 'POST', '/cse-in', 'Creader', { ty: 2, body: { 'm2m:ae': { rn: 'reader', api: 'Nreader', rr: false, srv: ['3'] } } })).rsc, 2001);
+        const read = await call(a.cse.httpPort, ca, 'GET', '/_/peer.example.org/id-in/cse-in/shared', 'Creader');
+        assert.equal(read.rsc, 2000, JSON.stringify(read.body));
+      } finally {
+        await a.close();
+      }
+    } finally {
+      await b.close();
+    }
+  });
+
   it("refuses a certificate a peer SP's CA issued for this SP's admin or CSEs (4107), and accepts the peer's IN-CSE", async () => {
     // Before peers.ca the peer's CA had to go into tls.ca, where it vouched for every name of this SP: such a
     // certificate for CAdmin read and wrote everything here.
