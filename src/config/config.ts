@@ -99,6 +99,9 @@ export const SCHEMA = {
   // Other M2M Service Providers' IN-CSEs [TS-0001 §5.2.2.4, Mcc'] that requests for `//their-sp/...` go to (src/config/peers.ts).
   peers: {
     list: str('', "peer SPs of this IN-CSE, comma-separated SP-ID/CSE-ID=https://host:port (the peer IN-CSE's certificate must name //SP-ID/CSE-ID); empty: none"),
+    // Kept apart from tls.ca: a CA in tls.ca vouches for every name of this SP, the admin's included, so a peer SP's CA
+    // there could issue a certificate acting as any originator here.
+    ca: str('', "PEM file of the peer SPs' CAs: a certificate issued under one of them (and not under tls.ca) is accepted only as the peer IN-CSE it names, and peer links trust only these; empty: peers are trusted through tls.ca"),
   },
   // CSE registration [TS-0001 §10.2.2.6]: no registrar.url makes this CSE the root of its tree (an IN-CSE).
   registrar: {
@@ -315,6 +318,7 @@ export function loadConfig(sources: Sources): Config {
     // The peer's requests are recognised by its client certificate only: without one they could not be admitted.
     if (!config.http.tls || config.tls.clientAuth === 'none') throw new ConfigError('peers.list: peer SPs need http.tls=true and tls.clientAuth optional or required (their IN-CSEs present certificates)');
   }
+  if (config.peers.ca && !config.peers.list) throw new ConfigError('peers.ca: the CAs of peer SPs are used only with peers.list');
   // /console/ and /.well-known/ are served by Warden itself: a CSEBase of that name could not be addressed.
   if (['console', '.well-known'].includes(config.cse.rn.toLowerCase())) {
     throw new ConfigError(`cse.rn: '${config.cse.rn}' is reserved (/console/ and /.well-known/ are not oneM2M paths)`);

@@ -250,6 +250,8 @@ export class WebConsole {
     if (body.certificate === true) {
       const cert = connection.peerCertificate;
       if (!cert?.verified) return refuse('no verified client certificate on this connection');
+      const anchors = credentials.anchorsOf(cert);
+      if (anchors && !anchors.own) return refuse('the client certificate was issued under a peer SP\'s CA (peers.ca)');
       const evidence = credentials.evidenceOfCertificate(cert.subjectAltNameUris, cert.fingerprint256);
       const originator = evidence.aeIds[0] ?? evidence.cseIds[0];
       if (originator === undefined) return refuse('the client certificate names no originator');

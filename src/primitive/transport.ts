@@ -13,6 +13,8 @@ export interface PeerCertificate {
   readonly fingerprint256: string;
   /** End of validity (as node:crypto prints it), for requests carried out after the handshake. */
   readonly validTo?: string;
+  /** SHA-256 fingerprints of the certificates above it in the verified chain, up to its trust anchor. */
+  readonly issuerFingerprints?: readonly string[];
 }
 
 export interface TransportContext {

@@ -84,6 +84,8 @@ interface TlsMaterial {
   cert: string;
   key: string;
   ca: string;
+  /** peers.ca: the CAs of peer SPs, the only ones a link to a peer SP's IN-CSE trusts when set. */
+  peerCa?: string;
   crl?: string;
 }
 
@@ -94,6 +96,7 @@ function readMaterial(config: Config): TlsMaterial | undefined {
     cert: readFileSync(t.cert, 'utf8'),
     key: readFileSync(t.key, 'utf8'),
     ca: readFileSync(t.ca, 'utf8'),
+    ...(config.peers.ca ? { peerCa: readFileSync(config.peers.ca, 'utf8') } : {}),
     ...(t.crl ? { crl: readFileSync(t.crl, 'utf8') } : {}),
   };
 }
@@ -158,7 +161,8 @@ export class CseLink {
         maxSockets: 16,
         cert: material.cert,
         key: material.key,
-        ca: material.ca,
+        // A CSE of this SP is vouched for by tls.ca alone; another SP's by its CAs (peers.ca), where they are configured.
+        ca: peer.spId.toLowerCase() !== this.config.cse.spid.toLowerCase() && material.peerCa ? material.peerCa : material.ca,
         ...(material.crl ? { crl: material.crl } : {}),
         minVersion: this.config.tls.minVersion,
         rejectUnauthorized: true,

@@ -82,7 +82,11 @@ export class Credentials {
       // Without tickets every handshake runs pskCallback, so a resumed session never loses its identity.
       secureOptions: constants.SSL_OP_NO_TICKET,
     };
-    if (t.ca) context.ca = readText(t.ca, 'tls.ca');
+    const ownCa = t.ca ? readText(t.ca, 'tls.ca') : '';
+    const peerCa = this.config.peers.ca ? readText(this.config.peers.ca, 'peers.ca') : '';
+    // The handshake accepts certificates of either; which one vouched for a certificate decides what it may name (anchorsOf).
+    if (ownCa || peerCa) context.ca = [ownCa, peerCa].filter((pem) => pem !== '').join('\n');
+    const anchors = { own: fingerprintsOf(ownCa), peer: fingerprintsOf(peerCa) };
     if (t.crl) context.crl = readText(t.crl, 'tls.crl');
     const revoked = context.crl ? revokedSerialNumbers(context.crl as string) : new Set<string>();
     const psk = t.psk ? parsePskStore(t.psk) : new Map<string, PskEntry>();
@@ -90,6 +94,19 @@ export class Credentials {
     this.context = context;
     this.psk = psk;
     this.revoked = revoked;
+    this.anchors = anchors;
+  }
+
+  private anchors: { own: ReadonlySet<string>; peer: ReadonlySet<string> } = { own: new Set(), peer: new Set() };
+
+  /**
+   * Whether the CAs of peer SPs (peers.ca) or of this SP (tls.ca) vouched for a verified certificate; undefined when no
+   * peers.ca is configured (every trust anchor is then this SP's). A CA in both counts for both.
+   */
+  anchorsOf(cert: { readonly issuerFingerprints?: readonly string[] }): { own: boolean; peer: boolean } | undefined {
+    if (this.anchors.peer.size === 0) return undefined;
+    const chain = cert.issuerFingerprints ?? [];
+    return { own: chain.some((f) => this.anchors.own.has(f)), peer: chain.some((f) => this.anchors.peer.has(f)) };
   }
 
   /**
@@ -155,4 +172,10 @@ export class Credentials {
     const type = cseIds.length > 0 && aeIds.length === 0 ? CREDENTIAL_TYPE.cseCertificate : CREDENTIAL_TYPE.aeCertificate;
     return { credentialId: `${type}-${aeIds[0] ?? cseIds[0] ?? ''}`, aeIds, cseIds, bindsAtRegistration: false };
   }
+}
+
+/** SHA-256 fingerprints of the certificates of a PEM bundle (as X509Certificate and TLS print them). */
+function fingerprintsOf(pem: string): ReadonlySet<string> {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return new Set(blocks.map((block) => new X509Certificate(block).fingerprint256));
 }

@@ -86,7 +86,9 @@ export function originatorMatches(
       return sp === matcher.domain || sp.endsWith(`.${matcher.domain}`);
     }
     case 'id':
-      if (matcher.group !== undefined && groups.has(matcher.group)) return true;
+      // An entry of a group's shape names that group's members, never an originator of the same spelling: such an
+      // ID is no AE-ID, so an unregistered originator could use it [TS-0003 table 7.1.3-2: a group ID in acor].
+      if (matcher.group !== undefined) return groups.has(matcher.group);
       return matcher.segments.length === originator.length && matcher.segments.every((p, i) => segmentMatches(p, originator[i] as string));
   }
 }

@@ -1,6 +1,6 @@
 // What a TLS handshake proved about the peer, worked out once per connection for the HTTP (and later the
 // WebSocket) binding: the verified certificate or the PSK identity. The decision is authenticate's.
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { PeerCertificate } from '../../primitive/transport.js';
 import { uriSubjectAltNames } from '../../security/pki.js';
 
@@ -22,16 +22,31 @@ export function peerCertificateOf(socket: TLSSocket): PeerCertificate | undefine
       uris = [];
     }
     const error = socket.authorizationError ? String(socket.authorizationError) : undefined;
+    const verified = socket.authorized && !error;
     result = {
-      verified: socket.authorized && !error,
+      verified,
       ...(error ? { error } : {}),
       subjectAltNameUris: uris,
       subject: x509.subject,
       serialNumber: x509.serialNumber,
       fingerprint256: x509.fingerprint256,
       validTo: x509.validTo,
+      ...(verified ? { issuerFingerprints: issuersOf(socket) } : {}),
     };
   }
   certificates.set(socket, result);
   return result ?? undefined;
+}
+
+/** Which CAs vouched for a verified client certificate: Node completes the chain from the trust store up to its root. */
+function issuersOf(socket: TLSSocket): string[] {
+  const out: string[] = [];
+  let cert = socket.getPeerCertificate(true);
+  for (let depth = 0; depth < 16; depth++) {
+    const issuer = cert.issuerCertificate as DetailedPeerCertificate | undefined;
+    if (!issuer || issuer === cert || issuer.fingerprint256 === cert.fingerprint256) break;
+    out.push(issuer.fingerprint256);
+    cert = issuer;
+  }
+  return out;
 }

@@ -38,6 +38,7 @@ const KNOWN_TYPES = new Set([
 
 /** m2m:requestID is any xs:string [TS-0004 §6.3.3]: spaces included; bounded, and no control characters. */
 const RQI = /^\P{Cc}{1,256}$/u;
+const CONTROL = /\p{Cc}/u;
 
 /** Absolute or relative timestamps of the request, resolved against its arrival (undefined when absent). */
 function requestTime(value: string | undefined, receivedAt: number): number | undefined {
@@ -149,6 +150,20 @@ export const checkPrimitive: Stage = {
       ['rp', r.rp],
     ] as const) {
       if (value !== undefined && parseAbsRelTimestamp(value, ctx.receivedAt) === undefined) throw badRequest(`${name} '${value}' is not a timestamp`);
+    }
+    // Parameters that travel as HTTP headers or query values when the request is forwarded to another CSE
+    // (remote/link.ts): the bindings that carry them in a body (MQTT, WebSocket, CoAP) let control characters
+    // through, which no header may hold; refused here as the malformed parameters they are, not a 5000 at the link.
+    for (const [name, values] of [
+      ['vsi', [r.vsi]],
+      ['gid', [r.gid]],
+      ['rt.nu', r.rt?.nu],
+      ['tkns', r.tkns],
+      ['tids', r.tids],
+      ['ltids', r.ltids],
+      ['rids', r.rids],
+    ] as const) {
+      if (values?.some((v) => v !== undefined && CONTROL.test(v))) throw badRequest(`${name} contains control characters`);
     }
     checkDeadlines(requestTime(r.rqet, ctx.receivedAt), requestTime(r.rset, ctx.receivedAt), requestTime(r.oet, ctx.receivedAt), ctx.receivedAt);
     return Promise.resolve();

@@ -61,10 +61,13 @@ export function remoteCseRi(csi: string): string {
 }
 
 /**
- * A registree's descendantCSEs must not name this CSE, the registree itself or another CSE registered here:
- * requests are routed by them, and such an entry would draw another CSE's traffic to the registree.
+ * A registree's descendantCSEs must not name this CSE, the registree itself, another CSE registered here, or a
+ * descendant of another registree: requests are routed by them, and authenticate lets a registree relay its
+ * descendants' originators, so such an entry would draw another CSE's traffic to the registree and let it speak for
+ * that CSE and its AEs. A CSE sits in one branch of the tree only. Only entries new to the list are looked up in the
+ * other registrees (a registree sends its whole list again at every check).
  */
-async function checkDescendants(ctx: HookContext, resource: StoredResource): Promise<void> {
+async function checkDescendants(ctx: HookContext, resource: StoredResource, previous: unknown = undefined): Promise<void> {
   const dcse = resource.doc.dcse;
   if (!Array.isArray(dcse)) return;
   const own = resource.doc.csi;
@@ -73,7 +76,22 @@ async function checkDescendants(ctx: HookContext, resource: StoredResource): Pro
     const other = await ctx.store.get(remoteCseRi(id));
     if (other?.ty === RESOURCE_TYPE.remoteCSE && other.ri !== resource.ri) throw badRequest(`descendantCSEs may not name '${id}': it is registered here itself`);
   }
+  const known = Array.isArray(previous) ? (previous as unknown[]) : [];
+  const added = (dcse as string[]).filter((id) => !known.includes(id));
+  if (added.length === 0) return;
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await ctx.store.children(ctx.self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: ctx.now, limit: PAGE, offset });
+    for (const other of page) {
+      if (other.ri === resource.ri || other.doc[REGISTRAR_KEY] === true || !Array.isArray(other.doc.dcse)) continue;
+      const taken = added.find((id) => (other.doc.dcse as unknown[]).includes(id));
+      if (taken) throw badRequest(`descendantCSEs may not name '${taken}': it is a descendant of ${String(other.doc.csi)} already`);
+    }
+    if (page.length < PAGE) return;
+  }
 }
+
+/** <remoteCSE> resources read per page when the other registrees' descendants are checked. */
+const PAGE = 500;
 
 export const remoteCseType = defineResourceType({
   ty: RESOURCE_TYPE.remoteCSE,
@@ -90,6 +108,10 @@ export const remoteCseType = defineResourceType({
       // Only a CSE registers a CSE [TS-0004 §7.4.4.2.1]: an AE-ID originator is 4005; a CSE-ID originator has been
       // authenticated by the authenticate stage (4107 outside a security association).
       if (!SP_RELATIVE_CSE_ID.test(from)) throw notAllowed(`only a CSE may create a <remoteCSE>: '${from}' is no CSE-ID`);
+      // The credential of the security association must name the registering CSE itself [TS-0004 §7.4.4.2.1 Recv-6.3,
+      // 4107]: authenticate admits originators a registree relays (its descendantCSEs, which it writes itself), and
+      // one of those registering here would take another CSE's name and route with a point of access of its choosing.
+      if (ctx.credentialId === undefined) throw new CseError(RSC.SECURITY_ASSOCIATION_REQUIRED, `CSE '${from}' registers only over a security association whose credential names it`);
       if (parent.ty !== RESOURCE_TYPE.CSEBase) throw new CseError(RSC.INVALID_CHILD_RESOURCE_TYPE, 'a <remoteCSE> is created directly under the CSEBase');
       if (ctx.config.cse.type === 'ASN') throw notAllowed('an ASN-CSE accepts no CSE registrations');
       if (from === `/${ctx.self.cseId}`) throw notAllowed('a CSE cannot register with itself');
@@ -108,8 +130,8 @@ export const remoteCseType = defineResourceType({
       await linkCseToNode(ctx, resource);
       await ctx.store.broadcast(REMOTE_CSE_TOPIC, `changed ${ri}`);
     },
-    async beforeUpdate(ctx, resource, changes) {
-      if ('dcse' in changes) await checkDescendants(ctx, resource);
+    async beforeUpdate(ctx, resource, changes, previous) {
+      if ('dcse' in changes) await checkDescendants(ctx, resource, previous.dcse);
       if ('nl' in changes) await linkCseToNode(ctx, resource);
       await ctx.store.broadcast(REMOTE_CSE_TOPIC, `changed ${resource.ri}`);
     },

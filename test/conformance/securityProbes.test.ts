@@ -1,0 +1,215 @@
+// Attacks on the CSE-to-CSE surface, through the real protocol: an IN-CSE on loopback (mutual TLS) and CSE
+// certificates that a test presents as a registree would. Each test names the attack it refuses.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { startTestCse, type TestCse } from '../harness.js';
+import { createCa, issueCertificate } from '../../src/security/pki.js';
+import { SP, TestPki, call, startCseNode, type CseFiles } from '../cse.js';
+
+/** A registration (CREATE <remoteCSE>) body for a CSE that cannot be reached. */
+const registration = (csi: string): unknown => ({ 'm2m:csr': { cb: `${csi}/cse-${csi.slice(4)}`, rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } });
+
+describe('security probes of the CSE-to-CSE surface', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-probe-'));
+  let ca: string;
+  let inCse: TestCse;
+  const certs: Record<string, { cert: string; key: string }> = {};
+  const port = (): number => inCse.cse.httpPort;
+
+  before(async () => {
+    const pki = await TestPki.create(dir);
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    const files: Record<string, CseFiles> = {};
+    for (const id of ['id-in', 'id-x', 'id-y']) {
+      files[id] = await pki.cse(id);
+      certs[id] = { cert: readFileSync((files[id]).cert, 'utf8'), key: readFileSync((files[id]).key, 'utf8') };
+    }
+    inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles);
+  });
+
+  after(async () => {
+    await inCse?.close();
+  });
+
+  it('refuses a registration (CREATE <remoteCSE>) relayed by another CSE: only the credential holder registers (4107)', async () => {
+    const asX = certs['id-x'];
+    const asY = certs['id-y'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+    // The registree lists a CSE that has not registered yet as its descendant (its own attribute to write) ...
+    assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: ['/id-y'] } }, client: asX })).rsc, 2004);
+    // ... and registers it in its name, with a point of access of its choosing [TS-0004 §7.4.4.2.1: the Hosting CSE
+    // checks the credential the Originator provided, SECURITY_ASSOCIATION_REQUIRED otherwise].
+    const squat = await call(port(), ca, 'POST', '/cse-in', '/id-y', { ty: 16, body: registration('/id-y'), client: asX });
+    assert.equal(squat.rsc, 4107, JSON.stringify(squat.body));
+    assert.equal((await call(port(), ca, 'GET', '/cse-in/id-y', 'CAdmin')).rsc, 4004);
+    // The real CSE still registers with its own credential.
+    const real = await call(port(), ca, 'POST', '/cse-in', '/id-y', { ty: 16, body: registration('/id-y'), client: asY });
+    assert.equal(real.rsc, 2001, JSON.stringify(real.body));
+    for (const [id, client] of [['id-y', asY], ['id-x', asX]] as const) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${id}`, `/${id}`, { client })).rsc, 2002);
+  });
+
+  it("refuses a registree's claim to another registree's descendant: it would speak for that CSE and its AEs (4000, then 4106)", async () => {
+    const asX = certs['id-x'];
+    const asY = certs['id-y'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: { 'm2m:csr': { ...(registration('/id-x') as { 'm2m:csr': object })['m2m:csr'], dcse: ['/id-z'] } }, client: asX })).rsc, 2001);
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-y', { ty: 16, body: registration('/id-y'), client: asY })).rsc, 2001);
+    const claim = await call(port(), ca, 'PUT', '/cse-in/id-y', '/id-y', { body: { 'm2m:csr': { dcse: ['/id-z'] } }, client: asY });
+    assert.equal(claim.rsc, 4000, JSON.stringify(claim.body));
+    const relayed = await call(port(), ca, 'GET', '/cse-in', '/id-z/Cae', { client: asY });
+    assert.equal(relayed.rsc, 4106, JSON.stringify(relayed.body));
+    // Its own descendants it still lists, and sends the same list again.
+    for (let i = 0; i < 2; i++) assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-y', '/id-y', { body: { 'm2m:csr': { dcse: ['/id-w'] } }, client: asY })).rsc, 2004);
+    assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: ['/id-z', '/id-v'] } }, client: asX })).rsc, 2004);
+    for (const [id, client] of [['id-y', asY], ['id-x', asX]] as const) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${id}`, `/${id}`, { client })).rsc, 2002);
+  });
+
+  it('refuses an announced resource whose link names another SP: rcn 7 would forward a reader there as this CSE', async () => {
+    const asX = certs['id-x'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+    const elsewhere = await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 10005, body: { 'm2m:cbA': { lnk: '//other-sp.example.org/id-x/cse-x' } }, client: asX });
+    assert.equal(elsewhere.rsc, 4000, JSON.stringify(elsewhere.body));
+    // The same CSE-ID in this SP's absolute form (the SP-ID compared without case) is the announcing CSE's.
+    const here = await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 10005, body: { 'm2m:cbA': { lnk: '//WARDEN.example.net/id-x/cse-x' } }, client: asX });
+    assert.equal(here.rsc, 2001, JSON.stringify(here.body));
+    assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+  });
+});
+
+describe("the CAs of peer SPs (peers.ca) vouch for their IN-CSEs only", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-peerca-'));
+  let ca: string;
+  let inCse: TestCse;
+  let pki: TestPki;
+  let peerCa: Awaited<ReturnType<typeof createCa>>;
+  const port = (): number => inCse.cse.httpPort;
+  const issue = async (issuer: Awaited<ReturnType<typeof createCa>>, uri: string): Promise<{ cert: string; key: string }> => {
+    const pem = await issueCertificate(issuer, { commonName: uri, uris: [uri], usage: 'both' });
+    return { cert: pem.certificate, key: pem.key };
+  };
+
+  before(async () => {
+    pki = await TestPki.create(dir);
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    peerCa = await createCa('Peer SP CA');
+    writeFileSync(join(dir, 'peer-ca.pem'), peerCa.certificate);
+    const files = await pki.cse('id-in');
+    inCse = await startCseNode('id-in', 'IN', files, { 'peers.list': 'peer.example.org/id-in=https://127.0.0.1:1', 'peers.ca': join(dir, 'peer-ca.pem') });
+  });
+
+  after(async () => {
+    await inCse?.close();
+  });
+
+  it("forwards over Mcc' to a peer IN-CSE whose certificate only peers.ca vouches for, and that peer admits this IN-CSE by its own peers.ca", async () => {
+    // SP B: its own CA, and SP A's CA (this suite's) as its peers.ca.
+    const dirB = mkdtempSync(join(tmpdir(), 'warden-peerca-b-'));
+    const inB = await issue(peerCa, 'onem2m://peer.example.org/id-in');
+    const filesB = { cert: join(dirB, 'in.pem'), key: join(dirB, 'in.key'), ca: join(dirB, 'ca.pem') };
+    writeFileSync(filesB.cert, inB.cert);
+    writeFileSync(filesB.key, inB.key);
+    writeFileSync(filesB.ca, peerCa.certificate);
+    const b = await startCseNode('id-in', 'IN', filesB, { 'cse.spid': 'peer.example.org', 'peers.list': `${SP}/id-in=https://127.0.0.1:${port()}`, 'peers.ca': join(dir, 'ca.pem') });
+    try {
+      const acp = await call(b.cse.httpPort, peerCa.certificate, 'POST', '/cse-in', 'CAdmin', { ty: 1, body: { 'm2m:acp': { rn: 'fromA', pv: { acr: [{ acor: [`//${SP}/id-in/Creader`], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } } });
+      assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+      const acpi = String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri);
+      assert.equal((await call(b.cse.httpPort, peerCa.certificate, 'POST', '/cse-in', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'shared', acpi: [acpi] } } })).rsc, 2001);
+      // This IN-CSE (SP A) learns where B is: a second CSE with the peer's URL.
+      const a = await startCseNode('id-in', 'IN', await pki.cse('id-in', pki.ca, 'id-in-a'), { 'peers.list': `peer.example.org/id-in=https://127.0.0.1:${b.cse.httpPort}`, 'peers.ca': join(dir, 'peer-ca.pem') });
+      try {
+        assert.equal((await call(a.cse.httpPort, ca, 'POST', '/cse-in', 'Creader', { ty: 2, body: { 'm2m:ae': { rn: 'reader', api: 'Nreader', rr: false, srv: ['3'] } } })).rsc, 2001);
+        const read = await call(a.cse.httpPort, ca, 'GET', '/_/peer.example.org/id-in/cse-in/shared', 'Creader');
+        assert.equal(read.rsc, 2000, JSON.stringify(read.body));
+      } finally {
+        await a.close();
+      }
+    } finally {
+      await b.close();
+    }
+  });
+
+  it("refuses a certificate a peer SP's CA issued for this SP's admin or CSEs (4107), and accepts the peer's IN-CSE", async () => {
+    // Before peers.ca the peer's CA had to go into tls.ca, where it vouched for every name of this SP: such a
+    // certificate for CAdmin read and wrote everything here.
+    const forgedAdmin = await issue(peerCa, `onem2m://${SP}/id-in/CAdmin`);
+    const asAdmin = await call(port(), ca, 'POST', '/cse-in', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'planted' } }, client: forgedAdmin });
+    assert.equal(asAdmin.rsc, 4107, JSON.stringify(asAdmin.body));
+    const forgedCse = await issue(peerCa, `onem2m://${SP}/id-x`);
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: forgedCse })).rsc, 4107);
+    // The peer's IN-CSE passes authentication (its originators are then decided by access control: 4103 here).
+    const peerIn = await issue(peerCa, 'onem2m://peer.example.org/id-in');
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', '//peer.example.org/id-in/Cae', { client: peerIn })).rsc, 4103);
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', 'Cae', { client: peerIn })).rsc, 4106);
+    // A peer's IN-CSE is vouched for by peers.ca only, not by this SP's CA.
+    const ownForPeer = await issue(pki.ca, 'onem2m://peer.example.org/id-in');
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', '//peer.example.org/id-in/Cae', { client: ownForPeer })).rsc, 4107);
+    // This SP's own CA still vouches for its names.
+    const ownAdmin = await issue(pki.ca, `onem2m://${SP}/id-in/CAdmin`);
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', 'CAdmin', { client: ownAdmin })).rsc, 2000);
+  });
+});
+
+describe('access control: an acor entry that names a <group> grants its members only', () => {
+  let cse: TestCse;
+  before(async () => {
+    cse = await startTestCse();
+  });
+  after(async () => {
+    await cse?.close();
+  });
+
+  it("refuses an unregistered originator that calls itself by the group's resource ID", async () => {
+    const c = cse.client;
+    const owner = await c.registerAe('owner');
+    const member = await c.registerAe('member');
+    const group = await c.create('/cse-in/owner', 9, { 'm2m:grp': { rn: 'readers', mt: 2, mnm: 10, mid: [member] } }, owner);
+    assert.equal(group.rsc, 2001, group.text);
+    const groupRi = String((group.body?.['m2m:grp'] as Record<string, unknown>).ri);
+    const acp = await c.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'byGroup', pv: { acr: [{ acor: [groupRi], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    assert.equal(acp.rsc, 2001, acp.text);
+    const acpRi = String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri);
+    assert.equal((await c.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'data', acpi: [acpRi] } }, owner)).rsc, 2001);
+    assert.equal((await c.retrieve('/cse-in/owner/data', member)).rsc, 2000);
+    // An originator that is no AE-ID needs no registration here; named like the group, it matched the entry itself.
+    const forged = await c.retrieve('/cse-in/owner/data', groupRi);
+    assert.equal(forged.rsc, 4103, forged.text);
+  });
+});
+
+describe('forwarding: parameters that become HTTP headers on the CSE link', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-headers-'));
+  let inCse: TestCse;
+  let ws: WebSocket;
+
+  before(async () => {
+    const pki = await TestPki.create(dir);
+    const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    inCse = await startCseNode('id-in', 'IN', await pki.cse('id-in'), { 'ws.enabled': true, 'ws.port': 0 });
+    const x = await pki.cse('id-x');
+    const asX = { cert: readFileSync(x.cert, 'utf8'), key: readFileSync(x.key, 'utf8') };
+    assert.equal((await call(inCse.cse.httpPort, ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+    ws = new WebSocket(`ws://127.0.0.1:${String(inCse.cse.wsPort)}`, 'oneM2M.R2.0.json');
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+  });
+
+  after(async () => {
+    ws?.close();
+    await inCse?.close();
+  });
+
+  it('answers control characters in vsi, gid, rt.nu and tkns with 4000, not a 5000 from the link', async () => {
+    for (const extra of [{ vsi: 'a\r\nX-Injected: 1' }, { gid: 'a\nb' }, { rt: { rtv: 2, nu: ['http://x/\r\nA: b'] } }, { tkns: ['a\r\nb'] }]) {
+      const answer = new Promise<string>((resolve) => ws.once('message', (data: Buffer) => resolve(data.toString('utf8'))));
+      ws.send(JSON.stringify({ op: 2, to: '/id-x/cse-x', fr: 'probe', rqi: 'r1', rvi: '3', ...extra }));
+      const rsc = (JSON.parse(await answer) as { rsc: number }).rsc;
+      assert.equal(rsc, 4000, JSON.stringify(extra));
+    }
+  });
+});
