@@ -13,7 +13,7 @@ import { notAllowed } from '../primitive/errors.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
-import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, BI_DIRECTIONAL, CSE_BASE_ANNC, INSTANCE_TYPES, announcedToOf, cseIdOfAddress, isAnnouncedType, specializedOa, type Announceable, type AnnouncedTo } from '../resources/announceable.js';
+import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, BI_DIRECTIONAL, CSE_BASE_ANNC, NEEDS_ANNOUNCED_PARENT, announcedToOf, cseIdOfAddress, isAnnouncedType, specializedOa, type Announceable, type AnnouncedTo } from '../resources/announceable.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { SP_RELATIVE_CSE_ID } from '../resources/types/remoteCse.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -21,6 +21,14 @@ import type { StoredResource } from '../storage/store.js';
 import { retryable, withdrawalMessage, type Withdrawal } from './withdrawals.js';
 import type { LinkResult } from './link.js';
 
+
+/**
+ * Announced attributes that hold identifiers of resources or entities (one or a list): sent SP-relative, since on the
+ * other CSE a CSE-relative one would name its own resources — an AE's aei, a group's members, an action's subject and
+ * object, a dependency's referenced resource, a location policy's container, a beacon's requester and targets, a
+ * semantic descriptor's related semantics.
+ */
+const ANNOUNCED_IDENTIFIERS: ReadonlySet<string> = new Set(['aei', 'mid', 'sri', 'orc', 'rri', 'loi', 'bcnr', 'bcnu', 'rels']);
 
 /** An entry of at as asked for: a CSE to announce to, or the address of an announced parent there. */
 interface Target {
@@ -67,7 +75,7 @@ export class Announcements {
    * request fails with 4005 [TS-0004 §7.3.3.10].
    */
   checkCreate(ty: number, content: Readonly<Record<string, unknown>>, parent: StoredResource): void {
-    if (!INSTANCE_TYPES.has(ty)) return;
+    if (!NEEDS_ANNOUNCED_PARENT.has(ty)) return;
     const parentAnnounced = announcedToOf(parent.doc);
     for (const target of this.newTargets(strings(content.at), {})) {
       if (!(target.csi in parentAnnounced)) {
@@ -97,12 +105,12 @@ export class Announcements {
   /** The attribute values as announced: identifiers this CSE-relative become SP-relative [TS-0004 §7.3.3.10]. */
   private values(resource: StoredResource, names: Iterable<string>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const spRelative = (id: unknown): unknown => (typeof id === 'string' && !id.startsWith('/') ? `${this.cse}/${id}` : id);
+    // URLs (a beacon's or a policy's targets may be) are no identifiers of this CSE and stay as they are.
+    const spRelative = (id: unknown): unknown => (typeof id === 'string' && !id.startsWith('/') && !id.includes('://') ? `${this.cse}/${id}` : id);
     for (const name of names) {
       const value = name === 'et' ? (resource.et === undefined ? undefined : formatTimestamp(resource.et)) : resource.doc[name];
       if (value === undefined) continue;
-      if (name === 'aei') out[name] = spRelative(value);
-      else if (name === 'mid' && Array.isArray(value)) out[name] = value.map(spRelative);
+      if (ANNOUNCED_IDENTIFIERS.has(name)) out[name] = Array.isArray(value) ? value.map(spRelative) : spRelative(value);
       // An announced policy is read on the other CSE: its originators there must still name this CSE's entities.
       else if (name === 'pv' || name === 'pvs') out[name] = this.rulesSpRelative(value);
       else out[name] = value;
@@ -234,7 +242,7 @@ export class Announcements {
     // The CSEBase's record is its <CSEBaseAnnc> there, which the other CSE may have lost.
     const underCseBase = to === undefined || parent?.ty === RESOURCE_TYPE.CSEBase;
     if (to === undefined) {
-      if (INSTANCE_TYPES.has(resource.ty)) return undefined;
+      if (NEEDS_ANNOUNCED_PARENT.has(resource.ty)) return undefined;
       to = await this.cseBaseAnnc(csi, false);
     }
     if (to === undefined) return undefined;
