@@ -30,6 +30,9 @@ import type { LinkResult } from './link.js';
  */
 const ANNOUNCED_IDENTIFIERS: ReadonlySet<string> = new Set(['aei', 'mid', 'sri', 'orc', 'rri', 'loi', 'bcnr', 'bcnu', 'rels']);
 
+/** What an announced resource's changes never send back to the original: the original governs these (syncBack). */
+const NOT_SYNCED_BACK: ReadonlySet<string> = new Set(['acpi', 'at', 'aa', 'ast', 'lnk', 'et', 'lbl']);
+
 /** An entry of at as asked for: a CSE to announce to, or the address of an announced parent there. */
 interface Target {
   readonly csi: string;
@@ -406,21 +409,36 @@ export class Announcements {
    * but the CSE that announced it is sent on to the original, as this CSE (From = its CSE-ID, so the original's
    * policies must grant this CSE UPDATE); the original's CSE then syncs every announced resource as usual. The
    * announcing CSE's own syncs are not sent back (no loop), nor are acpi, at, aa, ast, lnk and et, which the original
-   * governs. Best effort: a refusal or an unreachable original is logged and the change stays here.
+   * governs. An original that cannot be reached now gets the change later, from the outbox, through the same jobs as
+   * the announcing side's missed syncs (withdrawals.ts); a refusal is final, logged, and the change stays here.
    */
   private async syncBack(ctx: RequestContext, announced: StoredResource): Promise<void> {
     const lnk = announced.doc.lnk;
     if (announced.doc.ast !== BI_DIRECTIONAL || typeof lnk !== 'string') return;
     const announcer = cseIdOfAddress(lnk);
     if (announcer === undefined || ctx.originator?.id === announcer) return;
-    const skipped = new Set(['acpi', 'at', 'aa', 'ast', 'lnk', 'et', 'lbl']);
-    const changes = Object.fromEntries(Object.entries(ctx.content ?? {}).filter(([name]) => !skipped.has(name)));
-    if (Object.keys(changes).length === 0) return;
+    const names = Object.keys(ctx.content ?? {}).filter((name) => !NOT_SYNCED_BACK.has(name));
+    if (names.length === 0) return;
+    const job: Withdrawal = { csi: announcer, address: lnk, ri: announced.ri, syncBack: names };
+    if (retryable(await this.sendSyncBack(job, { announced, changes: ctx.content ?? {} }))) await this.queueSync(job);
+  }
+
+  /**
+   * Sends changed attributes of an announced resource back to its original: as the request changed them (`now`), or,
+   * from the outbox, as the announced resource has them when the job runs (null for one it no longer has). Nothing to
+   * do (2004) when the announced resource is gone or no longer links that original two-way.
+   */
+  async sendSyncBack(job: Withdrawal, now?: { announced: StoredResource; changes: Readonly<Record<string, unknown>> }): Promise<LinkResult> {
+    const announced = now?.announced ?? (await this.services.store.get(job.ri));
+    if (!announced || announced.doc.lnk !== job.address || announced.doc.ast !== BI_DIRECTIONAL) return { rsc: RSC.UPDATED };
+    const values = now?.changes ?? announced.doc;
+    const sent = Object.fromEntries((job.syncBack ?? []).filter((name) => !NOT_SYNCED_BACK.has(name)).map((name) => [name, values[name] ?? null]));
     const anncName = this.services.registry.contentName(announced);
     const originalName = anncName.endsWith('Annc') ? anncName.slice(0, -'Annc'.length) : anncName.replace(/A$/, '');
-    const result = await this.send(this.primitive(OPERATION.UPDATE, lnk, { pc: { [originalName]: changes } }));
-    if (result.rsc === RSC.UPDATED) this.services.log.info({ event: 'announcement-synced-back', original: lnk, resource: announced.ri }, `announced change sent back to ${announcer}`);
-    else this.refused('sync-back', announcer, announced.ri, result);
+    const result = await this.send(this.primitive(OPERATION.UPDATE, job.address, { pc: { [originalName]: sent } }));
+    if (result.rsc === RSC.UPDATED) this.services.log.info({ event: 'announcement-synced-back', original: job.address, resource: job.ri }, `announced change sent back to ${job.csi}`);
+    else this.refused('sync-back', job.csi, job.ri, result);
+    return result;
   }
 
   /** Sends one de-announcement (an outbox job, runWithdrawalJob); the answer decides whether it is tried again. */
