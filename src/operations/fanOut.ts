@@ -6,7 +6,7 @@ import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { RSC } from '../primitive/rsc.js';
-import { resolveLocalMember } from '../resources/types/group.js';
+import { SUB_GROUP_FAN_OUT, isMemberElsewhere, memberResource, resolveLocalMember } from '../resources/types/group.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { INTERNAL_PREFIX } from '../resources/representation.js';
 
@@ -90,7 +90,8 @@ async function removeMembers(ctx: RequestContext, groupRi: string, gone: Readonl
 async function memberTarget(ctx: RequestContext, member: string, suffix: string): Promise<string> {
   if (!suffix) return member;
   const local = await resolveLocalMember(ctx.services, member);
-  return local && local !== 'remote' ? `${local.srn}${suffix}` : `${member}${suffix}`;
+  // A sub-group fan-out member (`…/fopt`) keeps its fanOutPoint before the path.
+  return local && local !== 'remote' ? `${local.srn}${memberResource(member).fanOut ? SUB_GROUP_FAN_OUT : ''}${suffix}` : `${member}${suffix}`;
 }
 
 function isAggregate(pc: unknown): boolean {
@@ -105,7 +106,7 @@ function omitted(maxAnswerBytes: number): Record<string, unknown> {
 
 /** A member address on another CSE (resolveLocalMember's reading of it, without a lookup). */
 function elsewhere(ctx: RequestContext, member: string): boolean {
-  return member.startsWith('//') || (member.startsWith('/') && !member.startsWith(`/${ctx.services.self.cseId}/`));
+  return isMemberElsewhere(ctx.services.self, member);
 }
 
 /**
