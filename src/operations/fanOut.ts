@@ -6,7 +6,7 @@ import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { RSC } from '../primitive/rsc.js';
-import { resolveLocalMember } from '../resources/types/group.js';
+import { SUB_GROUP_FAN_OUT, isMemberElsewhere, memberResource, resolveLocalMember } from '../resources/types/group.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { INTERNAL_PREFIX } from '../resources/representation.js';
 
@@ -90,11 +90,42 @@ async function removeMembers(ctx: RequestContext, groupRi: string, gone: Readonl
 async function memberTarget(ctx: RequestContext, member: string, suffix: string): Promise<string> {
   if (!suffix) return member;
   const local = await resolveLocalMember(ctx.services, member);
-  return local && local !== 'remote' ? `${local.srn}${suffix}` : `${member}${suffix}`;
+  // A sub-group fan-out member (`…/fopt`) keeps its fanOutPoint before the path.
+  return local && local !== 'remote' ? `${local.srn}${memberResource(member).fanOut ? SUB_GROUP_FAN_OUT : ''}${suffix}` : `${member}${suffix}`;
 }
 
 function isAggregate(pc: unknown): boolean {
   return typeof pc === 'object' && pc !== null && 'm2m:agr' in pc;
+}
+
+type Aggregate = { 'm2m:agr'?: { 'm2m:rsp'?: unknown } };
+
+function omitted(maxAnswerBytes: number): Record<string, unknown> {
+  return { 'm2m:dbg': `content omitted: the aggregated answer reached groups.maxAnswerBytes (${maxAnswerBytes} bytes)` };
+}
+
+/** A member address on another CSE (resolveLocalMember's reading of it, without a lookup). */
+function elsewhere(ctx: RequestContext, member: string): boolean {
+  return isMemberElsewhere(ctx.services.self, member);
+}
+
+/**
+ * Another CSE's aggregate, counted against this fan-out's answer bytes: each entry keeps its status and member, and
+ * its content while it fits (as a member answer here would).
+ */
+function withinBudget(pc: Aggregate, budget: { bytes: number }, maxAnswerBytes: number): Aggregate {
+  const entries = pc['m2m:agr']?.['m2m:rsp'];
+  if (!Array.isArray(entries)) return pc;
+  const kept = entries.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) return entry;
+    const { pc: content, ...rest } = entry as Record<string, unknown>;
+    if (content === undefined) return entry;
+    const size = JSON.stringify(content).length;
+    if (size > budget.bytes) return { ...rest, pc: omitted(maxAnswerBytes) };
+    budget.bytes -= size;
+    return entry;
+  });
+  return { 'm2m:agr': { ...pc['m2m:agr'], 'm2m:rsp': kept } };
 }
 
 export async function fanOut(ctx: RequestContext): Promise<Outcome> {
@@ -125,10 +156,14 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
       const request: RequestPrimitive = { ...ctx.request, to: await memberTarget(ctx, member, suffix), gid, ...groupSubscription(ctx, group.ri) };
       const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth, fanOutBudget: budget });
       let pc = response.pc;
-      // A nested aggregate was counted member by member where it was made.
-      if (pc !== undefined && !isAggregate(pc)) {
+      // A nested aggregate made here was counted member by member where it was made; one that another CSE made (a
+      // member group there, fanned out by its Hosting CSE) was bounded by that CSE's budget only, so it is counted
+      // here entry by entry: a group of remote groups cannot answer members × their maxAnswerBytes.
+      if (pc !== undefined && isAggregate(pc)) {
+        if (elsewhere(ctx, member)) pc = withinBudget(pc, budget, maxAnswerBytes);
+      } else if (pc !== undefined) {
         const size = JSON.stringify(pc).length;
-        if (size > budget.bytes) pc = { 'm2m:dbg': `content omitted: the aggregated answer reached groups.maxAnswerBytes (${maxAnswerBytes} bytes)` };
+        if (size > budget.bytes) pc = omitted(maxAnswerBytes);
         else budget.bytes -= size;
       }
       // Each member's answer says which member it is [TS-0004 table 6.3.5.33-1].

@@ -17,6 +17,7 @@ import { targetKey } from '../notifications/events.js';
 import { verifyTargets } from '../notifications/verify.js';
 import { OUTBOX_TOPIC } from '../notifications/events.js';
 import { storageCharge } from '../quotas/stored.js';
+import { ANONYMOUS, quotaKey } from '../quotas/keys.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore } from '../storage/store.js';
 
 /** How long a <request> keeps its result without rp/rset: one hour. */
@@ -71,7 +72,12 @@ function metaInformation(request: RequestPrimitive): Record<string, unknown> {
   return mi;
 }
 
-export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
+/**
+ * Accepts a non-blocking request. `hostedElsewhere`: its target is on another CSE, and this CSE is its Receiver
+ * CSE, which hosts the <request> [TS-0004 §7.3.2.2]; the job forwards it as a blocking request (a transit CSE that
+ * cannot take asynchronous messages from the next hop does so, §7.3.2.8), and the answer is its result.
+ */
+export async function acceptNonBlocking(ctx: RequestContext, options: { hostedElsewhere?: boolean } = {}): Promise<Outcome> {
   const { services, request } = ctx;
   const { store, clock, self, config } = services;
   const originator = ctx.originator?.id ?? request.fr;
@@ -103,7 +109,8 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   const blocking: RequestPrimitive = { ...request, rt: { rtv: RESPONSE_TYPE.BLOCKING } };
   delete blocking.oet;
   // The group request identifier was claimed when the request was accepted; the job must not claim it again.
-  delete blocking.gid;
+  // The Hosting CSE of a target elsewhere claims it there instead [TS-0004 §7.3.3.2].
+  if (!options.hostedElsewhere) delete blocking.gid;
   // Relative expiration times count from when the request arrived, not from when the job runs.
   for (const name of ['rqet', 'rset'] as const) {
     const at = request[name] === undefined ? undefined : parseAbsRelTimestamp(request[name], ctx.receivedAt);
@@ -153,7 +160,40 @@ export async function acceptNonBlocking(ctx: RequestContext): Promise<Outcome> {
   });
   return asynchronous
     ? { rsc: RSC.ACCEPTED_NON_BLOCKING_REQUEST_ASYNCH }
-    : { rsc: RSC.ACCEPTED_NON_BLOCKING_REQUEST_SYNCH, content: { 'm2m:uri': stored.srn } };
+    : { rsc: RSC.ACCEPTED_NON_BLOCKING_REQUEST_SYNCH, content: { 'm2m:uri': requestReference(ctx, stored.srn) } };
+}
+
+/**
+ * The reference to a <request> as its originator can use it: CSE-relative for an originator of this CSE, but
+ * SP-relative (or absolute, over Mcc') for one another CSE relayed, whose own CSE would read a CSE-relative
+ * address as one of its own resources.
+ */
+function requestReference(ctx: RequestContext, srn: string): string {
+  const { self } = ctx.services;
+  if (ctx.originator?.viaSp !== undefined) return `//${self.spId}/${self.cseId}/${srn}`;
+  if (ctx.originator?.via !== undefined) return `/${self.cseId}/${srn}`;
+  return srn;
+}
+
+/**
+ * A non-blocking request for a resource on another CSE: this CSE, its Receiver CSE, keeps the <request> and answers
+ * the acknowledgement [TS-0004 §7.3.2.2-7.3.2.4, TS-0001 §8.2.2]; the job forwards the request later, and its
+ * result lands in that <request> (and, with rt=2, is notified from here), however many CSEs it crossed. Admitted as
+ * a local one is (an originator this CSE can hold to account); access to the target is the Hosting CSE's to decide.
+ */
+export async function acceptNonBlockingForOtherCse(ctx: RequestContext): Promise<ResponsePrimitive> {
+  if (quotaKey(ctx) === ANONYMOUS) {
+    throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, 'a non-blocking request needs a registered AE, a CSE, or an authenticated originator; send it blocking (rt=3)');
+  }
+  const outcome = await acceptNonBlocking(ctx, { hostedElsewhere: true });
+  const { request, services } = ctx;
+  return {
+    rsc: outcome.rsc,
+    rqi: request.rqi,
+    fr: `/${services.self.cseId}`,
+    ...(request.rvi ? { rvi: request.rvi } : {}),
+    ...(outcome.content ? { pc: outcome.content } : {}),
+  };
 }
 
 /**

@@ -22,8 +22,9 @@ export function quotaKey(ctx: RequestContext): string | undefined {
     return originator.authenticated && originator.credentialId !== undefined ? `credential:${encodeURIComponent(originator.credentialId)}` : ANONYMOUS;
   }
   if (originator.authenticated) return originator.id;
-  // Relayed by an authenticated CSE that may relay it (authenticate checks that): its own identity, not the crowd's.
-  if (originator.via !== undefined) return originator.id;
+  // Relayed by an authenticated CSE that may relay it (authenticate checks that), of this SP or a peer SP's IN-CSE over
+  // Mcc' (only absolute originators of that SP): its own identity, not the crowd's.
+  if (originator.via !== undefined || originator.viaSp !== undefined) return originator.id;
   // Without evidence, authenticate lets through only registered AE-IDs among the C/S names.
   if (/^[CS]/.test(originator.id)) return originator.id;
   return ANONYMOUS;

@@ -13,7 +13,7 @@ import { notAllowed } from '../primitive/errors.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { RSC } from '../primitive/rsc.js';
-import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, BI_DIRECTIONAL, CSE_BASE_ANNC, INSTANCE_TYPES, announcedToOf, cseIdOfAddress, isAnnouncedType, specializedOa, type Announceable, type AnnouncedTo } from '../resources/announceable.js';
+import { ANNOUNCEABLE, ANNOUNCED_TO_KEY, BI_DIRECTIONAL, CSE_BASE_ANNC, NEEDS_ANNOUNCED_PARENT, announcedToOf, cseIdOfAddress, isAnnouncedType, specializedOa, type Announceable, type AnnouncedTo } from '../resources/announceable.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { SP_RELATIVE_CSE_ID } from '../resources/types/remoteCse.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -21,6 +21,17 @@ import type { StoredResource } from '../storage/store.js';
 import { retryable, withdrawalMessage, type Withdrawal } from './withdrawals.js';
 import type { LinkResult } from './link.js';
 
+
+/**
+ * Announced attributes that hold identifiers of resources or entities (one or a list): sent SP-relative, since on the
+ * other CSE a CSE-relative one would name its own resources — an AE's aei, a group's members, an action's subject and
+ * object, a dependency's referenced resource, a location policy's container, a beacon's requester and targets, a
+ * semantic descriptor's related semantics.
+ */
+const ANNOUNCED_IDENTIFIERS: ReadonlySet<string> = new Set(['aei', 'mid', 'sri', 'orc', 'rri', 'loi', 'bcnr', 'bcnu', 'rels']);
+
+/** What an announced resource's changes never send back to the original: the original governs these (syncBack). */
+const NOT_SYNCED_BACK: ReadonlySet<string> = new Set(['acpi', 'at', 'aa', 'ast', 'lnk', 'et', 'lbl']);
 
 /** An entry of at as asked for: a CSE to announce to, or the address of an announced parent there. */
 interface Target {
@@ -67,7 +78,7 @@ export class Announcements {
    * request fails with 4005 [TS-0004 §7.3.3.10].
    */
   checkCreate(ty: number, content: Readonly<Record<string, unknown>>, parent: StoredResource): void {
-    if (!INSTANCE_TYPES.has(ty)) return;
+    if (!NEEDS_ANNOUNCED_PARENT.has(ty)) return;
     const parentAnnounced = announcedToOf(parent.doc);
     for (const target of this.newTargets(strings(content.at), {})) {
       if (!(target.csi in parentAnnounced)) {
@@ -97,12 +108,12 @@ export class Announcements {
   /** The attribute values as announced: identifiers this CSE-relative become SP-relative [TS-0004 §7.3.3.10]. */
   private values(resource: StoredResource, names: Iterable<string>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const spRelative = (id: unknown): unknown => (typeof id === 'string' && !id.startsWith('/') ? `${this.cse}/${id}` : id);
+    // URLs (a beacon's or a policy's targets may be) are no identifiers of this CSE and stay as they are.
+    const spRelative = (id: unknown): unknown => (typeof id === 'string' && !id.startsWith('/') && !id.includes('://') ? `${this.cse}/${id}` : id);
     for (const name of names) {
       const value = name === 'et' ? (resource.et === undefined ? undefined : formatTimestamp(resource.et)) : resource.doc[name];
       if (value === undefined) continue;
-      if (name === 'aei') out[name] = spRelative(value);
-      else if (name === 'mid' && Array.isArray(value)) out[name] = value.map(spRelative);
+      if (ANNOUNCED_IDENTIFIERS.has(name)) out[name] = Array.isArray(value) ? value.map(spRelative) : spRelative(value);
       // An announced policy is read on the other CSE: its originators there must still name this CSE's entities.
       else if (name === 'pv' || name === 'pvs') out[name] = this.rulesSpRelative(value);
       else out[name] = value;
@@ -234,7 +245,7 @@ export class Announcements {
     // The CSEBase's record is its <CSEBaseAnnc> there, which the other CSE may have lost.
     const underCseBase = to === undefined || parent?.ty === RESOURCE_TYPE.CSEBase;
     if (to === undefined) {
-      if (INSTANCE_TYPES.has(resource.ty)) return undefined;
+      if (NEEDS_ANNOUNCED_PARENT.has(resource.ty)) return undefined;
       to = await this.cseBaseAnnc(csi, false);
     }
     if (to === undefined) return undefined;
@@ -398,21 +409,36 @@ export class Announcements {
    * but the CSE that announced it is sent on to the original, as this CSE (From = its CSE-ID, so the original's
    * policies must grant this CSE UPDATE); the original's CSE then syncs every announced resource as usual. The
    * announcing CSE's own syncs are not sent back (no loop), nor are acpi, at, aa, ast, lnk and et, which the original
-   * governs. Best effort: a refusal or an unreachable original is logged and the change stays here.
+   * governs. An original that cannot be reached now gets the change later, from the outbox, through the same jobs as
+   * the announcing side's missed syncs (withdrawals.ts); a refusal is final, logged, and the change stays here.
    */
   private async syncBack(ctx: RequestContext, announced: StoredResource): Promise<void> {
     const lnk = announced.doc.lnk;
     if (announced.doc.ast !== BI_DIRECTIONAL || typeof lnk !== 'string') return;
     const announcer = cseIdOfAddress(lnk);
     if (announcer === undefined || ctx.originator?.id === announcer) return;
-    const skipped = new Set(['acpi', 'at', 'aa', 'ast', 'lnk', 'et', 'lbl']);
-    const changes = Object.fromEntries(Object.entries(ctx.content ?? {}).filter(([name]) => !skipped.has(name)));
-    if (Object.keys(changes).length === 0) return;
+    const names = Object.keys(ctx.content ?? {}).filter((name) => !NOT_SYNCED_BACK.has(name));
+    if (names.length === 0) return;
+    const job: Withdrawal = { csi: announcer, address: lnk, ri: announced.ri, syncBack: names };
+    if (retryable(await this.sendSyncBack(job, { announced, changes: ctx.content ?? {} }))) await this.queueSync(job);
+  }
+
+  /**
+   * Sends changed attributes of an announced resource back to its original: as the request changed them (`now`), or,
+   * from the outbox, as the announced resource has them when the job runs (null for one it no longer has). Nothing to
+   * do (2004) when the announced resource is gone or no longer links that original two-way.
+   */
+  async sendSyncBack(job: Withdrawal, now?: { announced: StoredResource; changes: Readonly<Record<string, unknown>> }): Promise<LinkResult> {
+    const announced = now?.announced ?? (await this.services.store.get(job.ri));
+    if (!announced || announced.doc.lnk !== job.address || announced.doc.ast !== BI_DIRECTIONAL) return { rsc: RSC.UPDATED };
+    const values = now?.changes ?? announced.doc;
+    const sent = Object.fromEntries((job.syncBack ?? []).filter((name) => !NOT_SYNCED_BACK.has(name)).map((name) => [name, values[name] ?? null]));
     const anncName = this.services.registry.contentName(announced);
     const originalName = anncName.endsWith('Annc') ? anncName.slice(0, -'Annc'.length) : anncName.replace(/A$/, '');
-    const result = await this.send(this.primitive(OPERATION.UPDATE, lnk, { pc: { [originalName]: changes } }));
-    if (result.rsc === RSC.UPDATED) this.services.log.info({ event: 'announcement-synced-back', original: lnk, resource: announced.ri }, `announced change sent back to ${announcer}`);
-    else this.refused('sync-back', announcer, announced.ri, result);
+    const result = await this.send(this.primitive(OPERATION.UPDATE, job.address, { pc: { [originalName]: sent } }));
+    if (result.rsc === RSC.UPDATED) this.services.log.info({ event: 'announcement-synced-back', original: job.address, resource: job.ri }, `announced change sent back to ${job.csi}`);
+    else this.refused('sync-back', job.csi, job.ri, result);
+    return result;
   }
 
   /** Sends one de-announcement (an outbox job, runWithdrawalJob); the answer decides whether it is tried again. */

@@ -1,4 +1,5 @@
-// De-announcement, and attribute sync-updates that could not be delivered, as outbox jobs [TS-0004 §7.3.3.11]: the announced resources of deleted originals are deleted on
+// De-announcement, and attribute sync-updates that could not be delivered (to an announced resource, or back to an
+// original with announceSyncType 2), as outbox jobs [TS-0004 §7.3.3.11]: the announced resources of deleted originals are deleted on
 // their CSEs after the commit, queued in the deleting transaction, and tried again while a CSE cannot be reached.
 // Apart from announcement.ts so that removal (operations/removal.ts) can queue them without importing it back.
 import type { CseServices } from '../pipeline/context.js';
@@ -21,6 +22,12 @@ export interface Withdrawal {
    * announced attributes are sent again, as the original has them when the job runs (later changes included).
    */
   readonly sync?: true;
+  /**
+   * Not a de-announcement but a change of an announced resource here (announceSyncType 2) that its original's CSE
+   * (csi; address: the original, its lnk) could not take: these attributes of the announced resource (ri) are sent
+   * back again, as they are when the job runs, so that the order of the failed sync-backs does not matter.
+   */
+  readonly syncBack?: readonly string[];
 }
 
 export function withdrawalMessage(job: Withdrawal, notBefore: number): NewOutboxMessage {
@@ -59,7 +66,13 @@ export async function runWithdrawalJob(services: CseServices, message: OutboxMes
     await store.transaction(async (tx) => void (await tx.dequeueLeased(message.id, owner)));
     return;
   }
-  const result = !remote ? { rsc: RSC.TARGET_NOT_REACHABLE } : job.sync ? await remote.announcements.sendSync(job) : await remote.announcements.sendWithdrawal(job);
+  const result = !remote
+    ? { rsc: RSC.TARGET_NOT_REACHABLE }
+    : job.syncBack
+      ? await remote.announcements.sendSyncBack(job)
+      : job.sync
+        ? await remote.announcements.sendSync(job)
+        : await remote.announcements.sendWithdrawal(job);
   const again = retryable(result);
   await store.transaction(async (tx) => {
     if (again && message.attempts + 1 < WITHDRAWAL_ATTEMPTS) {
@@ -67,7 +80,8 @@ export async function runWithdrawalJob(services: CseServices, message: OutboxMes
       await tx.postpone(message.id, clock.now() + delayMs, message.attempts + 1);
       return;
     }
-    if (again && job.sync) log.warn({ event: 'announcement-sync-given-up', target: job.csi, resource: job.ri, at: job.address }, `attribute sync to ${job.csi} given up`);
+    if (again && job.syncBack) log.warn({ event: 'announcement-sync-back-given-up', target: job.csi, resource: job.ri, original: job.address }, `sync-back to ${job.csi} given up`);
+    else if (again && job.sync) log.warn({ event: 'announcement-sync-given-up', target: job.csi, resource: job.ri, at: job.address }, `attribute sync to ${job.csi} given up`);
     else if (again) log.warn({ event: 'de-announcement-given-up', target: job.csi, resource: job.ri, at: job.address }, `de-announcement from ${job.csi} given up`);
     await tx.dequeueLeased(message.id, owner);
   });

@@ -32,6 +32,15 @@ export const ANNOUNCEABLE: Readonly<Record<number, Announceable>> = {
   // flexContainer: a specialization is announced as its content name + 'Annc' (cod:tempe → cod:tempeAnnc, as ACME
   // names it), the plain one as m2m:fcntA; its custom attributes (SDT data points) are OA ones [TS-0001 §9.6.35].
   28: { annc: 10028, anncName: 'm2m:fcntA', ma: ['et', 'lbl', 'cnd'], oa: ['or', 'nl', 'loc', 'mni', 'mbs', 'mia', 'fcied'] },
+  // locationPolicy [TS-0001 table 9.6.10-2: all its own attributes OA]; no child types there.
+  10: { annc: 10010, anncName: 'm2m:lcpA', ma: ['et', 'lbl'], oa: ['los', 'lit', 'lou', 'lot', 'lor', 'loi', 'lon', 'lost', 'gta', 'gec', 'aid', 'rlkl', 'luec'] },
+  // semanticDescriptor [TS-0001 table 9.6.30-2: semanticOpExec NA, the rest OA].
+  24: { annc: 10024, anncName: 'm2m:smdA', ma: ['et', 'lbl'], oa: ['dcrp', 'dsp', 'or', 'rels', 'svd', 'vlde'] },
+  // timeSyncBeacon (Release 4, not in the V3 texts): as ACME's TSBAnnc, 10060, all its own attributes OA.
+  60: { annc: 10060, anncName: 'm2m:tsbA', ma: ['et', 'lbl'], oa: ['bcnc', 'bcni', 'bcnt', 'bcnr', 'bcnu'] },
+  // action and dependency (Release 4, TS-0001 §9.6.61-62 as ACME's ACTRAnnc/DEPRAnnc, 10065/10066): apv, orc and rri MA.
+  65: { annc: 10065, anncName: 'm2m:actrA', ma: ['et', 'lbl', 'apv', 'orc'], oa: ['apy', 'sri', 'evc', 'evm', 'ecp', 'dep', 'ipu', 'air'] },
+  66: { annc: 10066, anncName: 'm2m:deprA', ma: ['et', 'lbl', 'rri'], oa: ['sfc', 'evc'] },
 };
 
 /**
@@ -63,8 +72,12 @@ export function announcedToOf(doc: Readonly<Record<string, unknown>>): Announced
 /** The <CSEBaseAnnc> that stands for the announcing CSE on the target CSE [TS-0004 §7.3.3.10]. */
 export const CSE_BASE_ANNC = 10005;
 
-/** Types whose announcement needs the parent announced to the same CSE first (contentInstance, timeSeriesInstance) [TS-0001 table 10.2.13.2-1]. */
-export const INSTANCE_TYPES: ReadonlySet<number> = new Set([4, 30]);
+/**
+ * Types whose announcement needs the parent announced to the same CSE first: contentInstance, timeSeriesInstance
+ * [TS-0001 table 10.2.13.2-1], and dependency, whose announced variant exists only under an announced action (no
+ * <CSEBaseAnnc> takes one, in TS-0001 or ACME).
+ */
+export const NEEDS_ANNOUNCED_PARENT: ReadonlySet<number> = new Set([4, 30, 66]);
 
 /** The CSE-ID an SP-relative (/csi/…) or absolute (//sp/csi/…) address starts with. */
 export function cseIdOfAddress(address: unknown): string | undefined {

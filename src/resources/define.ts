@@ -85,6 +85,11 @@ export interface HookContext {
   readonly attributesOf?: (resource: StoredResource) => AttributeTable;
   /** The connection the request came on, for what the CSE later does as its originator (an <action>). */
   readonly transport?: TransportContext;
+  /**
+   * RETRIEVE of a resource on another CSE (`/csi/…`) as the request's originator, forwarded through the tree; its
+   * answer (5103 when it cannot be reached). Only in prepare (never inside a transaction); absent without CSE links.
+   */
+  readonly retrieveElsewhere?: (address: string) => Promise<{ rsc: number; pc?: Record<string, unknown> }>;
 }
 
 export interface TypeHooks {

@@ -67,6 +67,44 @@ describe('announced attribute sync while the target is down', () => {
   });
 });
 
+describe('announceSyncType 2 while the original CSE is down', () => {
+  it('keeps the change of the announced resource in the outbox and sends it back once the original CSE is back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-annc-syncback-'));
+    const pki = await TestPki.create(dir);
+    const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    const inCse = await startCseNode('id-in', 'IN', await pki.cse('id-in'));
+    const mnFiles = await pki.cse('id-mn');
+    const mnFlags = { ...registrarFlags(inCse.cse.httpPort), 'http.port': await freePort(), 'storage.path': join(dir, 'mn.sqlite') };
+    let mnCse = await startCseNode('id-mn', 'MN', mnFiles, mnFlags);
+    try {
+      await mnCse.cse.services.remote?.registration?.whenRegistered();
+      assert.equal((await call(inCse.cse.httpPort, ca, 'POST', '/cse-in', 'Cwriter', { ty: 2, body: { 'm2m:ae': { rn: 'writer', api: 'Nsync', rr: false, srv: ['3'] } } })).rsc, 2001);
+      const acp = await call(mnCse.cse.httpPort, ca, 'POST', '/cse-mn', 'CAdmin', {
+        ty: 1,
+        body: { 'm2m:acp': { rn: 'twoWayPolicy', pv: { acr: [{ acor: ['/id-in/Cwriter'], acop: 6 }, { acor: ['/id-in'], acop: 4 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } },
+      });
+      assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+      const cnt = await call(mnCse.cse.httpPort, ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'twoWay', mni: 3, mbs: 1000, acpi: [String(of(acp, 'm2m:acp').ri)], ast: 2, at: ['/id-in'], aa: ['mni', 'mbs'] } } });
+      assert.equal(cnt.rsc, 2001, JSON.stringify(cnt.body));
+      const at = String((of(cnt, 'm2m:cnt').at as string[])[0]);
+      await mnCse.close();
+      // Two changes on the IN while the MN is down: both stay here, and the original gets where they ended.
+      assert.equal((await call(inCse.cse.httpPort, ca, 'PUT', `/~${at}`, 'Cwriter', { body: { 'm2m:cntA': { mni: 8 } } })).rsc, 2004);
+      assert.equal((await call(inCse.cse.httpPort, ca, 'PUT', `/~${at}`, 'Cwriter', { body: { 'm2m:cntA': { mni: 9, mbs: 2000 } } })).rsc, 2004);
+      mnCse = await startCseNode('id-mn', 'MN', mnFiles, mnFlags);
+      const stale = of(await call(mnCse.cse.httpPort, ca, 'GET', '/cse-mn/twoWay', 'CAdmin'), 'm2m:cnt');
+      assert.equal(stale.mni, 3);
+      await waitFor(async () => {
+        const original = of(await call(mnCse.cse.httpPort, ca, 'GET', '/cse-mn/twoWay', 'CAdmin'), 'm2m:cnt');
+        return original.mni === 9 && original.mbs === 2000;
+      }, 40_000);
+    } finally {
+      await mnCse.close();
+      await inCse.close();
+    }
+  });
+});
+
 describe('discovery of announced resources on the IN-CSE', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-annc-disc-'));
   let ca: string;

@@ -99,11 +99,13 @@ describe('CSE registration and forwarding', () => {
     assert.equal((await call(port(mnCse), ca, 'GET', '/~/id-in/cse-in/shared', 'Cother')).rsc, 4103);
   });
 
-  it("returns the hosting CSE's non-blocking answer, whose <request> the AE then reads through the registree", async () => {
+  it("keeps the <request> of a non-blocking request for the registrar on the registree, its Receiver CSE, with the hosting CSE's answer", async () => {
     const accepted = await call(port(mnCse), ca, 'GET', '/~/id-in/cse-in/shared?rt=1', 'Creader');
     assert.equal(accepted.rsc, 1001, JSON.stringify(accepted.body));
     const uri = String(accepted.body?.['m2m:uri']);
-    const path = uri.startsWith('/') ? `/~${uri}` : `/~/id-in/${uri}`;
+    // TS-0004 §7.3.2.2: the Receiver CSE hosts the <request> (test/conformance/treeNonBlocking.test.ts has the rest).
+    assert.match(uri, /^cse-mn\/req/);
+    const path = `/${uri}`;
     let result: Attrs = {};
     await waitFor(async () => {
       const req = await call(port(mnCse), ca, 'GET', path, 'Creader');

@@ -109,6 +109,24 @@ describe("two IN-CSEs of different service providers over Mcc' (peers.list)", ()
     assert.equal(upper.rsc, 2000, JSON.stringify(upper.body));
   });
 
+  it("keeps a non-blocking request for SP B on A's IN-CSE, which records B's answer; B answers a relayed one with an absolute reference", async () => {
+    const ack = await call(inA.port, ca, 'GET', `/_/${SP_B}/id-in/cse-in/shared/la?rt=1`, 'Creader');
+    assert.equal(ack.rsc, 1001, JSON.stringify(ack.body));
+    const reference = String(ack.body?.['m2m:uri']);
+    assert.match(reference, /^cse-in\/req/);
+    let req: Attrs = {};
+    await waitFor(async () => {
+      req = ((await call(inA.port, ca, 'GET', `/${reference}`, 'Creader')).body?.['m2m:req'] ?? {}) as Attrs;
+      return req.rs !== undefined && req.rs !== 3;
+    }, 15_000);
+    assert.equal(req.rs, 1, JSON.stringify(req));
+    assert.equal((((req.ors as Attrs).pc as Attrs)['m2m:cin'] as Attrs).con, 'from-sp-b');
+    // A peer IN-CSE of another implementation might relay a non-blocking request as it is: the reference names SP B.
+    const relayed = await call(inB.port, ca, 'GET', '/cse-in/shared/la?rt=1', `//${SP_A}/id-in/Creader`, { client: clientA() });
+    assert.equal(relayed.rsc, 1001, JSON.stringify(relayed.body));
+    assert.match(String(relayed.body?.['m2m:uri']), new RegExp(`^//${SP_B.replace(/\./g, '\\.')}/id-in/cse-in/req`));
+  });
+
   it("reaches an MN-CSE of SP B below B's IN-CSE, the absolute originator relayed down B's tree", async () => {
     const acp = await call(mnB.port, ca, 'POST', '/cse-mn', 'CAdmin', {
       ty: 1,

@@ -2,7 +2,8 @@
 // to the registrar [TS-0004 §7.3.2.6] (src/remote); its response is this request's response.
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { parseTarget } from '../../primitive/identifiers.js';
-import { OPERATION } from '../../primitive/request.js';
+import { OPERATION, RESPONSE_TYPE } from '../../primitive/request.js';
+import { acceptNonBlockingForOtherCse } from '../../operations/nonBlocking.js';
 import { RSC } from '../../primitive/rsc.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { Stage } from '../pipeline.js';
@@ -22,6 +23,13 @@ export const route: Stage = {
       const remote = ctx.services.remote;
       if (!remote) {
         throw new CseError(RSC.NOT_FOUND, `no CSE ${target.spId === undefined ? '' : `//${target.spId}`}${target.cseId} is known to this CSE`);
+      }
+      // Non-blocking: this CSE is the Receiver CSE and keeps the <request> [TS-0004 §7.3.2.2] — once a route is
+      // known, so that a CSE nobody knows is refused now rather than in the result.
+      const rtv = ctx.request.rt?.rtv;
+      if ((rtv === RESPONSE_TYPE.NON_BLOCKING_SYNCH || rtv === RESPONSE_TYPE.NON_BLOCKING_ASYNCH) && (await remote.nextHop(target.cseId, target.spId, ctx.originator?.via, ctx.originator?.viaSp))) {
+        ctx.response = await acceptNonBlockingForOtherCse(ctx);
+        return;
       }
       ctx.response = await remote.forward(ctx, target.cseId, target.spId);
       return;

@@ -14,6 +14,7 @@ import { checkCriteriaShape } from '../../actions/criteria.js';
 import { checkCriteriaOn, primitivePrivilege, usableResource } from '../../actions/references.js';
 import { EVAL_MODE, MIN_PERIOD_MS, RUN_AS_KEY, RUN_AS_REGISTRATION_KEY, SUBJECT_KEY, TRANSPORT_KEY, evidenceOnly, startMode, unwatch, watch } from '../../actions/state.js';
 import type { StoredResource } from '../../storage/store.js';
+import { announceAttributes } from '../announceable.js';
 
 /** The members of m2m:requestPrimitive an action may carry: one plain, blocking request. */
 const PRIMITIVE_MEMBERS = new Set(['op', 'to', 'fr', 'rqi', 'rvi', 'ty', 'pc', 'rcn']);
@@ -47,6 +48,7 @@ function checkInput(value: unknown): string | undefined {
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.action),
   ...EXPIRATION,
   ...LABELS,
   ...ACCESS_CONTROL,

@@ -24,6 +24,11 @@ import { scheduleType } from './schedule.js';
 import { timeSeriesType } from './timeSeries.js';
 import { timeSeriesInstanceType } from './timeSeriesInstance.js';
 import { SP_RELATIVE_CSE_ID } from './remoteCse.js';
+import { locationPolicyType } from './locationPolicy.js';
+import { semanticDescriptorType } from './semanticDescriptor.js';
+import { timeSyncBeaconType } from './timeSyncBeacon.js';
+import { actionType } from './action.js';
+import { dependencyType } from './dependency.js';
 
 const COMMON = {
   ...UNIVERSAL,
@@ -193,6 +198,11 @@ const ANNC = {
   sch: ANNOUNCEABLE[RESOURCE_TYPE.schedule]?.annc ?? 0,
   ts: ANNOUNCEABLE[RESOURCE_TYPE.timeSeries]?.annc ?? 0,
   tsi: ANNOUNCEABLE[RESOURCE_TYPE.timeSeriesInstance]?.annc ?? 0,
+  lcp: ANNOUNCEABLE[RESOURCE_TYPE.locationPolicy]?.annc ?? 0,
+  smd: ANNOUNCEABLE[RESOURCE_TYPE.semanticDescriptor]?.annc ?? 0,
+  tsb: ANNOUNCEABLE[RESOURCE_TYPE.timeSyncBeacon]?.annc ?? 0,
+  actr: ANNOUNCEABLE[RESOURCE_TYPE.action]?.annc ?? 0,
+  depr: ANNOUNCEABLE[RESOURCE_TYPE.dependency]?.annc ?? 0,
 };
 
 /** <CSEBaseAnnc>: the announcing CSE, under this CSEBase; the resources it announces go below it [TS-0004 §7.3.3.10]. */
@@ -207,7 +217,9 @@ export const cseBaseAnncType = defineResourceType({
     poa: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 32 },
     csz: { type: 'stringList', create: 'O', update: 'O', maxLength: 8 },
   },
-  childTypes: [ANNC.acp, ANNC.ae, ANNC.cnt, ANNC.grp, ANNC.nod, ANNC.sch, ANNC.ts, ANNC.fcnt],
+  // As TS-0001 table 9.6.26.1-1 (and ACME's CSEBaseAnnc for timeSyncBeacon and action): the announced resources whose
+  // originals' parents are not announced there.
+  childTypes: [ANNC.acp, ANNC.ae, ANNC.cnt, ANNC.grp, ANNC.nod, ANNC.sch, ANNC.ts, ANNC.fcnt, ANNC.lcp, ANNC.smd, ANNC.tsb, ANNC.actr],
   creatable: true,
   updatable: true,
   deletable: true,
@@ -223,14 +235,21 @@ export const cseBaseAnncType = defineResourceType({
 export const ANNOUNCED_TYPES: readonly ResourceTypeDefinition[] = [
   cseBaseAnncType,
   announcedType(accessControlPolicyType, []),
-  announcedType(aeType, [ANNC.acp, ANNC.cnt, ANNC.grp, ANNC.ts, ANNC.fcnt]),
-  announcedType(containerType, [ANNC.cnt, ANNC.cin, ANNC.ts, ANNC.fcnt]),
-  announcedFlexContainerType([ANNC.cnt, ANNC.fcnt, ANNC.ts]),
-  announcedType(contentInstanceType, []),
-  announcedType(groupType, []),
-  announcedType(nodeType, [ANNC.sch, ANNC.mgo]),
+  // The children of each announced type: TS-0001 table 9.6.26.1-1, with timeSyncBeacon and action where ACME puts
+  // them (timeSyncBeaconAnnc also under AEAnnc, as Warden's <timeSyncBeacon> may be an <AE>'s).
+  announcedType(aeType, [ANNC.acp, ANNC.cnt, ANNC.grp, ANNC.ts, ANNC.fcnt, ANNC.lcp, ANNC.smd, ANNC.tsb, ANNC.actr]),
+  announcedType(containerType, [ANNC.cnt, ANNC.cin, ANNC.ts, ANNC.fcnt, ANNC.smd, ANNC.actr]),
+  announcedFlexContainerType([ANNC.cnt, ANNC.fcnt, ANNC.ts, ANNC.smd, ANNC.actr]),
+  announcedType(contentInstanceType, [ANNC.smd]),
+  announcedType(groupType, [ANNC.smd, ANNC.actr]),
+  announcedType(nodeType, [ANNC.sch, ANNC.mgo, ANNC.smd, ANNC.actr]),
   announcedMgmtObjType(),
   announcedType(scheduleType, []),
-  announcedType(timeSeriesType, [ANNC.tsi]),
+  announcedType(timeSeriesType, [ANNC.tsi, ANNC.smd, ANNC.actr]),
   announcedType(timeSeriesInstanceType, []),
+  announcedType(locationPolicyType, []),
+  announcedType(semanticDescriptorType, []),
+  announcedType(timeSyncBeaconType, []),
+  announcedType(actionType, [ANNC.depr]),
+  announcedType(dependencyType, []),
 ];

@@ -8,9 +8,11 @@ import { ACCESS_OPERATION } from '../../security/acp.js';
 import { badRequest } from '../../primitive/errors.js';
 import { checkCriteriaShape } from '../../actions/criteria.js';
 import { checkCriteriaOn, usableResource } from '../../actions/references.js';
+import { announceAttributes } from '../announceable.js';
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.dependency),
   ...EXPIRATION,
   ...LABELS,
   ...ACCESS_CONTROL,

@@ -1,5 +1,6 @@
 // <group> (ty 9, TS-0001 §9.6.13): a set of member resources. Membership is what access control reads
-// (a group's ID in accessControlOriginators); fan-out through fopt comes with the group issue.
+// (a group's ID in accessControlOriginators); fan-out through fopt is operations/fanOut.ts. A member on another CSE is
+// validated against memberType by asking its Hosting CSE (prepare, before the transaction).
 import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
@@ -35,9 +36,28 @@ const attributes = {
 
 export type GroupAttributes = AttributesOf<typeof attributes>;
 
-/** The local resource a member ID names (resource ID, SP-relative under this CSE, or structured path). */
+/**
+ * A member ID suffixed so names a sub-group whose own members a fan-out reaches, through that sub-group's fanOutPoint
+ * on its Hosting CSE [TS-0004 §7.4.13.2.1]; without it a member that is a group is addressed as a resource itself.
+ */
+export const SUB_GROUP_FAN_OUT = '/fopt';
+
+/** A member ID without its sub-group fan-out suffix, and whether it had one. */
+export function memberResource(member: string): { id: string; fanOut: boolean } {
+  return member.endsWith(SUB_GROUP_FAN_OUT) ? { id: member.slice(0, -SUB_GROUP_FAN_OUT.length), fanOut: true } : { id: member, fanOut: false };
+}
+
+/** A member on another CSE, read from its ID alone (as resolveLocalMember reads it). */
+export function isMemberElsewhere(self: LocalIdentity, member: string): boolean {
+  return member.startsWith('//') || (member.startsWith('/') && !member.startsWith(`/${self.cseId}/`));
+}
+
+/**
+ * The local resource a member ID names (resource ID, SP-relative under this CSE, or structured path); for a sub-group
+ * fan-out member (`…/fopt`), the sub-group.
+ */
 export async function resolveLocalMember(ctx: Pick<HookContext, 'store' | 'self'>, member: string): Promise<StoredResource | undefined | 'remote'> {
-  let id = member;
+  let id = memberResource(member).id;
   const spPrefix = `/${ctx.self.cseId}/`;
   if (id.startsWith('//')) return 'remote';
   if (id.startsWith(spPrefix)) id = id.slice(spPrefix.length);
@@ -46,34 +66,92 @@ export async function resolveLocalMember(ctx: Pick<HookContext, 'store' | 'self'
   return ctx.store.get(id);
 }
 
+/** What a member on another CSE turned out to be when its Hosting CSE was asked (prepare). */
+type RemoteMember = { type: number } | 'gone' | 'unreachable';
+/** The remote members' types of a request, found in prepare (outside the transaction), read in validateMembers. */
+const remoteMembers = new WeakMap<object, ReadonlyMap<string, RemoteMember>>();
+/** Members on other CSEs asked for their type per request, 8 at a time; beyond, they stay unvalidated (mtv false). */
+const MAX_REMOTE_CHECKS = 64;
+const REMOTE_CHECK_CONCURRENCY = 8;
+
 /**
- * Validates members against memberType under the consistency strategy [TS-0001 §10.2.7.2]: missing local
- * members are dropped; a member of another type is dropped, refuses the group, or makes it mixed.
+ * The types of the members on other CSEs, as their Hosting CSEs answer a RETRIEVE by the request's originator: the
+ * resource's type, or for a sub-group fan-out member its memberType [TS-0004 §7.4.13.2.1]. Asked only when the
+ * group's memberType is not mixed (nothing to validate otherwise). A member its CSE says is not there is dropped, as a
+ * missing local one is; one the originator may not retrieve refuses the request (5105 RECEIVER_HAS_NO_PRIVILEGE, as
+ * §7.4.13.2.1 says for sub-groups); one whose CSE cannot be reached now stays, unvalidated (mtv false).
+ */
+async function checkRemoteMembers(ctx: HookContext, mid: readonly string[], mt: number): Promise<Map<string, RemoteMember>> {
+  const found = new Map<string, RemoteMember>();
+  const retrieve = ctx.retrieveElsewhere;
+  if (!retrieve || mt === MIXED) return found;
+  const remote = [...new Set(mid)].filter((m) => isMemberElsewhere(ctx.self, m)).slice(0, MAX_REMOTE_CHECKS);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < remote.length) {
+      const member = remote[next++] as string;
+      const { id, fanOut } = memberResource(member);
+      const answer = await retrieve(id);
+      if (answer.rsc === RSC.OK) {
+        const representation = Object.values(answer.pc ?? {})[0] as Record<string, unknown> | undefined;
+        const ty = representation?.ty;
+        if (typeof ty !== 'number' || (fanOut && ty !== RESOURCE_TYPE.group)) found.set(member, 'gone');
+        else found.set(member, { type: fanOut ? (typeof representation?.mt === 'number' ? representation.mt : MIXED) : ty });
+      } else if (answer.rsc === RSC.NOT_FOUND) {
+        found.set(member, 'gone');
+      } else if (answer.rsc === RSC.ORIGINATOR_HAS_NO_PRIVILEGE) {
+        throw new CseError(RSC.RECEIVER_HAS_NO_PRIVILEGE, `the originator may not retrieve member '${member}' from its CSE, so its type cannot be validated`);
+      } else {
+        found.set(member, 'unreachable');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REMOTE_CHECK_CONCURRENCY, remote.length) }, worker));
+  return found;
+}
+
+/**
+ * Validates members against memberType under the consistency strategy [TS-0001 §10.2.7.2, TS-0004 §7.4.13.2.1]:
+ * missing members are dropped; a member of another type (for a sub-group fan-out member, whose memberType differs)
+ * is dropped, refuses the group, or makes it mixed. Members on other CSEs count with the type their CSEs gave
+ * (prepare); one that could not be asked leaves the group unvalidated (mtv false).
  */
 async function validateMembers(ctx: HookContext, group: StoredResource): Promise<void> {
   const attrs = group.doc as GroupAttributes;
   const strategy = attrs.csy ?? CONSISTENCY.ABANDON_MEMBER;
   const members = [...new Set(attrs.mid ?? [])];
+  const elsewhere = remoteMembers.get(ctx.request);
   const kept: string[] = [];
   let validated = true;
   for (const member of members) {
     const resolved = await resolveLocalMember(ctx, member);
+    let type: number;
     if (resolved === 'remote') {
-      validated = false; // remote members are checked when remote CSEs are supported
-      kept.push(member);
-      continue;
+      const remote = elsewhere?.get(member);
+      if (remote === 'gone') continue;
+      if (remote === undefined || remote === 'unreachable') {
+        validated = false;
+        kept.push(member);
+        continue;
+      }
+      type = remote.type;
+    } else {
+      if (!resolved) continue;
+      if (resolved.ri === group.ri) throw badRequest('a group cannot be its own member');
+      const fanOut = memberResource(member).fanOut;
+      // A fanOutPoint of something that is no group names nothing.
+      if (fanOut && resolved.ty !== RESOURCE_TYPE.group) continue;
+      type = fanOut ? ((resolved.doc as GroupAttributes).mt ?? MIXED) : resolved.ty;
     }
-    if (!resolved) continue;
-    if (resolved.ri === group.ri) throw badRequest('a group cannot be its own member');
     const mt = attrs.mt ?? MIXED;
-    if (mt !== MIXED && resolved.ty !== mt) {
+    if (mt !== MIXED && type !== mt) {
       if (strategy === CONSISTENCY.ABANDON_GROUP) {
-        throw new CseError(RSC.GROUP_MEMBER_TYPE_INCONSISTENT, `member '${member}' is of type ${resolved.ty}, not memberType ${mt}`);
+        throw new CseError(RSC.GROUP_MEMBER_TYPE_INCONSISTENT, `member '${member}' is of type ${type}, not memberType ${mt}`);
       }
       if (strategy === CONSISTENCY.ABANDON_MEMBER) continue;
       attrs.mt = MIXED;
     }
-    await markMember(ctx, resolved);
+    if (resolved !== 'remote') await markMember(ctx, resolved);
     kept.push(member);
   }
   if (attrs.mnm !== undefined && kept.length > attrs.mnm) {
@@ -108,8 +186,9 @@ async function markMember(ctx: HookContext, member: StoredResource): Promise<voi
  */
 export async function leaveGroups(tx: ResourceStore, self: LocalIdentity, root: StoredResource, now: number): Promise<StoredResource[]> {
   if (root.doc[MEMBER_KEY] !== true) return [];
-  // Members are listed by resource ID, SP-relative ID or structured name.
-  const names = [root.ri, `/${self.cseId}/${root.ri}`, root.srn, `/${self.cseId}/${root.srn}`];
+  // Members are listed by resource ID, SP-relative ID or structured name, a sub-group also with its fanOutPoint.
+  const ids = [root.ri, `/${self.cseId}/${root.ri}`, root.srn, `/${self.cseId}/${root.srn}`];
+  const names = root.ty === RESOURCE_TYPE.group ? [...ids, ...ids.map((id) => `${id}${SUB_GROUP_FAN_OUT}`)] : ids;
   const hits = await tx.search({ below: self.cseRn, onlyTypes: [RESOURCE_TYPE.group], listHasAny: ['mid', names], operation: 'and', aliveAt: now, withoutContent: true, limit: GROUPS_PER_QUERY });
   const changed: StoredResource[] = [];
   for (const hit of hits) {
@@ -137,6 +216,11 @@ export const groupType = defineResourceType({
   deletable: true,
   hasAcpi: true,
   hooks: {
+    async prepare(ctx, content, operation, target) {
+      if (!Array.isArray(content.mid)) return;
+      const mt = typeof content.mt === 'number' ? content.mt : operation === 'update' && typeof target.doc.mt === 'number' ? target.doc.mt : MIXED;
+      remoteMembers.set(ctx.request, await checkRemoteMembers(ctx, content.mid.filter((m): m is string => typeof m === 'string'), mt));
+    },
     async beforeCreate(ctx, resource) {
       const attrs = resource.doc as GroupAttributes;
       attrs.mt ??= MIXED;

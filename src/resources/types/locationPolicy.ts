@@ -19,6 +19,7 @@ import { containerType, nextStateTag } from './container.js';
 import { cancelTimer, setTimer } from '../../scheduler/timers.js';
 import { durationMs } from '../validate.js';
 import { OUTBOX_TOPIC } from '../../notifications/events.js';
+import { announceAttributes } from '../announceable.js';
 
 /** m2m:locationSource [TS-0004 §6.3.4.2.x]. */
 export const LOCATION_SOURCE = { NETWORK: 1, DEVICE: 2, SHARING: 3 } as const;
@@ -116,6 +117,7 @@ export function activeUpdatePeriod(policy: StoredResource): number | undefined {
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.locationPolicy),
   ...EXPIRATION,
   ...LABELS,
   ...ACCESS_CONTROL,

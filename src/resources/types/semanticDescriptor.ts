@@ -8,12 +8,14 @@ import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { SEMANTIC_FORMATS } from '../../semantics/sparql.js';
 import type { StoredResource } from '../../storage/store.js';
+import { announceAttributes } from '../announceable.js';
 
 /** A descriptor is a description, not a data set: 512 KiB of base64 at most. */
 const MAX_DESCRIPTOR_LENGTH = 512 * 1024;
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.semanticDescriptor),
   ...EXPIRATION,
   ...LABELS,
   ...ACCESS_CONTROL,

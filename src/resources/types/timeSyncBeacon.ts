@@ -11,6 +11,7 @@ import type { StoredResource } from '../../storage/store.js';
 import { cancelTimer, setTimer } from '../../scheduler/timers.js';
 import { checkDuration, durationMs } from '../validate.js';
 import { checkTargets } from './subscription.js';
+import { announceAttributes } from '../announceable.js';
 
 /** m2m:beaconCriteria (ACME's BeaconCriteria). */
 export const BEACON_CRITERIA = { PERIODIC: 1, LOSS_OF_SYNCHRONIZATION: 2 } as const;
@@ -29,6 +30,7 @@ export const BEACON_INTERVAL_LIMITS = { minMs: 1_000, maxMs: 86_400_000 } as con
 
 const attributes = {
   ...UNIVERSAL,
+  ...announceAttributes(RESOURCE_TYPE.timeSyncBeacon),
   ...EXPIRATION,
   ...LABELS,
   ...ACCESS_CONTROL,

@@ -529,10 +529,16 @@ export interface GroupUpdate {
 
 /** <m2m:lcp> (ty 10) as the CSE shows it. */
 export interface LocationPolicy {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
   /** string; create O, update O, at most 256 */
   aid?: string;
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** anyURI; create O, update O */
   cstn?: string;
   /** timestamp; create NP, update NP */
@@ -581,8 +587,11 @@ export interface LocationPolicy {
 
 /** What a CREATE of <m2m:lcp> may carry (M required, O optional, NP left out). */
 export interface LocationPolicyCreate {
+  aa?: string[];
   acpi?: string[];
   aid?: string;
+  ast?: 1 | 2;
+  at?: string[];
   cstn?: string;
   daci?: string[];
   et?: string;
@@ -602,8 +611,11 @@ export interface LocationPolicyCreate {
 
 /** What an UPDATE of <m2m:lcp> may carry (null removes an optional attribute). */
 export interface LocationPolicyUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
   aid?: string | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cstn?: string | null;
   daci?: string[] | null;
   et?: string | null;
@@ -3575,8 +3587,14 @@ export interface SubscriptionUpdate {
 
 /** <m2m:smd> (ty 24) as the CSE shows it. */
 export interface SemanticDescriptor {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update NP */
   cr?: unknown;
   /** anyURI; create O, update O */
@@ -3617,7 +3635,10 @@ export interface SemanticDescriptor {
 
 /** What a CREATE of <m2m:smd> may carry (M required, O optional, NP left out). */
 export interface SemanticDescriptorCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cr?: null;
   cstn?: string;
   daci?: string[];
@@ -3633,7 +3654,10 @@ export interface SemanticDescriptorCreate {
 
 /** What an UPDATE of <m2m:smd> may carry (null removes an optional attribute). */
 export interface SemanticDescriptorUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cstn?: string | null;
   daci?: string[] | null;
   dcrp?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | null;
@@ -4419,8 +4443,14 @@ export interface FlexContainerInstanceUpdate {
 
 /** <m2m:tsb> (ty 60) as the CSE shows it. */
 export interface TimeSyncBeacon {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** enum; create M, update O */
   bcnc?: 1 | 2;
   /** duration; create O, update O */
@@ -4455,7 +4485,10 @@ export interface TimeSyncBeacon {
 
 /** What a CREATE of <m2m:tsb> may carry (M required, O optional, NP left out). */
 export interface TimeSyncBeaconCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   bcnc: 1 | 2;
   bcni?: string | number;
   bcnr?: string;
@@ -4470,7 +4503,10 @@ export interface TimeSyncBeaconCreate {
 
 /** What an UPDATE of <m2m:tsb> may carry (null removes an optional attribute). */
 export interface TimeSyncBeaconUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   bcnc?: 1 | 2 | null;
   bcni?: string | number | null;
   bcnt?: string | number | null;
@@ -4483,6 +4519,8 @@ export interface TimeSyncBeaconUpdate {
 
 /** <m2m:actr> (ty 65) as the CSE shows it. */
 export interface Action {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
   /** any; create NP, update NP */
@@ -4491,6 +4529,10 @@ export interface Action {
   apv?: Record<string, unknown>;
   /** positiveInteger; create O, update O */
   apy?: number;
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update NP */
   cr?: unknown;
   /** anyURI; create O, update O */
@@ -4531,9 +4573,12 @@ export interface Action {
 
 /** What a CREATE of <m2m:actr> may carry (M required, O optional, NP left out). */
 export interface ActionCreate {
+  aa?: string[];
   acpi?: string[];
   apv: Record<string, unknown>;
   apy?: number;
+  ast?: 1 | 2;
+  at?: string[];
   cr?: null;
   cstn?: string;
   daci?: string[];
@@ -4550,9 +4595,12 @@ export interface ActionCreate {
 
 /** What an UPDATE of <m2m:actr> may carry (null removes an optional attribute). */
 export interface ActionUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
   apv?: Record<string, unknown> | null;
   apy?: number | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cstn?: string | null;
   daci?: string[] | null;
   dep?: string[] | null;
@@ -4568,8 +4616,14 @@ export interface ActionUpdate {
 
 /** <m2m:depr> (ty 66) as the CSE shows it. */
 export interface Dependency {
+  /** stringList; create O, update O, at most 32 */
+  aa?: string[];
   /** anyURIList; create O, update O, at most 16 */
   acpi?: string[];
+  /** enum; create O, update O */
+  ast?: 1 | 2;
+  /** anyURIList; create O, update O, at most 16 */
+  at?: string[];
   /** any; create O, update NP */
   cr?: unknown;
   /** anyURI; create O, update O */
@@ -4602,7 +4656,10 @@ export interface Dependency {
 
 /** What a CREATE of <m2m:depr> may carry (M required, O optional, NP left out). */
 export interface DependencyCreate {
+  aa?: string[];
   acpi?: string[];
+  ast?: 1 | 2;
+  at?: string[];
   cr?: null;
   cstn?: string;
   daci?: string[];
@@ -4616,7 +4673,10 @@ export interface DependencyCreate {
 
 /** What an UPDATE of <m2m:depr> may carry (null removes an optional attribute). */
 export interface DependencyUpdate {
+  aa?: string[] | null;
   acpi?: string[] | null;
+  ast?: 1 | 2 | null;
+  at?: string[] | null;
   cstn?: string | null;
   daci?: string[] | null;
   et?: string | null;
