@@ -137,7 +137,7 @@ done
 grep -q 'registered with /id-in' "$work/mn.log" || echo "interop: Warden did not report its registration (the checks will say what is missing)"
 
 ACME_URL="http://127.0.0.1:$acme_port" ACME_TLS_URL="https://127.0.0.1:$acme_tls_port" MN_URL="https://127.0.0.1:$mn_port" \
-  PKI="$work/pki" RX_PORT=$rx_port MN_LOG="$work/mn.log" node "$root/scripts/interop/checks.mjs"
+  PKI="$work/pki" RX_PORT=$rx_port MN_LOG="$work/mn.log" node "$root/scripts/interop/checks.js"
 failed=$?
 if [ $failed -ne 0 ]; then
   KEEP=1

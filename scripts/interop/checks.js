@@ -7,11 +7,14 @@
 // ca.pem and the CSE certificates), RX_PORT (the AE's notification receiver), MN_LOG (Warden's log file).
 import http from 'node:http';
 import https from 'node:https';
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { URL } from 'node:url';
 
 const env = (name) => {
   const value = process.env[name];
-  if (!value) throw new Error(`checks.mjs: ${name} is not set`);
+  if (!value) throw new Error(`checks.js: ${name} is not set`);
   return value;
 };
 const ACME = env('ACME_URL');
@@ -60,7 +63,6 @@ function request(url, { method = 'GET', origin, ty, body, tls } = {}) {
 }
 const toWarden = (path, options = {}) => request(`${MN}${path}`, { ...options, tls: { ca } });
 const toAcme = (path, options = {}) => request(`${ACME}${path}`, { origin: ACME_ADMIN, ...options });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function eventually(probe, ms = 8000) {
   const until = Date.now() + ms;
   for (;;) {
