@@ -5,18 +5,9 @@
 //
 // Env: ACME_URL (ACME's own loopback port), ACME_TLS_URL (its TLS sidecar), MN_URL (Warden, https), PKI (dir with
 // ca.pem and the CSE certificates), RX_PORT (the AE's notification receiver), MN_LOG (Warden's log file).
-import http from 'node:http';
-import https from 'node:https';
-import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { URL } from 'node:url';
+import { brief, check, env, eventually, finish, request, startReceiver } from './lib.js';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`checks.js: ${name} is not set`);
-  return value;
-};
 const ACME = env('ACME_URL');
 const ACME_TLS = env('ACME_TLS_URL');
 const MN = env('MN_URL');
@@ -28,80 +19,10 @@ const AE = 'Cinterop';
 const ACME_ADMIN = 'CAdmin';
 const MN_ADMIN = 'CAdmin';
 
-let counter = 0;
-/** One oneM2M request over the HTTP binding; `tls` adds https options (ca, client certificate). */
-function request(url, { method = 'GET', origin, ty, body, tls } = {}) {
-  const target = new URL(url);
-  const headers = { 'X-M2M-RI': `interop-${++counter}`, 'X-M2M-RVI': '3', Accept: 'application/json' };
-  if (origin !== undefined) headers['X-M2M-Origin'] = origin;
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  if (payload) {
-    headers['Content-Type'] = ty === undefined ? 'application/json' : `application/json;ty=${ty}`;
-    headers['Content-Length'] = String(payload.length);
-  }
-  const lib = target.protocol === 'https:' ? https : http;
-  return new Promise((resolve) => {
-    const req = lib.request(target, { method, headers, timeout: 15000, ...(tls ?? {}) }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ rsc: Number(res.headers['x-m2m-rsc']), status: res.statusCode, json, text, contentType: res.headers['content-type'] });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ rsc: 0, status: 0, error: err.code ?? err.message, text: String(err.message) }));
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
 const toWarden = (path, options = {}) => request(`${MN}${path}`, { ...options, tls: { ca } });
 const toAcme = (path, options = {}) => request(`${ACME}${path}`, { origin: ACME_ADMIN, ...options });
-async function eventually(probe, ms = 8000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value || Date.now() > until) return value;
-    await sleep(250);
-  }
-}
-
 // The AE's point of access: the notifications ACME sends it arrive here through Warden.
-const received = [];
-const receiver = http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    try {
-      received.push({ origin: req.headers['x-m2m-origin'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-    } catch {
-      received.push({ origin: req.headers['x-m2m-origin'], body: undefined });
-    }
-    res.writeHead(200, { 'X-M2M-RSC': '2000', 'X-M2M-RI': req.headers['x-m2m-ri'] ?? '' });
-    res.end();
-  });
-});
-await new Promise((resolve) => receiver.listen(RX_PORT, '127.0.0.1', resolve));
-
-const results = [];
-async function check(name, body) {
-  let outcome;
-  try {
-    outcome = await body();
-  } catch (err) {
-    outcome = { ok: false, detail: `threw ${err instanceof Error ? err.message : String(err)}` };
-  }
-  results.push({ name, ...outcome });
-  console.log(`${outcome.ok ? 'PASS' : 'FAIL'} ${name}: ${outcome.detail}`);
-  return outcome.ok;
-}
-const brief = (r) => `${r.rsc || r.error} ${(r.text ?? '').slice(0, 160)}`;
+const { received, close } = await startReceiver(RX_PORT);
 
 // 1. Registration, both ways [TS-0001 §10.2.2.6–10.2.2.8].
 await check("registration: Warden's <remoteCSE> on ACME", async () => {
@@ -248,7 +169,5 @@ await check("deregistration: deleting /cse-mn/id-in on Warden removes Warden's <
   return { ok: r.rsc === 2002 && gone, detail: `delete ${r.rsc}; ACME's /cse-in/id-mn ${gone ? 'gone (4004)' : 'still there'}` };
 });
 
-receiver.close();
-const failed = results.filter((r) => !r.ok).length;
-console.log(`${results.length - failed} passed, ${failed} failed`);
-process.exit(failed);
+close();
+finish();
