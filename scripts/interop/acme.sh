@@ -134,8 +134,10 @@ EOF
     INTEROP_CLIENT_CERT="$work/pki/$1.pem" INTEROP_CLIENT_KEY="$work/pki/$1.key" INTEROP_CA="$work/pki/ca.pem" \
     exec "$python" "$root/scripts/interop/acme_launch.py" --config acme.ini --base-directory "$2" --headless) > "$2/acme.out" 2>&1 &
   pids+=($!)
+  # Not a request before ACME says it started: Flask refuses to add routes once it has served one, and ACME then
+  # gives up its start-up.
   for _ in $(seq 1 60); do
-    curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$acme_port/" && break
+    grep -qs 'CSE started' "$2"/acme-logs/*.log && break
     sleep 1
   done
   curl -s -o /dev/null --max-time 2 --cacert "$work/pki/ca.pem" --cert "$work/pki/id-in.pem" --key "$work/pki/id-in.key" \
@@ -150,7 +152,7 @@ start_warden() {
   shift 4
   node "$root/bin/warden.js" serve --cse.type="$type" --cse.id="$id" --cse.rn="$rn" --cse.spid=acme.example.com \
     --http.port=$warden_port --ops.port=0 --http.tls=true --tls.cert="$work/pki/$id.pem" --tls.key="$work/pki/$id.key" \
-    --tls.ca="$work/pki/ca.pem" --tls.clientAuth=optional --security.authentication=cse --storage.path="$dir/warden.sqlite" \
+    --tls.ca="$work/pki/ca.pem" --tls.clientAuth=optional --security.authentication=cse --console.enabled=off --storage.path="$dir/warden.sqlite" \
     "$@" > "$dir/warden.log" 2>&1 &
   pids+=($!)
 }

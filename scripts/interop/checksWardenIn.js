@@ -84,6 +84,17 @@ await check('notification: a subscription on Warden (nu /id-mn/Cmnae) reaches th
   return { ok: cin.rsc === 2001 && got !== undefined, detail: got ? `m2m:sgn from ${got.origin}, sur ${got.body['m2m:sgn'].sur}` : `no notification (cin ${cin.rsc}; ${received.length} received)` };
 });
 
+await check("notification: a subscription by Warden's admin verifies the AE on ACME first (vrq), then notifies it", async () => {
+  const before = received.length;
+  const sub = await toWarden('/cse-in/settings', { method: 'POST', ty: 23, body: { 'm2m:sub': { rn: 'byAdmin', nu: [`/id-mn/${AE}`], enc: { net: [3] } } } });
+  const verification = received.slice(before).find((n) => n.body?.['m2m:sgn']?.vrq === true);
+  if (sub.rsc !== 2001) return { ok: false, detail: `subscription ${brief(sub)} (${verification ? 'verification reached the AE' : 'no verification reached the AE'})` };
+  const cin = await toWarden('/cse-in/settings', { method: 'POST', ty: 4, body: { 'm2m:cin': { con: 'from Warden admin' } } });
+  const got = await eventually(() => received.find((n) => n.body?.['m2m:sgn']?.nev?.rep?.['m2m:cin']?.con === 'from Warden admin'), 15000);
+  const ok = verification !== undefined && cin.rsc === 2001 && got !== undefined;
+  return { ok, detail: `verification ${verification ? `from ${verification.origin}, creator ${verification.body['m2m:sgn'].cr}` : 'missing'}; notification ${got ? 'received' : 'missing'}` };
+});
+
 // 6. Announcement from ACME: ACME first creates its <CSEBaseAnnc> on Warden with "et": null, which Warden refuses
 // (4000; NULL in a CREATE is defined for creator only, TS-0004 §7.3.3.3), and then gives the AE's announcement up.
 // This check passes when exactly that happens: it documents ACME's departure, not a success (docs/interop.md).

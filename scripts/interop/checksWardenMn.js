@@ -126,9 +126,12 @@ await check('announcement: rcn 7 on ACME answers the original, retrieved from Wa
 // passes when exactly that happens: it documents a difference, not a success (docs/interop.md).
 await check('announcement: rcn 7 through the MN comes back to Warden as its own AE and is refused (4106; ACME answers 5103)', async () => {
   const r = await toWarden(`/~${cntAnnc}?rcn=7`, { origin: AE });
-  const refusedHere = readFileSync(MN_LOG, 'utf8')
-    .split('\n')
-    .some((line) => line.includes('"rsc":4106') && line.includes(`"originator":"/id-mn/${AE}"`) && line.includes('"op":"RETRIEVE"'));
+  // Warden's request log may reach the file a moment after the answer.
+  const refusedHere = await eventually(() =>
+    readFileSync(MN_LOG, 'utf8')
+      .split('\n')
+      .some((line) => line.includes('"rsc":4106') && line.includes(`"originator":"/id-mn/${AE}"`) && line.includes('"op":"RETRIEVE"')),
+  );
   return { ok: r.rsc === 5103 && refusedHere, detail: `AE got ${brief(r)}; Warden ${refusedHere ? 'refused the looped request with 4106' : 'logged no 4106 for it'}` };
 });
 await check('announcement: deleting the original removes the <CNTAnnc>', async () => {
@@ -145,6 +148,17 @@ await check("notification: a subscription on ACME (nu /id-mn/Cinterop) reaches t
   const cin = await toWarden('/~/id-in/cse-in/interopCnt', { method: 'POST', origin: AE, ty: 4, body: { 'm2m:cin': { con: 'notify the MN' } } });
   const got = await eventually(() => received.find((n) => n.body?.['m2m:sgn']?.nev?.rep?.['m2m:cin']?.con === 'notify the MN'));
   return { ok: cin.rsc === 2001 && got !== undefined, detail: got ? `m2m:sgn from ${got.origin}, sur ${got.body['m2m:sgn'].sur}` : `no notification (cin ${cin.rsc}; ${received.length} received)` };
+});
+
+await check("notification: a subscription by ACME's admin verifies the AE on Warden first (vrq), then notifies it", async () => {
+  const before = received.length;
+  const sub = await toAcme('/cse-in/interopCnt', { method: 'POST', ty: 23, body: { 'm2m:sub': { rn: 'byAdmin', nu: [`/id-mn/${AE}`], enc: { net: [3] } } } });
+  const verification = received.slice(before).find((n) => n.body?.['m2m:sgn']?.vrq === true);
+  if (sub.rsc !== 2001) return { ok: false, detail: `subscription ${brief(sub)} (${verification ? 'verification reached the AE' : 'no verification reached the AE'})` };
+  const cin = await toAcme('/cse-in/interopCnt', { method: 'POST', ty: 4, body: { 'm2m:cin': { con: 'from ACME admin' } } });
+  const got = await eventually(() => received.find((n) => n.body?.['m2m:sgn']?.nev?.rep?.['m2m:cin']?.con === 'from ACME admin'));
+  const ok = verification !== undefined && cin.rsc === 2001 && got !== undefined;
+  return { ok, detail: `verification ${verification ? `from ${verification.origin}, creator ${verification.body['m2m:sgn'].cr}` : 'missing'}; notification ${got ? 'received' : 'missing'}` };
 });
 
 // 7. ACME's admin deletes Warden's <remoteCSE> there. A registrar-initiated deregistration deletes the
