@@ -181,6 +181,25 @@ EOF
     start_warden MN id-mn cse-mn "$dir" --registrar.url=https://127.0.0.1:$acme_tls_port \
       --registrar.cseId=id-in --registrar.rn=cse-in --registrar.checkInterval=5
     await_log "$dir/warden.log" 'registered with /id-in' "Warden's registration with ACME"
+    # Re-registration after a kill -9 [TS-0001 §10.2.2.8]: the restarted Warden finds its <remoteCSE> on ACME and
+    # updates it (same ct, later lt) instead of creating another.
+    csr_times() { curl -s "http://127.0.0.1:$acme_port/cse-in/id-mn" -H 'X-M2M-Origin: CAdmin' -H 'X-M2M-RI: csr' -H 'X-M2M-RVI: 3' \
+      | node -e 'let t="";process.stdin.on("data",(c)=>t+=c).on("end",()=>{try{const c=JSON.parse(t)["m2m:csr"];console.log(c.ct+" "+c.lt)}catch{console.log("none none")}})'; }
+    read -r ct_before lt_before <<< "$(csr_times)"
+    sleep 1 # ACME's timestamps have sub-second precision, but a later lt must be visibly later
+    kill -9 "${pids[-1]}"
+    wait "${pids[-1]}" 2>/dev/null
+    unset 'pids[-1]'
+    start_warden MN id-mn cse-mn "$dir" --registrar.url=https://127.0.0.1:$acme_tls_port \
+      --registrar.cseId=id-in --registrar.rn=cse-in --registrar.checkInterval=5
+    await_log "$dir/warden.log" 'registered with /id-in' "Warden's registration after a kill -9"
+    read -r ct_after lt_after <<< "$(csr_times)"
+    if [ "$ct_before" != none ] && [ "$ct_after" = "$ct_before" ] && [ "$lt_after" \> "$lt_before" ]; then
+      echo "PASS re-registration after kill -9: Warden's <remoteCSE> on ACME found and updated (ct $ct_after, lt $lt_before -> $lt_after)"
+    else
+      echo "FAIL re-registration after kill -9: ct $ct_before -> $ct_after, lt $lt_before -> $lt_after"
+      failed=1
+    fi
     ACME_URL="http://127.0.0.1:$acme_port" ACME_TLS_URL="https://127.0.0.1:$acme_tls_port" MN_URL="https://127.0.0.1:$warden_port" \
       PKI="$work/pki" RX_PORT=$rx_port MN_LOG="$dir/warden.log" node "$root/scripts/interop/checksWardenMn.js" || failed=1
   else
