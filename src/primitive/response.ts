@@ -17,8 +17,6 @@ export interface ResponsePrimitive {
   vsi?: string;
   /** The created resource's URI when the Content carries it (rcn 2, 3): Content-Location on HTTP, Location-Path on CoAP. */
   location?: string;
-  /** The resource type of the content, when the content is one resource. */
-  ty?: number;
   /** Content status (1 partial, 2 full) and offset of the next part [TS-0004 §7.2.1.2]. */
   cnst?: number;
   cnot?: number;

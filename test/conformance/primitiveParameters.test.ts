@@ -75,6 +75,19 @@ describe('request and response parameters over HTTP', () => {
     assert.equal(reply.rsc, 2001, reply.text);
   });
 
+  it('answers with a bare media type: ty belongs to the Content-Type of Create requests only (TS-0009 §6.4.3)', async () => {
+    // ACME reads a response Content-Type with any parameter as no content, so a CSE-to-CSE RETRIEVE (rcn 7 of an
+    // announced resource, a forwarded request) came back empty from Warden.
+    const read = await t.client.retrieve('/cse-in/params', ae);
+    assert.equal(read.rsc, 2000, read.text);
+    assert.equal(read.headers.get('content-type'), 'application/json');
+    const created = await t.client.create('/cse-in/params', 3, { 'm2m:cnt': { rn: 'bareType' } }, ae);
+    assert.equal(created.rsc, 2001, created.text);
+    assert.equal(created.headers.get('content-type'), 'application/json');
+    const cbor = await t.client.request('GET', '/cse-in/params', { origin: ae, headers: { Accept: 'application/cbor' } });
+    assert.equal(cbor.headers.get('content-type'), 'application/cbor');
+  });
+
   it('refuses inconsistent deadlines with 4000: rset before rqet, oet at or after rqet or rset', async () => {
     const cases: Array<Record<string, string>> = [
       { 'X-M2M-RET': '20000', 'X-M2M-RST': '10000' },

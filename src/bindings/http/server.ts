@@ -84,7 +84,9 @@ function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): v
   if (res.getHeader('Connection') === 'close') res.once('finish', () => res.socket?.destroy());
   if (response.pc !== undefined) {
     body = codec.encode(response.pc);
-    headers['Content-Type'] = response.ty === undefined ? codec.mediaType : `${codec.mediaType};ty=${response.ty}`;
+    // No ty parameter: TS-0009 §6.4.3 appends ty to the Content-Type of Create requests only, and a response's is
+    // one of the media types; ACME reads a response whose media type carries a parameter as no content at all.
+    headers['Content-Type'] = codec.mediaType;
     headers['Content-Length'] = String(body.length);
   } else {
     headers['Content-Length'] = '0';

@@ -91,7 +91,6 @@ export const shapeResult: Stage = {
           break;
         case RESULT_CONTENT.ATTRIBUTES:
           response.pc = { [name]: ctx.request.atrl ? partial(services, r, ctx.request.atrl) : shown(r) };
-          response.ty = r.ty;
           break;
         case RESULT_CONTENT.HIERARCHICAL_ADDRESS:
           response.pc = { 'm2m:uri': r.srn };
