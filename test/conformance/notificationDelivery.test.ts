@@ -142,6 +142,44 @@ describe('notification targets do not wait for each other', () => {
   });
 });
 
+describe('notifications pipelined to one target', () => {
+  it('writes them in order, and after a refusal sends the refused one and every one written after it again, in order', async () => {
+    const t = await startTestCse({ 'notifications.timeout': 30 });
+    const rx = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('piper');
+      assert.equal((await t.client.create('/cse-in/piper', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/piper/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+      let refused = false;
+      rx.respond = (body) => {
+        if (con(body) !== 'e5' || refused) return Promise.resolve(undefined);
+        refused = true;
+        return Promise.resolve({ rsc: 5000 });
+      };
+      // e1 is held, so that e2 … e10 queue up behind it and go as one run once it is answered.
+      rx.behaviour = 'hold';
+      const events = Array.from({ length: 10 }, (_, i) => `e${i + 1}`);
+      for (const v of events) assert.equal((await t.client.create('/cse-in/piper/c', 4, { 'm2m:cin': { con: v } }, ae)).rsc, 2001);
+      await waitFor(() => rx.holding === 1, LOADED_MACHINE_WAIT_MS);
+      rx.release();
+      await waitFor(() => {
+        const seen = rx.notifications().map(con);
+        const retried = seen.lastIndexOf('e5');
+        return retried > seen.indexOf('e5') && seen.slice(retried).length >= 6;
+      }, LOADED_MACHINE_WAIT_MS);
+      const seen = rx.notifications().map(con);
+      // First sent in order; the refused one and those after it sent again, in order, behind it.
+      assert.deepEqual([...new Set(seen)], events);
+      assert.deepEqual(seen.slice(seen.lastIndexOf('e5')), ['e5', 'e6', 'e7', 'e8', 'e9', 'e10']);
+      assert.equal(seen.filter((v) => v === 'e4').length, 1, 'what was taken before the refusal is not sent again');
+    } finally {
+      rx.release();
+      await t.close();
+      await rx.stop();
+    }
+  });
+});
+
 describe('subscriberURI and notificationForwardingURI are verified like notificationURI', () => {
   const isVrq = (body: Attrs): boolean => (body['m2m:sgn'] as Attrs | undefined)?.vrq === true;
 

@@ -309,7 +309,12 @@ class Connection {
       const { rest, reusable } = exchange.reader;
       exchange.settle(undefined);
       if (!reusable) {
+        // The receiver closes after this answer (RFC 9112 §9.6): what was written after it was not read, and
+        // goes again on another connection.
+        const unread = this.queue.splice(0);
         this.socket.destroy();
+        if (this.lane) this.lane.closing(this, unread);
+        else for (const e of unread) e.settle(new Error('connection closed before the answer was complete'));
         return;
       }
       if (rest.length === 0) break;
@@ -601,15 +606,25 @@ export class Lane {
       try {
         this.send(exchange);
       } catch (err) {
+        const waiting = this.unwritten.indexOf(exchange);
+        if (waiting >= 0) this.unwritten.splice(waiting, 1);
         exchange.settle(err as Error);
       }
     });
   }
 
   private send(exchange: Exchange): void {
-    const connection = this.current();
-    if (this.pool.isSerial(connection.origin) && (connection.queue.length > 0 || this.unwritten.length > 0)) this.unwritten.push(exchange);
-    else connection.write(exchange);
+    this.unwritten.push(exchange);
+    this.flush();
+  }
+
+  /** Writes what waits, in order: all of it, or on a serial origin the next one once nothing is unanswered. */
+  private flush(): void {
+    while (this.unwritten.length > 0) {
+      const connection = this.current();
+      if (this.pool.isSerial(connection.origin) && connection.queue.length > 0) return;
+      connection.write(this.unwritten.shift() as Exchange);
+    }
   }
 
   private current(fresh = false): Connection {
@@ -622,9 +637,24 @@ export class Lane {
 
   /** An answer came on the lane's connection: on a serial origin the next request goes now. */
   answered(connection: Connection): void {
-    if (connection !== this.connection) return;
-    const next = this.unwritten.shift();
-    if (next) connection.write(next);
+    if (connection === this.connection) this.flush();
+  }
+
+  /** The lane's connection closes after an answer that said so: the requests written after it go on a new one. */
+  closing(connection: Connection, unread: Exchange[]): void {
+    if (connection !== this.connection) {
+      for (const e of unread) e.settle(new Error('connection closed before the answer was complete'));
+      return;
+    }
+    this.connection = undefined;
+    // A receiver that closes after each answer reads one request a connection: pipelining to it is wasted.
+    if (unread.length > 0) this.pool.serialOnly(connection.origin);
+    this.unwritten.unshift(...unread);
+    try {
+      this.flush();
+    } catch (err) {
+      for (const e of this.unwritten.splice(0)) e.settle(err as Error);
+    }
   }
 
   /**
