@@ -655,13 +655,23 @@ function isHttpUrlTarget(target: string): boolean {
   return /^https?:\/\//i.test(target);
 }
 
+/** What serializationOf made of a URL target (parsing it took as long as writing the request): a target's run asks each time. */
+const urlSerializations = new Map<string, { url: string; codec: Codec }>();
+const URL_SERIALIZATIONS_KEPT = 10_000;
+
 /**
  * A NOTIFY to an HTTP(S) URL target, written on `lane` before this returns: the order of the calls is the order on
  * the wire (nothing is awaited before the write).
  */
 function notifyUrlNow(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec: number | undefined, lane: Lane): Promise<{ rsc: number; body?: unknown }> {
   const primitive = notifyPrimitive(services, target, pc, ec);
-  const { url: plain, codec } = serializationOf(target, undefined);
+  let chosen = urlSerializations.get(target);
+  if (!chosen) {
+    if (urlSerializations.size >= URL_SERIALIZATIONS_KEPT) urlSerializations.clear();
+    chosen = serializationOf(target, undefined);
+    urlSerializations.set(target, chosen);
+  }
+  const { url: plain, codec } = chosen;
   return outbound.send(plain, primitive, codec, undefined, lane).then((answer) => noteAttempt(services, plain, primitive.rqi, answer));
 }
 
