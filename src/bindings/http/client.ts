@@ -145,8 +145,8 @@ export class HttpOutbound {
       };
       if (primitive.ec !== undefined) headers['X-M2M-EC'] = String(primitive.ec);
       if (body) headers['Content-Type'] = primitive.ty === undefined ? codec.mediaType : `${codec.mediaType};ty=${primitive.ty}`;
-      // A kept-alive connection of our own per origin (connections.ts): node:http's client cost four times the CPU
-      // of the exchange itself, once per notification.
+      // Kept-alive connections per origin on undici (connections.ts): node:http's client cost four times the CPU of
+      // the exchange itself, once per notification.
       (lane ?? this.connections).exchange(target, primitive.op === 2 ? 'GET' : 'POST', headers, body, timeoutMs).then(
         (answer) => {
           const rsc = Number(answer.headers.get('x-m2m-rsc'));
