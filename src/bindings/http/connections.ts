@@ -8,15 +8,26 @@
 // only goes to an address it accepted), TLS verifies against the system roots plus the CSE's trust anchors, the
 // answer's body is bounded, a total deadline cuts off a receiver that trickles bytes (undici's header and body
 // timeouts only notice silence), and lanes (below) keep one sender's requests in order on one connection.
-import { Agent, Client, type Dispatcher } from 'undici';
+import { Agent, buildConnector, Client, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { LookupFunction } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 
 export interface HttpAnswer {
   readonly status: number;
-  /** Header names in lower case; repeated headers joined with ", " (as node:http does for most). */
-  readonly headers: ReadonlyMap<string, string>;
+  /** A header by its name in lower case; repeated ones joined with ", " (as node:http does for most). */
+  readonly headers: { get(name: string): string | undefined };
   readonly body: Buffer;
+}
+
+/** The answer's headers as undici parsed them, read when asked (a delivery reads two of them). */
+class AnswerHeaders {
+  constructor(private readonly parsed: IncomingHttpHeaders) {}
+
+  get(name: string): string | undefined {
+    // Own properties only: a receiver's header named like something of Object.prototype is not that.
+    const value = Object.hasOwn(this.parsed, name) ? this.parsed[name] : undefined;
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
 }
 
 export interface ConnectionsOptions {
@@ -105,9 +116,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.done) return;
     this.done = true;
-    const headers = new Map<string, string>();
-    for (const [name, value] of Object.entries(this.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    this.finish(undefined, { status: this.status, headers, body: this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks) });
+    this.finish(undefined, { status: this.status, headers: new AnswerHeaders(this.headers), body: this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks) });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -148,6 +157,10 @@ function dispatchOptions(url: URL, method: string, headers: Readonly<Record<stri
 export class HttpConnections {
   private readonly agent: Agent;
   private readonly connect: { lookup: LookupFunction; ca: string[]; rejectUnauthorized: true };
+  /** Opens lane connections with `connect`'s options (and undici's defaults: connect timeout, TLS session cache). */
+  private readonly connector: buildConnector.connector;
+  /** The socket a lane connection currently has, so that a lane can cork it (see Lane.write). */
+  private readonly sockets = new WeakMap<Client, Socket>();
   private readonly idleLanes = new Map<string, Client[]>();
   /** Every lane connection, idle or held, so that destroy() ends them all. */
   private readonly laneClients = new Set<Client>();
@@ -170,6 +183,7 @@ export class HttpConnections {
       maxResponseSize: options.maxBodyBytes,
       connect: this.connect,
     });
+    this.connector = buildConnector(this.connect);
   }
 
   get maxBodyBytes(): number {
@@ -238,12 +252,16 @@ export class HttpConnections {
     }
     // An idle lane connection the receiver (or our keep-alive timeout) closed is not kept: the list only holds
     // live connections, so it stays as small as the traffic that needs it.
-    const created = new Client(origin, {
+    const created: Client = new Client(origin, {
       pipelining: this.serial.has(origin) ? 1 : LANE_PIPELINING,
       keepAliveTimeout: this.options.idleMs,
       keepAliveMaxTimeout: this.options.idleMs,
       maxResponseSize: this.options.maxBodyBytes,
-      connect: this.connect,
+      connect: (options, callback) =>
+        this.connector(options, (...args) => {
+          if (args[0] === null) this.sockets.set(created, args[1]);
+          callback(...args);
+        }),
     });
     created.on('disconnect', () => {
       // A discarded connection that failed: undici is about to open another for the requests it still holds (it
@@ -281,6 +299,12 @@ export class HttpConnections {
     queueMicrotask(() => {
       client.destroy(reason).catch(() => undefined);
     });
+  }
+
+  /** The lane connection's socket while it is open (undici opens another when it needs to). */
+  socketOf(client: Client): Socket | undefined {
+    const socket = this.sockets.get(client);
+    return socket && !socket.destroyed ? socket : undefined;
   }
 
   isSerial(origin: string): boolean {
@@ -378,7 +402,27 @@ export class Lane {
       else this.answered(request, answer as HttpAnswer);
     });
     request.attempt = exchange;
+    this.cork(this.client);
     this.client.dispatch({ ...request.options, headersTimeout: Math.max(1, request.deadline - Date.now()) }, exchange);
+  }
+
+  private corked = false;
+
+  /**
+   * Requests made in one turn of the event loop (a lane refilled from one read of answers) leave in one write:
+   * undici writes each request on its own, which cost a system call per notification, more CPU than the rest of
+   * the exchange. Only the flushing is held back: undici still writes, frames and orders the requests.
+   */
+  private cork(client: Client): void {
+    if (this.corked) return;
+    const socket = this.pool.socketOf(client);
+    if (!socket) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   private answered(request: LaneRequest, answer: HttpAnswer): void {
