@@ -1,4 +1,4 @@
-// Delivery of the outbox: per-target ordered queues in the database, one message in flight per target,
+// Delivery of the outbox: per-target ordered queues in the database, served in order (pipelined to HTTP(S) URLs),
 // retries with exponential back-off, batching and latestNotify, expirationCounter. Triggering requests
 // never wait for any of it; a dead receiver only grows its own bounded queue.
 //
@@ -36,7 +36,7 @@ export interface DeliveryOptions {
   maxBackoffMs: number;
   /** Messages kept per target; beyond it the oldest are dropped (logged). */
   maxQueue: number;
-  /** Targets served at once (one message in flight each). */
+  /** Targets served at once (one worker each). */
   concurrency: number;
   /** Default batch duration when batchNotify gives only num, ms. */
   defaultBatchMs: number;
