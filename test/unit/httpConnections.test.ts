@@ -298,6 +298,9 @@ describe('outbound HTTP: lanes', () => {
       const answers = await Promise.all([1, 2, 3, 4].map((v) => lane.exchange(url, 'POST', {}, Buffer.from(`{"v":${v}}`), 2_000)));
       assert.ok(answers.every((a) => a.status === 200));
       assert.equal(rx.connections(), 4);
+      // All four on the first connection (written before any answer), then one on each new one: not the rest of the
+      // run again on each (4 + 3 + 2 + 1).
+      assert.equal(requestsIn(rx.all()), 7);
     } finally {
       lane.release();
       connections.destroy();

@@ -427,6 +427,17 @@ export class Lane {
 
   private answered(request: LaneRequest, answer: HttpAnswer): void {
     this.answers++;
+    // An answer that closes the connection (RFC 9112 §9.6) with requests written behind it: undici writes those
+    // again on a new connection, all of them, and a receiver that closes after each answer would get the rest of
+    // the run once per request. It reads one request a connection: pipelining to it is wasted. After undici's own
+    // bookkeeping of this answer (a microtask), before the new connection is open.
+    if (this.pending.length > 1 && /(?:^|,)\s*close\s*(?:,|$)/i.test(answer.headers.get('connection') ?? '')) {
+      const client = this.client;
+      this.pool.serialOnly(this.origin as string);
+      queueMicrotask(() => {
+        if (client && !client.destroyed) client.pipelining = 1;
+      });
+    }
     this.settle(request);
     request.resolve(answer);
   }
