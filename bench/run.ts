@@ -61,6 +61,17 @@ function cpuMicros(pid: number | undefined): number | undefined {
   }
 }
 
+/** System time (µs) of a process so far: the kernel's share of its CPU (socket writes, fsync). */
+function systemMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * 1e6) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 function cpuOf(children: readonly ChildProcess[]): number | undefined {
   let sum = 0;
   for (const c of children) {
@@ -219,6 +230,7 @@ async function main(): Promise<void> {
       // A warm-up run first (not measured): every scenario is measured with the JIT and caches warm.
       if (!scenario.finish) await runLoad(ports, concurrency, Math.min(2000, total), (i) => make(total + i), () => true, tls);
       const cpuBefore = cpuOf(wardens.map((w) => w.child));
+      const systemBefore = wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0);
       const started = performance.now();
       const r: LoadResult = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
       const cpuAfter = cpuOf(wardens.map((w) => w.child));
@@ -240,7 +252,10 @@ async function main(): Promise<void> {
           (r.perSecond / ref.perSecond).toFixed(3).padStart(8),
       );
       if (finished !== undefined) console.log(finished);
-      if (cpuDrained !== undefined && cpuBefore !== undefined) console.log(`  CPU µs/req until the scenario's work was done (requests and what they started): ${((cpuDrained - cpuBefore) / total).toFixed(0)}`);
+      if (cpuDrained !== undefined && cpuBefore !== undefined) {
+        const system = wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0) - systemBefore;
+        console.log(`  CPU µs/req until the scenario's work was done (requests and what they started): ${((cpuDrained - cpuBefore) / total).toFixed(0)} (system ${(system / total).toFixed(0)})`);
+      }
     }
     if (broker) {
       const r = await runMqttIngest(broker, cseId, concurrency, total);

@@ -152,6 +152,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       concurrency: config.notifications.concurrency,
       defaultBatchMs: config.notifications.batchDuration * 1000,
       slowAfterMs: config.notifications.slowAfter * 1000,
+      pipelining: config.notifications.pipelining,
       jobs: {
         [JOB_TARGET_PREFIX]: (message, owner) =>
           runRequestJob(services, message, owner).then(

@@ -127,7 +127,9 @@ export const SCHEMA = {
     maxAttempts: int(10, 1, 1000, 'attempts before a notification is given up'),
     maxBackoff: int(300, 1, 86_400, 'longest wait between two attempts, seconds'),
     maxQueue: int(1000, 1, 1_000_000, 'notifications kept per target while it is unreachable (oldest dropped beyond)'),
-    concurrency: int(32, 1, 1024, 'notifications in flight at once'),
+    concurrency: int(32, 1, 1024, 'notification targets served at once'),
+    // Issue #18: one request at a time per target made a busy receiver's latency the bound of its notification rate.
+    pipelining: int(16, 1, 64, 'notifications to one HTTP(S) URL target written on its connection before the first is answered (HTTP/1.1 pipelining, in order); 1: one at a time'),
     batchDuration: int(60, 1, 86_400, 'seconds a batch waits when batchNotify gives no duration'),
     pollTimeout: int(20, 1, 600, 'seconds a polling-channel RETRIEVE waits for a notification (or its X-M2M-RET)'),
     // TS-0001 §9.6.31: "The system created default policy shall be configurable by the M2M Service Provider."

@@ -1,4 +1,4 @@
-// Delivery of the outbox: per-target ordered queues in the database, one message in flight per target,
+// Delivery of the outbox: per-target ordered queues in the database, served in order (pipelined to HTTP(S) URLs),
 // retries with exponential back-off, batching and latestNotify, expirationCounter. Triggering requests
 // never wait for any of it; a dead receiver only grows its own bounded queue.
 //
@@ -10,6 +10,7 @@
 import { redactUrl } from '../log/redact.js';
 import { randomUUID } from 'node:crypto';
 import type { HttpOutbound } from '../bindings/http/client.js';
+import type { Lane } from '../bindings/http/connections.js';
 import type { CseServices } from '../pipeline/context.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
@@ -17,7 +18,7 @@ import type { SubscriptionAttributes } from '../resources/types/subscription.js'
 import type { OutboxMessage, StoredResource } from '../storage/store.js';
 import { AsyncMutex } from '../storage/mutex.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
-import { CRS_TARGET_PREFIX, OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type Envelope } from './events.js';
+import { CRS_TARGET_PREFIX, OUTBOX_TOPIC, readEnvelope, targetKey, urlsOfTarget, type StoredEnvelope } from './events.js';
 import { isNotifying, receiveAtCrossResourceSubscription } from './crossResource.js';
 import { HELD_PREFIX } from './notificationSchedule.js';
 import { asksForRemoval, removalRequestedInResponse } from './targetRemoval.js';
@@ -35,12 +36,17 @@ export interface DeliveryOptions {
   maxBackoffMs: number;
   /** Messages kept per target; beyond it the oldest are dropped (logged). */
   maxQueue: number;
-  /** Targets served at once (one message in flight each). */
+  /** Targets served at once (one worker each). */
   concurrency: number;
   /** Default batch duration when batchNotify gives only num, ms. */
   defaultBatchMs: number;
   /** A target that takes at least this long to answer is backed off like a failing one, ms. */
   slowAfterMs?: number;
+  /**
+   * Notifications to one HTTP(S) URL target written on its connection before the first is answered (HTTP/1.1
+   * pipelining, answered in order); 1 (or absent): one at a time.
+   */
+  pipelining?: number;
   /**
    * Other work kept in the outbox, by target prefix (non-blocking request jobs): the handler carries out a
    * leased message and removes it itself; if it throws, the message is retried once its lease ends.
@@ -70,6 +76,15 @@ interface RunResult {
   postponed: Array<{ id: number; notBefore: number; attempts: number }>;
   /** The target answered slowly: what is left of its queue waits until then. */
   slowUntil?: number;
+}
+
+/** A notification written to its target and not yet answered (deliverPipelined). */
+interface InFlight {
+  readonly message: OutboxMessage;
+  readonly subscription: StoredResource | undefined;
+  readonly sentAt: number;
+  /** Whether the target took it (a removal it asked for handled); never rejects. */
+  readonly answer: Promise<boolean>;
 }
 
 /** expirationCounter bookkeeping of one subscription while this process has deliveries of it in flight. */
@@ -278,23 +293,93 @@ export class Deliverer {
    * or at a slow answer.
    */
   private async deliverRun(head: OutboxMessage, result: RunResult): Promise<void> {
-    const envelope = JSON.parse(head.content) as Envelope;
+    const envelope = JSON.parse(head.content) as StoredEnvelope;
     if (envelope.batch || envelope.latest || envelope.pendingLatest) {
-      await this.deliver(head, result);
+      await this.deliver(head, result, envelope);
       return;
     }
     const run = [head, ...(await this.services.store.queued(head.target, undefined, RUN_LENGTH)).filter((m) => m.id > head.id)];
+    const depth = this.options.pipelining ?? 1;
+    if (depth > 1 && isHttpUrlTarget(head.target)) {
+      await this.deliverPipelined(run, envelope, depth, result);
+      return;
+    }
     for (const message of run) {
-      const m = JSON.parse(message.content) as Envelope;
+      const m = message === head ? envelope : (JSON.parse(message.content) as StoredEnvelope);
       if (m.batch || m.latest || m.pendingLatest) break; // another subscription's policy: its own run
-      if (!(await this.deliver(message, result)) || result.slowUntil !== undefined || this.stopped) break;
+      if (!(await this.deliver(message, result, m)) || result.slowUntil !== undefined || this.stopped) break;
     }
   }
 
+  /**
+   * A run to an HTTP(S) URL, up to `depth` notifications written before the oldest is answered (one round trip
+   * to the receiver carries many of them: with one at a time, a busy receiver's latency bounded a target's rate,
+   * and every answer cost the CSE a read and a write of its own). Answers are taken in order; what each one
+   * decides is what deliver() decides. At the first failure the notifications written after it count as not
+   * delivered, whatever they were answered: they stay queued behind the failed one and go again after it, so
+   * the target's order holds and at worst a receiver sees a notification twice (at-least-once). Notifications
+   * of an expirationCounter subscription go one at a time: the counter is decided on each answer.
+   */
+  private async deliverPipelined(run: readonly OutboxMessage[], headEnvelope: StoredEnvelope, depth: number, result: RunResult): Promise<void> {
+    const lane = this.outbound.lane();
+    const window: InFlight[] = [];
+    let failed = false;
+    // The first notification of a run goes alone: only a target that has just answered, and quickly, gets more
+    // than one at a time, so a failing or slow one (issue #20) is backed off before anything else is written to it.
+    let open = 1;
+    const settle = async (): Promise<boolean> => {
+      const ok = await this.settleOldest(window, result);
+      if (ok && result.slowUntil === undefined) open = depth;
+      return ok;
+    };
+    try {
+      for (const message of run) {
+        const envelope = message === run[0] ? headEnvelope : (JSON.parse(message.content) as StoredEnvelope);
+        if (envelope.batch || envelope.latest || envelope.pendingLatest) break; // another subscription's policy: its own run
+        while (!failed && window.length > 0 && (envelope.counted || window.length >= open)) failed = !(await settle());
+        if (failed) break;
+        if (result.slowUntil !== undefined || this.stopped) break;
+        if (envelope.counted) {
+          if (!(await this.deliver(message, result, envelope))) break;
+          continue;
+        }
+        const started = await this.startDelivery(message, envelope, result, lane);
+        if (started) window.push(started);
+      }
+      while (!failed && window.length > 0) failed = !(await settle());
+    } finally {
+      // Written after a failure: not delivered (see above). The lane's connection is closed if they are unanswered.
+      lane.release();
+      await Promise.all(window.map((w) => w.answer));
+    }
+  }
+
+  /** Reads what a notification needs and writes it on the lane at once; undefined when it is done with unsent. */
+  private async startDelivery(message: OutboxMessage, envelope: StoredEnvelope, result: RunResult, lane: Lane): Promise<InFlight | undefined> {
+    const subscription = envelope.final ? undefined : await this.services.store.get(message.subscription);
+    // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent.
+    if (!envelope.final && !isNotifying(subscription?.ty)) {
+      result.done.push(message.id);
+      return undefined;
+    }
+    const { pc } = readEnvelope(message, envelope);
+    const sentAt = this.services.clock.now();
+    const answer = notifyUrlNow(this.services, this.outbound, message.target, pc, envelope.ec, lane)
+      .then((answered) => this.afterAnswer(answered, message.target, envelope.final ? undefined : message.subscription))
+      .catch(() => false);
+    return { message, subscription, sentAt, answer };
+  }
+
+  /** The oldest notification in flight answered: applies its outcome; false when it failed and waits for a retry. */
+  private async settleOldest(window: InFlight[], result: RunResult): Promise<boolean> {
+    const oldest = window.shift() as InFlight;
+    const ok = await oldest.answer;
+    return this.outcome(oldest.message, ok, 1, [oldest.message], oldest.subscription, this.services.clock.now() - oldest.sentAt, result);
+  }
+
   /** Delivers one message (or a batch starting with it); true when it is done with (sent or dropped). */
-  private async deliver(head: OutboxMessage, result: RunResult): Promise<boolean> {
-    const { store, clock, log } = this.services;
-    const envelope = JSON.parse(head.content) as Envelope;
+  private async deliver(head: OutboxMessage, result: RunResult, envelope: StoredEnvelope): Promise<boolean> {
+    const { store, clock } = this.services;
     // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent, but for
     // a batch it was gathering: that goes at once (as ACME does on deletion), nothing is left waiting for it.
     const subscription = envelope.final ? undefined : await store.get(head.subscription);
@@ -332,7 +417,7 @@ export class Deliverer {
         return false;
       }
     }
-    const contents = batch.map((m) => readEnvelope(m).pc);
+    const contents = batch.map((m) => readEnvelope(m, m === head ? envelope : undefined).pc);
     let pc: Record<string, unknown>;
     // latestNotify with batchNotify: the batch carries its latest notification only [TS-0001 §10.2.10.8].
     const sent = envelope.latest || envelope.pendingLatest ? contents.slice(-1) : contents;
@@ -346,8 +431,13 @@ export class Deliverer {
     } finally {
       if (counted) await this.settleCount(head.subscription, ok);
     }
-    const took = clock.now() - sentAt;
-    await this.recordStats(head, ok, sent.length, subscription);
+    return this.outcome(head, ok, sent.length, batch, subscription, clock.now() - sentAt, result);
+  }
+
+  /** What an answer decides: sent (with the messages it carried), retried later, or given up. True when done with. */
+  private async outcome(head: OutboxMessage, ok: boolean, notifications: number, batch: readonly OutboxMessage[], subscription: StoredResource | undefined, took: number, result: RunResult): Promise<boolean> {
+    const { clock, log } = this.services;
+    await this.recordStats(head, ok, notifications, subscription);
     if (ok) {
       result.done.push(...batch.map((m) => m.id));
       this.delivered += batch.length;
@@ -471,7 +561,11 @@ export class Deliverer {
 
   /** One NOTIFY to a target key; true when it answered with a success RSC. */
   async send(target: string, pc: Record<string, unknown>, ec?: number, subscriptionRi?: string): Promise<boolean> {
-    const { rsc, body } = await notifyTargetAnswer(this.services, this.outbound, target, pc, ec);
+    return this.afterAnswer(await notifyTargetAnswer(this.services, this.outbound, target, pc, ec), target, subscriptionRi);
+  }
+
+  /** Whether a target's answer is a delivery; a removal it asks for in it is handled here. */
+  private async afterAnswer({ rsc, body }: { rsc: number; body?: unknown }, target: string, subscriptionRi: string | undefined): Promise<boolean> {
     const ok = rsc >= 2000 && rsc < 3000;
     // The target answered that it wants to be removed from notificationURI [TS-0001 table 10.2.10.7-1]:
     // decided by its notificationTargetPolicy (targetRemoval.ts). Never fails the delivery, which happened.
@@ -524,9 +618,7 @@ export async function notifyTarget(services: CseServices, outbound: HttpOutbound
 /** notifyTarget, with the content of the answer when one came back over HTTP (a targetRemoval request may be in it). */
 export async function notifyTargetAnswer(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number): Promise<{ rsc: number; body?: unknown }> {
   if (target.startsWith(CRS_TARGET_PREFIX)) return { rsc: await receiveAtCrossResourceSubscription(services, target.slice(CRS_TARGET_PREFIX.length), pc) };
-  const to = target.startsWith('ae:') ? target.slice(3) : target;
-  const primitive: RequestPrimitive = { op: OPERATION.NOTIFY, to, fr: `/${services.self.cseId}`, rqi: `ntf-${randomIdSuffix()}`, rvi: '3', pc };
-  if (ec !== undefined) primitive.ec = ec;
+  const primitive = notifyPrimitive(services, target.startsWith('ae:') ? target.slice(3) : target, pc, ec);
   // An AE registered with another CSE (nu = its SP-relative AE-ID) is reached through the CSE tree (src/remote).
   if (target.startsWith('id:') && services.remote?.otherCseOf(target.slice(3))) {
     return { rsc: (await services.remote.sendToOtherCse(target.slice(3), { ...primitive, to: target.slice(3) })).rsc };
@@ -536,16 +628,51 @@ export async function notifyTargetAnswer(services: CseServices, outbound: HttpOu
   let rsc = 5103;
   for (const url of await urlsOfTarget(services.store, target)) {
     const { url: plain, codec } = serializationOf(url, preferred);
-    const answer = await outbound.send(plain, primitive, codec);
+    const answer = noteAttempt(services, plain, primitive.rqi, await outbound.send(plain, primitive, codec));
     rsc = answer.rsc;
-    const delivered = rsc >= 2000 && rsc < 3000;
-    services.metrics?.delivery(plain, delivered);
-    // Where it went and how it was answered, never what it carried; a token in the URL is not logged.
-    if (delivered) services.log.debug({ event: 'notification-delivered', target: redactUrl(plain), rsc, rqi: primitive.rqi }, 'notification delivered');
-    else services.log.warn({ event: 'notification-attempt-failed', target: redactUrl(plain), rsc, rqi: primitive.rqi }, 'notification attempt failed');
-    if (rsc !== 5103) return { rsc, body: answer.body }; // it answered: another point of access would not change its mind
+    if (rsc !== 5103) return answer; // it answered: another point of access would not change its mind
   }
   return { rsc };
+}
+
+function notifyPrimitive(services: CseServices, to: string, pc: Record<string, unknown>, ec: number | undefined): RequestPrimitive {
+  const primitive: RequestPrimitive = { op: OPERATION.NOTIFY, to, fr: `/${services.self.cseId}`, rqi: `ntf-${randomIdSuffix()}`, rvi: '3', pc };
+  if (ec !== undefined) primitive.ec = ec;
+  return primitive;
+}
+
+/** Counts and logs one attempt: where it went and how it was answered, never what it carried (nor a token in the URL). */
+function noteAttempt(services: CseServices, url: string, rqi: string, answer: { rsc: number; body?: unknown }): { rsc: number; body?: unknown } {
+  const delivered = answer.rsc >= 2000 && answer.rsc < 3000;
+  services.metrics?.delivery(url, delivered);
+  if (delivered) services.log.debug({ event: 'notification-delivered', target: redactUrl(url), rsc: answer.rsc, rqi }, 'notification delivered');
+  else services.log.warn({ event: 'notification-attempt-failed', target: redactUrl(url), rsc: answer.rsc, rqi }, 'notification attempt failed');
+  return answer.rsc === 5103 ? { rsc: 5103 } : answer;
+}
+
+/** Whether a target key is one HTTP(S) URL (not an AE's points of access, another CSE or a local resource). */
+function isHttpUrlTarget(target: string): boolean {
+  return /^https?:\/\//i.test(target);
+}
+
+/** What serializationOf made of a URL target (parsing it took as long as writing the request): a target's run asks each time. */
+const urlSerializations = new Map<string, { url: string; codec: Codec }>();
+const URL_SERIALIZATIONS_KEPT = 10_000;
+
+/**
+ * A NOTIFY to an HTTP(S) URL target, written on `lane` before this returns: the order of the calls is the order on
+ * the wire (nothing is awaited before the write).
+ */
+function notifyUrlNow(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec: number | undefined, lane: Lane): Promise<{ rsc: number; body?: unknown }> {
+  const primitive = notifyPrimitive(services, target, pc, ec);
+  let chosen = urlSerializations.get(target);
+  if (!chosen) {
+    if (urlSerializations.size >= URL_SERIALIZATIONS_KEPT) urlSerializations.clear();
+    chosen = serializationOf(target, undefined);
+    urlSerializations.set(target, chosen);
+  }
+  const { url: plain, codec } = chosen;
+  return outbound.send(plain, primitive, codec, undefined, lane).then((answer) => noteAttempt(services, plain, primitive.rqi, answer));
 }
 
 /** The first media type of a csz list that the CSE can produce. */

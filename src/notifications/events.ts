@@ -67,9 +67,12 @@ export interface EventPayload {
   readonly mod?: Record<string, unknown>;
 }
 
-/** The envelope of a queued message, its primitive content rebuilt from the shared payload where it has one. */
-export function readEnvelope(message: Pick<OutboxMessage, 'content' | 'shared'>): Envelope {
-  const stored = JSON.parse(message.content) as StoredEnvelope;
+/**
+ * The envelope of a queued message, its primitive content rebuilt from the shared payload where it has one.
+ * `parsed`: the message's content, when the caller parsed it already.
+ */
+export function readEnvelope(message: Pick<OutboxMessage, 'content' | 'shared'>, parsed?: StoredEnvelope): Envelope {
+  const stored = parsed ?? (JSON.parse(message.content) as StoredEnvelope);
   const { sgn, ...rest } = stored;
   if (!sgn) return stored as Envelope;
   const payload = (message.shared === undefined ? {} : JSON.parse(message.shared)) as Partial<EventPayload>;

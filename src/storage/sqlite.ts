@@ -467,14 +467,15 @@ class SqliteOperations {
   }
 
   enqueue(messages: readonly NewOutboxMessage[]): void {
-    const insert = this.prepare(
-      `INSERT INTO outbox (target, subscription, content, created, not_before, payload, originator, bytes)
-         VALUES (@target, @subscription, @content, @created, @notBefore, @payload, @originator, @bytes)`,
+    // Positional parameters: a fan-out writes one row per target and event, and binding by name from a spread
+    // object cost a third of each insert.
+    const insert = this.prepare<[string, string, string, number, number, number | null, string | null, number]>(
+      'INSERT INTO outbox (target, subscription, content, created, not_before, payload, originator, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const usage = new Map<string, number>();
     for (const m of messages) {
       const bytes = m.bytes ?? m.content.length;
-      insert.run({ ...m, payload: m.payload ?? null, originator: m.originator ?? null, bytes });
+      insert.run(m.target, m.subscription, m.content, m.created, m.notBefore, m.payload ?? null, m.originator ?? null, bytes);
       if (m.originator !== undefined) usage.set(m.originator, (usage.get(m.originator) ?? 0) + bytes);
     }
     const count = this.prepare('INSERT INTO outbox_usage (originator, bytes) VALUES (?, ?) ON CONFLICT (originator) DO UPDATE SET bytes = bytes + excluded.bytes');
@@ -506,8 +507,11 @@ class SqliteOperations {
       uncount.run(bytes, originator);
       forget.run(originator);
     }
-    const drop = this.prepare('DELETE FROM outbox_payloads WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE payload = ?)');
-    for (const id of payloads) drop.run(id, id);
+    if (payloads.size === 0) return;
+    const drop = this.prepare(
+      'DELETE FROM outbox_payloads WHERE id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM outbox WHERE payload = outbox_payloads.id)',
+    );
+    drop.run(JSON.stringify([...payloads]));
   }
 
   dropQueued(targets: readonly string[]): number {
@@ -576,12 +580,12 @@ class SqliteOperations {
   }
 
   dequeue(ids: readonly number[]): void {
-    const del = this.prepare<[number], { payload: number | null; originator: string | null; bytes: number }>(
-      'DELETE FROM outbox WHERE id = ? RETURNING payload, originator, bytes',
+    if (ids.length === 0) return;
+    // A delivery run removes up to RUN_LENGTH messages: one statement for all of them, not one each.
+    const del = this.prepare<[string], { payload: number | null; originator: string | null; bytes: number }>(
+      'DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?)) RETURNING payload, originator, bytes',
     );
-    const rows = [];
-    for (const id of ids) rows.push(...del.all(id));
-    this.remove(rows);
+    this.remove(del.all(JSON.stringify(ids)));
   }
 
   postpone(id: number, notBefore: number, attempts: number): void {

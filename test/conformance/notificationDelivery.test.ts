@@ -2,7 +2,8 @@
 // slow targets are backed off, su/nfu are verified like nu, and a resource's subscriptions are bounded.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock, startTestCse } from '../harness.js';
+import { once } from 'node:events';
+import { ManualClock, spawnWarden, startTestCse, stopWarden, tempDatabase } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
 import { createTestDatabase } from '../postgres.js';
 
@@ -138,6 +139,79 @@ describe('notification targets do not wait for each other', () => {
       await t.close();
       await slow.stop();
       await fast.stop();
+    }
+  });
+});
+
+describe('notifications pipelined to one target', () => {
+  it('writes them in order, and after a refusal sends the refused one and every one written after it again, in order', async () => {
+    const t = await startTestCse({ 'notifications.timeout': 30 });
+    const rx = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('piper');
+      assert.equal((await t.client.create('/cse-in/piper', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/piper/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+      let refused = false;
+      rx.respond = (body) => {
+        if (con(body) !== 'e5' || refused) return Promise.resolve(undefined);
+        refused = true;
+        return Promise.resolve({ rsc: 5000 });
+      };
+      // e1 is held, so that e2 … e10 queue up behind it and go as one run once it is answered.
+      rx.behaviour = 'hold';
+      const events = Array.from({ length: 10 }, (_, i) => `e${i + 1}`);
+      for (const v of events) assert.equal((await t.client.create('/cse-in/piper/c', 4, { 'm2m:cin': { con: v } }, ae)).rsc, 2001);
+      await waitFor(() => rx.holding === 1, LOADED_MACHINE_WAIT_MS);
+      rx.release();
+      await waitFor(() => {
+        const seen = rx.notifications().map(con);
+        const retried = seen.lastIndexOf('e5');
+        return retried > seen.indexOf('e5') && seen.slice(retried).length >= 6;
+      }, LOADED_MACHINE_WAIT_MS);
+      const seen = rx.notifications().map(con);
+      // First sent in order; the refused one and those after it sent again, in order, behind it.
+      assert.deepEqual([...new Set(seen)], events);
+      assert.deepEqual(seen.slice(seen.lastIndexOf('e5')), ['e5', 'e6', 'e7', 'e8', 'e9', 'e10']);
+      assert.equal(seen.filter((v) => v === 'e4').length, 1, 'what was taken before the refusal is not sent again');
+    } finally {
+      rx.release();
+      await t.close();
+      await rx.stop();
+    }
+  });
+});
+
+describe('notifications pipelined to one target, across a crash', () => {
+  it('loses none when the CSE is killed (kill -9) with notifications written and unanswered, and sends them again in order', async () => {
+    const storage = tempDatabase();
+    const rx = await new Receiver().start();
+    const first = await spawnWarden([`--storage.path=${storage}`]);
+    let second: Awaited<ReturnType<typeof spawnWarden>> | undefined;
+    try {
+      const ae = await first.client.registerAe('crashpipe');
+      assert.equal((await first.client.create('/cse-in/crashpipe', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      assert.equal((await first.client.create('/cse-in/crashpipe/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+      // e1 and e2 are answered; from e3 on the receiver never answers: they are written and unanswered when the CSE dies.
+      rx.respond = (body) => (['e1', 'e2'].includes(String(con(body))) ? Promise.resolve(undefined) : new Promise(() => undefined));
+      const events = Array.from({ length: 8 }, (_, i) => `e${i + 1}`);
+      for (const v of events) assert.equal((await first.client.create('/cse-in/crashpipe/c', 4, { 'm2m:cin': { con: v } }, ae)).rsc, 2001);
+      await waitFor(() => rx.notifications().map(con).includes('e3'), LOADED_MACHINE_WAIT_MS);
+      first.child.kill('SIGKILL');
+      await once(first.child, 'exit');
+      const before = rx.notifications().length;
+      rx.respond = undefined;
+      second = await spawnWarden([`--storage.path=${storage}`]);
+      // The queue head the killed process leased is taken up once its lease (60 s, deliver.ts) has run out.
+      await waitFor(() => rx.notifications().slice(before).map(con).includes('e8'), 60_000 + LOADED_MACHINE_WAIT_MS);
+      const all = rx.notifications().map(con);
+      const after = all.slice(before).map((v) => Number(String(v).slice(1)));
+      assert.deepEqual([...new Set(all)].sort(), [...events].sort(), 'every event notified at least once');
+      assert.deepEqual(after, [...after].sort((a, b) => a - b), 'sent again in order');
+      assert.ok(after.includes(3), 'the unanswered ones went again');
+    } finally {
+      first.child.kill('SIGKILL');
+      if (second) await stopWarden(second.child);
+      await rx.stop();
     }
   });
 });
