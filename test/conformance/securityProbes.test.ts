@@ -24,7 +24,7 @@ describe('security probes of the CSE-to-CSE surface', () => {
     const pki = await TestPki.create(dir);
     ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
     const files: Record<string, CseFiles> = {};
-    for (const id of ['id-in', 'id-x', 'id-y']) {
+    for (const id of ['id-in', 'id-x', 'id-y', 'id-z']) {
       files[id] = await pki.cse(id);
       certs[id] = { cert: readFileSync((files[id]).cert, 'utf8'), key: readFileSync((files[id]).key, 'utf8') };
     }
@@ -65,6 +65,29 @@ describe('security probes of the CSE-to-CSE surface', () => {
     for (let i = 0; i < 2; i++) assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-y', '/id-y', { body: { 'm2m:csr': { dcse: ['/id-w'] } }, client: asY })).rsc, 2004);
     assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: ['/id-z', '/id-v'] } }, client: asX })).rsc, 2004);
     for (const [id, client] of [['id-y', asY], ['id-x', asX]] as const) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${id}`, `/${id}`, { client })).rsc, 2002);
+  });
+
+  it('refuses every request but its registration from a CSE that is not registered, though its certificate is valid (4106)', async () => {
+    const asZ = certs['id-z'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', 'Cprobe', { ty: 2, body: { 'm2m:ae': { rn: 'probe', api: 'Nprobe', rr: false, srv: ['3'] } } })).rsc, 2001);
+    // Announced resources (never cleaned up, no <remoteCSE> to remove them with), a NOTIFY to an AE, a read of the CSEBase.
+    const announced = await call(port(), ca, 'POST', '/cse-in', '/id-z', { ty: 10005, body: { 'm2m:cbA': { lnk: '/id-z/cse-z' } }, client: asZ });
+    assert.equal(announced.rsc, 4106, JSON.stringify(announced.body));
+    const notify = await call(port(), ca, 'POST', '/cse-in/probe', '/id-z', { body: { 'm2m:sgn': { nev: { rep: {}, net: 1 }, sur: '/id-z/cse-z/sub' } }, client: asZ });
+    assert.equal(notify.rsc, 4106, JSON.stringify(notify.body));
+    for (const [path, origin] of [['/cse-in', '/id-z'], ['/cse-in', '/id-z/Cae'], ['/~/id-in/cse-in', '/id-z']] as const) {
+      const read = await call(port(), ca, 'GET', path, origin, { client: asZ });
+      assert.equal(read.rsc, 4106, `${path} as ${origin}: ${JSON.stringify(read.body)}`);
+    }
+    // Before registering, a CSE looks for its <remoteCSE> (Warden reads it, ACME deletes it) and registers on 4004.
+    assert.equal((await call(port(), ca, 'GET', '/~/id-in/id-z', '/id-z', { client: asZ })).rsc, 4004);
+    assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-z', '/id-z', { client: asZ })).rsc, 4004);
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-z', { ty: 16, body: registration('/id-z'), client: asZ })).rsc, 2001);
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', '/id-z', { client: asZ })).rsc, 2000);
+    assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-z', '/id-z', { client: asZ })).rsc, 2002);
+    // Deregistered, it is a stranger again.
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', '/id-z', { client: asZ })).rsc, 4106);
+    assert.equal((await call(port(), ca, 'DELETE', '/cse-in/probe', 'Cprobe')).rsc, 2002);
   });
 
   it('refuses an announced resource whose link names another SP: rcn 7 would forward a reader there as this CSE', async () => {
