@@ -90,6 +90,33 @@ describe('security probes of the CSE-to-CSE surface', () => {
     assert.equal((await call(port(), ca, 'DELETE', '/cse-in/probe', 'Cprobe')).rsc, 2002);
   });
 
+  it("keeps the SP-ID of member IDs and subscription references: //other-sp/<csi>/… is not this SP's <csi> (4103)", async () => {
+    const asX = certs['id-x'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+    const nfu = '/id-in/CAdmin';
+    // Two groups: one whose member is another SP's CSE of the same CSE-ID, one whose member is the registree's.
+    for (const [rn, member] of [['elsewhere', '//other-sp.example.org/id-x/cnt'], ['here', '/id-x/cnt']] as const) {
+      const created = await call(port(), ca, 'POST', '/cse-in', 'CAdmin', { ty: 9, body: { 'm2m:grp': { rn, mt: 0, mid: [member], mnm: 4 } } });
+      assert.equal(created.rsc, 2001, JSON.stringify(created.body));
+      // A group subscription asking for aggregation at nfu: the group remembers nfu before it asks the (unreachable) members.
+      await call(port(), ca, 'POST', `/cse-in/${rn}/fopt`, 'CAdmin', { ty: 23, body: { 'm2m:sub': { rn: 'watch', nu: [nfu], nfu, enc: { net: [3] } } } });
+    }
+    const memberNotification = (sur: string): unknown => ({ 'm2m:sgn': { nfu, sur, nev: { net: 3, rep: { 'm2m:cin': { con: 'x' } } } } });
+    // The registree is no member of the first group: another SP's //other-sp/id-x is not this SP's /id-x.
+    const notMember = await call(port(), ca, 'POST', '/cse-in/elsewhere', '/id-x', { body: memberNotification('/id-x/cnt/sub'), client: asX });
+    assert.equal(notMember.rsc, 4103, JSON.stringify(notMember.body));
+    // A member's CSE sends notifications of its own subscriptions only: not of another SP's CSE of the same CSE-ID.
+    const otherSub = await call(port(), ca, 'POST', '/cse-in/here', '/id-x', { body: memberNotification('//other-sp.example.org/id-x/cnt/sub'), client: asX });
+    assert.equal(otherSub.rsc, 4103, JSON.stringify(otherSub.body));
+    // Its own subscription, in either form of this SP, is taken.
+    for (const sur of ['/id-x/cnt/sub', '//warden.EXAMPLE.net/id-x/cnt/sub']) {
+      const own = await call(port(), ca, 'POST', '/cse-in/here', '/id-x', { body: memberNotification(sur), client: asX });
+      assert.ok(own.rsc < 3000, `${sur}: ${own.rsc} ${JSON.stringify(own.body)}`);
+    }
+    for (const rn of ['elsewhere', 'here']) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${rn}`, 'CAdmin')).rsc, 2002);
+    assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+  });
+
   it('refuses an announced resource whose link names another SP: rcn 7 would forward a reader there as this CSE', async () => {
     const asX = certs['id-x'];
     assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
