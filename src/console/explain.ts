@@ -1,7 +1,10 @@
 // The "why" view: which policy and rule grant an operation, or why it is denied, from the CSE's own decision code
 // (security/authorize.ts AccessDecider). A denial never reveals a policy (README): the explanation is shown only
 // to the admin, and to an originator that may RETRIEVE the resource and every policy that applies to it (their
-// selfPrivileges) — each of those reads is a request through the pipeline as that originator.
+// selfPrivileges) — each of those reads is a request through the pipeline as that originator — about its own
+// decisions only. The console signs in any originator, not only the admin (README, Web console), and a decision
+// about another originator rests on more than the policies that session may read: basis `admin` names
+// security.admin, `dynamic` and `token` are that originator's own grants (DAS policies, tokens).
 import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
 import type { Decision } from '../security/authorize.js';
 import type { CseServices } from '../pipeline/context.js';
@@ -58,6 +61,10 @@ export class Explainer {
 
   async explain(session: Session, connection: ConsoleConnection, q: ExplainQuestion): Promise<Explanation> {
     const { store, registry, access, clock } = this.services;
+    const admin = access.isAdmin(session.originator);
+    if (!admin && q.originator !== session.originator) {
+      return { shown: false, why: `${session.originator} is explained its own decisions only: another originator's may rest on grants it cannot see` };
+    }
     // The resource itself, as the session's originator: what it may not read, it gets no explanation about.
     const read = await this.gateway.send(session, connection, { method: 'GET', path: q.target.split('?')[0] ?? q.target });
     if (read.rsc !== 2000) return { shown: false, rsc: read.rsc, why: `${session.originator} may not retrieve ${q.target} (${read.rsc}), so no decision about it is explained` };
@@ -83,7 +90,7 @@ export class Explainer {
       policies = acpiOf(governor);
       if (policies.length === 0) governedBy = 'default';
     }
-    if (!access.isAdmin(session.originator)) {
+    if (!admin) {
       for (const policy of policies) {
         const answer = await this.gateway.send(session, connection, { method: 'GET', path: policyPath(policy) });
         if (answer.rsc !== 2000) {

@@ -166,7 +166,7 @@ export async function resolveTarget(store: ResourceStore, self: LocalIdentity, t
   if (resource?.ty === RESOURCE_TYPE.AE) return { key: resource.doc.rr === false ? `pch:${resource.ri}` : `ae:${resource.ri}`, ae: resource };
   // An <AEAnnc> stands for an AE registered with the CSE that announced it: its notifications go to that AE, through
   // the CSE tree [TS-0001 §10.2.13.12]. lnk was set by that CSE alone (resources/types/announced.ts).
-  if (resource && resource.ty === ANNOUNCED_AE && typeof resource.doc.lnk === 'string' && cseIdOfAddress(resource.doc.lnk) !== undefined) return { key: `id:${resource.doc.lnk}` };
+  if (resource && resource.ty === ANNOUNCED_AE && typeof resource.doc.lnk === 'string' && cseIdOfAddress(resource.doc.lnk, self.spId) !== undefined) return { key: `id:${resource.doc.lnk}` };
   // A <crossResourceSubscription> of this CSE takes its sources' notifications itself (deliver.ts).
   if (resource?.ty === RESOURCE_TYPE.crossResourceSubscription) return { key: `${CRS_TARGET_PREFIX}${resource.ri}` };
   return { key: `id:${target}` };

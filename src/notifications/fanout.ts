@@ -3,6 +3,7 @@
 // other writers never wait for its fan-out inside their transaction. Its messages and the removal of the
 // event row commit together: the event is fanned out exactly once, or retried when its lease ends.
 import type { CseServices } from '../pipeline/context.js';
+import type { LocalIdentity } from '../primitive/identifiers.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { cseIdOfAddress } from '../resources/announceable.js';
 import { durationMs } from '../resources/validate.js';
@@ -129,9 +130,11 @@ export async function groupAggregation(services: CseServices, gpi: string): Prom
 }
 
 /** Whether a groupID names a <group> hosted by another CSE (SP-relative /csi/ri, or absolute //spid/csi/ri). */
-function groupOnOtherCse(cseId: string, gpi: string): boolean {
-  const csi = cseIdOfAddress(gpi);
-  return csi !== undefined && csi !== `/${cseId}`;
+function groupOnOtherCse(self: LocalIdentity, gpi: string): boolean {
+  // Another SP's absolute address is another CSE's, whatever CSE-ID it names.
+  if (/^\/\/[^/]+\/[^/]+\//.test(gpi) && cseIdOfAddress(gpi, self.spId) === undefined) return true;
+  const csi = cseIdOfAddress(gpi, self.spId);
+  return csi !== undefined && csi !== `/${self.cseId}`;
 }
 
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -320,7 +323,7 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
     const group = typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' ? groups.get(attrs.gpi) : undefined;
     // A member of a group on another CSE: its Hosting CSE aggregates, so the notification goes to the group with the
     // nfu in it [TS-0001 §10.2.7.11], travelling the tree like any notification to another CSE (notify.ts there).
-    const remoteGroup = !group && typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' && groupOnOtherCse(self.cseId, attrs.gpi) ? attrs.gpi : undefined;
+    const remoteGroup = !group && typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' && groupOnOtherCse(self, attrs.gpi) ? attrs.gpi : undefined;
     const targets = group && typeof attrs.nfu === 'string' ? [attrs.nfu] : remoteGroup ? [remoteGroup] : (attrs.nu ?? []);
     // One message per queue: the same target named twice (or as AE-ID and as path) is notified once.
     const keys = new Map<string, string>();

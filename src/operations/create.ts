@@ -67,7 +67,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
       doc,
     };
     if (parent.owner !== undefined) resource.owner = parent.owner;
-    const links = await resolvePolicyLinks(tx, ctx.services.self, doc.acpi, isAnnouncedType(definition.ty) ? cseIdOfAddress(doc.lnk) : undefined);
+    const links = await resolvePolicyLinks(tx, ctx.services.self, doc.acpi, isAnnouncedType(definition.ty) ? cseIdOfAddress(doc.lnk, ctx.services.self.spId) : undefined);
     if (links) doc.acpi = links;
     await definition.hooks.beforeCreate?.(hooks, resource, parent);
     if (isNotifying(definition.ty)) {

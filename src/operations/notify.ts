@@ -112,7 +112,7 @@ async function gatherMemberNotification(ctx: RequestContext, group: StoredResour
   if (typeof notification.sur !== 'string') throw badRequest('a member notification names its subscription (sur)');
   // "Validate if the notification is sent from its member resource": the subscription is one of the sending CSE's.
   const originator = ctx.originator?.id ?? ctx.request.fr ?? '';
-  if (cseIdOfAddress(notification.sur) !== originator) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, `${originator} sent a notification of a subscription it does not host (${notification.sur})`);
+  if (cseIdOfAddress(notification.sur, ctx.services.self.spId) !== originator) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, `${originator} sent a notification of a subscription it does not host (${notification.sur})`);
   const known = Array.isArray(group.doc[GROUP_FORWARDING_KEY]) ? (group.doc[GROUP_FORWARDING_KEY] as unknown[]) : [];
   if (!known.includes(nfu)) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, `no group subscription made through this group forwards to '${nfu}'`);
   const aggregation = await groupAggregation(ctx.services, group.ri);

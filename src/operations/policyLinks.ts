@@ -21,7 +21,7 @@ export async function resolvePolicyLinks(store: ResourceStore, self: LocalIdenti
     if (id.startsWith(`//${self.spId}/${self.cseId}/`)) id = id.slice(self.spId.length + self.cseId.length + 4);
     else if (id.startsWith(`/${self.cseId}/`)) id = id.slice(self.cseId.length + 2);
     const policy = id.startsWith(`${self.cseRn}/`) ? await store.getByPath(id) : await store.get(id);
-    const announcedPolicy = announcedBy !== undefined && policy?.ty === ANNOUNCED_POLICY && cseIdOfAddress(policy?.doc.lnk) === announcedBy;
+    const announcedPolicy = announcedBy !== undefined && policy?.ty === ANNOUNCED_POLICY && cseIdOfAddress(policy?.doc.lnk, self.spId) === announcedBy;
     if (policy?.ty !== RESOURCE_TYPE.accessControlPolicy && !announcedPolicy) throw badRequest(`acpi entry '${entry}' is not an accessControlPolicy of this CSE`);
     if (policy && !out.includes(policy.ri)) out.push(policy.ri);
   }

@@ -69,7 +69,7 @@ async function applyUpdate(ctx: RequestContext, content: Record<string, unknown>
       const parent = await tx.get(resource.pi);
       resource.et = et === null ? resolveExpiration(undefined, parent, now, config) : resolveExpiration(et, parent, now, config);
     }
-    const links = await resolvePolicyLinks(tx, ctx.services.self, changes.acpi, isAnnouncedType(resource.ty) ? cseIdOfAddress(resource.doc.lnk) : undefined);
+    const links = await resolvePolicyLinks(tx, ctx.services.self, changes.acpi, isAnnouncedType(resource.ty) ? cseIdOfAddress(resource.doc.lnk, ctx.services.self.spId) : undefined);
     if (links) changes.acpi = links;
     const previous = { ...resource.doc };
     for (const [name, value] of Object.entries(changes)) {

@@ -65,7 +65,7 @@ export class Announcements {
     for (const raw of at) {
       const entry = this.spRelative(raw);
       if (known.has(entry)) continue;
-      const csi = SP_RELATIVE_CSE_ID.test(entry) ? entry : cseIdOfAddress(entry);
+      const csi = SP_RELATIVE_CSE_ID.test(entry) ? entry : cseIdOfAddress(entry, this.services.self.spId);
       // As ACME does, this CSE is no announcement target of itself: the entry is dropped.
       if (csi === undefined || csi === this.cse || csi in announcedTo || out.some((t) => t.csi === csi)) continue;
       out.push(csi === entry ? { csi } : { csi, parent: entry });
@@ -358,7 +358,7 @@ export class Announcements {
     const mine = `/${self.cseId}`;
     for (let offset = 0; ; offset += 500) {
       const page = await store.children(self.cseId, { ty: CSE_BASE_ANNC, limit: 500, offset });
-      for (const cbA of page.filter((r) => cseIdOfAddress(r.doc.lnk) === csi)) {
+      for (const cbA of page.filter((r) => cseIdOfAddress(r.doc.lnk, self.spId) === csi)) {
         const gone = await deleteWithBookkeeping(this.services, cbA.ri, clock.now(), mine, { op: OPERATION.DELETE, to: cbA.ri, fr: mine, rqi: 'deregistered' });
         if (gone) log.info({ event: 'announced-resources-dropped', cse: csi, resource: cbA.ri }, `announced resources of ${csi} removed`);
       }
@@ -415,7 +415,7 @@ export class Announcements {
   private async syncBack(ctx: RequestContext, announced: StoredResource): Promise<void> {
     const lnk = announced.doc.lnk;
     if (announced.doc.ast !== BI_DIRECTIONAL || typeof lnk !== 'string') return;
-    const announcer = cseIdOfAddress(lnk);
+    const announcer = cseIdOfAddress(lnk, ctx.services.self.spId);
     if (announcer === undefined || ctx.originator?.id === announcer) return;
     const names = Object.keys(ctx.content ?? {}).filter((name) => !NOT_SYNCED_BACK.has(name));
     if (names.length === 0) return;

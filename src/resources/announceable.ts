@@ -79,11 +79,17 @@ export const CSE_BASE_ANNC = 10005;
  */
 export const NEEDS_ANNOUNCED_PARENT: ReadonlySet<number> = new Set([4, 30, 66]);
 
-/** The CSE-ID an SP-relative (/csi/…) or absolute (//sp/csi/…) address starts with. */
-export function cseIdOfAddress(address: unknown): string | undefined {
+/**
+ * The SP-relative CSE-ID of this SP (`spId`) an SP-relative (/csi/…) or absolute (//sp/csi/…) address starts with.
+ * An absolute address of another SP names none: `//other-sp/id-mn/…` is another SP's CSE, not this SP's `/id-mn`
+ * (the SP-ID compared without case, a domain name).
+ */
+export function cseIdOfAddress(address: unknown, spId: string): string | undefined {
   if (typeof address !== 'string') return undefined;
-  const m = /^(?:\/\/[^/]+)?(\/[^/]+)\//.exec(address);
-  return m?.[1];
+  const m = /^(?:\/\/([^/]+))?(\/[^/]+)\//.exec(address);
+  if (!m) return undefined;
+  if (m[1] !== undefined && m[1].toLowerCase() !== spId.toLowerCase()) return undefined;
+  return m[2];
 }
 
 export function isAnnouncedType(ty: number): boolean {

@@ -373,7 +373,7 @@ export class AccessDecider {
     // NOTIFY the group; what it may ask for is checked there (operations/notify.ts: an nfu of this group's).
     if (q.resource.ty === RESOURCE_TYPE.group && q.operation === ACCESS_OPERATION.NOTIFY && /^\/[^/]+$/.test(q.originator) && q.originator !== `/${this.self.cseId}`) {
       const mid = Array.isArray(q.resource.doc.mid) ? (q.resource.doc.mid as unknown[]) : [];
-      if (mid.some((m) => cseIdOfAddress(m) === q.originator)) return { granted: true, basis: 'group-member-notification' };
+      if (mid.some((m) => cseIdOfAddress(m, this.self.spId) === q.originator)) return { granted: true, basis: 'group-member-notification' };
     }
     // Being the AE at the root of a subtree grants nothing by itself: where acpi is set, the linked policies
     // decide for every originator, the creator and the AE included; the default policy (creator or custodian)
@@ -522,10 +522,10 @@ export class AccessDecider {
     const isOtherCse = /^\/[^/]+$/.test(from) && from !== `/${this.self.cseId}`;
     if (q.operation === ACCESS_OPERATION.CREATE && q.childType !== undefined && isAnnouncedType(q.childType)) {
       if (!isOtherCse) return { granted: false, reason: 'an announced resource is created only by the CSE hosting the original' };
-      if (q.resource.ty === RESOURCE_TYPE.CSEBase || (isAnnouncedType(q.resource.ty) && cseIdOfAddress(q.resource.doc.lnk) === from)) return { granted: true, basis: 'announcer' };
+      if (q.resource.ty === RESOURCE_TYPE.CSEBase || (isAnnouncedType(q.resource.ty) && cseIdOfAddress(q.resource.doc.lnk, this.self.spId) === from)) return { granted: true, basis: 'announcer' };
       return { granted: false, reason: `the parent was not announced by ${from}` };
     }
-    if (isAnnouncedType(q.resource.ty) && isOtherCse && cseIdOfAddress(q.resource.doc.lnk) === from) return { granted: true, basis: 'announcer' };
+    if (isAnnouncedType(q.resource.ty) && isOtherCse && cseIdOfAddress(q.resource.doc.lnk, this.self.spId) === from) return { granted: true, basis: 'announcer' };
     return undefined;
   }
 

@@ -24,7 +24,7 @@ describe('security probes of the CSE-to-CSE surface', () => {
     const pki = await TestPki.create(dir);
     ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
     const files: Record<string, CseFiles> = {};
-    for (const id of ['id-in', 'id-x', 'id-y']) {
+    for (const id of ['id-in', 'id-x', 'id-y', 'id-z']) {
       files[id] = await pki.cse(id);
       certs[id] = { cert: readFileSync((files[id]).cert, 'utf8'), key: readFileSync((files[id]).key, 'utf8') };
     }
@@ -65,6 +65,56 @@ describe('security probes of the CSE-to-CSE surface', () => {
     for (let i = 0; i < 2; i++) assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-y', '/id-y', { body: { 'm2m:csr': { dcse: ['/id-w'] } }, client: asY })).rsc, 2004);
     assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: ['/id-z', '/id-v'] } }, client: asX })).rsc, 2004);
     for (const [id, client] of [['id-y', asY], ['id-x', asX]] as const) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${id}`, `/${id}`, { client })).rsc, 2002);
+  });
+
+  it('refuses every request but its registration from a CSE that is not registered, though its certificate is valid (4106)', async () => {
+    const asZ = certs['id-z'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', 'Cprobe', { ty: 2, body: { 'm2m:ae': { rn: 'probe', api: 'Nprobe', rr: false, srv: ['3'] } } })).rsc, 2001);
+    // Announced resources (never cleaned up, no <remoteCSE> to remove them with), a NOTIFY to an AE, a read of the CSEBase.
+    const announced = await call(port(), ca, 'POST', '/cse-in', '/id-z', { ty: 10005, body: { 'm2m:cbA': { lnk: '/id-z/cse-z' } }, client: asZ });
+    assert.equal(announced.rsc, 4106, JSON.stringify(announced.body));
+    const notify = await call(port(), ca, 'POST', '/cse-in/probe', '/id-z', { body: { 'm2m:sgn': { nev: { rep: {}, net: 1 }, sur: '/id-z/cse-z/sub' } }, client: asZ });
+    assert.equal(notify.rsc, 4106, JSON.stringify(notify.body));
+    for (const [path, origin] of [['/cse-in', '/id-z'], ['/cse-in', '/id-z/Cae'], ['/~/id-in/cse-in', '/id-z']] as const) {
+      const read = await call(port(), ca, 'GET', path, origin, { client: asZ });
+      assert.equal(read.rsc, 4106, `${path} as ${origin}: ${JSON.stringify(read.body)}`);
+    }
+    // Before registering, a CSE looks for its <remoteCSE> (Warden reads it, ACME deletes it) and registers on 4004.
+    assert.equal((await call(port(), ca, 'GET', '/~/id-in/id-z', '/id-z', { client: asZ })).rsc, 4004);
+    assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-z', '/id-z', { client: asZ })).rsc, 4004);
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-z', { ty: 16, body: registration('/id-z'), client: asZ })).rsc, 2001);
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', '/id-z', { client: asZ })).rsc, 2000);
+    assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-z', '/id-z', { client: asZ })).rsc, 2002);
+    // Deregistered, it is a stranger again.
+    assert.equal((await call(port(), ca, 'GET', '/cse-in', '/id-z', { client: asZ })).rsc, 4106);
+    assert.equal((await call(port(), ca, 'DELETE', '/cse-in/probe', 'Cprobe')).rsc, 2002);
+  });
+
+  it("keeps the SP-ID of member IDs and subscription references: //other-sp/<csi>/… is not this SP's <csi> (4103)", async () => {
+    const asX = certs['id-x'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+    const nfu = '/id-in/CAdmin';
+    // Two groups: one whose member is another SP's CSE of the same CSE-ID, one whose member is the registree's.
+    for (const [rn, member] of [['elsewhere', '//other-sp.example.org/id-x/cnt'], ['here', '/id-x/cnt']] as const) {
+      const created = await call(port(), ca, 'POST', '/cse-in', 'CAdmin', { ty: 9, body: { 'm2m:grp': { rn, mt: 0, mid: [member], mnm: 4 } } });
+      assert.equal(created.rsc, 2001, JSON.stringify(created.body));
+      // A group subscription asking for aggregation at nfu: the group remembers nfu before it asks the (unreachable) members.
+      await call(port(), ca, 'POST', `/cse-in/${rn}/fopt`, 'CAdmin', { ty: 23, body: { 'm2m:sub': { rn: 'watch', nu: [nfu], nfu, enc: { net: [3] } } } });
+    }
+    const memberNotification = (sur: string): unknown => ({ 'm2m:sgn': { nfu, sur, nev: { net: 3, rep: { 'm2m:cin': { con: 'x' } } } } });
+    // The registree is no member of the first group: another SP's //other-sp/id-x is not this SP's /id-x.
+    const notMember = await call(port(), ca, 'POST', '/cse-in/elsewhere', '/id-x', { body: memberNotification('/id-x/cnt/sub'), client: asX });
+    assert.equal(notMember.rsc, 4103, JSON.stringify(notMember.body));
+    // A member's CSE sends notifications of its own subscriptions only: not of another SP's CSE of the same CSE-ID.
+    const otherSub = await call(port(), ca, 'POST', '/cse-in/here', '/id-x', { body: memberNotification('//other-sp.example.org/id-x/cnt/sub'), client: asX });
+    assert.equal(otherSub.rsc, 4103, JSON.stringify(otherSub.body));
+    // Its own subscription, in either form of this SP, is taken.
+    for (const sur of ['/id-x/cnt/sub', '//warden.EXAMPLE.net/id-x/cnt/sub']) {
+      const own = await call(port(), ca, 'POST', '/cse-in/here', '/id-x', { body: memberNotification(sur), client: asX });
+      assert.ok(own.rsc < 3000, `${sur}: ${own.rsc} ${JSON.stringify(own.body)}`);
+    }
+    for (const rn of ['elsewhere', 'here']) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${rn}`, 'CAdmin')).rsc, 2002);
+    assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
   });
 
   it('refuses an announced resource whose link names another SP: rcn 7 would forward a reader there as this CSE', async () => {

@@ -142,9 +142,18 @@ describe('web console in a browser', { skip, timeout: 120_000 }, () => {
     await p.close();
   });
 
-  it('explains a denied request to who may read the policy', async () => {
+  it("explains a denied request to the admin, and not another originator's to who may read the policy", async () => {
+    const alice = await page();
+    await signInThroughPage(alice, t.url, t.mint('Calice'));
+    await openPath(alice, '/cse-in/alice/data');
+    await alice.locator('#tab-access').click();
+    await alice.locator('#access-view li.policy .rules').waitFor();
+    await alice.locator('#why-originator').fill('Cbob');
+    await alice.locator('#why-submit').click();
+    await alice.locator('#why-result', { hasText: 'Not shown' }).waitFor();
+    await alice.close();
     const p = await page();
-    await signInThroughPage(p, t.url, t.mint('Calice'));
+    await signInThroughPage(p, t.url, t.mint('CAdmin'));
     await expandNode(p, '/cse-in');
     await expandNode(p, '/cse-in/alice');
     await selectNode(p, '/cse-in/alice/data');

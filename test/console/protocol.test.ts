@@ -240,7 +240,7 @@ describe('web console: requests as the signed-in originator', () => {
     assert.equal(reply.body.rsc, 4103);
   });
 
-  it('explains a decision to the admin and to who may read the policies, never to others', async () => {
+  it('explains a decision to the admin, and to who may read the policies about its own decisions only', async () => {
     const q = { target: '/cse-in/alice/data', originator: 'Cbob', operation: 'UPDATE' };
     const forAdmin = await api(t.url, 'POST', 'explain', q, admin);
     assert.equal(forAdmin.body.shown, true);
@@ -248,9 +248,17 @@ describe('web console: requests as the signed-in originator', () => {
     const decision = forAdmin.body.decision as Record<string, unknown>;
     assert.equal(decision.granted, false);
     assert.match(String(decision.reason), /no privileges rule/);
-    const granted = (await api(t.url, 'POST', 'explain', { ...q, operation: 'RETRIEVE' }, alice)).body;
+    const granted = (await api(t.url, 'POST', 'explain', { ...q, originator: 'Calice', operation: 'RETRIEVE' }, alice)).body;
     assert.equal(granted.shown, true, 'alice may read the policy (its selfPrivileges)');
-    assert.deepEqual(granted.decision, { granted: true, basis: 'acp', policy: acpRi, rule: 0 });
+    assert.deepEqual(granted.decision, { granted: true, basis: 'acp', policy: acpRi, rule: 1 });
+    // Another originator's decision may rest on what alice cannot see (whether it is the admin, its DAS grants and
+    // tokens): she is explained her own only, even where she may read every policy.
+    for (const originator of ['CAdmin', 'Cbob']) {
+      const other = (await api(t.url, 'POST', 'explain', { ...q, originator, operation: 'RETRIEVE' }, alice)).body;
+      assert.equal(other.shown, false, `alice asking about ${originator}`);
+      assert.equal(JSON.stringify(other).includes('admin'), false, 'nothing says which originator is the admin');
+    }
+    assert.equal((await api(t.url, 'POST', 'explain', { ...q, originator: 'CAdmin', operation: 'RETRIEVE' }, admin)).body.shown, true, 'the admin is explained every decision');
     const forBob = await api(t.url, 'POST', 'explain', q, bob);
     assert.equal(forBob.body.shown, false, 'bob may retrieve the container but not its policy');
     assert.equal(JSON.stringify(forBob.body).includes(acpRi), false, 'a denial never reveals a policy');
@@ -260,10 +268,12 @@ describe('web console: requests as the signed-in originator', () => {
     // An instance has no acpi: the container's policy governs it, and is what the why view checks and names.
     const cin = await t.client.create('/cse-in/alice/data', 4, { 'm2m:cin': { rn: 'reading', con: '1' } }, 'Calice');
     assert.equal(cin.rsc, 2001);
-    const inherited = (await api(t.url, 'POST', 'explain', { target: '/cse-in/alice/data/reading', originator: 'Cbob', operation: 'DELETE' }, alice)).body;
+    const inherited = (await api(t.url, 'POST', 'explain', { target: '/cse-in/alice/data/reading', originator: 'Calice', operation: 'DELETE' }, alice)).body;
     assert.equal(inherited.shown, true);
     assert.deepEqual(inherited.policies, [acpRi]);
-    assert.equal((inherited.decision as Record<string, unknown>).granted, false);
+    assert.deepEqual(inherited.decision, { granted: true, basis: 'acp', policy: acpRi, rule: 1 });
+    const denied = (await api(t.url, 'POST', 'explain', { target: '/cse-in/alice/data/reading', originator: 'Cbob', operation: 'DELETE' }, admin)).body;
+    assert.equal((denied.decision as Record<string, unknown>).granted, false);
     assert.equal((await api(t.url, 'POST', 'explain', { target: '/cse-in/alice/data/reading', originator: 'Cbob', operation: 'DELETE' }, bob)).body.shown, false);
   });
 

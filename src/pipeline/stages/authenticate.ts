@@ -186,10 +186,73 @@ function checkPeerSpOriginator(id: string, evidence: Evidence, peerSp: string, o
   return false;
 }
 
+/**
+ * Whether the CSE is one this CSE deals with: registered here (its <remoteCSE>), a descendant a registree lists,
+ * or this CSE's registrar. A valid certificate from tls.ca only proves the name; a CSE must register before it
+ * accesses resources [TS-0001 §10.2.2.6].
+ */
+async function isKnownCse(services: CseServices, csi: string): Promise<boolean> {
+  const { store, self, config, clock } = services;
+  if (config.registrar.cseId !== '' && csi === `/${config.registrar.cseId}`) return true;
+  const alive = (csr: { et?: number }): boolean => csr.et === undefined || csr.et > clock.now();
+  const csr = await store.get(remoteCseRi(csi));
+  if (csr?.ty === RESOURCE_TYPE.remoteCSE && csr.pi === self.cseId && csr.doc.csi === csi && alive(csr)) return true;
+  for (let offset = 0; ; offset += REMOTE_CSE_PAGE) {
+    const page = await store.children(self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: clock.now(), limit: REMOTE_CSE_PAGE, offset });
+    if (page.some((r) => r.doc[REGISTRAR_KEY] !== true && Array.isArray(r.doc.dcse) && (r.doc.dcse as unknown[]).includes(csi))) return true;
+    if (page.length < REMOTE_CSE_PAGE) return false;
+  }
+}
+
+const REMOTE_CSE_PAGE = 500;
+
+/** Whether the request targets the <remoteCSE> the CSE would have here (`/id-in/id-x`, `cse-in/id-x`, …). */
+function targetsOwnRemoteCse(ctx: RequestContext, csi: string): boolean {
+  const { self } = ctx.services;
+  let target;
+  try {
+    target = parseTarget(ctx.request.to, self);
+  } catch {
+    return false;
+  }
+  if (target.kind !== 'local' || target.virtual !== undefined) return false;
+  const ri = remoteCseRi(csi);
+  const s = target.segments;
+  return target.structured ? s.length === 2 && s[0] === self.cseRn && s[1] === ri : s.length === 1 && s[0] === ri;
+}
+
+/**
+ * A CSE that is not registered here may only register [TS-0001 §10.2.2.7: "the registrar CSE shall allow unknown
+ * remote CSE to attempt to 'CREATE'"]; anything else it sends is refused as TS-0004 §7.3.2.1 refuses an AE-ID that
+ * is not registered to the Receiver: ORIGINATOR_NOT_AUTHENTICATED (4106) — the specification has no
+ * "not registered" code for CSEs, and ACME has none either. A request on the <remoteCSE> it would have here is let
+ * through (answered 4004 by resolution, as it does not exist): registrees look for it before registering (Warden
+ * RETRIEVEs it, ACME DELETEs it) and register only on 4004.
+ */
+async function checkCseRegistered(ctx: RequestContext, id: string, evidence: Evidence): Promise<void> {
+  const { request, services } = ctx;
+  const { self } = services;
+  const own = cseIdOf(id, self.spId);
+  // The CSE the request speaks as, when the credential names it; otherwise the CSE of the association relays it.
+  const speaking = own !== undefined && evidence.cseIds.includes(own) ? [own] : evidence.cseIds;
+  for (const csi of speaking) if (await isKnownCse(services, csi)) return;
+  const registering = request.op === OPERATION.CREATE && request.ty === RESOURCE_TYPE.remoteCSE && id === own && evidence.cseIds.includes(id);
+  if (registering) {
+    try {
+      if (isCseBaseTarget(parseTarget(request.to, self), self)) return;
+    } catch {
+      // the route stage answers a malformed target; an unregistered CSE gets no further than here
+    }
+  }
+  if (own !== undefined && id === own && speaking.length === 1 && targetsOwnRemoteCse(ctx, own)) return;
+  throw notAuthenticated(`CSE '${speaking.join(', ')}' is not registered with this CSE: it may only register (CREATE <remoteCSE> on the CSEBase)`);
+}
+
 async function check(ctx: RequestContext, id: string, evidence: Evidence | undefined): Promise<boolean> {
   const { services } = ctx;
   if (isRegistration(ctx)) return checkRegistration(ctx, id, evidence);
   if (evidence?.peerSp !== undefined) return checkPeerSpOriginator(id, evidence, evidence.peerSp, services.self.spId);
+  if (evidence && evidence.cseIds.length > 0) await checkCseRegistered(ctx, id, evidence);
   if (services.access.isAdmin(id)) return checkAdmin(ctx, id, evidence);
   if ((id === 'C' || id === 'S' || id === '') && ctx.request.op === OPERATION.CREATE && ctx.request.ty === RESOURCE_TYPE.AE) {
     // An AE asking for an AE-ID anywhere but on the CSEBase: an <AE> is a child of the <CSEBase> only [TS-0004

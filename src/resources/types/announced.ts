@@ -50,13 +50,13 @@ function checkOrigin(ctx: HookContext, resource: StoredResource, parent: StoredR
   const from = ctx.originator;
   const lnk = resource.doc.lnk;
   if (!SP_RELATIVE_CSE_ID.test(from)) throw badRequest(`an announced resource is created by the CSE hosting its original, not by '${from}'`);
-  if (typeof lnk !== 'string' || cseIdOfAddress(lnk) !== from) throw badRequest(`link must name a resource of the announcing CSE ${from}`);
+  if (typeof lnk !== 'string' || cseIdOfAddress(lnk, ctx.self.spId) !== from) throw badRequest(`link must name a resource of the announcing CSE ${from}`);
   // An absolute link names the SP too, and the announcing CSE is of this SP (from is SP-relative): a link into another
   // SP would name some other SP's CSE of the same CSE-ID, which rcn 7 and announceSyncType 2 would then reach as this
   // CSE's request (remote/remoteCses.ts forwardTo) [TS-0001 §9.6.26.1].
   const sp = /^\/\/([^/]+)\//.exec(lnk)?.[1];
   if (sp !== undefined && sp.toLowerCase() !== ctx.self.spId.toLowerCase()) throw badRequest(`link must name a resource of the announcing CSE ${from} in this SP, not in ${sp}`);
-  if (parent.ty !== RESOURCE_TYPE.CSEBase && (typeof parent.doc.lnk !== 'string' || cseIdOfAddress(parent.doc.lnk) !== from)) {
+  if (parent.ty !== RESOURCE_TYPE.CSEBase && (typeof parent.doc.lnk !== 'string' || cseIdOfAddress(parent.doc.lnk, ctx.self.spId) !== from)) {
     throw badRequest(`the parent was announced by another CSE than ${from}`);
   }
 }
