@@ -1,7 +1,8 @@
 // CSE-to-CSE test topologies: CSE certificates from one test CA, Warden CSEs on HTTPS (mutual TLS between CSEs;
 // AEs without certificates, security.authentication=cse), and a small HTTPS client that speaks as an AE.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
@@ -71,6 +72,26 @@ export async function startCseNode(id: string, type: 'IN' | 'MN' | 'ASN', files:
 /** Flags that register a CSE with the registrar at `port`. */
 export function registrarFlags(port: number, registrarId = 'id-in'): ConfigOverrides {
   return { 'registrar.url': `https://127.0.0.1:${port}`, 'registrar.cseId': registrarId, 'registrar.rn': registrarId.replace(/^id-/, 'cse-') };
+}
+
+/** An IN-CSE and an MN-CSE registered to it over mutual TLS: the start most CSE-tree tests share. */
+export interface InMnTree {
+  /** The test CA's certificate (PEM), which the AE-side client trusts. */
+  readonly ca: string;
+  readonly files: Readonly<Record<'id-in' | 'id-mn', CseFiles>>;
+  readonly inCse: TestCse;
+  readonly mnCse: TestCse;
+}
+
+/** Starts an IN-CSE and an MN-CSE (`mnExtra`: more MN flags) and waits until the MN is registered. */
+export async function startInMnTree(prefix: string, mnExtra: ConfigOverrides = {}): Promise<InMnTree> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const pki = await TestPki.create(dir);
+  const files = { 'id-in': await pki.cse('id-in'), 'id-mn': await pki.cse('id-mn') };
+  const inCse = await startCseNode('id-in', 'IN', files['id-in']);
+  const mnCse = await startCseNode('id-mn', 'MN', files['id-mn'], { ...registrarFlags(inCse.cse.httpPort), ...mnExtra });
+  await mnCse.cse.services.remote?.registration?.whenRegistered();
+  return { ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), files, inCse, mnCse };
 }
 
 let n = 0;

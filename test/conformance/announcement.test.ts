@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
-import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
+import { TestPki, call, registrarFlags, startCseNode, startInMnTree, type InMnTree, type Reply } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
 const of = (r: Reply, name: string): Attrs => (r.body?.[name] ?? {}) as Attrs;
@@ -16,9 +16,8 @@ const of = (r: Reply, name: string): Attrs => (r.body?.[name] ?? {}) as Attrs;
 const riIn = (entry: unknown): string => String(entry).replace(/^\/id-in\//, '');
 
 describe('resource announcement', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-annc-'));
   let ca: string;
-  const files: Record<string, CseFiles> = {};
+  let files: InMnTree['files'];
   let inCse: TestCse;
   let mnCse: TestCse;
   const inPort = (): number => inCse.cse.httpPort;
@@ -28,12 +27,7 @@ describe('resource announcement', () => {
   let cntAt = '';
 
   before(async () => {
-    const pki = await TestPki.create(dir);
-    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    for (const id of ['id-in', 'id-mn']) files[id] = await pki.cse(id);
-    inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles);
-    mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, registrarFlags(inPort()));
-    await mnCse.cse.services.remote?.registration?.whenRegistered();
+    ({ ca, files, inCse, mnCse } = await startInMnTree('warden-annc-'));
   });
 
   after(async () => {
@@ -159,7 +153,7 @@ describe('resource announcement', () => {
     const fromAe = await call(inPort(), ca, 'POST', `/cse-in/id-mnAnnc`, 'Cevil', { ty: 10003, body: { 'm2m:cntA': { lnk: '/id-mn/x' } } });
     assert.equal(fromAe.rsc, 4103, JSON.stringify(fromAe.body));
     assert.equal((await call(inPort(), ca, 'POST', '/cse-in', 'CAdmin', { ty: 10002, body: { 'm2m:aeA': { lnk: '/id-mn/x' } } })).rsc, 4103);
-    const mn = files['id-mn'] as CseFiles;
+    const mn = files['id-mn'];
     const asMn = { cert: readFileSync(mn.cert, 'utf8'), key: readFileSync(mn.key, 'utf8') };
     const otherLink = await call(inPort(), ca, 'POST', `/cse-in/id-mnAnnc`, '/id-mn', { ty: 10003, body: { 'm2m:cntA': { lnk: '/id-x/x' } }, client: asMn });
     assert.equal(otherLink.rsc, 4000, JSON.stringify(otherLink.body));

@@ -3,13 +3,10 @@
 // TSBAnnc, ACTRAnnc, DEPRAnnc]: each announced variant is created on the IN-CSE with link to the original, its MA
 // attributes and the OA ones aa names (identifiers made SP-relative), kept in sync, and de-announced.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
-import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
+import { call, startInMnTree, type Reply } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
 const of = (r: Reply, name: string): Attrs => (r.body?.[name] ?? {}) as Attrs;
@@ -17,9 +14,7 @@ const b64 = (text: string): string => Buffer.from(text).toString('base64');
 const TURTLE = '@prefix ex: <http://example.org/> . ex:sensor ex:measures ex:temperature .';
 
 describe('announcement of semantic descriptors, location policies, time sync beacons, actions and dependencies', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-annctypes-'));
   let ca: string;
-  const files: Record<string, CseFiles> = {};
   let inCse: TestCse;
   let mnCse: TestCse;
   const inPort = (): number => inCse.cse.httpPort;
@@ -39,12 +34,7 @@ describe('announcement of semantic descriptors, location policies, time sync bea
   let aeAt = '';
 
   before(async () => {
-    const pki = await TestPki.create(dir);
-    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    for (const id of ['id-in', 'id-mn']) files[id] = await pki.cse(id);
-    inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles);
-    mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, registrarFlags(inPort()));
-    await mnCse.cse.services.remote?.registration?.whenRegistered();
+    ({ ca, inCse, mnCse } = await startInMnTree('warden-annctypes-'));
     const ae = await onMn('POST', '/cse-mn', 2, { 'm2m:ae': { rn: 'owner', api: 'Nowner', rr: false, srv: ['3'], at: ['/id-in'] } });
     assert.equal(ae.rsc, 2001, JSON.stringify(ae.body));
     aeAt = String((of(ae, 'm2m:ae').at as string[])[0]);

@@ -3,12 +3,9 @@
 // which its Hosting CSE fans out to its own members [TS-0001 §10.2.7.6: "any of these target addresses involves a
 // further <fanOutPoint>"], and the nested aggregate comes back inside the outer one.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestCse } from '../harness.js';
-import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
+import { call, startInMnTree, type Reply } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
 const of = (r: Reply, name: string): Attrs => (r.body?.[name] ?? {}) as Attrs;
@@ -18,9 +15,7 @@ const answers = (r: Reply | Attrs | undefined): Attrs[] => {
 };
 
 describe('groups of groups across the CSE tree', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-treegrp-'));
   let ca: string;
-  const files: Record<string, CseFiles> = {};
   let inCse: TestCse;
   let mnCse: TestCse;
   const inPort = (): number => inCse.cse.httpPort;
@@ -30,12 +25,7 @@ describe('groups of groups across the CSE tree', () => {
   let inClosed = false;
 
   before(async () => {
-    const pki = await TestPki.create(dir);
-    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    for (const id of ['id-in', 'id-mn']) files[id] = await pki.cse(id);
-    inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles);
-    mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, { ...registrarFlags(inPort()), 'groups.maxAnswerBytes': 6000 });
-    await mnCse.cse.services.remote?.registration?.whenRegistered();
+    ({ ca, inCse, mnCse } = await startInMnTree('warden-treegrp-', { 'groups.maxAnswerBytes': 6000 }));
     assert.equal((await call(mnPort(), ca, 'POST', '/cse-mn', 'Cgrouper', { ty: 2, body: { 'm2m:ae': { rn: 'grouper', api: 'Ngroup', rr: false, srv: ['3'] } } })).rsc, 2001);
     // On the IN: two containers with a reading each, and two groups of them that the MN's AE may use.
     const acp = await call(inPort(), ca, 'POST', '/cse-in', 'CAdmin', { ty: 1, body: { 'm2m:acp': { rn: 'grouperReads', pv: { acr: [{ acor: ['/id-mn/Cgrouper'], acop: 35 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } } });

@@ -3,21 +3,18 @@
 // blocking one, and its result lands in that <request> (rt=1) or is notified from there (rt=2) [TS-0004 §7.3.2.2,
 // §7.3.2.8; TS-0001 §8.2.2].
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
-import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
+import { call, startInMnTree, type InMnTree, type Reply } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
 const of = (r: Reply, name: string): Attrs => (r.body?.[name] ?? {}) as Attrs;
 
 describe('non-blocking requests across the CSE tree', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-treenb-'));
   let ca: string;
-  const files: Record<string, CseFiles> = {};
+  let files: InMnTree['files'];
   let inCse: TestCse;
   let mnCse: TestCse;
   const receiver = new Receiver();
@@ -37,12 +34,7 @@ describe('non-blocking requests across the CSE tree', () => {
   }
 
   before(async () => {
-    const pki = await TestPki.create(dir);
-    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    for (const id of ['id-in', 'id-mn']) files[id] = await pki.cse(id);
-    inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles);
-    mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, registrarFlags(inPort()));
-    await mnCse.cse.services.remote?.registration?.whenRegistered();
+    ({ ca, files, inCse, mnCse } = await startInMnTree('warden-treenb-'));
     await receiver.start();
     const ae = await call(mnPort(), ca, 'POST', '/cse-mn', 'Cfar', { ty: 2, body: { 'm2m:ae': { rn: 'far', api: 'Nfar', rr: true, srv: ['3'], poa: [receiver.url] } } });
     assert.equal(ae.rsc, 2001, JSON.stringify(ae.body));
@@ -107,7 +99,7 @@ describe('non-blocking requests across the CSE tree', () => {
   });
 
   it('answers a CSE that relays a non-blocking request with an SP-relative reference its originator can use', async () => {
-    const asIn = { cert: readFileSync(files['id-in']?.cert as string, 'utf8'), key: readFileSync(files['id-in']?.key as string, 'utf8') };
+    const asIn = { cert: readFileSync(files['id-in'].cert, 'utf8'), key: readFileSync(files['id-in'].key, 'utf8') };
     const ack = await call(mnPort(), ca, 'GET', '/~/id-mn/cse-mn?rt=1', '/id-in', { client: asIn });
     assert.equal(ack.rsc, 1001, JSON.stringify(ack.body));
     const reference = String(ack.body?.['m2m:uri']);

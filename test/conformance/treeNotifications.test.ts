@@ -3,22 +3,19 @@
 // notification target stands for that AE; a group subscription reaches a member on another CSE; an announced
 // resource's acpi names the announced policies of its original's [TS-0001 §9.6.26.1, §10.2.13.5].
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
-import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
+import { call, startInMnTree, type InMnTree, type Reply } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
 const of = (r: Reply, name: string): Attrs => (r.body?.[name] ?? {}) as Attrs;
 const sgnOf = (body: Attrs | undefined): Attrs => (body?.['m2m:sgn'] ?? {}) as Attrs;
 
 describe('notifications and access control across the CSE tree', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-treentf-'));
   let ca: string;
-  const files: Record<string, CseFiles> = {};
+  let files: InMnTree['files'];
   let inCse: TestCse;
   let mnCse: TestCse;
   const receiver = new Receiver();
@@ -29,12 +26,7 @@ describe('notifications and access control across the CSE tree', () => {
   let policyRi = '';
 
   before(async () => {
-    const pki = await TestPki.create(dir);
-    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    for (const id of ['id-in', 'id-mn']) files[id] = await pki.cse(id);
-    inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles);
-    mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, registrarFlags(inPort()));
-    await mnCse.cse.services.remote?.registration?.whenRegistered();
+    ({ ca, files, inCse, mnCse } = await startInMnTree('warden-treentf-'));
     await receiver.start();
     // Three AEs on the IN: one the MN's policy names, one it does not, and one whose AE-ID is the MN AE's.
     for (const aei of ['Cnotifier', 'Cother', 'Creader']) {
@@ -166,7 +158,7 @@ describe('notifications and access control across the CSE tree', () => {
 
   it('takes member notifications at a group only from a CSE hosting a member, and only for an nfu of its subscriptions', async () => {
     const group = '/~/id-mn/cse-mn/reader/pooled';
-    const asIn = { cert: readFileSync(files['id-in']?.cert as string, 'utf8'), key: readFileSync(files['id-in']?.key as string, 'utf8') };
+    const asIn = { cert: readFileSync(files['id-in'].cert, 'utf8'), key: readFileSync(files['id-in'].key, 'utf8') };
     const sgn = (extra: Attrs): Attrs => ({ 'm2m:sgn': { sur: '/id-in/sub-x', nev: { net: 3, rep: { 'm2m:cin': { con: 'x' } } }, ...extra } });
     const count = receiver.received.length;
     // An AE on the IN (forwarded there as /id-in/Cnotifier) is no member's CSE; the IN is, but no subscription of the group forwards to CAdmin; without nfu it is no
