@@ -173,6 +173,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const link = new CseLink(config, outbound.policy, log);
     const remote = new RemoteCses(services, link, config.registrar.url ? new RegistrarRegistration(services, link) : undefined);
     services.remote = remote;
+    services.subscriptionEnds = deliverer;
     started.push(() => remote.close());
     const pipeline = new Pipeline(services);
     services.dispatcher.handle = (request, transport) => pipeline.handle(request, { ...transport, internal: true });

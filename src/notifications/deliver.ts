@@ -112,6 +112,8 @@ export class Deliverer {
   private readonly counting = new Map<string, CountState>();
   private leaseRenewal: NodeJS.Timeout | undefined;
   delivered = 0;
+  /** DELETE requests waiting for their subscription's deletion notification to be answered, by subscription ri. */
+  private readonly endWaiters = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly services: CseServices,
@@ -130,6 +132,40 @@ export class Deliverer {
     this.leaseRenewal = setInterval(() => void this.renewLeases(), LEASE_MS / 3);
     this.leaseRenewal.unref();
     this.wake();
+  }
+
+  /**
+   * Waits, at most `timeoutMs`, until the deletion notification of subscription `ri` has been answered by its
+   * subscriberURI (or failed). Called before the deletion commits, so an answer that comes first is not missed;
+   * `cancel` when no deletion notification was queued. Resolves at once when this process does not deliver.
+   */
+  expectEnd(ri: string, timeoutMs: number): { done: Promise<void>; cancel: () => void } {
+    if (!this.started || this.stopped) return { done: Promise.resolve(), cancel: () => undefined };
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => finish(), timeoutMs);
+      timer.unref();
+      finish = (): void => {
+        clearTimeout(timer);
+        const waiting = this.endWaiters.get(ri);
+        waiting?.delete(finish);
+        if (waiting?.size === 0) this.endWaiters.delete(ri);
+        resolve();
+      };
+    });
+    let waiting = this.endWaiters.get(ri);
+    if (!waiting) {
+      waiting = new Set();
+      this.endWaiters.set(ri, waiting);
+    }
+    waiting.add(finish);
+    return { done, cancel: finish };
+  }
+
+  /** The deletion notification of `ri` was answered (or failed): its DELETE may answer now. */
+  private endAnswered(ri: string): void {
+    const waiting = this.endWaiters.get(ri);
+    if (waiting) for (const finish of [...waiting]) finish();
   }
 
   async stop(): Promise<void> {
@@ -366,7 +402,10 @@ export class Deliverer {
     const sentAt = this.services.clock.now();
     const answer = notifyUrlNow(this.services, this.outbound, message.target, pc, envelope.ec, lane)
       .then((answered) => this.afterAnswer(answered, message.target, envelope.final ? undefined : message.subscription))
-      .catch(() => false);
+      .catch(() => false)
+      .finally(() => {
+        if (envelope.final) this.endAnswered(message.subscription);
+      });
     return { message, subscription, sentAt, answer };
   }
 
@@ -430,6 +469,7 @@ export class Deliverer {
       ok = await this.send(head.target, pc, envelope.ec, envelope.final || ended ? undefined : head.subscription);
     } finally {
       if (counted) await this.settleCount(head.subscription, ok);
+      if (envelope.final) this.endAnswered(head.subscription);
     }
     return this.outcome(head, ok, sent.length, batch, subscription, clock.now() - sentAt, result);
   }

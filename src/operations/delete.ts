@@ -6,6 +6,19 @@ import { deleteWithBookkeeping } from './removal.js';
 import { needsChildren, resolveVirtual } from './retrieve.js';
 import { descendantsOf } from './descendants.js';
 import { removeNotificationTarget } from '../notifications/targetRemoval.js';
+import { RESOURCE_TYPE } from '../resources/types.js';
+import type { StoredResource } from '../storage/store.js';
+
+/** The longest a DELETE of a subscription waits for its deletion notification to be answered. */
+const SUBSCRIPTION_END_WAIT_MS = 1_000;
+
+/**
+ * A <subscription> or <crossResourceSubscription> whose subscriberURI is a URL: its deletion notification is sent
+ * at once. (One to an AE-ID may wait in the AE's polling channel: nothing to wait for.)
+ */
+function endsWithNotification(target: StoredResource): boolean {
+  return (target.ty === RESOURCE_TYPE.subscription || target.ty === RESOURCE_TYPE.crossResourceSubscription) && typeof target.doc.su === 'string' && target.doc.su.includes('://');
+}
 
 export async function deleteResource(ctx: RequestContext): Promise<Outcome> {
   const addressed = ctx.resource;
@@ -18,7 +31,19 @@ export async function deleteResource(ctx: RequestContext): Promise<Outcome> {
   if (refusal !== undefined) throw badRequest(refusal);
   // What a DELETE with rcn 4/5/6/8 shows is read before the subtree goes.
   const children = needsChildren(ctx) ? await descendantsOf(ctx, target, false) : undefined;
-  const removed = await deleteWithBookkeeping(ctx.services, target.ri, ctx.services.clock.now(), ctx.originator?.id ?? '', ctx.request);
+  // The deletion notification of a subscription reaches its subscriberURI before the DELETE is answered, as ACME
+  // sends it (blocking) and as a subscriber reading both expects; TS-0004 §7.5.1.2.4 does not order them. Bounded:
+  // a subscriberURI that does not answer delays its DELETE by SUBSCRIPTION_END_WAIT_MS at most.
+  const end = endsWithNotification(target) ? ctx.services.subscriptionEnds?.expectEnd(target.ri, SUBSCRIPTION_END_WAIT_MS) : undefined;
+  let removed: StoredResource | undefined;
+  try {
+    removed = await deleteWithBookkeeping(ctx.services, target.ri, ctx.services.clock.now(), ctx.originator?.id ?? '', ctx.request);
+  } catch (err) {
+    end?.cancel();
+    throw err;
+  }
+  if (removed) await end?.done;
+  else end?.cancel();
   // Another request (or process) deleted it between resolving the target and now.
   if (!removed) throw notFound(`resource '${ctx.request.to}' does not exist`);
   const outcome: Outcome = { rsc: RSC.DELETED, resource: removed };

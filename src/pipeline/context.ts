@@ -33,6 +33,8 @@ export interface CseServices {
   readonly semantics: SparqlEngine;
   /** Links to other CSEs: registration with the registrar and forwarding (src/remote); absent in unit set-ups. */
   remote?: RemoteCses;
+  /** Deletion notifications a DELETE of a subscription waits for (notifications/deliver.ts); absent in unit set-ups. */
+  subscriptionEnds?: { expectEnd(ri: string, timeoutMs: number): { done: Promise<void>; cancel: () => void } };
   /** The pipeline itself, for requests the CSE makes to itself (group fan-out, non-blocking execution). */
   readonly dispatcher: { handle?: (request: RequestPrimitive, transport: TransportContext) => Promise<ResponsePrimitive> };
   /** Prometheus metrics, when the operations listener is on (src/ops). */

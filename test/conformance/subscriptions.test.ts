@@ -112,6 +112,26 @@ describe('subscriptions and notifications', () => {
     await subscriber.stop();
   });
 
+  it('has the deletion notification (sud) answered by subscriberURI before the DELETE of the subscription is answered', async () => {
+    const path = await container();
+    const subscriber = await new Receiver().start();
+    for (const [i, withCreator] of [false, true, false].entries()) {
+      const made = await subscribe(path, { rn: `ending${i}`, su: subscriber.url, ...(withCreator ? { cr: null } : {}) });
+      assert.equal((await t.client.delete(`/${String(made.ri)}`, ae)).rsc, 2002);
+      // No wait: a subscriber that reads the DELETE's answer finds the notification already there.
+      const last = subscriber.notifications().at(-1) ?? {};
+      assert.equal(sgn(last).sud, true, `deletion ${i}: ${JSON.stringify(subscriber.notifications())}`);
+      assert.equal(sgn(last).cr !== undefined, withCreator);
+      assert.equal(subscriber.notifications().length, i + 1);
+    }
+    // A subscriberURI that does not answer delays its DELETE by a bounded wait, never blocks it.
+    const made = await subscribe(path, { rn: 'endingHung', su: subscriber.url });
+    subscriber.behaviour = 'hang';
+    assert.equal((await t.client.delete(`/${String(made.ri)}`, ae)).rsc, 2002);
+    await rx.stop();
+    await subscriber.stop();
+  });
+
   it('batches notifications (bn) and sends only the latest (ln)', async () => {
     const path = await container();
     await subscribe(path, { enc: { net: [3] }, bn: { num: 3, dur: 500 } });
