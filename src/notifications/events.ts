@@ -159,8 +159,13 @@ export interface ResolvedTarget {
 /** The type of <AEAnnc>. */
 const ANNOUNCED_AE = ANNOUNCEABLE[RESOURCE_TYPE.AE]?.annc;
 
+/** A target that names a scheme (http:, mqtt:, coap: …): notified at that address, not through a resource. */
+export function isUrlTarget(target: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:/i.test(target);
+}
+
 export async function resolveTarget(store: ResourceStore, self: LocalIdentity, target: string): Promise<ResolvedTarget> {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return { key: canonicalUrl(target) };
+  if (isUrlTarget(target)) return { key: canonicalUrl(target) };
   const id = target.startsWith(`/${self.cseId}/`) ? target.slice(self.cseId.length + 2) : target;
   const resource = id.startsWith(`${self.cseRn}/`) ? await store.getByPath(id) : await store.get(id);
   if (resource?.ty === RESOURCE_TYPE.AE) return { key: resource.doc.rr === false ? `pch:${resource.ri}` : `ae:${resource.ri}`, ae: resource };

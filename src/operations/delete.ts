@@ -6,6 +6,7 @@ import { deleteWithBookkeeping } from './removal.js';
 import { needsChildren, resolveVirtual } from './retrieve.js';
 import { descendantsOf } from './descendants.js';
 import { removeNotificationTarget } from '../notifications/targetRemoval.js';
+import { isUrlTarget } from '../notifications/events.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import type { StoredResource } from '../storage/store.js';
 
@@ -13,11 +14,11 @@ import type { StoredResource } from '../storage/store.js';
 const SUBSCRIPTION_END_WAIT_MS = 1_000;
 
 /**
- * A <subscription> or <crossResourceSubscription> whose subscriberURI is a URL: its deletion notification is sent
- * at once. (One to an AE-ID may wait in the AE's polling channel: nothing to wait for.)
+ * A <subscription> or <crossResourceSubscription> whose subscriberURI is a URL (as resolveTarget tells one): its
+ * deletion notification is sent at once. (One to an AE-ID may wait in the AE's polling channel: nothing to wait for.)
  */
 function endsWithNotification(target: StoredResource): boolean {
-  return (target.ty === RESOURCE_TYPE.subscription || target.ty === RESOURCE_TYPE.crossResourceSubscription) && typeof target.doc.su === 'string' && target.doc.su.includes('://');
+  return (target.ty === RESOURCE_TYPE.subscription || target.ty === RESOURCE_TYPE.crossResourceSubscription) && typeof target.doc.su === 'string' && isUrlTarget(target.doc.su);
 }
 
 export async function deleteResource(ctx: RequestContext): Promise<Outcome> {
