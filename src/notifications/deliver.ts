@@ -392,7 +392,7 @@ export class Deliverer {
 
   /** Reads what a notification needs and writes it on the lane at once; undefined when it is done with unsent. */
   private async startDelivery(message: OutboxMessage, envelope: StoredEnvelope, result: RunResult, lane: Lane): Promise<InFlight | undefined> {
-    const subscription = envelope.final ? undefined : await this.services.store.get(message.subscription);
+    const subscription = envelope.final ? undefined : await this.services.store.notifying(message.subscription);
     // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent.
     if (!envelope.final && !isNotifying(subscription?.ty)) {
       result.done.push(message.id);
@@ -421,7 +421,7 @@ export class Deliverer {
     const { store, clock } = this.services;
     // Messages of a subscription that has ended meanwhile (deleted, expired, counter spent) are not sent, but for
     // a batch it was gathering: that goes at once (as ACME does on deletion), nothing is left waiting for it.
-    const subscription = envelope.final ? undefined : await store.get(head.subscription);
+    const subscription = envelope.final ? undefined : await store.notifying(head.subscription);
     const ended = !envelope.final && !isNotifying(subscription?.ty);
     if (ended && !envelope.batch) {
       result.done.push(head.id);

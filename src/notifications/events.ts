@@ -280,8 +280,9 @@ export async function recordEvent(
   await queueEvaluations(tx, subscribedTo, event, now);
   // Subscriptions are not notified about subscriptions coming and going (as ACME does).
   if ((event.type === EVENT.CREATE_CHILD || event.type === EVENT.DELETE_CHILD) && event.resource.ty === RESOURCE_TYPE.subscription) return 0;
-  const subs = await tx.children(subscribedTo.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
-  const matched = subs.filter((sub) => matches(sub.doc as SubscriptionAttributes, event));
+  // Every ingest asks: the store remembers a resource's subscriptions (subscriptionsOf), expired ones with them.
+  const subs = await tx.subscriptionsOf(subscribedTo.ri, MAX_SUBSCRIPTIONS_PER_RESOURCE);
+  const matched = subs.filter((sub) => (sub.et === undefined || sub.et > now) && matches(sub.doc as SubscriptionAttributes, event));
   if (matched.length === 0) return 0;
   const kinds = new Set(matched.map((sub) => (sub.doc as SubscriptionAttributes).nct ?? CONTENT.ALL_ATTRIBUTES));
   const payload: EventPayload = {

@@ -167,7 +167,7 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
   const run = [head, ...(await store.queued(head.target, undefined, RUN_LENGTH)).filter((m) => m.id > head.id)];
   const now = clock.now();
   // Read again: a subscription deleted since the event is not notified (its messages would be dropped anyway).
-  const current = await store.children(head.subscription, { ty: RESOURCE_TYPE.subscription, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
+  const current = await store.subscriptionsOf(head.subscription, MAX_SUBSCRIPTIONS_PER_RESOURCE);
   // Access decisions first, outside the transaction: the decider reads policies through the store.
   const memo = new Map<string, boolean>();
   const prepared: PreparedEvent[] = [];

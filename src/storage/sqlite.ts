@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
+import { SubscriptionCache } from './subscriptionCache.js';
 import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, toSlimHits, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
 import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeProbeSql, type ProbeRow, type SearchPlan, type SqlDialect } from './search.js';
 import {
@@ -295,6 +296,8 @@ class SqliteStatements {
 /** Direct access to the connection; used both outside and inside a transaction. */
 class SqliteOperations {
   private readonly statementCache = new Map<string, Database.Statement<unknown[], ResourceRow>>();
+  /** Exact: this connection makes every change, and each write (or rollback) drops what it touches. */
+  readonly subscriptions = new SubscriptionCache();
 
   constructor(
     private readonly db: Database.Database,
@@ -341,6 +344,21 @@ class SqliteOperations {
     return rows.map(toResource);
   }
 
+  subscriptionsOf(pi: string, limit: number): readonly StoredResource[] {
+    const cached = this.subscriptions.list(pi, limit);
+    if (cached) return cached;
+    const generation = this.subscriptions.current;
+    return this.subscriptions.fillList(pi, limit, this.children(pi, { ty: SUBSCRIPTION_TY, limit }), generation);
+  }
+
+  notifying(ri: string): StoredResource | undefined {
+    const cached = this.subscriptions.notifying(ri);
+    if (cached) return cached;
+    const generation = this.subscriptions.current;
+    const found = this.get(ri);
+    return found && this.subscriptions.isNotifying(found.ty) ? this.subscriptions.fillOne(found, generation) : undefined;
+  }
+
   edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): EdgeChild {
     const row = (newest ? this.s.newestChild : this.s.oldestChild).get({ pi, ty, at: aliveAt });
     return toEdgeChild(row);
@@ -356,6 +374,7 @@ class SqliteOperations {
     const store = (): StoredResource => {
       try {
         const info = this.s.insert.run(row);
+        this.subscriptions.written(r);
         return { ...r, seq: Number(info.lastInsertRowid) };
       } catch (err) {
         if (err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
@@ -393,6 +412,7 @@ class SqliteOperations {
 
   update(r: StoredResource): void {
     this.s.update.run(bind(r));
+    this.subscriptions.written(r);
   }
 
   usage(originator: string): Usage {
@@ -405,6 +425,7 @@ class SqliteOperations {
     const args: [string, string, string] = [root.srn, `${root.srn}/`, `${root.srn}0`];
     const removed = this.s.subtree.all(...args);
     this.s.deleteSubtree.run(...args);
+    this.subscriptions.removed(root.pi, removed);
     return { root: toResource(root), removed };
   }
 
@@ -418,6 +439,7 @@ class SqliteOperations {
       dropped.count++;
       if (typeof child.size === 'number') dropped.size += child.size;
     }
+    this.subscriptions.removed(pi, dropped.removed);
     return dropped;
   }
 
@@ -696,6 +718,12 @@ class SqliteTransactionView implements ResourceStore {
   children(pi: string, q?: ChildQuery): Promise<StoredResource[]> {
     return Promise.resolve(this.ops.children(pi, q));
   }
+  subscriptionsOf(pi: string, limit: number): Promise<readonly StoredResource[]> {
+    return Promise.resolve(this.ops.subscriptionsOf(pi, limit));
+  }
+  notifying(ri: string): Promise<StoredResource | undefined> {
+    return Promise.resolve(this.ops.notifying(ri));
+  }
   count(pi: string, ty?: number): Promise<number> {
     return Promise.resolve(this.ops.count(pi, ty));
   }
@@ -867,6 +895,12 @@ class SqliteStore implements ResourceStore {
   subscribe(topic: string, listener: (payload: string) => void): () => void {
     return this.bus.on(topic, listener);
   }
+  subscriptionsOf(pi: string, limit: number): Promise<readonly StoredResource[]> {
+    return this.exclusive(() => this.ops.subscriptionsOf(pi, limit));
+  }
+  notifying(ri: string): Promise<StoredResource | undefined> {
+    return this.exclusive(() => this.ops.notifying(ri));
+  }
   count(pi: string, ty?: number): Promise<number> {
     return this.exclusive(() => this.ops.count(pi, ty));
   }
@@ -978,6 +1012,8 @@ class SqliteStore implements ResourceStore {
           this.db.exec('ROLLBACK TO warden_tx');
           this.db.exec('RELEASE warden_tx');
         }
+        // What the cache took in during the transaction may be undone now.
+        this.ops.subscriptions.clear();
         throw err;
       }
       durable = new Promise<void>((resolve, reject) => this.awaitingCommit.push({ resolve, reject }));
@@ -1028,6 +1064,7 @@ class SqliteStore implements ResourceStore {
       for (const t of group) t.resolve();
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.ops.subscriptions.clear();
       for (const t of group) t.reject(err);
     }
   }

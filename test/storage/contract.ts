@@ -421,5 +421,54 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.ok(await store.get('conc-b'));
       assert.ok(await store.get('conc-c'));
     });
+
+    it('remembers subscriptions for notifications, shared and frozen, and forgets them on every write, deletion and rollback', async () => {
+      const sub = (ri: string, nu: string): StoredResource => resource(ri, 'sp', `cb/sp/${ri}`, { ty: 23, doc: { nu: [nu] } });
+      const ris = async (): Promise<string[]> => (await store.subscriptionsOf('sp', 10)).map((r) => `${r.ri}:${String((r.doc.nu as string[])[0])}`);
+      await store.insert(resource('sp', 'root', 'cb/sp'));
+      await store.insert(sub('sp1', 'a'));
+      await store.insert(resource('sp-cnt', 'sp', 'cb/sp/sp-cnt'));
+      await store.insert(sub('sp2', 'a'));
+      assert.deepEqual(await ris(), ['sp1:a', 'sp2:a']);
+      const [first] = await store.subscriptionsOf('sp', 10);
+      // Shared with every caller: a change would be everyone's.
+      assert.throws(() => ((first?.doc.nu as string[]).length = 0), TypeError);
+      assert.equal((await store.notifying('sp1'))?.ri, 'sp1');
+      assert.equal(await store.notifying('sp'), undefined);
+      assert.equal(await store.notifying('sp-none'), undefined);
+
+      const changed = await store.get('sp1');
+      await store.update({ ...(changed as StoredResource), doc: { nu: ['b'] } });
+      assert.deepEqual(await ris(), ['sp1:b', 'sp2:a']);
+      assert.deepEqual((await store.notifying('sp1'))?.doc.nu, ['b']);
+
+      // What a rolled-back transaction wrote, and read meanwhile, is not remembered.
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.insert(sub('sp3', 'a'));
+          const updated = await tx.get('sp2');
+          await tx.update({ ...(updated as StoredResource), doc: { nu: ['c'] } });
+          assert.deepEqual((await tx.subscriptionsOf('sp', 10)).map((r) => r.ri), ['sp1', 'sp2', 'sp3']);
+          assert.equal((await tx.notifying('sp3'))?.ri, 'sp3');
+          throw new Error('abort');
+        }),
+      );
+      assert.deepEqual(await ris(), ['sp1:b', 'sp2:a']);
+      assert.equal(await store.notifying('sp3'), undefined);
+      assert.deepEqual((await store.notifying('sp2'))?.doc.nu, ['a']);
+
+      await store.insert(sub('sp3', 'a'));
+      assert.deepEqual(await ris(), ['sp1:b', 'sp2:a', 'sp3:a']);
+      await store.deleteSubtree('sp2');
+      assert.deepEqual(await ris(), ['sp1:b', 'sp3:a']);
+      assert.equal(await store.notifying('sp2'), undefined);
+      await store.dropOldestChildren('sp', 23, 1, 'cs');
+      assert.deepEqual(await ris(), ['sp3:a']);
+      assert.equal(await store.notifying('sp1'), undefined);
+      assert.equal((await store.notifying('sp3'))?.ri, 'sp3');
+      await store.deleteSubtree('sp');
+      assert.deepEqual(await ris(), []);
+      assert.equal(await store.notifying('sp3'), undefined);
+    });
   });
 }
