@@ -723,8 +723,10 @@ function notifyPrimitive(services: CseServices, to: string, pc: Record<string, u
 function noteAttempt(services: CseServices, url: string, rqi: string, answer: { rsc: number; body?: unknown }): { rsc: number; body?: unknown } {
   const delivered = answer.rsc >= 2000 && answer.rsc < 3000;
   services.metrics?.delivery(url, delivered);
-  if (delivered) services.log.debug({ event: 'notification-delivered', target: redactUrl(url), rsc: answer.rsc, rqi }, 'notification delivered');
-  else services.log.warn({ event: 'notification-attempt-failed', target: redactUrl(url), rsc: answer.rsc, rqi }, 'notification attempt failed');
+  // Below debug the line is not built: redacting the URL for it was about 5 µs of every notification (issue #18).
+  if (delivered) {
+    if (services.log.isLevelEnabled('debug')) services.log.debug({ event: 'notification-delivered', target: redactUrl(url), rsc: answer.rsc, rqi }, 'notification delivered');
+  } else services.log.warn({ event: 'notification-attempt-failed', target: redactUrl(url), rsc: answer.rsc, rqi }, 'notification attempt failed');
   return answer.rsc === 5103 ? { rsc: 5103 } : answer;
 }
 
