@@ -401,8 +401,7 @@ export class Deliverer {
         if (sent >= PIPELINED_RUN_LENGTH || window.length === 0) break;
         const last = (batch[batch.length - 1] as OutboxMessage).id;
         await this.dequeueDone(head, result);
-        // The queue still holds the head, what is done and not yet removed, and what is in flight, before the rest.
-        batch = (await this.services.store.queued(head.target, undefined, 1 + result.done.length + window.length + RUN_LENGTH)).filter((m) => m.id > last);
+        batch = await this.services.store.queued(head.target, undefined, RUN_LENGTH, last);
         if (batch.length === 0) break;
       }
       while (!failed && window.length > 0) failed = !(await settle());

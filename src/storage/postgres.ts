@@ -656,11 +656,11 @@ class PostgresOperations {
     return rows.map(toMessage).sort((a, b) => a.id - b.id);
   }
 
-  async queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
+  async queued(target: string, subscription: string | undefined, limit: number, after = 0): Promise<OutboxMessage[]> {
     const { rows } = await run(() =>
       subscription === undefined
-        ? this.db.query<OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = $1 ORDER BY o.id LIMIT $2`, [target, limit])
-        : this.db.query<OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = $1 AND o.subscription = $2 ORDER BY o.id LIMIT $3`, [target, subscription, limit]),
+        ? this.db.query<OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = $1 AND o.id > $3 ORDER BY o.id LIMIT $2`, [target, limit, after])
+        : this.db.query<OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = $1 AND o.subscription = $2 AND o.id > $4 ORDER BY o.id LIMIT $3`, [target, subscription, limit, after]),
     );
     return rows.map(toMessage);
   }

@@ -607,13 +607,13 @@ class SqliteOperations {
     return leased;
   }
 
-  queued(target: string, subscription: string | undefined, limit: number): OutboxMessage[] {
+  queued(target: string, subscription: string | undefined, limit: number, after = 0): OutboxMessage[] {
     const rows =
       subscription === undefined
-        ? this.prepare<[string, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? ORDER BY o.id LIMIT ${ROW_COUNT}`).all(target, limit)
+        ? this.prepare<[string, number, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? AND o.id > ? ORDER BY o.id LIMIT ${ROW_COUNT}`).all(target, after, limit)
         : this
-            .prepare<[string, string, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? AND o.subscription = ? ORDER BY o.id LIMIT ${ROW_COUNT}`)
-            .all(target, subscription, limit);
+            .prepare<[string, string, number, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? AND o.subscription = ? AND o.id > ? ORDER BY o.id LIMIT ${ROW_COUNT}`)
+            .all(target, subscription, after, limit);
     return rows.map(toMessage);
   }
 
@@ -798,8 +798,8 @@ class SqliteTransactionView implements ResourceStore {
   leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]> {
     return Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit, scope));
   }
-  queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
-    return Promise.resolve(this.ops.queued(target, subscription, limit));
+  queued(target: string, subscription: string | undefined, limit: number, after?: number): Promise<OutboxMessage[]> {
+    return Promise.resolve(this.ops.queued(target, subscription, limit, after));
   }
   dequeue(ids: readonly number[]): Promise<void> {
     this.ops.dequeue(ids);
@@ -973,8 +973,8 @@ class SqliteStore implements ResourceStore {
   leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]> {
     return this.transaction(() => Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit, scope)));
   }
-  queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
-    return this.exclusive(() => this.ops.queued(target, subscription, limit));
+  queued(target: string, subscription: string | undefined, limit: number, after?: number): Promise<OutboxMessage[]> {
+    return this.exclusive(() => this.ops.queued(target, subscription, limit, after));
   }
   dequeue(ids: readonly number[]): Promise<void> {
     return this.transaction(() => Promise.resolve(this.ops.dequeue(ids)));

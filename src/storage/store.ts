@@ -372,8 +372,8 @@ export interface ResourceStore {
    * of `except` (so that kinds of work with slots of their own never take up each other's).
    */
   leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]>;
-  /** The queued messages of a target, oldest first (optionally of one subscription). */
-  queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]>;
+  /** The queued messages of a target, oldest first (optionally of one subscription; optionally only those after id `after`). */
+  queued(target: string, subscription: string | undefined, limit: number, after?: number): Promise<OutboxMessage[]>;
   /** Delivered or given up: removes them. */
   dequeue(ids: readonly number[]): Promise<void>;
   /** Removes a message `owner` holds the lease of; false (nothing removed) when its lease went to someone else. */

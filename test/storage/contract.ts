@@ -313,6 +313,22 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       }
     });
 
+    it('queues many messages of one call in their order, and reads a queue from after a message', async () => {
+      const many: NewOutboxMessage[] = [];
+      // 32 + 16 + 8 + 4 + 2 + 1 rows (each statement size the SQLite backend writes with), two targets interleaved.
+      for (let i = 0; i < 63; i++) many.push({ target: `http://q.example/${i % 2}`, subscription: `s${i}`, content: `{"n":${i}}`, created: i, notBefore: 0, originator: 'Cq', bytes: 10 });
+      await store.enqueue(many);
+      const zero = await store.queued('http://q.example/0', undefined, 100);
+      assert.deepEqual(zero.map((m) => m.subscription), many.filter((_, i) => i % 2 === 0).map((m) => m.subscription));
+      assert.ok(zero.every((m, i) => i === 0 || m.id > (zero[i - 1] as OutboxMessage).id));
+      assert.equal((await store.outboxUsage(['Cq'])).get('Cq'), 630);
+      const after = await store.queued('http://q.example/0', undefined, 3, (zero[4] as OutboxMessage).id);
+      assert.deepEqual(after.map((m) => m.content), ['{"n":10}', '{"n":12}', '{"n":14}']);
+      assert.deepEqual((await store.queued('http://q.example/1', 's61', 10, 0)).map((m) => m.content), ['{"n":61}']);
+      for (const target of ['http://q.example/0', 'http://q.example/1']) await store.dequeue((await store.queued(target, undefined, 1_000)).map((m) => m.id));
+      assert.equal((await store.outboxUsage(['Cq'])).get('Cq') ?? 0, 0);
+    });
+
     it('claims a key once until its time ends, for every process on the store', async () => {
       assert.equal(await store.claimOnce('k', 2_000, 1_000), true);
       assert.equal(await store.claimOnce('k', 3_000, 1_500), false, 'a repeat within its time');
