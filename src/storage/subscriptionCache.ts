@@ -84,7 +84,9 @@ export class SubscriptionCache {
   removed(pi: string, removed: ReadonlyArray<{ readonly ri: string; readonly ty: number }>): void {
     if (removed.length === 0) return;
     this.generation++;
-    this.lists.delete(pi);
+    // The parent's list only when a subscription went: a container dropping its oldest instance on every ingest
+    // keeps its subscriptions remembered.
+    if (removed.some((r) => this.isNotifying(r.ty))) this.lists.delete(pi);
     for (const r of removed) {
       this.lists.delete(r.ri);
       this.one.delete(r.ri);
