@@ -82,11 +82,13 @@ export class SubscriptionCache {
 
   /** Resources were deleted (a subtree, or oldest children of `pi`): each may have been a subscription or held some. */
   removed(pi: string, removed: ReadonlyArray<{ readonly ri: string; readonly ty: number }>): void {
-    if (removed.length === 0) return;
-    this.generation++;
-    // The parent's list only when a subscription went: a container dropping its oldest instance on every ingest
-    // keeps its subscriptions remembered.
-    if (removed.some((r) => this.isNotifying(r.ty))) this.lists.delete(pi);
+    // Only when a subscription went, the parent's list and the reads under way: a container dropping its oldest
+    // instance on every ingest keeps its subscriptions remembered. A resource removed without subscriptions below it
+    // had an empty list, if any, which a read under way may still fill in.
+    if (removed.some((r) => this.isNotifying(r.ty))) {
+      this.generation++;
+      this.lists.delete(pi);
+    }
     for (const r of removed) {
       this.lists.delete(r.ri);
       this.one.delete(r.ri);
