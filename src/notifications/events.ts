@@ -328,7 +328,11 @@ export function interleaveByCreator<T extends StoredResource>(subs: readonly T[]
   const byCreator = new Map<string, T[]>();
   for (const sub of subs) {
     const creator = creatorOf(sub);
-    byCreator.set(creator, [...(byCreator.get(creator) ?? []), sub]);
+    const list = byCreator.get(creator);
+    // Appended in place: copying the list for each subscription made an event of a resource with many
+    // subscriptions of one creator quadratic.
+    if (list) list.push(sub);
+    else byCreator.set(creator, [sub]);
   }
   const out: T[] = [];
   for (let i = 0; out.length < subs.length; i++) for (const list of byCreator.values()) if (i < list.length) out.push(list[i] as T);
