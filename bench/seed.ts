@@ -1,7 +1,8 @@
 // Filling a container with many contentInstances for the discovery scenarios, without one HTTP request each:
-// one instance is created through the CSE, then copied in the database (the CSE keeps no resource cache, so
-// what it reads next is what the database holds). The container's counters and the creator's quota usage
-// are moved on as the CSE would have moved them.
+// one instance is created through the CSE, then copied in the database (on SQLite while the CSE is stopped, as it
+// holds its file exclusively; on PostgreSQL while it runs: the CSE keeps no resource cache, so what it reads next
+// is what the database holds). The container's counters and the creator's quota usage are moved on as the CSE
+// would have moved them.
 import Database from 'better-sqlite3';
 import pg from 'pg';
 

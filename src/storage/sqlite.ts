@@ -123,6 +123,11 @@ export function openSqliteStore(options: SqliteOptions): ResourceStore {
       lock = lockDatabaseFile(options.path);
     }
     db = new Database(options.path);
+    // The file is this process's alone (lockDatabaseFile), so SQLite need not lock it for every statement: in
+    // EXCLUSIVE locking mode, set before the WAL is first used, the WAL index lives in this process's memory and a
+    // read takes no file lock. Measured on the development machine: a point read 12.9 → 3.9 µs, about 10 % of the
+    // CPU of a read-latest or an ingest request. The price: no other process can open the file while Warden runs.
+    db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = OFF');
@@ -148,8 +153,9 @@ export class StorageOpenError extends Error {
 /**
  * One SQLite file serves one process (the caches, the commit grouping and the local bus assume it): a second
  * Warden on the same file is refused. The lock is an exclusive SQLite lock on a companion file, held for the life
- * of the store and released by the operating system if the process dies, so a crash leaves no stale lock; the
- * database itself stays readable by other tools (bench seeding, sqlite3).
+ * of the store and released by the operating system if the process dies, so a crash leaves no stale lock. (The
+ * database file itself is then opened in EXCLUSIVE locking mode, so other tools cannot read it while Warden runs;
+ * this companion lock is what turns a second Warden away with a clear message rather than SQLITE_BUSY.)
  */
 function lockDatabaseFile(path: string): Database.Database {
   const lock = new Database(`${path}.lock`);
