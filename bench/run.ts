@@ -61,6 +61,17 @@ function cpuMicros(pid: number | undefined): number | undefined {
   }
 }
 
+/** Resident set size (MB) of a process now, read from /proc (Linux; undefined elsewhere). */
+function rssMegabytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** System time (µs) of a process so far: the kernel's share of its CPU (socket writes, fsync). */
 function systemMicros(pid: number | undefined): number {
   if (pid === undefined) return 0;
@@ -229,10 +240,11 @@ async function main(): Promise<void> {
   console.log(
     `reference: a trivial Node.js HTTP server (fixed body) answering the same requests from the same client${tls ? ' (plain HTTP)' : ''}; ` +
       'CPU µs/req: user + system time of the Warden process(es) over the measured run; ref CPU: the same for the ' +
-      'reference server; client CPU: the load generator (this process) per request to Warden, which shares the cores\n',
+      'reference server; client CPU: the load generator (this process) per request to Warden, which shares the cores; ' +
+      'RSS: the (first) Warden process after the scenario\n',
   );
   console.log(
-    'scenario'.padEnd(36) + 'req/s'.padStart(9) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'errors'.padStart(8) + 'CPU µs/req'.padStart(12) + 'reference'.padStart(11) + '× ref'.padStart(8) + 'ref CPU'.padStart(9) + 'client CPU'.padStart(12),
+    'scenario'.padEnd(36) + 'req/s'.padStart(9) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'errors'.padStart(8) + 'CPU µs/req'.padStart(12) + 'reference'.padStart(11) + '× ref'.padStart(8) + 'ref CPU'.padStart(9) + 'client CPU'.padStart(12) + 'RSS MB'.padStart(8),
   );
   try {
     for (const scenario of SCENARIOS) {
@@ -268,7 +280,8 @@ async function main(): Promise<void> {
           ref.perSecond.toFixed(0).padStart(11) +
           (r.perSecond / ref.perSecond).toFixed(3).padStart(8) +
           refCpu.padStart(9) +
-          clientCpu.padStart(12),
+          clientCpu.padStart(12) +
+          (rssMegabytes(wardens[0]?.child.pid)?.toFixed(0) ?? '–').padStart(8),
       );
       if (finished !== undefined) console.log(finished);
       if (cpuDrained !== undefined && cpuBefore !== undefined) {
