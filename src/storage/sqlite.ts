@@ -129,6 +129,12 @@ export function openSqliteStore(options: SqliteOptions): ResourceStore {
     // CPU of a read-latest or an ingest request. The price: no other process can open the file while Warden runs.
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
+    // Each transaction of a commit group runs in a savepoint (SqliteStore.transaction), whose statement journal keeps
+    // the pages it changes. An ingest changes about 20; past 64 KiB SQLite spills the journal to a temporary file, and
+    // it did on every ingest: about 40 writes (80 kB) to /var/tmp per ingest, measured. In memory the journal is
+    // dropped at the savepoint's release; it grows with the largest single transaction (a subtree delete), which
+    // per-originator storage quotas bound.
+    db.pragma('temp_store = MEMORY');
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = OFF');
     db.pragma('busy_timeout = 5000');
