@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { startTestCse, type TestCse } from '../harness.js';
 import { createCa, issueCertificate } from '../../src/security/pki.js';
 import { SP, TestPki, call, startCseNode, type CseFiles } from '../cse.js';
+import { formatTimestamp } from '../../src/primitive/identifiers.js';
 
 /** A registration (CREATE <remoteCSE>) body for a CSE that cannot be reached. */
 const registration = (csi: string): unknown => ({ 'm2m:csr': { cb: `${csi}/cse-${csi.slice(4)}`, rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } });
@@ -261,5 +262,55 @@ describe('forwarding: parameters that become HTTP headers on the CSE link', () =
       const rsc = (JSON.parse(await answer) as { rsc: number }).rsc;
       assert.equal(rsc, 4000, JSON.stringify(extra));
     }
+  });
+});
+
+describe('roles: a Role-ID is its issuer\'s (TS-0004 m2m:roleID issuerRelativeID@issuerID)', () => {
+  let cse: TestCse;
+  before(async () => {
+    cse = await startTestCse();
+  });
+  after(async () => {
+    await cse?.close();
+  });
+
+  it("refuses a <role> whose Role-ID names another issuer than its tkis (4000), the admin's too", async () => {
+    const c = cse.client;
+    const owner = await c.registerAe('owner');
+    const guest = await c.registerAe('guest');
+    // A policy of this SP that trusts the roles another issuer (das.example.net) assigns.
+    const acp = await c.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'byRole', pv: { acr: [{ acor: ['reader@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    assert.equal(acp.rsc, 2001, acp.text);
+    assert.equal((await c.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'data', acpi: [String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri)] } }, owner)).rsc, 2001);
+    const now = Date.now();
+    const role = (rn: string, rlid: string, tkis: string): unknown => ({ 'm2m:rol': { rn, rlid, tkis, tkhd: guest, tknb: formatTimestamp(now - 60_000), tkna: formatTimestamp(now + 600_000) } });
+    // The creator names itself (this SP's CAdmin) as the issuer, but mints das.example.net's Role-ID.
+    const minted = await c.create('/cse-in', 31, role('minted', 'reader@das.example.net', 'CAdmin'), 'CAdmin');
+    assert.equal(minted.rsc, 4000, minted.text);
+    assert.equal((await c.retrieve('/cse-in/owner/data?rids=reader@das.example.net', guest)).rsc, 4103);
+    // Another SP's issuer that is not the Role-ID's, in absolute form, neither.
+    assert.equal((await c.create('/cse-in', 31, role('other', 'reader@das.example.net', '//other.example.org/id-in/CAuthority'), 'CAdmin')).rsc, 4000);
+    // An issuer of das.example.net (the SP-ID compared without case) assigns its own Role-ID; this SP's issuer its own.
+    const assigned = await c.create('/cse-in', 31, role('assigned', 'reader@das.example.net', '//DAS.example.net/id-das/CAuthority'), 'CAdmin');
+    assert.equal(assigned.rsc, 2001, assigned.text);
+    assert.equal((await c.retrieve('/cse-in/owner/data?rids=reader@das.example.net', guest)).rsc, 2000);
+    assert.equal((await c.create('/cse-in', 31, role('own', `auditor@${SP}`, 'CAdmin'), 'CAdmin')).rsc, 2001);
+  });
+
+  it('gives nothing for a <role> stored before that check whose Role-ID is not its issuer\'s (TS-0003 §7.4.3 step 4)', async () => {
+    const c = cse.client;
+    const owner = await c.registerAe('keeper');
+    const guest = await c.registerAe('visitor');
+    const acp = await c.create('/cse-in/keeper', 1, { 'm2m:acp': { rn: 'byRole', pv: { acr: [{ acor: ['writer@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    assert.equal((await c.create('/cse-in/keeper', 3, { 'm2m:cnt': { rn: 'data', acpi: [String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri)] } }, owner)).rsc, 2001);
+    const now = Date.now();
+    const stored = (ri: string, tkis: string) => ({
+      ri, pi: cse.config.cse.id, ty: 31, rn: ri, srn: `${cse.config.cse.rn}/${ri}`, ct: formatTimestamp(now), lt: formatTimestamp(now), et: now + 600_000,
+      doc: { rlid: 'writer@das.example.net', tkis, tkhd: guest, tknb: formatTimestamp(now - 60_000), tkna: formatTimestamp(now + 600_000) },
+    });
+    await cse.cse.services.store.insert(stored('rolOld', 'CAdmin'));
+    assert.equal((await c.retrieve('/cse-in/keeper/data?rids=writer@das.example.net', guest)).rsc, 4103);
+    await cse.cse.services.store.insert(stored('rolIssued', '//das.example.net/id-das/CAuthority'));
+    assert.equal((await c.retrieve('/cse-in/keeper/data?rids=writer@das.example.net', guest)).rsc, 2000);
   });
 });
