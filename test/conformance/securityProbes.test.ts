@@ -91,6 +91,37 @@ describe('security probes of the CSE-to-CSE surface', () => {
     assert.equal((await call(port(), ca, 'DELETE', '/cse-in/probe', 'Cprobe')).rsc, 2002);
   });
 
+  it("knows a registree's descendants by an index: a dcse change counts (added, removed), a stranger's requests read no page of <remoteCSE> each", async () => {
+    const asX = certs['id-x'];
+    const asZ = certs['id-z'];
+    const store = inCse.cse.services.store;
+    const children = store.children.bind(store);
+    let pages = 0;
+    store.children = (pi, q) => {
+      if (q?.ty === 16) pages++;
+      return children(pi, q);
+    };
+    try {
+      assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+      const read = async (): Promise<number> => (await call(port(), ca, 'GET', '/cse-in', '/id-z', { client: asZ })).rsc;
+      // A CSE neither registered nor listed: every request asks who lists it; the registrees are read once for all.
+      pages = 0;
+      for (let i = 0; i < 5; i++) assert.equal(await read(), 4106);
+      assert.ok(pages <= 1, `${pages} pages of <remoteCSE> read for 5 requests`);
+      const dcse = async (list: string[]): Promise<void> => assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: list } }, client: asX })).rsc, 2004);
+      await dcse(['/id-z']);
+      assert.equal(await read(), 2000, 'a descendant the registree added is known');
+      await dcse(['/id-w']);
+      assert.equal(await read(), 4106, 'one it removed is not');
+      await dcse(['/id-w', '/id-z']);
+      assert.equal(await read(), 2000);
+      assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+      assert.equal(await read(), 4106, 'nor once its registree deregistered');
+    } finally {
+      store.children = children;
+    }
+  });
+
   it("keeps the SP-ID of member IDs and subscription references: //other-sp/<csi>/… is not this SP's <csi> (4103)", async () => {
     const asX = certs['id-x'];
     assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);

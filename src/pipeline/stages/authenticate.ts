@@ -197,14 +197,8 @@ async function isKnownCse(services: CseServices, csi: string): Promise<boolean> 
   const alive = (csr: { et?: number }): boolean => csr.et === undefined || csr.et > clock.now();
   const csr = await store.get(remoteCseRi(csi));
   if (csr?.ty === RESOURCE_TYPE.remoteCSE && csr.pi === self.cseId && csr.doc.csi === csi && alive(csr)) return true;
-  for (let offset = 0; ; offset += REMOTE_CSE_PAGE) {
-    const page = await store.children(self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: clock.now(), limit: REMOTE_CSE_PAGE, offset });
-    if (page.some((r) => r.doc[REGISTRAR_KEY] !== true && Array.isArray(r.doc.dcse) && (r.doc.dcse as unknown[]).includes(csi))) return true;
-    if (page.length < REMOTE_CSE_PAGE) return false;
-  }
+  return (await services.descendants.registreeListing(csi)) !== undefined;
 }
-
-const REMOTE_CSE_PAGE = 500;
 
 /** Whether the request targets the <remoteCSE> the CSE would have here (`/id-in/id-x`, `cse-in/id-x`, …). */
 function targetsOwnRemoteCse(ctx: RequestContext, csi: string): boolean {
