@@ -248,7 +248,8 @@ describe('access control: an acor entry that names a <group> grants its members 
     const c = cse.client;
     const owner = await c.registerAe('owner');
     const member = await c.registerAe('member');
-    const group = await c.create('/cse-in/owner', 9, { 'm2m:grp': { rn: 'readers', mt: 2, mnm: 10, mid: [member] } }, owner);
+    // Mixed: with memberType AE the owner would have to be able to read the member AE (5105, TS-0004 §7.4.13.2.1).
+    const group = await c.create('/cse-in/owner', 9, { 'm2m:grp': { rn: 'readers', mt: 0, mnm: 10, mid: [member] } }, owner);
     assert.equal(group.rsc, 2001, group.text);
     const groupRi = String((group.body?.['m2m:grp'] as Record<string, unknown>).ri);
     const acp = await c.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'byGroup', pv: { acr: [{ acor: [groupRi], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
