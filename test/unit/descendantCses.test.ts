@@ -1,5 +1,6 @@
 // Which registree lists a CSE among its descendantCSEs: an index read once (not a scan of every <remoteCSE> per
-// request), dropped by every <remoteCSE> change, and checked against the registree itself on every hit.
+// request), read again when a changed <remoteCSE> lists other descendants, and checked against the registree itself
+// on every hit.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { RESOURCE_TYPE } from '../../src/resources/types.js';
@@ -63,6 +64,15 @@ describe('descendantCSEs index (DescendantCses)', () => {
     // At the latest after DESCENDANTS_MAX_AGE_MS it is read again, broadcast or not.
     now += DESCENDANTS_MAX_AGE_MS;
     assert.equal((await index.registreeListing('/id-asn2'))?.ri, 'id-mn');
+    assert.equal(scans, before + 2);
+    // A registree sending its list again unchanged (as each does at every check) costs no new read of them all.
+    await store.broadcast(REMOTE_CSE_TOPIC, 'changed id-mn');
+    assert.equal((await index.registreeListing('/id-asn2'))?.ri, 'id-mn');
+    assert.equal(await index.registreeListing('/id-none'), undefined);
+    assert.equal(scans, before + 2);
+    // A registree deleted: the index still names it, and the look-up finds it gone.
+    await store.broadcast(REMOTE_CSE_TOPIC, 'removed id-gone');
+    assert.equal(await index.registreeListing('/id-none'), undefined);
     assert.equal(scans, before + 2);
     // A registree past its expiration lists nothing.
     now += 3_600_000;
