@@ -2,11 +2,13 @@
 // request), read again when a changed <remoteCSE> lists other descendants, and checked against the registree itself
 // on every hit.
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { RESOURCE_TYPE } from '../../src/resources/types.js';
 import { REGISTRAR_KEY, REMOTE_CSE_TOPIC } from '../../src/resources/types/remoteCse.js';
 import { DESCENDANTS_MAX_AGE_MS, DescendantCses } from '../../src/security/registrations.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
+import { openPostgresStore } from '../../src/storage/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../postgres.js';
 import type { ChildQuery, ResourceStore, StoredResource } from '../../src/storage/store.js';
 
 const TS = '20260101T000000';
@@ -77,5 +79,61 @@ describe('descendantCSEs index (DescendantCses)', () => {
     // A registree past its expiration lists nothing.
     now += 3_600_000;
     assert.equal(await index.registreeListing('/id-asn2'), undefined);
+  });
+});
+
+describe('descendantCSEs index across processes (PostgreSQL, LISTEN/NOTIFY)', () => {
+  let db: TestDatabase;
+  let a: ResourceStore;
+  let b: ResourceStore;
+  const clock = { now: (): number => Date.now() };
+  /** Resolves once `store` has heard `payload` on REMOTE_CSE_TOPIC (its listeners run in order: the index's first). */
+  const heard = (store: ResourceStore, payload: string): Promise<void> =>
+    new Promise((resolve) => {
+      const stop = store.subscribe(REMOTE_CSE_TOPIC, (p) => {
+        if (p !== payload) return;
+        stop();
+        resolve();
+      });
+    });
+
+  before(async () => {
+    db = await createTestDatabase();
+    a = await openPostgresStore({ url: db.url, poolSize: 2 });
+    b = await openPostgresStore({ url: db.url, poolSize: 2 });
+    await b.insert({ ri: self.cseId, pi: '', ty: RESOURCE_TYPE.CSEBase, rn: self.cseRn, srn: self.cseRn, ct: TS, lt: TS, doc: {} });
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await db?.drop();
+  });
+
+  it("learns another process's change of a registree's dcse from its broadcast, added and removed", async () => {
+    const index = new DescendantCses(a, self, clock);
+    // LISTEN is set up asynchronously: sent until heard once.
+    let up = false;
+    const listening = heard(a, 'changed ping').then(() => (up = true));
+    while (!up) {
+      await b.broadcast(REMOTE_CSE_TOPIC, 'changed ping');
+      await Promise.race([listening, new Promise((r) => setTimeout(r, 50))]);
+    }
+    assert.equal(await index.registreeListing('/id-far'), undefined);
+    const registree = { ri: 'id-mn2', pi: self.cseId, ty: RESOURCE_TYPE.remoteCSE, rn: 'id-mn2', srn: `${self.cseRn}/id-mn2`, ct: TS, lt: TS, et: Date.now() + 3_600_000, doc: { csi: '/id-mn2', dcse: ['/id-far'] } };
+    let arrived = heard(a, 'changed id-mn2');
+    await b.transaction(async (tx) => {
+      await tx.broadcast(REMOTE_CSE_TOPIC, 'changed id-mn2');
+      await tx.insert(registree);
+    });
+    await arrived;
+    assert.equal((await index.registreeListing('/id-far'))?.ri, 'id-mn2', 'added in the other process');
+    arrived = heard(a, 'changed id-mn2');
+    await b.transaction(async (tx) => {
+      await tx.broadcast(REMOTE_CSE_TOPIC, 'changed id-mn2');
+      await tx.update({ ...registree, doc: { csi: '/id-mn2', dcse: ['/id-near'] } });
+    });
+    await arrived;
+    assert.equal(await index.registreeListing('/id-far'), undefined, 'removed in the other process');
+    assert.equal((await index.registreeListing('/id-near'))?.ri, 'id-mn2');
   });
 });
