@@ -10,6 +10,7 @@ import { startTestCse, type TestCse } from '../harness.js';
 import { createCa, issueCertificate } from '../../src/security/pki.js';
 import { SP, TestPki, call, startCseNode, type CseFiles } from '../cse.js';
 import { formatTimestamp } from '../../src/primitive/identifiers.js';
+import { Receiver } from '../receiver.js';
 
 /** A registration (CREATE <remoteCSE>) body for a CSE that cannot be reached. */
 const registration = (csi: string): unknown => ({ 'm2m:csr': { cb: `${csi}/cse-${csi.slice(4)}`, rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } });
@@ -147,6 +148,37 @@ describe('security probes of the CSE-to-CSE surface', () => {
     }
     for (const rn of ['elsewhere', 'here']) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${rn}`, 'CAdmin')).rsc, 2002);
     assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+  });
+
+  it("refuses an unverified notificationForwardingURI through a group's fopt: a member's CSE could have this CSE send anything anywhere", async () => {
+    const asX = certs['id-x'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+    // The victim: an endpoint that never asked for notifications (it refuses verification requests).
+    const victim = await new Receiver().start();
+    victim.behaviour = 'refuse';
+    try {
+      assert.equal((await call(port(), ca, 'POST', '/cse-in', 'Cplotter', { ty: 2, body: { 'm2m:ae': { rn: 'plotter', api: 'Nplotter', rr: false, srv: ['3'] } } })).rsc, 2001);
+      // The plotter's group has one member, on the registree it works with.
+      const group = await call(port(), ca, 'POST', '/cse-in/plotter', 'Cplotter', { ty: 9, body: { 'm2m:grp': { rn: 'relay', mnm: 4, mid: ['/id-x/cnt'] } } });
+      assert.equal(group.rsc, 2001, JSON.stringify(group.body));
+      // A group subscription whose nfu is the victim: the group would aggregate its members' notifications for it.
+      // The member's subscription is the registree's to make (and verify): this CSE verifies the nfu it will send to.
+      const sub = await call(port(), ca, 'POST', '/cse-in/plotter/relay/fopt', 'Cplotter', { ty: 23, body: { 'm2m:sub': { rn: 'watch', nu: ['Cplotter'], nfu: victim.url, enc: { net: [3] } } } });
+      assert.equal(sub.rsc, 5204, JSON.stringify(sub.body));
+      // The registree, as the member's CSE, sends a "member notification" for that nfu: nothing is queued for the victim.
+      const pushed = await call(port(), ca, 'POST', '/cse-in/plotter/relay', '/id-x', { body: { 'm2m:sgn': { nfu: victim.url, sur: '/id-x/cnt/watch', nev: { net: 3, rep: { 'm2m:cin': { con: 'forged' } } } } }, client: asX });
+      assert.equal(pushed.rsc, 4103, JSON.stringify(pushed.body));
+      assert.ok(victim.received.every((r) => (r.body['m2m:sgn'] as Record<string, unknown> | undefined)?.vrq === true), 'the victim got verification requests only');
+      // An nfu the subscriber may use (its own AE) is still taken, and the member's CSE aggregates for it.
+      const own = await call(port(), ca, 'POST', '/cse-in/plotter/relay/fopt', 'Cplotter', { ty: 23, body: { 'm2m:sub': { rn: 'mine', nu: ['Cplotter'], nfu: 'Cplotter', enc: { net: [3] } } } });
+      assert.equal(own.rsc, 2000, JSON.stringify(own.body));
+      const forwarded = await call(port(), ca, 'POST', '/cse-in/plotter/relay', '/id-x', { body: { 'm2m:sgn': { nfu: 'Cplotter', sur: '/id-x/cnt/mine', nev: { net: 3, rep: { 'm2m:cin': { con: 'x' } } } } }, client: asX });
+      assert.ok(forwarded.rsc < 3000, JSON.stringify(forwarded.body));
+    } finally {
+      await victim.stop();
+      await call(port(), ca, 'DELETE', '/cse-in/plotter', 'CAdmin');
+      assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+    }
   });
 
   it('refuses an announced resource whose link names another SP: rcn 7 would forward a reader there as this CSE', async () => {
