@@ -267,6 +267,55 @@ describe("the CAs of peer SPs (peers.ca) vouch for their IN-CSEs only", () => {
   });
 });
 
+describe("peers.ca binds each peer SP to its own CAs: one peer's CA vouches for no other peer's IN-CSE", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-peercas-'));
+  let ca: string;
+  let pki: TestPki;
+  let caA: Awaited<ReturnType<typeof createCa>>;
+  let caB: Awaited<ReturnType<typeof createCa>>;
+  const peers = 'peer-a.example.org/id-in=https://127.0.0.1:1,peer-b.example.org/id-in=https://127.0.0.1:1';
+  const issue = async (issuer: Awaited<ReturnType<typeof createCa>>, uri: string): Promise<{ cert: string; key: string }> => {
+    const pem = await issueCertificate(issuer, { commonName: uri, uris: [uri], usage: 'both' });
+    return { cert: pem.certificate, key: pem.key };
+  };
+
+  before(async () => {
+    pki = await TestPki.create(dir);
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    caA = await createCa('Peer A CA');
+    caB = await createCa('Peer B CA');
+    writeFileSync(join(dir, 'a.pem'), caA.certificate);
+    writeFileSync(join(dir, 'b.pem'), caB.certificate);
+    writeFileSync(join(dir, 'both.pem'), `${caA.certificate}\n${caB.certificate}`);
+  });
+
+  it("refuses to start with one CA file for several peers, and with per-peer files takes a peer's IN-CSE only from its own CA (4107)", async () => {
+    const files = await pki.cse('id-in');
+    // One bundle for two peers: peer A's CA would vouch for peer B's IN-CSE, and A act as B's originators here.
+    const bundled = await startCseNode('id-in', 'IN', files, { 'peers.list': peers, 'peers.ca': join(dir, 'both.pem') }).then(
+      (started) => started,
+      (err: unknown) => err,
+    );
+    if (!(bundled instanceof Error)) {
+      await (bundled as TestCse).close();
+      assert.fail('started with one CA file for two peer SPs');
+    }
+    assert.match(bundled.message, /peers\.ca/);
+    const inCse = await startCseNode('id-in', 'IN', files, { 'peers.list': peers, 'peers.ca': `peer-a.example.org=${join(dir, 'a.pem')},peer-b.example.org=${join(dir, 'b.pem')}` });
+    try {
+      const port = inCse.cse.httpPort;
+      const asB = await issue(caA, 'onem2m://peer-b.example.org/id-in');
+      const forged = await call(port, ca, 'GET', '/cse-in', '//peer-b.example.org/id-in/Cae', { client: asB });
+      assert.equal(forged.rsc, 4107, JSON.stringify(forged.body));
+      // Each peer's own CA: authenticated as that peer's IN-CSE (what its originators may do is access control's: 4103).
+      assert.equal((await call(port, ca, 'GET', '/cse-in', '//peer-b.example.org/id-in/Cae', { client: await issue(caB, 'onem2m://peer-b.example.org/id-in') })).rsc, 4103);
+      assert.equal((await call(port, ca, 'GET', '/cse-in', '//peer-a.example.org/id-in/Cae', { client: await issue(caA, 'onem2m://peer-a.example.org/id-in') })).rsc, 4103);
+    } finally {
+      await inCse.close();
+    }
+  });
+});
+
 describe('access control: an acor entry that names a <group> grants its members only', () => {
   let cse: TestCse;
   before(async () => {
