@@ -61,6 +61,17 @@ function cpuMicros(pid: number | undefined): number | undefined {
   }
 }
 
+/** Resident set size (MB) of a process now, read from /proc (Linux; undefined elsewhere). */
+function rssMegabytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** System time (µs) of a process so far: the kernel's share of its CPU (socket writes, fsync). */
 function systemMicros(pid: number | undefined): number {
   if (pid === undefined) return 0;
@@ -100,7 +111,7 @@ function option(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
 }
 
-async function startWarden(storageFlags: string[]): Promise<{ child: ChildProcess; port: number }> {
+async function startWarden(storageFlags: string[], httpPort = 0): Promise<{ child: ChildProcess; port: number }> {
   // Each scenario is one originator at full speed: the request rate quota is set above what a machine serves, so
   // the token bucket still runs on every request but refuses none.
   const quotaFlags = ['--quota.rate=1000000', '--quota.burst=10000000'];
@@ -111,7 +122,7 @@ async function startWarden(storageFlags: string[]): Promise<{ child: ChildProces
   // The operations listener is on by default, so the benchmark measures it (metrics on the request path) on a
   // free port; --no-ops turns it off to compare.
   const opsPort = process.argv.includes('--no-ops') ? 0 : await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', '--http.port=0', `--ops.port=${opsPort}`, `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
+  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', `--http.port=${httpPort}`, `--ops.port=${opsPort}`, `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return startedOn(child, /listening on https?:\/\/127\.0\.0\.1:(\d+)/, 'warden');
@@ -208,7 +219,17 @@ async function main(): Promise<void> {
       if (reply.rsc < 2000 || reply.rsc >= 3000) throw new Error(`set-up request ${r.method} ${r.path} failed: ${reply.rsc} ${JSON.stringify(reply.body)}`);
       return reply.body;
     },
-    copyInstance: (templateRi, count) => copyInstance(seedTarget, templateRi, count),
+    copyInstance: async (templateRi, count) => {
+      if (seedTarget.backend === 'postgres') return copyInstance(seedTarget, templateRi, count);
+      // Warden holds its SQLite file exclusively (locking_mode EXCLUSIVE): it is stopped for the copy and started
+      // again on the same port, so the scenarios' requests still reach it.
+      const [running] = wardens;
+      if (!running) throw new Error('no Warden process');
+      running.child.kill('SIGTERM');
+      await once(running.child, 'exit');
+      await copyInstance(seedTarget, templateRi, count);
+      wardens[0] = await startWarden(storageFlags, running.port);
+    },
   };
   const reference = await startReference();
   console.log(`Warden benchmark: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
@@ -218,10 +239,12 @@ async function main(): Promise<void> {
   console.log(`${total} requests per scenario, ${concurrency} concurrent clients, ${storage}\n`);
   console.log(
     `reference: a trivial Node.js HTTP server (fixed body) answering the same requests from the same client${tls ? ' (plain HTTP)' : ''}; ` +
-      'CPU µs/req: user + system time of the Warden process(es) over the measured run\n',
+      'CPU µs/req: user + system time of the Warden process(es) over the measured run; ref CPU: the same for the ' +
+      'reference server; client CPU: the load generator (this process) per request to Warden, which shares the cores; ' +
+      'RSS: the (first) Warden process after the scenario\n',
   );
   console.log(
-    'scenario'.padEnd(36) + 'req/s'.padStart(9) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'errors'.padStart(8) + 'CPU µs/req'.padStart(12) + 'reference'.padStart(11) + '× ref'.padStart(8),
+    'scenario'.padEnd(36) + 'req/s'.padStart(9) + 'p50 ms'.padStart(9) + 'p99 ms'.padStart(9) + 'errors'.padStart(8) + 'CPU µs/req'.padStart(12) + 'reference'.padStart(11) + '× ref'.padStart(8) + 'ref CPU'.padStart(9) + 'client CPU'.padStart(12) + 'RSS MB'.padStart(8),
   );
   try {
     for (const scenario of SCENARIOS) {
@@ -232,14 +255,20 @@ async function main(): Promise<void> {
       const cpuBefore = cpuOf(wardens.map((w) => w.child));
       const systemBefore = wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0);
       const started = performance.now();
+      const clientBefore = process.cpuUsage();
       const r: LoadResult = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
+      const client = process.cpuUsage(clientBefore);
       const cpuAfter = cpuOf(wardens.map((w) => w.child));
       const finished = scenario.finish ? await scenario.finish(total, started) : undefined;
       // Work the scenario leaves behind (notifications still being delivered) counts too, up to its end.
       const cpuDrained = scenario.finish ? cpuOf(wardens.map((w) => w.child)) : undefined;
       // The same requests to the reference server (its answer is fixed, so every reply counts).
       await runLoad([reference.port], concurrency, Math.min(2000, total), make, () => true);
+      const refBefore = cpuMicros(reference.child.pid);
       const ref = await runLoad([reference.port], concurrency, total, make, () => true);
+      const refAfter = cpuMicros(reference.child.pid);
+      const refCpu = refBefore === undefined || refAfter === undefined ? '–' : ((refAfter - refBefore) / total).toFixed(0);
+      const clientCpu = ((client.user + client.system) / total).toFixed(0);
       const cpu = cpuBefore === undefined || cpuAfter === undefined ? '–' : ((cpuAfter - cpuBefore) / total).toFixed(0);
       console.log(
         scenario.name.padEnd(36) +
@@ -249,7 +278,10 @@ async function main(): Promise<void> {
           String(r.errors).padStart(8) +
           cpu.padStart(12) +
           ref.perSecond.toFixed(0).padStart(11) +
-          (r.perSecond / ref.perSecond).toFixed(3).padStart(8),
+          (r.perSecond / ref.perSecond).toFixed(3).padStart(8) +
+          refCpu.padStart(9) +
+          clientCpu.padStart(12) +
+          (rssMegabytes(wardens[0]?.child.pid)?.toFixed(0) ?? '–').padStart(8),
       );
       if (finished !== undefined) console.log(finished);
       if (cpuDrained !== undefined && cpuBefore !== undefined) {

@@ -126,6 +126,52 @@ function pageOfInstances(size: number): Scenario {
   };
 }
 
+/**
+ * Ingest and read-latest on a container that already holds a million instances (issue #18: within 10 % of the
+ * empty-store rates, with the CSE's RSS printed beside). Its mni is a million, so every ingest also drops the oldest
+ * instance, as the plain ingest does in its full container of 1 000. The instances are copied in the database.
+ */
+const BIG = 1_000_000;
+let bigReady: Promise<void> | undefined;
+function bigContainer(ctx: BenchContext): Promise<void> {
+  bigReady ??= (async () => {
+    await setUp(ctx, 'big', 'data', BIG);
+    const created = await ctx.call({ method: 'POST', path: '/cse-in/big/data', headers: headers('Cbig', 'seed-big', 4), body: JSON.stringify({ 'm2m:cin': { cnf: 'application/json:0', con: { temperature: 20, seq: 0 } } }) });
+    const started = Date.now();
+    await ctx.copyInstance(String((created?.['m2m:cin'] as Record<string, unknown>).ri), BIG - 1);
+    console.log(`  (${BIG} contentInstances stored in one container in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  })();
+  return bigReady;
+}
+
+function atMillion(): Scenario[] {
+  return [
+    {
+      key: 'ingest-1m',
+      name: 'ingest, 1m cin in the container',
+      async prepare(ctx) {
+        await bigContainer(ctx);
+        return (i) => ({
+          method: 'POST',
+          path: '/cse-in/big/data',
+          headers: headers('Cbig', `big-ingest-${i}`, 4),
+          body: JSON.stringify({ 'm2m:cin': { cnf: 'application/json:0', con: { temperature: 20 + (i % 10), seq: i } } }),
+        });
+      },
+      ok: (rsc) => rsc === 2001,
+    },
+    {
+      key: 'read-latest-1m',
+      name: 'read-latest, 1m cin in the container',
+      async prepare(ctx) {
+        await bigContainer(ctx);
+        return (i) => ({ method: 'GET', path: '/cse-in/big/data/la', headers: headers('Cbig', `big-la-${i}`) });
+      },
+      ok: (rsc) => rsc === 2000,
+    },
+  ];
+}
+
 const fanOut = new Receivers();
 const FAN_OUT = 10;
 
@@ -289,6 +335,7 @@ export const SCENARIOS: readonly Scenario[] = [
   pageOfInstances(10_000),
   pageOfInstances(100_000),
   pageOfInstances(1_000_000),
+  ...atMillion(),
   {
     // Discovery by label over a large tree: a query on the store, not a walk in memory.
     key: 'discovery-label',

@@ -1,7 +1,9 @@
 // Filling a container with many contentInstances for the discovery scenarios, without one HTTP request each:
-// one instance is created through the CSE, then copied in the database (the CSE keeps no resource cache, so
-// what it reads next is what the database holds). The container's counters and the creator's quota usage
-// are moved on as the CSE would have moved them.
+// one instance is created through the CSE, then copied in the database (on SQLite while the CSE is stopped, as it
+// holds its file exclusively; on PostgreSQL while it runs: the CSE keeps no resource cache, so what it reads next
+// is what the database holds). The container's counters and the creator's quota usage are moved on as the CSE
+// would have moved them. The copies are numbered with a fixed width, so that their identifiers sort in the order of
+// their creation, as the CSE's own identifiers do (newResourceId).
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -20,8 +22,8 @@ export async function copyInstance(target: SeedTarget, templateRi: string, count
         db.prepare(
           `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
            INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc, charge, bytes)
-           SELECT t.ri || '-' || n.i, t.pi, t.ty, t.rn || '-' || n.i, t.srn || '-' || n.i, t.ct, t.lt, t.et, t.owner,
-                  json_set(t.doc, '$.ri', t.ri || '-' || n.i, '$.rn', t.rn || '-' || n.i), t.charge, t.bytes
+           SELECT t.ri || printf('-%07d', n.i), t.pi, t.ty, t.rn || printf('-%07d', n.i), t.srn || printf('-%07d', n.i), t.ct, t.lt, t.et, t.owner,
+                  json_set(t.doc, '$.ri', t.ri || printf('-%07d', n.i), '$.rn', t.rn || printf('-%07d', n.i)), t.charge, t.bytes
            FROM n, resources t WHERE t.ri = ?`,
         ).run(count, templateRi);
         db.prepare(`UPDATE resources SET doc = json_set(doc, '$.cni', json_extract(doc, '$.cni') + ?, '$.cbs', json_extract(doc, '$.cbs') + ?) WHERE ri = ?`).run(count, count * size, t.pi);
@@ -42,8 +44,8 @@ export async function copyInstance(target: SeedTarget, templateRi: string, count
     const size = Number((JSON.parse(t.doc) as { cs?: number }).cs ?? 0);
     await c.query(
       `INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc, charge, bytes)
-       SELECT t.ri || '-' || n.i, t.pi, t.ty, t.rn || '-' || n.i, t.srn || '-' || n.i, t.ct, t.lt, t.et, t.owner,
-              (t.doc::jsonb || jsonb_build_object('ri', t.ri || '-' || n.i, 'rn', t.rn || '-' || n.i))::text, t.charge, t.bytes
+       SELECT t.ri || '-' || lpad(n.i::text, 7, '0'), t.pi, t.ty, t.rn || '-' || lpad(n.i::text, 7, '0'), t.srn || '-' || lpad(n.i::text, 7, '0'), t.ct, t.lt, t.et, t.owner,
+              (t.doc::jsonb || jsonb_build_object('ri', t.ri || '-' || lpad(n.i::text, 7, '0'), 'rn', t.rn || '-' || lpad(n.i::text, 7, '0')))::text, t.charge, t.bytes
        FROM generate_series(1, $1::int) AS n(i), resources t WHERE t.ri = $2`,
       [count, templateRi],
     );

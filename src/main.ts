@@ -12,7 +12,7 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { ensureCseBase } from './resources/bootstrap.js';
 import { ResourceRegistry } from './resources/registry.js';
 import { AccessDecider } from './security/authorize.js';
-import { RegisteredAes } from './security/registrations.js';
+import { DescendantCses, RegisteredAes } from './security/registrations.js';
 import { Credentials } from './security/credentials.js';
 import { HttpOutbound } from './bindings/http/client.js';
 import { OutboundPolicy, loopbackOpen } from './security/outboundPolicy.js';
@@ -118,6 +118,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const registry = new ResourceRegistry();
     const access = new AccessDecider(config, self, store, registry);
     const registrations = new RegisteredAes(store);
+    const descendants = new DescendantCses(store, self, clock);
     const credentials = new Credentials(config, self);
     const outbound = new HttpOutbound(config.notifications.timeout * 1000, config.tls.ca ? readFileSync(config.tls.ca, 'utf8') : undefined, {
       policy: new OutboundPolicy({
@@ -143,7 +144,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     const dependencies: { checks: ReadinessCheck[] } = { checks: readinessChecks(store, undefined) };
     const metrics = opsPort === undefined ? undefined : new CseMetrics(metricsSources(store, credentials, clock, dependencies));
     if (metrics) started.push(() => Promise.resolve(metrics.close()));
-    const services: CseServices = { config, self, store, registry, access, registrations, credentials, outbound, clock, log, semantics, dispatcher: {}, ...(metrics ? { metrics } : {}) };
+    const services: CseServices = { config, self, store, registry, access, registrations, descendants, credentials, outbound, clock, log, semantics, dispatcher: {}, ...(metrics ? { metrics } : {}) };
     access.locate = (originator, now) => trustedLocationOf(services, originator, now);
     const deliverer = new Deliverer(services, outbound, {
       maxAttempts: config.notifications.maxAttempts,

@@ -217,7 +217,7 @@ EOF
     start_acme id-mn "$dir"
     await_log "$dir/warden.log" '"originator":"/id-mn","authenticated":true,"op":"CREATE","to":"/id-in/cse-in","rsc":2001' "ACME's registration with Warden"
     IN_URL="https://127.0.0.1:$warden_port" ACME_URL="http://127.0.0.1:$acme_port" ACME_TLS_URL="https://127.0.0.1:$acme_tls_port" \
-      PKI="$work/pki" RX_PORT=$rx_port IN_LOG="$dir/warden.log" node "$root/scripts/interop/checksWardenIn.js" || failed=1
+      PKI="$work/pki" RX_PORT=$rx_port IN_LOG="$dir/warden.log" ACME_LOG_DIR="$dir/acme-logs" node "$root/scripts/interop/checksWardenIn.js" || failed=1
   fi
   stop_all
 done

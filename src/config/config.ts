@@ -1,7 +1,7 @@
 // Typed configuration: one schema, each key with a default; sources layered file < env < CLI flags.
 import { readFileSync } from 'node:fs';
 import { DEFAULT_OUTBOUND, OutboundPolicy } from '../security/outboundPolicy.js';
-import { parsePeers } from './peers.js';
+import { parsePeerCas, parsePeers } from './peers.js';
 
 type Kind =
   | { kind: 'string'; pattern?: RegExp; hint?: string }
@@ -101,7 +101,7 @@ export const SCHEMA = {
     list: str('', "peer SPs of this IN-CSE, comma-separated SP-ID/CSE-ID=https://host:port (the peer IN-CSE's certificate must name //SP-ID/CSE-ID); empty: none"),
     // Kept apart from tls.ca: a CA in tls.ca vouches for every name of this SP, the admin's included, so a peer SP's CA
     // there could issue a certificate acting as any originator here.
-    ca: str('', "PEM file of the peer SPs' CAs: a certificate issued under one of them (and not under tls.ca) is accepted only as the peer IN-CSE it names, and peer links trust only these; empty: peers are trusted through tls.ca"),
+    ca: str('', "the peer SPs' CAs, each peer's apart: comma-separated SP-ID=PEM file (a single file where peers.list names one peer); a certificate issued under one (and not under tls.ca) is accepted only as the IN-CSE of that peer SP, and a link to a peer trusts only its CAs; empty: peers are trusted through tls.ca"),
   },
   // CSE registration [TS-0001 §10.2.2.6]: no registrar.url makes this CSE the root of its tree (an IN-CSE).
   registrar: {
@@ -321,6 +321,13 @@ export function loadConfig(sources: Sources): Config {
     if (!config.http.tls || config.tls.clientAuth === 'none') throw new ConfigError('peers.list: peer SPs need http.tls=true and tls.clientAuth optional or required (their IN-CSEs present certificates)');
   }
   if (config.peers.ca && !config.peers.list) throw new ConfigError('peers.ca: the CAs of peer SPs are used only with peers.list');
+  if (config.peers.ca) {
+    try {
+      parsePeerCas(config.peers.ca, parsePeers(config.peers.list, config.cse.spid));
+    } catch (err) {
+      throw new ConfigError(`peers.ca: ${(err as Error).message}`);
+    }
+  }
   // /console/ and /.well-known/ are served by Warden itself: a CSEBase of that name could not be addressed.
   if (['console', '.well-known'].includes(config.cse.rn.toLowerCase())) {
     throw new ConfigError(`cse.rn: '${config.cse.rn}' is reserved (/console/ and /.well-known/ are not oneM2M paths)`);

@@ -1,6 +1,6 @@
 // CREATE [TS-0004 §7.3.3.3 / §7.4.x]: defaults, identifiers, hooks and the parent's bookkeeping in one transaction.
 import { CseError, notFound } from '../primitive/errors.js';
-import { MAX_PATH_SEGMENTS, formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
+import { MAX_PATH_SEGMENTS, formatTimestamp, newResourceId } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { CREATOR_KEY } from '../resources/common.js';
@@ -30,7 +30,7 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   if (!definition || !content || addressed === undefined) throw new Error('create runs after validateContent');
   const originator = ctx.originator?.id ?? '';
   const shortType = definition.typeName.slice(definition.typeName.indexOf(':') + 1);
-  const ri = `${shortType}${randomIdSuffix()}`;
+  const ri = newResourceId(shortType, clock.now());
   // Verification talks to the targets: it happens before, never inside, the transaction.
   if (isNotifying(definition.ty)) {
     await verifyTargets(ctx.services, targetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), {

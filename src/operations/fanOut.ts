@@ -3,7 +3,9 @@
 // and the answers come back aggregated.
 import { CseError } from '../primitive/errors.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
-import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
+import { formatTimestamp, parseAbsRelTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
+import { verifyTargets } from '../notifications/verify.js';
+import { absoluteSegments } from '../security/originators.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { RSC } from '../primitive/rsc.js';
 import { SUB_GROUP_FAN_OUT, isMemberElsewhere, memberResource, resolveLocalMember } from '../resources/types/group.js';
@@ -51,12 +53,29 @@ function groupSubscription(ctx: RequestContext, groupRi: string): Partial<Reques
   return { pc: { 'm2m:sub': { ...(sub as Record<string, unknown>), gpi: `/${ctx.services.self.cseId}/${groupRi}` } } };
 }
 
-/** A group subscription asking for aggregation (nfu): the group keeps its nfu before the members are asked. */
+/**
+ * A group subscription asking for aggregation (nfu): the group keeps its nfu before the members are asked. This CSE
+ * sends the aggregated notifications there, so it verifies the nfu as any notification target first (notifications/
+ * verify.ts): a member on another CSE has its subscription made (and its nfu "verified") by that CSE, and then sends
+ * member notifications for the nfu here — unverified, any originator that may fan out and a member's CSE would make
+ * this CSE send what they like to any address (an AE, a polling channel, a URL).
+ */
 async function rememberForwarding(ctx: RequestContext, groupRi: string): Promise<void> {
   const pc = ctx.request.pc as Record<string, unknown> | undefined;
   const sub = pc?.['m2m:sub'] as Record<string, unknown> | undefined;
   const nfu = sub?.nfu;
   if (ctx.request.op !== OPERATION.CREATE || ctx.request.ty !== RESOURCE_TYPE.subscription || typeof nfu !== 'string') return;
+  // Each time, whoever asks: an nfu another subscriber verified is not this one's to use. The subscriber itself, in
+  // any of its address forms (`/id-in/CAdmin` for the admin, which has no <AE> to be found by), needs none.
+  const { services } = ctx;
+  const originator = ctx.originator?.id ?? ctx.request.fr;
+  if (absoluteSegments(nfu, services.self).join('/') !== absoluteSegments(originator, services.self).join('/')) {
+    const deadline = ctx.request.rqet === undefined ? undefined : parseAbsRelTimestamp(ctx.request.rqet, ctx.receivedAt);
+    await verifyTargets(services, [nfu], originator, `/${services.self.cseId}/${groupRi}`, undefined, {
+      authenticated: ctx.originator?.authenticated === true,
+      ...(deadline === undefined ? {} : { deadline }),
+    });
+  }
   await ctx.services.store.transaction(async (tx) => {
     const current = await tx.getForUpdate(groupRi);
     if (!current) return;

@@ -8,7 +8,7 @@ import type { Rsc } from '../primitive/rsc.js';
 import type { TransportContext } from '../primitive/transport.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { AccessDecider, Decision } from '../security/authorize.js';
-import type { RegisteredAes } from '../security/registrations.js';
+import type { DescendantCses, RegisteredAes } from '../security/registrations.js';
 import type { Credentials } from '../security/credentials.js';
 import type { HttpOutbound } from '../bindings/http/client.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
@@ -25,6 +25,8 @@ export interface CseServices {
   readonly registry: ResourceRegistry;
   readonly access: AccessDecider;
   readonly registrations: RegisteredAes;
+  /** Which registree lists a CSE among its descendantCSEs (an index, not a scan per request). */
+  readonly descendants: DescendantCses;
   readonly credentials: Credentials;
   /** Outgoing requests (notifications); verifies TLS peers. */
   readonly outbound: HttpOutbound;

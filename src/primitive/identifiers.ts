@@ -49,6 +49,19 @@ export function randomIdSuffix(length = 16): string {
   return out;
 }
 
+/**
+ * A new resource's identifier: its type's short name, the creation time, then randomness:
+ * `cin` + 9 base-36 characters of milliseconds + 10 random characters (~51 bits, never colliding in practice).
+ * Time first, so identifiers (and the default resourceName, which is the identifier) sort by creation: a
+ * container's new instance is written at the end of the ri and srn indexes and its oldest is dropped from their
+ * start, where a random identifier touches a random page of each index twice per ingest. At a million instances
+ * in one container that was about 20–35 % more CPU per ingest (issue #18). It reveals the creation time, which the
+ * resource's ct carries anyway. Fixed width, and '0'-'9' < 'a'-'z' as in ASCII, so text order is time order.
+ */
+export function newResourceId(shortType: string, nowMs: number): string {
+  return `${shortType}${Math.max(0, Math.floor(nowMs)).toString(36).padStart(9, '0')}${randomIdSuffix(10)}`;
+}
+
 /** Where a request's `to` points, after the CSE-ID / SP-ID prefixes are checked. */
 export type ParsedTarget =
   /** `suffix`: what follows a group's fopt (`grp/fopt/la` → ['la']), addressed on every member. */

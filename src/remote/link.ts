@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import type { Config } from '../config/config.js';
+import { parsePeerCas, parsePeers } from '../config/peers.js';
 import type { Logger } from '../log/logger.js';
 import { filterCriteriaContent, OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { isOutboundRefused, type OutboundPolicy } from '../security/outboundPolicy.js';
@@ -84,8 +85,8 @@ interface TlsMaterial {
   cert: string;
   key: string;
   ca: string;
-  /** peers.ca: the CAs of peer SPs, the only ones a link to a peer SP's IN-CSE trusts when set. */
-  peerCa?: string;
+  /** peers.ca: each peer SP's CAs (by SP-ID in lower case), the only ones a link to its IN-CSE trusts when set. */
+  peerCas?: ReadonlyMap<string, string>;
   crl?: string;
 }
 
@@ -96,9 +97,19 @@ function readMaterial(config: Config): TlsMaterial | undefined {
     cert: readFileSync(t.cert, 'utf8'),
     key: readFileSync(t.key, 'utf8'),
     ca: readFileSync(t.ca, 'utf8'),
-    ...(config.peers.ca ? { peerCa: readFileSync(config.peers.ca, 'utf8') } : {}),
+    ...(config.peers.ca ? { peerCas: peerCasOf(config) } : {}),
     ...(t.crl ? { crl: readFileSync(t.crl, 'utf8') } : {}),
   };
+}
+
+/** Each peer SP's CA certificates (peers.ca, validated when the configuration was loaded). */
+function peerCasOf(config: Config): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const file of parsePeerCas(config.peers.ca, parsePeers(config.peers.list, config.cse.spid))) {
+    const pem = readFileSync(file.path, 'utf8');
+    for (const sp of file.spIds) out.set(sp, pem);
+  }
+  return out;
 }
 
 export class CseLink {
@@ -161,8 +172,9 @@ export class CseLink {
         maxSockets: 16,
         cert: material.cert,
         key: material.key,
-        // A CSE of this SP is vouched for by tls.ca alone; another SP's by its CAs (peers.ca), where they are configured.
-        ca: peer.spId.toLowerCase() !== this.config.cse.spid.toLowerCase() && material.peerCa ? material.peerCa : material.ca,
+        // A CSE of this SP is vouched for by tls.ca alone; another SP's by that SP's CAs (peers.ca), where they are
+        // configured (send() refuses a peer SP they name none for).
+        ca: peer.spId.toLowerCase() !== this.config.cse.spid.toLowerCase() && material.peerCas ? (material.peerCas.get(peer.spId.toLowerCase()) ?? '') : material.ca,
         ...(material.crl ? { crl: material.crl } : {}),
         minVersion: this.config.tls.minVersion,
         rejectUnauthorized: true,
@@ -199,6 +211,8 @@ export class CseLink {
     if (url.protocol !== 'https:') return Promise.resolve(unreachable(`scheme ${url.protocol} carries no security association: CSE links use https (or mqtts with mqtt.cseLinks)`));
     const material = this.material;
     if (!material) return Promise.resolve(unreachable('tls.cert, tls.key and tls.ca are needed for links to other CSEs'));
+    const otherSp = peer.spId.toLowerCase() !== this.config.cse.spid.toLowerCase();
+    if (otherSp && material.peerCas && !material.peerCas.has(peer.spId.toLowerCase())) return Promise.resolve(unreachable(`peers.ca names no CA for SP ${peer.spId}`));
     const refusal = this.policy.checkUrl(url);
     if (refusal) {
       this.log.warn({ event: 'outbound-refused', destination: safeOrigin(poa), to: primitive.to, rqi: primitive.rqi, reason: refusal }, 'security event');

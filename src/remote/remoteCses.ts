@@ -6,7 +6,7 @@ import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
 import { RSC, type Rsc } from '../primitive/rsc.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { REGISTRAR_KEY, REMOTE_CSE_TOPIC, remoteCseRi } from '../resources/types/remoteCse.js';
+import { REMOTE_CSE_TOPIC, remoteCseRi } from '../resources/types/remoteCse.js';
 import type { StoredResource } from '../storage/store.js';
 import type { CseServices } from '../pipeline/context.js';
 import type { CseLink, LinkResult, PeerIdentity } from './link.js';
@@ -73,17 +73,6 @@ export class RemoteCses {
     return csr;
   }
 
-  /** The registree whose descendantCSEs list the CSE-ID. */
-  private async ancestorOf(csi: string): Promise<StoredResource | undefined> {
-    const { store, self, clock } = this.services;
-    for (let offset = 0; ; offset += 500) {
-      const page = await store.children(self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: clock.now(), limit: 500, offset });
-      const found = page.find((csr) => csr.doc[REGISTRAR_KEY] !== true && Array.isArray(csr.doc.dcse) && csr.doc.dcse.includes(csi));
-      if (found) return found;
-      if (page.length < 500) return undefined;
-    }
-  }
-
   /**
    * Where a request for CSE `csi` goes [TS-0004 §7.3.2.6]: down to the registree whose CSE-ID or descendantCSEs
    * match, else up to the registrar unless it came from there; undefined: nowhere (the caller answers 4004).
@@ -103,7 +92,7 @@ export class RemoteCses {
     if (sameSp) {
       const registrarCse = registrar?.peer.csi;
       if (csi !== registrarCse) {
-        const csr = (await this.registree(csi)) ?? (await this.ancestorOf(csi));
+        const csr = (await this.registree(csi)) ?? (await this.services.descendants.registreeListing(csi));
         if (csr) {
           const poas = Array.isArray(csr.doc.poa) ? (csr.doc.poa as unknown[]).filter((p): p is string => typeof p === 'string') : [];
           // https first; mqtts (the broker of mqtt.url) only where links through it are on (link.ts).

@@ -27,10 +27,18 @@ export function checkDuration(value: unknown, minMs = 0, maxMs = Number.MAX_SAFE
 }
 
 /**
- * Checks request content against a type's attribute table. On UPDATE a null value deletes an optional
- * attribute (TS-0004 §7.3.3.5), so it is accepted there. Throws 4000 naming the attribute and the problem.
+ * Checks request content against a type's attribute table and returns the content the operation takes. Throws
+ * 4000 naming the attribute and the problem.
+ *
+ * A null value: on UPDATE it deletes an optional attribute (TS-0004 §7.3.3.7), so it is accepted there. On CREATE
+ * TS-0004 §7.3.3.3 gives null a meaning for the creator alone (cr: null asks the CSE to set it, kept here through
+ * the attribute's own check); for any other attribute it is silent. As ACME does (its Validator takes a null as
+ * absent before the presence checks): an optional attribute given as null is absent, and is dropped from the
+ * returned content (ACME's announcements carry `"et": null` for an original without one); a mandatory or
+ * not-permitted one given as null is 4000, as when it is missing or present.
  */
-export function validateAttributes(typeName: string, table: AttributeTable, attrs: Record<string, unknown>, op: ValidatedOperation): void {
+export function validateAttributes(typeName: string, table: AttributeTable, attrs: Record<string, unknown>, op: ValidatedOperation): Record<string, unknown> {
+  let absent: string[] | undefined;
   for (const [name, value] of Object.entries(attrs)) {
     // Own properties only: a key such as '__proto__' must never reach Object.prototype.
     const spec = Object.hasOwn(table, name) ? table[name] : undefined;
@@ -39,7 +47,12 @@ export function validateAttributes(typeName: string, table: AttributeTable, attr
     if (presence === 'NP') throw badRequest(`attribute '${name}' is not permitted in ${op.toUpperCase()} of ${typeName}`);
     if (value === null) {
       if (op === 'update' && presence !== 'M') continue;
+      if (op === 'create' && presence === 'M') throw badRequest(`mandatory attribute '${name}' must not be null in CREATE of ${typeName}`);
       if (spec.check && spec.check(null) === undefined) continue;
+      if (op === 'create') {
+        (absent ??= []).push(name);
+        continue;
+      }
       throw badRequest(`attribute '${name}' must not be null`);
     }
     const problem = checkValue(spec, value);
@@ -50,6 +63,11 @@ export function validateAttributes(typeName: string, table: AttributeTable, attr
       if (spec.create === 'M' && attrs[name] === undefined) throw badRequest(`mandatory attribute '${name}' is missing in CREATE of ${typeName}`);
     }
   }
+  if (!absent) return attrs;
+  // A copy: the request's own content stays as it came (it may be kept, as a <request>'s, or forwarded).
+  const taken = { ...attrs };
+  for (const name of absent) delete taken[name];
+  return taken;
 }
 
 /** One value against one attribute spec (its type and its own check): a problem, or undefined. */

@@ -10,7 +10,7 @@ import { ANNOUNCEABLE, cseIdOfAddress, isAnnouncedType } from '../resources/anno
 import { representation } from '../resources/representation.js';
 import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRule, type AccessFacts, type AccessOperation, type CompiledRule } from './acp.js';
 import { parseAddress, unmapped } from './addresses.js';
-import { absoluteSegments, groupCandidates } from './originators.js';
+import { absoluteSegments, groupCandidates, roleIssuedBy } from './originators.js';
 import { timeFields } from './schedule.js';
 import { parseTimestamp } from '../primitive/identifiers.js';
 import { permissionCovers, RevocationList, type VerifiedToken } from './tokens.js';
@@ -426,6 +426,9 @@ export class AccessDecider {
       const id = role.doc.rlid;
       if (typeof id !== 'string' || !wanted.has(id) || held.includes(id)) continue;
       if (typeof role.doc.tkhd !== 'string' || absoluteSegments(role.doc.tkhd, this.self).join('/') !== who) continue;
+      // Issued by a valid authority [TS-0003 §7.4.3 step 4]: its issuer's own Role-ID (also checked on creation;
+      // a <role> stored before that check was made counts only if it passes).
+      if (typeof role.doc.tkis !== 'string' || !roleIssuedBy(id, role.doc.tkis, this.self)) continue;
       const from = typeof role.doc.tknb === 'string' ? parseTimestamp(role.doc.tknb) : undefined;
       const until = typeof role.doc.tkna === 'string' ? parseTimestamp(role.doc.tkna) : undefined;
       if (from === undefined || until === undefined || time < from || time >= until) continue;

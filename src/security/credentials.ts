@@ -6,6 +6,7 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import { normaliseSerial, revokedSerialNumbers } from './pki.js';
+import { parsePeerCas, parsePeers } from '../config/peers.js';
 
 /** Credential-ID type numbers [TS-0003 §10.4]: 12 KpsaID (PSK), 31 device, 32 CSE-ID and 33 AE-ID certificates. */
 const CREDENTIAL_TYPE = { psk: 12, deviceCertificate: 31, cseCertificate: 32, aeCertificate: 33 } as const;
@@ -83,10 +84,17 @@ export class Credentials {
       secureOptions: constants.SSL_OP_NO_TICKET,
     };
     const ownCa = t.ca ? readText(t.ca, 'tls.ca') : '';
-    const peerCa = this.config.peers.ca ? readText(this.config.peers.ca, 'peers.ca') : '';
-    // The handshake accepts certificates of either; which one vouched for a certificate decides what it may name (anchorsOf).
-    if (ownCa || peerCa) context.ca = [ownCa, peerCa].filter((pem) => pem !== '').join('\n');
-    const anchors = { own: fingerprintsOf(ownCa), peer: fingerprintsOf(peerCa) };
+    // Validated when the configuration was loaded (config.ts).
+    const peerFiles = this.config.peers.ca ? parsePeerCas(this.config.peers.ca, parsePeers(this.config.peers.list, this.self.spId)) : [];
+    const peerCas = peerFiles.map((file) => ({ pem: readText(file.path, 'peers.ca'), spIds: file.spIds }));
+    // The handshake accepts certificates of any; which one vouched for a certificate decides what it may name (anchorsOf).
+    const bundle = [ownCa, ...peerCas.map((c) => c.pem)].filter((pem) => pem !== '');
+    if (bundle.length > 0) context.ca = bundle.join('\n');
+    const peer = new Map<string, Set<string>>();
+    for (const ca of peerCas) {
+      for (const fingerprint of fingerprintsOf(ca.pem)) peer.set(fingerprint, new Set([...(peer.get(fingerprint) ?? []), ...ca.spIds]));
+    }
+    const anchors = { own: fingerprintsOf(ownCa), peer };
     if (t.crl) context.crl = readText(t.crl, 'tls.crl');
     const revoked = context.crl ? revokedSerialNumbers(context.crl as string) : new Set<string>();
     const psk = t.psk ? parsePskStore(t.psk) : new Map<string, PskEntry>();
@@ -97,16 +105,20 @@ export class Credentials {
     this.anchors = anchors;
   }
 
-  private anchors: { own: ReadonlySet<string>; peer: ReadonlySet<string> } = { own: new Set(), peer: new Set() };
+  /** tls.ca's certificates; peers.ca's, each with the peer SPs (lower case) whose IN-CSEs it vouches for. */
+  private anchors: { own: ReadonlySet<string>; peer: ReadonlyMap<string, ReadonlySet<string>> } = { own: new Set(), peer: new Map() };
 
   /**
-   * Whether the CAs of peer SPs (peers.ca) or of this SP (tls.ca) vouched for a verified certificate; undefined when no
-   * peers.ca is configured (every trust anchor is then this SP's). A CA in both counts for both.
+   * Whether this SP's CAs (tls.ca) vouched for a verified certificate, and for which peer SPs' IN-CSEs the CAs that
+   * vouched for it may (peers.ca, each peer's own); undefined when no peers.ca is configured (every trust anchor is then
+   * this SP's). A CA in both counts for both.
    */
-  anchorsOf(cert: { readonly issuerFingerprints?: readonly string[] }): { own: boolean; peer: boolean } | undefined {
+  anchorsOf(cert: { readonly issuerFingerprints?: readonly string[] }): { own: boolean; peerSps: ReadonlySet<string> } | undefined {
     if (this.anchors.peer.size === 0) return undefined;
     const chain = cert.issuerFingerprints ?? [];
-    return { own: chain.some((f) => this.anchors.own.has(f)), peer: chain.some((f) => this.anchors.peer.has(f)) };
+    const peerSps = new Set<string>();
+    for (const fingerprint of chain) for (const sp of this.anchors.peer.get(fingerprint) ?? []) peerSps.add(sp);
+    return { own: chain.some((f) => this.anchors.own.has(f)), peerSps };
   }
 
   /**

@@ -38,6 +38,19 @@ export type OriginatorMatcher =
   | { kind: 'role'; roleId: string };
 
 export const ROLE_ID = /^[A-Za-z0-9._-]+@[a-z0-9.-]+$/;
+
+/**
+ * Whether a <role>'s issuer (an m2m:ID) can have issued its Role-ID. A Role-ID carries its issuer: the FQDN after
+ * `@` (TS-0004 table 6.3.3-1, m2m:roleID: issuerRelativeID@issuerID); Role-IDs are assigned by an M2M Service
+ * Provider and local to its domain (TS-0001 table 7.3-1). So the issuer's M2M-SP-ID (this SP's for a relative ID,
+ * the one an absolute ID names) must be that FQDN: otherwise whoever may create a <role> could mint the Role-IDs
+ * of another issuer, which other SPs' policies (or this SP's, trusting that issuer) grant to.
+ */
+export function roleIssuedBy(roleId: string, issuer: string, self: LocalIdentity): boolean {
+  if (!ROLE_ID.test(roleId)) return false;
+  const sp = absoluteSegments(issuer, self)[0] ?? '';
+  return sp !== '' && sp.toLowerCase() === roleId.slice(roleId.indexOf('@') + 1);
+}
 const GROUP_ID = /^grp[a-z0-9]{16}$/;
 
 /** Compiles one acor entry; throws an Error explaining why the entry is malformed. */

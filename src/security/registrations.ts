@@ -1,8 +1,11 @@
-// Which AE-IDs are registered here, and the credential each is bound to. The authenticate stage asks on
-// every request, so answers are cached; deregistration drops them here and, through the store's broadcast,
-// in every other process.
-import type { ResourceStore } from '../storage/store.js';
+// Which AE-IDs are registered here, and the credential each is bound to; which registree lists a CSE among its
+// descendants. The authenticate stage asks on every request, so answers are cached; deregistration (and every
+// change of a <remoteCSE>) drops them here and, through the store's broadcast, in every other process.
+import type { ResourceStore, StoredResource } from '../storage/store.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { REGISTRAR_KEY, REMOTE_CSE_TOPIC } from '../resources/types/remoteCse.js';
+import type { LocalIdentity } from '../primitive/identifiers.js';
+import type { Clock } from '../pipeline/clock.js';
 
 const TOPIC = 'registrations';
 const CACHE_LIMIT = 100_000;
@@ -56,5 +59,150 @@ export class RegisteredAes {
   private drop(aei: string): void {
     this.generation++;
     this.known.delete(aei);
+  }
+}
+
+/** <remoteCSE> resources read per page when the index of descendants is built. */
+const PAGE = 500;
+/**
+ * Longest an index is used without a change being heard of: a broadcast lost while a process's LISTEN connection
+ * was down (PostgreSQL) leaves a CSE added to a registree's descendantCSEs unknown for this long at most.
+ */
+export const DESCENDANTS_MAX_AGE_MS = 30_000;
+
+/** What the index holds: descendant CSE-ID → registree, and each registree's descendants as the index read them. */
+interface DescendantIndex {
+  readonly registreeOf: ReadonlyMap<string, string>;
+  readonly listedBy: ReadonlyMap<string, string>;
+}
+
+/** A registree's descendantCSEs as a comparable key; '' for none (or for what is no registree alive at `now`). */
+function listedKey(csr: StoredResource | undefined, cseId: string, now: number): string {
+  if (csr?.ty !== RESOURCE_TYPE.remoteCSE || csr.pi !== cseId || csr.doc[REGISTRAR_KEY] === true || !Array.isArray(csr.doc.dcse)) return '';
+  if (csr.et !== undefined && csr.et <= now) return '';
+  return (csr.doc.dcse as unknown[])
+    .filter((id): id is string => typeof id === 'string')
+    .sort()
+    .join(' ');
+}
+
+/**
+ * Which registree (a CSE registered here, not the registrar) lists a CSE-ID in its descendantCSEs (dcse): that CSE
+ * is known here, and requests for it go down through the registree [TS-0004 §7.3.2.6]. A CSE that is not
+ * registered here asks this on every request (authenticate), so an index of all registrees' dcse is kept instead
+ * of reading every <remoteCSE> each time. Every create, update and delete of a <remoteCSE> is broadcast
+ * (REMOTE_CSE_TOPIC, delivered on commit in every process): the next look-up reads that one <remoteCSE> again, and
+ * reads the whole index again only if its dcse is not what the index holds (registrees send theirs unchanged at
+ * every check); anything else it cannot tell drops the index. It is read again at the latest after
+ * DESCENDANTS_MAX_AGE_MS. The index only says where to look: the registree it names is read on every look-up and must
+ * still be alive and list the CSE, so a descendant removed (or a registree gone) counts at once, in any process.
+ */
+export class DescendantCses {
+  private index: DescendantIndex | undefined;
+  private builtAt = 0;
+  private reading: Promise<DescendantIndex> | undefined;
+  /** Bumped by every invalidation: an index read before one must not be kept after it. */
+  private generation = 0;
+  /** <remoteCSE> resources changed since (or while) the index was read, to compare with it before it is used. */
+  private readonly changed = new Set<string>();
+  private comparing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: ResourceStore,
+    private readonly self: LocalIdentity,
+    private readonly clock: Clock,
+  ) {
+    store.subscribe(REMOTE_CSE_TOPIC, (payload) => this.heard(payload));
+  }
+
+  /** The <remoteCSE> of the registree whose descendantCSEs list `csi`, alive now; undefined: none. */
+  async registreeListing(csi: string): Promise<StoredResource | undefined> {
+    const ri = (await this.current()).registreeOf.get(csi);
+    if (ri === undefined) return undefined;
+    const csr = await this.store.get(ri);
+    if (csr?.ty !== RESOURCE_TYPE.remoteCSE || csr.pi !== this.self.cseId || csr.doc[REGISTRAR_KEY] === true) return undefined;
+    if (csr.et !== undefined && csr.et <= this.clock.now()) return undefined;
+    return Array.isArray(csr.doc.dcse) && (csr.doc.dcse as unknown[]).includes(csi) ? csr : undefined;
+  }
+
+  invalidate(): void {
+    this.generation++;
+    this.index = undefined;
+    this.reading = undefined;
+  }
+
+  private heard(payload: string): void {
+    const [what, ri] = payload.split(' ');
+    // A deleted registree's entries name a <remoteCSE> that is gone: look-ups find nothing there already.
+    if (what === 'removed' || what === 'dropped') return;
+    if (what === 'changed' && ri) this.changed.add(ri);
+    else this.invalidate();
+  }
+
+  private async current(): Promise<DescendantIndex> {
+    // Twice at most: a change found on comparing makes the index be read again, once, for this look-up.
+    for (let round = 0; ; round++) {
+      const index = await this.built();
+      if (this.changed.size === 0 || round === 2) return index;
+      this.comparing ??= this.compare(index).finally(() => {
+        this.comparing = undefined;
+      });
+      await this.comparing;
+    }
+  }
+
+  /** Drops the index if a changed <remoteCSE> no longer lists what the index holds for it. */
+  private async compare(index: DescendantIndex): Promise<void> {
+    const now = this.clock.now();
+    const changed = [...this.changed];
+    // Taken off first: a change heard while they are read is compared again next time.
+    this.changed.clear();
+    for (const ri of changed) {
+      if (listedKey(await this.store.get(ri), this.self.cseId, now) !== (index.listedBy.get(ri) ?? '')) {
+        this.invalidate();
+        return;
+      }
+    }
+  }
+
+  private built(): Promise<DescendantIndex> {
+    const now = this.clock.now();
+    if (this.index !== undefined && now - this.builtAt < DESCENDANTS_MAX_AGE_MS) return Promise.resolve(this.index);
+    // Callers that ask while the index is being read share that one read.
+    if (this.reading === undefined) {
+      const generation = this.generation;
+      // What changed before this read began, it reads as changed.
+      const covered = [...this.changed];
+      const reading = this.read(now)
+        .then((index) => {
+          if (generation === this.generation) {
+            this.index = index;
+            this.builtAt = now;
+            for (const ri of covered) this.changed.delete(ri);
+          }
+          return index;
+        })
+        .finally(() => {
+          if (this.reading === reading) this.reading = undefined;
+        });
+      this.reading = reading;
+    }
+    return this.reading;
+  }
+
+  private async read(now: number): Promise<DescendantIndex> {
+    const registreeOf = new Map<string, string>();
+    const listedBy = new Map<string, string>();
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await this.store.children(this.self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: now, limit: PAGE, offset });
+      for (const csr of page) {
+        const key = listedKey(csr, this.self.cseId, now);
+        if (key === '') continue;
+        listedBy.set(csr.ri, key);
+        // The oldest registree listing a CSE wins, as the scan this replaces found it (creation refuses a second).
+        for (const id of key.split(' ')) if (!registreeOf.has(id)) registreeOf.set(id, csr.ri);
+      }
+      if (page.length < PAGE) return { registreeOf, listedBy };
+    }
   }
 }

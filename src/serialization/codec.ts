@@ -12,6 +12,11 @@ export interface Codec {
   readonly accepts: readonly string[];
   decode(body: Buffer): unknown;
   encode(value: unknown): Buffer;
+  /**
+   * Text serializations: the same encoding as a string. node:http writes a string body together with the head in
+   * one socket write, where a Buffer body takes a gathered write of two (measured: about 10 % of a small read).
+   */
+  encodeText?(value: unknown): string;
 }
 
 const CODECS: readonly Codec[] = [jsonCodec, cborCodec, xmlCodec];

@@ -64,4 +64,7 @@ export const jsonCodec: Codec = {
   encode(value) {
     return Buffer.from(JSON.stringify(value), 'utf8');
   },
+  encodeText(value) {
+    return JSON.stringify(value);
+  },
 };

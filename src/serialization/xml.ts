@@ -240,13 +240,20 @@ export const xmlCodec: Codec = {
     return plainData(root);
   },
   encode(value) {
-    const root = typeof value === 'object' && value !== null ? (toXmlShape(value) as Record<string, unknown>) : { 'm2m:dbg': String(value) };
-    const withNamespace: Record<string, unknown> = {};
-    // Declared once on the root element: every element inside is in their scope.
-    const domains = Object.fromEntries([...domainPrefixes(root)].sort().map((prefix) => [`@_xmlns:${prefix}`, DOMAIN_NAMESPACES[prefix]]));
-    for (const [k, v] of Object.entries(root)) {
-      withNamespace[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { '@_xmlns:m2m': 'http://www.onem2m.org/xml/protocols', ...domains, ...(v as Record<string, unknown>) } : v;
-    }
-    return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>${String(builder.build(withNamespace))}`, 'utf8');
+    return Buffer.from(xmlText(value), 'utf8');
+  },
+  encodeText(value) {
+    return xmlText(value);
   },
 };
+
+function xmlText(value: unknown): string {
+  const root = typeof value === 'object' && value !== null ? (toXmlShape(value) as Record<string, unknown>) : { 'm2m:dbg': String(value) };
+  const withNamespace: Record<string, unknown> = {};
+  // Declared once on the root element: every element inside is in their scope.
+  const domains = Object.fromEntries([...domainPrefixes(root)].sort().map((prefix) => [`@_xmlns:${prefix}`, DOMAIN_NAMESPACES[prefix]]));
+  for (const [k, v] of Object.entries(root)) {
+    withNamespace[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { '@_xmlns:m2m': 'http://www.onem2m.org/xml/protocols', ...domains, ...(v as Record<string, unknown>) } : v;
+  }
+  return `<?xml version="1.0" encoding="UTF-8"?>${String(builder.build(withNamespace))}`;
+}

@@ -88,6 +88,37 @@ describe('hostile and malformed input over HTTP', () => {
     assert.equal(({} as Attrs).polluted, undefined);
   });
 
+  it('CREATE: an optional attribute given as null is taken as absent; a mandatory or not-permitted one as null → 4000', async () => {
+    // As ACME announces a resource without an expirationTime ("et": null) and reads a null in CREATE.
+    const created = await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'nulls', et: null, lbl: null, mni: null } }, ae);
+    assert.equal(created.rsc, 2001, JSON.stringify(created.body));
+    const made = created.body?.['m2m:cnt'] as Attrs;
+    assert.equal(typeof made.et, 'string', 'the CSE sets et as when it is not given');
+    assert.equal(made.lbl, undefined);
+    const read = (await t.client.retrieve('/cse-in/victim/nulls', ae)).body?.['m2m:cnt'] as Attrs;
+    assert.equal(typeof read.et, 'string');
+    assert.equal('lbl' in read, false);
+    assert.equal(read.mni, made.mni);
+    // cr: null keeps its meaning: the CSE sets the creator.
+    const withCreator = await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'nullsCr', cr: null, et: null } }, ae);
+    assert.equal((withCreator.body?.['m2m:cnt'] as Attrs).cr, ae);
+    const refused: Array<[number, unknown, RegExp]> = [
+      [4, { 'm2m:cin': { con: null } }, /'con' must not be null/],
+      [3, { 'm2m:cnt': { rn: 'x10', ri: null } }, /'ri' is not permitted/],
+      [3, { 'm2m:cnt': { rn: 'x11', cni: null } }, /'cni' is not permitted/],
+      [3, { 'm2m:cnt': { rn: 'x12', bogus: null } }, /'bogus'/],
+    ];
+    for (const [ty, body, message] of refused) {
+      const reply = await t.client.create(ty === 4 ? '/cse-in/victim/data' : '/cse-in/victim', ty, body, ae);
+      assert.equal(reply.rsc, 4000, JSON.stringify(body));
+      assert.match(String(reply.body?.['m2m:dbg']), message);
+    }
+    const mandatory = await t.client.create('/cse-in', 2, { 'm2m:ae': { rn: 'nullApi', api: null, rr: false, srv: ['3'] } }, 'CnullApi');
+    assert.equal(mandatory.rsc, 4000);
+    assert.match(String(mandatory.body?.['m2m:dbg']), /mandatory attribute 'api' must not be null/);
+    for (const rn of ['nulls', 'nullsCr']) assert.equal((await t.client.delete(`/cse-in/victim/${rn}`, ae)).rsc, 2002);
+  });
+
   it('over-long and invalid names and values → 4000; a duplicate name → 4105', async () => {
     assert.equal((await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'n'.repeat(300) } }, ae)).rsc, 4000);
     assert.equal((await t.client.create('/cse-in/victim', 3, { 'm2m:cnt': { rn: 'a/b' } }, ae)).rsc, 4000);

@@ -335,7 +335,7 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
     assert.deepEqual((self.body?.['m2m:seci'] as Attrs).dres, {});
     // Assigned by a <role> of the hosting CSE: orid carries it, and the DAS grants what the role gives.
     const now = Date.now();
-    const role = { 'm2m:rol': { rn: 'roleOperator', rlid: 'operator@das.example.net', tkis: 'CAdmin', tkhd: 'Crole', tknb: formatTimestamp(now - 60_000), tkna: formatTimestamp(now + 600_000) } };
+    const role = { 'm2m:rol': { rn: 'roleOperator', rlid: 'operator@das.example.net', tkis: '//das.example.net/id-das/CAuthority', tkhd: 'Crole', tknb: formatTimestamp(now - 60_000), tkna: formatTimestamp(now + 600_000) } };
     assert.equal((await call2('CAdmin', 'POST', '/cse-in', { ty: 31, body: role })).rsc, 2001);
     const held = await call2('Crole', 'GET', `${path}?tqi=true&rids=operator@das.example.net`);
     assert.deepEqual(((((held.body?.['m2m:tqf'] as Attrs).dasi as Attrs[])[0] as Attrs).dreq as Attrs).orid, ['operator@das.example.net']);

@@ -201,6 +201,29 @@ describe('CSE registration and forwarding', () => {
     assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
   });
 
+  it("takes ACME's announcement of its CSEBase: the CREATE of <CSEBaseAnnc> carries \"et\": null (absent), a child \"acpi\": null", async () => {
+    const x = files['id-x'] as CseFiles;
+    const asX = { cert: readFileSync(x.cert, 'utf8'), key: readFileSync(x.key, 'utf8') };
+    const registered = await call(port(inCse), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: { 'm2m:csr': { cb: '/id-x/cse-x', rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } }, client: asX });
+    assert.equal(registered.rsc, 2001, JSON.stringify(registered.body));
+    // What ACME sends for a CSEBase without an expirationTime: its announced attributes, et as it has it (None).
+    const cbA = await call(port(inCse), ca, 'POST', '/cse-in', '/id-x', {
+      ty: 10005,
+      body: { 'm2m:cbA': { et: null, lnk: '/id-x/cse-x', rn: 'id-x_cse-x', csi: '/id-x', srv: ['3'], cst: 2 } },
+      client: asX,
+    });
+    assert.equal(cbA.rsc, 2001, JSON.stringify(cbA.body));
+    const made = cbA.body?.['m2m:cbA'] as Attrs;
+    assert.equal(typeof made.et, 'string', 'the CSE sets et as when it is not given');
+    const child = await call(port(inCse), ca, 'POST', '/cse-in/id-x_cse-x', '/id-x', { ty: 10003, body: { 'm2m:cntA': { et: null, lnk: '/id-x/cnt1', acpi: null, lbl: ['a'] } }, client: asX });
+    assert.equal(child.rsc, 2001, JSON.stringify(child.body));
+    assert.equal('acpi' in (child.body?.['m2m:cntA'] as Attrs), false);
+    // Null is absence, not a value: lnk, mandatory, is still required.
+    const noLink = await call(port(inCse), ca, 'POST', '/cse-in/id-x_cse-x', '/id-x', { ty: 10003, body: { 'm2m:cntA': { et: null, lnk: null } }, client: asX });
+    assert.equal(noLink.rsc, 4000, JSON.stringify(noLink.body));
+    assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+  });
+
   it('finds its <remoteCSE> on the registrar after a restart and updates it', async () => {
     const before = csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin'));
     await mnCse.close();

@@ -48,6 +48,28 @@ describe('groups and fan-out', () => {
     assert.equal(await refusal(ae.create('cse-in/grouper', 'm2m:grp', { mnm: 1, mid: [ri.a, ri.b] as string[] })), 6010);
   });
 
+  it("validates a member's type only for an originator that may retrieve it (5105): memberType tells no one the type of another's resource", async () => {
+    const spy = await connect({ url: t.url, originator: 'Cspy' });
+    try {
+      await spy.registerAe({ rn: 'spy', api: 'Nspy', rr: false, srv: ['3'] });
+      // Kept (a container), dropped or 4110 (another type): each told the type of a resource the spy may not read.
+      for (const [members, csy] of [[[ri.a], 1], [[ri.cin], 2], [[`cse-in/grouper/a`], 1]] as const) {
+        const rsc = await refusal(spy.create('cse-in/spy', 'm2m:grp', { mt: 3, mnm: 10, csy, mid: [...members] as string[] }));
+        assert.equal(rsc, 5105, `${members.join()}: ${rsc}`);
+      }
+      const own = String((await spy.create('cse-in/spy', 'm2m:cnt', { rn: 'own' })).ri);
+      const group = await spy.create('cse-in/spy', 'm2m:grp', { rn: 'mine', mt: 3, mnm: 10, mid: [own] });
+      assert.equal(group.cnm, 1);
+      assert.equal(await refusal(spy.update('cse-in/spy/mine', 'm2m:grp', { mid: [own, ri.a] as string[] })), 5105);
+      // A mixed group validates no type: the member is kept, and each fanned-out request is decided by the member.
+      const mixed = await spy.create('cse-in/spy', 'm2m:grp', { rn: 'mixed', mnm: 10, mid: [ri.a] as string[] });
+      assert.equal(mixed.cnm, 1);
+      assert.ok((await spy.fanOut('cse-in/spy/mixed', 2)).every((r) => r.rsc === 4103));
+    } finally {
+      await spy.close();
+    }
+  });
+
   it('fans RETRIEVE and CREATE out to every member and aggregates the answers', async () => {
     const read = await ae.fanOut('cse-in/grouper/g1', 2);
     assert.deepEqual(read.map((r) => r.member).sort(), [ri.a, ri.b].sort());

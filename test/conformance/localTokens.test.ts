@@ -142,7 +142,7 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'roleAcp', pv: { acr: [{ acor: [owner], acop: 63 }, { acor: ['reader@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
     assert.equal((await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'roleBox', acpi: [(acp.body?.['m2m:acp'] as Attrs).ri] } }, owner)).rsc, 2001);
     const path = '/cse-in/owner/roleBox';
-    const role = (rn: string, holder: string, from: number, until: number, issuer = 'CAdmin'): Attrs => ({ 'm2m:rol': { rn, rlid: 'reader@das.example.net', tkis: issuer, tkhd: holder, tknb: ts(from), tkna: ts(until), rlnm: 'reader' } });
+    const role = (rn: string, holder: string, from: number, until: number, issuer = '//das.example.net/id-das/CAuthority'): Attrs => ({ 'm2m:rol': { rn, rlid: 'reader@das.example.net', tkis: issuer, tkhd: holder, tknb: ts(from), tkna: ts(until), rlnm: 'reader' } });
     // Named but not assigned: nothing.
     assert.equal((await t.client.retrieve(`${path}?rids=reader@das.example.net`, 'Cguest')).rsc, 4103);
     // Assigned by someone the CSEBase does not let create roles (the holder itself): refused.
@@ -191,7 +191,7 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     const now = Date.now();
     const xml = (ty?: number): Record<string, string> => ({ 'X-M2M-Origin': 'CAdmin', 'X-M2M-RI': 'xml', 'X-M2M-RVI': '3', Accept: 'application/xml', ...(ty ? { 'Content-Type': `application/xml;ty=${ty}` } : {}) });
     const m2m = 'xmlns:m2m="http://www.onem2m.org/xml/protocols"';
-    const roleXml = `<m2m:rol ${m2m} rn="xmlRole"><lbl>audit night</lbl><rlid>reader@das.example.net</rlid><tkis>CAdmin</tkis><tkhd>Cguest</tkhd><tknb>${formatTimestamp(now - 60_000)}</tknb><tkna>${formatTimestamp(now + 600_000)}</tkna><rlnm>reader</rlnm><rltl>http://das.example.net/roles/reader</rltl></m2m:rol>`;
+    const roleXml = `<m2m:rol ${m2m} rn="xmlRole"><lbl>audit night</lbl><rlid>reader@das.example.net</rlid><tkis>//das.example.net/id-das/CAuthority</tkis><tkhd>Cguest</tkhd><tknb>${formatTimestamp(now - 60_000)}</tknb><tkna>${formatTimestamp(now + 600_000)}</tkna><rlnm>reader</rlnm><rltl>http://das.example.net/roles/reader</rltl></m2m:rol>`;
     const created = await fetch(`${t.url}/cse-in`, { method: 'POST', headers: xml(31), body: roleXml });
     const createdText = await created.text();
     assert.equal(created.headers.get('x-m2m-rsc'), '2001', createdText);

@@ -257,6 +257,47 @@ describe('network-based <locationPolicy> without a reachable server', () => {
   });
 });
 
+describe('network-based <locationPolicy> and a location server that closes idle connections', () => {
+  it('asks once more on a new connection when the server closes a kept-alive one under the next query (as notifications)', async () => {
+    // Answers the first query on each connection and closes the connection at the next one, unanswered: a server
+    // whose keep-alive timeout races the CSE's next query on the connection it kept.
+    const served = new WeakMap<object, number>();
+    let dropped = 0;
+    const server = createServer((req, res) => {
+      const count = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, count);
+      if (count > 1) {
+        dropped++;
+        req.socket.destroy();
+        return;
+      }
+      const address = new URL(req.url ?? '/', 'http://localhost').searchParams.get('address') ?? '';
+      const currentLocation = { latitude: BERLIN.latitude, longitude: BERLIN.longitude, accuracy: 50, timestamp: new Date().toISOString() };
+      res.writeHead(200, { 'Content-Type': 'application/json', Connection: 'keep-alive' });
+      res.end(JSON.stringify({ terminalLocationList: { terminalLocation: [{ address, locationRetrievalStatus: 'Retrieved', currentLocation }] } }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const t = await startTestCse({ 'location.server': `http://127.0.0.1:${(server.address() as AddressInfo).port}/location/v1` });
+    try {
+      // No locationUpdatePeriod: one query at creation, one at each read of the container's <latest>.
+      assert.equal((await t.client.create('/cse-in', LCP, { 'm2m:lcp': { rn: 'kept', los: 1, lot: 'tel:+4930999', lon: 'keptPositions' } }, 'CAdmin')).rsc, 2001);
+      const status = async (): Promise<unknown> => ((await t.client.retrieve('/cse-in/kept', 'CAdmin')).body?.['m2m:lcp'] as Attrs).lost;
+      await waitFor(async () => Boolean(await status()));
+      assert.equal(await status(), 'Retrieved');
+      for (let read = 1; read <= 2; read++) {
+        assert.equal((await t.client.retrieve('/cse-in/keptPositions/la', 'CAdmin')).rsc, 2000);
+        assert.equal(await status(), 'Retrieved', `read ${read}: the query dropped on the kept connection went again on a new one`);
+      }
+      assert.ok(dropped >= 1, 'the CSE kept the connection and the server dropped a query on it');
+    } finally {
+      await t.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 describe('network-based <locationPolicy> on two processes sharing one PostgreSQL database', () => {
   it('keeps asking each period after the process that took the request stops, and both decide aclr alike', async () => {
     const db = await createTestDatabase();

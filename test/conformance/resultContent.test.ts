@@ -32,6 +32,22 @@ describe('result content (rcn) for CREATE, RETRIEVE, UPDATE, DELETE', () => {
     assert.ok(!('con' in modified) && !('rn' in modified), 'attributes stored as sent are not repeated');
   });
 
+  it('answers text outside ASCII with a Content-Length in bytes, in JSON and XML, on one kept-alive connection', async () => {
+    // Text bodies go out as strings (one socket write with the head): their length must be counted in UTF-8 bytes,
+    // or the next answer on the connection starts inside this one.
+    const con = 'température 21.5 °C ✓ 温度';
+    await t.client.create('/cse-in/rcn/box', 4, { 'm2m:cin': { rn: 'utf8', con } }, ae);
+    for (const accept of ['application/json', 'application/xml']) {
+      for (let i = 0; i < 3; i++) {
+        const r = await t.client.request('GET', '/cse-in/rcn/box/utf8', { origin: ae, headers: { Accept: accept } });
+        assert.equal(r.rsc, 2000);
+        assert.equal(r.headers.get('content-length'), String(Buffer.byteLength(r.text, 'utf8')), accept);
+        if (accept === 'application/json') assert.equal((r.body?.['m2m:cin'] as Attrs | undefined)?.con, con, r.text);
+        else assert.ok(r.text.includes(`<con>${con}</con>`) && r.text.trimEnd().endsWith('</m2m:cin>'), r.text);
+      }
+    }
+  });
+
   it('CREATE: Content-Location is the URI the Content carries (rcn 2, 3), and absent otherwise', async () => {
     // TS-0009 §6.4.4: "set to the URI of the created resource, if this URI is present in the Content parameter".
     const r2 = await t.client.request('POST', '/cse-in/rcn/box?rcn=2', { origin: ae, ty: 4, body: { 'm2m:cin': { rn: 'loc2', con: 'b' } } });

@@ -57,8 +57,14 @@ describe('<schedule> over HTTP', () => {
     assert.equal((await t.client.create('/cse-in/planner/c', 18, schedule('x', ['* * * * * * *']), ae)).rsc, 4108, 'not a child of a container');
     const rx = await new Receiver().start();
     const sub = await t.client.create('/cse-in/planner/c', 23, { 'm2m:sub': { rn: 's', nu: [rx.url] } }, ae);
+    const sub2 = await t.client.create('/cse-in/planner/c', 23, { 'm2m:sub': { rn: 's2', nu: [rx.url] } }, ae);
     await rx.stop();
     assert.equal(sub.rsc, 2001, sub.text);
+    assert.equal(sub2.rsc, 2001, sub2.text);
+    // A name given as null is no name, as any optional attribute given as null in a CREATE: it is filled in.
+    const nullName = await t.client.create('/cse-in/planner/c/s2', 18, { 'm2m:sch': { rn: null, se: { sce: ['* * * * * * *'] } } }, ae);
+    assert.equal(nullName.rsc, 2001, nullName.text);
+    assert.equal((nullName.body?.['m2m:sch'] as Attrs).rn, 'notificationSchedule');
     assert.equal((await t.client.create('/cse-in/planner/c/s', 18, schedule('wrong', ['* * * * * * *']), ae)).rsc, 4000);
     const unnamed = await t.client.create('/cse-in/planner/c/s', 18, schedule(undefined, ['* * * * * * *']), ae);
     assert.equal(unnamed.rsc, 2001, unnamed.text);

@@ -9,6 +9,8 @@ import WebSocket from 'ws';
 import { startTestCse, type TestCse } from '../harness.js';
 import { createCa, issueCertificate } from '../../src/security/pki.js';
 import { SP, TestPki, call, startCseNode, type CseFiles } from '../cse.js';
+import { formatTimestamp } from '../../src/primitive/identifiers.js';
+import { Receiver } from '../receiver.js';
 
 /** A registration (CREATE <remoteCSE>) body for a CSE that cannot be reached. */
 const registration = (csi: string): unknown => ({ 'm2m:csr': { cb: `${csi}/cse-${csi.slice(4)}`, rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } });
@@ -90,6 +92,37 @@ describe('security probes of the CSE-to-CSE surface', () => {
     assert.equal((await call(port(), ca, 'DELETE', '/cse-in/probe', 'Cprobe')).rsc, 2002);
   });
 
+  it("knows a registree's descendants by an index: a dcse change counts (added, removed), a stranger's requests read no page of <remoteCSE> each", async () => {
+    const asX = certs['id-x'];
+    const asZ = certs['id-z'];
+    const store = inCse.cse.services.store;
+    const children = store.children.bind(store);
+    let pages = 0;
+    store.children = (pi, q) => {
+      if (q?.ty === 16) pages++;
+      return children(pi, q);
+    };
+    try {
+      assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+      const read = async (): Promise<number> => (await call(port(), ca, 'GET', '/cse-in', '/id-z', { client: asZ })).rsc;
+      // A CSE neither registered nor listed: every request asks who lists it; the registrees are read once for all.
+      pages = 0;
+      for (let i = 0; i < 5; i++) assert.equal(await read(), 4106);
+      assert.ok(pages <= 1, `${pages} pages of <remoteCSE> read for 5 requests`);
+      const dcse = async (list: string[]): Promise<void> => assert.equal((await call(port(), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: list } }, client: asX })).rsc, 2004);
+      await dcse(['/id-z']);
+      assert.equal(await read(), 2000, 'a descendant the registree added is known');
+      await dcse(['/id-w']);
+      assert.equal(await read(), 4106, 'one it removed is not');
+      await dcse(['/id-w', '/id-z']);
+      assert.equal(await read(), 2000);
+      assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+      assert.equal(await read(), 4106, 'nor once its registree deregistered');
+    } finally {
+      store.children = children;
+    }
+  });
+
   it("keeps the SP-ID of member IDs and subscription references: //other-sp/<csi>/… is not this SP's <csi> (4103)", async () => {
     const asX = certs['id-x'];
     assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
@@ -115,6 +148,37 @@ describe('security probes of the CSE-to-CSE surface', () => {
     }
     for (const rn of ['elsewhere', 'here']) assert.equal((await call(port(), ca, 'DELETE', `/cse-in/${rn}`, 'CAdmin')).rsc, 2002);
     assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+  });
+
+  it("refuses an unverified notificationForwardingURI through a group's fopt: a member's CSE could have this CSE send anything anywhere", async () => {
+    const asX = certs['id-x'];
+    assert.equal((await call(port(), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: registration('/id-x'), client: asX })).rsc, 2001);
+    // The victim: an endpoint that never asked for notifications (it refuses verification requests).
+    const victim = await new Receiver().start();
+    victim.behaviour = 'refuse';
+    try {
+      assert.equal((await call(port(), ca, 'POST', '/cse-in', 'Cplotter', { ty: 2, body: { 'm2m:ae': { rn: 'plotter', api: 'Nplotter', rr: false, srv: ['3'] } } })).rsc, 2001);
+      // The plotter's group has one member, on the registree it works with.
+      const group = await call(port(), ca, 'POST', '/cse-in/plotter', 'Cplotter', { ty: 9, body: { 'm2m:grp': { rn: 'relay', mnm: 4, mid: ['/id-x/cnt'] } } });
+      assert.equal(group.rsc, 2001, JSON.stringify(group.body));
+      // A group subscription whose nfu is the victim: the group would aggregate its members' notifications for it.
+      // The member's subscription is the registree's to make (and verify): this CSE verifies the nfu it will send to.
+      const sub = await call(port(), ca, 'POST', '/cse-in/plotter/relay/fopt', 'Cplotter', { ty: 23, body: { 'm2m:sub': { rn: 'watch', nu: ['Cplotter'], nfu: victim.url, enc: { net: [3] } } } });
+      assert.equal(sub.rsc, 5204, JSON.stringify(sub.body));
+      // The registree, as the member's CSE, sends a "member notification" for that nfu: nothing is queued for the victim.
+      const pushed = await call(port(), ca, 'POST', '/cse-in/plotter/relay', '/id-x', { body: { 'm2m:sgn': { nfu: victim.url, sur: '/id-x/cnt/watch', nev: { net: 3, rep: { 'm2m:cin': { con: 'forged' } } } } }, client: asX });
+      assert.equal(pushed.rsc, 4103, JSON.stringify(pushed.body));
+      assert.ok(victim.received.every((r) => (r.body['m2m:sgn'] as Record<string, unknown> | undefined)?.vrq === true), 'the victim got verification requests only');
+      // An nfu the subscriber may use (its own AE) is still taken, and the member's CSE aggregates for it.
+      const own = await call(port(), ca, 'POST', '/cse-in/plotter/relay/fopt', 'Cplotter', { ty: 23, body: { 'm2m:sub': { rn: 'mine', nu: ['Cplotter'], nfu: 'Cplotter', enc: { net: [3] } } } });
+      assert.equal(own.rsc, 2000, JSON.stringify(own.body));
+      const forwarded = await call(port(), ca, 'POST', '/cse-in/plotter/relay', '/id-x', { body: { 'm2m:sgn': { nfu: 'Cplotter', sur: '/id-x/cnt/mine', nev: { net: 3, rep: { 'm2m:cin': { con: 'x' } } } } }, client: asX });
+      assert.ok(forwarded.rsc < 3000, JSON.stringify(forwarded.body));
+    } finally {
+      await victim.stop();
+      await call(port(), ca, 'DELETE', '/cse-in/plotter', 'CAdmin');
+      assert.equal((await call(port(), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+    }
   });
 
   it('refuses an announced resource whose link names another SP: rcn 7 would forward a reader there as this CSE', async () => {
@@ -203,6 +267,55 @@ describe("the CAs of peer SPs (peers.ca) vouch for their IN-CSEs only", () => {
   });
 });
 
+describe("peers.ca binds each peer SP to its own CAs: one peer's CA vouches for no other peer's IN-CSE", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-peercas-'));
+  let ca: string;
+  let pki: TestPki;
+  let caA: Awaited<ReturnType<typeof createCa>>;
+  let caB: Awaited<ReturnType<typeof createCa>>;
+  const peers = 'peer-a.example.org/id-in=https://127.0.0.1:1,peer-b.example.org/id-in=https://127.0.0.1:1';
+  const issue = async (issuer: Awaited<ReturnType<typeof createCa>>, uri: string): Promise<{ cert: string; key: string }> => {
+    const pem = await issueCertificate(issuer, { commonName: uri, uris: [uri], usage: 'both' });
+    return { cert: pem.certificate, key: pem.key };
+  };
+
+  before(async () => {
+    pki = await TestPki.create(dir);
+    ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    caA = await createCa('Peer A CA');
+    caB = await createCa('Peer B CA');
+    writeFileSync(join(dir, 'a.pem'), caA.certificate);
+    writeFileSync(join(dir, 'b.pem'), caB.certificate);
+    writeFileSync(join(dir, 'both.pem'), `${caA.certificate}\n${caB.certificate}`);
+  });
+
+  it("refuses to start with one CA file for several peers, and with per-peer files takes a peer's IN-CSE only from its own CA (4107)", async () => {
+    const files = await pki.cse('id-in');
+    // One bundle for two peers: peer A's CA would vouch for peer B's IN-CSE, and A act as B's originators here.
+    const bundled = await startCseNode('id-in', 'IN', files, { 'peers.list': peers, 'peers.ca': join(dir, 'both.pem') }).then(
+      (started) => started,
+      (err: unknown) => err,
+    );
+    if (!(bundled instanceof Error)) {
+      await (bundled as TestCse).close();
+      assert.fail('started with one CA file for two peer SPs');
+    }
+    assert.match(bundled.message, /peers\.ca/);
+    const inCse = await startCseNode('id-in', 'IN', files, { 'peers.list': peers, 'peers.ca': `peer-a.example.org=${join(dir, 'a.pem')},peer-b.example.org=${join(dir, 'b.pem')}` });
+    try {
+      const port = inCse.cse.httpPort;
+      const asB = await issue(caA, 'onem2m://peer-b.example.org/id-in');
+      const forged = await call(port, ca, 'GET', '/cse-in', '//peer-b.example.org/id-in/Cae', { client: asB });
+      assert.equal(forged.rsc, 4107, JSON.stringify(forged.body));
+      // Each peer's own CA: authenticated as that peer's IN-CSE (what its originators may do is access control's: 4103).
+      assert.equal((await call(port, ca, 'GET', '/cse-in', '//peer-b.example.org/id-in/Cae', { client: await issue(caB, 'onem2m://peer-b.example.org/id-in') })).rsc, 4103);
+      assert.equal((await call(port, ca, 'GET', '/cse-in', '//peer-a.example.org/id-in/Cae', { client: await issue(caA, 'onem2m://peer-a.example.org/id-in') })).rsc, 4103);
+    } finally {
+      await inCse.close();
+    }
+  });
+});
+
 describe('access control: an acor entry that names a <group> grants its members only', () => {
   let cse: TestCse;
   before(async () => {
@@ -216,7 +329,8 @@ describe('access control: an acor entry that names a <group> grants its members 
     const c = cse.client;
     const owner = await c.registerAe('owner');
     const member = await c.registerAe('member');
-    const group = await c.create('/cse-in/owner', 9, { 'm2m:grp': { rn: 'readers', mt: 2, mnm: 10, mid: [member] } }, owner);
+    // Mixed: with memberType AE the owner would have to be able to read the member AE (5105, TS-0004 §7.4.13.2.1).
+    const group = await c.create('/cse-in/owner', 9, { 'm2m:grp': { rn: 'readers', mt: 0, mnm: 10, mid: [member] } }, owner);
     assert.equal(group.rsc, 2001, group.text);
     const groupRi = String((group.body?.['m2m:grp'] as Record<string, unknown>).ri);
     const acp = await c.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'byGroup', pv: { acr: [{ acor: [groupRi], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
@@ -261,5 +375,55 @@ describe('forwarding: parameters that become HTTP headers on the CSE link', () =
       const rsc = (JSON.parse(await answer) as { rsc: number }).rsc;
       assert.equal(rsc, 4000, JSON.stringify(extra));
     }
+  });
+});
+
+describe('roles: a Role-ID is its issuer\'s (TS-0004 m2m:roleID issuerRelativeID@issuerID)', () => {
+  let cse: TestCse;
+  before(async () => {
+    cse = await startTestCse();
+  });
+  after(async () => {
+    await cse?.close();
+  });
+
+  it("refuses a <role> whose Role-ID names another issuer than its tkis (4000), the admin's too", async () => {
+    const c = cse.client;
+    const owner = await c.registerAe('owner');
+    const guest = await c.registerAe('guest');
+    // A policy of this SP that trusts the roles another issuer (das.example.net) assigns.
+    const acp = await c.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'byRole', pv: { acr: [{ acor: ['reader@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    assert.equal(acp.rsc, 2001, acp.text);
+    assert.equal((await c.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'data', acpi: [String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri)] } }, owner)).rsc, 2001);
+    const now = Date.now();
+    const role = (rn: string, rlid: string, tkis: string): unknown => ({ 'm2m:rol': { rn, rlid, tkis, tkhd: guest, tknb: formatTimestamp(now - 60_000), tkna: formatTimestamp(now + 600_000) } });
+    // The creator names itself (this SP's CAdmin) as the issuer, but mints das.example.net's Role-ID.
+    const minted = await c.create('/cse-in', 31, role('minted', 'reader@das.example.net', 'CAdmin'), 'CAdmin');
+    assert.equal(minted.rsc, 4000, minted.text);
+    assert.equal((await c.retrieve('/cse-in/owner/data?rids=reader@das.example.net', guest)).rsc, 4103);
+    // Another SP's issuer that is not the Role-ID's, in absolute form, neither.
+    assert.equal((await c.create('/cse-in', 31, role('other', 'reader@das.example.net', '//other.example.org/id-in/CAuthority'), 'CAdmin')).rsc, 4000);
+    // An issuer of das.example.net (the SP-ID compared without case) assigns its own Role-ID; this SP's issuer its own.
+    const assigned = await c.create('/cse-in', 31, role('assigned', 'reader@das.example.net', '//DAS.example.net/id-das/CAuthority'), 'CAdmin');
+    assert.equal(assigned.rsc, 2001, assigned.text);
+    assert.equal((await c.retrieve('/cse-in/owner/data?rids=reader@das.example.net', guest)).rsc, 2000);
+    assert.equal((await c.create('/cse-in', 31, role('own', `auditor@${SP}`, 'CAdmin'), 'CAdmin')).rsc, 2001);
+  });
+
+  it('gives nothing for a <role> stored before that check whose Role-ID is not its issuer\'s (TS-0003 §7.4.3 step 4)', async () => {
+    const c = cse.client;
+    const owner = await c.registerAe('keeper');
+    const guest = await c.registerAe('visitor');
+    const acp = await c.create('/cse-in/keeper', 1, { 'm2m:acp': { rn: 'byRole', pv: { acr: [{ acor: ['writer@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    assert.equal((await c.create('/cse-in/keeper', 3, { 'm2m:cnt': { rn: 'data', acpi: [String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri)] } }, owner)).rsc, 2001);
+    const now = Date.now();
+    const stored = (ri: string, tkis: string) => ({
+      ri, pi: cse.config.cse.id, ty: 31, rn: ri, srn: `${cse.config.cse.rn}/${ri}`, ct: formatTimestamp(now), lt: formatTimestamp(now), et: now + 600_000,
+      doc: { rlid: 'writer@das.example.net', tkis, tkhd: guest, tknb: formatTimestamp(now - 60_000), tkna: formatTimestamp(now + 600_000) },
+    });
+    await cse.cse.services.store.insert(stored('rolOld', 'CAdmin'));
+    assert.equal((await c.retrieve('/cse-in/keeper/data?rids=writer@das.example.net', guest)).rsc, 4103);
+    await cse.cse.services.store.insert(stored('rolIssued', '//das.example.net/id-das/CAuthority'));
+    assert.equal((await c.retrieve('/cse-in/keeper/data?rids=writer@das.example.net', guest)).rsc, 2000);
   });
 });

@@ -132,6 +132,30 @@ describe('subscriptions and notifications', () => {
     await subscriber.stop();
   });
 
+  it('has the deletion notifications (sud) of the subscriptions a subtree DELETE ends answered before that DELETE is answered', async () => {
+    const path = await container();
+    assert.equal((await t.client.create(path, 3, { 'm2m:cnt': { rn: 'inner' } }, ae)).rsc, 2001);
+    const subscriber = await new Receiver().start();
+    try {
+      // Two on the container, one on a container below it, one whose su is an AE-ID (its notification may wait in a
+      // polling channel: nothing to wait for).
+      const ended = [await subscribe(path, { rn: 'above1', su: subscriber.url }), await subscribe(path, { rn: 'above2', su: subscriber.url, cr: null }), await subscribe(`${path}/inner`, { rn: 'below', su: subscriber.url })];
+      await subscribe(path, { rn: 'toAe', su: ae });
+      assert.equal((await t.client.delete(path, ae)).rsc, 2002);
+      // No wait: a subscriber that reads the DELETE's answer (the suite's test_removeCNT) finds every one there.
+      const surs = subscriber.notifications().filter((n) => sgn(n).sud === true).map((n) => String(sgn(n).sur));
+      assert.deepEqual(surs.sort(), ended.map((sub) => `/id-in/${String(sub.ri)}`).sort(), JSON.stringify(subscriber.notifications()));
+      // Subscribers that do not answer delay the subtree DELETE by one bounded wait, never block it.
+      const hung = await container();
+      for (const rn of ['hung1', 'hung2', 'hung3']) await subscribe(hung, { rn, su: subscriber.url });
+      subscriber.behaviour = 'hang';
+      assert.equal((await t.client.delete(hung, ae)).rsc, 2002);
+    } finally {
+      await rx.stop();
+      await subscriber.stop();
+    }
+  });
+
   it('batches notifications (bn) and sends only the latest (ln)', async () => {
     const path = await container();
     await subscribe(path, { enc: { net: [3] }, bn: { num: 3, dur: 500 } });

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { ConfigError, defaultConfig, loadConfig } from '../../src/config/config.js';
-import { parsePeers } from '../../src/config/peers.js';
+import { parsePeerCas, parsePeers } from '../../src/config/peers.js';
 import { tempDatabase } from '../harness.js';
 
 const WARDEN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
@@ -47,6 +47,23 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ flags: { ...tls, 'peers.list': 'sp-b.example.net/id-in=http://10.0.0.2:8080' } }), /peers\.list: .* is not SP-ID\/CSE-ID=https/);
     assert.throws(() => loadConfig({ flags: { ...tls, 'peers.list': 'SP-A.example.net/id-in=https://10.0.0.2:8443' } }), /own SP/);
     assert.throws(() => loadConfig({ flags: { ...tls, 'peers.list': 'sp-b.example.net/id-in=https://a:1,SP-B.example.net/x=https://b:1' } }), /listed twice/);
+  });
+
+  it('takes the CAs of peer SPs (peers.ca) as one file for one peer, else one SP-ID=file for each peer', () => {
+    const tls = { 'tls.cert': 'c.pem', 'tls.key': 'c.key', 'tls.ca': 'ca.pem', 'http.tls': 'true', 'tls.clientAuth': 'optional', 'cse.spid': 'sp-a.example.net' };
+    const one = 'sp-b.example.net/id-in=https://10.0.0.2:8443';
+    const two = `${one},sp-c.example.net/id-in=https://10.0.0.3:8443`;
+    const peers = (list: string): ReturnType<typeof parsePeers> => parsePeers(list, 'sp-a.example.net');
+    assert.deepEqual(parsePeerCas(loadConfig({ flags: { ...tls, 'peers.list': one, 'peers.ca': '/etc/warden/b=ca.pem' } }).peers.ca, peers(one)), [{ path: '/etc/warden/b=ca.pem', spIds: ['sp-b.example.net'] }]);
+    const named = loadConfig({ flags: { ...tls, 'peers.list': two, 'peers.ca': 'SP-C.example.net=/c.pem, sp-b.example.net=/b.pem' } });
+    assert.deepEqual(parsePeerCas(named.peers.ca, peers(two)), [
+      { path: '/c.pem', spIds: ['sp-c.example.net'] },
+      { path: '/b.pem', spIds: ['sp-b.example.net'] },
+    ]);
+    assert.throws(() => loadConfig({ flags: { ...tls, 'peers.list': two, 'peers.ca': '/both.pem' } }), /peers\.ca: peers\.list names 2 peer SPs/);
+    assert.throws(() => loadConfig({ flags: { ...tls, 'peers.list': two, 'peers.ca': 'sp-b.example.net=/b.pem' } }), /no CA file is named for peer SP sp-c\.example\.net/);
+    assert.throws(() => loadConfig({ flags: { ...tls, 'peers.list': two, 'peers.ca': 'sp-b.example.net=/b.pem,sp-d.example.net=/d.pem' } }), /sp-d\.example\.net is no SP of peers\.list/);
+    assert.throws(() => loadConfig({ flags: { ...tls, 'peers.list': two, 'peers.ca': 'sp-b.example.net=/b.pem,SP-B.example.net=/c.pem' } }), /named twice/);
   });
 
   it('layers file < environment < flag', () => {

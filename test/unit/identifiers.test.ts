@@ -1,7 +1,7 @@
 // Resource and request identifiers drawn from a pool of random bytes: distinct across refills of the pool.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseTarget, randomIdSuffix } from '../../src/primitive/identifiers.js';
+import { newResourceId, parseTarget, randomIdSuffix } from '../../src/primitive/identifiers.js';
 
 describe('randomIdSuffix', () => {
   it('gives distinct base-36 suffixes of the length asked, across many refills of its pool', () => {
@@ -13,6 +13,18 @@ describe('randomIdSuffix', () => {
     }
     assert.equal(seen.size, 5_000);
     assert.equal(randomIdSuffix(10_000).length, 10_000, 'longer than the pool');
+  });
+});
+
+describe('newResourceId', () => {
+  it('sorts as text in the order of creation time, with a fixed width, and never repeats within a millisecond', () => {
+    // Millisecond times across digit and letter boundaries of base 36, and across a change of the leading digit.
+    const times = [0, 35, 36, 1_295, 1_296, 1_733_390_000_000, 1_733_390_000_001, 1_733_390_000_035, 1_733_390_000_036, 2_821_109_907_455, 2_821_109_907_456];
+    const ids = times.map((t) => newResourceId('cin', t));
+    for (const id of ids) assert.match(id, /^cin[0-9a-z]{9}[a-z0-9]{10}$/);
+    assert.deepEqual([...ids].sort(), ids);
+    const sameMs = new Set(Array.from({ length: 10_000 }, () => newResourceId('cin', 1_733_390_000_000)));
+    assert.equal(sameMs.size, 10_000);
   });
 });
 

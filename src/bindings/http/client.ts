@@ -5,8 +5,6 @@
 // one connected to (the Host header and the TLS server name stay the URL's host, and the certificate is
 // verified against it); routes that connect to the URL's host (CoAP) are handed the address the policy
 // resolved. Redirects are never followed: a 3xx carries no X-M2M-RSC and counts as unreachable.
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { HttpConnections, type Lane } from './connections.js';
 import type { Logger } from '../../log/logger.js';
@@ -44,25 +42,6 @@ const MAX_RESPONSE_BYTES = 1_048_576;
 /** A route for other URL schemes (mqtt://), attached once that binding runs. */
 export type SchemeRoute = (url: URL, primitive: RequestPrimitive, timeoutMs: number) => Promise<OutboundResult>;
 
-/** The answer's body, cut off (the request destroyed) beyond MAX_RESPONSE_BYTES; `done` gets its chunks at the end. */
-function readBounded(req: ClientRequest, res: IncomingMessage, done: (chunks: Buffer[]) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  res.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size > MAX_RESPONSE_BYTES) req.destroy();
-    else chunks.push(c);
-  });
-  res.on('end', () => done(chunks));
-}
-
-/** The socket timeout only notices silence: a peer that trickles bytes is cut off by a total deadline too. */
-function bounded(req: ClientRequest, timeoutMs: number): void {
-  req.on('timeout', () => req.destroy(new Error('timeout')));
-  const deadline = setTimeout(() => req.destroy(new Error('deadline')), timeoutMs);
-  req.on('close', () => clearTimeout(deadline));
-}
-
 export class HttpOutbound {
   private readonly routes = new Map<string, { route: SchemeRoute; reach: RouteReach }>();
   /** The destination policy, also for later code that opens connections of its own (registrar, DAS, EST …). */
@@ -74,9 +53,6 @@ export class HttpOutbound {
     this.routes.set(protocol, { route, reach });
   }
 
-  private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-  private readonly https: HttpsAgent;
-
   constructor(
     private readonly timeoutMs: number,
     trustAnchors?: string,
@@ -85,7 +61,6 @@ export class HttpOutbound {
     this.policy = options.policy ?? new OutboundPolicy(DEFAULT_OUTBOUND);
     this.log = options.log;
     const ca = trustAnchors ? [...rootCertificates, trustAnchors] : [...rootCertificates];
-    this.https = new HttpsAgent({ keepAlive: true, maxSockets: 64, ca, rejectUnauthorized: true });
     // Idle connections close before node:http's own server keep-alive timeout (5 s), which would otherwise race a
     // request sent on a connection the receiver is closing.
     this.connections = new HttpConnections({ lookup: this.policy.lookup, ca, perOrigin: 64, idleMs: 4_000, maxBodyBytes: MAX_RESPONSE_BYTES });
@@ -171,51 +146,36 @@ export class HttpOutbound {
   }
 
   /**
-   * A plain GET of a JSON document (a location server's answer), through the same destination policy, agents and
-   * bounds as the primitives: never throws; undefined when nothing usable came back, `refused` when the policy
-   * refused the destination (a security event, logged).
+   * A plain GET of a JSON document (a location server's answer), through the same destination policy, connections
+   * and bounds as the primitives (connections.ts: the policy's lookup, the trust anchors, the answer's size, a total
+   * deadline, no redirect followed): never throws; undefined when nothing usable came back, `refused` when the
+   * policy refused the destination (a security event, logged).
    */
-  getJson(url: string, timeoutMs = this.timeoutMs): Promise<{ status: number; body: unknown } | { refused: string } | undefined> {
-    return new Promise((resolve) => {
-      let target: URL;
-      try {
-        target = new URL(url);
-      } catch {
-        resolve(undefined);
-        return;
-      }
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-        resolve(undefined);
-        return;
-      }
-      const refusal = this.policy.checkUrl(target);
-      const refuse = (reason: string): void => {
-        this.log?.warn({ event: 'outbound-refused', destination: `${target.protocol}//${target.host}`, reason }, 'security event');
-        resolve({ refused: reason });
-      };
-      if (refusal) {
-        refuse(refusal);
-        return;
-      }
-      const secure = target.protocol === 'https:';
-      const req = (secure ? httpsRequest : httpRequest)(
-        target,
-        { method: 'GET', headers: { Accept: 'application/json' }, agent: secure ? this.https : this.http, timeout: timeoutMs, lookup: this.policy.lookup },
-        (res) => {
-          readBounded(req, res, (chunks) => {
-            try {
-              resolve({ status: res.statusCode ?? 0, body: chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown) : undefined });
-            } catch {
-              resolve(undefined);
-            }
-          });
-          res.on('error', () => resolve(undefined));
-        },
-      );
-      bounded(req, timeoutMs);
-      req.on('error', (err) => (isOutboundRefused(err) ? refuse(err.reason) : resolve(undefined)));
-      req.end();
-    });
+  async getJson(url: string, timeoutMs = this.timeoutMs): Promise<{ status: number; body: unknown } | { refused: string } | undefined> {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return undefined;
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') return undefined;
+    const refuse = (reason: string): { refused: string } => {
+      this.log?.warn({ event: 'outbound-refused', destination: `${target.protocol}//${target.host}`, reason }, 'security event');
+      return { refused: reason };
+    };
+    const refusal = this.policy.checkUrl(target);
+    if (refusal) return refuse(refusal);
+    let answer;
+    try {
+      answer = await this.connections.exchange(target, 'GET', { Accept: 'application/json' }, undefined, timeoutMs);
+    } catch (err) {
+      return isOutboundRefused(err) ? refuse(err.reason) : undefined;
+    }
+    try {
+      return { status: answer.status, body: answer.body.length ? (JSON.parse(answer.body.toString('utf8')) as unknown) : undefined };
+    } catch {
+      return undefined;
+    }
   }
 
   /** A refused destination: a security event, and the caller sees an unreachable target. */
@@ -232,7 +192,5 @@ export class HttpOutbound {
 
   close(): void {
     this.connections.destroy();
-    this.http.destroy();
-    this.https.destroy();
   }
 }

@@ -80,14 +80,14 @@ function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): v
   // [TS-0009 §6.4.4].
   if (response.location) headers['Content-Location'] = response.location;
   if (response.retryAfter !== undefined) headers['Retry-After'] = String(response.retryAfter);
-  let body: Buffer | undefined;
+  let body: Buffer | string | undefined;
   if (res.getHeader('Connection') === 'close') res.once('finish', () => res.socket?.destroy());
   if (response.pc !== undefined) {
-    body = codec.encode(response.pc);
+    body = codec.encodeText ? codec.encodeText(response.pc) : codec.encode(response.pc);
     // No ty parameter: TS-0009 §6.4.3 appends ty to the Content-Type of Create requests only, and a response's is
     // one of the media types; ACME reads a response whose media type carries a parameter as no content at all.
     headers['Content-Type'] = codec.mediaType;
-    headers['Content-Length'] = String(body.length);
+    headers['Content-Length'] = String(typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length);
   } else {
     headers['Content-Length'] = '0';
   }

@@ -34,11 +34,12 @@ function evidenceOf(services: CseServices, transport: TransportContext): Evidenc
     // The IN-CSE of a peer SP (peers.list) is known by the `//SP/CSE-ID` its certificate names: a certificate of
     // another SP names nothing in this one (credentials.ts), so this is the only way its links are recognised.
     const peer = services.remote?.peers.find((p) => certificateNamesCse(cert.subjectAltNameUris, p));
-    // With peers.ca, a peer SP's CA vouches for its IN-CSE only, and only those CAs vouch for it: otherwise that CA
-    // could issue a certificate naming this SP's admin or CSEs, as the handshake accepts it alike.
+    // With peers.ca, a peer SP's CA vouches for its own IN-CSE only, and only that peer's CAs vouch for it: otherwise
+    // that CA could issue a certificate naming this SP's admin or CSEs, or another peer's IN-CSE, as the handshake
+    // accepts them alike.
     const anchors = services.credentials.anchorsOf(cert);
     if (peer) {
-      if (anchors && !anchors.peer) throw associationRequired(`a certificate naming the IN-CSE of SP ${peer.spId} must be issued under peers.ca`);
+      if (anchors && !anchors.peerSps.has(peer.spId.toLowerCase())) throw associationRequired(`a certificate naming the IN-CSE of SP ${peer.spId} must be issued under the CA peers.ca names for that SP`);
       return { credentialId: `32-//${peer.spId}${peer.csi}`, aeIds: [], cseIds: [], bindsAtRegistration: false, peerSp: peer.spId };
     }
     if (anchors && !anchors.own) throw associationRequired('a certificate issued under a peer SP\'s CA (peers.ca) names no originator of this SP');
@@ -197,14 +198,8 @@ async function isKnownCse(services: CseServices, csi: string): Promise<boolean> 
   const alive = (csr: { et?: number }): boolean => csr.et === undefined || csr.et > clock.now();
   const csr = await store.get(remoteCseRi(csi));
   if (csr?.ty === RESOURCE_TYPE.remoteCSE && csr.pi === self.cseId && csr.doc.csi === csi && alive(csr)) return true;
-  for (let offset = 0; ; offset += REMOTE_CSE_PAGE) {
-    const page = await store.children(self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: clock.now(), limit: REMOTE_CSE_PAGE, offset });
-    if (page.some((r) => r.doc[REGISTRAR_KEY] !== true && Array.isArray(r.doc.dcse) && (r.doc.dcse as unknown[]).includes(csi))) return true;
-    if (page.length < REMOTE_CSE_PAGE) return false;
-  }
+  return (await services.descendants.registreeListing(csi)) !== undefined;
 }
-
-const REMOTE_CSE_PAGE = 500;
 
 /** Whether the request targets the <remoteCSE> the CSE would have here (`/id-in/id-x`, `cse-in/id-x`, …). */
 function targetsOwnRemoteCse(ctx: RequestContext, csi: string): boolean {

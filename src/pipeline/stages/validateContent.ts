@@ -74,8 +74,8 @@ export const validateContent: Stage = {
       if (!parentDefinition.childTypes.includes(definition.ty)) {
         throw new CseError(RSC.INVALID_CHILD_RESOURCE_TYPE, `${definition.typeName} cannot be a child of ${parentDefinition.typeName}`);
       }
-      const [specialization, content] = createContent(r.pc, definition);
-      validateAttributes(specialization.typeName, specialization.attributes, content, 'create');
+      const [specialization, given] = createContent(r.pc, definition);
+      const content = validateAttributes(specialization.typeName, specialization.attributes, given, 'create');
       // The parent's virtual children (a container's la / ol) own these names: no request may create them.
       if (typeof content.rn === 'string' && (parentDefinition.virtualChildren as readonly string[] | undefined)?.includes(content.rn)) {
         throw notAllowed(`attribute 'rn': '${content.rn}' names a virtual resource of ${parentDefinition.typeName}`);

@@ -7,7 +7,7 @@ import { RESOURCE_TYPE } from '../types.js';
 import { SPECIALIZATION_KEY, customAttributeNames, specializedTables, storedSpecialization } from '../sdt/catalog.js';
 import { countInstanceAdded } from '../instances.js';
 import { notAllowed } from '../../primitive/errors.js';
-import { formatTimestamp, randomIdSuffix } from '../../primitive/identifiers.js';
+import { formatTimestamp, newResourceId } from '../../primitive/identifiers.js';
 import type { StoredResource } from '../../storage/store.js';
 
 const attributes = {
@@ -38,7 +38,7 @@ export async function storeSnapshot(ctx: HookContext, flexContainer: StoredResou
   const mia = flexContainer.doc.mia;
   const maxAgeEnd = typeof mia === 'number' ? ctx.now + mia * 1000 : undefined;
   const et = maxAgeEnd !== undefined && (flexContainer.et === undefined || maxAgeEnd < flexContainer.et) ? maxAgeEnd : flexContainer.et;
-  const ri = `fci${randomIdSuffix()}`;
+  const ri = newResourceId('fci', ctx.now);
   const ts = formatTimestamp(ctx.now);
   const instance: StoredResource = { ri, pi: flexContainer.ri, ty: RESOURCE_TYPE.flexContainerInstance, rn: ri, srn: `${flexContainer.srn}/${ri}`, ct: ts, lt: ts, doc };
   if (et !== undefined) instance.et = et;

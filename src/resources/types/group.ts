@@ -9,6 +9,7 @@ import { RSC } from '../../primitive/rsc.js';
 import type { ResourceStore, StoredResource } from '../../storage/store.js';
 import type { LocalIdentity } from '../../primitive/identifiers.js';
 import { announceAttributes } from '../announceable.js';
+import { ACCESS_OPERATION } from '../../security/acp.js';
 
 /** memberType "mixed" is 0 in Release 2+ [TS-0004 §6.3.5.x memberType]; consistencyStrategy [TS-0004 §6.3.4.2.20]. */
 export const MIXED = 0;
@@ -108,6 +109,25 @@ async function checkRemoteMembers(ctx: HookContext, mid: readonly string[], mt: 
   };
   await Promise.all(Array.from({ length: Math.min(REMOTE_CHECK_CONCURRENCY, remote.length) }, worker));
   return found;
+}
+
+/**
+ * A local member's type is validated only where the originator may retrieve it (for a sub-group fan-out member, the
+ * sub-group), as a member on another CSE is asked for by the originator: otherwise 5105 RECEIVER_HAS_NO_PRIVILEGE
+ * [TS-0004 §7.4.13.2.1: "If the resourceType cannot be retrieved due to lack of privilege"]. Without this, memberType
+ * with consistencyStrategy told anyone the type of any resource here (kept, dropped, or 4110). In prepare: the access
+ * decision reads outside the transaction.
+ */
+async function checkLocalMembers(ctx: HookContext, mid: readonly string[], mt: number): Promise<void> {
+  const may = ctx.may;
+  if (mt === MIXED || !may) return;
+  for (const member of new Set(mid)) {
+    const resolved = await resolveLocalMember(ctx, member);
+    if (resolved === undefined || resolved === 'remote') continue;
+    if (!(await may(ACCESS_OPERATION.RETRIEVE, resolved))) {
+      throw new CseError(RSC.RECEIVER_HAS_NO_PRIVILEGE, `the originator may not retrieve member '${member}', so its type cannot be validated`);
+    }
+  }
 }
 
 /**
@@ -219,7 +239,9 @@ export const groupType = defineResourceType({
     async prepare(ctx, content, operation, target) {
       if (!Array.isArray(content.mid)) return;
       const mt = typeof content.mt === 'number' ? content.mt : operation === 'update' && typeof target.doc.mt === 'number' ? target.doc.mt : MIXED;
-      remoteMembers.set(ctx.request, await checkRemoteMembers(ctx, content.mid.filter((m): m is string => typeof m === 'string'), mt));
+      const mid = content.mid.filter((m): m is string => typeof m === 'string');
+      await checkLocalMembers(ctx, mid, mt);
+      remoteMembers.set(ctx.request, await checkRemoteMembers(ctx, mid, mt));
     },
     async beforeCreate(ctx, resource) {
       const attrs = resource.doc as GroupAttributes;

@@ -10,7 +10,7 @@ import { defineResourceType, type AttributeSpec, type HookContext } from '../def
 import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
-import { checkResourceName, formatTimestamp, randomIdSuffix } from '../../primitive/identifiers.js';
+import { checkResourceName, formatTimestamp, newResourceId } from '../../primitive/identifiers.js';
 import type { StoredResource } from '../../storage/store.js';
 import { checkDuration } from '../validate.js';
 import { MAX_LOCATION_POSITIONS } from '../geometry.js';
@@ -161,7 +161,7 @@ function checkSource(doc: Record<string, unknown>, config: HookContext['config']
 async function createLocationContainer(ctx: HookContext, policy: StoredResource): Promise<StoredResource> {
   const parent = await ctx.store.get(policy.pi);
   if (!parent) throw new CseError(RSC.NOT_FOUND, 'the parent resource was deleted meanwhile');
-  const ri = `cnt${randomIdSuffix()}`;
+  const ri = newResourceId('cnt', ctx.now);
   const rn = typeof policy.doc.lon === 'string' ? policy.doc.lon : ri;
   if (await ctx.store.getByPath(`${parent.srn}/${rn}`)) throw new CseError(RSC.CONFLICT, `a resource named '${rn}' already exists under '${parent.srn}': locationContainerName must be free`);
   const ts = formatTimestamp(ctx.now);
@@ -185,7 +185,7 @@ export type LocationWriteContext = Pick<HookContext, 'store' | 'now' | 'originat
  * caller's transaction; the caller stores the container (its counters changed) unless the request does.
  */
 export async function storeLocationInstance(ctx: LocationWriteContext, container: StoredResource, policy: StoredResource, con: unknown, et?: number): Promise<void> {
-  const ri = `cin${randomIdSuffix()}`;
+  const ri = newResourceId('cin', ctx.now);
   const ts = formatTimestamp(ctx.now);
   const doc: Record<string, unknown> = { con, cs: contentSize(con), st: nextStateTag(container), [CREATOR_KEY]: policy.doc[CREATOR_KEY] };
   const instance: StoredResource = { ri, pi: container.ri, ty: RESOURCE_TYPE.contentInstance, rn: ri, srn: `${container.srn}/${ri}`, ct: ts, lt: ts, doc };

@@ -79,11 +79,14 @@ function isNotifying(parent: StoredResource): boolean {
   return parent.ty === RESOURCE_TYPE.subscription || parent.ty === RESOURCE_TYPE.crossResourceSubscription;
 }
 
-/** The resource name the CREATE request gave, if any (the create operation takes it out of the content). */
+/**
+ * The resource name the CREATE request gave, if any (the create operation takes it out of the content); a null one
+ * is none, as any optional attribute given as null in a CREATE (validate.ts).
+ */
 function requestedName(ctx: HookContext): unknown {
   const pc = ctx.request.pc;
   const content = isRecord(pc) ? pc['m2m:sch'] : undefined;
-  return isRecord(content) ? content.rn : undefined;
+  return isRecord(content) ? (content.rn ?? undefined) : undefined;
 }
 
 /** Copies a notificationSchedule onto its subscription (or removes it) and has its held notifications looked at now. */

@@ -35,8 +35,8 @@ const attributes = {
   ...LABELS,
   ...ACCESS_CONTROL,
   bcnc: { type: 'enum', create: 'M', update: 'O', values: Object.values(BEACON_CRITERIA) },
-  bcni: { type: 'duration', create: 'O', update: 'O', check: (v) => (v === null ? undefined : checkDuration(v, BEACON_INTERVAL_LIMITS.minMs, BEACON_INTERVAL_LIMITS.maxMs)) },
-  bcnt: { type: 'duration', create: 'O', update: 'O', check: (v) => (v === null ? undefined : checkDuration(v, 1)) },
+  bcni: { type: 'duration', create: 'O', update: 'O', check: (v) => checkDuration(v, BEACON_INTERVAL_LIMITS.minMs, BEACON_INTERVAL_LIMITS.maxMs) },
+  bcnt: { type: 'duration', create: 'O', update: 'O', check: (v) => checkDuration(v, 1) },
   bcnr: { type: 'string', create: 'O', update: 'NP', maxLength: 256 },
   // ACME's cardinality 1LN: at least one target; the same target forms as a subscription's nu.
   bcnu: { type: 'anyURIList', create: 'M', update: 'O', check: checkTargets },
