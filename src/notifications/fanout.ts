@@ -64,20 +64,26 @@ function operationsFor(sub: StoredResource): AccessOperation[] {
   return nct === CONTENT.RESOURCE_ID ? [ACCESS_OPERATION.RETRIEVE, ACCESS_OPERATION.DISCOVERY] : [ACCESS_OPERATION.RETRIEVE];
 }
 
-/** Whether the subscription's creator may be told about `about` now; decisions memoised per event. */
+/**
+ * Everything a decision reads of the resource but its ID (which only a policy's own decision reads): the events of one
+ * container's instances share their decisions. Made once per event, not per subscription.
+ */
+function decisionFacts(about: StoredResource): string {
+  return about.ty === RESOURCE_TYPE.accessControlPolicy ? about.ri : `${about.ty}|${about.pi}|${about.owner ?? ''}|${JSON.stringify(about.doc)}`;
+}
+
+/** Whether the subscription's creator may be told about `about` now; decisions memoised per run of events. */
 async function creatorMay(
   services: CseServices,
   sub: StoredResource,
   about: StoredResource,
+  facts: string,
   now: number,
   memo: Map<string, boolean>,
   granted: Readonly<Record<string, boolean>> | undefined,
 ): Promise<boolean> {
   const creator = creatorOf(sub);
   const authenticated = sub.doc[SUBSCRIBER_AUTHENTICATED_KEY] === true;
-  // Everything a decision reads of the resource but its ID (which only a policy's own decision reads): the
-  // events of one container's instances share their decisions.
-  const facts = about.ty === RESOURCE_TYPE.accessControlPolicy ? about.ri : `${about.ty}|${about.pi}|${about.owner ?? ''}|${JSON.stringify(about.doc)}`;
   for (const operation of operationsFor(sub)) {
     const key = `${creator}|${operation}`;
     const memoKey = `${key}|${authenticated}|${facts}`;
@@ -167,7 +173,7 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
   const run = [head, ...(await store.queued(head.target, undefined, RUN_LENGTH)).filter((m) => m.id > head.id)];
   const now = clock.now();
   // Read again: a subscription deleted since the event is not notified (its messages would be dropped anyway).
-  const current = await store.children(head.subscription, { ty: RESOURCE_TYPE.subscription, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
+  const current = await store.subscriptionsOf(head.subscription, MAX_SUBSCRIPTIONS_PER_RESOURCE);
   // Access decisions first, outside the transaction: the decider reads policies through the store.
   const memo = new Map<string, boolean>();
   const prepared: PreparedEvent[] = [];
@@ -186,8 +192,9 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
       subs = current.filter((s) => wanted.has(s.ri));
     }
     const notify: StoredResource[] = [];
+    const facts = decisionFacts(event.about);
     for (const sub of interleaveByCreator(subs)) {
-      if (await creatorMay(services, sub, event.about, now, memo, event.granted)) {
+      if (await creatorMay(services, sub, event.about, facts, now, memo, event.granted)) {
         notify.push(sub);
         continue;
       }

@@ -28,8 +28,10 @@ const at = (v: string | undefined): number | undefined => (v === undefined ? und
 /** The condition tags present in enc, each evaluated on the event's resource [TS-0004 §7.5.1.2.2]. */
 function conditions(enc: Criteria, r: StoredResource): boolean[] {
   const out: boolean[] = [];
-  const ct = parseTimestamp(r.ct) ?? 0;
-  const lt = parseTimestamp(r.lt) ?? 0;
+  // Parsed only for a condition that reads them: every subscription of a resource is matched on each of its events,
+  // and most have no time condition (issue #18).
+  const ct = enc.crb !== undefined || enc.cra !== undefined ? (parseTimestamp(r.ct) ?? 0) : 0;
+  const lt = enc.ms !== undefined || enc.us !== undefined ? (parseTimestamp(r.lt) ?? 0) : 0;
   const st = typeof r.doc.st === 'number' ? r.doc.st : undefined;
   const cs = typeof r.doc.cs === 'number' ? r.doc.cs : undefined;
   const crb = at(enc.crb);

@@ -3,6 +3,7 @@
 // advisory lock, and broadcast() rides on LISTEN/NOTIFY so caches in every process stay correct.
 import pg from 'pg';
 import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, toSlimHits, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
+import { SUBSCRIPTION_CACHE_TOPIC, SubscriptionCache } from './subscriptionCache.js';
 import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeProbeSql, type ProbeRow, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
@@ -263,7 +264,39 @@ function ancestorPaths(srn: string): string[] {
 }
 
 class PostgresOperations {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    /** Shared by the store and its transactions; filled only from reads outside a transaction (committed rows). */
+    protected readonly subscriptionCache: SubscriptionCache,
+    private readonly inTransaction: boolean,
+  ) {}
+
+  async subscriptionsOf(pi: string, limit: number): Promise<readonly StoredResource[]> {
+    const cache = this.subscriptionCache;
+    if (this.inTransaction) return this.children(pi, { ty: SUBSCRIPTION_TY, limit });
+    const cached = cache.list(pi, limit);
+    if (cached) return cached;
+    const generation = cache.current;
+    return cache.fillList(pi, limit, await this.children(pi, { ty: SUBSCRIPTION_TY, limit }), generation);
+  }
+
+  async notifying(ri: string): Promise<StoredResource | undefined> {
+    const cache = this.subscriptionCache;
+    const cached = this.inTransaction ? undefined : cache.notifying(ri);
+    if (cached) return cached;
+    const generation = cache.current;
+    const found = await this.get(ri);
+    if (!found || !cache.isNotifying(found.ty)) return undefined;
+    return this.inTransaction ? found : cache.fillOne(found, generation);
+  }
+
+  /**
+   * A subscription was written: dropped here at once, and in every process (this one again) when the write commits;
+   * `*`: a deletion removed subscriptions whose parents are not known here.
+   */
+  private async subscriptionsChanged(payload: string): Promise<void> {
+    await this.broadcast(SUBSCRIPTION_CACHE_TOPIC, payload);
+  }
 
   private async one(sql: string, args: unknown[]): Promise<StoredResource | undefined> {
     const { rows } = await run(() => this.db.query<ResourceRow>(sql, args));
@@ -373,6 +406,10 @@ class PostgresOperations {
       throw err;
     }
     if (charge !== undefined && Number(row?.charged) === 0) throw refusal(charge, await this.usage(charge), bytes, subscription, limits);
+    if (this.subscriptionCache.isNotifying(r.ty)) {
+      this.subscriptionCache.written(r);
+      await this.subscriptionsChanged(`${r.ri} ${r.pi}`);
+    }
     return { ...r, seq: Number(row?.seq) };
   }
 
@@ -390,6 +427,10 @@ class PostgresOperations {
         values: [r.ri, r.ct, r.lt, r.et ?? null, r.owner ?? null, doc, Buffer.byteLength(doc)],
       }),
     );
+    if (this.subscriptionCache.isNotifying(r.ty)) {
+      this.subscriptionCache.written(r);
+      await this.subscriptionsChanged(`${r.ri} ${r.pi}`);
+    }
   }
 
   async usage(originator: string): Promise<Usage> {
@@ -418,7 +459,10 @@ class PostgresOperations {
     const rootRow = rows.find((r) => r.ri === ri)?.root;
     if (rootRow === undefined || rootRow === null) return undefined;
     rows.sort((a, b) => a.srn.length - b.srn.length);
-    return { root: toResource(JSON.parse(rootRow) as ResourceRow), removed: rows.map(({ ri: id, ty }) => ({ ri: id, ty })) };
+    const root = toResource(JSON.parse(rootRow) as ResourceRow);
+    const removed = rows.map(({ ri: id, ty }) => ({ ri: id, ty }));
+    await this.subscriptionsRemoved(root.pi, removed);
+    return { root, removed };
   }
 
   async dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): Promise<DroppedChildren> {
@@ -450,7 +494,13 @@ class PostgresOperations {
       group.sort((a, b) => a.srn.length - b.srn.length);
       for (const { ri, ty: t } of group) removed.push({ ri, ty: t });
     }
+    await this.subscriptionsRemoved(pi, removed);
     return { ...dropped, removed };
+  }
+
+  private async subscriptionsRemoved(pi: string, removed: ReadonlyArray<{ ri: string; ty: number }>): Promise<void> {
+    this.subscriptionCache.removed(pi, removed);
+    if (removed.some((r) => this.subscriptionCache.isNotifying(r.ty))) await this.subscriptionsChanged('*');
   }
 
   async find(q: FindQuery): Promise<StoredResource[]> {
@@ -606,11 +656,11 @@ class PostgresOperations {
     return rows.map(toMessage).sort((a, b) => a.id - b.id);
   }
 
-  async queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
+  async queued(target: string, subscription: string | undefined, limit: number, after = 0): Promise<OutboxMessage[]> {
     const { rows } = await run(() =>
       subscription === undefined
-        ? this.db.query<OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = $1 ORDER BY o.id LIMIT $2`, [target, limit])
-        : this.db.query<OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = $1 AND o.subscription = $2 ORDER BY o.id LIMIT $3`, [target, subscription, limit]),
+        ? this.db.query<OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = $1 AND o.id > $3 ORDER BY o.id LIMIT $2`, [target, limit, after])
+        : this.db.query<OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = $1 AND o.subscription = $2 AND o.id > $4 ORDER BY o.id LIMIT $3`, [target, subscription, limit, after]),
     );
     return rows.map(toMessage);
   }
@@ -715,6 +765,12 @@ class PostgresTransactionView extends PostgresOperations implements ResourceStor
   }
 }
 
+/**
+ * How long a subscription read from the database may be used for the notification path (subscriptionCache.ts): the
+ * longest a change another process committed goes unseen here if its broadcast is lost.
+ */
+const SUBSCRIPTION_CACHE_MS = 1_000;
+
 class PostgresStore extends PostgresOperations implements ResourceStore {
   private readonly listeners = new Map<string, Array<(payload: string) => void>>();
   private listener: pg.Client | undefined;
@@ -724,7 +780,11 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
     private readonly pool: pg.Pool,
     private readonly url: string,
   ) {
-    super(pool);
+    super(pool, new SubscriptionCache(SUBSCRIPTION_CACHE_MS), false);
+    this.subscribe(SUBSCRIPTION_CACHE_TOPIC, (payload) => {
+      if (payload === '*') this.subscriptionCache.clear();
+      else this.subscriptionCache.drop(...(payload.split(' ', 2) as [string, string]));
+    });
   }
 
   async ping(): Promise<void> {
@@ -754,7 +814,7 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
     try {
       await run(() => client.query('BEGIN'));
       try {
-        const result = await fn(new PostgresTransactionView(client));
+        const result = await fn(new PostgresTransactionView(client, this.subscriptionCache, true));
         await run(() => client.query('COMMIT'));
         return result;
       } catch (err) {

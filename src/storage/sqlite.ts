@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
+import { SubscriptionCache } from './subscriptionCache.js';
 import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, toSlimHits, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
 import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeProbeSql, type ProbeRow, type SearchPlan, type SqlDialect } from './search.js';
 import {
@@ -104,6 +105,9 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX token_records_until ON token_records (until);`,
 ];
+
+/** Rows of one INSERT into the outbox at most; fewer go in statements of 16, 8, 4, 2 and 1 rows (few statement texts). */
+const OUTBOX_ROWS_PER_INSERT = 32;
 
 /** Outbox rows with the content of the payload they refer to. */
 const OUTBOX_SELECT = 'SELECT o.*, p.content AS shared FROM outbox o LEFT JOIN outbox_payloads p ON p.id = o.payload';
@@ -307,6 +311,10 @@ class SqliteStatements {
 /** Direct access to the connection; used both outside and inside a transaction. */
 class SqliteOperations {
   private readonly statementCache = new Map<string, Database.Statement<unknown[], ResourceRow>>();
+  /** INSERTs into the outbox by their number of rows (enqueue). */
+  private readonly outboxInserts = new Map<number, Database.Statement<Array<string | number | null>>>();
+  /** Exact: this connection makes every change, and each write (or rollback) drops what it touches. */
+  readonly subscriptions = new SubscriptionCache();
 
   constructor(
     private readonly db: Database.Database,
@@ -353,6 +361,21 @@ class SqliteOperations {
     return rows.map(toResource);
   }
 
+  subscriptionsOf(pi: string, limit: number): readonly StoredResource[] {
+    const cached = this.subscriptions.list(pi, limit);
+    if (cached) return cached;
+    const generation = this.subscriptions.current;
+    return this.subscriptions.fillList(pi, limit, this.children(pi, { ty: SUBSCRIPTION_TY, limit }), generation);
+  }
+
+  notifying(ri: string): StoredResource | undefined {
+    const cached = this.subscriptions.notifying(ri);
+    if (cached) return cached;
+    const generation = this.subscriptions.current;
+    const found = this.get(ri);
+    return found && this.subscriptions.isNotifying(found.ty) ? this.subscriptions.fillOne(found, generation) : undefined;
+  }
+
   edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): EdgeChild {
     const row = (newest ? this.s.newestChild : this.s.oldestChild).get({ pi, ty, at: aliveAt });
     return toEdgeChild(row);
@@ -368,6 +391,7 @@ class SqliteOperations {
     const store = (): StoredResource => {
       try {
         const info = this.s.insert.run(row);
+        this.subscriptions.written(r);
         return { ...r, seq: Number(info.lastInsertRowid) };
       } catch (err) {
         if (err instanceof Error && 'code' in err && String(err.code).startsWith('SQLITE_CONSTRAINT')) {
@@ -405,6 +429,7 @@ class SqliteOperations {
 
   update(r: StoredResource): void {
     this.s.update.run(bind(r));
+    this.subscriptions.written(r);
   }
 
   usage(originator: string): Usage {
@@ -417,6 +442,7 @@ class SqliteOperations {
     const args: [string, string, string] = [root.srn, `${root.srn}/`, `${root.srn}0`];
     const removed = this.s.subtree.all(...args);
     this.s.deleteSubtree.run(...args);
+    this.subscriptions.removed(root.pi, removed);
     return { root: toResource(root), removed };
   }
 
@@ -430,6 +456,7 @@ class SqliteOperations {
       dropped.count++;
       if (typeof child.size === 'number') dropped.size += child.size;
     }
+    this.subscriptions.removed(pi, dropped.removed);
     return dropped;
   }
 
@@ -479,16 +506,27 @@ class SqliteOperations {
   }
 
   enqueue(messages: readonly NewOutboxMessage[]): void {
-    // Positional parameters: a fan-out writes one row per target and event, and binding by name from a spread
-    // object cost a third of each insert.
-    const insert = this.prepare<[string, string, string, number, number, number | null, string | null, number]>(
-      'INSERT INTO outbox (target, subscription, content, created, not_before, payload, originator, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    // Positional parameters (binding by name from a spread object cost a third of each insert), and a fan-out's rows
+    // in statements of many rows each: one run of a statement per row cost more than the row's own b-tree work.
     const usage = new Map<string, number>();
+    const args: Array<string | number | null> = [];
     for (const m of messages) {
       const bytes = m.bytes ?? m.content.length;
-      insert.run(m.target, m.subscription, m.content, m.created, m.notBefore, m.payload ?? null, m.originator ?? null, bytes);
+      args.push(m.target, m.subscription, m.content, m.created, m.notBefore, m.payload ?? null, m.originator ?? null, bytes);
       if (m.originator !== undefined) usage.set(m.originator, (usage.get(m.originator) ?? 0) + bytes);
+    }
+    // In id order as given: rows of one statement get their ids in the order of its VALUES.
+    let at = 0;
+    for (let rows = OUTBOX_ROWS_PER_INSERT; rows >= 1; rows >>= 1) {
+      if (messages.length - at < rows) continue;
+      let insert = this.outboxInserts.get(rows);
+      if (!insert) {
+        insert = this.db.prepare<Array<string | number | null>>(
+          `INSERT INTO outbox (target, subscription, content, created, not_before, payload, originator, bytes) VALUES ${new Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        );
+        this.outboxInserts.set(rows, insert);
+      }
+      for (; messages.length - at >= rows; at += rows) insert.run(...args.slice(at * 8, (at + rows) * 8));
     }
     const count = this.prepare('INSERT INTO outbox_usage (originator, bytes) VALUES (?, ?) ON CONFLICT (originator) DO UPDATE SET bytes = bytes + excluded.bytes');
     for (const [originator, bytes] of usage) count.run(originator, bytes);
@@ -576,13 +614,13 @@ class SqliteOperations {
     return leased;
   }
 
-  queued(target: string, subscription: string | undefined, limit: number): OutboxMessage[] {
+  queued(target: string, subscription: string | undefined, limit: number, after = 0): OutboxMessage[] {
     const rows =
       subscription === undefined
-        ? this.prepare<[string, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? ORDER BY o.id LIMIT ${ROW_COUNT}`).all(target, limit)
+        ? this.prepare<[string, number, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? AND o.id > ? ORDER BY o.id LIMIT ${ROW_COUNT}`).all(target, after, limit)
         : this
-            .prepare<[string, string, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? AND o.subscription = ? ORDER BY o.id LIMIT ${ROW_COUNT}`)
-            .all(target, subscription, limit);
+            .prepare<[string, string, number, number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.target = ? AND o.subscription = ? AND o.id > ? ORDER BY o.id LIMIT ${ROW_COUNT}`)
+            .all(target, subscription, after, limit);
     return rows.map(toMessage);
   }
 
@@ -708,6 +746,12 @@ class SqliteTransactionView implements ResourceStore {
   children(pi: string, q?: ChildQuery): Promise<StoredResource[]> {
     return Promise.resolve(this.ops.children(pi, q));
   }
+  subscriptionsOf(pi: string, limit: number): Promise<readonly StoredResource[]> {
+    return Promise.resolve(this.ops.subscriptionsOf(pi, limit));
+  }
+  notifying(ri: string): Promise<StoredResource | undefined> {
+    return Promise.resolve(this.ops.notifying(ri));
+  }
   count(pi: string, ty?: number): Promise<number> {
     return Promise.resolve(this.ops.count(pi, ty));
   }
@@ -761,8 +805,8 @@ class SqliteTransactionView implements ResourceStore {
   leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]> {
     return Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit, scope));
   }
-  queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
-    return Promise.resolve(this.ops.queued(target, subscription, limit));
+  queued(target: string, subscription: string | undefined, limit: number, after?: number): Promise<OutboxMessage[]> {
+    return Promise.resolve(this.ops.queued(target, subscription, limit, after));
   }
   dequeue(ids: readonly number[]): Promise<void> {
     this.ops.dequeue(ids);
@@ -879,6 +923,12 @@ class SqliteStore implements ResourceStore {
   subscribe(topic: string, listener: (payload: string) => void): () => void {
     return this.bus.on(topic, listener);
   }
+  subscriptionsOf(pi: string, limit: number): Promise<readonly StoredResource[]> {
+    return this.exclusive(() => this.ops.subscriptionsOf(pi, limit));
+  }
+  notifying(ri: string): Promise<StoredResource | undefined> {
+    return this.exclusive(() => this.ops.notifying(ri));
+  }
   count(pi: string, ty?: number): Promise<number> {
     return this.exclusive(() => this.ops.count(pi, ty));
   }
@@ -930,8 +980,8 @@ class SqliteStore implements ResourceStore {
   leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]> {
     return this.transaction(() => Promise.resolve(this.ops.leaseHeads(owner, now, leaseMs, limit, scope)));
   }
-  queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]> {
-    return this.exclusive(() => this.ops.queued(target, subscription, limit));
+  queued(target: string, subscription: string | undefined, limit: number, after?: number): Promise<OutboxMessage[]> {
+    return this.exclusive(() => this.ops.queued(target, subscription, limit, after));
   }
   dequeue(ids: readonly number[]): Promise<void> {
     return this.transaction(() => Promise.resolve(this.ops.dequeue(ids)));
@@ -990,6 +1040,8 @@ class SqliteStore implements ResourceStore {
           this.db.exec('ROLLBACK TO warden_tx');
           this.db.exec('RELEASE warden_tx');
         }
+        // What the cache took in during the transaction may be undone now.
+        this.ops.subscriptions.clear();
         throw err;
       }
       durable = new Promise<void>((resolve, reject) => this.awaitingCommit.push({ resolve, reject }));
@@ -1040,6 +1092,7 @@ class SqliteStore implements ResourceStore {
       for (const t of group) t.resolve();
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.ops.subscriptions.clear();
       for (const t of group) t.reject(err);
     }
   }

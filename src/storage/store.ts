@@ -302,6 +302,18 @@ export interface ResourceStore {
   lockSubtree(ri: string): Promise<StoredResource | undefined>;
   getByPath(srn: string): Promise<StoredResource | undefined>;
   children(pi: string, query?: ChildQuery): Promise<StoredResource[]>;
+  /**
+   * The <subscription> children of `pi`, oldest first, at most `limit`, expired ones included (the caller checks
+   * `et`): what every event and fan-out of the resource reads. Remembered by the store (subscriptionCache.ts) and
+   * shared by every caller: the objects are frozen, never to be changed. SQLite: always the current rows;
+   * PostgreSQL: rows another process changed may be used until its broadcast arrives, at most 1 s.
+   */
+  subscriptionsOf(pi: string, limit: number): Promise<readonly StoredResource[]>;
+  /**
+   * The <subscription> or <crossResourceSubscription> `ri` (undefined when it is gone or another type), remembered
+   * and shared as subscriptionsOf's are: what the deliverer checks before each notification.
+   */
+  notifying(ri: string): Promise<StoredResource | undefined>;
   count(pi: string, ty?: number): Promise<number>;
   /**
    * The newest (or oldest) child of type `ty` alive at `aliveAt`, and whether one of that type had expired by then,
@@ -360,8 +372,8 @@ export interface ResourceStore {
    * of `except` (so that kinds of work with slots of their own never take up each other's).
    */
   leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]>;
-  /** The queued messages of a target, oldest first (optionally of one subscription). */
-  queued(target: string, subscription: string | undefined, limit: number): Promise<OutboxMessage[]>;
+  /** The queued messages of a target, oldest first (optionally of one subscription; optionally only those after id `after`). */
+  queued(target: string, subscription: string | undefined, limit: number, after?: number): Promise<OutboxMessage[]>;
   /** Delivered or given up: removes them. */
   dequeue(ids: readonly number[]): Promise<void>;
   /** Removes a message `owner` holds the lease of; false (nothing removed) when its lease went to someone else. */

@@ -313,6 +313,22 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       }
     });
 
+    it('queues many messages of one call in their order, and reads a queue from after a message', async () => {
+      const many: NewOutboxMessage[] = [];
+      // 32 + 16 + 8 + 4 + 2 + 1 rows (each statement size the SQLite backend writes with), two targets interleaved.
+      for (let i = 0; i < 63; i++) many.push({ target: `http://q.example/${i % 2}`, subscription: `s${i}`, content: `{"n":${i}}`, created: i, notBefore: 0, originator: 'Cq', bytes: 10 });
+      await store.enqueue(many);
+      const zero = await store.queued('http://q.example/0', undefined, 100);
+      assert.deepEqual(zero.map((m) => m.subscription), many.filter((_, i) => i % 2 === 0).map((m) => m.subscription));
+      assert.ok(zero.every((m, i) => i === 0 || m.id > (zero[i - 1] as OutboxMessage).id));
+      assert.equal((await store.outboxUsage(['Cq'])).get('Cq'), 630);
+      const after = await store.queued('http://q.example/0', undefined, 3, (zero[4] as OutboxMessage).id);
+      assert.deepEqual(after.map((m) => m.content), ['{"n":10}', '{"n":12}', '{"n":14}']);
+      assert.deepEqual((await store.queued('http://q.example/1', 's61', 10, 0)).map((m) => m.content), ['{"n":61}']);
+      for (const target of ['http://q.example/0', 'http://q.example/1']) await store.dequeue((await store.queued(target, undefined, 1_000)).map((m) => m.id));
+      assert.equal((await store.outboxUsage(['Cq'])).get('Cq') ?? 0, 0);
+    });
+
     it('claims a key once until its time ends, for every process on the store', async () => {
       assert.equal(await store.claimOnce('k', 2_000, 1_000), true);
       assert.equal(await store.claimOnce('k', 3_000, 1_500), false, 'a repeat within its time');
@@ -420,6 +436,55 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.equal(await store.get('conc-a'), undefined);
       assert.ok(await store.get('conc-b'));
       assert.ok(await store.get('conc-c'));
+    });
+
+    it('remembers subscriptions for notifications, shared and frozen, and forgets them on every write, deletion and rollback', async () => {
+      const sub = (ri: string, nu: string): StoredResource => resource(ri, 'sp', `cb/sp/${ri}`, { ty: 23, doc: { nu: [nu] } });
+      const ris = async (): Promise<string[]> => (await store.subscriptionsOf('sp', 10)).map((r) => `${r.ri}:${String((r.doc.nu as string[])[0])}`);
+      await store.insert(resource('sp', 'root', 'cb/sp'));
+      await store.insert(sub('sp1', 'a'));
+      await store.insert(resource('sp-cnt', 'sp', 'cb/sp/sp-cnt'));
+      await store.insert(sub('sp2', 'a'));
+      assert.deepEqual(await ris(), ['sp1:a', 'sp2:a']);
+      const [first] = await store.subscriptionsOf('sp', 10);
+      // Shared with every caller: a change would be everyone's.
+      assert.throws(() => ((first?.doc.nu as string[]).length = 0), TypeError);
+      assert.equal((await store.notifying('sp1'))?.ri, 'sp1');
+      assert.equal(await store.notifying('sp'), undefined);
+      assert.equal(await store.notifying('sp-none'), undefined);
+
+      const changed = await store.get('sp1');
+      await store.update({ ...(changed as StoredResource), doc: { nu: ['b'] } });
+      assert.deepEqual(await ris(), ['sp1:b', 'sp2:a']);
+      assert.deepEqual((await store.notifying('sp1'))?.doc.nu, ['b']);
+
+      // What a rolled-back transaction wrote, and read meanwhile, is not remembered.
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.insert(sub('sp3', 'a'));
+          const updated = await tx.get('sp2');
+          await tx.update({ ...(updated as StoredResource), doc: { nu: ['c'] } });
+          assert.deepEqual((await tx.subscriptionsOf('sp', 10)).map((r) => r.ri), ['sp1', 'sp2', 'sp3']);
+          assert.equal((await tx.notifying('sp3'))?.ri, 'sp3');
+          throw new Error('abort');
+        }),
+      );
+      assert.deepEqual(await ris(), ['sp1:b', 'sp2:a']);
+      assert.equal(await store.notifying('sp3'), undefined);
+      assert.deepEqual((await store.notifying('sp2'))?.doc.nu, ['a']);
+
+      await store.insert(sub('sp3', 'a'));
+      assert.deepEqual(await ris(), ['sp1:b', 'sp2:a', 'sp3:a']);
+      await store.deleteSubtree('sp2');
+      assert.deepEqual(await ris(), ['sp1:b', 'sp3:a']);
+      assert.equal(await store.notifying('sp2'), undefined);
+      await store.dropOldestChildren('sp', 23, 1, 'cs');
+      assert.deepEqual(await ris(), ['sp3:a']);
+      assert.equal(await store.notifying('sp1'), undefined);
+      assert.equal((await store.notifying('sp3'))?.ri, 'sp3');
+      await store.deleteSubtree('sp');
+      assert.deepEqual(await ris(), []);
+      assert.equal(await store.notifying('sp3'), undefined);
     });
   });
 }

@@ -50,6 +50,33 @@ describe('PostgreSQL schema migrations', () => {
     }
   });
 
+  it("a subscription another process changes is seen here once its change is broadcast (at most 1 s without it)", async () => {
+    const a = await openPostgresStore({ url: db.url, poolSize: 2 });
+    const b = await openPostgresStore({ url: db.url, poolSize: 2 });
+    const base = { ct: '20260101T000000', lt: '20260101T000000' };
+    try {
+      await new Promise((r) => setTimeout(r, 200)); // LISTEN is set up asynchronously
+      await a.insert({ ri: 'xp', pi: '', ty: 3, rn: 'xp', srn: 'xp', ...base, doc: {} });
+      await a.insert({ ri: 'xs1', pi: 'xp', ty: 23, rn: 'xs1', srn: 'xp/xs1', ...base, doc: { nu: ['a'] } });
+      assert.deepEqual((await b.subscriptionsOf('xp', 10)).map((r) => r.ri), ['xs1']);
+      assert.equal((await b.notifying('xs1'))?.ri, 'xs1');
+      const seen = async (check: () => Promise<boolean>): Promise<void> => {
+        for (let i = 0; i < 50 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(await check());
+      };
+      await a.transaction(async (tx) => {
+        await tx.update({ ri: 'xs1', pi: 'xp', ty: 23, rn: 'xs1', srn: 'xp/xs1', ...base, doc: { nu: ['b'] } });
+        await tx.insert({ ri: 'xs2', pi: 'xp', ty: 23, rn: 'xs2', srn: 'xp/xs2', ...base, doc: { nu: ['a'] } });
+      });
+      await seen(async () => (await b.subscriptionsOf('xp', 10)).length === 2 && (await b.notifying('xs1'))?.doc.nu?.toString() === 'b');
+      await a.deleteSubtree('xs1');
+      await seen(async () => (await b.notifying('xs1')) === undefined && (await b.subscriptionsOf('xp', 10)).length === 1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('an unreachable database is reported as unavailable, not as a crash', async () => {
     await assert.rejects(openPostgresStore({ url: 'postgres://postgres@127.0.0.1:1/none', poolSize: 1 }), /unavailable/);
   });

@@ -73,9 +73,10 @@ export class HttpOutbound {
    * is serialized with `codec` (JSON unless the receiver asked for another, e.g. through its csz). `timeoutMs`
    * replaces the configured wait for callers with a tighter bound of their own (a DAS consultation). With a `lane`
    * (from lane()), an HTTP(S) request is written on the lane's connection at once, behind the lane's earlier ones,
-   * in the order of the calls (connections.ts).
+   * in the order of the calls (connections.ts). `encoded`: the body already serialized with `codec` (the primitive's
+   * pc is then left out of it; a route other than HTTP gets it decoded).
    */
-  send(url: string, primitive: RequestPrimitive, codec: Codec = jsonCodec, timeoutMs = this.timeoutMs, lane?: Lane): Promise<OutboundResult> {
+  send(url: string, primitive: RequestPrimitive, codec: Codec = jsonCodec, timeoutMs = this.timeoutMs, lane?: Lane, encoded?: Buffer): Promise<OutboundResult> {
     return new Promise((resolve) => {
       let target: URL;
       try {
@@ -86,6 +87,10 @@ export class HttpOutbound {
       }
       const refuse = (reason: string): void => resolve(this.refused(target, primitive, reason));
       const route = this.routes.get(target.protocol);
+      if (route && encoded !== undefined && primitive.pc === undefined) {
+        this.send(url, { ...primitive, pc: codec.decode(encoded) }, codec, timeoutMs, lane).then(resolve, () => resolve({ rsc: 5103 }));
+        return;
+      }
       if (!route && target.protocol !== 'http:' && target.protocol !== 'https:') {
         resolve({ rsc: 5103 });
         return;
@@ -111,7 +116,7 @@ export class HttpOutbound {
         );
         return;
       }
-      const body = primitive.pc === undefined ? undefined : codec.encode(primitive.pc);
+      const body = encoded ?? (primitive.pc === undefined ? undefined : codec.encode(primitive.pc));
       const headers: Record<string, string> = {
         'X-M2M-Origin': primitive.fr,
         'X-M2M-RI': primitive.rqi,
