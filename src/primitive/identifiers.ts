@@ -62,6 +62,16 @@ export function newResourceId(shortType: string, nowMs: number): string {
   return `${shortType}${Math.max(0, Math.floor(nowMs)).toString(36).padStart(9, '0')}${randomIdSuffix(10)}`;
 }
 
+/**
+ * Whether `id` has the shape of an identifier this CSE gave a resource of `shortType`: newResourceId's (19
+ * characters after the type), or the 16 random characters of identifiers given before it (still stored).
+ */
+export function hasAssignedIdShape(id: string, shortType: string): boolean {
+  if (!id.startsWith(shortType)) return false;
+  const rest = id.slice(shortType.length);
+  return (rest.length === 19 || rest.length === 16) && /^[a-z0-9]+$/.test(rest);
+}
+
 /** Where a request's `to` points, after the CSE-ID / SP-ID prefixes are checked. */
 export type ParsedTarget =
   /** `suffix`: what follows a group's fopt (`grp/fopt/la` → ['la']), addressed on every member. */

@@ -1,7 +1,7 @@
 // accessControlOriginators matching [TS-0003 §7.1.3 table 7.1.3-2]. IDs are normalised to absolute form
 // (//SP/CSE/AE) so the relative and absolute spellings of one originator compare equal. A `*` matches within
 // one path segment only; no regular expression is ever built from stored or request input.
-import type { LocalIdentity } from '../primitive/identifiers.js';
+import { hasAssignedIdShape, type LocalIdentity } from '../primitive/identifiers.js';
 
 /** Absolute form of an originator or acor ID, split into segments after the leading `//`. */
 export function absoluteSegments(id: string, self: LocalIdentity): string[] {
@@ -51,7 +51,6 @@ export function roleIssuedBy(roleId: string, issuer: string, self: LocalIdentity
   const sp = absoluteSegments(issuer, self)[0] ?? '';
   return sp !== '' && sp.toLowerCase() === roleId.slice(roleId.indexOf('@') + 1);
 }
-const GROUP_ID = /^grp[a-z0-9]{16}$/;
 
 /** Compiles one acor entry; throws an Error explaining why the entry is malformed. */
 export function compileOriginator(entry: string, self: LocalIdentity): OriginatorMatcher {
@@ -71,10 +70,10 @@ export function compileOriginator(entry: string, self: LocalIdentity): Originato
   }
   const segments = absoluteSegments(entry, self);
   if (segments.some((s) => s === '')) throw new Error(`originator '${entry}' has an empty path segment`);
-  // Group resource IDs are assigned by the CSE as 'grp' + 16 characters (operations/create.ts), so only
-  // entries of that shape can name a group: no store look-up is spent on any other entry.
+  // Group resource IDs are assigned by the CSE (newResourceId), so only entries of that shape can name a group: no
+  // store look-up is spent on any other entry.
   const local = segments.length === 3 && segments[0] === self.spId && segments[1] === self.cseId;
-  const group = local && GROUP_ID.test(segments[2] as string);
+  const group = local && hasAssignedIdShape(segments[2] as string, 'grp');
   return group ? { kind: 'id', segments, group: segments[2] as string } : { kind: 'id', segments };
 }
 

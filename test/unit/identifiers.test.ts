@@ -1,7 +1,7 @@
 // Resource and request identifiers drawn from a pool of random bytes: distinct across refills of the pool.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newResourceId, parseTarget, randomIdSuffix } from '../../src/primitive/identifiers.js';
+import { hasAssignedIdShape, newResourceId, parseTarget, randomIdSuffix } from '../../src/primitive/identifiers.js';
 
 describe('randomIdSuffix', () => {
   it('gives distinct base-36 suffixes of the length asked, across many refills of its pool', () => {
@@ -25,6 +25,14 @@ describe('newResourceId', () => {
     assert.deepEqual([...ids].sort(), ids);
     const sameMs = new Set(Array.from({ length: 10_000 }, () => newResourceId('cin', 1_733_390_000_000)));
     assert.equal(sameMs.size, 10_000);
+  });
+
+  it("is recognised by hasAssignedIdShape, as are the 16-character identifiers given before it", () => {
+    assert.ok(hasAssignedIdShape(newResourceId('grp', Date.now()), 'grp'));
+    assert.ok(hasAssignedIdShape(`grp${randomIdSuffix(16)}`, 'grp'));
+    for (const other of [newResourceId('cnt', Date.now()), 'grp', `grp${randomIdSuffix(17)}`, 'grpABCDEFGHIJKLMNOP', 'Cgrp0123456789abcdef']) {
+      assert.ok(!hasAssignedIdShape(other, 'grp'), other);
+    }
   });
 });
 
