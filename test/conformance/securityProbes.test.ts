@@ -6,11 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { startTestCse, type TestCse } from '../harness.js';
+import { startTestCse, type TestClient, type TestCse } from '../harness.js';
 import { createCa, issueCertificate } from '../../src/security/pki.js';
 import { SP, TestPki, call, startCseNode, type CseFiles } from '../cse.js';
 import { formatTimestamp } from '../../src/primitive/identifiers.js';
 import { Receiver } from '../receiver.js';
+
+/** A container `data` below `parent` that `acor` may read (RETRIEVE only), under a policy its owner manages. */
+async function readableBy(c: TestClient, owner: string, parent: string, acpName: string, acor: string[]): Promise<void> {
+  const acp = await c.create(parent, 1, { 'm2m:acp': { rn: acpName, pv: { acr: [{ acor, acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+  assert.equal(acp.rsc, 2001, acp.text);
+  const container = await c.create(parent, 3, { 'm2m:cnt': { rn: 'data', acpi: [String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri)] } }, owner);
+  assert.equal(container.rsc, 2001, container.text);
+}
 
 /** A registration (CREATE <remoteCSE>) body for a CSE that cannot be reached. */
 const registration = (csi: string): unknown => ({ 'm2m:csr': { cb: `${csi}/cse-${csi.slice(4)}`, rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } });
@@ -333,10 +341,7 @@ describe('access control: an acor entry that names a <group> grants its members 
     const group = await c.create('/cse-in/owner', 9, { 'm2m:grp': { rn: 'readers', mt: 0, mnm: 10, mid: [member] } }, owner);
     assert.equal(group.rsc, 2001, group.text);
     const groupRi = String((group.body?.['m2m:grp'] as Record<string, unknown>).ri);
-    const acp = await c.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'byGroup', pv: { acr: [{ acor: [groupRi], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
-    assert.equal(acp.rsc, 2001, acp.text);
-    const acpRi = String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri);
-    assert.equal((await c.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'data', acpi: [acpRi] } }, owner)).rsc, 2001);
+    await readableBy(c, owner, '/cse-in/owner', 'byGroup', [groupRi]);
     assert.equal((await c.retrieve('/cse-in/owner/data', member)).rsc, 2000);
     // An originator that is no AE-ID needs no registration here; named like the group, it matched the entry itself.
     const forged = await c.retrieve('/cse-in/owner/data', groupRi);
@@ -392,9 +397,7 @@ describe('roles: a Role-ID is its issuer\'s (TS-0004 m2m:roleID issuerRelativeID
     const owner = await c.registerAe('owner');
     const guest = await c.registerAe('guest');
     // A policy of this SP that trusts the roles another issuer (das.example.net) assigns.
-    const acp = await c.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'byRole', pv: { acr: [{ acor: ['reader@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
-    assert.equal(acp.rsc, 2001, acp.text);
-    assert.equal((await c.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'data', acpi: [String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri)] } }, owner)).rsc, 2001);
+    await readableBy(c, owner, '/cse-in/owner', 'byRole', ['reader@das.example.net']);
     const now = Date.now();
     const role = (rn: string, rlid: string, tkis: string): unknown => ({ 'm2m:rol': { rn, rlid, tkis, tkhd: guest, tknb: formatTimestamp(now - 60_000), tkna: formatTimestamp(now + 600_000) } });
     // The creator names itself (this SP's CAdmin) as the issuer, but mints das.example.net's Role-ID.
@@ -414,8 +417,7 @@ describe('roles: a Role-ID is its issuer\'s (TS-0004 m2m:roleID issuerRelativeID
     const c = cse.client;
     const owner = await c.registerAe('keeper');
     const guest = await c.registerAe('visitor');
-    const acp = await c.create('/cse-in/keeper', 1, { 'm2m:acp': { rn: 'byRole', pv: { acr: [{ acor: ['writer@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
-    assert.equal((await c.create('/cse-in/keeper', 3, { 'm2m:cnt': { rn: 'data', acpi: [String((acp.body?.['m2m:acp'] as Record<string, unknown>).ri)] } }, owner)).rsc, 2001);
+    await readableBy(c, owner, '/cse-in/keeper', 'byRole', ['writer@das.example.net']);
     const now = Date.now();
     const stored = (ri: string, tkis: string) => ({
       ri, pi: cse.config.cse.id, ty: 31, rn: ri, srn: `${cse.config.cse.rn}/${ri}`, ct: formatTimestamp(now), lt: formatTimestamp(now), et: now + 600_000,
