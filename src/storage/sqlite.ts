@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
 import { SubscriptionCache } from './subscriptionCache.js';
-import { toAccessClass, toEdgeChild, toHit, toMessage, toResource, toSlimHits, type AccessClassRow, type EdgeRow, type OutboxRow, type ResourceRow } from './rows.js';
+import { RESOURCE_COLUMNS, toAccessClass, toHit, toMessage, toResource, toResourceFromValues, toSlimHits, type AccessClassRow, type OutboxRow, type ResourceRow, type ResourceValues } from './rows.js';
 import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeProbeSql, type ProbeRow, type SearchPlan, type SqlDialect } from './search.js';
 import {
   type SearchQuery,
@@ -263,6 +263,7 @@ class SqliteStatements {
   readonly deleteSubtree;
   readonly newestChild;
   readonly oldestChild;
+  readonly childExpired;
   readonly oldestChildren;
   readonly dropSubtree;
   readonly uncharge;
@@ -270,8 +271,8 @@ class SqliteStatements {
   readonly usage;
 
   constructor(db: Database.Database) {
-    this.get = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE ri = ?');
-    this.getByPath = db.prepare<[string], ResourceRow>('SELECT * FROM resources WHERE srn = ?');
+    this.get = db.prepare<[string], ResourceValues>(`SELECT ${RESOURCE_COLUMNS} FROM resources WHERE ri = ?`).raw(true);
+    this.getByPath = db.prepare<[string], ResourceValues>(`SELECT ${RESOURCE_COLUMNS} FROM resources WHERE srn = ?`).raw(true);
     this.insert = db.prepare(
       'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc, charge, bytes) VALUES (@ri, @pi, @ty, @rn, @srn, @ct, @lt, @et, @owner, @doc, @charge, @bytes)',
     );
@@ -291,11 +292,14 @@ class SqliteStatements {
       'SELECT ri, ty FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
     );
     this.deleteSubtree = db.prepare<[string, string, string]>('DELETE FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?)');
+    // The newest (oldest) living child and, in the same read, whether a sibling has expired: the scalar EXISTS is
+    // evaluated once. With no living child there is no row, and childExpired answers the second half alone.
+    const expiredSibling = 'EXISTS (SELECT 1 FROM resources WHERE pi = @pi AND ty = @ty AND et IS NOT NULL AND et <= @at)';
     const edgeChild = (order: 'ASC' | 'DESC'): string =>
-      `SELECT r.*, EXISTS (SELECT 1 FROM resources WHERE pi = @pi AND ty = @ty AND et IS NOT NULL AND et <= @at) AS expired
-       FROM (SELECT 1) LEFT JOIN (SELECT * FROM resources WHERE pi = @pi AND ty = @ty AND (et IS NULL OR et > @at) ORDER BY seq ${order} LIMIT 1) r ON 1`;
-    this.newestChild = db.prepare<[{ pi: string; ty: number; at: number }], EdgeRow>(edgeChild('DESC'));
-    this.oldestChild = db.prepare<[{ pi: string; ty: number; at: number }], EdgeRow>(edgeChild('ASC'));
+      `SELECT ${RESOURCE_COLUMNS}, ${expiredSibling} FROM resources WHERE pi = @pi AND ty = @ty AND (et IS NULL OR et > @at) ORDER BY seq ${order} LIMIT 1`;
+    this.newestChild = db.prepare<[{ pi: string; ty: number; at: number }], [...ResourceValues, number]>(edgeChild('DESC')).raw(true);
+    this.oldestChild = db.prepare<[{ pi: string; ty: number; at: number }], [...ResourceValues, number]>(edgeChild('ASC')).raw(true);
+    this.childExpired = db.prepare<[{ pi: string; ty: number; at: number }], { expired: number }>(`SELECT ${expiredSibling} AS expired`);
     // The oldest children by the (pi, ty, seq) index from its low end. Then each with its subtree by the srn range
     // (the quota trigger frees every row's charge): measured, this pair costs half of a DELETE … WHERE seq IN
     // (SELECT …), which SQLite runs in two passes.
@@ -338,12 +342,12 @@ class SqliteOperations {
 
   get(ri: string): StoredResource | undefined {
     const row = this.s.get.get(ri);
-    return row && toResource(row);
+    return row && toResourceFromValues(row);
   }
 
   getByPath(srn: string): StoredResource | undefined {
     const row = this.s.getByPath.get(srn);
-    return row && toResource(row);
+    return row && toResourceFromValues(row);
   }
 
   children(pi: string, q: ChildQuery = {}): StoredResource[] {
@@ -377,8 +381,10 @@ class SqliteOperations {
   }
 
   edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): EdgeChild {
-    const row = (newest ? this.s.newestChild : this.s.oldestChild).get({ pi, ty, at: aliveAt });
-    return toEdgeChild(row);
+    const args = { pi, ty, at: aliveAt };
+    const row = (newest ? this.s.newestChild : this.s.oldestChild).get(args);
+    if (row === undefined) return { child: undefined, expired: this.s.childExpired.get(args)?.expired === 1 };
+    return { child: toResourceFromValues(row.slice(0, -1) as ResourceValues), expired: row[row.length - 1] === 1 };
   }
 
   count(pi: string, ty?: number): number {
@@ -437,13 +443,13 @@ class SqliteOperations {
   }
 
   deleteSubtree(ri: string): DeletedSubtree | undefined {
-    const root = this.s.get.get(ri);
+    const root = this.get(ri);
     if (!root) return undefined;
     const args: [string, string, string] = [root.srn, `${root.srn}/`, `${root.srn}0`];
     const removed = this.s.subtree.all(...args);
     this.s.deleteSubtree.run(...args);
     this.subscriptions.removed(root.pi, removed);
-    return { root: toResource(root), removed };
+    return { root, removed };
   }
 
   dropOldestChildren(pi: string, ty: number, count: number, sizeAttribute: string): DroppedChildren {
