@@ -20,7 +20,7 @@ export interface Scenario {
 }
 
 /** Local HTTP receivers that count the notifications they get. */
-class Receivers {
+export class Receivers {
   private servers: Server[] = [];
   count = 0;
   lastAt = 0;
