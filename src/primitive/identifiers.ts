@@ -145,6 +145,21 @@ export function isCseBaseTarget(target: ParsedTarget, self: LocalIdentity): bool
 
 /** oneM2M timestamp, basic ISO 8601 with microsecond fraction: 20261125T131327,123000. */
 export function formatTimestamp(ms: number): string {
+  // Every response carries one (ot) and most representations one more (et): the part up to the second is kept
+  // from the previous call, as most calls fall in the same second as the one before.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond.at) {
+    if (!Number.isFinite(second)) return formatFully(ms);
+    lastSecond.at = second;
+    lastSecond.prefix = formatFully(second * 1000).slice(0, -7);
+  }
+  const millis = Math.floor(ms) - second * 1000;
+  return `${lastSecond.prefix},${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}000`;
+}
+
+const lastSecond = { at: NaN, prefix: '' };
+
+function formatFully(ms: number): string {
   const d = new Date(ms);
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
   return (

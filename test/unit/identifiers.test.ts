@@ -1,7 +1,7 @@
 // Resource and request identifiers drawn from a pool of random bytes: distinct across refills of the pool.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hasAssignedIdShape, newResourceId, parseTarget, randomIdSuffix } from '../../src/primitive/identifiers.js';
+import { formatTimestamp, hasAssignedIdShape, newResourceId, parseTarget, randomIdSuffix } from '../../src/primitive/identifiers.js';
 
 describe('randomIdSuffix', () => {
   it('gives distinct base-36 suffixes of the length asked, across many refills of its pool', () => {
@@ -33,6 +33,21 @@ describe('newResourceId', () => {
     for (const other of [newResourceId('cnt', Date.now()), 'grp', `grp${randomIdSuffix(17)}`, 'grpABCDEFGHIJKLMNOP', 'Cgrp0123456789abcdef']) {
       assert.ok(!hasAssignedIdShape(other, 'grp'), other);
     }
+  });
+});
+
+describe('formatTimestamp', () => {
+  it("writes UTC in basic ISO 8601 with a microsecond fraction, the same whether or not the second is the previous call's", () => {
+    // What each value must read, built from Date's own ISO form.
+    const expected = (ms: number): string => {
+      const iso = new Date(ms).toISOString();
+      return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)},${iso.slice(20, 23)}000`;
+    };
+    const base = Date.UTC(2026, 11, 31, 23, 59, 58, 990);
+    // Within one second, across the second, the minute, the day and the year, back again, fractions, before 1970.
+    const values = [base, base + 5, base + 9, base + 10, base + 15, base + 1009, base + 1010, base + 2000, base + 1, base + 0.7, 0, -1, -999, -1000, 1e12 + 7];
+    for (const ms of values) assert.equal(formatTimestamp(ms), expected(ms), `at ${ms}`);
+    assert.equal(formatTimestamp(Date.UTC(2026, 10, 25, 13, 13, 27, 123)), '20261125T131327,123000');
   });
 });
 
