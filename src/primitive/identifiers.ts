@@ -145,19 +145,26 @@ export function isCseBaseTarget(target: ParsedTarget, self: LocalIdentity): bool
 
 /** oneM2M timestamp, basic ISO 8601 with microsecond fraction: 20261125T131327,123000. */
 export function formatTimestamp(ms: number): string {
-  // Every response carries one (ot) and most representations one more (et): the part up to the second is kept
-  // from the previous call, as most calls fall in the same second as the one before.
+  // Every response carries one (ot) and most representations one more (et, usually in another second): the part up
+  // to the second is kept for the last two seconds asked for.
   const second = Math.floor(ms / 1000);
-  if (second !== lastSecond.at) {
+  let prefix: string;
+  if (second === recentSeconds[0]) prefix = recentPrefixes[0];
+  else if (second === recentSeconds[1]) prefix = recentPrefixes[1];
+  else {
     if (!Number.isFinite(second)) return formatFully(ms);
-    lastSecond.at = second;
-    lastSecond.prefix = formatFully(second * 1000).slice(0, -7);
+    prefix = formatFully(second * 1000).slice(0, -7);
+    const slot = recentSeconds.next;
+    recentSeconds[slot] = second;
+    recentPrefixes[slot] = prefix;
+    recentSeconds.next = slot === 0 ? 1 : 0;
   }
   const millis = Math.floor(ms) - second * 1000;
-  return `${lastSecond.prefix},${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}000`;
+  return `${prefix},${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}000`;
 }
 
-const lastSecond = { at: NaN, prefix: '' };
+const recentSeconds: { 0: number; 1: number; next: 0 | 1 } = { 0: NaN, 1: NaN, next: 0 };
+const recentPrefixes: { 0: string; 1: string } = { 0: '', 1: '' };
 
 function formatFully(ms: number): string {
   const d = new Date(ms);

@@ -37,7 +37,7 @@ describe('newResourceId', () => {
 });
 
 describe('formatTimestamp', () => {
-  it("writes UTC in basic ISO 8601 with a microsecond fraction, the same whether or not the second is the previous call's", () => {
+  it("writes UTC in basic ISO 8601 with a microsecond fraction, the same whether or not the second is one of the last two asked for", () => {
     // What each value must read, built from Date's own ISO form.
     const expected = (ms: number): string => {
       const iso = new Date(ms).toISOString();
@@ -45,7 +45,10 @@ describe('formatTimestamp', () => {
     };
     const base = Date.UTC(2026, 11, 31, 23, 59, 58, 990);
     // Within one second, across the second, the minute, the day and the year, back again, fractions, before 1970.
+    const later = base + 86_400_000 * 365;
     const values = [base, base + 5, base + 9, base + 10, base + 15, base + 1009, base + 1010, base + 2000, base + 1, base + 0.7, 0, -1, -999, -1000, 1e12 + 7];
+    // Two seconds in turn (ot and et), then a third.
+    values.push(base, later, base + 3, later + 4, base + 5, base + 5000, later + 6, base + 7);
     for (const ms of values) assert.equal(formatTimestamp(ms), expected(ms), `at ${ms}`);
     assert.equal(formatTimestamp(Date.UTC(2026, 10, 25, 13, 13, 27, 123)), '20261125T131327,123000');
   });
