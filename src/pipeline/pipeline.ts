@@ -25,7 +25,8 @@ import { requestLineLogger, type Logger } from '../log/logger.js';
 
 export interface Stage {
   readonly name: string;
-  run(ctx: RequestContext): Promise<void>;
+  /** A stage with nothing to wait for returns undefined: the pipeline awaits only a promise (a turn of the microtask queue each). */
+  run(ctx: RequestContext): Promise<void> | undefined;
 }
 
 /** Loss-of-synchronization time sync beacons watch the originating timestamps of their requesters' requests. */
@@ -82,7 +83,8 @@ export class Pipeline {
     try {
       for (const s of this.stages) {
         stage = s.name;
-        await s.run(ctx);
+        const pending = s.run(ctx);
+        if (pending !== undefined) await pending;
         if (tracing) this.services.log.trace({ rqi: request.rqi, stage, answered: ctx.response?.rsc }, 'stage done');
         if (ctx.response) break;
       }

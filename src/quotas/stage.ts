@@ -62,16 +62,16 @@ export const rateLimit: Stage = {
   name: 'rateLimit',
   run(ctx) {
     // Requests the CSE makes to itself (group members, non-blocking jobs) were counted when they arrived.
-    if (ctx.transport.internal) return Promise.resolve();
+    if (ctx.transport.internal) return undefined;
     const key = quotaKey(ctx);
-    if (key === undefined) return Promise.resolve();
+    if (key === undefined) return undefined;
     const buckets = limitersOf(ctx.services);
     const contended = buckets.activity.seen(key, ctx.services.clock.now());
     const admission = key === ANONYMOUS ? buckets.anonymous.take(key) : buckets.named.take(key);
     // Work-conserving: a spent bucket refuses only while another originator is active (within the last second).
     // The limit exists so that no originator can starve the others; one that has the CSE to itself (a gateway
     // catching up, a benchmark) is not slowed down for nobody's benefit.
-    if (admission.admitted || !contended) return Promise.resolve();
+    if (admission.admitted || !contended) return undefined;
     const who = key === ANONYMOUS ? 'originators that are neither authenticated nor registered (they share one limit)' : `originator '${key}'`;
     return Promise.reject(
       new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests from ${who}; retry in ${admission.retryAfterSeconds} s`, admission.retryAfterSeconds),

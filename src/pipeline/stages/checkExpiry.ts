@@ -14,6 +14,6 @@ export const checkExpiry: Stage = {
       const at = value === undefined ? undefined : parseAbsRelTimestamp(value, ctx.receivedAt);
       if (at !== undefined && at <= ctx.receivedAt) throw new CseError(RSC.REQUEST_TIMEOUT, `the ${name} ${value ?? ''} has passed`);
     }
-    return Promise.resolve();
+    return undefined;
   },
 };

@@ -166,6 +166,6 @@ export const checkPrimitive: Stage = {
       if (values?.some((v) => v !== undefined && CONTROL.test(v))) throw badRequest(`${name} contains control characters`);
     }
     checkDeadlines(requestTime(r.rqet, ctx.receivedAt), requestTime(r.rset, ctx.receivedAt), requestTime(r.oet, ctx.receivedAt), ctx.receivedAt);
-    return Promise.resolve();
+    return undefined;
   },
 };

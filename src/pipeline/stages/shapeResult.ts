@@ -118,6 +118,6 @@ export const shapeResult: Stage = {
       }
     }
     ctx.response = response;
-    return Promise.resolve();
+    return undefined;
   },
 };

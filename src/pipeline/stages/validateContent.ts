@@ -61,7 +61,7 @@ export const validateContent: Stage = {
     const resource = ctx.resource;
     if (!resource) throw new Error('validateContent runs after resolveTarget');
     // Through fopt the content is for the members, each of which validates it itself.
-    if (ctx.virtual === 'fopt') return Promise.resolve();
+    if (ctx.virtual === 'fopt') return undefined;
     if (r.op === OPERATION.CREATE) {
       const definition = createdDefinition(registry, r.ty, r.pc);
       const parentDefinition = registry.of(resource);
@@ -98,6 +98,6 @@ export const validateContent: Stage = {
       validateAttributes(specialization.typeName, specialization.attributes, content, 'update');
       ctx.content = content;
     }
-    return Promise.resolve();
+    return undefined;
   },
 };
