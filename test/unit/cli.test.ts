@@ -13,6 +13,7 @@ import { freePort, spawnWarden, stopWarden, tempDatabase } from '../harness.js';
 
 const WARDEN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
 const BENCH = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('../../bench/floor.js', import.meta.url));
 const PG_SERVER = process.env.WARDEN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432';
 
 /** Runs warden; the timeout only stops a hang from stalling the suite (a hang fails the test). */
@@ -123,6 +124,17 @@ describe('warden CLI and start-up failures', () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^ingest \(CREATE cin\)\s+\d+/m);
     assert.doesNotMatch(run.stdout, /read-latest/);
+  });
+
+  it('the floor benchmark measures the fsync and each floor server, every request answered as the scenario expects', () => {
+    const run = spawnSync(process.execPath, [FLOOR, '--requests', '40', '--concurrency', '2'], { encoding: 'utf8', timeout: 240_000 });
+    // A floor request that failed (an error answer, a wrong RSC) ends the run with status 2 and its name.
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^fsync: \d+ µs per 4 KiB write and fdatasync$/m);
+    for (const line of [/^reference \(fixed answer\)\s+\d+\s+\d+\s+1\.000$/m, /^durable ingest floor .*\s+\d+\s+\d+\s+\d+\.\d{3}$/m, /^read-latest floor .*\s+\d+\s+\d+\s+\d+\.\d{3}$/m, /^ingest floor \+ 10 notifications each .*\s+\d+\s+\d+\s+\d+\.\d{3}$/m]) {
+      assert.match(run.stdout, line);
+    }
+    assert.match(run.stdout, /fan-out floor \/ ingest floor: \d+\.\d{3}; backlog when the load ended: \d+ notifications/);
   });
 });
 
