@@ -23,6 +23,8 @@ export interface LoadResult {
   perSecond: number;
   p50: number;
   p99: number;
+  /** Each request's latency (ms), sorted, where the run kept them. */
+  latencies?: number[];
 }
 
 function send(agent: Agent, port: number, r: LoadRequest, tls: ClientTls | undefined): Promise<number> {
@@ -89,5 +91,5 @@ export async function runLoad(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: total, errors, seconds, perSecond: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { requests: total, errors, seconds, perSecond: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), latencies };
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { performance } from 'node:perf_hooks';
 import { runMqttIngest } from './mqttLoad.js';
-import { runLoad, sendOnce, type ClientTls, type LoadRequest, type LoadResult } from './load.js';
+import { percentile, runLoad, sendOnce, type ClientTls, type LoadRequest, type LoadResult } from './load.js';
 import { createCa, issueCertificate } from '../src/security/pki.js';
 import { writeFileSync } from 'node:fs';
 import { copyInstance, type SeedTarget } from './seed.js';
@@ -32,10 +32,101 @@ async function makeBenchPki(): Promise<{ client: ClientTls; flags: string[] }> {
     flags: ['--http.tls=true', `--tls.cert=${join(dir, 'server.pem')}`, `--tls.key=${join(dir, 'server.key')}`, `--tls.ca=${join(dir, 'ca.pem')}`],
   };
 }
-import { SCENARIOS, tokenIssuerFlags } from './scenarios.js';
+import { SCENARIOS, tokenIssuerFlags, type Scenario } from './scenarios.js';
 
 const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
 const REFERENCE = fileURLToPath(new URL('./reference.js', import.meta.url));
+
+interface Measured {
+  r: LoadResult;
+  ref: LoadResult;
+  client: NodeJS.CpuUsage;
+  cpuBefore: number | undefined;
+  cpuAfter: number | undefined;
+  refBefore: number | undefined;
+  refAfter: number | undefined;
+  systemBefore: number;
+  finished?: string;
+  cpuDrained?: number;
+}
+
+type Running = { child: ChildProcess; port: number };
+
+/**
+ * A scenario whose work goes on after its requests (notifications, `finish`): one measured run, then the reference
+ * after it (the scenario's own line reports what the run left behind).
+ */
+async function measureWhole(wardens: Running[], reference: Running, ports: number[], concurrency: number, total: number, make: (i: number) => LoadRequest, scenario: Scenario, tls: ClientTls | undefined): Promise<Measured> {
+  const cpuBefore = cpuOf(wardens.map((w) => w.child));
+  const systemBefore = wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0);
+  const started = performance.now();
+  const clientBefore = process.cpuUsage();
+  const r = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
+  const client = process.cpuUsage(clientBefore);
+  const cpuAfter = cpuOf(wardens.map((w) => w.child));
+  const finished = scenario.finish ? await scenario.finish(total, started) : undefined;
+  const cpuDrained = cpuOf(wardens.map((w) => w.child));
+  await runLoad([reference.port], concurrency, Math.min(2000, total), make, () => true);
+  const refBefore = cpuMicros(reference.child.pid);
+  const ref = await runLoad([reference.port], concurrency, total, make, () => true);
+  const refAfter = cpuMicros(reference.child.pid);
+  return { r, ref, client, cpuBefore, cpuAfter, refBefore, refAfter, systemBefore, ...(finished === undefined ? {} : { finished }), ...(cpuDrained === undefined ? {} : { cpuDrained }) };
+}
+
+/** Slices of the measured run, Warden's and the reference's taking turns. */
+const SLICES = 5;
+
+/**
+ * The measured run and the same requests to the reference in alternating slices (Warden, reference, Warden, …).
+ * On a shared machine the load drifts within a minute, and one run after the other compared Warden in one minute
+ * with the reference in the next: the reference's rate varied from 9 400 to 21 000 req/s between the runs of one
+ * sitting. Each side's rate is its requests over the sum of its slices' durations; CPU is summed over its slices.
+ */
+async function measureInSlices(wardens: Running[], reference: Running, ports: number[], concurrency: number, total: number, make: (i: number) => LoadRequest, scenario: Scenario, tls: ClientTls | undefined): Promise<Measured> {
+  await runLoad([reference.port], concurrency, Math.min(2000, total), make, () => true);
+  const slices = total >= SLICES * concurrency * 10 ? SLICES : 1;
+  const cpuOfWardens = (): number | undefined => cpuOf(wardens.map((w) => w.child));
+  const systemBefore = wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0);
+  const sides = { warden: [] as LoadResult[], reference: [] as LoadResult[] };
+  let cpu: number | undefined = 0;
+  let refCpu: number | undefined = 0;
+  const client = { user: 0, system: 0 };
+  for (let slice = 0, from = 0; slice < slices; slice++) {
+    const count = Math.floor((total * (slice + 1)) / slices) - from;
+    const part = (i: number): LoadRequest => make(from + i);
+    const before = cpuOfWardens();
+    const clientBefore = process.cpuUsage();
+    sides.warden.push(await runLoad(ports, concurrency, count, part, (rsc) => scenario.ok(rsc), tls));
+    const used = process.cpuUsage(clientBefore);
+    client.user += used.user;
+    client.system += used.system;
+    const after = cpuOfWardens();
+    cpu = cpu === undefined || before === undefined || after === undefined ? undefined : cpu + after - before;
+    const refBefore = cpuMicros(reference.child.pid);
+    sides.reference.push(await runLoad([reference.port], concurrency, count, part, () => true));
+    const refAfter = cpuMicros(reference.child.pid);
+    refCpu = refCpu === undefined || refBefore === undefined || refAfter === undefined ? undefined : refCpu + refAfter - refBefore;
+    from += count;
+  }
+  return {
+    r: merged(sides.warden),
+    ref: merged(sides.reference),
+    client,
+    cpuBefore: cpu === undefined ? undefined : 0,
+    cpuAfter: cpu,
+    refBefore: refCpu === undefined ? undefined : 0,
+    refAfter: refCpu,
+    systemBefore,
+  };
+}
+
+/** Slices of one side as one run: its requests over its time, percentiles over all its latencies. */
+function merged(results: readonly LoadResult[]): LoadResult {
+  const requests = results.reduce((sum, r) => sum + r.requests, 0);
+  const seconds = results.reduce((sum, r) => sum + r.seconds, 0);
+  const latencies = results.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b);
+  return { requests, errors: results.reduce((sum, r) => sum + r.errors, 0), seconds, perSecond: requests / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
 
 async function createBenchDatabase(server: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `warden_bench_${process.pid}`;
@@ -172,21 +263,10 @@ async function main(): Promise<void> {
       const make = await scenario.prepare(ctx);
       // A warm-up run first (not measured): every scenario is measured with the JIT and caches warm.
       if (!scenario.finish) await runLoad(ports, concurrency, Math.min(2000, total), (i) => make(total + i), () => true, tls);
-      const cpuBefore = cpuOf(wardens.map((w) => w.child));
-      const systemBefore = wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0);
-      const started = performance.now();
-      const clientBefore = process.cpuUsage();
-      const r: LoadResult = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
-      const client = process.cpuUsage(clientBefore);
-      const cpuAfter = cpuOf(wardens.map((w) => w.child));
-      const finished = scenario.finish ? await scenario.finish(total, started) : undefined;
-      // Work the scenario leaves behind (notifications still being delivered) counts too, up to its end.
-      const cpuDrained = scenario.finish ? cpuOf(wardens.map((w) => w.child)) : undefined;
-      // The same requests to the reference server (its answer is fixed, so every reply counts).
-      await runLoad([reference.port], concurrency, Math.min(2000, total), make, () => true);
-      const refBefore = cpuMicros(reference.child.pid);
-      const ref = await runLoad([reference.port], concurrency, total, make, () => true);
-      const refAfter = cpuMicros(reference.child.pid);
+      const measured = scenario.finish
+        ? await measureWhole(wardens, reference, ports, concurrency, total, make, scenario, tls)
+        : await measureInSlices(wardens, reference, ports, concurrency, total, make, scenario, tls);
+      const { r, ref, client, cpuBefore, cpuAfter, refBefore, refAfter, finished, cpuDrained, systemBefore } = measured;
       const refCpu = refBefore === undefined || refAfter === undefined ? '–' : ((refAfter - refBefore) / total).toFixed(0);
       const clientCpu = ((client.user + client.system) / total).toFixed(0);
       const cpu = cpuBefore === undefined || cpuAfter === undefined ? '–' : ((cpuAfter - cpuBefore) / total).toFixed(0);
