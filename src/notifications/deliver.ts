@@ -174,6 +174,15 @@ export class Deliverer {
     if (waiting) for (const finish of [...waiting]) finish();
   }
 
+  /**
+   * Whether a notification is being sent now. An answer's time is measured on the CSE's clock: a test that moves a
+   * manual clock while one is in flight makes its target look slow (notifications.slowAfter), so such tests wait
+   * for none first.
+   */
+  get sending(): boolean {
+    return this.serving.size > 0;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
