@@ -122,6 +122,9 @@ describe('notification targets do not wait for each other', () => {
       assert.equal((await post('e1')).rsc, 2001);
       assert.equal((await post('e2')).rsc, 2001);
       await waitFor(() => slow.holding === 1, LOADED_MACHINE_WAIT_MS);
+      // The fast target's two answers are counted first: an answer's time is measured on the CSE's clock, and one
+      // still in flight when the clock moves would make the fast target look slow too (a flake under load).
+      await waitFor(async () => (await answered(subs[1] as string)) === 2, LOADED_MACHINE_WAIT_MS);
       // The answer comes 3 s (CSE time) after the request: slower than notifications.slowAfter.
       clock.advance(3_000);
       slow.release();
