@@ -37,40 +37,43 @@ import { SCENARIOS, tokenIssuerFlags, type Scenario } from './scenarios.js';
 const WARDEN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
 const REFERENCE = fileURLToPath(new URL('./reference.js', import.meta.url));
 
+/** A scenario's measured run and the reference's: rates, and CPU µs over the run (undefined off Linux). */
 interface Measured {
   r: LoadResult;
   ref: LoadResult;
   client: NodeJS.CpuUsage;
-  cpuBefore: number | undefined;
-  cpuAfter: number | undefined;
-  refBefore: number | undefined;
-  refAfter: number | undefined;
-  systemBefore: number;
-  finished?: string;
-  cpuDrained?: number;
+  cpu: number | undefined;
+  refCpu: number | undefined;
+  /** Scenarios that leave work behind: their report, and Warden's CPU (and its system share) until that work was done. */
+  drained?: { report: string; cpu: number | undefined; system: number };
 }
 
 type Running = { child: ChildProcess; port: number };
+
+function difference(before: number | undefined, after: number | undefined): number | undefined {
+  return before === undefined || after === undefined ? undefined : after - before;
+}
 
 /**
  * A scenario whose work goes on after its requests (notifications, `finish`): one measured run, then the reference
  * after it (the scenario's own line reports what the run left behind).
  */
 async function measureWhole(wardens: Running[], reference: Running, ports: number[], concurrency: number, total: number, make: (i: number) => LoadRequest, scenario: Scenario, tls: ClientTls | undefined): Promise<Measured> {
-  const cpuBefore = cpuOf(wardens.map((w) => w.child));
-  const systemBefore = wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0);
+  const cpuOfWardens = (): number | undefined => cpuOf(wardens.map((w) => w.child));
+  const systemOfWardens = (): number => wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0);
+  const cpuBefore = cpuOfWardens();
+  const systemBefore = systemOfWardens();
   const started = performance.now();
   const clientBefore = process.cpuUsage();
   const r = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
   const client = process.cpuUsage(clientBefore);
-  const cpuAfter = cpuOf(wardens.map((w) => w.child));
-  const finished = scenario.finish ? await scenario.finish(total, started) : undefined;
-  const cpuDrained = cpuOf(wardens.map((w) => w.child));
+  const cpu = difference(cpuBefore, cpuOfWardens());
+  const report = (await scenario.finish?.(total, started)) ?? '';
+  const drained = { report, cpu: difference(cpuBefore, cpuOfWardens()), system: systemOfWardens() - systemBefore };
   await runLoad([reference.port], concurrency, Math.min(2000, total), make, () => true);
   const refBefore = cpuMicros(reference.child.pid);
   const ref = await runLoad([reference.port], concurrency, total, make, () => true);
-  const refAfter = cpuMicros(reference.child.pid);
-  return { r, ref, client, cpuBefore, cpuAfter, refBefore, refAfter, systemBefore, ...(finished === undefined ? {} : { finished }), ...(cpuDrained === undefined ? {} : { cpuDrained }) };
+  return { r, ref, client, cpu, refCpu: difference(refBefore, cpuMicros(reference.child.pid)), drained };
 }
 
 /** Slices of the measured run, Warden's and the reference's taking turns. */
@@ -86,7 +89,6 @@ async function measureInSlices(wardens: Running[], reference: Running, ports: nu
   await runLoad([reference.port], concurrency, Math.min(2000, total), make, () => true);
   const slices = total >= SLICES * concurrency * 10 ? SLICES : 1;
   const cpuOfWardens = (): number | undefined => cpuOf(wardens.map((w) => w.child));
-  const systemBefore = wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0);
   const sides = { warden: [] as LoadResult[], reference: [] as LoadResult[] };
   let cpu: number | undefined = 0;
   let refCpu: number | undefined = 0;
@@ -100,24 +102,15 @@ async function measureInSlices(wardens: Running[], reference: Running, ports: nu
     const used = process.cpuUsage(clientBefore);
     client.user += used.user;
     client.system += used.system;
-    const after = cpuOfWardens();
-    cpu = cpu === undefined || before === undefined || after === undefined ? undefined : cpu + after - before;
+    const wardenSlice = difference(before, cpuOfWardens());
+    cpu = cpu === undefined || wardenSlice === undefined ? undefined : cpu + wardenSlice;
     const refBefore = cpuMicros(reference.child.pid);
     sides.reference.push(await runLoad([reference.port], concurrency, count, part, () => true));
-    const refAfter = cpuMicros(reference.child.pid);
-    refCpu = refCpu === undefined || refBefore === undefined || refAfter === undefined ? undefined : refCpu + refAfter - refBefore;
+    const refSlice = difference(refBefore, cpuMicros(reference.child.pid));
+    refCpu = refCpu === undefined || refSlice === undefined ? undefined : refCpu + refSlice;
     from += count;
   }
-  return {
-    r: merged(sides.warden),
-    ref: merged(sides.reference),
-    client,
-    cpuBefore: cpu === undefined ? undefined : 0,
-    cpuAfter: cpu,
-    refBefore: refCpu === undefined ? undefined : 0,
-    refAfter: refCpu,
-    systemBefore,
-  };
+  return { r: merged(sides.warden), ref: merged(sides.reference), client, cpu, refCpu };
 }
 
 /** Slices of one side as one run: its requests over its time, percentiles over all its latencies. */
@@ -263,30 +256,26 @@ async function main(): Promise<void> {
       const make = await scenario.prepare(ctx);
       // A warm-up run first (not measured): every scenario is measured with the JIT and caches warm.
       if (!scenario.finish) await runLoad(ports, concurrency, Math.min(2000, total), (i) => make(total + i), () => true, tls);
-      const measured = scenario.finish
+      const { r, ref, client, cpu, refCpu, drained } = scenario.finish
         ? await measureWhole(wardens, reference, ports, concurrency, total, make, scenario, tls)
         : await measureInSlices(wardens, reference, ports, concurrency, total, make, scenario, tls);
-      const { r, ref, client, cpuBefore, cpuAfter, refBefore, refAfter, finished, cpuDrained, systemBefore } = measured;
-      const refCpu = refBefore === undefined || refAfter === undefined ? '–' : ((refAfter - refBefore) / total).toFixed(0);
-      const clientCpu = ((client.user + client.system) / total).toFixed(0);
-      const cpu = cpuBefore === undefined || cpuAfter === undefined ? '–' : ((cpuAfter - cpuBefore) / total).toFixed(0);
+      const perRequest = (micros: number | undefined): string => (micros === undefined ? '–' : (micros / total).toFixed(0));
       console.log(
         scenario.name.padEnd(36) +
           r.perSecond.toFixed(0).padStart(9) +
           r.p50.toFixed(2).padStart(9) +
           r.p99.toFixed(2).padStart(9) +
           String(r.errors).padStart(8) +
-          cpu.padStart(12) +
+          perRequest(cpu).padStart(12) +
           ref.perSecond.toFixed(0).padStart(11) +
           (r.perSecond / ref.perSecond).toFixed(3).padStart(8) +
-          refCpu.padStart(9) +
-          clientCpu.padStart(12) +
+          perRequest(refCpu).padStart(9) +
+          perRequest(client.user + client.system).padStart(12) +
           (rssMegabytes(wardens[0]?.child.pid)?.toFixed(0) ?? '–').padStart(8),
       );
-      if (finished !== undefined) console.log(finished);
-      if (cpuDrained !== undefined && cpuBefore !== undefined) {
-        const system = wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0) - systemBefore;
-        console.log(`  CPU µs/req until the scenario's work was done (requests and what they started): ${((cpuDrained - cpuBefore) / total).toFixed(0)} (system ${(system / total).toFixed(0)})`);
+      if (drained) {
+        console.log(drained.report);
+        console.log(`  CPU µs/req until the scenario's work was done (requests and what they started): ${perRequest(drained.cpu)} (system ${perRequest(drained.system)})`);
       }
     }
     if (broker) {
