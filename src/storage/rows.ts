@@ -32,21 +32,8 @@ export interface OutboxRow {
 }
 
 export function toResource(row: ResourceRow): StoredResource {
-  const r: StoredResource = {
-    ri: row.ri,
-    pi: row.pi,
-    ty: row.ty,
-    rn: row.rn,
-    srn: row.srn,
-    ct: row.ct,
-    lt: row.lt,
-    seq: Number(row.seq),
-    doc: JSON.parse(row.doc) as Record<string, unknown>,
-  };
-  if (row.et !== null) r.et = Number(row.et);
-  if (row.owner !== null) r.owner = row.owner;
-  if (typeof row.charge === 'string') r.charge = row.charge;
-  return r;
+  const charge = typeof row.charge === 'string' ? row.charge : null;
+  return toResourceFromValues([Number(row.seq), row.ri, row.pi, row.ty, row.rn, row.srn, row.ct, row.lt, row.et === null ? null : Number(row.et), row.owner, row.doc, charge]);
 }
 
 /**
