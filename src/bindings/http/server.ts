@@ -92,7 +92,33 @@ function send(res: ServerResponse, response: ResponsePrimitive, codec: Codec): v
     headers['Content-Length'] = '0';
   }
   res.writeHead(httpStatusOf(response.rsc), headers);
-  res.end(body);
+  answerAtEndOfTurn(res, body);
+}
+
+/**
+ * Answers wait for the end of the event loop's turn and then leave back to back (issue #18). Written one by one as
+ * each request finished, every answer was a socket write that had to wake an idle client (on loopback the sender's
+ * write runs the receiver's network stack and its wake-up): about 20 µs of this process's CPU per read, 40 % of it.
+ * Written together, the first write wakes the client and the others find it awake. Measured on read-latest: CPU
+ * 61 → 51 µs per read, 0.45 → 0.55 × the reference; an answer waits at most for the requests already read in the
+ * same turn. Only the HTTP response's last write moves; status and headers are fixed before.
+ */
+const answersThisTurn: Array<{ res: ServerResponse; body: Buffer | string | undefined }> = [];
+
+function answerAtEndOfTurn(res: ServerResponse, body: Buffer | string | undefined): void {
+  answersThisTurn.push({ res, body });
+  if (answersThisTurn.length === 1) setImmediate(writeAnswers);
+}
+
+function writeAnswers(): void {
+  for (const { res, body } of answersThisTurn.splice(0)) {
+    // Outside the request's own error handling now: one connection's failure must not keep the others' answers.
+    try {
+      res.end(body);
+    } catch {
+      res.destroy();
+    }
+  }
 }
 
 /** Answers a request that could not be decoded into a primitive (so the pipeline never saw it). */
@@ -158,7 +184,7 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
       const response = await handle(primitive, transport);
       if (withholdsResult(primitive, response)) {
         res.writeHead(204, { 'Content-Length': '0' });
-        res.end();
+        answerAtEndOfTurn(res, undefined);
         return;
       }
       send(res, response, responseCodec);
