@@ -21,7 +21,7 @@ import { route } from './stages/route.js';
 import { shapeResult } from './stages/shapeResult.js';
 import { validateContent } from './stages/validateContent.js';
 import { checkClockDrift } from '../notifications/timeSyncBeacon.js';
-import { requestLineLogger, type Logger } from '../log/logger.js';
+import { requestLineWriter, type RequestLine } from '../log/logger.js';
 
 export interface Stage {
   readonly name: string;
@@ -64,14 +64,14 @@ function connectionOriginator(ctx: RequestContext): string | undefined {
 }
 
 export class Pipeline {
-  /** The request line's logger: the CSE's, with redaction fitted to the line's fixed shape (src/log/logger.ts). */
-  private readonly requestLog: Logger;
+  /** Writes the request line through the CSE's logger (src/log/logger.ts). */
+  private readonly writeRequestLine: (line: RequestLine) => void;
 
   constructor(
     private readonly services: CseServices,
     private readonly stages: readonly Stage[] = DEFAULT_STAGES,
   ) {
-    this.requestLog = requestLineLogger(services.log);
+    this.writeRequestLine = requestLineWriter(services.log);
   }
 
   async handle(request: RequestPrimitive, transport: TransportContext): Promise<ResponsePrimitive> {
@@ -121,29 +121,27 @@ export class Pipeline {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const r = ctx.request;
     const d = ctx.decision;
+    // Set by now: handle answers every request, an error included.
+    const rsc = ctx.response?.rsc ?? 0;
     const metrics = this.services.metrics;
     if (metrics) {
-      const rsc = ctx.response?.rsc ?? 0;
       metrics.request(r.op, rsc, ctx.transport.binding, ms / 1000);
       if (d && !d.granted) metrics.denied(denialClass(d.reason));
       else if (rsc === RSC.ORIGINATOR_NOT_AUTHENTICATED) metrics.denied('originator-not-authenticated');
       else if (rsc === RSC.SECURITY_ASSOCIATION_REQUIRED) metrics.denied('security-association-required');
     }
     // Below info (warn, the usual production choice for throughput) the record is not built at all.
-    if (!this.requestLog.isLevelEnabled('info')) return;
-    this.requestLog.info(
-      {
-        rqi: r.rqi,
-        originator: ctx.originator?.id ?? r.fr,
-        authenticated: ctx.originator?.authenticated ?? false,
-        op: OPERATION_NAMES[r.op] ?? r.op,
-        to: r.to,
-        rsc: ctx.response?.rsc,
-        ms: Math.round(ms * 1000) / 1000,
-        binding: ctx.transport.binding,
-        ...(d ? { access: d.granted ? { basis: d.basis, policy: d.policy, rule: d.rule } : { denied: d.reason } } : {}),
-      },
-      'request',
-    );
+    if (!this.services.log.isLevelEnabled('info')) return;
+    this.writeRequestLine({
+      rqi: r.rqi,
+      originator: ctx.originator?.id ?? r.fr,
+      authenticated: ctx.originator?.authenticated ?? false,
+      op: OPERATION_NAMES[r.op] ?? r.op,
+      to: r.to,
+      rsc,
+      ms: Math.round(ms * 1000) / 1000,
+      binding: ctx.transport.binding,
+      ...(d ? { access: d.granted ? { basis: d.basis, policy: d.policy, rule: d.rule } : { denied: d.reason } } : {}),
+    });
   }
 }
