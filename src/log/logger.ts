@@ -68,19 +68,20 @@ export function createLogger(level: string, prettyLines = false): Logger {
   };
   // In this thread and synchronous: a line is out before the process exits (no transport worker to flush).
   if (prettyLines) return pino(options, pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:standard', sync: true }));
-  return pino(options, new LineBatch(pino.destination({ dest: 1 }), 4096, 250));
+  return pino(options, new LineBatch(pino.destination({ dest: 1 }), 16_384, 250));
 }
 
 type Destination = ReturnType<typeof pino.destination>;
 
 /**
- * Lines leave in writes of at least 4 KiB, and at least every 250 ms. pino's default (a write as soon as the
+ * Lines leave in writes of at least 16 KiB, and at least every 250 ms. pino's default (a write as soon as the
  * previous one is done, each through the thread pool) cost about 7 µs per request in the read-latest benchmark
- * (issue #18). Not sonic-boom's own `minLength`: it appends each line to one growing string and measures that
- * string's bytes again on every line (a copy of up to 4 KiB per line, 1.4 µs a request line). Here the lines wait
- * in a list and are joined once per write. Everything still reaches stdout when the process exits (an uncaught
- * error and a handled signal included: both leave through 'exit'); only a kill -9 loses what waits: less than
- * 4 KiB, written in the last 250 ms.
+ * (issue #18), and a write per 4 KiB still about 2 µs (the hand-over to the thread pool wakes a thread). Not
+ * sonic-boom's own `minLength`: it appends each line to one growing string and measures that string's bytes again
+ * on every line (a copy of up to the whole batch per line, 1.4 µs a request line at 4 KiB). Here the lines wait in
+ * a list and are joined once per write. Everything still reaches stdout when the process exits (an uncaught error
+ * and a handled signal included: both leave through 'exit'); only a kill -9 loses what waits: less than 16 KiB,
+ * written in the last 250 ms.
  */
 class LineBatch {
   private lines: string[] = [];
