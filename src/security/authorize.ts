@@ -148,6 +148,15 @@ interface CachedPolicy {
   readonly groupCandidates: readonly string[];
 }
 
+/**
+ * Everything a decision of linked policies reads besides time, groups and policies (whose changes end the cached
+ * grants, see AccessDecider.grants): the policies, the originator and whether it is authenticated, the operation,
+ * the peer address, and for a CREATE the target's and the child's types (acod).
+ */
+function grantKey(q: AccessQuestion, acpi: readonly string[]): string {
+  return `${acpi.join(' ')}\n${q.originator}\n${q.authenticated ? 1 : 0}\n${q.operation}\n${q.ip}\n${q.resource.ty}\n${q.childType ?? ''}`;
+}
+
 /** The operations a rule with accessControlAttributes can grant. */
 const ATTRIBUTE_OPERATIONS: ReadonlySet<AccessOperation> = new Set([ACCESS_OPERATION.CREATE, ACCESS_OPERATION.RETRIEVE, ACCESS_OPERATION.UPDATE, ACCESS_OPERATION.DELETE]);
 
@@ -217,6 +226,15 @@ export class AccessDecider {
   private readonly governors = new Map<string, Governor>();
   /** Target ri → the dynamic policies stored under it (empty: none), so that a denial costs no read each time. */
   private readonly dynamic = new Map<string, readonly DynamicPolicy[]>();
+  /**
+   * Grants of linked policies, by everything such a decision reads (see grantKey), each for the second it was
+   * decided in: schedules have a resolution of one second, so within it the same question gets the same answer,
+   * and a read through a policy with context rules no longer evaluates them on every request (issue #18). A grant
+   * holds only while the generation it was decided in lasts: any write of a policy, group or governing parent
+   * (here, or in another process through the broadcast) ends every grant at once. Not kept: denials, grants limited
+   * to some attributes, and decisions that read a location, tokens or Role-IDs.
+   */
+  private readonly grants = new Map<string, { decision: Decision; from: number; until: number; generation: number }>();
   /**
    * rq_loc [TS-0003 table 7.1.2-2]: the trusted location of an originator (absolute segments) at a time, or
    * undefined when none is known. Set by main.ts to the network-based source (location/networkLocation.ts); unset,
@@ -404,7 +422,7 @@ export class AccessDecider {
     }
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].
     if (q.updatesAcpi && acpi.length > 0) return this.decideByPolicies(acpi, base(), 'selfPrivileges', 'the linked policies', touchedAttributes(q));
-    const decision = acpi.length === 0 ? this.defaultPolicy(governing, q.originator) : await this.decideByPolicies(acpi, base(), 'privileges', 'the linked accessControlPolicies', touchedAttributes(q));
+    const decision = acpi.length === 0 ? this.defaultPolicy(governing, q.originator) : await this.decideByLinkedPolicies(q, acpi, base);
     // Privileges a DAS granted add to the static ones, never to acpi changes (selfPrivileges, above).
     if (decision.granted || q.updatesAcpi) return decision;
     const facts = { ...base(), groups: NO_GROUPS };
@@ -545,12 +563,30 @@ export class AccessDecider {
     return { granted: false, reason: 'the resource has no accessControlPolicy and the originator did not create it' };
   }
 
+  /** The linked policies' decision on a request, reused within its second where nothing else can change it (grants). */
+  private async decideByLinkedPolicies(q: AccessQuestion, acpi: readonly string[], base: () => Omit<AccessFacts, 'groups'>): Promise<Decision> {
+    const key = q.roleIds.length === 0 && (q.tokens?.length ?? 0) === 0 ? grantKey(q, acpi) : undefined;
+    if (key !== undefined) {
+      const kept = this.grants.get(key);
+      if (kept && kept.generation === this.generation && q.time >= kept.from && q.time < kept.until) return kept.decision;
+    }
+    const generation = this.generation;
+    const reuse: { until?: number } = {};
+    const decision = await this.decideByPolicies(acpi, base(), 'privileges', 'the linked accessControlPolicies', touchedAttributes(q), key === undefined ? undefined : reuse);
+    if (key !== undefined && reuse.until !== undefined && generation === this.generation) {
+      if (this.grants.size >= CACHE_LIMIT) this.grants.clear();
+      this.grants.set(key, { decision, from: Math.floor(q.time / 1000) * 1000, until: reuse.until, generation });
+    }
+    return decision;
+  }
+
   private async decideByPolicies(
     policyIds: readonly string[],
     base: Omit<AccessFacts, 'groups'>,
     set: 'privileges' | 'selfPrivileges',
     what: string,
     touched: () => readonly string[] | undefined,
+    reuse?: { until?: number },
   ): Promise<Decision> {
     const loaded: Array<[string, CachedPolicy]> = [];
     for (const id of policyIds) {
@@ -566,7 +602,14 @@ export class AccessDecider {
     const basis = set === 'privileges' ? 'acp' : 'selfPrivileges';
     for (const [id, policy] of loaded) {
       const rule = firstGrantingRule(policy[set], facts);
-      if (rule >= 0) return { granted: true, basis, policy: id, rule };
+      if (rule >= 0) {
+        // The same answer until the next second (a schedule's resolution) or the first of these policies expires;
+        // not where a rule reads a location, which can change at any time.
+        if (reuse && !loaded.some(([, p]) => p[set].some((r) => r.contexts?.some((c) => c.region !== undefined)))) {
+          reuse.until = loaded.reduce((until, [, p]) => (p.et === undefined ? until : Math.min(until, p.et)), Math.floor(base.time.epochMs / 1000) * 1000 + 1000);
+        }
+        return { granted: true, basis, policy: id, rule };
+      }
     }
     // No rule grants every attribute: rules limited to some attributes (aca) together may still cover what the
     // operation touches. As ACME does, they count for CREATE, RETRIEVE, UPDATE and DELETE only.

@@ -1,6 +1,6 @@
 // Decision table for the accessControlPolicy language over real HTTP: each element alone and combined.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { ManualClock, TestClient, startTestCse, type Reply, type TestCse } from '../harness.js';
 
 type Attrs = Record<string, unknown>;
@@ -176,6 +176,51 @@ describe('accessControlPolicy decisions over HTTP', () => {
       assertDenied(await v4.retrieve(anded.path, GUEST), 'window matches, address does not');
       const ored = await guarded([{ acor: [GUEST], acop: 2, acco: [{ actw: ['* * 0-1 * * * *'] }, { acip: { ipv4: ['127.0.0.1'] } }] }]);
       assertGranted(await v4.retrieve(ored.path, GUEST), 'second context matches');
+    });
+  });
+
+  // A grant of linked policies is reused within the second it was decided in (src/security/authorize.ts, issue #18);
+  // the manual clock stands still between requests unless a test moves it, so every second read here is a reuse.
+  describe('grants reused within their second', () => {
+    const NOON = Date.UTC(2026, 10, 25, 12, 0, 0);
+    afterEach(() => clock.set(NOON));
+
+    it('a window with seconds: granted and refused at the second, in either direction of time', async () => {
+      const early = await guarded([{ acor: [GUEST], acop: 2, acco: [{ actw: ['0-29 * * * * * *'] }] }]);
+      clock.set(NOON + 29_000);
+      assertGranted(await v4.retrieve(early.path, GUEST), 'at :29');
+      clock.set(NOON + 29_999);
+      assertGranted(await v4.retrieve(early.path, GUEST), 'at :29.999');
+      clock.set(NOON + 30_000);
+      assertDenied(await v4.retrieve(early.path, GUEST), 'at :30, the next second');
+      const late = await guarded([{ acor: [GUEST], acop: 2, acco: [{ actw: ['30-59 * * * * * *'] }] }]);
+      clock.set(NOON + 30_500);
+      assertGranted(await v4.retrieve(late.path, GUEST), 'at :30.5');
+      // A request that arrived earlier but is decided later (the clock set back) gets its own second's answer.
+      clock.set(NOON + 29_500);
+      assertDenied(await v4.retrieve(late.path, GUEST), 'at :29.5, the second before');
+    });
+
+    it('a policy that expires within the second stops granting when it expires', async () => {
+      clock.set(NOON + 100);
+      const { path, acp } = await guarded([{ acor: [GUEST], acop: 2 }]);
+      const et = '20261125T120000,500000';
+      assert.equal((await v4.update(`/${acp}`, { 'm2m:acp': { et } }, OWNER)).rsc, 2004);
+      assertGranted(await v4.retrieve(path, GUEST), 'at .100, before et');
+      clock.set(NOON + 499);
+      assertGranted(await v4.retrieve(path, GUEST), 'at .499');
+      clock.set(NOON + 500);
+      assertDenied(await v4.retrieve(path, GUEST), 'at .500, et reached, same second');
+    });
+
+    it('a privilege removed from the policy is refused at once, in the same second', async () => {
+      const { path, acp } = await guarded([{ acor: [GUEST], acop: 2 }]);
+      assertGranted(await v4.retrieve(path, GUEST), 'granted');
+      assertGranted(await v4.retrieve(path, GUEST), 'granted again (reused)');
+      const updated = await v4.update(`/${acp}`, { 'm2m:acp': { pv: { acr: [{ acor: [OTHER], acop: 2 }] } } }, OWNER);
+      assert.equal(updated.rsc, 2004, updated.text);
+      assertDenied(await v4.retrieve(path, GUEST), 'after the update');
+      assertGranted(await v4.retrieve(path, OTHER), 'the new holder');
     });
   });
 
