@@ -37,16 +37,19 @@ function resourceTypeOf(contentType: string | undefined): number | undefined {
 
 /** URL path → To [TS-0009 table 6.2.2.1-1]: /~/x is SP-relative /x, /_/x is absolute //x, /x is CSE-relative x. */
 export function targetOf(path: string): string {
-  let decoded: string;
-  try {
-    decoded = path
-      .split('/')
-      .map((s) => decodeURIComponent(s))
-      .join('/');
-  } catch {
-    throw badRequest('the request path has invalid percent-encoding');
+  let decoded = path;
+  // Only a percent sign starts an escape; most paths have none and are used as they are.
+  if (path.includes('%')) {
+    try {
+      decoded = path
+        .split('/')
+        .map((s) => decodeURIComponent(s))
+        .join('/');
+    } catch {
+      throw badRequest('the request path has invalid percent-encoding');
+    }
   }
-  if (decoded.split('/').some((s) => s.includes('\u0000'))) throw badRequest('the request path contains a NUL character');
+  if (decoded.includes('\u0000')) throw badRequest('the request path contains a NUL character');
   if (decoded.startsWith('/~/')) return decoded.slice(2);
   if (decoded === '/~') return '';
   if (decoded.startsWith('/_/')) return `/${decoded.slice(2)}`;

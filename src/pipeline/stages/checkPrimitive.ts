@@ -30,6 +30,8 @@ export function effectiveResultContent(op: Operation, rcn: number | undefined): 
   return rcn ?? RESULT_CONTENT_RULES[op].default;
 }
 
+const OPERATIONS: ReadonlySet<number> = new Set(Object.values(OPERATION));
+
 /** Every resource type number of TS-0004 §6.3.4.2.1 that Warden does not (yet) implement → 5001, not 4000. */
 const KNOWN_TYPES = new Set([
   ...Array.from({ length: 65 }, (_, i) => i + 1),
@@ -75,7 +77,7 @@ export const checkPrimitive: Stage = {
   name: 'checkPrimitive',
   run(ctx) {
     const r = ctx.request;
-    if (!Object.values(OPERATION).includes(r.op)) throw badRequest(`operation ${String(r.op)} is not a oneM2M operation`);
+    if (!OPERATIONS.has(r.op)) throw badRequest(`operation ${String(r.op)} is not a oneM2M operation`);
     if (!RQI.test(r.rqi)) throw badRequest('request identifier (X-M2M-RI) is missing or malformed');
     if (r.rvi !== undefined && !RELEASE_INDICATORS.includes(r.rvi)) {
       throw new CseError(RSC.RELEASE_VERSION_NOT_SUPPORTED, `release version '${r.rvi}' is not supported (X-M2M-RVI may be ${RELEASE_INDICATORS.join(', ')}; a Release 1 request sends none)`);
