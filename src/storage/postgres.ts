@@ -264,6 +264,16 @@ function ancestorPaths(srn: string): string[] {
 }
 
 class PostgresOperations {
+  /** Parents this transaction holds FOR NO KEY UPDATE (getParentForInsert): no subscription can be created below them meanwhile. */
+  private readonly lockedParents = new Set<string>();
+  /**
+   * Locked parents that had no subscription when a child was inserted below them (the insert's own statement looked,
+   * after the lock: issue #18, one round trip less per ingest). Creating a subscription takes the same parent lock,
+   * so none can appear before this transaction ends; one deleted meanwhile changes nothing. A subscription this
+   * transaction inserts below a parent drops the parent from the set.
+   */
+  private readonly unsubscribedParents = new Set<string>();
+
   constructor(
     private readonly db: Queryable,
     /** Shared by the store and its transactions; filled only from reads outside a transaction (committed rows). */
@@ -273,6 +283,7 @@ class PostgresOperations {
 
   async subscriptionsOf(pi: string, limit: number): Promise<readonly StoredResource[]> {
     const cache = this.subscriptionCache;
+    if (this.inTransaction && this.unsubscribedParents.has(pi)) return [];
     if (this.inTransaction) return this.children(pi, { ty: SUBSCRIPTION_TY, limit });
     const cached = cache.list(pi, limit);
     if (cached) return cached;
@@ -323,7 +334,9 @@ class PostgresOperations {
       // A row deleted by a transaction that committed meanwhile is skipped, not locked.
       if (rowCount !== ancestors.length) return undefined;
     }
-    return this.getForUpdate(parent.ri);
+    const locked = await this.getForUpdate(parent.ri);
+    if (locked && this.inTransaction) this.lockedParents.add(parent.ri);
+    return locked;
   }
 
   lockSubtree(ri: string): Promise<StoredResource | undefined> {
@@ -374,16 +387,19 @@ class PostgresOperations {
     const bytes = Buffer.byteLength(doc);
     const args: unknown[] = [r.ri, r.pi, r.ty, r.rn, r.srn, r.ct, r.lt, r.et ?? null, r.owner ?? null, doc, r.charge ?? null, bytes];
     const insert = 'INSERT INTO resources (ri, pi, ty, rn, srn, ct, lt, et, owner, doc, charge, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq';
+    // Whether the parent has subscriptions, seen by this statement (after the parent's lock; see unsubscribedParents).
+    const subscribed = `EXISTS (SELECT 1 FROM resources WHERE pi = $2 AND ty = ${SUBSCRIPTION_TY}) AS subscribed`;
     const charge = r.charge;
     const subscription = r.ty === SUBSCRIPTION_TY;
     if (charge !== undefined) {
       const alone = exceededLimit(charge, NO_USAGE, bytes, subscription, limits);
       if (alone) throw alone;
     }
-    let row: { seq: string; charged: string | null } | undefined;
+    let row: { seq: string; charged: string | null; subscribed: boolean } | undefined;
     try {
       if (charge === undefined) {
-        row = (await run(() => this.db.query<{ seq: string; charged: null }>(insert, args))).rows[0];
+        const sql = `WITH ins AS (${insert}) SELECT (SELECT seq FROM ins) AS seq, NULL AS charged, ${subscribed}`;
+        row = (await run(() => this.db.query<{ seq: string; charged: null; subscribed: boolean }>({ name: 'warden_insert', text: sql, values: args }))).rows[0];
       } else {
         // The row and its count in one round trip; the upsert's WHERE refuses to go above a limit (the usage row
         // stays locked until commit, so processes never both take the last unit).
@@ -393,8 +409,8 @@ class PostgresOperations {
                 ON CONFLICT (originator) DO UPDATE SET resources = u.resources + 1, bytes = u.bytes + excluded.bytes, subscriptions = u.subscriptions + excluded.subscriptions
                 WHERE u.resources + 1 <= $14 AND u.bytes + excluded.bytes <= $15 AND u.subscriptions + excluded.subscriptions <= $16
                 RETURNING 1)
-          SELECT (SELECT seq FROM ins) AS seq, (SELECT count(*) FROM q) AS charged`;
-        row = (await run(() => this.db.query<{ seq: string; charged: string }>({ name: 'warden_insert_charged', text: sql, values: args }))).rows[0];
+          SELECT (SELECT seq FROM ins) AS seq, (SELECT count(*) FROM q) AS charged, ${subscribed}`;
+        row = (await run(() => this.db.query<{ seq: string; charged: string; subscribed: boolean }>({ name: 'warden_insert_charged', text: sql, values: args }))).rows[0];
       }
     } catch (err) {
       if ((err as { code?: string }).code === '23505') {
@@ -406,6 +422,8 @@ class PostgresOperations {
       throw err;
     }
     if (charge !== undefined && Number(row?.charged) === 0) throw refusal(charge, await this.usage(charge), bytes, subscription, limits);
+    if (subscription) this.unsubscribedParents.delete(r.pi);
+    else if (this.inTransaction && row?.subscribed === false && this.lockedParents.has(r.pi)) this.unsubscribedParents.add(r.pi);
     if (this.subscriptionCache.isNotifying(r.ty)) {
       this.subscriptionCache.written(r);
       await this.subscriptionsChanged(`${r.ri} ${r.pi}`);

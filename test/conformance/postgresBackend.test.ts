@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { sweepExpired } from '../../src/housekeeping/expiry.js';
 import { formatTimestamp } from '../../src/primitive/identifiers.js';
 import { ManualClock, startTestCse, type TestCse } from '../harness.js';
+import type { StoredResource } from '../../src/storage/store.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
 
 type Attrs = Record<string, unknown>;
@@ -78,6 +79,44 @@ describe('the CSE on PostgreSQL', () => {
     assert.deepEqual(await find('rn=p_*'), []);
     assert.deepEqual(await find('rn=%25*'), []);
     assert.deepEqual(await find('ty=3&cra=19700101T000000&rn=di*'), ['disc']);
+  });
+
+  it('an insert below a parent without subscriptions spares their read; a subscription created meanwhile waits for the parent', async () => {
+    await t.client.create('/cse-in/pgapp', 3, { 'm2m:cnt': { rn: 'watched' } }, ae);
+    const store = t.cse.services.store;
+    const parent = await store.getByPath('cse-in/pgapp/watched');
+    assert.ok(parent);
+    const now = formatTimestamp(clock.now());
+    const instance = (rn: string): StoredResource => ({ ri: `cin${rn}`, pi: parent.ri, ty: 4, rn, srn: `${parent.srn}/${rn}`, ct: now, lt: now, et: clock.now() + 3_600_000, doc: { con: rn, cs: rn.length } });
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let seen: readonly StoredResource[] | undefined;
+    let reads = 0;
+    const first = store.transaction(async (tx) => {
+      assert.ok(await tx.getParentForInsert(parent));
+      await tx.insert(instance('first'));
+      seen = await tx.subscriptionsOf(parent.ri, 1000);
+      await held;
+    });
+    // Creating a subscription takes the parent's lock, which the open transaction holds: that is what makes its
+    // "no subscription" hold until it ends.
+    let answered = false;
+    const subscribing = t.client.create('/cse-in/pgapp/watched', 23, { 'm2m:sub': { rn: 'late', nu: [ae], enc: { net: [3] } } }, ae).then((reply) => {
+      answered = true;
+      return reply;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(answered, false, 'the subscription waits for the parent held by the insert');
+    assert.deepEqual(seen, []);
+    release();
+    await first;
+    assert.equal((await subscribing).rsc, 2001);
+    await store.transaction(async (tx) => {
+      assert.ok(await tx.getParentForInsert(parent));
+      await tx.insert(instance('second'));
+      reads = (await tx.subscriptionsOf(parent.ri, 1000)).length;
+    });
+    assert.equal(reads, 1, 'the next insert sees the subscription');
   });
 
   it('policies grant and revoke', async () => {
