@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
+import { connect } from 'node:net';
 import { startTestCse, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
 import { coapClient, httpClient, mqttClient, wsClient, type Format, type PrimitiveClient } from '../bindingClients.js';
@@ -222,6 +223,52 @@ describe('bindings and serializations', () => {
     assert.equal(noRi.rsc, 4000);
     const bad = await client.send({ op: 1, to: 'cse-in', fr: 'CAdmin', rqi: 'c2', ty: 3, pc: { 'm2m:cnt': { bogus: 1 } } });
     assert.equal(bad.rsc, 4000);
+  });
+
+  it('http: answers written together at the end of a turn each go to their own request, pipelined ones in order', async () => {
+    // Twenty requests in one write on one connection (HTTP/1.1 pipelining), the last closing it, and a burst over
+    // five more connections at once: all read in the same turns, all answered together (src/bindings/http/server.ts).
+    // Every other request names a missing resource, whose answer (404) quotes its own path.
+    const path = (rqi: string, i: number): string => (i % 2 === 0 ? '/cse-in' : `/cse-in/missing-${rqi}`);
+    const request = (rqi: string, i: number, last: boolean): string =>
+      `GET ${path(rqi, i)} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-M2M-Origin: CAdmin\r\nX-M2M-RI: ${rqi}\r\nX-M2M-RVI: 3\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
+    const exchange = (rqis: string[]): Promise<Buffer> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(t.cse.httpPort, '127.0.0.1', () => socket.end(rqis.map((rqi, i) => request(rqi, i, i === rqis.length - 1)).join('')));
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('close', () => resolve(Buffer.concat(chunks)));
+        socket.on('error', reject);
+      });
+    /** The answers on one connection, in order: status, X-M2M-RI and body (read by Content-Length). */
+    const answersIn = (raw: Buffer): Array<{ status: number; rqi: string; body: string }> => {
+      const out: Array<{ status: number; rqi: string; body: string }> = [];
+      let at = 0;
+      while (at < raw.length) {
+        const headEnd = raw.indexOf('\r\n\r\n', at);
+        assert.ok(headEnd > at, 'a complete header');
+        const head = raw.subarray(at, headEnd).toString('latin1');
+        const length = Number(/^content-length: (\d+)$/im.exec(head)?.[1] ?? 0);
+        out.push({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]), rqi: /^x-m2m-ri: (.*)$/im.exec(head)?.[1] ?? '', body: raw.subarray(headEnd + 4, headEnd + 4 + length).toString('utf8') });
+        at = headEnd + 4 + length;
+      }
+      return out;
+    };
+    const connections = Array.from({ length: 6 }, (_, c) => Array.from({ length: c === 0 ? 20 : 4 }, (_, i) => `turn-${c}-${i}`));
+    const raws = await Promise.all(connections.map(exchange));
+    for (const [c, raw] of raws.entries()) {
+      const answers = answersIn(raw);
+      const rqis = connections[c] ?? [];
+      assert.deepEqual(
+        answers.map((a) => a.rqi),
+        rqis,
+        `connection ${c}: one answer per request, in order`,
+      );
+      for (const [i, answer] of answers.entries()) {
+        if (i % 2 === 0) assert.ok(answer.status === 200 && answer.body.includes('"m2m:cb"'), `${answer.rqi}: ${answer.status} ${answer.body}`);
+        else assert.ok(answer.status === 404 && answer.body.includes(`missing-${rqis[i] ?? ''}`), `${answer.rqi}: ${answer.status} ${answer.body}`);
+      }
+    }
   });
 
   it('http: CBOR and XML requests and answers, and XML entity declarations are refused', async () => {
