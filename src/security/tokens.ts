@@ -65,6 +65,14 @@ interface Issuer {
   readonly id: string;
   readonly algorithms: readonly string[];
   readonly key: KeyObject;
+  /**
+   * The domains whose Role-IDs (issuerRelativeID@issuerFQDN) this issuer's tokens may vouch for (`roleDomains`,
+   * lower case). A Role-ID carries its issuer after `@` (TS-0004 table 6.3.3-1, m2m:roleID:
+   * issuerRelativeID@issuerID), as a `<role>`'s is checked (originators.ts roleIssuedBy); a token issuer is named by
+   * an ID that says nothing of a domain, so the issuer file says which domains' roles it speaks for. Being trusted
+   * for tokens does not make it the authority of every domain's roles. Empty: its tokens vouch for no role.
+   */
+  readonly roleDomains: readonly string[];
 }
 
 /** JWS algorithms an issuer may be configured with; `none` is not among them, whatever the configuration says. */
@@ -107,9 +115,14 @@ export function loadIssuers(path: string): Issuer[] {
       throw new Error(`${where}: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (!symmetric && key.type !== 'public') throw new Error(`${where}: the key must be a public key`);
-    return { id: entry.id, algorithms: algorithms as string[], key };
+    const domains = entry.roleDomains ?? [];
+    if (!Array.isArray(domains) || domains.some((d) => typeof d !== 'string' || !ROLE_DOMAIN.test(d))) throw new Error(`${where}: roleDomains must list domain names (the part of a Role-ID after its @)`);
+    return { id: entry.id, algorithms: algorithms as string[], key, roleDomains: (domains as string[]).map((d) => d.toLowerCase()) };
   });
 }
+
+/** A domain name as the FQDN part of a Role-ID can hold it. */
+const ROLE_DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/;
 
 /** The token IDs of a revocation file; throws an Error naming the problem. */
 export function parseRevocations(text: string): Set<string> {
@@ -376,12 +389,12 @@ export class TokenVerifier {
       holder: typeof claims.azp === 'string' ? claims.azp : '',
       notAfter: Number(claims.exp) * 1000,
       notBefore: Number(claims.nbf) * 1000,
-      permissions: this.permissionsOf(claims.tkps, String(claims.jti)),
+      permissions: this.permissionsOf(claims.tkps, String(claims.jti), issuer),
     };
   }
 
   /** tkps = {pm: [{ris, pv, rids}]} [TS-0004 m2m:tokenPermissions]; a permission by roles only grants nothing here. */
-  private permissionsOf(tkps: unknown, id: string): TokenPermission[] {
+  private permissionsOf(tkps: unknown, id: string, issuer: Issuer): TokenPermission[] {
     if (tkps === undefined) return [];
     const pm = isRecord(tkps) ? tkps.pm : undefined;
     if (!Array.isArray(pm) || pm.length > MAX_PERMISSIONS) throw new TokenRejected(`token ${id} has malformed permissions (tkps.pm, at most ${MAX_PERMISSIONS})`);
@@ -399,6 +412,9 @@ export class TokenVerifier {
         throw new TokenRejected(`token ${id}: tkps.pm[${i}].rids must list at most ${MAX_RESOURCES} Role-IDs (issuerRelativeID@issuerFQDN)`);
       }
       const roleIds = (rids as string[] | undefined) ?? [];
+      // A role of another authority's domain: the whole token is refused, as for any check it fails (never ignored).
+      const foreign = roleIds.find((r) => !issuer.roleDomains.includes(r.slice(r.lastIndexOf('@') + 1).toLowerCase()));
+      if (foreign !== undefined) throw new TokenRejected(`token ${id} names Role-ID ${foreign}, whose domain is not one of issuer ${issuer.id}'s roleDomains`);
       if (permission.pv === undefined) return roleIds.length > 0 ? [{ resources, privileges: [], written: { acr: [] }, roleIds }] : [];
       try {
         const privileges = compileRules(permission.pv, `tkps.pm[${i}].pv`, this.self, 1);

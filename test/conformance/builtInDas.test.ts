@@ -209,7 +209,7 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
     writeFileSync(files.cert, server.certificate);
     writeFileSync(files.key, server.key);
     writeFileSync(files.ca, ca.certificate);
-    writeFileSync(files.issuers, JSON.stringify({ issuers: [{ id: 'CWardenDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey) }] }));
+    writeFileSync(files.issuers, JSON.stringify({ issuers: [{ id: 'CWardenDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey), roleDomains: ['das.example.net'] }] }));
     writeFileSync(
       files.rules,
       JSON.stringify({

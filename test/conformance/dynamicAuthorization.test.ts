@@ -369,7 +369,7 @@ describe('dynamic authorization: oneM2M JWT tokens in tkns (Authorization header
     otherKey = (await generateKeyPair('ES256')).privateKey;
     const dir = mkdtempSync(join(tmpdir(), 'warden-tokens-'));
     const issuers = join(dir, 'issuers.json');
-    writeFileSync(issuers, JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey) }] }));
+    writeFileSync(issuers, JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['ES256'], jwk: await exportJWK(pair.publicKey), roleDomains: ['das.example.net'] }] }));
     t = await startTestCse({ 'dynamicAuthorization.tokenIssuers': issuers, 'dynamicAuthorization.tokenRequiresAuthentication': false }, { clock });
     owner = await t.client.registerAe('owner');
     await t.client.registerAe('guest');
@@ -424,7 +424,7 @@ describe('dynamic authorization: oneM2M JWT tokens in tkns (Authorization header
   });
 
   it('roles: a Role-ID in acor grants only through a token that vouches for it on the target', async () => {
-    const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'roleAcp', pv: { acr: [{ acor: [owner], acop: 63 }, { acor: ['reader@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'roleAcp', pv: { acr: [{ acor: [owner], acop: 63 }, { acor: ['reader@das.example.net', 'reader@other.example.org'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
     const acpRi = (acp.body?.['m2m:acp'] as Attrs).ri as string;
     const made = await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'roleBox', acpi: [acpRi] } }, owner);
     const ri = (made.body?.['m2m:cnt'] as Attrs).ri as string;
@@ -440,6 +440,12 @@ describe('dynamic authorization: oneM2M JWT tokens in tkns (Authorization header
       assert.equal((await t.client.retrieve('/cse-in/owner/roleBox', 'Cguest', withToken(tkns))).rsc, 4103, name);
     }
     assert.equal((await t.client.retrieve('/cse-in/owner/roleBox', 'Cstranger', withToken(vouched))).rsc, 4103);
+    // A role of a domain the issuer is not configured for (its roleDomains): the token is refused, although the
+    // policy names that role.
+    const foreign = await token({ claims: { tkps: { pm: [{ ris: [ri], rids: ['reader@other.example.org'] }] } } });
+    const refused = await t.client.retrieve('/cse-in/owner/roleBox', 'Cguest', withToken(foreign));
+    assert.equal(refused.rsc, 4103, refused.text);
+    assert.match(refused.text, /roleDomains/);
     // A role for every resource (no ris) is the holder's everywhere.
     const everywhere = await token({ claims: { tkps: { pm: [{ rids: ['reader@das.example.net'] }] } } });
     assert.equal((await t.client.retrieve('/cse-in/owner/roleBox', 'Cguest', withToken(everywhere))).rsc, 2000);

@@ -36,6 +36,7 @@ describe('dynamicAuthorization files are checked at start-up', () => {
     ['tokenIssuers', 'issuers-not-json.json', '{"issuers": [', /not valid JSON|JSON/],
     ['tokenIssuers', 'issuers-none.json', JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['none'], secret: 'c2VjcmV0' }] }), /issuers\[0\]: alg none is never accepted/],
     ['tokenIssuers', 'issuers-bad-key.json', JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['ES256'], publicKey: 'not a key' }] }), /issuers\[0\]: /],
+    ['tokenIssuers', 'issuers-bad-roles.json', JSON.stringify({ issuers: [{ id: 'CDas', algorithms: ['HS256'], secret: 'c2VjcmV0', roleDomains: ['not a domain'] }] }), /issuers\[0\]: roleDomains must list domain names/],
     ['tokenDecryptionKey', 'decrypt.pem', 'not a private key', /decrypt\.pem: /],
     ['tokenDecryptionKey', 'ed25519.pem', generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), /a ed25519 key cannot decrypt JWE tokens/],
     ['revokedTokens', 'revoked-shape.json', JSON.stringify({ revoked: [1, 2] }), /expected \{"revoked"/],
