@@ -193,7 +193,7 @@ export const SCHEMA = {
     defaultConsultation: str('', 'resource ID of the system default <dynamicAuthorizationConsultation>, used when neither the target nor an ancestor links one (empty: none, so no consultation)'),
     defaultLifetime: int(300, 1, 86_400, 'seconds of privilege the CSE proposes (ppl) when the consultation names no dynamicAuthorizationLifetime, and grants when the DAS answers no privilegesLifetime'),
     maxLifetime: int(86_400, 1, 31_536_000, 'longest a privilege granted by a DAS is kept, seconds, whatever privilegesLifetime says'),
-    tokenIssuers: str('', 'JSON file of the token issuers whose oneM2M JWTs (tkns) are accepted: {"issuers": [{"id", "algorithms", "publicKey" | "jwk" | "secret"}]} (empty: no token is accepted)'),
+    tokenIssuers: str('', 'JSON file of the token issuers whose oneM2M JWTs (tkns) are accepted: {"issuers": [{"id", "algorithms", "publicKey" | "jwk" | "secret", "roleDomains"}]} (roleDomains: the domains whose Role-IDs the issuer may vouch for; empty file name: no token is accepted)'),
     tokenClockSkew: int(30, 0, 300, 'seconds of clock difference tolerated when checking a token\'s nbf and exp'),
     tokenRequiresAuthentication: bool(true, 'accept tokens only from authenticated originators (a token is bound to its holder, and From alone proves nothing)'),
     tokenDecryptionKey: str('', 'PEM private key file (RSA or EC) that decrypts JWE tokens (nested sign-then-encrypt, RSA-OAEP or ECDH-ES, AES-GCM or AES-CBC-HMAC); empty: encrypted tokens are refused'),
