@@ -86,6 +86,9 @@ describe('notification targets do not wait for each other', () => {
       // Both dead targets failed once (their heads wait for a back-off that CSE time, standing still, never ends).
       const failedOnce = async (url: string) => (await t.cse.services.store.queued(url, undefined, 1))[0]?.attempts === 1;
       await waitFor(async () => fast.notifications().length === 1 && (await failedOnce(dead[0]?.url ?? '')) && (await failedOnce(dead[1]?.url ?? '')));
+      // The receiver counts e1 before its answer reaches the deliverer: moving the clock in between would make the
+      // fast target look slow (an answer's time is measured on the CSE's clock) and back it off for good.
+      await waitFor(() => !t.cse.deliverer.sending);
       clock.advance(10_000);
       assert.equal((await post('e2')).rsc, 2001);
       await waitFor(() => fast.notifications().length === 2, 10_000);
