@@ -9,6 +9,7 @@
 // keep a slot busy on every event.
 import { redactUrl } from '../log/redact.js';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { HttpOutbound } from '../bindings/http/client.js';
 import type { Lane } from '../bindings/http/connections.js';
 import type { CseServices } from '../pipeline/context.js';
@@ -175,9 +176,8 @@ export class Deliverer {
   }
 
   /**
-   * Whether a notification is being sent now. An answer's time is measured on the CSE's clock: a test that moves a
-   * manual clock while one is in flight makes its target look slow (notifications.slowAfter), so such tests wait
-   * for none first.
+   * Whether a notification is being sent now: tests wait for none before they move a manual clock, so that what they
+   * assert next does not race a delivery still on its way.
    */
   get sending(): boolean {
     return this.serving.size > 0;
@@ -444,7 +444,7 @@ export class Deliverer {
       result.done.push(message.id);
       return undefined;
     }
-    const sentAt = this.services.clock.now();
+    const sentAt = performance.now();
     const answer = notifyUrlNow(this.services, this.outbound, message.target, message, envelope, lane)
       .then((answered) => this.afterAnswer(answered, message.target, envelope.final ? undefined : message.subscription))
       .catch(() => false)
@@ -458,7 +458,7 @@ export class Deliverer {
   private async settleOldest(window: InFlight[], result: RunResult): Promise<boolean> {
     const oldest = window.shift() as InFlight;
     const ok = await oldest.answer;
-    return this.outcome(oldest.message, ok, 1, [oldest.message], oldest.subscription, this.services.clock.now() - oldest.sentAt, result);
+    return this.outcome(oldest.message, ok, 1, [oldest.message], oldest.subscription, performance.now() - oldest.sentAt, result);
   }
 
   /** Delivers one message (or a batch starting with it); true when it is done with (sent or dropped). */
@@ -508,7 +508,7 @@ export class Deliverer {
     if (envelope.batch) pc = { 'm2m:agn': { 'm2m:sgn': sent.map((c) => c['m2m:sgn']) } };
     else if (envelope.latest || envelope.pendingLatest) pc = sent[0] as Record<string, unknown>;
     else pc = contents[0] as Record<string, unknown>;
-    const sentAt = clock.now();
+    const sentAt = performance.now();
     let ok = false;
     try {
       ok = await this.send(head.target, pc, envelope.ec, envelope.final || ended ? undefined : head.subscription);
@@ -516,7 +516,7 @@ export class Deliverer {
       if (counted) await this.settleCount(head.subscription, ok);
       if (envelope.final) this.endAnswered(head.subscription);
     }
-    return this.outcome(head, ok, sent.length, batch, subscription, clock.now() - sentAt, result);
+    return this.outcome(head, ok, sent.length, batch, subscription, performance.now() - sentAt, result);
   }
 
   /** What an answer decides: sent (with the messages it carried), retried later, or given up. True when done with. */
@@ -546,7 +546,9 @@ export class Deliverer {
 
   /**
    * A successful answer that took slowAfter or longer counts like a failure for the back-off of the
-   * target's queue (the message itself was delivered and is not sent again); a quick one clears it.
+   * target's queue (the message itself was delivered and is not sent again); a quick one clears it. `took` is
+   * elapsed time on a monotonic clock (performance.now), not on the CSE's clock: a step of the wall clock (an NTP
+   * correction, or a test's manual clock) during a delivery says nothing about how slow the target is.
    */
   private noteAnswerTime(target: string, took: number, result: RunResult): void {
     const { clock, log } = this.services;

@@ -50,9 +50,8 @@ describe('crossResourceSubscription over HTTP', () => {
   async function heard(ri: string, count: number): Promise<void> {
     t.cse.deliverer.wake();
     await waitFor(async () => (((await t.cse.services.store.get(ri))?.doc.__crsWindow as { seen?: unknown[] } | undefined)?.seen ?? []).length === count);
-    // The window hears a source while that notification's delivery is still in flight, and the delivery's answer
-    // time is measured on the CSE's clock: the clock moves only once it has ended, or the window's target would
-    // look slow and be backed off until a time this test's clock never reaches (a flake under load).
+    // The window hears a source while that notification's delivery is still in flight: the clock moves only once it
+    // has ended, so that what the test asserts next is not raced by it.
     await waitFor(() => !t.cse.deliverer.sending);
   }
   /** Moves the clock past the window's end and waits for its timer to have run (the window emptied). */
