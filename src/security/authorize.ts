@@ -596,8 +596,8 @@ export class AccessDecider {
       if (policy && (policy.et === undefined || policy.et > base.time.epochMs)) loaded.push([id, policy]);
     }
     // rq_loc only where a rule tests it: the network-reported location of the originator's AE (location/networkLocation.ts).
-    const needsLocation = this.locate !== undefined && loaded.some(([, policy]) => policy[set].some((rule) => rule.contexts?.some((c) => c.region !== undefined)));
-    const location = needsLocation ? await this.locate?.(base.originator, base.time.epochMs) : undefined;
+    const readsLocation = loaded.some(([, policy]) => policy[set].some((rule) => rule.contexts?.some((c) => c.region !== undefined)));
+    const location = readsLocation && this.locate !== undefined ? await this.locate(base.originator, base.time.epochMs) : undefined;
     const facts: AccessFacts = { ...base, ...(location ? { location } : {}), groups: await this.groupsContaining(base.originator, loaded) };
     const basis = set === 'privileges' ? 'acp' : 'selfPrivileges';
     for (const [id, policy] of loaded) {
@@ -605,7 +605,7 @@ export class AccessDecider {
       if (rule >= 0) {
         // The same answer until the next second (a schedule's resolution) or the first of these policies expires;
         // not where a rule reads a location, which can change at any time.
-        if (reuse && !loaded.some(([, p]) => p[set].some((r) => r.contexts?.some((c) => c.region !== undefined)))) {
+        if (reuse && !readsLocation) {
           reuse.until = loaded.reduce((until, [, p]) => (p.et === undefined ? until : Math.min(until, p.et)), Math.floor(base.time.epochMs / 1000) * 1000 + 1000);
         }
         return { granted: true, basis, policy: id, rule };
