@@ -283,8 +283,7 @@ class PostgresOperations {
 
   async subscriptionsOf(pi: string, limit: number): Promise<readonly StoredResource[]> {
     const cache = this.subscriptionCache;
-    if (this.inTransaction && this.unsubscribedParents.has(pi)) return [];
-    if (this.inTransaction) return this.children(pi, { ty: SUBSCRIPTION_TY, limit });
+    if (this.inTransaction) return this.unsubscribedParents.has(pi) ? [] : this.children(pi, { ty: SUBSCRIPTION_TY, limit });
     const cached = cache.list(pi, limit);
     if (cached) return cached;
     const generation = cache.current;
@@ -423,7 +422,7 @@ class PostgresOperations {
     }
     if (charge !== undefined && Number(row?.charged) === 0) throw refusal(charge, await this.usage(charge), bytes, subscription, limits);
     if (subscription) this.unsubscribedParents.delete(r.pi);
-    else if (this.inTransaction && row?.subscribed === false && this.lockedParents.has(r.pi)) this.unsubscribedParents.add(r.pi);
+    else if (row?.subscribed === false && this.lockedParents.has(r.pi)) this.unsubscribedParents.add(r.pi);
     if (this.subscriptionCache.isNotifying(r.ty)) {
       this.subscriptionCache.written(r);
       await this.subscriptionsChanged(`${r.ri} ${r.pi}`);
