@@ -50,6 +50,11 @@ interface Measured {
 
 type Running = { child: ChildProcess; port: number };
 
+/** CPU µs the Warden processes have used so far (undefined off Linux). */
+function cpuOfWardens(wardens: readonly Running[]): number | undefined {
+  return cpuOf(wardens.map((w) => w.child));
+}
+
 function difference(before: number | undefined, after: number | undefined): number | undefined {
   return before === undefined || after === undefined ? undefined : after - before;
 }
@@ -59,17 +64,16 @@ function difference(before: number | undefined, after: number | undefined): numb
  * after it (the scenario's own line reports what the run left behind).
  */
 async function measureWhole(wardens: Running[], reference: Running, ports: number[], concurrency: number, total: number, make: (i: number) => LoadRequest, scenario: Scenario, tls: ClientTls | undefined): Promise<Measured> {
-  const cpuOfWardens = (): number | undefined => cpuOf(wardens.map((w) => w.child));
   const systemOfWardens = (): number => wardens.reduce((sum, w) => sum + systemMicros(w.child.pid), 0);
-  const cpuBefore = cpuOfWardens();
+  const cpuBefore = cpuOfWardens(wardens);
   const systemBefore = systemOfWardens();
   const started = performance.now();
   const clientBefore = process.cpuUsage();
   const r = await runLoad(ports, concurrency, total, make, (rsc) => scenario.ok(rsc), tls);
   const client = process.cpuUsage(clientBefore);
-  const cpu = difference(cpuBefore, cpuOfWardens());
+  const cpu = difference(cpuBefore, cpuOfWardens(wardens));
   const report = (await scenario.finish?.(total, started)) ?? '';
-  const drained = { report, cpu: difference(cpuBefore, cpuOfWardens()), system: systemOfWardens() - systemBefore };
+  const drained = { report, cpu: difference(cpuBefore, cpuOfWardens(wardens)), system: systemOfWardens() - systemBefore };
   await runLoad([reference.port], concurrency, Math.min(2000, total), make, () => true);
   const refBefore = cpuMicros(reference.child.pid);
   const ref = await runLoad([reference.port], concurrency, total, make, () => true);
@@ -88,7 +92,6 @@ const SLICES = 5;
 async function measureInSlices(wardens: Running[], reference: Running, ports: number[], concurrency: number, total: number, make: (i: number) => LoadRequest, scenario: Scenario, tls: ClientTls | undefined): Promise<Measured> {
   await runLoad([reference.port], concurrency, Math.min(2000, total), make, () => true);
   const slices = total >= SLICES * concurrency * 10 ? SLICES : 1;
-  const cpuOfWardens = (): number | undefined => cpuOf(wardens.map((w) => w.child));
   const sides = { warden: [] as LoadResult[], reference: [] as LoadResult[] };
   let cpu: number | undefined = 0;
   let refCpu: number | undefined = 0;
@@ -96,13 +99,13 @@ async function measureInSlices(wardens: Running[], reference: Running, ports: nu
   for (let slice = 0, from = 0; slice < slices; slice++) {
     const count = Math.floor((total * (slice + 1)) / slices) - from;
     const part = (i: number): LoadRequest => make(from + i);
-    const before = cpuOfWardens();
+    const before = cpuOfWardens(wardens);
     const clientBefore = process.cpuUsage();
     sides.warden.push(await runLoad(ports, concurrency, count, part, (rsc) => scenario.ok(rsc), tls));
     const used = process.cpuUsage(clientBefore);
     client.user += used.user;
     client.system += used.system;
-    const wardenSlice = difference(before, cpuOfWardens());
+    const wardenSlice = difference(before, cpuOfWardens(wardens));
     cpu = cpu === undefined || wardenSlice === undefined ? undefined : cpu + wardenSlice;
     const refBefore = cpuMicros(reference.child.pid);
     sides.reference.push(await runLoad([reference.port], concurrency, count, part, () => true));
