@@ -181,6 +181,8 @@ export const SCHEMA = {
     burst: int(10_000, 1, 10_000_000, 'requests one originator may send at once before quota.rate applies (bucket size)'),
     anonymousRate: int(500, 0, 1_000_000, 'requests per second shared by all originators that are neither authenticated nor registered; 0: no limit'),
     anonymousBurst: int(5000, 1, 10_000_000, 'bucket size shared by all originators that are neither authenticated nor registered'),
+    relayRate: int(10_000, 0, 1_000_000, 'requests per second everything one other CSE sends or relays may add up to (itself, the CSEs below it and their AEs, or a peer SP), whatever originators it names; 0: no limit'),
+    relayBurst: int(100_000, 1, 10_000_000, 'bucket size of that limit per relaying CSE'),
     processes: int(1, 1, 1024, 'Warden processes serving one database: each enforces 1/processes of the rates and bursts, with no database round trip'),
     resources: int(10_000_000, 0, 1_000_000_000, 'resources one originator may hold (those it created; counted in the database); 0: no limit'),
     storedBytes: int(10_737_418_240, 0, 2 ** 50, 'bytes of resource documents one originator may hold (counted in the database); 0: no limit'),

@@ -29,3 +29,18 @@ export function quotaKey(ctx: RequestContext): string | undefined {
   if (/^[CS]/.test(originator.id)) return originator.id;
   return ANONYMOUS;
 }
+
+/**
+ * The key of the CSE (or peer SP) that sent or relayed the request, for the limit on everything it passes on; undefined
+ * when no other CSE is at the other end. Originators relayed by another CSE are that CSE's word (this CSE cannot
+ * authenticate them, and authenticate only checks that the relaying CSE may speak for such an ID), so each relayed
+ * originator keeps its own bucket, and what one relaying CSE passes on adds up to this one besides: a gateway that is
+ * taken over cannot multiply its rate by inventing AE-IDs.
+ */
+export function relayKey(ctx: RequestContext): string | undefined {
+  const originator = ctx.originator;
+  if (!originator) return undefined;
+  if (originator.via !== undefined) return `cse:${originator.via}`;
+  if (originator.viaSp !== undefined) return `sp:${originator.viaSp}`;
+  return undefined;
+}

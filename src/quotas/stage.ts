@@ -5,13 +5,16 @@ import { CseError } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
 import type { CseServices } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/pipeline.js';
-import { ANONYMOUS, quotaKey } from './keys.js';
+import { ANONYMOUS, quotaKey, relayKey } from './keys.js';
 import { TokenBuckets } from './rateLimiter.js';
 
 interface Limiters {
   readonly named: TokenBuckets;
   readonly anonymous: TokenBuckets;
+  readonly relayed: TokenBuckets;
   readonly activity: RecentKeys;
+  /** As activity, with every request another CSE sent or relayed counted as that CSE's. */
+  readonly parties: RecentKeys;
 }
 
 /** How recently another originator must have sent a request for a spent bucket to refuse. */
@@ -51,7 +54,9 @@ function limitersOf(services: CseServices): Limiters {
     found = {
       named: new TokenBuckets({ rate: share(q.rate), burst: share(q.burst) }, services.clock),
       anonymous: new TokenBuckets({ rate: share(q.anonymousRate), burst: share(q.anonymousBurst) }, services.clock),
+      relayed: new TokenBuckets({ rate: share(q.relayRate), burst: share(q.relayBurst) }, services.clock),
       activity: new RecentKeys(),
+      parties: new RecentKeys(),
     };
     limiters.set(services, found);
   }
@@ -66,7 +71,19 @@ export const rateLimit: Stage = {
     const key = quotaKey(ctx);
     if (key === undefined) return undefined;
     const buckets = limitersOf(ctx.services);
-    const contended = buckets.activity.seen(key, ctx.services.clock.now());
+    const now = ctx.services.clock.now();
+    const relay = relayKey(ctx);
+    // Checked first, so that a relayed request refused here spends none of its originator's own bucket.
+    if (relay !== undefined) {
+      const sharedContended = buckets.parties.seen(relay, now);
+      const shared = buckets.relayed.take(relay);
+      if (!shared.admitted && sharedContended) {
+        return Promise.reject(
+          new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests sent or relayed by ${relay.startsWith('cse:') ? `CSE '${relay.slice(4)}'` : `peer SP '${relay.slice(3)}'`} (they share one limit); retry in ${shared.retryAfterSeconds} s`, shared.retryAfterSeconds),
+        );
+      }
+    } else buckets.parties.seen(key, now);
+    const contended = buckets.activity.seen(key, now);
     const admission = key === ANONYMOUS ? buckets.anonymous.take(key) : buckets.named.take(key);
     // Work-conserving: a spent bucket refuses only while another originator is active (within the last second).
     // The limit exists so that no originator can starve the others; one that has the CSE to itself (a gateway

@@ -3,6 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import coap from 'coap';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { call, registrarFlags, startCseNode, TestPki, type CseFiles } from '../cse.js';
 import { ManualClock, startTestCse, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
 
@@ -105,6 +109,53 @@ describe('request rate is work-conserving', () => {
     assert.equal(refused.status, 429);
     clock.advance(1_500);
     assert.equal((await t.client.retrieve('/cse-in/aloneA', a)).rsc, 2000, 'B has been quiet for more than a second, and A has a token again');
+  });
+});
+
+describe('request rate: what one other CSE sends or relays adds up', () => {
+  // The MN's certificate lets it relay for any AE-ID of its own (/id-mn/C…): the IN cannot tell an AE of the MN
+  // from an ID the MN made up. Here the MN is the attacker: it sends straight to the IN, a new AE-ID every time.
+  let inCse: TestCse;
+  let mnCse: TestCse;
+  let mn: CseFiles;
+  let ca: string;
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-relay-quota-'));
+    const pki = await TestPki.create(dir);
+    const inFiles = await pki.cse('id-in');
+    mn = await pki.cse('id-mn');
+    ca = pki.ca.certificate;
+    inCse = await startCseNode('id-in', 'IN', inFiles, { 'quota.relayRate': 1, 'quota.relayBurst': 10 });
+    mnCse = await startCseNode('id-mn', 'MN', mn, registrarFlags(inCse.cse.httpPort));
+    await mnCse.cse.services.remote?.registration?.whenRegistered();
+  });
+  after(async () => {
+    await mnCse?.close();
+    await inCse?.close();
+  });
+
+  it('refuses a relaying CSE past its shared limit (4141) however many originators it names, and serves the IN\'s own AE', async () => {
+    const port = inCse.cse.httpPort;
+    const local = await call(port, ca, 'POST', '/cse-in', 'Clocal', { ty: 2, body: { 'm2m:ae': { rn: 'local', api: 'Nlocal', rr: false, srv: ['3'] } } });
+    assert.equal(local.rsc, 2001, JSON.stringify(local.body));
+    const client = { cert: readFileSync(mn.cert, 'utf8'), key: readFileSync(mn.key, 'utf8') };
+    let refused: Awaited<ReturnType<typeof call>> | undefined;
+    let served = 0;
+    // Each invented originator has a full bucket of its own (quota.rate's defaults): only the shared limit can refuse.
+    for (let i = 0; i < 30 && !refused; i++) {
+      const relayed = await call(port, ca, 'GET', '/cse-in', `/id-mn/Cinvented${i}`, { client });
+      if (relayed.rsc === 4141) refused = relayed;
+      else served++;
+      // Another originator active, as the limit only refuses while somebody else is kept waiting.
+      assert.notEqual((await call(port, ca, 'GET', '/cse-in/local', 'Clocal')).rsc, 4141, 'the IN\'s own AE is not limited by it');
+    }
+    assert.ok(refused, 'the relaying CSE was never refused');
+    // The MN's registration spent some of the burst of 10 already.
+    assert.ok(served >= 1 && served <= 10, `the rest of the burst is served first (served ${served})`);
+    assert.equal(refused.status, 429);
+    assert.match(String(refused.body?.['m2m:dbg']), /sent or relayed by CSE '\/?id-mn'/);
+    assert.equal((await call(port, ca, 'GET', '/cse-in', '/id-mn', { client })).rsc, 4141, 'the CSE\'s own requests share the limit');
+    assert.equal((await call(port, ca, 'GET', '/cse-in/local', 'Clocal')).rsc, 2000);
   });
 });
 
