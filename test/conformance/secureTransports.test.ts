@@ -8,6 +8,8 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import coap from 'coap';
+import { parse as parseCoap } from 'coap-packet';
+import { createSocket } from 'node:dgram';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { createCa, issueCertificate, type Pem } from '../../src/security/pki.js';
@@ -172,6 +174,47 @@ describe('secure transports', () => {
       assert.equal((await create('2051')).code, '4.02');
       assert.equal((await create()).rsc, 2001, 'the refused request created nothing');
     } finally {
+      await t.close();
+    }
+  });
+
+  it('CoAP: a request ID too long for an answer is 4000 without it, a datagram that is no CoAP message is dropped, and the CSE lives on', async () => {
+    const t = await startTestCse({ 'coap.enabled': true, 'coap.port': 0 });
+    const socket = createSocket('udp4');
+    // A CoAP option by hand (RFC 7252 §3.1): node-coap's client will not write an option this long.
+    const nibble = (n: number): [number, Buffer] => (n < 13 ? [n, Buffer.alloc(0)] : n < 269 ? [13, Buffer.from([n - 13])] : [14, Buffer.from([(n - 269) >> 8, (n - 269) & 0xff])]);
+    const option = (delta: number, value: string): Buffer => {
+      const [d, dx] = nibble(delta);
+      const [l, lx] = nibble(Buffer.byteLength(value));
+      return Buffer.concat([Buffer.from([(d << 4) | l]), dx, lx, Buffer.from(value)]);
+    };
+    // CON GET /cse-in, options 271 (RVI), 279 (From), 283 (Request ID) by their deltas.
+    const get = (messageId: number, rqi: string): Buffer =>
+      Buffer.concat([Buffer.from([0x40, 0x01, messageId >> 8, messageId & 0xff]), option(11, 'cse-in'), option(260, '3'), option(8, 'CAdmin'), option(4, rqi)]);
+    const answers: Buffer[] = [];
+    socket.on('message', (m: Buffer) => answers.push(m));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const port = t.cse.coapPort ?? 0;
+    try {
+      socket.send(get(1, 'r'.repeat(1500)), port, '127.0.0.1');
+      await waitFor(() => answers.length === 1);
+      const refused = parseCoap(answers[0] as Buffer);
+      assert.equal(refused.code, '4.00');
+      assert.equal(refused.messageId, 1);
+      assert.equal(refused.options.find((o) => String(o.name) === '307')?.value.readUIntBE(0, 2), 4000);
+      assert.equal(refused.options.find((o) => String(o.name) === '283'), undefined, 'the overlong request ID is not echoed');
+      // Not CoAP at all (one byte; version 0): nothing answers it. Datagrams on loopback arrive in order, so an
+      // answer to it would come before the next request's.
+      socket.send(Buffer.from([0x01]), port, '127.0.0.1');
+      socket.send(Buffer.from([0x00, 0x01, 0x00, 0x02, 0xff]), port, '127.0.0.1');
+      socket.send(get(2, 'after'), port, '127.0.0.1');
+      await waitFor(() => answers.length >= 2);
+      const next = parseCoap(answers[1] as Buffer);
+      assert.equal(next.messageId, 2, 'the first answer after the malformed datagrams is the next request\'s');
+      assert.equal(next.code, '2.05');
+      assert.equal(answers.length, 2);
+    } finally {
+      socket.close();
       await t.close();
     }
   });

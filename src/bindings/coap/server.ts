@@ -2,6 +2,8 @@
 // HTTP (the target and query use the HTTP binding's mapping, which TS-0008 shares); RSCs map to CoAP codes
 // through the one status table. Plain UDP only: no maintained DTLS server exists for Node (see README).
 import coap, { type IncomingMessage, type OutgoingMessage } from 'coap';
+import { generate } from 'coap-packet';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { CseError } from '../../primitive/errors.js';
@@ -144,12 +146,24 @@ function tokensFromQuery(url: string, headers: Record<string, string>): string {
   return rest === '' ? url.slice(0, at) : `${url.slice(0, at)}?${rest}`;
 }
 
+/**
+ * The longest request identifier echoed in an answer: what the pipeline accepts (checkPrimitive). A longer one was
+ * refused and is not echoed — it alone could exceed the one datagram an answer's options must fit in (node-coap then
+ * throws while writing the answer).
+ */
+const MAX_ECHOED_RQI = 256;
+
+function echoableRqi(rqi: unknown): string | undefined {
+  return typeof rqi === 'string' && rqi !== '' && rqi.length <= MAX_ECHOED_RQI ? rqi : undefined;
+}
+
 function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec): void {
   const code = coapCodeOf(response.rsc);
   res.code = `${Math.floor(code / 100)}.${String(code % 100).padStart(2, '0')}`;
   // Several RSCs share one CoAP code: the RSC option is always sent [TS-0008 §6.2.4].
   res.setOption(UINT_OPTIONS.rsc, response.rsc);
-  if (response.rqi) res.setOption('283', response.rqi);
+  const rqi = echoableRqi(response.rqi);
+  if (rqi) res.setOption('283', rqi);
   if (response.rvi) res.setOption('271', response.rvi);
   if (response.ot) res.setOption('259', response.ot);
   if (response.rset) res.setOption('295', response.rset);
@@ -165,18 +179,50 @@ function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec):
   } else res.end();
 }
 
+/** What node-coap keeps private and Warden replaces: how it answers a message it could not parse. */
+interface CoapServerInternals {
+  _sock?: Socket;
+  _sendError: (payload: Buffer, rsinfo: RemoteInfo, packet?: { messageId?: number; token?: Buffer }, code?: string) => void;
+}
+
+/**
+ * node-coap answers a datagram it cannot parse, and an exception thrown while it hands a request over, with 5.00 and
+ * the exception's own words ("Attempt to access memory outside buffer bounds"), sent to the sender's port on localhost
+ * rather than to the sender. Warden drops a datagram that is no CoAP message: RFC 7252 §4.2/§4.3 reject a message
+ * with a format error by a Reset, which needs the message ID it could not read, or by ignoring it — and an answer to
+ * one byte from a forged source address would make the CSE a reflector. Anything else the library refuses is answered
+ * to the sender itself, with the library's fixed text, or "internal server error" for an exception.
+ */
+function answerMalformedMessages(server: CoapServerInternals): void {
+  server._sendError = (payload, rsinfo, packet, code = '5.00') => {
+    const sock = server._sock;
+    if (!sock || !packet) return;
+    const message = generate({
+      code,
+      payload: code === '5.00' ? Buffer.from('internal server error') : payload,
+      ...(packet.messageId !== undefined ? { messageId: packet.messageId } : {}),
+      ...(packet.token !== undefined ? { token: packet.token } : {}),
+    });
+    sock.send(message, rsinfo.port, rsinfo.address);
+  };
+}
+
 export async function startCoapBinding(handle: RequestHandler, options: CoapBindingOptions, log: Logger): Promise<RunningCoapBinding> {
   registerOptions();
   // Exclusive: with address reuse a second CSE on the same port would silently take the traffic (UDP).
   const server = coap.createServer({ type: options.host.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
+  answerMalformedMessages(server as unknown as CoapServerInternals);
   server.on('request', (req: IncomingMessage, res: OutgoingMessage) => {
+    // An answer that cannot be written (its options past one datagram) is an error event of the stream: without a
+    // listener it would end the process.
+    res.on('error', (err: Error) => log.warn({ err: err.message, remote: req.rsinfo.address }, 'CoAP answer could not be sent'));
     const critical = unknownCriticalOption((req as unknown as { options?: Array<{ name: unknown }> }).options);
     if (critical !== undefined) {
       // 4.02 Bad Option [RFC 7252 §5.4.1]; the request is not carried out. The RSC option says 4000.
-      const rqi = (req.headers as unknown as Record<string, unknown>)['283'];
+      const rqi = echoableRqi((req.headers as unknown as Record<string, unknown>)['283']);
       res.code = '4.02';
       res.setOption(UINT_OPTIONS.rsc, RSC.BAD_REQUEST);
-      if (typeof rqi === 'string') res.setOption('283', rqi);
+      if (rqi) res.setOption('283', rqi);
       res.setOption('Content-Format', 50);
       res.end(jsonCodec.encode({ 'm2m:dbg': critical < 0 ? 'the request carries a critical option this CSE cannot identify' : `critical option ${critical} is not supported` }));
       return;
@@ -197,13 +243,21 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
       else if (typeof ty === 'number') headers['content-type'] = `application/json;ty=${ty}`;
       const accept = formatName(req.headers.Accept);
       let codec: Codec = jsonCodec;
+      let answering = false;
       try {
         codec = codecForAccept(accept, format ? codecForContentType(format) : jsonCodec);
         if (req.payload.length > options.maxBodyBytes) throw new CseError(RSC.BAD_REQUEST, `the request content exceeds ${options.maxBodyBytes} bytes`);
         const primitive = decodeHttpRequest({ method: req.method, url: tokensFromQuery(req.url, headers), body: req.payload, headers }, options.maxQueryParameters);
         const transport: TransportContext = { binding: 'coap', remoteAddress: req.rsinfo.address, secure: false, responseFormat: formatOfCodec(codec) };
-        reply(res, await handle(primitive, transport), codec);
+        const response = await handle(primitive, transport);
+        answering = true;
+        reply(res, response, codec);
       } catch (err) {
+        // The request was carried out and its answer could not be written: nothing more can be sent on this exchange.
+        if (answering) {
+          log.warn({ err: err instanceof Error ? err.message : String(err), remote: req.rsinfo.address }, 'CoAP answer could not be sent');
+          return;
+        }
         const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
         if (!(err instanceof CseError)) log.error({ err }, 'CoAP binding failure');
         reply(res, { rsc, rqi: headers['x-m2m-ri'] ?? '', pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, codec);
