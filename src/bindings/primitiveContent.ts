@@ -63,12 +63,25 @@ function filterCriteria(v: unknown): FilterCriteria {
       const atr: Record<string, string> = {};
       for (const item of list) {
         if (!isRecord(item) || typeof item.nm !== 'string' || !/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(item.nm)) throw badRequest("filter criterion 'atr' must list {nm, val}");
+        // A condition compares text; a structure (over JSON, CBOR or XML) is no value to compare.
+        if (item.val !== null && typeof item.val === 'object') throw badRequest(`filter criterion '${key}' ${item.nm}: the value must be a string, number or boolean`);
         atr[item.nm] = String(item.val);
       }
       fc[key] = atr;
     } else throw badRequest(`filter criterion '${key}' is not recognised`);
   }
   return fc;
+}
+
+/** The request identifier an answer (m2m:rsp) names, when it names one: only a string or a number is one. */
+export function answerRqi(doc: { rqi?: unknown }): string | undefined {
+  return typeof doc.rqi === 'string' || typeof doc.rqi === 'number' ? String(doc.rqi) : undefined;
+}
+
+/** The RSC an answer carries; an answer without a readable one is no answer (5103, as no answer at all). */
+export function answerRsc(doc: { rsc?: unknown }): number {
+  const rsc = typeof doc.rsc === 'number' || typeof doc.rsc === 'string' ? Number(doc.rsc) : Number.NaN;
+  return Number.isInteger(rsc) && rsc > 0 ? rsc : 5103;
 }
 
 /** XML carries a primitive inside its root element (m2m:rqp / m2m:rsp); JSON and CBOR may or may not. */

@@ -160,6 +160,17 @@ describe('hostile and malformed input over HTTP', () => {
     assert.equal((await t.client.retrieve('/cse-in/victim?rcn=1&rcn=4', ae)).rsc, 4000);
   });
 
+  it('a filter criterion listing more than 256 entries → 4000 (it failed in SQLite as 5000); 256 are served', async () => {
+    const values = (n: number): string => Array.from({ length: n }, (_, i) => `text/t${i}`).join('+');
+    const long = await t.client.retrieve(`/cse-in/victim?fu=1&cty=${values(1000)}`, ae);
+    assert.equal(long.rsc, 4000, JSON.stringify(long.body));
+    assert.match(String(long.body?.['m2m:dbg']), /filter criterion 'cty' lists 1000 entries; at most 256/);
+    assert.equal((await t.client.retrieve(`/cse-in/victim?fu=1&cty=${values(256)}`, ae)).rsc, 2000);
+    const labels = await t.client.retrieve(`/cse-in/victim?fu=1&lbl=${Array.from({ length: 300 }, (_, i) => `l${i}`).join('+')}`, ae);
+    assert.equal(labels.rsc, 4000);
+    await assertIntact();
+  });
+
   it('CREATE and UPDATE without content, a method that is no operation; an empty UPDATE is no error', async () => {
     assert.equal((await t.client.request('POST', '/cse-in/victim', { origin: ae, headers: { 'Content-Type': 'application/json;ty=3' } })).rsc, 4000);
     assert.equal((await t.client.request('PUT', '/cse-in/victim/data', { origin: ae })).rsc, 4000);

@@ -179,6 +179,38 @@ describe('bindings and serializations', () => {
     }
   });
 
+  it('ws: structured values where text is expected and over-long filter lists are 4000, a bogus answer is no request', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${String(t.cse.wsPort)}`, ['oneM2M.R2.0.json']);
+    await new Promise((r) => socket.once('open', r));
+    const replies: Attrs[] = [];
+    socket.on('message', (data: Buffer) => replies.push(JSON.parse(data.toString()) as Attrs));
+    const ask = async (doc: Attrs): Promise<Attrs> => {
+      const before = replies.length;
+      socket.send(JSON.stringify({ rvi: '3', ...doc }));
+      await waitFor(() => replies.length > before);
+      return replies[before] as Attrs;
+    };
+    try {
+      assert.equal((await ask({ op: 1, to: 'cse-in', fr: 'Cwsbad', rqi: 's0', ty: 2, pc: { 'm2m:ae': { rn: 'wsbad', api: 'Nw', rr: false, srv: ['3'] } } })).rsc, 2001);
+      // {"toString": 1} made String() throw: 5000 before.
+      const structured = await ask({ op: 2, to: 'cse-in/wsbad', fr: 'Cwsbad', rqi: 's1', fc: { fu: 1, atr: [{ nm: 'rn', val: { toString: 1 } }] } });
+      assert.equal(structured.rsc, 4000, JSON.stringify(structured));
+      assert.match(String((structured.pc as Attrs)['m2m:dbg']), /must be a string, number or boolean/);
+      // 100 000 types were 100 000 SQL parameters: "too many SQL variables", 5000 before.
+      const types = await ask({ op: 2, to: 'cse-in/wsbad', fr: 'Cwsbad', rqi: 's2', fc: { fu: 1, ty: new Array<number>(100_000).fill(3) } });
+      assert.equal(types.rsc, 4000, JSON.stringify(types).slice(0, 300));
+      // An answer (rsc, no op) whose rqi is no identifier is dropped, not answered 5000: the next reply is the next request's.
+      socket.send(JSON.stringify({ rsc: 2000, rqi: { toString: 1 } }));
+      socket.send(JSON.stringify({ rsc: { valueOf: 1 }, rqi: 'nobody-asked' }));
+      const next = await ask({ op: 2, to: 'cse-in/wsbad', fr: 'Cwsbad', rqi: 's3' });
+      assert.equal(next.rqi, 's3');
+      assert.equal(next.rsc, 2000);
+      assert.equal(replies.length, 4);
+    } finally {
+      socket.close();
+    }
+  });
+
   it('mqtt: malformed payloads and a topic that contradicts the originator get answers, and the binding keeps working', async () => {
     const client = await mqtt.connectAsync(BROKER, { clientId: `test-bad-${process.pid}` });
     const answers: Attrs[] = [];

@@ -9,7 +9,7 @@ import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { codecByName, decodeBody, formatOfCodec } from '../../serialization/codec.js';
 import type { RequestHandler } from '../http/server.js';
-import { requestDocument, requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
+import { answerRqi, answerRsc, requestDocument, requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 
 export interface MqttBindingOptions {
@@ -104,7 +104,8 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
       if (kind === 'resp') {
         try {
           const doc = unwrapPrimitive(JSON.parse(payload.toString('utf8')), 'm2m:rsp') as { rqi?: unknown; rsc?: unknown; pc?: unknown; fr?: unknown };
-          const waiting = awaiting.get(String(doc.rqi));
+          const answered = answerRqi(doc);
+          const waiting = answered === undefined ? undefined : awaiting.get(answered);
           if (!waiting) return;
           // The broker lets any client publish anywhere it is not forbidden to: an answer counts only on the
           // asked entity's own response topic (parts[4]) and from that entity (fr). Anything else is ignored and
@@ -113,10 +114,10 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
           // (a forwarded answer need not carry From).
           const fromResponder = waiting.vouched || (typeof doc.fr === 'string' && localForm(doc.fr) === waiting.responder);
           if (parts.length !== 6 || waiting.target !== parts[4] || !fromResponder) {
-            log.warn({ event: 'mqtt-answer-refused', topic, rqi: String(doc.rqi), from: typeof doc.fr === 'string' ? doc.fr : null, expected: waiting.responder }, 'security event');
+            log.warn({ event: 'mqtt-answer-refused', topic, rqi: answered, from: typeof doc.fr === 'string' ? doc.fr : null, expected: waiting.responder }, 'security event');
             return;
           }
-          waiting.done({ rsc: Number(doc.rsc) || 5103, body: doc.pc });
+          waiting.done({ rsc: answerRsc(doc), body: doc.pc });
         } catch {
           // not an answer we can read: the request times out
         }

@@ -13,7 +13,7 @@ import type { TransportContext } from '../../primitive/transport.js';
 import { codecByName, decodeBody, type Codec, formatOfCodec } from '../../serialization/codec.js';
 import type { HttpBindingOptions, RequestHandler } from '../http/server.js';
 import { peerCertificateOf, pskIdentities } from '../http/tls.js';
-import { requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
+import { answerRqi, answerRsc, requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 import { withholdsResult } from '../../primitive/response.js';
 
@@ -107,8 +107,9 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
           // An answer to a request this CSE sent down the connection (it has rsc and no op).
           if (answer && typeof answer === 'object' && 'rsc' in answer && !('op' in answer)) {
             // Only the connection the request went down may answer it.
-            const waiting = awaiting.get(String(answer.rqi));
-            if (waiting?.socket === socket) waiting.done({ rsc: Number(answer.rsc) || 5103, body: answer.pc });
+            const answered = answerRqi(answer);
+            const waiting = answered === undefined ? undefined : awaiting.get(answered);
+            if (waiting?.socket === socket) waiting.done({ rsc: answerRsc(answer), body: answer.pc });
             return;
           }
           const request = requestFromDocument(decoded);

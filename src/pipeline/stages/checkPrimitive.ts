@@ -73,6 +73,21 @@ function checkAttributeConditions(registry: ResourceRegistry, fc: FilterCriteria
   }
 }
 
+/**
+ * Entries one filter criterion may list (`ty`, `cty`, `lbl`, … and the attribute conditions) [Warden policy; TS-0004
+ * sets no bound]. Each becomes a term of one SQL statement: unbounded, a long list failed in SQLite (expression depth,
+ * bound parameters) as 5000, and cost a query as long as the list for a request of a few bytes more.
+ */
+const MAX_FILTER_ENTRIES = 256;
+
+function checkFilterSizes(fc: FilterCriteria | undefined): void {
+  if (!fc) return;
+  for (const [name, value] of Object.entries(fc) as Array<[string, unknown]>) {
+    const entries = Array.isArray(value) ? value.length : value !== null && typeof value === 'object' ? Object.keys(value).length : 0;
+    if (entries > MAX_FILTER_ENTRIES) throw badRequest(`filter criterion '${name}' lists ${entries} entries; at most ${MAX_FILTER_ENTRIES} are accepted`);
+  }
+}
+
 export const checkPrimitive: Stage = {
   name: 'checkPrimitive',
   run(ctx) {
@@ -115,6 +130,7 @@ export const checkPrimitive: Stage = {
       if (r.rt.nu && (r.rt.nu.length > 16 || r.rt.nu.some((u) => u.length === 0 || u.length > 2048))) throw badRequest('X-M2M-RTU must list 1 to 16 targets');
     }
     if (r.fc?.fo !== undefined && ![1, 2, 3].includes(r.fc.fo)) throw badRequest('filterOperation must be 1 (AND), 2 (OR) or 3 (XOR)');
+    checkFilterSizes(r.fc);
     checkAttributeConditions(ctx.services.registry, r.fc);
     if (r.fc?.fu !== undefined && r.fc.fu !== 1 && r.fc.fu !== 2 && r.fc.fu !== 3) {
       // 4, discovery-based operation (Release 4), is not implemented; other numbers are no filterUsage at all.
