@@ -56,10 +56,16 @@ export function codecForAccept(accept: string | undefined, fallback: Codec = jso
   throw new CseError(RSC.NOT_ACCEPTABLE, `none of the accepted media types '${accept}' can be produced (application/json, application/cbor, application/xml)`);
 }
 
+/** Characters of a parser's message kept in the answer to content it could not read. */
+const MAX_REASON = 200;
+
 export function decodeBody(codec: Codec, body: Buffer): unknown {
   try {
     return codec.decode(body);
   } catch (err) {
-    throw badRequest(`content is not valid ${codec.mediaType}: ${err instanceof Error ? err.message : 'unreadable'}`);
+    // A parser's message may quote the input (an XML parser lists every open tag): the answer says what is wrong, it
+    // does not echo the request back, larger than it came.
+    const reason = err instanceof Error ? err.message : 'unreadable';
+    throw badRequest(`content is not valid ${codec.mediaType}: ${reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON)}…` : reason}`);
   }
 }

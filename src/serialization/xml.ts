@@ -10,7 +10,11 @@ const parser = new XMLParser({
   // Attributes carry a resource's name (rn="…") and a child reference's name and type (nm, typ) [TS-0004 §8.3].
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
-  processEntities: false,
+  // The five predefined entities and character references (&#60;, &#x3C;) are text, and are decoded (XML 1.0 §4.6,
+  // §4.1); no other entity can be declared, since DOCTYPE is refused before parsing. htmlEntities is what decodes
+  // character references in fast-xml-parser; it also reads a few HTML names (&copy;), which XML would reject.
+  processEntities: true,
+  htmlEntities: true,
   // Values stay text; the tables below give numbers and booleans back their type (an rn of "123" stays a name).
   parseTagValue: false,
   trimValues: true,
@@ -204,10 +208,31 @@ function normalise(value: unknown, name: string, root = false): unknown {
   return scalar(name, value);
 }
 
+/** An XML element name (a Name with at most one prefix; ASCII, as every oneM2M short name is). */
+const ELEMENT_NAME = /^[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?$/;
+
+/**
+ * Whether every key in a value can be written as an element. Content is the application's own (`con`, a custom
+ * attribute): a key such as `x></con><acpi>…` or `@_rn` would otherwise be written as markup, or as an attribute.
+ */
+function writableAsElements(value: unknown, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > MAX_JSON_DEPTH) return false;
+  if (Array.isArray(value)) return value.every((v) => writableAsElements(v, depth + 1));
+  return Object.entries(value).every(([k, v]) => ELEMENT_NAME.test(k) && writableAsElements(v, depth + 1));
+}
+
 /** A resource's rn, and a child reference's nm and typ, are XML attributes; the reference's address is its text. */
-function toXmlShape(value: unknown, name = ''): unknown {
-  if (Array.isArray(value)) return value.map((v) => toXmlShape(v, name));
+function toXmlShape(value: unknown, name = '', writable = false): unknown {
   if (typeof value !== 'object' || value === null) return value;
+  if (!writable) {
+    // Checked once for a whole subtree; where it fails, level by level. An object with a key no element can carry
+    // goes as its JSON text, escaped like any text [Warden's choice: TS-0004 §8.3 does not say how XML carries
+    // content that JSON can and XML cannot].
+    writable = writableAsElements(value);
+    if (!writable && !Array.isArray(value) && !Object.keys(value).every((k) => ELEMENT_NAME.test(k))) return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return value.map((v) => toXmlShape(v, name, writable));
   const o = value as Record<string, unknown>;
   if (REFERENCE_ELEMENTS.has(name) && typeof o.nm === 'string' && o.val !== undefined) {
     const ref: Record<string, unknown> = { '@_nm': o.nm };
@@ -221,7 +246,7 @@ function toXmlShape(value: unknown, name = ''): unknown {
   for (const [k, v] of Object.entries(o)) {
     if (k === 'rn' && named) continue;
     // An instance's content is the application's own: it is never reshaped.
-    out[k] = k === 'con' ? v : toXmlShape(v, k);
+    out[k] = k === 'con' ? (writable || writableAsElements(v) ? v : JSON.stringify(v)) : toXmlShape(v, k, writable);
   }
   return out;
 }

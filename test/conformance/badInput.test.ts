@@ -256,6 +256,39 @@ describe('hostile and malformed input over HTTP', () => {
     await assertIntact();
   });
 
+  it('XML: content keys that are no element names go as JSON text, entities in XML content are decoded, a parser error is not echoed whole', async () => {
+    const send = async (method: string, path: string, contentType: string | undefined, accept: string, body?: string): Promise<{ rsc: string | null; text: string }> => {
+      const headers: Record<string, string> = { 'X-M2M-Origin': ae, 'X-M2M-RI': 'xml', 'X-M2M-RVI': '3', Accept: accept };
+      if (contentType) headers['Content-Type'] = contentType;
+      const reply = await fetch(`${t.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      return { rsc: reply.headers.get('x-m2m-rsc'), text: await reply.text() };
+    };
+    // A key that would have been written as markup: a forged <acpi> inside the instance's XML representation.
+    const forged = 'x></x></con><acpi>cse-in/evil</acpi><con><x';
+    const made = await send('POST', '/cse-in/victim/data', 'application/json;ty=4', 'application/json', JSON.stringify({ 'm2m:cin': { rn: 'forged', con: { [forged]: '1', '@_rn': 'other' } } }));
+    assert.equal(made.rsc, '2001', made.text);
+    const read = await send('GET', '/cse-in/victim/data/forged', undefined, 'application/xml');
+    assert.equal(read.rsc, '2000');
+    assert.doesNotMatch(read.text, /<acpi>/);
+    assert.match(read.text, /rn="forged"/);
+    assert.doesNotMatch(read.text, /rn="other"/);
+    // Read back through the XML codec, the content is the JSON text of what was stored.
+    const { xmlCodec } = await import('../../src/serialization/xml.js');
+    const doc = xmlCodec.decode(Buffer.from(read.text)) as { 'm2m:cin': Attrs };
+    assert.deepEqual(JSON.parse(String(doc['m2m:cin'].con)), { [forged]: '1', '@_rn': 'other' });
+
+    const xml = '<m2m:cin xmlns:m2m="http://www.onem2m.org/xml/protocols" rn="entities"><con>5 &lt; 6 &amp;&amp; 7 &#x3E; 6</con></m2m:cin>';
+    assert.equal((await send('POST', '/cse-in/victim/data', 'application/xml;ty=4', 'application/json', xml)).rsc, '2001');
+    const stored = await t.client.retrieve('/cse-in/victim/data/entities', ae);
+    assert.equal((stored.body?.['m2m:cin'] as Attrs).con, '5 < 6 && 7 > 6');
+
+    const unclosed = `<m2m:cin xmlns:m2m="http://www.onem2m.org/xml/protocols"><con>${'<abcdefghijklmnopqrstuvwxyz>'.repeat(120)}`;
+    const refused = await send('POST', '/cse-in/victim/data', 'application/xml;ty=4', 'application/json', unclosed);
+    assert.equal(refused.rsc, '4000');
+    assert.ok(refused.text.length < 400, `the answer quotes ${refused.text.length} characters`);
+    await assertIntact();
+  });
+
   it('UPDATE or DELETE of the CSEBase → 4005', async () => {
     assert.equal((await t.client.update('/cse-in', { 'm2m:cb': { lbl: ['x'] } }, 'CAdmin')).rsc, 4005);
     assert.equal((await t.client.delete('/cse-in', 'CAdmin')).rsc, 4005);
