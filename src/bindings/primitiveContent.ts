@@ -78,10 +78,14 @@ export function answerRqi(doc: { rqi?: unknown }): string | undefined {
   return typeof doc.rqi === 'string' || typeof doc.rqi === 'number' ? String(doc.rqi) : undefined;
 }
 
-/** The RSC an answer carries; an answer without a readable one is no answer (5103, as no answer at all). */
-export function answerRsc(doc: { rsc?: unknown }): number {
-  const rsc = typeof doc.rsc === 'number' || typeof doc.rsc === 'string' ? Number(doc.rsc) : Number.NaN;
-  return Number.isInteger(rsc) && rsc > 0 ? rsc : 5103;
+/**
+ * The RSC an answer carries (a number, or its text as in X-M2M-RSC or a CoAP option), whatever binding brought it;
+ * undefined when it carries none that is one: such an answer is no oneM2M answer, and its sender counts as not
+ * reached (5103).
+ */
+export function rscOf(value: unknown): number | undefined {
+  const rsc = typeof value === 'number' || typeof value === 'string' ? Number(value) : Number.NaN;
+  return Number.isInteger(rsc) && rsc > 0 ? rsc : undefined;
 }
 
 /** XML carries a primitive inside its root element (m2m:rqp / m2m:rsp); JSON and CBOR may or may not. */

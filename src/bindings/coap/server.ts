@@ -14,6 +14,7 @@ import type { TransportContext } from '../../primitive/transport.js';
 import { codecForAccept, codecForContentType, type Codec, formatOfCodec } from '../../serialization/codec.js';
 import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from '../http/decode.js';
+import { rscOf } from '../primitiveContent.js';
 import type { RequestHandler } from '../http/server.js';
 
 /** oneM2M CoAP options [TS-0008 table 6.2.2.4-1], with the request header each stands for. */
@@ -301,8 +302,7 @@ export function sendCoap(url: URL, primitive: RequestPrimitive, timeoutMs: numbe
     if (primitive.pc !== undefined) req.setOption('Content-Format', 50);
     req.on('response', (res: { headers: Record<string, unknown>; payload: Buffer }) => {
       clearTimeout(timer);
-      const rsc = Number(res.headers[UINT_OPTIONS.rsc]);
-      resolve({ rsc: Number.isInteger(rsc) && rsc > 0 ? rsc : 5103 });
+      resolve({ rsc: rscOf(res.headers[UINT_OPTIONS.rsc]) ?? 5103 });
     });
     req.on('error', () => {
       clearTimeout(timer);

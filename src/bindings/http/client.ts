@@ -7,6 +7,7 @@
 // resolved. Redirects are never followed: a 3xx carries no X-M2M-RSC and counts as unreachable.
 import { rootCertificates } from 'node:tls';
 import { HttpConnections, type Lane } from './connections.js';
+import { rscOf } from '../primitiveContent.js';
 import type { Logger } from '../../log/logger.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 import { DEFAULT_OUTBOUND, isOutboundRefused, OutboundPolicy } from '../../security/outboundPolicy.js';
@@ -129,7 +130,7 @@ export class HttpOutbound {
       // the exchange itself, once per notification.
       (lane ?? this.connections).exchange(target, primitive.op === 2 ? 'GET' : 'POST', headers, body, timeoutMs).then(
         (answer) => {
-          const rsc = Number(answer.headers.get('x-m2m-rsc'));
+          const rsc = rscOf(answer.headers.get('x-m2m-rsc'));
           let parsed: unknown;
           try {
             const answered = [jsonCodec, cborCodec, xmlCodec].find((c) => c.accepts.includes(baseMediaType(answer.headers.get('content-type') ?? ''))) ?? jsonCodec;
@@ -138,7 +139,7 @@ export class HttpOutbound {
             parsed = undefined;
           }
           // A receiver that answers without an RSC did not speak oneM2M: not a delivery.
-          resolve(Number.isInteger(rsc) && rsc > 0 ? { rsc, body: parsed } : { rsc: 5103 });
+          resolve(rsc !== undefined ? { rsc, body: parsed } : { rsc: 5103 });
         },
         (err: unknown) => (isOutboundRefused(err) ? refuse(err.reason) : resolve({ rsc: 5103 })),
       );

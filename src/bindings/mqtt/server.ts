@@ -9,7 +9,7 @@ import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { codecByName, decodeBody, formatOfCodec } from '../../serialization/codec.js';
 import type { RequestHandler } from '../http/server.js';
-import { answerRqi, answerRsc, requestDocument, requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
+import { answerRqi, requestDocument, requestFromDocument, responseDocument, rscOf, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 
 export interface MqttBindingOptions {
@@ -117,7 +117,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
             log.warn({ event: 'mqtt-answer-refused', topic, rqi: answered, from: typeof doc.fr === 'string' ? doc.fr : null, expected: waiting.responder }, 'security event');
             return;
           }
-          waiting.done({ rsc: answerRsc(doc), body: doc.pc });
+          waiting.done({ rsc: rscOf(doc.rsc) ?? 5103, body: doc.pc });
         } catch {
           // not an answer we can read: the request times out
         }

@@ -13,7 +13,7 @@ import type { TransportContext } from '../../primitive/transport.js';
 import { codecByName, decodeBody, type Codec, formatOfCodec } from '../../serialization/codec.js';
 import type { HttpBindingOptions, RequestHandler } from '../http/server.js';
 import { peerCertificateOf, pskIdentities } from '../http/tls.js';
-import { answerRqi, answerRsc, requestFromDocument, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
+import { answerRqi, requestFromDocument, rscOf, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 import { withholdsResult } from '../../primitive/response.js';
 
@@ -109,7 +109,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
             // Only the connection the request went down may answer it.
             const answered = answerRqi(answer);
             const waiting = answered === undefined ? undefined : awaiting.get(answered);
-            if (waiting?.socket === socket) waiting.done({ rsc: answerRsc(answer), body: answer.pc });
+            if (waiting?.socket === socket) waiting.done({ rsc: rscOf(answer.rsc) ?? 5103, body: answer.pc });
             return;
           }
           const request = requestFromDocument(decoded);
