@@ -83,12 +83,12 @@ export interface InMnTree {
   readonly mnCse: TestCse;
 }
 
-/** Starts an IN-CSE and an MN-CSE (`mnExtra`: more MN flags) and waits until the MN is registered. */
-export async function startInMnTree(prefix: string, mnExtra: ConfigOverrides = {}): Promise<InMnTree> {
+/** Starts an IN-CSE and an MN-CSE (`mnExtra`, `inExtra`: more flags of each) and waits until the MN is registered. */
+export async function startInMnTree(prefix: string, mnExtra: ConfigOverrides = {}, inExtra: ConfigOverrides = {}): Promise<InMnTree> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const pki = await TestPki.create(dir);
   const files = { 'id-in': await pki.cse('id-in'), 'id-mn': await pki.cse('id-mn') };
-  const inCse = await startCseNode('id-in', 'IN', files['id-in']);
+  const inCse = await startCseNode('id-in', 'IN', files['id-in'], inExtra);
   const mnCse = await startCseNode('id-mn', 'MN', files['id-mn'], { ...registrarFlags(inCse.cse.httpPort), ...mnExtra });
   await mnCse.cse.services.remote?.registration?.whenRegistered();
   return { ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), files, inCse, mnCse };

@@ -3,10 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import coap from 'coap';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { call, registrarFlags, startCseNode, TestPki, type CseFiles } from '../cse.js';
+import { readFileSync } from 'node:fs';
+import { call, startInMnTree, type InMnTree } from '../cse.js';
 import { ManualClock, startTestCse, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
 
@@ -115,30 +113,21 @@ describe('request rate is work-conserving', () => {
 describe('request rate: what one other CSE sends or relays adds up', () => {
   // The MN's certificate lets it relay for any AE-ID of its own (/id-mn/C…): the IN cannot tell an AE of the MN
   // from an ID the MN made up. Here the MN is the attacker: it sends straight to the IN, a new AE-ID every time.
-  let inCse: TestCse;
-  let mnCse: TestCse;
-  let mn: CseFiles;
-  let ca: string;
+  let tree: InMnTree;
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'warden-relay-quota-'));
-    const pki = await TestPki.create(dir);
-    const inFiles = await pki.cse('id-in');
-    mn = await pki.cse('id-mn');
-    ca = pki.ca.certificate;
-    inCse = await startCseNode('id-in', 'IN', inFiles, { 'quota.relayRate': 1, 'quota.relayBurst': 10 });
-    mnCse = await startCseNode('id-mn', 'MN', mn, registrarFlags(inCse.cse.httpPort));
-    await mnCse.cse.services.remote?.registration?.whenRegistered();
+    tree = await startInMnTree('warden-relay-quota-', {}, { 'quota.relayRate': 1, 'quota.relayBurst': 10 });
   });
   after(async () => {
-    await mnCse?.close();
-    await inCse?.close();
+    await tree?.mnCse.close();
+    await tree?.inCse.close();
   });
 
   it('refuses a relaying CSE past its shared limit (4141) however many originators it names, and serves the IN\'s own AE', async () => {
+    const { ca, inCse, files } = tree;
     const port = inCse.cse.httpPort;
     const local = await call(port, ca, 'POST', '/cse-in', 'Clocal', { ty: 2, body: { 'm2m:ae': { rn: 'local', api: 'Nlocal', rr: false, srv: ['3'] } } });
     assert.equal(local.rsc, 2001, JSON.stringify(local.body));
-    const client = { cert: readFileSync(mn.cert, 'utf8'), key: readFileSync(mn.key, 'utf8') };
+    const client = { cert: readFileSync(files['id-mn'].cert, 'utf8'), key: readFileSync(files['id-mn'].key, 'utf8') };
     let refused: Awaited<ReturnType<typeof call>> | undefined;
     let served = 0;
     // Each invented originator has a full bucket of its own (quota.rate's defaults): only the shared limit can refuse.
