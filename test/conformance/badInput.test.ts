@@ -190,14 +190,39 @@ describe('hostile and malformed input over HTTP', () => {
     assert.match(rebinding, /http\.allowedHosts/);
     assert.match(await get(t.cse.httpPort, `localhost:${t.cse.httpPort}`, ae, '/cse-in/victim'), /X-M2M-RSC: 2000/);
     assert.match(await get(t.cse.httpPort, '[::1]:80', ae, '/cse-in/victim'), /X-M2M-RSC: 2000/);
+    // The absolute-form [RFC 9112 §3.2.2]: served, and its authority (not the Host header) is what the guard checks.
+    assert.match(await get(t.cse.httpPort, '127.0.0.1', ae, `http://127.0.0.1:${t.cse.httpPort}/cse-in/victim`), /X-M2M-RSC: 2000/);
+    const smuggled = await get(t.cse.httpPort, '127.0.0.1', ae, 'http://attacker.example/cse-in/victim');
+    assert.match(smuggled, /X-M2M-RSC: 4000/);
+    assert.match(smuggled, /host 'attacker\.example' is not served/);
+    for (const target of ['*', 'http://user@127.0.0.1/cse-in/victim', 'ftp://127.0.0.1/cse-in/victim']) {
+      const refused = await get(t.cse.httpPort, '127.0.0.1', ae, target);
+      assert.match(refused, /X-M2M-RSC: 4000/, target);
+      assert.match(refused, /is neither a path nor an absolute http\(s\) URI/, target);
+    }
     const named = await startTestCse({ 'http.allowedHosts': 'cse.example.net' });
     try {
       const owner = await named.client.registerAe('named');
       assert.match(await get(named.cse.httpPort, 'cse.example.net', owner, '/cse-in/named'), /X-M2M-RSC: 2000/);
       assert.match(await get(named.cse.httpPort, 'evil.example.net', owner, '/cse-in/named'), /X-M2M-RSC: 4000/);
+      assert.match(await get(named.cse.httpPort, 'evil.example.net', owner, 'http://cse.example.net/cse-in/named'), /X-M2M-RSC: 2000/);
     } finally {
       await named.close();
     }
+  });
+
+  it('a body with a content coding → 4015 (HTTP 415, Accept-Encoding: identity); nothing is created', async () => {
+    const body = JSON.stringify({ 'm2m:cnt': { rn: 'zipped' } });
+    for (const coding of ['gzip', 'deflate, gzip', 'br']) {
+      const reply = await t.client.request('POST', '/cse-in/victim', { origin: ae, headers: { 'Content-Type': 'application/json;ty=3', 'Content-Encoding': coding }, raw: body });
+      assert.equal(reply.rsc, 4015, coding);
+      assert.equal(reply.status, 415);
+      assert.equal(reply.headers.get('accept-encoding'), 'identity');
+      assert.match(String(reply.body?.['m2m:dbg']), /content coding/);
+    }
+    assert.equal((await t.client.retrieve('/cse-in/victim/zipped', ae)).rsc, 4004);
+    const identity = await t.client.request('POST', '/cse-in/victim', { origin: ae, headers: { 'Content-Type': 'application/json;ty=3', 'Content-Encoding': 'identity' }, raw: body });
+    assert.equal(identity.rsc, 2001);
   });
 
   it('response type, result type and expiration parameters are checked', async () => {

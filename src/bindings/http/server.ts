@@ -58,6 +58,22 @@ function hostAllowed(hostHeader: string | undefined, allowed: readonly string[])
   return isIP(name) !== 0 || name === 'localhost' || allowed.includes(name);
 }
 
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#@]*)([/?][^#]*)?$/i;
+
+/**
+ * The request target as a path and the host it names. RFC 9112 §3.2.2: a server must accept the absolute-form
+ * (`GET http://host/cse-in`), use its authority instead of the Host header, and ignore that header; the path is
+ * then served like any other, so the DNS-rebinding guard sees the name the client really asked for.
+ * A target in no other form (authority-form, `*`, a bare name, userinfo) is refused before anything reads it.
+ */
+function requestTarget(req: IncomingMessage): { path: string; host: string | undefined } {
+  const url = req.url ?? '/';
+  if (url.charCodeAt(0) === 47 /* '/' */) return { path: url, host: req.headers.host };
+  const absolute = ABSOLUTE_FORM.exec(url);
+  if (!absolute) throw badRequest(`request target '${url.slice(0, 100)}' is neither a path nor an absolute http(s) URI`);
+  return { path: absolute[2] === undefined ? '/' : absolute[2].startsWith('?') ? `/${absolute[2]}` : absolute[2], host: absolute[1] };
+}
+
 function singleHeader(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -131,12 +147,20 @@ function sendDecodeError(res: ServerResponse, req: IncomingMessage, err: CseErro
 export async function startHttpBinding(handle: RequestHandler, options: HttpBindingOptions, log: Logger): Promise<RunningHttpBinding> {
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let responseCodec: Codec = jsonCodec;
+    let target: { path: string; host: string | undefined };
+    try {
+      target = requestTarget(req);
+    } catch (err) {
+      sendDecodeError(res, req, err as CseError);
+      return;
+    }
+    req.url = target.path;
     // Not oneM2M paths: /.well-known/ is reserved, /console/ is the web console (when on). The DNS-rebinding guard
     // applies to them as to everything else.
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const path = target.path.split('?')[0] ?? '/';
     const isConsole = options.console !== undefined && (path === '/console' || path.startsWith('/console/'));
     if (isConsole || path.startsWith('/.well-known/')) {
-      const allowed = hostAllowed(req.headers.host, options.allowedHosts);
+      const allowed = hostAllowed(target.host, options.allowedHosts);
       if (!allowed || !options.console || !isConsole) {
         res.writeHead(allowed ? 404 : 400, { 'Content-Length': '0' });
         res.end();
@@ -157,8 +181,15 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
         }
       }
       responseCodec = codecForAccept(singleHeader(req, 'accept'), requestCodec);
-      if (!hostAllowed(req.headers.host, options.allowedHosts)) {
-        throw badRequest(`host '${String(req.headers.host).slice(0, 255)}' is not served here (see http.allowedHosts)`);
+      if (!hostAllowed(target.host, options.allowedHosts)) {
+        throw badRequest(`host '${String(target.host).slice(0, 255)}' is not served here (see http.allowedHosts)`);
+      }
+      // No content coding is decoded (RFC 9110 §8.4): a compressed body read as JSON/CBOR/XML would be refused with a
+      // parser's confusing message, or, worse, happen to parse. 415 names what the CSE accepts (§15.5.16).
+      const coding = singleHeader(req, 'content-encoding');
+      if (coding !== undefined && coding.trim().toLowerCase() !== 'identity' && coding.trim() !== '') {
+        res.setHeader('Accept-Encoding', 'identity');
+        throw new CseError(RSC.UNSUPPORTED_MEDIA_TYPE, `content coding '${coding.slice(0, 40)}' is not supported: send the body without Content-Encoding`);
       }
       let body: Buffer;
       try {
@@ -170,7 +201,7 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
         }
         throw err;
       }
-      const primitive = decodeHttpRequest({ method: req.method ?? '', url: req.url ?? '/', headers: req.headers, body }, options.maxQueryParameters);
+      const primitive = decodeHttpRequest({ method: req.method ?? '', url: target.path, headers: req.headers, body }, options.maxQueryParameters);
       const transport: TransportContext = { binding: 'http', remoteAddress: req.socket.remoteAddress ?? '', secure: options.tls !== undefined, responseFormat: formatOfCodec(responseCodec) };
       if (options.tls) {
         const socket = req.socket as TLSSocket;
