@@ -4,7 +4,7 @@ import type { CseServices } from '../pipeline/context.js';
 import { formatTimestamp } from '../primitive/identifiers.js';
 import { durationMs } from '../resources/validate.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { MISSING_DATA_TIMER, WATCH_KEY, type MissingDataWatch, type TimeSeriesAttributes } from '../resources/types/timeSeries.js';
+import { MISSING_DATA_LIST_MAX, MISSING_DATA_TIMER, WATCH_KEY, type MissingDataWatch, type TimeSeriesAttributes } from '../resources/types/timeSeries.js';
 import { EVENT, MISSING_DATA_WINDOW_KEY as WINDOW_KEY, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import { setTimer, type TimerHandler } from '../scheduler/timers.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
@@ -13,7 +13,18 @@ import { MAX_SUBSCRIPTIONS_PER_RESOURCE, recordMissingData, type MissingDataRepo
 /** Points recorded in one run at most: a long outage is caught up in several runs, not one long transaction. */
 const POINTS_PER_RUN = 1_000;
 /** missingDataList without missingDataMaxNr keeps this many points, the newest. */
-const UNBOUNDED_LIST = 1_000;
+const UNBOUNDED_LIST = MISSING_DATA_LIST_MAX;
+/**
+ * Expected points caught up after the CSE was stopped, at most: older ones are skipped. A reading every millisecond
+ * (pei 1) would otherwise owe 86 million points a day of downtime, each run a transaction of its own.
+ */
+const CATCH_UP_MAX = 10 * POINTS_PER_RUN;
+/**
+ * Shortest time between two detection runs of one timeSeries (ms). Points are placed by their detection time, not the
+ * run's, so a run that takes several only reports them up to this late; it bounds the work one small pei can ask of
+ * the CSE (one transaction rewriting the timeSeries per run) to a few runs a second.
+ */
+const RUN_GAP_MIN = 250;
 
 interface Window {
   /** When the window started (epoch ms): the first missing point after the previous window ended. */
@@ -34,6 +45,12 @@ export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, p
   const now = services.clock.now();
   const missing: number[] = [];
   const expectedAt = (slot: number): number => watch.first + slot * pei;
+  const due = Math.floor((now - mdt - watch.first) / pei) - watch.next + 1;
+  if (due > CATCH_UP_MAX) {
+    services.log.warn({ ri: timeSeries.ri, skipped: due - CATCH_UP_MAX }, 'missing-data-catch-up-skipped');
+    watch.next += due - CATCH_UP_MAX;
+    watch.filled = watch.filled.filter((slot) => slot >= watch.next);
+  }
   for (let runs = 0; expectedAt(watch.next) + mdt <= now && runs < POINTS_PER_RUN; runs++, watch.next++) {
     const filled = watch.filled.indexOf(watch.next);
     if (filled >= 0) watch.filled.splice(filled, 1);
@@ -48,7 +65,7 @@ export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, p
     timeSeries.lt = formatTimestamp(now);
   }
   await tx.update(timeSeries);
-  await setTimer(tx, MISSING_DATA_TIMER, timeSeries.ri, expectedAt(watch.next) + mdt, { first: watch.first }, now);
+  await setTimer(tx, MISSING_DATA_TIMER, timeSeries.ri, Math.max(expectedAt(watch.next) + mdt, now + RUN_GAP_MIN), { first: watch.first }, now);
   if (missing.length > 0) await report(tx, services, timeSeries, missing, mdt, now);
 };
 

@@ -77,6 +77,7 @@ describe('timeSeries and timeSeriesInstance over HTTP', () => {
       [{ pei: 0 }, 'pei'],
       [{ mdlt: [] }, 'mdlt'],
       [{ cnf: 'nonsense' }, 'cnf'],
+      [{ mdn: 1001 }, 'mdn'],
     ];
     for (const [attrs, name] of cases) {
       const reply = await t.client.create('/cse-in/meter', 29, { 'm2m:ts': { rn: 'bad', ...attrs } }, ae);
@@ -176,6 +177,31 @@ describe('timeSeries and timeSeriesInstance over HTTP', () => {
     } finally {
       await rx.stop();
     }
+  });
+
+  it('bounds the work one timeSeries asks: nothing owed from before its first reading arrived, a few runs a second', async () => {
+    // A first reading generated ten years ago: the points expected since then were never awaited by the CSE.
+    await series('ancient', { pei: 1000, peid: 100, mdt: 500, mdd: true, mdn: 10 });
+    const arrived = clock.now();
+    await reading('/cse-in/meter/ancient', arrived - 315_360_000_000, 'old');
+    clock.advance(3000);
+    t.cse.deliverer.wake();
+    await waitFor(async () => ts(await t.client.retrieve('/cse-in/meter/ancient', ae)).mdc === 3);
+    assert.deepEqual(ts(await t.client.retrieve('/cse-in/meter/ancient', ae)).mdlt, [0, 1000, 2000].map((d) => formatTimestamp(arrived + d)));
+    // A reading expected every millisecond: each detection run takes every point due, and the next run waits.
+    await series('hasty', { pei: 1, mdt: 1, mdd: true });
+    await reading('/cse-in/meter/hasty', clock.now(), 'h0');
+    clock.advance(100);
+    t.cse.deliverer.wake();
+    await waitFor(async () => Number(ts(await t.client.retrieve('/cse-in/meter/hasty', ae)).mdc) > 90);
+    const first = ts(await t.client.retrieve('/cse-in/meter/hasty', ae));
+    clock.advance(100);
+    t.cse.deliverer.wake();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(ts(await t.client.retrieve('/cse-in/meter/hasty', ae)).st, first.st, 'no run within 250 ms of the last');
+    clock.advance(200);
+    t.cse.deliverer.wake();
+    await waitFor(async () => Number(ts(await t.client.retrieve('/cse-in/meter/hasty', ae)).mdc) > Number(first.mdc));
   });
 
   it("sends a missing data report only while the subscription's creator may still read the timeSeries", async () => {

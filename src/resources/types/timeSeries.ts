@@ -29,7 +29,8 @@ const attributes = {
   pei: { type: 'positiveInteger', create: 'O', update: 'O' },
   peid: { type: 'nonNegInteger', create: 'O', update: 'O' },
   mdd: { type: 'boolean', create: 'O', update: 'O' },
-  mdn: { type: 'positiveInteger', create: 'O', update: 'O' },
+  // The list is rewritten with every detection run: its length is bounded like a batch's (bn.num ≤ 1000).
+  mdn: { type: 'positiveInteger', create: 'O', update: 'O', check: (v) => (typeof v === 'number' && v > MISSING_DATA_LIST_MAX ? `must be at most ${MISSING_DATA_LIST_MAX}` : undefined) },
   mdlt: { type: 'list', create: 'NP', update: 'NP' },
   mdc: { type: 'nonNegInteger', create: 'NP', update: 'NP' },
   /** missingDataDetectTimer, in milliseconds. */
@@ -51,6 +52,8 @@ export const MISSING_DATA_TIMER = 'missingData';
 export const WATCH_KEY = '__mdWatch';
 /** Expected readings ahead of the detection that an early reading may fill, at most. */
 const SLOTS_AHEAD = 1_000;
+/** Longest missingDataList: the largest mdn accepted, and the list kept without one. */
+export const MISSING_DATA_LIST_MAX = 1_000;
 
 export interface MissingDataWatch {
   first: number;
@@ -71,8 +74,11 @@ async function watchAfterReading(ctx: HookContext, timeSeries: StoredResource, i
   if (generated === undefined) return;
   const watch = timeSeries.doc[WATCH_KEY] as MissingDataWatch | undefined;
   if (!watch) {
-    timeSeries.doc[WATCH_KEY] = { first: generated, next: 1, filled: [] } satisfies MissingDataWatch;
-    await setTimer(ctx.store, MISSING_DATA_TIMER, timeSeries.ri, generated + attrs.pei + attrs.mdt, { first: generated }, ctx.now);
+    // Detection begins with monitoring: an expected point whose detection time had passed before this first reading
+    // arrived was never expected by the CSE (a first dgt years back would otherwise owe billions of points).
+    const next = Math.max(1, Math.ceil((ctx.now - attrs.mdt - generated) / attrs.pei));
+    timeSeries.doc[WATCH_KEY] = { first: generated, next, filled: [] } satisfies MissingDataWatch;
+    await setTimer(ctx.store, MISSING_DATA_TIMER, timeSeries.ri, generated + next * attrs.pei + attrs.mdt, { first: generated }, ctx.now);
     return;
   }
   const slot = Math.round((generated - watch.first) / attrs.pei);
