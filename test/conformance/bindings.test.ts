@@ -331,3 +331,32 @@ describe('bindings and serializations', () => {
     assert.equal(twice.headers.get('x-m2m-rsc'), '4000', 'a name given twice is ambiguous');
   });
 });
+
+describe('mqtt: a retained request is not a request', () => {
+  it('a request left retained on the broker is never run, at start-up or after; live requests are', async () => {
+    const cseId = `id-retain${process.pid}`;
+    const aei = `Cretained${process.pid}`;
+    const requestTopic = `/oneM2M/req/${aei}/${cseId}/json`;
+    const planter = await mqtt.connectAsync(BROKER, { clientId: `test-planter-${process.pid}` });
+    const answers: Attrs[] = [];
+    await planter.subscribeAsync(`/oneM2M/resp/${aei}/${cseId}/json`, { qos: 1 });
+    planter.on('message', (_topic, payload) => answers.push(JSON.parse(payload.toString()) as Attrs));
+    const registration = (rqi: string, rn: string): string => JSON.stringify({ op: 1, to: 'cse-in', fr: aei, rqi, rvi: '3', ty: 2, pc: { 'm2m:ae': { rn, api: 'Nretained', rr: false, srv: ['3'] } } });
+    // Planted before the CSE subscribes: the broker hands it over with the subscription, retain flag set.
+    await planter.publishAsync(requestTopic, registration('planted', 'planted'), { qos: 1, retain: true });
+    const t = await startTestCse({ 'cse.id': cseId, 'mqtt.enabled': true, 'mqtt.url': BROKER });
+    try {
+      await planter.publishAsync(requestTopic, registration('live', 'live'), { qos: 1 });
+      await waitFor(() => answers.some((a) => a.rqi === 'live'));
+      assert.equal(answers.find((a) => a.rqi === 'live')?.rsc, 2001);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(answers.map((a) => a.rqi), ['live'], 'the planted request got no answer');
+      assert.equal((await t.client.retrieve('/cse-in/planted', 'CAdmin')).rsc, 4004);
+      assert.equal((await t.client.retrieve('/cse-in/live', 'CAdmin')).rsc, 2000);
+    } finally {
+      await planter.publishAsync(requestTopic, '', { qos: 1, retain: true });
+      await planter.endAsync();
+      await t.close();
+    }
+  });
+});

@@ -97,7 +97,14 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
     return `/${segment}`;
   };
 
-  client.on('message', (topic, payload) => {
+  client.on('message', (topic, payload, packet) => {
+    // A message from the broker's retained store is an old publication, replayed on every (re)subscription: run as a
+    // request it would repeat its operation at each restart or reconnect, and an old answer could settle a new request.
+    // A live message reaches a subscriber with retain 0 (MQTT 3.1.1 §3.3.1.3; MQTT 5 without Retain As Published).
+    if (packet.retain) {
+      log.warn({ event: 'mqtt-retained-ignored', topic }, 'security event');
+      return;
+    }
     void (async () => {
       const parts = topic.split('/');
       const [, , kind, originator, , format] = parts;
