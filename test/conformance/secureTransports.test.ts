@@ -8,7 +8,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import coap from 'coap';
-import { parse as parseCoap } from 'coap-packet';
+import { generate, parse as parseCoap } from 'coap-packet';
 import { createSocket } from 'node:dgram';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
@@ -215,6 +215,78 @@ describe('secure transports', () => {
       assert.equal(answers.length, 2);
     } finally {
       socket.close();
+      await t.close();
+    }
+  });
+
+  it('CoAP: a block-wise request body is reassembled in order and within limits (RFC 7959)', async () => {
+    const t = await startTestCse({ 'coap.enabled': true, 'coap.port': 0, 'http.maxBodyBytes': 16_384 });
+    const port = t.cse.coapPort ?? 0;
+    try {
+      // node-coap's client sends the body in Block1 blocks, each answered 2.31 Continue, then the request is carried out.
+      const ae = await t.client.registerAe('blocks');
+      await t.client.create('/cse-in/blocks', 3, { 'm2m:cnt': { rn: 'data' } }, ae);
+      const con = 'x'.repeat(5000);
+      const created = await new Promise<{ code: string; rsc: number }>((resolve, reject) => {
+        const req = coap.request({ hostname: '127.0.0.1', port, method: 'POST', pathname: '/cse-in/blocks/data', query: 'rcn=0', confirmable: true });
+        req.setOption('279', ae);
+        req.setOption('283', 'big');
+        req.setOption('267', 4);
+        req.setOption('Content-Format', 50);
+        req.setOption('Block1', Buffer.of(6)); // node-coap's client: send in blocks of 2^(6+4) bytes
+        req.on('response', (res: { code: string; headers: Record<string, unknown> }) => resolve({ code: res.code, rsc: Number(res.headers['307']) }));
+        req.on('error', reject);
+        req.end(Buffer.from(JSON.stringify({ 'm2m:cin': { rn: 'big', con } })));
+      });
+      assert.deepEqual(created, { code: '2.01', rsc: 2001 });
+      assert.equal(((await t.client.retrieve('/cse-in/blocks/data/big', ae)).body?.['m2m:cin'] as Attrs).con, con);
+      // The answer, longer than one datagram, comes back block by block (Block2, node-coap) with its RSC.
+      const read = await new Promise<{ code: string; rsc: number; con: unknown }>((resolve, reject) => {
+        const req = coap.request({ hostname: '127.0.0.1', port, method: 'GET', pathname: '/cse-in/blocks/data/big', confirmable: true });
+        req.setOption('279', ae);
+        req.setOption('283', 'big-read');
+        req.on('response', (res: { code: string; headers: Record<string, unknown>; payload: Buffer }) =>
+          resolve({ code: res.code, rsc: Number(res.headers['307']), con: ((JSON.parse(res.payload.toString()) as Attrs)['m2m:cin'] as Attrs).con }),
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      assert.deepEqual(read, { code: '2.05', rsc: 2000, con });
+
+      // By hand: NON POSTs with Block1 (number 27), SZX 6 (1 KiB blocks).
+      const socket = createSocket('udp4');
+      const answers: Array<ReturnType<typeof parseCoap>> = [];
+      socket.on('message', (m: Buffer) => answers.push(parseCoap(m)));
+      await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+      let mid = 100;
+      const block = (token: string, num: number, more: boolean, payload: Buffer, szx = 6): Promise<ReturnType<typeof parseCoap>> => {
+        const before = answers.length;
+        const value = (num << 4) | (more ? 8 : 0) | szx;
+        const bytes = value < 256 ? Buffer.from([value]) : value < 65_536 ? Buffer.from([value >> 8, value & 0xff]) : Buffer.from([value >> 16, (value >> 8) & 0xff, value & 0xff]);
+        socket.send(generate({ code: 'POST', confirmable: false, messageId: ++mid, token: Buffer.from(token), options: [{ name: 'Uri-Path', value: Buffer.from('cse-in') }, { name: 'Block1', value: bytes }], payload }), port, '127.0.0.1');
+        return waitFor(() => answers.length > before).then(() => answers[before] as ReturnType<typeof parseCoap>);
+      };
+      const kib = Buffer.alloc(1024, 0x61);
+      const first = await block('t1', 0, true, kib);
+      assert.equal(first.code, '2.31');
+      assert.equal(first.options.find((o) => o.name === 'Block1')?.value.readUInt8(0), 0x0e, 'the block echoed');
+      // A block that does not follow (block 1 never came): 4.08, and the transfer is gone.
+      assert.equal((await block('t1', 2, true, kib)).code, '4.08');
+      assert.equal((await block('t1', 1, false, kib)).code, '4.08');
+      // The last block of a body whose first blocks never came (the probe's 1 GiB claim): 4.13 with Size1, nothing allocated.
+      const huge = await block('t2', 0xfffff, false, Buffer.from('x'));
+      assert.equal(huge.code, '4.13');
+      assert.equal(huge.options.find((o) => o.name === 'Size1')?.value.readUIntBE(0, 2), 16_384);
+      // A block before the last that is not exactly its size (the probe sent 60 000 bytes, over IPv4 fragments, as 1 KiB blocks).
+      assert.equal((await block('t3', 0, true, Buffer.alloc(1100, 0x61))).code, '4.00');
+      // One peer holds at most four unfinished transfers; a fifth waits.
+      for (const token of ['p1', 'p2', 'p3', 'p4']) assert.equal((await block(token, 0, true, kib)).code, '2.31', token);
+      const fifth = await block('p5', 0, true, kib);
+      assert.equal(fifth.code, '5.03');
+      assert.match(fifth.payload.toString(), /unfinished block-wise transfers/);
+      socket.close();
+      assert.equal((await t.client.retrieve('/cse-in', 'CAdmin')).rsc, 2000, 'the CSE serves on');
+    } finally {
       await t.close();
     }
   });

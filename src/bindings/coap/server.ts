@@ -15,6 +15,7 @@ import { codecForAccept, codecForContentType, type Codec, formatOfCodec } from '
 import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from '../http/decode.js';
 import { rscOf } from '../primitiveContent.js';
+import { BLOCKWISE_LIMITS, keepBlock2Options, keepOptionsAcrossBlocks, lastBlock1Of, reassembleBlock1, type CoapDatagramHandler } from './blockwise.js';
 import type { RequestHandler } from '../http/server.js';
 
 /** oneM2M CoAP options [TS-0008 table 6.2.2.4-1], with the request header each stands for. */
@@ -96,7 +97,7 @@ const OPTION_NUMBERS: Record<string, number> = {
 };
 /**
  * Critical options this binding acts on: the target (Uri-Host/Port/Path/Query), Accept, block-wise transfer
- * (node-coap) and the oneM2M options. Any other critical (odd-numbered) option asks for something Warden does
+ * (Block1 in blockwise.ts, Block2 in node-coap) and the oneM2M options. Any other critical (odd-numbered) option asks for something Warden does
  * not do — a precondition, a proxy, OSCORE — so the request is refused rather than carried out without it.
  */
 const UNDERSTOOD_CRITICAL = new Set([3, 7, 11, 15, 17, 23, 27, ...Object.keys(STRING_OPTIONS).map(Number), ...Object.values(UINT_OPTIONS).map(Number)]);
@@ -213,10 +214,15 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
   // Exclusive: with address reuse a second CSE on the same port would silently take the traffic (UDP).
   const server = coap.createServer({ type: options.host.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
   answerMalformedMessages(server as unknown as CoapServerInternals);
+  const blockwise = server as unknown as CoapDatagramHandler;
+  reassembleBlock1(blockwise, { ...BLOCKWISE_LIMITS, maxBodyBytes: options.maxBodyBytes });
+  keepOptionsAcrossBlocks(blockwise);
   server.on('request', (req: IncomingMessage, res: OutgoingMessage) => {
     // An answer that cannot be written (its options past one datagram) is an error event of the stream: without a
     // listener it would end the process.
     res.on('error', (err: Error) => log.warn({ err: err.message, remote: req.rsinfo.address }, 'CoAP answer could not be sent'));
+    const lastBlock = lastBlock1Of(req);
+    if (lastBlock) res.setOption('Block1', lastBlock);
     const critical = unknownCriticalOption((req as unknown as { options?: Array<{ name: unknown }> }).options);
     if (critical !== undefined) {
       // 4.02 Bad Option [RFC 7252 §5.4.1]; the request is not carried out. The RSC option says 4000.
@@ -253,6 +259,7 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
         const response = await handle(primitive, transport);
         answering = true;
         reply(res, response, codec);
+        keepBlock2Options(blockwise, res);
       } catch (err) {
         // The request was carried out and its answer could not be written: nothing more can be sent on this exchange.
         if (answering) {
@@ -262,6 +269,7 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
         const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
         if (!(err instanceof CseError)) log.error({ err }, 'CoAP binding failure');
         reply(res, { rsc, rqi: headers['x-m2m-ri'] ?? '', pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, codec);
+        keepBlock2Options(blockwise, res);
       }
     })().catch((err: unknown) => log.error({ err }, 'CoAP request handling failed'));
   });
