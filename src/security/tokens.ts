@@ -86,6 +86,8 @@ export const MAX_TOKEN_CHARS = 8192;
 const CACHE_LIMIT = 10_000;
 /** Permissions per token and resources per permission read: a token's size is a cost of every request carrying it. */
 const MAX_PERMISSIONS = 16;
+/** Longest token identifier (jti) accepted: it keys revocation and Local-Token-IDs. */
+const MAX_TOKEN_ID_LENGTH = 256;
 const MAX_RESOURCES = 64;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -382,14 +384,25 @@ export class TokenVerifier {
       if (err instanceof joseErrors.JWTClaimValidationFailed) throw new TokenRejected(`a token fails its ${err.claim} check (${err.reason})`);
       throw new TokenRejected(`a token's signature does not verify with the key of issuer ${issuer.id}`);
     }
+    // jose checks that exp and nbf are numbers; what keys a token (revocation, Local-Token-IDs, logs) must be text,
+    // and its times must stay times once in milliseconds (1e308 would be an expiry of Infinity).
+    if (typeof claims.jti !== 'string' || claims.jti.length === 0 || claims.jti.length > MAX_TOKEN_ID_LENGTH) {
+      throw new TokenRejected(`a token's jti must be a string of 1 to ${MAX_TOKEN_ID_LENGTH} characters (RFC 7519 §4.1.7)`);
+    }
+    for (const claim of ['exp', 'nbf', 'iat'] as const) {
+      const value = claims[claim];
+      if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(Math.floor(value * 1000)))) {
+        throw new TokenRejected(`a token fails its ${claim} check (not a NumericDate this CSE can keep)`);
+      }
+    }
     return {
       compact: token,
-      id: String(claims.jti),
+      id: claims.jti,
       issuer: issuer.id,
       holder: typeof claims.azp === 'string' ? claims.azp : '',
       notAfter: Number(claims.exp) * 1000,
       notBefore: Number(claims.nbf) * 1000,
-      permissions: this.permissionsOf(claims.tkps, String(claims.jti), issuer),
+      permissions: this.permissionsOf(claims.tkps, claims.jti, issuer),
     };
   }
 

@@ -416,6 +416,11 @@ describe('dynamic authorization: oneM2M JWT tokens in tkns (Authorization header
       ['no permissions', await token({ claims: { tkps: undefined } })],
       ['privileges without resourceIDs', await token({ claims: { tkps: { pm: [{ pv: { acr: [{ acor: ['Cguest'], acop: 63 }] } }] } } })],
       ['a malformed Role-ID', await token({ claims: { tkps: { pm: [{ ris: [boxRi], rids: ['not a role'] }] } } })],
+      // Claims jose leaves to the application (RFC 7519 §4.1.4, §4.1.7): jti is text, times stay times.
+      ['jti an object', await token({ claims: { jti: { a: 1 } } })],
+      ['jti a list', await token({ claims: { jti: ['x'] } })],
+      ['jti empty', await token({ claims: { jti: '' } })],
+      ['exp beyond any date', await token({ claims: { exp: 1e308 } })],
     ];
     for (const [name, tkns] of cases) {
       const reply = await t.client.retrieve(box, 'Cguest', withToken(tkns));
