@@ -1,6 +1,7 @@
 // Block-wise request bodies (Block1, RFC 7959) reassembled by Warden, within limits, before node-coap sees the request.
 import { randomInt } from 'node:crypto';
 import type { RemoteInfo, Socket } from 'node:dgram';
+import coap from 'coap';
 import { generate, type ParsedPacket } from 'coap-packet';
 
 /** What node-coap keeps private and this module wraps: its entry point for every datagram, and its socket. */
@@ -10,11 +11,13 @@ export interface CoapDatagramHandler {
   _block2Cache: {
     get(key: unknown): CachedAnswer | undefined;
     add(key: unknown, payload: CachedAnswer): void;
+    remove(key: unknown): boolean;
   };
 }
 
 /** An answer node-coap keeps to serve block by block, with the options it repeats in each block. */
 interface CachedAnswer {
+  buffer?: Buffer;
   options: Array<{ name: unknown; value: unknown }>;
 }
 
@@ -113,7 +116,8 @@ export class Block1Reassembly {
         this.drop(key);
         return { kind: 'refuse', code: '4.08', message: `block ${num} does not follow the blocks received for this request` };
       }
-      if (this.heldBytes + payload.length > this.limits.totalBytes) {
+      // The last block ends the transfer and frees what it holds: only blocks that wait for more count against the total.
+      if (more && this.heldBytes + payload.length > this.limits.totalBytes) {
         this.drop(key);
         return { kind: 'refuse', code: '5.03', message: 'too many unfinished block-wise transfers; try again later' };
       }
@@ -213,7 +217,7 @@ const PER_BLOCK = new Set(['Block2', 'ETag', 'Size2', 'Block1']);
  * asynchronously) had set any; and serving a block puts the answer in the cache again, without them. Every block after
  * the first came without the oneM2M options, RSC and Request-ID among them, and a client that takes the last block's
  * options (node-coap's does) read no status. Called right after the answer is ended (which caches it), this gives the
- * cached answer the first block's options; `keepOptionsAcrossBlocks` keeps them when a block is served.
+ * cached answer the first block's options; `boundBlock2Cache` keeps them when a block is served.
  */
 export function keepBlock2Options(server: CoapDatagramHandler, res: unknown): void {
   const response = res as { _cachekey?: unknown; _packet?: { options?: CachedAnswer['options'] } };
@@ -223,12 +227,64 @@ export function keepBlock2Options(server: CoapDatagramHandler, res: unknown): vo
   for (const option of response._packet?.options ?? []) if (!PER_BLOCK.has(String(option.name))) cached.options.push(option);
 }
 
-export function keepOptionsAcrossBlocks(server: CoapDatagramHandler): void {
+/** Answers kept for block-wise reading at once, and their bytes: the oldest go first. */
+export const BLOCK2_CACHE_LIMITS = { entries: 256, bytes: 32 * 1_048_576 } as const;
+
+/**
+ * node-coap keeps every answer longer than one block for EXCHANGE_LIFETIME (247 s), one per token, without a bound:
+ * 2 000 GETs of one 900 KB instance, each with a new token, held 1.3 GB. Here the cache keeps at most
+ * BLOCK2_CACHE_LIMITS, dropping the oldest answers (a later block of a dropped answer makes node-coap run the request
+ * again and cut the block from the new answer), and keeps an answer's options when it serves a block from it (which
+ * puts the answer in the cache again, without them).
+ */
+export function boundBlock2Cache(server: CoapDatagramHandler, limits: { entries: number; bytes: number } = BLOCK2_CACHE_LIMITS): void {
   const cache = server._block2Cache;
   const add = cache.add.bind(cache);
+  const remove = cache.remove.bind(cache);
+  const sizes = new Map<unknown, number>();
+  let bytes = 0;
+  const forget = (key: unknown): void => {
+    bytes -= sizes.get(key) ?? 0;
+    sizes.delete(key);
+  };
   cache.add = (key, payload) => {
     const before = cache.get(key);
     if (before && payload.options.length === 0) payload.options = before.options;
+    forget(key);
+    const size = payload.buffer?.length ?? 0;
+    for (const [oldest] of sizes) {
+      if (sizes.size < limits.entries && bytes + size <= limits.bytes) break;
+      forget(oldest);
+      remove(oldest);
+    }
+    sizes.set(key, size);
+    bytes += size;
     add(key, payload);
+  };
+  cache.remove = (key) => {
+    forget(key);
+    return remove(key);
+  };
+}
+
+let releasing = false;
+
+/**
+ * node-coap keeps every answer message it sent for EXCHANGE_LIFETIME (its duplicate cache, up to 32 MiB of datagrams),
+ * and with it the answer stream, which still holds what was written to it: for a block of a large answer, a view of the
+ * whole answer. 2 000 reads of a 900 KB instance, one block each, held 1.3 GB that way. Once the datagram is made the
+ * stream's content is no longer needed, so it is let go as soon as the answer is ended.
+ */
+export function releaseAnswerBodies(): void {
+  if (releasing) return;
+  releasing = true;
+  const prototype = coap.OutgoingMessage.prototype as unknown as { end: (...args: unknown[]) => unknown; consume(bytes: number): unknown; length: number; _addCacheEntry?: unknown };
+  const end = prototype.end;
+  prototype.end = function (this: typeof prototype, ...args: unknown[]) {
+    const result = end.apply(this, args);
+    // Only a server's answer (node-coap's server gives each one _addCacheEntry): a client's request stream is read again
+    // for its blocks and retransmissions.
+    if (this._addCacheEntry !== undefined) this.consume(this.length);
+    return result;
   };
 }

@@ -15,7 +15,7 @@ import { codecForAccept, codecForContentType, type Codec, formatOfCodec } from '
 import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from '../http/decode.js';
 import { rscOf } from '../primitiveContent.js';
-import { BLOCKWISE_LIMITS, keepBlock2Options, keepOptionsAcrossBlocks, lastBlock1Of, reassembleBlock1, type CoapDatagramHandler } from './blockwise.js';
+import { BLOCKWISE_LIMITS, boundBlock2Cache, keepBlock2Options, lastBlock1Of, reassembleBlock1, releaseAnswerBodies, type CoapDatagramHandler } from './blockwise.js';
 import type { RequestHandler } from '../http/server.js';
 
 /** oneM2M CoAP options [TS-0008 table 6.2.2.4-1], with the request header each stands for. */
@@ -216,7 +216,8 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
   answerMalformedMessages(server as unknown as CoapServerInternals);
   const blockwise = server as unknown as CoapDatagramHandler;
   reassembleBlock1(blockwise, { ...BLOCKWISE_LIMITS, maxBodyBytes: options.maxBodyBytes });
-  keepOptionsAcrossBlocks(blockwise);
+  boundBlock2Cache(blockwise);
+  releaseAnswerBodies();
   server.on('request', (req: IncomingMessage, res: OutgoingMessage) => {
     // An answer that cannot be written (its options past one datagram) is an error event of the stream: without a
     // listener it would end the process.
