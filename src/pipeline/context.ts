@@ -93,4 +93,6 @@ export interface RequestContext {
   assignedTokens?: Array<{ lti: string; tkid: string }>;
   outcome?: Outcome;
   response?: ResponsePrimitive;
+  /** Called once the response is made, whatever it is (the rate-limit stage gives back the request's in-flight place). */
+  done?: () => void;
 }

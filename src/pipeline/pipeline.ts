@@ -94,6 +94,10 @@ export class Pipeline {
     } catch (err) {
       ctx.response = this.errorResponse(ctx, err, stage);
     }
+    if (ctx.done) {
+      if (transport.settle) transport.settle(ctx.done);
+      else ctx.done();
+    }
     // Every response carries its originating timestamp, and echoes the result expiration timestamp it was
     // asked to meet [TS-0004 table 7.2.1.2-1; TS-0001 §8.1.3: "the Receiver shall echo the result expiration timestamp"].
     ctx.response.ot = formatTimestamp(this.services.clock.now());

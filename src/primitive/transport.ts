@@ -44,4 +44,10 @@ export interface TransportContext {
   fanOutBudget?: { requests: number; bytes: number };
   /** Set on requests the CSE makes to itself (group fan-out, non-blocking execution): quotas counted them on arrival. */
   internal?: boolean;
+  /**
+   * The binding gives back what a request holds (its in-flight place, quotas/stage.ts) when its answer has left: HTTP
+   * once the response is flushed to the connection or the connection closed, so that answers a client does not read
+   * count as requests still being served. Without it they are given back when the response is made.
+   */
+  settle?: (release: () => void) => void;
 }

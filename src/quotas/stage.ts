@@ -3,7 +3,7 @@
 // before anything reads the database.
 import { CseError } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
-import type { CseServices } from '../pipeline/context.js';
+import type { CseServices, RequestContext } from '../pipeline/context.js';
 import type { Stage } from '../pipeline/pipeline.js';
 import { ANONYMOUS, quotaKey, relayKey } from './keys.js';
 import { TokenBuckets } from './rateLimiter.js';
@@ -15,6 +15,8 @@ interface Limiters {
   readonly activity: RecentKeys;
   /** As activity, with every request another CSE sent or relayed counted as that CSE's. */
   readonly parties: RecentKeys;
+  /** Requests of each originator being served now (only keys with one or more). */
+  readonly inFlight: Map<string, number>;
 }
 
 /** How recently another originator must have sent a request for a spent bucket to refuse. */
@@ -57,6 +59,7 @@ function limitersOf(services: CseServices): Limiters {
       relayed: new TokenBuckets({ rate: share(q.relayRate), burst: share(q.relayBurst) }, services.clock),
       activity: new RecentKeys(),
       parties: new RecentKeys(),
+      inFlight: new Map(),
     };
     limiters.set(services, found);
   }
@@ -88,10 +91,32 @@ export const rateLimit: Stage = {
     // Work-conserving: a spent bucket refuses only while another originator is active (within the last second).
     // The limit exists so that no originator can starve the others; one that has the CSE to itself (a gateway
     // catching up, a benchmark) is not slowed down for nobody's benefit.
-    if (admission.admitted || !contended) return undefined;
     const who = key === ANONYMOUS ? 'originators that are neither authenticated nor registered (they share one limit)' : `originator '${key}'`;
+    if (admission.admitted || !contended) return admitInFlight(ctx, buckets.inFlight, key, who);
     return Promise.reject(
       new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests from ${who}; retry in ${admission.retryAfterSeconds} s`, admission.retryAfterSeconds),
     );
   },
 };
+
+/**
+ * Requests of one originator served at once, at most quota.inFlight — not work-conserving like the rate: a request
+ * holds memory while its answer is made (a read of a large instance, a discovery page), so thousands of them sent
+ * together by one originator, within its burst, exhausted the heap and stopped every binding. Each process counts
+ * its own; the place is given back when the response is made (Pipeline.handle calls ctx.done).
+ */
+function admitInFlight(ctx: RequestContext, inFlight: Map<string, number>, key: string, who: string): Promise<void> | undefined {
+  const limit = ctx.services.config.quota.inFlight;
+  if (limit === 0) return undefined;
+  const serving = inFlight.get(key) ?? 0;
+  if (serving >= limit) {
+    return Promise.reject(new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests from ${who} in progress at once (at most ${limit}); retry when one is answered`, 1));
+  }
+  inFlight.set(key, serving + 1);
+  ctx.done = () => {
+    const left = (inFlight.get(key) ?? 1) - 1;
+    if (left <= 0) inFlight.delete(key);
+    else inFlight.set(key, left);
+  };
+  return undefined;
+}

@@ -148,6 +148,30 @@ describe('request rate: what one other CSE sends or relays adds up', () => {
   });
 });
 
+describe('requests in progress per originator', () => {
+  let t: TestCse;
+  before(async () => {
+    t = await startTestCse({ 'quota.inFlight': 2 });
+  });
+  after(() => t.close());
+
+  it('an originator with quota.inFlight requests being served gets 4141 at once; others are served; its places come back', async () => {
+    const sleepy = await t.client.registerAe('sleepy', { rr: false });
+    assert.equal((await t.client.create('/cse-in/sleepy', 15, { 'm2m:pch': { rn: 'pch' } }, sleepy)).rsc, 2001);
+    const other = await t.client.registerAe('other');
+    // Two long polls of the polling channel hold both places until their X-M2M-RET.
+    const polls = [0, 1].map(() => t.client.retrieve('/cse-in/sleepy/pch/pcu', sleepy, { headers: { 'X-M2M-RET': '1500' } }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const third = await t.client.retrieve('/cse-in/sleepy', sleepy);
+    assert.equal(third.rsc, 4141, third.text);
+    assert.equal(third.status, 429);
+    assert.match(String(third.body?.['m2m:dbg']), /in progress at once \(at most 2\)/);
+    assert.equal((await t.client.retrieve('/cse-in/other', other)).rsc, 2000, 'another originator is served');
+    for (const poll of await Promise.all(polls)) assert.notEqual(poll.rsc, 4141);
+    assert.equal((await t.client.retrieve('/cse-in/sleepy', sleepy)).rsc, 2000, 'the places came back');
+  });
+});
+
 describe('request rate over CoAP', () => {
   let t: TestCse;
   const clock = new ManualClock();

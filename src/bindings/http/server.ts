@@ -137,6 +137,19 @@ function writeAnswers(): void {
   }
 }
 
+/** Calls release once, when the answer has been handed to the connection in full or the connection is gone. */
+function settleWhenSent(res: ServerResponse, release: () => void): void {
+  let released = false;
+  const once = (): void => {
+    if (released) return;
+    released = true;
+    release();
+  };
+  if (res.writableFinished || res.destroyed) return once();
+  res.once('finish', once);
+  res.once('close', once);
+}
+
 /** Answers a request that could not be decoded into a primitive (so the pipeline never saw it). */
 function sendDecodeError(res: ServerResponse, req: IncomingMessage, err: CseError): void {
   const rqi = singleHeader(req, 'x-m2m-ri') ?? '';
@@ -212,6 +225,7 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
       }
       const authorization = singleHeader(req, 'authorization');
       if (authorization !== undefined) transport.authorization = authorization;
+      transport.settle = (release) => settleWhenSent(res, release);
       const response = await handle(primitive, transport);
       if (withholdsResult(primitive, response)) {
         res.writeHead(204, { 'Content-Length': '0' });

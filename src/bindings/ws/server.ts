@@ -5,7 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Logger } from '../../log/logger.js';
 import { CseError } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
@@ -40,6 +40,9 @@ export interface RunningWsBinding {
  * Sub-protocol → serialization. TS-0020 V3 names them oneM2M.json / .cbor / .xml [TS-0020 table 6.2.2.9-1]; the
  * Release 2 names (oneM2M.R2.0.*) stay accepted for older clients.
  */
+/** Unsent answers on one connection past which it is not read until they drain. */
+const WS_HIGH_WATER = 8 * 1_048_576;
+
 const PROTOCOLS: Record<string, string> = {
   'oneM2M.json': 'json',
   'oneM2M.cbor': 'cbor',
@@ -96,6 +99,21 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
       const identity = pskIdentities.get(req.socket as TLSSocket);
       if (identity !== undefined) transport.pskIdentity = identity;
     }
+    // A client that sends requests and reads no answers would have them pile up in this process (thousands of large
+    // answers: gigabytes, every binding stalled). Past WS_HIGH_WATER of unsent answers the connection is not read
+    // until they drain, so TCP holds the client back (RFC 6455 §10.4: limit what one connection may consume).
+    const answerWith = (bytes: Buffer): void => {
+      socket.send(bytes);
+      if (socket.bufferedAmount <= WS_HIGH_WATER || socket.isPaused) return;
+      socket.pause();
+      const raw = (socket as unknown as { _socket?: NodeJS.EventEmitter })._socket;
+      const resumeWhenDrained = (): void => {
+        if (socket.readyState !== WebSocket.OPEN) return;
+        if (socket.bufferedAmount > WS_HIGH_WATER) raw?.once('drain', resumeWhenDrained);
+        else socket.resume();
+      };
+      raw?.once('drain', resumeWhenDrained);
+    };
     socket.on('message', (data: RawData) => {
       void (async () => {
         const payload = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
@@ -119,11 +137,11 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
           // Only a successful registration on this connection, or an originator its credential proved, makes it
           // the way to reach that AE [TS-0020]: a From that merely answered 2000 (or 1001) is only a claim.
           if (response.connectionOriginator !== undefined) connections.set(response.connectionOriginator, { socket, codec, xml });
-          if (!withholdsResult(request, response)) socket.send(codec.encode(responseDocument(response, to, xml)));
+          if (!withholdsResult(request, response)) answerWith(codec.encode(responseDocument(response, to, xml)));
         } catch (err) {
           const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
           if (!(err instanceof CseError)) log.error({ err }, 'WebSocket binding failure');
-          socket.send(codec.encode(responseDocument({ rsc, rqi, pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, to, xml)));
+          answerWith(codec.encode(responseDocument({ rsc, rqi, pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, to, xml)));
         }
       })().catch((err: unknown) => log.error({ err }, 'WebSocket message handling failed'));
     });
