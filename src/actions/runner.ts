@@ -34,6 +34,12 @@ export const ACTION_JOB_PREFIX = 'act:';
  * per outside change, whatever its mode (ACME has no bound).
  */
 export const MAX_ACTION_DEPTH = 3;
+/**
+ * Evaluations one outside change may set off beyond its own (depth 1 and deeper), all actions together: the depth
+ * bounds each action, but every action watching a subject is evaluated again at every level, so N actions that change
+ * their subject made N + N² + N³ + N⁴ runs (32 actions: a million contentInstances from one CREATE, found by a probe).
+ */
+export const MAX_CHAIN_EVALUATIONS = 64;
 /** Dependencies one evaluation reads at most (dep holds at most 16 entries anyway). */
 const MAX_DEPENDENCIES = 16;
 
@@ -42,12 +48,14 @@ const MAX_DEPENDENCIES = 16;
  * context rather than through every call: it must reach every event the primitive causes, however deep in the
  * operation (a hook, a subtree's removal) the event is recorded.
  */
-const actionDepth = new AsyncLocalStorage<number>();
+const actionDepth = new AsyncLocalStorage<{ depth: number; chain: string }>();
 
 interface EvaluationJob {
   /** The subject whose change queued it (absent for a period's evaluation). */
   readonly subject?: string;
   readonly depth: number;
+  /** The outside change (or period) the chain started from: its follow-ups share MAX_CHAIN_EVALUATIONS. */
+  readonly chain?: string;
   /**
    * A change's job: every action watching the subject, evaluated in one job in actionPriority order, so that the
    * primitives of the actions one change sets off are carried out in that order. Absent: the one action the job's
@@ -68,8 +76,8 @@ export async function queueEvaluations(tx: ResourceStore, changed: StoredResourc
   if (event.type !== EVENT.UPDATE && QUIET_CHILDREN.has(event.resource.ty)) return;
   const watchers = watchersOf(changed);
   if (watchers.length === 0) return;
-  const parentDepth = actionDepth.getStore();
-  const job: EvaluationJob = { subject: changed.ri, depth: parentDepth === undefined ? 0 : parentDepth + 1, actions: watchers };
+  const parent = actionDepth.getStore();
+  const job: EvaluationJob = { subject: changed.ri, depth: parent === undefined ? 0 : parent.depth + 1, chain: parent?.chain ?? randomIdSuffix(), actions: watchers };
   // One queue per subject: its changes are evaluated one job at a time, in order, by whichever process leases it.
   await tx.enqueue([{ target: `${ACTION_JOB_PREFIX}${changed.ri}`, subscription: changed.ri, content: JSON.stringify(job), created: now, notBefore: now }]);
   await tx.broadcast(OUTBOX_TOPIC, '');
@@ -85,7 +93,7 @@ export const actionPeriodTimer: TimerHandler = async (tx, services, action, payl
   const period = periodOf(action);
   const next = state.anchor + (Math.floor((now - state.anchor) / period) + 1) * period;
   await setTimer(tx, PERIOD_TIMER, action.ri, next, { anchor: state.anchor }, now);
-  const job: EvaluationJob = { depth: 0 };
+  const job: EvaluationJob = { depth: 0, chain: randomIdSuffix() };
   await tx.enqueue([{ target: `${ACTION_JOB_PREFIX}${action.ri}`, subscription: action.ri, content: JSON.stringify(job), created: now, notBefore: now }]);
   await tx.broadcast(OUTBOX_TOPIC, '');
 };
@@ -94,13 +102,14 @@ interface Actor {
   readonly originator: string;
   readonly transport: TransportContext;
   readonly depth: number;
+  readonly chain: string;
 }
 
 /**
  * Whom the action acts as, or undefined when that is no longer its writer: an AE deregistered since (its AE-ID may
  * now be another's; registrations are told apart by their store seq, as subscriptions tell their targets apart).
  */
-async function actorOf(services: CseServices, action: StoredResource, depth: number): Promise<Actor | undefined> {
+async function actorOf(services: CseServices, action: StoredResource, depth: number, chain: string): Promise<Actor | undefined> {
   const originator = action.doc[RUN_AS_KEY];
   const transport = action.doc[TRANSPORT_KEY] as TransportContext | undefined;
   if (typeof originator !== 'string' || !transport) return undefined;
@@ -112,14 +121,14 @@ async function actorOf(services: CseServices, action: StoredResource, depth: num
       return undefined;
     }
   }
-  return { originator, transport: evidenceNow(services, transport), depth };
+  return { originator, transport: evidenceNow(services, transport), depth, chain };
 }
 
 /** A request as the action's creator, through the whole pipeline, one level deeper in the action chain. */
 async function dispatchAs(services: CseServices, actor: Actor, request: Omit<RequestPrimitive, 'fr'>): Promise<ResponsePrimitive> {
   const dispatch = services.dispatcher.handle;
   if (!dispatch) throw new Error('no dispatcher');
-  return actionDepth.run(actor.depth, () => dispatch({ ...request, fr: actor.originator }, actor.transport));
+  return actionDepth.run({ depth: actor.depth, chain: actor.chain }, () => dispatch({ ...request, fr: actor.originator }, actor.transport));
 }
 
 /**
@@ -191,12 +200,23 @@ function claim(action: StoredResource, met: boolean, now: number): boolean {
   return true;
 }
 
+/** Follow-up evaluations each chain has had in this process (a chain's jobs are leased by one process at a time). */
+const chainEvaluations = new Map<string, number>();
+
+function takeChainEvaluation(chain: string): boolean {
+  const taken = chainEvaluations.get(chain) ?? 0;
+  if (taken >= MAX_CHAIN_EVALUATIONS) return false;
+  if (taken === 0 && chainEvaluations.size >= 10_000) chainEvaluations.clear();
+  chainEvaluations.set(chain, taken + 1);
+  return true;
+}
+
 function countTooDeep(services: CseServices, ri: string, depth: number): void {
   const before = tooDeep.get(ri) ?? 0;
   if (before === 0 && tooDeep.size >= 10_000) tooDeep.clear();
   tooDeep.set(ri, before + 1);
   if (before === 0 || Math.floor(Math.log2(before + 1)) > Math.floor(Math.log2(before))) {
-    services.log.warn({ event: 'action-chain-too-deep', action: ri, depth, dropped: before + 1 }, `action not evaluated: it was set off by a chain of more than ${MAX_ACTION_DEPTH} actions`);
+    services.log.warn({ event: 'action-chain-too-deep', action: ri, depth, dropped: before + 1 }, `action not evaluated: it was set off by a chain of more than ${MAX_ACTION_DEPTH} actions or ${MAX_CHAIN_EVALUATIONS} evaluations`);
   }
 }
 
@@ -220,8 +240,9 @@ async function evaluate(services: CseServices, ri: string, job: EvaluationJob): 
   if (action?.ty !== RESOURCE_TYPE.action || action.doc.evm === EVAL_MODE.OFF || (job.subject !== undefined && action.doc[SUBJECT_KEY] !== job.subject)) {
     return { ri, action, met: undefined, actor: undefined };
   }
-  const actor = await actorOf(services, action, job.depth);
-  if (job.depth > MAX_ACTION_DEPTH) {
+  const chain = job.chain ?? ri;
+  const actor = await actorOf(services, action, job.depth, chain);
+  if (job.depth > MAX_ACTION_DEPTH || (job.depth > 0 && !takeChainEvaluation(chain))) {
     countTooDeep(services, ri, job.depth);
     return { ri, action, met: undefined, actor };
   }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { once } from 'node:events';
 import { ManualClock, spawnWarden, startTestCse, stopWarden, tempDatabase, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
-import { MAX_ACTION_DEPTH } from '../../src/actions/runner.js';
+import { MAX_ACTION_DEPTH, MAX_CHAIN_EVALUATIONS } from '../../src/actions/runner.js';
 import { REFUSED_KEY, WATCHERS_KEY } from '../../src/actions/state.js';
 
 type Attrs = Record<string, unknown>;
@@ -175,6 +175,29 @@ describe('<action> and <dependency> over HTTP', () => {
     await waitFor(async () => (await cni('/cse-in/actor/loop')) === 1 + MAX_ACTION_DEPTH + 1);
     await evaluated();
     assert.equal(await cni('/cse-in/actor/loop'), 1 + MAX_ACTION_DEPTH + 1);
+  });
+
+  it(`bounds actions that set each other off: at most ${MAX_CHAIN_EVALUATIONS} evaluations follow one outside change`, async () => {
+    // Eight continuous actions on one container, each adding an instance to it: without a bound per chain every
+    // level evaluates all eight again for each of the previous level's instances (1 + 8 + 64 + 512 + 4096).
+    const crowd = await container('/cse-in/actor', 'crowd');
+    for (let i = 0; i < 8; i++) {
+      await action('/cse-in/actor/crowd', {
+        rn: `act${i}`,
+        evc: { sbjt: 'cni', optr: GREATER, thld: 0 },
+        evm: MODE.continuous,
+        ecp: 100_000,
+        orc: crowd.ri,
+        apv: { op: 1, fr: ae, ty: 4, rvi: '3', pc: { 'm2m:cin': { con: `from ${i}` } } },
+      });
+    }
+    await instance('/cse-in/actor/crowd');
+    await waitFor(async () => (await cni('/cse-in/actor/crowd')) >= 1 + 8);
+    await evaluated();
+    // The outside change's own eight, and at most MAX_CHAIN_EVALUATIONS after them.
+    const made = await cni('/cse-in/actor/crowd');
+    assert.ok(made <= 1 + 8 + MAX_CHAIN_EVALUATIONS, `${made} instances`);
+    assert.ok(made > 1 + 8, 'the chain was followed, within its bound');
   });
 
   it('reads a CSEBase subject by its structured name, and a deleted action leaves its subject', async () => {
