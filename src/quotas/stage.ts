@@ -44,6 +44,11 @@ class RecentKeys {
 
 const limiters = new WeakMap<CseServices, Limiters>();
 
+/** Whose requests a quota key counts, as a refusal names them (built only when refusing). */
+function whose(key: string): string {
+  return key === ANONYMOUS ? 'originators that are neither authenticated nor registered (they share one limit)' : `originator '${key}'`;
+}
+
 /**
  * Each process enforces its share of the configured rate: requests spread over n processes together get the
  * configured rate, and no request waits for a database round trip to learn whether it may run.
@@ -91,10 +96,9 @@ export const rateLimit: Stage = {
     // Work-conserving: a spent bucket refuses only while another originator is active (within the last second).
     // The limit exists so that no originator can starve the others; one that has the CSE to itself (a gateway
     // catching up, a benchmark) is not slowed down for nobody's benefit.
-    const who = key === ANONYMOUS ? 'originators that are neither authenticated nor registered (they share one limit)' : `originator '${key}'`;
-    if (admission.admitted || !contended) return admitInFlight(ctx, buckets.inFlight, key, who);
+    if (admission.admitted || !contended) return admitInFlight(ctx, buckets.inFlight, key);
     return Promise.reject(
-      new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests from ${who}; retry in ${admission.retryAfterSeconds} s`, admission.retryAfterSeconds),
+      new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests from ${whose(key)}; retry in ${admission.retryAfterSeconds} s`, admission.retryAfterSeconds),
     );
   },
 };
@@ -105,12 +109,12 @@ export const rateLimit: Stage = {
  * together by one originator, within its burst, exhausted the heap and stopped every binding. Each process counts
  * its own; the place is given back when the response is made (Pipeline.handle calls ctx.done).
  */
-function admitInFlight(ctx: RequestContext, inFlight: Map<string, number>, key: string, who: string): Promise<void> | undefined {
+function admitInFlight(ctx: RequestContext, inFlight: Map<string, number>, key: string): Promise<void> | undefined {
   const limit = ctx.services.config.quota.inFlight;
   if (limit === 0) return undefined;
   const serving = inFlight.get(key) ?? 0;
   if (serving >= limit) {
-    return Promise.reject(new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests from ${who} in progress at once (at most ${limit}); retry when one is answered`, 1));
+    return Promise.reject(new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests from ${whose(key)} in progress at once (at most ${limit}); retry when one is answered`, 1));
   }
   inFlight.set(key, serving + 1);
   ctx.done = () => {

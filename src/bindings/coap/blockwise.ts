@@ -3,6 +3,7 @@ import { randomInt } from 'node:crypto';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import coap from 'coap';
 import { generate, type ParsedPacket } from 'coap-packet';
+import { readUint, uint } from './uint.js';
 
 /** What node-coap keeps private and this module wraps: its entry point for every datagram, and its socket. */
 export interface CoapDatagramHandler {
@@ -46,12 +47,8 @@ interface Transfer {
 
 type Verdict = { kind: 'pass' } | { kind: 'complete'; body: Buffer; last: Buffer } | { kind: 'continue' } | { kind: 'refuse'; code: string; message: string; size1?: number };
 
-const optionValue = (b: Buffer): number => [...b].reduce((n, byte) => n * 256 + byte, 0);
-const uint = (value: number): Buffer => {
-  const bytes: number[] = [];
-  for (let v = value; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
-  return Buffer.from(bytes);
-};
+/** Past these, a new transfer waits (5.03): the limits of one peer, or of all together. */
+const BUSY: Verdict = { kind: 'refuse', code: '5.03', message: 'too many unfinished block-wise transfers; try again later' };
 
 /**
  * node-coap reassembles Block1 bodies itself, without any limit: every first block with a new token is kept for
@@ -79,7 +76,7 @@ export class Block1Reassembly {
     const option = packet.options.find((o) => o.name === 'Block1');
     if (!option) return { kind: 'pass' };
     if (option.value.length > 3) return { kind: 'refuse', code: '4.00', message: 'the Block1 option is longer than 3 bytes' };
-    const v = optionValue(option.value);
+    const v = readUint(option.value);
     const num = Math.floor(v / 16);
     const more = (v & 8) !== 0;
     const szx = v & 7;
@@ -119,7 +116,7 @@ export class Block1Reassembly {
       // The last block ends the transfer and frees what it holds: only blocks that wait for more count against the total.
       if (more && this.heldBytes + payload.length > this.limits.totalBytes) {
         this.drop(key);
-        return { kind: 'refuse', code: '5.03', message: 'too many unfinished block-wise transfers; try again later' };
+        return BUSY;
       }
     }
     this.transfers.delete(key);
@@ -145,10 +142,8 @@ export class Block1Reassembly {
   private admit(address: string, bytes: number): Verdict | undefined {
     let fromPeer = 0;
     for (const t of this.transfers.values()) if (t.address === address) fromPeer++;
-    if (fromPeer >= this.limits.perPeer || this.transfers.size >= this.limits.total || this.heldBytes + bytes > this.limits.totalBytes) {
-      return { kind: 'refuse', code: '5.03', message: 'too many unfinished block-wise transfers; try again later' };
-    }
-    return undefined;
+    const full = fromPeer >= this.limits.perPeer || this.transfers.size >= this.limits.total || this.heldBytes + bytes > this.limits.totalBytes;
+    return full ? BUSY : undefined;
   }
 
   private drop(key: string): void {

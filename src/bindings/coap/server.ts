@@ -3,7 +3,7 @@
 // through the one status table. Plain UDP only: no maintained DTLS server exists for Node (see README).
 import coap, { type IncomingMessage, type OutgoingMessage } from 'coap';
 import { generate } from 'coap-packet';
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { CseError } from '../../primitive/errors.js';
@@ -15,6 +15,7 @@ import { codecForAccept, codecForContentType, type Codec, formatOfCodec } from '
 import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from '../http/decode.js';
 import { rscOf } from '../primitiveContent.js';
+import { readUint, uint } from './uint.js';
 import { BLOCKWISE_LIMITS, boundBlock2Cache, keepBlock2Options, lastBlock1Of, reassembleBlock1, releaseAnswerBodies, type CoapDatagramHandler } from './blockwise.js';
 import type { RequestHandler } from '../http/server.js';
 
@@ -49,12 +50,6 @@ const FORMATS: Record<number, string> = {
 };
 const FORMAT_NUMBERS: Record<string, number> = { 'application/json': 50, 'application/cbor': 60, 'application/xml': 41 };
 
-const uint = (value: number): Buffer => {
-  const bytes: number[] = [];
-  for (let v = value; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
-  return Buffer.from(bytes);
-};
-const readUint = (b: Buffer): number => [...b].reduce((n, byte) => n * 256 + byte, 0);
 
 let registered = false;
 function registerOptions(): void {
@@ -181,9 +176,8 @@ function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec):
   } else res.end();
 }
 
-/** What node-coap keeps private and Warden replaces: how it answers a message it could not parse. */
-interface CoapServerInternals {
-  _sock?: Socket;
+/** What node-coap keeps private and Warden replaces: how it answers a message it could not parse (besides blockwise.ts's). */
+interface CoapServerInternals extends CoapDatagramHandler {
   _sendError: (payload: Buffer, rsinfo: RemoteInfo, packet?: { messageId?: number; token?: Buffer }, code?: string) => void;
 }
 
@@ -213,8 +207,8 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
   registerOptions();
   // Exclusive: with address reuse a second CSE on the same port would silently take the traffic (UDP).
   const server = coap.createServer({ type: options.host.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
-  answerMalformedMessages(server as unknown as CoapServerInternals);
-  const blockwise = server as unknown as CoapDatagramHandler;
+  const blockwise = server as unknown as CoapServerInternals;
+  answerMalformedMessages(blockwise);
   reassembleBlock1(blockwise, { ...BLOCKWISE_LIMITS, maxBodyBytes: options.maxBodyBytes });
   boundBlock2Cache(blockwise);
   releaseAnswerBodies();

@@ -36,13 +36,13 @@ export interface RunningWsBinding {
   close(): Promise<void>;
 }
 
+/** Unsent answers on one connection past which it is not read until they drain. */
+const WS_HIGH_WATER = 8 * 1_048_576;
+
 /**
  * Sub-protocol → serialization. TS-0020 V3 names them oneM2M.json / .cbor / .xml [TS-0020 table 6.2.2.9-1]; the
  * Release 2 names (oneM2M.R2.0.*) stay accepted for older clients.
  */
-/** Unsent answers on one connection past which it is not read until they drain. */
-const WS_HIGH_WATER = 8 * 1_048_576;
-
 const PROTOCOLS: Record<string, string> = {
   'oneM2M.json': 'json',
   'oneM2M.cbor': 'cbor',
