@@ -184,6 +184,7 @@ export const SCHEMA = {
     relayRate: int(10_000, 0, 1_000_000, 'requests per second everything one other CSE sends or relays may add up to (itself, the CSEs below it and their AEs, or a peer SP), whatever originators it names; 0: no limit'),
     relayBurst: int(100_000, 1, 10_000_000, 'bucket size of that limit per relaying CSE'),
     inFlight: int(256, 0, 100_000, 'requests of one originator being served at once, in each process (until the answer has left); beyond, 4141 at once; 0: no limit'),
+    inFlightTotal: int(512, 0, 1_000_000, 'requests of all originators together being served at once, in each process; beyond, only originators with none in progress are served, up to an eighth more, then 4141 for everyone (the admin excepted); 0: no limit'),
     processes: int(1, 1, 1024, 'Warden processes serving one database: each enforces 1/processes of the rates and bursts, with no database round trip'),
     resources: int(10_000_000, 0, 1_000_000_000, 'resources one originator may hold (those it created; counted in the database); 0: no limit'),
     storedBytes: int(10_737_418_240, 0, 2 ** 50, 'bytes of resource documents one originator may hold (counted in the database); 0: no limit'),

@@ -15,8 +15,13 @@ interface Limiters {
   readonly activity: RecentKeys;
   /** As activity, with every request another CSE sent or relayed counted as that CSE's. */
   readonly parties: RecentKeys;
-  /** Requests of each originator being served now (only keys with one or more). */
-  readonly inFlight: Map<string, number>;
+  /** Requests of each originator being served now (only keys with one or more), and of all of them together. */
+  readonly inFlight: InFlight;
+}
+
+interface InFlight {
+  readonly byKey: Map<string, number>;
+  total: number;
 }
 
 /** How recently another originator must have sent a request for a spent bucket to refuse. */
@@ -64,7 +69,7 @@ function limitersOf(services: CseServices): Limiters {
       relayed: new TokenBuckets({ rate: share(q.relayRate), burst: share(q.relayBurst) }, services.clock),
       activity: new RecentKeys(),
       parties: new RecentKeys(),
-      inFlight: new Map(),
+      inFlight: { byKey: new Map(), total: 0 },
     };
     limiters.set(services, found);
   }
@@ -108,19 +113,35 @@ export const rateLimit: Stage = {
  * holds memory while its answer is made (a read of a large instance, a discovery page), so thousands of them sent
  * together by one originator, within its burst, exhausted the heap and stopped every binding. Each process counts
  * its own; the place is given back when the response is made (Pipeline.handle calls ctx.done).
+ *
+ * The per-originator bound alone does not bound the process: open registration hands out originators, and each
+ * could hold its quota.inFlight. So all originators together hold at most quota.inFlightTotal; past it, only an
+ * originator with nothing in progress is still let in, up to a reserve of an eighth more, so that a few heavy
+ * originators filling the process do not lock out devices sending one request at a time. Past the reserve every
+ * request is refused (the admin, never counted, excepted).
  */
-function admitInFlight(ctx: RequestContext, inFlight: Map<string, number>, key: string): Promise<void> | undefined {
-  const limit = ctx.services.config.quota.inFlight;
-  if (limit === 0) return undefined;
-  const serving = inFlight.get(key) ?? 0;
-  if (serving >= limit) {
+function admitInFlight(ctx: RequestContext, inFlight: InFlight, key: string): Promise<void> | undefined {
+  const { inFlight: limit, inFlightTotal: totalLimit } = ctx.services.config.quota;
+  const serving = inFlight.byKey.get(key) ?? 0;
+  if (limit !== 0 && serving >= limit) {
     return Promise.reject(new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests from ${whose(key)} in progress at once (at most ${limit}); retry when one is answered`, 1));
   }
-  inFlight.set(key, serving + 1);
+  if (totalLimit !== 0 && inFlight.total >= totalLimit && (serving > 0 || inFlight.total >= totalLimit + reserveOf(totalLimit))) {
+    return Promise.reject(new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `this CSE is serving as many requests at once as it may (quota.inFlightTotal ${totalLimit}); retry when fewer are in progress`, 1));
+  }
+  if (limit === 0 && totalLimit === 0) return undefined;
+  inFlight.byKey.set(key, serving + 1);
+  inFlight.total++;
   ctx.done = () => {
-    const left = (inFlight.get(key) ?? 1) - 1;
-    if (left <= 0) inFlight.delete(key);
-    else inFlight.set(key, left);
+    inFlight.total--;
+    const left = (inFlight.byKey.get(key) ?? 1) - 1;
+    if (left <= 0) inFlight.byKey.delete(key);
+    else inFlight.byKey.set(key, left);
   };
   return undefined;
+}
+
+/** Places past quota.inFlightTotal kept for originators with nothing in progress. */
+function reserveOf(totalLimit: number): number {
+  return Math.max(1, Math.floor(totalLimit / 8));
 }

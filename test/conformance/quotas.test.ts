@@ -172,6 +172,44 @@ describe('requests in progress per originator', () => {
   });
 });
 
+describe('requests in progress in the whole process', () => {
+  let t: TestCse;
+  before(async () => {
+    t = await startTestCse({ 'quota.inFlight': 100, 'quota.inFlightTotal': 2 });
+  });
+  after(() => t.close());
+
+  const pollingAe = async (name: string): Promise<string> => {
+    const ae = await t.client.registerAe(name, { rr: false });
+    assert.equal((await t.client.create(`/cse-in/${name}`, 15, { 'm2m:pch': { rn: 'pch' } }, ae)).rsc, 2001);
+    return ae;
+  };
+  const longPoll = (name: string, ae: string): Promise<{ rsc: number | undefined }> =>
+    t.client.retrieve(`/cse-in/${name}/pch/pcu`, ae, { headers: { 'X-M2M-RET': '1500' } });
+
+  it('past quota.inFlightTotal only originators with nothing in progress get in, up to the reserve; then everyone but the admin waits', async () => {
+    const heavy = await pollingAe('heavy');
+    const light = await pollingAe('light');
+    const late = await t.client.registerAe('late');
+    // The heavy originator takes both places of the process with two long polls.
+    const polls = [longPoll('heavy', heavy), longPoll('heavy', heavy)];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const more = await t.client.retrieve('/cse-in/heavy', heavy);
+    assert.equal(more.rsc, 4141, more.text);
+    assert.equal(more.status, 429);
+    assert.match(String(more.body?.['m2m:dbg']), /quota\.inFlightTotal 2/);
+    // An originator with nothing in progress gets the reserve's one place, and holds it.
+    polls.push(longPoll('light', light));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const refused = await t.client.retrieve('/cse-in/late', late);
+    assert.equal(refused.rsc, 4141, 'past the reserve everyone is refused');
+    assert.match(String(refused.body?.['m2m:dbg']), /quota\.inFlightTotal/);
+    assert.equal((await t.client.retrieve('/cse-in', 'CAdmin')).rsc, 2000, 'the admin is never counted');
+    for (const poll of await Promise.all(polls)) assert.notEqual(poll.rsc, 4141);
+    assert.equal((await t.client.retrieve('/cse-in/late', late)).rsc, 2000, 'the places came back');
+  });
+});
+
 describe('request rate over CoAP', () => {
   let t: TestCse;
   const clock = new ManualClock();
