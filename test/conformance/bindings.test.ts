@@ -6,6 +6,7 @@ import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { connect } from 'node:net';
 import { startTestCse, type TestCse } from '../harness.js';
+import { capturingLogger } from '../logCapture.js';
 import { Receiver, waitFor } from '../receiver.js';
 import { coapClient, httpClient, mqttClient, wsClient, type Format, type PrimitiveClient } from '../bindingClients.js';
 
@@ -356,6 +357,39 @@ describe('mqtt: a retained request is not a request', () => {
     } finally {
       await planter.publishAsync(requestTopic, '', { qos: 1, retain: true });
       await planter.endAsync();
+      await t.close();
+    }
+  });
+});
+
+describe('ws: a connection whose answers are not read', () => {
+  it('is not read past 8 MiB of unsent answers, and is read again once they drain', async () => {
+    const { logger, lines } = capturingLogger();
+    const t = await startTestCse({ 'ws.enabled': true, 'ws.port': 0 }, { logger });
+    const socket = new WebSocket(`ws://127.0.0.1:${String(t.cse.wsPort)}`, ['oneM2M.json']);
+    await new Promise((r) => socket.once('open', r));
+    try {
+      const ae = await t.client.registerAe('wsslow');
+      assert.equal((await t.client.create('/cse-in/wsslow', 3, { 'm2m:cnt': { rn: 'c', mbs: 2_000_000 } }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/wsslow/c', 4, { 'm2m:cin': { con: 'x'.repeat(900_000) } }, ae)).rsc, 2001);
+      const answers: Attrs[] = [];
+      socket.on('message', (data: Buffer) => answers.push(JSON.parse(data.toString()) as Attrs));
+      const send = (doc: Attrs): void => socket.send(JSON.stringify({ rvi: '3', fr: ae, ...doc }));
+      const marker = (rn: string): Attrs => ({ op: 1, to: 'cse-in/wsslow', rqi: rn, ty: 3, pc: { 'm2m:cnt': { rn } } });
+      // The client stops reading: 40 answers of 900 kB (36 MB) are more than the kernel's buffers hold.
+      socket.pause();
+      for (let i = 0; i < 40; i++) send({ op: 2, to: 'cse-in/wsslow/c/la', rqi: `read${String(i)}` });
+      await waitFor(() => lines.some((l) => l.event === 'ws-read-paused'), 20_000);
+      // Sent after the pause: it stays in TCP's buffers, unread, until the client reads its answers.
+      send(marker('afterPause'));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal((await t.client.retrieve('/cse-in/wsslow/afterPause', ae)).rsc, 4004, 'a paused connection is not read');
+      socket.resume();
+      await waitFor(() => answers.length === 41, 20_000);
+      assert.ok(answers.every((a) => a.rsc === 2000 || (a.rqi === 'afterPause' && a.rsc === 2001)), JSON.stringify(answers.map((a) => a.rsc)));
+      assert.equal((await t.client.retrieve('/cse-in/wsslow/afterPause', ae)).rsc, 2000);
+    } finally {
+      socket.close();
       await t.close();
     }
   });

@@ -106,6 +106,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
       socket.send(bytes);
       if (socket.bufferedAmount <= WS_HIGH_WATER || socket.isPaused) return;
       socket.pause();
+      log.warn({ event: 'ws-read-paused', remoteAddress: transport.remoteAddress, unsentBytes: socket.bufferedAmount }, 'WebSocket connection not read until its answers drain');
       const raw = (socket as unknown as { _socket?: NodeJS.EventEmitter })._socket;
       const resumeWhenDrained = (): void => {
         if (socket.readyState !== WebSocket.OPEN) return;
