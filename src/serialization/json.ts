@@ -17,6 +17,12 @@ export function depthOf(value: unknown, depth = 0): number {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
+ * U+0000 is no character of an xs:string (XML 1.0 §2.2, production Char), whatever serialization carried it; stored,
+ * it broke every PostgreSQL query that reads the document (json ->> fails on \u0000), discovery for everyone included.
+ */
+const NUL_REFUSED = 'text may not contain U+0000 (not a character of xs:string, XML 1.0 §2.2)';
+
+/**
  * Decoded content as the JSON data model (objects, arrays, text, finite numbers, booleans, null) whatever
  * serialization it came in, nested at most MAX_JSON_DEPTH deep. CBOR carries more — integers beyond 2^53
  * (bigint), byte strings, tags (dates, bignums), undefined, NaN — and JSON.parse turns 1e400 into Infinity:
@@ -27,6 +33,8 @@ export function plainData(value: unknown, depth = 0): unknown {
   if (depth > MAX_JSON_DEPTH) throw new Error(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
   switch (typeof value) {
     case 'string':
+      if (value.includes('\0')) throw new Error(NUL_REFUSED);
+      return value;
     case 'boolean':
       return value;
     case 'number':
@@ -43,6 +51,7 @@ export function plainData(value: unknown, depth = 0): unknown {
       }
       const container = value as Record<string, unknown>;
       for (const key of Object.keys(container)) {
+        if (key.includes('\0')) throw new Error(NUL_REFUSED);
         const item = container[key];
         const plain = plainData(item, depth + 1);
         // defineProperty: a '__proto__' key is data, never the prototype setter.

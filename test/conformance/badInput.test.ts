@@ -281,6 +281,39 @@ describe('hostile and malformed input over HTTP', () => {
     await assertIntact();
   });
 
+  it('U+0000 anywhere in content or query, and resource types beyond 32 bits in a filter → 4000 (PostgreSQL failed on both: 5000)', async () => {
+    const cbor = new Encoder({ useRecords: false });
+    const post = async (contentType: string, body: Buffer | string): Promise<{ rsc: string | null; text: string }> => {
+      const reply = await fetch(`${t.url}/cse-in/victim/data`, {
+        method: 'POST',
+        headers: { 'X-M2M-Origin': ae, 'X-M2M-RI': 'nul', 'X-M2M-RVI': '3', 'Content-Type': `${contentType};ty=4`, Accept: 'application/json' },
+        body,
+      });
+      return { rsc: reply.headers.get('x-m2m-rsc'), text: await reply.text() };
+    };
+    const cases: Array<[string, string, Buffer | string]> = [
+      ['\\u0000 in con', 'application/json', '{"m2m:cin": {"con": "a\\u0000b"}}'],
+      ['\\u0000 in a label', 'application/json', '{"m2m:cin": {"con": "x", "lbl": ["room\\u0000"]}}'],
+      ['\\u0000 in a key of structured content', 'application/json', '{"m2m:cin": {"con": {"k\\u0000": 1}}}'],
+      ['NUL in a CBOR text string', 'application/cbor', Buffer.from(cbor.encode({ 'm2m:cin': { con: 'a\u0000b' } }))],
+    ];
+    for (const [name, type, body] of cases) {
+      const reply = await post(type, body);
+      assert.equal(reply.rsc, '4000', `${name}: ${reply.text}`);
+      assert.match(reply.text, /U\+0000/, name);
+    }
+    const get = async (query: string): Promise<{ rsc: string | null; text: string }> => {
+      const reply = await fetch(`${t.url}/cse-in/victim?${query}`, { headers: { 'X-M2M-Origin': ae, 'X-M2M-RI': 'q', 'X-M2M-RVI': '3', Accept: 'application/json' } });
+      return { rsc: reply.headers.get('x-m2m-rsc'), text: await reply.text() };
+    };
+    for (const query of ['fu=1&lbl=a%00b', 'fu=1&c%00=1', 'fu=1&ty=2147483648', 'fu=1&chty=9999999999', 'fu=1&pty=-1', 'fu=1&ty=3+2147483648']) {
+      const reply = await get(query);
+      assert.equal(reply.rsc, '4000', `${query}: ${reply.text}`);
+    }
+    assert.equal((await get('fu=1&ty=2147483647')).rsc, '2000', 'the largest 32-bit type is a type no resource has');
+    await assertIntact();
+  });
+
   it('XML: content keys that are no element names go as JSON text, entities in XML content are decoded, a parser error is not echoed whole', async () => {
     const send = async (method: string, path: string, contentType: string | undefined, accept: string, body?: string): Promise<{ rsc: string | null; text: string }> => {
       const headers: Record<string, string> = { 'X-M2M-Origin': ae, 'X-M2M-RI': 'xml', 'X-M2M-RVI': '3', Accept: accept };

@@ -82,8 +82,10 @@ const FILTER_LISTS = new Set(['lbl', 'clbl', 'palb', 'ty', 'chty', 'pty', 'cty']
 function applyQuery(primitive: RequestPrimitive, query: URLSearchParams, maxParameters: number): void {
   const keys = new Set<string>();
   let count = 0;
-  for (const key of query.keys()) {
+  for (const [key, value] of query) {
     if (++count > maxParameters) throw badRequest(`more than ${maxParameters} query parameters`);
+    // As in the path: no parameter of a primitive holds U+0000, and a store refuses it (PostgreSQL: 5000).
+    if (key.includes('\0') || value.includes('\0')) throw badRequest('a query parameter contains a NUL character');
     keys.add(key);
   }
   const one = (key: string): string => {

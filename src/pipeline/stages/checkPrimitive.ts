@@ -86,7 +86,18 @@ function checkFilterSizes(fc: FilterCriteria | undefined): void {
     const entries = Array.isArray(value) ? value.length : value !== null && typeof value === 'object' ? Object.keys(value).length : 0;
     if (entries > MAX_FILTER_ENTRIES) throw badRequest(`filter criterion '${name}' lists ${entries} entries; at most ${MAX_FILTER_ENTRIES} are accepted`);
   }
+  // Resource types are m2m:resourceType values (xs:integer in TS-0004's schemas, none beyond 5 digits); both
+  // stores keep them in 32-bit columns, where a larger number failed the statement (PostgreSQL: 5000).
+  for (const name of ['ty', 'chty', 'pty'] as const) {
+    const types: unknown = fc[name];
+    if (types === undefined) continue;
+    if (!Array.isArray(types) || !types.every((t) => Number.isInteger(t) && (t as number) >= 0 && (t as number) <= MAX_RESOURCE_TYPE)) {
+      throw badRequest(`filter criterion '${name}' must list resource types (integers from 0 to ${MAX_RESOURCE_TYPE})`);
+    }
+  }
 }
+
+const MAX_RESOURCE_TYPE = 2_147_483_647;
 
 export const checkPrimitive: Stage = {
   name: 'checkPrimitive',
