@@ -128,6 +128,7 @@ export class Deliverer {
     private readonly options: DeliveryOptions,
   ) {
     services.store.subscribe(OUTBOX_TOPIC, () => this.wake());
+    services.store.onBroadcastsMissed?.(() => this.wake());
   }
 
   start(): void {

@@ -73,6 +73,9 @@ function indexOf(services: CseServices): Promise<RequesterIndex> {
     services.store.subscribe(TIME_SYNC_BEACON_TOPIC, () => {
       created.index = undefined;
     });
+    services.store.onBroadcastsMissed?.(() => {
+      created.index = undefined;
+    });
   }
   const current = slot.index;
   const now = Date.now();

@@ -253,6 +253,17 @@ export class AccessDecider {
       const at = payload.indexOf(':');
       this.forget(Number(payload.slice(0, at)), payload.slice(at + 1));
     });
+    store.onBroadcastsMissed?.(() => this.forgetAll());
+  }
+
+  /** Invalidations may have been missed (another process's writes): nothing cached is trusted any more. */
+  private forgetAll(): void {
+    this.generation++;
+    this.policies.clear();
+    this.groups.clear();
+    this.governors.clear();
+    this.dynamic.clear();
+    this.grants.clear();
   }
 
   /**

@@ -28,6 +28,11 @@ export class RegisteredAes {
       this.drop(aei);
       for (const listener of this.listeners) listener(aei);
     });
+    // Deregistrations in other processes may have gone unheard: every registration is read again.
+    store.onBroadcastsMissed?.(() => {
+      this.generation++;
+      this.known.clear();
+    });
   }
 
   /** Called with the AE-ID of every deregistered AE, in every process (e.g. to forget its connections). */
@@ -113,6 +118,7 @@ export class DescendantCses {
     private readonly clock: Clock,
   ) {
     store.subscribe(REMOTE_CSE_TOPIC, (payload) => this.heard(payload));
+    store.onBroadcastsMissed?.(() => this.invalidate());
   }
 
   /** The <remoteCSE> of the registree whose descendantCSEs list `csi`, alive now; undefined: none. */

@@ -788,9 +788,18 @@ class PostgresTransactionView extends PostgresOperations implements ResourceStor
  */
 const SUBSCRIPTION_CACHE_MS = 1_000;
 
+/**
+ * How often the LISTEN connection is asked a trivial query, and how long it has to answer: a connection that died
+ * without the socket saying so (a peer gone silent, a NAT that forgot it) is found within their sum and replaced.
+ */
+const LISTEN_CHECK_MS = 10_000;
+const LISTEN_ANSWER_MS = 5_000;
+
 class PostgresStore extends PostgresOperations implements ResourceStore {
   private readonly listeners = new Map<string, Array<(payload: string) => void>>();
+  private readonly missedListeners = new Set<() => void>();
   private listener: pg.Client | undefined;
+  private listenCheck: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -802,6 +811,12 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
       if (payload === '*') this.subscriptionCache.clear();
       else this.subscriptionCache.drop(...(payload.split(' ', 2) as [string, string]));
     });
+    this.onBroadcastsMissed(() => this.subscriptionCache.clear());
+  }
+
+  onBroadcastsMissed(listener: () => void): () => void {
+    this.missedListeners.add(listener);
+    return () => this.missedListeners.delete(listener);
   }
 
   async ping(): Promise<void> {
@@ -850,17 +865,25 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
     return () => this.listeners.set(topic, (this.listeners.get(topic) ?? []).filter((l) => l !== listener));
   }
 
-  /** One dedicated connection LISTENs; it reconnects with back-off when the database goes away. */
+  /**
+   * One dedicated connection LISTENs; it reconnects with back-off when the database goes away. Whatever was
+   * broadcast while it was down is lost, so once it listens again every cache fed by broadcasts starts over:
+   * without that, a policy revoked meanwhile through another process kept granting here for good.
+   */
   private async listen(delay = 100): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new pg.Client({ connectionString: this.url, keepAlive: true, application_name: `warden-listen-${process.pid}` });
     this.listener = client;
+    let listening = false;
     const retry = (): void => {
       if (this.closed || this.listener !== client) return;
       this.listener = undefined;
+      clearInterval(this.listenCheck);
       client.removeAllListeners();
       void client.end().catch(() => undefined);
-      setTimeout(() => void this.listen(Math.min(delay * 2, 5_000)), delay).unref();
+      // The back-off grows only while connecting fails; a connection that listened starts it over.
+      const wait = listening ? 100 : delay;
+      setTimeout(() => void this.listen(Math.min(wait * 2, 5_000)), wait).unref();
     };
     client.on('error', retry);
     client.on('end', retry);
@@ -878,11 +901,26 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
       await client.query(`LISTEN ${CHANNEL}`);
     } catch {
       retry();
+      return;
     }
+    if (this.listener !== client) return;
+    listening = true;
+    this.listenCheck = setInterval(() => {
+      const answered = client.query('SELECT 1');
+      const late = setTimeout(retry, LISTEN_ANSWER_MS).unref();
+      answered.then(() => clearTimeout(late), () => {
+        clearTimeout(late);
+        retry();
+      });
+    }, LISTEN_CHECK_MS);
+    this.listenCheck.unref();
+    for (const l of this.missedListeners) l();
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.missedListeners.clear();
+    clearInterval(this.listenCheck);
     const l = this.listener;
     this.listener = undefined;
     if (l) {

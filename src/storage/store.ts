@@ -411,6 +411,12 @@ export interface ResourceStore {
   broadcast(topic: string, payload: string): Promise<void>;
   /** Returns the function that removes the listener again. */
   subscribe(topic: string, listener: (payload: string) => void): () => void;
+  /**
+   * Calls `listener` whenever broadcasts may have been missed, so that whatever they keep current starts over
+   * (PostgreSQL: each time the LISTEN connection is established, the first time included, since notifications sent
+   * while it was down are never delivered). A store that cannot miss one (one process) has no such method.
+   */
+  onBroadcastsMissed?(listener: () => void): () => void;
   /** Resolves when the database answers a trivial query (readiness); rejects with the reason when it does not. */
   ping?(): Promise<void>;
   /** Connections of the backend's pool, where it keeps one (metrics). */

@@ -95,6 +95,28 @@ describe('scale-out: two processes on one PostgreSQL database', () => {
     assert.equal(rsc, 4103, 'b dropped its cached policy');
   });
 
+  it('a policy revoked while the other process was not listening is enforced once it listens again', async () => {
+    const reader = await a.client.registerAe('lateReader');
+    const acp = await a.client.create('/cse-in/fleet', 1, { 'm2m:acp': { rn: 'shareLate', pv: { acr: [{ acor: [reader], acop: 2 }] }, pvs: { acr: [{ acor: [ae], acop: 63 }] } } }, ae);
+    const acpRi = String((acp.body?.['m2m:acp'] as Attrs).ri);
+    await a.client.create('/cse-in/fleet', 3, { 'm2m:cnt': { rn: 'sharedLate', acpi: [acpRi] } }, ae);
+    assert.equal((await b.client.retrieve('/cse-in/fleet/sharedLate', reader)).rsc, 2000, 'granted, and now cached in b');
+    const listenerOfB = `warden-listen-${String(b.child.pid)}`;
+    const listening = async (): Promise<number> => Number((await rows('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [listenerOfB]))[0]?.n);
+    assert.equal(await listening(), 1, "b's LISTEN connection is named after its process");
+    // b's LISTEN connection ends; the revocation's broadcast goes out before b listens again (it waits 100 ms first).
+    await rows('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [listenerOfB]);
+    assert.equal((await a.client.update('/cse-in/fleet/shareLate', { 'm2m:acp': { pv: { acr: [] } } }, ae)).rsc, 2004);
+    await waitFor(async () => (await listening()) === 1, 10_000);
+    let rsc = 0;
+    for (let i = 0; i < 50; i++) {
+      rsc = (await b.client.retrieve('/cse-in/fleet/sharedLate', reader)).rsc;
+      if (rsc === 4103) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(rsc, 4103, 'b started its caches over when it listened again');
+  });
+
   it('expiry sweeps in both processes remove each resource once and keep counters right', async () => {
     await a.client.create('/cse-in/fleet', 3, { 'm2m:cnt': { rn: 'expiring' } }, ae);
     const soon = new Date(Date.now() + 1500).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
