@@ -120,6 +120,7 @@ export const SCHEMA = {
     path: str('data/warden.sqlite', 'SQLite database file, or :memory:'),
     url: str('postgres://127.0.0.1:5432/warden', 'PostgreSQL connection URL (storage.backend=postgres)', /^postgres(ql)?:\/\/\S+$/, 'postgres://user@host:port/database'),
     poolSize: int(10, 1, 1000, 'PostgreSQL connections per process'),
+    waitTimeout: int(30, 0, 3600, 'seconds one PostgreSQL statement, or the wait for a connection of the pool, may take before the request is refused with 5000 and its transaction rolled back (a locked table, a stalled server); 0: no limit'),
     durability: oneOf(['full', 'normal'] as const, 'full', 'full: fsync every commit (survives power loss); normal: survives a process crash only'),
   },
   notifications: {

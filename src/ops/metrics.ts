@@ -43,6 +43,26 @@ export interface MetricsSources {
   dependencies(): Promise<Record<string, boolean>>;
 }
 
+/** How long a scrape waits for the outbox's counts. */
+const QUEUE_COUNT_WAIT_MS = 2000;
+
+/** The promise's value if it settles within `ms` and succeeds; otherwise undefined. */
+function withinTime<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      },
+    );
+  });
+}
+
 export class CseMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'op' | 'rsc' | 'binding'>;
@@ -90,7 +110,10 @@ export class CseMetrics {
       labelNames: ['queue'],
       registers,
       async collect() {
-        for (const [queue, depth] of Object.entries(await sources.queueDepths())) this.set({ queue }, depth);
+        // The count reads the database: a locked table or a stalled server must not hold the scrape (the last
+        // counts stay, and warden_dependency_up says why).
+        const depths = await withinTime(sources.queueDepths(), QUEUE_COUNT_WAIT_MS);
+        for (const [queue, depth] of Object.entries(depths ?? {})) this.set({ queue }, depth);
       },
     });
     new Gauge({

@@ -9,6 +9,6 @@ export async function openStore(config: Config): Promise<ResourceStore> {
     case 'sqlite':
       return openSqliteStore({ path: config.storage.path, durability: config.storage.durability });
     case 'postgres':
-      return openPostgresStore({ url: config.storage.url, poolSize: config.storage.poolSize });
+      return openPostgresStore({ url: config.storage.url, poolSize: config.storage.poolSize, waitTimeoutMs: config.storage.waitTimeout * 1000 });
   }
 }

@@ -160,6 +160,8 @@ const CHANNEL = 'warden_broadcast';
 export interface PostgresOptions {
   url: string;
   poolSize: number;
+  /** Longest a statement, or the wait for a pooled connection, may take; 0 or absent: no limit. */
+  waitTimeoutMs?: number;
 }
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
@@ -215,7 +217,8 @@ const POSTGRES_DIALECT: SqlDialect = {
 
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === '57P01' || code.startsWith('08') || /Connection terminated|connect ECONNREFUSED|not queryable|Connection ended/.test(String(err));
+  // 57014: statement_timeout (storage.waitTimeout); 'timeout exceeded when trying to connect': no pooled connection in time.
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === '57P01' || code === '57014' || code.startsWith('08') || /Connection terminated|connect ECONNREFUSED|not queryable|Connection ended|timeout exceeded when trying to connect/.test(String(err));
 }
 
 async function run<T>(fn: () => Promise<T>): Promise<T> {
@@ -933,7 +936,10 @@ class PostgresStore extends PostgresOperations implements ResourceStore {
 
 export async function openPostgresStore(options: PostgresOptions): Promise<ResourceStore> {
   await run(() => migratePostgres(options.url));
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+  // Without a bound, a table another client locked held every request (and the pool) for as long as the lock;
+  // a statement past it is cancelled by the server (57014) and its request refused with 5000, nothing carried out.
+  const wait = options.waitTimeoutMs ?? 0;
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, ...(wait > 0 ? { connectionTimeoutMillis: wait, statement_timeout: wait } : {}) });
   pool.on('error', () => undefined); // idle clients that lose the server are replaced on the next query
   return new PostgresStore(pool, options.url);
 }

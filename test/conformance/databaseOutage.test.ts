@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startTestCse, type TestCse } from '../harness.js';
+import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
 
 /** A TCP relay to the database that the test can cut and restore. */
@@ -77,5 +78,46 @@ describe('database outage', () => {
 
   it('a database that is down at start-up stops start-up with a clear error', async () => {
     await assert.rejects(startTestCse({ 'storage.backend': 'postgres', 'storage.url': 'postgres://postgres@127.0.0.1:1/nothing' }), /database is unavailable/);
+  });
+});
+
+describe('a database that does not answer', () => {
+  let db: TestDatabase;
+  let t: TestCse;
+  let ae: string;
+  before(async () => {
+    db = await createTestDatabase();
+    t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url, 'storage.waitTimeout': 1 }, { opsPort: 0 });
+    ae = await t.client.registerAe('locked');
+  });
+  after(async () => {
+    await t.close();
+    await db.drop();
+  });
+
+  /** The promise's value, or 'no answer' when it takes longer than `ms` (far beyond the 1 s bound under test). */
+  const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'no answer'> =>
+    Promise.race([promise, new Promise<'no answer'>((resolve) => setTimeout(() => resolve('no answer'), ms).unref())]);
+
+  it('a request waiting on a locked table is refused after storage.waitTimeout with 5000, and /metrics still answers', async () => {
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE resources, outbox IN ACCESS EXCLUSIVE MODE');
+      const write = await within(t.client.create('/cse-in/locked', 3, { 'm2m:cnt': { rn: 'held' } }, ae), 15_000);
+      assert.notEqual(write, 'no answer', 'the request was held for as long as the lock');
+      if (write !== 'no answer') {
+        assert.equal(write.rsc, 5000, write.text);
+        assert.match(String(write.body?.['m2m:dbg']), /storage is unavailable/);
+      }
+      const scrape = await within(fetch(`http://127.0.0.1:${String(t.cse.opsPort)}/metrics`), 15_000);
+      assert.notEqual(scrape, 'no answer', 'a scrape waited for the outbox count');
+      if (scrape !== 'no answer') assert.equal(scrape.status, 200);
+      await holder.query('ROLLBACK');
+    } finally {
+      await holder.end();
+    }
+    assert.equal((await t.client.create('/cse-in/locked', 3, { 'm2m:cnt': { rn: 'held' } }, ae)).rsc, 2001, 'nothing of the refused write remained');
   });
 });
