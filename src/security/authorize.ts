@@ -6,7 +6,7 @@ import type { ResourceStore, SlimView, StoredResource } from '../storage/store.j
 import type { ResourceRegistry } from '../resources/registry.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { ANNOUNCEABLE, cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
+import { ANNOUNCEABLE, CSE_BASE_ANNC, cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { representation } from '../resources/representation.js';
 import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRule, type AccessFacts, type AccessOperation, type CompiledRule } from './acp.js';
 import { parseAddress, unmapped } from './addresses.js';
@@ -554,7 +554,12 @@ export class AccessDecider {
     const isOtherCse = /^\/[^/]+$/.test(from) && from !== `/${this.self.cseId}`;
     if (q.operation === ACCESS_OPERATION.CREATE && q.childType !== undefined && isAnnouncedType(q.childType)) {
       if (!isOtherCse) return { granted: false, reason: 'an announced resource is created only by the CSE hosting the original' };
-      if (q.resource.ty === RESOURCE_TYPE.CSEBase || (isAnnouncedType(q.resource.ty) && cseIdOfAddress(q.resource.doc.lnk, this.self.spId) === from)) return { granted: true, basis: 'announcer' };
+      // Directly under the CSEBase only its <CSEBaseAnnc>: what it announces goes below that (announced.ts names it).
+      if (q.resource.ty === RESOURCE_TYPE.CSEBase) {
+        if (q.childType === CSE_BASE_ANNC) return { granted: true, basis: 'announcer' };
+        return { granted: false, reason: `announced resources of ${from} go below its <CSEBaseAnnc>, not directly under the CSEBase` };
+      }
+      if (isAnnouncedType(q.resource.ty) && cseIdOfAddress(q.resource.doc.lnk, this.self.spId) === from) return { granted: true, basis: 'announcer' };
       return { granted: false, reason: `the parent was not announced by ${from}` };
     }
     if (isAnnouncedType(q.resource.ty) && isOtherCse && cseIdOfAddress(q.resource.doc.lnk, this.self.spId) === from) return { granted: true, basis: 'announcer' };

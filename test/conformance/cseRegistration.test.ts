@@ -59,7 +59,8 @@ describe('CSE registration and forwarding', () => {
     const nodeRi = (node.body?.['m2m:nod'] as Record<string, unknown>).ri as string;
     const linked = await call(port(inCse), ca, 'PUT', '/cse-in/id-mn', 'CAdmin', { body: { 'm2m:csr': { nl: 'cse-in/mnBox' } } });
     assert.equal(linked.rsc, 2004, JSON.stringify(linked.body));
-    const hcl = async (): Promise<unknown> => ((await call(port(inCse), ca, 'GET', '/cse-in/mnBox', 'CAdmin')).body?.['m2m:nod'] as Record<string, unknown>).hcl;
+    const hclOf = async (rn: string): Promise<unknown> => ((await call(port(inCse), ca, 'GET', `/cse-in/${rn}`, 'CAdmin')).body?.['m2m:nod'] as Record<string, unknown>).hcl;
+    const hcl = (): Promise<unknown> => hclOf('mnBox');
     assert.equal(await hcl(), csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin')).ri);
     // A node hosts one CSE: another that is named there already is refused, not taken over.
     const other = await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', { ty: 14, body: { 'm2m:nod': { rn: 'taken', ni: 'taken', hcl: 'somebodyElse' } } });
@@ -72,6 +73,21 @@ describe('CSE registration and forwarding', () => {
     assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/mnBox', 'CAdmin')).rsc, 2002);
     assert.equal(csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin')).nl, undefined);
     assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/taken', 'CAdmin')).rsc, 2002);
+    // The registree links itself only to a node it may update: claiming any node kept every other CSE off it.
+    const mn = files['id-mn'] as CseFiles;
+    const asMn = { cert: readFileSync(mn.cert, 'utf8'), key: readFileSync(mn.key, 'utf8') };
+    assert.equal((await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', { ty: 14, body: { 'm2m:nod': { rn: 'claimed', ni: 'claimed' } } })).rsc, 2001);
+    const claim = (): ReturnType<typeof call> => call(port(inCse), ca, 'PUT', '/cse-in/id-mn', '/id-mn', { body: { 'm2m:csr': { nl: 'cse-in/claimed' } }, client: asMn });
+    const refused = await claim();
+    assert.equal(refused.rsc, 4103, JSON.stringify(refused.body));
+    assert.equal(await hclOf('claimed'), undefined);
+    const acp = await call(port(inCse), ca, 'POST', '/cse-in', 'CAdmin', { ty: 1, body: { 'm2m:acp': { rn: 'nodeKeepers', pv: { acr: [{ acor: ['/id-mn'], acop: 6 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } } });
+    assert.equal((await call(port(inCse), ca, 'PUT', '/cse-in/claimed', 'CAdmin', { body: { 'm2m:nod': { acpi: [(acp.body?.['m2m:acp'] as Record<string, unknown>).ri] } } })).rsc, 2004);
+    assert.equal((await claim()).rsc, 2004);
+    assert.equal(await hclOf('claimed'), csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin')).ri);
+    assert.equal((await call(port(inCse), ca, 'PUT', '/cse-in/id-mn', '/id-mn', { body: { 'm2m:csr': { nl: null } }, client: asMn })).rsc, 2004);
+    assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/claimed', 'CAdmin')).rsc, 2002);
+    assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/nodeKeepers', 'CAdmin')).rsc, 2002);
   });
 
   it('forwards a request from an AE on the registree up to the registrar, with an SP-relative From', async () => {
@@ -206,20 +222,26 @@ describe('CSE registration and forwarding', () => {
     const asX = { cert: readFileSync(x.cert, 'utf8'), key: readFileSync(x.key, 'utf8') };
     const registered = await call(port(inCse), ca, 'POST', '/cse-in', '/id-x', { ty: 16, body: { 'm2m:csr': { cb: '/id-x/cse-x', rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'] } }, client: asX });
     assert.equal(registered.rsc, 2001, JSON.stringify(registered.body));
-    // What ACME sends for a CSEBase without an expirationTime: its announced attributes, et as it has it (None).
-    const cbA = await call(port(inCse), ca, 'POST', '/cse-in', '/id-x', {
-      ty: 10005,
-      body: { 'm2m:cbA': { et: null, lnk: '/id-x/cse-x', rn: 'id-x_cse-x', csi: '/id-x', srv: ['3'], cst: 2 } },
-      client: asX,
-    });
+    // What ACME sends for a CSEBase without an expirationTime: its announced attributes, et as it has it (None), and
+    // the name ACME gives it, <SP-ID>_<CSEBase name>.
+    const announceCseBase = (rn: string): ReturnType<typeof call> =>
+      call(port(inCse), ca, 'POST', '/cse-in', '/id-x', { ty: 10005, body: { 'm2m:cbA': { et: null, lnk: '/id-x/cse-x', rn, csi: '/id-x', srv: ['3'], cst: 2 } }, client: asX });
+    // Another CSE's names are not this CSE's to take: a <remoteCSE>'s (id-mn), another announcer's (id-mnAnnc).
+    for (const squatted of ['id-mn', 'id-mnAnnc', 'id-y']) {
+      const refused = await announceCseBase(squatted);
+      assert.equal(refused.rsc, 4000, JSON.stringify(refused.body));
+    }
+    assert.equal((await call(port(inCse), ca, 'POST', '/cse-in', '/id-x', { ty: 10002, body: { 'm2m:aeA': { lnk: '/id-x/Cae', rn: 'id-y' } }, client: asX })).rsc, 4103, 'nothing else announced directly under the CSEBase');
+    const cbA = await announceCseBase('warden.example.net_cse-x');
     assert.equal(cbA.rsc, 2001, JSON.stringify(cbA.body));
+    assert.equal((await announceCseBase('warden.example.net_cse-x2')).rsc, 4105, 'one <CSEBaseAnnc> per announcing CSE');
     const made = cbA.body?.['m2m:cbA'] as Attrs;
     assert.equal(typeof made.et, 'string', 'the CSE sets et as when it is not given');
-    const child = await call(port(inCse), ca, 'POST', '/cse-in/id-x_cse-x', '/id-x', { ty: 10003, body: { 'm2m:cntA': { et: null, lnk: '/id-x/cnt1', acpi: null, lbl: ['a'] } }, client: asX });
+    const child = await call(port(inCse), ca, 'POST', '/cse-in/warden.example.net_cse-x', '/id-x', { ty: 10003, body: { 'm2m:cntA': { et: null, lnk: '/id-x/cnt1', acpi: null, lbl: ['a'] } }, client: asX });
     assert.equal(child.rsc, 2001, JSON.stringify(child.body));
     assert.equal('acpi' in (child.body?.['m2m:cntA'] as Attrs), false);
     // Null is absence, not a value: lnk, mandatory, is still required.
-    const noLink = await call(port(inCse), ca, 'POST', '/cse-in/id-x_cse-x', '/id-x', { ty: 10003, body: { 'm2m:cntA': { et: null, lnk: null } }, client: asX });
+    const noLink = await call(port(inCse), ca, 'POST', '/cse-in/warden.example.net_cse-x', '/id-x', { ty: 10003, body: { 'm2m:cntA': { et: null, lnk: null } }, client: asX });
     assert.equal(noLink.rsc, 4000, JSON.stringify(noLink.body));
     assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
   });

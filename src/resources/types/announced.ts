@@ -205,6 +205,9 @@ const ANNC = {
   depr: ANNOUNCEABLE[RESOURCE_TYPE.dependency]?.annc ?? 0,
 };
 
+/** Announcing CSEs one CSEBase has a <CSEBaseAnnc> of, at most (each is one CSE of the SP). */
+const MAX_CSE_BASE_ANNC = 10_000;
+
 /** <CSEBaseAnnc>: the announcing CSE, under this CSEBase; the resources it announces go below it [TS-0004 §7.3.3.10]. */
 export const cseBaseAnncType = defineResourceType({
   ty: CSE_BASE_ANNC,
@@ -225,9 +228,26 @@ export const cseBaseAnncType = defineResourceType({
   deletable: true,
   hasAcpi: true,
   hooks: {
-    beforeCreate(ctx, resource, parent) {
+    async beforeCreate(ctx, resource, parent) {
       checkOrigin(ctx, resource, parent);
       if (resource.doc.csi !== undefined && resource.doc.csi !== ctx.originator) throw badRequest(`csi must be the announcing CSE's ${ctx.originator}`);
+      // A name chosen by another CSE directly under the CSEBase could take the name another CSE's <remoteCSE> or
+      // <CSEBaseAnnc> needs (its registration, or every announcement it makes, refused 4105). So an announcing CSE
+      // has one <CSEBaseAnnc> here, named after its CSE-ID as Warden's announcer names it (remote/announcement.ts),
+      // or in ACME's form <SP-ID>_<name> (ACME finds its own by lnk, not by name): names no registration or other
+      // announcer asks for.
+      const own = `${ctx.originator.slice(1)}Annc`;
+      const pc = ctx.request.pc as Record<string, { rn?: unknown } | undefined> | undefined;
+      const rn = pc?.['m2m:cbA']?.rn ?? undefined;
+      if (rn !== undefined && rn !== own && !(typeof rn === 'string' && rn.startsWith(`${ctx.self.spId}_`))) {
+        throw badRequest(`attribute 'rn': the <CSEBaseAnnc> of ${ctx.originator} is named '${own}' (or '${ctx.self.spId}_<name>')`);
+      }
+      resource.rn = own;
+      const existing = await ctx.store.children(parent.ri, { ty: CSE_BASE_ANNC, limit: MAX_CSE_BASE_ANNC });
+      if (existing.some((other) => cseIdOfAddress(other.doc.lnk, ctx.self.spId) === ctx.originator)) {
+        throw new CseError(RSC.CONFLICT, `${ctx.originator} already has its <CSEBaseAnnc> here`);
+      }
+      if (existing.length >= MAX_CSE_BASE_ANNC) throw new CseError(RSC.NOT_ACCEPTABLE, `this CSE keeps at most ${MAX_CSE_BASE_ANNC} <CSEBaseAnnc>`);
     },
   },
 });

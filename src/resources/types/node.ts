@@ -4,7 +4,9 @@
 import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
-import { badRequest } from '../../primitive/errors.js';
+import { CseError, badRequest } from '../../primitive/errors.js';
+import { RSC } from '../../primitive/rsc.js';
+import { ACCESS_OPERATION } from '../../security/acp.js';
 import { formatTimestamp } from '../../primitive/identifiers.js';
 import type { StoredResource } from '../../storage/store.js';
 import { localResourceIn } from '../../operations/localResource.js';
@@ -93,15 +95,30 @@ async function changeHostedCse(ctx: HookContext, nodeRi: string, cseRi: string |
  * Points a <remoteCSE> (just created or updated) at the node its nl names: that node's hostedCSELink becomes the
  * <remoteCSE> [TS-0001 §9.6.18 hostedCSELink: "the resource is a <CSEBase> resource or a <remoteCSE> resource …
  * hosted on the same CSE as the present <node> resource"]. A node hosts one CSE: one whose hcl already names
- * another is 4000, never silently taken over.
+ * another is 4000, never silently taken over. Linking writes the node's hcl and keeps every other CSE off that node,
+ * so the registering CSE must be one the node's policies let UPDATE it [Warden policy: TS-0001 sets no rule; without
+ * it any registree could claim every node, and a registration naming its own node then failed]. An AE's nl only
+ * adds the AE itself to hael and is open to any AE, as in ACME.
  */
+/**
+ * The privilege linkCseToNode relies on, checked in prepare (the access decision reads outside the transaction): the
+ * registering CSE may UPDATE the node its nl names. A name that is no node is left to linkCseToNode (4000).
+ */
+export async function checkCseNodeLink(ctx: HookContext, nl: unknown): Promise<void> {
+  if (typeof nl !== 'string' || !ctx.may) return;
+  const node = await localResourceIn(ctx.store, ctx.self, ctx.now, nl);
+  if (node?.ty !== RESOURCE_TYPE.node) return;
+  if (!(await ctx.may(ACCESS_OPERATION.UPDATE, node))) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, `attribute 'nl': ${ctx.originator} may not update the <node> it names`);
+}
+
 export async function linkCseToNode(ctx: HookContext, csr: StoredResource): Promise<void> {
   const before = typeof csr.doc[NODE_LINK_KEY] === 'string' ? csr.doc[NODE_LINK_KEY] : undefined;
   let after: string | undefined;
   if (typeof csr.doc.nl === 'string') {
     const node = await localResourceIn(ctx.store, ctx.self, ctx.now, csr.doc.nl);
     if (node?.ty !== RESOURCE_TYPE.node) throw badRequest(`attribute 'nl' '${csr.doc.nl}' names no <node> resource of this CSE`);
-    if (typeof node.doc.hcl === 'string' && node.doc.hcl !== csr.ri) throw badRequest(`attribute 'nl': <node> '${node.ri}' already hosts the CSE '${node.doc.hcl}'`);
+    // Which CSE the node hosts is not told: the originator may update the node, not necessarily read it.
+    if (typeof node.doc.hcl === 'string' && node.doc.hcl !== csr.ri) throw badRequest(`attribute 'nl': the <node> it names already hosts another CSE`);
     after = node.ri;
   }
   if (before === after) return;

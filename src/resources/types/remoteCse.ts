@@ -7,7 +7,7 @@ import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest, notAllowed } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { StoredResource } from '../../storage/store.js';
-import { linkCseToNode } from './node.js';
+import { checkCseNodeLink, linkCseToNode } from './node.js';
 
 const RELEASES = ['1', '2', '2a', '3', '4', '5'];
 /** An SP-relative CSE-ID: `/` and one segment [TS-0001 §7.2, table 7.2-1]. */
@@ -103,6 +103,9 @@ export const remoteCseType = defineResourceType({
   deletable: true,
   hasAcpi: true,
   hooks: {
+    async prepare(ctx, content) {
+      await checkCseNodeLink(ctx, content.nl);
+    },
     async beforeCreate(ctx, resource, parent) {
       const from = ctx.originator;
       // Only a CSE registers a CSE [TS-0004 §7.4.4.2.1]: an AE-ID originator is 4005; a CSE-ID originator has been
