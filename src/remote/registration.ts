@@ -141,20 +141,51 @@ export class RegistrarRegistration {
     };
   }
 
-  /** The CSEs registered here and their descendants: what the registrar may route to this CSE [TS-0004 §7.4.4.2.1]. */
+  /**
+   * The CSEs registered here and their descendants: what the registrar may route to this CSE [TS-0004 §7.4.4.2.1].
+   * At most MAX_DCSE: the registrees themselves first, then their descendants taken in turn, one of each registree's
+   * at a time, so that one registree listing a thousand names cannot push the others' out (their routes were cut).
+   * Names the registrar refused are left out (see attempt).
+   */
   private async descendants(): Promise<string[]> {
-    const { store, self } = this.services;
+    const { store, self, descendants } = this.services;
     const out = new Set<string>();
+    const lists: string[][] = [];
     for (let offset = 0; ; offset += 500) {
       const page = await store.children(self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: this.services.clock.now(), limit: 500, offset });
       for (const csr of page) {
         if (csr.doc[REGISTRAR_KEY] === true) continue;
-        if (typeof csr.doc.csi === 'string') out.add(csr.doc.csi);
-        if (Array.isArray(csr.doc.dcse)) for (const d of csr.doc.dcse) if (typeof d === 'string') out.add(d);
+        if (typeof csr.doc.csi === 'string' && !descendants.disowned(csr.doc.csi)) out.add(csr.doc.csi);
+        if (Array.isArray(csr.doc.dcse)) lists.push(csr.doc.dcse.filter((d): d is string => typeof d === 'string' && !descendants.disowned(d)));
       }
       if (page.length < 500) break;
     }
-    return [...out].slice(0, 1000);
+    for (let i = 0; out.size < MAX_DCSE && lists.some((list) => i < list.length); i++) {
+      for (const list of lists) {
+        const id = list[i];
+        if (id !== undefined && out.size < MAX_DCSE) out.add(id);
+      }
+    }
+    return [...out].slice(0, MAX_DCSE);
+  }
+
+  /**
+   * Sends the registration (a CREATE or an UPDATE of this CSE's <remoteCSE> there). A registrar that refuses a name
+   * among the descendants (Warden's registrar: 4000 "descendantCSEs may not name 'X'", because X is registered there
+   * or below another of its registrees) would otherwise refuse every update, and routes to the other registrees with
+   * it: a hostile registree needed only to list one such name. The name is dropped (and no registree here is routed
+   * to for it, nor may relay for it), logged, and the registration sent again without it.
+   */
+  private async register(send: (attributes: Record<string, unknown>) => Promise<LinkResult>, attributes: Record<string, unknown>): Promise<LinkResult> {
+    for (let round = 0; ; round++) {
+      const result = await send(attributes);
+      const refused = result.rsc === RSC.BAD_REQUEST ? /descendantCSEs may not name '([^']{1,256})'/.exec(debugOf(result))?.[1] : undefined;
+      const dcse = attributes.dcse as string[];
+      if (refused === undefined || !dcse.includes(refused) || round >= MAX_REFUSED_ROUNDS) return result;
+      this.services.descendants.disown(refused);
+      this.services.log.warn({ event: 'cse-descendant-refused', registrar: this.peer.csi, descendant: refused }, 'security event');
+      attributes = { ...attributes, dcse: dcse.filter((id) => id !== refused) };
+    }
   }
 
   /** Registers (or confirms and updates the registration); true when this CSE is registered afterwards. */
@@ -171,17 +202,21 @@ export class RegistrarRegistration {
         return false;
       }
       // A re-registration (after a restart) finds its <remoteCSE> and brings it up to date [TS-0001 §10.2.2.8].
-      const updated = await this.send(this.primitive(OPERATION.UPDATE, mine, { pc: { 'm2m:csr': attributes } }));
+      const updated = await this.register((a) => this.send(this.primitive(OPERATION.UPDATE, mine, { pc: { 'm2m:csr': a } })), attributes);
       if (updated.rsc !== RSC.UPDATED) {
         log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: updated.rsc, reason: debugOf(updated) }, 'CSE registration update refused');
         return false;
       }
     } else if (found.rsc === RSC.NOT_FOUND) {
-      const created = await this.send(
-        this.primitive(OPERATION.CREATE, `${registrarId}/${config.registrar.rn}`, {
-          ty: RESOURCE_TYPE.remoteCSE,
-          pc: { 'm2m:csr': { cb: `/${self.cseId}/${self.cseRn}`, csi: `/${self.cseId}`, cst: CSE_TYPE_NUMBERS[config.cse.type], ...attributes } },
-        }),
+      const created = await this.register(
+        (a) =>
+          this.send(
+            this.primitive(OPERATION.CREATE, `${registrarId}/${config.registrar.rn}`, {
+              ty: RESOURCE_TYPE.remoteCSE,
+              pc: { 'm2m:csr': { cb: `/${self.cseId}/${self.cseRn}`, csi: `/${self.cseId}`, cst: CSE_TYPE_NUMBERS[config.cse.type], ...a } },
+            }),
+          ),
+        attributes,
       );
       if (created.rsc !== RSC.CREATED) {
         log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: created.rsc, reason: debugOf(created) }, 'CSE registration refused');
@@ -261,6 +296,11 @@ export class RegistrarRegistration {
     this.services.log[level]({ event: 'cse-deregistered', registrar: this.peer.csi, rsc: result.rsc }, `deregistered from ${this.peer.csi}`);
   }
 }
+
+/** Descendant CSE-IDs a registration lists at most (as a registrar accepts in one registree's dcse: remoteCse.ts). */
+const MAX_DCSE = 1000;
+/** Refused descendants dropped and the registration sent again, at most, in one attempt. */
+const MAX_REFUSED_ROUNDS = 8;
 
 function debugOf(result: LinkResult): string {
   const dbg = result.pc?.['m2m:dbg'];

@@ -67,6 +67,9 @@ export class RegisteredAes {
   }
 }
 
+/** Refused descendant CSE-IDs one process remembers at most. */
+const DISOWNED_MAX = 10_000;
+
 /** <remoteCSE> resources read per page when the index of descendants is built. */
 const PAGE = 500;
 /**
@@ -121,8 +124,25 @@ export class DescendantCses {
     store.onBroadcastsMissed?.(() => this.invalidate());
   }
 
+  /**
+   * CSE-IDs this CSE's registrar refused as its descendants (remote/registration.ts): another part of the tree has
+   * them, so a registree here listing one is not routed to for it, nor may relay for it. Kept in this process until
+   * it ends (the registrar refuses them again at the next check after a restart); bounded.
+   */
+  private readonly refusedByRegistrar = new Set<string>();
+
+  disown(csi: string): void {
+    if (this.refusedByRegistrar.size >= DISOWNED_MAX) return;
+    this.refusedByRegistrar.add(csi);
+  }
+
+  disowned(csi: string): boolean {
+    return this.refusedByRegistrar.has(csi);
+  }
+
   /** The <remoteCSE> of the registree whose descendantCSEs list `csi`, alive now; undefined: none. */
   async registreeListing(csi: string): Promise<StoredResource | undefined> {
+    if (this.refusedByRegistrar.has(csi)) return undefined;
     const ri = (await this.current()).registreeOf.get(csi);
     if (ri === undefined) return undefined;
     const csr = await this.store.get(ri);

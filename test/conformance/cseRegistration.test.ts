@@ -28,7 +28,7 @@ describe('CSE registration and forwarding', () => {
   before(async () => {
     pki = await TestPki.create(dir);
     ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
-    for (const id of ['id-in', 'id-mn', 'id-mn2', 'id-x']) files[id] = await pki.cse(id);
+    for (const id of ['id-in', 'id-mn', 'id-mn2', 'id-mn3', 'id-x']) files[id] = await pki.cse(id);
     inCse = await startCseNode('id-in', 'IN', files['id-in'] as CseFiles);
     mnCse = await startCseNode('id-mn', 'MN', files['id-mn'] as CseFiles, { ...registrarFlags(port(inCse)), 'storage.path': mnDb });
     await mnCse.cse.services.remote?.registration?.whenRegistered();
@@ -244,6 +244,28 @@ describe('CSE registration and forwarding', () => {
     const noLink = await call(port(inCse), ca, 'POST', '/cse-in/warden.example.net_cse-x', '/id-x', { ty: 10003, body: { 'm2m:cntA': { et: null, lnk: null } }, client: asX });
     assert.equal(noLink.rsc, 4000, JSON.stringify(noLink.body));
     assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: asX })).rsc, 2002);
+  });
+
+  it("passes its registrees' descendants up fairly, and leaves out those the registrar refuses instead of losing the update", async () => {
+    const as = (id: string): { cert: string; key: string } => ({ cert: readFileSync((files[id] as CseFiles).cert, 'utf8'), key: readFileSync((files[id] as CseFiles).key, 'utf8') });
+    const register = (on: TestCse, base: string, id: string, dcse: string[]): ReturnType<typeof call> =>
+      call(port(on), ca, 'POST', base, `/${id}`, { ty: 16, body: { 'm2m:csr': { cb: `/${id}/cse`, rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'], dcse } }, client: as(id) });
+    // id-x is registered with the IN-CSE itself; a registree of the MN-CSE then claims it, with 998 invented names.
+    assert.equal((await register(inCse, '/cse-in', 'id-x', [])).rsc, 2001);
+    const invented = Array.from({ length: 998 }, (_, i) => `/id-z${String(i)}`);
+    assert.equal((await register(mnCse, '/cse-mn', 'id-mn2', ['/id-x', ...invented])).rsc, 2001);
+    assert.equal((await register(mnCse, '/cse-mn', 'id-mn3', ['/id-mn3child'])).rsc, 2001);
+    const onIn = async (): Promise<string[]> => (csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin')).dcse as string[] | undefined) ?? [];
+    // The registration's next update reaches the IN-CSE without the refused name; both registrees and the second's
+    // descendant are there although the first listed 999.
+    await waitFor(async () => (await onIn()).includes('/id-mn3child'), 10_000);
+    const dcse = await onIn();
+    assert.ok(dcse.includes('/id-mn2') && dcse.includes('/id-mn3'), 'the registrees come first');
+    assert.ok(!dcse.includes('/id-x'), 'the refused name is left out');
+    assert.ok(dcse.length <= 1000);
+    assert.equal(mnCse.cse.services.descendants.disowned('/id-x'), true, 'nor is the registree that claimed it routed to for it');
+    for (const id of ['id-mn2', 'id-mn3']) assert.equal((await call(port(mnCse), ca, 'DELETE', `/cse-mn/${id}`, `/${id}`, { client: as(id) })).rsc, 2002);
+    assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: as('id-x') })).rsc, 2002);
   });
 
   it('finds its <remoteCSE> on the registrar after a restart and updates it', async () => {
