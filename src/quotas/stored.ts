@@ -19,7 +19,22 @@ export function storedLimits(config: Config): UsageLimits {
 export function storageCharge(ctx: RequestContext): { charge: string; limits: UsageLimits | undefined } {
   const key = quotaKey(ctx);
   if (key === undefined) return { charge: ctx.originator?.id ?? '', limits: undefined };
-  return { charge: key, limits: storedLimits(ctx.services.config) };
+  return { charge: relayedCharge(ctx) ?? key, limits: storedLimits(ctx.services.config) };
+}
+
+/**
+ * What an originator relayed by another CSE stores counts against that CSE (or, over Mcc', that peer SP): relayed
+ * originators are its word, and a registree may relay for any ID in its branch, descendants it lists itself
+ * included. Counted per relayed originator, one that invented names had a fresh quota for each (150 resources past
+ * a quota of 5 in the probe). So a branch shares the quota of the CSE that speaks for it, as with
+ * quota.relayRate for the rate; its AEs' own resources on their own CSE are not counted here.
+ */
+function relayedCharge(ctx: RequestContext): string | undefined {
+  const originator = ctx.originator;
+  if (!originator || originator.authenticated) return undefined;
+  if (originator.via !== undefined) return originator.via;
+  if (originator.viaSp !== undefined) return `sp:${originator.viaSp}`;
+  return undefined;
 }
 
 const SETTING: Record<QuotaExceededError['quota'], string> = { resources: 'quota.resources', bytes: 'quota.storedBytes', subscriptions: 'quota.subscriptions' };

@@ -349,20 +349,26 @@ export class Announcements {
   }
 
   /**
-   * A CSE left the tree here (its <remoteCSE> was deleted or expired): what it announced here goes too — its
-   * <CSEBaseAnnc> and everything below it. Announced resources of a CSE that is no longer linked would otherwise stay
+   * CSEs left the tree here (a <remoteCSE> was deleted or expired, with its branch): what they announced here goes
+   * too — their <CSEBaseAnnc> and everything below it. Announced resources of a CSE that is no longer linked would otherwise stay
    * forever, with nobody left who may update or delete them.
    */
-  async dropAnnouncedBy(csi: string): Promise<void> {
+  async dropAnnouncedBy(csis: ReadonlySet<string>): Promise<void> {
     const { store, self, clock, log } = this.services;
     const mine = `/${self.cseId}`;
+    // Found first, deleted after: deleting while paging by offset would skip the entries that moved up.
+    const found: Array<{ ri: string; csi: string }> = [];
     for (let offset = 0; ; offset += 500) {
       const page = await store.children(self.cseId, { ty: CSE_BASE_ANNC, limit: 500, offset });
-      for (const cbA of page.filter((r) => cseIdOfAddress(r.doc.lnk, self.spId) === csi)) {
-        const gone = await deleteWithBookkeeping(this.services, cbA.ri, clock.now(), mine, { op: OPERATION.DELETE, to: cbA.ri, fr: mine, rqi: 'deregistered' });
-        if (gone) log.info({ event: 'announced-resources-dropped', cse: csi, resource: cbA.ri }, `announced resources of ${csi} removed`);
+      for (const cbA of page) {
+        const csi = cseIdOfAddress(cbA.doc.lnk, self.spId);
+        if (csi !== undefined && csis.has(csi)) found.push({ ri: cbA.ri, csi });
       }
-      if (page.length < 500) return;
+      if (page.length < 500) break;
+    }
+    for (const { ri, csi } of found) {
+      const gone = await deleteWithBookkeeping(this.services, ri, clock.now(), mine, { op: OPERATION.DELETE, to: ri, fr: mine, rqi: 'deregistered' });
+      if (gone) log.info({ event: 'announced-resources-dropped', cse: csi, resource: ri }, `announced resources of ${csi} removed`);
     }
   }
 

@@ -40,7 +40,7 @@ export class RemoteCses {
     this.peers = services.config.cse.type === 'IN' ? parsePeers(services.config.peers.list, services.self.spId) : [];
     this.unsubscribe = services.store.subscribe(REMOTE_CSE_TOPIC, (payload) => {
       if (payload.startsWith('dropped ')) void this.deregisterRegistree(payload.slice('dropped '.length));
-      else if (payload.startsWith('removed ')) void this.announcements.dropAnnouncedBy(`/${payload.slice('removed '.length)}`).catch((err: unknown) => services.log.error({ err }, 'removing announced resources failed'));
+      else if (payload.startsWith('removed ')) void this.dropBranchAnnouncements(payload.slice('removed '.length)).catch((err: unknown) => services.log.error({ err }, 'removing announced resources failed'));
     });
   }
 
@@ -62,6 +62,30 @@ export class RemoteCses {
     if (!csi || !poa) return;
     const result = await this.link.send(poa, { csi, spId: self.spId }, { op: OPERATION.DELETE, to: `${csi}/${self.cseId}`, fr: `/${self.cseId}`, rqi: `dereg-${randomIdSuffix(12)}`, rvi: '3' });
     log.info({ event: 'cse-registree-deregistered', registree: csi, rsc: result.rsc }, `deregistered ${csi}`);
+  }
+
+  /**
+   * A CSE left the tree here (`<ri> [<its dcse as JSON>]`): what it announced here goes, and what its descendants
+   * announced through it — they are reachable only through it. A descendant that is still registered here itself, or
+   * listed by another registree, keeps its announcements: a registree could otherwise list other CSEs and leave, to
+   * wipe what they announced.
+   */
+  private async dropBranchAnnouncements(removed: string): Promise<void> {
+    const at = removed.indexOf(' ');
+    const ri = at < 0 ? removed : removed.slice(0, at);
+    const gone = new Set([`/${ri}`]);
+    let listed: unknown = [];
+    try {
+      listed = at < 0 ? [] : JSON.parse(removed.slice(at + 1));
+    } catch {
+      // not ours to read: the CSE's own announcements still go
+    }
+    for (const csi of Array.isArray(listed) ? listed.slice(0, 1000) : []) {
+      if (typeof csi !== 'string' || gone.has(csi)) continue;
+      if ((await this.registree(csi)) || (await this.services.descendants.registreeListing(csi))) continue;
+      gone.add(csi);
+    }
+    await this.announcements.dropAnnouncedBy(gone);
   }
 
   /** The <remoteCSE> of a CSE registered here (not the registrar's), alive now. */

@@ -148,6 +148,37 @@ describe('request rate: what one other CSE sends or relays adds up', () => {
   });
 });
 
+describe('stored amounts: what one other CSE stores for the originators it relays adds up', () => {
+  // A registree may relay for any CSE-ID it lists in its dcse, and lists what it likes: here the MN invents ten.
+  let tree: InMnTree;
+  before(async () => {
+    tree = await startInMnTree('warden-relay-stored-', {}, { 'quota.resources': 4 });
+  });
+  after(async () => {
+    await tree?.mnCse.close();
+    await tree?.inCse.close();
+  });
+
+  it('counts the resources of relayed originators against the relaying CSE, and removes what its branch announced when it leaves', async () => {
+    const { ca, inCse, files } = tree;
+    const port = inCse.cse.httpPort;
+    const client = { cert: readFileSync(files['id-mn'].cert, 'utf8'), key: readFileSync(files['id-mn'].key, 'utf8') };
+    const invented = Array.from({ length: 10 }, (_, i) => `/id-q${String(i)}`);
+    assert.equal((await call(port, ca, 'PUT', '/cse-in/id-mn', '/id-mn', { body: { 'm2m:csr': { dcse: invented } }, client })).rsc, 2004);
+    const answers: number[] = [];
+    for (const csi of invented) answers.push((await call(port, ca, 'POST', '/cse-in', csi, { ty: 10005, body: { 'm2m:cbA': { lnk: `${csi}/cse` } }, client })).rsc);
+    const created = answers.filter((rsc) => rsc === 2001).length;
+    // The MN's own <remoteCSE> is one of its four.
+    assert.equal(created, 3, JSON.stringify(answers));
+    assert.ok(answers.slice(3).every((rsc) => rsc === 5207), JSON.stringify(answers));
+    assert.equal((await call(port, ca, 'GET', '/cse-in/id-q0Annc', 'CAdmin')).rsc, 2000);
+    // The MN leaves the tree (the IN's admin deletes its <remoteCSE>): what its branch announced goes with it.
+    assert.equal((await call(port, ca, 'DELETE', '/cse-in/id-mn', 'CAdmin')).rsc, 2002);
+    await waitFor(async () => (await call(port, ca, 'GET', '/cse-in/id-q0Annc', 'CAdmin')).rsc === 4004, 10_000);
+    for (const csi of invented.slice(1, 3)) assert.equal((await call(port, ca, 'GET', `/cse-in${csi}Annc`, 'CAdmin')).rsc, 4004);
+  });
+});
+
 describe('requests in progress per originator', () => {
   let t: TestCse;
   before(async () => {

@@ -37,7 +37,9 @@ export const cseBaseType = defineResourceType({
     async afterChildRemoved(ctx, _cseBase, child) {
       // Routing and this CSE's registration follow its <remoteCSE> resources (src/remote), after the commit.
       if (child.ty === RESOURCE_TYPE.remoteCSE) {
-        await ctx.store.broadcast(REMOTE_CSE_TOPIC, `removed ${child.ri}`);
+        // With the descendants it listed: what they announced here through it goes with it (remote/remoteCses.ts).
+        const branch = Array.isArray(child.doc.dcse) ? child.doc.dcse.filter((d): d is string => typeof d === 'string' && !d.includes(' ')) : [];
+        await ctx.store.broadcast(REMOTE_CSE_TOPIC, `removed ${child.ri}${branch.length > 0 ? ` ${JSON.stringify(branch)}` : ''}`);
         // A registree deregistered by a request here (not by itself, not by expiry) is told so: the registrar may
         // initiate the deregistration too [TS-0001 §10.2.2.10].
         const csi = child.doc.csi;
