@@ -281,7 +281,7 @@ describe('hostile and malformed input over HTTP', () => {
     await assertIntact();
   });
 
-  it('U+0000 anywhere in content or query, and resource types beyond 32 bits in a filter → 4000 (PostgreSQL failed on both: 5000)', async () => {
+  it('U+0000 anywhere in content or query, resource types beyond 32 bits in a filter, dot segments in an originator → 4000 (PostgreSQL failed on the first two: 5000)', async () => {
     const cbor = new Encoder({ useRecords: false });
     const post = async (contentType: string, body: Buffer | string): Promise<{ rsc: string | null; text: string }> => {
       const reply = await fetch(`${t.url}/cse-in/victim/data`, {
@@ -306,6 +306,10 @@ describe('hostile and malformed input over HTTP', () => {
       const reply = await fetch(`${t.url}/cse-in/victim?${query}`, { headers: { 'X-M2M-Origin': ae, 'X-M2M-RI': 'q', 'X-M2M-RVI': '3', Accept: 'application/json' } });
       return { rsc: reply.headers.get('x-m2m-rsc'), text: await reply.text() };
     };
+    for (const from of ['/id-mn/../id-in/CAdmin', './Cx', 'C1/..', '/id-in/.']) {
+      const reply = await fetch(`${t.url}/cse-in/victim`, { headers: { 'X-M2M-Origin': from, 'X-M2M-RI': 'dots', 'X-M2M-RVI': '3', Accept: 'application/json' } });
+      assert.equal(reply.headers.get('x-m2m-rsc'), '4000', from);
+    }
     for (const query of ['fu=1&lbl=a%00b', 'fu=1&c%00=1', 'fu=1&ty=2147483648', 'fu=1&chty=9999999999', 'fu=1&pty=-1', 'fu=1&ty=3+2147483648']) {
       const reply = await get(query);
       assert.equal(reply.rsc, '4000', `${query}: ${reply.text}`);
