@@ -38,6 +38,16 @@ describe('hostile and malformed input over HTTP', () => {
     assert.equal((reply.body?.['m2m:cin'] as Attrs).con, 'precious');
   }
 
+  /** A contentInstance CREATE under victim/data with this raw body and content type. */
+  async function postInstance(contentType: string, body: Buffer | string): Promise<{ rsc: string | null; text: string }> {
+    const reply = await fetch(`${t.url}/cse-in/victim/data`, {
+      method: 'POST',
+      headers: { 'X-M2M-Origin': ae, 'X-M2M-RI': 'raw', 'X-M2M-RVI': '3', 'Content-Type': `${contentType};ty=4`, Accept: 'application/json' },
+      body,
+    });
+    return { rsc: reply.headers.get('x-m2m-rsc'), text: await reply.text() };
+  }
+
   it('malformed JSON → 4000', async () => {
     const reply = await t.client.request('POST', '/cse-in/victim/data', { origin: ae, ty: 4, raw: '{"m2m:cin": {"con": ' });
     assert.equal(reply.rsc, 4000);
@@ -249,14 +259,6 @@ describe('hostile and malformed input over HTTP', () => {
 
   it('numbers and values JSON cannot hold (CBOR uint64, bignums, byte strings, dates, NaN; 1e400 in JSON and XML) → 4000', async () => {
     const cbor = new Encoder({ useRecords: false });
-    const post = async (contentType: string, body: Buffer | string): Promise<{ rsc: string | null; text: string }> => {
-      const reply = await fetch(`${t.url}/cse-in/victim/data`, {
-        method: 'POST',
-        headers: { 'X-M2M-Origin': ae, 'X-M2M-RI': 'big', 'X-M2M-RVI': '3', 'Content-Type': `${contentType};ty=4`, Accept: 'application/json' },
-        body,
-      });
-      return { rsc: reply.headers.get('x-m2m-rsc'), text: await reply.text() };
-    };
     const cases: Array<[string, string, Buffer | string]> = [
       // Major type 0, additional information 27: an 8-byte unsigned integer, 2^64 - 1.
       ['uint64 con', 'application/cbor', Buffer.from('a1676d326d3a63696ea163636f6e1bffffffffffffffff', 'hex')],
@@ -271,11 +273,11 @@ describe('hostile and malformed input over HTTP', () => {
       ['400 digits in XML', 'application/xml', `<m2m:cin xmlns:m2m="http://www.onem2m.org/xml/protocols"><con><mni>${'9'.repeat(400)}</mni></con></m2m:cin>`],
     ];
     for (const [name, type, body] of cases) {
-      const reply = await post(type, body);
+      const reply = await postInstance(type, body);
       assert.equal(reply.rsc, '4000', `${name}: ${reply.text}`);
     }
     // An integer that fits, sent as a CBOR uint64, is a number.
-    const fits = await post('application/cbor', Buffer.from('a1676d326d3a63696ea163636f6e1b0000000000000007', 'hex'));
+    const fits = await postInstance('application/cbor', Buffer.from('a1676d326d3a63696ea163636f6e1b0000000000000007', 'hex'));
     assert.equal(fits.rsc, '2001', fits.text);
     assert.equal((JSON.parse(fits.text) as { 'm2m:cin': Attrs })['m2m:cin'].con, 7);
     await assertIntact();
@@ -283,14 +285,6 @@ describe('hostile and malformed input over HTTP', () => {
 
   it('U+0000 anywhere in content or query, resource types beyond 32 bits in a filter, dot segments in an originator → 4000 (PostgreSQL failed on the first two: 5000)', async () => {
     const cbor = new Encoder({ useRecords: false });
-    const post = async (contentType: string, body: Buffer | string): Promise<{ rsc: string | null; text: string }> => {
-      const reply = await fetch(`${t.url}/cse-in/victim/data`, {
-        method: 'POST',
-        headers: { 'X-M2M-Origin': ae, 'X-M2M-RI': 'nul', 'X-M2M-RVI': '3', 'Content-Type': `${contentType};ty=4`, Accept: 'application/json' },
-        body,
-      });
-      return { rsc: reply.headers.get('x-m2m-rsc'), text: await reply.text() };
-    };
     const cases: Array<[string, string, Buffer | string]> = [
       ['\\u0000 in con', 'application/json', '{"m2m:cin": {"con": "a\\u0000b"}}'],
       ['\\u0000 in a label', 'application/json', '{"m2m:cin": {"con": "x", "lbl": ["room\\u0000"]}}'],
@@ -298,7 +292,7 @@ describe('hostile and malformed input over HTTP', () => {
       ['NUL in a CBOR text string', 'application/cbor', Buffer.from(cbor.encode({ 'm2m:cin': { con: 'a\u0000b' } }))],
     ];
     for (const [name, type, body] of cases) {
-      const reply = await post(type, body);
+      const reply = await postInstance(type, body);
       assert.equal(reply.rsc, '4000', `${name}: ${reply.text}`);
       assert.match(reply.text, /U\+0000/, name);
     }
