@@ -155,7 +155,7 @@ export class RegistrarRegistration {
       const page = await store.children(self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: this.services.clock.now(), limit: 500, offset });
       for (const csr of page) {
         if (csr.doc[REGISTRAR_KEY] === true) continue;
-        if (typeof csr.doc.csi === 'string' && !descendants.disowned(csr.doc.csi)) out.add(csr.doc.csi);
+        if (typeof csr.doc.csi === 'string') out.add(csr.doc.csi);
         if (Array.isArray(csr.doc.dcse)) lists.push(csr.doc.dcse.filter((d): d is string => typeof d === 'string' && !descendants.disowned(d)));
       }
       if (page.length < 500) break;
@@ -182,7 +182,9 @@ export class RegistrarRegistration {
       const refused = result.rsc === RSC.BAD_REQUEST ? /descendantCSEs may not name '([^']{1,256})'/.exec(debugOf(result))?.[1] : undefined;
       const dcse = attributes.dcse as string[];
       if (refused === undefined || !dcse.includes(refused) || round >= MAX_REFUSED_ROUNDS) return result;
-      this.services.descendants.disown(refused);
+      // A CSE registered here itself proved its name with its certificate: the registrar's word does not take it away.
+      const registered = await this.services.store.get(remoteCseRi(refused));
+      if (registered?.ty !== RESOURCE_TYPE.remoteCSE || registered.doc.csi !== refused) this.services.descendants.disown(refused);
       this.services.log.warn({ event: 'cse-descendant-refused', registrar: this.peer.csi, descendant: refused }, 'security event');
       attributes = { ...attributes, dcse: dcse.filter((id) => id !== refused) };
     }
