@@ -256,7 +256,7 @@ describe('bindings and serializations', () => {
     assert.equal(noRi.rsc, 4000);
     const bad = await client.send({ op: 1, to: 'cse-in', fr: 'CAdmin', rqi: 'c2', ty: 3, pc: { 'm2m:cnt': { bogus: 1 } } });
     assert.equal(bad.rsc, 4000);
-    // A CoAP option carries any byte, where HTTP refuses control characters in a header.
+    // A CoAP option carries any byte, where HTTP refuses control characters in a header: authenticate refuses them.
     const controlled = await client.send({ op: 2, to: 'cse-in', fr: 'Cnul\u0000ae', rqi: 'c3' });
     assert.equal(controlled.rsc, 4000);
   });

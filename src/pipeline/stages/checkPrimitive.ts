@@ -111,8 +111,6 @@ export const checkPrimitive: Stage = {
     const registration = r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE;
     if (r.fr === '' && !registration) throw badRequest('originator (X-M2M-Origin) is missing');
     if (r.fr.length > 1024) throw badRequest('originator is longer than 1024 characters');
-    // HTTP refuses control characters in a header; a CoAP option carries any byte (a NUL failed PostgreSQL: 5000).
-    if (CONTROL.test(r.fr)) throw badRequest('originator contains control characters');
     // An ID has no dot segments [TS-0001 §7.2]; relayed unchanged, '/id-mn/../id-in/CAdmin' could be read as another
     // originator by a CSE further on that normalises paths.
     if (/(^|\/)\.{1,2}(\/|$)/.test(r.fr)) throw badRequest('originator has a "." or ".." segment');
