@@ -4,7 +4,7 @@
 import coap, { type IncomingMessage, type OutgoingMessage } from 'coap';
 import { generate } from 'coap-packet';
 import type { RemoteInfo } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { CseError } from '../../primitive/errors.js';
 import type { ResponsePrimitive } from '../../primitive/response.js';
@@ -285,32 +285,52 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
   };
 }
 
-/** Sends a request primitive to a coap:// URL and waits for the RSC option of the answer (outbound route). */
+/** Payload bytes an answer to a request this CSE sends over CoAP may bring, over all its blocks (as HTTP's 1 MiB). */
+const MAX_OUTBOUND_ANSWER_BYTES = 1_048_576;
+
+/** The part of node-coap's Agent that reads every datagram it receives (not in its type declarations). */
+interface DatagramReadingAgent {
+  _handle(packet: { payload?: Buffer }, rsinfo: unknown, outSocket: unknown): void;
+}
+
+/**
+ * Sends a request primitive to a coap:// URL and waits for the RSC option of the answer (outbound route). Each
+ * request has an agent (a socket) of its own, closed when the answer is taken, at the timeout, or when the answer's
+ * blocks bring more than MAX_OUTBOUND_ANSWER_BYTES: node-coap asks for Block2 blocks for as long as the peer says
+ * more follow and keeps all of them, so a hostile point of access answering "more" forever kept one notification
+ * reading, and growing, without end (600 MB in 90 s), whatever the timeout said.
+ */
 export function sendCoap(url: URL, primitive: RequestPrimitive, timeoutMs: number): Promise<{ rsc: number; body?: unknown }> {
   registerOptions();
   return new Promise((resolve) => {
     const method = ({ 1: 'POST', 2: 'GET', 3: 'PUT', 4: 'DELETE', 5: 'POST' } as const)[primitive.op];
-    const timer = setTimeout(() => resolve({ rsc: 5103 }), timeoutMs);
-    const req = coap.request({
-      hostname: url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(url.port || 5683),
-      method,
-      pathname: url.pathname,
-      confirmable: true,
-    });
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    const agent = new coap.Agent({ type: isIPv6(hostname) ? 'udp6' : 'udp4' });
+    let settled = false;
+    const finish = (rsc: number): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ rsc });
+      agent.close();
+    };
+    const timer = setTimeout(() => finish(RSC.TARGET_NOT_REACHABLE), timeoutMs);
+    const reading = agent as unknown as DatagramReadingAgent;
+    const handle = reading._handle.bind(agent);
+    let received = 0;
+    reading._handle = (packet, rsinfo, outSocket) => {
+      received += packet.payload?.length ?? 0;
+      if (received > MAX_OUTBOUND_ANSWER_BYTES) finish(RSC.TARGET_NOT_REACHABLE);
+      else if (!settled) handle(packet, rsinfo, outSocket);
+    };
+    const req = coap.request({ hostname, port: Number(url.port || 5683), method, pathname: url.pathname, confirmable: true, agent });
     req.setOption('279', primitive.fr);
     req.setOption('283', primitive.rqi);
     req.setOption('271', primitive.rvi ?? '3');
     if (primitive.ty !== undefined) req.setOption(UINT_OPTIONS.ty, primitive.ty);
     if (primitive.pc !== undefined) req.setOption('Content-Format', 50);
-    req.on('response', (res: { headers: Record<string, unknown>; payload: Buffer }) => {
-      clearTimeout(timer);
-      resolve({ rsc: rscOf(res.headers[UINT_OPTIONS.rsc]) ?? 5103 });
-    });
-    req.on('error', () => {
-      clearTimeout(timer);
-      resolve({ rsc: 5103 });
-    });
+    req.on('response', (res: { headers: Record<string, unknown>; payload: Buffer }) => finish(rscOf(res.headers[UINT_OPTIONS.rsc]) ?? RSC.TARGET_NOT_REACHABLE));
+    req.on('error', () => finish(RSC.TARGET_NOT_REACHABLE));
     req.end(primitive.pc === undefined ? undefined : jsonCodec.encode(primitive.pc));
   });
 }
