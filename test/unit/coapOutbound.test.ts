@@ -2,7 +2,6 @@
 // whatever the peer does (src/bindings/coap/server.ts sendCoap).
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { generate, parse } from 'coap-packet';
 import { sendCoap } from '../../src/bindings/coap/server.js';
@@ -25,7 +24,7 @@ class EndlessBlocks {
       this.socket.send(answer, peer.port, peer.address);
     });
     await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));
-    return (this.socket.address() as AddressInfo).port;
+    return this.socket.address().port;
   }
 }
 
