@@ -29,6 +29,18 @@ export function targetsToVerify(content: Readonly<Record<string, unknown>>, befo
 }
 
 /**
+ * The beaconNotificationURIs a CREATE or UPDATE of a <timeSyncBeacon> would add (`before`: the beacon as stored).
+ * Beacons go to them on the creator's word as notifications go to nu, so they are verified the same way [Warden
+ * policy: TS-0001 has no <timeSyncBeacon>; without it any AE could have beacons sent to any receiver, or queued in
+ * another AE's polling channel].
+ */
+export function beaconTargetsToVerify(content: Readonly<Record<string, unknown>>, before?: Readonly<Record<string, unknown>>): string[] {
+  const listed = (doc: Readonly<Record<string, unknown>> | undefined): string[] => (Array.isArray(doc?.bcnu) ? doc.bcnu.filter((t): t is string => typeof t === 'string') : []);
+  const known = new Set(listed(before));
+  return [...new Set(listed(content))].filter((t) => !known.has(t));
+}
+
+/**
  * The subscriber's own points of access, as queue keys. A subscriberURI among them names the subscriber itself, as
  * its AE-ID would, so it needs no verification request (ACME sends none for su); the outbound policy still decides
  * when the deletion notification is sent. nu URLs are verified whatever they are, as before.

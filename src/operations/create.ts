@@ -15,7 +15,7 @@ import { cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { eventContext } from './events.js';
 import { SUBSCRIBER_AUTHENTICATED_KEY, TARGET_BINDING_KEY, bindTargets, recordEvent } from '../notifications/events.js';
 import { requestExpiry } from '../notifications/polling.js';
-import { targetsToVerify, unverifiedSubscriberUri, verifyTargets } from '../notifications/verify.js';
+import { beaconTargetsToVerify, targetsToVerify, unverifiedSubscriberUri, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { isNotifying } from '../notifications/crossResource.js';
 import { OPERATION } from '../primitive/request.js';
@@ -34,6 +34,11 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   // Verification talks to the targets: it happens before, never inside, the transaction.
   if (isNotifying(definition.ty)) {
     await verifyTargets(ctx.services, targetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), {
+      authenticated: ctx.originator?.authenticated ?? false,
+      deadline: requestExpiry(ctx),
+    });
+  } else if (definition.ty === RESOURCE_TYPE.timeSyncBeacon) {
+    await verifyTargets(ctx.services, beaconTargetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, undefined, {
       authenticated: ctx.originator?.authenticated ?? false,
       deadline: requestExpiry(ctx),
     });

@@ -16,7 +16,7 @@ import { TARGET_BINDING_KEY, bindTargets, recordEvent, resolveTarget } from '../
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import type { ResourceStore } from '../storage/store.js';
 import { requestExpiry } from '../notifications/polling.js';
-import { targetsToVerify, verifyTargets } from '../notifications/verify.js';
+import { beaconTargetsToVerify, targetsToVerify, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { isNotifying, leaveCrossResourceSubscriptions } from '../notifications/crossResource.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -40,6 +40,11 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
     });
     const nu = content.nu;
     if (Array.isArray(nu)) added = toVerify.filter((t) => nu.includes(t));
+  } else if (ctx.resource?.ty === RESOURCE_TYPE.timeSyncBeacon) {
+    await verifyTargets(ctx.services, beaconTargetsToVerify(content, ctx.resource.doc), ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`, undefined, {
+      authenticated: ctx.originator?.authenticated ?? false,
+      deadline: requestExpiry(ctx),
+    });
   }
   if (ctx.resource) await registry.of(ctx.resource)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource);
   const release = await blockingUpdate(ctx.services, ctx.resource as StoredResource, content, requestExpiry(ctx));

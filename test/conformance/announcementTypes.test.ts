@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestCse } from '../harness.js';
-import { waitFor } from '../receiver.js';
+import { Receiver, waitFor } from '../receiver.js';
 import { call, startInMnTree, type Reply } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
@@ -75,13 +75,17 @@ describe('announcement of semantic descriptors, location policies, time sync bea
   });
 
   it('timeSyncBeacon: m2m:tsbA (10060), its AE targets SP-relative and its URLs as they are', async () => {
-    const { original, at } = await announced('/cse-mn/owner', 60, 'm2m:tsb', { rn: 'tick', bcnc: 1, bcni: 'PT10S', bcnu: ['Cowner', 'http://127.0.0.1:9/beacons'], aa: ['bcnc', 'bcni', 'bcnu'] });
+    // A URL target is verified first: a receiver that accepts.
+    const rx = await new Receiver().start();
+    after(() => rx.stop());
+    const url = `${rx.url}/beacons`;
+    const { original, at } = await announced('/cse-mn/owner', 60, 'm2m:tsb', { rn: 'tick', bcnc: 1, bcni: 'PT10S', bcnu: ['Cowner', url], aa: ['bcnc', 'bcni', 'bcnu'] });
     const tsbA = of(await onIn(`/~${at}`), 'm2m:tsbA');
     assert.equal(tsbA.ty, 10060);
     assert.equal(tsbA.lnk, `/id-mn/${String(original.ri)}`);
     assert.equal(tsbA.bcnc, 1);
     assert.equal(tsbA.bcni, 'PT10S');
-    assert.deepEqual(tsbA.bcnu, ['/id-mn/Cowner', 'http://127.0.0.1:9/beacons']);
+    assert.deepEqual(tsbA.bcnu, ['/id-mn/Cowner', url]);
   });
 
   it('action and dependency: m2m:actrA (10065) with apv and orc, and m2m:deprA (10066) only below it', async () => {

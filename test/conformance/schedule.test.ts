@@ -230,6 +230,7 @@ describe('<timeSyncBeacon> over HTTP', () => {
     try {
       const created = await t.client.create('/cse-in/clocked', 60, { 'm2m:tsb': { rn: 'tick', bcnc: 1, bcni: 'PT10S', bcnu: [rx.url] } }, ae);
       assert.equal(created.rsc, 2001, created.text);
+      assert.equal(rx.received.splice(0).length, 1, 'the target was verified first');
       const tsb = created.body?.['m2m:tsb'] as Attrs;
       assert.deepEqual([tsb.bcnc, tsb.bcni, tsb.bcnt], [1, 'PT10S', undefined]);
       t.cse.deliverer.wake();
@@ -262,6 +263,7 @@ describe('<timeSyncBeacon> over HTTP', () => {
     try {
       const created = await t.client.create('/cse-in/clocked', 60, { 'm2m:tsb': { rn: 'drift', bcnc: 2, bcnr: ae, bcnt: 'PT5S', bcnu: [rx.url] } }, ae);
       assert.equal(created.rsc, 2001, created.text);
+      rx.received.splice(0); // the verification request
       const tbr = (created.body?.['m2m:tsb'] as Attrs).ri;
       /** A request of `origin` whose clock reads `offset` ms from the CSE's (none: no ot). */
       const ask = async (origin: string, offset?: number): Promise<void> => {
@@ -305,8 +307,33 @@ describe('<timeSyncBeacon> over HTTP', () => {
     }
   });
 
+  it('verifies every beacon target as a subscription target, at CREATE and when bcnu changes', async () => {
+    const willing = await new Receiver().start();
+    const unwilling = await new Receiver().start();
+    unwilling.behaviour = 'refuse';
+    try {
+      const refused = await t.client.create('/cse-in/clocked', 60, { 'm2m:tsb': { rn: 'v', bcnc: 1, bcnu: [unwilling.url] } }, ae);
+      assert.equal(refused.rsc, 5204, refused.text);
+      assert.equal(unwilling.received.length, 1, 'asked, and it said no');
+      assert.equal((await t.client.create('/cse-in/clocked', 60, { 'm2m:tsb': { rn: 'v', bcnc: 1, bcnu: [willing.url] } }, ae)).rsc, 2001);
+      assert.equal(willing.received.length, 1, 'the verification request');
+      assert.equal((await t.client.update('/cse-in/clocked/v', { 'm2m:tsb': { bcnu: [willing.url, unwilling.url] } }, ae)).rsc, 5204);
+      assert.equal(willing.received.length, 1, 'a target it had already is not asked again');
+      // Another AE that is reached by polling only: its policies must grant NOTIFY (the default policy does not).
+      const other = await t.client.registerAe('pollingOnly', { rr: false });
+      assert.equal((await t.client.create('/cse-in/pollingOnly', 15, { 'm2m:pch': { rn: 'pch' } }, other)).rsc, 2001);
+      assert.equal((await t.client.update('/cse-in/clocked/v', { 'm2m:tsb': { bcnu: [other] } }, ae)).rsc, 5204);
+      assert.equal((await t.client.delete('/cse-in/clocked/v', ae)).rsc, 2002);
+    } finally {
+      await willing.stop();
+      await unwilling.stop();
+    }
+  });
+
   it('applies the criteria rules and defaults, and refuses what breaks them with 4000', async () => {
-    const make = (attrs: Attrs) => t.client.create('/cse-in/clocked', 60, { 'm2m:tsb': { rn: 'b', bcnu: ['http://127.0.0.1:1/beacon'], ...attrs } }, ae);
+    const rx = await new Receiver().start();
+    after(() => rx.stop());
+    const make = (attrs: Attrs) => t.client.create('/cse-in/clocked', 60, { 'm2m:tsb': { rn: 'b', bcnu: [rx.url], ...attrs } }, ae);
     const periodic = await make({ bcnc: 1 });
     assert.equal(periodic.rsc, 2001, periodic.text);
     assert.equal((periodic.body?.['m2m:tsb'] as Attrs).bcni, 'PT1H');
