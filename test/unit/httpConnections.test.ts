@@ -9,6 +9,7 @@ import { HttpConnections } from '../../src/bindings/http/connections.js';
 import { HttpOutbound } from '../../src/bindings/http/client.js';
 import { DEFAULT_OUTBOUND, isOutboundRefused, OutboundPolicy } from '../../src/security/outboundPolicy.js';
 import { OPERATION, type RequestPrimitive } from '../../src/primitive/request.js';
+import { xmlCodec } from '../../src/serialization/xml.js';
 
 const loopback = new OutboundPolicy({ ...DEFAULT_OUTBOUND, allow: '127.0.0.0/8' });
 const pool = (policy = loopback): HttpConnections => new HttpConnections({ lookup: policy.lookup, ca: [], perOrigin: 4, idleMs: 4_000, maxBodyBytes: 1_024 });
@@ -119,6 +120,38 @@ describe('outbound HTTP: hostile answers', () => {
       connections.destroy();
       await close(silent.server);
       await close(trickling.server);
+    }
+  });
+});
+
+describe('outbound HTTP: what an answer is taken for', () => {
+  it('an HTTP failure status carrying a success RSC is no answer (5103); content is decoded only when it is read', async () => {
+    const xml = '<m2m:dbg xmlns:m2m="http://www.onem2m.org/xml/protocols">large</m2m:dbg>';
+    const rx = await rawReceiver((socket, received) => {
+      if (!received.endsWith('{}')) return;
+      if (received.includes('X-M2M-RI: contradicts')) socket.end('HTTP/1.1 500 Internal Server Error\r\nX-M2M-RSC: 2000\r\nContent-Length: 0\r\n\r\n');
+      else socket.end(`HTTP/1.1 200 OK\r\nX-M2M-RSC: 2000\r\nContent-Type: application/xml\r\nContent-Length: ${String(xml.length)}\r\n\r\n${xml}`);
+    });
+    const outbound = new HttpOutbound(2_000, undefined, { policy: loopback });
+    const decode = xmlCodec.decode.bind(xmlCodec);
+    let decoded = 0;
+    xmlCodec.decode = (body: Buffer): unknown => {
+      decoded++;
+      return decode(body);
+    };
+    try {
+      const primitive = (rqi: string): RequestPrimitive => ({ op: OPERATION.NOTIFY, to: '/x', fr: '/id-in', rqi, rvi: '3', pc: {} });
+      assert.equal((await outbound.send(rx.url, primitive('contradicts'))).rsc, 5103);
+      const answer = await outbound.send(rx.url, primitive('xml'));
+      assert.equal(answer.rsc, 2000);
+      assert.equal(decoded, 0, 'a notification is taken for its RSC: its answer is not decoded');
+      assert.deepEqual(answer.body, { 'm2m:dbg': 'large' });
+      assert.equal(answer.body, answer.body);
+      assert.equal(decoded, 1, 'decoded once, when read');
+    } finally {
+      xmlCodec.decode = decode;
+      outbound.close();
+      await close(rx.server);
     }
   });
 });

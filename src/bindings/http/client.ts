@@ -6,7 +6,7 @@
 // verified against it); routes that connect to the URL's host (CoAP) are handed the address the policy
 // resolved. Redirects are never followed: a 3xx carries no X-M2M-RSC and counts as unreachable.
 import { rootCertificates } from 'node:tls';
-import { HttpConnections, type Lane } from './connections.js';
+import { HttpConnections, type HttpAnswer, type Lane } from './connections.js';
 import { rscOf } from '../primitiveContent.js';
 import type { Logger } from '../../log/logger.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
@@ -22,6 +22,32 @@ export interface OutboundResult {
   body?: unknown;
   /** Set when the outbound policy refused the destination (rsc is then 5103): nothing was sent. */
   refused?: string;
+}
+
+/**
+ * The answer's content is decoded only when a caller reads it (a DAS's decision, a re-targeted request's answer): a
+ * notification's answer is taken for its RSC alone, and decoding every answer (up to 1 MiB, XML at about 0.4 s a
+ * MiB) on the event loop let a receiver slow the whole CSE down by answering large bodies.
+ */
+function answerWithContent(rsc: number, answer: HttpAnswer): OutboundResult {
+  let decoded: { value: unknown } | undefined;
+  const result: OutboundResult = { rsc };
+  Object.defineProperty(result, 'body', {
+    enumerable: true,
+    get(): unknown {
+      if (decoded === undefined) {
+        decoded = { value: undefined };
+        try {
+          const codec = [jsonCodec, cborCodec, xmlCodec].find((c) => c.accepts.includes(baseMediaType(answer.headers.get('content-type') ?? ''))) ?? jsonCodec;
+          if (answer.body.length > 0) decoded.value = codec.decode(answer.body);
+        } catch {
+          // content that does not decode is no content
+        }
+      }
+      return decoded.value;
+    },
+  });
+  return result;
 }
 
 export interface HttpOutboundOptions {
@@ -131,15 +157,14 @@ export class HttpOutbound {
       (lane ?? this.connections).exchange(target, primitive.op === 2 ? 'GET' : 'POST', headers, body, timeoutMs).then(
         (answer) => {
           const rsc = rscOf(answer.headers.get('x-m2m-rsc'));
-          let parsed: unknown;
-          try {
-            const answered = [jsonCodec, cborCodec, xmlCodec].find((c) => c.accepts.includes(baseMediaType(answer.headers.get('content-type') ?? ''))) ?? jsonCodec;
-            parsed = answer.body.length ? answered.decode(answer.body) : undefined;
-          } catch {
-            parsed = undefined;
+          // A receiver that answers without an RSC did not speak oneM2M: not a delivery. Nor did one whose HTTP status
+          // says the request failed while its RSC says it succeeded (TS-0009 §6.3.3 maps each RSC to its status):
+          // an HTTP 500 carrying "2000" and a grant is no grant.
+          if (rsc === undefined || (rsc < 3000 && answer.status >= 300)) {
+            resolve({ rsc: 5103 });
+            return;
           }
-          // A receiver that answers without an RSC did not speak oneM2M: not a delivery.
-          resolve(rsc !== undefined ? { rsc, body: parsed } : { rsc: 5103 });
+          resolve(answerWithContent(rsc, answer));
         },
         (err: unknown) => (isOutboundRefused(err) ? refuse(err.reason) : resolve({ rsc: 5103 })),
       );
