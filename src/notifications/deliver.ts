@@ -699,12 +699,26 @@ export class Deliverer {
  * the first serialization of the target AE's csz that the CSE produces [TS-0001 §9.6.5 contentSerialization],
  * else JSON.
  */
-export async function notifyTarget(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number): Promise<number> {
-  return (await notifyTargetAnswer(services, outbound, target, pc, ec)).rsc;
+export async function notifyTarget(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number, deadline?: number): Promise<number> {
+  return (await notifyTargetAnswer(services, outbound, target, pc, ec, deadline)).rsc;
 }
 
-/** notifyTarget, with the content of the answer when one came back over HTTP (a targetRemoval request may be in it). */
-export async function notifyTargetAnswer(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number): Promise<{ rsc: number; body?: unknown }> {
+/** Less time left than this for another point of access of the same target: it is not tried (the timeout is spent). */
+export const MIN_ATTEMPT_MS = 100;
+
+/** When the points of access of one target have had their time (epoch ms, real time): notifications.timeout from now, or `deadline` when sooner. */
+export function targetDeadline(services: CseServices, deadline?: number): number {
+  const whole = Date.now() + services.config.notifications.timeout * 1000;
+  return deadline === undefined ? whole : Math.min(whole, deadline);
+}
+
+/**
+ * notifyTarget, with the content of the answer when one came back over HTTP (a targetRemoval request may be in it).
+ * The points of access of one target share notifications.timeout (the README: seconds a target has "in total"), or
+ * less when `deadline` (epoch ms, real time) comes first: an AE listing 32 that never answer held a delivery slot, a
+ * verification or a Blocking_Update for 32 timeouts one after another.
+ */
+export async function notifyTargetAnswer(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number, deadline?: number): Promise<{ rsc: number; body?: unknown }> {
   if (target.startsWith(CRS_TARGET_PREFIX)) return { rsc: await receiveAtCrossResourceSubscription(services, target.slice(CRS_TARGET_PREFIX.length), pc) };
   const primitive = notifyPrimitive(services, target.startsWith('ae:') ? target.slice(3) : target, pc, ec);
   // An AE registered with another CSE (nu = its SP-relative AE-ID) is reached through the CSE tree (src/remote).
@@ -714,9 +728,12 @@ export async function notifyTargetAnswer(services: CseServices, outbound: HttpOu
   const ae = target.startsWith('ae:') ? await services.store.get(target.slice(3)) : undefined;
   const preferred = preferredCodec(ae?.doc.csz);
   let rsc = 5103;
+  const until = targetDeadline(services, deadline);
   for (const url of await urlsOfTarget(services.store, target)) {
+    const left = until - Date.now();
+    if (left < MIN_ATTEMPT_MS) break;
     const { url: plain, codec } = serializationOf(url, preferred);
-    const answer = noteAttempt(services, plain, primitive.rqi, await outbound.send(plain, primitive, codec));
+    const answer = noteAttempt(services, plain, primitive.rqi, await outbound.send(plain, primitive, codec, left));
     rsc = answer.rsc;
     if (rsc !== 5103) return answer; // it answered: another point of access would not change its mind
   }

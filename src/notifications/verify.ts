@@ -12,6 +12,7 @@ import type { CseServices } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { CRS_TARGET_PREFIX, canonicalUrl, targetKey, urlsOfTarget } from './events.js';
 import { hasPollingChannel, requestThroughChannel } from './polling.js';
+import { MIN_ATTEMPT_MS, targetDeadline } from './deliver.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 
 /**
@@ -132,8 +133,12 @@ export async function verifyTargets(
     if (urls.length === 0) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' cannot be reached`);
     let verified = false;
     let refused = true;
+    // All its points of access share notifications.timeout, and the request's expiry when sooner (X-M2M-RET).
+    const until = targetDeadline(services, options.deadline === undefined ? undefined : Date.now() + (options.deadline - services.clock.now()));
     for (const url of urls) {
-      const result = await services.outbound.send(url, verificationRequest());
+      const left = until - Date.now();
+      if (left < MIN_ATTEMPT_MS) break;
+      const result = await services.outbound.send(url, verificationRequest(), undefined, left);
       if (result.refused === undefined) refused = false;
       if (result.rsc === 5103) continue;
       verified = result.rsc === RSC.OK;

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ManualClock, spawnWarden, startTestCse, stopWarden, tempDatabase } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
 import { createTestDatabase } from '../postgres.js';
@@ -317,4 +319,35 @@ describe('a resource holds a bounded number of subscriptions', () => {
       }
     });
   }
+});
+
+describe("a target's points of access share one timeout", () => {
+  it('an AE listing several that never answer is given up after notifications.timeout in all, not one timeout each', async () => {
+    // Receivers that count the requests they get and answer none.
+    const counts = [0, 0, 0];
+    const servers = counts.map((_, i) =>
+      createServer((req) => {
+        counts[i] = (counts[i] ?? 0) + 1;
+        req.resume();
+      }),
+    );
+    for (const server of servers) server.listen(0, '127.0.0.1');
+    await Promise.all(servers.map((server) => once(server, 'listening')));
+    const urls = servers.map((server) => `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/`);
+    const t = await startTestCse({ 'notifications.timeout': 1 });
+    try {
+      const silent = await t.client.registerAe('silent', { rr: true, poa: urls });
+      const subscriber = await t.client.registerAe('subscriber');
+      assert.equal((await t.client.create('/cse-in/subscriber', 3, { 'm2m:cnt': { rn: 'box' } }, subscriber)).rsc, 2001);
+      const created = await t.client.create('/cse-in/subscriber/box', 23, { 'm2m:sub': { rn: 'toSilent', nu: [silent], enc: { net: [3] } } }, subscriber);
+      assert.equal(created.rsc, 5204, created.text);
+      assert.deepEqual(counts, [1, 0, 0], 'the first point of access had all the time: the others were not tried');
+    } finally {
+      await t.close();
+      for (const server of servers) {
+        server.closeAllConnections();
+        server.close();
+      }
+    }
+  });
 });
