@@ -66,6 +66,19 @@ const PIPELINED_RUN_LENGTH = 1_024;
 /** A target whose last run ended with every notification answered quickly at most this long ago gets a full window at once, ms. */
 const ANSWERED_WELL_MS = 1_000;
 const BATCH_RECHECK_MS = 50;
+/** The longest a gathering batch waits before it is looked at again, ms (see batchRecheckAt). */
+const BATCH_RECHECK_MAX_MS = 5_000;
+
+/**
+ * When a batch that is not full yet is looked at again: soon while it is young, then a twentieth of its age, at most
+ * BATCH_RECHECK_MAX_MS, never after its duration ends. A fixed 50 ms read up to bn.num messages twenty times a second
+ * for as long as a batch gathered (a day for bn.dur PT24H: 26 % of a core for one subscription, found by a probe); a
+ * batch that fills up is now sent within a twentieth of its age (5 s at most) of filling.
+ */
+function batchRecheckAt(created: number, due: number, now: number): number {
+  const wait = Math.min(BATCH_RECHECK_MAX_MS, Math.max(BATCH_RECHECK_MS, (now - created) / 20));
+  return Math.min(due, now + wait);
+}
 /** How long the asks for a delivery round gather before one round serves them all. */
 const WAKE_COALESCE_MS = 2;
 /** Polling-channel queues are read by their AE (notifications/polling.ts), never delivered from here. */
@@ -476,6 +489,15 @@ export class Deliverer {
     let batch: OutboxMessage[] = [head];
     if (envelope.batch || envelope.latest || envelope.pendingLatest) {
       const limit = envelope.batch?.num ?? 1_000;
+      if (envelope.batch && !ended) {
+        // While a batch gathers, its messages are not read to learn that it is not full yet: fewer messages queued
+        // for the target than its number say so at the cost of a count.
+        const due = head.created + (durationMs(envelope.batch.dur) ?? this.options.defaultBatchMs);
+        if (clock.now() < due && envelope.batch.num !== undefined && (await store.queueLength(head.target)) < envelope.batch.num) {
+          result.postponed.push({ id: head.id, notBefore: batchRecheckAt(head.created, due, clock.now()), attempts: head.attempts });
+          return false;
+        }
+      }
       batch = await store.queued(head.target, head.subscription, envelope.batch ? limit : 1_000);
       if (batch[0]?.id !== head.id) batch = [head, ...batch.filter((m) => m.id !== head.id)];
       if (envelope.batch && !ended) {
@@ -483,8 +505,8 @@ export class Deliverer {
         const complete = envelope.batch.num !== undefined && batch.length >= envelope.batch.num;
         // A batch goes when it is full or its duration has passed, whichever comes first [TS-0001 §10.2.10.7].
         if (!complete && clock.now() < due) {
-          // Look again soon: the batch may fill up before its duration ends.
-          result.postponed.push({ id: head.id, notBefore: Math.min(due, clock.now() + BATCH_RECHECK_MS), attempts: head.attempts });
+          // Look again: the batch may fill up before its duration ends.
+          result.postponed.push({ id: head.id, notBefore: batchRecheckAt(head.created, due, clock.now()), attempts: head.attempts });
           return false;
         }
       }

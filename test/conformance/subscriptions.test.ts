@@ -1,7 +1,7 @@
 // Subscriptions and notifications with real HTTP receivers on loopback.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { startTestCse, type TestCse } from '../harness.js';
+import { ManualClock, startTestCse, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
 import { canonicalUrl } from '../../src/notifications/events.js';
 
@@ -330,6 +330,31 @@ describe('a batching subscription deleted before its events were fanned out', ()
       await waitFor(() => rx.notifications().length === 1);
       const batch = ((rx.notifications()[0] as Attrs)['m2m:agn'] as Attrs)['m2m:sgn'] as Attrs[];
       assert.deepEqual(batch.map((n) => (n.nev as Attrs).net), [1, 2]);
+    } finally {
+      await rx.stop();
+      await t.close();
+    }
+  });
+});
+
+describe('a batch that gathers for long', () => {
+  it('is looked at again less often as it ages (a twentieth of its age, at most 5 s), not every 50 ms', async () => {
+    const clock = new ManualClock();
+    const t = await startTestCse({}, { clock });
+    const rx = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('gatherer');
+      assert.equal((await t.client.create('/cse-in/gatherer', 3, { 'm2m:cnt': { rn: 'box' } }, ae)).rsc, 2001);
+      const sub = await t.client.create('/cse-in/gatherer/box', 23, { 'm2m:sub': { rn: 'daily', nu: [rx.url], enc: { net: [3] }, bn: { num: 1000, dur: 'PT24H' } } }, ae);
+      assert.equal(sub.rsc, 2001, sub.text);
+      for (let i = 0; i < 3; i++) assert.equal((await t.client.create('/cse-in/gatherer/box', 4, { 'm2m:cin': { con: String(i) } }, ae)).rsc, 2001);
+      const head = async (): Promise<number> => ((await t.cse.services.store.queued(canonicalUrl(rx.url), undefined, 1))[0]?.notBefore ?? 0) - clock.now();
+      // An hour into the day: the next look is 5 s away (a twentieth of an hour, capped), and nothing was sent.
+      clock.advance(3_600_000);
+      t.cse.deliverer.wake();
+      await waitFor(async () => (await head()) >= 5_000, 5_000);
+      assert.equal(rx.received.filter((r) => r.body['m2m:agn'] !== undefined).length, 0);
+      assert.equal(await t.cse.services.store.queueLength(canonicalUrl(rx.url)), 3);
     } finally {
       await rx.stop();
       await t.close();
