@@ -129,6 +129,12 @@ export class Deliverer {
   private readonly slow = new Map<string, { strikes: number; until: number }>();
   /** When each target's last run ended with every notification answered, none slowly (see deliverPipelined). */
   private readonly answeredWell = new Map<string, number>();
+  /**
+   * Targets whose last notification was answered, and in time: only these are in good standing for the quarter of
+   * the slots kept for healthy targets. A target never heard from has to earn it in the other slots: new targets
+   * cost nothing to make (new URL paths of one receiver), and hanging once each they took the healthy slots too.
+   */
+  private readonly goodStanding = new Set<string>();
   private readonly counting = new Map<string, CountState>();
   private leaseRenewal: NodeJS.Timeout | undefined;
   delivered = 0;
@@ -293,7 +299,7 @@ export class Deliverer {
         let penalizedServing = [...this.serving.values()].filter((s) => s.penalized).length;
         for (const head of heads) {
           const slowUntil = this.slow.get(head.target)?.until ?? 0;
-          const penalized = head.attempts > 0 || this.slow.has(head.target);
+          const penalized = head.attempts > 0 || this.slow.has(head.target) || !this.goodStanding.has(head.target);
           if (slowUntil > clock.now()) handBack.push({ id: head.id, notBefore: slowUntil, attempts: head.attempts });
           else if (penalized && penalizedServing >= penalizedSlots) handBack.push({ id: head.id, notBefore: clock.now() + PENALIZED_HAND_BACK_MS, attempts: head.attempts });
           else {
@@ -552,6 +558,7 @@ export class Deliverer {
       this.noteAnswerTime(head.target, took, result);
       return true;
     }
+    this.goodStanding.delete(head.target);
     const attempts = head.attempts + 1;
     if (attempts >= this.options.maxAttempts) {
       log.warn({ event: 'notification-dropped', target: redactUrl(head.target), subscription: head.subscription, attempts }, 'notification given up');
@@ -578,8 +585,11 @@ export class Deliverer {
     const limit = this.options.slowAfterMs;
     if (limit === undefined || took < limit) {
       this.slow.delete(target);
+      if (this.goodStanding.size >= SLOW_TARGETS_KEPT) this.goodStanding.clear();
+      this.goodStanding.add(target);
       return;
     }
+    this.goodStanding.delete(target);
     const strikes = (this.slow.get(target)?.strikes ?? 0) + 1;
     const until = clock.now() + this.backoff(strikes);
     if (this.slow.size >= SLOW_TARGETS_KEPT) {

@@ -82,24 +82,60 @@ describe('notification targets do not wait for each other', () => {
       for (const rx of [...dead, fast]) {
         assert.equal((await t.client.create('/cse-in/crowded/c', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
       }
-      for (const rx of dead) rx.behaviour = 'hold';
       const post = (v: string) => t.client.create('/cse-in/crowded/c', 4, { 'm2m:cin': { con: v } }, ae);
+      // All three answer once, and so are in good standing; then two stop answering. New targets share the slots for
+      // targets not (yet) in good standing, one here: the others are handed back a while, which the clock must pass.
+      assert.equal((await post('e0')).rsc, 2001);
+      await waitFor(() => {
+        clock.advance(1_000);
+        t.cse.deliverer.wake();
+        return [...dead, fast].every((rx) => rx.notifications().length === 1);
+      });
+      await waitFor(() => !t.cse.deliverer.sending);
+      for (const rx of dead) rx.behaviour = 'hold';
       assert.equal((await post('e1')).rsc, 2001);
       // Both dead targets failed once (their heads wait for a back-off that CSE time, standing still, never ends).
       const failedOnce = async (url: string) => (await t.cse.services.store.queued(url, undefined, 1))[0]?.attempts === 1;
-      await waitFor(async () => fast.notifications().length === 1 && (await failedOnce(dead[0]?.url ?? '')) && (await failedOnce(dead[1]?.url ?? '')));
+      await waitFor(async () => fast.notifications().length === 2 && (await failedOnce(dead[0]?.url ?? '')) && (await failedOnce(dead[1]?.url ?? '')));
       // Nothing on its way when the clock moves: what follows is about e2 alone.
       await waitFor(() => !t.cse.deliverer.sending);
       clock.advance(10_000);
       assert.equal((await post('e2')).rsc, 2001);
-      await waitFor(() => fast.notifications().length === 2, 10_000);
+      await waitFor(() => fast.notifications().length === 3, 10_000);
       // Only one of the failing targets was tried again before the healthy one got e2 (the other slot was kept).
-      const retries = dead.reduce((n, rx) => n + rx.notifications().length, 0) - 2;
+      const retries = dead.reduce((n, rx) => n + rx.notifications().length, 0) - 4;
       assert.equal(retries, 1, 'failing targets took one slot, not both');
     } finally {
       for (const rx of dead) rx.release();
       await t.close();
       for (const rx of [...dead, fast]) await rx.stop();
+    }
+  });
+
+  it('keeps them from new targets too: a target never heard from has to earn good standing', async () => {
+    // Two slots; a healthy target that has answered; then two new targets that never answer, notified first.
+    const clock = new ManualClock();
+    const t = await startTestCse({ 'notifications.timeout': 1, 'notifications.concurrency': 2 }, { clock });
+    const fast = await new Receiver().start();
+    const fresh = [await new Receiver().start(), await new Receiver().start()];
+    try {
+      const ae = await t.client.registerAe('newcomers');
+      for (const rn of ['known', 'newish']) assert.equal((await t.client.create('/cse-in/newcomers', 3, { 'm2m:cnt': { rn } }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/newcomers/known', 23, { 'm2m:sub': { nu: [fast.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/newcomers/known', 4, { 'm2m:cin': { con: 'e1' } }, ae)).rsc, 2001);
+      await waitFor(() => fast.notifications().length === 1);
+      for (const rx of fresh) assert.equal((await t.client.create('/cse-in/newcomers/newish', 23, { 'm2m:sub': { nu: [rx.url], enc: { net: [3] } } }, ae)).rsc, 2001);
+      for (const rx of fresh) rx.behaviour = 'hold';
+      await waitFor(() => !t.cse.deliverer.sending);
+      assert.equal((await t.client.create('/cse-in/newcomers/newish', 4, { 'm2m:cin': { con: 'flood' } }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/newcomers/known', 4, { 'm2m:cin': { con: 'e2' } }, ae)).rsc, 2001);
+      await waitFor(() => fast.notifications().length === 2, 10_000);
+      const tried = fresh.reduce((n, rx) => n + rx.notifications().length, 0);
+      assert.equal(tried, 1, 'the new targets took one slot, not both, before the healthy one was served');
+    } finally {
+      for (const rx of fresh) rx.release();
+      await t.close();
+      for (const rx of [...fresh, fast]) await rx.stop();
     }
   });
 
