@@ -33,7 +33,9 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const ri = newResourceId(shortType, clock.now());
   // Verification talks to the targets: it happens before, never inside, the transaction.
   if (isNotifying(definition.ty)) {
-    await verifyTargets(ctx.services, targetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), {
+    // A member request of a group fan-out: the targets the fan-out verified for all its members are not asked again.
+    const verified = ctx.transport.internal ? ctx.transport.verifiedTargets : undefined;
+    await verifyTargets(ctx.services, targetsToVerify(content).filter((t) => !verified?.has(t)), originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), {
       authenticated: ctx.originator?.authenticated ?? false,
       deadline: requestExpiry(ctx),
     });

@@ -4,7 +4,7 @@
 import { CseError } from '../primitive/errors.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { formatTimestamp, parseAbsRelTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
-import { verifyTargets } from '../notifications/verify.js';
+import { targetsToVerify, unverifiedSubscriberUri, verifyTargets } from '../notifications/verify.js';
 import { absoluteSegments } from '../security/originators.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { RSC } from '../primitive/rsc.js';
@@ -86,6 +86,29 @@ async function rememberForwarding(ctx: RequestContext, groupRi: string): Promise
   });
 }
 
+/**
+ * A subscription created through fopt has its notification targets verified once, here, for every member: each
+ * member's CREATE verified them again, so one request made as many verification requests to a third party as the
+ * group has members (10 000 at most). The verification names the group's fopt as the subscription. Returns the
+ * targets verified (with those an enclosing fan-out verified); undefined when the request creates no subscription.
+ */
+async function verifyGroupSubscription(ctx: RequestContext, groupRi: string): Promise<ReadonlySet<string> | undefined> {
+  const pc = ctx.request.pc as Record<string, unknown> | undefined;
+  const sub = pc?.['m2m:sub'];
+  if (ctx.request.op !== OPERATION.CREATE || ctx.request.ty !== RESOURCE_TYPE.subscription || typeof sub !== 'object' || sub === null) return undefined;
+  const content = sub as Record<string, unknown>;
+  const before = ctx.transport.internal ? ctx.transport.verifiedTargets : undefined;
+  // nfu was verified by rememberForwarding, which keeps it for the group.
+  const targets = targetsToVerify(content).filter((t) => t !== content.nfu && !before?.has(t));
+  const { services } = ctx;
+  const deadline = ctx.request.rqet === undefined ? undefined : parseAbsRelTimestamp(ctx.request.rqet, ctx.receivedAt);
+  await verifyTargets(services, targets, ctx.originator?.id ?? ctx.request.fr, `/${services.self.cseId}/${groupRi}/fopt`, unverifiedSubscriberUri(content), {
+    authenticated: ctx.originator?.authenticated === true,
+    ...(deadline === undefined ? {} : { deadline }),
+  });
+  return new Set([...(before ?? []), ...targets]);
+}
+
 async function removeMembers(ctx: RequestContext, groupRi: string, gone: ReadonlySet<string>): Promise<void> {
   const { store, clock, access } = ctx.services;
   const group = await store.transaction(async (tx) => {
@@ -165,6 +188,7 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
   const budget = ctx.transport.fanOutBudget ?? { requests: maxFanOutRequests, bytes: maxAnswerBytes };
   const retrieving = ctx.request.op === OPERATION.RETRIEVE;
   await rememberForwarding(ctx, group.ri);
+  const verifiedTargets = await verifyGroupSubscription(ctx, group.ri);
   const responses = await mapBounded(members, FAN_OUT_CONCURRENCY, async (member) => {
       // A RETRIEVE changes nothing, so once no answer fits, the remaining members are not asked either.
       if (budget.requests <= 0 || (retrieving && budget.bytes <= MIN_ANSWER_BYTES)) {
@@ -173,7 +197,7 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
       }
       budget.requests--;
       const request: RequestPrimitive = { ...ctx.request, to: await memberTarget(ctx, member, suffix), gid, ...groupSubscription(ctx, group.ri) };
-      const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth, fanOutBudget: budget });
+      const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth, fanOutBudget: budget, ...(verifiedTargets ? { verifiedTargets } : {}) });
       let pc = response.pc;
       // A nested aggregate made here was counted member by member where it was made; one that another CSE made (a
       // member group there, fanned out by its Hosting CSE) was bounded by that CSE's budget only, so it is counted

@@ -45,6 +45,11 @@ export interface TransportContext {
   /** Set on requests the CSE makes to itself (group fan-out, non-blocking execution): quotas counted them on arrival. */
   internal?: boolean;
   /**
+   * Set on the member requests of a group fan-out that creates subscriptions: the notification targets the fan-out
+   * verified once for all its members (operations/fanOut.ts). Honoured on internal requests only.
+   */
+  verifiedTargets?: ReadonlySet<string>;
+  /**
    * The binding gives back what a request holds (its in-flight place, quotas/stage.ts) when its answer has left: HTTP
    * once the response is flushed to the connection or the connection closed, so that answers a client does not read
    * count as requests still being served. Without it they are given back when the response is made.

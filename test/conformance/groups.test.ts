@@ -139,6 +139,25 @@ describe('groups and fan-out', () => {
     }
   });
 
+  it('a subscription through fopt has its targets verified once for all members, not once per member', async () => {
+    const rx = await new Receiver().start();
+    const unwilling = await new Receiver().start();
+    unwilling.behaviour = 'refuse';
+    try {
+      const ids = await containers('v1', 'v2', 'v3', 'v4', 'v5');
+      await ae.create('cse-in/grouper', 'm2m:grp', { rn: 'five', mt: 3, mnm: 5, mid: ids });
+      const subs = await ae.fanOut('cse-in/grouper/five', 1, { ty: 23, content: { 'm2m:sub': { rn: 'once', nu: [rx.url], enc: { net: [3] } } } });
+      assert.ok(subs.every((r) => r.rsc === 2001), JSON.stringify(subs.map((r) => r.rsc)));
+      const verifications = rx.received.filter((r) => (r.body['m2m:sgn'] as { vrq?: boolean } | undefined)?.vrq === true);
+      assert.equal(verifications.length, 1, 'one verification request for five member subscriptions');
+      assert.equal(await refusal(ae.fanOut('cse-in/grouper/five', 1, { ty: 23, content: { 'm2m:sub': { rn: 'never', nu: [unwilling.url], enc: { net: [3] } } } })), 5204);
+      assert.equal(unwilling.received.length, 1, 'a refusing target is asked once too');
+    } finally {
+      await rx.stop();
+      await unwilling.stop();
+    }
+  });
+
   it('a path after fopt reaches the child of each member, members listed by resource ID included', async () => {
     const ids = await containers('p1', 'p2');
     await ae.create('cse-in/grouper', 'm2m:grp', { rn: 'parents', mnm: 5, mid: ids });
