@@ -312,7 +312,10 @@ export function sendCoap(url: URL, primitive: RequestPrimitive, timeoutMs: numbe
       settled = true;
       clearTimeout(timer);
       resolve({ rsc });
-      agent.close();
+      // Not at once: the answer is taken inside node-coap's handling of a datagram, which goes on to acknowledge it on
+      // the socket; closed under it, that send threw ERR_SOCKET_DGRAM_NOT_RUNNING out of the event loop. Datagrams
+      // that come after the answer are no longer handled (below), so nothing else writes to the socket.
+      setImmediate(() => agent.close());
     };
     const timer = setTimeout(() => finish(RSC.TARGET_NOT_REACHABLE), timeoutMs);
     const reading = agent as unknown as DatagramReadingAgent;
