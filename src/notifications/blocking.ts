@@ -97,7 +97,7 @@ async function notifySubscriber(services: CseServices, sub: StoredResource, targ
     ? await notifyThroughChannel(services, key.slice(4), nu, sgn, deadline)
     : key.startsWith('id:')
       ? RSC.TARGET_NOT_REACHABLE
-      : await notifyTarget(services, services.outbound, key, { 'm2m:sgn': sgn }, undefined, Number.isFinite(deadline) ? Date.now() + (deadline - services.clock.now()) : undefined);
+      : await notifyTarget(services, services.outbound, key, { 'm2m:sgn': sgn }, undefined, deadline);
   if (rsc >= 2000 && rsc < 3000) return;
   // §7.3.2.9: TARGET_NOT_REACHABLE → REMOTE_ENTITY_NOT_REACHABLE, OPERATION_NOT_ALLOWED → OPERATION_DENIED_BY_REMOTE_ENTITY;
   // any other refusal is a refusal by the remote entity too.

@@ -495,27 +495,21 @@ export class Deliverer {
     let batch: OutboxMessage[] = [head];
     if (envelope.batch || envelope.latest || envelope.pendingLatest) {
       const limit = envelope.batch?.num ?? 1_000;
-      if (envelope.batch && !ended) {
-        // While a batch gathers, its messages are not read to learn that it is not full yet: fewer messages queued
-        // for the target than its number say so at the cost of a count.
-        const due = head.created + (durationMs(envelope.batch.dur) ?? this.options.defaultBatchMs);
-        if (clock.now() < due && envelope.batch.num !== undefined && (await store.queueLength(head.target)) < envelope.batch.num) {
-          result.postponed.push({ id: head.id, notBefore: batchRecheckAt(head.created, due, clock.now()), attempts: head.attempts });
-          return false;
-        }
-      }
+      // A batch goes when it is full or its duration has passed, whichever comes first [TS-0001 §10.2.10.7]; until
+      // then (`due`) it is looked at again (batchRecheckAt).
+      const due = envelope.batch && !ended ? head.created + (durationMs(envelope.batch.dur) ?? this.options.defaultBatchMs) : undefined;
+      const num = envelope.batch?.num;
+      const gathering = (): boolean => due !== undefined && clock.now() < due;
+      const lookAgain = (): false => {
+        result.postponed.push({ id: head.id, notBefore: batchRecheckAt(head.created, due ?? 0, clock.now()), attempts: head.attempts });
+        return false;
+      };
+      // Its messages are not read to learn that it is not full yet: fewer messages queued for the target than its
+      // number say so at the cost of a count.
+      if (gathering() && num !== undefined && (await store.queueLength(head.target)) < num) return lookAgain();
       batch = await store.queued(head.target, head.subscription, envelope.batch ? limit : 1_000);
       if (batch[0]?.id !== head.id) batch = [head, ...batch.filter((m) => m.id !== head.id)];
-      if (envelope.batch && !ended) {
-        const due = head.created + (durationMs(envelope.batch.dur) ?? this.options.defaultBatchMs);
-        const complete = envelope.batch.num !== undefined && batch.length >= envelope.batch.num;
-        // A batch goes when it is full or its duration has passed, whichever comes first [TS-0001 §10.2.10.7].
-        if (!complete && clock.now() < due) {
-          // Look again: the batch may fill up before its duration ends.
-          result.postponed.push({ id: head.id, notBefore: batchRecheckAt(head.created, due, clock.now()), attempts: head.attempts });
-          return false;
-        }
-      }
+      if (gathering() && !(num !== undefined && batch.length >= num)) return lookAgain();
     }
     const counted = envelope.counted === true && subscription !== undefined && !ended;
     if (counted) {
@@ -738,16 +732,19 @@ export async function notifyTarget(services: CseServices, outbound: HttpOutbound
 /** Less time left than this for another point of access of the same target: it is not tried (the timeout is spent). */
 export const MIN_ATTEMPT_MS = 100;
 
-/** When the points of access of one target have had their time (epoch ms, real time): notifications.timeout from now, or `deadline` when sooner. */
+/**
+ * When the points of access of one target have had their time, in real time (Date.now, as the outbound timeouts):
+ * notifications.timeout from now, or `deadline` (epoch ms on the CSE's clock, a request's expiry) when sooner.
+ */
 export function targetDeadline(services: CseServices, deadline?: number): number {
   const whole = Date.now() + services.config.notifications.timeout * 1000;
-  return deadline === undefined ? whole : Math.min(whole, deadline);
+  return deadline === undefined || !Number.isFinite(deadline) ? whole : Math.min(whole, Date.now() + (deadline - services.clock.now()));
 }
 
 /**
  * notifyTarget, with the content of the answer when one came back over HTTP (a targetRemoval request may be in it).
  * The points of access of one target share notifications.timeout (the README: seconds a target has "in total"), or
- * less when `deadline` (epoch ms, real time) comes first: an AE listing 32 that never answer held a delivery slot, a
+ * less when `deadline` (epoch ms on the CSE's clock) comes first: an AE listing 32 that never answer held a delivery slot, a
  * verification or a Blocking_Update for 32 timeouts one after another.
  */
 export async function notifyTargetAnswer(services: CseServices, outbound: HttpOutbound, target: string, pc: Record<string, unknown>, ec?: number, deadline?: number): Promise<{ rsc: number; body?: unknown }> {

@@ -8,25 +8,30 @@ import { CseError } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
-import type { CseServices } from '../pipeline/context.js';
+import type { CseServices, RequestContext } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { CRS_TARGET_PREFIX, canonicalUrl, targetKey, urlsOfTarget } from './events.js';
-import { hasPollingChannel, requestThroughChannel } from './polling.js';
+import { hasPollingChannel, requestExpiry, requestThroughChannel } from './polling.js';
 import { MIN_ATTEMPT_MS, targetDeadline } from './deliver.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
+
+/** The strings a list attribute of a document holds. */
+function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((t): t is string => typeof t === 'string') : [];
+}
+
+/** The targets `listed` finds in `content` that it does not find in `before` (the resource as stored), each once. */
+function added(listed: (doc: Readonly<Record<string, unknown>>) => string[], content: Readonly<Record<string, unknown>>, before?: Readonly<Record<string, unknown>>): string[] {
+  const known = new Set(before ? listed(before) : []);
+  return [...new Set(listed(content))].filter((t) => !known.has(t));
+}
 
 /**
  * The targets a CREATE or UPDATE of a subscription would make the CSE send to that it does not send to yet
  * (nu, su, nfu), each once; `before` is the subscription as stored (UPDATE).
  */
 export function targetsToVerify(content: Readonly<Record<string, unknown>>, before?: Readonly<Record<string, unknown>>): string[] {
-  const listed = (doc: Readonly<Record<string, unknown>> | undefined): string[] => {
-    if (!doc) return [];
-    const nu = Array.isArray(doc.nu) ? doc.nu.filter((t): t is string => typeof t === 'string') : [];
-    return [...nu, ...[doc.su, doc.nfu].filter((t): t is string => typeof t === 'string')];
-  };
-  const known = new Set(listed(before));
-  return [...new Set(listed(content))].filter((t) => !known.has(t));
+  return added((doc) => [...stringsOf(doc.nu), ...[doc.su, doc.nfu].filter((t): t is string => typeof t === 'string')], content, before);
 }
 
 /**
@@ -36,9 +41,12 @@ export function targetsToVerify(content: Readonly<Record<string, unknown>>, befo
  * another AE's polling channel].
  */
 export function beaconTargetsToVerify(content: Readonly<Record<string, unknown>>, before?: Readonly<Record<string, unknown>>): string[] {
-  const listed = (doc: Readonly<Record<string, unknown>> | undefined): string[] => (Array.isArray(doc?.bcnu) ? doc.bcnu.filter((t): t is string => typeof t === 'string') : []);
-  const known = new Set(listed(before));
-  return [...new Set(listed(content))].filter((t) => !known.has(t));
+  return added((doc) => stringsOf(doc.bcnu), content, before);
+}
+
+/** What verification takes of the request that names the targets: its authentication and its expiry. */
+export function verificationOptions(ctx: RequestContext): VerificationOptions {
+  return { authenticated: ctx.originator?.authenticated === true, deadline: requestExpiry(ctx) };
 }
 
 /**
@@ -134,7 +142,7 @@ export async function verifyTargets(
     let verified = false;
     let refused = true;
     // All its points of access share notifications.timeout, and the request's expiry when sooner (X-M2M-RET).
-    const until = targetDeadline(services, options.deadline === undefined ? undefined : Date.now() + (options.deadline - services.clock.now()));
+    const until = targetDeadline(services, options.deadline);
     for (const url of urls) {
       const left = until - Date.now();
       if (left < MIN_ATTEMPT_MS) break;

@@ -14,8 +14,7 @@ import { resolvePolicyLinks } from './policyLinks.js';
 import { cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { eventContext } from './events.js';
 import { SUBSCRIBER_AUTHENTICATED_KEY, TARGET_BINDING_KEY, bindTargets, recordEvent } from '../notifications/events.js';
-import { requestExpiry } from '../notifications/polling.js';
-import { beaconTargetsToVerify, targetsToVerify, unverifiedSubscriberUri, verifyTargets } from '../notifications/verify.js';
+import { beaconTargetsToVerify, targetsToVerify, unverifiedSubscriberUri, verificationOptions, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { isNotifying } from '../notifications/crossResource.js';
 import { OPERATION } from '../primitive/request.js';
@@ -35,15 +34,10 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   if (isNotifying(definition.ty)) {
     // A member request of a group fan-out: the targets the fan-out verified for all its members are not asked again.
     const verified = ctx.transport.internal ? ctx.transport.verifiedTargets : undefined;
-    await verifyTargets(ctx.services, targetsToVerify(content).filter((t) => !verified?.has(t)), originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), {
-      authenticated: ctx.originator?.authenticated ?? false,
-      deadline: requestExpiry(ctx),
-    });
+    const targets = targetsToVerify(content).filter((t) => !verified?.has(t));
+    await verifyTargets(ctx.services, targets, originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), verificationOptions(ctx));
   } else if (definition.ty === RESOURCE_TYPE.timeSyncBeacon) {
-    await verifyTargets(ctx.services, beaconTargetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, undefined, {
-      authenticated: ctx.originator?.authenticated ?? false,
-      deadline: requestExpiry(ctx),
-    });
+    await verifyTargets(ctx.services, beaconTargetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, undefined, verificationOptions(ctx));
   }
   await definition.hooks.prepare?.(hookContext(ctx, store), content, 'create', addressed);
   if (content.at !== undefined) ctx.services.remote?.announcements.checkCreate(definition.ty, content, addressed);

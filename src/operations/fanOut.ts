@@ -3,8 +3,8 @@
 // and the answers come back aggregated.
 import { CseError } from '../primitive/errors.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
-import { formatTimestamp, parseAbsRelTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
-import { targetsToVerify, unverifiedSubscriberUri, verifyTargets } from '../notifications/verify.js';
+import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
+import { targetsToVerify, unverifiedSubscriberUri, verificationOptions, verifyTargets } from '../notifications/verify.js';
 import { absoluteSegments } from '../security/originators.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { RSC } from '../primitive/rsc.js';
@@ -70,11 +70,7 @@ async function rememberForwarding(ctx: RequestContext, groupRi: string): Promise
   const { services } = ctx;
   const originator = ctx.originator?.id ?? ctx.request.fr;
   if (absoluteSegments(nfu, services.self).join('/') !== absoluteSegments(originator, services.self).join('/')) {
-    const deadline = ctx.request.rqet === undefined ? undefined : parseAbsRelTimestamp(ctx.request.rqet, ctx.receivedAt);
-    await verifyTargets(services, [nfu], originator, `/${services.self.cseId}/${groupRi}`, undefined, {
-      authenticated: ctx.originator?.authenticated === true,
-      ...(deadline === undefined ? {} : { deadline }),
-    });
+    await verifyTargets(services, [nfu], originator, `/${services.self.cseId}/${groupRi}`, undefined, verificationOptions(ctx));
   }
   await ctx.services.store.transaction(async (tx) => {
     const current = await tx.getForUpdate(groupRi);
@@ -101,11 +97,7 @@ async function verifyGroupSubscription(ctx: RequestContext, groupRi: string): Pr
   // nfu was verified by rememberForwarding, which keeps it for the group.
   const targets = targetsToVerify(content).filter((t) => t !== content.nfu && !before?.has(t));
   const { services } = ctx;
-  const deadline = ctx.request.rqet === undefined ? undefined : parseAbsRelTimestamp(ctx.request.rqet, ctx.receivedAt);
-  await verifyTargets(services, targets, ctx.originator?.id ?? ctx.request.fr, `/${services.self.cseId}/${groupRi}/fopt`, unverifiedSubscriberUri(content), {
-    authenticated: ctx.originator?.authenticated === true,
-    ...(deadline === undefined ? {} : { deadline }),
-  });
+  await verifyTargets(services, targets, ctx.originator?.id ?? ctx.request.fr, `/${services.self.cseId}/${groupRi}/fopt`, unverifiedSubscriberUri(content), verificationOptions(ctx));
   return new Set([...(before ?? []), ...targets]);
 }
 

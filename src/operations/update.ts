@@ -16,7 +16,7 @@ import { TARGET_BINDING_KEY, bindTargets, recordEvent, resolveTarget } from '../
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import type { ResourceStore } from '../storage/store.js';
 import { requestExpiry } from '../notifications/polling.js';
-import { beaconTargetsToVerify, targetsToVerify, verifyTargets } from '../notifications/verify.js';
+import { beaconTargetsToVerify, targetsToVerify, verificationOptions, verifyTargets } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { isNotifying, leaveCrossResourceSubscriptions } from '../notifications/crossResource.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -34,17 +34,11 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   if (ctx.resource && isNotifying(ctx.resource.ty)) {
     // nu, su and nfu targets the subscription did not have yet are verified; the new nu ones are bound below.
     const toVerify = targetsToVerify(content, ctx.resource.doc);
-    await verifyTargets(ctx.services, toVerify, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`, undefined, {
-      authenticated: ctx.originator?.authenticated ?? false,
-      deadline: requestExpiry(ctx),
-    });
+    await verifyTargets(ctx.services, toVerify, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`, undefined, verificationOptions(ctx));
     const nu = content.nu;
     if (Array.isArray(nu)) added = toVerify.filter((t) => nu.includes(t));
   } else if (ctx.resource?.ty === RESOURCE_TYPE.timeSyncBeacon) {
-    await verifyTargets(ctx.services, beaconTargetsToVerify(content, ctx.resource.doc), ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`, undefined, {
-      authenticated: ctx.originator?.authenticated ?? false,
-      deadline: requestExpiry(ctx),
-    });
+    await verifyTargets(ctx.services, beaconTargetsToVerify(content, ctx.resource.doc), ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`, undefined, verificationOptions(ctx));
   }
   if (ctx.resource) await registry.of(ctx.resource)?.hooks.prepare?.(hookContext(ctx, store), content, 'update', ctx.resource);
   const release = await blockingUpdate(ctx.services, ctx.resource as StoredResource, content, requestExpiry(ctx));

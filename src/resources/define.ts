@@ -92,6 +92,17 @@ export interface HookContext {
   readonly retrieveElsewhere?: (address: string) => Promise<{ rsc: number; pc?: Record<string, unknown> }>;
 }
 
+/**
+ * The resource name a CREATE request gave in its content under `typeName` (e.g. 'm2m:sch'), if any: hooks see the
+ * resource after the create operation took the name out. A null one is none, as any optional attribute given as null
+ * in a CREATE (validate.ts).
+ */
+export function requestedName(ctx: HookContext, typeName: string): unknown {
+  const pc = ctx.request.pc;
+  const content = typeof pc === 'object' && pc !== null && !Array.isArray(pc) ? (pc as Record<string, unknown>)[typeName] : undefined;
+  return typeof content === 'object' && content !== null && !Array.isArray(content) ? ((content as Record<string, unknown>).rn ?? undefined) : undefined;
+}
+
 export interface TypeHooks {
   /**
    * Slow checks and derivations of request content (a worker thread, the network) that must not run while a

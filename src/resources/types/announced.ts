@@ -3,7 +3,7 @@
 // the original type's own rules; only the CSE that lnk names creates, updates and deletes them (the access rule is
 // in security/authorize.ts). They are stored and served here; rcn 7 retrieves the original (pipeline/execute.ts).
 import { ACCESS_CONTROL, EXPIRATION, LABELS, LOCATION, UNIVERSAL } from '../common.js';
-import { defineResourceType, type AttributeSpec, type AttributeTable, type HookContext, type ResourceTypeDefinition } from '../define.js';
+import { defineResourceType, requestedName, type AttributeSpec, type AttributeTable, type HookContext, type ResourceTypeDefinition } from '../define.js';
 import { ANNOUNCEABLE, ANNOUNCE_SYNC_TYPE, CSE_BASE_ANNC, NEVER_ANNOUNCED, cseIdOfAddress } from '../announceable.js';
 import { mgmtObjType } from './mgmtObj.js';
 import { flexContainerType } from './flexContainer.js';
@@ -237,8 +237,7 @@ export const cseBaseAnncType = defineResourceType({
       // or in ACME's form <SP-ID>_<name> (ACME finds its own by lnk, not by name): names no registration or other
       // announcer asks for.
       const own = `${ctx.originator.slice(1)}Annc`;
-      const pc = ctx.request.pc as Record<string, { rn?: unknown } | undefined> | undefined;
-      const rn = pc?.['m2m:cbA']?.rn ?? undefined;
+      const rn = requestedName(ctx, 'm2m:cbA');
       if (rn !== undefined && rn !== own && !(typeof rn === 'string' && rn.startsWith(`${ctx.self.spId}_`))) {
         throw badRequest(`attribute 'rn': the <CSEBaseAnnc> of ${ctx.originator} is named '${own}' (or '${ctx.self.spId}_<name>')`);
       }

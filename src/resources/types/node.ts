@@ -92,15 +92,6 @@ async function changeHostedCse(ctx: HookContext, nodeRi: string, cseRi: string |
 }
 
 /**
- * Points a <remoteCSE> (just created or updated) at the node its nl names: that node's hostedCSELink becomes the
- * <remoteCSE> [TS-0001 §9.6.18 hostedCSELink: "the resource is a <CSEBase> resource or a <remoteCSE> resource …
- * hosted on the same CSE as the present <node> resource"]. A node hosts one CSE: one whose hcl already names
- * another is 4000, never silently taken over. Linking writes the node's hcl and keeps every other CSE off that node,
- * so the registering CSE must be one the node's policies let UPDATE it [Warden policy: TS-0001 sets no rule; without
- * it any registree could claim every node, and a registration naming its own node then failed]. An AE's nl only
- * adds the AE itself to hael and is open to any AE, as in ACME.
- */
-/**
  * The privilege linkCseToNode relies on, checked in prepare (the access decision reads outside the transaction): the
  * registering CSE may UPDATE the node its nl names. A name that is no node is left to linkCseToNode (4000).
  */
@@ -111,6 +102,15 @@ export async function checkCseNodeLink(ctx: HookContext, nl: unknown): Promise<v
   if (!(await ctx.may(ACCESS_OPERATION.UPDATE, node))) throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, `attribute 'nl': ${ctx.originator} may not update the <node> it names`);
 }
 
+/**
+ * Points a <remoteCSE> (just created or updated) at the node its nl names: that node's hostedCSELink becomes the
+ * <remoteCSE> [TS-0001 §9.6.18 hostedCSELink: "the resource is a <CSEBase> resource or a <remoteCSE> resource …
+ * hosted on the same CSE as the present <node> resource"]. A node hosts one CSE: one whose hcl already names
+ * another is 4000, never silently taken over. Linking writes the node's hcl and keeps every other CSE off that node,
+ * so the registering CSE must be one the node's policies let UPDATE it [Warden policy: TS-0001 sets no rule; without
+ * it any registree could claim every node, and a registration naming its own node then failed]. An AE's nl only
+ * adds the AE itself to hael and is open to any AE, as in ACME.
+ */
 export async function linkCseToNode(ctx: HookContext, csr: StoredResource): Promise<void> {
   const before = typeof csr.doc[NODE_LINK_KEY] === 'string' ? csr.doc[NODE_LINK_KEY] : undefined;
   let after: string | undefined;

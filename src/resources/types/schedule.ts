@@ -4,7 +4,7 @@
 // pendingNotification (notifications/notificationSchedule.ts). Under the CSEBase and a <node> it is stored as the
 // information TS-0001 describes (anticipated availability, reachability) and acts on nothing in Warden.
 import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
-import { defineResourceType, type AttributeSpec, type HookContext } from '../define.js';
+import { defineResourceType, requestedName, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
@@ -79,16 +79,6 @@ function isNotifying(parent: StoredResource): boolean {
   return parent.ty === RESOURCE_TYPE.subscription || parent.ty === RESOURCE_TYPE.crossResourceSubscription;
 }
 
-/**
- * The resource name the CREATE request gave, if any (the create operation takes it out of the content); a null one
- * is none, as any optional attribute given as null in a CREATE (validate.ts).
- */
-function requestedName(ctx: HookContext): unknown {
-  const pc = ctx.request.pc;
-  const content = isRecord(pc) ? pc['m2m:sch'] : undefined;
-  return isRecord(content) ? (content.rn ?? undefined) : undefined;
-}
-
 /** Copies a notificationSchedule onto its subscription (or removes it) and has its held notifications looked at now. */
 export async function applyNotificationSchedule(ctx: HookContext, subscription: StoredResource, entries: string[] | undefined): Promise<void> {
   if (entries) subscription.doc[NOTIFICATION_SCHEDULE_KEY] = entries;
@@ -133,7 +123,7 @@ export const scheduleType = defineResourceType({
       if (parent.ty === RESOURCE_TYPE.subscription || parent.ty === RESOURCE_TYPE.crossResourceSubscription) {
         // Its name is fixed [TS-0001 table 9.6.8-1 "notificationSchedule"]: given otherwise it is 4000, left out it is
         // filled in (ACME does both).
-        const rn = requestedName(ctx);
+        const rn = requestedName(ctx, 'm2m:sch');
         if (rn !== undefined && rn !== NOTIFICATION_SCHEDULE_NAME) throw badRequest(`attribute 'rn': a <schedule> under a subscription must be named '${NOTIFICATION_SCHEDULE_NAME}'`);
         resource.rn = NOTIFICATION_SCHEDULE_NAME;
       }
