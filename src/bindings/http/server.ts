@@ -137,17 +137,26 @@ function writeAnswers(): void {
   }
 }
 
-/** Calls release once, when the answer has been handed to the connection in full or the connection is gone. */
+/**
+ * Calls release once, when the answer has been handed to the connection in full or the connection is gone: a
+ * ServerResponse emits 'close' in both cases (after 'finish', or when the socket closed first), once.
+ */
 function settleWhenSent(res: ServerResponse, release: () => void): void {
-  let released = false;
-  const once = (): void => {
-    if (released) return;
-    released = true;
-    release();
-  };
-  if (res.writableFinished || res.destroyed) return once();
-  res.once('finish', once);
-  res.once('close', once);
+  if (res.closed || res.destroyed) release();
+  else res.once('close', release);
+}
+
+const NO_BODY: Buffer = Buffer.alloc(0);
+
+/**
+ * RFC 9112 §6.3: a request has a body only when it declares one, by Content-Length or Transfer-Encoding. Without
+ * either (every RETRIEVE and DELETE of a usual client) there is nothing to wait for, and Node's server discards the
+ * empty stream when the answer is done; reading it anyway cost three listeners, a promise and a turn of the stream
+ * machinery per request (issue #18).
+ */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
 /** Answers a request that could not be decoded into a primitive (so the pipeline never saw it). */
@@ -204,9 +213,9 @@ export async function startHttpBinding(handle: RequestHandler, options: HttpBind
         res.setHeader('Accept-Encoding', 'identity');
         throw new CseError(RSC.UNSUPPORTED_MEDIA_TYPE, `content coding '${coding.slice(0, 40)}' is not supported: send the body without Content-Encoding`);
       }
-      let body: Buffer;
+      let body = NO_BODY;
       try {
-        body = await readBody(req, options.maxBodyBytes);
+        if (hasBody(req)) body = await readBody(req, options.maxBodyBytes);
       } catch (err) {
         if (err instanceof BodyTooLarge) {
           res.setHeader('Connection', 'close');
