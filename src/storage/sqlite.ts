@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
+import { PathCache } from './pathCache.js';
 import { SubscriptionCache } from './subscriptionCache.js';
 import { RESOURCE_COLUMNS, toAccessClass, toHit, toMessage, toResource, toResourceFromValues, toSlimHits, type AccessClassRow, type OutboxRow, type ResourceRow, type ResourceValues } from './rows.js';
 import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeProbeSql, type ProbeRow, type SearchPlan, type SqlDialect } from './search.js';
@@ -288,8 +289,8 @@ class SqliteStatements {
     this.count = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ?');
     this.countTy = db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM resources WHERE pi = ? AND ty = ?');
     // Descendants by range on the unique srn index: 'a/b/' <= srn < 'a/b0' ('0' follows '/').
-    this.subtree = db.prepare<[string, string, string], { ri: string; ty: number }>(
-      'SELECT ri, ty FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
+    this.subtree = db.prepare<[string, string, string], { ri: string; ty: number; srn: string }>(
+      'SELECT ri, ty, srn FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?) ORDER BY length(srn)',
     );
     this.deleteSubtree = db.prepare<[string, string, string]>('DELETE FROM resources WHERE srn = ? OR (srn >= ? AND srn < ?)');
     // The newest (oldest) living child and, in the same read, whether a sibling has expired: the scalar EXISTS is
@@ -319,6 +320,8 @@ class SqliteOperations {
   private readonly outboxInserts = new Map<number, Database.Statement<Array<string | number | null>>>();
   /** Exact: this connection makes every change, and each write (or rollback) drops what it touches. */
   readonly subscriptions = new SubscriptionCache();
+  /** Exact, like the subscriptions: what getByPath read, dropped by every write of the same rows. */
+  readonly paths = new PathCache();
 
   constructor(
     private readonly db: Database.Database,
@@ -346,8 +349,10 @@ class SqliteOperations {
   }
 
   getByPath(srn: string): StoredResource | undefined {
+    const known = this.paths.get(srn);
+    if (known) return known;
     const row = this.s.getByPath.get(srn);
-    return row && toResourceFromValues(row);
+    return row && this.paths.fill(toResourceFromValues(row), row[10].length);
   }
 
   children(pi: string, q: ChildQuery = {}): StoredResource[] {
@@ -397,6 +402,7 @@ class SqliteOperations {
     const store = (): StoredResource => {
       try {
         const info = this.s.insert.run(row);
+        this.paths.drop(r.srn);
         this.subscriptions.written(r);
         return { ...r, seq: Number(info.lastInsertRowid) };
       } catch (err) {
@@ -435,6 +441,7 @@ class SqliteOperations {
 
   update(r: StoredResource): void {
     this.s.update.run(bind(r));
+    this.paths.drop(r.srn);
     this.subscriptions.written(r);
   }
 
@@ -446,8 +453,12 @@ class SqliteOperations {
     const root = this.get(ri);
     if (!root) return undefined;
     const args: [string, string, string] = [root.srn, `${root.srn}/`, `${root.srn}0`];
-    const removed = this.s.subtree.all(...args);
+    const rows = this.s.subtree.all(...args);
     this.s.deleteSubtree.run(...args);
+    const removed = rows.map(({ ri, ty, srn }) => {
+      this.paths.drop(srn);
+      return { ri, ty };
+    });
     this.subscriptions.removed(root.pi, removed);
     return { root, removed };
   }
@@ -458,7 +469,10 @@ class SqliteOperations {
     for (const child of this.s.oldestChildren.all(`$.${sizeAttribute}`, pi, ty, count)) {
       const rows = this.s.dropSubtree.all(child.srn, `${child.srn}/`, `${child.srn}0`);
       rows.sort((a, b) => a.srn.length - b.srn.length);
-      for (const row of rows) dropped.removed.push({ ri: row.ri, ty: row.ty });
+      for (const row of rows) {
+        dropped.removed.push({ ri: row.ri, ty: row.ty });
+        this.paths.drop(row.srn);
+      }
       dropped.count++;
       if (typeof child.size === 'number') dropped.size += child.size;
     }
@@ -1048,6 +1062,7 @@ class SqliteStore implements ResourceStore {
         }
         // What the cache took in during the transaction may be undone now.
         this.ops.subscriptions.clear();
+        this.ops.paths.clear();
         throw err;
       }
       durable = new Promise<void>((resolve, reject) => this.awaitingCommit.push({ resolve, reject }));
@@ -1099,6 +1114,7 @@ class SqliteStore implements ResourceStore {
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.ops.subscriptions.clear();
+      this.ops.paths.clear();
       for (const t of group) t.reject(err);
     }
   }

@@ -15,7 +15,7 @@ const NOTIFYING_TYPES: ReadonlySet<number> = new Set([SUBSCRIPTION_TY, 48]);
 export const SUBSCRIPTION_CACHE_TOPIC = 'subscription-cache';
 
 /** Deeply frozen: entries are shared by every caller, and a change made to one would be seen by the next. */
-function frozen<T>(value: T): T {
+export function frozen<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     for (const item of Object.values(value)) frozen(item);
     Object.freeze(value);

@@ -486,5 +486,59 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.deepEqual(await ris(), []);
       assert.equal(await store.notifying('sp3'), undefined);
     });
+
+    it('reads by path what is stored now: after every write, deletion, dropped child and rollback, and never a copy others share and change', async () => {
+      const labels = async (srn: string): Promise<unknown> => (await store.getByPath(srn))?.doc.lbl;
+      await store.insert(resource('pc', 'root', 'cb/pc', { doc: { lbl: ['v1'] } }));
+      await store.insert(resource('pc-a', 'pc', 'cb/pc/pc-a', { doc: { lbl: ['a1'] } }));
+      await store.insert(resource('pc-a1', 'pc-a', 'cb/pc/pc-a/pc-a1', { doc: { lbl: ['a11'] } }));
+      await store.insert(resource('pc-b', 'pc', 'cb/pc/pc-b', { doc: { lbl: ['b1'] } }));
+      assert.deepEqual(await labels('cb/pc'), ['v1']);
+      const read = await store.getByPath('cb/pc');
+      // Whatever a backend keeps of a read, a caller's change to it reaches nobody else: refused, or its own copy.
+      try {
+        (read?.doc.lbl as string[]).push('changed');
+      } catch (err) {
+        assert.ok(err instanceof TypeError);
+      }
+      assert.deepEqual(await labels('cb/pc'), ['v1']);
+
+      await store.update({ ...((await store.get('pc')) as StoredResource), doc: { lbl: ['v2'] } });
+      assert.deepEqual(await labels('cb/pc'), ['v2']);
+
+      // A rolled-back transaction's write, read back inside it, is not what is read afterwards.
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.update({ ...((await tx.get('pc')) as StoredResource), doc: { lbl: ['v3'] } });
+          assert.deepEqual((await tx.getByPath('cb/pc'))?.doc.lbl, ['v3']);
+          await tx.deleteSubtree('pc-b');
+          assert.equal(await tx.getByPath('cb/pc/pc-b'), undefined);
+          throw new Error('abort');
+        }),
+      );
+      assert.deepEqual(await labels('cb/pc'), ['v2']);
+      assert.deepEqual(await labels('cb/pc/pc-b'), ['b1']);
+
+      // A deleted subtree's paths, each of them, and then the same path stored again.
+      assert.deepEqual(await labels('cb/pc/pc-a/pc-a1'), ['a11']);
+      await store.deleteSubtree('pc-a');
+      assert.equal(await store.getByPath('cb/pc/pc-a'), undefined);
+      assert.equal(await store.getByPath('cb/pc/pc-a/pc-a1'), undefined);
+      await store.insert(resource('pc-a-again', 'pc', 'cb/pc/pc-a', { doc: { lbl: ['a2'] } }));
+      assert.deepEqual(await labels('cb/pc/pc-a'), ['a2']);
+      assert.equal((await store.getByPath('cb/pc/pc-a'))?.ri, 'pc-a-again');
+
+      // The oldest child dropped (a container past its mni) and its subtree.
+      await store.insert(resource('pc-a-again-1', 'pc-a-again', 'cb/pc/pc-a/x', { doc: { lbl: ['x'] } }));
+      assert.deepEqual(await labels('cb/pc/pc-a/x'), ['x']);
+      await store.dropOldestChildren('pc', 3, 1, 'cs');
+      assert.equal(await store.getByPath('cb/pc/pc-b'), undefined);
+      assert.deepEqual(await labels('cb/pc/pc-a'), ['a2']);
+      await store.dropOldestChildren('pc', 3, 1, 'cs');
+      assert.equal(await store.getByPath('cb/pc/pc-a'), undefined);
+      assert.equal(await store.getByPath('cb/pc/pc-a/x'), undefined);
+      await store.deleteSubtree('pc');
+      assert.equal(await store.getByPath('cb/pc'), undefined);
+    });
   });
 }
