@@ -137,6 +137,13 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     process.stderr.write(`warden: cannot start: ${errorText(err)}\n`);
     return 1;
   }
+  // The stop signals are handled before the line that says the CSE listens: a supervisor (or a test) that stops
+  // the CSE as soon as it reads that line could otherwise kill it before its handlers exist, without the shutdown.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   const scheme = config.http.tls ? 'https' : 'http';
   process.stdout.write(`Warden CSE ${config.cse.id} listening on ${scheme}://${config.http.host}:${cse.httpPort}/${config.cse.rn}\n`);
   const reload = (): void => {
@@ -150,11 +157,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   // A network-facing server logs an error it did not expect instead of stopping every connection with it.
   const unexpected = (err: unknown): void => cse.services.log.error({ err }, 'unhandled error');
   process.on('unhandledRejection', unexpected);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   process.off('SIGHUP', reload);
   process.off('unhandledRejection', unexpected);
   await cse.close();
