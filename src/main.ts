@@ -63,6 +63,11 @@ const TIMERS: Readonly<Record<string, TimerHandler>> = {
 
 const WARN_DAYS = 30;
 
+/** A comma-separated setting of names (hosts, origins): trimmed, lower case, no empty items. */
+function commaList(text: string): string[] {
+  return text.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean);
+}
+
 function warnIfExpiring(services: CseServices): void {
   const days = services.credentials.daysOfValidity(services.clock.now());
   if (days !== undefined && days < WARN_DAYS) {
@@ -202,9 +207,10 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       const days = credentials.daysOfValidity(clock.now());
       if (days !== undefined) securityEvents.certificateSeen('this CSE', 'own', clock.now() + days * 86_400_000, clock.now());
     }
+    const allowedHosts = commaList(config.http.allowedHosts);
     const http = await startHttpBinding(handle, {
       host: config.http.host,
-      allowedHosts: config.http.allowedHosts.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      allowedHosts,
       port: config.http.port,
       maxBodyBytes: config.http.maxBodyBytes,
       maxQueryParameters: config.http.maxQueryParameters,
@@ -223,6 +229,8 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       ? await startWsBinding(handle, {
           host: config.ws.host,
           port: config.ws.port,
+          allowedHosts,
+          allowedOrigins: commaList(config.ws.allowedOrigins),
           maxFrameBytes: config.ws.maxFrameBytes,
           ...(config.ws.tls ? { tls: tlsBinding } : {}),
         }, log)

@@ -67,6 +67,7 @@ export const SCHEMA = {
     port: int(8081, 0, 65_535, 'TCP port of the WebSocket binding; 0 picks a free port'),
     tls: bool(false, 'WSS with the tls section (client certificates and PSK as on HTTPS)'),
     maxFrameBytes: int(1_048_576, 1024, 268_435_456, 'largest accepted WebSocket message'),
+    allowedOrigins: str('', 'origins (scheme://host[:port]) whose web pages may open WebSocket connections, comma-separated; * admits any. Empty: a handshake that carries an Origin (sent by browsers, not by devices) is refused'),
   },
   coap: {
     enabled: bool(false, 'serve the CoAP binding (UDP; no DTLS)'),

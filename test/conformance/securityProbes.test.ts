@@ -429,3 +429,51 @@ describe('roles: a Role-ID is its issuer\'s (TS-0004 m2m:roleID issuerRelativeID
     assert.equal((await c.retrieve('/cse-in/keeper/data?rids=writer@das.example.net', guest)).rsc, 2000);
   });
 });
+
+describe('WebSocket handshakes from web pages (cross-site WebSocket hijacking, DNS rebinding)', () => {
+  // On loopback the admin needs no credential (admin.fromLoopback), so a page in a browser on the same machine that
+  // could open a connection could act as the admin: browsers send the page's Origin and apply no CORS to WebSocket.
+  let t: TestCse;
+  let listed: TestCse;
+  before(async () => {
+    t = await startTestCse({ 'ws.enabled': true, 'ws.port': 0 });
+    listed = await startTestCse({ 'ws.enabled': true, 'ws.port': 0, 'ws.allowedOrigins': 'https://console.example.net' });
+  });
+  after(async () => {
+    await t?.close();
+    await listed?.close();
+  });
+
+  /** The handshake's outcome: the HTTP status of a refusal, or the admin's RETRIEVE of the CSEBase over the connection. */
+  function attempt(port: number, headers: Record<string, string>): Promise<{ refused?: number; rsc?: number }> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${String(port)}`, ['oneM2M.json'], { headers });
+      socket.once('unexpected-response', (_req, res) => {
+        resolve({ refused: res.statusCode ?? 0 });
+        socket.terminate();
+      });
+      socket.once('open', () => socket.send(JSON.stringify({ op: 2, to: 'cse-in', fr: 'CAdmin', rqi: 'cswsh', rvi: '3' })));
+      socket.once('message', (data: Buffer) => {
+        resolve({ rsc: Number((JSON.parse(data.toString()) as { rsc: unknown }).rsc) });
+        socket.close();
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  it('refuses a handshake that carries the Origin of a page (403), and one for a host name it does not serve (400)', async () => {
+    const port = t.cse.wsPort as number;
+    assert.deepEqual(await attempt(port, { Origin: 'http://evil.example' }), { refused: 403 });
+    assert.deepEqual(await attempt(port, { Origin: 'null' }), { refused: 403 });
+    assert.deepEqual(await attempt(port, { Host: 'attacker.rebind.example' }), { refused: 400 });
+    // A device or application sends no Origin, and is served as before.
+    assert.deepEqual(await attempt(port, {}), { rsc: 2000 });
+  });
+
+  it('admits the pages of the origins ws.allowedOrigins lists, and only those', async () => {
+    const port = listed.cse.wsPort as number;
+    assert.deepEqual(await attempt(port, { Origin: 'https://console.example.net' }), { rsc: 2000 });
+    assert.deepEqual(await attempt(port, { Origin: 'https://console.example.net.evil.example' }), { refused: 403 });
+    assert.deepEqual(await attempt(port, { Origin: 'http://console.example.net' }), { refused: 403 });
+  });
+});

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as TlsServer, createServer as createTlsServer } from 'node:https';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
-import { isIP, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
@@ -15,6 +15,7 @@ import { jsonCodec } from '../../serialization/json.js';
 import { decodeHttpRequest } from './decode.js';
 import { peerCertificateOf, pskIdentities } from './tls.js';
 import { BodyTooLarge, readBody } from './body.js';
+import { hostAllowed } from '../browserGuard.js';
 
 export type RequestHandler = (request: RequestPrimitive, transport: TransportContext) => Promise<ResponsePrimitive>;
 
@@ -44,18 +45,6 @@ export interface RunningHttpBinding {
   /** Replaces certificate, key, trust anchors and CRL for new handshakes; open connections keep theirs. */
   setSecureContext(context: SecureContextOptions): void;
   close(): Promise<void>;
-}
-
-/**
- * A browser tricked by DNS rebinding sends the attacker's name in Host; a CSE only answers to names it
- * was configured with (and to IP literals and localhost, which rebinding cannot produce).
- */
-function hostAllowed(hostHeader: string | undefined, allowed: readonly string[]): boolean {
-  if (allowed.includes('*')) return true;
-  if (!hostHeader) return true; // HTTP/1.0 clients send none; rebinding needs a browser, which always does
-  const host = hostHeader.startsWith('[') ? hostHeader.slice(1, hostHeader.indexOf(']')) : (hostHeader.split(':')[0] ?? '');
-  const name = host.toLowerCase();
-  return isIP(name) !== 0 || name === 'localhost' || allowed.includes(name);
 }
 
 const ABSOLUTE_FORM = /^https?:\/\/([^/?#@]*)([/?][^#]*)?$/i;

@@ -13,6 +13,7 @@ import type { TransportContext } from '../../primitive/transport.js';
 import { codecByName, decodeBody, type Codec, formatOfCodec } from '../../serialization/codec.js';
 import type { HttpBindingOptions, RequestHandler } from '../http/server.js';
 import { peerCertificateOf, pskIdentities } from '../http/tls.js';
+import { hostAllowed, originAllowed } from '../browserGuard.js';
 import { answerRqi, requestFromDocument, rscOf, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 import { withholdsResult } from '../../primitive/response.js';
@@ -20,6 +21,10 @@ import { withholdsResult } from '../../primitive/response.js';
 export interface WsBindingOptions {
   host: string;
   port: number;
+  /** Host-header names served besides IP literals and localhost (http.allowedHosts, the same DNS-rebinding guard). */
+  allowedHosts: readonly string[];
+  /** Origins whose pages may open a connection (`ws.allowedOrigins`); a handshake with any other Origin is refused. */
+  allowedOrigins: readonly string[];
   maxFrameBytes: number;
   tls?: HttpBindingOptions['tls'];
 }
@@ -76,11 +81,18 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
     maxPayload: options.maxFrameBytes,
     // Only the oneM2M sub-protocols: the serialization is fixed for the connection [TS-0020 §6.1].
     handleProtocols: (protocols) => [...protocols].find((p) => p in PROTOCOLS) ?? false,
-    // Refused in the handshake (HTTP 400) rather than accepted and closed.
-    verifyClient: (info: { req: IncomingMessage }) =>
-      String(info.req.headers['sec-websocket-protocol'] ?? '')
-        .split(',')
-        .some((p) => p.trim() in PROTOCOLS),
+    // Refused in the handshake rather than accepted and closed.
+    verifyClient: (info: { req: IncomingMessage }, answer: (accepted: boolean, status?: number, reason?: string) => void) => {
+      const headers = info.req.headers;
+      const origin = headers.origin;
+      if (!String(headers['sec-websocket-protocol'] ?? '').split(',').some((p) => p.trim() in PROTOCOLS)) return answer(false, 400, 'a oneM2M sub-protocol is required');
+      if (!hostAllowed(headers.host, options.allowedHosts)) return answer(false, 400, 'this host name is not served here (see http.allowedHosts)');
+      if (!originAllowed(origin, options.allowedOrigins)) {
+        log.warn({ event: 'ws-origin-refused', origin: String(origin).slice(0, 200), remoteAddress: info.req.socket.remoteAddress }, 'WebSocket handshake from a web page of an origin not allowed');
+        return answer(false, 403, 'connections opened by web pages of this origin are not allowed (see ws.allowedOrigins)');
+      }
+      answer(true);
+    },
   });
   // The connection each AE last registered on or proved itself on, and answers awaited on them.
   const connections = new Map<string, { socket: WebSocket; codec: Codec; xml: boolean }>();
