@@ -12,6 +12,18 @@ import { MAX_SUBSCRIPTIONS_PER_RESOURCE, recordMissingData, type MissingDataRepo
 
 /** Points recorded in one run at most: a long outage is caught up in several runs, not one long transaction. */
 const POINTS_PER_RUN = 1_000;
+/**
+ * Points × subscriptions with missing-data criteria one run counts at most: the points of a run are fewer when more
+ * subscriptions watch the timeSeries (down to one), so that one run's work does not grow with their product (1 000 ×
+ * 1 000 made a run take a core for seconds and 1.5 GB; found by a probe). The rest waits for the next run.
+ */
+const WORK_PER_RUN = 20_000;
+/**
+ * Reports one run sends at most, shared by the subscriptions: a subscription whose share is used up gets the rest of
+ * its points of this run in one last report. One subscription keeps a report per point (2 000 a run); a thousand get
+ * two each.
+ */
+const REPORTS_PER_RUN = 2_000;
 /** missingDataList without missingDataMaxNr keeps this many points, the newest. */
 const UNBOUNDED_LIST = MISSING_DATA_LIST_MAX;
 /**
@@ -43,6 +55,8 @@ export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, p
   if (attrs.mdd !== true || attrs.pei === undefined || attrs.mdt === undefined || !watch || watch.first !== (payload as { first?: unknown }).first) return;
   const { pei, mdt } = attrs;
   const now = services.clock.now();
+  const subs = (await tx.children(timeSeries.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE })).filter(watchesMissingData);
+  const pointsThisRun = Math.max(1, Math.min(POINTS_PER_RUN, Math.floor(WORK_PER_RUN / Math.max(1, subs.length))));
   const missing: number[] = [];
   const expectedAt = (slot: number): number => watch.first + slot * pei;
   const due = Math.floor((now - mdt - watch.first) / pei) - watch.next + 1;
@@ -51,14 +65,15 @@ export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, p
     watch.next += due - CATCH_UP_MAX;
     watch.filled = watch.filled.filter((slot) => slot >= watch.next);
   }
-  for (let runs = 0; expectedAt(watch.next) + mdt <= now && runs < POINTS_PER_RUN; runs++, watch.next++) {
+  for (let points = 0; expectedAt(watch.next) + mdt <= now && points < pointsThisRun; points++, watch.next++) {
     const filled = watch.filled.indexOf(watch.next);
     if (filled >= 0) watch.filled.splice(filled, 1);
     else missing.push(expectedAt(watch.next));
   }
+  const stamps = missing.map(formatTimestamp);
   if (missing.length > 0) {
     // The oldest points leave the list beyond missingDataMaxNr, and the count stays at it [TS-0001 §10.2.4.29].
-    const list = [...(Array.isArray(attrs.mdlt) ? (attrs.mdlt as string[]) : []), ...missing.map(formatTimestamp)];
+    const list = [...(Array.isArray(attrs.mdlt) ? (attrs.mdlt as string[]) : []), ...stamps];
     attrs.mdlt = list.slice(-(attrs.mdn ?? UNBOUNDED_LIST));
     attrs.mdc = Math.min((attrs.mdc ?? 0) + missing.length, attrs.mdn ?? Number.MAX_SAFE_INTEGER);
     attrs.st = (typeof attrs.st === 'number' ? attrs.st : 0) + 1;
@@ -66,40 +81,48 @@ export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, p
   }
   await tx.update(timeSeries);
   await setTimer(tx, MISSING_DATA_TIMER, timeSeries.ri, Math.max(expectedAt(watch.next) + mdt, now + RUN_GAP_MIN), { first: watch.first }, now);
-  if (missing.length > 0) await report(tx, services, timeSeries, missing, mdt, now);
+  if (missing.length > 0) await report(tx, services, timeSeries, subs, missing, stamps, mdt, now);
 };
+
+function watchesMissingData(sub: StoredResource): boolean {
+  const enc = (sub.doc as SubscriptionAttributes).enc as { net?: number[]; md?: unknown } | undefined;
+  return enc?.net?.includes(EVENT.MISSING_DATA) === true && enc.md !== undefined;
+}
 
 /**
  * Each subscription counts the points in its window of md.dur, opened at the detection time of the first point
  * after the last window ended; every point from the md.num-th of a window on is reported, with those not reported
  * yet [TS-0001 §10.2.4.29]. Detection times, not the time this runs, place a point: a catch-up after a stop counts
- * as the points would have been counted.
+ * as the points would have been counted, a report per point — within the subscription's share of REPORTS_PER_RUN,
+ * beyond which its remaining points of the run go in one report (the newest 1 000, and its current window's count).
  */
-async function report(tx: ResourceStore, services: CseServices, timeSeries: StoredResource, missing: readonly number[], mdt: number, now: number): Promise<void> {
-  const subs = await tx.children(timeSeries.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE });
+async function report(tx: ResourceStore, services: CseServices, timeSeries: StoredResource, subs: readonly StoredResource[], missing: readonly number[], stamps: readonly string[], mdt: number, now: number): Promise<void> {
   const owed = new Map<string, MissingDataReport[]>();
+  const share = Math.max(1, Math.floor(REPORTS_PER_RUN / Math.max(1, subs.length)));
   for (const sub of subs) {
-    const attrs = sub.doc as SubscriptionAttributes;
-    const enc = (attrs.enc ?? {}) as { net?: number[]; md?: { num?: number; dur?: unknown } };
-    if (!enc.net?.includes(EVENT.MISSING_DATA) || !enc.md) continue;
-    const num = enc.md.num ?? 1;
-    const dur = durationMs(enc.md.dur) ?? 0;
-    let window = sub.doc[WINDOW_KEY] as Window | undefined;
+    const md = ((sub.doc as SubscriptionAttributes).enc as { md: { num?: number; dur?: unknown } }).md;
+    const num = md.num ?? 1;
+    const dur = durationMs(md.dur) ?? 0;
+    const stored = sub.doc[WINDOW_KEY] as Window | undefined;
+    let window = stored && { ...stored, pending: [...stored.pending] };
     const reports: MissingDataReport[] = [];
-    for (const point of missing) {
+    /** Points reported after the share was used up: they go in the last report. */
+    let merged: string[] = [];
+    missing.forEach((point, i) => {
       const detectedAt = point + mdt;
       if (!window || detectedAt >= window.start + dur) window = { start: detectedAt, count: 0, pending: [] };
       window.count++;
-      window.pending.push(formatTimestamp(point));
+      window.pending.push(stamps[i] as string);
       if (window.count >= num) {
-        reports.push({ mdlt: window.pending, mdc: window.count });
+        if (reports.length < share - 1) reports.push({ mdlt: window.pending, mdc: window.count });
+        else merged = merged.concat(window.pending).slice(-UNBOUNDED_LIST);
+        if (merged.length > 0) reports[share - 1] = { mdlt: merged, mdc: window.count };
         window.pending = [];
       }
-    }
+      if (window.pending.length > UNBOUNDED_LIST) window.pending = window.pending.slice(-UNBOUNDED_LIST);
+    });
     if (!window) continue;
-    window.pending = window.pending.slice(-UNBOUNDED_LIST);
-    sub.doc[WINDOW_KEY] = window;
-    await tx.update(sub);
+    await tx.update({ ...sub, doc: { ...sub.doc, [WINDOW_KEY]: window } });
     if (reports.length > 0) owed.set(sub.ri, reports);
   }
   // The reports go through fan-out (fanout.ts), which sends each only while the subscription's creator may

@@ -204,6 +204,38 @@ describe('timeSeries and timeSeriesInstance over HTTP', () => {
     await waitFor(async () => Number(ts(await t.client.retrieve('/cse-in/meter/hasty', ae)).mdc) > Number(first.mdc));
   });
 
+  it('bounds one run by points × watching subscriptions and shares its reports among them, the rest of each in one last report', async () => {
+    // 101 subscriptions with missing-data criteria: a run takes floor(20 000 / 101) = 198 points, not 1 000, and sends
+    // each subscription floor(2 000 / 101) = 19 reports: 18 of one point, then one with the other 180.
+    const rx = await new Receiver().start();
+    try {
+      await series('crowded', { pei: 1000, peid: 100, mdt: 500, mdd: true, mdn: 1000 });
+      const watching = { enc: { net: [8], md: { num: 1, dur: 'PT24H' } } };
+      for (let i = 0; i < 100; i++) assert.equal((await t.client.create('/cse-in/meter/crowded', 23, { 'm2m:sub': { nu: [ae], ...watching } }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/meter/crowded', 23, { 'm2m:sub': { rn: 'counted', nu: [rx.url], ...watching } }, ae)).rsc, 2001);
+      rx.received.length = 0;
+      const first = clock.now();
+      await reading('/cse-in/meter/crowded', first, 'c0');
+      clock.advance(1000 * 1000);
+      t.cse.deliverer.wake();
+      await waitFor(async () => Number(ts(await t.client.retrieve('/cse-in/meter/crowded', ae)).mdc) > 0);
+      await waitFor(() => rx.received.length === 19);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(ts(await t.client.retrieve('/cse-in/meter/crowded', ae)).mdc, 198, 'one run (the clock stands still)');
+      const reports = rx.received.map((n) => ((n.body['m2m:sgn'] as Attrs).nev as Attrs).rep as { 'm2m:tsn': { mdlt: string[]; mdc: number } });
+      assert.equal(reports.length, 19);
+      const single = reports.filter((r) => r['m2m:tsn'].mdlt.length === 1);
+      assert.equal(single.length, 18);
+      const last = reports.find((r) => r['m2m:tsn'].mdlt.length > 1)?.['m2m:tsn'];
+      assert.equal(last?.mdlt.length, 180);
+      assert.equal(last?.mdc, 198);
+      assert.equal(last?.mdlt.at(-1), formatTimestamp(first + 198 * 1000));
+      assert.equal((await t.client.update('/cse-in/meter/crowded', { 'm2m:ts': { mdd: false } }, ae)).rsc, 2004);
+    } finally {
+      await rx.stop();
+    }
+  });
+
   it("sends a missing data report only while the subscription's creator may still read the timeSeries", async () => {
     const owner = await new Receiver().start();
     const auditorRx = await new Receiver().start();
