@@ -9,6 +9,7 @@ import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { OriginatorDecisions, originatorMay } from '../pipeline/access.js';
 import type { ChildCondition, ResourceStore, SearchHit, SearchQuery, StoredResource } from '../storage/store.js';
+import { spatialWorkOf } from '../quotas/spatialWork.js';
 import { GEO_FUNCTION, GeometryError, MAX_QUERY_POSITIONS, boxConditions, locationOf, positionCount, parseCoordinates, spatialMatch, toGeometry } from '../resources/geometry.js';
 import { compileLabelsQuery } from './labelsQuery.js';
 import { compileContentFilter } from './contentFilter.js';
@@ -217,16 +218,18 @@ export function rowBytes(rows: readonly SearchHit[]): number {
 
 /**
  * Spatial test work one page may do: the sum over rows of (location positions × query positions); a pair costs
- * about a microsecond, so a page spends at most about 0.2 s on the main thread. Passing over
- * earlier pages' results may cost more (their work is done again), up to a bound that ends deep paging.
+ * about a microsecond (measured up to 1.1 µs for a star polygon of 500 positions around a MultiPolygon), so a page
+ * spends at most about 0.1 s on the main thread. Passing over earlier pages' results may cost more (their work is
+ * done again), up to a bound that ends deep paging. The same work counts against the originator's and the process's
+ * spatial work over time (quotas/spatialWork.ts).
  */
-const GEO_WORK_BUDGET = 250_000;
-const GEO_SKIP_BUDGET = 2_500_000;
+const GEO_WORK_BUDGET = 100_000;
+const GEO_SKIP_BUDGET = 300_000;
 
 const FILTER_OPERATION: Record<number, SearchQuery['operation']> = { 1: 'and', 2: 'or', 3: 'xor' };
 
 /** geoQuery: geometryType, geometry and geoSpatialFunction come together or not at all (4000, as in ACME). */
-function geoCondition(fc: FilterCriteria): (ResidualCondition & { box: ReturnType<typeof boxConditions> }) | undefined {
+function geoCondition(ctx: RequestContext, fc: FilterCriteria): (ResidualCondition & { box: ReturnType<typeof boxConditions> }) | undefined {
   const given = [fc.gmty, fc.geom, fc.gsf].filter((v) => v !== undefined).length;
   if (given === 0) return undefined;
   if (given < 3) throw badRequest('geoQuery needs geometryType (gmty), geometry (geom) and geoSpatialFunction (gsf) together');
@@ -239,6 +242,7 @@ function geoCondition(fc: FilterCriteria): (ResidualCondition & { box: ReturnTyp
   }
   const fn = fc.gsf as number;
   const querySize = positionCount(query);
+  const work = spatialWorkOf(ctx);
   let budget = GEO_WORK_BUDGET;
   let spent = 0;
   let exhausted = false;
@@ -250,7 +254,7 @@ function geoCondition(fc: FilterCriteria): (ResidualCondition & { box: ReturnTyp
       if (location === undefined) return false;
       // Within a fresh budget the first test always runs: a single test costs at most the product of the caps.
       const cost = positionCount(location) * querySize;
-      if (spent > 0 && spent + cost > budget) {
+      if ((spent > 0 && spent + cost > budget) || !work.spend(cost)) {
         exhausted = true;
         return false;
       }
@@ -275,7 +279,7 @@ export function compileFilter(ctx: RequestContext, fc: FilterCriteria, below: St
   const residual: CompiledFilter['residual'] = [];
   const labelsQuery = fc.lbq === undefined ? undefined : compileLabelsQuery(fc.lbq);
   if (labelsQuery) residual.push({ test: (row) => labelsQuery.test(row.doc.lbl) });
-  const geo = geoCondition(fc);
+  const geo = geoCondition(ctx, fc);
   if (geo) residual.push(geo);
   // Content-based discovery applies to contentInstances only [TS-0001 annex on jsonpath query syntax].
   const contentFilter = fc.cfs !== undefined || fc.cfq !== undefined ? compileContentFilter(fc.cfs, fc.cfq) : undefined;

@@ -28,8 +28,38 @@ export class TokenBuckets {
 
   /** Takes one token from the key's bucket, or says when the next one will be there. */
   take(key: string): Admission {
-    const { rate, burst } = this.shape;
+    const { rate } = this.shape;
     if (rate <= 0) return { admitted: true };
+    const bucket = this.refilled(key);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { admitted: true };
+    }
+    return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / rate)) };
+  }
+
+  /**
+   * For work measured as it is done (a token a unit): whether the key's bucket holds any token now, or when it will
+   * again after the debt that work left.
+   */
+  check(key: string): Admission {
+    const { rate } = this.shape;
+    if (rate <= 0) return { admitted: true };
+    const bucket = this.refilled(key);
+    return bucket.tokens > 0 ? { admitted: true } : { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(-bucket.tokens / rate)) };
+  }
+
+  /** Spends `amount` tokens of the key's bucket, into debt if need be; false when it held none before. */
+  spend(key: string, amount: number): boolean {
+    if (this.shape.rate <= 0) return true;
+    const bucket = this.refilled(key);
+    if (bucket.tokens <= 0) return false;
+    bucket.tokens -= amount;
+    return true;
+  }
+
+  private refilled(key: string): Bucket {
+    const { rate, burst } = this.shape;
     const now = this.clock.now();
     let bucket = this.buckets.get(key);
     if (!bucket) {
@@ -41,11 +71,7 @@ export class TokenBuckets {
       bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
       bucket.at = now;
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { admitted: true };
-    }
-    return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / rate)) };
+    return bucket;
   }
 
   private forgetFull(now: number): void {

@@ -209,7 +209,8 @@ describe('geo queries within a work budget', () => {
         const points = Array.from({ length: n }, (_, i) => `[${(r * Math.cos((2 * Math.PI * i) / n)).toFixed(6)},${(r * Math.sin((2 * Math.PI * i) / n)).toFixed(6)}]`);
         return `[${[...points, points[0]].join(',')}]`;
       };
-      for (let i = 0; i < 6; i++) {
+      // Five: the fifth page passes over four earlier matches (4 × 500 × 128 pairs), within the 300 000 a page may spend so.
+      for (let i = 0; i < 5; i++) {
         const reply = await t.client.create('/cse-in/shapes', 3, { 'm2m:cnt': { rn: `s${i}`, loc: { typ: 3, crd: ring(499, 1) } } }, ae);
         assert.equal(reply.rsc, 2001, reply.text);
       }
@@ -219,15 +220,33 @@ describe('geo queries within a work budget', () => {
       const seen: string[] = [];
       let offset = 1;
       let pages = 0;
+      // As the admin, whose spatial work over time is not limited (the next test): each page's own budget ends it.
       for (; pages < 10; pages++) {
-        const reply = await t.client.retrieve(`/cse-in/shapes?${query}&ofst=${offset}`, ae);
+        const reply = await t.client.retrieve(`/cse-in/shapes?${query}&ofst=${offset}`, 'CAdmin');
         assert.equal(reply.rsc, 2000, reply.text);
         seen.push(...((reply.body?.['m2m:uril'] as string[]) ?? []));
         if (reply.headers.get('x-m2m-cts') !== '1') break;
         offset = Number(reply.headers.get('x-m2m-cto'));
       }
       assert.ok(pages >= 1, 'the spatial work did not fit one page');
-      assert.deepEqual([...new Set(seen)].sort(), ['s0', 's1', 's2', 's3', 's4', 's5'].map((n) => `cse-in/shapes/${n}`));
+      assert.deepEqual([...new Set(seen)].sort(), ['s0', 's1', 's2', 's3', 's4'].map((n) => `cse-in/shapes/${n}`));
+
+      // Over time: the AE's pages spend its spatial work (300 000 pairs at once, 100 000 a second) and are then
+      // refused 4141 with Retry-After, however many it sends; another AE's page is still served.
+      let refused: Awaited<ReturnType<typeof t.client.retrieve>> | undefined;
+      for (let i = 0; i < 30 && !refused; i++) {
+        const reply = await t.client.retrieve(`/cse-in/shapes?${query}`, ae);
+        if (reply.rsc === 4141) refused = reply;
+        else assert.equal(reply.rsc, 2000, reply.text);
+      }
+      assert.ok(refused, 'never refused');
+      assert.match(String(refused.body?.['m2m:dbg']), /spatial tests/);
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+      const other = await t.client.registerAe('shapes2');
+      assert.equal((await t.client.create('/cse-in/shapes2', 3, { 'm2m:cnt': { rn: 'mine', loc: { typ: 3, crd: ring(499, 1) } } }, other)).rsc, 2001);
+      const served = await t.client.retrieve(`/cse-in/shapes2?${query}`, other);
+      assert.equal(served.rsc, 2000, served.text);
+      assert.deepEqual(served.body?.['m2m:uril'], ['cse-in/shapes2/mine']);
     } finally {
       await t.close();
     }
