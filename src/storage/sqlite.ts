@@ -144,6 +144,10 @@ export function openSqliteStore(options: SqliteOptions): ResourceStore {
     db.pragma('foreign_keys = OFF');
     db.pragma('busy_timeout = 5000');
     migrate(db);
+    // The file is this process's alone: a lease left in it was held by an earlier run, which ended (a kill -9, a
+    // crash) before it sent or gave back what it leased. Its messages are due now, not when that run's lease would
+    // have run out (up to a minute of notifications and non-blocking requests held back after every restart).
+    if (options.path !== ':memory:') db.prepare('UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL').run();
     return new SqliteStore(db, lock);
   } catch (err) {
     db?.close();
