@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { connect } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { generate, parse as parseCoap } from 'coap-packet';
 import { startTestCse, type TestCse } from '../harness.js';
 import { capturingLogger } from '../logCapture.js';
 import { Receiver, waitFor } from '../receiver.js';
@@ -259,6 +261,48 @@ describe('bindings and serializations', () => {
     // A CoAP option carries any byte, where HTTP refuses control characters in a header: authenticate refuses them.
     const controlled = await client.send({ op: 2, to: 'cse-in', fr: 'Cnul\u0000ae', rqi: 'c3' });
     assert.equal(controlled.rsc, 4000);
+  });
+
+  it('coap: each Uri-Path option is one segment taken literally, never a path, a query or a percent-encoding', async () => {
+    const created = await httpClient(t.url, 'json').send({ op: 1, to: 'cse-in', fr: 'CAdmin', rqi: 'up1', ty: 3, pc: { 'm2m:cnt': { rn: 'box' } } });
+    assert.equal(created.rsc, 2001);
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const answers = new Map<string, ReturnType<typeof parseCoap>>();
+    socket.on('message', (data: Buffer) => {
+      const packet = parseCoap(data);
+      answers.set(packet.token.toString(), packet);
+    });
+    let mid = 0;
+    /** The RSC of a RETRIEVE whose Uri-Path options are `segments`, exactly (no client splits or escapes them). */
+    const rscOf = async (segments: string[]): Promise<number | undefined> => {
+      const token = `t${++mid}`;
+      const options = [
+        ...segments.map((segment) => ({ name: 'Uri-Path' as const, value: Buffer.from(segment) })),
+        // oneM2M-FR, -RQI, -RVI [TS-0008 table 6.2.2.4-1].
+        { name: '279', value: Buffer.from('CAdmin') },
+        { name: '283', value: Buffer.from(token) },
+        { name: '271', value: Buffer.from('3') },
+      ];
+      socket.send(generate({ code: 'GET', confirmable: false, messageId: mid, token: Buffer.from(token), options }), t.cse.coapPort ?? 0, '127.0.0.1');
+      await waitFor(() => answers.has(token));
+      // oneM2M-RSC.
+      const rsc = answers.get(token)?.options.find((o) => String(o.name) === '307')?.value;
+      return rsc === undefined ? undefined : rsc.readUIntBE(0, rsc.length);
+    };
+    try {
+      assert.equal(await rscOf(['cse-in', 'box']), 2000);
+      // The probe's forms: each is a name no resource has, as it is over HTTP (`/cse-in/b%256fx`) and MQTT.
+      for (const segments of [['cse-in', 'b%6fx'], ['cse-in/box'], ['cse-in', 'box?rcn=4'], ['cse-in', 'box?x=1']]) {
+        const rsc = await rscOf(segments);
+        assert.ok(rsc === 4004 || rsc === 4000, `${JSON.stringify(segments)}: ${String(rsc)}`);
+      }
+      // Over HTTP an escaped '/' is no separator either.
+      const escaped = await fetch(`${t.url}/cse-in%2Fbox`, { headers: { 'X-M2M-Origin': 'CAdmin', 'X-M2M-RI': 'up2', 'X-M2M-RVI': '3' } });
+      assert.equal(escaped.headers.get('x-m2m-rsc'), '4000');
+    } finally {
+      socket.close();
+    }
   });
 
   it('http: answers written together at the end of a turn each go to their own request, pipelined ones in order', async () => {

@@ -127,6 +127,26 @@ function formatName(value: unknown): string | undefined {
 }
 
 /**
+ * The request's target as the HTTP decoding reads it. RFC 7252 §6.5: each Uri-Path option is one segment, its value
+ * taken literally ('/', '?' and '%' in it are characters of the name, percent-encoded when a URI is built from it);
+ * node-coap's req.url joins the values as they are, which made `b%6fx` read as `box` and `box?rcn=4` one segment and a
+ * query. Each segment is encoded here, so the shared decoding gets back exactly the option's value. Uri-Query options
+ * stay as node-coap joins them: a client writes `ty=4` as it would in a URI's query.
+ */
+function targetOf(req: IncomingMessage): string {
+  const segments: string[] = [];
+  const queries: string[] = [];
+  // node-coap has replaced each option's bytes by its decoded value in place (a string for these two).
+  for (const option of (req._packet.options ?? []) as ReadonlyArray<{ name: unknown; value: unknown }>) {
+    if (option.name !== 'Uri-Path' && option.name !== 'Uri-Query') continue;
+    const value = Buffer.isBuffer(option.value) ? option.value.toString('utf8') : String(option.value);
+    if (option.name === 'Uri-Path') segments.push(encodeURIComponent(value));
+    else queries.push(value);
+  }
+  return `/${segments.join('/')}${queries.length > 0 ? `?${queries.join('&')}` : ''}`;
+}
+
+/**
  * Tokens travel in the Uri-Query on CoAP (tkns) [TS-0008 §6.2.2.3], on HTTP in the Authorization header: taken out
  * of the query and handed to the shared decoding as that header (tokens joined by '+', TS-0009 §6.4.19), so that
  * both bindings check them the same way. The CoAP request's own headers never carry Authorization.
@@ -249,7 +269,7 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
       try {
         codec = codecForAccept(accept, format ? codecForContentType(format) : jsonCodec);
         if (req.payload.length > options.maxBodyBytes) throw new CseError(RSC.BAD_REQUEST, `the request content exceeds ${options.maxBodyBytes} bytes`);
-        const primitive = decodeHttpRequest({ method: req.method, url: tokensFromQuery(req.url, headers), body: req.payload, headers }, options.maxQueryParameters);
+        const primitive = decodeHttpRequest({ method: req.method, url: tokensFromQuery(targetOf(req), headers), body: req.payload, headers }, options.maxQueryParameters);
         const transport: TransportContext = { binding: 'coap', remoteAddress: req.rsinfo.address, secure: false, responseFormat: formatOfCodec(codec) };
         const response = await handle(primitive, transport);
         answering = true;

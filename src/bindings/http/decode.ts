@@ -40,14 +40,17 @@ export function targetOf(path: string): string {
   let decoded = path;
   // Only a percent sign starts an escape; most paths have none and are used as they are.
   if (path.includes('%')) {
+    const segments = path.split('/');
     try {
-      decoded = path
-        .split('/')
-        .map((s) => decodeURIComponent(s))
-        .join('/');
+      for (let i = 0; i < segments.length; i++) segments[i] = decodeURIComponent(segments[i] as string);
     } catch {
       throw badRequest('the request path has invalid percent-encoding');
     }
+    // An escaped '/' is a character of one segment (RFC 3986 §2.2), and no resource name holds it: read as a separator
+    // it would let `/cse-in%2Fbox` (or a CoAP Uri-Path option `cse-in/box`) address what a path-based rule in front of
+    // the CSE sees as another resource.
+    if (segments.some((segment) => segment.includes('/'))) throw badRequest("a segment of the request path holds an escaped '/' (%2F); no resource name contains one");
+    decoded = segments.join('/');
   }
   if (decoded.includes('\u0000')) throw badRequest('the request path contains a NUL character');
   if (decoded.startsWith('/~/')) return decoded.slice(2);
