@@ -299,7 +299,10 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
       pipeline,
       reloadCredentials() {
         credentials.reload();
+        // Every TLS listener: a CRL, certificate or trust anchor reloaded for HTTPS alone left WSS accepting a revoked
+        // certificate until a restart (found by a probe).
         http.setSecureContext(credentials.contextOptions());
+        ws?.setSecureContext(credentials.contextOptions());
         link.reload();
         log.info({ event: 'credentials-reloaded' }, 'TLS credentials reloaded');
         warnIfExpiring(services);

@@ -2,7 +2,7 @@
 // originators each credential may act as [TS-0003 §8.2.1]. Files are read at start and on reload().
 import { readFileSync } from 'node:fs';
 import { X509Certificate, constants } from 'node:crypto';
-import type { SecureContextOptions } from 'node:tls';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import { normaliseSerial, revokedSerialNumbers } from './pki.js';
@@ -98,7 +98,12 @@ export class Credentials {
     if (t.crl) context.crl = readText(t.crl, 'tls.crl');
     const revoked = context.crl ? revokedSerialNumbers(context.crl as string) : new Set<string>();
     const psk = t.psk ? parsePskStore(t.psk) : new Map<string, PskEntry>();
-    this.certificate = new X509Certificate(cert);
+    const certificate = new X509Certificate(cert);
+    // Everything is checked before anything is kept: a key that does not match the certificate, or a CRL or CA file
+    // that OpenSSL cannot read, throws here, not later in setSecureContext with this object already changed (the
+    // listeners on the old context, while revocations and PSKs were the new ones).
+    createSecureContext(context);
+    this.certificate = certificate;
     this.context = context;
     this.psk = psk;
     this.revoked = revoked;

@@ -12,7 +12,7 @@ import { generate, parse as parseCoap } from 'coap-packet';
 import { createSocket } from 'node:dgram';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
-import { createCa, issueCertificate, type Pem } from '../../src/security/pki.js';
+import { createCa, createCrl, issueCertificate, type Pem } from '../../src/security/pki.js';
 import { freePort, startTestCse, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
 
@@ -23,6 +23,7 @@ describe('secure transports', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-secure-'));
   let ca: Pem;
   let files: Record<string, string>;
+  let deviceSerial = '';
   let broker: ChildProcess;
   let brokerPort: number;
   const write = (name: string, text: string): string => {
@@ -36,6 +37,7 @@ describe('secure transports', () => {
     const server = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' });
     const warden = await issueCertificate(ca, { commonName: 'warden', uris: ['onem2m://warden.example.net/id-sec'], usage: 'client' });
     const device = await issueCertificate(ca, { commonName: 'Cwss', uris: ['onem2m://warden.example.net/id-in/Cwss'], usage: 'client' });
+    deviceSerial = device.serialNumber;
     files = {
       ca: write('ca.pem', ca.certificate),
       serverCert: write('server.pem', server.certificate),
@@ -112,8 +114,10 @@ describe('secure transports', () => {
     );
   });
 
-  it('WSS: the client certificate binds the originator as on HTTPS', async () => {
+  it('WSS: the client certificate binds the originator as on HTTPS, and a reload of the credentials reaches WSS too', async () => {
+    const crl = write('wss-crl.pem', await createCrl(ca, []));
     const t = await startTestCse({
+      'tls.crl': crl,
       'ws.enabled': true,
       'ws.port': 0,
       'ws.tls': true,
@@ -147,6 +151,15 @@ describe('secure transports', () => {
       const anonymous = await open(false);
       assert.equal((await ask(anonymous, { op: 2, to: 'cse-in/wss', fr: 'Cwss', rqi: 'w4' })).rsc, 4107);
       anonymous.close();
+      // The device's certificate is revoked and the credentials reloaded (SIGHUP): a new WSS connection with it proves
+      // nothing any more, as on HTTPS.
+      writeFileSync(crl, await createCrl(ca, [deviceSerial]));
+      t.cse.reloadCredentials();
+      const revoked = await open(true);
+      const refused = await ask(revoked, { op: 2, to: 'cse-in/wss', fr: 'Cwss', rqi: 'w5' });
+      assert.equal(refused.rsc, 4107);
+      assert.match(JSON.stringify(refused.pc), /CERT_REVOKED/);
+      revoked.close();
     } finally {
       await t.close();
     }

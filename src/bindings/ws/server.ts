@@ -2,9 +2,9 @@
 // a oneM2M sub-protocol (oneM2M.json, .cbor or .xml, or their Release 2 names oneM2M.R2.0.*). Over TLS it shares the HTTPS credentials, and the
 // client's certificate or PSK reaches the authenticate stage as on HTTPS.
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Logger } from '../../log/logger.js';
 import { CseError } from '../../primitive/errors.js';
@@ -38,6 +38,8 @@ export interface RunningWsBinding {
   request(originator: string, primitive: RequestPrimitive, timeoutMs: number): Promise<{ rsc: number; body?: unknown }>;
   /** Drops the association of a deregistered AE: the next holder of its AE-ID must register or prove itself. */
   forget(originator: string): void;
+  /** WSS: replaces certificate, key, trust anchors and CRL for new handshakes, as on HTTPS; open connections keep theirs. */
+  setSecureContext(context: SecureContextOptions): void;
   close(): Promise<void>;
 }
 
@@ -197,6 +199,9 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
     },
     forget(originator) {
       connections.delete(originator);
+    },
+    setSecureContext(context) {
+      if (server instanceof HttpsServer) server.setSecureContext(context);
     },
     async close() {
       for (const client of wss.clients) client.terminate();
