@@ -20,6 +20,12 @@ export const CONSOLE_SCHEME = 'console:';
 
 /** Events kept for a stream that is not (or no longer) being read; older ones are dropped. */
 const BUFFERED = 100;
+/**
+ * Bytes an open stream may hold unread; beyond, events are dropped (and counted, then told to the page as one
+ * `dropped` event). A stream whose reader stopped reading grew this process's memory with every notification of a
+ * resource others write (400 MB in a probe).
+ */
+const UNREAD_BYTES = 1_048_576;
 /** A channel whose stream is not opened this soon after it was created is closed (and its subscription deleted). */
 const OPEN_WITHIN_MS = 30_000;
 const HEARTBEAT_MS = 15_000;
@@ -34,6 +40,8 @@ interface Channel {
   subscription?: { ri: string; sur: string; path: string };
   stream?: ServerResponse;
   readonly buffered: string[];
+  /** Events not written to the open stream because its reader was behind. */
+  dropped: number;
   timer?: NodeJS.Timeout;
   closed: boolean;
 }
@@ -52,7 +60,7 @@ export class LiveViews {
     const own = [...this.channels.values()].filter((c) => c.session === session);
     if (own.length >= PER_SESSION) return { rsc: 4000, pc: { 'm2m:dbg': `at most ${PER_SESSION} live views per session: close one first` } };
     const id = randomBytes(16).toString('hex');
-    const channel: Channel = { id, session, connection, buffered: [], closed: false };
+    const channel: Channel = { id, session, connection, buffered: [], dropped: 0, closed: false };
     this.channels.set(id, channel);
     const answer = await this.gateway.send(session, connection, {
       method: 'POST',
@@ -138,8 +146,18 @@ export class LiveViews {
 
   private push(channel: Channel, data: string): void {
     const event = `event: notification\ndata: ${data}\n\n`;
-    if (channel.stream) channel.stream.write(event);
-    else {
+    const stream = channel.stream;
+    if (stream) {
+      if (stream.writableLength > UNREAD_BYTES) {
+        channel.dropped++;
+        return;
+      }
+      if (channel.dropped > 0) {
+        stream.write(`event: dropped\ndata: ${JSON.stringify({ count: channel.dropped })}\n\n`);
+        channel.dropped = 0;
+      }
+      stream.write(event);
+    } else {
       channel.buffered.push(event);
       if (channel.buffered.length > BUFFERED) channel.buffered.shift();
     }

@@ -89,3 +89,43 @@ describe('console sign-in tokens', () => {
     assert.equal(readdirSync(dir).length, 1);
   });
 });
+
+describe('console live views: a stream whose reader stopped reading', () => {
+  it('holds at most about 1 MiB unread, drops the rest and tells the page how many it dropped', async () => {
+    const { LiveViews } = await import('../../src/console/live.js');
+    type Gateway = ConstructorParameters<typeof LiveViews>[0];
+    // The gateway creates the subscription (and deletes it at close), as the pipeline would.
+    const gateway = { send: () => Promise.resolve({ rsc: 2001, pc: { 'm2m:sub': { ri: 'sub1', rn: 'console-live' } } }) } as unknown as Gateway;
+    const views = new LiveViews(gateway, 'id-in', () => 0);
+    const session = { originator: 'Calice', kind: 'token', csrf: 'x', expires: Date.now() + 60_000 } as unknown as Parameters<typeof views.attach>[1];
+    const opened = await views.open(session, { remoteAddress: '127.0.0.1', secure: false }, '/cse-in/alice/data');
+    const id = String(opened.channel);
+    // A response whose client reads nothing: what is written stays in its buffer.
+    const written: string[] = [];
+    const stream = {
+      writableLength: 0,
+      writeHead: () => undefined,
+      write(chunk: string) {
+        written.push(chunk);
+        this.writableLength += chunk.length;
+        return false;
+      },
+      on: () => undefined,
+      end: () => undefined,
+    };
+    assert.equal(views.attach(id, session, stream as never), true);
+    const big = 'x'.repeat(200_000);
+    for (let i = 0; i < 40; i++) {
+      await views.deliver(new URL(`console://${id}`), { op: 5, to: '', fr: '', rqi: 'n', pc: { 'm2m:sgn': { sur: '/id-in/sub1', nev: { rep: big } } } });
+    }
+    assert.ok(stream.writableLength < 1_048_576 + 250_000, `unread ${stream.writableLength} bytes`);
+    // The reader catches up: the next event says how many were dropped.
+    stream.writableLength = 0;
+    await views.deliver(new URL(`console://${id}`), { op: 5, to: '', fr: '', rqi: 'n', pc: { 'm2m:sgn': { sur: '/id-in/sub1', nev: { rep: 'small' } } } });
+    const dropped = written.find((w) => w.startsWith('event: dropped'));
+    assert.ok(dropped, 'a dropped event');
+    assert.match(dropped, /"count":3[0-9]/);
+    assert.match(written.at(-1) ?? '', /small/);
+    await views.closeAll();
+  });
+});
