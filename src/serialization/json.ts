@@ -17,10 +17,20 @@ export function depthOf(value: unknown, depth = 0): number {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
- * U+0000 is no character of an xs:string (XML 1.0 §2.2, production Char), whatever serialization carried it; stored,
- * it broke every PostgreSQL query that reads the document (json ->> fails on \u0000), discovery for everyone included.
+ * Characters no xs:string holds (XML 1.0 §2.2, production Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] |
+ * [#x10000-#x10FFFF]), whatever serialization carried them: U+0000 stored broke every PostgreSQL query that reads the
+ * document (json ->> fails on \u0000), discovery for everyone included; the other control characters, U+FFFE/U+FFFF and
+ * unpaired surrogates made every XML answer that holds them malformed, for every reader of a shared tree (nothing in
+ * XML 1.0 can escape them). In `u` mode a surrogate pair is one character, so only an unpaired half matches.
  */
-const NUL_REFUSED = 'text may not contain U+0000 (not a character of xs:string, XML 1.0 §2.2)';
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const NOT_XML_CHARACTER = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDFFF]/u;
+const NOT_XML_REFUSED = 'text may not contain control characters other than tab, line feed and carriage return, U+FFFE, U+FFFF or unpaired surrogates (not characters of xs:string, XML 1.0 §2.2)';
+
+/** Whether text holds a character no xs:string may hold (see NOT_XML_CHARACTER). */
+export function hasNonXmlCharacter(text: string): boolean {
+  return NOT_XML_CHARACTER.test(text);
+}
 
 /**
  * Decoded content as the JSON data model (objects, arrays, text, finite numbers, booleans, null) whatever
@@ -33,7 +43,7 @@ export function plainData(value: unknown, depth = 0): unknown {
   if (depth > MAX_JSON_DEPTH) throw new Error(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
   switch (typeof value) {
     case 'string':
-      if (value.includes('\0')) throw new Error(NUL_REFUSED);
+      if (NOT_XML_CHARACTER.test(value)) throw new Error(NOT_XML_REFUSED);
       return value;
     case 'boolean':
       return value;
@@ -51,7 +61,7 @@ export function plainData(value: unknown, depth = 0): unknown {
       }
       const container = value as Record<string, unknown>;
       for (const key of Object.keys(container)) {
-        if (key.includes('\0')) throw new Error(NUL_REFUSED);
+        if (NOT_XML_CHARACTER.test(key)) throw new Error(NOT_XML_REFUSED);
         const item = container[key];
         const plain = plainData(item, depth + 1);
         // defineProperty: a '__proto__' key is data, never the prototype setter.

@@ -10,6 +10,7 @@ import {
   type ResultContent,
 } from '../../primitive/request.js';
 import { codecForContentType, decodeBody } from '../../serialization/codec.js';
+import { hasNonXmlCharacter } from '../../serialization/json.js';
 
 export interface HttpRequestParts {
   method: string;
@@ -88,7 +89,7 @@ function applyQuery(primitive: RequestPrimitive, query: URLSearchParams, maxPara
   for (const [key, value] of query) {
     if (++count > maxParameters) throw badRequest(`more than ${maxParameters} query parameters`);
     // As in the path: no parameter of a primitive holds U+0000, and a store refuses it (PostgreSQL: 5000).
-    if (key.includes('\0') || value.includes('\0')) throw badRequest('a query parameter contains a NUL character');
+    if (hasNonXmlCharacter(key) || hasNonXmlCharacter(value)) throw badRequest('a query parameter contains a control character (other than tab, line feed, carriage return) or another character no xs:string holds');
     keys.add(key);
   }
   const one = (key: string): string => {
