@@ -361,6 +361,22 @@ describe('<timeSyncBeacon> over HTTP', () => {
     }
     assert.equal((await t.client.retrieve('/cse-in/clocked/b', ae)).rsc, 4004);
   });
+
+  it("watches only its creator's own requests (another requester: 4103; the admin may name any), at most 16 beacons per requester", async () => {
+    const rx = await new Receiver().start();
+    after(() => rx.stop());
+    const other = await t.client.registerAe('watched');
+    const make = (rn: string, bcnr: string, originator = ae) => t.client.create('/cse-in/clocked', 60, { 'm2m:tsb': { rn, bcnc: 2, bcnr, bcnt: 'PT1S', bcnu: [rx.url] } }, originator);
+    const spying = await make('spy', other);
+    assert.equal(spying.rsc, 4103, spying.text);
+    assert.match(String(spying.body?.['m2m:dbg']), /bcnr/);
+    assert.equal((await make('spy2', `/${t.cse.services.self.cseId}/${other}`)).rsc, 4103, 'not in another form either');
+    assert.equal((await make('mine', `/${t.cse.services.self.cseId}/${ae}`)).rsc, 2001, 'its own ID in SP-relative form');
+    assert.equal((await make('byAdmin', other, 'CAdmin')).rsc, 2001);
+    for (let i = 1; i < 16; i++) assert.equal((await make(`w${i}`, other, 'CAdmin')).rsc, 2001);
+    const seventeenth = await make('w16', other, 'CAdmin');
+    assert.equal(seventeenth.rsc, 5207, seventeenth.text);
+  });
 });
 
 describe('held notifications are durable', () => {

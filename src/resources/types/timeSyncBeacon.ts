@@ -6,7 +6,8 @@
 import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
-import { badRequest } from '../../primitive/errors.js';
+import { CseError, badRequest } from '../../primitive/errors.js';
+import { RSC } from '../../primitive/rsc.js';
 import type { StoredResource } from '../../storage/store.js';
 import { cancelTimer, setTimer } from '../../scheduler/timers.js';
 import { checkDuration, durationMs } from '../validate.js';
@@ -58,6 +59,29 @@ function checkCriteria(beacon: TimeSyncBeaconAttributes): void {
   else beacon.bcnt ??= DEFAULT_BEACON_THRESHOLD_MS;
 }
 
+/** Loss-of-synchronization beacons one beaconRequester may have (all creators together, the admin's included). */
+const BEACONS_PER_REQUESTER = 16;
+
+/**
+ * Warden policy (TS-0001 names no rule): a loss-of-synchronization beacon watches the requests of its creator only;
+ * the admin may name any requester. Watching another originator told a third party when that originator sent
+ * requests, cost that originator's requests a transaction per watching beacon, and could fill the watch list so that
+ * the originator's own beacon was never watched (found by a probe). A requester has at most BEACONS_PER_REQUESTER.
+ */
+async function checkRequester(ctx: HookContext, beacon: TimeSyncBeaconAttributes): Promise<void> {
+  const requester = beacon.bcnr;
+  if (requester === undefined) return;
+  const creator = ctx.originator;
+  const own = [creator, creator.startsWith('/') ? `/${ctx.self.cseId}${creator}` : `/${ctx.self.cseId}/${creator}`];
+  if (creator !== ctx.config.security.admin && !own.includes(requester)) {
+    throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, "a loss-of-synchronization beacon watches its creator's own requests: 'bcnr' (beaconRequester) must be the originator's own ID");
+  }
+  const watching = await ctx.store.search({ below: ctx.self.cseRn, onlyTypes: [RESOURCE_TYPE.timeSyncBeacon], attributes: [['bcnr', requester]], operation: 'and', aliveAt: ctx.now, limit: BEACONS_PER_REQUESTER });
+  if (watching.length >= BEACONS_PER_REQUESTER) {
+    throw new CseError(RSC.NOT_ACCEPTABLE, `'${requester}' is already watched by ${BEACONS_PER_REQUESTER} loss-of-synchronization beacons`);
+  }
+}
+
 /** The interval of a periodic beacon, ms; undefined for any other. */
 export function beaconIntervalMs(beacon: StoredResource): number | undefined {
   const attrs = beacon.doc as TimeSyncBeaconAttributes;
@@ -83,6 +107,7 @@ export const timeSyncBeaconType = defineResourceType({
   hooks: {
     async beforeCreate(ctx, resource) {
       checkCriteria(resource.doc);
+      await checkRequester(ctx, resource.doc);
       await armBeacon(ctx, resource);
       await ctx.store.broadcast(TIME_SYNC_BEACON_TOPIC, resource.ri);
     },
