@@ -21,6 +21,13 @@ export const SEMANTIC_FORMATS: Readonly<Record<number, string>> = {
 export const MAX_SPARQL_LENGTH = 16_384;
 /** Calls waiting for the worker; more are refused rather than queued without bound. */
 const MAX_PENDING = 64;
+/**
+ * Beyond MAX_PENDING, a caller with no call waiting may still queue one, up to this many more, and the admin and the
+ * CSE itself (unlimited callers) up to twice as many: the lanes take turns, so one more waiting call costs the others
+ * little, while a shared cap that a few originators filled (nine new AEs, eight calls each) refused every other
+ * originator, the admin included (found by a probe).
+ */
+const RESERVE = 32;
 /** Originators whose spent budget is remembered at once; beyond it, those whose budget is whole again go. */
 const MAX_BUDGETS = 10_000;
 const MINUTE_MS = 60_000;
@@ -194,8 +201,12 @@ export class SparqlEngine {
    */
   private call(caller: SemanticCaller, message: Omit<SparqlCall, 'id'>): Promise<SparqlReply> {
     if (this.closed) return Promise.reject(new CseError(RSC.INTERNAL_SERVER_ERROR, 'the CSE is stopping'));
-    if (this.queued >= MAX_PENDING) return Promise.reject(new CseError(RSC.INTERNAL_SERVER_ERROR, 'too many semantic operations at once; retry later'));
     let lane = this.lanes.get(caller.key);
+    if (this.queued >= MAX_PENDING) {
+      const waiting = lane?.calls.length ?? 0;
+      const bound = caller.limited ? (waiting === 0 ? MAX_PENDING + RESERVE : MAX_PENDING) : MAX_PENDING + 2 * RESERVE;
+      if (this.queued >= bound) return Promise.reject(new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, 'too many semantic operations are waiting; retry later', 1));
+    }
     if ((lane?.calls.length ?? 0) >= this.fairness.queuedPerOriginator) {
       return Promise.reject(
         new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `${whoIs(caller)} already has ${this.fairness.queuedPerOriginator} semantic operations waiting; retry later`, 1),

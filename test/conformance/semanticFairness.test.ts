@@ -73,6 +73,38 @@ describe('semantics: per-originator fairness of the SPARQL worker', () => {
     assert.equal(next.rsc, 2000, next.text);
   });
 
+  it('past the shared queue, an originator with nothing waiting still gets a place, and so does the admin (4141 for the others)', async () => {
+    const engine = t.cse.services.semantics;
+    const resume = engine.pause();
+    const ask = (key: string, limited = true): Promise<number> =>
+      engine
+        .as({ key, limited })
+        .query(FAST, [], 'json')
+        .then(
+          () => 2000,
+          (err: unknown) => (err as { rsc?: number }).rsc ?? 0,
+        );
+    // 21 originators with 3 calls each (their queue's limit here) and one more: 64 waiting, the shared bound.
+    const filling: Array<Promise<number>> = [];
+    for (let i = 0; i < 21; i++) for (let j = 0; j < 3; j++) filling.push(ask(`filler${i}`));
+    filling.push(ask('filler21'));
+    await waitFor(() => engine.waiting('filler21') === 1, 10_000);
+    // Past it: the same originator's next call, and a second one of a newcomer, are refused…
+    const second = ask('filler21');
+    const newcomer = ask('newcomer');
+    await waitFor(() => engine.waiting('newcomer') === 1, 10_000);
+    const newcomersSecond = ask('newcomer');
+    const admin = ask('CAdmin', false);
+    await waitFor(() => engine.waiting('CAdmin') === 1, 10_000);
+    assert.equal(await second, LIMITED);
+    assert.equal(await newcomersSecond, LIMITED);
+    resume();
+    // …while the newcomer's first call and the admin's are served with the rest.
+    assert.equal(await newcomer, 2000);
+    assert.equal(await admin, 2000);
+    assert.deepEqual(new Set(await Promise.all(filling)), new Set([2000]));
+  });
+
   it('gives originators that are neither authenticated nor registered one share between them', async () => {
     const owner = await t.client.registerAe('open');
     const triples = Array.from({ length: 60 }, (_, i) => `ex:n${i} ex:p ex:m${i} .`).join('\n');
