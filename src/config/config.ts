@@ -175,6 +175,7 @@ export const SCHEMA = {
   },
   nonBlocking: {
     maxRetention: int(172_800, 60, 31_536_000, 'seconds a non-blocking request (its <request> and result) is kept at most, whatever rp or rset ask; an oet later than that is refused'),
+    maxJobs: int(10_000, 10, 10_000_000, 'non-blocking requests waiting or running at once over the whole CSE (then 5207); originators with none in progress may still add a tenth more, the admin twice as many'),
   },
   // Per-originator quotas (src/quotas): who counts as an originator is decided there (authenticated or
   // registered identities; everyone else shares one anonymous key; the admin is never limited).

@@ -25,10 +25,17 @@ const DEFAULT_PERSISTENCE_MS = 3_600_000;
 /** Outbox targets of request jobs: one queue per job, so jobs never wait behind each other. */
 export const JOB_TARGET_PREFIX = 'req:';
 /**
- * Jobs waiting or running at once over the whole cluster; more are refused rather than queued without bound.
- * Each originator may have quota.jobs of them, so that none can fill the queue for the others.
+ * Jobs waiting or running at once over the whole cluster (nonBlocking.maxJobs); more are refused rather than queued
+ * without bound. Each originator may have quota.jobs of them, but open registration hands out originators, and 101
+ * new AEs filled the 10 000 with jobs due two days later, for every originator, the admin included (found by a probe).
+ * So past the bound an originator with no job in progress may still add one, up to a tenth more, and the admin (no
+ * quota key) up to twice the bound.
  */
-const MAX_PENDING_JOBS = 10_000;
+function jobBound(config: CseServices['config'], admin: boolean, jobsInProgress: number): number {
+  const max = config.nonBlocking.maxJobs;
+  if (admin) return 2 * max;
+  return jobsInProgress === 0 ? max + Math.ceil(max / 10) : max;
+}
 
 /** The outbox target of a job: its originator first (originators hold no blanks), so they can be counted. */
 function jobTarget(originator: string, ri: string): string {
@@ -85,10 +92,12 @@ export async function acceptNonBlocking(ctx: RequestContext, options: { hostedEl
   // claimed From; the admin has no per-originator cap.
   const { charge, limits } = storageCharge(ctx);
   const perOriginator = config.quota.jobs;
-  if (limits && (await store.countQueuedByPrefix(jobTarget(charge, ''), perOriginator)) >= perOriginator) {
+  const inProgress = limits ? await store.countQueuedByPrefix(jobTarget(charge, ''), perOriginator) : 0;
+  if (limits && inProgress >= perOriginator) {
     throw new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `${perOriginator} non-blocking requests of this originator are in progress (quota.jobs); retry when one has finished`);
   }
-  if ((await store.countQueuedByPrefix(JOB_TARGET_PREFIX, MAX_PENDING_JOBS)) >= MAX_PENDING_JOBS) {
+  const bound = jobBound(config, limits === undefined, inProgress);
+  if ((await store.countQueuedByPrefix(JOB_TARGET_PREFIX, bound)) >= bound) {
     throw new CseError(RSC.NOT_ACCEPTABLE, 'this CSE has as many non-blocking requests in progress as it takes; retry later or use a blocking request');
   }
   const now = clock.now();

@@ -359,3 +359,35 @@ describe('non-blocking requests per originator', () => {
     await waitFor(async () => (await later(a, 'three')).rsc === 1001);
   });
 });
+
+describe('non-blocking requests of the whole CSE (nonBlocking.maxJobs)', () => {
+  let t: TestCse;
+  const clock = new ManualClock();
+  before(async () => {
+    t = await startTestCse({ 'quota.jobs': 2, 'nonBlocking.maxJobs': 10 }, { clock });
+  });
+  after(() => t.close());
+
+  const later = (origin: string, rn: string) =>
+    t.client.request('POST', `/cse-in/${origin.slice(1)}?rt=1`, { origin, ty: 3, body: { 'm2m:cnt': { rn } }, headers: { 'X-M2M-OET': String(3_600_000) } });
+
+  it('past the bound, an originator with no job in progress still adds one (up to a tenth more) and the admin more; the rest 5207', async () => {
+    // Five originators with two jobs each fill the ten (new AE-IDs are as cheap as registration is open).
+    for (let i = 0; i < 5; i++) {
+      const ae = await t.client.registerAe(`filler${i}`);
+      assert.equal((await later(ae, 'one')).rsc, 1001);
+      assert.equal((await later(ae, 'two')).rsc, 1001);
+    }
+    const full = await later('Cfiller0', 'three');
+    assert.equal(full.rsc, 4141, 'its own quota first');
+    const newcomer = await t.client.registerAe('newcomer');
+    assert.equal((await later(newcomer, 'one')).rsc, 1001, 'the reserve: one job for an originator with none');
+    const second = await later(newcomer, 'two');
+    assert.equal(second.rsc, 5207, second.text);
+    const late = await t.client.registerAe('late');
+    assert.equal((await later(late, 'one')).rsc, 5207, 'the reserve (a tenth of ten: one) is used up');
+    // The admin is not shut out by what the others fill.
+    const admin = await t.client.request('POST', '/cse-in?rt=1', { origin: 'CAdmin', ty: 3, body: { 'm2m:cnt': { rn: 'adminJob' } }, headers: { 'X-M2M-OET': String(3_600_000) } });
+    assert.equal(admin.rsc, 1001, admin.text);
+  });
+});
