@@ -1,7 +1,7 @@
 // `warden req get|create|update|delete|discover <target>`: one oneM2M request from the command line, through
 // the client library (packages/client), over HTTP(S), MQTT or WebSocket. The answer's content is printed as
 // JSON; a refusal prints its RSC and message on stderr and exits 1 (a transport failure 3, a usage error 2).
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   OneM2MError,
@@ -64,22 +64,38 @@ export function resourceTypeOf(text: string): { ty: number; typeName?: string } 
   throw new UsageError(`unknown resource type '${text}' (a number, m2m:cnt, cnt or container)`);
 }
 
-function fileOrText(value: string, what: string): string {
-  if (!value.startsWith('@')) return value;
+/** Largest file a flag may name (content, keys, certificates): /dev/zero or a FIFO would otherwise be read without end. */
+const MAX_FILE_BYTES = 64 * 1_048_576;
+
+/** A file's text, read up to MAX_FILE_BYTES (a usage error beyond, or when it cannot be read). */
+function readBounded(path: string, what: string): string {
+  let fd: number | undefined;
   try {
-    return readFileSync(value.slice(1), 'utf8');
+    fd = openSync(path, 'r');
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(1_048_576);
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      total += read;
+      if (total > MAX_FILE_BYTES) throw new Error(`larger than ${MAX_FILE_BYTES / 1_048_576} MiB`);
+      chunks.push(chunk.subarray(0, read));
+    }
+    return Buffer.concat(chunks).toString('utf8');
   } catch (err) {
-    throw new UsageError(`${what} ${value.slice(1)}: ${(err as Error).message}`);
+    throw new UsageError(`${what} ${path}: ${(err as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
+function fileOrText(value: string, what: string): string {
+  return value.startsWith('@') ? readBounded(value.slice(1), what) : value;
+}
+
 function readPem(path: string | undefined, what: string): string | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`${what} ${path}: ${(err as Error).message}`);
-  }
+  return path === undefined ? undefined : readBounded(path, what);
 }
 
 function integer(value: string | undefined, name: string): number | undefined {

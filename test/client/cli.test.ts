@@ -116,6 +116,8 @@ describe('warden req', () => {
       [['create', 'cse-in', '--url', t.url, '--from', 'CAdmin', '--ty', 'nosuchtype', '--content', '{}'], /unknown resource type/],
       [['get', 'cse-in', '--from', 'CAdmin', '--cert', files.cert], /--cert and --key go together/],
       [['get', 'cse-in', '--from', 'CAdmin', '--bogus'], /Unknown option/],
+      // A file without end is read only up to a bound.
+      [['create', 'cse-in', '--url', t.url, '--from', 'CAdmin', '--content', '@/dev/zero'], /larger than 64 MiB/],
     ] as Array<[string[], RegExp]>) {
       const run = await req(args);
       assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
