@@ -116,7 +116,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
   const self = { cseId: config.cse.id, cseRn: config.cse.rn, spId: config.cse.spid };
   // Broken token, revocation or DAS rule files stop start-up here, before anything is opened.
   checkDynamicAuthorizationFiles(config, self);
-  const store = await openStore(config);
+  const store = await openStore(config, log);
   // What has started so far, stopped again (newest first) if a later part of start-up fails.
   const started: Array<() => Promise<void>> = [];
   try {

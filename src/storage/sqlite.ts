@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncMutex } from './mutex.js';
 import { PathCache } from './pathCache.js';
+import { checkWal, type WalDamage } from './walCheck.js';
 import { SubscriptionCache } from './subscriptionCache.js';
 import { RESOURCE_COLUMNS, toAccessClass, toHit, toMessage, toResource, toResourceFromValues, toSlimHits, type AccessClassRow, type OutboxRow, type ResourceRow, type ResourceValues } from './rows.js';
 import { LARGE_SUBTREE, childAccessSql, searchRounds, searchSql, subtreeProbeSql, type ProbeRow, type SearchPlan, type SqlDialect } from './search.js';
@@ -117,6 +118,8 @@ export interface SqliteOptions {
   path: string;
   /** 'full' fsyncs each commit; 'normal' survives a process crash but not a power cut. */
   durability: 'full' | 'normal';
+  /** Told when the write-ahead log holds acknowledged transactions behind a damaged frame (walCheck.ts). */
+  onDamagedWal?: (damage: WalDamage) => void;
 }
 
 export function openSqliteStore(options: SqliteOptions): ResourceStore {
@@ -126,6 +129,9 @@ export function openSqliteStore(options: SqliteOptions): ResourceStore {
     if (options.path !== ':memory:') {
       mkdirSync(dirname(options.path), { recursive: true });
       lock = lockDatabaseFile(options.path);
+      // Before SQLite replays (and then drops) the WAL, with the file ours alone.
+      const damage = checkWal(options.path, Date.now());
+      if (damage) options.onDamagedWal?.(damage);
     }
     db = new Database(options.path);
     // The file is this process's alone (lockDatabaseFile), so SQLite need not lock it for every statement: in

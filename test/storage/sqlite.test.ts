@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import type { StoredResource } from '../../src/storage/store.js';
+import type { WalDamage } from '../../src/storage/walCheck.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
 import { tempDatabase } from '../harness.js';
 import { storeContract } from './contract.js';
@@ -21,6 +24,56 @@ describe('SQLite: a restart after a crash', () => {
       assert.equal(taken.length, 1);
     } finally {
       await after.close();
+    }
+  });
+});
+
+describe('SQLite: a damaged write-ahead log', () => {
+  const instance = (i: number): StoredResource => ({ ri: `w${i}`, pi: 'root', ty: 3, rn: `w${i}`, srn: `cb/w${i}`, ct: '20260101T000000', lt: '20260101T000000', doc: { lbl: [`w${i}`], pad: 'x'.repeat(2000) } });
+
+  /** A crash's files: the database and its WAL copied while the store is open, after `count` acknowledged inserts. */
+  async function crashCopy(count: number): Promise<string> {
+    const path = tempDatabase();
+    const store = openSqliteStore({ path, durability: 'full' });
+    await store.insert({ ri: 'root', pi: '', ty: 5, rn: 'cb', srn: 'cb', ct: '20260101T000000', lt: '20260101T000000', doc: {} });
+    for (let i = 0; i < count; i++) await store.transaction((tx) => tx.insert(instance(i)));
+    const copy = tempDatabase();
+    copyFileSync(path, copy);
+    copyFileSync(`${path}-wal`, `${copy}-wal`);
+    await store.close();
+    return copy;
+  }
+
+  it('is intact after a crash: nothing reported, every acknowledged write there', async () => {
+    const copy = await crashCopy(20);
+    const damages: WalDamage[] = [];
+    const store = openSqliteStore({ path: copy, durability: 'full', onDamagedWal: (d) => damages.push(d) });
+    try {
+      assert.deepEqual(damages, []);
+      assert.equal((await store.children('root')).length, 20);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('with a damaged frame before acknowledged commits: reported with the number of commits lost, the WAL kept aside', async () => {
+    const copy = await crashCopy(20);
+    const wal = readFileSync(`${copy}-wal`);
+    // A byte of the page data of a frame early in the log.
+    const pageSize = wal.readUInt32BE(8);
+    const at = 32 + 3 * (24 + pageSize) + 24 + 100;
+    wal.writeUInt8(wal.readUInt8(at) ^ 0xff, at);
+    writeFileSync(`${copy}-wal`, wal);
+    const damages: WalDamage[] = [];
+    const store = openSqliteStore({ path: copy, durability: 'full', onDamagedWal: (d) => damages.push(d) });
+    try {
+      assert.equal(damages.length, 1);
+      const [damage] = damages;
+      assert.equal(damage?.validFrames, 3);
+      assert.ok((damage?.commitsLost ?? 0) >= 15, JSON.stringify(damage));
+      assert.deepEqual(readFileSync(damage?.keptAt ?? ''), wal, 'the damaged log, as it was, for recovery');
+    } finally {
+      await store.close();
     }
   });
 });

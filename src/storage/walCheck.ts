@@ -1,0 +1,101 @@
+// A look at a SQLite write-ahead log before SQLite recovers it. SQLite replays the WAL's frames up to the first one
+// whose checksum or salt does not match and silently drops the rest (https://sqlite.org/fileformat.html §4): after a
+// crash that is a torn tail, transactions never acknowledged. But a damaged frame in the middle (a bad disk, a flipped
+// bit) makes SQLite drop committed, acknowledged transactions behind it, and nothing says so; the next checkpoint then
+// deletes the WAL and the evidence with it (found by a probe: 23 of 40 acknowledged instances gone, no log line).
+// Here the WAL is read first: a commit frame of the same WAL generation behind the first bad frame means acknowledged
+// data is about to be lost. The CSE still starts (an unattended device must come back), but the WAL is kept aside for
+// recovery and the loss is logged as an error.
+import { copyFileSync, closeSync, fstatSync, openSync, readSync } from 'node:fs';
+
+const WAL_HEADER_BYTES = 32;
+const FRAME_HEADER_BYTES = 24;
+/** WALs larger than this are not read whole at start-up (checkpoints keep a WAL far smaller). */
+const LARGEST_CHECKED = 512 * 1_048_576;
+
+export interface WalDamage {
+  /** Frames SQLite will replay (the valid prefix). */
+  readonly validFrames: number;
+  /** Commit frames of this WAL behind the first bad frame: acknowledged transactions SQLite will drop. */
+  readonly commitsLost: number;
+  /** Where the WAL was copied before SQLite opened the database. */
+  readonly keptAt: string;
+}
+
+/** The checksum of TS SQLite's WAL over `bytes` (a multiple of 8), continuing from s0, s1. */
+function checksum(bytes: Buffer, bigEndian: boolean, s0: number, s1: number): [number, number] {
+  for (let i = 0; i < bytes.length; i += 8) {
+    const x0 = bigEndian ? bytes.readUInt32BE(i) : bytes.readUInt32LE(i);
+    const x1 = bigEndian ? bytes.readUInt32BE(i + 4) : bytes.readUInt32LE(i + 4);
+    s0 = (s0 + x0 + s1) >>> 0;
+    s1 = (s1 + x1 + s0) >>> 0;
+  }
+  return [s0, s1];
+}
+
+function readWhole(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined; // no WAL: nothing to recover
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= WAL_HEADER_BYTES || size > LARGEST_CHECKED) return undefined;
+    const bytes = Buffer.alloc(size);
+    let at = 0;
+    while (at < size) {
+      const read = readSync(fd, bytes, at, size - at, at);
+      if (read === 0) break;
+      at += read;
+    }
+    return bytes.subarray(0, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Checks `<database>-wal`; when acknowledged transactions lie behind a damaged frame, copies it to
+ * `<database>-wal.damaged-<now>` and says so. Undefined when the WAL is absent, intact, or only torn at its tail.
+ */
+export function checkWal(databasePath: string, now: number): WalDamage | undefined {
+  const walPath = `${databasePath}-wal`;
+  const wal = readWhole(walPath);
+  if (!wal) return undefined;
+  const magic = wal.readUInt32BE(0);
+  if (magic !== 0x377f0682 && magic !== 0x377f0683) return undefined; // not a WAL SQLite would replay either
+  const bigEndian = magic === 0x377f0683;
+  const pageSize = wal.readUInt32BE(8);
+  if (pageSize < 512 || pageSize > 65_536 || (pageSize & (pageSize - 1)) !== 0) return undefined;
+  const salt1 = wal.readUInt32BE(16);
+  const salt2 = wal.readUInt32BE(20);
+  let [s0, s1] = checksum(wal.subarray(0, 24), bigEndian, 0, 0);
+  const headerValid = s0 === wal.readUInt32BE(24) && s1 === wal.readUInt32BE(28);
+  const frameBytes = FRAME_HEADER_BYTES + pageSize;
+  const frames = Math.floor((wal.length - WAL_HEADER_BYTES) / frameBytes);
+  let validFrames = 0;
+  if (headerValid) {
+    for (; validFrames < frames; validFrames++) {
+      const at = WAL_HEADER_BYTES + validFrames * frameBytes;
+      if (wal.readUInt32BE(at + 8) !== salt1 || wal.readUInt32BE(at + 12) !== salt2) break;
+      [s0, s1] = checksum(wal.subarray(at, at + 8), bigEndian, s0, s1);
+      [s0, s1] = checksum(wal.subarray(at + FRAME_HEADER_BYTES, at + frameBytes), bigEndian, s0, s1);
+      if (s0 !== wal.readUInt32BE(at + 16) || s1 !== wal.readUInt32BE(at + 20)) break;
+    }
+  }
+  // Behind the break: commit frames (a database size after commit) that carry this WAL's salts were written in this
+  // generation, after the frames SQLite will keep. A damaged header hides the salts; its frames then count by their
+  // own agreement (every later frame carrying the same salts as the first).
+  const [want1, want2] = headerValid ? [salt1, salt2] : frames > 0 ? [wal.readUInt32BE(WAL_HEADER_BYTES + 8), wal.readUInt32BE(WAL_HEADER_BYTES + 12)] : [salt1, salt2];
+  let commitsLost = 0;
+  for (let k = validFrames + (headerValid ? 1 : 0); k < frames; k++) {
+    const at = WAL_HEADER_BYTES + k * frameBytes;
+    if (wal.readUInt32BE(at + 8) === want1 && wal.readUInt32BE(at + 12) === want2 && wal.readUInt32BE(at + 4) !== 0) commitsLost++;
+  }
+  if (commitsLost === 0) return undefined;
+  const keptAt = `${walPath}.damaged-${now}`;
+  copyFileSync(walPath, keptAt);
+  return { validFrames, commitsLost, keptAt };
+}
