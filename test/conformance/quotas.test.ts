@@ -330,6 +330,11 @@ describe('stored resources, bytes and subscriptions per originator', () => {
   });
 });
 
+/** A non-blocking CREATE under the originator's AE, due in an hour of the manual clock: it stays in progress until the test moves it. */
+function laterJob(t: TestCse, origin: string, rn: string): ReturnType<TestCse['client']['request']> {
+  return t.client.request('POST', `/cse-in/${origin.slice(1)}?rt=1`, { origin, ty: 3, body: { 'm2m:cnt': { rn } }, headers: { 'X-M2M-OET': String(3_600_000) } });
+}
+
 describe('non-blocking requests per originator', () => {
   let t: TestCse;
   const clock = new ManualClock();
@@ -342,9 +347,7 @@ describe('non-blocking requests per originator', () => {
   });
   after(() => t.close());
 
-  // Due in an hour of the manual clock: the jobs stay in progress until the test moves it.
-  const later = (origin: string, rn: string) =>
-    t.client.request('POST', `/cse-in/${origin.slice(1)}?rt=1`, { origin, ty: 3, body: { 'm2m:cnt': { rn } }, headers: { 'X-M2M-OET': String(3_600_000) } });
+  const later = (origin: string, rn: string): ReturnType<typeof laterJob> => laterJob(t, origin, rn);
 
   it('refuses the job past quota.jobs with 4141 and HTTP 429 to that originator only', async () => {
     assert.equal((await later(a, 'one')).rsc, 1001);
@@ -368,8 +371,7 @@ describe('non-blocking requests of the whole CSE (nonBlocking.maxJobs)', () => {
   });
   after(() => t.close());
 
-  const later = (origin: string, rn: string) =>
-    t.client.request('POST', `/cse-in/${origin.slice(1)}?rt=1`, { origin, ty: 3, body: { 'm2m:cnt': { rn } }, headers: { 'X-M2M-OET': String(3_600_000) } });
+  const later = (origin: string, rn: string): ReturnType<typeof laterJob> => laterJob(t, origin, rn);
 
   it('past the bound, an originator with no job in progress still adds one (up to a tenth more) and the admin more; the rest 5207', async () => {
     // Five originators with two jobs each fill the ten (new AE-IDs are as cheap as registration is open).
