@@ -109,6 +109,25 @@ describe('semantics', () => {
     assert.equal(peerResults.results.bindings.length, 1, 'only descriptors the peer may retrieve');
   });
 
+  it('counts toward the bound of a semantic query only the descriptors the originator may read', async () => {
+    // Another AE's 2 001 descriptors, which only it may read, under the same CSEBase.
+    const hoarder = await t.client.registerAe('hoarder');
+    const tiny = b64('@prefix ex: <http://ex.org/> . ex:h ex:p ex:o .');
+    // Eight at a time: each CREATE checks its descriptor in the SPARQL worker, where an originator may have eight waiting.
+    for (let start = 0; start < 2001; start += 8) {
+      const batch = Array.from({ length: Math.min(8, 2001 - start) }, (_, i) => t.client.create('/cse-in/hoarder', 24, { 'm2m:smd': { rn: `h${start + i}`, dcrp: 5, dsp: tiny } }, hoarder));
+      for (const reply of await Promise.all(batch)) assert.equal(reply.rsc, 2001, reply.text);
+    }
+    const mine = await t.client.retrieve(`/cse-in?sqi=true&rcn=10&smf=${q(TEMPERATURE_SENSORS)}`, ae);
+    assert.equal(mine.rsc, 2000, mine.text);
+    const results = JSON.parse(String(mine.body?.['m2m:qres'])) as { results: { bindings: Array<{ s: { value: string } }> } };
+    assert.deepEqual(results.results.bindings.map((b) => b.s.value), ['http://ex.org/temp']);
+    // The hoarder itself reads all of them: more than a query takes.
+    const theirs = await t.client.retrieve(`/cse-in?sqi=true&rcn=10&smf=${q(TEMPERATURE_SENSORS)}`, hoarder);
+    assert.equal(theirs.rsc, 5207, theirs.text);
+    assert.equal((await t.client.delete('/cse-in/hoarder', hoarder)).rsc, 2002);
+  });
+
   it('checks the semantic query parameters', async () => {
     assert.equal((await t.client.retrieve(`/cse-in/sem?sqi=true&smf=${q(SENSORS)}`, ae)).rsc, 4000, 'sqi needs rcn=10');
     assert.equal((await t.client.retrieve('/cse-in/sem?rcn=10', ae)).rsc, 4000, 'rcn=10 needs sqi');
