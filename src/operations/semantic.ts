@@ -126,7 +126,7 @@ async function readableDescriptorsBelow(ctx: RequestContext, target: StoredResou
     }
     scanned += page.length;
     if (page.length < 500) break;
-    if (scanned >= QUERY_SCAN) throw new CseError(RSC.NOT_ACCEPTABLE, `more than ${QUERY_SCAN} semanticDescriptors lie below the target; query a narrower target`);
+    if (scanned >= QUERY_SCAN) throw new CseError(RSC.NOT_ACCEPTABLE, `${QUERY_SCAN} or more semanticDescriptors lie below the target; query a narrower target`);
     afterSeq = page[page.length - 1]?.seq;
   }
   const whole: StoredResource[] = [];

@@ -16,6 +16,7 @@ export async function openStore(config: Config, log?: Logger): Promise<ResourceS
             { event: 'sqlite-wal-damaged', validFrames: damage.validFrames, commitsLost: damage.commitsLost, keptAt: damage.keptAt },
             `the write-ahead log of ${config.storage.path} is damaged: ${damage.commitsLost} committed transactions behind the damage cannot be replayed; the log was kept at ${damage.keptAt}`,
           ),
+        onWalUnchecked: (reason) => log?.warn({ event: 'sqlite-wal-unchecked', reason }, `the write-ahead log of ${config.storage.path} could not be checked before it was replayed: ${reason}`),
       });
     case 'postgres':
       return openPostgresStore({ url: config.storage.url, poolSize: config.storage.poolSize, waitTimeoutMs: config.storage.waitTimeout * 1000 });

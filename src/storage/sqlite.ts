@@ -120,6 +120,8 @@ export interface SqliteOptions {
   durability: 'full' | 'normal';
   /** Told when the write-ahead log holds acknowledged transactions behind a damaged frame (walCheck.ts). */
   onDamagedWal?: (damage: WalDamage) => void;
+  /** Told when the write-ahead log could not be checked (the database opens all the same). */
+  onWalUnchecked?: (reason: string) => void;
 }
 
 export function openSqliteStore(options: SqliteOptions): ResourceStore {
@@ -129,9 +131,14 @@ export function openSqliteStore(options: SqliteOptions): ResourceStore {
     if (options.path !== ':memory:') {
       mkdirSync(dirname(options.path), { recursive: true });
       lock = lockDatabaseFile(options.path);
-      // Before SQLite replays (and then drops) the WAL, with the file ours alone.
-      const damage = checkWal(options.path, Date.now());
-      if (damage) options.onDamagedWal?.(damage);
+      // Before SQLite replays (and then drops) the WAL, with the file ours alone. A check that cannot be made (the log
+      // unreadable, no room for its copy) does not keep the CSE from starting: SQLite decides as it always would.
+      try {
+        const damage = checkWal(options.path, Date.now());
+        if (damage) options.onDamagedWal?.(damage);
+      } catch (err) {
+        options.onWalUnchecked?.(err instanceof Error ? err.message : String(err));
+      }
     }
     db = new Database(options.path);
     // The file is this process's alone (lockDatabaseFile), so SQLite need not lock it for every statement: in

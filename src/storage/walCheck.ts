@@ -16,7 +16,7 @@ const LARGEST_CHECKED = 512 * 1_048_576;
 export interface WalDamage {
   /** Frames SQLite will replay (the valid prefix). */
   readonly validFrames: number;
-  /** Commit frames of this WAL behind the first bad frame: acknowledged transactions SQLite will drop. */
+  /** Commit frames of this WAL from the first bad frame on, but the newest (perhaps never acknowledged): transactions SQLite will drop. */
   readonly commitsLost: number;
   /** Where the WAL was copied before SQLite opened the database. */
   readonly keptAt: string;
@@ -85,16 +85,19 @@ export function checkWal(databasePath: string, now: number): WalDamage | undefin
       if (s0 !== wal.readUInt32BE(at + 16) || s1 !== wal.readUInt32BE(at + 20)) break;
     }
   }
-  // Behind the break: commit frames (a database size after commit) that carry this WAL's salts were written in this
-  // generation, after the frames SQLite will keep. A damaged header hides the salts; its frames then count by their
+  // From the break on: commit frames (a database size after commit) that carry this WAL's salts were written in this
+  // generation, after the frames SQLite will keep; the first bad frame itself may be one. The newest of them may be a
+  // transaction whose commit was still being synced when the machine stopped (its frames reach the disk in any
+  // order), never acknowledged: it is not counted. A damaged header hides the salts; the frames then count by their
   // own agreement (every later frame carrying the same salts as the first).
   const [want1, want2] = headerValid ? [salt1, salt2] : frames > 0 ? [wal.readUInt32BE(WAL_HEADER_BYTES + 8), wal.readUInt32BE(WAL_HEADER_BYTES + 12)] : [salt1, salt2];
-  let commitsLost = 0;
-  for (let k = validFrames + (headerValid ? 1 : 0); k < frames; k++) {
+  let commitsBehind = 0;
+  for (let k = validFrames; k < frames; k++) {
     const at = WAL_HEADER_BYTES + k * frameBytes;
-    if (wal.readUInt32BE(at + 8) === want1 && wal.readUInt32BE(at + 12) === want2 && wal.readUInt32BE(at + 4) !== 0) commitsLost++;
+    if (wal.readUInt32BE(at + 8) === want1 && wal.readUInt32BE(at + 12) === want2 && wal.readUInt32BE(at + 4) !== 0) commitsBehind++;
   }
-  if (commitsLost === 0) return undefined;
+  const commitsLost = commitsBehind - 1;
+  if (commitsLost < 1) return undefined;
   const keptAt = `${walPath}.damaged-${now}`;
   copyFileSync(walPath, keptAt);
   return { validFrames, commitsLost, keptAt };

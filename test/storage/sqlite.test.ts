@@ -56,6 +56,27 @@ describe('SQLite: a damaged write-ahead log', () => {
     }
   });
 
+  it('damaged only in its last transaction (perhaps never acknowledged, as after a power cut): nothing reported', async () => {
+    const copy = await crashCopy(20);
+    const wal = readFileSync(`${copy}-wal`);
+    const pageSize = wal.readUInt32BE(8);
+    const frames = Math.floor((wal.length - 32) / (24 + pageSize));
+    const commits = Array.from({ length: frames }, (_, k) => k).filter((k) => wal.readUInt32BE(32 + k * (24 + pageSize) + 4) !== 0);
+    // The first frame of the last transaction: the one after the second-to-last commit.
+    const firstOfLast = (commits.at(-2) ?? 0) + 1;
+    const at = 32 + firstOfLast * (24 + pageSize) + 24 + 100;
+    wal.writeUInt8(wal.readUInt8(at) ^ 0xff, at);
+    writeFileSync(`${copy}-wal`, wal);
+    const damages: WalDamage[] = [];
+    const store = openSqliteStore({ path: copy, durability: 'full', onDamagedWal: (d) => damages.push(d) });
+    try {
+      assert.deepEqual(damages, []);
+      assert.equal((await store.children('root')).length, 19, 'the last insert is gone, as SQLite replays the log');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('with a damaged frame before acknowledged commits: reported with the number of commits lost, the WAL kept aside', async () => {
     const copy = await crashCopy(20);
     const wal = readFileSync(`${copy}-wal`);

@@ -76,7 +76,10 @@ async function checkRequester(ctx: HookContext, beacon: TimeSyncBeaconAttributes
   if (creator !== ctx.config.security.admin && !own.includes(requester)) {
     throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, "a loss-of-synchronization beacon watches its creator's own requests: 'bcnr' (beaconRequester) must be the originator's own ID");
   }
-  const watching = await ctx.store.search({ below: ctx.self.cseRn, onlyTypes: [RESOURCE_TYPE.timeSyncBeacon], attributes: [['bcnr', requester]], operation: 'and', aliveAt: ctx.now, limit: BEACONS_PER_REQUESTER });
+  // Both spellings the watch matches (checkClockDrift): the AE-ID and the SP-relative ID.
+  const bare = requester.startsWith(`/${ctx.self.cseId}/`) ? requester.slice(ctx.self.cseId.length + 2) : requester;
+  const spellings: Array<readonly [string, string]> = [['bcnr', bare], ['bcnr', bare.startsWith('/') ? `/${ctx.self.cseId}${bare}` : `/${ctx.self.cseId}/${bare}`]];
+  const watching = await ctx.store.search({ below: ctx.self.cseRn, onlyTypes: [RESOURCE_TYPE.timeSyncBeacon], attributes: spellings, operation: 'or', aliveAt: ctx.now, limit: BEACONS_PER_REQUESTER });
   if (watching.length >= BEACONS_PER_REQUESTER) {
     throw new CseError(RSC.NOT_ACCEPTABLE, `'${requester}' is already watched by ${BEACONS_PER_REQUESTER} loss-of-synchronization beacons`);
   }
