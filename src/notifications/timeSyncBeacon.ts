@@ -86,7 +86,16 @@ function indexOf(services: CseServices): Promise<RequesterIndex> {
 function reload(services: CseServices, slot: { index?: Promise<RequesterIndex> }): Promise<RequesterIndex> {
   const loading = (async () => {
     const byRequester = new Map<string, Array<{ ri: string; thresholdMs: number }>>();
-    const beacons = await services.store.find({ ty: RESOURCE_TYPE.timeSyncBeacon, limit: MAX_WATCHED + 1 });
+    // Loss-of-synchronization beacons only: periodic ones, which have no requester and no bound per requester,
+    // filled the watch list before them.
+    const beacons = await services.store.search({
+      below: services.self.cseRn,
+      onlyTypes: [RESOURCE_TYPE.timeSyncBeacon],
+      attributes: [['bcnc', String(BEACON_CRITERIA.LOSS_OF_SYNCHRONIZATION)]],
+      operation: 'and',
+      aliveAt: Date.now(),
+      limit: MAX_WATCHED + 1,
+    });
     if (beacons.length > MAX_WATCHED) services.log.warn({ event: 'beacons-unwatched', limit: MAX_WATCHED }, 'more time sync beacons than one process watches: some loss-of-synchronization beacons are not sent');
     for (const beacon of beacons.slice(0, MAX_WATCHED)) {
       const attrs = beacon.doc as TimeSyncBeaconAttributes;
