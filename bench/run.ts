@@ -152,11 +152,26 @@ async function startWarden(storageFlags: string[], httpPort = 0): Promise<{ chil
   const logLevel = option('log-level', 'info');
   // The operations listener is on by default, so the benchmark measures it (metrics on the request path) on a
   // free port; --no-ops turns it off to compare.
-  const opsPort = process.argv.includes('--no-ops') ? 0 : await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', `--http.port=${httpPort}`, `--ops.port=${opsPort}`, `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return startedOn(child, /listening on https?:\/\/127\.0\.0\.1:(\d+)/, 'warden');
+  // A port free a moment ago may be taken by the time Warden listens on it (another process on the machine): then
+  // Warden stops at once, naming the operations listener, and another port is tried.
+  for (let attempt = 1; ; attempt++) {
+    const opsPort = process.argv.includes('--no-ops') ? 0 : await freePort();
+    const child = spawn(process.execPath, [...nodeArgs, WARDEN, 'serve', `--http.port=${httpPort}`, `--ops.port=${opsPort}`, `--log.level=${logLevel}`, '--outbound.allow=127.0.0.0/8', ...quotaFlags, ...storageFlags], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      process.stderr.write(chunk);
+    });
+    try {
+      return await startedOn(child, /listening on https?:\/\/127\.0\.0\.1:(\d+)/, 'warden');
+    } catch (err) {
+      // 'exit' can come before the last of its standard error has been read.
+      if (child.stderr && !child.stderr.readableEnded) await once(child.stderr, 'end');
+      if (attempt >= 3 || !/operations listener cannot listen.*EADDRINUSE/.test(stderr)) throw err;
+    }
+  }
 }
 
 /** A TCP port that was free a moment ago (the CSE's own --ops.port=0 means off, not "any"). */

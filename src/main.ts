@@ -280,9 +280,14 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     await ensureCseBase(store, config, registry, [`${config.http.tls ? 'https' : 'http'}://${hostForPoa}:${http.port}`]);
     // Registration needs the point of access, and goes on in the background: local service does not wait for it.
     remote.registration?.start();
+    // Stopped again if a later part of start-up fails (the operations listener's port taken): left running, a
+    // delivery round used the store after it was closed.
     const sweeps = startExpirySweeps(services, config.housekeeping.interval);
+    started.push(() => sweeps.stop());
     if (!options.holdDeliveries) deliverer.start();
+    started.push(() => deliverer.stop());
     const expiryWatch = watchOwnCertificate(services);
+    started.push(() => Promise.resolve(clearInterval(expiryWatch)));
     const ops =
       metrics && opsPort !== undefined
         ? await startOpsListener({ host: config.ops.host, port: opsPort }, (dependencies.checks = readinessChecks(store, mqttBinding, remote.registration)), metrics, log)

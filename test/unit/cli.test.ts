@@ -42,6 +42,11 @@ describe('warden CLI and start-up failures', () => {
       assertOneClearLine(result, 1, new RegExp(`cannot start: the WebSocket binding cannot listen on 127\\.0\\.0\\.1:${port} \\(ws\\.port\\).*EADDRINUSE`));
       const http = warden(['serve', `--http.port=${port}`, '--storage.path=:memory:']);
       assertOneClearLine(http, 1, new RegExp(`cannot start: the HTTP binding cannot listen on 127\\.0\\.0\\.1:${port} \\(http\\.port\\)`));
+      // The operations listener starts last, after deliveries and sweeps: they are stopped again before the store
+      // closes (a delivery round used the closed store and logged its error).
+      const ops = warden(['serve', '--http.port=0', `--ops.port=${port}`, '--storage.path=:memory:', '--log.level=info']);
+      assertOneClearLine(ops, 1, new RegExp(`cannot start: the operations listener cannot listen on 127\\.0\\.0\\.1:${port} \\(ops\\.port\\)`));
+      assert.doesNotMatch(ops.stdout, /"level":50/, 'no error logged on the way out');
     } finally {
       occupier.close();
     }
