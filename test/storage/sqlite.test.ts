@@ -44,57 +44,51 @@ describe('SQLite: a damaged write-ahead log', () => {
     return copy;
   }
 
-  it('is intact after a crash: nothing reported, every acknowledged write there', async () => {
-    const copy = await crashCopy(20);
+  /** Flips a byte of the page of frame `frame` (0-based) of the copy's WAL; the WAL as written. */
+  function damageFrame(copy: string, frame: (wal: Buffer, pageSize: number) => number): Buffer {
+    const wal = readFileSync(`${copy}-wal`);
+    const pageSize = wal.readUInt32BE(8);
+    const at = 32 + frame(wal, pageSize) * (24 + pageSize) + 24 + 100;
+    wal.writeUInt8(wal.readUInt8(at) ^ 0xff, at);
+    writeFileSync(`${copy}-wal`, wal);
+    return wal;
+  }
+
+  /** Opens the copy as the CSE would after the crash: what it reports, and the children of the root it finds. */
+  async function reopen(copy: string): Promise<{ damages: WalDamage[]; children: number }> {
     const damages: WalDamage[] = [];
     const store = openSqliteStore({ path: copy, durability: 'full', onDamagedWal: (d) => damages.push(d) });
     try {
-      assert.deepEqual(damages, []);
-      assert.equal((await store.children('root')).length, 20);
+      return { damages, children: (await store.children('root')).length };
     } finally {
       await store.close();
     }
+  }
+
+  it('is intact after a crash: nothing reported, every acknowledged write there', async () => {
+    assert.deepEqual(await reopen(await crashCopy(20)), { damages: [], children: 20 });
   });
 
   it('damaged only in its last transaction (perhaps never acknowledged, as after a power cut): nothing reported', async () => {
     const copy = await crashCopy(20);
-    const wal = readFileSync(`${copy}-wal`);
-    const pageSize = wal.readUInt32BE(8);
-    const frames = Math.floor((wal.length - 32) / (24 + pageSize));
-    const commits = Array.from({ length: frames }, (_, k) => k).filter((k) => wal.readUInt32BE(32 + k * (24 + pageSize) + 4) !== 0);
-    // The first frame of the last transaction: the one after the second-to-last commit.
-    const firstOfLast = (commits.at(-2) ?? 0) + 1;
-    const at = 32 + firstOfLast * (24 + pageSize) + 24 + 100;
-    wal.writeUInt8(wal.readUInt8(at) ^ 0xff, at);
-    writeFileSync(`${copy}-wal`, wal);
-    const damages: WalDamage[] = [];
-    const store = openSqliteStore({ path: copy, durability: 'full', onDamagedWal: (d) => damages.push(d) });
-    try {
-      assert.deepEqual(damages, []);
-      assert.equal((await store.children('root')).length, 19, 'the last insert is gone, as SQLite replays the log');
-    } finally {
-      await store.close();
-    }
+    // The first frame of the last transaction: the one after the second-to-last commit frame.
+    damageFrame(copy, (wal, pageSize) => {
+      const frames = Math.floor((wal.length - 32) / (24 + pageSize));
+      const commits = Array.from({ length: frames }, (_, k) => k).filter((k) => wal.readUInt32BE(32 + k * (24 + pageSize) + 4) !== 0);
+      return (commits.at(-2) ?? 0) + 1;
+    });
+    // The last insert is gone, as SQLite replays the log.
+    assert.deepEqual(await reopen(copy), { damages: [], children: 19 });
   });
 
   it('with a damaged frame before acknowledged commits: reported with the number of commits lost, the WAL kept aside', async () => {
     const copy = await crashCopy(20);
-    const wal = readFileSync(`${copy}-wal`);
-    // A byte of the page data of a frame early in the log.
-    const pageSize = wal.readUInt32BE(8);
-    const at = 32 + 3 * (24 + pageSize) + 24 + 100;
-    wal.writeUInt8(wal.readUInt8(at) ^ 0xff, at);
-    writeFileSync(`${copy}-wal`, wal);
-    const damages: WalDamage[] = [];
-    const store = openSqliteStore({ path: copy, durability: 'full', onDamagedWal: (d) => damages.push(d) });
-    try {
-      assert.equal(damages.length, 1);
-      const [damage] = damages;
-      assert.equal(damage?.validFrames, 3);
-      assert.ok((damage?.commitsLost ?? 0) >= 15, JSON.stringify(damage));
-      assert.deepEqual(readFileSync(damage?.keptAt ?? ''), wal, 'the damaged log, as it was, for recovery');
-    } finally {
-      await store.close();
-    }
+    const wal = damageFrame(copy, () => 3);
+    const { damages } = await reopen(copy);
+    assert.equal(damages.length, 1);
+    const [damage] = damages;
+    assert.equal(damage?.validFrames, 3);
+    assert.ok((damage?.commitsLost ?? 0) >= 15, JSON.stringify(damage));
+    assert.deepEqual(readFileSync(damage?.keptAt ?? ''), wal, 'the damaged log, as it was, for recovery');
   });
 });
