@@ -8,7 +8,7 @@ import type { CseServices, RequestContext } from '../pipeline/context.js';
 import { formatTimestamp, parseTimestamp } from '../primitive/identifiers.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { CREATOR_KEY } from '../resources/common.js';
-import { BEACON_CRITERIA, TIME_SYNC_BEACON_TIMER, TIME_SYNC_BEACON_TOPIC, beaconIntervalMs, type TimeSyncBeaconAttributes } from '../resources/types/timeSyncBeacon.js';
+import { BEACON_CRITERIA, TIME_SYNC_BEACON_TIMER, TIME_SYNC_BEACON_TOPIC, beaconIntervalMs, requesterSpellings, type TimeSyncBeaconAttributes } from '../resources/types/timeSyncBeacon.js';
 import { durationMs } from '../resources/validate.js';
 import { setTimer, type TimerHandler } from '../scheduler/timers.js';
 import type { NewOutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
@@ -129,7 +129,7 @@ export async function checkClockDrift(ctx: RequestContext): Promise<void> {
     const index = await indexOf(services);
     if (index.byRequester.size === 0) return;
     const self = services.self;
-    const names = [originator, originator.startsWith('/') ? `/${self.cseId}${originator}` : `/${self.cseId}/${originator}`];
+    const names = requesterSpellings(originator, self.cseId);
     const watching = names.flatMap((name) => index.byRequester.get(name) ?? []);
     if (watching.length === 0) return;
     const their = parseTimestamp(ot);

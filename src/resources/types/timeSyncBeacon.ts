@@ -59,6 +59,15 @@ function checkCriteria(beacon: TimeSyncBeaconAttributes): void {
   else beacon.bcnt ??= DEFAULT_BEACON_THRESHOLD_MS;
 }
 
+/**
+ * The two spellings by which a beaconRequester names an originator of this CSE: as sent in From (an AE-ID, or a
+ * CSE-relative `/…` form) and SP-relative (`/<CSE-ID>/…`). The watch matches a request's originator by both
+ * (checkClockDrift), and the bound per requester counts both.
+ */
+export function requesterSpellings(originator: string, cseId: string): [string, string] {
+  return [originator, originator.startsWith('/') ? `/${cseId}${originator}` : `/${cseId}/${originator}`];
+}
+
 /** Loss-of-synchronization beacons one beaconRequester may have (all creators together, the admin's included). */
 const BEACONS_PER_REQUESTER = 16;
 
@@ -72,13 +81,12 @@ async function checkRequester(ctx: HookContext, beacon: TimeSyncBeaconAttributes
   const requester = beacon.bcnr;
   if (requester === undefined) return;
   const creator = ctx.originator;
-  const own = [creator, creator.startsWith('/') ? `/${ctx.self.cseId}${creator}` : `/${ctx.self.cseId}/${creator}`];
-  if (creator !== ctx.config.security.admin && !own.includes(requester)) {
+  if (creator !== ctx.config.security.admin && !requesterSpellings(creator, ctx.self.cseId).includes(requester)) {
     throw new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, "a loss-of-synchronization beacon watches its creator's own requests: 'bcnr' (beaconRequester) must be the originator's own ID");
   }
-  // Both spellings the watch matches (checkClockDrift): the AE-ID and the SP-relative ID.
+  // Given in either spelling, counted by both (either one matches: 'or').
   const bare = requester.startsWith(`/${ctx.self.cseId}/`) ? requester.slice(ctx.self.cseId.length + 2) : requester;
-  const spellings: Array<readonly [string, string]> = [['bcnr', bare], ['bcnr', bare.startsWith('/') ? `/${ctx.self.cseId}${bare}` : `/${ctx.self.cseId}/${bare}`]];
+  const spellings = requesterSpellings(bare, ctx.self.cseId).map((name) => ['bcnr', name] as const);
   const watching = await ctx.store.search({ below: ctx.self.cseRn, onlyTypes: [RESOURCE_TYPE.timeSyncBeacon], attributes: spellings, operation: 'or', aliveAt: ctx.now, limit: BEACONS_PER_REQUESTER });
   if (watching.length >= BEACONS_PER_REQUESTER) {
     throw new CseError(RSC.NOT_ACCEPTABLE, `'${requester}' is already watched by ${BEACONS_PER_REQUESTER} loss-of-synchronization beacons`);
