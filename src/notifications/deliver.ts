@@ -16,7 +16,7 @@ import type { CseServices } from '../pipeline/context.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
 import type { SubscriptionAttributes } from '../resources/types/subscription.js';
-import type { OutboxMessage, StoredResource } from '../storage/store.js';
+import { OUTBOX_LEASE_MS, type OutboxMessage, type StoredResource } from '../storage/store.js';
 import { AsyncMutex } from '../storage/mutex.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { CRS_TARGET_PREFIX, OUTBOX_TOPIC, jsonBodyOf, readEnvelope, targetKey, urlsOfTarget, type StoredEnvelope } from './events.js';
@@ -55,7 +55,7 @@ export interface DeliveryOptions {
   jobs?: Readonly<Record<string, (message: OutboxMessage, owner: string) => Promise<void>>>;
 }
 
-const LEASE_MS = 60_000;
+const LEASE_MS = OUTBOX_LEASE_MS;
 /** Outbox jobs running at once in this process, and held (leased, waiting for a slot) at most. */
 const JOBS_RUNNING = 16;
 const JOBS_HELD = 64;
@@ -94,6 +94,8 @@ interface RunResult {
   postponed: Array<{ id: number; notBefore: number; attempts: number }>;
   /** The target answered slowly: what is left of its queue waits until then. */
   slowUntil?: number;
+  /** Messages taken behind the head (takeBehind) and not removed yet: given back at the end unless done. */
+  taken: number[];
 }
 
 /** A notification written to its target and not yet answered (deliverPipelined). */
@@ -345,11 +347,14 @@ export class Deliverer {
   private async serveTarget(head: OutboxMessage): Promise<void> {
     const { store } = this.services;
     await this.boundFailingQueue(head);
-    const result: RunResult = { done: [], postponed: [] };
+    const result: RunResult = { done: [], postponed: [], taken: [] };
     await this.deliverRun(head, result);
     await store.transaction(async (tx) => {
       await tx.dequeue(result.done);
       for (const p of result.postponed) await tx.postpone(p.id, p.notBefore, p.attempts);
+      const done = new Set(result.done);
+      const unsent = result.taken.filter((id) => !done.has(id));
+      if (unsent.length > 0) await tx.releaseTaken(unsent, this.owner);
       if (result.slowUntil === undefined) return;
       // The next message waits out the back-off, in every process: only a queue's head can be leased,
       // and until this commits the head is still ours.
@@ -369,7 +374,7 @@ export class Deliverer {
       await this.deliver(head, result, envelope);
       return;
     }
-    const run = [head, ...(await this.services.store.queued(head.target, undefined, RUN_LENGTH)).filter((m) => m.id > head.id)];
+    const run = [head, ...(await this.takeBehind(head, undefined, RUN_LENGTH, head.id, result))];
     const depth = this.options.pipelining ?? 1;
     if (depth > 1 && isHttpUrlTarget(head.target)) {
       await this.deliverPipelined(run, envelope, depth, result);
@@ -430,7 +435,7 @@ export class Deliverer {
         if (sent >= PIPELINED_RUN_LENGTH || window.length === 0) break;
         const last = (batch[batch.length - 1] as OutboxMessage).id;
         await this.dequeueDone(head, result);
-        batch = await this.services.store.queued(head.target, undefined, RUN_LENGTH, last);
+        batch = await this.takeBehind(head, undefined, RUN_LENGTH, last, result);
         if (batch.length === 0) break;
       }
       while (!failed && window.length > 0) failed = !(await settle());
@@ -454,6 +459,16 @@ export class Deliverer {
     const ids = result.done.filter((id) => id !== head.id);
     result.done = result.done.length === ids.length ? [] : [head.id];
     await this.services.store.dequeue(ids);
+    const removed = new Set(ids);
+    result.taken = result.taken.filter((id) => !removed.has(id));
+  }
+
+  /** The messages behind a head this worker holds, taken for it (see ResourceStore.takeBehind). */
+  private async takeBehind(head: OutboxMessage, subscription: string | undefined, limit: number, after: number, result: RunResult): Promise<OutboxMessage[]> {
+    const now = this.services.clock.now();
+    const taken = await this.services.store.takeBehind(this.owner, now, now + LEASE_MS, head.target, subscription, limit, after);
+    for (const m of taken) result.taken.push(m.id);
+    return taken;
   }
 
   /** Reads what a notification needs and writes it on the lane at once; undefined when it is done with unsent. */
@@ -507,8 +522,7 @@ export class Deliverer {
       // Its messages are not read to learn that it is not full yet: fewer messages queued for the target than its
       // number say so at the cost of a count.
       if (gathering() && num !== undefined && (await store.queueLength(head.target)) < num) return lookAgain();
-      batch = await store.queued(head.target, head.subscription, envelope.batch ? limit : 1_000);
-      if (batch[0]?.id !== head.id) batch = [head, ...batch.filter((m) => m.id !== head.id)];
+      batch = [head, ...(await this.takeBehind(head, head.subscription, (envelope.batch ? limit : 1_000) - 1, head.id, result))];
       if (gathering() && !(num !== undefined && batch.length >= num)) return lookAgain();
     }
     const counted = envelope.counted === true && subscription !== undefined && !ended;

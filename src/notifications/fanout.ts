@@ -9,7 +9,7 @@ import { cseIdOfAddress } from '../resources/announceable.js';
 import { durationMs } from '../resources/validate.js';
 import { CONTENT, countStats, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import { ACCESS_OPERATION, type AccessOperation } from '../security/acp.js';
-import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
+import { OUTBOX_LEASE_MS, type NewOutboxMessage, type OutboxMessage, type ResourceStore, type StoredResource } from '../storage/store.js';
 import { monitoringEntry } from './matcher.js';
 import { afterHolding, beforeHolding, heldMessage, scheduleVerdict } from './notificationSchedule.js';
 import {
@@ -165,13 +165,13 @@ const RUN_LENGTH = 64;
 
 /**
  * The fan-out job for the event rows of one resource (target `fanout:<subscribed-to ri>`): it takes the leased
- * head and the events queued behind it (nobody else can lease those while the head is there) and removes
- * them itself, in the transaction that writes their messages.
+ * head and the events queued behind it (taken for it: see ResourceStore.takeBehind) and removes them itself, in
+ * the transaction that writes their messages.
  */
 export async function runFanOut(services: CseServices, head: OutboxMessage, owner: string): Promise<void> {
   const { store, clock, log } = services;
-  const run = [head, ...(await store.queued(head.target, undefined, RUN_LENGTH)).filter((m) => m.id > head.id)];
   const now = clock.now();
+  const run = [head, ...(await store.takeBehind(owner, now, now + OUTBOX_LEASE_MS, head.target, undefined, RUN_LENGTH, head.id))];
   // Read again: a subscription deleted since the event is not notified (its messages would be dropped anyway).
   const current = await store.subscriptionsOf(head.subscription, MAX_SUBSCRIPTIONS_PER_RESOURCE);
   // Access decisions first, outside the transaction: the decider reads policies through the store.
@@ -241,14 +241,19 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
         log.warn({ event: 'notifications-dropped', target: key, dropped: oldest.length }, 'notification queue of a polling channel is full');
       }
       await tx.dequeue(done.slice(1).map((m) => m.id));
+      // Events taken and left for a later run (the run's byte bound) go back at once: a lease would hold them a minute.
+      const left = run.slice(done.length).map((m) => m.id);
+      if (left.length > 0) await tx.releaseTaken(left, owner);
       // Of two processes holding this run (a lease that ran out meanwhile), only the lease holder's fan-out
       // commits: the other one rolls back.
       if (!(await tx.dequeueLeased(head.id, owner))) throw new FanOutTakenOver();
       await tx.broadcast(OUTBOX_TOPIC, '');
     });
   } catch (err) {
-    if (err instanceof FanOutTakenOver) return;
-    throw err;
+    if (!(err instanceof FanOutTakenOver)) throw err;
+    // The head's new holder takes these in turn (they are behind it).
+    await store.releaseTaken(run.slice(1).map((m) => m.id), owner);
+    return;
   }
   for (const [ri, n] of over.event) {
     const { total, log: shouldLog } = count(notificationCounters.overEventBound, ri, n);

@@ -685,6 +685,37 @@ class PostgresOperations {
     return rows.map(toMessage);
   }
 
+  async takeBehind(owner: string, now: number, leaseUntil: number, target: string, subscription: string | undefined, limit: number, after: number): Promise<OutboxMessage[]> {
+    // Ids come from a sequence when rows are inserted, not when they commit: a message committed before an older
+    // one of its queue was that queue's head to a leaseHeads meanwhile, and its holder sends it. Reading what is
+    // behind our head (queued) sent it twice: two processes, one time sync beacon twice in a CI run. So each row is
+    // taken under a lock and leased to us; the list ends at the first row another process holds, or locks now
+    // (SKIP LOCKED: `locked` then misses a row `seen` has), so the queue's order holds as far as we go.
+    const bySubscription = subscription === undefined ? '' : ' AND subscription = $7';
+    const values: unknown[] = [target, after, limit, owner, now, leaseUntil];
+    if (subscription !== undefined) values.push(subscription);
+    const { rows } = await run(() =>
+      this.db.query<OutboxRow>({
+        name: subscription === undefined ? 'warden_take_behind' : 'warden_take_behind_of',
+        text: `WITH seen AS (SELECT id FROM outbox WHERE target = $1 AND id > $2${bySubscription} ORDER BY id LIMIT $3),
+           locked AS (SELECT id, lease_owner, lease_until FROM outbox WHERE target = $1 AND id > $2${bySubscription} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED),
+           stop AS (SELECT min(id) AS id FROM (
+             (SELECT id FROM seen EXCEPT SELECT id FROM locked)
+             UNION ALL SELECT id FROM locked WHERE lease_owner IS DISTINCT FROM $4 AND lease_until > $5) held),
+           taken AS (UPDATE outbox o SET lease_owner = $4, lease_until = $6 FROM locked l
+             WHERE o.id = l.id AND l.id <= (SELECT coalesce(max(id), 0) FROM seen) AND ((SELECT id FROM stop) IS NULL OR o.id < (SELECT id FROM stop))
+             RETURNING o.*)
+         SELECT t.*, p.content AS shared FROM taken t LEFT JOIN outbox_payloads p ON p.id = t.payload`,
+        values,
+      }),
+    );
+    return rows.map(toMessage).sort((a, b) => a.id - b.id);
+  }
+
+  async releaseTaken(ids: readonly number[], owner: string): Promise<void> {
+    if (ids.length > 0) await run(() => this.db.query('UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::bigint[]) AND lease_owner = $2', [ids, owner]));
+  }
+
   async renewLeases(ids: readonly number[], owner: string, until: number): Promise<void> {
     if (ids.length > 0) await run(() => this.db.query('UPDATE outbox SET lease_until = $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3', [until, ids, owner]));
   }

@@ -661,6 +661,12 @@ class SqliteOperations {
     return rows.map(toMessage);
   }
 
+  takeBehind(target: string, subscription: string | undefined, limit: number, after: number): OutboxMessage[] {
+    // One process writes a SQLite file, one transaction at a time: ids are committed in their order, so a queue's
+    // head is its oldest message for every reader and nobody else can hold what is behind it. Nothing to lease.
+    return this.queued(target, subscription, limit, after);
+  }
+
   renewLeases(ids: readonly number[], owner: string, until: number): void {
     const renew = this.prepare('UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ?');
     for (const id of ids) renew.run(until, id, owner);
@@ -849,6 +855,12 @@ class SqliteTransactionView implements ResourceStore {
     this.ops.dequeue(ids);
     return Promise.resolve();
   }
+  takeBehind(_owner: string, _now: number, _leaseUntil: number, target: string, subscription: string | undefined, limit: number, after: number): Promise<OutboxMessage[]> {
+    return Promise.resolve(this.ops.takeBehind(target, subscription, limit, after));
+  }
+  releaseTaken(): Promise<void> {
+    return Promise.resolve(); // takeBehind leases nothing here
+  }
   renewLeases(ids: readonly number[], owner: string, until: number): Promise<void> {
     this.ops.renewLeases(ids, owner, until);
     return Promise.resolve();
@@ -1022,6 +1034,12 @@ class SqliteStore implements ResourceStore {
   }
   dequeue(ids: readonly number[]): Promise<void> {
     return this.transaction(() => Promise.resolve(this.ops.dequeue(ids)));
+  }
+  takeBehind(_owner: string, _now: number, _leaseUntil: number, target: string, subscription: string | undefined, limit: number, after: number): Promise<OutboxMessage[]> {
+    return this.exclusive(() => this.ops.takeBehind(target, subscription, limit, after));
+  }
+  releaseTaken(): Promise<void> {
+    return Promise.resolve(); // takeBehind leases nothing here
   }
   renewLeases(ids: readonly number[], owner: string, until: number): Promise<void> {
     return this.exclusive(() => this.ops.renewLeases(ids, owner, until));

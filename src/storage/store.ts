@@ -78,6 +78,9 @@ export interface NewOutboxMessage extends Omit<OutboxMessage, 'id' | 'attempts' 
   bytes?: number;
 }
 
+/** How long a process holds what it leased from the outbox (queue heads, and what it took behind them) before others may take it. */
+export const OUTBOX_LEASE_MS = 60_000;
+
 /** Which outbox queues a lease looks at, by target prefix. */
 export interface LeaseScope {
   readonly only?: string;
@@ -374,6 +377,17 @@ export interface ResourceStore {
   leaseHeads(owner: string, now: number, leaseMs: number, limit: number, scope?: LeaseScope): Promise<OutboxMessage[]>;
   /** The queued messages of a target, oldest first (optionally of one subscription; optionally only those after id `after`). */
   queued(target: string, subscription: string | undefined, limit: number, after?: number): Promise<OutboxMessage[]>;
+  /**
+   * The messages queued behind a head `owner` leased (ids above `after`, oldest first, optionally of one subscription),
+   * for that holder to handle with it. Only a queue's head is leasable, but on a store several processes share
+   * (PostgreSQL) a message committed before an older one of its queue was briefly that queue's head to the others,
+   * and one of them may hold it: each message taken is leased to `owner` until `leaseUntil`, and the list ends
+   * before the first one another holds (it goes out once, by its holder). Give back what was taken and not
+   * removed with releaseTaken.
+   */
+  takeBehind(owner: string, now: number, leaseUntil: number, target: string, subscription: string | undefined, limit: number, after: number): Promise<OutboxMessage[]>;
+  /** Releases the leases takeBehind gave `owner` on messages it did not remove: any holder of their queue's head may take them again. */
+  releaseTaken(ids: readonly number[], owner: string): Promise<void>;
   /** Delivered or given up: removes them. */
   dequeue(ids: readonly number[]): Promise<void>;
   /** Removes a message `owner` holds the lease of; false (nothing removed) when its lease went to someone else. */

@@ -329,6 +329,21 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       assert.equal((await store.outboxUsage(['Cq'])).get('Cq') ?? 0, 0);
     });
 
+    it("takes the messages behind a leased head in order, of one subscription when asked, and gives back what it did not send", async () => {
+      const msg = (subscription: string, n: number): NewOutboxMessage => ({ target: 'http://behind.example/', subscription, content: `{"n":${n}}`, created: 0, notBefore: 0 });
+      await store.enqueue([msg('s1', 0), msg('s2', 1), msg('s1', 2), msg('s2', 3), msg('s1', 4)]);
+      const [head] = (await store.leaseHeads('A', 10, 100, 100)).filter((m) => m.target === 'http://behind.example/');
+      assert.ok(head);
+      const behind = await store.takeBehind('A', 10, 110, head.target, undefined, 3, head.id);
+      assert.deepEqual(behind.map((m) => m.content), ['{"n":1}', '{"n":2}', '{"n":3}'], 'oldest first, after the head, at most the limit');
+      assert.deepEqual((await store.takeBehind('A', 10, 110, head.target, 's1', 10, head.id)).map((m) => m.content), ['{"n":2}', '{"n":4}']);
+      await store.dequeue([head.id, (behind[0] as OutboxMessage).id]);
+      await store.releaseTaken(behind.slice(1).map((m) => m.id), 'A');
+      const [next] = (await store.leaseHeads('B', 20, 100, 100)).filter((m) => m.target === 'http://behind.example/');
+      assert.equal(next?.content, '{"n":2}', 'what was given back is the next head, leasable at once by anyone');
+      await store.dequeue((await store.queued('http://behind.example/', undefined, 10)).map((m) => m.id));
+    });
+
     it('claims a key once until its time ends, for every process on the store', async () => {
       assert.equal(await store.claimOnce('k', 2_000, 1_000), true);
       assert.equal(await store.claimOnce('k', 3_000, 1_500), false, 'a repeat within its time');

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { migratePostgres, openPostgresStore, MIGRATIONS } from '../../src/storage/postgres.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
 import { storeContract } from './contract.js';
+import type { NewOutboxMessage } from '../../src/storage/store.js';
 
 const databases: TestDatabase[] = [];
 after(async () => {
@@ -71,6 +72,44 @@ describe('PostgreSQL schema migrations', () => {
       await seen(async () => (await b.subscriptionsOf('xp', 10)).length === 2 && (await b.notifying('xs1'))?.doc.nu?.toString() === 'b');
       await a.deleteSubtree('xs1');
       await seen(async () => (await b.notifying('xs1')) === undefined && (await b.subscriptionsOf('xp', 10)).length === 1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a message committed before an older one of its queue, and leased as its head meanwhile, is not taken behind the older one by another process', async () => {
+    // Ids are drawn at insert and committed in any order: for a moment the newer message is its queue's head, and
+    // one process leases it. Another that then leases the older head used to read the newer one behind it and send
+    // it again (a time sync beacon received twice in CI).
+    const a = await openPostgresStore({ url: db.url, poolSize: 2 });
+    const b = await openPostgresStore({ url: db.url, poolSize: 2 });
+    const target = 'http://order.example/';
+    const msg = (n: number): NewOutboxMessage => ({ target, subscription: 's', content: `{"n":${n}}`, created: 0, notBefore: 0 });
+    try {
+      let inserted!: () => void;
+      let commit!: () => void;
+      const insertedOlder = new Promise<void>((r) => (inserted = r));
+      const mayCommit = new Promise<void>((r) => (commit = r));
+      const older = a.transaction(async (tx) => {
+        await tx.enqueue([msg(1)]);
+        inserted();
+        await mayCommit;
+      });
+      await insertedOlder;
+      await b.enqueue([msg(2), msg(3)]);
+      const heldByB = (await b.leaseHeads('B', 10, 1_000, 10)).filter((m) => m.target === target);
+      assert.deepEqual(heldByB.map((m) => m.content), ['{"n":2}'], 'the newer message was the head while the older one was not committed');
+      commit();
+      await older;
+      const [head] = (await a.leaseHeads('A', 10, 1_000, 10)).filter((m) => m.target === target);
+      assert.equal(head?.content, '{"n":1}');
+      assert.deepEqual(await a.takeBehind('A', 10, 1_010, target, undefined, 10, head.id), [], "B's message is B's to send, and what follows it waits");
+      await b.dequeue(heldByB.map((m) => m.id));
+      const behind = await a.takeBehind('A', 10, 1_010, target, undefined, 10, head.id);
+      assert.deepEqual(behind.map((m) => m.content), ['{"n":3}']);
+      assert.deepEqual(await b.takeBehind('B', 10, 1_010, target, undefined, 10, head.id), [], 'taken by A: nobody else takes it');
+      assert.deepEqual((await b.takeBehind('B', 1_011, 2_000, target, undefined, 10, head.id)).map((m) => m.content), ['{"n":3}'], "once A's lease ended, it may be taken");
     } finally {
       await a.close();
       await b.close();
