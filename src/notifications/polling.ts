@@ -71,9 +71,12 @@ export async function pollChannel(ctx: RequestContext, channel: StoredResource):
   const deadline = Math.min(requestExpiry(ctx), ctx.receivedAt + config.notifications.pollTimeout * 1000);
   const aggregated = channel.doc.rqag === true;
   for (;;) {
-    const taken = await store.queued(channelQueue(aei), undefined, aggregated ? AGGREGATED_AT_MOST : 1);
-    if (taken.length > 0) {
-      await store.dequeue(taken.map((m) => m.id));
+    const queued = await store.queued(channelQueue(aei), undefined, aggregated ? AGGREGATED_AT_MOST : 1);
+    if (queued.length > 0) {
+      // Two polls at once (two requests of the AE, or two processes) read the same head: each hands out only
+      // what its own removal took, so a request goes to one of them.
+      const removed = new Set(await store.dequeue(queued.map((m) => m.id)));
+      const taken = queued.filter((m) => removed.has(m.id));
       // A request whose waiter has given up is not handed out: its answer would be collected by nobody.
       const live = taken.filter((m) => (readEnvelope(m).expires ?? Infinity) > clock.now());
       if (live.length > 0) {

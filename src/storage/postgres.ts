@@ -720,10 +720,11 @@ class PostgresOperations {
     if (ids.length > 0) await run(() => this.db.query('UPDATE outbox SET lease_until = $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3', [until, ids, owner]));
   }
 
-  async dequeue(ids: readonly number[]): Promise<void> {
-    if (ids.length === 0) return;
-    const { rows } = await run(() => this.db.query<RemovedRow>('DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING payload, originator, bytes', [ids]));
+  async dequeue(ids: readonly number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await run(() => this.db.query<RemovedRow & { id: string }>('DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING id, payload, originator, bytes', [ids]));
     await this.removed(rows);
+    return rows.map((r) => Number(r.id));
   }
 
   async postpone(id: number, notBefore: number, attempts: number): Promise<void> {

@@ -672,13 +672,15 @@ class SqliteOperations {
     for (const id of ids) renew.run(until, id, owner);
   }
 
-  dequeue(ids: readonly number[]): void {
-    if (ids.length === 0) return;
+  dequeue(ids: readonly number[]): number[] {
+    if (ids.length === 0) return [];
     // A delivery run removes up to RUN_LENGTH messages: one statement for all of them, not one each.
-    const del = this.prepare<[string], { payload: number | null; originator: string | null; bytes: number }>(
-      'DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?)) RETURNING payload, originator, bytes',
+    const del = this.prepare<[string], { id: number; payload: number | null; originator: string | null; bytes: number }>(
+      'DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, payload, originator, bytes',
     );
-    this.remove(del.all(JSON.stringify(ids)));
+    const rows = del.all(JSON.stringify(ids));
+    this.remove(rows);
+    return rows.map((r) => r.id);
   }
 
   postpone(id: number, notBefore: number, attempts: number): void {
@@ -851,9 +853,8 @@ class SqliteTransactionView implements ResourceStore {
   queued(target: string, subscription: string | undefined, limit: number, after?: number): Promise<OutboxMessage[]> {
     return Promise.resolve(this.ops.queued(target, subscription, limit, after));
   }
-  dequeue(ids: readonly number[]): Promise<void> {
-    this.ops.dequeue(ids);
-    return Promise.resolve();
+  dequeue(ids: readonly number[]): Promise<number[]> {
+    return Promise.resolve(this.ops.dequeue(ids));
   }
   takeBehind(_owner: string, _now: number, _leaseUntil: number, target: string, subscription: string | undefined, limit: number, after: number): Promise<OutboxMessage[]> {
     return Promise.resolve(this.ops.takeBehind(target, subscription, limit, after));
@@ -1032,7 +1033,7 @@ class SqliteStore implements ResourceStore {
   queued(target: string, subscription: string | undefined, limit: number, after?: number): Promise<OutboxMessage[]> {
     return this.exclusive(() => this.ops.queued(target, subscription, limit, after));
   }
-  dequeue(ids: readonly number[]): Promise<void> {
+  dequeue(ids: readonly number[]): Promise<number[]> {
     return this.transaction(() => Promise.resolve(this.ops.dequeue(ids)));
   }
   takeBehind(_owner: string, _now: number, _leaseUntil: number, target: string, subscription: string | undefined, limit: number, after: number): Promise<OutboxMessage[]> {

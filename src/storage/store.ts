@@ -388,8 +388,8 @@ export interface ResourceStore {
   takeBehind(owner: string, now: number, leaseUntil: number, target: string, subscription: string | undefined, limit: number, after: number): Promise<OutboxMessage[]>;
   /** Releases the leases takeBehind gave `owner` on messages it did not remove: any holder of their queue's head may take them again. */
   releaseTaken(ids: readonly number[], owner: string): Promise<void>;
-  /** Delivered or given up: removes them. */
-  dequeue(ids: readonly number[]): Promise<void>;
+  /** Delivered or given up: removes them; returns the ids it removed (not those someone else removed first). */
+  dequeue(ids: readonly number[]): Promise<number[]>;
   /** Removes a message `owner` holds the lease of; false (nothing removed) when its lease went to someone else. */
   dequeueLeased(id: number, owner: string): Promise<boolean>;
   /** Extends the leases `owner` holds on these messages (long-running outbox jobs). */

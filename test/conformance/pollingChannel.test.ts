@@ -169,6 +169,29 @@ describe('requestAggregation (rqag)', () => {
   });
 });
 
+describe('several polls waiting at once', () => {
+  let t: TestCse;
+  beforeEach(async () => {
+    t = await startTestCse({ 'notifications.pollResponseTimeout': 5 });
+    await setUp(t.client);
+  });
+  afterEach(() => t.close());
+
+  it('hand one queued request to one of them, never the same request to two', async () => {
+    const creating = t.client.create('/cse-in/pub/c', 23, SUB, 'Cpub');
+    assert.equal((await answer(t.client, await pollOne(t.client))).rsc, 2000);
+    assert.equal((await creating).rsc, 2001);
+    const polls = Array.from({ length: 6 }, () => t.client.retrieve('/cse-in/sleepy/pch/pcu', 'Csleepy', { headers: { 'X-M2M-RET': '1500' } }));
+    await new Promise((r) => setTimeout(r, 300)); // every poll is waiting
+    assert.equal((await t.client.create('/cse-in/pub/c', 4, { 'm2m:cin': { con: 'once' } }, 'Cpub')).rsc, 2001);
+    const answers = await Promise.all(polls);
+    const got = answers.filter((a) => a.rsc === 2000);
+    assert.equal(got.length, 1, `one poll gets the request: ${answers.map((a) => a.rsc).join(',')}`);
+    assert.ok(answers.every((a) => a.rsc === 2000 || a.rsc === 4008), 'the others time out');
+    assert.equal(await t.cse.services.store.queueLength('pch:Csleepy'), 0);
+  });
+});
+
 describe('NOTIFY to an <AE> with a <pollingChannel> is relayed through it', () => {
   let t: TestCse;
   beforeEach(async () => {
