@@ -126,7 +126,7 @@ export class Deliverer {
   private readonly heldJobs = new Map<number, { message: OutboxMessage; handler: (message: OutboxMessage, owner: string) => Promise<void> }>();
   private readonly runningJobs = new Map<number, Promise<void>>();
   /** Targets being served, by target key: the head this process leased for it, its worker, and whether it was failing or slow. */
-  private readonly serving = new Map<string, { head: number; worker: Promise<void>; penalized: boolean }>();
+  private readonly serving = new Map<string, { head: number; worker: Promise<void>; penalized: boolean; result: RunResult }>();
   /** Targets that answered slowly: consecutive slow answers, and until when their queue waits. */
   private readonly slow = new Map<string, { strikes: number; until: number }>();
   /** When each target's last run ended with every notification answered, none slowly (see deliverPipelined). */
@@ -227,7 +227,8 @@ export class Deliverer {
   }
 
   private async renewLeases(): Promise<void> {
-    const held = [...this.heldJobs.keys(), ...[...this.serving.values()].map(({ head }) => head)];
+    // What a worker took behind its head too: a run may outlast a lease.
+    const held = [...this.heldJobs.keys(), ...[...this.serving.values()].flatMap(({ head, result }) => [head, ...result.taken])];
     if (held.length === 0) return;
     try {
       await this.services.store.renewLeases(held, this.owner, this.services.clock.now() + LEASE_MS);
@@ -300,6 +301,12 @@ export class Deliverer {
         const penalizedSlots = Math.max(1, this.options.concurrency - Math.ceil(this.options.concurrency / 4));
         let penalizedServing = [...this.serving.values()].filter((s) => s.penalized).length;
         for (const head of heads) {
+          // A queue this process serves already has a new head only when an older message committed after the
+          // newer one its worker holds (PostgreSQL): it goes when that worker is done, not in a second worker.
+          if (this.serving.has(head.target)) {
+            handBack.push({ id: head.id, notBefore: clock.now(), attempts: head.attempts });
+            continue;
+          }
           const slowUntil = this.slow.get(head.target)?.until ?? 0;
           const penalized = head.attempts > 0 || this.slow.has(head.target) || !this.goodStanding.has(head.target);
           if (slowUntil > clock.now()) handBack.push({ id: head.id, notBefore: slowUntil, attempts: head.attempts });
@@ -335,19 +342,23 @@ export class Deliverer {
 
   /** Serves one target's queue in a worker of its own; its slot frees (and refills) when the worker ends. */
   private serve(head: OutboxMessage, penalized: boolean): void {
-    const worker = this.serveTarget(head)
-      .catch((err: unknown) => this.services.log.error({ err, target: redactUrl(head.target) }, 'notification delivery failed; retried when its lease ends'))
+    const result: RunResult = { done: [], postponed: [], taken: [] };
+    const worker = this.serveTarget(head, result)
+      .catch(async (err: unknown) => {
+        this.services.log.error({ err, target: redactUrl(head.target) }, 'notification delivery failed; retried when its lease ends');
+        // The head waits out its lease; what was taken behind it may go to its next holder then.
+        await this.services.store.releaseTaken(result.taken, this.owner).catch(() => undefined);
+      })
       .finally(() => {
         this.serving.delete(head.target);
         this.wakeSoon();
       });
-    this.serving.set(head.target, { head: head.id, worker, penalized });
+    this.serving.set(head.target, { head: head.id, worker, penalized, result });
   }
 
-  private async serveTarget(head: OutboxMessage): Promise<void> {
+  private async serveTarget(head: OutboxMessage, result: RunResult): Promise<void> {
     const { store } = this.services;
     await this.boundFailingQueue(head);
-    const result: RunResult = { done: [], postponed: [], taken: [] };
     await this.deliverRun(head, result);
     await store.transaction(async (tx) => {
       await tx.dequeue(result.done);

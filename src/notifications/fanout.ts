@@ -240,7 +240,9 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
         await tx.dequeue(oldest.map((m) => m.id));
         log.warn({ event: 'notifications-dropped', target: key, dropped: oldest.length }, 'notification queue of a polling channel is full');
       }
-      await tx.dequeue(done.slice(1).map((m) => m.id));
+      // Each event once: one that someone else removed meanwhile (a run that outlasted its leases) was theirs.
+      const behind = done.slice(1).map((m) => m.id);
+      if ((await tx.dequeue(behind)).length !== behind.length) throw new FanOutTakenOver();
       // Events taken and left for a later run (the run's byte bound) go back at once: a lease would hold them a minute.
       const left = run.slice(done.length).map((m) => m.id);
       if (left.length > 0) await tx.releaseTaken(left, owner);

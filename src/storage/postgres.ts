@@ -689,8 +689,9 @@ class PostgresOperations {
     // Ids come from a sequence when rows are inserted, not when they commit: a message committed before an older
     // one of its queue was that queue's head to a leaseHeads meanwhile, and its holder sends it. Reading what is
     // behind our head (queued) sent it twice: two processes, one time sync beacon twice in a CI run. So each row is
-    // taken under a lock and leased to us; the list ends at the first row another process holds, or locks now
-    // (SKIP LOCKED: `locked` then misses a row `seen` has), so the queue's order holds as far as we go.
+    // taken under a lock and leased to us; the list ends at the first row anyone holds (another process, or
+    // another worker of ours: every caller starts after what it took last) or locks now (SKIP LOCKED: `locked`
+    // then misses a row `seen` has), so the queue's order holds as far as we go.
     const bySubscription = subscription === undefined ? '' : ' AND subscription = $7';
     const values: unknown[] = [target, after, limit, owner, now, leaseUntil];
     if (subscription !== undefined) values.push(subscription);
@@ -701,7 +702,7 @@ class PostgresOperations {
            locked AS (SELECT id, lease_owner, lease_until FROM outbox WHERE target = $1 AND id > $2${bySubscription} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED),
            stop AS (SELECT min(id) AS id FROM (
              (SELECT id FROM seen EXCEPT SELECT id FROM locked)
-             UNION ALL SELECT id FROM locked WHERE lease_owner IS DISTINCT FROM $4 AND lease_until > $5) held),
+             UNION ALL SELECT id FROM locked WHERE lease_until > $5) held),
            taken AS (UPDATE outbox o SET lease_owner = $4, lease_until = $6 FROM locked l
              WHERE o.id = l.id AND l.id <= (SELECT coalesce(max(id), 0) FROM seen) AND ((SELECT id FROM stop) IS NULL OR o.id < (SELECT id FROM stop))
              RETURNING o.*)

@@ -382,8 +382,8 @@ export interface ResourceStore {
    * for that holder to handle with it. Only a queue's head is leasable, but on a store several processes share
    * (PostgreSQL) a message committed before an older one of its queue was briefly that queue's head to the others,
    * and one of them may hold it: each message taken is leased to `owner` until `leaseUntil`, and the list ends
-   * before the first one another holds (it goes out once, by its holder). Give back what was taken and not
-   * removed with releaseTaken.
+   * before the first one anyone holds, `owner` too (it goes out once, by its holder; a caller goes on after what
+   * it took last). Give back what was taken and not removed with releaseTaken.
    */
   takeBehind(owner: string, now: number, leaseUntil: number, target: string, subscription: string | undefined, limit: number, after: number): Promise<OutboxMessage[]>;
   /** Releases the leases takeBehind gave `owner` on messages it did not remove: any holder of their queue's head may take them again. */

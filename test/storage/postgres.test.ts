@@ -109,6 +109,7 @@ describe('PostgreSQL schema migrations', () => {
       const behind = await a.takeBehind('A', 10, 1_010, target, undefined, 10, head.id);
       assert.deepEqual(behind.map((m) => m.content), ['{"n":3}']);
       assert.deepEqual(await b.takeBehind('B', 10, 1_010, target, undefined, 10, head.id), [], 'taken by A: nobody else takes it');
+      assert.deepEqual(await a.takeBehind('A', 10, 1_010, target, undefined, 10, head.id), [], 'nor another worker of A');
       assert.deepEqual((await b.takeBehind('B', 1_011, 2_000, target, undefined, 10, head.id)).map((m) => m.content), ['{"n":3}'], "once A's lease ended, it may be taken");
     } finally {
       await a.close();
