@@ -6,12 +6,10 @@
 // Here the WAL is read first: a commit frame of the same WAL generation behind the first bad frame means acknowledged
 // data is about to be lost. The CSE still starts (an unattended device must come back), but the WAL is kept aside for
 // recovery and the loss is logged as an error.
-import { copyFileSync, closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { copyFileSync, closeSync, openSync, readSync } from 'node:fs';
 
 const WAL_HEADER_BYTES = 32;
 const FRAME_HEADER_BYTES = 24;
-/** WALs larger than this are not read whole at start-up (checkpoints keep a WAL far smaller). */
-const LARGEST_CHECKED = 512 * 1_048_576;
 
 export interface WalDamage {
   /** Frames SQLite will replay (the valid prefix). */
@@ -22,7 +20,7 @@ export interface WalDamage {
   readonly keptAt: string;
 }
 
-/** The checksum of TS SQLite's WAL over `bytes` (a multiple of 8), continuing from s0, s1. */
+/** The checksum of SQLite's WAL over `bytes` (a multiple of 8), continuing from s0, s1. */
 function checksum(bytes: Buffer, bigEndian: boolean, s0: number, s1: number): [number, number] {
   for (let i = 0; i < bytes.length; i += 8) {
     const x0 = bigEndian ? bytes.readUInt32BE(i) : bytes.readUInt32LE(i);
@@ -33,27 +31,15 @@ function checksum(bytes: Buffer, bigEndian: boolean, s0: number, s1: number): [n
   return [s0, s1];
 }
 
-function readWhole(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return undefined; // no WAL: nothing to recover
+/** Reads `into.length` bytes at `at`; false at the end of the file (a partial frame is no frame). */
+function readFully(fd: number, into: Buffer, at: number): boolean {
+  let got = 0;
+  while (got < into.length) {
+    const read = readSync(fd, into, got, into.length - got, at + got);
+    if (read === 0) return false;
+    got += read;
   }
-  try {
-    const size = fstatSync(fd).size;
-    if (size <= WAL_HEADER_BYTES || size > LARGEST_CHECKED) return undefined;
-    const bytes = Buffer.alloc(size);
-    let at = 0;
-    while (at < size) {
-      const read = readSync(fd, bytes, at, size - at, at);
-      if (read === 0) break;
-      at += read;
-    }
-    return bytes.subarray(0, at);
-  } finally {
-    closeSync(fd);
-  }
+  return true;
 }
 
 /**
@@ -62,27 +48,53 @@ function readWhole(path: string): Buffer | undefined {
  */
 export function checkWal(databasePath: string, now: number): WalDamage | undefined {
   const walPath = `${databasePath}-wal`;
-  const wal = readWhole(walPath);
-  if (!wal) return undefined;
-  const magic = wal.readUInt32BE(0);
+  let fd: number;
+  try {
+    fd = openSync(walPath, 'r');
+  } catch {
+    return undefined; // no WAL: nothing to recover
+  }
+  let found: { validFrames: number; commitsLost: number } | undefined;
+  try {
+    found = scan(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (!found) return undefined;
+  const keptAt = `${walPath}.damaged-${now}`;
+  copyFileSync(walPath, keptAt);
+  return { ...found, keptAt };
+}
+
+/**
+ * The WAL one frame at a time (a WAL after a crash under load may be large; one frame's buffer is all it takes):
+ * the valid prefix, then the commit frames of this generation behind it.
+ */
+function scan(fd: number): { validFrames: number; commitsLost: number } | undefined {
+  const header = Buffer.alloc(WAL_HEADER_BYTES);
+  if (!readFully(fd, header, 0)) return undefined;
+  const magic = header.readUInt32BE(0);
   if (magic !== 0x377f0682 && magic !== 0x377f0683) return undefined; // not a WAL SQLite would replay either
   const bigEndian = magic === 0x377f0683;
-  const pageSize = wal.readUInt32BE(8);
+  const pageSize = header.readUInt32BE(8);
   if (pageSize < 512 || pageSize > 65_536 || (pageSize & (pageSize - 1)) !== 0) return undefined;
-  const salt1 = wal.readUInt32BE(16);
-  const salt2 = wal.readUInt32BE(20);
-  let [s0, s1] = checksum(wal.subarray(0, 24), bigEndian, 0, 0);
-  const headerValid = s0 === wal.readUInt32BE(24) && s1 === wal.readUInt32BE(28);
+  const salt1 = header.readUInt32BE(16);
+  const salt2 = header.readUInt32BE(20);
+  let [s0, s1] = checksum(header.subarray(0, 24), bigEndian, 0, 0);
+  const headerValid = s0 === header.readUInt32BE(24) && s1 === header.readUInt32BE(28);
   const frameBytes = FRAME_HEADER_BYTES + pageSize;
-  const frames = Math.floor((wal.length - WAL_HEADER_BYTES) / frameBytes);
+  const frame = Buffer.alloc(frameBytes);
+  const frameAt = (k: number): number => WAL_HEADER_BYTES + k * frameBytes;
   let validFrames = 0;
+  let k = 0;
+  let read = readFully(fd, frame, frameAt(0));
   if (headerValid) {
-    for (; validFrames < frames; validFrames++) {
-      const at = WAL_HEADER_BYTES + validFrames * frameBytes;
-      if (wal.readUInt32BE(at + 8) !== salt1 || wal.readUInt32BE(at + 12) !== salt2) break;
-      [s0, s1] = checksum(wal.subarray(at, at + 8), bigEndian, s0, s1);
-      [s0, s1] = checksum(wal.subarray(at + FRAME_HEADER_BYTES, at + frameBytes), bigEndian, s0, s1);
-      if (s0 !== wal.readUInt32BE(at + 16) || s1 !== wal.readUInt32BE(at + 20)) break;
+    for (; read; read = readFully(fd, frame, frameAt(++k))) {
+      if (frame.readUInt32BE(8) !== salt1 || frame.readUInt32BE(12) !== salt2) break;
+      [s0, s1] = checksum(frame.subarray(0, 8), bigEndian, s0, s1);
+      [s0, s1] = checksum(frame.subarray(FRAME_HEADER_BYTES), bigEndian, s0, s1);
+      if (s0 !== frame.readUInt32BE(16) || s1 !== frame.readUInt32BE(20)) break;
+      validFrames++;
     }
   }
   // From the break on: commit frames (a database size after commit) that carry this WAL's salts were written in this
@@ -90,15 +102,12 @@ export function checkWal(databasePath: string, now: number): WalDamage | undefin
   // transaction whose commit was still being synced when the machine stopped (its frames reach the disk in any
   // order), never acknowledged: it is not counted. A damaged header hides the salts; the frames then count by their
   // own agreement (every later frame carrying the same salts as the first).
-  const [want1, want2] = headerValid ? [salt1, salt2] : frames > 0 ? [wal.readUInt32BE(WAL_HEADER_BYTES + 8), wal.readUInt32BE(WAL_HEADER_BYTES + 12)] : [salt1, salt2];
+  let want: [number, number] | undefined = headerValid ? [salt1, salt2] : undefined;
   let commitsBehind = 0;
-  for (let k = validFrames; k < frames; k++) {
-    const at = WAL_HEADER_BYTES + k * frameBytes;
-    if (wal.readUInt32BE(at + 8) === want1 && wal.readUInt32BE(at + 12) === want2 && wal.readUInt32BE(at + 4) !== 0) commitsBehind++;
+  for (; read; read = readFully(fd, frame, frameAt(++k))) {
+    want ??= [frame.readUInt32BE(8), frame.readUInt32BE(12)];
+    if (frame.readUInt32BE(8) === want[0] && frame.readUInt32BE(12) === want[1] && frame.readUInt32BE(4) !== 0) commitsBehind++;
   }
   const commitsLost = commitsBehind - 1;
-  if (commitsLost < 1) return undefined;
-  const keptAt = `${walPath}.damaged-${now}`;
-  copyFileSync(walPath, keptAt);
-  return { validFrames, commitsLost, keptAt };
+  return commitsLost < 1 ? undefined : { validFrames, commitsLost };
 }
