@@ -55,7 +55,15 @@ export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, p
   if (attrs.mdd !== true || attrs.pei === undefined || attrs.mdt === undefined || !watch || watch.first !== (payload as { first?: unknown }).first) return;
   const { pei, mdt } = attrs;
   const now = services.clock.now();
-  const subs = (await tx.children(timeSeries.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE })).filter(watchesMissingData);
+  const listed = (await tx.children(timeSeries.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE })).filter(watchesMissingData);
+  // Their windows are written back below: each is locked (in resource-ID order) and read again first, or an UPDATE
+  // of it that committed since the list was read was undone by that write (PostgreSQL; acknowledged 2004, then gone).
+  const fresh = new Map<string, StoredResource>();
+  for (const ri of listed.map((sub) => sub.ri).sort()) {
+    const sub = await tx.getForUpdate(ri);
+    if (sub?.ty === RESOURCE_TYPE.subscription && sub.pi === timeSeries.ri && watchesMissingData(sub)) fresh.set(ri, sub);
+  }
+  const subs = listed.flatMap((sub) => fresh.get(sub.ri) ?? []);
   const pointsThisRun = Math.max(1, Math.min(POINTS_PER_RUN, Math.floor(WORK_PER_RUN / Math.max(1, subs.length))));
   const missing: number[] = [];
   const expectedAt = (slot: number): number => watch.first + slot * pei;
