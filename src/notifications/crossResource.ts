@@ -247,11 +247,11 @@ export async function receiveAtCrossResourceSubscription(services: CseServices, 
 }
 
 /** A request the CSE makes on the creator's behalf, through the whole pipeline (access control included). */
-async function onBehalf(ctx: RequestContext, request: Omit<RequestPrimitive, 'fr' | 'rqi' | 'rvi'>): Promise<{ rsc: number; pc?: Record<string, unknown> }> {
+async function onBehalf(ctx: RequestContext, request: Omit<RequestPrimitive, 'fr' | 'rqi' | 'rvi'>, addToLists?: Readonly<Record<string, readonly string[]>>): Promise<{ rsc: number; pc?: Record<string, unknown> }> {
   const dispatch = ctx.services.dispatcher.handle;
   if (!dispatch) throw new Error('no dispatcher');
   const primitive: RequestPrimitive = { ...request, fr: ctx.originator?.id ?? ctx.request.fr, rqi: `crs-${randomIdSuffix()}`, rvi: ctx.request.rvi ?? '3' };
-  return dispatch(primitive, { ...ctx.transport, internal: true });
+  return dispatch(primitive, { ...ctx.transport, internal: true, ...(addToLists ? { addToLists } : {}) });
 }
 
 const failure = (message: string): CseError => new CseError(RSC.CROSS_RESOURCE_OPERATION_FAILURE, message);
@@ -282,11 +282,11 @@ export async function linkSources(ctx: RequestContext, created: StoredResource):
       if (!sub || typeof sub.ri !== 'string') throw badRequest(`srat entry '${address}' is not a <subscription>`);
       const nu = strings(sub.nu);
       const acrs = strings(sub.acrs);
-      const updated = await onBehalf(ctx, {
-        op: OPERATION.UPDATE,
-        to: address,
-        pc: { 'm2m:sub': { nu: nu.includes(uri) ? nu : [...nu, uri], acrs: acrs.includes(uri) ? acrs : [...acrs, uri] } },
-      });
+      const updated = await onBehalf(
+        ctx,
+        { op: OPERATION.UPDATE, to: address, pc: { 'm2m:sub': { nu: nu.includes(uri) ? nu : [...nu, uri], acrs: acrs.includes(uri) ? acrs : [...acrs, uri] } } },
+        { nu: [uri], acrs: [uri] },
+      );
       if (updated.rsc !== RSC.UPDATED) throw failure(`subscription '${address}' in srat cannot be updated (${reason(updated)})`);
       joined.push(sub.ri);
     }

@@ -68,6 +68,12 @@ async function applyUpdate(ctx: RequestContext, content: Record<string, unknown>
       const parent = await tx.get(resource.pi);
       resource.et = et === null ? resolveExpiration(undefined, parent, now, config) : resolveExpiration(et, parent, now, config);
     }
+    const adding = ctx.transport.internal ? ctx.transport.addToLists : undefined;
+    for (const [name, entries] of Object.entries(adding ?? {})) {
+      if (!(name in changes)) continue;
+      const stored = Array.isArray(resource.doc[name]) ? (resource.doc[name] as unknown[]) : [];
+      changes[name] = [...stored, ...entries.filter((entry) => !stored.includes(entry))];
+    }
     const links = await resolvePolicyLinks(tx, ctx.services.self, changes.acpi, isAnnouncedType(resource.ty) ? cseIdOfAddress(resource.doc.lnk, ctx.services.self.spId) : undefined);
     if (links) changes.acpi = links;
     const previous = { ...resource.doc };

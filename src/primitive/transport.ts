@@ -50,6 +50,13 @@ export interface TransportContext {
    */
   verifiedTargets?: ReadonlySet<string>;
   /**
+   * Set on the UPDATE by which a <crossResourceSubscription> joins a subscription (srat): entries of list attributes
+   * to add to what is stored when the UPDATE runs, under the resource's lock, in place of the lists in the content
+   * (read earlier by a RETRIEVE: two joins at once each wrote the list without the other's entry). Honoured on
+   * internal requests carried out here; a forwarded UPDATE carries its content's lists.
+   */
+  addToLists?: Readonly<Record<string, readonly string[]>>;
+  /**
    * The binding gives back what a request holds (its in-flight place, quotas/stage.ts) when its answer has left: HTTP
    * once the response is flushed to the connection or the connection closed, so that answers a client does not read
    * count as requests still being served. Without it they are given back when the response is made.

@@ -194,6 +194,22 @@ describe('crossResourceSubscription over HTTP', () => {
     assert.equal((await t.client.delete('/cse-in/owner/c1/mine', owner)).rsc, 2002);
   });
 
+  it('joins one subscription from several CREATEs at once, each entry kept', async () => {
+    const sub = await t.client.create('/cse-in/owner/c1', 23, { 'm2m:sub': { rn: 'shared', nu: [rx.url], enc: { net: [3] } } }, owner);
+    assert.equal(sub.rsc, 2001, sub.text);
+    const subRi = (sub.body?.['m2m:sub'] as Attrs).ri as string;
+    const replies = await Promise.all(['j0', 'j1', 'j2', 'j3'].map((rn) => t.client.create('/cse-in/owner', 48, { 'm2m:crs': { rn, nu: [rx.url], twt: 1, tws: 'PT10S', srat: [subRi] } }, owner)));
+    for (const reply of replies) assert.equal(reply.rsc, 2001, reply.text);
+    const uris = replies.map((reply) => crsUri(crsOf(reply).ri as string));
+    const joined = (await t.client.retrieve('/cse-in/owner/c1/shared', owner)).body?.['m2m:sub'] as Attrs;
+    assert.deepEqual([...(joined.nu as string[])].sort(), [rx.url, ...uris].sort(), 'every joiner is a target');
+    assert.deepEqual([...(joined.acrs as string[])].sort(), [...uris].sort());
+    for (const rn of ['j0', 'j1', 'j2', 'j3']) assert.equal((await t.client.delete(`/cse-in/owner/${rn}`, owner)).rsc, 2002);
+    const left = (await t.client.retrieve('/cse-in/owner/c1/shared', owner)).body?.['m2m:sub'] as Attrs;
+    assert.deepEqual(left.nu, [rx.url], 'and each leaves again');
+    assert.equal((await t.client.delete('/cse-in/owner/c1/shared', owner)).rsc, 2002);
+  });
+
   it('ends after expirationCounter notifications', async () => {
     const crs = await createCrs('once', { exc: 1, eem: 4 });
     await endWindow(crs.ri as string, 10_000);
