@@ -18,7 +18,7 @@ export async function sweepExpired(services: CseServices): Promise<number> {
         to: resource.ri,
         fr: `/${services.self.cseId}`,
         rqi: 'expiry',
-      });
+      }, now);
       if (gone) removed++;
     }
     if (expired.length < BATCH) break;

@@ -47,6 +47,8 @@ export async function deleteWithBookkeeping(
   now: number,
   originator: string,
   request: RequestPrimitive,
+  /** Only while the resource's et is at or before this instant (the expiry sweep): an UPDATE that extended it since the sweep found it wins. */
+  expiredBy?: number,
 ): Promise<StoredResource | undefined> {
   const { store, registry, config, self, access } = services;
   // Notifications are made after the commit; the policies an AE holds go with it, so the decisions that
@@ -67,6 +69,7 @@ export async function deleteWithBookkeeping(
     // From here on nothing can be created below the root: the subscriptions found below are all there are.
     const target = await tx.lockSubtree(ri);
     if (!target) return undefined;
+    if (expiredBy !== undefined && (target.et === undefined || target.et > expiredBy)) return undefined;
     await recordDeletionEvents(tx, services, target, parent ?? (await tx.get(target.pi)), now, originator, granted);
     await endCrossResourceLinks(tx, services, target, now, MAX_SUBSCRIPTIONS_PER_RESOURCE);
     await queueWithdrawals(tx, await announcedIn(tx, target), now);

@@ -55,6 +55,33 @@ describe('expiration rules (testExpiration without an Upper Tester)', () => {
     assert.equal(container.cbs, 0);
   });
 
+  it('keeps a resource whose et an UPDATE extended after the sweep found it expired', async () => {
+    const created = await t.client.create('/cse-in/rules', 3, { 'm2m:cnt': { rn: 'renewed', et: formatTimestamp(clock.now() + 1000) } }, ae);
+    assert.equal(created.rsc, 2001);
+    const ri = (created.body?.['m2m:cnt'] as Attrs).ri as string;
+    clock.advance(2000);
+    const store = t.cse.services.store;
+    const find = store.find.bind(store);
+    // The sweep's list is read; the renewal commits before the sweep deletes (what an UPDATE in flight does).
+    store.find = async (query) => {
+      const found = await find(query);
+      store.find = find;
+      await store.transaction(async (tx) => {
+        const resource = await tx.getForUpdate(ri);
+        assert.ok(resource);
+        resource.et = clock.now() + 3_600_000;
+        await tx.update(resource);
+      });
+      return found;
+    };
+    try {
+      await sweepExpired(t.cse.services);
+    } finally {
+      store.find = find;
+    }
+    assert.equal((await t.client.retrieve('/cse-in/rules/renewed', ae)).rsc, 2000, 'the renewal wins');
+  });
+
   it('a large mia does not shorten the instances below the CSE maximum nor expire them early', async () => {
     await t.client.create('/cse-in/rules', 3, { 'm2m:cnt': { rn: 'patient', mia: 86_400 * 365 } }, ae);
     for (let i = 0; i < 3; i += 1) {
