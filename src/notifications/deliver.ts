@@ -370,7 +370,7 @@ export class Deliverer {
       // The next message waits out the back-off, in every process: only a queue's head can be leased,
       // and until this commits the head is still ours.
       const [next] = await tx.queued(head.target, undefined, 1);
-      if (next && next.notBefore < result.slowUntil) await tx.postpone(next.id, result.slowUntil, next.attempts);
+      if (next && next.notBefore < result.slowUntil) await tx.postpone(next.id, result.slowUntil, next.attempts, this.owner);
     });
   }
 

@@ -728,8 +728,14 @@ class PostgresOperations {
     return rows.map((r) => Number(r.id));
   }
 
-  async postpone(id: number, notBefore: number, attempts: number): Promise<void> {
-    await run(() => this.db.query('UPDATE outbox SET not_before = $2, attempts = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1', [id, notBefore, attempts]));
+  async postpone(id: number, notBefore: number, attempts: number, unlessHeldByOtherThan?: string): Promise<void> {
+    if (unlessHeldByOtherThan === undefined) {
+      await run(() => this.db.query('UPDATE outbox SET not_before = $2, attempts = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1', [id, notBefore, attempts]));
+    } else {
+      await run(() =>
+        this.db.query('UPDATE outbox SET not_before = $2, attempts = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $4)', [id, notBefore, attempts, unlessHeldByOtherThan]),
+      );
+    }
   }
 
   async queueLength(target: string): Promise<number> {

@@ -683,8 +683,11 @@ class SqliteOperations {
     return rows.map((r) => r.id);
   }
 
-  postpone(id: number, notBefore: number, attempts: number): void {
-    this.prepare('UPDATE outbox SET not_before = ?, attempts = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?').run(notBefore, attempts, id);
+  postpone(id: number, notBefore: number, attempts: number, unlessHeldByOtherThan?: string): void {
+    if (unlessHeldByOtherThan === undefined) this.prepare('UPDATE outbox SET not_before = ?, attempts = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?').run(notBefore, attempts, id);
+    else {
+      this.prepare('UPDATE outbox SET not_before = ?, attempts = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ?)').run(notBefore, attempts, id, unlessHeldByOtherThan);
+    }
   }
 
   queueLength(target: string): number {
@@ -866,8 +869,8 @@ class SqliteTransactionView implements ResourceStore {
     this.ops.renewLeases(ids, owner, until);
     return Promise.resolve();
   }
-  postpone(id: number, notBefore: number, attempts: number): Promise<void> {
-    this.ops.postpone(id, notBefore, attempts);
+  postpone(id: number, notBefore: number, attempts: number, unlessHeldByOtherThan?: string): Promise<void> {
+    this.ops.postpone(id, notBefore, attempts, unlessHeldByOtherThan);
     return Promise.resolve();
   }
   queueLength(target: string): Promise<number> {
@@ -1045,8 +1048,8 @@ class SqliteStore implements ResourceStore {
   renewLeases(ids: readonly number[], owner: string, until: number): Promise<void> {
     return this.exclusive(() => this.ops.renewLeases(ids, owner, until));
   }
-  postpone(id: number, notBefore: number, attempts: number): Promise<void> {
-    return this.exclusive(() => this.ops.postpone(id, notBefore, attempts));
+  postpone(id: number, notBefore: number, attempts: number, unlessHeldByOtherThan?: string): Promise<void> {
+    return this.exclusive(() => this.ops.postpone(id, notBefore, attempts, unlessHeldByOtherThan));
   }
   queueLength(target: string): Promise<number> {
     return this.exclusive(() => this.ops.queueLength(target));

@@ -394,8 +394,11 @@ export interface ResourceStore {
   dequeueLeased(id: number, owner: string): Promise<boolean>;
   /** Extends the leases `owner` holds on these messages (long-running outbox jobs). */
   renewLeases(ids: readonly number[], owner: string, until: number): Promise<void>;
-  /** Releases a lease and sets when the message may be tried again. */
-  postpone(id: number, notBefore: number, attempts: number): Promise<void>;
+  /**
+   * Releases a lease and sets when the message may be tried again. With `unlessHeldByOtherThan`, a message someone
+   * else holds is left as it is (a queue's next message, which another process may hold as a head: see takeBehind).
+   */
+  postpone(id: number, notBefore: number, attempts: number, unlessHeldByOtherThan?: string): Promise<void>;
   /** Number of queued messages for a target. */
   queueLength(target: string): Promise<number>;
   /**

@@ -343,6 +343,10 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       await store.releaseTaken(behind.slice(1).map((m) => m.id), 'A');
       const [next] = (await store.leaseHeads('B', 20, 100, 100)).filter((m) => m.target === 'http://behind.example/');
       assert.equal(next?.content, '{"n":2}', 'what was given back is the next head, leasable at once by anyone');
+      await store.postpone((next).id, 0, 0, 'A');
+      assert.equal((await store.leaseHeads('C', 30, 100, 100)).filter((m) => m.target === 'http://behind.example/').length, 0, "A cannot postpone what B holds");
+      await store.postpone((next).id, 0, 0, 'B');
+      assert.equal((await store.leaseHeads('C', 30, 100, 100)).filter((m) => m.target === 'http://behind.example/').length, 1, 'its holder can');
       await store.dequeue((await store.queued('http://behind.example/', undefined, 10)).map((m) => m.id));
     });
 
