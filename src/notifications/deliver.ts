@@ -17,7 +17,6 @@ import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { randomIdSuffix } from '../primitive/identifiers.js';
 import type { SubscriptionAttributes } from '../resources/types/subscription.js';
 import { OUTBOX_LEASE_MS, type OutboxMessage, type StoredResource } from '../storage/store.js';
-import { AsyncMutex } from '../storage/mutex.js';
 import { deleteWithBookkeeping } from '../operations/removal.js';
 import { CRS_TARGET_PREFIX, OUTBOX_TOPIC, jsonBodyOf, readEnvelope, targetKey, urlsOfTarget, type StoredEnvelope } from './events.js';
 import { isNotifying, receiveAtCrossResourceSubscription } from './crossResource.js';
@@ -107,10 +106,21 @@ interface InFlight {
   readonly answer: Promise<boolean>;
 }
 
-/** expirationCounter bookkeeping of one subscription while this process has deliveries of it in flight. */
-interface CountState {
-  readonly lock: AsyncMutex;
-  inFlight: number;
+/**
+ * Document key of a subscription with an expirationCounter: its deliveries in flight, by the process that started
+ * them (the deliverer's owner), each entry good until a time (epoch ms) so that a process that died gives its
+ * share back. Internal.
+ */
+const EXC_IN_FLIGHT_KEY = '__excInFlight';
+type InFlightDeliveries = Record<string, { n: number; until: number }>;
+
+/** The entries of a subscription's deliveries in flight that are still good at `now`. */
+function inFlightOf(doc: Readonly<Record<string, unknown>>, now: number): InFlightDeliveries {
+  const stored = doc[EXC_IN_FLIGHT_KEY];
+  const live: InFlightDeliveries = {};
+  if (typeof stored !== 'object' || stored === null) return live;
+  for (const [owner, entry] of Object.entries(stored as InFlightDeliveries)) if (entry.n > 0 && entry.until > now) live[owner] = entry;
+  return live;
 }
 
 export class Deliverer {
@@ -137,7 +147,6 @@ export class Deliverer {
    * cost nothing to make (new URL paths of one receiver), and hanging once each they took the healthy slots too.
    */
   private readonly goodStanding = new Set<string>();
-  private readonly counting = new Map<string, CountState>();
   private leaseRenewal: NodeJS.Timeout | undefined;
   delivered = 0;
   /** DELETE requests waiting for their subscription's deletion notification to be answered, by subscription ri. */
@@ -620,49 +629,60 @@ export class Deliverer {
   }
 
   /**
-   * expirationCounter with several targets served at once: a delivery is only started while the counter,
-   * less the deliveries of the subscription in flight in this process, is above zero [TS-0001 §9.6.8].
+   * expirationCounter with several targets served at once: a delivery is only started while the counter, less the
+   * deliveries of the subscription in flight, is above zero [TS-0001 §9.6.8]. Those in flight are kept in the
+   * subscription, under its lock: each process (PostgreSQL) counted only its own, and two sent where exc was 1.
    * 'wait' when only the outcome of those in flight decides it.
    */
   private async reserveCount(subscriptionRi: string): Promise<'go' | 'wait' | 'spent'> {
-    let state = this.counting.get(subscriptionRi);
-    if (!state) {
-      state = { lock: new AsyncMutex(), inFlight: 0 };
-      this.counting.set(subscriptionRi, state);
-    }
-    const release = await state.lock.acquire();
-    try {
-      const sub = await this.services.store.get(subscriptionRi);
-      const exc = typeof sub?.doc.exc === 'number' ? sub.doc.exc : Infinity;
-      if (isNotifying(sub?.ty) && exc - state.inFlight > 0) {
-        state.inFlight++;
-        return 'go';
-      }
-      return isNotifying(sub?.ty) && state.inFlight > 0 ? 'wait' : 'spent';
-    } finally {
-      release();
-      this.forgetCount(subscriptionRi, state);
-    }
+    const { store, clock, config } = this.services;
+    return store.transaction(async (tx) => {
+      const sub = await tx.getForUpdate(subscriptionRi);
+      if (!sub || !isNotifying(sub.ty)) return 'spent';
+      const now = clock.now();
+      const exc = typeof sub.doc.exc === 'number' ? sub.doc.exc : Infinity;
+      const inFlight = inFlightOf(sub.doc, now);
+      const total = Object.values(inFlight).reduce((sum, entry) => sum + entry.n, 0);
+      if (exc - total <= 0) return total > 0 ? 'wait' : 'spent';
+      // Good for as long as a delivery may take, and a lease besides: an entry outlives its process's deliveries only when the process died.
+      inFlight[this.owner] = { n: (inFlight[this.owner]?.n ?? 0) + 1, until: now + config.notifications.timeout * 1000 + LEASE_MS };
+      sub.doc[EXC_IN_FLIGHT_KEY] = inFlight;
+      await tx.update(sub);
+      return 'go';
+    });
   }
 
-  /** Ends a reserved delivery: a successful one is counted in the store before the reservation goes. */
+  /**
+   * Ends a reserved delivery, in the transaction that counts a successful one [TS-0001 §9.6.8]: a counter that
+   * reaches zero is written before the subscription is deleted, so no delivery starts on it meanwhile.
+   */
   private async settleCount(subscriptionRi: string, delivered: boolean): Promise<void> {
-    const state = this.counting.get(subscriptionRi);
-    if (!state) return;
-    const release = await state.lock.acquire();
+    const { store, clock } = this.services;
     try {
-      if (delivered) await this.count(subscriptionRi);
+      const exhausted = await store.transaction(async (tx) => {
+        const sub = await tx.getForUpdate(subscriptionRi);
+        if (!sub || !isNotifying(sub.ty)) return false;
+        const inFlight = inFlightOf(sub.doc, clock.now());
+        const mine = inFlight[this.owner];
+        if (mine && --mine.n <= 0) delete inFlight[this.owner];
+        if (Object.keys(inFlight).length > 0) sub.doc[EXC_IN_FLIGHT_KEY] = inFlight;
+        else delete sub.doc[EXC_IN_FLIGHT_KEY];
+        const attrs = sub.doc as SubscriptionAttributes;
+        const counted = delivered && typeof attrs.exc === 'number';
+        if (counted) attrs.exc = Math.max(0, (attrs.exc as number) - 1);
+        await tx.update(sub);
+        return counted && attrs.exc === 0;
+      });
+      if (!exhausted) return;
+      await deleteWithBookkeeping(this.services, subscriptionRi, clock.now(), `/${this.services.self.cseId}`, {
+        op: OPERATION.DELETE,
+        to: subscriptionRi,
+        fr: `/${this.services.self.cseId}`,
+        rqi: 'expiration-counter',
+      });
     } catch (err) {
       this.services.log.error({ err, subscription: subscriptionRi }, 'counting a delivery against expirationCounter failed');
-    } finally {
-      state.inFlight--;
-      release();
-      this.forgetCount(subscriptionRi, state);
     }
-  }
-
-  private forgetCount(subscriptionRi: string, state: CountState): void {
-    if (state.inFlight === 0 && !state.lock.locked && state.lock.waiting === 0) this.counting.delete(subscriptionRi);
   }
 
   /**
@@ -719,29 +739,7 @@ export class Deliverer {
   }
 
   /** expirationCounter: one less per delivered notification; at zero the subscription ends [TS-0001 §9.6.8]. */
-  private async count(subscriptionRi: string): Promise<void> {
-    const { store, clock } = this.services;
-    const exhausted = await store.transaction(async (tx) => {
-      const sub = await tx.getForUpdate(subscriptionRi);
-      if (!isNotifying(sub?.ty) || !sub) return false;
-      const attrs = sub.doc as SubscriptionAttributes;
-      if (attrs.exc === undefined) return false;
-      attrs.exc = attrs.exc - 1;
-      if (attrs.exc > 0) {
-        await tx.update(sub);
-        return false;
-      }
-      return true;
-    });
-    if (exhausted) {
-      await deleteWithBookkeeping(this.services, subscriptionRi, clock.now(), `/${this.services.self.cseId}`, {
-        op: OPERATION.DELETE,
-        to: subscriptionRi,
-        fr: `/${this.services.self.cseId}`,
-        rqi: 'expiration-counter',
-      });
-    }
-  }
+
 }
 
 /**

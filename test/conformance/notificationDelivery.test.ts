@@ -387,3 +387,34 @@ describe("a target's points of access share one timeout", () => {
     }
   });
 });
+
+describe('expirationCounter with deliveries in flight in two processes on one PostgreSQL database', () => {
+  it('starts no more deliveries than the counter allows, whichever process serves each target', async () => {
+    const db = await createTestDatabase();
+    // One delivery slot each: the two targets are served by the two processes.
+    const flags = { 'storage.backend': 'postgres', 'storage.url': db.url, 'notifications.concurrency': 1, 'notifications.pipelining': 1 };
+    const a = await startTestCse(flags);
+    const b = await startTestCse(flags);
+    const receivers = [await new Receiver().start(), await new Receiver().start()];
+    try {
+      const ae = await a.client.registerAe('counted');
+      assert.equal((await a.client.create('/cse-in/counted', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const sub = await a.client.create('/cse-in/counted/c', 23, { 'm2m:sub': { rn: 's', nu: receivers.map((r) => r.url), exc: 1, enc: { net: [3] } } }, ae);
+      assert.equal(sub.rsc, 2001, sub.text);
+      for (const r of receivers) r.behaviour = 'hold';
+      assert.equal((await a.client.create('/cse-in/counted/c', 4, { 'm2m:cin': { con: 'once' } }, ae)).rsc, 2001);
+      await new Promise((r) => setTimeout(r, 2000)); // both processes have had time to start their delivery
+      const started = receivers.map((r) => r.holding);
+      for (const r of receivers) r.release();
+      const told = (): number => receivers.reduce((n, r) => n + r.notifications().filter((body) => (body['m2m:sgn'] as Attrs | undefined)?.nev !== undefined).length, 0);
+      await waitFor(async () => (await a.client.retrieve('/cse-in/counted/c/s', ae)).rsc === 4004, 10_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(told(), 1, `exc 1: one notification (held at once: ${started.join(' and ')})`);
+    } finally {
+      for (const r of receivers) await r.stop();
+      await a.close();
+      await b.close();
+      await db.drop();
+    }
+  });
+});
