@@ -91,15 +91,20 @@ export async function acceptNonBlocking(ctx: RequestContext, options: { hostedEl
   // Jobs are counted per quota key (authenticated or registered identities; the rest share one), never per
   // claimed From; the admin has no per-originator cap.
   const { charge, limits } = storageCharge(ctx);
-  const perOriginator = config.quota.jobs;
-  const inProgress = limits ? await store.countQueuedByPrefix(jobTarget(charge, ''), perOriginator) : 0;
-  if (limits && inProgress >= perOriginator) {
-    throw new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `${perOriginator} non-blocking requests of this originator are in progress (quota.jobs); retry when one has finished`);
-  }
-  const bound = jobBound(config, limits === undefined, inProgress);
-  if ((await store.countQueuedByPrefix(JOB_TARGET_PREFIX, bound)) >= bound) {
-    throw new CseError(RSC.NOT_ACCEPTABLE, 'this CSE has as many non-blocking requests in progress as it takes; retry later or use a blocking request');
-  }
+  // Checked before the work below and again, under a lock per quota key, in the transaction that adds the job:
+  // requests at once (on several processes) each counted the others' jobs as not there yet, 8 where quota.jobs was 2.
+  const admit = async (reader: ResourceStore): Promise<void> => {
+    const perOriginator = config.quota.jobs;
+    const inProgress = limits ? await reader.countQueuedByPrefix(jobTarget(charge, ''), perOriginator) : 0;
+    if (limits && inProgress >= perOriginator) {
+      throw new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `${perOriginator} non-blocking requests of this originator are in progress (quota.jobs); retry when one has finished`);
+    }
+    const bound = jobBound(config, limits === undefined, inProgress);
+    if ((await reader.countQueuedByPrefix(JOB_TARGET_PREFIX, bound)) >= bound) {
+      throw new CseError(RSC.NOT_ACCEPTABLE, 'this CSE has as many non-blocking requests in progress as it takes; retry later or use a blocking request');
+    }
+  };
+  await admit(store);
   const now = clock.now();
   const asynchronous = request.rt?.rtv === RESPONSE_TYPE.NON_BLOCKING_ASYNCH;
   const persistence = request.rp === undefined ? undefined : parseAbsRelTimestamp(request.rp, now);
@@ -128,6 +133,10 @@ export async function acceptNonBlocking(ctx: RequestContext, options: { hostedEl
   const job: RequestJob = { request: blocking, transport: ctx.transport, ri, notify };
   const ts = formatTimestamp(now);
   const stored = await store.transaction(async (tx) => {
+    // The CSE-wide bound is checked without a lock of its own (one would serialize every acceptance): requests at
+    // once may pass it by as many as are accepted at that moment.
+    await tx.lockKey(`jobs ${charge}`);
+    await admit(tx);
     // The <request> of an AE goes when the AE is deregistered (removal.ts forgets them after the deletion
     // commits). Its AE is locked against deletion here: a request accepted while the AE is being deregistered
     // commits first and is forgotten with the others, or finds the AE gone, and is refused. Otherwise it would

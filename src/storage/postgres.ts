@@ -799,6 +799,11 @@ class PostgresOperations {
     return rowCount ?? 0;
   }
 
+  async lockKey(key: string): Promise<void> {
+    // A 64-bit hash of the key: two keys sharing one only wait for each other needlessly.
+    await run(() => this.db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]));
+  }
+
   async countQueuedByPrefix(prefix: string, limit: number): Promise<number> {
     const { rows } = await run(() =>
       // starts_with, not a range: under a linguistic collation punctuation does not order by code point.

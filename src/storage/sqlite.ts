@@ -879,6 +879,9 @@ class SqliteTransactionView implements ResourceStore {
   countQueuedByPrefix(prefix: string, limit: number): Promise<number> {
     return Promise.resolve(this.ops.countQueuedByPrefix(prefix, limit));
   }
+  lockKey(): Promise<void> {
+    return Promise.resolve(); // this transaction is the only one running
+  }
   claimOnce(key: string, until: number, now: number): Promise<boolean> {
     return Promise.resolve(this.ops.claimOnce(key, until, now));
   }
@@ -1057,6 +1060,9 @@ class SqliteStore implements ResourceStore {
 
   countQueuedByPrefix(prefix: string, limit: number): Promise<number> {
     return this.exclusive(() => this.ops.countQueuedByPrefix(prefix, limit));
+  }
+  lockKey(): Promise<void> {
+    return Promise.resolve(); // outside a transaction a lock would end at once
   }
 
   claimOnce(key: string, until: number, now: number): Promise<boolean> {

@@ -419,6 +419,12 @@ export interface ResourceStore {
   forgetTokens(now: number): Promise<number>;
   /** Messages queued for all targets starting with `prefix`, counted up to `limit` (a bounded count). */
   countQueuedByPrefix(prefix: string, limit: number): Promise<number>;
+  /**
+   * In a transaction: holds a lock named `key` until it ends (another transaction asking for it waits), so that a
+   * check of what is stored and the write it allows are one for every process sharing the store. SQLite runs one
+   * transaction at a time already.
+   */
+  lockKey(key: string): Promise<void>;
   /** Runs fn atomically: every call on `tx` commits together or not at all. */
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
   /**

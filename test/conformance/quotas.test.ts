@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { call, startInMnTree, type InMnTree } from '../cse.js';
 import { ManualClock, startTestCse, type TestCse } from '../harness.js';
 import { waitFor } from '../receiver.js';
+import { createTestDatabase } from '../postgres.js';
 
 type Attrs = Record<string, unknown>;
 const dbg = (body: Attrs | undefined): string => String(body?.['m2m:dbg']);
@@ -391,5 +392,23 @@ describe('non-blocking requests of the whole CSE (nonBlocking.maxJobs)', () => {
     // The admin is not shut out by what the others fill.
     const admin = await t.client.request('POST', '/cse-in?rt=1', { origin: 'CAdmin', ty: 3, body: { 'm2m:cnt': { rn: 'adminJob' } }, headers: { 'X-M2M-OET': String(3_600_000) } });
     assert.equal(admin.rsc, 1001, admin.text);
+  });
+});
+
+describe('non-blocking requests per originator, many at once on PostgreSQL', () => {
+  it('accepts no more than quota.jobs however many arrive together', async () => {
+    const db = await createTestDatabase();
+    const t = await startTestCse({ 'quota.jobs': 2, 'storage.backend': 'postgres', 'storage.url': db.url });
+    try {
+      const ae = await t.client.registerAe('eager');
+      // Due in an hour: none ends while the others are counted.
+      const replies = await Promise.all(Array.from({ length: 8 }, () => t.client.retrieve('/cse-in/eager?rt=1', ae, { headers: { 'X-M2M-OET': '3600000' } })));
+      const answers = replies.map((r) => r.rsc);
+      assert.equal(answers.filter((rsc) => rsc === 1001).length, 2, `answers: ${answers.join(',')}`);
+      assert.ok(answers.every((rsc) => rsc === 1001 || rsc === 4141), `answers: ${answers.join(',')}`);
+    } finally {
+      await t.close();
+      await db.drop();
+    }
   });
 });
