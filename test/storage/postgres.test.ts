@@ -117,6 +117,41 @@ describe('PostgreSQL schema migrations', () => {
     }
   });
 
+  it('a key locked in a transaction holds another process asking for it until that transaction ends', async () => {
+    const a = await openPostgresStore({ url: db.url, poolSize: 2 });
+    const b = await openPostgresStore({ url: db.url, poolSize: 2 });
+    try {
+      const order: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const lockedByA = new Promise<void>((r) => (locked = r));
+      const first = a.transaction(async (tx) => {
+        await tx.lockKey('claims');
+        locked();
+        await held;
+        order.push('a done');
+      });
+      await lockedByA;
+      const second = b.transaction(async (tx) => {
+        await tx.lockKey('claims');
+        order.push('b locked');
+      });
+      const other = b.transaction(async (tx) => {
+        await tx.lockKey('something else');
+        order.push('other key');
+      });
+      await other;
+      await new Promise((r) => setTimeout(r, 100));
+      release();
+      await Promise.all([first, second]);
+      assert.deepEqual(order, ['other key', 'a done', 'b locked']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('an unreachable database is reported as unavailable, not as a crash', async () => {
     await assert.rejects(openPostgresStore({ url: 'postgres://postgres@127.0.0.1:1/none', poolSize: 1 }), /unavailable/);
   });

@@ -79,6 +79,9 @@ async function checkDescendants(ctx: HookContext, resource: StoredResource, prev
   const known = Array.isArray(previous) ? (previous as unknown[]) : [];
   const added = (dcse as string[]).filter((id) => !known.includes(id));
   if (added.length === 0) return;
+  // One claim at a time, on every process: two registrees adding the same CSE at once each found the other's list
+  // without it (an UPDATE locks only its own <remoteCSE>), and both kept it.
+  await ctx.store.lockKey('descendantCSEs');
   for (let offset = 0; ; offset += PAGE) {
     const page = await ctx.store.children(ctx.self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: ctx.now, limit: PAGE, offset });
     for (const other of page) {
