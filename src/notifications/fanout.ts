@@ -220,7 +220,7 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
       over.event.clear();
       over.originator.clear();
       const usage = await tx.outboxUsage(prepared.flatMap((p) => p.notify.map(creatorOf)));
-      const batching = await lockBatching(tx, prepared);
+      const keeping = await lockKeeping(tx, prepared, now);
       // Subscriptions of one resource tend to name the same targets: each is looked up once per run.
       const resolved = new Map<string, ResolvedTarget>();
       const polled = new Set<string>();
@@ -229,7 +229,7 @@ export async function runFanOut(services: CseServices, head: OutboxMessage, owne
       const done: OutboxMessage[] = [];
       for (const p of prepared) {
         if (done.length > 0 && written >= services.config.notifications.maxEventBytes) break;
-        written += await writeMessages(services, tx, p, { usage, resolved, polled, groups, over, now, batching });
+        written += await writeMessages(services, tx, p, { usage, resolved, polled, groups, over, now, keeping });
         done.push(p.message);
       }
       // A polling channel's queue is bounded like any target's: its oldest messages go first.
@@ -283,22 +283,30 @@ interface RunState {
   readonly groups: ReadonlyMap<string, Awaited<ReturnType<typeof groupAggregation>>>;
   readonly over: Over;
   readonly now: number;
-  /** Whether each batching subscription read before the run still exists (lockBatching). */
-  readonly batching: Map<string, boolean>;
+  /** Whether each subscription that keeps notifications (batching, or holding outside its schedule) read before the run still exists (lockKeeping). */
+  readonly keeping: Map<string, boolean>;
 }
 
 /**
- * Whether each batching subscription read before the transaction still exists, locked in resource-ID order (as
- * their deletion locks them). The lock orders this fan-out with their deletion: a deletion that committed first
- * copied the event for them (keepPendingBatches), which a message written here would duplicate; one that comes
- * after finds the event gone from the queue.
+ * Whether each subscription that keeps notifications in the store, read before the transaction, still exists,
+ * locked in resource-ID order (as their deletion locks them): batching ones (bn), and those outside their
+ * notificationSchedule that hold what they get (pn). The lock orders this fan-out with their deletion: a deletion
+ * that committed first copied the event for a batching one (keepPendingBatches), which a message written here
+ * would duplicate, and dropped a holding one's held queue, which a message written here would outlive, counted
+ * against its creator for ever; one that comes after finds the event gone from the queue. It orders the fan-out
+ * with the release of held notifications too (releaseHeldNotifications runs with the subscription locked).
  */
-async function lockBatching(tx: ResourceStore, prepared: readonly PreparedEvent[]): Promise<Map<string, boolean>> {
-  const batching = new Map<string, boolean>();
+async function lockKeeping(tx: ResourceStore, prepared: readonly PreparedEvent[], now: number): Promise<Map<string, boolean>> {
+  const keeping = new Map<string, boolean>();
   const read = prepared.filter((p) => p.event.ending === undefined && p.event.gone === undefined).flatMap((p) => p.notify);
-  const ris = [...new Set(read.filter((sub) => (sub.doc as SubscriptionAttributes).bn).map((sub) => sub.ri))].sort();
-  for (const ri of ris) batching.set(ri, (await tx.getForUpdate(ri))?.ty === RESOURCE_TYPE.subscription);
-  return batching;
+  const ris = [...new Set(read.filter((sub) => keeps(sub, now)).map((sub) => sub.ri))].sort();
+  for (const ri of ris) keeping.set(ri, (await tx.getForUpdate(ri))?.ty === RESOURCE_TYPE.subscription);
+  return keeping;
+}
+
+/** Whether a subscription keeps what it is sent in the store for later: it batches, or holds it now (outside its schedule). */
+function keeps(sub: StoredResource, now: number): boolean {
+  return Boolean((sub.doc as SubscriptionAttributes).bn) || scheduleVerdict(sub, now) === 'hold';
 }
 
 /**
@@ -332,7 +340,7 @@ async function writeMessages(services: CseServices, tx: ResourceStore, prepared:
   let eventBytes = 0;
   for (const sub of notify) {
     const attrs = sub.doc as SubscriptionAttributes;
-    if (current && attrs.bn && state.batching.get(sub.ri) !== true) continue;
+    if (current && keeps(sub, now) && state.keeping.get(sub.ri) !== true) continue;
     const creator = creatorOf(sub);
     const group = typeof attrs.gpi === 'string' && typeof attrs.nfu === 'string' ? groups.get(attrs.gpi) : undefined;
     // A member of a group on another CSE: its Hosting CSE aggregates, so the notification goes to the group with the

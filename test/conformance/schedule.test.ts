@@ -164,6 +164,34 @@ describe('<schedule> over HTTP', () => {
       await rx.stop();
     }
   });
+  it('holds nothing for a subscription deleted while the fan-out that holds for it was deciding', async () => {
+    clock.set(START);
+    const rx = await new Receiver().start();
+    assert.equal((await t.client.create('/cse-in/planner', 3, { 'm2m:cnt': { rn: 'bin' } }, ae)).rsc, 2001);
+    remember('brief', await t.client.create('/cse-in/planner/bin', 23, { 'm2m:sub': { rn: 'brief', nu: [rx.url], pn: 2 } }, ae));
+    assert.equal((await t.client.create('/cse-in/planner/bin/brief', 18, schedule(undefined, [AT_ONE_PM]), ae)).rsc, 2001);
+    const store = t.cse.services.store;
+    const subscriptionsOf = store.subscriptionsOf.bind(store);
+    // The fan-out reads the subscriptions, then the subscription is deleted before its transaction.
+    store.subscriptionsOf = async (ri, limit) => {
+      const found = await subscriptionsOf(ri, limit);
+      if (found.some((sub) => sub.rn === 'brief')) {
+        store.subscriptionsOf = subscriptionsOf;
+        assert.equal((await t.client.delete('/cse-in/planner/bin/brief', ae)).rsc, 2002);
+      }
+      return found;
+    };
+    try {
+      assert.equal((await t.client.update('/cse-in/planner/bin', { 'm2m:cnt': { lbl: ['late'] } }, ae)).rsc, 2004);
+      t.cse.deliverer.wake();
+      await waitFor(async () => (await store.countQueuedByPrefix('fanout:', 10)) === 0);
+    } finally {
+      store.subscriptionsOf = subscriptionsOf;
+      await rx.stop();
+    }
+    assert.equal(await store.countQueuedByPrefix('held:', 10), 0, 'nothing held for a subscription that is gone');
+  });
+
   it('applies a changed pendingNotification to what is held at once: sendLatest keeps the newest, none keeps nothing', async () => {
     clock.set(START);
     const rx = await new Receiver().start();
