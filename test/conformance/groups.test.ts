@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OneM2MError, connect, type MemberResponse, type WardenClient } from '../../packages/client/src/index.js';
-import { startTestCse, type TestCse } from '../harness.js';
+import { startTestCse, type Reply, type TestCse } from '../harness.js';
+import type { ResourceStore } from '../../src/storage/store.js';
 import { Receiver, waitFor } from '../receiver.js';
+import { createTestDatabase } from '../postgres.js';
 
 /** The RSC a refused request ends with. */
 async function refusal(promise: Promise<unknown>): Promise<number> {
@@ -186,5 +188,51 @@ describe('groups and fan-out', () => {
     assert.deepEqual(await ae.retrieve('cse-in/grouper/a', 'm2m:cnt', { atrl: ['mni'] }), {}, 'defined but absent');
     assert.equal(await refusal(ae.retrieve('cse-in/grouper/a', 'm2m:cnt', { atrl: ['bogus'] })), 4000);
     assert.equal(await refusal(ae.retrieve('cse-in/grouper/a', 'm2m:cnt', { atrl: ['rn'], rcn: 4 })), 4000);
+  });
+});
+
+describe('a group written while a member is deleted, on PostgreSQL', () => {
+  it('never lists a member whose deletion committed first', async () => {
+    const db = await createTestDatabase();
+    const t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url });
+    const store = t.cse.services.store;
+    const transaction = store.transaction.bind(store);
+    try {
+      const ae = await t.client.registerAe('gatherer');
+      // Elsewhere than the group: the group's parent, which its CREATE locks, is not the member's.
+      assert.equal((await t.client.create('/cse-in/gatherer', 3, { 'm2m:cnt': { rn: 'box' } }, ae)).rsc, 2001);
+      const member = await t.client.create('/cse-in/gatherer/box', 3, { 'm2m:cnt': { rn: 'm' } }, ae);
+      const ri = (member.body?.['m2m:cnt'] as Record<string, unknown>).ri as string;
+      // Listed by one group already (marked as a member) ...
+      assert.equal((await t.client.create('/cse-in/gatherer', 9, { 'm2m:grp': { rn: 'first', mid: [ri], mnm: 10 } }, ae)).rsc, 2001);
+      // ... and deleted while a second group that lists it is being written: after its members were looked at,
+      // before it is stored.
+      let deleting: Promise<Reply> | undefined;
+      store.transaction = (async (work: (tx: ResourceStore) => Promise<unknown>) =>
+        transaction(async (tx) => {
+          const insert = tx.insert.bind(tx);
+          tx.insert = async (row, limits) => {
+            if (row.rn === 'second' && deleting === undefined) {
+              deleting = t.client.delete('/cse-in/gatherer/box/m', ae);
+              await new Promise((r) => setTimeout(r, 500));
+            }
+            return insert(row, limits);
+          };
+          return work(tx);
+        })) as typeof store.transaction;
+      const group = await t.client.create('/cse-in/gatherer', 9, { 'm2m:grp': { rn: 'second', mid: [ri], mnm: 10 } }, ae);
+      store.transaction = transaction;
+      assert.ok(deleting);
+      assert.equal((await deleting).rsc, 2002);
+      if (group.rsc === 2001) {
+        const second = (await t.client.retrieve('/cse-in/gatherer/second', ae)).body?.['m2m:grp'] as Record<string, unknown>;
+        assert.deepEqual(second.mid, [], 'the deleted member is not listed');
+        assert.equal(second.cnm, 0);
+      }
+    } finally {
+      store.transaction = transaction;
+      await t.close();
+      await db.drop();
+    }
   });
 });

@@ -171,7 +171,7 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
       if (strategy === CONSISTENCY.ABANDON_MEMBER) continue;
       attrs.mt = MIXED;
     }
-    if (resolved !== 'remote') await markMember(ctx, resolved);
+    if (resolved !== 'remote' && !(await markMember(ctx, resolved))) continue;
     kept.push(member);
   }
   if (attrs.mnm !== undefined && kept.length > attrs.mnm) {
@@ -189,13 +189,18 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
 const MEMBER_KEY = '__member';
 const GROUPS_PER_QUERY = 500;
 
-/** Marks a local member (its row locked first: its other attributes may be changing meanwhile). */
-async function markMember(ctx: HookContext, member: StoredResource): Promise<void> {
-  if (member.doc[MEMBER_KEY] === true) return;
+/**
+ * Marks a local member; false when it is gone. Its row is locked first, marked or not: a deletion of it that looked
+ * for the groups to leave before this group was written has then committed, and the member is found gone here
+ * (unlocked, a member already marked stayed listed after its deletion, and the next holder of its AE-ID was in).
+ */
+async function markMember(ctx: HookContext, member: StoredResource): Promise<boolean> {
   const fresh = await ctx.store.getForUpdate(member.ri);
-  if (!fresh || fresh.doc[MEMBER_KEY] === true) return;
+  if (!fresh) return false;
+  if (fresh.doc[MEMBER_KEY] === true) return true;
   fresh.doc[MEMBER_KEY] = true;
   await ctx.store.update(fresh);
+  return true;
 }
 
 /**
