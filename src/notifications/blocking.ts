@@ -40,17 +40,43 @@ export async function blockingUpdate(services: CseServices, target: StoredResour
   }
   const mutex = lock;
   const unlock = await mutex.acquire();
+  let claim: { key: string; until: number } | undefined;
   const release = (): void => {
+    if (claim) void services.store.forgetClaim(claim.key, claim.until).catch((err: unknown) => services.log.warn({ err, resource: target.ri }, 'a Blocking_Update hold could not be given back; it ends at its time'));
     unlock();
     if (!mutex.locked && mutex.waiting === 0) held.delete(target.ri);
   };
   try {
+    claim = await holdAcrossProcesses(services, target.ri, deadline);
     await notifySubscriber(services, sub, target, content, deadline);
   } catch (err) {
     release();
     throw err;
   }
   return release;
+}
+
+/** How often an UPDATE that another process holds back looks again. */
+const HOLD_POLL_MS = 50;
+/** What an UPDATE held back takes, beyond waiting for its subscriber, at most (its own transaction). */
+const HOLD_MARGIN_MS = 30_000;
+
+/**
+ * The hold of the resource for every process on the store (a claim), besides this process's mutex: UPDATEs arriving
+ * at two processes each asked the subscriber at once. The claim lasts as long as one UPDATE can take, so one whose
+ * process died ends by itself. An UPDATE that is still held back when its request expires is 4008.
+ */
+async function holdAcrossProcesses(services: CseServices, ri: string, deadline: number): Promise<{ key: string; until: number }> {
+  const { store, clock, config } = services;
+  const key = `blocking-update ${ri}`;
+  const longest = Math.max(config.notifications.timeout, config.notifications.pollResponseTimeout) * 1000 + HOLD_MARGIN_MS;
+  for (;;) {
+    const now = clock.now();
+    const until = now + longest;
+    if (await store.claimOnce(key, until, now)) return { key, until };
+    if (now >= deadline) throw new CseError(RSC.REQUEST_TIMEOUT, 'another UPDATE of this resource was waiting for its Blocking_Update subscriber until the request expired');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(HOLD_POLL_MS, deadline - now))));
+  }
 }
 
 async function blockingSubscription(services: CseServices, target: StoredResource): Promise<StoredResource | undefined> {

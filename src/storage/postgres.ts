@@ -755,6 +755,10 @@ class PostgresOperations {
     return rowCount ?? 0;
   }
 
+  async forgetClaim(key: string, until: number): Promise<void> {
+    await run(() => this.db.query('DELETE FROM claims WHERE key = $1 AND until = $2', [key, until]));
+  }
+
   async keepToken(record: TokenRecord, perHolder: number, now: number): Promise<{ id: string; fresh: boolean }> {
     // Two processes keeping the same token for the same holder at once: the unique (kind, holder, ref) makes one
     // insert win; the other finds its record. An expired record of it is replaced (with the new ID).

@@ -705,6 +705,10 @@ class SqliteOperations {
     return this.prepare('DELETE FROM claims WHERE until <= ?').run(now).changes;
   }
 
+  forgetClaim(key: string, until: number): void {
+    this.prepare('DELETE FROM claims WHERE key = ? AND until = ?').run(key, until);
+  }
+
   keepToken(record: TokenRecord, perHolder: number, now: number): { id: string; fresh: boolean } {
     const kept = this.prepare<[string, string, string, number], { id: string }>('SELECT id FROM token_records WHERE kind = ? AND holder = ? AND ref = ? AND until > ?').get(record.kind, record.holder, record.ref, now);
     if (kept) return { id: kept.id, fresh: false };
@@ -887,6 +891,10 @@ class SqliteTransactionView implements ResourceStore {
   }
   forgetClaims(now: number): Promise<number> {
     return Promise.resolve(this.ops.forgetClaims(now));
+  }
+  forgetClaim(key: string, until: number): Promise<void> {
+    this.ops.forgetClaim(key, until);
+    return Promise.resolve();
   }
   keepToken(record: TokenRecord, perHolder: number, now: number): Promise<{ id: string; fresh: boolean }> {
     return Promise.resolve(this.ops.keepToken(record, perHolder, now));
@@ -1071,6 +1079,9 @@ class SqliteStore implements ResourceStore {
 
   forgetClaims(now: number): Promise<number> {
     return this.exclusive(() => this.ops.forgetClaims(now));
+  }
+  forgetClaim(key: string, until: number): Promise<void> {
+    return this.exclusive(() => this.ops.forgetClaim(key, until));
   }
 
   keepToken(record: TokenRecord, perHolder: number, now: number): Promise<{ id: string; fresh: boolean }> {

@@ -408,6 +408,8 @@ export interface ResourceStore {
   claimOnce(key: string, until: number, now: number): Promise<boolean>;
   /** Forgets remembered keys whose time ended; returns how many. */
   forgetClaims(now: number): Promise<number>;
+  /** Forgets `key` before its time, if it is still the claim that was made until `until` (not a later one). */
+  forgetClaim(key: string, until: number): Promise<void>;
   /**
    * Keeps a token record unless one of the same kind, holder and ref is alive at `now`; then that one stays and is
    * returned with fresh false. A holder keeps at most `perHolder` records of a kind: the oldest beyond go.

@@ -2,8 +2,9 @@
 // container retrieve event, missing data, chty and nu checks, notification statistics, batches, serialization.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
-import { startTestCse, type TestCse } from '../harness.js';
+import { spawnWarden, startTestCse, stopWarden, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
+import { createTestDatabase } from '../postgres.js';
 
 type Attrs = Record<string, unknown>;
 const sgn = (n: Attrs): Attrs => n['m2m:sgn'] as Attrs;
@@ -275,5 +276,38 @@ describe('subscription event types, criteria and notification forms', () => {
     await subscribe(path, { rn: 'json', enc: { net: [3] } });
     assert.equal((await t.client.create(path, 4, { 'm2m:cin': { con: 'json' } }, ae)).rsc, 2001);
     await waitFor(() => rx.received.some((r) => String(r.headers['content-type']).startsWith('application/json') && JSON.stringify(r.body).includes('"json"')));
+  });
+});
+
+describe('Blocking_Update with two processes on one PostgreSQL database', () => {
+  it('holds an UPDATE arriving at the other process until the first has its answer', async () => {
+    const db = await createTestDatabase();
+    // Processes of their own: this process's hold (a mutex per resource) is not what is tested.
+    const flags = ['--storage.backend=postgres', `--storage.url=${db.url}`];
+    const started = await Promise.allSettled([spawnWarden(flags), spawnWarden(flags)]);
+    const rx = await new Receiver().start();
+    try {
+      if (started[0].status === 'rejected' || started[1].status === 'rejected') throw new Error('a Warden process did not start');
+      const [a, b] = [started[0].value, started[1].value];
+      const owner = await a.client.registerAe('guarded', { rr: true });
+      assert.equal((await a.client.update('/cse-in/guarded', { 'm2m:ae': { poa: [rx.url] } }, owner)).rsc, 2004);
+      assert.equal((await a.client.create('/cse-in/guarded', 23, { 'm2m:sub': { rn: 'gate', nu: [owner], enc: { net: [7] } } }, owner)).rsc, 2001);
+      rx.behaviour = 'hold';
+      const first = a.client.update('/cse-in/guarded', { 'm2m:ae': { lbl: ['by-a'] } }, owner);
+      await waitFor(() => rx.holding === 1);
+      const second = b.client.update('/cse-in/guarded', { 'm2m:ae': { lbl: ['by-b'] } }, owner);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(rx.holding, 1, 'the subscriber is asked about one UPDATE at a time, whichever process has it');
+      rx.release();
+      assert.equal((await first).rsc, 2004);
+      assert.equal((await second).rsc, 2004);
+      const asked = rx.notifications().filter((n) => ((n['m2m:sgn'] as Attrs | undefined)?.nev as Attrs | undefined)?.net === 7);
+      assert.deepEqual(asked.map((n) => (((((n['m2m:sgn'] as Attrs).nev as Attrs).rep as Attrs)['m2m:ae'] as Attrs).lbl)), [['by-a'], ['by-b']]);
+      assert.deepEqual(((await a.client.retrieve('/cse-in/guarded', owner)).body?.['m2m:ae'] as Attrs).lbl, ['by-b']);
+    } finally {
+      await rx.stop();
+      for (const s of started) if (s.status === 'fulfilled') await stopWarden(s.value.child);
+      await db.drop();
+    }
   });
 });
