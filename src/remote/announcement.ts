@@ -151,11 +151,8 @@ export class Announcements {
       if (policy?.ty !== RESOURCE_TYPE.accessControlPolicy) continue;
       let address = announcedToOf(policy.doc)[csi];
       if (address === undefined) {
-        address = await this.announceTo(policy, { csi });
-        if (address !== undefined) {
-          const announced = address;
-          await this.record(policy.ri, (doc) => ({ ...announcedToOf(doc), [csi]: announced }), true);
-        }
+        const made = await this.announceTo(policy, { csi });
+        if (made !== undefined) address = announcedToOf((await this.recordChanges(policy.ri, {}, { [csi]: made }))?.doc ?? {})[csi];
       }
       if (address !== undefined && !out.includes(address)) out.push(address);
     }
@@ -289,7 +286,7 @@ export class Announcements {
       const address = await this.announceTo(resource, target);
       if (address !== undefined) done[target.csi] = address;
     }
-    return (await this.record(resource.ri, () => done, true)) ?? resource;
+    return (await this.recordChanges(resource.ri, {}, done)) ?? resource;
   }
 
   /**
@@ -344,8 +341,43 @@ export class Announcements {
         if (retryable(result)) await this.queueSync({ csi, address, ri: resource.ri, sync: true });
       }
     }
-    if ('at' in content || JSON.stringify(before) !== JSON.stringify(after)) return (await this.record(resource.ri, () => after, true)) ?? resource;
+    if ('at' in content || JSON.stringify(before) !== JSON.stringify(after)) return (await this.recordChanges(resource.ri, before, after)) ?? resource;
     return resource;
+  }
+
+  /**
+   * Writes what this request changed in a resource's announcement record (`before` → `after`) into the record as it
+   * is now, not the record as it read it: requests at once (two UPDATEs of at, two resources announcing one policy)
+   * each wrote theirs over the other's, and an announced copy was left on the other CSE with nothing to sync or
+   * withdraw it. Where another request recorded a copy on the same CSE meanwhile, that one stays and this one's is
+   * withdrawn. Returns the resource as recorded (undefined when it is gone).
+   */
+  private async recordChanges(ri: string, before: AnnouncedTo, after: AnnouncedTo): Promise<StoredResource | undefined> {
+    const duplicates: Withdrawal[] = [];
+    const stored = await this.record(
+      ri,
+      (doc) => {
+        duplicates.length = 0;
+        const current: AnnouncedTo = { ...announcedToOf(doc) };
+        for (const [csi, address] of Object.entries(before)) if (after[csi] !== address && current[csi] === address) delete current[csi];
+        for (const [csi, address] of Object.entries(after)) {
+          if (before[csi] === address) continue;
+          if (current[csi] === undefined || current[csi] === address) current[csi] = address;
+          else duplicates.push({ csi, address, ri });
+        }
+        return current;
+      },
+      true,
+    );
+    // The resource went meanwhile: its withdrawals were queued with its deletion, from the record it had then.
+    if (!stored) for (const [csi, address] of Object.entries(after)) if (before[csi] !== address) duplicates.push({ csi, address, ri });
+    for (const job of duplicates) {
+      if (retryable(await this.sendWithdrawal(job))) {
+        const now = this.services.clock.now();
+        await this.services.store.transaction(async (tx) => tx.enqueue([withdrawalMessage(job, now + 5_000)]));
+      }
+    }
+    return stored;
   }
 
   /**

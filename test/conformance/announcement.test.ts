@@ -147,6 +147,33 @@ describe('resource announcement', () => {
     assert.equal((await call(inPort(), ca, 'DELETE', `/~${cntAt}?rcn=7`, 'CAdmin')).rsc, 4000);
   });
 
+  it('announces a policy that several resources announced at once share only once, and records it', async () => {
+    const acp = await call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', {
+      ty: 1,
+      body: { 'm2m:acp': { rn: 'sharedPolicy', pv: { acr: [{ acor: ['/id-in/CAdmin'], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } },
+    });
+    assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+    const acpRi = String(of(acp, 'm2m:acp').ri);
+    const made = await Promise.all(
+      [0, 1, 2, 3].map((i) => call(mnPort(), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: `together${i}`, acpi: [acpRi], at: ['/id-in'] } } })),
+    );
+    for (const reply of made) assert.equal(reply.rsc, 2001, JSON.stringify(reply.body));
+    const policyAt = of(await call(mnPort(), ca, 'GET', '/cse-mn/sharedPolicy', 'CAdmin'), 'm2m:acp').at as string[];
+    assert.equal(policyAt.length, 1, `one announced copy recorded: ${JSON.stringify(policyAt)}`);
+    // On the IN-CSE: one <acpA> of it is left (a duplicate made meanwhile is withdrawn), and every container's copy names it.
+    const copies = async (): Promise<number> => {
+      const found = (of(await onIn('/cse-in?fu=1&ty=10001&lim=1000'), 'm2m:uril') as unknown as string[] | undefined) ?? [];
+      let n = 0;
+      for (const uri of found) if (of(await onIn(`/${uri.replace(/^\//, '')}`), 'm2m:acpA').lnk === `/id-mn/${acpRi}`) n++;
+      return n;
+    };
+    await waitFor(async () => (await copies()) === 1, 10_000);
+    for (const reply of made) {
+      const cntA = of(await onIn(`/~${String((of(reply, 'm2m:cnt').at as string[])[0])}`), 'm2m:cntA');
+      assert.deepEqual(cntA.acpi, [riIn(policyAt[0])]);
+    }
+  });
+
   it('accepts announced resources only from the CSE that link names (4103 for an AE or the admin, 4000 for another CSE link)', async () => {
     const cbA = String(of(await onIn('/cse-in/id-mnAnnc'), 'm2m:cbA').ri);
     assert.equal((await call(inPort(), ca, 'POST', '/cse-in', 'Cevil', { ty: 2, body: { 'm2m:ae': { rn: 'evil', api: 'Nevil', rr: false, srv: ['3'] } } })).rsc, 2001);
