@@ -261,6 +261,9 @@ describe('bindings and serializations', () => {
     // A CoAP option carries any byte, where HTTP refuses control characters in a header: authenticate refuses them.
     const controlled = await client.send({ op: 2, to: 'cse-in', fr: 'Cnul\u0000ae', rqi: 'c3' });
     assert.equal(controlled.rsc, 4000);
+    // Nor a character no xs:string holds, which would make an XML answer naming the originator malformed.
+    assert.equal((await client.send({ op: 2, to: 'cse-in', fr: 'Cnon\uFFFEchar', rqi: 'c4' })).rsc, 4000);
+    assert.equal((await client.send({ op: 2, to: 'cse-in', fr: 'CAdmin', rqi: 'c5\uFFFF' })).rsc, 4000);
   });
 
   it('coap: each Uri-Path option is one segment taken literally, never a path, a query or a percent-encoding', async () => {

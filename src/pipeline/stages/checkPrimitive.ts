@@ -1,4 +1,5 @@
 // Stage 1: mandatory parameters, value ranges and the release version [TS-0004 §7.3.2.1].
+import { hasNonXmlCharacter } from '../../serialization/json.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
 import { OPERATION, RESPONSE_TYPE, RESULT_CONTENT, isDiscovery, type FilterCriteria, type Operation } from '../../primitive/request.js';
@@ -41,6 +42,8 @@ const KNOWN_TYPES = new Set([
 /** m2m:requestID is any xs:string [TS-0004 §6.3.3]: spaces included; bounded, and no control characters. */
 const RQI = /^\P{Cc}{1,256}$/u;
 const CONTROL = /\p{Cc}/u;
+/** Control characters (C0 and C1), and what no xs:string holds (U+FFFE, U+FFFF, unpaired surrogates): no header, and no XML answer, carries them. */
+const unfit = (value: string): boolean => CONTROL.test(value) || hasNonXmlCharacter(value);
 
 /** Absolute or relative timestamps of the request, resolved against its arrival (undefined when absent). */
 function requestTime(value: string | undefined, receivedAt: number): number | undefined {
@@ -104,13 +107,15 @@ export const checkPrimitive: Stage = {
   run(ctx) {
     const r = ctx.request;
     if (!OPERATIONS.has(r.op)) throw badRequest(`operation ${String(r.op)} is not a oneM2M operation`);
-    if (!RQI.test(r.rqi)) throw badRequest('request identifier (X-M2M-RI) is missing or malformed');
+    if (!RQI.test(r.rqi) || hasNonXmlCharacter(r.rqi)) throw badRequest('request identifier (X-M2M-RI) is missing or malformed');
     if (r.rvi !== undefined && !RELEASE_INDICATORS.includes(r.rvi)) {
       throw new CseError(RSC.RELEASE_VERSION_NOT_SUPPORTED, `release version '${r.rvi}' is not supported (X-M2M-RVI may be ${RELEASE_INDICATORS.join(', ')}; a Release 1 request sends none)`);
     }
     const registration = r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.AE;
     if (r.fr === '' && !registration) throw badRequest('originator (X-M2M-Origin) is missing');
     if (r.fr.length > 1024) throw badRequest('originator is longer than 1024 characters');
+    // Bindings that carry it in a body or an option (MQTT, WebSocket, CoAP) let any character through.
+    if (unfit(r.fr)) throw badRequest('originator contains a control character or another character no xs:string holds');
     // An ID has no dot segments [TS-0001 §7.2]; relayed unchanged, '/id-mn/../id-in/CAdmin' could be read as another
     // originator by a CSE further on that normalises paths.
     if (/(^|\/)\.{1,2}(\/|$)/.test(r.fr)) throw badRequest('originator has a "." or ".." segment');
@@ -195,7 +200,7 @@ export const checkPrimitive: Stage = {
       ['ltids', r.ltids],
       ['rids', r.rids],
     ] as const) {
-      if (values?.some((v) => v !== undefined && CONTROL.test(v))) throw badRequest(`${name} contains control characters`);
+      if (values?.some((v) => v !== undefined && unfit(v))) throw badRequest(`${name} contains control characters or characters no xs:string holds`);
     }
     checkDeadlines(requestTime(r.rqet, ctx.receivedAt), requestTime(r.rset, ctx.receivedAt), requestTime(r.oet, ctx.receivedAt), ctx.receivedAt);
     return undefined;
