@@ -144,18 +144,23 @@ export class LiveViews {
     return Promise.resolve({ rsc: 2000 });
   }
 
+  /** One `dropped` event with the count of events dropped since the last one, if any. */
+  private tellDropped(channel: Channel): void {
+    if (channel.dropped === 0 || channel.closed || !channel.stream) return;
+    channel.stream.write(`event: dropped\ndata: ${JSON.stringify({ count: channel.dropped })}\n\n`);
+    channel.dropped = 0;
+  }
+
   private push(channel: Channel, data: string): void {
     const event = `event: notification\ndata: ${data}\n\n`;
     const stream = channel.stream;
     if (stream) {
       if (stream.writableLength > UNREAD_BYTES) {
-        channel.dropped++;
+        // The page hears of what was dropped as soon as it has read what it holds, not only with a later event.
+        if (channel.dropped++ === 0) stream.once('drain', () => this.tellDropped(channel));
         return;
       }
-      if (channel.dropped > 0) {
-        stream.write(`event: dropped\ndata: ${JSON.stringify({ count: channel.dropped })}\n\n`);
-        channel.dropped = 0;
-      }
+      this.tellDropped(channel);
       stream.write(event);
     } else {
       channel.buffered.push(event);
