@@ -10,7 +10,7 @@ import { randomIdSuffix } from '../primitive/identifiers.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import type { CseServices, RequestContext } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { CRS_TARGET_PREFIX, canonicalUrl, targetKey, urlsOfTarget } from './events.js';
+import { CRS_TARGET_PREFIX, canonicalUrl, resolveTarget, targetKey, urlsOfTarget } from './events.js';
 import { hasPollingChannel, requestExpiry, requestThroughChannel } from './polling.js';
 import { MIN_ATTEMPT_MS, targetDeadline } from './deliver.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
@@ -105,8 +105,9 @@ export async function verifyTargets(
   subscriptionUri: string,
   subscriberUri?: string,
   options: VerificationOptions = {},
-): Promise<void> {
+): Promise<VerifiedRegistrations> {
   const { store, self } = services;
+  const registrations = new Map<string, { ri: string; seq: number }>();
   let own: ReadonlySet<string> | undefined;
   for (const target of targets) {
     // The verification request [TS-0004 §7.5.1.2.1]; each attempt has a request ID of its own.
@@ -118,12 +119,14 @@ export async function verifyTargets(
       rvi: '3',
       pc: { 'm2m:sgn': { vrq: true, sur: subscriptionUri, cr: originator } },
     });
-    const key = await targetKey(store, self, target);
+    const { key, ae } = await resolveTarget(store, self, target);
     // Not the subscriber itself (its own AE, its own polling channel, or a su that is one of its own points of access).
     if (key === `ae:${originator}` || key === `pch:${originator}` || target === originator) continue;
     // A <crossResourceSubscription> of this CSE accepts the subscriptions made for it [TS-0004 §7.4.58.2.1 Recv-6.5].
     if (key.startsWith(CRS_TARGET_PREFIX)) continue;
     if (target === subscriberUri && /^[a-z][a-z0-9+.-]*:\/\//i.test(key) && (own ??= await ownPointsOfAccess(services, originator)).has(key)) continue;
+    // The registration asked, read before it is asked: the one the subscription may be bound to (assertAsked).
+    if (ae?.seq !== undefined) registrations.set(target, { ri: ae.ri, seq: ae.seq });
     // Another AE reachable only by polling is verified through its channel, never accepted unverified.
     if (key.startsWith('pch:')) {
       await verifyThroughChannel(services, key.slice(4), target, originator, subscriptionUri, options);
@@ -156,5 +159,22 @@ export async function verifyTargets(
     // told to the originator.
     if (!verified && refused) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' is a destination the outbound policy refuses`);
     if (!verified) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${target}' did not accept the verification request`);
+  }
+  return registrations;
+}
+
+/** The registration (AE-ID and store seq) each target a verification asked named, by target. */
+export type VerifiedRegistrations = ReadonlyMap<string, { readonly ri: string; readonly seq: number }>;
+
+/**
+ * In the transaction that binds a subscription's targets to registrations (bindTargets): each AE asked must be the
+ * registration bound. An AE-ID deregistered and registered again by someone else while its answer was awaited
+ * (the old holder can time its answer) would otherwise be bound without ever having been asked [TS-0001 §10.2.10.4:
+ * the target's consent]. `targets`: the targets just bound (all asked ones when omitted). 5204, nothing made or changed.
+ */
+export function assertAsked(asked: VerifiedRegistrations, bound: Readonly<Record<string, unknown>>, targets?: readonly string[]): void {
+  for (const [target, { ri, seq }] of asked) {
+    if (targets && !targets.includes(target)) continue;
+    if (bound[ri] !== seq) throw new CseError(RSC.SUBSCRIPTION_VERIFICATION_INITIATION_FAILED, `notification target '${ri}' was registered again while it was asked; ask again`);
   }
 }

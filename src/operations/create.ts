@@ -14,7 +14,7 @@ import { resolvePolicyLinks } from './policyLinks.js';
 import { cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { eventContext } from './events.js';
 import { SUBSCRIBER_AUTHENTICATED_KEY, TARGET_BINDING_KEY, bindTargets, recordEvent } from '../notifications/events.js';
-import { beaconTargetsToVerify, targetsToVerify, unverifiedSubscriberUri, verificationOptions, verifyTargets } from '../notifications/verify.js';
+import { assertAsked, beaconTargetsToVerify, targetsToVerify, unverifiedSubscriberUri, verificationOptions, verifyTargets, type VerifiedRegistrations } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { isNotifying } from '../notifications/crossResource.js';
 import { OPERATION } from '../primitive/request.js';
@@ -31,11 +31,12 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
   const shortType = definition.typeName.slice(definition.typeName.indexOf(':') + 1);
   const ri = newResourceId(shortType, clock.now());
   // Verification talks to the targets: it happens before, never inside, the transaction.
+  let asked: VerifiedRegistrations = new Map();
   if (isNotifying(definition.ty)) {
     // A member request of a group fan-out: the targets the fan-out verified for all its members are not asked again.
     const verified = ctx.transport.internal ? ctx.transport.verifiedTargets : undefined;
     const targets = targetsToVerify(content).filter((t) => !verified?.has(t));
-    await verifyTargets(ctx.services, targets, originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), verificationOptions(ctx));
+    asked = await verifyTargets(ctx.services, targets, originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), verificationOptions(ctx));
   } else if (definition.ty === RESOURCE_TYPE.timeSyncBeacon) {
     await verifyTargets(ctx.services, beaconTargetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, undefined, verificationOptions(ctx));
   }
@@ -76,7 +77,9 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
       // which registration each AE-ID target named — its verification went to that AE, not to a later holder.
       doc[SUBSCRIBER_AUTHENTICATED_KEY] = ctx.originator?.authenticated === true;
       const targets = [...((doc.nu as string[] | undefined) ?? []), doc.su, doc.nfu].filter((t): t is string => typeof t === 'string');
-      doc[TARGET_BINDING_KEY] = await bindTargets(tx, ctx.services.self, targets);
+      const bound = await bindTargets(tx, ctx.services.self, targets);
+      assertAsked(asked, bound);
+      doc[TARGET_BINDING_KEY] = bound;
     }
     // A hook may name a resource the request left unnamed (a subscription's notificationSchedule).
     resource.rn = typeof rn === 'string' ? rn : resource.rn || resource.ri;

@@ -16,7 +16,7 @@ import { TARGET_BINDING_KEY, bindTargets, recordEvent, resolveTarget } from '../
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import type { ResourceStore } from '../storage/store.js';
 import { requestExpiry } from '../notifications/polling.js';
-import { beaconTargetsToVerify, targetsToVerify, verificationOptions, verifyTargets } from '../notifications/verify.js';
+import { assertAsked, beaconTargetsToVerify, targetsToVerify, verificationOptions, verifyTargets, type VerifiedRegistrations } from '../notifications/verify.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { isNotifying, leaveCrossResourceSubscriptions } from '../notifications/crossResource.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -31,10 +31,11 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   if (!content || targetRi === undefined) throw new Error('update runs after validateContent');
   // New notification targets are verified first, outside the transaction [TS-0001 table 10.2.10.4-1].
   let added: string[] | undefined;
+  let asked: VerifiedRegistrations = new Map();
   if (ctx.resource && isNotifying(ctx.resource.ty)) {
     // nu, su and nfu targets the subscription did not have yet are verified; the new nu ones are bound below.
     const toVerify = targetsToVerify(content, ctx.resource.doc);
-    await verifyTargets(ctx.services, toVerify, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`, undefined, verificationOptions(ctx));
+    asked = await verifyTargets(ctx.services, toVerify, ctx.originator?.id ?? '', `/${ctx.services.self.cseId}/${targetRi}`, undefined, verificationOptions(ctx));
     const nu = content.nu;
     if (Array.isArray(nu)) added = toVerify.filter((t) => nu.includes(t));
   } else if (ctx.resource?.ty === RESOURCE_TYPE.timeSyncBeacon) {
@@ -44,7 +45,7 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   const release = await blockingUpdate(ctx.services, ctx.resource as StoredResource, content, requestExpiry(ctx));
   let outcome: Outcome;
   try {
-    outcome = await applyUpdate(ctx, content, targetRi, added);
+    outcome = await applyUpdate(ctx, content, targetRi, added, asked);
   } finally {
     release();
   }
@@ -54,7 +55,7 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   return outcome;
 }
 
-async function applyUpdate(ctx: RequestContext, content: Record<string, unknown>, targetRi: string, added: string[] | undefined): Promise<Outcome> {
+async function applyUpdate(ctx: RequestContext, content: Record<string, unknown>, targetRi: string, added: string[] | undefined, asked: VerifiedRegistrations): Promise<Outcome> {
   const { registry, store, clock, config, access } = ctx.services;
   const outcome = await store.transaction(async (tx) => {
     const resource = await tx.getForUpdate(targetRi);
@@ -90,7 +91,9 @@ async function applyUpdate(ctx: RequestContext, content: Record<string, unknown>
     }
     if (isNotifying(resource.ty) && ('nu' in changes || 'nfu' in changes)) {
       const nfu = 'nfu' in changes && typeof changes.nfu === 'string' ? [changes.nfu] : [];
-      await rebindTargets(tx, ctx.services.self, resource, [...(added ?? []), ...nfu]);
+      const rebound = [...(added ?? []), ...nfu];
+      await rebindTargets(tx, ctx.services.self, resource, rebound);
+      assertAsked(asked, resource.doc[TARGET_BINDING_KEY] as Record<string, unknown>, rebound);
     }
     resource.lt = formatTimestamp(now);
     await tx.update(resource);

@@ -397,3 +397,36 @@ describe('polling channel', () => {
     }
   });
 });
+
+describe('a notification target registered again while its consent was asked', () => {
+  it('is not bound to the new holder of its AE-ID: 5204, and the new holder is never notified', async () => {
+    const t = await startTestCse({});
+    const asked = await new Receiver().start();
+    const next = await new Receiver().start();
+    try {
+      const subscriber = await t.client.registerAe('watcher');
+      assert.equal((await t.client.create('/cse-in/watcher', 3, { 'm2m:cnt': { rn: 'data' } }, subscriber)).rsc, 2001);
+      const target = await t.client.registerAe('target', { rr: true, poa: [asked.url] });
+      // The registration asked holds its answer; meanwhile it leaves and someone else registers its AE-ID.
+      asked.behaviour = 'hold';
+      const creating = t.client.create('/cse-in/watcher/data', 23, { 'm2m:sub': { rn: 'toTarget', nu: [target], enc: { net: [3] } } }, subscriber);
+      await waitFor(() => asked.holding === 1);
+      assert.equal((await t.client.delete('/cse-in/target', target)).rsc, 2002);
+      const again = await t.client.create('/cse-in', 2, { 'm2m:ae': { rn: 'impostor', api: 'Nother', rr: true, srv: ['3'], poa: [next.url] } }, target);
+      assert.equal(again.rsc, 2001, again.text);
+      asked.release();
+      const sub = await creating;
+      assert.equal(sub.rsc, 5204, sub.text);
+      assert.equal((await t.client.create('/cse-in/watcher/data', 4, { 'm2m:cin': { con: 'secret reading' } }, subscriber)).rsc, 2001);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(next.notifications(), [], 'the new holder hears nothing');
+      // Asked now, the new holder can consent for itself.
+      const direct = await t.client.create('/cse-in/watcher/data', 23, { 'm2m:sub': { rn: 'toTarget', nu: [target], enc: { net: [3] } } }, subscriber);
+      assert.equal(direct.rsc, 2001, direct.text);
+    } finally {
+      await asked.stop();
+      await next.stop();
+      await t.close();
+    }
+  });
+});
