@@ -10,7 +10,7 @@ import { randomIdSuffix } from '../primitive/identifiers.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import type { CseServices, RequestContext } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { CRS_TARGET_PREFIX, canonicalUrl, resolveTarget, targetKey, urlsOfTarget } from './events.js';
+import { CRS_TARGET_PREFIX, canonicalUrl, resolveTarget, urlsOfTarget } from './events.js';
 import { hasPollingChannel, requestExpiry, requestThroughChannel } from './polling.js';
 import { MIN_ATTEMPT_MS, targetDeadline } from './deliver.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
