@@ -193,6 +193,8 @@ export class RegistrarRegistration {
   /** Registers (or confirms and updates the registration); true when this CSE is registered afterwards. */
   private async attempt(): Promise<boolean> {
     const { config, self, log } = this.services;
+    // A check of a registration this process has made: the registrar's <remoteCSE> here exists, unless it was deleted.
+    const checking = this.state === 'registered';
     const registrarId = this.peer.csi;
     const mine = `${registrarId}/${self.cseId}`;
     const attributes = await this.ownAttributes();
@@ -236,11 +238,14 @@ export class RegistrarRegistration {
       return false;
     }
     if (this.state === 'stopped') return false;
-    return this.storeRegistrarCse(cb);
+    return this.storeRegistrarCse(cb, checking);
   }
 
-  /** Creates or updates the <remoteCSE> of the registrar under this CSEBase. */
-  private async storeRegistrarCse(cb: Record<string, unknown>): Promise<boolean> {
+  /**
+   * Creates or updates the <remoteCSE> of the registrar under this CSEBase. `checking`: a registration made before
+   * is checked, and a <remoteCSE> found gone was deleted meanwhile (a deregistration, answered 2002): not made again.
+   */
+  private async storeRegistrarCse(cb: Record<string, unknown>, checking: boolean): Promise<boolean> {
     const { store, self, clock, log, config } = this.services;
     const ri = remoteCseRi(this.peer.csi);
     const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 32) : undefined);
@@ -259,6 +264,7 @@ export class RegistrarRegistration {
     const ts = formatTimestamp(clock.now());
     return store.transaction(async (tx) => {
       const existing = await tx.getForUpdate(ri);
+      if (this.state === 'stopped' || this.state === 'deregistered' || (checking && !existing)) return false;
       if (existing && (existing.ty !== RESOURCE_TYPE.remoteCSE || existing.pi !== self.cseId)) {
         log.error({ registrar: this.peer.csi, ri }, `resource '${ri}' exists and is not the registrar's <remoteCSE>: registration not recorded`);
         return false;

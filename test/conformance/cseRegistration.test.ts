@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { freePort, type TestCse } from '../harness.js';
 import { Receiver, waitFor } from '../receiver.js';
-import { TestPki, call, registrarFlags, startCseNode, type CseFiles, type Reply } from '../cse.js';
+import { TestPki, call, registrarFlags, startCseNode, startInMnTree, type CseFiles, type Reply } from '../cse.js';
 
 type Attrs = Record<string, unknown>;
 const csr = (r: Reply): Attrs => (r.body?.['m2m:csr'] ?? {}) as Attrs;
@@ -422,3 +422,32 @@ describe('a registrar that answers garbage, hangs, or is another CSE', () => {
   }
 });
 
+
+describe('a deregistration while a registration check is under way', () => {
+  it('is not undone by the check: the registrar is not recorded here again', async () => {
+    const { ca, inCse, mnCse } = await startInMnTree('warden-dereg-race-');
+    try {
+      type Attempting = { send: (p: { op: number; to: string }) => Promise<unknown>; run: () => Promise<void>; settled: () => Promise<void> };
+      const registration = mnCse.cse.services.remote?.registration as unknown as Attempting;
+      assert.ok(registration);
+      await waitFor(async () => (await call(mnCse.cse.httpPort, ca, 'GET', '/cse-mn/id-in', 'CAdmin')).rsc === 2000, 10_000);
+      // The periodic check: its read of the registrar's CSEBase is answered late, after the operator's DELETE here.
+      const send = registration.send.bind(registration);
+      registration.send = async (p) => {
+        if (p.op === 2 && p.to === '/id-in/cse-in') await new Promise((r) => setTimeout(r, 300));
+        return send(p);
+      };
+      const checking = registration.run();
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await call(mnCse.cse.httpPort, ca, 'DELETE', '/cse-mn/id-in', 'CAdmin')).rsc, 2002);
+      await checking;
+      await registration.settled();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await call(mnCse.cse.httpPort, ca, 'GET', '/cse-mn/id-in', 'CAdmin')).rsc, 4004, 'the deleted <remoteCSE> stays deleted');
+      await waitFor(async () => (await call(inCse.cse.httpPort, ca, 'GET', '/cse-in/id-mn', 'CAdmin')).rsc === 4004, 5000);
+    } finally {
+      await mnCse.close();
+      await inCse.close();
+    }
+  });
+});
