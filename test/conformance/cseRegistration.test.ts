@@ -8,7 +8,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { freePort, type TestCse } from '../harness.js';
+import { freePort, startTestCse, type TestCse } from '../harness.js';
+import { createTestDatabase } from '../postgres.js';
 import { Receiver, waitFor } from '../receiver.js';
 import { TestPki, call, registrarFlags, startCseNode, startInMnTree, type CseFiles, type Reply } from '../cse.js';
 
@@ -448,6 +449,33 @@ describe('a deregistration while a registration check is under way', () => {
     } finally {
       await mnCse.close();
       await inCse.close();
+    }
+  });
+});
+
+describe('two <remoteCSE>s naming one <node> at once, on PostgreSQL', () => {
+  it('link one of them: the node hosts one CSE', async () => {
+    const db = await createTestDatabase();
+    const t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url });
+    try {
+      const { store, self } = t.cse.services;
+      const ts = '20260101T000000';
+      // Two registrees (their registrations, as stored), updated by the admin.
+      for (const id of ['csA', 'csB']) {
+        await store.insert({ ri: id, pi: self.cseId, ty: 16, rn: id, srn: `${self.cseRn}/${id}`, ct: ts, lt: ts, doc: { csi: `/${id}`, cb: `/${id}/cb`, rr: true, srv: ['3'], __creator: `/${id}` } });
+      }
+      const both: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        assert.equal((await t.client.create('/cse-in', 14, { 'm2m:nod': { rn: `box${i}`, ni: `box${i}` } }, 'CAdmin')).rsc, 2001);
+        const answers = await Promise.all(['csA', 'csB'].map((id) => t.client.update(`/cse-in/${id}`, { 'm2m:csr': { nl: `cse-in/box${i}` } }, 'CAdmin')));
+        if (answers.every((a) => a.rsc === 2004)) both.push(i);
+        assert.ok(answers.some((a) => a.rsc === 2004) && answers.every((a) => a.rsc === 2004 || a.rsc === 4000), answers.map((a) => a.rsc).join(','));
+        for (const id of ['csA', 'csB']) await t.client.update(`/cse-in/${id}`, { 'm2m:csr': { nl: null } }, 'CAdmin');
+      }
+      assert.deepEqual(both, [], 'rounds where both were linked');
+    } finally {
+      await t.close();
+      await db.drop();
     }
   });
 });

@@ -46,9 +46,13 @@ export const nodeType = defineResourceType({
   hooks: {},
 });
 
-async function changeHostedAes(ctx: HookContext, nodeRi: string, change: (hael: string[]) => string[]): Promise<void> {
+async function changeHostedAes(ctx: HookContext, nodeRi: string, change: (hael: string[]) => string[], linking = false): Promise<void> {
   const node = await ctx.store.getForUpdate(nodeRi);
-  if (node?.ty !== RESOURCE_TYPE.node) return;
+  // The node read before the lock may have been deleted since: an AE linked to it would name nothing.
+  if (node?.ty !== RESOURCE_TYPE.node) {
+    if (linking) throw badRequest(`attribute 'nl' names a <node> that was deleted meanwhile`);
+    return;
+  }
   const attrs = node.doc as NodeAttributes;
   const hael = change([...(attrs.hael ?? [])]);
   // The attribute goes when its last AE does: hael is a non-empty list when present (ACME does the same).
@@ -73,18 +77,23 @@ export async function linkAeToNode(ctx: HookContext, ae: StoredResource): Promis
   }
   if (before === after) return;
   if (before) await changeHostedAes(ctx, before, (hael) => hael.filter((ri) => ri !== ae.ri));
-  if (after) await changeHostedAes(ctx, after, (hael) => (hael.includes(ae.ri) ? hael : [...hael, ae.ri]));
+  if (after) await changeHostedAes(ctx, after, (hael) => (hael.includes(ae.ri) ? hael : [...hael, ae.ri]), true);
   if (after) ae.doc[NODE_LINK_KEY] = after;
   else delete ae.doc[NODE_LINK_KEY];
 }
 
 async function changeHostedCse(ctx: HookContext, nodeRi: string, cseRi: string | undefined, leaving: string): Promise<void> {
   const node = await ctx.store.getForUpdate(nodeRi);
-  if (node?.ty !== RESOURCE_TYPE.node) return;
+  if (node?.ty !== RESOURCE_TYPE.node) {
+    if (cseRi !== undefined) throw badRequest(`attribute 'nl' names a <node> that was deleted meanwhile`);
+    return;
+  }
   if (cseRi === undefined) {
     if (node.doc.hcl !== leaving) return;
     delete node.doc.hcl;
   } else {
+    // Checked again under the lock: two CSEs naming one node at once both found it free before it.
+    if (typeof node.doc.hcl === 'string' && node.doc.hcl !== cseRi) throw badRequest(`attribute 'nl': the <node> it names already hosts another CSE`);
     node.doc.hcl = cseRi;
   }
   node.lt = formatTimestamp(ctx.now);
