@@ -773,10 +773,28 @@ function bind(r: StoredResource): Record<string, unknown> & { bytes: number } {
 
 /** The view handed to a transaction body: same operations, no locking (the body holds the lock). */
 class SqliteTransactionView implements ResourceStore {
+  /**
+   * Broadcasts of the running transaction: sent when its body has succeeded, dropped when it is undone, as PostgreSQL
+   * sends them at commit. Sent at once, a "removed" heard by a listener (a deregistration from the registrar) stood
+   * even when the deletion then rolled back.
+   */
+  private pending: Array<[string, string]> = [];
+
   constructor(
     private readonly ops: SqliteOperations,
     private readonly bus: LocalBus,
   ) {}
+
+  /** Starts a transaction's broadcasts afresh; returns them when it ends (sendPending) or drops them. */
+  begin(): void {
+    this.pending = [];
+  }
+
+  takePending(): Array<[string, string]> {
+    const pending = this.pending;
+    this.pending = [];
+    return pending;
+  }
   get(ri: string): Promise<StoredResource | undefined> {
     return Promise.resolve(this.ops.get(ri));
   }
@@ -909,7 +927,7 @@ class SqliteTransactionView implements ResourceStore {
     return fn(this);
   }
   broadcast(topic: string, payload: string): Promise<void> {
-    this.bus.emit(topic, payload);
+    this.pending.push([topic, payload]);
     return Promise.resolve();
   }
   subscribe(topic: string, listener: (payload: string) => void): () => void {
@@ -928,7 +946,13 @@ class LocalBus {
     return () => this.listeners.set(topic, (this.listeners.get(topic) ?? []).filter((l) => l !== listener));
   }
   emit(topic: string, payload: string): void {
-    for (const l of this.listeners.get(topic) ?? []) l(payload);
+    for (const l of this.listeners.get(topic) ?? []) {
+      try {
+        l(payload);
+      } catch {
+        // A listener's failure is its own, as with PostgreSQL's notifications: the sender's write stands.
+      }
+    }
   }
 }
 
@@ -1108,10 +1132,13 @@ class SqliteStore implements ResourceStore {
     try {
       if (!this.db.inTransaction) this.db.exec('BEGIN IMMEDIATE');
       this.db.exec('SAVEPOINT warden_tx');
+      this.view.begin();
       try {
         result = await fn(this.view);
         this.db.exec('RELEASE warden_tx');
+        for (const [topic, payload] of this.view.takePending()) this.bus.emit(topic, payload);
       } catch (err) {
+        this.view.takePending();
         if (this.db.inTransaction) {
           this.db.exec('ROLLBACK TO warden_tx');
           this.db.exec('RELEASE warden_tx');

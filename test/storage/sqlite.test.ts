@@ -92,3 +92,29 @@ describe('SQLite: a damaged write-ahead log', () => {
     assert.deepEqual(readFileSync(damage?.keptAt ?? ''), wal, 'the damaged log, as it was, for recovery');
   });
 });
+
+describe('SQLite: broadcasts of a transaction', () => {
+  it('reach listeners when the transaction succeeds, and never when it is undone', async () => {
+    const store = openSqliteStore({ path: ':memory:', durability: 'normal' });
+    try {
+      const heard: string[] = [];
+      store.subscribe('t', (payload) => heard.push(payload));
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.broadcast('t', 'undone');
+          assert.deepEqual(heard, [], 'not while the transaction runs');
+          throw new Error('abort');
+        }),
+      );
+      await store.transaction(async (tx) => {
+        await tx.broadcast('t', 'kept');
+        assert.deepEqual(heard, []);
+      });
+      assert.deepEqual(heard, ['kept']);
+      await store.broadcast('t', 'outside');
+      assert.deepEqual(heard, ['kept', 'outside'], 'outside a transaction at once');
+    } finally {
+      await store.close();
+    }
+  });
+});
