@@ -136,7 +136,7 @@ describe('verification through a polling channel', () => {
   });
 });
 
-describe('requestAggregation (rqag)', () => {
+describe('polling a channel: requestAggregation (rqag), and polls at once', () => {
   let t: TestCse;
   beforeEach(async () => {
     t = await startTestCse({ 'notifications.pollResponseTimeout': 5 });
@@ -144,10 +144,15 @@ describe('requestAggregation (rqag)', () => {
   });
   afterEach(() => t.close());
 
-  it('with rqag, a poll returns every queued request at once as m2m:agrp; without, one m2m:rqp per poll', async () => {
+  /** pub's subscription to its container, for sleepy, verified through the channel. */
+  const subscribe = async (): Promise<void> => {
     const creating = t.client.create('/cse-in/pub/c', 23, SUB, 'Cpub');
     assert.equal((await answer(t.client, await pollOne(t.client))).rsc, 2000);
     assert.equal((await creating).rsc, 2001);
+  };
+
+  it('with rqag, a poll returns every queued request at once as m2m:agrp; without, one m2m:rqp per poll', async () => {
+    await subscribe();
     assert.equal((await t.client.update('/cse-in/sleepy/pch', { 'm2m:pch': { rqag: true } }, 'Csleepy')).rsc, 2004);
     for (let i = 0; i < 3; i++) assert.equal((await t.client.create('/cse-in/pub/c', 4, { 'm2m:cin': { con: `v${i}` } }, 'Cpub')).rsc, 2001);
     await waitFor(async () => (await t.cse.services.store.queueLength('pch:Csleepy')) === 3);
@@ -167,20 +172,9 @@ describe('requestAggregation (rqag)', () => {
     await pollOne(t.client);
     assert.equal(await t.cse.services.store.queueLength('pch:Csleepy'), 1);
   });
-});
 
-describe('several polls waiting at once', () => {
-  let t: TestCse;
-  beforeEach(async () => {
-    t = await startTestCse({ 'notifications.pollResponseTimeout': 5 });
-    await setUp(t.client);
-  });
-  afterEach(() => t.close());
-
-  it('hand one queued request to one of them, never the same request to two', async () => {
-    const creating = t.client.create('/cse-in/pub/c', 23, SUB, 'Cpub');
-    assert.equal((await answer(t.client, await pollOne(t.client))).rsc, 2000);
-    assert.equal((await creating).rsc, 2001);
+  it('several polls waiting at once: one queued request goes to one of them, never to two', async () => {
+    await subscribe();
     const polls = Array.from({ length: 6 }, () => t.client.retrieve('/cse-in/sleepy/pch/pcu', 'Csleepy', { headers: { 'X-M2M-RET': '1500' } }));
     await new Promise((r) => setTimeout(r, 300)); // every poll is waiting
     assert.equal((await t.client.create('/cse-in/pub/c', 4, { 'm2m:cin': { con: 'once' } }, 'Cpub')).rsc, 2001);
