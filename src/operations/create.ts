@@ -36,7 +36,9 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     // A member request of a group fan-out: the targets the fan-out verified for all its members are not asked again.
     const verified = ctx.transport.internal ? ctx.transport.verifiedTargets : undefined;
     const targets = targetsToVerify(content).filter((t) => !verified?.has(t));
-    asked = await verifyTargets(ctx.services, targets, originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), verificationOptions(ctx));
+    const own = await verifyTargets(ctx.services, targets, originator, `/${ctx.services.self.cseId}/${ri}`, unverifiedSubscriberUri(content), verificationOptions(ctx));
+    // Those the fan-out asked are bound to the registrations it asked, as those asked here are.
+    asked = new Map([...((ctx.transport.internal ? ctx.transport.verifiedRegistrations : undefined) ?? []), ...own]);
   } else if (definition.ty === RESOURCE_TYPE.timeSyncBeacon) {
     await verifyTargets(ctx.services, beaconTargetsToVerify(content), originator, `/${ctx.services.self.cseId}/${ri}`, undefined, verificationOptions(ctx));
   }

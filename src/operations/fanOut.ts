@@ -4,7 +4,7 @@
 import { CseError } from '../primitive/errors.js';
 import { OPERATION, type RequestPrimitive } from '../primitive/request.js';
 import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
-import { targetsToVerify, unverifiedSubscriberUri, verificationOptions, verifyTargets } from '../notifications/verify.js';
+import { targetsToVerify, unverifiedSubscriberUri, verificationOptions, verifyTargets, type VerifiedRegistrations } from '../notifications/verify.js';
 import { absoluteSegments } from '../security/originators.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { RSC } from '../primitive/rsc.js';
@@ -88,7 +88,7 @@ async function rememberForwarding(ctx: RequestContext, groupRi: string): Promise
  * group has members (10 000 at most). The verification names the group's fopt as the subscription. Returns the
  * targets verified (with those an enclosing fan-out verified); undefined when the request creates no subscription.
  */
-async function verifyGroupSubscription(ctx: RequestContext, groupRi: string): Promise<ReadonlySet<string> | undefined> {
+async function verifyGroupSubscription(ctx: RequestContext, groupRi: string): Promise<{ targets: ReadonlySet<string>; registrations: VerifiedRegistrations } | undefined> {
   const pc = ctx.request.pc as Record<string, unknown> | undefined;
   const sub = pc?.['m2m:sub'];
   if (ctx.request.op !== OPERATION.CREATE || ctx.request.ty !== RESOURCE_TYPE.subscription || typeof sub !== 'object' || sub === null) return undefined;
@@ -97,8 +97,9 @@ async function verifyGroupSubscription(ctx: RequestContext, groupRi: string): Pr
   // nfu was verified by rememberForwarding, which keeps it for the group.
   const targets = targetsToVerify(content).filter((t) => t !== content.nfu && !before?.has(t));
   const { services } = ctx;
-  await verifyTargets(services, targets, ctx.originator?.id ?? ctx.request.fr, `/${services.self.cseId}/${groupRi}/fopt`, unverifiedSubscriberUri(content), verificationOptions(ctx));
-  return new Set([...(before ?? []), ...targets]);
+  const asked = await verifyTargets(services, targets, ctx.originator?.id ?? ctx.request.fr, `/${services.self.cseId}/${groupRi}/fopt`, unverifiedSubscriberUri(content), verificationOptions(ctx));
+  const earlier = ctx.transport.internal ? ctx.transport.verifiedRegistrations : undefined;
+  return { targets: new Set([...(before ?? []), ...targets]), registrations: new Map([...(earlier ?? []), ...asked]) };
 }
 
 async function removeMembers(ctx: RequestContext, groupRi: string, gone: ReadonlySet<string>): Promise<void> {
@@ -180,7 +181,7 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
   const budget = ctx.transport.fanOutBudget ?? { requests: maxFanOutRequests, bytes: maxAnswerBytes };
   const retrieving = ctx.request.op === OPERATION.RETRIEVE;
   await rememberForwarding(ctx, group.ri);
-  const verifiedTargets = await verifyGroupSubscription(ctx, group.ri);
+  const verified = await verifyGroupSubscription(ctx, group.ri);
   const responses = await mapBounded(members, FAN_OUT_CONCURRENCY, async (member) => {
       // A RETRIEVE changes nothing, so once no answer fits, the remaining members are not asked either.
       if (budget.requests <= 0 || (retrieving && budget.bytes <= MIN_ANSWER_BYTES)) {
@@ -189,7 +190,7 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
       }
       budget.requests--;
       const request: RequestPrimitive = { ...ctx.request, to: await memberTarget(ctx, member, suffix), gid, ...groupSubscription(ctx, group.ri) };
-      const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth, fanOutBudget: budget, ...(verifiedTargets ? { verifiedTargets } : {}) });
+      const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth, fanOutBudget: budget, ...(verified ? { verifiedTargets: verified.targets, verifiedRegistrations: verified.registrations } : {}) });
       let pc = response.pc;
       // A nested aggregate made here was counted member by member where it was made; one that another CSE made (a
       // member group there, fanned out by its Hosting CSE) was bounded by that CSE's budget only, so it is counted

@@ -49,6 +49,8 @@ export interface TransportContext {
    * verified once for all its members (operations/fanOut.ts). Honoured on internal requests only.
    */
   verifiedTargets?: ReadonlySet<string>;
+  /** With verifiedTargets: the registration each AE among them was asked as (verify.ts assertAsked). */
+  verifiedRegistrations?: ReadonlyMap<string, { readonly ri: string; readonly seq: number }>;
   /**
    * Set on the UPDATE by which a <crossResourceSubscription> joins a subscription (srat): entries of list attributes
    * to add to what is stored when the UPDATE runs, under the resource's lock, in place of the lists in the content

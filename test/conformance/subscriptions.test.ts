@@ -423,6 +423,26 @@ describe('a notification target registered again while its consent was asked', (
       // Asked now, the new holder can consent for itself.
       const direct = await t.client.create('/cse-in/watcher/data', 23, { 'm2m:sub': { rn: 'toTarget', nu: [target], enc: { net: [3] } } }, subscriber);
       assert.equal(direct.rsc, 2001, direct.text);
+
+      // The same through a group: the fan-out asks once for its members, and each member's subscription is bound
+      // to the registration it asked.
+      assert.equal((await t.client.create('/cse-in/watcher', 3, { 'm2m:cnt': { rn: 'more' } }, subscriber)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/watcher', 9, { 'm2m:grp': { rn: 'both', mid: ['cse-in/watcher/more'], mnm: 5 } }, subscriber)).rsc, 2001);
+      const third = await new Receiver().start();
+      try {
+        next.behaviour = 'hold';
+        const fanning = t.client.create('/cse-in/watcher/both/fopt', 23, { 'm2m:sub': { rn: 'viaGroup', nu: [target], enc: { net: [3] } } }, subscriber);
+        await waitFor(() => next.holding === 1);
+        assert.equal((await t.client.delete('/cse-in/impostor', target)).rsc, 2002);
+        assert.equal((await t.client.create('/cse-in', 2, { 'm2m:ae': { rn: 'third', api: 'Nthird', rr: true, srv: ['3'], poa: [third.url] } }, target)).rsc, 2001);
+        next.release();
+        const fanned = await fanning;
+        const member = ((fanned.body?.['m2m:agr'] as Record<string, unknown> | undefined)?.['m2m:rsp'] as Array<Record<string, unknown>> | undefined)?.[0];
+        assert.equal(member?.rsc, 5204, fanned.text);
+        assert.equal((await t.client.retrieve('/cse-in/watcher/more/viaGroup', subscriber)).rsc, 4004);
+      } finally {
+        await third.stop();
+      }
     } finally {
       await asked.stop();
       await next.stop();
