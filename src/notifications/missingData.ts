@@ -5,7 +5,7 @@ import { formatTimestamp } from '../primitive/identifiers.js';
 import { durationMs } from '../resources/validate.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { MISSING_DATA_LIST_MAX, MISSING_DATA_TIMER, WATCH_KEY, type MissingDataWatch, type TimeSeriesAttributes } from '../resources/types/timeSeries.js';
-import { EVENT, MISSING_DATA_WINDOW_KEY as WINDOW_KEY, type SubscriptionAttributes } from '../resources/types/subscription.js';
+import { EVENT, MISSING_DATA_WINDOWS_KEY, MISSING_DATA_WINDOW_KEY as WINDOW_KEY, type SubscriptionAttributes } from '../resources/types/subscription.js';
 import { setTimer, type TimerHandler } from '../scheduler/timers.js';
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import { MAX_SUBSCRIPTIONS_PER_RESOURCE, recordMissingData, type MissingDataReport } from './events.js';
@@ -55,15 +55,7 @@ export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, p
   if (attrs.mdd !== true || attrs.pei === undefined || attrs.mdt === undefined || !watch || watch.first !== (payload as { first?: unknown }).first) return;
   const { pei, mdt } = attrs;
   const now = services.clock.now();
-  const listed = (await tx.children(timeSeries.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE })).filter(watchesMissingData);
-  // Their windows are written back below: each is locked (in resource-ID order) and read again first, or an UPDATE
-  // of it that committed since the list was read was undone by that write (PostgreSQL; acknowledged 2004, then gone).
-  const fresh = new Map<string, StoredResource>();
-  for (const ri of listed.map((sub) => sub.ri).sort()) {
-    const sub = await tx.getForUpdate(ri);
-    if (sub?.ty === RESOURCE_TYPE.subscription && sub.pi === timeSeries.ri && watchesMissingData(sub)) fresh.set(ri, sub);
-  }
-  const subs = listed.flatMap((sub) => fresh.get(sub.ri) ?? []);
+  const subs = (await tx.children(timeSeries.ri, { ty: RESOURCE_TYPE.subscription, aliveAt: now, limit: MAX_SUBSCRIPTIONS_PER_RESOURCE })).filter(watchesMissingData);
   const pointsThisRun = Math.max(1, Math.min(POINTS_PER_RUN, Math.floor(WORK_PER_RUN / Math.max(1, subs.length))));
   const missing: number[] = [];
   const expectedAt = (slot: number): number => watch.first + slot * pei;
@@ -87,10 +79,22 @@ export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, p
     attrs.st = (typeof attrs.st === 'number' ? attrs.st : 0) + 1;
     timeSeries.lt = formatTimestamp(now);
   }
+  // The windows of subscriptions that no longer watch (deleted, or their missingData gone) are forgotten.
+  const windows = windowsOf(timeSeries);
+  for (const ri of Object.keys(windows)) if (!subs.some((sub) => sub.ri === ri)) delete windows[ri];
+  if (missing.length > 0) await report(tx, services, timeSeries, subs, missing, stamps, mdt, now);
   await tx.update(timeSeries);
   await setTimer(tx, MISSING_DATA_TIMER, timeSeries.ri, Math.max(expectedAt(watch.next) + mdt, now + RUN_GAP_MIN), { first: watch.first }, now);
-  if (missing.length > 0) await report(tx, services, timeSeries, subs, missing, stamps, mdt, now);
 };
+
+/** The missing-data windows of a timeSeries's subscriptions, by subscription (in its document, made when absent). */
+function windowsOf(timeSeries: StoredResource): Record<string, Window> {
+  const kept = timeSeries.doc[MISSING_DATA_WINDOWS_KEY];
+  if (typeof kept === 'object' && kept !== null && !Array.isArray(kept)) return kept as Record<string, Window>;
+  const made: Record<string, Window> = {};
+  timeSeries.doc[MISSING_DATA_WINDOWS_KEY] = made;
+  return made;
+}
 
 function watchesMissingData(sub: StoredResource): boolean {
   const enc = (sub.doc as SubscriptionAttributes).enc as { net?: number[]; md?: unknown } | undefined;
@@ -106,12 +110,16 @@ function watchesMissingData(sub: StoredResource): boolean {
  */
 async function report(tx: ResourceStore, services: CseServices, timeSeries: StoredResource, subs: readonly StoredResource[], missing: readonly number[], stamps: readonly string[], mdt: number, now: number): Promise<void> {
   const owed = new Map<string, MissingDataReport[]>();
+  const windows = windowsOf(timeSeries);
   const share = Math.max(1, Math.floor(REPORTS_PER_RUN / Math.max(1, subs.length)));
   for (const sub of subs) {
     const md = ((sub.doc as SubscriptionAttributes).enc as { md: { num?: number; dur?: unknown } }).md;
     const num = md.num ?? 1;
     const dur = durationMs(md.dur) ?? 0;
-    const stored = sub.doc[WINDOW_KEY] as Window | undefined;
+    // Kept in the timeSeries, which this timer holds locked, not in the subscription: a subscription written here
+    // undid UPDATEs of it that committed meanwhile, and locking it took locks in the reverse order of its UPDATE
+    // (subscription, then timeSeries). A window written by an earlier version in the subscription still counts.
+    const stored = windows[sub.ri] ?? (sub.doc[WINDOW_KEY] as Window | undefined);
     let window = stored && { ...stored, pending: [...stored.pending] };
     const reports: MissingDataReport[] = [];
     /** Points reported after the share was used up: they go in the last report. */
@@ -130,7 +138,7 @@ async function report(tx: ResourceStore, services: CseServices, timeSeries: Stor
       if (window.pending.length > UNBOUNDED_LIST) window.pending = window.pending.slice(-UNBOUNDED_LIST);
     });
     if (!window) continue;
-    await tx.update({ ...sub, doc: { ...sub.doc, [WINDOW_KEY]: window } });
+    windows[sub.ri] = window;
     if (reports.length > 0) owed.set(sub.ri, reports);
   }
   // The reports go through fan-out (fanout.ts), which sends each only while the subscription's creator may

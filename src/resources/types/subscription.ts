@@ -21,8 +21,10 @@ export const EVENT = {
   BLOCKING_UPDATE: 7,
   MISSING_DATA: 8,
 } as const;
-/** Document key of a subscription's missingData window and counter (notifications/missingData.ts). */
+/** Document key of a subscription's missingData window, where versions before the windows moved to the timeSeries (MISSING_DATA_WINDOWS_KEY) kept it. */
 export const MISSING_DATA_WINDOW_KEY = '__mdWindow';
+/** Document key of a <timeSeries>: its subscriptions' missing-data windows, by subscription (notifications/missingData.ts). */
+export const MISSING_DATA_WINDOWS_KEY = '__mdWindows';
 /** notificationContentType [TS-0004 §6.3.4.2.18]. */
 export const CONTENT = { ALL_ATTRIBUTES: 1, MODIFIED_ATTRIBUTES: 2, RESOURCE_ID: 3, TRIGGER_PAYLOAD: 4, TIME_SERIES: 5 } as const;
 
@@ -364,7 +366,15 @@ export const subscriptionType = defineResourceType({
       if (changes.nse === true || changes.nse === null) delete resource.doc.nsi;
       if (changes.bn !== undefined) applyDefaultBatchDuration(ctx, resource.doc);
       // A new missingData condition stops and restarts its window and counter [TS-0001 table 9.6.8-2 missingData].
-      if (changes.enc !== undefined) delete resource.doc[MISSING_DATA_WINDOW_KEY];
+      if (changes.enc !== undefined) {
+        delete resource.doc[MISSING_DATA_WINDOW_KEY];
+        // The parent (locked above when enc changes) keeps the window.
+        const windows = parent?.doc[MISSING_DATA_WINDOWS_KEY] as Record<string, unknown> | undefined;
+        if (parent && windows && typeof windows === 'object' && resource.ri in windows) {
+          delete windows[resource.ri];
+          await ctx.store.update(parent);
+        }
+      }
       await pendingPolicyChanged(ctx, resource, changes);
     },
     afterChildRemoved: (ctx, subscription, child) => notificationScheduleRemoved(ctx, subscription, child),
