@@ -636,19 +636,36 @@ export class Deliverer {
    */
   private async reserveCount(subscriptionRi: string): Promise<'go' | 'wait' | 'spent'> {
     const { store, clock, config } = this.services;
-    return store.transaction(async (tx) => {
+    let exhausted = false;
+    const verdict = await store.transaction(async (tx): Promise<'go' | 'wait' | 'spent'> => {
       const sub = await tx.getForUpdate(subscriptionRi);
       if (!sub || !isNotifying(sub.ty)) return 'spent';
       const now = clock.now();
       const exc = typeof sub.doc.exc === 'number' ? sub.doc.exc : Infinity;
       const inFlight = inFlightOf(sub.doc, now);
       const total = Object.values(inFlight).reduce((sum, entry) => sum + entry.n, 0);
-      if (exc - total <= 0) return total > 0 ? 'wait' : 'spent';
+      if (exc - total <= 0) {
+        // Spent, and nothing in flight: its deletion after the last count did not happen (a failure, a restart).
+        exhausted = total === 0 && exc <= 0;
+        return total > 0 ? 'wait' : 'spent';
+      }
       // Good for as long as a delivery may take, and a lease besides: an entry outlives its process's deliveries only when the process died.
       inFlight[this.owner] = { n: (inFlight[this.owner]?.n ?? 0) + 1, until: now + config.notifications.timeout * 1000 + LEASE_MS };
       sub.doc[EXC_IN_FLIGHT_KEY] = inFlight;
       await tx.update(sub);
       return 'go';
+    });
+    if (exhausted) await this.deleteSpent(subscriptionRi);
+    return verdict;
+  }
+
+  /** Deletes a subscription whose expirationCounter is spent [TS-0001 §9.6.8], as the CSE. */
+  private async deleteSpent(subscriptionRi: string): Promise<void> {
+    await deleteWithBookkeeping(this.services, subscriptionRi, this.services.clock.now(), `/${this.services.self.cseId}`, {
+      op: OPERATION.DELETE,
+      to: subscriptionRi,
+      fr: `/${this.services.self.cseId}`,
+      rqi: 'expiration-counter',
     });
   }
 
@@ -673,13 +690,7 @@ export class Deliverer {
         await tx.update(sub);
         return counted && attrs.exc === 0;
       });
-      if (!exhausted) return;
-      await deleteWithBookkeeping(this.services, subscriptionRi, clock.now(), `/${this.services.self.cseId}`, {
-        op: OPERATION.DELETE,
-        to: subscriptionRi,
-        fr: `/${this.services.self.cseId}`,
-        rqi: 'expiration-counter',
-      });
+      if (exhausted) await this.deleteSpent(subscriptionRi);
     } catch (err) {
       this.services.log.error({ err, subscription: subscriptionRi }, 'counting a delivery against expirationCounter failed');
     }

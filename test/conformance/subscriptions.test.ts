@@ -450,3 +450,30 @@ describe('a notification target registered again while its consent was asked', (
     }
   });
 });
+
+describe('a subscription whose expirationCounter reached zero but was not deleted', () => {
+  it('is deleted at its next notification, which is not sent', async () => {
+    const t = await startTestCse({});
+    const rx = await new Receiver().start();
+    try {
+      const ae = await t.client.registerAe('counter');
+      assert.equal((await t.client.create('/cse-in/counter', 3, { 'm2m:cnt': { rn: 'c' } }, ae)).rsc, 2001);
+      const made = await t.client.create('/cse-in/counter/c', 23, { 'm2m:sub': { rn: 's', nu: [rx.url], exc: 2, enc: { net: [3] } } }, ae);
+      assert.equal(made.rsc, 2001, made.text);
+      // As a failure (or a restart) between the last count and the deletion leaves it.
+      const store = t.cse.services.store;
+      await store.transaction(async (tx) => {
+        const sub = await tx.getForUpdate((made.body?.['m2m:sub'] as Record<string, unknown>).ri as string);
+        assert.ok(sub);
+        sub.doc.exc = 0;
+        await tx.update(sub);
+      });
+      assert.equal((await t.client.create('/cse-in/counter/c', 4, { 'm2m:cin': { con: 'late' } }, ae)).rsc, 2001);
+      await waitFor(async () => (await t.client.retrieve('/cse-in/counter/c/s', ae)).rsc === 4004, 5000);
+      assert.equal(rx.notifications().filter((n) => (n['m2m:sgn'] as Record<string, unknown> | undefined)?.nev !== undefined).length, 0);
+    } finally {
+      await rx.stop();
+      await t.close();
+    }
+  });
+});
