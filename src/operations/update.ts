@@ -90,8 +90,11 @@ async function applyUpdate(ctx: RequestContext, content: Record<string, unknown>
       await leaveCrossResourceSubscriptions(tx, ctx.services, resource, left, now);
     }
     if (isNotifying(resource.ty) && ('nu' in changes || 'nfu' in changes)) {
-      const nfu = 'nfu' in changes && typeof changes.nfu === 'string' ? [changes.nfu] : [];
-      const rebound = [...(added ?? []), ...nfu];
+      // Bound afresh: nu targets just added (and verified) that the list now holds (a join's addToLists builds it
+      // from what is stored), and an nfu that changed; an nfu repeated unchanged keeps the registration it named.
+      const nfu = 'nfu' in changes && typeof changes.nfu === 'string' && changes.nfu !== previous.nfu ? [changes.nfu] : [];
+      const listed = new Set(Array.isArray(resource.doc.nu) ? (resource.doc.nu as unknown[]) : []);
+      const rebound = [...(added ?? []).filter((target) => listed.has(target)), ...nfu];
       await rebindTargets(tx, ctx.services.self, resource, rebound);
       assertAsked(asked, resource.doc[TARGET_BINDING_KEY] as Record<string, unknown>, rebound);
     }
