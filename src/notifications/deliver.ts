@@ -54,7 +54,6 @@ export interface DeliveryOptions {
   jobs?: Readonly<Record<string, (message: OutboxMessage, owner: string) => Promise<void>>>;
 }
 
-const LEASE_MS = OUTBOX_LEASE_MS;
 /** Outbox jobs running at once in this process, and held (leased, waiting for a slot) at most. */
 const JOBS_RUNNING = 16;
 const JOBS_HELD = 64;
@@ -167,7 +166,7 @@ export class Deliverer {
     this.timer.unref();
     // A job, or a run of messages to one target, may take longer than its lease: while this process holds
     // it, nobody else may take it over.
-    this.leaseRenewal = setInterval(() => void this.renewLeases(), LEASE_MS / 3);
+    this.leaseRenewal = setInterval(() => void this.renewLeases(), OUTBOX_LEASE_MS / 3);
     this.leaseRenewal.unref();
     this.wake();
   }
@@ -240,7 +239,7 @@ export class Deliverer {
     const held = [...this.heldJobs.keys(), ...[...this.serving.values()].flatMap(({ head, result }) => [head, ...result.taken])];
     if (held.length === 0) return;
     try {
-      await this.services.store.renewLeases(held, this.owner, this.services.clock.now() + LEASE_MS);
+      await this.services.store.renewLeases(held, this.owner, this.services.clock.now() + OUTBOX_LEASE_MS);
     } catch (err) {
       this.services.log.error({ err }, 'renewing the leases of outbox messages failed');
     }
@@ -304,7 +303,7 @@ export class Deliverer {
         // hold jobs up, nor jobs deliveries. The head of a queue this process serves is leased by it
         // already: only other targets come back.
         const free = this.options.concurrency - this.serving.size;
-        const heads = free > 0 ? await store.leaseHeads(this.owner, clock.now(), LEASE_MS, free, { except: [POLLED_PREFIX, HELD_PREFIX, ...jobPrefixes] }) : [];
+        const heads = free > 0 ? await store.leaseHeads(this.owner, clock.now(), OUTBOX_LEASE_MS, free, { except: [POLLED_PREFIX, HELD_PREFIX, ...jobPrefixes] }) : [];
         // A quarter of the slots stays for targets in good standing: however many receivers hang or fail,
         // they take their turns in the rest, and healthy targets are never all queued behind them.
         const penalizedSlots = Math.max(1, this.options.concurrency - Math.ceil(this.options.concurrency / 4));
@@ -330,7 +329,7 @@ export class Deliverer {
           const room = JOBS_HELD - this.heldJobs.size;
           const handler = this.options.jobs?.[prefix];
           if (room <= 0 || !handler) break;
-          for (const job of await store.leaseHeads(this.owner, clock.now(), LEASE_MS, room, { only: prefix })) {
+          for (const job of await store.leaseHeads(this.owner, clock.now(), OUTBOX_LEASE_MS, room, { only: prefix })) {
             this.heldJobs.set(job.id, { message: job, handler });
             started++;
           }
@@ -486,7 +485,7 @@ export class Deliverer {
   /** The messages behind a head this worker holds, taken for it (see ResourceStore.takeBehind). */
   private async takeBehind(head: OutboxMessage, subscription: string | undefined, limit: number, after: number, result: RunResult): Promise<OutboxMessage[]> {
     const now = this.services.clock.now();
-    const taken = await this.services.store.takeBehind(this.owner, now, now + LEASE_MS, head.target, subscription, limit, after);
+    const taken = await this.services.store.takeBehind(this.owner, now, now + OUTBOX_LEASE_MS, head.target, subscription, limit, after);
     for (const m of taken) result.taken.push(m.id);
     return taken;
   }
@@ -650,7 +649,7 @@ export class Deliverer {
         return total > 0 ? 'wait' : 'spent';
       }
       // Good for as long as a delivery may take, and a lease besides: an entry outlives its process's deliveries only when the process died.
-      inFlight[this.owner] = { n: (inFlight[this.owner]?.n ?? 0) + 1, until: now + config.notifications.timeout * 1000 + LEASE_MS };
+      inFlight[this.owner] = { n: (inFlight[this.owner]?.n ?? 0) + 1, until: now + config.notifications.timeout * 1000 + OUTBOX_LEASE_MS };
       sub.doc[EXC_IN_FLIGHT_KEY] = inFlight;
       await tx.update(sub);
       return 'go';
@@ -748,8 +747,6 @@ export class Deliverer {
     }
     return ok;
   }
-
-  /** expirationCounter: one less per delivered notification; at zero the subscription ends [TS-0001 §9.6.8]. */
 
 }
 
