@@ -308,11 +308,7 @@ export class Announcements {
       for (const [csi, address] of Object.entries(before)) {
         if (asked.includes(address) || asked.includes(csi)) continue;
         // The entry leaves at at once (as ACME does); a target that cannot be told now is told later, from the outbox.
-        const job: Withdrawal = { csi, address, ri: resource.ri };
-        if (retryable(await this.sendWithdrawal(job))) {
-          const now = this.services.clock.now();
-          await this.services.store.transaction(async (tx) => tx.enqueue([withdrawalMessage(job, now + 5_000)]));
-        }
+        await this.withdraw({ csi, address, ri: resource.ri });
         delete after[csi];
       }
       for (const target of this.newTargets(asked, after)) {
@@ -371,13 +367,15 @@ export class Announcements {
     );
     // The resource went meanwhile: its withdrawals were queued with its deletion, from the record it had then.
     if (!stored) for (const [csi, address] of Object.entries(after)) if (before[csi] !== address) duplicates.push({ csi, address, ri });
-    for (const job of duplicates) {
-      if (retryable(await this.sendWithdrawal(job))) {
-        const now = this.services.clock.now();
-        await this.services.store.transaction(async (tx) => tx.enqueue([withdrawalMessage(job, now + 5_000)]));
-      }
-    }
+    for (const job of duplicates) await this.withdraw(job);
     return stored;
+  }
+
+  /** De-announces now; a target that cannot be told now is told later, from the outbox. */
+  private async withdraw(job: Withdrawal): Promise<void> {
+    if (!retryable(await this.sendWithdrawal(job))) return;
+    const now = this.services.clock.now();
+    await this.services.store.transaction(async (tx) => tx.enqueue([withdrawalMessage(job, now + 5_000)]));
   }
 
   /**
