@@ -729,13 +729,14 @@ class PostgresOperations {
   }
 
   async postpone(id: number, notBefore: number, attempts: number, unlessHeldByOtherThan?: string): Promise<void> {
-    if (unlessHeldByOtherThan === undefined) {
-      await run(() => this.db.query('UPDATE outbox SET not_before = $2, attempts = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1', [id, notBefore, attempts]));
-    } else {
-      await run(() =>
-        this.db.query('UPDATE outbox SET not_before = $2, attempts = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $4)', [id, notBefore, attempts, unlessHeldByOtherThan]),
-      );
-    }
+    await run(() =>
+      this.db.query('UPDATE outbox SET not_before = $2, attempts = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND ($4::text IS NULL OR lease_owner IS NULL OR lease_owner = $4)', [
+        id,
+        notBefore,
+        attempts,
+        unlessHeldByOtherThan ?? null,
+      ]),
+    );
   }
 
   async queueLength(target: string): Promise<number> {

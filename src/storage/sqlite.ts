@@ -684,10 +684,8 @@ class SqliteOperations {
   }
 
   postpone(id: number, notBefore: number, attempts: number, unlessHeldByOtherThan?: string): void {
-    if (unlessHeldByOtherThan === undefined) this.prepare('UPDATE outbox SET not_before = ?, attempts = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?').run(notBefore, attempts, id);
-    else {
-      this.prepare('UPDATE outbox SET not_before = ?, attempts = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ?)').run(notBefore, attempts, id, unlessHeldByOtherThan);
-    }
+    this.prepare('UPDATE outbox SET not_before = @notBefore, attempts = @attempts, lease_owner = NULL, lease_until = NULL WHERE id = @id AND (@owner IS NULL OR lease_owner IS NULL OR lease_owner = @owner)')
+      .run({ id, notBefore, attempts, owner: unlessHeldByOtherThan ?? null });
   }
 
   queueLength(target: string): number {
@@ -785,11 +783,7 @@ class SqliteTransactionView implements ResourceStore {
     private readonly bus: LocalBus,
   ) {}
 
-  /** Starts a transaction's broadcasts afresh; returns them when it ends (sendPending) or drops them. */
-  begin(): void {
-    this.pending = [];
-  }
-
+  /** The running transaction's broadcasts, taken when it ends: sent when it succeeded, dropped when it is undone. */
   takePending(): Array<[string, string]> {
     const pending = this.pending;
     this.pending = [];
@@ -1132,7 +1126,6 @@ class SqliteStore implements ResourceStore {
     try {
       if (!this.db.inTransaction) this.db.exec('BEGIN IMMEDIATE');
       this.db.exec('SAVEPOINT warden_tx');
-      this.view.begin();
       try {
         result = await fn(this.view);
         this.db.exec('RELEASE warden_tx');
