@@ -81,8 +81,9 @@ export const missingDataTimer: TimerHandler = async (tx, services, timeSeries, p
   }
   // The windows of subscriptions that no longer watch (deleted, or their missingData gone) are forgotten.
   const windows = windowsOf(timeSeries);
-  for (const ri of Object.keys(windows)) if (!subs.some((sub) => sub.ri === ri)) delete windows[ri];
-  if (missing.length > 0) await report(tx, services, timeSeries, subs, missing, stamps, mdt, now);
+  const watching = new Set(subs.map((sub) => sub.ri));
+  for (const ri of Object.keys(windows)) if (!watching.has(ri)) delete windows[ri];
+  if (missing.length > 0) await report(tx, services, timeSeries, windows, subs, missing, stamps, mdt, now);
   await tx.update(timeSeries);
   await setTimer(tx, MISSING_DATA_TIMER, timeSeries.ri, Math.max(expectedAt(watch.next) + mdt, now + RUN_GAP_MIN), { first: watch.first }, now);
 };
@@ -108,9 +109,18 @@ function watchesMissingData(sub: StoredResource): boolean {
  * as the points would have been counted, a report per point — within the subscription's share of REPORTS_PER_RUN,
  * beyond which its remaining points of the run go in one report (the newest 1 000, and its current window's count).
  */
-async function report(tx: ResourceStore, services: CseServices, timeSeries: StoredResource, subs: readonly StoredResource[], missing: readonly number[], stamps: readonly string[], mdt: number, now: number): Promise<void> {
+async function report(
+  tx: ResourceStore,
+  services: CseServices,
+  timeSeries: StoredResource,
+  windows: Record<string, Window>,
+  subs: readonly StoredResource[],
+  missing: readonly number[],
+  stamps: readonly string[],
+  mdt: number,
+  now: number,
+): Promise<void> {
   const owed = new Map<string, MissingDataReport[]>();
-  const windows = windowsOf(timeSeries);
   const share = Math.max(1, Math.floor(REPORTS_PER_RUN / Math.max(1, subs.length)));
   for (const sub of subs) {
     const md = ((sub.doc as SubscriptionAttributes).enc as { md: { num?: number; dur?: unknown } }).md;
