@@ -233,4 +233,55 @@ describe('a group written while a member is deleted, on PostgreSQL', () => {
       await db.drop();
     }
   });
+
+  it('two groups taking the same new members in other orders both succeed (no deadlock)', async () => {
+    const db = await createTestDatabase();
+    const t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url });
+    const store = t.cse.services.store;
+    const transaction = store.transaction.bind(store);
+    try {
+      const owner = await t.client.registerAe('holder');
+      const other = await t.client.registerAe('collector');
+      const ris: string[] = [];
+      for (const rn of ['a', 'b']) {
+        const made = await t.client.create('/cse-in/holder', 3, { 'm2m:cnt': { rn } }, owner);
+        ris.push((made.body?.['m2m:cnt'] as Record<string, unknown>).ri as string);
+      }
+      // Each group's transaction lingers after the first member it locks, so both hold one member while the
+      // other's is still to come: locked in list order, each waits for the other's (40P01, one answered 5000).
+      store.transaction = (async (work: (tx: ResourceStore) => Promise<unknown>) =>
+        transaction(async (tx) => {
+          const getForUpdate = tx.getForUpdate.bind(tx);
+          let lingered = false;
+          tx.getForUpdate = async (lockedRi) => {
+            const row = await getForUpdate(lockedRi);
+            if (!lingered && ris.includes(lockedRi)) {
+              lingered = true;
+              await new Promise((r) => setTimeout(r, 400));
+            }
+            return row;
+          };
+          return work(tx);
+        })) as typeof store.transaction;
+      const [first, second] = await Promise.all([
+        t.client.create('/cse-in/holder', 9, { 'm2m:grp': { rn: 'forward', mid: [...ris], mnm: 10 } }, owner),
+        t.client.create('/cse-in/collector', 9, { 'm2m:grp': { rn: 'backward', mid: [...ris].reverse(), mnm: 10 } }, other),
+      ]);
+      store.transaction = transaction;
+      assert.equal(first.rsc, 2001, JSON.stringify(first.body));
+      assert.equal(second.rsc, 2001, JSON.stringify(second.body));
+      for (const path of ['/cse-in/holder/forward', '/cse-in/collector/backward']) {
+        const group = (await t.client.retrieve(path, path.includes('holder') ? owner : other)).body?.['m2m:grp'] as Record<string, unknown>;
+        assert.equal(group.cnm, 2, path);
+      }
+      // Both members are marked: deleting one takes it out of both groups.
+      assert.equal((await t.client.delete('/cse-in/holder/a', owner)).rsc, 2002);
+      const forward = (await t.client.retrieve('/cse-in/holder/forward', owner)).body?.['m2m:grp'] as Record<string, unknown>;
+      assert.deepEqual(forward.mid, [ris[1]]);
+    } finally {
+      store.transaction = transaction;
+      await t.close();
+      await db.drop();
+    }
+  });
 });

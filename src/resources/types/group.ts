@@ -142,6 +142,7 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
   const members = [...new Set(attrs.mid ?? [])];
   const elsewhere = remoteMembers.get(ctx.request);
   const kept: string[] = [];
+  const toMark = new Map<string, StoredResource>();
   let validated = true;
   for (const member of members) {
     const resolved = await resolveLocalMember(ctx, member);
@@ -171,9 +172,11 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
       if (strategy === CONSISTENCY.ABANDON_MEMBER) continue;
       attrs.mt = MIXED;
     }
-    if (resolved !== 'remote' && !(await markMember(ctx, resolved))) continue;
+    if (resolved !== 'remote' && resolved.doc[MEMBER_KEY] !== true) toMark.set(member, resolved);
     kept.push(member);
   }
+  const gone = await markMembers(ctx, [...toMark.values()]);
+  if (gone.size > 0) kept.splice(0, kept.length, ...kept.filter((member) => !gone.has(toMark.get(member)?.ri ?? '')));
   if (attrs.mnm !== undefined && kept.length > attrs.mnm) {
     throw new CseError(RSC.MAX_NUMBER_OF_MEMBER_EXCEEDED, `${kept.length} members exceed maxNrOfMembers ${attrs.mnm}`);
   }
@@ -190,21 +193,29 @@ const MEMBER_KEY = '__member';
 const GROUPS_PER_QUERY = 500;
 
 /**
- * Marks a local member (its row locked first: its other attributes may be changing meanwhile); false when it is
- * gone by then. A member not yet marked that is being deleted is waited for, and found gone: its deletion did not
- * look for groups (only marked members do), and before, it stayed listed. A member marked already is not locked:
- * its deletion locks it and then the groups that list it, this group locked first would wait for it in the other
- * order (a deadlock on PostgreSQL). Its deletion committing while this group is written leaves it listed until a
- * fan-out finds it gone (4004) — known, see the tenth session's note.
+ * Marks the local members not marked yet (each row locked first: its other attributes may be changing meanwhile);
+ * returns the resource IDs of those gone by then. A member not yet marked that is being deleted is waited for, and
+ * found gone: its deletion did not look for groups (only marked members do), and before, it stayed listed. They are
+ * locked in the order of their resource IDs, so two groups taking the same new members, listed in other orders,
+ * wait for each other instead of deadlocking (PostgreSQL). A member marked already is not locked: its deletion
+ * locks it and then the groups that list it, this group locked first would wait for it in the other order. Its
+ * deletion committing while this group is written leaves it listed until a fan-out finds it gone (4004) — known,
+ * see the tenth session's note.
  */
-async function markMember(ctx: HookContext, member: StoredResource): Promise<boolean> {
-  if (member.doc[MEMBER_KEY] === true) return true;
-  const fresh = await ctx.store.getForUpdate(member.ri);
-  if (!fresh) return false;
-  if (fresh.doc[MEMBER_KEY] === true) return true;
-  fresh.doc[MEMBER_KEY] = true;
-  await ctx.store.update(fresh);
-  return true;
+async function markMembers(ctx: HookContext, members: readonly StoredResource[]): Promise<Set<string>> {
+  const gone = new Set<string>();
+  const inLockOrder = [...new Map(members.map((member) => [member.ri, member])).values()].sort((a, b) => (a.ri < b.ri ? -1 : a.ri > b.ri ? 1 : 0));
+  for (const member of inLockOrder) {
+    const fresh = await ctx.store.getForUpdate(member.ri);
+    if (!fresh) {
+      gone.add(member.ri);
+      continue;
+    }
+    if (fresh.doc[MEMBER_KEY] === true) continue;
+    fresh.doc[MEMBER_KEY] = true;
+    await ctx.store.update(fresh);
+  }
+  return gone;
 }
 
 /**
