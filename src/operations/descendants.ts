@@ -88,20 +88,20 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
     for (const row of rows) {
       cursor = row.seq;
       const segment = row.srn.slice(prefix).split('/')[0] as string;
-      let position = positions.get(segment);
-      if (position === undefined) {
-        position = positions.size + 1;
-        positions.set(segment, position);
-      }
-      if (position < skipBefore) {
+      // A direct child is numbered (for offset, and the offset a partial answer restarts at) only once a result of
+      // its subtree is one this originator gets: numbered as met, hidden rows matching the filter moved the
+      // numbers, and a filter OR-ed with a visible anchor read hidden content through them.
+      const numbered = positions.get(segment) ?? positions.size + 1;
+      const beforeOffset = numbered < skipBefore;
+      if (beforeOffset) {
         passedOver++;
         passedBytes += row.bytes ?? 0;
-        continue;
+      } else {
+        scanned++;
+        read += row.bytes ?? 0;
       }
-      scanned++;
-      read += row.bytes ?? 0;
       const meets = meetsFilter(filter, row);
-      if (filterExhausted(filter)) return cut(out, positions, root, position);
+      if (filterExhausted(filter)) return cut(out, positions, root, numbered);
       // (Expired rows never come back: the search asks for the living.)
       if (!meets) continue;
       // The match must be readable itself: otherwise what its relative path leads to would tell that it matches.
@@ -115,16 +115,24 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       // disableRetrieval keeps a container's instances out of every retrieval [TS-0001 §9.6.6].
       if (result.ty === RESOURCE_TYPE.contentInstance && (await instancesHidden(result.pi))) continue;
       if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, result))) continue;
+      positions.set(segment, numbered);
+      if (beforeOffset) continue;
       const size = nested ? (result.size ?? result.bytes ?? JSON.stringify(result.doc).length) : 0;
-      if (out.length >= limit || bytes + size > MAX_EMBEDDED_BYTES) return cut(out, positions, root, position);
+      if (out.length >= limit || bytes + size > MAX_EMBEDDED_BYTES) return cut(out, positions, root, numbered);
       bytes += size;
       out.push(result);
     }
     if (end) return { resources: out };
-    if (passedOver >= MAX_PASS_OVER_SCANS * config.discovery.scanLimit || passedBytes >= MAX_PASS_OVER_SCANS * pageBytes) {
-      throw badRequest(`offset ${skipBefore} lies beyond what one request may pass over; use discovery (fu=1) or narrower criteria`);
+    if (passedOver + scanned >= MAX_PASS_OVER_SCANS * config.discovery.scanLimit || passedBytes + read >= MAX_PASS_OVER_SCANS * pageBytes) {
+      throw badRequest(
+        skipBefore > 1
+          ? `offset ${skipBefore} lies beyond what one request may pass over; use discovery (fu=1) or narrower criteria`
+          : 'the first results lie beyond what one request may pass over; use discovery (fu=1) or narrower criteria',
+      );
     }
-    if (scanned >= config.discovery.scanLimit || read >= pageBytes) {
+    // An answer with nothing in it cannot say where to go on (no row it passed is numbered): scanning goes on, within
+    // the bound on what one request may pass over.
+    if (out.length > 0 && (scanned >= config.discovery.scanLimit || read >= pageBytes)) {
       const last = out[out.length - 1];
       const position = last ? (positions.get(last.srn.slice(prefix).split('/')[0] as string) ?? 1) + 1 : positions.size + 1;
       return { resources: out, nextOffset: position };

@@ -223,6 +223,27 @@ describe('result content 4, 5, 6, 8: descendants, filter criteria, level, offset
     assert.deepEqual(refs((await t.client.retrieve('/cse-in/tree?rcn=6&ty=3+4', guest)).body), ['b', 'j0']);
   });
 
+  it('numbers direct children for offset by what the originator gets: hidden matches move nothing', async () => {
+    // A hidden instance matching an OR-ed condition took a number before its subtree's access was decided, so the
+    // position of a visible anchor told whether hidden content matched a guess (read out character by character).
+    const victim = await t.client.registerAe('vault');
+    await t.client.create('/cse-in/vault', 3, { 'm2m:cnt': { rn: 'pins' } }, victim);
+    await t.client.create('/cse-in/vault/pins', 4, { 'm2m:cin': { con: 'PIN=8302' } }, victim);
+    const attacker = await t.client.registerAe('anchor');
+    await t.client.create('/cse-in/anchor', 3, { 'm2m:cnt': { rn: 'anchorX' } }, attacker);
+    assert.equal((await t.client.retrieve('/cse-in/vault/pins/la', attacker)).rsc, 4103);
+    const answers = [];
+    for (const guess of ['PIN=8*', 'PIN=84*']) {
+      const paged = await t.client.retrieve(`/cse-in?rcn=6&ofst=2&fo=2&rn=anchorX&con=${encodeURIComponent(guess)}`, attacker);
+      assert.equal(paged.rsc, 2000, guess);
+      const first = await t.client.retrieve(`/cse-in?rcn=6&lim=1&fo=2&rn=anchorX&con=${encodeURIComponent(guess)}`, attacker);
+      answers.push({ paged: refs(paged.body), first: refs(first.body), cto: first.headers.get('x-m2m-cto') });
+    }
+    assert.deepEqual(answers[0], answers[1], 'a guess that matches hidden content answers as one that does not');
+    assert.deepEqual(answers[0]?.paged, [], 'the anchor is the first direct child numbered');
+    assert.deepEqual(answers[0]?.first, ['anchorX']);
+  });
+
   it('DELETE with rcn=6 lists what it removed', async () => {
     const reply = await t.client.request('DELETE', '/cse-in/tree/a?rcn=6', { origin: ae });
     assert.equal(reply.rsc, 2002);
