@@ -9,6 +9,7 @@ type Rule = Attrs;
 const OWNER = 'Cowner';
 const GUEST = 'Cguest';
 const OTHER = 'Cother';
+const THIRD = 'Cthird';
 
 describe('accessControlPolicy decisions over HTTP', () => {
   let t: TestCse;
@@ -366,6 +367,32 @@ describe('accessControlPolicy decisions over HTTP', () => {
     });
   });
 
+  describe('what UPDATE or DELETE alone give', () => {
+    it('an UPDATE of cstn is decided like one of acpi: by the selfPrivileges', async () => {
+      const { path } = await guarded([{ acor: [GUEST], acop: 4 }]);
+      assertDenied(await v4.update(path, { 'm2m:cnt': { cstn: GUEST } }, GUEST), 'UPDATE alone naming itself custodian');
+      assertGranted(await v4.update(path, { 'm2m:cnt': { lbl: ['ok'] } }, GUEST), 'other attributes');
+      assertGranted(await v4.update(path, { 'm2m:cnt': { cstn: OTHER } }, OWNER), 'the owner, in the selfPrivileges');
+    });
+
+    it('the answer shows the target only to an originator that may RETRIEVE it', async () => {
+      const { path } = await guarded([
+        { acor: [GUEST], acop: 4 },
+        { acor: [OTHER], acop: 8 },
+        { acor: [THIRD], acop: 2 + 4 },
+      ]);
+      assertGranted(await v4.update(path, { 'm2m:cnt': { lbl: ['secret-label'] } }, 'CAdmin'), 'label');
+      const updated = await v4.update(path, { 'm2m:cnt': { mni: 5 } }, GUEST);
+      assertGranted(updated, 'UPDATE alone');
+      assert.deepEqual(updated.body?.['m2m:cnt'], { mni: 5 }, 'only what it sent');
+      const reader = await v4.update(path, { 'm2m:cnt': { mni: 6 } }, THIRD);
+      assert.deepEqual((reader.body?.['m2m:cnt'] as Attrs).lbl, ['secret-label'], 'RETRIEVE too: the whole resource');
+      const deleted = await v4.request('DELETE', `${path}?rcn=1`, { origin: OTHER });
+      assertGranted(deleted, 'DELETE alone');
+      assert.deepEqual(deleted.body?.['m2m:cnt'], {}, 'nothing of what it deleted');
+    });
+  });
+
   describe('accessControlAttributes (aca, Release 4)', () => {
     /** A container of the owner's, with a label, behind a policy the owner may change. */
     async function labelled(pv: Rule[]): Promise<{ path: string; acp: string }> {
@@ -425,6 +452,18 @@ describe('accessControlPolicy decisions over HTTP', () => {
       assertGranted(await v4.retrieve(path, GUEST), 'the container itself');
       assertDenied(await v4.retrieve(`${path}/la`, GUEST), 'la');
       assertDenied(await v4.retrieve(`${path}/ol`, GUEST), 'ol');
+    });
+
+    it('counts the attributes a conditional request tests among those it touches', async () => {
+      // Otherwise 2000 against 4004 told the value of an attribute the rule does not list.
+      const { path } = await labelled([{ acor: [GUEST], acop: 2 + 4, aca: ['lbl'] }]);
+      assertGranted(await v4.update(path, { 'm2m:cnt': { mni: 7 } }, 'CAdmin'), 'mni');
+      for (const guess of [7, 8]) {
+        assertDenied(await v4.retrieve(`${path}?atrl=lbl&mni=${guess}`, GUEST), `RETRIEVE testing mni=${guess}`);
+        assertDenied(await v4.request('PUT', `${path}?mni=${guess}`, { origin: GUEST, body: { 'm2m:cnt': { lbl: ['y'] } } }), `UPDATE testing mni=${guess}`);
+        assertDenied(await v4.retrieve(`${path}?atrl=lbl&crb=20991231T000000`, GUEST), 'a time condition reads ct');
+      }
+      assertGranted(await v4.retrieve(`${path}?atrl=lbl&lbl=tag`, GUEST), 'a condition on a listed attribute');
     });
 
     it('grants no DISCOVERY, even when it lists every attribute', async () => {

@@ -3,7 +3,7 @@
 import { CseError, badRequest, noPrivilege } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { Decision } from '../../security/authorize.js';
-import { OPERATION, OPERATION_NAMES, isDiscovery, type Operation } from '../../primitive/request.js';
+import { OPERATION, OPERATION_NAMES, isDiscovery, type FilterCriteria, type Operation } from '../../primitive/request.js';
 import { ACCESS_OPERATION, privilegeOf, type AccessOperation } from '../../security/acp.js';
 import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { RequestContext } from '../context.js';
@@ -157,6 +157,10 @@ export const authorize: Stage = {
       // daci chooses who may grant access dynamically: changing it is decided like an acpi change (Warden policy;
       // TS-0001 leaves daci an ordinary RW attribute), or UPDATE alone would let an originator name its own DAS.
       if (names.includes('daci')) updatesAcpi = true;
+      // So is cstn: under the default policy the custodian takes the creator's place, so UPDATE alone would let an
+      // originator make itself the custodian and, once acpi is removed, the resource's only holder (Warden policy,
+      // docs/conformance.md).
+      if (names.includes('cstn')) updatesAcpi = true;
     }
     let question = {
       originator: originator.id,
@@ -172,7 +176,9 @@ export const authorize: Stage = {
       ...(ctx.virtual === 'fopt' && Array.isArray(resource.doc.macp) ? { policyIds: resource.doc.macp as string[] } : {}),
       // What a rule with accessControlAttributes must cover; a RETRIEVE without atrl touches every attribute. A
       // virtual resource answers with another resource (la, ol) or other resources (fopt, pcu): not known yet.
-      attributes: ctx.virtual ? null : (sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined)),
+      // Filter criteria tested on the target read the attributes they name: those count as touched too, or a 2000
+      // against a 4004 would tell an attribute the rule does not list.
+      attributes: ctx.virtual ? null : withFilterAttributes(sent ?? (r.op === OPERATION.RETRIEVE ? r.atrl : undefined), r.fc),
       ...(ctx.virtual === 'ntsr' ? { selfReference: true } : {}),
     };
     // A request with tokens or Local-Token-IDs only (the common case of a token holder) is decided once, with its
@@ -273,3 +279,35 @@ export const authorize: Stage = {
     }
   },
 };
+
+/** The target's attributes each filter condition tests (conditions on children or the parent read other resources). */
+const FILTER_ATTRIBUTES: Readonly<Partial<Record<keyof FilterCriteria, readonly string[]>>> = {
+  crb: ['ct'],
+  cra: ['ct'],
+  ms: ['lt'],
+  us: ['lt'],
+  sts: ['st'],
+  stb: ['st'],
+  exb: ['et'],
+  exa: ['et'],
+  lbl: ['lbl'],
+  lbq: ['lbl'],
+  ty: ['ty'],
+  sza: ['cs'],
+  szb: ['cs'],
+  cty: ['cnf'],
+  cfq: ['con'],
+  geom: ['loc'],
+};
+
+/** `attributes` (atrl, or the attributes an UPDATE sends) with those a conditional request's filter tests on the target. */
+function withFilterAttributes(attributes: readonly string[] | undefined, fc: FilterCriteria | undefined): readonly string[] | undefined {
+  if (attributes === undefined || fc === undefined || isDiscovery(fc)) return attributes;
+  const names = new Set(attributes);
+  for (const key of Object.keys(fc) as Array<keyof FilterCriteria>) {
+    if (fc[key] === undefined) continue;
+    for (const name of FILTER_ATTRIBUTES[key] ?? []) names.add(name);
+  }
+  for (const name of Object.keys(fc.atr ?? {})) names.add(name);
+  return names.size === attributes.length ? attributes : [...names];
+}

@@ -1,9 +1,11 @@
 // Stage 11: the response content for the requested result content (rcn) [TS-0004 §7.3.3.12, §6.3.4.2.7].
-import { RESULT_CONTENT } from '../../primitive/request.js';
+import { OPERATION, RESULT_CONTENT } from '../../primitive/request.js';
+import { ACCESS_OPERATION } from '../../security/acp.js';
+import { originatorMay } from '../access.js';
 import { badRequest } from '../../primitive/errors.js';
 import { representation } from '../../resources/representation.js';
 import type { StoredResource } from '../../storage/store.js';
-import type { CseServices } from '../context.js';
+import type { CseServices, RequestContext } from '../context.js';
 import type { Stage } from '../pipeline.js';
 import { effectiveResultContent } from './checkPrimitive.js';
 
@@ -61,63 +63,95 @@ function onlyGranted(granted: readonly string[] | undefined, attributes: Record<
   return Object.fromEntries(Object.entries(attributes).filter(([name]) => granted.includes(name)));
 }
 
+/** Result contents that show the target's own attributes. */
+const SHOWS_TARGET: ReadonlySet<number> = new Set([
+  RESULT_CONTENT.ATTRIBUTES,
+  RESULT_CONTENT.HIERARCHICAL_ADDRESS_AND_ATTRIBUTES,
+  RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES,
+  RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES,
+]);
+
+/**
+ * An UPDATE or DELETE answer shows the target's attributes only to an originator that may RETRIEVE it; one granted
+ * UPDATE or DELETE alone sees the attributes it sent (UPDATE) or none (Warden policy, docs/conformance.md: TS-0004
+ * does not tie the answer to RETRIEVE, and the open CSEs answer the whole resource, which told such an originator
+ * everything the privilege to read was meant to keep from it).
+ */
+async function withoutRetrieve(ctx: RequestContext, resource: StoredResource): Promise<readonly string[] | undefined> {
+  if (await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, resource)) return undefined;
+  const pc = ctx.request.op === OPERATION.UPDATE ? ctx.request.pc : undefined;
+  const inner = typeof pc === 'object' && pc !== null ? Object.values(pc as Record<string, unknown>)[0] : undefined;
+  return typeof inner === 'object' && inner !== null ? Object.keys(inner) : [];
+}
+
 export const shapeResult: Stage = {
   name: 'shapeResult',
   run(ctx) {
     const outcome = ctx.outcome;
     if (!outcome) throw new Error('shapeResult runs after execute');
-    const services = ctx.services;
-    const response: NonNullable<typeof ctx.response> = {
-      rsc: outcome.rsc,
-      rqi: ctx.request.rqi,
-      fr: `/${services.self.cseId}`,
-      ...(ctx.request.rvi ? { rvi: ctx.request.rvi } : {}),
-      ...(ctx.request.vsi ? { vsi: ctx.request.vsi } : {}),
-    };
+    const op = ctx.request.op;
     const r = outcome.resource;
-    if (outcome.content) response.pc = outcome.content;
-    if (outcome.contentStatus !== undefined) response.cnst = outcome.contentStatus;
-    if (outcome.contentOffset !== undefined) response.cnot = outcome.contentOffset;
-    if (ctx.assignedTokens) response.ati = { ltia: ctx.assignedTokens };
-    if (r && !outcome.content) {
-      const name = typeNameOf(services, r);
-      const shortName = name.slice(name.indexOf(':') + 1);
-      const children = outcome.children ?? [];
-      const unstructured = ctx.request.drt === 2;
-      const granted = ctx.decision?.granted ? ctx.decision.attributes : undefined;
-      const shown = (resource: StoredResource): Record<string, unknown> => onlyGranted(granted, representation(resource));
-      switch (effectiveResultContent(ctx.request.op, ctx.request.rcn)) {
-        case RESULT_CONTENT.NOTHING:
-          break;
-        case RESULT_CONTENT.ATTRIBUTES:
-          response.pc = { [name]: ctx.request.atrl ? partial(services, r, ctx.request.atrl) : shown(r) };
-          break;
-        case RESULT_CONTENT.HIERARCHICAL_ADDRESS:
-          response.pc = { 'm2m:uri': r.srn };
-          response.location = r.srn;
-          break;
-        case RESULT_CONTENT.HIERARCHICAL_ADDRESS_AND_ATTRIBUTES:
-          response.pc = { 'm2m:rce': { [shortName]: shown(r), uri: r.srn } };
-          response.location = r.srn;
-          break;
-        case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES:
-          response.pc = { [name]: { ...shown(r), ...embedded(services, r, children) } };
-          break;
-        case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES:
-          response.pc = { [name]: { ...shown(r), ch: references(children, unstructured) } };
-          break;
-        case RESULT_CONTENT.CHILD_RESOURCE_REFERENCES:
-          response.pc = { 'm2m:rrl': { rrf: references(children, unstructured) } };
-          break;
-        case RESULT_CONTENT.CHILD_RESOURCES:
-          response.pc = { [name]: embedded(services, r, children) };
-          break;
-        case RESULT_CONTENT.MODIFIED_ATTRIBUTES:
-          if (outcome.modified && Object.keys(outcome.modified).length > 0) response.pc = { [name]: onlyGranted(granted, outcome.modified) };
-          break;
-      }
+    const granted = ctx.decision?.granted ? ctx.decision.attributes : undefined;
+    if (r && !outcome.content && granted === undefined && (op === OPERATION.UPDATE || op === OPERATION.DELETE) && SHOWS_TARGET.has(effectiveResultContent(op, ctx.request.rcn))) {
+      return withoutRetrieve(ctx, r).then((limited) => shape(ctx, limited));
     }
-    ctx.response = response;
+    shape(ctx, granted);
     return undefined;
   },
 };
+
+function shape(ctx: RequestContext, granted: readonly string[] | undefined): void {
+  const outcome = ctx.outcome;
+  if (!outcome) throw new Error('shapeResult runs after execute');
+  const services = ctx.services;
+  const response: NonNullable<typeof ctx.response> = {
+    rsc: outcome.rsc,
+    rqi: ctx.request.rqi,
+    fr: `/${services.self.cseId}`,
+    ...(ctx.request.rvi ? { rvi: ctx.request.rvi } : {}),
+    ...(ctx.request.vsi ? { vsi: ctx.request.vsi } : {}),
+  };
+  const r = outcome.resource;
+  if (outcome.content) response.pc = outcome.content;
+  if (outcome.contentStatus !== undefined) response.cnst = outcome.contentStatus;
+  if (outcome.contentOffset !== undefined) response.cnot = outcome.contentOffset;
+  if (ctx.assignedTokens) response.ati = { ltia: ctx.assignedTokens };
+  if (r && !outcome.content) {
+    const name = typeNameOf(services, r);
+    const shortName = name.slice(name.indexOf(':') + 1);
+    const children = outcome.children ?? [];
+    const unstructured = ctx.request.drt === 2;
+    const shown = (resource: StoredResource): Record<string, unknown> => onlyGranted(granted, representation(resource));
+    switch (effectiveResultContent(ctx.request.op, ctx.request.rcn)) {
+      case RESULT_CONTENT.NOTHING:
+        break;
+      case RESULT_CONTENT.ATTRIBUTES:
+        response.pc = { [name]: ctx.request.atrl ? partial(services, r, ctx.request.atrl) : shown(r) };
+        break;
+      case RESULT_CONTENT.HIERARCHICAL_ADDRESS:
+        response.pc = { 'm2m:uri': r.srn };
+        response.location = r.srn;
+        break;
+      case RESULT_CONTENT.HIERARCHICAL_ADDRESS_AND_ATTRIBUTES:
+        response.pc = { 'm2m:rce': { [shortName]: shown(r), uri: r.srn } };
+        response.location = r.srn;
+        break;
+      case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES:
+        response.pc = { [name]: { ...shown(r), ...embedded(services, r, children) } };
+        break;
+      case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES:
+        response.pc = { [name]: { ...shown(r), ch: references(children, unstructured) } };
+        break;
+      case RESULT_CONTENT.CHILD_RESOURCE_REFERENCES:
+        response.pc = { 'm2m:rrl': { rrf: references(children, unstructured) } };
+        break;
+      case RESULT_CONTENT.CHILD_RESOURCES:
+        response.pc = { [name]: embedded(services, r, children) };
+        break;
+      case RESULT_CONTENT.MODIFIED_ATTRIBUTES:
+        if (outcome.modified && Object.keys(outcome.modified).length > 0) response.pc = { [name]: onlyGranted(granted, outcome.modified) };
+        break;
+    }
+  }
+  ctx.response = response;
+}
