@@ -27,6 +27,10 @@ const held = new Map<string, AsyncMutex>();
 export async function blockingUpdate(services: CseServices, target: StoredResource, content: Record<string, unknown>, deadline = Infinity): Promise<() => void> {
   const none = (): void => undefined;
   if (target.doc[BLOCKING_WATCHED_KEY] !== true) return none;
+  // A change of acpi (alone in its UPDATE, decided by the selfPrivileges) is not the subscriber's to refuse or to
+  // hold up: otherwise a reader granted CREATE and RETRIEVE could subscribe, answer "no" to everything, and veto
+  // the revocation of its own access (Warden policy, docs/conformance.md).
+  if ('acpi' in content && Object.keys(content).length === 1) return none;
   const sub = await blockingSubscription(services, target);
   if (!sub) return none;
   const attrs = sub.doc as SubscriptionAttributes;

@@ -205,6 +205,27 @@ describe('subscription event types, criteria and notification forms', () => {
     });
   });
 
+  it('Blocking_Update: a subscriber cannot hold back a change of acpi (the revocation of its own access)', async () => {
+    const vetoing = await new Receiver().start();
+    try {
+      const owner = await t.client.registerAe('vetoed', { rr: true });
+      assert.equal((await t.client.update('/cse-in/vetoed', { 'm2m:ae': { poa: [vetoing.url] } }, owner)).rsc, 2004);
+      assert.equal((await t.client.create('/cse-in/vetoed', 3, { 'm2m:cnt': { rn: 'data' } }, owner)).rsc, 2001);
+      const acp = await t.client.create('/cse-in/vetoed', 1, { 'm2m:acp': { rn: 'mine', pv: { acr: [{ acor: [owner], acop: 63 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+      assert.equal(acp.rsc, 2001, acp.text);
+      assert.equal((await t.client.create('/cse-in/vetoed/data', 23, { 'm2m:sub': { rn: 'gate', nu: [owner], enc: { net: [7] } } }, owner)).rsc, 2001);
+      vetoing.behaviour = 'refuse';
+      assert.equal((await t.client.update('/cse-in/vetoed/data', { 'm2m:cnt': { lbl: ['x'] } }, owner)).rsc, 4127, 'other UPDATEs are the subscriber\'s to refuse');
+      const asked = vetoing.notifications().length;
+      assert.equal((await t.client.update('/cse-in/vetoed/data', { 'm2m:cnt': { acpi: ['cse-in/vetoed/mine'] } }, owner)).rsc, 2004, 'acpi');
+      assert.equal(vetoing.notifications().length, asked, 'not asked');
+      await vetoing.stop();
+      assert.equal((await t.client.update('/cse-in/vetoed/data', { 'm2m:cnt': { acpi: null } }, owner)).rsc, 2004, 'nor waited for when unreachable');
+    } finally {
+      await vetoing.stop().catch(() => undefined);
+    }
+  });
+
   it('statistics (nse): nsi appears with the first notification; nse false keeps it, nse true starts afresh', async () => {
     const path = await container();
     const sub = await subscribe(path, { rn: 'stats', nse: true });
