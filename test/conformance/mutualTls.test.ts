@@ -175,17 +175,25 @@ describe('mutual authentication over TLS', () => {
     assert.equal((await register('anonymousCert', 'CAdmin', 'admin')).rsc, 4106);
     assert.equal((await call('admin', 'GET', '/cse-in/admin', 'CAdmin')).rsc, 4004, 'no AE took the admin’s name');
     // One AE per such credential: psk1 registered one above.
-    assert.equal((await register('psk1', 'Cother', 'other')).rsc, 4117);
+    assert.equal((await register('psk1', 'C', 'other')).rsc, 4117);
+    // Never an AE-ID it chooses: another credential may name it (Cpskfixed is psk2's; a certificate's name cannot
+    // be known before it is presented), and what policies, DAS rules and tokens grant that AE-ID would be its.
+    for (const chosen of ['Cpskfixed', 'Cnotyet', '/id-in/Cnotyet']) {
+      const taken = await register('anonymousCert', chosen, 'squatter');
+      assert.equal(taken.rsc, 4106, chosen);
+      assert.match(String(taken.body?.['m2m:dbg']), /registers under one the CSE assigns/);
+    }
     // The CSEBase in every address form is the registration target.
     // (The SP-relative CSE-ID alone, /~/id-in, names the CSE and no resource: 4000, see addressing.test.ts.)
     const targets = ['/id-in', '/~/id-in/cse-in', '/~/id-in/id-in', '/_/warden.example.net/id-in/-'];
     for (const [i, path] of targets.entries()) {
       const who = `anonymous${i}`;
       clients[who] = await device('unused', { uris: [] });
-      const reg = await call(who, 'POST', path, `Canon${i}`, { ty: 2, body: { 'm2m:ae': { rn: `anon${i}`, api: 'Nanon', rr: false, srv: ['3'] } } });
+      const reg = await call(who, 'POST', path, i % 2 === 0 ? 'C' : '', { ty: 2, body: { 'm2m:ae': { rn: `anon${i}`, api: 'Nanon', rr: false, srv: ['3'] } } });
       assert.equal(reg.rsc, 2001, `${path}: ${JSON.stringify(reg.body)}`);
-      assert.equal((await call(who, 'GET', `/cse-in/anon${i}`, `Canon${i}`)).rsc, 2000);
-      assert.equal((await call('anonymousCert', 'GET', `/cse-in/anon${i}`, `Canon${i}`)).rsc, 4106, 'bound to that credential alone');
+      const aei = String((reg.body?.['m2m:ae'] as Attrs).aei);
+      assert.equal((await call(who, 'GET', `/cse-in/anon${i}`, aei)).rsc, 2000);
+      assert.equal((await call('anonymousCert', 'GET', `/cse-in/anon${i}`, aei)).rsc, 4106, 'bound to that credential alone');
     }
   });
 

@@ -52,13 +52,18 @@ class Peer {
 let n = 0;
 const rqi = (): string => `wsa-${++n}`;
 
-/** Registers `aei` (poa ws://, rr=true) over `peer`, with a container it subscribes to itself. */
-async function registerListener(peer: Peer, aei: string): Promise<void> {
-  const reg = await peer.ask({ op: 1, to: 'cse-in', fr: aei, rqi: rqi(), ty: 2, pc: { 'm2m:ae': { rn: aei, api: 'Nws', rr: true, poa: ['ws://127.0.0.1'], srv: ['3'] } } });
+/**
+ * Registers an AE named `rn` (poa ws://, rr=true) over `peer` with From `from` (its AE-ID, or 'C' to have one
+ * assigned), with a container it subscribes to itself; returns its AE-ID.
+ */
+async function registerListener(peer: Peer, rn: string, from = rn): Promise<string> {
+  const reg = await peer.ask({ op: 1, to: 'cse-in', fr: from, rqi: rqi(), ty: 2, pc: { 'm2m:ae': { rn, api: 'Nws', rr: true, poa: ['ws://127.0.0.1'], srv: ['3'] } } });
   assert.equal(reg.rsc, 2001, JSON.stringify(reg.pc));
-  assert.equal((await peer.ask({ op: 1, to: `cse-in/${aei}`, fr: aei, rqi: rqi(), ty: 3, pc: { 'm2m:cnt': { rn: 'box' } } })).rsc, 2001);
-  const sub = await peer.ask({ op: 1, to: `cse-in/${aei}/box`, fr: aei, rqi: rqi(), ty: 23, pc: { 'm2m:sub': { rn: 'self', nu: [aei], enc: { net: [3] } } } });
+  const aei = String(((reg.pc as Attrs)['m2m:ae'] as Attrs).aei);
+  assert.equal((await peer.ask({ op: 1, to: `cse-in/${rn}`, fr: aei, rqi: rqi(), ty: 3, pc: { 'm2m:cnt': { rn: 'box' } } })).rsc, 2001);
+  const sub = await peer.ask({ op: 1, to: `cse-in/${rn}/box`, fr: aei, rqi: rqi(), ty: 23, pc: { 'm2m:sub': { rn: 'self', nu: [aei], enc: { net: [3] } } } });
   assert.equal(sub.rsc, 2001, JSON.stringify(sub.pc));
+  return aei;
 }
 
 /**
@@ -179,10 +184,10 @@ describe('WebSocket connection association', () => {
       const url = `wss://localhost:${String(t.cse.wsPort)}`;
       const device = await Peer.open(url, anonymous);
       try {
-        await registerListener(device, 'Cwssdevice');
+        await registerListener(device, 'Cwssdevice', 'C');
         await notifyListener(t, 'Cwssdevice', 'wss-device');
         await waitFor(() => device.received.some((d) => carries(d, 'wss-device')));
-        const second = await device.ask({ op: 1, to: 'cse-in', fr: 'Cwssdevice2', rqi: rqi(), ty: 2, pc: { 'm2m:ae': { api: 'Nx', rr: true, srv: ['3'] } } });
+        const second = await device.ask({ op: 1, to: 'cse-in', fr: 'C', rqi: rqi(), ty: 2, pc: { 'm2m:ae': { api: 'Nx', rr: true, srv: ['3'] } } });
         assert.equal(second.rsc, 4117, 'one AE per credential that names none');
       } finally {
         device.close();

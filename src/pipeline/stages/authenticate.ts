@@ -119,10 +119,13 @@ async function checkRegistration(ctx: RequestContext, id: string, evidence: Evid
   // A credential that names its AE-IDs may register only those.
   if (evidence.aeIds.includes(id)) return true;
   if (!evidence.bindsAtRegistration) throw notAuthenticated(`credential ${evidence.credentialId} may not register as '${id || '(assigned)'}'`);
-  // One that names none registers a new AE-ID, bound to it from then on; never one registered already (the
-  // same credential asking again for its own AE is told 4117 by the AE type).
-  if (registered && registered.credentialId !== evidence.credentialId) {
-    throw notAuthenticated(`credential ${evidence.credentialId} may not register as '${id}': that AE-ID is registered already`);
+  // One that names none registers under an AE-ID the CSE assigns (From empty, or a bare 'C' or 'S'), bound to it
+  // from then on. Never one it chooses: an AE-ID is also what policies, DAS rules and tokens name, and another
+  // credential may name it (a certificate's subjectAltName cannot be known before it is presented), so a chosen
+  // one took over what was granted to a device that had not registered yet or had deregistered.
+  if (id !== '' && id !== 'C' && id !== 'S') {
+    if (registered && registered.credentialId === evidence.credentialId) return true; // its own AE: 4117 by the AE type
+    throw notAuthenticated(`credential ${evidence.credentialId} names no AE-ID: it registers under one the CSE assigns (From empty, 'C' or 'S'), not as '${id}'`);
   }
   return true;
 }
