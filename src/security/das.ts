@@ -178,7 +178,7 @@ export function loadDasRules(path: string, self: LocalIdentity): DasRules {
 export interface DasServices {
   readonly config: Config;
   /** Where the tokens this DAS issued are kept (TokenRecord kind 'das'), for every process on the store. */
-  readonly store: Pick<ResourceStore, 'keepToken' | 'tokenRecord'>;
+  readonly store: Pick<ResourceStore, 'keepToken' | 'tokenRecord' | 'get' | 'getByPath'>;
   readonly self: LocalIdentity;
   readonly log: Logger;
   readonly clock: { now(): number };
@@ -225,6 +225,16 @@ export class BuiltInDas {
     return this.rules;
   }
 
+  /** The type of the resource an SP-relative target ID names on this CSE, or undefined (elsewhere, or none). */
+  private async localTypeOf(trid: string): Promise<number | undefined> {
+    const { self, store } = this.services;
+    const prefix = `/${self.cseId}/`;
+    if (!trid.startsWith(prefix)) return undefined;
+    const id = trid.slice(prefix.length);
+    const resource = id === self.cseRn || id.startsWith(`${self.cseRn}/`) ? await store.getByPath(id) : await store.get(id);
+    return resource?.ty;
+  }
+
   /**
    * Answers one DAS request (the seci of a NOTIFY to the CSEBase) with the content of the NOTIFY response: an
    * m2m:securityInfo of type 2. Throws CseError for requests it does not answer at all.
@@ -240,7 +250,7 @@ export class BuiltInDas {
       throw badRequest('a DAS request needs originator (or) and operation (op, 1 to 5)');
     }
     const trid = typeof dreq.trid === 'string' && dreq.trid.length <= 1024 ? dreq.trid : undefined;
-    const trt = Number.isSafeInteger(dreq.trt) ? (dreq.trt as number) : undefined;
+    const claimedType = Number.isSafeInteger(dreq.trt) ? (dreq.trt as number) : undefined;
     const tids = Array.isArray(dreq.tids) ? dreq.tids.filter((t): t is string => typeof t === 'string').slice(0, 8) : [];
     // originatorRoleIDs (orid, TS-0004 table 6.3.5.46-1): the Role-IDs the hosting CSE says the originator holds.
     const orid = Array.isArray(dreq.orid) ? dreq.orid.filter((r): r is string => typeof r === 'string' && ROLE_ID.test(r)).slice(0, 64) : [];
@@ -264,6 +274,10 @@ export class BuiltInDas {
       log.warn({ ...basis, granted: false, reason: 'not a consulter of this DAS' }, 'dynamic authorization server');
       throw noPrivilege(`${caller.id} may not consult the dynamic authorization server of this CSE`);
     }
+    // The target's type as a consulting hosting CSE states it; an originator asking for itself states what suits it,
+    // so then the type is the resource's own, read here for a target on this CSE, and unknown (no rule with types
+    // grants) for one elsewhere.
+    const trt = isConsulter ? claimedType : trid === undefined ? undefined : await this.localTypeOf(trid);
     const now = this.services.clock.now();
     // Tokens asked for by ID: those this DAS issued to that originator and that are still valid, or nothing.
     if (tids.length > 0) {

@@ -62,7 +62,8 @@ describe('the built-in DAS in a second Warden process, consulted over HTTPS with
       rules,
       JSON.stringify({
         consulters: ['/id-in'],
-        rules: [{ originators: ['/id-in/Cguest'], targets: ['/id-in/cnt*'], types: [3], operations: ['RETRIEVE'], lifetime: 60 }],
+        // No types: the DAS cannot tell the type of a target on another CSE that an originator asks about for itself.
+        rules: [{ originators: ['/id-in/Cguest'], targets: ['/id-in/cnt*'], operations: ['RETRIEVE'], lifetime: 60 }],
         roles: [
           { roleId: 'writer@das.example.net', holders: ['/id-in/Cwriter'], targets: ['*'], operations: ['RETRIEVE', 'UPDATE'], lifetime: 60 },
           { roleId: 'former@das.example.net', holders: ['/id-in/Cformer'], notAfter: '20200101T000000', targets: ['*'], operations: ['RETRIEVE'] },
@@ -217,6 +218,8 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
         rules: [
           { originators: ['Cguest'], targets: ['/id-in/cnt*'], operations: ['RETRIEVE'], lifetime: 120 },
           { originators: ['Cother'], targets: ['/id-in/cnt*'], operations: ['RETRIEVE'], lifetime: 120 },
+          // contentInstances only: no container whose ID matches is one.
+          { originators: ['Crole'], targets: ['/id-in/cnt*'], types: [4], operations: ['RETRIEVE'], lifetime: 120 },
         ],
         roles: [
           { roleId: 'auditor@das.example.net', holders: ['Cguest'], targets: ['*'], operations: ['RETRIEVE'] },
@@ -279,6 +282,16 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
     assert.equal((await call2('Cguest', 'DELETE', `/cse-in/owner/box?tids=${encodeURIComponent(jti)}`)).rsc, 4103, 'the token grants RETRIEVE only');
     assert.equal((await call2('Cguest', 'GET', `/cse-in/owner/box?tids=${encodeURIComponent(jti)}`)).rsc, 2000);
     assert.equal(typeof boxRi, 'string');
+  });
+
+  it("an originator asking for itself does not choose the target's type: a rule with types is tested on the resource's own", async () => {
+    // Claimed a contentInstance, the container got a token from a rule for contentInstances only.
+    for (const trt of [4, 3]) {
+      const answer = await call2('Crole', 'POST', '/cse-in', { body: { 'm2m:seci': { sit: 1, dreq: { or: 'Crole', op: 2, trt, trid: `/id-in/${boxRi}` } } } });
+      assert.equal(answer.rsc, 2000, JSON.stringify(answer.body));
+      assert.deepEqual((answer.body?.['m2m:seci'] as Attrs).dres, {}, `trt ${trt}: nothing granted`);
+    }
+    assert.equal((await call2('Crole', 'GET', '/cse-in/owner/box')).rsc, 4103);
   });
 
   it("the DAS request names the roles of the target's policies (rfa); the DAS vouches in its token for those the originator holds", async () => {
