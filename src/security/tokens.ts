@@ -9,7 +9,7 @@
 // with `publicKey` (PEM SPKI), `jwk` (a public JWK) or `secret` (base64url, HS* algorithms only).
 import { readFileSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { compactDecrypt, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { ConfigError, type Config } from '../config/config.js';
 import { loadDasRules } from './das.js';
@@ -17,6 +17,14 @@ import { randomIdSuffix, type LocalIdentity } from '../primitive/identifiers.js'
 import { compileRules, PolicyFormatError, type CompiledRule } from './acp.js';
 import { absoluteSegments, ROLE_ID } from './originators.js';
 import type { ResourceStore, TokenRecord } from '../storage/store.js';
+
+/**
+ * How the log names a Local-Token-ID: a digest, never the ID, which stands for its token for as long as the token
+ * lives (a Local-Token-ID read from a log served its holder's AE-ID to whoever held it next).
+ */
+export function loggedLocalTokenId(lti: string): string {
+  return `lti#${createHash('sha256').update(lti).digest('hex').slice(0, 16)}`;
+}
 
 /** The part of the store that keeps Local-Token-IDs. */
 export type TokenStore = Pick<ResourceStore, 'keepToken' | 'tokenRecord'>;
@@ -234,13 +242,13 @@ export class TokenVerifier {
   async resolveLocal(store: TokenStore, lti: string, originator: string, now: number): Promise<VerifiedToken> {
     if (!LOCAL_TOKEN_ID.test(lti)) throw new TokenRejected(`'${lti.slice(0, 64)}' is not a Local-Token-ID of this CSE`, true);
     const found = await this.localRecord(store, lti, now);
-    if (!found) throw new TokenRejected(`Local-Token-ID ${lti} is not known (never assigned, or its token expired)`);
+    if (!found) throw new TokenRejected(`a Local-Token-ID (${loggedLocalTokenId(lti)}) is not known (never assigned, or its token expired)`);
     // A Local-Token-ID is its holder's: another originator replaying it gets nothing [TS-0003 §7.3.2.3 step 7.1.3].
-    if (found.holder !== absoluteSegments(originator, this.self).join('/')) throw new TokenRejected(`Local-Token-ID ${lti} was assigned to another originator`);
+    if (found.holder !== absoluteSegments(originator, this.self).join('/')) throw new TokenRejected(`a Local-Token-ID (${loggedLocalTokenId(lti)}) was assigned to another originator`);
     try {
       return await this.verify(found.token, originator, now);
     } catch (err) {
-      if (err instanceof TokenRejected) throw new TokenRejected(`the token of Local-Token-ID ${lti}: ${err.message}`);
+      if (err instanceof TokenRejected) throw new TokenRejected(`the token of a Local-Token-ID (${loggedLocalTokenId(lti)}): ${err.message}`);
       throw err;
     }
   }

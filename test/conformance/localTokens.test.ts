@@ -12,6 +12,7 @@ import { CompactEncrypt, SignJWT, exportJWK, exportPKCS8, generateKeyPair } from
 import { startTestCse, type TestCse } from '../harness.js';
 import { formatTimestamp } from '../../src/primitive/identifiers.js';
 import { xmlCodec } from '../../src/serialization/xml.js';
+import { loggedLocalTokenId } from '../../src/security/tokens.js';
 import { capturingLogger } from '../logCapture.js';
 import { coapClient, httpClient, mqttClient, wsClient, type PrimitiveClient } from '../bindingClients.js';
 
@@ -95,8 +96,10 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     const refusal = logged('token').at(-1);
     assert.equal(refusal?.originator, 'Cstranger');
     assert.match(String(refusal?.reason), /assigned to another originator/);
-    // Grants are logged with their basis: the token ID, and the Local-Token-ID assigned to it.
-    const grant = logged('token').find((line) => line.granted === true && JSON.stringify(line.assigned) === JSON.stringify([lti]));
+    // Grants are logged with their basis: the token ID, and the Local-Token-ID assigned to it, as a digest: the ID
+    // itself stands for the token, and appears in no line.
+    const grant = logged('token').find((line) => line.granted === true && JSON.stringify(line.assigned) === JSON.stringify([loggedLocalTokenId(lti)]));
+    assert.ok(!captured.lines.some((line) => JSON.stringify(line).includes(lti)), 'no log line holds the Local-Token-ID');
     assert.deepEqual(grant?.tokens, [`CDas:tk${serial}@das.example.net`]);
     assert.equal(grant?.basis, 'token');
     // The request line says what granted it: the token, by its ID.

@@ -11,7 +11,7 @@ import { originatorMay } from '../access.js';
 import type { Stage } from '../pipeline.js';
 import { dynamicAuthorizationFor } from '../../security/dynamicAuthorization.js';
 import { ROLE_ID } from '../../security/originators.js';
-import { MAX_LOCAL_TOKEN_IDS, TokenRejected, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
+import { MAX_LOCAL_TOKEN_IDS, TokenRejected, loggedLocalTokenId, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
 
 function accessOperation(op: Operation, ctx: RequestContext): AccessOperation {
   // A RETRIEVE with filterUsage discovery needs DISCOVERY [TS-0003 §7.1.3]; through fopt that is what each
@@ -70,7 +70,7 @@ async function verifiedTokens(ctx: RequestContext, tokens: readonly string[]): P
 /** The tokens that Local-Token-IDs (ltids) stand for; a bad one refuses the request like a bad token. */
 async function localTokens(ctx: RequestContext, ltids: readonly string[]): Promise<VerifiedToken[]> {
   const originator = ctx.originator;
-  const basis = { event: 'token', originator: originator?.id, rqi: ctx.request.rqi, ltids };
+  const basis = { event: 'token', originator: originator?.id, rqi: ctx.request.rqi, ltids: ltids.map(loggedLocalTokenId) };
   if (ltids.length > MAX_LOCAL_TOKEN_IDS) throw badRequest(`at most ${MAX_LOCAL_TOKEN_IDS} Local-Token-IDs (ltids) may be given`);
   // Assigned only to tokens accepted from this originator, so the same authentication applies to their use.
   if (ctx.services.config.dynamicAuthorization.tokenRequiresAuthentication && !originator?.authenticated) {
@@ -117,11 +117,11 @@ async function afterTokens(ctx: RequestContext, decision: Decision, presented: r
       originator,
       rqi: r.rqi,
       tokens: tokens.map((token) => `${token.issuer}:${token.id}`),
-      ...(r.ltids && r.ltids.length > 0 ? { ltids: r.ltids } : {}),
+      ...(r.ltids && r.ltids.length > 0 ? { ltids: r.ltids.map(loggedLocalTokenId) } : {}),
       roles,
       granted: decision.granted,
       ...(decision.granted ? { basis: decision.basis, policy: decision.policy } : {}),
-      ...(ctx.assignedTokens ? { assigned: ctx.assignedTokens.map((a) => a.lti) } : {}),
+      ...(ctx.assignedTokens ? { assigned: ctx.assignedTokens.map((a) => loggedLocalTokenId(a.lti)) } : {}),
     },
     'dynamic authorization',
   );
