@@ -9,7 +9,7 @@ import { decideBeforeDeletion } from '../notifications/fanout.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { guardMemberDeletion, leaveGroups } from '../resources/types/group.js';
+import { leaveGroups } from '../resources/types/group.js';
 import { endCrossResourceLinks } from '../notifications/crossResource.js';
 import { heldQueue } from '../notifications/notificationSchedule.js';
 import { ANNOUNCED_TO_KEY } from '../resources/announceable.js';
@@ -70,7 +70,6 @@ export async function deleteWithBookkeeping(
     const target = await tx.lockSubtree(ri);
     if (!target) return undefined;
     if (expiredBy !== undefined && (target.et === undefined || target.et > expiredBy)) return undefined;
-    await guardMemberDeletion(tx, target);
     await recordDeletionEvents(tx, services, target, parent ?? (await tx.get(target.pi)), now, originator, granted);
     await endCrossResourceLinks(tx, services, target, now, MAX_SUBSCRIPTIONS_PER_RESOURCE);
     await queueWithdrawals(tx, await announcedIn(tx, target), now);
