@@ -15,6 +15,9 @@ import { hasPollingChannel, requestThroughChannel } from './polling.js';
 import { OPERATION } from '../primitive/request.js';
 import { SUBSCRIBER_AUTHENTICATED_KEY, creatorOf, resolveTarget, sameRegistration, subscriptionUri } from './events.js';
 
+/** Attributes that say who may access a resource: an UPDATE of these alone is not put to the subscriber. */
+const ACCESS_ATTRIBUTES: ReadonlySet<string> = new Set(['acpi', 'cstn', 'daci']);
+
 /** UPDATEs of one resource waiting for its Blocking_Update subscriber, one after the other (in this process). */
 const held = new Map<string, AsyncMutex>();
 
@@ -27,10 +30,11 @@ const held = new Map<string, AsyncMutex>();
 export async function blockingUpdate(services: CseServices, target: StoredResource, content: Record<string, unknown>, deadline = Infinity): Promise<() => void> {
   const none = (): void => undefined;
   if (target.doc[BLOCKING_WATCHED_KEY] !== true) return none;
-  // A change of acpi (alone in its UPDATE, decided by the selfPrivileges) is not the subscriber's to refuse or to
-  // hold up: otherwise a reader granted CREATE and RETRIEVE could subscribe, answer "no" to everything, and veto
+  // A change of who may access it (acpi, and cstn and daci, decided like acpi) is not the subscriber's to refuse or
+  // to hold up: otherwise a reader granted CREATE and RETRIEVE could subscribe, answer "no" to everything, and veto
   // the revocation of its own access (Warden policy, docs/conformance.md).
-  if ('acpi' in content && Object.keys(content).length === 1) return none;
+  const keys = Object.keys(content);
+  if (keys.length > 0 && keys.every((name) => ACCESS_ATTRIBUTES.has(name))) return none;
   const sub = await blockingSubscription(services, target);
   if (!sub) return none;
   const attrs = sub.doc as SubscriptionAttributes;

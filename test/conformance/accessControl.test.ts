@@ -460,6 +460,7 @@ describe('accessControlPolicy decisions over HTTP', () => {
       assertGranted(await v4.update(path, { 'm2m:cnt': { mni: 7 } }, 'CAdmin'), 'mni');
       for (const guess of [7, 8]) {
         assertDenied(await v4.retrieve(`${path}?atrl=lbl&mni=${guess}`, GUEST), `RETRIEVE testing mni=${guess}`);
+        assertDenied(await v4.retrieve(`${path}?atrl=lbl+lbl&mni=${guess}`, GUEST), `atrl naming lbl twice, testing mni=${guess}`);
         assertDenied(await v4.request('PUT', `${path}?mni=${guess}`, { origin: GUEST, body: { 'm2m:cnt': { lbl: ['y'] } } }), `UPDATE testing mni=${guess}`);
         assertDenied(await v4.retrieve(`${path}?atrl=lbl&crb=20991231T000000`, GUEST), 'a time condition reads ct');
       }

@@ -218,6 +218,7 @@ describe('subscription event types, criteria and notification forms', () => {
       assert.equal((await t.client.update('/cse-in/vetoed/data', { 'm2m:cnt': { lbl: ['x'] } }, owner)).rsc, 4127, 'other UPDATEs are the subscriber\'s to refuse');
       const asked = vetoing.notifications().length;
       assert.equal((await t.client.update('/cse-in/vetoed/data', { 'm2m:cnt': { acpi: ['cse-in/vetoed/mine'] } }, owner)).rsc, 2004, 'acpi');
+      assert.equal((await t.client.update('/cse-in/vetoed/data', { 'm2m:cnt': { cstn: owner } }, owner)).rsc, 2004, 'cstn, decided like acpi');
       assert.equal(vetoing.notifications().length, asked, 'not asked');
       await vetoing.stop();
       assert.equal((await t.client.update('/cse-in/vetoed/data', { 'm2m:cnt': { acpi: null } }, owner)).rsc, 2004, 'nor waited for when unreachable');

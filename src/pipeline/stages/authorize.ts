@@ -309,5 +309,6 @@ function withFilterAttributes(attributes: readonly string[] | undefined, fc: Fil
     for (const name of FILTER_ATTRIBUTES[key] ?? []) names.add(name);
   }
   for (const name of Object.keys(fc.atr ?? {})) names.add(name);
-  return names.size === attributes.length ? attributes : [...names];
+  // Always the set: atrl may name one attribute twice, and a count compared with it would hide an added name.
+  return [...names];
 }
