@@ -91,6 +91,8 @@ export interface RequestContext {
   decision?: Decision;
   /** Local-Token-IDs assigned to this request's tokens, answered in ati [TS-0004 m2m:dynAuthLocalTokenIdAssignments]. */
   assignedTokens?: Array<{ lti: string; tkid: string }>;
+  /** Set by authorize for an UPDATE or DELETE by an originator that may not RETRIEVE the target: the only attributes its answer shows. */
+  answerLimitedTo?: readonly string[];
   outcome?: Outcome;
   response?: ResponsePrimitive;
   /** Called once the response is made, whatever it is (the rate-limit stage gives back the request's in-flight place). */

@@ -380,13 +380,21 @@ describe('accessControlPolicy decisions over HTTP', () => {
         { acor: [GUEST], acop: 4 },
         { acor: [OTHER], acop: 8 },
         { acor: [THIRD], acop: 2 + 4 },
+        { acor: ['Cnobody'], acop: 4, aca: ['lbl', 'mni'] },
       ]);
-      assertGranted(await v4.update(path, { 'm2m:cnt': { lbl: ['secret-label'] } }, 'CAdmin'), 'label');
+      assertGranted(await v4.update(path, { 'm2m:cnt': { lbl: ['secret-label'], mni: 9 } }, 'CAdmin'), 'label');
       const updated = await v4.update(path, { 'm2m:cnt': { mni: 5 } }, GUEST);
       assertGranted(updated, 'UPDATE alone');
       assert.deepEqual(updated.body?.['m2m:cnt'], { mni: 5 }, 'only what it sent');
+      const modified = await v4.request('PUT', `${path}?rcn=9`, { origin: GUEST, body: { 'm2m:cnt': { mni: 4 } } });
+      assertGranted(modified, 'rcn=9');
+      assert.deepEqual(modified.body?.['m2m:cnt'] ?? {}, {}, 'nothing the CSE changed (lt, st)');
+      const limited = await v4.update(path, { 'm2m:cnt': { lbl: ['mine'] } }, 'Cnobody');
+      assert.deepEqual(limited.body?.['m2m:cnt'], { lbl: ['mine'] }, 'an aca rule without RETRIEVE: not the stored mni');
+      // A conditional UPDATE tests the target's attributes: RETRIEVE is needed, whatever the guess.
+      for (const guess of ['mine', 'other']) assertDenied(await v4.request('PUT', `${path}?lbl=${guess}`, { origin: GUEST, body: { 'm2m:cnt': { mni: 3 } } }), `conditional UPDATE lbl=${guess}`);
       const reader = await v4.update(path, { 'm2m:cnt': { mni: 6 } }, THIRD);
-      assert.deepEqual((reader.body?.['m2m:cnt'] as Attrs).lbl, ['secret-label'], 'RETRIEVE too: the whole resource');
+      assert.deepEqual((reader.body?.['m2m:cnt'] as Attrs).lbl, ['mine'], 'RETRIEVE too: the whole resource');
       const deleted = await v4.request('DELETE', `${path}?rcn=1`, { origin: OTHER });
       assertGranted(deleted, 'DELETE alone');
       assert.deepEqual(deleted.body?.['m2m:cnt'], {}, 'nothing of what it deleted');
@@ -430,7 +438,7 @@ describe('accessControlPolicy decisions over HTTP', () => {
       assert.equal((await v4.retrieve(`${path}/other`, 'CAdmin')).rsc, 4004, 'nothing was created');
       const updated = await v4.update(path, { 'm2m:cnt': { lbl: ['changed'] } }, GUEST);
       assertGranted(updated, 'UPDATE of lbl');
-      assert.deepEqual(Object.keys(updated.body?.['m2m:cnt'] as Attrs).sort(), ['lbl', 'rn'], 'the listed attributes the container has');
+      assert.deepEqual(Object.keys(updated.body?.['m2m:cnt'] as Attrs).sort(), ['lbl'], 'what it sent: the rule grants no RETRIEVE');
       assertDenied(await v4.update(path, { 'm2m:cnt': { lbl: ['again'], mbs: 10 } }, GUEST), 'UPDATE with mbs');
       const stored = (await v4.retrieve(path, 'CAdmin')).body?.['m2m:cnt'] as Attrs;
       assert.deepEqual([stored.lbl, stored.mbs], [['changed'], undefined], 'the refused UPDATE changed nothing');

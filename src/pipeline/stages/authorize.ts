@@ -9,6 +9,8 @@ import { RESOURCE_TYPE } from '../../resources/types.js';
 import type { RequestContext } from '../context.js';
 import { originatorMay } from '../access.js';
 import type { Stage } from '../pipeline.js';
+import { SHOWS_TARGET } from './shapeResult.js';
+import { effectiveResultContent } from './checkPrimitive.js';
 import { dynamicAuthorizationFor } from '../../security/dynamicAuthorization.js';
 import { ROLE_ID } from '../../security/originators.js';
 import { MAX_LOCAL_TOKEN_IDS, TokenRejected, loggedLocalTokenId, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
@@ -187,6 +189,7 @@ export const authorize: Stage = {
     // answer, as on the longer path below.
     let decision: Decision;
     let tokensDecided = false;
+    let decidedTokens: VerifiedToken[] | undefined;
     if (((r.tkns?.length ?? 0) > 0 || (r.ltids?.length ?? 0) > 0) && (r.rids?.length ?? 0) === 0 && (r.tids?.length ?? 0) === 0) {
       let failure: CseError | undefined;
       let presented: VerifiedToken[] = [];
@@ -199,6 +202,7 @@ export const authorize: Stage = {
         failure = err;
       }
       decision = await ctx.services.access.decide(tokens ? { ...question, tokens } : question);
+      decidedTokens = tokens;
       if (failure && !decision.granted) {
         ctx.decision = decision;
         throw failure;
@@ -242,6 +246,7 @@ export const authorize: Stage = {
       const presented = await verifiedTokens(ctx, presentedTokens);
       const tokens = [...presented, ...(await localTokens(ctx, r.ltids ?? []))];
       decision = await ctx.services.access.decide({ ...question, tokens });
+      decidedTokens = tokens;
       await afterTokens(ctx, decision, presented, tokens);
     }
     // Denied by the policies: the DAS may grant privileges, after which the decider is asked again [TS-0003 §7.3.2.2].
@@ -272,6 +277,20 @@ export const authorize: Stage = {
     ctx.decision = decision;
     if (!decision.granted) {
       throw noPrivilege(`originator '${originator.id}' has no privilege to ${OPERATION_NAMES[r.op]} '${r.to}'`);
+    }
+    // UPDATE and DELETE answers show the target only to an originator that may RETRIEVE it (one that may not sees
+    // what it sent), and a conditional UPDATE or DELETE, which tests the target's attributes, needs RETRIEVE too:
+    // otherwise a privilege to change or remove told what the privilege to read was meant to keep (Warden policy,
+    // docs/conformance.md). Decided as the operation was, tokens included; a DAS is not asked again.
+    if ((r.op === OPERATION.UPDATE || r.op === OPERATION.DELETE) && !ctx.virtual) {
+      const conditional = r.fc !== undefined && !isDiscovery(r.fc);
+      if (conditional || SHOWS_TARGET.has(effectiveResultContent(r.op, r.rcn))) {
+        const reading = { ...question, operation: ACCESS_OPERATION.RETRIEVE, attributes: undefined, updatesAcpi: false, ...(decidedTokens ? { tokens: decidedTokens } : {}) };
+        if (!(await ctx.services.access.decide(reading)).granted) {
+          if (conditional) throw noPrivilege(`originator '${originator.id}' may not RETRIEVE '${r.to}', so it may not ${OPERATION_NAMES[r.op]} it on conditions`);
+          ctx.answerLimitedTo = r.op === OPERATION.UPDATE ? sentAttributes(r.pc) : [];
+        }
+      }
     }
     // A subscriber must also be allowed to RETRIEVE what it subscribes to [TS-0004 §7.4.8.2.1 Recv-6.3].
     if (r.op === OPERATION.CREATE && r.ty === RESOURCE_TYPE.subscription) {

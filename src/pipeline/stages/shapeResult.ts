@@ -1,7 +1,5 @@
 // Stage 11: the response content for the requested result content (rcn) [TS-0004 §7.3.3.12, §6.3.4.2.7].
-import { OPERATION, RESULT_CONTENT } from '../../primitive/request.js';
-import { ACCESS_OPERATION } from '../../security/acp.js';
-import { originatorMay } from '../access.js';
+import { RESULT_CONTENT } from '../../primitive/request.js';
 import { badRequest } from '../../primitive/errors.js';
 import { representation } from '../../resources/representation.js';
 import type { StoredResource } from '../../storage/store.js';
@@ -63,39 +61,21 @@ function onlyGranted(granted: readonly string[] | undefined, attributes: Record<
   return Object.fromEntries(Object.entries(attributes).filter(([name]) => granted.includes(name)));
 }
 
-/** Result contents that show the target's own attributes. */
-const SHOWS_TARGET: ReadonlySet<number> = new Set([
+/** Result contents that show the target's own attributes (9: those the CSE changed). */
+export const SHOWS_TARGET: ReadonlySet<number> = new Set([
   RESULT_CONTENT.ATTRIBUTES,
   RESULT_CONTENT.HIERARCHICAL_ADDRESS_AND_ATTRIBUTES,
   RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES,
   RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES,
+  RESULT_CONTENT.MODIFIED_ATTRIBUTES,
 ]);
-
-/**
- * An UPDATE or DELETE answer shows the target's attributes only to an originator that may RETRIEVE it; one granted
- * UPDATE or DELETE alone sees the attributes it sent (UPDATE) or none (Warden policy, docs/conformance.md: TS-0004
- * does not tie the answer to RETRIEVE, and the open CSEs answer the whole resource, which told such an originator
- * everything the privilege to read was meant to keep from it).
- */
-async function withoutRetrieve(ctx: RequestContext, resource: StoredResource): Promise<readonly string[] | undefined> {
-  if (await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, resource)) return undefined;
-  const pc = ctx.request.op === OPERATION.UPDATE ? ctx.request.pc : undefined;
-  const inner = typeof pc === 'object' && pc !== null ? Object.values(pc as Record<string, unknown>)[0] : undefined;
-  return typeof inner === 'object' && inner !== null ? Object.keys(inner) : [];
-}
 
 export const shapeResult: Stage = {
   name: 'shapeResult',
   run(ctx) {
-    const outcome = ctx.outcome;
-    if (!outcome) throw new Error('shapeResult runs after execute');
-    const op = ctx.request.op;
-    const r = outcome.resource;
-    const granted = ctx.decision?.granted ? ctx.decision.attributes : undefined;
-    if (r && !outcome.content && granted === undefined && (op === OPERATION.UPDATE || op === OPERATION.DELETE) && SHOWS_TARGET.has(effectiveResultContent(op, ctx.request.rcn))) {
-      return withoutRetrieve(ctx, r).then((limited) => shape(ctx, limited));
-    }
-    shape(ctx, granted);
+    // An answer about the target shows only the attributes an aca rule grants, or (authorize) only those an
+    // originator that may not RETRIEVE the target sent.
+    shape(ctx, ctx.answerLimitedTo ?? (ctx.decision?.granted ? ctx.decision.attributes : undefined));
     return undefined;
   },
 };
