@@ -5,10 +5,11 @@
 // under its nearest ancestor in the answer (or at the top: as ACME does for a match whose parent is not one);
 // reference lists (5, 6) are flat. Too much for one response is partial content
 // with the offset of the direct child to restart at.
-import { badRequest } from '../primitive/errors.js';
+import { CseError, badRequest } from '../primitive/errors.js';
+import { RSC } from '../primitive/rsc.js';
 import { RESULT_CONTENT, isDiscovery, type FilterCriteria } from '../primitive/request.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { originatorMay } from '../pipeline/access.js';
+import { OriginatorDecisions } from '../pipeline/access.js';
 import { effectiveResultContent } from '../pipeline/stages/checkPrimitive.js';
 import { ACCESS_OPERATION } from '../security/acp.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
@@ -51,6 +52,20 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
   const relativePath = filtered && fc.arp !== undefined ? relativePathSegments(fc.arp) : undefined;
   const seen = new Set<string>();
 
+  // One memo for the request: rows passed over before the offset are decided too now, siblings at once.
+  const decisions = new OriginatorDecisions(ctx, ACCESS_OPERATION.RETRIEVE);
+  const may = async (resource: StoredResource): Promise<boolean> => {
+    const allowed = decisions.may(resource);
+    return typeof allowed === 'boolean' ? allowed : await allowed;
+  };
+  // As discovery does: the rows before the offset and the page each have a budget for spatial tests, and a page
+  // whose budget runs out before its first result gets one larger one; it then returns a result or ends paging.
+  const phase = (p: 'skip' | 'fill' | 'extend'): void => {
+    for (const c of filter.residual) c.phase?.(p);
+  };
+  let filling = skipBefore <= 1;
+  let extended = false;
+  phase(filling ? 'fill' : 'skip');
   const out: StoredResource[] = [];
   /** Direct child (first path segment below the root) → its 1-based position among those met. */
   const positions = new Map<string, number>();
@@ -80,8 +95,10 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       store,
       cursor === undefined ? filter.query : { ...filter.query, afterSeq: cursor },
       nested || filter.needsContent,
-      Math.min(CHUNK_BYTES, Math.max(0, pageBytes - read)),
-      (hit) => originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, hit),
+      // What is left of the page's bytes; until the page has a result, a page's worth a round (bounded by what one
+      // request may pass over), not one row a round.
+      Math.min(CHUNK_BYTES, Math.max(out.length === 0 ? pageBytes : 0, pageBytes - read)),
+      (hit) => may(hit),
     );
     await prepareBatch(filter, rows);
     scanned += filterWork(filter);
@@ -93,6 +110,10 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       // numbers, and a filter OR-ed with a visible anchor read hidden content through them.
       const numbered = positions.get(segment) ?? positions.size + 1;
       const beforeOffset = numbered < skipBefore;
+      if (!beforeOffset && !filling) {
+        filling = true;
+        phase('fill');
+      }
       if (beforeOffset) {
         passedOver++;
         passedBytes += row.bytes ?? 0;
@@ -100,12 +121,19 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
         scanned++;
         read += row.bytes ?? 0;
       }
-      const meets = meetsFilter(filter, row);
-      if (filterExhausted(filter)) return cut(out, positions, root, numbered);
+      let meets = meetsFilter(filter, row);
+      if (filterExhausted(filter)) {
+        if (beforeOffset) throw badRequest(`offset ${skipBefore} lies too deep for this query's spatial tests; use discovery (fu=1) or narrower criteria`);
+        if (out.length > 0) return cut(out, positions, root, numbered);
+        if (extended) throw new CseError(RSC.NOT_ACCEPTABLE, "no further match within this query's budget for spatial tests; narrow the filter criteria");
+        extended = true;
+        phase('extend');
+        meets = meetsFilter(filter, row);
+      }
       // (Expired rows never come back: the search asks for the living.)
       if (!meets) continue;
       // The match must be readable itself: otherwise what its relative path leads to would tell that it matches.
-      if (relativePath && !(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, row))) continue;
+      if (relativePath && !(await may(row))) continue;
       const result: SearchHit | undefined = relativePath ? await resolveRelative(ctx, row, relativePath) : row;
       if (!result) continue;
       if (relativePath) {
@@ -114,7 +142,7 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       }
       // disableRetrieval keeps a container's instances out of every retrieval [TS-0001 §9.6.6].
       if (result.ty === RESOURCE_TYPE.contentInstance && (await instancesHidden(result.pi))) continue;
-      if (!(await originatorMay(ctx, ACCESS_OPERATION.RETRIEVE, result))) continue;
+      if (!(await may(result))) continue;
       positions.set(segment, numbered);
       if (beforeOffset) continue;
       const size = nested ? (result.size ?? result.bytes ?? JSON.stringify(result.doc).length) : 0;
@@ -123,19 +151,18 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       out.push(result);
     }
     if (end) return { resources: out };
-    if (passedOver + scanned >= MAX_PASS_OVER_SCANS * config.discovery.scanLimit || passedBytes + read >= MAX_PASS_OVER_SCANS * pageBytes) {
-      throw badRequest(
-        skipBefore > 1
-          ? `offset ${skipBefore} lies beyond what one request may pass over; use discovery (fu=1) or narrower criteria`
-          : 'the first results lie beyond what one request may pass over; use discovery (fu=1) or narrower criteria',
-      );
-    }
-    // An answer with nothing in it cannot say where to go on (no row it passed is numbered): scanning goes on, within
-    // the bound on what one request may pass over.
-    if (out.length > 0 && (scanned >= config.discovery.scanLimit || read >= pageBytes)) {
+    const passedBound = passedOver + scanned >= MAX_PASS_OVER_SCANS * config.discovery.scanLimit || passedBytes + read >= MAX_PASS_OVER_SCANS * pageBytes;
+    // A page with results ends at the scan limit (partial content). One without cannot say where to go on (no row it
+    // passed is numbered): it scans on, up to the bound on what one request may pass over, then answers as
+    // discovery does (offset too deep: 4000; no result within the bound: 4006).
+    if (out.length > 0 && (passedBound || scanned >= config.discovery.scanLimit || read >= pageBytes)) {
       const last = out[out.length - 1];
       const position = last ? (positions.get(last.srn.slice(prefix).split('/')[0] as string) ?? 1) + 1 : positions.size + 1;
       return { resources: out, nextOffset: position };
+    }
+    if (passedBound) {
+      if (filling) throw new CseError(RSC.NOT_ACCEPTABLE, 'no result among the resources one request may examine; use discovery (fu=1) or narrower criteria');
+      throw badRequest(`offset ${skipBefore} lies beyond what one request may pass over; use discovery (fu=1) or narrower criteria`);
     }
     await yieldToEventLoop();
   }
