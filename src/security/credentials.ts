@@ -147,6 +147,12 @@ export class Credentials {
     return this.psk.size > 0;
   }
 
+  /** Whether a key of the PSK store names this AE-ID (it is that key's to register and act as). */
+  pskNames(aeId: string): boolean {
+    for (const entry of this.psk.values()) if (entry.aeIds.includes(aeId)) return true;
+    return false;
+  }
+
   /** Days until the CSE's own certificate expires, or undefined without TLS. */
   daysOfValidity(now: number): number | undefined {
     if (!this.certificate) return undefined;

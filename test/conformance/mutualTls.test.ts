@@ -301,3 +301,37 @@ describe('mutual authentication over TLS', () => {
     assert.match(readFileSync(join(pki, 'crl.pem'), 'utf8'), /BEGIN X509 CRL/);
   });
 });
+
+describe('registration without a credential where authentication is optional', () => {
+  it('never takes an AE-ID a pre-shared key names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-tls-optional-'));
+    const ca = await createCa('Warden Optional CA');
+    const server = await issueCertificate(ca, { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' });
+    const file = (name: string, text: string): string => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const key = Buffer.from(createPskKey(), 'hex');
+    const t = await startTestCse({
+      'http.tls': true,
+      'tls.cert': file('server.pem', server.certificate),
+      'tls.key': file('server.key', server.key),
+      'tls.ca': file('ca.pem', ca.certificate),
+      'tls.psk': file('psk.json', JSON.stringify({ keys: [{ identity: 'kpsa-named@warden.example.net', key: key.toString('hex'), aeIds: ['Cmeter'] }] })),
+      'tls.clientAuth': 'optional',
+      'security.authentication': 'cse',
+    });
+    try {
+      const register = (client: TlsClient, origin: string, rn: string) =>
+        tlsRequest(t.cse.httpPort, client, 'POST', '/cse-in', origin, { ty: 2, body: { 'm2m:ae': { rn, api: `N${rn}`, rr: false, srv: ['3'] } } });
+      const nobody = { ca: ca.certificate };
+      // Before the key's device registered: the AE-ID is the key's, and what is granted to it would be the taker's.
+      const taken = await register(nobody, 'Cmeter', 'squat');
+      assert.equal(taken.rsc, 4106, JSON.stringify(taken.body));
+      assert.equal((await register(nobody, 'Cfree', 'free')).rsc, 2001, 'an AE-ID no credential names');
+      assert.equal((await register({ ca: ca.certificate, psk: { identity: 'kpsa-named@warden.example.net', key } }, 'Cmeter', 'meter')).rsc, 2001, 'the key itself');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -114,6 +114,9 @@ async function checkRegistration(ctx: RequestContext, id: string, evidence: Evid
   if (!evidence) {
     if (mustAuthenticate(services, id || 'C')) throw associationRequired('registration requires an authenticated connection (TLS client certificate or PSK)');
     if (registered?.credentialId !== undefined) throw notAuthenticated(`AE '${id}' is bound to a credential and must present it`);
+    // An AE-ID a key of the PSK store names is that key's, registered or not (a certificate's names are not known
+    // before it is presented: deployments where they matter require authentication, security.authentication).
+    if (services.credentials.pskNames(id)) throw notAuthenticated(`AE-ID '${id}' belongs to a pre-shared key and is registered with it`);
     return false;
   }
   // A credential that names its AE-IDs may register only those.
