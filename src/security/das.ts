@@ -225,14 +225,14 @@ export class BuiltInDas {
     return this.rules;
   }
 
-  /** The type of the resource an SP-relative target ID names on this CSE, or undefined (elsewhere, or none). */
-  private async localTypeOf(trid: string): Promise<number | undefined> {
+  /** The resource an SP-relative target ID names on this CSE, or undefined (elsewhere, or none). */
+  private async localResourceOf(trid: string): Promise<{ ri: string; ty: number } | undefined> {
     const { self, store } = this.services;
     const prefix = `/${self.cseId}/`;
     if (!trid.startsWith(prefix)) return undefined;
     const id = trid.slice(prefix.length);
     const resource = id === self.cseRn || id.startsWith(`${self.cseRn}/`) ? await store.getByPath(id) : await store.get(id);
-    return resource?.ty;
+    return resource ? { ri: resource.ri, ty: resource.ty } : undefined;
   }
 
   /**
@@ -277,7 +277,8 @@ export class BuiltInDas {
     // The target's type as a consulting hosting CSE states it; an originator asking for itself states what suits it,
     // so then the type is the resource's own, read here for a target on this CSE, and unknown (no rule with types
     // grants) for one elsewhere.
-    const trt = isConsulter ? claimedType : trid === undefined ? undefined : await this.localTypeOf(trid);
+    const named = isConsulter || trid === undefined ? undefined : await this.localResourceOf(trid);
+    const trt = isConsulter ? claimedType : named?.ty;
     const now = this.services.clock.now();
     // Tokens asked for by ID: those this DAS issued to that originator and that are still valid, or nothing.
     if (tids.length > 0) {
@@ -329,7 +330,9 @@ export class BuiltInDas {
       tokenId = `${randomIdSuffix(20)}@${self.cseId.toLowerCase().replace(/[^a-z0-9.-]/g, '')}.das`;
       const tokenUntil = Math.min(until, now + signer.lifetime * 1000);
       const hostingCse = consulter && isConsulter ? consulter : `/${trid.split('/')[1] ?? ''}`;
-      const permission: Record<string, unknown> = { ris: [trid], pv: { acr: [{ acor: [dreq.or], acop: operations }] } };
+      // The resource found for a self-asked grant by its resource ID: a structured trid would cover whatever sits
+      // at that path later, of whatever type.
+      const permission: Record<string, unknown> = { ris: [named ? `/${self.cseId}/${named.ri}` : trid], pv: { acr: [{ acor: [dreq.or], acop: operations }] } };
       const vouched = roles.filter((r) => rfa.includes(r));
       if (vouched.length > 0) permission.rids = vouched;
       const token = await new SignJWT({ tkvr: '1', azp: dreq.or, tkps: { pm: [permission] } })
