@@ -9,7 +9,7 @@ import { decideBeforeDeletion } from '../notifications/fanout.js';
 import { EVENT } from '../resources/types/subscription.js';
 import { OPERATION } from '../primitive/request.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { leaveGroups } from '../resources/types/group.js';
+import { isGroupMember, leaveGroups } from '../resources/types/group.js';
 import { endCrossResourceLinks } from '../notifications/crossResource.js';
 import { heldQueue } from '../notifications/notificationSchedule.js';
 import { ANNOUNCED_TO_KEY } from '../resources/announceable.js';
@@ -88,6 +88,9 @@ export async function deleteWithBookkeeping(
     }
     return subtree;
   });
+  // A group that newly listed the root and committed while this deletion was under way was not found by its search:
+  // a second look after the commit finds it (or that group's own look after its commit found the root gone).
+  if (deleted && isGroupMember(deleted.root)) leftGroups.push(...(await store.transaction((tx) => leaveGroups(tx, self, deleted.root, now))));
   for (const group of leftGroups) await access.invalidate(group);
   for (const r of deleted?.removed ?? []) {
     await access.invalidate(r);

@@ -49,6 +49,10 @@ export async function updateResource(ctx: RequestContext): Promise<Outcome> {
   } finally {
     release();
   }
+  if (outcome.resource) {
+    const hooks = registry.of(outcome.resource)?.hooks;
+    if (hooks?.afterUpdateCommit) outcome.resource = await hooks.afterUpdateCommit(ctx, outcome.resource);
+  }
   // Announced resources follow the original after the commit: at, and the announced attributes [TS-0004 §7.3.3.10–11].
   const previous = ctx.resource?.doc;
   if (previous && outcome.resource && ctx.services.remote) outcome.resource = await ctx.services.remote.announcements.afterUpdate(ctx, previous, outcome.resource);

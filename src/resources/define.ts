@@ -136,6 +136,8 @@ export interface TypeHooks {
    * CREATE's answer, and the hook has undone what it did (the resource included).
    */
   afterCommit?(ctx: RequestContext, resource: StoredResource): Promise<StoredResource>;
+  /** After an UPDATE committed (what needs another look once it is visible to all); returns the resource as the response shows it. */
+  afterUpdateCommit?(ctx: RequestContext, resource: StoredResource): Promise<StoredResource>;
   /** Why a DELETE request may not remove this resource (answered 4000), or undefined when it may. */
   refuseDeletion?(resource: StoredResource): string | undefined;
 }

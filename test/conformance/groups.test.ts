@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { OneM2MError, connect, type MemberResponse, type WardenClient } from '../../packages/client/src/index.js';
 import { startTestCse, type Reply, type TestCse } from '../harness.js';
-import type { ResourceStore } from '../../src/storage/store.js';
+import type { ResourceStore, StoredResource } from '../../src/storage/store.js';
 import { Receiver, waitFor } from '../receiver.js';
 import { createTestDatabase } from '../postgres.js';
 
@@ -227,6 +227,95 @@ describe('a group written while a member is deleted, on PostgreSQL', () => {
         assert.deepEqual(second.mid, [], 'the deleted member is not listed');
         assert.equal(second.cnm, 0);
       }
+    } finally {
+      store.transaction = transaction;
+      await t.close();
+      await db.drop();
+    }
+  });
+
+  it('never lists a member (in a group already) whose deletion ran while the group was written', async () => {
+    const db = await createTestDatabase();
+    const t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url });
+    const store = t.cse.services.store;
+    const transaction = store.transaction.bind(store);
+    try {
+      const ae = await t.client.registerAe('lister');
+      assert.equal((await t.client.create('/cse-in/lister', 3, { 'm2m:cnt': { rn: 'box' } }, ae)).rsc, 2001);
+      for (const [i, how] of (['create', 'update'] as const).entries()) {
+        const member = await t.client.create('/cse-in/lister/box', 3, { 'm2m:cnt': { rn: `m${i}` } }, ae);
+        const ri = (member.body?.['m2m:cnt'] as Record<string, unknown>).ri as string;
+        // In one group already: its deletion looks for the groups that list it.
+        assert.equal((await t.client.create('/cse-in/lister', 9, { 'm2m:grp': { rn: `first${i}`, mid: [ri], mnm: 10 } }, ae)).rsc, 2001);
+        if (how === 'update') assert.equal((await t.client.create('/cse-in/lister', 9, { 'm2m:grp': { rn: 'later', mid: [], mnm: 10 } }, ae)).rsc, 2001);
+        // The member's DELETE runs, and is given time to commit, just before the second group is stored: after its
+        // members were looked at, while its transaction is open.
+        let deleting: Promise<Reply> | undefined;
+        store.transaction = (async (work: (tx: ResourceStore) => Promise<unknown>) =>
+          transaction(async (tx) => {
+            const write = how === 'create' ? 'insert' : 'update';
+            const original = tx[write].bind(tx) as (r: StoredResource, ...rest: unknown[]) => Promise<unknown>;
+            (tx as unknown as Record<string, unknown>)[write] = async (r: StoredResource, ...rest: unknown[]) => {
+              if (r.ty === 9 && Array.isArray(r.doc.mid) && r.doc.mid.includes(ri) && deleting === undefined) {
+                deleting = t.client.delete(`/cse-in/lister/box/m${i}`, ae);
+                await new Promise((resolve) => setTimeout(resolve, 500));
+              }
+              return original(r, ...rest);
+            };
+            return work(tx);
+          })) as typeof store.transaction;
+        const written =
+          how === 'create'
+            ? await t.client.create('/cse-in/lister', 9, { 'm2m:grp': { rn: 'second', mid: [ri], mnm: 10 } }, ae)
+            : await t.client.update('/cse-in/lister/later', { 'm2m:grp': { mid: [ri] } }, ae);
+        store.transaction = transaction;
+        assert.ok(deleting, how);
+        assert.equal((await deleting).rsc, 2002, how);
+        assert.ok(written.rsc === 2001 || written.rsc === 2004, `${how}: ${written.rsc}`);
+        const group = (await t.client.retrieve(how === 'create' ? '/cse-in/lister/second' : '/cse-in/lister/later', ae)).body?.['m2m:grp'] as Record<string, unknown>;
+        assert.deepEqual(group.mid, [], `${how}: the deleted member is not listed`);
+        assert.equal(group.cnm, 0, how);
+      }
+    } finally {
+      store.transaction = transaction;
+      await t.close();
+      await db.drop();
+    }
+  });
+
+  it('takes a member out of a group that newly listed it and committed while the deletion was under way', async () => {
+    const db = await createTestDatabase();
+    const t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url });
+    const store = t.cse.services.store;
+    const transaction = store.transaction.bind(store);
+    try {
+      const owner = await t.client.registerAe('deleter');
+      const other = await t.client.registerAe('latecomer');
+      assert.equal((await t.client.create('/cse-in/deleter', 3, { 'm2m:cnt': { rn: 'box' } }, owner)).rsc, 2001);
+      const member = await t.client.create('/cse-in/deleter/box', 3, { 'm2m:cnt': { rn: 'm' } }, owner);
+      const ri = (member.body?.['m2m:cnt'] as Record<string, unknown>).ri as string;
+      assert.equal((await t.client.create('/cse-in/deleter', 9, { 'm2m:grp': { rn: 'first', mid: [ri], mnm: 10 } }, owner)).rsc, 2001);
+      // The deletion has looked for the groups to leave; before it commits, another AE's group lists the member and commits.
+      let late: Reply | undefined;
+      store.transaction = (async (work: (tx: ResourceStore) => Promise<unknown>) =>
+        transaction(async (tx) => {
+          const search = tx.search.bind(tx);
+          tx.search = async (query) => {
+            const found = await search(query);
+            if (late === undefined && query.listHasAny !== undefined) {
+              late = await t.client.create('/cse-in/latecomer', 9, { 'm2m:grp': { rn: 'late', mid: [ri], mnm: 10 } }, other);
+            }
+            return found;
+          };
+          return work(tx);
+        })) as typeof store.transaction;
+      const deleted = await t.client.delete('/cse-in/deleter/box/m', owner);
+      store.transaction = transaction;
+      assert.equal(deleted.rsc, 2002);
+      assert.equal(late?.rsc, 2001, JSON.stringify(late?.body));
+      const group = (await t.client.retrieve('/cse-in/latecomer/late', other)).body?.['m2m:grp'] as Record<string, unknown>;
+      assert.deepEqual(group.mid, [], 'the deleted member is not listed');
+      assert.equal(group.cnm, 0);
     } finally {
       store.transaction = transaction;
       await t.close();

@@ -8,6 +8,8 @@ import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { ResourceStore, StoredResource } from '../../storage/store.js';
 import type { LocalIdentity } from '../../primitive/identifiers.js';
+import type { RequestPrimitive } from '../../primitive/request.js';
+import type { CseServices } from '../../pipeline/context.js';
 import { announceAttributes } from '../announceable.js';
 import { ACCESS_OPERATION } from '../../security/acp.js';
 
@@ -136,8 +138,10 @@ async function checkLocalMembers(ctx: HookContext, mid: readonly string[], mt: n
  * is dropped, refuses the group, or makes it mixed. Members on other CSEs count with the type their CSEs gave
  * (prepare); one that could not be asked leaves the group unvalidated (mtv false).
  */
-async function validateMembers(ctx: HookContext, group: StoredResource): Promise<void> {
+async function validateMembers(ctx: HookContext, group: StoredResource, listedBefore: readonly unknown[] = []): Promise<void> {
   const attrs = group.doc as GroupAttributes;
+  const before = new Set(listedBefore);
+  const newlyListed: NewlyListed[] = [];
   const strategy = attrs.csy ?? CONSISTENCY.ABANDON_MEMBER;
   const members = [...new Set(attrs.mid ?? [])];
   const elsewhere = remoteMembers.get(ctx.request);
@@ -172,9 +176,16 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
       if (strategy === CONSISTENCY.ABANDON_MEMBER) continue;
       attrs.mt = MIXED;
     }
-    if (resolved !== 'remote' && resolved.doc[MEMBER_KEY] !== true) toMark.set(member, resolved);
+    if (resolved !== 'remote') {
+      if (resolved.doc[MEMBER_KEY] !== true) toMark.set(member, resolved);
+      else {
+        const names = memberNames(ctx.self, resolved);
+        if (!names.some((name) => before.has(name))) newlyListed.push({ ri: resolved.ri, names });
+      }
+    }
     kept.push(member);
   }
+  if (newlyListed.length > 0) recheckAfterCommit.set(ctx.request, newlyListed);
   const gone = await markMembers(ctx, [...toMark.values()]);
   if (gone.size > 0) kept.splice(0, kept.length, ...kept.filter((member) => !gone.has(toMark.get(member)?.ri ?? '')));
   if (attrs.mnm !== undefined && kept.length > attrs.mnm) {
@@ -191,6 +202,51 @@ async function validateMembers(ctx: HookContext, group: StoredResource): Promise
  */
 const MEMBER_KEY = '__member';
 const GROUPS_PER_QUERY = 500;
+
+/** The names a group may list a local member by: its resource ID, SP-relative ID or structured name, a sub-group also with its fanOutPoint. */
+function memberNames(self: LocalIdentity, member: StoredResource): string[] {
+  const ids = [member.ri, `/${self.cseId}/${member.ri}`, member.srn, `/${self.cseId}/${member.srn}`];
+  return member.ty === RESOURCE_TYPE.group ? [...ids, ...ids.map((id) => `${id}${SUB_GROUP_FAN_OUT}`)] : ids;
+}
+
+/** A member some group lists already (marked, so not locked) that a group write lists newly. */
+interface NewlyListed {
+  readonly ri: string;
+  readonly names: readonly string[];
+}
+
+/** Per request: what dropGoneMembers looks at once the group write committed. */
+const recheckAfterCommit = new WeakMap<RequestPrimitive, readonly NewlyListed[]>();
+
+/**
+ * After a group write committed: a member some group listed already, which it listed newly, may have been deleted
+ * meanwhile — its deletion looked for the groups to leave before this one committed, and it is not locked here (its
+ * deletion locks it and then those groups: the other order). Found gone now, it leaves the group. With the
+ * deletion's own second look after its commit (removal.ts), one of the two sees the other: no lock needed, so none
+ * to deadlock on. Returns the group as stored afterwards.
+ */
+export async function dropGoneMembers(services: Pick<CseServices, 'store' | 'access'>, request: RequestPrimitive, group: StoredResource): Promise<StoredResource> {
+  const listed = recheckAfterCommit.get(request);
+  if (!listed) return group;
+  recheckAfterCommit.delete(request);
+  const gone: string[] = [];
+  for (const member of listed) if (!(await services.store.get(member.ri))) gone.push(...member.names);
+  if (gone.length === 0) return group;
+  const changed = await services.store.transaction(async (tx) => {
+    const current = await tx.getForUpdate(group.ri);
+    if (!current) return undefined;
+    const attrs = current.doc as GroupAttributes;
+    const mid = (attrs.mid ?? []).filter((m) => !gone.includes(m));
+    if (mid.length === (attrs.mid ?? []).length) return current;
+    attrs.mid = mid;
+    attrs.cnm = mid.length;
+    await tx.update(current);
+    return current;
+  });
+  if (!changed) return group;
+  await services.access.invalidate(changed);
+  return changed;
+}
 
 /**
  * Marks the local members not marked yet (each row locked first: its other attributes may be changing meanwhile);
@@ -224,11 +280,12 @@ async function markMembers(ctx: HookContext, members: readonly StoredResource[])
  * the deleted resource itself (members deleted with an ancestor stay listed, and fan-out answers 4004 for
  * them); returns the groups changed, for the access cache.
  */
+/** Whether some group lists this resource (then its deletion leaves the groups, and looks again after its commit). */
+export const isGroupMember = (resource: StoredResource): boolean => resource.doc[MEMBER_KEY] === true;
+
 export async function leaveGroups(tx: ResourceStore, self: LocalIdentity, root: StoredResource, now: number): Promise<StoredResource[]> {
   if (root.doc[MEMBER_KEY] !== true) return [];
-  // Members are listed by resource ID, SP-relative ID or structured name, a sub-group also with its fanOutPoint.
-  const ids = [root.ri, `/${self.cseId}/${root.ri}`, root.srn, `/${self.cseId}/${root.srn}`];
-  const names = root.ty === RESOURCE_TYPE.group ? [...ids, ...ids.map((id) => `${id}${SUB_GROUP_FAN_OUT}`)] : ids;
+  const names = memberNames(self, root);
   const hits = await tx.search({ below: self.cseRn, onlyTypes: [RESOURCE_TYPE.group], listHasAny: ['mid', names], operation: 'and', aliveAt: now, withoutContent: true, limit: GROUPS_PER_QUERY });
   const changed: StoredResource[] = [];
   for (const hit of hits) {
@@ -269,8 +326,10 @@ export const groupType = defineResourceType({
       attrs.csy ??= CONSISTENCY.ABANDON_MEMBER;
       await validateMembers(ctx, resource);
     },
-    async beforeUpdate(ctx, resource, changes) {
-      if ('mid' in changes || 'mnm' in changes) await validateMembers(ctx, resource);
+    async beforeUpdate(ctx, resource, changes, previous) {
+      if ('mid' in changes || 'mnm' in changes) await validateMembers(ctx, resource, Array.isArray(previous.mid) ? previous.mid : []);
     },
+    afterCommit: (ctx, resource) => dropGoneMembers(ctx.services, ctx.request, resource),
+    afterUpdateCommit: (ctx, resource) => dropGoneMembers(ctx.services, ctx.request, resource),
   },
 });
