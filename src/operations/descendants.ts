@@ -110,6 +110,13 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
       // numbers, and a filter OR-ed with a visible anchor read hidden content through them.
       const numbered = positions.get(segment) ?? positions.size + 1;
       const beforeOffset = numbered < skipBefore;
+      // A later row of a direct child numbered already, before the offset, changes nothing: not tested (its budget
+      // for spatial tests, its access decisions), unless a relative path may lead from it to what a later row reaches.
+      if (beforeOffset && positions.has(segment) && !relativePath) {
+        passedOver++;
+        passedBytes += row.bytes ?? 0;
+        continue;
+      }
       if (!beforeOffset && !filling) {
         filling = true;
         phase('fill');
@@ -156,10 +163,13 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
     // passed is numbered): it scans on, up to the bound on what one request may pass over, then answers as
     // discovery does (offset too deep: 4000; no result within the bound: 4006).
     if (out.length > 0 && (passedBound || scanned >= config.discovery.scanLimit || read >= pageBytes)) {
-      const last = out[out.length - 1];
-      const position = last ? (positions.get(last.srn.slice(prefix).split('/')[0] as string) ?? 1) + 1 : positions.size + 1;
-      return { resources: out, nextOffset: position };
+      // After the highest direct child in the page: rows come in insertion order, so the last result may be a late
+      // descendant of an earlier child.
+      const highest = Math.max(...out.map((r) => positions.get(r.srn.slice(prefix).split('/')[0] as string) ?? 0));
+      return { resources: out, nextOffset: highest + 1 };
     }
+    // What a DELETE removed is listed as far as the bound allows: the deletion itself does not depend on it.
+    if (passedBound && !filtered) return { resources: out };
     if (passedBound) {
       if (filling) throw new CseError(RSC.NOT_ACCEPTABLE, 'no result among the resources one request may examine; use discovery (fu=1) or narrower criteria');
       throw badRequest(`offset ${skipBefore} lies beyond what one request may pass over; use discovery (fu=1) or narrower criteria`);
@@ -177,5 +187,7 @@ function cut(out: StoredResource[], positions: Map<string, number>, root: Stored
   const positionOf = (r: StoredResource): number => positions.get(r.srn.slice(prefix).split('/')[0] as string) ?? 0;
   const kept = out.filter((r) => positionOf(r) < position);
   if (kept.length > 0) return { resources: kept, nextOffset: position };
-  return { resources: out, nextOffset: position + 1 };
+  // Only the direct child that does not fit is in the page (in part), and paging moves past it. Not the whole page:
+  // a late row of an earlier child sorts after later children, which the next page, from position + 1, sends again.
+  return { resources: out.filter((r) => positionOf(r) === position), nextOffset: position + 1 };
 }

@@ -88,9 +88,6 @@ export async function deleteWithBookkeeping(
     }
     return subtree;
   });
-  // A group that newly listed the root and committed while this deletion was under way was not found by its search:
-  // a second look after the commit finds it (or that group's own look after its commit found the root gone).
-  if (deleted && isGroupMember(deleted.root)) leftGroups.push(...(await store.transaction((tx) => leaveGroups(tx, self, deleted.root, now))));
   for (const group of leftGroups) await access.invalidate(group);
   for (const r of deleted?.removed ?? []) {
     await access.invalidate(r);
@@ -98,6 +95,16 @@ export async function deleteWithBookkeeping(
       await services.registrations.deregistered(r.ri);
       // An AE's resource ID is its AE-ID.
       await forgetRequestsOf(services, r.ri, now);
+    }
+  }
+  // A group that newly listed the root and committed while this deletion was under way was not found by its search:
+  // a second look after the commit finds it (or that group's own look after its commit found the root gone). The
+  // deletion is done: a failure here leaves the member listed (a fan-out answers 4004 for it).
+  if (deleted && isGroupMember(deleted.root)) {
+    try {
+      for (const group of await store.transaction((tx) => leaveGroups(tx, self, deleted.root, now))) await access.invalidate(group);
+    } catch (err) {
+      services.log.warn({ err, resource: deleted.root.ri }, 'a deleted member could not look again for groups written meanwhile; a fan-out finds it gone');
     }
   }
   // A <locationPolicy>'s container goes with it [TS-0001 table 10.2.9.5-1], as a deletion of its own (events and

@@ -59,6 +59,8 @@ function parsePskStore(path: string): Map<string, PskEntry> {
 
 export class Credentials {
   private psk = new Map<string, PskEntry>();
+  /** Every AE-ID a key of the PSK store names. */
+  private pskAeIds = new Set<string>();
   private context: SecureContextOptions = {};
   private certificate: X509Certificate | undefined;
   private revoked = new Set<string>();
@@ -106,6 +108,7 @@ export class Credentials {
     this.certificate = certificate;
     this.context = context;
     this.psk = psk;
+    this.pskAeIds = new Set([...psk.values()].flatMap((entry) => entry.aeIds));
     this.revoked = revoked;
     this.anchors = anchors;
   }
@@ -147,10 +150,9 @@ export class Credentials {
     return this.psk.size > 0;
   }
 
-  /** Whether a key of the PSK store names this AE-ID (it is that key's to register and act as). */
+  /** Whether a key of the PSK store names this AE-ID (it is that key's to register and act as); asked on requests without a credential. */
   pskNames(aeId: string): boolean {
-    for (const entry of this.psk.values()) if (entry.aeIds.includes(aeId)) return true;
-    return false;
+    return this.pskAeIds.has(aeId);
   }
 
   /** Days until the CSE's own certificate expires, or undefined without TLS. */

@@ -325,7 +325,10 @@ export class BuiltInDas {
     // DAS and the hosting CSE neither shortens nor lengthens the grant.
     if (isConsulter) dres.dai = { gp: { acr: [{ acor: [dreq.or], acop: operations }] }, pl: String(until - now) };
     let tokenId: string | undefined;
-    if (rules.tokens && trid !== undefined) {
+    // A self-asked grant on this CSE names a resource found here: none for a path that names nothing (yet), or a
+    // token would cover whatever is made there later, of any type.
+    const unresolved = !isConsulter && trid !== undefined && trid.startsWith(`/${self.cseId}/`) && named === undefined;
+    if (rules.tokens && trid !== undefined && !unresolved) {
       const signer = rules.tokens;
       tokenId = `${randomIdSuffix(20)}@${self.cseId.toLowerCase().replace(/[^a-z0-9.-]/g, '')}.das`;
       const tokenUntil = Math.min(until, now + signer.lifetime * 1000);

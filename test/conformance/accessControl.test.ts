@@ -395,7 +395,12 @@ describe('accessControlPolicy decisions over HTTP', () => {
       for (const guess of ['mine', 'other']) assertDenied(await v4.request('PUT', `${path}?lbl=${guess}`, { origin: GUEST, body: { 'm2m:cnt': { mni: 3 } } }), `conditional UPDATE lbl=${guess}`);
       const reader = await v4.update(path, { 'm2m:cnt': { mni: 6 } }, THIRD);
       assert.deepEqual((reader.body?.['m2m:cnt'] as Attrs).lbl, ['mine'], 'RETRIEVE too: the whole resource');
-      const deleted = await v4.request('DELETE', `${path}?rcn=1`, { origin: OTHER });
+      assertGranted(await v4.create(path, 4, { 'm2m:cin': { con: 'secret-reading' } }, 'CAdmin'), 'an instance');
+      const latest = await v4.request('DELETE', `${path}/la?rcn=1`, { origin: OTHER });
+      assertGranted(latest, 'DELETE of la alone');
+      assert.deepEqual(latest.body?.['m2m:cin'], {}, 'nothing of the instance it deleted');
+      // lvl is no condition on the target: no RETRIEVE needed for it.
+      const deleted = await v4.request('DELETE', `${path}?rcn=1&lvl=1`, { origin: OTHER });
       assertGranted(deleted, 'DELETE alone');
       assert.deepEqual(deleted.body?.['m2m:cnt'], {}, 'nothing of what it deleted');
     });

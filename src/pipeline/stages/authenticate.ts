@@ -280,8 +280,10 @@ async function check(ctx: RequestContext, id: string, evidence: Evidence | undef
       if (evidence.aeIds.includes(id) || (registered.credentialId !== undefined && registered.credentialId === evidence.credentialId)) return true;
       throw notAuthenticated(`credential ${evidence.credentialId} does not allow originator '${id}'`);
     }
-    // An AE registered over an authenticated connection must always come back with its credential.
+    // An AE registered over an authenticated connection must always come back with its credential; so must one whose
+    // AE-ID a pre-shared key names (registered without it before the key named it).
     if (registered.credentialId !== undefined) throw notAuthenticated(`AE '${id}' is bound to a credential and must present it`);
+    if (services.credentials.pskNames(id)) throw notAuthenticated(`AE-ID '${id}' belongs to a pre-shared key, which must be presented`);
     if (mustAuthenticate(services, id)) throw associationRequired(`originator '${id}' must be authenticated`);
     return false;
   }

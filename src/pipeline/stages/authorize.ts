@@ -11,6 +11,7 @@ import { originatorMay } from '../access.js';
 import type { Stage } from '../pipeline.js';
 import { SHOWS_TARGET } from './shapeResult.js';
 import { effectiveResultContent } from './checkPrimitive.js';
+import { hasConditions } from '../../operations/discover.js';
 import { dynamicAuthorizationFor } from '../../security/dynamicAuthorization.js';
 import { ROLE_ID } from '../../security/originators.js';
 import { MAX_LOCAL_TOKEN_IDS, TokenRejected, loggedLocalTokenId, tokenVerifierFor, type VerifiedToken } from '../../security/tokens.js';
@@ -282,8 +283,11 @@ export const authorize: Stage = {
     // what it sent), and a conditional UPDATE or DELETE, which tests the target's attributes, needs RETRIEVE too:
     // otherwise a privilege to change or remove told what the privilege to read was meant to keep (Warden policy,
     // docs/conformance.md). Decided as the operation was, tokens included; a DAS is not asked again.
-    if ((r.op === OPERATION.UPDATE || r.op === OPERATION.DELETE) && !ctx.virtual) {
-      const conditional = r.fc !== undefined && !isDiscovery(r.fc);
+    // (la and ol answer with the instance, which their container governs: decided on it too.) Not where the decision
+    // was made on a basis that holds every privilege.
+    const allPrivileges = decision.basis === 'admin' || decision.basis === 'creator' || decision.basis === 'custodian';
+    if ((r.op === OPERATION.UPDATE || r.op === OPERATION.DELETE) && !allPrivileges && (ctx.virtual === undefined || ctx.virtual === 'la' || ctx.virtual === 'ol')) {
+      const conditional = hasConditions(r.fc);
       if (conditional || SHOWS_TARGET.has(effectiveResultContent(r.op, r.rcn))) {
         const reading = { ...question, operation: ACCESS_OPERATION.RETRIEVE, attributes: undefined, updatesAcpi: false, ...(decidedTokens ? { tokens: decidedTokens } : {}) };
         if (!(await ctx.services.access.decide(reading)).granted) {

@@ -225,27 +225,35 @@ const recheckAfterCommit = new WeakMap<RequestPrimitive, readonly NewlyListed[]>
  * deletion's own second look after its commit (removal.ts), one of the two sees the other: no lock needed, so none
  * to deadlock on. Returns the group as stored afterwards.
  */
-export async function dropGoneMembers(services: Pick<CseServices, 'store' | 'access'>, request: RequestPrimitive, group: StoredResource): Promise<StoredResource> {
+export async function dropGoneMembers(services: Pick<CseServices, 'store' | 'access' | 'log'>, request: RequestPrimitive, group: StoredResource): Promise<StoredResource> {
   const listed = recheckAfterCommit.get(request);
   if (!listed) return group;
   recheckAfterCommit.delete(request);
-  const gone: string[] = [];
-  for (const member of listed) if (!(await services.store.get(member.ri))) gone.push(...member.names);
-  if (gone.length === 0) return group;
-  const changed = await services.store.transaction(async (tx) => {
-    const current = await tx.getForUpdate(group.ri);
-    if (!current) return undefined;
-    const attrs = current.doc as GroupAttributes;
-    const mid = (attrs.mid ?? []).filter((m) => !gone.includes(m));
-    if (mid.length === (attrs.mid ?? []).length) return current;
-    attrs.mid = mid;
-    attrs.cnm = mid.length;
-    await tx.update(current);
-    return current;
-  });
-  if (!changed) return group;
-  await services.access.invalidate(changed);
-  return changed;
+  // The write is done and answered as done: a failure here leaves the member listed (a fan-out answers 4004 for it).
+  try {
+    const gone = new Set<string>();
+    for (const member of listed) if (!(await services.store.get(member.ri))) for (const name of member.names) gone.add(name);
+    if (gone.size === 0) return group;
+    const changed = await services.store.transaction(async (tx) => {
+      const current = await tx.getForUpdate(group.ri);
+      if (!current) return undefined;
+      const attrs = current.doc as GroupAttributes;
+      const mid = (attrs.mid ?? []).filter((m) => !gone.has(m));
+      if (mid.length === (attrs.mid ?? []).length) return undefined;
+      attrs.mid = mid;
+      attrs.cnm = mid.length;
+      await tx.update(current);
+      return current;
+    });
+    if (!changed) return group;
+    await services.access.invalidate(changed);
+    // The answer is this write's group, less the members found gone (not what another write committed since).
+    const mid = ((group.doc as GroupAttributes).mid ?? []).filter((m) => !gone.has(m));
+    return { ...group, doc: { ...group.doc, mid, cnm: mid.length } };
+  } catch (err) {
+    services.log.warn({ err, group: group.ri }, 'a group could not look again for members deleted while it was written; a fan-out finds them gone');
+    return group;
+  }
 }
 
 /**
