@@ -192,12 +192,23 @@ describe('groups and fan-out', () => {
 });
 
 describe('a group written while a member is deleted, on PostgreSQL', () => {
-  it('never lists a member (not in a group yet) whose deletion committed first', async () => {
+  /** A CSE on a fresh PostgreSQL database; its store's transaction is put back after `body`, whatever it replaced. */
+  async function onPostgres(body: (t: TestCse, store: ResourceStore, transaction: ResourceStore['transaction']) => Promise<void>): Promise<void> {
     const db = await createTestDatabase();
     const t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url });
     const store = t.cse.services.store;
     const transaction = store.transaction.bind(store);
     try {
+      await body(t, store, transaction);
+    } finally {
+      store.transaction = transaction;
+      await t.close();
+      await db.drop();
+    }
+  }
+
+  it('never lists a member (not in a group yet) whose deletion committed first', async () => {
+    await onPostgres(async (t, store, transaction) => {
       const ae = await t.client.registerAe('gatherer');
       // Elsewhere than the group: the group's parent, which its CREATE locks, is not the member's.
       assert.equal((await t.client.create('/cse-in/gatherer', 3, { 'm2m:cnt': { rn: 'box' } }, ae)).rsc, 2001);
@@ -227,19 +238,11 @@ describe('a group written while a member is deleted, on PostgreSQL', () => {
         assert.deepEqual(second.mid, [], 'the deleted member is not listed');
         assert.equal(second.cnm, 0);
       }
-    } finally {
-      store.transaction = transaction;
-      await t.close();
-      await db.drop();
-    }
+    });
   });
 
   it('never lists a member (in a group already) whose deletion ran while the group was written', async () => {
-    const db = await createTestDatabase();
-    const t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url });
-    const store = t.cse.services.store;
-    const transaction = store.transaction.bind(store);
-    try {
+    await onPostgres(async (t, store, transaction) => {
       const ae = await t.client.registerAe('lister');
       assert.equal((await t.client.create('/cse-in/lister', 3, { 'm2m:cnt': { rn: 'box' } }, ae)).rsc, 2001);
       for (const [i, how] of (['create', 'update'] as const).entries()) {
@@ -276,19 +279,11 @@ describe('a group written while a member is deleted, on PostgreSQL', () => {
         assert.deepEqual(group.mid, [], `${how}: the deleted member is not listed`);
         assert.equal(group.cnm, 0, how);
       }
-    } finally {
-      store.transaction = transaction;
-      await t.close();
-      await db.drop();
-    }
+    });
   });
 
   it('takes a member out of a group that newly listed it and committed while the deletion was under way', async () => {
-    const db = await createTestDatabase();
-    const t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url });
-    const store = t.cse.services.store;
-    const transaction = store.transaction.bind(store);
-    try {
+    await onPostgres(async (t, store, transaction) => {
       const owner = await t.client.registerAe('deleter');
       const other = await t.client.registerAe('latecomer');
       assert.equal((await t.client.create('/cse-in/deleter', 3, { 'm2m:cnt': { rn: 'box' } }, owner)).rsc, 2001);
@@ -316,19 +311,11 @@ describe('a group written while a member is deleted, on PostgreSQL', () => {
       const group = (await t.client.retrieve('/cse-in/latecomer/late', other)).body?.['m2m:grp'] as Record<string, unknown>;
       assert.deepEqual(group.mid, [], 'the deleted member is not listed');
       assert.equal(group.cnm, 0);
-    } finally {
-      store.transaction = transaction;
-      await t.close();
-      await db.drop();
-    }
+    });
   });
 
   it('two groups taking the same new members in other orders both succeed (no deadlock)', async () => {
-    const db = await createTestDatabase();
-    const t = await startTestCse({ 'storage.backend': 'postgres', 'storage.url': db.url });
-    const store = t.cse.services.store;
-    const transaction = store.transaction.bind(store);
-    try {
+    await onPostgres(async (t, store, transaction) => {
       const owner = await t.client.registerAe('holder');
       const other = await t.client.registerAe('collector');
       const ris: string[] = [];
@@ -367,10 +354,6 @@ describe('a group written while a member is deleted, on PostgreSQL', () => {
       assert.equal((await t.client.delete('/cse-in/holder/a', owner)).rsc, 2002);
       const forward = (await t.client.retrieve('/cse-in/holder/forward', owner)).body?.['m2m:grp'] as Record<string, unknown>;
       assert.deepEqual(forward.mid, [ris[1]]);
-    } finally {
-      store.transaction = transaction;
-      await t.close();
-      await db.drop();
-    }
+    });
   });
 });
