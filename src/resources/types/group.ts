@@ -177,7 +177,7 @@ async function validateMembers(ctx: HookContext, group: StoredResource, listedBe
       attrs.mt = MIXED;
     }
     if (resolved !== 'remote') {
-      if (resolved.doc[MEMBER_KEY] !== true) toMark.set(member, resolved);
+      if (!isGroupMember(resolved)) toMark.set(member, resolved);
       else {
         const names = memberNames(ctx.self, resolved);
         if (!names.some((name) => before.has(name))) newlyListed.push({ ri: resolved.ri, names });
@@ -234,17 +234,7 @@ export async function dropGoneMembers(services: Pick<CseServices, 'store' | 'acc
     const gone = new Set<string>();
     for (const member of listed) if (!(await services.store.get(member.ri))) for (const name of member.names) gone.add(name);
     if (gone.size === 0) return group;
-    const changed = await services.store.transaction(async (tx) => {
-      const current = await tx.getForUpdate(group.ri);
-      if (!current) return undefined;
-      const attrs = current.doc as GroupAttributes;
-      const mid = (attrs.mid ?? []).filter((m) => !gone.has(m));
-      if (mid.length === (attrs.mid ?? []).length) return undefined;
-      attrs.mid = mid;
-      attrs.cnm = mid.length;
-      await tx.update(current);
-      return current;
-    });
+    const changed = await services.store.transaction((tx) => withoutMembers(tx, group.ri, gone));
     if (!changed) return group;
     await services.access.invalidate(changed);
     // The answer is this write's group, less the members found gone (not what another write committed since).
@@ -262,9 +252,8 @@ export async function dropGoneMembers(services: Pick<CseServices, 'store' | 'acc
  * found gone: its deletion did not look for groups (only marked members do), and before, it stayed listed. They are
  * locked in the order of their resource IDs, so two groups taking the same new members, listed in other orders,
  * wait for each other instead of deadlocking (PostgreSQL). A member marked already is not locked: its deletion
- * locks it and then the groups that list it, this group locked first would wait for it in the other order. Its
- * deletion committing while this group is written leaves it listed until a fan-out finds it gone (4004) — known,
- * see the tenth session's note.
+ * locks it and then the groups that list it, this group locked first would wait for it in the other order: such
+ * members are looked at again after the commit (dropGoneMembers).
  */
 async function markMembers(ctx: HookContext, members: readonly StoredResource[]): Promise<Set<string>> {
   const gone = new Set<string>();
@@ -275,11 +264,27 @@ async function markMembers(ctx: HookContext, members: readonly StoredResource[])
       gone.add(member.ri);
       continue;
     }
-    if (fresh.doc[MEMBER_KEY] === true) continue;
+    if (isGroupMember(fresh)) continue;
     fresh.doc[MEMBER_KEY] = true;
     await ctx.store.update(fresh);
   }
   return gone;
+}
+
+/** Whether some group lists this resource (then its deletion leaves the groups, and looks again after its commit). */
+export const isGroupMember = (resource: StoredResource): boolean => resource.doc[MEMBER_KEY] === true;
+
+/** Takes the entries with these names out of a group (locked here), cnm following; the group stored, or undefined when it lists none of them. */
+async function withoutMembers(tx: ResourceStore, groupRi: string, names: ReadonlySet<string>): Promise<StoredResource | undefined> {
+  const group = await tx.getForUpdate(groupRi);
+  if (!group) return undefined;
+  const attrs = group.doc as GroupAttributes;
+  const mid = (attrs.mid ?? []).filter((m) => !names.has(m));
+  if (mid.length === (attrs.mid ?? []).length) return undefined;
+  attrs.mid = mid;
+  attrs.cnm = mid.length;
+  await tx.update(group);
+  return group;
 }
 
 /**
@@ -288,24 +293,15 @@ async function markMembers(ctx: HookContext, members: readonly StoredResource[])
  * the deleted resource itself (members deleted with an ancestor stay listed, and fan-out answers 4004 for
  * them); returns the groups changed, for the access cache.
  */
-/** Whether some group lists this resource (then its deletion leaves the groups, and looks again after its commit). */
-export const isGroupMember = (resource: StoredResource): boolean => resource.doc[MEMBER_KEY] === true;
-
 export async function leaveGroups(tx: ResourceStore, self: LocalIdentity, root: StoredResource, now: number): Promise<StoredResource[]> {
-  if (root.doc[MEMBER_KEY] !== true) return [];
+  if (!isGroupMember(root)) return [];
   const names = memberNames(self, root);
   const hits = await tx.search({ below: self.cseRn, onlyTypes: [RESOURCE_TYPE.group], listHasAny: ['mid', names], operation: 'and', aliveAt: now, withoutContent: true, limit: GROUPS_PER_QUERY });
   const changed: StoredResource[] = [];
+  const listed = new Set(names);
   for (const hit of hits) {
-    const group = await tx.getForUpdate(hit.ri);
-    if (!group) continue;
-    const attrs = group.doc as GroupAttributes;
-    const mid = (attrs.mid ?? []).filter((m) => !names.includes(m));
-    if (mid.length === (attrs.mid ?? []).length) continue;
-    attrs.mid = mid;
-    attrs.cnm = mid.length;
-    await tx.update(group);
-    changed.push(group);
+    const group = await withoutMembers(tx, hit.ri, listed);
+    if (group) changed.push(group);
   }
   return changed;
 }
