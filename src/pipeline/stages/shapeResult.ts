@@ -3,7 +3,7 @@ import { RESULT_CONTENT } from '../../primitive/request.js';
 import { badRequest } from '../../primitive/errors.js';
 import { representation } from '../../resources/representation.js';
 import type { StoredResource } from '../../storage/store.js';
-import type { CseServices, RequestContext } from '../context.js';
+import type { CseServices } from '../context.js';
 import type { Stage } from '../pipeline.js';
 import { effectiveResultContent } from './checkPrimitive.js';
 
@@ -73,65 +73,62 @@ export const SHOWS_TARGET: ReadonlySet<number> = new Set([
 export const shapeResult: Stage = {
   name: 'shapeResult',
   run(ctx) {
-    // An answer about the target shows only the attributes an aca rule grants, or (authorize) only those an
-    // originator that may not RETRIEVE the target sent.
-    shape(ctx, ctx.answerLimitedTo ?? (ctx.decision?.granted ? ctx.decision.attributes : undefined));
+    const outcome = ctx.outcome;
+    if (!outcome) throw new Error('shapeResult runs after execute');
+    const services = ctx.services;
+    const response: NonNullable<typeof ctx.response> = {
+      rsc: outcome.rsc,
+      rqi: ctx.request.rqi,
+      fr: `/${services.self.cseId}`,
+      ...(ctx.request.rvi ? { rvi: ctx.request.rvi } : {}),
+      ...(ctx.request.vsi ? { vsi: ctx.request.vsi } : {}),
+    };
+    const r = outcome.resource;
+    if (outcome.content) response.pc = outcome.content;
+    if (outcome.contentStatus !== undefined) response.cnst = outcome.contentStatus;
+    if (outcome.contentOffset !== undefined) response.cnot = outcome.contentOffset;
+    if (ctx.assignedTokens) response.ati = { ltia: ctx.assignedTokens };
+    if (r && !outcome.content) {
+      const name = typeNameOf(services, r);
+      const shortName = name.slice(name.indexOf(':') + 1);
+      const children = outcome.children ?? [];
+      const unstructured = ctx.request.drt === 2;
+      // Only the attributes an aca rule grants, or (authorize) only those an originator that may not RETRIEVE the
+      // target sent.
+      const granted = ctx.answerLimitedTo ?? (ctx.decision?.granted ? ctx.decision.attributes : undefined);
+      const shown = (resource: StoredResource): Record<string, unknown> => onlyGranted(granted, representation(resource));
+      switch (effectiveResultContent(ctx.request.op, ctx.request.rcn)) {
+        case RESULT_CONTENT.NOTHING:
+          break;
+        case RESULT_CONTENT.ATTRIBUTES:
+          response.pc = { [name]: ctx.request.atrl ? partial(services, r, ctx.request.atrl) : shown(r) };
+          break;
+        case RESULT_CONTENT.HIERARCHICAL_ADDRESS:
+          response.pc = { 'm2m:uri': r.srn };
+          response.location = r.srn;
+          break;
+        case RESULT_CONTENT.HIERARCHICAL_ADDRESS_AND_ATTRIBUTES:
+          response.pc = { 'm2m:rce': { [shortName]: shown(r), uri: r.srn } };
+          response.location = r.srn;
+          break;
+        case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES:
+          response.pc = { [name]: { ...shown(r), ...embedded(services, r, children) } };
+          break;
+        case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES:
+          response.pc = { [name]: { ...shown(r), ch: references(children, unstructured) } };
+          break;
+        case RESULT_CONTENT.CHILD_RESOURCE_REFERENCES:
+          response.pc = { 'm2m:rrl': { rrf: references(children, unstructured) } };
+          break;
+        case RESULT_CONTENT.CHILD_RESOURCES:
+          response.pc = { [name]: embedded(services, r, children) };
+          break;
+        case RESULT_CONTENT.MODIFIED_ATTRIBUTES:
+          if (outcome.modified && Object.keys(outcome.modified).length > 0) response.pc = { [name]: onlyGranted(granted, outcome.modified) };
+          break;
+      }
+    }
+    ctx.response = response;
     return undefined;
   },
 };
-
-function shape(ctx: RequestContext, granted: readonly string[] | undefined): void {
-  const outcome = ctx.outcome;
-  if (!outcome) throw new Error('shapeResult runs after execute');
-  const services = ctx.services;
-  const response: NonNullable<typeof ctx.response> = {
-    rsc: outcome.rsc,
-    rqi: ctx.request.rqi,
-    fr: `/${services.self.cseId}`,
-    ...(ctx.request.rvi ? { rvi: ctx.request.rvi } : {}),
-    ...(ctx.request.vsi ? { vsi: ctx.request.vsi } : {}),
-  };
-  const r = outcome.resource;
-  if (outcome.content) response.pc = outcome.content;
-  if (outcome.contentStatus !== undefined) response.cnst = outcome.contentStatus;
-  if (outcome.contentOffset !== undefined) response.cnot = outcome.contentOffset;
-  if (ctx.assignedTokens) response.ati = { ltia: ctx.assignedTokens };
-  if (r && !outcome.content) {
-    const name = typeNameOf(services, r);
-    const shortName = name.slice(name.indexOf(':') + 1);
-    const children = outcome.children ?? [];
-    const unstructured = ctx.request.drt === 2;
-    const shown = (resource: StoredResource): Record<string, unknown> => onlyGranted(granted, representation(resource));
-    switch (effectiveResultContent(ctx.request.op, ctx.request.rcn)) {
-      case RESULT_CONTENT.NOTHING:
-        break;
-      case RESULT_CONTENT.ATTRIBUTES:
-        response.pc = { [name]: ctx.request.atrl ? partial(services, r, ctx.request.atrl) : shown(r) };
-        break;
-      case RESULT_CONTENT.HIERARCHICAL_ADDRESS:
-        response.pc = { 'm2m:uri': r.srn };
-        response.location = r.srn;
-        break;
-      case RESULT_CONTENT.HIERARCHICAL_ADDRESS_AND_ATTRIBUTES:
-        response.pc = { 'm2m:rce': { [shortName]: shown(r), uri: r.srn } };
-        response.location = r.srn;
-        break;
-      case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCES:
-        response.pc = { [name]: { ...shown(r), ...embedded(services, r, children) } };
-        break;
-      case RESULT_CONTENT.ATTRIBUTES_AND_CHILD_RESOURCE_REFERENCES:
-        response.pc = { [name]: { ...shown(r), ch: references(children, unstructured) } };
-        break;
-      case RESULT_CONTENT.CHILD_RESOURCE_REFERENCES:
-        response.pc = { 'm2m:rrl': { rrf: references(children, unstructured) } };
-        break;
-      case RESULT_CONTENT.CHILD_RESOURCES:
-        response.pc = { [name]: embedded(services, r, children) };
-        break;
-      case RESULT_CONTENT.MODIFIED_ATTRIBUTES:
-        if (outcome.modified && Object.keys(outcome.modified).length > 0) response.pc = { [name]: onlyGranted(granted, outcome.modified) };
-        break;
-    }
-  }
-  ctx.response = response;
-}
