@@ -75,7 +75,6 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
   // Rows below the direct children that the offset skips: bounded on their own, so paging always advances.
   let passedOver = 0;
   let cursor: number | undefined;
-  const prefix = root.srn.length + 1;
 
   const instancesHidden = async (containerRi: string): Promise<boolean> => {
     let hidden = hiddenInstances.get(containerRi);
@@ -104,29 +103,25 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
     scanned += filterWork(filter);
     for (const row of rows) {
       cursor = row.seq;
-      const segment = row.srn.slice(prefix).split('/')[0] as string;
+      const segment = directChildOf(root, row);
       // A direct child is numbered (for offset, and the offset a partial answer restarts at) only once a result of
       // its subtree is one this originator gets: numbered as met, hidden rows matching the filter moved the
       // numbers, and a filter OR-ed with a visible anchor read hidden content through them.
       const numbered = positions.get(segment) ?? positions.size + 1;
       const beforeOffset = numbered < skipBefore;
-      // A later row of a direct child numbered already, before the offset, changes nothing: not tested (its budget
-      // for spatial tests, its access decisions), unless a relative path may lead from it to what a later row reaches.
-      if (beforeOffset && positions.has(segment) && !relativePath) {
-        passedOver++;
-        passedBytes += row.bytes ?? 0;
-        continue;
-      }
-      if (!beforeOffset && !filling) {
-        filling = true;
-        phase('fill');
-      }
       if (beforeOffset) {
         passedOver++;
         passedBytes += row.bytes ?? 0;
       } else {
         scanned++;
         read += row.bytes ?? 0;
+      }
+      // A later row of a direct child numbered already, before the offset, changes nothing: not tested (its budget
+      // for spatial tests, its access decisions), unless a relative path may lead from it to what a later row reaches.
+      if (beforeOffset && positions.has(segment) && !relativePath) continue;
+      if (!beforeOffset && !filling) {
+        filling = true;
+        phase('fill');
       }
       let meets = meetsFilter(filter, row);
       if (filterExhausted(filter)) {
@@ -165,7 +160,7 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
     if (out.length > 0 && (passedBound || scanned >= config.discovery.scanLimit || read >= pageBytes)) {
       // After the highest direct child in the page: rows come in insertion order, so the last result may be a late
       // descendant of an earlier child.
-      const highest = Math.max(...out.map((r) => positions.get(r.srn.slice(prefix).split('/')[0] as string) ?? 0));
+      const highest = Math.max(...out.map((r) => positions.get(directChildOf(root, r)) ?? 0));
       return { resources: out, nextOffset: highest + 1 };
     }
     // What a DELETE removed is listed as far as the bound allows: the deletion itself does not depend on it.
@@ -183,11 +178,15 @@ export async function descendantsOf(ctx: RequestContext, root: StoredResource, f
  * the restart offset), unless it is the only one in the response: then what fitted is kept and paging moves on.
  */
 function cut(out: StoredResource[], positions: Map<string, number>, root: StoredResource, position: number): Descendants {
-  const prefix = root.srn.length + 1;
-  const positionOf = (r: StoredResource): number => positions.get(r.srn.slice(prefix).split('/')[0] as string) ?? 0;
+  const positionOf = (r: StoredResource): number => positions.get(directChildOf(root, r)) ?? 0;
   const kept = out.filter((r) => positionOf(r) < position);
   if (kept.length > 0) return { resources: kept, nextOffset: position };
   // Only the direct child that does not fit is in the page (in part), and paging moves past it. Not the whole page:
   // a late row of an earlier child sorts after later children, which the next page, from position + 1, sends again.
   return { resources: out.filter((r) => positionOf(r) === position), nextOffset: position + 1 };
+}
+
+/** The direct child of `root` that `r` lies below (or is): the first path segment under the root. */
+function directChildOf(root: StoredResource, r: { readonly srn: string }): string {
+  return r.srn.slice(root.srn.length + 1).split('/')[0] as string;
 }
