@@ -12,7 +12,7 @@ export const cborCodec: Codec = {
   decode(body) {
     const value: unknown = decoder.decode(body);
     if (value instanceof Map) throw new Error('map keys must be strings');
-    return plainData(value);
+    return plainData(value, body.length);
   },
   encode(value) {
     return Buffer.from(encoder.encode(value));
