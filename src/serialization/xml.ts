@@ -212,14 +212,27 @@ function normalise(value: unknown, name: string, root = false): unknown {
 const ELEMENT_NAME = /^[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?$/;
 
 /**
+ * Whether a key can be written as an element name: a Name whose prefix, if any, is one the answer declares (m2m
+ * and the domain prefixes, see xmlText). `foo:bar` or `xmlns:m2m` is well-formed text but no namespace-aware
+ * parser reads it (an unbound prefix; xmlns is no element's prefix).
+ */
+function isElementName(key: string): boolean {
+  if (!ELEMENT_NAME.test(key)) return false;
+  const colon = key.indexOf(':');
+  return colon < 0 || key.startsWith('m2m:') || Object.hasOwn(DOMAIN_NAMESPACES, key.slice(0, colon));
+}
+
+/**
  * Whether every key in a value can be written as an element. Content is the application's own (`con`, a custom
  * attribute): a key such as `x></con><acpi>…` or `@_rn` would otherwise be written as markup, or as an attribute.
+ * A list is written as its element repeated: a list directly inside a list has no element to repeat (the builder
+ * wrote `<0>`, no XML name, and every reader of the answer failed on it).
  */
 function writableAsElements(value: unknown, depth = 0): boolean {
   if (typeof value !== 'object' || value === null) return true;
   if (depth > MAX_JSON_DEPTH) return false;
-  if (Array.isArray(value)) return value.every((v) => writableAsElements(v, depth + 1));
-  return Object.entries(value).every(([k, v]) => ELEMENT_NAME.test(k) && writableAsElements(v, depth + 1));
+  if (Array.isArray(value)) return value.every((v) => !Array.isArray(v) && writableAsElements(v, depth + 1));
+  return Object.entries(value).every(([k, v]) => isElementName(k) && writableAsElements(v, depth + 1));
 }
 
 /** A resource's rn, and a child reference's nm and typ, are XML attributes; the reference's address is its text. */
@@ -230,7 +243,7 @@ function toXmlShape(value: unknown, name = '', writable = false): unknown {
     // goes as its JSON text, escaped like any text [Warden's choice: TS-0004 §8.3 does not say how XML carries
     // content that JSON can and XML cannot].
     writable = writableAsElements(value);
-    if (!writable && !Array.isArray(value) && !Object.keys(value).every((k) => ELEMENT_NAME.test(k))) return JSON.stringify(value);
+    if (!writable && (Array.isArray(value) ? value.some((v) => Array.isArray(v)) : !Object.keys(value).every(isElementName))) return JSON.stringify(value);
   }
   if (Array.isArray(value)) return value.map((v) => toXmlShape(v, name, writable));
   const o = value as Record<string, unknown>;
@@ -262,7 +275,7 @@ export const xmlCodec: Codec = {
     const root = normalise(parsed, '', true) as Record<string, unknown>;
     typedDataPoints(root);
     // Numbers are read from text (scalar): 400 digits become Infinity, refused like in JSON.
-    return plainData(root);
+    return plainData(root, body.length);
   },
   encode(value) {
     return Buffer.from(xmlText(value), 'utf8');
@@ -278,7 +291,9 @@ function xmlText(value: unknown): string {
   // Declared once on the root element: every element inside is in their scope.
   const domains = Object.fromEntries([...domainPrefixes(root)].sort().map((prefix) => [`@_xmlns:${prefix}`, DOMAIN_NAMESPACES[prefix]]));
   for (const [k, v] of Object.entries(root)) {
-    withNamespace[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? { '@_xmlns:m2m': 'http://www.onem2m.org/xml/protocols', ...domains, ...(v as Record<string, unknown>) } : v;
+    // A root of text (an error's m2m:dbg) declares the prefix too: without it no namespace-aware parser read any error.
+    const element = Array.isArray(v) ? v : typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : { '#text': v };
+    withNamespace[k] = Array.isArray(element) ? element : { '@_xmlns:m2m': 'http://www.onem2m.org/xml/protocols', ...domains, ...element };
   }
   return `<?xml version="1.0" encoding="UTF-8"?>${String(builder.build(withNamespace))}`;
 }
