@@ -283,6 +283,31 @@ describe('hostile and malformed input over HTTP', () => {
     await assertIntact();
   });
 
+  it('CBOR values shared by reference (tags 28/29) that decode to far more than the body holds → 4000 at once, before authentication', async () => {
+    // Level 0 is ['a', 'a'] marked shareable (tag 28); level i is [level i-1, level i-1], each a reference (tag 29)
+    // to the value marked before it: 40 levels are 2^40 values in about 400 bytes. Walked one by one, they held
+    // the event loop (every other request) for as long as the process lived.
+    const text = (t: string): number[] => [0x60 + t.length, ...Buffer.from(t)];
+    const levels: number[] = [0xd8, 0x1c, 0x82, ...text('a'), ...text('a')];
+    for (let i = 1; i < 40; i++) {
+      const ref = i - 1 < 24 ? [0xd8, 0x1d, i - 1] : [0xd8, 0x1d, 0x18, i - 1];
+      levels.push(0xd8, 0x1c, 0x82, ...ref, ...ref);
+    }
+    const body = Buffer.from([0xa1, ...text('m2m:cin'), 0xa1, ...text('con'), 0x98, 40, ...levels]);
+    assert.ok(body.length < 512);
+    const reply = await postInstance('application/cbor', body);
+    assert.equal(reply.rsc, '4000', reply.text);
+    // Without an originator: content is decoded before anyone is authenticated.
+    const anonymous = await fetch(`${t.url}/cse-in/victim/data`, { method: 'POST', headers: { 'X-M2M-RI': 'shared', 'X-M2M-RVI': '3', 'Content-Type': 'application/cbor;ty=4' }, body });
+    assert.equal(anonymous.headers.get('x-m2m-rsc'), '4000');
+    // A value shared once, within what the body holds, is accepted and reads back whole.
+    const small = Buffer.from([0xa1, ...text('m2m:cin'), 0xa1, ...text('con'), 0x82, 0xd8, 0x1c, 0x82, ...text('a'), ...text('a'), 0xd8, 0x1d, 0x00]);
+    const fits = await postInstance('application/cbor', small);
+    assert.equal(fits.rsc, '2001', fits.text);
+    assert.deepEqual((JSON.parse(fits.text) as { 'm2m:cin': Attrs })['m2m:cin'].con, [['a', 'a'], ['a', 'a']]);
+    await assertIntact();
+  });
+
   it('U+0000 anywhere in content or query, resource types beyond 32 bits in a filter, dot segments in an originator → 4000 (PostgreSQL failed on the first two: 5000)', async () => {
     const cbor = new Encoder({ useRecords: false });
     const cases: Array<[string, string, Buffer | string]> = [
@@ -351,6 +376,45 @@ describe('hostile and malformed input over HTTP', () => {
     assert.equal(refused.rsc, '4000');
     assert.ok(refused.text.length < 400, `the answer quotes ${refused.text.length} characters`);
     await assertIntact();
+  });
+
+  it('XML answers stay namespace-well-formed: lists directly inside lists and keys with an undeclared prefix go as JSON text, errors declare m2m', async () => {
+    const { XMLValidator } = await import('fast-xml-parser');
+    const { xmlCodec } = await import('../../src/serialization/xml.js');
+    const readXml = async (path: string): Promise<{ rsc: string | null; text: string }> => {
+      const reply = await fetch(`${t.url}${path}`, { headers: { 'X-M2M-Origin': ae, 'X-M2M-RI': 'xmlns', 'X-M2M-RVI': '3', Accept: 'application/xml' } });
+      return { rsc: reply.headers.get('x-m2m-rsc'), text: await reply.text() };
+    };
+    // What a namespace-aware reader needs beyond well-formed text: every element's prefix declared.
+    const assertReadable = (text: string): void => {
+      assert.equal(XMLValidator.validate(text), true, text);
+      const declared = new Set([...text.matchAll(/xmlns:([A-Za-z_][\w.-]*)=/g)].map((m) => m[1]));
+      for (const [, prefix] of text.matchAll(/<\/?([A-Za-z_][\w.-]*):/g)) assert.ok(declared.has(prefix), `prefix ${prefix} is not declared: ${text}`);
+    };
+    const contents: Array<[string, unknown]> = [
+      ['nested', [[1]]],
+      ['deeper', { a: [[1, 2], 3] }],
+      ['prefixed', { 'foo:bar': 1 }],
+      ['xmlns', { 'xmlns:m2m': 'x' }],
+    ];
+    for (const [rn, con] of contents) {
+      assert.equal((await t.client.create('/cse-in/victim/data', 4, { 'm2m:cin': { rn, con } }, ae)).rsc, 2001);
+      const read = await readXml(`/cse-in/victim/data/${rn}`);
+      assert.equal(read.rsc, '2000');
+      assertReadable(read.text);
+      const doc = xmlCodec.decode(Buffer.from(read.text)) as { 'm2m:cin': Attrs };
+      assert.deepEqual(JSON.parse(String(doc['m2m:cin'].con)), con, rn);
+    }
+    // The container's children and its latest instance, as every reader of the container gets them.
+    for (const path of ['/cse-in/victim/data?rcn=4', '/cse-in/victim/data/la']) {
+      const read = await readXml(path);
+      assert.equal(read.rsc, '2000');
+      assertReadable(read.text);
+    }
+    const missing = await readXml('/cse-in/victim/nothing-here');
+    assert.equal(missing.rsc, '4004');
+    assertReadable(missing.text);
+    assert.match(missing.text, /<m2m:dbg xmlns:m2m="http:\/\/www\.onem2m\.org\/xml\/protocols">/);
   });
 
   it('UPDATE or DELETE of the CSEBase → 4005', async () => {
