@@ -85,6 +85,10 @@ const POLLED_PREFIX = 'pch:';
 const SLOW_TARGETS_KEPT = 10_000;
 /** How long the head of a failing or slow target waits when the slots such targets may use are all busy. */
 const PENALIZED_HAND_BACK_MS = 1_000;
+/** Heads a delivery round leases at once when it may have to look past heads it hands back (see rounds). */
+const HEADS_PER_BATCH = 64;
+/** Heads one delivery round looks at, at most: past them, the next round (a quarter of a second later) goes on. */
+const HEADS_LOOKED_AT_PER_ROUND = 1_024;
 
 /** What one worker decided about its target's queue, applied to the outbox in one transaction at its end. */
 interface RunResult {
@@ -302,28 +306,42 @@ export class Deliverer {
         // Deliveries and jobs have slots of their own: targets that keep every delivery slot busy do not
         // hold jobs up, nor jobs deliveries. The head of a queue this process serves is leased by it
         // already: only other targets come back.
-        const free = this.options.concurrency - this.serving.size;
-        const heads = free > 0 ? await store.leaseHeads(this.owner, clock.now(), OUTBOX_LEASE_MS, free, { except: [POLLED_PREFIX, HELD_PREFIX, ...jobPrefixes] }) : [];
         // A quarter of the slots stays for targets in good standing: however many receivers hang or fail,
         // they take their turns in the rest, and healthy targets are never all queued behind them.
         const penalizedSlots = Math.max(1, this.options.concurrency - Math.ceil(this.options.concurrency / 4));
         let penalizedServing = [...this.serving.values()].filter((s) => s.penalized).length;
-        for (const head of heads) {
-          // A queue this process serves already has a new head only when an older message committed after the
-          // newer one its worker holds (PostgreSQL): it goes when that worker is done, not in a second worker.
-          if (this.serving.has(head.target)) {
-            handBack.push({ id: head.id, notBefore: clock.now(), attempts: head.attempts });
-            continue;
+        let room = this.options.concurrency - this.serving.size;
+        // Heads come oldest due first. Failing or new targets' heads handed back because their slots are full would
+        // hide every head behind them (a probe's 400 hanging targets kept a healthy target's notifications back for
+        // good): while some were, the round looks further, in batches, up to a bound. The heads it holds meanwhile
+        // are leased, so each batch is new ones.
+        for (let looked = 0; room > 0 && looked < HEADS_LOOKED_AT_PER_ROUND; ) {
+          // The first batch is the free slots, as many as can start; only looking past crowded-out heads takes more.
+          const batch = Math.min(looked === 0 ? room : Math.max(room, HEADS_PER_BATCH), HEADS_LOOKED_AT_PER_ROUND - looked);
+          const heads = await store.leaseHeads(this.owner, clock.now(), OUTBOX_LEASE_MS, batch, { except: [POLLED_PREFIX, HELD_PREFIX, ...jobPrefixes] });
+          looked += batch;
+          let crowdedOut = 0;
+          for (const head of heads) {
+            // A queue this process serves already has a new head only when an older message committed after the
+            // newer one its worker holds (PostgreSQL): it goes when that worker is done, not in a second worker.
+            if (this.serving.has(head.target) || room === 0) {
+              handBack.push({ id: head.id, notBefore: clock.now(), attempts: head.attempts });
+              continue;
+            }
+            const slowUntil = this.slow.get(head.target)?.until ?? 0;
+            const penalized = head.attempts > 0 || this.slow.has(head.target) || !this.goodStanding.has(head.target);
+            if (slowUntil > clock.now()) handBack.push({ id: head.id, notBefore: slowUntil, attempts: head.attempts });
+            else if (penalized && penalizedServing >= penalizedSlots) {
+              handBack.push({ id: head.id, notBefore: clock.now() + PENALIZED_HAND_BACK_MS, attempts: head.attempts });
+              crowdedOut++;
+            } else {
+              this.serve(head, penalized);
+              if (penalized) penalizedServing++;
+              room--;
+              started++;
+            }
           }
-          const slowUntil = this.slow.get(head.target)?.until ?? 0;
-          const penalized = head.attempts > 0 || this.slow.has(head.target) || !this.goodStanding.has(head.target);
-          if (slowUntil > clock.now()) handBack.push({ id: head.id, notBefore: slowUntil, attempts: head.attempts });
-          else if (penalized && penalizedServing >= penalizedSlots) handBack.push({ id: head.id, notBefore: clock.now() + PENALIZED_HAND_BACK_MS, attempts: head.attempts });
-          else {
-            this.serve(head, penalized);
-            if (penalized) penalizedServing++;
-            started++;
-          }
+          if (heads.length < batch || crowdedOut === 0) break;
         }
         for (const prefix of jobPrefixes) {
           const room = JOBS_HELD - this.heldJobs.size;

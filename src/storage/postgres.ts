@@ -24,6 +24,7 @@ import {
   refusal,
   sqlLimit,
   leaseRanges,
+  byDueTime,
 } from './store.js';
 
 /** Versioned migrations; applied in order, each once, in one transaction with the version bump. */
@@ -664,7 +665,7 @@ class PostgresOperations {
              SELECT (SELECT o.target FROM outbox o WHERE o.target > w.target ORDER BY o.target LIMIT 1), w.hi
                FROM walk w WHERE w.target IS NOT NULL AND (w.hi IS NULL OR w.target < w.hi)),
            heads AS (SELECT h.id FROM walk w CROSS JOIN LATERAL (SELECT o.id, o.not_before, o.lease_until FROM outbox o WHERE o.target = w.target ORDER BY o.id LIMIT 1) h
-             WHERE (w.hi IS NULL OR w.target < w.hi) AND h.not_before <= $2 AND (h.lease_until IS NULL OR h.lease_until <= $2) ORDER BY h.id LIMIT $4),
+             WHERE (w.hi IS NULL OR w.target < w.hi) AND h.not_before <= $2 AND (h.lease_until IS NULL OR h.lease_until <= $2) ORDER BY h.not_before, h.id LIMIT $4),
            leased AS (UPDATE outbox SET lease_owner = $1, lease_until = $3 WHERE id IN (
              SELECT id FROM outbox WHERE id IN (SELECT id FROM heads) AND not_before <= $2 AND (lease_until IS NULL OR lease_until <= $2)
                FOR UPDATE SKIP LOCKED)
@@ -673,7 +674,7 @@ class PostgresOperations {
         values: args,
       }),
     );
-    return rows.map(toMessage).sort((a, b) => a.id - b.id);
+    return rows.map(toMessage).sort(byDueTime);
   }
 
   async queued(target: string, subscription: string | undefined, limit: number, after = 0): Promise<OutboxMessage[]> {

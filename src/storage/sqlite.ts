@@ -30,6 +30,7 @@ import {
   exceededLimit,
   prefixEnd,
   leaseRanges,
+  byDueTime,
   refusal,
   sqlLimit,
 } from './store.js';
@@ -625,24 +626,24 @@ class SqliteOperations {
     // every queued row, so a backlog made each round slower and the backlog grew further (13 % of the CPU of
     // an ingest with 10 subscriptions). The heads are walked on the (target, id) index instead, one seek per
     // target in the scope whatever the queues' lengths, and excluded prefixes are never entered.
-    const due: number[] = [];
+    const due: Array<{ id: number; notBefore: number }> = [];
     for (const [from, below] of leaseRanges(scope)) {
-      const walk = this.prepare<Record<string, string | number>, { id: number }>(
+      const walk = this.prepare<Record<string, string | number>, { id: number; notBefore: number }>(
         `WITH RECURSIVE walk(target) AS (
            SELECT (SELECT target FROM outbox WHERE target >= @from${below === undefined ? '' : ' AND target < @below'} ORDER BY target LIMIT 1)
            UNION ALL
            SELECT (SELECT o.target FROM outbox o WHERE o.target > walk.target${below === undefined ? '' : ' AND o.target < @below'} ORDER BY o.target LIMIT 1)
              FROM walk WHERE walk.target IS NOT NULL)
-         SELECT h.id FROM walk JOIN outbox h ON h.id = (SELECT min(id) FROM outbox WHERE target = walk.target)
-           WHERE h.not_before <= @now AND (h.lease_until IS NULL OR h.lease_until <= @now) ORDER BY h.id LIMIT (@limit + 0)`, // see ROW_COUNT
+         SELECT h.id, h.not_before AS notBefore FROM walk JOIN outbox h ON h.id = (SELECT min(id) FROM outbox WHERE target = walk.target)
+           WHERE h.not_before <= @now AND (h.lease_until IS NULL OR h.lease_until <= @now) ORDER BY h.not_before, h.id LIMIT (@limit + 0)`, // see ROW_COUNT
       );
-      for (const { id } of walk.all({ from, now, limit, ...(below === undefined ? {} : { below }) })) due.push(id);
+      due.push(...walk.all({ from, now, limit, ...(below === undefined ? {} : { below }) }));
     }
-    due.sort((a, b) => a - b);
+    due.sort(byDueTime);
     const read = this.prepare<[number], OutboxRow>(`${OUTBOX_SELECT} WHERE o.id = ?`);
     const lease = this.prepare('UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?');
     const leased: OutboxMessage[] = [];
-    for (const id of due.slice(0, Math.max(0, limit))) {
+    for (const { id } of due.slice(0, Math.max(0, limit))) {
       const row = read.get(id);
       if (row === undefined) continue;
       lease.run(owner, now + leaseMs, id);

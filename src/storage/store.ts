@@ -463,6 +463,15 @@ export function prefixEnd(prefix: string): string {
 }
 
 /**
+ * The order queue heads are leased in: the one due longest first. Heads handed back because their target's slots
+ * were full are due again later than heads that waited meanwhile, so they do not keep coming first (by id they did,
+ * and a few hundred failing targets kept every newer head back).
+ */
+export function byDueTime(a: { id: number; notBefore: number }, b: { id: number; notBefore: number }): number {
+  return a.notBefore - b.notBefore || a.id - b.id;
+}
+
+/**
  * The target ranges [from, below) a lease scope covers (below undefined: no upper end): the `only` prefix, less
  * each `except` prefix. Compared as JS strings, which order like SQLite's bytewise text (and PostgreSQL's COLLATE "C") for the ASCII prefixes
  * the callers use.

@@ -139,6 +139,40 @@ describe('notification targets do not wait for each other', () => {
     }
   });
 
+  it('keeps them however many new targets hang: heads handed back do not hide the heads behind them', async () => {
+    // Two slots, one of them for targets in good standing. Twenty new targets of another AE that hold every
+    // notification open (until a timeout far beyond the test): one takes the other slot, the rest are handed back
+    // round after round and, taken oldest first, came before any newer head for as long as they hung.
+    const t = await startTestCse({ 'notifications.timeout': 120, 'notifications.concurrency': 2 });
+    const fast = await new Receiver().start();
+    const hanging = await new Receiver().start();
+    try {
+      const victim = await t.client.registerAe('steady');
+      assert.equal((await t.client.create('/cse-in/steady', 3, { 'm2m:cnt': { rn: 'c' } }, victim)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/steady/c', 23, { 'm2m:sub': { nu: [fast.url], enc: { net: [3] } } }, victim)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/steady/c', 4, { 'm2m:cin': { con: 'e1' } }, victim)).rsc, 2001);
+      await waitFor(() => fast.notifications().length === 1);
+      const flooder = await t.client.registerAe('flooder');
+      assert.equal((await t.client.create('/cse-in/flooder', 3, { 'm2m:cnt': { rn: 'c' } }, flooder)).rsc, 2001);
+      for (let i = 0; i < 20; i++) {
+        assert.equal((await t.client.create('/cse-in/flooder/c', 23, { 'm2m:sub': { nu: [`${hanging.url}/t${i}`], enc: { net: [3] } } }, flooder)).rsc, 2001);
+      }
+      hanging.behaviour = 'hold';
+      assert.equal((await t.client.create('/cse-in/flooder/c', 4, { 'm2m:cin': { con: 'flood' } }, flooder)).rsc, 2001);
+      await waitFor(() => hanging.holding === 1);
+      // Every flood head has been handed back at least once before e2 is queued: they are all older than it.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.equal((await t.client.create('/cse-in/steady/c', 4, { 'm2m:cin': { con: 'e2' } }, victim)).rsc, 2001);
+      await waitFor(() => fast.notifications().length === 2, 15_000);
+      assert.equal(hanging.holding, 1, 'the hanging targets kept to their one slot');
+    } finally {
+      hanging.release();
+      await t.close();
+      await fast.stop();
+      await hanging.stop();
+    }
+  });
+
   it('backs a slow target off like a failing one, without holding up the others', async () => {
     const clock = new ManualClock();
     const t = await startTestCse({ 'notifications.timeout': 120, 'notifications.slowAfter': 1 }, { clock });
