@@ -25,7 +25,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  */
 // eslint-disable-next-line no-control-regex -- control characters are what it finds
 const NOT_XML_CHARACTER = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDFFF]/u;
-const NOT_XML_REFUSED = 'text may not contain control characters other than tab, line feed and carriage return, U+FFFE, U+FFFF or unpaired surrogates (not characters of xs:string, XML 1.0 §2.2)';
+export const NOT_XML_REFUSED = 'text may not contain control characters other than tab, line feed and carriage return, U+FFFE, U+FFFF or unpaired surrogates (not characters of xs:string, XML 1.0 §2.2)';
 
 /** Whether text holds a character no xs:string may hold (see NOT_XML_CHARACTER). */
 export function hasNonXmlCharacter(text: string): boolean {

@@ -3,7 +3,7 @@
 // no entity expansion ("billion laughs") or external entity can be triggered.
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { Codec } from './codec.js';
-import { MAX_JSON_DEPTH, depthOf, plainData } from './json.js';
+import { MAX_JSON_DEPTH, NOT_XML_REFUSED, depthOf, hasNonXmlCharacter, plainData } from './json.js';
 import { SDT_CATALOG, type SdtDefinition } from '../resources/sdt/catalog.js';
 
 const parser = new XMLParser({
@@ -270,6 +270,12 @@ export const xmlCodec: Codec = {
   decode(body) {
     const text = body.toString('utf8');
     if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new Error('DOCTYPE and ENTITY declarations are not accepted');
+    // A reference to a character XML does not allow (&#1;, &#xD800;) is no well-formed XML (XML 1.0 §4.1): the
+    // parser dropped it, and such a value was stored without it instead of being refused like the character itself.
+    for (const [, hex, decimal] of text.matchAll(/&#(?:x([0-9a-fA-F]+)|([0-9]+));/g)) {
+      const code = hex === undefined ? Number(decimal) : Number.parseInt(hex, 16);
+      if (!(code <= 0x10ffff) || hasNonXmlCharacter(String.fromCodePoint(code))) throw new Error(NOT_XML_REFUSED);
+    }
     const parsed = parser.parse(text, true) as Record<string, unknown>;
     if (depthOf(parsed) > MAX_JSON_DEPTH) throw new Error(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
     const root = normalise(parsed, '', true) as Record<string, unknown>;
