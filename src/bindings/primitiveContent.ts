@@ -1,6 +1,6 @@
 // Request and response primitives as whole documents, for bindings that carry them as messages
 // (MQTT, TS-0010; WebSocket, TS-0020). Every field is checked before it becomes a RequestPrimitive.
-import { badRequest } from '../primitive/errors.js';
+import { badRequest, quotedName } from '../primitive/errors.js';
 import { filterCriteriaContent, type FilterCriteria, type Operation, type RequestPrimitive, type ResponseTypeValue, type ResultContent } from '../primitive/request.js';
 import type { ResponsePrimitive } from '../primitive/response.js';
 
@@ -68,7 +68,7 @@ function filterCriteria(v: unknown): FilterCriteria {
         atr[item.nm] = String(item.val);
       }
       fc[key] = atr;
-    } else throw badRequest(`filter criterion '${key}' is not recognised`);
+    } else throw badRequest(`filter criterion '${quotedName(key)}' is not recognised`);
   }
   return fc;
 }

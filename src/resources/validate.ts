@@ -1,5 +1,5 @@
 // The one table-driven validator: presence per operation, data types and lengths, from the type's table.
-import { badRequest } from '../primitive/errors.js';
+import { badRequest, quotedName } from '../primitive/errors.js';
 import { parseDuration, parseTimestamp } from '../primitive/identifiers.js';
 import type { AttributeSpec, AttributeTable } from './define.js';
 
@@ -42,9 +42,9 @@ export function validateAttributes(typeName: string, table: AttributeTable, attr
   for (const [name, value] of Object.entries(attrs)) {
     // Own properties only: a key such as '__proto__' must never reach Object.prototype.
     const spec = Object.hasOwn(table, name) ? table[name] : undefined;
-    if (!spec) throw badRequest(`attribute '${name}' is not defined for ${typeName}`);
+    if (!spec) throw badRequest(`attribute '${quotedName(name)}' is not defined for ${typeName}`);
     const presence = op === 'create' ? spec.create : spec.update;
-    if (presence === 'NP') throw badRequest(`attribute '${name}' is not permitted in ${op.toUpperCase()} of ${typeName}`);
+    if (presence === 'NP') throw badRequest(`attribute '${quotedName(name)}' is not permitted in ${op.toUpperCase()} of ${typeName}`);
     if (value === null) {
       if (op === 'update' && presence !== 'M') continue;
       if (op === 'create' && presence === 'M') throw badRequest(`mandatory attribute '${name}' must not be null in CREATE of ${typeName}`);

@@ -1,6 +1,6 @@
 // Stage 11: the response content for the requested result content (rcn) [TS-0004 §7.3.3.12, §6.3.4.2.7].
 import { RESULT_CONTENT } from '../../primitive/request.js';
-import { badRequest } from '../../primitive/errors.js';
+import { badRequest, quotedName } from '../../primitive/errors.js';
 import { representation } from '../../resources/representation.js';
 import type { StoredResource } from '../../storage/store.js';
 import type { CseServices } from '../context.js';
@@ -46,7 +46,7 @@ function partial(services: CseServices, r: StoredResource, names: readonly strin
   const full = representation(r);
   const out: Record<string, unknown> = {};
   for (const name of names) {
-    if (!Object.hasOwn(table, name)) throw badRequest(`attribute '${name}' is not defined for this resource type`);
+    if (!Object.hasOwn(table, name)) throw badRequest(`attribute '${quotedName(name)}' is not defined for this resource type`);
     if (name in full) out[name] = full[name];
   }
   return out;

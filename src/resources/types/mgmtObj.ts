@@ -10,7 +10,7 @@ import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributeSpec, type AttributeTable, type ResourceTypeDefinition, type TypeHooks } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { announceAttributes } from '../announceable.js';
-import { badRequest } from '../../primitive/errors.js';
+import { badRequest, quotedName } from '../../primitive/errors.js';
 import { compileSchedule } from '../../security/schedule.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -18,7 +18,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** m2m:actionStatus {acn: action, sus: status 0 uninitialized, 1 successful, 2 failure, 3 in process}. */
 function checkActionStatus(v: unknown): string | undefined {
   if (!isRecord(v)) return 'must be an actionStatus {acn, sus}';
-  for (const key of Object.keys(v)) if (key !== 'acn' && key !== 'sus') return `member '${key}' is not part of actionStatus`;
+  for (const key of Object.keys(v)) if (key !== 'acn' && key !== 'sus') return `member '${quotedName(key)}' is not part of actionStatus`;
   if (v.acn !== undefined && (typeof v.acn !== 'string' || v.acn.length > 2048)) return "member 'acn' must be a string";
   if (v.sus !== undefined && ![0, 1, 2, 3].includes(v.sus as number)) return "member 'sus' must be 0, 1, 2 or 3";
   return undefined;
@@ -257,7 +257,7 @@ function checkBackOff(v: unknown): string | undefined {
   for (const set of sets) {
     if (!isRecord(set)) return 'must give each backOffParametersSet as {nwa, ibt, abt, mbt, rbt}';
     for (const [key, value] of Object.entries(set)) {
-      if (!['nwa', 'ibt', 'abt', 'mbt', 'rbt'].includes(key)) return `member '${key}' is not part of backOffParametersSet`;
+      if (!['nwa', 'ibt', 'abt', 'mbt', 'rbt'].includes(key)) return `member '${quotedName(key)}' is not part of backOffParametersSet`;
       if (key === 'nwa' ? ![1, 2, 3, 4, 5].includes(value as number) : !(Number.isSafeInteger(value) && (value as number) >= 0)) {
         return key === 'nwa' ? "member 'nwa' must be a networkAction 1 to 5" : `member '${key}' must be a non-negative number of milliseconds`;
       }
@@ -352,7 +352,7 @@ const myCertFileCred = specialization('dcfg:nycfc', 1023, {
 function checkWifiCredentials(v: unknown): string | undefined {
   if (!isRecord(v)) return 'must be wifiCredentials {enct, …}';
   for (const [key, value] of Object.entries(v)) {
-    if (!['enct', 'unm', 'pwd', 'wepk', 'wpap'].includes(key)) return `member '${key}' is not part of wifiCredentials`;
+    if (!['enct', 'unm', 'pwd', 'wepk', 'wpap'].includes(key)) return `member '${quotedName(key)}' is not part of wifiCredentials`;
     if (key !== 'enct' && (typeof value !== 'string' || value.length > 1024)) return `member '${key}' must be a string`;
   }
   const enct = v.enct;

@@ -4,7 +4,7 @@ import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, UNIVERSAL } from '../commo
 import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
 import type { StoredResource } from '../../storage/store.js';
 import { RESOURCE_TYPE } from '../types.js';
-import { CseError, badRequest } from '../../primitive/errors.js';
+import { CseError, badRequest, quotedName } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { parseTimestamp } from '../../primitive/identifiers.js';
 import { checkDuration, durationMs } from '../validate.js';
@@ -114,7 +114,7 @@ const MONITORED_OPERATIONS = [1, 2, 3, 4, 5];
  */
 function checkOperationMonitor(entry: unknown): string | undefined {
   if (!isRecord(entry)) return "member 'om' must be a list of {ops, or}";
-  for (const key of Object.keys(entry)) if (key !== 'ops' && key !== 'or' && key !== 'org') return `member 'om' entry member '${key}' is not part of m2m:operationMonitor`;
+  for (const key of Object.keys(entry)) if (key !== 'ops' && key !== 'or' && key !== 'org') return `member 'om' entry member '${quotedName(key)}' is not part of m2m:operationMonitor`;
   if (entry.ops === undefined && entry.or === undefined && entry.org === undefined) return "each entry of member 'om' needs 'ops' or an originator";
   if (entry.ops !== undefined && !MONITORED_OPERATIONS.includes(entry.ops as number)) return "member 'om' entry 'ops' must be an operation (1 to 5)";
   for (const key of ['or', 'org']) {
@@ -144,7 +144,7 @@ function checkMissingData(md: unknown): string | undefined {
 
 export function checkCriteria(v: unknown): string | undefined {
   if (!isRecord(v)) return 'must be an object of event notification criteria';
-  for (const key of Object.keys(v)) if (!ENC_KEYS.includes(key)) return `member '${key}' is not supported`;
+  for (const key of Object.keys(v)) if (!ENC_KEYS.includes(key)) return `member '${quotedName(key)}' is not supported`;
   const intList = (name: string, allowed?: readonly number[]): string | undefined => {
     const list = v[name];
     if (list === undefined) return undefined;
@@ -176,7 +176,7 @@ export function checkCriteria(v: unknown): string | undefined {
 
 function checkBatch(v: unknown): string | undefined {
   if (!isRecord(v)) return 'must be {num, dur}';
-  for (const key of Object.keys(v)) if (key !== 'num' && key !== 'dur') return `member '${key}' is not part of batchNotify`;
+  for (const key of Object.keys(v)) if (key !== 'num' && key !== 'dur') return `member '${quotedName(key)}' is not part of batchNotify`;
   if (v.num !== undefined && (!Number.isSafeInteger(v.num) || (v.num as number) < 1 || (v.num as number) > SUBSCRIPTION_LIMITS.batchNumber)) {
     return `num must be 1 to ${SUBSCRIPTION_LIMITS.batchNumber}`;
   }
