@@ -417,6 +417,25 @@ describe('hostile and malformed input over HTTP', () => {
     assert.match(missing.text, /<m2m:dbg xmlns:m2m="http:\/\/www\.onem2m\.org\/xml\/protocols">/);
   });
 
+  it('XML character references to characters XML does not allow → 4000 (they were dropped and the rest stored); a long unknown name is not echoed whole', async () => {
+    const post = (body: string) => postInstance('application/xml', body);
+    const cin = (lbl: string, con = 'x') => `<m2m:cin xmlns:m2m="http://www.onem2m.org/xml/protocols"><con>${con}</con><lbl>${lbl}</lbl></m2m:cin>`;
+    for (const reference of ['&#1;', '&#0;', '&#xD800;', '&#xFFFE;', '&#x110000;', `&#${'9'.repeat(30)};`]) {
+      const reply = await post(cin(`room${reference}`));
+      assert.equal(reply.rsc, '4000', `${reference}: ${reply.text}`);
+    }
+    const allowed = await post(cin('room&#x1F600;&#9;x', '5 &#60; 6'));
+    assert.equal(allowed.rsc, '2001', allowed.text);
+    const made = JSON.parse(allowed.text) as { 'm2m:cin': Attrs };
+    assert.deepEqual(made['m2m:cin'].lbl, ['room\u{1F600}', 'x']);
+    assert.equal(made['m2m:cin'].con, '5 < 6');
+    const long = 'a'.repeat(3000);
+    const unknown = await postInstance('application/json', JSON.stringify({ 'm2m:cin': { con: 'x', [long]: 1 } }));
+    assert.equal(unknown.rsc, '4000');
+    assert.ok(unknown.text.length < 400, `the answer quotes ${unknown.text.length} characters`);
+    await assertIntact();
+  });
+
   it('UPDATE or DELETE of the CSEBase → 4005', async () => {
     assert.equal((await t.client.update('/cse-in', { 'm2m:cb': { lbl: ['x'] } }, 'CAdmin')).rsc, 4005);
     assert.equal((await t.client.delete('/cse-in', 'CAdmin')).rsc, 4005);
