@@ -102,7 +102,7 @@ describe('semantics', () => {
     assert.deepEqual(results.results.bindings.map((b) => b.s.value).sort(), ['http://ex.org/hum', 'http://ex.org/temp']);
     const xml = await t.client.retrieve(`/cse-in/sem?sqi=true&rcn=10&smf=${q(SENSORS)}`, ae, { headers: { Accept: 'application/xml' } });
     assert.equal(xml.rsc, 2000);
-    assert.match(xml.text, /<m2m:qres>&lt;\?xml[^<]*&lt;sparql xmlns=/, 'XML requests get SPARQL results in XML');
+    assert.match(xml.text, /<m2m:qres xmlns:m2m="http:\/\/www\.onem2m\.org\/xml\/protocols">&lt;\?xml[^<]*&lt;sparql xmlns=/, 'XML requests get SPARQL results in XML');
     const forPeer = await t.client.retrieve(`/cse-in/sem?sqi=true&rcn=10&smf=${q(SENSORS)}`, peer);
     assert.equal(forPeer.rsc, 2000, forPeer.text);
     const peerResults = JSON.parse(String(forPeer.body?.['m2m:qres'])) as { results: { bindings: unknown[] } };
