@@ -152,6 +152,37 @@ describe('PostgreSQL schema migrations', () => {
     }
   });
 
+  it('a write the transaction did not wait for fails it: nothing is committed and the error is the write\'s own', async () => {
+    const store = await openPostgresStore({ url: db.url, poolSize: 2 });
+    const base = { pi: '', ty: 3, ct: '20260101T000000', lt: '20260101T000000', doc: {} };
+    try {
+      await store.insert({ ri: 'pw0', rn: 'pw0', srn: 'pw0', ...base });
+      // PostgreSQL refuses U+0000 in text (22021): the update's answer comes only with the COMMIT's.
+      const failing = { ri: 'pw0', rn: 'pw0', srn: 'pw0', ...base, ct: 'x\u0000' };
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.insert({ ri: 'pw1', rn: 'pw1', srn: 'pw1', ...base });
+          await tx.update(failing);
+        }),
+        (err: { code?: string }) => err.code === '22021',
+      );
+      assert.equal(await store.get('pw1'), undefined);
+      // A read behind the failed write fails only because the transaction is aborted (25P02): the write's error is reported.
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.insert({ ri: 'pw2', rn: 'pw2', srn: 'pw2', ...base });
+          await tx.update(failing);
+          await tx.get('pw0');
+        }),
+        (err: { code?: string }) => err.code === '22021',
+      );
+      assert.equal(await store.get('pw2'), undefined);
+      assert.equal((await store.get('pw0'))?.ct, '20260101T000000');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('an unreachable database is reported as unavailable, not as a crash', async () => {
     await assert.rejects(openPostgresStore({ url: 'postgres://postgres@127.0.0.1:1/none', poolSize: 1 }), /unavailable/);
   });
