@@ -83,8 +83,10 @@ class PlainDataWalk {
           throw new Error('only maps, arrays, text, numbers, booleans and null are accepted (no byte strings, tags or dates)');
         }
         const container = value as Record<string, unknown>;
+        const list = Array.isArray(value);
         for (const key of Object.keys(container)) {
-          this.spend(key.length);
+          // A list's indices are no characters of the body.
+          if (!list) this.spend(key.length);
           if (NOT_XML_CHARACTER.test(key)) throw new Error(NOT_XML_REFUSED);
           const item = container[key];
           const plain = this.plain(item, depth + 1);

@@ -219,7 +219,8 @@ const ELEMENT_NAME = /^[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?$/;
 function isElementName(key: string): boolean {
   if (!ELEMENT_NAME.test(key)) return false;
   const colon = key.indexOf(':');
-  return colon < 0 || key.startsWith('m2m:') || Object.hasOwn(DOMAIN_NAMESPACES, key.slice(0, colon));
+  // dcfg: (TS-0022 resource names) is written as before, undeclared: no source at hand gives its URI (see above).
+  return colon < 0 || key.startsWith('m2m:') || key.startsWith('dcfg:') || Object.hasOwn(DOMAIN_NAMESPACES, key.slice(0, colon));
 }
 
 /**
@@ -272,8 +273,14 @@ export const xmlCodec: Codec = {
     if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new Error('DOCTYPE and ENTITY declarations are not accepted');
     // A reference to a character XML does not allow (&#1;, &#xD800;) is no well-formed XML (XML 1.0 §4.1): the
     // parser dropped it, and such a value was stored without it instead of being refused like the character itself.
-    for (const [, hex, decimal] of text.matchAll(/&#(?:x([0-9a-fA-F]+)|([0-9]+));/g)) {
-      const code = hex === undefined ? Number(decimal) : Number.parseInt(hex, 16);
+    // The parser also reads malformed ones (&#X1;, &#1z;) and drops what they name: a reference is either of the two
+    // forms XML has (§4.1: &#x, lowercase, and hex digits; or decimal digits) or refused. CDATA sections and
+    // comments are no references: they are left out of the scan.
+    const markup = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, '');
+    for (const [reference] of markup.matchAll(/&#[^;]*;/g)) {
+      const form = /^&#(?:x([0-9a-fA-F]+)|([0-9]+));$/.exec(reference);
+      if (!form) throw new Error('a character reference is malformed');
+      const code = form[1] === undefined ? Number(form[2]) : Number.parseInt(form[1], 16);
       if (!(code <= 0x10ffff) || hasNonXmlCharacter(String.fromCodePoint(code))) throw new Error(NOT_XML_REFUSED);
     }
     const parsed = parser.parse(text, true) as Record<string, unknown>;
@@ -292,7 +299,9 @@ export const xmlCodec: Codec = {
 };
 
 function xmlText(value: unknown): string {
-  const root = typeof value === 'object' && value !== null ? (toXmlShape(value) as Record<string, unknown>) : { 'm2m:dbg': String(value) };
+  // The root's keys are the CSE's own (a resource type's name, m2m:rsp, m2m:dbg): shaped one by one, never sent as text.
+  const root: Record<string, unknown> =
+    typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toXmlShape(v, k)])) : { 'm2m:dbg': String(value) };
   const withNamespace: Record<string, unknown> = {};
   // Declared once on the root element: every element inside is in their scope.
   const domains = Object.fromEntries([...domainPrefixes(root)].sort().map((prefix) => [`@_xmlns:${prefix}`, DOMAIN_NAMESPACES[prefix]]));
