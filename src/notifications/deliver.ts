@@ -87,8 +87,11 @@ const SLOW_TARGETS_KEPT = 10_000;
 const PENALIZED_HAND_BACK_MS = 1_000;
 /** Heads a delivery round leases at once when it may have to look past heads it hands back (see rounds). */
 const HEADS_PER_BATCH = 64;
-/** Heads one delivery round looks at, at most: past them, the next round (a quarter of a second later) goes on. */
-const HEADS_LOOKED_AT_PER_ROUND = 1_024;
+/**
+ * Heads one delivery round looks at, at most: past them, the next round goes on. Heads are taken oldest due first and
+ * those handed back are due a second later, so a few rounds reach any head however many targets hang.
+ */
+const HEADS_LOOKED_AT_PER_ROUND = 256;
 
 /** What one worker decided about its target's queue, applied to the outbox in one transaction at its end. */
 interface RunResult {
@@ -298,10 +301,10 @@ export class Deliverer {
   private async rounds(): Promise<void> {
     do {
       this.wakeRequested = false;
+      const handBack: Array<{ id: number; notBefore: number; attempts: number }> = [];
       try {
         const { store, clock } = this.services;
         const jobPrefixes = Object.keys(this.options.jobs ?? {});
-        const handBack: Array<{ id: number; notBefore: number; attempts: number }> = [];
         let started = 0;
         // Deliveries and jobs have slots of their own: targets that keep every delivery slot busy do not
         // hold jobs up, nor jobs deliveries. The head of a queue this process serves is leased by it
@@ -353,15 +356,20 @@ export class Deliverer {
           }
         }
         this.pumpJobs();
-        if (handBack.length > 0) {
-          await store.transaction(async (tx) => {
-            for (const p of handBack) await tx.postpone(p.id, p.notBefore, p.attempts);
-          });
-        }
         // Keep going while there was work: more heads may be due. Heads handed back are not work.
         if (started > 0) this.wakeRequested = true;
       } catch (err) {
         this.services.log.error({ err }, 'leasing notifications for delivery failed');
+      } finally {
+        // Also after a failure: the heads leased so far must not wait out their leases. Only while still this
+        // process's (a round that took longer than a lease must not free a head another process holds since).
+        if (handBack.length > 0) {
+          await this.services.store
+            .transaction(async (tx) => {
+              for (const p of handBack) await tx.postpone(p.id, p.notBefore, p.attempts, this.owner);
+            })
+            .catch((err: unknown) => this.services.log.error({ err }, 'handing notification heads back failed; they are due again when their leases end'));
+        }
       }
     } while (this.wakeRequested && !this.stopped);
   }
