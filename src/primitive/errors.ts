@@ -24,7 +24,10 @@ export const badRequest = (message: string): CseError => new CseError(RSC.BAD_RE
 
 /** A name the request gave, as an error message quotes it: the first 64 characters (a 500 kB name came back whole). */
 export function quotedName(name: string): string {
-  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
+  if (name.length <= 64) return name;
+  // Never half a surrogate pair: a lone surrogate is no XML character.
+  const end = /[\uD800-\uDBFF]/.test(name.charAt(63)) ? 63 : 64;
+  return `${name.slice(0, end)}…`;
 }
 export const notFound = (message: string): CseError => new CseError(RSC.NOT_FOUND, message);
 export const noPrivilege = (message: string): CseError => new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, message);

@@ -1,6 +1,6 @@
 // Stage 1: mandatory parameters, value ranges and the release version [TS-0004 §7.3.2.1].
 import { hasNonXmlCharacter } from '../../serialization/json.js';
-import { CseError, badRequest } from '../../primitive/errors.js';
+import { CseError, badRequest, quotedName } from '../../primitive/errors.js';
 import { parseAbsRelTimestamp } from '../../primitive/identifiers.js';
 import { OPERATION, RESPONSE_TYPE, RESULT_CONTENT, isDiscovery, type FilterCriteria, type Operation } from '../../primitive/request.js';
 import type { ResourceRegistry } from '../../resources/registry.js';
@@ -71,7 +71,7 @@ function checkAttributeConditions(registry: ResourceRegistry, fc: FilterCriteria
   if (!fc) return;
   for (const conditions of [fc.atr, fc.catr, fc.patr]) {
     for (const name of Object.keys(conditions ?? {})) {
-      if (!registry.knowsAttribute(name)) throw badRequest(`'${name}' is neither a request parameter nor an attribute of a resource type`);
+      if (!registry.knowsAttribute(name)) throw badRequest(`'${quotedName(name)}' is neither a request parameter nor an attribute of a resource type`);
     }
   }
 }

@@ -1,5 +1,5 @@
 // Stage 8: the content of CREATE and UPDATE against the type's attribute table and the parent's child types.
-import { CseError, badRequest, notAllowed } from '../../primitive/errors.js';
+import { CseError, badRequest, notAllowed, quotedName } from '../../primitive/errors.js';
 import { checkResourceName } from '../../primitive/identifiers.js';
 import { OPERATION } from '../../primitive/request.js';
 import { RSC } from '../../primitive/rsc.js';
@@ -15,10 +15,10 @@ function unwrap(pc: unknown, expected: string): [string, Record<string, unknown>
   const keys = Object.keys(pc);
   const [name] = keys;
   if (keys.length !== 1 || name === undefined) {
-    throw badRequest(`content must hold exactly one resource named '${expected}', found ${keys.map((k) => `'${k}'`).join(', ') || 'nothing'}`);
+    throw badRequest(`content must hold exactly one resource named '${expected}', found ${keys.slice(0, 8).map((k) => `'${quotedName(k)}'`).join(', ') || 'nothing'}`);
   }
   const inner = (pc as Record<string, unknown>)[name];
-  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) throw badRequest(`'${name}' must be an object of attributes`);
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) throw badRequest(`'${quotedName(name)}' must be an object of attributes`);
   return [name, inner as Record<string, unknown>];
 }
 
@@ -26,7 +26,7 @@ function unwrap(pc: unknown, expected: string): [string, Record<string, unknown>
 function createContent(pc: unknown, definition: ResourceTypeDefinition): [Specialization, Record<string, unknown>] {
   const [name, content] = unwrap(pc, definition.typeName);
   const specialization = definition.specialization?.forCreate(name, content) ?? definition;
-  if (name !== specialization.typeName) throw badRequest(`content must hold exactly one resource named '${specialization.typeName}', found '${name}'`);
+  if (name !== specialization.typeName) throw badRequest(`content must hold exactly one resource named '${specialization.typeName}', found '${quotedName(name)}'`);
   return [specialization, content];
 }
 
