@@ -300,6 +300,12 @@ describe('hostile and malformed input over HTTP', () => {
     // Without an originator: content is decoded before anyone is authenticated.
     const anonymous = await fetch(`${t.url}/cse-in/victim/data`, { method: 'POST', headers: { 'X-M2M-RI': 'shared', 'X-M2M-RVI': '3', 'Content-Type': 'application/cbor;ty=4' }, body });
     assert.equal(anonymous.headers.get('x-m2m-rsc'), '4000');
+    // Compact lists are within the bound (a list's indices are not counted as characters): 100 one-byte CBOR integers,
+    // 3 000 JSON zeros.
+    const zeros = Buffer.from([0xa1, ...text('m2m:cin'), 0xa1, ...text('con'), 0x98, 100, ...new Array<number>(100).fill(0)]);
+    assert.equal((await postInstance('application/cbor', zeros)).rsc, '2001');
+    const jsonZeros = await postInstance('application/json', JSON.stringify({ 'm2m:cin': { con: new Array<number>(1500).fill(0) } }));
+    assert.equal(jsonZeros.rsc, '2001', jsonZeros.text);
     // A value shared once, within what the body holds, is accepted and reads back whole.
     const small = Buffer.from([0xa1, ...text('m2m:cin'), 0xa1, ...text('con'), 0x82, 0xd8, 0x1c, 0x82, ...text('a'), ...text('a'), 0xd8, 0x1d, 0x00]);
     const fits = await postInstance('application/cbor', small);
@@ -420,10 +426,15 @@ describe('hostile and malformed input over HTTP', () => {
   it('XML character references to characters XML does not allow → 4000 (they were dropped and the rest stored); a long unknown name is not echoed whole', async () => {
     const post = (body: string) => postInstance('application/xml', body);
     const cin = (lbl: string, con = 'x') => `<m2m:cin xmlns:m2m="http://www.onem2m.org/xml/protocols"><con>${con}</con><lbl>${lbl}</lbl></m2m:cin>`;
-    for (const reference of ['&#1;', '&#0;', '&#xD800;', '&#xFFFE;', '&#x110000;', `&#${'9'.repeat(30)};`]) {
+    // Malformed references too, which the parser read as numbers and dropped: uppercase X, trailing junk, a space.
+    for (const reference of ['&#1;', '&#0;', '&#xD800;', '&#xFFFE;', '&#x110000;', `&#${'9'.repeat(30)};`, '&#X1;', '&#1z;', '&#x1 ;', '&#XD800;']) {
       const reply = await post(cin(`room${reference}`));
       assert.equal(reply.rsc, '4000', `${reference}: ${reply.text}`);
     }
+    // In a CDATA section or a comment it is no reference: text, accepted as such.
+    const cdata = await post(cin('room', '<![CDATA[&#1;]]><!-- &#0; -->'));
+    assert.equal(cdata.rsc, '2001', cdata.text);
+    assert.equal((JSON.parse(cdata.text) as { 'm2m:cin': Attrs })['m2m:cin'].con, '&#1;');
     const allowed = await post(cin('room&#x1F600;&#9;x', '5 &#60; 6'));
     assert.equal(allowed.rsc, '2001', allowed.text);
     const made = JSON.parse(allowed.text) as { 'm2m:cin': Attrs };

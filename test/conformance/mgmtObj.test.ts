@@ -154,7 +154,10 @@ describe('mgmtObj over HTTP', () => {
     assert.match(await created.text(), /<m2m:bat [^>]*rn="xmlBattery"/);
     const datc = '<dcfg:datc xmlns:dcfg="http://www.onem2m.org/xml/dcfg" rn="xmlCollect"><mgd>1021</mgd><cntp>c</cntp><rpsc><sce>0 0 * * * * *</sce></rpsc></dcfg:datc>';
     const collected = await fetch(`${t.url}${NODE}`, { method: 'POST', headers, body: datc });
-    assert.equal(collected.headers.get('x-m2m-rsc'), '2001', await collected.text());
+    const collectedXml = await collected.text();
+    assert.equal(collected.headers.get('x-m2m-rsc'), '2001', collectedXml);
+    // The TS-0022 resource element is written as such (its root is the CSE's, never sent as JSON text).
+    assert.match(collectedXml, /^<\?xml[^>]*\?><dcfg:datc [^>]*rn="xmlCollect"[^>]*>.*<mgd>1021<\/mgd>/);
     const stored = (await t.client.retrieve(`${NODE}/xmlCollect`, ADMIN)).body?.['dcfg:datc'] as Attrs;
     assert.deepEqual(stored.rpsc, [{ sce: ['0 0 * * * * *'] }]);
     // A CMDH limit: its lists of numbers and of booleans, and its boolean, come back typed.
