@@ -412,6 +412,24 @@ describe('mqtt: a retained request is not a request', () => {
   });
 });
 
+describe('mqtt: an answer larger than a request may be', () => {
+  it('is dropped unread, and the CSE goes on serving', async () => {
+    const { logger, lines } = capturingLogger();
+    const cseId = `id-bigresp${process.pid}`;
+    const t = await startTestCse({ 'cse.id': cseId, 'mqtt.enabled': true, 'mqtt.url': BROKER, 'mqtt.maxMessageBytes': 4096 }, { logger });
+    const sender = await mqtt.connectAsync(BROKER, { clientId: `test-bigresp-${process.pid}` });
+    try {
+      // Any client the broker lets publish on the CSE's response topic (every AE that answers notifications).
+      await sender.publishAsync(`/oneM2M/resp/${cseId}/Cbig${process.pid}/json`, JSON.stringify(new Array(5000).fill({})), { qos: 1 });
+      await waitFor(() => lines.some((l) => l.event === 'mqtt-answer-too-large'));
+      assert.equal((await t.client.retrieve('/cse-in', 'CAdmin')).rsc, 2000);
+    } finally {
+      await sender.endAsync();
+      await t.close();
+    }
+  });
+});
+
 describe('ws: a connection whose answers are not read', () => {
   it('is not read past 8 MiB of unsent answers, and is read again once they drain', async () => {
     const { logger, lines } = capturingLogger();
