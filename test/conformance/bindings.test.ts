@@ -431,6 +431,33 @@ describe('mqtt: an answer larger than a request may be', () => {
 });
 
 describe('ws: a connection whose answers are not read', () => {
+  it('has at most 32 requests in progress: requests read in one burst wait, unhandled, until answers are written out', async () => {
+    const t = await startTestCse({ 'ws.enabled': true, 'ws.port': 0 });
+    const socket = new WebSocket(`ws://127.0.0.1:${String(t.cse.wsPort)}`, ['oneM2M.json']);
+    await new Promise((r) => socket.once('open', r));
+    try {
+      const ae = await t.client.registerAe('wsburst');
+      assert.equal((await t.client.create('/cse-in/wsburst', 3, { 'm2m:cnt': { rn: 'c', mbs: 2_000_000 } }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/wsburst/c', 4, { 'm2m:cin': { con: 'x'.repeat(900_000) } }, ae)).rsc, 2001);
+      const answers: Attrs[] = [];
+      socket.on('message', (data: Buffer) => answers.push(JSON.parse(data.toString()) as Attrs));
+      socket.pause();
+      // 80 reads of 900 kB and a create, a few kB in all: they arrive together, before any answer is written. Each
+      // read handled made its answer (72 MB) wait in this process; the create ran at once.
+      const frames = Array.from({ length: 80 }, (_, i) => JSON.stringify({ op: 2, to: 'cse-in/wsburst/c/la', fr: ae, rqi: `r${String(i)}`, rvi: '3' }));
+      frames.push(JSON.stringify({ op: 1, to: 'cse-in/wsburst', fr: ae, rqi: 'marker', rvi: '3', ty: 3, pc: { 'm2m:cnt': { rn: 'marker' } } }));
+      for (const frame of frames) socket.send(frame);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.equal((await t.client.retrieve('/cse-in/wsburst/marker', ae)).rsc, 4004, 'the create waits behind the reads');
+      socket.resume();
+      await waitFor(() => answers.length === 81, 30_000);
+      assert.equal((await t.client.retrieve('/cse-in/wsburst/marker', ae)).rsc, 2000);
+    } finally {
+      socket.close();
+      await t.close();
+    }
+  });
+
   it('is not read past 8 MiB of unsent answers, and is read again once they drain', async () => {
     const { logger, lines } = capturingLogger();
     const t = await startTestCse({ 'ws.enabled': true, 'ws.port': 0 }, { logger });

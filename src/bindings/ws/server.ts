@@ -45,6 +45,12 @@ export interface RunningWsBinding {
 
 /** Unsent answers on one connection past which it is not read until they drain. */
 const WS_HIGH_WATER = 8 * 1_048_576;
+/**
+ * Requests of one connection being handled or answered but not yet written out, past which it is not read: the
+ * high-water mark alone let every request read before it was passed add its answer (a client that read nothing
+ * held 220 MB per connection with 400 reads of a 500 kB instance).
+ */
+const WS_MAX_IN_PROGRESS = 32;
 
 /**
  * Sub-protocol → serialization. TS-0020 V3 names them oneM2M.json / .cbor / .xml [TS-0020 table 6.2.2.9-1]; the
@@ -116,20 +122,53 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
     // A client that sends requests and reads no answers would have them pile up in this process (thousands of large
     // answers: gigabytes, every binding stalled). Past WS_HIGH_WATER of unsent answers the connection is not read
     // until they drain, so TCP holds the client back (RFC 6455 §10.4: limit what one connection may consume).
-    const answerWith = (bytes: Buffer): void => {
-      socket.send(bytes);
-      if (socket.bufferedAmount <= WS_HIGH_WATER || socket.isPaused) return;
+    // Past WS_MAX_IN_PROGRESS requests, those read wait in arrival order (as the bytes they came in: a TCP read
+    // holds many small requests, all read before a pause takes effect) and the connection is not read; it is read
+    // again once both bounds allow.
+    let inProgress = 0;
+    const waiting: RawData[] = [];
+    let awaitingDrain = false;
+    const raw = (socket as unknown as { _socket?: NodeJS.EventEmitter })._socket;
+    const resumeIfRoom = (): void => {
+      if (!socket.isPaused || socket.readyState !== WebSocket.OPEN || inProgress >= WS_MAX_IN_PROGRESS || waiting.length > 0) return;
+      if (socket.bufferedAmount <= WS_HIGH_WATER) {
+        socket.resume();
+        return;
+      }
+      if (awaitingDrain) return;
+      awaitingDrain = true;
+      raw?.once('drain', () => {
+        awaitingDrain = false;
+        resumeIfRoom();
+      });
+    };
+    const pauseReading = (reason: string): void => {
+      if (socket.isPaused) return;
       socket.pause();
-      log.warn({ event: 'ws-read-paused', remoteAddress: transport.remoteAddress, unsentBytes: socket.bufferedAmount }, 'WebSocket connection not read until its answers drain');
-      const raw = (socket as unknown as { _socket?: NodeJS.EventEmitter })._socket;
-      const resumeWhenDrained = (): void => {
-        if (socket.readyState !== WebSocket.OPEN) return;
-        if (socket.bufferedAmount > WS_HIGH_WATER) raw?.once('drain', resumeWhenDrained);
-        else socket.resume();
-      };
-      raw?.once('drain', resumeWhenDrained);
+      log.warn({ event: 'ws-read-paused', reason, remoteAddress: transport.remoteAddress, unsentBytes: socket.bufferedAmount, inProgress }, 'WebSocket connection not read until its answers drain');
+      resumeIfRoom();
+    };
+    const requestDone = (): void => {
+      inProgress--;
+      const next = waiting.shift();
+      if (next !== undefined && socket.readyState === WebSocket.OPEN) handleMessage(next);
+      else resumeIfRoom();
+    };
+    const answerWith = (bytes: Buffer): void => {
+      // The request is done once its answer is written out (or the connection is gone).
+      socket.send(bytes, requestDone);
+      if (socket.bufferedAmount > WS_HIGH_WATER) pauseReading('unsent answers');
     };
     socket.on('message', (data: RawData) => {
+      if (inProgress < WS_MAX_IN_PROGRESS) {
+        handleMessage(data);
+        return;
+      }
+      waiting.push(data);
+      pauseReading('requests in progress');
+    });
+    const handleMessage = (data: RawData): void => {
+      inProgress++;
       void (async () => {
         const payload = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
         let rqi = '';
@@ -143,6 +182,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
             const answered = answerRqi(answer);
             const waiting = answered === undefined ? undefined : awaiting.get(answered);
             if (waiting?.socket === socket) waiting.done({ rsc: rscOf(answer.rsc) ?? 5103, body: answer.pc });
+            requestDone();
             return;
           }
           const request = requestFromDocument(decoded);
@@ -153,13 +193,18 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
           // the way to reach that AE [TS-0020]: a From that merely answered 2000 (or 1001) is only a claim.
           if (response.connectionOriginator !== undefined) connections.set(response.connectionOriginator, { socket, codec, xml });
           if (!withholdsResult(request, response)) answerWith(codec.encode(responseDocument(response, to, xml)));
+          else requestDone();
         } catch (err) {
           const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
           if (!(err instanceof CseError)) log.error({ err }, 'WebSocket binding failure');
           answerWith(codec.encode(responseDocument({ rsc, rqi, pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, to, xml)));
         }
-      })().catch((err: unknown) => log.error({ err }, 'WebSocket message handling failed'));
-    });
+      })().catch((err: unknown) => {
+        // Only an answer that could not be encoded gets here: the request is done, unanswered.
+        requestDone();
+        log.error({ err }, 'WebSocket message handling failed');
+      });
+    };
     socket.on('error', (err) => log.debug({ err: err.message }, 'WebSocket error'));
     socket.on('close', () => {
       for (const [id, c] of connections) if (c.socket === socket) connections.delete(id);
