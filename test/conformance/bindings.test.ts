@@ -431,16 +431,22 @@ describe('mqtt: an answer larger than a request may be', () => {
 });
 
 describe('ws: a connection whose answers are not read', () => {
-  it('has at most 32 requests in progress: requests read in one burst wait, unhandled, until answers are written out', async () => {
-    const t = await startTestCse({ 'ws.enabled': true, 'ws.port': 0 });
+  /** A CSE with a WebSocket listener, a connection to it, and an AE whose container holds one 900 kB instance. */
+  async function withLargeInstance(rn: string, options: Parameters<typeof startTestCse>[1] = {}): Promise<{ t: TestCse; socket: WebSocket; ae: string; answers: Attrs[] }> {
+    const t = await startTestCse({ 'ws.enabled': true, 'ws.port': 0 }, options);
     const socket = new WebSocket(`ws://127.0.0.1:${String(t.cse.wsPort)}`, ['oneM2M.json']);
     await new Promise((r) => socket.once('open', r));
+    const ae = await t.client.registerAe(rn);
+    assert.equal((await t.client.create(`/cse-in/${rn}`, 3, { 'm2m:cnt': { rn: 'c', mbs: 2_000_000 } }, ae)).rsc, 2001);
+    assert.equal((await t.client.create(`/cse-in/${rn}/c`, 4, { 'm2m:cin': { con: 'x'.repeat(900_000) } }, ae)).rsc, 2001);
+    const answers: Attrs[] = [];
+    socket.on('message', (data: Buffer) => answers.push(JSON.parse(data.toString()) as Attrs));
+    return { t, socket, ae, answers };
+  }
+
+  it('has at most 32 requests in progress: requests read in one burst wait, unhandled, until answers are written out', async () => {
+    const { t, socket, ae, answers } = await withLargeInstance('wsburst');
     try {
-      const ae = await t.client.registerAe('wsburst');
-      assert.equal((await t.client.create('/cse-in/wsburst', 3, { 'm2m:cnt': { rn: 'c', mbs: 2_000_000 } }, ae)).rsc, 2001);
-      assert.equal((await t.client.create('/cse-in/wsburst/c', 4, { 'm2m:cin': { con: 'x'.repeat(900_000) } }, ae)).rsc, 2001);
-      const answers: Attrs[] = [];
-      socket.on('message', (data: Buffer) => answers.push(JSON.parse(data.toString()) as Attrs));
       socket.pause();
       // 80 reads of 900 kB and a create, a few kB in all: they arrive together, before any answer is written. Each
       // read handled made its answer (72 MB) wait in this process; the create ran at once.
@@ -460,15 +466,8 @@ describe('ws: a connection whose answers are not read', () => {
 
   it('is not read past 8 MiB of unsent answers, and is read again once they drain', async () => {
     const { logger, lines } = capturingLogger();
-    const t = await startTestCse({ 'ws.enabled': true, 'ws.port': 0 }, { logger });
-    const socket = new WebSocket(`ws://127.0.0.1:${String(t.cse.wsPort)}`, ['oneM2M.json']);
-    await new Promise((r) => socket.once('open', r));
+    const { t, socket, ae, answers } = await withLargeInstance('wsslow', { logger });
     try {
-      const ae = await t.client.registerAe('wsslow');
-      assert.equal((await t.client.create('/cse-in/wsslow', 3, { 'm2m:cnt': { rn: 'c', mbs: 2_000_000 } }, ae)).rsc, 2001);
-      assert.equal((await t.client.create('/cse-in/wsslow/c', 4, { 'm2m:cin': { con: 'x'.repeat(900_000) } }, ae)).rsc, 2001);
-      const answers: Attrs[] = [];
-      socket.on('message', (data: Buffer) => answers.push(JSON.parse(data.toString()) as Attrs));
       const send = (doc: Attrs): void => socket.send(JSON.stringify({ rvi: '3', fr: ae, ...doc }));
       const marker = (rn: string): Attrs => ({ op: 1, to: 'cse-in/wsslow', rqi: rn, ty: 3, pc: { 'm2m:cnt': { rn } } });
       // The client stops reading: 40 answers of 900 kB (36 MB) are more than the kernel's buffers hold.
