@@ -266,6 +266,35 @@ describe('bindings and serializations', () => {
     assert.equal((await client.send({ op: 2, to: 'cse-in', fr: 'CAdmin', rqi: 'c5\uFFFF' })).rsc, 4000);
   });
 
+  it('coap: a GET with Observe is answered as an ordinary GET (no observers are kept), block-wise when long', async () => {
+    const http = httpClient(t.url, 'json');
+    assert.equal((await http.send({ op: 1, to: 'cse-in', fr: 'CAdmin', rqi: 'ob1', ty: 3, pc: { 'm2m:cnt': { rn: 'observed' } } })).rsc, 2001);
+    assert.equal((await http.send({ op: 1, to: 'cse-in/observed', fr: 'CAdmin', rqi: 'ob2', ty: 4, pc: { 'm2m:cin': { con: 'x'.repeat(3000) } } })).rsc, 2001);
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const answers: Array<ReturnType<typeof parseCoap>> = [];
+    socket.on('message', (data: Buffer) => answers.push(parseCoap(data)));
+    try {
+      const options = [
+        // Observe 0 (register), a zero-length uint [RFC 7641 §2].
+        { name: 'Observe' as const, value: Buffer.alloc(0) },
+        ...['cse-in', 'observed', 'la'].map((segment) => ({ name: 'Uri-Path' as const, value: Buffer.from(segment) })),
+        { name: '279', value: Buffer.from('CAdmin') },
+        { name: '283', value: Buffer.from('ob3') },
+        { name: '271', value: Buffer.from('3') },
+      ];
+      socket.send(generate({ code: 'GET', confirmable: false, messageId: 4242, token: Buffer.from('obs'), options }), t.cse.coapPort ?? 0, '127.0.0.1');
+      // The instance is longer than a datagram: node-coap's observe stream could not send it and nothing came.
+      await waitFor(() => answers.length > 0);
+      const answer = answers[0];
+      assert.equal(answer?.code, '2.05');
+      assert.ok(answer.options.some((o) => o.name === 'Block2'), 'the first block of a block-wise answer');
+      assert.ok(!answer.options.some((o) => o.name === 'Observe'), 'no Observe option: the client is not an observer');
+    } finally {
+      socket.close();
+    }
+  });
+
   it('coap: each Uri-Path option is one segment taken literally, never a path, a query or a percent-encoding', async () => {
     const created = await httpClient(t.url, 'json').send({ op: 1, to: 'cse-in', fr: 'CAdmin', rqi: 'up1', ty: 3, pc: { 'm2m:cnt': { rn: 'box' } } });
     assert.equal(created.rsc, 2001);

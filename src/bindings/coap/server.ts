@@ -197,6 +197,20 @@ function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec):
 }
 
 /** What node-coap keeps private and Warden replaces: how it answers a message it could not parse (besides blockwise.ts's). */
+/**
+ * Warden keeps no observers: a request's Observe option is taken away before node-coap sees it, so the request is an
+ * ordinary one and its answer carries no Observe option, as RFC 7641 §4.1 lets a server that does not add the client
+ * to its observers answer. node-coap otherwise answered through an observe stream, which cannot send an answer longer
+ * than one datagram block-wise: such a GET got no answer at all and was carried out again at every retry.
+ */
+function ignoreObserve(server: CoapDatagramHandler): void {
+  const handle = server._handle.bind(server);
+  server._handle = (packet, rsinfo) => {
+    if (packet.code.startsWith('0.') && !packet.ack && !packet.reset) packet.options = packet.options.filter((o) => o.name !== 'Observe');
+    handle(packet, rsinfo);
+  };
+}
+
 interface CoapServerInternals extends CoapDatagramHandler {
   _sendError: (payload: Buffer, rsinfo: RemoteInfo, packet?: { messageId?: number; token?: Buffer }, code?: string) => void;
 }
@@ -230,6 +244,7 @@ export async function startCoapBinding(handle: RequestHandler, options: CoapBind
   const blockwise = server as unknown as CoapServerInternals;
   answerMalformedMessages(blockwise);
   reassembleBlock1(blockwise, { ...BLOCKWISE_LIMITS, maxBodyBytes: options.maxBodyBytes });
+  ignoreObserve(blockwise);
   boundBlock2Cache(blockwise);
   releaseAnswerBodies();
   server.on('request', (req: IncomingMessage, res: OutgoingMessage) => {
