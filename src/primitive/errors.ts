@@ -21,6 +21,9 @@ export class CseError extends Error {
 }
 
 export const badRequest = (message: string): CseError => new CseError(RSC.BAD_REQUEST, message);
+export const notFound = (message: string): CseError => new CseError(RSC.NOT_FOUND, message);
+export const noPrivilege = (message: string): CseError => new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, message);
+export const notAllowed = (message: string): CseError => new CseError(RSC.OPERATION_NOT_ALLOWED, message);
 
 /** A name the request gave, as an error message quotes it: the first 64 characters (a 500 kB name came back whole). */
 export function quotedName(name: string): string {
@@ -29,6 +32,3 @@ export function quotedName(name: string): string {
   const end = /[\uD800-\uDBFF]/.test(name.charAt(63)) ? 63 : 64;
   return `${name.slice(0, end)}…`;
 }
-export const notFound = (message: string): CseError => new CseError(RSC.NOT_FOUND, message);
-export const noPrivilege = (message: string): CseError => new CseError(RSC.ORIGINATOR_HAS_NO_PRIVILEGE, message);
-export const notAllowed = (message: string): CseError => new CseError(RSC.OPERATION_NOT_ALLOWED, message);

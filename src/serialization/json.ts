@@ -78,12 +78,12 @@ class PlainDataWalk {
       case 'object': {
         this.spend(1);
         if (value === null) return null;
+        const list = Array.isArray(value);
         const prototype: unknown = Object.getPrototypeOf(value);
-        if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) {
+        if (!list && prototype !== Object.prototype && prototype !== null) {
           throw new Error('only maps, arrays, text, numbers, booleans and null are accepted (no byte strings, tags or dates)');
         }
         const container = value as Record<string, unknown>;
-        const list = Array.isArray(value);
         for (const key of Object.keys(container)) {
           // A list's indices are no characters of the body.
           if (!list) this.spend(key.length);

@@ -318,11 +318,6 @@ class PostgresOperations {
   }
 
   /**
-   * One row by a statement run on every request (reads by path, the locks of every write): prepared once per
-   * connection under its name, so PostgreSQL parses and plans it once, not each time (issue #18: the three
-   * unnamed statements of an ingest spent more in parse and bind than in execution).
-   */
-  /**
    * A write whose answer nothing reads. Outside a transaction it is awaited; a transaction sends it without waiting
    * and collects its answer with the COMMIT's (PostgresTransactionView.write).
    */
@@ -330,6 +325,11 @@ class PostgresOperations {
     await run(() => this.db.query(query));
   }
 
+  /**
+   * One row by a statement run on every request (reads by path, the locks of every write): prepared once per
+   * connection under its name, so PostgreSQL parses and plans it once, not each time (issue #18: the three
+   * unnamed statements of an ingest spent more in parse and bind than in execution).
+   */
   private async one(name: string, text: string, values: unknown[]): Promise<StoredResource | undefined> {
     const { rows } = await run(() => this.db.query<ResourceRow>({ name, text, values }));
     return rows[0] && toResource(rows[0]);
@@ -460,14 +460,14 @@ class PostgresOperations {
     const doc = JSON.stringify(r.doc);
     // The charge follows the document's size; the old size is read under the row's lock, in the same statement.
     await this.write({
-        name: 'warden_update',
-        text: `WITH upd AS (UPDATE resources r SET ct = $2, lt = $3, et = $4, owner = $5, doc = $6, bytes = $7
-                       FROM (SELECT ri, charge, bytes AS old_bytes FROM resources WHERE ri = $1 FOR UPDATE) o
-                       WHERE r.ri = o.ri RETURNING o.charge, o.old_bytes)
-         UPDATE quota_usage u SET bytes = u.bytes + $7 - upd.old_bytes FROM upd
-         WHERE upd.charge IS NOT NULL AND u.originator = upd.charge AND upd.old_bytes <> $7`,
-        values: [r.ri, r.ct, r.lt, r.et ?? null, r.owner ?? null, doc, Buffer.byteLength(doc)],
-      });
+      name: 'warden_update',
+      text: `WITH upd AS (UPDATE resources r SET ct = $2, lt = $3, et = $4, owner = $5, doc = $6, bytes = $7
+                     FROM (SELECT ri, charge, bytes AS old_bytes FROM resources WHERE ri = $1 FOR UPDATE) o
+                     WHERE r.ri = o.ri RETURNING o.charge, o.old_bytes)
+       UPDATE quota_usage u SET bytes = u.bytes + $7 - upd.old_bytes FROM upd
+       WHERE upd.charge IS NOT NULL AND u.originator = upd.charge AND upd.old_bytes <> $7`,
+      values: [r.ri, r.ct, r.lt, r.et ?? null, r.owner ?? null, doc, Buffer.byteLength(doc)],
+    });
     if (this.subscriptionCache.isNotifying(r.ty)) {
       this.subscriptionCache.written(r);
       await this.subscriptionsChanged(`${r.ri} ${r.pi}`);

@@ -196,7 +196,6 @@ function reply(res: OutgoingMessage, response: ResponsePrimitive, codec: Codec):
   } else res.end();
 }
 
-/** What node-coap keeps private and Warden replaces: how it answers a message it could not parse (besides blockwise.ts's). */
 /**
  * Warden keeps no observers: a request's Observe option is taken away before node-coap sees it, so the request is an
  * ordinary one and its answer carries no Observe option, as RFC 7641 §4.1 lets a server that does not add the client
@@ -211,6 +210,7 @@ function ignoreObserve(server: CoapDatagramHandler): void {
   };
 }
 
+/** What node-coap keeps private and Warden replaces: how it answers a message it could not parse (besides blockwise.ts's). */
 interface CoapServerInternals extends CoapDatagramHandler {
   _sendError: (payload: Buffer, rsinfo: RemoteInfo, packet?: { messageId?: number; token?: Buffer }, code?: string) => void;
 }

@@ -126,11 +126,11 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
     // holds many small requests, all read before a pause takes effect) and the connection is not read; it is read
     // again once both bounds allow.
     let inProgress = 0;
-    const waiting: RawData[] = [];
+    const queued: RawData[] = [];
     let awaitingDrain = false;
     const raw = (socket as unknown as { _socket?: NodeJS.EventEmitter })._socket;
     const resumeIfRoom = (): void => {
-      if (!socket.isPaused || socket.readyState !== WebSocket.OPEN || inProgress >= WS_MAX_IN_PROGRESS || waiting.length > 0) return;
+      if (!socket.isPaused || socket.readyState !== WebSocket.OPEN || inProgress >= WS_MAX_IN_PROGRESS || queued.length > 0) return;
       if (socket.bufferedAmount <= WS_HIGH_WATER) {
         socket.resume();
         return;
@@ -150,7 +150,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
     };
     const requestDone = (): void => {
       inProgress--;
-      const next = waiting.shift();
+      const next = queued.shift();
       if (next !== undefined && socket.readyState === WebSocket.OPEN) handleMessage(next);
       else resumeIfRoom();
     };
@@ -164,7 +164,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
         handleMessage(data);
         return;
       }
-      waiting.push(data);
+      queued.push(data);
       pauseReading('requests in progress');
     });
     const handleMessage = (data: RawData): void => {
