@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { generate, parse as parseCoap } from 'coap-packet';
 import { startTestCse, type TestCse } from '../harness.js';
@@ -455,6 +455,70 @@ describe('mqtt: an answer larger than a request may be', () => {
     } finally {
       await sender.endAsync();
       await t.close();
+    }
+  });
+});
+
+describe('mqtt: answers the broker connection has not taken yet', () => {
+  /** A TCP relay between the CSE and the broker whose CSE-to-broker direction can be stopped (a slow broker link). */
+  async function brokerRelay(brokerPort: number): Promise<{ port: number; hold(): void; letGo(): void; close(): void }> {
+    const fromCse: Socket[] = [];
+    const server = createServer((cse) => {
+      const broker = connect(brokerPort, '127.0.0.1');
+      fromCse.push(cse);
+      cse.on('data', (d) => broker.write(d));
+      broker.on('data', (d) => cse.write(d));
+      cse.on('error', () => broker.destroy());
+      broker.on('error', () => cse.destroy());
+      cse.on('close', () => broker.destroy());
+      broker.on('close', () => cse.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      hold: () => fromCse.forEach((s) => s.pause()),
+      letGo: () => fromCse.forEach((s) => s.resume()),
+      close: () => {
+        fromCse.forEach((s) => s.destroy());
+        server.close();
+      },
+    };
+  }
+
+  it('hold their requests\' in-flight places: past quota.inFlight the originator is refused 4141 until they leave', async () => {
+    const cseId = `id-mqslow${process.pid}`;
+    const relay = await brokerRelay(Number(new URL(BROKER).port || 1883));
+    const t = await startTestCse({ 'cse.id': cseId, 'mqtt.enabled': true, 'mqtt.url': `mqtt://127.0.0.1:${String(relay.port)}`, 'quota.inFlight': 2 });
+    const ae = await t.client.registerAe('mqslow');
+    const reader = await mqtt.connectAsync(BROKER, { clientId: `test-mqslow-${process.pid}` });
+    try {
+      assert.equal((await t.client.create('/cse-in/mqslow', 3, { 'm2m:cnt': { rn: 'c', mbs: 2_000_000 } }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/mqslow/c', 4, { 'm2m:cin': { con: 'x'.repeat(900_000) } }, ae)).rsc, 2001);
+      const answers: Attrs[] = [];
+      await reader.subscribeAsync(`/oneM2M/resp/${ae}/${cseId}/json`, { qos: 0 });
+      reader.on('message', (_topic, payload) => answers.push(JSON.parse(payload.toString()) as Attrs));
+      // The CSE's link to the broker stops taking data: 30 answers of 900 kB (27 MB) are more than TCP's buffers hold.
+      // The requests still reach the CSE (the other direction), one at a time, each after the previous was handled.
+      relay.hold();
+      for (let i = 0; i < 30; i++) {
+        await reader.publishAsync(`/oneM2M/req/${ae}/${cseId}/json`, JSON.stringify({ op: 2, to: 'cse-in/mqslow/c/la', fr: ae, rqi: `slow${String(i)}`, rvi: '3' }));
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      relay.letGo();
+      await waitFor(() => answers.length === 30, 30_000);
+      const refused = answers.filter((a) => a.rsc === 4141).length;
+      // Given back when made, each place was free again before the next request came, and every read was served.
+      assert.ok(refused > 0, `answers not yet sent hold places: ${JSON.stringify(answers.map((a) => a.rsc))}`);
+      assert.ok(answers.every((a) => a.rsc === 2000 || a.rsc === 4141), JSON.stringify(answers.map((a) => a.rsc)));
+      // Once the answers have left, the places are free again.
+      const after = await mqttClient(BROKER, cseId, 'json', ae);
+      assert.equal((await after.send({ op: 2, to: 'cse-in/mqslow/c', fr: ae, rqi: 'afterwards' })).rsc, 2000);
+      await after.close();
+    } finally {
+      await reader.endAsync();
+      await t.close();
+      relay.close();
     }
   });
 });
