@@ -525,8 +525,8 @@ describe('mqtt: answers the broker connection has not taken yet', () => {
 
 describe('ws: a connection whose answers are not read', () => {
   /** A CSE with a WebSocket listener, a connection to it, and an AE whose container holds one 900 kB instance. */
-  async function withLargeInstance(rn: string, options: Parameters<typeof startTestCse>[1] = {}): Promise<{ t: TestCse; socket: WebSocket; ae: string; answers: Attrs[] }> {
-    const t = await startTestCse({ 'ws.enabled': true, 'ws.port': 0 }, options);
+  async function withLargeInstance(rn: string, options: Parameters<typeof startTestCse>[1] = {}, config: Attrs = {}): Promise<{ t: TestCse; socket: WebSocket; ae: string; answers: Attrs[] }> {
+    const t = await startTestCse({ 'ws.enabled': true, 'ws.port': 0, ...config }, options);
     const socket = new WebSocket(`ws://127.0.0.1:${String(t.cse.wsPort)}`, ['oneM2M.json']);
     await new Promise((r) => socket.once('open', r));
     const ae = await t.client.registerAe(rn);
@@ -576,6 +576,37 @@ describe('ws: a connection whose answers are not read', () => {
       assert.ok(answers.every((a) => a.rsc === 2000 || (a.rqi === 'afterPause' && a.rsc === 2001)), JSON.stringify(answers.map((a) => a.rsc)));
       assert.equal((await t.client.retrieve('/cse-in/wsslow/afterPause', ae)).rsc, 2000);
     } finally {
+      socket.close();
+      await t.close();
+    }
+  });
+
+  it('holds the originator\'s in-flight places while answers wait unsent: its other connections are refused 4141', async () => {
+    const { t, socket, ae, answers } = await withLargeInstance('wsplaces', {}, { 'quota.inFlight': 2 });
+    const other = new WebSocket(`ws://127.0.0.1:${String(t.cse.wsPort)}`, ['oneM2M.json']);
+    try {
+      await new Promise((r) => other.once('open', r));
+      const otherAnswers: Attrs[] = [];
+      other.on('message', (data: Buffer) => otherAnswers.push(JSON.parse(data.toString()) as Attrs));
+      const read = (on: WebSocket, rqi: string): void => on.send(JSON.stringify({ op: 2, to: 'cse-in/wsplaces/c/la', fr: ae, rqi, rvi: '3' }));
+      // The first connection reads nothing: 20 answers of 900 kB (18 MB) are more than TCP's buffers hold.
+      socket.pause();
+      for (let i = 0; i < 20; i++) {
+        read(socket, `unread${String(i)}`);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      read(other, 'meanwhile');
+      await waitFor(() => otherAnswers.length === 1, 10_000);
+      // Given back when made, the places were free: the read on the other connection was served.
+      assert.equal(otherAnswers[0]?.rsc, 4141, 'answers not written out still hold the originator\'s places');
+      socket.resume();
+      await waitFor(() => answers.length === 20, 30_000);
+      read(other, 'afterwards');
+      await waitFor(() => otherAnswers.length === 2, 10_000);
+      assert.equal(otherAnswers[1]?.rsc, 2000);
+    } finally {
+      other.close();
       socket.close();
       await t.close();
     }

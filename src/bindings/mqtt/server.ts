@@ -9,6 +9,7 @@ import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { codecByName, decodeBody, formatOfCodec } from '../../serialization/codec.js';
 import type { RequestHandler } from '../http/server.js';
+import { whenAnswerSent } from '../answerSent.js';
 import { answerRqi, requestDocument, requestFromDocument, responseDocument, rscOf, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 
@@ -146,7 +147,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
       // What the request holds (its quota.inFlight place) is given back once its answer has been handed to the broker
       // connection, not when it is made: one connection carries every client, and answers it cannot send as fast as
       // they are made waited in this process unbounded (1 600 reads of 500 kB: 1.26 GB).
-      let release: (() => void) | undefined;
+      const answerSent = whenAnswerSent();
       try {
         if (payload.length > options.maxMessageBytes) throw new CseError(RSC.BAD_REQUEST, `the message exceeds ${options.maxMessageBytes} bytes`);
         const request = requestFromDocument(decodeBody(codec, payload));
@@ -164,9 +165,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
           secure: options.url.startsWith('mqtts:'),
           responseFormat: formatOfCodec(codec),
           ...(linkCse === undefined ? {} : { brokerCse: linkCse }),
-          settle: (r) => {
-            release = r;
-          },
+          settle: answerSent.settle,
         };
         const response = await handle(request, transport);
         if (!withholdsResult(request, response)) await answer(kind, originator, format, response, request.fr);
@@ -176,7 +175,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
         if (!(err instanceof CseError)) log.error({ err }, 'MQTT binding failure');
         await answer(kind, originator, format, { rsc, rqi, pc: { 'm2m:dbg': message } }, fromTopicId(originator)).catch(() => undefined);
       } finally {
-        release?.();
+        answerSent.sent();
       }
     })().catch((err: unknown) => log.error({ err }, 'MQTT message handling failed'));
   });

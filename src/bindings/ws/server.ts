@@ -14,6 +14,7 @@ import { codecByName, decodeBody, type Codec, formatOfCodec } from '../../serial
 import type { HttpBindingOptions, RequestHandler } from '../http/server.js';
 import { peerCertificateOf, pskIdentities } from '../http/tls.js';
 import { hostAllowed, originAllowed } from '../browserGuard.js';
+import { whenAnswerSent, type AnswerSent } from '../answerSent.js';
 import { answerRqi, requestFromDocument, rscOf, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 import { withholdsResult } from '../../primitive/response.js';
@@ -154,9 +155,13 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
       if (next !== undefined && socket.readyState === WebSocket.OPEN) handleMessage(next);
       else resumeIfRoom();
     };
-    const answerWith = (bytes: Buffer): void => {
-      // The request is done once its answer is written out (or the connection is gone).
-      socket.send(bytes, requestDone);
+    const answerWith = (bytes: Buffer, answerSent: AnswerSent): void => {
+      // The request is done, and gives back its in-flight places, once its answer is written out (or the connection is
+      // gone): an originator's answers waiting on all its connections count against its quota.inFlight.
+      socket.send(bytes, () => {
+        answerSent.sent();
+        requestDone();
+      });
       if (socket.bufferedAmount > WS_HIGH_WATER) pauseReading('unsent answers');
     };
     socket.on('message', (data: RawData) => {
@@ -169,6 +174,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
     });
     const handleMessage = (data: RawData): void => {
       inProgress++;
+      const answerSent = whenAnswerSent();
       void (async () => {
         const payload = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
         let rqi = '';
@@ -182,25 +188,30 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
             const answered = answerRqi(answer);
             const waiting = answered === undefined ? undefined : awaiting.get(answered);
             if (waiting?.socket === socket) waiting.done({ rsc: rscOf(answer.rsc) ?? 5103, body: answer.pc });
+            answerSent.sent();
             requestDone();
             return;
           }
           const request = requestFromDocument(decoded);
           rqi = request.rqi;
           to = request.fr;
-          const response = await handle(request, transport);
+          const response = await handle(request, { ...transport, settle: answerSent.settle });
           // Only a successful registration on this connection, or an originator its credential proved, makes it
           // the way to reach that AE [TS-0020]: a From that merely answered 2000 (or 1001) is only a claim.
           if (response.connectionOriginator !== undefined) connections.set(response.connectionOriginator, { socket, codec, xml });
-          if (!withholdsResult(request, response)) answerWith(codec.encode(responseDocument(response, to, xml)));
-          else requestDone();
+          if (!withholdsResult(request, response)) answerWith(codec.encode(responseDocument(response, to, xml)), answerSent);
+          else {
+            answerSent.sent();
+            requestDone();
+          }
         } catch (err) {
           const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
           if (!(err instanceof CseError)) log.error({ err }, 'WebSocket binding failure');
-          answerWith(codec.encode(responseDocument({ rsc, rqi, pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, to, xml)));
+          answerWith(codec.encode(responseDocument({ rsc, rqi, pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, to, xml)), answerSent);
         }
       })().catch((err: unknown) => {
         // Only an answer that could not be encoded gets here: the request is done, unanswered.
+        answerSent.sent();
         requestDone();
         log.error({ err }, 'WebSocket message handling failed');
       });
