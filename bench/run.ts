@@ -147,7 +147,8 @@ async function startWarden(storageFlags: string[], httpPort = 0): Promise<{ chil
   // the token bucket still runs on every request but refuses none.
   const quotaFlags = ['--quota.rate=1000000', '--quota.burst=10000000'];
   // WARDEN_BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=prof`) profiles the CSE, not the load generator.
-  const nodeArgs = (process.env.WARDEN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  // Warden as deployed (`npm start`, docs/deploy/warden.service): a 16 MB young generation (README, Deployment, Memory).
+  const nodeArgs = ['--max-semi-space-size=8', ...(process.env.WARDEN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
   // Warden's default log level (info: one line per request) unless --log-level says otherwise.
   const logLevel = option('log-level', 'info');
   // The operations listener is on by default, so the benchmark measures it (metrics on the request path) on a
