@@ -11,13 +11,18 @@ import { RESOURCE_TYPE } from '../resources/types.js';
 import { NOTIFICATION_SCHEDULE_KEY, NOTIFICATION_SCHEDULE_TIMER } from '../resources/types/schedule.js';
 import type { SubscriptionAttributes } from '../resources/types/subscription.js';
 import { SCHEDULE_HORIZON_DAYS, anyScheduleMatches, compileSchedule, nextScheduleMatch, type Schedule } from '../security/schedule.js';
-import { setTimer, type TimerHandler } from '../scheduler/timers.js';
+import { setTimer, timerTarget, type TimerHandler } from '../scheduler/timers.js';
 import type { NewOutboxMessage, OutboxMessage, ResourceStore, StoredResource } from '../storage/store.js';
 import { OUTBOX_TOPIC, creatorOf, sameRegistration, type StoredEnvelope } from './events.js';
 
 /** Outbox targets of held notifications; deliverers never lease them. */
 export const HELD_PREFIX = 'held:';
 export const heldQueue = (subscriptionRi: string): string => `${HELD_PREFIX}${subscriptionRi}`;
+/**
+ * What a deleted subscription leaves in the outbox: its held notifications and the timer that would release them,
+ * which may be due years ahead (a schedule that never opens is looked at again after SCHEDULE_HORIZON_DAYS).
+ */
+export const queuesLeftBy = (subscriptionRi: string): string[] => [heldQueue(subscriptionRi), timerTarget(NOTIFICATION_SCHEDULE_TIMER, subscriptionRi)];
 
 /** m2m:eventCat [TS-0004 §6.3.4.2.3]: 2 immediate, 4 latest. */
 const EVENT_CATEGORY = { IMMEDIATE: 2, LATEST: 4 } as const;

@@ -11,7 +11,7 @@ import { OPERATION } from '../primitive/request.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { isGroupMember, leaveGroups } from '../resources/types/group.js';
 import { endCrossResourceLinks } from '../notifications/crossResource.js';
-import { heldQueue } from '../notifications/notificationSchedule.js';
+import { queuesLeftBy } from '../notifications/notificationSchedule.js';
 import { ANNOUNCED_TO_KEY } from '../resources/announceable.js';
 import { queueWithdrawals } from '../remote/withdrawals.js';
 
@@ -37,8 +37,9 @@ async function recordDeletionEvents(
   await recordEvent(tx, ctx, root, { type: EVENT.DELETE, resource: root, operation: OPERATION.DELETE, originator, ...decided });
   if (parent) await recordEvent(tx, ctx, parent, { type: EVENT.DELETE_CHILD, resource: root, operation: OPERATION.DELETE, originator, ...decided });
   for (const sub of ended) await recordDeletion(tx, services.self, sub, now);
-  // What a subscription held outside its notificationSchedule goes with it (a crossResourceSubscription's: crossResource.ts).
-  if (ended.length > 0) await tx.dropQueued(ended.map((sub) => heldQueue(sub.ri)));
+  // What a subscription held outside its notificationSchedule goes with it, and its release timer (a
+  // crossResourceSubscription's: crossResource.ts).
+  if (ended.length > 0) await tx.dropQueued(ended.flatMap((sub) => queuesLeftBy(sub.ri)));
 }
 
 export async function deleteWithBookkeeping(

@@ -206,13 +206,18 @@ export function parseTimestamp(value: string): number | undefined {
   const m = TIMESTAMP.exec(value);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  const date = new Date(Date.UTC(2000, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0));
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  const ms = date.getTime();
   if (Number.isNaN(ms)) return undefined;
-  const check = new Date(ms);
-  if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  if (date.getUTCFullYear() !== Number(y) || date.getUTCMonth() !== Number(mo) - 1 || date.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
   if (!zone || zone === 'Z') return ms;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  const offset = (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
-  return ms - sign * offset;
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2, 4));
+  // ISO 8601 offsets: hours 00-23 (real zones reach 14), minutes 00-59; +99:99 is no offset.
+  if (hours > 23 || minutes > 59) return undefined;
+  return ms - sign * (hours * 60 + minutes) * 60_000;
 }

@@ -20,7 +20,7 @@ interface TimerMessage {
   readonly payload: unknown;
 }
 
-const timerTarget = (kind: string, ri: string): string => `${TIMER_TARGET_PREFIX}${kind} ${ri}`;
+export const timerTarget = (kind: string, ri: string): string => `${TIMER_TARGET_PREFIX}${kind} ${ri}`;
 
 /** Sets (or moves) the timer of this kind for a resource to `at` (epoch ms); part of the caller's transaction. */
 export async function setTimer(tx: ResourceStore, kind: string, ri: string, at: number, payload: unknown, now: number): Promise<void> {

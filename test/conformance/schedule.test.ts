@@ -153,8 +153,11 @@ describe('<schedule> over HTTP', () => {
       assert.equal((await t.client.update('/cse-in/planner/shelf', { 'm2m:cnt': { lbl: ['held'] } }, ae)).rsc, 2004);
       t.cse.deliverer.wake();
       await waitFor(async () => (await t.cse.services.store.countQueuedByPrefix('held:', 10)) === 2);
+      assert.equal(await t.cse.services.store.countQueuedByPrefix('tmr:notificationSchedule ', 10), 2);
       assert.equal((await t.client.delete('/cse-in/planner/shelf/gone', ae)).rsc, 2002);
       assert.equal(await t.cse.services.store.countQueuedByPrefix('held:', 10), 1, "a deleted subscription's held notifications go with it");
+      // So does the timer that would release them (a window years ahead, or none: it would stay that long).
+      assert.equal(await t.cse.services.store.countQueuedByPrefix('tmr:notificationSchedule ', 10), 1, "a deleted subscription's release timer goes with it");
       assert.equal((await t.client.delete('/cse-in/planner/shelf/kept/notificationSchedule', ae)).rsc, 2002);
       t.cse.deliverer.wake();
       await waitFor(() => notificationsFor(rx, 'kept').length === 1);

@@ -34,7 +34,7 @@ describe('deployment examples', () => {
   it('the systemd unit runs warden serve with that configuration and may write where the database is', () => {
     const unit = readFileSync(UNIT, 'utf8');
     const example = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as { storage: { path: string }; ops: { port: number } };
-    assert.match(unit, /^ExecStart=\/usr\/bin\/node \/opt\/warden\/bin\/warden\.js serve --config \/etc\/warden\/warden\.json$/m);
+    assert.match(unit, /^ExecStart=\/usr\/bin\/node --max-semi-space-size=8 \/opt\/warden\/bin\/warden\.js serve --config \/etc\/warden\/warden\.json$/m);
     assert.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     assert.match(unit, /^RestartPreventExitStatus=2$/m, 'a configuration error (exit 2) is not restarted');
     const writable = /^ReadWritePaths=(.+)$/m.exec(unit)?.[1]?.split(' ') ?? [];

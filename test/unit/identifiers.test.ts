@@ -1,7 +1,7 @@
 // Resource and request identifiers drawn from a pool of random bytes: distinct across refills of the pool.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTimestamp, hasAssignedIdShape, newResourceId, parseTarget, randomIdSuffix } from '../../src/primitive/identifiers.js';
+import { formatTimestamp, hasAssignedIdShape, newResourceId, parseTarget, parseTimestamp, randomIdSuffix } from '../../src/primitive/identifiers.js';
 
 describe('randomIdSuffix', () => {
   it('gives distinct base-36 suffixes of the length asked, across many refills of its pool', () => {
@@ -51,6 +51,18 @@ describe('formatTimestamp', () => {
     values.push(base, later, base + 3, later + 4, base + 5, base + 5000, later + 6, base + 7);
     for (const ms of values) assert.equal(formatTimestamp(ms), expected(ms), `at ${ms}`);
     assert.equal(formatTimestamp(Date.UTC(2026, 10, 25, 13, 13, 27, 123)), '20261125T131327,123000');
+  });
+});
+
+describe('parseTimestamp', () => {
+  it('reads offsets within ±23:59 only, and years 0000-0099 as themselves (not 1900-1999)', () => {
+    assert.equal(parseTimestamp('20271206T120000+01:30'), Date.UTC(2027, 11, 6, 10, 30));
+    assert.equal(parseTimestamp('20271206T120000-0200'), Date.UTC(2027, 11, 6, 14, 0));
+    for (const bad of ['20271206T120000+99:99', '20271206T120000+24:00', '20271206T120000-12:60', '20260230T000000', '20261206T240000']) {
+      assert.equal(parseTimestamp(bad), undefined, bad);
+    }
+    assert.equal(new Date(parseTimestamp('00500101T000000') ?? Number.NaN).getUTCFullYear(), 50);
+    assert.equal(new Date(parseTimestamp('00000229T000000') ?? Number.NaN).getUTCMonth(), 1, 'year 0 is a leap year');
   });
 });
 
