@@ -6,6 +6,7 @@
 // deliverer serves: kept in a target's queue they would block the notifications of every other subscription to that
 // target until the window opened. A durable timer (scheduler/timers.ts) at the window's opening moves them into their
 // targets' queues, in the order they were made.
+import { createHash } from 'node:crypto';
 import type { CseServices } from '../pipeline/context.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { NOTIFICATION_SCHEDULE_KEY, NOTIFICATION_SCHEDULE_TIMER } from '../resources/types/schedule.js';
@@ -38,7 +39,12 @@ interface HeldContent {
 }
 
 const compiled = new Map<string, Schedule>();
-const COMPILED_KEPT = 1_000;
+/**
+ * Entries kept compiled: every event asks each held subscription whether its window is open, and a cache smaller than
+ * the entries of one busy resource's subscriptions (1 000 × 32) was cleared before it served any. A compiled entry
+ * is a list of shared fields (schedule.ts), a few hundred bytes.
+ */
+const COMPILED_KEPT = 32_768;
 
 /** The compiled entries of a subscription's notificationSchedule; undefined when it has none. */
 function notificationSchedule(doc: Readonly<Record<string, unknown>>): Schedule[] | undefined {
@@ -113,14 +119,20 @@ export async function afterHolding(tx: ResourceStore, services: CseServices, sub
  * schedule that opens years ahead, or never), and every held notification asks.
  */
 const releaseTimes = new Map<string, { readonly from: number; readonly at: number }>();
+/**
+ * Schedules whose next opening is remembered, by a digest of their entries (up to 32 × 512 characters each). As many
+ * as the subscriptions a few busy resources can hold (1 000 each): one event asks for all of its held subscriptions,
+ * and a cache smaller than them was cleared before it served any (the probe's 1 200 distinct schedules).
+ */
+const RELEASE_TIMES_KEPT = 16_384;
 
 function releaseTime(sub: StoredResource, now: number): number {
-  const key = JSON.stringify(sub.doc[NOTIFICATION_SCHEDULE_KEY] ?? null);
+  const key = createHash('sha256').update(JSON.stringify(sub.doc[NOTIFICATION_SCHEDULE_KEY] ?? null)).digest('base64');
   const known = releaseTimes.get(key);
   if (known && now >= known.from && now < known.at) return known.at;
   // No opening within the horizon: looked at again then (the schedule may change, or a year field come closer).
   const at = nextScheduleMatch(notificationSchedule(sub.doc) ?? [], now + 1) ?? now + SCHEDULE_HORIZON_DAYS * 86_400_000;
-  if (releaseTimes.size >= COMPILED_KEPT) releaseTimes.clear();
+  if (releaseTimes.size >= RELEASE_TIMES_KEPT) releaseTimes.clear();
   releaseTimes.set(key, { from: now, at });
   return at;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { anyScheduleMatches, compileSchedule, nextScheduleMatch } from '../../src/security/schedule.js';
+import { SCHEDULE_HORIZON_DAYS, anyScheduleMatches, compileSchedule, nextScheduleMatch, type Schedule } from '../../src/security/schedule.js';
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -51,5 +51,50 @@ describe('the opening of a schedule window (nextScheduleMatch)', () => {
     assert.equal(anyScheduleMatches(entries, opens), true);
     assert.equal(anyScheduleMatches(entries, opens - 1000), false);
     assert.equal(anyScheduleMatches(entries, opens + 10_000), false);
+  });
+
+  it('agrees with a walk of every day by Date, for schedules of every field (randomised, seeded)', () => {
+    // The plain walk the calendar-counting search replaced: a Date for each day, then the first matching second.
+    const byDate = (schedules: readonly Schedule[], fromMs: number): number | undefined => {
+      const start = Math.ceil(fromMs / 1000) * 1000;
+      const firstDay = Math.floor(start / 86_400_000) * 86_400_000;
+      let best: number | undefined;
+      for (const schedule of schedules) {
+        for (let d = 0; d <= SCHEDULE_HORIZON_DAYS; d++) {
+          const dayStart = firstDay + d * 86_400_000;
+          const date = new Date(dayStart);
+          const f = schedule;
+          if (!f[6]?.(date.getUTCFullYear()) || !f[4]?.(date.getUTCMonth() + 1) || !f[3]?.(date.getUTCDate()) || !f[5]?.(date.getUTCDay())) continue;
+          let found: number | undefined;
+          for (let sec = Math.max(start, dayStart); sec < dayStart + 86_400_000 && found === undefined; sec += 1000) {
+            if (anyScheduleMatches([schedule], sec)) found = sec;
+          }
+          if (found !== undefined) {
+            if (best === undefined || found < best) best = found;
+            break;
+          }
+        }
+      }
+      return best;
+    };
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    const pick = (choices: readonly string[]): string => choices[random(choices.length)] ?? '*';
+    for (let i = 0; i < 60; i++) {
+      const entry = [
+        pick(['*', '0', '30', '58-2']),
+        pick(['*', '0', '15', '*/20']),
+        pick(['*', '0', '23', '22-6/2']),
+        pick(['*', '1', '29', '30', '31', '13', '1-7']),
+        pick(['*', '2', '4', '2,12', '11-1']),
+        pick(['*', '0', '5', '1-5', '6']),
+        pick(['*', '*', '2027', '2028-2029', '2001', '2026']),
+      ].join(' ');
+      const from = Date.UTC(2026, random(12), 1 + random(28), random(24), random(60), random(60)) + random(1000);
+      assert.equal(nextScheduleMatch([compileSchedule(entry)], from), byDate([compileSchedule(entry)], from), `${entry} from ${new Date(from).toISOString()}`);
+    }
   });
 });
