@@ -28,7 +28,34 @@ const ALL_OPERATIONS = 63;
  * Bounds on one policy. A policy is compiled and evaluated on requests of other originators, so its size
  * is a cost they pay: these limits keep one decision cheap whatever a policy author writes.
  */
-export const POLICY_LIMITS = { rules: 64, originators: 64, contexts: 16, windows: 16, addresses: 64, objectDetails: 16, childTypes: 64, attributes: 64 } as const;
+export const POLICY_LIMITS = { rules: 64, originators: 64, contexts: 16, windows: 16, addresses: 64, objectDetails: 16, childTypes: 64, attributes: 64, conditions: 256 } as const;
+
+/**
+ * The time windows, address ranges and regions in all contexts of a rule set (`conditions` at most): the per-rule
+ * bounds alone allowed 64 × 16 × 16 windows in one policy, a few seconds of the event loop to compile and 20 MB
+ * cached per policy (found by a probe of time inputs), tested on every decision that reaches its rules.
+ */
+function conditionsIn(acr: readonly unknown[]): number {
+  let n = 0;
+  for (const rule of acr) {
+    const acco = isRecord(rule) ? rule.acco : undefined;
+    if (!Array.isArray(acco)) continue;
+    for (const context of acco) {
+      if (!isRecord(context)) continue;
+      const acip = isRecord(context.acip) ? context.acip : {};
+      const listed = (list: unknown): number => (Array.isArray(list) ? list.length : 0);
+      n += listed(context.actw) + listed(acip.ipv4) + listed(acip.ipv6) + (context.aclr === undefined ? 0 : 1);
+    }
+  }
+  return n;
+}
+
+/** The conditions a compiled rule set holds: the weight of a cached policy. */
+export function compiledConditions(rules: readonly CompiledRule[]): number {
+  let n = 0;
+  for (const rule of rules) for (const c of rule.contexts ?? []) n += (c.windows?.length ?? 0) + (c.addresses?.length ?? 0) + (c.region ? 1 : 0);
+  return n;
+}
 
 interface CompiledContext {
   readonly windows?: readonly Schedule[];
@@ -241,6 +268,10 @@ export function compileRules(value: unknown, name: string, self: LocalIdentity, 
   if (!Array.isArray(acr)) return fail(`${name}.acr`, 'must be a list of access control rules');
   if (acr.length < minRules) fail(`${name}.acr`, `must contain at least ${minRules} rule`);
   if (acr.length > POLICY_LIMITS.rules) fail(`${name}.acr`, `has more than ${POLICY_LIMITS.rules} rules`);
+  const conditions = conditionsIn(acr);
+  if (conditions > POLICY_LIMITS.conditions) {
+    fail(`${name}.acr`, `holds ${conditions} time windows, address ranges and regions in its contexts; at most ${POLICY_LIMITS.conditions} in all`);
+  }
   return acr.map((rule, i) => compileRule(rule, `${name}.acr[${i}]`, self));
 }
 

@@ -8,7 +8,7 @@ import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { ANNOUNCEABLE, CSE_BASE_ANNC, cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { representation } from '../resources/representation.js';
-import { ACCESS_OPERATION, attributeGrantingRules, compileRules, firstGrantingRule, type AccessFacts, type AccessOperation, type CompiledRule } from './acp.js';
+import { ACCESS_OPERATION, attributeGrantingRules, compileRules, compiledConditions, firstGrantingRule, type AccessFacts, type AccessOperation, type CompiledRule } from './acp.js';
 import { parseAddress, unmapped } from './addresses.js';
 import { absoluteSegments, groupCandidates, roleIssuedBy } from './originators.js';
 import { timeFields } from './schedule.js';
@@ -146,7 +146,15 @@ interface CachedPolicy {
   readonly selfPrivileges: readonly CompiledRule[];
   /** acor entries of either rule set that may name local groups. */
   readonly groupCandidates: readonly string[];
+  /** Its time windows, address ranges and regions: what it weighs in the cache. */
+  readonly conditions: number;
 }
+
+/**
+ * Conditions of all cached policies together: the count of policies alone (CACHE_LIMIT) let the cache hold 10 000
+ * policies of up to 256 windows each.
+ */
+const CACHED_CONDITIONS_LIMIT = 65_536;
 
 /**
  * Everything a decision of linked policies reads besides time, groups and policies (whose changes end the cached
@@ -259,7 +267,7 @@ export class AccessDecider {
   /** Invalidations may have been missed (another process's writes): nothing cached is trusted any more. */
   private forgetAll(): void {
     this.generation++;
-    this.policies.clear();
+    this.clearPolicies();
     this.groups.clear();
     this.governors.clear();
     this.dynamic.clear();
@@ -291,6 +299,7 @@ export class AccessDecider {
   private forget(ty: number, ri: string): void {
     this.generation++;
     if (ty === RESOURCE_TYPE.accessControlPolicy || ty === ANNOUNCED_POLICY) {
+      this.cachedConditions -= this.policies.get(ri)?.conditions ?? 0;
       this.policies.delete(ri);
       // A policy write does not say which target it is under; policy writes are rare, grants rarer still.
       this.dynamic.clear();
@@ -716,6 +725,13 @@ export class AccessDecider {
     return ri.startsWith(`/${this.self.cseId}/`) ? ri.slice(this.self.cseId.length + 2) : ri;
   }
 
+  private cachedConditions = 0;
+
+  private clearPolicies(): void {
+    this.policies.clear();
+    this.cachedConditions = 0;
+  }
+
   private async loadPolicy(ri: string): Promise<CachedPolicy | undefined> {
     const id = this.localId(ri);
     const cached = this.policies.get(id);
@@ -728,8 +744,9 @@ export class AccessDecider {
     const compiled = this.compile(stored);
     if (!compiled) return undefined;
     if (generation === this.generation) {
-      if (this.policies.size >= CACHE_LIMIT) this.policies.clear();
+      if (this.policies.size >= CACHE_LIMIT || this.cachedConditions + compiled.conditions > CACHED_CONDITIONS_LIMIT) this.clearPolicies();
       this.policies.set(id, compiled);
+      this.cachedConditions += compiled.conditions;
     }
     return compiled;
   }
@@ -739,7 +756,7 @@ export class AccessDecider {
       const privileges = compileRules(stored.doc.pv, 'pv', this.self, 0);
       const selfPrivileges = compileRules(stored.doc.pvs, 'pvs', this.self, 1);
       const candidates = [...privileges, ...selfPrivileges].flatMap((rule) => groupCandidates(rule.originators));
-      return { et: stored.et, privileges, selfPrivileges, groupCandidates: [...new Set(candidates)] };
+      return { et: stored.et, privileges, selfPrivileges, groupCandidates: [...new Set(candidates)], conditions: compiledConditions(privileges) + compiledConditions(selfPrivileges) };
     } catch {
       return undefined; // stored policies were validated on write; anything unreadable grants nothing
     }

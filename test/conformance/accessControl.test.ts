@@ -145,6 +145,21 @@ describe('accessControlPolicy decisions over HTTP', () => {
       clock.set(Date.UTC(2026, 10, 25, 12, 0, 0));
     });
 
+    it('a policy holds at most 256 windows, address ranges and regions in all its contexts (4000 beyond, nothing stored)', async () => {
+      const windows = (count: number): string[] => Array.from({ length: count }, (_, i) => `${i % 60} * * * * * ${1900 + i}`);
+      const rule = (perContext: number, addresses = 0): Rule => ({
+        acor: [GUEST],
+        acop: 2,
+        acco: Array.from({ length: 16 }, () => ({ actw: windows(perContext), ...(addresses > 0 ? { acip: { ipv4: Array.from({ length: addresses }, (_, i) => `10.0.0.${i}`) } } : {}) })),
+      });
+      // 16 contexts × 8 windows in each of two rules: 256, accepted; one more address range: 257.
+      await guarded([rule(8), rule(8)]);
+      const over = await v4.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'tooManyConditions', pv: { acr: [rule(8), rule(8, 1)] }, pvs: { acr: [{ acor: [OWNER], acop: 63 }] } } }, OWNER);
+      assert.equal(over.rsc, 4000, over.text);
+      assert.match(over.text, /pv\.acr.*272 time windows, address ranges and regions.*at most 256/);
+      assert.equal((await v4.retrieve('/cse-in/owner/tooManyConditions', OWNER)).rsc, 4004);
+    });
+
     it('accessControlWindow: a past year is a valid window that never matches; the current year matches', async () => {
       const past = await guarded([{ acor: [GUEST], acop: 2, acco: [{ actw: ['* * * * * * 1984'] }] }]);
       assertDenied(await v4.retrieve(past.path, GUEST), '1984');
