@@ -204,6 +204,30 @@ describe('requests in progress per originator', () => {
   });
 });
 
+describe('requests waiting for their operation execution time', () => {
+  let t: TestCse;
+  before(async () => {
+    t = await startTestCse({ 'quota.inFlightTotal': 4 });
+  });
+  after(() => t.close());
+
+  it('hold no in-flight place while they wait, and one originator has at most 8 waiting (4141 beyond)', async () => {
+    const waiter = await t.client.registerAe('waiter');
+    const others = ['patient1', 'patient2'];
+    for (const name of others) await t.client.registerAe(name);
+    // Nine blocking reads to be carried out 2 s from now, sent together.
+    const waiting = Array.from({ length: 9 }, () => t.client.retrieve('/cse-in/waiter', waiter, { headers: { 'X-M2M-OET': '2000' } }));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Eight waits holding places would fill quota.inFlightTotal (4) and its reserve for everyone else.
+    for (const name of others) assert.equal((await t.client.retrieve(`/cse-in/${name}`, `C${name}`)).rsc, 2000);
+    const answers = await Promise.all(waiting);
+    const refused = answers.filter((a) => a.rsc === 4141);
+    assert.equal(refused.length, 1, JSON.stringify(answers.map((a) => a.rsc)));
+    assert.match(String(refused[0]?.body?.['m2m:dbg']), /waiting for their operation execution time \(this originator has 8\)/);
+    assert.equal(answers.filter((a) => a.rsc === 2000).length, 8);
+  });
+});
+
 describe('requests in progress in the whole process', () => {
   let t: TestCse;
   before(async () => {
