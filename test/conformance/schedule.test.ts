@@ -393,6 +393,22 @@ describe('<timeSyncBeacon> over HTTP', () => {
     assert.equal((await t.client.retrieve('/cse-in/clocked/b', ae)).rsc, 4004);
   });
 
+  it('gives one creator at most 16 periodic beacons (the admin excepted)', async () => {
+    const rx = await new Receiver().start();
+    after(() => rx.stop());
+    const busy = await t.client.registerAe('beaconer');
+    const periodic = (rn: string, originator = busy) => t.client.create('/cse-in/beaconer', 60, { 'm2m:tsb': { rn, bcnc: 1, bcni: 'PT1H', bcnu: [rx.url] } }, originator);
+    for (let i = 0; i < 16; i++) assert.equal((await periodic(`p${i}`)).rsc, 2001);
+    const seventeenth = await periodic('p16');
+    assert.equal(seventeenth.rsc, 5207, seventeenth.text);
+    assert.match(String(seventeenth.body?.['m2m:dbg']), /16 periodic time sync beacons/);
+    assert.equal((await periodic('byAdmin', 'CAdmin')).rsc, 2001);
+    // A loss-of-synchronization beacon is no periodic one.
+    assert.equal((await t.client.create('/cse-in/beaconer', 60, { 'm2m:tsb': { rn: 'los', bcnc: 2, bcnr: busy, bcnu: [rx.url] } }, busy)).rsc, 2001);
+    assert.equal((await t.client.delete('/cse-in/beaconer/p1', busy)).rsc, 2002);
+    assert.equal((await periodic('p16')).rsc, 2001, 'a place comes back when a beacon goes');
+  });
+
   it("watches only its creator's own requests (another requester: 4103; the admin may name any), at most 16 beacons per requester", async () => {
     const rx = await new Receiver().start();
     after(() => rx.stop());
