@@ -189,7 +189,11 @@ export async function fanOut(ctx: RequestContext): Promise<Outcome> {
         return { rsc: RSC.GROUP_MEMBERS_NOT_RESPONDED, rqi: ctx.request.rqi, fr: member, pc: { 'm2m:dbg': `not sent: the fan-out reached its bound of ${bound} (groups.maxFanOutRequests / groups.maxAnswerBytes)` } };
       }
       budget.requests--;
-      const request: RequestPrimitive = { ...ctx.request, to: await memberTarget(ctx, member, suffix), gid, ...groupSubscription(ctx, group.ri) };
+      // The group's request waited for its oet already (execute.ts): its members carry it out now, once (a relative
+      // oet measured again from each member request's arrival made each wait again).
+      const { oet: _waited, ...asked } = ctx.request;
+      void _waited;
+      const request: RequestPrimitive = { ...asked, to: await memberTarget(ctx, member, suffix), gid, ...groupSubscription(ctx, group.ri) };
       const response = await dispatch(request, { ...ctx.transport, fanOutDepth: depth, fanOutBudget: budget, ...(verified ? { verifiedTargets: verified.targets, verifiedRegistrations: verified.registrations } : {}) });
       let pc = response.pc;
       // A nested aggregate made here was counted member by member where it was made; one that another CSE made (a

@@ -170,11 +170,13 @@ function formatFully(ms: number): string {
   const d = new Date(ms);
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
   return (
-    `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}T` +
+    `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}T` +
     `${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())},${p(d.getUTCMilliseconds(), 3)}000`
   );
 }
 
+const YEAR_ZERO = Date.UTC(2000, 0, 1) - 2000 * 365.2425 * 86_400_000;
+const YEAR_TEN_THOUSAND = Date.UTC(2000, 0, 1) + 8000 * 365.2425 * 86_400_000;
 const TIMESTAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /**
@@ -219,5 +221,7 @@ export function parseTimestamp(value: string): number | undefined {
   const minutes = Number(digits.slice(2, 4));
   // ISO 8601 offsets: hours 00-23 (real zones reach 14), minutes 00-59; +99:99 is no offset.
   if (hours > 23 || minutes > 59) return undefined;
-  return ms - sign * (hours * 60 + minutes) * 60_000;
+  const utc = ms - sign * (hours * 60 + minutes) * 60_000;
+  // Four digits of year in UTC too: 00000101T000000+01:00 would be year -1 (compared as text, and not writable back).
+  return utc < YEAR_ZERO || utc >= YEAR_TEN_THOUSAND ? undefined : utc;
 }

@@ -261,14 +261,19 @@ function compileRule(value: unknown, path: string, self: LocalIdentity): Compile
 }
 
 /** Parses an m2m:setOfAcrs ({acr: [...]}); `minRules` is 1 for selfPrivileges [TS-0004 §7.4.2.2.1]. */
-export function compileRules(value: unknown, name: string, self: LocalIdentity, minRules: number): CompiledRule[] {
+/**
+ * `stored`: rules read back from the database, validated when written. They are not held to `conditions`, which
+ * came later: a policy written before (more than 256 windows in all) keeps granting what it granted; new and changed
+ * ones are held to it.
+ */
+export function compileRules(value: unknown, name: string, self: LocalIdentity, minRules: number, stored = false): CompiledRule[] {
   if (!isRecord(value)) return fail(name, 'must be a set of access control rules: {"acr": [...]}');
   onlyKeys(value, ['acr'], name);
   const acr = value.acr ?? [];
   if (!Array.isArray(acr)) return fail(`${name}.acr`, 'must be a list of access control rules');
   if (acr.length < minRules) fail(`${name}.acr`, `must contain at least ${minRules} rule`);
   if (acr.length > POLICY_LIMITS.rules) fail(`${name}.acr`, `has more than ${POLICY_LIMITS.rules} rules`);
-  const conditions = conditionsIn(acr);
+  const conditions = stored ? 0 : conditionsIn(acr);
   if (conditions > POLICY_LIMITS.conditions) {
     fail(`${name}.acr`, `holds ${conditions} time windows, address ranges and regions in its contexts; at most ${POLICY_LIMITS.conditions} in all`);
   }

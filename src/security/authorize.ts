@@ -538,7 +538,7 @@ export class AccessDecider {
       if (typeof binding?.or !== 'string' || child.et === undefined) continue;
       try {
         const tokens = Array.isArray(binding.tokens) ? binding.tokens.filter((t): t is string => typeof t === 'string') : [];
-        found.push({ ri: child.ri, et: child.et, originator: binding.or, das: String(binding.das), tokens, privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
+        found.push({ ri: child.ri, et: child.et, originator: binding.or, das: String(binding.das), tokens, privileges: compileRules(child.doc.pv, 'pv', this.self, 0, true) });
       } catch {
         // Validated when the DAS answer was accepted; anything unreadable grants nothing.
       }
@@ -744,6 +744,8 @@ export class AccessDecider {
     const compiled = this.compile(stored);
     if (!compiled) return undefined;
     if (generation === this.generation) {
+      // Two requests that missed the cache together both compiled the policy: the second replaces the first.
+      this.cachedConditions -= this.policies.get(id)?.conditions ?? 0;
       if (this.policies.size >= CACHE_LIMIT || this.cachedConditions + compiled.conditions > CACHED_CONDITIONS_LIMIT) this.clearPolicies();
       this.policies.set(id, compiled);
       this.cachedConditions += compiled.conditions;
@@ -753,8 +755,8 @@ export class AccessDecider {
 
   private compile(stored: StoredResource): CachedPolicy | undefined {
     try {
-      const privileges = compileRules(stored.doc.pv, 'pv', this.self, 0);
-      const selfPrivileges = compileRules(stored.doc.pvs, 'pvs', this.self, 1);
+      const privileges = compileRules(stored.doc.pv, 'pv', this.self, 0, true);
+      const selfPrivileges = compileRules(stored.doc.pvs, 'pvs', this.self, 1, true);
       const candidates = [...privileges, ...selfPrivileges].flatMap((rule) => groupCandidates(rule.originators));
       return { et: stored.et, privileges, selfPrivileges, groupCandidates: [...new Set(candidates)], conditions: compiledConditions(privileges) + compiledConditions(selfPrivileges) };
     } catch {

@@ -158,6 +158,17 @@ describe('accessControlPolicy decisions over HTTP', () => {
       assert.equal(over.rsc, 4000, over.text);
       assert.match(over.text, /pv\.acr.*272 time windows, address ranges and regions.*at most 256/);
       assert.equal((await v4.retrieve('/cse-in/owner/tooManyConditions', OWNER)).rsc, 4004);
+      // A policy stored before the bound (written here into the store directly) keeps granting.
+      const { path, acp } = await guarded([{ acor: [GUEST], acop: 2 }]);
+      assertGranted(await v4.retrieve(path, GUEST), 'before');
+      const store = t.cse.services.store;
+      const stored = await store.get(acp);
+      assert.ok(stored);
+      const always = (contexts: number): Array<{ actw: string[] }> => Array.from({ length: contexts }, () => ({ actw: Array.from({ length: 16 }, () => '* * * * * * *') }));
+      const rules = [{ acor: [OTHER], acop: 2, acco: always(16) }, { acor: [GUEST], acop: 2, acco: always(1) }];
+      await store.update({ ...stored, doc: { ...stored.doc, pv: { acr: rules } } });
+      await t.cse.services.access.invalidate(stored);
+      assertGranted(await v4.retrieve(path, GUEST), 'a stored policy of 272 windows');
     });
 
     it('accessControlWindow: a past year is a valid window that never matches; the current year matches', async () => {

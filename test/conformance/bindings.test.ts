@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import WebSocket from 'ws';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -519,6 +520,58 @@ describe('mqtt: answers the broker connection has not taken yet', () => {
       await reader.endAsync();
       await t.close();
       relay.close();
+    }
+  });
+
+  it('give their places back when the broker connection is lost with them unsent', async () => {
+    // A broker of the test's own (mqtt-packet): it stops reading the CSE's answers, then drops the connection, which
+    // the CSE makes again. With QoS 0 mqtt.js calls back a publish on the socket's next 'drain', which a socket closed
+    // while full never emits (with QoS 1 it sends it again on the new connection, and calls back on its PUBACK).
+    const cseId = `id-mqlost${process.pid}`;
+    const connections: Socket[] = [];
+    const answers: Attrs[] = [];
+    const broker = createServer((socket) => {
+      const parser = mqttPacket.parser();
+      parser.on('packet', (packet) => {
+        if (packet.cmd === 'connect') {
+          socket.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }));
+          connections.push(socket);
+        } else if (packet.cmd === 'subscribe') {
+          socket.write(mqttPacket.generate({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 0) }));
+        } else if (packet.cmd === 'publish') {
+          answers.push(JSON.parse(packet.payload.toString()) as Attrs);
+          if (packet.qos === 1) socket.write(mqttPacket.generate({ cmd: 'puback', messageId: packet.messageId }));
+        }
+        else if (packet.cmd === 'pingreq') socket.write(mqttPacket.generate({ cmd: 'pingresp' }));
+      });
+      socket.on('data', (d: Buffer) => parser.parse(d));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => broker.listen(0, '127.0.0.1', resolve));
+    const t = await startTestCse({ 'cse.id': cseId, 'mqtt.enabled': true, 'mqtt.url': `mqtt://127.0.0.1:${String((broker.address() as AddressInfo).port)}`, 'mqtt.qos': 0, 'quota.inFlight': 20 });
+    try {
+      const ae = await t.client.registerAe('mqlost');
+      assert.equal((await t.client.create('/cse-in/mqlost', 3, { 'm2m:cnt': { rn: 'c', mbs: 2_000_000 } }, ae)).rsc, 2001);
+      assert.equal((await t.client.create('/cse-in/mqlost/c', 4, { 'm2m:cin': { con: 'x'.repeat(900_000) } }, ae)).rsc, 2001);
+      const ask = (socket: Socket, rqi: string, to = 'cse-in/mqlost/c/la'): boolean =>
+        socket.write(mqttPacket.generate({ cmd: 'publish', topic: `/oneM2M/req/${ae}/${cseId}/json`, payload: JSON.stringify({ op: 2, to, fr: ae, rqi, rvi: '3' }), qos: 0, dup: false, retain: false }));
+      const first = connections[0];
+      assert.ok(first);
+      first.pause();
+      // Twenty reads in one burst: twenty answers of 900 kB waiting on the connection at once, holding every place.
+      for (let i = 0; i < 20; i++) ask(first, `lost${String(i)}`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      first.destroy();
+      await waitFor(() => connections.length === 2, 10_000);
+      const second = connections[1];
+      assert.ok(second);
+      ask(second, 'afterwards', 'cse-in/mqlost/c');
+      await waitFor(() => answers.some((a) => a.rqi === 'afterwards'), 10_000);
+      assert.equal(answers.find((a) => a.rqi === 'afterwards')?.rsc, 2000, 'the places of answers lost with the connection came back');
+    } finally {
+      await t.close();
+      for (const socket of connections) socket.destroy();
+      broker.close();
     }
   });
 });

@@ -226,6 +226,22 @@ describe('requests waiting for their operation execution time', () => {
     assert.match(String(refused[0]?.body?.['m2m:dbg']), /waiting for their operation execution time \(this originator has 8\)/);
     assert.equal(answers.filter((a) => a.rsc === 2000).length, 8);
   });
+
+  it('leave the admin unbounded, and a group request waits once: its members carry no oet', async () => {
+    const admin = await Promise.all(Array.from({ length: 9 }, () => t.client.retrieve('/cse-in', 'CAdmin', { headers: { 'X-M2M-OET': '500' } })));
+    assert.deepEqual(admin.map((a) => a.rsc), Array(9).fill(2000));
+    const owner = await t.client.registerAe('grouper');
+    const members: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const cnt = await t.client.create('/cse-in/grouper', 3, { 'm2m:cnt': { rn: `m${String(i)}` } }, owner);
+      members.push(String((cnt.body?.['m2m:cnt'] as Record<string, unknown>).ri));
+    }
+    assert.equal((await t.client.create('/cse-in/grouper', 9, { 'm2m:grp': { rn: 'g', mnm: 20, mid: members } }, owner)).rsc, 2001);
+    const fanned = await t.client.retrieve('/cse-in/grouper/g/fopt', owner, { headers: { 'X-M2M-OET': '500' } });
+    assert.equal(fanned.rsc, 2000, fanned.text);
+    const answers = (fanned.body?.['m2m:agr'] as { 'm2m:rsp': Array<{ rsc: number }> })['m2m:rsp'];
+    assert.deepEqual(answers.map((a) => a.rsc), Array(12).fill(2000), 'each member answered (a member waiting again counted against the 8)');
+  });
 });
 
 describe('requests in progress in the whole process', () => {

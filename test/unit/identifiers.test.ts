@@ -63,6 +63,10 @@ describe('parseTimestamp', () => {
     }
     assert.equal(new Date(parseTimestamp('00500101T000000') ?? Number.NaN).getUTCFullYear(), 50);
     assert.equal(new Date(parseTimestamp('00000229T000000') ?? Number.NaN).getUTCMonth(), 1, 'year 0 is a leap year');
+    // Written back with four digits of year (timestamps are compared as text), and never outside 0000-9999 in UTC.
+    assert.equal(formatTimestamp(parseTimestamp('00500101T000000') ?? Number.NaN), '00500101T000000,000000');
+    assert.equal(parseTimestamp('00000101T000000+01:00'), undefined);
+    assert.equal(parseTimestamp('99991231T233000-01:00'), undefined);
   });
 });
 

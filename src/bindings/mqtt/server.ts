@@ -9,7 +9,7 @@ import { RSC } from '../../primitive/rsc.js';
 import type { TransportContext } from '../../primitive/transport.js';
 import { codecByName, decodeBody, formatOfCodec } from '../../serialization/codec.js';
 import type { RequestHandler } from '../http/server.js';
-import { whenAnswerSent } from '../answerSent.js';
+import { whenAnswerSent, type AnswerSent } from '../answerSent.js';
 import { answerRqi, requestDocument, requestFromDocument, responseDocument, rscOf, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 
@@ -98,6 +98,15 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
     return `/${segment}`;
   };
 
+  // Answers not yet handed to the connection. With QoS 0 mqtt.js calls back on the socket's next 'drain'; a socket
+  // that closes first never drains, and the places those answers hold would never come back. The answers are lost
+  // with the connection anyway: their places are given back when it closes.
+  const unsent = new Set<AnswerSent>();
+  client.on('close', () => {
+    for (const answerSent of unsent) answerSent.sent();
+    unsent.clear();
+  });
+
   client.on('message', (topic, payload, packet) => {
     // A message from the broker's retained store is an old publication, replayed on every (re)subscription: run as a
     // request it would repeat its operation at each restart or reconnect, and an old answer could settle a new request.
@@ -148,6 +157,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
       // connection, not when it is made: one connection carries every client, and answers it cannot send as fast as
       // they are made waited in this process unbounded (1 600 reads of 500 kB: 1.26 GB).
       const answerSent = whenAnswerSent();
+      unsent.add(answerSent);
       try {
         if (payload.length > options.maxMessageBytes) throw new CseError(RSC.BAD_REQUEST, `the message exceeds ${options.maxMessageBytes} bytes`);
         const request = requestFromDocument(decodeBody(codec, payload));
@@ -175,6 +185,7 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
         if (!(err instanceof CseError)) log.error({ err }, 'MQTT binding failure');
         await answer(kind, originator, format, { rsc, rqi, pc: { 'm2m:dbg': message } }, fromTopicId(originator)).catch(() => undefined);
       } finally {
+        unsent.delete(answerSent);
         answerSent.sent();
       }
     })().catch((err: unknown) => log.error({ err }, 'MQTT message handling failed'));
