@@ -249,7 +249,11 @@ export class BuiltInDas {
     if (typeof dreq.or !== 'string' || dreq.or === '' || dreq.or.length > 1024 || !Number.isSafeInteger(op) || (op as number) < 1 || (op as number) > 5) {
       throw badRequest('a DAS request needs originator (or) and operation (op, 1 to 5)');
     }
-    const trid = typeof dreq.trid === 'string' && dreq.trid.length <= 1024 ? dreq.trid : undefined;
+    // An absolute trid naming this SP is read SP-relative, the form the checks below know: `//<SP-ID>/<CSE-ID>/…`
+    // skipped the check for a target that does not exist yet, and went into the token's ris as written (a probe).
+    const sentTrid = typeof dreq.trid === 'string' && dreq.trid.length <= 1024 ? dreq.trid : undefined;
+    const ownSp = `//${self.spId.toLowerCase()}/`;
+    const trid = sentTrid?.toLowerCase().startsWith(ownSp) ? sentTrid.slice(ownSp.length - 1) : sentTrid;
     const claimedType = Number.isSafeInteger(dreq.trt) ? (dreq.trt as number) : undefined;
     const tids = Array.isArray(dreq.tids) ? dreq.tids.filter((t): t is string => typeof t === 'string').slice(0, 8) : [];
     // originatorRoleIDs (orid, TS-0004 table 6.3.5.46-1): the Role-IDs the hosting CSE says the originator holds.

@@ -42,6 +42,13 @@ const URLS_PER_DAS = 2;
 /** A denial is remembered this long per originator, target and operation, so that a denied originator cannot make the CSE call the DAS at its own request rate. */
 const DENIAL_MEMORY_MS = 2000;
 const DENIAL_MEMORY_LIMIT = 10_000;
+/**
+ * Denied consultations of one originator for one target and operation within DENIAL_MEMORY_MS, whatever tokenIDs or
+ * Role-IDs each named; beyond, the last denial stands until the window ends. The memory above is per tids, which
+ * the originator chooses: a new tids on every request made every request a consultation (a probe: 4 819 DAS calls
+ * for 4 816 requests in 5 s, against 3 with the same tids).
+ */
+const DENIALS_PER_WINDOW = 4;
 /** Dynamic policies one target may hold (one per originator): what the decider reads of them is bounded too. */
 const MAX_DYNAMIC_POLICIES = DYNAMIC_POLICIES_PER_TARGET;
 /** The operations (bitmask) the CSE keeps on a dynamic policy it created [TS-0004 §7.5.1.2.10]: RETRIEVE, UPDATE, DELETE. */
@@ -93,23 +100,36 @@ export class DynamicAuthorization {
   /** Consultations under way, by originator, target and operation: concurrent denied requests share one. */
   private readonly inFlight = new Map<string, Promise<ConsultationResult>>();
   private readonly denied = new Map<string, { until: number; result: ConsultationResult }>();
+  private readonly deniedWhateverAsked = new Map<string, { until: number; count: number; result: ConsultationResult }>();
 
   constructor(private readonly services: DynamicAuthorizationServices) {}
 
   async consult(q: ConsultationQuestion): Promise<ConsultationResult> {
     if (q.originator === '') return { granted: false, reason: 'an originator without an ID is never granted privileges dynamically' };
-    const key = `${q.originator}\n${q.resource.ri}\n${q.operation}\n${(q.tokenIds ?? []).join(' ')}\n${(q.roleIds ?? []).join(' ')}`;
+    const asker = `${q.originator}\n${q.resource.ri}\n${q.operation}`;
+    const key = `${asker}\n${(q.tokenIds ?? []).join(' ')}\n${(q.roleIds ?? []).join(' ')}`;
     const now = this.services.clock.now();
     const remembered = this.denied.get(key);
     if (remembered && remembered.until > now) return remembered.result;
+    const recent = this.deniedWhateverAsked.get(asker);
+    if (recent && recent.until > now && recent.count >= DENIALS_PER_WINDOW) return recent.result;
     const running = this.inFlight.get(key);
     if (running) return running;
     const consultation = this.run(q).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, consultation);
     const result = await consultation;
     if (!result.granted) {
+      const until = this.services.clock.now() + DENIAL_MEMORY_MS;
       if (this.denied.size >= DENIAL_MEMORY_LIMIT) this.denied.clear();
-      this.denied.set(key, { until: this.services.clock.now() + DENIAL_MEMORY_MS, result });
+      this.denied.set(key, { until, result });
+      const window = this.deniedWhateverAsked.get(asker);
+      if (window && window.until > now) {
+        window.count++;
+        window.result = result;
+      } else {
+        if (this.deniedWhateverAsked.size >= DENIAL_MEMORY_LIMIT) this.deniedWhateverAsked.clear();
+        this.deniedWhateverAsked.set(asker, { until, count: 1, result });
+      }
     }
     return result;
   }

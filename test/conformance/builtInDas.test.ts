@@ -294,6 +294,19 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
     assert.equal((await call2('Crole', 'GET', '/cse-in/owner/box')).rsc, 4103);
   });
 
+  it('an originator asking for itself gets no token for a path that names nothing yet, in absolute form either', async () => {
+    for (const trid of ['/id-in/cse-in/owner/notYet', `//${SP_ID}/id-in/cse-in/owner/notYet`, `//${SP_ID.toUpperCase()}/id-in/cse-in/owner/notYet`]) {
+      const answer = await call2('Cguest', 'POST', '/cse-in', { body: { 'm2m:seci': { sit: 1, dreq: { or: 'Cguest', op: 2, trid } } } });
+      assert.equal(answer.rsc, 2000, JSON.stringify(answer.body));
+      assert.equal(((answer.body?.['m2m:seci'] as Attrs).dres as Attrs).tkns, undefined, `${trid}: no token`);
+    }
+    // An absolute trid of an existing resource is read SP-relative: the token names the resource by its ID.
+    const answer = await call2('Cguest', 'POST', '/cse-in', { body: { 'm2m:seci': { sit: 1, dreq: { or: 'Cguest', op: 2, trid: `//${SP_ID}/id-in/cse-in/owner/box` } } } });
+    const [issued] = ((answer.body?.['m2m:seci'] as Attrs).dres as Attrs).tkns as string[];
+    assert.ok(issued, JSON.stringify(answer.body));
+    assert.deepEqual(((decodeJwt(issued).tkps as Attrs).pm as Attrs[])[0]?.ris, [`/id-in/${boxRi}`]);
+  });
+
   it("the DAS request names the roles of the target's policies (rfa); the DAS vouches in its token for those the originator holds", async () => {
     const acp = await call2('Cowner', 'POST', '/cse-in/owner', { ty: 1, body: { 'm2m:acp': { rn: 'auditAcp', pv: { acr: [{ acor: ['Cowner'], acop: 63 }, { acor: ['auditor@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: ['Cowner'], acop: 63 }] } } } });
     const dacRi = (((await call2('Cowner', 'GET', '/cse-in/owner/dac')).body?.['m2m:dac'] as Attrs).ri as string);

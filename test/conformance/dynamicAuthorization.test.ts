@@ -307,6 +307,15 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     assert.equal((await t.client.retrieve(`${box}?tids=${'x'.repeat(300)}`, 'Cstranger')).rsc, 4000);
   });
 
+  it('a denied originator naming new tokenIDs on every request makes at most 4 consultations in the denial window', async () => {
+    const box = await guarded();
+    for (let i = 0; i < 10; i++) assert.equal((await t.client.retrieve(`${box}?tids=fresh${String(i)}`, 'Cguest')).rsc, 4103);
+    assert.equal(das.requests.length, 4);
+    clock.advance(10_000);
+    assert.equal((await t.client.retrieve(`${box}?tids=later`, 'Cguest')).rsc, 4103);
+    assert.equal(das.requests.length, 5, 'asked again once the window ended');
+  });
+
   it('indirect flow: with tqi the 4103 carries the Token Request Information; a token from the DAS then grants', async () => {
     const box = await guarded();
     const ri = ((await t.client.retrieve(box, owner)).body?.['m2m:cnt'] as Attrs).ri as string;

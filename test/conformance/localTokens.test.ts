@@ -255,6 +255,13 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
       const reply = await get('Cguest', { tkns });
       assert.equal(reply.rsc, 4103, `${name}: ${reply.text}`);
     }
+    // Compressed content (zip DEF) is inflated only as far as a token may be long.
+    assert.equal((await get('Cguest', { tkns: await encrypt(jws, { cty: 'JWT', zip: 'DEF' }) })).rsc, 2000);
+    const inflating = await encrypt('a'.repeat(250_000), { cty: 'JWT', zip: 'DEF' });
+    assert.ok(inflating.length < 2_000, 'a small token');
+    const refused = await get('Cguest', { tkns: inflating });
+    assert.equal(refused.rsc, 4000, refused.text);
+    assert.match(refused.text, /encrypted token's content is longer than 8192 characters/);
   });
 
   const bindings: Array<[string, () => Promise<PrimitiveClient>]> = [
