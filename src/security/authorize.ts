@@ -538,7 +538,7 @@ export class AccessDecider {
       if (typeof binding?.or !== 'string' || child.et === undefined) continue;
       try {
         const tokens = Array.isArray(binding.tokens) ? binding.tokens.filter((t): t is string => typeof t === 'string') : [];
-        found.push({ ri: child.ri, et: child.et, originator: binding.or, das: String(binding.das), tokens, privileges: compileRules(child.doc.pv, 'pv', this.self, 0, true) });
+        found.push({ ri: child.ri, et: child.et, originator: binding.or, das: String(binding.das), tokens, privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
       } catch {
         // Validated when the DAS answer was accepted; anything unreadable grants nothing.
       }
@@ -755,8 +755,11 @@ export class AccessDecider {
 
   private compile(stored: StoredResource): CachedPolicy | undefined {
     try {
-      const privileges = compileRules(stored.doc.pv, 'pv', this.self, 0, true);
-      const selfPrivileges = compileRules(stored.doc.pvs, 'pvs', this.self, 1, true);
+      // Only a local policy may predate the bound on conditions: an announced one comes from another CSE, unchecked
+      // here when written, and dynamic ones (above) are made from a DAS's answer or tokens now.
+      const local = stored.ty === RESOURCE_TYPE.accessControlPolicy;
+      const privileges = compileRules(stored.doc.pv, 'pv', this.self, 0, local);
+      const selfPrivileges = compileRules(stored.doc.pvs, 'pvs', this.self, 1, local);
       const candidates = [...privileges, ...selfPrivileges].flatMap((rule) => groupCandidates(rule.originators));
       return { et: stored.et, privileges, selfPrivileges, groupCandidates: [...new Set(candidates)], conditions: compiledConditions(privileges) + compiledConditions(selfPrivileges) };
     } catch {

@@ -309,7 +309,8 @@ export class BuiltInDas {
       // and counts for nothing.
       const vouchedRole = entry.roleId !== undefined && isConsulter && consulter !== undefined && (entry.oridFrom?.includes(consulter) ?? false) && orid.includes(entry.roleId);
       if (!vouchedRole && !entry.originators.some((m) => originatorMatches(m, segments, [], new Set()))) continue;
-      if (trid === undefined ? !entry.targets.includes('*') : !entry.targets.some((pattern) => segmentMatches(pattern, trid))) continue;
+      // Patterns are matched against the trid as sent too: a rule file may name targets in absolute form.
+      if (trid === undefined ? !entry.targets.includes('*') : !entry.targets.some((pattern) => segmentMatches(pattern, trid) || (sentTrid !== trid && sentTrid !== undefined && segmentMatches(pattern, sentTrid)))) continue;
       if (entry.types !== undefined && (trt === undefined || !entry.types.includes(trt))) continue;
       if ((entry.operations & wanted) === 0) continue;
       operations |= entry.operations;
@@ -331,7 +332,8 @@ export class BuiltInDas {
     let tokenId: string | undefined;
     // A self-asked grant on this CSE names a resource found here: none for a path that names nothing (yet), or a
     // token would cover whatever is made there later, of any type.
-    const unresolved = !isConsulter && trid !== undefined && trid.startsWith(`/${self.cseId}/`) && named === undefined;
+    // A CSE-relative trid (no leading '/') is this CSE's too: it finds nothing by localResourceOf, so it gets no token.
+    const unresolved = !isConsulter && trid !== undefined && (trid.startsWith(`/${self.cseId}/`) || !trid.startsWith('/')) && named === undefined;
     if (rules.tokens && trid !== undefined && !unresolved) {
       const signer = rules.tokens;
       tokenId = `${randomIdSuffix(20)}@${self.cseId.toLowerCase().replace(/[^a-z0-9.-]/g, '')}.das`;

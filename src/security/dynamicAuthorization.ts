@@ -43,12 +43,12 @@ const URLS_PER_DAS = 2;
 const DENIAL_MEMORY_MS = 2000;
 const DENIAL_MEMORY_LIMIT = 10_000;
 /**
- * Denied consultations of one originator for one target and operation within DENIAL_MEMORY_MS, whatever tokenIDs or
- * Role-IDs each named; beyond, the last denial stands until the window ends. The memory above is per tids, which
+ * Consultations of one originator for one target and operation within DENIAL_MEMORY_MS, whatever tokenIDs or
+ * Role-IDs each named; beyond, the last denial stands until the window ends (a grant starts it again). The memory above is per tids, which
  * the originator chooses: a new tids on every request made every request a consultation (a probe: 4 819 DAS calls
  * for 4 816 requests in 5 s, against 3 with the same tids).
  */
-const DENIALS_PER_WINDOW = 4;
+const CONSULTATIONS_PER_WINDOW = 4;
 /** Dynamic policies one target may hold (one per originator): what the decider reads of them is bounded too. */
 const MAX_DYNAMIC_POLICIES = DYNAMIC_POLICIES_PER_TARGET;
 /** The operations (bitmask) the CSE keeps on a dynamic policy it created [TS-0004 §7.5.1.2.10]: RETRIEVE, UPDATE, DELETE. */
@@ -100,7 +100,8 @@ export class DynamicAuthorization {
   /** Consultations under way, by originator, target and operation: concurrent denied requests share one. */
   private readonly inFlight = new Map<string, Promise<ConsultationResult>>();
   private readonly denied = new Map<string, { until: number; result: ConsultationResult }>();
-  private readonly deniedWhateverAsked = new Map<string, { until: number; count: number; result: ConsultationResult }>();
+  /** Consultations started per originator, target and operation in the current window, and the last denial. */
+  private readonly consultedWhateverAsked = new Map<string, { until: number; count: number; denial?: ConsultationResult }>();
 
   constructor(private readonly services: DynamicAuthorizationServices) {}
 
@@ -111,25 +112,28 @@ export class DynamicAuthorization {
     const now = this.services.clock.now();
     const remembered = this.denied.get(key);
     if (remembered && remembered.until > now) return remembered.result;
-    const recent = this.deniedWhateverAsked.get(asker);
-    if (recent && recent.until > now && recent.count >= DENIALS_PER_WINDOW) return recent.result;
     const running = this.inFlight.get(key);
     if (running) return running;
+    // Counted as it starts: requests at once, each naming other tids, would all find the count below the bound.
+    let window = this.consultedWhateverAsked.get(asker);
+    if (window && window.until > now) {
+      if (window.count >= CONSULTATIONS_PER_WINDOW) return window.denial ?? { granted: false, reason: `more than ${CONSULTATIONS_PER_WINDOW} consultations for this target and operation within ${DENIAL_MEMORY_MS / 1000} s` };
+      window.count++;
+    } else {
+      if (this.consultedWhateverAsked.size >= DENIAL_MEMORY_LIMIT) this.consultedWhateverAsked.clear();
+      window = { until: now + DENIAL_MEMORY_MS, count: 1 };
+      this.consultedWhateverAsked.set(asker, window);
+    }
     const consultation = this.run(q).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, consultation);
     const result = await consultation;
     if (!result.granted) {
-      const until = this.services.clock.now() + DENIAL_MEMORY_MS;
       if (this.denied.size >= DENIAL_MEMORY_LIMIT) this.denied.clear();
-      this.denied.set(key, { until, result });
-      const window = this.deniedWhateverAsked.get(asker);
-      if (window && window.until > now) {
-        window.count++;
-        window.result = result;
-      } else {
-        if (this.deniedWhateverAsked.size >= DENIAL_MEMORY_LIMIT) this.deniedWhateverAsked.clear();
-        this.deniedWhateverAsked.set(asker, { until, count: 1, result });
-      }
+      this.denied.set(key, { until: this.services.clock.now() + DENIAL_MEMORY_MS, result });
+      window.denial = result;
+    } else if (this.consultedWhateverAsked.get(asker) === window) {
+      // A grant is kept as a dynamic policy, which decides the next requests: the window starts again.
+      this.consultedWhateverAsked.delete(asker);
     }
     return result;
   }

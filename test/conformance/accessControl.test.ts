@@ -160,6 +160,7 @@ describe('accessControlPolicy decisions over HTTP', () => {
       assert.equal((await v4.retrieve('/cse-in/owner/tooManyConditions', OWNER)).rsc, 4004);
       // A policy stored before the bound (written here into the store directly) keeps granting.
       const { path, acp } = await guarded([{ acor: [GUEST], acop: 2 }]);
+      const legacyPath = `/cse-in/owner/acp${String(n)}`;
       assertGranted(await v4.retrieve(path, GUEST), 'before');
       const store = t.cse.services.store;
       const stored = await store.get(acp);
@@ -169,6 +170,24 @@ describe('accessControlPolicy decisions over HTTP', () => {
       await store.update({ ...stored, doc: { ...stored.doc, pv: { acr: rules } } });
       await t.cse.services.access.invalidate(stored);
       assertGranted(await v4.retrieve(path, GUEST), 'a stored policy of 272 windows');
+      // Its other attributes may still be changed; its rules only within the bound.
+      assert.equal((await v4.update(legacyPath, { 'm2m:acp': { lbl: ['legacy'] } }, OWNER)).rsc, 2004);
+      assert.equal((await v4.update(legacyPath, { 'm2m:acp': { pv: { acr: rules } } }, OWNER)).rsc, 4000);
+      // An announced policy comes from another CSE, unchecked when written here: it is held to the bound when read.
+      for (const [contexts, granted] of [[15, true], [16, false]] as const) {
+        const { path: boxPath } = await guarded([{ acor: [OWNER], acop: 63 }]);
+        const box = await store.getByPath(boxPath.slice(1));
+        assert.ok(box);
+        const ri = `acpA${String(contexts)}${String(n)}`;
+        const announced = { ...stored, ri, rn: ri, srn: `${stored.srn.slice(0, stored.srn.lastIndexOf('/'))}/${ri}`, ty: 10001, doc: { ...stored.doc, pv: { acr: [{ acor: [OTHER], acop: 2, acco: always(contexts) }, { acor: [GUEST], acop: 2, acco: always(1) }] } } };
+        delete (announced as { seq?: number }).seq;
+        await store.insert(announced);
+        await store.update({ ...box, doc: { ...box.doc, acpi: [ri] } });
+        await t.cse.services.access.invalidate(box);
+        const reply = await v4.retrieve(boxPath, GUEST);
+        if (granted) assertGranted(reply, `an announced policy of ${String(16 * contexts + 16)} windows`);
+        else assertDenied(reply, `an announced policy of ${String(16 * contexts + 16)} windows`);
+      }
     });
 
     it('accessControlWindow: a past year is a valid window that never matches; the current year matches', async () => {
@@ -337,6 +356,7 @@ describe('accessControlPolicy decisions over HTTP', () => {
 
     it('a deleted policy grants nothing', async () => {
       const { path, acp } = await guarded([{ acor: [GUEST], acop: 2 }]);
+      const legacyPath = `/cse-in/owner/acp${String(n)}`;
       assertGranted(await v4.retrieve(path, GUEST), 'before');
       assert.equal((await v4.delete(`/${acp}`, OWNER)).rsc, 2002);
       assertDenied(await v4.retrieve(path, GUEST), 'after');

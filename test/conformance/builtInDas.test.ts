@@ -295,7 +295,7 @@ describe("the built-in DAS of the hosting CSE itself: direct flow, and the indir
   });
 
   it('an originator asking for itself gets no token for a path that names nothing yet, in absolute form either', async () => {
-    for (const trid of ['/id-in/cse-in/owner/notYet', `//${SP_ID}/id-in/cse-in/owner/notYet`, `//${SP_ID.toUpperCase()}/id-in/cse-in/owner/notYet`]) {
+    for (const trid of ['/id-in/cse-in/owner/notYet', `//${SP_ID}/id-in/cse-in/owner/notYet`, `//${SP_ID.toUpperCase()}/id-in/cse-in/owner/notYet`, 'cse-in/owner/notYet']) {
       const answer = await call2('Cguest', 'POST', '/cse-in', { body: { 'm2m:seci': { sit: 1, dreq: { or: 'Cguest', op: 2, trid } } } });
       assert.equal(answer.rsc, 2000, JSON.stringify(answer.body));
       assert.equal(((answer.body?.['m2m:seci'] as Attrs).dres as Attrs).tkns, undefined, `${trid}: no token`);

@@ -309,6 +309,9 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
 
   it('a denied originator naming new tokenIDs on every request makes at most 4 consultations in the denial window', async () => {
     const box = await guarded();
+    // Ten at once (each counted as it starts), then ten more one by one.
+    const together = await Promise.all(Array.from({ length: 10 }, (_, i) => t.client.retrieve(`${box}?tids=together${String(i)}`, 'Cguest')));
+    assert.deepEqual(together.map((r) => r.rsc), Array(10).fill(4103));
     for (let i = 0; i < 10; i++) assert.equal((await t.client.retrieve(`${box}?tids=fresh${String(i)}`, 'Cguest')).rsc, 4103);
     assert.equal(das.requests.length, 4);
     clock.advance(10_000);

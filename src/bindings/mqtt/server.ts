@@ -80,11 +80,29 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
   };
   await client.subscribeAsync(topics, { qos: options.qos });
 
-  const answer = async (kind: string, originator: string, format: string, response: ResponsePrimitive, to: string): Promise<void> => {
+  /**
+   * Answers being handed to the connection with QoS 0. mqtt.js calls such a publish back on the socket's next 'drain',
+   * and a socket that closes while full never drains: the places these answers hold (whenAnswerSent) would never come
+   * back. They are lost with the connection, so their places are given back when it closes. With QoS 1 and 2 mqtt.js
+   * keeps an answer and sends it again after reconnecting, and its place is given back at the broker's acknowledgement.
+   */
+  const unsent = new Set<AnswerSent>();
+  client.on('close', () => {
+    for (const answerSent of unsent) answerSent.sent();
+    unsent.clear();
+  });
+
+  const answer = async (kind: string, originator: string, format: string, response: ResponsePrimitive, to: string, answerSent: AnswerSent): Promise<void> => {
     const codec = codecByName(format);
     if (!codec) return;
     const responseTopic = `/oneM2M/${kind === 'reg_req' ? 'reg_resp' : 'resp'}/${originator}/${options.cseId}/${format}`;
-    await client.publishAsync(responseTopic, codec.encode(responseDocument(response, to, codec.mediaType === 'application/xml')), { qos: options.qos });
+    const bytes = codec.encode(responseDocument(response, to, codec.mediaType === 'application/xml'));
+    if (options.qos === 0 && client.connected) unsent.add(answerSent);
+    try {
+      await client.publishAsync(responseTopic, bytes, { qos: options.qos });
+    } finally {
+      unsent.delete(answerSent);
+    }
   };
 
   /**
@@ -97,15 +115,6 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
     if (!/^[A-Za-z0-9][A-Za-z0-9._~-]*$/.test(segment) || /^[CS]/.test(segment)) return undefined;
     return `/${segment}`;
   };
-
-  // Answers not yet handed to the connection. With QoS 0 mqtt.js calls back on the socket's next 'drain'; a socket
-  // that closes first never drains, and the places those answers hold would never come back. The answers are lost
-  // with the connection anyway: their places are given back when it closes.
-  const unsent = new Set<AnswerSent>();
-  client.on('close', () => {
-    for (const answerSent of unsent) answerSent.sent();
-    unsent.clear();
-  });
 
   client.on('message', (topic, payload, packet) => {
     // A message from the broker's retained store is an old publication, replayed on every (re)subscription: run as a
@@ -157,7 +166,6 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
       // connection, not when it is made: one connection carries every client, and answers it cannot send as fast as
       // they are made waited in this process unbounded (1 600 reads of 500 kB: 1.26 GB).
       const answerSent = whenAnswerSent();
-      unsent.add(answerSent);
       try {
         if (payload.length > options.maxMessageBytes) throw new CseError(RSC.BAD_REQUEST, `the message exceeds ${options.maxMessageBytes} bytes`);
         const request = requestFromDocument(decodeBody(codec, payload));
@@ -178,14 +186,13 @@ export async function startMqttBinding(handle: RequestHandler, options: MqttBind
           settle: answerSent.settle,
         };
         const response = await handle(request, transport);
-        if (!withholdsResult(request, response)) await answer(kind, originator, format, response, request.fr);
+        if (!withholdsResult(request, response)) await answer(kind, originator, format, response, request.fr, answerSent);
       } catch (err) {
         const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
         const message = err instanceof CseError ? err.message : 'internal server error';
         if (!(err instanceof CseError)) log.error({ err }, 'MQTT binding failure');
-        await answer(kind, originator, format, { rsc, rqi, pc: { 'm2m:dbg': message } }, fromTopicId(originator)).catch(() => undefined);
+        await answer(kind, originator, format, { rsc, rqi, pc: { 'm2m:dbg': message } }, fromTopicId(originator), answerSent).catch(() => undefined);
       } finally {
-        unsent.delete(answerSent);
         answerSent.sent();
       }
     })().catch((err: unknown) => log.error({ err }, 'MQTT message handling failed'));

@@ -17,12 +17,16 @@ const attributes = {
   pvs: { type: 'object', create: 'M', update: 'O' },
 } as const satisfies Record<string, AttributeSpec>;
 
-/** Rejects a malformed policy with 4000 naming the element, before it can ever reach evaluation. */
-function checkPolicy(doc: Record<string, unknown>, self: LocalIdentity): void {
+/**
+ * Rejects a malformed policy with 4000 naming the element, before it can ever reach evaluation. `written`: the rule
+ * sets the request writes; one it leaves as stored is checked as stored (a policy written before the bound on
+ * conditions may still have its labels or expiration changed).
+ */
+function checkPolicy(doc: Record<string, unknown>, self: LocalIdentity, written: { pv: boolean; pvs: boolean } = { pv: true, pvs: true }): void {
   try {
-    if (doc.pv !== undefined) compileRules(doc.pv, 'pv', self, 0);
+    if (doc.pv !== undefined) compileRules(doc.pv, 'pv', self, 0, !written.pv);
     // selfPrivileges needs at least one rule, on CREATE and after any UPDATE [TS-0004 §7.4.2.2].
-    if (doc.pvs !== undefined) compileRules(doc.pvs, 'pvs', self, 1);
+    if (doc.pvs !== undefined) compileRules(doc.pvs, 'pvs', self, 1, !written.pvs);
   } catch (err) {
     if (err instanceof PolicyFormatError) throw badRequest(`invalid accessControlPolicy: ${err.message}`);
     throw err;
@@ -45,7 +49,7 @@ export const accessControlPolicyType = defineResourceType({
     beforeUpdate(ctx, resource, changes) {
       if (changes.pvs === null) throw badRequest('invalid accessControlPolicy: pvs cannot be removed');
       if (changes.pv === null) throw badRequest('invalid accessControlPolicy: pv cannot be removed');
-      checkPolicy(resource.doc, ctx.self);
+      checkPolicy(resource.doc, ctx.self, { pv: 'pv' in changes, pvs: 'pvs' in changes });
     },
   },
 });
