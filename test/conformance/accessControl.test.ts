@@ -356,7 +356,6 @@ describe('accessControlPolicy decisions over HTTP', () => {
 
     it('a deleted policy grants nothing', async () => {
       const { path, acp } = await guarded([{ acor: [GUEST], acop: 2 }]);
-      const legacyPath = `/cse-in/owner/acp${String(n)}`;
       assertGranted(await v4.retrieve(path, GUEST), 'before');
       assert.equal((await v4.delete(`/${acp}`, OWNER)).rsc, 2002);
       assertDenied(await v4.retrieve(path, GUEST), 'after');
