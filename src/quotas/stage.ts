@@ -15,13 +15,35 @@ interface Limiters {
   readonly activity: RecentKeys;
   /** As activity, with every request another CSE sent or relayed counted as that CSE's. */
   readonly parties: RecentKeys;
-  /** Requests of each originator being served now (only keys with one or more), and of all of them together. */
-  readonly inFlight: InFlight;
+  /** Requests of each originator being served now, and of all of them together. */
+  readonly inFlight: Places;
+  /** Blocking requests waiting for their operation execution time (oet), likewise. */
+  readonly waitingForExecution: Places;
 }
 
-interface InFlight {
-  readonly byKey: Map<string, number>;
-  total: number;
+/** Places held per quota key (only keys holding one or more) and by all keys together. */
+class Places {
+  private readonly byKey = new Map<string, number>();
+  total = 0;
+
+  of(key: string): number {
+    return this.byKey.get(key) ?? 0;
+  }
+
+  /** Takes a place for `key`; the function returned gives it back (once). */
+  take(key: string): () => void {
+    this.byKey.set(key, this.of(key) + 1);
+    this.total++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.total--;
+      const left = this.of(key) - 1;
+      if (left <= 0) this.byKey.delete(key);
+      else this.byKey.set(key, left);
+    };
+  }
 }
 
 /** How recently another originator must have sent a request for a spent bucket to refuse. */
@@ -69,7 +91,8 @@ function limitersOf(services: CseServices): Limiters {
       relayed: new TokenBuckets({ rate: share(q.relayRate), burst: share(q.relayBurst) }, services.clock),
       activity: new RecentKeys(),
       parties: new RecentKeys(),
-      inFlight: { byKey: new Map(), total: 0 },
+      inFlight: new Places(),
+      waitingForExecution: new Places(),
     };
     limiters.set(services, found);
   }
@@ -120,9 +143,9 @@ export const rateLimit: Stage = {
  * originators filling the process do not lock out devices sending one request at a time. Past the reserve every
  * request is refused (the admin, never counted, excepted).
  */
-function admitInFlight(ctx: RequestContext, inFlight: InFlight, key: string): Promise<void> | undefined {
+function admitInFlight(ctx: RequestContext, inFlight: Places, key: string): Promise<void> | undefined {
   const { inFlight: limit, inFlightTotal: totalLimit } = ctx.services.config.quota;
-  const serving = inFlight.byKey.get(key) ?? 0;
+  const serving = inFlight.of(key);
   if (limit !== 0 && serving >= limit) {
     return Promise.reject(new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests from ${whose(key)} in progress at once (at most ${limit}); retry when one is answered`, 1));
   }
@@ -130,15 +153,33 @@ function admitInFlight(ctx: RequestContext, inFlight: InFlight, key: string): Pr
     return Promise.reject(new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `this CSE is serving as many requests at once as it may (quota.inFlightTotal ${totalLimit}); retry when fewer are in progress`, 1));
   }
   if (limit === 0 && totalLimit === 0) return undefined;
-  inFlight.byKey.set(key, serving + 1);
-  inFlight.total++;
-  ctx.done = () => {
-    inFlight.total--;
-    const left = (inFlight.byKey.get(key) ?? 1) - 1;
-    if (left <= 0) inFlight.byKey.delete(key);
-    else inFlight.byKey.set(key, left);
-  };
+  ctx.done = inFlight.take(key);
   return undefined;
+}
+
+const OET_WAITING_PER_ORIGINATOR = 8;
+const OET_WAITING_TOTAL = 128;
+
+/**
+ * Blocking requests waiting for their operation execution time (oet, up to a minute; pipeline/stages/execute.ts), in
+ * each process: at most OET_WAITING_PER_ORIGINATOR of one originator and OET_WAITING_TOTAL in all; beyond, 4141 at
+ * once. A waiting request gives its quota.inFlight place back while it waits: a request held for up to a minute kept
+ * its place, and 576 such requests (three AEs' 256 and a few dozen more AEs' one) filled quota.inFlightTotal, so every
+ * other originator was refused for that minute, even after the senders had closed their connections (found by a
+ * probe of time inputs). Returns what gives the waiting place back; the admin is never limited, nor counted.
+ */
+export function admitExecutionWait(ctx: RequestContext): () => void {
+  const key = quotaKey(ctx);
+  if (key === undefined) return () => undefined;
+  const waiting = limitersOf(ctx.services).waitingForExecution;
+  const mine = waiting.of(key);
+  if (mine >= OET_WAITING_PER_ORIGINATOR || waiting.total >= OET_WAITING_TOTAL) {
+    const whose = mine >= OET_WAITING_PER_ORIGINATOR ? `this originator has ${mine}` : `${waiting.total} are`;
+    throw new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests waiting for their operation execution time (${whose}); send it non-blocking (rt=1 or 2), or later`, 1);
+  }
+  ctx.done?.();
+  ctx.done = undefined;
+  return waiting.take(key);
 }
 
 /** Places past quota.inFlightTotal kept for originators with nothing in progress. */

@@ -14,7 +14,7 @@ import { codecByName, decodeBody, type Codec, formatOfCodec } from '../../serial
 import type { HttpBindingOptions, RequestHandler } from '../http/server.js';
 import { peerCertificateOf, pskIdentities } from '../http/tls.js';
 import { hostAllowed, originAllowed } from '../browserGuard.js';
-import { whenAnswerSent, type AnswerSent } from '../answerSent.js';
+import { whenAnswerSent } from '../answerSent.js';
 import { answerRqi, requestFromDocument, rscOf, responseDocument, unwrapPrimitive } from '../primitiveContent.js';
 import type { RequestPrimitive } from '../../primitive/request.js';
 import { withholdsResult } from '../../primitive/response.js';
@@ -155,13 +155,9 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
       if (next !== undefined && socket.readyState === WebSocket.OPEN) handleMessage(next);
       else resumeIfRoom();
     };
-    const answerWith = (bytes: Buffer, answerSent: AnswerSent): void => {
-      // The request is done, and gives back its in-flight places, once its answer is written out (or the connection is
-      // gone): an originator's answers waiting on all its connections count against its quota.inFlight.
-      socket.send(bytes, () => {
-        answerSent.sent();
-        requestDone();
-      });
+    /** `done` once the answer is written out (or the connection is gone). */
+    const answerWith = (bytes: Buffer, done: () => void): void => {
+      socket.send(bytes, done);
       if (socket.bufferedAmount > WS_HIGH_WATER) pauseReading('unsent answers');
     };
     socket.on('message', (data: RawData) => {
@@ -175,6 +171,12 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
     const handleMessage = (data: RawData): void => {
       inProgress++;
       const answerSent = whenAnswerSent();
+      // The request is done, and gives back its in-flight places, once its answer has left: an originator's answers
+      // waiting on all its connections count against its quota.inFlight.
+      const done = (): void => {
+        answerSent.sent();
+        requestDone();
+      };
       void (async () => {
         const payload = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
         let rqi = '';
@@ -188,8 +190,7 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
             const answered = answerRqi(answer);
             const waiting = answered === undefined ? undefined : awaiting.get(answered);
             if (waiting?.socket === socket) waiting.done({ rsc: rscOf(answer.rsc) ?? 5103, body: answer.pc });
-            answerSent.sent();
-            requestDone();
+            done();
             return;
           }
           const request = requestFromDocument(decoded);
@@ -199,20 +200,16 @@ export async function startWsBinding(handle: RequestHandler, options: WsBindingO
           // Only a successful registration on this connection, or an originator its credential proved, makes it
           // the way to reach that AE [TS-0020]: a From that merely answered 2000 (or 1001) is only a claim.
           if (response.connectionOriginator !== undefined) connections.set(response.connectionOriginator, { socket, codec, xml });
-          if (!withholdsResult(request, response)) answerWith(codec.encode(responseDocument(response, to, xml)), answerSent);
-          else {
-            answerSent.sent();
-            requestDone();
-          }
+          if (!withholdsResult(request, response)) answerWith(codec.encode(responseDocument(response, to, xml)), done);
+          else done();
         } catch (err) {
           const rsc = err instanceof CseError ? err.rsc : RSC.INTERNAL_SERVER_ERROR;
           if (!(err instanceof CseError)) log.error({ err }, 'WebSocket binding failure');
-          answerWith(codec.encode(responseDocument({ rsc, rqi, pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, to, xml)), answerSent);
+          answerWith(codec.encode(responseDocument({ rsc, rqi, pc: { 'm2m:dbg': err instanceof CseError ? err.message : 'internal server error' } }, to, xml)), done);
         }
       })().catch((err: unknown) => {
         // Only an answer that could not be encoded gets here: the request is done, unanswered.
-        answerSent.sent();
-        requestDone();
+        done();
         log.error({ err }, 'WebSocket message handling failed');
       });
     };

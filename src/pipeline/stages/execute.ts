@@ -9,6 +9,7 @@ import type { RequestContext } from '../context.js';
 import { OPERATION, RESPONSE_TYPE, isDiscovery } from '../../primitive/request.js';
 import { acceptNonBlocking } from '../../operations/nonBlocking.js';
 import { ANONYMOUS, quotaKey } from '../../quotas/keys.js';
+import { admitExecutionWait } from '../../quotas/stage.js';
 import { checkConditions } from '../../operations/discover.js';
 import { fanOut } from '../../operations/fanOut.js';
 import { RSC } from '../../primitive/rsc.js';
@@ -27,17 +28,6 @@ import { ANNOUNCEABLE, isAnnouncedType } from '../../resources/announceable.js';
 /** Longest wait for an operation execution time (oet) in a blocking request; later ones need rt=1 or 2. */
 const MAX_EXECUTION_DELAY_MS = 60_000;
 
-/**
- * Blocking requests waiting for their operation execution time, in each CSE (process): at most OET_WAITING_PER_ORIGINATOR
- * of one originator and OET_WAITING_TOTAL in all; beyond, 4141 at once. A waiting request gives its quota.inFlight
- * place back while it waits: a request held for up to a minute kept its place, and 576 such requests (three AEs'
- * 256 and a few dozen more AEs' one) filled quota.inFlightTotal, so every other originator was refused for that minute,
- * even after the senders had closed their connections (found by a probe of time inputs).
- */
-const OET_WAITING_PER_ORIGINATOR = 8;
-const OET_WAITING_TOTAL = 128;
-const oetWaiting = new WeakMap<RequestContext['services'], { total: number; byKey: Map<string, number> }>();
-
 /** oet: the operation is carried out at that time, not before [TS-0004 §7.3.3.2]. */
 async function awaitExecutionTime(ctx: RequestContext): Promise<void> {
   const oet = ctx.request.oet;
@@ -47,30 +37,12 @@ async function awaitExecutionTime(ctx: RequestContext): Promise<void> {
   if (delay <= 0) return;
   // An oet at or after rqet or rset was refused as inconsistent by checkPrimitive.
   if (delay > MAX_EXECUTION_DELAY_MS) throw badRequest(`an operation execution time more than ${MAX_EXECUTION_DELAY_MS / 1000} s ahead needs a non-blocking request`);
-  const key = quotaKey(ctx);
-  // The admin is never limited (quotas/keys.ts), nor counted.
-  if (key === undefined) {
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    return;
-  }
-  let waiting = oetWaiting.get(ctx.services);
-  if (!waiting) oetWaiting.set(ctx.services, (waiting = { total: 0, byKey: new Map() }));
-  const mine = waiting.byKey.get(key) ?? 0;
-  if (mine >= OET_WAITING_PER_ORIGINATOR || waiting.total >= OET_WAITING_TOTAL) {
-    const whose = mine >= OET_WAITING_PER_ORIGINATOR ? `this originator has ${mine}` : `${waiting.total} are`;
-    throw new CseError(RSC.SERVICE_SUBSCRIPTION_LIMITS_EXCEEDED, `too many requests waiting for their operation execution time (${whose}); send it non-blocking (rt=1 or 2), or later`, 1);
-  }
-  ctx.done?.();
-  ctx.done = undefined;
-  waiting.byKey.set(key, mine + 1);
-  waiting.total++;
+  // Bounded, and holding no in-flight place meanwhile (quotas/stage.ts).
+  const stopWaiting = admitExecutionWait(ctx);
   try {
     await new Promise((resolve) => setTimeout(resolve, delay));
   } finally {
-    waiting.total--;
-    const left = (waiting.byKey.get(key) ?? 1) - 1;
-    if (left <= 0) waiting.byKey.delete(key);
-    else waiting.byKey.set(key, left);
+    stopWaiting();
   }
 }
 
