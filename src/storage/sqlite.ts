@@ -1019,13 +1019,13 @@ class SqliteStore implements ResourceStore {
     return this.exclusive(() => this.ops.edgeChild(pi, ty, newest, aliveAt));
   }
   insert(r: StoredResource, limits?: UsageLimits): Promise<StoredResource> {
-    return this.exclusive(() => this.ops.insert(r, limits));
+    return this.write(() => this.ops.insert(r, limits));
   }
   usage(originator: string): Promise<Usage> {
     return this.exclusive(() => this.ops.usage(originator));
   }
   update(r: StoredResource): Promise<void> {
-    return this.exclusive(() => this.ops.update(r));
+    return this.write(() => this.ops.update(r));
   }
   deleteSubtree(ri: string): Promise<DeletedSubtree | undefined> {
     return this.transaction(() => Promise.resolve(this.ops.deleteSubtree(ri)));
@@ -1076,10 +1076,10 @@ class SqliteStore implements ResourceStore {
     return Promise.resolve(); // takeBehind leases nothing here
   }
   renewLeases(ids: readonly number[], owner: string, until: number): Promise<void> {
-    return this.exclusive(() => this.ops.renewLeases(ids, owner, until));
+    return this.write(() => this.ops.renewLeases(ids, owner, until));
   }
   postpone(id: number, notBefore: number, attempts: number, unlessHeldByOtherThan?: string): Promise<void> {
-    return this.exclusive(() => this.ops.postpone(id, notBefore, attempts, unlessHeldByOtherThan));
+    return this.write(() => this.ops.postpone(id, notBefore, attempts, unlessHeldByOtherThan));
   }
   queueLength(target: string): Promise<number> {
     return this.exclusive(() => this.ops.queueLength(target));
@@ -1093,18 +1093,18 @@ class SqliteStore implements ResourceStore {
   }
 
   claimOnce(key: string, until: number, now: number): Promise<boolean> {
-    return this.exclusive(() => this.ops.claimOnce(key, until, now));
+    return this.write(() => this.ops.claimOnce(key, until, now));
   }
 
   forgetClaims(now: number): Promise<number> {
-    return this.exclusive(() => this.ops.forgetClaims(now));
+    return this.write(() => this.ops.forgetClaims(now));
   }
   forgetClaim(key: string, until: number): Promise<void> {
-    return this.exclusive(() => this.ops.forgetClaim(key, until));
+    return this.write(() => this.ops.forgetClaim(key, until));
   }
 
   keepToken(record: TokenRecord, perHolder: number, now: number): Promise<{ id: string; fresh: boolean }> {
-    return this.exclusive(() => this.ops.keepToken(record, perHolder, now));
+    return this.write(() => this.ops.keepToken(record, perHolder, now));
   }
 
   tokenRecord(kind: TokenRecord['kind'], id: string, now: number): Promise<TokenRecord | undefined> {
@@ -1112,7 +1112,16 @@ class SqliteStore implements ResourceStore {
   }
 
   forgetTokens(now: number): Promise<number> {
-    return this.exclusive(() => this.ops.forgetTokens(now));
+    return this.write(() => this.ops.forgetTokens(now));
+  }
+
+  /**
+   * A write outside a transaction is a transaction of its own, acknowledged once its group has committed like any
+   * other. (Run as a plain statement while a group was open, it joined that group and returned before its COMMIT:
+   * a crash or a failed COMMIT then undid a write its caller had been told was done.)
+   */
+  private write<T>(fn: () => T): Promise<T> {
+    return this.transaction(() => Promise.resolve(fn()));
   }
 
   /**

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { StoredResource } from '../../src/storage/store.js';
@@ -90,6 +91,33 @@ describe('SQLite: a damaged write-ahead log', () => {
     assert.equal(damage?.validFrames, 3);
     assert.ok((damage?.commitsLost ?? 0) >= 15, JSON.stringify(damage));
     assert.deepEqual(readFileSync(damage?.keptAt ?? ''), wal, 'the damaged log, as it was, for recovery');
+  });
+});
+
+describe('SQLite: a write outside a transaction', () => {
+  it('is committed when it returns, even while a commit group is open (a crash right after keeps it)', async () => {
+    const path = tempDatabase();
+    const sqlite = new URL('../../src/storage/sqlite.js', import.meta.url).href;
+    // The child starts a transaction (its group commits on the next turn), claims a key meanwhile, and dies by
+    // SIGKILL as soon as the claim returns: what the claim's caller was told must be in the file.
+    const child = `
+      const { openSqliteStore } = await import(${JSON.stringify(sqlite)});
+      const store = openSqliteStore({ path: ${JSON.stringify(path)}, durability: 'full' });
+      await store.insert({ ri: 'root', pi: '', ty: 5, rn: 'cb', srn: 'cb', ct: '20260101T000000', lt: '20260101T000000', doc: {} });
+      void store.transaction((tx) => tx.insert({ ri: 'a', pi: 'root', ty: 3, rn: 'a', srn: 'cb/a', ct: '20260101T000000', lt: '20260101T000000', doc: {} }));
+      const claimed = await store.claimOnce('once:k', 4102444800000, 1);
+      process.stdout.write(String(claimed));
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8' });
+    assert.equal(run.signal, 'SIGKILL', run.stderr);
+    assert.equal(run.stdout, 'true', 'the child claimed the key');
+    const store = openSqliteStore({ path, durability: 'full' });
+    try {
+      assert.equal(await store.claimOnce('once:k', 4102444800000, 2), false, 'the acknowledged claim survived the crash');
+    } finally {
+      await store.close();
+    }
   });
 });
 
