@@ -217,6 +217,27 @@ describe('crossResourceSubscription over HTTP', () => {
     assert.deepEqual(await subscriptionsUnder('c1'), []);
   });
 
+  it('gives one creator at most 16 with a periodic window (the admin excepted)', async () => {
+    const busy = await t.client.registerAe('windows');
+    const source = await t.client.create('/cse-in/windows', 3, { 'm2m:cnt': { rn: 'src' } }, busy);
+    assert.equal(source.rsc, 2001, source.text);
+    const rrat = [(source.body?.['m2m:cnt'] as Attrs).ri as string];
+    const make = (rn: string, twt: number, originator = busy) => t.client.create('/cse-in/windows', 48, { 'm2m:crs': { rn, nu: [rx.url], twt, tws: 'PT1S', rrat, encs: CREATE_CHILD } }, originator);
+    for (let i = 0; i < 16; i++) assert.equal((await make(`p${i}`, 1)).rsc, 2001);
+    const seventeenth = await make('p16', 1);
+    assert.equal(seventeenth.rsc, 5207, seventeenth.text);
+    assert.match(String(seventeenth.body?.['m2m:dbg']), /16 cross-resource subscriptions with a periodic window/);
+    // A sliding window runs only after an event: not counted.
+    assert.equal((await make('sliding', 2)).rsc, 2001);
+    const periodic = await t.client.update('/cse-in/windows/sliding', { 'm2m:crs': { twt: 1 } }, busy);
+    assert.equal(periodic.rsc, 5207, `an UPDATE to a periodic window counts: ${periodic.text}`);
+    assert.equal((await t.client.update('/cse-in/windows/p0', { 'm2m:crs': { tws: 'PT2S' } }, busy)).rsc, 2004, 'a counted one may change its size');
+    const admin = await t.client.create('/cse-in/windows', 48, { 'm2m:crs': { rn: 'byAdmin', nu: [rx.url], twt: 1, tws: 'PT1S', rrat, encs: CREATE_CHILD } }, 'CAdmin');
+    assert.equal(admin.rsc, 2001, admin.text);
+    assert.equal((await t.client.delete('/cse-in/windows/p1', busy)).rsc, 2002);
+    assert.equal((await t.client.update('/cse-in/windows/sliding', { 'm2m:crs': { twt: 1 } }, busy)).rsc, 2004, 'a place comes back when one goes');
+  });
+
   it('refuses malformed windows, types, sources and criteria with 4000', async () => {
     const base = { nu: [rx.url], twt: 1, tws: 'PT10S', rrat: sources, encs: CREATE_CHILD };
     const cases: Attrs[] = [

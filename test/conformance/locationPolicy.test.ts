@@ -63,6 +63,31 @@ describe('<locationPolicy>', () => {
     assert.deepEqual(containers ?? [], [], 'no refused policy left a container behind');
   });
 
+  it('gives one creator at most 16 policies with an active locationUpdatePeriod (the admin excepted)', async () => {
+    const busy = await t.client.registerAe('periodic');
+    const make = (rn: string, lou: string[] | undefined, originator = busy) => t.client.create('/cse-in/periodic', LCP, { 'm2m:lcp': { rn, los: 2, ...(lou ? { lou } : {}) } }, originator);
+    for (let i = 0; i < 16; i++) assert.equal((await make(`p${i}`, ['PT1S'])).rsc, 2001);
+    const seventeenth = await make('p16', ['PT1S']);
+    assert.equal(seventeenth.rsc, 5207, seventeenth.text);
+    assert.match(String(seventeenth.body?.['m2m:dbg']), /16 location policies with a locationUpdatePeriod/);
+    // No period, or a zero one, runs nothing: not counted, and not refused.
+    assert.equal((await make('none', undefined)).rsc, 2001);
+    assert.equal((await make('zero', ['PT0S'])).rsc, 2001);
+    assert.equal((await make('byAdmin', ['PT1S'], 'CAdmin')).rsc, 2001);
+    // An UPDATE that gives a policy a period counts like a CREATE; one that changes the period of a counted one does not.
+    const update = (rn: string, lou: string[] | null) => t.client.update(`/cse-in/periodic/${rn}`, { 'm2m:lcp': { lou } }, busy);
+    const updated = await update('none', ['PT2S']);
+    assert.equal(updated.rsc, 5207, updated.text);
+    assert.equal((await update('p0', ['PT5S'])).rsc, 2004);
+    assert.equal((await update('p1', null)).rsc, 2004, 'removing the period gives its place back');
+    assert.equal((await update('none', ['PT2S'])).rsc, 2004);
+    assert.equal((await update('zero', ['PT3S'])).rsc, 5207);
+    assert.equal((await t.client.delete('/cse-in/periodic/p2', busy)).rsc, 2002);
+    assert.equal((await update('zero', ['PT3S'])).rsc, 2004, 'a place comes back when a policy goes');
+    const stored = (await t.client.retrieve('/cse-in/periodic/zero', busy)).body?.['m2m:lcp'] as Attrs;
+    assert.deepEqual(Object.keys(stored).filter((k) => k.startsWith('__')), [], 'the mark is internal');
+  });
+
   it('stores the geofence event geofenceEventCriteria asks for as the next instance (leaving)', async () => {
     assert.equal((await create({ rn: 'fence', los: 2, lit: 2, lon: 'leaving', gta: area, gec: 2 })).rsc, 2001);
     assert.deepEqual(await report('leaving', inside), inside, 'inside before, inside now: no leaving');

@@ -2,13 +2,15 @@
 // resources happen within a time window. The table and its checks live here; the subscriptions it makes or
 // joins, its window and its notification are notifications/crossResource.ts.
 import { ACCESS_CONTROL, CREATOR, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
-import { defineResourceType, type AttributeSpec } from '../define.js';
+import { defineResourceType, type AttributeSpec, type HookContext } from '../define.js';
+import type { StoredResource } from '../../storage/store.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { badRequest } from '../../primitive/errors.js';
 import { checkDuration } from '../validate.js';
 import { checkCriteria, checkTargets } from './subscription.js';
 import { notificationScheduleRemoved } from './schedule.js';
 import { EVALUATION, TIME_WINDOW, linkSources, restartWindow } from '../../notifications/crossResource.js';
+import { checkPeriodicAllowance } from '../periodicWork.js';
 
 /**
  * Bounds of one cross-resource subscription: the sources it may name (each a subscription the CSE makes or joins
@@ -72,6 +74,11 @@ function checkEvaluationMode(doc: Record<string, unknown>): void {
   }
 }
 
+/** A periodic window is a timer run per window size (down to 1 s) for as long as the resource lives (periodicWork.ts). */
+function checkPeriodicWindows(ctx: HookContext, crs: StoredResource): Promise<void> {
+  return checkPeriodicAllowance(ctx, crs, [['twt', String(TIME_WINDOW.PERIODIC)]], 'cross-resource subscriptions with a periodic window');
+}
+
 export const crossResourceSubscriptionType = defineResourceType({
   ty: RESOURCE_TYPE.crossResourceSubscription,
   typeName: 'm2m:crs',
@@ -85,7 +92,7 @@ export const crossResourceSubscriptionType = defineResourceType({
   deletable: true,
   hasAcpi: true,
   hooks: {
-    beforeCreate(_ctx, resource) {
+    async beforeCreate(ctx, resource) {
       const doc = resource.doc;
       // TS-0004 §7.4.58.2.1 Recv-6.5 a) and c) i).
       if (doc.rrat === undefined && doc.srat === undefined) throw badRequest('at least one of regularResourcesAsTarget (rrat) and subscriptionResourcesAsTarget (srat) is needed');
@@ -102,9 +109,11 @@ export const crossResourceSubscriptionType = defineResourceType({
       checkEvaluationMode(doc);
       // nsi appears with the first statistics recorded (as for <subscription>).
       delete doc.nsi;
+      if (doc.twt === TIME_WINDOW.PERIODIC) await checkPeriodicWindows(ctx, resource);
     },
-    async beforeUpdate(ctx, resource, changes) {
+    async beforeUpdate(ctx, resource, changes, previous) {
       if ('nu' in changes && changes.nu === null) throw badRequest("attribute 'nu' is mandatory and cannot be removed");
+      if (changes.twt === TIME_WINDOW.PERIODIC && previous.twt !== TIME_WINDOW.PERIODIC) await checkPeriodicWindows(ctx, resource);
       if (('twt' in changes && changes.twt === null) || ('tws' in changes && changes.tws === null)) throw badRequest('timeWindowType and timeWindowSize are mandatory and cannot be removed');
       if (resource.doc.eem === undefined) resource.doc.eem = EVALUATION.ALL_PRESENT;
       checkEvaluationMode(resource.doc);

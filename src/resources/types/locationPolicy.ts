@@ -18,6 +18,7 @@ import { contentSize, countInstanceAdded } from '../instances.js';
 import { containerType, nextStateTag } from './container.js';
 import { cancelTimer, setTimer } from '../../scheduler/timers.js';
 import { durationMs } from '../validate.js';
+import { checkPeriodicAllowance } from '../periodicWork.js';
 import { OUTBOX_TOPIC } from '../../notifications/events.js';
 import { announceAttributes } from '../announceable.js';
 
@@ -249,6 +250,22 @@ export async function evaluateLatestReport(ctx: LocationWriteContext, policy: St
   }
 }
 
+/** Marks a policy with an active update period, so that its creator's periodic policies can be counted (periodicWork.ts). */
+const PERIODIC_KEY = '__periodic';
+
+/**
+ * An active update period is a timer run per period (down to 1 s; a request to the location server for a
+ * network-based policy) for as long as the policy lives: bounded per creator, checked where a policy gets one.
+ */
+async function checkUpdatePeriod(ctx: HookContext, policy: StoredResource, previous?: Readonly<Record<string, unknown>>): Promise<void> {
+  if (activeUpdatePeriod(policy) === undefined) {
+    delete policy.doc[PERIODIC_KEY];
+    return;
+  }
+  if (previous?.[PERIODIC_KEY] !== true) await checkPeriodicAllowance(ctx, policy, [[PERIODIC_KEY, 'true']], 'location policies with a locationUpdatePeriod');
+  policy.doc[PERIODIC_KEY] = true;
+}
+
 /** Sets (or stops) the period's timer as the policy now says; part of the write's transaction. */
 async function armUpdates(ctx: HookContext, policy: StoredResource): Promise<void> {
   const period = activeUpdatePeriod(policy);
@@ -277,10 +294,11 @@ export const locationPolicyType = defineResourceType({
   deletable: true,
   hasAcpi: true,
   hooks: {
-    beforeCreate(ctx, resource) {
+    async beforeCreate(ctx, resource) {
       checkSource(resource.doc, ctx.config);
       // locationStatus: none yet (a device-based source never has one; ACME writes the empty string too).
       resource.doc.lost = '';
+      await checkUpdatePeriod(ctx, resource);
     },
     async afterCreate(ctx, resource) {
       const container = await createLocationContainer(ctx, resource);
@@ -290,8 +308,9 @@ export const locationPolicyType = defineResourceType({
       // "The Location Request can be triggered [...] the <locationPolicy> is created or updated" (TS-0001 §7.3.x NOTE 2).
       if (resource.doc.los === LOCATION_SOURCE.NETWORK) await requestLocation(ctx, resource);
     },
-    async beforeUpdate(ctx, resource, changes) {
+    async beforeUpdate(ctx, resource, changes, previous) {
       checkSource(resource.doc, ctx.config);
+      if ('lou' in changes) await checkUpdatePeriod(ctx, resource, previous);
       // A new area or criterion starts from the default position again.
       if (changes.gta !== undefined || changes.gec !== undefined || changes.lit !== undefined) delete resource.doc[POSITION_KEY];
       if ('lou' in changes) await armUpdates(ctx, resource);

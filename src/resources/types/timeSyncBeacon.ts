@@ -3,7 +3,7 @@
 // as the originating timestamp of its requests shows.
 // The V3 texts Warden follows do not have it: attributes, defaults and rules are taken from ACME's reference data and
 // its TSB resource (say docs/conformance.md). The beacons themselves: notifications/timeSyncBeacon.ts.
-import { ACCESS_CONTROL, CREATOR_KEY, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
+import { ACCESS_CONTROL, EXPIRATION, LABELS, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
@@ -13,6 +13,7 @@ import { cancelTimer, setTimer } from '../../scheduler/timers.js';
 import { checkDuration, durationMs } from '../validate.js';
 import { checkTargets } from './subscription.js';
 import { announceAttributes } from '../announceable.js';
+import { checkPeriodicAllowance } from '../periodicWork.js';
 
 /** m2m:beaconCriteria (ACME's BeaconCriteria). */
 export const BEACON_CRITERIA = { PERIODIC: 1, LOSS_OF_SYNCHRONIZATION: 2 } as const;
@@ -93,21 +94,10 @@ async function checkRequester(ctx: HookContext, beacon: TimeSyncBeaconAttributes
   }
 }
 
-/**
- * Periodic beacons one creator may have (the admin excepted): each is a timer run and a notification to every bcnu
- * per interval, for as long as it lives, whatever its creator sends. 3 300 beacons of one AE at the shortest
- * interval kept 0.9 of a core busy (found by a probe of time inputs).
- */
-const PERIODIC_BEACONS_PER_CREATOR = 16;
-
-async function checkPeriodicBeacons(ctx: HookContext, beacon: TimeSyncBeaconAttributes): Promise<void> {
-  if (beacon.bcnc !== BEACON_CRITERIA.PERIODIC || ctx.originator === ctx.config.security.admin) return;
-  const attributes: Array<[string, string]> = [['bcnc', String(BEACON_CRITERIA.PERIODIC)], [CREATOR_KEY, ctx.originator]];
+async function checkPeriodicBeacons(ctx: HookContext, beacon: StoredResource): Promise<void> {
   // Checked at CREATE only: an UPDATE cannot make a loss-of-synchronization beacon periodic (bcnr stays, checkCriteria).
-  const found = await ctx.store.search({ below: ctx.self.cseRn, onlyTypes: [RESOURCE_TYPE.timeSyncBeacon], attributes, operation: 'and', aliveAt: ctx.now, limit: PERIODIC_BEACONS_PER_CREATOR });
-  if (found.length >= PERIODIC_BEACONS_PER_CREATOR) {
-    throw new CseError(RSC.NOT_ACCEPTABLE, `'${ctx.originator}' already has ${PERIODIC_BEACONS_PER_CREATOR} periodic time sync beacons`);
-  }
+  if (beacon.doc.bcnc !== BEACON_CRITERIA.PERIODIC) return;
+  await checkPeriodicAllowance(ctx, beacon, [['bcnc', String(BEACON_CRITERIA.PERIODIC)]], 'periodic time sync beacons');
 }
 
 /** The interval of a periodic beacon, ms; undefined for any other. */
@@ -136,7 +126,7 @@ export const timeSyncBeaconType = defineResourceType({
     async beforeCreate(ctx, resource) {
       checkCriteria(resource.doc);
       await checkRequester(ctx, resource.doc);
-      await checkPeriodicBeacons(ctx, resource.doc);
+      await checkPeriodicBeacons(ctx, resource);
       await armBeacon(ctx, resource);
       await ctx.store.broadcast(TIME_SYNC_BEACON_TOPIC, resource.ri);
     },
