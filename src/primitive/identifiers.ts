@@ -153,6 +153,8 @@ export function formatTimestamp(ms: number): string {
   else if (second === recentSeconds[1]) prefix = recentPrefixes[1];
   else {
     if (!Number.isFinite(second)) return formatFully(ms);
+    // Whatever computed it (a time plus a duration), never a five-digit or negative year.
+    if (ms < YEAR_ZERO || ms >= YEAR_TEN_THOUSAND) return formatTimestamp(withinTimestamps(ms));
     prefix = formatFully(second * 1000).slice(0, -7);
     const slot = recentSeconds.next;
     recentSeconds[slot] = second;
@@ -184,10 +186,19 @@ const TIMESTAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:[.,](\d{1,9}))
  * `now`. Undefined when it is neither.
  */
 export function parseAbsRelTimestamp(value: string, now: number): number | undefined {
-  if (/^-?\d{1,15}$/.test(value)) return now + Number(value);
+  if (/^-?\d{1,15}$/.test(value)) return withinTimestamps(now + Number(value));
   const duration = parseDuration(value);
-  if (duration !== undefined) return now + duration;
+  if (duration !== undefined) return withinTimestamps(now + duration);
   return parseTimestamp(value);
+}
+
+/**
+ * A relative time (up to 15 digits of ms, or 9999 years) can lead outside the instants a timestamp can name, years
+ * 0000-9999 in UTC (four digits of year: timestamps are compared as text, and a fifth digit inverts the order). It
+ * is held to the nearest one: as far in the future, or in the past, as a timestamp can say.
+ */
+function withinTimestamps(ms: number): number {
+  return ms < YEAR_ZERO ? YEAR_ZERO : ms >= YEAR_TEN_THOUSAND ? YEAR_TEN_THOUSAND - 1 : ms;
 }
 
 const DURATION = /^P(?:(\d{1,4})Y)?(?:(\d{1,5})M)?(?:(\d{1,6})W)?(?:(\d{1,7})D)?(?:T(?:(\d{1,8})H)?(?:(\d{1,9})M)?(?:(\d{1,10}(?:\.\d{1,6})?)S)?)?$/;

@@ -1,7 +1,7 @@
 // Resource and request identifiers drawn from a pool of random bytes: distinct across refills of the pool.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTimestamp, hasAssignedIdShape, newResourceId, parseTarget, parseTimestamp, randomIdSuffix } from '../../src/primitive/identifiers.js';
+import { formatTimestamp, hasAssignedIdShape, newResourceId, parseAbsRelTimestamp, parseTarget, parseTimestamp, randomIdSuffix } from '../../src/primitive/identifiers.js';
 
 describe('randomIdSuffix', () => {
   it('gives distinct base-36 suffixes of the length asked, across many refills of its pool', () => {
@@ -67,6 +67,23 @@ describe('parseTimestamp', () => {
     assert.equal(formatTimestamp(parseTimestamp('00500101T000000') ?? Number.NaN), '00500101T000000,000000');
     assert.equal(parseTimestamp('00000101T000000+01:00'), undefined);
     assert.equal(parseTimestamp('99991231T233000-01:00'), undefined);
+  });
+});
+
+describe('parseAbsRelTimestamp', () => {
+  it('holds a relative time within years 0000-9999, and formatTimestamp never writes a year of five digits', () => {
+    const now = Date.UTC(2026, 11, 6, 12, 0, 0);
+    assert.equal(parseAbsRelTimestamp('60000', now), now + 60_000);
+    assert.equal(parseAbsRelTimestamp('PT1M', now), now + 60_000);
+    const latest = parseTimestamp('99991231T235959,999');
+    const earliest = parseTimestamp('00000101T000000');
+    for (const far of ['999999999999999', 'P9999Y', 'P9999Y99999M999999W9999999D']) {
+      assert.equal(parseAbsRelTimestamp(far, now), latest, far);
+      assert.equal(formatTimestamp(parseAbsRelTimestamp(far, now) ?? Number.NaN), '99991231T235959,999000', far);
+    }
+    assert.equal(parseAbsRelTimestamp('-999999999999999', now), earliest);
+    assert.equal(formatTimestamp(Date.UTC(12000, 0, 1)), '99991231T235959,999000');
+    assert.equal(formatTimestamp(Date.UTC(-5, 0, 1)), '00000101T000000,000000');
   });
 });
 
