@@ -194,10 +194,17 @@ export interface DynamicPolicyBinding {
   readonly das: string;
   /** The tokens (IDs) the privileges came from, when the DAS answered tokens: a revoked one ends the grant. */
   readonly tokens?: readonly string[];
+  /**
+   * When the originator was an AE registered here: the seq of that registration (never reused). The grant was for
+   * that AE: whoever registers the same AE-ID after it deregistered is not granted by it.
+   */
+  readonly seq?: number;
 }
 
 interface DynamicPolicy {
   readonly ri: string;
+  readonly ct: string;
+  readonly seq: number | undefined;
   readonly et: number;
   readonly originator: string;
   readonly das: string;
@@ -524,9 +531,22 @@ export class AccessDecider {
       // Privileges that came from tokens end when one of them is revoked (tokens.ts RevocationList).
       if (policy.tokens.length > 0 && policy.tokens.some((id) => this.revocations.check(id) !== undefined)) continue;
       const rule = firstGrantingRule(policy.privileges, facts);
-      if (rule >= 0) return { granted: true, basis: 'dynamic', policy: policy.ri, rule };
+      if (rule < 0 || !(await this.grantedRegistration(policy, q.originator))) continue;
+      return { granted: true, basis: 'dynamic', policy: policy.ri, rule };
     }
     return undefined;
+  }
+
+  /**
+   * Whether the originator is still the registration the DAS granted (an AE registered here: the same seq; for a
+   * policy stored before seq was recorded, an AE registered no later than it). Any other originator has no
+   * registration here to compare.
+   */
+  private async grantedRegistration(policy: DynamicPolicy, originator: string): Promise<boolean> {
+    if (originator.includes('/')) return true;
+    const ae = await this.store.get(originator);
+    if (ae?.ty !== RESOURCE_TYPE.AE) return policy.seq === undefined;
+    return policy.seq !== undefined ? ae.seq === policy.seq : ae.ct <= policy.ct;
   }
 
   private async loadDynamic(target: string): Promise<readonly DynamicPolicy[]> {
@@ -538,7 +558,7 @@ export class AccessDecider {
       if (typeof binding?.or !== 'string' || child.et === undefined) continue;
       try {
         const tokens = Array.isArray(binding.tokens) ? binding.tokens.filter((t): t is string => typeof t === 'string') : [];
-        found.push({ ri: child.ri, et: child.et, originator: binding.or, das: String(binding.das), tokens, privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
+        found.push({ ri: child.ri, ct: child.ct, seq: typeof binding.seq === 'number' ? binding.seq : undefined, et: child.et, originator: binding.or, das: String(binding.das), tokens, privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
       } catch {
         // Validated when the DAS answer was accepted; anything unreadable grants nothing.
       }

@@ -420,8 +420,11 @@ export class DynamicAuthorization {
     const ri = `acp${randomIdSuffix()}`;
     const now = this.services.clock.now();
     const ts = formatTimestamp(now);
-    const binding: DynamicPolicyBinding = { or: q.originator, das, ...(grant.tokens && grant.tokens.length > 0 ? { tokens: grant.tokens } : {}) };
     return store.transaction(async (tx) => {
+      // An AE registered here is granted as that registration (authorize.ts, DynamicPolicyBinding.seq).
+      const registration = q.originator.includes('/') ? undefined : await tx.get(q.originator);
+      const seq = registration?.ty === RESOURCE_TYPE.AE ? registration.seq : undefined;
+      const binding: DynamicPolicyBinding = { or: q.originator, das, ...(grant.tokens && grant.tokens.length > 0 ? { tokens: grant.tokens } : {}), ...(seq !== undefined ? { seq } : {}) };
       const parent = await tx.getParentForInsert(q.resource);
       if (parent?.srn !== q.resource.srn) return { refused: 'the target was deleted during the consultation' };
       // The newest grant for an originator on a target replaces the earlier ones, so that repeated consultations

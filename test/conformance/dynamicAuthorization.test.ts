@@ -254,6 +254,26 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 2000);
   });
 
+  it('a grant is for the registration the DAS was asked about: an AE registering the same AE-ID later is not granted by it', async () => {
+    const box = await guarded();
+    const first = await t.client.registerAe('renter');
+    das.answer = () => grant(first, 2);
+    assert.equal((await t.client.retrieve(box, first)).rsc, 2000);
+    assert.equal((await t.client.retrieve(box, first)).rsc, 2000, 'kept: granted without asking again');
+    assert.equal(das.requests.length, 1);
+    assert.equal((await t.client.delete('/cse-in/renter', first)).rsc, 2002);
+    // Someone else registers the same AE-ID; the DAS now grants nothing.
+    assert.equal(await t.client.registerAe('renter'), first);
+    das.answer = () => ({ rsc: 2000, body: { 'm2m:seci': { sit: 2, dres: {} } } });
+    const reply = await t.client.retrieve(box, first);
+    assert.equal(reply.rsc, 4103, reply.text);
+    assert.equal(das.requests.length, 2, 'the DAS was asked again, for the newcomer');
+    // What the DAS grants the newcomer is its own.
+    clock.advance(10_000);
+    das.answer = () => grant(first, 2);
+    assert.equal((await t.client.retrieve(box, first)).rsc, 2000);
+  });
+
   it('a DAS may answer with tokens: verified, their permissions on the target kept until the token expires', async () => {
     const box = await guarded();
     const ri = ((await t.client.retrieve(box, owner)).body?.['m2m:cnt'] as Attrs).ri as string;
