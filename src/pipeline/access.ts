@@ -6,10 +6,14 @@ import type { StoredResource } from '../storage/store.js';
 import type { RequestContext } from './context.js';
 
 function askerOf(ctx: RequestContext, operation: AccessOperation): Asker {
+  const held = ctx.heldCredentials;
   return {
     originator: ctx.originator?.id ?? '',
     authenticated: ctx.originator?.authenticated ?? false,
-    roleIds: [],
+    // The tokens and roles the request's own decision found: a token's permission naming a child, or a role a child's
+    // policy names, grants there as it would have granted a request addressed to that child.
+    roleIds: held?.roleIds ?? [],
+    ...(held?.tokens ? { tokens: held.tokens } : {}),
     operation,
     ip: ctx.transport.remoteAddress,
     time: ctx.receivedAt,

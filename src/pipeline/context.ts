@@ -8,6 +8,7 @@ import type { Rsc } from '../primitive/rsc.js';
 import type { TransportContext } from '../primitive/transport.js';
 import type { ResourceRegistry } from '../resources/registry.js';
 import type { AccessDecider, Decision } from '../security/authorize.js';
+import type { VerifiedToken } from '../security/tokens.js';
 import type { DescendantCses, RegisteredAes } from '../security/registrations.js';
 import type { Credentials } from '../security/credentials.js';
 import type { HttpOutbound } from '../bindings/http/client.js';
@@ -89,6 +90,12 @@ export interface RequestContext {
   /** The validated attributes of a CREATE or UPDATE, unwrapped from their type name. */
   content?: Record<string, unknown>;
   decision?: Decision;
+  /**
+   * What authorize found the originator holds besides its identity: the request's verified tokens (when it decided
+   * with them) and the Role-IDs a <role> assigns it. The request's other decisions (each row of a discovery, a
+   * subscription's RETRIEVE check, …) are made with them too (pipeline/access.ts).
+   */
+  heldCredentials?: { readonly tokens?: readonly VerifiedToken[]; readonly roleIds: readonly string[] };
   /** Local-Token-IDs assigned to this request's tokens, answered in ati [TS-0004 m2m:dynAuthLocalTokenIdAssignments]. */
   assignedTokens?: Array<{ lti: string; tkid: string }>;
   /** Set by authorize for an UPDATE or DELETE by an originator that may not RETRIEVE the target: the only attributes its answer shows. */

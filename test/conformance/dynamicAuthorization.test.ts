@@ -416,6 +416,28 @@ describe('dynamic authorization: oneM2M JWT tokens in tkns (Authorization header
     await t.close();
   });
 
+  it("a discovery or a read with children decides each child with the request's token too", async () => {
+    const made = await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'shelf' } }, owner);
+    const shelfRi = (made.body?.['m2m:cnt'] as Attrs).ri as string;
+    const children: Record<string, string> = {};
+    for (const rn of ['a', 'b']) {
+      const child = await t.client.create('/cse-in/owner/shelf', 3, { 'm2m:cnt': { rn } }, owner);
+      children[rn] = (child.body?.['m2m:cnt'] as Attrs).ri as string;
+    }
+    // RETRIEVE and DISCOVERY (2 + 32) on the shelf and on child a only.
+    const tkns = await token({ claims: { tkps: { pm: [{ ris: [shelfRi, children.a], pv: { acr: [{ acor: ['Cguest'], acop: 34 }] } }] } } });
+    const without = await t.client.retrieve('/cse-in/owner/shelf?fu=1&ty=3', 'Cguest');
+    assert.equal(without.rsc, 2000, without.text);
+    assert.deepEqual(without.body?.['m2m:uril'] ?? [], [], 'without the token: nothing found');
+    const found = await t.client.retrieve('/cse-in/owner/shelf?fu=1&ty=3', 'Cguest', withToken(tkns));
+    assert.equal(found.rsc, 2000, found.text);
+    assert.deepEqual(found.body?.['m2m:uril'], ['cse-in/owner/shelf/a']);
+    const withChildren = await t.client.retrieve('/cse-in/owner/shelf?rcn=4', 'Cguest', withToken(tkns));
+    assert.equal(withChildren.rsc, 2000, withChildren.text);
+    const listed = ((withChildren.body?.['m2m:cnt'] as Attrs)['m2m:cnt'] as Attrs[] | undefined) ?? [];
+    assert.deepEqual(listed.map((c) => c.rn), ['a']);
+  });
+
   it('a valid token grants what its permissions grant, and nothing more', async () => {
     assert.equal((await t.client.retrieve(box, 'Cguest')).rsc, 4103);
     const valid = await token();

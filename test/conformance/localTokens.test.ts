@@ -142,7 +142,7 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     const now = Date.now();
     const ts = (ms: number): string => formatTimestamp(ms);
     const owner = 'Cowner';
-    const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'roleAcp', pv: { acr: [{ acor: [owner], acop: 63 }, { acor: ['reader@das.example.net'], acop: 2 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
+    const acp = await t.client.create('/cse-in/owner', 1, { 'm2m:acp': { rn: 'roleAcp', pv: { acr: [{ acor: [owner], acop: 63 }, { acor: ['reader@das.example.net'], acop: 34 }] }, pvs: { acr: [{ acor: [owner], acop: 63 }] } } }, owner);
     assert.equal((await t.client.create('/cse-in/owner', 3, { 'm2m:cnt': { rn: 'roleBox', acpi: [(acp.body?.['m2m:acp'] as Attrs).ri] } }, owner)).rsc, 2001);
     const path = '/cse-in/owner/roleBox';
     const role = (rn: string, holder: string, from: number, until: number, issuer = '//das.example.net/id-das/CAuthority'): Attrs => ({ 'm2m:rol': { rn, rlid: 'reader@das.example.net', tkis: issuer, tkhd: holder, tknb: ts(from), tkna: ts(until), rlnm: 'reader' } });
@@ -159,6 +159,10 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     assert.deepEqual(roleLine?.held, ['reader@das.example.net']);
     assert.deepEqual(roleLine?.roles, [(made.body?.['m2m:rol'] as Attrs).ri]);
     assert.equal(roleLine?.granted, true);
+    // A discovery decides each result with the Role-IDs the originator holds (the policy gives the role DISCOVERY).
+    const found = async (query: string): Promise<unknown[]> => ((await t.client.retrieve(`/cse-in/owner?fu=1&ty=3${query}`, 'Cguest')).body?.['m2m:uril'] as unknown[] | undefined) ?? [];
+    assert.ok((await found('&rids=reader@das.example.net')).includes('cse-in/owner/roleBox'), 'found through the role');
+    assert.ok(!(await found('')).includes('cse-in/owner/roleBox'), 'not without it');
     assert.equal((await t.client.retrieve(path, 'Cguest')).rsc, 4103, 'a role counts where the request names it');
     assert.equal((await t.client.delete(`${path}?rids=reader@das.example.net`, 'Cguest')).rsc, 4103, 'the role grants what the policy gives it');
     assert.equal((await t.client.retrieve(`${path}?rids=reader@das.example.net`, 'Cstranger')).rsc, 4103, 'assigned to another originator');

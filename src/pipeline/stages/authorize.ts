@@ -130,6 +130,19 @@ async function afterTokens(ctx: RequestContext, decision: Decision, presented: r
   );
 }
 
+/**
+ * A discovery's tokens, Local-Token-IDs and Role-IDs decide for each result as they would for a request addressed to
+ * it: verified once, here (a bad token refuses the discovery, as it refuses any request), and held for the per-result
+ * decisions (ctx.heldCredentials). No Local-Token-ID is assigned: nothing was granted on the target itself.
+ */
+async function holdDiscoveryCredentials(ctx: RequestContext): Promise<void> {
+  const r = ctx.request;
+  const originator = ctx.originator?.id ?? '';
+  const tokens = (r.tkns?.length ?? 0) > 0 || (r.ltids?.length ?? 0) > 0 ? [...(await verifiedTokens(ctx, r.tkns ?? [])), ...(await localTokens(ctx, r.ltids ?? []))] : undefined;
+  const roleIds = r.rids && r.rids.length > 0 ? (await ctx.services.access.rolesHeld(originator, checkedRoleIds(r.rids), ctx.receivedAt)).held : [];
+  if (tokens || roleIds.length > 0) ctx.heldCredentials = { ...(tokens ? { tokens } : {}), roleIds };
+}
+
 export const authorize: Stage = {
   name: 'authorize',
   async run(ctx) {
@@ -148,6 +161,7 @@ export const authorize: Stage = {
     // or fu=1 would open another AE's polling channel or a group's fan-out to anyone.
     if (isRealDiscovery(ctx)) {
       ctx.decision = { granted: true, basis: 'discovery' };
+      await holdDiscoveryCredentials(ctx);
       return;
     }
     let updatesAcpi = false;
@@ -275,7 +289,15 @@ export const authorize: Stage = {
         decision = await ctx.services.access.decide(question);
       }
     }
+    // Granted without its Role-IDs: those the originator holds still count for the rest of the request (the rows of a
+    // discovery may need them where the target did not).
+    if (decision.granted && heldRoleIds.length === 0 && r.rids && r.rids.length > 0) {
+      // Not refused for malformed Role-IDs here: the request is granted without them (only well-formed ones are looked up).
+      const wellFormed = r.rids.filter((id) => ROLE_ID.test(id)).slice(0, 16);
+      if (wellFormed.length > 0) heldRoleIds = (await ctx.services.access.rolesHeld(originator.id, wellFormed, ctx.receivedAt)).held;
+    }
     ctx.decision = decision;
+    if (decidedTokens || heldRoleIds.length > 0) ctx.heldCredentials = { ...(decidedTokens ? { tokens: decidedTokens } : {}), roleIds: heldRoleIds };
     if (!decision.granted) {
       throw noPrivilege(`originator '${originator.id}' has no privilege to ${OPERATION_NAMES[r.op]} '${r.to}'`);
     }
