@@ -39,6 +39,7 @@ export class RegistrarRegistration {
     const r = services.config.registrar;
     this.peer = { csi: `/${r.cseId}`, spId: r.spid || services.config.cse.spid };
     this.delayMs = r.retryMin * 1000;
+    services.descendants.awaitRegistrar();
     this.unsubscribe = services.store.subscribe(REMOTE_CSE_TOPIC, (payload) => this.onRemoteCseChange(payload));
   }
 
@@ -156,7 +157,7 @@ export class RegistrarRegistration {
       for (const csr of page) {
         if (csr.doc[REGISTRAR_KEY] === true) continue;
         if (typeof csr.doc.csi === 'string') out.add(csr.doc.csi);
-        if (Array.isArray(csr.doc.dcse)) lists.push(csr.doc.dcse.filter((d): d is string => typeof d === 'string' && !descendants.disowned(d)));
+        if (Array.isArray(csr.doc.dcse)) lists.push(csr.doc.dcse.filter((d): d is string => typeof d === 'string' && !d.startsWith('/S') && !descendants.disowned(d)));
       }
       if (page.length < 500) break;
     }
@@ -181,6 +182,7 @@ export class RegistrarRegistration {
       const result = await send(attributes);
       const refused = result.rsc === RSC.BAD_REQUEST ? /descendantCSEs may not name '([^']{1,256})'/.exec(debugOf(result))?.[1] : undefined;
       const dcse = attributes.dcse as string[];
+      if (result.rsc === RSC.CREATED || result.rsc === RSC.UPDATED) this.services.descendants.registrarAccepted(dcse);
       if (refused === undefined || !dcse.includes(refused) || round >= MAX_REFUSED_ROUNDS) return result;
       // A CSE registered here itself proved its name with its certificate: the registrar's word does not take it away.
       const registered = await this.services.store.get(remoteCseRi(refused));

@@ -67,8 +67,9 @@ export class RemoteCses {
   /**
    * A CSE left the tree here (`<ri> [<its dcse as JSON>]`): what it announced here goes, and what its descendants
    * announced through it — they are reachable only through it. A descendant that is still registered here itself, or
-   * listed by another registree, keeps its announcements: a registree could otherwise list other CSEs and leave, to
-   * wipe what they announced.
+   * listed by another registree, keeps its announcements, and so does a name the registree could not stand for (one
+   * the registrar refused or has not accepted): a registree could otherwise list other CSEs and leave, to wipe what
+   * they announced.
    */
   private async dropBranchAnnouncements(removed: string): Promise<void> {
     const at = removed.indexOf(' ');
@@ -82,6 +83,8 @@ export class RemoteCses {
     }
     for (const csi of Array.isArray(listed) ? listed.slice(0, 1000) : []) {
       if (typeof csi !== 'string' || gone.has(csi)) continue;
+      // A name it could not stand for (refused by the registrar, not accepted by it, an S-AE-ID) was never its branch.
+      if (!this.services.descendants.mayStandFor(csi)) continue;
       if ((await this.registree(csi)) || (await this.services.descendants.registreeListing(csi))) continue;
       gone.add(csi);
     }

@@ -140,9 +140,36 @@ export class DescendantCses {
     return this.refusedByRegistrar.has(csi);
   }
 
+  /**
+   * On a CSE with a registrar: the descendants its registrar last accepted in this CSE's registration (undefined on
+   * the root of a tree, which has none to ask). A registree's descendantCSEs are its own word; this CSE knows only
+   * its own branch, and a name from elsewhere in the tree (a sibling branch, the registrar's registrar, …) looks
+   * like any other until the registrar refuses it. So a name counts only once the registrar has taken it: until
+   * then it is not routed to, relayed for, nor has its announcements dropped with the registree.
+   */
+  private acceptedByRegistrar: ReadonlySet<string> | undefined;
+
+  /** Called once there is a registrar: from then on only the names it accepted count (none until it answers). */
+  awaitRegistrar(): void {
+    this.acceptedByRegistrar ??= new Set();
+  }
+
+  /** The descendantCSEs of a registration the registrar accepted (replacing the earlier ones). */
+  registrarAccepted(names: readonly string[]): void {
+    this.acceptedByRegistrar = new Set(names);
+  }
+
+  /** Whether a registree may stand for `csi`: not refused by the registrar, and accepted by it where there is one. */
+  mayStandFor(csi: string): boolean {
+    // An SP-relative S-AE-ID (S…) and a CSE-ID /S… are one name in absolute form (//SP/S…): never a descendant CSE.
+    if (csi.startsWith('/S')) return false;
+    if (this.refusedByRegistrar.has(csi)) return false;
+    return this.acceptedByRegistrar === undefined || this.acceptedByRegistrar.has(csi);
+  }
+
   /** The <remoteCSE> of the registree whose descendantCSEs list `csi`, alive now; undefined: none. */
   async registreeListing(csi: string): Promise<StoredResource | undefined> {
-    if (this.refusedByRegistrar.has(csi)) return undefined;
+    if (!this.mayStandFor(csi)) return undefined;
     const ri = (await this.current()).registreeOf.get(csi);
     if (ri === undefined) return undefined;
     const csr = await this.store.get(ri);

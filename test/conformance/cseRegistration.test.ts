@@ -269,6 +269,48 @@ describe('CSE registration and forwarding', () => {
     assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: as('id-x') })).rsc, 2002);
   });
 
+  it('lets a registree speak only for descendants the registrar accepted (not a refused one, not an S-AE), and its leaving keeps what a refused one announced', async () => {
+    const as = (id: string): { cert: string; key: string } => ({ cert: readFileSync((files[id] as CseFiles).cert, 'utf8'), key: readFileSync((files[id] as CseFiles).key, 'utf8') });
+    const register = (on: TestCse, base: string, id: string, dcse: string[]): ReturnType<typeof call> =>
+      call(port(on), ca, 'POST', base, `/${id}`, { ty: 16, body: { 'm2m:csr': { cb: `/${id}/cse`, rr: true, srv: ['3'], poa: ['https://127.0.0.1:1'], dcse } }, client: as(id) });
+    const onIn = async (): Promise<string[]> => (csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin')).dcse as string[] | undefined) ?? [];
+    // id-x is registered with the IN-CSE itself, which refuses an S-AE-ID among its descendants (//SP/S… names an AE).
+    assert.equal((await register(inCse, '/cse-in', 'id-x', [])).rsc, 2001);
+    const sAe = await call(port(inCse), ca, 'PUT', '/cse-in/id-x', '/id-x', { body: { 'm2m:csr': { dcse: ['/Sgate'] } }, client: as('id-x') });
+    assert.equal(sAe.rsc, 4000, JSON.stringify(sAe.body));
+    // id-x announces its CSEBase on the MN-CSE; the request comes down from the registrar.
+    const cbA = await call(port(mnCse), ca, 'POST', '/cse-mn', '/id-x', { ty: 10005, body: { 'm2m:cbA': { lnk: '/id-x/cse-x', rn: 'warden.example.net_cse-x', csi: '/id-x', srv: ['3'], cst: 2 } }, client: as('id-in') });
+    assert.equal(cbA.rsc, 2001, JSON.stringify(cbA.body));
+    // The registrar relays for the rest of the tree, not for an S-AE registered on the MN-CSE itself (/S… is its spelling too).
+    const local = await call(port(mnCse), ca, 'POST', '/cse-mn', 'Slocal', { ty: 2, body: { 'm2m:ae': { rn: 'sLocal', api: 'NsLocal', rr: false, srv: ['3'] } } });
+    assert.equal(local.rsc, 2001, JSON.stringify(local.body));
+    const aei = String((local.body?.['m2m:ae'] as Attrs).aei);
+    assert.match(aei, /^S/);
+    const relayedAe = await call(port(mnCse), ca, 'GET', '/cse-mn/sLocal', `/${aei}`, { client: as('id-in') });
+    assert.equal(relayedAe.rsc, 4106, JSON.stringify(relayedAe.body));
+    // A container on the MN-CSE that AEs of id-x and of a CSE below id-mn2 may read.
+    const acp = await call(port(mnCse), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 1, body: { 'm2m:acp': { rn: 'branchAcp', pv: { acr: [{ acor: ['/id-x/Cm', '/id-mn2child/Cq'], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } } });
+    assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));
+    const shelf = await call(port(mnCse), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 3, body: { 'm2m:cnt': { rn: 'branchShelf', acpi: [String((acp.body?.['m2m:acp'] as Attrs).ri)] } } });
+    assert.equal(shelf.rsc, 2001, JSON.stringify(shelf.body));
+    // id-mn2 registers with the MN-CSE listing id-x (the IN-CSE refuses it: registered there) and a CSE of its own.
+    assert.equal((await register(mnCse, '/cse-mn', 'id-mn2', ['/id-x', '/id-mn2child'])).rsc, 2001);
+    await waitFor(async () => (await onIn()).includes('/id-mn2child'), 10_000);
+    assert.equal(mnCse.cse.services.descendants.disowned('/id-x'), true);
+    const asX = await call(port(mnCse), ca, 'GET', '/cse-mn/branchShelf', '/id-x/Cm', { client: as('id-mn2') });
+    assert.equal(asX.rsc, 4106, `a refused name is not relayed for: ${JSON.stringify(asX.body)}`);
+    const asChild = await call(port(mnCse), ca, 'GET', '/cse-mn/branchShelf', '/id-mn2child/Cq', { client: as('id-mn2') });
+    assert.equal(asChild.rsc, 2000, `an accepted one is: ${JSON.stringify(asChild.body)}`);
+    // id-mn2 leaves: what id-x announced here stays (it never came through id-mn2).
+    assert.equal((await call(port(mnCse), ca, 'DELETE', '/cse-mn/id-mn2', '/id-mn2', { client: as('id-mn2') })).rsc, 2002);
+    await waitFor(async () => !(await onIn()).includes('/id-mn2child'), 10_000);
+    const kept = await call(port(mnCse), ca, 'GET', '/cse-mn/warden.example.net_cse-x', 'CAdmin');
+    assert.equal(kept.rsc, 2000, JSON.stringify(kept.body));
+    assert.equal((await call(port(mnCse), ca, 'DELETE', '/cse-mn/warden.example.net_cse-x', '/id-x', { client: as('id-in') })).rsc, 2002);
+    assert.equal((await call(port(mnCse), ca, 'DELETE', '/cse-mn/sLocal', aei)).rsc, 2002);
+    assert.equal((await call(port(inCse), ca, 'DELETE', '/cse-in/id-x', '/id-x', { client: as('id-x') })).rsc, 2002);
+  });
+
   it('finds its <remoteCSE> on the registrar after a restart and updates it', async () => {
     const before = csr(await call(port(inCse), ca, 'GET', '/cse-in/id-mn', 'CAdmin'));
     await mnCse.close();

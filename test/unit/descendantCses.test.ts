@@ -48,6 +48,31 @@ describe('descendantCSEs index (DescendantCses)', () => {
     assert.equal(scans, 2);
   });
 
+  it('on a CSE with a registrar, counts a descendant only once the registrar accepted it; never a refused one or an S-AE-ID', async () => {
+    const registree = await store.get('id-mn');
+    assert.ok(registree);
+    await store.update({ ...registree, doc: { ...registree.doc, dcse: ['/id-asn', '/id-refused', '/Sgate'] } });
+    const index = new DescendantCses(store, self, clock);
+    try {
+      assert.equal((await index.registreeListing('/id-asn'))?.ri, 'id-mn', 'the root of a tree has no registrar to ask');
+      assert.equal(await index.registreeListing('/Sgate'), undefined, '//SP/S… is an S-AE-ID');
+      index.awaitRegistrar();
+      assert.equal(await index.registreeListing('/id-asn'), undefined, 'not before the registrar has accepted it');
+      index.registrarAccepted(['/id-mn', '/id-asn', '/Sgate']);
+      index.disown('/id-refused');
+      assert.equal((await index.registreeListing('/id-asn'))?.ri, 'id-mn');
+      assert.equal(await index.registreeListing('/id-refused'), undefined);
+      assert.equal(await index.registreeListing('/Sgate'), undefined);
+      assert.equal(index.mayStandFor('/id-asn'), true);
+      assert.equal(index.mayStandFor('/id-refused'), false);
+      // A later registration without it: it counts no more.
+      index.registrarAccepted(['/id-mn']);
+      assert.equal(await index.registreeListing('/id-asn'), undefined);
+    } finally {
+      await store.update(registree);
+    }
+  });
+
   it('takes a removed descendant away at once, and an added one on the change broadcast', async () => {
     const index = new DescendantCses(store, self, clock);
     assert.equal((await index.registreeListing('/id-asn'))?.ri, 'id-mn');

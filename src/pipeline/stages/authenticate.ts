@@ -164,16 +164,17 @@ async function checkRelayedOriginator(ctx: RequestContext, id: string, evidence:
     return refuse('it is of another service provider');
   }
   if (cse === `/${self.cseId}`) return refuse('that is this CSE or one of its AEs');
+  // /S… alone is an S-AE-ID in another spelling (absoluteSegments): one registered here comes to this CSE itself.
+  if (cse === id && cse.startsWith('/S') && (await services.registrations.lookup(cse.slice(1)))) return refuse('that is an AE registered here');
   const registree = await store.get(remoteCseRi(cse));
   const isRegistree = registree?.ty === RESOURCE_TYPE.remoteCSE && registree.pi === self.cseId && registree.doc[REGISTRAR_KEY] !== true;
   if (isRegistree && !evidence.cseIds.includes(cse)) return refuse(`CSE '${cse}' is registered here itself`);
   // The CSE's own AEs, and whatever the registrar relays.
   if (evidence.cseIds.includes(cse) || fromRegistrar) return;
-  for (const peer of evidence.cseIds) {
-    const relay = await store.get(remoteCseRi(peer));
-    const descendants = relay?.ty === RESOURCE_TYPE.remoteCSE && Array.isArray(relay.doc.dcse) ? (relay.doc.dcse as unknown[]) : [];
-    if (descendants.includes(cse)) return;
-  }
+  // The registree that may stand for the CSE, as routing finds it: names the registrar refused (or, where there is
+  // one, has not accepted yet) and S-AE-IDs are nobody's (DescendantCses.registreeListing).
+  const listing = await services.descendants.registreeListing(cse);
+  if (listing && evidence.cseIds.includes(String(listing.doc.csi))) return;
   return refuse(`'${cse}' is not among the descendants of ${evidence.cseIds.join(', ')}`);
 }
 

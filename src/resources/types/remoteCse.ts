@@ -73,6 +73,9 @@ async function checkDescendants(ctx: HookContext, resource: StoredResource, prev
   const own = resource.doc.csi;
   for (const id of dcse as string[]) {
     if (id === `/${ctx.self.cseId}` || id === own) throw badRequest(`descendantCSEs may not name '${id}'`);
+    // //SP/S… is an SP-relative S-AE-ID in absolute form, wherever that AE registered: a CSE-ID /S… would be the same
+    // originator (security/originators.ts), so a registree listing one could speak for that AE.
+    if (id.startsWith('/S')) throw badRequest(`descendantCSEs may not name '${id}': /S… is the form of an S-AE-ID, not of a CSE-ID`);
     const other = await ctx.store.get(remoteCseRi(id));
     if (other?.ty === RESOURCE_TYPE.remoteCSE && other.ri !== resource.ri) throw badRequest(`descendantCSEs may not name '${id}': it is registered here itself`);
   }
