@@ -241,6 +241,8 @@ describe('CSE registration and forwarding', () => {
     const child = await call(port(inCse), ca, 'POST', '/cse-in/warden.example.net_cse-x', '/id-x', { ty: 10003, body: { 'm2m:cntA': { et: null, lnk: '/id-x/cnt1', acpi: null, lbl: ['a'] } }, client: asX });
     assert.equal(child.rsc, 2001, JSON.stringify(child.body));
     assert.equal('acpi' in (child.body?.['m2m:cntA'] as Attrs), false);
+    const dotted = await call(port(inCse), ca, 'POST', '/cse-in/warden.example.net_cse-x', '/id-x', { ty: 10003, body: { 'm2m:cntA': { lnk: '/id-x/../id-in/cse-in/secret' } }, client: asX });
+    assert.equal(dotted.rsc, 4000, `no dot segments in a link: ${JSON.stringify(dotted.body)}`);
     // Null is absence, not a value: lnk, mandatory, is still required.
     const noLink = await call(port(inCse), ca, 'POST', '/cse-in/warden.example.net_cse-x', '/id-x', { ty: 10003, body: { 'm2m:cntA': { et: null, lnk: null } }, client: asX });
     assert.equal(noLink.rsc, 4000, JSON.stringify(noLink.body));

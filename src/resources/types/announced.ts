@@ -51,6 +51,8 @@ function checkOrigin(ctx: HookContext, resource: StoredResource, parent: StoredR
   const lnk = resource.doc.lnk;
   if (!SP_RELATIVE_CSE_ID.test(from)) throw badRequest(`an announced resource is created by the CSE hosting its original, not by '${from}'`);
   if (typeof lnk !== 'string' || cseIdOfAddress(lnk, ctx.self.spId) !== from) throw badRequest(`link must name a resource of the announcing CSE ${from}`);
+  // A dot segment would make the link name something else wherever a path is normalised (/id-x/../id-in/…).
+  if (lnk.split('/').some((segment) => segment === '.' || segment === '..')) throw badRequest("link may not hold '.' or '..' segments");
   // An absolute link names the SP too, and the announcing CSE is of this SP (from is SP-relative): a link into another
   // SP would name some other SP's CSE of the same CSE-ID, which rcn 7 and announceSyncType 2 would then reach as this
   // CSE's request (remote/remoteCses.ts forwardTo) [TS-0001 §9.6.26.1].
