@@ -14,6 +14,7 @@ import { RSC } from '../primitive/rsc.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { REGISTRAR_KEY, REMOTE_CSE_TOPIC, remoteCseRi } from '../resources/types/remoteCse.js';
+import { ACCEPTED_DESCENDANTS_KEY } from '../security/registrations.js';
 import { StoreConflictError } from '../storage/store.js';
 import type { CseLink, LinkResult, PeerIdentity } from './link.js';
 
@@ -39,7 +40,7 @@ export class RegistrarRegistration {
     const r = services.config.registrar;
     this.peer = { csi: `/${r.cseId}`, spId: r.spid || services.config.cse.spid };
     this.delayMs = r.retryMin * 1000;
-    services.descendants.awaitRegistrar();
+    services.descendants.awaitRegistrar(this.peer.csi);
     this.unsubscribe = services.store.subscribe(REMOTE_CSE_TOPIC, (payload) => this.onRemoteCseChange(payload));
   }
 
@@ -156,7 +157,7 @@ export class RegistrarRegistration {
       const page = await store.children(self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: this.services.clock.now(), limit: 500, offset });
       for (const csr of page) {
         if (csr.doc[REGISTRAR_KEY] === true) continue;
-        if (typeof csr.doc.csi === 'string') out.add(csr.doc.csi);
+        if (typeof csr.doc.csi === 'string' && !csr.doc.csi.startsWith('/S')) out.add(csr.doc.csi);
         if (Array.isArray(csr.doc.dcse)) lists.push(csr.doc.dcse.filter((d): d is string => typeof d === 'string' && !d.startsWith('/S') && !descendants.disowned(d)));
       }
       if (page.length < 500) break;
@@ -177,13 +178,12 @@ export class RegistrarRegistration {
    * it: a hostile registree needed only to list one such name. The name is dropped (and no registree here is routed
    * to for it, nor may relay for it), logged, and the registration sent again without it.
    */
-  private async register(send: (attributes: Record<string, unknown>) => Promise<LinkResult>, attributes: Record<string, unknown>): Promise<LinkResult> {
+  private async register(send: (attributes: Record<string, unknown>) => Promise<LinkResult>, attributes: Record<string, unknown>): Promise<{ result: LinkResult; sent: string[] }> {
     for (let round = 0; ; round++) {
       const result = await send(attributes);
       const refused = result.rsc === RSC.BAD_REQUEST ? /descendantCSEs may not name '([^']{1,256})'/.exec(debugOf(result))?.[1] : undefined;
       const dcse = attributes.dcse as string[];
-      if (result.rsc === RSC.CREATED || result.rsc === RSC.UPDATED) this.services.descendants.registrarAccepted(dcse);
-      if (refused === undefined || !dcse.includes(refused) || round >= MAX_REFUSED_ROUNDS) return result;
+      if (refused === undefined || !dcse.includes(refused) || round >= MAX_REFUSED_ROUNDS) return { result, sent: dcse };
       // A CSE registered here itself proved its name with its certificate: the registrar's word does not take it away.
       const registered = await this.services.store.get(remoteCseRi(refused));
       if (registered?.ty !== RESOURCE_TYPE.remoteCSE || registered.doc.csi !== refused) this.services.descendants.disown(refused);
@@ -201,6 +201,7 @@ export class RegistrarRegistration {
     const mine = `${registrarId}/${self.cseId}`;
     const attributes = await this.ownAttributes();
     const found = await this.send(this.primitive(OPERATION.RETRIEVE, mine));
+    let accepted: string[];
     if (found.rsc === RSC.OK) {
       const csr = found.pc?.['m2m:csr'] as Record<string, unknown> | undefined;
       if (csr?.csi !== `/${self.cseId}`) {
@@ -209,10 +210,11 @@ export class RegistrarRegistration {
       }
       // A re-registration (after a restart) finds its <remoteCSE> and brings it up to date [TS-0001 §10.2.2.8].
       const updated = await this.register((a) => this.send(this.primitive(OPERATION.UPDATE, mine, { pc: { 'm2m:csr': a } })), attributes);
-      if (updated.rsc !== RSC.UPDATED) {
-        log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: updated.rsc, reason: debugOf(updated) }, 'CSE registration update refused');
+      if (updated.result.rsc !== RSC.UPDATED) {
+        log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: updated.result.rsc, reason: debugOf(updated.result) }, 'CSE registration update refused');
         return false;
       }
+      accepted = acceptedDescendants(updated);
     } else if (found.rsc === RSC.NOT_FOUND) {
       const created = await this.register(
         (a) =>
@@ -224,10 +226,11 @@ export class RegistrarRegistration {
           ),
         attributes,
       );
-      if (created.rsc !== RSC.CREATED) {
-        log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: created.rsc, reason: debugOf(created) }, 'CSE registration refused');
+      if (created.result.rsc !== RSC.CREATED) {
+        log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: created.result.rsc, reason: debugOf(created.result) }, 'CSE registration refused');
         return false;
       }
+      accepted = acceptedDescendants(created);
     } else {
       if (found.rsc !== 5103) log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: found.rsc, reason: debugOf(found) }, 'CSE registration check refused');
       return false;
@@ -240,14 +243,14 @@ export class RegistrarRegistration {
       return false;
     }
     if (this.state === 'stopped') return false;
-    return this.storeRegistrarCse(cb, checking);
+    return this.storeRegistrarCse(cb, checking, accepted);
   }
 
   /**
    * Creates or updates the <remoteCSE> of the registrar under this CSEBase. `checking`: a registration made before
    * is checked, and a <remoteCSE> found gone was deleted meanwhile (a deregistration, answered 2002): not made again.
    */
-  private async storeRegistrarCse(cb: Record<string, unknown>, checking: boolean): Promise<boolean> {
+  private async storeRegistrarCse(cb: Record<string, unknown>, checking: boolean, accepted: readonly string[]): Promise<boolean> {
     const { store, self, clock, log, config } = this.services;
     const ri = remoteCseRi(this.peer.csi);
     const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 32) : undefined);
@@ -262,6 +265,8 @@ export class RegistrarRegistration {
       // The registrar manages its <remoteCSE> here (it may deregister this CSE by deleting it), as ACME sets it.
       [CREATOR_KEY]: this.peer.csi,
       [REGISTRAR_KEY]: true,
+      // What routing and relaying may use of the registrees' descendantCSEs, in every process (DescendantCses).
+      [ACCEPTED_DESCENDANTS_KEY]: accepted,
     };
     const ts = formatTimestamp(clock.now());
     return store.transaction(async (tx) => {
@@ -273,14 +278,16 @@ export class RegistrarRegistration {
       }
       if (existing) {
         await tx.update({ ...existing, lt: ts, doc: { ...existing.doc, ...doc } });
-        return true;
+      } else {
+        try {
+          await tx.insert({ ri, pi: self.cseId, ty: RESOURCE_TYPE.remoteCSE, rn: ri, srn: `${self.cseRn}/${ri}`, ct: ts, lt: ts, owner: this.peer.csi, doc });
+        } catch (err) {
+          if (err instanceof StoreConflictError) return false;
+          throw err;
+        }
       }
-      try {
-        await tx.insert({ ri, pi: self.cseId, ty: RESOURCE_TYPE.remoteCSE, rn: ri, srn: `${self.cseRn}/${ri}`, ct: ts, lt: ts, owner: this.peer.csi, doc });
-      } catch (err) {
-        if (err instanceof StoreConflictError) return false;
-        throw err;
-      }
+      // Every process reads the accepted descendants again (delivered on commit).
+      await tx.broadcast(REMOTE_CSE_TOPIC, `changed ${ri}`);
       return true;
     });
   }
@@ -305,6 +312,15 @@ export class RegistrarRegistration {
     const level = result.rsc === RSC.DELETED || result.rsc === RSC.NOT_FOUND ? 'info' : 'warn';
     this.services.log[level]({ event: 'cse-deregistered', registrar: this.peer.csi, rsc: result.rsc }, `deregistered from ${this.peer.csi}`);
   }
+}
+
+/**
+ * The descendants a registrar accepted in a registration it answered with success: those sent that its answer lists
+ * (a registrar may keep fewer), or all those sent when the answer shows none.
+ */
+function acceptedDescendants(answer: { result: LinkResult; sent: readonly string[] }): string[] {
+  const stored = (answer.result.pc?.['m2m:csr'] as Record<string, unknown> | undefined)?.dcse;
+  return Array.isArray(stored) ? answer.sent.filter((id) => stored.includes(id)) : [...answer.sent];
 }
 
 /** Descendant CSE-IDs a registration lists at most (as a registrar accepts in one registree's dcse: remoteCse.ts). */

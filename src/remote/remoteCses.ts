@@ -81,10 +81,12 @@ export class RemoteCses {
     } catch {
       // not ours to read: the CSE's own announcements still go
     }
+    // Taken before anything else: this CSE's registration update that follows the same removal replaces the list.
+    const accepted = await this.services.descendants.acceptedNames();
     for (const csi of Array.isArray(listed) ? listed.slice(0, 1000) : []) {
       if (typeof csi !== 'string' || gone.has(csi)) continue;
       // A name it could not stand for (refused by the registrar, not accepted by it, an S-AE-ID) was never its branch.
-      if (!this.services.descendants.mayStandFor(csi)) continue;
+      if (!this.services.descendants.mayStandFor(csi, accepted)) continue;
       if ((await this.registree(csi)) || (await this.services.descendants.registreeListing(csi))) continue;
       gone.add(csi);
     }

@@ -67,6 +67,9 @@ export class RegisteredAes {
   }
 }
 
+/** Document key of the registrar's <remoteCSE> here: the descendantCSEs the registrar accepted (DescendantCses). */
+export const ACCEPTED_DESCENDANTS_KEY = '__acceptedDcse';
+
 /** Refused descendant CSE-IDs one process remembers at most. */
 const DISOWNED_MAX = 10_000;
 
@@ -121,7 +124,11 @@ export class DescendantCses {
     private readonly clock: Clock,
   ) {
     store.subscribe(REMOTE_CSE_TOPIC, (payload) => this.heard(payload));
-    store.onBroadcastsMissed?.(() => this.invalidate());
+    store.onBroadcastsMissed?.(() => {
+      this.invalidate();
+      this.acceptedGeneration++;
+      this.accepted = undefined;
+    });
   }
 
   /**
@@ -141,35 +148,51 @@ export class DescendantCses {
   }
 
   /**
-   * On a CSE with a registrar: the descendants its registrar last accepted in this CSE's registration (undefined on
-   * the root of a tree, which has none to ask). A registree's descendantCSEs are its own word; this CSE knows only
-   * its own branch, and a name from elsewhere in the tree (a sibling branch, the registrar's registrar, …) looks
-   * like any other until the registrar refuses it. So a name counts only once the registrar has taken it: until
-   * then it is not routed to, relayed for, nor has its announcements dropped with the registree.
+   * On a CSE with a registrar, the resource ID of the registrar's <remoteCSE> here, whose ACCEPTED_DESCENDANTS_KEY
+   * holds the descendants the registrar last accepted in this CSE's registration (remote/registration.ts writes it).
+   * A registree's descendantCSEs are its own word; this CSE knows only its own branch, and a name from elsewhere in
+   * the tree (a sibling branch, the registrar's registrar, …) looks like any other until the registrar refuses it.
+   * So a name counts only once the registrar has taken it: until then it is not routed to, relayed for, nor has its
+   * announcements dropped with the registree. Undefined on the root of a tree, which has no one to ask.
    */
-  private acceptedByRegistrar: ReadonlySet<string> | undefined;
+  private registrarRi: string | undefined;
+  private accepted: { readonly names: ReadonlySet<string>; readonly readAt: number } | undefined;
+  /** Bumped whenever the registrar's <remoteCSE> changes: a list read before must not be kept after. */
+  private acceptedGeneration = 0;
 
   /** Called once there is a registrar: from then on only the names it accepted count (none until it answers). */
-  awaitRegistrar(): void {
-    this.acceptedByRegistrar ??= new Set();
+  awaitRegistrar(registrarCsi: string): void {
+    this.registrarRi = registrarCsi.replace(/^\//, '');
   }
 
-  /** The descendantCSEs of a registration the registrar accepted (replacing the earlier ones). */
-  registrarAccepted(names: readonly string[]): void {
-    this.acceptedByRegistrar = new Set(names);
+  /** The names the registrar accepted (read from the store, kept until it changes or 30 s); undefined: no registrar. */
+  async acceptedNames(): Promise<ReadonlySet<string> | undefined> {
+    const ri = this.registrarRi;
+    if (ri === undefined) return undefined;
+    const kept = this.accepted;
+    if (kept && this.clock.now() - kept.readAt < DESCENDANTS_MAX_AGE_MS) return kept.names;
+    const generation = this.acceptedGeneration;
+    const csr = await this.store.get(ri);
+    const listed = csr?.ty === RESOURCE_TYPE.remoteCSE && csr.doc[REGISTRAR_KEY] === true ? csr.doc[ACCEPTED_DESCENDANTS_KEY] : undefined;
+    const names: ReadonlySet<string> = new Set(Array.isArray(listed) ? listed.filter((n): n is string => typeof n === 'string') : []);
+    if (generation === this.acceptedGeneration) this.accepted = { names, readAt: this.clock.now() };
+    return names;
   }
 
-  /** Whether a registree may stand for `csi`: not refused by the registrar, and accepted by it where there is one. */
-  mayStandFor(csi: string): boolean {
+  /**
+   * Whether a registree may stand for `csi`: not an S-AE-ID, not refused by the registrar, and accepted by it where
+   * there is one (`accepted` as acceptedNames() answered).
+   */
+  mayStandFor(csi: string, accepted: ReadonlySet<string> | undefined): boolean {
     // An SP-relative S-AE-ID (S…) and a CSE-ID /S… are one name in absolute form (//SP/S…): never a descendant CSE.
     if (csi.startsWith('/S')) return false;
     if (this.refusedByRegistrar.has(csi)) return false;
-    return this.acceptedByRegistrar === undefined || this.acceptedByRegistrar.has(csi);
+    return accepted === undefined || accepted.has(csi);
   }
 
   /** The <remoteCSE> of the registree whose descendantCSEs list `csi`, alive now; undefined: none. */
   async registreeListing(csi: string): Promise<StoredResource | undefined> {
-    if (!this.mayStandFor(csi)) return undefined;
+    if (!this.mayStandFor(csi, await this.acceptedNames())) return undefined;
     const ri = (await this.current()).registreeOf.get(csi);
     if (ri === undefined) return undefined;
     const csr = await this.store.get(ri);
@@ -186,6 +209,10 @@ export class DescendantCses {
 
   private heard(payload: string): void {
     const [what, ri] = payload.split(' ');
+    if (ri !== undefined && ri === this.registrarRi) {
+      this.acceptedGeneration++;
+      this.accepted = undefined;
+    }
     // A deleted registree's entries name a <remoteCSE> that is gone: look-ups find nothing there already.
     if (what === 'removed' || what === 'dropped') return;
     if (what === 'changed' && ri) this.changed.add(ri);

@@ -288,8 +288,10 @@ describe('CSE registration and forwarding', () => {
     assert.equal(local.rsc, 2001, JSON.stringify(local.body));
     const aei = String((local.body?.['m2m:ae'] as Attrs).aei);
     assert.match(aei, /^S/);
-    const relayedAe = await call(port(mnCse), ca, 'GET', '/cse-mn/sLocal', `/${aei}`, { client: as('id-in') });
-    assert.equal(relayedAe.rsc, 4106, JSON.stringify(relayedAe.body));
+    for (const spelling of [`/${aei}`, `//warden.example.net/${aei}`, `//WARDEN.example.net/${aei}`]) {
+      const relayedAe = await call(port(mnCse), ca, 'GET', '/cse-mn/sLocal', spelling, { client: as('id-in') });
+      assert.equal(relayedAe.rsc, 4106, `${spelling}: ${JSON.stringify(relayedAe.body)}`);
+    }
     // A container on the MN-CSE that AEs of id-x and of a CSE below id-mn2 may read.
     const acp = await call(port(mnCse), ca, 'POST', '/cse-mn', 'CAdmin', { ty: 1, body: { 'm2m:acp': { rn: 'branchAcp', pv: { acr: [{ acor: ['/id-x/Cm', '/id-mn2child/Cq'], acop: 2 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } } });
     assert.equal(acp.rsc, 2001, JSON.stringify(acp.body));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RESOURCE_TYPE } from '../../src/resources/types.js';
 import { REGISTRAR_KEY, REMOTE_CSE_TOPIC } from '../../src/resources/types/remoteCse.js';
-import { DESCENDANTS_MAX_AGE_MS, DescendantCses } from '../../src/security/registrations.js';
+import { ACCEPTED_DESCENDANTS_KEY, DESCENDANTS_MAX_AGE_MS, DescendantCses } from '../../src/security/registrations.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
 import { openPostgresStore } from '../../src/storage/postgres.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
@@ -48,28 +48,37 @@ describe('descendantCSEs index (DescendantCses)', () => {
     assert.equal(scans, 2);
   });
 
-  it('on a CSE with a registrar, counts a descendant only once the registrar accepted it; never a refused one or an S-AE-ID', async () => {
+  it('on a CSE with a registrar, counts a descendant only once the registrar accepted it (as stored, in every process); never a refused one or an S-AE-ID', async () => {
     const registree = await store.get('id-mn');
-    assert.ok(registree);
+    const registrar = await store.get('id-up');
+    assert.ok(registree && registrar);
     await store.update({ ...registree, doc: { ...registree.doc, dcse: ['/id-asn', '/id-refused', '/Sgate'] } });
+    const accept = async (names: string[]): Promise<void> => {
+      await store.update({ ...registrar, doc: { ...registrar.doc, [ACCEPTED_DESCENDANTS_KEY]: names } });
+      await store.broadcast(REMOTE_CSE_TOPIC, 'changed id-up');
+    };
     const index = new DescendantCses(store, self, clock);
     try {
       assert.equal((await index.registreeListing('/id-asn'))?.ri, 'id-mn', 'the root of a tree has no registrar to ask');
       assert.equal(await index.registreeListing('/Sgate'), undefined, '//SP/S… is an S-AE-ID');
-      index.awaitRegistrar();
+      index.awaitRegistrar('/id-up');
       assert.equal(await index.registreeListing('/id-asn'), undefined, 'not before the registrar has accepted it');
-      index.registrarAccepted(['/id-mn', '/id-asn', '/Sgate']);
+      await accept(['/id-mn', '/id-asn', '/id-refused', '/Sgate']);
       index.disown('/id-refused');
       assert.equal((await index.registreeListing('/id-asn'))?.ri, 'id-mn');
-      assert.equal(await index.registreeListing('/id-refused'), undefined);
+      assert.equal(await index.registreeListing('/id-refused'), undefined, 'a refusal weighs more');
       assert.equal(await index.registreeListing('/Sgate'), undefined);
-      assert.equal(index.mayStandFor('/id-asn'), true);
-      assert.equal(index.mayStandFor('/id-refused'), false);
-      // A later registration without it: it counts no more.
-      index.registrarAccepted(['/id-mn']);
+      // Another process (a second index on the same store) reads the same list.
+      const other = new DescendantCses(store, self, clock);
+      other.awaitRegistrar('/id-up');
+      assert.equal((await other.registreeListing('/id-asn'))?.ri, 'id-mn');
+      // A later registration without it: it counts no more, once the change is heard.
+      await accept(['/id-mn']);
       assert.equal(await index.registreeListing('/id-asn'), undefined);
+      assert.equal(await other.registreeListing('/id-asn'), undefined);
     } finally {
       await store.update(registree);
+      await store.update(registrar);
     }
   });
 

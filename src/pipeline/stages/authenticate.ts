@@ -1,6 +1,7 @@
 // Stage 2: bind the originator to evidence [TS-0004 §7.3.2.1, TS-0003 §7.2.1]. The evidence is what the
 // connection's TLS handshake proved (a verified certificate or a PSK identity); From is only a claim that
 // the evidence must allow. rq_authn is true only when there is evidence and From matches it.
+import { absoluteSegments } from '../../security/originators.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { isCseBaseTarget, parseTarget } from '../../primitive/identifiers.js';
 import { OPERATION } from '../../primitive/request.js';
@@ -164,8 +165,11 @@ async function checkRelayedOriginator(ctx: RequestContext, id: string, evidence:
     return refuse('it is of another service provider');
   }
   if (cse === `/${self.cseId}`) return refuse('that is this CSE or one of its AEs');
-  // /S… alone is an S-AE-ID in another spelling (absoluteSegments): one registered here comes to this CSE itself.
-  if (cse === id && cse.startsWith('/S') && (await services.registrations.lookup(cse.slice(1)))) return refuse('that is an AE registered here');
+  // /S… and //SP/S… alone are an S-AE-ID in other spellings (absoluteSegments): one registered here comes to this CSE
+  // itself, never relayed.
+  const segments = absoluteSegments(id, self);
+  const sAeId = segments.length === 2 && segments[0]?.toLowerCase() === self.spId.toLowerCase() && segments[1]?.startsWith('S') ? segments[1] : undefined;
+  if (sAeId !== undefined && (await services.registrations.lookup(sAeId))) return refuse('that is an AE registered here');
   const registree = await store.get(remoteCseRi(cse));
   const isRegistree = registree?.ty === RESOURCE_TYPE.remoteCSE && registree.pi === self.cseId && registree.doc[REGISTRAR_KEY] !== true;
   if (isRegistree && !evidence.cseIds.includes(cse)) return refuse(`CSE '${cse}' is registered here itself`);
