@@ -203,7 +203,6 @@ export interface DynamicPolicyBinding {
 
 interface DynamicPolicy {
   readonly ri: string;
-  readonly ct: string;
   readonly seq: number | undefined;
   readonly et: number;
   readonly originator: string;
@@ -538,15 +537,15 @@ export class AccessDecider {
   }
 
   /**
-   * Whether the originator is still the registration the DAS granted (an AE registered here: the same seq; for a
-   * policy stored before seq was recorded, an AE registered no later than it). Any other originator has no
-   * registration here to compare.
+   * Whether the originator is still the registration the DAS granted: an AE registered here must have the seq the
+   * policy names (a policy without one, stored before seq was recorded, grants an AE nothing: the DAS is asked
+   * again). Any other originator has no registration here to compare.
    */
   private async grantedRegistration(policy: DynamicPolicy, originator: string): Promise<boolean> {
     if (originator.includes('/')) return true;
     const ae = await this.store.get(originator);
     if (ae?.ty !== RESOURCE_TYPE.AE) return policy.seq === undefined;
-    return policy.seq !== undefined ? ae.seq === policy.seq : ae.ct <= policy.ct;
+    return policy.seq !== undefined && ae.seq === policy.seq;
   }
 
   private async loadDynamic(target: string): Promise<readonly DynamicPolicy[]> {
@@ -558,7 +557,7 @@ export class AccessDecider {
       if (typeof binding?.or !== 'string' || child.et === undefined) continue;
       try {
         const tokens = Array.isArray(binding.tokens) ? binding.tokens.filter((t): t is string => typeof t === 'string') : [];
-        found.push({ ri: child.ri, ct: child.ct, seq: typeof binding.seq === 'number' ? binding.seq : undefined, et: child.et, originator: binding.or, das: String(binding.das), tokens, privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
+        found.push({ ri: child.ri, seq: typeof binding.seq === 'number' ? binding.seq : undefined, et: child.et, originator: binding.or, das: String(binding.das), tokens, privileges: compileRules(child.doc.pv, 'pv', this.self, 0) });
       } catch {
         // Validated when the DAS answer was accepted; anything unreadable grants nothing.
       }

@@ -140,6 +140,8 @@ export class DynamicAuthorization {
 
   private async run(q: ConsultationQuestion): Promise<ConsultationResult> {
     const { log } = this.services;
+    // The registration the request came from: a grant is stored for it only (see store).
+    const registered = await this.registrationOf(q.originator, this.services.store);
     const consultations = await this.applicableConsultations(q.resource);
     const now = this.services.clock.now();
     const enabled = consultations.filter((dac) => dac.doc.dae === true && (dac.et === undefined || dac.et > now));
@@ -172,7 +174,7 @@ export class DynamicAuthorization {
           if (answer.rsc !== 5103) break;
           continue;
         }
-        const stored = await this.store(q, checked, point);
+        const stored = await this.store(q, checked, point, registered);
         if ('refused' in stored) {
           log.warn({ ...basis, das: point, granted: false, reason: stored.refused }, 'dynamic authorization');
           return { granted: false, reason: stored.refused };
@@ -415,15 +417,24 @@ export class DynamicAuthorization {
    * expirationTime the privileges' lifetime (the expiry sweep removes it, and it grants nothing once past), and
    * selfPrivileges for the hosting CSE only. Stored, so that every process on the same store sees it.
    */
-  private async store(q: ConsultationQuestion, grant: Grant, das: string): Promise<{ policy: string } | { refused: string }> {
+  /** The seq of the AE registered here under the originator's AE-ID; undefined for any other originator. */
+  private async registrationOf(originator: string, via: Pick<ResourceStore, 'get'>): Promise<number | undefined> {
+    if (originator.includes('/')) return undefined;
+    const ae = await via.get(originator);
+    return ae?.ty === RESOURCE_TYPE.AE ? ae.seq : undefined;
+  }
+
+  private async store(q: ConsultationQuestion, grant: Grant, das: string, registered: number | undefined): Promise<{ policy: string } | { refused: string }> {
     const { store, self, access } = this.services;
     const ri = `acp${randomIdSuffix()}`;
     const now = this.services.clock.now();
     const ts = formatTimestamp(now);
     return store.transaction(async (tx) => {
-      // An AE registered here is granted as that registration (authorize.ts, DynamicPolicyBinding.seq).
-      const registration = q.originator.includes('/') ? undefined : await tx.get(q.originator);
-      const seq = registration?.ty === RESOURCE_TYPE.AE ? registration.seq : undefined;
+      // An AE registered here is granted as that registration (authorize.ts, DynamicPolicyBinding.seq): the one the
+      // request came from, still there once the DAS has answered (a deregistration and a newcomer under the same AE-ID
+      // meanwhile would otherwise inherit the grant).
+      const seq = await this.registrationOf(q.originator, tx);
+      if (seq !== registered) return { refused: "the originator's registration changed during the consultation" };
       const binding: DynamicPolicyBinding = { or: q.originator, das, ...(grant.tokens && grant.tokens.length > 0 ? { tokens: grant.tokens } : {}), ...(seq !== undefined ? { seq } : {}) };
       const parent = await tx.getParentForInsert(q.resource);
       if (parent?.srn !== q.resource.srn) return { refused: 'the target was deleted during the consultation' };

@@ -22,7 +22,7 @@ type Answer = { rsc: number; body?: unknown; raw?: string } | 'hang';
 /** A minimal DAS: an HTTP server that records each consultation and answers as the test says. */
 class TestDas {
   readonly requests: Attrs[] = [];
-  answer: (request: Attrs) => Answer = () => ({ rsc: 2000, body: { 'm2m:seci': { sit: 2, dres: {} } } });
+  answer: (request: Attrs) => Answer | Promise<Answer> = () => ({ rsc: 2000, body: { 'm2m:seci': { sit: 2, dres: {} } } });
   private server: Server | undefined;
   port = 0;
 
@@ -30,7 +30,7 @@ class TestDas {
     this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
         let body: Attrs = {};
         try {
           body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Attrs;
@@ -38,7 +38,7 @@ class TestDas {
           body = {};
         }
         this.requests.push({ ...body, origin: req.headers['x-m2m-origin'] });
-        const answer = this.answer(body);
+        const answer = await this.answer(body);
         if (answer === 'hang') return;
         res.writeHead(200, { 'X-M2M-RSC': String(answer.rsc), 'Content-Type': 'application/json' });
         res.end(answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
@@ -272,6 +272,22 @@ describe('dynamic authorization: consulting a DAS after a denial', () => {
     clock.advance(10_000);
     das.answer = () => grant(first, 2);
     assert.equal((await t.client.retrieve(box, first)).rsc, 2000);
+  });
+
+  it('a grant answered after the originator deregistered and its AE-ID was registered again is not stored for the newcomer', async () => {
+    const box = await guarded();
+    const first = await t.client.registerAe('swapped');
+    das.answer = async () => {
+      // While the DAS decides, the AE leaves and someone else registers the same AE-ID.
+      assert.equal((await t.client.delete('/cse-in/swapped', first)).rsc, 2002);
+      assert.equal(await t.client.registerAe('swapped'), first);
+      return grant(first, 2);
+    };
+    assert.equal((await t.client.retrieve(box, first)).rsc, 4103);
+    clock.advance(10_000);
+    das.answer = () => ({ rsc: 2000, body: { 'm2m:seci': { sit: 2, dres: {} } } });
+    const newcomer = await t.client.retrieve(box, first);
+    assert.equal(newcomer.rsc, 4103, `the newcomer has no grant: ${newcomer.text}`);
   });
 
   it('a DAS may answer with tokens: verified, their permissions on the target kept until the token expires', async () => {
