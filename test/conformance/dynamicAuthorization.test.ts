@@ -30,7 +30,7 @@ class TestDas {
     this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
+      req.on('end', () => {
         let body: Attrs = {};
         try {
           body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Attrs;
@@ -38,10 +38,11 @@ class TestDas {
           body = {};
         }
         this.requests.push({ ...body, origin: req.headers['x-m2m-origin'] });
-        const answer = await this.answer(body);
-        if (answer === 'hang') return;
-        res.writeHead(200, { 'X-M2M-RSC': String(answer.rsc), 'Content-Type': 'application/json' });
-        res.end(answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
+        void Promise.resolve(this.answer(body)).then((answer) => {
+          if (answer === 'hang') return;
+          res.writeHead(200, { 'X-M2M-RSC': String(answer.rsc), 'Content-Type': 'application/json' });
+          res.end(answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
+        });
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
