@@ -1,5 +1,4 @@
 // Resources that make the CSE work on a clock of its own: how many one creator may have.
-import { CREATOR_KEY } from './common.js';
 import type { HookContext } from './define.js';
 import { CseError } from '../primitive/errors.js';
 import { RSC } from '../primitive/rsc.js';
@@ -15,23 +14,26 @@ import type { StoredResource } from '../storage/store.js';
 export const PERIODIC_PER_CREATOR = 16;
 
 /**
+ * The resources of its type charged to the creator read at most for one check: a creator's own resources bound the
+ * cost (an index by charge serves it, store.chargedOfType), not the tree's. One with more of them than this of a
+ * type is counted among the first ones read.
+ */
+const READ_AT_MOST = 10_000;
+
+/**
  * Refuses (5207, as the other structural limits) a resource about to become periodic when its creator already has
- * PERIODIC_PER_CREATOR periodic resources of its type: those of type `ty` whose document holds every one of
- * `marks`. Called where the resource becomes periodic (CREATE, or an UPDATE that makes it so); the resource itself
- * is not counted.
+ * PERIODIC_PER_CREATOR periodic resources of its type: those charged to it (its quota identity) whose document holds
+ * every one of `marks`. Called where the resource becomes periodic (CREATE, or an UPDATE that makes it so); the
+ * resource itself is not counted.
  */
 export async function checkPeriodicAllowance(ctx: HookContext, resource: StoredResource, marks: ReadonlyArray<readonly [string, string]>, what: string): Promise<void> {
-  const creator = typeof resource.doc[CREATOR_KEY] === 'string' ? resource.doc[CREATOR_KEY] : ctx.originator;
-  if (creator === ctx.config.security.admin) return;
-  const found = await ctx.store.search({
-    below: ctx.self.cseRn,
-    onlyTypes: [resource.ty],
-    attributes: [...marks, [CREATOR_KEY, creator]],
-    operation: 'and',
-    aliveAt: ctx.now,
-    limit: PERIODIC_PER_CREATOR + 1,
-  });
-  if (found.filter((hit) => hit.ri !== resource.ri).length >= PERIODIC_PER_CREATOR) {
-    throw new CseError(RSC.NOT_ACCEPTABLE, `'${creator}' already has ${PERIODIC_PER_CREATOR} ${what}`);
+  if (ctx.originator === ctx.config.security.admin) return;
+  // Stored: its charge; being created: the charge it will get (none for the admin's).
+  const charge = resource.charge ?? ctx.storage?.charge;
+  if (charge === undefined) return;
+  const charged = await ctx.store.chargedOfType(charge, resource.ty, ctx.now, READ_AT_MOST);
+  const periodic = charged.filter((r) => r.ri !== resource.ri && marks.every(([name, value]) => String(r.doc[name]) === value));
+  if (periodic.length >= PERIODIC_PER_CREATOR) {
+    throw new CseError(RSC.NOT_ACCEPTABLE, `'${charge}' already has ${PERIODIC_PER_CREATOR} ${what}`);
   }
 }

@@ -20,6 +20,8 @@ import {
   type UsageLimits,
   NO_USAGE,
   SUBSCRIPTION_TY,
+  CHARGE_INDEXED_CONDITION,
+  CHARGE_INDEXED_TYPES,
   exceededLimit,
   refusal,
   sqlLimit,
@@ -143,6 +145,8 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX token_records_holder ON token_records (kind, holder, seq);
    CREATE INDEX token_records_until ON token_records (until);`,
+  // chargedOfType: one creator's periodic resources are counted without reading every resource (periodicWork.ts).
+  `CREATE INDEX resources_charged_periodic ON resources (charge, ty) WHERE ${CHARGE_INDEXED_CONDITION};`,
 ];
 
 /** Outbox rows with the content of the payload they refer to. */
@@ -395,6 +399,14 @@ class PostgresOperations {
       }),
     );
     return toEdgeChild(rows[0]);
+  }
+
+  async chargedOfType(charge: string, ty: number, aliveAt: number, limit: number): Promise<StoredResource[]> {
+    if (!CHARGE_INDEXED_TYPES.includes(ty)) throw new Error(`chargedOfType: type ${ty} is not indexed by charge`);
+    const { rows } = await run(() =>
+      this.db.query<ResourceRow>(`SELECT * FROM resources WHERE charge = $1 AND ty = $2 AND ${CHARGE_INDEXED_CONDITION} AND (et IS NULL OR et > $3) LIMIT $4`, [charge, ty, aliveAt, limit]),
+    );
+    return rows.map(toResource);
   }
 
   async count(pi: string, ty?: number): Promise<number> {

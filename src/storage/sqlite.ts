@@ -27,6 +27,8 @@ import {
   type UsageLimits,
   NO_USAGE,
   SUBSCRIPTION_TY,
+  CHARGE_INDEXED_CONDITION,
+  CHARGE_INDEXED_TYPES,
   exceededLimit,
   prefixEnd,
   leaseRanges,
@@ -107,6 +109,8 @@ const MIGRATIONS: readonly string[] = [
      UNIQUE (kind, holder, ref)
    );
    CREATE INDEX token_records_until ON token_records (until);`,
+  // chargedOfType: one creator's periodic resources are counted without reading every resource (periodicWork.ts).
+  `CREATE INDEX resources_charged_periodic ON resources (charge, ty) WHERE ${CHARGE_INDEXED_CONDITION};`,
 ];
 
 /** Rows of one INSERT into the outbox at most; fewer go in statements of 16, 8, 4, 2 and 1 rows (few statement texts). */
@@ -413,6 +417,15 @@ class SqliteOperations {
   count(pi: string, ty?: number): number {
     const row = ty === undefined ? this.s.count.get(pi) : this.s.countTy.get(pi, ty);
     return row?.n ?? 0;
+  }
+
+  chargedOfType(charge: string, ty: number, aliveAt: number, limit: number): StoredResource[] {
+    if (!CHARGE_INDEXED_TYPES.includes(ty)) throw new Error(`chargedOfType: type ${ty} is not indexed by charge`);
+    return this.prepare<[string, number, number, number], ResourceRow>(
+      `SELECT ${RESOURCE_COLUMNS} FROM resources WHERE charge = ? AND ty = ? AND ${CHARGE_INDEXED_CONDITION} AND (et IS NULL OR et > ?) LIMIT ${ROW_COUNT}`,
+    )
+      .all(charge, ty, aliveAt, limit)
+      .map(toResource);
   }
 
   insert(r: StoredResource, limits: UsageLimits = {}): StoredResource {
@@ -820,6 +833,9 @@ class SqliteTransactionView implements ResourceStore {
   count(pi: string, ty?: number): Promise<number> {
     return Promise.resolve(this.ops.count(pi, ty));
   }
+  chargedOfType(charge: string, ty: number, aliveAt: number, limit: number): Promise<StoredResource[]> {
+    return Promise.resolve(this.ops.chargedOfType(charge, ty, aliveAt, limit));
+  }
   edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild> {
     return Promise.resolve(this.ops.edgeChild(pi, ty, newest, aliveAt));
   }
@@ -1014,6 +1030,9 @@ class SqliteStore implements ResourceStore {
   }
   count(pi: string, ty?: number): Promise<number> {
     return this.exclusive(() => this.ops.count(pi, ty));
+  }
+  chargedOfType(charge: string, ty: number, aliveAt: number, limit: number): Promise<StoredResource[]> {
+    return this.exclusive(() => this.ops.chargedOfType(charge, ty, aliveAt, limit));
   }
   edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild> {
     return this.exclusive(() => this.ops.edgeChild(pi, ty, newest, aliveAt));

@@ -214,6 +214,14 @@ export interface ChildCondition {
   ty?: readonly number[];
 }
 
+/**
+ * Resource types the stores index by charge (`chargedOfType`): those whose periodic kind one creator may have only so
+ * many of (resources/periodicWork.ts): <locationPolicy> 10, <crossResourceSubscription> 48, <timeSyncBeacon> 60.
+ */
+export const CHARGE_INDEXED_TYPES: readonly number[] = [10, 48, 60];
+/** The index's condition, as the migrations write it and the query repeats it (so that both planners use it). */
+export const CHARGE_INDEXED_CONDITION = `ty IN (${CHARGE_INDEXED_TYPES.join(', ')})`;
+
 /** The <subscription> resource type [TS-0004 table 6.3.4.2.1-1]: counted separately in a quota. */
 export const SUBSCRIPTION_TY = 23;
 
@@ -318,6 +326,11 @@ export interface ResourceStore {
    */
   notifying(ri: string): Promise<StoredResource | undefined>;
   count(pi: string, ty?: number): Promise<number>;
+  /**
+   * Resources of type `ty` (one of CHARGE_INDEXED_TYPES) charged to `charge` and alive at `aliveAt`, at most `limit`:
+   * an index serves it, so its cost follows that originator's own resources of the type, not the whole tree.
+   */
+  chargedOfType(charge: string, ty: number, aliveAt: number, limit: number): Promise<StoredResource[]>;
   /**
    * The newest (or oldest) child of type `ty` alive at `aliveAt`, and whether one of that type had expired by then,
    * in one read: a container's la / ol when no housekeeping waits.

@@ -160,6 +160,20 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       });
     });
 
+    it("lists one charge's resources of an indexed type, alive, up to the limit, in a transaction too", async () => {
+      await store.insert(resource('pol1', 'root', 'cb/pol1', { ty: 10, charge: 'Cperiodic', doc: { mark: true } }));
+      await store.insert(resource('pol2', 'root', 'cb/pol2', { ty: 10, charge: 'Cperiodic', et: 50 }));
+      await store.insert(resource('pol3', 'root', 'cb/pol3', { ty: 10, charge: 'Cother' }));
+      await store.insert(resource('win1', 'root', 'cb/win1', { ty: 48, charge: 'Cperiodic' }));
+      const found = await store.chargedOfType('Cperiodic', 10, 100, 10);
+      assert.deepEqual(found.map((r) => r.ri), ['pol1'], 'not expired ones, not another charge, not another type');
+      assert.deepEqual(found[0]?.doc, { mark: true });
+      assert.deepEqual((await store.chargedOfType('Cperiodic', 10, 10, 10)).map((r) => r.ri).sort(), ['pol1', 'pol2']);
+      assert.equal((await store.chargedOfType('Cperiodic', 10, 10, 1)).length, 1);
+      assert.deepEqual(await store.transaction((tx) => tx.chargedOfType('Cperiodic', 48, 100, 10)).then((rows) => rows.map((r) => r.ri)), ['win1']);
+      await assert.rejects(store.chargedOfType('Cperiodic', 3, 100, 10), 'a type no index serves');
+    });
+
     it('finds expired resources, optionally by parent and type', async () => {
       const expired = await store.find({ expiredAt: 100, limit: 100 });
       assert.ok(expired.some((r) => r.ri === 'c2') && expired.some((r) => r.ri === 'c0'));
