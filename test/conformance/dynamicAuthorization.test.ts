@@ -449,6 +449,14 @@ describe('dynamic authorization: oneM2M JWT tokens in tkns (Authorization header
     const found = await t.client.retrieve('/cse-in/owner/shelf?fu=1&ty=3', 'Cguest', withToken(tkns));
     assert.equal(found.rsc, 2000, found.text);
     assert.deepEqual(found.body?.['m2m:uril'], ['cse-in/owner/shelf/a']);
+    // A discovery has no decision of its own for a bad token to refuse: it is left out, the good one still counts.
+    const expired = await token({ claims: { exp: now() - 10, tkps: { pm: [{ ris: [shelfRi, children.b], pv: { acr: [{ acor: ['Cguest'], acop: 34 }] } }] } } });
+    const mixed = await t.client.retrieve('/cse-in/owner/shelf?fu=1&ty=3&rids=not-a-role', 'Cguest', withToken(`${expired}+${tkns}`));
+    assert.equal(mixed.rsc, 2000, mixed.text);
+    assert.deepEqual(mixed.body?.['m2m:uril'], ['cse-in/owner/shelf/a']);
+    const onlyBad = await t.client.retrieve('/cse-in/owner/shelf?fu=1&ty=3', 'Cguest', withToken('not.a.token'));
+    assert.equal(onlyBad.rsc, 2000, onlyBad.text);
+    assert.deepEqual(onlyBad.body?.['m2m:uril'] ?? [], []);
     const withChildren = await t.client.retrieve('/cse-in/owner/shelf?rcn=4', 'Cguest', withToken(tkns));
     assert.equal(withChildren.rsc, 2000, withChildren.text);
     const listed = ((withChildren.body?.['m2m:cnt'] as Attrs)['m2m:cnt'] as Attrs[] | undefined) ?? [];

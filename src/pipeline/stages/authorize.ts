@@ -132,16 +132,43 @@ async function afterTokens(ctx: RequestContext, decision: Decision, presented: r
 
 /**
  * A discovery's tokens, Local-Token-IDs and Role-IDs decide for each result as they would for a request addressed to
- * it: verified once, here (a bad token refuses the discovery, as it refuses any request), and held for the per-result
- * decisions (ctx.heldCredentials). No Local-Token-ID is assigned: nothing was granted on the target itself.
+ * it: verified once, here, and held for the per-result decisions (ctx.heldCredentials). A discovery has no decision
+ * of its own for a bad one to refuse, so one that fails its checks (logged by verifiedTokens/localTokens) or a
+ * malformed Role-ID is left out, as a request the policies grant holds its failing token back: the results the
+ * policies grant are still found. No Local-Token-ID is assigned: nothing was granted on the target itself.
  */
 async function holdDiscoveryCredentials(ctx: RequestContext): Promise<void> {
   const r = ctx.request;
   const originator = ctx.originator?.id ?? '';
-  const tokens = (r.tkns?.length ?? 0) > 0 || (r.ltids?.length ?? 0) > 0 ? [...(await verifiedTokens(ctx, r.tkns ?? [])), ...(await localTokens(ctx, r.ltids ?? []))] : undefined;
-  const roleIds = r.rids && r.rids.length > 0 ? (await ctx.services.access.rolesHeld(originator, checkedRoleIds(r.rids), ctx.receivedAt)).held : [];
-  if (tokens || roleIds.length > 0) ctx.heldCredentials = { ...(tokens ? { tokens } : {}), roleIds };
+  const tokens: VerifiedToken[] = [];
+  const heldBack = async (verify: () => Promise<VerifiedToken[]>): Promise<void> => {
+    try {
+      tokens.push(...(await verify()));
+    } catch (err) {
+      if (!(err instanceof CseError)) throw err;
+    }
+  };
+  for (const token of (r.tkns ?? []).slice(0, MAX_DISCOVERY_TOKENS)) await heldBack(() => verifiedTokens(ctx, [token]));
+  for (const lti of (r.ltids ?? []).slice(0, MAX_LOCAL_TOKEN_IDS)) await heldBack(() => localTokens(ctx, [lti]));
+  const wellFormed = (r.rids ?? []).filter((id) => ROLE_ID.test(id)).slice(0, 16);
+  const roleIds = wellFormed.length > 0 ? (await ctx.services.access.rolesHeld(originator, wellFormed, ctx.receivedAt)).held : [];
+  if (tokens.length > 0 || roleIds.length > 0) ctx.heldCredentials = { ...(tokens.length > 0 ? { tokens } : {}), roleIds };
 }
+
+/**
+ * Whether a request goes on to decide about other resources than its target with the originator's credentials: a
+ * RETRIEVE that returns children (rcn 4, 5, 6, 8), a subscription's CREATE (its RETRIEVE check). Only those look up
+ * the Role-IDs held when the target was granted without them (a <role> scan each).
+ */
+function decidesOthers(r: RequestContext['request']): boolean {
+  if (r.op === OPERATION.CREATE) return r.ty === RESOURCE_TYPE.subscription;
+  return r.op === OPERATION.RETRIEVE && CHILD_RESULT_CONTENTS.has(effectiveResultContent(r.op, r.rcn));
+}
+
+const CHILD_RESULT_CONTENTS: ReadonlySet<number> = new Set([4, 5, 6, 8]);
+
+/** Tokens of one discovery verified at most (each costs a signature check). */
+const MAX_DISCOVERY_TOKENS = 8;
 
 export const authorize: Stage = {
   name: 'authorize',
@@ -291,7 +318,7 @@ export const authorize: Stage = {
     }
     // Granted without its Role-IDs: those the originator holds still count for the rest of the request (the rows of a
     // discovery may need them where the target did not).
-    if (decision.granted && heldRoleIds.length === 0 && r.rids && r.rids.length > 0) {
+    if (decision.granted && heldRoleIds.length === 0 && r.rids && r.rids.length > 0 && decidesOthers(r)) {
       // Not refused for malformed Role-IDs here: the request is granted without them (only well-formed ones are looked up).
       const wellFormed = r.rids.filter((id) => ROLE_ID.test(id)).slice(0, 16);
       if (wellFormed.length > 0) heldRoleIds = (await ctx.services.access.rolesHeld(originator.id, wellFormed, ctx.receivedAt)).held;
