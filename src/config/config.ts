@@ -227,7 +227,7 @@ export const SCHEMA = {
     tokenDir: str('', 'directory of pending console sign-in tokens (hashes only, 0700); empty: console-tokens beside storage.path'),
     tokenLifetime: int(300, 30, 3600, 'seconds a sign-in token minted by `warden console-token` stays valid (it is single-use)'),
     sessionLifetime: int(3600, 60, 86_400, 'seconds a console session lasts from sign-in, whatever its activity'),
-    signInAttempts: int(10, 1, 1000, 'sign-in attempts one client address may make per minute (all addresses together: ten times that)'),
+    signInAttempts: int(10, 1, 1000, 'failed sign-in attempts one client address may make per minute (all addresses together: ten times that, past which failures are answered 429)'),
   },
   // The operations listener (src/ops): /live, /ready, /metrics; never resource data.
   ops: {

@@ -175,8 +175,8 @@ export class WebConsole {
       return;
     }
     if (route === 'live' && method === 'POST') {
-      const body = (await readJson(req, limit)) as { target?: unknown };
-      if (typeof body.target !== 'string' || !body.target.startsWith('/') || body.target.length > 4096) {
+      const body = (await readJson(req, limit)) as { target?: unknown } | null;
+      if (typeof body?.target !== 'string' || !body.target.startsWith('/') || body.target.length > 4096) {
         sendError(res, 400, "target must be a path starting with '/'");
         return;
       }
@@ -236,14 +236,15 @@ export class WebConsole {
   private async signIn(req: IncomingMessage, res: ServerResponse, connection: ConsoleConnection): Promise<void> {
     const { clock, log, credentials, config } = this.services;
     const now = clock.now();
-    if (!this.limiter.allow(connection.remoteAddress, now)) {
-      sendError(res, 429, 'too many sign-in attempts: wait a minute', { 'Retry-After': String(this.limiter.retryAfter(now)) });
-      return;
-    }
-    const body = (await readJson(req, 4096)) as { token?: unknown; certificate?: unknown };
+    const limited = (): void => sendError(res, 429, 'too many sign-in attempts: wait a minute', { 'Retry-After': String(this.limiter.retryAfter(now)) });
+    if (!this.limiter.mayTry(connection.remoteAddress, now)) return limited();
+    const raw = await readJson(req, 4096);
+    // JSON that is no object (null, a list, a number) is a malformed sign-in like any other: 400, not a TypeError.
+    const body: { token?: unknown; certificate?: unknown } = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {};
     const refuse = (why: string): void => {
       log.warn({ event: 'console-sign-in-refused', remote: connection.remoteAddress, reason: why }, 'security event');
       this.options.events.record({ at: now, kind: 'authentication-failed', originator: '(console sign-in)', reason: why, remote: connection.remoteAddress, binding: 'http' });
+      if (!this.limiter.failed(connection.remoteAddress, now)) return limited();
       sendError(res, 401, why);
     };
     let fields: Omit<Session, 'csrf' | 'expires'>;
@@ -261,6 +262,7 @@ export class WebConsole {
       if (originator === undefined) return refuse('the sign-in token is not valid (unknown, already used or expired)');
       fields = { originator, kind: 'token' };
     } else {
+      if (!this.limiter.failed(connection.remoteAddress, now)) return limited();
       sendError(res, 400, 'send {"token": "…"} or {"certificate": true}');
       return;
     }

@@ -14,19 +14,33 @@ export class AttemptLimiter {
     private readonly totalLimit: number,
   ) {}
 
-  /** Counts one attempt; false when this address or everyone together has used up the window. */
-  allow(key: string, now: number): boolean {
+  private roll(now: number): void {
     if (now - this.windowStart >= WINDOW_MS) {
       this.windowStart = now;
       this.total = 0;
       this.perKey.clear();
     }
-    if (this.perKey.size >= MAX_KEYS && !this.perKey.has(key)) return false;
-    const used = this.perKey.get(key) ?? 0;
-    if (used >= this.perKeyLimit || this.total >= this.totalLimit) return false;
-    this.perKey.set(key, used + 1);
+  }
+
+  /** Whether this address may try now: its failed attempts in this window are below its limit. */
+  mayTry(key: string, now: number): boolean {
+    this.roll(now);
+    return (this.perKey.get(key) ?? 0) < this.perKeyLimit;
+  }
+
+  /**
+   * Counts a failed attempt; false when, with it, this address or everyone together has used up the window (the
+   * failure is then answered 429). Only failures count, and the total only decides how a failure is answered: a
+   * valid token signs in whatever others sent, so that failures from many addresses (a proxy, IPv6) cannot lock
+   * the operators out, while guessing a 256-bit token stays pointless.
+   */
+  failed(key: string, now: number): boolean {
+    this.roll(now);
     this.total++;
-    return true;
+    if (this.perKey.size >= MAX_KEYS && !this.perKey.has(key)) return false;
+    const used = (this.perKey.get(key) ?? 0) + 1;
+    this.perKey.set(key, used);
+    return used <= this.perKeyLimit && this.total <= this.totalLimit;
   }
 
   /** Seconds until the window ends, for Retry-After. */

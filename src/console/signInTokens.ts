@@ -8,8 +8,8 @@
 // to be shared or rotated, the server needs no admin endpoint to mint tokens, and a token still works when it was
 // minted before the server started.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 /** 32 random bytes, base64url: what the operator copies into the sign-in page. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -29,8 +29,27 @@ interface PendingToken {
 
 function ensureDirectory(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const problem = untrustedDirectory(dir);
+  if (problem) throw new Error(`console.tokenDir ${dir}: ${problem}`);
   // mkdir's mode does not apply to a directory that existed: an operator's wider directory is narrowed.
   chmodSync(dir, 0o700);
+}
+
+/**
+ * Why the token directory cannot be trusted, if it cannot: whoever owns it (or may replace it) can rename a pending
+ * token's file to the hash of a token of its own and sign in as that token's originator. So it must be a real
+ * directory (not a link) of the account that runs Warden, and its parent must not let others replace it (writable
+ * by others only with the sticky bit, as /tmp). A directory someone else made first in a shared place is refused,
+ * even when Warden runs as root (chmod would have narrowed its mode but left it theirs).
+ */
+function untrustedDirectory(dir: string): string | undefined {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const own = lstatSync(dir);
+  if (!own.isDirectory()) return 'is not a directory (a symbolic link is not followed)';
+  if (uid !== undefined && own.uid !== uid) return `belongs to another account (uid ${own.uid}); remove it or choose another directory`;
+  const parent = statSync(dirname(resolve(dir)));
+  if ((parent.mode & 0o002) !== 0 && (parent.mode & 0o1000) === 0) return 'lies in a directory anyone may write to without the sticky bit';
+  return undefined;
 }
 
 /** Removes expired (and unreadable) pending tokens. */
@@ -71,6 +90,11 @@ export function mintToken(dir: string, originator: string, lifetimeSeconds: numb
  */
 export function redeemToken(dir: string, token: string, now: number): string | undefined {
   if (!TOKEN.test(token)) return undefined;
+  try {
+    if (untrustedDirectory(dir) !== undefined) return undefined;
+  } catch {
+    return undefined;
+  }
   const path = join(dir, `${hashOf(token)}.json`);
   const claimed = `${path}.${randomBytes(8).toString('hex')}.redeemed`;
   try {
@@ -79,8 +103,8 @@ export function redeemToken(dir: string, token: string, now: number): string | u
     return undefined;
   }
   try {
-    const stat = statSync(claimed);
-    if ((stat.mode & 0o077) !== 0 || (typeof process.getuid === 'function' && stat.uid !== process.getuid())) return undefined;
+    const stat = lstatSync(claimed);
+    if (!stat.isFile() || (stat.mode & 0o077) !== 0 || (typeof process.getuid === 'function' && stat.uid !== process.getuid())) return undefined;
     const pending = JSON.parse(readFileSync(claimed, 'utf8')) as Partial<PendingToken>;
     if (typeof pending.expires !== 'number' || pending.expires <= now) return undefined;
     if (typeof pending.originator !== 'string' || !CONSOLE_ORIGINATOR.test(pending.originator)) return undefined;

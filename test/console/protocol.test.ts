@@ -176,6 +176,28 @@ describe('web console: sign-in', () => {
     assert.equal((await signIn(t.url, valid)).reply.status, 200, 'the token was not consumed by the refused attempt');
   });
 
+  it('lets a valid token sign in however many addresses failed (the total decides only how failures are answered)', async () => {
+    clock.advance(61_000);
+    /** A sign-in sent from `local` (any 127/8 address reaches the loopback listener). */
+    const from = (local: string, body: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpRequest(`${t.url}/console/api/session`, { method: 'POST', localAddress: local, headers: { Origin: t.url, 'Content-Type': 'application/json' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    // 11 addresses × 4 failures: past the total of 40 (10 × console.signInAttempts).
+    const answers: number[] = [];
+    for (let a = 2; a <= 12; a++) for (let i = 0; i < 4; i++) answers.push(await from(`127.0.0.${a}`, JSON.stringify({ token: `guess${a}-${i}`.padEnd(43, 'x') })));
+    assert.ok(answers.includes(429), 'failures past the total are answered 429');
+    assert.equal(await from('127.0.0.1', JSON.stringify({ token: t.mint('CAdmin') })), 200, 'an address that has not failed signs in');
+    // JSON that is no object is a malformed sign-in (400), not an internal error.
+    clock.advance(61_000);
+    for (const body of ['null', '[]', '7']) assert.equal(await from('127.0.0.1', body), 400, body);
+  });
+
   it('refuses sign-in from another origin and bodies that are not JSON', async () => {
     clock.advance(61_000);
     const token = t.mint('CAdmin');

@@ -1,7 +1,7 @@
 // The console's small parts on their own: the security-event ring, the sign-in limiter, the token store.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecurityEvents } from '../../src/console/securityEvents.js';
@@ -53,15 +53,17 @@ describe('console security events', () => {
 });
 
 describe('console sign-in limiter', () => {
-  it('allows a number of attempts per address and in total per minute', () => {
+  it('counts failed attempts per address and in total per minute; the total never stops an address that has not failed', () => {
     const limiter = new AttemptLimiter(2, 3);
-    assert.equal(limiter.allow('a', 0), true);
-    assert.equal(limiter.allow('a', 1), true);
-    assert.equal(limiter.allow('a', 2), false, 'per address');
-    assert.equal(limiter.allow('b', 3), true);
-    assert.equal(limiter.allow('c', 4), false, 'in total');
+    assert.equal(limiter.mayTry('a', 0), true);
+    assert.equal(limiter.failed('a', 0), true);
+    assert.equal(limiter.failed('a', 1), true);
+    assert.equal(limiter.mayTry('a', 2), false, 'per address');
+    assert.equal(limiter.failed('b', 3), true);
+    assert.equal(limiter.mayTry('c', 4), true, 'an address that has not failed may still try (a valid token signs in)');
+    assert.equal(limiter.failed('c', 4), false, 'in total: this failure is answered 429');
     assert.equal(limiter.retryAfter(4), 60);
-    assert.equal(limiter.allow('a', 60_000), true, 'a new window');
+    assert.equal(limiter.mayTry('a', 60_000), true, 'a new window');
   });
 });
 
@@ -78,6 +80,37 @@ describe('console sign-in tokens', () => {
     for (const name of readdirSync(dir)) chmodSync(join(dir, name), 0o644);
     assert.equal(redeemToken(dir, loose, 1000), undefined, 'a file others could have written is not trusted');
     assert.throws(() => mintToken(dir, 'not an originator!', 60, 1000));
+  });
+
+  it('refuses a token directory another account owns, a link, or one in a directory anyone may replace it in', (t) => {
+    const base = mkdtempSync(join(tmpdir(), 'warden-tokens-'));
+    // A link to a directory: not followed.
+    const real = join(base, 'real');
+    mkdirSync(real, { mode: 0o700 });
+    symlinkSync(real, join(base, 'link'));
+    assert.throws(() => mintToken(join(base, 'link'), 'CAdmin', 60, 1000), /not a directory/);
+    // A world-writable parent without the sticky bit: someone could swap the directory.
+    const open = join(base, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    assert.throws(() => mintToken(join(open, 't'), 'CAdmin', 60, 1000), /anyone may write/);
+    // With the sticky bit (as /tmp) it is fine.
+    const sticky = join(base, 'sticky');
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    const { token } = mintToken(join(sticky, 't'), 'CAdmin', 60, 1000);
+    assert.equal(redeemToken(join(sticky, 't'), token, 1000), 'CAdmin');
+    if (process.getuid?.() !== 0) {
+      t.diagnostic('not root: a directory of another account cannot be made here');
+      return;
+    }
+    // Made first by another account in a shared place: its owner could rename a pending token's file to the hash of
+    // a token of its own. Neither minted into nor redeemed from, even by root.
+    const theirs = join(sticky, 'theirs');
+    const { token: before } = mintToken(theirs, 'CAdmin', 60, 1000);
+    chownSync(theirs, 65534, 65534);
+    assert.throws(() => mintToken(theirs, 'CAdmin', 60, 1000), /another account/);
+    assert.equal(redeemToken(theirs, before, 1000), undefined);
   });
 
   it('sweeps expired and unreadable pending tokens', () => {
