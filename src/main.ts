@@ -290,7 +290,7 @@ export async function startCse(config: Config, options: StartOptions = {}): Prom
     started.push(() => Promise.resolve(clearInterval(expiryWatch)));
     const ops =
       metrics && opsPort !== undefined
-        ? await startOpsListener({ host: config.ops.host, port: opsPort }, (dependencies.checks = readinessChecks(store, mqttBinding, remote.registration)), metrics, log)
+        ? await startOpsListener({ host: config.ops.host, port: opsPort, allowedHosts: commaList(config.ops.allowedHosts) }, (dependencies.checks = readinessChecks(store, mqttBinding, remote.registration)), metrics, log)
         : undefined;
     if (ops) started.push(() => ops.close());
     log.info(startupBanner(config, { http: http.port, ws: ws?.port, coap: coapBinding?.port, ops: ops?.port }), 'Warden CSE started');

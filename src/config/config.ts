@@ -233,6 +233,7 @@ export const SCHEMA = {
   ops: {
     host: str('127.0.0.1', 'address of the operations listener (/live, /ready, /metrics)'),
     port: int(9464, 0, 65_535, 'TCP port of the operations listener; 0 turns it off'),
+    allowedHosts: str('', 'host names the operations listener accepts in the Host header besides IP addresses and localhost (comma-separated; * accepts any)'),
   },
 } as const;
 

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { CseMetrics } from './metrics.js';
+import { hostAllowed } from '../bindings/browserGuard.js';
 
 /** One dependency's state: `required` ones make the CSE not ready; others only degrade it (local service goes on). */
 export interface ReadinessCheck {
@@ -55,7 +56,7 @@ export async function readiness(checks: readonly ReadinessCheck[], metrics: CseM
   return { status: 200, body: { status: degraded.length > 0 ? 'degraded' : 'ready', ...(degraded.length > 0 ? { degraded } : {}), dependencies } };
 }
 
-export async function startOpsListener(options: { host: string; port: number }, checks: readonly ReadinessCheck[], metrics: CseMetrics, log: Logger): Promise<RunningOpsListener> {
+export async function startOpsListener(options: { host: string; port: number; allowedHosts: readonly string[] }, checks: readonly ReadinessCheck[], metrics: CseMetrics, log: Logger): Promise<RunningOpsListener> {
   const json = (res: ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     res.end(JSON.stringify(body));
@@ -66,6 +67,9 @@ export async function startOpsListener(options: { host: string; port: number }, 
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
+    // A web page whose name was rebound to this address would read /ready's dependency errors and /metrics: the same
+    // DNS-rebinding guard as the HTTP binding's (IP literals and localhost, or ops.allowedHosts).
+    if (!hostAllowed(req.headers.host, options.allowedHosts)) return json(res, 400, { error: 'this Host is not served here (ops.allowedHosts)' });
     const path = (req.url ?? '/').split('?')[0];
     void (async () => {
       switch (path) {

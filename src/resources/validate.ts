@@ -19,6 +19,15 @@ export function durationMs(value: unknown): number | undefined {
 }
 
 /** Validation of a duration attribute or member within [min, max] ms; returns a problem or undefined. */
+/**
+ * Points of access (poa) of an AE or a CSE: never the console's own scheme. console: is the web console's route to a
+ * live view (console/live.ts), and a NOTIFY re-targeted to a point of access naming one would reach that view by
+ * another way than the subscription it was made for.
+ */
+export function checkPointsOfAccess(value: unknown): string | undefined {
+  return Array.isArray(value) && value.some((p) => typeof p === 'string' && /^console:/i.test(p)) ? "may not name the console's own scheme (console:)" : undefined;
+}
+
 export function checkDuration(value: unknown, minMs = 0, maxMs = Number.MAX_SAFE_INTEGER): string | undefined {
   const ms = durationMs(value);
   if (ms === undefined) return "must be an xs:duration such as 'PT1S', or a number of milliseconds";

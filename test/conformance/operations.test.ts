@@ -2,6 +2,7 @@
 // database (through a TCP relay the test controls; the shared PostgreSQL is never stopped), metrics move with
 // requests, denials and deliveries, and the listener never serves resource data.
 import assert from 'node:assert/strict';
+import { get as httpGet } from 'node:http';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +115,32 @@ describe('operations listener: health and metrics', () => {
       assert.equal(post.status, 405);
     } finally {
       await t.close();
+    }
+  });
+
+  it('answers only Host names it serves (a page rebound to its address reads nothing), or those of ops.allowedHosts', async () => {
+    const asked = (port: number, host: string, path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpGet({ host: '127.0.0.1', port, path, headers: { Host: host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+      });
+    const t = await startTestCse({}, { opsPort: 0 });
+    try {
+      const port = t.cse.opsPort as number;
+      for (const path of ['/ready', '/metrics', '/live']) assert.equal(await asked(port, 'attacker.example', path), 400, path);
+      assert.equal(await asked(port, `127.0.0.1:${port}`, '/ready'), 200);
+      assert.equal(await asked(port, 'localhost', '/metrics'), 200);
+    } finally {
+      await t.close();
+    }
+    const named = await startTestCse({ 'ops.allowedHosts': 'warden-1.internal' }, { opsPort: 0 });
+    try {
+      assert.equal(await asked(named.cse.opsPort as number, 'warden-1.internal:9464', '/metrics'), 200);
+    } finally {
+      await named.close();
     }
   });
 

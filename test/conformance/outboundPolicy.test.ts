@@ -105,6 +105,14 @@ describe('outbound destination policy, loopback refused (a listener reachable fr
     assert.equal(rx.received.length, 0);
   });
 
+  it("refuses the console's own scheme as a point of access (4000), at registration and at an update", async () => {
+    const named = await t.client.create('/cse-in', 2, { 'm2m:ae': { rn: 'viewer', api: 'Nviewer', rr: true, poa: ['console://0123456789abcdef'], srv: ['3'] } }, 'Cviewer');
+    assert.equal(named.rsc, 4000, named.text);
+    assert.match(String(named.body?.['m2m:dbg']), /console/);
+    const updated = await t.client.update('/cse-in/prober', { 'm2m:ae': { poa: ['CONSOLE://0123456789abcdef'] } }, ae);
+    assert.equal(updated.rsc, 4000, updated.text);
+  });
+
   it('refuses rt=2 with an X-M2M-RTU on loopback', async () => {
     const reply = await t.client.request('GET', '/cse-in/prober/box?rt=2', { origin: ae, headers: { 'X-M2M-RTU': `http://2130706433:${rx.port}/notify` } });
     assert.equal(reply.rsc, 5204, reply.text);

@@ -2,6 +2,7 @@
 import { ACCESS_CONTROL, CREATOR_KEY, EXPIRATION, LABELS, LOCATION, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributesOf, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
+import { checkPointsOfAccess } from '../validate.js';
 import { CseError, badRequest } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import { randomIdSuffix } from '../../primitive/identifiers.js';
@@ -50,7 +51,7 @@ const attributes = {
     check: (v) => (typeof v === 'string' && APP_ID.test(v) ? undefined : "must be 'R' or 'N' followed by letters, digits or - . _ ~"),
   },
   aei: { type: 'string', create: 'NP', update: 'NP' },
-  poa: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 32 },
+  poa: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 32, check: checkPointsOfAccess },
   nl: { type: 'anyURI', create: 'O', update: 'O' },
   rr: { type: 'boolean', create: 'M', update: 'O' },
   csz: {

@@ -4,6 +4,7 @@
 import { ACCESS_CONTROL, CREATOR_KEY, EXPIRATION, LABELS, LOCATION, UNIVERSAL } from '../common.js';
 import { defineResourceType, type AttributeSpec, type HookContext } from '../define.js';
 import { RESOURCE_TYPE } from '../types.js';
+import { checkPointsOfAccess } from '../validate.js';
 import { CseError, badRequest, notAllowed } from '../../primitive/errors.js';
 import { RSC } from '../../primitive/rsc.js';
 import type { StoredResource } from '../../storage/store.js';
@@ -26,7 +27,7 @@ const attributes = {
   ...ACCESS_CONTROL,
   cr: { type: 'any', create: 'O', update: 'NP', check: (v) => (v === null ? undefined : 'must be null in a request: the CSE sets it') },
   cst: { type: 'enum', create: 'O', update: 'NP', values: [1, 2, 3] },
-  poa: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 32 },
+  poa: { type: 'anyURIList', create: 'O', update: 'O', maxLength: 32, check: checkPointsOfAccess },
   cb: { type: 'anyURI', create: 'M', update: 'NP', maxLength: 512 },
   csi: { type: 'string', create: 'O', update: 'NP', maxLength: 65 },
   mei: { type: 'string', create: 'O', update: 'O', maxLength: 255 },
