@@ -237,14 +237,16 @@ export class WebConsole {
     const { clock, log, credentials, config } = this.services;
     const now = clock.now();
     const limited = (): void => sendError(res, 429, 'too many sign-in attempts: wait a minute', { 'Retry-After': String(this.limiter.retryAfter(now)) });
-    if (!this.limiter.mayTry(connection.remoteAddress, now)) return limited();
+    if (!this.limiter.attempt(connection.remoteAddress, now)) return limited();
     const raw = await readJson(req, 4096);
     // JSON that is no object (null, a list, a number) is a malformed sign-in like any other: 400, not a TypeError.
     const body: { token?: unknown; certificate?: unknown } = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {};
     const refuse = (why: string): void => {
+      // Past the total, failures are answered 429 and not written down one by one: a flood from many addresses
+      // would otherwise fill the log and push every other entry out of the console's security events.
+      if (this.limiter.overTotal()) return limited();
       log.warn({ event: 'console-sign-in-refused', remote: connection.remoteAddress, reason: why }, 'security event');
       this.options.events.record({ at: now, kind: 'authentication-failed', originator: '(console sign-in)', reason: why, remote: connection.remoteAddress, binding: 'http' });
-      if (!this.limiter.failed(connection.remoteAddress, now)) return limited();
       sendError(res, 401, why);
     };
     let fields: Omit<Session, 'csrf' | 'expires'>;
@@ -262,10 +264,10 @@ export class WebConsole {
       if (originator === undefined) return refuse('the sign-in token is not valid (unknown, already used or expired)');
       fields = { originator, kind: 'token' };
     } else {
-      if (!this.limiter.failed(connection.remoteAddress, now)) return limited();
       sendError(res, 400, 'send {"token": "…"} or {"certificate": true}');
       return;
     }
+    this.limiter.succeeded(connection.remoteAddress);
     // Whatever session the browser had ends, and the new one gets a new id: a planted cookie is worth nothing.
     this.sessions.close(cookieOf(req, cookieName(connection.secure)));
     const { id, session } = this.sessions.open(now, fields);

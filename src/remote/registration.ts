@@ -14,7 +14,7 @@ import { RSC } from '../primitive/rsc.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { REGISTRAR_KEY, REMOTE_CSE_TOPIC, remoteCseRi } from '../resources/types/remoteCse.js';
-import { ACCEPTED_DESCENDANTS_KEY } from '../security/registrations.js';
+import { ACCEPTED_AT_KEY, ACCEPTED_DESCENDANTS_KEY } from '../security/registrations.js';
 import { StoreConflictError } from '../storage/store.js';
 import type { CseLink, LinkResult, PeerIdentity } from './link.js';
 
@@ -202,6 +202,8 @@ export class RegistrarRegistration {
     const attributes = await this.ownAttributes();
     const found = await this.send(this.primitive(OPERATION.RETRIEVE, mine));
     let accepted: string[];
+    // When the registrar's answer was had: of two processes storing what it accepted, the later answer stands.
+    let acceptedAt = 0;
     if (found.rsc === RSC.OK) {
       const csr = found.pc?.['m2m:csr'] as Record<string, unknown> | undefined;
       if (csr?.csi !== `/${self.cseId}`) {
@@ -214,7 +216,8 @@ export class RegistrarRegistration {
         log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: updated.result.rsc, reason: debugOf(updated.result) }, 'CSE registration update refused');
         return false;
       }
-      accepted = acceptedDescendants(updated);
+      accepted = acceptedDescendants(updated, self.spId);
+      acceptedAt = this.services.clock.now();
     } else if (found.rsc === RSC.NOT_FOUND) {
       const created = await this.register(
         (a) =>
@@ -230,7 +233,8 @@ export class RegistrarRegistration {
         log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: created.result.rsc, reason: debugOf(created.result) }, 'CSE registration refused');
         return false;
       }
-      accepted = acceptedDescendants(created);
+      accepted = acceptedDescendants(created, self.spId);
+      acceptedAt = this.services.clock.now();
     } else {
       if (found.rsc !== 5103) log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: found.rsc, reason: debugOf(found) }, 'CSE registration check refused');
       return false;
@@ -243,14 +247,14 @@ export class RegistrarRegistration {
       return false;
     }
     if (this.state === 'stopped') return false;
-    return this.storeRegistrarCse(cb, checking, accepted);
+    return this.storeRegistrarCse(cb, checking, { names: accepted, at: acceptedAt });
   }
 
   /**
    * Creates or updates the <remoteCSE> of the registrar under this CSEBase. `checking`: a registration made before
    * is checked, and a <remoteCSE> found gone was deleted meanwhile (a deregistration, answered 2002): not made again.
    */
-  private async storeRegistrarCse(cb: Record<string, unknown>, checking: boolean, accepted: readonly string[]): Promise<boolean> {
+  private async storeRegistrarCse(cb: Record<string, unknown>, checking: boolean, accepted: { names: readonly string[]; at: number }): Promise<boolean> {
     const { store, self, clock, log, config } = this.services;
     const ri = remoteCseRi(this.peer.csi);
     const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 32) : undefined);
@@ -266,7 +270,8 @@ export class RegistrarRegistration {
       [CREATOR_KEY]: this.peer.csi,
       [REGISTRAR_KEY]: true,
       // What routing and relaying may use of the registrees' descendantCSEs, in every process (DescendantCses).
-      [ACCEPTED_DESCENDANTS_KEY]: accepted,
+      [ACCEPTED_DESCENDANTS_KEY]: accepted.names,
+      [ACCEPTED_AT_KEY]: accepted.at,
     };
     const ts = formatTimestamp(clock.now());
     return store.transaction(async (tx) => {
@@ -277,7 +282,12 @@ export class RegistrarRegistration {
         return false;
       }
       if (existing) {
-        await tx.update({ ...existing, lt: ts, doc: { ...existing.doc, ...doc } });
+        // Every process keeps the registration current: an answer older than the one stored (another process's,
+        // had later) does not replace what the registrar accepted.
+        const stored = existing.doc[ACCEPTED_AT_KEY];
+        const newer = typeof stored !== 'number' || stored <= accepted.at;
+        const kept = newer ? doc : { ...doc, [ACCEPTED_DESCENDANTS_KEY]: existing.doc[ACCEPTED_DESCENDANTS_KEY], [ACCEPTED_AT_KEY]: stored };
+        await tx.update({ ...existing, lt: ts, doc: { ...existing.doc, ...kept } });
       } else {
         try {
           await tx.insert({ ri, pi: self.cseId, ty: RESOURCE_TYPE.remoteCSE, rn: ri, srn: `${self.cseRn}/${ri}`, ct: ts, lt: ts, owner: this.peer.csi, doc });
@@ -318,9 +328,21 @@ export class RegistrarRegistration {
  * The descendants a registrar accepted in a registration it answered with success: those sent that its answer lists
  * (a registrar may keep fewer), or all those sent when the answer shows none.
  */
-function acceptedDescendants(answer: { result: LinkResult; sent: readonly string[] }): string[] {
+export function acceptedDescendants(answer: { result: LinkResult; sent: readonly string[] }, spId: string): string[] {
   const stored = (answer.result.pc?.['m2m:csr'] as Record<string, unknown> | undefined)?.dcse;
-  return Array.isArray(stored) ? answer.sent.filter((id) => stored.includes(id)) : [...answer.sent];
+  if (!Array.isArray(stored)) return [...answer.sent];
+  // In whichever spelling the registrar writes them: /id-x, id-x, //SP/id-x.
+  const kept = new Set(stored.filter((id): id is string => typeof id === 'string').map((id) => spRelativeCseId(id, spId)));
+  return answer.sent.filter((id) => kept.has(id));
+}
+
+/** A CSE-ID as SP-relative /id, from /id, id or //SP/id (this SP); anything else as given. */
+function spRelativeCseId(id: string, spId: string): string {
+  if (id.startsWith('//')) {
+    const [sp, ...rest] = id.slice(2).split('/');
+    return sp?.toLowerCase() === spId.toLowerCase() && rest.length === 1 ? `/${rest[0] ?? ''}` : id;
+  }
+  return id.startsWith('/') ? id : `/${id}`;
 }
 
 /** Descendant CSE-IDs a registration lists at most (as a registrar accepts in one registree's dcse: remoteCse.ts). */

@@ -18,16 +18,25 @@ export function durationMs(value: unknown): number | undefined {
   return typeof value === 'string' ? parseDuration(value) : undefined;
 }
 
-/** Validation of a duration attribute or member within [min, max] ms; returns a problem or undefined. */
 /**
  * Points of access (poa) of an AE or a CSE: never the console's own scheme. console: is the web console's route to a
  * live view (console/live.ts), and a NOTIFY re-targeted to a point of access naming one would reach that view by
  * another way than the subscription it was made for.
  */
 export function checkPointsOfAccess(value: unknown): string | undefined {
-  return Array.isArray(value) && value.some((p) => typeof p === 'string' && /^console:/i.test(p)) ? "may not name the console's own scheme (console:)" : undefined;
+  return Array.isArray(value) && value.some((p) => typeof p === 'string' && schemeOf(p) === 'console:') ? "may not name the console's own scheme (console:)" : undefined;
 }
 
+/** The scheme a URL parser reads in `text` (it drops surrounding spaces, tabs and newlines inside); '' when none. */
+function schemeOf(text: string): string {
+  try {
+    return new URL(text).protocol.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+/** Validation of a duration attribute or member within [min, max] ms; returns a problem or undefined. */
 export function checkDuration(value: unknown, minMs = 0, maxMs = Number.MAX_SAFE_INTEGER): string | undefined {
   const ms = durationMs(value);
   if (ms === undefined) return "must be an xs:duration such as 'PT1S', or a number of milliseconds";

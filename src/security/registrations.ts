@@ -3,7 +3,7 @@
 // change of a <remoteCSE>) drops them here and, through the store's broadcast, in every other process.
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { REGISTRAR_KEY, REMOTE_CSE_TOPIC } from '../resources/types/remoteCse.js';
+import { REGISTRAR_KEY, REMOTE_CSE_TOPIC, remoteCseRi } from '../resources/types/remoteCse.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import type { Clock } from '../pipeline/clock.js';
 
@@ -69,6 +69,8 @@ export class RegisteredAes {
 
 /** Document key of the registrar's <remoteCSE> here: the descendantCSEs the registrar accepted (DescendantCses). */
 export const ACCEPTED_DESCENDANTS_KEY = '__acceptedDcse';
+/** Beside it: when the registrar's answer that accepted them was had (epoch ms), so a later answer wins. */
+export const ACCEPTED_AT_KEY = '__acceptedAt';
 
 /** Refused descendant CSE-IDs one process remembers at most. */
 const DISOWNED_MAX = 10_000;
@@ -162,7 +164,7 @@ export class DescendantCses {
 
   /** Called once there is a registrar: from then on only the names it accepted count (none until it answers). */
   awaitRegistrar(registrarCsi: string): void {
-    this.registrarRi = registrarCsi.replace(/^\//, '');
+    this.registrarRi = remoteCseRi(registrarCsi);
   }
 
   /** The names the registrar accepted (read from the store, kept until it changes or 30 s); undefined: no registrar. */

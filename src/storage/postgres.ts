@@ -401,11 +401,12 @@ class PostgresOperations {
     return toEdgeChild(rows[0]);
   }
 
-  async chargedOfType(charge: string, ty: number, aliveAt: number, limit: number): Promise<StoredResource[]> {
+  async chargedOfType(charge: string, ty: number, marks: ReadonlyArray<readonly [string, string]>, aliveAt: number, limit: number): Promise<StoredResource[]> {
     if (!CHARGE_INDEXED_TYPES.includes(ty)) throw new Error(`chargedOfType: type ${ty} is not indexed by charge`);
-    const { rows } = await run(() =>
-      this.db.query<ResourceRow>(`SELECT * FROM resources WHERE charge = $1 AND ty = $2 AND ${CHARGE_INDEXED_CONDITION} AND (et IS NULL OR et > $3) LIMIT $4`, [charge, ty, aliveAt, limit]),
-    );
+    const args: unknown[] = [charge, ty, aliveAt];
+    const conditions = marks.map(([name, value]) => `${POSTGRES_DIALECT.jsonText(args, name)} = ${POSTGRES_DIALECT.param(args, value)}`);
+    const text = `SELECT * FROM resources WHERE charge = $1 AND ty = $2 AND ${CHARGE_INDEXED_CONDITION} AND (et IS NULL OR et > $3)${conditions.map((c) => ` AND ${c}`).join('')} LIMIT ${POSTGRES_DIALECT.param(args, limit)}`;
+    const { rows } = await run(() => this.db.query<ResourceRow>(text, args));
     return rows.map(toResource);
   }
 

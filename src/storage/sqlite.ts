@@ -419,12 +419,15 @@ class SqliteOperations {
     return row?.n ?? 0;
   }
 
-  chargedOfType(charge: string, ty: number, aliveAt: number, limit: number): StoredResource[] {
+  chargedOfType(charge: string, ty: number, marks: ReadonlyArray<readonly [string, string]>, aliveAt: number, limit: number): StoredResource[] {
     if (!CHARGE_INDEXED_TYPES.includes(ty)) throw new Error(`chargedOfType: type ${ty} is not indexed by charge`);
-    return this.prepare<[string, number, number, number], ResourceRow>(
-      `SELECT ${RESOURCE_COLUMNS} FROM resources WHERE charge = ? AND ty = ? AND ${CHARGE_INDEXED_CONDITION} AND (et IS NULL OR et > ?) LIMIT ${ROW_COUNT}`,
+    const args: unknown[] = [charge, ty, aliveAt];
+    const conditions = marks.map(([name, value]) => `${SQLITE_DIALECT.jsonText(args, name)} = ${SQLITE_DIALECT.param(args, value)}`);
+    args.push(limit);
+    return this.prepare<unknown[], ResourceRow>(
+      `SELECT ${RESOURCE_COLUMNS} FROM resources WHERE charge = ? AND ty = ? AND ${CHARGE_INDEXED_CONDITION} AND (et IS NULL OR et > ?)${conditions.map((c) => ` AND ${c}`).join('')} LIMIT ${ROW_COUNT}`,
     )
-      .all(charge, ty, aliveAt, limit)
+      .all(...args)
       .map(toResource);
   }
 
@@ -833,8 +836,8 @@ class SqliteTransactionView implements ResourceStore {
   count(pi: string, ty?: number): Promise<number> {
     return Promise.resolve(this.ops.count(pi, ty));
   }
-  chargedOfType(charge: string, ty: number, aliveAt: number, limit: number): Promise<StoredResource[]> {
-    return Promise.resolve(this.ops.chargedOfType(charge, ty, aliveAt, limit));
+  chargedOfType(charge: string, ty: number, marks: ReadonlyArray<readonly [string, string]>, aliveAt: number, limit: number): Promise<StoredResource[]> {
+    return Promise.resolve(this.ops.chargedOfType(charge, ty, marks, aliveAt, limit));
   }
   edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild> {
     return Promise.resolve(this.ops.edgeChild(pi, ty, newest, aliveAt));
@@ -1031,8 +1034,8 @@ class SqliteStore implements ResourceStore {
   count(pi: string, ty?: number): Promise<number> {
     return this.exclusive(() => this.ops.count(pi, ty));
   }
-  chargedOfType(charge: string, ty: number, aliveAt: number, limit: number): Promise<StoredResource[]> {
-    return this.exclusive(() => this.ops.chargedOfType(charge, ty, aliveAt, limit));
+  chargedOfType(charge: string, ty: number, marks: ReadonlyArray<readonly [string, string]>, aliveAt: number, limit: number): Promise<StoredResource[]> {
+    return this.exclusive(() => this.ops.chargedOfType(charge, ty, marks, aliveAt, limit));
   }
   edgeChild(pi: string, ty: number, newest: boolean, aliveAt: number): Promise<EdgeChild> {
     return this.exclusive(() => this.ops.edgeChild(pi, ty, newest, aliveAt));

@@ -327,10 +327,11 @@ export interface ResourceStore {
   notifying(ri: string): Promise<StoredResource | undefined>;
   count(pi: string, ty?: number): Promise<number>;
   /**
-   * Resources of type `ty` (one of CHARGE_INDEXED_TYPES) charged to `charge` and alive at `aliveAt`, at most `limit`:
-   * an index serves it, so its cost follows that originator's own resources of the type, not the whole tree.
+   * Resources of type `ty` (one of CHARGE_INDEXED_TYPES) charged to `charge`, alive at `aliveAt`, whose document holds
+   * every one of `marks` (attribute, its value as text), at most `limit`: an index serves it, so its cost follows
+   * that originator's own resources of the type, not the whole tree.
    */
-  chargedOfType(charge: string, ty: number, aliveAt: number, limit: number): Promise<StoredResource[]>;
+  chargedOfType(charge: string, ty: number, marks: ReadonlyArray<readonly [string, string]>, aliveAt: number, limit: number): Promise<StoredResource[]>;
   /**
    * The newest (or oldest) child of type `ty` alive at `aliveAt`, and whether one of that type had expired by then,
    * in one read: a container's la / ol when no housekeeping waits.

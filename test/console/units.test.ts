@@ -53,17 +53,26 @@ describe('console security events', () => {
 });
 
 describe('console sign-in limiter', () => {
-  it('counts failed attempts per address and in total per minute; the total never stops an address that has not failed', () => {
-    const limiter = new AttemptLimiter(2, 3);
-    assert.equal(limiter.mayTry('a', 0), true);
-    assert.equal(limiter.failed('a', 0), true);
-    assert.equal(limiter.failed('a', 1), true);
-    assert.equal(limiter.mayTry('a', 2), false, 'per address');
-    assert.equal(limiter.failed('b', 3), true);
-    assert.equal(limiter.mayTry('c', 4), true, 'an address that has not failed may still try (a valid token signs in)');
-    assert.equal(limiter.failed('c', 4), false, 'in total: this failure is answered 429');
+  it('counts attempts as they start, gives back those that sign in, and shares one count once the table is full', () => {
+    const limiter = new AttemptLimiter(2, 2);
+    assert.equal(limiter.attempt('a', 0), true);
+    assert.equal(limiter.attempt('a', 1), true);
+    assert.equal(limiter.attempt('a', 2), false, 'per address, counted before any is answered (attempts at once)');
+    limiter.succeeded('a');
+    assert.equal(limiter.attempt('a', 3), true, 'one that signed in does not count');
+    assert.equal(limiter.attempt('b', 3), true);
+    assert.equal(limiter.overTotal(), true, 'past the total: failures are answered 429');
+    assert.equal(limiter.attempt('c', 4), true, 'an address that has not failed still tries (a valid token signs in)');
     assert.equal(limiter.retryAfter(4), 60);
-    assert.equal(limiter.mayTry('a', 60_000), true, 'a new window');
+    assert.equal(limiter.attempt('a', 60_000), true, 'a new window');
+    assert.equal(limiter.overTotal(), false);
+    // 10 000 addresses fill the table: every further one shares one count, with one address's limit.
+    const full = new AttemptLimiter(2, 1_000_000);
+    for (let i = 0; i < 10_000; i++) full.attempt(`k${i}`, 0);
+    assert.equal(full.attempt('new1', 1), true);
+    assert.equal(full.attempt('new2', 1), true);
+    assert.equal(full.attempt('new3', 1), false, 'new addresses share the overflow count');
+    assert.equal(full.attempt('k1', 1), true, 'a counted address keeps its own');
   });
 });
 

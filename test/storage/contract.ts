@@ -164,14 +164,18 @@ export function storeContract(name: string, open: () => Promise<ResourceStore>):
       await store.insert(resource('pol1', 'root', 'cb/pol1', { ty: 10, charge: 'Cperiodic', doc: { mark: true } }));
       await store.insert(resource('pol2', 'root', 'cb/pol2', { ty: 10, charge: 'Cperiodic', et: 50 }));
       await store.insert(resource('pol3', 'root', 'cb/pol3', { ty: 10, charge: 'Cother' }));
-      await store.insert(resource('win1', 'root', 'cb/win1', { ty: 48, charge: 'Cperiodic' }));
-      const found = await store.chargedOfType('Cperiodic', 10, 100, 10);
+      await store.insert(resource('win1', 'root', 'cb/win1', { ty: 48, charge: 'Cperiodic', doc: { n: 1 } }));
+      const found = await store.chargedOfType('Cperiodic', 10, [], 100, 10);
       assert.deepEqual(found.map((r) => r.ri), ['pol1'], 'not expired ones, not another charge, not another type');
       assert.deepEqual(found[0]?.doc, { mark: true });
-      assert.deepEqual((await store.chargedOfType('Cperiodic', 10, 10, 10)).map((r) => r.ri).sort(), ['pol1', 'pol2']);
-      assert.equal((await store.chargedOfType('Cperiodic', 10, 10, 1)).length, 1);
-      assert.deepEqual(await store.transaction((tx) => tx.chargedOfType('Cperiodic', 48, 100, 10)).then((rows) => rows.map((r) => r.ri)), ['win1']);
-      await assert.rejects(store.chargedOfType('Cperiodic', 3, 100, 10), 'a type no index serves');
+      assert.deepEqual((await store.chargedOfType('Cperiodic', 10, [], 10, 10)).map((r) => r.ri).sort(), ['pol1', 'pol2']);
+      assert.equal((await store.chargedOfType('Cperiodic', 10, [], 10, 1)).length, 1);
+      // Marks compare the attribute as text: true as 'true', numbers as their digits.
+      assert.deepEqual((await store.chargedOfType('Cperiodic', 10, [['mark', 'true']], 10, 10)).map((r) => r.ri), ['pol1']);
+      assert.deepEqual(await store.chargedOfType('Cperiodic', 10, [['mark', 'false']], 10, 10), []);
+      assert.deepEqual((await store.chargedOfType('Cperiodic', 48, [['n', '1']], 100, 10)).map((r) => r.ri), ['win1']);
+      assert.deepEqual(await store.transaction((tx) => tx.chargedOfType('Cperiodic', 48, [], 100, 10)).then((rows) => rows.map((r) => r.ri)), ['win1']);
+      await assert.rejects(store.chargedOfType('Cperiodic', 3, [], 100, 10), 'a type no index serves');
     });
 
     it('finds expired resources, optionally by parent and type', async () => {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { RESOURCE_TYPE } from '../../src/resources/types.js';
 import { REGISTRAR_KEY, REMOTE_CSE_TOPIC } from '../../src/resources/types/remoteCse.js';
 import { ACCEPTED_DESCENDANTS_KEY, DESCENDANTS_MAX_AGE_MS, DescendantCses } from '../../src/security/registrations.js';
+import { acceptedDescendants } from '../../src/remote/registration.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
 import { openPostgresStore } from '../../src/storage/postgres.js';
 import { createTestDatabase, type TestDatabase } from '../postgres.js';
@@ -169,5 +170,18 @@ describe('descendantCSEs index across processes (PostgreSQL, LISTEN/NOTIFY)', ()
     await arrived;
     assert.equal(await index.registreeListing('/id-far'), undefined, 'removed in the other process');
     assert.equal((await index.registreeListing('/id-near'))?.ri, 'id-mn2');
+  });
+});
+
+describe("what a registrar accepted of this CSE's descendants (acceptedDescendants)", () => {
+  const sent = ['/id-mn', '/id-asn', '/id-far'];
+  const answer = (dcse: unknown) => ({ result: { rsc: 2004, pc: dcse === undefined ? {} : { 'm2m:csr': { dcse } } }, sent });
+  it('keeps those sent that its answer lists, in whichever spelling it writes them', () => {
+    assert.deepEqual(acceptedDescendants(answer(['/id-mn', 'id-asn']), self.spId), ['/id-mn', '/id-asn']);
+    assert.deepEqual(acceptedDescendants(answer(['//WARDEN.example.net/id-far', '//other.sp/id-mn']), self.spId), ['/id-far'], "another SP's CSE is another CSE");
+    assert.deepEqual(acceptedDescendants(answer([]), self.spId), [], 'a registrar that kept none accepted none');
+  });
+  it('takes all those sent when the answer shows no descendantCSEs (a registrar answering without the resource)', () => {
+    assert.deepEqual(acceptedDescendants(answer(undefined), self.spId), sent);
   });
 });

@@ -156,16 +156,14 @@ async function holdDiscoveryCredentials(ctx: RequestContext): Promise<void> {
 }
 
 /**
- * Whether a request goes on to decide about other resources than its target with the originator's credentials: a
- * RETRIEVE that returns children (rcn 4, 5, 6, 8), a subscription's CREATE (its RETRIEVE check). Only those look up
- * the Role-IDs held when the target was granted without them (a <role> scan each).
+ * Whether a request may go on to decide about other resources than its target with the originator's credentials
+ * (ctx.may, originatorMay): a RETRIEVE's children (rcn 4, 5, 6, 8) or semantic query, a subscription's RETRIEVE
+ * check, a group's members, an action's references, an AE's node… — every CREATE, UPDATE and RETRIEVE. Only a
+ * request that names Role-IDs pays for looking up those it holds once its target was granted without them.
  */
 function decidesOthers(r: RequestContext['request']): boolean {
-  if (r.op === OPERATION.CREATE) return r.ty === RESOURCE_TYPE.subscription;
-  return r.op === OPERATION.RETRIEVE && CHILD_RESULT_CONTENTS.has(effectiveResultContent(r.op, r.rcn));
+  return r.op === OPERATION.CREATE || r.op === OPERATION.UPDATE || r.op === OPERATION.RETRIEVE;
 }
-
-const CHILD_RESULT_CONTENTS: ReadonlySet<number> = new Set([4, 5, 6, 8]);
 
 /** Tokens of one discovery verified at most (each costs a signature check). */
 const MAX_DISCOVERY_TOKENS = 8;
