@@ -163,6 +163,13 @@ describe('Local-Token-IDs (ltids, ati), token revocation, and tokens on every bi
     const found = async (query: string): Promise<unknown[]> => ((await t.client.retrieve(`/cse-in/owner?fu=1&ty=3${query}`, 'Cguest')).body?.['m2m:uril'] as unknown[] | undefined) ?? [];
     assert.ok((await found('&rids=reader@das.example.net')).includes('cse-in/owner/roleBox'), 'found through the role');
     assert.ok(!(await found('')).includes('cse-in/owner/roleBox'), 'not without it');
+    // A group the guest makes under its own AE (granted there as the AE's own) checks its member with the Role-IDs
+    // the guest holds too: only the role lets it read the container.
+    const member = String(((await t.client.retrieve(path, owner)).body?.['m2m:cnt'] as Attrs).ri);
+    const group = (rn: string, query: string) => t.client.create(`/cse-in/guest${query}`, 9, { 'm2m:grp': { rn, mt: 3, mnm: 10, mid: [member] } }, 'Cguest');
+    const withRole = await group('roleGroup', '?rids=reader@das.example.net');
+    assert.equal(withRole.rsc, 2001, withRole.text);
+    assert.equal((await group('noRoleGroup', '')).rsc, 5105, 'without the role the member cannot be read');
     assert.equal((await t.client.retrieve(path, 'Cguest')).rsc, 4103, 'a role counts where the request names it');
     assert.equal((await t.client.delete(`${path}?rids=reader@das.example.net`, 'Cguest')).rsc, 4103, 'the role grants what the policy gives it');
     assert.equal((await t.client.retrieve(`${path}?rids=reader@das.example.net`, 'Cstranger')).rsc, 4103, 'assigned to another originator');
