@@ -30,26 +30,50 @@ const DAY_MS = 86_400_000;
 const AUTHENTICATION = new Set<number>([RSC.ORIGINATOR_NOT_AUTHENTICATED, RSC.SECURITY_ASSOCIATION_REQUIRED]);
 const REFUSAL = new Set<number>([RSC.ORIGINATOR_HAS_NO_PRIVILEGE]);
 
-export class SecurityEvents {
-  private readonly ring: SecurityEvent[] = [];
+/** The newest `capacity` events, oldest first when read. */
+class Ring {
+  private readonly events: SecurityEvent[] = [];
   private next = 0;
-  private readonly warned = new Map<string, number>();
 
-  constructor(
-    private readonly capacity: number,
-    private readonly warnDays: number,
-  ) {}
+  constructor(private readonly capacity: number) {}
 
-  record(event: SecurityEvent): void {
-    if (this.ring.length < this.capacity) this.ring.push(event);
-    else this.ring[this.next] = event;
+  add(event: SecurityEvent): void {
+    if (this.events.length < this.capacity) this.events.push(event);
+    else this.events[this.next] = event;
     this.next = (this.next + 1) % this.capacity;
   }
 
-  /** Newest first. */
+  ordered(): SecurityEvent[] {
+    return this.events.length < this.capacity ? [...this.events] : [...this.events.slice(this.next), ...this.events.slice(0, this.next)];
+  }
+}
+
+/**
+ * Two rings of `capacity` each: the refusals of requests (observe), which anyone who can send a request can fill, and
+ * the CSE's own findings (record: console sign-ins, certificates about to expire), which requests cannot push out.
+ */
+export class SecurityEvents {
+  private readonly requests: Ring;
+  private readonly own: Ring;
+  private readonly warned = new Map<string, number>();
+
+  constructor(
+    capacity: number,
+    private readonly warnDays: number,
+  ) {
+    this.requests = new Ring(capacity);
+    this.own = new Ring(capacity);
+  }
+
+  /** One of the CSE's own findings (not a request's refusal). */
+  record(event: SecurityEvent): void {
+    this.own.add(event);
+  }
+
+  /** Newest first, both rings together. */
   recent(): SecurityEvent[] {
-    const ordered = this.ring.length < this.capacity ? [...this.ring] : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
-    return ordered.reverse();
+    // Each ring newest first, then a stable sort by time: events of one instant stay newest first.
+    return [...this.requests.ordered().reverse(), ...this.own.ordered().reverse()].sort((a, b) => b.at - a.at);
   }
 
   /** Notes what one request/response pair says about security. */
@@ -60,7 +84,7 @@ export class SecurityEvents {
     if (!kind) return;
     const pc = response.pc;
     const reason = typeof pc?.['m2m:dbg'] === 'string' ? pc['m2m:dbg'] : `answered ${response.rsc}`;
-    this.record({
+    this.requests.add({
       at: now,
       kind,
       originator: request.fr.slice(0, 256),

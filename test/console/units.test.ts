@@ -20,6 +20,17 @@ describe('console security events', () => {
     );
   });
 
+  it("keeps its own findings (sign-ins, certificates) apart: refused requests, however many, do not push them out", () => {
+    const events = new SecurityEvents(3, 30);
+    events.record({ at: 1, kind: 'authentication-failed', originator: '(console sign-in)', reason: 'the sign-in token is not valid' });
+    const transport = { binding: 'http' as const, remoteAddress: '192.0.2.9', secure: false };
+    for (let i = 0; i < 20; i++) events.observe({ op: 2, to: 'cse-in/evil', fr: 'CAdmin-looks-legit', rqi: `f${i}` }, transport, { rsc: 4103, rqi: `f${i}` }, 10 + i);
+    const recent = events.recent();
+    assert.equal(recent.length, 4);
+    assert.deepEqual(recent.at(-1)?.originator, '(console sign-in)');
+    assert.deepEqual(recent.slice(0, 3).map((e) => e.at), [29, 28, 27], 'the newest refusals, newest first');
+  });
+
   it('notes refusals and failed authentications from responses, nothing else', () => {
     const events = new SecurityEvents(10, 30);
     const transport = { binding: 'http' as const, remoteAddress: '192.0.2.1', secure: false };
