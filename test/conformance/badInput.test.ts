@@ -339,7 +339,7 @@ describe('hostile and malformed input over HTTP', () => {
       const reply = await fetch(`${t.url}/cse-in/victim?${query}`, { headers: { 'X-M2M-Origin': ae, 'X-M2M-RI': 'q', 'X-M2M-RVI': '3', Accept: 'application/json' } });
       return { rsc: reply.headers.get('x-m2m-rsc'), text: await reply.text() };
     };
-    for (const from of ['/id-mn/../id-in/CAdmin', './Cx', 'C1/..', '/id-in/.']) {
+    for (const from of ['/id-mn/../id-in/CAdmin', './Cx', 'C1/..', '/id-in/.', '//warden.example.net//Sx', '/id-mn//Cx', 'Cx/', '/', '///id-in']) {
       const reply = await fetch(`${t.url}/cse-in/victim`, { headers: { 'X-M2M-Origin': from, 'X-M2M-RI': 'dots', 'X-M2M-RVI': '3', Accept: 'application/json' } });
       assert.equal(reply.headers.get('x-m2m-rsc'), '4000', from);
     }

@@ -119,6 +119,10 @@ export const checkPrimitive: Stage = {
     // An ID has no dot segments [TS-0001 §7.2]; relayed unchanged, '/id-mn/../id-in/CAdmin' could be read as another
     // originator by a CSE further on that normalises paths.
     if (/(^|\/)\.{1,2}(\/|$)/.test(r.fr)) throw badRequest('originator has a "." or ".." segment');
+    // Nor an empty one, but for the two slashes an absolute ID starts with: //SP//Sx or /id-mn//Cx named no ID, and
+    // slipped past the checks that read the segments (an S-AE-ID's spellings, a relayed CSE-ID).
+    const segments = r.fr.startsWith('//') ? r.fr.slice(2) : r.fr.startsWith('/') ? r.fr.slice(1) : r.fr;
+    if (r.fr !== '' && segments.split('/').includes('')) throw badRequest('originator has an empty segment');
     if (r.op === OPERATION.CREATE) {
       if (r.ty === undefined) throw badRequest('resource type (ty) is missing for CREATE');
       if (!ctx.services.registry.get(r.ty)) {
