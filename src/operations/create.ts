@@ -3,7 +3,7 @@ import { CseError, notFound } from '../primitive/errors.js';
 import { MAX_PATH_SEGMENTS, formatTimestamp, newResourceId } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import type { Outcome, RequestContext } from '../pipeline/context.js';
-import { CREATOR_KEY } from '../resources/common.js';
+import { CREATOR_KEY, CREATOR_REGISTRATION_KEY } from '../resources/common.js';
 import { deriveLocationBox } from '../resources/geometry.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { StoreConflictError, type StoredResource } from '../storage/store.js';
@@ -71,6 +71,12 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
       doc,
     };
     if (parent.owner !== undefined) resource.owner = parent.owner;
+    // Made by an AE outside its own subtree: outlives its deregistration, so the registration is recorded with it.
+    if (resource.owner !== originator && definition.ty !== RESOURCE_TYPE.AE && /^[CS][^/]*$/.test(originator)) {
+      // Read in this transaction (the registrations' cache reads outside it, and would wait for it).
+      const ae = await tx.get(originator);
+      if (ae?.ty === RESOURCE_TYPE.AE && ae.seq !== undefined) doc[CREATOR_REGISTRATION_KEY] = ae.seq;
+    }
     const links = await resolvePolicyLinks(tx, ctx.services.self, doc.acpi, isAnnouncedType(definition.ty) ? cseIdOfAddress(doc.lnk, ctx.services.self.spId) : undefined);
     if (links) doc.acpi = links;
     await definition.hooks.beforeCreate?.(hooks, resource, parent);

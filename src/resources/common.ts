@@ -43,6 +43,12 @@ export const STATE_TAG = { st: readOnly('nonNegInteger') } as const satisfies Re
 
 /** Internal record of who created a resource, for the default access policy [TS-0001 §9.6.1.3.2]. */
 export const CREATOR_KEY = '__creator';
+/**
+ * Beside it, for a resource an AE registered here created outside its own subtree (which its deregistration does not
+ * take away): the seq of that registration. The default policy grants the creator only while it stands, not whoever
+ * registers the same AE-ID later (security/authorize.ts).
+ */
+export const CREATOR_REGISTRATION_KEY = '__creatorSeq';
 
 /** Universal attributes live in store columns; the document holds everything else. */
 export const COLUMN_ATTRIBUTES = new Set(['ri', 'rn', 'pi', 'ty', 'ct', 'lt', 'et']);

@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import type { ResourceStore, SlimView, StoredResource } from '../storage/store.js';
 import type { ResourceRegistry } from '../resources/registry.js';
-import { CREATOR_KEY } from '../resources/common.js';
+import { CREATOR_KEY, CREATOR_REGISTRATION_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
 import { ANNOUNCEABLE, CSE_BASE_ANNC, cseIdOfAddress, isAnnouncedType } from '../resources/announceable.js';
 import { representation } from '../resources/representation.js';
@@ -64,7 +64,7 @@ export interface AccessQuestion {
  * which reads nothing else of the document for DISCOVERY; test/unit/decisionMemo.test.ts compares decisions on
  * such slim rows with decisions on whole resources.
  */
-export const DISCOVERY_ATTRIBUTES: readonly string[] = ['acpi', 'cstn', CREATOR_KEY, 'lnk'];
+export const DISCOVERY_ATTRIBUTES: readonly string[] = ['acpi', 'cstn', CREATOR_KEY, CREATOR_REGISTRATION_KEY, 'lnk'];
 
 /** Grants that follow from the originator and the governing parent alone, never from the resource itself. */
 const SIBLING_BASES: ReadonlySet<string> = new Set(['admin', 'creator', 'custodian', 'acp']);
@@ -128,14 +128,17 @@ interface Governor {
   readonly acpi: readonly string[];
   readonly custodian?: string;
   readonly creator?: string;
+  /** The registration of the AE that created it, where it was made outside that AE's subtree (CREATOR_REGISTRATION_KEY). */
+  readonly creatorSeq?: number;
 }
 
 function governorOf(resource: StoredResource): Governor {
-  const g: { acpi: readonly string[]; custodian?: string; creator?: string } = {
+  const g: { acpi: readonly string[]; custodian?: string; creator?: string; creatorSeq?: number } = {
     acpi: Array.isArray(resource.doc.acpi) ? (resource.doc.acpi as string[]) : [],
   };
   if (typeof resource.doc.cstn === 'string') g.custodian = resource.doc.cstn;
   if (typeof resource.doc[CREATOR_KEY] === 'string') g.creator = resource.doc[CREATOR_KEY];
+  if (typeof resource.doc[CREATOR_REGISTRATION_KEY] === 'number') g.creatorSeq = resource.doc[CREATOR_REGISTRATION_KEY];
   return g;
 }
 
@@ -448,7 +451,13 @@ export class AccessDecider {
     }
     // Changing acpi needs UPDATE in the selfPrivileges of the currently linked policies [TS-0001 table 9.6.1.3.2-1].
     if (q.updatesAcpi && acpi.length > 0) return this.decideByPolicies(acpi, base(), 'selfPrivileges', 'the linked policies', touchedAttributes(q));
-    const decision = acpi.length === 0 ? this.defaultPolicy(governing, q.originator) : await this.decideByLinkedPolicies(q, acpi, base);
+    let decision: Decision;
+    if (acpi.length > 0) decision = await this.decideByLinkedPolicies(q, acpi, base);
+    else {
+      const byDefault = this.defaultPolicy(governing, q.originator);
+      // Synchronous but where the creator's registration must be compared (rare: made outside its own subtree).
+      decision = byDefault instanceof Promise ? await byDefault : byDefault;
+    }
     // Privileges a DAS granted add to the static ones, never to acpi changes (selfPrivileges, above).
     if (decision.granted || q.updatesAcpi) return decision;
     const facts = { ...base(), groups: NO_GROUPS };
@@ -598,12 +607,19 @@ export class AccessDecider {
    * Default access policy of a resource without acpi: unrestricted access for the creator only
    * [TS-0001 table 9.6.1.3.2-1]; a custodian, where set, takes the creator's place (as ACME does; R4).
    */
-  private defaultPolicy(governor: Governor, originator: string): Decision {
+  private defaultPolicy(governor: Governor, originator: string): Decision | Promise<Decision> {
     if (governor.custodian !== undefined) {
       if (governor.custodian === originator) return { granted: true, basis: 'custodian' };
       return { granted: false, reason: 'the resource has no accessControlPolicy and the originator is not its custodian' };
     }
-    if (originator !== '' && governor.creator === originator) return { granted: true, basis: 'creator' };
+    if (originator !== '' && governor.creator === originator) {
+      const seq = governor.creatorSeq;
+      if (seq === undefined) return { granted: true, basis: 'creator' };
+      // The AE that made it outside its subtree may have left, and another registered the same AE-ID since.
+      return this.store.get(originator).then((ae): Decision =>
+        ae?.ty === RESOURCE_TYPE.AE && ae.seq === seq ? { granted: true, basis: 'creator' } : { granted: false, reason: 'the resource was created by an earlier registration of this AE-ID' },
+      );
+    }
     return { granted: false, reason: 'the resource has no accessControlPolicy and the originator did not create it' };
   }
 

@@ -101,4 +101,26 @@ describe('AE registration over HTTP', () => {
     // the AE-ID is free again
     assert.equal((await t.client.create('/cse-in', 2, { 'm2m:ae': { rn: 'gone', api: 'Ngone', rr: false, srv: ['3'] } }, aei)).rsc, 2001);
   });
+
+  it("what an AE made outside its own subtree stays its registration's: the next holder of the AE-ID gets nothing by the default policy", async () => {
+    // A shared container anyone may create in.
+    const acp = await t.client.create('/cse-in', 1, { 'm2m:acp': { rn: 'openShelf', pv: { acr: [{ acor: ['all'], acop: 1 }] }, pvs: { acr: [{ acor: ['CAdmin'], acop: 63 }] } } }, 'CAdmin');
+    assert.equal(acp.rsc, 2001, acp.text);
+    assert.equal((await t.client.create('/cse-in', 3, { 'm2m:cnt': { rn: 'shelf', acpi: ['cse-in/openShelf'] } }, 'CAdmin')).rsc, 2001);
+    const first = await t.client.registerAe('leaver');
+    assert.equal((await t.client.create('/cse-in/shelf', 3, { 'm2m:cnt': { rn: 'left' } }, first)).rsc, 2001);
+    assert.equal((await t.client.create('/cse-in/shelf/left', 4, { 'm2m:cin': { con: 'secret' } }, first)).rsc, 2001);
+    assert.equal((await t.client.retrieve('/cse-in/shelf/left/la', first)).rsc, 2000, 'its creator, while registered');
+    // Decided inside another request's transaction too (a group checks that its creator may read its members).
+    const left = String(((await t.client.retrieve('/cse-in/shelf/left', first)).body?.['m2m:cnt'] as Record<string, unknown>).ri);
+    const group = await t.client.create('/cse-in/leaver', 9, { 'm2m:grp': { rn: 'g', mt: 3, mnm: 4, mid: [left] } }, first);
+    assert.equal(group.rsc, 2001, group.text);
+    assert.equal((await t.client.delete('/cse-in/leaver', first)).rsc, 2002);
+    assert.equal(await t.client.registerAe('leaver'), first);
+    for (const path of ['/cse-in/shelf/left', '/cse-in/shelf/left/la']) assert.equal((await t.client.retrieve(path, first)).rsc, 4103, path);
+    assert.equal((await t.client.delete('/cse-in/shelf/left', first)).rsc, 4103);
+    // What the newcomer makes there is its own.
+    assert.equal((await t.client.create('/cse-in/shelf', 3, { 'm2m:cnt': { rn: 'mine' } }, first)).rsc, 2001);
+    assert.equal((await t.client.retrieve('/cse-in/shelf/mine', first)).rsc, 2000);
+  });
 });
