@@ -6,6 +6,7 @@ import type { Outcome, RequestContext } from '../pipeline/context.js';
 import { CREATOR_KEY, CREATOR_REGISTRATION_KEY } from '../resources/common.js';
 import { deriveLocationBox } from '../resources/geometry.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
+import { registrationSeq } from '../security/registrations.js';
 import { StoreConflictError, type StoredResource } from '../storage/store.js';
 import { resolveExpiration } from './expiration.js';
 import { hookContext } from './hookContext.js';
@@ -74,8 +75,8 @@ export async function createResource(ctx: RequestContext): Promise<Outcome> {
     // Made by an AE outside its own subtree: outlives its deregistration, so the registration is recorded with it.
     if (resource.owner !== originator && definition.ty !== RESOURCE_TYPE.AE && /^[CS][^/]*$/.test(originator)) {
       // Read in this transaction (the registrations' cache reads outside it, and would wait for it).
-      const ae = await tx.get(originator);
-      if (ae?.ty === RESOURCE_TYPE.AE && ae.seq !== undefined) doc[CREATOR_REGISTRATION_KEY] = ae.seq;
+      const seq = await registrationSeq(tx, originator);
+      if (seq !== undefined) doc[CREATOR_REGISTRATION_KEY] = seq;
     }
     const links = await resolvePolicyLinks(tx, ctx.services.self, doc.acpi, isAnnouncedType(definition.ty) ? cseIdOfAddress(doc.lnk, ctx.services.self.spId) : undefined);
     if (links) doc.acpi = links;

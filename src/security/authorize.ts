@@ -15,6 +15,7 @@ import { timeFields } from './schedule.js';
 import { parseTimestamp } from '../primitive/identifiers.js';
 import { permissionCovers, RevocationList, type VerifiedToken } from './tokens.js';
 import { entriesNaming } from '../notifications/selfReference.js';
+import { registrationSeq } from './registrations.js';
 
 export type Decision =
   | { granted: true; basis: 'admin' | 'announcer' | 'owner' | 'creator' | 'custodian' | 'registration' | 'discovery' | 'registree' | 'cse-notification' | 'notificationTarget' | 'das-request' | 'group-member-notification'; policy?: undefined; rule?: undefined; attributes?: undefined }
@@ -552,9 +553,9 @@ export class AccessDecider {
    */
   private async grantedRegistration(policy: DynamicPolicy, originator: string): Promise<boolean> {
     if (originator.includes('/')) return true;
-    const ae = await this.store.get(originator);
-    if (ae?.ty !== RESOURCE_TYPE.AE) return policy.seq === undefined;
-    return policy.seq !== undefined && ae.seq === policy.seq;
+    const seq = await registrationSeq(this.store, originator);
+    if (seq === undefined) return policy.seq === undefined;
+    return policy.seq === seq;
   }
 
   private async loadDynamic(target: string): Promise<readonly DynamicPolicy[]> {
@@ -616,8 +617,8 @@ export class AccessDecider {
       const seq = governor.creatorSeq;
       if (seq === undefined) return { granted: true, basis: 'creator' };
       // The AE that made it outside its subtree may have left, and another registered the same AE-ID since.
-      return this.store.get(originator).then((ae): Decision =>
-        ae?.ty === RESOURCE_TYPE.AE && ae.seq === seq ? { granted: true, basis: 'creator' } : { granted: false, reason: 'the resource was created by an earlier registration of this AE-ID' },
+      return registrationSeq(this.store, originator).then((now): Decision =>
+        now === seq ? { granted: true, basis: 'creator' } : { granted: false, reason: 'the resource was created by an earlier registration of this AE-ID' },
       );
     }
     return { granted: false, reason: 'the resource has no accessControlPolicy and the originator did not create it' };

@@ -27,6 +27,7 @@ import { DYNAMIC_POLICIES_PER_TARGET, DYNAMIC_POLICY_KEY, type AccessDecider, ty
 import { formatAddress } from './outboundPolicy.js';
 import type { RemoteCses } from '../remote/remoteCses.js';
 import { builtInDasFor } from './das.js';
+import { registrationSeq } from './registrations.js';
 
 /** securityInfoType [TS-0004 table 6.3.4.2.35-1]. */
 export const SECURITY_INFO_TYPE = { DAS_REQUEST: 1, DAS_RESPONSE: 2 } as const;
@@ -141,7 +142,7 @@ export class DynamicAuthorization {
   private async run(q: ConsultationQuestion): Promise<ConsultationResult> {
     const { log } = this.services;
     // The registration the request came from: a grant is stored for it only (see store).
-    const registered = await this.registrationOf(q.originator, this.services.store);
+    const registered = await registrationSeq(this.services.store, q.originator);
     const consultations = await this.applicableConsultations(q.resource);
     const now = this.services.clock.now();
     const enabled = consultations.filter((dac) => dac.doc.dae === true && (dac.et === undefined || dac.et > now));
@@ -417,13 +418,6 @@ export class DynamicAuthorization {
    * expirationTime the privileges' lifetime (the expiry sweep removes it, and it grants nothing once past), and
    * selfPrivileges for the hosting CSE only. Stored, so that every process on the same store sees it.
    */
-  /** The seq of the AE registered here under the originator's AE-ID; undefined for any other originator. */
-  private async registrationOf(originator: string, via: Pick<ResourceStore, 'get'>): Promise<number | undefined> {
-    if (originator.includes('/')) return undefined;
-    const ae = await via.get(originator);
-    return ae?.ty === RESOURCE_TYPE.AE ? ae.seq : undefined;
-  }
-
   private async store(q: ConsultationQuestion, grant: Grant, das: string, registered: number | undefined): Promise<{ policy: string } | { refused: string }> {
     const { store, self, access } = this.services;
     const ri = `acp${randomIdSuffix()}`;
@@ -433,7 +427,7 @@ export class DynamicAuthorization {
       // An AE registered here is granted as that registration (authorize.ts, DynamicPolicyBinding.seq): the one the
       // request came from, still there once the DAS has answered (a deregistration and a newcomer under the same AE-ID
       // meanwhile would otherwise inherit the grant).
-      const seq = await this.registrationOf(q.originator, tx);
+      const seq = await registrationSeq(tx, q.originator);
       if (seq !== registered) return { refused: "the originator's registration changed during the consultation" };
       const binding: DynamicPolicyBinding = { or: q.originator, das, ...(grant.tokens && grant.tokens.length > 0 ? { tokens: grant.tokens } : {}), ...(seq !== undefined ? { seq } : {}) };
       const parent = await tx.getParentForInsert(q.resource);

@@ -67,6 +67,18 @@ export class RegisteredAes {
   }
 }
 
+/**
+ * The registration an originator stands for now: the seq of the AE registered here under that AE-ID (never reused by a
+ * later registration of it); undefined for any other originator. What the CSE granted or recorded for one registration
+ * (a DAS grant, the creator of what an AE left outside its subtree) is compared with it. `store` is the one to read
+ * through: inside a transaction, the transaction's.
+ */
+export async function registrationSeq(store: Pick<ResourceStore, 'get'>, originator: string): Promise<number | undefined> {
+  if (originator === '' || originator.includes('/')) return undefined;
+  const ae = await store.get(originator);
+  return ae?.ty === RESOURCE_TYPE.AE ? ae.seq : undefined;
+}
+
 /** Document key of the registrar's <remoteCSE> here: the descendantCSEs the registrar accepted (DescendantCses). */
 export const ACCEPTED_DESCENDANTS_KEY = '__acceptedDcse';
 /** Beside it: when the registrar's answer that accepted them was had (epoch ms), so a later answer wins. */
