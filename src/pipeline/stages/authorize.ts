@@ -42,11 +42,24 @@ function checkedTokenIds(tids: readonly string[]): string[] {
   return [...tids];
 }
 
+/** Role-IDs one request may name. */
+const MAX_ROLE_IDS = 16;
+
 /** rids: a few Role-IDs (issuerRelativeID@issuerFQDN) [TS-0004 m2m:roleID]. */
 function checkedRoleIds(rids: readonly string[]): string[] {
-  if (rids.length > 16) throw badRequest('at most 16 Role-IDs (rids) may be given');
+  if (rids.length > MAX_ROLE_IDS) throw badRequest(`at most ${MAX_ROLE_IDS} Role-IDs (rids) may be given`);
   for (const id of rids) if (!ROLE_ID.test(id)) throw badRequest(`'${id.slice(0, 64)}' is not a Role-ID (issuerRelativeID@issuerFQDN)`);
   return [...rids];
+}
+
+/**
+ * The Role-IDs among `rids` a <role> assigns the originator, where nothing is refused for them (a discovery, a request
+ * granted without them): malformed ones are left out, and only the first MAX_ROLE_IDS well-formed ones looked up.
+ */
+async function quietlyHeldRoleIds(ctx: RequestContext, rids: readonly string[] | undefined): Promise<string[]> {
+  const wellFormed = (rids ?? []).filter((id) => ROLE_ID.test(id)).slice(0, MAX_ROLE_IDS);
+  if (wellFormed.length === 0) return [];
+  return (await ctx.services.access.rolesHeld(ctx.originator?.id ?? '', wellFormed, ctx.receivedAt)).held;
 }
 
 async function verifiedTokens(ctx: RequestContext, tokens: readonly string[]): Promise<VerifiedToken[]> {
@@ -139,7 +152,6 @@ async function afterTokens(ctx: RequestContext, decision: Decision, presented: r
  */
 async function holdDiscoveryCredentials(ctx: RequestContext): Promise<void> {
   const r = ctx.request;
-  const originator = ctx.originator?.id ?? '';
   const tokens: VerifiedToken[] = [];
   const heldBack = async (verify: () => Promise<VerifiedToken[]>): Promise<void> => {
     try {
@@ -150,8 +162,7 @@ async function holdDiscoveryCredentials(ctx: RequestContext): Promise<void> {
   };
   for (const token of (r.tkns ?? []).slice(0, MAX_DISCOVERY_TOKENS)) await heldBack(() => verifiedTokens(ctx, [token]));
   for (const lti of (r.ltids ?? []).slice(0, MAX_LOCAL_TOKEN_IDS)) await heldBack(() => localTokens(ctx, [lti]));
-  const wellFormed = (r.rids ?? []).filter((id) => ROLE_ID.test(id)).slice(0, 16);
-  const roleIds = wellFormed.length > 0 ? (await ctx.services.access.rolesHeld(originator, wellFormed, ctx.receivedAt)).held : [];
+  const roleIds = await quietlyHeldRoleIds(ctx, r.rids);
   if (tokens.length > 0 || roleIds.length > 0) ctx.heldCredentials = { ...(tokens.length > 0 ? { tokens } : {}), roleIds };
 }
 
@@ -316,11 +327,8 @@ export const authorize: Stage = {
     }
     // Granted without its Role-IDs: those the originator holds still count for the rest of the request (the rows of a
     // discovery may need them where the target did not).
-    if (decision.granted && heldRoleIds.length === 0 && r.rids && r.rids.length > 0 && decidesOthers(r)) {
-      // Not refused for malformed Role-IDs here: the request is granted without them (only well-formed ones are looked up).
-      const wellFormed = r.rids.filter((id) => ROLE_ID.test(id)).slice(0, 16);
-      if (wellFormed.length > 0) heldRoleIds = (await ctx.services.access.rolesHeld(originator.id, wellFormed, ctx.receivedAt)).held;
-    }
+    // Not refused for malformed Role-IDs here: the request is granted without them.
+    if (decision.granted && heldRoleIds.length === 0 && r.rids && r.rids.length > 0 && decidesOthers(r)) heldRoleIds = await quietlyHeldRoleIds(ctx, r.rids);
     ctx.decision = decision;
     if (decidedTokens || heldRoleIds.length > 0) ctx.heldCredentials = { ...(decidedTokens ? { tokens: decidedTokens } : {}), roleIds: heldRoleIds };
     if (!decision.granted) {
