@@ -202,8 +202,6 @@ export class RegistrarRegistration {
     const attributes = await this.ownAttributes();
     const found = await this.send(this.primitive(OPERATION.RETRIEVE, mine));
     let accepted: string[];
-    // When the registrar's answer was had: of two processes storing what it accepted, the later answer stands.
-    let acceptedAt = 0;
     if (found.rsc === RSC.OK) {
       const csr = found.pc?.['m2m:csr'] as Record<string, unknown> | undefined;
       if (csr?.csi !== `/${self.cseId}`) {
@@ -217,7 +215,6 @@ export class RegistrarRegistration {
         return false;
       }
       accepted = acceptedDescendants(updated, self.spId);
-      acceptedAt = this.services.clock.now();
     } else if (found.rsc === RSC.NOT_FOUND) {
       const created = await this.register(
         (a) =>
@@ -234,11 +231,12 @@ export class RegistrarRegistration {
         return false;
       }
       accepted = acceptedDescendants(created, self.spId);
-      acceptedAt = this.services.clock.now();
     } else {
       if (found.rsc !== 5103) log.warn({ event: 'cse-registration-refused', registrar: registrarId, rsc: found.rsc, reason: debugOf(found) }, 'CSE registration check refused');
       return false;
     }
+    // When the registrar's answer was had: of two processes storing what it accepted, the later answer stands.
+    const acceptedAt = this.services.clock.now();
     // The registrar's own description, for its <remoteCSE> here [TS-0004 §7.4.4.2.1 Originator].
     const base = await this.send(this.primitive(OPERATION.RETRIEVE, `${registrarId}/${config.registrar.rn}`));
     const cb = base.pc?.['m2m:cb'] as Record<string, unknown> | undefined;

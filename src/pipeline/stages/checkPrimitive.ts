@@ -116,13 +116,14 @@ export const checkPrimitive: Stage = {
     if (r.fr.length > 1024) throw badRequest('originator is longer than 1024 characters');
     // Bindings that carry it in a body or an option (MQTT, WebSocket, CoAP) let any character through.
     if (unfit(r.fr)) throw badRequest('originator contains a control character or another character no xs:string holds');
+    // The segments after the one or two slashes an SP-relative or absolute ID starts with.
+    const segments = (r.fr.startsWith('//') ? r.fr.slice(2) : r.fr.startsWith('/') ? r.fr.slice(1) : r.fr).split('/');
     // An ID has no dot segments [TS-0001 §7.2]; relayed unchanged, '/id-mn/../id-in/CAdmin' could be read as another
     // originator by a CSE further on that normalises paths.
-    if (/(^|\/)\.{1,2}(\/|$)/.test(r.fr)) throw badRequest('originator has a "." or ".." segment');
-    // Nor an empty one, but for the two slashes an absolute ID starts with: //SP//Sx or /id-mn//Cx named no ID, and
-    // slipped past the checks that read the segments (an S-AE-ID's spellings, a relayed CSE-ID).
-    const segments = r.fr.startsWith('//') ? r.fr.slice(2) : r.fr.startsWith('/') ? r.fr.slice(1) : r.fr;
-    if (r.fr !== '' && segments.split('/').includes('')) throw badRequest('originator has an empty segment');
+    if (segments.some((segment) => segment === '.' || segment === '..')) throw badRequest('originator has a "." or ".." segment');
+    // Nor an empty one: //SP//Sx or /id-mn//Cx named no ID, and slipped past the checks that read the segments (an
+    // S-AE-ID's spellings, a relayed CSE-ID).
+    if (r.fr !== '' && segments.includes('')) throw badRequest('originator has an empty segment');
     if (r.op === OPERATION.CREATE) {
       if (r.ty === undefined) throw badRequest('resource type (ty) is missing for CREATE');
       if (!ctx.services.registry.get(r.ty)) {

@@ -310,10 +310,12 @@ export const locationPolicyType = defineResourceType({
     },
     async beforeUpdate(ctx, resource, changes, previous) {
       checkSource(resource.doc, ctx.config);
-      if ('lou' in changes) await checkUpdatePeriod(ctx, resource, previous);
+      if ('lou' in changes) {
+        await checkUpdatePeriod(ctx, resource, previous);
+        await armUpdates(ctx, resource);
+      }
       // A new area or criterion starts from the default position again.
       if (changes.gta !== undefined || changes.gec !== undefined || changes.lit !== undefined) delete resource.doc[POSITION_KEY];
-      if ('lou' in changes) await armUpdates(ctx, resource);
       if (resource.doc.los === LOCATION_SOURCE.NETWORK) await requestLocation(ctx, resource);
     },
   },
