@@ -13,7 +13,7 @@ import { formatTimestamp, randomIdSuffix } from '../primitive/identifiers.js';
 import { RSC } from '../primitive/rsc.js';
 import { CREATOR_KEY } from '../resources/common.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { REGISTRAR_KEY, REMOTE_CSE_TOPIC, remoteCseRi } from '../resources/types/remoteCse.js';
+import { REGISTRAR_KEY, REMOTE_CSE_TOPIC, remoteCseRi, spellsSAeId } from '../resources/types/remoteCse.js';
 import { ACCEPTED_AT_KEY, ACCEPTED_DESCENDANTS_KEY } from '../security/registrations.js';
 import { StoreConflictError } from '../storage/store.js';
 import type { CseLink, LinkResult, PeerIdentity } from './link.js';
@@ -157,8 +157,8 @@ export class RegistrarRegistration {
       const page = await store.children(self.cseId, { ty: RESOURCE_TYPE.remoteCSE, aliveAt: this.services.clock.now(), limit: 500, offset });
       for (const csr of page) {
         if (csr.doc[REGISTRAR_KEY] === true) continue;
-        if (typeof csr.doc.csi === 'string' && !csr.doc.csi.startsWith('/S')) out.add(csr.doc.csi);
-        if (Array.isArray(csr.doc.dcse)) lists.push(csr.doc.dcse.filter((d): d is string => typeof d === 'string' && !d.startsWith('/S') && !descendants.disowned(d)));
+        if (typeof csr.doc.csi === 'string' && !spellsSAeId(csr.doc.csi)) out.add(csr.doc.csi);
+        if (Array.isArray(csr.doc.dcse)) lists.push(csr.doc.dcse.filter((d): d is string => typeof d === 'string' && !spellsSAeId(d) && !descendants.disowned(d)));
       }
       if (page.length < 500) break;
     }

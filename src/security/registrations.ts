@@ -3,7 +3,7 @@
 // change of a <remoteCSE>) drops them here and, through the store's broadcast, in every other process.
 import type { ResourceStore, StoredResource } from '../storage/store.js';
 import { RESOURCE_TYPE } from '../resources/types.js';
-import { REGISTRAR_KEY, REMOTE_CSE_TOPIC, remoteCseRi } from '../resources/types/remoteCse.js';
+import { REGISTRAR_KEY, REMOTE_CSE_TOPIC, remoteCseRi, spellsSAeId } from '../resources/types/remoteCse.js';
 import type { LocalIdentity } from '../primitive/identifiers.js';
 import type { Clock } from '../pipeline/clock.js';
 
@@ -198,8 +198,7 @@ export class DescendantCses {
    * there is one (`accepted` as acceptedNames() answered).
    */
   mayStandFor(csi: string, accepted: ReadonlySet<string> | undefined): boolean {
-    // An SP-relative S-AE-ID (S…) and a CSE-ID /S… are one name in absolute form (//SP/S…): never a descendant CSE.
-    if (csi.startsWith('/S')) return false;
+    if (spellsSAeId(csi)) return false;
     if (this.refusedByRegistrar.has(csi)) return false;
     return accepted === undefined || accepted.has(csi);
   }

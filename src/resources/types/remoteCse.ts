@@ -13,6 +13,15 @@ import { checkCseNodeLink, linkCseToNode } from './node.js';
 const RELEASES = ['1', '2', '2a', '3', '4', '5'];
 /** An SP-relative CSE-ID: `/` and one segment [TS-0001 §7.2, table 7.2-1]. */
 export const SP_RELATIVE_CSE_ID = /^\/[A-Za-z0-9][A-Za-z0-9\-._~]{0,63}$/;
+/**
+ * Whether an SP-relative CSE-ID is the spelling of an S-AE-ID: //SP/S… is the absolute form of an SP-relative AE-ID
+ * wherever that AE registered [TS-0001 §7.2], and a CSE-ID /S… would be the same originator (security/originators.ts).
+ * Never a descendant CSE: a registree listing one could speak for that AE.
+ */
+export function spellsSAeId(csi: string): boolean {
+  return csi.startsWith('/S');
+}
+
 /** Most descendants one <remoteCSE> may list: every request for another CSE scans them. */
 export const MAX_DESCENDANTS = 1000;
 
@@ -74,9 +83,7 @@ async function checkDescendants(ctx: HookContext, resource: StoredResource, prev
   const own = resource.doc.csi;
   for (const id of dcse as string[]) {
     if (id === `/${ctx.self.cseId}` || id === own) throw badRequest(`descendantCSEs may not name '${id}'`);
-    // //SP/S… is an SP-relative S-AE-ID in absolute form, wherever that AE registered: a CSE-ID /S… would be the same
-    // originator (security/originators.ts), so a registree listing one could speak for that AE.
-    if (id.startsWith('/S')) throw badRequest(`descendantCSEs may not name '${id}': /S… is the form of an S-AE-ID, not of a CSE-ID`);
+    if (spellsSAeId(id)) throw badRequest(`descendantCSEs may not name '${id}': /S… is the form of an S-AE-ID, not of a CSE-ID`);
     const other = await ctx.store.get(remoteCseRi(id));
     if (other?.ty === RESOURCE_TYPE.remoteCSE && other.ri !== resource.ri) throw badRequest(`descendantCSEs may not name '${id}': it is registered here itself`);
   }
